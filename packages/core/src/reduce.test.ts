@@ -1,0 +1,195 @@
+import type { StoredEvent } from '@watchfloor/protocol'
+import { describe, expect, it } from 'vitest'
+import { fold, reduce } from './reduce.ts'
+import { networkPostures, openCountsBySeverity, openIncidentsBySeverity, recentActivity } from './selectors.ts'
+import { initialState, type State } from './state.ts'
+import { makeEvent } from './testing.ts'
+
+/** given(events).when(event).then(check) */
+function given(...events: StoredEvent[]) {
+  const before = events.reduce(reduce, initialState)
+  return {
+    when(...more: StoredEvent[]) {
+      const after = more.reduce(reduce, before)
+      return { then: (check: (state: State, before: State) => void) => check(after, before) }
+    },
+  }
+}
+
+const tallinn = makeEvent(1, 'network.registered', {
+  networkId: 'ee-gov',
+  name: 'Estonian government network',
+  organisation: 'cert-ee',
+  nation: 'EE',
+  kind: 'government',
+  location: { lat: 59.437, lon: 24.7536 },
+})
+const riga = makeEvent(2, 'network.registered', {
+  networkId: 'lv-gov',
+  name: 'Latvian government network',
+  organisation: 'cert-lv',
+  nation: 'LV',
+  kind: 'government',
+  location: { lat: 56.9496, lon: 24.1052 },
+})
+const worm = makeEvent(3, 'incident.reported', {
+  incidentId: 'inc-1',
+  title: 'SMB worm on ministry hosts',
+  severity: 'high',
+  category: 'malware',
+  affectedNetworks: ['ee-gov'],
+})
+
+describe('reduce', () => {
+  it('registers a network with a normal posture', () => {
+    given()
+      .when(tallinn)
+      .then((state) => {
+        expect(state.networks.get('ee-gov')).toMatchObject({ posture: 'normal', nation: 'EE', lastSeq: 1 })
+        expect(state.seq).toBe(1)
+      })
+  })
+
+  it('[R2] re-registering keeps the posture and first registration time', () => {
+    const degraded = makeEvent(2, 'network.posture_changed', {
+      networkId: 'ee-gov',
+      posture: 'degraded',
+      reason: 'worm',
+    })
+    const again = makeEvent(3, 'network.registered', { ...tallinn.payload, name: 'EE gov' } as never)
+    given(tallinn, degraded)
+      .when(again)
+      .then((state) => {
+        expect(state.networks.get('ee-gov')).toMatchObject({
+          name: 'EE gov',
+          posture: 'degraded',
+          postureReason: 'worm',
+          registeredAt: tallinn.occurredAt,
+        })
+      })
+  })
+
+  it('reports an incident as new, open and at version 1', () => {
+    given(tallinn)
+      .when(worm)
+      .then((state) => {
+        expect(state.incidents.get('inc-1')).toMatchObject({
+          status: 'new',
+          severity: 'high',
+          version: 1,
+          organisation: 'cert-ee',
+          observationCount: 0,
+        })
+        expect(openCountsBySeverity(state)).toEqual({ low: 0, medium: 0, high: 1, critical: 0 })
+      })
+  })
+
+  it('updates severity, status and affected networks, bumping the version', () => {
+    const update = makeEvent(4, 'incident.updated', {
+      incidentId: 'inc-1',
+      severity: 'critical',
+      status: 'triaged',
+      affectedNetworks: ['ee-gov', 'lv-gov'],
+    })
+    given(tallinn, riga, worm)
+      .when(update)
+      .then((state) => {
+        expect(state.incidents.get('inc-1')).toMatchObject({
+          severity: 'critical',
+          status: 'triaged',
+          affectedNetworks: ['ee-gov', 'lv-gov'],
+          version: 2,
+          title: 'SMB worm on ministry hosts',
+        })
+        const lv = networkPostures(state).find((p) => p.network.networkId === 'lv-gov')
+        expect(lv?.openIncidents.critical).toBe(1)
+      })
+  })
+
+  it('counts observations and marks the reporting network as having reported', () => {
+    const late = '2026-11-02T10:00:00.000Z'
+    const observation = makeEvent(
+      4,
+      'incident.observation',
+      { incidentId: 'inc-1', networkId: 'lv-gov', count: 5, indicator: '445/tcp scan' },
+      { network: 'ee-gov', occurredAt: late },
+    )
+    given(tallinn, riga, worm)
+      .when(observation, makeEvent(5, 'incident.observation', { incidentId: 'inc-1' }, { occurredAt: late }))
+      .then((state) => {
+        expect(state.incidents.get('inc-1')).toMatchObject({ observationCount: 6, lastObservationAt: late })
+        expect(state.networks.get('ee-gov')?.lastReportAt).toBe(late) // [R4] source network
+        expect(state.networks.get('lv-gov')?.lastReportAt).toBe(late) // [R4] named network
+      })
+  })
+
+  it('a closed incident leaves the open lists', () => {
+    given(tallinn, worm)
+      .when(makeEvent(4, 'incident.updated', { incidentId: 'inc-1', status: 'closed' }))
+      .then((state) => {
+        expect(openIncidentsBySeverity(state)).toEqual([])
+        expect(state.incidents.get('inc-1')?.status).toBe('closed')
+      })
+  })
+
+  it('[R3] an update to an unknown incident or network changes nothing but seq and recent', () => {
+    given(tallinn)
+      .when(
+        makeEvent(2, 'incident.updated', { incidentId: 'unseen', severity: 'low' }),
+        makeEvent(3, 'network.posture_changed', { networkId: 'unseen', posture: 'compromised' }),
+      )
+      .then((state, before) => {
+        expect(state.incidents).toBe(before.incidents)
+        expect(state.networks.size).toBe(1)
+        expect(state.seq).toBe(3)
+        expect(recentActivity(state, 2).map((e) => e.seq)).toEqual([3, 2])
+      })
+  })
+
+  it('[R1] an event at or below the folded seq is ignored', () => {
+    given(tallinn, worm)
+      .when(worm, makeEvent(3, 'incident.updated', { incidentId: 'inc-1', severity: 'low' }))
+      .then((state, before) => {
+        expect(state).toBe(before)
+      })
+  })
+
+  it('publishes advisories with their marking', () => {
+    const advisory = makeEvent(
+      4,
+      'advisory.published',
+      { advisoryId: 'adv-1', title: 'Block 445/tcp', body: 'Patch MS17-010.', incidentId: 'inc-1' },
+      { marking: { tlp: 'AMBER', releasableTo: ['LV'] } },
+    )
+    given(tallinn, worm)
+      .when(advisory)
+      .then((state) => {
+        expect(state.advisories.get('adv-1')).toMatchObject({
+          organisation: 'cert-ee',
+          marking: { tlp: 'AMBER', releasableTo: ['LV'] },
+          incidentId: 'inc-1',
+        })
+      })
+  })
+
+  it('[R5] fold equals reducing one by one and never changes its input', () => {
+    const events = [
+      tallinn,
+      riga,
+      worm,
+      makeEvent(4, 'incident.observation', { incidentId: 'inc-1', count: 2 }),
+      makeEvent(5, 'incident.updated', { incidentId: 'inc-1', status: 'contained' }),
+      makeEvent(6, 'network.posture_changed', { networkId: 'lv-gov', posture: 'elevated' }),
+      makeEvent(7, 'incident.observation', { incidentId: 'inc-1' }),
+    ]
+    const start = fold(initialState, events.slice(0, 3))
+    const snapshot = JSON.stringify([...start.incidents.values(), ...start.networks.values()])
+    const folded = fold(start, events.slice(3))
+    const reduced = events.slice(3).reduce(reduce, start)
+    expect([...folded.incidents.values()]).toEqual([...reduced.incidents.values()])
+    expect([...folded.networks.values()]).toEqual([...reduced.networks.values()])
+    expect(folded.recent.map((e) => e.seq)).toEqual(reduced.recent.map((e) => e.seq))
+    expect(JSON.stringify([...start.incidents.values(), ...start.networks.values()])).toBe(snapshot)
+    expect(folded.incidents.get('inc-1')).toMatchObject({ observationCount: 3, status: 'contained', version: 4 })
+  })
+})

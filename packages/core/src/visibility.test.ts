@@ -1,0 +1,101 @@
+import type { Marking, Viewer } from '@watchfloor/protocol'
+import { describe, expect, it } from 'vitest'
+import { audienceKey, canSee, defaultMarking } from './visibility.ts'
+
+const viewer = (organisation: string, nation: string, userId = `${organisation}-user`): Viewer => ({
+  organisation,
+  nation,
+  roles: ['watch_officer'],
+  userId,
+})
+const estonia = viewer('cert-ee', 'EE', 'kadri')
+const latvia = viewer('cert-lv', 'LV', 'janis')
+const ncsc = viewer('ncsc-nl', 'NL', 'pieter')
+
+const event = (marking: Marking, organisation = 'cert-ee', actor?: string) => ({
+  source: { organisation },
+  marking,
+  ...(actor ? { actor: { user: actor } } : {}),
+})
+
+describe('canSee', () => {
+  it('[V1] an unauthenticated viewer sees nothing, not even CLEAR', () => {
+    expect(canSee(null, event({ tlp: 'CLEAR' }))).toBe(false)
+    expect(canSee(undefined, event({ tlp: 'GREEN' }))).toBe(false)
+  })
+
+  it('[V3] CLEAR and GREEN reach every authenticated viewer', () => {
+    for (const tlp of ['CLEAR', 'GREEN'] as const) {
+      expect(canSee(latvia, event({ tlp }))).toBe(true)
+      expect(canSee(ncsc, event({ tlp }))).toBe(true)
+    }
+  })
+
+  it('[V4] AMBER reaches the source organisation and those named in releasableTo, by organisation or nation', () => {
+    const amber = event({ tlp: 'AMBER', releasableTo: ['cert-lv', 'NL'] })
+    expect(canSee(estonia, amber)).toBe(true)
+    expect(canSee(latvia, amber)).toBe(true)
+    expect(canSee(ncsc, amber)).toBe(true)
+    expect(canSee(viewer('cert-fi', 'FI'), amber)).toBe(false)
+  })
+
+  it('[V4] AMBER without releasableTo stays in the source organisation', () => {
+    const amber = event({ tlp: 'AMBER' })
+    expect(canSee(estonia, amber)).toBe(true)
+    expect(canSee(viewer('cert-ee', 'EE', 'another-analyst'), amber)).toBe(true)
+    expect(canSee(latvia, amber)).toBe(false)
+  })
+
+  it('[V4s] AMBER+STRICT reaches only the originating organisation, even when releasableTo names others', () => {
+    const strict = event({ tlp: 'AMBER+STRICT', releasableTo: ['cert-lv'] })
+    expect(canSee(estonia, strict)).toBe(true)
+    expect(canSee(latvia, strict)).toBe(false)
+  })
+
+  it('[V5] RED reaches only the recipients and the author, not the rest of the source organisation', () => {
+    const red = event({ tlp: 'RED', recipients: ['janis'] }, 'cert-ee', 'kadri')
+    expect(canSee(latvia, red)).toBe(true)
+    expect(canSee(estonia, red)).toBe(true)
+    expect(canSee(viewer('cert-ee', 'EE', 'someone-else'), red)).toBe(false)
+    expect(canSee(viewer('cert-lv', 'LV', 'another-latvian'), red)).toBe(false)
+  })
+
+  it('[V5] RED without recipients reaches only its author', () => {
+    const red = event({ tlp: 'RED' }, 'cert-ee', 'kadri')
+    expect(canSee(estonia, red)).toBe(true)
+    expect(canSee(viewer('cert-ee', 'EE', 'colleague'), red)).toBe(false)
+  })
+
+  it('[V6] releasableTo narrows even CLEAR and GREEN', () => {
+    const green = event({ tlp: 'GREEN', releasableTo: ['LV'] })
+    expect(canSee(latvia, green)).toBe(true)
+    expect(canSee(ncsc, green)).toBe(false)
+    expect(canSee(estonia, green)).toBe(true) // [V2] the source still sees its own
+  })
+
+  it('[V2] the originating organisation sees its own events under every marking but RED', () => {
+    for (const tlp of ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT'] as const) {
+      expect(canSee(estonia, event({ tlp, releasableTo: ['LV'] }))).toBe(true)
+    }
+  })
+
+  it('[V7] non-RED visibility depends only on organisation and nation', () => {
+    const markings: Marking[] = [
+      { tlp: 'CLEAR' },
+      { tlp: 'GREEN', releasableTo: ['LV'] },
+      { tlp: 'AMBER', releasableTo: ['cert-lv'] },
+      { tlp: 'AMBER+STRICT' },
+    ]
+    const a = viewer('cert-lv', 'LV', 'one')
+    const b: Viewer = { organisation: 'cert-lv', nation: 'LV', roles: ['admin', 'coordinator'], userId: 'two' }
+    expect(audienceKey(a)).toBe(audienceKey(b))
+    for (const marking of markings) expect(canSee(a, event(marking))).toBe(canSee(b, event(marking)))
+  })
+
+  it('[V8] the default marking is AMBER to the sender organisation only', () => {
+    const marking = defaultMarking()
+    expect(marking).toEqual({ tlp: 'AMBER' })
+    expect(canSee(estonia, event(marking))).toBe(true)
+    expect(canSee(latvia, event(marking))).toBe(false)
+  })
+})

@@ -1,0 +1,57 @@
+import type { Marking, Source, StoredEvent, Viewer } from '@watchfloor/protocol'
+
+/** The parts of an event that decide who may see it. */
+export interface Visible {
+  source: Source
+  actor?: { user: string } | undefined
+  marking: Marking
+}
+
+/**
+ * May this viewer see this event? Rules V1-V7 in packages/core/SPEC.md.
+ * For every TLP but RED the answer depends only on the viewer's organisation and
+ * nation [V7], which lets the server fan out once per audience.
+ */
+export function canSee(viewer: Viewer | null | undefined, event: Visible): boolean {
+  if (!viewer) return false // [V1]
+  const { marking } = event
+  if (marking.tlp === 'RED') {
+    // [V5] RED: only the listed recipients and the author.
+    if (event.actor?.user === viewer.userId) return true
+    return marking.recipients?.includes(viewer.userId) ?? false
+  }
+  const own = event.source.organisation === viewer.organisation
+  if (own) return true // [V2] the originating organisation always sees its own non-RED events
+  const releasable = marking.releasableTo
+  const named =
+    releasable !== undefined && (releasable.includes(viewer.organisation) || releasable.includes(viewer.nation))
+  // [V6] releasableTo, when present, always narrows.
+  if (releasable !== undefined && !named) return false
+  switch (marking.tlp) {
+    case 'CLEAR':
+    case 'GREEN':
+      return true // [V3]
+    case 'AMBER':
+      return named // [V4] AMBER: the source organisation or those named in releasableTo
+    case 'AMBER+STRICT':
+      return false // [V4s] AMBER+STRICT: only the originating organisation
+  }
+}
+
+/** [V8] The marking applied when a sender gives none: AMBER, to its own organisation only. */
+export function defaultMarking(): Marking {
+  return { tlp: 'AMBER' }
+}
+
+/**
+ * The audience key of a viewer for non-RED events: viewers with equal keys see
+ * exactly the same non-RED events [V7].
+ */
+export function audienceKey(viewer: Pick<Viewer, 'organisation' | 'nation'>): string {
+  return `${viewer.organisation}|${viewer.nation}`
+}
+
+/** Filter a list of events to what the viewer may see, keeping order. */
+export function visibleTo<E extends StoredEvent>(viewer: Viewer, events: readonly E[]): E[] {
+  return events.filter((event) => canSee(viewer, event))
+}

@@ -1,0 +1,167 @@
+import { z } from 'zod'
+
+/** Bumped whenever an event, command or socket message changes shape incompatibly. */
+export const PROTOCOL_VERSION = 1
+
+export const TLP_LEVELS = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'] as const
+export const Tlp = z.enum(TLP_LEVELS)
+export type Tlp = z.infer<typeof Tlp>
+
+const id = z.string().trim().min(1).max(200)
+const text = (max: number) => z.string().trim().min(1).max(max)
+const timestamp = z.iso.datetime({ offset: true })
+
+export const Marking = z
+  .object({
+    tlp: Tlp,
+    /** Organisation or nation ids the event may go to; when present it always narrows. */
+    releasableTo: z.array(id).max(200).optional(),
+    /** User ids that may read a RED event (besides its author). */
+    recipients: z.array(id).max(200).optional(),
+  })
+  .strict()
+export type Marking = z.infer<typeof Marking>
+
+export const Source = z
+  .object({
+    organisation: id,
+    network: id.optional(),
+  })
+  .strict()
+export type Source = z.infer<typeof Source>
+
+export const Actor = z
+  .object({
+    user: id,
+    organisation: id.optional(),
+  })
+  .strict()
+export type Actor = z.infer<typeof Actor>
+
+export const Location = z
+  .object({
+    lat: z.number().min(-90).max(90),
+    lon: z.number().min(-180).max(180),
+  })
+  .strict()
+export type Location = z.infer<typeof Location>
+
+export const Severity = z.enum(['low', 'medium', 'high', 'critical'])
+export type Severity = z.infer<typeof Severity>
+export const SEVERITIES = Severity.options
+
+export const IncidentStatus = z.enum(['new', 'triaged', 'contained', 'eradicated', 'recovered', 'closed'])
+export type IncidentStatus = z.infer<typeof IncidentStatus>
+
+export const Posture = z.enum(['normal', 'elevated', 'degraded', 'compromised'])
+export type Posture = z.infer<typeof Posture>
+
+export const NetworkKind = z.enum(['national-cert', 'government', 'military', 'alliance-body', 'industry', 'other'])
+export type NetworkKind = z.infer<typeof NetworkKind>
+
+/**
+ * One payload schema per event type. Adding an event type is one entry here and
+ * one case in the core reducer (the compiler points at the missing case).
+ */
+export const eventPayloads = {
+  'network.registered': z
+    .object({
+      networkId: id,
+      name: text(200),
+      organisation: id,
+      nation: id,
+      kind: NetworkKind,
+      location: Location,
+    })
+    .strict(),
+  'network.posture_changed': z
+    .object({
+      networkId: id,
+      posture: Posture,
+      reason: text(2000).optional(),
+    })
+    .strict(),
+  'incident.reported': z
+    .object({
+      incidentId: id,
+      title: text(300),
+      severity: Severity,
+      category: text(100),
+      summary: text(10_000).optional(),
+      affectedNetworks: z.array(id).max(500),
+      attackSource: z
+        .object({ networkId: id.optional(), location: Location.optional() })
+        .strict()
+        .refine((s) => s.networkId !== undefined || s.location !== undefined, {
+          message: 'attackSource needs a networkId or a location',
+        })
+        .optional(),
+    })
+    .strict(),
+  'incident.updated': z
+    .object({
+      incidentId: id,
+      severity: Severity.optional(),
+      status: IncidentStatus.optional(),
+      category: text(100).optional(),
+      summary: text(10_000).optional(),
+      affectedNetworks: z.array(id).max(500).optional(),
+    })
+    .strict()
+    .refine(
+      (p) =>
+        p.severity !== undefined ||
+        p.status !== undefined ||
+        p.category !== undefined ||
+        p.summary !== undefined ||
+        p.affectedNetworks !== undefined,
+      { message: 'incident.updated needs at least one of severity, status, category, summary, affectedNetworks' },
+    ),
+  'incident.observation': z
+    .object({
+      incidentId: id,
+      networkId: id.optional(),
+      indicator: text(2000).optional(),
+      count: z.number().int().min(1).max(1_000_000_000).optional(),
+    })
+    .strict(),
+  'advisory.published': z
+    .object({
+      advisoryId: id,
+      title: text(300),
+      body: text(50_000),
+      incidentId: id.optional(),
+    })
+    .strict(),
+} as const
+
+export type EventType = keyof typeof eventPayloads
+export const EVENT_TYPES = Object.keys(eventPayloads) as EventType[]
+export type PayloadOf<T extends EventType> = z.infer<(typeof eventPayloads)[T]>
+
+const envelopeFields = {
+  id: z.uuid(),
+  occurredAt: timestamp,
+  source: Source,
+  actor: Actor.optional(),
+  marking: Marking.optional(),
+}
+
+function inputVariant<T extends EventType>(type: T) {
+  return z.object({ ...envelopeFields, type: z.literal(type), payload: eventPayloads[type] }).strict()
+}
+
+type InputVariant = { [K in EventType]: ReturnType<typeof inputVariant<K>> }[EventType]
+const variants = EVENT_TYPES.map((type) => inputVariant(type)) as unknown as [InputVariant, ...InputVariant[]]
+
+/** What a sender posts: the envelope without `seq` and `recordedAt`; `marking` defaults on the server. */
+export const EventInput = z.discriminatedUnion('type', variants)
+export type EventInput = z.infer<typeof EventInput>
+
+/** An event once accepted: marking filled in, `recordedAt` set by the server, `seq` by the store. */
+export type NewEvent = EventInput & { marking: Marking; recordedAt: string }
+export type StoredEvent = NewEvent & { seq: number }
+export type EventOf<T extends EventType> = Extract<StoredEvent, { type: T }>
+
+/** The most events one POST may carry. */
+export const MAX_EVENTS_PER_POST = 1000

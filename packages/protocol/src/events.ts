@@ -140,7 +140,7 @@ export const EVENT_TYPES = Object.keys(eventPayloads) as EventType[]
 export type PayloadOf<T extends EventType> = z.infer<(typeof eventPayloads)[T]>
 
 const envelopeFields = {
-  id: z.uuid(),
+  id: z.uuid().toLowerCase(),
   occurredAt: timestamp,
   source: Source,
   actor: Actor.optional(),

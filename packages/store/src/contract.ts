@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto'
+import type { StoredEvent } from '@watchfloor/protocol'
+import { WatchfloorError } from '@watchfloor/protocol'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { AcceptedEvent, EventStore } from './types.ts'
+
+export interface StoreFactory {
+  /** A fresh, empty store. */
+  create(): Promise<EventStore>
+  /** The same log opened again (after `close`), as a restarted process would. */
+  reopen(store: EventStore): Promise<EventStore>
+  /** Remove what `create` made. */
+  destroy(store: EventStore): Promise<void>
+}
+
+export function observation(n: number, id: string = randomUUID()): AcceptedEvent {
+  return {
+    id,
+    type: 'incident.observation',
+    occurredAt: new Date(Date.UTC(2026, 10, 26, 8) + n * 1000).toISOString(),
+    source: { organisation: 'cert-ee', network: 'ee-gov' },
+    marking: { tlp: 'GREEN' },
+    payload: { incidentId: 'inc-1', count: n + 1 },
+  }
+}
+
+async function readAll(store: EventStore, pageSize = 100): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = []
+  for (;;) {
+    const page = await store.readAfter(out.at(-1)?.seq ?? 0, pageSize)
+    if (page.length === 0) return out
+    out.push(...page)
+  }
+}
+
+/** The contract every EventStore passes (rules L1-L5 in packages/core/SPEC.md). */
+export function registerEventStoreContract(name: string, factory: StoreFactory): void {
+  describe(`EventStore contract: ${name}`, () => {
+    const open: EventStore[] = []
+    const create = async () => {
+      const store = await factory.create()
+      open.push(store)
+      return store
+    }
+    afterEach(async () => {
+      for (const store of open.splice(0)) await factory.destroy(store)
+    })
+
+    it('[L1] assigns gap-free seqs from 1 in order, and reads them back', async () => {
+      const store = await create()
+      expect(await store.head()).toBe(0)
+      const first = await store.append([observation(0), observation(1), observation(2)])
+      expect(first.map((r) => r.seq)).toEqual([1, 2, 3])
+      expect(first.every((r) => !r.duplicate)).toBe(true)
+      const events = await store.readAfter(0, 10)
+      expect(events.map((e) => e.seq)).toEqual([1, 2, 3])
+      expect(events[1]).toMatchObject({
+        type: 'incident.observation',
+        payload: { count: 2 },
+        marking: { tlp: 'GREEN' },
+      })
+      expect(typeof events[0]?.recordedAt).toBe('string')
+      expect(await store.head()).toBe(3)
+    })
+
+    it('[L1] concurrent appends share no seq and leave no gap', async () => {
+      const store = await create()
+      const batches = Array.from({ length: 25 }, (_, b) => Array.from({ length: 8 }, (_, i) => observation(b * 8 + i)))
+      const results = await Promise.all(batches.map((batch) => store.append(batch)))
+      const seqs = results.flat().map((r) => r.seq)
+      expect(new Set(seqs).size).toBe(200)
+      expect([...seqs].sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1))
+      for (const batch of results)
+        for (let i = 1; i < batch.length; i++) expect(batch[i]!.seq).toBe(batch[i - 1]!.seq + 1)
+      const all = await readAll(store, 37)
+      expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1))
+    })
+
+    it('[L2] the same id with the same content returns the original seq and appends nothing', async () => {
+      const store = await create()
+      const event = observation(0)
+      const [first] = await store.append([event])
+      await store.append([observation(1)])
+      const again = await store.append([{ ...event, payload: { ...event.payload } } as AcceptedEvent, observation(2)])
+      expect(again[0]).toEqual({ id: event.id, seq: first!.seq, duplicate: true })
+      expect(again[1]).toMatchObject({ seq: 3, duplicate: false })
+      expect(await store.head()).toBe(3)
+    })
+
+    it('[L2] a batch may repeat an id with the same content', async () => {
+      const store = await create()
+      const event = observation(0)
+      const results = await store.append([event, observation(1), event])
+      expect(results.map((r) => r.seq)).toEqual([1, 2, 1])
+      expect(await store.head()).toBe(2)
+    })
+
+    it('[L3] the same id with other content is a conflict and nothing of that batch is appended', async () => {
+      const store = await create()
+      const event = observation(0)
+      await store.append([event])
+      const other = observation(5, event.id)
+      const fresh = observation(6)
+      const [conflicting, unrelated] = await Promise.allSettled([
+        store.append([fresh, other]),
+        store.append([observation(7)]),
+      ])
+      expect(conflicting.status).toBe('rejected')
+      const error = (conflicting as PromiseRejectedResult).reason
+      expect(error).toBeInstanceOf(WatchfloorError)
+      expect((error as WatchfloorError).code).toBe('conflict')
+      expect(unrelated.status).toBe('fulfilled')
+      const all = await readAll(store)
+      expect(all.map((e) => e.id)).not.toContain(fresh.id)
+      expect(all.map((e) => e.seq)).toEqual([1, 2])
+    })
+
+    it('pages with a limit', async () => {
+      const store = await create()
+      await store.append(Array.from({ length: 30 }, (_, i) => observation(i)))
+      expect((await store.readAfter(0, 10)).map((e) => e.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1))
+      expect((await store.readAfter(25, 10)).map((e) => e.seq)).toEqual([26, 27, 28, 29, 30])
+      expect(await store.readAfter(30, 10)).toEqual([])
+    })
+
+    it('[L5] recordedAt never decreases along seq, and reads by recordedAt range', async () => {
+      const store = await create()
+      await store.append([observation(0), observation(1)])
+      await new Promise((r) => setTimeout(r, 20))
+      const middle = new Date().toISOString()
+      await new Promise((r) => setTimeout(r, 5))
+      await store.append([observation(2)])
+      await store.append([observation(3)])
+      const all = await readAll(store)
+      for (let i = 1; i < all.length; i++) expect(all[i]!.recordedAt >= all[i - 1]!.recordedAt).toBe(true)
+      const later = await store.readRecordedRange(middle, '2100-01-01T00:00:00Z', 0, 10)
+      expect(later.map((e) => e.seq)).toEqual([3, 4])
+      const paged = await store.readRecordedRange('2000-01-01T00:00:00Z', middle, 1, 10)
+      expect(paged.map((e) => e.seq)).toEqual([2])
+    })
+
+    it('tells listeners the new head after an append', async () => {
+      const store = await create()
+      const heads: number[] = []
+      const off = store.onAppend((head) => heads.push(head))
+      await store.append([observation(0), observation(1)])
+      await store.append([observation(2)])
+      await expect.poll(() => heads.at(-1)).toBe(3)
+      off()
+      await store.append([observation(3)])
+      await new Promise((r) => setTimeout(r, 50))
+      expect(heads.at(-1)).toBe(3)
+    })
+
+    it('[L4] what was acknowledged is there after reopening, and seq continues', async () => {
+      const store = await create()
+      const results = await store.append(Array.from({ length: 50 }, (_, i) => observation(i)))
+      await store.close()
+      const reopened = await factory.reopen(store)
+      open.push(reopened)
+      expect(await reopened.head()).toBe(50)
+      const all = await readAll(reopened)
+      expect(all.map((e) => e.id)).toEqual(results.map((r) => r.id))
+      const [next] = await reopened.append([observation(99)])
+      expect(next?.seq).toBe(51)
+      expect((await reopened.append([{ ...observation(0), id: results[0]!.id }]))[0]).toMatchObject({
+        seq: 1,
+        duplicate: true,
+      })
+    })
+  })
+}

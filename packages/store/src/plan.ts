@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto'
+import { canonicalJson, type StoredEvent, WatchfloorError } from '@watchfloor/protocol'
+import type { AcceptedEvent, AppendResult } from './types.ts'
+
+/** The hash that decides whether a reused id carries the same content. */
+export function contentHash(event: AcceptedEvent): string {
+  const { id, type, occurredAt, source, actor, marking, payload } = event
+  return createHash('sha256')
+    .update(canonicalJson({ id, type, occurredAt, source, actor, marking, payload }))
+    .digest('hex')
+}
+
+export interface PendingAppend {
+  events: readonly AcceptedEvent[]
+  hashes: string[]
+  resolve: (results: AppendResult[]) => void
+  reject: (error: unknown) => void
+}
+
+export interface Row {
+  seq: number
+  id: string
+  hash: string
+  recordedAt: string
+  body: string
+}
+
+export interface Existing {
+  seq: number
+  hash: string
+}
+
+export interface Plan {
+  rows: Row[]
+  /** Per pending append, in order: its results, or the error to reject it with. */
+  outcomes: ({ ok: true; results: AppendResult[] } | { ok: false; error: WatchfloorError })[]
+  head: number
+  lastRecordedAt: string
+}
+
+/**
+ * Decide a group commit: which rows to insert with which seq, and what each
+ * pending append gets back. Shared by every store so the rules hold alike:
+ * gap-free seq [L1], idempotent ids [L2], conflicts reject a whole batch [L3],
+ * recordedAt never decreasing [L5].
+ */
+export function planGroup(
+  pending: readonly PendingAppend[],
+  existing: ReadonlyMap<string, Existing>,
+  head: number,
+  lastRecordedAt: string,
+  now: Date,
+): Plan {
+  const nowIso = now.toISOString()
+  const recordedAt = nowIso > lastRecordedAt ? nowIso : lastRecordedAt
+  const known = new Map(existing)
+  const rows: Row[] = []
+  const outcomes: Plan['outcomes'] = []
+  let next = head
+  for (const append of pending) {
+    const staged = new Map<string, Existing & { event: AcceptedEvent }>()
+    const results: AppendResult[] = []
+    let conflict: WatchfloorError | null = null
+    for (let i = 0; i < append.events.length; i++) {
+      const event = append.events[i]!
+      const hash = append.hashes[i]!
+      const prior = known.get(event.id) ?? staged.get(event.id)
+      if (prior) {
+        if (prior.hash !== hash) {
+          conflict = new WatchfloorError('conflict', `event ${event.id} is already in the log with other content`, {
+            id: event.id,
+            seq: prior.seq,
+            index: i,
+          })
+          break
+        }
+        results.push({ id: event.id, seq: prior.seq, duplicate: true })
+        continue
+      }
+      const seq = next + staged.size + 1
+      staged.set(event.id, { seq, hash, event })
+      results.push({ id: event.id, seq, duplicate: false })
+    }
+    if (conflict) {
+      outcomes.push({ ok: false, error: conflict })
+      continue
+    }
+    for (const { seq, hash, event } of staged.values()) {
+      const stored = { ...event, recordedAt, seq } as StoredEvent
+      rows.push({ seq, id: event.id, hash, recordedAt, body: JSON.stringify(stored) })
+      known.set(event.id, { seq, hash })
+    }
+    next += staged.size
+    outcomes.push({ ok: true, results })
+  }
+  return { rows, outcomes, head: next, lastRecordedAt: rows.length > 0 ? recordedAt : lastRecordedAt }
+}
+
+/** Hash every event of a batch up front, outside the commit. */
+export function pendingAppend(
+  events: readonly AcceptedEvent[],
+  resolve: PendingAppend['resolve'],
+  reject: PendingAppend['reject'],
+): PendingAppend {
+  return { events, hashes: events.map(contentHash), resolve, reject }
+}
+
+/** Normalise a time bound to the stored ISO form (UTC, milliseconds). */
+export function isoBound(value: string): string {
+  const time = Date.parse(value)
+  if (Number.isNaN(time)) throw new WatchfloorError('validation', `not a time: ${value}`)
+  return new Date(time).toISOString()
+}

@@ -1,0 +1,238 @@
+import type { StoredEvent } from '@watchfloor/protocol'
+import pg from 'pg'
+import { type Existing, isoBound, type PendingAppend, pendingAppend, planGroup } from './plan.ts'
+import type { AcceptedEvent, AppendResult, EventStore } from './types.ts'
+
+export interface PostgresStoreOptions {
+  connectionString: string
+  /** Table name (letters, digits, underscores); several logs can share a database. Default `watchfloor_events`. */
+  table?: string
+  /** Fallback poll for new appends when a notification is missed, in ms. Default 1000. */
+  pollMs?: number
+  poolSize?: number
+}
+
+/**
+ * The shared event log for several server processes. Seq allocation is
+ * serialised by a transaction-scoped advisory lock held until commit, so seqs
+ * become visible in order and a reader tailing `seq > N` never skips a row
+ * that commits late [L1]. Each commit notifies the new head on a channel;
+ * every process listens, and polls slowly in case a notification is lost.
+ */
+export class PostgresEventStore implements EventStore {
+  readonly kind = 'postgres'
+  private readonly pool: pg.Pool
+  private readonly table: string
+  private readonly channel: string
+  private readonly lockKey: number
+  private readonly listeners = new Set<(head: number) => void>()
+  private listenClient: pg.Client | null = null
+  private pollTimer: NodeJS.Timeout | null = null
+  private queue: PendingAppend[] = []
+  private flushing = false
+  private knownHead = 0
+  private closed = false
+
+  private constructor(
+    private readonly options: PostgresStoreOptions,
+    table: string,
+  ) {
+    this.table = table
+    this.channel = `${table}_appended`
+    this.lockKey = hashKey(table)
+    this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 4 })
+    this.pool.on('error', () => {}) // an idle client lost: the next query reconnects
+  }
+
+  static async open(options: PostgresStoreOptions): Promise<PostgresEventStore> {
+    const table = options.table ?? 'watchfloor_events'
+    if (!/^[a-z_][a-z0-9_]{0,40}$/.test(table)) throw new Error(`invalid table name: ${table}`)
+    const store = new PostgresEventStore(options, table)
+    await store.migrate()
+    store.knownHead = await store.head()
+    await store.listen()
+    return store
+  }
+
+  private async migrate(): Promise<void> {
+    const client = await this.pool.connect()
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [this.lockKey])
+      await client.query(`
+        CREATE TABLE IF NOT EXISTS ${this.table} (
+          seq bigint PRIMARY KEY,
+          id uuid NOT NULL UNIQUE,
+          hash text NOT NULL,
+          recorded_at timestamptz NOT NULL,
+          body text NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS ${this.table}_recorded_at ON ${this.table} (recorded_at);
+      `)
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [this.lockKey]).catch(() => {})
+      client.release()
+    }
+  }
+
+  private async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.options.connectionString })
+    client.on('error', () => {
+      // the poll keeps delivering; reconnect the listener in the background
+      this.listenClient = null
+      setTimeout(() => {
+        if (!this.closed) this.listen().catch(() => {})
+      }, 1000).unref()
+    })
+    client.on('notification', (message) => {
+      const head = Number(message.payload)
+      if (Number.isFinite(head)) this.advance(head)
+    })
+    await client.connect()
+    await client.query(`LISTEN ${this.channel}`)
+    if (this.closed) {
+      await client.end()
+      return
+    }
+    this.listenClient = client
+    if (!this.pollTimer) {
+      this.pollTimer = setInterval(() => {
+        this.head()
+          .then((head) => this.advance(head))
+          .catch(() => {})
+      }, this.options.pollMs ?? 1000)
+      this.pollTimer.unref()
+    }
+  }
+
+  private advance(head: number): void {
+    if (head <= this.knownHead) return
+    this.knownHead = head
+    for (const listener of this.listeners) listener(head)
+  }
+
+  append(events: readonly AcceptedEvent[]): Promise<AppendResult[]> {
+    if (this.closed) return Promise.reject(new Error('store is closed'))
+    if (events.length === 0) return Promise.resolve([])
+    return new Promise((resolve, reject) => {
+      this.queue.push(pendingAppend(events, resolve, reject))
+      if (!this.flushing) void this.flushLoop()
+    })
+  }
+
+  /** One commit at a time per process; whatever queued meanwhile goes into the next commit. */
+  private async flushLoop(): Promise<void> {
+    this.flushing = true
+    try {
+      while (this.queue.length > 0) {
+        const pending = this.queue
+        this.queue = []
+        await this.commit(pending)
+      }
+    } finally {
+      this.flushing = false
+    }
+  }
+
+  private async commit(pending: PendingAppend[]): Promise<void> {
+    const client = await this.pool.connect().catch((error: unknown) => {
+      for (const append of pending) append.reject(error)
+      return null
+    })
+    if (!client) return
+    let plan: ReturnType<typeof planGroup>
+    try {
+      await client.query('BEGIN')
+      await client.query('SELECT pg_advisory_xact_lock($1)', [this.lockKey])
+      const last = await client.query<{ seq: string; recorded_at: Date }>(
+        `SELECT seq, recorded_at FROM ${this.table} ORDER BY seq DESC LIMIT 1`,
+      )
+      const head = Number(last.rows[0]?.seq ?? 0)
+      const lastRecordedAt = last.rows[0]?.recorded_at.toISOString() ?? ''
+      const ids = [...new Set(pending.flatMap((append) => append.events.map((event) => event.id)))]
+      const found = await client.query<{ id: string; seq: string; hash: string }>(
+        `SELECT id, seq, hash FROM ${this.table} WHERE id = ANY($1::uuid[])`,
+        [ids],
+      )
+      const existing = new Map<string, Existing>(found.rows.map((r) => [r.id, { seq: Number(r.seq), hash: r.hash }]))
+      plan = planGroup(pending, existing, head, lastRecordedAt, new Date())
+      if (plan.rows.length > 0) {
+        await client.query(
+          `INSERT INTO ${this.table} (seq, id, hash, recorded_at, body)
+           SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::timestamptz[], $5::text[])`,
+          [
+            plan.rows.map((r) => r.seq),
+            plan.rows.map((r) => r.id),
+            plan.rows.map((r) => r.hash),
+            plan.rows.map((r) => r.recordedAt),
+            plan.rows.map((r) => r.body),
+          ],
+        )
+        await client.query('SELECT pg_notify($1, $2)', [this.channel, String(plan.head)])
+      }
+      await client.query('COMMIT')
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {})
+      client.release()
+      for (const append of pending) append.reject(error)
+      return
+    }
+    client.release()
+    plan.outcomes.forEach((outcome, i) => {
+      const append = pending[i]!
+      if (outcome.ok) append.resolve(outcome.results)
+      else append.reject(outcome.error)
+    })
+    if (plan.rows.length > 0) this.advance(plan.head)
+  }
+
+  async readAfter(after: number, limit: number): Promise<StoredEvent[]> {
+    const result = await this.pool.query<{ body: string }>(
+      `SELECT body FROM ${this.table} WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [after, limit],
+    )
+    return result.rows.map((row) => JSON.parse(row.body) as StoredEvent)
+  }
+
+  async readRecordedRange(from: string, to: string, after: number, limit: number): Promise<StoredEvent[]> {
+    const result = await this.pool.query<{ body: string }>(
+      `SELECT body FROM ${this.table} WHERE recorded_at >= $1 AND recorded_at < $2 AND seq > $3 ORDER BY seq LIMIT $4`,
+      [isoBound(from), isoBound(to), after, limit],
+    )
+    return result.rows.map((row) => JSON.parse(row.body) as StoredEvent)
+  }
+
+  async head(): Promise<number> {
+    const result = await this.pool.query<{ head: string | null }>(`SELECT max(seq) AS head FROM ${this.table}`)
+    return Number(result.rows[0]?.head ?? 0)
+  }
+
+  onAppend(listener: (head: number) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1')
+  }
+
+  /** Drop the table: for tests. */
+  async drop(): Promise<void> {
+    await this.pool.query(`DROP TABLE IF EXISTS ${this.table}`)
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    while (this.flushing) await new Promise((r) => setTimeout(r, 5))
+    if (this.pollTimer) clearInterval(this.pollTimer)
+    this.listeners.clear()
+    await this.listenClient?.end().catch(() => {})
+    await this.pool.end()
+  }
+}
+
+function hashKey(text: string): number {
+  let hash = 0x2545f491
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x5bd1e995)
+  return hash | 0
+}

@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { type Role, Role as RoleSchema, type Viewer, WatchfloorError } from '@watchfloor/protocol'
+import { z } from 'zod'
+
+/** Who holds a token: the identity behind every request and socket. */
+export interface Principal {
+  token: string
+  user: string
+  organisation: string
+  nation: string
+  roles: Role[]
+  /** Other organisations this principal may post for (a relay). */
+  sources: string[]
+}
+
+const TokenEntry = z
+  .object({
+    token: z.string().min(16, 'a token needs at least 16 characters'),
+    organisation: z.string().min(1),
+    nation: z.string().min(1),
+    user: z.string().min(1),
+    roles: z.array(RoleSchema).min(1),
+    sources: z.array(z.string().min(1)).optional(),
+  })
+  .strict()
+const TokenFile = z.array(TokenEntry)
+
+export const POSTING_ROLES: readonly Role[] = ['sensor', 'coordinator', 'admin']
+
+export class TokenRegistry {
+  private readonly byToken = new Map<string, Principal>()
+
+  constructor(principals: Iterable<Principal>) {
+    for (const principal of principals) this.add(principal)
+  }
+
+  add(principal: Principal): void {
+    this.byToken.set(principal.token, principal)
+  }
+
+  authenticate(token: unknown): Principal | undefined {
+    return typeof token === 'string' ? this.byToken.get(token) : undefined
+  }
+
+  /** The principal behind an `Authorization: Bearer` header, or a 401. */
+  fromHeader(header: string | undefined): Principal {
+    const match = header?.match(/^Bearer\s+(\S+)\s*$/i)
+    if (!match) throw new WatchfloorError('unauthenticated', 'an API token is required: Authorization: Bearer <token>')
+    const principal = this.authenticate(match[1])
+    if (!principal) throw new WatchfloorError('unauthenticated', 'unknown or revoked token')
+    return principal
+  }
+}
+
+export function viewerOf(principal: Principal): Viewer {
+  return {
+    organisation: principal.organisation,
+    nation: principal.nation,
+    roles: principal.roles,
+    userId: principal.user,
+  }
+}
+
+export function loadTokenFile(file: string): Principal[] {
+  let raw: unknown
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (error) {
+    throw new Error(`WATCHFLOOR_TOKENS: cannot read ${file}: ${(error as Error).message}`)
+  }
+  const parsed = TokenFile.safeParse(raw)
+  if (!parsed.success)
+    throw new Error(
+      `WATCHFLOOR_TOKENS: ${file} is not a valid token list: ${parsed.error.issues
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; ')}`,
+    )
+  return parsed.data.map((entry) => ({ ...entry, sources: entry.sources ?? [] }))
+}
+
+const DEMO_ACCOUNTS: Omit<Principal, 'token'>[] = [
+  { user: 'watch-officer', organisation: 'alliance', nation: 'ALLIANCE', roles: ['watch_officer'], sources: [] },
+  { user: 'coordinator', organisation: 'alliance', nation: 'ALLIANCE', roles: ['coordinator'], sources: [] },
+  { user: 'analyst', organisation: 'alliance', nation: 'ALLIANCE', roles: ['analyst'], sources: [] },
+  { user: 'admin', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin'], sources: [] },
+  { user: 'liaison-lv', organisation: 'cert-lv', nation: 'LV', roles: ['liaison'], sources: [] },
+  { user: 'sensor-ee', organisation: 'cert-ee', nation: 'EE', roles: ['sensor'], sources: [] },
+]
+
+/**
+ * The demo set for the embedded default: one token per role, made at first
+ * start and kept in the data folder (demo-tokens.json), so links keep working
+ * across restarts without shipping a known secret.
+ */
+export function demoPrincipals(dataDir: string): Principal[] {
+  const file = join(dataDir, 'demo-tokens.json')
+  if (existsSync(file)) return loadTokenFile(file)
+  const principals = DEMO_ACCOUNTS.map((account) => ({
+    ...account,
+    token: `${account.user}-${randomBytes(12).toString('hex')}`,
+  }))
+  mkdirSync(dataDir, { recursive: true })
+  writeFileSync(file, `${JSON.stringify(principals, null, 2)}\n`, { mode: 0o600 })
+  return principals
+}

@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto'
+import { ORGANISATIONS, runSimulator } from '@watchfloor/simulator'
+import { loadConfig } from './config.ts'
+import { startServer } from './server.ts'
+
+/** `pnpm start`: the embedded default (SQLite under ./data, demo tokens, demo scenario, console). */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>
+  try {
+    config = loadConfig()
+  } catch (error) {
+    console.error(`watchfloor: ${(error as Error).message}`)
+    process.exit(2)
+  }
+  const server = await startServer(config)
+  const { logger } = server
+
+  const stopping = new AbortController()
+  let simulation: Promise<unknown> = Promise.resolve()
+  if (config.simulator) {
+    // The embedded scenario posts through the REST API like any outside sender, as a relay
+    // for the organisations of its networks, with a token of its own that is never printed.
+    const token = `simulator-${randomBytes(18).toString('hex')}`
+    server.registry.add({
+      token,
+      user: 'simulator',
+      organisation: 'alliance',
+      nation: 'ALLIANCE',
+      roles: ['sensor'],
+      sources: [...ORGANISATIONS],
+    })
+    simulation = runSimulator({
+      url: server.url,
+      token,
+      seed: config.simulatorSeed,
+      speed: config.simulatorSpeed,
+      rate: config.simulatorRate,
+      signal: stopping.signal,
+      onError: (error: unknown) => logger.warn({ err: error }, 'simulator post rejected'),
+    }).catch((error: unknown) => logger.error({ err: error }, 'simulator stopped'))
+  }
+
+  const lines = [
+    '',
+    `Watchfloor listening on ${server.url}`,
+    `  store: ${server.store.kind}${config.databaseUrl ? '' : ` (${config.dataDir})`}; simulator: ${config.simulator ? 'on' : 'off'}`,
+  ]
+  if (server.demo) {
+    lines.push('  demo tokens (open a link to sign in):')
+    for (const p of server.principals)
+      lines.push(`    ${p.user.padEnd(14)} ${p.roles.join(',').padEnd(14)} ${server.url}/#token=${p.token}`)
+  }
+  console.log(`${lines.join('\n')}\n`)
+
+  let closing = false
+  const shutdown = async (signal: string) => {
+    if (closing) return
+    closing = true
+    logger.info({ signal }, 'shutting down')
+    stopping.abort()
+    await simulation
+    await server.close()
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+}
+
+main().catch((error: unknown) => {
+  console.error('watchfloor: failed to start:', error)
+  process.exit(1)
+})

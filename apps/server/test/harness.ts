@@ -1,0 +1,207 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { ClientToServerEvents, EventInput, ServerToClientEvents, StoredEvent } from '@watchfloor/protocol'
+import { io, type Socket } from 'socket.io-client'
+
+const root = new URL('../../../', import.meta.url).pathname
+const tsx = join(root, 'node_modules/.bin/tsx')
+
+export const TOKENS = {
+  sensorEe: 'sensor-ee-token-0123456789',
+  sensorLv: 'sensor-lv-token-0123456789',
+  relay: 'relay-token-0123456789abcd',
+  viewerEe: 'viewer-ee-token-0123456789',
+  viewerLv: 'viewer-lv-token-0123456789',
+  viewerNl: 'viewer-nl-token-0123456789',
+  redReader: 'red-reader-token-012345678',
+  watchOfficer: 'watch-officer-token-0123456',
+} as const
+
+export const PRINCIPALS = [
+  { token: TOKENS.sensorEe, user: 'sensor-ee', organisation: 'cert-ee', nation: 'EE', roles: ['sensor'] },
+  { token: TOKENS.sensorLv, user: 'sensor-lv', organisation: 'cert-lv', nation: 'LV', roles: ['sensor'] },
+  {
+    token: TOKENS.relay,
+    user: 'relay',
+    organisation: 'alliance',
+    nation: 'ALLIANCE',
+    roles: ['sensor'],
+    sources: ['cert-ee', 'cert-lv', 'ncsc-nl'],
+  },
+  { token: TOKENS.viewerEe, user: 'kadri', organisation: 'cert-ee', nation: 'EE', roles: ['watch_officer'] },
+  { token: TOKENS.viewerLv, user: 'janis', organisation: 'cert-lv', nation: 'LV', roles: ['liaison'] },
+  { token: TOKENS.viewerNl, user: 'pieter', organisation: 'ncsc-nl', nation: 'NL', roles: ['analyst'] },
+  { token: TOKENS.redReader, user: 'red-reader', organisation: 'cert-lv', nation: 'LV', roles: ['analyst'] },
+  {
+    token: TOKENS.watchOfficer,
+    user: 'officer',
+    organisation: 'alliance',
+    nation: 'ALLIANCE',
+    roles: ['watch_officer'],
+  },
+]
+
+export interface ServerProcess {
+  url: string
+  dataDir: string
+  child: ChildProcess
+  output: () => string
+  stop(): Promise<void>
+  kill9(): Promise<void>
+}
+
+/** Start the real server (`tsx apps/server/src/main.ts`) on a free port and wait until it listens. */
+export async function startServerProcess(
+  options: { dataDir?: string; env?: Record<string, string> } = {},
+): Promise<ServerProcess> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'watchfloor-int-'))
+  const tokens = join(dataDir, 'tokens.json')
+  writeFileSync(tokens, JSON.stringify(PRINCIPALS))
+  const child = spawn(tsx, [join(root, 'apps/server/src/main.ts')], {
+    cwd: root,
+    env: {
+      ...process.env,
+      WATCHFLOOR_PORT: '0',
+      WATCHFLOOR_HOST: '127.0.0.1',
+      WATCHFLOOR_DATA_DIR: dataDir,
+      WATCHFLOOR_SIMULATOR: 'off',
+      WATCHFLOOR_TOKENS: tokens,
+      WATCHFLOOR_LOG_LEVEL: 'warn',
+      WATCHFLOOR_HEARTBEAT_MS: '500',
+      WATCHFLOOR_SOCKET_BUFFER_PACKETS: '50',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout!.on('data', (chunk) => {
+    output += chunk
+  })
+  child.stderr!.on('data', (chunk) => {
+    output += chunk
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000)
+    const check = () => {
+      const match = output.match(/listening on (http:\/\/\S+)/)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1]!)
+      }
+    }
+    child.stdout!.on('data', check)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`server exited with ${code}:\n${output}`))
+    })
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  return {
+    url,
+    dataDir,
+    child,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM')
+      await exited
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true })
+    },
+    async kill9() {
+      child.kill('SIGKILL')
+      await exited
+    },
+  }
+}
+
+let counter = 0
+/** A valid event from cert-ee unless told otherwise. */
+export function event(overrides: Partial<EventInput> & Pick<EventInput, 'type' | 'payload'>): EventInput {
+  counter++
+  return {
+    id: randomUUID(),
+    occurredAt: new Date(Date.UTC(2026, 10, 26, 8, 0, counter % 60)).toISOString(),
+    source: { organisation: 'cert-ee' },
+    marking: { tlp: 'GREEN' },
+    ...overrides,
+  } as EventInput
+}
+
+export function observations(n: number, overrides: Partial<EventInput> = {}): EventInput[] {
+  return Array.from({ length: n }, (_, i) =>
+    event({ type: 'incident.observation', payload: { incidentId: 'inc-1', count: i + 1 }, ...overrides } as never),
+  )
+}
+
+export async function post(
+  url: string,
+  token: string | null,
+  body: unknown,
+): Promise<{
+  status: number
+  json: { results?: { id: string; seq: number; duplicate: boolean }[] } & Record<string, unknown>
+}> {
+  const response = await fetch(`${url}/api/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
+  return { status: response.status, json: (await response.json()) as never }
+}
+
+export async function getJson<T = Record<string, unknown>>(
+  url: string,
+  token: string | null,
+): Promise<{ status: number; json: T }> {
+  const response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} })
+  return { status: response.status, json: (await response.json()) as T }
+}
+
+/** A real socket.io client that records everything it receives. */
+export class Watcher {
+  readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>
+  readonly events: StoredEvent[] = []
+  readonly checkpoints: number[] = []
+  readonly resyncs: number[] = []
+  lastSeq = 0
+
+  constructor(url: string, token: string) {
+    this.socket = io(url, { transports: ['websocket'], auth: { token }, reconnection: false, forceNew: true })
+    this.socket.on('events', ({ events }) => {
+      this.events.push(...events)
+      this.lastSeq = Math.max(this.lastSeq, events.at(-1)!.seq)
+    })
+    this.socket.on('checkpoint', ({ seq }) => {
+      this.checkpoints.push(seq)
+      this.lastSeq = Math.max(this.lastSeq, seq)
+    })
+    this.socket.on('resync', ({ after }) => this.resyncs.push(after))
+  }
+
+  async subscribe(after = this.lastSeq): Promise<{ ok: boolean; head?: number }> {
+    if (!this.socket.connected)
+      await new Promise<void>((resolve, reject) => {
+        this.socket.once('connect', () => resolve())
+        this.socket.once('connect_error', reject)
+      })
+    return this.socket.timeout(20_000).emitWithAck('subscribe', { after }) as Promise<{ ok: boolean; head?: number }>
+  }
+
+  seqs(): number[] {
+    return this.events.map((e) => e.seq)
+  }
+
+  async waitFor(check: () => boolean, timeout = 15_000): Promise<void> {
+    const start = Date.now()
+    while (!check()) {
+      if (Date.now() - start > timeout) throw new Error(`timed out; have ${this.events.length} events`)
+      await new Promise((r) => setTimeout(r, 10))
+    }
+  }
+
+  close(): void {
+    this.socket.close()
+  }
+}

@@ -1,0 +1,340 @@
+import { canSee } from '@watchfloor/core'
+import type { EventInput, StoredEvent, Viewer } from '@watchfloor/protocol'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  event,
+  getJson,
+  observations,
+  PRINCIPALS,
+  post,
+  type ServerProcess,
+  startServerProcess,
+  TOKENS,
+  Watcher,
+} from './harness.ts'
+
+const viewerOf = (token: string): Viewer => {
+  const p = PRINCIPALS.find((x) => x.token === token)!
+  return { organisation: p.organisation, nation: p.nation, roles: p.roles as Viewer['roles'], userId: p.user }
+}
+
+describe('server: REST ingest and reads', () => {
+  let server: ServerProcess
+  beforeAll(async () => {
+    server = await startServerProcess()
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it('answers health and readiness', async () => {
+    expect((await getJson(`${server.url}/healthz`, null)).status).toBe(200)
+    const ready = await getJson<{ status: string; store: string }>(`${server.url}/readyz`, null)
+    expect(ready).toMatchObject({ status: 200, json: { status: 'ready', store: 'sqlite' } })
+  })
+
+  it('needs a valid token on every API route', async () => {
+    expect((await post(server.url, null, observations(1)[0])).status).toBe(401)
+    expect((await post(server.url, 'not-a-token', observations(1)[0])).status).toBe(401)
+    const read = await getJson<{ error: { code: string } }>(`${server.url}/api/v1/events`, null)
+    expect(read.status).toBe(401)
+    expect(read.json.error.code).toBe('unauthenticated')
+    expect((await getJson(`${server.url}/api/v1/state`, 'nope')).status).toBe(401)
+  })
+
+  it('acknowledges each event with its seq, and replays a reused id idempotently', async () => {
+    const batch = observations(3)
+    const first = await post(server.url, TOKENS.sensorEe, { events: batch })
+    expect(first.status).toBe(201)
+    const seqs = first.json.results!.map((r) => r.seq)
+    expect(seqs[1]).toBe(seqs[0]! + 1)
+    const again = await post(server.url, TOKENS.sensorEe, batch[1])
+    expect(again.status).toBe(200)
+    expect(again.json.results).toEqual([{ id: batch[1]!.id, seq: seqs[1], duplicate: true }])
+  })
+
+  it('rejects an id reused with other content with 409 and appends nothing of that batch', async () => {
+    const [original] = observations(1)
+    await post(server.url, TOKENS.sensorEe, original)
+    const head = (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
+    const changed = { ...original!, payload: { incidentId: 'inc-1', count: 999 } }
+    const response = await post(server.url, TOKENS.sensorEe, { events: [observations(1)[0], changed] })
+    expect(response.status).toBe(409)
+    expect((response.json.error as { code: string }).code).toBe('conflict')
+    expect((await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head).toBe(head)
+  })
+
+  it('rejects an invalid payload with 400 naming the field paths, leaving the log unchanged', async () => {
+    const head = (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
+    const good = observations(1)[0]!
+    const bad = event({
+      type: 'incident.reported',
+      payload: { incidentId: 'x', title: 'T', severity: 'apocalyptic', category: 'malware', affectedNetworks: [] },
+    } as never)
+    const response = await post(server.url, TOKENS.sensorEe, { events: [good, bad] })
+    expect(response.status).toBe(400)
+    const error = response.json.error as { code: string; details: { issues: { path: string }[] } }
+    expect(error.code).toBe('validation')
+    expect(error.details.issues.map((i) => i.path)).toContain('events.1.payload.severity')
+    expect((await post(server.url, TOKENS.sensorEe, '{"type": ')).status).toBe(400)
+    expect((await post(server.url, TOKENS.sensorEe, { events: [] })).status).toBe(400)
+    expect((await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head).toBe(head)
+  })
+
+  it('refuses more than 1,000 events, or a body over the size limit, with 413', async () => {
+    expect((await post(server.url, TOKENS.sensorEe, { events: observations(1001) })).status).toBe(413)
+    const huge = JSON.stringify({ events: [{ pad: 'x'.repeat(11 * 1024 * 1024) }] })
+    expect((await post(server.url, TOKENS.sensorEe, huge)).status).toBe(413)
+  })
+
+  it('forbids posting without a posting role, or for another organisation', async () => {
+    expect((await post(server.url, TOKENS.viewerEe, observations(1)[0])).status).toBe(403)
+    const forLatvia = observations(1, { source: { organisation: 'cert-lv' } })[0]
+    const response = await post(server.url, TOKENS.sensorEe, forLatvia)
+    expect(response.status).toBe(403)
+    expect((response.json.error as { code: string }).code).toBe('forbidden')
+    expect((await post(server.url, TOKENS.relay, forLatvia)).status).toBe(201)
+  })
+
+  it('marks an event without a marking AMBER to its own organisation', async () => {
+    const [unmarked] = observations(1)
+    const { marking: _omit, ...rest } = unmarked!
+    const { json } = await post(server.url, TOKENS.sensorEe, rest)
+    const seq = json.results![0]!.seq
+    const ee = await getJson<{ events: StoredEvent[] }>(
+      `${server.url}/api/v1/events?after=${seq - 1}&limit=1`,
+      TOKENS.viewerEe,
+    )
+    expect(ee.json.events[0]).toMatchObject({ seq, marking: { tlp: 'AMBER' }, actor: { user: 'sensor-ee' } })
+    const lv = await getJson<{ events: StoredEvent[]; next: number }>(
+      `${server.url}/api/v1/events?after=${seq - 1}&limit=1`,
+      TOKENS.viewerLv,
+    )
+    expect(lv.json.events.map((e) => e.seq)).not.toContain(seq)
+  })
+
+  it('pages GET /api/v1/events with a cursor that moves past what the caller may not see', async () => {
+    const base = (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
+    const mixed = [
+      ...observations(5, { marking: { tlp: 'AMBER+STRICT' } }),
+      ...observations(3, { marking: { tlp: 'CLEAR' } }),
+    ]
+    await post(server.url, TOKENS.sensorEe, { events: mixed })
+    const lv = await getJson<{ events: StoredEvent[]; next: number; head: number }>(
+      `${server.url}/api/v1/events?after=${base}&limit=2`,
+      TOKENS.viewerLv,
+    )
+    expect(lv.json.events.map((e) => e.seq)).toEqual([base + 6, base + 7])
+    expect(lv.json.next).toBe(base + 7)
+    const rest = await getJson<{ events: StoredEvent[]; next: number }>(
+      `${server.url}/api/v1/events?after=${lv.json.next}&limit=10`,
+      TOKENS.viewerLv,
+    )
+    expect(rest.json.events.map((e) => e.seq)).toEqual([base + 8])
+    expect((await getJson(`${server.url}/api/v1/events?limit=0`, TOKENS.viewerLv)).status).toBe(400)
+    expect((await getJson(`${server.url}/api/v1/events?after=-1`, TOKENS.viewerLv)).status).toBe(400)
+  })
+
+  it('GET /api/v1/state folds only what the caller may see', async () => {
+    const networkEvent = event({
+      type: 'network.registered',
+      payload: {
+        networkId: 'ee-gov',
+        name: 'Estonian government network',
+        organisation: 'cert-ee',
+        nation: 'EE',
+        kind: 'government',
+        location: { lat: 59.437, lon: 24.754 },
+      },
+    } as never)
+    const open = event({
+      type: 'incident.reported',
+      payload: {
+        incidentId: 'inc-open',
+        title: 'Worm',
+        severity: 'high',
+        category: 'malware',
+        affectedNetworks: ['ee-gov'],
+      },
+    } as never)
+    const secret = event({
+      type: 'incident.reported',
+      marking: { tlp: 'AMBER+STRICT' },
+      payload: {
+        incidentId: 'inc-secret',
+        title: 'Insider',
+        severity: 'critical',
+        category: 'insider',
+        affectedNetworks: [],
+      },
+    } as never)
+    await post(server.url, TOKENS.sensorEe, { events: [networkEvent, open, secret] })
+    type S = { incidents: { incidentId: string }[]; networks: { networkId: string }[] }
+    const ee = await getJson<S>(`${server.url}/api/v1/state`, TOKENS.viewerEe)
+    const lv = await getJson<S>(`${server.url}/api/v1/state`, TOKENS.viewerLv)
+    expect(ee.json.incidents.map((i) => i.incidentId).sort()).toEqual(['inc-open', 'inc-secret'])
+    expect(lv.json.incidents.map((i) => i.incidentId)).toEqual(['inc-open'])
+    expect(lv.json.networks.map((n) => n.networkId)).toEqual(['ee-gov'])
+  })
+
+  it('says who the caller is', async () => {
+    const session = await getJson(`${server.url}/api/v1/session`, TOKENS.viewerLv)
+    expect(session.json).toEqual({ user: 'janis', organisation: 'cert-lv', nation: 'LV', roles: ['liaison'] })
+  })
+})
+
+describe('server: live stream', () => {
+  let server: ServerProcess
+  const watchers: Watcher[] = []
+  const watch = (token: string) => {
+    const w = new Watcher(server.url, token)
+    watchers.push(w)
+    return w
+  }
+  beforeAll(async () => {
+    server = await startServerProcess()
+  })
+  afterAll(async () => {
+    for (const w of watchers) w.close()
+    await server?.stop()
+  })
+
+  it('rejects a socket without a valid token', async () => {
+    const w = watch('wrong-token')
+    await expect(w.subscribe(0)).rejects.toThrow('unauthenticated')
+  })
+
+  it('streams events ingested through REST, live and in seq order', async () => {
+    const w = watch(TOKENS.viewerEe)
+    const ack = await w.subscribe(0)
+    expect(ack.ok).toBe(true)
+    const { json } = await post(server.url, TOKENS.sensorEe, { events: observations(20) })
+    const expected = json.results!.map((r) => r.seq)
+    await w.waitFor(() => w.events.length >= 20)
+    expect(w.seqs().slice(-20)).toEqual(expected)
+  })
+
+  it('resumes exactly after a disconnect: 500 events ingested meanwhile arrive once, in order', async () => {
+    const w = watch(TOKENS.viewerEe)
+    await w.subscribe(0)
+    await post(server.url, TOKENS.sensorEe, { events: observations(10) })
+    const head0 = (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
+    await w.waitFor(() => w.lastSeq >= head0)
+    const before = w.seqs()
+    const last = w.lastSeq
+    w.close()
+    const missed: number[] = []
+    for (let i = 0; i < 5; i++) {
+      const { json } = await post(server.url, TOKENS.sensorEe, { events: observations(100) })
+      missed.push(...json.results!.map((r) => r.seq))
+    }
+    const again = watch(TOKENS.viewerEe)
+    await again.subscribe(last)
+    await post(server.url, TOKENS.sensorEe, { events: observations(5) })
+    await again.waitFor(() => again.events.length >= 505)
+    await new Promise((r) => setTimeout(r, 200))
+    expect(again.seqs().slice(0, 500)).toEqual(missed)
+    const all = [...before, ...again.seqs()]
+    expect(new Set(all).size).toBe(all.length)
+    expect(again.seqs()).toEqual([...again.seqs()].sort((a, b) => a - b))
+    expect(again.events.length).toBe(505)
+  })
+
+  it('two viewers of different organisations receive exactly their visible subsets', async () => {
+    const ee = watch(TOKENS.viewerEe)
+    const lv = watch(TOKENS.viewerLv)
+    const nl = watch(TOKENS.viewerNl)
+    const head = (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
+    await Promise.all([ee.subscribe(head), lv.subscribe(head), nl.subscribe(head)])
+    const markings: EventInput['marking'][] = [
+      { tlp: 'CLEAR' },
+      { tlp: 'GREEN' },
+      { tlp: 'GREEN', releasableTo: ['LV'] },
+      { tlp: 'AMBER' },
+      { tlp: 'AMBER', releasableTo: ['cert-lv'] },
+      { tlp: 'AMBER', releasableTo: ['NL'] },
+      { tlp: 'AMBER+STRICT' },
+      { tlp: 'RED', recipients: ['janis'] },
+    ]
+    const sent: StoredEvent[] = []
+    for (let round = 0; round < 5; round++) {
+      const batch = markings.map((marking, i) =>
+        event({
+          type: 'incident.observation',
+          payload: { incidentId: `inc-${i}`, count: 1 },
+          marking,
+          source: { organisation: round % 2 ? 'cert-lv' : 'cert-ee' },
+        } as never),
+      )
+      const { json } = await post(server.url, TOKENS.relay, { events: batch })
+      json.results!.forEach((r, i) => {
+        sent.push({ ...batch[i]!, seq: r.seq, actor: { user: 'relay' } } as StoredEvent)
+      })
+    }
+    const last = sent.at(-1)!.seq
+    await Promise.all([ee, lv, nl].map((w) => w.waitFor(() => w.lastSeq >= last)))
+    for (const [w, token] of [
+      [ee, TOKENS.viewerEe],
+      [lv, TOKENS.viewerLv],
+      [nl, TOKENS.viewerNl],
+    ] as const) {
+      const expected = sent.filter((e) => canSee(viewerOf(token), e)).map((e) => e.seq)
+      expect(w.seqs()).toEqual(expected)
+    }
+    expect(lv.events.some((e) => e.marking.tlp === 'RED')).toBe(true)
+    expect(ee.events.some((e) => e.marking.tlp === 'RED')).toBe(false)
+    expect(nl.seqs().length).toBeLessThan(lv.seqs().length)
+  })
+
+  it('a viewer that may see nothing still advances by checkpoints', async () => {
+    const nl = watch(TOKENS.viewerNl)
+    const head = (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
+    await nl.subscribe(head)
+    const { json } = await post(server.url, TOKENS.sensorEe, {
+      events: observations(30, { marking: { tlp: 'AMBER+STRICT' } }),
+    })
+    const last = json.results!.at(-1)!.seq
+    await nl.waitFor(() => nl.lastSeq >= last)
+    expect(nl.events).toEqual([])
+    expect(nl.checkpoints.at(-1)).toBeGreaterThanOrEqual(last)
+  })
+
+  it('catch-up from 0 carries a checkpoint past the invisible tail', async () => {
+    const nl = watch(TOKENS.viewerNl)
+    const ack = await nl.subscribe(0)
+    expect(nl.lastSeq).toBe(ack.head)
+  })
+
+  it('tells a client that stops reading to resync, and it resumes exactly from the store', async () => {
+    const slow = watch(TOKENS.viewerEe)
+    const head = (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
+    await slow.subscribe(head)
+    // Stop reading from the TCP socket: the server's buffer for this client grows.
+    const engine = (
+      slow.socket.io as unknown as { engine: { transport: { ws: { _socket: { pause(): void; resume(): void } } } } }
+    ).engine
+    const tcp = engine.transport.ws._socket
+    tcp.pause()
+    const sentSeqs: number[] = []
+    const payload = 'x'.repeat(16_000)
+    for (let i = 0; i < 100 && slow.resyncs.length === 0; i++) {
+      const batch = Array.from({ length: 20 }, () =>
+        event({
+          type: 'advisory.published',
+          payload: { advisoryId: `adv-${i}`, title: 'Flood', body: payload },
+        } as never),
+      )
+      for (const one of batch) {
+        const { json } = await post(server.url, TOKENS.sensorEe, one)
+        sentSeqs.push(json.results![0]!.seq)
+      }
+    }
+    tcp.resume()
+    await slow.waitFor(() => slow.resyncs.length > 0, 20_000)
+    const ack = await slow.subscribe(slow.lastSeq)
+    expect(ack.ok).toBe(true)
+    await slow.waitFor(() => slow.lastSeq >= sentSeqs.at(-1)!)
+    const seqs = slow.seqs()
+    expect(seqs).toEqual(sentSeqs)
+  })
+})

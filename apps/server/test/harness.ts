@@ -116,6 +116,19 @@ export async function startServerProcess(
   }
 }
 
+/**
+ * fetch, retried once when a pooled keep-alive connection turns out to belong to a
+ * server that died (a restarted server may get the same port). Posting again is
+ * safe: event ids make appends idempotent.
+ */
+async function fetchOnce(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init)
+  } catch {
+    return fetch(url, init)
+  }
+}
+
 let counter = 0
 /** A valid event from cert-ee unless told otherwise. */
 export function event(overrides: Partial<EventInput> & Pick<EventInput, 'type' | 'payload'>): EventInput {
@@ -143,7 +156,7 @@ export async function post(
   status: number
   json: { results?: { id: string; seq: number; duplicate: boolean }[] } & Record<string, unknown>
 }> {
-  const response = await fetch(`${url}/api/v1/events`, {
+  const response = await fetchOnce(`${url}/api/v1/events`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -155,7 +168,7 @@ export async function getJson<T = Record<string, unknown>>(
   url: string,
   token: string | null,
 ): Promise<{ status: number; json: T }> {
-  const response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} })
+  const response = await fetchOnce(url, { headers: token ? { authorization: `Bearer ${token}` } : {} })
   return { status: response.status, json: (await response.json()) as T }
 }
 

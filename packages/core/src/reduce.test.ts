@@ -11,6 +11,7 @@ function given(...events: StoredEvent[]) {
   return {
     when(...more: StoredEvent[]) {
       const after = more.reduce(reduce, before)
+      // biome-ignore lint/suspicious/noThenProperty: given/when/then reads like the rule; never awaited
       return { then: (check: (state: State, before: State) => void) => check(after, before) }
     },
   }
@@ -152,6 +153,12 @@ describe('reduce', () => {
       .then((state, before) => {
         expect(state).toBe(before)
       })
+  })
+
+  it('[R1] an out-of-order event inside a batch is neither folded nor listed as recent', () => {
+    const state = fold(initialState, [tallinn, worm, riga])
+    expect(state.networks.has('lv-gov')).toBe(false)
+    expect(state.recent.map((e) => e.seq)).toEqual([1, 3])
   })
 
   it('publishes advisories with their marking', () => {

@@ -17,14 +17,16 @@ export function reduce(state: State, event: StoredEvent): State {
 export function fold(state: State, events: readonly StoredEvent[]): State {
   if (events.length === 0) return state
   const draft = new Draft(state)
+  const applied: StoredEvent[] = []
   for (const event of events) {
     if (event.seq <= draft.seq) continue // [R1]
     draft.seq = event.seq
     draft.eventCount++
     apply(draft, event)
+    applied.push(event)
   }
-  if (draft.seq === state.seq) return state
-  return draft.finish(events)
+  if (applied.length === 0) return state
+  return draft.finish(applied)
 }
 
 function apply(draft: Draft, event: StoredEvent): void {
@@ -219,8 +221,7 @@ class Draft {
     return copy
   }
 
-  finish(events: readonly StoredEvent[]): State {
-    const fresh = events.filter((e) => e.seq > this.state.seq)
+  finish(fresh: readonly StoredEvent[]): State {
     const recent =
       fresh.length >= RECENT_LIMIT ? fresh.slice(-RECENT_LIMIT) : [...this.state.recent, ...fresh].slice(-RECENT_LIMIT)
     return {

@@ -1,0 +1,80 @@
+import { type FormEvent, useEffect, useState } from 'react'
+import { EventList, Header, IncidentList } from './components.tsx'
+import { signIn, signOut } from './session.ts'
+import { useWatchfloor } from './store.ts'
+import { takeTokenFromLocation, tokenFromHash } from './token.ts'
+
+function SignIn({ pending, onSubmit }: { pending: boolean; onSubmit: (token: string) => void }) {
+  const error = useWatchfloor((s) => s.error)
+  const [token, setToken] = useState('')
+  const submit = (e: FormEvent) => {
+    e.preventDefault()
+    onSubmit(token)
+  }
+  return (
+    <main className="signin">
+      <form className="signin-form" onSubmit={submit}>
+        <h1 className="product">Watchfloor</h1>
+        <label htmlFor="token">API token</label>
+        <input
+          id="token"
+          data-testid="token-input"
+          type="password"
+          autoComplete="off"
+          spellCheck={false}
+          value={token}
+          onChange={(e) => setToken(e.target.value)}
+          placeholder="Paste your API token"
+        />
+        <button type="submit" className="button primary" data-testid="sign-in" disabled={pending}>
+          {pending ? 'Signing in…' : 'Sign in'}
+        </button>
+        {error && !pending && (
+          <p className="error" data-testid="sign-in-error" role="alert">
+            {error}
+          </p>
+        )}
+        <p className="hint">The token stays in this tab only (sessionStorage).</p>
+      </form>
+    </main>
+  )
+}
+
+export function App({ initialToken }: { initialToken: string | null }) {
+  const session = useWatchfloor((s) => s.session)
+  const [pending, setPending] = useState(initialToken !== null)
+
+  const attempt = (token: string) => {
+    setPending(true)
+    void signIn(token).finally(() => setPending(false))
+  }
+
+  useEffect(() => {
+    if (initialToken !== null) {
+      setPending(true)
+      void signIn(initialToken).finally(() => setPending(false))
+    }
+  }, [initialToken])
+
+  // a `#token=...` link opened in a tab that is already showing the console
+  useEffect(() => {
+    const onHashChange = () => {
+      if (tokenFromHash(window.location.hash) === null) return
+      const token = takeTokenFromLocation()
+      if (token !== null) attempt(token)
+    }
+    window.addEventListener('hashchange', onHashChange)
+    return () => window.removeEventListener('hashchange', onHashChange)
+  })
+
+  if (!session) return <SignIn pending={pending} onSubmit={attempt} />
+  return (
+    <div className="app">
+      <Header onSignOut={signOut} />
+      <main className="main">
+        <IncidentList />
+        <EventList />
+      </main>
+    </div>
+  )
+}

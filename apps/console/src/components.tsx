@@ -1,0 +1,240 @@
+import type { IncidentState } from '@watchfloor/core'
+import type { Severity, StoredEvent, Tlp } from '@watchfloor/protocol'
+import { memo, type ReactNode } from 'react'
+import {
+  type ConnectionStatus,
+  selectOpenCounts,
+  selectOpenIncidents,
+  selectRecentEvents,
+  useWatchfloor,
+} from './store.ts'
+import { formatClock, formatTime, summarise } from './summary.ts'
+
+/** TLP 2.0 colours: the label text in its colour on black. */
+export const TLP_COLOURS: Record<Tlp, string> = {
+  RED: '#FF2B2B',
+  'AMBER+STRICT': '#FFC000',
+  AMBER: '#FFC000',
+  GREEN: '#33FF00',
+  CLEAR: '#FFFFFF',
+}
+
+export function TlpBadge({ tlp }: { tlp: Tlp }) {
+  return (
+    <span
+      className="tlp"
+      data-testid="tlp-badge"
+      data-tlp={tlp}
+      style={{ color: TLP_COLOURS[tlp], background: '#000000' }}
+    >
+      TLP:{tlp}
+    </span>
+  )
+}
+
+const SEVERITY_COLOURS: Record<Severity, string> = {
+  critical: '#ff4d6a',
+  high: '#ff9326',
+  medium: '#f2d024',
+  low: '#5aa9ff',
+}
+
+/** Colour and shape, so severity never rests on colour alone: ◆ critical, ▲ high, ■ medium, ● low. */
+function SeverityShape({ severity }: { severity: Severity }) {
+  const fill = SEVERITY_COLOURS[severity]
+  let shape: ReactNode
+  switch (severity) {
+    case 'critical':
+      shape = <polygon points="7,0.5 13.5,7 7,13.5 0.5,7" fill={fill} />
+      break
+    case 'high':
+      shape = <polygon points="7,1 13.5,13 0.5,13" fill={fill} />
+      break
+    case 'medium':
+      shape = <rect x="2" y="2" width="10" height="10" fill={fill} />
+      break
+    case 'low':
+      shape = <circle cx="7" cy="7" r="5" fill={fill} />
+      break
+  }
+  return (
+    <svg className="severity-shape" width="14" height="14" viewBox="0 0 14 14" aria-hidden="true">
+      {shape}
+    </svg>
+  )
+}
+
+export function SeverityLabel({ severity }: { severity: Severity }) {
+  return (
+    <span
+      className={`severity severity-${severity}`}
+      data-severity={severity}
+      style={{ color: SEVERITY_COLOURS[severity] }}
+    >
+      <SeverityShape severity={severity} />
+      {severity}
+    </span>
+  )
+}
+
+export function StatusPill({ status }: { status: ConnectionStatus }) {
+  return (
+    <span className={`pill pill-${status}`} data-testid="connection-status" role="status" aria-live="polite">
+      {status}
+    </span>
+  )
+}
+
+export function Header({ onSignOut }: { onSignOut: () => void }) {
+  const session = useWatchfloor((s) => s.session)
+  const status = useWatchfloor((s) => s.status)
+  const headSeq = useWatchfloor((s) => s.headSeq)
+  const lastSeq = useWatchfloor((s) => s.lastSeq)
+  const error = useWatchfloor((s) => s.error)
+  const counts = useWatchfloor(selectOpenCounts)
+  return (
+    <header className="header">
+      <h1 className="product">Watchfloor</h1>
+      {session && (
+        <span className="whoami" data-testid="whoami">
+          <strong>{session.user}</strong> · {session.organisation} · {session.nation} ·{' '}
+          <span className="roles">{session.roles.join(', ') || 'no roles'}</span>
+        </span>
+      )}
+      <span className="counts" title="Open incidents by severity">
+        {(['critical', 'high', 'medium', 'low'] as const).map((severity) => (
+          <span key={severity} className="count" data-severity={severity}>
+            <SeverityShape severity={severity} />
+            {counts[severity]}
+          </span>
+        ))}
+      </span>
+      <span className="spacer" />
+      <StatusPill status={status} />
+      <span className="seq">
+        head <span data-testid="head-seq">{headSeq}</span>
+      </span>
+      <span className="seq">
+        last <span data-testid="last-seq">{lastSeq}</span>
+      </span>
+      <button type="button" className="button" data-testid="sign-out" onClick={onSignOut}>
+        Sign out
+      </button>
+      {error && status !== 'live' && <div className="header-error">{error}</div>}
+    </header>
+  )
+}
+
+const IncidentRow = memo(function IncidentRow({ incident }: { incident: IncidentState }) {
+  return (
+    <tr data-testid="incident-row" data-incident-id={incident.incidentId} data-severity={incident.severity}>
+      <td>
+        <SeverityLabel severity={incident.severity} />
+      </td>
+      <td className="title" title={incident.summary ?? incident.title}>
+        {incident.title}
+        <div className="sub">
+          {incident.incidentId} · {incident.category} · {incident.organisation}
+        </div>
+      </td>
+      <td>
+        <span className={`status status-${incident.status}`}>{incident.status}</span>
+      </td>
+      <td className="num" title="Affected networks">
+        {incident.affectedNetworks.length}
+      </td>
+      <td className="num" title="Observations">
+        {incident.observationCount}
+      </td>
+      <td>
+        <TlpBadge tlp={incident.marking.tlp} />
+      </td>
+    </tr>
+  )
+})
+
+export function IncidentList() {
+  const incidents = useWatchfloor(selectOpenIncidents)
+  return (
+    <section className="panel" aria-labelledby="incidents-heading">
+      <h2 id="incidents-heading">
+        Open incidents <span className="muted">{incidents.length}</span>
+      </h2>
+      <table className="table" data-testid="incident-list">
+        <thead>
+          <tr>
+            <th>Severity</th>
+            <th>Title</th>
+            <th>Status</th>
+            <th className="num">Networks</th>
+            <th className="num">Obs.</th>
+            <th>TLP</th>
+          </tr>
+        </thead>
+        <tbody>
+          {incidents.map((incident) => (
+            <IncidentRow key={incident.incidentId} incident={incident} />
+          ))}
+        </tbody>
+      </table>
+      {incidents.length === 0 && <p className="empty">No open incidents visible to you.</p>}
+    </section>
+  )
+}
+
+const EventRow = memo(function EventRow({ event }: { event: StoredEvent }) {
+  const summary = summarise(event)
+  return (
+    <tr data-testid="event-row" data-seq={event.seq} data-type={event.type}>
+      <td className="num mono">{event.seq}</td>
+      <td className="mono" title={`occurred ${formatTime(event.occurredAt)}\nrecorded ${formatTime(event.recordedAt)}`}>
+        <time dateTime={event.occurredAt}>{formatClock(event.occurredAt)}</time>
+      </td>
+      <td className="mono type" title={event.type}>
+        {event.type}
+      </td>
+      <td className="summary" title={summary}>
+        {summary}
+      </td>
+      <td title={event.source.network ?? event.source.organisation}>{event.source.organisation}</td>
+      <td>
+        <TlpBadge tlp={event.marking.tlp} />
+      </td>
+    </tr>
+  )
+})
+
+export function EventList() {
+  const events = useWatchfloor(selectRecentEvents)
+  return (
+    <section className="panel" aria-labelledby="events-heading">
+      <h2 id="events-heading">Latest events</h2>
+      <table className="table events-table" data-testid="event-list">
+        <colgroup>
+          <col className="col-seq" />
+          <col className="col-time" />
+          <col className="col-type" />
+          <col />
+          <col className="col-source" />
+          <col className="col-tlp" />
+        </colgroup>
+        <thead>
+          <tr>
+            <th className="num">Seq</th>
+            <th>Time (UTC)</th>
+            <th>Type</th>
+            <th>Summary</th>
+            <th>Source</th>
+            <th>TLP</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.map((event) => (
+            <EventRow key={event.seq} event={event} />
+          ))}
+        </tbody>
+      </table>
+      {events.length === 0 && <p className="empty">No events yet.</p>}
+    </section>
+  )
+}

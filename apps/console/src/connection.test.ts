@@ -1,0 +1,196 @@
+import { makeEvent } from '@watchfloor/core'
+import type { SubscribeAck } from '@watchfloor/protocol'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createConnection, type WatchfloorSocket } from './connection.ts'
+import { createWatchfloorStore } from './store.ts'
+
+type Handler = (...args: unknown[]) => void
+type Ack = (err: Error | null, ack: SubscribeAck) => void
+
+/** Just enough of a socket.io client socket to drive the connection module. */
+class FakeSocket {
+  connected = false
+  active = true
+  handlers = new Map<string, Handler[]>()
+  subscribes: { after: number; ack: Ack }[] = []
+  disconnected = false
+
+  on(event: string, handler: Handler) {
+    this.handlers.set(event, [...(this.handlers.get(event) ?? []), handler])
+    return this
+  }
+  removeAllListeners() {
+    this.handlers.clear()
+    return this
+  }
+  timeout() {
+    return this
+  }
+  emit(event: string, request: { after: number }, ack: Ack) {
+    if (event === 'subscribe') this.subscribes.push({ after: request.after, ack })
+    return this
+  }
+  connect() {
+    return this
+  }
+  disconnect() {
+    this.disconnected = true
+    this.connected = false
+    return this
+  }
+  fire(event: string, ...args: unknown[]) {
+    if (event === 'connect') this.connected = true
+    if (event === 'disconnect') this.connected = false
+    for (const handler of this.handlers.get(event) ?? []) handler(...args)
+  }
+  lastAck(): Ack {
+    const last = this.subscribes.at(-1)
+    if (!last) throw new Error('no subscribe')
+    return last.ack
+  }
+}
+
+function setup() {
+  const store = createWatchfloorStore()
+  const sockets: FakeSocket[] = []
+  const onUnauthenticated = vi.fn()
+  const connection = createConnection({
+    store,
+    onUnauthenticated,
+    socketFactory: () => {
+      const socket = new FakeSocket()
+      sockets.push(socket)
+      return socket as unknown as WatchfloorSocket
+    },
+  })
+  return { store, sockets, connection, onUnauthenticated }
+}
+
+const reported = (seq: number) =>
+  makeEvent(seq, 'incident.reported', {
+    incidentId: `i${seq}`,
+    title: `t${seq}`,
+    severity: 'high',
+    category: 'c',
+    affectedNetworks: [],
+  })
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('connection', () => {
+  it('connects, subscribes from 0, goes live on ack and folds batches', () => {
+    const { store, sockets, connection } = setup()
+    connection.connect('tok')
+    expect(store.getState().status).toBe('connecting')
+    const socket = sockets[0]!
+    socket.fire('connect')
+    expect(socket.subscribes.map((s) => s.after)).toEqual([0])
+    socket.fire('events', { events: [reported(1), reported(2)] })
+    socket.lastAck()(null, { ok: true, head: 7 })
+    expect(store.getState().status).toBe('live')
+    expect(store.getState().headSeq).toBe(7)
+    expect(store.getState().lastSeq).toBe(2)
+    socket.fire('checkpoint', { seq: 5 })
+    expect(store.getState().lastSeq).toBe(5)
+    socket.fire('heartbeat', { seq: 9, serverTime: new Date().toISOString() })
+    expect(store.getState().lastSeq).toBe(9)
+    expect(store.getState().headSeq).toBe(9)
+  })
+
+  it('resubscribes from the last seq on reconnect and on resync, never folding twice', () => {
+    const { store, sockets, connection } = setup()
+    connection.connect('tok')
+    const socket = sockets[0]!
+    socket.fire('connect')
+    socket.lastAck()(null, { ok: true, head: 3 })
+    socket.fire('events', { events: [reported(1), reported(3)] })
+    socket.fire('disconnect', 'transport close')
+    expect(store.getState().status).toBe('reconnecting')
+    socket.fire('connect')
+    expect(socket.subscribes.at(-1)?.after).toBe(3)
+    expect(store.getState().status).toBe('reconnecting')
+    socket.fire('events', { events: [reported(3), reported(4)] })
+    socket.lastAck()(null, { ok: true, head: 4 })
+    expect(store.getState().status).toBe('live')
+    expect(store.getState().state.eventCount).toBe(3)
+
+    socket.fire('resync', { after: 4, reason: 'slow_consumer' })
+    expect(store.getState().status).toBe('resyncing')
+    expect(socket.subscribes.at(-1)?.after).toBe(4)
+    socket.lastAck()(null, { ok: true, head: 10 })
+    expect(store.getState().status).toBe('live')
+  })
+
+  it('ignores an ack from an older subscribe', () => {
+    const { store, sockets, connection } = setup()
+    connection.connect('tok')
+    const socket = sockets[0]!
+    socket.fire('connect')
+    const first = socket.lastAck()
+    socket.fire('resync', { after: 0, reason: 'slow_consumer' })
+    first(null, { ok: true, head: 1 })
+    expect(store.getState().status).toBe('resyncing')
+    socket.lastAck()(null, { ok: true, head: 1 })
+    expect(store.getState().status).toBe('live')
+  })
+
+  it('signs out on connect_error unauthenticated', () => {
+    const { store, sockets, connection, onUnauthenticated } = setup()
+    store.getState().setSession({ user: 'u', organisation: 'o', nation: 'n', roles: [] })
+    connection.connect('bad')
+    const socket = sockets[0]!
+    socket.active = false
+    socket.fire('connect_error', new Error('unauthenticated'))
+    expect(store.getState().status).toBe('signed-out')
+    expect(store.getState().session).toBeNull()
+    expect(store.getState().error).toMatch(/rejected/)
+    expect(socket.disconnected).toBe(true)
+    expect(onUnauthenticated).toHaveBeenCalledOnce()
+  })
+
+  it('a new connect starts from an empty picture and drops the old socket', () => {
+    const { store, sockets, connection } = setup()
+    connection.connect('a')
+    sockets[0]!.fire('connect')
+    sockets[0]!.fire('events', { events: [reported(1)] })
+    connection.connect('b')
+    expect(sockets[0]!.disconnected).toBe(true)
+    expect(store.getState().lastSeq).toBe(0)
+    expect(store.getState().state.eventCount).toBe(0)
+    sockets[0]!.fire('events', { events: [reported(2)] }) // listeners removed: nothing happens
+    expect(store.getState().state.eventCount).toBe(0)
+  })
+
+  it('retries a refused subscribe', () => {
+    vi.useFakeTimers()
+    const { store, sockets, connection } = setup()
+    connection.connect('tok')
+    const socket = sockets[0]!
+    socket.fire('connect')
+    socket.lastAck()(null, { ok: false, error: { code: 'unavailable', message: 'busy' } })
+    expect(store.getState().error).toMatch(/busy/)
+    vi.advanceTimersByTime(2_500)
+    expect(socket.subscribes).toHaveLength(2)
+  })
+
+  it('starts over from 0 when the cursor is beyond the server log (conflict)', () => {
+    const { store, sockets, connection } = setup()
+    connection.connect('tok')
+    const socket = sockets[0]!
+    socket.fire('connect')
+    socket.fire('events', { events: [reported(1), reported(2)] })
+    socket.lastAck()(null, { ok: true, head: 2 })
+    socket.fire('disconnect', 'transport close')
+    socket.fire('connect')
+    expect(socket.subscribes.at(-1)?.after).toBe(2)
+    socket.lastAck()(null, { ok: false, error: { code: 'conflict', message: 'beyond head' } })
+    expect(socket.subscribes.at(-1)?.after).toBe(0)
+    expect(store.getState().state.eventCount).toBe(0)
+    socket.fire('events', { events: [reported(1)] })
+    socket.lastAck()(null, { ok: true, head: 1 })
+    expect(store.getState().status).toBe('live')
+    expect(store.getState().state.eventCount).toBe(1)
+  })
+})

@@ -1,0 +1,159 @@
+import {
+  fold,
+  type IncidentState,
+  initialState,
+  type NetworkPosture,
+  networkPostures,
+  openCountsBySeverity,
+  openIncidentsBySeverity,
+  recentActivity,
+  type State,
+} from '@watchfloor/core'
+import type { Severity, StoredEvent } from '@watchfloor/protocol'
+import { useStore } from 'zustand'
+import { createStore } from 'zustand/vanilla'
+
+export type ConnectionStatus = 'signed-out' | 'connecting' | 'live' | 'reconnecting' | 'resyncing'
+
+/** Who the server says I am (`GET /api/v1/session`). */
+export interface Session {
+  user: string
+  organisation: string
+  nation: string
+  roles: string[]
+}
+
+export interface WatchfloorState {
+  status: ConnectionStatus
+  /** The client's cursor: every event up to it that this viewer may see has been folded. */
+  lastSeq: number
+  /** The highest log seq the server has told us about (ack head, heartbeat, checkpoint). */
+  headSeq: number
+  /** The picture, folded with core `fold` from exactly the events this viewer was sent. */
+  state: State
+  session: Session | null
+  /** The last connection problem worth showing (cleared when live again). */
+  error: string | null
+}
+
+export interface WatchfloorActions {
+  /** Fold one `events` message: one fold per batch; events at or below `lastSeq` (or out of order) are dropped. */
+  applyEvents(events: readonly StoredEvent[]): void
+  /** Everything visible up to `seq` has been sent: advance the cursor. */
+  checkpoint(seq: number): void
+  /** The server's head (also a checkpoint). */
+  heartbeat(seq: number): void
+  /** The subscribe ack's head. */
+  setHead(seq: number): void
+  setStatus(status: ConnectionStatus, error?: string | null): void
+  setSession(session: Session | null): void
+  setError(error: string | null): void
+  /** Back to signed-out with an empty picture. */
+  reset(error?: string | null): void
+}
+
+export type WatchfloorStore = WatchfloorState & WatchfloorActions
+
+const initial: WatchfloorState = {
+  status: 'signed-out',
+  lastSeq: 0,
+  headSeq: 0,
+  state: initialState,
+  session: null,
+  error: null,
+}
+
+/**
+ * Keep only the events strictly after `after`, in strictly increasing seq order.
+ * Returns the input array itself when nothing is dropped (the usual case).
+ */
+export function freshEvents(events: readonly StoredEvent[], after: number): readonly StoredEvent[] {
+  let last = after
+  let clean = true
+  for (const event of events) {
+    if (event.seq <= last) {
+      clean = false
+      break
+    }
+    last = event.seq
+  }
+  if (clean) return events
+  const kept: StoredEvent[] = []
+  last = after
+  for (const event of events) {
+    if (event.seq <= last) continue
+    kept.push(event)
+    last = event.seq
+  }
+  return kept
+}
+
+/** A fresh store (the app uses the `watchfloor` singleton; tests make their own). */
+export function createWatchfloorStore() {
+  return createStore<WatchfloorStore>()((set, get) => ({
+    ...initial,
+    applyEvents(events) {
+      const { lastSeq, state, headSeq } = get()
+      const fresh = freshEvents(events, Math.max(lastSeq, state.seq))
+      if (fresh.length === 0) return
+      const next = fold(state, fresh)
+      set({
+        state: next,
+        lastSeq: Math.max(lastSeq, next.seq),
+        headSeq: Math.max(headSeq, next.seq),
+      })
+    },
+    checkpoint(seq) {
+      const { lastSeq, headSeq } = get()
+      if (seq <= lastSeq) return
+      set({ lastSeq: seq, headSeq: Math.max(headSeq, seq) })
+    },
+    heartbeat(seq) {
+      get().checkpoint(seq)
+      get().setHead(seq)
+    },
+    setHead(seq) {
+      if (seq > get().headSeq) set({ headSeq: seq })
+    },
+    setStatus(status, error) {
+      set(error === undefined ? { status } : { status, error })
+    },
+    setSession(session) {
+      set({ session })
+    },
+    setError(error) {
+      set({ error })
+    },
+    reset(error = null) {
+      set({ ...initial, error })
+    },
+  }))
+}
+
+export const watchfloor = createWatchfloorStore()
+
+/** React hook: `useWatchfloor((s) => s.status)`. Selectors must return stable values (see the memoised ones below). */
+export function useWatchfloor<T>(selector: (state: WatchfloorStore) => T): T {
+  return useStore(watchfloor, selector)
+}
+
+/** Memoise a derivation of the core `State` on the state object's identity (fold returns a new object on change). */
+export function memoOnState<T>(derive: (state: State) => T): (state: State) => T {
+  let cache: { state: State; value: T } | undefined
+  return (state) => {
+    if (cache?.state !== state) cache = { state, value: derive(state) }
+    return cache.value
+  }
+}
+
+export const RECENT_SHOWN = 100
+
+const openIncidents = memoOnState(openIncidentsBySeverity)
+const openCounts = memoOnState(openCountsBySeverity)
+const recent = memoOnState((state) => recentActivity(state, RECENT_SHOWN))
+const postures = memoOnState(networkPostures)
+
+export const selectOpenIncidents = (s: WatchfloorState): IncidentState[] => openIncidents(s.state)
+export const selectOpenCounts = (s: WatchfloorState): Record<Severity, number> => openCounts(s.state)
+export const selectRecentEvents = (s: WatchfloorState): StoredEvent[] => recent(s.state)
+export const selectNetworkPostures = (s: WatchfloorState): NetworkPosture[] => postures(s.state)

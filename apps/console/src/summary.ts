@@ -1,0 +1,62 @@
+import { exhaustiveSwitchError, type StoredEvent } from '@watchfloor/protocol'
+
+function clip(text: string, max = 140): string {
+  const line = text.replace(/\s+/g, ' ').trim()
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line
+}
+
+/** A one-line, human summary of an event, from its payload alone. */
+export function summarise(event: StoredEvent): string {
+  switch (event.type) {
+    case 'network.registered': {
+      const p = event.payload
+      return clip(`Network ${p.name} (${p.networkId}) registered: ${p.kind}, ${p.organisation}, ${p.nation}`)
+    }
+    case 'network.posture_changed': {
+      const p = event.payload
+      return clip(`Network ${p.networkId} posture ${p.posture}${p.reason ? `: ${p.reason}` : ''}`)
+    }
+    case 'incident.reported': {
+      const p = event.payload
+      const n = p.affectedNetworks.length
+      return clip(`${p.severity.toUpperCase()} ${p.category}: ${p.title} (${n} network${n === 1 ? '' : 's'})`)
+    }
+    case 'incident.updated': {
+      const p = event.payload
+      const changes: string[] = []
+      if (p.severity !== undefined) changes.push(`severity ${p.severity}`)
+      if (p.status !== undefined) changes.push(`status ${p.status}`)
+      if (p.category !== undefined) changes.push(`category ${p.category}`)
+      if (p.affectedNetworks !== undefined) changes.push(`${p.affectedNetworks.length} affected networks`)
+      if (p.summary !== undefined) changes.push('summary updated')
+      return clip(`Incident ${p.incidentId}: ${changes.join(', ')}`)
+    }
+    case 'incident.observation': {
+      const p = event.payload
+      const count = p.count !== undefined && p.count > 1 ? ` ×${p.count}` : ''
+      const where = p.networkId ? ` on ${p.networkId}` : ''
+      const indicator = p.indicator ? `: ${p.indicator}` : ''
+      return clip(`Observation${count} for ${p.incidentId}${where}${indicator}`)
+    }
+    case 'advisory.published': {
+      const p = event.payload
+      return clip(`Advisory ${p.advisoryId}: ${p.title}${p.incidentId ? ` (re ${p.incidentId})` : ''}`)
+    }
+    default:
+      return exhaustiveSwitchError(event)
+  }
+}
+
+/** `2026-11-01T12:00:01.000Z` -> `2026-11-01 12:00:01Z` (UTC, no locale surprises). */
+export function formatTime(iso: string): string {
+  const ms = Date.parse(iso)
+  if (Number.isNaN(ms)) return iso
+  return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}Z`
+}
+
+/** `2026-11-01T12:00:01.000Z` -> `12:00:01Z`. */
+export function formatClock(iso: string): string {
+  const ms = Date.parse(iso)
+  if (Number.isNaN(ms)) return iso
+  return `${new Date(ms).toISOString().slice(11, 19)}Z`
+}

@@ -1,0 +1,58 @@
+import { expect } from '@playwright/test'
+import { E2E_TOKENS, incident, postEvents, signIn, test } from './fixtures.ts'
+
+test('the console signs in from a link, streams live events and keeps the token out of the address bar', async ({
+  page,
+  request,
+  outsideRequests: _outside,
+}) => {
+  await signIn(page, E2E_TOKENS.officer)
+  expect(page.url()).not.toContain('token')
+  await expect(page.getByTestId('whoami')).toContainText('officer')
+
+  const [seq] = await postEvents(request, [
+    incident('inc-e2e-1', 'Worm spreading on ministry hosts', 'GREEN', 'critical'),
+  ])
+  const row = page.locator('[data-testid="incident-row"][data-incident-id="inc-e2e-1"]')
+  await expect(row).toBeVisible()
+  await expect(row).toContainText('Worm spreading on ministry hosts')
+  await expect(row.getByTestId('tlp-badge')).toHaveText('TLP:GREEN')
+  await expect(page.locator(`[data-testid="event-row"][data-seq="${seq}"]`)).toBeVisible()
+  await expect(page.getByTestId('head-seq')).toHaveText(String(seq))
+
+  // more events keep arriving live, without a reload
+  const more = await postEvents(request, [
+    incident('inc-e2e-2', 'Ransom note on hospital workstations', 'AMBER', 'high'),
+    {
+      id: crypto.randomUUID(),
+      type: 'incident.observation',
+      occurredAt: new Date().toISOString(),
+      source: { organisation: 'cert-ee', network: 'ee-gov' },
+      marking: { tlp: 'GREEN' },
+      payload: { incidentId: 'inc-e2e-1', count: 7, indicator: '445/tcp scan' },
+    },
+  ])
+  await expect(page.locator(`[data-testid="event-row"][data-seq="${more[1]}"]`)).toBeVisible()
+  await expect(page.locator('[data-testid="incident-row"][data-incident-id="inc-e2e-2"]')).toBeVisible()
+  await page.screenshot({ path: 'e2e/artifacts/console-live.png', fullPage: true })
+})
+
+test('a liaison sees only what is shared with its organisation', async ({
+  page,
+  request,
+  outsideRequests: _outside,
+}) => {
+  await postEvents(request, [
+    incident('inc-e2e-shared', 'Shared with everyone', 'CLEAR'),
+    incident('inc-e2e-closed', 'Kept in Estonia', 'AMBER+STRICT'),
+  ])
+  await signIn(page, E2E_TOKENS.liaison)
+  await expect(page.locator('[data-testid="incident-row"][data-incident-id="inc-e2e-shared"]')).toBeVisible()
+  await expect(page.locator('[data-testid="incident-row"][data-incident-id="inc-e2e-closed"]')).toHaveCount(0)
+})
+
+test('a wrong token is refused with a clear message', async ({ page, outsideRequests: _outside }) => {
+  await page.goto('/#token=not-a-real-token')
+  await expect(page.getByTestId('sign-in-error')).toBeVisible()
+  await expect(page.getByTestId('token-input')).toBeVisible()
+})

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto'
+import { type APIRequestContext, test as base, expect, type Page } from '@playwright/test'
+
+export const E2E_TOKENS = {
+  sensor: 'e2e-sensor-ee-0123456789abcdef',
+  officer: 'e2e-watch-officer-0123456789ab',
+  liaison: 'e2e-liaison-lv-0123456789abcd',
+}
+
+export const E2E_PRINCIPALS = [
+  { token: E2E_TOKENS.sensor, user: 'sensor-ee', organisation: 'cert-ee', nation: 'EE', roles: ['sensor'] },
+  { token: E2E_TOKENS.officer, user: 'officer', organisation: 'cert-ee', nation: 'EE', roles: ['watch_officer'] },
+  { token: E2E_TOKENS.liaison, user: 'liaison-lv', organisation: 'cert-lv', nation: 'LV', roles: ['liaison'] },
+]
+
+/** Post events through the real REST API as the Estonian sensor. */
+export async function postEvents(request: APIRequestContext, events: object[]): Promise<number[]> {
+  const response = await request.post('/api/v1/events', {
+    headers: { authorization: `Bearer ${E2E_TOKENS.sensor}` },
+    data: { events },
+  })
+  expect(response.status()).toBe(201)
+  const body = (await response.json()) as { results: { seq: number }[] }
+  return body.results.map((r) => r.seq)
+}
+
+export function incident(incidentId: string, title: string, tlp = 'GREEN', severity = 'high') {
+  return {
+    id: randomUUID(),
+    type: 'incident.reported',
+    occurredAt: new Date().toISOString(),
+    source: { organisation: 'cert-ee', network: 'ee-gov' },
+    marking: { tlp },
+    payload: { incidentId, title, severity, category: 'malware', affectedNetworks: ['ee-gov'] },
+  }
+}
+
+/** Fails the test on any request that leaves this machine. */
+export const test = base.extend<{ outsideRequests: string[] }>({
+  outsideRequests: async ({ page }, use) => {
+    const outside: string[] = []
+    await page.route('**/*', (route) => {
+      const url = new URL(route.request().url())
+      if (['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname) || url.protocol === 'data:')
+        return route.continue()
+      outside.push(url.href)
+      return route.abort()
+    })
+    await use(outside)
+    expect(outside, 'requests that left localhost').toEqual([])
+  },
+})
+
+export async function signIn(page: Page, token: string): Promise<void> {
+  await page.goto(`/#token=${token}`)
+  await expect(page.getByTestId('connection-status')).toHaveText('live', { timeout: 15_000 })
+}

@@ -1,0 +1,30 @@
+export {
+  ALLIANCE_NATION,
+  ALLIANCE_ORGANISATION,
+  type AlliedNetwork,
+  distanceKm,
+  NATIONS,
+  NETWORKS,
+  networkById,
+  ORGANISATIONS,
+} from './networks.ts'
+export {
+  BatchRejectedError,
+  runSimulator,
+  type SimulatorLogger,
+  type SimulatorOptions,
+  type SimulatorProgress,
+  type SimulatorResult,
+} from './poster.ts'
+export { createRandom, hashSeed, type Random, type Seed } from './random.ts'
+export {
+  createScenario,
+  isScenarioName,
+  SCENARIO_NAMES,
+  type Scenario,
+  type ScenarioName,
+  type ScenarioOptions,
+  type TimedEvent,
+  takeEvents,
+  takeUntil,
+} from './scenario.ts'

@@ -90,7 +90,9 @@ describe('runSimulator', () => {
     expect(receiver.requests[0]?.status).toBe(503)
     expect(receiver.requests[1]?.events).toEqual(receiver.requests[0]?.events)
     // exactly the scenario's events, in order, none lost or doubled
-    const expected = takeEvents(createScenario({ seed: 7, startTime, rate: 5 }), accepted.length).map((e) => e.event)
+    const expected = takeEvents(createScenario({ seed: 7, startTime, rate: 5, speed: 600 }), accepted.length).map(
+      (e) => e.event,
+    )
     expect(accepted).toEqual(expected)
     for (const request of receiver.requests) {
       expect(request.path).toBe('/api/v1/events')
@@ -126,7 +128,7 @@ describe('runSimulator', () => {
     expect(errors[0]?.events).toEqual(skipped)
     expect(result.rejected).toBe(skipped.length)
     const all = receiver.requests.flatMap((r) => r.events)
-    const expected = takeEvents(createScenario({ seed: 'four-hundred', startTime, rate: 5 }), all.length)
+    const expected = takeEvents(createScenario({ seed: 'four-hundred', startTime, rate: 5, speed: 600 }), all.length)
     expect(all).toEqual(expected.map((e) => e.event))
     expect(result.posted).toBe(all.length - skipped.length)
   })

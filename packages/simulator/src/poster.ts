@@ -90,6 +90,7 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
     seed: options.seed,
     startTime: options.startTime ?? Date.now(),
     rate: options.rate,
+    speed: Number.isFinite(speed) ? speed : 1,
     ...(options.scenario ? { scenario: options.scenario } : {}),
   })
   const result: SimulatorResult = { posted: 0, batches: 0, rejected: 0 }

@@ -93,6 +93,16 @@ describe('createScenario (outbreak)', () => {
     }
   })
 
+  it('compresses occurredAt by the playing speed, keeping the story', () => {
+    const fast = takeUntil(createScenario({ seed: 42, startTime, rate: 50, speed: 10 }), scenario.storylineMs)
+    const start = Date.parse(startTime)
+    expect(fast.length).toBe(storyline.length)
+    fast.forEach(({ at, event }, i) => {
+      expect(Date.parse(event.occurredAt)).toBe(start + Math.round(at / 10))
+      expect(event.payload).toEqual(storyline[i]!.event.payload)
+    })
+  })
+
   it('registers all networks first', () => {
     const registrations = first.slice(0, NETWORKS.length)
     expect(registrations.every((e) => e.event.type === 'network.registered' && e.at === 0)).toBe(true)

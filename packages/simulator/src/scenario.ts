@@ -32,6 +32,11 @@ export interface ScenarioOptions {
   rate?: number
   /** Default 'outbreak'. */
   scenario?: ScenarioName
+  /**
+   * The speed it will be played at (default 1): `occurredAt` = startTime + at / speed,
+   * so event times follow the wall clock of the replay instead of running ahead of it.
+   */
+  speed?: number
   /** User ids the RED advisory is addressed to (default ['coordinator']). */
   redRecipients?: readonly string[]
 }
@@ -60,9 +65,12 @@ export function createScenario(options: ScenarioOptions): Scenario {
   const rate = options.rate ?? 10
   if (!Number.isFinite(rate) || rate < 0) throw new Error(`rate must be a finite number >= 0, got ${rate}`)
   const startTime = toEpochMs(options.startTime)
+  const speed = options.speed ?? 1
+  if (!(speed > 0)) throw new Error(`speed must be > 0, got ${speed}`)
   const context: Context = {
     seed: options.seed,
     startTime,
+    speed,
     rate,
     redRecipients: options.redRecipients ?? ['coordinator'],
   }
@@ -113,6 +121,7 @@ function toEpochMs(time: number | string | Date): number {
 interface Context {
   seed: Seed
   startTime: number
+  speed: number
   rate: number
   redRecipients: readonly string[]
 }
@@ -133,7 +142,7 @@ function buildEvent<T extends EventType>(
   const event = {
     id: salted(rng.uuid(), context.startTime, 'uuid'),
     type,
-    occurredAt: new Date(context.startTime + at).toISOString(),
+    occurredAt: new Date(context.startTime + Math.round(at / context.speed)).toISOString(),
     source: { organisation: from.organisation, network: from.networkId },
     ...(actor ? { actor } : {}),
     marking,

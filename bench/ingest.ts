@@ -1,0 +1,257 @@
+import { join } from 'node:path'
+import type { EventInput } from '../packages/protocol/src/index.ts'
+import { type AcceptedEvent, SqliteEventStore } from '../packages/store/src/index.ts'
+import { Database } from './deps.ts'
+import { accepted, fmt, observation, printTable, round, scratch, startWatchfloor, TOKENS } from './lib.ts'
+import type { BenchEntry } from './results.ts'
+
+const EVENTS = 200_000
+const REPEATS = 3
+const REST_BATCH = 500
+const REST_EVENTS = 100_000
+const REST_IN_FLIGHT = 4
+
+/** The schema of packages/store/src/sqlite.ts, so the baseline writes the same table and index. */
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    hash TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    body TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS events_recorded_at ON events (recorded_at);
+`
+
+interface RawRow {
+  seq: number
+  id: string
+  hash: string
+  recorded_at: string
+  body: string
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+
+/** Events/s through SqliteEventStore.append, one awaited append per batch (acknowledged = committed). */
+async function storeRun(file: string, events: readonly AcceptedEvent[], batch: number): Promise<number> {
+  const store = new SqliteEventStore({ file })
+  try {
+    const start = performance.now()
+    for (let i = 0; i < events.length; i += batch) await store.append(events.slice(i, i + batch))
+    const seconds = (performance.now() - start) / 1000
+    if ((await store.head()) !== events.length) throw new Error(`store head ${await store.head()} != ${events.length}`)
+    return events.length / seconds
+  } finally {
+    await store.close()
+  }
+}
+
+/** Rows/s of plain better-sqlite3 (WAL, synchronous=FULL) inserting prepared rows in `batch`-row transactions. */
+function rawRun(file: string, rows: readonly RawRow[], batch: number): number {
+  const db = new Database(file)
+  try {
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = FULL')
+    db.exec(SCHEMA)
+    const insert = db.prepare<[number, string, string, string, string]>(
+      'INSERT INTO events (seq, id, hash, recorded_at, body) VALUES (?, ?, ?, ?, ?)',
+    )
+    const write = db.transaction((from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        const r = rows[i]!
+        insert.run(r.seq, r.id, r.hash, r.recorded_at, r.body)
+      }
+    })
+    const start = performance.now()
+    for (let i = 0; i < rows.length; i += batch) write.immediate(i, Math.min(i + batch, rows.length))
+    const seconds = (performance.now() - start) / 1000
+    const count = (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n
+    if (count !== rows.length) throw new Error(`raw count ${count} != ${rows.length}`)
+    return rows.length / seconds
+  } finally {
+    db.close()
+  }
+}
+
+function readRows(file: string): RawRow[] {
+  const db = new Database(file, { readonly: true })
+  try {
+    return db.prepare<[], RawRow>('SELECT seq, id, hash, recorded_at, body FROM events ORDER BY seq').all()
+  } finally {
+    db.close()
+  }
+}
+
+export interface IngestStoreResult {
+  entry: BenchEntry
+  /** Raw better-sqlite3 rows/s in 1,000-row transactions, for the REST comparison. */
+  raw1000: number
+}
+
+export async function benchIngestStore(): Promise<IngestStoreResult> {
+  const events = Array.from({ length: EVENTS }, (_, i) => accepted(observation(i)))
+  const tmp = scratch('store')
+  let n = 0
+  const file = () => join(tmp.dir, `run-${n++}.sqlite`)
+  try {
+    // Warm-up (JIT, page cache), not measured; it also yields the exact rows the store writes.
+    const warmFile = file()
+    await storeRun(warmFile, events, 1000)
+    const rows = readRows(warmFile)
+    rawRun(file(), rows.slice(0, 20_000), 1000)
+
+    const ours1000: number[] = []
+    const raw1000: number[] = []
+    const ours100: number[] = []
+    const raw100: number[] = []
+    for (let r = 0; r < REPEATS; r++) {
+      // Alternate so that drift of the machine (other work, disk cache) affects both alike.
+      ours1000.push(await storeRun(file(), events, 1000))
+      raw1000.push(rawRun(file(), rows, 1000))
+      raw100.push(rawRun(file(), rows, 100))
+      ours100.push(await storeRun(file(), events, 100))
+      process.stdout.write(`  ingest.store repeat ${r + 1}/${REPEATS} done\n`)
+    }
+    const figures = {
+      events: EVENTS,
+      repeats: REPEATS,
+      eventsPerSecond: round(median(ours1000)),
+      eventsPerSecondBatch100: round(median(ours100)),
+      runsBatch1000: ours1000.map((v) => round(v)),
+      runsBatch100: ours100.map((v) => round(v)),
+    }
+    const baselineFigures = {
+      events: EVENTS,
+      repeats: REPEATS,
+      eventsPerSecond: round(median(raw1000)),
+      eventsPerSecondBatch100: round(median(raw100)),
+      runsBatch1000: raw1000.map((v) => round(v)),
+      runsBatch100: raw100.map((v) => round(v)),
+    }
+    const ratio = round(figures.eventsPerSecond / baselineFigures.eventsPerSecond, 3)
+    printTable(
+      `ingest.store: ${fmt(EVENTS)} incident.observation events (GREEN), WAL + synchronous=FULL, median of ${REPEATS}`,
+      ['', 'batch 1,000 (events/s)', 'batch 100 (events/s)'],
+      [
+        ['SqliteEventStore.append', fmt(figures.eventsPerSecond), fmt(figures.eventsPerSecondBatch100)],
+        ['raw better-sqlite3', fmt(baselineFigures.eventsPerSecond), fmt(baselineFigures.eventsPerSecondBatch100)],
+        [
+          'ours / raw',
+          fmt(ratio, 2),
+          fmt(figures.eventsPerSecondBatch100 / baselineFigures.eventsPerSecondBatch100, 2),
+        ],
+      ],
+    )
+    return {
+      raw1000: baselineFigures.eventsPerSecond,
+      entry: {
+        name: 'ingest.store',
+        headline: 'eventsPerSecond',
+        figures,
+        baseline: {
+          name: 'raw better-sqlite3 (WAL, synchronous=FULL), same rows, 1,000-row transactions',
+          figures: baselineFigures,
+        },
+        ratio,
+        target: { figure: 'eventsPerSecond', min: 50_000, text: '≥ 50,000 events/s, batches of 1,000' },
+        met: figures.eventsPerSecond >= 50_000,
+      },
+    }
+  } finally {
+    tmp.remove()
+  }
+}
+
+async function postBody(url: string, body: string, expected: number): Promise<void> {
+  const response = await fetch(`${url}/api/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.sensor}` },
+    body,
+  })
+  const json = (await response.json()) as { results?: unknown[] }
+  if (response.status !== 201 || json.results?.length !== expected)
+    throw new Error(`POST answered ${response.status}: ${JSON.stringify(json).slice(0, 300)}`)
+}
+
+function bodies(count: number, offset: number): string[] {
+  const out: string[] = []
+  for (let b = 0; b < count; b++) {
+    const events: EventInput[] = []
+    for (let i = 0; i < REST_BATCH; i++) events.push(observation(offset + b * REST_BATCH + i))
+    out.push(JSON.stringify({ events }))
+  }
+  return out
+}
+
+export async function benchIngestRest(raw1000: number): Promise<BenchEntry> {
+  const warm = bodies(20, 0)
+  const perRepeat = REST_EVENTS / REST_BATCH
+  const measured = bodies(perRepeat * REPEATS, warm.length * REST_BATCH)
+  const server = await startWatchfloor()
+  try {
+    for (const body of warm) await postBody(server.url, body, REST_BATCH)
+    const runs: number[] = []
+    const latencies: number[] = []
+    for (let r = 0; r < REPEATS; r++) {
+      const share = measured.slice(r * perRepeat, (r + 1) * perRepeat)
+      let next = 0
+      const start = performance.now()
+      await Promise.all(
+        Array.from({ length: REST_IN_FLIGHT }, async () => {
+          while (next < share.length) {
+            const body = share[next++]!
+            const sent = performance.now()
+            await postBody(server.url, body, REST_BATCH)
+            latencies.push(performance.now() - sent)
+          }
+        }),
+      )
+      runs.push(REST_EVENTS / ((performance.now() - start) / 1000))
+    }
+    const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { head: number }
+    const total = (warm.length + measured.length) * REST_BATCH
+    if (ready.head !== total) throw new Error(`server head ${ready.head} != ${total}`)
+    latencies.sort((a, b) => a - b)
+    const pct = (p: number) => round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!, 1)
+    const figures = {
+      events: REST_EVENTS,
+      repeats: REPEATS,
+      eventsPerRequest: REST_BATCH,
+      inFlight: REST_IN_FLIGHT,
+      eventsPerSecond: round(median(runs)),
+      runs: runs.map((v) => round(v)),
+      requestP50Ms: pct(0.5),
+      requestP99Ms: pct(0.99),
+    }
+    const ratio = round(figures.eventsPerSecond / raw1000, 3)
+    printTable(
+      `ingest.rest: ${fmt(REST_EVENTS)} events as POST /api/v1/events of ${REST_BATCH}, ${REST_IN_FLIGHT} in flight, real server, median of ${REPEATS}`,
+      ['', 'events/s', 'request p50 (ms)', 'request p99 (ms)'],
+      [
+        [
+          'REST ingest (server process)',
+          fmt(figures.eventsPerSecond),
+          fmt(figures.requestP50Ms, 1),
+          fmt(figures.requestP99Ms, 1),
+        ],
+        ['raw better-sqlite3, 1,000-row tx', fmt(raw1000), '-', '-'],
+        ['ours / raw', fmt(ratio, 2), '', ''],
+      ],
+    )
+    return {
+      name: 'ingest.rest',
+      headline: 'eventsPerSecond',
+      figures,
+      baseline: {
+        name: 'raw better-sqlite3 (WAL, synchronous=FULL), same run, 1,000-row transactions',
+        figures: { eventsPerSecond: raw1000 },
+      },
+      ratio,
+      target: { figure: 'eventsPerSecond', min: 20_000, text: '≥ 20,000 events/s' },
+      met: figures.eventsPerSecond >= 20_000,
+    }
+  } finally {
+    await server.stop()
+  }
+}

@@ -1,0 +1,237 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { EventInput } from '../packages/protocol/src/index.ts'
+import type { AcceptedEvent } from '../packages/store/src/index.ts'
+
+export const root = new URL('../', import.meta.url).pathname
+
+export const TOKENS = {
+  sensor: 'bench-sensor-token-0123456789',
+  viewer: 'bench-viewer-token-0123456789',
+} as const
+
+export const PRINCIPALS = [
+  { token: TOKENS.sensor, user: 'sensor-ee', organisation: 'cert-ee', nation: 'EE', roles: ['sensor'] },
+  { token: TOKENS.viewer, user: 'kadri', organisation: 'cert-ee', nation: 'EE', roles: ['watch_officer'] },
+]
+
+/** A fresh scratch folder on the same disk as the repo (tmpdir is ext4 here, not tmpfs). */
+export function scratch(prefix: string): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), `watchfloor-bench-${prefix}-`))
+  scratchDirs.add(dir)
+  return {
+    dir,
+    remove: () => {
+      rmSync(dir, { recursive: true, force: true })
+      scratchDirs.delete(dir)
+    },
+  }
+}
+
+const scratchDirs = new Set<string>()
+
+/** One incident.observation from cert-ee, GREEN, shaped like a sensor's. */
+export function observation(i: number, indicator = `198.51.100.${i % 256}`): EventInput {
+  return {
+    id: randomUUID(),
+    type: 'incident.observation',
+    occurredAt: new Date(Date.UTC(2026, 10, 26, 8, 0, 0) + i).toISOString(),
+    source: { organisation: 'cert-ee', network: 'ee-gov' },
+    marking: { tlp: 'GREEN' },
+    payload: { incidentId: `inc-${i % 50}`, networkId: 'ee-gov', indicator, count: (i % 1000) + 1 },
+  } as EventInput
+}
+
+/** What the server's ingest makes of an observation posted by the sensor token (actor filled in). */
+export function accepted(event: EventInput): AcceptedEvent {
+  return {
+    ...event,
+    marking: event.marking ?? { tlp: 'AMBER' },
+    actor: event.actor ?? { user: 'sensor-ee', organisation: 'cert-ee' },
+  }
+}
+
+// ---- child processes: every one is tracked and killed on exit, error or signal ----
+
+const children = new Set<ChildProcess>()
+
+export function track(child: ChildProcess): ChildProcess {
+  children.add(child)
+  child.once('exit', () => children.delete(child))
+  return child
+}
+
+/** Kill every tracked child and remove scratch folders left by an interrupted run. */
+export function killAll(): void {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  children.clear()
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true })
+  scratchDirs.clear()
+}
+
+let guarded = false
+/** Kill tracked children when this process ends, however it ends. */
+export function guardChildren(): void {
+  if (guarded) return
+  guarded = true
+  process.once('exit', killAll)
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.once(signal, () => {
+      killAll()
+      process.exit(130)
+    })
+}
+
+/** Stop a child: SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+  await exited
+  clearTimeout(timer)
+}
+
+/** Run a TypeScript file under Node with the tsx loader (no tsx wrapper process, so the pid is the worker's). */
+export function spawnTs(
+  file: string,
+  args: string[],
+  options: { env?: Record<string, string>; ipc?: boolean } = {},
+): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
+    cwd: root,
+    env: { ...process.env, ...options.env },
+    stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+  })
+  return track(child)
+}
+
+/** Wait for `listening on http://...` on a child's stdout. */
+export function listeningUrl(child: ChildProcess, timeoutMs = 30_000): Promise<string> {
+  let output = ''
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs)
+    const onData = (chunk: Buffer) => {
+      output += chunk
+      const match = output.match(/listening on (http:\/\/\S+)/)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1]!)
+      }
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', (chunk: Buffer) => {
+      output += chunk
+      process.stderr.write(chunk)
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`exited with ${code} before listening:\n${output}`))
+    })
+  })
+}
+
+export interface RunningProcess {
+  url: string
+  child: ChildProcess
+  stop(): Promise<void>
+}
+
+/** The real server, started as the integration tests start it (`apps/server/src/main.ts`, SQLite, simulator off). */
+export async function startWatchfloor(): Promise<RunningProcess> {
+  const data = scratch('server')
+  const tokens = join(data.dir, 'tokens.json')
+  writeFileSync(tokens, JSON.stringify(PRINCIPALS))
+  const child = spawnTs(join(root, 'apps/server/src/main.ts'), [], {
+    env: {
+      WATCHFLOOR_PORT: '0',
+      WATCHFLOOR_HOST: '127.0.0.1',
+      WATCHFLOOR_DATA_DIR: data.dir,
+      WATCHFLOOR_SIMULATOR: 'off',
+      WATCHFLOOR_TOKENS: tokens,
+      WATCHFLOOR_LOG_LEVEL: 'warn',
+    },
+  })
+  try {
+    const url = await listeningUrl(child)
+    return {
+      url,
+      child,
+      async stop() {
+        await stopChild(child)
+        data.remove()
+      },
+    }
+  } catch (error) {
+    await stopChild(child)
+    data.remove()
+    throw error
+  }
+}
+
+/** The bare Socket.IO baseline server (bench/bare-server.ts). */
+export async function startBare(): Promise<RunningProcess> {
+  const child = spawnTs(join(root, 'bench/bare-server.ts'), [])
+  try {
+    const url = await listeningUrl(child)
+    return { url, child, stop: () => stopChild(child) }
+  } catch (error) {
+    await stopChild(child)
+    throw error
+  }
+}
+
+// ---- figures ----
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes on one machine. */
+export const nowMs = () => performance.timeOrigin + performance.now()
+
+export const round = (value: number, digits = 0) => {
+  const f = 10 ** digits
+  return Math.round(value * f) / f
+}
+
+export function fmt(value: number | null | undefined, digits = 0): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return '-'
+  return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+}
+
+/** Print a plain aligned table. */
+export function printTable(title: string, header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+  console.log(`\n${title}`)
+  console.log(line(header).join('  '))
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '))
+  for (const row of rows) console.log(line(row).join('  '))
+}
+
+function cpuJiffies(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!
+  const fields = line.trim().split(/\s+/).slice(1).map(Number)
+  const total = fields.reduce((a, b) => a + b, 0)
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0)
+  return { busy: total - idle, total }
+}
+
+/**
+ * Cores kept busy by other work on the machine while the bench sits idle for `ms`
+ * (from /proc/stat; null where it cannot be read). The machine is shared, so each
+ * benchmark records this next to its figures.
+ */
+export async function backgroundCores(ms = 2_000): Promise<number | null> {
+  try {
+    const before = cpuJiffies()
+    await sleep(ms)
+    const after = cpuJiffies()
+    const cores = cpus().length
+    return round(((after.busy - before.busy) / Math.max(1, after.total - before.total)) * cores, 2)
+  } catch {
+    return null
+  }
+}

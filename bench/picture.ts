@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto'
+import { chromium } from '@playwright/test'
+import type { EventInput, Severity } from '../packages/protocol/src/index.ts'
+import { NETWORKS } from '../packages/simulator/src/index.ts'
+import { fmt, printTable, round, sleep, startWatchfloor, TOKENS } from './lib.ts'
+import { type BenchEntry, environment } from './results.ts'
+
+/**
+ * The live picture under load, in headless Chromium: 10,000 open incidents and
+ * 200 events/s arriving for 60 s (BENCH_PICTURE_SECONDS). Figures: frame times
+ * (requestAnimationFrame deltas), long tasks, and the share of wall time the
+ * main thread was busy (CDP TaskDuration). The baseline is the same page, same
+ * data, with nothing arriving, measured in the same run.
+ */
+const INCIDENTS = Number(process.env.BENCH_PICTURE_INCIDENTS ?? 10_000)
+const RATE = Number(process.env.BENCH_PICTURE_RATE ?? 200)
+const SECONDS = Number(process.env.BENCH_PICTURE_SECONDS ?? 60)
+const IDLE_SECONDS = Number(process.env.BENCH_PICTURE_IDLE_SECONDS ?? 10)
+const SEVERITIES: Severity[] = ['low', 'medium', 'high', 'critical']
+
+function pick<T>(items: readonly T[], i: number): T {
+  return items[i % items.length]!
+}
+
+function base(type: EventInput['type']) {
+  return {
+    id: randomUUID(),
+    type,
+    occurredAt: new Date().toISOString(),
+    source: { organisation: 'cert-ee' },
+    marking: { tlp: 'GREEN' as const },
+  }
+}
+
+async function post(url: string, events: object[]): Promise<void> {
+  const response = await fetch(`${url}/api/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.sensor}` },
+    body: JSON.stringify({ events }),
+  })
+  if (!response.ok) throw new Error(`POST failed: ${response.status} ${await response.text()}`)
+}
+
+interface Window {
+  frames: number[]
+  longTasks: number[]
+}
+
+interface Measured {
+  seconds: number
+  frames: number
+  maxFrameMs: number
+  p99FrameMs: number
+  framesOver100ms: number
+  longTasks: number
+  longestTaskMs: number
+  busyShare: number
+}
+
+export async function runPicture(): Promise<BenchEntry> {
+  const server = await startWatchfloor()
+  const browser = await chromium.launch({
+    executablePath: process.env.WATCHFLOOR_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-gpu', '--disable-quic'],
+  })
+  try {
+    // the picture: every allied network, then 10,000 open incidents across them
+    await post(
+      server.url,
+      NETWORKS.map((n) => ({
+        ...base('network.registered'),
+        payload: {
+          networkId: n.networkId,
+          name: n.name,
+          organisation: n.organisation,
+          nation: n.nation,
+          kind: n.kind,
+          location: n.location,
+        },
+      })),
+    )
+    const incidentIds: string[] = []
+    for (let start = 0; start < INCIDENTS; start += 1000) {
+      const batch = []
+      for (let i = start; i < Math.min(INCIDENTS, start + 1000); i++) {
+        const incidentId = `inc-bench-${i}`
+        incidentIds.push(incidentId)
+        const affected = pick(NETWORKS, i * 7)
+        const source = pick(NETWORKS, i * 13 + 5)
+        batch.push({
+          ...base('incident.reported'),
+          payload: {
+            incidentId,
+            title: `Benchmark incident ${i}`,
+            severity: pick(SEVERITIES, i),
+            category: pick(['malware', 'phishing', 'ddos', 'intrusion'], i),
+            affectedNetworks: [affected.networkId],
+            ...(i % 5 === 0 ? { attackSource: { networkId: source.networkId } } : {}),
+          },
+        })
+      }
+      await post(server.url, batch)
+    }
+
+    const page = await browser.newPage({ viewport: { width: 1600, height: 900 } })
+    await page.goto(`${server.url}/#token=${TOKENS.viewer}`)
+    await page.getByTestId('connection-status').getByText('live').waitFor({ timeout: 120_000 })
+    await page.locator('[data-testid="map"][data-ready="true"]').waitFor({ timeout: 120_000 })
+    await page.getByTestId('incident-count').getByText(String(INCIDENTS)).waitFor({ timeout: 120_000 })
+    await page.evaluate(() => {
+      const w = window as unknown as { __bench: Window }
+      w.__bench = { frames: [], longTasks: [] }
+      let last = performance.now()
+      const loop = (now: number) => {
+        w.__bench.frames.push(now - last)
+        last = now
+        requestAnimationFrame(loop)
+      }
+      requestAnimationFrame(loop)
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) w.__bench.longTasks.push(entry.duration)
+      }).observe({ type: 'longtask', buffered: false })
+    })
+    const cdp = await page.context().newCDPSession(page)
+    await cdp.send('Performance.enable')
+
+    const measure = async (seconds: number, load: boolean): Promise<Measured> => {
+      await page.evaluate(() => {
+        const w = window as unknown as { __bench: Window }
+        w.__bench.frames = []
+        w.__bench.longTasks = []
+      })
+      const taskTime = async () => {
+        const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] }
+        return metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0
+      }
+      const startTask = await taskTime()
+      const started = performance.now()
+      let sent = 0
+      let i = 0
+      while (performance.now() - started < seconds * 1000) {
+        const tick = performance.now()
+        if (load) {
+          // 200 events/s in 20 posts a second: mostly observations, some updates and new incidents
+          const due = Math.floor(((tick - started) / 1000) * RATE) - sent
+          if (due > 0) {
+            const events = []
+            for (let k = 0; k < due; k++, i++) {
+              const incidentId = pick(incidentIds, i * 31)
+              if (i % 50 === 0)
+                events.push({
+                  ...base('incident.updated'),
+                  payload: { incidentId, severity: pick(SEVERITIES, i / 50) },
+                })
+              else events.push({ ...base('incident.observation'), payload: { incidentId, count: 1 } })
+            }
+            await post(server.url, events)
+            sent += due
+          }
+        }
+        await sleep(Math.max(0, 50 - (performance.now() - tick)))
+      }
+      const elapsed = (performance.now() - started) / 1000
+      const busy = (await taskTime()) - startTask
+      const { frames, longTasks } = await page.evaluate(() => (window as unknown as { __bench: Window }).__bench)
+      const settled = frames.slice(1)
+      const sorted = [...settled].sort((a, b) => a - b)
+      return {
+        seconds: round(elapsed, 1),
+        frames: settled.length,
+        maxFrameMs: round(sorted.at(-1) ?? 0, 1),
+        p99FrameMs: round(sorted[Math.floor(sorted.length * 0.99)] ?? 0, 1),
+        framesOver100ms: settled.filter((f) => f > 100).length,
+        longTasks: longTasks.length,
+        longestTaskMs: round(Math.max(0, ...longTasks), 1),
+        busyShare: round(busy / elapsed, 3),
+      }
+    }
+
+    await sleep(3000)
+    const idle = await measure(IDLE_SECONDS, false)
+    const loaded = await measure(SECONDS, true)
+    await page.screenshot({ path: 'bench/results/picture-under-load.png' })
+
+    printTable(
+      `live picture: ${INCIDENTS} open incidents, ${RATE} events/s for ${SECONDS} s (headless Chromium, SwiftShader)`,
+      ['', 'frames', 'max frame ms', 'p99 frame ms', '>100 ms', 'long tasks', 'longest ms', 'main thread busy'],
+      [idle, loaded].map((m, k) => [
+        k === 0 ? 'idle (baseline)' : 'under load',
+        String(m.frames),
+        fmt(m.maxFrameMs, 1),
+        fmt(m.p99FrameMs, 1),
+        String(m.framesOver100ms),
+        String(m.longTasks),
+        fmt(m.longestTaskMs, 1),
+        `${fmt(m.busyShare * 100, 1)}%`,
+      ]),
+    )
+    const met = loaded.maxFrameMs <= 100 && loaded.busyShare <= 0.5
+    return {
+      name: 'picture.live',
+      headline: 'busyShare',
+      figures: { incidents: INCIDENTS, rate: RATE, ...loaded },
+      baseline: { name: 'same page, nothing arriving', figures: { ...idle } },
+      ratio: idle.busyShare > 0 ? round(loaded.busyShare / idle.busyShare, 2) : 0,
+      target: {
+        figure: 'maxFrameMs and busyShare',
+        max: 100,
+        text: 'no frame over 100 ms; main thread busy at most 50%',
+      },
+      met,
+      environment: environment(),
+    }
+  } finally {
+    await browser.close()
+    await server.stop()
+  }
+}

@@ -1,0 +1,62 @@
+import { benchFanout } from './fanout.ts'
+import { benchIngestRest, benchIngestStore } from './ingest.ts'
+import { backgroundCores, guardChildren, killAll } from './lib.ts'
+import { type BenchEntry, environment, RESULTS_FILE, saveResults } from './results.ts'
+
+/**
+ * `pnpm bench [ingest|fanout]`: run the benchmarks, print their tables and merge
+ * the entries into bench/results/latest.json. Every child process is killed on exit.
+ */
+const FILTERS = ['ingest', 'fanout'] as const
+type Filter = (typeof FILTERS)[number]
+
+async function main(): Promise<void> {
+  const filter = process.argv[2] as Filter | undefined
+  if (filter !== undefined && !FILTERS.includes(filter)) {
+    console.error(`usage: pnpm bench [${FILTERS.join('|')}]`)
+    process.exit(2)
+  }
+  guardChildren()
+  const env = environment()
+  console.log(`Watchfloor benchmarks, ${env.date}: Node ${env.node}, ${env.cores} cores (${env.cpu})`)
+  const entries: BenchEntry[] = []
+  const started = Date.now()
+  // The machine is shared: note how busy it is with other work before each benchmark.
+  const run = async (name: string, bench: () => Promise<BenchEntry>): Promise<BenchEntry> => {
+    const background = await backgroundCores()
+    console.log(`\n[${name}] background load before start: ${background ?? '?'} of ${env.cores} cores busy`)
+    const entry = await bench()
+    entry.environment = { ...env, date: new Date().toISOString(), backgroundCores: background }
+    entries.push(entry)
+    return entry
+  }
+  if (!filter || filter === 'ingest') {
+    let raw1000 = 0
+    await run('ingest.store', async () => {
+      const store = await benchIngestStore()
+      raw1000 = store.raw1000
+      return store.entry
+    })
+    await run('ingest.rest', () => benchIngestRest(raw1000))
+  }
+  if (!filter || filter === 'fanout') await run('fanout', benchFanout)
+  saveResults(entries)
+
+  console.log('\nSummary')
+  for (const entry of entries)
+    console.log(
+      `  ${entry.name.padEnd(14)} ${entry.met ? 'met    ' : 'NOT met'}  ratio ${entry.ratio}  target ${entry.target.text}`,
+    )
+  console.log(`\nwrote ${RESULTS_FILE} in ${Math.round((Date.now() - started) / 1000)} s`)
+}
+
+main()
+  .then(() => {
+    killAll()
+    process.exit(0)
+  })
+  .catch((error: unknown) => {
+    console.error(error)
+    killAll()
+    process.exit(1)
+  })

@@ -16,17 +16,14 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
-    hash TEXT NOT NULL,
     recorded_at TEXT NOT NULL,
     body TEXT NOT NULL
   );
-  CREATE INDEX IF NOT EXISTS events_recorded_at ON events (recorded_at);
 `
 
 interface RawRow {
   seq: number
   id: string
-  hash: string
   recorded_at: string
   body: string
 }
@@ -54,13 +51,13 @@ function rawRun(file: string, rows: readonly RawRow[], batch: number): number {
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = FULL')
     db.exec(SCHEMA)
-    const insert = db.prepare<[number, string, string, string, string]>(
-      'INSERT INTO events (seq, id, hash, recorded_at, body) VALUES (?, ?, ?, ?, ?)',
+    const insert = db.prepare<[number, string, string, string]>(
+      'INSERT INTO events (seq, id, recorded_at, body) VALUES (?, ?, ?, ?)',
     )
     const write = db.transaction((from: number, to: number) => {
       for (let i = from; i < to; i++) {
         const r = rows[i]!
-        insert.run(r.seq, r.id, r.hash, r.recorded_at, r.body)
+        insert.run(r.seq, r.id, r.recorded_at, r.body)
       }
     })
     const start = performance.now()
@@ -77,7 +74,7 @@ function rawRun(file: string, rows: readonly RawRow[], batch: number): number {
 function readRows(file: string): RawRow[] {
   const db = new Database(file, { readonly: true })
   try {
-    return db.prepare<[], RawRow>('SELECT seq, id, hash, recorded_at, body FROM events ORDER BY seq').all()
+    return db.prepare<[], RawRow>('SELECT seq, id, recorded_at, body FROM events ORDER BY seq').all()
   } finally {
     db.close()
   }

@@ -188,6 +188,15 @@ export class Gateway {
         do {
           this.pumpAgain = false
           for (;;) {
+            if (this.nobodyLive()) {
+              // nobody is live: move on without reading (catch-ups read the store themselves);
+              // a socket that went live while the head was read is served by reading below
+              const head = await this.store.head()
+              if (this.nobodyLive()) {
+                this.delivered = Math.max(this.delivered, head)
+                break
+              }
+            }
             const page = await this.store.readAfter(this.delivered, this.options.pageSize)
             if (page.length === 0) break
             this.fanOut(page)
@@ -200,6 +209,10 @@ export class Gateway {
         this.pumping = false
       }
     })()
+  }
+
+  private nobodyLive(): boolean {
+    return this.audiences.size === 0 && this.users.size === 0
   }
 
   private fanOut(events: StoredEvent[]): void {

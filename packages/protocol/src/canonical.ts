@@ -1,17 +1,39 @@
 /** JSON with object keys sorted at every depth: equal content gives equal text. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value))
+  return write(value) ?? 'null'
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys)
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const key of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[key]
-      if (v !== undefined) out[key] = sortKeys(v)
-    }
-    return out
+/** Like JSON.stringify, with sorted keys; undefined for what JSON leaves out (undefined, functions). */
+function write(value: unknown): string | undefined {
+  if (value === null) return 'null'
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value)
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null'
+    case 'boolean':
+      return value ? 'true' : 'false'
+    case 'object':
+      break
+    default:
+      return undefined
   }
-  return value
+  if (Array.isArray(value)) {
+    let out = '['
+    for (let i = 0; i < value.length; i++) out += `${i > 0 ? ',' : ''}${write(value[i]) ?? 'null'}`
+    return `${out}]`
+  }
+  const record = value as Record<string, unknown>
+  if (typeof (record as { toJSON?: unknown }).toJSON === 'function') return JSON.stringify(record)
+  const keys = Object.keys(record)
+  if (keys.length > 1) keys.sort()
+  let out = '{'
+  let first = true
+  for (const key of keys) {
+    const text = write(record[key])
+    if (text === undefined) continue
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${text}`
+    first = false
+  }
+  return `${out}}`
 }

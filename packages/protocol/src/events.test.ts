@@ -89,6 +89,12 @@ describe('EventInput', () => {
     ).toBe(false)
   })
 
+  it('canonical JSON is JSON: it parses back to the same value, escapes included', () => {
+    const value = { z: 'quote " and \\ and \n', a: [1, 2.5, -0.001, true, null, 'ü ✓'], m: { y: undefined, x: 'x' } }
+    expect(JSON.parse(canonicalJson(value))).toEqual({ ...value, m: { x: 'x' } })
+    expect(canonicalJson([undefined, Number.NaN])).toBe(JSON.stringify([undefined, Number.NaN]))
+  })
+
   it('canonical JSON ignores key order', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } })).toBe(
       canonicalJson({ a: { c: null, d: [1, { x: 1, y: 2 }] }, b: 1 }),

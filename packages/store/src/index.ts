@@ -1,5 +1,5 @@
 export { openEventStore } from './open.ts'
-export { contentHash } from './plan.ts'
+export { contentJson } from './plan.ts'
 export { PostgresEventStore, type PostgresStoreOptions } from './postgres.ts'
 export { SqliteEventStore, type SqliteStoreOptions } from './sqlite.ts'
 export type { AcceptedEvent, AppendResult, EventStore } from './types.ts'

@@ -1,18 +1,30 @@
-import { createHash } from 'node:crypto'
 import { canonicalJson, type StoredEvent, WatchfloorError } from '@watchfloor/protocol'
 import type { AcceptedEvent, AppendResult } from './types.ts'
 
-/** The hash that decides whether a reused id carries the same content. */
-export function contentHash(event: AcceptedEvent): string {
+/**
+ * The sender's content of an event as canonical JSON (keys sorted): two posts of
+ * one id are the same event exactly when these strings are equal. The stored
+ * body is this text with `seq` and `recordedAt` put in front, so it is built once.
+ */
+export function contentJson(event: AcceptedEvent): string {
   const { id, type, occurredAt, source, actor, marking, payload } = event
-  return createHash('sha256')
-    .update(canonicalJson({ id, type, occurredAt, source, actor, marking, payload }))
-    .digest('hex')
+  return canonicalJson({ id, type, occurredAt, source, actor, marking, payload })
+}
+
+/** The stored body: the content with `seq` and `recordedAt` put in front. */
+export function storedBody(seq: number, recordedAt: string, content: string): string {
+  return `{"seq":${seq},"recordedAt":${JSON.stringify(recordedAt)},${content.slice(1)}`
+}
+
+/** The content of a stored body (for the rare check of a reused id). */
+export function contentOfBody(body: string): string {
+  const { seq: _seq, recordedAt: _recordedAt, ...content } = JSON.parse(body) as StoredEvent
+  return canonicalJson(content)
 }
 
 export interface PendingAppend {
   events: readonly AcceptedEvent[]
-  hashes: string[]
+  contents: string[]
   resolve: (results: AppendResult[]) => void
   reject: (error: unknown) => void
 }
@@ -20,14 +32,14 @@ export interface PendingAppend {
 export interface Row {
   seq: number
   id: string
-  hash: string
   recordedAt: string
   body: string
+  event: StoredEvent
 }
 
 export interface Existing {
   seq: number
-  hash: string
+  content: string
 }
 
 export interface Plan {
@@ -63,10 +75,10 @@ export function planGroup(
     let conflict: WatchfloorError | null = null
     for (let i = 0; i < append.events.length; i++) {
       const event = append.events[i]!
-      const hash = append.hashes[i]!
+      const content = append.contents[i]!
       const prior = known.get(event.id) ?? staged.get(event.id)
       if (prior) {
-        if (prior.hash !== hash) {
+        if (prior.content !== content) {
           conflict = new WatchfloorError('conflict', `event ${event.id} is already in the log with other content`, {
             id: event.id,
             seq: prior.seq,
@@ -78,17 +90,17 @@ export function planGroup(
         continue
       }
       const seq = next + staged.size + 1
-      staged.set(event.id, { seq, hash, event })
+      staged.set(event.id, { seq, content, event })
       results.push({ id: event.id, seq, duplicate: false })
     }
     if (conflict) {
       outcomes.push({ ok: false, error: conflict })
       continue
     }
-    for (const { seq, hash, event } of staged.values()) {
+    for (const { seq, content, event } of staged.values()) {
       const stored = { ...event, recordedAt, seq } as StoredEvent
-      rows.push({ seq, id: event.id, hash, recordedAt, body: JSON.stringify(stored) })
-      known.set(event.id, { seq, hash })
+      rows.push({ seq, id: event.id, recordedAt, body: storedBody(seq, recordedAt, content), event: stored })
+      known.set(event.id, { seq, content })
     }
     next += staged.size
     outcomes.push({ ok: true, results })
@@ -96,13 +108,13 @@ export function planGroup(
   return { rows, outcomes, head: next, lastRecordedAt: rows.length > 0 ? recordedAt : lastRecordedAt }
 }
 
-/** Hash every event of a batch up front, outside the commit. */
+/** Serialise every event of a batch up front, outside the commit. */
 export function pendingAppend(
   events: readonly AcceptedEvent[],
   resolve: PendingAppend['resolve'],
   reject: PendingAppend['reject'],
 ): PendingAppend {
-  return { events, hashes: events.map(contentHash), resolve, reject }
+  return { events, contents: events.map(contentJson), resolve, reject }
 }
 
 /** Normalise a time bound to the stored ISO form (UTC, milliseconds). */

@@ -1,6 +1,6 @@
 import type { StoredEvent } from '@watchfloor/protocol'
 import pg from 'pg'
-import { type Existing, isoBound, type PendingAppend, pendingAppend, planGroup } from './plan.ts'
+import { contentOfBody, type Existing, isoBound, type PendingAppend, pendingAppend, planGroup } from './plan.ts'
 import type { AcceptedEvent, AppendResult, EventStore } from './types.ts'
 
 export interface PostgresStoreOptions {
@@ -62,7 +62,6 @@ export class PostgresEventStore implements EventStore {
         CREATE TABLE IF NOT EXISTS ${this.table} (
           seq bigint PRIMARY KEY,
           id uuid NOT NULL UNIQUE,
-          hash text NOT NULL,
           recorded_at timestamptz NOT NULL,
           body text NOT NULL
         );
@@ -149,20 +148,21 @@ export class PostgresEventStore implements EventStore {
       const head = Number(last.rows[0]?.seq ?? 0)
       const lastRecordedAt = last.rows[0]?.recorded_at.toISOString() ?? ''
       const ids = [...new Set(pending.flatMap((append) => append.events.map((event) => event.id)))]
-      const found = await client.query<{ id: string; seq: string; hash: string }>(
-        `SELECT id, seq, hash FROM ${this.table} WHERE id = ANY($1::uuid[])`,
+      const found = await client.query<{ id: string; seq: string; body: string }>(
+        `SELECT id, seq, body FROM ${this.table} WHERE id = ANY($1::uuid[])`,
         [ids],
       )
-      const existing = new Map<string, Existing>(found.rows.map((r) => [r.id, { seq: Number(r.seq), hash: r.hash }]))
+      const existing = new Map<string, Existing>(
+        found.rows.map((r) => [r.id, { seq: Number(r.seq), content: contentOfBody(r.body) }]),
+      )
       plan = planGroup(pending, existing, head, lastRecordedAt, new Date())
       if (plan.rows.length > 0) {
         await client.query(
-          `INSERT INTO ${this.table} (seq, id, hash, recorded_at, body)
-           SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::timestamptz[], $5::text[])`,
+          `INSERT INTO ${this.table} (seq, id, recorded_at, body)
+           SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[])`,
           [
             plan.rows.map((r) => r.seq),
             plan.rows.map((r) => r.id),
-            plan.rows.map((r) => r.hash),
             plan.rows.map((r) => r.recordedAt),
             plan.rows.map((r) => r.body),
           ],

@@ -1,13 +1,14 @@
 import { benchFanout } from './fanout.ts'
 import { benchIngestRest, benchIngestStore } from './ingest.ts'
 import { backgroundCores, guardChildren, killAll } from './lib.ts'
+import { runPicture } from './picture.ts'
 import { type BenchEntry, environment, RESULTS_FILE, saveResults } from './results.ts'
 
 /**
- * `pnpm bench [ingest|fanout]`: run the benchmarks, print their tables and merge
+ * `pnpm bench [ingest|fanout|picture]`: run the benchmarks, print their tables and merge
  * the entries into bench/results/latest.json. Every child process is killed on exit.
  */
-const FILTERS = ['ingest', 'fanout'] as const
+const FILTERS = ['ingest', 'fanout', 'picture'] as const
 type Filter = (typeof FILTERS)[number]
 
 async function main(): Promise<void> {
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
     await run('ingest.rest', () => benchIngestRest(raw1000))
   }
   if (!filter || filter === 'fanout') await run('fanout', benchFanout)
+  if (!filter || filter === 'picture') await run('picture.live', runPicture)
   saveResults(entries)
 
   console.log('\nSummary')

@@ -17,6 +17,7 @@ test('the console signs in from a link, streams live events and keeps the token 
   await expect(row).toBeVisible()
   await expect(row).toContainText('Worm spreading on ministry hosts')
   await expect(row.getByTestId('tlp-badge')).toHaveText('TLP:GREEN')
+  await page.getByTestId('tab-events').click()
   await expect(page.locator(`[data-testid="event-row"][data-seq="${seq}"]`)).toBeVisible()
   await expect(page.getByTestId('head-seq')).toHaveText(String(seq))
 
@@ -33,6 +34,7 @@ test('the console signs in from a link, streams live events and keeps the token 
     },
   ])
   await expect(page.locator(`[data-testid="event-row"][data-seq="${more[1]}"]`)).toBeVisible()
+  await page.getByTestId('tab-incidents').click()
   await expect(page.locator('[data-testid="incident-row"][data-incident-id="inc-e2e-2"]')).toBeVisible()
   await page.screenshot({ path: 'e2e/artifacts/console-live.png', fullPage: true })
 })

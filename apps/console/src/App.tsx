@@ -1,8 +1,46 @@
 import { type FormEvent, useEffect, useState } from 'react'
 import { EventList, Header, IncidentList } from './components.tsx'
+import { StatusBoard } from './features/board/StatusBoard.tsx'
+import { IncidentDetail } from './features/detail/IncidentDetail.tsx'
+import { FilterBar } from './features/filters/FilterBar.tsx'
+import { MapView } from './features/map/MapView.tsx'
+import { Timeline } from './features/timeline/Timeline.tsx'
 import { signIn, signOut } from './session.ts'
 import { useWatchfloor } from './store.ts'
 import { takeTokenFromLocation, tokenFromHash } from './token.ts'
+import { syncViewToUrl } from './view/viewStore.ts'
+
+const TABS = ['incidents', 'networks', 'events'] as const
+type Tab = (typeof TABS)[number]
+
+function Sidebar() {
+  const [tab, setTab] = useState<Tab>('incidents')
+  return (
+    <aside className="sidebar">
+      <IncidentDetail />
+      <div className="tabs" role="tablist">
+        {TABS.map((name) => (
+          <button
+            key={name}
+            type="button"
+            role="tab"
+            aria-selected={tab === name}
+            data-testid={`tab-${name}`}
+            className="tab"
+            onClick={() => setTab(name)}
+          >
+            {name}
+          </button>
+        ))}
+      </div>
+      <div className="tab-body">
+        {tab === 'incidents' && <IncidentList />}
+        {tab === 'networks' && <StatusBoard />}
+        {tab === 'events' && <EventList />}
+      </div>
+    </aside>
+  )
+}
 
 function SignIn({ pending, onSubmit }: { pending: boolean; onSubmit: (token: string) => void }) {
   const error = useWatchfloor((s) => s.error)
@@ -67,13 +105,23 @@ export function App({ initialToken }: { initialToken: string | null }) {
     return () => window.removeEventListener('hashchange', onHashChange)
   })
 
+  useEffect(() => syncViewToUrl(), [])
+
   if (!session) return <SignIn pending={pending} onSubmit={attempt} />
   return (
     <div className="app">
       <Header onSignOut={signOut} />
-      <main className="main">
-        <IncidentList />
-        <EventList />
+      <FilterBar />
+      <main className="picture">
+        <div className="stage">
+          <div className="map-panel">
+            <MapView />
+          </div>
+          <div className="timeline-panel">
+            <Timeline />
+          </div>
+        </div>
+        <Sidebar />
       </main>
     </div>
   )

@@ -1,14 +1,11 @@
 import type { IncidentState } from '@watchfloor/core'
 import type { Severity, StoredEvent, Tlp } from '@watchfloor/protocol'
 import { memo, type ReactNode } from 'react'
-import {
-  type ConnectionStatus,
-  selectOpenCounts,
-  selectOpenIncidents,
-  selectRecentEvents,
-  useWatchfloor,
-} from './store.ts'
+import { type ConnectionStatus, selectOpenCounts, selectRecentEvents, useWatchfloor } from './store.ts'
 import { formatClock, formatTime, summarise } from './summary.ts'
+import { useFilteredIncidents } from './view/selectors.ts'
+import type { IncidentSort } from './view/view.ts'
+import { useView, viewStore } from './view/viewStore.ts'
 
 /** TLP 2.0 colours: the label text in its colour on black. */
 export const TLP_COLOURS: Record<Tlp, string> = {
@@ -32,7 +29,7 @@ export function TlpBadge({ tlp }: { tlp: Tlp }) {
   )
 }
 
-const SEVERITY_COLOURS: Record<Severity, string> = {
+export const SEVERITY_COLOURS: Record<Severity, string> = {
   critical: '#ff4d6a',
   high: '#ff9326',
   medium: '#f2d024',
@@ -40,7 +37,7 @@ const SEVERITY_COLOURS: Record<Severity, string> = {
 }
 
 /** Colour and shape, so severity never rests on colour alone: ◆ critical, ▲ high, ■ medium, ● low. */
-function SeverityShape({ severity }: { severity: Severity }) {
+export function SeverityShape({ severity }: { severity: Severity }) {
   const fill = SEVERITY_COLOURS[severity]
   let shape: ReactNode
   switch (severity) {
@@ -125,9 +122,24 @@ export function Header({ onSignOut }: { onSignOut: () => void }) {
   )
 }
 
-const IncidentRow = memo(function IncidentRow({ incident }: { incident: IncidentState }) {
+const IncidentRow = memo(function IncidentRow({ incident, selected }: { incident: IncidentState; selected: boolean }) {
+  const select = () => viewStore.getState().select(selected ? null : incident.incidentId)
   return (
-    <tr data-testid="incident-row" data-incident-id={incident.incidentId} data-severity={incident.severity}>
+    <tr
+      data-testid="incident-row"
+      data-incident-id={incident.incidentId}
+      data-severity={incident.severity}
+      className={selected ? 'selected' : undefined}
+      aria-selected={selected}
+      tabIndex={0}
+      onClick={select}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter' || e.key === ' ') {
+          e.preventDefault()
+          select()
+        }
+      }}
+    >
       <td>
         <SeverityLabel severity={incident.severity} />
       </td>
@@ -153,31 +165,61 @@ const IncidentRow = memo(function IncidentRow({ incident }: { incident: Incident
   )
 })
 
+/** Rows rendered at most; the rest are counted, and filters narrow them. */
+export const LIST_LIMIT = 300
+
+function SortHeader({ sort, label, className }: { sort: IncidentSort; label: string; className?: string }) {
+  const current = useView((v) => v.sort)
+  return (
+    <th className={className} aria-sort={current === sort ? 'descending' : 'none'}>
+      <button
+        type="button"
+        className={`sort ${current === sort ? 'active' : ''}`}
+        data-testid={`sort-${sort}`}
+        onClick={() => viewStore.getState().setSort(sort)}
+      >
+        {label}
+        {current === sort ? ' ▾' : ''}
+      </button>
+    </th>
+  )
+}
+
 export function IncidentList() {
-  const incidents = useWatchfloor(selectOpenIncidents)
+  const incidents = useFilteredIncidents()
+  const selection = useView((v) => v.selection)
+  const shown = incidents.length > LIST_LIMIT ? incidents.slice(0, LIST_LIMIT) : incidents
   return (
     <section className="panel" aria-labelledby="incidents-heading">
       <h2 id="incidents-heading">
-        Open incidents <span className="muted">{incidents.length}</span>
+        Incidents{' '}
+        <span className="muted" data-testid="incident-count">
+          {incidents.length}
+        </span>
       </h2>
       <table className="table" data-testid="incident-list">
         <thead>
           <tr>
-            <th>Severity</th>
-            <th>Title</th>
+            <SortHeader sort="severity" label="Severity" />
+            <SortHeader sort="recency" label="Title (recent)" />
             <th>Status</th>
-            <th className="num">Networks</th>
+            <SortHeader sort="networks" label="Nets" className="num" />
             <th className="num">Obs.</th>
             <th>TLP</th>
           </tr>
         </thead>
         <tbody>
-          {incidents.map((incident) => (
-            <IncidentRow key={incident.incidentId} incident={incident} />
+          {shown.map((incident) => (
+            <IncidentRow key={incident.incidentId} incident={incident} selected={incident.incidentId === selection} />
           ))}
         </tbody>
       </table>
-      {incidents.length === 0 && <p className="empty">No open incidents visible to you.</p>}
+      {incidents.length > shown.length && (
+        <p className="empty">
+          Showing {shown.length} of {incidents.length}: narrow with the filters.
+        </p>
+      )}
+      {incidents.length === 0 && <p className="empty">No incidents match.</p>}
     </section>
   )
 }

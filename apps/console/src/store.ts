@@ -34,7 +34,16 @@ export interface WatchfloorState {
   session: Session | null
   /** The last connection problem worth showing (cleared when live again). */
   error: string | null
+  /**
+   * The events received, oldest first, at most `WINDOW_MAX` (for the timeline and
+   * incident histories). Appended in place; `windowVersion` changes whenever it does.
+   */
+  window: StoredEvent[]
+  windowVersion: number
 }
+
+/** Events kept in memory for the timeline and histories. */
+export const WINDOW_MAX = 200_000
 
 export interface WatchfloorActions {
   /** Fold one `events` message: one fold per batch; events at or below `lastSeq` (or out of order) are dropped. */
@@ -61,6 +70,8 @@ const initial: WatchfloorState = {
   state: initialState,
   session: null,
   error: null,
+  window: [],
+  windowVersion: 0,
 }
 
 /**
@@ -92,12 +103,18 @@ export function freshEvents(events: readonly StoredEvent[], after: number): read
 export function createWatchfloorStore() {
   return createStore<WatchfloorStore>()((set, get) => ({
     ...initial,
+    window: [],
     applyEvents(events) {
       const { lastSeq, state, headSeq } = get()
       const fresh = freshEvents(events, Math.max(lastSeq, state.seq))
       if (fresh.length === 0) return
       const next = fold(state, fresh)
+      const { window } = get()
+      for (const event of fresh) window.push(event)
+      if (window.length > WINDOW_MAX * 1.1) window.splice(0, window.length - WINDOW_MAX)
       set({
+        window,
+        windowVersion: get().windowVersion + 1,
         state: next,
         lastSeq: Math.max(lastSeq, next.seq),
         headSeq: Math.max(headSeq, next.seq),
@@ -125,7 +142,7 @@ export function createWatchfloorStore() {
       set({ error })
     },
     reset(error = null) {
-      set({ ...initial, error })
+      set({ ...initial, window: [], error })
     },
   }))
 }

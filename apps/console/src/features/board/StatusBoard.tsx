@@ -1,0 +1,94 @@
+import type { NetworkPosture } from '@watchfloor/core'
+import { SEVERITIES } from '@watchfloor/protocol'
+import { useEffect, useState } from 'react'
+import { SeverityShape } from '../../components.tsx'
+import { selectNetworkPostures, useWatchfloor } from '../../store.ts'
+import { formatTime } from '../../summary.ts'
+
+/** A network that has not reported for this long is marked stale. */
+export const STALE_AFTER_MS = 15 * 60_000
+
+export function isStale(posture: NetworkPosture, now: number, staleAfterMs = STALE_AFTER_MS): boolean {
+  return now - Date.parse(posture.network.lastReportAt) > staleAfterMs
+}
+
+export function formatAge(ms: number): string {
+  if (ms < 0) return 'just now'
+  const s = Math.floor(ms / 1000)
+  if (s < 60) return `${s}s ago`
+  const m = Math.floor(s / 60)
+  if (m < 60) return `${m}m ago`
+  const h = Math.floor(m / 60)
+  if (h < 48) return `${h}h ${m % 60}m ago`
+  return `${Math.floor(h / 24)}d ago`
+}
+
+/** Ticks every `ms` so ages stay true without new data. */
+export function useNow(ms = 5000): number {
+  const [now, setNow] = useState(() => Date.now())
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), ms)
+    return () => clearInterval(timer)
+  }, [ms])
+  return now
+}
+
+/** For each allied network: posture, open incidents by severity, when it last reported. */
+export function StatusBoard() {
+  const postures = useWatchfloor(selectNetworkPostures)
+  const now = useNow()
+  return (
+    <section className="panel" aria-labelledby="board-heading">
+      <h2 id="board-heading">
+        Networks <span className="muted">{postures.length}</span>
+      </h2>
+      <table className="table" data-testid="status-board">
+        <thead>
+          <tr>
+            <th>Network</th>
+            <th>Posture</th>
+            {SEVERITIES.toReversed().map((severity) => (
+              <th key={severity} className="num" title={`Open ${severity} incidents`}>
+                <SeverityShape severity={severity} />
+              </th>
+            ))}
+            <th>Last report</th>
+          </tr>
+        </thead>
+        <tbody>
+          {postures.map((posture) => {
+            const stale = isStale(posture, now)
+            const { network } = posture
+            return (
+              <tr
+                key={network.networkId}
+                data-testid="network-row"
+                data-network-id={network.networkId}
+                data-stale={stale}
+                className={stale ? 'stale' : undefined}
+              >
+                <td title={`${network.organisation} · ${network.kind}`}>
+                  {network.name} <span className="muted">{network.nation}</span>
+                </td>
+                <td>
+                  <span className={`posture posture-${network.posture}`}>{network.posture}</span>
+                </td>
+                {SEVERITIES.toReversed().map((severity) => (
+                  <td key={severity} className="num">
+                    {posture.openIncidents[severity] || ''}
+                  </td>
+                ))}
+                <td title={formatTime(network.lastReportAt)}>
+                  {formatAge(now - Date.parse(network.lastReportAt))}
+                  {stale && <span className="stale-label"> stale</span>}
+                </td>
+              </tr>
+            )
+          })}
+        </tbody>
+      </table>
+      {postures.length === 0 && <p className="empty">No networks visible to you yet.</p>}
+      <p className="hint">Stale: no report for {STALE_AFTER_MS / 60_000} minutes.</p>
+    </section>
+  )
+}

@@ -1,0 +1,201 @@
+import type { Posture, Severity } from '@watchfloor/protocol'
+import { type JSX, useEffect, useRef, useState } from 'react'
+import { useFilteredIncidents } from '../../view/selectors.ts'
+import { LAYER_NAMES, type LayerName } from '../../view/view.ts'
+import { useView, viewStore } from '../../view/viewStore.ts'
+import { loadMapFonts, mountMap } from './controller.ts'
+import {
+  ATTACK_COLOUR,
+  COUNTRY_COLOURS,
+  POSTURE_COLOURS,
+  POSTURE_STROKE,
+  POSTURES,
+  SEVERITIES_DESC,
+  SEVERITY_COLOURS,
+  SHARING_COLOUR,
+} from './style.ts'
+import './map.css'
+
+const LAYER_LABELS: Record<LayerName, string> = {
+  networks: 'Networks',
+  incidents: 'Incidents',
+  attacks: 'Attack paths',
+  sharing: 'Sharing flows',
+}
+
+/**
+ * The live map: allied networks by posture, incidents by severity (clustered), attack paths and
+ * sharing flows, over an offline basemap. Fills its parent.
+ */
+export function MapView(): JSX.Element {
+  const containerRef = useRef<HTMLDivElement>(null)
+  const [ready, setReady] = useState(false)
+  const [generation, setGeneration] = useState(0)
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `generation` remounts the map after a lost WebGL context
+  useEffect(() => {
+    const container = containerRef.current
+    if (!container) return
+    let teardown: (() => void) | undefined
+    let cancelled = false
+    setReady(false)
+    void loadMapFonts().then(() => {
+      if (cancelled) return
+      try {
+        teardown = mountMap(container, {
+          onReady: () => setReady(true),
+          onLost: () => setReady(false),
+          onRebuild: () => {
+            setReady(false)
+            setGeneration((g) => g + 1)
+          },
+        })
+      } catch (error) {
+        console.error('map: could not create the map', error)
+      }
+    })
+    return () => {
+      cancelled = true
+      teardown?.()
+    }
+  }, [generation])
+
+  return (
+    <div className="wf-map" data-testid="map" data-ready={ready ? 'true' : 'false'}>
+      <div ref={containerRef} className="wf-map-canvas" key={generation} />
+      <div className="wf-map-overlay wf-map-overlay-top">
+        <MapLayers />
+      </div>
+      <div className="wf-map-overlay wf-map-overlay-bottom">
+        <MapLegend />
+      </div>
+    </div>
+  )
+}
+
+function MapLayers() {
+  const layers = useView((v) => v.layers)
+  return (
+    <fieldset className="wf-map-layers" data-testid="map-layers">
+      <legend>Layers</legend>
+      {LAYER_NAMES.map((name) => (
+        <label key={name}>
+          <input
+            type="checkbox"
+            data-testid={`layer-${name}`}
+            checked={layers[name]}
+            onChange={(e) => viewStore.getState().toggleLayer(name, e.target.checked)}
+          />
+          {LAYER_LABELS[name]}
+          {name === 'incidents' && <IncidentCount />}
+        </label>
+      ))}
+    </fieldset>
+  )
+}
+
+function IncidentCount() {
+  const count = useFilteredIncidents().length
+  return (
+    <span className="wf-map-count" data-testid="map-incident-count">
+      {count}
+    </span>
+  )
+}
+
+export function SeverityGlyph({ severity, size = 14 }: { severity: Severity; size?: number }) {
+  const fill = SEVERITY_COLOURS[severity]
+  let shape: JSX.Element
+  switch (severity) {
+    case 'critical':
+      shape = <polygon points="7,0.5 13.5,7 7,13.5 0.5,7" fill={fill} />
+      break
+    case 'high':
+      shape = <polygon points="7,1 13.5,13 0.5,13" fill={fill} />
+      break
+    case 'medium':
+      shape = <rect x="2" y="2" width="10" height="10" fill={fill} />
+      break
+    default:
+      shape = <circle cx="7" cy="7" r="5" fill={fill} />
+  }
+  return (
+    <svg width={size} height={size} viewBox="0 0 14 14" aria-hidden="true">
+      {shape}
+    </svg>
+  )
+}
+
+function PostureRing({ posture }: { posture: Posture }) {
+  const stroke = POSTURE_STROKE[posture]
+  const r = 3 + stroke
+  return (
+    <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
+      <circle cx="8" cy="8" r={r} fill="#0b1520" stroke={POSTURE_COLOURS[posture]} strokeWidth={stroke} />
+    </svg>
+  )
+}
+
+function MapLegend() {
+  return (
+    <details className="wf-map-legend" data-testid="map-legend" open>
+      <summary>Legend</summary>
+      <div className="wf-map-legend-body">
+        <div className="wf-map-legend-group">
+          <div className="wf-map-legend-title">Incidents</div>
+          {SEVERITIES_DESC.map((severity) => (
+            <div key={severity} className="wf-map-legend-row" data-severity={severity}>
+              <SeverityGlyph severity={severity} />
+              {severity}
+            </div>
+          ))}
+          <div className="wf-map-legend-row">
+            <span className="wf-map-legend-cluster">n</span>
+            cluster (colour: worst)
+          </div>
+        </div>
+        <div className="wf-map-legend-group">
+          <div className="wf-map-legend-title">Network posture</div>
+          {POSTURES.map((posture) => (
+            <div key={posture} className="wf-map-legend-row" data-posture={posture}>
+              <PostureRing posture={posture} />
+              {posture}
+            </div>
+          ))}
+        </div>
+        <div className="wf-map-legend-group">
+          <div className="wf-map-legend-title">Arcs (fade with age)</div>
+          <div className="wf-map-legend-row">
+            <svg width="22" height="8" aria-hidden="true">
+              <defs>
+                <linearGradient id="wf-attack-gradient" gradientUnits="userSpaceOnUse" x1="1" y1="0" x2="21" y2="0">
+                  <stop offset="0" stopColor={ATTACK_COLOUR} stopOpacity="0.1" />
+                  <stop offset="1" stopColor={ATTACK_COLOUR} />
+                </linearGradient>
+              </defs>
+              <line x1="1" y1="4" x2="21" y2="4" stroke="url(#wf-attack-gradient)" strokeWidth="3" />
+            </svg>
+            attack path → target
+          </div>
+          <div className="wf-map-legend-row">
+            <svg width="22" height="8" aria-hidden="true">
+              <line x1="1" y1="4" x2="21" y2="4" stroke={SHARING_COLOUR} strokeWidth="2" strokeDasharray="3 3" />
+            </svg>
+            advisory sharing
+          </div>
+        </div>
+        <div className="wf-map-legend-group">
+          <div className="wf-map-legend-title">Countries</div>
+          <div className="wf-map-legend-row">
+            <span className="wf-map-legend-swatch" style={{ background: COUNTRY_COLOURS.member }} />
+            alliance member
+          </div>
+          <div className="wf-map-legend-row">
+            <span className="wf-map-legend-swatch" style={{ background: COUNTRY_COLOURS.partner }} />
+            partner
+          </div>
+        </div>
+      </div>
+    </details>
+  )
+}

@@ -1,0 +1,468 @@
+/**
+ * The imperative side of the live map: creates the MapLibre map, keeps its sources in step with
+ * the stores (one coalesced, diffed update per animation frame), and wires hover, click, camera
+ * and layer toggles. MapView.tsx mounts it.
+ */
+import '@fontsource/noto-sans'
+import 'maplibre-gl/dist/maplibre-gl.css'
+import type { IncidentState, NetworkState } from '@watchfloor/core'
+import type { Severity } from '@watchfloor/protocol'
+import type { Point } from 'geojson'
+import * as maplibregl from 'maplibre-gl'
+import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url'
+import countries50m from 'world-atlas/countries-50m.json'
+import { watchfloor } from '../../store.ts'
+import { selectFilteredIncidents } from '../../view/selectors.ts'
+import type { LayerName, Layers } from '../../view/view.ts'
+import { viewStore } from '../../view/viewStore.ts'
+import { recencyOpacityExpression } from './arcs.ts'
+import { type Basemap, buildBasemap, type Topology } from './basemap.ts'
+import { animationFrameScheduler, createCoalescer, latest } from './coalesce.ts'
+import {
+  type AnyFeature,
+  type ArcFeature,
+  assignSlots,
+  attackDeriver,
+  diffFeatures,
+  type FeatureMap,
+  freshIncidents,
+  type IncidentFeature,
+  incidentDeriver,
+  isEmptyDiff,
+  networkDeriver,
+  SLOT_OFFSETS,
+  sharingDeriver,
+  shownAdvisories,
+} from './features.ts'
+import { addIncidentIcons } from './icons.ts'
+import {
+  ARC_FADE_MS,
+  buildStyle,
+  FONT_FAMILY,
+  LAYERS,
+  POSTURE_COLOURS,
+  SEVERITY_COLOURS,
+  SOURCES,
+  TOGGLED_LAYERS,
+} from './style.ts'
+
+maplibregl.setWorkerUrl(workerUrl)
+
+declare global {
+  interface Window {
+    /** The live map, for browser tests (`map.project`, `queryRenderedFeatures`, `getSource`). */
+    __watchfloorMap?: maplibregl.Map
+  }
+}
+
+let basemap: Basemap | undefined
+/** Built once per page: converting the 50m atlas takes a moment. */
+export function getBasemap(): Basemap {
+  basemap ??= buildBasemap(countries50m as unknown as Topology)
+  return basemap
+}
+
+let fontsReady: Promise<void> | undefined
+/**
+ * Load every Noto Sans subset the labels need before the map draws text: MapLibre draws glyphs
+ * with the page's font, and a subset still loading would be drawn in a fallback font.
+ */
+export function loadMapFonts(): Promise<void> {
+  fontsReady ??= (async () => {
+    if (typeof document === 'undefined' || !document.fonts?.load) return
+    const text = new Set<string>('0123456789+k')
+    for (const label of getBasemap().labels.features) for (const ch of label.properties.name) text.add(ch)
+    try {
+      await document.fonts.load(`400 16px "${FONT_FAMILY}"`, [...text].join(''))
+    } catch (error) {
+      console.warn('map: could not load the label font', error)
+    }
+  })()
+  return fontsReady
+}
+
+type DynamicSource = 'incidents' | 'networks' | 'attacks' | 'sharing'
+const DYNAMIC: Record<DynamicSource, string> = {
+  incidents: SOURCES.incidents,
+  networks: SOURCES.networks,
+  attacks: SOURCES.attacks,
+  sharing: SOURCES.sharing,
+}
+
+/** Most pulses animating at once (an outbreak can bring dozens in a second). */
+const MAX_PULSES = 40
+const PULSE_MS = 1600
+/** An incident pulses at most this often, however often it is updated. */
+const PULSE_COOLDOWN_MS = 4000
+/** How often arc opacity follows age. */
+const FADE_REFRESH_MS = 5000
+
+export interface MapHooks {
+  /** The style loaded and the map went idle once. */
+  onReady(): void
+  /** The WebGL context was lost: the map shows nothing until it is rebuilt. */
+  onLost(): void
+  /** The WebGL context came back after a loss: mount a fresh map. */
+  onRebuild(): void
+}
+
+const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits
+
+/** Create the map in `container`; returns the teardown. */
+export function mountMap(container: HTMLElement, hooks: MapHooks): () => void {
+  const view = viewStore.getState()
+  const map = new maplibregl.Map({
+    container,
+    style: buildStyle(getBasemap(), view.layers),
+    center: [view.map.lng, view.map.lat],
+    zoom: view.map.zoom,
+    minZoom: 0.8,
+    maxZoom: 10,
+    dragRotate: false,
+    pitchWithRotate: false,
+    touchPitch: false,
+    attributionControl: { compact: true, customAttribution: 'Natural Earth via world-atlas' },
+    fadeDuration: 150,
+  })
+  map.touchZoomRotate.disableRotation()
+  map.keyboard.disableRotation()
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right')
+  window.__watchfloorMap = map
+
+  let disposed = false
+  let loaded = false
+  const cleanups: Array<() => void> = []
+
+  // --- images -------------------------------------------------------------------------------
+  map.on('styleimagemissing', () => addIncidentIcons(map))
+
+  // --- data ---------------------------------------------------------------------------------
+  const networks = (): ReadonlyMap<string, NetworkState> => watchfloor.getState().state.networks
+  let slots: ReadonlyMap<string, number> = new Map()
+  const derivers = {
+    incidents: incidentDeriver(networks, () => slots),
+    networks: networkDeriver(),
+    attacks: attackDeriver(networks),
+    sharing: sharingDeriver(networks),
+  }
+  const empty = (): FeatureMap => new Map()
+  const applied: Record<DynamicSource, FeatureMap> = {
+    incidents: empty(),
+    networks: empty(),
+    attacks: empty(),
+    sharing: empty(),
+  }
+  /** Incidents with events up to this seq do not pulse (what was there when the map opened). */
+  let seenSeq = watchfloor.getState().state.seq
+  let newestArc = 0
+
+  const source = (id: string) => map.getSource<maplibregl.GeoJSONSource>(id)
+
+  /** What the map showed at the last sync, for telling arrivals and updates from observations. */
+  let shownIncidents: ReadonlyMap<string, IncidentState> = new Map()
+  /** Until the first idle after load, hold further updates so that the map settles (data-ready). */
+  let ready = false
+  let syncedOnce = false
+
+  const sync = () => {
+    if (!loaded || disposed) return
+    if (syncedOnce && !ready) return // picked up again once the map went idle
+    const data = watchfloor.getState()
+    const v = viewStore.getState()
+    const incidents = selectFilteredIncidents(data.state, v.filters, v.range, v.sort)
+    const entries = incidents.map((incident) => [incident.incidentId, incident] as const)
+    slots = assignSlots(incidents, data.state.networks)
+    const next: Record<DynamicSource, FeatureMap> = {
+      incidents: derivers.incidents.derive(entries),
+      networks: derivers.networks.derive(data.state.networks),
+      attacks: derivers.attacks.derive(entries),
+      sharing: derivers.sharing.derive(
+        shownAdvisories(data.state.advisories, { range: v.range, tlps: v.filters.tlps }).map(
+          (a) => [a.advisoryId, a] as const,
+        ),
+      ),
+    }
+    for (const key of Object.keys(DYNAMIC) as DynamicSource[]) {
+      const diff = diffFeatures(applied[key], next[key])
+      applied[key] = next[key]
+      if (isEmptyDiff(diff)) continue
+      void source(DYNAMIC[key])
+        ?.updateData(diff)
+        .catch((error: unknown) => console.warn(`map: update of ${key} failed`, error))
+    }
+    newestArc = 0
+    for (const arcs of [next.attacks, next.sharing])
+      for (const arc of arcs.values()) newestArc = Math.max(newestArc, (arc as ArcFeature).properties.t)
+    updateSelection()
+    if (ready) pulse(freshIncidents(incidents, seenSeq, shownIncidents), next.incidents)
+    seenSeq = data.state.seq
+    shownIncidents = new Map(entries)
+    syncedOnce = true
+  }
+
+  const coalescer = createCoalescer<null>({ merge: latest, flush: sync, schedule: animationFrameScheduler })
+  cleanups.push(() => coalescer.cancel())
+  cleanups.push(
+    watchfloor.subscribe((s, prev) => {
+      if (s.state !== prev.state) coalescer.push(null)
+    }),
+  )
+
+  // --- selection ----------------------------------------------------------------------------
+  let selectedShown: AnyFeature | undefined | null = null
+  const updateSelection = () => {
+    if (!loaded) return
+    const id = viewStore.getState().selection
+    const feature = id ? applied.incidents.get(id) : undefined
+    if (feature === selectedShown) return
+    selectedShown = feature
+    source(SOURCES.selection)?.setData({
+      type: 'FeatureCollection',
+      features: feature ? [{ type: 'Feature', properties: feature.properties, geometry: feature.geometry }] : [],
+    })
+    const selected = id ?? ''
+    map.setPaintProperty(LAYERS.attacks, 'line-width', [
+      'interpolate',
+      ['linear'],
+      ['zoom'],
+      1,
+      ['case', ['==', ['get', 'incidentId'], selected], 3.2, 1.8],
+      6,
+      ['case', ['==', ['get', 'incidentId'], selected], 6, 4],
+    ])
+  }
+
+  // --- layers -------------------------------------------------------------------------------
+  const applyLayers = (layers: Layers) => {
+    if (!loaded) return
+    for (const name of Object.keys(TOGGLED_LAYERS) as LayerName[])
+      for (const layer of TOGGLED_LAYERS[name])
+        if (map.getLayer(layer)) map.setLayoutProperty(layer, 'visibility', layers[name] ? 'visible' : 'none')
+  }
+
+  // --- camera -------------------------------------------------------------------------------
+  map.on('moveend', () => {
+    const c = map.getCenter().wrap()
+    const next = { lng: round(c.lng, 4), lat: round(c.lat, 4), zoom: round(map.getZoom(), 2) }
+    const current = viewStore.getState().map
+    if (next.lng !== current.lng || next.lat !== current.lat || next.zoom !== current.zoom)
+      viewStore.getState().setMap(next)
+  })
+
+  cleanups.push(
+    viewStore.subscribe((v, prev) => {
+      if (v.filters !== prev.filters || v.range !== prev.range || v.sort !== prev.sort) coalescer.push(null)
+      if (v.selection !== prev.selection) updateSelection()
+      if (v.layers !== prev.layers) applyLayers(v.layers)
+      if (v.map !== prev.map) {
+        // someone else moved the view (a link, history): follow it; our own moveend is a no-op here
+        const c = map.getCenter().wrap()
+        if (
+          Math.abs(c.lng - v.map.lng) > 1e-3 ||
+          Math.abs(c.lat - v.map.lat) > 1e-3 ||
+          Math.abs(map.getZoom() - v.map.zoom) > 1e-2
+        )
+          map.jumpTo({ center: [v.map.lng, v.map.lat], zoom: v.map.zoom })
+      }
+    }),
+  )
+
+  // --- arcs fade with age -------------------------------------------------------------------
+  let lastFadeNow = 0
+  const refreshFade = (force = false) => {
+    if (!loaded) return
+    const now = Date.now()
+    // nothing left fading since the last refresh: the expression would paint the same
+    if (!force && newestArc < lastFadeNow - ARC_FADE_MS) return
+    lastFadeNow = now
+    map.setPaintProperty(LAYERS.attacks, 'line-opacity', recencyOpacityExpression(now, ARC_FADE_MS, 0.2) as never)
+    map.setPaintProperty(LAYERS.sharing, 'line-opacity', recencyOpacityExpression(now, ARC_FADE_MS, 0.1, 0.6) as never)
+  }
+  const fadeTimer = setInterval(() => refreshFade(), FADE_REFRESH_MS)
+  cleanups.push(() => clearInterval(fadeTimer))
+
+  // --- pulses: DOM markers with a CSS animation that ends by itself ---------------------------
+  const pulses = new Set<maplibregl.Marker>()
+  const lastPulse = new Map<string, number>()
+  const pulse = (incidents: IncidentState[], features: FeatureMap) => {
+    if (!viewStore.getState().layers.incidents || incidents.length === 0) return
+    const now = performance.now()
+    for (const [id, at] of lastPulse) if (now - at > PULSE_COOLDOWN_MS) lastPulse.delete(id)
+    for (const incident of incidents) {
+      if (pulses.size >= MAX_PULSES) break
+      if (lastPulse.has(incident.incidentId)) continue
+      lastPulse.set(incident.incidentId, now)
+      const feature = features.get(incident.incidentId) as IncidentFeature | undefined
+      if (!feature) continue
+      const element = document.createElement('div')
+      element.className = 'wf-map-pulse'
+      const ring = document.createElement('div')
+      ring.className = 'wf-map-pulse-ring'
+      ring.style.setProperty('--pulse-colour', SEVERITY_COLOURS[incident.severity])
+      element.append(ring)
+      const [lng = 0, lat = 0] = feature.geometry.coordinates
+      const [dx = 0, dy = 0] = SLOT_OFFSETS[feature.properties.slot] ?? []
+      const marker = new maplibregl.Marker({ element, anchor: 'center', offset: [dx, dy] })
+        .setLngLat([lng, lat])
+        .addTo(map)
+      pulses.add(marker)
+      const done = () => {
+        if (!pulses.delete(marker)) return
+        marker.remove()
+      }
+      ring.addEventListener('animationend', done, { once: true })
+      setTimeout(done, PULSE_MS + 400)
+    }
+  }
+  cleanups.push(() => {
+    for (const marker of pulses) marker.remove()
+    pulses.clear()
+  })
+
+  // --- hover and click ----------------------------------------------------------------------
+  const popup = new maplibregl.Popup({
+    closeButton: false,
+    closeOnClick: false,
+    className: 'wf-map-tooltip',
+    offset: 14,
+    maxWidth: '280px',
+  })
+  cleanups.push(() => popup.remove())
+  const interactive = [LAYERS.incidents, LAYERS.clusters, LAYERS.networks]
+  const featureAt = (point: maplibregl.PointLike) => {
+    const layers = interactive.filter((id) => map.getLayer(id) && map.getLayoutProperty(id, 'visibility') !== 'none')
+    return layers.length ? map.queryRenderedFeatures(point, { layers })[0] : undefined
+  }
+  let hovered: string | undefined
+  map.on('mousemove', (e) => {
+    const feature = featureAt(e.point)
+    map.getCanvas().style.cursor = feature && feature.layer.id !== LAYERS.networks ? 'pointer' : ''
+    if (!feature) {
+      hovered = undefined
+      popup.remove()
+      return
+    }
+    const key = `${feature.layer.id}:${feature.id ?? feature.properties.cluster_id}`
+    const at = (feature.geometry as Point).coordinates as [number, number]
+    if (key !== hovered) {
+      hovered = key
+      popup.setDOMContent(tooltipFor(feature)).setLngLat(at)
+      if (!popup.isOpen()) popup.addTo(map)
+    }
+  })
+  map.on('mouseout', () => {
+    hovered = undefined
+    popup.remove()
+  })
+  map.on('click', (e) => {
+    const feature = featureAt(e.point)
+    if (!feature) return // a click on empty map keeps the selection
+    if (feature.layer.id === LAYERS.incidents) {
+      viewStore.getState().select(String(feature.properties.incidentId))
+    } else if (feature.layer.id === LAYERS.clusters) {
+      const clusterId = Number(feature.properties.cluster_id)
+      const center = (feature.geometry as Point).coordinates as [number, number]
+      void source(SOURCES.incidents)
+        ?.getClusterExpansionZoom(clusterId)
+        .then((zoom) => map.easeTo({ center, zoom: Math.min(zoom + 0.2, map.getMaxZoom()) }))
+        .catch(() => map.easeTo({ center, zoom: map.getZoom() + 2 }))
+    }
+  })
+
+  // --- lifecycle ----------------------------------------------------------------------------
+  map.on('load', () => {
+    if (disposed) return
+    loaded = true
+    addIncidentIcons(map)
+    applyLayers(viewStore.getState().layers)
+    refreshFade(true)
+    sync()
+    map.once('idle', () => {
+      if (disposed) return
+      ready = true
+      hooks.onReady()
+      coalescer.push(null) // whatever arrived meanwhile
+    })
+  })
+  map.on('error', (e) => console.warn('map:', e.error?.message ?? e))
+  map.on('webglcontextlost', () => {
+    console.warn('map: WebGL context lost; the map will be rebuilt when it is restored')
+    coalescer.cancel()
+    hooks.onLost()
+  })
+  map.on('webglcontextrestored', () => {
+    console.info('map: WebGL context restored; rebuilding the map')
+    hooks.onRebuild()
+  })
+
+  return () => {
+    disposed = true
+    for (const cleanup of cleanups) cleanup()
+    if (window.__watchfloorMap === map) delete window.__watchfloorMap
+    map.remove()
+  }
+}
+
+/** The tooltip for a hovered incident, cluster or network (DOM built from text: nothing is parsed as HTML). */
+function tooltipFor(feature: maplibregl.MapGeoJSONFeature): HTMLElement {
+  const root = document.createElement('div')
+  root.className = 'wf-map-tip'
+  const line = (className: string, ...parts: Array<string | Node>) => {
+    const el = document.createElement('div')
+    el.className = className
+    el.append(...parts)
+    root.append(el)
+    return el
+  }
+  const span = (text: string, colour?: string, className?: string) => {
+    const el = document.createElement('span')
+    el.textContent = text
+    if (colour) el.style.color = colour
+    if (className) el.className = className
+    return el
+  }
+  const p = feature.properties
+  const state = watchfloor.getState().state
+  if (feature.layer.id === LAYERS.incidents) {
+    const incident = state.incidents.get(String(p.incidentId))
+    const severity = (incident?.severity ?? p.severity) as Severity
+    const tlp = incident?.marking.tlp ?? String(p.tlp)
+    line('wf-map-tip-title', incident?.title ?? String(p.title))
+    line(
+      'wf-map-tip-meta',
+      span(`${SHAPE_GLYPH[severity]} ${severity}`, SEVERITY_COLOURS[severity], 'wf-map-tip-sev'),
+      span(` · ${incident?.status ?? String(p.status)} · `),
+      span(`TLP:${tlp}`, TLP_TEXT[tlp] ?? '#fff', 'wf-map-tip-tlp'),
+    )
+    const network = state.networks.get(String(p.networkId))
+    if (network) line('wf-map-tip-sub', `at ${network.name}`)
+  } else if (feature.layer.id === LAYERS.clusters) {
+    const worst = (['low', 'medium', 'high', 'critical'] as const)[Number(p.maxSev) - 1] ?? 'low'
+    line('wf-map-tip-title', `${p.point_count} incidents`)
+    line(
+      'wf-map-tip-meta',
+      span('worst: '),
+      span(`${SHAPE_GLYPH[worst]} ${worst}`, SEVERITY_COLOURS[worst], 'wf-map-tip-sev'),
+    )
+    line('wf-map-tip-sub', 'Click to zoom in')
+  } else {
+    const network = state.networks.get(String(p.networkId))
+    const posture = (network?.posture ?? p.posture) as NetworkState['posture']
+    line('wf-map-tip-title', network?.name ?? String(p.name))
+    line('wf-map-tip-meta', span('posture: '), span(posture, POSTURE_COLOURS[posture], 'wf-map-tip-sev'))
+    if (network) {
+      line('wf-map-tip-sub', `${network.organisation} · ${network.nation}`)
+      if (network.postureReason) line('wf-map-tip-sub', network.postureReason)
+    }
+  }
+  return root
+}
+
+const SHAPE_GLYPH: Record<Severity, string> = { critical: '◆', high: '▲', medium: '■', low: '●' }
+const TLP_TEXT: Record<string, string> = {
+  RED: '#FF2B2B',
+  'AMBER+STRICT': '#FFC000',
+  AMBER: '#FFC000',
+  GREEN: '#33FF00',
+  CLEAR: '#FFFFFF',
+}

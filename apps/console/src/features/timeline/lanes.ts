@@ -1,0 +1,118 @@
+import type { IncidentState, NetworkState } from '@watchfloor/core'
+import { severityRank } from '@watchfloor/core'
+import type { Severity, StoredEvent } from '@watchfloor/protocol'
+import { incidentIdOf, networkIdOf } from '../../view/filters.ts'
+import type { Lanes } from '../../view/view.ts'
+
+/** The lane for events that belong to no network (or no incident). */
+export const OTHER_LANE = '\u0000other'
+
+export interface Lane {
+  key: string
+  label: string
+  /** Shown after the label, dimmer: a nation code, an incident id. */
+  detail?: string
+  /** Incident lanes: the incident's current severity. */
+  severity?: Severity
+}
+
+/**
+ * The network lane of an event: reports and updates sit on their incident's
+ * (first) affected network, so an incident's story stays on one lane;
+ * observations on the network they were seen on; everything else on
+ * `networkIdOf` (its subject, else where it came from).
+ */
+export function networkLaneOf(event: StoredEvent, incidents: ReadonlyMap<string, IncidentState>): string | undefined {
+  if (event.type === 'incident.reported' || event.type === 'incident.updated') {
+    const incident = incidents.get(event.payload.incidentId)
+    return incident?.affectedNetworks[0] ?? event.payload.affectedNetworks?.[0] ?? event.source.network
+  }
+  return networkIdOf(event)
+}
+
+/** The lane an event goes in. */
+export function laneKeyOf(event: StoredEvent, mode: Lanes, incidents: ReadonlyMap<string, IncidentState>): string {
+  return (mode === 'network' ? networkLaneOf(event, incidents) : incidentIdOf(event)) ?? OTHER_LANE
+}
+
+/** Networks by nation, then name, then id. */
+export function compareNetworks(a: NetworkState, b: NetworkState): number {
+  return (
+    a.nation.localeCompare(b.nation) ||
+    a.name.localeCompare(b.name) ||
+    (a.networkId < b.networkId ? -1 : a.networkId > b.networkId ? 1 : 0)
+  )
+}
+
+/** Incidents by severity (critical first), then most recently updated, then latest seq. */
+export function compareIncidents(a: IncidentState, b: IncidentState): number {
+  return (
+    severityRank(b.severity) - severityRank(a.severity) ||
+    Date.parse(b.updatedAt) - Date.parse(a.updatedAt) ||
+    b.lastSeq - a.lastSeq
+  )
+}
+
+const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+/**
+ * One lane per network (or incident) that has at least one of `events`, in
+ * order: known networks by nation then name (known incidents by severity then
+ * recency), then ids the state does not know, then the "other" lane.
+ */
+export function buildLanes(
+  events: readonly StoredEvent[],
+  mode: Lanes,
+  networks: ReadonlyMap<string, NetworkState>,
+  incidents: ReadonlyMap<string, IncidentState>,
+): Lane[] {
+  const keys = new Set<string>()
+  for (const event of events) keys.add(laneKeyOf(event, mode, incidents))
+  const unknown: string[] = []
+  let other = false
+  const lanes: Lane[] = []
+  if (mode === 'network') {
+    const known: NetworkState[] = []
+    for (const key of keys) {
+      if (key === OTHER_LANE) other = true
+      else {
+        const network = networks.get(key)
+        if (network) known.push(network)
+        else unknown.push(key)
+      }
+    }
+    known.sort(compareNetworks)
+    for (const n of known) lanes.push({ key: n.networkId, label: n.name, detail: n.nation })
+    for (const key of unknown.sort(byString)) lanes.push({ key, label: key })
+    if (other) lanes.push({ key: OTHER_LANE, label: 'No network' })
+  } else {
+    const known: IncidentState[] = []
+    for (const key of keys) {
+      if (key === OTHER_LANE) other = true
+      else {
+        const incident = incidents.get(key)
+        if (incident) known.push(incident)
+        else unknown.push(key)
+      }
+    }
+    known.sort(compareIncidents)
+    for (const i of known) lanes.push({ key: i.incidentId, label: i.title, detail: i.incidentId, severity: i.severity })
+    for (const key of unknown.sort(byString)) lanes.push({ key, label: key })
+    if (other) lanes.push({ key: OTHER_LANE, label: 'Networks & advisories' })
+  }
+  return lanes
+}
+
+/** The lane index of each event (-1 if it has none). */
+export function laneIndexes(
+  events: readonly StoredEvent[],
+  lanes: readonly Lane[],
+  mode: Lanes,
+  incidents: ReadonlyMap<string, IncidentState>,
+): Int32Array {
+  const position = new Map<string, number>()
+  for (let i = 0; i < lanes.length; i++) position.set(lanes[i]!.key, i)
+  const out = new Int32Array(events.length)
+  for (let i = 0; i < events.length; i++) out[i] = position.get(laneKeyOf(events[i]!, mode, incidents)) ?? -1
+  return out
+}

@@ -1,0 +1,120 @@
+import type { IncidentState } from '@watchfloor/core'
+import type { Severity, StoredEvent } from '@watchfloor/protocol'
+import { incidentIdOf } from '../../view/filters.ts'
+
+/** How a mark is drawn. */
+export const MarkKind = {
+  registered: 0,
+  posture: 1,
+  advisory: 2,
+  observation: 3,
+  incident: 4,
+} as const
+export type MarkKind = (typeof MarkKind)[keyof typeof MarkKind]
+
+export const SEVERITY_COLOURS: Record<Severity, string> = {
+  critical: '#ff4d6d',
+  high: '#ff9f1c',
+  medium: '#ffd23f',
+  low: '#4ea8de',
+}
+
+export const KIND_COLOURS = {
+  registered: '#8b98a9',
+  posture: '#c77dff',
+  advisory: '#2ec4b6',
+  /** An incident event whose incident is unknown to the state. */
+  unknown: '#93a1b1',
+} as const
+
+const SEVERITY_INDEX: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 }
+export const SEVERITY_BY_INDEX: readonly Severity[] = ['low', 'medium', 'high', 'critical']
+
+export function kindOf(event: StoredEvent): MarkKind {
+  switch (event.type) {
+    case 'network.registered':
+      return MarkKind.registered
+    case 'network.posture_changed':
+      return MarkKind.posture
+    case 'advisory.published':
+      return MarkKind.advisory
+    case 'incident.observation':
+      return MarkKind.observation
+    default:
+      return MarkKind.incident
+  }
+}
+
+/** No severity known (not an incident event, or an incident not in the state). */
+export const NO_SEVERITY = 255
+
+/** The incident severity index (0 low .. 3 critical) an event is drawn in, or NO_SEVERITY. */
+export function severityIndexOf(event: StoredEvent, incidents: ReadonlyMap<string, IncidentState>): number {
+  if (event.type === 'advisory.published') return NO_SEVERITY
+  const id = incidentIdOf(event)
+  if (id === undefined) return NO_SEVERITY
+  const incident = incidents.get(id)
+  return incident ? SEVERITY_INDEX[incident.severity] : NO_SEVERITY
+}
+
+/**
+ * Which mark wins a cell: incident events by severity (a report or update over
+ * an observation of the same severity), then advisories, posture changes,
+ * registrations. Higher wins. Fits in 0..31; the selection adds 32.
+ */
+export function priorityOf(kind: MarkKind, severity: number): number {
+  if (kind === MarkKind.incident || kind === MarkKind.observation) {
+    const s = severity === NO_SEVERITY ? -1 : severity
+    return 10 + (s + 1) * 2 + (kind === MarkKind.incident ? 1 : 0)
+  }
+  if (kind === MarkKind.advisory) return 4
+  if (kind === MarkKind.posture) return 3
+  return 2
+}
+
+export const SELECTED_BONUS = 32
+
+/** Per sorted event: what the aggregation and drawing need, computed once per data change. */
+export interface MarkData {
+  kind: Uint8Array
+  severity: Uint8Array
+  priority: Uint8Array
+  /** incidentIdOf(event) for each event (advisories included). */
+  incident: (string | undefined)[]
+}
+
+export function markData(events: readonly StoredEvent[], incidents: ReadonlyMap<string, IncidentState>): MarkData {
+  const n = events.length
+  const kind = new Uint8Array(n)
+  const severity = new Uint8Array(n)
+  const priority = new Uint8Array(n)
+  const incident = new Array<string | undefined>(n)
+  for (let i = 0; i < n; i++) {
+    const event = events[i]!
+    const k = kindOf(event)
+    const s = severityIndexOf(event, incidents)
+    kind[i] = k
+    severity[i] = s
+    priority[i] = priorityOf(k, s)
+    incident[i] = incidentIdOf(event)
+  }
+  return { kind, severity, priority, incident }
+}
+
+/** Fill colour of a mark. */
+export function colourOf(kind: number, severity: number): string {
+  if (kind === MarkKind.registered) return KIND_COLOURS.registered
+  if (kind === MarkKind.posture) return KIND_COLOURS.posture
+  if (kind === MarkKind.advisory) return KIND_COLOURS.advisory
+  const s = SEVERITY_BY_INDEX[severity]
+  return s ? SEVERITY_COLOURS[s] : KIND_COLOURS.unknown
+}
+
+export const KIND_LABELS: Record<StoredEvent['type'], string> = {
+  'network.registered': 'Network registered',
+  'network.posture_changed': 'Posture change',
+  'incident.reported': 'Incident reported',
+  'incident.updated': 'Incident updated',
+  'incident.observation': 'Observation',
+  'advisory.published': 'Advisory',
+}

@@ -1,0 +1,166 @@
+import {
+  IncidentStatus,
+  type IncidentStatus as IncidentStatusT,
+  Severity,
+  type Severity as SeverityT,
+  TLP_LEVELS,
+  type Tlp,
+} from '@watchfloor/protocol'
+
+/** What narrows map, timeline and lists together. An empty list means "any". */
+export interface Filters {
+  severities: SeverityT[]
+  /** Empty: open incidents (every status but closed). */
+  statuses: IncidentStatusT[]
+  categories: string[]
+  /** Organisation ids or nation codes: the reporter or an affected network's. */
+  organisations: string[]
+  tlps: Tlp[]
+  text: string
+}
+
+/** A brushed time range, epoch ms, inclusive. */
+export interface TimeRange {
+  from: number
+  to: number
+}
+
+export interface MapView {
+  lng: number
+  lat: number
+  zoom: number
+}
+
+export const LAYER_NAMES = ['networks', 'incidents', 'attacks', 'sharing'] as const
+export type LayerName = (typeof LAYER_NAMES)[number]
+export type Layers = Record<LayerName, boolean>
+
+export const SORTS = ['severity', 'recency', 'networks'] as const
+export type IncidentSort = (typeof SORTS)[number]
+
+export type Lanes = 'network' | 'incident'
+
+/** Everything a link must reproduce of what someone sees. */
+export interface View {
+  filters: Filters
+  range: TimeRange | null
+  selection: string | null
+  map: MapView
+  layers: Layers
+  lanes: Lanes
+  sort: IncidentSort
+}
+
+export const EMPTY_FILTERS: Filters = {
+  severities: [],
+  statuses: [],
+  categories: [],
+  organisations: [],
+  tlps: [],
+  text: '',
+}
+
+export const DEFAULT_MAP: MapView = { lng: 15, lat: 50, zoom: 2.6 }
+
+export const DEFAULT_VIEW: View = {
+  filters: EMPTY_FILTERS,
+  range: null,
+  selection: null,
+  map: DEFAULT_MAP,
+  layers: { networks: true, incidents: true, attacks: true, sharing: true },
+  lanes: 'network',
+  sort: 'severity',
+}
+
+const list = (raw: string | null): string[] =>
+  raw
+    ? raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : []
+
+function oneOf<T extends string>(values: readonly T[], raw: string[]): T[] {
+  return raw.filter((v): v is T => (values as readonly string[]).includes(v))
+}
+
+function time(raw: string | null): number | null {
+  if (!raw) return null
+  const ms = Date.parse(raw)
+  return Number.isNaN(ms) ? null : ms
+}
+
+/** Read a view from a query string; anything missing or malformed falls back to the default. */
+export function parseView(search: string): View {
+  const q = new URLSearchParams(search)
+  const filters: Filters = {
+    severities: oneOf(Severity.options, list(q.get('sev'))),
+    statuses: oneOf(IncidentStatus.options, list(q.get('status'))),
+    categories: list(q.get('cat')),
+    organisations: list(q.get('org')),
+    tlps: oneOf(TLP_LEVELS, list(q.get('tlp'))),
+    text: q.get('q') ?? '',
+  }
+  const from = time(q.get('from'))
+  const to = time(q.get('to'))
+  const [lng, lat, zoom] = list(q.get('map')).map(Number)
+  const map =
+    lng !== undefined &&
+    lat !== undefined &&
+    zoom !== undefined &&
+    Math.abs(lng) <= 180 &&
+    Math.abs(lat) <= 85 &&
+    zoom >= 0 &&
+    zoom <= 22
+      ? { lng, lat, zoom }
+      : DEFAULT_MAP
+  const layerParam = q.get('layers')
+  const shown = layerParam === null ? [...LAYER_NAMES] : oneOf(LAYER_NAMES, list(layerParam))
+  const layers = Object.fromEntries(LAYER_NAMES.map((name) => [name, shown.includes(name)])) as Layers
+  const sort = oneOf(SORTS, list(q.get('sort')))[0] ?? DEFAULT_VIEW.sort
+  return {
+    filters,
+    range: from !== null && to !== null && from <= to ? { from, to } : null,
+    selection: q.get('sel') || null,
+    map,
+    layers,
+    lanes: q.get('lanes') === 'incident' ? 'incident' : 'network',
+    sort,
+  }
+}
+
+/** Write a view as a query string (without '?'); defaults are left out so links stay short. */
+export function serializeView(view: View): string {
+  const q = new URLSearchParams()
+  const { filters } = view
+  if (filters.severities.length) q.set('sev', filters.severities.join(','))
+  if (filters.statuses.length) q.set('status', filters.statuses.join(','))
+  if (filters.categories.length) q.set('cat', filters.categories.join(','))
+  if (filters.organisations.length) q.set('org', filters.organisations.join(','))
+  if (filters.tlps.length) q.set('tlp', filters.tlps.join(','))
+  if (filters.text) q.set('q', filters.text)
+  if (view.range) {
+    q.set('from', new Date(view.range.from).toISOString())
+    q.set('to', new Date(view.range.to).toISOString())
+  }
+  if (view.selection) q.set('sel', view.selection)
+  const { lng, lat, zoom } = view.map
+  if (lng !== DEFAULT_MAP.lng || lat !== DEFAULT_MAP.lat || zoom !== DEFAULT_MAP.zoom)
+    q.set('map', `${lng.toFixed(4)},${lat.toFixed(4)},${zoom.toFixed(2)}`)
+  const shown = LAYER_NAMES.filter((name) => view.layers[name])
+  if (shown.length !== LAYER_NAMES.length) q.set('layers', shown.join(','))
+  if (view.lanes !== 'network') q.set('lanes', view.lanes)
+  if (view.sort !== DEFAULT_VIEW.sort) q.set('sort', view.sort)
+  return q.toString()
+}
+
+export function hasFilters(filters: Filters): boolean {
+  return (
+    filters.severities.length > 0 ||
+    filters.statuses.length > 0 ||
+    filters.categories.length > 0 ||
+    filters.organisations.length > 0 ||
+    filters.tlps.length > 0 ||
+    filters.text.trim() !== ''
+  )
+}

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto'
+import { expect, type Page } from '@playwright/test'
+import { E2E_TOKENS, incident, postEvents, signIn, test } from './fixtures.ts'
+
+declare global {
+  interface Window {
+    __watchfloorTimeline?: { markAt(incidentId: string): { x: number; y: number } | null }
+  }
+}
+
+const network = (networkId: string, name: string, organisation: string, nation: string, lat: number, lon: number) => ({
+  id: randomUUID(),
+  type: 'network.registered',
+  occurredAt: new Date().toISOString(),
+  source: { organisation: 'cert-ee' },
+  marking: { tlp: 'GREEN' },
+  payload: { networkId, name, organisation, nation, kind: 'national-cert', location: { lat, lon } },
+})
+
+async function mapReady(page: Page): Promise<void> {
+  await expect(page.getByTestId('map')).toHaveAttribute('data-ready', 'true', { timeout: 30_000 })
+}
+
+async function idle(page: Page): Promise<void> {
+  await page.waitForTimeout(600)
+}
+
+/** Colour statistics of a PNG, computed by the browser itself (no image library needed). */
+async function pixelStats(page: Page, png: Buffer): Promise<{ distinct: number; dominantShare: number }> {
+  return page.evaluate(async (base64) => {
+    const image = new Image()
+    image.src = `data:image/png;base64,${base64}`
+    await image.decode()
+    const canvas = document.createElement('canvas')
+    canvas.width = image.width
+    canvas.height = image.height
+    const context = canvas.getContext('2d')!
+    context.drawImage(image, 0, 0)
+    const { data } = context.getImageData(0, 0, image.width, image.height)
+    const counts = new Map<number, number>()
+    for (let i = 0; i < data.length; i += 4) {
+      const key = ((data[i]! >> 3) << 10) | ((data[i + 1]! >> 3) << 5) | (data[i + 2]! >> 3)
+      counts.set(key, (counts.get(key) ?? 0) + 1)
+    }
+    const top = Math.max(...counts.values())
+    return { distinct: counts.size, dominantShare: top / (data.length / 4) }
+  }, png.toString('base64'))
+}
+
+test.describe('the live picture', () => {
+  test.beforeAll(async ({ request }) => {
+    await postEvents(request, [
+      network('ee-net', 'Estonia CERT', 'cert-ee', 'EE', 59.437, 24.754),
+      network('fr-net', 'France CERT', 'cert-fr', 'FR', 48.857, 2.352),
+      network('es-net', 'Spain CERT', 'cert-es', 'ES', 40.417, -3.704),
+    ])
+  })
+
+  test('the map draws the offline basemap with no request leaving localhost', async ({
+    page,
+    outsideRequests: _outside,
+  }) => {
+    await signIn(page, E2E_TOKENS.officer)
+    await mapReady(page)
+    await idle(page)
+    const png = await page.getByTestId('map').screenshot({ path: 'e2e/artifacts/map-basemap.png' })
+    const stats = await pixelStats(page, png)
+    // land, sea, borders and labels: many colours, and no single colour covering the canvas
+    expect(stats.distinct).toBeGreaterThan(40)
+    expect(stats.dominantShare).toBeLessThan(0.8)
+  })
+
+  test('incidents posted through REST appear on map and timeline; clicking one opens its detail', async ({
+    page,
+    request,
+    outsideRequests: _outside,
+  }) => {
+    await signIn(page, E2E_TOKENS.officer)
+    await mapReady(page)
+    const marksBefore = Number(await page.getByTestId('timeline-canvas').getAttribute('data-marks'))
+    await postEvents(request, [
+      {
+        ...incident('inc-pic-worm', 'Worm in the Spanish ministry', 'GREEN', 'critical'),
+        source: { organisation: 'cert-ee' },
+      },
+    ])
+    await postEvents(request, [
+      {
+        ...incident('inc-pic-phish', 'Phishing against Paris hospitals', 'GREEN', 'low'),
+        payload: {
+          incidentId: 'inc-pic-phish',
+          title: 'Phishing against Paris hospitals',
+          severity: 'low',
+          category: 'phishing',
+          affectedNetworks: ['fr-net'],
+        },
+      },
+    ])
+    // the first incident sits on the Spanish network
+    await postEvents(request, [
+      {
+        id: randomUUID(),
+        type: 'incident.updated',
+        occurredAt: new Date().toISOString(),
+        source: { organisation: 'cert-ee' },
+        marking: { tlp: 'GREEN' },
+        payload: { incidentId: 'inc-pic-worm', affectedNetworks: ['es-net'] },
+      },
+    ])
+    await expect(page.locator('[data-testid="incident-row"][data-incident-id="inc-pic-worm"]')).toBeVisible()
+    await expect
+      .poll(async () => Number(await page.getByTestId('timeline-canvas').getAttribute('data-marks')))
+      .toBeGreaterThan(marksBefore)
+    await expect
+      .poll(() =>
+        page.evaluate(
+          () =>
+            window.__watchfloorMap
+              ?.queryRenderedFeatures({ layers: ['incidents'] })
+              .map((f) => f.properties.incidentId) ?? [],
+        ),
+      )
+      .toContain('inc-pic-worm')
+
+    // click the marker on the map
+    await page.evaluate(() => window.__watchfloorMap?.jumpTo({ center: [-3.704, 40.417], zoom: 6 }))
+    await idle(page)
+    const point = await page.evaluate(() => window.__watchfloorMap!.project([-3.704, 40.417]))
+    await page.getByTestId('map').locator('canvas').first().click({ position: point })
+    await expect(page.getByTestId('incident-detail')).toHaveAttribute('data-incident-id', 'inc-pic-worm')
+    await expect(page.getByTestId('incident-detail')).toContainText('Worm in the Spanish ministry')
+    await expect(page.getByTestId('detail-history').locator('li')).toHaveCount(2)
+    expect(new URL(page.url()).searchParams.get('sel')).toBe('inc-pic-worm')
+
+    // click the other incident's mark on the timeline
+    const mark = await page.evaluate(() => window.__watchfloorTimeline?.markAt('inc-pic-phish') ?? null)
+    expect(mark).not.toBeNull()
+    await page.getByTestId('timeline-canvas').click({ position: mark! })
+    await expect(page.getByTestId('incident-detail')).toHaveAttribute('data-incident-id', 'inc-pic-phish')
+    await page.screenshot({ path: 'e2e/artifacts/picture-detail.png' })
+  })
+
+  test('a filter narrows map, list and timeline together, and the URL restores the view', async ({
+    page,
+    outsideRequests: _outside,
+  }) => {
+    await signIn(page, E2E_TOKENS.officer)
+    await mapReady(page)
+    await expect(page.locator('[data-testid="incident-row"][data-incident-id="inc-pic-phish"]')).toBeVisible()
+    const rendered = () =>
+      page.evaluate(
+        () =>
+          window.__watchfloorMap
+            ?.queryRenderedFeatures({ layers: ['incidents'] })
+            .map((f) => String(f.properties.incidentId)) ?? [],
+      )
+    await page.evaluate(() => window.__watchfloorMap?.jumpTo({ center: [0, 45], zoom: 4 }))
+    await expect.poll(rendered).toContain('inc-pic-phish')
+    const marksAll = Number(await page.getByTestId('timeline-canvas').getAttribute('data-marks'))
+
+    await page.getByTestId('filter-severity-critical').click()
+    await expect(page.locator('[data-testid="incident-row"][data-incident-id="inc-pic-phish"]')).toHaveCount(0)
+    await expect(page.locator('[data-testid="incident-row"][data-incident-id="inc-pic-worm"]')).toBeVisible()
+    await expect.poll(rendered).not.toContain('inc-pic-phish')
+    await expect(rendered()).resolves.toContain('inc-pic-worm')
+    await expect
+      .poll(async () => Number(await page.getByTestId('timeline-canvas').getAttribute('data-marks')))
+      .toBeLessThan(marksAll)
+
+    await page.locator('[data-testid="incident-row"][data-incident-id="inc-pic-worm"]').click()
+    await page.waitForTimeout(500) // the URL follows the view within 250 ms
+    const url = page.url()
+    expect(url).toContain('sev=critical')
+    expect(url).toContain('sel=inc-pic-worm')
+    expect(url).toContain('map=')
+
+    // opening the same link again reproduces the view (the token stays in this tab's sessionStorage)
+    await page.goto('about:blank')
+    const other = page
+    await other.goto(url)
+    await expect(other.getByTestId('connection-status')).toHaveText('live')
+    await expect(other.getByTestId('filter-severity-critical')).toHaveAttribute('aria-pressed', 'true')
+    await expect(other.getByTestId('incident-detail')).toHaveAttribute('data-incident-id', 'inc-pic-worm')
+    await expect(other.locator('[data-testid="incident-row"][data-incident-id="inc-pic-phish"]')).toHaveCount(0)
+    await expect(other.getByTestId('map')).toHaveAttribute('data-ready', 'true', { timeout: 30_000 })
+    const center = await other.evaluate(() => window.__watchfloorMap!.getCenter())
+    expect(center.lng).toBeCloseTo(0, 0)
+    expect(center.lat).toBeCloseTo(45, 0)
+    await other.screenshot({ path: 'e2e/artifacts/picture-restored.png' })
+  })
+})

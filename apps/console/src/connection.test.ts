@@ -155,10 +155,12 @@ describe('connection', () => {
     connection.connect('a')
     sockets[0]!.fire('connect')
     sockets[0]!.fire('events', { events: [reported(1)] })
+    expect(store.getState().window.map((e) => e.seq)).toEqual([1])
     connection.connect('b')
     expect(sockets[0]!.disconnected).toBe(true)
     expect(store.getState().lastSeq).toBe(0)
     expect(store.getState().state.eventCount).toBe(0)
+    expect(store.getState().window).toEqual([]) // another viewer's events do not stay in memory
     sockets[0]!.fire('events', { events: [reported(2)] }) // listeners removed: nothing happens
     expect(store.getState().state.eventCount).toBe(0)
   })

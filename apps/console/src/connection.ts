@@ -38,7 +38,7 @@ const defaultSocketFactory: SocketFactory = (token) => io({ transports: ['websoc
 export function createConnection(options: ConnectionOptions = {}): Connection {
   const store = options.store ?? watchfloor
   const socketFactory = options.socketFactory ?? defaultSocketFactory
-  const ackTimeoutMs = options.ackTimeoutMs ?? 10_000
+  const ackTimeoutMs = options.ackTimeoutMs ?? 30_000
   const retryMs = options.retryMs ?? 2_000
 
   let socket: WatchfloorSocket | null = null
@@ -47,6 +47,8 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   let retryTimer: ReturnType<typeof setTimeout> | undefined
 
   const actions = () => store.getState()
+  /** A fresh, empty event window (the old one may hold another viewer's events). */
+  const emptyWindow = () => ({ window: [], windowVersion: actions().windowVersion + 1 })
 
   function clearRetry(): void {
     if (retryTimer !== undefined) clearTimeout(retryTimer)
@@ -83,7 +85,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
       }
       if (ack.error.code === 'conflict' && after > 0) {
         // our cursor is beyond the server's log (its data was reset): the picture we hold no longer exists
-        store.setState({ lastSeq: 0, headSeq: 0, state: initialState })
+        store.setState({ lastSeq: 0, headSeq: 0, state: initialState, ...emptyWindow() })
         subscribe(s)
         return
       }
@@ -103,7 +105,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   function connect(token: string): void {
     disconnect()
     // a new connection (maybe a different viewer) starts from an empty picture
-    store.setState({ status: 'connecting', lastSeq: 0, headSeq: 0, state: initialState, error: null })
+    store.setState({ status: 'connecting', lastSeq: 0, headSeq: 0, state: initialState, error: null, ...emptyWindow() })
     const s = socketFactory(token)
     socket = s
 

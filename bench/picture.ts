@@ -103,33 +103,29 @@ export async function runPicture(): Promise<BenchEntry> {
     }
 
     const page = await browser.newPage({ viewport: { width: 1600, height: 900 } })
-    await page.goto(`${server.url}/#token=${TOKENS.viewer}`)
+    await page.goto(`${server.url}/${process.env.BENCH_PICTURE_QUERY ?? ''}#token=${TOKENS.viewer}`)
     await page.getByTestId('connection-status').getByText('live').waitFor({ timeout: 120_000 })
     await page.locator('[data-testid="map"][data-ready="true"]').waitFor({ timeout: 120_000 })
     await page.getByTestId('incident-count').getByText(String(INCIDENTS)).waitFor({ timeout: 120_000 })
-    await page.evaluate(() => {
-      const w = window as unknown as { __bench: Window }
-      w.__bench = { frames: [], longTasks: [] }
+    // plain text, not a function: the bundler's helpers (keepNames) do not exist in the page
+    await page.evaluate(`(() => {
+      window.__bench = { frames: [], longTasks: [] }
       let last = performance.now()
-      const loop = (now: number) => {
-        w.__bench.frames.push(now - last)
+      const loop = (now) => {
+        window.__bench.frames.push(now - last)
         last = now
         requestAnimationFrame(loop)
       }
       requestAnimationFrame(loop)
       new PerformanceObserver((list) => {
-        for (const entry of list.getEntries()) w.__bench.longTasks.push(entry.duration)
+        for (const entry of list.getEntries()) window.__bench.longTasks.push(entry.duration)
       }).observe({ type: 'longtask', buffered: false })
-    })
+    })()`)
     const cdp = await page.context().newCDPSession(page)
     await cdp.send('Performance.enable')
 
     const measure = async (seconds: number, load: boolean): Promise<Measured> => {
-      await page.evaluate(() => {
-        const w = window as unknown as { __bench: Window }
-        w.__bench.frames = []
-        w.__bench.longTasks = []
-      })
+      await page.evaluate('window.__bench.frames = []; window.__bench.longTasks = []')
       const taskTime = async () => {
         const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] }
         return metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0
@@ -162,7 +158,7 @@ export async function runPicture(): Promise<BenchEntry> {
       }
       const elapsed = (performance.now() - started) / 1000
       const busy = (await taskTime()) - startTask
-      const { frames, longTasks } = await page.evaluate(() => (window as unknown as { __bench: Window }).__bench)
+      const { frames, longTasks } = (await page.evaluate('window.__bench')) as Window
       const settled = frames.slice(1)
       const sorted = [...settled].sort((a, b) => a - b)
       return {
@@ -179,7 +175,32 @@ export async function runPicture(): Promise<BenchEntry> {
 
     await sleep(3000)
     const idle = await measure(IDLE_SECONDS, false)
+    const profiling = process.env.BENCH_PICTURE_PROFILE === '1'
+    if (profiling) {
+      await cdp.send('Profiler.enable')
+      await cdp.send('Profiler.start')
+    }
     const loaded = await measure(SECONDS, true)
+    if (profiling) {
+      // where the main thread's time went: self time per function, top 25
+      const { profile } = (await cdp.send('Profiler.stop')) as {
+        profile: {
+          nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]
+          samples: number[]
+          timeDeltas: number[]
+        }
+      }
+      const self = new Map<number, number>()
+      profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
+      const byName = new Map<string, number>()
+      for (const node of profile.nodes) {
+        const { functionName, url, lineNumber } = node.callFrame
+        const name = `${functionName || '(anonymous)'} ${url.split('/').pop()}:${lineNumber}`
+        byName.set(name, (byName.get(name) ?? 0) + (self.get(node.id) ?? 0) / 1000)
+      }
+      for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 25))
+        console.log(`${ms.toFixed(0).padStart(8)} ms  ${name}`)
+    }
     await page.screenshot({ path: 'bench/results/picture-under-load.png' })
 
     printTable(

@@ -166,7 +166,7 @@ const IncidentRow = memo(function IncidentRow({ incident, selected }: { incident
 })
 
 /** Rows rendered at most; the rest are counted, and filters narrow them. */
-export const LIST_LIMIT = 300
+export const LIST_LIMIT = 100
 
 function SortHeader({ sort, label, className }: { sort: IncidentSort; label: string; className?: string }) {
   const current = useView((v) => v.sort)

@@ -50,12 +50,13 @@ class FakeSocket {
   }
 }
 
-function setup() {
+function setup(batchMs = 0) {
   const store = createWatchfloorStore()
   const sockets: FakeSocket[] = []
   const onUnauthenticated = vi.fn()
   const connection = createConnection({
     store,
+    batchMs,
     onUnauthenticated,
     socketFactory: () => {
       const socket = new FakeSocket()
@@ -80,6 +81,30 @@ afterEach(() => {
 })
 
 describe('connection', () => {
+  it('folds the events of one batching window in one store update; a checkpoint waits for them', () => {
+    vi.useFakeTimers()
+    const { store, sockets, connection } = setup(100)
+    connection.connect('tok')
+    const socket = sockets[0]!
+    socket.fire('connect')
+    const updates = vi.fn()
+    store.subscribe(updates)
+    socket.fire('events', { events: [reported(1)] })
+    socket.fire('events', { events: [reported(2), reported(3)] })
+    expect(store.getState().lastSeq).toBe(0)
+    vi.advanceTimersByTime(100)
+    expect(store.getState().lastSeq).toBe(3)
+    expect(updates).toHaveBeenCalledOnce()
+    socket.fire('events', { events: [reported(4)] })
+    socket.fire('checkpoint', { seq: 6 }) // folds seq 4 first, then moves the cursor
+    expect(store.getState().state.seq).toBe(4)
+    expect(store.getState().lastSeq).toBe(6)
+    socket.fire('events', { events: [reported(7)] })
+    socket.fire('disconnect', 'transport close')
+    socket.fire('connect') // resubscribes from what really arrived
+    expect(socket.subscribes.at(-1)?.after).toBe(7)
+  })
+
   it('connects, subscribes from 0, goes live on ack and folds batches', () => {
     const { store, sockets, connection } = setup()
     connection.connect('tok')

@@ -9,7 +9,7 @@
  * nothing is missed.
  */
 import { initialState } from '@watchfloor/core'
-import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '@watchfloor/protocol'
+import type { ClientToServerEvents, ServerToClientEvents, StoredEvent, SubscribeAck } from '@watchfloor/protocol'
 import { io, type Socket } from 'socket.io-client'
 import { type WatchfloorStore, watchfloor } from './store.ts'
 import { clearToken } from './token.ts'
@@ -23,6 +23,11 @@ export interface ConnectionOptions {
   socketFactory?: SocketFactory
   /** Called when the server rejects the token (connect_error 'unauthenticated' or a refused subscribe). */
   onUnauthenticated?: (message: string) => void
+  /**
+   * Events arriving within this many ms are folded together (one store update,
+   * one render). 0 folds each message at once. Checkpoints wait for the batch.
+   */
+  batchMs?: number
   /** How long to wait for a subscribe ack, and before retrying a refused subscribe or a dead connection. */
   ackTimeoutMs?: number
   retryMs?: number
@@ -40,6 +45,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   const socketFactory = options.socketFactory ?? defaultSocketFactory
   const ackTimeoutMs = options.ackTimeoutMs ?? 30_000
   const retryMs = options.retryMs ?? 2_000
+  const batchMs = options.batchMs ?? 0
 
   let socket: WatchfloorSocket | null = null
   /** Bumped on every subscribe; an ack for an older one is ignored. */
@@ -47,6 +53,26 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   let retryTimer: ReturnType<typeof setTimeout> | undefined
 
   const actions = () => store.getState()
+
+  /** Events received but not yet folded (batching), in arrival order. */
+  let buffered: StoredEvent[] = []
+  let flushTimer: ReturnType<typeof setTimeout> | undefined
+  function flush(): void {
+    if (flushTimer !== undefined) clearTimeout(flushTimer)
+    flushTimer = undefined
+    if (buffered.length === 0) return
+    const events = buffered
+    buffered = []
+    actions().applyEvents(events)
+  }
+  function receive(events: readonly StoredEvent[]): void {
+    if (batchMs <= 0) {
+      actions().applyEvents(events)
+      return
+    }
+    for (const event of events) buffered.push(event)
+    flushTimer ??= setTimeout(flush, batchMs)
+  }
   /** A fresh, empty event window (the old one may hold another viewer's events). */
   const emptyWindow = () => ({ window: [], windowVersion: actions().windowVersion + 1 })
 
@@ -65,6 +91,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
 
   function subscribe(s: WatchfloorSocket): void {
     clearRetry()
+    flush() // subscribe from what has really arrived
     const id = ++subscription
     const after = actions().lastSeq
     s.timeout(ackTimeoutMs).emit('subscribe', { after }, (err: Error | null, ack: SubscribeAck) => {
@@ -133,14 +160,16 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     })
     s.on('events', (message) => {
       if (s !== socket) return
-      actions().applyEvents(message.events)
+      receive(message.events)
     })
     s.on('checkpoint', (message) => {
       if (s !== socket) return
+      flush()
       actions().checkpoint(message.seq)
     })
     s.on('heartbeat', (message) => {
       if (s !== socket) return
+      flush()
       actions().heartbeat(message.seq)
     })
     s.on('resync', () => {
@@ -152,6 +181,9 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
 
   function disconnect(): void {
     clearRetry()
+    if (flushTimer !== undefined) clearTimeout(flushTimer)
+    flushTimer = undefined
+    buffered = []
     subscription++
     const s = socket
     socket = null
@@ -165,6 +197,6 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
 }
 
 /** The app's one connection; a rejected token is also forgotten. */
-const appConnection = createConnection({ onUnauthenticated: clearToken })
+const appConnection = createConnection({ onUnauthenticated: clearToken, batchMs: 250 })
 export const connect = (token: string): void => appConnection.connect(token)
 export const disconnect = (): void => appConnection.disconnect()

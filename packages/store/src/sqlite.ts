@@ -174,9 +174,10 @@ export class SqliteEventStore implements EventStore {
   }
 
   private remember(rows: readonly Row[]): void {
-    if (rows.length === 0) return
+    if (rows.length === 0 || this.recentLimit === 0) return
     for (const row of rows) this.recent.push(row.event)
-    if (this.recent.length > this.recentLimit * 1.5) this.recent = this.recent.slice(-this.recentLimit)
+    if (this.recent.length > this.recentLimit * 1.5)
+      this.recent = this.recent.slice(this.recent.length - this.recentLimit)
   }
 
   async readAfter(after: number, limit: number): Promise<StoredEvent[]> {

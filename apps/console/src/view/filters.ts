@@ -42,25 +42,31 @@ function touchesOrganisation(
 
 /** Incidents passing the view's filters and range, in the chosen order. */
 export function filterIncidents(state: State, view: Pick<View, 'filters' | 'range' | 'sort'>): IncidentState[] {
-  const out: IncidentState[] = []
+  // decorate once (one Date.parse per incident), sort on numbers, undecorate
+  const keyed: Keyed[] = []
   for (const incident of state.incidents.values())
-    if (incidentMatches(incident, view.filters, state.networks, view.range)) out.push(incident)
-  return out.sort(comparator(view.sort))
+    if (incidentMatches(incident, view.filters, state.networks, view.range))
+      keyed.push({ incident, updated: Date.parse(incident.updatedAt), rank: severityRank(incident.severity) })
+  keyed.sort(comparator(view.sort))
+  return keyed.map((k) => k.incident)
 }
 
-export function comparator(sort: IncidentSort): (a: IncidentState, b: IncidentState) => number {
-  const recency = (a: IncidentState, b: IncidentState) =>
-    Date.parse(b.updatedAt) - Date.parse(a.updatedAt) || b.lastSeq - a.lastSeq
+interface Keyed {
+  incident: IncidentState
+  updated: number
+  rank: number
+}
+
+function comparator(sort: IncidentSort): (a: Keyed, b: Keyed) => number {
+  const recency = (a: Keyed, b: Keyed) => b.updated - a.updated || b.incident.lastSeq - a.incident.lastSeq
   switch (sort) {
     case 'severity':
-      return (a, b) => severityRank(b.severity) - severityRank(a.severity) || recency(a, b)
+      return (a, b) => b.rank - a.rank || recency(a, b)
     case 'recency':
       return recency
     case 'networks':
       return (a, b) =>
-        b.affectedNetworks.length - a.affectedNetworks.length ||
-        severityRank(b.severity) - severityRank(a.severity) ||
-        recency(a, b)
+        b.incident.affectedNetworks.length - a.incident.affectedNetworks.length || b.rank - a.rank || recency(a, b)
   }
 }
 

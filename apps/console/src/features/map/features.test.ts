@@ -129,9 +129,10 @@ describe('arcs', () => {
     expect(arcs.map((a) => a.properties.fid)).toEqual(['attack:i1:ee-net', 'attack:i1:lv-net'])
     expect(arcs[0]!.geometry.coordinates[0]).toEqual([37.6, 55.75])
     expect(arcs[0]!.geometry.coordinates.at(-1)).toEqual([24.754, 59.437])
-    expect(arcs[0]!.properties.t).toBe(Date.parse('2030-01-01T00:01:00.000Z'))
-    // a busy incident's observations do not resend its arcs
-    const busy = attackArcs({ ...i, updatedAt: '2030-01-01T00:01:12.000Z' }, networks)
+    // an attack path is as old as its report
+    expect(arcs[0]!.properties.t).toBe(Date.parse('2030-01-01T00:00:00.000Z'))
+    // a busy incident's observations do not resend its arcs, however long it stays busy
+    const busy = attackArcs({ ...i, updatedAt: '2030-01-01T00:41:12.000Z' }, networks)
     expect(busy[0]!.properties.t).toBe(arcs[0]!.properties.t)
     // from a source network
     expect(attackArcs(inc('i2', ['ee-net'], { attackSource: { networkId: 'fr-net' } }), networks)).toHaveLength(1)

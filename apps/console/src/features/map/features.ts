@@ -210,7 +210,8 @@ export function attackArcs(incident: IncidentState, networks: ReadonlyMap<string
         advisoryId: '',
         severity: incident.severity,
         tlp: incident.marking.tlp,
-        t: quantise(time(incident.updatedAt)),
+        // the age of the attack path is the age of the report: observations must not resend arcs
+        t: quantise(time(incident.reportedAt)),
       },
       geometry: { type: 'LineString', coordinates: curvedArc(from, target.location) },
     })

@@ -222,18 +222,9 @@ export function buildStyle(
       layout: { 'line-cap': 'round', ...visibility('attacks') },
       paint: {
         'line-width': ['interpolate', ['linear'], ['zoom'], 1, 1.8, 6, 4],
-        // faint at the source, full at the target: the direction of the attack
-        'line-gradient': [
-          'interpolate',
-          ['linear'],
-          ['line-progress'],
-          0,
-          'rgba(255, 77, 106, 0.25)',
-          0.5,
-          'rgba(255, 77, 106, 0.8)',
-          1,
-          ATTACK_COLOUR,
-        ],
+        // a plain colour: a line-gradient costs a ramp per arc on the main thread at every update,
+        // too much with thousands of arcs; the target is marked by the incident itself
+        'line-color': ATTACK_COLOUR,
         'line-opacity': 0.8,
       },
     },
@@ -324,7 +315,7 @@ export function buildStyle(
         clusterMaxZoom: 7,
         clusterProperties: { maxSev: ['max', ['get', 'sevRank']] },
       }),
-      [SOURCES.attacks]: dynamicSource({ lineMetrics: true }),
+      [SOURCES.attacks]: dynamicSource(),
       [SOURCES.sharing]: dynamicSource(),
       [SOURCES.selection]: { type: 'geojson', data: empty() },
     },

@@ -191,7 +191,9 @@ export async function runPicture(): Promise<BenchEntry> {
         }
       }
       const self = new Map<number, number>()
-      profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
+      profile.samples.forEach((id, i) => {
+        self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
+      })
       const byName = new Map<string, number>()
       for (const node of profile.nodes) {
         const { functionName, url, lineNumber } = node.callFrame

@@ -3,18 +3,10 @@ import type { Severity, StoredEvent, Tlp } from '@watchfloor/protocol'
 import { memo, type ReactNode } from 'react'
 import { type ConnectionStatus, selectOpenCounts, selectRecentEvents, useWatchfloor } from './store.ts'
 import { formatClock, formatTime, summarise } from './summary.ts'
+import { SEVERITY_COLOURS, TLP_COLOURS } from './theme.ts'
 import { useFilteredIncidents } from './view/selectors.ts'
 import type { IncidentSort } from './view/view.ts'
 import { useView, viewStore } from './view/viewStore.ts'
-
-/** TLP 2.0 colours: the label text in its colour on black. */
-export const TLP_COLOURS: Record<Tlp, string> = {
-  RED: '#FF2B2B',
-  'AMBER+STRICT': '#FFC000',
-  AMBER: '#FFC000',
-  GREEN: '#33FF00',
-  CLEAR: '#FFFFFF',
-}
 
 export function TlpBadge({ tlp }: { tlp: Tlp }) {
   return (
@@ -29,15 +21,8 @@ export function TlpBadge({ tlp }: { tlp: Tlp }) {
   )
 }
 
-export const SEVERITY_COLOURS: Record<Severity, string> = {
-  critical: '#ff4d6a',
-  high: '#ff9326',
-  medium: '#f2d024',
-  low: '#5aa9ff',
-}
-
 /** Colour and shape, so severity never rests on colour alone: ◆ critical, ▲ high, ■ medium, ● low. */
-export function SeverityShape({ severity }: { severity: Severity }) {
+export function SeverityShape({ severity, size = 14 }: { severity: Severity; size?: number }) {
   const fill = SEVERITY_COLOURS[severity]
   let shape: ReactNode
   switch (severity) {
@@ -55,7 +40,7 @@ export function SeverityShape({ severity }: { severity: Severity }) {
       break
   }
   return (
-    <svg className="severity-shape" width="14" height="14" viewBox="0 0 14 14" aria-hidden="true">
+    <svg className="severity-shape" width={size} height={size} viewBox="0 0 14 14" aria-hidden="true">
       {shape}
     </svg>
   )
@@ -280,3 +265,5 @@ export function EventList() {
     </section>
   )
 }
+
+export { SEVERITY_COLOURS, TLP_COLOURS }

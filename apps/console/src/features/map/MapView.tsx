@@ -1,5 +1,6 @@
-import type { Posture, Severity } from '@watchfloor/protocol'
+import type { Posture } from '@watchfloor/protocol'
 import { type JSX, useEffect, useRef, useState } from 'react'
+import { SeverityShape } from '../../components.tsx'
 import { useFilteredIncidents } from '../../view/selectors.ts'
 import { LAYER_NAMES, type LayerName } from '../../view/view.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
@@ -11,7 +12,6 @@ import {
   POSTURE_STROKE,
   POSTURES,
   SEVERITIES_DESC,
-  SEVERITY_COLOURS,
   SHARING_COLOUR,
 } from './style.ts'
 import './map.css'
@@ -103,29 +103,6 @@ function IncidentCount() {
   )
 }
 
-export function SeverityGlyph({ severity, size = 14 }: { severity: Severity; size?: number }) {
-  const fill = SEVERITY_COLOURS[severity]
-  let shape: JSX.Element
-  switch (severity) {
-    case 'critical':
-      shape = <polygon points="7,0.5 13.5,7 7,13.5 0.5,7" fill={fill} />
-      break
-    case 'high':
-      shape = <polygon points="7,1 13.5,13 0.5,13" fill={fill} />
-      break
-    case 'medium':
-      shape = <rect x="2" y="2" width="10" height="10" fill={fill} />
-      break
-    default:
-      shape = <circle cx="7" cy="7" r="5" fill={fill} />
-  }
-  return (
-    <svg width={size} height={size} viewBox="0 0 14 14" aria-hidden="true">
-      {shape}
-    </svg>
-  )
-}
-
 function PostureRing({ posture }: { posture: Posture }) {
   const stroke = POSTURE_STROKE[posture]
   const r = 3 + stroke
@@ -145,7 +122,7 @@ function MapLegend() {
           <div className="wf-map-legend-title">Incidents</div>
           {SEVERITIES_DESC.map((severity) => (
             <div key={severity} className="wf-map-legend-row" data-severity={severity}>
-              <SeverityGlyph severity={severity} />
+              <SeverityShape severity={severity} />
               {severity}
             </div>
           ))}

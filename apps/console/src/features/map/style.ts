@@ -20,12 +20,9 @@ export const FONT_FAMILY = 'Noto Sans'
 export const TEXT_FONT = [FONT_FAMILY]
 
 /** Same as the incident list's colours. */
-export const SEVERITY_COLOURS: Record<Severity, string> = {
-  critical: '#ff4d6a',
-  high: '#ff9326',
-  medium: '#f2d024',
-  low: '#5aa9ff',
-}
+import { SEVERITY_COLOURS } from '../../theme.ts'
+
+export { SEVERITY_COLOURS }
 export const SEVERITY_SHAPES: Record<Severity, 'diamond' | 'triangle' | 'square' | 'circle'> = {
   critical: 'diamond',
   high: 'triangle',

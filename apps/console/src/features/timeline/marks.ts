@@ -12,12 +12,9 @@ export const MarkKind = {
 } as const
 export type MarkKind = (typeof MarkKind)[keyof typeof MarkKind]
 
-export const SEVERITY_COLOURS: Record<Severity, string> = {
-  critical: '#ff4d6d',
-  high: '#ff9f1c',
-  medium: '#ffd23f',
-  low: '#4ea8de',
-}
+import { SEVERITY_COLOURS } from '../../theme.ts'
+
+export { SEVERITY_COLOURS }
 
 export const KIND_COLOURS = {
   registered: '#8b98a9',

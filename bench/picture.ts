@@ -44,6 +44,8 @@ async function post(url: string, events: object[]): Promise<void> {
 interface Window {
   frames: number[]
   longTasks: number[]
+  /** Times the map rendered a frame. */
+  mapRenders: number
 }
 
 interface Measured {
@@ -55,6 +57,7 @@ interface Measured {
   longTasks: number
   longestTaskMs: number
   busyShare: number
+  mapRendersPerSecond: number
 }
 
 export async function runPicture(): Promise<BenchEntry> {
@@ -117,6 +120,8 @@ export async function runPicture(): Promise<BenchEntry> {
         requestAnimationFrame(loop)
       }
       requestAnimationFrame(loop)
+      window.__bench.mapRenders = 0
+      window.__watchfloorMap?.on('render', () => { window.__bench.mapRenders++ })
       new PerformanceObserver((list) => {
         for (const entry of list.getEntries()) window.__bench.longTasks.push(entry.duration)
       }).observe({ type: 'longtask', buffered: false })
@@ -125,7 +130,7 @@ export async function runPicture(): Promise<BenchEntry> {
     await cdp.send('Performance.enable')
 
     const measure = async (seconds: number, load: boolean): Promise<Measured> => {
-      await page.evaluate('window.__bench.frames = []; window.__bench.longTasks = []')
+      await page.evaluate('window.__bench.frames = []; window.__bench.longTasks = []; window.__bench.mapRenders = 0')
       const taskTime = async () => {
         const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] }
         return metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0
@@ -158,7 +163,7 @@ export async function runPicture(): Promise<BenchEntry> {
       }
       const elapsed = (performance.now() - started) / 1000
       const busy = (await taskTime()) - startTask
-      const { frames, longTasks } = (await page.evaluate('window.__bench')) as Window
+      const { frames, longTasks, mapRenders } = (await page.evaluate('window.__bench')) as Window
       const settled = frames.slice(1)
       const sorted = [...settled].sort((a, b) => a - b)
       return {
@@ -170,6 +175,7 @@ export async function runPicture(): Promise<BenchEntry> {
         longTasks: longTasks.length,
         longestTaskMs: round(Math.max(0, ...longTasks), 1),
         busyShare: round(busy / elapsed, 3),
+        mapRendersPerSecond: round(mapRenders / elapsed, 1),
       }
     }
 
@@ -207,7 +213,7 @@ export async function runPicture(): Promise<BenchEntry> {
 
     printTable(
       `live picture: ${INCIDENTS} open incidents, ${RATE} events/s for ${SECONDS} s (headless Chromium, SwiftShader)`,
-      ['', 'frames', 'max frame ms', 'p99 frame ms', '>100 ms', 'long tasks', 'longest ms', 'main thread busy'],
+      ['', 'frames', 'max frame ms', 'p99 frame ms', '>100 ms', 'long tasks', 'longest ms', 'busy', 'map renders/s'],
       [idle, loaded].map((m, k) => [
         k === 0 ? 'idle (baseline)' : 'under load',
         String(m.frames),
@@ -217,6 +223,7 @@ export async function runPicture(): Promise<BenchEntry> {
         String(m.longTasks),
         fmt(m.longestTaskMs, 1),
         `${fmt(m.busyShare * 100, 1)}%`,
+        fmt(m.mapRendersPerSecond, 1),
       ]),
     )
     const met = loaded.maxFrameMs <= 100 && loaded.busyShare <= 0.5

@@ -64,7 +64,11 @@ export async function runPicture(): Promise<BenchEntry> {
   const server = await startWatchfloor()
   const browser = await chromium.launch({
     executablePath: process.env.WATCHFLOOR_CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-gpu', '--disable-quic'],
+    // GPU compositing over SwiftShader: with --disable-gpu the compositor reads every
+    // WebGL frame back on the main thread (GLES2::ReadPixels), which a real GPU never does
+    args: (
+      process.env.BENCH_CHROMIUM_ARGS ?? '--use-angle=swiftshader --enable-unsafe-swiftshader --disable-quic'
+    ).split(' '),
   })
   try {
     // the picture: every allied network, then 10,000 open incidents across them
@@ -186,7 +190,14 @@ export async function runPicture(): Promise<BenchEntry> {
       await cdp.send('Profiler.enable')
       await cdp.send('Profiler.start')
     }
+    const tracing = process.env.BENCH_PICTURE_TRACE
+    if (tracing)
+      await browser.startTracing(page, {
+        path: tracing,
+        categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'gpu', 'cc', 'viz', 'blink'],
+      })
     const loaded = await measure(SECONDS, true)
+    if (tracing) await browser.stopTracing()
     if (profiling) {
       // where the main thread's time went: self time per function, top 25
       const { profile } = (await cdp.send('Profiler.stop')) as {

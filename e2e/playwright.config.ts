@@ -32,6 +32,8 @@ export default defineConfig({
     cwd: root,
     url: `http://127.0.0.1:${port}/readyz`,
     reuseExistingServer: false,
+    // the server shuts down on SIGTERM (closing the store); SIGKILL follows after 5 s
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
     timeout: 60_000,
     stdout: 'ignore',
     stderr: 'pipe',

@@ -41,6 +41,8 @@ describe('durability', () => {
     stop = true
     await Promise.all(posters)
     expect(acknowledged.size).toBeGreaterThan(200)
+    // the server process is really gone
+    await expect(fetch(`${first.url}/healthz`)).rejects.toThrow()
 
     const second = await startServerProcess({ dataDir })
     try {

@@ -7,7 +7,6 @@ import type { ClientToServerEvents, EventInput, ServerToClientEvents, StoredEven
 import { io, type Socket } from 'socket.io-client'
 
 const root = new URL('../../../', import.meta.url).pathname
-const tsx = join(root, 'node_modules/.bin/tsx')
 
 export const TOKENS = {
   sensorEe: 'sensor-ee-token-0123456789',
@@ -60,7 +59,8 @@ export async function startServerProcess(
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'watchfloor-int-'))
   const tokens = join(dataDir, 'tokens.json')
   writeFileSync(tokens, JSON.stringify(PRINCIPALS))
-  const child = spawn(tsx, [join(root, 'apps/server/src/main.ts')], {
+  // node itself runs the server (tsx as a loader), so a signal reaches the server and not a wrapper
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'apps/server/src/main.ts')], {
     cwd: root,
     env: {
       ...process.env,

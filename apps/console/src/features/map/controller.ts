@@ -29,6 +29,7 @@ import {
   type IncidentFeature,
   incidentDeriver,
   isEmptyDiff,
+  latestAttacks,
   networkDeriver,
   SLOT_OFFSETS,
   sharingDeriver,
@@ -94,6 +95,9 @@ const MAX_PULSES = 40
 const PULSE_MS = 1600
 /** An incident pulses at most this often, however often it is updated. */
 const PULSE_COOLDOWN_MS = 4000
+/** Attack paths drawn at most (the most recently reported). */
+export const MAX_ATTACK_PATHS = 200
+
 /** How often arc opacity follows age. */
 const FADE_REFRESH_MS = 5000
 
@@ -175,7 +179,9 @@ export function mountMap(container: HTMLElement, hooks: MapHooks): () => void {
     const next: Record<DynamicSource, FeatureMap> = {
       incidents: derivers.incidents.derive(entries),
       networks: derivers.networks.derive(data.state.networks),
-      attacks: derivers.attacks.derive(entries),
+      attacks: derivers.attacks.derive(
+        latestAttacks(incidents, MAX_ATTACK_PATHS).map((incident) => [incident.incidentId, incident] as const),
+      ),
       sharing: derivers.sharing.derive(
         shownAdvisories(data.state.advisories, { range: v.range, tlps: v.filters.tlps }).map(
           (a) => [a.advisoryId, a] as const,

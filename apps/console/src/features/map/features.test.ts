@@ -12,6 +12,7 @@ import {
   incidentDeriver,
   incidentFeature,
   isEmptyDiff,
+  latestAttacks,
   networkDeriver,
   networkFeature,
   SLOT_OFFSETS,
@@ -316,5 +317,20 @@ describe('diffs', () => {
     expect(freshIncidents([summarised], 5, before)).toEqual([summarised])
     expect(freshIncidents([a], 4, new Map())).toEqual([a])
     expect(freshIncidents([a], 4, before)).toEqual([])
+  })
+})
+
+describe('attack paths drawn', () => {
+  it('keeps the most recently reported incidents with a known attack source, at most the limit', () => {
+    const at = (minute: number) => `2030-01-01T00:${String(minute).padStart(2, '0')}:00.000Z`
+    const source = { attackSource: { location: { lon: 37.6, lat: 55.75 } } }
+    const incidents = [
+      inc('old', ['ee-net'], { ...source, reportedAt: at(1) }),
+      inc('no-source', ['ee-net'], { reportedAt: at(9) }),
+      inc('new', ['ee-net'], { ...source, reportedAt: at(5) }),
+      inc('newest', ['ee-net'], { ...source, reportedAt: at(7) }),
+    ]
+    expect(latestAttacks(incidents, 2).map((i) => i.incidentId)).toEqual(['newest', 'new'])
+    expect(latestAttacks(incidents, 10).map((i) => i.incidentId)).toEqual(['old', 'new', 'newest'])
   })
 })

@@ -192,6 +192,21 @@ export function attackOrigin(
 export const ARC_TIME_STEP = 30_000
 const quantise = (ms: number): number => Math.floor(ms / ARC_TIME_STEP) * ARC_TIME_STEP
 
+/**
+ * The attack paths worth drawing: of the incidents with a known attack source, the
+ * `limit` most recently reported. Hundreds of arcs already fill a wall; thousands cost
+ * seconds per frame where WebGL runs in software, and say no more.
+ */
+export function latestAttacks(incidents: readonly IncidentState[], limit: number): IncidentState[] {
+  const withSource = incidents.filter((incident) => incident.attackSource !== undefined)
+  if (withSource.length <= limit) return withSource
+  return withSource
+    .map((incident) => ({ incident, reported: Date.parse(incident.reportedAt) }))
+    .sort((a, b) => b.reported - a.reported || b.incident.lastSeq - a.incident.lastSeq)
+    .slice(0, limit)
+    .map((k) => k.incident)
+}
+
 /** Arcs from the attack source to each affected network (none when the source is unknown). */
 export function attackArcs(incident: IncidentState, networks: ReadonlyMap<string, NetworkState>): ArcFeature[] {
   const from = attackOrigin(incident, networks)

@@ -1,11 +1,9 @@
 import {
   fold,
-  type IncidentState,
   initialState,
   type NetworkPosture,
   networkPostures,
   openCountsBySeverity,
-  openIncidentsBySeverity,
   recentActivity,
   type State,
 } from '@watchfloor/core'
@@ -165,12 +163,10 @@ export function memoOnState<T>(derive: (state: State) => T): (state: State) => T
 
 export const RECENT_SHOWN = 100
 
-const openIncidents = memoOnState(openIncidentsBySeverity)
 const openCounts = memoOnState(openCountsBySeverity)
 const recent = memoOnState((state) => recentActivity(state, RECENT_SHOWN))
 const postures = memoOnState(networkPostures)
 
-export const selectOpenIncidents = (s: WatchfloorState): IncidentState[] => openIncidents(s.state)
 export const selectOpenCounts = (s: WatchfloorState): Record<Severity, number> => openCounts(s.state)
 export const selectRecentEvents = (s: WatchfloorState): StoredEvent[] => recent(s.state)
 export const selectNetworkPostures = (s: WatchfloorState): NetworkPosture[] => postures(s.state)

@@ -19,4 +19,4 @@ export {
   type State,
 } from './state.ts'
 export { makeEvent } from './testing.ts'
-export { audienceKey, canSee, defaultMarking, type Visible, visibleTo } from './visibility.ts'
+export { audienceKey, canSee, defaultMarking, type Visible } from './visibility.ts'

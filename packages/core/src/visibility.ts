@@ -1,4 +1,4 @@
-import type { Marking, Source, StoredEvent, Viewer } from '@watchfloor/protocol'
+import type { Marking, Source, Viewer } from '@watchfloor/protocol'
 
 /** The parts of an event that decide who may see it. */
 export interface Visible {
@@ -49,9 +49,4 @@ export function defaultMarking(): Marking {
  */
 export function audienceKey(viewer: Pick<Viewer, 'organisation' | 'nation'>): string {
   return `${viewer.organisation}|${viewer.nation}`
-}
-
-/** Filter a list of events to what the viewer may see, keeping order. */
-export function visibleTo<E extends StoredEvent>(viewer: Viewer, events: readonly E[]): E[] {
-  return events.filter((event) => canSee(viewer, event))
 }

@@ -5,6 +5,10 @@ function clip(text: string, max = 140): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line
 }
 
+function by(event: StoredEvent): string {
+  return event.actor ? ` by ${event.actor.user}` : ''
+}
+
 /** A one-line, human summary of an event, from its payload alone. */
 export function summarise(event: StoredEvent): string {
   switch (event.type) {
@@ -42,6 +46,43 @@ export function summarise(event: StoredEvent): string {
       const p = event.payload
       return clip(`Advisory ${p.advisoryId}: ${p.title}${p.incidentId ? ` (re ${p.incidentId})` : ''}`)
     }
+    case 'incident.acknowledged':
+      return clip(`Incident ${event.payload.incidentId} acknowledged${by(event)}`)
+    case 'incident.escalated': {
+      const p = event.payload
+      return clip(`Incident ${p.incidentId} escalated to ${p.severity}: ${p.reason}`)
+    }
+    case 'incident.status_changed': {
+      const p = event.payload
+      return clip(`Incident ${p.incidentId} status ${p.status}${p.reason ? `: ${p.reason}` : ''}`)
+    }
+    case 'incident.linked': {
+      const p = event.payload
+      return clip(`Incident ${p.incidentId} ${p.relation.replace(/_/g, ' ')} ${p.otherIncidentId}`)
+    }
+    case 'incident.network_state_set': {
+      const p = event.payload
+      return clip(`Incident ${p.incidentId}: network ${p.networkId} ${p.state}`)
+    }
+    case 'task.created': {
+      const p = event.payload
+      return clip(`Task ${p.taskId} (${p.priority}) for ${p.incidentId}: ${p.title}`)
+    }
+    case 'task.assigned': {
+      const a = event.payload.assignee
+      return clip(`Task ${event.payload.taskId} assigned to ${a.kind === 'user' ? a.userId : a.organisation}`)
+    }
+    case 'task.accepted':
+    case 'task.started':
+    case 'task.completed':
+    case 'task.reopened':
+      return clip(`Task ${event.payload.taskId} ${event.type.slice(5)}${by(event)}`)
+    case 'task.blocked':
+      return clip(`Task ${event.payload.taskId} blocked: ${event.payload.reason}`)
+    case 'comment.posted':
+      return clip(`Comment on ${event.payload.incidentId}${by(event)}: ${event.payload.body}`)
+    case 'bookmark.saved':
+      return clip(`Bookmark: ${event.payload.title}`)
     default:
       return exhaustiveSwitchError(event)
   }

@@ -1,6 +1,6 @@
 import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { fold, reduce } from './reduce.ts'
+import { fold, maxTime, reduce } from './reduce.ts'
 import { networkPostures, openCountsBySeverity, openIncidentsBySeverity, recentActivity } from './selectors.ts'
 import { initialState, type State } from './state.ts'
 import { makeEvent } from './testing.ts'
@@ -197,6 +197,33 @@ describe('reduce', () => {
     expect([...folded.networks.values()]).toEqual([...reduced.networks.values()])
     expect(folded.recent.map((e) => e.seq)).toEqual(reduced.recent.map((e) => e.seq))
     expect(JSON.stringify([...start.incidents.values(), ...start.networks.values()])).toBe(snapshot)
-    expect(folded.incidents.get('inc-1')).toMatchObject({ observationCount: 3, status: 'contained', version: 4 })
+    // [R11] the update is an edit, the observations are not
+    expect(folded.incidents.get('inc-1')).toMatchObject({ observationCount: 3, status: 'contained', version: 2 })
+  })
+
+  it('[R11] observations move lastSeq and updatedAt but not the version', () => {
+    const state = fold(initialState, [
+      makeEvent(1, 'incident.reported', {
+        incidentId: 'inc-9',
+        title: 'Worm',
+        severity: 'high',
+        category: 'worm',
+        affectedNetworks: [],
+      }),
+      makeEvent(2, 'incident.observation', { incidentId: 'inc-9', count: 5 }),
+    ])
+    expect(state.incidents.get('inc-9')).toMatchObject({ version: 1, lastSeq: 2, observationCount: 5 })
+    expect(state.incidents.get('inc-9')!.updatedAt).toBe(new Date(Date.UTC(2026, 10, 1) + 2000).toISOString())
+  })
+})
+
+describe('maxTime', () => {
+  it('orders timestamps of one shape as strings and any others by parsing', () => {
+    expect(maxTime(undefined, '2026-11-26T08:00:00.000Z')).toBe('2026-11-26T08:00:00.000Z')
+    expect(maxTime('2026-11-26T08:00:00.000Z', '2026-11-26T09:00:00.000Z')).toBe('2026-11-26T09:00:00.000Z')
+    expect(maxTime('2026-11-26T10:00:00.000Z', '2026-11-26T09:00:00.000Z')).toBe('2026-11-26T10:00:00.000Z')
+    // other shapes: offsets and missing milliseconds are compared as instants
+    expect(maxTime('2026-11-26T10:00:00+02:00', '2026-11-26T09:00:00.000Z')).toBe('2026-11-26T09:00:00.000Z')
+    expect(maxTime('2026-11-26T09:00:01Z', '2026-11-26T09:00:00.500Z')).toBe('2026-11-26T09:00:01Z')
   })
 })

@@ -1,5 +1,16 @@
-import { exhaustiveSwitchError, type StoredEvent } from '@watchfloor/protocol'
-import { type AdvisoryState, type IncidentState, type NetworkState, RECENT_LIMIT, type State } from './state.ts'
+import { exhaustiveSwitchError, type IncidentRelation, type StoredEvent } from '@watchfloor/protocol'
+import {
+  type AdvisoryState,
+  type BookmarkState,
+  type CommentState,
+  type IncidentLink,
+  type IncidentState,
+  type LinkRelation,
+  type NetworkState,
+  RECENT_LIMIT,
+  type State,
+  type TaskState,
+} from './state.ts'
 
 /**
  * Fold one event into the state. Pure: the input state is never changed.
@@ -83,6 +94,8 @@ function apply(draft: Draft, event: StoredEvent): void {
       if (p.summary !== undefined) incident.summary = p.summary
       if (p.attackSource !== undefined) incident.attackSource = p.attackSource
       if (previous?.lastObservationAt !== undefined) incident.lastObservationAt = previous.lastObservationAt
+      if (event.actor !== undefined) incident.reportedBy = event.actor.user
+      if (previous !== undefined) keepCoordination(previous, incident)
       draft.put('incident', p.incidentId, incident)
       return
     }
@@ -104,7 +117,8 @@ function apply(draft: Draft, event: StoredEvent): void {
       if (!incident) return // [R3]
       incident.observationCount += p.count ?? 1
       incident.lastObservationAt = maxTime(incident.lastObservationAt, event.occurredAt)
-      bumpIncident(incident, event)
+      touchIncident(incident, event) // [R11] a sighting is not an edit: the version stays
+
       if (p.networkId !== undefined && p.networkId !== event.source.network) {
         const network = draft.network(p.networkId)
         if (network) {
@@ -129,6 +143,179 @@ function apply(draft: Draft, event: StoredEvent): void {
       draft.advisories().set(p.advisoryId, advisory)
       return
     }
+    case 'incident.acknowledged': {
+      const incident = draft.incident(event.payload.incidentId)
+      if (!incident) return // [R3]
+      if (incident.acknowledgedAt === undefined) {
+        // [R7] the first acknowledgement stands
+        incident.acknowledgedAt = event.occurredAt
+        if (event.actor !== undefined) incident.acknowledgedBy = event.actor.user
+      }
+      bumpIncident(incident, event)
+      return
+    }
+    case 'incident.escalated': {
+      const incident = draft.incident(event.payload.incidentId)
+      if (!incident) return // [R3]
+      incident.severity = event.payload.severity
+      bumpIncident(incident, event)
+      return
+    }
+    case 'incident.status_changed': {
+      const incident = draft.incident(event.payload.incidentId)
+      if (!incident) return // [R3]
+      incident.status = event.payload.status
+      bumpIncident(incident, event)
+      return
+    }
+    case 'incident.linked': {
+      const p = event.payload
+      const incident = draft.incident(p.incidentId)
+      if (!incident) return // [R3]
+      incident.links = withLink(incident.links, p.otherIncidentId, p.relation, event)
+      if (p.relation === 'merged_into') {
+        // [R8] the merged incident closes and points at the survivor
+        incident.status = 'closed'
+        incident.mergedInto = p.otherIncidentId
+      }
+      bumpIncident(incident, event)
+      const other = draft.incident(p.otherIncidentId)
+      if (other) {
+        other.links = withLink(other.links, p.incidentId, INVERSE[p.relation], event)
+        bumpIncident(other, event)
+      }
+      return
+    }
+    case 'incident.network_state_set': {
+      const p = event.payload
+      const incident = draft.incident(p.incidentId)
+      if (!incident) return // [R3]
+      incident.networkStates = { ...incident.networkStates, [p.networkId]: p.state }
+      // [R9] a network with a state in an incident is one of its affected networks
+      if (!incident.affectedNetworks.includes(p.networkId)) {
+        incident.affectedNetworks = [...incident.affectedNetworks, p.networkId]
+      }
+      bumpIncident(incident, event)
+      return
+    }
+    case 'task.created': {
+      const p = event.payload
+      // [R6] a task needs an incident this state holds; a task id is created once
+      if (!draft.incidentExists(p.incidentId) || draft.taskExists(p.taskId)) return
+      const task: TaskState = {
+        taskId: p.taskId,
+        incidentId: p.incidentId,
+        title: p.title,
+        priority: p.priority,
+        status: 'open',
+        organisation: event.source.organisation,
+        marking: event.marking,
+        createdAt: event.occurredAt,
+        updatedAt: event.occurredAt,
+        version: 1,
+        createdSeq: event.seq,
+        lastSeq: event.seq,
+      }
+      if (p.description !== undefined) task.description = p.description
+      if (p.dueAt !== undefined) task.dueAt = p.dueAt
+      if (p.assignee !== undefined) task.assignee = p.assignee
+      if (event.actor !== undefined) task.createdBy = event.actor.user
+      draft.putTask(task)
+      return
+    }
+    case 'task.assigned': {
+      const task = draft.task(event.payload.taskId)
+      if (!task) return // [R6]
+      task.assignee = event.payload.assignee
+      // [R10] a new assignee starts over: the task is open again unless done
+      if (task.status !== 'done') task.status = 'open'
+      delete task.acceptedBy
+      delete task.blockedReason
+      bumpTask(task, event)
+      return
+    }
+    case 'task.accepted': {
+      const task = draft.task(event.payload.taskId)
+      if (!task) return // [R6]
+      task.status = 'accepted'
+      if (event.actor !== undefined) task.acceptedBy = event.actor.user
+      delete task.blockedReason
+      bumpTask(task, event)
+      return
+    }
+    case 'task.started': {
+      const task = draft.task(event.payload.taskId)
+      if (!task) return // [R6]
+      task.status = 'in_progress'
+      if (task.acceptedBy === undefined && event.actor !== undefined) task.acceptedBy = event.actor.user
+      delete task.blockedReason
+      bumpTask(task, event)
+      return
+    }
+    case 'task.blocked': {
+      const task = draft.task(event.payload.taskId)
+      if (!task) return // [R6]
+      task.status = 'blocked'
+      task.blockedReason = event.payload.reason
+      bumpTask(task, event)
+      return
+    }
+    case 'task.completed': {
+      const task = draft.task(event.payload.taskId)
+      if (!task) return // [R6]
+      task.status = 'done'
+      task.completedAt = event.occurredAt
+      delete task.blockedReason
+      bumpTask(task, event)
+      return
+    }
+    case 'task.reopened': {
+      const task = draft.task(event.payload.taskId)
+      if (!task) return // [R6]
+      task.status = 'open'
+      delete task.completedAt
+      delete task.acceptedBy
+      delete task.blockedReason
+      bumpTask(task, event)
+      return
+    }
+    case 'comment.posted': {
+      const p = event.payload
+      if (!draft.incidentExists(p.incidentId)) return // [R3]
+      const comment: CommentState = {
+        commentId: p.commentId,
+        incidentId: p.incidentId,
+        body: p.body,
+        mentions: p.mentions,
+        organisation: event.source.organisation,
+        marking: event.marking,
+        postedAt: event.occurredAt,
+        seq: event.seq,
+      }
+      if (p.taskId !== undefined) comment.taskId = p.taskId
+      if (event.actor !== undefined) comment.author = event.actor.user
+      draft.comments().set(p.commentId, comment)
+      return
+    }
+    case 'bookmark.saved': {
+      const p = event.payload
+      const bookmark: BookmarkState = {
+        bookmarkId: p.bookmarkId,
+        title: p.title,
+        clock: p.clock,
+        organisation: event.source.organisation,
+        marking: event.marking,
+        savedAt: event.occurredAt,
+        seq: event.seq,
+      }
+      if (p.note !== undefined) bookmark.note = p.note
+      if (p.at !== undefined) bookmark.at = p.at
+      if (p.from !== undefined) bookmark.from = p.from
+      if (p.to !== undefined) bookmark.to = p.to
+      if (event.actor !== undefined) bookmark.savedBy = event.actor.user
+      draft.bookmarks().set(p.bookmarkId, bookmark) // saving the same id again replaces it
+      return
+    }
     default:
       exhaustiveSwitchError(event)
   }
@@ -136,8 +323,47 @@ function apply(draft: Draft, event: StoredEvent): void {
 
 function bumpIncident(incident: IncidentState, event: StoredEvent): void {
   incident.version++
+  touchIncident(incident, event)
+}
+
+function touchIncident(incident: IncidentState, event: StoredEvent): void {
   incident.lastSeq = event.seq
   incident.updatedAt = maxTime(incident.updatedAt, event.occurredAt)
+}
+
+function bumpTask(task: TaskState, event: StoredEvent): void {
+  task.version++
+  task.lastSeq = event.seq
+  task.updatedAt = maxTime(task.updatedAt, event.occurredAt)
+}
+
+/** A report of a known incident keeps what coordination added to it. */
+function keepCoordination(previous: IncidentState, incident: IncidentState): void {
+  if (previous.acknowledgedAt !== undefined) incident.acknowledgedAt = previous.acknowledgedAt
+  if (previous.acknowledgedBy !== undefined) incident.acknowledgedBy = previous.acknowledgedBy
+  if (previous.links !== undefined) incident.links = previous.links
+  if (previous.networkStates !== undefined) incident.networkStates = previous.networkStates
+  if (previous.mergedInto !== undefined) incident.mergedInto = previous.mergedInto
+}
+
+const INVERSE: Record<IncidentRelation, LinkRelation> = {
+  related: 'related',
+  duplicate_of: 'duplicated_by',
+  merged_into: 'merged_from',
+}
+
+/** [R8] One link per other incident: a new relation replaces the old one. */
+function withLink(
+  links: readonly IncidentLink[] | undefined,
+  otherId: string,
+  relation: LinkRelation,
+  event: StoredEvent,
+): IncidentLink[] {
+  const link: IncidentLink = { incidentId: otherId, relation, linkedAt: event.occurredAt, seq: event.seq }
+  if (links === undefined) return [link]
+  const kept = links.filter((l) => l.incidentId !== otherId)
+  kept.push(link)
+  return kept
 }
 
 /** [R4] Any event sent from a network counts as that network reporting. */
@@ -150,8 +376,11 @@ function touchSourceNetwork(draft: Draft, event: StoredEvent): void {
   network.lastSeq = event.seq
 }
 
-function maxTime(a: string | undefined, b: string): string {
+/** The later of two ISO timestamps (the first on a tie). */
+export function maxTime(a: string | undefined, b: string): string {
   if (a === undefined) return b
+  // UTC timestamps of one shape (`2026-11-26T08:00:00.000Z`) order as strings: no parsing on the hot path
+  if (a.length === b.length && a.endsWith('Z') && b.endsWith('Z')) return a >= b ? a : b
   return Date.parse(a) >= Date.parse(b) ? a : b
 }
 
@@ -164,8 +393,13 @@ class Draft {
   private networkMap: Map<string, NetworkState> | null = null
   private incidentMap: Map<string, IncidentState> | null = null
   private advisoryMap: Map<string, AdvisoryState> | null = null
+  private taskMap: Map<string, TaskState> | null = null
+  private commentMap: Map<string, CommentState> | null = null
+  private bookmarkMap: Map<string, BookmarkState> | null = null
   private readonly copiedNetworks = new Set<string>()
   private readonly copiedIncidents = new Set<string>()
+  /** Allocated on the first task touched: most folds touch none. */
+  private copiedTasks: Set<string> | null = null
 
   constructor(readonly state: State) {
     this.seq = state.seq
@@ -183,6 +417,45 @@ class Draft {
   advisories(): Map<string, AdvisoryState> {
     this.advisoryMap ??= new Map(this.state.advisories)
     return this.advisoryMap
+  }
+  tasks(): Map<string, TaskState> {
+    this.taskMap ??= new Map(this.state.tasks)
+    return this.taskMap
+  }
+  comments(): Map<string, CommentState> {
+    this.commentMap ??= new Map(this.state.comments)
+    return this.commentMap
+  }
+  bookmarks(): Map<string, BookmarkState> {
+    this.bookmarkMap ??= new Map(this.state.bookmarks)
+    return this.bookmarkMap
+  }
+
+  incidentExists(id: string): boolean {
+    return (this.incidentMap ?? this.state.incidents).has(id)
+  }
+  taskExists(id: string): boolean {
+    return (this.taskMap ?? this.state.tasks).has(id)
+  }
+
+  /** Store a freshly built task; it may be changed in place for the rest of the fold. */
+  putTask(task: TaskState): void {
+    this.tasks().set(task.taskId, task)
+    this.copiedTasks ??= new Set()
+    this.copiedTasks.add(task.taskId)
+  }
+
+  /** A task that may be changed in place (copied on first touch), or undefined. */
+  task(id: string): Mutable<TaskState> | undefined {
+    const current = (this.taskMap ?? this.state.tasks).get(id)
+    if (!current) return undefined
+    const map = this.tasks()
+    this.copiedTasks ??= new Set()
+    if (this.copiedTasks.has(id)) return current
+    const copy = { ...current }
+    map.set(id, copy)
+    this.copiedTasks.add(id)
+    return copy
   }
 
   /** Store a freshly built entity; it may be changed in place for the rest of the fold. */
@@ -230,6 +503,9 @@ class Draft {
       networks: this.networkMap ?? this.state.networks,
       incidents: this.incidentMap ?? this.state.incidents,
       advisories: this.advisoryMap ?? this.state.advisories,
+      tasks: this.taskMap ?? this.state.tasks,
+      comments: this.commentMap ?? this.state.comments,
+      bookmarks: this.bookmarkMap ?? this.state.bookmarks,
       recent,
     }
   }

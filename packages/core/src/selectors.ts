@@ -1,5 +1,13 @@
-import { SEVERITIES, type Severity, type StoredEvent } from '@watchfloor/protocol'
-import type { AdvisoryState, IncidentState, NetworkState, State } from './state.ts'
+import { SEVERITIES, type Severity, type StoredEvent, type TaskPriority, type Viewer } from '@watchfloor/protocol'
+import type {
+  AdvisoryState,
+  BookmarkState,
+  CommentState,
+  IncidentState,
+  NetworkState,
+  State,
+  TaskState,
+} from './state.ts'
 
 const SEVERITY_RANK: Record<Severity, number> = { critical: 3, high: 2, medium: 1, low: 0 }
 
@@ -62,6 +70,71 @@ export function recentActivity(state: State, limit = 50): StoredEvent[] {
   return state.recent.slice(-limit).reverse()
 }
 
+const PRIORITY_RANK: Record<TaskPriority, number> = { urgent: 3, high: 2, normal: 1, low: 0 }
+
+/** A task is overdue when it has a due time before `now` (ISO string or epoch ms) and is not done. */
+export function isOverdue(task: TaskState, now: string | number): boolean {
+  if (task.dueAt === undefined || task.status === 'done') return false
+  return Date.parse(task.dueAt) < (typeof now === 'number' ? now : Date.parse(now))
+}
+
+/** The tasks of one incident, in the order they were created. */
+export function tasksForIncident(state: State, incidentId: string): TaskState[] {
+  const tasks: TaskState[] = []
+  for (const task of state.tasks.values()) if (task.incidentId === incidentId) tasks.push(task)
+  return tasks.sort((a, b) => a.createdSeq - b.createdSeq)
+}
+
+/** Overdue tasks (see `isOverdue`), longest overdue first. */
+export function overdueTasks(state: State, now: string | number): TaskState[] {
+  const overdue: TaskState[] = []
+  for (const task of state.tasks.values()) if (isOverdue(task, now)) overdue.push(task)
+  return overdue.sort((a, b) => Date.parse(a.dueAt!) - Date.parse(b.dueAt!) || a.createdSeq - b.createdSeq)
+}
+
+/** Is the task assigned to this viewer: to the user, or to a team of the viewer's organisation? */
+export function isAssignedTo(task: TaskState, viewer: Pick<Viewer, 'userId' | 'organisation'>): boolean {
+  const assignee = task.assignee
+  if (assignee === undefined) return false
+  return assignee.kind === 'user' ? assignee.userId === viewer.userId : assignee.organisation === viewer.organisation
+}
+
+/**
+ * The tasks assigned to the viewer (the user, or the viewer's organisation as a
+ * team): not done ones first (done ones only with `includeDone`), most urgent
+ * first, then earliest due, then oldest.
+ */
+export function tasksFor(
+  state: State,
+  viewer: Pick<Viewer, 'userId' | 'organisation'>,
+  options: { includeDone?: boolean } = {},
+): TaskState[] {
+  const mine: TaskState[] = []
+  for (const task of state.tasks.values()) {
+    if (!isAssignedTo(task, viewer)) continue
+    if (task.status === 'done' && !options.includeDone) continue
+    mine.push(task)
+  }
+  return mine.sort(
+    (a, b) =>
+      Number(a.status === 'done') - Number(b.status === 'done') ||
+      PRIORITY_RANK[b.priority] - PRIORITY_RANK[a.priority] ||
+      dueMs(a) - dueMs(b) ||
+      a.createdSeq - b.createdSeq,
+  )
+}
+
+function dueMs(task: TaskState): number {
+  return task.dueAt === undefined ? Number.POSITIVE_INFINITY : Date.parse(task.dueAt)
+}
+
+/** The comments on one incident (its tasks' included), oldest first. */
+export function commentsForIncident(state: State, incidentId: string): CommentState[] {
+  const comments: CommentState[] = []
+  for (const comment of state.comments.values()) if (comment.incidentId === incidentId) comments.push(comment)
+  return comments.sort((a, b) => a.seq - b.seq)
+}
+
 /** The picture as plain JSON (what `GET /api/v1/state` returns). */
 export interface StateJson {
   seq: number
@@ -69,6 +142,9 @@ export interface StateJson {
   networks: NetworkState[]
   incidents: IncidentState[]
   advisories: AdvisoryState[]
+  tasks: TaskState[]
+  comments: CommentState[]
+  bookmarks: BookmarkState[]
   recent: StoredEvent[]
 }
 
@@ -79,6 +155,9 @@ export function stateToJson(state: State): StateJson {
     networks: [...state.networks.values()],
     incidents: [...state.incidents.values()],
     advisories: [...state.advisories.values()],
+    tasks: [...state.tasks.values()],
+    comments: [...state.comments.values()],
+    bookmarks: [...state.bookmarks.values()],
     recent: [...state.recent],
   }
 }

@@ -1,4 +1,8 @@
 import type {
+  Assignee,
+  BookmarkClock,
+  IncidentNetworkState,
+  IncidentRelation,
   IncidentStatus,
   Location,
   Marking,
@@ -6,6 +10,8 @@ import type {
   Posture,
   Severity,
   StoredEvent,
+  TaskPriority,
+  TaskStatus,
 } from '@watchfloor/protocol'
 
 export interface NetworkState {
@@ -37,11 +43,93 @@ export interface IncidentState {
   marking: Marking
   reportedAt: string
   updatedAt: string
-  /** Number of events folded into this incident; commands quote it as their expected version. */
+  /**
+   * Number of changes to this incident (reports, updates, coordination actions; not observations
+   * [R11], which arrive far too often to be edits). Commands quote it as their expected version.
+   */
   version: number
   lastSeq: number
   observationCount: number
   lastObservationAt?: string
+  /** `actor.user` of the report: the author a RED incident is always visible to [V5]. */
+  reportedBy?: string
+  /** The first acknowledgement [R7]: when, and by whom (`actor.user`) when the event names one. */
+  acknowledgedAt?: string
+  acknowledgedBy?: string
+  /** Links to other incidents, one per other incident, in the order made [R8]; absent means none. */
+  links?: readonly IncidentLink[]
+  /** How each network stands in this incident's response [R9]; absent means none set. */
+  networkStates?: Readonly<Record<string, IncidentNetworkState>>
+  /** Set when this incident was merged into another (the survivor); it is then closed [R8]. */
+  mergedInto?: string
+}
+
+/**
+ * A link as seen from one incident. The incident that made the link holds the
+ * relation it named; the other incident holds the inverse (`related` both ways,
+ * `duplicate_of` / `duplicated_by`, `merged_into` / `merged_from`).
+ */
+export type LinkRelation = IncidentRelation | 'duplicated_by' | 'merged_from'
+
+export interface IncidentLink {
+  incidentId: string
+  relation: LinkRelation
+  linkedAt: string
+  seq: number
+}
+
+export interface TaskState {
+  taskId: string
+  incidentId: string
+  title: string
+  description?: string
+  priority: TaskPriority
+  status: TaskStatus
+  assignee?: Assignee
+  /** The user who accepted (or started) it; cleared when it is reassigned or reopened. */
+  acceptedBy?: string
+  dueAt?: string
+  blockedReason?: string
+  completedAt?: string
+  /** The organisation, author and marking of `task.created`: who may see the task. */
+  organisation: string
+  createdBy?: string
+  marking: Marking
+  createdAt: string
+  updatedAt: string
+  /** Number of events folded into this task; task commands quote it as their expected version. */
+  version: number
+  createdSeq: number
+  lastSeq: number
+}
+
+export interface CommentState {
+  commentId: string
+  incidentId: string
+  taskId?: string
+  body: string
+  mentions: readonly string[]
+  /** `actor.user` of the event, when it names one. */
+  author?: string
+  organisation: string
+  marking: Marking
+  postedAt: string
+  seq: number
+}
+
+export interface BookmarkState {
+  bookmarkId: string
+  title: string
+  note?: string
+  clock: BookmarkClock
+  at?: string
+  from?: string
+  to?: string
+  savedBy?: string
+  organisation: string
+  marking: Marking
+  savedAt: string
+  seq: number
 }
 
 export interface AdvisoryState {
@@ -62,6 +150,9 @@ export interface State {
   networks: ReadonlyMap<string, NetworkState>
   incidents: ReadonlyMap<string, IncidentState>
   advisories: ReadonlyMap<string, AdvisoryState>
+  tasks: ReadonlyMap<string, TaskState>
+  comments: ReadonlyMap<string, CommentState>
+  bookmarks: ReadonlyMap<string, BookmarkState>
   /** The latest events, oldest first, at most RECENT_LIMIT. */
   recent: readonly StoredEvent[]
 }
@@ -74,5 +165,8 @@ export const initialState: State = Object.freeze({
   networks: new Map(),
   incidents: new Map(),
   advisories: new Map(),
+  tasks: new Map(),
+  comments: new Map(),
+  bookmarks: new Map(),
   recent: [],
 })

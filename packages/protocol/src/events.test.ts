@@ -31,6 +31,34 @@ const good = {
   'incident.updated': { incidentId: 'inc-1', status: 'contained' },
   'incident.observation': { incidentId: 'inc-1', count: 3, indicator: '445/tcp' },
   'advisory.published': { advisoryId: 'adv-1', title: 'Patch', body: 'Apply MS17-010', incidentId: 'inc-1' },
+  'incident.acknowledged': { incidentId: 'inc-1', note: 'on it' },
+  'incident.escalated': { incidentId: 'inc-1', severity: 'critical', reason: 'spreading to LV' },
+  'incident.status_changed': { incidentId: 'inc-1', status: 'contained', reason: 'hosts isolated' },
+  'incident.linked': { incidentId: 'inc-2', otherIncidentId: 'inc-1', relation: 'merged_into' },
+  'incident.network_state_set': { incidentId: 'inc-1', networkId: 'ee-gov', state: 'contained' },
+  'task.created': {
+    taskId: 'task-1',
+    incidentId: 'inc-1',
+    title: 'Block 445/tcp at the border',
+    description: 'All ministries',
+    priority: 'urgent',
+    dueAt: '2026-11-26T12:00:00Z',
+    assignee: { kind: 'team', organisation: 'cert-ee' },
+  },
+  'task.assigned': { taskId: 'task-1', assignee: { kind: 'user', userId: 'kadri' } },
+  'task.accepted': { taskId: 'task-1' },
+  'task.started': { taskId: 'task-1' },
+  'task.blocked': { taskId: 'task-1', reason: 'waiting for the firewall vendor' },
+  'task.completed': { taskId: 'task-1', note: 'done at 11:40' },
+  'task.reopened': { taskId: 'task-1', reason: 'one ministry missed' },
+  'comment.posted': {
+    commentId: 'c-1',
+    incidentId: 'inc-1',
+    taskId: 'task-1',
+    body: '@janis see',
+    mentions: ['janis'],
+  },
+  'bookmark.saved': { bookmarkId: 'b-1', title: 'First sighting', clock: 'occurred', at: '2026-11-26T08:00:00Z' },
 } as const
 
 describe('EventInput', () => {
@@ -87,6 +115,35 @@ describe('EventInput', () => {
         payload: { ...good['incident.reported'], attackSource: {} },
       }).success,
     ).toBe(false)
+  })
+
+  it('rejects a self-link, an assignee of an unknown kind and a comment without mentions', () => {
+    const payload = (type: keyof typeof good, p: unknown) => EventInput.safeParse({ ...base, type, payload: p })
+    expect(payload('incident.linked', { incidentId: 'a', otherIncidentId: 'a', relation: 'related' }).success).toBe(
+      false,
+    )
+    expect(payload('task.assigned', { taskId: 't', assignee: { kind: 'robot', userId: 'x' } }).success).toBe(false)
+    expect(payload('task.assigned', { taskId: 't', assignee: { kind: 'user', organisation: 'x' } }).success).toBe(false)
+    expect(payload('comment.posted', { commentId: 'c', incidentId: 'i', body: 'hi' }).success).toBe(false)
+    expect(payload('task.created', { ...good['task.created'], priority: 'whenever' }).success).toBe(false)
+  })
+
+  it('a bookmark is a moment (`at`) or a range (`from` and `to`, in order), not both or neither', () => {
+    const bookmark = (p: Record<string, unknown>) =>
+      EventInput.safeParse({
+        ...base,
+        type: 'bookmark.saved',
+        payload: { bookmarkId: 'b', title: 'x', clock: 'recorded', ...p },
+      }).success
+    const t1 = '2026-11-26T08:00:00Z'
+    const t2 = '2026-11-26T09:00:00Z'
+    expect(bookmark({ at: t1 })).toBe(true)
+    expect(bookmark({ from: t1, to: t2 })).toBe(true)
+    expect(bookmark({})).toBe(false)
+    expect(bookmark({ from: t1 })).toBe(false)
+    expect(bookmark({ at: t1, from: t1, to: t2 })).toBe(false)
+    expect(bookmark({ from: t2, to: t1 })).toBe(false)
+    expect(bookmark({ at: 'noon' })).toBe(false)
   })
 
   it('canonical JSON is JSON: it parses back to the same value, escapes included', () => {

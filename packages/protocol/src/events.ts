@@ -59,6 +59,34 @@ export type Posture = z.infer<typeof Posture>
 export const NetworkKind = z.enum(['national-cert', 'government', 'military', 'alliance-body', 'industry', 'other'])
 export type NetworkKind = z.infer<typeof NetworkKind>
 
+/** How one network stands in one incident's response. */
+export const IncidentNetworkState = z.enum(['affected', 'contained', 'recovered'])
+export type IncidentNetworkState = z.infer<typeof IncidentNetworkState>
+
+/** How one incident relates to another: `merged_into` closes it and points at the survivor. */
+export const IncidentRelation = z.enum(['related', 'duplicate_of', 'merged_into'])
+export type IncidentRelation = z.infer<typeof IncidentRelation>
+
+export const TaskPriority = z.enum(['low', 'normal', 'high', 'urgent'])
+export type TaskPriority = z.infer<typeof TaskPriority>
+
+export const TaskStatus = z.enum(['open', 'accepted', 'in_progress', 'blocked', 'done'])
+export type TaskStatus = z.infer<typeof TaskStatus>
+
+/** Who a task is for: one user, or a team (every person of an organisation). */
+export const Assignee = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('user'), userId: id }).strict(),
+  z.object({ kind: z.literal('team'), organisation: id }).strict(),
+])
+export type Assignee = z.infer<typeof Assignee>
+
+/** Which of the two times a bookmark's moment or range is on. */
+export const BookmarkClock = z.enum(['recorded', 'occurred'])
+export type BookmarkClock = z.infer<typeof BookmarkClock>
+
+/** The most user ids one comment may mention. */
+export const MAX_MENTIONS = 100
+
 /**
  * One payload schema per event type. Adding an event type is one entry here and
  * one case in the core reducer (the compiler points at the missing case).
@@ -133,6 +161,90 @@ export const eventPayloads = {
       incidentId: id.optional(),
     })
     .strict(),
+  'incident.acknowledged': z
+    .object({
+      incidentId: id,
+      note: text(2000).optional(),
+    })
+    .strict(),
+  'incident.escalated': z
+    .object({
+      incidentId: id,
+      severity: Severity,
+      reason: text(2000),
+    })
+    .strict(),
+  'incident.status_changed': z
+    .object({
+      incidentId: id,
+      status: IncidentStatus,
+      reason: text(2000).optional(),
+    })
+    .strict(),
+  'incident.linked': z
+    .object({
+      incidentId: id,
+      otherIncidentId: id,
+      relation: IncidentRelation,
+    })
+    .strict()
+    .refine((p) => p.incidentId !== p.otherIncidentId, {
+      message: 'an incident cannot be linked to itself',
+      path: ['otherIncidentId'],
+    }),
+  'incident.network_state_set': z
+    .object({
+      incidentId: id,
+      networkId: id,
+      state: IncidentNetworkState,
+    })
+    .strict(),
+  'task.created': z
+    .object({
+      taskId: id,
+      incidentId: id,
+      title: text(300),
+      description: text(10_000).optional(),
+      priority: TaskPriority,
+      dueAt: timestamp.optional(),
+      assignee: Assignee.optional(),
+    })
+    .strict(),
+  'task.assigned': z.object({ taskId: id, assignee: Assignee }).strict(),
+  'task.accepted': z.object({ taskId: id }).strict(),
+  'task.started': z.object({ taskId: id }).strict(),
+  'task.blocked': z.object({ taskId: id, reason: text(2000) }).strict(),
+  'task.completed': z.object({ taskId: id, note: text(2000).optional() }).strict(),
+  'task.reopened': z.object({ taskId: id, reason: text(2000).optional() }).strict(),
+  'comment.posted': z
+    .object({
+      commentId: id,
+      incidentId: id,
+      taskId: id.optional(),
+      body: text(10_000),
+      mentions: z.array(id).max(MAX_MENTIONS),
+    })
+    .strict(),
+  'bookmark.saved': z
+    .object({
+      bookmarkId: id,
+      title: text(300),
+      note: text(2000).optional(),
+      clock: BookmarkClock,
+      at: timestamp.optional(),
+      from: timestamp.optional(),
+      to: timestamp.optional(),
+    })
+    .strict()
+    .refine(
+      (p) =>
+        p.at !== undefined ? p.from === undefined && p.to === undefined : p.from !== undefined && p.to !== undefined,
+      { message: 'a bookmark needs either `at` or both `from` and `to`' },
+    )
+    .refine((p) => p.from === undefined || p.to === undefined || Date.parse(p.from) <= Date.parse(p.to), {
+      message: '`from` must not be after `to`',
+      path: ['to'],
+    }),
 } as const
 
 export type EventType = keyof typeof eventPayloads

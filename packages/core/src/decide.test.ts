@@ -1,0 +1,794 @@
+import {
+  Command,
+  type CommandOf,
+  type CommandType,
+  EventInput,
+  type Marking,
+  type Role,
+  type StoredEvent,
+  type Viewer,
+} from '@watchfloor/protocol'
+import { describe, expect, it } from 'vitest'
+import {
+  type DecidedEvent,
+  type Decision,
+  decide,
+  extractMentions,
+  incidentVisibility,
+  type Rejection,
+  TASK_TRANSITIONS,
+} from './decide.ts'
+import { fold } from './reduce.ts'
+import { type IncidentState, initialState, type State, type TaskState } from './state.ts'
+import { makeEvent } from './testing.ts'
+import { canSee } from './visibility.ts'
+
+// ------------------------------------------------------------------ the floor
+
+const person = (userId: string, organisation: string, nation: string, ...roles: Role[]): Viewer => ({
+  userId,
+  organisation,
+  nation,
+  roles,
+})
+const kadri = person('kadri', 'cert-ee', 'EE', 'watch_officer')
+const mart = person('mart', 'cert-ee', 'EE', 'coordinator')
+const liis = person('liis', 'cert-ee', 'EE', 'analyst')
+const eeSensor = person('ee-ids', 'cert-ee', 'EE', 'sensor')
+const janis = person('janis', 'cert-lv', 'LV', 'analyst')
+const ilze = person('ilze', 'cert-lv', 'LV', 'coordinator')
+const lvSensor = person('lv-ids', 'cert-lv', 'LV', 'sensor')
+const anna = person('anna', 'ncsc-nl', 'NL', 'admin')
+
+const NOW = '2026-11-26T10:00:00.000Z'
+
+let seq = 0
+const at = (type: Parameters<typeof makeEvent>[1], payload: never, options: Parameters<typeof makeEvent>[3] = {}) =>
+  makeEvent(++seq, type, payload, options)
+
+function network(networkId: string, organisation: string, nation: string): StoredEvent {
+  return at('network.registered', {
+    networkId,
+    name: networkId,
+    organisation,
+    nation,
+    kind: 'government',
+    location: { lat: 50, lon: 20 },
+  } as never)
+}
+
+function reported(
+  incidentId: string,
+  options: { organisation?: string; marking?: Marking; actor?: string; severity?: string; networks?: string[] } = {},
+): StoredEvent {
+  return at(
+    'incident.reported',
+    {
+      incidentId,
+      title: `Incident ${incidentId}`,
+      severity: options.severity ?? 'high',
+      category: 'malware',
+      affectedNetworks: options.networks ?? ['ee-gov'],
+    } as never,
+    {
+      organisation: options.organisation ?? 'cert-ee',
+      marking: options.marking ?? { tlp: 'GREEN' },
+      actor: options.actor ?? 'kadri',
+    },
+  )
+}
+
+/** inc-1: GREEN from cert-ee; inc-2: GREEN from cert-lv; inc-secret: AMBER, cert-ee only. */
+const world = (): StoredEvent[] => [
+  network('ee-gov', 'cert-ee', 'EE'),
+  network('lv-gov', 'cert-lv', 'LV'),
+  reported('inc-1'),
+  reported('inc-2', { organisation: 'cert-lv', actor: 'janis', networks: ['lv-gov'] }),
+  reported('inc-secret', { marking: { tlp: 'AMBER' } }),
+]
+
+function task(
+  taskId: string,
+  extra: Record<string, unknown> = {},
+  options: Parameters<typeof makeEvent>[3] = {},
+): StoredEvent {
+  return at(
+    'task.created',
+    { taskId, incidentId: 'inc-1', title: `Task ${taskId}`, priority: 'normal', ...extra } as never,
+    { actor: 'mart', ...options },
+  )
+}
+const taskEvent = (type: Parameters<typeof makeEvent>[1], taskId: string, extra: Record<string, unknown> = {}) =>
+  at(type, { taskId, ...extra } as never, { actor: 'mart' })
+
+// ------------------------------------------------------------------ given / when / then
+
+type CommandInput = { [T in CommandType]: Omit<CommandOf<T>, 'priority'> & { priority?: string } }[CommandType]
+
+/**
+ * given(events).when(command, viewer).thenAccepts(check) / .thenRejects(code, rule).
+ * The given events are numbered in the order written, whenever they were made.
+ */
+function given(...events: StoredEvent[]) {
+  const state = fold(
+    initialState,
+    events.map((event, i) => ({ ...event, seq: i + 1 })),
+  )
+  return {
+    state,
+    when(input: CommandInput, viewer: Viewer = mart, options: { parse?: boolean } = {}) {
+      const command = options.parse === false ? (input as Command) : Command.parse(input)
+      const decision = decide(state, command, context(viewer))
+      return {
+        decision,
+        thenAccepts(check?: (events: DecidedEvent[], after: State, version: number) => void) {
+          if (!decision.ok) expect.unreachable(`rejected: ${JSON.stringify(decision.rejection)}`)
+          for (const event of decision.events) EventInput.parse(event) // every produced event is a valid event
+          check?.(decision.events, fold(state, stored(state, decision.events)), decision.version)
+        },
+        thenRejects(code: Rejection['code'], rule: string, check?: (rejection: Rejection) => void) {
+          if (decision.ok) expect.unreachable(`accepted: ${JSON.stringify(decision.events)}`)
+          expect({ code: decision.rejection.code, rule: decision.rejection.rule }).toEqual({ code, rule })
+          check?.(decision.rejection)
+        },
+      }
+    },
+  }
+}
+
+function context(viewer: Viewer) {
+  let n = 0
+  return { viewer, now: NOW, newId: () => `10000000-0000-4000-8000-${(++n).toString(16).padStart(12, '0')}` }
+}
+
+/** The events as the store would hand them back: next seqs, recordedAt set. */
+function stored(state: State, events: DecidedEvent[]): StoredEvent[] {
+  return events.map((event, i) => ({ ...event, seq: state.seq + i + 1, recordedAt: NOW }) as StoredEvent)
+}
+
+const incident = (state: State, id = 'inc-1'): IncidentState => state.incidents.get(id)!
+const taskOf = (state: State, id: string): TaskState => state.tasks.get(id)!
+
+// ------------------------------------------------------------------ tests
+
+describe('decide: visibility and roles', () => {
+  it('[C1] an incident the viewer cannot see is not_found, never forbidden, whatever the role', () => {
+    const floor = given(...world())
+    for (const viewer of [ilze, janis, lvSensor, anna]) {
+      floor
+        .when({ type: 'incident.acknowledge', incidentId: 'inc-secret' }, viewer)
+        .thenRejects('not_found', 'C1', (r) => {
+          expect(r.message).toBe('no incident inc-secret')
+          expect(r.current).toBeUndefined()
+        })
+    }
+    // the same answer as for an incident that does not exist at all
+    floor
+      .when({ type: 'incident.acknowledge', incidentId: 'inc-nowhere' }, ilze)
+      .thenRejects('not_found', 'C1', (r) => expect(r.message).toBe('no incident inc-nowhere'))
+    // the organisation that can see it gets the role answer instead
+    floor.when({ type: 'incident.acknowledge', incidentId: 'inc-secret' }, eeSensor).thenRejects('forbidden', 'C2')
+  })
+
+  it('[C1] a task on an incident the viewer cannot see, or an unknown task, is not_found', () => {
+    const secretTask = at(
+      'task.created',
+      { taskId: 't-secret', incidentId: 'inc-secret', title: 'x', priority: 'low' } as never,
+      { marking: { tlp: 'AMBER' }, actor: 'mart' },
+    )
+    const floor = given(...world(), secretTask)
+    floor.when({ type: 'task.accept', taskId: 't-secret' }, ilze).thenRejects('not_found', 'C1')
+    floor.when({ type: 'task.accept', taskId: 't-nowhere' }, ilze).thenRejects('not_found', 'C1')
+    floor
+      .when({ type: 'comment.post', incidentId: 'inc-secret', taskId: 't-secret', body: 'hi' }, ilze)
+      .thenRejects('not_found', 'C1')
+    floor.when({ type: 'task.accept', taskId: 't-secret' }, mart).thenAccepts()
+  })
+
+  it('[C1] a task whose own marking hides it from the viewer is not_found even when its incident is visible', () => {
+    const redTask = task('t-red', {}, { marking: { tlp: 'RED', recipients: ['kadri'] } })
+    const floor = given(...world(), redTask)
+    floor
+      .when({ type: 'task.assign', taskId: 't-red', assignee: { kind: 'user', userId: 'x' } }, ilze)
+      .thenRejects('not_found', 'C1')
+    floor
+      .when({ type: 'comment.post', incidentId: 'inc-1', taskId: 't-red', body: 'x' }, ilze)
+      .thenRejects('not_found', 'C1')
+  })
+
+  it('[C1] linking to an unknown or invisible incident is not_found', () => {
+    const floor = given(...world())
+    for (const otherIncidentId of ['inc-nowhere', 'inc-secret']) {
+      floor
+        .when({ type: 'incident.link', incidentId: 'inc-2', otherIncidentId, relation: 'related' }, ilze)
+        .thenRejects('not_found', 'C1', (r) => expect(r.message).toBe(`no incident ${otherIncidentId}`))
+    }
+  })
+
+  it('[C2] acknowledge needs watch_officer, coordinator or admin', () => {
+    const floor = given(...world())
+    const ack = { type: 'incident.acknowledge', incidentId: 'inc-1' } as const
+    for (const viewer of [kadri, mart, anna]) floor.when(ack, viewer).thenAccepts()
+    for (const viewer of [liis, janis, eeSensor, person('lia', 'cert-ee', 'EE', 'liaison')]) {
+      floor.when(ack, viewer).thenRejects('forbidden', 'C2', (r) => {
+        expect(r.message).toBe('incident.acknowledge needs the role watch_officer, coordinator or admin')
+      })
+    }
+  })
+
+  it('[C2] escalate, set_status, link, network.set_state, task.create and task.assign need coordinator or admin', () => {
+    const floor = given(...world(), task('t-1'))
+    const commands: CommandInput[] = [
+      { type: 'incident.escalate', incidentId: 'inc-1', severity: 'critical', reason: 'spreading' },
+      { type: 'incident.set_status', incidentId: 'inc-1', status: 'triaged' },
+      { type: 'incident.link', incidentId: 'inc-1', otherIncidentId: 'inc-2', relation: 'related' },
+      { type: 'network.set_state', incidentId: 'inc-1', networkId: 'ee-gov', state: 'contained' },
+      { type: 'task.create', incidentId: 'inc-1', title: 'Isolate' },
+      { type: 'task.assign', taskId: 't-1', assignee: { kind: 'user', userId: 'liis' } },
+    ]
+    for (const command of commands) {
+      for (const viewer of [kadri, liis, eeSensor]) floor.when(command, viewer).thenRejects('forbidden', 'C2')
+      for (const viewer of [mart, ilze, anna]) floor.when(command, viewer).thenAccepts()
+    }
+  })
+
+  it('[C2] task work (accept, start, block, complete, reopen): the assignee user, a person of the assignee team, a coordinator or an admin', () => {
+    const states = {
+      accept: [] as StoredEvent[],
+      start: [] as StoredEvent[],
+      block: [taskEvent('task.accepted', 't-user')],
+      complete: [taskEvent('task.started', 't-user')],
+      reopen: [taskEvent('task.completed', 't-user')],
+    }
+    for (const [verb, before] of Object.entries(states)) {
+      const command = { type: `task.${verb}`, taskId: 't-user', reason: 'because' } as CommandInput
+      const strip = (c: CommandInput) =>
+        verb === 'block' || verb === 'reopen' ? c : ({ type: c.type, taskId: 't-user' } as CommandInput)
+      const userTask = given(...world(), task('t-user', { assignee: { kind: 'user', userId: 'liis' } }), ...before)
+      for (const viewer of [liis, mart, ilze, anna]) userTask.when(strip(command), viewer).thenAccepts()
+      for (const viewer of [kadri, janis, person('liis', 'cert-ee', 'EE', 'sensor')]) {
+        userTask.when(strip(command), viewer).thenRejects('forbidden', 'C2')
+      }
+    }
+    const teamTask = given(...world(), task('t-team', { assignee: { kind: 'team', organisation: 'cert-lv' } }))
+    for (const viewer of [janis, ilze, anna])
+      teamTask.when({ type: 'task.accept', taskId: 't-team' }, viewer).thenAccepts()
+    for (const viewer of [lvSensor, kadri, liis]) {
+      teamTask.when({ type: 'task.accept', taskId: 't-team' }, viewer).thenRejects('forbidden', 'C2')
+    }
+    const unassigned = given(...world(), task('t-none'))
+    unassigned.when({ type: 'task.accept', taskId: 't-none' }, liis).thenRejects('forbidden', 'C2')
+    unassigned.when({ type: 'task.accept', taskId: 't-none' }, mart).thenAccepts()
+  })
+
+  it('[C2] any role but sensor may comment', () => {
+    const floor = given(...world())
+    for (const viewer of [kadri, liis, janis, person('lia', 'cert-ee', 'EE', 'liaison')]) {
+      floor.when({ type: 'comment.post', incidentId: 'inc-1', body: 'seen here too' }, viewer).thenAccepts()
+    }
+    floor.when({ type: 'comment.post', incidentId: 'inc-1', body: 'beep' }, eeSensor).thenRejects('forbidden', 'C2')
+  })
+})
+
+describe('decide: versions', () => {
+  it('[C3] a stale expectedVersion on an incident command is a conflict carrying the current incident', () => {
+    const floor = given(
+      ...world(),
+      at('incident.updated', { incidentId: 'inc-1', summary: 'Spreading over SMB' } as never),
+      at('incident.observation', { incidentId: 'inc-1' } as never),
+    )
+    expect(incident(floor.state).version).toBe(2) // [R11] the observation is not an edit
+    floor
+      .when({ type: 'incident.set_status', incidentId: 'inc-1', status: 'triaged', expectedVersion: 1 })
+      .thenRejects('conflict', 'C3', (r) => {
+        expect(r.message).toBe('expected version 1, but it is at version 2')
+        expect(r.current).toBe(incident(floor.state))
+      })
+    floor
+      .when({ type: 'incident.set_status', incidentId: 'inc-1', status: 'triaged', expectedVersion: 2 })
+      .thenAccepts()
+  })
+
+  it('[C3] task commands compare expectedVersion with the task, comments with the task or else the incident', () => {
+    const floor = given(...world(), task('t-1', { assignee: { kind: 'user', userId: 'liis' } }))
+    floor
+      .when({ type: 'task.accept', taskId: 't-1', expectedVersion: 2 }, liis)
+      .thenRejects('conflict', 'C3', (r) => expect(r.current).toBe(taskOf(floor.state, 't-1')))
+    floor.when({ type: 'task.accept', taskId: 't-1', expectedVersion: 1 }, liis).thenAccepts()
+    floor
+      .when({ type: 'task.create', incidentId: 'inc-1', title: 'x', expectedVersion: 0 })
+      .thenRejects('conflict', 'C3')
+    floor.when({ type: 'task.create', incidentId: 'inc-1', title: 'x', expectedVersion: 1 }).thenAccepts()
+    floor
+      .when({ type: 'comment.post', incidentId: 'inc-1', taskId: 't-1', body: 'x', expectedVersion: 1 })
+      .thenAccepts((_, __, version) => expect(version).toBe(1))
+    floor
+      .when({ type: 'comment.post', incidentId: 'inc-1', body: 'x', expectedVersion: 2 })
+      .thenRejects('conflict', 'C3', (r) => expect(r.current).toBe(incident(floor.state)))
+  })
+
+  it('[C5] folding the events yields the promised version, for every command', () => {
+    let state = fold(initialState, [...world(), task('t-1', { assignee: { kind: 'user', userId: 'liis' } })])
+    const script: [CommandInput, Viewer, (s: State) => number][] = [
+      [{ type: 'incident.acknowledge', incidentId: 'inc-1' }, kadri, (s) => incident(s).version],
+      [
+        { type: 'incident.escalate', incidentId: 'inc-1', severity: 'critical', reason: 'spreading' },
+        mart,
+        (s) => incident(s).version,
+      ],
+      [{ type: 'incident.set_status', incidentId: 'inc-1', status: 'triaged' }, mart, (s) => incident(s).version],
+      [
+        { type: 'network.set_state', incidentId: 'inc-1', networkId: 'ee-gov', state: 'contained' },
+        mart,
+        (s) => incident(s).version,
+      ],
+      [
+        { type: 'incident.link', incidentId: 'inc-1', otherIncidentId: 'inc-2', relation: 'related' },
+        mart,
+        (s) => incident(s).version,
+      ],
+      [{ type: 'task.accept', taskId: 't-1' }, liis, (s) => taskOf(s, 't-1').version],
+      [{ type: 'task.start', taskId: 't-1' }, liis, (s) => taskOf(s, 't-1').version],
+      [{ type: 'task.block', taskId: 't-1', reason: 'no access' }, liis, (s) => taskOf(s, 't-1').version],
+      [{ type: 'task.complete', taskId: 't-1' }, liis, (s) => taskOf(s, 't-1').version],
+      [{ type: 'task.reopen', taskId: 't-1' }, mart, (s) => taskOf(s, 't-1').version],
+      [
+        { type: 'task.assign', taskId: 't-1', assignee: { kind: 'team', organisation: 'cert-lv' } },
+        mart,
+        (s) => taskOf(s, 't-1').version,
+      ],
+      [{ type: 'comment.post', incidentId: 'inc-1', body: 'x' }, liis, (s) => incident(s).version],
+      [{ type: 'comment.post', incidentId: 'inc-1', taskId: 't-1', body: 'x' }, liis, (s) => taskOf(s, 't-1').version],
+      [
+        { type: 'incident.link', incidentId: 'inc-2', otherIncidentId: 'inc-1', relation: 'merged_into' },
+        ilze,
+        (s) => incident(s, 'inc-2').version,
+      ],
+    ]
+    for (const [input, viewer, versionOf] of script) {
+      const decision = decide(state, Command.parse(input), context(viewer))
+      if (!decision.ok) expect.unreachable(`${input.type}: ${decision.rejection.message}`)
+      const before = versionOf(state)
+      state = fold(state, stored(state, decision.events))
+      expect(decision.version, input.type).toBe(versionOf(state))
+      expect(decision.version, input.type).toBe(input.type === 'comment.post' ? before : before + 1)
+    }
+    const created = decide(
+      state,
+      Command.parse({ type: 'task.create', incidentId: 'inc-1', title: 'y' }),
+      context(mart),
+    )
+    if (!created.ok) expect.unreachable()
+    state = fold(state, stored(state, created.events))
+    const taskId = (created.events[0]!.payload as { taskId: string }).taskId
+    expect(created.version).toBe(1)
+    expect(taskOf(state, taskId).version).toBe(1)
+  })
+})
+
+describe('decide: the events it produces', () => {
+  it('[C4] events carry the incident organisation as source, the viewer as actor, the incident marking, now and fresh ids', () => {
+    const amber = reported('inc-amber', { marking: { tlp: 'AMBER', releasableTo: ['LV'] } })
+    given(...world(), amber)
+      .when({ type: 'incident.escalate', incidentId: 'inc-amber', severity: 'critical', reason: 'worse' }, ilze)
+      .thenAccepts((events) => {
+        expect(events).toEqual([
+          {
+            id: '10000000-0000-4000-8000-000000000001',
+            type: 'incident.escalated',
+            occurredAt: NOW,
+            source: { organisation: 'cert-ee' },
+            actor: { user: 'ilze', organisation: 'cert-lv' },
+            marking: { tlp: 'AMBER', releasableTo: ['LV'] },
+            payload: { incidentId: 'inc-amber', severity: 'critical', reason: 'worse' },
+          },
+        ])
+      })
+  })
+
+  it('[C4] whoever may see the incident sees the events about it, and no one else (every marking, every viewer)', () => {
+    const markings: Marking[] = [
+      { tlp: 'CLEAR' },
+      { tlp: 'GREEN' },
+      { tlp: 'GREEN', releasableTo: ['LV'] },
+      { tlp: 'AMBER' },
+      { tlp: 'AMBER', releasableTo: ['cert-lv', 'NL'] },
+      { tlp: 'AMBER+STRICT', releasableTo: ['LV'] },
+      { tlp: 'RED' },
+      { tlp: 'RED', recipients: ['ilze', 'anna'] },
+      { tlp: 'RED', recipients: ['kadri', 'mart', 'liis'] },
+    ]
+    const viewers = [
+      kadri,
+      mart,
+      liis,
+      eeSensor,
+      janis,
+      ilze,
+      lvSensor,
+      anna,
+      person('pieter', 'ncsc-nl', 'NL', 'analyst'),
+    ]
+    let checked = 0
+    for (const marking of markings) {
+      const floor = given(...world(), reported('inc-m', { marking, actor: 'kadri' }))
+      const subject = incident(floor.state, 'inc-m')
+      const teamTask = task(
+        't-m',
+        { incidentId: 'inc-m', assignee: { kind: 'team', organisation: 'cert-lv' } },
+        {
+          marking: subject.marking,
+          actor: 'kadri',
+        },
+      )
+      const withTask = given(...world(), reported('inc-m', { marking, actor: 'kadri' }), teamTask)
+      const commands: [CommandInput, typeof floor][] = [
+        [{ type: 'incident.acknowledge', incidentId: 'inc-m' }, floor],
+        [{ type: 'incident.set_status', incidentId: 'inc-m', status: 'contained' }, floor],
+        [{ type: 'task.create', incidentId: 'inc-m', title: 'x' }, floor],
+        [{ type: 'task.accept', taskId: 't-m' }, withTask],
+        [{ type: 'comment.post', incidentId: 'inc-m', body: '@janis look' }, floor],
+      ]
+      for (const actor of viewers) {
+        for (const [command, on] of commands) {
+          const decision = decide(on.state, Command.parse(command), context(actor))
+          if (!decision.ok) continue
+          for (const event of decision.events) {
+            for (const viewer of viewers) {
+              expect(
+                canSee(viewer, event),
+                `${marking.tlp} ${command.type} by ${actor.userId} to ${viewer.userId}`,
+              ).toBe(canSee(viewer, incidentVisibility(subject)))
+              checked++
+            }
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(500)
+  })
+
+  it('[C4] on a RED incident the reporter joins the recipients, so the author keeps seeing its own incident', () => {
+    given(...world(), reported('inc-red', { marking: { tlp: 'RED', recipients: ['mart'] }, actor: 'kadri' }))
+      .when({ type: 'incident.set_status', incidentId: 'inc-red', status: 'triaged' }, mart)
+      .thenAccepts(([event]) => {
+        expect(event!.marking).toEqual({ tlp: 'RED', recipients: ['mart', 'kadri'] })
+        expect(canSee(kadri, event!)).toBe(true)
+        expect(canSee(liis, event!)).toBe(false)
+      })
+  })
+})
+
+describe('decide: incidents', () => {
+  it('[C6] acknowledging records who and when; a second acknowledgement is a conflict', () => {
+    const floor = given(...world())
+    floor
+      .when({ type: 'incident.acknowledge', incidentId: 'inc-1', note: 'on it' }, kadri)
+      .thenAccepts((events, after) => {
+        expect(events.map((e) => e.payload)).toEqual([{ incidentId: 'inc-1', note: 'on it' }])
+        expect(incident(after)).toMatchObject({ acknowledgedBy: 'kadri', acknowledgedAt: NOW, version: 2 })
+      })
+    given(...world(), at('incident.acknowledged', { incidentId: 'inc-1' } as never, { actor: 'kadri' }))
+      .when({ type: 'incident.acknowledge', incidentId: 'inc-1' }, mart)
+      .thenRejects('conflict', 'C6', (r) => {
+        expect(r.message).toBe('incident inc-1 was already acknowledged by kadri')
+        expect(r.current).toMatchObject({ acknowledgedBy: 'kadri' })
+      })
+  })
+
+  it('[C6] a closed incident cannot be acknowledged', () => {
+    given(...world(), at('incident.status_changed', { incidentId: 'inc-1', status: 'closed' } as never))
+      .when({ type: 'incident.acknowledge', incidentId: 'inc-1' }, kadri)
+      .thenRejects('conflict', 'C6')
+  })
+
+  it('[C7] escalation only raises the severity', () => {
+    const floor = given(...world())
+    for (const severity of ['low', 'medium', 'high'] as const) {
+      floor
+        .when({ type: 'incident.escalate', incidentId: 'inc-1', severity, reason: 'r' })
+        .thenRejects('conflict', 'C7', (r) => expect(r.current?.version).toBe(1))
+    }
+    floor
+      .when({ type: 'incident.escalate', incidentId: 'inc-1', severity: 'critical', reason: 'LV hit too' })
+      .thenAccepts((_, after) => expect(incident(after).severity).toBe('critical'))
+    given(...world(), at('incident.status_changed', { incidentId: 'inc-1', status: 'closed' } as never))
+      .when({ type: 'incident.escalate', incidentId: 'inc-1', severity: 'critical', reason: 'r' })
+      .thenRejects('conflict', 'C7')
+  })
+
+  it('[C8] set_status changes the status, to any other status (closing and reopening included)', () => {
+    const floor = given(...world())
+    floor.when({ type: 'incident.set_status', incidentId: 'inc-1', status: 'new' }).thenRejects('conflict', 'C8')
+    floor
+      .when({ type: 'incident.set_status', incidentId: 'inc-1', status: 'closed', reason: 'false positive' })
+      .thenAccepts((events, after) => {
+        expect(events[0]!.payload).toEqual({ incidentId: 'inc-1', status: 'closed', reason: 'false positive' })
+        expect(incident(after).status).toBe('closed')
+      })
+    given(...world(), at('incident.status_changed', { incidentId: 'inc-1', status: 'closed' } as never))
+      .when({ type: 'incident.set_status', incidentId: 'inc-1', status: 'triaged' })
+      .thenAccepts((_, after) => expect(incident(after).status).toBe('triaged'))
+  })
+
+  it('[C9] a link is recorded on both incidents; the same link twice is a conflict', () => {
+    const floor = given(...world())
+    floor
+      .when({ type: 'incident.link', incidentId: 'inc-1', otherIncidentId: 'inc-2', relation: 'duplicate_of' })
+      .thenAccepts((_, after) => {
+        expect(incident(after).links).toEqual([
+          { incidentId: 'inc-2', relation: 'duplicate_of', linkedAt: NOW, seq: after.seq },
+        ])
+        expect(incident(after, 'inc-2').links).toEqual([
+          { incidentId: 'inc-1', relation: 'duplicated_by', linkedAt: NOW, seq: after.seq },
+        ])
+      })
+    const linked = at('incident.linked', {
+      incidentId: 'inc-1',
+      otherIncidentId: 'inc-2',
+      relation: 'related',
+    } as never)
+    given(...world(), linked)
+      .when({ type: 'incident.link', incidentId: 'inc-1', otherIncidentId: 'inc-2', relation: 'related' })
+      .thenRejects('conflict', 'C9')
+  })
+
+  it('[C9] an incident linked to itself is invalid', () => {
+    given(...world())
+      .when({ type: 'incident.link', incidentId: 'inc-1', otherIncidentId: 'inc-1', relation: 'related' }, mart, {
+        parse: false,
+      })
+      .thenRejects('invalid', 'C9')
+  })
+
+  it('[C9] merged_into closes the merged incident and points it at the survivor', () => {
+    given(...world())
+      .when({ type: 'incident.link', incidentId: 'inc-2', otherIncidentId: 'inc-1', relation: 'merged_into' }, ilze)
+      .thenAccepts((_, after) => {
+        expect(incident(after, 'inc-2')).toMatchObject({ status: 'closed', mergedInto: 'inc-1' })
+        expect(incident(after, 'inc-1').links).toMatchObject([{ incidentId: 'inc-2', relation: 'merged_from' }])
+        expect(incident(after, 'inc-1').status).toBe('new')
+      })
+  })
+
+  it('[C9] no merging into an incident that was merged itself or is closed', () => {
+    const merged = at('incident.linked', {
+      incidentId: 'inc-2',
+      otherIncidentId: 'inc-1',
+      relation: 'merged_into',
+    } as never)
+    given(...world(), reported('inc-3'), merged)
+      .when({ type: 'incident.link', incidentId: 'inc-3', otherIncidentId: 'inc-2', relation: 'merged_into' })
+      .thenRejects('conflict', 'C9', (r) => expect(r.message).toContain('merge into the survivor'))
+    given(
+      ...world(),
+      reported('inc-3'),
+      at('incident.status_changed', { incidentId: 'inc-1', status: 'closed' } as never),
+    )
+      .when({ type: 'incident.link', incidentId: 'inc-3', otherIncidentId: 'inc-1', relation: 'merged_into' })
+      .thenRejects('conflict', 'C9')
+  })
+
+  it('[C10] network.set_state sets a known network state; the current state again is a conflict; an unknown network is not_found', () => {
+    const floor = given(...world())
+    floor
+      .when({ type: 'network.set_state', incidentId: 'inc-1', networkId: 'ee-gov', state: 'affected' })
+      .thenRejects('conflict', 'C10')
+    floor
+      .when({ type: 'network.set_state', incidentId: 'inc-1', networkId: 'ee-gov', state: 'contained' })
+      .thenAccepts((_, after) => expect(incident(after).networkStates).toEqual({ 'ee-gov': 'contained' }))
+    floor
+      .when({ type: 'network.set_state', incidentId: 'inc-1', networkId: 'lv-gov', state: 'affected' })
+      .thenAccepts((_, after) => {
+        expect(incident(after).affectedNetworks).toEqual(['ee-gov', 'lv-gov'])
+        expect(incident(after).networkStates).toEqual({ 'lv-gov': 'affected' })
+      })
+    floor
+      .when({ type: 'network.set_state', incidentId: 'inc-1', networkId: 'xx-nowhere', state: 'affected' })
+      .thenRejects('not_found', 'C10')
+  })
+
+  it('[C11] a merged incident takes no more commands but comments', () => {
+    const merged = at('incident.linked', {
+      incidentId: 'inc-2',
+      otherIncidentId: 'inc-1',
+      relation: 'merged_into',
+    } as never)
+    const floor = given(...world(), merged)
+    const refused: CommandInput[] = [
+      { type: 'incident.acknowledge', incidentId: 'inc-2' },
+      { type: 'incident.escalate', incidentId: 'inc-2', severity: 'critical', reason: 'r' },
+      { type: 'incident.set_status', incidentId: 'inc-2', status: 'triaged' },
+      { type: 'incident.link', incidentId: 'inc-2', otherIncidentId: 'inc-secret', relation: 'related' },
+      { type: 'network.set_state', incidentId: 'inc-2', networkId: 'lv-gov', state: 'recovered' },
+      { type: 'task.create', incidentId: 'inc-2', title: 'x' },
+    ]
+    for (const command of refused) {
+      floor.when(command, mart).thenRejects('conflict', 'C11', (r) => {
+        expect(r.message).toBe('incident inc-2 was merged into inc-1')
+      })
+    }
+    floor.when({ type: 'comment.post', incidentId: 'inc-2', body: 'see inc-1' }, mart).thenAccepts()
+  })
+})
+
+describe('decide: tasks', () => {
+  it('[C12] task.create makes an open task at version 1 under the incident, with a fresh id', () => {
+    given(...world())
+      .when({
+        type: 'task.create',
+        incidentId: 'inc-1',
+        title: 'Block 445/tcp',
+        priority: 'urgent',
+        dueAt: '2026-11-26T12:00:00Z',
+        assignee: { kind: 'team', organisation: 'cert-ee' },
+      })
+      .thenAccepts((events, after, version) => {
+        expect(events.map((e) => [e.id, e.type, e.payload])).toEqual([
+          [
+            '10000000-0000-4000-8000-000000000002',
+            'task.created',
+            {
+              taskId: '10000000-0000-4000-8000-000000000001',
+              incidentId: 'inc-1',
+              title: 'Block 445/tcp',
+              priority: 'urgent',
+              dueAt: '2026-11-26T12:00:00Z',
+              assignee: { kind: 'team', organisation: 'cert-ee' },
+            },
+          ],
+        ])
+        expect(version).toBe(1)
+        expect(taskOf(after, '10000000-0000-4000-8000-000000000001')).toMatchObject({
+          status: 'open',
+          version: 1,
+          priority: 'urgent',
+          createdBy: 'mart',
+          createdAt: NOW,
+          organisation: 'cert-ee',
+        })
+        expect(incident(after).version).toBe(1) // a task is not a change of its incident
+      })
+  })
+
+  it('[C12] a closed incident gets no new tasks', () => {
+    given(...world(), at('incident.status_changed', { incidentId: 'inc-1', status: 'closed' } as never))
+      .when({ type: 'task.create', incidentId: 'inc-1', title: 'x' })
+      .thenRejects('conflict', 'C12')
+  })
+
+  it('[C13] each task command moves only from its allowed statuses', () => {
+    const reach: Record<TaskState['status'], StoredEvent[]> = {
+      open: [],
+      accepted: [taskEvent('task.accepted', 't-1')],
+      in_progress: [taskEvent('task.started', 't-1')],
+      blocked: [taskEvent('task.accepted', 't-1'), taskEvent('task.blocked', 't-1', { reason: 'r' })],
+      done: [taskEvent('task.started', 't-1'), taskEvent('task.completed', 't-1')],
+    }
+    const into: Record<keyof typeof TASK_TRANSITIONS, TaskState['status']> = {
+      'task.accept': 'accepted',
+      'task.start': 'in_progress',
+      'task.block': 'blocked',
+      'task.complete': 'done',
+      'task.reopen': 'open',
+    }
+    for (const [status, events] of Object.entries(reach) as [TaskState['status'], StoredEvent[]][]) {
+      const floor = given(...world(), task('t-1', { assignee: { kind: 'user', userId: 'liis' } }), ...events)
+      expect(taskOf(floor.state, 't-1').status).toBe(status)
+      for (const [type, from] of Object.entries(TASK_TRANSITIONS) as [keyof typeof TASK_TRANSITIONS, string[]][]) {
+        const command = { type, taskId: 't-1', ...(type === 'task.block' ? { reason: 'waiting' } : {}) } as CommandInput
+        const when = floor.when(command, liis)
+        if (from.includes(status)) {
+          when.thenAccepts((_, after) => expect(taskOf(after, 't-1').status).toBe(into[type]))
+        } else {
+          when.thenRejects('conflict', 'C13', (r) => {
+            expect(r.message).toBe(`${type} is not possible while task t-1 is ${status}`)
+            expect(r.current).toBe(taskOf(floor.state, 't-1'))
+          })
+        }
+      }
+    }
+  })
+
+  it('[C13] the task records who accepted it, why it is blocked and when it was completed', () => {
+    const floor = given(...world(), task('t-1', { assignee: { kind: 'team', organisation: 'cert-lv' } }))
+    floor.when({ type: 'task.accept', taskId: 't-1' }, janis).thenAccepts((_, after) => {
+      expect(taskOf(after, 't-1')).toMatchObject({ status: 'accepted', acceptedBy: 'janis', version: 2 })
+    })
+    floor.when({ type: 'task.start', taskId: 't-1' }, janis).thenAccepts((_, after) => {
+      expect(taskOf(after, 't-1')).toMatchObject({ status: 'in_progress', acceptedBy: 'janis' })
+    })
+    given(...floor.state.recent, taskEvent('task.accepted', 't-1'))
+      .when({ type: 'task.block', taskId: 't-1', reason: 'no VPN' }, janis)
+      .thenAccepts((events, after) => {
+        expect(events[0]!.payload).toEqual({ taskId: 't-1', reason: 'no VPN' })
+        expect(taskOf(after, 't-1')).toMatchObject({ status: 'blocked', blockedReason: 'no VPN' })
+      })
+  })
+
+  it('[C14] assigning sets the assignee and opens the task again; the same assignee or a done task is a conflict', () => {
+    const floor = given(
+      ...world(),
+      task('t-1', { assignee: { kind: 'user', userId: 'liis' } }),
+      taskEvent('task.accepted', 't-1'),
+    )
+    floor
+      .when({ type: 'task.assign', taskId: 't-1', assignee: { kind: 'user', userId: 'liis' } })
+      .thenRejects('conflict', 'C14', (r) => expect(r.message).toBe('task t-1 is already assigned to user liis'))
+    floor
+      .when({ type: 'task.assign', taskId: 't-1', assignee: { kind: 'team', organisation: 'cert-lv' } })
+      .thenAccepts((_, after) => {
+        const t = taskOf(after, 't-1')
+        expect(t).toMatchObject({ status: 'open', assignee: { kind: 'team', organisation: 'cert-lv' }, version: 3 })
+        expect(t.acceptedBy).toBeUndefined()
+      })
+    given(...world(), task('t-1'), taskEvent('task.accepted', 't-1'), taskEvent('task.completed', 't-1'))
+      .when({ type: 'task.assign', taskId: 't-1', assignee: { kind: 'user', userId: 'liis' } })
+      .thenRejects('conflict', 'C14')
+  })
+})
+
+describe('decide: comments', () => {
+  it('[C15] mentions are the explicit list plus every @user in the body, each once', () => {
+    given(...world(), task('t-1'))
+      .when(
+        {
+          type: 'comment.post',
+          incidentId: 'inc-1',
+          taskId: 't-1',
+          body: '@janis and @ilze.k, please check (cc @janis). Mail kadri@cert.ee or @mart.',
+          mentions: ['anna', 'janis'],
+        },
+        liis,
+      )
+      .thenAccepts((events, after) => {
+        const payload = events[0]!.payload
+        expect(payload).toEqual({
+          commentId: '10000000-0000-4000-8000-000000000001',
+          incidentId: 'inc-1',
+          taskId: 't-1',
+          body: '@janis and @ilze.k, please check (cc @janis). Mail kadri@cert.ee or @mart.',
+          mentions: ['anna', 'janis', 'ilze.k', 'mart'],
+        })
+        expect(after.comments.get('10000000-0000-4000-8000-000000000001')).toMatchObject({
+          author: 'liis',
+          incidentId: 'inc-1',
+          taskId: 't-1',
+          mentions: ['anna', 'janis', 'ilze.k', 'mart'],
+        })
+      })
+  })
+
+  it('[C15] extractMentions ignores addresses and trailing punctuation', () => {
+    expect(extractMentions('@a, @b.c. x@y.z @@d (@e-) @ f')).toEqual(['a', 'b.c', 'e'])
+    expect(extractMentions('no one here')).toEqual([])
+  })
+
+  it('[C15] more than 100 mentions is invalid', () => {
+    const body = Array.from({ length: 101 }, (_, i) => `@u${i}`).join(' ')
+    given(...world())
+      .when({ type: 'comment.post', incidentId: 'inc-1', body }, liis)
+      .thenRejects('invalid', 'C15')
+  })
+
+  it('[C1] a comment on a task must name the task’s own incident', () => {
+    given(...world(), task('t-1'))
+      .when({ type: 'comment.post', incidentId: 'inc-2', taskId: 't-1', body: 'x' }, ilze)
+      .thenRejects('not_found', 'C1', (r) => expect(r.message).toBe('no task t-1 on incident inc-2'))
+  })
+})
+
+describe('decide: purity', () => {
+  it('never changes the state it is given', () => {
+    const floor = given(...world(), task('t-1'))
+    const snapshot = JSON.stringify([...floor.state.incidents.values(), ...floor.state.tasks.values()])
+    const decision: Decision = floor.when({
+      type: 'incident.link',
+      incidentId: 'inc-2',
+      otherIncidentId: 'inc-1',
+      relation: 'merged_into',
+    }).decision
+    expect(decision.ok).toBe(true)
+    expect(JSON.stringify([...floor.state.incidents.values(), ...floor.state.tasks.values()])).toBe(snapshot)
+  })
+})

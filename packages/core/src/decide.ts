@@ -1,0 +1,501 @@
+import {
+  type Assignee,
+  type Command,
+  type CommandOf,
+  type EventInput,
+  type EventType,
+  exhaustiveSwitchError,
+  type IncidentNetworkState,
+  MAX_MENTIONS,
+  type Marking,
+  type PayloadOf,
+  type Role,
+  type Viewer,
+} from '@watchfloor/protocol'
+import { isAssignedTo, severityRank } from './selectors.ts'
+import type { IncidentState, State, TaskState } from './state.ts'
+import { canSee, type Visible } from './visibility.ts'
+
+/** What `decide` needs besides the state and the command; `now` and `newId` keep it pure and testable. */
+export interface DecideContext {
+  viewer: Viewer
+  /** ISO time; becomes the events' `occurredAt`. */
+  now: string
+  /** A fresh id: each event's `id` (must be a UUID) and each new task's or comment's id. */
+  newId: () => string
+}
+
+/** An event as `decide` produces it: ready to append, marking always set. */
+export type DecidedEvent = EventInput & { marking: Marking }
+
+export type RejectionCode = 'forbidden' | 'not_found' | 'conflict' | 'invalid'
+
+export interface Rejection {
+  code: RejectionCode
+  /** The SPEC rule that rejected it (`C1`, `C2`, ...). */
+  rule: string
+  message: string
+  /** On a conflict: the target as it is now, so the client can reconcile. */
+  current?: IncidentState | TaskState
+}
+
+export type Decision = { ok: true; events: DecidedEvent[]; version: number } | { ok: false; rejection: Rejection }
+
+const ACKNOWLEDGERS: readonly Role[] = ['watch_officer', 'coordinator', 'admin']
+const COORDINATORS: readonly Role[] = ['coordinator', 'admin']
+
+/**
+ * Turn a command into events, or a typed rejection. Pure. Rules C1-C15 in
+ * packages/core/SPEC.md. Checks run in this order: the target exists and the
+ * viewer may see it [C1], the viewer's role [C2], `expectedVersion` [C3], then
+ * the command's own rules. `version` is the target's version once the events
+ * are folded [C5].
+ */
+export function decide(state: State, command: Command, context: DecideContext): Decision {
+  switch (command.type) {
+    case 'incident.acknowledge':
+      return acknowledge(state, command, context)
+    case 'incident.escalate':
+      return escalate(state, command, context)
+    case 'incident.set_status':
+      return setStatus(state, command, context)
+    case 'incident.link':
+      return link(state, command, context)
+    case 'network.set_state':
+      return setNetworkState(state, command, context)
+    case 'task.create':
+      return createTask(state, command, context)
+    case 'task.assign':
+      return assignTask(state, command, context)
+    case 'task.accept':
+    case 'task.start':
+    case 'task.block':
+    case 'task.complete':
+    case 'task.reopen':
+      return moveTask(state, command, context)
+    case 'comment.post':
+      return postComment(state, command, context)
+    default:
+      return exhaustiveSwitchError(command)
+  }
+}
+
+// ---------------------------------------------------------------- incidents
+
+function acknowledge(state: State, c: CommandOf<'incident.acknowledge'>, ctx: DecideContext): Decision {
+  const incident = findIncident(state, ctx.viewer, c.incidentId)
+  if (!incident) return noIncident(c.incidentId)
+  const refused = requireRole(ctx.viewer, ACKNOWLEDGERS, c.type) ?? checkVersion(c, incident) ?? checkMerged(incident)
+  if (refused) return refused
+  if (incident.status === 'closed') return conflict('C6', `incident ${incident.incidentId} is closed`, incident)
+  if (incident.acknowledgedAt !== undefined) {
+    const by = incident.acknowledgedBy === undefined ? '' : ` by ${incident.acknowledgedBy}`
+    return conflict('C6', `incident ${incident.incidentId} was already acknowledged${by}`, incident)
+  }
+  return accepted(
+    [emit(incident, ctx, 'incident.acknowledged', { incidentId: incident.incidentId, ...opt('note', c.note) })],
+    incident.version + 1,
+  )
+}
+
+function escalate(state: State, c: CommandOf<'incident.escalate'>, ctx: DecideContext): Decision {
+  const incident = findIncident(state, ctx.viewer, c.incidentId)
+  if (!incident) return noIncident(c.incidentId)
+  const refused = requireRole(ctx.viewer, COORDINATORS, c.type) ?? checkVersion(c, incident) ?? checkMerged(incident)
+  if (refused) return refused
+  if (incident.status === 'closed') return conflict('C7', `incident ${incident.incidentId} is closed`, incident)
+  if (severityRank(c.severity) <= severityRank(incident.severity)) {
+    return conflict(
+      'C7',
+      `escalation must raise the severity: incident ${incident.incidentId} is already ${incident.severity}`,
+      incident,
+    )
+  }
+  return accepted(
+    [
+      emit(incident, ctx, 'incident.escalated', {
+        incidentId: incident.incidentId,
+        severity: c.severity,
+        reason: c.reason,
+      }),
+    ],
+    incident.version + 1,
+  )
+}
+
+function setStatus(state: State, c: CommandOf<'incident.set_status'>, ctx: DecideContext): Decision {
+  const incident = findIncident(state, ctx.viewer, c.incidentId)
+  if (!incident) return noIncident(c.incidentId)
+  const refused = requireRole(ctx.viewer, COORDINATORS, c.type) ?? checkVersion(c, incident) ?? checkMerged(incident)
+  if (refused) return refused
+  if (c.status === incident.status) {
+    return conflict('C8', `incident ${incident.incidentId} is already ${incident.status}`, incident)
+  }
+  return accepted(
+    [
+      emit(incident, ctx, 'incident.status_changed', {
+        incidentId: incident.incidentId,
+        status: c.status,
+        ...opt('reason', c.reason),
+      }),
+    ],
+    incident.version + 1,
+  )
+}
+
+function link(state: State, c: CommandOf<'incident.link'>, ctx: DecideContext): Decision {
+  const incident = findIncident(state, ctx.viewer, c.incidentId)
+  if (!incident) return noIncident(c.incidentId)
+  if (c.otherIncidentId === c.incidentId) {
+    return reject('invalid', 'C9', 'an incident cannot be linked to itself')
+  }
+  const other = findIncident(state, ctx.viewer, c.otherIncidentId)
+  if (!other) return noIncident(c.otherIncidentId)
+  const refused = requireRole(ctx.viewer, COORDINATORS, c.type) ?? checkVersion(c, incident) ?? checkMerged(incident)
+  if (refused) return refused
+  const existing = incident.links?.find((l) => l.incidentId === other.incidentId)
+  if (existing?.relation === c.relation) {
+    return conflict('C9', `incident ${incident.incidentId} is already ${c.relation} ${other.incidentId}`, incident)
+  }
+  if (c.relation === 'merged_into') {
+    if (other.mergedInto !== undefined) {
+      return conflict(
+        'C9',
+        `incident ${other.incidentId} was itself merged into ${other.mergedInto}: merge into the survivor`,
+        incident,
+      )
+    }
+    if (other.status === 'closed') {
+      return conflict('C9', `incident ${other.incidentId} is closed: merge only into an open incident`, incident)
+    }
+  }
+  return accepted(
+    [
+      emit(incident, ctx, 'incident.linked', {
+        incidentId: incident.incidentId,
+        otherIncidentId: other.incidentId,
+        relation: c.relation,
+      }),
+    ],
+    incident.version + 1,
+  )
+}
+
+function setNetworkState(state: State, c: CommandOf<'network.set_state'>, ctx: DecideContext): Decision {
+  const incident = findIncident(state, ctx.viewer, c.incidentId)
+  if (!incident) return noIncident(c.incidentId)
+  const current = networkStateOf(incident, c.networkId)
+  if (current === undefined && !state.networks.has(c.networkId)) {
+    return reject('not_found', 'C10', `no network ${c.networkId}`)
+  }
+  const refused = requireRole(ctx.viewer, COORDINATORS, c.type) ?? checkVersion(c, incident) ?? checkMerged(incident)
+  if (refused) return refused
+  if (current === c.state) {
+    return conflict('C10', `network ${c.networkId} is already ${c.state} in incident ${incident.incidentId}`, incident)
+  }
+  return accepted(
+    [
+      emit(incident, ctx, 'incident.network_state_set', {
+        incidentId: incident.incidentId,
+        networkId: c.networkId,
+        state: c.state,
+      }),
+    ],
+    incident.version + 1,
+  )
+}
+
+/**
+ * How a network stands in an incident: its explicit state, else `affected`
+ * when the incident names it among its affected networks, else undefined.
+ */
+export function networkStateOf(incident: IncidentState, networkId: string): IncidentNetworkState | undefined {
+  return incident.networkStates?.[networkId] ?? (incident.affectedNetworks.includes(networkId) ? 'affected' : undefined)
+}
+
+// ---------------------------------------------------------------- tasks
+
+function createTask(state: State, c: CommandOf<'task.create'>, ctx: DecideContext): Decision {
+  const incident = findIncident(state, ctx.viewer, c.incidentId)
+  if (!incident) return noIncident(c.incidentId)
+  const refused = requireRole(ctx.viewer, COORDINATORS, c.type) ?? checkVersion(c, incident) ?? checkMerged(incident)
+  if (refused) return refused
+  if (incident.status === 'closed') {
+    return conflict('C12', `incident ${incident.incidentId} is closed: no new tasks`, incident)
+  }
+  const taskId = ctx.newId()
+  const payload: PayloadOf<'task.created'> = {
+    taskId,
+    incidentId: incident.incidentId,
+    title: c.title,
+    priority: c.priority,
+    ...opt('description', c.description),
+    ...opt('dueAt', c.dueAt),
+    ...opt('assignee', c.assignee),
+  }
+  return accepted([emit(incident, ctx, 'task.created', payload)], 1)
+}
+
+function assignTask(state: State, c: CommandOf<'task.assign'>, ctx: DecideContext): Decision {
+  const found = findTask(state, ctx.viewer, c.taskId)
+  if (!found) return noTask(c.taskId)
+  const { task, incident } = found
+  const refused = requireRole(ctx.viewer, COORDINATORS, c.type) ?? checkVersion(c, task)
+  if (refused) return refused
+  if (task.status === 'done') return conflict('C14', `task ${task.taskId} is done: reopen it first`, task)
+  if (task.assignee !== undefined && sameAssignee(task.assignee, c.assignee)) {
+    return conflict('C14', `task ${task.taskId} is already assigned to ${describeAssignee(c.assignee)}`, task)
+  }
+  return accepted(
+    [emit(incident, ctx, 'task.assigned', { taskId: task.taskId, assignee: { ...c.assignee } })],
+    task.version + 1,
+  )
+}
+
+type TaskMove = CommandOf<'task.accept' | 'task.start' | 'task.block' | 'task.complete' | 'task.reopen'>
+
+/** [C13] The statuses each task command may start from. */
+export const TASK_TRANSITIONS: Readonly<Record<TaskMove['type'], readonly TaskState['status'][]>> = {
+  'task.accept': ['open'],
+  'task.start': ['open', 'accepted', 'blocked'],
+  'task.block': ['accepted', 'in_progress'],
+  'task.complete': ['accepted', 'in_progress', 'blocked'],
+  'task.reopen': ['done'],
+}
+
+function moveTask(state: State, c: TaskMove, ctx: DecideContext): Decision {
+  const found = findTask(state, ctx.viewer, c.taskId)
+  if (!found) return noTask(c.taskId)
+  const { task, incident } = found
+  if (!mayWorkOn(ctx.viewer, task)) {
+    return reject(
+      'forbidden',
+      'C2',
+      `${c.type} needs the assignee (the user, or a person of the assigned organisation), a coordinator or an admin`,
+    )
+  }
+  const refused = checkVersion(c, task)
+  if (refused) return refused
+  if (!TASK_TRANSITIONS[c.type].includes(task.status)) {
+    return conflict('C13', `${c.type} is not possible while task ${task.taskId} is ${task.status}`, task)
+  }
+  const taskId = task.taskId
+  const event = (() => {
+    switch (c.type) {
+      case 'task.accept':
+        return emit(incident, ctx, 'task.accepted', { taskId })
+      case 'task.start':
+        return emit(incident, ctx, 'task.started', { taskId })
+      case 'task.block':
+        return emit(incident, ctx, 'task.blocked', { taskId, reason: c.reason })
+      case 'task.complete':
+        return emit(incident, ctx, 'task.completed', { taskId, ...opt('note', c.note) })
+      case 'task.reopen':
+        return emit(incident, ctx, 'task.reopened', { taskId, ...opt('reason', c.reason) })
+      default:
+        return exhaustiveSwitchError(c)
+    }
+  })()
+  return accepted([event], task.version + 1)
+}
+
+/** [C2] Task work: a coordinator or admin, or the assignee (a person: any role but sensor). */
+function mayWorkOn(viewer: Viewer, task: TaskState): boolean {
+  return hasRole(viewer, COORDINATORS) || (isPerson(viewer) && isAssignedTo(task, viewer))
+}
+
+function sameAssignee(a: Assignee, b: Assignee): boolean {
+  return a.kind === 'user'
+    ? b.kind === 'user' && a.userId === b.userId
+    : b.kind === 'team' && a.organisation === b.organisation
+}
+
+function describeAssignee(a: Assignee): string {
+  return a.kind === 'user' ? `user ${a.userId}` : `team ${a.organisation}`
+}
+
+// ---------------------------------------------------------------- comments
+
+function postComment(state: State, c: CommandOf<'comment.post'>, ctx: DecideContext): Decision {
+  const incident = findIncident(state, ctx.viewer, c.incidentId)
+  if (!incident) return noIncident(c.incidentId)
+  let task: TaskState | undefined
+  if (c.taskId !== undefined) {
+    const found = findTask(state, ctx.viewer, c.taskId)
+    if (!found || found.task.incidentId !== incident.incidentId) {
+      return reject('not_found', 'C1', `no task ${c.taskId} on incident ${incident.incidentId}`)
+    }
+    task = found.task
+  }
+  if (!isPerson(ctx.viewer)) return reject('forbidden', 'C2', 'comment.post needs a role other than sensor')
+  const target = task ?? incident
+  const refused = checkVersion(c, target)
+  if (refused) return refused
+  const mentions = unique([...(c.mentions ?? []), ...extractMentions(c.body)])
+  if (mentions.length > MAX_MENTIONS) {
+    return reject('invalid', 'C15', `a comment may mention at most ${MAX_MENTIONS} users`)
+  }
+  const payload: PayloadOf<'comment.posted'> = {
+    commentId: ctx.newId(),
+    incidentId: incident.incidentId,
+    ...opt('taskId', task?.taskId),
+    body: c.body,
+    mentions,
+  }
+  // [C5] a comment changes neither the incident's nor the task's version
+  return accepted([emit(incident, ctx, 'comment.posted', payload)], target.version)
+}
+
+/**
+ * [C15] User ids mentioned in a text as `@user`: an `@` at the start or after a
+ * character that cannot be part of an address (so `kadri@cert.ee` mentions no
+ * one), then letters, digits, `_`, `.` or `-`, without a trailing `.` or `-`.
+ * In order of first appearance, each once.
+ */
+export function extractMentions(body: string): string[] {
+  const found: string[] = []
+  for (const match of body.matchAll(/(?<![\p{L}\p{N}_.@-])@([\p{L}\p{N}_][\p{L}\p{N}_.-]*)/gu)) {
+    const user = match[1]!.replace(/[.-]+$/, '')
+    if (user !== '') found.push(user)
+  }
+  return unique(found)
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)]
+}
+
+// ---------------------------------------------------------------- visibility
+
+/** The parts of an incident that decide who may see it: those of its report. */
+export function incidentVisibility(incident: IncidentState): Visible {
+  return {
+    source: { organisation: incident.organisation },
+    actor: incident.reportedBy === undefined ? undefined : { user: incident.reportedBy },
+    marking: incident.marking,
+  }
+}
+
+/** The parts of a task that decide who may see it: those of its `task.created`. */
+export function taskVisibility(task: TaskState): Visible {
+  return {
+    source: { organisation: task.organisation },
+    actor: task.createdBy === undefined ? undefined : { user: task.createdBy },
+    marking: task.marking,
+  }
+}
+
+/** [C1] The incident, when the state holds it and the viewer may see it. */
+function findIncident(state: State, viewer: Viewer, incidentId: string): IncidentState | undefined {
+  const incident = state.incidents.get(incidentId)
+  return incident !== undefined && canSee(viewer, incidentVisibility(incident)) ? incident : undefined
+}
+
+/** [C1] The task and its incident, when the state holds both and the viewer may see both. */
+function findTask(
+  state: State,
+  viewer: Viewer,
+  taskId: string,
+): { task: TaskState; incident: IncidentState } | undefined {
+  const task = state.tasks.get(taskId)
+  if (task === undefined || !canSee(viewer, taskVisibility(task))) return undefined
+  const incident = findIncident(state, viewer, task.incidentId)
+  return incident === undefined ? undefined : { task, incident }
+}
+
+/**
+ * [C4] The marking of the events a command produces: the incident's own, so
+ * that exactly the incident's audience sees them. For RED the incident's author
+ * joins the recipients: a RED event reaches its recipients and its author (the
+ * acting viewer, who could see the incident, so is already its author or a
+ * recipient), and the incident's author must keep seeing its incident's events.
+ */
+export function audienceMarking(incident: IncidentState): Marking {
+  const { tlp, releasableTo, recipients } = incident.marking
+  const marking: Marking = { tlp }
+  if (releasableTo !== undefined) marking.releasableTo = [...releasableTo]
+  if (tlp === 'RED') {
+    const everyone = [...(recipients ?? [])]
+    if (incident.reportedBy !== undefined && !everyone.includes(incident.reportedBy)) {
+      everyone.push(incident.reportedBy)
+    }
+    marking.recipients = everyone
+  } else if (recipients !== undefined) {
+    marking.recipients = [...recipients]
+  }
+  return marking
+}
+
+/** [C4] One event about `incident`: its organisation as source, its audience as marking, the viewer as actor. */
+function emit<T extends EventType>(
+  incident: IncidentState,
+  ctx: DecideContext,
+  type: T,
+  payload: PayloadOf<T>,
+): DecidedEvent {
+  return {
+    id: ctx.newId(),
+    type,
+    occurredAt: ctx.now,
+    source: { organisation: incident.organisation },
+    actor: { user: ctx.viewer.userId, organisation: ctx.viewer.organisation },
+    marking: audienceMarking(incident),
+    payload,
+  } as DecidedEvent
+}
+
+// ---------------------------------------------------------------- checks
+
+function hasRole(viewer: Viewer, roles: readonly Role[]): boolean {
+  return viewer.roles.some((role) => roles.includes(role))
+}
+
+/** A person, not a machine: any role but `sensor`. */
+function isPerson(viewer: Viewer): boolean {
+  return viewer.roles.some((role) => role !== 'sensor')
+}
+
+function requireRole(viewer: Viewer, roles: readonly Role[], type: string): Decision | undefined {
+  if (hasRole(viewer, roles)) return undefined
+  return reject('forbidden', 'C2', `${type} needs the role ${roles.join(', ').replace(/, (\w+)$/, ' or $1')}`)
+}
+
+/** [C3] `expectedVersion`, when given, must equal the target's version. */
+function checkVersion(
+  command: { expectedVersion?: number | undefined },
+  target: IncidentState | TaskState,
+): Decision | undefined {
+  if (command.expectedVersion === undefined || command.expectedVersion === target.version) return undefined
+  return conflict('C3', `expected version ${command.expectedVersion}, but it is at version ${target.version}`, target)
+}
+
+/** [C11] A merged incident takes no more commands but comments: work on the survivor. */
+function checkMerged(incident: IncidentState): Decision | undefined {
+  if (incident.mergedInto === undefined) return undefined
+  return conflict('C11', `incident ${incident.incidentId} was merged into ${incident.mergedInto}`, incident)
+}
+
+function noIncident(incidentId: string): Decision {
+  return reject('not_found', 'C1', `no incident ${incidentId}`)
+}
+
+function noTask(taskId: string): Decision {
+  return reject('not_found', 'C1', `no task ${taskId}`)
+}
+
+function reject(code: RejectionCode, rule: string, message: string): Decision {
+  return { ok: false, rejection: { code, rule, message } }
+}
+
+function conflict(rule: string, message: string, current: IncidentState | TaskState): Decision {
+  return { ok: false, rejection: { code: 'conflict', rule, message, current } }
+}
+
+function accepted(events: DecidedEvent[], version: number): Decision {
+  return { ok: true, events, version }
+}
+
+/** `{ [key]: value }` when value is defined, else `{}`: optional fields stay absent, never `undefined`. */
+function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]: V })
+}

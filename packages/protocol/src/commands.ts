@@ -1,0 +1,96 @@
+import { z } from 'zod'
+import {
+  Assignee,
+  IncidentNetworkState,
+  IncidentRelation,
+  IncidentStatus,
+  MAX_MENTIONS,
+  Severity,
+  TaskPriority,
+} from './events.ts'
+import { parseOrThrow } from './validate.ts'
+
+const id = z.string().trim().min(1).max(200)
+const text = (max: number) => z.string().trim().min(1).max(max)
+const timestamp = z.iso.datetime({ offset: true })
+
+/**
+ * One schema per command a person sends (coordination). The body is flat:
+ * `{ "type", "expectedVersion"?, ...fields }`. `expectedVersion`, when given, must
+ * equal the current version of the command's target (the incident, or the task
+ * for task commands) or the command is a conflict (rule C3 in packages/core/SPEC.md).
+ * `packages/core` `decide` turns a command into events or a typed rejection.
+ */
+export const commandFields = {
+  'incident.acknowledge': {
+    incidentId: id,
+    note: text(2000).optional(),
+  },
+  'incident.escalate': {
+    incidentId: id,
+    severity: Severity,
+    reason: text(2000),
+  },
+  'incident.set_status': {
+    incidentId: id,
+    status: IncidentStatus,
+    reason: text(2000).optional(),
+  },
+  'incident.link': {
+    incidentId: id,
+    otherIncidentId: id,
+    relation: IncidentRelation,
+  },
+  'network.set_state': {
+    incidentId: id,
+    networkId: id,
+    state: IncidentNetworkState,
+  },
+  'task.create': {
+    incidentId: id,
+    title: text(300),
+    description: text(10_000).optional(),
+    priority: TaskPriority.default('normal'),
+    dueAt: timestamp.optional(),
+    assignee: Assignee.optional(),
+  },
+  'task.assign': { taskId: id, assignee: Assignee },
+  'task.accept': { taskId: id },
+  'task.start': { taskId: id },
+  'task.block': { taskId: id, reason: text(2000) },
+  'task.complete': { taskId: id, note: text(2000).optional() },
+  'task.reopen': { taskId: id, reason: text(2000).optional() },
+  'comment.post': {
+    incidentId: id,
+    taskId: id.optional(),
+    body: text(10_000),
+    /** User ids mentioned besides the `@user` mentions in the body. */
+    mentions: z.array(id).max(MAX_MENTIONS).optional(),
+  },
+} as const
+
+export type CommandType = keyof typeof commandFields
+export const COMMAND_TYPES = Object.keys(commandFields) as CommandType[]
+
+const expectedVersion = z.number().int().min(0).optional()
+
+function commandVariant<T extends CommandType>(type: T) {
+  return z.object({ type: z.literal(type), expectedVersion, ...commandFields[type] }).strict()
+}
+
+type CommandVariant = { [K in CommandType]: ReturnType<typeof commandVariant<K>> }[CommandType]
+const variants = COMMAND_TYPES.map((type) => commandVariant(type)) as unknown as [CommandVariant, ...CommandVariant[]]
+
+/** Any command, discriminated on `type`. */
+export const Command = z.discriminatedUnion('type', variants).superRefine((command, ctx) => {
+  if (command.type === 'incident.link' && command.incidentId === command.otherIncidentId) {
+    ctx.addIssue({ code: 'custom', message: 'an incident cannot be linked to itself', path: ['otherIncidentId'] })
+  }
+})
+export type Command = z.infer<typeof Command>
+export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>
+
+/** Parse a command body or throw a `validation` WatchfloorError naming every failing field (`prefix` first). */
+export function parseCommand(value: unknown, prefix: (string | number)[] = []): Command {
+  return parseOrThrow(Command, value, prefix)
+}

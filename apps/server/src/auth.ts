@@ -1,18 +1,22 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { type Role, Role as RoleSchema, type Viewer, WatchfloorError } from '@watchfloor/protocol'
+import { type Role, Role as RoleSchema, type Tlp, type Viewer } from '@watchfloor/protocol'
 import { z } from 'zod'
 
-/** Who holds a token: the identity behind every request and socket. */
+/** Who is acting: the identity behind every request and socket. */
 export interface Principal {
-  token: string
   user: string
   organisation: string
   nation: string
   roles: Role[]
   /** Other organisations this principal may post for (a relay). */
   sources: string[]
+}
+
+/** A token from the WATCHFLOOR_TOKENS file (or the demo set): static, not revocable through the API. */
+export interface StaticToken extends Principal {
+  token: string
 }
 
 const TokenEntry = z
@@ -29,41 +33,38 @@ const TokenFile = z.array(TokenEntry)
 
 export const POSTING_ROLES: readonly Role[] = ['sensor', 'coordinator', 'admin']
 
+/**
+ * The static tokens. Requests and sockets are authenticated by `Access`
+ * (access.ts), which asks this registry first, then the credential store.
+ */
 export class TokenRegistry {
-  private readonly byToken = new Map<string, Principal>()
+  private readonly byToken = new Map<string, StaticToken>()
 
-  constructor(principals: Iterable<Principal>) {
+  constructor(principals: Iterable<StaticToken>) {
     for (const principal of principals) this.add(principal)
   }
 
-  add(principal: Principal): void {
+  add(principal: StaticToken): void {
     this.byToken.set(principal.token, principal)
   }
 
-  authenticate(token: unknown): Principal | undefined {
+  authenticate(token: unknown): StaticToken | undefined {
     return typeof token === 'string' ? this.byToken.get(token) : undefined
-  }
-
-  /** The principal behind an `Authorization: Bearer` header, or a 401. */
-  fromHeader(header: string | undefined): Principal {
-    const match = header?.match(/^Bearer\s+(\S+)\s*$/i)
-    if (!match) throw new WatchfloorError('unauthenticated', 'an API token is required: Authorization: Bearer <token>')
-    const principal = this.authenticate(match[1])
-    if (!principal) throw new WatchfloorError('unauthenticated', 'unknown or revoked token')
-    return principal
   }
 }
 
-export function viewerOf(principal: Principal): Viewer {
+/** The viewer visibility is decided for; a display token's TLP ceiling travels with it [V9]. */
+export function viewerOf(principal: Principal & { tlpCeiling?: Tlp | undefined }): Viewer {
   return {
     organisation: principal.organisation,
     nation: principal.nation,
     roles: principal.roles,
     userId: principal.user,
+    ...(principal.tlpCeiling !== undefined ? { tlpCeiling: principal.tlpCeiling } : {}),
   }
 }
 
-export function loadTokenFile(file: string): Principal[] {
+export function loadTokenFile(file: string): StaticToken[] {
   let raw: unknown
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'))
@@ -80,7 +81,7 @@ export function loadTokenFile(file: string): Principal[] {
   return parsed.data.map((entry) => ({ ...entry, sources: entry.sources ?? [] }))
 }
 
-const DEMO_ACCOUNTS: Omit<Principal, 'token'>[] = [
+const DEMO_ACCOUNTS: Principal[] = [
   { user: 'watch-officer', organisation: 'alliance', nation: 'ALLIANCE', roles: ['watch_officer'], sources: [] },
   { user: 'coordinator', organisation: 'alliance', nation: 'ALLIANCE', roles: ['coordinator'], sources: [] },
   { user: 'analyst', organisation: 'alliance', nation: 'ALLIANCE', roles: ['analyst'], sources: [] },
@@ -94,7 +95,7 @@ const DEMO_ACCOUNTS: Omit<Principal, 'token'>[] = [
  * start and kept in the data folder (demo-tokens.json), so links keep working
  * across restarts without shipping a known secret.
  */
-export function demoPrincipals(dataDir: string): Principal[] {
+export function demoPrincipals(dataDir: string): StaticToken[] {
   const file = join(dataDir, 'demo-tokens.json')
   if (existsSync(file)) return loadTokenFile(file)
   const principals = DEMO_ACCOUNTS.map((account) => ({

@@ -1,4 +1,5 @@
+export { Access, type Caller, type CallerKind, type Credential } from './access.ts'
 export { createApp } from './app.ts'
-export { type Principal, TokenRegistry } from './auth.ts'
+export { type Principal, type StaticToken, TokenRegistry } from './auth.ts'
 export { type Config, loadConfig } from './config.ts'
 export { type RunningServer, startServer } from './server.ts'

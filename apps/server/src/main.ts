@@ -50,6 +50,14 @@ async function main(): Promise<void> {
     for (const p of server.principals)
       lines.push(`    ${p.user.padEnd(14)} ${p.roles.join(',').padEnd(14)} ${server.url}/#token=${p.token}`)
   }
+  if (server.demoAccess) {
+    const { accounts, file, wall } = server.demoAccess
+    lines.push(`  demo accounts (sign in with a username; the passwords are in ${file}):`)
+    for (const a of accounts)
+      lines.push(`    ${a.username.padEnd(14)} ${a.roles.join(',').padEnd(14)} ${a.organisation} (${a.nation})`)
+    lines.push(`  wall display (read-only, preset ${wall.preset}, up to TLP:${wall.tlpCeiling}):`)
+    lines.push(`    ${server.url}/wall#token=${wall.secret}`)
+  }
   console.log(`${lines.join('\n')}\n`)
 
   let closing = false

@@ -37,7 +37,7 @@ export async function readVisible(
 
 /**
  * The current picture per viewer, folded from what that viewer may see and
- * kept up to date incrementally. Keyed by organisation, nation and user (RED
+ * kept up to date incrementally. Keyed by organisation, nation, user and TLP ceiling (RED
  * depends on the user); the least recently used entries are dropped.
  */
 export class StateCache {
@@ -54,7 +54,8 @@ export class StateCache {
   }
 
   async current(viewer: Viewer): Promise<State> {
-    const key = `${viewer.organisation}|${viewer.nation}|${viewer.userId}`
+    // a TLP ceiling changes what is folded [V9]: it is part of the key
+    const key = `${viewer.organisation}|${viewer.nation}|${viewer.userId}|${viewer.tlpCeiling ?? ''}`
     const running = this.pending.get(key)
     if (running) return running
     const work = this.catchUp(key, viewer).finally(() => this.pending.delete(key))

@@ -179,7 +179,14 @@ describe('server: REST ingest and reads', () => {
 
   it('says who the caller is', async () => {
     const session = await getJson(`${server.url}/api/v1/session`, TOKENS.viewerLv)
-    expect(session.json).toEqual({ user: 'janis', organisation: 'cert-lv', nation: 'LV', roles: ['liaison'] })
+    expect(session.json).toEqual({
+      user: 'janis',
+      displayName: 'janis',
+      organisation: 'cert-lv',
+      nation: 'LV',
+      roles: ['liaison'],
+      kind: 'api',
+    })
   })
 })
 

@@ -1,6 +1,6 @@
 import type { Marking, Viewer } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { audienceKey, canSee, defaultMarking } from './visibility.ts'
+import { audienceKey, canSee, defaultMarking, tlpRank } from './visibility.ts'
 
 const viewer = (organisation: string, nation: string, userId = `${organisation}-user`): Viewer => ({
   organisation,
@@ -97,5 +97,40 @@ describe('canSee', () => {
     expect(marking).toEqual({ tlp: 'AMBER' })
     expect(canSee(estonia, event(marking))).toBe(true)
     expect(canSee(latvia, event(marking))).toBe(false)
+  })
+
+  it('[V9] a TLP ceiling hides every event above it, whatever else would allow it', () => {
+    const levels = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'] as const
+    expect(levels.map(tlpRank)).toEqual([0, 1, 2, 3, 4])
+    const wall: Viewer = { ...estonia, tlpCeiling: 'AMBER' }
+    // its own organisation's events [V2]
+    expect(canSee(wall, event({ tlp: 'CLEAR' }))).toBe(true)
+    expect(canSee(wall, event({ tlp: 'GREEN' }))).toBe(true)
+    expect(canSee(wall, event({ tlp: 'AMBER' }))).toBe(true)
+    expect(canSee(wall, event({ tlp: 'AMBER+STRICT' }))).toBe(false)
+    // RED addressed to it or written by it [V5]
+    expect(canSee(wall, event({ tlp: 'RED', recipients: ['kadri'] }, 'cert-lv'))).toBe(false)
+    expect(canSee(wall, event({ tlp: 'RED' }, 'cert-ee', 'kadri'))).toBe(false)
+    expect(canSee(estonia, event({ tlp: 'RED' }, 'cert-ee', 'kadri'))).toBe(true)
+    // the ceiling only narrows: what the other rules hide stays hidden [V4, V6]
+    expect(canSee({ ...latvia, tlpCeiling: 'AMBER' }, event({ tlp: 'AMBER' }))).toBe(false)
+    expect(canSee({ ...ncsc, tlpCeiling: 'RED' }, event({ tlp: 'GREEN', releasableTo: ['LV'] }))).toBe(false)
+  })
+
+  it('[V9] each ceiling lets through exactly the levels at or below it', () => {
+    const levels = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'] as const
+    for (const ceiling of levels)
+      for (const tlp of levels) {
+        const own = event(tlp === 'RED' ? { tlp, recipients: ['kadri'] } : { tlp })
+        expect(canSee({ ...estonia, tlpCeiling: ceiling }, own)).toBe(tlpRank(tlp) <= tlpRank(ceiling))
+      }
+  })
+
+  it('[V7][V9] the audience key includes the ceiling, so a ceiling never shares a room with a viewer without one', () => {
+    const plain = audienceKey(latvia)
+    const amber = audienceKey({ ...latvia, tlpCeiling: 'AMBER' })
+    const green = audienceKey({ ...latvia, tlpCeiling: 'GREEN' })
+    expect(new Set([plain, amber, green]).size).toBe(3)
+    expect(audienceKey({ ...viewer('cert-lv', 'LV', 'other'), tlpCeiling: 'AMBER' })).toBe(amber)
   })
 })

@@ -1,4 +1,4 @@
-import type { Marking, Source, Viewer } from '@watchfloor/protocol'
+import { type Marking, type Source, TLP_LEVELS, type Tlp, type Viewer } from '@watchfloor/protocol'
 
 /** The parts of an event that decide who may see it. */
 export interface Visible {
@@ -7,14 +7,21 @@ export interface Visible {
   marking: Marking
 }
 
+/** TLP levels in order of restriction: CLEAR < GREEN < AMBER < AMBER+STRICT < RED. */
+export function tlpRank(tlp: Tlp): number {
+  return TLP_LEVELS.indexOf(tlp)
+}
+
 /**
- * May this viewer see this event? Rules V1-V7 in packages/core/SPEC.md.
- * For every TLP but RED the answer depends only on the viewer's organisation and
- * nation [V7], which lets the server fan out once per audience.
+ * May this viewer see this event? Rules V1-V9 in packages/core/SPEC.md.
+ * For every TLP but RED the answer depends only on the viewer's organisation,
+ * nation and TLP ceiling [V7], which lets the server fan out once per audience.
  */
 export function canSee(viewer: Viewer | null | undefined, event: Visible): boolean {
   if (!viewer) return false // [V1]
   const { marking } = event
+  // [V9] a ceiling caps everything, even the viewer's own organisation's events and RED addressed to it.
+  if (viewer.tlpCeiling !== undefined && tlpRank(marking.tlp) > tlpRank(viewer.tlpCeiling)) return false
   if (marking.tlp === 'RED') {
     // [V5] RED: only the listed recipients and the author.
     if (event.actor?.user === viewer.userId) return true
@@ -45,8 +52,9 @@ export function defaultMarking(): Marking {
 
 /**
  * The audience key of a viewer for non-RED events: viewers with equal keys see
- * exactly the same non-RED events [V7].
+ * exactly the same non-RED events [V7]. It includes the TLP ceiling [V9].
  */
-export function audienceKey(viewer: Pick<Viewer, 'organisation' | 'nation'>): string {
-  return `${viewer.organisation}|${viewer.nation}`
+export function audienceKey(viewer: Pick<Viewer, 'organisation' | 'nation' | 'tlpCeiling'>): string {
+  const base = `${viewer.organisation}|${viewer.nation}`
+  return viewer.tlpCeiling === undefined ? base : `${base}|max:${viewer.tlpCeiling}`
 }

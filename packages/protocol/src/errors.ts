@@ -6,6 +6,7 @@ export const ERROR_CODES = [
   'not_found',
   'conflict',
   'too_large',
+  'too_many_requests',
   'unavailable',
   'internal',
 ] as const

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { Tlp } from './events.ts'
 
 export const ROLES = ['sensor', 'watch_officer', 'coordinator', 'analyst', 'liaison', 'admin'] as const
 export const Role = z.enum(ROLES)
@@ -10,4 +11,9 @@ export interface Viewer {
   nation: string
   roles: readonly Role[]
   userId: string
+  /**
+   * The highest TLP this viewer may receive (a wall display's ceiling) [V9];
+   * absent: no ceiling beyond the other rules.
+   */
+  tlpCeiling?: Tlp
 }

@@ -1,4 +1,20 @@
-export { openEventStore } from './open.ts'
+export {
+  type Account,
+  type AccountLogin,
+  type AccountPatch,
+  type CredentialChange,
+  type CredentialStore,
+  hashSecret,
+  type NewAccount,
+  type NewToken,
+  type ServicePrincipal,
+  type SessionRecord,
+  type TokenKind,
+  type TokenRecord,
+} from './credentials.ts'
+export { PostgresCredentialStore, type PostgresCredentialStoreOptions } from './credentials-postgres.ts'
+export { SqliteCredentialStore, type SqliteCredentialStoreOptions } from './credentials-sqlite.ts'
+export { type OpenOptions, openCredentialStore, openEventStore, openStores, type Stores } from './open.ts'
 export { contentJson } from './plan.ts'
 export { PostgresEventStore, type PostgresStoreOptions } from './postgres.ts'
 export { SqliteEventStore, type SqliteStoreOptions } from './sqlite.ts'

@@ -1,13 +1,56 @@
 import { join } from 'node:path'
+import type { CredentialStore } from './credentials.ts'
+import { PostgresCredentialStore } from './credentials-postgres.ts'
+import { SqliteCredentialStore } from './credentials-sqlite.ts'
 import { PostgresEventStore } from './postgres.ts'
 import { SqliteEventStore } from './sqlite.ts'
 import type { EventStore } from './types.ts'
 
-/** The store a server runs on: PostgreSQL when a database URL is given, else SQLite under the data folder. */
-export async function openEventStore(options: {
+export interface OpenOptions {
   databaseUrl?: string | undefined
   dataDir: string
-}): Promise<EventStore> {
+}
+
+/** The store a server runs on: PostgreSQL when a database URL is given, else SQLite under the data folder. */
+export async function openEventStore(options: OpenOptions): Promise<EventStore> {
   if (options.databaseUrl) return PostgresEventStore.open({ connectionString: options.databaseUrl })
   return new SqliteEventStore({ file: join(options.dataDir, 'events.sqlite') })
+}
+
+/** Accounts, tokens and sessions, in the same database as the event log. */
+export async function openCredentialStore(
+  options: OpenOptions & { credentialsPrefix?: string | undefined },
+): Promise<CredentialStore> {
+  if (options.databaseUrl)
+    return PostgresCredentialStore.open({
+      connectionString: options.databaseUrl,
+      ...(options.credentialsPrefix ? { prefix: options.credentialsPrefix } : {}),
+    })
+  return new SqliteCredentialStore({ file: join(options.dataDir, 'events.sqlite') })
+}
+
+export interface Stores {
+  events: EventStore
+  credentials: CredentialStore
+}
+
+/**
+ * The event log and the credentials against the same database: one SQLite file
+ * (`events.sqlite`) under the data folder, or one PostgreSQL database.
+ */
+export async function openStores(
+  options: OpenOptions & { eventsTable?: string | undefined; credentialsPrefix?: string | undefined },
+): Promise<Stores> {
+  const events = options.databaseUrl
+    ? await PostgresEventStore.open({
+        connectionString: options.databaseUrl,
+        ...(options.eventsTable ? { table: options.eventsTable } : {}),
+      })
+    : await openEventStore(options)
+  try {
+    return { events, credentials: await openCredentialStore(options) }
+  } catch (error) {
+    await events.close()
+    throw error
+  }
 }

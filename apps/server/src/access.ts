@@ -1,0 +1,287 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import { type RevokedReason, type Role, type Tlp, WatchfloorError } from '@watchfloor/protocol'
+import { type Account, type CredentialStore, hashSecret, type TokenRecord } from '@watchfloor/store'
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import type { Principal, TokenRegistry } from './auth.ts'
+import { LoginThrottle } from './throttle.ts'
+
+/** How a caller authenticated: a browser session, an API token, or a read-only display token. */
+export type CallerKind = 'session' | 'api' | 'display'
+
+/** What a caller presented, so that it can be checked again (and refused) later. */
+export type Credential =
+  | { type: 'static' }
+  | { type: 'token'; id: string }
+  | { type: 'session'; idHash: string; expiresAt: string }
+
+/** An authenticated caller of a request or socket. */
+export interface Caller extends Principal {
+  displayName: string
+  kind: CallerKind
+  /** The account behind the caller; null for static tokens and service principals. */
+  account: string | null
+  /** Display tokens: the console preset to show. */
+  preset?: string
+  /** Display tokens: the highest TLP the caller may receive [V9]. */
+  tlpCeiling?: Tlp
+  credential: Credential
+}
+
+export const SESSION_COOKIE = 'watchfloor_session'
+
+export interface AccessOptions {
+  /** How long a session lasts from sign-in. */
+  sessionTtlMs: number
+  /** Always mark the cookie Secure (behind a TLS-terminating proxy); it is Secure anyway on HTTPS requests. */
+  cookieSecure: boolean
+  throttle: { maxPerUsername: number; maxPerAddress: number; windowMs: number }
+  /** log2 of scrypt's N for new password hashes (default 15). */
+  passwordCost: number
+}
+
+/** A refusal that says why, so a live socket can be told the same. */
+class Refused extends WatchfloorError {
+  constructor(
+    message: string,
+    readonly reason: RevokedReason | null,
+  ) {
+    super('unauthenticated', message)
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+const TOUCH_EVERY_MS = 60_000
+
+/**
+ * Authentication for REST and sockets: static tokens (WATCHFLOOR_TOKENS), API and
+ * display tokens and browser sessions (the credential store). Every request and
+ * socket handshake looks the credential up again, so a revocation holds at once.
+ */
+export class Access {
+  readonly throttle: LoginThrottle
+  private readonly touched = new Map<string, number>()
+
+  constructor(
+    readonly registry: TokenRegistry,
+    readonly credentials: CredentialStore,
+    readonly options: AccessOptions,
+  ) {
+    this.throttle = new LoginThrottle(options.throttle)
+  }
+
+  /** The caller behind an `Authorization: Bearer` secret. */
+  async fromToken(secret: string): Promise<Caller> {
+    const known = this.registry.authenticate(secret)
+    if (known) {
+      const { token: _secret, ...principal } = known
+      return { ...principal, displayName: known.user, kind: 'api', account: null, credential: { type: 'static' } }
+    }
+    const token = await this.credentials.findToken(hashSecret(secret))
+    if (!token) throw new Refused('unknown token', null)
+    const caller = await this.callerOfToken(token)
+    this.touch(token.id)
+    return caller
+  }
+
+  /** The caller behind a session id (the cookie's value). */
+  async fromSession(id: string): Promise<Caller> {
+    const idHash = hashSecret(id)
+    const session = await this.credentials.findSession(idHash)
+    if (!session) throw new Refused('unknown or ended session', 'session_ended')
+    if (Date.parse(session.expiresAt) <= Date.now()) {
+      await this.credentials.deleteSession(idHash).catch(() => false)
+      throw new Refused('session expired', 'session_expired')
+    }
+    const account = await this.activeAccount(session.account)
+    return {
+      ...principalOfAccount(account),
+      kind: 'session',
+      credential: { type: 'session', idHash, expiresAt: session.expiresAt },
+    }
+  }
+
+  /** A request's caller: a bearer token if given, else the session cookie. */
+  async fromRequest(req: Request): Promise<Caller> {
+    const header = req.headers.authorization
+    if (header !== undefined) {
+      const match = header.match(/^Bearer\s+(\S+)\s*$/i)
+      if (!match) throw new WatchfloorError('unauthenticated', 'the Authorization header must be: Bearer <token>')
+      return this.fromToken(match[1]!)
+    }
+    const session = sessionIdOf(req.headers)
+    if (session) return this.fromSession(session)
+    throw new WatchfloorError(
+      'unauthenticated',
+      'sign in (POST /api/v1/session) or send an API token: Authorization: Bearer <token>',
+    )
+  }
+
+  /**
+   * A socket handshake's caller: `auth: { token }`, else the session cookie of the
+   * upgrade request (only from a page of this origin).
+   */
+  async fromHandshake(handshake: {
+    auth: Record<string, unknown> | undefined
+    headers: IncomingHttpHeaders
+  }): Promise<Caller> {
+    const token = handshake.auth?.token
+    if (typeof token === 'string' && token !== '') return this.fromToken(token)
+    const session = sessionIdOf(handshake.headers)
+    if (!session) throw new WatchfloorError('unauthenticated', 'no token and no session')
+    const { origin, host } = handshake.headers
+    if (origin !== undefined && originHost(origin) !== host)
+      throw new WatchfloorError('unauthenticated', 'a session cookie is only accepted from this origin')
+    return this.fromSession(session)
+  }
+
+  /**
+   * Does the caller's credential still hold? Null when it does; else why not.
+   * Throws when the store cannot tell (the caller keeps its access meanwhile).
+   */
+  async recheck(caller: Caller): Promise<RevokedReason | null> {
+    const { credential } = caller
+    if (credential.type === 'static') return null
+    try {
+      if (credential.type === 'token') {
+        const token = await this.credentials.getToken(credential.id)
+        if (!token) return 'token_revoked'
+        await this.callerOfToken(token)
+      } else {
+        if (caller.account) await this.activeAccount(caller.account)
+        const session = await this.credentials.findSession(credential.idHash)
+        if (!session) return 'session_ended'
+        if (Date.parse(session.expiresAt) <= Date.now()) return 'session_expired'
+      }
+      return null
+    } catch (error) {
+      if (error instanceof Refused) return error.reason ?? 'token_revoked'
+      throw error
+    }
+  }
+
+  /** Set the session cookie on a response. */
+  setSessionCookie(req: Request, res: Response, id: string): void {
+    res.append('Set-Cookie', this.cookie(req, id, Math.floor(this.options.sessionTtlMs / 1000)))
+  }
+
+  /** Tell the browser to forget the session cookie. */
+  clearSessionCookie(req: Request, res: Response): void {
+    res.append('Set-Cookie', this.cookie(req, '', 0))
+  }
+
+  private cookie(req: Request, value: string, maxAge: number): string {
+    const secure = this.options.cookieSecure || req.secure
+    return `${SESSION_COOKIE}=${value}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`
+  }
+
+  private async callerOfToken(token: TokenRecord): Promise<Caller> {
+    if (token.revokedAt !== null) throw new Refused('token revoked', 'token_revoked')
+    const display = token.kind === 'display'
+    const extra = {
+      kind: token.kind,
+      credential: { type: 'token', id: token.id },
+      ...(display && token.preset !== null ? { preset: token.preset } : {}),
+      ...(display && token.tlpCeiling !== null ? { tlpCeiling: token.tlpCeiling } : {}),
+    } as const
+    if (token.owner !== null) return { ...principalOfAccount(await this.activeAccount(token.owner)), ...extra }
+    const service = token.service!
+    return {
+      user: service.user,
+      organisation: service.organisation,
+      nation: service.nation,
+      roles: service.roles,
+      sources: service.sources,
+      displayName: token.label,
+      account: null,
+      ...extra,
+    }
+  }
+
+  private async activeAccount(username: string): Promise<Account> {
+    const account = await this.credentials.getAccount(username)
+    if (!account || account.disabled) throw new Refused('account disabled', 'account_disabled')
+    return account
+  }
+
+  /** Record a token's last use, at most once a minute per token per process. */
+  private touch(id: string): void {
+    const now = Date.now()
+    if (now - (this.touched.get(id) ?? 0) < TOUCH_EVERY_MS) return
+    this.touched.set(id, now)
+    if (this.touched.size > 10_000) this.touched.delete(this.touched.keys().next().value!)
+    this.credentials.touchToken(id, new Date(now)).catch(() => {})
+  }
+}
+
+function principalOfAccount(account: Account): Omit<Caller, 'kind' | 'credential'> {
+  return {
+    user: account.username,
+    displayName: account.displayName,
+    organisation: account.organisation,
+    nation: account.nation,
+    roles: account.roles,
+    sources: [],
+    account: account.username,
+  }
+}
+
+/** The session id from a Cookie header, if any. */
+export function sessionIdOf(headers: IncomingHttpHeaders): string | undefined {
+  const header = headers.cookie
+  if (!header) return undefined
+  for (const part of header.split(';')) {
+    const separator = part.indexOf('=')
+    if (separator < 0 || part.slice(0, separator).trim() !== SESSION_COOKIE) continue
+    const value = part.slice(separator + 1).trim()
+    return value === '' ? undefined : value
+  }
+  return undefined
+}
+
+function originHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).host
+  } catch {
+    return undefined
+  }
+}
+
+export function isAdmin(caller: Caller): boolean {
+  return caller.kind !== 'display' && caller.roles.includes('admin' satisfies Role)
+}
+
+const callers = new WeakMap<Request, Caller>()
+
+/** The caller of a request that passed `authenticate`. */
+export function callerOf(req: Request): Caller {
+  const caller = callers.get(req)
+  if (!caller) throw new WatchfloorError('unauthenticated', 'not signed in')
+  return caller
+}
+
+/**
+ * Every API route after this needs a caller. Display tokens are read-only; a
+ * browser session changing anything must send `Content-Type: application/json`,
+ * which a cross-site form cannot (CSRF).
+ */
+export function authenticate(access: Access): RequestHandler {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const caller = await access.fromRequest(req)
+    if (!SAFE_METHODS.has(req.method)) {
+      if (caller.kind === 'display')
+        throw new WatchfloorError('forbidden', 'a display token is read-only: it may read and subscribe, not change')
+      if (caller.kind === 'session' && !sendsJson(req))
+        throw new WatchfloorError(
+          'forbidden',
+          'a request signed in by session cookie that changes anything must send Content-Type: application/json',
+        )
+    }
+    callers.set(req, caller)
+    next()
+  }
+}
+
+function sendsJson(req: Request): boolean {
+  const type = req.headers['content-type']
+  return typeof type === 'string' && type.split(';')[0]!.trim().toLowerCase() === 'application/json'
+}

@@ -1,0 +1,745 @@
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type {
+  ClientToServerEvents,
+  EventInput,
+  RevokedMessage,
+  ServerToClientEvents,
+  StoredEvent,
+} from '@watchfloor/protocol'
+import pg from 'pg'
+import { io, type Socket } from 'socket.io-client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { event, PRINCIPALS, post, type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
+
+const ADMIN_TOKEN = 'static-admin-token-0123456789'
+const PASSWORD = 'correct horse battery staple'
+/** scrypt N = 2^12 here: the default cost (2^15) is tested in passwords.test.ts; many sign-ins here. */
+const CHEAP = { WATCHFLOOR_PASSWORD_COST: '12' }
+
+/** The harness principals plus a static admin, who makes the accounts. */
+function tokensFile(): { file: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'watchfloor-access-'))
+  const file = join(dir, 'tokens.json')
+  const admin = { token: ADMIN_TOKEN, user: 'root', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin'] }
+  writeFileSync(file, JSON.stringify([...PRINCIPALS, admin]))
+  return { file, dir }
+}
+
+interface Reply<T> {
+  status: number
+  json: T
+  headers: Headers
+}
+
+type Json = Record<string, unknown> & { error?: { code: string; message: string } }
+
+/** One HTTP call; `cookie` sends a session cookie, `token` a bearer token. JSON bodies are sent as JSON. */
+async function call<T = Json>(
+  base: string,
+  method: string,
+  path: string,
+  options: { token?: string; cookie?: string; body?: unknown; contentType?: string | null } = {},
+): Promise<Reply<T>> {
+  const headers: Record<string, string> = {}
+  if (options.token) headers.authorization = `Bearer ${options.token}`
+  if (options.cookie) headers.cookie = options.cookie
+  const contentType = options.contentType === undefined ? 'application/json' : options.contentType
+  if (contentType !== null && (options.body !== undefined || method !== 'GET')) headers['content-type'] = contentType
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+  })
+  const text = await response.text()
+  return { status: response.status, json: (text ? JSON.parse(text) : {}) as T, headers: response.headers }
+}
+
+/** Sign in; returns the `Cookie` header value to send and the raw Set-Cookie. */
+async function signIn(base: string, username: string, password = PASSWORD) {
+  const reply = await call(base, 'POST', '/api/v1/session', { body: { username, password } })
+  const setCookie = reply.headers.get('set-cookie') ?? ''
+  const cookie = setCookie.split(';')[0]!
+  return { ...reply, setCookie, cookie }
+}
+
+async function createAccount(
+  base: string,
+  username: string,
+  organisation: string,
+  nation: string,
+  roles: string[],
+): Promise<void> {
+  const reply = await call(base, 'POST', '/api/v1/accounts', {
+    token: ADMIN_TOKEN,
+    body: { username, organisation, nation, roles, password: PASSWORD },
+  })
+  expect(reply.status).toBe(201)
+}
+
+/** A socket.io client authenticated by token or by session cookie, recording what it receives. */
+class Client {
+  readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>
+  readonly events: StoredEvent[] = []
+  readonly revoked: RevokedMessage[] = []
+  lastSeq = 0
+  disconnected = false
+
+  constructor(url: string, credential: { token?: string; cookie?: string; origin?: string }) {
+    const extraHeaders: Record<string, string> = {}
+    if (credential.cookie) extraHeaders.cookie = credential.cookie
+    if (credential.origin) extraHeaders.origin = credential.origin
+    this.socket = io(url, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      auth: credential.token ? { token: credential.token } : {},
+      extraHeaders,
+    })
+    this.socket.on('events', ({ events }) => {
+      this.events.push(...events)
+      this.lastSeq = Math.max(this.lastSeq, events.at(-1)!.seq)
+    })
+    this.socket.on('checkpoint', ({ seq }) => {
+      this.lastSeq = Math.max(this.lastSeq, seq)
+    })
+    this.socket.on('revoked', (message) => this.revoked.push(message))
+    this.socket.on('disconnect', () => {
+      this.disconnected = true
+    })
+  }
+
+  /** Resolves once connected; rejects with the connect_error. */
+  connected(): Promise<void> {
+    if (this.socket.connected) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      this.socket.once('connect', () => resolve())
+      this.socket.once('connect_error', reject)
+    })
+  }
+
+  async subscribe(after = 0): Promise<{ ok: boolean; head?: number }> {
+    await this.connected()
+    return this.socket.timeout(20_000).emitWithAck('subscribe', { after }) as Promise<{ ok: boolean; head?: number }>
+  }
+
+  tlps(): string[] {
+    return this.events.map((e) => e.marking.tlp)
+  }
+
+  close(): void {
+    this.socket.close()
+  }
+}
+
+async function until(check: () => boolean, timeout = 10_000): Promise<void> {
+  const start = Date.now()
+  while (!check()) {
+    if (Date.now() - start > timeout) throw new Error('timed out')
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+/** One event under each TLP from cert-ee, the RED one addressed to kadri. */
+function everyTlp(): EventInput[] {
+  const markings: EventInput['marking'][] = [
+    { tlp: 'CLEAR' },
+    { tlp: 'GREEN' },
+    { tlp: 'AMBER' },
+    { tlp: 'AMBER+STRICT' },
+    { tlp: 'RED', recipients: ['kadri'] },
+  ]
+  return markings.map((marking, i) =>
+    event({ type: 'incident.observation', payload: { incidentId: `inc-tlp-${i}`, count: 1 }, marking } as never),
+  )
+}
+
+async function head(base: string): Promise<number> {
+  return ((await call<{ head: number }>(base, 'GET', '/readyz')).json as { head: number }).head
+}
+
+describe('people and access', () => {
+  let server: ServerProcess
+  let url: string
+  let dir: string
+  const clients: Client[] = []
+  const connect = (credential: { token?: string; cookie?: string; origin?: string }) => {
+    const client = new Client(url, credential)
+    clients.push(client)
+    return client
+  }
+
+  beforeAll(async () => {
+    const tokens = tokensFile()
+    dir = tokens.dir
+    server = await startServerProcess({
+      env: { ...CHEAP, WATCHFLOOR_TOKENS: tokens.file, WATCHFLOOR_CREDENTIAL_RECHECK_MS: '60000' },
+    })
+    url = server.url
+    await createAccount(url, 'kadri', 'cert-ee', 'EE', ['watch_officer'])
+    await createAccount(url, 'janis', 'cert-lv', 'LV', ['liaison'])
+    await createAccount(url, 'koordinaator', 'cert-ee', 'EE', ['coordinator'])
+    await createAccount(url, 'leida', 'cert-ee', 'EE', ['analyst'])
+  })
+  afterAll(async () => {
+    for (const client of clients) client.close()
+    await server?.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  describe('accounts (admin)', () => {
+    it('an admin creates and lists accounts; no password or hash ever comes back', async () => {
+      const created = await call<{ account: Record<string, unknown> }>(url, 'POST', '/api/v1/accounts', {
+        token: ADMIN_TOKEN,
+        body: {
+          username: 'Pieter',
+          displayName: 'Pieter de Vries',
+          organisation: 'ncsc-nl',
+          nation: 'NL',
+          roles: ['analyst'],
+          password: PASSWORD,
+        },
+      })
+      expect(created.status).toBe(201)
+      expect(created.json.account).toMatchObject({
+        username: 'pieter',
+        displayName: 'Pieter de Vries',
+        organisation: 'ncsc-nl',
+        nation: 'NL',
+        roles: ['analyst'],
+        disabled: false,
+      })
+      const listed = await call<{ accounts: { username: string }[] }>(url, 'GET', '/api/v1/accounts', {
+        token: ADMIN_TOKEN,
+      })
+      expect(listed.status).toBe(200)
+      expect(listed.json.accounts.map((a) => a.username)).toEqual(
+        expect.arrayContaining(['janis', 'kadri', 'koordinaator', 'pieter']),
+      )
+      const text = JSON.stringify([created.json, listed.json])
+      expect(text).not.toContain(PASSWORD)
+      expect(text).not.toMatch(/password|scrypt/i)
+      expect(listed.headers.get('cache-control')).toBe('no-store')
+    })
+
+    it('refuses a taken username (409) and a short password (400)', async () => {
+      const again = await call(url, 'POST', '/api/v1/accounts', {
+        token: ADMIN_TOKEN,
+        body: { username: 'kadri', organisation: 'x', nation: 'X', roles: ['analyst'], password: PASSWORD },
+      })
+      expect(again.status).toBe(409)
+      const short = await call<Json>(url, 'POST', '/api/v1/accounts', {
+        token: ADMIN_TOKEN,
+        body: { username: 'shorty', organisation: 'x', nation: 'X', roles: ['analyst'], password: 'short' },
+      })
+      expect(short.status).toBe(400)
+      expect(short.json.error!.code).toBe('validation')
+    })
+
+    it('admin routes are forbidden (403) to non-admins, by token or by session', async () => {
+      const { cookie } = await signIn(url, 'kadri')
+      for (const credential of [{ token: TOKENS.viewerEe }, { cookie }]) {
+        expect((await call(url, 'GET', '/api/v1/accounts', credential)).status).toBe(403)
+        const body = { username: 'x', organisation: 'x', nation: 'X', roles: ['admin'], password: PASSWORD }
+        expect((await call(url, 'POST', '/api/v1/accounts', { ...credential, body })).status).toBe(403)
+        expect(
+          (await call(url, 'PATCH', '/api/v1/accounts/kadri', { ...credential, body: { roles: ['admin'] } })).status,
+        ).toBe(403)
+      }
+      expect((await call(url, 'GET', '/api/v1/accounts')).status).toBe(401)
+    })
+  })
+
+  describe('sessions', () => {
+    it('signing in sets an HttpOnly, SameSite=Strict session cookie and says who you are', async () => {
+      const reply = await signIn(url, 'kadri')
+      expect(reply.status).toBe(200)
+      expect(reply.json).toMatchObject({
+        user: 'kadri',
+        displayName: 'kadri',
+        organisation: 'cert-ee',
+        nation: 'EE',
+        roles: ['watch_officer'],
+        kind: 'session',
+      })
+      const attributes = reply.setCookie.split(';').map((part) => part.trim())
+      expect(attributes[0]).toMatch(/^watchfloor_session=[A-Za-z0-9_-]{40,}$/)
+      expect(attributes).toEqual(
+        expect.arrayContaining(['HttpOnly', 'SameSite=Strict', 'Path=/', `Max-Age=${12 * 3600}`]),
+      )
+      expect(attributes).not.toContain('Secure') // plain HTTP, WATCHFLOOR_COOKIE_SECURE unset
+      const me = await call(url, 'GET', '/api/v1/session', { cookie: reply.cookie })
+      expect(me.json).toMatchObject({ user: 'kadri', kind: 'session' })
+    })
+
+    it('the cookie works on /api/v1/state and /api/v1/events', async () => {
+      const { cookie } = await signIn(url, 'kadri')
+      const strict = event({
+        type: 'incident.reported',
+        marking: { tlp: 'AMBER+STRICT' },
+        payload: {
+          incidentId: 'inc-cookie',
+          title: 'Cookie',
+          severity: 'low',
+          category: 'malware',
+          affectedNetworks: [],
+        },
+      } as never)
+      const seq = (await post(url, TOKENS.sensorEe, strict)).json.results![0]!.seq
+      const state = await call<{ incidents: { incidentId: string }[] }>(url, 'GET', '/api/v1/state', { cookie })
+      expect(state.status).toBe(200)
+      expect(state.json.incidents.map((i) => i.incidentId)).toContain('inc-cookie')
+      const events = await call<{ events: StoredEvent[] }>(url, 'GET', `/api/v1/events?after=${seq - 1}`, { cookie })
+      expect(events.json.events.map((e) => e.seq)).toContain(seq)
+      // janis (cert-lv) does not see cert-ee's AMBER+STRICT
+      const janis = await signIn(url, 'janis')
+      const other = await call<{ incidents: { incidentId: string }[] }>(url, 'GET', '/api/v1/state', {
+        cookie: janis.cookie,
+      })
+      expect(other.json.incidents.map((i) => i.incidentId)).not.toContain('inc-cookie')
+    })
+
+    it('the cookie authenticates a socket subscription', async () => {
+      const { cookie } = await signIn(url, 'kadri')
+      const client = connect({ cookie })
+      expect((await client.subscribe(await head(url))).ok).toBe(true)
+      const { json } = await post(url, TOKENS.sensorEe, { events: everyTlp() })
+      const last = json.results!.at(-1)!.seq
+      await until(() => client.lastSeq >= last)
+      expect(client.tlps()).toEqual(['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'])
+    })
+
+    it('a cookie handshake from another origin is refused', async () => {
+      const { cookie } = await signIn(url, 'kadri')
+      const client = connect({ cookie, origin: 'https://elsewhere.example' })
+      await expect(client.connected()).rejects.toThrow(/unauthenticated/)
+    })
+
+    it('a cookie may change things only with Content-Type: application/json (CSRF)', async () => {
+      const { cookie } = await signIn(url, 'koordinaator')
+      const body = event({ type: 'incident.observation', payload: { incidentId: 'inc-csrf', count: 1 } } as never)
+      const asForm = await call<Json>(url, 'POST', '/api/v1/events', {
+        cookie,
+        body,
+        contentType: 'application/x-www-form-urlencoded',
+      })
+      expect(asForm.status).toBe(403)
+      expect(asForm.json.error!.code).toBe('forbidden')
+      expect((await call(url, 'POST', '/api/v1/events', { cookie, body, contentType: 'text/plain' })).status).toBe(403)
+      expect((await call(url, 'POST', '/api/v1/events', { cookie, body })).status).toBe(201)
+      // nor end a session from another site
+      expect((await call(url, 'DELETE', '/api/v1/session', { cookie, contentType: null })).status).toBe(403)
+      expect((await call(url, 'GET', '/api/v1/session', { cookie })).status).toBe(200)
+    })
+
+    it('a wrong password or an unknown user is 401, with the same message', async () => {
+      const wrong = await signIn(url, 'leida', 'not the password at all')
+      const unknown = await signIn(url, 'nobody-here', PASSWORD)
+      expect(wrong.status).toBe(401)
+      expect(unknown.status).toBe(401)
+      expect(wrong.json.error).toEqual({ code: 'unauthenticated', message: 'wrong username or password' })
+      expect(unknown.json.error).toEqual(wrong.json.error)
+      expect(wrong.setCookie).toBe('')
+      // a form post cannot sign in (login CSRF)
+      const form = await call(url, 'POST', '/api/v1/session', {
+        body: { username: 'leida', password: PASSWORD },
+        contentType: 'text/plain',
+      })
+      expect(form.status).toBe(400)
+    })
+
+    it('signing out ends the session on the server: the cookie is refused and its live socket is revoked', async () => {
+      const { cookie } = await signIn(url, 'kadri')
+      const client = connect({ cookie })
+      expect((await client.subscribe(await head(url))).ok).toBe(true)
+      const out = await call(url, 'DELETE', '/api/v1/session', { cookie })
+      expect(out.status).toBe(204)
+      expect(out.headers.get('set-cookie')).toMatch(
+        /^watchfloor_session=; Path=\/; Max-Age=0; HttpOnly; SameSite=Strict/,
+      )
+      const after = await call<Json>(url, 'GET', '/api/v1/state', { cookie })
+      expect(after.status).toBe(401)
+      expect(after.json.error!.code).toBe('unauthenticated')
+      await until(() => client.disconnected)
+      expect(client.revoked).toEqual([{ reason: 'session_ended' }])
+      // a new handshake with the ended session fails
+      await expect(connect({ cookie }).connected()).rejects.toThrow(/unauthenticated/)
+    })
+  })
+
+  describe('API tokens', () => {
+    it('a user creates, lists and revokes their own API tokens; the secret is shown once', async () => {
+      const { cookie } = await signIn(url, 'janis')
+      const made = await call<{ token: Record<string, unknown>; secret: string }>(url, 'POST', '/api/v1/tokens', {
+        cookie,
+        body: { label: 'janis script' },
+      })
+      expect(made.status).toBe(201)
+      expect(made.json.secret).toMatch(/^wf_[A-Za-z0-9_-]{40,}$/)
+      expect(made.json.token).toMatchObject({ label: 'janis script', kind: 'api', owner: 'janis', revokedAt: null })
+      const me = await call(url, 'GET', '/api/v1/session', { token: made.json.secret })
+      expect(me.json).toMatchObject({ user: 'janis', organisation: 'cert-lv', kind: 'api' })
+      const listed = await call<{ tokens: { id: string; owner: string }[] }>(url, 'GET', '/api/v1/tokens', { cookie })
+      expect(listed.json.tokens.map((t) => t.id)).toContain(made.json.token.id)
+      expect(listed.json.tokens.every((t) => t.owner === 'janis')).toBe(true)
+      const text = JSON.stringify(listed.json)
+      expect(text).not.toContain(made.json.secret)
+      expect(text).not.toMatch(/secret|hash/i)
+      // the token may not make display tokens, nor tokens for others
+      expect(
+        (
+          await call(url, 'POST', '/api/v1/tokens', {
+            cookie,
+            body: { label: 'x', kind: 'display', preset: 'overview' },
+          })
+        ).status,
+      ).toBe(403)
+      expect((await call(url, 'POST', '/api/v1/tokens', { cookie, body: { label: 'x', owner: 'kadri' } })).status).toBe(
+        403,
+      )
+      const revoked = await call<{ token: { revokedAt: string | null } }>(
+        url,
+        'DELETE',
+        `/api/v1/tokens/${made.json.token.id}`,
+        { cookie },
+      )
+      expect(revoked.status).toBe(200)
+      expect(revoked.json.token.revokedAt).not.toBeNull()
+    })
+
+    it('a non-admin cannot see or revoke anyone else’s token; an admin sees and revokes all', async () => {
+      const kadri = await signIn(url, 'kadri')
+      const made = await call<{ token: { id: string }; secret: string }>(url, 'POST', '/api/v1/tokens', {
+        cookie: kadri.cookie,
+        body: { label: 'kadri laptop' },
+      })
+      const janis = await signIn(url, 'janis')
+      const theirs = await call<{ tokens: { id: string }[] }>(url, 'GET', '/api/v1/tokens', { cookie: janis.cookie })
+      expect(theirs.json.tokens.map((t) => t.id)).not.toContain(made.json.token.id)
+      expect((await call(url, 'DELETE', `/api/v1/tokens/${made.json.token.id}`, { cookie: janis.cookie })).status).toBe(
+        404,
+      )
+      expect((await call(url, 'GET', '/api/v1/session', { token: made.json.secret })).status).toBe(200)
+      const all = await call<{ tokens: { id: string }[] }>(url, 'GET', '/api/v1/tokens', { token: ADMIN_TOKEN })
+      expect(all.json.tokens.map((t) => t.id)).toContain(made.json.token.id)
+      expect(JSON.stringify(all.json)).not.toContain(made.json.secret)
+      expect((await call(url, 'DELETE', `/api/v1/tokens/${made.json.token.id}`, { token: ADMIN_TOKEN })).status).toBe(
+        200,
+      )
+      expect((await call(url, 'GET', '/api/v1/session', { token: made.json.secret })).status).toBe(401)
+    })
+
+    it('a revoked token is refused at once on REST, its live socket gets `revoked` and is disconnected, and it cannot connect again', async () => {
+      const made = await call<{ token: { id: string }; secret: string }>(url, 'POST', '/api/v1/tokens', {
+        token: ADMIN_TOKEN,
+        body: { label: 'kadri feed', owner: 'kadri' },
+      })
+      const secret = made.json.secret
+      const client = connect({ token: secret })
+      expect((await client.subscribe(await head(url))).ok).toBe(true)
+      const bystander = connect({ token: TOKENS.viewerEe })
+      expect((await bystander.subscribe(await head(url))).ok).toBe(true)
+      expect((await call(url, 'GET', '/api/v1/state', { token: secret })).status).toBe(200)
+
+      expect((await call(url, 'DELETE', `/api/v1/tokens/${made.json.token.id}`, { token: ADMIN_TOKEN })).status).toBe(
+        200,
+      )
+      const refused = await call<Json>(url, 'GET', '/api/v1/state', { token: secret })
+      expect(refused.status).toBe(401)
+      expect(refused.json).toEqual({ error: { code: 'unauthenticated', message: 'token revoked' } })
+      await until(() => client.disconnected)
+      expect(client.revoked).toEqual([{ reason: 'token_revoked' }])
+      await expect(connect({ token: secret }).connected()).rejects.toThrow(/revoked/)
+      await expect(connect({ token: 'wf_never-issued-0123456789' }).connected()).rejects.toThrow(/unknown/)
+      // others are untouched
+      const { json } = await post(url, TOKENS.sensorEe, { events: everyTlp() })
+      await until(() => bystander.lastSeq >= json.results!.at(-1)!.seq)
+      expect(bystander.disconnected).toBe(false)
+      expect(bystander.revoked).toEqual([])
+    })
+  })
+
+  describe('display tokens', () => {
+    let wall: { id: string; secret: string }
+    beforeAll(async () => {
+      // a wall of kadri's organisation, capped at GREEN
+      const made = await call<{ token: { id: string }; secret: string }>(url, 'POST', '/api/v1/tokens', {
+        token: ADMIN_TOKEN,
+        body: { label: 'EE wall', kind: 'display', owner: 'kadri', preset: 'overview', tlpCeiling: 'GREEN' },
+      })
+      expect(made.status).toBe(201)
+      wall = { id: made.json.token.id, secret: made.json.secret }
+    })
+
+    it('says it is a display token with its preset and ceiling', async () => {
+      const me = await call(url, 'GET', '/api/v1/session', { token: wall.secret })
+      expect(me.json).toMatchObject({
+        user: 'kadri',
+        kind: 'display',
+        preset: 'overview',
+        tlpCeiling: 'GREEN',
+      })
+    })
+
+    it('is read-only: POST events or any other change is 403', async () => {
+      const body = event({ type: 'incident.observation', payload: { incidentId: 'inc-wall', count: 1 } } as never)
+      const posted = await call<Json>(url, 'POST', '/api/v1/events', { token: wall.secret, body })
+      expect(posted.status).toBe(403)
+      expect(posted.json.error!.code).toBe('forbidden')
+      expect((await call(url, 'POST', '/api/v1/commands', { token: wall.secret, body: {} })).status).toBe(403)
+      expect((await call(url, 'POST', '/api/v1/tokens', { token: wall.secret, body: { label: 'x' } })).status).toBe(403)
+      expect((await call(url, 'DELETE', `/api/v1/tokens/${wall.id}`, { token: wall.secret })).status).toBe(403)
+      expect((await call(url, 'GET', '/api/v1/tokens', { token: wall.secret })).status).toBe(403)
+      expect((await call(url, 'GET', '/api/v1/accounts', { token: wall.secret })).status).toBe(403)
+    })
+
+    it('[V9] its ceiling narrows what it receives on REST, while its owner sees everything', async () => {
+      const { json } = await post(url, TOKENS.sensorEe, { events: everyTlp() })
+      const seqs = json.results!.map((r) => r.seq)
+      const path = `/api/v1/events?after=${seqs[0]! - 1}&limit=5`
+      const onWall = await call<{ events: StoredEvent[] }>(url, 'GET', path, { token: wall.secret })
+      expect(onWall.json.events.map((e) => e.marking.tlp)).toEqual(['CLEAR', 'GREEN'])
+      const { cookie } = await signIn(url, 'kadri')
+      const owner = await call<{ events: StoredEvent[] }>(url, 'GET', path, { cookie })
+      expect(owner.json.events.map((e) => e.marking.tlp)).toEqual(['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'])
+      // the folded state too
+      const state = await call<{ recent: StoredEvent[] }>(url, 'GET', '/api/v1/state', { token: wall.secret })
+      expect(state.json.recent.every((e) => ['CLEAR', 'GREEN'].includes(e.marking.tlp))).toBe(true)
+    })
+
+    it('[V9] its ceiling narrows the socket stream, beside an uncapped socket of the same user', async () => {
+      const { cookie } = await signIn(url, 'kadri')
+      const from = await head(url)
+      const onWall = connect({ token: wall.secret })
+      const owner = connect({ cookie })
+      await Promise.all([onWall.subscribe(from), owner.subscribe(from)])
+      const { json } = await post(url, TOKENS.sensorEe, { events: [...everyTlp(), ...everyTlp()] })
+      const last = json.results!.at(-1)!.seq
+      await until(() => onWall.lastSeq >= last && owner.lastSeq >= last)
+      expect(onWall.tlps()).toEqual(['CLEAR', 'GREEN', 'CLEAR', 'GREEN'])
+      expect(owner.tlps()).toEqual([
+        ...['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'],
+        ...['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'],
+      ])
+      // catch-up from the store obeys the ceiling too
+      const late = connect({ token: wall.secret })
+      await late.subscribe(from)
+      expect(late.tlps()).toEqual(['CLEAR', 'GREEN', 'CLEAR', 'GREEN'])
+    })
+
+    it('a display socket may subscribe but nothing else', async () => {
+      const client = connect({ token: wall.secret })
+      await client.connected()
+      const loose = client.socket as unknown as {
+        timeout(ms: number): { emitWithAck(name: string, body: unknown): Promise<unknown> }
+      }
+      const answer = await loose.timeout(5000).emitWithAck('command', { type: 'incident.acknowledge' })
+      expect(answer).toEqual({ ok: false, error: { code: 'forbidden', message: 'a display token is read-only' } })
+      // nor may it announce presence
+      const viewing = await loose.timeout(5000).emitWithAck('viewing', { incidentId: 'inc-1' })
+      expect(viewing).toEqual({ ok: false, error: { code: 'forbidden', message: 'a display token is read-only' } })
+      expect((await client.subscribe(await head(url))).ok).toBe(true)
+    })
+  })
+
+  describe('disabled accounts', () => {
+    it('cannot sign in; their sessions, tokens and live sockets are refused at once', async () => {
+      await createAccount(url, 'maris', 'cert-lv', 'LV', ['analyst'])
+      const { cookie } = await signIn(url, 'maris')
+      const made = await call<{ secret: string }>(url, 'POST', '/api/v1/tokens', { cookie, body: { label: 'maris' } })
+      const bySession = connect({ cookie })
+      const byToken = connect({ token: made.json.secret })
+      await Promise.all([bySession.subscribe(await head(url)), byToken.subscribe(await head(url))])
+
+      const patched = await call<{ account: { disabled: boolean } }>(url, 'PATCH', '/api/v1/accounts/maris', {
+        token: ADMIN_TOKEN,
+        body: { disabled: true },
+      })
+      expect(patched.json.account.disabled).toBe(true)
+      await until(() => bySession.disconnected && byToken.disconnected)
+      expect(bySession.revoked).toEqual([{ reason: 'account_disabled' }])
+      expect(byToken.revoked).toEqual([{ reason: 'account_disabled' }])
+      expect((await call(url, 'GET', '/api/v1/state', { cookie })).status).toBe(401)
+      const byTokenNow = await call<Json>(url, 'GET', '/api/v1/state', { token: made.json.secret })
+      expect(byTokenNow.json.error).toEqual({ code: 'unauthenticated', message: 'account disabled' })
+      const again = await signIn(url, 'maris')
+      expect(again.status).toBe(401)
+      expect(again.json.error!.message).toBe('account disabled')
+
+      // enabled again with a new password: the old one no longer works
+      const newPassword = 'another long passphrase'
+      await call(url, 'PATCH', '/api/v1/accounts/maris', {
+        token: ADMIN_TOKEN,
+        body: { disabled: false, password: newPassword },
+      })
+      expect((await signIn(url, 'maris')).status).toBe(401)
+      expect((await signIn(url, 'maris', newPassword)).status).toBe(200)
+    })
+
+    it('an admin cannot lock themselves out', async () => {
+      await createAccount(url, 'boss', 'alliance', 'ALLIANCE', ['admin'])
+      const { cookie } = await signIn(url, 'boss')
+      const reply = await call(url, 'PATCH', '/api/v1/accounts/boss', { cookie, body: { disabled: true } })
+      expect(reply.status).toBe(409)
+    })
+  })
+})
+
+describe('sign-in throttling and session expiry', () => {
+  let server: ServerProcess
+  let dir: string
+  const clients: Client[] = []
+  beforeAll(async () => {
+    const tokens = tokensFile()
+    dir = tokens.dir
+    server = await startServerProcess({
+      env: {
+        ...CHEAP,
+        WATCHFLOOR_TOKENS: tokens.file,
+        WATCHFLOOR_LOGIN_MAX_FAILURES: '3',
+        WATCHFLOOR_LOGIN_MAX_FAILURES_PER_ADDRESS: '5',
+        WATCHFLOOR_SESSION_TTL_S: '2',
+        WATCHFLOOR_COOKIE_SECURE: 'true',
+        WATCHFLOOR_CREDENTIAL_RECHECK_MS: '200',
+      },
+    })
+    for (const name of ['alice', 'bob', 'carol']) await createAccount(server.url, name, 'cert-ee', 'EE', ['analyst'])
+  })
+  afterAll(async () => {
+    for (const client of clients) client.close()
+    await server?.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('a session expires: the cookie carries Secure and the configured Max-Age; then REST and the socket are refused', async () => {
+    const reply = await signIn(server.url, 'carol')
+    expect(reply.setCookie).toContain('; Secure')
+    expect(reply.setCookie).toContain('Max-Age=2;')
+    const client = new Client(server.url, { cookie: reply.cookie })
+    clients.push(client)
+    expect((await client.subscribe(0)).ok).toBe(true)
+    await until(() => client.disconnected, 6000)
+    expect(client.revoked).toEqual([{ reason: 'session_expired' }])
+    const after = await call<Json>(server.url, 'GET', '/api/v1/state', { cookie: reply.cookie })
+    expect(after.status).toBe(401)
+  })
+
+  it('after N failures for a username: 429 with Retry-After, even with the right password', async () => {
+    for (let i = 0; i < 3; i++) expect((await signIn(server.url, 'alice', 'wrong password number')).status).toBe(401)
+    const throttled = await signIn(server.url, 'alice', PASSWORD)
+    expect(throttled.status).toBe(429)
+    expect(throttled.json.error!.code).toBe('too_many_requests')
+    const retryAfter = Number(throttled.headers.get('retry-after'))
+    expect(retryAfter).toBeGreaterThan(0)
+    expect(retryAfter).toBeLessThanOrEqual(15 * 60)
+    expect(throttled.setCookie).toBe('')
+  })
+
+  it('after N failures from one address: 429 for every username from it', async () => {
+    // alice's 3 failures count for this address too: 2 more reach its limit of 5
+    for (let i = 0; i < 2; i++) expect((await signIn(server.url, 'bob', 'wrong password number')).status).toBe(401)
+    const throttled = await signIn(server.url, 'bob', PASSWORD)
+    expect(throttled.status).toBe(429)
+    expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0)
+  })
+})
+
+describe('demo start', () => {
+  it('makes one account per role and a wall display token, in demo-accounts.json (mode 600), and prints how to sign in', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'watchfloor-demo-'))
+    const first = await startServerProcess({ dataDir, env: { ...CHEAP, WATCHFLOOR_TOKENS: '' } })
+    try {
+      const file = join(dataDir, 'demo-accounts.json')
+      expect(statSync(file).mode & 0o777).toBe(0o600)
+      const demo = JSON.parse(readFileSync(file, 'utf8')) as {
+        accounts: { username: string; password: string }[]
+        wall: { secret: string; preset: string; tlpCeiling: string }
+      }
+      expect(demo.accounts.map((a) => a.username)).toEqual([
+        'watch-officer',
+        'coordinator',
+        'analyst',
+        'liaison-lv',
+        'admin',
+      ])
+      const liaison = demo.accounts.find((a) => a.username === 'liaison-lv')!
+      const signedIn = await signIn(first.url, 'liaison-lv', liaison.password)
+      expect(signedIn.json).toMatchObject({ organisation: 'cert-lv', nation: 'LV', roles: ['liaison'] })
+      const wall = await call(first.url, 'GET', '/api/v1/session', { token: demo.wall.secret })
+      expect(wall.json).toMatchObject({ kind: 'display', preset: 'overview', tlpCeiling: 'AMBER' })
+      expect(first.output()).toContain(`${first.url}/wall#token=${demo.wall.secret}`)
+      expect(first.output()).toContain(file)
+      expect(first.output()).not.toContain(liaison.password)
+      // the static demo tokens keep working
+      const demoTokens = JSON.parse(readFileSync(join(dataDir, 'demo-tokens.json'), 'utf8')) as { token: string }[]
+      expect((await call(first.url, 'GET', '/api/v1/state', { token: demoTokens[0]!.token })).status).toBe(200)
+      await first.stop()
+
+      // a restart keeps the same passwords and wall link
+      const second = await startServerProcess({ dataDir, env: { ...CHEAP, WATCHFLOOR_TOKENS: '' } })
+      try {
+        expect((await signIn(second.url, 'liaison-lv', liaison.password)).status).toBe(200)
+        expect(second.output()).toContain(`/wall#token=${demo.wall.secret}`)
+      } finally {
+        await second.stop()
+      }
+    } finally {
+      await first.stop()
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('revocation across server processes on one PostgreSQL database', () => {
+  const schema = `wf_acc_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+  const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' })
+  const servers: ServerProcess[] = []
+  const clients: Client[] = []
+  let dir = ''
+  afterAll(async () => {
+    for (const client of clients) client.close()
+    for (const server of servers) await server.stop()
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+    await admin.end()
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('a token revoked on one process drops its socket on the other at once', async () => {
+    await admin.connect()
+    await admin.query(`CREATE SCHEMA ${schema}`)
+    const databaseUrl = `postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3D${schema}`
+    const tokens = tokensFile()
+    dir = tokens.dir
+    const env = {
+      ...CHEAP,
+      WATCHFLOOR_DATABASE_URL: databaseUrl,
+      WATCHFLOOR_TOKENS: tokens.file,
+      WATCHFLOOR_CREDENTIAL_RECHECK_MS: '600000',
+    }
+    for (let i = 0; i < 2; i++) servers.push(await startServerProcess({ env }))
+    const [a, b] = servers as [ServerProcess, ServerProcess]
+    await createAccount(a.url, 'kadri', 'cert-ee', 'EE', ['watch_officer'])
+    const { cookie } = await signIn(a.url, 'kadri')
+    const made = await call<{ token: { id: string }; secret: string }>(a.url, 'POST', '/api/v1/tokens', {
+      cookie,
+      body: { label: 'kadri on b' },
+    })
+    // the session made on a works on b
+    expect((await call(b.url, 'GET', '/api/v1/session', { cookie })).json).toMatchObject({ user: 'kadri' })
+    const onB = new Client(b.url, { token: made.json.secret })
+    const sessionOnB = new Client(b.url, { cookie })
+    clients.push(onB, sessionOnB)
+    await Promise.all([onB.subscribe(0), sessionOnB.subscribe(0)])
+
+    await call(a.url, 'DELETE', `/api/v1/tokens/${made.json.token.id}`, { cookie })
+    await until(() => onB.disconnected, 5000)
+    expect(onB.revoked).toEqual([{ reason: 'token_revoked' }])
+    expect((await call(b.url, 'GET', '/api/v1/state', { token: made.json.secret })).status).toBe(401)
+
+    await call(a.url, 'DELETE', '/api/v1/session', { cookie })
+    await until(() => sessionOnB.disconnected, 5000)
+    expect(sessionOnB.revoked).toEqual([{ reason: 'session_ended' }])
+  })
+})

@@ -1,0 +1,295 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { WatchfloorError } from '@watchfloor/protocol'
+import Database from 'better-sqlite3'
+import {
+  type Account,
+  type AccountLogin,
+  type AccountPatch,
+  ChangeListeners,
+  type CredentialChange,
+  type CredentialStore,
+  type NewAccount,
+  type NewToken,
+  type SessionRecord,
+  type TokenRecord,
+} from './credentials.ts'
+import {
+  ACCOUNT_COLUMNS,
+  type AccountRow,
+  accountOf,
+  checkTokenIdentity,
+  isoTime,
+  type SessionRow,
+  sessionOf,
+  TOKEN_COLUMNS,
+  type TokenRow,
+  tokenOf,
+} from './credentials-rows.ts'
+
+export interface SqliteCredentialStoreOptions {
+  /** Path of the database file; the event log's file (`events.sqlite`) is the usual one. */
+  file: string
+}
+
+/**
+ * Accounts, tokens and sessions in SQLite: tables `accounts`, `api_tokens` and
+ * `sessions` beside the event log in the same file, on a connection of their own
+ * (WAL, synchronous=FULL, foreign keys on). Statements are synchronous, so they never
+ * hold a lock across the event loop and never wait on the event store's group commit.
+ */
+export class SqliteCredentialStore implements CredentialStore {
+  readonly kind = 'sqlite'
+  private readonly db: Database.Database
+  private readonly changes = new ChangeListeners()
+  private closed = false
+
+  constructor(options: SqliteCredentialStoreOptions) {
+    mkdirSync(dirname(options.file), { recursive: true })
+    this.db = new Database(options.file)
+    this.db.pragma('journal_mode = WAL')
+    this.db.pragma('synchronous = FULL')
+    this.db.pragma('busy_timeout = 5000')
+    this.db.pragma('foreign_keys = ON')
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS accounts (
+        username TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL,
+        organisation TEXT NOT NULL,
+        nation TEXT NOT NULL,
+        roles TEXT NOT NULL,
+        password_hash TEXT,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS api_tokens (
+        id TEXT PRIMARY KEY,
+        secret_hash TEXT NOT NULL UNIQUE,
+        label TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('api', 'display')),
+        owner TEXT REFERENCES accounts (username),
+        service_user TEXT,
+        service_organisation TEXT,
+        service_nation TEXT,
+        service_roles TEXT,
+        service_sources TEXT,
+        preset TEXT,
+        tlp_ceiling TEXT,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at TEXT,
+        CHECK ((owner IS NULL) <> (service_user IS NULL))
+      );
+      CREATE INDEX IF NOT EXISTS api_tokens_owner ON api_tokens (owner);
+      CREATE TABLE IF NOT EXISTS sessions (
+        id_hash TEXT PRIMARY KEY,
+        account TEXT NOT NULL REFERENCES accounts (username) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS sessions_account ON sessions (account);
+      CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at);
+    `)
+  }
+
+  async createAccount(account: NewAccount): Promise<Account> {
+    const now = new Date().toISOString()
+    try {
+      this.db
+        .prepare(
+          `INSERT INTO accounts (username, display_name, organisation, nation, roles, password_hash, disabled, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          account.username,
+          account.displayName,
+          account.organisation,
+          account.nation,
+          JSON.stringify(account.roles),
+          account.passwordHash,
+          account.disabled ? 1 : 0,
+          now,
+          now,
+        )
+    } catch (error) {
+      throw translate(error, `account ${account.username} already exists`)
+    }
+    return (await this.getAccount(account.username))!
+  }
+
+  async getAccount(username: string): Promise<Account | null> {
+    const row = this.db
+      .prepare<[string], AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE username = ?`)
+      .get(username)
+    return row ? accountOf(row) : null
+  }
+
+  async getLogin(username: string): Promise<AccountLogin | null> {
+    const row = this.db
+      .prepare<[string], AccountRow & { password_hash: string | null }>(
+        `SELECT ${ACCOUNT_COLUMNS}, password_hash FROM accounts WHERE username = ?`,
+      )
+      .get(username)
+    return row ? { account: accountOf(row), passwordHash: row.password_hash } : null
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    return this.db
+      .prepare<[], AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts ORDER BY username`)
+      .all()
+      .map(accountOf)
+  }
+
+  async updateAccount(username: string, patch: AccountPatch): Promise<Account | null> {
+    const sets: string[] = []
+    const values: unknown[] = []
+    const set = (column: string, value: unknown) => {
+      sets.push(`${column} = ?`)
+      values.push(value)
+    }
+    if (patch.displayName !== undefined) set('display_name', patch.displayName)
+    if (patch.roles !== undefined) set('roles', JSON.stringify(patch.roles))
+    if (patch.disabled !== undefined) set('disabled', patch.disabled ? 1 : 0)
+    if (patch.passwordHash !== undefined) set('password_hash', patch.passwordHash)
+    set('updated_at', new Date().toISOString())
+    const result = this.db.prepare(`UPDATE accounts SET ${sets.join(', ')} WHERE username = ?`).run(...values, username)
+    if (result.changes === 0) return null
+    this.emit({ type: 'account', username })
+    return this.getAccount(username)
+  }
+
+  async createToken(token: NewToken): Promise<TokenRecord> {
+    checkTokenIdentity(token)
+    const { service } = token
+    try {
+      this.db
+        .prepare(
+          `INSERT INTO api_tokens (id, secret_hash, label, kind, owner, service_user, service_organisation, service_nation,
+             service_roles, service_sources, preset, tlp_ceiling, created_by, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          token.id,
+          token.secretHash,
+          token.label,
+          token.kind,
+          token.owner,
+          service?.user ?? null,
+          service?.organisation ?? null,
+          service?.nation ?? null,
+          service ? JSON.stringify(service.roles) : null,
+          service ? JSON.stringify(service.sources) : null,
+          token.preset,
+          token.tlpCeiling,
+          token.createdBy,
+          new Date().toISOString(),
+        )
+    } catch (error) {
+      throw translate(error, 'a token with this id or secret already exists', `no account ${token.owner}`)
+    }
+    return (await this.getToken(token.id))!
+  }
+
+  async findToken(secretHash: string): Promise<TokenRecord | null> {
+    const row = this.db
+      .prepare<[string], TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE secret_hash = ?`)
+      .get(secretHash)
+    return row ? tokenOf(row) : null
+  }
+
+  async getToken(id: string): Promise<TokenRecord | null> {
+    const row = this.db.prepare<[string], TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE id = ?`).get(id)
+    return row ? tokenOf(row) : null
+  }
+
+  async listTokens(filter: { owner?: string } = {}): Promise<TokenRecord[]> {
+    const rows =
+      filter.owner === undefined
+        ? this.db.prepare<[], TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, id`).all()
+        : this.db
+            .prepare<[string], TokenRow>(
+              `SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE owner = ? ORDER BY created_at, id`,
+            )
+            .all(filter.owner)
+    return rows.map(tokenOf)
+  }
+
+  async revokeToken(id: string, at: Date = new Date()): Promise<TokenRecord | null> {
+    const result = this.db
+      .prepare('UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?')
+      .run(at.toISOString(), id)
+    if (result.changes === 0) return null
+    this.emit({ type: 'token', id })
+    return this.getToken(id)
+  }
+
+  async touchToken(id: string, at: Date): Promise<void> {
+    this.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?').run(at.toISOString(), id)
+  }
+
+  async createSession(session: { idHash: string; account: string; expiresAt: string }): Promise<SessionRecord> {
+    const createdAt = new Date().toISOString()
+    const expiresAt = isoTime(session.expiresAt, 'expiresAt')
+    try {
+      this.db
+        .prepare('INSERT INTO sessions (id_hash, account, created_at, expires_at) VALUES (?, ?, ?, ?)')
+        .run(session.idHash, session.account, createdAt, expiresAt)
+    } catch (error) {
+      throw translate(error, 'a session with this id already exists', `no account ${session.account}`)
+    }
+    return { idHash: session.idHash, account: session.account, createdAt, expiresAt }
+  }
+
+  async findSession(idHash: string): Promise<SessionRecord | null> {
+    const row = this.db
+      .prepare<[string], SessionRow>('SELECT id_hash, account, created_at, expires_at FROM sessions WHERE id_hash = ?')
+      .get(idHash)
+    return row ? sessionOf(row) : null
+  }
+
+  async deleteSession(idHash: string): Promise<boolean> {
+    const { changes } = this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(idHash)
+    if (changes > 0) this.emit({ type: 'session', idHash })
+    return changes > 0
+  }
+
+  async deleteSessionsOf(account: string): Promise<number> {
+    const { changes } = this.db.prepare('DELETE FROM sessions WHERE account = ?').run(account)
+    if (changes > 0) this.emit({ type: 'account', username: account })
+    return changes
+  }
+
+  async deleteExpiredSessions(now: Date): Promise<number> {
+    return this.db.prepare('DELETE FROM sessions WHERE expires_at < ?').run(now.toISOString()).changes
+  }
+
+  onChange(listener: (change: CredentialChange) => void): () => void {
+    return this.changes.add(listener)
+  }
+
+  private emit(change: CredentialChange): void {
+    if (!this.closed) this.changes.emit(change)
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get()
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.changes.clear()
+    this.db.close()
+  }
+}
+
+/** Constraint failures become members of the error family. */
+function translate(error: unknown, conflict: string, missing = 'not found'): unknown {
+  const code = (error as { code?: string }).code
+  if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE')
+    return new WatchfloorError('conflict', conflict)
+  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return new WatchfloorError('not_found', missing)
+  return error
+}

@@ -1,0 +1,195 @@
+import { createHash } from 'node:crypto'
+import type { Role, Tlp } from '@watchfloor/protocol'
+
+/** A person who signs in with a username and password. */
+export interface Account {
+  /** Unique, lower case; also the viewer's `userId`. */
+  username: string
+  displayName: string
+  organisation: string
+  nation: string
+  roles: Role[]
+  /** A disabled account cannot sign in, and its sessions and tokens are refused. */
+  disabled: boolean
+  createdAt: string
+  updatedAt: string
+}
+
+export interface NewAccount {
+  username: string
+  displayName: string
+  organisation: string
+  nation: string
+  roles: Role[]
+  /** An encoded password hash (never the password); null: the account cannot sign in with a password. */
+  passwordHash: string | null
+  disabled?: boolean
+}
+
+/** What may change on an account; absent fields stay as they are. */
+export interface AccountPatch {
+  displayName?: string
+  roles?: Role[]
+  disabled?: boolean
+  passwordHash?: string | null
+}
+
+/** An account with its password hash: only for signing in, never for a response. */
+export interface AccountLogin {
+  account: Account
+  passwordHash: string | null
+}
+
+/** `api`: acts for its owner on every route. `display`: read-only, for an unattended wall screen. */
+export type TokenKind = 'api' | 'display'
+
+/** The identity of a token that belongs to no account (a sensor, a relay, a wall). */
+export interface ServicePrincipal {
+  user: string
+  organisation: string
+  nation: string
+  roles: Role[]
+  /** Other organisations it may post for (a relay). */
+  sources: string[]
+}
+
+/**
+ * An API or display token as stored: only the SHA-256 of its secret is kept, and
+ * no record returned by the store carries even that.
+ */
+export interface TokenRecord {
+  id: string
+  label: string
+  kind: TokenKind
+  /** The account it acts as, or null for a service principal. */
+  owner: string | null
+  /** The identity of a token without an owner. */
+  service: ServicePrincipal | null
+  /** Display tokens: the console preset the wall shows. */
+  preset: string | null
+  /** Display tokens: the highest TLP the wall may receive [V9]; null: no ceiling. */
+  tlpCeiling: Tlp | null
+  createdBy: string
+  createdAt: string
+  lastUsedAt: string | null
+  revokedAt: string | null
+}
+
+export interface NewToken {
+  id: string
+  /** SHA-256 (hex) of the secret: see `hashSecret`. */
+  secretHash: string
+  label: string
+  kind: TokenKind
+  owner: string | null
+  service: ServicePrincipal | null
+  preset: string | null
+  tlpCeiling: Tlp | null
+  createdBy: string
+}
+
+/** A signed-in browser: the cookie holds the session id, the store only its SHA-256. */
+export interface SessionRecord {
+  idHash: string
+  account: string
+  createdAt: string
+  expiresAt: string
+}
+
+/** Something that may end access somewhere: live sockets using it are checked again. */
+export type CredentialChange =
+  | { type: 'token'; id: string }
+  | { type: 'session'; idHash: string }
+  | { type: 'account'; username: string }
+
+/**
+ * Accounts, API and display tokens, and sessions. Every implementation passes
+ * the contract suite in `credentials-contract.ts`. Times are ISO 8601 strings.
+ */
+export interface CredentialStore {
+  readonly kind: 'sqlite' | 'postgres'
+
+  /** Rejects with a `conflict` WatchfloorError when the username is taken. */
+  createAccount(account: NewAccount): Promise<Account>
+  getAccount(username: string): Promise<Account | null>
+  /** The account and its password hash, for signing in. */
+  getLogin(username: string): Promise<AccountLogin | null>
+  /** Every account, by username. */
+  listAccounts(): Promise<Account[]>
+  /** Null when there is no such account. */
+  updateAccount(username: string, patch: AccountPatch): Promise<Account | null>
+
+  /** Rejects with `not_found` when the owner is no account, `conflict` when the id or secret is taken. */
+  createToken(token: NewToken): Promise<TokenRecord>
+  /** The token whose secret has this hash, revoked or not. */
+  findToken(secretHash: string): Promise<TokenRecord | null>
+  getToken(id: string): Promise<TokenRecord | null>
+  /** Tokens, oldest first; only those of one owner when `owner` is given. */
+  listTokens(filter?: { owner?: string }): Promise<TokenRecord[]>
+  /** Sets `revokedAt` (once: revoking again keeps the first time). Null when there is no such token. */
+  revokeToken(id: string, at?: Date): Promise<TokenRecord | null>
+  /** Records when a token was last used. */
+  touchToken(id: string, at: Date): Promise<void>
+
+  /** Rejects with `not_found` when the account does not exist. */
+  createSession(session: { idHash: string; account: string; expiresAt: string }): Promise<SessionRecord>
+  findSession(idHash: string): Promise<SessionRecord | null>
+  /** True when there was such a session. */
+  deleteSession(idHash: string): Promise<boolean>
+  /** Ends every session of an account; returns how many. */
+  deleteSessionsOf(account: string): Promise<number>
+  /** Drops sessions that expired before `now`; returns how many. */
+  deleteExpiredSessions(now: Date): Promise<number>
+
+  /**
+   * Called after a token is revoked, a session deleted, or an account changed:
+   * in this process, and from other processes where the store can tell (PostgreSQL).
+   */
+  onChange(listener: (change: CredentialChange) => void): () => void
+  /** Throws when the store cannot be reached. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+/** SHA-256 of a token secret or session id, hex: what the store keeps instead of the secret. */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex')
+}
+
+/** Calls listeners, each isolated from the others' failures. */
+export class ChangeListeners {
+  private readonly listeners = new Set<(change: CredentialChange) => void>()
+
+  add(listener: (change: CredentialChange) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  emit(change: CredentialChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change)
+      } catch {
+        // a listener's failure is its own
+      }
+    }
+  }
+
+  clear(): void {
+    this.listeners.clear()
+  }
+}
+
+/** Parses a change sent between processes; null when it is not one. */
+export function parseChange(text: string): CredentialChange | null {
+  try {
+    const value = JSON.parse(text) as Record<string, unknown>
+    if (value.type === 'token' && typeof value.id === 'string') return { type: 'token', id: value.id }
+    if (value.type === 'session' && typeof value.idHash === 'string') return { type: 'session', idHash: value.idHash }
+    if (value.type === 'account' && typeof value.username === 'string')
+      return { type: 'account', username: value.username }
+  } catch {
+    // not JSON
+  }
+  return null
+}

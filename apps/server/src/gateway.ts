@@ -2,22 +2,27 @@ import { audienceKey, canSee } from '@watchfloor/core'
 import {
   type ClientToServerEvents,
   type ErrorBody,
+  exhaustiveSwitchError,
+  type RevokedReason,
   type ServerToClientEvents,
   type StoredEvent,
   SubscribeRequest,
   type Viewer,
   WatchfloorError,
 } from '@watchfloor/protocol'
-import type { EventStore } from '@watchfloor/store'
+import type { CredentialChange, EventStore } from '@watchfloor/store'
 import type { Logger } from 'pino'
 import type { BroadcastOperator, Server, Socket } from 'socket.io'
-import { type TokenRegistry, viewerOf } from './auth.ts'
+import type { Access, Caller } from './access.ts'
+import { viewerOf } from './auth.ts'
 
-type WatchSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>
-type WatchServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>
+export type WatchSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>
+export type WatchServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>
 
-interface SocketData {
+export interface SocketData {
   viewer: Viewer
+  /** Who connected, and with what credential: checked again when credentials change. */
+  caller: Caller
   /** Bumped by each subscribe; a catch-up of an older generation stops. */
   generation: number
   live: boolean
@@ -29,11 +34,19 @@ export interface GatewayOptions {
   maxBufferedPackets: number
   /** Events per store read. */
   pageSize: number
+  /** How often every socket's credential is checked again (expired sessions, missed notifications). */
+  recheckMs: number
 }
+
+/** What a read-only display socket may emit; anything else (a command) is refused. */
+const DISPLAY_SOCKET_EVENTS: ReadonlySet<string> = new Set(['subscribe'])
 
 const LIVE_ROOM = 'live'
 const audienceRoom = (key: string) => `aud:${key}`
-const userRoom = (user: string) => `user:${user}`
+const userRoom = (key: string) => `user:${key}`
+/** RED goes per user; a TLP ceiling [V9] changes what a user may see, so it is part of the key. */
+const userKey = (viewer: Viewer) =>
+  viewer.tlpCeiling === undefined ? viewer.userId : `${viewer.userId}|max:${viewer.tlpCeiling}`
 
 /**
  * Streams the log to sockets. One tailer per process reads what the store
@@ -51,12 +64,14 @@ export class Gateway {
   private readonly audiences = new Map<string, { viewer: Viewer; sockets: number }>()
   private readonly users = new Map<string, { viewer: Viewer; sockets: number }>()
   private heartbeat: NodeJS.Timeout | undefined
+  private recheckTimer: NodeJS.Timeout | undefined
   private unsubscribe: (() => void) | undefined
+  private unwatchCredentials: (() => void) | undefined
 
   constructor(
     private readonly io: WatchServer,
     private readonly store: EventStore,
-    private readonly registry: TokenRegistry,
+    private readonly access: Access,
     private readonly logger: Logger,
     private readonly options: GatewayOptions,
   ) {}
@@ -64,20 +79,71 @@ export class Gateway {
   async start(): Promise<void> {
     this.delivered = await this.store.head()
     this.unsubscribe = this.store.onAppend(() => this.pump())
+    // `auth: { token }` or the session cookie; a refusal says why (`unauthenticated: token revoked`)
     this.io.use((socket, next) => {
-      const principal = this.registry.authenticate(socket.handshake.auth?.token)
-      if (!principal) return next(new Error('unauthenticated'))
-      socket.data = { viewer: viewerOf(principal), generation: 0, live: false }
-      next()
+      this.access.fromHandshake(socket.handshake).then(
+        (caller) => {
+          socket.data = { viewer: viewerOf(caller), caller, generation: 0, live: false }
+          next()
+        },
+        (error: unknown) => {
+          const body = errorBody(error)
+          const refusal = new Error(`${body.code}: ${body.message}`) as Error & { data?: unknown }
+          refusal.data = body
+          if (body.code === 'internal') this.logger.error({ err: error }, 'socket authentication failed')
+          next(refusal)
+        },
+      )
     })
     this.io.on('connection', (socket) => this.accept(socket))
+    this.unwatchCredentials = this.access.credentials.onChange((change) => this.credentialsChanged(change))
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs)
     this.heartbeat.unref()
+    this.recheckTimer = setInterval(() => this.recheck([...this.io.sockets.sockets.values()]), this.options.recheckMs)
+    this.recheckTimer.unref()
   }
 
   stop(): void {
     clearInterval(this.heartbeat)
+    clearInterval(this.recheckTimer)
     this.unsubscribe?.()
+    this.unwatchCredentials?.()
+  }
+
+  /** A token was revoked, a session ended or an account changed: check the sockets that used it. */
+  private credentialsChanged(change: CredentialChange): void {
+    const affected = [...this.io.sockets.sockets.values()].filter(
+      (socket) => socket.data.caller !== undefined && uses(socket.data.caller, change),
+    )
+    if (affected.length > 0) this.recheck(affected)
+  }
+
+  /** Check each socket's credential again (once per credential); disconnect those that no longer hold. */
+  private recheck(sockets: WatchSocket[]): void {
+    const byCredential = new Map<string, WatchSocket[]>()
+    for (const socket of sockets) {
+      const caller = socket.data.caller
+      if (!caller || caller.credential.type === 'static') continue
+      const key = JSON.stringify([caller.credential, caller.account])
+      byCredential.set(key, [...(byCredential.get(key) ?? []), socket])
+    }
+    for (const group of byCredential.values())
+      this.access.recheck(group[0]!.data.caller).then(
+        (reason) => {
+          if (reason) for (const socket of group) this.revoke(socket, reason)
+        },
+        (error: unknown) => this.logger.warn({ err: error }, 'could not check a socket credential; keeping it'),
+      )
+  }
+
+  /** Tell the socket why, then disconnect it (the message is written before the close). */
+  private revoke(socket: WatchSocket, reason: RevokedReason): void {
+    if (socket.disconnected) return
+    this.logger.info({ user: socket.data.viewer.userId, reason }, 'socket access revoked')
+    this.leave(socket)
+    socket.data.generation++
+    socket.emit('revoked', { reason })
+    socket.disconnect(true)
   }
 
   /** The seq the live rooms have been sent up to. */
@@ -86,6 +152,16 @@ export class Gateway {
   }
 
   private accept(socket: WatchSocket): void {
+    // a revocation notified between the handshake's lookup and now missed this socket: look once more
+    this.recheck([socket])
+    if (socket.data.caller.kind === 'display')
+      // read-only: whatever a display socket emits beyond reading is refused, with a `forbidden` ack if it asked for one
+      socket.use((packet, next) => {
+        if (DISPLAY_SOCKET_EVENTS.has(String(packet[0]))) return next()
+        const ack = packet.at(-1)
+        if (typeof ack === 'function')
+          ack({ ok: false, error: { code: 'forbidden', message: 'a display token is read-only' } })
+      })
     socket.on('subscribe', (request, ack) => {
       const reply = typeof ack === 'function' ? ack : () => {}
       const parsed = SubscribeRequest.safeParse(request)
@@ -159,9 +235,9 @@ export class Gateway {
     const { viewer } = socket.data
     socket.data.live = true
     const key = audienceKey(viewer)
-    socket.join([LIVE_ROOM, audienceRoom(key), userRoom(viewer.userId)])
+    socket.join([LIVE_ROOM, audienceRoom(key), userRoom(userKey(viewer))])
     count(this.audiences, key, viewer, 1)
-    count(this.users, viewer.userId, viewer, 1)
+    count(this.users, userKey(viewer), viewer, 1)
   }
 
   private leave(socket: WatchSocket): void {
@@ -171,9 +247,9 @@ export class Gateway {
     const key = audienceKey(viewer)
     socket.leave(LIVE_ROOM)
     socket.leave(audienceRoom(key))
-    socket.leave(userRoom(viewer.userId))
+    socket.leave(userRoom(userKey(viewer)))
     count(this.audiences, key, viewer, -1)
-    count(this.users, viewer.userId, viewer, -1)
+    count(this.users, userKey(viewer), viewer, -1)
   }
 
   /** Read what was appended since the last fan-out, one read at a time. */
@@ -218,13 +294,12 @@ export class Gateway {
   private fanOut(events: StoredEvent[]): void {
     const end = events.at(-1)!.seq
     this.delivered = end
-    // Users with a live socket who may see a RED event of this batch get a batch of their own.
+    // Users with a live socket who may see a RED event of this batch get a batch of their own
+    // (keyed by user and TLP ceiling: a wall capped below RED is not one of them [V9]).
     const redUsers = new Set<string>()
-    for (const event of events) {
-      if (event.marking.tlp !== 'RED') continue
-      for (const user of event.marking.recipients ?? []) if (this.users.has(user)) redUsers.add(user)
-      if (event.actor && this.users.has(event.actor.user)) redUsers.add(event.actor.user)
-    }
+    const red = events.filter((event) => event.marking.tlp === 'RED')
+    if (red.length > 0)
+      for (const [key, user] of this.users) if (red.some((event) => canSee(user.viewer, event))) redUsers.add(key)
     const except = [...redUsers].map(userRoom)
     for (const [key, audience] of this.audiences) {
       const visible = events.filter((event) => event.marking.tlp !== 'RED' && canSee(audience.viewer, event))
@@ -262,6 +337,21 @@ export class Gateway {
     const room = this.io.to(LIVE_ROOM)
     room.emit('checkpoint', { seq })
     room.emit('heartbeat', { seq, serverTime: new Date().toISOString() })
+  }
+}
+
+/** Does this caller depend on what changed? */
+function uses(caller: Caller, change: CredentialChange): boolean {
+  const { credential } = caller
+  switch (change.type) {
+    case 'token':
+      return credential.type === 'token' && credential.id === change.id
+    case 'session':
+      return credential.type === 'session' && credential.idHash === change.idHash
+    case 'account':
+      return caller.account === change.username
+    default:
+      return exhaustiveSwitchError(change)
   }
 }
 

@@ -17,6 +17,8 @@ export const TOKENS = {
   viewerNl: 'viewer-nl-token-0123456789',
   redReader: 'red-reader-token-012345678',
   watchOfficer: 'watch-officer-token-0123456',
+  coordEeA: 'coord-ee-a-token-0123456789',
+  coordEeB: 'coord-ee-b-token-0123456789',
 } as const
 
 export const PRINCIPALS = [
@@ -41,6 +43,9 @@ export const PRINCIPALS = [
     nation: 'ALLIANCE',
     roles: ['watch_officer'],
   },
+  // two coordinators of cert-ee (coordination commands; they may post for their own organisation)
+  { token: TOKENS.coordEeA, user: 'coord-a', organisation: 'cert-ee', nation: 'EE', roles: ['coordinator'] },
+  { token: TOKENS.coordEeB, user: 'coord-b', organisation: 'cert-ee', nation: 'EE', roles: ['coordinator'] },
 ]
 
 export interface ServerProcess {

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { Command } from './commands.ts'
 import type { ErrorBody } from './errors.ts'
 import type { StoredEvent } from './events.ts'
 
@@ -26,13 +27,75 @@ export interface ResyncMessage {
   reason: 'slow_consumer' | 'server_restart'
 }
 
+/** Why the server ended a socket's access; the socket is disconnected right after. */
+export const REVOKED_REASONS = ['token_revoked', 'session_ended', 'session_expired', 'account_disabled'] as const
+export type RevokedReason = (typeof REVOKED_REASONS)[number]
+/** The credential this socket authenticated with no longer holds: the server disconnects it after this message. */
+export interface RevokedMessage {
+  reason: RevokedReason
+}
+
+/** A command as a client sends it (REST body or socket `command`): `{ type, expectedVersion?, ...fields }`. */
+export type CommandBody = z.input<typeof Command>
+
+/**
+ * What an accepted command produced: the stored events (with `seq` and `recordedAt`)
+ * and the target's version once they are folded (rule C5 in packages/core/SPEC.md).
+ * The answer of `POST /api/v1/commands` (200).
+ */
+export interface CommandResult {
+  events: StoredEvent[]
+  version: number
+}
+
+/**
+ * The ack of a socket `command`. On a refusal `error.code` is `validation`,
+ * `unauthenticated`, `forbidden`, `not_found` or `conflict` (`details.rule` names the
+ * SPEC rule when `decide` refused); a `conflict` carries `current`: the target as it
+ * is now (the incident or the task, shaped as in `GET /api/v1/state`).
+ */
+export type CommandAck =
+  | ({ ok: true } & CommandResult)
+  | { ok: false; error: ErrorBody; current?: Record<string, unknown> }
+
+/** Which incident this socket's person is looking at now (`null`: none). Volatile: never in the log. */
+export const ViewingRequest = z.object({ incidentId: z.string().trim().min(1).max(200).nullable() }).strict()
+export type ViewingRequest = z.infer<typeof ViewingRequest>
+
+/** The ack of `viewing`: `not_found` when the incident is unknown or not visible to the viewer. */
+export type ViewingAck = { ok: true } | { ok: false; error: ErrorBody }
+
+/** One person viewing an incident; each user once, however many sockets they have. */
+export interface PresenceViewer {
+  user: string
+  organisation: string
+  /** The person's display name, when the server knows one. */
+  displayName?: string
+}
+
+/**
+ * Who is viewing an incident now (this server process's sockets). Sent to every
+ * socket whose viewer may see the incident when the set changes (an empty list when the
+ * last one leaves), and to a socket when it starts viewing that incident.
+ */
+export interface PresenceMessage {
+  incidentId: string
+  viewers: PresenceViewer[]
+}
+
 export interface ServerToClientEvents {
   events: (message: EventsMessage) => void
   checkpoint: (message: CheckpointMessage) => void
   heartbeat: (message: HeartbeatMessage) => void
   resync: (message: ResyncMessage) => void
+  revoked: (message: RevokedMessage) => void
+  presence: (message: PresenceMessage) => void
 }
 
 export interface ClientToServerEvents {
   subscribe: (request: SubscribeRequest, ack: (result: SubscribeAck) => void) => void
+  /** A coordination command, handled exactly as `POST /api/v1/commands`. */
+  command: (command: CommandBody, ack: (result: CommandAck) => void) => void
+  /** Announce which incident this socket is viewing; the ack is optional. */
+  viewing: (request: ViewingRequest, ack?: (result: ViewingAck) => void) => void
 }

@@ -211,6 +211,33 @@ export class PostgresEventStore implements EventStore {
     return () => this.listeners.delete(listener)
   }
 
+  /**
+   * Hold a session advisory lock (keyed by table and `name`) on a connection of
+   * its own while `work` runs; `work` may read and append through the pool as
+   * usual, and its appends commit before the lock is released. A process that
+   * dies mid-way loses its connection, which releases the lock.
+   */
+  async exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const key = hashKey(`${this.table}:${name}`)
+    const client = await this.pool.connect()
+    let broken = false
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [key]).catch((error: unknown) => {
+        broken = true
+        throw error
+      })
+      try {
+        return await work()
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => {
+          broken = true // the lock goes with the connection, which is destroyed below
+        })
+      }
+    } finally {
+      client.release(broken)
+    }
+  }
+
   async ping(): Promise<void> {
     await this.pool.query('SELECT 1')
   }

@@ -29,6 +29,13 @@ export interface EventStore {
   head(): Promise<number>
   /** Called with the new head after events become readable (local appends, and other processes' where the store can tell). */
   onAppend(listener: (head: number) => void): () => void
+  /**
+   * Run `work` while holding the lock `name`, shared by every process on this
+   * store (PostgreSQL: a session advisory lock), so read-decide-append sequences
+   * of several processes do not interleave. Stores that belong to one process
+   * (SQLite) leave it out: an in-process mutex is enough there.
+   */
+  exclusive?<T>(name: string, work: () => Promise<T>): Promise<T>
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>
   close(): Promise<void>

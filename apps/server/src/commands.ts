@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto'
+import {
+  canSee,
+  decide,
+  fold,
+  type IncidentState,
+  incidentVisibility,
+  initialState,
+  type Rejection,
+  type State,
+  type TaskState,
+  taskVisibility,
+} from '@watchfloor/core'
+import {
+  type CommandAck,
+  type ErrorBody,
+  type ErrorCode,
+  parseCommand,
+  type Viewer,
+  WatchfloorError,
+} from '@watchfloor/protocol'
+import type { EventStore } from '@watchfloor/store'
+import express from 'express'
+import type { Logger } from 'pino'
+import { type Access, type Caller, callerOf } from './access.ts'
+import { viewerOf } from './auth.ts'
+import type { WatchSocket } from './gateway.ts'
+
+/**
+ * The whole picture, every event folded (not per viewer): `decide` needs the truth
+ * and checks visibility itself [C1]. Kept up to date incrementally from the store.
+ */
+export class FullState {
+  private state: State = initialState
+  private chain: Promise<State> = Promise.resolve(initialState)
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly pageSize = 5000,
+  ) {}
+
+  /** The picture as last caught up (no read). */
+  get latest(): State {
+    return this.state
+  }
+
+  /**
+   * The picture including everything committed before this call: each call
+   * queues a catch-up pass that starts after the call, so a caller holding the
+   * command lock sees every command committed before it took the lock.
+   */
+  fresh(): Promise<State> {
+    const next = this.chain.then(
+      () => this.catchUp(),
+      () => this.catchUp(),
+    )
+    this.chain = next
+    return next
+  }
+
+  private async catchUp(): Promise<State> {
+    for (;;) {
+      const page = await this.store.readAfter(this.state.seq, this.pageSize)
+      if (page.length === 0) return this.state
+      this.state = fold(this.state, page)
+    }
+  }
+}
+
+/** A promise queue: one task at a time, in the order they came. */
+export class Mutex {
+  private tail: Promise<unknown> = Promise.resolve()
+
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(work, work)
+    this.tail = result.catch(() => {})
+    return result
+  }
+}
+
+const REJECTION_CODES: Record<Rejection['code'], ErrorCode> = {
+  forbidden: 'forbidden',
+  not_found: 'not_found',
+  conflict: 'conflict',
+  invalid: 'validation',
+}
+
+/** Field paths of `decide`'s `invalid` rejections, so they read like the other 400s. */
+const INVALID_PATHS: Record<string, string> = { C9: 'otherIncidentId', C15: 'mentions' }
+
+/**
+ * Coordination commands, for REST and the socket alike: validate, fold the whole
+ * picture, `decide`, append the events (acknowledged once committed).
+ *
+ * Race safety: the fold-decide-append of a command runs under a mutex in this
+ * process and, on a store shared by several processes (PostgreSQL), under the
+ * store's `exclusive('commands')` lock (an advisory lock), taken before the fold
+ * and released after the append has committed. So two commands, on any
+ * processes, never decide on the same version: the second folds the first's
+ * events and gets `conflict` [C3]. Events posted raw through `POST /api/v1/events`
+ * are not serialised with commands.
+ */
+export class CommandService {
+  private readonly mutex = new Mutex()
+
+  constructor(
+    private readonly store: EventStore,
+    readonly full: FullState,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Handle one command body for a caller; refusals come back as `{ ok: false, error, current? }`. */
+  async handle(caller: Caller, body: unknown): Promise<CommandAck> {
+    try {
+      if (caller.kind === 'display') throw new WatchfloorError('forbidden', 'a display token is read-only')
+      const command = parseCommand(body)
+      const viewer = viewerOf(caller)
+      return await this.mutex.run(() => this.locked(() => this.decideAndAppend(viewer, command)))
+    } catch (error) {
+      if (error instanceof WatchfloorError) return { ok: false, error: error.toBody() }
+      throw error
+    }
+  }
+
+  private locked<T>(work: () => Promise<T>): Promise<T> {
+    return this.store.exclusive ? this.store.exclusive('commands', work) : work()
+  }
+
+  private async decideAndAppend(viewer: Viewer, command: ReturnType<typeof parseCommand>): Promise<CommandAck> {
+    const state = await this.full.fresh()
+    const decision = decide(state, command, { viewer, now: new Date().toISOString(), newId: randomUUID })
+    if (!decision.ok) return refusal(viewer, decision.rejection)
+    const results = await this.store.append(decision.events)
+    const seqs = new Set(results.map((r) => r.seq))
+    const first = Math.min(...seqs)
+    const stored = (await this.store.readAfter(first - 1, Math.max(...seqs) - first + 1)).filter((e) => seqs.has(e.seq))
+    this.logger.debug({ type: command.type, user: viewer.userId, seqs: [...seqs] }, 'command accepted')
+    return { ok: true, events: stored, version: decision.version }
+  }
+}
+
+function refusal(viewer: Viewer, rejection: Rejection): CommandAck {
+  const code = REJECTION_CODES[rejection.code]
+  const path = rejection.code === 'invalid' ? INVALID_PATHS[rejection.rule] : undefined
+  const error: ErrorBody = {
+    code,
+    message: rejection.message,
+    details:
+      path === undefined
+        ? { rule: rejection.rule }
+        : { rule: rejection.rule, issues: [{ path, message: rejection.message }] },
+  }
+  const current = rejection.current
+  // [C1] a target the viewer may not see is not_found before any conflict; checked again all the same
+  if (current !== undefined && mayShow(viewer, current))
+    return { ok: false, error, current: current as unknown as Record<string, unknown> }
+  return { ok: false, error }
+}
+
+function mayShow(viewer: Viewer, target: IncidentState | TaskState): boolean {
+  return 'taskId' in target ? canSee(viewer, taskVisibility(target)) : canSee(viewer, incidentVisibility(target))
+}
+
+const STATUS: Record<ErrorCode, number> = {
+  validation: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  too_many_requests: 429,
+  unavailable: 503,
+  internal: 500,
+}
+
+/** `POST /api/v1/commands`: 200 `{ events, version }`, else the error (and `current` on a conflict). */
+export function commandRouter(commands: CommandService): express.Router {
+  const router = express.Router()
+  router.post('/commands', express.json({ limit: '64kb', type: () => true }), async (req, res) => {
+    const ack = await commands.handle(callerOf(req), req.body)
+    if (ack.ok) {
+      res.json({ events: ack.events, version: ack.version })
+      return
+    }
+    const { error, current } = ack
+    res.status(STATUS[error.code]).json(current === undefined ? { error } : { error, current })
+  })
+  return router
+}
+
+/**
+ * The socket `command`: the same handler as REST. The socket's credential is
+ * checked again first (a revoked one is refused), and an account's roles,
+ * organisation and nation are read again, so a changed account counts at once.
+ */
+export function attachCommands(socket: WatchSocket, commands: CommandService, access: Access, logger: Logger): void {
+  socket.on('command', (body, ack) => {
+    const reply: (result: CommandAck) => void = typeof ack === 'function' ? ack : () => {}
+    void (async () => {
+      const caller = await currentCaller(access, socket.data.caller)
+      reply(await commands.handle(caller, body))
+    })().catch((error: unknown) => {
+      if (error instanceof WatchfloorError) {
+        reply({ ok: false, error: error.toBody() })
+        return
+      }
+      logger.error({ err: error }, 'socket command failed')
+      reply({ ok: false, error: { code: 'internal', message: 'internal error' } })
+    })
+  })
+}
+
+/** The socket's caller as it is now: refused when its credential no longer holds. */
+async function currentCaller(access: Access, caller: Caller): Promise<Caller> {
+  const revoked = await access.recheck(caller)
+  if (revoked) throw new WatchfloorError('unauthenticated', revoked.replace('_', ' '))
+  if (caller.account === null) return caller
+  const account = await access.credentials.getAccount(caller.account)
+  if (!account || account.disabled) throw new WatchfloorError('unauthenticated', 'account disabled')
+  return {
+    ...caller,
+    displayName: account.displayName,
+    organisation: account.organisation,
+    nation: account.nation,
+    roles: account.roles,
+  }
+}

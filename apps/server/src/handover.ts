@@ -1,0 +1,88 @@
+import { HandoverBuilder, handoverMarkdown } from '@watchfloor/core'
+import { type FieldIssue, type Viewer, WatchfloorError } from '@watchfloor/protocol'
+import type { EventStore } from '@watchfloor/store'
+import express, { type Request } from 'express'
+import { z } from 'zod'
+import type { Replay } from './replay.ts'
+
+/** The default window when `since` is not given: one 12-hour shift before `until`. */
+export const DEFAULT_SHIFT_MS = 12 * 3600 * 1000
+/** The longest window a brief covers. */
+export const MAX_WINDOW_MS = 31 * 24 * 3600 * 1000
+
+const isoTime = z.iso.datetime({ offset: true })
+const TIME_HINT = 'expected an ISO 8601 date-time with an offset, e.g. 2026-11-26T08:00:00Z'
+
+export interface HandoverDeps {
+  store: EventStore
+  /** The viewer's picture at `since` comes from the replay snapshots. */
+  replay: Replay
+  viewerFor: (req: Request) => Viewer
+  /** Events per store read. Default 5,000. */
+  pageSize?: number
+}
+
+/**
+ * `GET /api/v1/handover?since=ISO&until=ISO`: the shift-handover brief of the
+ * caller, as JSON or (`Accept: text/markdown`, or `format=markdown`) a printable
+ * Markdown document. Built from the caller's picture at `since` and the events
+ * recorded in [`since`, `until`), every one through `canSee`.
+ */
+export function handoverRouter({ store, replay, viewerFor, pageSize = 5000 }: HandoverDeps): express.Router {
+  const router = express.Router()
+  router.get('/handover', async (req, res) => {
+    const { since, until, markdown } = readQuery(req)
+    const viewer = viewerFor(req)
+    const sinceIso = new Date(since).toISOString()
+    const untilIso = new Date(until).toISOString()
+    // the picture before the window: events recorded at or before since - 1 ms (times are to the millisecond)
+    const before = await replay.stateAt(viewer, 'recorded', since - 1)
+    const builder = new HandoverBuilder(before, { viewer, since: sinceIso, until: untilIso })
+    let after = before.seq
+    for (;;) {
+      const page = await store.readRecordedRange(sinceIso, untilIso, after, pageSize)
+      if (page.length === 0) break
+      builder.add(page) // canSee on every event, in the builder
+      after = page.at(-1)!.seq
+      if (page.length < pageSize) break
+    }
+    const brief = builder.finish()
+    res.setHeader('Cache-Control', 'no-store')
+    res.setHeader('Vary', 'Accept')
+    if (markdown) res.type('text/markdown; charset=utf-8').send(handoverMarkdown(brief))
+    else res.json(brief)
+  })
+  return router
+}
+
+function readQuery(req: Request): { since: number; until: number; markdown: boolean } {
+  const issues: FieldIssue[] = []
+  const time = (name: string): number | undefined => {
+    const raw = req.query[name]
+    if (raw === undefined) return undefined
+    if (typeof raw !== 'string' || !isoTime.safeParse(raw).success) {
+      issues.push({ path: name, message: TIME_HINT })
+      return undefined
+    }
+    return Date.parse(raw)
+  }
+  const untilGiven = time('until')
+  const sinceGiven = time('since')
+  const until = untilGiven ?? Date.now()
+  const since = sinceGiven ?? until - DEFAULT_SHIFT_MS
+  if (issues.length === 0) {
+    if (since >= until) issues.push({ path: 'until', message: '`until` must be after `since`' })
+    else if (until - since > MAX_WINDOW_MS) issues.push({ path: 'since', message: 'the window may be at most 31 days' })
+  }
+  const format = req.query.format
+  if (format !== undefined && format !== 'json' && format !== 'markdown')
+    issues.push({ path: 'format', message: 'expected json or markdown' })
+  if (issues.length > 0)
+    throw new WatchfloorError('validation', `bad query: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
+      issues,
+    })
+  const markdown =
+    format === 'markdown' ||
+    (format === undefined && req.accepts(['application/json', 'text/markdown']) === 'text/markdown')
+  return { since, until, markdown }
+}

@@ -1,0 +1,128 @@
+import type { StoredEvent, Viewer } from '@watchfloor/protocol'
+import { describe, expect, it } from 'vitest'
+import { handoverBrief, handoverMarkdown } from './handover.ts'
+import { fold } from './reduce.ts'
+import { initialState } from './state.ts'
+import { makeEvent } from './testing.ts'
+
+const kadri: Viewer = { organisation: 'cert-ee', nation: 'EE', roles: ['coordinator'], userId: 'kadri' }
+const janis: Viewer = { organisation: 'cert-lv', nation: 'LV', roles: ['liaison'], userId: 'janis' }
+
+const T = (minute: number) => new Date(Date.UTC(2026, 10, 26, 8, minute)).toISOString()
+const SINCE = T(10)
+const UNTIL = T(50)
+
+let seq = 0
+function at(minute: number, type: Parameters<typeof makeEvent>[1], payload: object, options = {}): StoredEvent {
+  return makeEvent(++seq, type, payload as never, { occurredAt: T(minute), actor: 'coord-a', ...options })
+}
+
+const report = (minute: number, incidentId: string, severity: string, options = {}) =>
+  at(
+    minute,
+    'incident.reported',
+    { incidentId, title: `Title ${incidentId}`, severity, category: 'x', affectedNetworks: [] },
+    options,
+  )
+
+function scenario() {
+  seq = 0
+  const before = [
+    report(1, 'old-open', 'low'),
+    report(2, 'old-closing', 'medium'),
+    at(3, 'task.created', {
+      taskId: 't-old',
+      incidentId: 'old-open',
+      title: 'Old task',
+      priority: 'normal',
+      dueAt: T(20),
+    }),
+  ]
+  const window = [
+    report(11, 'new-1', 'high'),
+    report(12, 'secret', 'critical', { marking: { tlp: 'AMBER+STRICT' } }),
+    at(13, 'incident.escalated', { incidentId: 'old-open', severity: 'critical', reason: 'spreading' }),
+    at(14, 'incident.status_changed', { incidentId: 'old-closing', status: 'closed', reason: 'done' }),
+    at(15, 'incident.acknowledged', { incidentId: 'new-1' }),
+    at(16, 'task.created', {
+      taskId: 't-1',
+      incidentId: 'new-1',
+      title: 'Isolate hosts',
+      priority: 'high',
+      assignee: { kind: 'user', userId: 'kadri' },
+    }),
+    at(17, 'task.accepted', { taskId: 't-1' }, { actor: 'kadri' }),
+    at(18, 'task.completed', { taskId: 't-1', note: 'isolated' }, { actor: 'kadri' }),
+    at(
+      19,
+      'task.created',
+      { taskId: 't-s', incidentId: 'secret', title: 'Secret task', priority: 'urgent' },
+      {
+        marking: { tlp: 'AMBER+STRICT' },
+      },
+    ),
+    at(20, 'comment.posted', { commentId: 'c-1', incidentId: 'new-1', body: 'ok', mentions: [] }),
+    at(21, 'incident.observation', { incidentId: 'new-1', count: 3 }),
+    at(22, 'advisory.published', { advisoryId: 'adv-1', title: 'Patch now', body: 'Patch the *VPN*' }),
+  ]
+  // recorded within the window, except the first three
+  for (const event of before) event.recordedAt = T(5)
+  for (const event of window) event.recordedAt = event.occurredAt
+  return { before, window }
+}
+
+describe('handover brief', () => {
+  it('lists what changed in the window for the viewer, and what stands at its end', () => {
+    const { before, window } = scenario()
+    const state = fold(initialState, before)
+    const brief = handoverBrief(state, window, { viewer: kadri, since: SINCE, until: UNTIL })
+    expect(brief.incidents.new.map((i) => i.incidentId)).toEqual(['secret', 'new-1'])
+    expect(brief.incidents.escalated).toEqual([
+      expect.objectContaining({
+        incidentId: 'old-open',
+        previousSeverity: 'low',
+        severity: 'critical',
+        reason: 'spreading',
+      }),
+    ])
+    expect(brief.incidents.closed).toEqual([expect.objectContaining({ incidentId: 'old-closing', reason: 'done' })])
+    expect(brief.incidents.updated).toEqual([])
+    expect(brief.tasks.assigned).toEqual([expect.objectContaining({ taskId: 't-1', by: 'coord-a', status: 'done' })])
+    expect(brief.tasks.done).toEqual([expect.objectContaining({ taskId: 't-1', by: 'kadri', at: T(18) })])
+    expect(brief.tasks.overdue.map((t) => t.taskId)).toEqual(['t-old'])
+    expect(brief.tasks.open.map((t) => t.taskId)).toEqual(['t-s', 't-old'])
+    expect(brief.advisories.map((a) => a.advisoryId)).toEqual(['adv-1'])
+    expect(brief.tlp).toBe('AMBER+STRICT')
+    expect(brief.counts).toMatchObject({ comments: 1, observations: 1, events: window.length, openIncidents: 3 })
+  })
+
+  it('[V4s] leaves out everything the viewer may not see', () => {
+    const { before, window } = scenario()
+    const state = fold(initialState, before)
+    const brief = handoverBrief(state, window, { viewer: janis, since: SINCE, until: UNTIL })
+    const text = JSON.stringify(brief)
+    expect(text).not.toContain('secret')
+    expect(text).not.toContain('Secret task')
+    expect(brief.tlp).toBe('GREEN')
+  })
+
+  it('ignores events recorded outside the window', () => {
+    const { before, window } = scenario()
+    const late = window.map((e) => ({ ...e, recordedAt: T(55) }))
+    const brief = handoverBrief(fold(initialState, before), late, { viewer: kadri, since: SINCE, until: UNTIL })
+    expect(brief.counts.events).toBe(0)
+    expect(brief.incidents.new).toEqual([])
+  })
+
+  it('renders a printable Markdown document with escaped text', () => {
+    const { before, window } = scenario()
+    const brief = handoverBrief(fold(initialState, before), window, { viewer: kadri, since: SINCE, until: UNTIL })
+    const text = handoverMarkdown(brief)
+    expect(text.startsWith('**TLP:AMBER+STRICT**')).toBe(true)
+    expect(text).toContain('# Shift handover brief')
+    expect(text).toContain('### Done (1)')
+    expect(text).toMatch(/- \*\*Isolate hosts\*\* \(t-1\) on _Title new-1_: done;/)
+    expect(text).toContain('### Updated (0)\n\n_None._')
+    expect(text).toContain('2026-11-26 08:10 UTC to 2026-11-26 08:50 UTC')
+  })
+})

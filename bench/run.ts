@@ -2,13 +2,15 @@ import { benchFanout } from './fanout.ts'
 import { benchIngestRest, benchIngestStore } from './ingest.ts'
 import { backgroundCores, guardChildren, killAll } from './lib.ts'
 import { runPicture } from './picture.ts'
+import { benchReplayFold, benchReplaySeek } from './replay.ts'
 import { type BenchEntry, environment, RESULTS_FILE, saveResults } from './results.ts'
+import { benchSoak } from './soak.ts'
 
 /**
- * `pnpm bench [ingest|fanout|picture]`: run the benchmarks, print their tables and merge
+ * `pnpm bench [ingest|fanout|picture|replay|soak]`: run the benchmarks, print their tables and merge
  * the entries into bench/results/latest.json. Every child process is killed on exit.
  */
-const FILTERS = ['ingest', 'fanout', 'picture'] as const
+const FILTERS = ['ingest', 'fanout', 'picture', 'replay', 'soak'] as const
 type Filter = (typeof FILTERS)[number]
 
 async function main(): Promise<void> {
@@ -42,6 +44,11 @@ async function main(): Promise<void> {
   }
   if (!filter || filter === 'fanout') await run('fanout', benchFanout)
   if (!filter || filter === 'picture') await run('picture.live', runPicture)
+  if (!filter || filter === 'replay') {
+    await run('replay.fold', benchReplayFold)
+    await run('replay.seek', benchReplaySeek)
+  }
+  if (!filter || filter === 'soak') await run('wall.soak', benchSoak)
   saveResults(entries)
 
   console.log('\nSummary')

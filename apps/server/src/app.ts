@@ -4,14 +4,25 @@ import { PROTOCOL_VERSION, WatchfloorError } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
 import express, { type ErrorRequestHandler, type Request } from 'express'
 import type { Logger } from 'pino'
-import { type Principal, type TokenRegistry, viewerOf } from './auth.ts'
+import { type Access, authenticate, type Caller, callerOf } from './access.ts'
+import { type TokenRegistry, viewerOf } from './auth.ts'
+import { type CommandService, commandRouter } from './commands.ts'
+import { handoverRouter } from './handover.ts'
 import { ingest } from './ingest.ts'
+import { peopleRoutes, sessionRoutes } from './people.ts'
+import { type PresetRegistry, wallRouter } from './presets.ts'
 import { readVisible, type StateCache } from './reads.ts'
+import { createReplayRouter, Replay } from './replay.ts'
 
 export interface AppDeps {
   store: EventStore
   registry: TokenRegistry
+  /** Who is calling: static tokens, API and display tokens, sessions. */
+  access: Access
   states: StateCache
+  /** Coordination commands (commands.ts), shared with the socket. */
+  commands: CommandService
+  presets: PresetRegistry
   logger: Logger
   consoleDir: string
 }
@@ -23,13 +34,14 @@ const STATUS: Record<WatchfloorError['code'], number> = {
   not_found: 404,
   conflict: 409,
   too_large: 413,
+  too_many_requests: 429,
   unavailable: 503,
   internal: 500,
 }
 
 export const BODY_LIMIT = '10mb'
 
-export function createApp({ store, registry, states, logger, consoleDir }: AppDeps): express.Express {
+export function createApp({ store, access, states, commands, presets, logger, consoleDir }: AppDeps): express.Express {
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
@@ -52,23 +64,26 @@ export function createApp({ store, registry, states, logger, consoleDir }: AppDe
   })
 
   const api = express.Router()
-  const principalOf = (req: Request): Principal => registry.fromHeader(req.headers.authorization)
-
-  api.get('/session', (req, res) => {
-    const principal = principalOf(req)
-    res.json({
-      user: principal.user,
-      organisation: principal.organisation,
-      nation: principal.nation,
-      roles: principal.roles,
-    })
-  })
+  // People and access (people.ts): signing in and out, then every other route needs a caller
+  // (session cookie, API token or display token; display tokens are read-only).
+  api.use(sessionRoutes(access))
+  api.use(authenticate(access))
+  api.use(peopleRoutes(access))
+  const principalOf = (req: Request): Caller => callerOf(req)
 
   api.post('/events', express.json({ limit: BODY_LIMIT, type: () => true }), async (req, res) => {
     const principal = principalOf(req)
     const results = await ingest(store, principal, req.body)
     res.status(results.every((r) => r.duplicate) ? 200 : 201).json({ results })
   })
+
+  // replay (replay.ts): GET /state?at=, GET /events?from=&to=&clock=, GET /export; other requests fall through
+  const replay = new Replay(store)
+  api.use(createReplayRouter({ store, replay, logger, viewerFor: (req) => viewerOf(principalOf(req)) }))
+
+  // coordination (commands.ts): POST /commands; the shift-handover brief (handover.ts): GET /handover
+  api.use(commandRouter(commands))
+  api.use(handoverRouter({ store, replay, viewerFor: (req) => viewerOf(principalOf(req)) }))
 
   api.get('/events', async (req, res) => {
     const principal = principalOf(req)
@@ -81,6 +96,14 @@ export function createApp({ store, registry, states, logger, consoleDir }: AppDe
     const principal = principalOf(req)
     res.json(await states.stateFor(viewerOf(principal)))
   })
+
+  api.use(
+    '/wall',
+    wallRouter(presets, (req) => {
+      const caller = principalOf(req)
+      return caller.kind === 'display' ? caller.preset : undefined
+    }),
+  )
 
   api.use((req, _res, next) => {
     next(new WatchfloorError('not_found', `no route ${req.method} /api/v1${req.path}`))

@@ -10,10 +10,22 @@ export interface Config {
   simulatorSpeed: number
   simulatorSeed: number
   tokensFile: string | undefined
+  /** A JSON file of wall presets (adds to or replaces the built-in ones by name). */
+  wallPresetsFile: string | undefined
   logLevel: string
   heartbeatMs: number
   socketBufferPackets: number
   consoleDir: string
+  /** Always mark the session cookie Secure (it is Secure anyway on HTTPS requests). */
+  cookieSecure: boolean
+  sessionTtlMs: number
+  loginMaxFailures: number
+  loginMaxFailuresPerAddress: number
+  loginWindowMs: number
+  /** How often live sockets' credentials are checked again (sessions expire; a missed notification). */
+  credentialRecheckMs: number
+  /** log2 of scrypt's N for new password hashes. */
+  passwordCost: number
 }
 
 /**
@@ -31,10 +43,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     simulatorSpeed: integer(env, 'WATCHFLOOR_SIMULATOR_SPEED', 10, 1, 100_000),
     simulatorSeed: integer(env, 'WATCHFLOOR_SIMULATOR_SEED', 42, 0, 2 ** 31 - 1),
     tokensFile: env.WATCHFLOOR_TOKENS || undefined,
+    wallPresetsFile: env.WATCHFLOOR_WALL_PRESETS || undefined,
     logLevel: env.WATCHFLOOR_LOG_LEVEL ?? 'info',
     heartbeatMs: integer(env, 'WATCHFLOOR_HEARTBEAT_MS', 5000, 100, 600_000),
     socketBufferPackets: integer(env, 'WATCHFLOOR_SOCKET_BUFFER_PACKETS', 500, 10, 1_000_000),
     consoleDir: resolve(env.WATCHFLOOR_CONSOLE_DIR ?? new URL('../../console/dist', import.meta.url).pathname),
+    cookieSecure: onOff(env, 'WATCHFLOOR_COOKIE_SECURE', false),
+    sessionTtlMs: integer(env, 'WATCHFLOOR_SESSION_TTL_S', 12 * 3600, 1, 30 * 24 * 3600) * 1000,
+    loginMaxFailures: integer(env, 'WATCHFLOOR_LOGIN_MAX_FAILURES', 5, 1, 1000),
+    loginMaxFailuresPerAddress: integer(env, 'WATCHFLOOR_LOGIN_MAX_FAILURES_PER_ADDRESS', 20, 1, 100_000),
+    loginWindowMs: integer(env, 'WATCHFLOOR_LOGIN_WINDOW_S', 15 * 60, 1, 24 * 3600) * 1000,
+    credentialRecheckMs: integer(env, 'WATCHFLOOR_CREDENTIAL_RECHECK_MS', 30_000, 100, 3_600_000),
+    passwordCost: integer(env, 'WATCHFLOOR_PASSWORD_COST', 15, 10, 20),
   }
 }
 

@@ -1,23 +1,32 @@
 import { createServer, type Server as HttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ClientToServerEvents, ServerToClientEvents } from '@watchfloor/protocol'
-import { type EventStore, openEventStore } from '@watchfloor/store'
+import { type CredentialStore, type EventStore, openStores } from '@watchfloor/store'
 import pino, { type Logger } from 'pino'
 import { Server } from 'socket.io'
+import { Access } from './access.ts'
 import { createApp } from './app.ts'
-import { demoPrincipals, loadTokenFile, type Principal, TokenRegistry } from './auth.ts'
+import { demoPrincipals, loadTokenFile, type StaticToken, TokenRegistry } from './auth.ts'
+import { attachCommands, CommandService, FullState } from './commands.ts'
 import type { Config } from './config.ts'
-import { Gateway } from './gateway.ts'
+import { type DemoAccess, seedDemoAccess } from './demo.ts'
+import { Gateway, type WatchSocket } from './gateway.ts'
+import { Presence } from './presence.ts'
+import { loadPresetFile, PresetRegistry } from './presets.ts'
 import { StateCache } from './reads.ts'
 
 export interface RunningServer {
   url: string
   store: EventStore
+  /** Accounts, API and display tokens, sessions: in the same database as the log. */
+  credentials: CredentialStore
   registry: TokenRegistry
   logger: Logger
   /** The principals loaded from WATCHFLOOR_TOKENS, or the demo set. */
-  principals: Principal[]
+  principals: StaticToken[]
   demo: boolean
+  /** The demo accounts and wall token (demo start only). */
+  demoAccess: DemoAccess | undefined
   close(): Promise<void>
 }
 
@@ -26,21 +35,43 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const logger = pino({ level: config.logLevel, base: { service: 'watchfloor' } })
   const principals = config.tokensFile ? loadTokenFile(config.tokensFile) : demoPrincipals(config.dataDir)
   const registry = new TokenRegistry(principals)
-  const store = await openEventStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
+  const presets = new PresetRegistry(config.wallPresetsFile ? loadPresetFile(config.wallPresetsFile) : [])
+  const { events: store, credentials } = await openStores({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
+  const demoAccess = config.tokensFile
+    ? undefined
+    : await seedDemoAccess(credentials, config.dataDir, config.passwordCost)
+  const access = new Access(registry, credentials, {
+    sessionTtlMs: config.sessionTtlMs,
+    cookieSecure: config.cookieSecure,
+    passwordCost: config.passwordCost,
+    throttle: {
+      maxPerUsername: config.loginMaxFailures,
+      maxPerAddress: config.loginMaxFailuresPerAddress,
+      windowMs: config.loginWindowMs,
+    },
+  })
   const states = new StateCache(store)
-  const app = createApp({ store, registry, states, logger, consoleDir: config.consoleDir })
+  const commands = new CommandService(store, new FullState(store), logger)
+  const app = createApp({ store, registry, access, states, commands, presets, logger, consoleDir: config.consoleDir })
   const http: HttpServer = createServer(app)
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
     transports: ['websocket'],
     serveClient: false,
     maxHttpBufferSize: 1e6,
   })
-  const gateway = new Gateway(io, store, registry, logger, {
+  const gateway = new Gateway(io, store, access, logger, {
     heartbeatMs: config.heartbeatMs,
     maxBufferedPackets: config.socketBufferPackets,
     pageSize: 1000,
+    recheckMs: config.credentialRecheckMs,
   })
   await gateway.start()
+  // coordination over the socket: `command` (the REST handler) and `viewing` / `presence`
+  const presence = new Presence(io, commands.full, logger)
+  io.on('connection', (socket: WatchSocket) => {
+    attachCommands(socket, commands, access, logger)
+    presence.attach(socket)
+  })
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject)
     http.listen(config.port, config.host, () => resolve())
@@ -52,16 +83,19 @@ export async function startServer(config: Config): Promise<RunningServer> {
   return {
     url,
     store,
+    credentials,
     registry,
     logger,
     principals,
     demo: !config.tokensFile,
+    demoAccess,
     async close() {
       gateway.stop()
       io.close()
       http.closeAllConnections()
       await new Promise<void>((resolve) => http.close(() => resolve()))
       await store.close()
+      await credentials.close()
     },
   }
 }

@@ -1,5 +1,13 @@
 export { canonicalJson } from './canonical.ts'
 export {
+  COMMAND_TYPES,
+  Command,
+  type CommandOf,
+  type CommandType,
+  commandFields,
+  parseCommand,
+} from './commands.ts'
+export {
   assert,
   ERROR_CODES,
   type ErrorBody,
@@ -10,14 +18,19 @@ export {
 } from './errors.ts'
 export {
   Actor,
+  Assignee,
+  BookmarkClock,
   EVENT_TYPES,
   EventInput,
   type EventOf,
   type EventType,
   eventPayloads,
+  IncidentNetworkState,
+  IncidentRelation,
   IncidentStatus,
   Location,
   MAX_EVENTS_PER_POST,
+  MAX_MENTIONS,
   Marking,
   NetworkKind,
   type NewEvent,
@@ -28,18 +41,31 @@ export {
   Severity,
   Source,
   type StoredEvent,
+  TaskPriority,
+  TaskStatus,
   TLP_LEVELS,
   Tlp,
 } from './events.ts'
 export {
   type CheckpointMessage,
   type ClientToServerEvents,
+  type CommandAck,
+  type CommandBody,
+  type CommandResult,
   type EventsMessage,
   type HeartbeatMessage,
+  type PresenceMessage,
+  type PresenceViewer,
+  REVOKED_REASONS,
   type ResyncMessage,
+  type RevokedMessage,
+  type RevokedReason,
   type ServerToClientEvents,
   type SubscribeAck,
   SubscribeRequest,
+  type ViewingAck,
+  ViewingRequest,
 } from './socket.ts'
 export { fieldIssues, parseOrThrow } from './validate.ts'
 export { ROLES, Role, type Viewer } from './viewer.ts'
+export { isTimeZone, WALL_PANELS, WallPanel, WallPreset } from './wall.ts'

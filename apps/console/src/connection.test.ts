@@ -161,6 +161,28 @@ describe('connection', () => {
     expect(store.getState().status).toBe('live')
   })
 
+  it('signs out when the server says why it refuses the token, and when a live token is revoked', () => {
+    const refused = setup()
+    refused.connection.connect('revoked-token')
+    refused.sockets[0]!.active = false
+    refused.sockets[0]!.fire('connect_error', new Error('unauthenticated: token revoked'))
+    expect(refused.store.getState().status).toBe('signed-out')
+    expect(refused.store.getState().error).toMatch(/token revoked/)
+    expect(refused.onUnauthenticated).toHaveBeenCalledWith('token revoked')
+
+    const live = setup()
+    live.connection.connect('good')
+    const socket = live.sockets[0]!
+    socket.fire('connect')
+    socket.lastAck()(null, { ok: true, head: 0 })
+    expect(live.store.getState().status).toBe('live')
+    socket.fire('revoked', { reason: 'token_revoked' })
+    expect(live.store.getState().status).toBe('signed-out')
+    expect(live.store.getState().state.incidents.size).toBe(0)
+    expect(socket.disconnected).toBe(true)
+    expect(live.onUnauthenticated).toHaveBeenCalledWith('token revoked')
+  })
+
   it('signs out on connect_error unauthenticated', () => {
     const { store, sockets, connection, onUnauthenticated } = setup()
     store.getState().setSession({ user: 'u', organisation: 'o', nation: 'n', roles: [] })
@@ -219,5 +241,58 @@ describe('connection', () => {
     socket.lastAck()(null, { ok: true, head: 1 })
     expect(store.getState().status).toBe('live')
     expect(store.getState().state.eventCount).toBe(1)
+  })
+})
+
+describe('connection: cookie sessions and presence', () => {
+  it('connects with no token (the session cookie) through the same factory', () => {
+    const tokens: (string | null)[] = []
+    const store = createWatchfloorStore()
+    const connection = createConnection({
+      store,
+      socketFactory: (token) => {
+        tokens.push(token)
+        return new FakeSocket() as unknown as WatchfloorSocket
+      },
+    })
+    connection.connect(null)
+    expect(tokens).toEqual([null])
+    expect(store.getState().status).toBe('connecting')
+  })
+
+  it('says which incident it shows, again after a reconnect, and passes presence on', () => {
+    const store = createWatchfloorStore()
+    const sockets: FakeSocket[] = []
+    const presence = vi.fn()
+    const connection = createConnection({
+      store,
+      onPresence: presence,
+      socketFactory: () => {
+        const socket = new FakeSocket()
+        sockets.push(socket)
+        return socket as unknown as WatchfloorSocket
+      },
+    })
+    const viewing: unknown[] = []
+    connection.connect('tok')
+    const socket = sockets[0]!
+    const emit = socket.emit.bind(socket)
+    socket.emit = (event: string, request: { after: number }, ack: Ack) => {
+      if (event === 'viewing') viewing.push(request)
+      return emit(event, request, ack)
+    }
+    connection.setViewing('inc-1') // not connected yet: remembered
+    expect(viewing).toEqual([])
+    socket.fire('connect')
+    expect(viewing).toEqual([{ incidentId: 'inc-1' }])
+    connection.setViewing('inc-1') // unchanged: nothing sent
+    connection.setViewing(null)
+    expect(viewing).toEqual([{ incidentId: 'inc-1' }, { incidentId: null }])
+    connection.setViewing('inc-2')
+    socket.fire('disconnect', 'transport close')
+    socket.fire('connect')
+    expect(viewing.at(-1)).toEqual({ incidentId: 'inc-2' })
+    socket.fire('presence', { incidentId: 'inc-2', viewers: [{ user: 'mari', organisation: 'cert-lv' }] })
+    expect(presence).toHaveBeenCalledWith({ incidentId: 'inc-2', viewers: [{ user: 'mari', organisation: 'cert-lv' }] })
   })
 })

@@ -1,21 +1,35 @@
 /**
- * The one connection module: a token in, a live picture in the store out.
+ * The one connection module: a credential in, a live picture in the store out.
  *
- * Contract with the server (apps/server): connect with `auth: { token }` over
- * WebSocket only, emit `subscribe { after: lastSeq }`, then fold every `events`
+ * Contract with the server (apps/server): connect with `auth: { token }` (or, with no
+ * token, the browser's session cookie in the handshake) over WebSocket only, emit `subscribe { after: lastSeq }`, then fold every `events`
  * batch, advance the cursor on `checkpoint` / `heartbeat`, and on `resync` or any
  * reconnect subscribe again from the last seq seen. The store drops anything at or
  * below its cursor, so nothing is folded twice; subscribing from the cursor means
  * nothing is missed.
+ *
+ * Presence is not in the log: `viewing { incidentId }` says which incident this console shows
+ * (sent again after every reconnect), `presence { incidentId, viewers }` says who shows it.
  */
 import { initialState } from '@watchfloor/core'
-import type { ClientToServerEvents, ServerToClientEvents, StoredEvent, SubscribeAck } from '@watchfloor/protocol'
+import type {
+  ClientToServerEvents,
+  PresenceMessage,
+  ServerToClientEvents,
+  StoredEvent,
+  SubscribeAck,
+} from '@watchfloor/protocol'
 import { io, type Socket } from 'socket.io-client'
+import { MinuteCounts } from './activity.ts'
 import { type WatchfloorStore, watchfloor } from './store.ts'
 import { clearToken } from './token.ts'
 
+/** Who has an incident open right now (presence; not in the log). */
+export type { PresenceMessage }
+
 export type WatchfloorSocket = Socket<ServerToClientEvents, ClientToServerEvents>
-export type SocketFactory = (token: string) => WatchfloorSocket
+/** Makes the socket; `token` null means "authenticate with the session cookie". */
+export type SocketFactory = (token: string | null) => WatchfloorSocket
 type StoreApi = { getState(): WatchfloorStore; setState(partial: Partial<WatchfloorStore>): void }
 
 export interface ConnectionOptions {
@@ -23,6 +37,8 @@ export interface ConnectionOptions {
   socketFactory?: SocketFactory
   /** Called when the server rejects the token (connect_error 'unauthenticated' or a refused subscribe). */
   onUnauthenticated?: (message: string) => void
+  /** Called with every `presence` message. */
+  onPresence?: (message: PresenceMessage) => void
   /**
    * Events arriving within this many ms are folded together (one store update,
    * one render). 0 folds each message at once. Checkpoints wait for the batch.
@@ -34,11 +50,20 @@ export interface ConnectionOptions {
 }
 
 export interface Connection {
-  connect(token: string): void
+  /** Connect with a token, or with the session cookie (`null`). */
+  connect(token: string | null): void
   disconnect(): void
+  /**
+   * Drop the current socket and connect again at once, resuming from the last seq seen (the
+   * wall's watchdog uses it when the server has gone quiet while the socket still looks open).
+   */
+  reconnect(): void
+  /** The incident this console shows (or null): sent now when connected, and again after every reconnect. */
+  setViewing(incidentId: string | null): void
 }
 
-const defaultSocketFactory: SocketFactory = (token) => io({ transports: ['websocket'], auth: { token } })
+const defaultSocketFactory: SocketFactory = (token) =>
+  token === null ? io({ transports: ['websocket'] }) : io({ transports: ['websocket'], auth: { token } })
 
 export function createConnection(options: ConnectionOptions = {}): Connection {
   const store = options.store ?? watchfloor
@@ -51,6 +76,8 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   /** Bumped on every subscribe; an ack for an older one is ignored. */
   let subscription = 0
   let retryTimer: ReturnType<typeof setTimeout> | undefined
+  /** The incident this console shows (presence). */
+  let viewing: string | null = null
 
   const actions = () => store.getState()
 
@@ -74,7 +101,12 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     flushTimer ??= setTimeout(flush, batchMs)
   }
   /** A fresh, empty event window (the old one may hold another viewer's events). */
-  const emptyWindow = () => ({ window: [], windowVersion: actions().windowVersion + 1 })
+  const emptyWindow = () => ({
+    window: [],
+    windowVersion: actions().windowVersion + 1,
+    activity: new MinuteCounts(),
+    dataNow: 0,
+  })
 
   function clearRetry(): void {
     if (retryTimer !== undefined) clearTimeout(retryTimer)
@@ -102,6 +134,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
         return
       }
       if (ack.ok) {
+        actions().heard()
         actions().setHead(ack.head)
         actions().setStatus('live', null)
         return
@@ -124,12 +157,13 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   }
 
   function unauthenticated(message: string): void {
+    const credential = actions().session?.kind === 'session' ? 'your session' : 'the token'
     disconnect()
-    actions().reset(`Signed out: the server rejected the token (${message}).`)
+    actions().reset(`Signed out: the server rejected ${credential} (${message}).`)
     options.onUnauthenticated?.(message)
   }
 
-  function connect(token: string): void {
+  function connect(token: string | null): void {
     disconnect()
     // a new connection (maybe a different viewer) starts from an empty picture
     store.setState({ status: 'connecting', lastSeq: 0, headSeq: 0, state: initialState, error: null, ...emptyWindow() })
@@ -139,6 +173,12 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     s.on('connect', () => {
       if (s !== socket) return
       subscribe(s)
+      // presence lives in the server's memory of this socket: say it again on every (re)connect
+      if (viewing !== null) s.emit('viewing', { incidentId: viewing })
+    })
+    s.on('presence', (message) => {
+      if (s !== socket) return
+      options.onPresence?.(message)
     })
     s.on('disconnect', (reason) => {
       if (s !== socket) return
@@ -149,8 +189,9 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     })
     s.on('connect_error', (error) => {
       if (s !== socket) return
-      if (error.message === 'unauthenticated') {
-        unauthenticated(error.message)
+      // the server refuses a token with `unauthenticated: <why>` (unknown, revoked, expired session)
+      if (error.message === 'unauthenticated' || error.message.startsWith('unauthenticated:')) {
+        unauthenticated(error.message.replace(/^unauthenticated:\s*/, '') || error.message)
         return
       }
       if (actions().status !== 'connecting') actions().setStatus('reconnecting')
@@ -171,6 +212,11 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
       if (s !== socket) return
       flush()
       actions().heartbeat(message.seq)
+    })
+    s.on('revoked', (message) => {
+      // the token was revoked, the session ended or the account was disabled: the picture must go
+      if (s !== socket) return
+      unauthenticated(message.reason.replace(/_/g, ' '))
     })
     s.on('resync', () => {
       if (s !== socket) return
@@ -193,10 +239,38 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     }
   }
 
-  return { connect, disconnect }
+  function reconnect(): void {
+    const s = socket
+    if (!s) return
+    clearRetry()
+    flush()
+    subscription++
+    actions().setStatus('reconnecting')
+    s.disconnect()
+    s.connect()
+  }
+
+  function setViewing(incidentId: string | null): void {
+    if (incidentId === viewing) return
+    viewing = incidentId
+    if (socket?.connected) socket.emit('viewing', { incidentId })
+  }
+
+  return { connect, disconnect, reconnect, setViewing }
+}
+
+/** Where the app's presence messages go (set by the coordination store, which imports this module). */
+let presenceListener: ((message: PresenceMessage) => void) | undefined
+export function onPresence(listener: ((message: PresenceMessage) => void) | undefined): void {
+  presenceListener = listener
 }
 
 /** The app's one connection; a rejected token is also forgotten. */
-const appConnection = createConnection({ onUnauthenticated: clearToken, batchMs: 250 })
-export const connect = (token: string): void => appConnection.connect(token)
+const appConnection = createConnection({
+  onUnauthenticated: clearToken,
+  onPresence: (message) => presenceListener?.(message),
+  batchMs: 250,
+})
+export const connect = (token: string | null): void => appConnection.connect(token)
 export const disconnect = (): void => appConnection.disconnect()
+export const setViewing = (incidentId: string | null): void => appConnection.setViewing(incidentId)

@@ -2,13 +2,13 @@ import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { App } from './App.tsx'
 import { takeTokenFromLocation } from './token.ts'
+import { WallApp } from './wall/WallApp.tsx'
 import './styles.css'
 
 const initialToken = takeTokenFromLocation()
 const root = document.getElementById('root')
 if (!root) throw new Error('#root missing')
+const wall = /^\/wall\/?$/.test(window.location.pathname)
 createRoot(root).render(
-  <StrictMode>
-    <App initialToken={initialToken} />
-  </StrictMode>,
+  <StrictMode>{wall ? <WallApp token={initialToken} /> : <App initialToken={initialToken} />}</StrictMode>,
 )

@@ -10,8 +10,10 @@ import {
 import type { Severity, StoredEvent } from '@watchfloor/protocol'
 import { useStore } from 'zustand'
 import { createStore } from 'zustand/vanilla'
+import { MinuteCounts } from './activity.ts'
+import { DEFAULT_RETENTION, firstKept, pruneState, type Retention } from './retention.ts'
 
-export type ConnectionStatus = 'signed-out' | 'connecting' | 'live' | 'reconnecting' | 'resyncing'
+export type ConnectionStatus = 'signed-out' | 'connecting' | 'live' | 'reconnecting' | 'resyncing' | 'revoked'
 
 /** Who the server says I am (`GET /api/v1/session`). */
 export interface Session {
@@ -19,6 +21,12 @@ export interface Session {
   organisation: string
   nation: string
   roles: string[]
+  /** The person's name (a static token's is its user). */
+  displayName?: string
+  /** How the caller authenticated: a browser session (cookie), an API token or a display token. */
+  kind?: 'session' | 'api' | 'display'
+  /** Sessions only: when the session ends. */
+  expiresAt?: string
 }
 
 export interface WatchfloorState {
@@ -38,10 +46,18 @@ export interface WatchfloorState {
    */
   window: StoredEvent[]
   windowVersion: number
+  /** Events per minute of occurredAt (all events, also those the window does not keep); changes with `windowVersion`. */
+  activity: MinuteCounts
+  /** What is kept in memory (see retention.ts). */
+  retention: Retention
+  /** The data clock: the later of the newest occurredAt folded and the time it was folded (epoch ms). */
+  dataNow: number
+  /** When the server was last heard from (events, checkpoint, heartbeat, subscribe ack): local epoch ms, 0 = never. */
+  lastMessageAt: number
 }
 
-/** Events kept in memory for the timeline and histories. */
-export const WINDOW_MAX = 200_000
+/** Events kept in memory for the timeline and histories (by default; see `retention`). */
+export const WINDOW_MAX = DEFAULT_RETENTION.maxEvents
 
 export interface WatchfloorActions {
   /** Fold one `events` message: one fold per batch; events at or below `lastSeq` (or out of order) are dropped. */
@@ -57,6 +73,9 @@ export interface WatchfloorActions {
   setError(error: string | null): void
   /** Back to signed-out with an empty picture. */
   reset(error?: string | null): void
+  setRetention(retention: Retention): void
+  /** Something arrived from the server (keeps the connection watchdog quiet). */
+  heard(): void
 }
 
 export type WatchfloorStore = WatchfloorState & WatchfloorActions
@@ -70,7 +89,14 @@ const initial: WatchfloorState = {
   error: null,
   window: [],
   windowVersion: 0,
+  activity: new MinuteCounts(),
+  retention: DEFAULT_RETENTION,
+  dataNow: 0,
+  lastMessageAt: 0,
 }
+
+/** How far the data clock moves between two prunes of the picture. */
+const PRUNE_EVERY_MS = 60_000
 
 /**
  * Keep only the events strictly after `after`, in strictly increasing seq order.
@@ -99,29 +125,55 @@ export function freshEvents(events: readonly StoredEvent[], after: number): read
 
 /** A fresh store (the app uses the `watchfloor` singleton; tests make their own). */
 export function createWatchfloorStore() {
+  let prunedAt = 0
   return createStore<WatchfloorStore>()((set, get) => ({
     ...initial,
     window: [],
+    activity: new MinuteCounts(),
     applyEvents(events) {
-      const { lastSeq, state, headSeq } = get()
+      const { lastSeq, state, headSeq, window, activity, retention } = get()
       const fresh = freshEvents(events, Math.max(lastSeq, state.seq))
-      if (fresh.length === 0) return
-      const next = fold(state, fresh)
-      const { window } = get()
-      for (const event of fresh) window.push(event)
-      if (window.length > WINDOW_MAX * 1.1) window.splice(0, window.length - WINDOW_MAX)
+      if (fresh.length === 0) {
+        if (events.length > 0) set({ lastMessageAt: Date.now() })
+        return
+      }
+      let next = fold(state, fresh)
+      let newest = get().dataNow
+      for (const event of fresh) {
+        const at = Date.parse(event.occurredAt)
+        activity.add(at)
+        if (at > newest) newest = at
+        if (retention.keep === undefined || retention.keep(event)) window.push(event)
+      }
+      const now = Date.now()
+      const dataNow = Math.max(newest, now)
+      const maxEvents = Math.max(0, retention.maxEvents)
+      if (window.length > maxEvents * 1.1 || (maxEvents === 0 && window.length > 0))
+        window.splice(0, window.length - maxEvents)
+      if (Number.isFinite(retention.hours) && dataNow - prunedAt >= PRUNE_EVERY_MS) {
+        prunedAt = dataNow
+        const before = dataNow - retention.hours * 3_600_000
+        next = pruneState(next, before)
+        const drop = firstKept(window, before)
+        if (drop > 0) window.splice(0, drop)
+      }
       set({
         window,
         windowVersion: get().windowVersion + 1,
         state: next,
         lastSeq: Math.max(lastSeq, next.seq),
         headSeq: Math.max(headSeq, next.seq),
+        dataNow: newest,
+        lastMessageAt: now,
       })
     },
     checkpoint(seq) {
       const { lastSeq, headSeq } = get()
-      if (seq <= lastSeq) return
-      set({ lastSeq: seq, headSeq: Math.max(headSeq, seq) })
+      if (seq <= lastSeq) {
+        get().heard()
+        return
+      }
+      set({ lastSeq: seq, headSeq: Math.max(headSeq, seq), lastMessageAt: Date.now() })
     },
     heartbeat(seq) {
       get().checkpoint(seq)
@@ -140,12 +192,28 @@ export function createWatchfloorStore() {
       set({ error })
     },
     reset(error = null) {
-      set({ ...initial, window: [], error })
+      prunedAt = 0
+      set({ ...initial, window: [], activity: new MinuteCounts(), retention: get().retention, error })
+    },
+    setRetention(retention) {
+      prunedAt = 0
+      set({ retention })
+    },
+    heard() {
+      set({ lastMessageAt: Date.now() })
     },
   }))
 }
 
 export const watchfloor = createWatchfloorStore()
+
+declare global {
+  interface Window {
+    /** The data store, for browser tests and the soak benchmark (read-only use). */
+    __watchfloorStore?: typeof watchfloor
+  }
+}
+if (typeof window !== 'undefined') window.__watchfloorStore = watchfloor
 
 /** React hook: `useWatchfloor((s) => s.status)`. Selectors must return stable values (see the memoised ones below). */
 export function useWatchfloor<T>(selector: (state: WatchfloorStore) => T): T {

@@ -4,7 +4,7 @@ import { SeverityShape } from '../../components.tsx'
 import { useFilteredIncidents } from '../../view/selectors.ts'
 import { LAYER_NAMES, type LayerName } from '../../view/view.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
-import { loadMapFonts, mountMap } from './controller.ts'
+import { type FlashSource, loadMapFonts, mountMap } from './controller.ts'
 import {
   ATTACK_COLOUR,
   COUNTRY_COLOURS,
@@ -27,7 +27,7 @@ const LAYER_LABELS: Record<LayerName, string> = {
  * The live map: allied networks by posture, incidents by severity (clustered), attack paths and
  * sharing flows, over an offline basemap. Fills its parent.
  */
-export function MapView(): JSX.Element {
+export function MapView({ wall = false, flash }: { wall?: boolean; flash?: FlashSource } = {}): JSX.Element {
   const containerRef = useRef<HTMLDivElement>(null)
   const [ready, setReady] = useState(false)
   const [generation, setGeneration] = useState(0)
@@ -42,14 +42,18 @@ export function MapView(): JSX.Element {
     void loadMapFonts().then(() => {
       if (cancelled) return
       try {
-        teardown = mountMap(container, {
-          onReady: () => setReady(true),
-          onLost: () => setReady(false),
-          onRebuild: () => {
-            setReady(false)
-            setGeneration((g) => g + 1)
+        teardown = mountMap(
+          container,
+          {
+            onReady: () => setReady(true),
+            onLost: () => setReady(false),
+            onRebuild: () => {
+              setReady(false)
+              setGeneration((g) => g + 1)
+            },
           },
-        })
+          flash ? { wall, flash } : { wall },
+        )
       } catch (error) {
         console.error('map: could not create the map', error)
       }
@@ -63,12 +67,16 @@ export function MapView(): JSX.Element {
   return (
     <div className="wf-map" data-testid="map" data-ready={ready ? 'true' : 'false'}>
       <div ref={containerRef} className="wf-map-canvas" key={generation} />
-      <div className="wf-map-overlay wf-map-overlay-top">
-        <MapLayers />
-      </div>
-      <div className="wf-map-overlay wf-map-overlay-bottom">
-        <MapLegend />
-      </div>
+      {!wall && (
+        <>
+          <div className="wf-map-overlay wf-map-overlay-top">
+            <MapLayers />
+          </div>
+          <div className="wf-map-overlay wf-map-overlay-bottom">
+            <MapLegend />
+          </div>
+        </>
+      )}
     </div>
   )
 }

@@ -110,13 +110,31 @@ export interface MapHooks {
   onRebuild(): void
 }
 
+export interface MapOptions {
+  /**
+   * A wall: no controls, no pointer or keyboard interaction, the camera stays where the view
+   * puts it. Default false.
+   */
+  wall?: boolean
+  /** The incident whose location flashes until it is null again (the wall's pinned critical). */
+  flash?: FlashSource
+}
+
+/** Where the map reads the incident to flash: a zustand-like store. */
+export interface FlashSource {
+  getState(): { flash: string | null }
+  subscribe(listener: (state: { flash: string | null }) => void): () => void
+}
+
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits
 
 /** Create the map in `container`; returns the teardown. */
-export function mountMap(container: HTMLElement, hooks: MapHooks): () => void {
+export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOptions = {}): () => void {
   const view = viewStore.getState()
+  const wall = options.wall ?? false
   const map = new maplibregl.Map({
     container,
+    interactive: !wall,
     style: buildStyle(getBasemap(), view.layers),
     center: [view.map.lng, view.map.lat],
     zoom: view.map.zoom,
@@ -125,12 +143,12 @@ export function mountMap(container: HTMLElement, hooks: MapHooks): () => void {
     dragRotate: false,
     pitchWithRotate: false,
     touchPitch: false,
-    attributionControl: { compact: true, customAttribution: 'Natural Earth via world-atlas' },
+    attributionControl: wall ? false : { compact: true, customAttribution: 'Natural Earth via world-atlas' },
     fadeDuration: 150,
   })
   map.touchZoomRotate.disableRotation()
   map.keyboard.disableRotation()
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right')
+  if (!wall) map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right')
   window.__watchfloorMap = map
 
   let disposed = false
@@ -200,6 +218,7 @@ export function mountMap(container: HTMLElement, hooks: MapHooks): () => void {
     for (const arcs of [next.attacks, next.sharing])
       for (const arc of arcs.values()) newestArc = Math.max(newestArc, (arc as ArcFeature).properties.t)
     updateSelection()
+    updateFlash()
     if (ready) pulse(freshIncidents(incidents, seenSeq, shownIncidents), next.incidents)
     seenSeq = data.state.seq
     shownIncidents = new Map(entries)
@@ -237,6 +256,33 @@ export function mountMap(container: HTMLElement, hooks: MapHooks): () => void {
       ['case', ['==', ['get', 'incidentId'], selected], 6, 4],
     ])
   }
+
+  // --- flash: a ring that pulses over one incident until told otherwise -----------------------
+  let flashMarker: maplibregl.Marker | undefined
+  const updateFlash = () => {
+    const id = loaded ? (options.flash?.getState().flash ?? null) : null
+    const feature = id ? (applied.incidents.get(id) as IncidentFeature | undefined) : undefined
+    if (!feature) {
+      flashMarker?.remove()
+      flashMarker = undefined
+      return
+    }
+    const [lng = 0, lat = 0] = feature.geometry.coordinates
+    const [dx = 0, dy = 0] = SLOT_OFFSETS[feature.properties.slot] ?? []
+    if (!flashMarker) {
+      const element = document.createElement('div')
+      element.className = 'wf-map-flash'
+      element.dataset.testid = 'map-flash'
+      const ring = document.createElement('div')
+      ring.className = 'wf-map-flash-ring' // the marker positions the element by transform: animate a child
+      element.append(ring)
+      flashMarker = new maplibregl.Marker({ element, anchor: 'center' })
+    }
+    flashMarker.setOffset([dx, dy]).setLngLat([lng, lat]).addTo(map)
+    flashMarker.getElement().dataset.incidentId = id ?? ''
+  }
+  if (options.flash) cleanups.push(options.flash.subscribe(() => updateFlash()))
+  cleanups.push(() => flashMarker?.remove())
 
   // --- layers -------------------------------------------------------------------------------
   const applyLayers = (layers: Layers) => {

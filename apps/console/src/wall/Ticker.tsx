@@ -1,0 +1,161 @@
+/**
+ * The wall's ticker: the last hours on one strip. Activity density (every event, per bucket)
+ * above, the significant events (reports, escalations, advisories, posture changes) as marks
+ * below, hourly labels. Canvas: thousands of marks cost one draw, and nothing to interact with.
+ */
+import type { StoredEvent } from '@watchfloor/protocol'
+import { useEffect, useRef } from 'react'
+import type { MinuteCounts } from '../activity.ts'
+import { POSTURE_COLOURS, SHARING_COLOUR } from '../features/map/style.ts'
+import { watchfloor } from '../store.ts'
+import { SEVERITY_COLOURS } from '../theme.ts'
+import { useFilteredEvents } from '../view/selectors.ts'
+
+const HOUR = 3_600_000
+/** Redraw at most this often for new data; the clock moves it every `TICK_MS` anyway. */
+const DRAW_MS = 1000
+const TICK_MS = 10_000
+
+export interface TickerMark {
+  at: number
+  colour: string
+  row: 0 | 1 | 2
+}
+
+/** What a significant event looks like on the ticker, or null for events it leaves to the density strip. */
+export function markOf(event: StoredEvent, severityOf: (incidentId: string) => string | undefined): TickerMark | null {
+  const at = Date.parse(event.occurredAt)
+  switch (event.type) {
+    case 'incident.reported':
+      return { at, colour: SEVERITY_COLOURS[event.payload.severity], row: 0 }
+    case 'incident.updated': {
+      const severity = event.payload.severity ?? severityOf(event.payload.incidentId)
+      return { at, colour: SEVERITY_COLOURS[(severity as keyof typeof SEVERITY_COLOURS) ?? 'low'] ?? '#93a1b1', row: 0 }
+    }
+    case 'advisory.published':
+      return { at, colour: SHARING_COLOUR, row: 1 }
+    case 'network.posture_changed':
+      return { at, colour: POSTURE_COLOURS[event.payload.posture], row: 2 }
+    default:
+      return null
+  }
+}
+
+function draw(
+  canvas: HTMLCanvasElement,
+  events: readonly StoredEvent[],
+  activity: MinuteCounts,
+  hours: number,
+  now: number,
+): void {
+  const ratio = window.devicePixelRatio || 1
+  const width = canvas.clientWidth
+  const height = canvas.clientHeight
+  if (width === 0 || height === 0) return
+  if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+    canvas.width = Math.round(width * ratio)
+    canvas.height = Math.round(height * ratio)
+  }
+  const ctx = canvas.getContext('2d')
+  if (!ctx) return
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0)
+  ctx.clearRect(0, 0, width, height)
+  const span = hours * HOUR
+  const from = now - span
+  const x = (t: number) => ((t - from) / span) * width
+  const axisH = 26
+  const densityH = Math.round((height - axisH) * 0.45)
+  const marksTop = densityH + 4
+  const rowH = (height - axisH - marksTop) / 3
+
+  // density: per bucket of about 6 px
+  const bucketMs = Math.max(60_000, Math.ceil(span / Math.max(1, width / 6) / 60_000) * 60_000)
+  const start = Math.floor(from / bucketMs) * bucketMs
+  const counts = activity.buckets(start, now + bucketMs, bucketMs)
+  const max = Math.max(1, ...counts)
+  ctx.fillStyle = '#2f6f9f'
+  counts.forEach((count, i) => {
+    if (count === 0) return
+    const left = x(start + i * bucketMs)
+    const w = Math.max(1, x(start + (i + 1) * bucketMs) - left - 1)
+    const h = Math.max(2, (count / max) * (densityH - 4))
+    ctx.fillRect(left, densityH - h, w, h)
+  })
+
+  // marks
+  const state = watchfloor.getState().state
+  const severityOf = (id: string) => state.incidents.get(id)?.severity
+  for (const event of events) {
+    const mark = markOf(event, severityOf)
+    if (!mark || mark.at < from || mark.at > now + 60_000) continue
+    ctx.fillStyle = mark.colour
+    ctx.fillRect(Math.round(x(mark.at)) - 2, marksTop + mark.row * rowH + 2, 4, Math.max(4, rowH - 4))
+  }
+
+  // hour ticks and labels
+  ctx.strokeStyle = '#3a4656'
+  ctx.fillStyle = '#c9d4df'
+  ctx.font = '18px "Noto Sans", system-ui, sans-serif'
+  ctx.textBaseline = 'bottom'
+  const step = hours > 12 ? 3 * HOUR : hours > 6 ? 2 * HOUR : HOUR
+  for (let t = Math.ceil(from / step) * step; t <= now; t += step) {
+    const px = Math.round(x(t)) + 0.5
+    ctx.beginPath()
+    ctx.moveTo(px, 0)
+    ctx.lineTo(px, height - axisH)
+    ctx.stroke()
+    const label = `${new Date(t).toISOString().slice(11, 16)}Z`
+    const w = ctx.measureText(label).width
+    if (px - w / 2 > 0 && px + w / 2 < width) ctx.fillText(label, px - w / 2, height - 2)
+  }
+}
+
+export function Ticker({ hours }: { hours: number }) {
+  const canvasRef = useRef<HTMLCanvasElement>(null)
+  const events = useFilteredEvents()
+  const latest = useRef({ events, hours })
+  latest.current = { events, hours }
+
+  useEffect(() => {
+    const canvas = canvasRef.current
+    if (!canvas) return
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let lastDraw = 0
+    const paint = () => {
+      timer = undefined
+      lastDraw = Date.now()
+      draw(canvas, latest.current.events, watchfloor.getState().activity, latest.current.hours, Date.now())
+    }
+    const schedule = () => {
+      if (timer !== undefined) return
+      timer = setTimeout(paint, Math.max(0, DRAW_MS - (Date.now() - lastDraw)))
+    }
+    paint()
+    const unsubscribe = watchfloor.subscribe((s, prev) => {
+      if (s.windowVersion !== prev.windowVersion) schedule()
+    })
+    const tick = setInterval(schedule, TICK_MS)
+    const observer = new ResizeObserver(schedule)
+    observer.observe(canvas)
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') schedule()
+    }
+    document.addEventListener('visibilitychange', onVisible)
+    return () => {
+      unsubscribe()
+      clearInterval(tick)
+      observer.disconnect()
+      document.removeEventListener('visibilitychange', onVisible)
+      if (timer !== undefined) clearTimeout(timer)
+    }
+  }, [])
+
+  return (
+    <canvas
+      ref={canvasRef}
+      className="wall-ticker-canvas"
+      data-testid="wall-ticker"
+      aria-label={`Activity over the last ${hours} hours`}
+    />
+  )
+}

@@ -1,0 +1,316 @@
+/**
+ * `/wall`: the unattended wall display. Signs in with the token of its link (`#token=...`), reads
+ * its preset, then shows the live picture with no controls. It never shows a frozen picture as
+ * live: no heartbeat within the window and the whole wall says so, dimmed, with the time of the
+ * last update, until the connection catches up again by itself.
+ */
+import { type IncidentState, isOverdue } from '@watchfloor/core'
+import type { StoredEvent, WallPreset } from '@watchfloor/protocol'
+import { useEffect, useMemo, useRef, useState } from 'react'
+import { createStore } from 'zustand/vanilla'
+import { createConnection } from '../connection.ts'
+import { MapView } from '../features/map/MapView.tsx'
+import { fetchSession } from '../session.ts'
+import { type Session, useWatchfloor, watchfloor } from '../store.ts'
+import { useFilteredIncidents } from '../view/selectors.ts'
+import { viewStore } from '../view/viewStore.ts'
+import { presetName, type WallConfig, wallConfig } from './config.ts'
+import { Board, Clock, Counters, lastUpdateText, Spotlight, TlpLabel, useTick, WallLegend } from './panels.tsx'
+import {
+  activePin,
+  addPins,
+  connectionHealth,
+  expirePins,
+  type Health,
+  headline,
+  highestTlp,
+  overallPosture,
+  type Pin,
+  rotationIndex,
+  spotlightCandidates,
+} from './picture.ts'
+import { Ticker } from './Ticker.tsx'
+import './wall.css'
+
+/** Events the wall keeps in memory: not the observations (the density strip counts those). */
+const keepOnWall = (event: StoredEvent) => event.type !== 'incident.observation'
+const WALL_WINDOW_EVENTS = 20_000
+
+/** The incident the map flashes (the pinned critical). */
+const flashStore = createStore<{ flash: string | null }>()(() => ({ flash: null }))
+
+const wallConnection = createConnection({
+  batchMs: 250,
+  onUnauthenticated: (message) => {
+    // the token was revoked (or never valid): say so, and show nothing of the old picture. The
+    // token stays in the tab, so a reload says the same instead of asking for a link.
+    watchfloor.setState({ status: 'revoked', error: message })
+  },
+})
+
+type Phase =
+  | { kind: 'no-token' }
+  | { kind: 'starting'; message: string }
+  | { kind: 'revoked'; message: string }
+  | { kind: 'ready'; session: Session; config: WallConfig; notice: string | null }
+
+async function fetchPreset(token: string, name: string): Promise<{ preset: WallPreset | null; notice: string | null }> {
+  const response = await fetch(`/api/v1/wall/presets/${encodeURIComponent(name)}`, {
+    headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+  })
+  if (response.ok) return { preset: (await response.json()) as WallPreset, notice: null }
+  if (response.status === 404) return { preset: null, notice: `No preset '${name}': showing the default wall.` }
+  throw new Error(`preset: server answered ${response.status}`)
+}
+
+/** Sign in, read the preset, configure stores and connect; retries with back-off while the server is away. */
+function useWallStart(token: string | null): Phase {
+  const [phase, setPhase] = useState<Phase>(token ? { kind: 'starting', message: 'Connecting…' } : { kind: 'no-token' })
+  useEffect(() => {
+    if (!token) return
+    let cancelled = false
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let delay = 1000
+    const attempt = async () => {
+      const session = await fetchSession(token)
+      if (cancelled) return
+      if (!session.ok) {
+        if (session.status === 401) {
+          setPhase({ kind: 'revoked', message: session.message })
+          return
+        }
+        setPhase({ kind: 'starting', message: `${session.message} Retrying…` })
+        timer = setTimeout(attempt, delay)
+        delay = Math.min(delay * 2, 30_000)
+        return
+      }
+      const locked = (session.session as Session & { preset?: string }).preset
+      const name = locked ?? presetName(window.location.search)
+      let fetched: Awaited<ReturnType<typeof fetchPreset>>
+      try {
+        fetched = await fetchPreset(token, name)
+      } catch (error) {
+        if (cancelled) return
+        setPhase({ kind: 'starting', message: `${(error as Error).message}. Retrying…` })
+        timer = setTimeout(attempt, delay)
+        delay = Math.min(delay * 2, 30_000)
+        return
+      }
+      if (cancelled) return
+      const config = wallConfig(window.location.search, fetched.preset, locked !== undefined)
+      const view = viewStore.getState()
+      view.setFilters(config.filters)
+      view.setMap(config.region)
+      for (const [layer, shown] of Object.entries(config.layers)) view.toggleLayer(layer as never, shown)
+      watchfloor.getState().setRetention({
+        // the ticker shows what is kept: keep at least its span
+        hours: Math.max(config.retentionHours, config.tickerHours),
+        maxEvents: WALL_WINDOW_EVENTS,
+        keep: keepOnWall,
+      })
+      watchfloor.getState().setSession(session.session)
+      wallConnection.connect(token)
+      setPhase({ kind: 'ready', session: session.session, config, notice: fetched.notice })
+    }
+    void attempt()
+    return () => {
+      cancelled = true
+      if (timer !== undefined) clearTimeout(timer)
+      wallConnection.disconnect()
+    }
+  }, [token])
+  return phase
+}
+
+/**
+ * The connection watchdog: the wall's health every second; when the server has gone quiet while
+ * the socket still looks open, reconnect (which resumes from the last seq seen).
+ */
+function useHealth(config: WallConfig): { health: Health; now: number } {
+  const now = useTick(1000)
+  const status = useWatchfloor((s) => s.status)
+  const lastMessageAt = useWatchfloor((s) => s.lastMessageAt)
+  const heartbeatMs = config.heartbeatSeconds * 1000
+  const health = connectionHealth(status, lastMessageAt, now, heartbeatMs)
+  const kicked = useRef(0)
+  useEffect(() => {
+    if (health !== 'lost' || status !== 'live') return
+    // silent but "connected": a half-open socket or a frozen server; try again, at most every window
+    if (now - kicked.current < heartbeatMs) return
+    kicked.current = now
+    wallConnection.reconnect()
+  }, [health, status, now, heartbeatMs])
+  useEffect(() => {
+    // back from a hidden tab: timers were throttled, so check the connection at once
+    const onVisible = () => {
+      if (document.visibilityState !== 'visible') return
+      const s = watchfloor.getState()
+      if (s.status === 'live' && Date.now() - s.lastMessageAt > heartbeatMs) wallConnection.reconnect()
+    }
+    document.addEventListener('visibilitychange', onVisible)
+    return () => document.removeEventListener('visibilitychange', onVisible)
+  }, [heartbeatMs])
+  return { health, now }
+}
+
+/** Pins for new critical incidents among those this wall shows (its filters), from the events the window keeps. */
+function usePins(config: WallConfig, now: number, shown: readonly IncidentState[]): Pin | null {
+  const windowVersion = useWatchfloor((s) => s.windowVersion)
+  const incidents = useMemo(() => new Map(shown.map((i) => [i.incidentId, i])), [shown])
+  const pins = useRef<ReadonlyMap<string, Pin>>(new Map())
+  const seen = useRef({ version: -1, seq: 0 })
+  if (seen.current.version !== windowVersion) {
+    // scan only what arrived since the last render
+    const { window } = watchfloor.getState()
+    let start = window.length
+    while (start > 0 && window[start - 1]!.seq > seen.current.seq) start--
+    if (start < window.length) {
+      pins.current = addPins(pins.current, window.slice(start), Date.now(), config.pinSeconds * 1000)
+      seen.current.seq = window.at(-1)!.seq
+    }
+    seen.current.version = windowVersion
+  }
+  pins.current = expirePins(pins.current, now)
+  return activePin(pins.current, incidents, now)
+}
+
+function WallPicture({ config, notice }: { config: WallConfig; notice: string | null }) {
+  const { health, now } = useHealth(config)
+  const incidents = useFilteredIncidents()
+  const allIncidents = useWatchfloor((s) => s.state.incidents)
+  const networks = useWatchfloor((s) => s.state.networks)
+  const advisories = useWatchfloor((s) => s.state.advisories)
+  const lastMessageAt = useWatchfloor((s) => s.lastMessageAt)
+  const lastSeq = useWatchfloor((s) => s.lastSeq)
+  const pin = usePins(config, now, incidents)
+  const panels = new Set(config.panels)
+
+  const candidates = useMemo(() => spotlightCandidates(incidents, 8), [incidents])
+  const index = rotationIndex(now, config.rotateSeconds * 1000, candidates.length)
+  const pinned: IncidentState | undefined = pin ? allIncidents.get(pin.incidentId) : undefined
+  const spotlight = pinned ?? candidates[index] ?? null
+  const next = candidates.filter((c) => c !== spotlight).slice(0, 3)
+
+  // the map highlights the spotlight incident and flashes a pinned one; the camera never moves
+  useEffect(() => {
+    viewStore.getState().select(spotlight?.incidentId ?? null)
+  }, [spotlight?.incidentId])
+  useEffect(() => {
+    flashStore.setState({ flash: pin?.incidentId ?? null })
+  }, [pin?.incidentId])
+
+  const counts = useMemo(() => headline(incidents), [incidents])
+  const tasks = useWatchfloor((s) => s.state.tasks)
+  // tasks of the incidents on this wall that are past due (re-counted every second, tasks are few)
+  let overdue = 0
+  const shownIds = useMemo(() => new Set(incidents.map((i) => i.incidentId)), [incidents])
+  for (const task of tasks.values()) if (shownIds.has(task.incidentId) && isOverdue(task, now)) overdue++
+  const posture = useMemo(() => overallPosture(networks.values()), [networks])
+  const sharingShown = panels.has('map') && config.layers.sharing
+  // the highest marking of anything on screen: incidents on map and lists, the spotlight, sharing arcs
+  const marking = useMemo(() => {
+    const tlps = incidents.map((i) => i.marking.tlp)
+    if (spotlight) tlps.push(spotlight.marking.tlp)
+    if (sharingShown) for (const a of advisories.values()) tlps.push(a.marking.tlp)
+    return highestTlp(tlps)
+  }, [incidents, spotlight, advisories, sharingShown])
+
+  const lost = health === 'lost' || health === 'connecting'
+  return (
+    <div
+      className={`wall${lost ? ' wall-dimmed' : ''}`}
+      data-testid="wall"
+      data-health={health}
+      data-preset={config.preset}
+      data-seq={lastSeq}
+    >
+      <header className="wall-banner" data-testid="wall-banner-top">
+        <TlpLabel tlp={marking} />
+        <span className="wall-title">{config.title}</span>
+        <span className="wall-posture" data-testid="wall-posture" data-posture={posture.posture}>
+          Overall posture: <strong className={`posture-${posture.posture}`}>{posture.posture}</strong>
+          {posture.posture !== 'normal' && ` (${posture.count})`}
+        </span>
+        <Clock now={now} timeZone={config.timeZone} />
+      </header>
+      {lost && (
+        <div className="wall-lost" role="alert" data-testid="wall-connection-lost">
+          {health === 'connecting' ? 'CONNECTING' : 'CONNECTION LOST'} · picture frozen · last update{' '}
+          <span data-testid="wall-last-update">{lastUpdateText(lastMessageAt)}</span> · reconnecting…
+        </div>
+      )}
+      {notice && <div className="wall-notice">{notice}</div>}
+      <main className="wall-main">
+        {panels.has('map') && (
+          <div className="wall-map">
+            <MapView wall flash={flashStore} />
+            <WallLegend />
+          </div>
+        )}
+        {(panels.has('counters') || panels.has('spotlight') || panels.has('board')) && (
+          <div className="wall-side">
+            {panels.has('counters') && <Counters headline={counts} overdue={overdue} />}
+            {panels.has('spotlight') && (
+              <Spotlight
+                incident={spotlight}
+                next={next}
+                pin={pin}
+                now={now}
+                staleMs={config.staleMinutes * 60_000}
+                position={{ index: Math.max(0, index), count: candidates.length }}
+              />
+            )}
+            {panels.has('board') && <Board now={now} silentMs={config.silentMinutes * 60_000} />}
+          </div>
+        )}
+      </main>
+      {panels.has('ticker') && (
+        <div className="wall-ticker">
+          <Ticker hours={config.tickerHours} />
+        </div>
+      )}
+      <footer className="wall-banner" data-testid="wall-banner-bottom">
+        <TlpLabel tlp={marking} />
+        <span className="wall-muted">
+          {health === 'live' ? 'LIVE' : 'NOT LIVE'} · last update {lastUpdateText(lastMessageAt)} · seq {lastSeq}
+        </span>
+        <TlpLabel tlp={marking} />
+      </footer>
+    </div>
+  )
+}
+
+function WallMessage({ title, text, testid }: { title: string; text: string; testid: string }) {
+  return (
+    <div className="wall wall-message" data-testid={testid} role="alert">
+      <h1>{title}</h1>
+      <p>{text}</p>
+    </div>
+  )
+}
+
+export function WallApp({ token }: { token: string | null }) {
+  const phase = useWallStart(token)
+  const status = useWatchfloor((s) => s.status)
+  const error = useWatchfloor((s) => s.error)
+  if (phase.kind === 'revoked' || status === 'revoked')
+    return (
+      <WallMessage
+        testid="wall-revoked"
+        title="ACCESS REVOKED"
+        text={`This wall's display token is no longer accepted${
+          phase.kind === 'revoked' ? '' : error ? ` (${error})` : ''
+        }. Nothing is shown until it is given a new link.`}
+      />
+    )
+  if (phase.kind === 'no-token')
+    return (
+      <WallMessage
+        testid="wall-no-token"
+        title="No display token"
+        text="Open this wall with its link: /wall?preset=…#token=…"
+      />
+    )
+  if (phase.kind === 'starting') return <WallMessage testid="wall-starting" title="Watchfloor" text={phase.message} />
+  return <WallPicture config={phase.config} notice={phase.notice} />
+}

@@ -1,0 +1,265 @@
+/** The wall's panels: banner, counters, spotlight and network board. No controls, large type. */
+import type { IncidentState, NetworkPosture } from '@watchfloor/core'
+import { SEVERITIES, type Severity, type Tlp } from '@watchfloor/protocol'
+import { memo, useEffect, useState } from 'react'
+import { SeverityShape } from '../components.tsx'
+import { POSTURE_COLOURS } from '../features/map/style.ts'
+import { selectNetworkPostures, useWatchfloor } from '../store.ts'
+import { SEVERITY_COLOURS, TLP_COLOURS } from '../theme.ts'
+import { ageText, type Headline, type Pin, shortAge, utcClock } from './picture.ts'
+
+/** Re-renders every `ms` so clocks and ages move without new data. */
+export function useTick(ms: number): number {
+  const [now, setNow] = useState(() => Date.now())
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), ms)
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') setNow(Date.now())
+    }
+    document.addEventListener('visibilitychange', onVisible)
+    return () => {
+      clearInterval(timer)
+      document.removeEventListener('visibilitychange', onVisible)
+    }
+  }, [ms])
+  return now
+}
+
+function zoneTime(now: number, timeZone: string): { time: string; label: string } {
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'short',
+  }).formatToParts(now)
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? ''
+  return { time: `${get('hour')}:${get('minute')}`, label: get('timeZoneName') || timeZone }
+}
+
+export const TlpLabel = memo(function TlpLabel({ tlp }: { tlp: Tlp }) {
+  return (
+    <span className="wall-tlp" data-testid="wall-marking" data-tlp={tlp} style={{ color: TLP_COLOURS[tlp] }}>
+      TLP:{tlp}
+    </span>
+  )
+})
+
+export function Clock({ now, timeZone }: { now: number; timeZone: string | null }) {
+  const iso = new Date(now).toISOString()
+  const second = timeZone ? zoneTime(now, timeZone) : null
+  return (
+    <span className="wall-clock" data-testid="wall-clock">
+      <span className="wall-clock-date">{iso.slice(0, 10)}</span>
+      <span className="wall-clock-time">{iso.slice(11, 19)}Z</span>
+      {second && (
+        <span className="wall-clock-zone" data-testid="wall-clock-zone">
+          {second.time} {second.label}
+        </span>
+      )}
+    </span>
+  )
+}
+
+export function Counters({ headline, overdue }: { headline: Headline; overdue: number | null }) {
+  return (
+    <section className="wall-panel wall-counters" data-testid="wall-counters" aria-label="Headline counters">
+      {SEVERITIES.toReversed().map((severity) => (
+        <div key={severity} className="wall-counter" data-severity={severity} data-testid={`wall-count-${severity}`}>
+          <span className="wall-counter-value" style={{ color: SEVERITY_COLOURS[severity] }}>
+            <SeverityShape severity={severity} size={26} />
+            {headline.open[severity]}
+          </span>
+          <span className="wall-counter-label">{severity}</span>
+        </div>
+      ))}
+      <div className="wall-counter" data-testid="wall-count-networks">
+        <span className="wall-counter-value">{headline.networksAffected}</span>
+        <span className="wall-counter-label">networks affected</span>
+      </div>
+      {overdue !== null && (
+        <div className="wall-counter" data-testid="wall-count-overdue">
+          <span className={`wall-counter-value${overdue > 0 ? ' wall-alarm' : ''}`}>{overdue}</span>
+          <span className="wall-counter-label">tasks overdue</span>
+        </div>
+      )}
+    </section>
+  )
+}
+
+function networkNames(incident: IncidentState, names: (id: string) => string): string {
+  const shown = incident.affectedNetworks.slice(0, 4).map(names)
+  const more = incident.affectedNetworks.length - shown.length
+  return `${shown.join(', ')}${more > 0 ? ` +${more}` : ''}`
+}
+
+export function Spotlight({
+  incident,
+  next,
+  pin,
+  now,
+  staleMs,
+  position,
+}: {
+  incident: IncidentState | null
+  next: readonly IncidentState[]
+  pin: Pin | null
+  now: number
+  staleMs: number
+  position: { index: number; count: number }
+}) {
+  const networks = useWatchfloor((s) => s.state.networks)
+  const nameOf = (id: string) => (networks.has(id) ? networkLabel(id) : id)
+  if (!incident)
+    return (
+      <section
+        className="wall-panel wall-spotlight"
+        data-testid="wall-spotlight"
+        data-incident-id=""
+        data-pinned="false"
+      >
+        <p className="wall-quiet">No open incidents.</p>
+      </section>
+    )
+  const age = now - Date.parse(incident.updatedAt)
+  const stale = age > staleMs
+  return (
+    <section
+      className={`wall-panel wall-spotlight${pin ? ' wall-pinned' : ''}`}
+      data-testid="wall-spotlight"
+      data-incident-id={incident.incidentId}
+      data-pinned={pin ? 'true' : 'false'}
+      aria-live="polite"
+    >
+      <div className="wall-spotlight-head">
+        {pin ? (
+          <span className="wall-pin-label" data-testid="wall-pin">
+            NEW CRITICAL · pinned {ageText(pin.until - now)} more, or until acknowledged
+          </span>
+        ) : (
+          <span className="wall-muted">
+            Spotlight {position.index + 1}/{position.count}
+          </span>
+        )}
+        <TlpLabel tlp={incident.marking.tlp} />
+      </div>
+      <h2 className="wall-spotlight-title">
+        <SeverityShape severity={incident.severity} size={30} />
+        <span>{incident.title}</span>
+      </h2>
+      <div className="wall-spotlight-facts">
+        <span style={{ color: SEVERITY_COLOURS[incident.severity] }} className="wall-strong">
+          {incident.severity}
+        </span>
+        <span>{incident.status}</span>
+        <span>{incident.category}</span>
+        <span>by {incident.organisation.toUpperCase()}</span>
+      </div>
+      <div className="wall-spotlight-facts">
+        <span>Affects {networkNames(incident, nameOf) || 'no network named'}</span>
+        <span>{incident.observationCount.toLocaleString('en-GB')} observations</span>
+      </div>
+      <div
+        className={`wall-spotlight-age${stale ? ' wall-stale' : ''}`}
+        data-testid="wall-spotlight-age"
+        data-stale={stale}
+      >
+        updated {ageText(age)} ago{stale ? ' · STALE' : ''}
+      </div>
+      {next.length > 0 && (
+        <ol className="wall-next" aria-label="Next in the spotlight">
+          {next.map((other) => {
+            const otherStale = now - Date.parse(other.updatedAt) > staleMs
+            return (
+              <li key={other.incidentId} className={otherStale ? 'wall-stale' : undefined} data-stale={otherStale}>
+                <SeverityShape severity={other.severity} size={20} />
+                <span className="wall-next-title">{other.title}</span>
+                <span className="wall-muted">{ageText(now - Date.parse(other.updatedAt))}</span>
+              </li>
+            )
+          })}
+        </ol>
+      )}
+    </section>
+  )
+}
+
+/** A network's short name on the wall: its id without the "-net" suffix. */
+export function networkLabel(networkId: string): string {
+  return networkId.replace(/-net$/, '').toUpperCase()
+}
+
+const POSTURE_ORDER = { compromised: 0, degraded: 1, elevated: 2, normal: 3 } as const
+
+function worstFirst(a: NetworkPosture, b: NetworkPosture): number {
+  const open = (p: NetworkPosture) =>
+    SEVERITIES.reduce((sum, s) => sum + p.openIncidents[s] * 10 ** SEVERITIES.indexOf(s), 0)
+  return (
+    POSTURE_ORDER[a.network.posture] - POSTURE_ORDER[b.network.posture] ||
+    open(b) - open(a) ||
+    a.network.organisation.localeCompare(b.network.organisation)
+  )
+}
+
+/** Every allied network as a tile: posture, open incidents by severity, last report (silent ones marked). */
+export function Board({ now, silentMs, networks }: { now: number; silentMs: number; networks?: ReadonlySet<string> }) {
+  const postures = useWatchfloor(selectNetworkPostures)
+  const shown = postures.filter((p) => !networks || networks.has(p.network.networkId)).sort(worstFirst)
+  return (
+    <section className="wall-panel wall-board" data-testid="wall-board" aria-label="Networks">
+      {shown.map(({ network, openIncidents }) => {
+        const age = now - Date.parse(network.lastReportAt)
+        const silent = age > silentMs
+        return (
+          <div
+            key={network.networkId}
+            className={`wall-tile${silent ? ' wall-silent' : ''}`}
+            data-testid="wall-network"
+            data-network-id={network.networkId}
+            data-posture={network.posture}
+            data-silent={silent}
+            style={{ borderLeftColor: POSTURE_COLOURS[network.posture] }}
+          >
+            <span className="wall-tile-name">{networkLabel(network.networkId)}</span>
+            <span className="wall-tile-counts">
+              {SEVERITIES.toReversed().map((severity: Severity) =>
+                openIncidents[severity] ? (
+                  <span key={severity} style={{ color: SEVERITY_COLOURS[severity] }}>
+                    <SeverityShape severity={severity} size={16} />
+                    {openIncidents[severity]}
+                  </span>
+                ) : null,
+              )}
+            </span>
+            <span className="wall-tile-age">{silent ? `SILENT ${shortAge(age)}` : shortAge(age)}</span>
+          </div>
+        )
+      })}
+      {shown.length === 0 && <p className="wall-quiet">No networks visible.</p>}
+    </section>
+  )
+}
+
+/** The map's key, at wall size. */
+export function WallLegend() {
+  return (
+    <div className="wall-legend">
+      {SEVERITIES.toReversed().map((severity) => (
+        <span key={severity}>
+          <SeverityShape severity={severity} size={18} />
+          {severity}
+        </span>
+      ))}
+      {(['compromised', 'degraded', 'elevated'] as const).map((posture) => (
+        <span key={posture}>
+          <span className="wall-legend-ring" style={{ borderColor: POSTURE_COLOURS[posture] }} />
+          {posture}
+        </span>
+      ))}
+    </div>
+  )
+}
+
+export function lastUpdateText(lastMessageAt: number): string {
+  return lastMessageAt > 0 ? utcClock(lastMessageAt) : 'never'
+}

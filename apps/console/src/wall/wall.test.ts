@@ -1,0 +1,203 @@
+import { fold, initialState, makeEvent } from '@watchfloor/core'
+import type { StoredEvent } from '@watchfloor/protocol'
+import { describe, expect, it } from 'vitest'
+import { MinuteCounts } from '../activity.ts'
+import { pruneState } from '../retention.ts'
+import { createWatchfloorStore } from '../store.ts'
+import { DEFAULT_WALL, presetName, wallConfig } from './config.ts'
+import {
+  activePin,
+  addPins,
+  connectionHealth,
+  expirePins,
+  headline,
+  highestTlp,
+  overallPosture,
+  rotationIndex,
+  spotlightCandidates,
+} from './picture.ts'
+
+const T0 = Date.UTC(2026, 10, 1)
+const iso = (ms: number) => new Date(ms).toISOString()
+
+function reported(seq: number, id: string, severity: 'low' | 'medium' | 'high' | 'critical', at = T0 + seq * 1000) {
+  const event = makeEvent(
+    seq,
+    'incident.reported',
+    { incidentId: id, title: `Incident ${id}`, severity, category: 'worm', affectedNetworks: [`net-${id}`] },
+    { occurredAt: iso(at) },
+  )
+  return event
+}
+function updated(seq: number, id: string, patch: Record<string, unknown>, at = T0 + seq * 1000): StoredEvent {
+  return makeEvent(seq, 'incident.updated', { incidentId: id, ...patch } as never, { occurredAt: iso(at) })
+}
+
+describe('wall config', () => {
+  it('defaults, then the preset, then the link', () => {
+    const preset = { name: 'baltic', title: 'Baltic', rotateSeconds: 30, filters: { organisations: ['EE'] } }
+    const config = wallConfig('?rotate=10&tz=Europe/Tallinn&panels=map,spotlight,bogus', preset)
+    expect(config.preset).toBe('baltic')
+    expect(config.title).toBe('Baltic')
+    expect(config.rotateSeconds).toBe(10)
+    expect(config.timeZone).toBe('Europe/Tallinn')
+    expect(config.panels).toEqual(['map', 'spotlight'])
+    expect(config.filters.organisations).toEqual(['EE'])
+    expect(config.pinSeconds).toBe(DEFAULT_WALL.pinSeconds)
+  })
+
+  it('ignores the link when a display token locks the preset', () => {
+    const config = wallConfig(
+      '?rotate=10&sev=low&panels=map',
+      { name: 'critical', filters: { severities: ['critical'] } },
+      true,
+    )
+    expect(config.rotateSeconds).toBe(DEFAULT_WALL.rotateSeconds)
+    expect(config.filters.severities).toEqual(['critical'])
+    expect(config.panels).toEqual(DEFAULT_WALL.panels)
+  })
+
+  it('drops malformed values', () => {
+    const config = wallConfig('?rotate=0&tz=Mars/Olympus&heartbeat=abc', null)
+    expect(config.rotateSeconds).toBe(DEFAULT_WALL.rotateSeconds)
+    expect(config.timeZone).toBeNull()
+    expect(config.heartbeatSeconds).toBe(DEFAULT_WALL.heartbeatSeconds)
+    expect(presetName('?preset=../etc')).toBe('overview')
+    expect(presetName('?preset=baltic')).toBe('baltic')
+  })
+})
+
+describe('spotlight and pins', () => {
+  it('ranks open incidents by severity then recency, and rotates through them', () => {
+    const state = fold(initialState, [
+      reported(1, 'a', 'high'),
+      reported(2, 'b', 'critical'),
+      reported(3, 'c', 'high'),
+      reported(4, 'd', 'critical'),
+      updated(5, 'd', { status: 'closed' }),
+    ])
+    const ranked = spotlightCandidates([...state.incidents.values()])
+    expect(ranked.map((i) => i.incidentId)).toEqual(['b', 'c', 'a'])
+    expect(rotationIndex(0, 20_000, 3)).toBe(0)
+    expect(rotationIndex(20_000, 20_000, 3)).toBe(1)
+    expect(rotationIndex(60_000, 20_000, 3)).toBe(0)
+    expect(rotationIndex(5, 20_000, 0)).toBe(-1)
+  })
+
+  it('a new critical pins the spotlight for pinMs; an old one (catch-up) does not', () => {
+    const recordedNow = T0 + 100_000
+    const fresh = { ...reported(1, 'x', 'critical'), recordedAt: iso(recordedNow - 5_000) }
+    const old = { ...reported(2, 'y', 'critical'), recordedAt: iso(recordedNow - 3_600_000) }
+    const notCritical = { ...reported(3, 'z', 'high'), recordedAt: iso(recordedNow - 1000) }
+    const escalated = { ...updated(4, 'z', { severity: 'critical' }), recordedAt: iso(recordedNow - 1000) }
+    const state = fold(initialState, [fresh, old, notCritical, escalated])
+    const pins = addPins(new Map(), [fresh, old, notCritical], recordedNow, 300_000)
+    expect([...pins.keys()]).toEqual(['x'])
+    expect(activePin(pins, state.incidents, recordedNow)?.incidentId).toBe('x')
+    const both = addPins(pins, [escalated], recordedNow, 300_000)
+    expect(activePin(both, state.incidents, recordedNow)?.incidentId).toBe('z') // the newest pin wins
+    expect(addPins(both, [escalated], recordedNow, 300_000)).toBe(both) // nothing new
+    // expired
+    expect(activePin(both, state.incidents, recordedNow + 400_000)).toBeNull()
+    expect(expirePins(both, recordedNow + 400_000).size).toBe(0)
+  })
+
+  it('a pin ends when the incident is acknowledged, closed or no longer critical', () => {
+    const now = T0 + 10_000
+    const event = { ...reported(1, 'x', 'critical'), recordedAt: iso(now - 1000) }
+    const pins = addPins(new Map(), [event], now, 300_000)
+    const state = fold(initialState, [event])
+    const incident = state.incidents.get('x')!
+    const acknowledged = new Map([['x', { ...incident, acknowledgedAt: iso(now) }]])
+    expect(activePin(pins, acknowledged, now)).toBeNull()
+    expect(activePin(pins, new Map([['x', { ...incident, status: 'closed' as const }]]), now)).toBeNull()
+    expect(activePin(pins, new Map([['x', { ...incident, severity: 'high' as const }]]), now)).toBeNull()
+    // an incident this wall does not show (its filters) never pins it
+    expect(activePin(pins, new Map(), now)).toBeNull()
+  })
+})
+
+describe('banner and counters', () => {
+  it('the highest marking on screen', () => {
+    expect(highestTlp([])).toBe('CLEAR')
+    expect(highestTlp(['GREEN', 'AMBER', 'CLEAR'])).toBe('AMBER')
+    expect(highestTlp(['AMBER+STRICT', 'AMBER'])).toBe('AMBER+STRICT')
+    expect(highestTlp(['GREEN', 'RED'])).toBe('RED')
+  })
+
+  it('overall posture is the worst, with how many networks are in it', () => {
+    const net = (posture: 'normal' | 'elevated' | 'compromised') => ({ posture }) as never
+    expect(overallPosture([])).toEqual({ posture: 'normal', count: 0 })
+    expect(overallPosture([net('normal'), net('elevated'), net('compromised'), net('compromised')])).toEqual({
+      posture: 'compromised',
+      count: 2,
+    })
+  })
+
+  it('headline counts open incidents and distinct affected networks', () => {
+    const state = fold(initialState, [
+      reported(1, 'a', 'high'),
+      reported(2, 'b', 'critical'),
+      reported(3, 'c', 'low'),
+      updated(4, 'c', { status: 'closed' }),
+    ])
+    const h = headline([...state.incidents.values()])
+    expect(h.open).toEqual({ low: 0, medium: 0, high: 1, critical: 1 })
+    expect(h.openTotal).toBe(2)
+    expect(h.networksAffected).toBe(2)
+  })
+})
+
+describe('connection health', () => {
+  it('is lost when disconnected or when no heartbeat came within the window', () => {
+    expect(connectionHealth('connecting', 0, 1000, 15_000)).toBe('connecting')
+    expect(connectionHealth('live', 1000, 10_000, 15_000)).toBe('live')
+    expect(connectionHealth('live', 1000, 16_001, 15_000)).toBe('lost')
+    expect(connectionHealth('reconnecting', 1000, 1001, 15_000)).toBe('lost')
+    expect(connectionHealth('connecting', 1000, 1001, 15_000)).toBe('lost')
+    expect(connectionHealth('revoked', 1000, 1001, 15_000)).toBe('revoked')
+  })
+})
+
+describe('memory bounds', () => {
+  it('minute counts keep a fixed span whatever the rate', () => {
+    const counts = new MinuteCounts(60)
+    for (let minute = 0; minute < 600; minute++) counts.add(T0 + minute * 60_000, 5)
+    expect(counts.size).toBeLessThanOrEqual(61)
+    expect(counts.buckets(T0 + 590 * 60_000, T0 + 600 * 60_000, 300_000)).toEqual([25, 25])
+    counts.add(T0, 1) // far older than the kept span: ignored
+    expect(counts.size).toBeLessThanOrEqual(61)
+  })
+
+  it('prunes closed incidents and advisories older than the cutoff, keeps open ones', () => {
+    const state = fold(initialState, [
+      reported(1, 'old-open', 'high', T0),
+      reported(2, 'old-closed', 'high', T0),
+      updated(3, 'old-closed', { status: 'closed' }, T0 + 1000),
+      reported(4, 'new-closed', 'high', T0 + 10_000_000),
+      updated(5, 'new-closed', { status: 'closed' }, T0 + 10_000_000),
+    ])
+    const pruned = pruneState(state, T0 + 5_000_000)
+    expect([...pruned.incidents.keys()].sort()).toEqual(['new-closed', 'old-open'])
+    expect(pruneState(pruned, T0 + 5_000_000)).toBe(pruned)
+  })
+
+  it('the store keeps only what its retention says, by the data clock', () => {
+    const store = createWatchfloorStore()
+    store.getState().setRetention({ hours: 1, maxEvents: 50, keep: (e) => e.type !== 'incident.observation' })
+    const future = Date.now() + 30 * 3_600_000 // a data clock far ahead of the wall clock
+    const events: StoredEvent[] = [reported(1, 'a', 'high', future)]
+    for (let seq = 2; seq <= 500; seq++)
+      events.push(
+        makeEvent(seq, 'incident.observation', { incidentId: 'a' }, { occurredAt: iso(future + seq * 60_000) }),
+      )
+    for (let seq = 501; seq <= 600; seq++) events.push(reported(seq, `i${seq}`, 'low', future + seq * 60_000))
+    store.getState().applyEvents(events)
+    const s = store.getState()
+    expect(s.window.every((e) => e.type !== 'incident.observation')).toBe(true)
+    expect(s.window.length).toBeLessThanOrEqual(55)
+    expect(s.activity.total()).toBeGreaterThan(0)
+    expect(s.state.incidents.size).toBe(101)
+    expect(s.lastMessageAt).toBeGreaterThan(0)
+  })
+})

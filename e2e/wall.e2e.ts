@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto'
+import { rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { expect, type Page } from '@playwright/test'
+import { post, startServerProcess, TOKENS } from '../apps/server/test/harness.ts'
+import { E2E_TOKENS, incident, postEvents, test } from './fixtures.ts'
+
+const registered = (networkId: string, organisation: string, nation: string, lat: number, lon: number) => ({
+  id: randomUUID(),
+  type: 'network.registered',
+  occurredAt: new Date().toISOString(),
+  source: { organisation },
+  marking: { tlp: 'GREEN' },
+  payload: {
+    networkId,
+    name: `${nation} government network`,
+    organisation,
+    nation,
+    kind: 'government',
+    location: { lat, lon },
+  },
+})
+
+/** Other test files post to the same server: the wall's incidents have a category of their own, and the walls filter on it. */
+const CATEGORY = 'wall-e2e'
+
+const at = (networkId: string, event: ReturnType<typeof incident>) => ({
+  ...event,
+  source: { organisation: 'cert-ee', network: networkId },
+  payload: { ...event.payload, category: CATEGORY, affectedNetworks: [networkId] },
+})
+
+/** Every element with its own text, and its computed font size (px). */
+async function textSizes(page: Page): Promise<{ text: string; size: number }[]> {
+  return page.evaluate(`(() => {
+    const out = []
+    for (const el of document.querySelectorAll('body *')) {
+      const own = [...el.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent.trim()).join(' ').trim()
+      if (!own) continue
+      const style = getComputedStyle(el)
+      if (style.display === 'none' || style.visibility === 'hidden') continue
+      out.push({ text: own.slice(0, 40), size: parseFloat(style.fontSize) })
+    }
+    return out
+  })()`)
+}
+
+async function wallLive(page: Page): Promise<void> {
+  await expect(page.getByTestId('wall')).toHaveAttribute('data-health', 'live', { timeout: 20_000 })
+}
+
+test.describe('the wall display', () => {
+  test.use({ viewport: { width: 1920, height: 1080 } })
+
+  test.beforeAll(async ({ request }) => {
+    await postEvents(request, [registered('ee-wall-net', 'cert-ee', 'EE', 59.437, 24.754)])
+  })
+
+  test('renders the picture with no controls, legible from across the room', async ({
+    page,
+    request,
+    outsideRequests: _outside,
+  }) => {
+    await postEvents(request, [
+      at('ee-wall-net', incident('inc-wall-green', 'Scanning of the ministry perimeter', 'GREEN', 'medium')),
+      at('ee-wall-net', incident('inc-wall-amber', 'Worm on the health board network', 'AMBER', 'high')),
+    ])
+    await page.goto(`/wall?tz=Europe/Tallinn&cat=${CATEGORY}#token=${E2E_TOKENS.officer}`)
+    await wallLive(page)
+    expect(page.url()).not.toContain('token')
+    await expect(page.getByTestId('map')).toHaveAttribute('data-ready', 'true', { timeout: 30_000 })
+
+    // no chrome, nothing to click or type into
+    const controls = await page
+      .locator('button, input, select, textarea, a[href], details, summary, [role="button"], [contenteditable="true"]')
+      .count()
+    expect(controls).toBe(0)
+    await expect(page.locator('.maplibregl-ctrl')).toHaveCount(0)
+
+    // the panels, the banners with the highest marking on screen, the clocks
+    for (const id of ['wall-counters', 'wall-spotlight', 'wall-board', 'wall-ticker', 'map'])
+      await expect(page.getByTestId(id)).toBeVisible()
+    await expect(page.getByTestId('wall-banner-top').getByTestId('wall-marking')).toHaveText('TLP:AMBER')
+    await expect(page.getByTestId('wall-banner-bottom').getByTestId('wall-marking').first()).toHaveText('TLP:AMBER')
+    await expect(page.getByTestId('wall-clock')).toContainText(/\d{4}-\d\d-\d\d\s*\d\d:\d\d:\d\dZ/)
+    await expect(page.getByTestId('wall-clock-zone')).toContainText(/\d\d:\d\d/)
+    await expect(page.getByTestId('wall-count-high').locator('.wall-counter-value')).toHaveText('1')
+    await expect(page.locator('[data-testid="wall-network"][data-network-id="ee-wall-net"]')).toBeVisible()
+
+    // legible at 5 m: no text under 18 px at 1080p
+    const sizes = await textSizes(page)
+    expect(sizes.length).toBeGreaterThan(20)
+    expect(sizes.filter((s) => s.size < 18)).toEqual([])
+    await page.screenshot({ path: 'e2e/artifacts/wall.png' })
+  })
+
+  test('a new critical incident pins the spotlight and flashes its location', async ({
+    page,
+    request,
+    outsideRequests: _outside,
+  }) => {
+    await page.setViewportSize({ width: 1280, height: 720 }) // software WebGL draws a smaller map faster
+    await page.goto(`/wall?rotate=3&pin=120&cat=${CATEGORY}#token=${E2E_TOKENS.officer}`)
+    await wallLive(page)
+    await expect(page.getByTestId('map')).toHaveAttribute('data-ready', 'true', { timeout: 30_000 })
+    await expect(page.getByTestId('wall-spotlight')).toHaveAttribute('data-pinned', 'false')
+
+    await postEvents(request, [
+      at('ee-wall-net', incident('inc-wall-critical', 'Destructive wiper on the energy grid', 'GREEN', 'critical')),
+    ])
+    const spotlight = page.getByTestId('wall-spotlight')
+    await expect(spotlight).toHaveAttribute('data-pinned', 'true')
+    await expect(spotlight).toHaveAttribute('data-incident-id', 'inc-wall-critical')
+    await expect(page.getByTestId('wall-pin')).toContainText('NEW CRITICAL')
+    await expect(page.getByTestId('map-flash')).toHaveAttribute('data-incident-id', 'inc-wall-critical')
+    // rotation (every 3 s) does not move a pinned spotlight
+    await page.waitForTimeout(4000)
+    await expect(spotlight).toHaveAttribute('data-incident-id', 'inc-wall-critical')
+    await page.screenshot({ path: 'e2e/artifacts/wall-pinned.png' })
+
+    // the WebGL context is lost (a GPU reset): the map rebuilds itself and the flash comes back
+    await page.evaluate(`(() => {
+      const gl = window.__watchfloorMap.getCanvas().getContext('webgl2')
+      const lose = gl.getExtension('WEBGL_lose_context')
+      lose.loseContext()
+      setTimeout(() => lose.restoreContext(), 500)
+    })()`)
+    await expect(page.getByTestId('map')).toHaveAttribute('data-ready', 'false')
+    await expect(page.getByTestId('map')).toHaveAttribute('data-ready', 'true', { timeout: 30_000 })
+    await expect(page.getByTestId('map-flash')).toHaveAttribute('data-incident-id', 'inc-wall-critical')
+
+    // closing it releases the pin
+    await postEvents(request, [
+      {
+        id: randomUUID(),
+        type: 'incident.updated',
+        occurredAt: new Date().toISOString(),
+        source: { organisation: 'cert-ee', network: 'ee-wall-net' },
+        marking: { tlp: 'GREEN' },
+        payload: { incidentId: 'inc-wall-critical', status: 'closed' },
+      },
+    ])
+    await expect(spotlight).toHaveAttribute('data-pinned', 'false')
+    await expect(page.getByTestId('map-flash')).toHaveCount(0)
+  })
+})
+
+test.describe('the wall with a display token', () => {
+  test.use({ viewport: { width: 1280, height: 720 } })
+
+  test('is held to its preset and marking ceiling, and says "access revoked" once revoked', async ({
+    page,
+    request,
+    outsideRequests: _outside,
+  }) => {
+    const made = await request.post('/api/v1/tokens', {
+      headers: { authorization: `Bearer ${E2E_TOKENS.admin}` },
+      data: {
+        label: 'e2e wall',
+        kind: 'display',
+        service: { user: 'wall-e2e', organisation: 'cert-ee', nation: 'EE', roles: ['watch_officer'] },
+        preset: 'critical',
+        tlpCeiling: 'GREEN',
+      },
+    })
+    expect(made.status()).toBe(201)
+    const { token, secret } = (await made.json()) as { token: { id: string }; secret: string }
+    await postEvents(request, [
+      at('ee-wall-net', incident('inc-display-green', 'Shared widely: defacement wave', 'GREEN', 'high')),
+      at('ee-wall-net', incident('inc-display-amber', 'Above the ceiling: data theft', 'AMBER', 'critical')),
+    ])
+
+    // the link asks for another preset and other filters: the token's preset wins
+    await page.goto(`/wall?preset=overview&sev=low&panels=map#token=${secret}`)
+    await wallLive(page)
+    const wall = page.getByTestId('wall')
+    await expect(wall).toHaveAttribute('data-preset', 'critical')
+    await expect(page.getByTestId('wall-spotlight')).toBeVisible()
+    // nothing above GREEN reaches it, so nothing above GREEN is on screen
+    await expect(page.getByTestId('wall-banner-top').getByTestId('wall-marking')).toHaveText('TLP:GREEN')
+    const seen = (await page.evaluate(
+      'Object.fromEntries([...window.__watchfloorStore.getState().state.incidents.values()].map((i) => [i.incidentId, i.marking.tlp]))',
+    )) as Record<string, string>
+    expect(seen['inc-display-green']).toBe('GREEN')
+    expect(seen['inc-display-amber']).toBeUndefined()
+    expect(Object.values(seen).filter((tlp) => tlp !== 'CLEAR' && tlp !== 'GREEN')).toEqual([])
+
+    const revoked = await request.delete(`/api/v1/tokens/${token.id}`, {
+      headers: { authorization: `Bearer ${E2E_TOKENS.admin}` },
+    })
+    expect(revoked.status()).toBe(200)
+    await expect(page.getByTestId('wall-revoked')).toBeVisible({ timeout: 10_000 })
+    await expect(page.getByTestId('wall-revoked')).toContainText('ACCESS REVOKED')
+    await expect(page.getByTestId('wall')).toHaveCount(0)
+    expect(await page.evaluate('window.__watchfloorStore.getState().state.incidents.size')).toBe(0)
+    await page.screenshot({ path: 'e2e/artifacts/wall-revoked.png' })
+
+    // and it stays so after a reload
+    await page.reload()
+    await expect(page.getByTestId('wall-revoked')).toBeVisible()
+  })
+})
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+test.describe('the wall on a failing connection', () => {
+  test.use({ viewport: { width: 1920, height: 1080 } })
+
+  test('says loudly when the server is gone or silent, then catches up exactly by itself', async ({ page }) => {
+    test.setTimeout(120_000)
+    const port = await freePort()
+    const env = { WATCHFLOOR_PORT: String(port), WATCHFLOOR_HEARTBEAT_MS: '1000' }
+    let server = await startServerProcess({ env })
+    const dataDir = server.dataDir
+    try {
+      const first = await post(server.url, TOKENS.sensorEe, {
+        events: [incident('inc-outage-1', 'Before the outage', 'GREEN', 'high')],
+      })
+      expect(first.status).toBe(201)
+      // a 3 s heartbeat window; the server beats every second
+      await page.goto(`${server.url}/wall?heartbeat=3&panels=counters,spotlight,board#token=${TOKENS.viewerEe}`)
+      await wallLive(page)
+      await expect(page.getByTestId('wall-count-high').locator('.wall-counter-value')).toHaveText('1')
+      await expect(page.getByTestId('wall-connection-lost')).toHaveCount(0)
+
+      // 1. the server freezes: the socket stays open but no heartbeat comes
+      process.kill(server.child.pid!, 'SIGSTOP')
+      const frozenAt = Date.now()
+      await expect(page.getByTestId('wall-connection-lost')).toBeVisible({ timeout: 6_000 })
+      expect(Date.now() - frozenAt).toBeLessThan(6_000)
+      await expect(page.getByTestId('wall')).toHaveAttribute('data-health', 'lost')
+      process.kill(server.child.pid!, 'SIGCONT')
+      await wallLive(page)
+      await expect(page.getByTestId('wall-connection-lost')).toHaveCount(0)
+
+      // 2. the server dies
+      await server.kill9()
+      const killedAt = Date.now()
+      const banner = page.getByTestId('wall-connection-lost')
+      await expect(banner).toBeVisible({ timeout: 5_000 })
+      expect(Date.now() - killedAt).toBeLessThan(5_000)
+      await expect(banner).toContainText('CONNECTION LOST')
+      // the last update is frozen, not ticking
+      const frozen = await page.getByTestId('wall-last-update').textContent()
+      expect(frozen).toMatch(/^\d\d:\d\d:\d\dZ$/)
+      await page.waitForTimeout(2_500)
+      await expect(page.getByTestId('wall-last-update')).toHaveText(frozen!)
+      await page.screenshot({ path: 'e2e/artifacts/wall-connection-lost.png' })
+
+      // 3. it comes back on the same port and data; events arrive before the wall reconnects
+      server = await startServerProcess({ dataDir, env })
+      const meanwhile = await post(server.url, TOKENS.sensorEe, {
+        events: [
+          incident('inc-outage-2', 'Reported while the wall was away', 'GREEN', 'high'),
+          incident('inc-outage-3', 'Also reported while away', 'GREEN', 'critical'),
+        ],
+      })
+      expect(meanwhile.status).toBe(201)
+      const head = Math.max(...(meanwhile.json.results ?? []).map((r) => r.seq))
+      await wallLive(page)
+      await expect(page.getByTestId('wall-connection-lost')).toHaveCount(0)
+      await expect(page.getByTestId('wall-count-high').locator('.wall-counter-value')).toHaveText('2')
+      await expect(page.getByTestId('wall-count-critical').locator('.wall-counter-value')).toHaveText('1')
+      await expect(page.getByTestId('wall')).toHaveAttribute('data-seq', String(head))
+    } finally {
+      try {
+        process.kill(server.child.pid!, 'SIGCONT')
+      } catch {}
+      await server.stop()
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  })
+})

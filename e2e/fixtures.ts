@@ -5,12 +5,27 @@ export const E2E_TOKENS = {
   sensor: 'e2e-sensor-ee-0123456789abcdef',
   officer: 'e2e-watch-officer-0123456789ab',
   liaison: 'e2e-liaison-lv-0123456789abcd',
+  admin: 'e2e-admin-alliance-0123456789a',
+  /** Coordination: a coordinator of the alliance and two people of cert-ee. */
+  coordinator: 'e2e-coordinator-alliance-01234',
+  memberEe: 'e2e-member-ee-kadri-0123456789',
+  memberEe2: 'e2e-member-ee-mart-01234567890',
 }
 
 export const E2E_PRINCIPALS = [
   { token: E2E_TOKENS.sensor, user: 'sensor-ee', organisation: 'cert-ee', nation: 'EE', roles: ['sensor'] },
   { token: E2E_TOKENS.officer, user: 'officer', organisation: 'cert-ee', nation: 'EE', roles: ['watch_officer'] },
   { token: E2E_TOKENS.liaison, user: 'liaison-lv', organisation: 'cert-lv', nation: 'LV', roles: ['liaison'] },
+  { token: E2E_TOKENS.admin, user: 'admin', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin'] },
+  {
+    token: E2E_TOKENS.coordinator,
+    user: 'coordinator',
+    organisation: 'alliance',
+    nation: 'ALLIANCE',
+    roles: ['coordinator'],
+  },
+  { token: E2E_TOKENS.memberEe, user: 'kadri', organisation: 'cert-ee', nation: 'EE', roles: ['analyst'] },
+  { token: E2E_TOKENS.memberEe2, user: 'mart', organisation: 'cert-ee', nation: 'EE', roles: ['watch_officer'] },
 ]
 
 /** Post events through the real REST API as the Estonian sensor. */

@@ -1,17 +1,39 @@
-import { type FormEvent, useEffect, useState } from 'react'
+import { type FormEvent, useEffect, useMemo, useState } from 'react'
 import { EventList, Header, IncidentList } from './components.tsx'
-import { StatusBoard } from './features/board/StatusBoard.tsx'
+import { StatusBoard, useNow } from './features/board/StatusBoard.tsx'
+import { useUi, wireCoordination } from './features/coordination/coordination.ts'
+import { Toasts } from './features/coordination/Notifications.tsx'
 import { IncidentDetail } from './features/detail/IncidentDetail.tsx'
 import { FilterBar } from './features/filters/FilterBar.tsx'
+import { HandoverPage } from './features/handover/Handover.tsx'
 import { MapView } from './features/map/MapView.tsx'
+import { myOverdueCount } from './features/tasks/board.ts'
+import { TaskBoard } from './features/tasks/TaskBoard.tsx'
 import { Timeline } from './features/timeline/Timeline.tsx'
-import { signIn, signOut } from './session.ts'
+import { resumeSession, signIn, signInWithPassword, signOut } from './session.ts'
 import { useWatchfloor } from './store.ts'
 import { takeTokenFromLocation, tokenFromHash } from './token.ts'
 import { syncViewToUrl } from './view/viewStore.ts'
 
-const TABS = ['incidents', 'networks', 'events'] as const
+const TABS = ['incidents', 'tasks', 'networks', 'events'] as const
 type Tab = (typeof TABS)[number]
+
+/** My (and my team's) overdue tasks, for the tab label. */
+function OverdueBadge() {
+  const state = useWatchfloor((s) => s.state)
+  const session = useWatchfloor((s) => s.session)
+  const now = useNow(30_000)
+  const count = useMemo(
+    () => (session ? myOverdueCount(state, { user: session.user, organisation: session.organisation }, now) : 0),
+    [state, session, now],
+  )
+  if (count === 0) return null
+  return (
+    <span className="badge overdue-badge" title={`${count} of your tasks are overdue`} data-testid="tab-overdue">
+      {count}
+    </span>
+  )
+}
 
 function Sidebar() {
   const [tab, setTab] = useState<Tab>('incidents')
@@ -30,11 +52,13 @@ function Sidebar() {
             onClick={() => setTab(name)}
           >
             {name}
+            {name === 'tasks' && <OverdueBadge />}
           </button>
         ))}
       </div>
       <div className="tab-body">
         {tab === 'incidents' && <IncidentList />}
+        {tab === 'tasks' && <TaskBoard />}
         {tab === 'networks' && <StatusBoard />}
         {tab === 'events' && <EventList />}
       </div>
@@ -42,56 +66,127 @@ function Sidebar() {
   )
 }
 
-function SignIn({ pending, onSubmit }: { pending: boolean; onSubmit: (token: string) => void }) {
+type Mode = 'password' | 'token'
+
+function SignIn({
+  pending,
+  resuming,
+  initialMode,
+  onToken,
+  onPassword,
+}: {
+  pending: boolean
+  resuming: boolean
+  initialMode: Mode
+  onToken: (token: string) => void
+  onPassword: (username: string, password: string) => void
+}) {
   const error = useWatchfloor((s) => s.error)
+  const [mode, setMode] = useState<Mode>(initialMode)
   const [token, setToken] = useState('')
-  const submit = (e: FormEvent) => {
+  const [username, setUsername] = useState('')
+  const [password, setPassword] = useState('')
+  const submitToken = (e: FormEvent) => {
     e.preventDefault()
-    onSubmit(token)
+    onToken(token)
+  }
+  const submitPassword = (e: FormEvent) => {
+    e.preventDefault()
+    onPassword(username, password)
+    setPassword('')
   }
   return (
     <main className="signin">
-      <form className="signin-form" onSubmit={submit}>
+      <div className="signin-form">
         <h1 className="product">Watchfloor</h1>
-        <label htmlFor="token">API token</label>
-        <input
-          id="token"
-          data-testid="token-input"
-          type="password"
-          autoComplete="off"
-          spellCheck={false}
-          value={token}
-          onChange={(e) => setToken(e.target.value)}
-          placeholder="Paste your API token"
-        />
-        <button type="submit" className="button primary" data-testid="sign-in" disabled={pending}>
-          {pending ? 'Signing in…' : 'Sign in'}
-        </button>
+        {mode === 'password' ? (
+          <form className="signin-fields" onSubmit={submitPassword} data-testid="password-form">
+            <label htmlFor="username">Username</label>
+            <input
+              id="username"
+              data-testid="username-input"
+              autoComplete="username"
+              spellCheck={false}
+              autoCapitalize="none"
+              value={username}
+              onChange={(e) => setUsername(e.target.value)}
+            />
+            <label htmlFor="password">Password</label>
+            <input
+              id="password"
+              data-testid="password-input"
+              type="password"
+              autoComplete="current-password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+            <button type="submit" className="button primary" data-testid="password-sign-in" disabled={pending}>
+              {pending ? 'Signing in…' : 'Sign in'}
+            </button>
+          </form>
+        ) : (
+          <form className="signin-fields" onSubmit={submitToken} data-testid="token-form">
+            <label htmlFor="token">API token</label>
+            <input
+              id="token"
+              data-testid="token-input"
+              type="password"
+              autoComplete="off"
+              spellCheck={false}
+              value={token}
+              onChange={(e) => setToken(e.target.value)}
+              placeholder="Paste your API token"
+            />
+            <button type="submit" className="button primary" data-testid="sign-in" disabled={pending}>
+              {pending ? 'Signing in…' : 'Sign in with the token'}
+            </button>
+            <p className="hint">The token stays in this tab only (sessionStorage).</p>
+          </form>
+        )}
+        {resuming && <p className="hint">Looking for your session…</p>}
         {error && !pending && (
           <p className="error" data-testid="sign-in-error" role="alert">
             {error}
           </p>
         )}
-        <p className="hint">The token stays in this tab only (sessionStorage).</p>
-      </form>
+        <button
+          type="button"
+          className="link signin-switch"
+          data-testid={mode === 'password' ? 'use-token' : 'use-password'}
+          onClick={() => setMode(mode === 'password' ? 'token' : 'password')}
+        >
+          {mode === 'password' ? 'Use an API token instead' : 'Sign in with username and password'}
+        </button>
+      </div>
     </main>
   )
 }
 
 export function App({ initialToken }: { initialToken: string | null }) {
   const session = useWatchfloor((s) => s.session)
+  const page = useUi((u) => u.page)
   const [pending, setPending] = useState(initialToken !== null)
+  const [resuming, setResuming] = useState(initialToken === null)
 
   const attempt = (token: string) => {
     setPending(true)
     void signIn(token).finally(() => setPending(false))
+  }
+  const attemptPassword = (username: string, password: string) => {
+    setPending(true)
+    setResuming(false)
+    void signInWithPassword(username, password).finally(() => setPending(false))
   }
 
   useEffect(() => {
     if (initialToken !== null) {
       setPending(true)
       void signIn(initialToken).finally(() => setPending(false))
+      return
     }
+    // no token: a session cookie from earlier in this browser?
+    setResuming(true)
+    void resumeSession().finally(() => setResuming(false))
   }, [initialToken])
 
   // a `#token=...` link opened in a tab that is already showing the console
@@ -106,23 +201,40 @@ export function App({ initialToken }: { initialToken: string | null }) {
   })
 
   useEffect(() => syncViewToUrl(), [])
+  useEffect(() => wireCoordination(), [])
 
-  if (!session) return <SignIn pending={pending} onSubmit={attempt} />
+  if (!session)
+    return (
+      <SignIn
+        pending={pending}
+        resuming={resuming}
+        initialMode={initialToken !== null ? 'token' : 'password'}
+        onToken={attempt}
+        onPassword={attemptPassword}
+      />
+    )
   return (
-    <div className="app">
+    <div className={`app page-${page}`}>
       <Header onSignOut={signOut} />
-      <FilterBar />
-      <main className="picture">
-        <div className="stage">
-          <div className="map-panel">
-            <MapView />
-          </div>
-          <div className="timeline-panel">
-            <Timeline />
-          </div>
-        </div>
-        <Sidebar />
-      </main>
+      {page === 'handover' ? (
+        <HandoverPage />
+      ) : (
+        <>
+          <FilterBar />
+          <main className="picture">
+            <div className="stage">
+              <div className="map-panel">
+                <MapView />
+              </div>
+              <div className="timeline-panel">
+                <Timeline />
+              </div>
+            </div>
+            <Sidebar />
+          </main>
+        </>
+      )}
+      <Toasts />
     </div>
   )
 }

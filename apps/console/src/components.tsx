@@ -1,6 +1,8 @@
 import type { IncidentState } from '@watchfloor/core'
 import type { Severity, StoredEvent, Tlp } from '@watchfloor/protocol'
 import { memo, type ReactNode } from 'react'
+import { ui, useUi } from './features/coordination/coordination.ts'
+import { Bell } from './features/coordination/Notifications.tsx'
 import { type ConnectionStatus, selectOpenCounts, selectRecentEvents, useWatchfloor } from './store.ts'
 import { formatClock, formatTime, summarise } from './summary.ts'
 import { SEVERITY_COLOURS, TLP_COLOURS } from './theme.ts'
@@ -78,9 +80,15 @@ export function Header({ onSignOut }: { onSignOut: () => void }) {
     <header className="header">
       <h1 className="product">Watchfloor</h1>
       {session && (
-        <span className="whoami" data-testid="whoami">
-          <strong>{session.user}</strong> · {session.organisation} · {session.nation} ·{' '}
-          <span className="roles">{session.roles.join(', ') || 'no roles'}</span>
+        <span className="whoami" data-testid="whoami" title={`signed in with ${session.kind ?? 'a token'}`}>
+          <strong data-testid="whoami-name">{session.displayName ?? session.user}</strong>
+          {session.displayName !== undefined && session.displayName !== session.user && (
+            <span className="mono"> @{session.user}</span>
+          )}{' '}
+          · <span data-testid="whoami-organisation">{session.organisation}</span> · {session.nation} ·{' '}
+          <span className="roles" data-testid="whoami-roles">
+            {session.roles.map((r) => r.replace(/_/g, ' ')).join(', ') || 'no roles'}
+          </span>
         </span>
       )}
       <span className="counts" title="Open incidents by severity">
@@ -92,6 +100,8 @@ export function Header({ onSignOut }: { onSignOut: () => void }) {
         ))}
       </span>
       <span className="spacer" />
+      <HandoverButton />
+      <Bell />
       <StatusPill status={status} />
       <span className="seq">
         head <span data-testid="head-seq">{headSeq}</span>
@@ -104,6 +114,21 @@ export function Header({ onSignOut }: { onSignOut: () => void }) {
       </button>
       {error && status !== 'live' && <div className="header-error">{error}</div>}
     </header>
+  )
+}
+
+function HandoverButton() {
+  const page = useUi((u) => u.page)
+  return (
+    <button
+      type="button"
+      className="button"
+      data-testid="open-handover"
+      aria-pressed={page === 'handover'}
+      onClick={() => ui.getState().setPage(page === 'handover' ? 'picture' : 'handover')}
+    >
+      {page === 'handover' ? 'Picture' : 'Handover'}
+    </button>
   )
 }
 

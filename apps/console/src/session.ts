@@ -1,9 +1,16 @@
-/** Sign-in and sign-out: validate a token with the server, keep it for the tab, drive the connection. */
+/**
+ * Sign-in and sign-out. Two ways in: a username and password (the server sets the HttpOnly
+ * session cookie; the console never sees a secret), or an API token pasted or opened from a
+ * `#token=` link (kept for the tab in sessionStorage). On load a cookie session is resumed with
+ * `GET /api/v1/session`. Every REST call of the console takes its headers from `apiHeaders()`.
+ */
 import { connect, disconnect } from './connection.ts'
 import { type Session, watchfloor } from './store.ts'
 import { clearToken, saveToken } from './token.ts'
 
 export type SessionResult = { ok: true; session: Session } | { ok: false; status: number; message: string }
+
+const KINDS = ['session', 'api', 'display'] as const
 
 function isSession(value: unknown): value is Session {
   if (typeof value !== 'object' || value === null) return false
@@ -13,7 +20,9 @@ function isSession(value: unknown): value is Session {
     typeof v.organisation === 'string' &&
     typeof v.nation === 'string' &&
     Array.isArray(v.roles) &&
-    v.roles.every((r) => typeof r === 'string')
+    v.roles.every((r) => typeof r === 'string') &&
+    (v.displayName === undefined || typeof v.displayName === 'string') &&
+    (v.kind === undefined || (KINDS as readonly unknown[]).includes(v.kind))
   )
 }
 
@@ -25,63 +34,232 @@ function errorMessage(body: unknown): string | undefined {
   return typeof message === 'string' ? message : undefined
 }
 
-/** `GET /api/v1/session` with the token. */
-export async function fetchSession(token: string, fetchFn: typeof fetch = fetch): Promise<SessionResult> {
-  let response: Response
-  try {
-    response = await fetchFn('/api/v1/session', {
-      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
-    })
-  } catch (error) {
-    return { ok: false, status: 0, message: `Cannot reach the server (${String(error)}).` }
-  }
+/** `Retry-After` seconds as words: "45 s", "3 min". */
+export function formatRetryAfter(seconds: number): string {
+  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`
+  return `${Math.ceil(seconds / 60)} min`
+}
+
+function retryAfterSeconds(response: Response, body: unknown): number | undefined {
+  const header = Number(response.headers.get('Retry-After'))
+  if (Number.isFinite(header) && header > 0) return header
+  const details = (body as { error?: { details?: { retryAfter?: unknown } } } | undefined)?.error?.details
+  return typeof details?.retryAfter === 'number' ? details.retryAfter : undefined
+}
+
+async function readSession(response: Response, what: 'token' | 'password' | 'resume'): Promise<SessionResult> {
   const body: unknown = await response.json().catch(() => undefined)
+  const detail = errorMessage(body)
   if (response.status === 401) {
-    const detail = errorMessage(body)
+    const message =
+      what === 'token'
+        ? `Sign-in failed: the token was not accepted${detail ? ` (${detail})` : ''}.`
+        : what === 'password'
+          ? `Sign-in failed: ${detail ?? 'wrong username or password'}.`
+          : `Not signed in${detail ? ` (${detail})` : ''}.`
+    return { ok: false, status: 401, message }
+  }
+  if (response.status === 429) {
+    const wait = retryAfterSeconds(response, body)
     return {
       ok: false,
-      status: 401,
-      message: `Sign-in failed: the token was not accepted${detail ? ` (${detail})` : ''}.`,
+      status: 429,
+      message: `Too many failed sign-ins: sign-in is paused${wait ? `; try again in ${formatRetryAfter(wait)}` : ''}.`,
     }
   }
   if (!response.ok) {
     return {
       ok: false,
       status: response.status,
-      message: `Sign-in failed: server answered ${response.status}${errorMessage(body) ? ` (${errorMessage(body)})` : ''}.`,
+      message: `Sign-in failed: server answered ${response.status}${detail ? ` (${detail})` : ''}.`,
     }
   }
   if (!isSession(body)) return { ok: false, status: response.status, message: 'Sign-in failed: unexpected answer.' }
   return { ok: true, session: { ...body, roles: [...body.roles] } }
 }
 
-let attempt = 0
-
-/** Validate the token; on success keep it for this tab and connect. Returns the error message, if any. */
-export async function signIn(token: string): Promise<string | null> {
-  const trimmed = token.trim()
-  if (!trimmed) {
-    watchfloor.getState().setError('Paste an API token first.')
-    return 'Paste an API token first.'
-  }
-  const mine = ++attempt
-  const result = await fetchSession(trimmed)
-  if (mine !== attempt) return null // a newer sign-in or a sign-out happened meanwhile
-  if (!result.ok) {
-    if (result.status === 401) clearToken()
-    disconnect()
-    watchfloor.getState().reset(result.message)
-    return result.message
-  }
-  saveToken(trimmed)
-  watchfloor.getState().setSession(result.session)
-  connect(trimmed)
-  return null
+function unreachable(error: unknown): SessionResult {
+  return { ok: false, status: 0, message: `Cannot reach the server (${String(error)}).` }
 }
 
-export function signOut(): void {
-  attempt++
-  clearToken()
-  disconnect()
-  watchfloor.getState().reset()
+/** `GET /api/v1/session` with the token, or with the session cookie when `token` is null. */
+export async function fetchSession(token: string | null, fetchFn: typeof fetch = fetch): Promise<SessionResult> {
+  try {
+    const headers: Record<string, string> = { Accept: 'application/json' }
+    if (token !== null) headers.Authorization = `Bearer ${token}`
+    const response = await fetchFn('/api/v1/session', { headers, credentials: 'same-origin' })
+    return await readSession(response, token === null ? 'resume' : 'token')
+  } catch (error) {
+    return unreachable(error)
+  }
 }
+
+/** `POST /api/v1/session`: username and password; the server answers with the cookie and who I am. */
+export async function postPassword(
+  username: string,
+  password: string,
+  fetchFn: typeof fetch = fetch,
+): Promise<SessionResult> {
+  try {
+    const response = await fetchFn('/api/v1/session', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      credentials: 'same-origin',
+      body: JSON.stringify({ username, password }),
+    })
+    return await readSession(response, 'password')
+  } catch (error) {
+    return unreachable(error)
+  }
+}
+
+// ---------------------------------------------------------------- the signed-in console
+
+const STARTED_KEY = 'watchfloor.sessionStartedAt'
+
+function tabStorage(): Storage | undefined {
+  try {
+    return globalThis.sessionStorage
+  } catch {
+    return undefined
+  }
+}
+
+export interface SessionDeps {
+  fetchFn?: typeof fetch
+  connect?: (token: string | null) => void
+  disconnect?: () => void
+  store?: typeof watchfloor
+  saveToken?: (token: string) => void
+  clearToken?: () => void
+  now?: () => number
+}
+
+/** The console's sign-in state machine; the app uses the default instance below, tests make their own. */
+export function createSessions(deps: SessionDeps = {}) {
+  const fetchFn = (...args: Parameters<typeof fetch>) => (deps.fetchFn ?? fetch)(...args)
+  const doConnect = deps.connect ?? connect
+  const doDisconnect = deps.disconnect ?? disconnect
+  const store = deps.store ?? watchfloor
+  const keepToken = deps.saveToken ?? saveToken
+  const dropToken = deps.clearToken ?? clearToken
+  const now = deps.now ?? Date.now
+
+  /** The token the console signed in with; null: the session cookie. */
+  let token: string | null = null
+  let startedAt = 0
+  let attempt = 0
+
+  /** A reload keeps the start of the same person's session in this tab; a new sign-in starts a new one. */
+  function start(session: Session, withToken: string | null, fresh: boolean): void {
+    token = withToken
+    const [user, ms] = (tabStorage()?.getItem(STARTED_KEY) ?? '').split('|')
+    const stored = Number(ms)
+    startedAt = !fresh && user === session.user && Number.isFinite(stored) && stored > 0 ? stored : now()
+    tabStorage()?.setItem(STARTED_KEY, `${session.user}|${startedAt}`)
+    store.getState().setSession(session)
+    doConnect(withToken)
+  }
+
+  function fail(message: string): void {
+    doDisconnect()
+    store.getState().reset(message)
+  }
+
+  return {
+    /** Validate a token; on success keep it for this tab and connect. Returns the error message, if any. */
+    async signIn(rawToken: string): Promise<string | null> {
+      const trimmed = rawToken.trim()
+      if (!trimmed) {
+        store.getState().setError('Paste an API token first.')
+        return 'Paste an API token first.'
+      }
+      const mine = ++attempt
+      const result = await fetchSession(trimmed, fetchFn)
+      if (mine !== attempt) return null // a newer sign-in or a sign-out happened meanwhile
+      if (!result.ok) {
+        if (result.status === 401) dropToken()
+        fail(result.message)
+        return result.message
+      }
+      keepToken(trimmed)
+      start(result.session, trimmed, false)
+      return null
+    },
+
+    /** Username and password: the server sets the session cookie; the socket then uses it. */
+    async signInWithPassword(username: string, password: string): Promise<string | null> {
+      if (!username.trim() || !password) {
+        const message = 'Enter your username and password.'
+        store.getState().setError(message)
+        return message
+      }
+      const mine = ++attempt
+      const result = await postPassword(username.trim(), password, fetchFn)
+      if (mine !== attempt) return null
+      if (!result.ok) {
+        fail(result.message)
+        return result.message
+      }
+      dropToken() // the cookie is the credential now
+      start(result.session, null, true)
+      return null
+    },
+
+    /** On load: a session cookie from earlier in this browser? Resume it quietly; nothing shown when there is none. */
+    async resume(): Promise<boolean> {
+      const mine = ++attempt
+      const result = await fetchSession(null, fetchFn)
+      if (mine !== attempt) return false
+      if (!result.ok) {
+        // 401 is the normal "not signed in"; anything else is worth saying
+        if (result.status !== 401) store.getState().setError(result.message)
+        return false
+      }
+      if (result.session.kind === 'display') return false
+      start(result.session, null, false)
+      return true
+    },
+
+    /** Sign out: forget the token, end the cookie session on the server, empty the picture. */
+    async signOut(): Promise<void> {
+      attempt++
+      const cookie = token === null && store.getState().session?.kind === 'session'
+      token = null
+      startedAt = 0
+      tabStorage()?.removeItem(STARTED_KEY)
+      dropToken()
+      doDisconnect()
+      store.getState().reset()
+      if (cookie) {
+        await fetchFn('/api/v1/session', {
+          method: 'DELETE',
+          headers: { 'Content-Type': 'application/json' },
+          credentials: 'same-origin',
+        }).catch(() => undefined)
+      }
+    },
+
+    /** Headers for the console's REST calls: the bearer token, or nothing (the cookie goes by itself). */
+    headers(extra: Record<string, string> = {}): Record<string, string> {
+      return token === null ? { ...extra } : { ...extra, Authorization: `Bearer ${token}` }
+    },
+
+    /** When this console session started (epoch ms; 0 when signed out). */
+    startedAt(): number {
+      return startedAt
+    },
+  }
+}
+
+export type Sessions = ReturnType<typeof createSessions>
+
+export const sessions = createSessions()
+export const signIn = (token: string): Promise<string | null> => sessions.signIn(token)
+export const signInWithPassword = (username: string, password: string): Promise<string | null> =>
+  sessions.signInWithPassword(username, password)
+export const resumeSession = (): Promise<boolean> => sessions.resume()
+export const signOut = (): void => void sessions.signOut()
+/** Headers for a REST call of the signed-in console (JSON bodies: pass `Content-Type`). */
+export const apiHeaders = (extra?: Record<string, string>): Record<string, string> => sessions.headers(extra)
+export const sessionStartedAt = (): number => sessions.startedAt()

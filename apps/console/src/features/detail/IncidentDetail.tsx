@@ -1,10 +1,13 @@
 import type { IncidentState, NetworkState } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
+import { useEffect } from 'react'
 import { SeverityLabel, TlpBadge } from '../../components.tsx'
+import { setViewing } from '../../connection.ts'
 import { useWatchfloor, watchfloor } from '../../store.ts'
 import { formatTime, summarise } from '../../summary.ts'
 import { historyOf } from '../../view/selectors.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
+import { IncidentCoordination, PresenceLine } from '../coordination/IncidentCoordination.tsx'
 
 /** Observations per minute over the last `minutes` of the incident's own history. */
 export function observationRate(history: readonly StoredEvent[], now: number, minutes = 10): number {
@@ -24,27 +27,18 @@ function historyMemo(version: number, incidentId: string): StoredEvent[] {
   return historyCache.events
 }
 
-function NetworkItem({ id, network }: { id: string; network: NetworkState | undefined }) {
-  if (!network)
-    return (
-      <li>
-        <span className="mono">{id}</span> <span className="muted">(not visible to you)</span>
-      </li>
-    )
-  return (
-    <li>
-      {network.name} <span className="muted">{network.nation}</span>{' '}
-      <span className={`posture posture-${network.posture}`}>{network.posture}</span>
-    </li>
-  )
-}
-
 export function IncidentDetail() {
   const selection = useView((v) => v.selection)
   const incident = useWatchfloor((s) => (selection ? s.state.incidents.get(selection) : undefined))
   const networks = useWatchfloor((s) => s.state.networks)
   const windowVersion = useWatchfloor((s) => s.windowVersion)
   const history = selection ? historyMemo(windowVersion, selection) : []
+  const shown = incident ? selection : null
+  // presence: tell the server which incident this console shows (and nothing when the panel closes)
+  useEffect(() => {
+    setViewing(shown)
+    return () => setViewing(null)
+  }, [shown])
   if (!selection) return null
   if (!incident)
     return (
@@ -87,6 +81,7 @@ function DetailBody({
   return (
     <section className="panel detail" data-testid="incident-detail" data-incident-id={incident.incidentId}>
       <DetailHeader title={incident.title} />
+      <PresenceLine incidentId={incident.incidentId} />
       <dl className="facts">
         <dt>Severity</dt>
         <dd>
@@ -97,6 +92,16 @@ function DetailBody({
           <span className={`status status-${incident.status}`} data-testid="detail-status">
             {incident.status}
           </span>
+        </dd>
+        <dt>Acknowledged</dt>
+        <dd data-testid="detail-acknowledged">
+          {incident.acknowledgedAt ? (
+            <>
+              by <strong>{incident.acknowledgedBy ?? 'someone'}</strong> at {formatTime(incident.acknowledgedAt)}
+            </>
+          ) : (
+            <span className="muted">not yet</span>
+          )}
         </dd>
         <dt>Category</dt>
         <dd>{incident.category}</dd>
@@ -111,19 +116,17 @@ function DetailBody({
         <dt>Reported</dt>
         <dd>{formatTime(incident.reportedAt)}</dd>
         <dt>Updated</dt>
-        <dd>{formatTime(incident.updatedAt)}</dd>
+        <dd>
+          {formatTime(incident.updatedAt)} <span className="muted">· version </span>
+          <span data-testid="detail-version">{incident.version}</span>
+        </dd>
         <dt>Observations</dt>
         <dd data-testid="detail-observations">
           {incident.observationCount} <span className="muted">({rate.toFixed(1)}/min over 10 min)</span>
         </dd>
       </dl>
       {incident.summary && <p className="summary-text">{incident.summary}</p>}
-      <h3>Affected networks ({incident.affectedNetworks.length})</h3>
-      <ul className="networks">
-        {incident.affectedNetworks.map((id) => (
-          <NetworkItem key={id} id={id} network={networks.get(id)} />
-        ))}
-      </ul>
+      <IncidentCoordination incident={incident} networks={networks} />
       <h3>History ({history.length})</h3>
       <ol className="history" data-testid="detail-history">
         {history.slice(-200).map((event) => (

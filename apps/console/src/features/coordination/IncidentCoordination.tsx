@@ -1,0 +1,517 @@
+/** The coordination part of the incident detail panel: actions, links, network states, tasks, comments, presence. */
+import {
+  commentsForIncident,
+  extractMentions,
+  type IncidentState,
+  type LinkRelation,
+  type NetworkState,
+  networkStateOf,
+  tasksForIncident,
+} from '@watchfloor/core'
+import {
+  type Command,
+  IncidentNetworkState,
+  IncidentRelation,
+  IncidentStatus,
+  type Severity,
+} from '@watchfloor/protocol'
+import { type FormEvent, type ReactNode, useMemo, useState } from 'react'
+import { type Session, useWatchfloor } from '../../store.ts'
+import { formatTime } from '../../summary.ts'
+import { viewStore } from '../../view/viewStore.ts'
+import { useNow } from '../board/StatusBoard.tsx'
+import { CreateTaskForm, TaskCard, useKnownPeople } from '../tasks/TaskCard.tsx'
+import { othersViewing, usePresence } from './coordination.ts'
+import { can, escalationChoices } from './permissions.ts'
+import { CommandOutcome, useCommand } from './useCommand.tsx'
+
+const RELATION_LABELS: Record<LinkRelation, string> = {
+  related: 'related to',
+  duplicate_of: 'duplicate of',
+  duplicated_by: 'duplicated by',
+  merged_into: 'merged into',
+  merged_from: 'merged from',
+}
+
+export function PresenceLine({ incidentId }: { incidentId: string }) {
+  const viewers = usePresence(incidentId)
+  const me = useWatchfloor((s) => s.session?.user)
+  const others = othersViewing(viewers, me)
+  if (others.length === 0) return null
+  return (
+    <p className="presence" data-testid="presence">
+      also viewing:{' '}
+      {others.map((v, i) => (
+        <span key={v.user}>
+          {i > 0 && ', '}
+          <strong>{v.displayName ?? v.user}</strong> <span className="muted">({v.organisation})</span>
+        </span>
+      ))}
+    </p>
+  )
+}
+
+function Section({ title, children, testid }: { title: ReactNode; children: ReactNode; testid?: string }) {
+  return (
+    <section className="coord-section" data-testid={testid}>
+      <h3>{title}</h3>
+      {children}
+    </section>
+  )
+}
+
+/** Acknowledge, escalate, set status: each sends the incident version the panel shows. */
+function IncidentActions({ incident, session }: { incident: IncidentState; session: Session | null }) {
+  const ack = useCommand()
+  const escalate = useCommand()
+  const status = useCommand()
+  const choices = escalationChoices(incident)
+  const [severity, setSeverity] = useState<Severity | ''>('')
+  const [reason, setReason] = useState('')
+  const [nextStatus, setNextStatus] = useState<IncidentState['status'] | ''>('')
+  const [statusReason, setStatusReason] = useState('')
+  const mayAck = can(session, 'incident.acknowledge', incident)
+  const mayEscalate = can(session, 'incident.escalate', incident)
+  const maySetStatus = can(session, 'incident.set_status', incident)
+  if (!mayAck && !mayEscalate && !maySetStatus && !ack.result && !escalate.result && !status.result) return null
+
+  const chosenSeverity = severity && choices.includes(severity) ? severity : choices[0]
+  const submitEscalation = (e: FormEvent) => {
+    e.preventDefault()
+    if (!chosenSeverity || !reason.trim()) return
+    void escalate
+      .run(
+        {
+          type: 'incident.escalate',
+          incidentId: incident.incidentId,
+          severity: chosenSeverity,
+          reason: reason.trim(),
+          expectedVersion: escalate.versionOf(incident),
+        },
+        incident,
+      )
+      .then((r) => r.ok && setReason(''))
+  }
+  const statuses = IncidentStatus.options.filter((s) => s !== incident.status)
+  const chosenStatus = nextStatus && statuses.includes(nextStatus) ? nextStatus : statuses[0]!
+  const submitStatus = (e: FormEvent) => {
+    e.preventDefault()
+    const command: Command = {
+      type: 'incident.set_status',
+      incidentId: incident.incidentId,
+      status: chosenStatus,
+      expectedVersion: status.versionOf(incident),
+      ...(statusReason.trim() ? { reason: statusReason.trim() } : {}),
+    }
+    void status.run(command, incident).then((r) => r.ok && setStatusReason(''))
+  }
+
+  return (
+    <Section title="Actions" testid="incident-actions">
+      {mayAck && (
+        <div className="row">
+          <button
+            type="button"
+            className="button primary"
+            data-testid="action-acknowledge"
+            disabled={ack.pending}
+            onClick={() =>
+              void ack.run(
+                {
+                  type: 'incident.acknowledge',
+                  incidentId: incident.incidentId,
+                  expectedVersion: ack.versionOf(incident),
+                },
+                incident,
+              )
+            }
+          >
+            Acknowledge
+          </button>
+        </div>
+      )}
+      <CommandOutcome runner={ack} shown={incident} />
+      {mayEscalate && chosenSeverity && (
+        <form className="row" onSubmit={submitEscalation}>
+          <select
+            data-testid="escalate-severity"
+            aria-label="Escalate to"
+            value={chosenSeverity}
+            onChange={(e) => setSeverity(e.target.value as Severity)}
+          >
+            {choices.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+          <input
+            className="input grow"
+            data-testid="escalate-reason"
+            placeholder="Reason for escalating"
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+            required
+          />
+          <button type="submit" className="button" data-testid="action-escalate" disabled={escalate.pending}>
+            Escalate
+          </button>
+        </form>
+      )}
+      <CommandOutcome runner={escalate} shown={incident} />
+      {maySetStatus && (
+        <form className="row" onSubmit={submitStatus}>
+          <select
+            data-testid="status-select"
+            aria-label="New status"
+            value={chosenStatus}
+            onChange={(e) => setNextStatus(e.target.value as IncidentState['status'])}
+          >
+            {statuses.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+          <input
+            className="input grow"
+            data-testid="status-reason"
+            placeholder="Reason (optional)"
+            value={statusReason}
+            onChange={(e) => setStatusReason(e.target.value)}
+          />
+          <button type="submit" className="button" data-testid="action-set-status" disabled={status.pending}>
+            Set status
+          </button>
+        </form>
+      )}
+      <CommandOutcome runner={status} shown={incident} />
+    </Section>
+  )
+}
+
+function LinksSection({ incident, session }: { incident: IncidentState; session: Session | null }) {
+  const runner = useCommand()
+  const incidents = useWatchfloor((s) => s.state.incidents)
+  const [other, setOther] = useState('')
+  const [relation, setRelation] = useState<IncidentRelation>('related')
+  const mayLink = can(session, 'incident.link', incident)
+  const links = incident.links ?? []
+  const candidates = useMemo(
+    () =>
+      [...incidents.values()]
+        .filter((i) => i.incidentId !== incident.incidentId && i.mergedInto === undefined)
+        .slice(0, 500),
+    [incidents, incident.incidentId],
+  )
+  if (links.length === 0 && !mayLink && !incident.mergedInto) return null
+  const submit = (e: FormEvent) => {
+    e.preventDefault()
+    const otherId = other.trim()
+    if (!otherId) return
+    void runner
+      .run(
+        {
+          type: 'incident.link',
+          incidentId: incident.incidentId,
+          otherIncidentId: otherId,
+          relation,
+          expectedVersion: runner.versionOf(incident),
+        },
+        incident,
+      )
+      .then((r) => r.ok && setOther(''))
+  }
+  return (
+    <Section title={`Links (${links.length})`} testid="incident-links">
+      {incident.mergedInto && (
+        <p className="notice">
+          Merged into{' '}
+          <button type="button" className="link" onClick={() => viewStore.getState().select(incident.mergedInto!)}>
+            {incidents.get(incident.mergedInto)?.title ?? incident.mergedInto}
+          </button>
+          : work on the survivor.
+        </p>
+      )}
+      {links.length > 0 && (
+        <ul className="links">
+          {links.map((link) => (
+            <li key={link.incidentId} data-testid="incident-link" data-relation={link.relation}>
+              {RELATION_LABELS[link.relation]}{' '}
+              <button type="button" className="link" onClick={() => viewStore.getState().select(link.incidentId)}>
+                {incidents.get(link.incidentId)?.title ?? link.incidentId}
+              </button>{' '}
+              <span className="muted">{formatTime(link.linkedAt)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {mayLink && (
+        <form className="row" onSubmit={submit}>
+          <select
+            data-testid="link-relation"
+            aria-label="Relation"
+            value={relation}
+            onChange={(e) => setRelation(e.target.value as IncidentRelation)}
+          >
+            {IncidentRelation.options.map((r) => (
+              <option key={r} value={r}>
+                {r === 'merged_into' ? 'merge into' : RELATION_LABELS[r]}
+              </option>
+            ))}
+          </select>
+          <input
+            className="input grow"
+            data-testid="link-other"
+            list={`link-candidates-${incident.incidentId}`}
+            placeholder="Other incident id"
+            value={other}
+            onChange={(e) => setOther(e.target.value)}
+            required
+          />
+          <datalist id={`link-candidates-${incident.incidentId}`}>
+            {candidates.map((i) => (
+              <option key={i.incidentId} value={i.incidentId}>
+                {i.title}
+              </option>
+            ))}
+          </datalist>
+          <button type="submit" className="button" data-testid="action-link" disabled={runner.pending}>
+            {relation === 'merged_into' ? 'Merge' : 'Link'}
+          </button>
+        </form>
+      )}
+      <CommandOutcome runner={runner} shown={incident} />
+    </Section>
+  )
+}
+
+function NetworksSection({
+  incident,
+  networks,
+  session,
+}: {
+  incident: IncidentState
+  networks: ReadonlyMap<string, NetworkState>
+  session: Session | null
+}) {
+  const runner = useCommand()
+  const maySet = can(session, 'network.set_state', incident)
+  const ids = useMemo(
+    () => [...new Set([...incident.affectedNetworks, ...Object.keys(incident.networkStates ?? {})])],
+    [incident.affectedNetworks, incident.networkStates],
+  )
+  const set = (networkId: string, state: IncidentNetworkState) =>
+    void runner.run(
+      {
+        type: 'network.set_state',
+        incidentId: incident.incidentId,
+        networkId,
+        state,
+        expectedVersion: runner.versionOf(incident),
+      },
+      incident,
+    )
+  return (
+    <Section title={`Affected networks (${ids.length})`} testid="incident-networks">
+      <ul className="networks">
+        {ids.map((id) => {
+          const network = networks.get(id)
+          const state = networkStateOf(incident, id) ?? 'affected'
+          return (
+            <li key={id} data-testid="network-state" data-network-id={id} data-state={state}>
+              {network ? (
+                <>
+                  {network.name} <span className="muted">{network.nation}</span>{' '}
+                  <span className={`posture posture-${network.posture}`}>{network.posture}</span>
+                </>
+              ) : (
+                <>
+                  <span className="mono">{id}</span> <span className="muted">(not visible to you)</span>
+                </>
+              )}{' '}
+              ·{' '}
+              {maySet ? (
+                <select
+                  aria-label={`State of ${network?.name ?? id} in this incident`}
+                  data-testid="network-state-select"
+                  value={state}
+                  disabled={runner.pending}
+                  onChange={(e) => set(id, e.target.value as IncidentNetworkState)}
+                >
+                  {IncidentNetworkState.options.map((s) => (
+                    <option key={s} value={s}>
+                      {s}
+                    </option>
+                  ))}
+                </select>
+              ) : (
+                <span className={`net-state net-state-${state}`}>{state}</span>
+              )}
+            </li>
+          )
+        })}
+      </ul>
+      <CommandOutcome runner={runner} shown={incident} />
+    </Section>
+  )
+}
+
+function TasksSection({ incident, session }: { incident: IncidentState; session: Session | null }) {
+  const state = useWatchfloor((s) => s.state)
+  const tasks = useMemo(() => tasksForIncident(state, incident.incidentId), [state, incident.incidentId])
+  const now = useNow(15_000)
+  const [adding, setAdding] = useState(false)
+  const mayCreate = can(session, 'task.create', incident)
+  return (
+    <Section
+      title={
+        <>
+          Tasks ({tasks.length}){' '}
+          {mayCreate && (
+            <button
+              type="button"
+              className="link"
+              data-testid="task-new"
+              aria-expanded={adding}
+              onClick={() => setAdding(!adding)}
+            >
+              {adding ? 'close' : '+ new task'}
+            </button>
+          )}
+        </>
+      }
+      testid="incident-tasks"
+    >
+      {adding && mayCreate && <CreateTaskForm incident={incident} />}
+      {tasks.map((task) => (
+        <TaskCard key={task.taskId} task={task} now={now} />
+      ))}
+      {tasks.length === 0 && !adding && <p className="empty">No tasks.</p>}
+    </Section>
+  )
+}
+
+/** `@user` mentions in a comment body, highlighted. */
+export function CommentBody({ body }: { body: string }) {
+  const parts = body.split(/((?<![\p{L}\p{N}_.@-])@[\p{L}\p{N}_][\p{L}\p{N}_.-]*)/u)
+  return (
+    <span className="comment-body">
+      {parts.map((part, i) =>
+        i % 2 === 1 ? (
+          // biome-ignore lint/suspicious/noArrayIndexKey: the parts of one string never reorder
+          <span key={i} className="mention">
+            {part}
+          </span>
+        ) : (
+          part
+        ),
+      )}
+    </span>
+  )
+}
+
+function CommentsSection({ incident, session }: { incident: IncidentState; session: Session | null }) {
+  const state = useWatchfloor((s) => s.state)
+  const comments = useMemo(() => commentsForIncident(state, incident.incidentId), [state, incident.incidentId])
+  const tasks = useMemo(() => tasksForIncident(state, incident.incidentId), [state, incident.incidentId])
+  const people = useKnownPeople()
+  const runner = useCommand()
+  const [body, setBody] = useState('')
+  const [taskId, setTaskId] = useState('')
+  const mayPost = can(session, 'comment.post', incident)
+  const mentions = extractMentions(body)
+  const submit = (e: FormEvent) => {
+    e.preventDefault()
+    if (!body.trim()) return
+    const command: Command = {
+      type: 'comment.post',
+      incidentId: incident.incidentId,
+      body: body.trim(),
+      mentions,
+      ...(taskId ? { taskId } : {}),
+    }
+    // a comment adds, it changes nothing: it is not tied to a version (a conflict would only be in the way)
+    void runner.run(command, incident).then((r) => r.ok && setBody(''))
+  }
+  return (
+    <Section title={`Comments (${comments.length})`} testid="incident-comments">
+      <ol className="comments">
+        {comments.map((c) => (
+          <li key={c.commentId} data-testid="comment" data-comment-id={c.commentId}>
+            <div className="comment-head">
+              <strong>{c.author ?? c.organisation}</strong> <span className="muted">{formatTime(c.postedAt)}</span>
+              {c.taskId && <span className="muted"> · on task {state.tasks.get(c.taskId)?.title ?? c.taskId}</span>}
+            </div>
+            <CommentBody body={c.body} />
+          </li>
+        ))}
+      </ol>
+      {comments.length === 0 && <p className="empty">No comments.</p>}
+      {mayPost && (
+        <form className="comment-form" onSubmit={submit}>
+          <textarea
+            className="input"
+            data-testid="comment-body"
+            placeholder="Comment… mention someone with @user"
+            value={body}
+            rows={2}
+            onChange={(e) => setBody(e.target.value)}
+            required
+          />
+          <div className="row">
+            {tasks.length > 0 && (
+              <select
+                data-testid="comment-task"
+                aria-label="About"
+                value={taskId}
+                onChange={(e) => setTaskId(e.target.value)}
+              >
+                <option value="">on the incident</option>
+                {tasks.map((t) => (
+                  <option key={t.taskId} value={t.taskId}>
+                    on task: {t.title}
+                  </option>
+                ))}
+              </select>
+            )}
+            {mentions.length > 0 && (
+              <span className="muted" data-testid="comment-mentions">
+                mentions{' '}
+                {mentions.map((m) => (
+                  <span key={m} className={people.users.includes(m) ? 'mention' : 'mention unknown'}>
+                    @{m}{' '}
+                  </span>
+                ))}
+              </span>
+            )}
+            <span className="spacer" />
+            <button type="submit" className="button" data-testid="comment-post" disabled={runner.pending}>
+              Post
+            </button>
+          </div>
+        </form>
+      )}
+      <CommandOutcome runner={runner} shown={incident} />
+    </Section>
+  )
+}
+
+export function IncidentCoordination({
+  incident,
+  networks,
+}: {
+  incident: IncidentState
+  networks: ReadonlyMap<string, NetworkState>
+}) {
+  const session = useWatchfloor((s) => s.session)
+  return (
+    <>
+      <IncidentActions incident={incident} session={session} />
+      <NetworksSection incident={incident} networks={networks} session={session} />
+      <LinksSection incident={incident} session={session} />
+      <TasksSection incident={incident} session={session} />
+      <CommentsSection incident={incident} session={session} />
+    </>
+  )
+}

@@ -1,0 +1,116 @@
+/**
+ * The console's coordination state besides the picture: notifications, presence and which page
+ * shows. `wireCoordination` feeds them from the data store (events received, session, status)
+ * and from the connection's presence messages.
+ */
+import type { StoredEvent } from '@watchfloor/protocol'
+import { useStore } from 'zustand'
+import { createStore } from 'zustand/vanilla'
+import { onPresence, type PresenceMessage } from '../../connection.ts'
+import type { WatchfloorStore } from '../../store.ts'
+import { watchfloor } from '../../store.ts'
+import { createNotificationCentre, type NotificationCentre, type NotificationCentreStore } from './notifications.ts'
+
+export const notifications = createNotificationCentre()
+export function useNotifications<T>(selector: (centre: NotificationCentre) => T): T {
+  return useStore(notifications, selector)
+}
+
+export type Viewer = PresenceMessage['viewers'][number]
+
+export interface PresenceState {
+  byIncident: Readonly<Record<string, readonly Viewer[]>>
+  set(message: PresenceMessage): void
+  clear(): void
+}
+
+export const presence = createStore<PresenceState>()((set, get) => ({
+  byIncident: {},
+  set(message) {
+    set({ byIncident: { ...get().byIncident, [message.incidentId]: message.viewers } })
+  },
+  clear() {
+    set({ byIncident: {} })
+  },
+}))
+
+const NOBODY: readonly Viewer[] = []
+/** Who else has this incident open (not me). */
+export function othersViewing(viewers: readonly Viewer[] | undefined, me: string | undefined): readonly Viewer[] {
+  if (!viewers || viewers.length === 0) return NOBODY
+  const seen = new Set<string>()
+  const others: Viewer[] = []
+  for (const v of viewers) {
+    if (v.user === me || seen.has(v.user)) continue
+    seen.add(v.user)
+    others.push(v)
+  }
+  return others
+}
+
+export function usePresence(incidentId: string): readonly Viewer[] | undefined {
+  return useStore(presence, (p) => p.byIncident[incidentId])
+}
+
+export type Page = 'picture' | 'handover'
+
+export interface UiState {
+  page: Page
+  setPage(page: Page): void
+}
+
+function initialPage(): Page {
+  if (typeof window === 'undefined') return 'picture'
+  return new URLSearchParams(window.location.search).get('handover') === '1' ? 'handover' : 'picture'
+}
+
+export const ui = createStore<UiState>()((set) => ({
+  page: initialPage(),
+  setPage(page) {
+    set({ page })
+  },
+}))
+export function useUi<T>(selector: (state: UiState) => T): T {
+  return useStore(ui, selector)
+}
+
+/** The events of the window above `after` (they are at its end: the window is in seq order). */
+export function eventsAfter(window: readonly StoredEvent[], after: number): StoredEvent[] {
+  let i = window.length
+  while (i > 0 && window[i - 1]!.seq > after) i--
+  return i === window.length ? [] : window.slice(i)
+}
+
+type DataStore = {
+  getState(): WatchfloorStore
+  subscribe(listener: (s: WatchfloorStore, p: WatchfloorStore) => void): () => void
+}
+
+/** Keep notifications and presence in step with the data store. Returns the unsubscribe. */
+export function wireCoordination(
+  data: DataStore = watchfloor,
+  centre: NotificationCentreStore = notifications,
+  withPresence = true,
+): () => void {
+  const sync = (s: WatchfloorStore) => {
+    const c = centre.getState()
+    if (s.session === null) {
+      if (c.me !== null) c.stop()
+      return
+    }
+    c.start({ user: s.session.user, organisation: s.session.organisation })
+    if (s.status === 'live') centre.getState().markLive(s.headSeq)
+    const fresh = eventsAfter(s.window, centre.getState().processed)
+    if (fresh.length > 0) centre.getState().ingest(fresh, s.state)
+  }
+  sync(data.getState())
+  const unsubscribe = data.subscribe((s, prev) => {
+    if (s.session !== prev.session || s.status !== prev.status || s.windowVersion !== prev.windowVersion) sync(s)
+    if (withPresence && s.session === null && prev.session !== null) presence.getState().clear()
+  })
+  if (withPresence) onPresence((message) => presence.getState().set(message))
+  return () => {
+    unsubscribe()
+    if (withPresence) onPresence(undefined)
+  }
+}

@@ -1,0 +1,165 @@
+import { makeEvent } from '@watchfloor/core'
+import { describe, expect, it } from 'vitest'
+import { createWatchfloorStore } from '../../store.ts'
+import { eventsAfter, othersViewing, wireCoordination } from './coordination.ts'
+import { picture, reportEvent } from './fixtures.test-helpers.ts'
+import {
+  createNotificationCentre,
+  deriveNotifications,
+  isToastWorthy,
+  type SeenStorage,
+  unreadCount,
+} from './notifications.ts'
+
+const me = { user: 'kadri', organisation: 'cert-ee' }
+
+const taskForTeam = (seq: number, actor = 'coord') =>
+  makeEvent(
+    seq,
+    'task.created',
+    {
+      taskId: `t${seq}`,
+      incidentId: 'inc-1',
+      title: `Task ${seq}`,
+      priority: 'high',
+      assignee: { kind: 'team', organisation: 'cert-ee' },
+    },
+    { actor },
+  )
+
+const events = [
+  reportEvent(1, 'inc-1'),
+  taskForTeam(2),
+  makeEvent(3, 'task.created', {
+    taskId: 't3',
+    incidentId: 'inc-1',
+    title: 'For Latvia',
+    priority: 'low',
+    assignee: { kind: 'team', organisation: 'cert-lv' },
+  }),
+  makeEvent(4, 'task.assigned', { taskId: 't3', assignee: { kind: 'user', userId: 'kadri' } }, { actor: 'coord' }),
+  makeEvent(
+    5,
+    'comment.posted',
+    { commentId: 'c1', incidentId: 'inc-1', body: 'please check @kadri', mentions: ['kadri'] },
+    { actor: 'mari' },
+  ),
+  makeEvent(
+    6,
+    'comment.posted',
+    { commentId: 'c2', incidentId: 'inc-1', body: 'note to self @kadri', mentions: ['kadri'] },
+    { actor: 'kadri' },
+  ),
+  makeEvent(
+    7,
+    'comment.posted',
+    { commentId: 'c3', incidentId: 'inc-1', body: 'for @mari', mentions: ['mari'] },
+    { actor: 'coord' },
+  ),
+  taskForTeam(8, 'kadri'), // my own action
+]
+
+function memoryStorage(initial: Record<string, number> = {}): SeenStorage & { saved: Record<string, number> } {
+  const saved = { ...initial }
+  return {
+    saved,
+    load: (user) => saved[user] ?? 0,
+    save: (user, seq) => {
+      saved[user] = seq
+    },
+  }
+}
+
+describe('notification derivation', () => {
+  it('assignments to me or my team and mentions of me, never my own actions, newest first', () => {
+    const found = deriveNotifications(events, me, picture(events))
+    expect(found.map((n) => [n.seq, n.kind])).toEqual([
+      [5, 'mentioned'],
+      [4, 'assigned'],
+      [2, 'assigned'],
+    ])
+    expect(found[2]!.text).toBe('New task for your team (cert-ee): Task 2 (from coord)')
+    expect(found[1]).toMatchObject({
+      incidentId: 'inc-1',
+      taskId: 't3',
+      text: 'Task assigned to you: For Latvia (by coord)',
+    })
+    expect(found[0]!.text).toBe('mari mentioned you on Incident inc-1: please check @kadri')
+  })
+
+  it('unread after the last seen seq; toasts only live and unseen', () => {
+    const found = deriveNotifications(events, me, picture(events))
+    expect(unreadCount(found, 0)).toBe(3)
+    expect(unreadCount(found, 4)).toBe(1)
+    const n = found[0]!
+    expect(isToastWorthy(n, null, 0)).toBe(false) // not live yet: backlog
+    expect(isToastWorthy(n, 4, 0)).toBe(true)
+    expect(isToastWorthy(n, 5, 0)).toBe(false)
+    expect(isToastWorthy(n, 4, 5)).toBe(false) // seen elsewhere already
+  })
+})
+
+describe('notification centre', () => {
+  it('the backlog fills the bell without toasts; live events toast; seen marks persist per user', () => {
+    const storage = memoryStorage({ kadri: 2 })
+    const centre = createNotificationCentre(storage)
+    centre.getState().start(me)
+    expect(centre.getState().lastSeen).toBe(2)
+    const backlog = events.slice(0, 5)
+    centre.getState().ingest(backlog, picture(backlog))
+    centre.getState().markLive(5)
+    expect(centre.getState().items.map((n) => n.seq)).toEqual([5, 4, 2])
+    expect(unreadCount(centre.getState().items, centre.getState().lastSeen)).toBe(2)
+    expect(centre.getState().toasts).toEqual([])
+
+    const live = [...events, taskForTeam(9)]
+    centre.getState().ingest(live, picture(live)) // only seq > processed is looked at
+    expect(centre.getState().items.map((n) => n.seq)).toEqual([9, 5, 4, 2])
+    expect(centre.getState().toasts.map((n) => n.seq)).toEqual([9])
+    centre.getState().dismissToast(9)
+    expect(centre.getState().toasts).toEqual([])
+
+    centre.getState().markAllSeen()
+    expect(storage.saved.kadri).toBe(9)
+    expect(unreadCount(centre.getState().items, centre.getState().lastSeen)).toBe(0)
+    centre.getState().markLive(100) // only the first live mark of a session counts
+    expect(centre.getState().liveAfter).toBe(5)
+    centre.getState().stop()
+    expect(centre.getState().items).toEqual([])
+  })
+
+  it('is fed by the data store: session, going live, events received', () => {
+    const data = createWatchfloorStore()
+    const centre = createNotificationCentre(memoryStorage())
+    const stop = wireCoordination(data, centre, false)
+    data.getState().setSession({ user: 'kadri', organisation: 'cert-ee', nation: 'EE', roles: ['analyst'] })
+    data.getState().applyEvents(events.slice(0, 3)) // backlog
+    data.getState().setHead(3)
+    data.getState().setStatus('live')
+    expect(centre.getState().liveAfter).toBe(3)
+    expect(centre.getState().items.map((n) => n.seq)).toEqual([2])
+    data.getState().applyEvents(events.slice(3, 5)) // live
+    expect(centre.getState().toasts.map((n) => n.seq)).toEqual([5, 4])
+    data.getState().reset()
+    expect(centre.getState().me).toBeNull()
+    stop()
+  })
+})
+
+describe('presence and the event window', () => {
+  it('lists the others viewing, once each', () => {
+    const viewers = [
+      { user: 'kadri', organisation: 'cert-ee' },
+      { user: 'mari', organisation: 'cert-lv' },
+      { user: 'mari', organisation: 'cert-lv' },
+    ]
+    expect(othersViewing(viewers, 'kadri')).toEqual([{ user: 'mari', organisation: 'cert-lv' }])
+    expect(othersViewing(undefined, 'kadri')).toEqual([])
+  })
+
+  it('takes the events above a seq from the end of the window', () => {
+    expect(eventsAfter(events, 6).map((e) => e.seq)).toEqual([7, 8])
+    expect(eventsAfter(events, 8)).toEqual([])
+    expect(eventsAfter(events, 0)).toHaveLength(8)
+  })
+})

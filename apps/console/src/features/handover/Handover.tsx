@@ -1,0 +1,235 @@
+/**
+ * The handover page: what happened since a moment (default: 8 hours ago, or the start of my
+ * session), as the server's brief; download it as Markdown, or print it (print stylesheet).
+ */
+import { type ReactNode, useCallback, useEffect, useState } from 'react'
+import { apiHeaders, sessionStartedAt } from '../../session.ts'
+import { ui } from '../coordination/coordination.ts'
+import { isoToLocalInput, localInputToIso } from '../tasks/board.ts'
+import {
+  DEFAULT_HOURS,
+  defaultSince,
+  handoverUrl,
+  humanise,
+  isScalar,
+  markdownFileName,
+  scalarText,
+  titleKey,
+} from './brief.ts'
+
+type Loaded =
+  | { kind: 'idle' }
+  | { kind: 'loading' }
+  | { kind: 'ready'; brief: unknown }
+  | { kind: 'error'; message: string }
+
+async function failure(response: Response): Promise<string> {
+  const body = (await response.json().catch(() => undefined)) as { error?: { message?: string } } | undefined
+  return `The server answered ${response.status}${body?.error?.message ? `: ${body.error.message}` : ''}.`
+}
+
+/** Any JSON brief, readably: scalars as facts, lists of records as items, nested parts as sections. */
+function BriefValue({ value, depth }: { value: unknown; depth: number }): ReactNode {
+  if (isScalar(value)) return <span>{scalarText(value)}</span>
+  if (Array.isArray(value)) {
+    if (value.length === 0) return <p className="empty">None.</p>
+    return (
+      <ul className="brief-list">
+        {value.map((item, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: a brief is rendered once, never reordered
+          <li key={i} data-testid="brief-item">
+            <BriefItem item={item} depth={depth + 1} />
+          </li>
+        ))}
+      </ul>
+    )
+  }
+  const entries = Object.entries(value as Record<string, unknown>)
+  const facts = entries.filter(([, v]) => isScalar(v))
+  const parts = entries.filter(([, v]) => !isScalar(v))
+  const Heading = depth <= 0 ? 'h2' : depth === 1 ? 'h3' : 'h4'
+  return (
+    <>
+      {facts.length > 0 && (
+        <dl className="facts">
+          {facts.map(([k, v]) => (
+            <FactRow key={k} label={humanise(k)} value={v} />
+          ))}
+        </dl>
+      )}
+      {parts.map(([k, v]) => (
+        <section key={k} className="brief-section" data-testid="brief-section" data-key={k}>
+          <Heading>
+            {humanise(k)}
+            {Array.isArray(v) && <span className="muted"> ({v.length})</span>}
+          </Heading>
+          <BriefValue value={v} depth={depth + 1} />
+        </section>
+      ))}
+    </>
+  )
+}
+
+function FactRow({ label, value }: { label: string; value: unknown }) {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd>{scalarText(value)}</dd>
+    </>
+  )
+}
+
+function BriefItem({ item, depth }: { item: unknown; depth: number }): ReactNode {
+  if (isScalar(item)) return scalarText(item)
+  if (Array.isArray(item)) return <BriefValue value={item} depth={depth} />
+  const record = item as Record<string, unknown>
+  const key = titleKey(record)
+  const rest = Object.entries(record).filter(([k]) => k !== key)
+  const facts = rest.filter(([, v]) => isScalar(v))
+  const nested = rest.filter(([, v]) => !isScalar(v))
+  return (
+    <>
+      {key && <strong>{String(record[key])}</strong>}
+      {facts.length > 0 && (
+        <span className="muted">
+          {' '}
+          {facts.map(([k, v]) => `${humanise(k).toLowerCase()}: ${scalarText(v)}`).join(' · ')}
+        </span>
+      )}
+      {nested.map(([k, v]) => (
+        <div key={k} className="brief-nested">
+          <span className="muted">{humanise(k)}:</span> <BriefValue value={v} depth={depth + 1} />
+        </div>
+      ))}
+    </>
+  )
+}
+
+export function HandoverPage() {
+  const [since, setSince] = useState(() => defaultSince(Date.now(), sessionStartedAt()))
+  const [loaded, setLoaded] = useState<Loaded>({ kind: 'idle' })
+  const [downloading, setDownloading] = useState(false)
+  const [downloadError, setDownloadError] = useState<string | null>(null)
+
+  const load = useCallback(async (from: number) => {
+    setLoaded({ kind: 'loading' })
+    try {
+      const response = await fetch(handoverUrl(from), {
+        headers: apiHeaders({ Accept: 'application/json' }),
+        credentials: 'same-origin',
+      })
+      if (!response.ok) {
+        setLoaded({ kind: 'error', message: await failure(response) })
+        return
+      }
+      setLoaded({ kind: 'ready', brief: await response.json() })
+    } catch (error) {
+      setLoaded({ kind: 'error', message: `Cannot reach the server (${String(error)}).` })
+    }
+  }, [])
+
+  useEffect(() => {
+    void load(since)
+  }, [since, load])
+
+  const download = async () => {
+    setDownloading(true)
+    setDownloadError(null)
+    try {
+      const response = await fetch(handoverUrl(since), {
+        headers: apiHeaders({ Accept: 'text/markdown' }),
+        credentials: 'same-origin',
+      })
+      if (!response.ok) {
+        setDownloadError(await failure(response))
+        return
+      }
+      const blob = new Blob([await response.text()], { type: 'text/markdown;charset=utf-8' })
+      const url = URL.createObjectURL(blob)
+      const a = document.createElement('a')
+      a.href = url
+      a.download = markdownFileName(since)
+      document.body.append(a)
+      a.click()
+      a.remove()
+      setTimeout(() => URL.revokeObjectURL(url), 10_000)
+    } catch (error) {
+      setDownloadError(`Cannot reach the server (${String(error)}).`)
+    } finally {
+      setDownloading(false)
+    }
+  }
+
+  const started = sessionStartedAt()
+  return (
+    <main className="handover" data-testid="handover-page">
+      <div className="handover-controls no-print">
+        <button
+          type="button"
+          className="button"
+          data-testid="handover-back"
+          onClick={() => ui.getState().setPage('picture')}
+        >
+          ← Back to the picture
+        </button>
+        <label className="form-field">
+          <span>Since</span>
+          <input
+            type="datetime-local"
+            data-testid="handover-since"
+            value={isoToLocalInput(since)}
+            onChange={(e) => {
+              const iso = localInputToIso(e.target.value)
+              if (iso) setSince(Date.parse(iso))
+            }}
+          />
+        </label>
+        <button
+          type="button"
+          className="button"
+          onClick={() => setSince(Date.now() - DEFAULT_HOURS * 3_600_000)}
+          data-testid="handover-8h"
+        >
+          Last {DEFAULT_HOURS} h
+        </button>
+        {started > 0 && (
+          <button type="button" className="button" onClick={() => setSince(started)} data-testid="handover-session">
+            Since my session started
+          </button>
+        )}
+        <span className="spacer" />
+        <button
+          type="button"
+          className="button"
+          data-testid="handover-download"
+          disabled={downloading}
+          onClick={() => void download()}
+        >
+          {downloading ? 'Downloading…' : 'Download Markdown'}
+        </button>
+        <button type="button" className="button" data-testid="handover-print" onClick={() => window.print()}>
+          Print
+        </button>
+        {downloadError && (
+          <p className="error" role="alert">
+            {downloadError}
+          </p>
+        )}
+      </div>
+      <article className="handover-brief" data-testid="handover-brief" aria-busy={loaded.kind === 'loading'}>
+        <h1>Handover brief</h1>
+        <p className="muted">
+          Since {new Date(since).toISOString().slice(0, 16).replace('T', ' ')}Z · made{' '}
+          {new Date().toISOString().slice(0, 16).replace('T', ' ')}Z
+        </p>
+        {loaded.kind === 'loading' && <p className="muted">Loading…</p>}
+        {loaded.kind === 'error' && (
+          <p className="error" role="alert" data-testid="handover-error">
+            {loaded.message}
+          </p>
+        )}
+        {loaded.kind === 'ready' && <BriefValue value={loaded.brief} depth={0} />}
+      </article>
+    </main>
+  )
+}

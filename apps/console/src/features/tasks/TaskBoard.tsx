@@ -1,0 +1,58 @@
+import { overdueTasks } from '@watchfloor/core'
+import { useMemo, useState } from 'react'
+import { useWatchfloor } from '../../store.ts'
+import { useNow } from '../board/StatusBoard.tsx'
+import { BOARD_COLUMNS, boardColumns, SCOPE_LABELS, TASK_SCOPES, type TaskScope } from './board.ts'
+import { STATUS_LABELS, TaskCard } from './TaskCard.tsx'
+
+/** The task board: one column per status, for my tasks, my team's or all I can see. */
+export function TaskBoard() {
+  const state = useWatchfloor((s) => s.state)
+  const session = useWatchfloor((s) => s.session)
+  const [scope, setScope] = useState<TaskScope>('team')
+  const now = useNow(15_000)
+  const me = useMemo(
+    () => ({ user: session?.user ?? '', organisation: session?.organisation ?? '' }),
+    [session?.user, session?.organisation],
+  )
+  const columns = useMemo(() => boardColumns(state, scope, me), [state, scope, me])
+  const overdue = useMemo(() => overdueTasks(state, now).length, [state, now])
+  return (
+    <section className="panel task-board-panel" aria-labelledby="tasks-heading">
+      <h2 id="tasks-heading">
+        Tasks{' '}
+        {overdue > 0 && (
+          <span className="overdue-text" data-testid="overdue-count">
+            {overdue} overdue
+          </span>
+        )}
+      </h2>
+      <fieldset className="chips scope" aria-label="Whose tasks">
+        {TASK_SCOPES.map((s) => (
+          <button
+            key={s}
+            type="button"
+            className="chip"
+            aria-pressed={scope === s}
+            data-testid={`task-scope-${s}`}
+            onClick={() => setScope(s)}
+          >
+            {SCOPE_LABELS[s]}
+          </button>
+        ))}
+      </fieldset>
+      <div className="task-board" data-testid="task-board">
+        {BOARD_COLUMNS.map((status) => (
+          <section key={status} className="task-column" data-testid="task-column" data-status={status}>
+            <h3>
+              {STATUS_LABELS[status]} <span className="muted">{columns[status].length}</span>
+            </h3>
+            {columns[status].map((task) => (
+              <TaskCard key={task.taskId} task={task} now={now} showIncident />
+            ))}
+          </section>
+        ))}
+      </div>
+    </section>
+  )
+}

@@ -1,0 +1,293 @@
+import { type IncidentState, isOverdue, type TaskState } from '@watchfloor/core'
+import { type Assignee, type Command, TaskPriority } from '@watchfloor/protocol'
+import { type FormEvent, memo, useMemo, useState } from 'react'
+import { useWatchfloor } from '../../store.ts'
+import { formatTime } from '../../summary.ts'
+import { viewStore } from '../../view/viewStore.ts'
+import { can } from '../coordination/permissions.ts'
+import { CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
+import { assigneeLabel, localInputToIso } from './board.ts'
+
+type Move = 'task.accept' | 'task.start' | 'task.complete' | 'task.reopen'
+const MOVES: { action: Move; label: string; testid: string }[] = [
+  { action: 'task.accept', label: 'Accept', testid: 'task-accept' },
+  { action: 'task.start', label: 'Start', testid: 'task-start' },
+  { action: 'task.complete', label: 'Complete', testid: 'task-complete' },
+  { action: 'task.reopen', label: 'Reopen', testid: 'task-reopen' },
+]
+
+export const STATUS_LABELS: Record<TaskState['status'], string> = {
+  open: 'open',
+  accepted: 'accepted',
+  in_progress: 'in progress',
+  blocked: 'blocked',
+  done: 'done',
+}
+
+/** One task: what it is, who has it, when it is due (overdue in red, and said in words), and its buttons. */
+export const TaskCard = memo(function TaskCard({
+  task,
+  now,
+  showIncident = false,
+}: {
+  task: TaskState
+  now: number
+  showIncident?: boolean
+}) {
+  const session = useWatchfloor((s) => s.session)
+  const incidentTitle = useWatchfloor((s) => (showIncident ? s.state.incidents.get(task.incidentId)?.title : undefined))
+  const runner = useCommand()
+  const [blocking, setBlocking] = useState(false)
+  const [reason, setReason] = useState('')
+  const overdue = isOverdue(task, now)
+  const send = (command: Command) => void runner.run(command, task)
+  const expected = runner.versionOf(task)
+  const moves = MOVES.filter((m) => can(session, m.action, task))
+  const mayBlock = can(session, 'task.block', task)
+
+  const block = (e: FormEvent) => {
+    e.preventDefault()
+    if (!reason.trim()) return
+    void runner
+      .run({ type: 'task.block', taskId: task.taskId, reason: reason.trim(), expectedVersion: expected }, task)
+      .then((r) => {
+        if (r.ok) {
+          setBlocking(false)
+          setReason('')
+        }
+      })
+  }
+
+  return (
+    <article
+      className={`task-card${overdue ? ' overdue' : ''}`}
+      data-testid="task-card"
+      data-task-id={task.taskId}
+      data-status={task.status}
+      data-overdue={overdue}
+    >
+      <header className="task-head">
+        <span className={`priority priority-${task.priority}`}>{task.priority}</span>
+        <strong className="task-title">{task.title}</strong>
+        <span className={`task-status task-status-${task.status}`} data-testid="task-status">
+          {STATUS_LABELS[task.status]}
+        </span>
+      </header>
+      {showIncident && (
+        <button
+          type="button"
+          className="link task-incident"
+          onClick={() => viewStore.getState().select(task.incidentId)}
+          title="Show the incident"
+        >
+          {incidentTitle ?? task.incidentId}
+        </button>
+      )}
+      <div className="task-meta">
+        <span data-testid="task-assignee-label">{assigneeLabel(task.assignee)}</span>
+        {task.acceptedBy && <span>taken by @{task.acceptedBy}</span>}
+        {task.dueAt && (
+          <span className={overdue ? 'due overdue-text' : 'due'} data-testid="task-due">
+            due {formatTime(task.dueAt)}
+            {overdue && <strong> · OVERDUE</strong>}
+          </span>
+        )}
+        {task.completedAt && <span>done {formatTime(task.completedAt)}</span>}
+      </div>
+      {task.description && <p className="task-description">{task.description}</p>}
+      {task.status === 'blocked' && task.blockedReason && <p className="task-blocked">Blocked: {task.blockedReason}</p>}
+      {(moves.length > 0 || mayBlock) && (
+        <div className="row task-actions">
+          {moves.map((m) => (
+            <button
+              key={m.action}
+              type="button"
+              className="button small"
+              data-testid={m.testid}
+              disabled={runner.pending}
+              onClick={() => send({ type: m.action, taskId: task.taskId, expectedVersion: expected })}
+            >
+              {m.label}
+            </button>
+          ))}
+          {mayBlock && !blocking && (
+            <button
+              type="button"
+              className="button small"
+              data-testid="task-block"
+              disabled={runner.pending}
+              onClick={() => setBlocking(true)}
+            >
+              Block…
+            </button>
+          )}
+        </div>
+      )}
+      {blocking && (
+        <form className="row" onSubmit={block}>
+          <input
+            className="input grow"
+            data-testid="task-block-reason"
+            placeholder="Why is it blocked?"
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+            required
+          />
+          <button type="submit" className="button small" data-testid="task-block-confirm" disabled={runner.pending}>
+            Block
+          </button>
+          <button type="button" className="link" onClick={() => setBlocking(false)}>
+            cancel
+          </button>
+        </form>
+      )}
+      <CommandOutcome runner={runner} shown={task} />
+    </article>
+  )
+})
+
+/** Users and organisations this console has heard of (for the assignee and mention suggestions). */
+export function useKnownPeople(): { users: string[]; organisations: string[] } {
+  const state = useWatchfloor((s) => s.state)
+  const session = useWatchfloor((s) => s.session)
+  return useMemo(() => {
+    const users = new Set<string>()
+    const organisations = new Set<string>()
+    if (session) {
+      users.add(session.user)
+      organisations.add(session.organisation)
+    }
+    for (const network of state.networks.values()) organisations.add(network.organisation)
+    for (const incident of state.incidents.values()) {
+      organisations.add(incident.organisation)
+      if (incident.reportedBy) users.add(incident.reportedBy)
+      if (incident.acknowledgedBy) users.add(incident.acknowledgedBy)
+    }
+    for (const task of state.tasks.values()) {
+      if (task.createdBy) users.add(task.createdBy)
+      if (task.acceptedBy) users.add(task.acceptedBy)
+      if (task.assignee?.kind === 'user') users.add(task.assignee.userId)
+      if (task.assignee?.kind === 'team') organisations.add(task.assignee.organisation)
+    }
+    for (const comment of state.comments.values()) {
+      if (comment.author) users.add(comment.author)
+      for (const m of comment.mentions) users.add(m)
+    }
+    return { users: [...users].sort(), organisations: [...organisations].sort() }
+  }, [state, session])
+}
+
+/** New task on an incident: title, priority, due time, assignee (a person or a team). */
+export function CreateTaskForm({ incident }: { incident: IncidentState }) {
+  const runner = useCommand()
+  const people = useKnownPeople()
+  const [title, setTitle] = useState('')
+  const [priority, setPriority] = useState<TaskState['priority']>('normal')
+  const [due, setDue] = useState('')
+  const [kind, setKind] = useState<'none' | 'user' | 'team'>('team')
+  const [who, setWho] = useState('')
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault()
+    const dueAt = localInputToIso(due)
+    const name = who.trim().replace(/^@/, '')
+    const assignee: Assignee | undefined =
+      kind === 'none' || !name
+        ? undefined
+        : kind === 'user'
+          ? { kind: 'user', userId: name }
+          : { kind: 'team', organisation: name }
+    const command: Command = {
+      type: 'task.create',
+      incidentId: incident.incidentId,
+      title: title.trim(),
+      priority,
+      expectedVersion: runner.versionOf(incident),
+      ...(dueAt !== undefined ? { dueAt } : {}),
+      ...(assignee !== undefined ? { assignee } : {}),
+    }
+    void runner.run(command, incident).then((r) => {
+      if (r.ok) {
+        setTitle('')
+        setDue('')
+        setWho('')
+      }
+    })
+  }
+
+  const listId = `assignees-${kind}`
+  return (
+    <form className="task-form" data-testid="task-form" onSubmit={submit}>
+      <input
+        className="input"
+        data-testid="task-title"
+        placeholder="New task: what needs doing?"
+        value={title}
+        onChange={(e) => setTitle(e.target.value)}
+        required
+        maxLength={300}
+      />
+      <div className="row">
+        <label className="form-field">
+          <span>Priority</span>
+          <select
+            data-testid="task-priority"
+            value={priority}
+            onChange={(e) => setPriority(e.target.value as TaskState['priority'])}
+          >
+            {TaskPriority.options.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="form-field">
+          <span>Due</span>
+          <input
+            type="datetime-local"
+            data-testid="task-due-input"
+            value={due}
+            onChange={(e) => setDue(e.target.value)}
+          />
+        </label>
+      </div>
+      <div className="row">
+        <label className="form-field">
+          <span>Assign to</span>
+          <select
+            data-testid="task-assignee-kind"
+            value={kind}
+            onChange={(e) => setKind(e.target.value as 'none' | 'user' | 'team')}
+          >
+            <option value="team">a team (organisation)</option>
+            <option value="user">a person (user id)</option>
+            <option value="none">nobody yet</option>
+          </select>
+        </label>
+        {kind !== 'none' && (
+          <label className="form-field grow">
+            <span>{kind === 'team' ? 'Organisation' : 'User id'}</span>
+            <input
+              className="input"
+              data-testid="task-assignee"
+              list={listId}
+              value={who}
+              placeholder={kind === 'team' ? 'cert-ee' : 'kadri'}
+              onChange={(e) => setWho(e.target.value)}
+            />
+            <datalist id={listId}>
+              {(kind === 'team' ? people.organisations : people.users).map((v) => (
+                <option key={v} value={v} />
+              ))}
+            </datalist>
+          </label>
+        )}
+      </div>
+      <button type="submit" className="button primary" data-testid="task-create" disabled={runner.pending}>
+        {runner.pending ? 'Creating…' : 'Create task'}
+      </button>
+      <CommandOutcome runner={runner} shown={incident} />
+    </form>
+  )
+}

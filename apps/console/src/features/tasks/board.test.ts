@@ -1,0 +1,64 @@
+import { makeEvent } from '@watchfloor/core'
+import { describe, expect, it } from 'vitest'
+import { picture, reportEvent } from '../coordination/fixtures.test-helpers.ts'
+import { assigneeLabel, boardColumns, localInputToIso, myOverdueCount } from './board.ts'
+
+const me = { user: 'kadri', organisation: 'cert-ee' }
+const created = (
+  seq: number,
+  taskId: string,
+  assignee?: { kind: 'user'; userId: string } | { kind: 'team'; organisation: string },
+  dueAt?: string,
+) =>
+  makeEvent(seq, 'task.created', {
+    taskId,
+    incidentId: 'inc-1',
+    title: taskId,
+    priority: 'normal',
+    ...(assignee ? { assignee } : {}),
+    ...(dueAt ? { dueAt } : {}),
+  })
+
+const state = picture([
+  reportEvent(1, 'inc-1'),
+  created(2, 'mine', { kind: 'user', userId: 'kadri' }, '2026-11-01T00:00:00Z'),
+  created(3, 'team', { kind: 'team', organisation: 'cert-ee' }),
+  created(4, 'other', { kind: 'team', organisation: 'cert-lv' }),
+  created(5, 'taken', { kind: 'team', organisation: 'cert-lv' }),
+  makeEvent(6, 'task.accepted', { taskId: 'taken' }, { actor: 'kadri' }),
+  makeEvent(7, 'task.completed', { taskId: 'team' }, { actor: 'mari' }),
+])
+const ids = (columns: ReturnType<typeof boardColumns>) =>
+  Object.fromEntries(Object.entries(columns).map(([k, v]) => [k, v.map((t) => t.taskId)]))
+
+describe('task board', () => {
+  it("mine, my team's and all, by status column", () => {
+    expect(ids(boardColumns(state, 'mine', me))).toEqual({
+      open: ['mine'],
+      accepted: ['taken'],
+      in_progress: [],
+      blocked: [],
+      done: [],
+    })
+    expect(ids(boardColumns(state, 'team', me))).toEqual({
+      open: ['mine'],
+      accepted: [],
+      in_progress: [],
+      blocked: [],
+      done: ['team'],
+    })
+    expect(ids(boardColumns(state, 'all', me)).open).toEqual(['mine', 'other'])
+  })
+
+  it('counts my overdue tasks', () => {
+    expect(myOverdueCount(state, me, Date.parse('2026-12-01T00:00:00Z'))).toBe(1)
+    expect(myOverdueCount(state, me, Date.parse('2026-10-01T00:00:00Z'))).toBe(0)
+  })
+
+  it('labels and times', () => {
+    expect(assigneeLabel(undefined)).toBe('unassigned')
+    expect(assigneeLabel({ kind: 'team', organisation: 'cert-ee' })).toBe('team cert-ee')
+    expect(localInputToIso('')).toBeUndefined()
+    expect(localInputToIso('2026-11-26T08:00')).toBe(new Date(2026, 10, 26, 8, 0).toISOString())
+  })
+})

@@ -1,0 +1,130 @@
+import { describe, expect, it, vi } from 'vitest'
+import { createSessions, fetchSession, formatRetryAfter, postPassword } from './session.ts'
+import { createWatchfloorStore } from './store.ts'
+
+const who = {
+  user: 'kadri',
+  displayName: 'Kadri Tamm',
+  organisation: 'cert-ee',
+  nation: 'EE',
+  roles: ['watch_officer'],
+  kind: 'session',
+  expiresAt: '2026-11-26T20:00:00.000Z',
+}
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(body === undefined ? null : JSON.stringify(body), { status, headers })
+
+function setup(answer: (url: string, init: RequestInit) => Response) {
+  const store = createWatchfloorStore()
+  const calls: { url: string; init: RequestInit }[] = []
+  const connect = vi.fn()
+  const disconnect = vi.fn()
+  const fetchFn = vi.fn(async (url: string | URL | Request, init?: RequestInit) => {
+    calls.push({ url: String(url), init: init ?? {} })
+    return answer(String(url), init ?? {})
+  }) as unknown as typeof fetch
+  const sessions = createSessions({
+    fetchFn,
+    connect,
+    disconnect,
+    store,
+    saveToken: vi.fn(),
+    clearToken: vi.fn(),
+    now: () => 1_000,
+  })
+  return { store, calls, connect, disconnect, sessions }
+}
+
+describe('session resume (cookie)', () => {
+  it('resumes a cookie session on load: no token, who I am in the store, the socket on the cookie', async () => {
+    const { store, calls, connect, sessions } = setup(() => json(200, who))
+    expect(await sessions.resume()).toBe(true)
+    expect(calls[0]!.url).toBe('/api/v1/session')
+    expect(calls[0]!.init.headers).not.toHaveProperty('Authorization')
+    expect(store.getState().session).toMatchObject({ user: 'kadri', displayName: 'Kadri Tamm', kind: 'session' })
+    expect(connect).toHaveBeenCalledWith(null)
+    expect(sessions.headers()).toEqual({}) // REST calls go on the cookie
+    expect(sessions.startedAt()).toBe(1_000)
+  })
+
+  it('without a session shows the sign-in quietly (401 is not an error)', async () => {
+    const { store, connect, sessions } = setup(() =>
+      json(401, { error: { code: 'unauthenticated', message: 'no credential' } }),
+    )
+    expect(await sessions.resume()).toBe(false)
+    expect(store.getState().session).toBeNull()
+    expect(store.getState().error).toBeNull()
+    expect(connect).not.toHaveBeenCalled()
+  })
+
+  it('says so when the server cannot be reached', async () => {
+    const { store, sessions } = setup(() => {
+      throw new TypeError('failed to fetch')
+    })
+    expect(await sessions.resume()).toBe(false)
+    expect(store.getState().error).toMatch(/Cannot reach the server/)
+  })
+})
+
+describe('password sign-in', () => {
+  it('posts JSON, then connects on the cookie', async () => {
+    const { store, calls, connect, sessions } = setup(() => json(200, who))
+    expect(await sessions.signInWithPassword(' kadri ', 'correct horse battery')).toBeNull()
+    expect(calls[0]!.init.method).toBe('POST')
+    expect(calls[0]!.init.headers).toMatchObject({ 'Content-Type': 'application/json' })
+    expect(JSON.parse(calls[0]!.init.body as string)).toEqual({ username: 'kadri', password: 'correct horse battery' })
+    expect(store.getState().session?.user).toBe('kadri')
+    expect(connect).toHaveBeenCalledWith(null)
+  })
+
+  it('401 and 429 are said clearly', async () => {
+    const wrong = setup(() => json(401, { error: { code: 'unauthenticated', message: 'wrong username or password' } }))
+    expect(await wrong.sessions.signInWithPassword('kadri', 'nope-nope-nope')).toBe(
+      'Sign-in failed: wrong username or password.',
+    )
+    expect(wrong.store.getState().error).toBe('Sign-in failed: wrong username or password.')
+    expect(wrong.connect).not.toHaveBeenCalled()
+    const throttled = setup(() =>
+      json(429, { error: { code: 'too_many_requests', message: 'too many' } }, { 'Retry-After': '300' }),
+    )
+    expect(await throttled.sessions.signInWithPassword('kadri', 'nope-nope-nope')).toBe(
+      'Too many failed sign-ins: sign-in is paused; try again in 5 min.',
+    )
+    expect(formatRetryAfter(30)).toBe('30 s')
+  })
+
+  it('sign-out ends the cookie session on the server', async () => {
+    const { calls, disconnect, store, sessions } = setup((_url, init) =>
+      init.method === 'DELETE' ? json(204, undefined) : json(200, who),
+    )
+    await sessions.signInWithPassword('kadri', 'correct horse battery')
+    await sessions.signOut()
+    expect(disconnect).toHaveBeenCalled()
+    expect(store.getState().session).toBeNull()
+    const del = calls.at(-1)!
+    expect(del.init.method).toBe('DELETE')
+    expect(del.init.headers).toMatchObject({ 'Content-Type': 'application/json' })
+  })
+})
+
+describe('token sign-in', () => {
+  it('keeps the bearer token for REST calls and the socket; sign-out sends no DELETE', async () => {
+    const { calls, connect, sessions } = setup(() => json(200, { ...who, kind: 'api' }))
+    expect(await sessions.signIn('  tok-123  ')).toBeNull()
+    expect(calls[0]!.init.headers).toMatchObject({ Authorization: 'Bearer tok-123' })
+    expect(connect).toHaveBeenCalledWith('tok-123')
+    expect(sessions.headers({ Accept: 'text/markdown' })).toEqual({
+      Accept: 'text/markdown',
+      Authorization: 'Bearer tok-123',
+    })
+    await sessions.signOut()
+    expect(calls).toHaveLength(1)
+    expect(sessions.headers()).toEqual({})
+  })
+
+  it('fetchSession and postPassword reject an unexpected answer', async () => {
+    const odd = vi.fn(async () => json(200, { hello: 'world' })) as unknown as typeof fetch
+    expect(await fetchSession('t', odd)).toMatchObject({ ok: false, message: 'Sign-in failed: unexpected answer.' })
+    expect(await postPassword('a', 'b', odd)).toMatchObject({ ok: false })
+  })
+})

@@ -1,0 +1,193 @@
+import { readFileSync } from 'node:fs'
+import { expect, type Page } from '@playwright/test'
+import { E2E_TOKENS, incident, postEvents, signIn, test } from './fixtures.ts'
+
+async function openIncident(page: Page, incidentId: string): Promise<void> {
+  await page.getByTestId('tab-incidents').click()
+  await page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"]`).click()
+  await expect(page.locator(`[data-testid="incident-detail"][data-incident-id="${incidentId}"]`)).toBeVisible()
+}
+
+test('a coordinator tasks a team; a member sees it live, accepts and completes it; the handover lists it', async ({
+  browser,
+  request,
+}) => {
+  test.setTimeout(240_000) // two browsers with a WebGL map each, on a small machine
+  await postEvents(request, [incident('inc-coord-1', 'Wiper malware on energy grid SCADA', 'GREEN', 'high')])
+
+  const coordinatorContext = await browser.newContext()
+  const memberContext = await browser.newContext()
+  const coordinator = await coordinatorContext.newPage()
+  const member = await memberContext.newPage()
+  await signIn(coordinator, E2E_TOKENS.coordinator)
+  await signIn(member, E2E_TOKENS.memberEe)
+  await expect(member.getByTestId('whoami')).toContainText('kadri')
+  await expect(member.getByTestId('whoami-roles')).toHaveText('analyst')
+
+  // the member, an analyst, sees no incident actions; the coordinator does
+  await openIncident(member, 'inc-coord-1')
+  await expect(member.getByTestId('incident-actions')).toHaveCount(0)
+  await expect(member.getByTestId('task-new')).toHaveCount(0)
+  await member.getByTestId('detail-close').click()
+
+  await openIncident(coordinator, 'inc-coord-1')
+  const detail = coordinator.getByTestId('incident-detail')
+  await expect(detail.getByTestId('action-escalate')).toBeVisible()
+  await detail.getByTestId('task-new').click()
+  await detail.getByTestId('task-title').fill('Isolate the SCADA jump hosts')
+  await detail.getByTestId('task-priority').selectOption('urgent')
+  await detail.getByTestId('task-assignee-kind').selectOption('team')
+  await detail.getByTestId('task-assignee').fill('cert-ee')
+  await detail.getByTestId('task-create').click()
+  const coordinatorCard = detail.locator('[data-testid="task-card"]', { hasText: 'Isolate the SCADA jump hosts' })
+  await expect(coordinatorCard).toHaveAttribute('data-status', 'open')
+  await expect(coordinatorCard.getByTestId('task-assignee-label')).toHaveText('team cert-ee')
+
+  // an overdue task is shown as such (red, and in words)
+  await detail.getByTestId('task-title').fill('Report the indicators to the alliance')
+  await detail.getByTestId('task-due-input').fill('2020-01-01T08:00')
+  await detail.getByTestId('task-assignee').fill('cert-ee')
+  await detail.getByTestId('task-create').click()
+  const overdueCard = detail.locator('[data-testid="task-card"]', { hasText: 'Report the indicators' })
+  await expect(overdueCard).toHaveAttribute('data-overdue', 'true')
+  await expect(overdueCard.getByTestId('task-due')).toContainText('OVERDUE')
+
+  // the member of cert-ee is told live: a toast and the bell
+  const toast = member.getByTestId('toast').filter({ hasText: 'Isolate the SCADA jump hosts' })
+  await expect(toast).toBeVisible()
+  await expect(member.getByTestId('bell-count')).toHaveText('2')
+  await member.screenshot({ path: 'e2e/artifacts/coordination-notified.png' })
+  await toast.locator('.toast-body').click() // opens the incident
+  const memberDetail = member.getByTestId('incident-detail')
+  await expect(memberDetail).toHaveAttribute('data-incident-id', 'inc-coord-1')
+
+  // both have the incident open: each sees the other
+  await expect(coordinator.getByTestId('presence')).toContainText('kadri')
+  await expect(member.getByTestId('presence')).toContainText('coordinator')
+
+  const memberCard = memberDetail.locator('[data-testid="task-card"]', { hasText: 'Isolate the SCADA jump hosts' })
+  await expect(memberCard.getByTestId('task-complete')).toHaveCount(0) // not before accepting
+  await memberCard.getByTestId('task-accept').click()
+  await expect(memberCard).toHaveAttribute('data-status', 'accepted')
+  await expect(coordinatorCard).toHaveAttribute('data-status', 'accepted') // live at the coordinator's
+  await memberCard.getByTestId('task-complete').click()
+  await expect(memberCard).toHaveAttribute('data-status', 'done')
+  await expect(memberCard.getByTestId('task-reopen')).toBeVisible()
+
+  // the coordinator sees it done, live, on the incident and on the task board
+  await expect(coordinatorCard).toHaveAttribute('data-status', 'done')
+  await coordinator.getByTestId('tab-tasks').click()
+  await coordinator.getByTestId('task-scope-all').click()
+  const doneColumn = coordinator.locator('[data-testid="task-column"][data-status="done"]')
+  await expect(doneColumn.getByText('Isolate the SCADA jump hosts')).toBeVisible()
+  await expect(
+    coordinator.locator('[data-testid="task-column"][data-status="open"] [data-overdue="true"]'),
+  ).toHaveCount(1)
+  await coordinator.screenshot({ path: 'e2e/artifacts/coordination-board.png' })
+
+  // a comment that mentions the member reaches them
+  await coordinator.getByTestId('tab-incidents').click()
+  await detail.getByTestId('comment-body').fill('Thanks @kadri, please keep the logs')
+  await expect(detail.getByTestId('comment-mentions')).toContainText('@kadri')
+  await detail.getByTestId('comment-post').click()
+  await expect(detail.getByTestId('comment')).toContainText('Thanks @kadri')
+  await expect(member.getByTestId('toast').filter({ hasText: 'mentioned you' })).toBeVisible()
+  await member.getByTestId('bell').click()
+  await expect(member.getByTestId('notification')).toHaveCount(3)
+  await expect(member.getByTestId('bell-count')).toHaveCount(0) // seen
+
+  // the handover brief lists the task
+  await coordinator.getByTestId('open-handover').click()
+  const brief = coordinator.getByTestId('handover-brief')
+  await expect(brief).toContainText('Isolate the SCADA jump hosts')
+  await coordinator.screenshot({ path: 'e2e/artifacts/coordination-handover.png', fullPage: true })
+  const [download] = await Promise.all([
+    coordinator.waitForEvent('download'),
+    coordinator.getByTestId('handover-download').click(),
+  ])
+  expect(download.suggestedFilename()).toMatch(/^handover-since-.*\.md$/)
+  const markdown = readFileSync((await download.path())!, 'utf8')
+  expect(markdown).toContain('Isolate the SCADA jump hosts')
+
+  await coordinatorContext.close()
+  await memberContext.close()
+})
+
+test('a conflict is shown with the values now and retried on the fresh version', async ({ page, request }) => {
+  test.setTimeout(120_000)
+  await postEvents(request, [incident('inc-coord-2', 'Credential stuffing on the e-ID portal', 'GREEN', 'medium')])
+  await signIn(page, E2E_TOKENS.coordinator)
+  await openIncident(page, 'inc-coord-2')
+  const detail = page.getByTestId('incident-detail')
+  await expect(detail.getByTestId('detail-version')).toHaveText('1')
+  // hold the live stream back so the panel still shows version 1 when someone else acts
+  await page.evaluate(() => {
+    window.__watchfloorStore!.setState({ applyEvents: () => {} })
+  })
+  const other = await request.post('/api/v1/commands', {
+    headers: { authorization: `Bearer ${E2E_TOKENS.officer}` },
+    data: { type: 'incident.acknowledge', incidentId: 'inc-coord-2', expectedVersion: 1 },
+  })
+  expect(other.status()).toBe(200)
+  await detail.getByTestId('status-select').selectOption('triaged')
+  await detail.getByTestId('action-set-status').click()
+  const conflict = detail.getByTestId('conflict')
+  await expect(conflict).toContainText('Changed by someone else meanwhile: now acknowledged by officer')
+  await expect(conflict).toContainText('version 2, you saw 1')
+  await expect(detail.getByTestId('detail-status')).toHaveText('new') // nothing overwritten
+  await page.screenshot({ path: 'e2e/artifacts/coordination-conflict.png' })
+  await conflict.getByTestId('conflict-retry').click()
+  await expect(conflict).toHaveCount(0)
+  const status = await request.get('/api/v1/state', { headers: { authorization: `Bearer ${E2E_TOKENS.officer}` } })
+  const body = (await status.json()) as { incidents: { incidentId: string; status: string; version: number }[] }
+  expect(body.incidents.find((i) => i.incidentId === 'inc-coord-2')).toMatchObject({ status: 'triaged', version: 3 })
+})
+
+test('password sign-in: an account made by an admin signs in, resumes after a reload and signs out', async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(120_000)
+  const created = await request.post('/api/v1/accounts', {
+    headers: { authorization: `Bearer ${E2E_TOKENS.admin}` },
+    data: {
+      username: 'e2e-liis',
+      displayName: 'Liis Kask',
+      organisation: 'cert-ee',
+      nation: 'EE',
+      roles: ['watch_officer'],
+      password: 'correct horse battery staple',
+    },
+  })
+  expect(created.status()).toBe(201)
+
+  await page.goto('/')
+  await page.getByTestId('username-input').fill('e2e-liis')
+  await page.getByTestId('password-input').fill('not the password at all')
+  await page.getByTestId('password-sign-in').click()
+  await expect(page.getByTestId('sign-in-error')).toContainText('wrong username or password')
+
+  await page.getByTestId('password-input').fill('correct horse battery staple')
+  await page.getByTestId('password-sign-in').click()
+  await expect(page.getByTestId('connection-status')).toHaveText('live', { timeout: 15_000 })
+  await expect(page.getByTestId('whoami-name')).toHaveText('Liis Kask')
+  await expect(page.getByTestId('whoami')).toContainText('cert-ee')
+  await expect(page.getByTestId('whoami-roles')).toHaveText('watch officer')
+  await page.screenshot({ path: 'e2e/artifacts/coordination-password-signed-in.png' })
+
+  await page.reload() // the HttpOnly cookie resumes the session
+  await expect(page.getByTestId('connection-status')).toHaveText('live', { timeout: 15_000 })
+  await expect(page.getByTestId('whoami-name')).toHaveText('Liis Kask')
+
+  await page.getByTestId('sign-out').click()
+  await expect(page.getByTestId('username-input')).toBeVisible()
+  await page.reload()
+  await expect(page.getByTestId('username-input')).toBeVisible()
+  await expect(page.getByTestId('connection-status')).toHaveCount(0)
+
+  // the token way in is still there
+  await page.getByTestId('use-token').click()
+  await page.getByTestId('token-input').fill(E2E_TOKENS.officer)
+  await page.getByTestId('sign-in').click()
+  await expect(page.getByTestId('connection-status')).toHaveText('live', { timeout: 15_000 })
+})

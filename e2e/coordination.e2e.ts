@@ -52,6 +52,15 @@ test('a coordinator tasks a team; a member sees it live, accepts and completes i
   await expect(overdueCard).toHaveAttribute('data-overdue', 'true')
   await expect(overdueCard.getByTestId('task-due')).toContainText('OVERDUE')
 
+  // a coordinator can give a task to someone else: here to a person of the team
+  await overdueCard.getByTestId('task-reassign').click()
+  const reassign = overdueCard.getByTestId('task-reassign-form')
+  await reassign.locator('select').selectOption('user')
+  await overdueCard.getByTestId('task-reassign-who').fill('mart')
+  await overdueCard.getByTestId('task-reassign-confirm').click()
+  await expect(overdueCard.getByTestId('task-assignee-label')).toContainText('mart')
+  await expect(reassign).toHaveCount(0)
+
   // the member of cert-ee is told live: a toast and the bell
   const toast = member.getByTestId('toast').filter({ hasText: 'Isolate the SCADA jump hosts' })
   await expect(toast).toBeVisible()

@@ -5,7 +5,7 @@
  */
 import '@fontsource/noto-sans'
 import 'maplibre-gl/dist/maplibre-gl.css'
-import type { IncidentState, NetworkState } from '@watchfloor/core'
+import { type IncidentState, type NetworkState, tasksForIncident } from '@watchfloor/core'
 import type { Severity } from '@watchfloor/protocol'
 import type { Point } from 'geojson'
 import * as maplibregl from 'maplibre-gl'
@@ -15,6 +15,7 @@ import { watchfloor } from '../../store.ts'
 import { selectFilteredIncidents } from '../../view/selectors.ts'
 import type { LayerName, Layers } from '../../view/view.ts'
 import { viewStore } from '../../view/viewStore.ts'
+import { taskSummary } from '../tasks/board.ts'
 import { recencyOpacityExpression } from './arcs.ts'
 import { type Basemap, buildBasemap, type Topology } from './basemap.ts'
 import { animationFrameScheduler, createCoalescer, latest } from './coalesce.ts'
@@ -488,6 +489,8 @@ function tooltipFor(feature: maplibregl.MapGeoJSONFeature): HTMLElement {
     )
     const network = state.networks.get(String(p.networkId))
     if (network) line('wf-map-tip-sub', `at ${network.name}`)
+    const tasks = taskSummary(tasksForIncident(state, String(p.incidentId)), Date.now())
+    if (tasks) line('wf-map-tip-sub', tasks.text).dataset.overdue = String(tasks.overdue > 0)
   } else if (feature.layer.id === LAYERS.clusters) {
     const worst = (['low', 'medium', 'high', 'critical'] as const)[Number(p.maxSev) - 1] ?? 'low'
     line('wf-map-tip-title', `${p.point_count} incidents`)

@@ -44,6 +44,8 @@ export const TaskCard = memo(function TaskCard({
   const expected = runner.versionOf(task)
   const moves = MOVES.filter((m) => can(session, m.action, task))
   const mayBlock = can(session, 'task.block', task)
+  const mayAssign = can(session, 'task.assign', task)
+  const [assigning, setAssigning] = useState(false)
 
   const block = (e: FormEvent) => {
     e.preventDefault()
@@ -96,7 +98,7 @@ export const TaskCard = memo(function TaskCard({
       </div>
       {task.description && <p className="task-description">{task.description}</p>}
       {task.status === 'blocked' && task.blockedReason && <p className="task-blocked">Blocked: {task.blockedReason}</p>}
-      {(moves.length > 0 || mayBlock) && (
+      {(moves.length > 0 || mayBlock || mayAssign) && (
         <div className="row task-actions">
           {moves.map((m) => (
             <button
@@ -110,6 +112,17 @@ export const TaskCard = memo(function TaskCard({
               {m.label}
             </button>
           ))}
+          {mayAssign && !assigning && (
+            <button
+              type="button"
+              className="button small"
+              data-testid="task-reassign"
+              disabled={runner.pending}
+              onClick={() => setAssigning(true)}
+            >
+              Reassign…
+            </button>
+          )}
           {mayBlock && !blocking && (
             <button
               type="button"
@@ -141,10 +154,81 @@ export const TaskCard = memo(function TaskCard({
           </button>
         </form>
       )}
+      {assigning && (
+        <ReassignForm
+          task={task}
+          pending={runner.pending}
+          onCancel={() => setAssigning(false)}
+          onAssign={(assignee) =>
+            void runner
+              .run({ type: 'task.assign', taskId: task.taskId, assignee, expectedVersion: expected }, task)
+              .then((r) => {
+                if (r.ok) setAssigning(false)
+              })
+          }
+        />
+      )}
       <CommandOutcome runner={runner} shown={task} />
     </article>
   )
 })
+
+/** Give a task to another person or team (coordinators); the current assignee is the starting point. */
+function ReassignForm({
+  task,
+  pending,
+  onAssign,
+  onCancel,
+}: {
+  task: TaskState
+  pending: boolean
+  onAssign: (assignee: Assignee) => void
+  onCancel: () => void
+}) {
+  const people = useKnownPeople()
+  const [kind, setKind] = useState<'user' | 'team'>(task.assignee?.kind ?? 'team')
+  const [who, setWho] = useState('')
+  const listId = `reassign-${task.taskId}`
+  const submit = (e: FormEvent) => {
+    e.preventDefault()
+    const name = who.trim().replace(/^@/, '')
+    if (!name) return
+    onAssign(kind === 'user' ? { kind: 'user', userId: name } : { kind: 'team', organisation: name })
+  }
+  return (
+    <form className="row" onSubmit={submit} data-testid="task-reassign-form">
+      <select
+        className="input"
+        value={kind}
+        onChange={(e) => setKind(e.target.value as 'user' | 'team')}
+        aria-label="Assign to"
+      >
+        <option value="team">team</option>
+        <option value="user">person</option>
+      </select>
+      <input
+        className="input grow"
+        data-testid="task-reassign-who"
+        list={listId}
+        placeholder={kind === 'user' ? 'user id' : 'organisation'}
+        value={who}
+        onChange={(e) => setWho(e.target.value)}
+        required
+      />
+      <datalist id={listId}>
+        {(kind === 'user' ? people.users : people.organisations).map((name) => (
+          <option key={name} value={name} />
+        ))}
+      </datalist>
+      <button type="submit" className="button small" data-testid="task-reassign-confirm" disabled={pending}>
+        Assign
+      </button>
+      <button type="button" className="link" onClick={onCancel}>
+        cancel
+      </button>
+    </form>
+  )
+}
 
 /** Users and organisations this console has heard of (for the assignee and mention suggestions). */
 export function useKnownPeople(): { users: string[]; organisations: string[] } {

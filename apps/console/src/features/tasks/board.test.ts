@@ -1,7 +1,7 @@
-import { makeEvent } from '@watchfloor/core'
+import { makeEvent, type TaskState } from '@watchfloor/core'
 import { describe, expect, it } from 'vitest'
 import { picture, reportEvent } from '../coordination/fixtures.test-helpers.ts'
-import { assigneeLabel, boardColumns, localInputToIso, myOverdueCount } from './board.ts'
+import { assigneeLabel, boardColumns, localInputToIso, myOverdueCount, taskSummary } from './board.ts'
 
 const me = { user: 'kadri', organisation: 'cert-ee' }
 const created = (
@@ -60,5 +60,19 @@ describe('task board', () => {
     expect(assigneeLabel({ kind: 'team', organisation: 'cert-ee' })).toBe('team cert-ee')
     expect(localInputToIso('')).toBeUndefined()
     expect(localInputToIso('2026-11-26T08:00')).toBe(new Date(2026, 10, 26, 8, 0).toISOString())
+  })
+})
+
+describe('taskSummary (the map tooltip line)', () => {
+  it('counts open and done tasks and says how many are overdue', () => {
+    const task = (status: TaskState['status'], dueAt?: string) => ({ status, dueAt }) as TaskState
+    expect(taskSummary([], 0)).toBeNull()
+    const now = Date.parse('2026-11-26T12:00:00Z')
+    expect(
+      taskSummary(
+        [task('open', '2026-11-26T11:00:00Z'), task('in_progress'), task('done', '2026-11-26T10:00:00Z')],
+        now,
+      ),
+    ).toEqual({ text: 'tasks: 2 open, 1 done · 1 OVERDUE', overdue: 1 })
   })
 })

@@ -72,3 +72,11 @@ export function isoToLocalInput(ms: number): string {
   const pad = (n: number) => String(n).padStart(2, '0')
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`
 }
+/** "tasks: 2 open, 1 done · 1 OVERDUE", or null when the incident has none. */
+export function taskSummary(tasks: readonly TaskState[], now: number): { text: string; overdue: number } | null {
+  if (tasks.length === 0) return null
+  const done = tasks.filter((t) => t.status === 'done').length
+  const overdue = tasks.filter((t) => isOverdue(t, now)).length
+  const parts = [`${tasks.length - done} open`, `${done} done`]
+  return { text: `tasks: ${parts.join(', ')}${overdue ? ` · ${overdue} OVERDUE` : ''}`, overdue }
+}

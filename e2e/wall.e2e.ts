@@ -242,7 +242,19 @@ test.describe('the wall on a failing connection', () => {
       await wallLive(page)
       await expect(page.getByTestId('wall-connection-lost')).toHaveCount(0)
 
-      // 2. the server dies
+      // 2. the tab is frozen as a hidden tab may be (no timers, no rendering), then shown again
+      const cdp = await page.context().newCDPSession(page)
+      await cdp.send('Page.setWebLifecycleState', { state: 'frozen' })
+      const whileFrozen = await post(server.url, TOKENS.sensorEe, {
+        events: [incident('inc-outage-frozen', 'Reported while the tab was frozen', 'GREEN', 'medium')],
+      })
+      expect(whileFrozen.status).toBe(201)
+      await new Promise((resolve) => setTimeout(resolve, 4_000))
+      await cdp.send('Page.setWebLifecycleState', { state: 'active' })
+      await wallLive(page)
+      await expect(page.getByTestId('wall-count-medium').locator('.wall-counter-value')).toHaveText('1')
+
+      // 3. the server dies
       await server.kill9()
       const killedAt = Date.now()
       const banner = page.getByTestId('wall-connection-lost')
@@ -256,7 +268,7 @@ test.describe('the wall on a failing connection', () => {
       await expect(page.getByTestId('wall-last-update')).toHaveText(frozen!)
       await page.screenshot({ path: 'e2e/artifacts/wall-connection-lost.png' })
 
-      // 3. it comes back on the same port and data; events arrive before the wall reconnects
+      // 4. it comes back on the same port and data; events arrive before the wall reconnects
       server = await startServerProcess({ dataDir, env })
       const meanwhile = await post(server.url, TOKENS.sensorEe, {
         events: [

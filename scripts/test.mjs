@@ -3,6 +3,7 @@
 // line totalling every suite: "N passed, N failed". Exits non-zero on any failure.
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -10,6 +11,19 @@ const tmp = mkdtempSync(join(tmpdir(), 'watchfloor-test-'))
 const vitestJson = join(tmp, 'vitest.json')
 const playwrightJson = join(tmp, 'playwright.json')
 const bin = (name) => join(process.cwd(), 'node_modules/.bin', name)
+
+/** A port nothing listens on now, so the end-to-end server never collides with another process. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+}
+const e2ePort = process.env.WATCHFLOOR_E2E_PORT ?? String(await freePort())
 
 const steps = [
   { name: 'format and lint (biome)', cmd: [bin('biome'), 'check', '.'] },
@@ -26,7 +40,7 @@ const steps = [
   {
     name: 'end to end (playwright)',
     cmd: [bin('playwright'), 'test', '-c', 'e2e/playwright.config.ts', '--reporter=list,json'],
-    env: { PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightJson },
+    env: { PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightJson, WATCHFLOOR_E2E_PORT: e2ePort },
     count: () => {
       const { stats } = JSON.parse(readFileSync(playwrightJson, 'utf8'))
       return { passed: stats.expected + stats.flaky, failed: stats.unexpected }

@@ -39,6 +39,27 @@ export class FullState {
     private readonly pageSize = 5000,
   ) {}
 
+  /**
+   * Keep the picture caught up in the background (now, then at most every `everyMs` while the log
+   * grows), so the first command after a start or a busy hour does not fold the backlog itself.
+   * Returns the stop function.
+   */
+  follow(onError: (error: unknown) => void, everyMs = 1000): () => void {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const run = () => {
+      timer = undefined
+      this.fresh().catch(onError)
+    }
+    run()
+    const unsubscribe = this.store.onAppend(() => {
+      timer ??= setTimeout(run, everyMs)
+    })
+    return () => {
+      unsubscribe()
+      if (timer !== undefined) clearTimeout(timer)
+    }
+  }
+
   /** The picture as last caught up (no read). */
   get latest(): State {
     return this.state

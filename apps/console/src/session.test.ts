@@ -19,6 +19,7 @@ function setup(answer: (url: string, init: RequestInit) => Response) {
   const calls: { url: string; init: RequestInit }[] = []
   const connect = vi.fn()
   const disconnect = vi.fn()
+  const openWall = vi.fn()
   const fetchFn = vi.fn(async (url: string | URL | Request, init?: RequestInit) => {
     calls.push({ url: String(url), init: init ?? {} })
     return answer(String(url), init ?? {})
@@ -31,9 +32,22 @@ function setup(answer: (url: string, init: RequestInit) => Response) {
     saveToken: vi.fn(),
     clearToken: vi.fn(),
     now: () => 1_000,
+    openWall,
   })
-  return { store, calls, connect, disconnect, sessions }
+  return { store, calls, connect, disconnect, sessions, openWall }
 }
+
+describe('a display token in the console', () => {
+  it('goes to the wall instead of opening the console', async () => {
+    const { store, connect, sessions, openWall } = setup(() =>
+      json(200, { ...who, kind: 'display', preset: 'overview', tlpCeiling: 'AMBER' }),
+    )
+    expect(await sessions.signIn('wf_display')).toBeNull()
+    expect(openWall).toHaveBeenCalledOnce()
+    expect(connect).not.toHaveBeenCalled()
+    expect(store.getState().session).toBeNull()
+  })
+})
 
 describe('session resume (cookie)', () => {
   it('resumes a cookie session on load: no token, who I am in the store, the socket on the cookie', async () => {

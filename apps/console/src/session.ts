@@ -133,6 +133,8 @@ export interface SessionDeps {
   saveToken?: (token: string) => void
   clearToken?: () => void
   now?: () => number
+  /** Where a display token goes: the wall (`/wall`), the only thing it may show. */
+  openWall?: () => void
 }
 
 /** The console's sign-in state machine; the app uses the default instance below, tests make their own. */
@@ -183,6 +185,11 @@ export function createSessions(deps: SessionDeps = {}) {
         return result.message
       }
       keepToken(trimmed)
+      if (result.session.kind === 'display') {
+        // a wall's read-only token: show the wall (it reads the token kept for this tab)
+        ;(deps.openWall ?? (() => window.location.replace('/wall')))()
+        return null
+      }
       start(result.session, trimmed, false)
       return null
     },

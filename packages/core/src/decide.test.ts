@@ -792,3 +792,39 @@ describe('decide: purity', () => {
     expect(JSON.stringify([...floor.state.incidents.values(), ...floor.state.tasks.values()])).toBe(snapshot)
   })
 })
+
+describe('decide: bookmarks', () => {
+  it('[C16] an analyst bookmarks a range for its organisation (AMBER by default); the bookmark folds into the state', () => {
+    given(...world())
+      .when(
+        { type: 'bookmark.save', title: 'First wave', clock: 'occurred', from: NOW, to: '2026-11-26T11:00:00.000Z' },
+        liis,
+      )
+      .thenAccepts((events, after) => {
+        expect(events).toHaveLength(1)
+        const [event] = events
+        expect(event).toMatchObject({
+          type: 'bookmark.saved',
+          source: { organisation: 'cert-ee' },
+          actor: { user: 'liis', organisation: 'cert-ee' },
+          marking: { tlp: 'AMBER' },
+        })
+        expect(canSee(kadri, event!)).toBe(true)
+        expect(canSee(janis, event!)).toBe(false) // AMBER: cert-ee only
+        expect([...after.bookmarks.values()]).toMatchObject([{ title: 'First wave', clock: 'occurred' }])
+      })
+  })
+
+  it('[C16] a bookmark takes the marking it is given, and a sensor cannot bookmark', () => {
+    const floor = given(...world())
+    floor
+      .when({ type: 'bookmark.save', title: 'Shared', clock: 'recorded', at: NOW, marking: { tlp: 'GREEN' } }, janis)
+      .thenAccepts(([event]) => {
+        expect(event!.marking).toEqual({ tlp: 'GREEN' })
+        expect(canSee(kadri, event!)).toBe(true)
+      })
+    floor
+      .when({ type: 'bookmark.save', title: 'No', clock: 'recorded', at: NOW }, eeSensor)
+      .thenRejects('forbidden', 'C2')
+  })
+})

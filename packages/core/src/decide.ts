@@ -75,6 +75,8 @@ export function decide(state: State, command: Command, context: DecideContext): 
       return moveTask(state, command, context)
     case 'comment.post':
       return postComment(state, command, context)
+    case 'bookmark.save':
+      return saveBookmark(command, context)
     default:
       return exhaustiveSwitchError(command)
   }
@@ -344,6 +346,36 @@ function postComment(state: State, c: CommandOf<'comment.post'>, ctx: DecideCont
   }
   // [C5] a comment changes neither the incident's nor the task's version
   return accepted([emit(incident, ctx, 'comment.posted', payload)], target.version)
+}
+
+// ---------------------------------------------------------------- bookmarks
+
+/**
+ * [C16] Anyone but a sensor may bookmark a moment or a range. The bookmark is the viewer's
+ * organisation's, marked as the viewer chooses (AMBER by default: the organisation only), so it
+ * reaches exactly that audience, like any other event.
+ */
+function saveBookmark(c: CommandOf<'bookmark.save'>, ctx: DecideContext): Decision {
+  if (!isPerson(ctx.viewer)) return reject('forbidden', 'C2', 'bookmark.save needs a role other than sensor')
+  const payload: PayloadOf<'bookmark.saved'> = {
+    bookmarkId: ctx.newId(),
+    title: c.title,
+    ...opt('note', c.note),
+    clock: c.clock,
+    ...opt('at', c.at),
+    ...opt('from', c.from),
+    ...opt('to', c.to),
+  }
+  const event = {
+    id: ctx.newId(),
+    type: 'bookmark.saved',
+    occurredAt: ctx.now,
+    source: { organisation: ctx.viewer.organisation },
+    actor: { user: ctx.viewer.userId, organisation: ctx.viewer.organisation },
+    marking: c.marking ?? { tlp: 'AMBER' },
+    payload,
+  } as DecidedEvent
+  return accepted([event], 1)
 }
 
 /**

@@ -22,6 +22,7 @@ const good = {
   'task.complete': { taskId: 't-1' },
   'task.reopen': { taskId: 't-1', reason: 'missed one' },
   'comment.post': { incidentId: 'inc-1', body: 'Thanks @janis', mentions: ['kadri'] },
+  'bookmark.save': { title: 'First reports', clock: 'occurred', at: '2026-11-26T08:00:00Z' },
 } as const
 
 function issuePaths(value: unknown): string[] {
@@ -34,6 +35,19 @@ function issuePaths(value: unknown): string[] {
   }
   return expect.unreachable('the command parsed')
 }
+
+describe('bookmark.save', () => {
+  it('needs a moment or a whole range, in order', () => {
+    const base = { type: 'bookmark.save', title: 'Spread', clock: 'recorded' }
+    expect(
+      Command.parse({ ...base, from: '2026-11-26T08:00:00Z', to: '2026-11-26T09:00:00Z', marking: { tlp: 'GREEN' } }),
+    ).toMatchObject({ marking: { tlp: 'GREEN' } })
+    expect(issuePaths(base)).toEqual(['body.at'])
+    expect(issuePaths({ ...base, at: '2026-11-26T08:00:00Z', from: '2026-11-26T08:00:00Z' })).toEqual(['body.at'])
+    expect(issuePaths({ ...base, from: '2026-11-26T08:00:00Z' })).toEqual(['body.at'])
+    expect(issuePaths({ ...base, from: '2026-11-26T09:00:00Z', to: '2026-11-26T08:00:00Z' })).toEqual(['body.to'])
+  })
+})
 
 describe('Command', () => {
   it.each(COMMAND_TYPES)('accepts a good %s, with and without expectedVersion', (type) => {

@@ -1,10 +1,12 @@
 import { z } from 'zod'
 import {
   Assignee,
+  BookmarkClock,
   IncidentNetworkState,
   IncidentRelation,
   IncidentStatus,
   MAX_MENTIONS,
+  Marking,
   Severity,
   TaskPriority,
 } from './events.ts'
@@ -67,6 +69,17 @@ export const commandFields = {
     /** User ids mentioned besides the `@user` mentions in the body. */
     mentions: z.array(id).max(MAX_MENTIONS).optional(),
   },
+  /** A moment (`at`) or a range (`from`, `to`) of the log, for the viewer's audience (C16). */
+  'bookmark.save': {
+    title: text(300),
+    note: text(2000).optional(),
+    clock: BookmarkClock,
+    at: timestamp.optional(),
+    from: timestamp.optional(),
+    to: timestamp.optional(),
+    /** Who may see it; default AMBER (the viewer's organisation). */
+    marking: Marking.optional(),
+  },
 } as const
 
 export type CommandType = keyof typeof commandFields
@@ -85,6 +98,14 @@ const variants = COMMAND_TYPES.map((type) => commandVariant(type)) as unknown as
 export const Command = z.discriminatedUnion('type', variants).superRefine((command, ctx) => {
   if (command.type === 'incident.link' && command.incidentId === command.otherIncidentId) {
     ctx.addIssue({ code: 'custom', message: 'an incident cannot be linked to itself', path: ['otherIncidentId'] })
+  }
+  if (command.type === 'bookmark.save') {
+    const moment = command.at !== undefined
+    const range = command.from !== undefined || command.to !== undefined
+    if (moment === range || (range && (command.from === undefined || command.to === undefined)))
+      ctx.addIssue({ code: 'custom', message: 'a bookmark needs either `at` or both `from` and `to`', path: ['at'] })
+    else if (range && Date.parse(command.to!) < Date.parse(command.from!))
+      ctx.addIssue({ code: 'custom', message: '`to` must not be before `from`', path: ['to'] })
   }
 })
 export type Command = z.infer<typeof Command>

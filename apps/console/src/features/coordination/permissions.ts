@@ -80,6 +80,8 @@ export function can(session: Session | null | undefined, action: Action, target?
       return mayWork && TASK_TRANSITIONS[action].includes(task.status)
     }
     case 'comment.post':
+    case 'bookmark.save':
+      // [C16] a bookmark, like a comment: any person
       return isPerson(session)
   }
 }

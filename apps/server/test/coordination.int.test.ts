@@ -129,6 +129,7 @@ const EVENT_OF: Record<CommandBody['type'], string> = {
   'task.complete': 'task.completed',
   'task.reopen': 'task.reopened',
   'comment.post': 'comment.posted',
+  'bookmark.save': 'bookmark.saved',
 }
 
 describe('coordination commands, presence and the handover brief', () => {
@@ -186,6 +187,7 @@ describe('coordination commands, presence and the handover brief', () => {
     await run({ type: 'task.complete', taskId, note: 'done' })
     await run({ type: 'task.reopen', taskId, reason: 'again' })
     await run({ type: 'comment.post', incidentId: a, taskId, body: 'thanks @coord-b' })
+    await run({ type: 'bookmark.save', title: `Spread of ${a}`, clock: 'recorded', at: new Date().toISOString() })
     return answers
   }
 

@@ -7,15 +7,18 @@ import { IncidentDetail } from './features/detail/IncidentDetail.tsx'
 import { FilterBar } from './features/filters/FilterBar.tsx'
 import { HandoverPage } from './features/handover/Handover.tsx'
 import { MapView } from './features/map/MapView.tsx'
+import { BookmarkList, ReplayBar } from './features/replay/ReplayBar.tsx'
+import { openFromView, replay, wireReplay } from './features/replay/replay.ts'
+import { ReportPage } from './features/report/Report.tsx'
 import { myOverdueCount } from './features/tasks/board.ts'
 import { TaskBoard } from './features/tasks/TaskBoard.tsx'
 import { Timeline } from './features/timeline/Timeline.tsx'
 import { resumeSession, signIn, signInWithPassword, signOut } from './session.ts'
 import { useWatchfloor } from './store.ts'
 import { takeTokenFromLocation, tokenFromHash } from './token.ts'
-import { syncViewToUrl } from './view/viewStore.ts'
+import { syncViewToUrl, useView, viewStore } from './view/viewStore.ts'
 
-const TABS = ['incidents', 'tasks', 'networks', 'events'] as const
+const TABS = ['incidents', 'tasks', 'networks', 'events', 'bookmarks'] as const
 type Tab = (typeof TABS)[number]
 
 /** My (and my team's) overdue tasks, for the tab label. */
@@ -61,6 +64,7 @@ function Sidebar() {
         {tab === 'tasks' && <TaskBoard />}
         {tab === 'networks' && <StatusBoard />}
         {tab === 'events' && <EventList />}
+        {tab === 'bookmarks' && <BookmarkList />}
       </div>
     </aside>
   )
@@ -202,6 +206,13 @@ export function App({ initialToken }: { initialToken: string | null }) {
 
   useEffect(() => syncViewToUrl(), [])
   useEffect(() => wireCoordination(), [])
+  useEffect(() => wireReplay(), [])
+  // a link that names a replay reopens it once signed in
+  useEffect(() => {
+    const wanted = viewStore.getState().replay
+    if (session && wanted && !replay.getState().active) openFromView(wanted)
+  }, [session])
+  const report = useView((v) => v.report)
 
   if (!session)
     return (
@@ -218,9 +229,12 @@ export function App({ initialToken }: { initialToken: string | null }) {
       <Header onSignOut={signOut} />
       {page === 'handover' ? (
         <HandoverPage />
+      ) : report ? (
+        <ReportPage incidentId={report} />
       ) : (
         <>
           <FilterBar />
+          <ReplayBar />
           <main className="picture">
             <div className="stage">
               <div className="map-panel">

@@ -3,6 +3,8 @@ import type { Severity, StoredEvent, Tlp } from '@watchfloor/protocol'
 import { memo, type ReactNode } from 'react'
 import { ui, useUi } from './features/coordination/coordination.ts'
 import { Bell } from './features/coordination/Notifications.tsx'
+import { isLate } from './features/replay/model.ts'
+import { LateMarker, ReplayButton, useReplayClock } from './features/replay/ReplayBar.tsx'
 import { type ConnectionStatus, selectOpenCounts, selectRecentEvents, useWatchfloor } from './store.ts'
 import { formatClock, formatTime, summarise } from './summary.ts'
 import { SEVERITY_COLOURS, TLP_COLOURS } from './theme.ts'
@@ -100,6 +102,7 @@ export function Header({ onSignOut }: { onSignOut: () => void }) {
         ))}
       </span>
       <span className="spacer" />
+      <ReplayButton />
       <HandoverButton />
       <Bell />
       <StatusPill status={status} />
@@ -234,13 +237,15 @@ export function IncidentList() {
   )
 }
 
-const EventRow = memo(function EventRow({ event }: { event: StoredEvent }) {
+const EventRow = memo(function EventRow({ event, markLate }: { event: StoredEvent; markLate: boolean }) {
   const summary = summarise(event)
+  const late = markLate && isLate(event)
   return (
-    <tr data-testid="event-row" data-seq={event.seq} data-type={event.type}>
+    <tr data-testid="event-row" data-seq={event.seq} data-type={event.type} data-late={String(late)}>
       <td className="num mono">{event.seq}</td>
       <td className="mono" title={`occurred ${formatTime(event.occurredAt)}\nrecorded ${formatTime(event.recordedAt)}`}>
         <time dateTime={event.occurredAt}>{formatClock(event.occurredAt)}</time>
+        {late && <LateMarker event={event} />}
       </td>
       <td className="mono type" title={event.type}>
         {event.type}
@@ -258,6 +263,10 @@ const EventRow = memo(function EventRow({ event }: { event: StoredEvent }) {
 
 export function EventList() {
   const events = useWatchfloor(selectRecentEvents)
+  // replaying "what happened when": reports that arrived late stand out
+  const replaying = useWatchfloor((s) => s.mode === 'replay')
+  const clock = useReplayClock()
+  const markLate = replaying && clock === 'occurred'
   return (
     <section className="panel" aria-labelledby="events-heading">
       <h2 id="events-heading">Latest events</h2>
@@ -282,7 +291,7 @@ export function EventList() {
         </thead>
         <tbody>
           {events.map((event) => (
-            <EventRow key={event.seq} event={event} />
+            <EventRow key={event.seq} event={event} markLate={markLate} />
           ))}
         </tbody>
       </table>

@@ -11,7 +11,6 @@
  * Presence is not in the log: `viewing { incidentId }` says which incident this console shows
  * (sent again after every reconnect), `presence { incidentId, viewers }` says who shows it.
  */
-import { initialState } from '@watchfloor/core'
 import type {
   ClientToServerEvents,
   PresenceMessage,
@@ -21,7 +20,7 @@ import type {
 } from '@watchfloor/protocol'
 import { io, type Socket } from 'socket.io-client'
 import { MinuteCounts } from './activity.ts'
-import { type WatchfloorStore, watchfloor } from './store.ts'
+import { emptyPicture, type WatchfloorStore, watchfloor } from './store.ts'
 import { clearToken } from './token.ts'
 
 /** Who has an incident open right now (presence; not in the log). */
@@ -102,8 +101,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   }
   /** A fresh, empty event window (the old one may hold another viewer's events). */
   const emptyWindow = () => ({
-    window: [],
-    windowVersion: actions().windowVersion + 1,
+    ...emptyPicture(actions().windowVersion),
     activity: new MinuteCounts(),
     dataNow: 0,
   })
@@ -145,7 +143,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
       }
       if (ack.error.code === 'conflict' && after > 0) {
         // our cursor is beyond the server's log (its data was reset): the picture we hold no longer exists
-        store.setState({ lastSeq: 0, headSeq: 0, state: initialState, ...emptyWindow() })
+        store.setState({ lastSeq: 0, headSeq: 0, ...emptyWindow() })
         subscribe(s)
         return
       }
@@ -166,7 +164,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   function connect(token: string | null): void {
     disconnect()
     // a new connection (maybe a different viewer) starts from an empty picture
-    store.setState({ status: 'connecting', lastSeq: 0, headSeq: 0, state: initialState, error: null, ...emptyWindow() })
+    store.setState({ status: 'connecting', lastSeq: 0, headSeq: 0, error: null, ...emptyWindow() })
     const s = socketFactory(token)
     socket = s
 

@@ -166,3 +166,52 @@ describe('selectors', () => {
     expect(selectRecentEvents(c).map((e) => e.seq)).toEqual([6, 2, 1])
   })
 })
+
+describe('store: replay mode', () => {
+  it('shows a replay while the live picture keeps folding; back to live shows what arrived meanwhile', () => {
+    const store = createWatchfloorStore()
+    store.getState().applyEvents([reported(1, 'i1'), reported(2, 'i2')])
+    const live = store.getState()
+    expect(live.mode).toBe('live')
+    expect(live.state).toBe(live.liveState)
+    expect(live.window).toBe(live.liveWindow)
+
+    const past = live.state // stands in for a replay picture
+    store.getState().showReplay(initialState, [])
+    let s = store.getState()
+    expect(s.mode).toBe('replay')
+    expect(s.state).toBe(initialState)
+    expect(s.window).toEqual([])
+
+    const version = s.windowVersion
+    store.getState().applyEvents([reported(3, 'i3')])
+    s = store.getState()
+    expect(s.state).toBe(initialState) // the replay stays on screen
+    expect(s.windowVersion).toBe(version)
+    expect(s.liveState.incidents.has('i3')).toBe(true)
+    expect(s.liveWindow.map((e) => e.seq)).toEqual([1, 2, 3])
+    expect(s.lastSeq).toBe(3)
+    expect(past.incidents.has('i3')).toBe(false)
+
+    store.getState().showLive()
+    s = store.getState()
+    expect(s.mode).toBe('live')
+    expect(s.state).toBe(s.liveState)
+    expect(s.window).toBe(s.liveWindow)
+    expect([...s.state.incidents.keys()]).toEqual(['i1', 'i2', 'i3'])
+    expect(s.windowVersion).toBeGreaterThan(version)
+  })
+
+  it('reset empties both pictures and returns to live', () => {
+    const store = createWatchfloorStore()
+    store.getState().applyEvents([reported(1, 'i1')])
+    store.getState().showReplay(initialState, [])
+    store.getState().reset()
+    const s = store.getState()
+    expect(s.mode).toBe('live')
+    expect(s.liveState).toBe(initialState)
+    expect(s.window).toBe(s.liveWindow)
+    store.getState().applyEvents([reported(2, 'i2')])
+    expect(store.getState().state.incidents.has('i2')).toBe(true)
+  })
+})

@@ -54,6 +54,17 @@ export interface WatchfloorState {
   dataNow: number
   /** When the server was last heard from (events, checkpoint, heartbeat, subscribe ack): local epoch ms, 0 = never. */
   lastMessageAt: number
+  /**
+   * What `state`, `window` and `windowVersion` show: the live picture, or a replay (features/replay).
+   * In live mode they are the live fields below (the same objects); in replay mode they hold the
+   * replay picture at the playhead while the live fields keep folding what arrives.
+   */
+  mode: 'live' | 'replay'
+  /** The live picture, always folding (=== `state` in live mode). */
+  liveState: State
+  /** The live event window (=== `window` in live mode); `liveWindowVersion` changes whenever it does. */
+  liveWindow: StoredEvent[]
+  liveWindowVersion: number
 }
 
 /** Events kept in memory for the timeline and histories (by default; see `retention`). */
@@ -76,6 +87,10 @@ export interface WatchfloorActions {
   setRetention(retention: Retention): void
   /** Something arrived from the server (keeps the connection watchdog quiet). */
   heard(): void
+  /** Show a replay picture (enters replay mode); live keeps folding in the background. */
+  showReplay(state: State, window: StoredEvent[]): void
+  /** Back to the live picture, with everything that arrived meanwhile. */
+  showLive(): void
 }
 
 export type WatchfloorStore = WatchfloorState & WatchfloorActions
@@ -93,6 +108,24 @@ const initial: WatchfloorState = {
   retention: DEFAULT_RETENTION,
   dataNow: 0,
   lastMessageAt: 0,
+  mode: 'live',
+  liveState: initialState,
+  liveWindow: [],
+  liveWindowVersion: 0,
+}
+
+/** An empty picture (live mode), with one fresh window array shared by `window` and `liveWindow`. */
+export function emptyPicture(windowVersion: number): Partial<WatchfloorState> {
+  const window: StoredEvent[] = []
+  return {
+    mode: 'live',
+    state: initialState,
+    liveState: initialState,
+    window,
+    liveWindow: window,
+    windowVersion: windowVersion + 1,
+    liveWindowVersion: windowVersion + 1,
+  }
 }
 
 /** How far the data clock moves between two prunes of the picture. */
@@ -128,10 +161,10 @@ export function createWatchfloorStore() {
   let prunedAt = 0
   return createStore<WatchfloorStore>()((set, get) => ({
     ...initial,
-    window: [],
+    ...emptyPicture(0),
     activity: new MinuteCounts(),
     applyEvents(events) {
-      const { lastSeq, state, headSeq, window, activity, retention } = get()
+      const { lastSeq, liveState: state, headSeq, liveWindow: window, activity, retention, mode } = get()
       const fresh = freshEvents(events, Math.max(lastSeq, state.seq))
       if (fresh.length === 0) {
         if (events.length > 0) set({ lastMessageAt: Date.now() })
@@ -157,10 +190,12 @@ export function createWatchfloorStore() {
         const drop = firstKept(window, before)
         if (drop > 0) window.splice(0, drop)
       }
+      const liveWindowVersion = get().liveWindowVersion + 1
       set({
-        window,
-        windowVersion: get().windowVersion + 1,
-        state: next,
+        ...(mode === 'live' ? { window, windowVersion: get().windowVersion + 1, state: next } : {}),
+        liveWindow: window,
+        liveWindowVersion,
+        liveState: next,
         lastSeq: Math.max(lastSeq, next.seq),
         headSeq: Math.max(headSeq, next.seq),
         dataNow: newest,
@@ -193,7 +228,13 @@ export function createWatchfloorStore() {
     },
     reset(error = null) {
       prunedAt = 0
-      set({ ...initial, window: [], activity: new MinuteCounts(), retention: get().retention, error })
+      set({
+        ...initial,
+        ...emptyPicture(get().windowVersion),
+        activity: new MinuteCounts(),
+        retention: get().retention,
+        error,
+      })
     },
     setRetention(retention) {
       prunedAt = 0
@@ -201,6 +242,13 @@ export function createWatchfloorStore() {
     },
     heard() {
       set({ lastMessageAt: Date.now() })
+    },
+    showReplay(state, window) {
+      set({ mode: 'replay', state, window, windowVersion: get().windowVersion + 1 })
+    },
+    showLive() {
+      const { liveState, liveWindow, windowVersion } = get()
+      set({ mode: 'live', state: liveState, window: liveWindow, windowVersion: windowVersion + 1 })
     },
   }))
 }

@@ -23,8 +23,51 @@ describe('view in the URL', () => {
       layers: { networks: true, incidents: true, attacks: false, sharing: false },
       lanes: 'incident',
       sort: 'recency',
+      replay: null,
+      report: null,
     }
     expect(parseView(`?${serializeView(view)}`)).toEqual(view)
+  })
+
+  it('round-trips a replay (mode, clock, window, playhead, speed, incident) beside the other view params', () => {
+    const view: View = {
+      ...DEFAULT_VIEW,
+      filters: { ...DEFAULT_VIEW.filters, severities: ['critical'] },
+      selection: 'inc-1',
+      range: { from: Date.UTC(2026, 10, 26, 8, 10), to: Date.UTC(2026, 10, 26, 8, 20) },
+      replay: {
+        clock: 'occurred',
+        from: Date.UTC(2026, 10, 26, 8),
+        to: Date.UTC(2026, 10, 26, 9, 30),
+        at: Date.UTC(2026, 10, 26, 8, 45, 12, 345),
+        speed: 1000,
+        incidentId: 'inc-1',
+      },
+      report: 'inc-1',
+    }
+    const query = serializeView(view)
+    expect(query).toContain('mode=replay')
+    expect(query).toContain('clock=occurred')
+    expect(parseView(`?${query}`)).toEqual(view)
+    // the default speed and no incident are left out
+    const plain = { ...view, replay: { ...view.replay!, speed: 60, incidentId: null }, report: null }
+    expect(serializeView(plain)).not.toMatch(/speed|incident|report/)
+    expect(parseView(`?${serializeView(plain)}`)).toEqual(plain)
+  })
+
+  it('drops a malformed replay, and keeps the playhead inside the window', () => {
+    expect(parseView('?mode=replay&window=yesterday/today').replay).toBeNull()
+    expect(parseView('?mode=replay&window=2026-11-26T09:00:00Z/2026-11-26T08:00:00Z').replay).toBeNull()
+    expect(parseView('?window=2026-11-26T08:00:00Z/2026-11-26T09:00:00Z').replay).toBeNull()
+    const replay = parseView(
+      '?mode=replay&clock=sideways&window=2026-11-26T08:00:00Z/2026-11-26T09:00:00Z&at=2027-01-01T00:00:00Z&speed=-5',
+    ).replay!
+    expect(replay.clock).toBe('recorded')
+    expect(replay.at).toBe(Date.UTC(2026, 10, 26, 9))
+    expect(replay.speed).toBe(60)
+    expect(parseView('?mode=replay&window=2026-11-26T08:00:00Z/2026-11-26T09:00:00Z').replay!.at).toBe(
+      Date.UTC(2026, 10, 26, 8),
+    )
   })
 
   it('ignores malformed values instead of failing', () => {

@@ -40,6 +40,25 @@ export type IncidentSort = (typeof SORTS)[number]
 
 export type Lanes = 'network' | 'incident'
 
+export const REPLAY_CLOCKS = ['recorded', 'occurred'] as const
+export type ReplayClockName = (typeof REPLAY_CLOCKS)[number]
+
+/** A replay on screen (features/replay): the window, the playhead, the clock and the speed. */
+export interface ReplayView {
+  clock: ReplayClockName
+  /** The window, epoch ms: from <= at <= to. */
+  from: number
+  to: number
+  /** The playhead, epoch ms. */
+  at: number
+  /** Replay milliseconds per real millisecond. */
+  speed: number
+  /** The incident whose window this is, if any. */
+  incidentId: string | null
+}
+
+export const DEFAULT_REPLAY_SPEED = 60
+
 /** Everything a link must reproduce of what someone sees. */
 export interface View {
   filters: Filters
@@ -49,6 +68,10 @@ export interface View {
   layers: Layers
   lanes: Lanes
   sort: IncidentSort
+  /** Replay mode (null: live). */
+  replay: ReplayView | null
+  /** The incident whose after-action report is open (null: none). */
+  report: string | null
 }
 
 export const EMPTY_FILTERS: Filters = {
@@ -70,6 +93,8 @@ export const DEFAULT_VIEW: View = {
   layers: { networks: true, incidents: true, attacks: true, sharing: true },
   lanes: 'network',
   sort: 'severity',
+  replay: null,
+  report: null,
 }
 
 const list = (raw: string | null): string[] =>
@@ -120,12 +145,34 @@ export function parseView(search: string): View {
   const sort = oneOf(SORTS, list(q.get('sort')))[0] ?? DEFAULT_VIEW.sort
   return {
     filters,
+    replay: parseReplay(q),
+    report: q.get('report') || null,
     range: from !== null && to !== null && from <= to ? { from, to } : null,
     selection: q.get('sel') || null,
     map,
     layers,
     lanes: q.get('lanes') === 'incident' ? 'incident' : 'network',
     sort,
+  }
+}
+
+/** `mode=replay&clock=occurred&window=<from>/<to>&at=<iso>&speed=60&incident=<id>`; null when absent or malformed. */
+function parseReplay(q: URLSearchParams): ReplayView | null {
+  if (q.get('mode') !== 'replay') return null
+  const [rawFrom, rawTo] = (q.get('window') ?? '').split('/')
+  const from = time(rawFrom ?? null)
+  const to = time(rawTo ?? null)
+  if (from === null || to === null || to < from) return null
+  const at = time(q.get('at'))
+  const speed = Number(q.get('speed'))
+  const clock = oneOf(REPLAY_CLOCKS, [q.get('clock') ?? ''])[0] ?? 'recorded'
+  return {
+    clock,
+    from,
+    to,
+    at: at === null ? from : Math.min(to, Math.max(from, at)),
+    speed: Number.isFinite(speed) && speed > 0 && speed <= 1_000_000 ? speed : DEFAULT_REPLAY_SPEED,
+    incidentId: q.get('incident') || null,
   }
 }
 
@@ -151,6 +198,16 @@ export function serializeView(view: View): string {
   if (shown.length !== LAYER_NAMES.length) q.set('layers', shown.join(','))
   if (view.lanes !== 'network') q.set('lanes', view.lanes)
   if (view.sort !== DEFAULT_VIEW.sort) q.set('sort', view.sort)
+  const { replay } = view
+  if (replay) {
+    q.set('mode', 'replay')
+    q.set('clock', replay.clock)
+    q.set('window', `${new Date(replay.from).toISOString()}/${new Date(replay.to).toISOString()}`)
+    q.set('at', new Date(replay.at).toISOString())
+    if (replay.speed !== DEFAULT_REPLAY_SPEED) q.set('speed', String(replay.speed))
+    if (replay.incidentId) q.set('incident', replay.incidentId)
+  }
+  if (view.report) q.set('report', view.report)
   return q.toString()
 }
 

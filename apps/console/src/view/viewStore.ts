@@ -9,6 +9,7 @@ import {
   type LayerName,
   type MapView,
   parseView,
+  type ReplayView,
   serializeView,
   type TimeRange,
   type View,
@@ -25,6 +26,10 @@ export interface ViewActions {
   toggleLayer(layer: LayerName, shown?: boolean): void
   setLanes(lanes: Lanes): void
   setSort(sort: IncidentSort): void
+  /** The replay on screen (features/replay writes it), or null for live. */
+  setReplay(replay: ReplayView | null): void
+  /** Open (or close, null) an incident's after-action report. */
+  setReport(incidentId: string | null): void
 }
 
 export type ViewStore = View & ViewActions
@@ -57,6 +62,25 @@ export function createViewStore(initial: View = DEFAULT_VIEW) {
     setSort(sort) {
       set({ sort })
     },
+    setReplay(replay) {
+      const current = get().replay
+      if (replay === current) return
+      if (
+        replay &&
+        current &&
+        replay.clock === current.clock &&
+        replay.from === current.from &&
+        replay.to === current.to &&
+        replay.at === current.at &&
+        replay.speed === current.speed &&
+        replay.incidentId === current.incidentId
+      )
+        return
+      set({ replay })
+    },
+    setReport(report) {
+      if (report !== get().report) set({ report })
+    },
   }))
 }
 
@@ -69,8 +93,8 @@ export function useView<T>(selector: (view: ViewStore) => T): T {
 }
 
 export function viewOf(store: ViewStore): View {
-  const { filters, range, selection, map, layers, lanes, sort } = store
-  return { filters, range, selection, map, layers, lanes, sort }
+  const { filters, range, selection, map, layers, lanes, sort, replay, report } = store
+  return { filters, range, selection, map, layers, lanes, sort, replay, report }
 }
 
 /**

@@ -100,12 +100,14 @@ export function wireCoordination(
     }
     c.start({ user: s.session.user, organisation: s.session.organisation })
     if (s.status === 'live') centre.getState().markLive(s.headSeq)
-    const fresh = eventsAfter(s.window, centre.getState().processed)
-    if (fresh.length > 0) centre.getState().ingest(fresh, s.state)
+    // the live picture, also while a replay is on screen
+    const fresh = eventsAfter(s.liveWindow, centre.getState().processed)
+    if (fresh.length > 0) centre.getState().ingest(fresh, s.liveState)
   }
   sync(data.getState())
   const unsubscribe = data.subscribe((s, prev) => {
-    if (s.session !== prev.session || s.status !== prev.status || s.windowVersion !== prev.windowVersion) sync(s)
+    if (s.session !== prev.session || s.status !== prev.status || s.liveWindowVersion !== prev.liveWindowVersion)
+      sync(s)
     if (withPresence && s.session === null && prev.session !== null) presence.getState().clear()
   })
   if (withPresence) onPresence((message) => presence.getState().set(message))

@@ -8,6 +8,8 @@ import { formatTime, summarise } from '../../summary.ts'
 import { historyOf } from '../../view/selectors.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
 import { IncidentCoordination, PresenceLine } from '../coordination/IncidentCoordination.tsx'
+import { ReplayIncidentButton } from '../replay/ReplayBar.tsx'
+import { takeSnapshot } from '../report/snapshots.ts'
 
 /** Observations per minute over the last `minutes` of the incident's own history. */
 export function observationRate(history: readonly StoredEvent[], now: number, minutes = 10): number {
@@ -77,6 +79,7 @@ function DetailBody({
   history: StoredEvent[]
 }) {
   const rate = observationRate(history, Date.now())
+  const replaying = useWatchfloor((s) => s.mode === 'replay')
   const { marking } = incident
   return (
     <section className="panel detail" data-testid="incident-detail" data-incident-id={incident.incidentId}>
@@ -126,7 +129,31 @@ function DetailBody({
         </dd>
       </dl>
       {incident.summary && <p className="summary-text">{incident.summary}</p>}
-      <IncidentCoordination incident={incident} networks={networks} />
+      <div className="detail-replay no-print">
+        <ReplayIncidentButton incidentId={incident.incidentId} />
+        <button
+          type="button"
+          className="button"
+          data-testid="open-report"
+          onClick={() => {
+            // the report replaces the map: take a picture of it first
+            const label = `the map when the report was opened (${replaying ? 'replay' : 'live'})`
+            void takeSnapshot(incident.incidentId, Date.now(), label).finally(() =>
+              viewStore.getState().setReport(incident.incidentId),
+            )
+          }}
+        >
+          After-action report
+        </button>
+      </div>
+      {replaying && (
+        <p className="muted" data-testid="replay-readonly">
+          Replaying: this is the incident as it was at the playhead; actions are off until you are back to live.
+        </p>
+      )}
+      <fieldset className="readonly-when-replaying" disabled={replaying}>
+        <IncidentCoordination incident={incident} networks={networks} />
+      </fieldset>
       <h3>History ({history.length})</h3>
       <ol className="history" data-testid="detail-history">
         {history.slice(-200).map((event) => (

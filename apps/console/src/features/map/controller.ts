@@ -15,6 +15,7 @@ import { watchfloor } from '../../store.ts'
 import { selectFilteredIncidents } from '../../view/selectors.ts'
 import type { LayerName, Layers } from '../../view/view.ts'
 import { viewStore } from '../../view/viewStore.ts'
+import { displayNow } from '../replay/now.ts'
 import { taskSummary } from '../tasks/board.ts'
 import { recencyOpacityExpression } from './arcs.ts'
 import { type Basemap, buildBasemap, type Topology } from './basemap.ts'
@@ -324,9 +325,9 @@ export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOp
   let lastFadeNow = 0
   const refreshFade = (force = false) => {
     if (!loaded) return
-    const now = Date.now()
-    // nothing left fading since the last refresh: the expression would paint the same
-    if (!force && newestArc < lastFadeNow - ARC_FADE_MS) return
+    const now = displayNow() // the replay playhead while replaying
+    // nothing left fading since the last refresh: the expression would paint the same (unless time went back)
+    if (!force && newestArc < lastFadeNow - ARC_FADE_MS && now >= lastFadeNow) return
     lastFadeNow = now
     map.setPaintProperty(LAYERS.attacks, 'line-opacity', recencyOpacityExpression(now, ARC_FADE_MS, 0.2) as never)
     map.setPaintProperty(LAYERS.sharing, 'line-opacity', recencyOpacityExpression(now, ARC_FADE_MS, 0.1, 0.6) as never)

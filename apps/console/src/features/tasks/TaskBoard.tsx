@@ -9,6 +9,7 @@ import { STATUS_LABELS, TaskCard } from './TaskCard.tsx'
 export function TaskBoard() {
   const state = useWatchfloor((s) => s.state)
   const session = useWatchfloor((s) => s.session)
+  const replaying = useWatchfloor((s) => s.mode === 'replay')
   const [scope, setScope] = useState<TaskScope>('team')
   const now = useNow(15_000)
   const me = useMemo(
@@ -41,18 +42,21 @@ export function TaskBoard() {
           </button>
         ))}
       </fieldset>
-      <div className="task-board" data-testid="task-board">
-        {BOARD_COLUMNS.map((status) => (
-          <section key={status} className="task-column" data-testid="task-column" data-status={status}>
-            <h3>
-              {STATUS_LABELS[status]} <span className="muted">{columns[status].length}</span>
-            </h3>
-            {columns[status].map((task) => (
-              <TaskCard key={task.taskId} task={task} now={now} showIncident />
-            ))}
-          </section>
-        ))}
-      </div>
+      {/* a replay is the past: no actions on it (a fieldset disables every button inside) */}
+      <fieldset className="readonly-when-replaying" disabled={replaying}>
+        <div className="task-board" data-testid="task-board">
+          {BOARD_COLUMNS.map((status) => (
+            <section key={status} className="task-column" data-testid="task-column" data-status={status}>
+              <h3>
+                {STATUS_LABELS[status]} <span className="muted">{columns[status].length}</span>
+              </h3>
+              {columns[status].map((task) => (
+                <TaskCard key={task.taskId} task={task} now={now} showIncident />
+              ))}
+            </section>
+          ))}
+        </div>
+      </fieldset>
     </section>
   )
 }

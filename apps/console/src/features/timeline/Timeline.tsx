@@ -5,6 +5,9 @@ import { formatTime, summarise } from '../../summary.ts'
 import { useFilteredEvents } from '../../view/selectors.ts'
 import type { Lanes } from '../../view/view.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
+import { isLate } from '../replay/model.ts'
+import { displayNow, isReplaying } from '../replay/now.ts'
+import { replay } from '../replay/replay.ts'
 import { aggregate, type Cells, cellOfIncident, cellPosition, columnAt, columnCentre, hitTest } from './aggregate.ts'
 import { density } from './density.ts'
 import { buildLanes, type Lane, laneIndexes } from './lanes.ts'
@@ -45,8 +48,25 @@ const COLOURS = {
   brush: 'rgba(90, 169, 255, 0.16)',
   brushEdge: 'rgba(90, 169, 255, 0.8)',
   now: '#5aa9ff',
+  late: '#ffb347',
   selected: '#ffffff',
   selectedLane: 'rgba(255, 255, 255, 0.07)',
+}
+
+/** Per event of an index: 1 when it was reported late (recorded over 5 min after it happened). */
+const lateFlags = new WeakMap<TimeIndex, Uint8Array>()
+function lateFlagsOf(index: TimeIndex): Uint8Array {
+  let flags = lateFlags.get(index)
+  if (!flags) {
+    flags = Uint8Array.from(index.events, (event) => (isLate(event) ? 1 : 0))
+    lateFlags.set(index, flags)
+  }
+  return flags
+}
+
+/** The replay clock while a replay is on screen, else null. */
+function replayClockShown(): 'occurred' | 'recorded' | null {
+  return isReplaying() ? replay.getState().clock : null
 }
 
 /** Test hook (Playwright): where to click a drawn mark of an incident, and the visible domain. */
@@ -159,7 +179,7 @@ export function Timeline(): JSX.Element {
   const canvasRef = useRef<HTMLCanvasElement>(null)
   const wrapRef = useRef<HTMLDivElement>(null)
   const model = useRef<Model>({ index, lanes, lane, marks, mode, range, selection })
-  const follow = useRef<Follow>(initialFollow(Date.now(), fitSpan(index, Date.now())))
+  const follow = useRef<Follow>(initialFollow(displayNow(), fitSpan(index, displayNow())))
   const touched = useRef(false)
   const scrollY = useRef(0)
   const size = useRef({ w: 0, h: 0 })
@@ -295,7 +315,7 @@ export function Timeline(): JSX.Element {
     }
 
     // now
-    const now = Date.now()
+    const now = displayNow()
     if (now >= domain.from && now <= domain.to) {
       const x = Math.round(xOf(now)) - 0.5
       ctx.strokeStyle = COLOURS.now
@@ -306,6 +326,27 @@ export function Timeline(): JSX.Element {
       ctx.stroke()
       ctx.setLineDash([])
     }
+
+    // replaying "what happened when": reports that arrived late get an orange tick over the density strip
+    let lateShown = 0
+    if (replayClockShown() === 'occurred') {
+      const flags = lateFlagsOf(m.index)
+      ctx.fillStyle = COLOURS.late
+      for (let i = 0; i < flags.length; i++) {
+        if (flags[i] === 0) continue
+        const t = m.index.times[i]!
+        if (t < domain.from || t > domain.to) continue
+        const x = xOf(t)
+        ctx.beginPath()
+        ctx.moveTo(x - 4, AXIS_H + 1)
+        ctx.lineTo(x + 4, AXIS_H + 1)
+        ctx.lineTo(x, AXIS_H + 8)
+        ctx.closePath()
+        ctx.fill()
+        lateShown++
+      }
+    }
+    canvas.dataset.late = String(lateShown)
 
     // marks
     ctx.save()
@@ -457,7 +498,7 @@ export function Timeline(): JSX.Element {
     const before = model.current
     model.current = { index, lanes, lane, marks, mode, range, selection }
     if (before.mode !== mode) scrollY.current = 0
-    const now = Date.now()
+    const now = displayNow()
     if (!touched.current) dispatch({ type: 'fit', span: fitSpan(index, now), now })
     else dispatch({ type: 'tick', now })
     if (hover.current >= 0 && before.index !== index) hover.current = -1
@@ -467,7 +508,7 @@ export function Timeline(): JSX.Element {
   // each second: live follows now (and the now line moves)
   useEffect(() => {
     const timer = setInterval(() => {
-      const now = Date.now()
+      const now = displayNow()
       if (!touched.current) dispatch({ type: 'fit', span: fitSpan(model.current.index, now), now })
       else dispatch({ type: 'tick', now })
       requestDraw()
@@ -557,7 +598,7 @@ export function Timeline(): JSX.Element {
         // covered by stronger marks in the same cells: zoom in around it until one shows
         for (let k = 0; k < 20 && i >= 0; k++) {
           const t = model.current.index.times[i]!
-          dispatch({ type: 'user', domain: zoomAround(follow.current.domain, 0.5, t), now: Date.now() })
+          dispatch({ type: 'user', domain: zoomAround(follow.current.domain, 0.5, t), now: displayNow() })
           drawNow()
           const again = find()
           if (again) return again
@@ -600,7 +641,7 @@ export function Timeline(): JSX.Element {
         requestDraw()
         return
       }
-      const now = Date.now()
+      const now = displayNow()
       if (Math.abs(dx) > Math.abs(dy)) {
         dispatch({ type: 'user', domain: panPixels(follow.current.domain, plotWidth(), -dx), now })
         return
@@ -694,7 +735,7 @@ export function Timeline(): JSX.Element {
     if (d.kind === 'pan') {
       e.currentTarget.style.cursor = 'grabbing'
       scrollY.current = Math.min(Math.max(0, d.scrollY - (y - d.y)), maxScroll())
-      dispatch({ type: 'user', domain: panPixels(d.domain, plotWidth(), x - d.x), now: Date.now() })
+      dispatch({ type: 'user', domain: panPixels(d.domain, plotWidth(), x - d.x), now: displayNow() })
       requestDraw()
     } else {
       const t = timeAtX(Math.min(Math.max(x, LABEL_W), size.current.w))
@@ -740,7 +781,7 @@ export function Timeline(): JSX.Element {
     if (e.ctrlKey || e.metaKey || e.altKey) return
     if (e.target instanceof HTMLButtonElement && (e.key === 'Enter' || e.key === ' ')) return
     const domain = follow.current.domain
-    const now = Date.now()
+    const now = displayNow()
     // while live, keyboard zoom keeps the right edge at now
     const anchor = follow.current.live ? domain.to : (domain.from + domain.to) / 2
     switch (e.key) {
@@ -781,7 +822,7 @@ export function Timeline(): JSX.Element {
     e.preventDefault()
   }
 
-  const goLive = () => dispatch({ type: 'live', now: Date.now() })
+  const goLive = () => dispatch({ type: 'live', now: displayNow() })
   const toggleLanes = () => viewStore.getState().setLanes(mode === 'network' ? 'incident' : 'network')
 
   return (

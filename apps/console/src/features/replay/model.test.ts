@@ -1,0 +1,134 @@
+import { eventTime, initialState, makeEvent, type ReplayClock, replayFromScratch, stateToJson } from '@watchfloor/core'
+import type { StoredEvent } from '@watchfloor/protocol'
+import { describe, expect, it } from 'vitest'
+import { isLate, LATE_MS, needsHistory, ReplayModel } from './model.ts'
+
+const T0 = Date.UTC(2026, 10, 1)
+const iso = (ms: number) => new Date(ms).toISOString()
+
+/** A small seeded generator (the same log on every run). */
+function random(seed: number): () => number {
+  let s = seed >>> 0
+  return () => {
+    s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0
+    return s / 0x1_0000_0000
+  }
+}
+
+/** seq 1..n; recordedAt never decreases; occurredAt mostly equal, sometimes much earlier (late reports). */
+function buildLog(n: number, seed: number): StoredEvent[] {
+  const rand = random(seed)
+  let recorded = T0
+  const log: StoredEvent[] = []
+  for (let seq = 1; seq <= n; seq++) {
+    recorded += Math.floor(rand() * 4) * 60_000
+    const late = rand() < 0.15 ? Math.floor(rand() * 180) * 60_000 : 0
+    const incidentId = `inc-${Math.floor(rand() * 6)}`
+    const options = { occurredAt: iso(recorded - late) }
+    const kind = rand()
+    const event =
+      kind < 0.25
+        ? makeEvent(
+            seq,
+            'incident.reported',
+            { incidentId, title: incidentId, severity: 'high', category: 'malware', affectedNetworks: ['ee-gov'] },
+            options,
+          )
+        : kind < 0.5
+          ? makeEvent(seq, 'incident.updated', { incidentId, status: rand() < 0.5 ? 'closed' : 'triaged' }, options)
+          : makeEvent(seq, 'incident.observation', { incidentId, networkId: 'ee-gov', count: 1 }, options)
+    log.push({ ...event, recordedAt: iso(recorded) } as StoredEvent)
+  }
+  return log
+}
+
+const all = () => true
+const json = (state: Parameters<typeof stateToJson>[0]) => stateToJson(state)
+
+/** What the console does: the base at `from` from the server, the window's events, a local fold. */
+function modelFor(log: StoredEvent[], clock: ReplayClock, from: number, to: number, interval: number) {
+  const base = replayFromScratch(log, all, clock, from)
+  const windowEvents = log.filter((e) => eventTime(e, clock) >= from && eventTime(e, clock) < to)
+  if (!needsHistory(base, windowEvents, clock, from)) return new ReplayModel(base, windowEvents, clock, { interval })
+  const before = log.filter((e) => eventTime(e, clock) < to)
+  return new ReplayModel(initialState, before, clock, { interval, always: (e) => eventTime(e, clock) < from })
+}
+
+describe('replay model', () => {
+  for (const clock of ['recorded', 'occurred'] as const) {
+    it(`[P1] the picture at the playhead is the fold of every event up to it (${clock} clock), seeking both ways`, () => {
+      for (const seed of [1, 2, 3, 4]) {
+        const log = buildLog(400, seed)
+        const from = T0 + 120 * 60_000
+        const to = T0 + 500 * 60_000
+        const model = modelFor(log, clock, from, to, 16)
+        // forwards event by event, then random seeks (backwards too)
+        const rand = random(seed + 100)
+        const moments: number[] = []
+        for (let t: number | null = from; t !== null && t < to; t = model.nextTime(t)) moments.push(t)
+        for (let i = 0; i < 40; i++) moments.push(from + Math.floor(rand() * (to - from)))
+        for (const t of moments) {
+          expect(json(model.at(t).state), `${clock} seed ${seed} at ${iso(t)}`).toEqual(
+            json(replayFromScratch(log, all, clock, t)),
+          )
+        }
+      }
+    })
+  }
+
+  it('on the occurred clock, a late report in the base needs the history before the window', () => {
+    const report = (seq: number, occurred: number, recorded: number) =>
+      ({
+        ...makeEvent(
+          seq,
+          'incident.reported',
+          { incidentId: `i${seq}`, title: 't', severity: 'low', category: 'c', affectedNetworks: [] },
+          { occurredAt: iso(occurred) },
+        ),
+        recordedAt: iso(recorded),
+      }) as StoredEvent
+    // seq 2 happened at T0+10 min but was recorded after seq 1, which happened later (T0+30 min)
+    const log = [report(1, T0 + 30 * 60_000, T0 + 30 * 60_000), report(2, T0 + 10 * 60_000, T0 + 40 * 60_000)]
+    const from = T0 + 20 * 60_000
+    const base = replayFromScratch(log, all, 'occurred', from)
+    expect(base.seq).toBe(2)
+    expect(needsHistory(base, [log[0]!], 'occurred', from)).toBe(true)
+    expect(needsHistory(base, [log[0]!], 'recorded', from)).toBe(false)
+    const model = modelFor(log, 'occurred', from, T0 + 60 * 60_000, 4)
+    expect([...model.at(T0 + 35 * 60_000).state.incidents.keys()].sort()).toEqual(['i1', 'i2'])
+    expect([...model.at(from).state.incidents.keys()]).toEqual(['i2'])
+  })
+
+  it('steps to the next and previous event times', () => {
+    const log = buildLog(50, 9)
+    const model = new ReplayModel(initialState, log, 'recorded')
+    const first = Date.parse(log[0]!.recordedAt)
+    expect(model.nextTime(first - 1)).toBe(first)
+    expect(model.previousTime(first)).toBeNull()
+    const second = model.nextTime(first)!
+    expect(second).toBeGreaterThan(first)
+    expect(model.previousTime(second)).toBe(first)
+    expect(model.nextTime(Date.parse(log.at(-1)!.recordedAt))).toBeNull()
+  })
+
+  it('returns the same frame while nothing new is folded (so memoised views do not redraw)', () => {
+    const log = buildLog(30, 5)
+    const model = new ReplayModel(initialState, log, 'recorded')
+    const t = Date.parse(log[10]!.recordedAt)
+    const frame = model.at(t)
+    expect(model.at(t + 1)).toBe(t + 1 < Date.parse(log[11]!.recordedAt) ? frame : model.at(t + 1))
+    expect(frame.events.at(-1)!.seq).toBeGreaterThanOrEqual(11)
+  })
+
+  it('marks reports recorded more than 5 minutes after they happened as late', () => {
+    const event = (lateMs: number) =>
+      ({
+        ...makeEvent(1, 'incident.observation', { incidentId: 'i', networkId: 'n' }, { occurredAt: iso(T0) }),
+        recordedAt: iso(T0 + lateMs),
+      }) as StoredEvent
+    expect(isLate(event(LATE_MS + 1))).toBe(true)
+    expect(isLate(event(LATE_MS))).toBe(false)
+    expect(isLate(event(0))).toBe(false)
+    expect(isLate(event(-60_000))).toBe(false)
+  })
+})

@@ -1,0 +1,152 @@
+import { useMemo } from 'react'
+import { useStore } from 'zustand'
+import { SeverityLabel, TlpBadge } from '../../components.tsx'
+import { useWatchfloor } from '../../store.ts'
+import { formatTime, summarise } from '../../summary.ts'
+import { viewStore } from '../../view/viewStore.ts'
+import { buildReport, formatDuration } from './report.ts'
+import { snapshots, snapshotsFor } from './snapshots.ts'
+
+/** The after-action report of one incident (`?report=<incidentId>`), printable on its own. */
+export function ReportPage({ incidentId }: { incidentId: string }) {
+  const state = useWatchfloor((s) => s.liveState)
+  const events = useWatchfloor((s) => s.liveWindow)
+  const version = useWatchfloor((s) => s.liveWindowVersion)
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the window is appended in place; its version says when
+  const report = useMemo(() => buildReport(state, events, incidentId), [state, events, version, incidentId])
+  const allSnapshots = useStore(snapshots, (s) => s.list)
+  const images = useMemo(() => snapshotsFor(allSnapshots, incidentId), [allSnapshots, incidentId])
+  const close = () => viewStore.getState().setReport(null)
+  return (
+    <main className="report" data-testid="report-page">
+      <div className="report-actions no-print">
+        <button type="button" className="button" data-testid="report-close" onClick={close}>
+          ← Picture
+        </button>
+        <button type="button" className="button" data-testid="report-print" onClick={() => window.print()}>
+          Print
+        </button>
+      </div>
+      {!report ? (
+        <p className="empty" data-testid="report-missing">
+          Incident {incidentId} is not in your picture (not visible to you, or not yet received).
+        </p>
+      ) : (
+        <article className="report-body" data-testid="report" data-incident-id={incidentId}>
+          <h1>After-action report: {report.incident.title}</h1>
+          <p>
+            <SeverityLabel severity={report.incident.severity} /> · status{' '}
+            <strong data-testid="report-status">{report.incident.status}</strong> · {report.incident.category} ·
+            reported by {report.incident.organisation} at {formatTime(report.incident.reportedAt)} ·{' '}
+            <TlpBadge tlp={report.incident.marking.tlp} />
+          </p>
+          <p className="muted">
+            Built from what this console received (your visible events); generated{' '}
+            {formatTime(new Date().toISOString())}.
+          </p>
+
+          <h2>Response times</h2>
+          <dl className="facts" data-testid="report-durations">
+            <dt>Time to acknowledge</dt>
+            <dd data-testid="report-tta">{formatDuration(report.durations.acknowledge)}</dd>
+            <dt>Time to contain</dt>
+            <dd data-testid="report-ttc">{formatDuration(report.durations.contain)}</dd>
+            <dt>Time to recover</dt>
+            <dd data-testid="report-ttr">{formatDuration(report.durations.recover)}</dd>
+          </dl>
+
+          <h2>Timeline of key events ({report.keyEvents.length})</h2>
+          <ol className="report-timeline" data-testid="report-timeline">
+            {report.keyEvents.map((event) => (
+              <li key={event.seq} data-seq={event.seq} data-type={event.type}>
+                <time dateTime={event.occurredAt}>{formatTime(event.occurredAt)}</time>{' '}
+                <span className="mono">{event.type}</span> {summarise(event)}
+                {event.actor?.user && <span className="muted"> · {event.actor.user}</span>}
+              </li>
+            ))}
+          </ol>
+          {report.observations.count > 0 && (
+            <p>
+              {report.observations.count} observations
+              {report.observations.first &&
+                ` from ${formatTime(report.observations.first)} to ${formatTime(report.observations.last!)}`}
+              .
+            </p>
+          )}
+
+          <h2>Affected networks over time</h2>
+          {report.networks.length === 0 ? (
+            <p className="muted">None recorded.</p>
+          ) : (
+            <table className="report-table" data-testid="report-networks">
+              <thead>
+                <tr>
+                  <th className="report-cell">When</th>
+                  <th className="report-cell">Network</th>
+                  <th className="report-cell">State</th>
+                </tr>
+              </thead>
+              <tbody>
+                {report.networks.map((n) => (
+                  <tr key={`${n.seq}-${n.networkId}`}>
+                    <td className="report-cell">{formatTime(n.at)}</td>
+                    <td className="report-cell">{n.name}</td>
+                    <td className="report-cell">{n.state}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+
+          <h2>Tasks ({report.tasks.length})</h2>
+          {report.tasks.length === 0 ? (
+            <p className="muted">None.</p>
+          ) : (
+            <ul data-testid="report-tasks">
+              {report.tasks.map(({ task, steps }) => (
+                <li key={task.taskId}>
+                  <strong>{task.title}</strong> ({task.priority}, {task.status}
+                  {task.assignee &&
+                    `, for ${task.assignee.kind === 'user' ? task.assignee.userId : `team ${task.assignee.organisation}`}`}
+                  )
+                  <div className="muted">
+                    {steps.map((s) => `${s.type} by ${s.by} at ${formatTime(s.at)}`).join(' · ') ||
+                      `created ${formatTime(task.createdAt)}`}
+                  </div>
+                </li>
+              ))}
+            </ul>
+          )}
+
+          {images.length > 0 && (
+            <>
+              <h2>The map</h2>
+              {images.map((image) => (
+                <figure key={`${image.at}-${image.label}`} data-testid="report-snapshot">
+                  <img className="report-snapshot" src={image.dataUrl} alt={`The map at ${image.label}`} />
+                  <figcaption className="muted">{image.label}</figcaption>
+                </figure>
+              ))}
+            </>
+          )}
+
+          <h2>Advisories shared ({report.advisories.length})</h2>
+          {report.advisories.length === 0 ? (
+            <p className="muted">None.</p>
+          ) : (
+            <ul data-testid="report-advisories">
+              {report.advisories.map((a) => (
+                <li key={a.advisoryId}>
+                  <strong>{a.title}</strong> <TlpBadge tlp={a.marking.tlp} />{' '}
+                  <span className="muted">
+                    {a.organisation} at {formatTime(a.publishedAt)}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </article>
+      )}
+    </main>
+  )
+}

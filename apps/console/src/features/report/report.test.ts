@@ -1,0 +1,64 @@
+import { fold, initialState, makeEvent } from '@watchfloor/core'
+import type { StoredEvent } from '@watchfloor/protocol'
+import { describe, expect, it } from 'vitest'
+import { buildReport, formatDuration } from './report.ts'
+
+const T0 = Date.UTC(2026, 10, 1)
+const at = (min: number) => ({ occurredAt: new Date(T0 + min * 60_000).toISOString() })
+
+describe('after-action report', () => {
+  const events: StoredEvent[] = [
+    makeEvent(
+      1,
+      'incident.reported',
+      { incidentId: 'i1', title: 'Worm', severity: 'high', category: 'malware', affectedNetworks: ['ee-gov'] },
+      at(0),
+    ),
+    makeEvent(2, 'incident.observation', { incidentId: 'i1', count: 5 }, at(1)),
+    makeEvent(3, 'incident.acknowledged', { incidentId: 'i1' }, { ...at(4), actor: 'mari' }),
+    makeEvent(
+      4,
+      'task.created',
+      { taskId: 't1', incidentId: 'i1', title: 'Isolate hosts', priority: 'high' },
+      { ...at(5), actor: 'coord' },
+    ),
+    makeEvent(5, 'task.completed', { taskId: 't1' }, { ...at(30), actor: 'kadri' }),
+    makeEvent(6, 'incident.network_state_set', { incidentId: 'i1', networkId: 'ee-gov', state: 'contained' }, at(31)),
+    makeEvent(7, 'incident.status_changed', { incidentId: 'i1', status: 'contained' }, at(32)),
+    makeEvent(8, 'advisory.published', { advisoryId: 'a1', title: 'Patch', body: 'b', incidentId: 'i1' }, at(40)),
+    makeEvent(9, 'incident.status_changed', { incidentId: 'i1', status: 'recovered' }, at(120)),
+    makeEvent(
+      10,
+      'incident.reported',
+      { incidentId: 'i2', title: 'Other', severity: 'low', category: 'x', affectedNetworks: [] },
+      at(3),
+    ),
+  ]
+  const state = fold(initialState, events)
+
+  it('lists key events, networks over time, tasks with who did them, advisories and response times', () => {
+    const report = buildReport(state, events, 'i1')!
+    expect(report.keyEvents.map((e) => e.seq)).toEqual([1, 3, 4, 5, 6, 7, 8, 9])
+    expect(report.observations).toEqual({ count: 5, first: at(1).occurredAt, last: at(1).occurredAt })
+    expect(report.networks.map((n) => `${n.networkId}:${n.state}`)).toEqual(['ee-gov:affected', 'ee-gov:contained'])
+    expect(report.tasks).toHaveLength(1)
+    expect(report.tasks[0]!.steps.map((s) => `${s.type} by ${s.by}`)).toEqual([
+      'created by coord',
+      'completed by kadri',
+    ])
+    expect(report.advisories.map((a) => a.advisoryId)).toEqual(['a1'])
+    expect(report.durations).toEqual({ acknowledge: 4 * 60_000, contain: 32 * 60_000, recover: 120 * 60_000 })
+  })
+
+  it('is null for an incident this viewer never received', () => {
+    expect(buildReport(state, events, 'nope')).toBeNull()
+  })
+
+  it('formats durations', () => {
+    expect(formatDuration(null)).toBe('not yet')
+    expect(formatDuration(45_000)).toBe('45 s')
+    expect(formatDuration(20 * 60_000)).toBe('20 min')
+    expect(formatDuration(200 * 60_000)).toBe('3 h 20 min')
+    expect(formatDuration(52 * 3_600_000)).toBe('2 d 4 h')
+  })
+})

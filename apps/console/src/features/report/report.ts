@@ -1,0 +1,128 @@
+/**
+ * The after-action report of an incident, built only from what this viewer received: the live
+ * picture and the event window (nothing is asked of the server). Pure.
+ */
+import { type AdvisoryState, type IncidentState, type State, type TaskState, tasksForIncident } from '@watchfloor/core'
+import type { IncidentStatus, StoredEvent } from '@watchfloor/protocol'
+
+export interface NetworkChange {
+  at: string
+  networkId: string
+  name: string
+  /** affected, contained, recovered; or 'affected' when listed by a report or an update. */
+  state: string
+  seq: number
+}
+
+export interface TaskLine {
+  task: TaskState
+  /** Who did what: the actor of each task event, in order. */
+  steps: { at: string; type: string; by: string }[]
+}
+
+export interface Durations {
+  /** ms from the report to the first acknowledgement / containment / recovery; null: not yet. */
+  acknowledge: number | null
+  contain: number | null
+  recover: number | null
+}
+
+export interface AfterActionReport {
+  incident: IncidentState
+  /** Every event about it but observations, in seq order. */
+  keyEvents: StoredEvent[]
+  observations: { count: number; first?: string; last?: string }
+  networks: NetworkChange[]
+  tasks: TaskLine[]
+  advisories: AdvisoryState[]
+  durations: Durations
+}
+
+const CONTAINED: readonly IncidentStatus[] = ['contained', 'eradicated', 'recovered', 'closed']
+const RECOVERED: readonly IncidentStatus[] = ['recovered', 'closed']
+
+function statusOf(event: StoredEvent): IncidentStatus | undefined {
+  if (event.type === 'incident.status_changed') return event.payload.status
+  if (event.type === 'incident.updated') return event.payload.status
+  return undefined
+}
+
+/** Human form of a duration: "45 s", "12 min", "3 h 20 min", "2 d 4 h". */
+export function formatDuration(ms: number | null): string {
+  if (ms === null) return 'not yet'
+  const s = Math.max(0, Math.round(ms / 1000))
+  if (s < 90) return `${s} s`
+  const min = Math.round(s / 60)
+  if (min < 120) return `${min} min`
+  const h = Math.floor(min / 60)
+  if (h < 48) return `${h} h ${min % 60} min`
+  return `${Math.floor(h / 24)} d ${h % 24} h`
+}
+
+export function buildReport(
+  state: State,
+  window: readonly StoredEvent[],
+  incidentId: string,
+): AfterActionReport | null {
+  const incident = state.incidents.get(incidentId)
+  if (!incident) return null
+  const tasks = tasksForIncident(state, incidentId)
+  const taskIds = new Set(tasks.map((t) => t.taskId))
+  const about = (event: StoredEvent) =>
+    ('incidentId' in event.payload && event.payload.incidentId === incidentId) ||
+    ('taskId' in event.payload && taskIds.has(event.payload.taskId as string))
+  const history = window.filter(about)
+  const keyEvents: StoredEvent[] = []
+  const observations: AfterActionReport['observations'] = { count: 0 }
+  const networks: NetworkChange[] = []
+  const steps = new Map<string, TaskLine['steps']>()
+  const reportedMs = Date.parse(incident.reportedAt)
+  const durations: Durations = {
+    acknowledge: incident.acknowledgedAt ? Date.parse(incident.acknowledgedAt) - reportedMs : null,
+    contain: null,
+    recover: null,
+  }
+  const name = (networkId: string) => state.networks.get(networkId)?.name ?? networkId
+  for (const event of history) {
+    if (event.type === 'incident.observation') {
+      observations.count += event.payload.count ?? 1
+      observations.first ??= event.occurredAt
+      observations.last = event.occurredAt
+      continue
+    }
+    keyEvents.push(event)
+    const at = event.occurredAt
+    if (event.type === 'incident.reported' || (event.type === 'incident.updated' && event.payload.affectedNetworks))
+      for (const networkId of event.payload.affectedNetworks ?? [])
+        networks.push({ at, networkId, name: name(networkId), state: 'affected', seq: event.seq })
+    if (event.type === 'incident.network_state_set')
+      networks.push({
+        at,
+        networkId: event.payload.networkId,
+        name: name(event.payload.networkId),
+        state: event.payload.state,
+        seq: event.seq,
+      })
+    const status = statusOf(event)
+    if (status && CONTAINED.includes(status)) durations.contain ??= Date.parse(at) - reportedMs
+    if (status && RECOVERED.includes(status)) durations.recover ??= Date.parse(at) - reportedMs
+    if ('taskId' in event.payload && event.type.startsWith('task.')) {
+      const taskId = event.payload.taskId as string
+      const list = steps.get(taskId) ?? []
+      list.push({ at, type: event.type.slice(5), by: event.actor?.user ?? event.source.organisation })
+      steps.set(taskId, list)
+    }
+  }
+  const advisories = [...state.advisories.values()]
+    .filter((a) => a.incidentId === incidentId)
+    .sort((a, b) => a.seq - b.seq)
+  return {
+    incident,
+    keyEvents,
+    observations,
+    networks,
+    tasks: tasks.map((task) => ({ task, steps: steps.get(task.taskId) ?? [] })),
+    advisories,
+    durations,
+  }
+}

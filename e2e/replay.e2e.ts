@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto'
+import { expect, type Page } from '@playwright/test'
+import { E2E_TOKENS, postEvents, signIn, test } from './fixtures.ts'
+
+const MIN = 60_000
+const iso = (ms: number) => new Date(ms).toISOString()
+
+/** A recorded scenario: everything happened in the last half hour, but is reported only now. */
+const T = Math.floor((Date.now() - 30 * MIN) / 1000) * 1000
+const run = randomUUID().slice(0, 6)
+const A = `inc-rp-a-${run}`
+const B = `inc-rp-b-${run}`
+const LATER = `inc-rp-later-${run}`
+
+const event = (type: string, occurredAt: number, payload: object) => ({
+  id: randomUUID(),
+  type,
+  occurredAt: iso(occurredAt),
+  source: { organisation: 'cert-ee', network: 'ee-gov' },
+  marking: { tlp: 'GREEN' },
+  payload,
+})
+const report = (incidentId: string, title: string, at: number) =>
+  event('incident.reported', at, {
+    incidentId,
+    title,
+    severity: 'high',
+    category: 'malware',
+    affectedNetworks: ['ee-gov'],
+  })
+
+const row = (page: Page, incidentId: string) =>
+  page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"]`)
+
+/** The statuses of every incident in the picture on screen, or in the live picture behind a replay. */
+function statuses(page: Page, which: 'state' | 'liveState'): Promise<Record<string, string>> {
+  return page.evaluate(
+    (key) =>
+      Object.fromEntries(
+        [...window.__watchfloorStore!.getState()[key].incidents.values()].map((i) => [
+          i.incidentId,
+          `${i.status}/${i.severity}/${i.version}`,
+        ]),
+      ),
+    which,
+  )
+}
+
+test.describe('replay', () => {
+  test.beforeAll(async ({ request }) => {
+    await postEvents(request, [
+      report(A, 'Replay worm', T),
+      report(B, 'Replay phish', T + 5 * MIN),
+      event('incident.updated', T + 20 * MIN, { incidentId: A, status: 'closed' }),
+    ])
+  })
+
+  test('replays the occurred clock: open at a moment, closed at the end, equal to live; the link reopens it', async ({
+    page,
+    context,
+    request,
+    outsideRequests: _outside,
+  }) => {
+    await signIn(page, E2E_TOKENS.officer)
+    await expect(row(page, B)).toBeVisible()
+    await expect(row(page, A)).toHaveCount(0) // closed in live
+
+    // a link to a moment when A was open
+    const from = T - MIN
+    const to = Date.now() + 2 * MIN
+    const at = T + 10 * MIN
+    const query = `mode=replay&clock=occurred&window=${iso(from)}/${iso(to)}&at=${iso(at)}&speed=1000000`
+    await page.goto(`/?${query}`)
+    await expect(page.getByTestId('connection-status')).toHaveText('live', { timeout: 15_000 })
+    await expect(page.getByTestId('replay-bar')).toBeVisible()
+    await expect(page.getByTestId('replay-play')).toBeEnabled({ timeout: 15_000 })
+    await expect(page.getByTestId('replay-at')).toHaveAttribute('data-at', iso(at))
+    await expect(page.getByTestId('replay-clock-occurred')).toHaveAttribute('aria-pressed', 'true')
+    await expect(page.getByTestId('replay-clock-help')).toContainText('What happened when')
+    await expect(row(page, A)).toBeVisible()
+    await expect(row(page, B)).toBeVisible()
+    expect((await statuses(page, 'state'))[A]).toMatch(/^new\//)
+    expect((await statuses(page, 'liveState'))[A]).toMatch(/^closed\//)
+    // every event of the scenario was reported late: marked on the occurred clock
+    await page.getByTestId('tab-events').click()
+    await expect(page.locator('[data-testid="event-row"][data-late="true"]').first()).toBeVisible()
+    await expect(page.getByTestId('late-marker').first()).toContainText('LATE')
+    await page.getByTestId('tab-incidents').click()
+    await expect
+      .poll(async () => Number(await page.getByTestId('timeline-canvas').getAttribute('data-late')))
+      .toBeGreaterThan(0)
+    await page.screenshot({ path: 'e2e/artifacts/replay-open.png' })
+
+    // step to the next event: A's closure (T + 20 min)
+    await page.getByTestId('replay-step').click()
+    await expect(page.getByTestId('replay-at')).toHaveAttribute('data-at', iso(T + 20 * MIN))
+    await expect(row(page, A)).toHaveCount(0)
+    // and back
+    await page.getByTestId('replay-step-back').click()
+    await expect(page.getByTestId('replay-at')).toHaveAttribute('data-at', iso(T + 5 * MIN))
+    await expect(row(page, A)).toBeVisible()
+
+    // something arrives live while replaying: not in the replay, in live afterwards
+    await postEvents(request, [report(LATER, 'Arrived during the replay', Date.now())])
+    await expect.poll(async () => Object.keys(await statuses(page, 'liveState'))).toContain(LATER)
+    expect(Object.keys(await statuses(page, 'state'))).not.toContain(LATER)
+
+    // play at high speed to the end: the picture matches live (as it was when the window loaded)
+    await page.getByTestId('replay-play').click()
+    await expect(page.getByTestId('replay-at')).toHaveAttribute('data-at', iso(to), { timeout: 20_000 })
+    await expect(page.getByTestId('replay-play')).toBeVisible()
+    const end = await statuses(page, 'state')
+    const live = await statuses(page, 'liveState')
+    delete live[LATER]
+    expect(end).toEqual(live)
+    expect(end[A]).toMatch(/^closed\//)
+
+    // a copied link reopens the same moment in a new page
+    await page.getByTestId('replay-playhead').fill(String(T + 12 * MIN))
+    await expect(page.getByTestId('replay-at')).toHaveAttribute('data-at', iso(T + 12 * MIN))
+    await page.waitForTimeout(500) // the URL follows the view within 250 ms
+    const link = page.url()
+    expect(link).toContain('mode=replay')
+    expect(link).toContain('clock=occurred')
+    const other = await context.newPage()
+    await other.goto(`${link}#token=${E2E_TOKENS.officer}`)
+    await expect(other.getByTestId('replay-play')).toBeEnabled({ timeout: 15_000 })
+    await expect(other.getByTestId('replay-at')).toHaveAttribute('data-at', iso(T + 12 * MIN))
+    await expect(row(other, A)).toBeVisible()
+    expect((await statuses(other, 'state'))[A]).toMatch(/^new\//)
+    await other.close()
+
+    // back to live: everything that arrived meanwhile, no reload
+    await page.getByTestId('replay-close').click()
+    await expect(page.getByTestId('replay-bar')).toHaveCount(0)
+    await expect(row(page, LATER)).toBeVisible()
+    await expect(row(page, A)).toHaveCount(0)
+    await page.waitForTimeout(500)
+    expect(page.url()).not.toContain('mode=replay')
+  })
+
+  test('the recorded clock shows what we knew when; an incident replays its own window', async ({
+    page,
+    outsideRequests: _outside,
+  }) => {
+    await signIn(page, E2E_TOKENS.officer)
+    await row(page, B).click()
+    await expect(page.getByTestId('incident-detail')).toHaveAttribute('data-incident-id', B)
+    await page.getByTestId('replay-incident-button').click()
+    await expect(page.getByTestId('replay-incident')).toBeVisible()
+    await expect(page.getByTestId('replay-play')).toBeEnabled({ timeout: 15_000 })
+    // the recorded clock (the default): at the start of B's window nothing of the scenario was known yet
+    await page.getByTestId('replay-clock-recorded').click()
+    await expect(page.getByTestId('replay-play')).toBeEnabled({ timeout: 15_000 })
+    await expect(page.getByTestId('replay-clock-help')).toContainText('What we knew when')
+    const folded = Number(await page.getByTestId('replay-folded').getAttribute('data-total'))
+    expect(folded).toBeGreaterThan(0)
+    await expect(row(page, B)).toHaveCount(0)
+    // step event by event (other tests' events may come first) until B's report is known
+    for (let i = 0; i < 20 && (await row(page, B).count()) === 0; i++) {
+      const before = await page.getByTestId('replay-at').getAttribute('data-at')
+      await page.getByTestId('replay-step').click()
+      await expect(page.getByTestId('replay-at')).not.toHaveAttribute('data-at', before!)
+    }
+    await expect(row(page, B)).toBeVisible()
+    await page.getByTestId('replay-close').click()
+  })
+
+  test('exports the selected incident as CSV, streamed to a download', async ({ page, outsideRequests: _outside }) => {
+    await signIn(page, E2E_TOKENS.officer)
+    await row(page, B).click()
+    await page.getByTestId('open-replay').click()
+    await expect(page.getByTestId('replay-bar')).toBeVisible()
+    const download = page.waitForEvent('download')
+    await page.getByTestId('export-incident-csv').click()
+    const file = await download
+    expect(file.suggestedFilename()).toMatch(/\.csv$/)
+    const path = await file.path()
+    const { readFileSync } = await import('node:fs')
+    const text = readFileSync(path, 'utf8')
+    expect(text.split('\r\n')[0]).toContain('seq,id,type')
+    expect(text).toContain(B)
+    await page.getByTestId('replay-close').click()
+  })
+
+  test('a bookmark saved in replay is listed and jumps back to its moment', async ({
+    page,
+    outsideRequests: _outside,
+  }) => {
+    await signIn(page, E2E_TOKENS.coordinator)
+    const at = T + 10 * MIN
+    await page.goto(`/?mode=replay&clock=occurred&window=${iso(T - MIN)}/${iso(T + 30 * MIN)}&at=${iso(at)}`)
+    await expect(page.getByTestId('replay-play')).toBeEnabled({ timeout: 15_000 })
+    await page.getByTestId('bookmark-new').click()
+    await page.getByTestId('bookmark-title').fill(`Worm still open ${run}`)
+    await page.getByTestId('bookmark-note').fill('before the closure')
+    await expect(page.getByTestId('bookmark-tlp')).toHaveValue('AMBER')
+    await page.getByTestId('bookmark-save').click()
+    await expect(page.getByTestId('bookmark-status')).toHaveText(/saved/)
+    await page.getByTestId('replay-close').click()
+    await page.getByTestId('tab-bookmarks').click()
+    const bookmark = page.getByTestId('bookmark').filter({ hasText: `Worm still open ${run}` })
+    await expect(bookmark).toBeVisible()
+    await bookmark.getByRole('button').first().click()
+    await expect(page.getByTestId('replay-play')).toBeEnabled({ timeout: 15_000 })
+    await expect(page.getByTestId('replay-at')).toHaveAttribute('data-at', iso(at))
+    await expect(page.getByTestId('replay-clock-occurred')).toHaveAttribute('aria-pressed', 'true')
+  })
+
+  test('a watch officer may bookmark too (C16)', async ({ page, outsideRequests: _o }) => {
+    await signIn(page, E2E_TOKENS.officer)
+    await page.getByTestId('open-replay').click()
+    await expect(page.getByTestId('replay-bar')).toBeVisible()
+    await expect(page.getByTestId('bookmark-new')).toHaveCount(1)
+  })
+
+  test('the after-action report renders its timeline, durations and networks', async ({
+    page,
+    outsideRequests: _outside,
+  }) => {
+    await signIn(page, E2E_TOKENS.officer)
+    await page.goto(`/?report=${A}`)
+    await expect(page.getByTestId('report')).toBeVisible({ timeout: 15_000 })
+    await expect(page.getByTestId('report-status')).toHaveText('closed')
+    await expect(page.getByTestId('report-timeline').locator('li')).toHaveCount(2)
+    await expect(page.getByTestId('report-timeline')).toContainText('incident.reported')
+    await expect(page.getByTestId('report-ttr')).toHaveText('20 min')
+    await expect(page.getByTestId('report-tta')).toHaveText('not yet')
+    await expect(page.getByTestId('report-networks')).toContainText('ee-gov')
+    await page.screenshot({ path: 'e2e/artifacts/replay-report.png' })
+    await page.getByTestId('report-close').click()
+    await expect(page.getByTestId('report-page')).toHaveCount(0)
+
+    // opened from the detail panel, the report keeps a picture of the map
+    await expect(page.getByTestId('map')).toHaveAttribute('data-ready', 'true', { timeout: 30_000 })
+    await row(page, B).click()
+    await page.getByTestId('open-report').click()
+    await expect(page.getByTestId('report')).toHaveAttribute('data-incident-id', B)
+    await expect(page.getByTestId('report-snapshot').locator('img')).toHaveAttribute('src', /^data:image\/png;base64,/)
+    await page.waitForTimeout(500)
+    expect(page.url()).toContain(`report=${B}`)
+  })
+})

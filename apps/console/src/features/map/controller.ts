@@ -38,6 +38,7 @@ import {
   shownAdvisories,
 } from './features.ts'
 import { addIncidentIcons } from './icons.ts'
+import { ResolutionGovernor } from './resolution.ts'
 import {
   ARC_FADE_MS,
   buildStyle,
@@ -422,6 +423,30 @@ export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOp
         .catch(() => map.easeTo({ center, zoom: map.getZoom() + 2 }))
     }
   })
+
+  // --- dynamic resolution: without a GPU, fewer pixels per frame (see resolution.ts) ----------
+  const governor = new ResolutionGovernor()
+  const devicePixelRatio = window.devicePixelRatio || 1
+  let mapRendered = false
+  map.on('render', () => {
+    mapRendered = true
+  })
+  let lastFrame = performance.now()
+  let frameRequest = requestAnimationFrame(function watchFrames(now) {
+    const ms = now - lastFrame
+    lastFrame = now
+    // a frame after a hidden spell is not slow rendering
+    if (mapRendered && document.visibilityState === 'visible') {
+      const scale = governor.frame(ms)
+      if (scale !== null) {
+        console.info(`map: frames run long (${Math.round(ms)} ms); drawing at ${scale * 100} % resolution`)
+        map.setPixelRatio(devicePixelRatio * scale)
+      }
+    }
+    mapRendered = false
+    frameRequest = requestAnimationFrame(watchFrames)
+  })
+  cleanups.push(() => cancelAnimationFrame(frameRequest))
 
   // --- lifecycle ----------------------------------------------------------------------------
   map.on('load', () => {

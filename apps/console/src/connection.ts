@@ -103,7 +103,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   const emptyWindow = () => ({
     ...emptyPicture(actions().windowVersion),
     activity: new MinuteCounts(),
-    dataNow: 0,
+    newestAt: 0,
   })
 
   function clearRetry(): void {

@@ -50,8 +50,8 @@ export interface WatchfloorState {
   activity: MinuteCounts
   /** What is kept in memory (see retention.ts). */
   retention: Retention
-  /** The data clock: the later of the newest occurredAt folded and the time it was folded (epoch ms). */
-  dataNow: number
+  /** The newest occurredAt folded (epoch ms, 0 before any); the data clock is the later of it and now. */
+  newestAt: number
   /** When the server was last heard from (events, checkpoint, heartbeat, subscribe ack): local epoch ms, 0 = never. */
   lastMessageAt: number
   /**
@@ -106,7 +106,7 @@ const initial: WatchfloorState = {
   windowVersion: 0,
   activity: new MinuteCounts(),
   retention: DEFAULT_RETENTION,
-  dataNow: 0,
+  newestAt: 0,
   lastMessageAt: 0,
   mode: 'live',
   liveState: initialState,
@@ -171,7 +171,7 @@ export function createWatchfloorStore() {
         return
       }
       let next = fold(state, fresh)
-      let newest = get().dataNow
+      let newest = get().newestAt
       for (const event of fresh) {
         const at = Date.parse(event.occurredAt)
         activity.add(at)
@@ -198,7 +198,7 @@ export function createWatchfloorStore() {
         liveState: next,
         lastSeq: Math.max(lastSeq, next.seq),
         headSeq: Math.max(headSeq, next.seq),
-        dataNow: newest,
+        newestAt: newest,
         lastMessageAt: now,
       })
     },

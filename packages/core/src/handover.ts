@@ -11,7 +11,7 @@ import type {
 import { fold } from './reduce.ts'
 import { isOverdue, severityRank } from './selectors.ts'
 import type { IncidentState, State, TaskState } from './state.ts'
-import { canSee, tlpRank } from './visibility.ts'
+import { canSee, highestTlp } from './visibility.ts'
 
 /** An incident as the brief lists it: what it is now (at `until`), and the change that put it on the list. */
 export interface HandoverIncident {
@@ -341,8 +341,7 @@ export class HandoverBuilder {
     let openIncidents = 0
     for (const incident of state.incidents.values()) if (incident.status !== 'closed') openIncidents++
     const everything = [fresh, escalated, closed, updated, assigned, done, overdue, open, advisories].flat()
-    let tlp: Tlp = 'CLEAR'
-    for (const item of everything) if (tlpRank(item.tlp) > tlpRank(tlp)) tlp = item.tlp
+    const tlp = highestTlp(everything.map((item) => item.tlp))
 
     return {
       since: new Date(this.sinceMs).toISOString(),

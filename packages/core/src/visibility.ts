@@ -12,6 +12,13 @@ export function tlpRank(tlp: Tlp): number {
   return TLP_LEVELS.indexOf(tlp)
 }
 
+/** The most restrictive of the given TLPs (CLEAR when there are none). */
+export function highestTlp(tlps: Iterable<Tlp>): Tlp {
+  let highest: Tlp = 'CLEAR'
+  for (const tlp of tlps) if (tlpRank(tlp) > tlpRank(highest)) highest = tlp
+  return highest
+}
+
 /**
  * May this viewer see this event? Rules V1-V9 in packages/core/SPEC.md.
  * For every TLP but RED the answer depends only on the viewer's organisation,

@@ -4,18 +4,19 @@
  * live: no heartbeat within the window and the whole wall says so, dimmed, with the time of the
  * last update, until the connection catches up again by itself.
  */
-import { type IncidentState, isOverdue } from '@watchfloor/core'
+import { highestTlp, type IncidentState, isOverdue } from '@watchfloor/core'
 import type { StoredEvent, WallPreset } from '@watchfloor/protocol'
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { createStore } from 'zustand/vanilla'
 import { createConnection } from '../connection.ts'
+import { useNow } from '../features/board/StatusBoard.tsx'
 import { MapView } from '../features/map/MapView.tsx'
 import { fetchSession } from '../session.ts'
 import { type Session, useWatchfloor, watchfloor } from '../store.ts'
 import { useFilteredIncidents } from '../view/selectors.ts'
 import { viewStore } from '../view/viewStore.ts'
 import { presetName, type WallConfig, wallConfig } from './config.ts'
-import { Board, Clock, Counters, lastUpdateText, Spotlight, TlpLabel, useTick, WallLegend } from './panels.tsx'
+import { Board, Clock, Counters, lastUpdateText, Spotlight, TlpLabel, WallLegend } from './panels.tsx'
 import {
   activePin,
   addPins,
@@ -23,7 +24,6 @@ import {
   expirePins,
   type Health,
   headline,
-  highestTlp,
   overallPosture,
   type Pin,
   rotationIndex,
@@ -127,7 +127,7 @@ function useWallStart(token: string | null): Phase {
  * the socket still looks open, reconnect (which resumes from the last seq seen).
  */
 function useHealth(config: WallConfig): { health: Health; now: number } {
-  const now = useTick(1000)
+  const now = useNow(1000)
   const status = useWatchfloor((s) => s.status)
   const lastMessageAt = useWatchfloor((s) => s.lastMessageAt)
   const heartbeatMs = config.heartbeatSeconds * 1000
@@ -154,9 +154,9 @@ function useHealth(config: WallConfig): { health: Health; now: number } {
 }
 
 /** Pins for new critical incidents among those this wall shows (its filters), from the events the window keeps. */
-function usePins(config: WallConfig, now: number, shown: readonly IncidentState[]): Pin | null {
+function usePins(config: WallConfig, now: number, shown: ReadonlySet<string>): Pin | null {
   const windowVersion = useWatchfloor((s) => s.windowVersion)
-  const incidents = useMemo(() => new Map(shown.map((i) => [i.incidentId, i])), [shown])
+  const incidents = useWatchfloor((s) => s.state.incidents)
   const pins = useRef<ReadonlyMap<string, Pin>>(new Map())
   const seen = useRef({ version: -1, seq: 0 })
   if (seen.current.version !== windowVersion) {
@@ -171,7 +171,7 @@ function usePins(config: WallConfig, now: number, shown: readonly IncidentState[
     seen.current.version = windowVersion
   }
   pins.current = expirePins(pins.current, now)
-  return activePin(pins.current, incidents, now)
+  return activePin(pins.current, incidents, now, shown)
 }
 
 function WallPicture({ config, notice }: { config: WallConfig; notice: string | null }) {
@@ -182,7 +182,8 @@ function WallPicture({ config, notice }: { config: WallConfig; notice: string | 
   const advisories = useWatchfloor((s) => s.state.advisories)
   const lastMessageAt = useWatchfloor((s) => s.lastMessageAt)
   const lastSeq = useWatchfloor((s) => s.lastSeq)
-  const pin = usePins(config, now, incidents)
+  const shownIds = useMemo(() => new Set(incidents.map((i) => i.incidentId)), [incidents])
+  const pin = usePins(config, now, shownIds)
   const panels = new Set(config.panels)
 
   const candidates = useMemo(() => spotlightCandidates(incidents, 8), [incidents])
@@ -203,7 +204,6 @@ function WallPicture({ config, notice }: { config: WallConfig; notice: string | 
   const tasks = useWatchfloor((s) => s.state.tasks)
   // tasks of the incidents on this wall that are past due (re-counted every second, tasks are few)
   let overdue = 0
-  const shownIds = useMemo(() => new Set(incidents.map((i) => i.incidentId)), [incidents])
   for (const task of tasks.values()) if (shownIds.has(task.incidentId) && isOverdue(task, now)) overdue++
   const posture = useMemo(() => overallPosture(networks.values()), [networks])
   const sharingShown = panels.has('map') && config.layers.sharing

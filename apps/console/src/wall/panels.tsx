@@ -1,29 +1,14 @@
 /** The wall's panels: banner, counters, spotlight and network board. No controls, large type. */
 import type { IncidentState, NetworkPosture } from '@watchfloor/core'
 import { SEVERITIES, type Severity, type Tlp } from '@watchfloor/protocol'
-import { memo, useEffect, useState } from 'react'
+import { memo } from 'react'
 import { SeverityShape } from '../components.tsx'
+import { formatAge } from '../features/board/StatusBoard.tsx'
 import { POSTURE_COLOURS } from '../features/map/style.ts'
 import { selectNetworkPostures, useWatchfloor } from '../store.ts'
+import { formatClock, formatDuration } from '../summary.ts'
 import { SEVERITY_COLOURS, TLP_COLOURS } from '../theme.ts'
-import { ageText, type Headline, type Pin, shortAge, utcClock } from './picture.ts'
-
-/** Re-renders every `ms` so clocks and ages move without new data. */
-export function useTick(ms: number): number {
-  const [now, setNow] = useState(() => Date.now())
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), ms)
-    const onVisible = () => {
-      if (document.visibilityState === 'visible') setNow(Date.now())
-    }
-    document.addEventListener('visibilitychange', onVisible)
-    return () => {
-      clearInterval(timer)
-      document.removeEventListener('visibilitychange', onVisible)
-    }
-  }, [ms])
-  return now
-}
+import type { Headline, Pin } from './picture.ts'
 
 function zoneTime(now: number, timeZone: string): { time: string; label: string } {
   const parts = new Intl.DateTimeFormat('en-GB', {
@@ -134,7 +119,7 @@ export function Spotlight({
       <div className="wall-spotlight-head">
         {pin ? (
           <span className="wall-pin-label" data-testid="wall-pin">
-            NEW CRITICAL · pinned {ageText(pin.until - now)} more, or until acknowledged
+            NEW CRITICAL · pinned {formatDuration(pin.until - now)} more, or until acknowledged
           </span>
         ) : (
           <span className="wall-muted">
@@ -164,7 +149,8 @@ export function Spotlight({
         data-testid="wall-spotlight-age"
         data-stale={stale}
       >
-        updated {ageText(age)} ago{stale ? ' · STALE' : ''}
+        updated {formatAge(age)}
+        {stale ? ' · STALE' : ''}
       </div>
       {next.length > 0 && (
         <ol className="wall-next" aria-label="Next in the spotlight">
@@ -174,7 +160,7 @@ export function Spotlight({
               <li key={other.incidentId} className={otherStale ? 'wall-stale' : undefined} data-stale={otherStale}>
                 <SeverityShape severity={other.severity} size={20} />
                 <span className="wall-next-title">{other.title}</span>
-                <span className="wall-muted">{ageText(now - Date.parse(other.updatedAt))}</span>
+                <span className="wall-muted">{formatDuration(now - Date.parse(other.updatedAt))}</span>
               </li>
             )
           })}
@@ -231,7 +217,7 @@ export function Board({ now, silentMs, networks }: { now: number; silentMs: numb
                 ) : null,
               )}
             </span>
-            <span className="wall-tile-age">{silent ? `SILENT ${shortAge(age)}` : shortAge(age)}</span>
+            <span className="wall-tile-age">{silent ? `SILENT ${formatDuration(age)}` : formatDuration(age)}</span>
           </div>
         )
       })}
@@ -261,5 +247,5 @@ export function WallLegend() {
 }
 
 export function lastUpdateText(lastMessageAt: number): string {
-  return lastMessageAt > 0 ? utcClock(lastMessageAt) : 'never'
+  return lastMessageAt > 0 ? formatClock(new Date(lastMessageAt).toISOString()) : 'never'
 }

@@ -1,6 +1,6 @@
 /** The wall's derivations: pure functions of the picture, the clock and the wall's configuration. */
 import { type IncidentState, type NetworkState, severityRank } from '@watchfloor/core'
-import { type Posture, SEVERITIES, type Severity, type StoredEvent, TLP_LEVELS, type Tlp } from '@watchfloor/protocol'
+import { type Posture, SEVERITIES, type Severity, type StoredEvent } from '@watchfloor/protocol'
 import type { ConnectionStatus } from '../store.ts'
 
 /** Open incidents, most important first: severity, then the latest update. */
@@ -65,16 +65,18 @@ export function addPins(
 
 /**
  * The pin that holds the spotlight now: the newest one not expired whose incident is still
- * critical, not closed and not acknowledged since it was pinned.
+ * critical, not closed, not acknowledged since it was pinned, and (given `shown`) on this wall.
  */
 export function activePin(
   pins: ReadonlyMap<string, Pin>,
   incidents: ReadonlyMap<string, IncidentState>,
   now: number,
+  shown?: ReadonlySet<string>,
 ): Pin | null {
   let best: Pin | null = null
   for (const pin of pins.values()) {
     if (pin.until <= now) continue
+    if (shown && !shown.has(pin.incidentId)) continue // not on this wall (its filters)
     const incident = incidents.get(pin.incidentId)
     if (incident?.severity !== 'critical' || incident.status === 'closed') continue
     if (incident.acknowledgedAt !== undefined && Date.parse(incident.acknowledgedAt) >= pin.since) continue
@@ -92,15 +94,6 @@ export function expirePins(pins: ReadonlyMap<string, Pin>, now: number): Readonl
     next.delete(id)
   }
   return next ?? pins
-}
-
-const TLP_RANK: Record<Tlp, number> = Object.fromEntries(TLP_LEVELS.map((tlp, i) => [tlp, i])) as Record<Tlp, number>
-
-/** The most restrictive TLP among those given (CLEAR < GREEN < AMBER < AMBER+STRICT < RED); CLEAR when none. */
-export function highestTlp(tlps: Iterable<Tlp>): Tlp {
-  let best: Tlp = 'CLEAR'
-  for (const tlp of tlps) if (TLP_RANK[tlp] > TLP_RANK[best]) best = tlp
-  return best
 }
 
 const POSTURE_RANK: Record<Posture, number> = { normal: 0, elevated: 1, degraded: 2, compromised: 3 }
@@ -156,30 +149,4 @@ export function connectionHealth(
   if (status === 'reconnecting') return 'lost'
   if (lastMessageAt > 0 && now - lastMessageAt > heartbeatMs) return 'lost'
   return 'live'
-}
-
-/** How long ago, in words that fit a wall: "45 s", "12 min", "3 h 5 min", "2 d". */
-export function ageText(ms: number): string {
-  if (ms < 0 || !Number.isFinite(ms)) return '0 s'
-  const s = Math.floor(ms / 1000)
-  if (s < 60) return `${s} s`
-  const m = Math.floor(s / 60)
-  if (m < 60) return `${m} min`
-  const h = Math.floor(m / 60)
-  if (h < 48) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`
-  return `${Math.floor(h / 24)} d`
-}
-
-/** The same in a tile's width: "45s", "12m", "3h", "2d". */
-export function shortAge(ms: number): string {
-  const s = ms > 0 && Number.isFinite(ms) ? Math.floor(ms / 1000) : 0
-  if (s < 60) return `${s}s`
-  if (s < 3600) return `${Math.floor(s / 60)}m`
-  if (s < 172_800) return `${Math.floor(s / 3600)}h`
-  return `${Math.floor(s / 86_400)}d`
-}
-
-/** `hh:mm:ssZ` of an epoch ms. */
-export function utcClock(ms: number): string {
-  return `${new Date(ms).toISOString().slice(11, 19)}Z`
 }

@@ -1,4 +1,4 @@
-import { fold, initialState, makeEvent } from '@watchfloor/core'
+import { fold, highestTlp, initialState, makeEvent } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
 import { MinuteCounts } from '../activity.ts'
@@ -11,7 +11,6 @@ import {
   connectionHealth,
   expirePins,
   headline,
-  highestTlp,
   overallPosture,
   rotationIndex,
   spotlightCandidates,
@@ -113,7 +112,8 @@ describe('spotlight and pins', () => {
     expect(activePin(pins, new Map([['x', { ...incident, status: 'closed' as const }]]), now)).toBeNull()
     expect(activePin(pins, new Map([['x', { ...incident, severity: 'high' as const }]]), now)).toBeNull()
     // an incident this wall does not show (its filters) never pins it
-    expect(activePin(pins, new Map(), now)).toBeNull()
+    expect(activePin(pins, state.incidents, now, new Set(['other']))).toBeNull()
+    expect(activePin(pins, state.incidents, now, new Set(['x']))?.incidentId).toBe('x')
   })
 })
 

@@ -1,5 +1,6 @@
 import type { NetworkPosture } from '@watchfloor/core'
 import { describe, expect, it } from 'vitest'
+import { formatDuration } from '../../summary.ts'
 import { formatAge, isStale, STALE_AFTER_MS } from './StatusBoard.tsx'
 
 const posture = (lastReportAt: string) => ({ network: { lastReportAt } }) as unknown as NetworkPosture
@@ -16,5 +17,8 @@ describe('status board', () => {
     expect(formatAge(125_000)).toBe('2m ago')
     expect(formatAge(3 * 3_600_000 + 60_000)).toBe('3h 1m ago')
     expect(formatAge(-10)).toBe('just now')
+    expect(formatAge(3 * 86_400_000)).toBe('3d ago')
+    expect(formatDuration(59_999)).toBe('59s')
+    expect(formatDuration(-5)).toBe('0s')
   })
 })

@@ -3,7 +3,7 @@ import { SEVERITIES } from '@watchfloor/protocol'
 import { useEffect, useState } from 'react'
 import { SeverityShape } from '../../components.tsx'
 import { selectNetworkPostures, useWatchfloor } from '../../store.ts'
-import { formatTime } from '../../summary.ts'
+import { formatDuration, formatTime } from '../../summary.ts'
 
 /** A network that has not reported for this long is marked stale. */
 export const STALE_AFTER_MS = 15 * 60_000
@@ -13,22 +13,25 @@ export function isStale(posture: NetworkPosture, now: number, staleAfterMs = STA
 }
 
 export function formatAge(ms: number): string {
-  if (ms < 0) return 'just now'
-  const s = Math.floor(ms / 1000)
-  if (s < 60) return `${s}s ago`
-  const m = Math.floor(s / 60)
-  if (m < 60) return `${m}m ago`
-  const h = Math.floor(m / 60)
-  if (h < 48) return `${h}h ${m % 60}m ago`
-  return `${Math.floor(h / 24)}d ago`
+  return ms < 0 ? 'just now' : `${formatDuration(ms)} ago`
 }
 
-/** Ticks every `ms` so ages stay true without new data. */
+/**
+ * Ticks every `ms` so ages stay true without new data, and at once when a hidden tab is shown
+ * again (timers are throttled while it is hidden).
+ */
 export function useNow(ms = 5000): number {
   const [now, setNow] = useState(() => Date.now())
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), ms)
-    return () => clearInterval(timer)
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') setNow(Date.now())
+    }
+    document.addEventListener('visibilitychange', onVisible)
+    return () => {
+      clearInterval(timer)
+      document.removeEventListener('visibilitychange', onVisible)
+    }
   }, [ms])
   return now
 }

@@ -6,7 +6,7 @@ import { formatTime } from '../../summary.ts'
 import { viewStore } from '../../view/viewStore.ts'
 import { can } from '../coordination/permissions.ts'
 import { CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
-import { assigneeLabel, localInputToIso } from './board.ts'
+import { type AssigneeKind, assigneeLabel, assigneeOf, localInputToIso } from './board.ts'
 
 type Move = 'task.accept' | 'task.start' | 'task.complete' | 'task.reopen'
 const MOVES: { action: Move; label: string; testid: string }[] = [
@@ -185,41 +185,23 @@ function ReassignForm({
   onAssign: (assignee: Assignee) => void
   onCancel: () => void
 }) {
-  const people = useKnownPeople()
-  const [kind, setKind] = useState<'user' | 'team'>(task.assignee?.kind ?? 'team')
+  const [kind, setKind] = useState<AssigneeKind>(task.assignee?.kind ?? 'team')
   const [who, setWho] = useState('')
-  const listId = `reassign-${task.taskId}`
   const submit = (e: FormEvent) => {
     e.preventDefault()
-    const name = who.trim().replace(/^@/, '')
-    if (!name) return
-    onAssign(kind === 'user' ? { kind: 'user', userId: name } : { kind: 'team', organisation: name })
+    const assignee = assigneeOf(kind, who)
+    if (assignee) onAssign(assignee)
   }
   return (
     <form className="row" onSubmit={submit} data-testid="task-reassign-form">
-      <select
-        className="input"
-        value={kind}
-        onChange={(e) => setKind(e.target.value as 'user' | 'team')}
-        aria-label="Assign to"
-      >
-        <option value="team">team</option>
-        <option value="user">person</option>
-      </select>
-      <input
-        className="input grow"
-        data-testid="task-reassign-who"
-        list={listId}
-        placeholder={kind === 'user' ? 'user id' : 'organisation'}
-        value={who}
-        onChange={(e) => setWho(e.target.value)}
+      <AssigneeFields
+        kind={kind}
+        who={who}
+        onKind={setKind}
+        onWho={setWho}
         required
+        testids={{ kind: 'task-reassign-kind', who: 'task-reassign-who' }}
       />
-      <datalist id={listId}>
-        {(kind === 'user' ? people.users : people.organisations).map((name) => (
-          <option key={name} value={name} />
-        ))}
-      </datalist>
       <button type="submit" className="button small" data-testid="task-reassign-confirm" disabled={pending}>
         Assign
       </button>
@@ -227,6 +209,58 @@ function ReassignForm({
         cancel
       </button>
     </form>
+  )
+}
+
+/** "Assign to" a team or a person (or nobody, when `onKind` may pick it), with the names this console knows. */
+function AssigneeFields({
+  kind,
+  who,
+  onKind,
+  onWho,
+  required = false,
+  testids,
+}: {
+  kind: AssigneeKind
+  who: string
+  onKind: (kind: AssigneeKind) => void
+  onWho: (who: string) => void
+  /** A reassignment: somebody must be named (no "nobody yet"). */
+  required?: boolean
+  testids: { kind: string; who: string }
+}) {
+  const people = useKnownPeople()
+  const listId = `assignees-${testids.who}-${kind}`
+  return (
+    <>
+      <label className="form-field">
+        <span>Assign to</span>
+        <select data-testid={testids.kind} value={kind} onChange={(e) => onKind(e.target.value as AssigneeKind)}>
+          <option value="team">a team (organisation)</option>
+          <option value="user">a person (user id)</option>
+          {!required && <option value="none">nobody yet</option>}
+        </select>
+      </label>
+      {kind !== 'none' && (
+        <label className="form-field grow">
+          <span>{kind === 'team' ? 'Organisation' : 'User id'}</span>
+          <input
+            className="input"
+            data-testid={testids.who}
+            list={listId}
+            value={who}
+            placeholder={kind === 'team' ? 'cert-ee' : 'kadri'}
+            onChange={(e) => onWho(e.target.value)}
+            required={required}
+          />
+          <datalist id={listId}>
+            {(kind === 'team' ? people.organisations : people.users).map((v) => (
+              <option key={v} value={v} />
+            ))}
+          </datalist>
+        </label>
+      )}
+    </>
   )
 }
 
@@ -264,23 +298,16 @@ export function useKnownPeople(): { users: string[]; organisations: string[] } {
 /** New task on an incident: title, priority, due time, assignee (a person or a team). */
 export function CreateTaskForm({ incident }: { incident: IncidentState }) {
   const runner = useCommand()
-  const people = useKnownPeople()
   const [title, setTitle] = useState('')
   const [priority, setPriority] = useState<TaskState['priority']>('normal')
   const [due, setDue] = useState('')
-  const [kind, setKind] = useState<'none' | 'user' | 'team'>('team')
+  const [kind, setKind] = useState<AssigneeKind>('team')
   const [who, setWho] = useState('')
 
   const submit = (e: FormEvent) => {
     e.preventDefault()
     const dueAt = localInputToIso(due)
-    const name = who.trim().replace(/^@/, '')
-    const assignee: Assignee | undefined =
-      kind === 'none' || !name
-        ? undefined
-        : kind === 'user'
-          ? { kind: 'user', userId: name }
-          : { kind: 'team', organisation: name }
+    const assignee = assigneeOf(kind, who)
     const command: Command = {
       type: 'task.create',
       incidentId: incident.incidentId,
@@ -299,7 +326,6 @@ export function CreateTaskForm({ incident }: { incident: IncidentState }) {
     })
   }
 
-  const listId = `assignees-${kind}`
   return (
     <form className="task-form" data-testid="task-form" onSubmit={submit}>
       <input
@@ -337,36 +363,13 @@ export function CreateTaskForm({ incident }: { incident: IncidentState }) {
         </label>
       </div>
       <div className="row">
-        <label className="form-field">
-          <span>Assign to</span>
-          <select
-            data-testid="task-assignee-kind"
-            value={kind}
-            onChange={(e) => setKind(e.target.value as 'none' | 'user' | 'team')}
-          >
-            <option value="team">a team (organisation)</option>
-            <option value="user">a person (user id)</option>
-            <option value="none">nobody yet</option>
-          </select>
-        </label>
-        {kind !== 'none' && (
-          <label className="form-field grow">
-            <span>{kind === 'team' ? 'Organisation' : 'User id'}</span>
-            <input
-              className="input"
-              data-testid="task-assignee"
-              list={listId}
-              value={who}
-              placeholder={kind === 'team' ? 'cert-ee' : 'kadri'}
-              onChange={(e) => setWho(e.target.value)}
-            />
-            <datalist id={listId}>
-              {(kind === 'team' ? people.organisations : people.users).map((v) => (
-                <option key={v} value={v} />
-              ))}
-            </datalist>
-          </label>
-        )}
+        <AssigneeFields
+          kind={kind}
+          who={who}
+          onKind={setKind}
+          onWho={setWho}
+          testids={{ kind: 'task-assignee-kind', who: 'task-assignee' }}
+        />
       </div>
       <button type="submit" className="button primary" data-testid="task-create" disabled={runner.pending}>
         {runner.pending ? 'Creating…' : 'Create task'}

@@ -1,7 +1,7 @@
 import { makeEvent, type TaskState } from '@watchfloor/core'
 import { describe, expect, it } from 'vitest'
 import { picture, reportEvent } from '../coordination/fixtures.test-helpers.ts'
-import { assigneeLabel, boardColumns, localInputToIso, myOverdueCount, taskSummary } from './board.ts'
+import { assigneeLabel, assigneeOf, boardColumns, localInputToIso, myOverdueCount, taskSummary } from './board.ts'
 
 const me = { user: 'kadri', organisation: 'cert-ee' }
 const created = (
@@ -74,5 +74,14 @@ describe('taskSummary (the map tooltip line)', () => {
         now,
       ),
     ).toEqual({ text: 'tasks: 2 open, 1 done · 1 OVERDUE', overdue: 1 })
+  })
+})
+
+describe('assigneeOf (the task forms)', () => {
+  it('names a person or a team, without a leading @, or nobody', () => {
+    expect(assigneeOf('user', ' @mart ')).toEqual({ kind: 'user', userId: 'mart' })
+    expect(assigneeOf('team', 'cert-ee')).toEqual({ kind: 'team', organisation: 'cert-ee' })
+    expect(assigneeOf('team', '  ')).toBeUndefined()
+    expect(assigneeOf('none', 'mart')).toBeUndefined()
   })
 })

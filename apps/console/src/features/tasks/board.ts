@@ -80,3 +80,12 @@ export function taskSummary(tasks: readonly TaskState[], now: number): { text: s
   const parts = [`${tasks.length - done} open`, `${done} done`]
   return { text: `tasks: ${parts.join(', ')}${overdue ? ` · ${overdue} OVERDUE` : ''}`, overdue }
 }
+
+export type AssigneeKind = 'none' | 'user' | 'team'
+
+/** The assignee a form names: a person, a team (organisation), or none (also when nothing is typed). */
+export function assigneeOf(kind: AssigneeKind, who: string): Assignee | undefined {
+  const name = who.trim().replace(/^@/, '')
+  if (kind === 'none' || !name) return undefined
+  return kind === 'user' ? { kind: 'user', userId: name } : { kind: 'team', organisation: name }
+}

@@ -2,13 +2,18 @@ import { canonicalJson, type StoredEvent, WatchfloorError } from '@watchfloor/pr
 import type { AcceptedEvent, AppendResult } from './types.ts'
 
 /**
- * The sender's content of an event as canonical JSON (keys sorted): two posts of
- * one id are the same event exactly when these strings are equal. The stored
- * body is this text with `seq` and `recordedAt` put in front, so it is built once.
+ * The sender's content of an event as JSON. The stored body is this text with
+ * `seq` and `recordedAt` put in front, so it is built once, by the engine's own
+ * JSON.stringify; the slower canonical form is only needed when an id comes again.
  */
 export function contentJson(event: AcceptedEvent): string {
   const { id, type, occurredAt, source, actor, marking, payload } = event
-  return canonicalJson({ id, type, occurredAt, source, actor, marking, payload })
+  return JSON.stringify({ id, type, occurredAt, source, actor, marking, payload })
+}
+
+/** Whether two contents are the same event: equal once keys are sorted at every depth [L2, L3]. */
+export function sameContent(a: string, b: string): boolean {
+  return a === b || canonicalJson(JSON.parse(a)) === canonicalJson(JSON.parse(b))
 }
 
 /** The stored body: the content with `seq` and `recordedAt` put in front. */
@@ -16,7 +21,7 @@ export function storedBody(seq: number, recordedAt: string, content: string): st
   return `{"seq":${seq},"recordedAt":${JSON.stringify(recordedAt)},${content.slice(1)}`
 }
 
-/** The content of a stored body (for the rare check of a reused id). */
+/** The content of a stored body (for the rare check of a reused id), compared with `sameContent`. */
 export function contentOfBody(body: string): string {
   const { seq: _seq, recordedAt: _recordedAt, ...content } = JSON.parse(body) as StoredEvent
   return canonicalJson(content)
@@ -78,7 +83,7 @@ export function planGroup(
       const content = append.contents[i]!
       const prior = known.get(event.id) ?? staged.get(event.id)
       if (prior) {
-        if (prior.content !== content) {
+        if (!sameContent(prior.content, content)) {
           conflict = new WatchfloorError('conflict', `event ${event.id} is already in the log with other content`, {
             id: event.id,
             seq: prior.seq,

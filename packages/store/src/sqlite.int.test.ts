@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { registerEventStoreContract } from './contract.ts'
+import Database from 'better-sqlite3'
+import { afterEach, describe, expect, it } from 'vitest'
+import { observation, registerEventStoreContract } from './contract.ts'
+import { contentJson, storedBody } from './plan.ts'
 import { SqliteEventStore } from './sqlite.ts'
 import type { EventStore } from './types.ts'
 
@@ -11,6 +14,8 @@ for (const [name, options] of [
   ['sqlite', {}],
   // readers of older events go to the file rather than the in-memory tail
   ['sqlite, 3 events kept in memory', { recentEvents: 3 }],
+  // ids move into the id index every 4 events, 3 per transaction
+  ['sqlite, ids indexed every 4 events', { indexEvery: 4, indexChunk: 3 }],
 ] as const)
   registerEventStoreContract(name, {
     async create() {
@@ -32,3 +37,88 @@ for (const [name, options] of [
       if (file) rmSync(join(file, '..'), { recursive: true, force: true })
     },
   })
+
+describe('SqliteEventStore id index', () => {
+  const dirs: string[] = []
+  const fileIn = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'watchfloor-sqlite-'))
+    dirs.push(dir)
+    return join(dir, 'events.sqlite')
+  }
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('opens a file of the first schema (UNIQUE ids) and keeps every id findable', async () => {
+    const file = fileIn()
+    const events = Array.from({ length: 30 }, (_, i) => observation(i))
+    const old = new Database(file)
+    old.exec(
+      `CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, recorded_at TEXT NOT NULL, body TEXT NOT NULL)`,
+    )
+    const insert = old.prepare('INSERT INTO events (seq, id, recorded_at, body) VALUES (?, ?, ?, ?)')
+    events.forEach((event, i) => {
+      const recordedAt = new Date(Date.UTC(2026, 10, 26, 9) + i).toISOString()
+      insert.run(i + 1, event.id, recordedAt, storedBody(i + 1, recordedAt, contentJson(event)))
+    })
+    old.close()
+
+    const store = new SqliteEventStore({ file })
+    try {
+      expect(await store.head()).toBe(30)
+      expect((await store.readAfter(28, 5)).map((e) => e.id)).toEqual([events[28]!.id, events[29]!.id])
+      expect(await store.append([events[3]!])).toEqual([{ id: events[3]!.id, seq: 4, duplicate: true }])
+      await expect(store.append([observation(77, events[3]!.id)])).rejects.toMatchObject({ code: 'conflict' })
+      expect((await store.append([observation(30)]))[0]).toMatchObject({ seq: 31, duplicate: false })
+    } finally {
+      await store.close()
+    }
+    const db = new Database(file, { readonly: true })
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(1)
+      expect(db.prepare('SELECT sql FROM sqlite_master WHERE name = ?').pluck().get('events')).not.toMatch(/UNIQUE/)
+      // the migration moved every id of the first schema into the index
+      expect(db.prepare('SELECT count(*) FROM event_ids').pluck().get()).toBe(30)
+    } finally {
+      db.close()
+    }
+  })
+
+  it('moves ids into the index between appends, and a job cut short is redone after a restart', async () => {
+    const file = fileIn()
+    const options = { file, indexEvery: 20, indexChunk: 5 }
+    const events = Array.from({ length: 40 }, (_, i) => observation(i))
+    const store = new SqliteEventStore(options)
+    await store.append(events.slice(0, 20))
+    // a job of 20 ids in chunks of 5 has started; let one chunk commit, then stop the process
+    await new Promise((r) => setImmediate(r))
+    await store.close()
+    const indexed = () => {
+      const db = new Database(file, { readonly: true })
+      try {
+        return {
+          ids: db.prepare('SELECT count(*) FROM event_ids').pluck().get(),
+          upTo: db.prepare("SELECT value FROM event_store WHERE key = 'indexed_to'").pluck().get() ?? 0,
+        }
+      } finally {
+        db.close()
+      }
+    }
+    const cut = indexed()
+    expect(cut.upTo).toBe(0)
+    expect(cut.ids).toBeGreaterThan(0)
+    expect(cut.ids).toBeLessThan(20)
+
+    const reopened = new SqliteEventStore(options)
+    try {
+      await reopened.append(events.slice(20))
+      await expect.poll(() => indexed().upTo).toBe(40)
+      expect(indexed().ids).toBe(40)
+      for (const k of [0, 4, 19, 20, 39])
+        expect(await reopened.append([events[k]!])).toEqual([{ id: events[k]!.id, seq: k + 1, duplicate: true }])
+      expect(await reopened.head()).toBe(40)
+    } finally {
+      await reopened.close()
+    }
+  })
+})

@@ -19,16 +19,59 @@ export interface SqliteStoreOptions {
   file: string
   /** Events kept in memory after commit so that readers of the newest events need not parse them back. */
   recentEvents?: number
+  /** Ids of the newest events kept in memory before they are moved into the id index, in one go. */
+  indexEvery?: number
+  /** Ids moved into the id index per transaction while it catches up. */
+  indexChunk?: number
 }
 
 /** Rows per INSERT statement. */
 const CHUNK = 50
+/** Hashes per id index lookup. */
+const LOOKUP = 100
+/** The schema this code writes (PRAGMA user_version). */
+const SCHEMA_VERSION = 1
+
+/**
+ * A 53-bit hash of an event id (cyrb53), the key of the id index. Two ids may
+ * share a hash; a lookup compares the ids themselves.
+ */
+export function idHash(id: string): number {
+  let h1 = 0xdeadbeef
+  let h2 = 0x41c6ce57
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i)
+    h1 = Math.imul(h1 ^ c, 2654435761)
+    h2 = Math.imul(h2 ^ c, 1597334677)
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0)
+}
+
+/** Ids being moved into the id index: sorted by hash, so each transaction writes one stretch of it. */
+interface IndexJob {
+  ids: ReadonlyMap<string, number>
+  entries: { hash: number; seq: number }[]
+  done: number
+  /** Every id up to this seq is in the index once the job is done. */
+  upTo: number
+}
 
 /**
  * The embedded event log: one SQLite file in WAL mode with synchronous=FULL.
  * Appends that arrive in the same turn of the event loop share one transaction
  * (group commit), so acknowledged means on disk without paying a sync per event.
  * A file belongs to one server process at a time.
+ *
+ * Ids are random (UUIDs chosen by senders), so an index on them would take a
+ * write to a random page of a large B-tree for every event: with it, commits
+ * wrote several times more pages than the events themselves. Instead the ids
+ * of the newest events (seq above `indexedTo`) are held in memory, and moved
+ * into `event_ids` (keyed by a hash of the id) in bulk, sorted, in short
+ * transactions between appends. A restart rebuilds the in-memory part from
+ * the events above `indexedTo`, so an id is found in one place or the other at
+ * every moment [L2, L3].
  */
 export class SqliteEventStore implements EventStore {
   readonly kind = 'sqlite'
@@ -41,31 +84,34 @@ export class SqliteEventStore implements EventStore {
   private closed = false
   private readonly statements
   private readonly insertChunk: Database.Statement<unknown[]>
+  private readonly lookupChunk: Database.Statement<unknown[], { seq: number; id: string; body: string }>
   /** The newest committed events, in seq order, ending at headSeq. */
   private recent: StoredEvent[] = []
   private readonly recentLimit: number
+  /** Every event up to this seq has its id in `event_ids`. */
+  private indexedTo: number
+  /** Ids of the events above `indexedTo` not in a running index job: id -> seq. */
+  private tail = new Map<string, number>()
+  private indexing: IndexJob | null = null
+  private readonly indexEvery: number
+  private readonly indexChunk: number
 
   constructor(options: SqliteStoreOptions) {
     mkdirSync(dirname(options.file), { recursive: true })
     this.recentLimit = options.recentEvents ?? 20_000
+    this.indexEvery = options.indexEvery ?? 50_000
+    this.indexChunk = options.indexChunk ?? 5_000
     this.db = new Database(options.file)
     this.db.pragma('journal_mode = WAL')
     this.db.pragma('synchronous = FULL')
     this.db.pragma('busy_timeout = 5000')
-    // recorded_at never decreases along seq [L5]: ranges are found by binary search on seq, no index needed
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS events (
-        seq INTEGER PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
-        recorded_at TEXT NOT NULL,
-        body TEXT NOT NULL
-      );
-    `)
+    this.db.function('watchfloor_id_hash', { deterministic: true }, (id) => idHash(String(id)))
+    this.migrate()
     this.statements = {
-      find: this.db.prepare<[string], { seq: number; body: string }>('SELECT seq, body FROM events WHERE id = ?'),
       insert: this.db.prepare<[number, string, string, string]>(
         'INSERT INTO events (seq, id, recorded_at, body) VALUES (?, ?, ?, ?)',
       ),
+      body: this.db.prepare<[number], { body: string }>('SELECT body FROM events WHERE seq = ?'),
       after: this.db.prepare<[number, number], { body: string }>(
         'SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
       ),
@@ -76,13 +122,69 @@ export class SqliteEventStore implements EventStore {
       last: this.db.prepare<[], { seq: number; recorded_at: string }>(
         'SELECT seq, recorded_at FROM events ORDER BY seq DESC LIMIT 1',
       ),
+      tail: this.db.prepare<[number], { id: string; seq: number }>(
+        'SELECT id, seq FROM events WHERE seq > ? ORDER BY seq',
+      ),
+      indexId: this.db.prepare<[number, number]>('INSERT OR IGNORE INTO event_ids (hash, seq) VALUES (?, ?)'),
+      indexedTo: this.db.prepare<[], { value: number }>("SELECT value FROM event_store WHERE key = 'indexed_to'"),
+      setIndexedTo: this.db.prepare<[number]>(
+        "INSERT INTO event_store (key, value) VALUES ('indexed_to', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      ),
     }
     this.insertChunk = this.db.prepare(
       `INSERT INTO events (seq, id, recorded_at, body) VALUES ${Array.from({ length: CHUNK }, () => '(?, ?, ?, ?)').join(', ')}`,
     )
+    this.lookupChunk = this.db.prepare(
+      `SELECT k.seq AS seq, e.id AS id, e.body AS body FROM event_ids k JOIN events e ON e.seq = k.seq
+       WHERE k.hash IN (${Array.from({ length: LOOKUP }, () => '?').join(', ')})`,
+    )
     const last = this.statements.last.get()
     this.headSeq = last?.seq ?? 0
     this.lastRecordedAt = last?.recorded_at ?? ''
+    this.indexedTo = this.statements.indexedTo.get()?.value ?? 0
+    for (const row of this.statements.tail.iterate(this.indexedTo)) this.tail.set(row.id, row.seq)
+    this.scheduleIndexing()
+  }
+
+  /**
+   * Create the tables, or bring a file written by an earlier version up to
+   * date: version 0 kept a UNIQUE index on `events.id`; its ids move to
+   * `event_ids` in one transaction.
+   */
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number
+    if (version >= SCHEMA_VERSION) return
+    this.db
+      .transaction(() => {
+        const old = this.db
+          .prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'events'")
+          .get()
+        if (old) this.db.exec('ALTER TABLE events RENAME TO events_v0')
+        this.db.exec(`
+          CREATE TABLE events (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            body TEXT NOT NULL
+          );
+          CREATE TABLE event_ids (
+            hash INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (hash, seq)
+          ) WITHOUT ROWID;
+          CREATE TABLE event_store (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        `)
+        if (old) {
+          this.db.exec(`
+            INSERT INTO events (seq, id, recorded_at, body) SELECT seq, id, recorded_at, body FROM events_v0 ORDER BY seq;
+            DROP TABLE events_v0;
+            INSERT INTO event_ids (hash, seq) SELECT watchfloor_id_hash(id), seq FROM events ORDER BY 1, 2;
+            INSERT INTO event_store (key, value) SELECT 'indexed_to', coalesce(max(seq), 0) FROM events;
+          `)
+        }
+        this.db.pragma(`user_version = ${SCHEMA_VERSION}`)
+      })
+      .immediate()
   }
 
   append(events: readonly AcceptedEvent[]): Promise<AppendResult[]> {
@@ -104,13 +206,20 @@ export class SqliteEventStore implements EventStore {
     if (pending.length === 0) return
     let plan: Plan
     try {
-      plan = this.commitAssumingNew(pending) ?? this.commitWithLookup(pending)
+      plan = this.db
+        .transaction(() => {
+          const plan = planGroup(pending, this.existing(pending), this.headSeq, this.lastRecordedAt, new Date())
+          this.insert(plan.rows)
+          return plan
+        })
+        .immediate()
     } catch (error) {
       for (const append of pending) append.reject(error)
       return
     }
     this.headSeq = plan.head
     this.lastRecordedAt = plan.lastRecordedAt
+    for (const row of plan.rows) this.tail.set(row.id, row.seq)
     this.remember(plan.rows)
     plan.outcomes.forEach((outcome, i) => {
       const append = pending[i]!
@@ -118,43 +227,79 @@ export class SqliteEventStore implements EventStore {
       else append.reject(outcome.error)
     })
     if (plan.rows.length > 0) for (const listener of this.listeners) listener(this.headSeq)
+    this.scheduleIndexing()
   }
 
-  /**
-   * The usual case: no id is in the log yet. Insert straight away; a UNIQUE
-   * violation rolls the transaction back and returns null (then ids are looked up).
-   */
-  private commitAssumingNew(pending: PendingAppend[]): Plan | null {
+  /** The ids of these appends that are already in the log, with their seq and content [L2, L3]. */
+  private existing(pending: readonly PendingAppend[]): Map<string, Existing> {
+    const existing = new Map<string, Existing>()
+    const unknown = new Map<number, string[]>()
+    for (const append of pending)
+      for (const event of append.events) {
+        const id = event.id
+        if (existing.has(id)) continue
+        const seq = this.tail.get(id) ?? this.indexing?.ids.get(id)
+        if (seq !== undefined) {
+          existing.set(id, { seq, content: contentOfBody(this.statements.body.get(seq)!.body) })
+          continue
+        }
+        const hash = idHash(id)
+        const ids = unknown.get(hash)
+        if (!ids) unknown.set(hash, [id])
+        else if (!ids.includes(id)) ids.push(id)
+      }
+    if (unknown.size === 0 || this.indexedTo === 0) return existing
+    const hashes = [...unknown.keys()]
+    for (let i = 0; i < hashes.length; i += LOOKUP) {
+      const chunk = hashes.slice(i, i + LOOKUP)
+      // -1 is no hash (hashes are never negative): it pads the last chunk
+      while (chunk.length < LOOKUP) chunk.push(-1)
+      for (const row of this.lookupChunk.all(chunk))
+        if (!existing.has(row.id) && unknown.get(idHash(row.id))?.includes(row.id))
+          existing.set(row.id, { seq: row.seq, content: contentOfBody(row.body) })
+    }
+    return existing
+  }
+
+  /** Once enough ids are held in memory, start moving them into the index. */
+  private scheduleIndexing(): void {
+    if (this.indexing || this.closed || this.tail.size < this.indexEvery) return
+    const ids = this.tail
+    this.tail = new Map()
+    const entries = Array.from(ids, ([id, seq]) => ({ hash: idHash(id), seq }))
+    entries.sort((a, b) => a.hash - b.hash || a.seq - b.seq)
+    this.indexing = { ids, entries, done: 0, upTo: this.headSeq }
+    setImmediate(() => this.indexStep())
+  }
+
+  /** One short transaction of the running index job; appends waiting in between go first. */
+  private indexStep(): void {
+    const job = this.indexing
+    if (!job || this.closed) return
+    const end = Math.min(job.entries.length, job.done + this.indexChunk)
     try {
-      return this.db
+      this.db
         .transaction(() => {
-          const plan = planGroup(pending, new Map(), this.headSeq, this.lastRecordedAt, new Date())
-          this.insert(plan.rows)
-          return plan
+          for (let i = job.done; i < end; i++) {
+            const entry = job.entries[i]!
+            this.statements.indexId.run(entry.hash, entry.seq)
+          }
+          if (end === job.entries.length) this.statements.setIndexedTo.run(job.upTo)
         })
         .immediate()
-    } catch (error) {
-      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return null
-      throw error
+    } catch {
+      // the ids stay in memory, so lookups still find them; try again later
+      setTimeout(() => this.indexStep(), 1000).unref()
+      return
     }
-  }
-
-  /** Some id was already in the log: decide with what it holds [L2, L3]. */
-  private commitWithLookup(pending: PendingAppend[]): Plan {
-    return this.db
-      .transaction(() => {
-        const existing = new Map<string, Existing>()
-        for (const append of pending)
-          for (const event of append.events) {
-            if (existing.has(event.id)) continue
-            const row = this.statements.find.get(event.id)
-            if (row) existing.set(event.id, { seq: row.seq, content: contentOfBody(row.body) })
-          }
-        const plan = planGroup(pending, existing, this.headSeq, this.lastRecordedAt, new Date())
-        this.insert(plan.rows)
-        return plan
-      })
-      .immediate()
+    job.done = end
+    if (end < job.entries.length) {
+      setImmediate(() => this.indexStep())
+      return
+    }
+    this.indexedTo = job.upTo
+    this.indexing = null
+    this.scheduleIndexing()
   }
 
   private insert(rows: readonly Row[]): void {

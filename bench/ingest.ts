@@ -11,11 +11,14 @@ const REST_BATCH = 500
 const REST_EVENTS = 100_000
 const REST_IN_FLIGHT = 4
 
-/** The schema of packages/store/src/sqlite.ts, so the baseline writes the same table and index. */
+/**
+ * The events table of packages/store/src/sqlite.ts: the baseline writes the same
+ * rows to the same table, and nothing else (the store also keeps its id index).
+ */
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
+    id TEXT NOT NULL,
     recorded_at TEXT NOT NULL,
     body TEXT NOT NULL
   );

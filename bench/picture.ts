@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
 import { chromium } from '@playwright/test'
 import type { EventInput, Severity } from '../packages/protocol/src/index.ts'
 import { NETWORKS } from '../packages/simulator/src/index.ts'
@@ -207,6 +208,9 @@ export async function runPicture(): Promise<BenchEntry> {
           timeDeltas: number[]
         }
       }
+      // BENCH_PICTURE_PROFILE_OUT=file also writes the raw profile (inclusive times: DevTools, a script)
+      if (process.env.BENCH_PICTURE_PROFILE_OUT)
+        writeFileSync(process.env.BENCH_PICTURE_PROFILE_OUT, JSON.stringify(profile))
       const self = new Map<number, number>()
       profile.samples.forEach((id, i) => {
         self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))

@@ -1,6 +1,6 @@
-import { fold, initialState, makeEvent } from '@watchfloor/core'
+import { fold, initialState, makeEvent, type State } from '@watchfloor/core'
 import { describe, expect, it } from 'vitest'
-import { filterEvents, filterIncidents, incidentMatches } from './filters.ts'
+import { type FilteredIncidents, filterEvents, filterIncidents, incidentMatches, refilterIncidents } from './filters.ts'
 import { EMPTY_FILTERS } from './view.ts'
 
 const t = (minute: number) => new Date(Date.UTC(2026, 10, 26, 8, minute)).toISOString()
@@ -84,6 +84,103 @@ describe('incident filters', () => {
     const all = { ...EMPTY_FILTERS, statuses: ['new' as const, 'closed' as const] }
     expect(ids(filterIncidents(state, { filters: all, range: null, sort: 'severity' }))).toEqual(['worm', 'phish'])
     expect(ids(filterIncidents(state, { filters: all, range: null, sort: 'recency' }))).toEqual(['phish', 'worm'])
+  })
+})
+
+describe('incident filters, updated batch by batch', () => {
+  const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const
+  const report = (seq: number, i: number, minute = seq) =>
+    makeEvent(
+      seq,
+      'incident.reported',
+      {
+        incidentId: `inc-${i}`,
+        title: `Incident ${i}`,
+        severity: SEVERITIES[i % 4]!,
+        category: i % 2 ? 'malware' : 'phishing',
+        affectedNetworks: [i % 3 ? 'ee-net' : 'lv-net'],
+      },
+      { occurredAt: t(minute) },
+    )
+  /** A batch like the live stream's: observations, a severity change, a closure, an arrival. */
+  const batch = (seq: number, k: number) => [
+    makeEvent(seq, 'incident.observation', { incidentId: `inc-${(k * 7) % 40}`, count: 1 }, { occurredAt: t(100 + k) }),
+    makeEvent(
+      seq + 1,
+      'incident.observation',
+      { incidentId: `inc-${(k * 11) % 40}`, count: 1 },
+      { occurredAt: t(100 + k) },
+    ),
+    makeEvent(
+      seq + 2,
+      'incident.updated',
+      { incidentId: `inc-${(k * 5) % 40}`, severity: SEVERITIES[k % 4]! },
+      { occurredAt: t(100 + k) },
+    ),
+    ...(k % 4 === 0
+      ? [
+          makeEvent(
+            seq + 3,
+            'incident.updated',
+            { incidentId: `inc-${k % 40}`, status: 'closed' as const },
+            { occurredAt: t(101 + k) },
+          ),
+        ]
+      : []),
+    ...(k % 3 === 0 ? [report(seq + 4, 100 + k, 99)] : []),
+  ]
+
+  it('equals filtering from scratch after every batch, for each sort and with filters', () => {
+    const base = fold(initialState, events)
+    for (const sort of ['severity', 'recency', 'networks'] as const)
+      for (const filters of [EMPTY_FILTERS, { ...EMPTY_FILTERS, categories: ['malware'] }]) {
+        const view = { filters, range: null, sort }
+        let state: State = fold(
+          base,
+          Array.from({ length: 40 }, (_, i) => report(10 + i, i)),
+        )
+        let previous: FilteredIncidents | undefined
+        for (let k = 0; k < 60; k++) {
+          previous = refilterIncidents(previous, state, view)
+          expect(ids(previous.result)).toEqual(ids(filterIncidents(state, view)))
+          state = fold(state, batch(1000 + k * 10, k))
+          // now and then an incident leaves the picture (pruned): later ones move up in the map
+          if (k % 10 === 5) {
+            const incidents = new Map(state.incidents)
+            incidents.delete(`inc-${k % 40}`)
+            state = { ...state, incidents }
+          }
+        }
+      }
+  })
+
+  it('orders ties as the full sort does (by map order)', () => {
+    const view = { filters: EMPTY_FILTERS, range: null, sort: 'severity' as const }
+    // one event touching two incidents gives them the same time and seq: a tie
+    const tied = fold(initialState, [report(1, 0), report(2, 4), report(3, 8)])
+    const previous = refilterIncidents(undefined, tied, view)
+    const twin = (id: string) => ({ ...tied.incidents.get(id)!, updatedAt: t(50), lastSeq: 9 })
+    const incidents = new Map(tied.incidents)
+    incidents.set('inc-8', twin('inc-8'))
+    incidents.set('inc-0', twin('inc-0'))
+    const next = { ...tied, incidents }
+    expect(ids(refilterIncidents(previous, next, view).result)).toEqual(ids(filterIncidents(next, view)))
+    expect(ids(filterIncidents(next, view))).toEqual(['inc-0', 'inc-8', 'inc-4'])
+  })
+
+  it('moves an incident whose severity changed, and drops one that closed', () => {
+    const view = { filters: EMPTY_FILTERS, range: null, sort: 'severity' as const }
+    const first = fold(initialState, [report(1, 0), report(2, 1), report(3, 3)]) // low, medium, critical
+    const previous = refilterIncidents(undefined, first, view)
+    expect(ids(previous.result)).toEqual(['inc-3', 'inc-1', 'inc-0'])
+    const next = fold(first, [
+      makeEvent(4, 'incident.updated', { incidentId: 'inc-0', severity: 'critical' }),
+      makeEvent(5, 'incident.updated', { incidentId: 'inc-3', status: 'closed' }),
+    ])
+    expect(ids(refilterIncidents(previous, next, view).result)).toEqual(['inc-0', 'inc-1'])
+    // other filters: computed afresh, not from the earlier result
+    const lows = { ...view, filters: { ...EMPTY_FILTERS, severities: ['medium' as const] } }
+    expect(ids(refilterIncidents(previous, next, lows).result)).toEqual(['inc-1'])
   })
 })
 

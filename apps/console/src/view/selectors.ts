@@ -2,7 +2,7 @@ import type { IncidentState, State } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { useStore } from 'zustand'
 import { type WatchfloorStore, watchfloor } from '../store.ts'
-import { filterEvents, filterIncidents } from './filters.ts'
+import { type FilteredIncidents, filterEvents, refilterIncidents } from './filters.ts'
 import type { Filters, IncidentSort, TimeRange } from './view.ts'
 import { type ViewStore, viewStore } from './viewStore.ts'
 
@@ -17,10 +17,17 @@ function memo<A extends unknown[], T>(derive: (...args: A) => T): (...args: A) =
   }
 }
 
-/** Incidents passing filters and range, sorted as the view says (the list, the map and the wall use this). */
+let lastFiltered: FilteredIncidents | undefined
+
+/**
+ * Incidents passing filters and range, sorted as the view says (the list, the map and the wall
+ * use this). Each new picture is filtered from the last one (see `refilterIncidents`).
+ */
 export const selectFilteredIncidents = memo(
-  (state: State, filters: Filters, range: TimeRange | null, sort: IncidentSort): IncidentState[] =>
-    filterIncidents(state, { filters, range, sort }),
+  (state: State, filters: Filters, range: TimeRange | null, sort: IncidentSort): IncidentState[] => {
+    lastFiltered = refilterIncidents(lastFiltered, state, { filters, range, sort })
+    return lastFiltered.result
+  },
 )
 
 const idsOf = memo((incidents: IncidentState[]): ReadonlySet<string> => new Set(incidents.map((i) => i.incidentId)))

@@ -23,7 +23,6 @@ import { animationFrameScheduler, createCoalescer, latest } from './coalesce.ts'
 import {
   type AnyFeature,
   type ArcFeature,
-  assignSlots,
   attackDeriver,
   diffFeatures,
   type FeatureMap,
@@ -34,6 +33,7 @@ import {
   latestAttacks,
   networkDeriver,
   SLOT_OFFSETS,
+  SlotAssigner,
   sharingDeriver,
   shownAdvisories,
 } from './features.ts'
@@ -164,6 +164,8 @@ export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOp
   // --- data ---------------------------------------------------------------------------------
   const networks = (): ReadonlyMap<string, NetworkState> => watchfloor.getState().state.networks
   let slots: ReadonlyMap<string, number> = new Map()
+  // sorts a network's incidents again only when one of them came, went or changed severity
+  const slotAssigner = new SlotAssigner()
   const derivers = {
     incidents: incidentDeriver(networks, () => slots),
     networks: networkDeriver(),
@@ -196,7 +198,7 @@ export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOp
     const v = viewStore.getState()
     const incidents = selectFilteredIncidents(data.state, v.filters, v.range, v.sort)
     const entries = incidents.map((incident) => [incident.incidentId, incident] as const)
-    slots = assignSlots(incidents, data.state.networks)
+    slots = slotAssigner.assign(incidents, data.state.networks)
     const next: Record<DynamicSource, FeatureMap> = {
       incidents: derivers.incidents.derive(entries),
       networks: derivers.networks.derive(data.state.networks),

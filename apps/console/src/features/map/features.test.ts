@@ -16,6 +16,7 @@ import {
   networkDeriver,
   networkFeature,
   SLOT_OFFSETS,
+  SlotAssigner,
   sharingArcs,
   sharingAudience,
   shownAdvisories,
@@ -107,6 +108,54 @@ describe('incident features', () => {
     expect(slots.get('d')).toBe(0)
     expect(SLOT_OFFSETS[0]).toEqual([0, 0])
     expect(SLOT_OFFSETS).toHaveLength(1 + 6 + 12 + 18)
+  })
+})
+
+describe('slots kept up to date', () => {
+  /** Every step: the assigner's slots equal a from-scratch `assignSlots`. */
+  const same = (assigner: SlotAssigner, list: IncidentState[], map: ReadonlyMap<string, NetworkState> = networks) =>
+    expect(new Map(assigner.assign(list, map))).toEqual(assignSlots(list, map))
+
+  it('follows arrivals, departures, severity changes, moves and observations', () => {
+    const assigner = new SlotAssigner()
+    let list = Array.from({ length: 50 }, (_, i) =>
+      inc(`i${i}`, [i % 3 ? 'ee-net' : 'lv-net'], {
+        severity: (['low', 'medium', 'high', 'critical'] as const)[i % 4]!,
+        reportedAt: `2030-01-01T00:${String(i % 60).padStart(2, '0')}:00.000Z`,
+      }),
+    )
+    same(assigner, list)
+    const slotOf = (id: string) => assigner.assign(list, networks).get(id)
+    // an observation: a new object, same order
+    list = list.map((i) =>
+      i.incidentId === 'i7' ? { ...i, observationCount: 3, updatedAt: '2030-01-02T00:00:00Z' } : i,
+    )
+    same(assigner, list)
+    // i5 (low on ee-net) escalates to critical: it moves to the front, the others shift
+    expect(slotOf('i5')).not.toBe(0)
+    list = list.map((i) => (i.incidentId === 'i5' ? { ...i, severity: 'critical' as const } : i))
+    same(assigner, list)
+    expect(slotOf('i5')).toBe(0)
+    // the worst one leaves the list (closed, filtered out)
+    list = list.filter((i) => i.incidentId !== 'i5')
+    same(assigner, list)
+    // one moves network, one loses every known network, one arrives
+    list = list.map((i) =>
+      i.incidentId === 'i4'
+        ? { ...i, affectedNetworks: ['fr-net'] }
+        : i.incidentId === 'i8'
+          ? { ...i, affectedNetworks: ['nowhere'] }
+          : i,
+    )
+    list.push(inc('new', ['lv-net'], { severity: 'critical', reportedAt: '2029-01-01T00:00:00.000Z' }))
+    same(assigner, list)
+    expect(slotOf('i4')).toBe(0)
+    expect(assigner.assign(list, networks).has('i8')).toBe(false)
+    // a network the map did not know yet: incidents on it get slots
+    const withNowhere = new Map([...networks, ['nowhere', net('nowhere', 'NO', 10, 60)]])
+    same(assigner, list, withNowhere)
+    expect(assigner.assign(list, withNowhere).get('i8')).toBe(0)
+    same(assigner, [])
   })
 })
 
@@ -270,6 +319,20 @@ describe('diffs', () => {
     expect(next.get('b')).toBe(first.get('b'))
     const diff = diffFeatures(first, next)
     expect(diff.update).toEqual([{ id: 'a', newGeometry: { type: 'Point', coordinates: [25, 59] } }])
+  })
+
+  it('moves a marker to its new slot, the incident unchanged', () => {
+    let slots = new Map([['a', 0]])
+    const deriver = incidentDeriver(
+      () => networks,
+      () => slots,
+    )
+    const a = inc('a', ['ee-net'])
+    const first = deriver.derive([['a', a]])
+    expect(deriver.derive([['a', a]]).get('a')).toBe(first.get('a'))
+    slots = new Map([['a', 2]])
+    const next = deriver.derive([['a', a]])
+    expect(diffFeatures(first, next).update).toEqual([{ id: 'a', addOrUpdateProperties: [{ key: 'slot', value: 2 }] }])
   })
 
   it('leaves networks whose object is unchanged alone, and sends a posture change as a property update', () => {

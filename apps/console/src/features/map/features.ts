@@ -106,19 +106,108 @@ export function assignSlots(
     else groups.set(network.networkId, [incident])
   }
   const slots = new Map<string, number>()
-  const last = SLOT_OFFSETS.length - 1
-  for (const group of groups.values()) {
-    group.sort(
-      (a, b) =>
-        SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
-        a.reportedAt.localeCompare(b.reportedAt) ||
-        a.incidentId.localeCompare(b.incidentId),
-    )
-    group.forEach((incident, i) => {
-      slots.set(incident.incidentId, Math.min(i, last))
-    })
-  }
+  for (const group of groups.values()) fillSlots(group, slots)
   return slots
+}
+
+/** The order of incidents around one network: worst first, then oldest, then by id. */
+function compareSlots(a: IncidentState, b: IncidentState): number {
+  return (
+    SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+    a.reportedAt.localeCompare(b.reportedAt) ||
+    a.incidentId.localeCompare(b.incidentId)
+  )
+}
+
+/** Sort one network's incidents and write their slots. */
+function fillSlots(group: IncidentState[], slots: Map<string, number>): void {
+  const last = SLOT_OFFSETS.length - 1
+  group.sort(compareSlots)
+  group.forEach((incident, i) => {
+    slots.set(incident.incidentId, Math.min(i, last))
+  })
+}
+
+/** What a slot depends on: the network an incident stands at and its place in that network's order. */
+interface Placed {
+  incident: IncidentState
+  network: string
+  /** The sync that last saw it (older: it left the list). */
+  seen: number
+}
+
+/**
+ * `assignSlots` kept up to date from one call to the next: a network's incidents are sorted
+ * again only when one of them arrived, left, moved network or changed severity. Observations,
+ * nearly every change under load, leave the order (so every slot) as it was. The map it returns
+ * is updated in place and equals what `assignSlots` returns for the same arguments.
+ */
+export class SlotAssigner {
+  private readonly placed = new Map<string, Placed>()
+  private readonly slots = new Map<string, number>()
+  private generation = 0
+  private networks: ReadonlyMap<string, NetworkState> | undefined
+
+  assign(incidents: Iterable<IncidentState>, networks: ReadonlyMap<string, NetworkState>): ReadonlyMap<string, number> {
+    const seen = ++this.generation
+    const dirty = new Set<string>()
+    const sameNetworks = networks === this.networks
+    this.networks = networks
+    for (const incident of incidents) {
+      const before = this.placed.get(incident.incidentId)
+      // the same incident object among the same networks stands where it stood
+      if (before?.incident === incident && sameNetworks) {
+        before.seen = seen
+        continue
+      }
+      const network = anchorNetwork(incident, networks)?.networkId
+      if (network === undefined) {
+        if (before) {
+          dirty.add(before.network)
+          this.placed.delete(incident.incidentId)
+          this.slots.delete(incident.incidentId)
+        }
+        continue
+      }
+      if (!before) {
+        this.placed.set(incident.incidentId, { incident, network, seen })
+        dirty.add(network)
+        continue
+      }
+      const previous = before.incident
+      if (
+        before.network !== network ||
+        previous.severity !== incident.severity ||
+        previous.reportedAt !== incident.reportedAt
+      ) {
+        dirty.add(before.network)
+        dirty.add(network)
+      }
+      before.incident = incident
+      before.network = network
+      before.seen = seen
+    }
+    // those that left the list
+    for (const [id, placed] of this.placed)
+      if (placed.seen !== seen) {
+        dirty.add(placed.network)
+        this.placed.delete(id)
+        this.slots.delete(id)
+      }
+    if (dirty.size === 0) return this.slots
+    // the networks to sort again, with all their incidents
+    const groups = new Map<string, IncidentState[]>()
+    for (const network of dirty) groups.set(network, [])
+    for (const placed of this.placed.values()) groups.get(placed.network)?.push(placed.incident)
+    for (const group of groups.values()) fillSlots(group, this.slots)
+    return this.slots
+  }
+
+  reset(): void {
+    this.placed.clear()
+    this.slots.clear()
+    this.networks = undefined
+  }
 }
 
 /** The network an incident's marker stands at: its first affected network the map knows. */
@@ -320,15 +409,31 @@ export function shownAdvisories(
   return shown.slice(0, max)
 }
 
-/** A location as a cache key. */
-const at = (location: Location | undefined): string => (location ? `${location.lon},${location.lat}` : '-')
+const locationKeys = new WeakMap<Location, string>()
+
+/**
+ * A location as a cache key. Kept per location object (state objects are never changed in
+ * place): a sync may ask for the key of every incident's network, ten thousand float-to-string
+ * conversions per update otherwise.
+ */
+const at = (location: Location | undefined): string => {
+  if (!location) return '-'
+  let key = locationKeys.get(location)
+  if (key === undefined) {
+    key = `${location.lon},${location.lat}`
+    locationKeys.set(location, key)
+  }
+  return key
+}
 
 /**
  * Derives features from entities, keeping an entity's features (the same objects) while the
  * entity (by identity) and what else it depends on (`deps`, e.g. locations) are unchanged.
  */
 export class FeatureDeriver<E, F extends AnyFeature> {
-  private cache = new Map<string, { entity: E; deps: string; features: F[] }>()
+  /** Updated in place (`seen` marks the entries of the last derive): ten thousand entries per update. */
+  private readonly cache = new Map<string, { entity: E; deps: string; features: F[]; seen: number }>()
+  private generation = 0
 
   constructor(
     private readonly deps: (entity: E) => string,
@@ -337,19 +442,22 @@ export class FeatureDeriver<E, F extends AnyFeature> {
 
   /** Features of these entities, keyed by fid. */
   derive(entities: Iterable<readonly [string, E]>): Map<string, F> {
-    const next = new Map<string, { entity: E; deps: string; features: F[] }>()
+    const seen = ++this.generation
     const out = new Map<string, F>()
     for (const [id, entity] of entities) {
       const cached = this.cache.get(id)
       const deps = this.deps(entity)
-      const entry =
-        cached && cached.entity === entity && cached.deps === deps
-          ? cached
-          : { entity, deps, features: this.build(entity) }
-      next.set(id, entry)
-      for (const feature of entry.features) out.set(feature.properties.fid, feature)
+      let features: F[]
+      if (cached && cached.entity === entity && cached.deps === deps) features = cached.features
+      else {
+        features = this.build(entity)
+        if (cached) Object.assign(cached, { entity, deps, features })
+        else this.cache.set(id, { entity, deps, features, seen })
+      }
+      if (cached) cached.seen = seen
+      for (const feature of features) out.set(feature.properties.fid, feature)
     }
-    this.cache = next
+    for (const [id, entry] of this.cache) if (entry.seen !== seen) this.cache.delete(id)
     return out
   }
 
@@ -362,8 +470,22 @@ export function incidentDeriver(
   networks: () => ReadonlyMap<string, NetworkState>,
   slots: () => ReadonlyMap<string, number>,
 ) {
+  // the deps of an unchanged incident among unchanged networks, at an unchanged slot: the same
+  // string object (found again, not rebuilt and compared character by character, per update)
+  const known = new WeakMap<
+    IncidentState,
+    { networks: ReadonlyMap<string, NetworkState>; slot: number; deps: string }
+  >()
   return new FeatureDeriver<IncidentState, IncidentFeature>(
-    (incident) => `${at(anchorNetwork(incident, networks())?.location)}#${slots().get(incident.incidentId) ?? 0}`,
+    (incident) => {
+      const map = networks()
+      const slot = slots().get(incident.incidentId) ?? 0
+      const last = known.get(incident)
+      if (last?.networks === map && last.slot === slot) return last.deps
+      const deps = `${at(anchorNetwork(incident, map)?.location)}#${slot}`
+      known.set(incident, { networks: map, slot, deps })
+      return deps
+    },
     (incident) => {
       const feature = incidentFeature(incident, networks(), slots().get(incident.incidentId) ?? 0)
       return feature ? [feature] : []

@@ -10,7 +10,7 @@ import { displayNow, isReplaying } from '../replay/now.ts'
 import { replay } from '../replay/replay.ts'
 import { aggregate, type Cells, cellOfIncident, cellPosition, columnAt, columnCentre, hitTest } from './aggregate.ts'
 import { density } from './density.ts'
-import { buildLanes, type Lane, laneIndexes } from './lanes.ts'
+import type { Lane } from './lanes.ts'
 import { type Follow, type FollowAction, followReducer, initialFollow } from './live.ts'
 import {
   colourOf,
@@ -18,10 +18,10 @@ import {
   KIND_LABELS,
   type MarkData,
   MarkKind,
-  markData,
   SEVERITY_BY_INDEX,
   SEVERITY_COLOURS,
 } from './marks.ts'
+import { deriveTimeline, emptyTimelineCache, type TimelineCache } from './model.ts'
 import { DAY, type Domain, iso, MINUTE, panPixels, ticks, timeToX, xToTime, zoomAround } from './scale.ts'
 import { lowerBound, type TimeIndex, updateTimeIndex, upperBound } from './timeIndex.ts'
 import './timeline.css'
@@ -166,15 +166,12 @@ export function Timeline(): JSX.Element {
     previousIndex.current = next
     return next
   }, [events])
-  const lanes = useMemo(
-    () => buildLanes(index.events, mode, state.networks, state.incidents),
-    [index, mode, state.networks, state.incidents],
-  )
-  const lane = useMemo(
-    () => laneIndexes(index.events, lanes, mode, state.incidents),
-    [index, lanes, mode, state.incidents],
-  )
-  const marks = useMemo(() => markData(index.events, state.incidents), [index, state.incidents])
+  // per batch, only the new events and the picture's incidents are looked at (see model.ts)
+  const cache = useRef<TimelineCache | null>(null)
+  const { lanes, lane, marks } = useMemo(() => {
+    cache.current ??= emptyTimelineCache()
+    return deriveTimeline(cache.current, index, mode, state.networks, state.incidents)
+  }, [index, mode, state.networks, state.incidents])
 
   const canvasRef = useRef<HTMLCanvasElement>(null)
   const wrapRef = useRef<HTMLDivElement>(null)

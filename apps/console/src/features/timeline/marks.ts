@@ -24,7 +24,7 @@ export const KIND_COLOURS = {
   unknown: '#93a1b1',
 } as const
 
-const SEVERITY_INDEX: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 }
+export const SEVERITY_INDEX: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 }
 export const SEVERITY_BY_INDEX: readonly Severity[] = ['low', 'medium', 'high', 'critical']
 
 export function kindOf(event: StoredEvent): MarkKind {

@@ -6,7 +6,17 @@ export interface TimeIndex {
   source: readonly StoredEvent[]
   events: StoredEvent[]
   times: Float64Array
+  /** Identifies this index (per-position data derived from it can be kept with this id). */
+  id: number
+  /**
+   * Incremental updates: `events[0, stable)` are the same events at the same positions as in
+   * the index `stableFrom` (so data derived per position there is still valid). 0 after a rebuild.
+   */
+  stable: number
+  stableFrom: number
 }
+
+let nextId = 1
 
 const parsed = new WeakMap<StoredEvent, number>()
 
@@ -34,7 +44,7 @@ export function buildTimeIndex(source: readonly StoredEvent[]): TimeIndex {
     raw[i] = timeOf(source[i]!)
     if (i > 0 && raw[i]! < raw[i - 1]!) sorted = false
   }
-  if (sorted) return { source, events: source.slice(), times: raw }
+  if (sorted) return { source, events: source.slice(), times: raw, id: nextId++, stable: 0, stableFrom: 0 }
   const order = new Uint32Array(n)
   for (let i = 0; i < n; i++) order[i] = i
   // Array.prototype.sort is stable (TimSort): near-sorted input is close to linear, ties keep seq order
@@ -46,7 +56,7 @@ export function buildTimeIndex(source: readonly StoredEvent[]): TimeIndex {
     events[i] = source[j]!
     times[i] = raw[j]!
   }
-  return { source, events, times }
+  return { source, events, times, id: nextId++, stable: 0, stableFrom: 0 }
 }
 
 /**
@@ -71,6 +81,8 @@ export function updateTimeIndex(prev: TimeIndex | null, source: readonly StoredE
   const all = new Float64Array(buffer)
   const events = prev.events
   let length = n
+  // the first position an insertion moved (appends move none)
+  let stable = n
   for (let j = n; j < total; j++) {
     const event = source[j]!
     const t = timeOf(event)
@@ -80,13 +92,14 @@ export function updateTimeIndex(prev: TimeIndex | null, source: readonly StoredE
     } else {
       // insert after every event at the same time (ties keep seq order)
       const at = upperBound(all.subarray(0, length), t)
+      if (at < stable) stable = at
       all.copyWithin(at + 1, at, length)
       all[at] = t
       events.splice(at, 0, event)
     }
     length++
   }
-  return { source, events, times: all.subarray(0, length) }
+  return { source, events, times: all.subarray(0, length), id: nextId++, stable, stableFrom: prev.id }
 }
 
 /** First index whose time is >= t. */

@@ -130,7 +130,8 @@ test.describe('the live picture', () => {
     await expect(page.getByTestId('incident-detail')).toHaveAttribute('data-incident-id', 'inc-pic-worm')
     await expect(page.getByTestId('incident-detail')).toContainText('Worm in the Spanish ministry')
     await expect(page.getByTestId('detail-history').locator('li')).toHaveCount(2)
-    expect(new URL(page.url()).searchParams.get('sel')).toBe('inc-pic-worm')
+    // the address bar follows the view within 250 ms
+    await expect.poll(() => new URL(page.url()).searchParams.get('sel')).toBe('inc-pic-worm')
 
     // click the other incident's mark on the timeline
     const mark = await page.evaluate(() => window.__watchfloorTimeline?.markAt('inc-pic-phish') ?? null)

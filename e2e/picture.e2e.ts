@@ -78,6 +78,15 @@ test.describe('the live picture', () => {
     await signIn(page, E2E_TOKENS.officer)
     await mapReady(page)
     const marksBefore = Number(await page.getByTestId('timeline-canvas').getAttribute('data-marks'))
+    // record the most pulses seen running at once (each lasts 1.6 s)
+    await page.evaluate(() => {
+      const layer = document.querySelector<HTMLCanvasElement>('[data-testid="map-pulses"]')!
+      const w = window as unknown as { __mostPulses: number }
+      w.__mostPulses = 0
+      new MutationObserver(() => {
+        w.__mostPulses = Math.max(w.__mostPulses, Number(layer.dataset.pulses))
+      }).observe(layer, { attributes: true, attributeFilter: ['data-pulses'] })
+    })
     await postEvents(request, [
       {
         ...incident('inc-pic-worm', 'Worm in the Spanish ministry', 'GREEN', 'critical'),
@@ -108,6 +117,10 @@ test.describe('the live picture', () => {
       },
     ])
     await expect(page.locator('[data-testid="incident-row"][data-incident-id="inc-pic-worm"]')).toBeVisible()
+    // the new incidents pulsed on the map
+    await expect
+      .poll(() => page.evaluate(() => (window as unknown as { __mostPulses: number }).__mostPulses))
+      .toBeGreaterThan(0)
     await expect
       .poll(async () => Number(await page.getByTestId('timeline-canvas').getAttribute('data-marks')))
       .toBeGreaterThan(marksBefore)

@@ -38,6 +38,7 @@ import {
   shownAdvisories,
 } from './features.ts'
 import { addIncidentIcons } from './icons.ts'
+import { PulseLayer } from './pulses.ts'
 import { ResolutionGovernor } from './resolution.ts'
 import {
   ARC_FADE_MS,
@@ -95,7 +96,6 @@ const DYNAMIC: Record<DynamicSource, string> = {
 
 /** Most pulses animating at once (an outbreak can bring dozens in a second). */
 const MAX_PULSES = 40
-const PULSE_MS = 1600
 /** An incident pulses at most this often, however often it is updated. */
 const PULSE_COOLDOWN_MS = 4000
 /** Attack paths drawn at most (the most recently reported). */
@@ -338,43 +338,29 @@ export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOp
   const fadeTimer = setInterval(() => refreshFade(), FADE_REFRESH_MS)
   cleanups.push(() => clearInterval(fadeTimer))
 
-  // --- pulses: DOM markers with a CSS animation that ends by itself ---------------------------
-  const pulses = new Set<maplibregl.Marker>()
+  // --- pulses: rings on one canvas over the map (see pulses.ts) ------------------------------
+  const pulseLayer = new PulseLayer(
+    map.getContainer(),
+    map,
+    window.matchMedia?.('(prefers-reduced-motion: reduce)').matches ?? false,
+  )
   const lastPulse = new Map<string, number>()
   const pulse = (incidents: IncidentState[], features: FeatureMap) => {
     if (!viewStore.getState().layers.incidents || incidents.length === 0) return
     const now = performance.now()
     for (const [id, at] of lastPulse) if (now - at > PULSE_COOLDOWN_MS) lastPulse.delete(id)
     for (const incident of incidents) {
-      if (pulses.size >= MAX_PULSES) break
+      if (pulseLayer.size >= MAX_PULSES) break
       if (lastPulse.has(incident.incidentId)) continue
       lastPulse.set(incident.incidentId, now)
       const feature = features.get(incident.incidentId) as IncidentFeature | undefined
       if (!feature) continue
-      const element = document.createElement('div')
-      element.className = 'wf-map-pulse'
-      const ring = document.createElement('div')
-      ring.className = 'wf-map-pulse-ring'
-      ring.style.setProperty('--pulse-colour', SEVERITY_COLOURS[incident.severity])
-      element.append(ring)
       const [lng = 0, lat = 0] = feature.geometry.coordinates
       const [dx = 0, dy = 0] = SLOT_OFFSETS[feature.properties.slot] ?? []
-      const marker = new maplibregl.Marker({ element, anchor: 'center', offset: [dx, dy] })
-        .setLngLat([lng, lat])
-        .addTo(map)
-      pulses.add(marker)
-      const done = () => {
-        if (!pulses.delete(marker)) return
-        marker.remove()
-      }
-      ring.addEventListener('animationend', done, { once: true })
-      setTimeout(done, PULSE_MS + 400)
+      pulseLayer.add({ lngLat: [lng, lat], offset: [dx, dy], colour: SEVERITY_COLOURS[incident.severity], start: now })
     }
   }
-  cleanups.push(() => {
-    for (const marker of pulses) marker.remove()
-    pulses.clear()
-  })
+  cleanups.push(() => pulseLayer.remove())
 
   // --- hover and click ----------------------------------------------------------------------
   const popup = new maplibregl.Popup({

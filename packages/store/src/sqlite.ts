@@ -105,7 +105,6 @@ export class SqliteEventStore implements EventStore {
     this.db.pragma('journal_mode = WAL')
     this.db.pragma('synchronous = FULL')
     this.db.pragma('busy_timeout = 5000')
-    this.db.function('watchfloor_id_hash', { deterministic: true }, (id) => idHash(String(id)))
     this.migrate()
     this.statements = {
       insert: this.db.prepare<[number, string, string, string]>(
@@ -156,9 +155,7 @@ export class SqliteEventStore implements EventStore {
     if (version >= SCHEMA_VERSION) return
     this.db
       .transaction(() => {
-        const old = this.db
-          .prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'events'")
-          .get()
+        const old = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").get()
         if (old) this.db.exec('ALTER TABLE events RENAME TO events_v0')
         this.db.exec(`
           CREATE TABLE events (
@@ -175,6 +172,7 @@ export class SqliteEventStore implements EventStore {
           CREATE TABLE event_store (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
         `)
         if (old) {
+          this.db.function('watchfloor_id_hash', { deterministic: true }, (id) => idHash(String(id)))
           this.db.exec(`
             INSERT INTO events (seq, id, recorded_at, body) SELECT seq, id, recorded_at, body FROM events_v0 ORDER BY seq;
             DROP TABLE events_v0;
@@ -233,30 +231,24 @@ export class SqliteEventStore implements EventStore {
   /** The ids of these appends that are already in the log, with their seq and content [L2, L3]. */
   private existing(pending: readonly PendingAppend[]): Map<string, Existing> {
     const existing = new Map<string, Existing>()
-    const unknown = new Map<number, string[]>()
+    const unknown = new Set<string>()
     for (const append of pending)
-      for (const event of append.events) {
-        const id = event.id
-        if (existing.has(id)) continue
+      for (const { id } of append.events) {
+        if (existing.has(id) || unknown.has(id)) continue
         const seq = this.tail.get(id) ?? this.indexing?.ids.get(id)
-        if (seq !== undefined) {
-          existing.set(id, { seq, content: contentOfBody(this.statements.body.get(seq)!.body) })
-          continue
-        }
-        const hash = idHash(id)
-        const ids = unknown.get(hash)
-        if (!ids) unknown.set(hash, [id])
-        else if (!ids.includes(id)) ids.push(id)
+        if (seq === undefined) unknown.add(id)
+        else existing.set(id, { seq, content: contentOfBody(this.statements.body.get(seq)!.body) })
       }
+    // before the first index job is done, every id in `event_ids` is also in memory
     if (unknown.size === 0 || this.indexedTo === 0) return existing
-    const hashes = [...unknown.keys()]
+    const hashes = Array.from(unknown, idHash)
     for (let i = 0; i < hashes.length; i += LOOKUP) {
       const chunk = hashes.slice(i, i + LOOKUP)
       // -1 is no hash (hashes are never negative): it pads the last chunk
       while (chunk.length < LOOKUP) chunk.push(-1)
+      // ids that only share a hash with one of ours are not ours
       for (const row of this.lookupChunk.all(chunk))
-        if (!existing.has(row.id) && unknown.get(idHash(row.id))?.includes(row.id))
-          existing.set(row.id, { seq: row.seq, content: contentOfBody(row.body) })
+        if (unknown.has(row.id)) existing.set(row.id, { seq: row.seq, content: contentOfBody(row.body) })
     }
     return existing
   }

@@ -42,12 +42,7 @@ function touchesOrganisation(
 
 /** Incidents passing the view's filters and range, in the chosen order. */
 export function filterIncidents(state: State, view: Pick<View, 'filters' | 'range' | 'sort'>): IncidentState[] {
-  // decorate once (one Date.parse per incident object), sort on numbers, undecorate
-  const list: Keyed[] = []
-  for (const incident of state.incidents.values())
-    if (incidentMatches(incident, view.filters, state.networks, view.range)) list.push(keyedOf(incident))
-  list.sort(comparator(view.sort))
-  return list.map((k) => k.incident)
+  return filteredFrom(state, view).result
 }
 
 /** One `filterIncidents` result with what it takes to update it (see `refilterIncidents`). */
@@ -139,7 +134,10 @@ interface Positioned {
   at: number
 }
 
-/** `filterIncidents`, with what it takes to update the result later. */
+/**
+ * The incidents passing the view, from scratch, with what it takes to update the result later.
+ * Decorated once (one Date.parse per incident object), sorted on numbers, undecorated.
+ */
 function filteredFrom(state: State, view: Pick<View, 'filters' | 'range' | 'sort'>): FilteredIncidents {
   const order = [...state.incidents.values()]
   const list: Positioned[] = []
@@ -148,7 +146,7 @@ function filteredFrom(state: State, view: Pick<View, 'filters' | 'range' | 'sort
     if (incidentMatches(incident, view.filters, state.networks, view.range)) list.push({ k: keyedOf(incident), at })
   }
   const compare = comparator(view.sort)
-  // stable: ties keep map order, as in filterIncidents
+  // stable: ties keep map order
   list.sort((a, b) => compare(a.k, b.k))
   const result = list.map((e) => e.k.incident)
   if (list.some((e) => Number.isNaN(e.k.updated))) return { state, view, result }

@@ -23,10 +23,19 @@ export interface Lane {
  * `networkIdOf` (its subject, else where it came from).
  */
 export function networkLaneOf(event: StoredEvent, incidents: ReadonlyMap<string, IncidentState>): string | undefined {
-  if (event.type === 'incident.reported' || event.type === 'incident.updated') {
-    const incident = incidents.get(event.payload.incidentId)
-    return incident?.affectedNetworks[0] ?? event.payload.affectedNetworks?.[0] ?? event.source.network
-  }
+  const placing = placingIncidentOf(event)
+  return (placing === undefined ? undefined : incidents.get(placing)?.affectedNetworks[0]) ?? ownNetworkOf(event)
+}
+
+/** The incident whose first affected network places the event on the network lanes (reports, updates). */
+export function placingIncidentOf(event: StoredEvent): string | undefined {
+  return event.type === 'incident.reported' || event.type === 'incident.updated' ? event.payload.incidentId : undefined
+}
+
+/** The network lane of an event from the event alone (when no incident places it). */
+export function ownNetworkOf(event: StoredEvent): string | undefined {
+  if (event.type === 'incident.reported' || event.type === 'incident.updated')
+    return event.payload.affectedNetworks?.[0] ?? event.source.network
   return networkIdOf(event)
 }
 

@@ -45,10 +45,14 @@ export function kindOf(event: StoredEvent): MarkKind {
 /** No severity known (not an incident event, or an incident not in the state). */
 export const NO_SEVERITY = 255
 
+/** The incident whose severity colours an event's mark (an advisory's incident does not). */
+export function colouringIncidentOf(event: StoredEvent): string | undefined {
+  return event.type === 'advisory.published' ? undefined : incidentIdOf(event)
+}
+
 /** The incident severity index (0 low .. 3 critical) an event is drawn in, or NO_SEVERITY. */
 export function severityIndexOf(event: StoredEvent, incidents: ReadonlyMap<string, IncidentState>): number {
-  if (event.type === 'advisory.published') return NO_SEVERITY
-  const id = incidentIdOf(event)
+  const id = colouringIncidentOf(event)
   if (id === undefined) return NO_SEVERITY
   const incident = incidents.get(id)
   return incident ? SEVERITY_INDEX[incident.severity] : NO_SEVERITY

@@ -1,9 +1,16 @@
 import type { IncidentState, NetworkState } from '@watchfloor/core'
-import type { StoredEvent } from '@watchfloor/protocol'
-import { incidentIdOf, networkIdOf } from '../../view/filters.ts'
+import { incidentIdOf } from '../../view/filters.ts'
 import type { Lanes } from '../../view/view.ts'
-import { type Lane, lanesFor, OTHER_LANE } from './lanes.ts'
-import { kindOf, type MarkData, type MarkKind, NO_SEVERITY, priorityOf, SEVERITY_INDEX } from './marks.ts'
+import { type Lane, lanesFor, OTHER_LANE, ownNetworkOf, placingIncidentOf } from './lanes.ts'
+import {
+  colouringIncidentOf,
+  kindOf,
+  type MarkData,
+  type MarkKind,
+  NO_SEVERITY,
+  priorityOf,
+  SEVERITY_INDEX,
+} from './marks.ts'
 import type { TimeIndex } from './timeIndex.ts'
 
 /**
@@ -119,13 +126,6 @@ function ensureCapacity(facts: Facts, n: number, keep: number): Facts {
   return grown
 }
 
-/** The network lane of a report or update when its incident gives none (as `networkLaneOf`). */
-function ownNetwork(event: StoredEvent): string | undefined {
-  if (event.type === 'incident.reported' || event.type === 'incident.updated')
-    return event.payload.affectedNetworks?.[0] ?? event.source.network
-  return networkIdOf(event)
-}
-
 /** Bring the per-position facts up to `index` (only the positions it changed, when it can tell). */
 function updateFacts(cache: TimelineCache, index: TimeIndex): Facts {
   const n = index.events.length
@@ -136,15 +136,14 @@ function updateFacts(cache: TimelineCache, index: TimeIndex): Facts {
   const other = cache.names.of(OTHER_LANE)
   for (let i = from; i < n; i++) {
     const event = index.events[i]!
-    const kind = kindOf(event)
     const incidentId = incidentIdOf(event)
-    const placed = event.type === 'incident.reported' || event.type === 'incident.updated'
-    facts.kind[i] = kind
+    const colouring = colouringIncidentOf(event)
+    const placing = placingIncidentOf(event)
+    facts.kind[i] = kindOf(event)
     facts.incident[i] = incidentId
-    facts.severityOf[i] =
-      incidentId === undefined || event.type === 'advisory.published' ? -1 : cache.names.of(incidentId)
-    facts.placedBy[i] = placed ? cache.names.of(event.payload.incidentId) : -1
-    const own = ownNetwork(event)
+    facts.severityOf[i] = colouring === undefined ? -1 : cache.names.of(colouring)
+    facts.placedBy[i] = placing === undefined ? -1 : cache.names.of(placing)
+    const own = ownNetworkOf(event)
     facts.networkLane[i] = own === undefined ? other : cache.names.of(own)
     facts.incidentLane[i] = incidentId === undefined ? other : cache.names.of(incidentId)
   }

@@ -138,8 +138,14 @@ test.describe('the live picture', () => {
     // click the marker on the map
     await page.evaluate(() => window.__watchfloorMap?.jumpTo({ center: [-3.704, 40.417], zoom: 6 }))
     await idle(page)
+    // the basemap (a map of its own, under the live layers) follows the camera
+    const cameras = await page.evaluate(() =>
+      [window.__watchfloorMap!, window.__watchfloorBasemap!].map((m) => ({ ...m.getCenter(), zoom: m.getZoom() })),
+    )
+    expect(cameras[1]).toEqual(cameras[0])
+    expect(cameras[0]!.zoom).toBe(6)
     const point = await page.evaluate(() => window.__watchfloorMap!.project([-3.704, 40.417]))
-    await page.getByTestId('map').locator('canvas').first().click({ position: point })
+    await page.getByTestId('map-live-canvas').click({ position: point })
     await expect(page.getByTestId('incident-detail')).toHaveAttribute('data-incident-id', 'inc-pic-worm')
     await expect(page.getByTestId('incident-detail')).toContainText('Worm in the Spanish ministry')
     await expect(page.getByTestId('detail-history').locator('li')).toHaveCount(2)

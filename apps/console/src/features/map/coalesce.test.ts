@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import { createCoalescer, latest } from './coalesce.ts'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createCoalescer, latest, pacedScheduler } from './coalesce.ts'
 
 /** A scheduler that runs callbacks when the test says a frame happened. */
 function manualFrames() {
@@ -95,5 +95,96 @@ describe('createCoalescer', () => {
     frames.frame()
     frames.frame()
     expect(flushed).toEqual([1, 2, 3])
+  })
+})
+
+describe('pacedScheduler', () => {
+  beforeEach(() => {
+    vi.useFakeTimers()
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  /** A coalescer on a paced scheduler; flushes are recorded with the fake clock's time. */
+  function paced(gap: () => number) {
+    const frames = manualFrames()
+    const pace = pacedScheduler(gap, frames.schedule, () => Date.now())
+    const flushed: Array<{ at: number; value: number }> = []
+    const c = createCoalescer<number>({
+      merge: latest,
+      flush: (value) => flushed.push({ at: Date.now(), value }),
+      schedule: pace,
+    })
+    return { frames, pace, flushed, c, start: Date.now() }
+  }
+
+  it('with no gap runs on the next frame, like the frame scheduler', () => {
+    const { frames, flushed, c } = paced(() => 0)
+    c.push(1)
+    frames.frame()
+    c.push(2)
+    frames.frame()
+    expect(flushed.map((f) => f.value)).toEqual([1, 2])
+  })
+
+  it('waits out the gap after a run, then takes the next frame with the newest value', () => {
+    const { frames, flushed, c, start } = paced(() => 1000)
+    c.push(1)
+    frames.frame() // the first run needs no wait
+    expect(flushed).toEqual([{ at: start, value: 1 }])
+    c.push(2)
+    c.push(3)
+    frames.frame()
+    expect(frames.scheduled).toBe(0) // no frame asked for yet: the gap is running
+    vi.advanceTimersByTime(999)
+    frames.frame()
+    expect(flushed).toHaveLength(1)
+    vi.advanceTimersByTime(1)
+    expect(frames.scheduled).toBe(1)
+    frames.frame()
+    expect(flushed[1]).toEqual({ at: start + 1000, value: 3 })
+    // a push long after the gap runs on the next frame
+    vi.advanceTimersByTime(5000)
+    c.push(4)
+    frames.frame()
+    expect(flushed[2]).toEqual({ at: start + 6000, value: 4 })
+  })
+
+  it('hurry brings a waiting run to the next frame; with nothing waiting it does nothing', () => {
+    const { frames, pace, flushed, c, start } = paced(() => 1000)
+    pace.hurry()
+    c.push(1)
+    frames.frame()
+    c.push(2)
+    vi.advanceTimersByTime(100)
+    pace.hurry()
+    frames.frame()
+    expect(flushed).toEqual([
+      { at: start, value: 1 },
+      { at: start + 100, value: 2 },
+    ])
+    // the gap counts from the hurried run
+    c.push(3)
+    vi.advanceTimersByTime(999)
+    frames.frame()
+    expect(flushed).toHaveLength(2)
+    vi.advanceTimersByTime(1)
+    frames.frame()
+    expect(flushed[2]).toEqual({ at: start + 1100, value: 3 })
+  })
+
+  it('reads the gap at each scheduling, and cancel drops a waiting run', () => {
+    let gap = 0
+    const { frames, flushed, c } = paced(() => gap)
+    c.push(1)
+    frames.frame()
+    gap = 1000
+    c.push(2)
+    c.cancel()
+    vi.advanceTimersByTime(2000)
+    frames.frame()
+    expect(flushed.map((f) => f.value)).toEqual([1])
+    expect(vi.getTimerCount()).toBe(0)
   })
 })

@@ -65,5 +65,57 @@ export const animationFrameScheduler: Scheduler = (callback) => {
   return () => cancelAnimationFrame(id)
 }
 
+/** A scheduler whose pending run can be brought forward. */
+export interface PacedScheduler extends Scheduler {
+  /** Run what is pending on the next frame, without waiting out the gap. */
+  hurry(): void
+}
+
+/**
+ * Runs callbacks on a frame (from `frame`) at least `gap()` ms after the last one it ran: the
+ * map's pace when each of its frames is expensive. `gap` is read at each scheduling; 0 is every
+ * frame.
+ */
+export function pacedScheduler(
+  gap: () => number,
+  frame: Scheduler = animationFrameScheduler,
+  clock: () => number = () => performance.now(),
+): PacedScheduler {
+  let last = Number.NEGATIVE_INFINITY
+  interface Pending {
+    run: () => void
+    timer?: ReturnType<typeof setTimeout> | undefined
+    cancelFrame?: () => void
+  }
+  let pending: Pending | undefined
+  const onFrame = (p: Pending) => {
+    p.timer = undefined
+    p.cancelFrame = frame(() => {
+      if (pending === p) pending = undefined
+      last = clock()
+      p.run()
+    })
+  }
+  const schedule = ((callback) => {
+    const p: Pending = { run: callback }
+    pending = p
+    const wait = last + gap() - clock()
+    if (wait > 0) p.timer = setTimeout(() => onFrame(p), wait)
+    else onFrame(p)
+    return () => {
+      if (p.timer !== undefined) clearTimeout(p.timer)
+      p.cancelFrame?.()
+      if (pending === p) pending = undefined
+    }
+  }) as PacedScheduler
+  schedule.hurry = () => {
+    const p = pending
+    if (p?.timer === undefined) return
+    clearTimeout(p.timer)
+    onFrame(p)
+  }
+  return schedule
+}
+
 /** Keep the newest value: for snapshots, where the flush diffs against what was last applied. */
 export const latest = <T>(_pending: T, next: T): T => next

@@ -19,7 +19,7 @@ import { displayNow } from '../replay/now.ts'
 import { taskSummary } from '../tasks/board.ts'
 import { recencyOpacityExpression } from './arcs.ts'
 import { type Basemap, buildBasemap, type Topology } from './basemap.ts'
-import { animationFrameScheduler, createCoalescer, latest } from './coalesce.ts'
+import { createCoalescer, latest, pacedScheduler } from './coalesce.ts'
 import {
   type AnyFeature,
   type ArcFeature,
@@ -42,7 +42,8 @@ import { PulseLayer } from './pulses.ts'
 import { ResolutionGovernor } from './resolution.ts'
 import {
   ARC_FADE_MS,
-  buildStyle,
+  buildBasemapStyle,
+  buildLiveStyle,
   FONT_FAMILY,
   LAYERS,
   POSTURE_COLOURS,
@@ -57,6 +58,8 @@ declare global {
   interface Window {
     /** The live map, for browser tests (`map.project`, `queryRenderedFeatures`, `getSource`). */
     __watchfloorMap?: maplibregl.Map
+    /** The basemap under it (see `mountMap`). */
+    __watchfloorBasemap?: maplibregl.Map
   }
 }
 
@@ -104,6 +107,13 @@ export const MAX_ATTACK_PATHS = 200
 /** How often arc opacity follows age. */
 const FADE_REFRESH_MS = 5000
 
+/**
+ * Once map frames run long (no GPU: the resolution governor stepped down), the map takes in
+ * changes at most this often (ms). Each change redraws the live layers and, with software
+ * compositing, reads the canvas back on the main thread: tens of milliseconds.
+ */
+export const SLOW_SYNC_MS = 1000
+
 export interface MapHooks {
   /** The style loaded and the map went idle once. */
   onReady(): void
@@ -131,18 +141,43 @@ export interface FlashSource {
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits
 
-/** Create the map in `container`; returns the teardown. */
+/**
+ * Create the map in `container`; returns the teardown.
+ *
+ * Two MapLibre maps, one over the other: the basemap (sea, land, coasts, borders, country names)
+ * below, drawn only when the camera moves, and the live layers above on a transparent canvas,
+ * which alone are drawn again when incidents, networks or flows change. Without a GPU each map
+ * frame costs milliseconds per layer and tile, and the basemap was most of it (10,000 incidents,
+ * 200 events/s, software compositing: main thread busy 69 -> 48-57 %, long tasks 101 -> 8-11 in
+ * 20 s). The live map is the interactive one; the basemap follows its camera in the same frame.
+ */
 export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOptions = {}): () => void {
   const view = viewStore.getState()
   const wall = options.wall ?? false
-  const map = new maplibregl.Map({
-    container,
-    interactive: !wall,
-    style: buildStyle(getBasemap(), view.layers),
-    center: [view.map.lng, view.map.lat],
+  const camera = {
+    center: [view.map.lng, view.map.lat] as [number, number],
     zoom: view.map.zoom,
     minZoom: 0.8,
     maxZoom: 10,
+  }
+  const baseContainer = document.createElement('div')
+  baseContainer.className = 'wf-map-base'
+  container.append(baseContainer)
+  const base = new maplibregl.Map({
+    container: baseContainer,
+    interactive: false,
+    style: buildBasemapStyle(getBasemap()),
+    ...camera,
+    attributionControl: false,
+    fadeDuration: 0,
+  })
+  base.getCanvas().dataset.testid = 'map-base-canvas'
+  const baseIdle = new Promise<void>((resolve) => base.once('idle', () => resolve()))
+  const map = new maplibregl.Map({
+    container,
+    interactive: !wall,
+    style: buildLiveStyle(view.layers),
+    ...camera,
     dragRotate: false,
     pitchWithRotate: false,
     touchPitch: false,
@@ -151,10 +186,24 @@ export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOp
     // and without a GPU each frame is long (40 s under load: frames over 100 ms 69-100 -> 33-40)
     fadeDuration: 0,
   })
+  map.getCanvas().dataset.testid = 'map-live-canvas'
   map.touchZoomRotate.disableRotation()
   map.keyboard.disableRotation()
   if (!wall) map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right')
   window.__watchfloorMap = map
+  window.__watchfloorBasemap = base
+
+  // the basemap follows the live map's camera, drawn in the same frame as the live layers
+  let baseBehind = false
+  map.on('move', () => {
+    base.jumpTo({ center: map.getCenter(), zoom: map.getZoom(), bearing: map.getBearing(), pitch: map.getPitch() })
+    baseBehind = true
+  })
+  map.on('render', () => {
+    if (!baseBehind) return
+    baseBehind = false
+    base.redraw()
+  })
 
   let disposed = false
   let loaded = false
@@ -232,7 +281,11 @@ export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOp
     syncedOnce = true
   }
 
-  const coalescer = createCoalescer<null>({ merge: latest, flush: sync, schedule: animationFrameScheduler })
+  // without a GPU, fewer pixels per frame (see resolution.ts; wired to the frames further down)
+  const governor = new ResolutionGovernor()
+  // one sync per animation frame; once frames run long, at most one per SLOW_SYNC_MS
+  const pace = pacedScheduler(() => (governor.scale < 1 ? SLOW_SYNC_MS : 0))
+  const coalescer = createCoalescer<null>({ merge: latest, flush: sync, schedule: pace })
   cleanups.push(() => coalescer.cancel())
   cleanups.push(
     watchfloor.subscribe((s, prev) => {
@@ -310,7 +363,11 @@ export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOp
 
   cleanups.push(
     viewStore.subscribe((v, prev) => {
-      if (v.filters !== prev.filters || v.range !== prev.range || v.sort !== prev.sort) coalescer.push(null)
+      if (v.filters !== prev.filters || v.range !== prev.range || v.sort !== prev.sort) {
+        // the user changed the view: on the next frame, whatever the pace
+        coalescer.push(null)
+        pace.hurry()
+      }
       if (v.selection !== prev.selection) updateSelection()
       if (v.layers !== prev.layers) applyLayers(v.layers)
       if (v.map !== prev.map) {
@@ -415,7 +472,6 @@ export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOp
   })
 
   // --- dynamic resolution: without a GPU, fewer pixels per frame (see resolution.ts) ----------
-  const governor = new ResolutionGovernor()
   const devicePixelRatio = window.devicePixelRatio || 1
   let mapRendered = false
   map.on('render', () => {
@@ -431,6 +487,7 @@ export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOp
       if (scale !== null) {
         console.info(`map: frames run long (${Math.round(ms)} ms); drawing at ${scale * 100} % resolution`)
         map.setPixelRatio(devicePixelRatio * scale)
+        base.setPixelRatio(devicePixelRatio * scale)
       }
     }
     mapRendered = false
@@ -446,29 +503,35 @@ export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOp
     applyLayers(viewStore.getState().layers)
     refreshFade(true)
     sync()
-    map.once('idle', () => {
+    const liveIdle = new Promise<void>((resolve) => map.once('idle', () => resolve()))
+    void Promise.all([liveIdle, baseIdle]).then(() => {
       if (disposed) return
       ready = true
       hooks.onReady()
       coalescer.push(null) // whatever arrived meanwhile
     })
   })
-  map.on('error', (e) => console.warn('map:', e.error?.message ?? e))
-  map.on('webglcontextlost', () => {
-    console.warn('map: WebGL context lost; the map will be rebuilt when it is restored')
-    coalescer.cancel()
-    hooks.onLost()
-  })
-  map.on('webglcontextrestored', () => {
-    console.info('map: WebGL context restored; rebuilding the map')
-    hooks.onRebuild()
-  })
+  for (const m of [map, base]) {
+    m.on('error', (e) => console.warn('map:', e.error?.message ?? e))
+    m.on('webglcontextlost', () => {
+      console.warn('map: WebGL context lost; the map will be rebuilt when it is restored')
+      coalescer.cancel()
+      hooks.onLost()
+    })
+    m.on('webglcontextrestored', () => {
+      console.info('map: WebGL context restored; rebuilding the map')
+      hooks.onRebuild()
+    })
+  }
 
   return () => {
     disposed = true
     for (const cleanup of cleanups) cleanup()
     if (window.__watchfloorMap === map) delete window.__watchfloorMap
+    if (window.__watchfloorBasemap === base) delete window.__watchfloorBasemap
     map.remove()
+    base.remove()
+    baseContainer.remove()
   }
 }
 

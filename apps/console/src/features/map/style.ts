@@ -156,23 +156,11 @@ function countryLabels(id: string, filter: FilterSpecification, minzoom: number)
   }
 }
 
-export function buildStyle(
-  basemap: Basemap,
-  visible: Record<keyof typeof TOGGLED_LAYERS, boolean>,
-): StyleSpecification {
-  const visibility = (toggle: keyof typeof TOGGLED_LAYERS) =>
-    ({ visibility: visible[toggle] ? 'visible' : 'none' }) as const
-  const sevRankColour: ExpressionSpecification = [
-    'match',
-    ['get', 'maxSev'],
-    4,
-    SEVERITY_COLOURS.critical,
-    3,
-    SEVERITY_COLOURS.high,
-    2,
-    SEVERITY_COLOURS.medium,
-    SEVERITY_COLOURS.low,
-  ]
+/**
+ * The basemap: sea, land, coasts, borders and country names, in a map of its own under the live
+ * layers (see controller.ts). It changes only when the camera moves.
+ */
+export function buildBasemapStyle(basemap: Basemap): StyleSpecification {
   const layers: LayerSpecification[] = [
     { id: 'ocean', type: 'background', paint: { 'background-color': OCEAN } },
     {
@@ -200,6 +188,40 @@ export function buildStyle(
     // small countries only once zoomed in (placed after the big ones: this layer is below)
     countryLabels(`${LAYERS.countryLabels}-small`, ['<', ['get', 'area'], SMALL_COUNTRY], 4),
     countryLabels(LAYERS.countryLabels, ['>=', ['get', 'area'], SMALL_COUNTRY], 0),
+  ]
+  return {
+    version: 8,
+    name: 'Watchfloor offline basemap',
+    // no glyphs, no sprite: nothing is fetched
+    sources: {
+      [SOURCES.countries]: { type: 'geojson', data: basemap.countries, tolerance: 0.3 },
+      [SOURCES.borders]: { type: 'geojson', data: basemap.borders, tolerance: 0.3 },
+      [SOURCES.coastlines]: { type: 'geojson', data: basemap.coastlines, tolerance: 0.3 },
+      [SOURCES.labels]: { type: 'geojson', data: basemap.labels },
+    },
+    layers,
+  }
+}
+
+/**
+ * The live layers: networks, incidents (clustered), attack paths and sharing flows, drawn over
+ * the basemap on a transparent canvas.
+ */
+export function buildLiveStyle(visible: Record<keyof typeof TOGGLED_LAYERS, boolean>): StyleSpecification {
+  const visibility = (toggle: keyof typeof TOGGLED_LAYERS) =>
+    ({ visibility: visible[toggle] ? 'visible' : 'none' }) as const
+  const sevRankColour: ExpressionSpecification = [
+    'match',
+    ['get', 'maxSev'],
+    4,
+    SEVERITY_COLOURS.critical,
+    3,
+    SEVERITY_COLOURS.high,
+    2,
+    SEVERITY_COLOURS.medium,
+    SEVERITY_COLOURS.low,
+  ]
+  const layers: LayerSpecification[] = [
     {
       id: LAYERS.sharing,
       type: 'line',
@@ -298,13 +320,9 @@ export function buildStyle(
   ]
   return {
     version: 8,
-    name: 'Watchfloor offline dark',
+    name: 'Watchfloor live layers',
     // no glyphs, no sprite: nothing is fetched
     sources: {
-      [SOURCES.countries]: { type: 'geojson', data: basemap.countries, tolerance: 0.3 },
-      [SOURCES.borders]: { type: 'geojson', data: basemap.borders, tolerance: 0.3 },
-      [SOURCES.coastlines]: { type: 'geojson', data: basemap.coastlines, tolerance: 0.3 },
-      [SOURCES.labels]: { type: 'geojson', data: basemap.labels },
       [SOURCES.networks]: dynamicSource(),
       [SOURCES.incidents]: dynamicSource({
         cluster: true,

@@ -1,7 +1,7 @@
 /**
- * Map snapshots for after-action reports: a PNG of the map canvas taken at a chosen moment (live,
- * or a replay's playhead), kept in memory for this tab. The map is drawn without
- * `preserveDrawingBuffer`, so the capture happens inside a `render` event, right after a frame.
+ * Map snapshots for after-action reports: a PNG of the map (the basemap with the live layers over
+ * it) taken at a chosen moment (live, or a replay's playhead), kept in memory for this tab. The
+ * maps are drawn without `preserveDrawingBuffer`, so each is drawn again and read in one go.
  */
 import { createStore } from 'zustand/vanilla'
 
@@ -19,29 +19,28 @@ export const snapshots = createStore<{ list: MapSnapshot[] }>()(() => ({ list: [
 /** The most snapshots kept (they are a few hundred KB each). */
 const MAX_SNAPSHOTS = 12
 
-/** Capture the map as it is drawn now; null when there is no map (or it cannot be read) within `timeoutMs`. */
-export function captureMapImage(timeoutMs = 1500): Promise<string | null> {
+/** Capture the map as it is drawn now; null when there is no map (or it cannot be read). */
+export async function captureMapImage(): Promise<string | null> {
   const map = typeof window === 'undefined' ? undefined : window.__watchfloorMap
-  if (!map) return Promise.resolve(null)
-  return new Promise((resolve) => {
-    let done = false
-    const finish = (value: string | null) => {
-      if (done) return
-      done = true
-      map.off('render', onRender)
-      resolve(value)
+  if (!map) return null
+  try {
+    const live = map.getCanvas()
+    const image = document.createElement('canvas')
+    image.width = live.width
+    image.height = live.height
+    const context = image.getContext('2d')
+    if (!context) return null
+    const base = window.__watchfloorBasemap
+    if (base) {
+      base.redraw() // synchronous: the drawing buffer holds this frame until the task ends
+      context.drawImage(base.getCanvas(), 0, 0, image.width, image.height)
     }
-    const onRender = () => {
-      try {
-        finish(map.getCanvas().toDataURL('image/png'))
-      } catch {
-        finish(null)
-      }
-    }
-    map.on('render', onRender)
-    map.triggerRepaint()
-    setTimeout(() => finish(null), timeoutMs)
-  })
+    map.redraw()
+    context.drawImage(live, 0, 0)
+    return image.toDataURL('image/png')
+  } catch {
+    return null
+  }
 }
 
 /** Capture and keep a snapshot; returns it (null when there was no map to capture). */

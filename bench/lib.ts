@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
@@ -141,6 +141,23 @@ export interface RunningProcess {
 }
 
 /** The real server, started as the integration tests start it (`apps/server/src/main.ts`, SQLite, simulator off). */
+let consoleBuilt = false
+/**
+ * Build the console the server will serve (a stale build would be measured otherwise), unless
+ * WATCHFLOOR_CONSOLE_DIR names one already built.
+ */
+export function ensureConsoleBuilt(): void {
+  if (consoleBuilt || process.env.WATCHFLOOR_CONSOLE_DIR) return
+  console.log('building the console ...')
+  try {
+    execFileSync('pnpm', ['--filter', '@watchfloor/console', 'build'], { cwd: root, stdio: 'pipe' })
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer }
+    throw new Error(`could not build the console:\n${stdout ?? ''}${stderr ?? ''}`)
+  }
+  consoleBuilt = true
+}
+
 export async function startWatchfloor(): Promise<RunningProcess> {
   const data = scratch('server')
   const tokens = join(data.dir, 'tokens.json')

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { chromium } from '@playwright/test'
 import type { EventInput, Severity } from '../packages/protocol/src/index.ts'
 import { NETWORKS } from '../packages/simulator/src/index.ts'
-import { fmt, printTable, round, sleep, startWatchfloor, TOKENS } from './lib.ts'
+import { ensureConsoleBuilt, fmt, printTable, round, sleep, startWatchfloor, TOKENS } from './lib.ts'
 import { type BenchEntry, environment } from './results.ts'
 
 /**
@@ -12,11 +12,19 @@ import { type BenchEntry, environment } from './results.ts'
  * (requestAnimationFrame deltas), long tasks, and the share of wall time the
  * main thread was busy (CDP TaskDuration). The baseline is the same page, same
  * data, with nothing arriving, measured in the same run.
+ *
+ * Chromium runs as it does on a machine without a GPU: WebGL in SwiftShader,
+ * compositing in software (what chrome://gpu reports for headless Chromium with
+ * no flags but the one that lets WebGL use SwiftShader). BENCH_CHROMIUM_ARGS
+ * replaces the flags, e.g. `--use-angle=swiftshader --enable-unsafe-swiftshader`
+ * for compositing through SwiftShader as if it were a GPU (see docs/performance.md).
  */
 const INCIDENTS = Number(process.env.BENCH_PICTURE_INCIDENTS ?? 10_000)
 const RATE = Number(process.env.BENCH_PICTURE_RATE ?? 200)
 const SECONDS = Number(process.env.BENCH_PICTURE_SECONDS ?? 60)
 const IDLE_SECONDS = Number(process.env.BENCH_PICTURE_IDLE_SECONDS ?? 10)
+/** Headless Chromium's own configuration where there is no GPU (see above). */
+export const CHROMIUM_ARGS = process.env.BENCH_CHROMIUM_ARGS ?? '--enable-unsafe-swiftshader --disable-quic'
 const SEVERITIES: Severity[] = ['low', 'medium', 'high', 'critical']
 
 function pick<T>(items: readonly T[], i: number): T {
@@ -62,14 +70,11 @@ interface Measured {
 }
 
 export async function runPicture(): Promise<BenchEntry> {
+  ensureConsoleBuilt()
   const server = await startWatchfloor()
   const browser = await chromium.launch({
     executablePath: process.env.WATCHFLOOR_CHROMIUM ?? '/usr/bin/chromium',
-    // GPU compositing over SwiftShader: with --disable-gpu the compositor reads every
-    // WebGL frame back on the main thread (GLES2::ReadPixels), which a real GPU never does
-    args: (
-      process.env.BENCH_CHROMIUM_ARGS ?? '--use-angle=swiftshader --enable-unsafe-swiftshader --disable-quic'
-    ).split(' '),
+    args: CHROMIUM_ARGS.split(' '),
   })
   try {
     // the picture: every allied network, then 10,000 open incidents across them
@@ -245,7 +250,13 @@ export async function runPicture(): Promise<BenchEntry> {
     return {
       name: 'picture.live',
       headline: 'busyShare',
-      figures: { incidents: INCIDENTS, rate: RATE, ...loaded },
+      figures: {
+        incidents: INCIDENTS,
+        rate: RATE,
+        ...loaded,
+        chromium: browser.version(),
+        chromiumArgs: CHROMIUM_ARGS,
+      },
       baseline: { name: 'same page, nothing arriving', figures: { ...idle } },
       ratio: idle.busyShare > 0 ? round(loaded.busyShare / idle.busyShare, 2) : 0,
       target: {

@@ -140,7 +140,6 @@ export interface RunningProcess {
   stop(): Promise<void>
 }
 
-/** The real server, started as the integration tests start it (`apps/server/src/main.ts`, SQLite, simulator off). */
 let consoleBuilt = false
 /**
  * Build the console the server will serve (a stale build would be measured otherwise), unless
@@ -152,12 +151,13 @@ export function ensureConsoleBuilt(): void {
   try {
     execFileSync('pnpm', ['--filter', '@watchfloor/console', 'build'], { cwd: root, stdio: 'pipe' })
   } catch (error) {
-    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer }
-    throw new Error(`could not build the console:\n${stdout ?? ''}${stderr ?? ''}`)
+    const { stdout, stderr, message } = error as { stdout?: Buffer; stderr?: Buffer; message?: string }
+    throw new Error(`could not build the console: ${message ?? error}\n${stdout ?? ''}${stderr ?? ''}`)
   }
   consoleBuilt = true
 }
 
+/** The real server, started as the integration tests start it (`apps/server/src/main.ts`, SQLite, simulator off). */
 export async function startWatchfloor(): Promise<RunningProcess> {
   const data = scratch('server')
   const tokens = join(data.dir, 'tokens.json')

@@ -74,7 +74,7 @@ export async function runPicture(): Promise<BenchEntry> {
   const server = await startWatchfloor()
   const browser = await chromium.launch({
     executablePath: process.env.WATCHFLOOR_CHROMIUM ?? '/usr/bin/chromium',
-    args: CHROMIUM_ARGS.split(' '),
+    args: CHROMIUM_ARGS.split(' ').filter(Boolean),
   })
   try {
     // the picture: every allied network, then 10,000 open incidents across them

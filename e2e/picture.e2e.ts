@@ -135,15 +135,49 @@ test.describe('the live picture', () => {
       )
       .toContain('inc-pic-worm')
 
-    // click the marker on the map
-    await page.evaluate(() => window.__watchfloorMap?.jumpTo({ center: [-3.704, 40.417], zoom: 6 }))
+    // the basemap, a map of its own under the live layers, follows the camera and is drawn there
+    await page.evaluate(() => {
+      const w = window as unknown as { __basemapRenders: number }
+      w.__basemapRenders = 0
+      window.__watchfloorBasemap?.on('render', () => {
+        w.__basemapRenders++
+      })
+      window.__watchfloorMap?.jumpTo({ center: [-3.704, 40.417], zoom: 4 })
+    })
     await idle(page)
-    // the basemap (a map of its own, under the live layers) follows the camera
     const cameras = await page.evaluate(() =>
       [window.__watchfloorMap!, window.__watchfloorBasemap!].map((m) => ({ ...m.getCenter(), zoom: m.getZoom() })),
     )
     expect(cameras[1]).toEqual(cameras[0])
-    expect(cameras[0]!.zoom).toBe(6)
+    expect(cameras[0]!.zoom).toBe(4)
+    expect(
+      await page.evaluate(() => (window as unknown as { __basemapRenders: number }).__basemapRenders),
+    ).toBeGreaterThan(0)
+    // the basemap's own canvas, drawn and read in one task: land at Madrid, sea off Portugal
+    const basemap = await page.evaluate(() => {
+      const m = window.__watchfloorBasemap!
+      m.redraw()
+      const canvas = m.getCanvas()
+      const gl = canvas.getContext('webgl2')!
+      const ratio = m.getPixelRatio()
+      const at = (lngLat: [number, number]) => {
+        const p = window.__watchfloorMap!.project(lngLat) // the live map's camera
+        const pixel = new Uint8Array(4)
+        const x = Math.round(p.x * ratio)
+        const y = canvas.height - 1 - Math.round(p.y * ratio) // WebGL rows start at the bottom
+        gl.readPixels(x, y, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, pixel)
+        return [...pixel.slice(0, 3)]
+      }
+      return { land: at([-3.5, 40.0]), sea: at([-11.0, 40.0]) }
+    })
+    const distance = (a: number[], b: number[]) => Math.hypot(...a.map((v, i) => v - b[i]!))
+    const OCEAN = [0x07, 0x10, 0x1a]
+    expect(distance(basemap.sea, OCEAN)).toBeLessThan(12)
+    expect(distance(basemap.land, OCEAN)).toBeGreaterThan(40)
+
+    // click the marker on the map
+    await page.evaluate(() => window.__watchfloorMap?.jumpTo({ center: [-3.704, 40.417], zoom: 6 }))
+    await idle(page)
     const point = await page.evaluate(() => window.__watchfloorMap!.project([-3.704, 40.417]))
     await page.getByTestId('map-live-canvas').click({ position: point })
     await expect(page.getByTestId('incident-detail')).toHaveAttribute('data-incident-id', 'inc-pic-worm')

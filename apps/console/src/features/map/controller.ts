@@ -37,6 +37,7 @@ import {
   sharingDeriver,
   shownAdvisories,
 } from './features.ts'
+import { registerMap } from './handle.ts'
 import { addIncidentIcons } from './icons.ts'
 import { PulseLayer } from './pulses.ts'
 import { ResolutionGovernor } from './resolution.ts'
@@ -162,6 +163,7 @@ export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOp
   }
   const baseContainer = document.createElement('div')
   baseContainer.className = 'wf-map-base'
+  baseContainer.setAttribute('aria-hidden', 'true') // the live map is the one to announce
   container.append(baseContainer)
   const base = new maplibregl.Map({
     container: baseContainer,
@@ -172,24 +174,19 @@ export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOp
     fadeDuration: 0,
   })
   base.getCanvas().dataset.testid = 'map-base-canvas'
-  const baseIdle = new Promise<void>((resolve) => base.once('idle', () => resolve()))
-  const map = new maplibregl.Map({
-    container,
-    interactive: !wall,
-    style: buildLiveStyle(view.layers),
-    ...camera,
-    dragRotate: false,
-    pitchWithRotate: false,
-    touchPitch: false,
-    attributionControl: wall ? false : { compact: true, customAttribution: 'Natural Earth via world-atlas' },
-    // no symbol fade: each fade runs the map for several more frames after every source update,
-    // and without a GPU each frame is long (40 s under load: frames over 100 ms 69-100 -> 33-40)
-    fadeDuration: 0,
+  // drawn once (or failed: the basemap is scenery, the live layers must not wait for it)
+  const baseIdle = new Promise<void>((resolve) => {
+    base.once('idle', () => resolve())
+    base.once('error', () => resolve())
   })
-  map.getCanvas().dataset.testid = 'map-live-canvas'
-  map.touchZoomRotate.disableRotation()
-  map.keyboard.disableRotation()
-  if (!wall) map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right')
+  let map: maplibregl.Map
+  try {
+    map = createLiveMap(container, view.layers, camera, wall)
+  } catch (error) {
+    base.remove()
+    baseContainer.remove()
+    throw error
+  }
   window.__watchfloorMap = map
   window.__watchfloorBasemap = base
 
@@ -242,6 +239,8 @@ export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOp
   let ready = false
   let syncedOnce = false
 
+  /** The source updates of the last sync that sent any (for `settle`). */
+  let lastUpdates: Promise<unknown> = Promise.resolve()
   const sync = () => {
     if (!loaded || disposed) return
     if (syncedOnce && !ready) return // picked up again once the map went idle
@@ -262,14 +261,17 @@ export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOp
         ),
       ),
     }
+    const updates: Promise<unknown>[] = []
     for (const key of Object.keys(DYNAMIC) as DynamicSource[]) {
       const diff = diffFeatures(applied[key], next[key])
       applied[key] = next[key]
       if (isEmptyDiff(diff)) continue
-      void source(DYNAMIC[key])
+      const update = source(DYNAMIC[key])
         ?.updateData(diff)
         .catch((error: unknown) => console.warn(`map: update of ${key} failed`, error))
+      if (update) updates.push(update)
     }
+    if (updates.length) lastUpdates = Promise.all(updates)
     newestArc = 0
     for (const arcs of [next.attacks, next.sharing])
       for (const arc of arcs.values()) newestArc = Math.max(newestArc, (arc as ArcFeature).properties.t)
@@ -289,7 +291,10 @@ export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOp
   cleanups.push(() => coalescer.cancel())
   cleanups.push(
     watchfloor.subscribe((s, prev) => {
-      if (s.state !== prev.state) coalescer.push(null)
+      if (s.state === prev.state) return
+      coalescer.push(null)
+      // a replay (a seek, a step, back to live) is someone's request, not the stream: no waiting
+      if (s.mode === 'replay' || prev.mode === 'replay') pace.hurry()
     }),
   )
 
@@ -474,6 +479,8 @@ export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOp
   // --- dynamic resolution: without a GPU, fewer pixels per frame (see resolution.ts) ----------
   const devicePixelRatio = window.devicePixelRatio || 1
   let mapRendered = false
+  /** A capture drew (and encoded) out of turn: the next frame's length is not the renderer's. */
+  let skipSample = false
   map.on('render', () => {
     mapRendered = true
   })
@@ -482,7 +489,7 @@ export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOp
     const ms = now - lastFrame
     lastFrame = now
     // a frame after a hidden spell is not slow rendering
-    if (mapRendered && document.visibilityState === 'visible') {
+    if (mapRendered && !skipSample && document.visibilityState === 'visible') {
       const scale = governor.frame(ms)
       if (scale !== null) {
         console.info(`map: frames run long (${Math.round(ms)} ms); drawing at ${scale * 100} % resolution`)
@@ -491,6 +498,7 @@ export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOp
       }
     }
     mapRendered = false
+    skipSample = false
     frameRequest = requestAnimationFrame(watchFrames)
   })
   cleanups.push(() => cancelAnimationFrame(frameRequest))
@@ -503,26 +511,72 @@ export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOp
     applyLayers(viewStore.getState().layers)
     refreshFade(true)
     sync()
-    const liveIdle = new Promise<void>((resolve) => map.once('idle', () => resolve()))
-    void Promise.all([liveIdle, baseIdle]).then(() => {
+    map.once('idle', () => {
       if (disposed) return
       ready = true
-      hooks.onReady()
       coalescer.push(null) // whatever arrived meanwhile
+      // ready for the page once the basemap has drawn too
+      void baseIdle.then(() => {
+        if (!disposed) hooks.onReady()
+      })
     })
   })
+  // a GPU reset loses both contexts: rebuild once
+  let lost = false
+  let rebuilding = false
   for (const m of [map, base]) {
     m.on('error', (e) => console.warn('map:', e.error?.message ?? e))
     m.on('webglcontextlost', () => {
+      if (lost) return
+      lost = true
       console.warn('map: WebGL context lost; the map will be rebuilt when it is restored')
       coalescer.cancel()
       hooks.onLost()
     })
     m.on('webglcontextrestored', () => {
+      if (rebuilding) return
+      rebuilding = true
       console.info('map: WebGL context restored; rebuilding the map')
       hooks.onRebuild()
     })
   }
+
+  // --- for other features: settle and capture (report snapshots) -----------------------------
+  cleanups.push(
+    registerMap({
+      async settle(timeoutMs = 1500) {
+        if (!loaded || disposed) return
+        coalescer.flushNow()
+        const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs))
+        const drawn = (async () => {
+          await lastUpdates
+          if (disposed || (map.loaded() && map.areTilesLoaded())) return
+          await new Promise<void>((resolve) => map.once('idle', () => resolve()))
+        })()
+        await Promise.race([drawn, deadline])
+      },
+      capture() {
+        try {
+          const live = map.getCanvas()
+          const image = document.createElement('canvas')
+          image.width = live.width
+          image.height = live.height
+          const context = image.getContext('2d')
+          if (!context) return null
+          // both drawn now, live layers first (its pending camera step moves the basemap too);
+          // without preserveDrawingBuffer each canvas holds its frame until this task ends
+          map.redraw()
+          base.redraw()
+          skipSample = true
+          context.drawImage(base.getCanvas(), 0, 0, image.width, image.height)
+          context.drawImage(live, 0, 0)
+          return image.toDataURL('image/png')
+        } catch {
+          return null
+        }
+      },
+    }),
+  )
 
   return () => {
     disposed = true
@@ -533,6 +587,33 @@ export function mountMap(container: HTMLElement, hooks: MapHooks, options: MapOp
     base.remove()
     baseContainer.remove()
   }
+}
+
+/** The live map: interactive (unless on a wall), transparent where it draws nothing. */
+function createLiveMap(
+  container: HTMLElement,
+  layers: Layers,
+  camera: Pick<maplibregl.MapOptions, 'center' | 'zoom' | 'minZoom' | 'maxZoom'>,
+  wall: boolean,
+): maplibregl.Map {
+  const map = new maplibregl.Map({
+    container,
+    interactive: !wall,
+    style: buildLiveStyle(layers),
+    ...camera,
+    dragRotate: false,
+    pitchWithRotate: false,
+    touchPitch: false,
+    attributionControl: wall ? false : { compact: true, customAttribution: 'Natural Earth via world-atlas' },
+    // no symbol fade: each fade runs the map for several more frames after every source update,
+    // and without a GPU each frame is long (40 s under load: frames over 100 ms 69-100 -> 33-40)
+    fadeDuration: 0,
+  })
+  map.getCanvas().dataset.testid = 'map-live-canvas'
+  map.touchZoomRotate.disableRotation()
+  map.keyboard.disableRotation()
+  if (!wall) map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right')
+  return map
 }
 
 /** The tooltip for a hovered incident, cluster or network (DOM built from text: nothing is parsed as HTML). */

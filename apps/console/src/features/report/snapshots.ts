@@ -4,6 +4,7 @@
  * maps are drawn without `preserveDrawingBuffer`, so each is drawn again and read in one go.
  */
 import { createStore } from 'zustand/vanilla'
+import { mapHandle } from '../map/handle.ts'
 
 export interface MapSnapshot {
   /** The incident it was taken for (null: none). */
@@ -19,28 +20,15 @@ export const snapshots = createStore<{ list: MapSnapshot[] }>()(() => ({ list: [
 /** The most snapshots kept (they are a few hundred KB each). */
 const MAX_SNAPSHOTS = 12
 
-/** Capture the map as it is drawn now; null when there is no map (or it cannot be read). */
+/**
+ * Capture the map once it has drawn what the picture holds now (a replay seek a moment ago
+ * included); null when there is no map or it cannot be read.
+ */
 export async function captureMapImage(): Promise<string | null> {
-  const map = typeof window === 'undefined' ? undefined : window.__watchfloorMap
-  if (!map) return null
-  try {
-    const live = map.getCanvas()
-    const image = document.createElement('canvas')
-    image.width = live.width
-    image.height = live.height
-    const context = image.getContext('2d')
-    if (!context) return null
-    const base = window.__watchfloorBasemap
-    if (base) {
-      base.redraw() // synchronous: the drawing buffer holds this frame until the task ends
-      context.drawImage(base.getCanvas(), 0, 0, image.width, image.height)
-    }
-    map.redraw()
-    context.drawImage(live, 0, 0)
-    return image.toDataURL('image/png')
-  } catch {
-    return null
-  }
+  const handle = mapHandle()
+  if (!handle) return null
+  await handle.settle()
+  return mapHandle()?.capture() ?? null
 }
 
 /** Capture and keep a snapshot; returns it (null when there was no map to capture). */

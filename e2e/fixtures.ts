@@ -70,3 +70,34 @@ export async function signIn(page: Page, token: string): Promise<void> {
   await page.goto(`/#token=${token}`)
   await expect(page.getByTestId('connection-status')).toHaveText('live', { timeout: 15_000 })
 }
+
+/**
+ * Colour statistics of a PNG (a data URL), computed by the browser itself (no image library
+ * needed): distinct colours (5 bits a channel), the share of the most common one, the share of
+ * opaque pixels.
+ */
+export async function pixelStats(
+  page: Page,
+  dataUrl: string,
+): Promise<{ distinct: number; dominantShare: number; opaqueShare: number }> {
+  return page.evaluate(async (src) => {
+    const image = new Image()
+    image.src = src
+    await image.decode()
+    const canvas = document.createElement('canvas')
+    canvas.width = image.width
+    canvas.height = image.height
+    const context = canvas.getContext('2d')!
+    context.drawImage(image, 0, 0)
+    const { data } = context.getImageData(0, 0, image.width, image.height)
+    const counts = new Map<number, number>()
+    let opaque = 0
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] === 255) opaque++
+      const key = ((data[i]! >> 3) << 10) | ((data[i + 1]! >> 3) << 5) | (data[i + 2]! >> 3)
+      counts.set(key, (counts.get(key) ?? 0) + 1)
+    }
+    const pixels = data.length / 4
+    return { distinct: counts.size, dominantShare: Math.max(...counts.values()) / pixels, opaqueShare: opaque / pixels }
+  }, dataUrl)
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { expect, type Page } from '@playwright/test'
-import { E2E_TOKENS, incident, postEvents, signIn, test } from './fixtures.ts'
+import { E2E_TOKENS, incident, pixelStats, postEvents, signIn, test } from './fixtures.ts'
 
 declare global {
   interface Window {
@@ -25,28 +25,6 @@ async function idle(page: Page): Promise<void> {
   await page.waitForTimeout(600)
 }
 
-/** Colour statistics of a PNG, computed by the browser itself (no image library needed). */
-async function pixelStats(page: Page, png: Buffer): Promise<{ distinct: number; dominantShare: number }> {
-  return page.evaluate(async (base64) => {
-    const image = new Image()
-    image.src = `data:image/png;base64,${base64}`
-    await image.decode()
-    const canvas = document.createElement('canvas')
-    canvas.width = image.width
-    canvas.height = image.height
-    const context = canvas.getContext('2d')!
-    context.drawImage(image, 0, 0)
-    const { data } = context.getImageData(0, 0, image.width, image.height)
-    const counts = new Map<number, number>()
-    for (let i = 0; i < data.length; i += 4) {
-      const key = ((data[i]! >> 3) << 10) | ((data[i + 1]! >> 3) << 5) | (data[i + 2]! >> 3)
-      counts.set(key, (counts.get(key) ?? 0) + 1)
-    }
-    const top = Math.max(...counts.values())
-    return { distinct: counts.size, dominantShare: top / (data.length / 4) }
-  }, png.toString('base64'))
-}
-
 test.describe('the live picture', () => {
   test.beforeAll(async ({ request }) => {
     await postEvents(request, [
@@ -64,7 +42,7 @@ test.describe('the live picture', () => {
     await mapReady(page)
     await idle(page)
     const png = await page.getByTestId('map').screenshot({ path: 'e2e/artifacts/map-basemap.png' })
-    const stats = await pixelStats(page, png)
+    const stats = await pixelStats(page, `data:image/png;base64,${png.toString('base64')}`)
     // land, sea, borders and labels: many colours, and no single colour covering the canvas
     expect(stats.distinct).toBeGreaterThan(40)
     expect(stats.dominantShare).toBeLessThan(0.8)

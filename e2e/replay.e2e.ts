@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { expect, type Page } from '@playwright/test'
-import { E2E_TOKENS, postEvents, signIn, test } from './fixtures.ts'
+import { E2E_TOKENS, pixelStats, postEvents, signIn, test } from './fixtures.ts'
 
 const MIN = 60_000
 const iso = (ms: number) => new Date(ms).toISOString()
@@ -240,28 +240,7 @@ test.describe('replay', () => {
     const snapshot = page.getByTestId('report-snapshot').locator('img')
     await expect(snapshot).toHaveAttribute('src', /^data:image\/png;base64,/)
     // the basemap is in the picture, under the live layers: sea and land, not a transparent canvas
-    const colours = await snapshot.evaluate(async (img: HTMLImageElement) => {
-      await img.decode()
-      const canvas = document.createElement('canvas')
-      canvas.width = img.naturalWidth
-      canvas.height = img.naturalHeight
-      const context = canvas.getContext('2d')!
-      context.drawImage(img, 0, 0)
-      const { data } = context.getImageData(0, 0, canvas.width, canvas.height)
-      const counts = new Map<number, number>()
-      let opaque = 0
-      for (let i = 0; i < data.length; i += 4) {
-        if (data[i + 3] === 255) opaque++
-        const key = ((data[i]! >> 3) << 10) | ((data[i + 1]! >> 3) << 5) | (data[i + 2]! >> 3)
-        counts.set(key, (counts.get(key) ?? 0) + 1)
-      }
-      const pixels = data.length / 4
-      return {
-        distinct: counts.size,
-        dominantShare: Math.max(...counts.values()) / pixels,
-        opaqueShare: opaque / pixels,
-      }
-    })
+    const colours = await pixelStats(page, (await snapshot.getAttribute('src')) ?? '')
     expect(colours.opaqueShare).toBeGreaterThan(0.99)
     expect(colours.distinct).toBeGreaterThan(20)
     expect(colours.dominantShare).toBeLessThan(0.8)

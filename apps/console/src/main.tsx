@@ -1,7 +1,7 @@
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
-import { App } from './App.tsx'
-import { takeTokenFromLocation } from './token.ts'
+import { takeTokenFromLocation } from './data/token.ts'
+import { App } from './shell/App.tsx'
 import { WallApp } from './wall/WallApp.tsx'
 import './styles.css'
 

@@ -1,7 +1,7 @@
 import type { IncidentState, State } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { useStore } from 'zustand'
-import { type WatchfloorStore, watchfloor } from '../store.ts'
+import { type WatchfloorStore, watchfloor } from '../data/store.ts'
 import { type FilteredIncidents, filterEvents, refilterIncidents } from './filters.ts'
 import type { Filters, IncidentSort, TimeRange } from './view.ts'
 import { type ViewStore, viewStore } from './viewStore.ts'

@@ -5,10 +5,10 @@
  */
 import type { StoredEvent } from '@watchfloor/protocol'
 import { useEffect, useRef } from 'react'
-import type { MinuteCounts } from '../activity.ts'
+import type { MinuteCounts } from '../data/activity.ts'
+import { watchfloor } from '../data/store.ts'
 import { POSTURE_COLOURS, SHARING_COLOUR } from '../features/map/style.ts'
-import { watchfloor } from '../store.ts'
-import { SEVERITY_COLOURS } from '../theme.ts'
+import { SEVERITY_COLOURS } from '../ui/theme.ts'
 import { useFilteredEvents } from '../view/selectors.ts'
 
 const HOUR = 3_600_000

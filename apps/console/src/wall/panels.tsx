@@ -2,12 +2,12 @@
 import type { IncidentState, NetworkPosture } from '@watchfloor/core'
 import { SEVERITIES, type Severity, type Tlp } from '@watchfloor/protocol'
 import { memo } from 'react'
-import { SeverityShape } from '../components.tsx'
+import { selectNetworkPostures, useWatchfloor } from '../data/store.ts'
 import { formatAge } from '../features/board/StatusBoard.tsx'
 import { POSTURE_COLOURS } from '../features/map/style.ts'
-import { selectNetworkPostures, useWatchfloor } from '../store.ts'
-import { formatClock, formatDuration } from '../summary.ts'
-import { SEVERITY_COLOURS, TLP_COLOURS } from '../theme.ts'
+import { SeverityShape } from '../ui/badges.tsx'
+import { formatClock, formatDuration } from '../ui/format.ts'
+import { SEVERITY_COLOURS, TLP_COLOURS } from '../ui/theme.ts'
 import type { Headline, Pin } from './picture.ts'
 
 function zoneTime(now: number, timeZone: string): { time: string; label: string } {

@@ -1,7 +1,7 @@
 /** The wall's derivations: pure functions of the picture, the clock and the wall's configuration. */
 import { type IncidentState, type NetworkState, severityRank } from '@watchfloor/core'
 import { type Posture, SEVERITIES, type Severity, type StoredEvent } from '@watchfloor/protocol'
-import type { ConnectionStatus } from '../store.ts'
+import type { ConnectionStatus } from '../data/store.ts'
 
 /** Open incidents, most important first: severity, then the latest update. */
 export function spotlightCandidates(incidents: readonly IncidentState[], limit = 8): IncidentState[] {

@@ -1,9 +1,9 @@
 import { fold, highestTlp, initialState, makeEvent } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { MinuteCounts } from '../activity.ts'
-import { pruneState } from '../retention.ts'
-import { createWatchfloorStore } from '../store.ts'
+import { MinuteCounts } from '../data/activity.ts'
+import { pruneState } from '../data/retention.ts'
+import { createWatchfloorStore } from '../data/store.ts'
 import { DEFAULT_WALL, presetName, wallConfig } from './config.ts'
 import {
   activePin,

@@ -1,6 +1,6 @@
 import type { NetworkPosture } from '@watchfloor/core'
 import { describe, expect, it } from 'vitest'
-import { formatDuration } from '../../summary.ts'
+import { formatDuration } from '../../ui/format.ts'
 import { formatAge, isStale, STALE_AFTER_MS } from './StatusBoard.tsx'
 
 const posture = (lastReportAt: string) => ({ network: { lastReportAt } }) as unknown as NetworkPosture

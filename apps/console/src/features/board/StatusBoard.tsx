@@ -1,9 +1,9 @@
 import type { NetworkPosture } from '@watchfloor/core'
 import { SEVERITIES } from '@watchfloor/protocol'
-import { useEffect, useState } from 'react'
-import { SeverityShape } from '../../components.tsx'
-import { selectNetworkPostures, useWatchfloor } from '../../store.ts'
-import { formatDuration, formatTime } from '../../summary.ts'
+import { selectNetworkPostures, useWatchfloor } from '../../data/store.ts'
+import { SeverityShape } from '../../ui/badges.tsx'
+import { formatDuration, formatTime } from '../../ui/format.ts'
+import { useNow } from '../../ui/useNow.ts'
 
 /** A network that has not reported for this long is marked stale. */
 export const STALE_AFTER_MS = 15 * 60_000
@@ -14,26 +14,6 @@ export function isStale(posture: NetworkPosture, now: number, staleAfterMs = STA
 
 export function formatAge(ms: number): string {
   return ms < 0 ? 'just now' : `${formatDuration(ms)} ago`
-}
-
-/**
- * Ticks every `ms` so ages stay true without new data, and at once when a hidden tab is shown
- * again (timers are throttled while it is hidden).
- */
-export function useNow(ms = 5000): number {
-  const [now, setNow] = useState(() => Date.now())
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), ms)
-    const onVisible = () => {
-      if (document.visibilityState === 'visible') setNow(Date.now())
-    }
-    document.addEventListener('visibilitychange', onVisible)
-    return () => {
-      clearInterval(timer)
-      document.removeEventListener('visibilitychange', onVisible)
-    }
-  }, [ms])
-  return now
 }
 
 /** For each allied network: posture, open incidents by severity, when it last reported. */

@@ -16,10 +16,10 @@ import {
   type Severity,
 } from '@watchfloor/protocol'
 import { type FormEvent, type ReactNode, useMemo, useState } from 'react'
-import { type Session, useWatchfloor } from '../../store.ts'
-import { formatTime } from '../../summary.ts'
+import { type Session, useWatchfloor } from '../../data/store.ts'
+import { formatTime } from '../../ui/format.ts'
+import { useNow } from '../../ui/useNow.ts'
 import { viewStore } from '../../view/viewStore.ts'
-import { useNow } from '../board/StatusBoard.tsx'
 import { CreateTaskForm, TaskCard, useKnownPeople } from '../tasks/TaskCard.tsx'
 import { othersViewing, usePresence } from './coordination.ts'
 import { can, escalationChoices } from './permissions.ts'

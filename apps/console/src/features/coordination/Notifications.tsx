@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react'
-import { formatClock } from '../../summary.ts'
+import { formatClock } from '../../ui/format.ts'
 import { viewStore } from '../../view/viewStore.ts'
 import { notifications, ui, useNotifications } from './coordination.ts'
 import { type Notification, unreadCount } from './notifications.ts'

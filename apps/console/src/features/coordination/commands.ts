@@ -8,7 +8,7 @@
  */
 import type { IncidentState, TaskState } from '@watchfloor/core'
 import type { Command, FieldIssue, StoredEvent } from '@watchfloor/protocol'
-import { formatTime } from '../../summary.ts'
+import { formatTime } from '../../ui/format.ts'
 
 export type Target = IncidentState | TaskState
 

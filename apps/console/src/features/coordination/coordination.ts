@@ -6,9 +6,9 @@
 import type { StoredEvent } from '@watchfloor/protocol'
 import { useStore } from 'zustand'
 import { createStore } from 'zustand/vanilla'
-import { onPresence, type PresenceMessage } from '../../connection.ts'
-import type { WatchfloorStore } from '../../store.ts'
-import { watchfloor } from '../../store.ts'
+import { onPresence, type PresenceMessage } from '../../data/connection.ts'
+import type { WatchfloorStore } from '../../data/store.ts'
+import { watchfloor } from '../../data/store.ts'
 import { createNotificationCentre, type NotificationCentre, type NotificationCentreStore } from './notifications.ts'
 
 export const notifications = createNotificationCentre()

@@ -1,6 +1,6 @@
 import { fold, initialState, makeEvent, type State } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
-import type { Session } from '../../store.ts'
+import type { Session } from '../../data/store.ts'
 
 export const person = (roles: string[], user = 'kadri', organisation = 'cert-ee'): Session => ({
   user,

@@ -1,6 +1,6 @@
 import { makeEvent } from '@watchfloor/core'
 import { describe, expect, it } from 'vitest'
-import { createWatchfloorStore } from '../../store.ts'
+import { createWatchfloorStore } from '../../data/store.ts'
 import { eventsAfter, othersViewing, wireCoordination } from './coordination.ts'
 import { picture, reportEvent } from './fixtures.test-helpers.ts'
 import {

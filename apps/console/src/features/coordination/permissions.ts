@@ -5,7 +5,7 @@
  */
 import { type IncidentState, isAssignedTo, severityRank, TASK_TRANSITIONS, type TaskState } from '@watchfloor/core'
 import type { CommandType } from '@watchfloor/protocol'
-import type { Session } from '../../store.ts'
+import type { Session } from '../../data/store.ts'
 
 export type Action = CommandType
 export type Target = IncidentState | TaskState

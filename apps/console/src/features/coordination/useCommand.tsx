@@ -1,6 +1,6 @@
 import type { Command } from '@watchfloor/protocol'
 import { useCallback, useState } from 'react'
-import { apiHeaders } from '../../session.ts'
+import { apiHeaders } from '../../data/session.ts'
 import {
   type CommandResult,
   describeConflict,

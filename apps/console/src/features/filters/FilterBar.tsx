@@ -1,8 +1,9 @@
 import { IncidentStatus, SEVERITIES, TLP_LEVELS } from '@watchfloor/protocol'
 import { useMemo } from 'react'
-import { SeverityShape, TLP_COLOURS } from '../../components.tsx'
-import { useWatchfloor } from '../../store.ts'
-import { formatTime } from '../../summary.ts'
+import { useWatchfloor } from '../../data/store.ts'
+import { SeverityShape } from '../../ui/badges.tsx'
+import { formatTime } from '../../ui/format.ts'
+import { TLP_COLOURS } from '../../ui/theme.ts'
 import { hasFilters } from '../../view/view.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
 

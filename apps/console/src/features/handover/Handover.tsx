@@ -3,7 +3,7 @@
  * session), as the server's brief; download it as Markdown, or print it (print stylesheet).
  */
 import { type ReactNode, useCallback, useEffect, useState } from 'react'
-import { apiHeaders, sessionStartedAt } from '../../session.ts'
+import { apiHeaders, sessionStartedAt } from '../../data/session.ts'
 import { ui } from '../coordination/coordination.ts'
 import { isoToLocalInput, localInputToIso } from '../tasks/board.ts'
 import {

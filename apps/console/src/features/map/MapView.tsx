@@ -1,6 +1,6 @@
 import type { Posture } from '@watchfloor/protocol'
 import { type JSX, useEffect, useRef, useState } from 'react'
-import { SeverityShape } from '../../components.tsx'
+import { SeverityShape } from '../../ui/badges.tsx'
 import { useFilteredIncidents } from '../../view/selectors.ts'
 import { LAYER_NAMES, type LayerName } from '../../view/view.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'

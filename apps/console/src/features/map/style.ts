@@ -20,7 +20,7 @@ export const FONT_FAMILY = 'Noto Sans'
 export const TEXT_FONT = [FONT_FAMILY]
 
 /** Same as the incident list's colours. */
-import { SEVERITY_COLOURS } from '../../theme.ts'
+import { SEVERITY_COLOURS } from '../../ui/theme.ts'
 
 export { SEVERITY_COLOURS }
 export const SEVERITY_SHAPES: Record<Severity, 'diamond' | 'triangle' | 'square' | 'circle'> = {

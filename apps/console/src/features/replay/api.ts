@@ -4,7 +4,7 @@
  */
 import type { ReplayClock, State, StateJson } from '@watchfloor/core'
 import type { Marking, StoredEvent } from '@watchfloor/protocol'
-import { apiHeaders } from '../../session.ts'
+import { apiHeaders } from '../../data/session.ts'
 
 export type Fetch = typeof fetch
 

@@ -1,7 +1,7 @@
 import { makeEvent, type ReplayClock, replayFromScratch, stateToJson } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it, vi } from 'vitest'
-import { watchfloor } from '../../store.ts'
+import { watchfloor } from '../../data/store.ts'
 import { viewStore } from '../../view/viewStore.ts'
 import { closeReplay, incidentWindow, openReplay, pause, play, replay, seek, setLoop, step } from './replay.ts'
 

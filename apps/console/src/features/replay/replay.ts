@@ -8,7 +8,7 @@
 import { initialState, type State } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { createStore } from 'zustand/vanilla'
-import { watchfloor } from '../../store.ts'
+import { watchfloor } from '../../data/store.ts'
 import { historyOf } from '../../view/selectors.ts'
 import type { ReplayView } from '../../view/view.ts'
 import { viewStore } from '../../view/viewStore.ts'

@@ -1,7 +1,7 @@
 import { overdueTasks } from '@watchfloor/core'
 import { useMemo, useState } from 'react'
-import { useWatchfloor } from '../../store.ts'
-import { useNow } from '../board/StatusBoard.tsx'
+import { useWatchfloor } from '../../data/store.ts'
+import { useNow } from '../../ui/useNow.ts'
 import { BOARD_COLUMNS, boardColumns, SCOPE_LABELS, TASK_SCOPES, type TaskScope } from './board.ts'
 import { STATUS_LABELS, TaskCard } from './TaskCard.tsx'
 

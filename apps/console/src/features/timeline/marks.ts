@@ -12,7 +12,7 @@ export const MarkKind = {
 } as const
 export type MarkKind = (typeof MarkKind)[keyof typeof MarkKind]
 
-import { SEVERITY_COLOURS } from '../../theme.ts'
+import { SEVERITY_COLOURS } from '../../ui/theme.ts'
 
 export { SEVERITY_COLOURS }
 

@@ -1,0 +1,77 @@
+import { type ConnectionStatus, selectOpenCounts, useWatchfloor } from '../data/store.ts'
+import { ui, useUi } from '../features/coordination/coordination.ts'
+import { Bell } from '../features/coordination/Notifications.tsx'
+import { ReplayButton } from '../features/replay/ReplayBar.tsx'
+import { SeverityShape } from '../ui/badges.tsx'
+
+function StatusPill({ status }: { status: ConnectionStatus }) {
+  return (
+    <span className={`pill pill-${status}`} data-testid="connection-status" role="status" aria-live="polite">
+      {status}
+    </span>
+  )
+}
+
+export function Header({ onSignOut }: { onSignOut: () => void }) {
+  const session = useWatchfloor((s) => s.session)
+  const status = useWatchfloor((s) => s.status)
+  const headSeq = useWatchfloor((s) => s.headSeq)
+  const lastSeq = useWatchfloor((s) => s.lastSeq)
+  const error = useWatchfloor((s) => s.error)
+  const counts = useWatchfloor(selectOpenCounts)
+  return (
+    <header className="header">
+      <h1 className="product">Watchfloor</h1>
+      {session && (
+        <span className="whoami" data-testid="whoami" title={`signed in with ${session.kind ?? 'a token'}`}>
+          <strong data-testid="whoami-name">{session.displayName ?? session.user}</strong>
+          {session.displayName !== undefined && session.displayName !== session.user && (
+            <span className="mono"> @{session.user}</span>
+          )}{' '}
+          · <span data-testid="whoami-organisation">{session.organisation}</span> · {session.nation} ·{' '}
+          <span className="roles" data-testid="whoami-roles">
+            {session.roles.map((r) => r.replace(/_/g, ' ')).join(', ') || 'no roles'}
+          </span>
+        </span>
+      )}
+      <span className="counts" title="Open incidents by severity">
+        {(['critical', 'high', 'medium', 'low'] as const).map((severity) => (
+          <span key={severity} className="count" data-severity={severity}>
+            <SeverityShape severity={severity} />
+            {counts[severity]}
+          </span>
+        ))}
+      </span>
+      <span className="spacer" />
+      <ReplayButton />
+      <HandoverButton />
+      <Bell />
+      <StatusPill status={status} />
+      <span className="seq">
+        head <span data-testid="head-seq">{headSeq}</span>
+      </span>
+      <span className="seq">
+        last <span data-testid="last-seq">{lastSeq}</span>
+      </span>
+      <button type="button" className="button" data-testid="sign-out" onClick={onSignOut}>
+        Sign out
+      </button>
+      {error && status !== 'live' && <div className="header-error">{error}</div>}
+    </header>
+  )
+}
+
+function HandoverButton() {
+  const page = useUi((u) => u.page)
+  return (
+    <button
+      type="button"
+      className="button"
+      data-testid="open-handover"
+      aria-pressed={page === 'handover'}
+      onClick={() => ui.getState().setPage(page === 'handover' ? 'picture' : 'handover')}
+    >
+      {page === 'handover' ? 'Picture' : 'Handover'}
+    </button>
+  )
+}

@@ -66,4 +66,4 @@ export {
   type TaskState,
 } from './state.ts'
 export { makeEvent } from './testing.ts'
-export { audienceKey, canSee, defaultMarking, highestTlp, tlpRank, type Visible } from './visibility.ts'
+export { audienceKey, canSee, defaultMarking, highestTlp, tlpRank, type Visible, viewerKey } from './visibility.ts'

@@ -59,9 +59,19 @@ export function defaultMarking(): Marking {
 
 /**
  * The audience key of a viewer for non-RED events: viewers with equal keys see
- * exactly the same non-RED events [V7]. It includes the TLP ceiling [V9].
+ * exactly the same non-RED events [V7]. It includes the TLP ceiling [V9]. Built as a JSON
+ * array, so no organisation or nation name can make two audiences collide.
  */
 export function audienceKey(viewer: Pick<Viewer, 'organisation' | 'nation' | 'tlpCeiling'>): string {
-  const base = `${viewer.organisation}|${viewer.nation}`
-  return viewer.tlpCeiling === undefined ? base : `${base}|max:${viewer.tlpCeiling}`
+  return JSON.stringify([viewer.organisation, viewer.nation, viewer.tlpCeiling ?? null])
+}
+
+/**
+ * The key of everything `canSee` reads of a viewer (organisation, nation, user, TLP ceiling):
+ * viewers with equal keys see exactly the same events, RED included [V5, V7, V9]. Every
+ * per-viewer cache, index and room is keyed by it. Roles are not part of it: no visibility rule
+ * reads them.
+ */
+export function viewerKey(viewer: Pick<Viewer, 'organisation' | 'nation' | 'userId' | 'tlpCeiling'>): string {
+  return JSON.stringify([viewer.organisation, viewer.nation, viewer.userId, viewer.tlpCeiling ?? null])
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { LoginThrottle } from './throttle.ts'
+import { LoginThrottle } from './loginThrottle.ts'
 
 const minute = 60_000
 

@@ -1,7 +1,6 @@
 import { audienceKey, canSee } from '@watchfloor/core'
 import {
   type ClientToServerEvents,
-  type ErrorBody,
   exhaustiveSwitchError,
   type RevokedReason,
   type ServerToClientEvents,
@@ -13,8 +12,9 @@ import {
 import type { CredentialChange, EventStore } from '@watchfloor/store'
 import type { Logger } from 'pino'
 import type { BroadcastOperator, Server, Socket } from 'socket.io'
-import type { Access, Caller } from './access.ts'
-import { viewerOf } from './auth.ts'
+import type { Access, Caller } from '../access/access.ts'
+import { viewerOf } from '../access/tokens.ts'
+import { errorBody } from '../http/errors.ts'
 
 export type WatchSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>
 export type WatchServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>
@@ -368,11 +368,6 @@ function count(
   }
   entry.sockets += delta
   if (entry.sockets <= 0) map.delete(key)
-}
-
-function errorBody(error: unknown): ErrorBody {
-  if (error instanceof WatchfloorError) return error.toBody()
-  return { code: 'internal', message: 'internal error' }
 }
 
 /** Packets engine.io holds for a socket that the transport has not yet written. */

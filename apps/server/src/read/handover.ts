@@ -1,17 +1,14 @@
 import { HandoverBuilder, handoverMarkdown } from '@watchfloor/core'
-import { type FieldIssue, type Viewer, WatchfloorError } from '@watchfloor/protocol'
+import type { Viewer } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
 import express, { type Request } from 'express'
-import { z } from 'zod'
-import type { Replay } from './replay.ts'
+import { QueryReader } from '../http/query.ts'
+import type { Replay } from './projection.ts'
 
 /** The default window when `since` is not given: one 12-hour shift before `until`. */
 export const DEFAULT_SHIFT_MS = 12 * 3600 * 1000
 /** The longest window a brief covers. */
 export const MAX_WINDOW_MS = 31 * 24 * 3600 * 1000
-
-const isoTime = z.iso.datetime({ offset: true })
-const TIME_HINT = 'expected an ISO 8601 date-time with an offset, e.g. 2026-11-26T08:00:00Z'
 
 export interface HandoverDeps {
   store: EventStore
@@ -56,33 +53,19 @@ export function handoverRouter({ store, replay, viewerFor, pageSize = 5000 }: Ha
 }
 
 function readQuery(req: Request): { since: number; until: number; markdown: boolean } {
-  const issues: FieldIssue[] = []
-  const time = (name: string): number | undefined => {
-    const raw = req.query[name]
-    if (raw === undefined) return undefined
-    if (typeof raw !== 'string' || !isoTime.safeParse(raw).success) {
-      issues.push({ path: name, message: TIME_HINT })
-      return undefined
-    }
-    return Date.parse(raw)
-  }
-  const untilGiven = time('until')
-  const sinceGiven = time('since')
+  const query = new QueryReader(req)
+  const untilGiven = query.time('until')
+  const sinceGiven = query.time('since')
+  const format = query.oneOf('format', ['json', 'markdown'] as const, 'json')
   const until = untilGiven ?? Date.now()
   const since = sinceGiven ?? until - DEFAULT_SHIFT_MS
-  if (issues.length === 0) {
-    if (since >= until) issues.push({ path: 'until', message: '`until` must be after `since`' })
-    else if (until - since > MAX_WINDOW_MS) issues.push({ path: 'since', message: 'the window may be at most 31 days' })
+  if (query.issues.length === 0) {
+    if (since >= until) query.fail('until', '`until` must be after `since`')
+    else if (until - since > MAX_WINDOW_MS) query.fail('since', 'the window may be at most 31 days')
   }
-  const format = req.query.format
-  if (format !== undefined && format !== 'json' && format !== 'markdown')
-    issues.push({ path: 'format', message: 'expected json or markdown' })
-  if (issues.length > 0)
-    throw new WatchfloorError('validation', `bad query: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
-      issues,
-    })
+  query.done()
   const markdown =
     format === 'markdown' ||
-    (format === undefined && req.accepts(['application/json', 'text/markdown']) === 'text/markdown')
+    (!query.has('format') && req.accepts(['application/json', 'text/markdown']) === 'text/markdown')
   return { since, until, markdown }
 }

@@ -1,7 +1,7 @@
 import { defaultMarking } from '@watchfloor/core'
 import { EventInput, MAX_EVENTS_PER_POST, parseOrThrow, WatchfloorError } from '@watchfloor/protocol'
 import type { AcceptedEvent, AppendResult, EventStore } from '@watchfloor/store'
-import { POSTING_ROLES, type Principal } from './auth.ts'
+import { POSTING_ROLES, type Principal } from '../access/tokens.ts'
 
 /**
  * The ingest path shared by REST and the embedded simulator:

@@ -2,8 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http'
 import { type RevokedReason, type Role, type Tlp, WatchfloorError } from '@watchfloor/protocol'
 import { type Account, type CredentialStore, hashSecret, type TokenRecord } from '@watchfloor/store'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import type { Principal, TokenRegistry } from './auth.ts'
-import { LoginThrottle } from './throttle.ts'
+import { LoginThrottle } from './loginThrottle.ts'
+import type { Principal, TokenRegistry } from './tokens.ts'
 
 /** How a caller authenticated: a browser session, an API token, or a read-only display token. */
 export type CallerKind = 'session' | 'api' | 'display'

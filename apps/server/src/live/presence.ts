@@ -1,6 +1,5 @@
 import { canSee, incidentVisibility } from '@watchfloor/core'
 import {
-  type ErrorBody,
   type PresenceMessage,
   type PresenceViewer,
   type ViewingAck,
@@ -8,7 +7,8 @@ import {
   WatchfloorError,
 } from '@watchfloor/protocol'
 import type { Logger } from 'pino'
-import type { FullState } from './commands.ts'
+import { errorBody } from '../http/errors.ts'
+import type { FullState } from '../read/projection.ts'
 import type { WatchServer, WatchSocket } from './gateway.ts'
 
 /**
@@ -127,9 +127,4 @@ export class Presence {
       socket.emit('presence', message)
     }
   }
-}
-
-function errorBody(error: unknown): ErrorBody {
-  if (error instanceof WatchfloorError) return error.toBody()
-  return { code: 'internal', message: 'internal error' }
 }

@@ -3,7 +3,8 @@ import type { StoredEvent, Viewer } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
 import type { Response } from 'express'
 import type { Logger } from 'pino'
-import { inWindow, type QueryReader, readWindow, readWindowPage } from './replay.ts'
+import type { QueryReader } from '../http/query.ts'
+import { inWindow, readWindow, readWindowPage } from './window.ts'
 
 export const EXPORT_FORMATS = ['json', 'csv'] as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]

@@ -2,12 +2,9 @@ import { randomUUID } from 'node:crypto'
 import {
   canSee,
   decide,
-  fold,
   type IncidentState,
   incidentVisibility,
-  initialState,
   type Rejection,
-  type State,
   type TaskState,
   taskVisibility,
 } from '@watchfloor/core'
@@ -22,71 +19,11 @@ import {
 import type { EventStore } from '@watchfloor/store'
 import express from 'express'
 import type { Logger } from 'pino'
-import { type Access, type Caller, callerOf } from './access.ts'
-import { viewerOf } from './auth.ts'
-import type { WatchSocket } from './gateway.ts'
-
-/**
- * The whole picture, every event folded (not per viewer): `decide` needs the truth
- * and checks visibility itself [C1]. Kept up to date incrementally from the store.
- */
-export class FullState {
-  private state: State = initialState
-  private chain: Promise<State> = Promise.resolve(initialState)
-
-  constructor(
-    private readonly store: EventStore,
-    private readonly pageSize = 5000,
-  ) {}
-
-  /**
-   * Keep the picture caught up in the background (now, then at most every `everyMs` while the log
-   * grows), so the first command after a start or a busy hour does not fold the backlog itself.
-   * Returns the stop function.
-   */
-  follow(onError: (error: unknown) => void, everyMs = 1000): () => void {
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const run = () => {
-      timer = undefined
-      this.fresh().catch(onError)
-    }
-    run()
-    const unsubscribe = this.store.onAppend(() => {
-      timer ??= setTimeout(run, everyMs)
-    })
-    return () => {
-      unsubscribe()
-      if (timer !== undefined) clearTimeout(timer)
-    }
-  }
-
-  /** The picture as last caught up (no read). */
-  get latest(): State {
-    return this.state
-  }
-
-  /**
-   * The picture including everything committed before this call: each call
-   * queues a catch-up pass that starts after the call, so a caller holding the
-   * command lock sees every command committed before it took the lock.
-   */
-  fresh(): Promise<State> {
-    const next = this.chain.then(
-      () => this.catchUp(),
-      () => this.catchUp(),
-    )
-    this.chain = next
-    return next
-  }
-
-  private async catchUp(): Promise<State> {
-    for (;;) {
-      const page = await this.store.readAfter(this.state.seq, this.pageSize)
-      if (page.length === 0) return this.state
-      this.state = fold(this.state, page)
-    }
-  }
-}
+import { type Access, type Caller, callerOf } from '../access/access.ts'
+import { viewerOf } from '../access/tokens.ts'
+import { errorBody, httpStatus } from '../http/errors.ts'
+import type { WatchSocket } from '../live/gateway.ts'
+import type { FullState } from '../read/projection.ts'
 
 /** A promise queue: one task at a time, in the order they came. */
 export class Mutex {
@@ -182,18 +119,6 @@ function mayShow(viewer: Viewer, target: IncidentState | TaskState): boolean {
   return 'taskId' in target ? canSee(viewer, taskVisibility(target)) : canSee(viewer, incidentVisibility(target))
 }
 
-const STATUS: Record<ErrorCode, number> = {
-  validation: 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  too_large: 413,
-  too_many_requests: 429,
-  unavailable: 503,
-  internal: 500,
-}
-
 /** `POST /api/v1/commands`: 200 `{ events, version }`, else the error (and `current` on a conflict). */
 export function commandRouter(commands: CommandService): express.Router {
   const router = express.Router()
@@ -204,7 +129,7 @@ export function commandRouter(commands: CommandService): express.Router {
       return
     }
     const { error, current } = ack
-    res.status(STATUS[error.code]).json(current === undefined ? { error } : { error, current })
+    res.status(httpStatus(error.code)).json(current === undefined ? { error } : { error, current })
   })
   return router
 }
@@ -221,12 +146,8 @@ export function attachCommands(socket: WatchSocket, commands: CommandService, ac
       const caller = await currentCaller(access, socket.data.caller)
       reply(await commands.handle(caller, body))
     })().catch((error: unknown) => {
-      if (error instanceof WatchfloorError) {
-        reply({ ok: false, error: error.toBody() })
-        return
-      }
-      logger.error({ err: error }, 'socket command failed')
-      reply({ ok: false, error: { code: 'internal', message: 'internal error' } })
+      if (!(error instanceof WatchfloorError)) logger.error({ err: error }, 'socket command failed')
+      reply({ ok: false, error: errorBody(error) })
     })
   })
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SqliteEventStore } from '@watchfloor/store'
 import { afterEach, describe, expect, it } from 'vitest'
-import { FullState } from './commands.ts'
+import { FullState } from './projection.ts'
 
 const dirs: string[] = []
 afterEach(() => {

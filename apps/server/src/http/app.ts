@@ -1,0 +1,102 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { PROTOCOL_VERSION, WatchfloorError } from '@watchfloor/protocol'
+import type { EventStore } from '@watchfloor/store'
+import express, { type Request } from 'express'
+import type { Logger } from 'pino'
+import { type Access, authenticate, type Caller, callerOf } from '../access/access.ts'
+import { peopleRoutes, sessionRoutes } from '../access/routes.ts'
+import { type TokenRegistry, viewerOf } from '../access/tokens.ts'
+import { Replay, type StateCache } from '../read/projection.ts'
+import { readRouter } from '../read/routes.ts'
+import { type PresetRegistry, wallRouter } from '../wall/presets.ts'
+import { type CommandService, commandRouter } from '../write/commands.ts'
+import { ingest } from '../write/ingest.ts'
+import { errorHandler } from './errors.ts'
+
+export interface AppDeps {
+  store: EventStore
+  registry: TokenRegistry
+  /** Who is calling: static tokens, API and display tokens, sessions. */
+  access: Access
+  states: StateCache
+  /** Coordination commands (commands.ts), shared with the socket. */
+  commands: CommandService
+  presets: PresetRegistry
+  logger: Logger
+  consoleDir: string
+}
+
+export const BODY_LIMIT = '10mb'
+
+export function createApp({ store, access, states, commands, presets, logger, consoleDir }: AppDeps): express.Express {
+  const app = express()
+  app.disable('x-powered-by')
+  app.set('etag', false)
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff')
+    next()
+  })
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', protocolVersion: PROTOCOL_VERSION })
+  })
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await store.ping()
+      res.json({ status: 'ready', store: store.kind, head: await store.head() })
+    } catch (error) {
+      logger.warn({ err: error }, 'store not reachable')
+      res.status(503).json({ error: { code: 'unavailable', message: 'the event store is not reachable' } })
+    }
+  })
+
+  const api = express.Router()
+  // People and access (people.ts): signing in and out, then every other route needs a caller
+  // (session cookie, API token or display token; display tokens are read-only).
+  api.use(sessionRoutes(access))
+  api.use(authenticate(access))
+  api.use(peopleRoutes(access))
+  const principalOf = (req: Request): Caller => callerOf(req)
+
+  api.post('/events', express.json({ limit: BODY_LIMIT, type: () => true }), async (req, res) => {
+    const principal = principalOf(req)
+    const results = await ingest(store, principal, req.body)
+    res.status(results.every((r) => r.duplicate) ? 200 : 201).json({ results })
+  })
+
+  // reads (read/routes.ts): state, events, replay, export and the shift-handover brief, each through
+  // the caller's own projection
+  const replay = new Replay(store)
+  api.use(readRouter({ store, states, replay, logger, viewerFor: (req) => viewerOf(principalOf(req)) }))
+
+  // coordination (write/commands.ts): POST /commands
+  api.use(commandRouter(commands))
+
+  api.use(
+    '/wall',
+    wallRouter(presets, (req) => {
+      const caller = principalOf(req)
+      return caller.kind === 'display' ? caller.preset : undefined
+    }),
+  )
+
+  api.use((req, _res, next) => {
+    next(new WatchfloorError('not_found', `no route ${req.method} /api/v1${req.path}`))
+  })
+  app.use('/api/v1', api)
+
+  if (existsSync(join(consoleDir, 'index.html'))) {
+    app.use(express.static(consoleDir, { index: 'index.html', maxAge: '1h' }))
+    app.get('/{*splat}', (_req, res) => {
+      res.sendFile(join(consoleDir, 'index.html'))
+    })
+  } else {
+    app.get('/', (_req, res) => {
+      res.status(503).type('text/plain').send('The console is not built: run `pnpm build` (pnpm start does it).\n')
+    })
+  }
+
+  app.use(errorHandler(logger))
+  return app
+}

@@ -1,0 +1,58 @@
+/**
+ * The one place where the error family meets the transports: every error becomes a member of
+ * the family (`toWatchfloorError`), a body (`errorBody`) and, at the web edge only, an HTTP
+ * status (`httpStatus`). Express's error handler and every socket acknowledgement use these.
+ */
+import { type ErrorBody, type ErrorCode, WatchfloorError } from '@watchfloor/protocol'
+import type { ErrorRequestHandler } from 'express'
+import type { Logger } from 'pino'
+
+const STATUS: Record<ErrorCode, number> = {
+  validation: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  too_many_requests: 429,
+  unavailable: 503,
+  internal: 500,
+}
+
+/** The HTTP status of an error code. */
+export function httpStatus(code: ErrorCode): number {
+  return STATUS[code]
+}
+
+/**
+ * Any thrown value as a member of the error family: ours as they are, the JSON body parser's
+ * as `validation` or `too_large`, anything else `internal` (its details are logged, never sent).
+ */
+export function toWatchfloorError(error: unknown): WatchfloorError {
+  if (error instanceof WatchfloorError) return error
+  const { type, limit } = (error ?? {}) as { type?: unknown; limit?: unknown }
+  if (type === 'entity.too.large')
+    return new WatchfloorError(
+      'too_large',
+      `request body over ${typeof limit === 'number' ? `${limit} bytes` : 'the limit'}`,
+    )
+  if (type === 'entity.parse.failed') return new WatchfloorError('validation', 'request body is not valid JSON')
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported')
+    return new WatchfloorError('validation', 'unsupported body encoding')
+  return new WatchfloorError('internal', 'internal error')
+}
+
+/** The body sent for any thrown value (REST `{ error }`, socket acks `{ ok: false, error }`). */
+export function errorBody(error: unknown): ErrorBody {
+  return toWatchfloorError(error).toBody()
+}
+
+/** Express's last handler: the status and `{ error }` body of the family; internal errors are logged. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, _req, res, _next) => {
+    const failure = toWatchfloorError(error)
+    if (failure.code === 'internal') logger.error({ err: error }, 'request failed')
+    if (res.headersSent) return
+    res.status(httpStatus(failure.code)).json({ error: failure.toBody() })
+  }
+}

@@ -1,0 +1,65 @@
+import { REPLAY_CLOCKS, stateToJson } from '@watchfloor/core'
+import type { Viewer } from '@watchfloor/protocol'
+import type { EventStore } from '@watchfloor/store'
+import express, { type Request } from 'express'
+import type { Logger } from 'pino'
+import { QueryReader } from '../http/query.ts'
+import { exportEvents } from './export.ts'
+import { handoverRouter } from './handover.ts'
+import { type Replay, readVisible, type StateCache } from './projection.ts'
+import { readVisibleWindow, readWindow } from './window.ts'
+
+export interface ReadRouterDeps {
+  store: EventStore
+  states: StateCache
+  replay: Replay
+  logger: Logger
+  /** The authenticated caller of a request as a viewer (throws `unauthenticated` without one). */
+  viewerFor: (req: Request) => Viewer
+}
+
+/**
+ * Every read of the log, each through the caller's own projection: GET /state (now, or
+ * `?at=` for replay), GET /events (after a seq, or a window `?from=&to=&clock=`), GET /export
+ * and GET /handover.
+ */
+export function readRouter({ store, states, replay, logger, viewerFor }: ReadRouterDeps): express.Router {
+  const router = express.Router()
+
+  router.get('/state', async (req, res) => {
+    const viewer = viewerFor(req)
+    if (req.query.at === undefined) {
+      res.json(await states.stateFor(viewer))
+      return
+    }
+    const query = new QueryReader(req)
+    const at = query.time('at')
+    const clock = query.oneOf('clock', REPLAY_CLOCKS, 'recorded')
+    query.done()
+    const state = await replay.stateAt(viewer, clock, at!)
+    res.json(stateToJson(state))
+  })
+
+  router.get('/events', async (req, res) => {
+    const viewer = viewerFor(req)
+    const query = new QueryReader(req)
+    const windowed = req.query.from !== undefined || req.query.to !== undefined || req.query.clock !== undefined
+    const window = windowed ? readWindow(query) : undefined
+    const after = query.int('after', 0, 0, Number.MAX_SAFE_INTEGER)
+    const limit = query.int('limit', 500, 1, 5000)
+    query.done()
+    res.json(
+      window === undefined
+        ? await readVisible(store, viewer, after, limit)
+        : await readVisibleWindow(store, viewer, window, after, limit),
+    )
+  })
+
+  router.get('/export', async (req, res) => {
+    const viewer = viewerFor(req)
+    await exportEvents(store, viewer, new QueryReader(req), res, logger)
+  })
+
+  router.use(handoverRouter({ store, replay, viewerFor }))
+  return router
+}

@@ -1,0 +1,96 @@
+import { canSee, eventTime, REPLAY_CLOCKS, type ReplayClock } from '@watchfloor/core'
+import type { StoredEvent, Viewer } from '@watchfloor/protocol'
+import type { EventStore } from '@watchfloor/store'
+import type { QueryReader } from '../http/query.ts'
+import type { EventPage } from './projection.ts'
+
+/** The bounds of a store time range (PostgreSQL has no year 0): earlier and later times are clamped to them. */
+export const MIN_TIME = '0001-01-01T00:00:00.000Z'
+export const MAX_TIME = '9999-12-31T23:59:59.999Z'
+const MIN_MS = Date.parse(MIN_TIME)
+const MAX_MS = Date.parse(MAX_TIME)
+/** A time as a store bound, clamped to [MIN_TIME, MAX_TIME]. */
+export const storeTime = (ms: number) => new Date(Math.min(MAX_MS, Math.max(MIN_MS, ms))).toISOString()
+
+/** The exclusive store bound for "recorded at or before atMs" (recordedAt has millisecond precision). */
+export function upperBound(atMs: number): string {
+  return storeTime(atMs + 1)
+}
+
+/** A half-open window `[fromMs, toMs)` on one clock; open ends are infinite. */
+export interface Window {
+  clock: ReplayClock
+  fromMs: number
+  toMs: number
+}
+
+export function readWindow(query: QueryReader): Window {
+  const clock = query.oneOf('clock', REPLAY_CLOCKS, 'recorded')
+  const fromMs = query.time('from') ?? Number.NEGATIVE_INFINITY
+  const toMs = query.time('to') ?? Number.POSITIVE_INFINITY
+  if (fromMs >= toMs) query.fail('to', 'expected a time after from')
+  return { clock, fromMs, toMs }
+}
+
+export function inWindow(event: StoredEvent, window: Window): boolean {
+  const time = eventTime(event, window.clock)
+  return time >= window.fromMs && time < window.toMs
+}
+
+/**
+ * One page of a window of the log, in seq order, after `cursor`, at most `want`:
+ * on the recorded clock through the store's recorded range (a seq range, as
+ * recordedAt follows seq [L5]); on the occurred clock the log itself, so the
+ * caller still filters by `inWindow` (and always by visibility).
+ */
+export function readWindowPage(
+  store: EventStore,
+  window: Window,
+  cursor: number,
+  want: number,
+): Promise<StoredEvent[]> {
+  if (window.clock === 'occurred') return store.readAfter(cursor, want)
+  const from = Number.isFinite(window.fromMs) ? storeTime(window.fromMs) : MIN_TIME
+  const to = Number.isFinite(window.toMs) ? storeTime(window.toMs) : MAX_TIME
+  return store.readRecordedRange(from, to, cursor, want)
+}
+
+/**
+ * The caller's events in a window, in seq order, at most `limit`, scanning at
+ * most `scanLimit` log events per call. `next` is the seq to continue after;
+ * once the window is exhausted it is the head of the log.
+ */
+export async function readVisibleWindow(
+  store: EventStore,
+  viewer: Viewer,
+  window: Window,
+  after: number,
+  limit: number,
+  scanLimit = 20_000,
+): Promise<EventPage> {
+  const head = await store.head()
+  const events: StoredEvent[] = []
+  let cursor = after
+  let scanned = 0
+  let exhausted = false
+  while (events.length < limit && scanned < scanLimit) {
+    const want = Math.min(1000, scanLimit - scanned)
+    const page = await readWindowPage(store, window, cursor, want)
+    let consumed = 0
+    for (const event of page) {
+      cursor = event.seq
+      scanned++
+      consumed++
+      if (canSee(viewer, event) && inWindow(event, window)) {
+        events.push(event)
+        if (events.length === limit) break
+      }
+    }
+    if (page.length < want && consumed === page.length) {
+      exhausted = true
+      break
+    }
+  }
+  const top = Math.max(head, cursor)
+  return { events, next: exhausted ? top : cursor, head: top }
+}

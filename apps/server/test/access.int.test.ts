@@ -301,7 +301,7 @@ describe('people and access', () => {
       expect(other.json.incidents.map((i) => i.incidentId)).not.toContain('inc-cookie')
     })
 
-    it('the cookie authenticates a socket subscription', async () => {
+    it('[D3, D12] the cookie authenticates a socket subscription', async () => {
       const { cookie } = await signIn(url, 'kadri')
       const client = connect({ cookie })
       expect((await client.subscribe(await head(url))).ok).toBe(true)
@@ -311,7 +311,7 @@ describe('people and access', () => {
       expect(client.tlps()).toEqual(['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'])
     })
 
-    it('a cookie handshake from another origin is refused', async () => {
+    it('[D12] a cookie handshake from another origin is refused', async () => {
       const { cookie } = await signIn(url, 'kadri')
       const client = connect({ cookie, origin: 'https://elsewhere.example' })
       await expect(client.connected()).rejects.toThrow(/unauthenticated/)
@@ -350,7 +350,7 @@ describe('people and access', () => {
       expect(form.status).toBe(400)
     })
 
-    it('signing out ends the session on the server: the cookie is refused and its live socket is revoked', async () => {
+    it('[D10] signing out ends the session on the server: the cookie is refused and its live socket is revoked', async () => {
       const { cookie } = await signIn(url, 'kadri')
       const client = connect({ cookie })
       expect((await client.subscribe(await head(url))).ok).toBe(true)
@@ -431,7 +431,7 @@ describe('people and access', () => {
       expect((await call(url, 'GET', '/api/v1/session', { token: made.json.secret })).status).toBe(401)
     })
 
-    it('a revoked token is refused at once on REST, its live socket gets `revoked` and is disconnected, and it cannot connect again', async () => {
+    it('[D10, D12] a revoked token is refused at once on REST, its live socket gets `revoked` and is disconnected, and it cannot connect again', async () => {
       const made = await call<{ token: { id: string }; secret: string }>(url, 'POST', '/api/v1/tokens', {
         token: ADMIN_TOKEN,
         body: { label: 'kadri feed', owner: 'kadri' },
@@ -509,7 +509,7 @@ describe('people and access', () => {
       expect(state.json.recent.every((e) => ['CLEAR', 'GREEN'].includes(e.marking.tlp))).toBe(true)
     })
 
-    it('[V9] its ceiling narrows the socket stream, beside an uncapped socket of the same user', async () => {
+    it('[V9, D3, D11] its ceiling narrows the socket stream, live and on catch-up, beside an uncapped socket of the same user', async () => {
       const { cookie } = await signIn(url, 'kadri')
       const from = await head(url)
       const onWall = connect({ token: wall.secret })
@@ -529,7 +529,7 @@ describe('people and access', () => {
       expect(late.tlps()).toEqual(['CLEAR', 'GREEN', 'CLEAR', 'GREEN'])
     })
 
-    it('a display socket may subscribe but nothing else', async () => {
+    it('[D11] a display socket may subscribe but nothing else', async () => {
       const client = connect({ token: wall.secret })
       await client.connected()
       const loose = client.socket as unknown as {
@@ -545,7 +545,7 @@ describe('people and access', () => {
   })
 
   describe('disabled accounts', () => {
-    it('cannot sign in; their sessions, tokens and live sockets are refused at once', async () => {
+    it('[D10] cannot sign in; their sessions, tokens and live sockets are refused at once', async () => {
       await createAccount(url, 'maris', 'cert-lv', 'LV', ['analyst'])
       const { cookie } = await signIn(url, 'maris')
       const made = await call<{ secret: string }>(url, 'POST', '/api/v1/tokens', { cookie, body: { label: 'maris' } })
@@ -613,7 +613,7 @@ describe('sign-in throttling and session expiry', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  it('a session expires: the cookie carries Secure and the configured Max-Age; then REST and the socket are refused', async () => {
+  it('[D10] a session expires: the cookie carries Secure and the configured Max-Age; then REST and the socket are refused', async () => {
     const reply = await signIn(server.url, 'carol')
     expect(reply.setCookie).toContain('; Secure')
     expect(reply.setCookie).toContain('Max-Age=2;')
@@ -706,7 +706,7 @@ describe('revocation across server processes on one PostgreSQL database', () => 
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
-  it('a token revoked on one process drops its socket on the other at once', async () => {
+  it('[D10] a token revoked on one process drops its socket on the other at once', async () => {
     await admin.connect()
     await admin.query(`CREATE SCHEMA ${schema}`)
     const databaseUrl = `postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3D${schema}`

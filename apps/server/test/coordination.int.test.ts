@@ -325,7 +325,7 @@ describe('coordination commands, presence and the handover brief', () => {
     }
   })
 
-  it('a liaison never receives an event beyond its markings: socket, REST events, state, handover', async () => {
+  it('[D3] a liaison never receives an event beyond its markings: socket, REST events, state, handover', async () => {
     const janis = await client(TOKENS.viewerLv)
     await janis.subscribe(0)
     const secret = ['sec-amber', 'sec-strict', 'sec-red']

@@ -20,7 +20,7 @@ async function readAll(url: string, token: string): Promise<StoredEvent[]> {
 }
 
 describe('durability', () => {
-  it('kill -9 during ingest: after a restart every acknowledged event is there exactly once', async () => {
+  it('[D7] kill -9 during ingest: after a restart every acknowledged event is there exactly once', async () => {
     const first = await startServerProcess()
     const dataDir = first.dataDir
     const acknowledged = new Set<string>()
@@ -74,7 +74,7 @@ describe('several server processes on one PostgreSQL log', () => {
     await admin.end()
   })
 
-  it('every console sees the same order and resumes exactly on any process', async () => {
+  it('[D1, D2, D5] every console sees the same order and resumes exactly on any process', async () => {
     await admin.connect()
     await admin.query(`CREATE SCHEMA ${schema}`)
     const databaseUrl = `postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3D${schema}`

@@ -206,12 +206,12 @@ describe('server: live stream', () => {
     await server?.stop()
   })
 
-  it('rejects a socket without a valid token', async () => {
+  it('[D12] rejects a socket without a valid token', async () => {
     const w = watch('wrong-token')
     await expect(w.subscribe(0)).rejects.toThrow('unauthenticated')
   })
 
-  it('streams events ingested through REST, live and in seq order', async () => {
+  it('[D1] streams events ingested through REST, live and in seq order', async () => {
     const w = watch(TOKENS.viewerEe)
     const ack = await w.subscribe(0)
     expect(ack.ok).toBe(true)
@@ -221,7 +221,7 @@ describe('server: live stream', () => {
     expect(w.seqs().slice(-20)).toEqual(expected)
   })
 
-  it('resumes exactly after a disconnect: 500 events ingested meanwhile arrive once, in order', async () => {
+  it('[D1, D2] resumes exactly after a disconnect: 500 events ingested meanwhile arrive once, in order', async () => {
     const w = watch(TOKENS.viewerEe)
     await w.subscribe(0)
     await post(server.url, TOKENS.sensorEe, { events: observations(10) })
@@ -247,7 +247,7 @@ describe('server: live stream', () => {
     expect(again.events.length).toBe(505)
   })
 
-  it('two viewers of different organisations receive exactly their visible subsets', async () => {
+  it('[D3] viewers of different organisations receive exactly their visible subsequences, RED included', async () => {
     const ee = watch(TOKENS.viewerEe)
     const lv = watch(TOKENS.viewerLv)
     const nl = watch(TOKENS.viewerNl)
@@ -293,7 +293,7 @@ describe('server: live stream', () => {
     expect(nl.seqs().length).toBeLessThan(lv.seqs().length)
   })
 
-  it('a viewer that may see nothing still advances by checkpoints', async () => {
+  it('[D4] a viewer that may see nothing still advances by checkpoints', async () => {
     const nl = watch(TOKENS.viewerNl)
     const head = (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
     await nl.subscribe(head)
@@ -306,13 +306,13 @@ describe('server: live stream', () => {
     expect(nl.checkpoints.at(-1)).toBeGreaterThanOrEqual(last)
   })
 
-  it('catch-up from 0 carries a checkpoint past the invisible tail', async () => {
+  it('[D4] catch-up from 0 carries a checkpoint past the invisible tail', async () => {
     const nl = watch(TOKENS.viewerNl)
     const ack = await nl.subscribe(0)
     expect(nl.lastSeq).toBe(ack.head)
   })
 
-  it('tells a client that stops reading to resync, and it resumes exactly from the store', async () => {
+  it('[D2, D8] tells a client that stops reading to resync, and it resumes exactly from the store', async () => {
     const slow = watch(TOKENS.viewerEe)
     const head = (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
     await slow.subscribe(head)

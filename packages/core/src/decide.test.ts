@@ -9,19 +9,12 @@ import {
   type Viewer,
 } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import {
-  type DecidedEvent,
-  type Decision,
-  decide,
-  extractMentions,
-  incidentVisibility,
-  type Rejection,
-  TASK_TRANSITIONS,
-} from './decide.ts'
+import { type DecidedEvent, type Decision, decide, extractMentions, type Rejection } from './decide.ts'
+import { TASK_TRANSITIONS } from './policy.ts'
 import { fold } from './reduce.ts'
 import { type IncidentState, initialState, type State, type TaskState } from './state.ts'
 import { makeEvent } from './testing.ts'
-import { canSee } from './visibility.ts'
+import { canSee, incidentVisibility } from './visibility.ts'
 
 // ------------------------------------------------------------------ the floor
 
@@ -538,7 +531,7 @@ describe('decide: incidents', () => {
       .when({ type: 'incident.link', incidentId: 'inc-1', otherIncidentId: 'inc-1', relation: 'related' }, mart, {
         parse: false,
       })
-      .thenRejects('invalid', 'C9')
+      .thenRejects('validation', 'C9', (r) => expect(r.path).toBe('otherIncidentId'))
   })
 
   it('[C9] merged_into closes the merged incident and points it at the survivor', () => {
@@ -768,7 +761,7 @@ describe('decide: comments', () => {
     const body = Array.from({ length: 101 }, (_, i) => `@u${i}`).join(' ')
     given(...world())
       .when({ type: 'comment.post', incidentId: 'inc-1', body }, liis)
-      .thenRejects('invalid', 'C15')
+      .thenRejects('validation', 'C15', (r) => expect(r.path).toBe('mentions'))
   })
 
   it('[C1] a comment on a task must name the task’s own incident', () => {

@@ -2,6 +2,7 @@ import {
   type Assignee,
   type Command,
   type CommandOf,
+  type ErrorCode,
   type EventInput,
   type EventType,
   exhaustiveSwitchError,
@@ -9,12 +10,11 @@ import {
   MAX_MENTIONS,
   type Marking,
   type PayloadOf,
-  type Role,
   type Viewer,
 } from '@watchfloor/protocol'
-import { isAssignedTo, severityRank } from './selectors.ts'
+import { escalationRefusal, type Refusal, roleRefusal, stateRefusal } from './policy.ts'
 import type { IncidentState, State, TaskState } from './state.ts'
-import { canSee, type Visible } from './visibility.ts'
+import { audienceMarking, canSee, incidentVisibility, taskVisibility } from './visibility.ts'
 
 /** What `decide` needs besides the state and the command; `now` and `newId` keep it pure and testable. */
 export interface DecideContext {
@@ -28,21 +28,21 @@ export interface DecideContext {
 /** An event as `decide` produces it: ready to append, marking always set. */
 export type DecidedEvent = EventInput & { marking: Marking }
 
-export type RejectionCode = 'forbidden' | 'not_found' | 'conflict' | 'invalid'
+/** The error family's codes a decision may refuse with (packages/protocol errors.ts). */
+export type RejectionCode = Extract<ErrorCode, 'forbidden' | 'not_found' | 'conflict' | 'validation'>
 
 export interface Rejection {
   code: RejectionCode
   /** The SPEC rule that rejected it (`C1`, `C2`, ...). */
   rule: string
   message: string
+  /** On a `validation` refusal: the command field that is wrong. */
+  path?: string
   /** On a conflict: the target as it is now, so the client can reconcile. */
   current?: IncidentState | TaskState
 }
 
 export type Decision = { ok: true; events: DecidedEvent[]; version: number } | { ok: false; rejection: Rejection }
-
-const ACKNOWLEDGERS: readonly Role[] = ['watch_officer', 'coordinator', 'admin']
-const COORDINATORS: readonly Role[] = ['coordinator', 'admin']
 
 /**
  * Turn a command into events, or a typed rejection. Pure. Rules C1-C15 in
@@ -87,13 +87,8 @@ export function decide(state: State, command: Command, context: DecideContext): 
 function acknowledge(state: State, c: CommandOf<'incident.acknowledge'>, ctx: DecideContext): Decision {
   const incident = findIncident(state, ctx.viewer, c.incidentId)
   if (!incident) return noIncident(c.incidentId)
-  const refused = requireRole(ctx.viewer, ACKNOWLEDGERS, c.type) ?? checkVersion(c, incident) ?? checkMerged(incident)
+  const refused = checkRules(ctx, c, incident)
   if (refused) return refused
-  if (incident.status === 'closed') return conflict('C6', `incident ${incident.incidentId} is closed`, incident)
-  if (incident.acknowledgedAt !== undefined) {
-    const by = incident.acknowledgedBy === undefined ? '' : ` by ${incident.acknowledgedBy}`
-    return conflict('C6', `incident ${incident.incidentId} was already acknowledged${by}`, incident)
-  }
   return accepted(
     [emit(incident, ctx, 'incident.acknowledged', { incidentId: incident.incidentId, ...opt('note', c.note) })],
     incident.version + 1,
@@ -103,16 +98,8 @@ function acknowledge(state: State, c: CommandOf<'incident.acknowledge'>, ctx: De
 function escalate(state: State, c: CommandOf<'incident.escalate'>, ctx: DecideContext): Decision {
   const incident = findIncident(state, ctx.viewer, c.incidentId)
   if (!incident) return noIncident(c.incidentId)
-  const refused = requireRole(ctx.viewer, COORDINATORS, c.type) ?? checkVersion(c, incident) ?? checkMerged(incident)
+  const refused = checkRules(ctx, c, incident) ?? refusal(escalationRefusal(incident, c.severity), incident)
   if (refused) return refused
-  if (incident.status === 'closed') return conflict('C7', `incident ${incident.incidentId} is closed`, incident)
-  if (severityRank(c.severity) <= severityRank(incident.severity)) {
-    return conflict(
-      'C7',
-      `escalation must raise the severity: incident ${incident.incidentId} is already ${incident.severity}`,
-      incident,
-    )
-  }
   return accepted(
     [
       emit(incident, ctx, 'incident.escalated', {
@@ -128,7 +115,7 @@ function escalate(state: State, c: CommandOf<'incident.escalate'>, ctx: DecideCo
 function setStatus(state: State, c: CommandOf<'incident.set_status'>, ctx: DecideContext): Decision {
   const incident = findIncident(state, ctx.viewer, c.incidentId)
   if (!incident) return noIncident(c.incidentId)
-  const refused = requireRole(ctx.viewer, COORDINATORS, c.type) ?? checkVersion(c, incident) ?? checkMerged(incident)
+  const refused = checkRules(ctx, c, incident)
   if (refused) return refused
   if (c.status === incident.status) {
     return conflict('C8', `incident ${incident.incidentId} is already ${incident.status}`, incident)
@@ -149,11 +136,11 @@ function link(state: State, c: CommandOf<'incident.link'>, ctx: DecideContext): 
   const incident = findIncident(state, ctx.viewer, c.incidentId)
   if (!incident) return noIncident(c.incidentId)
   if (c.otherIncidentId === c.incidentId) {
-    return reject('invalid', 'C9', 'an incident cannot be linked to itself')
+    return reject('validation', 'C9', 'an incident cannot be linked to itself', 'otherIncidentId')
   }
   const other = findIncident(state, ctx.viewer, c.otherIncidentId)
   if (!other) return noIncident(c.otherIncidentId)
-  const refused = requireRole(ctx.viewer, COORDINATORS, c.type) ?? checkVersion(c, incident) ?? checkMerged(incident)
+  const refused = checkRules(ctx, c, incident)
   if (refused) return refused
   const existing = incident.links?.find((l) => l.incidentId === other.incidentId)
   if (existing?.relation === c.relation) {
@@ -190,7 +177,7 @@ function setNetworkState(state: State, c: CommandOf<'network.set_state'>, ctx: D
   if (current === undefined && !state.networks.has(c.networkId)) {
     return reject('not_found', 'C10', `no network ${c.networkId}`)
   }
-  const refused = requireRole(ctx.viewer, COORDINATORS, c.type) ?? checkVersion(c, incident) ?? checkMerged(incident)
+  const refused = checkRules(ctx, c, incident)
   if (refused) return refused
   if (current === c.state) {
     return conflict('C10', `network ${c.networkId} is already ${c.state} in incident ${incident.incidentId}`, incident)
@@ -220,11 +207,8 @@ export function networkStateOf(incident: IncidentState, networkId: string): Inci
 function createTask(state: State, c: CommandOf<'task.create'>, ctx: DecideContext): Decision {
   const incident = findIncident(state, ctx.viewer, c.incidentId)
   if (!incident) return noIncident(c.incidentId)
-  const refused = requireRole(ctx.viewer, COORDINATORS, c.type) ?? checkVersion(c, incident) ?? checkMerged(incident)
+  const refused = checkRules(ctx, c, incident)
   if (refused) return refused
-  if (incident.status === 'closed') {
-    return conflict('C12', `incident ${incident.incidentId} is closed: no new tasks`, incident)
-  }
   const taskId = ctx.newId()
   const payload: PayloadOf<'task.created'> = {
     taskId,
@@ -242,9 +226,8 @@ function assignTask(state: State, c: CommandOf<'task.assign'>, ctx: DecideContex
   const found = findTask(state, ctx.viewer, c.taskId)
   if (!found) return noTask(c.taskId)
   const { task, incident } = found
-  const refused = requireRole(ctx.viewer, COORDINATORS, c.type) ?? checkVersion(c, task)
+  const refused = checkRules(ctx, c, task)
   if (refused) return refused
-  if (task.status === 'done') return conflict('C14', `task ${task.taskId} is done: reopen it first`, task)
   if (task.assignee !== undefined && sameAssignee(task.assignee, c.assignee)) {
     return conflict('C14', `task ${task.taskId} is already assigned to ${describeAssignee(c.assignee)}`, task)
   }
@@ -256,31 +239,12 @@ function assignTask(state: State, c: CommandOf<'task.assign'>, ctx: DecideContex
 
 type TaskMove = CommandOf<'task.accept' | 'task.start' | 'task.block' | 'task.complete' | 'task.reopen'>
 
-/** [C13] The statuses each task command may start from. */
-export const TASK_TRANSITIONS: Readonly<Record<TaskMove['type'], readonly TaskState['status'][]>> = {
-  'task.accept': ['open'],
-  'task.start': ['open', 'accepted', 'blocked'],
-  'task.block': ['accepted', 'in_progress'],
-  'task.complete': ['accepted', 'in_progress', 'blocked'],
-  'task.reopen': ['done'],
-}
-
 function moveTask(state: State, c: TaskMove, ctx: DecideContext): Decision {
   const found = findTask(state, ctx.viewer, c.taskId)
   if (!found) return noTask(c.taskId)
   const { task, incident } = found
-  if (!mayWorkOn(ctx.viewer, task)) {
-    return reject(
-      'forbidden',
-      'C2',
-      `${c.type} needs the assignee (the user, or a person of the assigned organisation), a coordinator or an admin`,
-    )
-  }
-  const refused = checkVersion(c, task)
+  const refused = checkRules(ctx, c, task)
   if (refused) return refused
-  if (!TASK_TRANSITIONS[c.type].includes(task.status)) {
-    return conflict('C13', `${c.type} is not possible while task ${task.taskId} is ${task.status}`, task)
-  }
   const taskId = task.taskId
   const event = (() => {
     switch (c.type) {
@@ -299,11 +263,6 @@ function moveTask(state: State, c: TaskMove, ctx: DecideContext): Decision {
     }
   })()
   return accepted([event], task.version + 1)
-}
-
-/** [C2] Task work: a coordinator or admin, or the assignee (a person: any role but sensor). */
-function mayWorkOn(viewer: Viewer, task: TaskState): boolean {
-  return hasRole(viewer, COORDINATORS) || (isPerson(viewer) && isAssignedTo(task, viewer))
 }
 
 function sameAssignee(a: Assignee, b: Assignee): boolean {
@@ -329,13 +288,12 @@ function postComment(state: State, c: CommandOf<'comment.post'>, ctx: DecideCont
     }
     task = found.task
   }
-  if (!isPerson(ctx.viewer)) return reject('forbidden', 'C2', 'comment.post needs a role other than sensor')
   const target = task ?? incident
-  const refused = checkVersion(c, target)
+  const refused = checkRules(ctx, c, target)
   if (refused) return refused
   const mentions = unique([...(c.mentions ?? []), ...extractMentions(c.body)])
   if (mentions.length > MAX_MENTIONS) {
-    return reject('invalid', 'C15', `a comment may mention at most ${MAX_MENTIONS} users`)
+    return reject('validation', 'C15', `a comment may mention at most ${MAX_MENTIONS} users`, 'mentions')
   }
   const payload: PayloadOf<'comment.posted'> = {
     commentId: ctx.newId(),
@@ -356,7 +314,8 @@ function postComment(state: State, c: CommandOf<'comment.post'>, ctx: DecideCont
  * reaches exactly that audience, like any other event.
  */
 function saveBookmark(c: CommandOf<'bookmark.save'>, ctx: DecideContext): Decision {
-  if (!isPerson(ctx.viewer)) return reject('forbidden', 'C2', 'bookmark.save needs a role other than sensor')
+  const refused = refusal(roleRefusal(ctx.viewer, c.type))
+  if (refused) return refused
   const payload: PayloadOf<'bookmark.saved'> = {
     bookmarkId: ctx.newId(),
     title: c.title,
@@ -399,24 +358,6 @@ function unique(values: readonly string[]): string[] {
 
 // ---------------------------------------------------------------- visibility
 
-/** The parts of an incident that decide who may see it: those of its report. */
-export function incidentVisibility(incident: IncidentState): Visible {
-  return {
-    source: { organisation: incident.organisation },
-    actor: incident.reportedBy === undefined ? undefined : { user: incident.reportedBy },
-    marking: incident.marking,
-  }
-}
-
-/** The parts of a task that decide who may see it: those of its `task.created`. */
-export function taskVisibility(task: TaskState): Visible {
-  return {
-    source: { organisation: task.organisation },
-    actor: task.createdBy === undefined ? undefined : { user: task.createdBy },
-    marking: task.marking,
-  }
-}
-
 /** [C1] The incident, when the state holds it and the viewer may see it. */
 function findIncident(state: State, viewer: Viewer, incidentId: string): IncidentState | undefined {
   const incident = state.incidents.get(incidentId)
@@ -433,29 +374,6 @@ function findTask(
   if (task === undefined || !canSee(viewer, taskVisibility(task))) return undefined
   const incident = findIncident(state, viewer, task.incidentId)
   return incident === undefined ? undefined : { task, incident }
-}
-
-/**
- * [C4] The marking of the events a command produces: the incident's own, so
- * that exactly the incident's audience sees them. For RED the incident's author
- * joins the recipients: a RED event reaches its recipients and its author (the
- * acting viewer, who could see the incident, so is already its author or a
- * recipient), and the incident's author must keep seeing its incident's events.
- */
-export function audienceMarking(incident: IncidentState): Marking {
-  const { tlp, releasableTo, recipients } = incident.marking
-  const marking: Marking = { tlp }
-  if (releasableTo !== undefined) marking.releasableTo = [...releasableTo]
-  if (tlp === 'RED') {
-    const everyone = [...(recipients ?? [])]
-    if (incident.reportedBy !== undefined && !everyone.includes(incident.reportedBy)) {
-      everyone.push(incident.reportedBy)
-    }
-    marking.recipients = everyone
-  } else if (recipients !== undefined) {
-    marking.recipients = [...recipients]
-  }
-  return marking
 }
 
 /** [C4] One event about `incident`: its organisation as source, its audience as marking, the viewer as actor. */
@@ -478,18 +396,30 @@ function emit<T extends EventType>(
 
 // ---------------------------------------------------------------- checks
 
-function hasRole(viewer: Viewer, roles: readonly Role[]): boolean {
-  return viewer.roles.some((role) => roles.includes(role))
+/**
+ * The policy's rules in SPEC order, after the target was found [C1]: the actor's roles [C2], the
+ * expected version [C3], then what the target's state allows [C6, C7, C11-C14].
+ */
+function checkRules(
+  ctx: DecideContext,
+  command: Command & { expectedVersion?: number | undefined },
+  target: IncidentState | TaskState,
+): Decision | undefined {
+  const task = 'taskId' in target ? target : undefined
+  return (
+    refusal(roleRefusal(ctx.viewer, command.type, task)) ??
+    checkVersion(command, target) ??
+    refusal(stateRefusal(command.type, target), target)
+  )
 }
 
-/** A person, not a machine: any role but `sensor`. */
-function isPerson(viewer: Viewer): boolean {
-  return viewer.roles.some((role) => role !== 'sensor')
-}
-
-function requireRole(viewer: Viewer, roles: readonly Role[], type: string): Decision | undefined {
-  if (hasRole(viewer, roles)) return undefined
-  return reject('forbidden', 'C2', `${type} needs the role ${roles.join(', ').replace(/, (\w+)$/, ' or $1')}`)
+/** A policy refusal as a decision; a conflict carries the target as it is now. */
+function refusal(refused: Refusal | undefined, current?: IncidentState | TaskState): Decision | undefined {
+  if (refused === undefined) return undefined
+  const { code, rule, message } = refused
+  return code === 'conflict' && current !== undefined
+    ? { ok: false, rejection: { code, rule, message, current } }
+    : { ok: false, rejection: { code, rule, message } }
 }
 
 /** [C3] `expectedVersion`, when given, must equal the target's version. */
@@ -501,12 +431,6 @@ function checkVersion(
   return conflict('C3', `expected version ${command.expectedVersion}, but it is at version ${target.version}`, target)
 }
 
-/** [C11] A merged incident takes no more commands but comments: work on the survivor. */
-function checkMerged(incident: IncidentState): Decision | undefined {
-  if (incident.mergedInto === undefined) return undefined
-  return conflict('C11', `incident ${incident.incidentId} was merged into ${incident.mergedInto}`, incident)
-}
-
 function noIncident(incidentId: string): Decision {
   return reject('not_found', 'C1', `no incident ${incidentId}`)
 }
@@ -515,8 +439,8 @@ function noTask(taskId: string): Decision {
   return reject('not_found', 'C1', `no task ${taskId}`)
 }
 
-function reject(code: RejectionCode, rule: string, message: string): Decision {
-  return { ok: false, rejection: { code, rule, message } }
+function reject(code: RejectionCode, rule: string, message: string, path?: string): Decision {
+  return { ok: false, rejection: path === undefined ? { code, rule, message } : { code, rule, message, path } }
 }
 
 function conflict(rule: string, message: string, current: IncidentState | TaskState): Decision {

@@ -8,8 +8,9 @@ import type {
   Tlp,
   Viewer,
 } from '@watchfloor/protocol'
+import { severityRank } from './facts.ts'
 import { fold } from './reduce.ts'
-import { isOverdue, severityRank } from './selectors.ts'
+import { isOverdue } from './selectors.ts'
 import type { IncidentState, State, TaskState } from './state.ts'
 import { canSee, highestTlp } from './visibility.ts'
 

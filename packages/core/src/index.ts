@@ -1,17 +1,20 @@
 export {
-  audienceMarking,
   type DecideContext,
   type DecidedEvent,
   type Decision,
   decide,
   extractMentions,
-  incidentVisibility,
   networkStateOf,
   type Rejection,
   type RejectionCode,
-  TASK_TRANSITIONS,
-  taskVisibility,
 } from './decide.ts'
+export {
+  incidentOf,
+  SEVERITIES_ASCENDING,
+  SEVERITIES_DESCENDING,
+  severityRank,
+  type TaskIndex,
+} from './facts.ts'
 export {
   type HandoverAdvisory,
   type HandoverBrief,
@@ -22,6 +25,27 @@ export {
   handoverBrief,
   handoverMarkdown,
 } from './handover.ts'
+export {
+  ACKNOWLEDGERS,
+  type Action,
+  type Actor,
+  COORDINATORS,
+  escalationChoices,
+  hasRole,
+  isPerson,
+  may,
+  mayPost,
+  POSTING_ROLES,
+  type Poster,
+  postingRefusal,
+  type Refusal,
+  readOnlyRefusal,
+  roleRefusal,
+  sourceRefusal,
+  stateRefusal,
+  TASK_TRANSITIONS,
+  type Target,
+} from './policy.ts'
 export { fold, reduce } from './reduce.ts'
 export {
   eventTime,
@@ -47,7 +71,6 @@ export {
   overdueTasks,
   recentActivity,
   type StateJson,
-  severityRank,
   stateToJson,
   tasksFor,
   tasksForIncident,
@@ -65,5 +88,17 @@ export {
   type State,
   type TaskState,
 } from './state.ts'
+export { summarise } from './summary.ts'
 export { makeEvent } from './testing.ts'
-export { audienceKey, canSee, defaultMarking, highestTlp, tlpRank, type Visible, viewerKey } from './visibility.ts'
+export {
+  audienceKey,
+  audienceMarking,
+  canSee,
+  defaultMarking,
+  highestTlp,
+  incidentVisibility,
+  taskVisibility,
+  tlpRank,
+  type Visible,
+  viewerKey,
+} from './visibility.ts'

@@ -1,4 +1,5 @@
 import { SEVERITIES, type Severity, type StoredEvent, type TaskPriority, type Viewer } from '@watchfloor/protocol'
+import { severityRank } from './facts.ts'
 import type {
   AdvisoryState,
   BookmarkState,
@@ -8,12 +9,6 @@ import type {
   State,
   TaskState,
 } from './state.ts'
-
-const SEVERITY_RANK: Record<Severity, number> = { critical: 3, high: 2, medium: 1, low: 0 }
-
-export function severityRank(severity: Severity): number {
-  return SEVERITY_RANK[severity]
-}
 
 export function isOpen(incident: IncidentState): boolean {
   return incident.status !== 'closed'
@@ -25,7 +20,7 @@ export function openIncidentsBySeverity(state: State): IncidentState[] {
   for (const incident of state.incidents.values()) if (isOpen(incident)) open.push(incident)
   return open.sort(
     (a, b) =>
-      SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+      severityRank(b.severity) - severityRank(a.severity) ||
       Date.parse(b.updatedAt) - Date.parse(a.updatedAt) ||
       b.lastSeq - a.lastSeq,
   )

@@ -1,4 +1,5 @@
 import { type Marking, type Source, TLP_LEVELS, type Tlp, type Viewer } from '@watchfloor/protocol'
+import type { IncidentState, TaskState } from './state.ts'
 
 /** The parts of an event that decide who may see it. */
 export interface Visible {
@@ -74,4 +75,45 @@ export function audienceKey(viewer: Pick<Viewer, 'organisation' | 'nation' | 'tl
  */
 export function viewerKey(viewer: Pick<Viewer, 'organisation' | 'nation' | 'userId' | 'tlpCeiling'>): string {
   return JSON.stringify([viewer.organisation, viewer.nation, viewer.userId, viewer.tlpCeiling ?? null])
+}
+
+/** The parts of an incident that decide who may see it: those of its report. */
+export function incidentVisibility(incident: IncidentState): Visible {
+  return {
+    source: { organisation: incident.organisation },
+    actor: incident.reportedBy === undefined ? undefined : { user: incident.reportedBy },
+    marking: incident.marking,
+  }
+}
+
+/** The parts of a task that decide who may see it: those of its `task.created`. */
+export function taskVisibility(task: TaskState): Visible {
+  return {
+    source: { organisation: task.organisation },
+    actor: task.createdBy === undefined ? undefined : { user: task.createdBy },
+    marking: task.marking,
+  }
+}
+
+/**
+ * [C4] The marking of the events a command produces: the incident's own, so
+ * that exactly the incident's audience sees them. For RED the incident's author
+ * joins the recipients: a RED event reaches its recipients and its author (the
+ * acting viewer, who could see the incident, so is already its author or a
+ * recipient), and the incident's author must keep seeing its incident's events.
+ */
+export function audienceMarking(incident: IncidentState): Marking {
+  const { tlp, releasableTo, recipients } = incident.marking
+  const marking: Marking = { tlp }
+  if (releasableTo !== undefined) marking.releasableTo = [...releasableTo]
+  if (tlp === 'RED') {
+    const everyone = [...(recipients ?? [])]
+    if (incident.reportedBy !== undefined && !everyone.includes(incident.reportedBy)) {
+      everyone.push(incident.reportedBy)
+    }
+    marking.recipients = everyone
+  } else if (recipients !== undefined) {
+    marking.recipients = [...recipients]
+  }
+  return marking
 }

@@ -4,6 +4,7 @@
  * `#token=` link (kept for the tab in sessionStorage). On load a cookie session is resumed with
  * `GET /api/v1/session`. Every REST call of the console takes its headers from `apiHeaders()`.
  */
+import { ROLES } from '@watchfloor/protocol'
 import { connect, disconnect } from './connection.ts'
 import { type Session, watchfloor } from './store.ts'
 import { clearToken, saveToken } from './token.ts'
@@ -20,7 +21,7 @@ function isSession(value: unknown): value is Session {
     typeof v.organisation === 'string' &&
     typeof v.nation === 'string' &&
     Array.isArray(v.roles) &&
-    v.roles.every((r) => typeof r === 'string') &&
+    v.roles.every((r) => (ROLES as readonly unknown[]).includes(r)) &&
     (v.displayName === undefined || typeof v.displayName === 'string') &&
     (v.kind === undefined || (KINDS as readonly unknown[]).includes(v.kind))
   )

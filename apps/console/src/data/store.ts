@@ -7,7 +7,7 @@ import {
   recentActivity,
   type State,
 } from '@watchfloor/core'
-import type { Severity, StoredEvent } from '@watchfloor/protocol'
+import type { Role, Severity, StoredEvent } from '@watchfloor/protocol'
 import { useStore } from 'zustand'
 import { createStore } from 'zustand/vanilla'
 import { MinuteCounts } from './activity.ts'
@@ -20,7 +20,7 @@ export interface Session {
   user: string
   organisation: string
   nation: string
-  roles: string[]
+  roles: Role[]
   /** The person's name (a static token's is its user). */
   displayName?: string
   /** How the caller authenticated: a browser session (cookie), an API token or a display token. */

@@ -187,20 +187,14 @@ describe('incident filters, updated batch by batch', () => {
 describe('event filters', () => {
   it('keeps the events of matching incidents and, without incident-only filters, the others', () => {
     const matching = new Set(['worm'])
-    const kept = filterEvents(events, matching, EMPTY_FILTERS, state.networks, null).map((e) => e.seq)
+    const kept = filterEvents(events, matching, EMPTY_FILTERS, state, null).map((e) => e.seq)
     expect(kept).toEqual([1, 2, 3, 5, 7])
-    const critical = filterEvents(
-      events,
-      matching,
-      { ...EMPTY_FILTERS, severities: ['critical'] },
-      state.networks,
-      null,
-    )
+    const critical = filterEvents(events, matching, { ...EMPTY_FILTERS, severities: ['critical'] }, state, null)
     expect(critical.map((e) => e.seq)).toEqual([3, 5])
   })
 
   it('applies organisation filters to network events and a range to everything', () => {
-    const kept = filterEvents(events, new Set(['worm']), { ...EMPTY_FILTERS, organisations: ['LV'] }, state.networks, {
+    const kept = filterEvents(events, new Set(['worm']), { ...EMPTY_FILTERS, organisations: ['LV'] }, state, {
       from: Date.parse(t(15)),
       to: Date.parse(t(40)),
     })

@@ -1,5 +1,5 @@
-import type { IncidentState, NetworkState, State } from '@watchfloor/core'
-import { severityRank } from '@watchfloor/core'
+import type { IncidentState, NetworkState, State, TaskIndex } from '@watchfloor/core'
+import { incidentOf, severityRank } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import type { Filters, IncidentSort, TimeRange, View } from './view.ts'
 
@@ -188,19 +188,11 @@ function comparator(sort: IncidentSort): (a: Keyed, b: Keyed) => number {
   }
 }
 
-/** The incident an event is about, if any. */
-export function incidentIdOf(event: StoredEvent): string | undefined {
-  switch (event.type) {
-    case 'incident.reported':
-    case 'incident.updated':
-    case 'incident.observation':
-      return event.payload.incidentId
-    case 'advisory.published':
-      return event.payload.incidentId
-    default:
-      return undefined
-  }
-}
+/**
+ * The incident an event is about, for the lists and the timeline: core's `incidentOf`, task
+ * events through their task in `index`.
+ */
+export const incidentIdOf = (event: StoredEvent, index?: TaskIndex): string | undefined => incidentOf(event, index)
 
 /** The network an event is placed on (its subject, else where it came from). */
 export function networkIdOf(event: StoredEvent): string | undefined {
@@ -224,9 +216,10 @@ export function filterEvents(
   events: readonly StoredEvent[],
   matching: ReadonlySet<string>,
   filters: Filters,
-  networks: ReadonlyMap<string, NetworkState>,
+  state: Pick<State, 'networks' | 'tasks'>,
   range: TimeRange | null,
 ): StoredEvent[] {
+  const { networks } = state
   const incidentOnly =
     filters.severities.length > 0 || filters.statuses.length > 0 || filters.categories.length > 0 || filters.text !== ''
   const out: StoredEvent[] = []
@@ -235,7 +228,7 @@ export function filterEvents(
       const t = Date.parse(event.occurredAt)
       if (t < range.from || t > range.to) continue
     }
-    const incidentId = incidentIdOf(event)
+    const incidentId = incidentOf(event, state)
     if (incidentId !== undefined && event.type !== 'advisory.published') {
       if (matching.has(incidentId)) out.push(event)
       continue

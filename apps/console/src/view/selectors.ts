@@ -1,4 +1,4 @@
-import type { IncidentState, State } from '@watchfloor/core'
+import { type IncidentState, incidentOf, type State, type TaskIndex } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { useStore } from 'zustand'
 import { type WatchfloorStore, watchfloor } from '../data/store.ts'
@@ -45,7 +45,7 @@ const eventsMemo = memo(
     filters: Filters,
     state: State,
     range: TimeRange | null,
-  ): StoredEvent[] => filterEvents(window, matching, filters, state.networks, range),
+  ): StoredEvent[] => filterEvents(window, matching, filters, state, range),
 )
 
 /**
@@ -73,7 +73,7 @@ export function useFilteredEvents(): StoredEvent[] {
   return selectFilteredEvents(watchfloor.getState(), viewStore.getState())
 }
 
-/** Every event of the window about one incident, in seq order. */
-export function historyOf(window: readonly StoredEvent[], incidentId: string): StoredEvent[] {
-  return window.filter((event) => 'incidentId' in event.payload && event.payload.incidentId === incidentId)
+/** Every event of the window about one incident (`incidentOf`, tasks through `state`), in seq order. */
+export function historyOf(window: readonly StoredEvent[], incidentId: string, state: TaskIndex): StoredEvent[] {
+  return window.filter((event) => incidentOf(event, state) === incidentId)
 }

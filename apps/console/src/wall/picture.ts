@@ -1,5 +1,5 @@
 /** The wall's derivations: pure functions of the picture, the clock and the wall's configuration. */
-import { type IncidentState, type NetworkState, severityRank } from '@watchfloor/core'
+import { type IncidentState, incidentOf, type NetworkState, severityRank } from '@watchfloor/core'
 import { type Posture, SEVERITIES, type Severity, type StoredEvent } from '@watchfloor/protocol'
 import type { ConnectionStatus } from '../data/store.ts'
 
@@ -35,9 +35,8 @@ export interface Pin {
  * what is still recent, and a wall opened fresh does not flash the whole history.
  */
 export function criticalArrival(event: StoredEvent): string | null {
-  const payload = event.payload as { incidentId?: unknown; severity?: unknown }
-  if (typeof payload.incidentId !== 'string' || payload.severity !== 'critical') return null
-  return event.type.startsWith('incident.') ? payload.incidentId : null
+  if (!('severity' in event.payload) || event.payload.severity !== 'critical') return null
+  return event.type.startsWith('incident.') ? (incidentOf(event) ?? null) : null
 }
 
 /**

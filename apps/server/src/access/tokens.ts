@@ -31,8 +31,6 @@ const TokenEntry = z
   .strict()
 const TokenFile = z.array(TokenEntry)
 
-export const POSTING_ROLES: readonly Role[] = ['sensor', 'coordinator', 'admin']
-
 /**
  * The static tokens. Requests and sockets are authenticated by `Access`
  * (access.ts), which asks this registry first, then the credential store.

@@ -1,4 +1,4 @@
-import { audienceKey, canSee } from '@watchfloor/core'
+import { audienceKey, canSee, viewerKey } from '@watchfloor/core'
 import {
   type ClientToServerEvents,
   exhaustiveSwitchError,
@@ -44,9 +44,11 @@ const DISPLAY_SOCKET_EVENTS: ReadonlySet<string> = new Set(['subscribe'])
 const LIVE_ROOM = 'live'
 const audienceRoom = (key: string) => `aud:${key}`
 const userRoom = (key: string) => `user:${key}`
-/** RED goes per user; a TLP ceiling [V9] changes what a user may see, so it is part of the key. */
-const userKey = (viewer: Viewer) =>
-  viewer.tlpCeiling === undefined ? viewer.userId : `${viewer.userId}|max:${viewer.tlpCeiling}`
+/**
+ * RED goes per viewer: the whole viewer tuple (organisation, nation, user, TLP ceiling [V9]), so
+ * users of the same name in two organisations, or with two ceilings, never share a room.
+ */
+const userKey = viewerKey
 
 /**
  * Streams the log to sockets. One tailer per process reads what the store

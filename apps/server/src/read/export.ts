@@ -1,4 +1,4 @@
-import { canSee } from '@watchfloor/core'
+import { canSee, incidentOf, summarise, type TaskIndex } from '@watchfloor/core'
 import type { StoredEvent, Viewer } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
 import type { Response } from 'express'
@@ -44,6 +44,8 @@ export async function exportEvents(
   query: QueryReader,
   res: Response,
   logger: Logger,
+  /** Where task events find their incident: the viewer's own picture. */
+  tasks: TaskIndex,
 ): Promise<void> {
   const format = query.oneOf('format', EXPORT_FORMATS, 'json')
   const window = readWindow(query)
@@ -58,9 +60,9 @@ export async function exportEvents(
   res.setHeader('Cache-Control', 'no-store')
   res.setHeader('X-Watchfloor-Head', String(head))
 
-  const writer = format === 'csv' ? csvWriter() : jsonWriter()
+  const writer = format === 'csv' ? csvWriter(tasks) : jsonWriter()
   const wanted = (event: StoredEvent) =>
-    canSee(viewer, event) && inWindow(event, window) && (incidentId === undefined || incidentOf(event) === incidentId)
+    canSee(viewer, event) && inWindow(event, window) && (incidentId === undefined || incidentOf(event, tasks) === incidentId)
   try {
     await send(res, writer.start)
     let cursor = 0
@@ -87,12 +89,6 @@ export async function exportEvents(
     logger.error({ err: error }, 'export failed')
     res.destroy(error as Error) // the headers are out: end the response so the client sees it incomplete
   }
-}
-
-/** The incident an event is about, for any event type with `payload.incidentId` (tasks and comments included). */
-export function incidentOf(event: StoredEvent): string | undefined {
-  const value = (event.payload as { incidentId?: unknown }).incidentId
-  return typeof value === 'string' ? value : undefined
 }
 
 async function send(res: Response, chunk: string): Promise<void> {
@@ -136,15 +132,15 @@ function jsonWriter(): Writer {
 }
 
 /** RFC 4180 CSV (CRLF line ends), a header row, one row per event. */
-function csvWriter(): Writer {
+function csvWriter(tasks: TaskIndex): Writer {
   return {
     start: `${CSV_COLUMNS.join(',')}\r\n`,
-    row: (event) => `${csvRow(event).map(csvCell).join(',')}\r\n`,
+    row: (event) => `${csvRow(event, tasks).map(csvCell).join(',')}\r\n`,
     end: '',
   }
 }
 
-export function csvRow(event: StoredEvent): (string | number)[] {
+export function csvRow(event: StoredEvent, tasks?: TaskIndex): (string | number)[] {
   return [
     event.seq,
     event.id,
@@ -157,8 +153,8 @@ export function csvRow(event: StoredEvent): (string | number)[] {
     event.marking.tlp,
     event.marking.releasableTo?.join(';') ?? '',
     event.marking.recipients?.join(';') ?? '',
-    incidentOf(event) ?? '',
-    summaryOf(event),
+    incidentOf(event, tasks) ?? '',
+    summarise(event),
     JSON.stringify(event.payload),
   ]
 }
@@ -172,33 +168,4 @@ export function csvCell(value: string | number): string {
   let text = String(value)
   if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
-}
-
-/** A short human line per event for the CSV; the payload column has everything. */
-export function summaryOf(event: StoredEvent): string {
-  const p = event.payload as Record<string, unknown>
-  const text = (key: string) => (typeof p[key] === 'string' ? (p[key] as string) : undefined)
-  switch (event.type) {
-    case 'network.registered':
-      return `${text('name') ?? ''} registered`
-    case 'network.posture_changed':
-      return `${text('networkId') ?? ''} posture ${text('posture') ?? ''}${text('reason') ? `: ${text('reason')}` : ''}`
-    case 'incident.reported':
-      return `${text('title') ?? ''} (${text('severity') ?? ''})`
-    case 'incident.observation':
-      return [text('indicator'), typeof p.count === 'number' ? `count ${p.count}` : undefined]
-        .filter(Boolean)
-        .join(', ')
-    case 'advisory.published':
-      return text('title') ?? ''
-    default: {
-      // any other type: its changed fields, e.g. "status closed, severity high"
-      const parts: string[] = []
-      for (const key of ['title', 'status', 'severity', 'state', 'relation', 'assignee', 'reason', 'note', 'body']) {
-        const value = p[key]
-        if (typeof value === 'string') parts.push(`${key} ${value}`)
-      }
-      return parts.join(', ').slice(0, 500)
-    }
-  }
 }

@@ -57,7 +57,7 @@ export function readRouter({ store, states, replay, logger, viewerFor }: ReadRou
 
   router.get('/export', async (req, res) => {
     const viewer = viewerFor(req)
-    await exportEvents(store, viewer, new QueryReader(req), res, logger)
+    await exportEvents(store, viewer, new QueryReader(req), res, logger, await states.current(viewer))
   })
 
   router.use(handoverRouter({ store, replay, viewerFor }))

@@ -5,17 +5,11 @@ import {
   type IncidentState,
   incidentVisibility,
   type Rejection,
+  readOnlyRefusal,
   type TaskState,
   taskVisibility,
 } from '@watchfloor/core'
-import {
-  type CommandAck,
-  type ErrorBody,
-  type ErrorCode,
-  parseCommand,
-  type Viewer,
-  WatchfloorError,
-} from '@watchfloor/protocol'
+import { type CommandAck, type ErrorBody, parseCommand, type Viewer, WatchfloorError } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
 import express from 'express'
 import type { Logger } from 'pino'
@@ -35,16 +29,6 @@ export class Mutex {
     return result
   }
 }
-
-const REJECTION_CODES: Record<Rejection['code'], ErrorCode> = {
-  forbidden: 'forbidden',
-  not_found: 'not_found',
-  conflict: 'conflict',
-  invalid: 'validation',
-}
-
-/** Field paths of `decide`'s `invalid` rejections, so they read like the other 400s. */
-const INVALID_PATHS: Record<string, string> = { C9: 'otherIncidentId', C15: 'mentions' }
 
 /**
  * Coordination commands, for REST and the socket alike: validate, fold the whole
@@ -70,7 +54,8 @@ export class CommandService {
   /** Handle one command body for a caller; refusals come back as `{ ok: false, error, current? }`. */
   async handle(caller: Caller, body: unknown): Promise<CommandAck> {
     try {
-      if (caller.kind === 'display') throw new WatchfloorError('forbidden', 'a display token is read-only')
+      const readOnly = readOnlyRefusal({ readOnly: caller.kind === 'display' }) // [A1]
+      if (readOnly) throw new WatchfloorError(readOnly.code, readOnly.message, { rule: readOnly.rule })
       const command = parseCommand(body)
       const viewer = viewerOf(caller)
       return await this.mutex.run(() => this.locked(() => this.decideAndAppend(viewer, command)))
@@ -98,8 +83,7 @@ export class CommandService {
 }
 
 function refusal(viewer: Viewer, rejection: Rejection): CommandAck {
-  const code = REJECTION_CODES[rejection.code]
-  const path = rejection.code === 'invalid' ? INVALID_PATHS[rejection.rule] : undefined
+  const { code, path } = rejection
   const error: ErrorBody = {
     code,
     message: rejection.message,

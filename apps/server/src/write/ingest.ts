@@ -1,7 +1,7 @@
-import { defaultMarking } from '@watchfloor/core'
+import { defaultMarking, postingRefusal, type Refusal, sourceRefusal } from '@watchfloor/core'
 import { EventInput, MAX_EVENTS_PER_POST, parseOrThrow, WatchfloorError } from '@watchfloor/protocol'
 import type { AcceptedEvent, AppendResult, EventStore } from '@watchfloor/store'
-import { POSTING_ROLES, type Principal } from '../access/tokens.ts'
+import type { Principal } from '../access/tokens.ts'
 
 /**
  * The ingest path shared by REST and the embedded simulator:
@@ -14,19 +14,24 @@ export async function ingest(store: EventStore, principal: Principal, body: unkn
 
 /** Validate, authorise and mark the events of one POST body, or throw naming what is wrong. */
 export function acceptEvents(principal: Principal, body: unknown): AcceptedEvent[] {
-  if (!principal.roles.some((role) => POSTING_ROLES.includes(role)))
-    throw new WatchfloorError('forbidden', `posting events needs one of the roles ${POSTING_ROLES.join(', ')}`)
+  refuse(postingRefusal(principal)) // [A1, A2]
   const { items, prefix } = splitBody(body)
   const accepted = items.map((item, i) => {
     const event = parseOrThrow(EventInput, item, prefix(i))
-    const organisation = event.source.organisation
-    if (organisation !== principal.organisation && !principal.sources.includes(organisation))
-      throw new WatchfloorError('forbidden', `${principal.user} may not post for organisation ${organisation}`, {
-        path: [...prefix(i), 'source', 'organisation'].join('.'),
-      })
+    refuse(sourceRefusal(principal, event.source.organisation), prefix(i)) // [A3]
     return mark(principal, event)
   })
   return accepted
+}
+
+/** A policy refusal as the error family's `forbidden`, naming the rule and the field it is about. */
+function refuse(refusal: Refusal | undefined, prefix: (string | number)[] = []): void {
+  if (refusal === undefined) return
+  const details =
+    refusal.path === undefined
+      ? { rule: refusal.rule }
+      : { rule: refusal.rule, path: [...prefix, refusal.path].join('.') }
+  throw new WatchfloorError(refusal.code, refusal.message, details)
 }
 
 function splitBody(body: unknown): { items: unknown[]; prefix: (i: number) => (string | number)[] } {

@@ -1,8 +1,8 @@
 import { fold, initialState, makeEvent, type State } from '@watchfloor/core'
-import type { StoredEvent } from '@watchfloor/protocol'
+import type { Role, StoredEvent } from '@watchfloor/protocol'
 import type { Session } from '../../data/store.ts'
 
-export const person = (roles: string[], user = 'kadri', organisation = 'cert-ee'): Session => ({
+export const person = (roles: Role[], user = 'kadri', organisation = 'cert-ee'): Session => ({
   user,
   organisation,
   nation: 'EE',

@@ -26,7 +26,11 @@ let historyCache: { version: number; incidentId: string; events: StoredEvent[] }
 /** The selected incident's history, recomputed only when the window or the selection changes. */
 function historyMemo(version: number, incidentId: string): StoredEvent[] {
   if (historyCache?.version !== version || historyCache.incidentId !== incidentId)
-    historyCache = { version, incidentId, events: historyOf(watchfloor.getState().window, incidentId) }
+    historyCache = {
+      version,
+      incidentId,
+      events: historyOf(watchfloor.getState().window, incidentId, watchfloor.getState().state),
+    }
   return historyCache.events
 }
 

@@ -285,7 +285,7 @@ export function incidentWindow(
 export function replayIncident(incidentId: string, clock: ReplayClock = replay.getState().clock): boolean {
   const data = watchfloor.getState()
   const incident = data.liveState.incidents.get(incidentId)
-  const window = incidentWindow(historyOf(data.liveWindow, incidentId), clock, incident)
+  const window = incidentWindow(historyOf(data.liveWindow, incidentId, data.liveState), clock, incident)
   if (!window) return false
   void openReplay({ ...window, clock, incidentId })
   viewStore.getState().select(incidentId)

@@ -1,0 +1,189 @@
+import type { Role } from '@watchfloor/protocol'
+import { describe, expect, it } from 'vitest'
+import {
+  type Actor,
+  escalationChoices,
+  may,
+  mayPost,
+  type Poster,
+  postingRefusal,
+  roleRefusal,
+  sourceRefusal,
+  stateRefusal,
+} from './policy.ts'
+import { fold } from './reduce.ts'
+import { initialState, type State } from './state.ts'
+import { makeEvent } from './testing.ts'
+
+// Each rule of packages/core/SPEC.md that policy.ts holds is stated once here; `decide`'s tests
+// show the same rules refusing commands, the console's that its buttons ask `may`.
+
+const actor = (roles: Role[], userId = 'kadri', organisation = 'cert-ee'): Actor => ({ roles, userId, organisation })
+const coordinator = actor(['coordinator'], 'coord', 'alliance')
+const admin = actor(['admin'], 'anna', 'alliance')
+const officer = actor(['watch_officer'])
+const analyst = actor(['analyst'])
+const sensor = actor(['sensor'])
+
+const report = (seq: number, incidentId: string) =>
+  makeEvent(
+    seq,
+    'incident.reported',
+    { incidentId, title: incidentId, severity: 'high', category: 'malware', affectedNetworks: ['ee-gov'] },
+    { actor: 'sensor-ee' },
+  )
+const base = [
+  report(1, 'inc-1'),
+  report(2, 'inc-2'),
+  makeEvent(
+    3,
+    'task.created',
+    {
+      taskId: 't-team',
+      incidentId: 'inc-1',
+      title: 'Isolate hosts',
+      priority: 'high',
+      assignee: { kind: 'team', organisation: 'cert-ee' },
+    },
+    { actor: 'coord' },
+  ),
+  makeEvent(4, 'task.created', { taskId: 't-none', incidentId: 'inc-1', title: 'Nobody', priority: 'low' }),
+  makeEvent(5, 'task.created', {
+    taskId: 't-user',
+    incidentId: 'inc-1',
+    title: 'For mari',
+    priority: 'low',
+    assignee: { kind: 'user', userId: 'mari' },
+  }),
+]
+const picture = (...more: Parameters<typeof fold>[1]): State => fold(initialState, [...base, ...more])
+const state = picture()
+const inc = state.incidents.get('inc-1')!
+const task = (id: string, s: State = state) => s.tasks.get(id)!
+const TASK_MOVES = ['task.accept', 'task.start', 'task.block', 'task.complete', 'task.reopen'] as const
+
+describe('policy: who may do what', () => {
+  it('[A1] a read-only principal (display token) takes no command and posts nothing', () => {
+    const display = { ...admin, readOnly: true }
+    expect(roleRefusal(display, 'comment.post')).toMatchObject({ code: 'forbidden', rule: 'A1' })
+    expect(may(display, 'incident.escalate', inc)).toBe(false)
+    expect(postingRefusal({ ...display, user: 'wall', sources: [] })).toMatchObject({ rule: 'A1' })
+    expect(may(null, 'comment.post', inc)).toBe(false)
+  })
+
+  it('[A2] raw events are posted by sensors, coordinators and admins only', () => {
+    const poster = (roles: Role[]): Poster => ({ user: 'u', organisation: 'cert-ee', roles, sources: [] })
+    for (const role of ['sensor', 'coordinator', 'admin'] as const)
+      expect(postingRefusal(poster([role]))).toBeUndefined()
+    for (const role of ['watch_officer', 'analyst', 'liaison'] as const)
+      expect(postingRefusal(poster([role]))).toMatchObject({ code: 'forbidden', rule: 'A2' })
+  })
+
+  it('[A3] an event is posted for the poster’s own organisation or one it relays (sources)', () => {
+    const relay: Poster = { user: 'relay', organisation: 'cert-ee', roles: ['sensor'], sources: ['cert-lv'] }
+    expect(sourceRefusal(relay, 'cert-ee')).toBeUndefined()
+    expect(sourceRefusal(relay, 'cert-lv')).toBeUndefined()
+    expect(sourceRefusal(relay, 'alliance')).toMatchObject({ rule: 'A3', path: 'source.organisation' })
+    expect(mayPost(relay, { source: { organisation: 'alliance' } })).toBe(false)
+    expect(mayPost(relay, { source: { organisation: 'cert-lv' } })).toBe(true)
+  })
+
+  it('[C2] incident commands by role: acknowledge for watch officers, coordinators, admins; the rest for coordinators, admins', () => {
+    expect(may(officer, 'incident.acknowledge', inc)).toBe(true)
+    expect(may(coordinator, 'incident.acknowledge', inc)).toBe(true)
+    expect(may(analyst, 'incident.acknowledge', inc)).toBe(false)
+    for (const action of [
+      'incident.escalate',
+      'incident.set_status',
+      'incident.link',
+      'network.set_state',
+      'task.create',
+      'task.assign',
+    ] as const) {
+      const target = action === 'task.assign' ? task('t-team') : inc
+      expect(may(coordinator, action, target)).toBe(true)
+      expect(may(admin, action, target)).toBe(true)
+      expect(may(officer, action, target)).toBe(false)
+      expect(roleRefusal(officer, action)).toMatchObject({ code: 'forbidden', rule: 'C2' })
+    }
+  })
+
+  it('[C2] task work: the assignee (the user, or a person of the team), coordinators and admins; never a sensor', () => {
+    expect(may(analyst, 'task.accept', task('t-team'))).toBe(true) // kadri is of cert-ee
+    expect(may(actor(['analyst'], 'juhan', 'cert-lv'), 'task.accept', task('t-team'))).toBe(false)
+    expect(may(sensor, 'task.accept', task('t-team'))).toBe(false)
+    expect(may(analyst, 'task.accept', task('t-none'))).toBe(false) // unassigned: coordinators only
+    expect(may(coordinator, 'task.accept', task('t-none'))).toBe(true)
+    expect(may(actor(['analyst'], 'mari', 'cert-lv'), 'task.accept', task('t-user'))).toBe(true)
+    expect(may(analyst, 'task.accept', task('t-user'))).toBe(false)
+    // without a task: any person might be its assignee
+    expect(may(analyst, 'task.complete')).toBe(true)
+    expect(may(sensor, 'task.complete')).toBe(false)
+  })
+
+  it('[C2] comments and bookmarks: any person, not a sensor', () => {
+    expect(may(analyst, 'comment.post', inc)).toBe(true)
+    expect(may(actor(['liaison'], 'janis', 'cert-lv'), 'bookmark.save')).toBe(true)
+    expect(may(sensor, 'comment.post', inc)).toBe(false)
+    expect(may(sensor, 'bookmark.save')).toBe(false)
+  })
+
+  it('[C6] acknowledge once, and not a closed incident', () => {
+    const acked = picture(makeEvent(6, 'incident.acknowledged', { incidentId: 'inc-1' }, { actor: 'x' }))
+    expect(stateRefusal('incident.acknowledge', acked.incidents.get('inc-1')!)).toMatchObject({
+      code: 'conflict',
+      rule: 'C6',
+      message: 'incident inc-1 was already acknowledged by x',
+    })
+    const closed = picture(makeEvent(6, 'incident.status_changed', { incidentId: 'inc-1', status: 'closed' }))
+    expect(stateRefusal('incident.acknowledge', closed.incidents.get('inc-1')!)).toMatchObject({ rule: 'C6' })
+    expect(may(officer, 'incident.acknowledge', inc)).toBe(true)
+  })
+
+  it('[C7] escalation only raises the severity, and not on a closed incident', () => {
+    expect(escalationChoices(inc)).toEqual(['critical'])
+    expect(escalationChoices({ severity: 'low' })).toEqual(['medium', 'high', 'critical'])
+    const critical = picture(
+      makeEvent(6, 'incident.escalated', { incidentId: 'inc-1', severity: 'critical', reason: 'r' }),
+    )
+    expect(stateRefusal('incident.escalate', critical.incidents.get('inc-1')!)).toMatchObject({ rule: 'C7' })
+    const closed = picture(makeEvent(6, 'incident.status_changed', { incidentId: 'inc-1', status: 'closed' }))
+    expect(may(coordinator, 'incident.escalate', closed.incidents.get('inc-1'))).toBe(false)
+    expect(may(coordinator, 'incident.set_status', closed.incidents.get('inc-1'))).toBe(true) // reopening
+  })
+
+  it('[C11] a merged incident takes nothing but comments', () => {
+    const merged = picture(
+      makeEvent(6, 'incident.linked', { incidentId: 'inc-1', otherIncidentId: 'inc-2', relation: 'merged_into' }),
+    ).incidents.get('inc-1')!
+    for (const action of [
+      'incident.acknowledge',
+      'incident.escalate',
+      'incident.set_status',
+      'incident.link',
+      'network.set_state',
+      'task.create',
+    ] as const)
+      expect(stateRefusal(action, merged)).toMatchObject({ rule: 'C11' })
+    expect(may(coordinator, 'comment.post', merged)).toBe(true)
+  })
+
+  it('[C12] no new task on a closed incident', () => {
+    const closed = picture(makeEvent(6, 'incident.status_changed', { incidentId: 'inc-1', status: 'closed' }))
+    expect(stateRefusal('task.create', closed.incidents.get('inc-1')!)).toMatchObject({ rule: 'C12' })
+  })
+
+  it('[C13] task work moves only from the statuses each command starts from', () => {
+    const open = task('t-team')
+    expect(TASK_MOVES.filter((action) => may(analyst, action, open))).toEqual(['task.accept', 'task.start'])
+    const done = task('t-team', picture(makeEvent(6, 'task.completed', { taskId: 't-team' }, { actor: 'kadri' })))
+    expect(TASK_MOVES.filter((action) => may(analyst, action, done))).toEqual(['task.reopen'])
+    expect(stateRefusal('task.accept', done)).toMatchObject({ rule: 'C13' })
+  })
+
+  it('[C14] a done task is not assigned', () => {
+    const done = task('t-team', picture(makeEvent(6, 'task.completed', { taskId: 't-team' }, { actor: 'kadri' })))
+    expect(stateRefusal('task.assign', done)).toMatchObject({ rule: 'C14' })
+    expect(may(coordinator, 'task.assign', done)).toBe(false)
+  })
+})

@@ -1,0 +1,225 @@
+/**
+ * Who may do what: the only place that says it. `decide` (commands), the server's ingest (raw
+ * events) and the console's buttons all ask here. Rules A1-A3 and C2, C6, C7 and C11-C14 in
+ * packages/core/SPEC.md; who may *see* what is `canSee` (visibility.ts).
+ */
+import {
+  type CommandType,
+  exhaustiveSwitchError,
+  type Role,
+  SEVERITIES,
+  type Severity,
+  type Viewer,
+} from '@watchfloor/protocol'
+import { severityRank } from './facts.ts'
+import { isAssignedTo } from './selectors.ts'
+import type { IncidentState, TaskState } from './state.ts'
+
+/** What the rules read of whoever acts. `readOnly` is a display token's [A1]. */
+export interface Actor extends Pick<Viewer, 'roles' | 'userId' | 'organisation'> {
+  readOnly?: boolean | undefined
+}
+
+/** What the posting rules read of whoever posts raw events [A2, A3]. */
+export interface Poster {
+  user: string
+  organisation: string
+  roles: readonly Role[]
+  /** Other organisations this principal may post for (a relay). */
+  sources: readonly string[]
+  readOnly?: boolean | undefined
+}
+
+/** An action is a command type: each command is one thing someone may do. */
+export type Action = CommandType
+
+/** What an action is taken on: an incident, or a task for the task commands. */
+export type Target = IncidentState | TaskState
+
+/** Why a rule refuses: `forbidden` for who is acting, `conflict` for the target as it stands. */
+export interface Refusal {
+  code: 'forbidden' | 'conflict'
+  rule: string
+  message: string
+  /** The field a posting refusal is about. */
+  path?: string
+}
+
+/** [C2] Who may acknowledge. */
+export const ACKNOWLEDGERS: readonly Role[] = ['watch_officer', 'coordinator', 'admin']
+/** [C2] Who coordinates: escalate, set status, link, network states, create and assign tasks, any task work. */
+export const COORDINATORS: readonly Role[] = ['coordinator', 'admin']
+/** [A2] Who may post raw events. */
+export const POSTING_ROLES: readonly Role[] = ['sensor', 'coordinator', 'admin']
+
+type TaskMove = 'task.accept' | 'task.start' | 'task.block' | 'task.complete' | 'task.reopen'
+
+/** [C13] The statuses each task command may start from. */
+export const TASK_TRANSITIONS: Readonly<Record<TaskMove, readonly TaskState['status'][]>> = {
+  'task.accept': ['open'],
+  'task.start': ['open', 'accepted', 'blocked'],
+  'task.block': ['accepted', 'in_progress'],
+  'task.complete': ['accepted', 'in_progress', 'blocked'],
+  'task.reopen': ['done'],
+}
+
+export function hasRole(actor: Pick<Actor, 'roles'>, roles: readonly Role[]): boolean {
+  return actor.roles.some((role) => roles.includes(role))
+}
+
+/** A person, not a machine: any role but `sensor`. */
+export function isPerson(actor: Pick<Actor, 'roles'>): boolean {
+  return actor.roles.some((role) => role !== 'sensor')
+}
+
+/**
+ * May `actor` take `action` on `target`? Without a target: may its roles take it at all
+ * (for task work: is it a coordinator or a person who could be an assignee). The console's
+ * buttons ask this; `decide` asks the same rules through `roleRefusal` and `stateRefusal`.
+ */
+export function may(actor: Actor | null | undefined, action: Action, target?: Target): boolean {
+  if (!actor) return false
+  const task = target !== undefined && 'taskId' in target ? target : undefined
+  if (roleRefusal(actor, action, task) !== undefined) return false
+  return target === undefined || stateRefusal(action, target) === undefined
+}
+
+/**
+ * [A1, C2] The refusal of an actor's roles for an action, or undefined when its roles allow it.
+ * For task work the task decides: its assignee (the user, or any person of the assigned
+ * team's organisation) may work on it; without a task, any person might be the assignee.
+ */
+export function roleRefusal(actor: Actor, action: Action, task?: TaskState): Refusal | undefined {
+  const readOnly = readOnlyRefusal(actor)
+  if (readOnly) return readOnly
+  switch (action) {
+    case 'incident.acknowledge':
+      return requireRole(actor, ACKNOWLEDGERS, action)
+    case 'incident.escalate':
+    case 'incident.set_status':
+    case 'incident.link':
+    case 'network.set_state':
+    case 'task.create':
+    case 'task.assign':
+      return requireRole(actor, COORDINATORS, action)
+    case 'task.accept':
+    case 'task.start':
+    case 'task.block':
+    case 'task.complete':
+    case 'task.reopen': {
+      const mayWork =
+        hasRole(actor, COORDINATORS) || (isPerson(actor) && (task === undefined || isAssignedTo(task, actor)))
+      return mayWork
+        ? undefined
+        : forbidden(
+            'C2',
+            `${action} needs the assignee (the user, or a person of the assigned organisation), a coordinator or an admin`,
+          )
+    }
+    case 'comment.post':
+    case 'bookmark.save':
+      return isPerson(actor) ? undefined : forbidden('C2', `${action} needs a role other than sensor`)
+    default:
+      return exhaustiveSwitchError(action)
+  }
+}
+
+/**
+ * [C6, C7, C11-C14] The refusal of an action by the state of its target alone (whatever the
+ * command's other fields), or undefined. `decide` checks the rest (the severity or status
+ * asked for, the assignee, the other incident).
+ */
+export function stateRefusal(action: Action, target: Target): Refusal | undefined {
+  if ('taskId' in target) {
+    switch (action) {
+      case 'task.assign':
+        return target.status === 'done' ? conflict('C14', `task ${target.taskId} is done: reopen it first`) : undefined
+      case 'task.accept':
+      case 'task.start':
+      case 'task.block':
+      case 'task.complete':
+      case 'task.reopen':
+        return TASK_TRANSITIONS[action].includes(target.status)
+          ? undefined
+          : conflict('C13', `${action} is not possible while task ${target.taskId} is ${target.status}`)
+      default:
+        return undefined
+    }
+  }
+  const incident = target
+  if (action === 'comment.post' || action === 'bookmark.save') return undefined
+  if (incident.mergedInto !== undefined)
+    return conflict('C11', `incident ${incident.incidentId} was merged into ${incident.mergedInto}`)
+  switch (action) {
+    case 'incident.acknowledge':
+      if (incident.status === 'closed') return conflict('C6', `incident ${incident.incidentId} is closed`)
+      if (incident.acknowledgedAt !== undefined) {
+        const by = incident.acknowledgedBy === undefined ? '' : ` by ${incident.acknowledgedBy}`
+        return conflict('C6', `incident ${incident.incidentId} was already acknowledged${by}`)
+      }
+      return undefined
+    case 'incident.escalate':
+      if (incident.status === 'closed') return conflict('C7', `incident ${incident.incidentId} is closed`)
+      return escalationChoices(incident).length === 0 ? escalationRefusal(incident) : undefined
+    case 'task.create':
+      return incident.status === 'closed'
+        ? conflict('C12', `incident ${incident.incidentId} is closed: no new tasks`)
+        : undefined
+    default:
+      return undefined
+  }
+}
+
+/** [C7] The severities an escalation may choose: those above the current one. */
+export function escalationChoices(incident: Pick<IncidentState, 'severity'>): Severity[] {
+  return SEVERITIES.filter((severity) => severityRank(severity) > severityRank(incident.severity))
+}
+
+/** [C7] An escalation to `severity` raises the incident's severity, or is refused. */
+export function escalationRefusal(incident: IncidentState, severity?: Severity): Refusal | undefined {
+  if (severity !== undefined && severityRank(severity) > severityRank(incident.severity)) return undefined
+  return conflict(
+    'C7',
+    `escalation must raise the severity: incident ${incident.incidentId} is already ${incident.severity}`,
+  )
+}
+
+/** [A1] A read-only principal (a display token) takes no command and posts nothing. */
+export function readOnlyRefusal(principal: { readOnly?: boolean | undefined }): Refusal | undefined {
+  return principal.readOnly ? forbidden('A1', 'a display token is read-only') : undefined
+}
+
+/** [A1, A2] May this principal post raw events at all? */
+export function postingRefusal(poster: Poster): Refusal | undefined {
+  const readOnly = readOnlyRefusal(poster)
+  if (readOnly) return readOnly
+  if (hasRole(poster, POSTING_ROLES)) return undefined
+  return forbidden('A2', `posting events needs one of the roles ${POSTING_ROLES.join(', ')}`)
+}
+
+/** [A3] May this principal post an event whose source is `organisation`? */
+export function sourceRefusal(poster: Poster, organisation: string): Refusal | undefined {
+  if (organisation === poster.organisation || poster.sources.includes(organisation)) return undefined
+  return {
+    ...forbidden('A3', `${poster.user} may not post for organisation ${organisation}`),
+    path: 'source.organisation',
+  }
+}
+
+/** [A1-A3] May this principal post this raw event? */
+export function mayPost(poster: Poster, event: { source: { organisation: string } }): boolean {
+  return postingRefusal(poster) === undefined && sourceRefusal(poster, event.source.organisation) === undefined
+}
+
+function requireRole(actor: Actor, roles: readonly Role[], action: Action): Refusal | undefined {
+  if (hasRole(actor, roles)) return undefined
+  return forbidden('C2', `${action} needs the role ${roles.join(', ').replace(/, (\w+)$/, ' or $1')}`)
+}
+
+function forbidden(rule: string, message: string): Refusal {
+  return { code: 'forbidden', rule, message }
+}
+
+function conflict(rule: string, message: string): Refusal {
+  return { code: 'conflict', rule, message }
+}

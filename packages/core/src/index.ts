@@ -71,6 +71,7 @@ export {
   overdueTasks,
   recentActivity,
   type StateJson,
+  stateFromJson,
   stateToJson,
   tasksFor,
   tasksForIncident,

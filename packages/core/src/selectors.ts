@@ -143,6 +143,21 @@ export interface StateJson {
   recent: StoredEvent[]
 }
 
+/** The core `State` of a `GET /api/v1/state` answer: the inverse of `stateToJson`. */
+export function stateFromJson(json: StateJson): State {
+  return {
+    seq: json.seq,
+    eventCount: json.eventCount,
+    networks: new Map(json.networks.map((n) => [n.networkId, n])),
+    incidents: new Map(json.incidents.map((i) => [i.incidentId, i])),
+    advisories: new Map(json.advisories.map((a) => [a.advisoryId, a])),
+    tasks: new Map(json.tasks.map((t) => [t.taskId, t])),
+    comments: new Map(json.comments.map((c) => [c.commentId, c])),
+    bookmarks: new Map(json.bookmarks.map((b) => [b.bookmarkId, b])),
+    recent: json.recent,
+  }
+}
+
 export function stateToJson(state: State): StateJson {
   return {
     seq: state.seq,

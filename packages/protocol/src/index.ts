@@ -47,6 +47,15 @@ export {
   Tlp,
 } from './events.ts'
 export {
+  CALLER_KINDS,
+  type CallerKind,
+  ErrorBodySchema,
+  type ErrorReply,
+  ErrorReplySchema,
+  type EventPageReply,
+  SessionReply,
+} from './replies.ts'
+export {
   type CheckpointMessage,
   type ClientToServerEvents,
   type CommandAck,

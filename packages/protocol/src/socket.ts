@@ -54,9 +54,9 @@ export interface CommandResult {
  * SPEC rule when `decide` refused); a `conflict` carries `current`: the target as it
  * is now (the incident or the task, shaped as in `GET /api/v1/state`).
  */
-export type CommandAck =
+export type CommandAck<Current = unknown> =
   | ({ ok: true } & CommandResult)
-  | { ok: false; error: ErrorBody; current?: Record<string, unknown> }
+  | { ok: false; error: ErrorBody; current?: Current }
 
 /** Which incident this socket's person is looking at now (`null`: none). Volatile: never in the log. */
 export const ViewingRequest = z.object({ incidentId: z.string().trim().min(1).max(200).nullable() }).strict()

@@ -4,36 +4,13 @@
  * `#token=` link (kept for the tab in sessionStorage). On load a cookie session is resumed with
  * `GET /api/v1/session`. Every REST call of the console takes its headers from `apiHeaders()`.
  */
-import { ROLES } from '@watchfloor/protocol'
+import { type ErrorBody, SessionReply } from '@watchfloor/protocol'
+import { errorBodyOf } from './api.ts'
 import { connect, disconnect } from './connection.ts'
 import { type Session, watchfloor } from './store.ts'
 import { clearToken, saveToken } from './token.ts'
 
 export type SessionResult = { ok: true; session: Session } | { ok: false; status: number; message: string }
-
-const KINDS = ['session', 'api', 'display'] as const
-
-function isSession(value: unknown): value is Session {
-  if (typeof value !== 'object' || value === null) return false
-  const v = value as Record<string, unknown>
-  return (
-    typeof v.user === 'string' &&
-    typeof v.organisation === 'string' &&
-    typeof v.nation === 'string' &&
-    Array.isArray(v.roles) &&
-    v.roles.every((r) => (ROLES as readonly unknown[]).includes(r)) &&
-    (v.displayName === undefined || typeof v.displayName === 'string') &&
-    (v.kind === undefined || (KINDS as readonly unknown[]).includes(v.kind))
-  )
-}
-
-function errorMessage(body: unknown): string | undefined {
-  if (typeof body !== 'object' || body === null) return undefined
-  const error = (body as { error?: unknown }).error
-  if (typeof error !== 'object' || error === null) return undefined
-  const message = (error as { message?: unknown }).message
-  return typeof message === 'string' ? message : undefined
-}
 
 /** `Retry-After` seconds as words: "45 s", "3 min". */
 export function formatRetryAfter(seconds: number): string {
@@ -41,17 +18,18 @@ export function formatRetryAfter(seconds: number): string {
   return `${Math.ceil(seconds / 60)} min`
 }
 
-function retryAfterSeconds(response: Response, body: unknown): number | undefined {
+function retryAfterSeconds(response: Response, error: ErrorBody | undefined): number | undefined {
   const header = Number(response.headers.get('Retry-After'))
   if (Number.isFinite(header) && header > 0) return header
-  const details = (body as { error?: { details?: { retryAfter?: unknown } } } | undefined)?.error?.details
-  return typeof details?.retryAfter === 'number' ? details.retryAfter : undefined
+  const retryAfter = (error?.details as { retryAfter?: unknown } | undefined)?.retryAfter
+  return typeof retryAfter === 'number' ? retryAfter : undefined
 }
 
 async function readSession(response: Response, what: 'token' | 'password' | 'resume'): Promise<SessionResult> {
   const body: unknown = await response.json().catch(() => undefined)
-  const detail = errorMessage(body)
-  if (response.status === 401) {
+  const error = response.ok ? undefined : errorBodyOf(body)
+  const detail = error?.message
+  if (error?.code === 'unauthenticated') {
     const message =
       what === 'token'
         ? `Sign-in failed: the token was not accepted${detail ? ` (${detail})` : ''}.`
@@ -60,8 +38,8 @@ async function readSession(response: Response, what: 'token' | 'password' | 'res
           : `Not signed in${detail ? ` (${detail})` : ''}.`
     return { ok: false, status: 401, message }
   }
-  if (response.status === 429) {
-    const wait = retryAfterSeconds(response, body)
+  if (error?.code === 'too_many_requests') {
+    const wait = retryAfterSeconds(response, error)
     return {
       ok: false,
       status: 429,
@@ -75,8 +53,9 @@ async function readSession(response: Response, what: 'token' | 'password' | 'res
       message: `Sign-in failed: server answered ${response.status}${detail ? ` (${detail})` : ''}.`,
     }
   }
-  if (!isSession(body)) return { ok: false, status: response.status, message: 'Sign-in failed: unexpected answer.' }
-  return { ok: true, session: { ...body, roles: [...body.roles] } }
+  const session = SessionReply.safeParse(body)
+  if (!session.success) return { ok: false, status: response.status, message: 'Sign-in failed: unexpected answer.' }
+  return { ok: true, session: session.data }
 }
 
 function unreachable(error: unknown): SessionResult {

@@ -7,7 +7,7 @@ import {
   recentActivity,
   type State,
 } from '@watchfloor/core'
-import type { Role, Severity, StoredEvent } from '@watchfloor/protocol'
+import type { SessionReply, Severity, StoredEvent } from '@watchfloor/protocol'
 import { useStore } from 'zustand'
 import { createStore } from 'zustand/vanilla'
 import { MinuteCounts } from './activity.ts'
@@ -16,18 +16,7 @@ import { DEFAULT_RETENTION, firstKept, pruneState, type Retention } from './rete
 export type ConnectionStatus = 'signed-out' | 'connecting' | 'live' | 'reconnecting' | 'resyncing' | 'revoked'
 
 /** Who the server says I am (`GET /api/v1/session`). */
-export interface Session {
-  user: string
-  organisation: string
-  nation: string
-  roles: Role[]
-  /** The person's name (a static token's is its user). */
-  displayName?: string
-  /** How the caller authenticated: a browser session (cookie), an API token or a display token. */
-  kind?: 'session' | 'api' | 'display'
-  /** Sessions only: when the session ends. */
-  expiresAt?: string
-}
+export type Session = SessionReply
 
 export interface WatchfloorState {
   status: ConnectionStatus

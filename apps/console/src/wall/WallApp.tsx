@@ -4,10 +4,12 @@
  * live: no heartbeat within the window and the whole wall says so, dimmed, with the time of the
  * last update, until the connection catches up again by itself.
  */
+
 import { highestTlp, type IncidentState, isOverdue } from '@watchfloor/core'
 import type { StoredEvent, WallPreset } from '@watchfloor/protocol'
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { createStore } from 'zustand/vanilla'
+import { ApiError, readFailure } from '../data/api.ts'
 import { createConnection } from '../data/connection.ts'
 import { fetchSession } from '../data/session.ts'
 import { type Session, useWatchfloor, watchfloor } from '../data/store.ts'
@@ -59,8 +61,10 @@ async function fetchPreset(token: string, name: string): Promise<{ preset: WallP
     headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
   })
   if (response.ok) return { preset: (await response.json()) as WallPreset, notice: null }
-  if (response.status === 404) return { preset: null, notice: `No preset '${name}': showing the default wall.` }
-  throw new Error(`preset: server answered ${response.status}`)
+  const failure = await readFailure(response)
+  if (failure.error.code === 'not_found')
+    return { preset: null, notice: `No preset '${name}': showing the default wall.` }
+  throw new ApiError(failure)
 }
 
 /** Sign in, read the preset, configure stores and connect; retries with back-off while the server is away. */

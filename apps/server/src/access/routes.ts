@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import { parseOrThrow, Role, Tlp, WatchfloorError } from '@watchfloor/protocol'
+import { parseOrThrow, Role, type SessionReply, Tlp, WatchfloorError } from '@watchfloor/protocol'
 import { type Account, hashSecret, type NewToken, type TokenRecord } from '@watchfloor/store'
 import express, { type Request, type Response } from 'express'
 import { z } from 'zod'
@@ -68,7 +68,7 @@ const NewTokenBody = z
 const json = express.json({ limit: '64kb' })
 
 /** Who the caller is, as `GET /api/v1/session` and sign-in answer. */
-export function describeCaller(caller: Caller): Record<string, unknown> {
+export function describeCaller(caller: Caller): SessionReply {
   return {
     user: caller.user,
     displayName: caller.displayName,

@@ -62,7 +62,9 @@ export async function exportEvents(
 
   const writer = format === 'csv' ? csvWriter(tasks) : jsonWriter()
   const wanted = (event: StoredEvent) =>
-    canSee(viewer, event) && inWindow(event, window) && (incidentId === undefined || incidentOf(event, tasks) === incidentId)
+    canSee(viewer, event) &&
+    inWindow(event, window) &&
+    (incidentId === undefined || incidentOf(event, tasks) === incidentId)
   try {
     await send(res, writer.start)
     let cursor = 0

@@ -18,16 +18,9 @@ import {
   stateToJson,
   viewerKey,
 } from '@watchfloor/core'
-import type { StoredEvent, Viewer } from '@watchfloor/protocol'
+import type { EventPageReply, StoredEvent, Viewer } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
 import { MIN_TIME, upperBound } from './window.ts'
-
-export interface EventPage {
-  events: StoredEvent[]
-  /** Pass as `after` to continue; it moves past events the caller may not see. */
-  next: number
-  head: number
-}
 
 /** Events per store read while folding. */
 const PAGE_SIZE = 5000
@@ -101,7 +94,7 @@ export async function readVisible(
   after: number,
   limit: number,
   scanLimit = 20_000,
-): Promise<EventPage> {
+): Promise<EventPageReply> {
   const events: StoredEvent[] = []
   let cursor = after
   let scanned = 0

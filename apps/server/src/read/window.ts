@@ -1,8 +1,7 @@
 import { canSee, eventTime, REPLAY_CLOCKS, type ReplayClock } from '@watchfloor/core'
-import type { StoredEvent, Viewer } from '@watchfloor/protocol'
+import type { EventPageReply, StoredEvent, Viewer } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
 import type { QueryReader } from '../http/query.ts'
-import type { EventPage } from './projection.ts'
 
 /** The bounds of a store time range (PostgreSQL has no year 0): earlier and later times are clamped to them. */
 export const MIN_TIME = '0001-01-01T00:00:00.000Z'
@@ -67,7 +66,7 @@ export async function readVisibleWindow(
   after: number,
   limit: number,
   scanLimit = 20_000,
-): Promise<EventPage> {
+): Promise<EventPageReply> {
   const head = await store.head()
   const events: StoredEvent[] = []
   let cursor = after

@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto'
 import {
   canSee,
   decide,
-  type IncidentState,
   incidentVisibility,
   type Rejection,
   readOnlyRefusal,
-  type TaskState,
+  type Target,
   taskVisibility,
 } from '@watchfloor/core'
 import { type CommandAck, type ErrorBody, parseCommand, type Viewer, WatchfloorError } from '@watchfloor/protocol'
@@ -52,7 +51,7 @@ export class CommandService {
   ) {}
 
   /** Handle one command body for a caller; refusals come back as `{ ok: false, error, current? }`. */
-  async handle(caller: Caller, body: unknown): Promise<CommandAck> {
+  async handle(caller: Caller, body: unknown): Promise<CommandAck<Target>> {
     try {
       const readOnly = readOnlyRefusal({ readOnly: caller.kind === 'display' }) // [A1]
       if (readOnly) throw new WatchfloorError(readOnly.code, readOnly.message, { rule: readOnly.rule })
@@ -69,7 +68,7 @@ export class CommandService {
     return this.store.exclusive ? this.store.exclusive('commands', work) : work()
   }
 
-  private async decideAndAppend(viewer: Viewer, command: ReturnType<typeof parseCommand>): Promise<CommandAck> {
+  private async decideAndAppend(viewer: Viewer, command: ReturnType<typeof parseCommand>): Promise<CommandAck<Target>> {
     const state = await this.full.fresh()
     const decision = decide(state, command, { viewer, now: new Date().toISOString(), newId: randomUUID })
     if (!decision.ok) return refusal(viewer, decision.rejection)
@@ -82,7 +81,7 @@ export class CommandService {
   }
 }
 
-function refusal(viewer: Viewer, rejection: Rejection): CommandAck {
+function refusal(viewer: Viewer, rejection: Rejection): CommandAck<Target> {
   const { code, path } = rejection
   const error: ErrorBody = {
     code,
@@ -94,12 +93,11 @@ function refusal(viewer: Viewer, rejection: Rejection): CommandAck {
   }
   const current = rejection.current
   // [C1] a target the viewer may not see is not_found before any conflict; checked again all the same
-  if (current !== undefined && mayShow(viewer, current))
-    return { ok: false, error, current: current as unknown as Record<string, unknown> }
+  if (current !== undefined && mayShow(viewer, current)) return { ok: false, error, current }
   return { ok: false, error }
 }
 
-function mayShow(viewer: Viewer, target: IncidentState | TaskState): boolean {
+function mayShow(viewer: Viewer, target: Target): boolean {
   return 'taskId' in target ? canSee(viewer, taskVisibility(target)) : canSee(viewer, incidentVisibility(target))
 }
 
@@ -125,7 +123,7 @@ export function commandRouter(commands: CommandService): express.Router {
  */
 export function attachCommands(socket: WatchSocket, commands: CommandService, access: Access, logger: Logger): void {
   socket.on('command', (body, ack) => {
-    const reply: (result: CommandAck) => void = typeof ack === 'function' ? ack : () => {}
+    const reply: (result: CommandAck<Target>) => void = typeof ack === 'function' ? ack : () => {}
     void (async () => {
       const caller = await currentCaller(access, socket.data.caller)
       reply(await commands.handle(caller, body))

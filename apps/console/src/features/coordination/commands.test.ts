@@ -43,21 +43,33 @@ describe('command answers', () => {
       kind: 'not_found',
       message: 'no incident x',
     })
-    expect(parseCommandResponse(502, undefined)).toMatchObject({ kind: 'error', message: 'the server answered 502' })
+    // the code is the server's: a reply without an error body is not guessed from its status
+    expect(parseCommandResponse(502, undefined)).toMatchObject({ kind: 'internal', message: 'the server answered 502' })
+    expect(parseCommandResponse(409, { error: { code: 'forbidden', message: 'no' } })).toMatchObject({
+      kind: 'forbidden',
+    })
   })
 
-  it('posts JSON with the caller headers and never throws', async () => {
+  it('posts JSON through the REST client and never throws', async () => {
     const fetchFn = vi.fn(async () => new Response(JSON.stringify({ events: [], version: 2 }), { status: 200 }))
     const command: Command = { type: 'incident.acknowledge', incidentId: 'inc-1', expectedVersion: 1 }
-    expect(await sendCommand(command, { Authorization: 'Bearer t' }, fetchFn)).toMatchObject({ ok: true, version: 2 })
+    expect(await sendCommand(command, fetchFn)).toMatchObject({ ok: true, version: 2 })
     const [url, init] = fetchFn.mock.calls[0] as unknown as [string, RequestInit]
     expect(url).toBe('/api/v1/commands')
-    expect(init.headers).toMatchObject({ 'Content-Type': 'application/json', Authorization: 'Bearer t' })
+    expect(init.method).toBe('POST')
+    expect(init.headers).toMatchObject({ 'Content-Type': 'application/json' })
     expect(JSON.parse(init.body as string)).toEqual(command)
+    const refused = vi.fn(
+      async () =>
+        new Response(JSON.stringify({ error: { code: 'conflict', message: 'stale', details: { rule: 'C3' } } }), {
+          status: 409,
+        }),
+    )
+    expect(await sendCommand(command, refused)).toMatchObject({ ok: false, kind: 'conflict', rule: 'C3' })
     const down = vi.fn(async () => {
       throw new TypeError('failed to fetch')
     })
-    expect(await sendCommand(command, {}, down)).toMatchObject({ ok: false, kind: 'error', status: 0 })
+    expect(await sendCommand(command, down)).toMatchObject({ ok: false, kind: 'unavailable', status: 0 })
   })
 })
 

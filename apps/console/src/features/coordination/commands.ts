@@ -7,17 +7,19 @@
  * again by itself. A retry is the person's choice and goes out on the fresh version.
  */
 import type { IncidentState, TaskState } from '@watchfloor/core'
-import type { Command, FieldIssue, StoredEvent } from '@watchfloor/protocol'
+import type { Command, ErrorCode, FieldIssue, StoredEvent } from '@watchfloor/protocol'
+import { ApiError, type Failure, type Fetch, failureOf, request, unreachable } from '../../data/api.ts'
 import { formatTime } from '../../ui/format.ts'
 
 export type Target = IncidentState | TaskState
 
 export type CommandResult =
   | { ok: true; version: number; events: StoredEvent[] }
-  | { ok: false; kind: 'conflict'; status: 409; message: string; rule?: string; current?: Target }
+  | { ok: false; kind: 'conflict'; status: number; message: string; rule?: string; current?: Target }
   | {
       ok: false
-      kind: 'validation' | 'forbidden' | 'not_found' | 'unauthenticated' | 'error'
+      /** The error family's code, as the server sent it (`unavailable` when it could not be reached). */
+      kind: Exclude<ErrorCode, 'conflict'>
       status: number
       message: string
       issues?: FieldIssue[]
@@ -34,58 +36,41 @@ function isTarget(value: unknown): value is Target {
 
 /** The answer of `POST /api/v1/commands` (or the socket ack's body) as a result. */
 export function parseCommandResponse(status: number, body: unknown): CommandResult {
-  const b = record(body)
   if (status >= 200 && status < 300) {
+    const b = record(body)
     const version = typeof b?.version === 'number' ? b.version : 0
     const events = Array.isArray(b?.events) ? (b.events as StoredEvent[]) : []
     return { ok: true, version, events }
   }
-  const error = record(b?.error)
-  const details = record(error?.details)
-  const message = typeof error?.message === 'string' ? error.message : `the server answered ${status}`
-  if (status === 409 || error?.code === 'conflict') {
+  return commandFailure(failureOf(status, body))
+}
+
+/** A refused command as a result: the code, message, rule and issues of the server's error body. */
+export function commandFailure({ status, error, current }: Failure): CommandResult {
+  const details = record(error.details)
+  if (error.code === 'conflict') {
     const rule = typeof details?.rule === 'string' ? details.rule : undefined
-    const current = isTarget(b?.current) ? b.current : undefined
     return {
       ok: false,
       kind: 'conflict',
-      status: 409,
-      message,
+      status,
+      message: error.message,
       ...(rule !== undefined ? { rule } : {}),
-      ...(current !== undefined ? { current } : {}),
+      ...(isTarget(current) ? { current } : {}),
     }
   }
-  const kind =
-    status === 400
-      ? 'validation'
-      : status === 403
-        ? 'forbidden'
-        : status === 404
-          ? 'not_found'
-          : status === 401
-            ? 'unauthenticated'
-            : 'error'
   const issues = Array.isArray(details?.issues) ? (details.issues as FieldIssue[]) : undefined
-  return { ok: false, kind, status, message, ...(issues !== undefined ? { issues } : {}) }
+  return { ok: false, kind: error.code, status, message: error.message, ...(issues !== undefined ? { issues } : {}) }
 }
 
-/** POST the command; never throws (a network failure is an `error` result). */
-export async function sendCommand(
-  command: Command,
-  headers: Record<string, string>,
-  fetchFn: typeof fetch = fetch,
-): Promise<CommandResult> {
+/** POST the command through the console's REST client; never throws (no answer is `unavailable`). */
+export async function sendCommand(command: Command, fetchFn: Fetch = fetch): Promise<CommandResult> {
   try {
-    const response = await fetchFn('/api/v1/commands', {
-      method: 'POST',
-      headers: { ...headers, 'Content-Type': 'application/json', Accept: 'application/json' },
-      credentials: 'same-origin',
-      body: JSON.stringify(command),
-    })
-    const body: unknown = await response.json().catch(() => undefined)
-    return parseCommandResponse(response.status, body)
+    const response = await request('/api/v1/commands', { method: 'POST', json: command, fetchFn })
+    return parseCommandResponse(response.status, await response.json().catch(() => undefined))
   } catch (error) {
-    return { ok: false, kind: 'error', status: 0, message: `cannot reach the server (${String(error)})` }
+    if (error instanceof ApiError) return commandFailure(error.failure)
+    return commandFailure(unreachable(error))
   }
 }
 

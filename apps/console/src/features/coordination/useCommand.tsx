@@ -1,6 +1,5 @@
 import type { Command } from '@watchfloor/protocol'
 import { useCallback, useState } from 'react'
-import { apiHeaders } from '../../data/session.ts'
 import {
   type CommandResult,
   describeConflict,
@@ -30,7 +29,7 @@ export function useCommand(): CommandRunner {
   const run = useCallback(async (command: Command, shown?: Target) => {
     setPending(true)
     setLast({ command, shown })
-    const answer = await sendCommand(command, apiHeaders())
+    const answer = await sendCommand(command)
     setResult(answer)
     setPending(false)
     return answer

@@ -3,7 +3,9 @@
  * session), as the server's brief; download it as Markdown, or print it (print stylesheet).
  */
 import { type ReactNode, useCallback, useEffect, useState } from 'react'
-import { apiHeaders, sessionStartedAt } from '../../data/session.ts'
+import { ApiError, request, requestJson } from '../../data/api.ts'
+import { sessionStartedAt } from '../../data/session.ts'
+import { saveBlob } from '../../ui/saveBlob.ts'
 import { ui } from '../coordination/coordination.ts'
 import { isoToLocalInput, localInputToIso } from '../tasks/board.ts'
 import {
@@ -23,9 +25,11 @@ type Loaded =
   | { kind: 'ready'; brief: unknown }
   | { kind: 'error'; message: string }
 
-async function failure(response: Response): Promise<string> {
-  const body = (await response.json().catch(() => undefined)) as { error?: { message?: string } } | undefined
-  return `The server answered ${response.status}${body?.error?.message ? `: ${body.error.message}` : ''}.`
+/** "The server answered 403: ...", or why it could not be reached. */
+function failureText(error: unknown): string {
+  if (!(error instanceof ApiError)) return `Cannot reach the server (${String(error)}).`
+  const { status, error: body } = error.failure
+  return status === 0 ? `Cannot reach the server (${body.message}).` : `The server answered ${status}: ${body.message}.`
 }
 
 /** Any JSON brief, readably: scalars as facts, lists of records as items, nested parts as sections. */
@@ -114,17 +118,9 @@ export function HandoverPage() {
   const load = useCallback(async (from: number) => {
     setLoaded({ kind: 'loading' })
     try {
-      const response = await fetch(handoverUrl(from), {
-        headers: apiHeaders({ Accept: 'application/json' }),
-        credentials: 'same-origin',
-      })
-      if (!response.ok) {
-        setLoaded({ kind: 'error', message: await failure(response) })
-        return
-      }
-      setLoaded({ kind: 'ready', brief: await response.json() })
+      setLoaded({ kind: 'ready', brief: await requestJson<unknown>(handoverUrl(from)) })
     } catch (error) {
-      setLoaded({ kind: 'error', message: `Cannot reach the server (${String(error)}).` })
+      setLoaded({ kind: 'error', message: failureText(error) })
     }
   }, [])
 
@@ -136,25 +132,10 @@ export function HandoverPage() {
     setDownloading(true)
     setDownloadError(null)
     try {
-      const response = await fetch(handoverUrl(since), {
-        headers: apiHeaders({ Accept: 'text/markdown' }),
-        credentials: 'same-origin',
-      })
-      if (!response.ok) {
-        setDownloadError(await failure(response))
-        return
-      }
-      const blob = new Blob([await response.text()], { type: 'text/markdown;charset=utf-8' })
-      const url = URL.createObjectURL(blob)
-      const a = document.createElement('a')
-      a.href = url
-      a.download = markdownFileName(since)
-      document.body.append(a)
-      a.click()
-      a.remove()
-      setTimeout(() => URL.revokeObjectURL(url), 10_000)
+      const response = await request(handoverUrl(since), { accept: 'text/markdown' })
+      saveBlob(new Blob([await response.text()], { type: 'text/markdown;charset=utf-8' }), markdownFileName(since))
     } catch (error) {
-      setDownloadError(`Cannot reach the server (${String(error)}).`)
+      setDownloadError(failureText(error))
     } finally {
       setDownloading(false)
     }

@@ -5,9 +5,11 @@ import { useWatchfloor, watchfloor } from '../../data/store.ts'
 import { summarise } from '../../summary.ts'
 import { TlpBadge } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
+import { saveBlob } from '../../ui/saveBlob.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
+import { can } from '../coordination/permissions.ts'
 import { takeSnapshot } from '../report/snapshots.ts'
-import { canBookmark, downloadExport, type ExportProgress, type ExportQuery, postBookmark, saveBlob } from './api.ts'
+import { downloadExport, type ExportProgress, type ExportQuery, postBookmark } from './api.ts'
 import { isLate, lateBy, type ReplayClock } from './model.ts'
 import {
   closeReplay,
@@ -355,7 +357,7 @@ function BookmarkForm() {
   const [kind, setKind] = useState<'moment' | 'range'>('moment')
   const [tlp, setTlp] = useState<Tlp>('AMBER')
   const [status, setStatus] = useState<string | null>(null)
-  if (!session || !canBookmark(session.roles, session.kind)) return null
+  if (!can(session, 'bookmark.save')) return null
   const submit = async (e: FormEvent) => {
     e.preventDefault()
     if (!title.trim()) return

@@ -1,42 +1,15 @@
 /**
- * The REST calls of replay, export and bookmarks (docs/api.md, "Replay and export"). Headers come
- * from `apiHeaders()` like every REST call of the console (a bearer token, or the session cookie).
+ * The REST calls of replay, export and bookmarks (docs/api.md, "Replay and export"), through the
+ * console's one REST client (data/api.ts).
  */
-import type { ReplayClock, State, StateJson } from '@watchfloor/core'
-import type { Marking, StoredEvent } from '@watchfloor/protocol'
-import { apiHeaders } from '../../data/session.ts'
-
-export type Fetch = typeof fetch
-
-async function failure(response: Response): Promise<Error> {
-  const body = (await response.json().catch(() => undefined)) as { error?: { message?: string } } | undefined
-  return new Error(`${response.status}${body?.error?.message ? `: ${body.error.message}` : ''}`)
-}
-
-/** The core `State` of a `GET /api/v1/state` answer. */
-export function stateFromJson(json: StateJson): State {
-  return {
-    seq: json.seq,
-    eventCount: json.eventCount,
-    networks: new Map(json.networks.map((n) => [n.networkId, n])),
-    incidents: new Map(json.incidents.map((i) => [i.incidentId, i])),
-    advisories: new Map(json.advisories.map((a) => [a.advisoryId, a])),
-    tasks: new Map(json.tasks.map((t) => [t.taskId, t])),
-    comments: new Map(json.comments.map((c) => [c.commentId, c])),
-    bookmarks: new Map((json.bookmarks ?? []).map((b) => [b.bookmarkId, b])),
-    recent: json.recent,
-  }
-}
+import { type ReplayClock, type State, type StateJson, stateFromJson } from '@watchfloor/core'
+import type { EventPageReply, Marking, StoredEvent } from '@watchfloor/protocol'
+import { ApiError, type Fetch, request, requestJson } from '../../data/api.ts'
 
 /** `GET /api/v1/state?at=&clock=`: the viewer's picture at a moment. */
 export async function fetchStateAt(atMs: number, clock: ReplayClock, fetchFn: Fetch = fetch): Promise<State> {
   const q = new URLSearchParams({ at: new Date(atMs).toISOString(), clock })
-  const response = await fetchFn(`/api/v1/state?${q}`, {
-    headers: apiHeaders({ Accept: 'application/json' }),
-    credentials: 'same-origin',
-  })
-  if (!response.ok) throw await failure(response)
-  return stateFromJson((await response.json()) as StateJson)
+  return stateFromJson(await requestJson<StateJson>(`/api/v1/state?${q}`, { fetchFn }))
 }
 
 export interface WindowQuery {
@@ -61,13 +34,10 @@ export async function fetchWindow(
     const q = new URLSearchParams({ clock: query.clock, after: String(after), limit: String(options.limit ?? 5000) })
     if (query.from !== undefined) q.set('from', new Date(query.from).toISOString())
     if (query.to !== undefined) q.set('to', new Date(query.to).toISOString())
-    const response = await fetchFn(`/api/v1/events?${q}`, {
-      headers: apiHeaders({ Accept: 'application/json' }),
-      credentials: 'same-origin',
+    const page = await requestJson<EventPageReply>(`/api/v1/events?${q}`, {
+      fetchFn,
       ...(options.signal ? { signal: options.signal } : {}),
     })
-    if (!response.ok) throw await failure(response)
-    const page = (await response.json()) as { events: StoredEvent[]; next: number; head: number }
     for (const event of page.events) events.push(event)
     onProgress(page.next, page.head, events.length)
     if (page.next >= page.head || page.next <= after) return events
@@ -128,8 +98,9 @@ export async function downloadExport(
   onProgress: (progress: ExportProgress) => void,
   fetchFn: Fetch = fetch,
 ): Promise<{ blob: Blob; filename: string; progress: ExportProgress }> {
-  const response = await fetchFn(exportUrl(query), { headers: apiHeaders(), credentials: 'same-origin' })
-  if (!response.ok || !response.body) throw await failure(response)
+  const response = await request(exportUrl(query), { accept: '*/*', fetchFn })
+  if (!response.body)
+    throw new ApiError({ status: response.status, error: { code: 'internal', message: 'empty export' } })
   const head = Number(response.headers.get('X-Watchfloor-Head') ?? 0)
   const filename = filenameOf(response.headers.get('Content-Disposition'), `watchfloor-export.${query.format}`)
   const reader = response.body.getReader()
@@ -152,24 +123,7 @@ export async function downloadExport(
   return { blob: new Blob(chunks as BlobPart[], { type }), filename, progress }
 }
 
-/** Hand a Blob to the browser as a download. */
-export function saveBlob(blob: Blob, filename: string): void {
-  const url = URL.createObjectURL(blob)
-  const a = document.createElement('a')
-  a.href = url
-  a.download = filename
-  document.body.append(a)
-  a.click()
-  a.remove()
-  setTimeout(() => URL.revokeObjectURL(url), 10_000)
-}
-
 // ---------------------------------------------------------------- bookmarks
-
-/** [C16] Anyone but a sensor may save a bookmark (`bookmark.save`); a display token may not. */
-export function canBookmark(roles: readonly string[], kind?: string): boolean {
-  return kind !== 'display' && roles.some((role) => role !== 'sensor')
-}
 
 export interface BookmarkInput {
   title: string
@@ -198,11 +152,5 @@ export function bookmarkCommand(input: BookmarkInput) {
 }
 
 export async function postBookmark(input: BookmarkInput, fetchFn: Fetch = fetch): Promise<void> {
-  const response = await fetchFn('/api/v1/commands', {
-    method: 'POST',
-    headers: apiHeaders({ 'Content-Type': 'application/json', Accept: 'application/json' }),
-    credentials: 'same-origin',
-    body: JSON.stringify(bookmarkCommand(input)),
-  })
-  if (!response.ok) throw await failure(response)
+  await request('/api/v1/commands', { method: 'POST', json: bookmarkCommand(input), fetchFn })
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { aggregate, cellOfIncident, cellPosition, columnAt, columnCentre, hitTest } from './aggregate.ts'
+import { aggregate, cellOfIncident, cellPosition, columnAt, columnCentre, hitTest, othersInCell } from './aggregate.ts'
 import { MarkKind, priorityOf } from './marks.ts'
 
 const T0 = 1_000_000_000_000
@@ -112,5 +112,24 @@ describe('per-cell aggregation', () => {
     const x = columnCentre(cells, cellPosition(cells, cell).col)
     expect(columnAt(cells, x)).toBe(cellPosition(cells, cell).col)
     expect(hitTest(cells, x, 0, 0)).toBe(1)
+  })
+
+  it('counts the events hidden under a mark, for the tooltip', () => {
+    const data = input([
+      [0, 0, 5],
+      [1, 0, 9],
+      [2, 0, 3],
+      [9, 0, 1],
+      [1, 1, 1],
+    ])
+    const cells = aggregate(data, { ...opts, laneFrom: 0, laneTo: 2 })
+    // three events share lane 0's first column (x 0..4 px), one is alone in its column
+    expect(othersInCell(cells, 1, 0)).toBe(2)
+    expect(othersInCell(cells, 9, 0)).toBe(0)
+    expect(othersInCell(cells, 1, 1)).toBe(0)
+    // an empty cell, and lanes not aggregated, hide nothing
+    expect(othersInCell(cells, 40, 0)).toBe(0)
+    expect(othersInCell(cells, 1, 2)).toBe(0)
+    expect(othersInCell({ ...cells, laneFrom: 1 }, 1, 0)).toBe(0)
   })
 })

@@ -128,6 +128,16 @@ export function hitTest(cells: Cells, x: number, lane: number, slopPx = 4): numb
   return -1
 }
 
+/**
+ * How many other events share the cell of an event at x (plot px) in `lane`,
+ * hidden under its mark (a tooltip's "+n more"); 0 outside the aggregated lanes.
+ */
+export function othersInCell(cells: Cells, x: number, lane: number): number {
+  if (lane < cells.laneFrom || lane >= cells.laneTo) return 0
+  const col = columnAt(cells, x)
+  return Math.max(0, (cells.count[(lane - cells.laneFrom) * cells.cols + col] ?? 1) - 1)
+}
+
 /** A drawn cell whose winning event belongs to `incidentId`, or -1. */
 export function cellOfIncident(cells: Cells, incident: readonly (string | undefined)[], incidentId: string): number {
   for (const cell of cells.occupied) if (incident[cells.best[cell]!] === incidentId) return cell

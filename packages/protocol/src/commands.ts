@@ -1,7 +1,6 @@
 import { z } from 'zod'
 import {
   Assignee,
-  BookmarkClock,
   IncidentNetworkState,
   IncidentRelation,
   IncidentStatus,
@@ -10,11 +9,8 @@ import {
   Severity,
   TaskPriority,
 } from './events.ts'
+import { bookmarkFields, id, text, timestamp } from './fields.ts'
 import { parseOrThrow } from './validate.ts'
-
-const id = z.string().trim().min(1).max(200)
-const text = (max: number) => z.string().trim().min(1).max(max)
-const timestamp = z.iso.datetime({ offset: true })
 
 /**
  * One schema per command a person sends (coordination). The body is flat:
@@ -71,12 +67,7 @@ export const commandFields = {
   },
   /** A moment (`at`) or a range (`from`, `to`) of the log, for the viewer's audience (C16). */
   'bookmark.save': {
-    title: text(300),
-    note: text(2000).optional(),
-    clock: BookmarkClock,
-    at: timestamp.optional(),
-    from: timestamp.optional(),
-    to: timestamp.optional(),
+    ...bookmarkFields,
     /** Who may see it; default AMBER (the viewer's organisation). */
     marking: Marking.optional(),
   },

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { BookmarkClock, bookmarkFields, id, text, timestamp } from './fields.ts'
 
 /** Bumped whenever an event, command or socket message changes shape incompatibly. */
 export const PROTOCOL_VERSION = 1
@@ -6,10 +7,6 @@ export const PROTOCOL_VERSION = 1
 export const TLP_LEVELS = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'] as const
 export const Tlp = z.enum(TLP_LEVELS)
 export type Tlp = z.infer<typeof Tlp>
-
-const id = z.string().trim().min(1).max(200)
-const text = (max: number) => z.string().trim().min(1).max(max)
-const timestamp = z.iso.datetime({ offset: true })
 
 export const Marking = z
   .object({
@@ -80,9 +77,7 @@ export const Assignee = z.discriminatedUnion('kind', [
 ])
 export type Assignee = z.infer<typeof Assignee>
 
-/** Which of the two times a bookmark's moment or range is on. */
-export const BookmarkClock = z.enum(['recorded', 'occurred'])
-export type BookmarkClock = z.infer<typeof BookmarkClock>
+export { BookmarkClock }
 
 /** The most user ids one comment may mention. */
 export const MAX_MENTIONS = 100
@@ -228,12 +223,7 @@ export const eventPayloads = {
   'bookmark.saved': z
     .object({
       bookmarkId: id,
-      title: text(300),
-      note: text(2000).optional(),
-      clock: BookmarkClock,
-      at: timestamp.optional(),
-      from: timestamp.optional(),
-      to: timestamp.optional(),
+      ...bookmarkFields,
     })
     .strict()
     .refine(

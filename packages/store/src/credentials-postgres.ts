@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { WatchfloorError } from '@watchfloor/protocol'
 import pg from 'pg'
+import { ChannelListener } from './channel.ts'
 import {
   type Account,
   type AccountLogin,
@@ -51,7 +52,7 @@ export class PostgresCredentialStore implements CredentialStore {
   private readonly channel: string
   private readonly origin = randomUUID()
   private readonly changes = new ChangeListeners()
-  private listenClient: pg.Client | null = null
+  private listener: ChannelListener | null = null
   private closed = false
 
   private constructor(
@@ -133,28 +134,13 @@ export class PostgresCredentialStore implements CredentialStore {
   }
 
   private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.connectionString })
-    client.on('error', () => {
-      // reconnect in the background; the server's periodic check covers the gap
-      this.listenClient = null
-      setTimeout(() => {
-        if (!this.closed) this.listen().catch(() => {})
-      }, 1000).unref()
-    })
-    client.on('notification', (message) => {
-      const payload = message.payload ?? ''
+    this.listener = new ChannelListener(this.options.connectionString, this.channel, (payload) => {
       const separator = payload.indexOf(' ')
       if (separator < 0 || payload.slice(0, separator) === this.origin) return // our own change: already told
       const change = parseChange(payload.slice(separator + 1))
       if (change && !this.closed) this.changes.emit(change)
     })
-    await client.connect()
-    await client.query(`LISTEN ${this.channel}`)
-    if (this.closed) {
-      await client.end()
-      return
-    }
-    this.listenClient = client
+    await this.listener.start()
   }
 
   /** Tell this process now, and the others through NOTIFY. */
@@ -359,7 +345,7 @@ export class PostgresCredentialStore implements CredentialStore {
     if (this.closed) return
     this.closed = true
     this.changes.clear()
-    await this.listenClient?.end().catch(() => {})
+    await this.listener?.close()
     await this.pool.end()
   }
 }

@@ -1,5 +1,6 @@
 import type { StoredEvent } from '@watchfloor/protocol'
 import pg from 'pg'
+import { ChannelListener } from './channel.ts'
 import { contentOfBody, type Existing, isoBound, type PendingAppend, pendingAppend, planGroup } from './plan.ts'
 import type { AcceptedEvent, AppendResult, EventStore } from './types.ts'
 
@@ -26,7 +27,7 @@ export class PostgresEventStore implements EventStore {
   private readonly channel: string
   private readonly lockKey: number
   private readonly listeners = new Set<(head: number) => void>()
-  private listenClient: pg.Client | null = null
+  private listener: ChannelListener | null = null
   private pollTimer: NodeJS.Timeout | null = null
   private queue: PendingAppend[] = []
   private flushing = false
@@ -74,33 +75,19 @@ export class PostgresEventStore implements EventStore {
   }
 
   private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.connectionString })
-    client.on('error', () => {
-      // the poll keeps delivering; reconnect the listener in the background
-      this.listenClient = null
-      setTimeout(() => {
-        if (!this.closed) this.listen().catch(() => {})
-      }, 1000).unref()
-    })
-    client.on('notification', (message) => {
-      const head = Number(message.payload)
+    this.listener = new ChannelListener(this.options.connectionString, this.channel, (payload) => {
+      const head = Number(payload)
       if (Number.isFinite(head)) this.advance(head)
     })
-    await client.connect()
-    await client.query(`LISTEN ${this.channel}`)
-    if (this.closed) {
-      await client.end()
-      return
-    }
-    this.listenClient = client
-    if (!this.pollTimer) {
-      this.pollTimer = setInterval(() => {
-        this.head()
-          .then((head) => this.advance(head))
-          .catch(() => {})
-      }, this.options.pollMs ?? 1000)
-      this.pollTimer.unref()
-    }
+    await this.listener.start()
+    if (this.closed) return
+    // notifications can be lost (a reconnect): a slow poll keeps delivering
+    this.pollTimer = setInterval(() => {
+      this.head()
+        .then((head) => this.advance(head))
+        .catch(() => {})
+    }, this.options.pollMs ?? 1000)
+    this.pollTimer.unref()
   }
 
   private advance(head: number): void {
@@ -253,7 +240,7 @@ export class PostgresEventStore implements EventStore {
     while (this.flushing) await new Promise((r) => setTimeout(r, 5))
     if (this.pollTimer) clearInterval(this.pollTimer)
     this.listeners.clear()
-    await this.listenClient?.end().catch(() => {})
+    await this.listener?.close()
     await this.pool.end()
   }
 }

@@ -1,0 +1,45 @@
+import pg from 'pg'
+
+/**
+ * A `LISTEN` on one PostgreSQL channel, for the event store (new heads) and the credential store
+ * (revocations). After a connection error it reconnects in the background, every second until
+ * closed; its users cover the gap (the event store polls its head, live sockets' credentials are
+ * checked again periodically).
+ */
+export class ChannelListener {
+  private client: pg.Client | null = null
+  private closed = false
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly channel: string,
+    private readonly onPayload: (payload: string) => void,
+  ) {}
+
+  /** Connect and listen; rejects when the first connection fails. */
+  async start(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.connectionString })
+    client.on('error', () => {
+      this.client = null
+      setTimeout(() => {
+        if (!this.closed) this.start().catch(() => {})
+      }, 1000).unref()
+    })
+    client.on('notification', (message) => {
+      if (!this.closed) this.onPayload(message.payload ?? '')
+    })
+    await client.connect()
+    await client.query(`LISTEN ${this.channel}`)
+    if (this.closed) {
+      await client.end()
+      return
+    }
+    this.client = client
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    await this.client?.end().catch(() => {})
+    this.client = null
+  }
+}

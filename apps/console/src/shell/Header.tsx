@@ -1,3 +1,4 @@
+import { SEVERITIES_DESCENDING } from '@watchfloor/core'
 import { type ConnectionStatus, selectOpenCounts, useWatchfloor } from '../data/store.ts'
 import { ui, useUi } from '../features/coordination/coordination.ts'
 import { Bell } from '../features/coordination/Notifications.tsx'
@@ -35,7 +36,7 @@ export function Header({ onSignOut }: { onSignOut: () => void }) {
         </span>
       )}
       <span className="counts" title="Open incidents by severity">
-        {(['critical', 'high', 'medium', 'low'] as const).map((severity) => (
+        {SEVERITIES_DESCENDING.map((severity) => (
           <span key={severity} className="count" data-severity={severity}>
             <SeverityShape severity={severity} />
             {counts[severity]}

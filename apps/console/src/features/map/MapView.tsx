@@ -1,3 +1,4 @@
+import { SEVERITIES_DESCENDING } from '@watchfloor/core'
 import type { Posture } from '@watchfloor/protocol'
 import { type JSX, useEffect, useRef, useState } from 'react'
 import { SeverityShape } from '../../ui/badges.tsx'
@@ -5,15 +6,7 @@ import { useFilteredIncidents } from '../../view/selectors.ts'
 import { LAYER_NAMES, type LayerName } from '../../view/view.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
 import { type FlashSource, loadMapFonts, mountMap } from './controller.ts'
-import {
-  ATTACK_COLOUR,
-  COUNTRY_COLOURS,
-  POSTURE_COLOURS,
-  POSTURE_STROKE,
-  POSTURES,
-  SEVERITIES_DESC,
-  SHARING_COLOUR,
-} from './style.ts'
+import { ATTACK_COLOUR, COUNTRY_COLOURS, POSTURE_COLOURS, POSTURE_STROKE, POSTURES, SHARING_COLOUR } from './style.ts'
 import './map.css'
 
 const LAYER_LABELS: Record<LayerName, string> = {
@@ -128,7 +121,7 @@ function MapLegend() {
       <div className="wf-map-legend-body">
         <div className="wf-map-legend-group">
           <div className="wf-map-legend-title">Incidents</div>
-          {SEVERITIES_DESC.map((severity) => (
+          {SEVERITIES_DESCENDING.map((severity) => (
             <div key={severity} className="wf-map-legend-row" data-severity={severity}>
               <SeverityShape severity={severity} />
               {severity}

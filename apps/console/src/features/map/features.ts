@@ -6,7 +6,7 @@
  * so an unchanged incident, network or advisory keeps its features (the same objects), and only
  * features whose object changed are compared and sent.
  */
-import type { AdvisoryState, IncidentState, NetworkState } from '@watchfloor/core'
+import { type AdvisoryState, type IncidentState, type NetworkState, severityRank } from '@watchfloor/core'
 import type { Location, Posture, Severity, Tlp } from '@watchfloor/protocol'
 import type { Feature, LineString, Point } from 'geojson'
 import type { GeoJSONFeatureDiff, GeoJSONSourceDiff } from 'maplibre-gl'
@@ -15,7 +15,11 @@ import { curvedArc, samePlace } from './arcs.ts'
 /** The feature id property every dynamic source promotes (`promoteId: 'fid'`). */
 export const FID = 'fid'
 
-export const SEVERITY_RANK: Record<Severity, number> = { low: 1, medium: 2, high: 3, critical: 4 }
+/**
+ * An incident feature's `sevRank`: core's severity rank + 1 (1 low .. 4 critical), so a cluster's
+ * `max` of it is never confused with 0, no incident.
+ */
+export const featureSeverityRank = (severity: Severity): number => severityRank(severity) + 1
 export const POSTURE_RANK: Record<Posture, number> = { normal: 0, elevated: 1, degraded: 2, compromised: 3 }
 
 export interface IncidentProps {
@@ -113,7 +117,7 @@ export function assignSlots(
 /** The order of incidents around one network: worst first, then oldest, then by id. */
 function compareSlots(a: IncidentState, b: IncidentState): number {
   return (
-    SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+    severityRank(b.severity) - severityRank(a.severity) ||
     a.reportedAt.localeCompare(b.reportedAt) ||
     a.incidentId.localeCompare(b.incidentId)
   )
@@ -237,7 +241,7 @@ export function incidentFeature(
       incidentId: incident.incidentId,
       title: incident.title,
       severity: incident.severity,
-      sevRank: SEVERITY_RANK[incident.severity],
+      sevRank: featureSeverityRank(incident.severity),
       status: incident.status,
       tlp: incident.marking.tlp,
       networkId: network.networkId,

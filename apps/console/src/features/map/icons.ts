@@ -2,8 +2,10 @@
  * Incident marker images, drawn on a canvas and handed to `map.addImage` (no sprite URL): the
  * shapes of the incident list, so severity never rests on colour alone.
  */
+
+import { SEVERITIES_DESCENDING } from '@watchfloor/core'
 import type { Severity } from '@watchfloor/protocol'
-import { iconName, SELECTION_ICON, SEVERITIES_DESC, SEVERITY_COLOURS, SEVERITY_SHAPES } from './style.ts'
+import { iconName, SELECTION_ICON, SEVERITY_COLOURS, SEVERITY_SHAPES } from './style.ts'
 
 /** CSS pixels of the largest marker (critical at icon-size 1). */
 export const ICON_SIZE = 24
@@ -97,7 +99,7 @@ interface ImageHost {
 }
 
 export function addIncidentIcons(map: ImageHost): void {
-  for (const severity of SEVERITIES_DESC) {
+  for (const severity of SEVERITIES_DESCENDING) {
     const id = iconName(severity)
     if (!map.hasImage(id)) map.addImage(id, drawIncidentIcon(severity), { pixelRatio: PIXEL_RATIO })
   }

@@ -29,7 +29,6 @@ export const SEVERITY_SHAPES: Record<Severity, 'diamond' | 'triangle' | 'square'
   medium: 'square',
   low: 'circle',
 }
-export const SEVERITIES_DESC: readonly Severity[] = ['critical', 'high', 'medium', 'low']
 /** Icon scale per severity: worse is bigger. */
 export const SEVERITY_SIZE: Record<Severity, number> = { critical: 1, high: 0.88, medium: 0.76, low: 0.7 }
 

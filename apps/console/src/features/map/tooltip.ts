@@ -2,7 +2,7 @@
  * The tooltip over a hovered incident, cluster or network, built from the stores' current state
  * (the feature's properties are what the map was last given; the store may be newer).
  */
-import { type NetworkState, tasksForIncident } from '@watchfloor/core'
+import { type NetworkState, SEVERITIES_ASCENDING, tasksForIncident } from '@watchfloor/core'
 import type { Severity } from '@watchfloor/protocol'
 import type { MapGeoJSONFeature } from 'maplibre-gl'
 import { watchfloor } from '../../data/store.ts'
@@ -45,7 +45,7 @@ export function tooltipFor(feature: MapGeoJSONFeature): HTMLElement {
     const tasks = taskSummary(tasksForIncident(state, String(p.incidentId)), Date.now())
     if (tasks) line('wf-map-tip-sub', tasks.text).dataset.overdue = String(tasks.overdue > 0)
   } else if (feature.layer.id === LAYERS.clusters) {
-    const worst = (['low', 'medium', 'high', 'critical'] as const)[Number(p.maxSev) - 1] ?? 'low'
+    const worst = SEVERITIES_ASCENDING[Number(p.maxSev) - 1] ?? 'low'
     line('wf-map-tip-title', `${p.point_count} incidents`)
     line(
       'wf-map-tip-meta',

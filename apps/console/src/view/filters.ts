@@ -1,4 +1,4 @@
-import type { IncidentState, NetworkState, State, TaskIndex } from '@watchfloor/core'
+import type { IncidentState, NetworkState, State } from '@watchfloor/core'
 import { incidentOf, severityRank } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import type { Filters, IncidentSort, TimeRange, View } from './view.ts'
@@ -187,12 +187,6 @@ function comparator(sort: IncidentSort): (a: Keyed, b: Keyed) => number {
         b.incident.affectedNetworks.length - a.incident.affectedNetworks.length || b.rank - a.rank || recency(a, b)
   }
 }
-
-/**
- * The incident an event is about, for the lists and the timeline: core's `incidentOf`, task
- * events through their task in `index`.
- */
-export const incidentIdOf = (event: StoredEvent, index?: TaskIndex): string | undefined => incidentOf(event, index)
 
 /** The network an event is placed on (its subject, else where it came from). */
 export function networkIdOf(event: StoredEvent): string | undefined {

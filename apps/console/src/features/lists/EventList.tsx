@@ -1,7 +1,7 @@
+import { summarise } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { memo } from 'react'
 import { selectRecentEvents, useWatchfloor } from '../../data/store.ts'
-import { summarise } from '../../summary.ts'
 import { TlpBadge } from '../../ui/badges.tsx'
 import { formatClock, formatTime } from '../../ui/format.ts'
 import { isLate } from '../replay/model.ts'

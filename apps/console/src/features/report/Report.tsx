@@ -1,7 +1,7 @@
+import { summarise } from '@watchfloor/core'
 import { useMemo } from 'react'
 import { useStore } from 'zustand'
 import { useWatchfloor } from '../../data/store.ts'
-import { summarise } from '../../summary.ts'
 import { SeverityLabel, TlpBadge } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
 import { viewStore } from '../../view/viewStore.ts'

@@ -1,7 +1,7 @@
+import { incidentOf, SEVERITIES_DESCENDING, summarise } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { type JSX, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
 import { useWatchfloor, watchfloor } from '../../data/store.ts'
-import { summarise } from '../../summary.ts'
 import { formatTime } from '../../ui/format.ts'
 import { useFilteredEvents } from '../../view/selectors.ts'
 import type { Lanes } from '../../view/view.ts'
@@ -12,7 +12,7 @@ import { type Cells, othersInCell } from './aggregate.ts'
 import { drawTimeline, type TimelineModel } from './drawTimeline.ts'
 import { clampScroll, maxScroll, plotWidth } from './layout.ts'
 import { type Follow, type FollowAction, followReducer, initialFollow } from './live.ts'
-import { KIND_COLOURS, KIND_LABELS, SEVERITY_BY_INDEX, SEVERITY_COLOURS } from './marks.ts'
+import { KIND_COLOURS, KIND_LABELS, SEVERITY_COLOURS } from './marks.ts'
 import { deriveTimeline, emptyTimelineCache, type TimelineCache } from './model.ts'
 import { DAY, type Domain, iso, MINUTE, timeToX } from './scale.ts'
 import { type HoverTarget, TimelineInput, type TimelineInputHost } from './TimelineInput.ts'
@@ -85,9 +85,9 @@ function useThrottled(events: StoredEvent[]): StoredEvent[] {
 }
 
 function tipFor(event: StoredEvent, more: number): Omit<Tip, 'x' | 'y'> {
-  const incidents = watchfloor.getState().state.incidents
-  const incidentId = 'incidentId' in event.payload ? event.payload.incidentId : undefined
-  const incident = incidentId ? incidents.get(incidentId) : undefined
+  const state = watchfloor.getState().state
+  const incidentId = incidentOf(event, state)
+  const incident = incidentId === undefined ? undefined : state.incidents.get(incidentId)
   let title = incident?.title ?? ''
   if (event.type === 'advisory.published') title = event.payload.title
   else if (event.type === 'network.registered') title = event.payload.name
@@ -125,12 +125,16 @@ export function Timeline(): JSX.Element {
     previousIndex.current = next
     return next
   }, [events])
-  // per batch, only the new events and the picture's incidents are looked at (see model.ts)
+  // per batch, only the new events and the picture's incidents are looked at (see model.ts);
+  // task events find their incident through the picture's tasks
   const cache = useRef<TimelineCache | null>(null)
   const { lanes, lane, marks } = useMemo(() => {
     cache.current ??= emptyTimelineCache()
-    return deriveTimeline(cache.current, index, mode, state.networks, state.incidents)
-  }, [index, mode, state.networks, state.incidents])
+    return deriveTimeline(cache.current, index, mode, state.networks, {
+      incidents: state.incidents,
+      tasks: state.tasks,
+    })
+  }, [index, mode, state.networks, state.incidents, state.tasks])
 
   const sectionRef = useRef<HTMLElement>(null)
   const canvasRef = useRef<HTMLCanvasElement>(null)
@@ -378,14 +382,12 @@ export function Timeline(): JSX.Element {
 function Legend() {
   return (
     <span className="timeline-legend" title="Legend">
-      {SEVERITY_BY_INDEX.slice()
-        .reverse()
-        .map((s) => (
-          <span key={s} className="timeline-key">
-            <i className="dot" style={{ background: SEVERITY_COLOURS[s] }} />
-            {s}
-          </span>
-        ))}
+      {SEVERITIES_DESCENDING.map((s) => (
+        <span key={s} className="timeline-key">
+          <i className="dot" style={{ background: SEVERITY_COLOURS[s] }} />
+          {s}
+        </span>
+      ))}
       <span className="timeline-key">
         <i className="tick" style={{ background: SEVERITY_COLOURS.medium }} />
         observation

@@ -13,7 +13,7 @@ const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString()
 function modelOf(events: StoredEvent[]): TimelineModel {
   const state = fold(initialState, events)
   const index = buildTimeIndex(events)
-  const { lanes, lane, marks } = deriveTimeline(emptyTimelineCache(), index, 'network', state.networks, state.incidents)
+  const { lanes, lane, marks } = deriveTimeline(emptyTimelineCache(), index, 'network', state.networks, state)
   return { index, lanes, lane, marks, range: null, selection: null }
 }
 

@@ -1,8 +1,14 @@
-import type { IncidentState, NetworkState } from '@watchfloor/core'
-import { severityRank } from '@watchfloor/core'
+import type { IncidentState, NetworkState, State } from '@watchfloor/core'
+import { incidentOf, severityRank } from '@watchfloor/core'
 import type { Severity, StoredEvent } from '@watchfloor/protocol'
-import { incidentIdOf, networkIdOf } from '../../view/filters.ts'
+import { networkIdOf } from '../../view/filters.ts'
 import type { Lanes } from '../../view/view.ts'
+
+/**
+ * What of the picture places and colours an event: its incidents (severity, affected networks)
+ * and its tasks (the incident of a task event, see core's `incidentOf`).
+ */
+export type TimelinePicture = Pick<State, 'incidents' | 'tasks'>
 
 /** The lane for events that belong to no network (or no incident). */
 export const OTHER_LANE = '\u0000other'
@@ -22,9 +28,11 @@ export interface Lane {
  * observations on the network they were seen on; everything else on
  * `networkIdOf` (its subject, else where it came from).
  */
-export function networkLaneOf(event: StoredEvent, incidents: ReadonlyMap<string, IncidentState>): string | undefined {
+export function networkLaneOf(event: StoredEvent, picture: TimelinePicture): string | undefined {
   const placing = placingIncidentOf(event)
-  return (placing === undefined ? undefined : incidents.get(placing)?.affectedNetworks[0]) ?? ownNetworkOf(event)
+  return (
+    (placing === undefined ? undefined : picture.incidents.get(placing)?.affectedNetworks[0]) ?? ownNetworkOf(event)
+  )
 }
 
 /** The incident whose first affected network places the event on the network lanes (reports, updates). */
@@ -39,9 +47,9 @@ export function ownNetworkOf(event: StoredEvent): string | undefined {
   return networkIdOf(event)
 }
 
-/** The lane an event goes in. */
-export function laneKeyOf(event: StoredEvent, mode: Lanes, incidents: ReadonlyMap<string, IncidentState>): string {
-  return (mode === 'network' ? networkLaneOf(event, incidents) : incidentIdOf(event)) ?? OTHER_LANE
+/** The lane an event goes in: its network lane, or its incident (`incidentOf`, task events through their task). */
+export function laneKeyOf(event: StoredEvent, mode: Lanes, picture: TimelinePicture): string {
+  return (mode === 'network' ? networkLaneOf(event, picture) : incidentOf(event, picture)) ?? OTHER_LANE
 }
 
 /** Networks by nation, then name, then id. */
@@ -84,11 +92,11 @@ export function buildLanes(
   events: readonly StoredEvent[],
   mode: Lanes,
   networks: ReadonlyMap<string, NetworkState>,
-  incidents: ReadonlyMap<string, IncidentState>,
+  picture: TimelinePicture,
 ): Lane[] {
   const keys = new Set<string>()
-  for (const event of events) keys.add(laneKeyOf(event, mode, incidents))
-  return lanesFor(keys, mode, networks, incidents)
+  for (const event of events) keys.add(laneKeyOf(event, mode, picture))
+  return lanesFor(keys, mode, networks, picture.incidents)
 }
 
 /** The lanes for a set of lane keys (each once), in the order `buildLanes` gives. */
@@ -138,11 +146,11 @@ export function laneIndexes(
   events: readonly StoredEvent[],
   lanes: readonly Lane[],
   mode: Lanes,
-  incidents: ReadonlyMap<string, IncidentState>,
+  picture: TimelinePicture,
 ): Int32Array {
   const position = new Map<string, number>()
   for (let i = 0; i < lanes.length; i++) position.set(lanes[i]!.key, i)
   const out = new Int32Array(events.length)
-  for (let i = 0; i < events.length; i++) out[i] = position.get(laneKeyOf(events[i]!, mode, incidents)) ?? -1
+  for (let i = 0; i < events.length; i++) out[i] = position.get(laneKeyOf(events[i]!, mode, picture)) ?? -1
   return out
 }

@@ -1,6 +1,6 @@
-import type { IncidentState } from '@watchfloor/core'
-import type { Severity, StoredEvent } from '@watchfloor/protocol'
-import { incidentIdOf } from '../../view/filters.ts'
+import { incidentOf, SEVERITIES_ASCENDING, severityRank, type TaskIndex } from '@watchfloor/core'
+import type { StoredEvent } from '@watchfloor/protocol'
+import type { TimelinePicture } from './lanes.ts'
 
 /** How a mark is drawn. */
 export const MarkKind = {
@@ -24,9 +24,6 @@ export const KIND_COLOURS = {
   unknown: '#93a1b1',
 } as const
 
-export const SEVERITY_INDEX: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 }
-export const SEVERITY_BY_INDEX: readonly Severity[] = ['low', 'medium', 'high', 'critical']
-
 export function kindOf(event: StoredEvent): MarkKind {
   switch (event.type) {
     case 'network.registered':
@@ -45,17 +42,20 @@ export function kindOf(event: StoredEvent): MarkKind {
 /** No severity known (not an incident event, or an incident not in the state). */
 export const NO_SEVERITY = 255
 
-/** The incident whose severity colours an event's mark (an advisory's incident does not). */
-export function colouringIncidentOf(event: StoredEvent): string | undefined {
-  return event.type === 'advisory.published' ? undefined : incidentIdOf(event)
+/**
+ * The incident whose severity colours an event's mark: `incidentOf` (task events through their
+ * task in `tasks`), except that an advisory's incident does not.
+ */
+export function colouringIncidentOf(event: StoredEvent, tasks: TaskIndex): string | undefined {
+  return event.type === 'advisory.published' ? undefined : incidentOf(event, tasks)
 }
 
-/** The incident severity index (0 low .. 3 critical) an event is drawn in, or NO_SEVERITY. */
-export function severityIndexOf(event: StoredEvent, incidents: ReadonlyMap<string, IncidentState>): number {
-  const id = colouringIncidentOf(event)
+/** The incident severity rank (core's `severityRank`: 0 low .. 3 critical) an event is drawn in, or NO_SEVERITY. */
+export function severityIndexOf(event: StoredEvent, picture: TimelinePicture): number {
+  const id = colouringIncidentOf(event, picture)
   if (id === undefined) return NO_SEVERITY
-  const incident = incidents.get(id)
-  return incident ? SEVERITY_INDEX[incident.severity] : NO_SEVERITY
+  const incident = picture.incidents.get(id)
+  return incident ? severityRank(incident.severity) : NO_SEVERITY
 }
 
 /**
@@ -80,11 +80,11 @@ export interface MarkData {
   kind: Uint8Array
   severity: Uint8Array
   priority: Uint8Array
-  /** incidentIdOf(event) for each event (advisories included). */
+  /** incidentOf(event, tasks) for each event (advisories included). */
   incident: (string | undefined)[]
 }
 
-export function markData(events: readonly StoredEvent[], incidents: ReadonlyMap<string, IncidentState>): MarkData {
+export function markData(events: readonly StoredEvent[], picture: TimelinePicture): MarkData {
   const n = events.length
   const kind = new Uint8Array(n)
   const severity = new Uint8Array(n)
@@ -93,11 +93,11 @@ export function markData(events: readonly StoredEvent[], incidents: ReadonlyMap<
   for (let i = 0; i < n; i++) {
     const event = events[i]!
     const k = kindOf(event)
-    const s = severityIndexOf(event, incidents)
+    const s = severityIndexOf(event, picture)
     kind[i] = k
     severity[i] = s
     priority[i] = priorityOf(k, s)
-    incident[i] = incidentIdOf(event)
+    incident[i] = incidentOf(event, picture)
   }
   return { kind, severity, priority, incident }
 }
@@ -107,7 +107,7 @@ export function colourOf(kind: number, severity: number): string {
   if (kind === MarkKind.registered) return KIND_COLOURS.registered
   if (kind === MarkKind.posture) return KIND_COLOURS.posture
   if (kind === MarkKind.advisory) return KIND_COLOURS.advisory
-  const s = SEVERITY_BY_INDEX[severity]
+  const s = SEVERITIES_ASCENDING[severity]
   return s ? SEVERITY_COLOURS[s] : KIND_COLOURS.unknown
 }
 

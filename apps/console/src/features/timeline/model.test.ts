@@ -35,6 +35,25 @@ const report = (seq: number, incidentId: string, severity: 'low' | 'high', affec
 const observe = (seq: number, incidentId: string, networkId: string, seconds = seq) =>
   makeEvent(seq, 'incident.observation', { incidentId, networkId }, { occurredAt: at(seconds) })
 
+const createTask = (seq: number, taskId: string, incidentId: string, seconds = seq) =>
+  makeEvent(
+    seq,
+    'task.created',
+    { taskId, incidentId, title: taskId, priority: 'normal' },
+    { occurredAt: at(seconds), network: 'de-m' },
+  )
+
+/** A task event after its creation, about its incident only through the task. */
+const progress = (seq: number, taskId: string, seconds = seq) =>
+  seq % 2
+    ? makeEvent(seq, 'task.started', { taskId }, { occurredAt: at(seconds) })
+    : makeEvent(
+        seq,
+        'task.assigned',
+        { taskId, assignee: { kind: 'team', organisation: 'cert-ee' } },
+        { occurredAt: at(seconds), network: 'ee-z' },
+      )
+
 const start: StoredEvent[] = [
   net(1, 'fr-a', 'Alpha', 'FR'),
   net(2, 'ee-z', 'Zulu', 'EE'),
@@ -47,16 +66,16 @@ const start: StoredEvent[] = [
 
 /** What the timeline computed before the incremental model: everything from scratch. */
 function fromScratch(index: TimeIndex, mode: Lanes, state: State) {
-  const lanes = buildLanes(index.events, mode, state.networks, state.incidents)
+  const lanes = buildLanes(index.events, mode, state.networks, state)
   return {
     lanes,
-    lane: laneIndexes(index.events, lanes, mode, state.incidents),
-    marks: markData(index.events, state.incidents),
+    lane: laneIndexes(index.events, lanes, mode, state),
+    marks: markData(index.events, state),
   }
 }
 
 function expectSame(cache: TimelineCache, index: TimeIndex, mode: Lanes, state: State) {
-  const got = deriveTimeline(cache, index, mode, state.networks, state.incidents)
+  const got = deriveTimeline(cache, index, mode, state.networks, state)
   const want = fromScratch(index, mode, state)
   expect(got.lanes).toEqual(want.lanes)
   expect(Array.from(got.lane)).toEqual(Array.from(want.lane))
@@ -103,6 +122,53 @@ describe('incremental timeline model', () => {
         'network',
         s.state,
       )
+  })
+
+  it('keeps up with task events, placed and coloured through their task, in both lane modes', () => {
+    for (const mode of ['network', 'incident'] as const) {
+      const s = new Stream()
+      const cache = emptyTimelineCache()
+      expectSame(cache, s.add(...start, report(8, 'inc-3', 'high', ['de-m'])), mode, s.state)
+      for (let seq = 9; seq < 200; seq++) {
+        // a task every fifth seq (on inc-1, inc-2 or inc-3), otherwise progress on an earlier task,
+        // some of it occurring before most of the window (late), some of it on a task never created
+        const task = `task-${Math.floor(seq / 5) - (seq % 5 === 0 ? 0 : seq % 3)}`
+        const seconds = seq % 7 ? seq : seq - 40
+        const event =
+          seq % 5 === 0
+            ? createTask(seq, task, `inc-${(seq % 3) + 1}`, seconds)
+            : seq % 11 === 0
+              ? progress(seq, `task-missing-${seq}`, seconds)
+              : progress(seq, task, seconds)
+        expectSame(cache, s.add(event), mode, s.state)
+      }
+      const got = expectSame(cache, s.index!, mode, s.state)
+      const taskEvents = s.index!.events.flatMap((e, i) => (e.type.startsWith('task.') ? [i] : []))
+      expect(taskEvents.length).toBeGreaterThan(150)
+      const placed = taskEvents.filter((i) => got.marks.incident[i] !== undefined)
+      expect(placed.length).toBeGreaterThan(100)
+      for (const i of placed) expect(got.marks.severity[i]).not.toBe(NO_SEVERITY)
+    }
+  })
+
+  it("puts a task event in its incident's lane and colour, recoloured with the incident", () => {
+    const s = new Stream()
+    const cache = emptyTimelineCache()
+    s.add(...start)
+    const index = s.add(createTask(8, 'task-1', 'inc-1'), progress(10, 'task-1'))
+    const assigned = index.events.findIndex((e) => e.type === 'task.assigned')
+    const reported = index.events.findIndex((e) => e.type === 'incident.reported')
+    const byIncident = expectSame(cache, index, 'incident', s.state)
+    expect(byIncident.lanes[byIncident.lane[assigned]!]!.key).toBe('inc-1')
+    expect(byIncident.lane[assigned]).toBe(byIncident.lane[reported])
+    expect(byIncident.marks.incident[assigned]).toBe('inc-1')
+    expect(colourOf(byIncident.marks.kind[assigned]!, byIncident.marks.severity[assigned]!)).toBe(SEVERITY_COLOURS.low)
+    // the network lanes keep a task event on its own network
+    const byNetwork = expectSame(cache, index, 'network', s.state)
+    expect(byNetwork.lanes[byNetwork.lane[assigned]!]!.key).toBe('ee-z')
+    const state = fold(s.state, [makeEvent(20, 'incident.updated', { incidentId: 'inc-1', severity: 'critical' })])
+    const after = expectSame(cache, index, 'incident', state)
+    expect(colourOf(after.marks.kind[assigned]!, after.marks.severity[assigned]!)).toBe(SEVERITY_COLOURS.critical)
   })
 
   it('recolours marks when an incident changes severity, with the same events', () => {

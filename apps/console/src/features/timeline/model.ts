@@ -1,16 +1,8 @@
-import type { IncidentState, NetworkState } from '@watchfloor/core'
-import { incidentIdOf } from '../../view/filters.ts'
+import type { IncidentState, NetworkState, TaskIndex } from '@watchfloor/core'
+import { incidentOf, severityRank } from '@watchfloor/core'
 import type { Lanes } from '../../view/view.ts'
-import { type Lane, lanesFor, OTHER_LANE, ownNetworkOf, placingIncidentOf } from './lanes.ts'
-import {
-  colouringIncidentOf,
-  kindOf,
-  type MarkData,
-  type MarkKind,
-  NO_SEVERITY,
-  priorityOf,
-  SEVERITY_INDEX,
-} from './marks.ts'
+import { type Lane, lanesFor, OTHER_LANE, ownNetworkOf, placingIncidentOf, type TimelinePicture } from './lanes.ts'
+import { colouringIncidentOf, kindOf, type MarkData, type MarkKind, NO_SEVERITY, priorityOf } from './marks.ts'
 import type { TimeIndex } from './timeIndex.ts'
 
 /**
@@ -20,7 +12,10 @@ import type { TimeIndex } from './timeIndex.ts'
  * the network it names) and facts of its incident in the current picture (severity, first
  * affected network). The first kind is computed once per position of the time index, and only
  * for positions an update changed (appends, the rare late insertion); the second once per
- * changed incident, then spread over the events with typed-array lookups. So a batch of
+ * changed incident, then spread over the events with typed-array lookups. A task event's
+ * incident comes from its task in the picture, looked up when its position is computed: a task
+ * never changes incident, and its `task.created` comes before its other events in seq order, so
+ * the picture has the task by the time one of them is in the window. So a batch of
  * arriving events costs a pass over plain arrays, not a string key and map lookups per event.
  * The result equals `buildLanes`, `laneIndexes` and `markData` over the index's events.
  */
@@ -58,7 +53,7 @@ interface Facts {
   indexId: number
   length: number
   kind: Uint8Array
-  /** incidentIdOf(event), advisories included (MarkData.incident). */
+  /** incidentOf(event, tasks), advisories included (MarkData.incident). */
   incident: (string | undefined)[]
   /** The incident whose severity colours the event (not advisories), else -1. */
   severityOf: Int32Array
@@ -127,7 +122,7 @@ function ensureCapacity(facts: Facts, n: number, keep: number): Facts {
 }
 
 /** Bring the per-position facts up to `index` (only the positions it changed, when it can tell). */
-function updateFacts(cache: TimelineCache, index: TimeIndex): Facts {
+function updateFacts(cache: TimelineCache, index: TimeIndex, tasks: TaskIndex): Facts {
   const n = index.events.length
   let from = 0
   if (cache.facts.indexId === index.id) from = cache.facts.length
@@ -136,8 +131,8 @@ function updateFacts(cache: TimelineCache, index: TimeIndex): Facts {
   const other = cache.names.of(OTHER_LANE)
   for (let i = from; i < n; i++) {
     const event = index.events[i]!
-    const incidentId = incidentIdOf(event)
-    const colouring = colouringIncidentOf(event)
+    const incidentId = incidentOf(event, tasks)
+    const colouring = colouringIncidentOf(event, tasks)
     const placing = placingIncidentOf(event)
     facts.kind[i] = kindOf(event)
     facts.incident[i] = incidentId
@@ -171,7 +166,7 @@ function updateIncidents(cache: TimelineCache, incidents: ReadonlyMap<string, In
     else {
       k = names.of(incident.incidentId)
       growTables(cache, names.names.length)
-      cache.severity[k] = SEVERITY_INDEX[incident.severity]
+      cache.severity[k] = severityRank(incident.severity)
       const network = incident.affectedNetworks[0]
       cache.network[k] = network === undefined ? -1 : names.of(network)
       byPosition[p] = incident
@@ -206,12 +201,13 @@ export function deriveTimeline(
   index: TimeIndex,
   mode: Lanes,
   networks: ReadonlyMap<string, NetworkState>,
-  incidents: ReadonlyMap<string, IncidentState>,
+  picture: TimelinePicture,
 ): TimelineData {
+  const { incidents } = picture
   // a rebuilt index starts afresh (and forgets incidents that left the window)
   if (cache.facts.indexId !== index.id && (cache.facts.indexId !== index.stableFrom || index.stable === 0))
     Object.assign(cache, emptyTimelineCache())
-  const facts = updateFacts(cache, index)
+  const facts = updateFacts(cache, index, picture)
   const n = facts.length
   const names = cache.names.names
   const present = updateIncidents(cache, incidents)

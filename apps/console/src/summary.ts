@@ -1,1 +1,0 @@
-export { summarise } from '@watchfloor/core'

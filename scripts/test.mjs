@@ -28,6 +28,9 @@ const e2ePort = process.env.WATCHFLOOR_E2E_PORT ?? String(await freePort())
 const steps = [
   { name: 'format and lint (biome)', cmd: [bin('biome'), 'check', '.'] },
   { name: 'types (tsc)', cmd: [bin('tsc'), '--noEmit', '-p', 'tsconfig.json'] },
+  // the pure packages once more on their own: no DOM, no Node (see their tsconfig.json)
+  { name: 'types, pure protocol (tsc)', cmd: [bin('tsc'), '--noEmit', '-p', 'packages/protocol/tsconfig.json'] },
+  { name: 'types, pure core (tsc)', cmd: [bin('tsc'), '--noEmit', '-p', 'packages/core/tsconfig.json'] },
   {
     name: 'unit and integration (vitest)',
     cmd: [bin('vitest'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`],

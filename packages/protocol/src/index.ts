@@ -53,6 +53,7 @@ export {
   type ErrorReply,
   ErrorReplySchema,
   type EventPageReply,
+  errorBodyOf,
   SessionReply,
 } from './replies.ts'
 export {

@@ -54,3 +54,11 @@ export interface EventPageReply {
   next: number
   head: number
 }
+
+/** The error family's body of a reply (`{ error: { code, message, details? } }`), or undefined when it has none. */
+export function errorBodyOf(reply: unknown): ErrorBody | undefined {
+  const parsed = ErrorReplySchema.safeParse(reply)
+  if (!parsed.success) return undefined
+  const { code, message, details } = parsed.data.error
+  return details === undefined ? { code, message } : { code, message, details }
+}

@@ -4,7 +4,7 @@
  * way, as the error family's body the server sent (`{ error: { code, message, details } }`,
  * docs/api.md). The code is the server's, never guessed from the HTTP status.
  */
-import { type ErrorBody, ErrorReplySchema } from '@watchfloor/protocol'
+import { type ErrorBody, errorBodyOf } from '@watchfloor/protocol'
 import { apiHeaders } from './session.ts'
 
 export type Fetch = typeof fetch
@@ -34,14 +34,6 @@ export function failureOf(status: number, body: unknown): Failure {
   if (error === undefined) return { status, error: { code: 'internal', message: `the server answered ${status}` } }
   const current = (body as { current?: unknown }).current
   return current === undefined ? { status, error } : { status, error, current }
-}
-
-/** The error family's body of a reply (`{ error: { code, message, details? } }`), or undefined when it has none. */
-export function errorBodyOf(body: unknown): ErrorBody | undefined {
-  const parsed = ErrorReplySchema.safeParse(body)
-  if (!parsed.success) return undefined
-  const { code, message, details } = parsed.data.error
-  return details === undefined ? { code, message } : { code, message, details }
 }
 
 /** The failure of a call that got no answer at all. */

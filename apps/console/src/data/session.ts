@@ -4,8 +4,7 @@
  * `#token=` link (kept for the tab in sessionStorage). On load a cookie session is resumed with
  * `GET /api/v1/session`. Every REST call of the console takes its headers from `apiHeaders()`.
  */
-import { type ErrorBody, SessionReply } from '@watchfloor/protocol'
-import { errorBodyOf } from './api.ts'
+import { type ErrorBody, errorBodyOf, SessionReply } from '@watchfloor/protocol'
 import { connect, disconnect } from './connection.ts'
 import { type Session, watchfloor } from './store.ts'
 import { clearToken, saveToken } from './token.ts'

@@ -374,12 +374,19 @@ describe.each(['sqlite', 'postgres'] as const)('server: replay and export on %s'
     expect(JSON.parse(all.text)).toEqual(visibleTo(TOKENS.viewerNl))
   })
 
-  it('CSV cells are quoted per RFC 4180 and safe from formula injection', async () => {
+  it('CSV cells are quoted per RFC 4180 and safe from formula injection; the summary is core’s', async () => {
     const csv = await fetchText(`${server.url}/api/v1/export?format=csv&incidentId=inc-open`, TOKENS.viewerEe)
     const rows = parseCsv(csv.text)
     const formula = rows.find((r) => r[12]?.includes('HYPERLINK'))!
-    expect(formula[12]).toBe(`'=HYPERLINK("http://evil.example","click"), then\nnew line`)
-    expect(csv.text).toContain(`"'=HYPERLINK(""http://evil.example"",""click""), then\nnew line"`)
+    // the one-line summary the console shows (core's summarise: line breaks folded)
+    expect(formula[12]).toBe(
+      'Advisory adv-formula: =HYPERLINK("http://evil.example","click"), then new line (re inc-open)',
+    )
+    expect(csv.text).toContain(
+      '"Advisory adv-formula: =HYPERLINK(""http://evil.example"",""click""), then new line (re inc-open)"',
+    )
+    // the payload keeps the title as sent, quoted, and no cell starts as a formula (csvCell's own tests: export.test.ts)
+    expect(JSON.parse(formula[13]!).title).toBe('=HYPERLINK("http://evil.example","click"), then\nnew line')
     for (const row of rows) for (const cell of row) expect(cell).not.toMatch(/^[=+\-@]/)
   })
 

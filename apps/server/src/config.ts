@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import type { z } from 'zod'
 
 export interface Config {
   port: number
@@ -73,4 +75,25 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
   if (raw === 'on' || raw === 'true' || raw === '1') return true
   if (raw === 'off' || raw === 'false' || raw === '0') return false
   throw new Error(`${name} must be "on" or "off", got "${raw}"`)
+}
+
+/**
+ * A JSON file named by a setting (`WATCHFLOOR_TOKENS`, `WATCHFLOOR_WALL_PRESETS`), read and
+ * checked against its schema; throws naming the setting, the file and every failing path.
+ */
+export function readConfigFile<T>(setting: string, file: string, schema: z.ZodType<T>, what: string): T {
+  let raw: unknown
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (error) {
+    throw new Error(`${setting}: cannot read ${file}: ${(error as Error).message}`)
+  }
+  const parsed = schema.safeParse(raw)
+  if (!parsed.success)
+    throw new Error(
+      `${setting}: ${file} is not a valid ${what}: ${parsed.error.issues
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; ')}`,
+    )
+  return parsed.data
 }

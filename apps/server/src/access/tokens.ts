@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Role, Role as RoleSchema, type Tlp, type Viewer } from '@watchfloor/protocol'
 import { z } from 'zod'
+import { readConfigFile } from '../config.ts'
 
 /** Who is acting: the identity behind every request and socket. */
 export interface Principal {
@@ -63,20 +64,8 @@ export function viewerOf(principal: Principal & { tlpCeiling?: Tlp | undefined }
 }
 
 export function loadTokenFile(file: string): StaticToken[] {
-  let raw: unknown
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'))
-  } catch (error) {
-    throw new Error(`WATCHFLOOR_TOKENS: cannot read ${file}: ${(error as Error).message}`)
-  }
-  const parsed = TokenFile.safeParse(raw)
-  if (!parsed.success)
-    throw new Error(
-      `WATCHFLOOR_TOKENS: ${file} is not a valid token list: ${parsed.error.issues
-        .map((i) => `${i.path.join('.')}: ${i.message}`)
-        .join('; ')}`,
-    )
-  return parsed.data.map((entry) => ({ ...entry, sources: entry.sources ?? [] }))
+  const entries = readConfigFile('WATCHFLOOR_TOKENS', file, TokenFile, 'token list')
+  return entries.map((entry) => ({ ...entry, sources: entry.sources ?? [] }))
 }
 
 const DEMO_ACCOUNTS: Principal[] = [

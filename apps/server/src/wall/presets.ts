@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs'
 import { WallPreset, WatchfloorError } from '@watchfloor/protocol'
 import express from 'express'
 import { z } from 'zod'
+import { readConfigFile } from '../config.ts'
 
 /** The presets every server has; a `WATCHFLOOR_WALL_PRESETS` file adds to them or replaces them by name. */
 export const BUILT_IN_PRESETS: readonly WallPreset[] = [
@@ -28,25 +28,13 @@ const PresetFile = z.array(WallPreset)
 
 /** Read a presets file: a JSON array of presets. Throws with the failing paths. */
 export function loadPresetFile(file: string): WallPreset[] {
-  let raw: unknown
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'))
-  } catch (error) {
-    throw new Error(`WATCHFLOOR_WALL_PRESETS: cannot read ${file}: ${(error as Error).message}`)
-  }
-  const parsed = PresetFile.safeParse(raw)
-  if (!parsed.success)
-    throw new Error(
-      `WATCHFLOOR_WALL_PRESETS: ${file} is not a valid preset list: ${parsed.error.issues
-        .map((i) => `${i.path.join('.')}: ${i.message}`)
-        .join('; ')}`,
-    )
+  const presets = readConfigFile('WATCHFLOOR_WALL_PRESETS', file, PresetFile, 'preset list')
   const names = new Set<string>()
-  for (const preset of parsed.data) {
+  for (const preset of presets) {
     if (names.has(preset.name)) throw new Error(`WATCHFLOOR_WALL_PRESETS: preset '${preset.name}' is defined twice`)
     names.add(preset.name)
   }
-  return parsed.data
+  return presets
 }
 
 export class PresetRegistry {

@@ -75,17 +75,10 @@ export interface TokenRecord {
   revokedAt: string | null
 }
 
-export interface NewToken {
-  id: string
+/** A token to store: its record's fields but the times the store sets, and the secret's hash. */
+export interface NewToken extends Omit<TokenRecord, 'createdAt' | 'lastUsedAt' | 'revokedAt'> {
   /** SHA-256 (hex) of the secret: see `hashSecret`. */
   secretHash: string
-  label: string
-  kind: TokenKind
-  owner: string | null
-  service: ServicePrincipal | null
-  preset: string | null
-  tlpCeiling: Tlp | null
-  createdBy: string
 }
 
 /** A signed-in browser: the cookie holds the session id, the store only its SHA-256. */

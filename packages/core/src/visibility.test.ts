@@ -1,6 +1,6 @@
 import type { Marking, Viewer } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { audienceKey, canSee, defaultMarking, tlpRank } from './visibility.ts'
+import { audienceKey, canSee, defaultMarking, tlpRank, viewerKey } from './visibility.ts'
 
 const viewer = (organisation: string, nation: string, userId = `${organisation}-user`): Viewer => ({
   organisation,
@@ -132,5 +132,22 @@ describe('canSee', () => {
     const green = audienceKey({ ...latvia, tlpCeiling: 'GREEN' })
     expect(new Set([plain, amber, green]).size).toBe(3)
     expect(audienceKey({ ...viewer('cert-lv', 'LV', 'other'), tlpCeiling: 'AMBER' })).toBe(amber)
+  })
+
+  it('[V7][V9] no name can make two audiences or two viewers share a key', () => {
+    const wall = { ...viewer('alliance', 'ALLIANCE', 'wall'), tlpCeiling: 'AMBER' as const }
+    // a nation that spells out another audience's key
+    const forged = viewer('alliance', 'ALLIANCE|max:AMBER', 'wall')
+    expect(audienceKey(forged)).not.toBe(audienceKey(wall))
+    expect(viewerKey(forged)).not.toBe(viewerKey(wall))
+    // the same user id in two organisations is two viewers (RED goes per viewer)
+    expect(viewerKey(viewer('cert-ee', 'EE', 'coordinator'))).not.toBe(
+      viewerKey(viewer('alliance', 'ALLIANCE', 'coordinator')),
+    )
+    expect(viewerKey(viewer('a|b', 'c', 'd'))).not.toBe(viewerKey(viewer('a', 'b|c', 'd')))
+    // roles are not part of it: no visibility rule reads them
+    expect(viewerKey({ ...viewer('cert-ee', 'EE', 'kadri'), roles: ['admin'] })).toBe(
+      viewerKey(viewer('cert-ee', 'EE', 'kadri')),
+    )
   })
 })

@@ -1,10 +1,13 @@
-import type { Role } from '@watchfloor/protocol'
+import { EVENT_TYPES, type EventInput, type Role } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
 import {
   type Actor,
+  COMMAND_ONLY_TYPES,
+  commandOnlyRefusal,
   escalationChoices,
   may,
   mayPost,
+  ownerRefusal,
   type Poster,
   postingRefusal,
   roleRefusal,
@@ -84,8 +87,96 @@ describe('policy: who may do what', () => {
     expect(sourceRefusal(relay, 'cert-ee')).toBeUndefined()
     expect(sourceRefusal(relay, 'cert-lv')).toBeUndefined()
     expect(sourceRefusal(relay, 'alliance')).toMatchObject({ rule: 'A3', path: 'source.organisation' })
-    expect(mayPost(relay, { source: { organisation: 'alliance' } })).toBe(false)
-    expect(mayPost(relay, { source: { organisation: 'cert-lv' } })).toBe(true)
+    const observation = (organisation: string): EventInput => ({
+      id: '00000000-0000-4000-8000-000000000001',
+      type: 'incident.observation',
+      occurredAt: '2026-11-01T00:00:00Z',
+      source: { organisation },
+      payload: { incidentId: 'inc-1' },
+    })
+    expect(mayPost(relay, observation('alliance'), state)).toBe(false)
+    expect(mayPost(relay, observation('cert-lv'), state)).toBe(true)
+  })
+
+  it('[A4] coordination enters the log only through commands: those types are refused raw', () => {
+    for (const type of COMMAND_ONLY_TYPES)
+      expect(commandOnlyRefusal({ type }), type).toMatchObject({ code: 'forbidden', rule: 'A4', path: 'type' })
+    for (const type of EVENT_TYPES.filter((t) => !COMMAND_ONLY_TYPES.has(t)))
+      expect(commandOnlyRefusal({ type }), type).toBeUndefined()
+    // what a raw sender may still post: reports, updates, observations, advisories, networks
+    expect(EVENT_TYPES.filter((t) => !COMMAND_ONLY_TYPES.has(t)).sort()).toEqual([
+      'advisory.published',
+      'incident.observation',
+      'incident.reported',
+      'incident.updated',
+      'network.posture_changed',
+      'network.registered',
+    ])
+  })
+
+  it('[A5] only the owner re-reports or updates an incident, registers or changes a network, republishes an advisory', () => {
+    const raw = (type: EventInput['type'], organisation: string, payload: object): EventInput =>
+      ({
+        id: '00000000-0000-4000-8000-000000000002',
+        type,
+        occurredAt: '2026-11-01T00:00:00Z',
+        source: { organisation },
+        payload,
+      }) as EventInput
+    const owners = fold(state, [
+      makeEvent(6, 'network.registered', {
+        networkId: 'ee-gov',
+        name: 'EE gov',
+        organisation: 'cert-ee',
+        nation: 'EE',
+        kind: 'government',
+        location: { lat: 59.4, lon: 24.7 },
+      }),
+      makeEvent(7, 'advisory.published', { advisoryId: 'a-1', title: 'Patch', body: 'Patch now' }),
+    ])
+    const report = { incidentId: 'inc-1', title: 'Mine now', severity: 'low', category: 'x', affectedNetworks: [] }
+    expect(ownerRefusal(owners, raw('incident.reported', 'cert-lv', report))).toMatchObject({
+      rule: 'A5',
+      path: 'payload.incidentId',
+      message: 'incident inc-1 belongs to another organisation: only its owner changes it',
+    })
+    expect(ownerRefusal(owners, raw('incident.reported', 'cert-ee', report))).toBeUndefined()
+    expect(
+      ownerRefusal(owners, raw('incident.reported', 'cert-lv', { ...report, incidentId: 'inc-new' })),
+    ).toBeUndefined()
+    expect(
+      ownerRefusal(owners, raw('incident.updated', 'cert-lv', { incidentId: 'inc-1', status: 'closed' })),
+    ).toMatchObject({ rule: 'A5' })
+    expect(
+      ownerRefusal(owners, raw('incident.updated', 'cert-ee', { incidentId: 'inc-1', status: 'closed' })),
+    ).toBeUndefined()
+    expect(
+      ownerRefusal(owners, raw('network.posture_changed', 'alliance', { networkId: 'ee-gov', posture: 'normal' })),
+    ).toMatchObject({ rule: 'A5' })
+    expect(
+      ownerRefusal(owners, raw('network.posture_changed', 'cert-ee', { networkId: 'ee-gov', posture: 'normal' })),
+    ).toBeUndefined()
+    const network = {
+      networkId: 'lv-gov',
+      name: 'LV',
+      organisation: 'cert-lv',
+      nation: 'LV',
+      kind: 'government',
+      location: { lat: 1, lon: 1 },
+    }
+    expect(ownerRefusal(owners, raw('network.registered', 'cert-ee', network))).toMatchObject({
+      rule: 'A5',
+      path: 'payload.organisation',
+    })
+    expect(ownerRefusal(owners, raw('network.registered', 'cert-lv', network))).toBeUndefined()
+    expect(
+      ownerRefusal(owners, raw('network.registered', 'cert-lv', { ...network, networkId: 'ee-gov' })),
+    ).toMatchObject({ rule: 'A5' })
+    expect(
+      ownerRefusal(owners, raw('advisory.published', 'cert-lv', { advisoryId: 'a-1', title: 't', body: 'b' })),
+    ).toMatchObject({ rule: 'A5' })
+    // a sighting is not a change
+    expect(ownerRefusal(owners, raw('incident.observation', 'cert-lv', { incidentId: 'inc-1' }))).toBeUndefined()
   })
 
   it('[C2] incident commands by role: acknowledge for watch officers, coordinators, admins; the rest for coordinators, admins', () => {

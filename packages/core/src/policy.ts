@@ -1,10 +1,12 @@
 /**
  * Who may do what: the only place that says it. `decide` (commands), the server's ingest (raw
- * events) and the console's buttons all ask here. Rules A1-A3 and C2, C6, C7 and C11-C14 in
+ * events) and the console's buttons all ask here. Rules A1-A6 and C2, C6, C7 and C11-C14 in
  * packages/core/SPEC.md; who may *see* what is `canSee` (visibility.ts).
  */
 import {
   type CommandType,
+  type EventInput,
+  type EventType,
   exhaustiveSwitchError,
   type Role,
   SEVERITIES,
@@ -206,9 +208,116 @@ export function sourceRefusal(poster: Poster, organisation: string): Refusal | u
   }
 }
 
-/** [A1-A3] May this principal post this raw event? */
-export function mayPost(poster: Poster, event: { source: { organisation: string } }): boolean {
-  return postingRefusal(poster) === undefined && sourceRefusal(poster, event.source.organisation) === undefined
+/**
+ * [A4] The event types that enter the log only through commands (`decide`), never raw: the
+ * coordination of incidents, tasks, comments and bookmarks.
+ */
+export const COMMAND_ONLY_TYPES: ReadonlySet<EventType> = new Set<EventType>([
+  'incident.acknowledged',
+  'incident.escalated',
+  'incident.status_changed',
+  'incident.linked',
+  'incident.network_state_set',
+  'task.created',
+  'task.assigned',
+  'task.accepted',
+  'task.started',
+  'task.blocked',
+  'task.completed',
+  'task.reopened',
+  'comment.posted',
+  'bookmark.saved',
+])
+
+/** [A4] A coordination event posted raw is refused: it enters the log only through a command. */
+export function commandOnlyRefusal(event: Pick<EventInput, 'type'>): Refusal | undefined {
+  if (!COMMAND_ONLY_TYPES.has(event.type)) return undefined
+  return {
+    ...forbidden('A4', `${event.type} enters the log only through a command (POST /api/v1/commands)`),
+    path: 'type',
+  }
+}
+
+/** Who owns what an event is about: the incidents, networks and advisories of a picture. */
+export interface Owners {
+  incidents: OwnerLookup
+  networks: OwnerLookup
+  advisories: OwnerLookup
+}
+
+/** Looks up an id's owner: a picture's map, or any other lookup by id. */
+export type OwnerLookup = Pick<ReadonlyMap<string, { organisation: string }>, 'get'>
+
+/**
+ * [A5] The organisation that owns what a raw event changes, and whether the event's source may
+ * change it: an incident belongs to the organisation that first reported it, a network to its
+ * organisation (a registration names its sender's own organisation), an advisory to its
+ * publisher. Re-reporting or updating another organisation's incident, registering or changing
+ * the posture of another organisation's network, or publishing over another organisation's
+ * advisory is refused. Observations are sightings, not changes: anyone who may post reports them.
+ */
+export function ownerRefusal(owners: Owners, event: EventInput): Refusal | undefined {
+  const source = event.source.organisation
+  const owned = (
+    kind: 'incident' | 'network' | 'advisory',
+    id: string,
+    owner: string | undefined,
+    path: string,
+  ): Refusal | undefined =>
+    owner === undefined || owner === source
+      ? undefined
+      : { ...forbidden('A5', `${kind} ${id} belongs to another organisation: only its owner changes it`), path }
+  switch (event.type) {
+    case 'incident.reported':
+    case 'incident.updated':
+      return owned(
+        'incident',
+        event.payload.incidentId,
+        owners.incidents.get(event.payload.incidentId)?.organisation,
+        'payload.incidentId',
+      )
+    case 'network.registered':
+      if (event.payload.organisation !== source)
+        return {
+          ...forbidden(
+            'A5',
+            `a network is registered by its own organisation: ${source} may not register one of ${event.payload.organisation}`,
+          ),
+          path: 'payload.organisation',
+        }
+      return owned(
+        'network',
+        event.payload.networkId,
+        owners.networks.get(event.payload.networkId)?.organisation,
+        'payload.networkId',
+      )
+    case 'network.posture_changed':
+      return owned(
+        'network',
+        event.payload.networkId,
+        owners.networks.get(event.payload.networkId)?.organisation,
+        'payload.networkId',
+      )
+    case 'advisory.published':
+      return owned(
+        'advisory',
+        event.payload.advisoryId,
+        owners.advisories.get(event.payload.advisoryId)?.organisation,
+        'payload.advisoryId',
+      )
+    default:
+      return undefined
+  }
+}
+
+/** [A1-A5] May this principal post this raw event, given who owns what (`owners`: the whole picture)? */
+export function mayPost(poster: Poster, event: EventInput, owners: Owners): boolean {
+  return (
+    postingRefusal(poster) === undefined &&
+    sourceRefusal(poster, event.source.organisation) === undefined &&
+    commandOnlyRefusal(event) === undefined &&
+    ownerRefusal(owners, event) === undefined
+  )
 }
 
 function requireRole(actor: Actor, roles: readonly Role[], action: Action): Refusal | undefined {

@@ -70,6 +70,31 @@ describe('reduce', () => {
       })
   })
 
+  it('[R12] no one takes over what another organisation owns: reports, updates, networks, postures, advisories', () => {
+    const lv = { organisation: 'cert-lv', marking: { tlp: 'CLEAR' as const } }
+    const advisory = makeEvent(4, 'advisory.published', { advisoryId: 'a-1', title: 'Patch', body: 'Patch now' })
+    given(tallinn, riga, worm, advisory)
+      .when(
+        makeEvent(5, 'incident.reported', { ...worm.payload, title: 'Ours now', severity: 'low' } as never, lv),
+        makeEvent(6, 'incident.updated', { incidentId: 'inc-1', status: 'closed', summary: 'gone' }, lv),
+        makeEvent(7, 'network.registered', { ...tallinn.payload, name: 'renamed' } as never, lv),
+        makeEvent(8, 'network.posture_changed', { networkId: 'ee-gov', posture: 'compromised' }, lv),
+        makeEvent(9, 'advisory.published', { advisoryId: 'a-1', title: 'Ignore the patch', body: 'x' }, lv),
+      )
+      .then((state, before) => {
+        expect(state.incidents.get('inc-1')).toEqual(before.incidents.get('inc-1'))
+        expect(state.incidents.get('inc-1')).toMatchObject({ organisation: 'cert-ee', status: 'new', version: 1 })
+        expect(state.networks.get('ee-gov')).toMatchObject({ name: 'Estonian government network', posture: 'normal' })
+        expect(state.advisories.get('a-1')).toEqual(before.advisories.get('a-1'))
+        expect(state.seq).toBe(9)
+        expect(recentActivity(state, 5).map((e) => e.seq)).toEqual([9, 8, 7, 6, 5])
+      })
+    // the owner still may
+    given(tallinn, worm)
+      .when(makeEvent(4, 'incident.updated', { incidentId: 'inc-1', status: 'closed' }))
+      .then((state) => expect(state.incidents.get('inc-1')?.status).toBe('closed'))
+  })
+
   it('reports an incident as new, open and at version 1', () => {
     given(tallinn)
       .when(worm)

@@ -45,7 +45,8 @@ function apply(draft: Draft, event: StoredEvent): void {
   switch (event.type) {
     case 'network.registered': {
       const p = event.payload
-      const previous = draft.networks().get(p.networkId)
+      const previous = draft.peekNetwork(p.networkId)
+      if (previous !== undefined && previous.organisation !== event.source.organisation) return // [R12]
       const network: NetworkState = {
         networkId: p.networkId,
         name: p.name,
@@ -64,8 +65,10 @@ function apply(draft: Draft, event: StoredEvent): void {
     }
     case 'network.posture_changed': {
       const p = event.payload
-      const network = draft.network(p.networkId)
-      if (!network) return // [R3] facts about something this viewer never saw registered are left out
+      const existing = draft.peekNetwork(p.networkId)
+      if (!existing) return // [R3] facts about something this viewer never saw registered are left out
+      if (existing.organisation !== event.source.organisation) return // [R12]
+      const network = draft.network(p.networkId)!
       network.posture = p.posture
       if (p.reason === undefined) delete network.postureReason
       else network.postureReason = p.reason
@@ -75,7 +78,8 @@ function apply(draft: Draft, event: StoredEvent): void {
     }
     case 'incident.reported': {
       const p = event.payload
-      const previous = draft.incidents().get(p.incidentId)
+      const previous = draft.peekIncident(p.incidentId)
+      if (previous !== undefined && previous.organisation !== event.source.organisation) return // [R12]
       const incident: IncidentState = {
         incidentId: p.incidentId,
         title: p.title,
@@ -101,8 +105,10 @@ function apply(draft: Draft, event: StoredEvent): void {
     }
     case 'incident.updated': {
       const p = event.payload
-      const incident = draft.incident(p.incidentId)
-      if (!incident) return // [R3]
+      const existing = draft.peekIncident(p.incidentId)
+      if (!existing) return // [R3]
+      if (existing.organisation !== event.source.organisation) return // [R12]
+      const incident = draft.incident(p.incidentId)!
       if (p.severity !== undefined) incident.severity = p.severity
       if (p.status !== undefined) incident.status = p.status
       if (p.category !== undefined) incident.category = p.category
@@ -130,6 +136,8 @@ function apply(draft: Draft, event: StoredEvent): void {
     }
     case 'advisory.published': {
       const p = event.payload
+      const previous = draft.peekAdvisory(p.advisoryId)
+      if (previous !== undefined && previous.organisation !== event.source.organisation) return // [R12]
       const advisory: AdvisoryState = {
         advisoryId: p.advisoryId,
         title: p.title,
@@ -429,6 +437,17 @@ class Draft {
   bookmarks(): Map<string, BookmarkState> {
     this.bookmarkMap ??= new Map(this.state.bookmarks)
     return this.bookmarkMap
+  }
+
+  /** Read without copying: for checks that may leave the maps untouched. */
+  peekNetwork(id: string): NetworkState | undefined {
+    return (this.networkMap ?? this.state.networks).get(id)
+  }
+  peekIncident(id: string): IncidentState | undefined {
+    return (this.incidentMap ?? this.state.incidents).get(id)
+  }
+  peekAdvisory(id: string): AdvisoryState | undefined {
+    return (this.advisoryMap ?? this.state.advisories).get(id)
   }
 
   incidentExists(id: string): boolean {

@@ -61,7 +61,7 @@ export function createApp({ store, access, states, commands, presets, logger, co
 
   api.post('/events', express.json({ limit: BODY_LIMIT, type: () => true }), async (req, res) => {
     const principal = principalOf(req)
-    const results = await ingest(store, principal, req.body)
+    const results = await ingest(store, principal, req.body, () => commands.full.fresh())
     res.status(results.every((r) => r.duplicate) ? 200 : 201).json({ results })
   })
 

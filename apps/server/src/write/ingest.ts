@@ -1,27 +1,79 @@
-import { defaultMarking, postingRefusal, type Refusal, sourceRefusal } from '@watchfloor/core'
+import {
+  commandOnlyRefusal,
+  defaultMarking,
+  type OwnerLookup,
+  type Owners,
+  ownerRefusal,
+  postingRefusal,
+  type Refusal,
+  sourceRefusal,
+} from '@watchfloor/core'
 import { EventInput, MAX_EVENTS_PER_POST, parseOrThrow, WatchfloorError } from '@watchfloor/protocol'
 import type { AcceptedEvent, AppendResult, EventStore } from '@watchfloor/store'
 import type { Principal } from '../access/tokens.ts'
 
 /**
- * The ingest path shared by REST and the embedded simulator:
- * validate (protocol) -> authorise -> mark -> append (acknowledged once committed).
+ * The ingest path of raw events (REST and the embedded simulator): validate (protocol) ->
+ * authorise (core's policy, A1-A5, against who owns what in the whole picture) -> mark (A6, V8)
+ * -> append (acknowledged once committed). A request is all or nothing: one refused event and
+ * nothing of it is stored.
  */
-export async function ingest(store: EventStore, principal: Principal, body: unknown): Promise<AppendResult[]> {
-  const events = acceptEvents(principal, body)
+export async function ingest(
+  store: EventStore,
+  principal: Principal,
+  body: unknown,
+  owners: () => Promise<Owners>,
+): Promise<AppendResult[]> {
+  refuse(postingRefusal(principal)) // [A1, A2] before reading anything
+  const events = acceptEvents(principal, body, await owners())
   return store.append(events)
 }
 
 /** Validate, authorise and mark the events of one POST body, or throw naming what is wrong. */
-export function acceptEvents(principal: Principal, body: unknown): AcceptedEvent[] {
+export function acceptEvents(principal: Principal, body: unknown, owners: Owners): AcceptedEvent[] {
   refuse(postingRefusal(principal)) // [A1, A2]
   const { items, prefix } = splitBody(body)
-  const accepted = items.map((item, i) => {
+  const batch = new BatchOwners(owners)
+  return items.map((item, i) => {
     const event = parseOrThrow(EventInput, item, prefix(i))
     refuse(sourceRefusal(principal, event.source.organisation), prefix(i)) // [A3]
+    refuse(commandOnlyRefusal(event), prefix(i)) // [A4]
+    refuse(ownerRefusal(batch, event), prefix(i)) // [A5]
+    batch.add(event)
     return mark(principal, event)
   })
-  return accepted
+}
+
+/** Who owns what: the picture's owners, then what the earlier events of the same request made. */
+class BatchOwners implements Owners {
+  readonly incidents: OverlayMap
+  readonly networks: OverlayMap
+  readonly advisories: OverlayMap
+
+  constructor(base: Owners) {
+    this.incidents = new OverlayMap(base.incidents)
+    this.networks = new OverlayMap(base.networks)
+    this.advisories = new OverlayMap(base.advisories)
+  }
+
+  add(event: EventInput): void {
+    const organisation = event.source.organisation
+    if (event.type === 'incident.reported') this.incidents.claim(event.payload.incidentId, organisation)
+    else if (event.type === 'network.registered') this.networks.claim(event.payload.networkId, organisation)
+    else if (event.type === 'advisory.published') this.advisories.claim(event.payload.advisoryId, organisation)
+  }
+}
+
+class OverlayMap {
+  private readonly own = new Map<string, { organisation: string }>()
+  constructor(private readonly base: OwnerLookup) {}
+  get(id: string): { organisation: string } | undefined {
+    return this.own.get(id) ?? this.base.get(id)
+  }
+  /** The first claim stands, as in the log [R12]. */
+  claim(id: string, organisation: string): void {
+    if (this.get(id) === undefined) this.own.set(id, { organisation })
+  }
 }
 
 /** A policy refusal as the error family's `forbidden`, naming the rule and the field it is about. */
@@ -55,11 +107,11 @@ function splitBody(body: unknown): { items: unknown[]; prefix: (i: number) => (s
   return { items: [body], prefix: () => [] }
 }
 
-/** [V8] Fill the default marking; record who posted when no actor is given. */
+/** [V8] Fill the default marking; [A6] the actor is who posted, whatever the sender said. */
 function mark(principal: Principal, event: EventInput): AcceptedEvent {
   return {
     ...event,
     marking: event.marking ?? defaultMarking(),
-    actor: event.actor ?? { user: principal.user, organisation: principal.organisation },
+    actor: { user: principal.user, organisation: principal.organisation },
   }
 }

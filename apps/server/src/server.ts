@@ -51,7 +51,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     },
   })
   const states = new StateCache(store)
-  const commands = new CommandService(store, new FullState(store), logger)
+  const commands = new CommandService(store, new FullState(store), states, logger)
   const stopFollowing = commands.full.follow((error) => logger.warn({ err: error }, 'full state catch-up failed'))
   const app = createApp({ store, registry, access, states, commands, presets, logger, consoleDir: config.consoleDir })
   const http: HttpServer = createServer(app)

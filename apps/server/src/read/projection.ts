@@ -68,9 +68,26 @@ export class ViewerCache<T> {
     const key = viewerKey(viewer)
     const running = this.pending.get(key)
     if (running) return running
-    const work = this.refresh(key, viewer).finally(() => this.pending.delete(key))
-    this.pending.set(key, work)
-    return work
+    return this.track(key, this.refresh(key, viewer))
+  }
+
+  /**
+   * The projection including everything committed before this call: a catch-up already running
+   * may have read the store before the call, so another starts after it.
+   */
+  fresh(viewer: Viewer): Promise<T> {
+    const key = viewerKey(viewer)
+    const running = this.pending.get(key)
+    const after = () => this.refresh(key, viewer)
+    return this.track(key, running ? running.then(after, after) : after())
+  }
+
+  private track(key: string, work: Promise<T>): Promise<T> {
+    const tracked = work.finally(() => {
+      if (this.pending.get(key) === tracked) this.pending.delete(key)
+    })
+    this.pending.set(key, tracked)
+    return tracked
   }
 
   /** Viewers with a projection now (for diagnostics and tests). */
@@ -137,6 +154,11 @@ export class StateCache {
 
   current(viewer: Viewer): Promise<State> {
     return this.states.get(viewer)
+  }
+
+  /** The viewer's picture including everything committed before this call (for commands). */
+  fresh(viewer: Viewer): Promise<State> {
+    return this.states.fresh(viewer)
   }
 
   private async catchUp(from: State, viewer: Viewer): Promise<State> {

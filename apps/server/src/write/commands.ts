@@ -16,7 +16,7 @@ import { type Access, type Caller, callerOf } from '../access/access.ts'
 import { viewerOf } from '../access/tokens.ts'
 import { errorBody, httpStatus } from '../http/errors.ts'
 import type { WatchSocket } from '../live/gateway.ts'
-import type { FullState } from '../read/projection.ts'
+import type { FullState, StateCache } from '../read/projection.ts'
 
 /** A promise queue: one task at a time, in the order they came. */
 export class Mutex {
@@ -30,15 +30,17 @@ export class Mutex {
 }
 
 /**
- * Coordination commands, for REST and the socket alike: validate, fold the whole
- * picture, `decide`, append the events (acknowledged once committed).
+ * Coordination commands, for REST and the socket alike: validate, bring the caller's own
+ * picture up to date (the fold of what it may see), `decide` on it, append the events
+ * (acknowledged once committed). Deciding on the caller's picture means a refusal, its
+ * message, its `current` and every version come from what the caller may see [C17].
  *
  * Race safety: the fold-decide-append of a command runs under a mutex in this
  * process and, on a store shared by several processes (PostgreSQL), under the
  * store's `exclusive('commands')` lock (an advisory lock), taken before the fold
  * and released after the append has committed. So two commands, on any
  * processes, never decide on the same version: the second folds the first's
- * events and gets `conflict` [C3]. Events posted raw through `POST /api/v1/events`
+ * events (they reach everyone who may see the target [C4]) and gets `conflict` [C3]. Events posted raw through `POST /api/v1/events`
  * are not serialised with commands.
  */
 export class CommandService {
@@ -46,7 +48,10 @@ export class CommandService {
 
   constructor(
     private readonly store: EventStore,
+    /** The whole picture: who owns what, for raw ingest [A5], and who views what (presence). */
     readonly full: FullState,
+    /** Each caller's own picture: what a command is decided on. */
+    private readonly states: StateCache,
     private readonly logger: Logger,
   ) {}
 
@@ -69,7 +74,8 @@ export class CommandService {
   }
 
   private async decideAndAppend(viewer: Viewer, command: ReturnType<typeof parseCommand>): Promise<CommandAck<Target>> {
-    const state = await this.full.fresh()
+    // [C17] decided on the caller's own picture, so a refusal says only what the caller may see
+    const state = await this.states.fresh(viewer)
     const decision = decide(state, command, { viewer, now: new Date().toISOString(), newId: randomUUID })
     if (!decision.ok) return refusal(viewer, decision.rejection)
     const results = await this.store.append(decision.events)

@@ -64,6 +64,24 @@ describe('server: REST ingest and reads', () => {
     expect((await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head).toBe(head)
   })
 
+  it('[L3] an id reused with other content tells its seq only to a caller who may see the first event', async () => {
+    const secret = event({
+      type: 'incident.observation',
+      marking: { tlp: 'AMBER+STRICT' },
+      payload: { incidentId: 'inc-1', indicator: 'hidden' },
+    })
+    const stored = await post(server.url, TOKENS.sensorEe, secret)
+    const seq = (stored.json.results as { seq: number }[])[0]!.seq
+    const reuse = (token: string, organisation: string) =>
+      post(server.url, token, { ...secret, source: { organisation }, payload: { incidentId: 'inc-1', indicator: 'x' } })
+    const owner = await reuse(TOKENS.sensorEe, 'cert-ee')
+    expect(owner.status).toBe(409)
+    expect((owner.json.error as { details: { seq?: number } }).details.seq).toBe(seq)
+    const other = await reuse(TOKENS.sensorLv, 'cert-lv')
+    expect(other.status).toBe(409)
+    expect((other.json.error as { details: Record<string, unknown> }).details).toEqual({ id: secret.id, index: 0 })
+  })
+
   it('rejects an invalid payload with 400 naming the field paths, leaving the log unchanged', async () => {
     const head = (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
     const good = observations(1)[0]!

@@ -1,4 +1,5 @@
 import {
+  canSee,
   commandOnlyRefusal,
   defaultMarking,
   type OwnerLookup,
@@ -8,9 +9,9 @@ import {
   type Refusal,
   sourceRefusal,
 } from '@watchfloor/core'
-import { EventInput, MAX_EVENTS_PER_POST, parseOrThrow, WatchfloorError } from '@watchfloor/protocol'
+import { EventInput, MAX_EVENTS_PER_POST, parseOrThrow, type Viewer, WatchfloorError } from '@watchfloor/protocol'
 import type { AcceptedEvent, AppendResult, EventStore } from '@watchfloor/store'
-import type { Principal } from '../access/tokens.ts'
+import { type Principal, viewerOf } from '../access/tokens.ts'
 
 /**
  * The ingest path of raw events (REST and the embedded simulator): validate (protocol) ->
@@ -26,7 +27,27 @@ export async function ingest(
 ): Promise<AppendResult[]> {
   refuse(postingRefusal(principal)) // [A1, A2] before reading anything
   const events = acceptEvents(principal, body, await owners())
-  return store.append(events)
+  try {
+    return await store.append(events)
+  } catch (error) {
+    throw await withoutHidden(store, viewerOf(principal), error)
+  }
+}
+
+/**
+ * [L3] An id reused with other content is a conflict; its `details.seq` says where the first
+ * event stands, but only to a caller who may see that event: anyone else learns no seq.
+ */
+async function withoutHidden(store: EventStore, viewer: Viewer, error: unknown): Promise<unknown> {
+  if (!(error instanceof WatchfloorError) || error.code !== 'conflict') return error
+  const details = error.details as { id?: string; seq?: number; index?: number } | undefined
+  if (details?.seq === undefined) return error
+  const [first] = await store.readAfter(details.seq - 1, 1)
+  if (first !== undefined && first.seq === details.seq && canSee(viewer, first)) return error
+  return new WatchfloorError('conflict', `event ${details.id} is already in the log with other content`, {
+    id: details.id,
+    index: details.index,
+  })
 }
 
 /** Validate, authorise and mark the events of one POST body, or throw naming what is wrong. */

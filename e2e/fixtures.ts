@@ -13,7 +13,15 @@ export const E2E_TOKENS = {
 }
 
 export const E2E_PRINCIPALS = [
-  { token: E2E_TOKENS.sensor, user: 'sensor-ee', organisation: 'cert-ee', nation: 'EE', roles: ['sensor'] },
+  // the Estonian sensor also relays for the networks of other nations (each registered by its own organisation)
+  {
+    token: E2E_TOKENS.sensor,
+    user: 'sensor-ee',
+    organisation: 'cert-ee',
+    nation: 'EE',
+    roles: ['sensor'],
+    sources: ['cert-fr', 'cert-es', 'cert-lv'],
+  },
   { token: E2E_TOKENS.officer, user: 'officer', organisation: 'cert-ee', nation: 'EE', roles: ['watch_officer'] },
   { token: E2E_TOKENS.liaison, user: 'liaison-lv', organisation: 'cert-lv', nation: 'LV', roles: ['liaison'] },
   { token: E2E_TOKENS.admin, user: 'admin', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin'] },

@@ -12,7 +12,7 @@ const network = (networkId: string, name: string, organisation: string, nation: 
   id: randomUUID(),
   type: 'network.registered',
   occurredAt: new Date().toISOString(),
-  source: { organisation: 'cert-ee' },
+  source: { organisation }, // a network is registered by its own organisation (A5)
   marking: { tlp: 'GREEN' },
   payload: { networkId, name, organisation, nation, kind: 'national-cert', location: { lat, lon } },
 })

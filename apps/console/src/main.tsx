@@ -1,3 +1,5 @@
+// first, before any schema is built: the console runs under a CSP without 'unsafe-eval'
+import '@watchfloor/protocol/no-eval'
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { takeTokenFromLocation } from './data/token.ts'

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import type { z } from 'zod'
 
@@ -28,7 +29,15 @@ export interface Config {
   credentialRecheckMs: number
   /** log2 of scrypt's N for new password hashes. */
   passwordCost: number
+  /**
+   * Express's `trust proxy`: which peers may say who the client is (`X-Forwarded-For`).
+   * `false` (default): the client is the socket's peer; `true`: every peer; a number: that
+   * many hops; a list: those addresses, subnets and names (`loopback`, `linklocal`, `uniquelocal`).
+   */
+  trustProxy: TrustProxy
 }
+
+export type TrustProxy = boolean | number | string[]
 
 /**
  * Configuration from the environment; every variable is documented in docs/api.md.
@@ -57,7 +66,49 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginWindowMs: integer(env, 'WATCHFLOOR_LOGIN_WINDOW_S', 15 * 60, 1, 24 * 3600) * 1000,
     credentialRecheckMs: integer(env, 'WATCHFLOOR_CREDENTIAL_RECHECK_MS', 30_000, 100, 3_600_000),
     passwordCost: integer(env, 'WATCHFLOOR_PASSWORD_COST', 15, 10, 20),
+    trustProxy: trustProxy(env, 'WATCHFLOOR_TRUST_PROXY'),
   }
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/**
+ * A value for Express's `trust proxy`, in the forms it takes: on/off, a number of hops,
+ * or a comma-separated list of names, addresses and subnets (`10.0.0.0/8`, `fd00::/8`,
+ * `172.16.0.0/255.240.0.0`). Checked here, so a typo stops the server at start.
+ */
+function trustProxy(env: NodeJS.ProcessEnv, name: string): TrustProxy {
+  const raw = env[name]?.trim()
+  if (raw === undefined || raw === '' || raw === 'off' || raw === 'false') return false
+  if (raw === 'on' || raw === 'true') return true
+  if (/^[0-9]+$/.test(raw)) return integer(env, name, 0, 0, 100)
+  const entries = raw.split(',').map((entry) => entry.trim())
+  for (const entry of entries)
+    if (!PROXY_NAMES.has(entry) && !isSubnet(entry))
+      throw new Error(
+        `${name} must be off, on, a number of hops, or a comma-separated list of addresses, subnets and ` +
+          `loopback, linklocal, uniquelocal; "${entry}" in "${raw}" is none of these`,
+      )
+  return entries
+}
+
+/** An IP address, or a subnet as address/prefix (or IPv4 address/netmask), as proxy-addr takes them. */
+function isSubnet(entry: string): boolean {
+  const slash = entry.lastIndexOf('/')
+  const address = slash === -1 ? entry : entry.slice(0, slash)
+  const family = isIP(address)
+  if (family === 0) return false
+  if (slash === -1) return true
+  const range = entry.slice(slash + 1)
+  const max = family === 4 ? 32 : 128
+  if (/^[0-9]+$/.test(range)) return Number(range) >= 1 && Number(range) <= max
+  if (family !== 4 || isIP(range) !== 4) return false
+  // a netmask: ones, then zeros
+  const bits = range
+    .split('.')
+    .map((octet) => Number(octet).toString(2).padStart(8, '0'))
+    .join('')
+  return /^1+0*$/.test(bits)
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

@@ -53,7 +53,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const states = new StateCache(store)
   const commands = new CommandService(store, new FullState(store), states, logger)
   const stopFollowing = commands.full.follow((error) => logger.warn({ err: error }, 'full state catch-up failed'))
-  const app = createApp({ store, registry, access, states, commands, presets, logger, consoleDir: config.consoleDir })
+  const app = createApp({
+    store,
+    registry,
+    access,
+    states,
+    commands,
+    presets,
+    logger,
+    consoleDir: config.consoleDir,
+    trustProxy: config.trustProxy,
+  })
   const http: HttpServer = createServer(app)
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
     transports: ['websocket'],

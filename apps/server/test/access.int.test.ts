@@ -564,9 +564,15 @@ describe('people and access', () => {
       expect((await call(url, 'GET', '/api/v1/state', { cookie })).status).toBe(401)
       const byTokenNow = await call<Json>(url, 'GET', '/api/v1/state', { token: made.json.secret })
       expect(byTokenNow.json.error).toEqual({ code: 'unauthenticated', message: 'account disabled' })
+      // signing in says nothing about the password: the right one answers as a wrong one does
       const again = await signIn(url, 'maris')
       expect(again.status).toBe(401)
-      expect(again.json.error!.message).toBe('account disabled')
+      expect(again.json.error!.message).toBe('wrong username or password')
+      const wrong = await call<Json>(url, 'POST', '/api/v1/session', {
+        body: { username: 'maris', password: 'not the password at all' },
+      })
+      expect(wrong.status).toBe(401)
+      expect(wrong.json).toEqual(again.json)
 
       // enabled again with a new password: the old one no longer works
       const newPassword = 'another long passphrase'

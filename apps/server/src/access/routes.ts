@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { parseOrThrow, Role, type SessionReply, Tlp, WatchfloorError } from '@watchfloor/protocol'
-import { type Account, hashSecret, type NewToken, type TokenRecord } from '@watchfloor/store'
+import { type Account, type AccountLogin, hashSecret, type NewToken, type TokenRecord } from '@watchfloor/store'
 import express, { type Request, type Response } from 'express'
 import { z } from 'zod'
 import { type Access, type Caller, callerOf, isAdmin, sessionIdOf } from './access.ts'
@@ -100,23 +100,35 @@ export function sessionRoutes(access: Access): express.Router {
       throw new WatchfloorError('validation', 'send { "username", "password" } as Content-Type: application/json')
     const body = parseOrThrow(SignIn, req.body)
     const username = body.username.trim().toLowerCase()
+    // the client's address: the socket's peer, or what a trusted proxy says (WATCHFLOOR_TRUST_PROXY)
     const address = req.ip ?? req.socket.remoteAddress ?? 'unknown'
-    const wait = throttle.retryAfter(username, address)
-    if (wait > 0) {
+    // counted before the password is checked (a slot under both limits), so concurrent attempts
+    // cannot all pass the limit before any is counted; settled by the outcome, or given back
+    const reservation = throttle.reserve(username, address)
+    if (!reservation.ok) {
+      const wait = reservation.retryAfter
       res.setHeader('Retry-After', String(wait))
       throw new WatchfloorError('too_many_requests', `too many failed sign-ins: try again in ${wait} s`, {
         retryAfter: wait,
       })
     }
-    const login = await credentials.getLogin(username)
+    const { attempt } = reservation
     const cost = access.options.passwordCost
-    const matches = await verifyPassword(body.password, login?.passwordHash ?? null, cost)
-    if (!login || !matches) {
-      throttle.failed(username, address)
-      throw new WatchfloorError('unauthenticated', 'wrong username or password')
+    let login: AccountLogin
+    try {
+      const found = await credentials.getLogin(username)
+      const matches = await verifyPassword(body.password, found?.passwordHash ?? null, cost)
+      // a disabled account answers exactly as a wrong password does: the answer never confirms a
+      // password (an admin tells the person; API tokens of the account say "account disabled")
+      if (!found || !matches || found.account.disabled) {
+        attempt.failed()
+        throw new WatchfloorError('unauthenticated', 'wrong username or password')
+      }
+      attempt.succeeded()
+      login = found
+    } finally {
+      attempt.release() // not decided above (a store error): the slot is given back
     }
-    if (login.account.disabled) throw new WatchfloorError('unauthenticated', 'account disabled')
-    throttle.succeeded(username)
     if (login.passwordHash && needsRehash(login.passwordHash, cost))
       await credentials.updateAccount(username, { passwordHash: await hashPassword(body.password, cost) })
     const id = randomBytes(32).toString('base64url')

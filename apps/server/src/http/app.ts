@@ -3,10 +3,12 @@ import { join } from 'node:path'
 import { PROTOCOL_VERSION, WatchfloorError } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
 import express, { type Request } from 'express'
+import helmet, { strictTransportSecurity } from 'helmet'
 import type { Logger } from 'pino'
 import { type Access, authenticate, type Caller, callerOf } from '../access/access.ts'
 import { peopleRoutes, sessionRoutes } from '../access/routes.ts'
 import { type TokenRegistry, viewerOf } from '../access/tokens.ts'
+import type { TrustProxy } from '../config.ts'
 import { Replay, type StateCache } from '../read/projection.ts'
 import { readRouter } from '../read/routes.ts'
 import { type PresetRegistry, wallRouter } from '../wall/presets.ts'
@@ -25,18 +27,63 @@ export interface AppDeps {
   presets: PresetRegistry
   logger: Logger
   consoleDir: string
+  /** Express's `trust proxy` (WATCHFLOOR_TRUST_PROXY): who may say the client's address. */
+  trustProxy: TrustProxy
 }
 
 export const BODY_LIMIT = '10mb'
 
-export function createApp({ store, access, states, commands, presets, logger, consoleDir }: AppDeps): express.Express {
+/** The Content-Security-Policy of every response; docs/security-headers.md says why each source is there. */
+export const CONTENT_SECURITY_POLICY = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  workerSrc: ["'self'", 'blob:'],
+  imgSrc: ["'self'", 'data:', 'blob:'],
+  styleSrc: ["'self'"],
+  fontSrc: ["'self'"],
+  connectSrc: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'self'"],
+  formAction: ["'self'"],
+  objectSrc: ["'none'"],
+}
+
+/**
+ * helmet's security headers on every response, with our CSP (no `upgrade-insecure-requests`: the
+ * embedded default is plain HTTP), no referrer and no framing; HSTS (helmet's default) only on
+ * HTTPS requests (`req.secure`, so behind a proxy only with `trust proxy`).
+ */
+export function securityHeaders(): express.RequestHandler {
+  const headers = helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
+    referrerPolicy: { policy: 'no-referrer' },
+    xFrameOptions: { action: 'deny' },
+    strictTransportSecurity: false,
+  })
+  const hsts = strictTransportSecurity()
+  return (req, res, next) => {
+    headers(req, res, (error) => {
+      if (error !== undefined || !req.secure) next(error)
+      else hsts(req, res, next)
+    })
+  }
+}
+
+export function createApp({
+  store,
+  access,
+  states,
+  commands,
+  presets,
+  logger,
+  consoleDir,
+  trustProxy,
+}: AppDeps): express.Express {
   const app = express()
+  app.set('trust proxy', trustProxy)
   app.disable('x-powered-by')
   app.set('etag', false)
-  app.use((_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff')
-    next()
-  })
+  app.use(securityHeaders())
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', protocolVersion: PROTOCOL_VERSION })
@@ -52,6 +99,11 @@ export function createApp({ store, access, states, commands, presets, logger, co
   })
 
   const api = express.Router()
+  // nothing of the API is cached (the log, the caller's identity): every response, errors too
+  api.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store')
+    next()
+  })
   // People and access (people.ts): signing in and out, then every other route needs a caller
   // (session cookie, API token or display token; display tokens are read-only).
   api.use(sessionRoutes(access))
@@ -97,6 +149,10 @@ export function createApp({ store, access, states, commands, presets, logger, co
     })
   }
 
+  // anything else ends in the error family too (Express's own 404 page would replace the CSP)
+  app.use((req, _res, next) => {
+    next(new WatchfloorError('not_found', `no route ${req.method} ${req.path}`))
+  })
   app.use(errorHandler(logger))
   return app
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { securityHeaders } from '../src/http/app.ts'
 import { type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
 
-/** The directives every response's Content-Security-Policy must have (docs/security-headers.md). */
+/** The directives every response's Content-Security-Policy must have (docs/security.md). */
 const REQUIRED_DIRECTIVES: Record<string, string[]> = {
   'default-src': ["'self'"],
   'script-src': ["'self'"],

@@ -33,7 +33,7 @@ export interface AppDeps {
 
 export const BODY_LIMIT = '10mb'
 
-/** The Content-Security-Policy of every response; docs/security-headers.md says why each source is there. */
+/** The Content-Security-Policy of every response; docs/security.md says why each source is there. */
 export const CONTENT_SECURITY_POLICY = {
   defaultSrc: ["'self'"],
   scriptSrc: ["'self'"],

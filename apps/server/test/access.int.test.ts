@@ -584,6 +584,24 @@ describe('people and access', () => {
       expect((await signIn(url, 'maris', newPassword)).status).toBe(200)
     })
 
+    it('a new password revokes the account’s tokens: none outlives it', async () => {
+      await createAccount(url, 'tiit', 'cert-ee', 'EE', ['analyst'])
+      const { cookie } = await signIn(url, 'tiit')
+      const made = await call<{ secret: string }>(url, 'POST', '/api/v1/tokens', { cookie, body: { label: 'script' } })
+      expect((await call(url, 'GET', '/api/v1/state', { token: made.json.secret })).status).toBe(200)
+      const socket = connect({ token: made.json.secret })
+      await socket.subscribe(await head(url))
+      await call(url, 'PATCH', '/api/v1/accounts/tiit', {
+        token: ADMIN_TOKEN,
+        body: { password: 'a brand new passphrase' },
+      })
+      const after = await call<Json>(url, 'GET', '/api/v1/state', { token: made.json.secret })
+      expect(after.status).toBe(401)
+      expect(after.json.error).toEqual({ code: 'unauthenticated', message: 'token revoked' })
+      await until(() => socket.disconnected)
+      expect(socket.revoked).toEqual([{ reason: 'token_revoked' }])
+    })
+
     it('an admin cannot lock themselves out', async () => {
       await createAccount(url, 'boss', 'alliance', 'ALLIANCE', ['admin'])
       const { cookie } = await signIn(url, 'boss')

@@ -208,6 +208,10 @@ export function peopleRoutes(access: Access): express.Router {
     if (!account) throw new WatchfloorError('not_found', `no account ${username}`)
     // a new password or a disabled account ends every session (live sockets included)
     if (body.password !== undefined || body.disabled === true) await credentials.deleteSessionsOf(username)
+    // and no token outlives a new password: whoever knew the old one may have made tokens
+    if (body.password !== undefined)
+      for (const token of await credentials.listTokens({ owner: username }))
+        if (token.revokedAt === null) await credentials.revokeToken(token.id)
     res.json({ account: accountJson(account) })
   })
 

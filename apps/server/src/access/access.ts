@@ -269,7 +269,9 @@ export function authenticate(access: Access): RequestHandler {
     const caller = await access.fromRequest(req)
     if (!SAFE_METHODS.has(req.method)) {
       if (caller.kind === 'display')
-        throw new WatchfloorError('forbidden', 'a display token is read-only: it may read and subscribe, not change')
+        throw new WatchfloorError('forbidden', 'a display token is read-only: it may read and subscribe, not change', {
+          rule: 'A1',
+        })
       if (caller.kind === 'session' && !sendsJson(req))
         throw new WatchfloorError(
           'forbidden',

@@ -1,0 +1,487 @@
+/**
+ * Fixtures of the leak matrix (leakmatrix.int.test.ts): who posts and who reads, the marking
+ * cells, the events of each cell (every one with text of its own, so a leak shows as text in any
+ * response body), and small HTTP / socket / CSV helpers.
+ */
+import { randomUUID } from 'node:crypto'
+import type { EventInput, Marking, PresenceMessage, Role, Tlp, Viewer } from '@watchfloor/protocol'
+import type { Watcher } from './harness.ts'
+
+// ---------------------------------------------------------------- principals
+
+export const SENSOR_EE = 'lmx-sensor-ee-token-0123456789'
+export const ADMIN = 'lmx-admin-token-0123456789abcd'
+
+interface StaticPrincipal {
+  token: string
+  user: string
+  organisation: string
+  nation: string
+  roles: Role[]
+  sources?: string[]
+}
+
+/** Who may see what is decided by canSee on these; roles never widen it [V7]. */
+export interface MatrixViewer {
+  key: string
+  /** What kind of viewer it is, for test names and failure messages. */
+  label: string
+  viewer: Viewer
+  /** Static principals: their token. Display tokens: made by the admin in beforeAll. */
+  token?: string
+  display?: { preset: string; otherPreset: string }
+}
+
+const person = (
+  key: string,
+  label: string,
+  token: string,
+  user: string,
+  organisation: string,
+  nation: string,
+  role: Role,
+): MatrixViewer => ({ key, label, token, viewer: { organisation, nation, roles: [role], userId: user } })
+
+/** The author's organisation is cert-ee; releasable shapes name cert-lv (an organisation) or NL (a nation). */
+export const VIEWERS: MatrixViewer[] = [
+  person(
+    'author-org',
+    "a person of the author's organisation",
+    'lmx-kadri-token-0123456789',
+    'kadri',
+    'cert-ee',
+    'EE',
+    'watch_officer',
+  ),
+  person(
+    'red-author',
+    'the RED author (posts the RED cells)',
+    'lmx-coord-ee-token-012345678',
+    'coord-ee',
+    'cert-ee',
+    'EE',
+    'coordinator',
+  ),
+  person(
+    'releasable-org',
+    'a person of the organisation in releasableTo',
+    'lmx-ilze-token-01234567890',
+    'ilze',
+    'cert-lv',
+    'LV',
+    'analyst',
+  ),
+  person(
+    'releasable-nation',
+    'a person of the nation in releasableTo',
+    'lmx-pieter-token-0123456789',
+    'pieter',
+    'mil-nl',
+    'NL',
+    'analyst',
+  ),
+  person(
+    'other-org',
+    'a person of another organisation',
+    'lmx-ana-token-0123456789012',
+    'ana',
+    'cert-pt',
+    'PT',
+    'analyst',
+  ),
+  person(
+    'liaison',
+    'a liaison of another organisation',
+    'lmx-tomas-token-012345678901',
+    'tomas',
+    'cert-lt',
+    'LT',
+    'liaison',
+  ),
+  person(
+    'red-recipient',
+    'the named RED recipient',
+    'lmx-rita-token-0123456789012',
+    'rita',
+    'cert-fi',
+    'FI',
+    'analyst',
+  ),
+  person('admin', 'an admin of another organisation', ADMIN, 'root', 'alliance', 'ALLIANCE', 'admin'),
+  {
+    key: 'display-green',
+    label: "a wall display of the author's organisation, ceiling GREEN",
+    viewer: { organisation: 'cert-ee', nation: 'EE', roles: ['watch_officer'], userId: 'wall-ee', tlpCeiling: 'GREEN' },
+    display: { preset: 'overview', otherPreset: 'critical' },
+  },
+  {
+    key: 'display-author',
+    label: "a wall display under the RED author's own identity, ceiling AMBER+STRICT",
+    viewer: {
+      organisation: 'cert-ee',
+      nation: 'EE',
+      roles: ['coordinator'],
+      userId: 'coord-ee',
+      tlpCeiling: 'AMBER+STRICT',
+    },
+    display: { preset: 'critical', otherPreset: 'overview' },
+  },
+]
+
+export const RED_AUTHOR = VIEWERS.find((v) => v.key === 'red-author')!
+export const RED_RECIPIENT = VIEWERS.find((v) => v.key === 'red-recipient')!
+/** The organisation every task is assigned to: assigning grants no visibility [C4]. */
+export const ASSIGNED_TEAM = 'cert-pt'
+
+export const PRINCIPALS: StaticPrincipal[] = [
+  { token: SENSOR_EE, user: 'sensor-ee', organisation: 'cert-ee', nation: 'EE', roles: ['sensor'] },
+  ...VIEWERS.filter((v) => v.token !== undefined).map((v) => ({
+    token: v.token!,
+    user: v.viewer.userId,
+    organisation: v.viewer.organisation,
+    nation: v.viewer.nation,
+    roles: [...v.viewer.roles],
+  })),
+]
+
+/** The token body an admin posts to make a display token for this viewer. */
+export function displayTokenBody(v: MatrixViewer): Record<string, unknown> {
+  return {
+    label: `leak matrix ${v.key}`,
+    kind: 'display',
+    service: {
+      user: v.viewer.userId,
+      organisation: v.viewer.organisation,
+      nation: v.viewer.nation,
+      roles: v.viewer.roles,
+    },
+    preset: v.display!.preset,
+    tlpCeiling: v.viewer.tlpCeiling,
+  }
+}
+
+// ---------------------------------------------------------------- cells
+
+export interface Cell {
+  key: string
+  label: string
+  /** The marking posted; undefined: none (the server applies AMBER [V8]). */
+  marking: Marking | undefined
+  /** The rules the cell exercises, for its test name. */
+  rules: string[]
+  /** Who posts it: cert-ee's sensor, or for RED the RED author (A6: the author is the poster). */
+  poster: 'sensor' | 'author'
+  incidentId: string
+  advisoryId: string
+  /** Text of each of its events, found nowhere else. */
+  text: {
+    title: string
+    summary: string
+    observation: string
+    advisoryTitle: string
+    advisoryBody: string
+    secret: string
+    task: string
+    comment: string
+  }
+}
+
+const SHAPES = [
+  { key: 'NONE', label: 'with no releasableTo', releasableTo: undefined },
+  { key: 'ORG', label: 'releasable to an organisation (cert-lv)', releasableTo: ['cert-lv'] },
+  { key: 'NATION', label: 'releasable to a nation (NL)', releasableTo: ['NL'] },
+] as const
+
+const TLP_KEY: Record<Tlp, string> = {
+  CLEAR: 'CLEAR',
+  GREEN: 'GREEN',
+  AMBER: 'AMBER',
+  'AMBER+STRICT': 'STRICT',
+  RED: 'RED',
+}
+
+const TLP_RULES: Record<Tlp, string[]> = {
+  CLEAR: ['V2', 'V3'],
+  GREEN: ['V2', 'V3'],
+  AMBER: ['V2', 'V4'],
+  'AMBER+STRICT': ['V2', 'V4s'],
+  RED: ['V5'],
+}
+
+function cell(key: string, label: string, marking: Marking | undefined, rules: string[], poster: Cell['poster']): Cell {
+  const slug = key.toLowerCase()
+  const tag = (part: string) => `LMX-${key}-${part}`
+  return {
+    key,
+    label,
+    marking,
+    rules: [...new Set([...rules, 'V7', 'V9'])],
+    poster,
+    incidentId: `lmx-inc-${slug}`,
+    advisoryId: `lmx-adv-${slug}`,
+    text: {
+      title: tag('REPORTTITLE'),
+      summary: tag('REPORTSUMMARY'),
+      observation: tag('OBSERVED'),
+      advisoryTitle: tag('ADVISORYTITLE'),
+      advisoryBody: tag('ADVISORYBODY'),
+      secret: tag('STRICTUPDATE'),
+      task: tag('TASKTITLE'),
+      comment: tag('COMMENTBODY'),
+    },
+  }
+}
+
+/** Every TLP x releasability shape, RED x recipients (none beyond the author; a named one), and no marking. */
+export const CELLS: Cell[] = [
+  ...(['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT'] as const).flatMap((tlp) =>
+    SHAPES.map((shape) =>
+      cell(
+        `${TLP_KEY[tlp]}-${shape.key}`,
+        `${tlp} ${shape.label}`,
+        shape.releasableTo === undefined ? { tlp } : { tlp, releasableTo: [...shape.releasableTo] },
+        shape.releasableTo === undefined ? TLP_RULES[tlp] : [...TLP_RULES[tlp], 'V6'],
+        'sensor',
+      ),
+    ),
+  ),
+  ...SHAPES.flatMap((shape) =>
+    [
+      { key: 'AUTHOR', label: 'for no one beyond its author', recipients: undefined },
+      { key: 'NAMED', label: `for a named recipient (${RED_RECIPIENT.viewer.userId})`, recipients: ['rita'] },
+    ].map((to) => {
+      const marking: Marking = { tlp: 'RED' }
+      if (shape.releasableTo !== undefined) marking.releasableTo = [...shape.releasableTo]
+      if (to.recipients !== undefined) marking.recipients = [...to.recipients]
+      return cell(
+        `RED-${shape.key}-${to.key}`,
+        `RED ${shape.label}, ${to.label}`,
+        marking,
+        shape.releasableTo === undefined ? TLP_RULES.RED : [...TLP_RULES.RED, 'V6'],
+        'author',
+      )
+    }),
+  ),
+  cell('DEFAULT-NONE', 'no marking given (the server applies AMBER)', undefined, ['V8', 'V2', 'V4'], 'sensor'),
+]
+
+/** Seen by every viewer (CLEAR, no releasableTo): the sentinel of the presence sweep. */
+export const OPEN_CELL = CELLS.find((c) => c.key === 'CLEAR-NONE')!
+/** A GREEN observation names this cell's (AMBER+STRICT) incident: its id is public, the incident is not. */
+export const STRAY_CELL = CELLS.find((c) => c.key === 'STRICT-NONE')!
+
+export const NETWORK = 'lmx-net-ee'
+export const SECRET_NETWORK = 'lmx-net-secret'
+export const STRAY_TEXT = 'LMX-STRAY-OBSERVED'
+export const SECRET_NETWORK_NAME = 'LMX-SECRET-NETWORK-NAME'
+
+// ---------------------------------------------------------------- events
+
+const SEVERITIES = ['low', 'medium', 'high'] as const
+const minute = (base: number, i: number) => new Date(base + i * 60_000).toISOString()
+/** occurredAt of phase A (reports) and phase C (advisories, updates); phase B is the commands (occurredAt: now). */
+export const OCCURRED_A = Date.UTC(2026, 10, 26, 8, 0, 0)
+export const OCCURRED_C = Date.UTC(2026, 10, 26, 9, 0, 0)
+
+function input(fields: Omit<EventInput, 'id'>): EventInput {
+  return { id: randomUUID(), ...fields } as EventInput
+}
+
+const withMarking = (marking: Marking | undefined) => (marking === undefined ? {} : { marking })
+
+/** Phase A: the networks (one GREEN, one AMBER+STRICT), then per cell its report and an observation. */
+export function phaseA(): { sensor: EventInput[]; author: EventInput[] } {
+  const sensor: EventInput[] = [
+    input({
+      type: 'network.registered',
+      occurredAt: minute(OCCURRED_A, 0),
+      source: { organisation: 'cert-ee' },
+      marking: { tlp: 'GREEN' },
+      payload: {
+        networkId: NETWORK,
+        name: 'Estonian government network',
+        organisation: 'cert-ee',
+        nation: 'EE',
+        kind: 'government',
+        location: { lat: 59.437, lon: 24.754 },
+      },
+    } as Omit<EventInput, 'id'>),
+    input({
+      type: 'network.registered',
+      occurredAt: minute(OCCURRED_A, 0),
+      source: { organisation: 'cert-ee' },
+      marking: { tlp: 'AMBER+STRICT' },
+      payload: {
+        networkId: SECRET_NETWORK,
+        name: SECRET_NETWORK_NAME,
+        organisation: 'cert-ee',
+        nation: 'EE',
+        kind: 'military',
+        location: { lat: 58.38, lon: 26.72 },
+      },
+    } as Omit<EventInput, 'id'>),
+  ]
+  const author: EventInput[] = []
+  CELLS.forEach((c, i) => {
+    const into = c.poster === 'sensor' ? sensor : author
+    into.push(
+      input({
+        type: 'incident.reported',
+        occurredAt: minute(OCCURRED_A, i + 1),
+        source: { organisation: 'cert-ee' },
+        ...withMarking(c.marking),
+        payload: {
+          incidentId: c.incidentId,
+          title: c.text.title,
+          summary: c.text.summary,
+          severity: SEVERITIES[i % SEVERITIES.length]!,
+          category: 'malware',
+          affectedNetworks: [NETWORK],
+        },
+      } as Omit<EventInput, 'id'>),
+      input({
+        type: 'incident.observation',
+        occurredAt: minute(OCCURRED_A, i + 1.5),
+        source: { organisation: 'cert-ee', network: NETWORK },
+        ...withMarking(c.marking),
+        payload: { incidentId: c.incidentId, count: 3, indicator: c.text.observation },
+      } as Omit<EventInput, 'id'>),
+    )
+  })
+  return { sensor, author }
+}
+
+/**
+ * Phase C: per cell an advisory about its incident (the cell's marking); per non-RED cell an
+ * AMBER+STRICT update by its owner (a new summary, and a critical severity or closed) that only
+ * cert-ee may see, so the versions, severities and statuses of the same incident differ between
+ * viewers; and a GREEN observation from the secret network about the AMBER+STRICT incident.
+ */
+export function phaseC(): { sensor: EventInput[]; author: EventInput[] } {
+  const sensor: EventInput[] = []
+  const author: EventInput[] = []
+  CELLS.forEach((c, i) => {
+    const into = c.poster === 'sensor' ? sensor : author
+    into.push(
+      input({
+        type: 'advisory.published',
+        occurredAt: minute(OCCURRED_C, i),
+        source: { organisation: 'cert-ee' },
+        ...withMarking(c.marking),
+        payload: {
+          advisoryId: c.advisoryId,
+          title: c.text.advisoryTitle,
+          body: c.text.advisoryBody,
+          incidentId: c.incidentId,
+        },
+      } as Omit<EventInput, 'id'>),
+    )
+    if (c.poster === 'sensor')
+      sensor.push(
+        input({
+          type: 'incident.updated',
+          occurredAt: minute(OCCURRED_C, i + 0.5),
+          source: { organisation: 'cert-ee' },
+          marking: { tlp: 'AMBER+STRICT' },
+          payload:
+            i % 2 === 0
+              ? { incidentId: c.incidentId, summary: c.text.secret, severity: 'critical' }
+              : { incidentId: c.incidentId, summary: c.text.secret, status: 'closed' },
+        } as Omit<EventInput, 'id'>),
+      )
+  })
+  sensor.push(
+    input({
+      type: 'incident.observation',
+      occurredAt: minute(OCCURRED_C, 30),
+      source: { organisation: 'cert-ee', network: SECRET_NETWORK },
+      marking: { tlp: 'GREEN' },
+      payload: { incidentId: STRAY_CELL.incidentId, count: 1, indicator: STRAY_TEXT },
+    } as Omit<EventInput, 'id'>),
+  )
+  return { sensor, author }
+}
+
+// ---------------------------------------------------------------- helpers
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+export async function until(check: () => boolean, what: string, timeout = 15_000): Promise<void> {
+  const start = Date.now()
+  while (!check()) {
+    if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${what}`)
+    await sleep(10)
+  }
+}
+
+export interface Reply {
+  status: number
+  text: string
+  headers: Headers
+}
+
+export async function http(
+  base: string,
+  method: 'GET' | 'POST',
+  path: string,
+  token: string,
+  body?: unknown,
+  accept?: string,
+): Promise<Reply> {
+  const headers: Record<string, string> = { authorization: `Bearer ${token}` }
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  if (accept !== undefined) headers.accept = accept
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  })
+  return { status: response.status, text: await response.text(), headers: response.headers }
+}
+
+/** Records the presence messages a socket receives, and its checkpoints/heartbeats (as an ordering marker). */
+export function recordPresence(watcher: Watcher): { presence: PresenceMessage[]; beats: () => number } {
+  const presence: PresenceMessage[] = []
+  let beats = 0
+  watcher.socket.on('presence', (message) => presence.push(message))
+  watcher.socket.on('heartbeat', () => {
+    beats++
+  })
+  return { presence, beats: () => beats }
+}
+
+/** RFC 4180: quoted cells with doubled quotes, CRLF between records. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = []
+  let row: string[] = []
+  let value = ''
+  let quoted = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        value += '"'
+        i++
+      } else if (c === '"') quoted = false
+      else value += c
+    } else if (c === '"') quoted = true
+    else if (c === ',') {
+      row.push(value)
+      value = ''
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(value)
+      rows.push(row)
+      row = []
+      value = ''
+      i++
+    } else value += c
+  }
+  if (value !== '' || row.length > 0) rows.push([...row, value])
+  return rows
+}
+
+/** A CSV cell as docs/api.md specifies it: formula-looking text gets a leading apostrophe. */
+export function csvText(value: string | number): string {
+  const text = String(value)
+  return typeof value === 'string' && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text
+}

@@ -1,0 +1,1134 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  audienceMarking,
+  canSee,
+  fold,
+  type HandoverBrief,
+  handoverBrief,
+  handoverMarkdown,
+  incidentOf,
+  initialState,
+  openCountsBySeverity,
+  type ReplayClock,
+  replayFromScratch,
+  type State,
+  type StateJson,
+  stateFromJson,
+  stateToJson,
+  summarise,
+  type Visible,
+} from '@watchfloor/core'
+import type {
+  CommandAck,
+  EventInput,
+  EventPageReply,
+  PresenceMessage,
+  StoredEvent,
+  ViewingAck,
+} from '@watchfloor/protocol'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type ServerProcess, startServerProcess, Watcher } from './harness.ts'
+import {
+  ADMIN,
+  ASSIGNED_TEAM,
+  CELLS,
+  type Cell,
+  csvText,
+  displayTokenBody,
+  http,
+  type MatrixViewer,
+  OCCURRED_A,
+  OCCURRED_C,
+  OPEN_CELL,
+  PRINCIPALS,
+  parseCsv,
+  phaseA,
+  phaseC,
+  RED_AUTHOR,
+  type Reply,
+  recordPresence,
+  SENSOR_EE,
+  sleep,
+  until,
+  VIEWERS,
+} from './leakmatrix.fixtures.ts'
+
+/**
+ * The leak matrix: every marking cell (CLEAR, GREEN, AMBER, AMBER+STRICT x no releasableTo, an
+ * organisation, a nation; RED x those x recipients none beyond the author or a named one; no
+ * marking at all) against every kind of viewer, on every path out of one real server (SQLite):
+ * the live stream, socket catch-up, REST events, the state and what is derived from it, replay
+ * (state at a moment, event windows on both clocks), JSON and CSV export (whole log, a window, one
+ * incident), the handover brief (JSON and Markdown), presence and `viewing`, command refusals
+ * (not_found like a missing id; a conflict's `current`), a raw re-post of a hidden event's id
+ * (L3: no seq) and the wall presets. No request of the tests appends to the log: every probe is
+ * refused (expectedVersion 1000, a reused id), so the log is frozen once beforeAll has built it.
+ *
+ * Expected visibility never comes from the server: it is core's `canSee` applied to the events
+ * this test posted (with their stored seq and actor, A6), and every derived figure is core's fold
+ * of exactly the visible events (the projection rule). The only facts taken from the server are
+ * the ones it alone assigns and that decide no visibility: seqs (from the POST answers),
+ * recordedAt (checked to be one value per event and inside the phase it was posted in) and the
+ * events of the RED author's commands (their markings checked against core's audienceMarking).
+ *
+ * The log is built once in beforeAll, everything each viewer can read is fetched once, and the
+ * tests compare: one server, one socket per viewer (plus one for catch-up).
+ */
+
+type Phase = 'A' | 'B' | 'C'
+
+const MINUTE = 60_000
+const iso = (ms: number) => new Date(ms).toISOString()
+const posterUser = (c: Cell) => (c.poster === 'author' ? RED_AUTHOR.viewer.userId : 'sensor-ee')
+
+/** The report of a cell as canSee reads it (static: for test names). */
+const reportVisibility = (c: Cell): Visible => ({
+  source: { organisation: 'cert-ee' },
+  actor: { user: posterUser(c) },
+  marking: c.marking ?? { tlp: 'AMBER' },
+})
+
+const REPLAYS = (t: Times) =>
+  [
+    { key: 'recorded at t0 (before the log)', clock: 'recorded', at: t.t0 },
+    { key: 'recorded at t1 (reports)', clock: 'recorded', at: t.t1 },
+    { key: 'recorded at t2 (+ tasks, comments)', clock: 'recorded', at: t.t2 },
+    { key: 'recorded at t3 (everything)', clock: 'recorded', at: t.t3 },
+    { key: 'occurred at 08:30 (reports)', clock: 'occurred', at: iso(OCCURRED_A + 30 * MINUTE) },
+    { key: 'occurred at 09:30 (+ advisories, hidden updates)', clock: 'occurred', at: iso(OCCURRED_C + 30 * MINUTE) },
+  ] as const satisfies readonly { key: string; clock: ReplayClock; at: string }[]
+
+const WINDOWS = (t: Times) =>
+  [
+    { key: 'recorded [t1, t2)', clock: 'recorded', from: t.t1, to: t.t2 },
+    { key: 'recorded [t2, ...)', clock: 'recorded', from: t.t2, to: undefined },
+    { key: 'occurred [09:00, 10:00)', clock: 'occurred', from: iso(OCCURRED_C), to: iso(OCCURRED_C + 60 * MINUTE) },
+    { key: 'occurred [..., 08:30)', clock: 'occurred', from: undefined, to: iso(OCCURRED_A + 30 * MINUTE) },
+  ] as const satisfies readonly { key: string; clock: ReplayClock; from: string | undefined; to: string | undefined }[]
+
+const HANDOVERS = (t: Times) =>
+  [
+    { key: 'shift [t0, t3)', since: t.t0, until: t.t3 },
+    { key: 'late [t1, t3)', since: t.t1, until: t.t3 },
+  ] as const
+
+interface Times {
+  t0: string
+  t1: string
+  t2: string
+  t3: string
+}
+
+const query = (params: Record<string, string | undefined>) =>
+  new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined)).toString()
+
+/** Strings that tell one event from another: the cells' texts and ids, network ids, every UUID. */
+const TOKEN =
+  /LMX-[A-Z]+(?:-[A-Z]+)*|lmx-[a-z0-9]+(?:-[a-z0-9]+)*|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g
+const tokensIn = (text: string): Set<string> => new Set(text.match(TOKEN) ?? [])
+
+interface Probe {
+  /** What the request itself named (ids the caller sent are no leak when echoed). */
+  named: Set<string>
+  rest: Reply
+  restMissing: Reply
+  socket: CommandAck
+  socketMissing: CommandAck
+}
+
+interface Seen {
+  replies: Map<string, Reply>
+  /** REST events paged 7 at a time with `after=next`. */
+  paged: { events: StoredEvent[]; lastNext: number; head: number }
+  live: StoredEvent[]
+  liveResyncs: number
+  catchUp: StoredEvent[]
+  presence: PresenceMessage[]
+  viewing: Map<string, { ack: ViewingAck; missing: ViewingAck }>
+  /** comment.post on each cell's incident (expectedVersion 1000: never appends). */
+  comments: Map<string, Probe>
+  /** comment.post on each cell's incident naming its task (expectedVersion 1000). */
+  ownTaskComments: Map<string, Probe>
+  /** comment.post on the open incident naming each other cell's task: always as a missing task. */
+  crossTaskComments: Map<string, Probe>
+  /** task.accept of each cell's task (assigned to the team cert-pt; expectedVersion 1000). */
+  accepts: Map<string, Probe>
+  /** POST /api/v1/events reusing each cell's report id with other content [L3]. */
+  reusedIds: Map<string, Reply>
+}
+
+interface Expected {
+  visible: StoredEvent[]
+  state: State
+  /** Tokens of no event the viewer may see: none may appear in any response to it. */
+  forbidden: Set<string>
+  /** Beyond those, ids and texts of incidents and advisories not in its picture (the handover lists none). */
+  handoverForbidden: Set<string>
+}
+
+describe('leak matrix: every marking x every viewer x every path out', () => {
+  let server: ServerProcess
+  let url = ''
+  let dir = ''
+  const times: Times = { t0: '', t1: '', t2: '', t3: '' }
+  const tokenOf = new Map<string, string>()
+  const live = new Map<string, Watcher & { presence: PresenceMessage[]; beats: () => number }>()
+  /** What was posted raw, with its stored seq and actor, by phase; recordedAt learnt below. */
+  const posted: { event: Omit<StoredEvent, 'recordedAt'>; phase: Phase }[] = []
+  /** The RED author's command events, as the server answered them. */
+  const commanded: StoredEvent[] = []
+  /** The whole picture before the commands: the audience each command event must carry [C4]. */
+  let truthBeforeCommands: State = initialState
+  const taskOf = new Map<string, string>()
+  const recordedAt = new Map<string, Set<string>>()
+  let log: StoredEvent[] = []
+  let truth: State = initialState
+  let head = 0
+  const seen = new Map<string, Seen>()
+  let gatheredIn = 0
+  const reportOf = (c: Cell) =>
+    posted.find(
+      (p) =>
+        p.event.type === 'incident.reported' && (p.event.payload as { incidentId: string }).incidentId === c.incidentId,
+    )!.event
+
+  // ------------------------------------------------------------ building the log
+
+  async function postRaw(token: string, user: string, events: EventInput[], phase: Phase): Promise<void> {
+    if (events.length === 0) return
+    const reply = await http(url, 'POST', '/api/v1/events', token, { events })
+    if (reply.status !== 201) throw new Error(`posting phase ${phase} as ${user}: ${reply.status} ${reply.text}`)
+    const { results } = JSON.parse(reply.text) as { results: { id: string; seq: number }[] }
+    results.forEach((result, i) => {
+      const input = events[i]!
+      posted.push({
+        event: {
+          ...input,
+          marking: input.marking ?? { tlp: 'AMBER' }, // [V8]
+          actor: { user, organisation: 'cert-ee' }, // [A6] the poster, whatever the body said
+          seq: result.seq,
+        } as Omit<StoredEvent, 'recordedAt'>,
+        phase,
+      })
+    })
+  }
+
+  async function command(body: Record<string, unknown>): Promise<StoredEvent[]> {
+    const reply = await http(url, 'POST', '/api/v1/commands', RED_AUTHOR.token!, body)
+    if (reply.status !== 200) throw new Error(`command ${JSON.stringify(body)}: ${reply.status} ${reply.text}`)
+    const events = (JSON.parse(reply.text) as { events: StoredEvent[] }).events
+    commanded.push(...events)
+    return events
+  }
+
+  const between = async () => {
+    await sleep(15)
+    const now = new Date().toISOString()
+    await sleep(15)
+    return now
+  }
+
+  // ------------------------------------------------------------ reading everything
+
+  async function gather(v: MatrixViewer): Promise<Seen> {
+    const token = tokenOf.get(v.key)!
+    const replies = new Map<string, Reply>()
+    const get = async (label: string, path: string, accept?: string) => {
+      replies.set(label, await http(url, 'GET', path, token, undefined, accept))
+    }
+    await get('REST events', '/api/v1/events?after=0&limit=5000')
+    await get('REST state', '/api/v1/state')
+    for (const r of REPLAYS(times)) await get(`replay ${r.key}`, `/api/v1/state?${query({ at: r.at, clock: r.clock })}`)
+    for (const w of WINDOWS(times))
+      await get(`window ${w.key}`, `/api/v1/events?${query({ from: w.from, to: w.to, clock: w.clock, limit: '5000' })}`)
+    await get('export JSON', '/api/v1/export?format=json')
+    await get('export CSV', '/api/v1/export?format=csv')
+    await get('export JSON [t1, t2)', `/api/v1/export?${query({ format: 'json', from: times.t1, to: times.t2 })}`)
+    for (const c of CELLS) {
+      await get(`export JSON of ${c.key}`, `/api/v1/export?${query({ format: 'json', incidentId: c.incidentId })}`)
+      await get(`export CSV of ${c.key}`, `/api/v1/export?${query({ format: 'csv', incidentId: c.incidentId })}`)
+    }
+    for (const h of HANDOVERS(times))
+      await get(`handover ${h.key}`, `/api/v1/handover?${query({ since: h.since, until: h.until })}`)
+    const shift = HANDOVERS(times)[0]
+    await get(
+      'handover Markdown',
+      `/api/v1/handover?${query({ since: shift.since, until: shift.until })}`,
+      'text/markdown',
+    )
+    await get('wall presets', '/api/v1/wall/presets')
+    await get('session', '/api/v1/session')
+    if (v.display) {
+      await get('wall preset (own)', `/api/v1/wall/presets/${v.display.preset}`)
+      await get('wall preset (another)', `/api/v1/wall/presets/${v.display.otherPreset}`)
+    }
+    // REST events again, 7 at a time: `next` moves past hidden events, never onto one
+    const paged: StoredEvent[] = []
+    let after = 0
+    let pageHead = -1
+    for (let i = 0; i < 200; i++) {
+      const reply = await http(url, 'GET', `/api/v1/events?after=${after}&limit=7`, token)
+      replies.set(`REST events page ${i}`, reply)
+      const page = JSON.parse(reply.text) as EventPageReply
+      paged.push(...page.events)
+      pageHead = page.head
+      if (page.next === after || page.next >= page.head) {
+        after = page.next
+        break
+      }
+      after = page.next
+    }
+    return {
+      replies,
+      paged: { events: paged, lastNext: after, head: pageHead },
+      live: [],
+      liveResyncs: 0,
+      catchUp: [],
+      presence: [],
+      viewing: new Map(),
+      comments: new Map(),
+      ownTaskComments: new Map(),
+      crossTaskComments: new Map(),
+      reusedIds: new Map(),
+      accepts: new Map(),
+    }
+  }
+
+  const view = async (w: Watcher, incidentId: string | null) =>
+    (await w.socket.timeout(10_000).emitWithAck('viewing', { incidentId })) as ViewingAck
+  const socketCommand = async (w: Watcher, body: Record<string, unknown>) =>
+    (await w.socket.timeout(10_000).emitWithAck('command', body as never)) as CommandAck
+
+  async function probe(v: MatrixViewer, body: Record<string, unknown>, missing: Record<string, unknown>) {
+    const token = tokenOf.get(v.key)!
+    const w = live.get(v.key)!
+    return {
+      named: tokensIn(JSON.stringify([body, missing])),
+      rest: await http(url, 'POST', '/api/v1/commands', token, body),
+      restMissing: await http(url, 'POST', '/api/v1/commands', token, missing),
+      socket: await socketCommand(w, body),
+      socketMissing: await socketCommand(w, missing),
+    }
+  }
+
+  beforeAll(async () => {
+    const started = Date.now()
+    dir = mkdtempSync(join(tmpdir(), 'watchfloor-leakmatrix-'))
+    const tokens = join(dir, 'tokens.json')
+    writeFileSync(tokens, JSON.stringify(PRINCIPALS))
+    server = await startServerProcess({
+      env: { WATCHFLOOR_TOKENS: tokens, WATCHFLOOR_SOCKET_BUFFER_PACKETS: '5000' },
+    })
+    url = server.url
+
+    // display tokens, made by the admin through the API
+    for (const v of VIEWERS) {
+      if (v.token !== undefined) {
+        tokenOf.set(v.key, v.token)
+        continue
+      }
+      const made = await http(url, 'POST', '/api/v1/tokens', ADMIN, displayTokenBody(v))
+      if (made.status !== 201) throw new Error(`display token ${v.key}: ${made.status} ${made.text}`)
+      tokenOf.set(v.key, (JSON.parse(made.text) as { secret: string }).secret)
+    }
+
+    // one live socket per viewer, subscribed before anything is posted
+    for (const v of VIEWERS) {
+      const w = new Watcher(url, tokenOf.get(v.key)!)
+      live.set(v.key, Object.assign(w, recordPresence(w)))
+    }
+    for (const [key, w] of live) {
+      const ack = await w.subscribe(0)
+      if (!ack.ok || ack.head !== 0) throw new Error(`live socket of ${key}: ${JSON.stringify(ack)}`)
+    }
+
+    // the log, in three phases with a moment between them
+    times.t0 = await between()
+    const a = phaseA()
+    await postRaw(SENSOR_EE, 'sensor-ee', a.sensor, 'A')
+    await postRaw(RED_AUTHOR.token!, RED_AUTHOR.viewer.userId, a.author, 'A')
+    times.t1 = await between()
+    // phase B: the RED author (who may see every cell) coordinates each incident; the task is
+    // assigned to an organisation that sees few cells, the comment mentions one of its people
+    truthBeforeCommands = fold(
+      initialState,
+      posted.map((p) => ({ ...p.event, recordedAt: '' }) as StoredEvent),
+    )
+    for (const c of CELLS) {
+      const [created] = await command({
+        type: 'task.create',
+        incidentId: c.incidentId,
+        title: c.text.task,
+        priority: 'high',
+        dueAt: '2026-11-27T12:00:00.000Z',
+        assignee: { kind: 'team', organisation: ASSIGNED_TEAM },
+      })
+      const taskId = (created!.payload as { taskId: string }).taskId
+      taskOf.set(c.key, taskId)
+      await command({ type: 'comment.post', incidentId: c.incidentId, taskId, body: `${c.text.comment} for @ana` })
+    }
+    times.t2 = await between()
+    // phase C: advisories, the owner's hidden (AMBER+STRICT) updates, a stray GREEN observation
+    const later = phaseC()
+    await postRaw(SENSOR_EE, 'sensor-ee', later.sensor, 'C')
+    await postRaw(RED_AUTHOR.token!, RED_AUTHOR.viewer.userId, later.author, 'C')
+    times.t3 = await between()
+    head = (JSON.parse((await http(url, 'GET', '/readyz', ADMIN)).text) as { head: number }).head
+
+    // the live sockets have everything
+    for (const [key, w] of live) await until(() => w.lastSeq >= head, `the live socket of ${key} to reach ${head}`)
+
+    // everything each viewer can read over REST
+    const gathered = await Promise.all(VIEWERS.map((v) => gather(v)))
+    VIEWERS.forEach((v, i) => {
+      seen.set(v.key, gathered[i]!)
+    })
+
+    // recordedAt: the server's, one value per event whoever reads it
+    const learn = (e: StoredEvent) => {
+      const values = recordedAt.get(e.id) ?? new Set<string>()
+      values.add(e.recordedAt)
+      recordedAt.set(e.id, values)
+    }
+    commanded.forEach(learn)
+    for (const s of seen.values()) {
+      const reply = s.replies.get('REST events')!
+      if (reply.status === 200) (JSON.parse(reply.text) as EventPageReply).events.forEach(learn)
+    }
+    log = [
+      ...posted.map((p) => ({ ...p.event, recordedAt: [...(recordedAt.get(p.event.id) ?? [''])][0]! }) as StoredEvent),
+      ...commanded,
+    ].sort((x, y) => x.seq - y.seq)
+    truth = fold(initialState, log)
+
+    // catch-up: a second socket per viewer, subscribing from 0 now
+    await Promise.all(
+      VIEWERS.map(async (v) => {
+        const w = new Watcher(url, tokenOf.get(v.key)!)
+        try {
+          const ack = await w.subscribe(0)
+          if (!ack.ok) throw new Error(`catch-up socket of ${v.key}: ${JSON.stringify(ack)}`)
+          await until(() => w.lastSeq >= head, `the catch-up socket of ${v.key}`)
+          seen.get(v.key)!.catchUp = [...w.events]
+        } finally {
+          w.close()
+        }
+      }),
+    )
+
+    // presence: the RED author (who sees every cell) views each incident in turn; then every
+    // person tries to view every incident (and a missing one); displays may not announce
+    const announcer = live.get(RED_AUTHOR.key)!
+    for (const c of CELLS) {
+      const ack = await view(announcer, c.incidentId)
+      if (!ack.ok) throw new Error(`the RED author could not view ${c.incidentId}: ${JSON.stringify(ack)}`)
+    }
+    await view(announcer, null)
+    await Promise.all(
+      VIEWERS.map(async (v) => {
+        const w = live.get(v.key)!
+        const s = seen.get(v.key)!
+        for (const c of CELLS) {
+          const ack = await view(w, c.incidentId)
+          const missing = await view(w, `${c.incidentId}-missing`)
+          s.viewing.set(c.key, { ack, missing })
+        }
+        if (!v.display) await view(w, null)
+      }),
+    )
+    // the sentinel: once every person has the open incident's presence sent after all of the
+    // above (in order, per socket), nothing earlier is in flight; displays: two heartbeats later
+    const marks = new Map(VIEWERS.map((v) => [v.key, live.get(v.key)!.presence.length]))
+    const beats = new Map(VIEWERS.map((v) => [v.key, live.get(v.key)!.beats()]))
+    await view(announcer, OPEN_CELL.incidentId)
+    for (const v of VIEWERS) {
+      const w = live.get(v.key)!
+      if (v.display) await until(() => w.beats() >= beats.get(v.key)! + 2, `heartbeats on ${v.key}`)
+      else
+        await until(
+          () =>
+            w.presence
+              .slice(marks.get(v.key)!)
+              .some(
+                (m) =>
+                  m.incidentId === OPEN_CELL.incidentId && m.viewers.some((p) => p.user === RED_AUTHOR.viewer.userId),
+              ),
+          `the sentinel presence on ${v.key}`,
+        )
+    }
+    await view(announcer, null)
+
+    // command refusals: never appended (expectedVersion 1000 fails on whatever is visible)
+    await Promise.all(
+      VIEWERS.map(async (v) => {
+        const s = seen.get(v.key)!
+        for (const c of CELLS) {
+          const body = { type: 'comment.post', incidentId: c.incidentId, body: 'probe', expectedVersion: 1000 }
+          s.comments.set(c.key, await probe(v, body, { ...body, incidentId: `${c.incidentId}-missing` }))
+          const taskId = taskOf.get(c.key)!
+          const own = { ...body, taskId }
+          s.ownTaskComments.set(c.key, await probe(v, own, { ...own, taskId: `${taskId}-missing` }))
+          const accept = { type: 'task.accept', taskId, expectedVersion: 1000 }
+          s.accepts.set(c.key, await probe(v, accept, { ...accept, taskId: `${taskId}-missing` }))
+          if (c === OPEN_CELL) continue
+          const cross = { ...own, incidentId: OPEN_CELL.incidentId }
+          s.crossTaskComments.set(c.key, await probe(v, cross, { ...cross, taskId: `${taskId}-missing` }))
+        }
+      }),
+    )
+    // [L3] an id reused with other content: refused (nothing appended), the seq told only to who may see it
+    await Promise.all(
+      VIEWERS.map(async (v) => {
+        for (const c of CELLS) {
+          const report = reportOf(c)
+          const reuse = {
+            id: report.id,
+            type: 'incident.observation',
+            occurredAt: report.occurredAt,
+            source: { organisation: v.viewer.organisation },
+            marking: { tlp: 'CLEAR' },
+            payload: { incidentId: 'lmx-reuse-probe', count: 1 },
+          }
+          seen.get(v.key)!.reusedIds.set(c.key, await http(url, 'POST', '/api/v1/events', tokenOf.get(v.key)!, reuse))
+        }
+      }),
+    )
+    for (const v of VIEWERS) {
+      const w = live.get(v.key)!
+      const s = seen.get(v.key)!
+      s.live = [...w.events]
+      s.liveResyncs = w.resyncs.length
+      s.presence = [...w.presence]
+    }
+    gatheredIn = Date.now() - started
+  }, 120_000)
+
+  afterAll(async () => {
+    for (const w of live.values()) w.close()
+    await server?.stop()
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  // ------------------------------------------------------------ expectations (core only)
+
+  const expectations = new Map<string, Expected>()
+  function expected(v: MatrixViewer): Expected {
+    const cached = expectations.get(v.key)
+    if (cached) return cached
+    const visible = log.filter((e) => canSee(v.viewer, e))
+    const state = fold(initialState, visible)
+    const everything = new Set(log.flatMap((e) => [...tokensIn(JSON.stringify(e))]))
+    const allowed = new Set(visible.flatMap((e) => [...tokensIn(JSON.stringify(e))]))
+    const forbidden = new Set([...everything].filter((t) => !allowed.has(t)))
+    const handoverForbidden = new Set(forbidden)
+    for (const c of CELLS) {
+      if (!state.incidents.has(c.incidentId))
+        for (const t of [c.incidentId, c.text.title, c.text.summary, c.text.secret]) handoverForbidden.add(t)
+      if (!state.advisories.has(c.advisoryId))
+        for (const t of [c.advisoryId, c.text.advisoryTitle]) handoverForbidden.add(t)
+    }
+    const result = { visible, state, forbidden, handoverForbidden }
+    expectations.set(v.key, result)
+    return result
+  }
+
+  /** A readable name of an event: its seq, type and cell. */
+  function label(e: StoredEvent): string {
+    const incident = incidentOf(e, truth) ?? (e.type === 'advisory.published' ? e.payload.incidentId : undefined)
+    const c = CELLS.find((x) => x.incidentId === incident)
+    const m = e.marking
+    const marking = [m.tlp, m.releasableTo && `releasableTo ${m.releasableTo}`, m.recipients && `to ${m.recipients}`]
+    return `seq ${e.seq} ${e.type} of ${c?.key ?? 'no cell'} (${marking.filter(Boolean).join(', ')})`
+  }
+
+  function expectEvents(v: MatrixViewer, path: string, actual: StoredEvent[], wanted: StoredEvent[]): void {
+    const want = new Set(wanted.map((e) => e.id))
+    const got = new Set(actual.map((e) => e.id))
+    const where = `${v.key} (${v.label}) on ${path}`
+    expect(
+      {
+        leaked: actual.filter((e) => !want.has(e.id)).map(label),
+        missing: wanted.filter((e) => !got.has(e.id)).map(label),
+      },
+      `${where}: events it may not see, or may see but did not get`,
+    ).toEqual({ leaked: [], missing: [] })
+    expect(
+      actual.map((e) => e.seq),
+      `${where}: in seq order, each once`,
+    ).toEqual(wanted.map((e) => e.seq))
+    expect(actual, `${where}: the envelopes as stored`).toEqual(wanted)
+  }
+
+  function expectState(v: MatrixViewer, path: string, actual: StateJson, wanted: StateJson): void {
+    const where = `${v.key} (${v.label}) on ${path}`
+    const ids = (s: StateJson) => ({
+      incidents: s.incidents.map((i) => i.incidentId).sort(),
+      advisories: s.advisories.map((a) => a.advisoryId).sort(),
+      networks: s.networks.map((n) => n.networkId).sort(),
+      tasks: s.tasks.map((t) => t.title).sort(),
+      comments: s.comments.map((c) => c.body).sort(),
+    })
+    expect(ids(actual), `${where}: which incidents, advisories, networks, tasks and comments`).toEqual(ids(wanted))
+    expect(
+      openCountsBySeverity(stateFromJson(actual)),
+      `${where}: open incidents by severity (a hidden update must not move them)`,
+    ).toEqual(openCountsBySeverity(stateFromJson(wanted)))
+    expect(
+      actual.incidents.map((i) => [i.incidentId, i.severity, i.status, i.version, i.summary]),
+      `${where}: each incident's severity, status, version and summary`,
+    ).toEqual(wanted.incidents.map((i) => [i.incidentId, i.severity, i.status, i.version, i.summary]))
+    expect(
+      actual.recent.map((e) => e.seq),
+      `${where}: the recent list`,
+    ).toEqual(wanted.recent.map((e) => e.seq))
+    expect({ seq: actual.seq, eventCount: actual.eventCount }, `${where}: seq and eventCount`).toEqual({
+      seq: wanted.seq,
+      eventCount: wanted.eventCount,
+    })
+    expect(actual, `${where}: the whole picture equals core's fold of the visible events`).toEqual(wanted)
+  }
+
+  function reply(v: MatrixViewer, labelOf: string): Reply {
+    const r = seen.get(v.key)?.replies.get(labelOf)
+    if (!r) throw new Error(`${v.key}: nothing gathered for ${labelOf}`)
+    return r
+  }
+  function json<T>(v: MatrixViewer, labelOf: string): T {
+    const r = reply(v, labelOf)
+    expect(r.status, `${v.key} ${labelOf}: ${r.text.slice(0, 300)}`).toBe(200)
+    return JSON.parse(r.text) as T
+  }
+
+  function expectCsv(v: MatrixViewer, path: string, text: string, wanted: StoredEvent[], state: State): void {
+    const rows = parseCsv(text)
+    expect(rows[0], `${v.key} ${path}: header`).toEqual([
+      'seq',
+      'id',
+      'type',
+      'occurredAt',
+      'recordedAt',
+      'sourceOrganisation',
+      'sourceNetwork',
+      'actor',
+      'tlp',
+      'releasableTo',
+      'recipients',
+      'incidentId',
+      'summary',
+      'payload',
+    ])
+    const body = rows.slice(1)
+    expect(
+      body.map((r) => Number(r[0])),
+      `${v.key} (${v.label}) on ${path}: rows leaked / missing (seqs)`,
+    ).toEqual(wanted.map((e) => e.seq))
+    const row = (e: StoredEvent) => [
+      String(e.seq),
+      ...[
+        e.id,
+        e.type,
+        e.occurredAt,
+        e.recordedAt,
+        e.source.organisation,
+        e.source.network ?? '',
+        e.actor?.user ?? '',
+        e.marking.tlp,
+        e.marking.releasableTo?.join(';') ?? '',
+        e.marking.recipients?.join(';') ?? '',
+        incidentOf(e, state) ?? '',
+        summarise(e),
+      ].map(csvText),
+    ]
+    expect(
+      body.map((r) => r.slice(0, 13)),
+      `${v.key} on ${path}: the cells`,
+    ).toEqual(wanted.map(row))
+    expect(
+      body.map((r) => JSON.parse(r[13]!) as unknown),
+      `${v.key} on ${path}: the payloads`,
+    ).toEqual(wanted.map((e) => e.payload))
+  }
+
+  // ------------------------------------------------------------ the log itself
+
+  describe('the log', () => {
+    it('[L1, L5] was built as planned: gap-free seqs, one recordedAt per event, inside its phase', () => {
+      expect(
+        log.map((e) => e.seq),
+        'seqs',
+      ).toEqual(Array.from({ length: head }, (_, i) => i + 1))
+      const unseen = posted.filter((p) => !recordedAt.has(p.event.id)).map((p) => p.event.seq)
+      expect(unseen, 'posted events no viewer received (the RED author sees every one)').toEqual([])
+      const ambiguous = [...recordedAt].filter(([, values]) => values.size !== 1).map(([id]) => id)
+      expect(ambiguous, 'events with several recordedAt').toEqual([])
+      const bounds: Record<Phase, [string, string]> = {
+        A: [times.t0, times.t1],
+        B: [times.t1, times.t2],
+        C: [times.t2, times.t3],
+      }
+      const phased = [
+        ...posted.map((p) => [p.event.id, p.phase] as const),
+        ...commanded.map((e) => [e.id, 'B'] as const),
+      ]
+      const outside = phased.filter(([id, phase]) => {
+        const at = Date.parse([...recordedAt.get(id)!][0]!)
+        return !(at > Date.parse(bounds[phase][0]) && at < Date.parse(bounds[phase][1]))
+      })
+      expect(outside, 'events recorded outside their phase (the replay moments rely on it)').toEqual([])
+      console.info(
+        `leak matrix: ${CELLS.length} cells x ${VIEWERS.length} viewers, ${head} events; built and read in ${gatheredIn} ms`,
+      )
+    })
+
+    it('[A6, V8] every raw event is stored with the poster as actor and AMBER when it gave no marking', () => {
+      const author = seen.get(RED_AUTHOR.key)!
+      const stored = new Map(
+        (JSON.parse(author.replies.get('REST events')!.text) as EventPageReply).events.map((e) => [e.id, e]),
+      )
+      for (const { event } of posted) {
+        const copy = stored.get(event.id)
+        expect(copy?.actor, `actor of ${label(copy ?? (event as StoredEvent))}`).toEqual(event.actor)
+        expect(copy?.marking, `marking of ${label(copy ?? (event as StoredEvent))}`).toEqual(event.marking)
+      }
+      const fallback = CELLS.find((c) => c.marking === undefined)!
+      expect(truth.incidents.get(fallback.incidentId)?.marking).toEqual({ tlp: 'AMBER' })
+    })
+
+    it("[C4] every command event carries its incident's audience: RED adds the author to the recipients", () => {
+      expect(commanded).toHaveLength(CELLS.length * 2)
+      for (const e of commanded) {
+        const incidentId = incidentOf(e, truth)!
+        const incident = truthBeforeCommands.incidents.get(incidentId)!
+        expect(e.marking, `marking of ${label(e)}`).toEqual(audienceMarking(incident))
+        expect(e.source, `source of ${label(e)}`).toEqual({ organisation: 'cert-ee' })
+        expect(e.actor, `actor of ${label(e)}`).toEqual({ user: RED_AUTHOR.viewer.userId, organisation: 'cert-ee' })
+      }
+    })
+
+    it('[V7] two people with the same audienceKey (cert-ee, EE) get the same non-RED events on every event path', () => {
+      const kadri = VIEWERS.find((v) => v.key === 'author-org')!
+      const nonRed = (events: StoredEvent[]) => events.filter((e) => e.marking.tlp !== 'RED').map((e) => e.seq)
+      const paths = (v: MatrixViewer) => {
+        const s = seen.get(v.key)!
+        return {
+          live: nonRed(s.live),
+          catchUp: nonRed(s.catchUp),
+          rest: nonRed(json<EventPageReply>(v, 'REST events').events),
+          export: nonRed(json<StoredEvent[]>(v, 'export JSON')),
+        }
+      }
+      expect(paths(kadri)).toEqual(paths(RED_AUTHOR))
+      expect(paths(kadri).rest.length).toBeGreaterThan(0)
+    })
+  })
+
+  // ------------------------------------------------------------ per viewer: every path, exactly
+
+  describe.each(VIEWERS)('$key: $label', (v) => {
+    it('[V1-V9] live stream (subscribed before posting): exactly the visible events, in seq order', () => {
+      expect(seen.get(v.key)!.liveResyncs, 'resyncs').toBe(0)
+      expectEvents(v, 'the live stream', seen.get(v.key)!.live, expected(v).visible)
+    })
+
+    it('[V1-V9] catch-up (a socket subscribing from 0 afterwards): exactly the visible events', () => {
+      expectEvents(v, 'socket catch-up', seen.get(v.key)!.catchUp, expected(v).visible)
+    })
+
+    it('[V1-V9] REST GET /api/v1/events: exactly the visible events, in one page and paged by 7', () => {
+      const page = json<EventPageReply>(v, 'REST events')
+      expectEvents(v, 'GET /api/v1/events', page.events, expected(v).visible)
+      expect({ next: page.next, head: page.head }, `${v.key}: cursor`).toEqual({ next: head, head })
+      const paged = seen.get(v.key)!.paged
+      expectEvents(v, 'GET /api/v1/events paged by 7', paged.events, expected(v).visible)
+      expect({ next: paged.lastNext, head: paged.head }, `${v.key}: the paged cursor ends at the head`).toEqual({
+        next: head,
+        head,
+      })
+    })
+
+    it("[V1-V9, R3, R11, R12] GET /api/v1/state: core's fold of the visible events (incidents, advisories, counts, recent)", () => {
+      // the live picture's seq is the head of the log (public: /readyz, every page's `head`)
+      const wanted = { ...stateToJson(expected(v).state), seq: head }
+      expectState(v, 'GET /api/v1/state', json<StateJson>(v, 'REST state'), wanted)
+    })
+
+    it('[P1, P3] replay GET /api/v1/state?at=: the fold of the visible events up to the moment, on both clocks', () => {
+      for (const r of REPLAYS(times)) {
+        const wanted = stateToJson(replayFromScratch(log, (e) => canSee(v.viewer, e), r.clock, Date.parse(r.at)))
+        expectState(v, `replay ${r.key}`, json<StateJson>(v, `replay ${r.key}`), wanted)
+      }
+    })
+
+    it('[P4] window GET /api/v1/events?from=&to=&clock=: exactly the visible events of the window', () => {
+      for (const w of WINDOWS(times)) {
+        const from = w.from === undefined ? Number.NEGATIVE_INFINITY : Date.parse(w.from)
+        const to = w.to === undefined ? Number.POSITIVE_INFINITY : Date.parse(w.to)
+        const wanted = expected(v).visible.filter((e) => {
+          const t = Date.parse(w.clock === 'recorded' ? e.recordedAt : e.occurredAt)
+          return t >= from && t < to
+        })
+        const page = json<EventPageReply>(v, `window ${w.key}`)
+        expectEvents(v, `window ${w.key}`, page.events, wanted)
+        expect(page.next, `${v.key} window ${w.key}: exhausted`).toBe(head)
+      }
+    })
+
+    it('[P4] export: JSON and CSV of the whole log, and JSON of a window, hold exactly the visible events', () => {
+      const { visible, state } = expected(v)
+      expectEvents(v, 'export JSON', json<StoredEvent[]>(v, 'export JSON'), visible)
+      const csv = reply(v, 'export CSV')
+      expect(csv.status).toBe(200)
+      expectCsv(v, 'export CSV', csv.text, visible, state)
+      const t1 = Date.parse(times.t1)
+      const t2 = Date.parse(times.t2)
+      const inWindow = visible.filter((e) => Date.parse(e.recordedAt) >= t1 && Date.parse(e.recordedAt) < t2)
+      expectEvents(v, 'export JSON [t1, t2)', json<StoredEvent[]>(v, 'export JSON [t1, t2)'), inWindow)
+    })
+
+    it('[P4] export of one incident (&incidentId=), every cell, JSON and CSV: its visible events only', () => {
+      const { visible, state } = expected(v)
+      for (const c of CELLS) {
+        const wanted = visible.filter((e) => incidentOf(e, state) === c.incidentId)
+        expectEvents(v, `export JSON of ${c.key}`, json<StoredEvent[]>(v, `export JSON of ${c.key}`), wanted)
+        const csv = reply(v, `export CSV of ${c.key}`)
+        expect(csv.status).toBe(200)
+        expectCsv(v, `export CSV of ${c.key}`, csv.text, wanted, state)
+      }
+    })
+
+    it("[V1-V9] handover GET /api/v1/handover: core's brief of the visible events; nothing of a hidden incident or advisory", () => {
+      const { visible, handoverForbidden } = expected(v)
+      for (const h of HANDOVERS(times)) {
+        const before = replayFromScratch(log, (e) => canSee(v.viewer, e), 'recorded', Date.parse(h.since) - 1)
+        const wanted = handoverBrief(before, visible, { viewer: v.viewer, since: h.since, until: h.until })
+        const text = reply(v, `handover ${h.key}`).text
+        const hidden = [...tokensIn(text)].filter((t) => handoverForbidden.has(t))
+        expect(hidden, `${v.key} (${v.label}) handover ${h.key}: ids or texts of what it may not see`).toEqual([])
+        expect(json<HandoverBrief>(v, `handover ${h.key}`), `${v.key} handover ${h.key}`).toEqual(wanted)
+        if (h === HANDOVERS(times)[0]) {
+          const markdown = reply(v, 'handover Markdown')
+          expect(markdown.status).toBe(200)
+          expect(
+            [...tokensIn(markdown.text)].filter((t) => handoverForbidden.has(t)),
+            `${v.key} handover Markdown: ids or texts of what it may not see`,
+          ).toEqual([])
+          expect(markdown.text, `${v.key} handover Markdown`).toBe(handoverMarkdown(wanted))
+        }
+      }
+    })
+
+    it('[V1-V9] no response body to this viewer holds the text or id of an event it may not see', () => {
+      const { forbidden } = expected(v)
+      const s = seen.get(v.key)!
+      const bodies: [string, string][] = [
+        ...[...s.replies].map(([path, r]) => [path, r.text] as [string, string]),
+        ['the live stream', JSON.stringify(s.live)],
+        ['socket catch-up', JSON.stringify(s.catchUp)],
+        ['presence', JSON.stringify(s.presence)],
+      ]
+      // an answer may name what the request named (a refusal echoes the id asked about)
+      const answers: [string, string, Set<string>][] = [
+        ...CELLS.map(
+          (c) =>
+            [
+              `viewing ${c.key}`,
+              JSON.stringify(s.viewing.get(c.key)),
+              tokensIn(`${c.incidentId} ${c.incidentId}-missing`),
+            ] as [string, string, Set<string>],
+        ),
+        ...CELLS.map(
+          (c) =>
+            [`reused id of ${c.key}`, s.reusedIds.get(c.key)?.text ?? '', new Set([reportOf(c).id])] as [
+              string,
+              string,
+              Set<string>,
+            ],
+        ),
+        ...(
+          [
+            ['comment.post', s.comments],
+            ['comment.post with its task', s.ownTaskComments],
+            ['comment.post on the open incident with its task', s.crossTaskComments],
+            ['task.accept', s.accepts],
+          ] as const
+        ).flatMap(([what, probes]) =>
+          [...probes].flatMap(([cell, p]) => [
+            [`${what} ${cell} (REST)`, `${p.rest.text} ${p.restMissing.text}`, p.named] as [
+              string,
+              string,
+              Set<string>,
+            ],
+            [`${what} ${cell} (socket)`, JSON.stringify([p.socket, p.socketMissing]), p.named] as [
+              string,
+              string,
+              Set<string>,
+            ],
+          ]),
+        ),
+      ]
+      const leaks = [
+        ...bodies.flatMap(([path, text]) =>
+          [...tokensIn(text)].filter((t) => forbidden.has(t)).map((t) => `${path}: ${t}`),
+        ),
+        ...answers.flatMap(([path, text, named]) =>
+          [...tokensIn(text)].filter((t) => forbidden.has(t) && !named.has(t)).map((t) => `${path}: ${t}`),
+        ),
+      ]
+      expect(leaks, `${v.key} (${v.label}): hidden text in responses`).toEqual([])
+    })
+
+    it('[C1, C17] comment.post on an incident or task it may not see is 404 not_found exactly as for a missing id; a conflict shows only its own picture', () => {
+      const s = seen.get(v.key)!
+      const { state } = expected(v)
+      /** The two answers are the same but for the id asked about. */
+      const same = (where: string, a: unknown, b: unknown, hiddenId: string, missingId: string) =>
+        expect(JSON.stringify(a).replaceAll(hiddenId, '<id>'), `${where}: answered as for a missing id`).toBe(
+          JSON.stringify(b).replaceAll(missingId, '<id>'),
+        )
+      const notFound = (where: string, p: Probe, hiddenId: string, missingId: string) => {
+        expect(p.rest.status, `${where}: ${p.rest.text}`).toBe(404)
+        expect(JSON.parse(p.rest.text), where).toMatchObject({ error: { code: 'not_found', details: { rule: 'C1' } } })
+        same(`${where} (REST)`, p.rest.text, p.restMissing.text, hiddenId, missingId)
+        same(`${where} (socket)`, p.socket, p.socketMissing, hiddenId, missingId)
+        expect(p.socket, `${where} (socket)`).toEqual({ ok: false, ...JSON.parse(p.rest.text) })
+      }
+      for (const c of CELLS) {
+        const taskId = taskOf.get(c.key)!
+        const p = s.comments.get(c.key)!
+        const own = s.ownTaskComments.get(c.key)!
+        const cross = s.crossTaskComments.get(c.key)
+        const where = `${v.key} (${v.label}), comment.post on ${c.key}`
+        if (v.display) {
+          // [A1] read-only before anything else: the same refusal whatever the id
+          for (const probe of [p, own, ...(cross ? [cross] : [])]) {
+            for (const r of [probe.rest, probe.restMissing])
+              expect({ status: r.status, body: JSON.parse(r.text) }, where).toEqual({
+                status: 403,
+                body: JSON.parse(p.restMissing.text),
+              })
+            expect(probe.socket, `${where} (socket)`).toEqual({
+              ok: false,
+              error: { code: 'forbidden', message: 'a display token is read-only' },
+            })
+            expect(probe.socketMissing, `${where} (socket)`).toEqual(probe.socket)
+          }
+          expect(JSON.parse(p.rest.text), where).toMatchObject({ error: { code: 'forbidden' } })
+          continue
+        }
+        // another incident's task named on the open incident: as a missing task, seen or not
+        if (cross) notFound(`${where}: its task on ${OPEN_CELL.key}`, cross, taskId, `${taskId}-missing`)
+        if (!canSee(v.viewer, reportVisibility(c))) {
+          notFound(where, p, c.incidentId, `${c.incidentId}-missing`)
+          notFound(`${where} with its task`, own, taskId, `${taskId}-missing`)
+          continue
+        }
+        // seen: a stale expectedVersion is a conflict whose `current` is the viewer's own picture [C17]
+        const incident = state.incidents.get(c.incidentId)!
+        expect(p.rest.status, `${where}: ${p.rest.text}`).toBe(409)
+        expect(JSON.parse(p.rest.text), `${where}: the conflict`).toEqual({
+          error: {
+            code: 'conflict',
+            message: `expected version 1000, but it is at version ${incident.version}`,
+            details: { rule: 'C3' },
+          },
+          current: JSON.parse(JSON.stringify(incident)),
+        })
+        expect(p.socket, `${where} (socket)`).toEqual({ ok: false, ...JSON.parse(p.rest.text) })
+        const task = state.tasks.get(taskId)!
+        expect(own.rest.status, `${where} with its task: ${own.rest.text}`).toBe(409)
+        expect(JSON.parse(own.rest.text), `${where} with its task: the conflict`).toEqual({
+          error: {
+            code: 'conflict',
+            message: `expected version 1000, but it is at version ${task.version}`,
+            details: { rule: 'C3' },
+          },
+          current: JSON.parse(JSON.stringify(task)),
+        })
+        expect(own.socket, `${where} with its task (socket)`).toEqual({ ok: false, ...JSON.parse(own.rest.text) })
+        // a task that does not exist on a seen incident
+        expect(JSON.parse(own.restMissing.text), `${where} with a missing task`).toMatchObject({
+          error: { code: 'not_found', details: { rule: 'C1' } },
+        })
+      }
+    })
+
+    it('[C1, C2, C4] task.accept of a task assigned to its team but on an incident it may not see is not_found like a missing task', () => {
+      const s = seen.get(v.key)!
+      const { state } = expected(v)
+      const coordinates = v.viewer.roles.some((r) => r === 'coordinator' || r === 'admin')
+      const assignee = v.viewer.organisation === ASSIGNED_TEAM
+      for (const c of CELLS) {
+        const taskId = taskOf.get(c.key)!
+        const p = s.accepts.get(c.key)!
+        const where = `${v.key} (${v.label}), task.accept of ${c.key}'s task`
+        const body = JSON.parse(p.rest.text) as { error: { code: string; details?: { rule?: string } } }
+        const normalised = (x: unknown, id: string) => JSON.stringify(x).replaceAll(id, '<id>')
+        if (v.display) {
+          expect({ status: p.rest.status, code: body.error.code }, where).toEqual({ status: 403, code: 'forbidden' })
+          expect(p.rest.text, where).toBe(p.restMissing.text)
+          continue
+        }
+        if (!canSee(v.viewer, reportVisibility(c))) {
+          // assigning grants no visibility [C4]: hidden is missing [C1], before any role check [C2]
+          expect(p.rest.status, `${where}: ${p.rest.text}`).toBe(404)
+          expect(normalised(p.rest.text, taskId), `${where}: as a missing task`).toBe(
+            normalised(p.restMissing.text, `${taskId}-missing`),
+          )
+          expect(normalised(p.socket, taskId), `${where} (socket)`).toBe(
+            normalised(p.socketMissing, `${taskId}-missing`),
+          )
+          continue
+        }
+        if (coordinates || assignee) {
+          expect(p.rest.status, `${where}: ${p.rest.text}`).toBe(409)
+          expect(JSON.parse(p.rest.text), `${where}: the conflict shows its own picture of the task`).toMatchObject({
+            error: { code: 'conflict', details: { rule: 'C3' } },
+            current: JSON.parse(JSON.stringify(state.tasks.get(taskId)!)),
+          })
+        } else {
+          expect({ status: p.rest.status, rule: body.error.details?.rule }, `${where}: ${p.rest.text}`).toEqual({
+            status: 403,
+            rule: 'C2',
+          })
+        }
+        expect(p.socket, `${where} (socket)`).toEqual({ ok: false, ...JSON.parse(p.rest.text) })
+      }
+    })
+
+    it('[L3, A2] re-posting the id of an event it may not see with other content: a conflict that tells no seq', () => {
+      const s = seen.get(v.key)!
+      const poster = !v.display && v.viewer.roles.some((r) => r === 'sensor' || r === 'coordinator' || r === 'admin')
+      const first = s.reusedIds.get(CELLS[0]!.key)!
+      for (const c of CELLS) {
+        const report = reportOf(c)
+        const r = s.reusedIds.get(c.key)!
+        const where = `${v.key} (${v.label}) reusing the id of ${c.key}'s report`
+        if (!poster) {
+          // refused before the log is read: the same answer for every id
+          expect(r.status, `${where}: ${r.text}`).toBe(403)
+          expect(r.text, where).toBe(first.text)
+          continue
+        }
+        expect(r.status, `${where}: ${r.text}`).toBe(409)
+        const body = JSON.parse(r.text) as {
+          error: { code: string; message: string; details: Record<string, unknown> }
+        }
+        expect(body.error.code, where).toBe('conflict')
+        if (canSee(v.viewer, { ...report, recordedAt: '' } as StoredEvent))
+          expect(body.error.details, `${where}: it may see it, so it is told where`).toMatchObject({ seq: report.seq })
+        else {
+          expect(body.error.details, `${where}: no seq`).not.toHaveProperty('seq')
+          expect(
+            body.error.message.replaceAll(report.id, '<id>'),
+            `${where}: no number in the message but in the id asked about`,
+          ).not.toMatch(/\d/)
+        }
+      }
+    })
+
+    it('[V1-V9] presence and viewing: it hears of exactly the incidents it may see; viewing a hidden one is not_found like a missing one', () => {
+      const s = seen.get(v.key)!
+      const heard = [...new Set(s.presence.map((m) => m.incidentId))].sort()
+      if (v.display) {
+        expect(heard, `${v.key}: a display receives no presence`).toEqual([])
+        for (const [cell, r] of s.viewing)
+          expect(r.ack, `${v.key} viewing ${cell}`).toEqual({
+            ok: false,
+            error: { code: 'forbidden', message: 'a display token is read-only' },
+          })
+        return
+      }
+      const wanted = CELLS.filter((c) => canSee(v.viewer, reportVisibility(c)))
+        .map((c) => c.incidentId)
+        .sort()
+      expect(heard, `${v.key} (${v.label}): the incidents it received presence about`).toEqual(wanted)
+      for (const c of CELLS) {
+        const r = s.viewing.get(c.key)!
+        if (canSee(v.viewer, reportVisibility(c))) expect(r.ack, `${v.key} viewing ${c.key}`).toEqual({ ok: true })
+        else {
+          expect(r.ack, `${v.key} viewing ${c.key}`).toMatchObject({ ok: false, error: { code: 'not_found' } })
+          expect(
+            JSON.stringify(r.ack).replaceAll(c.incidentId, '<id>'),
+            `${v.key} viewing ${c.key} answered like a missing incident`,
+          ).toBe(JSON.stringify(r.missing).replaceAll(`${c.incidentId}-missing`, '<id>'))
+        }
+      }
+    })
+
+    it('[V9] the wall presets route: a display gets only its preset (another is 403); a person every preset', () => {
+      const list = json<{ presets: { name: string }[] }>(v, 'wall presets').presets.map((p) => p.name)
+      const session = json<Record<string, unknown>>(v, 'session')
+      if (!v.display) {
+        expect(list, v.key).toEqual(expect.arrayContaining(['overview', 'baltic', 'critical']))
+        expect(session).toMatchObject({ user: v.viewer.userId, organisation: v.viewer.organisation, kind: 'api' })
+        return
+      }
+      expect(list, v.key).toEqual([v.display.preset])
+      expect(json<{ name: string }>(v, 'wall preset (own)').name).toBe(v.display.preset)
+      expect(reply(v, 'wall preset (another)').status, `${v.key}: another preset`).toBe(403)
+      expect(session).toMatchObject({
+        kind: 'display',
+        user: v.viewer.userId,
+        preset: v.display.preset,
+        tlpCeiling: v.viewer.tlpCeiling,
+      })
+    })
+  })
+
+  // ------------------------------------------------------------ per cell: who it reaches, on each path
+
+  const audienceOf = (c: Cell) => VIEWERS.filter((v) => canSee(v.viewer, reportVisibility(c))).map((v) => v.key)
+
+  describe.each(CELLS.map((c) => ({ ...c, name: `[${c.rules.join(', ')}] ${c.label}`, audience: audienceOf(c) })))(
+    '$name',
+    (c) => {
+      it(`reaches exactly: ${c.audience.join(', ') || 'no one'}, on every path`, () => {
+        const report = log.find((e) => e.type === 'incident.reported' && e.payload.incidentId === c.incidentId)!
+        const advisory = log.find((e) => e.type === 'advisory.published' && e.payload.advisoryId === c.advisoryId)!
+        const mismatches: string[] = []
+        for (const v of VIEWERS) {
+          const s = seen.get(v.key)!
+          const sees = canSee(v.viewer, report)
+          const seesAdvisory = canSee(v.viewer, advisory)
+          const check = (path: string, got: boolean, want = sees) => {
+            if (got !== want) mismatches.push(`${v.key} on ${path}: ${want ? 'missing' : 'LEAKED'}`)
+          }
+          const has = (events: StoredEvent[], e: StoredEvent) => events.some((x) => x.id === e.id)
+          const parsed = <T>(labelOf: string, fallback: T): T => {
+            const r = s.replies.get(labelOf)
+            return r?.status === 200 ? (JSON.parse(r.text) as T) : fallback
+          }
+          check('the live stream', has(s.live, report))
+          check('socket catch-up', has(s.catchUp, report))
+          check(
+            'REST events',
+            has(parsed<EventPageReply>('REST events', { events: [], next: 0, head: 0 }).events, report),
+          )
+          check('export JSON', has(parsed<StoredEvent[]>('export JSON', []), report))
+          check('export CSV', s.replies.get('export CSV')?.text.includes(report.id) ?? false)
+          check(`export of ${c.key}`, has(parsed<StoredEvent[]>(`export JSON of ${c.key}`, []), report))
+          const state = parsed<StateJson | undefined>('REST state', undefined)
+          check('state incidents', state?.incidents.some((i) => i.incidentId === c.incidentId) ?? false)
+          check('state advisories', state?.advisories.some((a) => a.advisoryId === c.advisoryId) ?? false, seesAdvisory)
+          const replay = parsed<StateJson | undefined>(`replay ${REPLAYS(times)[3].key}`, undefined)
+          check('replay at t3', replay?.incidents.some((i) => i.incidentId === c.incidentId) ?? false)
+          const window = parsed<EventPageReply>(`window ${WINDOWS(times)[1].key}`, { events: [], next: 0, head: 0 })
+          check('window [t2, ...)', has(window.events, advisory), seesAdvisory)
+          const brief = parsed<HandoverBrief | undefined>(`handover ${HANDOVERS(times)[0].key}`, undefined)
+          check('handover', brief?.incidents.new.some((i) => i.incidentId === c.incidentId) ?? false)
+          if (!v.display) {
+            check(
+              'presence',
+              s.presence.some((m) => m.incidentId === c.incidentId),
+            )
+            check('viewing', s.viewing.get(c.key)?.ack.ok ?? false)
+            check('comment.post (409 seen, 404 hidden)', s.comments.get(c.key)?.rest.status === 409)
+          }
+        }
+        expect(mismatches, `${c.key} (${c.label}): wanted exactly ${c.audience.join(', ')}`).toEqual([])
+      })
+    },
+  )
+})

@@ -258,24 +258,16 @@ export type OwnerLookup = Pick<ReadonlyMap<string, { organisation: string }>, 'g
  */
 export function ownerRefusal(owners: Owners, event: EventInput): Refusal | undefined {
   const source = event.source.organisation
-  const owned = (
-    kind: 'incident' | 'network' | 'advisory',
-    id: string,
-    owner: string | undefined,
-    path: string,
-  ): Refusal | undefined =>
-    owner === undefined || owner === source
-      ? undefined
-      : { ...forbidden('A5', `${kind} ${id} belongs to another organisation: only its owner changes it`), path }
+  const lookups = { incident: owners.incidents, network: owners.networks, advisory: owners.advisories }
+  const owned = (kind: keyof typeof lookups, id: string, path: string): Refusal | undefined => {
+    const owner = lookups[kind].get(id)?.organisation
+    if (owner === undefined || owner === source) return undefined
+    return { ...forbidden('A5', `${kind} ${id} belongs to another organisation: only its owner changes it`), path }
+  }
   switch (event.type) {
     case 'incident.reported':
     case 'incident.updated':
-      return owned(
-        'incident',
-        event.payload.incidentId,
-        owners.incidents.get(event.payload.incidentId)?.organisation,
-        'payload.incidentId',
-      )
+      return owned('incident', event.payload.incidentId, 'payload.incidentId')
     case 'network.registered':
       if (event.payload.organisation !== source)
         return {
@@ -285,26 +277,11 @@ export function ownerRefusal(owners: Owners, event: EventInput): Refusal | undef
           ),
           path: 'payload.organisation',
         }
-      return owned(
-        'network',
-        event.payload.networkId,
-        owners.networks.get(event.payload.networkId)?.organisation,
-        'payload.networkId',
-      )
+      return owned('network', event.payload.networkId, 'payload.networkId')
     case 'network.posture_changed':
-      return owned(
-        'network',
-        event.payload.networkId,
-        owners.networks.get(event.payload.networkId)?.organisation,
-        'payload.networkId',
-      )
+      return owned('network', event.payload.networkId, 'payload.networkId')
     case 'advisory.published':
-      return owned(
-        'advisory',
-        event.payload.advisoryId,
-        owners.advisories.get(event.payload.advisoryId)?.organisation,
-        'payload.advisoryId',
-      )
+      return owned('advisory', event.payload.advisoryId, 'payload.advisoryId')
     default:
       return undefined
   }

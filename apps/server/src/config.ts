@@ -18,6 +18,12 @@ export interface Config {
   logLevel: string
   heartbeatMs: number
   socketBufferPackets: number
+  /** Bytes a socket may have waiting to be written before it is told to resync (a catch-up never queues more). */
+  socketBufferBytes: number
+  /** A socket with bytes waiting and none written for this long is told to resync, then dropped. */
+  socketStallMs: number
+  /** Sockets one principal may have open at once. */
+  socketsPerPrincipal: number
   consoleDir: string
   /** Always mark the session cookie Secure (it is Secure anyway on HTTPS requests). */
   cookieSecure: boolean
@@ -58,6 +64,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.WATCHFLOOR_LOG_LEVEL ?? 'info',
     heartbeatMs: integer(env, 'WATCHFLOOR_HEARTBEAT_MS', 5000, 100, 600_000),
     socketBufferPackets: integer(env, 'WATCHFLOOR_SOCKET_BUFFER_PACKETS', 500, 10, 1_000_000),
+    socketBufferBytes: integer(env, 'WATCHFLOOR_SOCKET_BUFFER_BYTES', 8 * 1024 * 1024, 64 * 1024, 1024 ** 3),
+    socketStallMs: integer(env, 'WATCHFLOOR_SOCKET_STALL_S', 30, 1, 3600) * 1000,
+    socketsPerPrincipal: integer(env, 'WATCHFLOOR_SOCKETS_PER_PRINCIPAL', 20, 1, 100_000),
     consoleDir: resolve(env.WATCHFLOOR_CONSOLE_DIR ?? new URL('../../console/dist', import.meta.url).pathname),
     cookieSecure: onOff(env, 'WATCHFLOOR_COOKIE_SECURE', false),
     sessionTtlMs: integer(env, 'WATCHFLOOR_SESSION_TTL_S', 12 * 3600, 1, 30 * 24 * 3600) * 1000,

@@ -72,7 +72,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
   })
   const gateway = new Gateway(io, store, access, logger, {
     heartbeatMs: config.heartbeatMs,
+    maxBufferedBytes: config.socketBufferBytes,
     maxBufferedPackets: config.socketBufferPackets,
+    stallMs: config.socketStallMs,
+    socketsPerPrincipal: config.socketsPerPrincipal,
     pageSize: 1000,
     recheckMs: config.credentialRecheckMs,
   })

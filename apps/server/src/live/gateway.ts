@@ -14,7 +14,7 @@ import type { Logger } from 'pino'
 import type { BroadcastOperator, Server, Socket } from 'socket.io'
 import type { Access, Caller } from '../access/access.ts'
 import { viewerOf } from '../access/tokens.ts'
-import { errorBody } from '../http/errors.ts'
+import { errorBody, toWatchfloorError } from '../http/errors.ts'
 
 export type WatchSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>
 export type WatchServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>
@@ -30,9 +30,18 @@ export interface SocketData {
 
 export interface GatewayOptions {
   heartbeatMs: number
-  /** Packets a socket may have waiting before it is told to resync. */
+  /**
+   * Bytes a socket may have waiting to be written (engine.io's write buffer and the WebSocket's) [D8]:
+   * a live socket over it is told to resync; a catch-up never queues more.
+   */
+  maxBufferedBytes: number
+  /** Packets a socket may have waiting: a second bound beside the bytes, whichever is reached first. */
   maxBufferedPackets: number
-  /** Events per store read. */
+  /** A socket with bytes waiting and none written for this long is stalled: told to resync, or dropped [D8]. */
+  stallMs: number
+  /** Sockets one principal may have open at once [D13]. */
+  socketsPerPrincipal: number
+  /** Events per store read (fewer when they are large: a catch-up reads about half the byte budget at once). */
   pageSize: number
   /** How often every socket's credential is checked again (expired sessions, missed notifications). */
   recheckMs: number
@@ -67,6 +76,11 @@ export class Gateway {
   private readonly users = new Map<string, { viewer: Viewer; sockets: number }>()
   private heartbeat: NodeJS.Timeout | undefined
   private recheckTimer: NodeJS.Timeout | undefined
+  private sweepTimer: NodeJS.Timeout | undefined
+  /** What the slow-consumer checks remember of each socket [D8]. */
+  private readonly pressure = new WeakMap<WatchSocket, Pressure>()
+  /** Open sockets per principal [D13]. */
+  private readonly principals = new Map<string, number>()
   private unsubscribe: (() => void) | undefined
   private unwatchCredentials: (() => void) | undefined
 
@@ -85,15 +99,15 @@ export class Gateway {
     this.io.use((socket, next) => {
       this.access.fromHandshake(socket.handshake).then(
         (caller) => {
+          const refusal = this.admit(socket, caller)
+          if (refusal) return next(refusal)
           socket.data = { viewer: viewerOf(caller), caller, generation: 0, live: false }
           next()
         },
         (error: unknown) => {
-          const body = errorBody(error)
-          const refusal = new Error(`${body.code}: ${body.message}`) as Error & { data?: unknown }
-          refusal.data = body
-          if (body.code === 'internal') this.logger.error({ err: error }, 'socket authentication failed')
-          next(refusal)
+          if (toWatchfloorError(error).code === 'internal')
+            this.logger.error({ err: error }, 'socket authentication failed')
+          next(refusalOf(error))
         },
       )
     })
@@ -103,11 +117,15 @@ export class Gateway {
     this.heartbeat.unref()
     this.recheckTimer = setInterval(() => this.recheck([...this.io.sockets.sockets.values()]), this.options.recheckMs)
     this.recheckTimer.unref()
+    // a few looks per stall period, so a stall is seen within a quarter of it (and every second at most)
+    this.sweepTimer = setInterval(() => this.sweep(), Math.max(50, Math.min(1000, this.options.stallMs / 4)))
+    this.sweepTimer.unref()
   }
 
   stop(): void {
     clearInterval(this.heartbeat)
     clearInterval(this.recheckTimer)
+    clearInterval(this.sweepTimer)
     this.unsubscribe?.()
     this.unwatchCredentials?.()
   }
@@ -148,6 +166,39 @@ export class Gateway {
     socket.disconnect(true)
   }
 
+  /**
+   * The cap of sockets per principal [D13], checked once the handshake's credential is known: a
+   * refusal (`too_many_requests`), or null with the socket counted until its connection closes
+   * (whether or not it ever connects to the namespace, so no place is lost).
+   */
+  private admit(socket: WatchSocket, caller: Caller): Error | null {
+    const key = JSON.stringify([caller.organisation, caller.nation, caller.user])
+    const open = this.principals.get(key) ?? 0
+    const cap = this.options.socketsPerPrincipal
+    if (open >= cap)
+      return refusalOf(
+        new WatchfloorError(
+          'too_many_requests',
+          `at most ${cap} sockets at once for ${caller.user} (${caller.organisation})`,
+          { limit: cap },
+        ),
+      )
+    this.principals.set(key, open + 1)
+    let held = true
+    const release = () => {
+      if (!held) return
+      held = false
+      const left = (this.principals.get(key) ?? 1) - 1
+      if (left > 0) this.principals.set(key, left)
+      else this.principals.delete(key)
+    }
+    socket.once('disconnect', release)
+    socket.conn.once('close', release)
+    // the client went away while its credential was looked up: nothing will close it again
+    if (socket.conn.readyState === 'closed') release()
+    return null
+  }
+
   /** The seq the live rooms have been sent up to. */
   get deliveredSeq(): number {
     return this.delivered
@@ -156,6 +207,10 @@ export class Gateway {
   private accept(socket: WatchSocket): void {
     // a revocation notified between the handshake's lookup and now missed this socket: look once more
     this.recheck([socket])
+    // a finished write of the transport is progress, even while more is queued behind it [D8]
+    const pressure: Pressure = { bytes: 0, since: undefined, drains: 0, seen: 0 }
+    this.pressure.set(socket, pressure)
+    socket.conn.transport.on('drain', () => pressure.drains++)
     if (socket.data.caller.kind === 'display')
       // read-only: whatever a display socket emits beyond reading is refused, with a `forbidden` ack if it asked for one
       socket.use((packet, next) => {
@@ -182,9 +237,12 @@ export class Gateway {
   private async subscribe(socket: WatchSocket, after: number): Promise<number> {
     this.leave(socket)
     const generation = ++socket.data.generation
+    const stopped = () => socket.data.generation !== generation || socket.disconnected
     const { viewer } = socket.data
+    const { maxBufferedBytes, pageSize } = this.options
     let cursor = after
     let sentThrough = after
+    let readLimit = pageSize
     if (after > this.delivered) {
       const head = await this.store.head()
       if (after > head)
@@ -196,10 +254,10 @@ export class Gateway {
       }
     }
     while (cursor < this.delivered) {
-      await this.drained(socket)
-      if (socket.data.generation !== generation || socket.disconnected) return this.delivered
-      const page = await this.store.readAfter(cursor, this.options.pageSize)
-      if (socket.data.generation !== generation || socket.disconnected) return this.delivered
+      // read the next page once half the budget is free: catch-up follows the client's pace
+      if (!(await this.room(socket, maxBufferedBytes / 2, stopped))) return this.delivered
+      const page = await this.store.readAfter(cursor, readLimit)
+      if (stopped()) return this.delivered
       // Only what the tailer has already fanned out: the rest reaches this socket through its rooms.
       const limit = this.delivered
       const visible: StoredEvent[] = []
@@ -209,9 +267,13 @@ export class Gateway {
         if (canSee(viewer, event)) visible.push(event)
       }
       if (page.length === 0) cursor = limit
-      if (visible.length > 0) {
-        socket.emit('events', { events: visible })
-        sentThrough = visible.at(-1)!.seq
+      // in messages of at most a quarter of the budget, each sent once it fits in the budget [D8]
+      const sizes = visible.map(eventBytes)
+      readLimit = nextReadLimit(page.length, sum(sizes), maxBufferedBytes / 2, pageSize)
+      for (const [from, to] of byBytes(sizes, maxBufferedBytes / 4)) {
+        if (!(await this.room(socket, messageBytes(sizes, from, to), stopped))) return this.delivered
+        socket.emit('events', { events: visible.slice(from, to) })
+        sentThrough = visible[to - 1]!.seq
       }
     }
     // cursor === delivered here, in this tick: join before the tailer can fan out again.
@@ -220,17 +282,33 @@ export class Gateway {
     return this.delivered
   }
 
-  /** Wait while a socket has much waiting to be written: catch-up follows the client's pace. */
-  private async drained(socket: WatchSocket): Promise<void> {
-    while (queued(socket) > this.options.maxBufferedPackets / 2 && socket.connected)
+  /**
+   * Wait until `bytes` more fit in the socket's budget (anything fits when nothing waits: an event
+   * larger than the budget goes alone), with at most half the packet limit queued. False once the
+   * catch-up is over (a new subscribe, a resync, a disconnect).
+   */
+  private async room(socket: WatchSocket, bytes: number, stopped: () => boolean): Promise<boolean> {
+    const { maxBufferedBytes, maxBufferedPackets } = this.options
+    for (;;) {
+      if (stopped()) return false
+      const waiting = backlog(socket)
+      if (
+        (waiting.bytes === 0 || waiting.bytes + bytes <= maxBufferedBytes) &&
+        waiting.packets <= maxBufferedPackets / 2
+      )
+        return true
+      // until the transport finishes a write, or 100 ms (a write of one large message drains gradually)
       await new Promise<void>((resolve) => {
+        const transport = socket.conn.transport
         const done = () => {
           clearTimeout(timer)
+          transport.off('drain', done)
           resolve()
         }
-        const timer = setTimeout(done, 200)
-        socket.conn.once('drain', done)
+        const timer = setTimeout(done, 100)
+        transport.once('drain', done)
       })
+    }
   }
 
   private join(socket: WatchSocket): void {
@@ -315,7 +393,7 @@ export class Gateway {
         end,
       )
     }
-    this.shedSlowConsumers(end)
+    this.shedSlowConsumers()
   }
 
   private send(target: BroadcastOperator<ServerToClientEvents, SocketData>, visible: StoredEvent[], end: number): void {
@@ -323,15 +401,39 @@ export class Gateway {
     if ((visible.at(-1)?.seq ?? 0) < end) target.emit('checkpoint', { seq: end })
   }
 
-  /** A socket too slow to keep up leaves the live rooms and is told to resume from the store. */
-  private shedSlowConsumers(end: number): void {
-    for (const socket of this.io.sockets.sockets.values()) {
-      if (!socket.data.live || queued(socket) <= this.options.maxBufferedPackets) continue
+  /** After a live fan-out: a live socket over its budget, or stalled, is told to resync [D8]. */
+  private shedSlowConsumers(): void {
+    for (const socket of this.io.sockets.sockets.values()) if (socket.data.live) this.check(socket)
+  }
+
+  /** Every socket, every so often: heartbeats and presence queue up too, and a stall needs a clock [D8]. */
+  private sweep(): void {
+    for (const socket of this.io.sockets.sockets.values()) this.check(socket)
+  }
+
+  private check(socket: WatchSocket): void {
+    const pressure = this.pressure.get(socket)
+    if (!pressure || socket.disconnected) return
+    const waiting = backlog(socket)
+    const verdict = judge(pressure, waiting, socket.data.live, Date.now(), this.options)
+    if (verdict === null) return
+    const fields = { user: socket.data.viewer.userId, why: verdict.why, ...waiting }
+    if (verdict.action === 'resync') {
+      // a live socket has been sent every fan-out up to `delivered`, its events and checkpoint queued before this
       this.leave(socket)
       socket.data.generation++
-      this.logger.warn({ user: socket.data.viewer.userId }, 'slow consumer told to resync')
-      socket.emit('resync', { after: end, reason: 'slow_consumer' })
+      this.logger.warn(fields, 'slow consumer told to resync')
+      socket.emit('resync', { after: this.delivered, reason: 'slow_consumer' })
+      return
     }
+    // not live and still not draining: a client that stopped reading; what waits for it is freed now
+    this.logger.warn(fields, 'slow consumer disconnected')
+    this.leave(socket)
+    socket.data.generation++
+    const ws = (socket.conn.transport as unknown as { socket?: { terminate?: () => void } }).socket
+    socket.disconnect(true)
+    // no closing handshake (the client does not read it): engine.io would keep its buffer until a ping timeout
+    ws?.terminate?.()
   }
 
   private beat(): void {
@@ -372,7 +474,145 @@ function count(
   if (entry.sockets <= 0) map.delete(key)
 }
 
-/** Packets engine.io holds for a socket that the transport has not yet written. */
-function queued(socket: WatchSocket): number {
-  return (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length
+/** A refusal of a handshake: `connect_error` with `code: message`, and the error body as `err.data` [D12]. */
+function refusalOf(error: unknown): Error {
+  const body = errorBody(error)
+  const refusal = new Error(`${body.code}: ${body.message}`) as Error & { data?: unknown }
+  refusal.data = body
+  return refusal
+}
+
+/** What waits to be written to one socket: bytes, and engine.io packets. */
+export interface Backlog {
+  bytes: number
+  packets: number
+}
+
+/**
+ * Bytes waiting for a socket, where they wait: packets in engine.io's write buffer (not yet handed
+ * to the transport, which takes them only once its previous write has finished; each packet's
+ * encoded size is measured once), plus what the WebSocket was handed and the kernel has not taken
+ * yet (`ws.bufferedAmount`: the sender's queue and the TCP socket's write buffer). Whoever emitted
+ * (a catch-up, a fan-out, a heartbeat, presence), it is counted.
+ */
+export function backlog(socket: WatchSocket): Backlog {
+  const conn = socket.conn as unknown as {
+    writeBuffer: { data?: unknown }[]
+    transport: { socket?: { bufferedAmount?: unknown } }
+  }
+  let bytes = 0
+  for (const packet of conn.writeBuffer) bytes += packetBytes(packet)
+  const buffered = conn.transport.socket?.bufferedAmount
+  if (typeof buffered === 'number') bytes += buffered
+  return { bytes, packets: conn.writeBuffer.length }
+}
+
+const packetSizes = new WeakMap<object, number>()
+
+/** An engine.io packet's bytes on the wire (its type and its data), computed once per packet. */
+export function packetBytes(packet: { data?: unknown }): number {
+  let size = packetSizes.get(packet)
+  if (size === undefined) {
+    const { data } = packet
+    size =
+      1 +
+      (typeof data === 'string'
+        ? Buffer.byteLength(data)
+        : data instanceof ArrayBuffer || ArrayBuffer.isView(data)
+          ? data.byteLength
+          : 0)
+    packetSizes.set(packet, size)
+  }
+  return size
+}
+
+/** What the slow-consumer checks remember of a socket between two looks [D8]. */
+export interface Pressure {
+  /** Bytes waiting at the last look. */
+  bytes: number
+  /** Since when bytes have waited with nothing written (undefined: nothing waits). */
+  since: number | undefined
+  /** Writes the transport finished (counted by its `drain` event). */
+  drains: number
+  /** `drains` at the last look. */
+  seen: number
+}
+
+export type Verdict = { action: 'resync' | 'drop'; why: 'bytes' | 'packets' | 'stalled' } | null
+
+/**
+ * One look at a socket [D8]. Progress is a finished write, or fewer bytes waiting than at the last
+ * look; the stall clock runs while bytes wait without progress. A live socket over the byte or packet
+ * limit, or stalled for `stallMs`, is to be told to resync, and its clock starts again: one that then
+ * still does not drain for `stallMs` (no longer live) is to be dropped, as is any socket that is not
+ * live (catching up, told to resync, never subscribed) and stalled.
+ */
+export function judge(
+  pressure: Pressure,
+  waiting: Backlog,
+  live: boolean,
+  now: number,
+  limits: Pick<GatewayOptions, 'maxBufferedBytes' | 'maxBufferedPackets' | 'stallMs'>,
+): Verdict {
+  const progressed = waiting.bytes < pressure.bytes || pressure.drains !== pressure.seen
+  pressure.bytes = waiting.bytes
+  pressure.seen = pressure.drains
+  if (waiting.bytes === 0) pressure.since = undefined
+  else if (progressed || pressure.since === undefined) pressure.since = now
+  const stalled = pressure.since !== undefined && now - pressure.since >= limits.stallMs
+  if (!live) return stalled ? { action: 'drop', why: 'stalled' } : null
+  const why =
+    waiting.bytes > limits.maxBufferedBytes
+      ? 'bytes'
+      : waiting.packets > limits.maxBufferedPackets
+        ? 'packets'
+        : stalled
+          ? 'stalled'
+          : null
+  if (why === null) return null
+  if (pressure.since !== undefined) pressure.since = now
+  return { action: 'resync', why }
+}
+
+/** An event's bytes in an `events` message (its JSON, UTF-8). */
+export function eventBytes(event: StoredEvent): number {
+  return Buffer.byteLength(JSON.stringify(event))
+}
+
+/** `42["events",{"events":[` ... `]}]` around the events of a message, and a comma between two. */
+const MESSAGE_FRAME_BYTES = 26
+
+/** The bytes of an `events` message of the events `from` (inclusive) to `to` (exclusive). */
+export function messageBytes(sizes: number[], from: number, to: number): number {
+  let bytes = MESSAGE_FRAME_BYTES + Math.max(0, to - from - 1)
+  for (let i = from; i < to; i++) bytes += sizes[i]!
+  return bytes
+}
+
+/** Consecutive ranges `[from, to)` of at most `max` bytes as a message each; an event larger than `max` alone. */
+export function byBytes(sizes: number[], max: number): [number, number][] {
+  const ranges: [number, number][] = []
+  let from = 0
+  let bytes = 0
+  for (let i = 0; i < sizes.length; i++) {
+    if (i > from && bytes + 1 + sizes[i]! > max) {
+      ranges.push([from, i])
+      from = i
+    }
+    bytes = i === from ? MESSAGE_FRAME_BYTES + sizes[i]! : bytes + 1 + sizes[i]!
+  }
+  if (from < sizes.length) ranges.push([from, sizes.length])
+  return ranges
+}
+
+/** How many events to read next so that a page holds about `target` bytes of events (1 to `pageSize`). */
+export function nextReadLimit(read: number, bytes: number, target: number, pageSize: number): number {
+  if (read === 0 || bytes <= 0) return pageSize
+  return Math.max(1, Math.min(pageSize, Math.floor((read * target) / bytes)))
+}
+
+function sum(values: number[]): number {
+  let total = 0
+  for (const value of values) total += value
+  return total
 }

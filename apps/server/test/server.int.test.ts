@@ -82,6 +82,31 @@ describe('server: REST ingest and reads', () => {
     expect((other.json.error as { details: Record<string, unknown> }).details).toEqual({ id: secret.id, index: 0 })
   })
 
+  it('a body that does not decompress, or a path with malformed percent-encoding, is a 400 validation error', async () => {
+    const corrupt = await fetch(`${server.url}/api/v1/events`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        authorization: `Bearer ${TOKENS.sensorEe}`,
+      },
+      body: 'this is not gzip',
+    })
+    expect(corrupt.status).toBe(400)
+    expect(((await corrupt.json()) as { error: { code: string } }).error.code).toBe('validation')
+    for (const path of ['/api/v1/wall/presets/%', '/api/v1/tokens/%E0%A4%A']) {
+      const bad = await fetch(`${server.url}${path}`, {
+        method: path.includes('tokens') ? 'DELETE' : 'GET',
+        headers: { authorization: `Bearer ${TOKENS.viewerEe}` },
+      })
+      expect(bad.status, path).toBe(400)
+      expect(((await bad.json()) as { error: { code: string; message: string } }).error).toEqual({
+        code: 'validation',
+        message: 'the request path is not valid percent-encoding',
+      })
+    }
+  })
+
   it('rejects an invalid payload with 400 naming the field paths, leaving the log unchanged', async () => {
     const head = (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
     const good = observations(1)[0]!
@@ -227,6 +252,29 @@ describe('server: live stream', () => {
   it('[D12] rejects a socket without a valid token', async () => {
     const w = watch('wrong-token')
     await expect(w.subscribe(0)).rejects.toThrow('unauthenticated')
+  })
+
+  it('a socket message without a body, or with extra arguments, is still acknowledged (a validation error)', async () => {
+    const watcher = new Watcher(server.url, TOKENS.viewerEe)
+    try {
+      await watcher.subscribe(0)
+      const socket = watcher.socket as unknown as {
+        timeout(ms: number): {
+          emitWithAck(event: string, ...args: unknown[]): Promise<{ ok: boolean; error?: { code: string } }>
+        }
+      }
+      for (const [event, args] of [
+        ['subscribe', []],
+        ['subscribe', [{ after: 0 }, 'extra']],
+        ['command', []],
+        ['viewing', [null, 1]],
+      ] as const) {
+        const ack = await socket.timeout(5000).emitWithAck(event, ...args)
+        expect(ack, `${event} ${JSON.stringify(args)}`).toMatchObject({ ok: false, error: { code: 'validation' } })
+      }
+    } finally {
+      watcher.close()
+    }
   })
 
   it('[D1] streams events ingested through REST, live and in seq order', async () => {

@@ -26,7 +26,9 @@ export function httpStatus(code: ErrorCode): number {
 
 /**
  * Any thrown value as a member of the error family: ours as they are, the JSON body parser's
- * as `validation` or `too_large`, anything else `internal` (its details are logged, never sent).
+ * as `validation` or `too_large`, any other client error Express or its parsers raise (a body
+ * that does not decompress, a path with malformed percent-encoding: a 4xx status of their own)
+ * as `validation`, anything else `internal` (its details are logged, never sent).
  */
 export function toWatchfloorError(error: unknown): WatchfloorError {
   if (error instanceof WatchfloorError) return error
@@ -39,7 +41,20 @@ export function toWatchfloorError(error: unknown): WatchfloorError {
   if (type === 'entity.parse.failed') return new WatchfloorError('validation', 'request body is not valid JSON')
   if (type === 'encoding.unsupported' || type === 'charset.unsupported')
     return new WatchfloorError('validation', 'unsupported body encoding')
+  if (clientErrorStatus(error) !== undefined) {
+    if (error instanceof URIError || (error as { message?: unknown }).message === 'Failed to decode param')
+      return new WatchfloorError('validation', 'the request path is not valid percent-encoding')
+    return new WatchfloorError('validation', 'the request could not be read (its body or encoding is malformed)')
+  }
   return new WatchfloorError('internal', 'internal error')
+}
+
+/** The 4xx status an error of Express, its router or body parser carries (http-errors' `status`). */
+function clientErrorStatus(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined
+  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown }
+  const code = typeof status === 'number' ? status : statusCode
+  return typeof code === 'number' && code >= 400 && code < 500 ? code : undefined
 }
 
 /** The body sent for any thrown value (REST `{ error }`, socket acks `{ ok: false, error }`). */

@@ -5,6 +5,7 @@ import {
   type RevokedReason,
   type ServerToClientEvents,
   type StoredEvent,
+  type SubscribeAck,
   SubscribeRequest,
   type Viewer,
   WatchfloorError,
@@ -15,6 +16,7 @@ import type { BroadcastOperator, Server, Socket } from 'socket.io'
 import type { Access, Caller } from '../access/access.ts'
 import { viewerOf } from '../access/tokens.ts'
 import { errorBody, toWatchfloorError } from '../http/errors.ts'
+import { messageArgs } from './acks.ts'
 
 export type WatchSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>
 export type WatchServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>
@@ -219,8 +221,8 @@ export class Gateway {
         if (typeof ack === 'function')
           ack({ ok: false, error: { code: 'forbidden', message: 'a display token is read-only' } })
       })
-    socket.on('subscribe', (request, ack) => {
-      const reply = typeof ack === 'function' ? ack : () => {}
+    socket.on('subscribe', (...args: unknown[]) => {
+      const { body: request, reply } = messageArgs<SubscribeAck>(args)
       const parsed = SubscribeRequest.safeParse(request)
       if (!parsed.success) {
         reply({ ok: false, error: { code: 'validation', message: 'subscribe needs { after: seq >= 0 }' } })

@@ -9,6 +9,7 @@ import {
 import type { Logger } from 'pino'
 import { errorBody } from '../http/errors.ts'
 import type { FullState } from '../read/projection.ts'
+import { messageArgs } from './acks.ts'
 import type { WatchServer, WatchSocket } from './gateway.ts'
 
 /**
@@ -34,8 +35,8 @@ export class Presence {
   ) {}
 
   attach(socket: WatchSocket): void {
-    socket.on('viewing', (request, ack) => {
-      const reply: (result: ViewingAck) => void = typeof ack === 'function' ? ack : () => {}
+    socket.on('viewing', (...args: unknown[]) => {
+      const { body: request, reply } = messageArgs<ViewingAck>(args)
       const previous = this.queues.get(socket) ?? Promise.resolve()
       const next = previous
         .then(() => this.view(socket, request))

@@ -15,6 +15,7 @@ import type { Logger } from 'pino'
 import { type Access, type Caller, callerOf } from '../access/access.ts'
 import { viewerOf } from '../access/tokens.ts'
 import { errorBody, httpStatus } from '../http/errors.ts'
+import { messageArgs } from '../live/acks.ts'
 import type { WatchSocket } from '../live/gateway.ts'
 import type { FullState, StateCache } from '../read/projection.ts'
 
@@ -128,8 +129,8 @@ export function commandRouter(commands: CommandService): express.Router {
  * organisation and nation are read again, so a changed account counts at once.
  */
 export function attachCommands(socket: WatchSocket, commands: CommandService, access: Access, logger: Logger): void {
-  socket.on('command', (body, ack) => {
-    const reply: (result: CommandAck<Target>) => void = typeof ack === 'function' ? ack : () => {}
+  socket.on('command', (...args: unknown[]) => {
+    const { body, reply } = messageArgs<CommandAck<Target>>(args)
     void (async () => {
       const caller = await currentCaller(access, socket.data.caller)
       reply(await commands.handle(caller, body))

@@ -1,4 +1,5 @@
 import { benchFanout } from './fanout.ts'
+import { benchFuzz } from './fuzz.ts'
 import { benchIngestRest, benchIngestStore } from './ingest.ts'
 import { backgroundCores, guardChildren, killAll } from './lib.ts'
 import { runPicture } from './picture.ts'
@@ -7,10 +8,11 @@ import { type BenchEntry, environment, RESULTS_FILE, saveResults } from './resul
 import { benchSoak } from './soak.ts'
 
 /**
- * `pnpm bench [ingest|fanout|picture|replay|soak]`: run the benchmarks, print their tables and merge
- * the entries into bench/results/latest.json. Every child process is killed on exit.
+ * `pnpm bench [ingest|fanout|picture|replay|soak|fuzz]`: run the benchmarks, print their tables and merge
+ * the entries into bench/results/latest.json. Every child process is killed on exit. `fuzz` (100,000
+ * generated requests, several minutes) runs only when named: `pnpm bench` alone leaves it out.
  */
-const FILTERS = ['ingest', 'fanout', 'picture', 'replay', 'soak'] as const
+const FILTERS = ['ingest', 'fanout', 'picture', 'replay', 'soak', 'fuzz'] as const
 type Filter = (typeof FILTERS)[number]
 
 async function main(): Promise<void> {
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
     await run('replay.seek', benchReplaySeek)
   }
   if (!filter || filter === 'soak') await run('wall.soak', benchSoak)
+  if (filter === 'fuzz') await run('fuzz', benchFuzz)
   saveResults(entries)
 
   console.log('\nSummary')

@@ -51,13 +51,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
     },
   })
   const states = new StateCache(store)
-  const commands = new CommandService(store, new FullState(store), states, logger)
-  const stopFollowing = commands.full.follow((error) => logger.warn({ err: error }, 'full state catch-up failed'))
+  // the whole picture: who owns what, for raw ingest [A5], and which incident presence is about
+  const full = new FullState(store)
+  const stopFollowing = full.follow((error) => logger.warn({ err: error }, 'full state catch-up failed'))
+  const commands = new CommandService(store, states, logger)
   const app = createApp({
     store,
     registry,
     access,
     states,
+    full,
     commands,
     presets,
     logger,
@@ -81,7 +84,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   })
   await gateway.start()
   // coordination over the socket: `command` (the REST handler) and `viewing` / `presence`
-  const presence = new Presence(io, commands.full, logger)
+  const presence = new Presence(io, full, logger)
   io.on('connection', (socket: WatchSocket) => {
     attachCommands(socket, commands, access, logger)
     presence.attach(socket)

@@ -9,7 +9,7 @@ import { type Access, authenticate, type Caller, callerOf } from '../access/acce
 import { peopleRoutes, sessionRoutes } from '../access/routes.ts'
 import { type TokenRegistry, viewerOf } from '../access/tokens.ts'
 import type { TrustProxy } from '../config.ts'
-import { Replay, type StateCache } from '../read/projection.ts'
+import { type FullState, Replay, type StateCache } from '../read/projection.ts'
 import { readRouter } from '../read/routes.ts'
 import { type PresetRegistry, wallRouter } from '../wall/presets.ts'
 import { type CommandService, commandRouter } from '../write/commands.ts'
@@ -22,7 +22,9 @@ export interface AppDeps {
   /** Who is calling: static tokens, API and display tokens, sessions. */
   access: Access
   states: StateCache
-  /** Coordination commands (commands.ts), shared with the socket. */
+  /** The whole picture: who owns what, for raw ingest [A5]. */
+  full: FullState
+  /** Coordination commands (write/commands.ts), shared with the socket. */
   commands: CommandService
   presets: PresetRegistry
   logger: Logger
@@ -73,6 +75,7 @@ export function createApp({
   store,
   access,
   states,
+  full,
   commands,
   presets,
   logger,
@@ -104,7 +107,7 @@ export function createApp({
     res.setHeader('Cache-Control', 'no-store')
     next()
   })
-  // People and access (people.ts): signing in and out, then every other route needs a caller
+  // People and access (access/routes.ts): signing in and out, then every other route needs a caller
   // (session cookie, API token or display token; display tokens are read-only).
   api.use(sessionRoutes(access))
   api.use(authenticate(access))
@@ -113,7 +116,7 @@ export function createApp({
 
   api.post('/events', express.json({ limit: BODY_LIMIT, type: () => true }), async (req, res) => {
     const principal = principalOf(req)
-    const results = await ingest(store, principal, req.body, () => commands.full.fresh())
+    const results = await ingest(store, principal, req.body, () => full.fresh())
     res.status(results.every((r) => r.duplicate) ? 200 : 201).json({ results })
   })
 

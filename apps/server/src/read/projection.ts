@@ -2,7 +2,7 @@
  * The server's one projection module: every read that folds the log goes through here.
  * `catchUp` is the one loop that brings a fold up to the head of the store; `ViewerCache` keeps
  * one projection per viewer (keyed by core's `viewerKey`, least recently used dropped); on top
- * of them sit the whole picture (`FullState`, for commands), each viewer's current picture
+ * of them sit the whole picture (`FullState`: who owns what, for ingest and presence), each viewer's current picture
  * (`StateCache`), each viewer's replay snapshots (`Replay`) and the visible pages of the log
  * (`readVisible`).
  */
@@ -177,8 +177,9 @@ export class StateCache {
 }
 
 /**
- * The whole picture, every event folded (not per viewer): `decide` needs the truth
- * and checks visibility itself [C1]. Kept up to date incrementally from the store.
+ * The whole picture, every event folded (not per viewer): who owns which incident, network and
+ * advisory, for raw ingest [A5], and which incident presence is about. Never sent to anyone:
+ * commands are decided on the caller's own picture [C17]. Kept up to date incrementally.
  */
 export class FullState {
   private state: State = initialState

@@ -17,7 +17,7 @@ import { viewerOf } from '../access/tokens.ts'
 import { errorBody, httpStatus } from '../http/errors.ts'
 import { messageArgs } from '../live/acks.ts'
 import type { WatchSocket } from '../live/gateway.ts'
-import type { FullState, StateCache } from '../read/projection.ts'
+import type { StateCache } from '../read/projection.ts'
 
 /** A promise queue: one task at a time, in the order they came. */
 export class Mutex {
@@ -49,8 +49,6 @@ export class CommandService {
 
   constructor(
     private readonly store: EventStore,
-    /** The whole picture: who owns what, for raw ingest [A5], and who views what (presence). */
-    readonly full: FullState,
     /** Each caller's own picture: what a command is decided on. */
     private readonly states: StateCache,
     private readonly logger: Logger,

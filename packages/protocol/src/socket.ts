@@ -28,7 +28,13 @@ export interface ResyncMessage {
 }
 
 /** Why the server ended a socket's access; the socket is disconnected right after. */
-export const REVOKED_REASONS = ['token_revoked', 'session_ended', 'session_expired', 'account_disabled'] as const
+export const REVOKED_REASONS = [
+  'token_revoked',
+  'token_expired',
+  'session_ended',
+  'session_expired',
+  'account_disabled',
+] as const
 export type RevokedReason = (typeof REVOKED_REASONS)[number]
 /** The credential this socket authenticated with no longer holds: the server disconnects it after this message. */
 export interface RevokedMessage {

@@ -42,6 +42,7 @@ export function newToken(overrides: Partial<NewToken> = {}): NewToken & { secret
     preset: null,
     tlpCeiling: null,
     createdBy: 'admin',
+    expiresAt: null,
     ...overrides,
     secret,
   }
@@ -149,6 +150,7 @@ export function registerCredentialStoreContract(name: string, factory: Credentia
         createdAt: token.createdAt,
         lastUsedAt: null,
         revokedAt: null,
+        expiresAt: null,
       })
       expect(JSON.stringify(token)).not.toContain(input.secretHash)
       expect(await store.findToken(hashSecret(input.secret))).toEqual(token)
@@ -161,6 +163,33 @@ export function registerCredentialStoreContract(name: string, factory: Credentia
       const again = await store.revokeToken(input.id, new Date(Date.now() + 60_000))
       expect(again!.revokedAt).toBe(revoked!.revokedAt)
       expect(await store.revokeToken('no-such-token')).toBeNull()
+    })
+
+    it('keeps when a token expires, or that it never does, and refuses an expiry that is no time', async () => {
+      const store = await create()
+      await store.createAccount(newAccount('janis'))
+      // given with an offset, kept (and returned) as UTC
+      const expiring = newToken({ owner: 'janis', expiresAt: '2031-02-03T06:05:06.789+02:00' })
+      const expiresAt = '2031-02-03T04:05:06.789Z'
+      const never = newToken({ owner: 'janis', expiresAt: null })
+      const created = await store.createToken(expiring)
+      expect(created.expiresAt).toBe(expiresAt)
+      expect((await store.createToken(never)).expiresAt).toBeNull()
+      expect((await store.findToken(expiring.secretHash))?.expiresAt).toBe(expiresAt)
+      expect((await store.getToken(expiring.id))?.expiresAt).toBe(expiresAt)
+      expect((await store.findToken(never.secretHash))?.expiresAt).toBeNull()
+      expect((await store.getToken(never.id))?.expiresAt).toBeNull()
+      const listed = await store.listTokens({ owner: 'janis' })
+      expect(Object.fromEntries(listed.map((t) => [t.id, t.expiresAt]))).toEqual({
+        [expiring.id]: expiresAt,
+        [never.id]: null,
+      })
+      expect(await store.getToken(expiring.id)).toEqual(created)
+      // revoking keeps the expiry
+      expect((await store.revokeToken(expiring.id))?.expiresAt).toBe(expiresAt)
+      const bad = await rejection(store.createToken(newToken({ owner: 'janis', expiresAt: 'next tuesday' })))
+      expect(bad.code).toBe('validation')
+      expect(bad.message).toContain('expiresAt')
     })
 
     it('holds display tokens with their preset and ceiling, and service principals', async () => {
@@ -312,12 +341,16 @@ export function registerCredentialStoreContract(name: string, factory: Credentia
       const token = newToken({ owner: 'janis' })
       await store.createToken(token)
       await store.revokeToken(token.id)
+      const expiring = newToken({ owner: 'janis', expiresAt: '2030-01-01T00:00:00.000Z' })
+      await store.createToken(expiring)
       await store.createSession({ idHash: hashSecret('s1'), account: 'janis', expiresAt: hourFromNow() })
       await store.close()
       const reopened = await factory.reopen(store)
       open.push(reopened)
       expect((await reopened.getAccount('janis'))?.roles).toEqual(['liaison'])
       expect((await reopened.findToken(token.secretHash))?.revokedAt).not.toBeNull()
+      expect((await reopened.findToken(token.secretHash))?.expiresAt).toBeNull()
+      expect((await reopened.findToken(expiring.secretHash))?.expiresAt).toBe('2030-01-01T00:00:00.000Z')
       expect((await reopened.findSession(hashSecret('s1')))?.account).toBe('janis')
     })
   })

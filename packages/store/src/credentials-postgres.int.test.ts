@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type CredentialChange, type CredentialStore, hashSecret } from './credentials.ts'
 import { newAccount, newToken, registerCredentialStoreContract } from './credentials-contract.ts'
@@ -90,6 +91,98 @@ describe('PostgreSQL credentials with several processes', () => {
       await events.close()
       await (credentials as PostgresCredentialStore).drop()
       await credentials.close()
+    }
+  })
+})
+
+describe('PostgreSQL credentials made before tokens could expire', () => {
+  const prefix = freshPrefix()
+  afterAll(() => drop(prefix))
+
+  it('adds expires_at to the tokens table on open: the old tokens never expire, new ones may', async () => {
+    // the tables as the version before token expiry made them (no expires_at on the tokens)
+    const client = new pg.Client({ connectionString })
+    await client.connect()
+    try {
+      await client.query(`
+        CREATE TABLE ${prefix}_accounts (
+          username text PRIMARY KEY,
+          display_name text NOT NULL,
+          organisation text NOT NULL,
+          nation text NOT NULL,
+          roles text NOT NULL,
+          password_hash text,
+          disabled boolean NOT NULL DEFAULT false,
+          created_at timestamptz NOT NULL,
+          updated_at timestamptz NOT NULL
+        );
+        CREATE TABLE ${prefix}_tokens (
+          id text PRIMARY KEY,
+          secret_hash text NOT NULL UNIQUE,
+          label text NOT NULL,
+          kind text NOT NULL CHECK (kind IN ('api', 'display')),
+          owner text REFERENCES ${prefix}_accounts (username),
+          service_user text,
+          service_organisation text,
+          service_nation text,
+          service_roles text,
+          service_sources text,
+          preset text,
+          tlp_ceiling text,
+          created_by text NOT NULL,
+          created_at timestamptz NOT NULL,
+          last_used_at timestamptz,
+          revoked_at timestamptz,
+          CHECK ((owner IS NULL) <> (service_user IS NULL))
+        );
+        CREATE INDEX ${prefix}_tokens_owner ON ${prefix}_tokens (owner);
+        CREATE TABLE ${prefix}_sessions (
+          id_hash text PRIMARY KEY,
+          account text NOT NULL REFERENCES ${prefix}_accounts (username) ON DELETE CASCADE,
+          created_at timestamptz NOT NULL,
+          expires_at timestamptz NOT NULL
+        );
+        CREATE INDEX ${prefix}_sessions_account ON ${prefix}_sessions (account);
+        CREATE INDEX ${prefix}_sessions_expires_at ON ${prefix}_sessions (expires_at);
+        INSERT INTO ${prefix}_accounts (username, display_name, organisation, nation, roles, disabled, created_at, updated_at)
+          VALUES ('janis', 'Janis', 'cert-lv', 'LV', '["liaison"]', false, '2026-01-02T03:04:05Z', '2026-01-02T03:04:05Z');
+      `)
+      await client.query(
+        `INSERT INTO ${prefix}_tokens (id, secret_hash, label, kind, owner, created_by, created_at, last_used_at)
+         VALUES ('old-token', $1, 'janis laptop', 'api', 'janis', 'admin', '2026-01-02T03:04:06Z', '2026-01-03T00:00:00Z')`,
+        [hashSecret('wf_old-secret')],
+      )
+    } finally {
+      await client.end()
+    }
+
+    const store = await PostgresCredentialStore.open({ connectionString, prefix })
+    try {
+      expect(await store.findToken(hashSecret('wf_old-secret'))).toEqual({
+        id: 'old-token',
+        label: 'janis laptop',
+        kind: 'api',
+        owner: 'janis',
+        service: null,
+        preset: null,
+        tlpCeiling: null,
+        createdBy: 'admin',
+        createdAt: '2026-01-02T03:04:06.000Z',
+        lastUsedAt: '2026-01-03T00:00:00.000Z',
+        revokedAt: null,
+        expiresAt: null,
+      })
+      const fresh = newToken({ owner: 'janis', expiresAt: '2031-01-01T00:00:00.000Z' })
+      expect((await store.createToken(fresh)).expiresAt).toBe('2031-01-01T00:00:00.000Z')
+    } finally {
+      await store.close()
+    }
+    // opening it again finds the column there and leaves it
+    const again = await PostgresCredentialStore.open({ connectionString, prefix })
+    try {
+      expect((await again.getToken('old-token'))?.expiresAt).toBeNull()
+    } finally {
+      await again.close()
     }
   })
 })

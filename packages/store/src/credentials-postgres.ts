@@ -21,6 +21,7 @@ import {
   accountOf,
   checkTokenIdentity,
   isoTime,
+  isoTimeOrNull,
   type SessionRow,
   sessionOf,
   TOKEN_COLUMNS,
@@ -115,6 +116,7 @@ export class PostgresCredentialStore implements CredentialStore {
           created_at timestamptz NOT NULL,
           last_used_at timestamptz,
           revoked_at timestamptz,
+          expires_at timestamptz,
           CHECK ((owner IS NULL) <> (service_user IS NULL))
         );
         CREATE INDEX IF NOT EXISTS ${this.tokens}_owner ON ${this.tokens} (owner);
@@ -127,6 +129,13 @@ export class PostgresCredentialStore implements CredentialStore {
         CREATE INDEX IF NOT EXISTS ${this.sessions}_account ON ${this.sessions} (account);
         CREATE INDEX IF NOT EXISTS ${this.sessions}_expires_at ON ${this.sessions} (expires_at);
       `)
+      // a tokens table made before tokens could expire: its tokens never do. Looked up first, so
+      // that opening an up-to-date database takes no exclusive lock on the table.
+      const { rowCount } = await client.query(
+        `SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'expires_at' AND NOT attisdropped`,
+        [this.tokens],
+      )
+      if (!rowCount) await client.query(`ALTER TABLE ${this.tokens} ADD COLUMN IF NOT EXISTS expires_at timestamptz`)
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [lockKey]).catch(() => {})
       client.release()
@@ -224,11 +233,12 @@ export class PostgresCredentialStore implements CredentialStore {
   async createToken(token: NewToken): Promise<TokenRecord> {
     checkTokenIdentity(token)
     const { service } = token
+    const expiresAt = isoTimeOrNull(token.expiresAt, 'expiresAt')
     try {
       const { rows } = await this.pool.query<TokenRow>(
         `INSERT INTO ${this.tokens} (id, secret_hash, label, kind, owner, service_user, service_organisation, service_nation,
-           service_roles, service_sources, preset, tlp_ceiling, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ${TOKEN_COLUMNS}`,
+           service_roles, service_sources, preset, tlp_ceiling, created_by, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING ${TOKEN_COLUMNS}`,
         [
           token.id,
           token.secretHash,
@@ -244,6 +254,7 @@ export class PostgresCredentialStore implements CredentialStore {
           token.tlpCeiling,
           token.createdBy,
           new Date(),
+          expiresAt,
         ],
       )
       return tokenOf(rows[0]!)

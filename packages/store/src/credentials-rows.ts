@@ -46,11 +46,12 @@ export interface TokenRow {
   created_at: Time
   last_used_at: Time | null
   revoked_at: Time | null
+  expires_at: Time | null
 }
 
 /** The columns of a token row that may leave the store: never `secret_hash`. */
 export const TOKEN_COLUMNS =
-  'id, label, kind, owner, service_user, service_organisation, service_nation, service_roles, service_sources, preset, tlp_ceiling, created_by, created_at, last_used_at, revoked_at'
+  'id, label, kind, owner, service_user, service_organisation, service_nation, service_roles, service_sources, preset, tlp_ceiling, created_by, created_at, last_used_at, revoked_at, expires_at'
 
 export const ACCOUNT_COLUMNS = 'username, display_name, organisation, nation, roles, disabled, created_at, updated_at'
 
@@ -77,6 +78,7 @@ export function tokenOf(row: TokenRow): TokenRecord {
     createdAt: iso(row.created_at),
     lastUsedAt: isoOrNull(row.last_used_at),
     revokedAt: isoOrNull(row.revoked_at),
+    expiresAt: isoOrNull(row.expires_at),
   }
 }
 
@@ -107,4 +109,9 @@ export function isoTime(text: string, name: string): string {
   const time = new Date(text)
   if (Number.isNaN(time.getTime())) throw new WatchfloorError('validation', `${name} is not a time: ${text}`)
   return time.toISOString()
+}
+
+/** `isoTime`, or null for no time (a token that never expires). */
+export function isoTimeOrNull(text: string | null | undefined, name: string): string | null {
+  return text === null || text === undefined ? null : isoTime(text, name)
 }

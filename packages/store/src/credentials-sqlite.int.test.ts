@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { observation } from './contract.ts'
-import type { CredentialStore } from './credentials.ts'
+import { type CredentialStore, hashSecret } from './credentials.ts'
 import { newAccount, newToken, registerCredentialStoreContract } from './credentials-contract.ts'
 import { SqliteCredentialStore } from './credentials-sqlite.ts'
 import { openStores } from './open.ts'
@@ -56,6 +57,100 @@ describe('SQLite credentials beside the event log', () => {
       await credentials.close()
     } finally {
       rmSync(dataDir, { recursive: true, force: true })
+    }
+  })
+})
+
+/** The credential tables as the version before token expiry made them (no `api_tokens.expires_at`). */
+const TABLES_BEFORE_EXPIRY = `
+  CREATE TABLE IF NOT EXISTS accounts (
+    username TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    organisation TEXT NOT NULL,
+    nation TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    password_hash TEXT,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS api_tokens (
+    id TEXT PRIMARY KEY,
+    secret_hash TEXT NOT NULL UNIQUE,
+    label TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('api', 'display')),
+    owner TEXT REFERENCES accounts (username),
+    service_user TEXT,
+    service_organisation TEXT,
+    service_nation TEXT,
+    service_roles TEXT,
+    service_sources TEXT,
+    preset TEXT,
+    tlp_ceiling TEXT,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_used_at TEXT,
+    revoked_at TEXT,
+    CHECK ((owner IS NULL) <> (service_user IS NULL))
+  );
+  CREATE INDEX IF NOT EXISTS api_tokens_owner ON api_tokens (owner);
+  CREATE TABLE IF NOT EXISTS sessions (
+    id_hash TEXT PRIMARY KEY,
+    account TEXT NOT NULL REFERENCES accounts (username) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS sessions_account ON sessions (account);
+  CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at);
+`
+
+describe('SQLite credentials made before tokens could expire', () => {
+  it('adds api_tokens.expires_at on open: the old tokens never expire, new ones may', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'watchfloor-credentials-old-'))
+    const file = join(dir, 'events.sqlite')
+    try {
+      const old = new Database(file)
+      old.exec(TABLES_BEFORE_EXPIRY)
+      old
+        .prepare(
+          `INSERT INTO accounts (username, display_name, organisation, nation, roles, password_hash, disabled, created_at, updated_at)
+           VALUES ('janis', 'Janis', 'cert-lv', 'LV', '["liaison"]', NULL, 0, '2026-01-02T03:04:05.000Z', '2026-01-02T03:04:05.000Z')`,
+        )
+        .run()
+      old
+        .prepare(
+          `INSERT INTO api_tokens (id, secret_hash, label, kind, owner, created_by, created_at, last_used_at)
+           VALUES ('old-token', ?, 'janis laptop', 'api', 'janis', 'admin', '2026-01-02T03:04:06.000Z', '2026-01-03T00:00:00.000Z')`,
+        )
+        .run(hashSecret('wf_old-secret'))
+      old.close()
+
+      const store = new SqliteCredentialStore({ file })
+      expect(await store.findToken(hashSecret('wf_old-secret'))).toEqual({
+        id: 'old-token',
+        label: 'janis laptop',
+        kind: 'api',
+        owner: 'janis',
+        service: null,
+        preset: null,
+        tlpCeiling: null,
+        createdBy: 'admin',
+        createdAt: '2026-01-02T03:04:06.000Z',
+        lastUsedAt: '2026-01-03T00:00:00.000Z',
+        revokedAt: null,
+        expiresAt: null,
+      })
+      const fresh = newToken({ owner: 'janis', expiresAt: '2031-01-01T00:00:00.000Z' })
+      expect((await store.createToken(fresh)).expiresAt).toBe('2031-01-01T00:00:00.000Z')
+      await store.close()
+
+      // opening it again finds the column there and leaves it
+      const again = new SqliteCredentialStore({ file })
+      expect((await again.getToken('old-token'))?.expiresAt).toBeNull()
+      expect((await again.findToken(fresh.secretHash))?.expiresAt).toBe('2031-01-01T00:00:00.000Z')
+      await again.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

@@ -20,6 +20,7 @@ import {
   accountOf,
   checkTokenIdentity,
   isoTime,
+  isoTimeOrNull,
   type SessionRow,
   sessionOf,
   TOKEN_COLUMNS,
@@ -80,6 +81,7 @@ export class SqliteCredentialStore implements CredentialStore {
         created_at TEXT NOT NULL,
         last_used_at TEXT,
         revoked_at TEXT,
+        expires_at TEXT,
         CHECK ((owner IS NULL) <> (service_user IS NULL))
       );
       CREATE INDEX IF NOT EXISTS api_tokens_owner ON api_tokens (owner);
@@ -92,6 +94,22 @@ export class SqliteCredentialStore implements CredentialStore {
       CREATE INDEX IF NOT EXISTS sessions_account ON sessions (account);
       CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at);
     `)
+    this.migrate()
+  }
+
+  /**
+   * Bring a table made by an older version up to date: `api_tokens.expires_at` (tokens
+   * made before it never expire). In one write transaction, so two processes opening
+   * the same file at once do not both add the column.
+   */
+  private migrate(): void {
+    this.db
+      .transaction(() => {
+        const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(api_tokens)').all()
+        if (!columns.some((column) => column.name === 'expires_at'))
+          this.db.exec('ALTER TABLE api_tokens ADD COLUMN expires_at TEXT')
+      })
+      .immediate()
   }
 
   async createAccount(account: NewAccount): Promise<Account> {
@@ -163,12 +181,13 @@ export class SqliteCredentialStore implements CredentialStore {
   async createToken(token: NewToken): Promise<TokenRecord> {
     checkTokenIdentity(token)
     const { service } = token
+    const expiresAt = isoTimeOrNull(token.expiresAt, 'expiresAt')
     try {
       this.db
         .prepare(
           `INSERT INTO api_tokens (id, secret_hash, label, kind, owner, service_user, service_organisation, service_nation,
-             service_roles, service_sources, preset, tlp_ceiling, created_by, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             service_roles, service_sources, preset, tlp_ceiling, created_by, created_at, expires_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           token.id,
@@ -185,6 +204,7 @@ export class SqliteCredentialStore implements CredentialStore {
           token.tlpCeiling,
           token.createdBy,
           new Date().toISOString(),
+          expiresAt,
         )
     } catch (error) {
       throw translate(error, 'a token with this id or secret already exists', `no account ${token.owner}`)

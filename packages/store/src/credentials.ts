@@ -73,6 +73,8 @@ export interface TokenRecord {
   createdAt: string
   lastUsedAt: string | null
   revokedAt: string | null
+  /** When the token stops being accepted (ISO 8601); null: it never expires. */
+  expiresAt: string | null
 }
 
 /** A token to store: its record's fields but the times the store sets, and the secret's hash. */

@@ -16,6 +16,7 @@ import {
   startWatchfloor,
   stopChild,
   TOKENS,
+  viewerHead,
 } from './lib.ts'
 import type { BenchEntry } from './results.ts'
 
@@ -225,7 +226,7 @@ async function runTarget(kind: 'watchfloor' | 'bare'): Promise<TargetResult> {
   try {
     server = kind === 'watchfloor' ? await startWatchfloor() : await startBare()
     let head = 0
-    if (kind === 'watchfloor') head = ((await (await fetch(`${server.url}/readyz`)).json()) as { head: number }).head
+    if (kind === 'watchfloor') head = await viewerHead(server.url)
     clients = await startClients(server.url, kind, head)
     // Unmeasured warm-up after the clients connect (JIT, socket buffers), then the measured phases.
     await runPhase(server.url, clients, WARMUP_PHASE, STEADY.rate, 3)

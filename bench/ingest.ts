@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import type { EventInput } from '../packages/protocol/src/index.ts'
 import { type AcceptedEvent, SqliteEventStore } from '../packages/store/src/index.ts'
 import { Database } from './deps.ts'
-import { accepted, fmt, observation, printTable, round, scratch, startWatchfloor, TOKENS } from './lib.ts'
+import { accepted, fmt, observation, printTable, round, scratch, startWatchfloor, TOKENS, viewerHead } from './lib.ts'
 import type { BenchEntry } from './results.ts'
 
 const EVENTS = 200_000
@@ -209,9 +209,9 @@ export async function benchIngestRest(raw1000: number): Promise<BenchEntry> {
       )
       runs.push(REST_EVENTS / ((performance.now() - start) / 1000))
     }
-    const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { head: number }
+    const head = await viewerHead(server.url)
     const total = (warm.length + measured.length) * REST_BATCH
-    if (ready.head !== total) throw new Error(`server head ${ready.head} != ${total}`)
+    if (head !== total) throw new Error(`server head ${head} != ${total}`)
     latencies.sort((a, b) => a - b)
     const pct = (p: number) => round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!, 1)
     const figures = {

@@ -189,6 +189,16 @@ export async function startWatchfloor(): Promise<RunningProcess> {
   }
 }
 
+/**
+ * The bench viewer's own head (the seq of the last event it may see, D14): the benches post only
+ * events it may see, so it is the head of the log.
+ */
+export async function viewerHead(url: string): Promise<number> {
+  const response = await fetch(`${url}/api/v1/state`, { headers: { authorization: `Bearer ${TOKENS.viewer}` } })
+  if (!response.ok) throw new Error(`GET /api/v1/state answered ${response.status}`)
+  return ((await response.json()) as { seq: number }).seq
+}
+
 /** The bare Socket.IO baseline server (bench/bare-server.ts). */
 export async function startBare(): Promise<RunningProcess> {
   const child = spawnTs(join(root, 'bench/bare-server.ts'), [])

@@ -1,6 +1,6 @@
 import type { StoredEvent } from '@watchfloor/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { event, getJson, post, type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
+import { event, getJson, logHead, post, type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
 
 // Every change has an authority: the owner of an incident or network, or a command checked by
 // core's policy (packages/core/SPEC.md, A4-A6 and R12). Each case below was reproduced against a
@@ -12,7 +12,7 @@ describe('authority: raw events change only what their sender owns', () => {
   let server: ServerProcess
   const events = async (token: string): Promise<StoredEvent[]> =>
     (await getJson<{ events: StoredEvent[] }>(`${server.url}/api/v1/events?limit=5000`, token)).json.events
-  const head = async (): Promise<number> => (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
+  const head = () => logHead(server)
 
   beforeAll(async () => {
     server = await startServerProcess()

@@ -12,7 +12,7 @@ import type {
 import pg from 'pg'
 import { io, type Socket } from 'socket.io-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { event, getJson, post, type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
+import { event, getJson, headOf, post, type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
 
 type Json = Record<string, unknown>
 type Rest = { status: number; json: Json & { events?: StoredEvent[]; version?: number; current?: Json } }
@@ -32,6 +32,7 @@ class Client {
   readonly events: StoredEvent[] = []
   readonly presence: PresenceMessage[] = []
   lastSeq = 0
+  heartbeats = 0
 
   constructor(url: string, token: string) {
     this.socket = io(url, { transports: ['websocket'], auth: { token }, reconnection: false, forceNew: true })
@@ -42,6 +43,7 @@ class Client {
     this.socket.on('checkpoint', ({ seq }) => {
       this.lastSeq = Math.max(this.lastSeq, seq)
     })
+    this.socket.on('heartbeat', () => this.heartbeats++)
     this.socket.on('presence', (message) => this.presence.push(message))
   }
 
@@ -360,8 +362,11 @@ describe('coordination commands, presence and the handover brief', () => {
     }
     const secretTasks = await Promise.all(secret.map(coordinate))
     const greenTask = await coordinate('open-green')
-    const head = (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
+    // janis's own head [D14], then a few heartbeats: whatever was fanned out to her has arrived
+    const head = await headOf(server.url, TOKENS.viewerLv)
     await until(() => janis.lastSeq >= head)
+    const beats = janis.heartbeats
+    await until(() => janis.heartbeats > beats + 1)
 
     const leaks = (text: string) =>
       [...secret, ...secretTasks].filter((id) => text.includes(id)).concat(text.includes('"RED"') ? ['RED'] : [])

@@ -31,7 +31,7 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib'
 import { createScenario, takeEvents } from '@watchfloor/simulator'
 import fc from 'fast-check'
 import { io, type Socket } from 'socket.io-client'
-import { type ServerProcess, startServerProcess } from './harness.ts'
+import { logHead, type ServerProcess, startServerProcess } from './harness.ts'
 
 // ---------------------------------------------------------------------------------------
 // seed, replay and known bugs
@@ -2430,9 +2430,9 @@ export async function runFuzz(target: FuzzServer, options: FuzzOptions): Promise
   // the log: what was there is unchanged, and it grew by exactly what the 2xx answers and ok acks
   // reported, plus the events of ack-less socket commands (those are by the no-ack writer)
   const after = await snapshotLog(target.url)
-  const ready = (await (await fetch(`${target.url}/readyz`)).json()) as { head: number }
+  const logged = await logHead(target.server)
   const logCase = fakeCase('log')
-  if (ready.head !== after.head) fail(logCase, `/readyz head ${ready.head} but the readers see head ${after.head}`)
+  if (logged !== after.head) fail(logCase, `the log's head is ${logged} but the readers see head ${after.head}`)
   for (let seq = 1; seq <= before.head; seq++)
     if (after.bySeq.get(seq) !== before.bySeq.get(seq)) {
       fail(logCase, `event ${seq} changed during the run`)

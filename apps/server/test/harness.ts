@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ClientToServerEvents, EventInput, ServerToClientEvents, StoredEvent } from '@watchfloor/protocol'
+import { SqliteEventStore } from '@watchfloor/store'
 import { io, type Socket } from 'socket.io-client'
 
 const root = new URL('../../../', import.meta.url).pathname
@@ -136,6 +137,26 @@ async function fetchOnce(url: string, init: RequestInit): Promise<Response> {
 
 let counter = 0
 /** A valid event from cert-ee unless told otherwise. */
+/**
+ * The head of a server's log, read from its SQLite file: no response of the server tells it
+ * (each caller hears only its own head [D14]).
+ */
+export async function logHead(server: Pick<ServerProcess, 'dataDir'>): Promise<number> {
+  const store = new SqliteEventStore({ file: join(server.dataDir, 'events.sqlite') })
+  try {
+    return await store.head()
+  } finally {
+    await store.close()
+  }
+}
+
+/** A caller's own head [D14]: the seq of the last event it may see (its picture's `seq`). */
+export async function headOf(url: string, token: string): Promise<number> {
+  const reply = await getJson<{ seq: number }>(`${url}/api/v1/state`, token)
+  if (reply.status !== 200) throw new Error(`GET /api/v1/state answered ${reply.status}`)
+  return reply.json.seq
+}
+
 export function event(overrides: Partial<EventInput> & Pick<EventInput, 'type' | 'payload'>): EventInput {
   counter++
   return {
@@ -182,11 +203,14 @@ export class Watcher {
   readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>
   readonly events: StoredEvent[] = []
   readonly checkpoints: number[] = []
+  readonly heartbeats: number[] = []
   readonly resyncs: number[] = []
   lastSeq = 0
 
-  constructor(url: string, token: string) {
-    this.socket = io(url, { transports: ['websocket'], auth: { token }, reconnection: false, forceNew: true })
+  /** A token as `auth: { token }`, or a session cookie sent with the upgrade request. */
+  constructor(url: string, credential: string | { cookie: string }) {
+    const auth = typeof credential === 'string' ? { auth: { token: credential } } : { extraHeaders: credential }
+    this.socket = io(url, { transports: ['websocket'], ...auth, reconnection: false, forceNew: true })
     this.socket.on('events', ({ events }) => {
       this.events.push(...events)
       this.lastSeq = Math.max(this.lastSeq, events.at(-1)!.seq)
@@ -195,6 +219,7 @@ export class Watcher {
       this.checkpoints.push(seq)
       this.lastSeq = Math.max(this.lastSeq, seq)
     })
+    this.socket.on('heartbeat', ({ seq }) => this.heartbeats.push(seq))
     this.socket.on('resync', ({ after }) => this.resyncs.push(after))
   }
 

@@ -318,7 +318,8 @@ describe.each(['sqlite', 'postgres'] as const)('server: replay and export on %s'
       expect(json.status).toBe(200)
       expect(json.headers.get('content-type')).toMatch(/^application\/json/)
       expect(json.headers.get('content-disposition')).toMatch(/^attachment; filename="watchfloor-events-.*\.json"$/)
-      expect(Number(json.headers.get('x-watchfloor-head'))).toBe(log.at(-1)!.seq)
+      // the caller's own head [D14]: the last event it may see, not the log's
+      expect(Number(json.headers.get('x-watchfloor-head'))).toBe(visibleTo(token).at(-1)!.seq)
       expect(JSON.parse(json.text)).toEqual(expected)
 
       const csv = await fetchText(`${server.url}/api/v1/export?format=csv&${query}`, token)

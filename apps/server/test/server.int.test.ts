@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   event,
   getJson,
+  headOf,
+  logHead,
   observations,
   PRINCIPALS,
   post,
@@ -56,12 +58,12 @@ describe('server: REST ingest and reads', () => {
   it('rejects an id reused with other content with 409 and appends nothing of that batch', async () => {
     const [original] = observations(1)
     await post(server.url, TOKENS.sensorEe, original)
-    const head = (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
+    const head = await logHead(server)
     const changed = { ...original!, payload: { incidentId: 'inc-1', count: 999 } }
     const response = await post(server.url, TOKENS.sensorEe, { events: [observations(1)[0], changed] })
     expect(response.status).toBe(409)
     expect((response.json.error as { code: string }).code).toBe('conflict')
-    expect((await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head).toBe(head)
+    expect(await logHead(server)).toBe(head)
   })
 
   it('[L3] an id reused with other content tells its seq only to a caller who may see the first event', async () => {
@@ -108,7 +110,7 @@ describe('server: REST ingest and reads', () => {
   })
 
   it('rejects an invalid payload with 400 naming the field paths, leaving the log unchanged', async () => {
-    const head = (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
+    const head = await logHead(server)
     const good = observations(1)[0]!
     const bad = event({
       type: 'incident.reported',
@@ -121,7 +123,7 @@ describe('server: REST ingest and reads', () => {
     expect(error.details.issues.map((i) => i.path)).toContain('events.1.payload.severity')
     expect((await post(server.url, TOKENS.sensorEe, '{"type": ')).status).toBe(400)
     expect((await post(server.url, TOKENS.sensorEe, { events: [] })).status).toBe(400)
-    expect((await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head).toBe(head)
+    expect(await logHead(server)).toBe(head)
   })
 
   it('refuses more than 1,000 events, or a body over the size limit, with 413', async () => {
@@ -157,7 +159,7 @@ describe('server: REST ingest and reads', () => {
   })
 
   it('pages GET /api/v1/events with a cursor that moves past what the caller may not see', async () => {
-    const base = (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
+    const base = await logHead(server)
     const mixed = [
       ...observations(5, { marking: { tlp: 'AMBER+STRICT' } }),
       ...observations(3, { marking: { tlp: 'CLEAR' } }),
@@ -291,7 +293,7 @@ describe('server: live stream', () => {
     const w = watch(TOKENS.viewerEe)
     await w.subscribe(0)
     await post(server.url, TOKENS.sensorEe, { events: observations(10) })
-    const head0 = (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
+    const head0 = await logHead(server)
     await w.waitFor(() => w.lastSeq >= head0)
     const before = w.seqs()
     const last = w.lastSeq
@@ -317,8 +319,11 @@ describe('server: live stream', () => {
     const ee = watch(TOKENS.viewerEe)
     const lv = watch(TOKENS.viewerLv)
     const nl = watch(TOKENS.viewerNl)
-    const head = (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
-    await Promise.all([ee.subscribe(head), lv.subscribe(head), nl.subscribe(head)])
+    await Promise.all(
+      [ee, lv, nl].map(async (w, i) =>
+        w.subscribe(await headOf(server.url, [TOKENS.viewerEe, TOKENS.viewerLv, TOKENS.viewerNl][i]!)),
+      ),
+    )
     const markings: EventInput['marking'][] = [
       { tlp: 'CLEAR' },
       { tlp: 'GREEN' },
@@ -344,8 +349,21 @@ describe('server: live stream', () => {
         sent.push({ ...batch[i]!, seq: r.seq, actor: { user: 'relay' } } as StoredEvent)
       })
     }
-    const last = sent.at(-1)!.seq
-    await Promise.all([ee, lv, nl].map((w) => w.waitFor(() => w.lastSeq >= last)))
+    // each until the last event it may see [D14], then two heartbeats: nothing more came
+    await Promise.all(
+      (
+        [
+          [ee, TOKENS.viewerEe],
+          [lv, TOKENS.viewerLv],
+          [nl, TOKENS.viewerNl],
+        ] as const
+      ).map(async ([w, token]) => {
+        const last = Math.max(0, ...sent.filter((e) => canSee(viewerOf(token), e)).map((e) => e.seq))
+        await w.waitFor(() => w.lastSeq >= last)
+        const beats = w.heartbeats.length
+        await w.waitFor(() => w.heartbeats.length >= beats + 2)
+      }),
+    )
     for (const [w, token] of [
       [ee, TOKENS.viewerEe],
       [lv, TOKENS.viewerLv],
@@ -359,29 +377,53 @@ describe('server: live stream', () => {
     expect(nl.seqs().length).toBeLessThan(lv.seqs().length)
   })
 
-  it('[D4] a viewer that may see nothing still advances by checkpoints', async () => {
+  it('[D4, D14] a viewer that may see nothing is told nothing of what others append: no event, no checkpoint, no head', async () => {
     const nl = watch(TOKENS.viewerNl)
-    const head = (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
-    await nl.subscribe(head)
+    const own = await headOf(server.url, TOKENS.viewerNl)
+    const ack = await nl.subscribe(own)
+    expect(ack.head).toBe(own)
     const { json } = await post(server.url, TOKENS.sensorEe, {
       events: observations(30, { marking: { tlp: 'AMBER+STRICT' } }),
     })
     const last = json.results!.at(-1)!.seq
-    await nl.waitFor(() => nl.lastSeq >= last)
+    expect(last).toBeGreaterThan(own)
+    // a few heartbeats (every 500 ms here): each says the viewer's own head, not the log's
+    const beats = nl.heartbeats.length
+    await nl.waitFor(() => nl.heartbeats.length >= beats + 3)
     expect(nl.events).toEqual([])
-    expect(nl.checkpoints.at(-1)).toBeGreaterThanOrEqual(last)
+    expect(Math.max(...nl.checkpoints, ...nl.heartbeats)).toBe(own)
+    expect(await headOf(server.url, TOKENS.viewerNl)).toBe(own)
+    const page = await getJson<{ next: number; head: number }>(
+      `${server.url}/api/v1/events?after=${own}`,
+      TOKENS.viewerNl,
+    )
+    expect(page.json).toMatchObject({ next: own, head: own })
   })
 
-  it('[D4] catch-up from 0 carries a checkpoint past the invisible tail', async () => {
+  it('[D6, D14] subscribe names 0 or an event the viewer may see: a hidden one and a missing one are refused alike', async () => {
+    const { json } = await post(server.url, TOKENS.sensorEe, {
+      events: observations(1, { marking: { tlp: 'AMBER+STRICT' } }),
+    })
+    const hidden = json.results![0]!.seq
     const nl = watch(TOKENS.viewerNl)
-    const ack = await nl.subscribe(0)
-    expect(nl.lastSeq).toBe(ack.head)
+    const refusals = []
+    for (const after of [hidden, (await logHead(server)) + 1000]) {
+      const ack = await nl.socket.timeout(5_000).emitWithAck('subscribe', { after })
+      refusals.push(ack)
+    }
+    expect(refusals[0]).toEqual({
+      ok: false,
+      error: { code: 'conflict', message: `after ${hidden} is not the seq of an event you may see` },
+    })
+    expect((refusals[1] as { error: { details?: unknown } }).error.details).toBeUndefined()
+    // the owner may resume from it
+    const ee = watch(TOKENS.viewerEe)
+    expect(await ee.subscribe(hidden)).toMatchObject({ ok: true, head: hidden })
   })
 
   it('[D2, D8] tells a client that stops reading to resync, and it resumes exactly from the store', async () => {
     const slow = watch(TOKENS.viewerEe)
-    const head = (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
-    await slow.subscribe(head)
+    await slow.subscribe(await headOf(server.url, TOKENS.viewerEe))
     // Stop reading from the TCP socket: the server's buffer for this client grows.
     const engine = (
       slow.socket.io as unknown as { engine: { transport: { ws: { _socket: { pause(): void; resume(): void } } } } }

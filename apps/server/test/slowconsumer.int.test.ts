@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import type { EventInput } from '@watchfloor/protocol'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { event, getJson, post, type ServerProcess, startServerProcess, TOKENS, Watcher } from './harness.ts'
+import { event, headOf, post, type ServerProcess, startServerProcess, TOKENS, Watcher } from './harness.ts'
 
 /**
  * Slow consumers against a real server process (apps/server/SPEC.md D8, D13): a socket that stops
@@ -77,7 +77,8 @@ describe('slow consumers (SPEC.md D8, D13)', () => {
     watchers.push(w)
     return w
   }
-  const head = async () => (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
+  /** A viewer's own head [D14]: where its socket subscribes from to get only what comes next. */
+  const head = (token: string) => headOf(server.url, token)
 
   /**
    * Latency of a live socket: post one small event at a time and time it from before the POST to its
@@ -160,7 +161,7 @@ describe('slow consumers (SPEC.md D8, D13)', () => {
     expect(logBytes).toBeGreaterThan(25 * MiB)
 
     const live = watch(TOKENS.viewerLv)
-    expect(await live.subscribe(await head())).toMatchObject({ ok: true })
+    expect(await live.subscribe(await head(TOKENS.viewerLv))).toMatchObject({ ok: true })
     const quiet = await latencies(live, LATENCY_SAMPLES)
 
     const pid = server.child.pid!
@@ -223,7 +224,7 @@ describe('slow consumers (SPEC.md D8, D13)', () => {
     const fast = watch(TOKENS.viewerEe)
     const reasons: string[] = []
     slow.socket.on('resync', ({ reason }) => reasons.push(reason))
-    const h = await head()
+    const h = await head(TOKENS.viewerEe)
     await Promise.all([slow.subscribe(h), fast.subscribe(h)])
     const reader = pauseReading(slow)
     const shed = () => server.output().includes('slow consumer told to resync')
@@ -276,9 +277,9 @@ describe('slow consumers (SPEC.md D8, D13)', () => {
     }
     // another principal is not affected, and the ones in get their stream
     const other = watch(TOKENS.viewerLv)
-    expect(await other.subscribe(await head())).toMatchObject({ ok: true })
+    expect(await other.subscribe(await head(TOKENS.viewerLv))).toMatchObject({ ok: true })
     const inside = first.filter((w) => w.socket.connected)
-    expect(await inside[0]!.subscribe(await head())).toMatchObject({ ok: true })
+    expect(await inside[0]!.subscribe(await head(TOKENS.viewerNl))).toMatchObject({ ok: true })
 
     // a closed socket gives its place back
     inside[0]!.close()
@@ -328,7 +329,7 @@ describe('slow consumers that stall under their budget (SPEC.md D8)', () => {
   }, async () => {
     const slow = watch(TOKENS.viewerEe)
     const fast = watch(TOKENS.viewerEe)
-    const h = (await getJson<{ head: number }>(`${server.url}/readyz`, null)).json.head
+    const h = await headOf(server.url, TOKENS.viewerEe)
     await Promise.all([slow.subscribe(h), fast.subscribe(h)])
     pauseReading(slow)
     // one batch of ~8 MB: more than the kernel takes for a reader that stopped, well under the budget

@@ -94,7 +94,7 @@ export function createApp({
   app.get('/readyz', async (_req, res) => {
     try {
       await store.ping()
-      res.json({ status: 'ready', store: store.kind, head: await store.head() })
+      res.json({ status: 'ready', store: store.kind })
     } catch (error) {
       logger.warn({ err: error }, 'store not reachable')
       res.status(503).json({ error: { code: 'unavailable', message: 'the event store is not reachable' } })

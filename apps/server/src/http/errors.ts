@@ -3,6 +3,7 @@
  * the family (`toWatchfloorError`), a body (`errorBody`) and, at the web edge only, an HTTP
  * status (`httpStatus`). Express's error handler and every socket acknowledgement use these.
  */
+import { type Refusal, readOnlyRefusal } from '@watchfloor/core'
 import { type ErrorBody, type ErrorCode, WatchfloorError } from '@watchfloor/protocol'
 import type { ErrorRequestHandler } from 'express'
 import type { Logger } from 'pino'
@@ -17,6 +18,23 @@ const STATUS: Record<ErrorCode, number> = {
   too_many_requests: 429,
   unavailable: 503,
   internal: 500,
+}
+
+/**
+ * A refusal of core's policy as a member of the family: `details.rule` names the rule, and
+ * `details.path` the field (under `prefix`, the item's place in a batch) when the rule is about one.
+ */
+export function refusalError(refusal: Refusal, prefix: (string | number)[] = []): WatchfloorError {
+  const details =
+    refusal.path === undefined
+      ? { rule: refusal.rule }
+      : { rule: refusal.rule, path: [...prefix, refusal.path].join('.') }
+  return new WatchfloorError(refusal.code, refusal.message, details)
+}
+
+/** [A1] What a display token hears when it tries to change anything: on REST and on its socket alike. */
+export function readOnlyError(): WatchfloorError {
+  return refusalError(readOnlyRefusal({ readOnly: true })!)
 }
 
 /** The HTTP status of an error code. */

@@ -15,7 +15,7 @@ import type { Logger } from 'pino'
 import type { BroadcastOperator, Server, Socket } from 'socket.io'
 import type { Access, Caller } from '../access/access.ts'
 import { viewerOf } from '../access/tokens.ts'
-import { errorBody, toWatchfloorError } from '../http/errors.ts'
+import { errorBody, readOnlyError, toWatchfloorError } from '../http/errors.ts'
 import { messageArgs } from './acks.ts'
 
 export type WatchSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>
@@ -28,6 +28,11 @@ export interface SocketData {
   /** Bumped by each subscribe; a catch-up of an older generation stops. */
   generation: number
   live: boolean
+  /**
+   * The seq of the last event the socket was sent by its catch-up, or the `after` it named (an
+   * event its viewer may see, or 0): with its rooms' heads, the socket's own head [D14].
+   */
+  head: number
 }
 
 export interface GatewayOptions {
@@ -74,8 +79,9 @@ export class Gateway {
   private delivered = 0
   private pumping = false
   private pumpAgain = false
-  private readonly audiences = new Map<string, { viewer: Viewer; sockets: number }>()
-  private readonly users = new Map<string, { viewer: Viewer; sockets: number }>()
+  /** Live rooms, with the seq of the last event each was sent (0: none yet) [D14]. */
+  private readonly audiences = new Map<string, Room>()
+  private readonly users = new Map<string, Room>()
   private heartbeat: NodeJS.Timeout | undefined
   private recheckTimer: NodeJS.Timeout | undefined
   private sweepTimer: NodeJS.Timeout | undefined
@@ -103,7 +109,7 @@ export class Gateway {
         (caller) => {
           const refusal = this.admit(socket, caller)
           if (refusal) return next(refusal)
-          socket.data = { viewer: viewerOf(caller), caller, generation: 0, live: false }
+          socket.data = { viewer: viewerOf(caller), caller, generation: 0, live: false, head: 0 }
           next()
         },
         (error: unknown) => {
@@ -218,8 +224,7 @@ export class Gateway {
       socket.use((packet, next) => {
         if (DISPLAY_SOCKET_EVENTS.has(String(packet[0]))) return next()
         const ack = packet.at(-1)
-        if (typeof ack === 'function')
-          ack({ ok: false, error: { code: 'forbidden', message: 'a display token is read-only' } })
+        if (typeof ack === 'function') ack({ ok: false, error: errorBody(readOnlyError()) })
       })
     socket.on('subscribe', (...args: unknown[]) => {
       const { body: request, reply } = messageArgs<SubscribeAck>(args)
@@ -229,26 +234,32 @@ export class Gateway {
         return
       }
       this.subscribe(socket, parsed.data.after).then(
-        (head) => reply({ ok: true, head }),
+        () => reply({ ok: true, head: this.headOf(socket) }),
         (error: unknown) => reply({ ok: false, error: errorBody(error) }),
       )
     })
     socket.on('disconnect', () => this.leave(socket))
   }
 
-  private async subscribe(socket: WatchSocket, after: number): Promise<number> {
+  private async subscribe(socket: WatchSocket, after: number): Promise<void> {
     this.leave(socket)
     const generation = ++socket.data.generation
+    socket.data.head = 0
     const stopped = () => socket.data.generation !== generation || socket.disconnected
     const { viewer } = socket.data
     const { maxBufferedBytes, pageSize } = this.options
     let cursor = after
-    let sentThrough = after
     let readLimit = pageSize
+    if (after > 0) {
+      // a resume point is an event the viewer may see: the same refusal for a hidden event and a
+      // missing one, so no answer tells how long the log is [D6, D14]
+      const [named] = await this.store.readAfter(after - 1, 1)
+      if (named?.seq !== after || !canSee(viewer, named))
+        throw new WatchfloorError('conflict', `after ${after} is not the seq of an event you may see`)
+    }
+    if (stopped()) return
+    socket.data.head = after
     if (after > this.delivered) {
-      const head = await this.store.head()
-      if (after > head)
-        throw new WatchfloorError('conflict', `after ${after} is beyond the head of the log (${head})`, { head })
       // Another process appended what this one has not fanned out yet: let the tailer pass `after` first.
       while (this.delivered < after && socket.data.generation === generation && socket.connected) {
         this.pump()
@@ -257,9 +268,9 @@ export class Gateway {
     }
     while (cursor < this.delivered) {
       // read the next page once half the budget is free: catch-up follows the client's pace
-      if (!(await this.room(socket, maxBufferedBytes / 2, stopped))) return this.delivered
+      if (!(await this.room(socket, maxBufferedBytes / 2, stopped))) return
       const page = await this.store.readAfter(cursor, readLimit)
-      if (stopped()) return this.delivered
+      if (stopped()) return
       // Only what the tailer has already fanned out: the rest reaches this socket through its rooms.
       const limit = this.delivered
       const visible: StoredEvent[] = []
@@ -273,15 +284,27 @@ export class Gateway {
       const sizes = visible.map(eventBytes)
       readLimit = nextReadLimit(page.length, sum(sizes), maxBufferedBytes / 2, pageSize)
       for (const [from, to] of byBytes(sizes, maxBufferedBytes / 4)) {
-        if (!(await this.room(socket, messageBytes(sizes, from, to), stopped))) return this.delivered
+        if (!(await this.room(socket, messageBytes(sizes, from, to), stopped))) return
         socket.emit('events', { events: visible.slice(from, to) })
-        sentThrough = visible[to - 1]!.seq
+        socket.data.head = visible[to - 1]!.seq
       }
     }
     // cursor === delivered here, in this tick: join before the tailer can fan out again.
-    if (sentThrough < this.delivered) socket.emit('checkpoint', { seq: this.delivered })
     this.join(socket)
-    return this.delivered
+  }
+
+  /**
+   * The socket's head [D14]: the last seq it was sent by its catch-up or its rooms, or the `after`
+   * it named; always 0 or the seq of an event its viewer may see, never the log's head.
+   */
+  private headOf(socket: WatchSocket): number {
+    const { viewer, head, live } = socket.data
+    if (!live) return head
+    return Math.max(
+      head,
+      this.audiences.get(audienceKey(viewer))?.head ?? 0,
+      this.users.get(userKey(viewer))?.head ?? 0,
+    )
   }
 
   /**
@@ -325,6 +348,7 @@ export class Gateway {
   private leave(socket: WatchSocket): void {
     if (!socket.data.live) return
     const { viewer } = socket.data
+    socket.data.head = this.headOf(socket)
     socket.data.live = false
     const key = audienceKey(viewer)
     socket.leave(LIVE_ROOM)
@@ -383,24 +407,27 @@ export class Gateway {
     if (red.length > 0)
       for (const [key, user] of this.users) if (red.some((event) => canSee(user.viewer, event))) redUsers.add(key)
     const except = [...redUsers].map(userRoom)
+    // A batch none of whose events a room may see sends it nothing: not even a checkpoint, which
+    // would tell that something hidden was just recorded [D4, D14].
     for (const [key, audience] of this.audiences) {
       const visible = events.filter((event) => event.marking.tlp !== 'RED' && canSee(audience.viewer, event))
-      this.send(this.io.to(audienceRoom(key)).except(except), visible, end)
+      this.send(this.io.to(audienceRoom(key)).except(except), audience, visible)
     }
     for (const user of redUsers) {
-      const viewer = this.users.get(user)!.viewer
+      const room = this.users.get(user)!
       this.send(
         this.io.to(userRoom(user)),
-        events.filter((event) => canSee(viewer, event)),
-        end,
+        room,
+        events.filter((event) => canSee(room.viewer, event)),
       )
     }
     this.shedSlowConsumers()
   }
 
-  private send(target: BroadcastOperator<ServerToClientEvents, SocketData>, visible: StoredEvent[], end: number): void {
-    if (visible.length > 0) target.emit('events', { events: visible })
-    if ((visible.at(-1)?.seq ?? 0) < end) target.emit('checkpoint', { seq: end })
+  private send(target: BroadcastOperator<ServerToClientEvents, SocketData>, room: Room, visible: StoredEvent[]): void {
+    if (visible.length === 0) return
+    target.emit('events', { events: visible })
+    room.head = visible.at(-1)!.seq
   }
 
   /** After a live fan-out: a live socket over its budget, or stalled, is told to resync [D8]. */
@@ -425,7 +452,7 @@ export class Gateway {
       this.leave(socket)
       socket.data.generation++
       this.logger.warn(fields, 'slow consumer told to resync')
-      socket.emit('resync', { after: this.delivered, reason: 'slow_consumer' })
+      socket.emit('resync', { after: socket.data.head, reason: 'slow_consumer' })
       return
     }
     // not live and still not draining: a client that stopped reading; what waits for it is freed now
@@ -438,11 +465,15 @@ export class Gateway {
     ws?.terminate?.()
   }
 
+  /** Each live socket hears its own head [D9, D14]: the log's would count what it may not see. */
   private beat(): void {
-    const seq = this.delivered
-    const room = this.io.to(LIVE_ROOM)
-    room.emit('checkpoint', { seq })
-    room.emit('heartbeat', { seq, serverTime: new Date().toISOString() })
+    const serverTime = new Date().toISOString()
+    for (const socket of this.io.sockets.sockets.values()) {
+      if (!socket.data.live) continue
+      const seq = this.headOf(socket)
+      socket.emit('checkpoint', { seq })
+      socket.emit('heartbeat', { seq, serverTime })
+    }
   }
 }
 
@@ -461,15 +492,17 @@ function uses(caller: Caller, change: CredentialChange): boolean {
   }
 }
 
-function count(
-  map: Map<string, { viewer: Viewer; sockets: number }>,
-  key: string,
-  viewer: Viewer,
-  delta: number,
-): void {
+/** A live room: whose it is, its sockets, and the seq of the last event it was sent [D14]. */
+interface Room {
+  viewer: Viewer
+  sockets: number
+  head: number
+}
+
+function count(map: Map<string, Room>, key: string, viewer: Viewer, delta: number): void {
   const entry = map.get(key)
   if (!entry) {
-    if (delta > 0) map.set(key, { viewer, sockets: delta })
+    if (delta > 0) map.set(key, { viewer, sockets: delta, head: 0 })
     return
   }
   entry.sockets += delta

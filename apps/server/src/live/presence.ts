@@ -7,7 +7,7 @@ import {
   WatchfloorError,
 } from '@watchfloor/protocol'
 import type { Logger } from 'pino'
-import { errorBody } from '../http/errors.ts'
+import { errorBody, readOnlyError } from '../http/errors.ts'
 import type { FullState } from '../read/projection.ts'
 import { messageArgs } from './acks.ts'
 import type { WatchServer, WatchSocket } from './gateway.ts'
@@ -61,7 +61,7 @@ export class Presence {
   }
 
   private async view(socket: WatchSocket, request: unknown): Promise<ViewingAck> {
-    if (socket.data.caller.kind === 'display') throw new WatchfloorError('forbidden', 'a display token is read-only')
+    if (socket.data.caller.kind === 'display') throw readOnlyError()
     const parsed = ViewingRequest.safeParse(request)
     if (!parsed.success)
       throw new WatchfloorError('validation', 'viewing needs { incidentId: string | null }', {

@@ -34,7 +34,8 @@ class Aborted extends Error {}
 /**
  * GET /api/v1/export: the caller's visible events of a window (or of one
  * incident), streamed as a JSON array or CSV. The log is read page by page up
- * to the head at the start of the request (sent as `X-Watchfloor-Head`), and
+ * to the caller's head at the start of the request [D14] (the last event it may
+ * see, sent as `X-Watchfloor-Head`), and
  * each page is written before the next is read, waiting for 'drain' when the
  * client reads slower than the store.
  */
@@ -46,13 +47,14 @@ export async function exportEvents(
   logger: Logger,
   /** Where task events find their incident: the viewer's own picture. */
   tasks: TaskIndex,
+  /** The viewer's head [D14]: the seq of the last event it may see, as of that picture. */
+  head: number,
 ): Promise<void> {
   const format = query.oneOf('format', EXPORT_FORMATS, 'json')
   const window = readWindow(query)
   const incidentId = query.text('incidentId')
   query.done()
 
-  const head = await store.head()
   const subject = incidentId === undefined ? 'events' : `incident-${incidentId.replace(/[^A-Za-z0-9._-]+/g, '_')}`
   res.status(200)
   res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8')

@@ -104,10 +104,15 @@ export class ViewerCache<T> {
   }
 }
 
-/** The caller's events after a seq, in seq order; scans at most `scanLimit` rows per call. */
+/**
+ * The caller's events after a seq, in seq order; scans at most `scanLimit` rows per call. `head`
+ * is the caller's own head [D14] (the seq of the last event it may see, at least `after`), and
+ * `next` never passes it: what lies beyond is hidden from the caller, and so is where it ends.
+ */
 export async function readVisible(
   store: EventStore,
   viewer: Viewer,
+  visibleHead: number,
   after: number,
   limit: number,
   scanLimit = 20_000,
@@ -127,15 +132,22 @@ export async function readVisible(
       }
     }
   }
-  return { events, next: cursor, head: await store.head() }
+  const head = Math.max(visibleHead, after, events.at(-1)?.seq ?? 0)
+  return { events, next: Math.min(cursor, head), head }
+}
+
+/** A viewer's picture and how far through the log it has been folded (visible events or not). */
+interface Folded {
+  state: State
+  position: number
 }
 
 /**
  * The current picture per viewer, folded from what that viewer may see and kept up to date
- * incrementally.
+ * incrementally. Its `seq` is the viewer's head [D14]: the last event it may see, not the log's.
  */
 export class StateCache {
-  private readonly states: ViewerCache<State>
+  private readonly states: ViewerCache<Folded>
 
   constructor(
     private readonly store: EventStore,
@@ -143,8 +155,8 @@ export class StateCache {
   ) {
     this.states = new ViewerCache(
       maxEntries,
-      () => initialState,
-      (state, viewer) => this.catchUp(state, viewer),
+      () => ({ state: initialState, position: 0 }),
+      (folded, viewer) => this.catchUp(folded, viewer),
     )
   }
 
@@ -152,27 +164,30 @@ export class StateCache {
     return stateToJson(await this.current(viewer))
   }
 
-  current(viewer: Viewer): Promise<State> {
-    return this.states.get(viewer)
+  async current(viewer: Viewer): Promise<State> {
+    return (await this.states.get(viewer)).state
   }
 
   /** The viewer's picture including everything committed before this call (for commands). */
-  fresh(viewer: Viewer): Promise<State> {
-    return this.states.fresh(viewer)
+  async fresh(viewer: Viewer): Promise<State> {
+    return (await this.states.fresh(viewer)).state
   }
 
-  private async catchUp(from: State, viewer: Viewer): Promise<State> {
-    let state = from
-    await catchUp(this.store, state.seq, (page) => {
+  /** The viewer's head [D14]: the seq of the last event it may see (0: none). */
+  async headOf(viewer: Viewer): Promise<number> {
+    return (await this.current(viewer)).seq
+  }
+
+  private async catchUp(from: Folded, viewer: Viewer): Promise<Folded> {
+    let { state, position } = from
+    await catchUp(this.store, position, (page) => {
       state = fold(
         state,
         page.filter((event) => canSee(viewer, event)),
       )
-      // invisible events still move the folded position
-      const last = page.at(-1)!.seq
-      if (state.seq < last) state = { ...state, seq: last }
+      position = page.at(-1)!.seq
     })
-    return state
+    return { state, position }
   }
 }
 

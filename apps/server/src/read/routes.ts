@@ -48,16 +48,18 @@ export function readRouter({ store, states, replay, logger, viewerFor }: ReadRou
     const after = query.int('after', 0, 0, Number.MAX_SAFE_INTEGER)
     const limit = query.int('limit', 500, 1, 5000)
     query.done()
+    const head = await states.headOf(viewer)
     res.json(
       window === undefined
-        ? await readVisible(store, viewer, after, limit)
-        : await readVisibleWindow(store, viewer, window, after, limit),
+        ? await readVisible(store, viewer, head, after, limit)
+        : await readVisibleWindow(store, viewer, head, window, after, limit),
     )
   })
 
   router.get('/export', async (req, res) => {
     const viewer = viewerFor(req)
-    await exportEvents(store, viewer, new QueryReader(req), res, logger, await states.current(viewer))
+    const picture = await states.current(viewer)
+    await exportEvents(store, viewer, new QueryReader(req), res, logger, picture, picture.seq)
   })
 
   router.use(handoverRouter({ store, replay, viewerFor }))

@@ -57,17 +57,18 @@ export function readWindowPage(
 /**
  * The caller's events in a window, in seq order, at most `limit`, scanning at
  * most `scanLimit` log events per call. `next` is the seq to continue after;
- * once the window is exhausted it is the head of the log.
+ * once the window is exhausted it is `head`, the caller's own head [D14] (the
+ * seq of the last event it may see, at least `after`); it never passes it.
  */
 export async function readVisibleWindow(
   store: EventStore,
   viewer: Viewer,
+  visibleHead: number,
   window: Window,
   after: number,
   limit: number,
   scanLimit = 20_000,
 ): Promise<EventPageReply> {
-  const head = await store.head()
   const events: StoredEvent[] = []
   let cursor = after
   let scanned = 0
@@ -90,6 +91,6 @@ export async function readVisibleWindow(
       break
     }
   }
-  const top = Math.max(head, cursor)
-  return { events, next: exhausted ? top : cursor, head: top }
+  const head = Math.max(visibleHead, after, events.at(-1)?.seq ?? 0)
+  return { events, next: exhausted ? head : Math.min(cursor, head), head }
 }

@@ -12,6 +12,7 @@ import {
 import { EventInput, MAX_EVENTS_PER_POST, parseOrThrow, type Viewer, WatchfloorError } from '@watchfloor/protocol'
 import type { AcceptedEvent, AppendResult, EventStore } from '@watchfloor/store'
 import { type Principal, viewerOf } from '../access/tokens.ts'
+import { refusalError } from '../http/errors.ts'
 
 /**
  * The ingest path of raw events (REST and the embedded simulator): validate (protocol) ->
@@ -99,12 +100,7 @@ class OverlayMap {
 
 /** A policy refusal as the error family's `forbidden`, naming the rule and the field it is about. */
 function refuse(refusal: Refusal | undefined, prefix: (string | number)[] = []): void {
-  if (refusal === undefined) return
-  const details =
-    refusal.path === undefined
-      ? { rule: refusal.rule }
-      : { rule: refusal.rule, path: [...prefix, refusal.path].join('.') }
-  throw new WatchfloorError(refusal.code, refusal.message, details)
+  if (refusal !== undefined) throw refusalError(refusal, prefix)
 }
 
 function splitBody(body: unknown): { items: unknown[]; prefix: (i: number) => (string | number)[] } {

@@ -28,6 +28,11 @@ export interface Config {
   /** Always mark the session cookie Secure (it is Secure anyway on HTTPS requests). */
   cookieSecure: boolean
   sessionTtlMs: number
+  /**
+   * Days an API token lasts when its creator gives no `expiresAt`, and the furthest a
+   * non-admin may ask for; display tokens never expire unless an admin says when.
+   */
+  tokenTtlDays: number
   loginMaxFailures: number
   loginMaxFailuresPerAddress: number
   loginWindowMs: number
@@ -44,6 +49,9 @@ export interface Config {
 }
 
 export type TrustProxy = boolean | number | string[]
+
+/** WATCHFLOOR_TOKEN_TTL_DAYS when unset. */
+export const DEFAULT_TOKEN_TTL_DAYS = 90
 
 /**
  * Configuration from the environment; every variable is documented in docs/api.md.
@@ -70,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     consoleDir: resolve(env.WATCHFLOOR_CONSOLE_DIR ?? new URL('../../console/dist', import.meta.url).pathname),
     cookieSecure: onOff(env, 'WATCHFLOOR_COOKIE_SECURE', false),
     sessionTtlMs: integer(env, 'WATCHFLOOR_SESSION_TTL_S', 12 * 3600, 1, 30 * 24 * 3600) * 1000,
+    tokenTtlDays: integer(env, 'WATCHFLOOR_TOKEN_TTL_DAYS', DEFAULT_TOKEN_TTL_DAYS, 1, 3650),
     loginMaxFailures: integer(env, 'WATCHFLOOR_LOGIN_MAX_FAILURES', 5, 1, 1000),
     loginMaxFailuresPerAddress: integer(env, 'WATCHFLOOR_LOGIN_MAX_FAILURES_PER_ADDRESS', 20, 1, 100_000),
     loginWindowMs: integer(env, 'WATCHFLOOR_LOGIN_WINDOW_S', 15 * 60, 1, 24 * 3600) * 1000,

@@ -42,6 +42,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     : await seedDemoAccess(credentials, config.dataDir, config.passwordCost)
   const access = new Access(registry, credentials, {
     sessionTtlMs: config.sessionTtlMs,
+    tokenTtlDays: config.tokenTtlDays,
     cookieSecure: config.cookieSecure,
     passwordCost: config.passwordCost,
     throttle: {

@@ -85,9 +85,13 @@ class Client {
   readonly events: StoredEvent[] = []
   readonly revoked: RevokedMessage[] = []
   lastSeq = 0
+  heartbeats = 0
   disconnected = false
 
-  constructor(url: string, credential: { token?: string; cookie?: string; origin?: string }) {
+  constructor(
+    private readonly url: string,
+    private readonly credential: { token?: string; cookie?: string; origin?: string },
+  ) {
     const extraHeaders: Record<string, string> = {}
     if (credential.cookie) extraHeaders.cookie = credential.cookie
     if (credential.origin) extraHeaders.origin = credential.origin
@@ -105,6 +109,7 @@ class Client {
     this.socket.on('checkpoint', ({ seq }) => {
       this.lastSeq = Math.max(this.lastSeq, seq)
     })
+    this.socket.on('heartbeat', () => this.heartbeats++)
     this.socket.on('revoked', (message) => this.revoked.push(message))
     this.socket.on('disconnect', () => {
       this.disconnected = true
@@ -123,6 +128,18 @@ class Client {
   async subscribe(after = 0): Promise<{ ok: boolean; head?: number }> {
     await this.connected()
     return this.socket.timeout(20_000).emitWithAck('subscribe', { after }) as Promise<{ ok: boolean; head?: number }>
+  }
+
+  /** Subscribe from the caller's own head [D14]: only what comes next. */
+  async subscribeNow(): Promise<{ ok: boolean; head?: number }> {
+    const { token, cookie } = this.credential
+    const state = await call<{ seq: number }>(this.url, 'GET', '/api/v1/state', {
+      ...(token ? { token } : {}),
+      ...(cookie ? { cookie } : {}),
+    })
+    if (state.status !== 200) throw new Error(`GET /api/v1/state answered ${state.status}`)
+    this.lastSeq = Math.max(this.lastSeq, state.json.seq)
+    return this.subscribe(state.json.seq)
   }
 
   tlps(): string[] {
@@ -154,10 +171,6 @@ function everyTlp(): EventInput[] {
   return markings.map((marking, i) =>
     event({ type: 'incident.observation', payload: { incidentId: `inc-tlp-${i}`, count: 1 }, marking } as never),
   )
-}
-
-async function head(base: string): Promise<number> {
-  return ((await call<{ head: number }>(base, 'GET', '/readyz')).json as { head: number }).head
 }
 
 describe('people and access', () => {
@@ -304,7 +317,7 @@ describe('people and access', () => {
     it('[D3, D12] the cookie authenticates a socket subscription', async () => {
       const { cookie } = await signIn(url, 'kadri')
       const client = connect({ cookie })
-      expect((await client.subscribe(await head(url))).ok).toBe(true)
+      expect((await client.subscribeNow()).ok).toBe(true)
       const { json } = await post(url, TOKENS.sensorEe, { events: everyTlp() })
       const last = json.results!.at(-1)!.seq
       await until(() => client.lastSeq >= last)
@@ -353,7 +366,7 @@ describe('people and access', () => {
     it('[D10] signing out ends the session on the server: the cookie is refused and its live socket is revoked', async () => {
       const { cookie } = await signIn(url, 'kadri')
       const client = connect({ cookie })
-      expect((await client.subscribe(await head(url))).ok).toBe(true)
+      expect((await client.subscribeNow()).ok).toBe(true)
       const out = await call(url, 'DELETE', '/api/v1/session', { cookie })
       expect(out.status).toBe(204)
       expect(out.headers.get('set-cookie')).toMatch(
@@ -438,9 +451,9 @@ describe('people and access', () => {
       })
       const secret = made.json.secret
       const client = connect({ token: secret })
-      expect((await client.subscribe(await head(url))).ok).toBe(true)
+      expect((await client.subscribeNow()).ok).toBe(true)
       const bystander = connect({ token: TOKENS.viewerEe })
-      expect((await bystander.subscribe(await head(url))).ok).toBe(true)
+      expect((await bystander.subscribeNow()).ok).toBe(true)
       expect((await call(url, 'GET', '/api/v1/state', { token: secret })).status).toBe(200)
 
       expect((await call(url, 'DELETE', `/api/v1/tokens/${made.json.token.id}`, { token: ADMIN_TOKEN })).status).toBe(
@@ -511,13 +524,17 @@ describe('people and access', () => {
 
     it('[V9, D3, D11] its ceiling narrows the socket stream, live and on catch-up, beside an uncapped socket of the same user', async () => {
       const { cookie } = await signIn(url, 'kadri')
-      const from = await head(url)
       const onWall = connect({ token: wall.secret })
       const owner = connect({ cookie })
-      await Promise.all([onWall.subscribe(from), owner.subscribe(from)])
+      await Promise.all([onWall.subscribeNow(), owner.subscribeNow()])
+      const from = onWall.lastSeq
       const { json } = await post(url, TOKENS.sensorEe, { events: [...everyTlp(), ...everyTlp()] })
       const last = json.results!.at(-1)!.seq
-      await until(() => onWall.lastSeq >= last && owner.lastSeq >= last)
+      // the wall's last is the second GREEN; then two heartbeats, after which nothing more comes
+      const wallLast = json.results![6]!.seq
+      await until(() => onWall.lastSeq >= wallLast && owner.lastSeq >= last)
+      const beats = onWall.heartbeats
+      await until(() => onWall.heartbeats >= beats + 2)
       expect(onWall.tlps()).toEqual(['CLEAR', 'GREEN', 'CLEAR', 'GREEN'])
       expect(owner.tlps()).toEqual([
         ...['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'],
@@ -536,11 +553,12 @@ describe('people and access', () => {
         timeout(ms: number): { emitWithAck(name: string, body: unknown): Promise<unknown> }
       }
       const answer = await loose.timeout(5000).emitWithAck('command', { type: 'incident.acknowledge' })
-      expect(answer).toEqual({ ok: false, error: { code: 'forbidden', message: 'a display token is read-only' } })
+      const readOnly = { code: 'forbidden', message: 'a display token is read-only', details: { rule: 'A1' } }
+      expect(answer).toEqual({ ok: false, error: readOnly })
       // nor may it announce presence
       const viewing = await loose.timeout(5000).emitWithAck('viewing', { incidentId: 'inc-1' })
-      expect(viewing).toEqual({ ok: false, error: { code: 'forbidden', message: 'a display token is read-only' } })
-      expect((await client.subscribe(await head(url))).ok).toBe(true)
+      expect(viewing).toEqual({ ok: false, error: readOnly })
+      expect((await client.subscribeNow()).ok).toBe(true)
     })
   })
 
@@ -551,7 +569,7 @@ describe('people and access', () => {
       const made = await call<{ secret: string }>(url, 'POST', '/api/v1/tokens', { cookie, body: { label: 'maris' } })
       const bySession = connect({ cookie })
       const byToken = connect({ token: made.json.secret })
-      await Promise.all([bySession.subscribe(await head(url)), byToken.subscribe(await head(url))])
+      await Promise.all([bySession.subscribeNow(), byToken.subscribeNow()])
 
       const patched = await call<{ account: { disabled: boolean } }>(url, 'PATCH', '/api/v1/accounts/maris', {
         token: ADMIN_TOKEN,
@@ -590,7 +608,7 @@ describe('people and access', () => {
       const made = await call<{ secret: string }>(url, 'POST', '/api/v1/tokens', { cookie, body: { label: 'script' } })
       expect((await call(url, 'GET', '/api/v1/state', { token: made.json.secret })).status).toBe(200)
       const socket = connect({ token: made.json.secret })
-      await socket.subscribe(await head(url))
+      await socket.subscribeNow()
       await call(url, 'PATCH', '/api/v1/accounts/tiit', {
         token: ADMIN_TOKEN,
         body: { password: 'a brand new passphrase' },
@@ -667,6 +685,193 @@ describe('sign-in throttling and session expiry', () => {
     const throttled = await signIn(server.url, 'bob', PASSWORD)
     expect(throttled.status).toBe(429)
     expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0)
+  })
+})
+
+describe('token expiry', () => {
+  const DAY_MS = 24 * 3600 * 1000
+  let server: ServerProcess
+  let dir: string
+  const clients: Client[] = []
+  beforeAll(async () => {
+    const tokens = tokensFile()
+    dir = tokens.dir
+    // WATCHFLOOR_TOKEN_TTL_DAYS unset: the default, 90
+    server = await startServerProcess({
+      env: { ...CHEAP, WATCHFLOOR_TOKENS: tokens.file, WATCHFLOOR_CREDENTIAL_RECHECK_MS: '200' },
+    })
+    await createAccount(server.url, 'dora', 'cert-ee', 'EE', ['analyst'])
+    await createAccount(server.url, 'emil', 'cert-lv', 'LV', ['liaison'])
+  })
+  afterAll(async () => {
+    for (const client of clients) client.close()
+    await server?.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  type TokenReply = { token: { id: string; kind: string; expiresAt: string | null }; secret: string }
+  type Refusal = { error: { code: string; message: string; details?: { issues: { path: string }[] } } }
+
+  it('[D10, D12] a token works until its expiresAt, then REST says 401 token expired, its live socket gets `revoked` (token_expired) and it cannot connect again', async () => {
+    const expiresAt = new Date(Date.now() + 2500).toISOString()
+    const made = await call<TokenReply>(server.url, 'POST', '/api/v1/tokens', {
+      token: ADMIN_TOKEN,
+      body: { label: 'dora short-lived', owner: 'dora', expiresAt },
+    })
+    expect(made.status).toBe(201)
+    expect(made.json.token.expiresAt).toBe(expiresAt)
+    const { secret } = made.json
+    expect((await call(server.url, 'GET', '/api/v1/state', { token: secret })).status).toBe(200)
+    const client = new Client(server.url, { token: secret })
+    clients.push(client)
+    expect((await client.subscribeNow()).ok).toBe(true)
+    const bystander = new Client(server.url, { token: TOKENS.viewerEe })
+    clients.push(bystander)
+    expect((await bystander.subscribeNow()).ok).toBe(true)
+
+    // the periodic check (every 200 ms here) finds it expired
+    await until(() => client.disconnected, 5000)
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(expiresAt))
+    expect(client.revoked).toEqual([{ reason: 'token_expired' }])
+    const refused = await call<Refusal>(server.url, 'GET', '/api/v1/state', { token: secret })
+    expect(refused.status).toBe(401)
+    expect(refused.json).toEqual({ error: { code: 'unauthenticated', message: 'token expired' } })
+    const again = new Client(server.url, { token: secret })
+    clients.push(again)
+    await expect(again.connected()).rejects.toThrow(/expired/)
+    expect(bystander.disconnected).toBe(false)
+    expect(bystander.revoked).toEqual([])
+  })
+
+  it('an API token expires after WATCHFLOOR_TOKEN_TTL_DAYS (90) unless asked otherwise; a display token never does; GET /tokens says when', async () => {
+    const { cookie } = await signIn(server.url, 'emil')
+    const before = Date.now()
+    const byDefault = await call<TokenReply>(server.url, 'POST', '/api/v1/tokens', {
+      cookie,
+      body: { label: 'emil default' },
+    })
+    expect(byDefault.status).toBe(201)
+    const expires = Date.parse(byDefault.json.token.expiresAt!)
+    expect(expires).toBeGreaterThanOrEqual(before + 90 * DAY_MS)
+    expect(expires).toBeLessThanOrEqual(Date.now() + 90 * DAY_MS)
+    const inAMonth = new Date(Date.now() + 30 * DAY_MS).toISOString()
+    const asked = await call<TokenReply>(server.url, 'POST', '/api/v1/tokens', {
+      cookie,
+      body: { label: 'emil month', expiresAt: inAMonth },
+    })
+    expect(asked.status).toBe(201)
+    expect(asked.json.token.expiresAt).toBe(inAMonth)
+
+    const display = await call<TokenReply>(server.url, 'POST', '/api/v1/tokens', {
+      token: ADMIN_TOKEN,
+      body: { label: 'EE wall', kind: 'display', owner: 'dora', preset: 'overview' },
+    })
+    expect(display.status).toBe(201)
+    expect(display.json.token).toMatchObject({ kind: 'display', expiresAt: null })
+    const adminApi = await call<TokenReply>(server.url, 'POST', '/api/v1/tokens', {
+      token: ADMIN_TOKEN,
+      body: { label: 'dora default', owner: 'dora' },
+    })
+    expect(Date.parse(adminApi.json.token.expiresAt!)).toBeGreaterThanOrEqual(before + 90 * DAY_MS)
+    // an admin may ask for any future time (another offset comes back as the same instant in UTC), or none
+    const forever = await call<TokenReply>(server.url, 'POST', '/api/v1/tokens', {
+      token: ADMIN_TOKEN,
+      body: { label: 'dora forever', owner: 'dora', expiresAt: null },
+    })
+    expect(forever.status).toBe(201)
+    expect(forever.json.token.expiresAt).toBeNull()
+    const far = await call<TokenReply>(server.url, 'POST', '/api/v1/tokens', {
+      token: ADMIN_TOKEN,
+      body: { label: 'dora far', owner: 'dora', expiresAt: '2100-01-01T02:00:00+02:00' },
+    })
+    expect(far.status).toBe(201)
+    expect(far.json.token.expiresAt).toBe('2100-01-01T00:00:00.000Z')
+    expect((await call(server.url, 'GET', '/api/v1/session', { token: forever.json.secret })).status).toBe(200)
+
+    const mine = await call<{ tokens: { id: string; expiresAt: string | null }[] }>(
+      server.url,
+      'GET',
+      '/api/v1/tokens',
+      { cookie },
+    )
+    expect(Object.fromEntries(mine.json.tokens.map((t) => [t.id, t.expiresAt]))).toEqual({
+      [byDefault.json.token.id]: byDefault.json.token.expiresAt,
+      [asked.json.token.id]: inAMonth,
+    })
+    const all = await call<{ tokens: { id: string; expiresAt: string | null }[] }>(
+      server.url,
+      'GET',
+      '/api/v1/tokens?owner=dora',
+      { token: ADMIN_TOKEN },
+    )
+    const dora = Object.fromEntries(all.json.tokens.map((t) => [t.id, t.expiresAt]))
+    expect(dora[display.json.token.id]).toBeNull()
+    expect(dora[forever.json.token.id]).toBeNull()
+    expect(dora[far.json.token.id]).toBe('2100-01-01T00:00:00.000Z')
+  })
+
+  it('a non-admin may not ask for a token that never expires nor one beyond the TTL (403); a past time or one without a zone is 400', async () => {
+    const { cookie } = await signIn(server.url, 'emil')
+    const never = await call<Refusal>(server.url, 'POST', '/api/v1/tokens', {
+      cookie,
+      body: { label: 'emil forever', expiresAt: null },
+    })
+    expect(never.status).toBe(403)
+    expect(never.json.error.code).toBe('forbidden')
+    expect(never.json.error.message).toContain('within 90 days')
+    const beyond = await call<Refusal>(server.url, 'POST', '/api/v1/tokens', {
+      cookie,
+      body: { label: 'emil long', expiresAt: new Date(Date.now() + 91 * DAY_MS).toISOString() },
+    })
+    expect(beyond.status).toBe(403)
+    expect(beyond.json.error.message).toBe('your token must expire within 90 days (WATCHFLOOR_TOKEN_TTL_DAYS)')
+
+    for (const [credential, expiresAt] of [
+      [{ cookie }, new Date(Date.now() - 1000).toISOString()],
+      [{ token: ADMIN_TOKEN }, new Date(Date.now() - 1000).toISOString()],
+      [{ token: ADMIN_TOKEN }, '2030-01-01T00:00:00'],
+      [{ token: ADMIN_TOKEN }, 'tomorrow'],
+    ] as const) {
+      const bad = await call<Refusal>(server.url, 'POST', '/api/v1/tokens', {
+        ...credential,
+        body: { label: 'bad expiry', owner: 'emil', expiresAt },
+      })
+      expect(bad.status, expiresAt).toBe(400)
+      expect(bad.json.error.code).toBe('validation')
+      expect(bad.json.error.details?.issues.map((i) => i.path)).toEqual(['expiresAt'])
+    }
+    // none of these made a token
+    const mine = await call<{ tokens: { label: string }[] }>(server.url, 'GET', '/api/v1/tokens', { cookie })
+    expect(mine.json.tokens.map((t) => t.label)).not.toContain('bad expiry')
+    expect(mine.json.tokens.map((t) => t.label)).not.toContain('emil forever')
+  })
+
+  it('a token made with a token expires no later than its maker: by default its time, a later one is 403', async () => {
+    const { cookie } = await signIn(server.url, 'emil')
+    const makerExpiry = new Date(Date.now() + 3 * DAY_MS).toISOString()
+    const maker = await call<TokenReply>(server.url, 'POST', '/api/v1/tokens', {
+      cookie,
+      body: { label: 'emil maker', expiresAt: makerExpiry },
+    })
+    expect(maker.status).toBe(201)
+    const byToken = { token: maker.json.secret }
+    const child = await call<TokenReply>(server.url, 'POST', '/api/v1/tokens', { ...byToken, body: { label: 'child' } })
+    expect(child.status).toBe(201)
+    expect(child.json.token.expiresAt).toBe(makerExpiry)
+    const sooner = new Date(Date.now() + DAY_MS).toISOString()
+    const earlier = await call<TokenReply>(server.url, 'POST', '/api/v1/tokens', {
+      ...byToken,
+      body: { label: 'sooner', expiresAt: sooner },
+    })
+    expect(earlier.json.token.expiresAt).toBe(sooner)
+    const later = await call<Refusal>(server.url, 'POST', '/api/v1/tokens', {
+      ...byToken,
+      body: { label: 'later', expiresAt: new Date(Date.now() + 10 * DAY_MS).toISOString() },
+    })
+    expect(later.status).toBe(403)
+    expect(later.json.error.message).toBe(
+      `a token made with a token must expire no later than it does (${makerExpiry})`,
+    )
   })
 })
 

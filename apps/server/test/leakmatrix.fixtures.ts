@@ -21,6 +21,9 @@ interface StaticPrincipal {
   sources?: string[]
 }
 
+/** How a viewer's requests and sockets authenticate: a bearer token, or a browser session's cookie. */
+export type Auth = string | { cookie: string }
+
 /** Who may see what is decided by canSee on these; roles never widen it [V7]. */
 export interface MatrixViewer {
   key: string
@@ -30,7 +33,17 @@ export interface MatrixViewer {
   /** Static principals: their token. Display tokens: made by the admin in beforeAll. */
   token?: string
   display?: { preset: string; otherPreset: string }
+  /** An account the admin makes in beforeAll, signed in by password: every request and socket by its session cookie. */
+  session?: { password: string }
 }
+
+const account = (key: string, label: string, user: string, organisation: string, nation: string, role: Role) =>
+  ({
+    key,
+    label,
+    viewer: { organisation, nation, roles: [role], userId: user },
+    session: { password: `${user} signs in to the leak matrix` },
+  }) satisfies MatrixViewer
 
 const person = (
   key: string,
@@ -108,6 +121,23 @@ export const VIEWERS: MatrixViewer[] = [
     'analyst',
   ),
   person('admin', 'an admin of another organisation', ADMIN, 'root', 'alliance', 'ALLIANCE', 'admin'),
+  // people signed in by password: the session cookie on every request and on the socket
+  account(
+    'session-liaison',
+    'a liaison of the releasable organisation, by session cookie',
+    'laura',
+    'cert-lv',
+    'LV',
+    'liaison',
+  ),
+  account(
+    'session-recipient',
+    'the named RED recipient, by session cookie (an account)',
+    'rita',
+    'cert-fi',
+    'FI',
+    'analyst',
+  ),
   {
     key: 'display-green',
     label: "a wall display of the author's organisation, ceiling GREEN",
@@ -424,11 +454,12 @@ export async function http(
   base: string,
   method: 'GET' | 'POST',
   path: string,
-  token: string,
+  auth: Auth,
   body?: unknown,
   accept?: string,
 ): Promise<Reply> {
-  const headers: Record<string, string> = { authorization: `Bearer ${token}` }
+  const headers: Record<string, string> =
+    typeof auth === 'string' ? { authorization: `Bearer ${auth}` } : { cookie: auth.cookie }
   if (body !== undefined) headers['content-type'] = 'application/json'
   if (accept !== undefined) headers.accept = accept
   const response = await fetch(`${base}${path}`, {

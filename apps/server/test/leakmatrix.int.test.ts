@@ -29,10 +29,11 @@ import type {
   ViewingAck,
 } from '@watchfloor/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ServerProcess, startServerProcess, Watcher } from './harness.ts'
+import { logHead, type ServerProcess, startServerProcess, Watcher } from './harness.ts'
 import {
   ADMIN,
   ASSIGNED_TEAM,
+  type Auth,
   CELLS,
   type Cell,
   csvText,
@@ -144,6 +145,8 @@ interface Seen {
   paged: { events: StoredEvent[]; lastNext: number; head: number }
   live: StoredEvent[]
   liveResyncs: number
+  /** Every head the viewer's sockets were told [D14]: subscribe acks, checkpoints and heartbeats. */
+  heads: { liveAck: number; catchUpAck: number; told: number[] }
   catchUp: StoredEvent[]
   presence: PresenceMessage[]
   viewing: Map<string, { ack: ViewingAck; missing: ViewingAck }>
@@ -168,12 +171,15 @@ interface Expected {
   handoverForbidden: Set<string>
 }
 
+/** [A1] A display token's refusal, on every path that changes anything. */
+const READ_ONLY = { code: 'forbidden', message: 'a display token is read-only', details: { rule: 'A1' } }
+
 describe('leak matrix: every marking x every viewer x every path out', () => {
   let server: ServerProcess
   let url = ''
   let dir = ''
   const times: Times = { t0: '', t1: '', t2: '', t3: '' }
-  const tokenOf = new Map<string, string>()
+  const tokenOf = new Map<string, Auth>()
   const live = new Map<string, Watcher & { presence: PresenceMessage[]; beats: () => number }>()
   /** What was posted raw, with its stored seq and actor, by phase; recordedAt learnt below. */
   const posted: { event: Omit<StoredEvent, 'recordedAt'>; phase: Phase }[] = []
@@ -187,6 +193,10 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
   let truth: State = initialState
   let head = 0
   const seen = new Map<string, Seen>()
+  const liveAcks = new Map<string, number>()
+  /** Each viewer's own head [D14]: the seq of the last event it may see. */
+  const ownHeads = new Map<string, number>()
+  const ownHeadOf = (v: MatrixViewer) => ownHeads.get(v.key)!
   let gatheredIn = 0
   const reportOf = (c: Cell) =>
     posted.find(
@@ -285,6 +295,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       paged: { events: paged, lastNext: after, head: pageHead },
       live: [],
       liveResyncs: 0,
+      heads: { liveAck: -1, catchUpAck: -1, told: [] },
       catchUp: [],
       presence: [],
       viewing: new Map(),
@@ -323,10 +334,27 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     })
     url = server.url
 
-    // display tokens, made by the admin through the API
+    // display tokens and accounts, made by the admin through the API; accounts sign in
     for (const v of VIEWERS) {
       if (v.token !== undefined) {
         tokenOf.set(v.key, v.token)
+        continue
+      }
+      if (v.session !== undefined) {
+        const { userId: username, organisation, nation, roles } = v.viewer
+        const { password } = v.session
+        const created = await http(url, 'POST', '/api/v1/accounts', ADMIN, {
+          username,
+          organisation,
+          nation,
+          roles,
+          password,
+        })
+        if (created.status !== 201) throw new Error(`account ${v.key}: ${created.status} ${created.text}`)
+        const signedIn = await http(url, 'POST', '/api/v1/session', { cookie: '' }, { username, password })
+        const cookie = signedIn.headers.get('set-cookie')?.split(';')[0]
+        if (signedIn.status !== 200 || !cookie) throw new Error(`sign-in ${v.key}: ${signedIn.status} ${signedIn.text}`)
+        tokenOf.set(v.key, { cookie })
         continue
       }
       const made = await http(url, 'POST', '/api/v1/tokens', ADMIN, displayTokenBody(v))
@@ -341,7 +369,8 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     }
     for (const [key, w] of live) {
       const ack = await w.subscribe(0)
-      if (!ack.ok || ack.head !== 0) throw new Error(`live socket of ${key}: ${JSON.stringify(ack)}`)
+      if (!ack.ok) throw new Error(`live socket of ${key}: ${JSON.stringify(ack)}`)
+      liveAcks.set(key, ack.head ?? -1)
     }
 
     // the log, in three phases with a moment between them
@@ -375,15 +404,26 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     await postRaw(SENSOR_EE, 'sensor-ee', later.sensor, 'C')
     await postRaw(RED_AUTHOR.token!, RED_AUTHOR.viewer.userId, later.author, 'C')
     times.t3 = await between()
-    head = (JSON.parse((await http(url, 'GET', '/readyz', ADMIN)).text) as { head: number }).head
+    // the log's head, from its file: no response tells it [D14]
+    head = await logHead(server)
+    const stored = [...posted.map((p) => p.event as StoredEvent), ...commanded]
+    if (Math.max(...stored.map((e) => e.seq)) !== head) throw new Error(`the log holds more than was posted (${head})`)
+    for (const v of VIEWERS)
+      ownHeads.set(v.key, Math.max(0, ...stored.filter((e) => canSee(v.viewer, e)).map((e) => e.seq)))
+    const ownHead = ownHeadOf
 
-    // the live sockets have everything
-    for (const [key, w] of live) await until(() => w.lastSeq >= head, `the live socket of ${key} to reach ${head}`)
+    // the live sockets have everything they may see, and two heartbeats later nothing else came
+    for (const v of VIEWERS) {
+      const w = live.get(v.key)!
+      await until(() => w.lastSeq >= ownHead(v), `the live socket of ${v.key} to reach ${ownHead(v)}`)
+      const beats = w.beats()
+      await until(() => w.beats() >= beats + 2, `two heartbeats on the live socket of ${v.key}`)
+    }
 
     // everything each viewer can read over REST
     const gathered = await Promise.all(VIEWERS.map((v) => gather(v)))
     VIEWERS.forEach((v, i) => {
-      seen.set(v.key, gathered[i]!)
+      seen.set(v.key, { ...gathered[i]!, heads: { ...gathered[i]!.heads, liveAck: liveAcks.get(v.key)! } })
     })
 
     // recordedAt: the server's, one value per event whoever reads it
@@ -410,8 +450,9 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
         try {
           const ack = await w.subscribe(0)
           if (!ack.ok) throw new Error(`catch-up socket of ${v.key}: ${JSON.stringify(ack)}`)
-          await until(() => w.lastSeq >= head, `the catch-up socket of ${v.key}`)
           seen.get(v.key)!.catchUp = [...w.events]
+          seen.get(v.key)!.heads.catchUpAck = ack.head ?? -1
+          seen.get(v.key)!.heads.told.push(...w.checkpoints, ...w.heartbeats)
         } finally {
           w.close()
         }
@@ -500,6 +541,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       const s = seen.get(v.key)!
       s.live = [...w.events]
       s.liveResyncs = w.resyncs.length
+      s.heads.told.push(...w.checkpoints, ...w.heartbeats)
       s.presence = [...w.presence]
     }
     gatheredIn = Date.now() - started
@@ -739,19 +781,37 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     it('[V1-V9] REST GET /api/v1/events: exactly the visible events, in one page and paged by 7', () => {
       const page = json<EventPageReply>(v, 'REST events')
       expectEvents(v, 'GET /api/v1/events', page.events, expected(v).visible)
-      expect({ next: page.next, head: page.head }, `${v.key}: cursor`).toEqual({ next: head, head })
+      // the viewer's own head [D14], not the log's
+      const own = ownHeadOf(v)
+      expect({ next: page.next, head: page.head }, `${v.key}: cursor`).toEqual({ next: own, head: own })
       const paged = seen.get(v.key)!.paged
       expectEvents(v, 'GET /api/v1/events paged by 7', paged.events, expected(v).visible)
-      expect({ next: paged.lastNext, head: paged.head }, `${v.key}: the paged cursor ends at the head`).toEqual({
-        next: head,
-        head,
+      expect({ next: paged.lastNext, head: paged.head }, `${v.key}: the paged cursor ends at its head`).toEqual({
+        next: own,
+        head: own,
       })
     })
 
+    it('[D14] every head it is told is its own: live and catch-up acks, checkpoints, heartbeats, state, pages, export', () => {
+      const own = ownHeadOf(v)
+      const s = seen.get(v.key)!
+      expect(s.heads.liveAck, `${v.key}: the live subscribe ack`).toBe(0)
+      expect(s.heads.catchUpAck, `${v.key}: the catch-up subscribe ack`).toBe(own)
+      expect(Math.max(0, ...s.heads.told), `${v.key}: checkpoints and heartbeats`).toBe(own)
+      expect(json<StateJson>(v, 'REST state').seq, `${v.key}: the picture's seq`).toBe(own)
+      for (const path of ['export JSON', 'export CSV']) {
+        const reply = s.replies.get(path)!
+        expect(reply.headers.get('x-watchfloor-head'), `${v.key} ${path}: X-Watchfloor-Head`).toBe(String(own))
+        expect(reply.headers.get('content-disposition'), `${v.key} ${path}: file name`).toContain(`-to-seq-${own}.`)
+      }
+      for (const w of WINDOWS(times)) {
+        const page = json<EventPageReply>(v, `window ${w.key}`)
+        expect(page.head, `${v.key} window ${w.key}: head`).toBe(own)
+      }
+    })
+
     it("[V1-V9, R3, R11, R12] GET /api/v1/state: core's fold of the visible events (incidents, advisories, counts, recent)", () => {
-      // the live picture's seq is the head of the log (public: /readyz, every page's `head`)
-      const wanted = { ...stateToJson(expected(v).state), seq: head }
-      expectState(v, 'GET /api/v1/state', json<StateJson>(v, 'REST state'), wanted)
+      expectState(v, 'GET /api/v1/state', json<StateJson>(v, 'REST state'), stateToJson(expected(v).state))
     })
 
     it('[P1, P3] replay GET /api/v1/state?at=: the fold of the visible events up to the moment, on both clocks', () => {
@@ -771,7 +831,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
         })
         const page = json<EventPageReply>(v, `window ${w.key}`)
         expectEvents(v, `window ${w.key}`, page.events, wanted)
-        expect(page.next, `${v.key} window ${w.key}: exhausted`).toBe(head)
+        expect(page.next, `${v.key} window ${w.key}: exhausted`).toBe(ownHeadOf(v))
       }
     })
 
@@ -908,10 +968,9 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
                 status: 403,
                 body: JSON.parse(p.restMissing.text),
               })
-            expect(probe.socket, `${where} (socket)`).toEqual({
-              ok: false,
-              error: { code: 'forbidden', message: 'a display token is read-only' },
-            })
+            // the socket says what REST says, the rule included
+            expect(probe.socket, `${where} (socket)`).toEqual({ ok: false, error: READ_ONLY })
+            expect(JSON.parse(probe.rest.text), `${where} (REST)`).toEqual({ error: READ_ONLY })
             expect(probe.socketMissing, `${where} (socket)`).toEqual(probe.socket)
           }
           expect(JSON.parse(p.rest.text), where).toMatchObject({ error: { code: 'forbidden' } })
@@ -1036,7 +1095,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
         for (const [cell, r] of s.viewing)
           expect(r.ack, `${v.key} viewing ${cell}`).toEqual({
             ok: false,
-            error: { code: 'forbidden', message: 'a display token is read-only' },
+            error: READ_ONLY,
           })
         return
       }
@@ -1062,7 +1121,11 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       const session = json<Record<string, unknown>>(v, 'session')
       if (!v.display) {
         expect(list, v.key).toEqual(expect.arrayContaining(['overview', 'baltic', 'critical']))
-        expect(session).toMatchObject({ user: v.viewer.userId, organisation: v.viewer.organisation, kind: 'api' })
+        expect(session).toMatchObject({
+          user: v.viewer.userId,
+          organisation: v.viewer.organisation,
+          kind: v.session ? 'session' : 'api',
+        })
         return
       }
       expect(list, v.key).toEqual([v.display.preset])

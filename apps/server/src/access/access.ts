@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import { type RevokedReason, type Role, type Tlp, WatchfloorError } from '@watchfloor/protocol'
 import { type Account, type CredentialStore, hashSecret, type TokenRecord } from '@watchfloor/store'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import { readOnlyError } from '../http/errors.ts'
 import { LoginThrottle } from './loginThrottle.ts'
 import type { Principal, TokenRegistry } from './tokens.ts'
 
@@ -32,6 +33,11 @@ export const SESSION_COOKIE = 'watchfloor_session'
 export interface AccessOptions {
   /** How long a session lasts from sign-in. */
   sessionTtlMs: number
+  /**
+   * Days an API token lasts when no `expiresAt` is asked for, and the furthest a non-admin
+   * may ask for (WATCHFLOOR_TOKEN_TTL_DAYS).
+   */
+  tokenTtlDays: number
   /** Always mark the cookie Secure (behind a TLS-terminating proxy); it is Secure anyway on HTTPS requests. */
   cookieSecure: boolean
   throttle: { maxPerUsername: number; maxPerAddress: number; windowMs: number }
@@ -135,7 +141,8 @@ export class Access {
   }
 
   /**
-   * Does the caller's credential still hold? Null when it does; else why not.
+   * Does the caller's credential still hold? Null when it does; else why not (a token
+   * that expired since the socket connected: `token_expired`).
    * Throws when the store cannot tell (the caller keeps its access meanwhile).
    */
   async recheck(caller: Caller): Promise<RevokedReason | null> {
@@ -176,6 +183,8 @@ export class Access {
 
   private async callerOfToken(token: TokenRecord): Promise<Caller> {
     if (token.revokedAt !== null) throw new Refused('token revoked', 'token_revoked')
+    if (token.expiresAt !== null && Date.parse(token.expiresAt) <= Date.now())
+      throw new Refused('token expired', 'token_expired')
     const display = token.kind === 'display'
     const extra = {
       kind: token.kind,
@@ -268,10 +277,7 @@ export function authenticate(access: Access): RequestHandler {
   return async (req: Request, _res: Response, next: NextFunction) => {
     const caller = await access.fromRequest(req)
     if (!SAFE_METHODS.has(req.method)) {
-      if (caller.kind === 'display')
-        throw new WatchfloorError('forbidden', 'a display token is read-only: it may read and subscribe, not change', {
-          rule: 'A1',
-        })
+      if (caller.kind === 'display') throw readOnlyError()
       if (caller.kind === 'session' && !sendsJson(req))
         throw new WatchfloorError(
           'forbidden',

@@ -46,7 +46,7 @@ export interface DemoAccess {
  * password, and a read-only display token for the wall (preset `overview`, ceiling
  * AMBER), written to `demo-accounts.json` in the data folder (mode 600). Later
  * starts reuse the file; whatever it names that the store lacks (a fresh database,
- * a revoked wall token, a changed password) is made again.
+ * a revoked or expired wall token, a changed password) is made again.
  */
 export async function seedDemoAccess(
   credentials: CredentialStore,
@@ -77,7 +77,8 @@ export async function seedDemoAccess(
 
   let wall = saved?.wall
   const existing = wall ? await credentials.findToken(hashSecret(wall.secret)) : null
-  if (!wall || !existing || existing.revokedAt !== null || existing.kind !== 'display') {
+  const expired = existing?.expiresAt != null && Date.parse(existing.expiresAt) <= Date.now()
+  if (!wall || !existing || existing.revokedAt !== null || expired || existing.kind !== 'display') {
     const secret = `wf_${randomBytes(32).toString('base64url')}`
     const token = await credentials.createToken({
       id: randomUUID(),
@@ -89,6 +90,8 @@ export async function seedDemoAccess(
       preset: WALL.preset,
       tlpCeiling: WALL.tlpCeiling,
       createdBy: 'demo',
+      // a wall runs unattended: its token does not expire
+      expiresAt: null,
     })
     wall = { tokenId: token.id, secret, preset: WALL.preset, tlpCeiling: WALL.tlpCeiling }
     changed = true

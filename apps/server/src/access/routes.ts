@@ -62,8 +62,17 @@ const NewTokenBody = z
       .optional(),
     preset: Code.optional(),
     tlpCeiling: Tlp.optional(),
+    /**
+     * When the token stops working (ISO 8601 with a zone, in the future); null: never (admin
+     * only). Absent: an API token lasts WATCHFLOOR_TOKEN_TTL_DAYS, a display token never expires.
+     */
+    expiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
   })
   .strict()
+
+const DAY_MS = 24 * 3600 * 1000
+/** A non-admin asking for exactly the longest expiry, by a clock a little ahead of ours, still gets it. */
+const CLOCK_LEEWAY_MS = 60_000
 
 const json = express.json({ limit: '64kb' })
 
@@ -252,6 +261,19 @@ export function peopleRoutes(access: Access): express.Router {
     }
     if (owner === null && body.service === undefined)
       throw new WatchfloorError('validation', 'give an owner account or a service identity for the token')
+    let expiresAt = tokenExpiry(body.kind, body.expiresAt, admin, access.options.tokenTtlDays)
+    // a token cannot outlive the token that made it (a stolen token must not renew itself for ever)
+    if (!admin && caller.credential.type === 'token') {
+      const maker = await credentials.getToken(caller.credential.id)
+      if (maker?.expiresAt && (expiresAt === null || Date.parse(expiresAt) > Date.parse(maker.expiresAt))) {
+        if (body.expiresAt !== undefined)
+          throw new WatchfloorError(
+            'forbidden',
+            `a token made with a token must expire no later than it does (${maker.expiresAt})`,
+          )
+        expiresAt = maker.expiresAt
+      }
+    }
     const secret = `wf_${randomBytes(32).toString('base64url')}`
     const input: NewToken = {
       id: randomUUID(),
@@ -263,6 +285,7 @@ export function peopleRoutes(access: Access): express.Router {
       preset: body.preset ?? null,
       tlpCeiling: body.tlpCeiling ?? null,
       createdBy: caller.user,
+      expiresAt,
     }
     const token = await credentials.createToken(input)
     res.status(201).json({ token, secret })
@@ -278,6 +301,38 @@ export function peopleRoutes(access: Access): express.Router {
   })
 
   return router
+}
+
+/**
+ * When a new token expires: what was asked for (a future time; null, never: admins only), else
+ * WATCHFLOOR_TOKEN_TTL_DAYS from now for an API token and never for a display token (a wall runs
+ * unattended). A non-admin's token expires within the TTL.
+ */
+function tokenExpiry(
+  kind: 'api' | 'display',
+  asked: string | null | undefined,
+  admin: boolean,
+  ttlDays: number,
+): string | null {
+  const now = Date.now()
+  const limit = `within ${ttlDays} days (WATCHFLOOR_TOKEN_TTL_DAYS)`
+  if (asked === undefined) return kind === 'display' ? null : new Date(now + ttlDays * DAY_MS).toISOString()
+  if (asked === null) {
+    if (!admin)
+      throw new WatchfloorError(
+        'forbidden',
+        `only an admin may make a token that never expires: yours must expire ${limit}`,
+      )
+    return null
+  }
+  const at = Date.parse(asked)
+  if (at <= now)
+    throw new WatchfloorError('validation', 'expiresAt must be in the future', {
+      issues: [{ path: 'expiresAt', message: 'must be in the future' }],
+    })
+  if (!admin && at > now + ttlDays * DAY_MS + CLOCK_LEEWAY_MS)
+    throw new WatchfloorError('forbidden', `your token must expire ${limit}`)
+  return new Date(at).toISOString()
 }
 
 function requireAdmin(caller: Caller): void {

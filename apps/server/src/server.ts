@@ -9,6 +9,7 @@ import { type DemoAccess, seedDemoAccess } from './access/demo.ts'
 import { demoPrincipals, loadTokenFile, type StaticToken, TokenRegistry } from './access/tokens.ts'
 import type { Config } from './config.ts'
 import { createApp } from './http/app.ts'
+import { answerClientError } from './http/errors.ts'
 import { Gateway, type WatchSocket } from './live/gateway.ts'
 import { Presence } from './live/presence.ts'
 import { FullState, StateCache } from './read/projection.ts'
@@ -69,6 +70,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     trustProxy: config.trustProxy,
   })
   const http: HttpServer = createServer(app)
+  http.on('clientError', answerClientError)
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
     transports: ['websocket'],
     serveClient: false,

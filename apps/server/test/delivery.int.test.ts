@@ -6,7 +6,6 @@ import type { EventInput, StoredEvent, Viewer } from '@watchfloor/protocol'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   event,
-  getJson,
   headOf,
   logHead,
   observations,

@@ -2046,8 +2046,17 @@ function sendRaw(url: URL, raw: Buffer, timeoutMs: number): Promise<{ text: stri
     }, timeoutMs)
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk)
-      // one complete answer is enough
-      if (Buffer.concat(chunks).includes('\r\n\r\n')) socket.end()
+      // one complete answer is enough: its headers and Content-Length bytes of body
+      const all = Buffer.concat(chunks)
+      const end = all.indexOf('\r\n\r\n')
+      if (end < 0) return
+      const length = Number(
+        all
+          .subarray(0, end)
+          .toString('latin1')
+          .match(/\r\ncontent-length: *(\d+)/i)?.[1] ?? 0,
+      )
+      if (all.length >= end + 4 + length) socket.end()
     })
     socket.on('error', () => {})
     socket.on('close', () => {
@@ -2182,7 +2191,18 @@ export async function runFuzz(target: FuzzServer, options: FuzzOptions): Promise
       if (answer.timedOut) return fail(c, `no answer and no close within ${requestTimeoutMs} ms (hang)`)
       const status = Number(answer.text.match(/^HTTP\/1\.1 (\d{3})/)?.[1] ?? 0)
       count(c, status === 0 ? 'closed' : String(status))
-      if (status >= 500) fail(c, `answered ${status}: ${answer.text.slice(0, 500)}`)
+      if (status >= 500) return fail(c, `answered ${status}: ${answer.text.slice(0, 500)}`)
+      if (status >= 400) {
+        // refused by Node's parser or by the app, it is an error body like any other
+        const body = answer.text.slice(answer.text.indexOf('\r\n\r\n') + 4)
+        let error: unknown
+        try {
+          error = (JSON.parse(body) as { error?: unknown }).error
+        } catch {
+          return fail(c, `${status} without a JSON body: ${answer.text.slice(0, 300)}`)
+        }
+        if (!isErrorBody(error)) fail(c, `${status} body is not { error: { code, message } }: ${body.slice(0, 300)}`)
+      }
       return
     }
     const token = c.auth === 'writer' ? WRITER_TOKEN : c.auth === 'admin' ? ADMIN_TOKEN : null

@@ -3,6 +3,8 @@
  * the family (`toWatchfloorError`), a body (`errorBody`) and, at the web edge only, an HTTP
  * status (`httpStatus`). Express's error handler and every socket acknowledgement use these.
  */
+
+import type { Duplex } from 'node:stream'
 import { type Refusal, readOnlyRefusal } from '@watchfloor/core'
 import { type ErrorBody, type ErrorCode, WatchfloorError } from '@watchfloor/protocol'
 import type { ErrorRequestHandler } from 'express'
@@ -88,4 +90,28 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (res.headersSent) return
     res.status(httpStatus(failure.code)).json({ error: failure.toBody() })
   }
+}
+
+/**
+ * A request Node's HTTP parser refused before the app saw it (broken framing, headers over its
+ * limit, a header timeout): answered like every other refusal, a JSON error body, and the
+ * connection closed. `server.on('clientError', answerClientError)`.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy()
+    return
+  }
+  const [status, reason, body]: [number, string, ErrorBody] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', { code: 'too_large', message: 'request headers over 16 KB' }]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', { code: 'validation', message: 'the request did not arrive in time' }]
+        : [400, 'Bad Request', { code: 'validation', message: 'malformed HTTP request' }]
+  const json = JSON.stringify({ error: body })
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(json)}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n` +
+      `Connection: close\r\n\r\n${json}`,
+  )
 }

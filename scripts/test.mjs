@@ -31,6 +31,7 @@ const steps = [
   // the pure packages once more on their own: no DOM, no Node (see their tsconfig.json)
   { name: 'types, pure protocol (tsc)', cmd: [bin('tsc'), '--noEmit', '-p', 'packages/protocol/tsconfig.json'] },
   { name: 'types, pure core (tsc)', cmd: [bin('tsc'), '--noEmit', '-p', 'packages/core/tsconfig.json'] },
+  { name: 'types, pure sharing (tsc)', cmd: [bin('tsc'), '--noEmit', '-p', 'packages/sharing/tsconfig.json'] },
   {
     name: 'unit and integration (vitest)',
     cmd: [bin('vitest'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`],

@@ -8,13 +8,20 @@ export const TLP_LEVELS = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'] as 
 export const Tlp = z.enum(TLP_LEVELS)
 export type Tlp = z.infer<typeof Tlp>
 
+/** Permissible Actions Protocol levels: what a recipient may do with the information (not who may see it). */
+export const PAP_LEVELS = ['CLEAR', 'GREEN', 'AMBER', 'RED'] as const
+export const Pap = z.enum(PAP_LEVELS)
+export type Pap = z.infer<typeof Pap>
+
 export const Marking = z
   .object({
     tlp: Tlp,
-    /** Organisation or nation ids the event may go to; when present it always narrows. */
+    /** Organisation, nation or community ids the event may go to; when present it always narrows. */
     releasableTo: z.array(id).max(200).optional(),
     /** User ids that may read a RED event (besides its author). */
     recipients: z.array(id).max(200).optional(),
+    /** What recipients may do with it (PAP); shown and exported beside the TLP, never narrows who sees it. */
+    pap: Pap.optional(),
   })
   .strict()
 export type Marking = z.infer<typeof Marking>

@@ -34,6 +34,8 @@ export {
   Marking,
   NetworkKind,
   type NewEvent,
+  PAP_LEVELS,
+  Pap,
   type PayloadOf,
   Posture,
   PROTOCOL_VERSION,

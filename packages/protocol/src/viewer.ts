@@ -16,4 +16,9 @@ export interface Viewer {
    * absent: no ceiling beyond the other rules.
    */
   tlpCeiling?: Tlp
+  /**
+   * The communities (named sets of organisations in the directory) its organisation belongs to,
+   * sorted: `releasableTo` naming one of them reaches it [V10]. Absent: none.
+   */
+  communities?: readonly string[]
 }

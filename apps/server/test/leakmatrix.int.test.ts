@@ -660,6 +660,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       'incidentId',
       'summary',
       'payload',
+      'pap',
     ])
     const body = rows.slice(1)
     expect(
@@ -691,6 +692,10 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       body.map((r) => JSON.parse(r[13]!) as unknown),
       `${v.key} on ${path}: the payloads`,
     ).toEqual(wanted.map((e) => e.payload))
+    expect(
+      body.map((r) => r[14]),
+      `${v.key} on ${path}: the PAP`,
+    ).toEqual(wanted.map((e) => e.marking.pap ?? ''))
   }
 
   // ------------------------------------------------------------ the log itself

@@ -342,8 +342,9 @@ describe.each(['sqlite', 'postgres'] as const)('server: replay and export on %s'
         'incidentId',
         'summary',
         'payload',
+        'pap',
       ])
-      expect(rows.map((r) => r.length)).toEqual(rows.map(() => 14))
+      expect(rows.map((r) => r.length)).toEqual(rows.map(() => 15))
       expect(
         rows.map(([seq, id, type, occurredAt, recordedAt, organisation, , actor, tlp, , , , , payload]) => ({
           seq: Number(seq),

@@ -361,7 +361,7 @@ describe('decide: versions', () => {
 
 describe('decide: the events it produces', () => {
   it('[C4] events carry the incident organisation as source, the viewer as actor, the incident marking, now and fresh ids', () => {
-    const amber = reported('inc-amber', { marking: { tlp: 'AMBER', releasableTo: ['LV'] } })
+    const amber = reported('inc-amber', { marking: { tlp: 'AMBER', releasableTo: ['LV'], pap: 'GREEN' } })
     given(...world(), amber)
       .when({ type: 'incident.escalate', incidentId: 'inc-amber', severity: 'critical', reason: 'worse' }, ilze)
       .thenAccepts((events) => {
@@ -372,7 +372,7 @@ describe('decide: the events it produces', () => {
             occurredAt: NOW,
             source: { organisation: 'cert-ee' },
             actor: { user: 'ilze', organisation: 'cert-lv' },
-            marking: { tlp: 'AMBER', releasableTo: ['LV'] },
+            marking: { tlp: 'AMBER', releasableTo: ['LV'], pap: 'GREEN' },
             payload: { incidentId: 'inc-amber', severity: 'critical', reason: 'worse' },
           },
         ])

@@ -149,4 +149,40 @@ describe('canSee', () => {
     const admin: Viewer = { ...viewer('cert-ee', 'EE', 'kadri'), roles: ['admin'] }
     expect(viewerKey(admin)).toBe(viewerKey(viewer('cert-ee', 'EE', 'kadri')))
   })
+
+  it('[V10] releasableTo naming a community reaches the viewers whose organisation belongs to it, no one else', () => {
+    const energy = { ...latvia, communities: ['energy-sector'] }
+    const both = { ...ncsc, communities: ['baltic-partners', 'energy-sector'] }
+    for (const tlp of ['CLEAR', 'GREEN', 'AMBER'] as const) {
+      const shared = event({ tlp, releasableTo: ['energy-sector'] })
+      expect(canSee(energy, shared), tlp).toBe(true)
+      expect(canSee(both, shared), tlp).toBe(true)
+      expect(canSee(latvia, shared), `${tlp}: not a member`).toBe(false)
+      expect(canSee(estonia, shared), `${tlp}: the source`).toBe(true)
+    }
+    // never beyond what the TLP allows: AMBER+STRICT stays home, RED goes to its recipients
+    expect(canSee(energy, event({ tlp: 'AMBER+STRICT', releasableTo: ['energy-sector'] }))).toBe(false)
+    expect(canSee(energy, event({ tlp: 'RED', releasableTo: ['energy-sector'] }, 'cert-ee', 'kadri'))).toBe(false)
+    // a community's name is matched as a whole, never as a part of another
+    expect(
+      canSee({ ...latvia, communities: ['energy'] }, event({ tlp: 'AMBER', releasableTo: ['energy-sector'] })),
+    ).toBe(false)
+  })
+
+  it('[V7][V10] the keys include the communities, in any order, each once', () => {
+    const member = { ...latvia, communities: ['b', 'a'] }
+    expect(audienceKey(member)).toBe(audienceKey({ ...latvia, communities: ['a', 'b', 'a'] }))
+    expect(audienceKey(member)).not.toBe(audienceKey(latvia))
+    expect(audienceKey(latvia)).toBe(audienceKey({ ...latvia, communities: [] }))
+    expect(viewerKey(member)).not.toBe(viewerKey(latvia))
+    expect(viewerKey({ ...latvia, communities: ['a,b'] })).not.toBe(viewerKey({ ...latvia, communities: ['a', 'b'] }))
+  })
+
+  it('[V7] PAP never changes who sees an event', () => {
+    for (const pap of ['CLEAR', 'GREEN', 'AMBER', 'RED'] as const)
+      for (const who of [estonia, latvia, ncsc])
+        expect(canSee(who, event({ tlp: 'AMBER', releasableTo: ['LV'], pap }))).toBe(
+          canSee(who, event({ tlp: 'AMBER', releasableTo: ['LV'] })),
+        )
+  })
 })

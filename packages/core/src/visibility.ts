@@ -21,9 +21,9 @@ export function highestTlp(tlps: Iterable<Tlp>): Tlp {
 }
 
 /**
- * May this viewer see this event? Rules V1-V9 in packages/core/SPEC.md.
+ * May this viewer see this event? Rules V1-V10 in packages/core/SPEC.md.
  * For every TLP but RED the answer depends only on the viewer's organisation,
- * nation and TLP ceiling [V7], which lets the server fan out once per audience.
+ * nation, communities and TLP ceiling [V7], which lets the server fan out once per audience.
  */
 export function canSee(viewer: Viewer | null | undefined, event: Visible): boolean {
   if (!viewer) return false // [V1]
@@ -38,8 +38,7 @@ export function canSee(viewer: Viewer | null | undefined, event: Visible): boole
   const own = event.source.organisation === viewer.organisation
   if (own) return true // [V2] the originating organisation always sees its own non-RED events
   const releasable = marking.releasableTo
-  const named =
-    releasable !== undefined && (releasable.includes(viewer.organisation) || releasable.includes(viewer.nation))
+  const named = releasable !== undefined && isNamed(viewer, releasable)
   // [V6] releasableTo, when present, always narrows.
   if (releasable !== undefined && !named) return false
   switch (marking.tlp) {
@@ -53,28 +52,48 @@ export function canSee(viewer: Viewer | null | undefined, event: Visible): boole
   }
 }
 
+/** [V6, V10] Does `releasableTo` name the viewer's organisation, its nation or one of its communities? */
+function isNamed(viewer: Viewer, releasable: readonly string[]): boolean {
+  if (releasable.includes(viewer.organisation) || releasable.includes(viewer.nation)) return true
+  return viewer.communities?.some((community) => releasable.includes(community)) ?? false
+}
+
 /** [V8] The marking applied when a sender gives none: AMBER, to its own organisation only. */
 export function defaultMarking(): Marking {
   return { tlp: 'AMBER' }
 }
 
-/**
- * The audience key of a viewer for non-RED events: viewers with equal keys see
- * exactly the same non-RED events [V7]. It includes the TLP ceiling [V9]. Built as a JSON
- * array, so no organisation or nation name can make two audiences collide.
- */
-export function audienceKey(viewer: Pick<Viewer, 'organisation' | 'nation' | 'tlpCeiling'>): string {
-  return JSON.stringify([viewer.organisation, viewer.nation, viewer.tlpCeiling ?? null])
+/** A viewer's communities as keys read them: sorted, each once. */
+function communitiesKey(viewer: Pick<Viewer, 'communities'>): string[] {
+  return [...new Set(viewer.communities ?? [])].sort()
 }
 
 /**
- * The key of everything `canSee` reads of a viewer (organisation, nation, user, TLP ceiling):
- * viewers with equal keys see exactly the same events, RED included [V5, V7, V9]. Every
- * per-viewer cache, index and room is keyed by it. Roles are not part of it: no visibility rule
- * reads them.
+ * The audience key of a viewer for non-RED events: viewers with equal keys see
+ * exactly the same non-RED events [V7]. It includes the communities [V10] and the TLP ceiling
+ * [V9]. Built as a JSON array, so no organisation, nation or community name can make two
+ * audiences collide.
  */
-export function viewerKey(viewer: Pick<Viewer, 'organisation' | 'nation' | 'userId' | 'tlpCeiling'>): string {
-  return JSON.stringify([viewer.organisation, viewer.nation, viewer.userId, viewer.tlpCeiling ?? null])
+export function audienceKey(viewer: Pick<Viewer, 'organisation' | 'nation' | 'tlpCeiling' | 'communities'>): string {
+  return JSON.stringify([viewer.organisation, viewer.nation, viewer.tlpCeiling ?? null, communitiesKey(viewer)])
+}
+
+/**
+ * The key of everything `canSee` reads of a viewer (organisation, nation, communities, user, TLP
+ * ceiling): viewers with equal keys see exactly the same events, RED included [V5, V7, V9, V10].
+ * Every per-viewer cache, index and room is keyed by it. Roles are not part of it: no visibility
+ * rule reads them.
+ */
+export function viewerKey(
+  viewer: Pick<Viewer, 'organisation' | 'nation' | 'userId' | 'tlpCeiling' | 'communities'>,
+): string {
+  return JSON.stringify([
+    viewer.organisation,
+    viewer.nation,
+    viewer.userId,
+    viewer.tlpCeiling ?? null,
+    communitiesKey(viewer),
+  ])
 }
 
 /** The parts of an incident that decide who may see it: those of its report. */
@@ -103,9 +122,10 @@ export function taskVisibility(task: TaskState): Visible {
  * recipient), and the incident's author must keep seeing its incident's events.
  */
 export function audienceMarking(incident: IncidentState): Marking {
-  const { tlp, releasableTo, recipients } = incident.marking
+  const { tlp, releasableTo, recipients, pap } = incident.marking
   const marking: Marking = { tlp }
   if (releasableTo !== undefined) marking.releasableTo = [...releasableTo]
+  if (pap !== undefined) marking.pap = pap
   if (tlp === 'RED') {
     const everyone = [...(recipients ?? [])]
     if (incident.reportedBy !== undefined && !everyone.includes(incident.reportedBy)) {

@@ -1,17 +1,34 @@
-import type { Severity, Tlp } from '@watchfloor/protocol'
+import type { Pap, Severity, Tlp } from '@watchfloor/protocol'
 import type { ReactNode } from 'react'
 import { SEVERITY_COLOURS, TLP_COLOURS } from './theme.ts'
 
-export function TlpBadge({ tlp }: { tlp: Tlp }) {
+/** The TLP, and beside it the PAP when the marking has one (what a recipient may do with it). */
+export function TlpBadge({ tlp, pap }: { tlp: Tlp; pap?: Pap | undefined }) {
   return (
-    <span
-      className="tlp"
-      data-testid="tlp-badge"
-      data-tlp={tlp}
-      style={{ color: TLP_COLOURS[tlp], background: '#000000' }}
-    >
-      TLP:{tlp}
-    </span>
+    <>
+      <span
+        className="tlp"
+        data-testid="tlp-badge"
+        data-tlp={tlp}
+        style={{ color: TLP_COLOURS[tlp], background: '#000000' }}
+      >
+        TLP:{tlp}
+      </span>
+      {pap !== undefined && (
+        <>
+          {' '}
+          <span
+            className="tlp"
+            data-testid="pap-badge"
+            data-pap={pap}
+            title="Permissible Actions Protocol: what you may do with it"
+            style={{ color: TLP_COLOURS[pap], background: '#000000' }}
+          >
+            PAP:{pap}
+          </span>
+        </>
+      )}
+    </>
   )
 }
 

@@ -27,6 +27,8 @@ export const CSV_COLUMNS = [
   'incidentId',
   'summary',
   'payload',
+  // appended last, so columns read by position keep their place
+  'pap',
 ] as const
 
 class Aborted extends Error {}
@@ -160,6 +162,7 @@ export function csvRow(event: StoredEvent, tasks?: TaskIndex): (string | number)
     incidentOf(event, tasks) ?? '',
     summarise(event),
     JSON.stringify(event.payload),
+    event.marking.pap ?? '',
   ]
 }
 

@@ -117,7 +117,7 @@ function DetailBody({
         <dd>{incident.organisation}</dd>
         <dt>Marking</dt>
         <dd>
-          <TlpBadge tlp={marking.tlp} />
+          <TlpBadge tlp={marking.tlp} pap={marking.pap} />
           {marking.releasableTo && <span className="muted"> releasable to {marking.releasableTo.join(', ')}</span>}
           {marking.recipients && <span className="muted"> for {marking.recipients.join(', ')}</span>}
         </dd>

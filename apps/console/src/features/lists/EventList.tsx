@@ -25,7 +25,7 @@ const EventRow = memo(function EventRow({ event, markLate }: { event: StoredEven
       </td>
       <td title={event.source.network ?? event.source.organisation}>{event.source.organisation}</td>
       <td>
-        <TlpBadge tlp={event.marking.tlp} />
+        <TlpBadge tlp={event.marking.tlp} pap={event.marking.pap} />
       </td>
     </tr>
   )

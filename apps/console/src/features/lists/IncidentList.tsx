@@ -42,7 +42,7 @@ const IncidentRow = memo(function IncidentRow({ incident, selected }: { incident
         {incident.observationCount}
       </td>
       <td>
-        <TlpBadge tlp={incident.marking.tlp} />
+        <TlpBadge tlp={incident.marking.tlp} pap={incident.marking.pap} />
       </td>
     </tr>
   )

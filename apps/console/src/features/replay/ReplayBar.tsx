@@ -450,7 +450,7 @@ export function BookmarkList() {
             >
               {b.title}
             </button>{' '}
-            <TlpBadge tlp={b.marking.tlp} />{' '}
+            <TlpBadge tlp={b.marking.tlp} pap={b.marking.pap} />{' '}
             <span className="muted">
               {b.at ? formatTime(b.at) : `${formatTime(b.from!)} – ${formatTime(b.to!)}`} ({b.clock}) ·{' '}
               {b.savedBy ?? b.organisation}

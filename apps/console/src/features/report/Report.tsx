@@ -39,7 +39,7 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
             <SeverityLabel severity={report.incident.severity} /> · status{' '}
             <strong data-testid="report-status">{report.incident.status}</strong> · {report.incident.category} ·
             reported by {report.incident.organisation} at {formatTime(report.incident.reportedAt)} ·{' '}
-            <TlpBadge tlp={report.incident.marking.tlp} />
+            <TlpBadge tlp={report.incident.marking.tlp} pap={report.incident.marking.pap} />
           </p>
           <p className="muted">
             Built from what this console received (your visible events); generated{' '}
@@ -138,7 +138,7 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
             <ul data-testid="report-advisories">
               {report.advisories.map((a) => (
                 <li key={a.advisoryId}>
-                  <strong>{a.title}</strong> <TlpBadge tlp={a.marking.tlp} />{' '}
+                  <strong>{a.title}</strong> <TlpBadge tlp={a.marking.tlp} pap={a.marking.pap} />{' '}
                   <span className="muted">
                     {a.organisation} at {formatTime(a.publishedAt)}
                   </span>

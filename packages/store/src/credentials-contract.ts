@@ -6,7 +6,10 @@ import {
   type CredentialStore,
   hashSecret,
   type NewAccount,
+  type NewCommunity,
+  type NewOrganisation,
   type NewToken,
+  ORGANISATION_KINDS,
 } from './credentials.ts'
 
 export interface CredentialStoreFactory {
@@ -46,6 +49,14 @@ export function newToken(overrides: Partial<NewToken> = {}): NewToken & { secret
     ...overrides,
     secret,
   }
+}
+
+export function newOrganisation(id: string, overrides: Partial<NewOrganisation> = {}): NewOrganisation {
+  return { id, name: `${id} (name)`, nation: 'EE', kind: 'ally_cert', ...overrides }
+}
+
+export function newCommunity(id: string, members: string[], overrides: Partial<NewCommunity> = {}): NewCommunity {
+  return { id, name: `${id} (name)`, members, ...overrides }
 }
 
 const hourFromNow = () => new Date(Date.now() + 3_600_000).toISOString()
@@ -333,6 +344,288 @@ export function registerCredentialStoreContract(name: string, factory: Credentia
       await store.revokeToken(token.id)
       await new Promise((r) => setTimeout(r, 50))
       expect(changes).toHaveLength(4)
+    })
+
+    it('creates, gets, lists, updates and deletes organisations', async () => {
+      const store = await create()
+      const created = await store.createOrganisation({
+        id: 'cert-ee',
+        name: '  CERT-EE  ',
+        nation: 'EE',
+        kind: 'ally_cert',
+      })
+      expect(created).toEqual({
+        id: 'cert-ee',
+        name: 'CERT-EE',
+        nation: 'EE',
+        kind: 'ally_cert',
+        createdAt: created.createdAt,
+        updatedAt: created.createdAt,
+      })
+      expect(Date.parse(created.createdAt)).not.toBeNaN()
+      expect(await store.getOrganisation('cert-ee')).toEqual(created)
+      expect(await store.getOrganisation('nobody')).toBeNull()
+      // every kind; ids that sort differently by byte and by a locale's collation
+      const ids = ['b_x', 'b-x', 'bx', 'b.x', 'b9']
+      for (const [i, id] of ids.entries())
+        await store.createOrganisation(
+          newOrganisation(id, { kind: ORGANISATION_KINDS[i % ORGANISATION_KINDS.length]! }),
+        )
+      const listed = await store.listOrganisations()
+      expect(listed.map((o) => o.id)).toEqual(['b-x', 'b.x', 'b9', 'b_x', 'bx', 'cert-ee'])
+      expect(new Set(listed.map((o) => o.kind))).toEqual(new Set(ORGANISATION_KINDS))
+      expect(listed.at(-1)).toEqual(created)
+
+      await new Promise((r) => setTimeout(r, 5))
+      const renamed = await store.updateOrganisation('cert-ee', { name: 'CERT Estonia' })
+      expect(renamed).toMatchObject({ id: 'cert-ee', name: 'CERT Estonia', nation: 'EE', kind: 'ally_cert' })
+      expect(renamed!.createdAt).toBe(created.createdAt)
+      expect(renamed!.updatedAt > created.updatedAt).toBe(true)
+      const moved = await store.updateOrganisation('cert-ee', { nation: 'ALLIANCE', kind: 'alliance_body' })
+      expect(moved).toMatchObject({ name: 'CERT Estonia', nation: 'ALLIANCE', kind: 'alliance_body' })
+      expect(await store.getOrganisation('cert-ee')).toEqual(moved)
+      expect(await store.updateOrganisation('nobody', { name: 'x' })).toBeNull()
+
+      expect(await store.deleteOrganisation('cert-ee')).toBe(true)
+      expect(await store.deleteOrganisation('cert-ee')).toBe(false)
+      expect(await store.getOrganisation('cert-ee')).toBeNull()
+      expect((await store.listOrganisations()).map((o) => o.id)).toEqual(['b-x', 'b.x', 'b9', 'b_x', 'bx'])
+    })
+
+    it('creates, gets, lists, updates and deletes communities, keeping members sorted and unique', async () => {
+      const store = await create()
+      for (const id of ['cert-lv', 'cert-ee', 'energy-co', 'grid-op'])
+        await store.createOrganisation(newOrganisation(id))
+      const created = await store.createCommunity({
+        id: 'energy-sector',
+        name: ' Energy sector ',
+        members: ['grid-op', 'cert-ee', 'energy-co', 'cert-ee'],
+      })
+      expect(created).toEqual({
+        id: 'energy-sector',
+        name: 'Energy sector',
+        members: ['cert-ee', 'energy-co', 'grid-op'],
+        createdAt: created.createdAt,
+        updatedAt: created.createdAt,
+      })
+      expect(Date.parse(created.createdAt)).not.toBeNaN()
+      expect(await store.getCommunity('energy-sector')).toEqual(created)
+      expect(await store.getCommunity('nobody')).toBeNull()
+      const empty = await store.createCommunity(newCommunity('baltic', []))
+      expect(empty.members).toEqual([])
+      expect(await store.listCommunities()).toEqual([empty, created])
+
+      await new Promise((r) => setTimeout(r, 5))
+      const renamed = await store.updateCommunity('energy-sector', { name: 'Energy' })
+      expect(renamed).toMatchObject({ name: 'Energy', members: ['cert-ee', 'energy-co', 'grid-op'] })
+      expect(renamed!.createdAt).toBe(created.createdAt)
+      expect(renamed!.updatedAt > created.updatedAt).toBe(true)
+      // members replace the whole set
+      const regrouped = await store.updateCommunity('baltic', { members: ['cert-lv', 'cert-ee', 'cert-lv'] })
+      expect(regrouped).toMatchObject({ id: 'baltic', name: 'baltic (name)', members: ['cert-ee', 'cert-lv'] })
+      expect((await store.updateCommunity('baltic', { members: ['cert-lv'] }))?.members).toEqual(['cert-lv'])
+      expect(await store.getCommunity('baltic')).toMatchObject({ members: ['cert-lv'] })
+      expect(await store.updateCommunity('nobody', { name: 'x' })).toBeNull()
+      expect(await store.updateCommunity('nobody', { members: ['ghost'] })).toBeNull()
+
+      expect(await store.deleteCommunity('energy-sector')).toBe(true)
+      expect(await store.deleteCommunity('energy-sector')).toBe(false)
+      expect(await store.getCommunity('energy-sector')).toBeNull()
+      expect((await store.listCommunities()).map((c) => c.id)).toEqual(['baltic'])
+      // its members stay organisations, and may be deleted once nothing else has them
+      expect(await store.deleteOrganisation('grid-op')).toBe(true)
+    })
+
+    it('keeps ids unique across organisations and communities', async () => {
+      const store = await create()
+      await store.createOrganisation(newOrganisation('cert-ee'))
+      await store.createCommunity(newCommunity('energy-sector', ['cert-ee']))
+      const asCommunity = await rejection(store.createCommunity(newCommunity('cert-ee', [])))
+      expect(asCommunity.code).toBe('conflict')
+      expect(asCommunity.message).toContain('cert-ee')
+      const asOrganisation = await rejection(store.createOrganisation(newOrganisation('energy-sector')))
+      expect(asOrganisation.code).toBe('conflict')
+      expect(asOrganisation.message).toContain('energy-sector')
+      expect((await rejection(store.createOrganisation(newOrganisation('cert-ee', { name: 'other' })))).code).toBe(
+        'conflict',
+      )
+      expect((await rejection(store.createCommunity(newCommunity('energy-sector', [])))).code).toBe('conflict')
+      expect(await store.listOrganisations()).toMatchObject([{ id: 'cert-ee', name: 'cert-ee (name)' }])
+      expect(await store.listCommunities()).toMatchObject([{ id: 'energy-sector', members: ['cert-ee'] }])
+      // once the community is gone, its id is free for an organisation
+      await store.deleteCommunity('energy-sector')
+      expect((await store.createOrganisation(newOrganisation('energy-sector'))).id).toBe('energy-sector')
+    })
+
+    it('refuses malformed ids, nations, kinds, names and members, changing nothing', async () => {
+      const store = await create()
+      const refuses = async (promise: Promise<unknown>, field: string) => {
+        const error = await rejection(promise)
+        expect(error.code).toBe('validation')
+        expect(error.message).toContain(field)
+      }
+      const badIds = ['', 'Cert-EE', 'cert ee', 'a'.repeat(65), '.', '..', '-x', '_x', 'cert/ee', 'cërt', 'x\n']
+      for (const id of badIds) {
+        await refuses(store.createOrganisation(newOrganisation(id)), 'id')
+        await refuses(store.createCommunity(newCommunity(id, [])), 'id')
+      }
+      await refuses(store.createOrganisation(newOrganisation(42 as unknown as string)), 'id')
+      const badNations = ['', 'E', 'ee', 'Ee', 'E'.repeat(33), 'EE ', 'E_E', '-EE', '9A', 'ÉE']
+      for (const nation of badNations)
+        await refuses(store.createOrganisation(newOrganisation('x', { nation })), 'nation')
+      for (const kind of ['', 'cert', 'ALLY_CERT', undefined])
+        await refuses(store.createOrganisation(newOrganisation('x', { kind: kind as never })), 'kind')
+      for (const name of ['', '   ', 'n'.repeat(201), null])
+        await refuses(store.createOrganisation(newOrganisation('x', { name: name as never })), 'name')
+      await refuses(store.createCommunity(newCommunity('c', [], { name: ' ' })), 'name')
+      await refuses(store.createCommunity(newCommunity('c', ['Cert-EE'])), 'member')
+      await refuses(store.createCommunity(newCommunity('c', 'cert-ee' as unknown as string[])), 'members')
+      expect(await store.listOrganisations()).toEqual([])
+      expect(await store.listCommunities()).toEqual([])
+
+      // the edges that are allowed
+      for (const id of ['a', '9', 'a'.repeat(64), 'cert-ee', 'x_y.z-0'])
+        expect((await store.createOrganisation(newOrganisation(id))).id).toBe(id)
+      for (const nation of ['LV', 'ALLIANCE', 'EU-CERT1', `A${'B'.repeat(31)}`])
+        expect((await store.updateOrganisation('a', { nation }))?.nation).toBe(nation)
+
+      // updates are checked the same way, and a refused one leaves the record as it was
+      const before = await store.getOrganisation('cert-ee')
+      await refuses(store.updateOrganisation('cert-ee', { nation: 'ee' }), 'nation')
+      await refuses(store.updateOrganisation('cert-ee', { kind: 'cert' as never }), 'kind')
+      await refuses(store.updateOrganisation('cert-ee', { name: '' }), 'name')
+      await refuses(store.updateOrganisation('cert-ee', { name: 'ok', nation: 'ee' }), 'nation')
+      expect(await store.getOrganisation('cert-ee')).toEqual(before)
+      const community = await store.createCommunity(newCommunity('c', ['cert-ee']))
+      await refuses(store.updateCommunity('c', { name: '' }), 'name')
+      await refuses(store.updateCommunity('c', { members: ['cert-ee', 'Bad'] }), 'member')
+      expect(await store.getCommunity('c')).toEqual(community)
+    })
+
+    it('refuses members that are no organisation, naming them, and changes nothing', async () => {
+      const store = await create()
+      await store.createOrganisation(newOrganisation('cert-ee'))
+      await store.createCommunity(newCommunity('baltic', ['cert-ee']))
+      const missing = await rejection(store.createCommunity(newCommunity('energy-sector', ['cert-ee', 'ghost'])))
+      expect(missing.code).toBe('not_found')
+      expect(missing.message).toContain('ghost')
+      expect(await store.getCommunity('energy-sector')).toBeNull()
+      // a community is no organisation, so no member of another
+      const nested = await rejection(store.createCommunity(newCommunity('energy-sector', ['baltic'])))
+      expect(nested.code).toBe('not_found')
+      expect(nested.message).toContain('baltic')
+      const before = await store.getCommunity('baltic')
+      const update = await rejection(
+        store.updateCommunity('baltic', { name: 'Baltic', members: ['spectre', 'cert-ee'] }),
+      )
+      expect(update.code).toBe('not_found')
+      expect(update.message).toContain('spectre')
+      expect(await store.getCommunity('baltic')).toEqual(before)
+    })
+
+    it('refuses to delete an organisation while a community, an account or a service token uses it', async () => {
+      const store = await create()
+      for (const id of ['cert-ee', 'cert-lv', 'alliance', 'spare']) await store.createOrganisation(newOrganisation(id))
+      await store.createCommunity(newCommunity('energy-sector', ['cert-ee', 'spare']))
+      await store.createAccount(newAccount('janis', { organisation: 'cert-lv' }))
+      // an account's token counts through its account
+      await store.createToken(newToken({ owner: 'janis' }))
+      const relay = newToken({
+        label: 'relay',
+        service: { user: 'relay', organisation: 'alliance', nation: 'ALLIANCE', roles: ['sensor'], sources: [] },
+      })
+      await store.createToken(relay)
+
+      const byCommunity = await rejection(store.deleteOrganisation('cert-ee'))
+      expect(byCommunity.code).toBe('conflict')
+      expect(byCommunity.message).toContain('energy-sector')
+      const byAccount = await rejection(store.deleteOrganisation('cert-lv'))
+      expect(byAccount.code).toBe('conflict')
+      expect(byAccount.message).toContain('janis')
+      const byToken = await rejection(store.deleteOrganisation('alliance'))
+      expect(byToken.code).toBe('conflict')
+      expect(byToken.message).toContain(relay.id)
+      expect((await store.listOrganisations()).map((o) => o.id)).toEqual(['alliance', 'cert-ee', 'cert-lv', 'spare'])
+      expect(await store.getCommunity('energy-sector')).toMatchObject({ members: ['cert-ee', 'spare'] })
+
+      // out of the community, it may go; the community stays with its other members
+      await store.updateCommunity('energy-sector', { members: ['spare'] })
+      expect(await store.deleteOrganisation('cert-ee')).toBe(true)
+      // deleting the community frees its members
+      await store.deleteCommunity('energy-sector')
+      expect(await store.deleteOrganisation('spare')).toBe(true)
+      // the account and the service token still hold theirs
+      expect((await rejection(store.deleteOrganisation('cert-lv'))).code).toBe('conflict')
+      expect((await rejection(store.deleteOrganisation('alliance'))).code).toBe('conflict')
+    })
+
+    it('tells which communities an organisation belongs to, sorted', async () => {
+      const store = await create()
+      for (const id of ['cert-ee', 'cert-lv', 'grid-op']) await store.createOrganisation(newOrganisation(id))
+      await store.createCommunity(newCommunity('energy-sector', ['grid-op', 'cert-ee']))
+      await store.createCommunity(newCommunity('baltic', ['cert-lv', 'cert-ee']))
+      await store.createCommunity(newCommunity('b_x', ['cert-ee']))
+      await store.createCommunity(newCommunity('b-x', ['cert-ee']))
+      expect(await store.communitiesOf('cert-ee')).toEqual(['b-x', 'b_x', 'baltic', 'energy-sector'])
+      expect(await store.communitiesOf('cert-lv')).toEqual(['baltic'])
+      expect(await store.communitiesOf('grid-op')).toEqual(['energy-sector'])
+      expect(await store.communitiesOf('ghost')).toEqual([])
+      expect(await store.communitiesOf('baltic')).toEqual([])
+      await store.updateCommunity('baltic', { members: ['cert-lv'] })
+      await store.deleteCommunity('b_x')
+      expect(await store.communitiesOf('cert-ee')).toEqual(['b-x', 'energy-sector'])
+      await store.updateCommunity('energy-sector', { members: [] })
+      await store.updateCommunity('b-x', { members: [] })
+      expect(await store.communitiesOf('cert-ee')).toEqual([])
+    })
+
+    it('tells listeners of every directory write, and of nothing else there', async () => {
+      const store = await create()
+      const changes: CredentialChange[] = []
+      store.onChange((change) => changes.push(change))
+      await store.createOrganisation(newOrganisation('cert-ee'))
+      await store.updateOrganisation('cert-ee', { name: 'CERT-EE' })
+      await store.createCommunity(newCommunity('energy-sector', ['cert-ee']))
+      await store.updateCommunity('energy-sector', { members: [] })
+      await store.deleteCommunity('energy-sector')
+      await store.deleteOrganisation('cert-ee')
+      const directory = { type: 'directory' }
+      await expect.poll(() => changes).toEqual([directory, directory, directory, directory, directory, directory])
+      // reads, refusals and writes that find nothing say nothing
+      await store.createOrganisation(newOrganisation('cert-lv'))
+      await store.createAccount(newAccount('janis', { organisation: 'cert-lv' }))
+      changes.length = 0
+      await store.listOrganisations()
+      await store.listCommunities()
+      await store.communitiesOf('cert-lv')
+      await rejection(store.createOrganisation(newOrganisation('cert-lv')))
+      await rejection(store.createOrganisation(newOrganisation('Bad')))
+      await rejection(store.createCommunity(newCommunity('c', ['ghost'])))
+      await rejection(store.deleteOrganisation('cert-lv'))
+      expect(await store.updateOrganisation('nobody', { name: 'x' })).toBeNull()
+      expect(await store.updateCommunity('nobody', { name: 'x' })).toBeNull()
+      expect(await store.deleteOrganisation('nobody')).toBe(false)
+      expect(await store.deleteCommunity('nobody')).toBe(false)
+      await new Promise((r) => setTimeout(r, 50))
+      expect(changes).toEqual([])
+    })
+
+    it('keeps the directory across a reopen', async () => {
+      const store = await create()
+      const organisations = [
+        await store.createOrganisation(newOrganisation('cert-ee')),
+        await store.createOrganisation(newOrganisation('nato', { nation: 'ALLIANCE', kind: 'alliance_body' })),
+      ]
+      const community = await store.createCommunity(newCommunity('energy-sector', ['nato', 'cert-ee']))
+      await store.close()
+      const reopened = await factory.reopen(store)
+      open.push(reopened)
+      expect(await reopened.listOrganisations()).toEqual(organisations)
+      expect(await reopened.listCommunities()).toEqual([community])
+      expect(await reopened.communitiesOf('nato')).toEqual(['energy-sector'])
+      // the rules hold after a reopen too
+      expect((await rejection(reopened.createOrganisation(newOrganisation('energy-sector')))).code).toBe('conflict')
+      expect((await rejection(reopened.deleteOrganisation('nato'))).code).toBe('conflict')
     })
 
     it('keeps everything across a reopen', async () => {

@@ -2,12 +2,25 @@ import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type CredentialChange, type CredentialStore, hashSecret } from './credentials.ts'
-import { newAccount, newToken, registerCredentialStoreContract } from './credentials-contract.ts'
+import {
+  newAccount,
+  newCommunity,
+  newOrganisation,
+  newToken,
+  registerCredentialStoreContract,
+} from './credentials-contract.ts'
 import { PostgresCredentialStore } from './credentials-postgres.ts'
 import { openStores } from './open.ts'
 import type { PostgresEventStore } from './postgres.ts'
 
 const connectionString = process.env.WATCHFLOOR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+/** What a promise rejects with; null when it resolves. */
+const refusal = (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => null,
+    (error: unknown) => error,
+  )
+
 const prefixes = new WeakMap<CredentialStore, string>()
 const freshPrefix = () => `wf_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`
 
@@ -71,6 +84,50 @@ describe('PostgreSQL credentials with several processes', () => {
     expect(seenA).toEqual(expected)
     // b sees what a wrote
     expect((await b.findToken(token.secretHash))?.revokedAt).not.toBeNull()
+  })
+
+  it('a directory write by one process reaches the others (NOTIFY), and they read what it wrote', async () => {
+    const a = await PostgresCredentialStore.open({ connectionString, prefix })
+    const b = await PostgresCredentialStore.open({ connectionString, prefix })
+    stores.push(a, b)
+    const seenA: CredentialChange[] = []
+    const seenB: CredentialChange[] = []
+    a.onChange((change) => seenA.push(change))
+    b.onChange((change) => seenB.push(change))
+    await a.createOrganisation(newOrganisation('cert-ee'))
+    await a.createCommunity(newCommunity('energy-sector', ['cert-ee']))
+    await a.updateOrganisation('cert-ee', { name: 'CERT-EE' })
+    await a.updateCommunity('energy-sector', { name: 'Energy' })
+    const expected = Array.from({ length: 4 }, () => ({ type: 'directory' }))
+    await expect.poll(() => seenB, { timeout: 3000 }).toEqual(expected)
+    expect(await b.getCommunity('energy-sector')).toMatchObject({ name: 'Energy', members: ['cert-ee'] })
+    expect(await b.communitiesOf('cert-ee')).toEqual(['energy-sector'])
+    // the rules hold across processes: b cannot take a's ids, nor delete what a's community uses
+    expect(await refusal(b.createCommunity(newCommunity('cert-ee', [])))).toMatchObject({ code: 'conflict' })
+    expect(await refusal(b.deleteOrganisation('cert-ee'))).toMatchObject({ code: 'conflict' })
+    await b.deleteCommunity('energy-sector')
+    await b.deleteOrganisation('cert-ee')
+    await expect.poll(() => seenA, { timeout: 3000 }).toEqual([...expected, ...expected.slice(0, 2)])
+    await new Promise((r) => setTimeout(r, 100))
+    expect(seenB).toHaveLength(6)
+    expect(await a.listOrganisations()).toEqual([])
+  })
+
+  it('concurrent creates of one id as an organisation and as a community: exactly one wins', async () => {
+    const a = await PostgresCredentialStore.open({ connectionString, prefix })
+    const b = await PostgresCredentialStore.open({ connectionString, prefix })
+    stores.push(a, b)
+    for (let i = 0; i < 10; i++) {
+      const id = `race-${i}`
+      const results = await Promise.allSettled([
+        a.createOrganisation(newOrganisation(id)),
+        b.createCommunity(newCommunity(id, [])),
+      ])
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1)
+      const refused = results.find((result) => result.status === 'rejected')
+      expect((refused as PromiseRejectedResult).reason).toMatchObject({ code: 'conflict' })
+      expect(Number(Boolean(await a.getOrganisation(id))) + Number(Boolean(await a.getCommunity(id)))).toBe(1)
+    }
   })
 
   it('openStores opens the log and the credentials in the same database', async () => {
@@ -174,6 +231,11 @@ describe('PostgreSQL credentials made before tokens could expire', () => {
       })
       const fresh = newToken({ owner: 'janis', expiresAt: '2031-01-01T00:00:00.000Z' })
       expect((await store.createToken(fresh)).expiresAt).toBe('2031-01-01T00:00:00.000Z')
+      // the directory's tables are made on open, and hold the same rules
+      expect(await store.listOrganisations()).toEqual([])
+      await store.createOrganisation(newOrganisation('cert-lv', { nation: 'LV' }))
+      await store.createCommunity(newCommunity('baltic', ['cert-lv']))
+      expect(await refusal(store.deleteOrganisation('cert-lv'))).toMatchObject({ code: 'conflict' })
     } finally {
       await store.close()
     }
@@ -181,6 +243,7 @@ describe('PostgreSQL credentials made before tokens could expire', () => {
     const again = await PostgresCredentialStore.open({ connectionString, prefix })
     try {
       expect((await again.getToken('old-token'))?.expiresAt).toBeNull()
+      expect(await again.communitiesOf('cert-lv')).toEqual(['baltic'])
     } finally {
       await again.close()
     }

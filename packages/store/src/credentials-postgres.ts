@@ -7,10 +7,16 @@ import {
   type AccountLogin,
   type AccountPatch,
   ChangeListeners,
+  type Community,
+  type CommunityPatch,
   type CredentialChange,
   type CredentialStore,
   type NewAccount,
+  type NewCommunity,
+  type NewOrganisation,
   type NewToken,
+  type Organisation,
+  type OrganisationPatch,
   parseChange,
   type SessionRecord,
   type TokenRecord,
@@ -19,20 +25,34 @@ import {
   ACCOUNT_COLUMNS,
   type AccountRow,
   accountOf,
+  type CommunityRow,
+  checkCommunityPatch,
+  checkNewCommunity,
+  checkNewOrganisation,
+  checkOrganisationPatch,
   checkTokenIdentity,
+  communityOf,
+  idTaken,
   isoTime,
   isoTimeOrNull,
+  missingMember,
+  ORGANISATION_COLUMNS,
+  type OrganisationRow,
+  organisationInUse,
+  organisationOf,
   type SessionRow,
   sessionOf,
   TOKEN_COLUMNS,
   type TokenRow,
   tokenOf,
+  USES_NAMED,
 } from './credentials-rows.ts'
 
 export interface PostgresCredentialStoreOptions {
   connectionString: string
   /**
-   * Prefix of the tables (`<prefix>_accounts`, `<prefix>_tokens`, `<prefix>_sessions`)
+   * Prefix of the tables (`<prefix>_accounts`, `<prefix>_tokens`, `<prefix>_sessions`,
+   * `<prefix>_organisations`, `<prefix>_communities`, `<prefix>_community_members`)
    * and of the change channel; letters, digits, underscores. Default `watchfloor`.
    */
   prefix?: string
@@ -41,8 +61,12 @@ export interface PostgresCredentialStoreOptions {
 
 /**
  * Accounts, tokens and sessions in PostgreSQL, shared by every server process of
- * one log. Each change (a token revoked, a session ended, an account changed) is
- * NOTIFYed, so every process can drop the sockets it no longer trusts at once.
+ * one log. Each change (a token revoked, a session ended, an account changed, the
+ * directory written) is NOTIFYed, so every process can drop the sockets it no longer
+ * trusts at once. Directory writes that check before they write (an id free across
+ * organisations and communities, members that exist, an organisation nothing uses)
+ * run in a transaction holding an advisory lock of the prefix's directory, so they
+ * never interleave; ids are `COLLATE "C"`, so they sort as in SQLite and JavaScript.
  */
 export class PostgresCredentialStore implements CredentialStore {
   readonly kind = 'postgres'
@@ -50,7 +74,11 @@ export class PostgresCredentialStore implements CredentialStore {
   private readonly accounts: string
   private readonly tokens: string
   private readonly sessions: string
+  private readonly organisations: string
+  private readonly communities: string
+  private readonly members: string
   private readonly channel: string
+  private readonly directoryLock: number
   private readonly origin = randomUUID()
   private readonly changes = new ChangeListeners()
   private listener: ChannelListener | null = null
@@ -63,7 +91,11 @@ export class PostgresCredentialStore implements CredentialStore {
     this.accounts = `${prefix}_accounts`
     this.tokens = `${prefix}_tokens`
     this.sessions = `${prefix}_sessions`
+    this.organisations = `${prefix}_organisations`
+    this.communities = `${prefix}_communities`
+    this.members = `${prefix}_community_members`
     this.channel = `${prefix}_credentials`
+    this.directoryLock = hashKey(`${prefix}_directory`)
     this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 2 })
     this.pool.on('error', () => {}) // an idle client lost: the next query reconnects
   }
@@ -128,6 +160,26 @@ export class PostgresCredentialStore implements CredentialStore {
         );
         CREATE INDEX IF NOT EXISTS ${this.sessions}_account ON ${this.sessions} (account);
         CREATE INDEX IF NOT EXISTS ${this.sessions}_expires_at ON ${this.sessions} (expires_at);
+        CREATE TABLE IF NOT EXISTS ${this.organisations} (
+          id text COLLATE "C" PRIMARY KEY,
+          name text NOT NULL,
+          nation text NOT NULL,
+          kind text NOT NULL CHECK (kind IN ('ally_cert', 'partner_country', 'industry', 'alliance_body')),
+          created_at timestamptz NOT NULL,
+          updated_at timestamptz NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS ${this.communities} (
+          id text COLLATE "C" PRIMARY KEY,
+          name text NOT NULL,
+          created_at timestamptz NOT NULL,
+          updated_at timestamptz NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS ${this.members} (
+          community_id text COLLATE "C" NOT NULL REFERENCES ${this.communities} (id) ON DELETE CASCADE,
+          organisation_id text COLLATE "C" NOT NULL REFERENCES ${this.organisations} (id),
+          PRIMARY KEY (community_id, organisation_id)
+        );
+        CREATE INDEX IF NOT EXISTS ${this.prefix}_members_organisation ON ${this.members} (organisation_id);
       `)
       // a tokens table made before tokens could expire: its tokens never do. Looked up first, so
       // that opening an up-to-date database takes no exclusive lock on the table.
@@ -339,6 +391,203 @@ export class PostgresCredentialStore implements CredentialStore {
     return rowCount ?? 0
   }
 
+  /** A community with its members (an array, in no particular order: `communityOf` sorts them). */
+  private communitySelect(): string {
+    return `SELECT c.id, c.name, c.created_at, c.updated_at,
+        ARRAY(SELECT m.organisation_id FROM ${this.members} m WHERE m.community_id = c.id) AS members
+      FROM ${this.communities} c`
+  }
+
+  /** Runs a directory write in a transaction holding the directory's lock: one at a time across processes. */
+  private async directoryWrite<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect()
+    let broken: Error | undefined
+    try {
+      await client.query('BEGIN')
+      await client.query('SELECT pg_advisory_xact_lock($1)', [this.directoryLock])
+      const result = await work(client)
+      await client.query('COMMIT')
+      return result
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollback: Error) => {
+        broken = rollback // the connection is no use: the pool drops it
+      })
+      throw error
+    } finally {
+      client.release(broken)
+    }
+  }
+
+  async listOrganisations(): Promise<Organisation[]> {
+    const { rows } = await this.pool.query<OrganisationRow>(
+      `SELECT ${ORGANISATION_COLUMNS} FROM ${this.organisations} ORDER BY id`,
+    )
+    return rows.map(organisationOf)
+  }
+
+  async getOrganisation(id: string): Promise<Organisation | null> {
+    const { rows } = await this.pool.query<OrganisationRow>(
+      `SELECT ${ORGANISATION_COLUMNS} FROM ${this.organisations} WHERE id = $1`,
+      [id],
+    )
+    return rows[0] ? organisationOf(rows[0]) : null
+  }
+
+  async createOrganisation(input: NewOrganisation): Promise<Organisation> {
+    const organisation = checkNewOrganisation(input)
+    const created = await this.directoryWrite(async (client) => {
+      const taken = await client.query(`SELECT 1 FROM ${this.communities} WHERE id = $1`, [organisation.id])
+      if (taken.rowCount) throw idTaken(organisation.id, 'community')
+      try {
+        const { rows } = await client.query<OrganisationRow>(
+          `INSERT INTO ${this.organisations} (id, name, nation, kind, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $5) RETURNING ${ORGANISATION_COLUMNS}`,
+          [organisation.id, organisation.name, organisation.nation, organisation.kind, new Date()],
+        )
+        return organisationOf(rows[0]!)
+      } catch (error) {
+        throw translate(error, `organisation ${organisation.id} already exists`)
+      }
+    })
+    await this.emit({ type: 'directory' })
+    return created
+  }
+
+  async updateOrganisation(id: string, input: OrganisationPatch): Promise<Organisation | null> {
+    const patch = checkOrganisationPatch(input)
+    const sets: string[] = []
+    const values: unknown[] = []
+    const set = (column: string, value: unknown) => {
+      values.push(value)
+      sets.push(`${column} = $${values.length}`)
+    }
+    if (patch.name !== undefined) set('name', patch.name)
+    if (patch.nation !== undefined) set('nation', patch.nation)
+    if (patch.kind !== undefined) set('kind', patch.kind)
+    set('updated_at', new Date())
+    values.push(id)
+    const { rows } = await this.pool.query<OrganisationRow>(
+      `UPDATE ${this.organisations} SET ${sets.join(', ')} WHERE id = $${values.length} RETURNING ${ORGANISATION_COLUMNS}`,
+      values,
+    )
+    if (!rows[0]) return null
+    await this.emit({ type: 'directory' })
+    return organisationOf(rows[0])
+  }
+
+  async deleteOrganisation(id: string): Promise<boolean> {
+    const deleted = await this.directoryWrite(async (client) => {
+      const found = await client.query(`SELECT 1 FROM ${this.organisations} WHERE id = $1`, [id])
+      if (!found.rowCount) return false
+      // accounts and tokens name their organisation without a foreign key: hold off their writes
+      // until this transaction ends, so none comes to belong to it between the look and the delete
+      await client.query(`LOCK TABLE ${this.accounts}, ${this.tokens} IN SHARE MODE`)
+      const pluck = async (sql: string) =>
+        (await client.query<{ id: string }>(sql, [id, USES_NAMED])).rows.map((row) => row.id)
+      const inUse = organisationInUse(id, {
+        communities: await pluck(
+          `SELECT community_id AS id FROM ${this.members} WHERE organisation_id = $1 ORDER BY community_id LIMIT $2`,
+        ),
+        accounts: await pluck(
+          `SELECT username AS id FROM ${this.accounts} WHERE organisation = $1 ORDER BY username COLLATE "C" LIMIT $2`,
+        ),
+        tokens: await pluck(
+          `SELECT id FROM ${this.tokens} WHERE service_organisation = $1 ORDER BY id COLLATE "C" LIMIT $2`,
+        ),
+      })
+      if (inUse) throw inUse
+      await client.query(`DELETE FROM ${this.organisations} WHERE id = $1`, [id])
+      return true
+    })
+    if (deleted) await this.emit({ type: 'directory' })
+    return deleted
+  }
+
+  async listCommunities(): Promise<Community[]> {
+    const { rows } = await this.pool.query<CommunityRow>(`${this.communitySelect()} ORDER BY c.id`)
+    return rows.map(communityOf)
+  }
+
+  async getCommunity(id: string): Promise<Community | null> {
+    const { rows } = await this.pool.query<CommunityRow>(`${this.communitySelect()} WHERE c.id = $1`, [id])
+    return rows[0] ? communityOf(rows[0]) : null
+  }
+
+  async createCommunity(input: NewCommunity): Promise<Community> {
+    const community = checkNewCommunity(input)
+    const created = await this.directoryWrite(async (client) => {
+      const taken = await client.query(`SELECT 1 FROM ${this.organisations} WHERE id = $1`, [community.id])
+      if (taken.rowCount) throw idTaken(community.id, 'organisation')
+      try {
+        await client.query(
+          `INSERT INTO ${this.communities} (id, name, created_at, updated_at) VALUES ($1, $2, $3, $3)`,
+          [community.id, community.name, new Date()],
+        )
+      } catch (error) {
+        throw translate(error, `community ${community.id} already exists`)
+      }
+      await this.setMembers(client, community.id, community.members)
+      return this.communityIn(client, community.id)
+    })
+    await this.emit({ type: 'directory' })
+    return created!
+  }
+
+  async updateCommunity(id: string, input: CommunityPatch): Promise<Community | null> {
+    const patch = checkCommunityPatch(input)
+    const values: unknown[] = [id, new Date()]
+    const sets = ['updated_at = $2']
+    if (patch.name !== undefined) {
+      values.push(patch.name)
+      sets.push(`name = $${values.length}`)
+    }
+    const updated = await this.directoryWrite(async (client) => {
+      const { rowCount } = await client.query(`UPDATE ${this.communities} SET ${sets.join(', ')} WHERE id = $1`, values)
+      if (!rowCount) return null
+      if (patch.members !== undefined) {
+        await client.query(`DELETE FROM ${this.members} WHERE community_id = $1`, [id])
+        await this.setMembers(client, id, patch.members)
+      }
+      return this.communityIn(client, id)
+    })
+    if (updated) await this.emit({ type: 'directory' })
+    return updated
+  }
+
+  private async communityIn(client: pg.PoolClient, id: string): Promise<Community | null> {
+    const { rows } = await client.query<CommunityRow>(`${this.communitySelect()} WHERE c.id = $1`, [id])
+    return rows[0] ? communityOf(rows[0]) : null
+  }
+
+  /** Inside a directory write: adds the members, refusing any that is no organisation. */
+  private async setMembers(client: pg.PoolClient, community: string, members: readonly string[]): Promise<void> {
+    if (members.length === 0) return
+    const { rows } = await client.query<{ id: string }>(
+      `SELECT id FROM ${this.organisations} WHERE id = ANY($1::text[])`,
+      [members],
+    )
+    const missing = missingMember(members, new Set(rows.map((row) => row.id)))
+    if (missing) throw missing
+    await client.query(`INSERT INTO ${this.members} (community_id, organisation_id) SELECT $1, unnest($2::text[])`, [
+      community,
+      members,
+    ])
+  }
+
+  async deleteCommunity(id: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(`DELETE FROM ${this.communities} WHERE id = $1`, [id])
+    if (rowCount) await this.emit({ type: 'directory' })
+    return Boolean(rowCount)
+  }
+
+  async communitiesOf(organisation: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ community_id: string }>(
+      `SELECT community_id FROM ${this.members} WHERE organisation_id = $1 ORDER BY community_id`,
+      [organisation],
+    )
+    return rows.map((row) => row.community_id)
+  }
+
   onChange(listener: (change: CredentialChange) => void): () => void {
     return this.changes.add(listener)
   }
@@ -349,7 +598,9 @@ export class PostgresCredentialStore implements CredentialStore {
 
   /** Drop the tables: for tests. */
   async drop(): Promise<void> {
-    await this.pool.query(`DROP TABLE IF EXISTS ${this.sessions}, ${this.tokens}, ${this.accounts}`)
+    await this.pool.query(
+      `DROP TABLE IF EXISTS ${this.members}, ${this.communities}, ${this.organisations}, ${this.sessions}, ${this.tokens}, ${this.accounts}`,
+    )
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,19 @@
 import { type Role, type Tlp, WatchfloorError } from '@watchfloor/protocol'
-import type { Account, ServicePrincipal, SessionRecord, TokenKind, TokenRecord } from './credentials.ts'
+import {
+  type Account,
+  type Community,
+  type CommunityPatch,
+  type NewCommunity,
+  type NewOrganisation,
+  ORGANISATION_KINDS,
+  type Organisation,
+  type OrganisationKind,
+  type OrganisationPatch,
+  type ServicePrincipal,
+  type SessionRecord,
+  type TokenKind,
+  type TokenRecord,
+} from './credentials.ts'
 
 /** Rows as both stores read them: SQLite gives text and integers, PostgreSQL Dates and booleans. */
 type Time = string | Date
@@ -115,3 +129,156 @@ export function isoTime(text: string, name: string): string {
 export function isoTimeOrNull(text: string | null | undefined, name: string): string | null {
   return text === null || text === undefined ? null : isoTime(text, name)
 }
+
+export interface OrganisationRow {
+  id: string
+  name: string
+  nation: string
+  kind: string
+  created_at: Time
+  updated_at: Time
+}
+
+export const ORGANISATION_COLUMNS = 'id, name, nation, kind, created_at, updated_at'
+
+export function organisationOf(row: OrganisationRow): Organisation {
+  return {
+    id: row.id,
+    name: row.name,
+    nation: row.nation,
+    kind: row.kind as OrganisationKind,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  }
+}
+
+/** A community with its members: a JSON array from SQLite, an array from PostgreSQL, in any order. */
+export interface CommunityRow {
+  id: string
+  name: string
+  members: string | string[] | null
+  created_at: Time
+  updated_at: Time
+}
+
+export function communityOf(row: CommunityRow): Community {
+  const members = typeof row.members === 'string' ? (JSON.parse(row.members) as string[]) : (row.members ?? [])
+  return {
+    id: row.id,
+    name: row.name,
+    members: [...members].sort(),
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  }
+}
+
+/** What keeps an organisation from being deleted; up to `USES_NAMED` of each. */
+export interface OrganisationUses {
+  communities: string[]
+  accounts: string[]
+  /** Service tokens that act for it (an account's tokens count through their account). */
+  tokens: string[]
+}
+
+export const USES_NAMED = 10
+
+/** A `conflict` naming what uses the organisation, or null when nothing does. */
+export function organisationInUse(id: string, uses: OrganisationUses): WatchfloorError | null {
+  const named = [
+    ...uses.communities.map((community) => `community ${community}`),
+    ...uses.accounts.map((account) => `account ${account}`),
+    ...uses.tokens.map((token) => `service token ${token}`),
+  ]
+  if (named.length === 0) return null
+  return new WatchfloorError('conflict', `organisation ${id} is in use by ${named.join(', ')}`, uses)
+}
+
+/** Lower case letters, digits, `-`, `_`, `.`; a letter or digit first (never `.` or `..`); 1 to 64. */
+const DIRECTORY_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/
+/** An ISO 3166 alpha-2 code (`EE`) or an alliance body id (`ALLIANCE`): upper case, digits, `-`, a letter first; 2 to 32. */
+const NATION = /^[A-Z][A-Z0-9-]{1,31}$/
+const NAME_MAX = 200
+
+const shown = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value))
+
+/** An organisation's or community's id, checked, so both stores refuse the same ones. */
+export function directoryId(value: unknown, name: string): string {
+  if (typeof value !== 'string' || !DIRECTORY_ID.test(value))
+    throw new WatchfloorError(
+      'validation',
+      `${name} is not 1 to 64 lower-case letters, digits, '-', '_' or '.' starting with a letter or digit: ${shown(value)}`,
+    )
+  return value
+}
+
+function nationOf(value: unknown): string {
+  if (typeof value !== 'string' || !NATION.test(value))
+    throw new WatchfloorError(
+      'validation',
+      `nation is not an ISO 3166 alpha-2 code or an alliance body id (2 to 32 upper-case letters, digits or '-'): ${shown(value)}`,
+    )
+  return value
+}
+
+function kindOf(value: unknown): OrganisationKind {
+  if (!(ORGANISATION_KINDS as readonly unknown[]).includes(value))
+    throw new WatchfloorError('validation', `kind is not one of ${ORGANISATION_KINDS.join(', ')}: ${shown(value)}`)
+  return value as OrganisationKind
+}
+
+/** A display name: trimmed, 1 to 200 characters. */
+function nameOf(value: unknown): string {
+  const name = typeof value === 'string' ? value.trim() : ''
+  if (name.length === 0 || name.length > NAME_MAX)
+    throw new WatchfloorError('validation', `name is not 1 to ${NAME_MAX} characters: ${shown(value)}`)
+  return name
+}
+
+/** Members as kept: valid ids, sorted, without repeats. */
+function membersOf(value: unknown): string[] {
+  if (!Array.isArray(value)) throw new WatchfloorError('validation', `members is not a list: ${shown(value)}`)
+  return [...new Set(value.map((member) => directoryId(member, 'member')))].sort()
+}
+
+export function checkNewOrganisation(organisation: NewOrganisation): NewOrganisation {
+  return {
+    id: directoryId(organisation.id, 'id'),
+    name: nameOf(organisation.name),
+    nation: nationOf(organisation.nation),
+    kind: kindOf(organisation.kind),
+  }
+}
+
+export function checkOrganisationPatch(patch: OrganisationPatch): OrganisationPatch {
+  const checked: OrganisationPatch = {}
+  if (patch.name !== undefined) checked.name = nameOf(patch.name)
+  if (patch.nation !== undefined) checked.nation = nationOf(patch.nation)
+  if (patch.kind !== undefined) checked.kind = kindOf(patch.kind)
+  return checked
+}
+
+export function checkNewCommunity(community: NewCommunity): NewCommunity {
+  return {
+    id: directoryId(community.id, 'id'),
+    name: nameOf(community.name),
+    members: membersOf(community.members),
+  }
+}
+
+export function checkCommunityPatch(patch: CommunityPatch): CommunityPatch {
+  const checked: CommunityPatch = {}
+  if (patch.name !== undefined) checked.name = nameOf(patch.name)
+  if (patch.members !== undefined) checked.members = membersOf(patch.members)
+  return checked
+}
+
+/** `not_found` naming the first member that is no organisation, or null when all are. */
+export function missingMember(members: readonly string[], existing: ReadonlySet<string>): WatchfloorError | null {
+  const missing = members.filter((member) => !existing.has(member))
+  if (missing.length === 0) return null
+  return new WatchfloorError('not_found', `no organisation ${missing[0]}: a member must be one`, { missing })
+}
+
+/** A `conflict`: the id is already an organisation's or a community's (ids are unique across both). */
+export const idTaken = (id: string, by: 'organisation' | 'community'): WatchfloorError =>
+  new WatchfloorError('conflict', `id ${id} is taken by ${by === 'organisation' ? 'an organisation' : 'a community'}`)

@@ -5,10 +5,23 @@ import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { observation } from './contract.ts'
 import { type CredentialStore, hashSecret } from './credentials.ts'
-import { newAccount, newToken, registerCredentialStoreContract } from './credentials-contract.ts'
+import {
+  newAccount,
+  newCommunity,
+  newOrganisation,
+  newToken,
+  registerCredentialStoreContract,
+} from './credentials-contract.ts'
 import { SqliteCredentialStore } from './credentials-sqlite.ts'
 import { openStores } from './open.ts'
 import { SqliteEventStore } from './sqlite.ts'
+
+/** What a promise rejects with; null when it resolves. */
+const refusal = (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => null,
+    (error: unknown) => error,
+  )
 
 const files = new WeakMap<CredentialStore, string>()
 
@@ -142,12 +155,18 @@ describe('SQLite credentials made before tokens could expire', () => {
       })
       const fresh = newToken({ owner: 'janis', expiresAt: '2031-01-01T00:00:00.000Z' })
       expect((await store.createToken(fresh)).expiresAt).toBe('2031-01-01T00:00:00.000Z')
+      // the directory's tables are made on open, and hold the same rules
+      expect(await store.listOrganisations()).toEqual([])
+      await store.createOrganisation(newOrganisation('cert-lv', { nation: 'LV' }))
+      await store.createCommunity(newCommunity('baltic', ['cert-lv']))
+      expect(await refusal(store.deleteOrganisation('cert-lv'))).toMatchObject({ code: 'conflict' })
       await store.close()
 
       // opening it again finds the column there and leaves it
       const again = new SqliteCredentialStore({ file })
       expect((await again.getToken('old-token'))?.expiresAt).toBeNull()
       expect((await again.findToken(fresh.secretHash))?.expiresAt).toBe('2031-01-01T00:00:00.000Z')
+      expect(await again.communitiesOf('cert-lv')).toEqual(['baltic'])
       await again.close()
     } finally {
       rmSync(dir, { recursive: true, force: true })

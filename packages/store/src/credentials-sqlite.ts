@@ -7,10 +7,16 @@ import {
   type AccountLogin,
   type AccountPatch,
   ChangeListeners,
+  type Community,
+  type CommunityPatch,
   type CredentialChange,
   type CredentialStore,
   type NewAccount,
+  type NewCommunity,
+  type NewOrganisation,
   type NewToken,
+  type Organisation,
+  type OrganisationPatch,
   type SessionRecord,
   type TokenRecord,
 } from './credentials.ts'
@@ -18,14 +24,27 @@ import {
   ACCOUNT_COLUMNS,
   type AccountRow,
   accountOf,
+  type CommunityRow,
+  checkCommunityPatch,
+  checkNewCommunity,
+  checkNewOrganisation,
+  checkOrganisationPatch,
   checkTokenIdentity,
+  communityOf,
+  idTaken,
   isoTime,
   isoTimeOrNull,
+  missingMember,
+  ORGANISATION_COLUMNS,
+  type OrganisationRow,
+  organisationInUse,
+  organisationOf,
   type SessionRow,
   sessionOf,
   TOKEN_COLUMNS,
   type TokenRow,
   tokenOf,
+  USES_NAMED,
 } from './credentials-rows.ts'
 
 export interface SqliteCredentialStoreOptions {
@@ -33,11 +52,19 @@ export interface SqliteCredentialStoreOptions {
   file: string
 }
 
+/** A community with its members (a JSON array, in no particular order: `communityOf` sorts them). */
+const COMMUNITY_SELECT = `SELECT c.id, c.name, c.created_at, c.updated_at,
+    (SELECT json_group_array(m.organisation_id) FROM community_members m WHERE m.community_id = c.id) AS members
+  FROM communities c`
+
 /**
  * Accounts, tokens and sessions in SQLite: tables `accounts`, `api_tokens` and
  * `sessions` beside the event log in the same file, on a connection of their own
  * (WAL, synchronous=FULL, foreign keys on). Statements are synchronous, so they never
  * hold a lock across the event loop and never wait on the event store's group commit.
+ * The directory: `organisations`, `communities`, and `community_members` (one row per
+ * member, foreign keys to both); a write that checks before it writes does so in one
+ * IMMEDIATE transaction, so no other writer comes between.
  */
 export class SqliteCredentialStore implements CredentialStore {
   readonly kind = 'sqlite'
@@ -93,6 +120,26 @@ export class SqliteCredentialStore implements CredentialStore {
       );
       CREATE INDEX IF NOT EXISTS sessions_account ON sessions (account);
       CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at);
+      CREATE TABLE IF NOT EXISTS organisations (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        nation TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('ally_cert', 'partner_country', 'industry', 'alliance_body')),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS communities (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS community_members (
+        community_id TEXT NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
+        organisation_id TEXT NOT NULL REFERENCES organisations (id),
+        PRIMARY KEY (community_id, organisation_id)
+      );
+      CREATE INDEX IF NOT EXISTS community_members_organisation ON community_members (organisation_id);
     `)
     this.migrate()
   }
@@ -283,6 +330,159 @@ export class SqliteCredentialStore implements CredentialStore {
 
   async deleteExpiredSessions(now: Date): Promise<number> {
     return this.db.prepare('DELETE FROM sessions WHERE expires_at < ?').run(now.toISOString()).changes
+  }
+
+  async listOrganisations(): Promise<Organisation[]> {
+    return this.db
+      .prepare<[], OrganisationRow>(`SELECT ${ORGANISATION_COLUMNS} FROM organisations ORDER BY id`)
+      .all()
+      .map(organisationOf)
+  }
+
+  async getOrganisation(id: string): Promise<Organisation | null> {
+    const row = this.db
+      .prepare<[string], OrganisationRow>(`SELECT ${ORGANISATION_COLUMNS} FROM organisations WHERE id = ?`)
+      .get(id)
+    return row ? organisationOf(row) : null
+  }
+
+  async createOrganisation(input: NewOrganisation): Promise<Organisation> {
+    const organisation = checkNewOrganisation(input)
+    const now = new Date().toISOString()
+    this.db
+      .transaction(() => {
+        if (this.db.prepare('SELECT 1 FROM communities WHERE id = ?').get(organisation.id))
+          throw idTaken(organisation.id, 'community')
+        try {
+          this.db
+            .prepare(
+              'INSERT INTO organisations (id, name, nation, kind, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+            )
+            .run(organisation.id, organisation.name, organisation.nation, organisation.kind, now, now)
+        } catch (error) {
+          throw translate(error, `organisation ${organisation.id} already exists`)
+        }
+      })
+      .immediate()
+    this.emit({ type: 'directory' })
+    return (await this.getOrganisation(organisation.id))!
+  }
+
+  async updateOrganisation(id: string, input: OrganisationPatch): Promise<Organisation | null> {
+    const patch = checkOrganisationPatch(input)
+    const sets: string[] = []
+    const values: unknown[] = []
+    const set = (column: string, value: unknown) => {
+      sets.push(`${column} = ?`)
+      values.push(value)
+    }
+    if (patch.name !== undefined) set('name', patch.name)
+    if (patch.nation !== undefined) set('nation', patch.nation)
+    if (patch.kind !== undefined) set('kind', patch.kind)
+    set('updated_at', new Date().toISOString())
+    const result = this.db.prepare(`UPDATE organisations SET ${sets.join(', ')} WHERE id = ?`).run(...values, id)
+    if (result.changes === 0) return null
+    this.emit({ type: 'directory' })
+    return this.getOrganisation(id)
+  }
+
+  async deleteOrganisation(id: string): Promise<boolean> {
+    const deleted = this.db
+      .transaction(() => {
+        if (!this.db.prepare('SELECT 1 FROM organisations WHERE id = ?').get(id)) return false
+        const pluck = (sql: string) => this.db.prepare<[string, number], string>(sql).pluck().all(id, USES_NAMED)
+        const inUse = organisationInUse(id, {
+          communities: pluck(
+            'SELECT community_id FROM community_members WHERE organisation_id = ? ORDER BY community_id LIMIT ?',
+          ),
+          accounts: pluck('SELECT username FROM accounts WHERE organisation = ? ORDER BY username LIMIT ?'),
+          tokens: pluck('SELECT id FROM api_tokens WHERE service_organisation = ? ORDER BY id LIMIT ?'),
+        })
+        if (inUse) throw inUse
+        this.db.prepare('DELETE FROM organisations WHERE id = ?').run(id)
+        return true
+      })
+      .immediate()
+    if (deleted) this.emit({ type: 'directory' })
+    return deleted
+  }
+
+  async listCommunities(): Promise<Community[]> {
+    return this.db.prepare<[], CommunityRow>(`${COMMUNITY_SELECT} ORDER BY c.id`).all().map(communityOf)
+  }
+
+  async getCommunity(id: string): Promise<Community | null> {
+    const row = this.db.prepare<[string], CommunityRow>(`${COMMUNITY_SELECT} WHERE c.id = ?`).get(id)
+    return row ? communityOf(row) : null
+  }
+
+  async createCommunity(input: NewCommunity): Promise<Community> {
+    const community = checkNewCommunity(input)
+    const now = new Date().toISOString()
+    this.db
+      .transaction(() => {
+        if (this.db.prepare('SELECT 1 FROM organisations WHERE id = ?').get(community.id))
+          throw idTaken(community.id, 'organisation')
+        try {
+          this.db
+            .prepare('INSERT INTO communities (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)')
+            .run(community.id, community.name, now, now)
+        } catch (error) {
+          throw translate(error, `community ${community.id} already exists`)
+        }
+        this.setMembers(community.id, community.members)
+      })
+      .immediate()
+    this.emit({ type: 'directory' })
+    return (await this.getCommunity(community.id))!
+  }
+
+  async updateCommunity(id: string, input: CommunityPatch): Promise<Community | null> {
+    const patch = checkCommunityPatch(input)
+    const sets = ['updated_at = ?']
+    const values: unknown[] = [new Date().toISOString()]
+    if (patch.name !== undefined) {
+      sets.push('name = ?')
+      values.push(patch.name)
+    }
+    const updated = this.db
+      .transaction(() => {
+        const result = this.db.prepare(`UPDATE communities SET ${sets.join(', ')} WHERE id = ?`).run(...values, id)
+        if (result.changes === 0) return false
+        if (patch.members !== undefined) {
+          this.db.prepare('DELETE FROM community_members WHERE community_id = ?').run(id)
+          this.setMembers(id, patch.members)
+        }
+        return true
+      })
+      .immediate()
+    if (!updated) return null
+    this.emit({ type: 'directory' })
+    return this.getCommunity(id)
+  }
+
+  /** Inside a transaction: adds the members, refusing any that is no organisation. */
+  private setMembers(community: string, members: readonly string[]): void {
+    const exists = this.db.prepare<[string], number>('SELECT 1 FROM organisations WHERE id = ?').pluck()
+    const missing = missingMember(members, new Set(members.filter((member) => exists.get(member) !== undefined)))
+    if (missing) throw missing
+    const insert = this.db.prepare('INSERT INTO community_members (community_id, organisation_id) VALUES (?, ?)')
+    for (const member of members) insert.run(community, member)
+  }
+
+  async deleteCommunity(id: string): Promise<boolean> {
+    const { changes } = this.db.prepare('DELETE FROM communities WHERE id = ?').run(id)
+    if (changes > 0) this.emit({ type: 'directory' })
+    return changes > 0
+  }
+
+  async communitiesOf(organisation: string): Promise<string[]> {
+    return this.db
+      .prepare<[string], string>(
+        'SELECT community_id FROM community_members WHERE organisation_id = ? ORDER BY community_id',
+      )
+      .pluck()
+      .all(organisation)
   }
 
   onChange(listener: (change: CredentialChange) => void): () => void {

@@ -91,14 +91,71 @@ export interface SessionRecord {
   expiresAt: string
 }
 
-/** Something that may end access somewhere: live sockets using it are checked again. */
+/** What an organisation in the directory is. */
+export const ORGANISATION_KINDS = ['ally_cert', 'partner_country', 'industry', 'alliance_body'] as const
+export type OrganisationKind = (typeof ORGANISATION_KINDS)[number]
+
+/**
+ * An organisation in the directory. Its id is what accounts, service tokens, sources
+ * and markings name; ids are unique across organisations and communities.
+ */
+export interface Organisation {
+  /** Lower case: letters, digits, `-`, `_`, `.`, starting with a letter or digit; 1 to 64 (`cert-ee`). */
+  id: string
+  name: string
+  /** An ISO 3166 alpha-2 code (`EE`) or an alliance body id (`ALLIANCE`): upper case, digits, `-`; 2 to 32. */
+  nation: string
+  kind: OrganisationKind
+  createdAt: string
+  updatedAt: string
+}
+
+export type NewOrganisation = Omit<Organisation, 'createdAt' | 'updatedAt'>
+
+/** What may change on an organisation; absent fields stay as they are. */
+export interface OrganisationPatch {
+  name?: string
+  nation?: string
+  kind?: OrganisationKind
+}
+
+/** A named set of organisations (`energy-sector`), which a marking's `releasableTo` may name. */
+export interface Community {
+  /** The same form as an organisation's id, and never one of theirs. */
+  id: string
+  name: string
+  /** Organisation ids, sorted, unique; each an organisation in the directory. */
+  members: string[]
+  createdAt: string
+  updatedAt: string
+}
+
+export interface NewCommunity {
+  id: string
+  name: string
+  /** Organisations in the directory; kept sorted and without repeats. */
+  members: string[]
+}
+
+/** What may change on a community; `members` replaces the whole set. */
+export interface CommunityPatch {
+  name?: string
+  members?: string[]
+}
+
+/**
+ * Something that may end access somewhere: live sockets using it are checked again.
+ * `directory`: an organisation or community was created, changed or deleted.
+ */
 export type CredentialChange =
   | { type: 'token'; id: string }
   | { type: 'session'; idHash: string }
   | { type: 'account'; username: string }
+  | { type: 'directory' }
 
 /**
- * Accounts, API and display tokens, and sessions. Every implementation passes
+ * Accounts, API and display tokens, sessions, and the directory of organisations and
+ * communities. Every implementation passes
  * the contract suite in `credentials-contract.ts`. Times are ISO 8601 strings.
  */
 export interface CredentialStore {
@@ -136,8 +193,36 @@ export interface CredentialStore {
   /** Drops sessions that expired before `now`; returns how many. */
   deleteExpiredSessions(now: Date): Promise<number>
 
+  /** Every organisation, by id. */
+  listOrganisations(): Promise<Organisation[]>
+  getOrganisation(id: string): Promise<Organisation | null>
+  /** Rejects with `validation` for a malformed field, `conflict` when an organisation or community has the id. */
+  createOrganisation(organisation: NewOrganisation): Promise<Organisation>
+  /** Null when there is no such organisation; rejects with `validation` for a malformed field. */
+  updateOrganisation(id: string, patch: OrganisationPatch): Promise<Organisation | null>
   /**
-   * Called after a token is revoked, a session deleted, or an account changed:
+   * True when there was such an organisation. Rejects with `conflict`, naming them, while a
+   * community has it as a member, or an account or a service token belongs to it.
+   */
+  deleteOrganisation(id: string): Promise<boolean>
+
+  /** Every community, by id. */
+  listCommunities(): Promise<Community[]>
+  getCommunity(id: string): Promise<Community | null>
+  /**
+   * Rejects with `validation` for a malformed field, `conflict` when an organisation or
+   * community has the id, `not_found` naming a member that is no organisation.
+   */
+  createCommunity(community: NewCommunity): Promise<Community>
+  /** Null when there is no such community; rejects like `createCommunity` for the fields given. */
+  updateCommunity(id: string, patch: CommunityPatch): Promise<Community | null>
+  /** True when there was such a community. */
+  deleteCommunity(id: string): Promise<boolean>
+  /** The ids of the communities an organisation is a member of, sorted. */
+  communitiesOf(organisation: string): Promise<string[]>
+
+  /**
+   * Called after a token is revoked, a session deleted, an account changed, or the directory written:
    * in this process, and from other processes where the store can tell (PostgreSQL).
    */
   onChange(listener: (change: CredentialChange) => void): () => void
@@ -183,6 +268,7 @@ export function parseChange(text: string): CredentialChange | null {
     if (value.type === 'session' && typeof value.idHash === 'string') return { type: 'session', idHash: value.idHash }
     if (value.type === 'account' && typeof value.username === 'string')
       return { type: 'account', username: value.username }
+    if (value.type === 'directory') return { type: 'directory' }
   } catch {
     // not JSON
   }

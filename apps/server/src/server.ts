@@ -6,6 +6,7 @@ import pino, { type Logger } from 'pino'
 import { Server } from 'socket.io'
 import { Access } from './access/access.ts'
 import { type DemoAccess, seedDemoAccess } from './access/demo.ts'
+import { Directory } from './access/directory.ts'
 import { demoPrincipals, loadTokenFile, type StaticToken, TokenRegistry } from './access/tokens.ts'
 import type { Config } from './config.ts'
 import { createApp } from './http/app.ts'
@@ -41,7 +42,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const demoAccess = config.tokensFile
     ? undefined
     : await seedDemoAccess(credentials, config.dataDir, config.passwordCost)
-  const access = new Access(registry, credentials, {
+  // the directory: every organisation something already belongs to is in it [V10]
+  const directory = new Directory(credentials, logger)
+  await directory.start()
+  const added = await directory.ensure([
+    ...principals,
+    ...(await credentials.listAccounts()),
+    ...(await credentials.listTokens()).flatMap((token) => (token.service ? [token.service] : [])),
+  ])
+  if (added.length > 0) logger.info({ organisations: added }, 'organisations added to the directory')
+  const access = new Access(registry, credentials, directory, {
     sessionTtlMs: config.sessionTtlMs,
     tokenTtlDays: config.tokenTtlDays,
     cookieSecure: config.cookieSecure,
@@ -111,6 +121,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     demoAccess,
     async close() {
       stopFollowing()
+      directory.stop()
       gateway.stop()
       io.close()
       http.closeAllConnections()

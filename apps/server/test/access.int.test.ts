@@ -240,7 +240,7 @@ describe('people and access', () => {
     it('refuses a taken username (409) and a short password (400)', async () => {
       const again = await call(url, 'POST', '/api/v1/accounts', {
         token: ADMIN_TOKEN,
-        body: { username: 'kadri', organisation: 'x', nation: 'X', roles: ['analyst'], password: PASSWORD },
+        body: { username: 'kadri', organisation: 'cert-ee', nation: 'EE', roles: ['analyst'], password: PASSWORD },
       })
       expect(again.status).toBe(409)
       const short = await call<Json>(url, 'POST', '/api/v1/accounts', {

@@ -24,6 +24,12 @@ interface StaticPrincipal {
 /** How a viewer's requests and sockets authenticate: a bearer token, or a browser session's cookie. */
 export type Auth = string | { cookie: string }
 
+/**
+ * The community the admin makes before anything else [V10]: the liaison's and the RED recipient's
+ * organisations, not the releasable ones nor the other organisation.
+ */
+export const COMMUNITY = { id: 'lmx-community', name: 'Leak matrix partners', members: ['cert-fi', 'cert-lt'] } as const
+
 /** Who may see what is decided by canSee on these; roles never widen it [V7]. */
 export interface MatrixViewer {
   key: string
@@ -158,6 +164,10 @@ export const VIEWERS: MatrixViewer[] = [
   },
 ]
 
+// the directory tells the server which communities an organisation is in; the matrix says the same
+for (const v of VIEWERS)
+  if ((COMMUNITY.members as readonly string[]).includes(v.viewer.organisation)) v.viewer.communities = [COMMUNITY.id]
+
 export const RED_AUTHOR = VIEWERS.find((v) => v.key === 'red-author')!
 export const RED_RECIPIENT = VIEWERS.find((v) => v.key === 'red-recipient')!
 /** The organisation every task is assigned to: assigning grants no visibility [C4]. */
@@ -220,6 +230,11 @@ const SHAPES = [
   { key: 'NONE', label: 'with no releasableTo', releasableTo: undefined },
   { key: 'ORG', label: 'releasable to an organisation (cert-lv)', releasableTo: ['cert-lv'] },
   { key: 'NATION', label: 'releasable to a nation (NL)', releasableTo: ['NL'] },
+  {
+    key: 'COMMUNITY',
+    label: `releasable to a community (${COMMUNITY.id}: ${COMMUNITY.members.join(', ')})`,
+    releasableTo: [COMMUNITY.id],
+  },
 ] as const
 
 const TLP_KEY: Record<Tlp, string> = {
@@ -269,8 +284,14 @@ export const CELLS: Cell[] = [
       cell(
         `${TLP_KEY[tlp]}-${shape.key}`,
         `${tlp} ${shape.label}`,
-        shape.releasableTo === undefined ? { tlp } : { tlp, releasableTo: [...shape.releasableTo] },
-        shape.releasableTo === undefined ? TLP_RULES[tlp] : [...TLP_RULES[tlp], 'V6'],
+        shape.releasableTo === undefined
+          ? { tlp }
+          : shape.key === 'COMMUNITY'
+            ? { tlp, releasableTo: [...shape.releasableTo], pap: 'AMBER' }
+            : { tlp, releasableTo: [...shape.releasableTo] },
+        shape.releasableTo === undefined
+          ? TLP_RULES[tlp]
+          : [...TLP_RULES[tlp], 'V6', ...(shape.key === 'COMMUNITY' ? ['V10'] : [])],
         'sensor',
       ),
     ),

@@ -36,6 +36,7 @@ import {
   type Auth,
   CELLS,
   type Cell,
+  COMMUNITY,
   csvText,
   displayTokenBody,
   http,
@@ -333,6 +334,10 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       env: { WATCHFLOOR_TOKENS: tokens, WATCHFLOOR_SOCKET_BUFFER_PACKETS: '5000' },
     })
     url = server.url
+
+    // the community, before anyone signs in or connects (a viewer's communities are read then) [V10]
+    const community = await http(url, 'POST', '/api/v1/directory/communities', ADMIN, COMMUNITY)
+    if (community.status !== 201) throw new Error(`community: ${community.status} ${community.text}`)
 
     // display tokens and accounts, made by the admin through the API; accounts sign in
     for (const v of VIEWERS) {

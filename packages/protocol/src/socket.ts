@@ -21,10 +21,14 @@ export interface HeartbeatMessage {
   seq: number
   serverTime: string
 }
-/** The client fell behind (or the server cannot continue its stream): subscribe again with the last seq seen. */
+/**
+ * The client fell behind (or the server cannot continue its stream): subscribe again with the last
+ * seq seen. `access_changed`: what the viewer may see changed (its organisation joined or left a
+ * community): drop the picture and subscribe from 0 (`after` is 0).
+ */
 export interface ResyncMessage {
   after: number
-  reason: 'slow_consumer' | 'server_restart'
+  reason: 'slow_consumer' | 'server_restart' | 'access_changed'
 }
 
 /** Why the server ended a socket's access; the socket is disconnected right after. */

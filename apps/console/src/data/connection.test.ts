@@ -148,6 +148,27 @@ describe('connection', () => {
     expect(store.getState().status).toBe('live')
   })
 
+  it('on resync access_changed drops the picture and subscribes from 0: it may hold what the viewer may no longer see', () => {
+    const { store, sockets, connection } = setup()
+    connection.connect('tok')
+    const socket = sockets[0]!
+    socket.fire('connect')
+    socket.lastAck()(null, { ok: true, head: 3 })
+    socket.fire('events', { events: [reported(1), reported(3)] })
+    socket.fire('checkpoint', { seq: 3 })
+    expect(store.getState().state.eventCount).toBe(2)
+
+    socket.fire('resync', { after: 0, reason: 'access_changed' })
+    expect(store.getState().status).toBe('resyncing')
+    expect(store.getState().state.eventCount).toBe(0)
+    expect(store.getState().window).toEqual([])
+    expect(socket.subscribes.at(-1)?.after).toBe(0)
+    socket.fire('events', { events: [reported(3)] })
+    socket.lastAck()(null, { ok: true, head: 3 })
+    expect(store.getState().status).toBe('live')
+    expect(store.getState().state.eventCount).toBe(1)
+  })
+
   it('ignores an ack from an older subscribe', () => {
     const { store, sockets, connection } = setup()
     connection.connect('tok')

@@ -216,9 +216,15 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
       if (s !== socket) return
       unauthenticated(message.reason.replace(/_/g, ' '))
     })
-    s.on('resync', () => {
+    s.on('resync', (message) => {
       if (s !== socket) return
       actions().setStatus('resyncing')
+      // what this viewer may see changed (a community joined or left): the picture held may show
+      // what it may no longer see, so it goes, and the stream starts again from 0
+      if (message.reason === 'access_changed') {
+        buffered = []
+        store.setState({ lastSeq: 0, headSeq: 0, ...emptyWindow() })
+      }
       subscribe(s)
     })
   }

@@ -3,6 +3,7 @@ import { type RevokedReason, type Role, type Tlp, WatchfloorError } from '@watch
 import { type Account, type CredentialStore, hashSecret, type TokenRecord } from '@watchfloor/store'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { readOnlyError } from '../http/errors.ts'
+import type { Directory } from './directory.ts'
 import { LoginThrottle } from './loginThrottle.ts'
 import type { Principal, TokenRegistry } from './tokens.ts'
 
@@ -26,6 +27,8 @@ export interface Caller extends Principal {
   /** Display tokens: the highest TLP the caller may receive [V9]. */
   tlpCeiling?: Tlp
   credential: Credential
+  /** The communities its organisation belongs to, from the directory when it authenticated [V10]. */
+  communities: readonly string[]
 }
 
 export const SESSION_COOKIE = 'watchfloor_session'
@@ -70,6 +73,7 @@ export class Access {
   constructor(
     readonly registry: TokenRegistry,
     readonly credentials: CredentialStore,
+    readonly directory: Directory,
     readonly options: AccessOptions,
   ) {
     this.throttle = new LoginThrottle(options.throttle)
@@ -80,13 +84,19 @@ export class Access {
     const known = this.registry.authenticate(secret)
     if (known) {
       const { token: _secret, ...principal } = known
-      return { ...principal, displayName: known.user, kind: 'api', account: null, credential: { type: 'static' } }
+      return this.inDirectory({
+        ...principal,
+        displayName: known.user,
+        kind: 'api',
+        account: null,
+        credential: { type: 'static' },
+      })
     }
     const token = await this.credentials.findToken(hashSecret(secret))
     if (!token) throw new Refused('unknown token', null)
     const caller = await this.callerOfToken(token)
     this.touch(token.id)
-    return caller
+    return this.inDirectory(caller)
   }
 
   /** The caller behind a session id (the cookie's value). */
@@ -99,11 +109,16 @@ export class Access {
       throw new Refused('session expired', 'session_expired')
     }
     const account = await this.activeAccount(session.account)
-    return {
+    return this.inDirectory({
       ...principalOfAccount(account),
       kind: 'session',
       credential: { type: 'session', idHash, expiresAt: session.expiresAt },
-    }
+    })
+  }
+
+  /** The caller with its organisation's communities as the directory says now [V10]. */
+  inDirectory(caller: Omit<Caller, 'communities'>): Caller {
+    return { ...caller, communities: this.directory.communitiesOf(caller.organisation) }
   }
 
   /** A request's caller: a bearer token if given, else the session cookie. */
@@ -181,7 +196,7 @@ export class Access {
     return `${SESSION_COOKIE}=${value}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`
   }
 
-  private async callerOfToken(token: TokenRecord): Promise<Caller> {
+  private async callerOfToken(token: TokenRecord): Promise<Omit<Caller, 'communities'>> {
     if (token.revokedAt !== null) throw new Refused('token revoked', 'token_revoked')
     if (token.expiresAt !== null && Date.parse(token.expiresAt) <= Date.now())
       throw new Refused('token expired', 'token_expired')
@@ -222,7 +237,7 @@ export class Access {
   }
 }
 
-function principalOfAccount(account: Account): Omit<Caller, 'kind' | 'credential'> {
+function principalOfAccount(account: Account): Omit<Caller, 'kind' | 'credential' | 'communities'> {
   return {
     user: account.username,
     displayName: account.displayName,

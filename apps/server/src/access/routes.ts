@@ -26,7 +26,8 @@ const NewAccountBody = z
     username: Username,
     displayName: Name.optional(),
     organisation: Code,
-    nation: Code,
+    /** Default: the organisation's, from the directory; when given it must be that. */
+    nation: Code.optional(),
     roles: Roles,
     password: Password,
     disabled: z.boolean().optional(),
@@ -54,7 +55,7 @@ const NewTokenBody = z
       .object({
         user: Code,
         organisation: Code,
-        nation: Code,
+        nation: Code.optional(),
         roles: Roles,
         sources: z.array(Code).default([]),
       })
@@ -187,11 +188,12 @@ export function peopleRoutes(access: Access): express.Router {
   router.post('/accounts', json, async (req, res) => {
     requireAdmin(callerOf(req))
     const body = parseOrThrow(NewAccountBody, req.body)
+    const nation = inDirectory(access, body.organisation, body.nation, '')
     const account = await credentials.createAccount({
       username: body.username,
       displayName: body.displayName ?? body.username,
       organisation: body.organisation,
-      nation: body.nation,
+      nation,
       roles: body.roles,
       passwordHash: await hashPassword(body.password, access.options.passwordCost),
       disabled: body.disabled ?? false,
@@ -253,6 +255,13 @@ export function peopleRoutes(access: Access): express.Router {
         'validation',
         'a token belongs to an account (owner) or has a service identity, not both',
       )
+    const service =
+      body.service === undefined
+        ? null
+        : {
+            ...body.service,
+            nation: inDirectory(access, body.service.organisation, body.service.nation, 'service.'),
+          }
     const owner = body.service !== undefined ? null : (body.owner ?? caller.account)
     if (!admin) {
       if (body.kind !== 'api') throw new WatchfloorError('forbidden', 'only an admin may create display tokens')
@@ -281,7 +290,7 @@ export function peopleRoutes(access: Access): express.Router {
       label: body.label,
       kind: body.kind,
       owner,
-      service: body.service ?? null,
+      service,
       preset: body.preset ?? null,
       tlpCeiling: body.tlpCeiling ?? null,
       createdBy: caller.user,
@@ -333,6 +342,24 @@ function tokenExpiry(
   if (!admin && at > now + ttlDays * DAY_MS + CLOCK_LEEWAY_MS)
     throw new WatchfloorError('forbidden', `your token must expire ${limit}`)
   return new Date(at).toISOString()
+}
+
+/**
+ * Accounts and tokens belong to an organisation of the directory: its nation, or a 400 naming the
+ * field (`prefix` + organisation / nation) when the organisation is not there or the nation given
+ * is not its own.
+ */
+function inDirectory(access: Access, organisation: string, nation: string | undefined, prefix: string): string {
+  const entry = access.directory.organisation(organisation)
+  if (!entry)
+    throw new WatchfloorError('validation', `no organisation ${organisation} in the directory: add it first`, {
+      issues: [{ path: `${prefix}organisation`, message: 'not in the directory' }],
+    })
+  if (nation !== undefined && nation !== entry.nation)
+    throw new WatchfloorError('validation', `${organisation} is of ${entry.nation}, not ${nation}`, {
+      issues: [{ path: `${prefix}nation`, message: `the organisation's nation is ${entry.nation}` }],
+    })
+  return entry.nation
 }
 
 function requireAdmin(caller: Caller): void {

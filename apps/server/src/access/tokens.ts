@@ -50,16 +50,30 @@ export class TokenRegistry {
   authenticate(token: unknown): StaticToken | undefined {
     return typeof token === 'string' ? this.byToken.get(token) : undefined
   }
+
+  /** Does a static token belong to this organisation? */
+  has(organisation: string): boolean {
+    for (const principal of this.byToken.values()) if (principal.organisation === organisation) return true
+    return false
+  }
 }
 
-/** The viewer visibility is decided for; a display token's TLP ceiling travels with it [V9]. */
-export function viewerOf(principal: Principal & { tlpCeiling?: Tlp | undefined }): Viewer {
+/**
+ * The viewer visibility is decided for; a display token's TLP ceiling travels with it [V9], and
+ * its organisation's communities [V10].
+ */
+export function viewerOf(
+  principal: Principal & { tlpCeiling?: Tlp | undefined; communities?: readonly string[] | undefined },
+): Viewer {
   return {
     organisation: principal.organisation,
     nation: principal.nation,
     roles: principal.roles,
     userId: principal.user,
     ...(principal.tlpCeiling !== undefined ? { tlpCeiling: principal.tlpCeiling } : {}),
+    ...(principal.communities !== undefined && principal.communities.length > 0
+      ? { communities: [...principal.communities] }
+      : {}),
   }
 }
 

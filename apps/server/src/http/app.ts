@@ -6,6 +6,7 @@ import express, { type Request } from 'express'
 import helmet, { strictTransportSecurity } from 'helmet'
 import type { Logger } from 'pino'
 import { type Access, authenticate, type Caller, callerOf } from '../access/access.ts'
+import { directoryRoutes } from '../access/directoryRoutes.ts'
 import { peopleRoutes, sessionRoutes } from '../access/routes.ts'
 import { type TokenRegistry, viewerOf } from '../access/tokens.ts'
 import type { TrustProxy } from '../config.ts'
@@ -112,6 +113,7 @@ export function createApp({
   api.use(sessionRoutes(access))
   api.use(authenticate(access))
   api.use(peopleRoutes(access))
+  api.use(directoryRoutes(access))
   const principalOf = (req: Request): Caller => callerOf(req)
 
   api.post('/events', express.json({ limit: BODY_LIMIT, type: () => true }), async (req, res) => {

@@ -91,6 +91,7 @@ export class Gateway {
   private readonly principals = new Map<string, number>()
   private unsubscribe: (() => void) | undefined
   private unwatchCredentials: (() => void) | undefined
+  private unwatchDirectory: (() => void) | undefined
 
   constructor(
     private readonly io: WatchServer,
@@ -121,6 +122,7 @@ export class Gateway {
     })
     this.io.on('connection', (socket) => this.accept(socket))
     this.unwatchCredentials = this.access.credentials.onChange((change) => this.credentialsChanged(change))
+    this.unwatchDirectory = this.access.directory.onChange(() => this.directoryChanged())
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs)
     this.heartbeat.unref()
     this.recheckTimer = setInterval(() => this.recheck([...this.io.sockets.sockets.values()]), this.options.recheckMs)
@@ -136,6 +138,29 @@ export class Gateway {
     clearInterval(this.sweepTimer)
     this.unsubscribe?.()
     this.unwatchCredentials?.()
+    this.unwatchDirectory?.()
+  }
+
+  /**
+   * The directory changed: a socket whose organisation's communities changed has another viewer
+   * now [V10]. It leaves its rooms and is told to start again from 0 with the new viewer
+   * (`resync` `access_changed`): what it holds may include events it may no longer see.
+   */
+  private directoryChanged(): void {
+    for (const socket of this.io.sockets.sockets.values()) {
+      const { caller, viewer } = socket.data
+      if (!caller) continue
+      const moved = this.access.inDirectory(caller)
+      const next = viewerOf(moved)
+      if (viewerKey(next) === viewerKey(viewer)) continue
+      this.leave(socket)
+      socket.data.generation++
+      socket.data.caller = moved
+      socket.data.viewer = next
+      socket.data.head = 0
+      this.logger.info({ user: next.userId, communities: next.communities ?? [] }, 'socket viewer changed')
+      socket.emit('resync', { after: 0, reason: 'access_changed' })
+    }
   }
 
   /** A token was revoked, a session ended or an account changed: check the sockets that used it. */
@@ -487,6 +512,8 @@ function uses(caller: Caller, change: CredentialChange): boolean {
       return credential.type === 'session' && credential.idHash === change.idHash
     case 'account':
       return caller.account === change.username
+    case 'directory':
+      return false // the viewer's communities: see directoryChanged
     default:
       return exhaustiveSwitchError(change)
   }

@@ -1,0 +1,131 @@
+import { parseOrThrow, WatchfloorError } from '@watchfloor/protocol'
+import { ORGANISATION_KINDS } from '@watchfloor/store'
+import express, { type Request, type Response } from 'express'
+import { z } from 'zod'
+import { type Access, type Caller, callerOf, isAdmin } from './access.ts'
+
+/** Organisations and communities: lower case; nations are upper case, so no id is both [V10]. */
+const DirectoryId = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, dot, dash or underscore; up to 64')
+const Name = z.string().trim().min(1).max(200)
+const Nation = z
+  .string()
+  .trim()
+  .regex(/^[A-Z][A-Z0-9-]{1,31}$/, 'an ISO 3166 alpha-2 code (EE) or an alliance body (ALLIANCE)')
+const Kind = z.enum(ORGANISATION_KINDS)
+
+const NewOrganisationBody = z.object({ id: DirectoryId, name: Name, nation: Nation, kind: Kind }).strict()
+const OrganisationPatchBody = z
+  .object({ name: Name.optional(), nation: Nation.optional(), kind: Kind.optional() })
+  .strict()
+  .refine((patch) => Object.keys(patch).length > 0, 'give at least one of name, nation, kind')
+const Members = z
+  .array(DirectoryId)
+  .max(1000)
+  .transform((members) => [...new Set(members)].sort())
+const NewCommunityBody = z.object({ id: DirectoryId, name: Name, members: Members.default([]) }).strict()
+const CommunityPatchBody = z
+  .object({ name: Name.optional(), members: Members.optional() })
+  .strict()
+  .refine((patch) => Object.keys(patch).length > 0, 'give at least one of name, members')
+
+/**
+ * The directory (`/api/v1/directory`): organisations (who they are, their nation, their kind) and
+ * communities (named sets of organisations that `releasableTo` may name [V10]). Everyone signed
+ * in reads the organisations and the communities its own organisation belongs to; admins read
+ * all and change it. Each change is in force for the next request (and, through the credential
+ * store's notifications, on every process): a socket whose communities changed starts again.
+ */
+export function directoryRoutes(access: Access): express.Router {
+  const router = express.Router()
+  const { credentials, directory } = access
+  const json = express.json({ limit: '64kb' })
+  const admin = (req: Request): Caller => {
+    const caller = callerOf(req)
+    if (!isAdmin(caller)) throw new WatchfloorError('forbidden', 'changing the directory needs the admin role')
+    return caller
+  }
+  const changed = async (res: Response, status: number, body: unknown) => {
+    await directory.load()
+    if (body === undefined) res.status(status).end()
+    else res.status(status).json(body)
+  }
+
+  router.use('/directory', (_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store')
+    next()
+  })
+
+  router.get('/directory', async (req, res) => {
+    const caller = callerOf(req)
+    await directory.load()
+    const communities = directory.listCommunities()
+    res.json({
+      organisations: directory.listOrganisations(),
+      communities: isAdmin(caller)
+        ? communities
+        : communities.filter((community) => community.members.includes(caller.organisation)),
+    })
+  })
+
+  router.post('/directory/organisations', json, async (req, res) => {
+    admin(req)
+    const body = parseOrThrow(NewOrganisationBody, req.body)
+    const organisation = await credentials.createOrganisation(body)
+    await changed(res, 201, { organisation })
+  })
+
+  router.patch('/directory/organisations/:id', json, async (req, res) => {
+    admin(req)
+    const id = String(req.params.id)
+    const patch = parseOrThrow(OrganisationPatchBody, req.body)
+    const organisation = await credentials.updateOrganisation(id, stripUndefined(patch))
+    if (!organisation) throw new WatchfloorError('not_found', `no organisation ${id} in the directory`)
+    await changed(res, 200, { organisation })
+  })
+
+  router.delete('/directory/organisations/:id', async (req, res) => {
+    admin(req)
+    const id = String(req.params.id)
+    // the store knows its accounts and tokens; the static ones are the server's
+    if (access.registry.has(id))
+      throw new WatchfloorError('conflict', `${id} is in use: the static tokens of WATCHFLOOR_TOKENS belong to it`)
+    if (!(await credentials.deleteOrganisation(id)))
+      throw new WatchfloorError('not_found', `no organisation ${id} in the directory`)
+    await changed(res, 204, undefined)
+  })
+
+  router.post('/directory/communities', json, async (req, res) => {
+    admin(req)
+    const body = parseOrThrow(NewCommunityBody, req.body)
+    const community = await credentials.createCommunity(body)
+    await changed(res, 201, { community })
+  })
+
+  router.patch('/directory/communities/:id', json, async (req, res) => {
+    admin(req)
+    const id = String(req.params.id)
+    const patch = parseOrThrow(CommunityPatchBody, req.body)
+    const community = await credentials.updateCommunity(id, stripUndefined(patch))
+    if (!community) throw new WatchfloorError('not_found', `no community ${id} in the directory`)
+    await changed(res, 200, { community })
+  })
+
+  router.delete('/directory/communities/:id', async (req, res) => {
+    admin(req)
+    const id = String(req.params.id)
+    if (!(await credentials.deleteCommunity(id)))
+      throw new WatchfloorError('not_found', `no community ${id} in the directory`)
+    await changed(res, 204, undefined)
+  })
+
+  return router
+}
+
+function stripUndefined<T extends Record<string, unknown>>(patch: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>
+  }
+}

@@ -1,0 +1,356 @@
+import { fold, initialState, makeEvent, type State } from '@watchfloor/core'
+import type { EventInput, Marking, Severity, StoredEvent } from '@watchfloor/protocol'
+import { describe, expect, it } from 'vitest'
+import { exportMispEvent, type MispDirectory, mispEventUuid, mispOrganisationUuid, mispTypeOf } from './mispExport.ts'
+import { importMisp, mispIncidentId } from './mispImport.ts'
+import { MISP_NAMESPACE } from './mispUuid.ts'
+import { uuidv5 as uuid5 } from './uuid.ts'
+
+const DIRECTORY: Record<string, string> = { 'cert-ee': 'CERT-EE', 'cert-lv': 'CERT.LV' }
+const directory: MispDirectory = (organisation) =>
+  DIRECTORY[organisation] === undefined ? undefined : { name: DIRECTORY[organisation] }
+const knownOrganisation = (name: string) => Object.keys(DIRECTORY).find((id) => DIRECTORY[id] === name)
+
+interface Story {
+  events: StoredEvent[]
+  picture: State
+}
+
+/** An incident by cert-ee with the given marking and severity, three observations (two of one indicator). */
+function story(marking: Marking, severity: Severity = 'high', more: StoredEvent[] = []): Story {
+  const events = [
+    makeEvent(
+      1,
+      'incident.reported',
+      {
+        incidentId: 'inc-ee-7',
+        title: 'Wiper on municipal file servers',
+        severity,
+        category: 'malware',
+        summary: 'Two municipalities lost file shares; backups intact.',
+        affectedNetworks: ['ee-gov'],
+      },
+      { organisation: 'cert-ee', marking, actor: 'ee-analyst', occurredAt: '2026-11-26T08:00:00.000Z' },
+    ),
+    makeEvent(
+      2,
+      'incident.observation',
+      { incidentId: 'inc-ee-7', indicator: '203.0.113.9', count: 4 },
+      { organisation: 'cert-ee', marking, occurredAt: '2026-11-26T08:05:00.000Z' },
+    ),
+    makeEvent(
+      3,
+      'incident.observation',
+      { incidentId: 'inc-ee-7', indicator: '203.0.113.9', count: 2 },
+      { organisation: 'cert-ee', marking, occurredAt: '2026-11-26T09:15:00.000Z' },
+    ),
+    makeEvent(
+      4,
+      'incident.observation',
+      {
+        incidentId: 'inc-ee-7',
+        indicator: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      },
+      { organisation: 'cert-ee', marking, occurredAt: '2026-11-26T08:30:00.000Z' },
+    ),
+    makeEvent(
+      5,
+      'incident.observation',
+      { incidentId: 'inc-ee-7', indicator: 'SMBv1 exploit attempt from 198.51.100.4' },
+      { organisation: 'cert-ee', marking, occurredAt: '2026-11-26T08:40:00.000Z' },
+    ),
+    ...more,
+  ]
+  return { events, picture: fold(initialState, events) }
+}
+
+let seq = 1000
+function stored(events: readonly EventInput[]): StoredEvent[] {
+  return events.map((e) => ({
+    ...e,
+    marking: e.marking ?? { tlp: 'AMBER' },
+    actor: { user: 'ee-analyst', organisation: 'cert-ee' },
+    seq: ++seq,
+    recordedAt: e.occurredAt,
+  })) as StoredEvent[]
+}
+
+describe('mispTypeOf: the MISP type of an indicator', () => {
+  const cases: [string, string, string, boolean][] = [
+    ['203.0.113.9', 'ip-dst', 'Network activity', true],
+    ['192.0.2.0/24', 'ip-dst', 'Network activity', true],
+    ['2001:db8::1', 'ip-dst', 'Network activity', true],
+    ['::ffff:192.0.2.1', 'ip-dst', 'Network activity', true],
+    ['evil.example', 'domain', 'Network activity', true],
+    ['xn--80ak6aa92e.com', 'domain', 'Network activity', true],
+    ['https://evil.example/login?x=1', 'url', 'Network activity', true],
+    ['d41d8cd98f00b204e9800998ecf8427e', 'md5', 'Payload delivery', true],
+    ['da39a3ee5e6b4b0d3255bfef95601890afd80709', 'sha1', 'Payload delivery', true],
+    ['E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855', 'sha256', 'Payload delivery', true],
+    ['invoice.pdf', 'other', 'Other', false],
+    ['WannaCry_README.txt', 'other', 'Other', false],
+    ['445/tcp SMB scan from 192.0.2.7', 'other', 'Other', false],
+    ['256.1.1.1', 'other', 'Other', false],
+    ['hxxp://defanged.example', 'other', 'Other', false],
+  ]
+  for (const [indicator, type, category, toIds] of cases)
+    it(`${indicator} -> ${type}`, () => {
+      expect(mispTypeOf(indicator)).toEqual({ type, category, toIds })
+    })
+})
+
+describe('exportMispEvent', () => {
+  it('one incident as a MISP event: uuid, info, threat level, distribution, tags, Orgc, attributes', () => {
+    const { events, picture } = story({ tlp: 'AMBER', pap: 'GREEN' })
+    const { Event: e } = exportMispEvent('inc-ee-7', events, picture, directory)
+    expect(e.uuid).toBe(uuid5(MISP_NAMESPACE, 'incident:inc-ee-7'))
+    expect(e.uuid).toBe(mispEventUuid('inc-ee-7'))
+    expect(e).toMatchObject({
+      info: 'Wiper on municipal file servers',
+      date: '2026-11-26',
+      threat_level_id: '1',
+      analysis: '0',
+      distribution: '1',
+      sharing_group_id: '0',
+      published: true,
+      Orgc: { name: 'CERT-EE', uuid: mispOrganisationUuid('cert-ee') },
+      Object: [],
+    })
+    expect(e.Tag.map((t) => t.name)).toEqual([
+      'tlp:amber',
+      'PAP:GREEN',
+      'watchfloor:category="malware"',
+      'rsit:malicious-code="infected-system"',
+    ])
+    expect(
+      e.Attribute.map((a) => [
+        a.type,
+        a.category,
+        a.value,
+        a.to_ids,
+        a.distribution,
+        a.comment,
+        a.first_seen,
+        a.last_seen,
+      ]),
+    ).toEqual([
+      [
+        'ip-dst',
+        'Network activity',
+        '203.0.113.9',
+        true,
+        '5',
+        'Observed 6 times in 2 Watchfloor reports',
+        '2026-11-26T08:05:00.000000+00:00',
+        '2026-11-26T09:15:00.000000+00:00',
+      ],
+      [
+        'sha256',
+        'Payload delivery',
+        'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+        true,
+        '5',
+        'Observed 1 time in 1 Watchfloor report',
+        '2026-11-26T08:30:00.000000+00:00',
+        '2026-11-26T08:30:00.000000+00:00',
+      ],
+      [
+        'other',
+        'Other',
+        'SMBv1 exploit attempt from 198.51.100.4',
+        false,
+        '5',
+        'Observed 1 time in 1 Watchfloor report',
+        '2026-11-26T08:40:00.000000+00:00',
+        '2026-11-26T08:40:00.000000+00:00',
+      ],
+    ])
+    expect(e.timestamp).toBe(String(Date.parse('2026-11-26T09:15:00.000Z') / 1000))
+    expect(e.EventReport).toEqual([
+      {
+        uuid: uuid5(MISP_NAMESPACE, `${e.uuid}|summary`),
+        name: 'Summary',
+        content: 'Two municipalities lost file shares; backups intact.',
+        timestamp: e.timestamp,
+        distribution: '5',
+        sharing_group_id: '0',
+        deleted: false,
+      },
+    ])
+  })
+
+  it('the same incident exported twice is the same document (deterministic uuids)', () => {
+    const { events, picture } = story({ tlp: 'GREEN' })
+    expect(exportMispEvent('inc-ee-7', events, picture, directory)).toEqual(
+      exportMispEvent('inc-ee-7', events, picture, directory),
+    )
+  })
+
+  it('distribution and TLP tag per marking (the import table reversed); releasableTo as watchfloor tags', () => {
+    const cases: [Marking, string, string[]][] = [
+      [{ tlp: 'CLEAR' }, '3', ['tlp:clear']],
+      [{ tlp: 'GREEN' }, '2', ['tlp:green']],
+      [{ tlp: 'AMBER' }, '1', ['tlp:amber']],
+      [
+        { tlp: 'AMBER', releasableTo: ['cert-lv', 'nato'] },
+        '1',
+        ['tlp:amber', 'watchfloor:releasable-to="cert-lv"', 'watchfloor:releasable-to="nato"'],
+      ],
+      [{ tlp: 'AMBER+STRICT', pap: 'RED' }, '0', ['tlp:amber+strict', 'PAP:RED']],
+    ]
+    for (const [marking, distribution, tlpTags] of cases) {
+      const { events, picture } = story(marking)
+      const { Event: e } = exportMispEvent('inc-ee-7', events, picture, directory)
+      expect(e.distribution).toBe(distribution)
+      expect(
+        e.Tag.map((t) => t.name).filter((n) => !n.startsWith('watchfloor:category') && !n.startsWith('rsit:')),
+      ).toEqual(tlpTags)
+    }
+  })
+
+  it('severity to threat level: critical and high 1 (critical tagged), medium 2, low 3', () => {
+    const levels = (['critical', 'high', 'medium', 'low'] as const).map((severity) => {
+      const { events, picture } = story({ tlp: 'GREEN' }, severity)
+      const { Event: e } = exportMispEvent('inc-ee-7', events, picture)
+      return [e.threat_level_id, e.Tag.some((t) => t.name === 'watchfloor:severity="critical"')]
+    })
+    expect(levels).toEqual([
+      ['1', true],
+      ['1', false],
+      ['2', false],
+      ['3', false],
+    ])
+  })
+
+  it('an observation marked stricter than the incident keeps its own distribution and tags; RED ones stay out', () => {
+    const { events, picture } = story({ tlp: 'GREEN' }, 'high', [
+      makeEvent(
+        6,
+        'incident.observation',
+        { incidentId: 'inc-ee-7', indicator: 'c2.evil.example' },
+        { organisation: 'cert-ee', marking: { tlp: 'AMBER', releasableTo: ['cert-lv'] } },
+      ),
+      makeEvent(
+        7,
+        'incident.observation',
+        { incidentId: 'inc-ee-7', indicator: '198.51.100.66' },
+        { organisation: 'cert-ee', marking: { tlp: 'RED', recipients: ['ee-analyst'] } },
+      ),
+    ])
+    const { Event: e } = exportMispEvent('inc-ee-7', events, picture)
+    const c2 = e.Attribute.find((a) => a.value === 'c2.evil.example')
+    expect(c2).toMatchObject({ type: 'domain', distribution: '1' })
+    expect(c2?.Tag?.map((t) => t.name)).toEqual(['tlp:amber', 'watchfloor:releasable-to="cert-lv"'])
+    expect(e.Attribute.some((a) => a.value === '198.51.100.66')).toBe(false)
+  })
+
+  it('only observations of this incident; without a directory Orgc is the organisation id', () => {
+    const other = makeEvent(
+      6,
+      'incident.reported',
+      { incidentId: 'inc-other', title: 'Other', severity: 'low', category: 'x', affectedNetworks: [] },
+      { organisation: 'cert-lv' },
+    )
+    const otherObservation = makeEvent(7, 'incident.observation', { incidentId: 'inc-other', indicator: '192.0.2.200' })
+    const { events, picture } = story({ tlp: 'GREEN' }, 'high', [other, otherObservation])
+    const { Event: e } = exportMispEvent('inc-ee-7', events, picture)
+    expect(e.Attribute.map((a) => a.value)).not.toContain('192.0.2.200')
+    expect(e.Orgc).toEqual({ name: 'cert-ee', uuid: mispOrganisationUuid('cert-ee') })
+    const withUuid = exportMispEvent('inc-ee-7', events, picture, () => ({
+      name: 'CERT-EE',
+      uuid: 'D8770552-985F-41EC-B308-E33E79BF96EF',
+    }))
+    expect(withUuid.Event.Orgc).toEqual({ name: 'CERT-EE', uuid: 'd8770552-985f-41ec-b308-e33e79bf96ef' })
+  })
+
+  it('an incident the picture lacks is not_found; a RED incident is forbidden (MISP cannot keep it to people)', () => {
+    const { events, picture } = story({ tlp: 'RED', recipients: ['lv-analyst'] })
+    expect(() => exportMispEvent('inc-nope', events, picture)).toThrow(expect.objectContaining({ code: 'not_found' }))
+    expect(() => exportMispEvent('inc-ee-7', events, picture)).toThrow(expect.objectContaining({ code: 'forbidden' }))
+  })
+
+  it('an incident imported from MISP goes back out under its original MISP uuid', () => {
+    expect(mispEventUuid('misp-72E0BE8D-F8F6-4615-B215-582566ED16E7')).toBe('72e0be8d-f8f6-4615-b215-582566ed16e7')
+    expect(mispEventUuid('misp-not-a-uuid')).toBe(uuid5(MISP_NAMESPACE, 'incident:misp-not-a-uuid'))
+  })
+})
+
+describe('export -> import round trip', () => {
+  const markings: Marking[] = [
+    { tlp: 'CLEAR' },
+    { tlp: 'GREEN', pap: 'AMBER' },
+    { tlp: 'AMBER' },
+    { tlp: 'AMBER', releasableTo: ['cert-lv', 'nato'], pap: 'RED' },
+    { tlp: 'AMBER+STRICT' },
+  ]
+  const severities: Severity[] = ['critical', 'high', 'medium', 'low']
+
+  for (const marking of markings)
+    for (const severity of severities)
+      it(`keeps title, severity ${severity}, category, observations and marking ${JSON.stringify(marking)}`, () => {
+        const { events, picture } = story(marking, severity)
+        const exported = exportMispEvent('inc-ee-7', events, picture, directory)
+        const result = importMisp(JSON.parse(JSON.stringify(exported)), {
+          defaultMarking: { tlp: 'AMBER' },
+          organisation: 'cert-ee',
+          knownOrganisation,
+        })
+        expect(result.errors).toEqual([])
+        expect(result.skipped).toEqual([])
+        expect(result.created[0]?.notes).toEqual([])
+        const back = fold(initialState, stored(result.events))
+        const incidentId = mispIncidentId(exported.Event.uuid)
+        const original = picture.incidents.get('inc-ee-7')!
+        const copy = back.incidents.get(incidentId)!
+        expect(copy.title).toBe(original.title)
+        expect(copy.severity).toBe(original.severity)
+        expect(copy.category).toBe(original.category)
+        expect(copy.organisation).toBe('cert-ee')
+        expect(copy.marking).toEqual(original.marking)
+        expect(copy.summary).toContain(original.summary)
+        // observations: every distinct indicator, each with the incident's marking
+        const observations = result.events.filter((e) => e.type === 'incident.observation')
+        expect(observations.map((e) => e.payload.indicator)).toEqual([
+          '203.0.113.9',
+          'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+          'SMBv1 exploit attempt from 198.51.100.4',
+        ])
+        for (const observation of observations) expect(observation.marking).toEqual(original.marking)
+        expect(copy.observationCount).toBe(3)
+      })
+
+  it('a second round trip gives the same MISP event (the uuid is kept, the content stable)', () => {
+    const { events, picture } = story({ tlp: 'GREEN' }, 'critical')
+    const first = exportMispEvent('inc-ee-7', events, picture, directory)
+    const imported = importMisp(first, { defaultMarking: { tlp: 'AMBER' }, organisation: 'cert-ee', knownOrganisation })
+    const back = stored(imported.events)
+    const second = exportMispEvent(mispIncidentId(first.Event.uuid), back, fold(initialState, back), directory)
+    expect(second.Event.uuid).toBe(first.Event.uuid)
+    expect(second.Event.info).toBe(first.Event.info)
+    expect(second.Event.threat_level_id).toBe(first.Event.threat_level_id)
+    expect(second.Event.distribution).toBe(first.Event.distribution)
+    expect(second.Event.Tag).toEqual(first.Event.Tag)
+    expect(second.Event.Attribute.map((a) => [a.type, a.value, a.distribution])).toEqual(
+      first.Event.Attribute.map((a) => [a.type, a.value, a.distribution]),
+    )
+  })
+
+  it('an observation stricter than its incident comes back as strict', () => {
+    const { events, picture } = story({ tlp: 'GREEN' }, 'high', [
+      makeEvent(
+        6,
+        'incident.observation',
+        { incidentId: 'inc-ee-7', indicator: 'c2.evil.example' },
+        { organisation: 'cert-ee', marking: { tlp: 'AMBER+STRICT', pap: 'RED' } },
+      ),
+    ])
+    const exported = exportMispEvent('inc-ee-7', events, picture, directory)
+    const result = importMisp(exported, {
+      defaultMarking: { tlp: 'AMBER' },
+      organisation: 'cert-ee',
+      knownOrganisation,
+    })
+    const c2 = result.events.find((e) => e.type === 'incident.observation' && e.payload.indicator === 'c2.evil.example')
+    expect(c2?.marking).toEqual({ tlp: 'AMBER+STRICT', pap: 'RED' })
+  })
+})

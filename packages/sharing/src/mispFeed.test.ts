@@ -1,0 +1,144 @@
+import { fold, initialState, makeEvent } from '@watchfloor/core'
+import { describe, expect, it } from 'vitest'
+import { exportMispEvent, mispEventUuid } from './mispExport.ts'
+import { mispFeed, mispFeedHashes, mispFeedManifest, parseMispFeedPath } from './mispFeed.ts'
+import { importMisp } from './mispImport.ts'
+
+const events = [
+  makeEvent(
+    1,
+    'incident.reported',
+    { incidentId: 'inc-a', title: 'DDoS on e-services', severity: 'medium', category: 'ddos', affectedNetworks: [] },
+    { organisation: 'cert-ee', marking: { tlp: 'GREEN' } },
+  ),
+  makeEvent(2, 'incident.observation', { incidentId: 'inc-a', indicator: '198.51.100.7', count: 900 }),
+  makeEvent(
+    3,
+    'incident.reported',
+    { incidentId: 'inc-red', title: 'Insider', severity: 'high', category: 'insider', affectedNetworks: [] },
+    { organisation: 'cert-ee', marking: { tlp: 'RED', recipients: ['ee-ciso'] }, actor: 'ee-ciso' },
+  ),
+  makeEvent(
+    4,
+    'incident.reported',
+    { incidentId: 'inc-b', title: 'Phishing kit', severity: 'low', category: 'phishing', affectedNetworks: [] },
+    { organisation: 'cert-lv', marking: { tlp: 'AMBER', releasableTo: ['cert-ee'] } },
+  ),
+  makeEvent(5, 'incident.observation', { incidentId: 'inc-b', indicator: 'https://kit.example/a' }),
+  makeEvent(6, 'incident.observation', { incidentId: 'inc-b', indicator: 'login-kit.example' }),
+  makeEvent(
+    8,
+    'incident.observation',
+    { incidentId: 'inc-a', indicator: 'botnet-c2.example' },
+    { organisation: 'cert-ee', marking: { tlp: 'AMBER+STRICT' } },
+  ),
+  makeEvent(
+    7,
+    'network.registered',
+    {
+      networkId: 'ee-gov',
+      name: 'EE gov',
+      organisation: 'cert-ee',
+      nation: 'EE',
+      kind: 'government',
+      location: { lat: 59.4, lon: 24.7 },
+    },
+    { organisation: 'cert-ee' },
+  ),
+]
+const picture = fold(initialState, events)
+const directory = (organisation: string) => ({ name: organisation.toUpperCase() })
+
+describe('the MISP feed', () => {
+  it('manifest.json: one entry per event with the fields MISP decides on', () => {
+    const exported = [exportMispEvent('inc-a', events, picture, directory)]
+    const e = exported[0]!.Event
+    expect(mispFeedManifest(exported)).toEqual({
+      [e.uuid]: {
+        info: 'DDoS on e-services',
+        date: e.date,
+        threat_level_id: '2',
+        analysis: '0',
+        timestamp: e.timestamp,
+        Orgc: e.Orgc,
+        Tag: e.Tag,
+      },
+    })
+  })
+
+  it('hashes.csv: md5 of every value with its event uuid (composite values split)', () => {
+    const exported = [exportMispEvent('inc-b', events, picture)]
+    const uuid = mispEventUuid('inc-b')
+    // md5 by Python's hashlib
+    const md5 = (value: string) =>
+      ({
+        'https://kit.example/a': 'd20bfbaee7d9fce02b456b85439a0586',
+        'login-kit.example': '4200a06fd6d519d732e3a38a1198e9f2',
+        '192.0.2.1': 'd0f88d6c87767262ba8e93d6acccd784',
+        '443': '13f3cf8c531952d72e5847c4183e6910',
+      })[value]
+    expect(mispFeedHashes(exported)).toBe(
+      `${md5('https://kit.example/a')},${uuid}\n${md5('login-kit.example')},${uuid}\n`,
+    )
+    const composite = structuredClone(exported)
+    composite[0]!.Event.Attribute = [
+      { ...composite[0]!.Event.Attribute[0]!, type: 'ip-dst|port', value: '192.0.2.1|443' },
+    ]
+    expect(mispFeedHashes(composite)).toBe(`${md5('192.0.2.1')},${uuid}\n${md5('443')},${uuid}\n`)
+    expect(mispFeedHashes([])).toBe('')
+  })
+
+  it('mispFeed: every incident of the picture but RED ones, each with its own observations', () => {
+    const feed = mispFeed(picture, events, { directory })
+    expect(Object.keys(feed.manifest).sort()).toEqual([mispEventUuid('inc-a'), mispEventUuid('inc-b')].sort())
+    expect(feed.events.get(mispEventUuid('inc-a'))?.Event.Attribute.map((a) => a.value)).toEqual(['198.51.100.7'])
+    expect(feed.events.get(mispEventUuid('inc-b'))?.Event.Attribute.map((a) => a.value)).toEqual([
+      'https://kit.example/a',
+      'login-kit.example',
+    ])
+    expect(feed.events.get(mispEventUuid('inc-red'))).toBeUndefined()
+    // the AMBER+STRICT observation of the GREEN incident is left out unless asked
+    const kept = mispFeed(picture, events, { keepStricterObservations: true })
+    expect(kept.events.get(mispEventUuid('inc-a'))?.Event.Attribute.map((a) => [a.value, a.distribution])).toEqual([
+      ['198.51.100.7', '5'],
+      ['botnet-c2.example', '0'],
+    ])
+    expect(feed.hashes.trim().split('\n')).toHaveLength(3)
+    expect(mispFeed(picture, events, { include: (i) => i.organisation === 'cert-lv' }).events.size).toBe(1)
+  })
+
+  it('a MISP feed served by Watchfloor imports back (manifest + files)', () => {
+    const feed = mispFeed(picture, events, { directory })
+    const result = importMisp(
+      { manifest: feed.manifest, events: Object.fromEntries(feed.events) },
+      {
+        defaultMarking: { tlp: 'AMBER' },
+        organisation: 'cert-ee',
+        knownOrganisation: (name) => name.toLowerCase(),
+      },
+    )
+    expect(result.errors).toEqual([])
+    expect(result.skipped).toEqual([])
+    expect(result.created.map((c) => [c.kind, c.uuid]).sort()).toEqual(
+      [
+        ['incident', mispEventUuid('inc-a')],
+        ['incident', mispEventUuid('inc-b')],
+      ].sort(),
+    )
+    const lv = result.events.find((e) => e.type === 'incident.reported' && e.source.organisation === 'cert-lv')
+    expect(lv?.marking).toEqual({ tlp: 'AMBER', releasableTo: ['cert-ee'] })
+  })
+
+  it('parseMispFeedPath: manifest.json, hashes.csv, <uuid>.json; a doubled slash from a trailing-slash URL is fine', () => {
+    const uuid = mispEventUuid('inc-a')
+    expect(parseMispFeedPath('/manifest.json')).toEqual({ kind: 'manifest' })
+    expect(parseMispFeedPath('//manifest.json')).toEqual({ kind: 'manifest' })
+    expect(parseMispFeedPath('manifest.json?x=1')).toEqual({ kind: 'manifest' })
+    expect(parseMispFeedPath('/hashes.csv')).toEqual({ kind: 'hashes' })
+    expect(parseMispFeedPath(`/${uuid.toUpperCase()}.json`)).toEqual({ kind: 'event', uuid })
+    expect(parseMispFeedPath('/')).toBeUndefined()
+    expect(parseMispFeedPath('/a/manifest.json')).toBeUndefined()
+    expect(parseMispFeedPath('/not-a-uuid.json')).toBeUndefined()
+    expect(parseMispFeedPath('/../manifest.json')).toBeUndefined()
+  })
+})

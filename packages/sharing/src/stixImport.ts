@@ -1,0 +1,639 @@
+/**
+ * STIX 2.1 into Watchfloor events, pure. A bundle is checked whole first: any issue and nothing is
+ * imported (`errors`, the server's 400). Then every object ends up in exactly one list: `created`
+ * (it became events), `used` (it served to resolve another: a marking, a name, a location, a link)
+ * or `skipped` (with the reason), so nothing is dropped silently.
+ *
+ * Event ids are the UUIDv5 of the object's id and version (`<stix id>|<modified>`) in Watchfloor's
+ * namespace: importing the same objects again yields the same events, which the floor's ingest
+ * takes as duplicates. Mapping tables: docs/sharing-stix.md.
+ */
+import { tlpRank } from '@watchfloor/core'
+import {
+  EventInput,
+  type FieldIssue,
+  IncidentStatus,
+  type Location,
+  type Marking,
+  NetworkKind,
+  PAP_LEVELS,
+  type Pap,
+  Posture,
+  Severity,
+  type Tlp,
+} from '@watchfloor/protocol'
+import { markingMeaning } from './stixMarkings.ts'
+import { describeObservable } from './stixObservables.ts'
+import { type StixObject, stixTime, WATCHFLOOR_STIX_NAMESPACE } from './stixTypes.ts'
+import { SCO_TYPES, validateStixBundle } from './stixValidate.ts'
+import { uuidv5 } from './uuid.ts'
+
+export interface StixImportOptions {
+  /** The marking of what the bundle leaves unmarked (no TLP among its markings). */
+  defaultMarking: Marking
+  /** Who imports: the source organisation of every event made. */
+  organisation: string
+}
+
+export interface StixImportResult {
+  /** The events to post, in an order the floor can fold: networks, incidents, observations, advisories. */
+  events: EventInput[]
+  /** The objects that became events. */
+  created: { stixId: string; type: string; eventIds: string[] }[]
+  /** The objects that served the others: markings, authors, where sighted, locations, links, observables. */
+  used: { stixId: string; type: string; as: string }[]
+  /** The objects left out, and why. */
+  skipped: { stixId?: string; type: string; reason: string }[]
+  /** Objects with no TLP of their own: they took `defaultMarking`. */
+  defaulted: string[]
+  /** What makes the bundle invalid; when there is any, nothing else is filled. */
+  errors: FieldIssue[]
+}
+
+/** Turn a STIX 2.1 bundle into Watchfloor events (see the module comment and docs/sharing-stix.md). */
+export function importStix(bundle: unknown, options: StixImportOptions): StixImportResult {
+  const errors = validateStixBundle(bundle)
+  if (errors.length > 0) return { events: [], created: [], used: [], skipped: [], defaulted: [], errors }
+  const objects = ((bundle as { objects?: StixObject[] }).objects ?? []) as StixObject[]
+  return new Importer(objects, options).run()
+}
+
+const MAX_TITLE = 300
+const MAX_SUMMARY = 10_000
+const MAX_BODY = 50_000
+const MAX_INDICATOR = 2000
+const MAX_CATEGORY = 100
+const MAX_NAME = 200
+const MAX_ID = 200
+const MAX_LIST = 200
+const MAX_AFFECTED = 500
+const MAX_COUNT = 1_000_000_000
+
+/** The Watchfloor markings of one object: its TLP and PAP, its releasability and RED recipients. */
+interface Found {
+  tlp?: Tlp
+  pap?: Pap
+  releasableTo?: string[] | undefined
+  recipients?: string[] | undefined
+}
+
+class Importer {
+  /** The current version of every object, by id (older versions and revoked objects are skipped). */
+  private readonly byId = new Map<string, StixObject>()
+  private readonly order: StixObject[] = []
+  private readonly relationshipsOf = new Map<string, StixObject[]>()
+  private readonly markingDefinitions = new Map<string, StixObject>()
+  private readonly events: EventInput[] = []
+  private readonly created: StixImportResult['created'] = []
+  private readonly used = new Map<string, string>()
+  private readonly skipped: StixImportResult['skipped'] = []
+  private readonly defaulted: string[] = []
+  private readonly createdIds = new Set<string>()
+  private readonly skippedIds = new Set<string>()
+  /** Objects folded into another's event (the observed-data and indicator of a sighting): not imported on their own. */
+  private readonly consumed = new Set<string>()
+
+  constructor(
+    objects: readonly StixObject[],
+    private readonly options: StixImportOptions,
+  ) {
+    const current = new Map<string, StixObject>()
+    const firstSeen: string[] = []
+    for (const object of objects) {
+      const previous = current.get(object.id)
+      if (previous === undefined) {
+        current.set(object.id, object)
+        firstSeen.push(object.id)
+        continue
+      }
+      const newer = versionOf(object) > versionOf(previous)
+      const older = newer ? previous : object
+      const reason =
+        versionOf(object) === versionOf(previous)
+          ? 'the same version appears earlier in the bundle'
+          : 'a later version is in the bundle'
+      this.skipped.push({ stixId: older.id, type: older.type, reason })
+      if (newer) current.set(object.id, object)
+    }
+    for (const id of firstSeen) {
+      const object = current.get(id)!
+      if (object.revoked === true) {
+        this.skipped.push({ stixId: object.id, type: object.type, reason: 'revoked' })
+        continue
+      }
+      this.order.push(object)
+      this.byId.set(object.id, object)
+      if (object.type === 'marking-definition') this.markingDefinitions.set(object.id, object)
+      if (object.type === 'relationship') {
+        for (const end of [object.source_ref, object.target_ref] as string[]) {
+          const list = this.relationshipsOf.get(end) ?? []
+          list.push(object)
+          this.relationshipsOf.set(end, list)
+        }
+      }
+    }
+  }
+
+  run(): StixImportResult {
+    const ofType = (type: string): StixObject[] => this.order.filter((object) => object.type === type)
+    for (const identity of ofType('identity')) this.network(identity)
+    for (const incident of ofType('incident')) this.incident(incident)
+    for (const sighting of ofType('sighting')) this.sighting(sighting)
+    for (const observed of ofType('observed-data')) if (!this.consumed.has(observed.id)) this.observedData(observed)
+    for (const indicator of ofType('indicator')) if (!this.consumed.has(indicator.id)) this.indicator(indicator)
+    for (const report of ofType('report')) this.advisory(report, 'report')
+    for (const note of ofType('note')) this.advisory(note, 'note')
+    const used: StixImportResult['used'] = []
+    for (const object of this.order) {
+      if (this.createdIds.has(object.id) || this.skippedIds.has(object.id)) continue
+      const as = this.used.get(object.id)
+      if (as !== undefined) used.push({ stixId: object.id, type: object.type, as })
+      else this.skipped.push({ stixId: object.id, type: object.type, reason: this.reasonLeftOut(object) })
+    }
+    return {
+      events: this.events,
+      created: this.created,
+      used,
+      skipped: this.skipped,
+      defaulted: this.defaulted,
+      errors: [],
+    }
+  }
+
+  /** An identity of one of the importer's own networks becomes its registration (A5: only the owner registers). */
+  private network(identity: StixObject): void {
+    const networkId = watchfloorId(identity.x_watchfloor_network_id)
+    if (networkId === undefined || identity.x_watchfloor_organisation !== this.options.organisation) return
+    const kind = NetworkKind.safeParse(identity.x_watchfloor_network_kind)
+    const nation = watchfloorId(identity.x_watchfloor_nation)
+    const located = this.locationOf(identity)
+    if (!kind.success || nation === undefined || located === undefined) return
+    const found = this.markingOf([identity])
+    const eventIds: string[] = []
+    const registered = this.event(identity, '', 'network.registered', identity.created, found, {
+      networkId,
+      name: clip(identity.name, MAX_NAME) ?? networkId,
+      organisation: this.options.organisation,
+      nation,
+      kind: kind.data,
+      location: { lat: located.latitude, lon: located.longitude },
+    })
+    if (registered === undefined) return
+    eventIds.push(registered)
+    const posture = Posture.safeParse(identity.x_watchfloor_posture)
+    if (posture.success && posture.data !== 'normal') {
+      const payload: Record<string, unknown> = { networkId, posture: posture.data }
+      const reason = clip(identity.x_watchfloor_posture_reason, 2000)
+      if (reason !== undefined) payload.reason = reason
+      const changed = this.event(identity, '|posture', 'network.posture_changed', identity.modified, found, payload)
+      if (changed !== undefined) eventIds.push(changed)
+    }
+    this.use(located.relationship, 'located-at of an imported network')
+    this.use(located.location, 'location of an imported network')
+    for (const relationship of this.relationshipsOf.get(identity.id) ?? []) {
+      if (relationship.source_ref === identity.id && relationship.target_ref === identity.created_by_ref)
+        this.use(relationship.id, 'the organisation of an imported network')
+    }
+    this.finish(identity, eventIds, found)
+  }
+
+  /** The coordinates an identity is `located-at`, with the ids of the relationship and the location. */
+  private locationOf(
+    identity: StixObject,
+  ): { relationship: string; location: string; latitude: number; longitude: number } | undefined {
+    for (const relationship of this.relationshipsOf.get(identity.id) ?? []) {
+      if (relationship.relationship_type !== 'located-at' || relationship.source_ref !== identity.id) continue
+      const location = this.byId.get(relationship.target_ref as string)
+      if (location?.type !== 'location') continue
+      const { latitude, longitude } = location
+      if (typeof latitude === 'number' && typeof longitude === 'number') {
+        return { relationship: relationship.id, location: location.id, latitude, longitude }
+      }
+    }
+    return undefined
+  }
+
+  private incident(incident: StixObject): void {
+    const incidentId = this.incidentId(incident.id)
+    const found = this.markingOf([incident])
+    const severity = Severity.safeParse(incident.x_watchfloor_severity)
+    const payload: Record<string, unknown> = {
+      incidentId,
+      title: clip(incident.name, MAX_TITLE) ?? 'Untitled incident',
+      severity: severity.success ? severity.data : 'medium',
+      category:
+        clip(incident.x_watchfloor_category, MAX_CATEGORY) ??
+        clip(Array.isArray(incident.labels) ? incident.labels[0] : undefined, MAX_CATEGORY) ??
+        'imported',
+      affectedNetworks: idList(incident.x_watchfloor_affected_networks, MAX_AFFECTED),
+    }
+    const summary = clip(incident.description, MAX_SUMMARY)
+    if (summary !== undefined) payload.summary = summary
+    const attackSource = attackSourceOf(incident.x_watchfloor_attack_source)
+    if (attackSource !== undefined) payload.attackSource = attackSource
+    const reported = this.event(incident, '', 'incident.reported', incident.created, found, payload)
+    if (reported === undefined) return
+    const eventIds = [reported]
+    const status = IncidentStatus.safeParse(incident.x_watchfloor_status)
+    const later = Date.parse(incident.modified as string) > Date.parse(incident.created as string)
+    if ((status.success && status.data !== 'new') || later) {
+      // the version's state as of `modified`: its status, and a last change the floor dates right
+      const update: Record<string, unknown> = { incidentId, severity: payload.severity }
+      if (status.success) update.status = status.data
+      const updated = this.event(incident, '|update', 'incident.updated', incident.modified, found, update)
+      if (updated !== undefined) eventIds.push(updated)
+    }
+    // the relationships that only restate what the incident carries (its networks, attack source)
+    const networks = new Set<string>(payload.affectedNetworks as string[])
+    if (attackSource?.networkId !== undefined) networks.add(attackSource.networkId)
+    for (const relationship of this.relationshipsOf.get(incident.id) ?? []) {
+      if (relationship.source_ref !== incident.id) continue
+      const target = this.byId.get(relationship.target_ref as string)
+      const networkId = target === undefined ? undefined : watchfloorId(target.x_watchfloor_network_id)
+      if (networkId !== undefined && networks.has(networkId)) {
+        this.use(relationship.id, "an imported incident's network")
+        this.use(target!.id, 'a network of an imported incident')
+      } else if (target?.type === 'location' && attackSource?.location !== undefined) {
+        this.use(relationship.id, "an imported incident's attack source")
+        this.use(target.id, 'attack source of an imported incident')
+      }
+    }
+    this.finish(incident, eventIds, found)
+  }
+
+  /**
+   * A sighting of an incident (or of something related to one) becomes an observation of that
+   * incident. Its text is the sighting's description, else the values of its observed data or
+   * indicator; the event takes the markings of the objects its content comes from.
+   */
+  private sighting(sighting: StixObject): void {
+    const incidentId = this.incidentFor(sighting)
+    if (incidentId === undefined) {
+      this.skip(sighting, 'sighted something that is neither an incident nor related to one')
+      return
+    }
+    const described = clip(sighting.description, MAX_INDICATOR)
+    const contributors = [sighting]
+    const texts: string[] = []
+    for (const ref of stringList(sighting.observed_data_refs)) {
+      const observed = this.byId.get(ref)
+      if (observed === undefined) continue
+      contributors.push(observed)
+      const observables = this.observablesIn(observed)
+      if (described === undefined) {
+        contributors.push(...observables)
+        texts.push(...this.describe(observed))
+      }
+      this.consumed.add(observed.id)
+      this.use(observed.id, 'the data of an imported sighting')
+    }
+    const of = this.byId.get(sighting.sighting_of_ref as string)
+    if (of?.type === 'indicator') {
+      if (described === undefined) {
+        contributors.push(of)
+        texts.push(indicatorText(of))
+      }
+      this.consumed.add(of.id)
+      this.use(of.id, 'what an imported sighting saw')
+    }
+    const payload: Record<string, unknown> = { incidentId }
+    const indicator = described ?? clip(texts.join(', '), MAX_INDICATOR)
+    if (indicator !== undefined) payload.indicator = indicator
+    const networkId = this.networkSighted(sighting)
+    if (networkId !== undefined) payload.networkId = networkId
+    const count = countOf(sighting.x_watchfloor_count) ?? countOf(sighting.count)
+    if (count !== undefined) payload.count = count
+    const occurredAt = (sighting.last_seen ?? sighting.first_seen ?? sighting.created) as string
+    this.observation(sighting, contributors, occurredAt, payload)
+  }
+
+  private observedData(observed: StixObject): void {
+    const incidentId = this.incidentFor(observed)
+    if (incidentId === undefined) {
+      this.skip(observed, 'related to no incident (no sighting, relationship or x_watchfloor_incident_id)')
+      return
+    }
+    const payload: Record<string, unknown> = { incidentId }
+    const indicator = clip(this.describe(observed).join(', '), MAX_INDICATOR)
+    if (indicator !== undefined) payload.indicator = indicator
+    const count = countOf(observed.number_observed)
+    if (count !== undefined) payload.count = count
+    this.observation(observed, [observed, ...this.observablesIn(observed)], observed.last_observed as string, payload)
+  }
+
+  private indicator(indicator: StixObject): void {
+    const incidentId = this.incidentFor(indicator)
+    if (incidentId === undefined) {
+      this.skip(indicator, 'related to no incident (no sighting, relationship or x_watchfloor_incident_id)')
+      return
+    }
+    const payload: Record<string, unknown> = { incidentId }
+    const text = clip(indicatorText(indicator), MAX_INDICATOR)
+    if (text !== undefined) payload.indicator = text
+    this.observation(indicator, [indicator], indicator.created as string, payload)
+  }
+
+  private observation(
+    object: StixObject,
+    contributors: StixObject[],
+    occurredAt: string,
+    payload: Record<string, unknown>,
+  ): void {
+    const found = this.markingOf(contributors)
+    const id = this.event(object, '', 'incident.observation', occurredAt, found, payload)
+    if (id !== undefined) this.finish(object, [id], found)
+  }
+
+  /** A report or a note becomes an advisory, of the incident it names first. */
+  private advisory(object: StixObject, kind: 'report' | 'note'): void {
+    const content = kind === 'report' ? (object.description ?? object.name) : object.content
+    const title =
+      kind === 'report'
+        ? clip(object.name, MAX_TITLE)
+        : (clip(object.abstract, MAX_TITLE) ?? clip(firstLine(object.content), MAX_TITLE))
+    const payload: Record<string, unknown> = {
+      advisoryId: watchfloorId(object.x_watchfloor_advisory_id) ?? object.id,
+      title: title ?? 'Untitled advisory',
+      body: clip(content, MAX_BODY) ?? title ?? 'Untitled advisory',
+    }
+    const refs = stringList(object.object_refs)
+    const incidentRef = refs.find((ref) => ref.startsWith('incident--'))
+    const incidentId =
+      watchfloorId(object.x_watchfloor_incident_id) ??
+      (incidentRef === undefined ? undefined : this.incidentId(incidentRef))
+    if (incidentId !== undefined) payload.incidentId = incidentId
+    for (const ref of refs) if (ref.startsWith('identity--')) this.use(ref, 'named by an imported advisory')
+    const found = this.markingOf([object])
+    const occurredAt = (kind === 'report' ? object.published : object.modified) as string
+    const id = this.event(object, '', 'advisory.published', occurredAt, found, payload)
+    if (id !== undefined) this.finish(object, [id], found)
+  }
+
+  /** The Watchfloor incident an object is about: its own property, what its sighting saw, or a relationship. */
+  private incidentFor(object: StixObject, depth = 0): string | undefined {
+    const own = watchfloorId(object.x_watchfloor_incident_id)
+    if (own !== undefined) return own
+    if (object.type === 'sighting' && typeof object.sighting_of_ref === 'string') {
+      if (object.sighting_of_ref.startsWith('incident--')) return this.incidentId(object.sighting_of_ref)
+      const of = this.byId.get(object.sighting_of_ref)
+      if (of !== undefined && depth === 0) {
+        const through = this.incidentFor(of, 1)
+        if (through !== undefined) return through
+      }
+    }
+    for (const relationship of this.relationshipsOf.get(object.id) ?? []) {
+      const other = relationship.source_ref === object.id ? relationship.target_ref : relationship.source_ref
+      if (typeof other === 'string' && other.startsWith('incident--')) {
+        this.use(relationship.id, 'ties an observation to its incident')
+        return this.incidentId(other)
+      }
+    }
+    return undefined
+  }
+
+  /** An incident's Watchfloor id: the one it carries (`x_watchfloor_incident_id`), else its STIX id. */
+  private incidentId(stixId: string): string {
+    return watchfloorId(this.byId.get(stixId)?.x_watchfloor_incident_id) ?? stixId
+  }
+
+  /** The Watchfloor network a sighting names in `where_sighted_refs`, if one of them is a network. */
+  private networkSighted(sighting: StixObject): string | undefined {
+    for (const ref of stringList(sighting.where_sighted_refs)) {
+      const networkId = watchfloorId(this.byId.get(ref)?.x_watchfloor_network_id)
+      if (networkId !== undefined) {
+        this.use(ref, 'where an imported sighting was seen')
+        return networkId
+      }
+    }
+    return undefined
+  }
+
+  /** The SCOs an observed-data holds by reference (its embedded `objects` need no lookup). */
+  private observablesIn(observed: StixObject): StixObject[] {
+    const out: StixObject[] = []
+    for (const ref of stringList(observed.object_refs)) {
+      const sco = this.byId.get(ref)
+      if (sco === undefined || !SCO_TYPES.has(sco.type)) continue
+      out.push(sco)
+      this.use(sco.id, 'an observable of an imported observation')
+    }
+    return out
+  }
+
+  /** The texts of an observed-data's observables: values, hashes, names (or their types when they have none). */
+  private describe(observed: StixObject): string[] {
+    const scos: Record<string, unknown>[] =
+      observed.objects !== undefined && typeof observed.objects === 'object'
+        ? (Object.values(observed.objects as object) as Record<string, unknown>[])
+        : stringList(observed.object_refs)
+            .map((ref) => this.byId.get(ref))
+            .filter((sco): sco is StixObject => sco !== undefined && SCO_TYPES.has(sco.type))
+    const texts = scos.map((sco) => describeObservable(sco) ?? String(sco.type))
+    return [...new Set(texts)]
+  }
+
+  /**
+   * The marking of an event made of `objects`: the most restrictive TLP and PAP among their
+   * markings (object and granular), their releasability and recipients narrowed together; the
+   * default marking (narrowed likewise) when none of them has a TLP.
+   */
+  private markingOf(objects: readonly StixObject[]): { marking: Marking; defaulted: boolean } {
+    const found: Found = {}
+    for (const object of objects) {
+      const refs = [...stringList(object.object_marking_refs)]
+      if (Array.isArray(object.granular_markings)) {
+        for (const granular of object.granular_markings as { marking_ref?: unknown }[]) {
+          if (typeof granular.marking_ref === 'string') refs.push(granular.marking_ref)
+        }
+      }
+      for (const ref of refs) {
+        if (this.markingDefinitions.has(ref)) this.use(ref, 'marking of imported objects')
+        const meaning = markingMeaning(ref, this.markingDefinitions)
+        if (meaning.tlp !== undefined && (found.tlp === undefined || tlpRank(meaning.tlp) > tlpRank(found.tlp)))
+          found.tlp = meaning.tlp
+        if (meaning.pap !== undefined && (found.pap === undefined || papRank(meaning.pap) > papRank(found.pap)))
+          found.pap = meaning.pap
+      }
+      found.releasableTo = narrow(found.releasableTo, listProperty(object, 'releasable_to'))
+      found.recipients = narrow(found.recipients, listProperty(object, 'recipients'))
+    }
+    const defaults = this.options.defaultMarking
+    const defaulted = found.tlp === undefined
+    const marking: Marking = { tlp: found.tlp ?? defaults.tlp }
+    const releasableTo = defaulted ? narrow(found.releasableTo, defaults.releasableTo) : found.releasableTo
+    const recipients = defaulted ? narrow(found.recipients, defaults.recipients) : found.recipients
+    const pap = found.pap ?? (defaulted ? defaults.pap : undefined)
+    if (releasableTo !== undefined) marking.releasableTo = releasableTo
+    if (recipients !== undefined) marking.recipients = recipients
+    if (pap !== undefined) marking.pap = pap
+    return { marking, defaulted }
+  }
+
+  /** Build, check and keep one event; its id from the object's id and version (and `suffix` for a second event). */
+  private event(
+    object: StixObject,
+    suffix: string,
+    type: EventInput['type'],
+    occurredAt: unknown,
+    found: { marking: Marking },
+    payload: Record<string, unknown>,
+  ): string | undefined {
+    const id = uuidv5(WATCHFLOOR_STIX_NAMESPACE, `${object.id}|${versionOf(object)}${suffix}`)
+    const time = typeof occurredAt === 'string' ? Date.parse(occurredAt) : Number.NaN
+    if (Number.isNaN(time)) {
+      this.skip(object, `cannot be a ${type} event: no time it happened`)
+      return undefined
+    }
+    const parsed = EventInput.safeParse({
+      id,
+      type,
+      occurredAt: new Date(time).toISOString(),
+      source: { organisation: this.options.organisation },
+      marking: found.marking,
+      payload,
+    })
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      this.skip(object, `cannot be a ${type} event: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim())
+      return undefined
+    }
+    this.events.push(parsed.data)
+    return id
+  }
+
+  private finish(object: StixObject, eventIds: string[], found: { defaulted: boolean }): void {
+    this.createdIds.add(object.id)
+    this.created.push({ stixId: object.id, type: object.type, eventIds })
+    if (found.defaulted) this.defaulted.push(object.id)
+    if (typeof object.created_by_ref === 'string') this.use(object.created_by_ref, 'author of imported objects')
+  }
+
+  private skip(object: StixObject, reason: string): void {
+    this.skippedIds.add(object.id)
+    this.skipped.push({ stixId: object.id, type: object.type, reason })
+  }
+
+  /** Note that a bundle object served an imported one (the first purpose is the one reported). */
+  private use(stixId: string, as: string): void {
+    if (this.byId.has(stixId) && !this.used.has(stixId)) this.used.set(stixId, as)
+  }
+
+  /** Why an object neither became an event nor served one. */
+  private reasonLeftOut(object: StixObject): string {
+    switch (object.type) {
+      case 'identity':
+        return watchfloorId(object.x_watchfloor_network_id) !== undefined &&
+          object.x_watchfloor_organisation !== this.options.organisation
+          ? "another organisation's network: only its owner registers it (A5)"
+          : 'named by no imported object'
+      case 'location':
+        return 'locates no imported network or attack source'
+      case 'marking-definition':
+        return 'marks no imported object'
+      case 'relationship': {
+        const ends = [object.source_ref, object.target_ref] as string[]
+        if (ends.every((end) => end.startsWith('incident--')))
+          return 'links between incidents enter the floor only through its commands (incident.link)'
+        return 'links objects the floor does not import'
+      }
+      default:
+        return SCO_TYPES.has(object.type)
+          ? 'part of no imported observation'
+          : `the floor has no counterpart for ${object.type} objects`
+    }
+  }
+}
+
+/** The version of an object: `modified`, else `created` (marking definitions), else nothing (observables). */
+function versionOf(object: StixObject): string {
+  const version = object.modified ?? object.created
+  if (typeof version !== 'string') return ''
+  const millis = Date.parse(version)
+  return Number.isNaN(millis) ? version : stixTime(version)
+}
+
+/** The text of an indicator: the value of a simple `[type:property = 'value']` pattern, else the pattern. */
+function indicatorText(indicator: StixObject): string {
+  const pattern = String(indicator.pattern ?? '')
+  const simple = /^\[\s*[a-z0-9-]+:[\w.'[\]-]+\s*=\s*'((?:[^'\\]|\\.)*)'\s*\]$/i.exec(pattern.trim())
+  if (simple !== null) return simple[1]!.replace(/\\(.)/g, '$1')
+  return pattern
+}
+
+function papRank(pap: Pap): number {
+  return PAP_LEVELS.indexOf(pap)
+}
+
+/** A Watchfloor id read from a bundle: a string of 1 to 200 characters once trimmed. */
+function watchfloorId(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined
+  const id = value.trim()
+  return id.length >= 1 && id.length <= MAX_ID ? id : undefined
+}
+
+/** A list of ids, each valid one kept, at most `max`. */
+function idList(value: unknown, max: number): string[] {
+  if (!Array.isArray(value)) return []
+  const ids: string[] = []
+  for (const item of value) {
+    const id = watchfloorId(item)
+    if (id !== undefined && !ids.includes(id)) ids.push(id)
+    if (ids.length === max) break
+  }
+  return ids
+}
+
+/**
+ * `x_watchfloor_<name>` (a list of ids) or `x_watchfloor_<name>_none` (an empty list). Only the
+ * valid ids are kept: dropping one narrows who may see, never widens it.
+ */
+function listProperty(object: StixObject, name: 'releasable_to' | 'recipients'): string[] | undefined {
+  if (object[`x_watchfloor_${name}_none`] === true) return []
+  const value = object[`x_watchfloor_${name}`]
+  return Array.isArray(value) ? idList(value, MAX_LIST) : undefined
+}
+
+/** Two audiences together: what both allow (absent allows anything). */
+function narrow(a: string[] | undefined, b: readonly string[] | undefined): string[] | undefined {
+  if (b === undefined) return a
+  if (a === undefined) return [...b]
+  return a.filter((id) => b.includes(id))
+}
+
+function countOf(value: unknown): number | undefined {
+  return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_COUNT
+    ? (value as number)
+    : undefined
+}
+
+function attackSourceOf(value: unknown): { networkId?: string; location?: Location } | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const source = value as Record<string, unknown>
+  const out: { networkId?: string; location?: Location } = {}
+  const networkId = watchfloorId(source.network_id)
+  if (networkId !== undefined) out.networkId = networkId
+  const { latitude: lat, longitude: lon } = source
+  if (typeof lat === 'number' && typeof lon === 'number' && Math.abs(lat) <= 90 && Math.abs(lon) <= 180) {
+    out.location = { lat, lon }
+  }
+  return out.networkId === undefined && out.location === undefined ? undefined : out
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []
+}
+
+function firstLine(value: unknown): string | undefined {
+  return typeof value === 'string' ? value.trim().split('\n', 1)[0] : undefined
+}
+
+/** Text trimmed and cut to `max` characters (an ellipsis marks the cut); undefined when empty or not text. */
+function clip(value: unknown, max: number): string | undefined {
+  if (typeof value !== 'string') return undefined
+  const text = value.trim()
+  if (text.length === 0) return undefined
+  if (text.length <= max) return text
+  let cut = text.slice(0, max - 1)
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1)
+  return `${cut.trimEnd()}…`
+}

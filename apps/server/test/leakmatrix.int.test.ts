@@ -29,6 +29,7 @@ import type {
   ViewingAck,
 } from '@watchfloor/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { schemaErrors } from '../../../packages/sharing/test/oasis.ts'
 import { logHead, type ServerProcess, startServerProcess, Watcher } from './harness.ts'
 import {
   ADMIN,
@@ -256,6 +257,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       await get(`window ${w.key}`, `/api/v1/events?${query({ from: w.from, to: w.to, clock: w.clock, limit: '5000' })}`)
     await get('export JSON', '/api/v1/export?format=json')
     await get('export CSV', '/api/v1/export?format=csv')
+    await get('export STIX', '/api/v1/export?format=stix')
     await get('export JSON [t1, t2)', `/api/v1/export?${query({ format: 'json', from: times.t1, to: times.t2 })}`)
     for (const c of CELLS) {
       await get(`export JSON of ${c.key}`, `/api/v1/export?${query({ format: 'json', incidentId: c.incidentId })}`)
@@ -855,6 +857,45 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       const t2 = Date.parse(times.t2)
       const inWindow = visible.filter((e) => Date.parse(e.recordedAt) >= t1 && Date.parse(e.recordedAt) < t2)
       expectEvents(v, 'export JSON [t1, t2)', json<StoredEvent[]>(v, 'export JSON [t1, t2)'), inWindow)
+    })
+
+    it('[P4] export as STIX 2.1: exactly its incidents, advisories and observations, each with its TLP marking', () => {
+      const reply = seen.get(v.key)!.replies.get('export STIX')!
+      expect(reply.status, `${v.key}: ${reply.text.slice(0, 300)}`).toBe(200)
+      expect(reply.headers.get('content-type')).toBe('application/stix+json;version=2.1')
+      const bundle = JSON.parse(reply.text) as { type: string; objects: Record<string, unknown>[] }
+      expect(bundle.type).toBe('bundle')
+      const { state, visible } = expected(v)
+      const of = (type: string) => bundle.objects.filter((o) => o.type === type)
+      expect(
+        of('incident')
+          .map((o) => o.x_watchfloor_incident_id)
+          .sort(),
+        `${v.key}: STIX incidents`,
+      ).toEqual([...state.incidents.keys()].sort())
+      expect(of('sighting').map((o) => o.id).length, `${v.key}: one sighting per visible observation`).toBe(
+        visible.filter((e) => e.type === 'incident.observation').length,
+      )
+      expect(of('report').length, `${v.key}: STIX reports (advisories)`).toBe(state.advisories.size)
+      // every object that may carry a marking carries its TLP, and the bundle defines it
+      // every object as the OASIS schema of its type wants it
+      for (const object of bundle.objects)
+        expect(schemaErrors(object) ?? [], `${v.key}: ${String(object.type)} ${String(object.id)}`).toEqual([])
+      const defined = new Set(of('marking-definition').map((o) => o.id))
+      for (const object of bundle.objects) {
+        if (object.type === 'marking-definition') continue
+        const refs = object.object_marking_refs as string[] | undefined
+        if (['incident', 'sighting', 'observed-data', 'report'].includes(String(object.type)))
+          expect(refs?.length, `${v.key}: ${String(object.type)} without a marking`).toBeGreaterThan(0)
+        for (const ref of refs ?? []) expect(defined.has(ref), `${v.key}: ${ref} is defined in the bundle`).toBe(true)
+      }
+      for (const incident of of('incident')) {
+        const tlp = state.incidents.get(String(incident.x_watchfloor_incident_id))!.marking.tlp
+        const names = (incident.object_marking_refs as string[]).map(
+          (ref) => of('marking-definition').find((d) => d.id === ref)!.name,
+        )
+        expect(names, `${v.key}: ${String(incident.x_watchfloor_incident_id)}`).toContain(`TLP:${tlp}`)
+      }
     })
 
     it('[P4] export of one incident (&incidentId=), every cell, JSON and CSV: its visible events only', () => {

@@ -125,7 +125,16 @@ export function createApp({
   // reads (read/routes.ts): state, events, replay, export and the shift-handover brief, each through
   // the caller's own projection
   const replay = new Replay(store)
-  api.use(readRouter({ store, states, replay, logger, viewerFor: (req) => viewerOf(principalOf(req)) }))
+  api.use(
+    readRouter({
+      store,
+      states,
+      replay,
+      logger,
+      viewerFor: (req) => viewerOf(principalOf(req)),
+      directory: (organisation) => access.directory.organisation(organisation),
+    }),
+  )
 
   // coordination (write/commands.ts): POST /commands
   api.use(commandRouter(commands))

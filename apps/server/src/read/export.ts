@@ -1,12 +1,23 @@
-import { canSee, incidentOf, summarise, type TaskIndex } from '@watchfloor/core'
+import { randomUUID } from 'node:crypto'
+import { canSee, incidentOf, type State, summarise, type TaskIndex } from '@watchfloor/core'
 import type { StoredEvent, Viewer } from '@watchfloor/protocol'
+import { type OrganisationDirectory, StixExport } from '@watchfloor/sharing'
 import type { EventStore } from '@watchfloor/store'
 import type { Response } from 'express'
 import type { Logger } from 'pino'
 import type { QueryReader } from '../http/query.ts'
 import { inWindow, readWindow, readWindowPage } from './window.ts'
 
-export const EXPORT_FORMATS = ['json', 'csv'] as const
+export const EXPORT_FORMATS = ['json', 'csv', 'stix'] as const
+
+/** The STIX 2.1 media type (TAXII 2.1 and the STIX specification). */
+export const STIX_MEDIA_TYPE = 'application/stix+json;version=2.1'
+
+const CONTENT_TYPES: Record<ExportFormat, string> = {
+  json: 'application/json; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  stix: STIX_MEDIA_TYPE,
+}
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
 
 /** Log events read per page; each page's rows go out as one write. */
@@ -35,7 +46,8 @@ class Aborted extends Error {}
 
 /**
  * GET /api/v1/export: the caller's visible events of a window (or of one
- * incident), streamed as a JSON array or CSV. The log is read page by page up
+ * incident), streamed as a JSON array, CSV, or a STIX 2.1 bundle (the objects those events
+ * make, with the marking definitions and identities they refer to). The log is read page by page up
  * to the caller's head at the start of the request [D14] (the last event it may
  * see, sent as `X-Watchfloor-Head`), and
  * each page is written before the next is read, waiting for 'drain' when the
@@ -47,11 +59,14 @@ export async function exportEvents(
   query: QueryReader,
   res: Response,
   logger: Logger,
-  /** Where task events find their incident: the viewer's own picture. */
-  tasks: TaskIndex,
+  /** The viewer's own picture: where task events find their incident, and what STIX objects say. */
+  picture: State,
   /** The viewer's head [D14]: the seq of the last event it may see, as of that picture. */
   head: number,
+  /** Organisation names for STIX identities. */
+  directory?: OrganisationDirectory,
 ): Promise<void> {
+  const tasks: TaskIndex = picture
   const format = query.oneOf('format', EXPORT_FORMATS, 'json')
   const window = readWindow(query)
   const incidentId = query.text('incidentId')
@@ -59,12 +74,16 @@ export async function exportEvents(
 
   const subject = incidentId === undefined ? 'events' : `incident-${incidentId.replace(/[^A-Za-z0-9._-]+/g, '_')}`
   res.status(200)
-  res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8')
-  res.setHeader('Content-Disposition', `attachment; filename="watchfloor-${subject}-to-seq-${head}.${format}"`)
+  res.setHeader('Content-Type', CONTENT_TYPES[format])
+  const extension = format === 'stix' ? 'stix.json' : format
+  res.setHeader('Content-Disposition', `attachment; filename="watchfloor-${subject}-to-seq-${head}.${extension}"`)
   res.setHeader('Cache-Control', 'no-store')
   res.setHeader('X-Watchfloor-Head', String(head))
 
-  const writer = format === 'csv' ? csvWriter(tasks) : jsonWriter()
+  // STIX of a window or of one incident: only what those events make; of the whole log: the whole picture
+  const narrowed = Number.isFinite(window.fromMs) || Number.isFinite(window.toMs) || incidentId !== undefined
+  const writer =
+    format === 'csv' ? csvWriter(tasks) : format === 'stix' ? stixWriter(picture, directory, narrowed) : jsonWriter()
   const wanted = (event: StoredEvent) =>
     canSee(viewer, event) &&
     inWindow(event, window) &&
@@ -88,7 +107,7 @@ export async function exportEvents(
       if (chunk) await send(res, chunk)
       if (page.length < want) done = true
     }
-    await send(res, writer.end)
+    await send(res, writer.end())
     res.end()
   } catch (error) {
     if (error instanceof Aborted) return // the client went away
@@ -117,7 +136,7 @@ async function send(res: Response, chunk: string): Promise<void> {
 interface Writer {
   start: string
   row(event: StoredEvent): string
-  end: string
+  end(): string
 }
 
 /** A JSON array of envelopes, one per line. */
@@ -133,7 +152,30 @@ function jsonWriter(): Writer {
       }
       return `,\n${text}`
     },
-    end: '\n]\n',
+    end: () => '\n]\n',
+  }
+}
+
+/**
+ * A STIX 2.1 bundle, streamed: each page's events become the objects they complete (observations
+ * and what they refer to), and the incidents, advisories, networks and relationships come at the
+ * end from the caller's picture. One object per line.
+ */
+function stixWriter(picture: State, directory: OrganisationDirectory | undefined, narrowed: boolean): Writer {
+  const exporter = new StixExport({ directory, scope: narrowed ? 'events' : 'picture' })
+  let first = true
+  const objects = (list: readonly unknown[]) => {
+    let text = ''
+    for (const object of list) {
+      text += `${first ? '' : ',\n'}${JSON.stringify(object)}`
+      first = false
+    }
+    return text
+  }
+  return {
+    start: `{"type":"bundle","id":"bundle--${randomUUID()}","objects":[\n`,
+    row: (event) => objects(exporter.add([event])),
+    end: () => `${objects(exporter.finish(picture))}\n]}\n`,
   }
 }
 
@@ -142,7 +184,7 @@ function csvWriter(tasks: TaskIndex): Writer {
   return {
     start: `${CSV_COLUMNS.join(',')}\r\n`,
     row: (event) => `${csvRow(event, tasks).map(csvCell).join(',')}\r\n`,
-    end: '',
+    end: () => '',
   }
 }
 

@@ -1,5 +1,6 @@
 import { REPLAY_CLOCKS, stateToJson } from '@watchfloor/core'
 import type { Viewer } from '@watchfloor/protocol'
+import type { OrganisationDirectory } from '@watchfloor/sharing'
 import type { EventStore } from '@watchfloor/store'
 import express, { type Request } from 'express'
 import type { Logger } from 'pino'
@@ -16,6 +17,8 @@ export interface ReadRouterDeps {
   logger: Logger
   /** The authenticated caller of a request as a viewer (throws `unauthenticated` without one). */
   viewerFor: (req: Request) => Viewer
+  /** Organisation names (the directory), for STIX identities. */
+  directory?: OrganisationDirectory
 }
 
 /**
@@ -23,7 +26,7 @@ export interface ReadRouterDeps {
  * `?at=` for replay), GET /events (after a seq, or a window `?from=&to=&clock=`), GET /export
  * and GET /handover.
  */
-export function readRouter({ store, states, replay, logger, viewerFor }: ReadRouterDeps): express.Router {
+export function readRouter({ store, states, replay, logger, viewerFor, directory }: ReadRouterDeps): express.Router {
   const router = express.Router()
 
   router.get('/state', async (req, res) => {
@@ -59,7 +62,7 @@ export function readRouter({ store, states, replay, logger, viewerFor }: ReadRou
   router.get('/export', async (req, res) => {
     const viewer = viewerFor(req)
     const picture = await states.current(viewer)
-    await exportEvents(store, viewer, new QueryReader(req), res, logger, picture, picture.seq)
+    await exportEvents(store, viewer, new QueryReader(req), res, logger, picture, picture.seq, directory)
   })
 
   router.use(handoverRouter({ store, replay, viewerFor }))

@@ -191,6 +191,20 @@ export function readOnlyRefusal(principal: { readOnly?: boolean | undefined }): 
   return principal.readOnly ? forbidden('A1', 'a display token is read-only') : undefined
 }
 
+/** [A7] Who may view the picture as another audience (an organisation, a community) receives it. */
+export const VIEWERS_AS: readonly Role[] = ['coordinator', 'admin']
+
+/**
+ * [A7] May this principal view as another audience? Coordinators and admins, not a display token;
+ * what they then see is what both they and the audience may see [V11], read-only.
+ */
+export function viewAsRefusal(principal: Pick<Actor, 'roles' | 'readOnly'>): Refusal | undefined {
+  if (principal.readOnly) return forbidden('A7', 'a display token cannot view as another audience')
+  if (!hasRole(principal, VIEWERS_AS))
+    return forbidden('A7', 'viewing as another organisation or community needs the coordinator or admin role')
+  return undefined
+}
+
 /** [A1, A2] May this principal post raw events at all? */
 export function postingRefusal(poster: Poster): Refusal | undefined {
   const readOnly = readOnlyRefusal(poster)

@@ -178,6 +178,51 @@ describe('canSee', () => {
     expect(viewerKey({ ...latvia, communities: ['a,b'] })).not.toBe(viewerKey({ ...latvia, communities: ['a', 'b'] }))
   })
 
+  it('[V11] viewing as an organisation: what both may see; never RED, never the viewer’s own AMBER+STRICT', () => {
+    const alliance = viewer('alliance', 'ALLIANCE', 'coord')
+    const asLatvia = { ...alliance, viewingAs: { kind: 'organisation' as const, id: 'cert-lv', nation: 'LV' } }
+    const cases: [Marking, string, boolean][] = [
+      [{ tlp: 'GREEN' }, 'cert-ee', true],
+      [{ tlp: 'AMBER', releasableTo: ['cert-lv', 'alliance'] }, 'cert-ee', true],
+      [{ tlp: 'AMBER', releasableTo: ['alliance'] }, 'cert-ee', false], // the alliance's, not Latvia's
+      [{ tlp: 'AMBER', releasableTo: ['LV'] }, 'cert-ee', false], // Latvia's, not the alliance's
+      [{ tlp: 'AMBER+STRICT' }, 'alliance', false], // the viewer's own, kept home
+      [{ tlp: 'AMBER' }, 'alliance', false],
+      [{ tlp: 'GREEN', releasableTo: ['LV'] }, 'alliance', true],
+    ]
+    for (const [marking, source, visible] of cases)
+      expect(canSee(asLatvia, event(marking, source)), JSON.stringify([marking, source])).toBe(visible)
+    // RED, even addressed to the viewer, or authored by it
+    expect(canSee(asLatvia, event({ tlp: 'RED', recipients: ['coord'] }, 'alliance'))).toBe(false)
+    expect(canSee(asLatvia, event({ tlp: 'RED' }, 'alliance', 'coord'))).toBe(false)
+    // with its communities
+    const asMember = {
+      ...alliance,
+      viewingAs: { kind: 'organisation' as const, id: 'cert-lv', nation: 'LV', communities: ['energy'] },
+    }
+    expect(canSee(asMember, event({ tlp: 'AMBER', releasableTo: ['energy', 'alliance'] }))).toBe(true)
+    expect(canSee(asLatvia, event({ tlp: 'AMBER', releasableTo: ['energy', 'alliance'] }))).toBe(false)
+  })
+
+  it('[V11] viewing as a community: only what is shared with everyone or named to it', () => {
+    const alliance = viewer('alliance', 'ALLIANCE', 'coord')
+    const asEnergy = { ...alliance, viewingAs: { kind: 'community' as const, id: 'energy' } }
+    expect(canSee(asEnergy, event({ tlp: 'CLEAR' }))).toBe(true)
+    expect(canSee(asEnergy, event({ tlp: 'AMBER', releasableTo: ['energy', 'alliance'] }))).toBe(true)
+    expect(canSee(asEnergy, event({ tlp: 'AMBER', releasableTo: ['alliance'] }))).toBe(false)
+    expect(canSee(asEnergy, event({ tlp: 'GREEN', releasableTo: ['cert-lv', 'alliance'] }))).toBe(false)
+    expect(canSee(asEnergy, event({ tlp: 'AMBER' }, 'alliance'))).toBe(false)
+  })
+
+  it('[V11] a view as has keys of its own', () => {
+    const alliance = viewer('alliance', 'ALLIANCE', 'coord')
+    const asLatvia = { ...alliance, viewingAs: { kind: 'organisation' as const, id: 'cert-lv', nation: 'LV' } }
+    const asEnergy = { ...alliance, viewingAs: { kind: 'community' as const, id: 'cert-lv' } }
+    const keys = [alliance, asLatvia, asEnergy]
+    expect(new Set(keys.map(audienceKey)).size).toBe(3)
+    expect(new Set(keys.map(viewerKey)).size).toBe(3)
+  })
+
   it('[V7] PAP never changes who sees an event', () => {
     for (const pap of ['CLEAR', 'GREEN', 'AMBER', 'RED'] as const)
       for (const who of [estonia, latvia, ncsc])

@@ -1,4 +1,4 @@
-import { type Marking, type Source, TLP_LEVELS, type Tlp, type Viewer } from '@watchfloor/protocol'
+import { type Marking, type Source, TLP_LEVELS, type Tlp, type Viewer, type ViewingAs } from '@watchfloor/protocol'
 import type { IncidentState, TaskState } from './state.ts'
 
 /** The parts of an event that decide who may see it. */
@@ -27,6 +27,8 @@ export function highestTlp(tlps: Iterable<Tlp>): Tlp {
  */
 export function canSee(viewer: Viewer | null | undefined, event: Visible): boolean {
   if (!viewer) return false // [V1]
+  // [V11] viewing as an audience: only what that audience may see as well
+  if (viewer.viewingAs !== undefined && !canSee(audienceViewer(viewer.viewingAs), event)) return false
   const { marking } = event
   // [V9] a ceiling caps everything, even the viewer's own organisation's events and RED addressed to it.
   if (viewer.tlpCeiling !== undefined && tlpRank(marking.tlp) > tlpRank(viewer.tlpCeiling)) return false
@@ -58,6 +60,17 @@ function isNamed(viewer: Viewer, releasable: readonly string[]): boolean {
   return viewer.communities?.some((community) => releasable.includes(community)) ?? false
 }
 
+/**
+ * [V11] An audience as a viewer: an organisation as a whole (no user: never a RED recipient nor an
+ * author), or a community as such (no organisation, no nation: only what is shared with everyone
+ * or named to the community). Empty ids never match: every id in an event has a character.
+ */
+function audienceViewer(audience: ViewingAs): Viewer {
+  const organisation = audience.kind === 'organisation' ? audience.id : ''
+  const communities = audience.kind === 'community' ? [audience.id] : [...(audience.communities ?? [])]
+  return { organisation, nation: audience.nation ?? '', roles: [], userId: '', communities }
+}
+
 /** [V8] The marking applied when a sender gives none: AMBER, to its own organisation only. */
 export function defaultMarking(): Marking {
   return { tlp: 'AMBER' }
@@ -74,8 +87,23 @@ function communitiesKey(viewer: Pick<Viewer, 'communities'>): string[] {
  * [V9]. Built as a JSON array, so no organisation, nation or community name can make two
  * audiences collide.
  */
-export function audienceKey(viewer: Pick<Viewer, 'organisation' | 'nation' | 'tlpCeiling' | 'communities'>): string {
-  return JSON.stringify([viewer.organisation, viewer.nation, viewer.tlpCeiling ?? null, communitiesKey(viewer)])
+export function audienceKey(
+  viewer: Pick<Viewer, 'organisation' | 'nation' | 'tlpCeiling' | 'communities' | 'viewingAs'>,
+): string {
+  return JSON.stringify([
+    viewer.organisation,
+    viewer.nation,
+    viewer.tlpCeiling ?? null,
+    communitiesKey(viewer),
+    viewingAsKey(viewer),
+  ])
+}
+
+/** [V11] The audience viewed as, as keys read it (null: none). */
+function viewingAsKey(viewer: Pick<Viewer, 'viewingAs'>): unknown[] | null {
+  const as = viewer.viewingAs
+  if (as === undefined) return null
+  return [as.kind, as.id, as.nation ?? null, [...new Set(as.communities ?? [])].sort()]
 }
 
 /**
@@ -85,7 +113,7 @@ export function audienceKey(viewer: Pick<Viewer, 'organisation' | 'nation' | 'tl
  * rule reads them.
  */
 export function viewerKey(
-  viewer: Pick<Viewer, 'organisation' | 'nation' | 'userId' | 'tlpCeiling' | 'communities'>,
+  viewer: Pick<Viewer, 'organisation' | 'nation' | 'userId' | 'tlpCeiling' | 'communities' | 'viewingAs'>,
 ): string {
   return JSON.stringify([
     viewer.organisation,
@@ -93,6 +121,7 @@ export function viewerKey(
     viewer.userId,
     viewer.tlpCeiling ?? null,
     communitiesKey(viewer),
+    viewingAsKey(viewer),
   ])
 }
 

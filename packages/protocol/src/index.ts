@@ -79,5 +79,5 @@ export {
   ViewingRequest,
 } from './socket.ts'
 export { fieldIssues, parseOrThrow } from './validate.ts'
-export { ROLES, Role, type Viewer } from './viewer.ts'
+export { ROLES, Role, type Viewer, type ViewingAs } from './viewer.ts'
 export { isTimeZone, WALL_PANELS, WallPanel, WallPreset } from './wall.ts'

@@ -21,4 +21,20 @@ export interface Viewer {
    * sorted: `releasableTo` naming one of them reaches it [V10]. Absent: none.
    */
   communities?: readonly string[]
+  /**
+   * "View as" [V11]: the viewer sees only what this audience may see as well (an organisation, or
+   * a community as such): the picture that audience receives from what the viewer may see.
+   */
+  viewingAs?: ViewingAs
+}
+
+/** An audience to view as [V11]: an organisation (with its nation and communities), or a community. */
+export interface ViewingAs {
+  kind: 'organisation' | 'community'
+  /** The organisation's or the community's id. */
+  id: string
+  /** An organisation's nation. */
+  nation?: string
+  /** An organisation's communities, sorted; a community: itself. */
+  communities?: readonly string[]
 }

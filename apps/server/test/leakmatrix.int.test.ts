@@ -162,6 +162,8 @@ interface Seen {
   accepts: Map<string, Probe>
   /** POST /api/v1/events reusing each cell's report id with other content [L3]. */
   reusedIds: Map<string, Reply>
+  /** POST /api/v1/import/stix of a bundle re-reporting every cell's incident (not for the owner organisation). */
+  imported?: Reply
 }
 
 interface Expected {
@@ -171,6 +173,21 @@ interface Expected {
   forbidden: Set<string>
   /** Beyond those, ids and texts of incidents and advisories not in its picture (the handover lists none). */
   handoverForbidden: Set<string>
+}
+
+/** [A2, A5] A STIX bundle re-reporting every cell's incident under its Watchfloor id. */
+const TAKEOVER = {
+  type: 'bundle',
+  id: 'bundle--1c0ffee0-0000-4000-8000-000000000001',
+  objects: CELLS.map((c, i) => ({
+    type: 'incident',
+    spec_version: '2.1',
+    id: `incident--1c0ffee0-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    created: '2026-11-26T10:00:00.000Z',
+    modified: '2026-11-26T10:00:00.000Z',
+    name: 'LMX-TAKEOVER',
+    x_watchfloor_incident_id: c.incidentId,
+  })),
 }
 
 /** [A1] A display token's refusal, on every path that changes anything. */
@@ -526,6 +543,14 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
         }
       }),
     )
+    // [A2, A5] an import re-reporting every cell's incident: refused per event for anyone but the owner
+    // organisation (whose import would change the log, so it does not try)
+    await Promise.all(
+      VIEWERS.filter((v) => v.viewer.organisation !== 'cert-ee').map(async (v) => {
+        seen.get(v.key)!.imported = await http(url, 'POST', '/api/v1/import/stix', tokenOf.get(v.key)!, TAKEOVER)
+      }),
+    )
+
     // [L3] an id reused with other content: refused (nothing appended), the seq told only to who may see it
     await Promise.all(
       VIEWERS.map(async (v) => {
@@ -949,6 +974,11 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
               tokensIn(`${c.incidentId} ${c.incidentId}-missing`),
             ] as [string, string, Set<string>],
         ),
+        ['import naming every incident', s.imported?.text ?? '', tokensIn(JSON.stringify(TAKEOVER))] as [
+          string,
+          string,
+          Set<string>,
+        ],
         ...CELLS.map(
           (c) =>
             [`reused id of ${c.key}`, s.reusedIds.get(c.key)?.text ?? '', new Set([reportOf(c).id])] as [
@@ -1105,6 +1135,24 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
         }
         expect(p.socket, `${where} (socket)`).toEqual({ ok: false, ...JSON.parse(p.rest.text) })
       }
+    })
+
+    it('[A1, A2, A5] an import naming incidents it may not see: refused per event like one it may see, or 403 before anything', () => {
+      const s = seen.get(v.key)!
+      if (s.imported === undefined) return // the owner organisation: its import would change the log
+      const poster = !v.display && v.viewer.roles.some((r) => r === 'sensor' || r === 'coordinator' || r === 'admin')
+      const where = `${v.key} (${v.label}) importing every cell's incident`
+      if (!poster) {
+        expect(s.imported.status, `${where}: ${s.imported.text}`).toBe(403)
+        return
+      }
+      expect(s.imported.status, `${where}: ${s.imported.text}`).toBe(200)
+      const body = JSON.parse(s.imported.text) as { results: unknown[]; refused: { code: string; message: string }[] }
+      expect(body.results, where).toEqual([])
+      // one refusal per incident, each saying the same whether it may see the incident or not
+      expect(body.refused.length, where).toBeGreaterThanOrEqual(CELLS.length)
+      const shapes = new Set(body.refused.map((r) => `${r.code}: ${r.message.replace(/lmx-inc-[a-z0-9-]+/g, 'ID')}`))
+      expect([...shapes], where).toHaveLength(1)
     })
 
     it('[L3, A2] re-posting the id of an event it may not see with other content: a conflict that tells no seq', () => {

@@ -14,6 +14,7 @@ import { type FullState, Replay, type StateCache } from '../read/projection.ts'
 import { readRouter } from '../read/routes.ts'
 import { type PresetRegistry, wallRouter } from '../wall/presets.ts'
 import { type CommandService, commandRouter } from '../write/commands.ts'
+import { importRouter } from '../write/imports.ts'
 import { ingest } from '../write/ingest.ts'
 import { errorHandler } from './errors.ts'
 
@@ -121,6 +122,17 @@ export function createApp({
     const results = await ingest(store, principal, req.body, () => full.fresh())
     res.status(results.every((r) => r.duplicate) ? 200 : 201).json({ results })
   })
+
+  // imports from the standards (write/imports.ts): STIX bundles and MISP documents, through ingest
+  api.use(
+    importRouter({
+      store,
+      directory: access.directory,
+      callerOf: principalOf,
+      owners: () => full.fresh(),
+      bodyLimit: BODY_LIMIT,
+    }),
+  )
 
   // reads (read/routes.ts): state, events, replay, export and the shift-handover brief, each through
   // the caller's own projection

@@ -32,6 +32,7 @@ export {
   COMMAND_ONLY_TYPES,
   COORDINATORS,
   commandOnlyRefusal,
+  directoryRefusal,
   escalationChoices,
   hasRole,
   isPerson,
@@ -50,6 +51,8 @@ export {
   stateRefusal,
   TASK_TRANSITIONS,
   type Target,
+  VIEWERS_AS,
+  viewAsRefusal,
 } from './policy.ts'
 export { fold, reduce } from './reduce.ts'
 export {

@@ -4,6 +4,7 @@ import {
   type Actor,
   COMMAND_ONLY_TYPES,
   commandOnlyRefusal,
+  directoryRefusal,
   escalationChoices,
   may,
   mayPost,
@@ -13,6 +14,7 @@ import {
   roleRefusal,
   sourceRefusal,
   stateRefusal,
+  viewAsRefusal,
 } from './policy.ts'
 import { fold } from './reduce.ts'
 import { initialState, type State } from './state.ts'
@@ -276,5 +278,17 @@ describe('policy: who may do what', () => {
     const done = task('t-team', picture(makeEvent(6, 'task.completed', { taskId: 't-team' }, { actor: 'kadri' })))
     expect(stateRefusal('task.assign', done)).toMatchObject({ rule: 'C14' })
     expect(may(coordinator, 'task.assign', done)).toBe(false)
+  })
+
+  it('[A7] only coordinators and admins view as another audience, never a display token', () => {
+    const roles: Role[] = ['sensor', 'watch_officer', 'coordinator', 'analyst', 'liaison', 'admin']
+    expect(roles.filter((role) => viewAsRefusal({ roles: [role] }) === undefined)).toEqual(['coordinator', 'admin'])
+    expect(viewAsRefusal({ roles: ['admin'], readOnly: true })).toMatchObject({ code: 'forbidden', rule: 'A7' })
+  })
+
+  it('[A8] only admins change the directory, never a display token', () => {
+    const roles: Role[] = ['sensor', 'watch_officer', 'coordinator', 'analyst', 'liaison', 'admin']
+    expect(roles.filter((role) => directoryRefusal({ roles: [role] }) === undefined)).toEqual(['admin'])
+    expect(directoryRefusal({ roles: ['admin'], readOnly: true })).toMatchObject({ code: 'forbidden', rule: 'A8' })
   })
 })

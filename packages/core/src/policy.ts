@@ -191,6 +191,16 @@ export function readOnlyRefusal(principal: { readOnly?: boolean | undefined }): 
   return principal.readOnly ? forbidden('A1', 'a display token is read-only') : undefined
 }
 
+/**
+ * [A8] May this principal change the directory (organisations, communities)? Admins only, not a
+ * display token: a community decides who receives what is releasable to it [V10].
+ */
+export function directoryRefusal(principal: Pick<Actor, 'roles' | 'readOnly'>): Refusal | undefined {
+  if (principal.readOnly || !hasRole(principal, ['admin']))
+    return forbidden('A8', 'changing the directory needs the admin role')
+  return undefined
+}
+
 /** [A7] Who may view the picture as another audience (an organisation, a community) receives it. */
 export const VIEWERS_AS: readonly Role[] = ['coordinator', 'admin']
 

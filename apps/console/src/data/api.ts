@@ -52,7 +52,7 @@ export function describeFailure({ status, error }: Failure): string {
 }
 
 export interface RequestOptions {
-  method?: 'GET' | 'POST' | 'DELETE'
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE'
   /** Sent as JSON. */
   json?: unknown
   accept?: string

@@ -14,6 +14,8 @@ import { MapView } from '../features/map/MapView.tsx'
 import { BookmarkList, ReplayBar } from '../features/replay/ReplayBar.tsx'
 import { openFromView, replay, wireReplay } from '../features/replay/replay.ts'
 import { ReportPage } from '../features/report/Report.tsx'
+import { mayOpenSharing } from '../features/sharing/directory.ts'
+import { SharingPage } from '../features/sharing/Sharing.tsx'
 import { myOverdueCount } from '../features/tasks/board.ts'
 import { TaskBoard } from '../features/tasks/TaskBoard.tsx'
 import { Timeline } from '../features/timeline/Timeline.tsx'
@@ -227,10 +229,14 @@ export function App({ initialToken }: { initialToken: string | null }) {
         onPassword={attemptPassword}
       />
     )
+  // the Sharing page is for admins and liaisons; a link that asks anyone else for it shows the picture
+  const sharing = page === 'sharing' && mayOpenSharing(session)
   return (
-    <div className={`app page-${page}`}>
+    <div className={`app page-${sharing ? 'sharing' : page === 'sharing' ? 'picture' : page}`}>
       <Header onSignOut={signOut} />
-      {page === 'handover' ? (
+      {sharing ? (
+        <SharingPage />
+      ) : page === 'handover' ? (
         <HandoverPage />
       ) : report ? (
         <ReportPage incidentId={report} />

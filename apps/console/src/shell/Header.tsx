@@ -3,6 +3,7 @@ import { type ConnectionStatus, selectOpenCounts, useWatchfloor } from '../data/
 import { ui, useUi } from '../features/coordination/coordination.ts'
 import { Bell } from '../features/coordination/Notifications.tsx'
 import { ReplayButton } from '../features/replay/ReplayBar.tsx'
+import { mayOpenSharing } from '../features/sharing/directory.ts'
 import { SeverityShape } from '../ui/badges.tsx'
 
 function StatusPill({ status }: { status: ConnectionStatus }) {
@@ -46,6 +47,7 @@ export function Header({ onSignOut }: { onSignOut: () => void }) {
       <span className="spacer" />
       <ReplayButton />
       <HandoverButton />
+      <SharingButton />
       <Bell />
       <StatusPill status={status} />
       <span className="seq">
@@ -64,15 +66,34 @@ export function Header({ onSignOut }: { onSignOut: () => void }) {
 
 function HandoverButton() {
   const page = useUi((u) => u.page)
+  const shown = page === 'handover'
   return (
     <button
       type="button"
       className="button"
       data-testid="open-handover"
-      aria-pressed={page === 'handover'}
-      onClick={() => ui.getState().setPage(page === 'handover' ? 'picture' : 'handover')}
+      aria-pressed={shown}
+      onClick={() => ui.getState().setPage(shown ? 'picture' : 'handover')}
     >
-      {page === 'handover' ? 'Picture' : 'Handover'}
+      {shown ? 'Picture' : 'Handover'}
+    </button>
+  )
+}
+
+/** The directory of partners and communities, for admins and liaisons. */
+function SharingButton() {
+  const session = useWatchfloor((s) => s.session)
+  const open = useUi((u) => u.page === 'sharing')
+  if (!mayOpenSharing(session)) return null
+  return (
+    <button
+      type="button"
+      className="button"
+      data-testid="open-sharing"
+      aria-pressed={open}
+      onClick={() => ui.getState().setPage(open ? 'picture' : 'sharing')}
+    >
+      Sharing
     </button>
   )
 }

@@ -1,7 +1,9 @@
+import { directoryRefusal } from '@watchfloor/core'
 import { parseOrThrow, WatchfloorError } from '@watchfloor/protocol'
 import { ORGANISATION_KINDS } from '@watchfloor/store'
 import express, { type Request, type Response } from 'express'
 import { z } from 'zod'
+import { refusalError } from '../http/errors.ts'
 import { type Access, type Caller, callerOf, isAdmin } from './access.ts'
 
 /** Organisations and communities: lower case; nations are upper case, so no id is both [V10]. */
@@ -44,7 +46,8 @@ export function directoryRoutes(access: Access): express.Router {
   const json = express.json({ limit: '64kb' })
   const admin = (req: Request): Caller => {
     const caller = callerOf(req)
-    if (!isAdmin(caller)) throw new WatchfloorError('forbidden', 'changing the directory needs the admin role')
+    const refusal = directoryRefusal({ ...caller, readOnly: caller.kind === 'display' })
+    if (refusal) throw refusalError(refusal) // [A8]
     return caller
   }
   const changed = async (res: Response, status: number, body: unknown) => {

@@ -52,16 +52,24 @@ export function usePresence(incidentId: string): readonly Viewer[] | undefined {
   return useStore(presence, (p) => p.byIncident[incidentId])
 }
 
-export type Page = 'picture' | 'handover'
+/** The page on screen: the picture, the shift handover, or Sharing (the directory; admins and liaisons). */
+export type Page = 'picture' | 'handover' | 'sharing'
 
 export interface UiState {
   page: Page
   setPage(page: Page): void
 }
 
+/** The page a link asks for: `?handover=1` or `?sharing=1`, else the picture. */
+export function pageRequested(search: string): Page {
+  const params = new URLSearchParams(search)
+  if (params.get('handover') === '1') return 'handover'
+  if (params.get('sharing') === '1') return 'sharing'
+  return 'picture'
+}
+
 function initialPage(): Page {
-  if (typeof window === 'undefined') return 'picture'
-  return new URLSearchParams(window.location.search).get('handover') === '1' ? 'handover' : 'picture'
+  return typeof window === 'undefined' ? 'picture' : pageRequested(window.location.search)
 }
 
 export const ui = createStore<UiState>()((set) => ({

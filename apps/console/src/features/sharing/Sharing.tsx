@@ -1,0 +1,882 @@
+/**
+ * The Sharing page: the directory of partner organisations and the communities a marking's
+ * `releasableTo` may name. Everyone who opens it sees every organisation and the communities the
+ * server lists for them (an admin: all; anyone else: their organisation's). Admins also add
+ * organisations and communities, rename them, change a community's members and delete; every
+ * refusal is shown where the change was asked, as the server worded it, naming the fields of
+ * `details.issues`.
+ */
+import { type FormEvent, type ReactNode, useCallback, useEffect, useId, useMemo, useRef, useState } from 'react'
+import { useWatchfloor } from '../../data/store.ts'
+import { formatTime } from '../../ui/format.ts'
+import { ui } from '../coordination/coordination.ts'
+import {
+  type Community,
+  candidates,
+  communitiesByOrganisation,
+  createCommunity,
+  createOrganisation,
+  type Directory,
+  deleteCommunity,
+  deleteOrganisation,
+  describeFormError,
+  type FormError,
+  fieldOfIssue,
+  formErrorOf,
+  headlineOf,
+  issuesFor,
+  KIND_LABELS,
+  kindLabel,
+  loadDirectory,
+  mayEditDirectory,
+  ORGANISATION_KINDS,
+  type Organisation,
+  renameOrganisation,
+  updateCommunity,
+  withMember,
+  withoutMember,
+} from './directory.ts'
+
+/** The field labels, to name the fields of a 400's `details.issues`. */
+const ORGANISATION_FIELDS: Readonly<Record<string, string>> = { id: 'Id', name: 'Name', nation: 'Nation', kind: 'Kind' }
+const COMMUNITY_FIELDS: Readonly<Record<string, string>> = { id: 'Id', name: 'Name', members: 'Members' }
+
+/** One change at a time: whether it is under way and the server's refusal, if any. */
+function useAction() {
+  const [pending, setPending] = useState(false)
+  const [error, setError] = useState<FormError | null>(null)
+  const run = useCallback(async (work: () => Promise<unknown>): Promise<boolean> => {
+    setPending(true)
+    setError(null)
+    try {
+      await work()
+      return true
+    } catch (failure) {
+      setError(formErrorOf(failure))
+      return false
+    } finally {
+      setPending(false)
+    }
+  }, [])
+  const clear = useCallback(() => setError(null), [])
+  return { pending, error, run, clear }
+}
+
+/** A refusal next to the form that asked: the server's message and, for a 400, each field it names. */
+function ErrorNote({
+  error,
+  fields,
+  onDismiss,
+  testId,
+}: {
+  error: FormError | null
+  fields: Readonly<Record<string, string>>
+  onDismiss: () => void
+  testId: string
+}) {
+  if (!error) return null
+  return (
+    <div className="command-error" role="alert" data-testid={testId} data-code={error.code}>
+      <strong>{headlineOf(error.code)}:</strong>{' '}
+      <span data-testid={`${testId}-message`}>{describeFormError(error)}</span>
+      {error.issues.length > 0 && (
+        <ul>
+          {error.issues.map((issue) => (
+            <li key={`${issue.path}:${issue.message}`} data-testid={`${testId}-issue`} data-field={issue.path}>
+              <strong>{fields[fieldOfIssue(issue.path)] ?? 'Request'}</strong>{' '}
+              <span className="mono muted">({issue.path})</span>: {issue.message}
+            </li>
+          ))}
+        </ul>
+      )}{' '}
+      <button type="button" className="link" onClick={onDismiss} aria-label="Dismiss the error">
+        ✕
+      </button>
+    </div>
+  )
+}
+
+/** A labelled input; a field a refusal names is marked invalid and says why beneath. */
+function TextField({
+  label,
+  value,
+  onChange,
+  error,
+  field,
+  hint,
+  testId,
+  autoCapitalize,
+}: {
+  label: string
+  value: string
+  onChange: (value: string) => void
+  error: FormError | null
+  field: string
+  hint?: string
+  testId: string
+  autoCapitalize?: 'none' | 'characters'
+}) {
+  const id = useId()
+  const issues = issuesFor(error, field)
+  const described = [hint ? `${id}-hint` : '', issues.length > 0 ? `${id}-issue` : ''].filter(Boolean).join(' ')
+  return (
+    <div className="form-field">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        className="input"
+        data-testid={testId}
+        value={value}
+        spellCheck={false}
+        autoComplete="off"
+        autoCapitalize={autoCapitalize ?? 'none'}
+        aria-invalid={issues.length > 0 ? true : undefined}
+        aria-describedby={described || undefined}
+        onChange={(e) => onChange(e.target.value)}
+      />
+      {hint && (
+        <span id={`${id}-hint`} className="hint">
+          {hint}
+        </span>
+      )}
+      {issues.length > 0 && (
+        <span id={`${id}-issue`} className="error field-issue" data-testid={`${testId}-issue`}>
+          {issues.map((issue) => issue.message).join('; ')}
+        </span>
+      )}
+    </div>
+  )
+}
+
+/** A delete asked twice: the first press asks, the second deletes; Cancel (focused) backs out. */
+function DeleteButton({
+  what,
+  pending,
+  onConfirm,
+  testId,
+}: {
+  what: string
+  pending: boolean
+  onConfirm: () => void
+  testId: string
+}) {
+  const [asking, setAsking] = useState(false)
+  const cancelRef = useRef<HTMLButtonElement>(null)
+  useEffect(() => {
+    if (asking) cancelRef.current?.focus()
+  }, [asking])
+  if (!asking)
+    return (
+      <button
+        type="button"
+        className="button small"
+        data-testid={testId}
+        aria-label={`Delete ${what}`}
+        onClick={() => setAsking(true)}
+      >
+        Delete
+      </button>
+    )
+  return (
+    <span className="sharing-confirm">
+      <span>Delete {what}?</span>
+      <button
+        type="button"
+        className="button small danger"
+        data-testid={`${testId}-confirm`}
+        disabled={pending}
+        onClick={() => {
+          setAsking(false)
+          onConfirm()
+        }}
+      >
+        {pending ? 'Deleting…' : 'Delete'}
+      </button>
+      <button type="button" className="button small" ref={cancelRef} onClick={() => setAsking(false)}>
+        Cancel
+      </button>
+    </span>
+  )
+}
+
+/** A new name for an organisation or a community, in place. */
+function RenameForm({
+  current,
+  what,
+  pending,
+  error,
+  onSave,
+  onCancel,
+  testId,
+}: {
+  current: string
+  what: string
+  pending: boolean
+  error: FormError | null
+  onSave: (name: string) => void
+  onCancel: () => void
+  testId: string
+}) {
+  const [name, setName] = useState(current)
+  const inputRef = useRef<HTMLInputElement>(null)
+  const id = useId()
+  useEffect(() => {
+    inputRef.current?.select()
+  }, [])
+  const issues = issuesFor(error, 'name')
+  return (
+    <form
+      className="sharing-rename"
+      data-testid={testId}
+      onSubmit={(e) => {
+        e.preventDefault()
+        onSave(name)
+      }}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') onCancel()
+      }}
+    >
+      <label htmlFor={id} className="visually-hidden">
+        New name of {what}
+      </label>
+      <input
+        id={id}
+        ref={inputRef}
+        className="input"
+        data-testid={`${testId}-input`}
+        value={name}
+        aria-invalid={issues.length > 0 ? true : undefined}
+        onChange={(e) => setName(e.target.value)}
+      />
+      <button type="submit" className="button small primary" disabled={pending}>
+        {pending ? 'Saving…' : 'Save'}
+      </button>
+      <button type="button" className="button small" onClick={onCancel}>
+        Cancel
+      </button>
+    </form>
+  )
+}
+
+function OrganisationRow({
+  organisation,
+  communities,
+  editable,
+  columns,
+  onChanged,
+}: {
+  organisation: Organisation
+  communities: readonly string[]
+  editable: boolean
+  columns: number
+  onChanged: () => Promise<void>
+}) {
+  const action = useAction()
+  const [renaming, setRenaming] = useState(false)
+  const { id } = organisation
+  return (
+    <>
+      <tr data-testid="organisation-row" data-organisation-id={id}>
+        <td className="mono nowrap">{id}</td>
+        <td data-testid="organisation-name">
+          {renaming ? (
+            <RenameForm
+              current={organisation.name}
+              what={id}
+              pending={action.pending}
+              error={action.error}
+              testId="organisation-rename"
+              onCancel={() => {
+                setRenaming(false)
+                action.clear()
+              }}
+              onSave={(name) =>
+                void action.run(async () => {
+                  await renameOrganisation(id, name)
+                  setRenaming(false)
+                  await onChanged()
+                })
+              }
+            />
+          ) : (
+            organisation.name
+          )}
+        </td>
+        <td className="mono">{organisation.nation}</td>
+        <td className="nowrap" title={organisation.kind}>
+          {kindLabel(organisation.kind)}
+        </td>
+        <td data-testid="organisation-communities">
+          {communities.length === 0 ? (
+            <span className="muted">none</span>
+          ) : (
+            communities.map((c) => (
+              <span key={c} className="sharing-tag mono">
+                {c}
+              </span>
+            ))
+          )}
+        </td>
+        <td className="mono nowrap">{formatTime(organisation.updatedAt)}</td>
+        {editable && (
+          <td>
+            <div className="sharing-actions">
+              {!renaming && (
+                <button
+                  type="button"
+                  className="button small"
+                  data-testid="organisation-rename-open"
+                  aria-label={`Rename ${id}`}
+                  onClick={() => {
+                    action.clear()
+                    setRenaming(true)
+                  }}
+                >
+                  Rename
+                </button>
+              )}
+              <DeleteButton
+                what={id}
+                pending={action.pending}
+                testId="organisation-delete"
+                onConfirm={() =>
+                  void action.run(async () => {
+                    await deleteOrganisation(id)
+                    await onChanged()
+                  })
+                }
+              />
+            </div>
+          </td>
+        )}
+      </tr>
+      {action.error && (
+        <tr>
+          <td colSpan={columns} className="sharing-error-cell">
+            <ErrorNote
+              error={action.error}
+              fields={ORGANISATION_FIELDS}
+              onDismiss={action.clear}
+              testId="organisation-error"
+            />
+          </td>
+        </tr>
+      )}
+    </>
+  )
+}
+
+function OrganisationsTable({
+  directory,
+  editable,
+  onChanged,
+}: {
+  directory: Directory
+  editable: boolean
+  onChanged: () => Promise<void>
+}) {
+  const memberships = useMemo(() => communitiesByOrganisation(directory), [directory])
+  const columns = editable ? 7 : 6
+  if (directory.organisations.length === 0) return <p className="empty">No organisations in the directory.</p>
+  return (
+    <table className="table sharing-table" data-testid="organisations-table">
+      <thead>
+        <tr>
+          <th scope="col">Id</th>
+          <th scope="col">Name</th>
+          <th scope="col">Nation</th>
+          <th scope="col">Kind</th>
+          <th scope="col">Communities</th>
+          <th scope="col">Updated (UTC)</th>
+          {editable && (
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          )}
+        </tr>
+      </thead>
+      <tbody>
+        {directory.organisations.map((organisation) => (
+          <OrganisationRow
+            key={organisation.id}
+            organisation={organisation}
+            communities={memberships.get(organisation.id) ?? []}
+            editable={editable}
+            columns={columns}
+            onChanged={onChanged}
+          />
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
+function AddOrganisationForm({ onChanged }: { onChanged: () => Promise<void> }) {
+  const action = useAction()
+  const [id, setId] = useState('')
+  const [name, setName] = useState('')
+  const [nation, setNation] = useState('')
+  const [kind, setKind] = useState<string>(ORGANISATION_KINDS[0])
+  const [added, setAdded] = useState<string | null>(null)
+  const kindId = useId()
+  const kindIssues = issuesFor(action.error, 'kind')
+  const submit = (e: FormEvent) => {
+    e.preventDefault()
+    setAdded(null)
+    void action.run(async () => {
+      const organisation = await createOrganisation({ id, name, nation, kind })
+      setAdded(organisation.id)
+      setId('')
+      setName('')
+      setNation('')
+      await onChanged()
+    })
+  }
+  return (
+    <form className="sharing-form" data-testid="add-organisation" aria-labelledby={`${kindId}-title`} onSubmit={submit}>
+      <h3 id={`${kindId}-title`}>Add an organisation</h3>
+      <div className="sharing-fields">
+        <TextField
+          label="Id"
+          field="id"
+          value={id}
+          onChange={setId}
+          error={action.error}
+          hint="lower case: a-z 0-9 . _ - (cert-ee)"
+          testId="organisation-id"
+        />
+        <TextField
+          label="Name"
+          field="name"
+          value={name}
+          onChange={setName}
+          error={action.error}
+          testId="organisation-name-input"
+        />
+        <TextField
+          label="Nation"
+          field="nation"
+          value={nation}
+          onChange={setNation}
+          error={action.error}
+          hint="ISO code (EE) or an alliance body (ALLIANCE)"
+          testId="organisation-nation"
+          autoCapitalize="characters"
+        />
+        <div className="form-field">
+          <label htmlFor={kindId}>Kind</label>
+          <select
+            id={kindId}
+            className="input"
+            data-testid="organisation-kind"
+            value={kind}
+            aria-invalid={kindIssues.length > 0 ? true : undefined}
+            onChange={(e) => setKind(e.target.value)}
+          >
+            {ORGANISATION_KINDS.map((k) => (
+              <option key={k} value={k}>
+                {KIND_LABELS[k]}
+              </option>
+            ))}
+          </select>
+          {kindIssues.length > 0 && (
+            <span className="error field-issue">{kindIssues.map((i) => i.message).join('; ')}</span>
+          )}
+        </div>
+        <button
+          type="submit"
+          className="button primary sharing-submit"
+          data-testid="organisation-add"
+          disabled={action.pending}
+        >
+          {action.pending ? 'Adding…' : 'Add organisation'}
+        </button>
+      </div>
+      <ErrorNote
+        error={action.error}
+        fields={ORGANISATION_FIELDS}
+        onDismiss={action.clear}
+        testId="add-organisation-error"
+      />
+      {added && (
+        <p className="hint" role="status">
+          Added {added}.
+        </p>
+      )}
+    </form>
+  )
+}
+
+/** Organisations as checkboxes: a fieldset with its legend, each box labelled with the id and name. */
+function MemberPicker({
+  organisations,
+  selected,
+  onChange,
+  error,
+}: {
+  organisations: readonly Organisation[]
+  selected: readonly string[]
+  onChange: (members: string[]) => void
+  error: FormError | null
+}) {
+  const issues = issuesFor(error, 'members')
+  const chosen = new Set(selected)
+  return (
+    <fieldset className="sharing-members" data-testid="community-members-picker" aria-invalid={issues.length > 0}>
+      <legend>
+        Members <span className="muted">({selected.length} chosen)</span>
+      </legend>
+      {organisations.length === 0 && <p className="empty">No organisations to choose from.</p>}
+      {organisations.map((o) => (
+        <label key={o.id} className="sharing-member-choice">
+          <input
+            type="checkbox"
+            value={o.id}
+            data-testid="community-member-choice"
+            checked={chosen.has(o.id)}
+            onChange={(e) => onChange(e.target.checked ? withMember(selected, o.id) : withoutMember(selected, o.id))}
+          />
+          <span className="mono">{o.id}</span> <span className="muted">{o.name}</span>
+        </label>
+      ))}
+      {issues.length > 0 && (
+        <span className="error field-issue">{issues.map((issue) => issue.message).join('; ')}</span>
+      )}
+    </fieldset>
+  )
+}
+
+function AddCommunityForm({
+  organisations,
+  onChanged,
+}: {
+  organisations: readonly Organisation[]
+  onChanged: () => Promise<void>
+}) {
+  const action = useAction()
+  const [id, setId] = useState('')
+  const [name, setName] = useState('')
+  const [members, setMembers] = useState<string[]>([])
+  const [added, setAdded] = useState<string | null>(null)
+  const titleId = useId()
+  const submit = (e: FormEvent) => {
+    e.preventDefault()
+    setAdded(null)
+    void action.run(async () => {
+      const community = await createCommunity({ id, name, members })
+      setAdded(community.id)
+      setId('')
+      setName('')
+      setMembers([])
+      await onChanged()
+    })
+  }
+  return (
+    <form className="sharing-form" data-testid="add-community" aria-labelledby={titleId} onSubmit={submit}>
+      <h3 id={titleId}>Add a community</h3>
+      <div className="sharing-fields">
+        <TextField
+          label="Id"
+          field="id"
+          value={id}
+          onChange={setId}
+          error={action.error}
+          hint="lower case, not an organisation's id"
+          testId="community-id"
+        />
+        <TextField
+          label="Name"
+          field="name"
+          value={name}
+          onChange={setName}
+          error={action.error}
+          testId="community-name-input"
+        />
+      </div>
+      <MemberPicker organisations={organisations} selected={members} onChange={setMembers} error={action.error} />
+      <div className="row">
+        <button type="submit" className="button primary" data-testid="community-add" disabled={action.pending}>
+          {action.pending ? 'Adding…' : 'Add community'}
+        </button>
+      </div>
+      <ErrorNote error={action.error} fields={COMMUNITY_FIELDS} onDismiss={action.clear} testId="add-community-error" />
+      {added && (
+        <p className="hint" role="status">
+          Added {added}.
+        </p>
+      )}
+    </form>
+  )
+}
+
+function CommunityCard({
+  community,
+  organisations,
+  editable,
+  onChanged,
+}: {
+  community: Community
+  organisations: readonly Organisation[]
+  editable: boolean
+  onChanged: () => Promise<void>
+}) {
+  const action = useAction()
+  const [renaming, setRenaming] = useState(false)
+  const [adding, setAdding] = useState('')
+  const addId = useId()
+  const titleId = useId()
+  const names = useMemo(() => new Map(organisations.map((o) => [o.id, o.name])), [organisations])
+  const open = useMemo(() => candidates(organisations, community), [organisations, community])
+  const { id } = community
+  const change = (patch: Parameters<typeof updateCommunity>[1]) =>
+    action.run(async () => {
+      await updateCommunity(id, patch)
+      await onChanged()
+    })
+  const addMember = (e: FormEvent) => {
+    e.preventDefault()
+    if (!adding) return
+    void change({ members: withMember(community.members, adding) }).then((ok) => {
+      if (ok) setAdding('')
+    })
+  }
+  return (
+    <article className="sharing-community" data-testid="community" data-community-id={id} aria-labelledby={titleId}>
+      <div className="sharing-community-head">
+        <h3 id={titleId}>
+          <span data-testid="community-name">{community.name}</span> <span className="mono muted">{id}</span>
+        </h3>
+        {editable && (
+          <div className="sharing-actions">
+            {!renaming && (
+              <button
+                type="button"
+                className="button small"
+                data-testid="community-rename-open"
+                aria-label={`Rename ${id}`}
+                onClick={() => {
+                  action.clear()
+                  setRenaming(true)
+                }}
+              >
+                Rename
+              </button>
+            )}
+            <DeleteButton
+              what={id}
+              pending={action.pending}
+              testId="community-delete"
+              onConfirm={() =>
+                void action.run(async () => {
+                  await deleteCommunity(id)
+                  await onChanged()
+                })
+              }
+            />
+          </div>
+        )}
+      </div>
+      <p className="muted sharing-meta">
+        {community.members.length} {community.members.length === 1 ? 'member' : 'members'} · updated{' '}
+        <span className="mono">{formatTime(community.updatedAt)}</span>
+      </p>
+      {renaming && (
+        <RenameForm
+          current={community.name}
+          what={id}
+          pending={action.pending}
+          error={action.error}
+          testId="community-rename"
+          onCancel={() => {
+            setRenaming(false)
+            action.clear()
+          }}
+          onSave={(name) =>
+            void change({ name }).then((ok) => {
+              if (ok) setRenaming(false)
+            })
+          }
+        />
+      )}
+      {community.members.length === 0 ? (
+        <p className="empty">No members.</p>
+      ) : (
+        <ul className="sharing-member-list" aria-label={`Members of ${community.name}`}>
+          {community.members.map((member) => (
+            <li key={member} data-testid="community-member" data-member-id={member}>
+              <span className="mono">{member}</span>
+              {names.has(member) && <span className="muted"> {names.get(member)}</span>}
+              {editable && (
+                <button
+                  type="button"
+                  className="link"
+                  data-testid="community-member-remove"
+                  aria-label={`Remove ${member} from ${id}`}
+                  title={`Remove ${member} from ${id}`}
+                  disabled={action.pending}
+                  onClick={() => void change({ members: withoutMember(community.members, member) })}
+                >
+                  ✕
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {editable && (
+        <form className="row" data-testid="community-add-member" onSubmit={addMember}>
+          <div className="form-field">
+            <label htmlFor={addId}>Add a member to {id}</label>
+            <select
+              id={addId}
+              className="input"
+              data-testid="community-add-member-select"
+              value={adding}
+              onChange={(e) => setAdding(e.target.value)}
+            >
+              <option value="">
+                {open.length === 0 ? 'every organisation is a member' : 'choose an organisation'}
+              </option>
+              {open.map((o) => (
+                <option key={o.id} value={o.id}>
+                  {o.id} · {o.name}
+                </option>
+              ))}
+            </select>
+          </div>
+          <button
+            type="submit"
+            className="button small"
+            data-testid="community-add-member-submit"
+            disabled={action.pending || adding === ''}
+          >
+            Add
+          </button>
+        </form>
+      )}
+      <ErrorNote error={action.error} fields={COMMUNITY_FIELDS} onDismiss={action.clear} testId="community-error" />
+    </article>
+  )
+}
+
+type Loaded = {
+  directory: Directory | null
+  /** When the directory on screen was read (ISO). */
+  at: string | null
+  loading: boolean
+  error: FormError | null
+}
+
+export function SharingPage() {
+  const session = useWatchfloor((s) => s.session)
+  const editable = mayEditDirectory(session)
+  const [loaded, setLoaded] = useState<Loaded>({ directory: null, at: null, loading: true, error: null })
+  const latest = useRef(0)
+
+  /** Read the directory again; an older answer arriving late is dropped. */
+  const reload = useCallback(async () => {
+    const call = ++latest.current
+    setLoaded((l) => ({ ...l, loading: true }))
+    try {
+      const directory = await loadDirectory()
+      if (call === latest.current) setLoaded({ directory, at: new Date().toISOString(), loading: false, error: null })
+    } catch (error) {
+      if (call === latest.current) setLoaded((l) => ({ ...l, loading: false, error: formErrorOf(error) }))
+    }
+  }, [])
+
+  useEffect(() => {
+    void reload()
+  }, [reload])
+
+  const { directory } = loaded
+  let communities: ReactNode = null
+  if (directory) {
+    communities =
+      directory.communities.length === 0 ? (
+        <p className="empty" data-testid="communities-empty">
+          {editable
+            ? 'No communities yet.'
+            : `${session?.organisation ?? 'Your organisation'} belongs to no community.`}
+        </p>
+      ) : (
+        <div className="sharing-communities" data-testid="communities">
+          {directory.communities.map((community) => (
+            <CommunityCard
+              key={community.id}
+              community={community}
+              organisations={directory.organisations}
+              editable={editable}
+              onChanged={reload}
+            />
+          ))}
+        </div>
+      )
+  }
+
+  return (
+    <main className="sharing" data-testid="sharing-page" data-editable={editable}>
+      <div className="sharing-controls">
+        <button
+          type="button"
+          className="button"
+          data-testid="sharing-back"
+          onClick={() => ui.getState().setPage('picture')}
+        >
+          ← Back to the picture
+        </button>
+        <button
+          type="button"
+          className="button"
+          data-testid="sharing-reload"
+          disabled={loaded.loading}
+          onClick={() => void reload()}
+        >
+          {loaded.loading ? 'Loading…' : 'Reload'}
+        </button>
+        {loaded.at && (
+          <span className="muted" data-testid="sharing-loaded-at">
+            read {formatTime(loaded.at)}
+          </span>
+        )}
+      </div>
+      <div className="sharing-body" aria-busy={loaded.loading}>
+        <h1>Sharing</h1>
+        <p className="muted">
+          Partner organisations and the communities a marking may be released to: releasing to a community reaches every
+          organisation in it.
+        </p>
+        {!editable && (
+          <p className="notice" data-testid="sharing-readonly">
+            Read-only: admins change the directory. You see every organisation and the communities{' '}
+            <span className="mono">{session?.organisation}</span> belongs to.
+          </p>
+        )}
+        {loaded.error && (
+          <div className="command-error" role="alert" data-testid="sharing-load-error">
+            <strong>{headlineOf(loaded.error.code)}:</strong> {describeFormError(loaded.error)}
+          </div>
+        )}
+        {!directory && loaded.loading && <p className="muted">Loading the directory…</p>}
+        {directory && (
+          <div className="sharing-sections">
+            <section className="sharing-section" aria-labelledby="sharing-organisations">
+              <h2 id="sharing-organisations">
+                Organisations <span className="muted">({directory.organisations.length})</span>
+              </h2>
+              <OrganisationsTable directory={directory} editable={editable} onChanged={reload} />
+              {editable && <AddOrganisationForm onChanged={reload} />}
+            </section>
+            <section className="sharing-section" aria-labelledby="sharing-communities">
+              <h2 id="sharing-communities">
+                Communities <span className="muted">({directory.communities.length})</span>
+              </h2>
+              {communities}
+              {editable && <AddCommunityForm organisations={directory.organisations} onChanged={reload} />}
+            </section>
+          </div>
+        )}
+      </div>
+    </main>
+  )
+}

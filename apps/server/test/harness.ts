@@ -207,9 +207,14 @@ export class Watcher {
   readonly resyncs: number[] = []
   lastSeq = 0
 
-  /** A token as `auth: { token }`, or a session cookie sent with the upgrade request. */
-  constructor(url: string, credential: string | { cookie: string }) {
-    const auth = typeof credential === 'string' ? { auth: { token: credential } } : { extraHeaders: credential }
+  /** A token as `auth: { token }` (and `viewAs` to view as another audience), or a session cookie sent with the upgrade request. */
+  constructor(url: string, credential: string | { cookie: string } | { token: string; viewAs: string }) {
+    const auth =
+      typeof credential === 'string'
+        ? { auth: { token: credential } }
+        : 'cookie' in credential
+          ? { extraHeaders: credential }
+          : { auth: credential }
     this.socket = io(url, { transports: ['websocket'], ...auth, reconnection: false, forceNew: true })
     this.socket.on('events', ({ events }) => {
       this.events.push(...events)

@@ -22,7 +22,7 @@ interface StaticPrincipal {
 }
 
 /** How a viewer's requests and sockets authenticate: a bearer token, or a browser session's cookie. */
-export type Auth = string | { cookie: string }
+export type Auth = string | { cookie: string } | { token: string; viewAs: string }
 
 /**
  * The community the admin makes before anything else [V10]: the liaison's and the RED recipient's
@@ -41,6 +41,8 @@ export interface MatrixViewer {
   display?: { preset: string; otherPreset: string }
   /** An account the admin makes in beforeAll, signed in by password: every request and socket by its session cookie. */
   session?: { password: string }
+  /** Viewing as another audience [V11] with `token` (X-Watchfloor-View-As, the socket's `auth.viewAs`): read-only [A7]. */
+  viewAs?: string
 }
 
 const account = (key: string, label: string, user: string, organisation: string, nation: string, role: Role) =>
@@ -127,6 +129,33 @@ export const VIEWERS: MatrixViewer[] = [
     'analyst',
   ),
   person('admin', 'an admin of another organisation', ADMIN, 'root', 'alliance', 'ALLIANCE', 'admin'),
+  // coordinators and admins viewing as another audience [V11]: what both may see, read-only [A7]
+  {
+    key: 'view-as-org',
+    label: 'the admin viewing as the releasable organisation (cert-lv)',
+    token: ADMIN,
+    viewAs: 'organisation:cert-lv',
+    viewer: {
+      organisation: 'alliance',
+      nation: 'ALLIANCE',
+      roles: ['admin'],
+      userId: 'root',
+      viewingAs: { kind: 'organisation', id: 'cert-lv', nation: 'LV', communities: [] },
+    },
+  },
+  {
+    key: 'view-as-community',
+    label: 'the RED author viewing as the community',
+    token: 'lmx-coord-ee-token-012345678',
+    viewAs: 'community:lmx-community',
+    viewer: {
+      organisation: 'cert-ee',
+      nation: 'EE',
+      roles: ['coordinator'],
+      userId: 'coord-ee',
+      viewingAs: { kind: 'community', id: 'lmx-community' },
+    },
+  },
   // people signed in by password: the session cookie on every request and on the socket
   account(
     'session-liaison',
@@ -175,7 +204,7 @@ export const ASSIGNED_TEAM = 'cert-pt'
 
 export const PRINCIPALS: StaticPrincipal[] = [
   { token: SENSOR_EE, user: 'sensor-ee', organisation: 'cert-ee', nation: 'EE', roles: ['sensor'] },
-  ...VIEWERS.filter((v) => v.token !== undefined).map((v) => ({
+  ...VIEWERS.filter((v) => v.token !== undefined && v.viewAs === undefined).map((v) => ({
     token: v.token!,
     user: v.viewer.userId,
     organisation: v.viewer.organisation,
@@ -480,7 +509,11 @@ export async function http(
   accept?: string,
 ): Promise<Reply> {
   const headers: Record<string, string> =
-    typeof auth === 'string' ? { authorization: `Bearer ${auth}` } : { cookie: auth.cookie }
+    typeof auth === 'string'
+      ? { authorization: `Bearer ${auth}` }
+      : 'cookie' in auth
+        ? { cookie: auth.cookie }
+        : { authorization: `Bearer ${auth.token}`, 'x-watchfloor-view-as': auth.viewAs }
   if (body !== undefined) headers['content-type'] = 'application/json'
   if (accept !== undefined) headers.accept = accept
   const response = await fetch(`${base}${path}`, {

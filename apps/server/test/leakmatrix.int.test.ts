@@ -192,6 +192,10 @@ const TAKEOVER = {
 
 /** [A1] A display token's refusal, on every path that changes anything. */
 const READ_ONLY = { code: 'forbidden', message: 'a display token is read-only', details: { rule: 'A1' } }
+/** [A7] The refusal to a view as another audience, on every path that changes anything. */
+const VIEW_ONLY = { code: 'forbidden', message: 'a view as another audience is read-only', details: { rule: 'A7' } }
+/** What a read-only viewer is told when it tries to change anything; undefined for the others. */
+const readOnlyOf = (v: MatrixViewer) => (v.display ? READ_ONLY : v.viewAs ? VIEW_ONLY : undefined)
 
 describe('leak matrix: every marking x every viewer x every path out', () => {
   let server: ServerProcess
@@ -361,7 +365,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     // display tokens and accounts, made by the admin through the API; accounts sign in
     for (const v of VIEWERS) {
       if (v.token !== undefined) {
-        tokenOf.set(v.key, v.token)
+        tokenOf.set(v.key, v.viewAs === undefined ? v.token : { token: v.token, viewAs: v.viewAs })
         continue
       }
       if (v.session !== undefined) {
@@ -500,7 +504,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
           const missing = await view(w, `${c.incidentId}-missing`)
           s.viewing.set(c.key, { ack, missing })
         }
-        if (!v.display) await view(w, null)
+        if (!readOnlyOf(v)) await view(w, null)
       }),
     )
     // the sentinel: once every person has the open incident's presence sent after all of the
@@ -510,7 +514,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     await view(announcer, OPEN_CELL.incidentId)
     for (const v of VIEWERS) {
       const w = live.get(v.key)!
-      if (v.display) await until(() => w.beats() >= beats.get(v.key)! + 2, `heartbeats on ${v.key}`)
+      if (readOnlyOf(v)) await until(() => w.beats() >= beats.get(v.key)! + 2, `heartbeats on ${v.key}`)
       else
         await until(
           () =>
@@ -1041,8 +1045,9 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
         const own = s.ownTaskComments.get(c.key)!
         const cross = s.crossTaskComments.get(c.key)
         const where = `${v.key} (${v.label}), comment.post on ${c.key}`
-        if (v.display) {
-          // [A1] read-only before anything else: the same refusal whatever the id
+        const readOnly = readOnlyOf(v)
+        if (readOnly) {
+          // [A1, A7] read-only before anything else: the same refusal whatever the id
           for (const probe of [p, own, ...(cross ? [cross] : [])]) {
             for (const r of [probe.rest, probe.restMissing])
               expect({ status: r.status, body: JSON.parse(r.text) }, where).toEqual({
@@ -1050,8 +1055,8 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
                 body: JSON.parse(p.restMissing.text),
               })
             // the socket says what REST says, the rule included
-            expect(probe.socket, `${where} (socket)`).toEqual({ ok: false, error: READ_ONLY })
-            expect(JSON.parse(probe.rest.text), `${where} (REST)`).toEqual({ error: READ_ONLY })
+            expect(probe.socket, `${where} (socket)`).toEqual({ ok: false, error: readOnly })
+            expect(JSON.parse(probe.rest.text), `${where} (REST)`).toEqual({ error: readOnly })
             expect(probe.socketMissing, `${where} (socket)`).toEqual(probe.socket)
           }
           expect(JSON.parse(p.rest.text), where).toMatchObject({ error: { code: 'forbidden' } })
@@ -1105,7 +1110,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
         const where = `${v.key} (${v.label}), task.accept of ${c.key}'s task`
         const body = JSON.parse(p.rest.text) as { error: { code: string; details?: { rule?: string } } }
         const normalised = (x: unknown, id: string) => JSON.stringify(x).replaceAll(id, '<id>')
-        if (v.display) {
+        if (readOnlyOf(v)) {
           expect({ status: p.rest.status, code: body.error.code }, where).toEqual({ status: 403, code: 'forbidden' })
           expect(p.rest.text, where).toBe(p.restMissing.text)
           continue
@@ -1140,7 +1145,8 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     it('[A1, A2, A5] an import naming incidents it may not see: refused per event like one it may see, or 403 before anything', () => {
       const s = seen.get(v.key)!
       if (s.imported === undefined) return // the owner organisation: its import would change the log
-      const poster = !v.display && v.viewer.roles.some((r) => r === 'sensor' || r === 'coordinator' || r === 'admin')
+      const poster =
+        !readOnlyOf(v) && v.viewer.roles.some((r) => r === 'sensor' || r === 'coordinator' || r === 'admin')
       const where = `${v.key} (${v.label}) importing every cell's incident`
       if (!poster) {
         expect(s.imported.status, `${where}: ${s.imported.text}`).toBe(403)
@@ -1157,7 +1163,8 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
 
     it('[L3, A2] re-posting the id of an event it may not see with other content: a conflict that tells no seq', () => {
       const s = seen.get(v.key)!
-      const poster = !v.display && v.viewer.roles.some((r) => r === 'sensor' || r === 'coordinator' || r === 'admin')
+      const poster =
+        !readOnlyOf(v) && v.viewer.roles.some((r) => r === 'sensor' || r === 'coordinator' || r === 'admin')
       const first = s.reusedIds.get(CELLS[0]!.key)!
       for (const c of CELLS) {
         const report = reportOf(c)
@@ -1189,18 +1196,21 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     it('[V1-V9] presence and viewing: it hears of exactly the incidents it may see; viewing a hidden one is not_found like a missing one', () => {
       const s = seen.get(v.key)!
       const heard = [...new Set(s.presence.map((m) => m.incidentId))].sort()
-      if (v.display) {
-        expect(heard, `${v.key}: a display receives no presence`).toEqual([])
-        for (const [cell, r] of s.viewing)
-          expect(r.ack, `${v.key} viewing ${cell}`).toEqual({
-            ok: false,
-            error: READ_ONLY,
-          })
-        return
-      }
       const wanted = CELLS.filter((c) => canSee(v.viewer, reportVisibility(c)))
         .map((c) => c.incidentId)
         .sort()
+      const readOnly = readOnlyOf(v)
+      if (readOnly) {
+        // a display hears no presence; a view as another audience hears of what it may see, and announces nothing
+        if (v.display) expect(heard, `${v.key}: a display receives no presence`).toEqual([])
+        else expect(heard, `${v.key} (${v.label}): presence it received`).toEqual(wanted)
+        for (const [cell, r] of s.viewing)
+          expect(r.ack, `${v.key} viewing ${cell}`).toEqual({
+            ok: false,
+            error: readOnly,
+          })
+        return
+      }
       expect(heard, `${v.key} (${v.label}): the incidents it received presence about`).toEqual(wanted)
       for (const c of CELLS) {
         const r = s.viewing.get(c.key)!
@@ -1225,6 +1235,10 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
           organisation: v.viewer.organisation,
           kind: v.session ? 'session' : 'api',
         })
+        // a view as another audience says so [V11]
+        expect(session.viewingAs, `${v.key}: viewingAs`).toEqual(
+          v.viewer.viewingAs && { kind: v.viewer.viewingAs.kind, id: v.viewer.viewingAs.id },
+        )
         return
       }
       expect(list, v.key).toEqual([v.display.preset])
@@ -1280,11 +1294,12 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
           check('window [t2, ...)', has(window.events, advisory), seesAdvisory)
           const brief = parsed<HandoverBrief | undefined>(`handover ${HANDOVERS(times)[0].key}`, undefined)
           check('handover', brief?.incidents.new.some((i) => i.incidentId === c.incidentId) ?? false)
-          if (!v.display) {
+          if (!v.display)
             check(
               'presence',
               s.presence.some((m) => m.incidentId === c.incidentId),
             )
+          if (!readOnlyOf(v)) {
             check('viewing', s.viewing.get(c.key)?.ack.ok ?? false)
             check('comment.post (409 seen, 404 hidden)', s.comments.get(c.key)?.rest.status === 409)
           }

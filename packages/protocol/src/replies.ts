@@ -44,6 +44,8 @@ export const SessionReply = z.object({
   tlpCeiling: Tlp.optional(),
   /** Sessions only: when the session ends. */
   expiresAt: z.string().optional(),
+  /** Viewing as another audience [V11]: what it names (`organisation` or `community`, and its id). */
+  viewingAs: z.object({ kind: z.enum(['organisation', 'community']), id: z.string() }).optional(),
 })
 export type SessionReply = z.infer<typeof SessionReply>
 

@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { type RevokedReason, type Role, type Tlp, WatchfloorError } from '@watchfloor/protocol'
+import { viewAsRefusal } from '@watchfloor/core'
+import { type RevokedReason, type Role, type Tlp, type ViewingAs, WatchfloorError } from '@watchfloor/protocol'
 import { type Account, type CredentialStore, hashSecret, type TokenRecord } from '@watchfloor/store'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { readOnlyError } from '../http/errors.ts'
+import { readOnlyReason } from '../http/errors.ts'
 import type { Directory } from './directory.ts'
 import { LoginThrottle } from './loginThrottle.ts'
 import type { Principal, TokenRegistry } from './tokens.ts'
@@ -29,7 +30,12 @@ export interface Caller extends Principal {
   credential: Credential
   /** The communities its organisation belongs to, from the directory when it authenticated [V10]. */
   communities: readonly string[]
+  /** Viewing as another audience [V11, A7]: read-only, it sees what both may see. */
+  viewingAs?: ViewingAs
 }
+
+/** The header that asks to view as another audience: `organisation:<id>` or `community:<id>` [V11]. */
+export const VIEW_AS_HEADER = 'x-watchfloor-view-as'
 
 export const SESSION_COOKIE = 'watchfloor_session'
 
@@ -116,9 +122,44 @@ export class Access {
     })
   }
 
-  /** The caller with its organisation's communities as the directory says now [V10]. */
+  /**
+   * The caller with its organisation's communities as the directory says now [V10], and the
+   * audience it views as, if any, as the directory says now [V11].
+   */
   inDirectory(caller: Omit<Caller, 'communities'>): Caller {
-    return { ...caller, communities: this.directory.communitiesOf(caller.organisation) }
+    const found: Caller = { ...caller, communities: this.directory.communitiesOf(caller.organisation) }
+    if (caller.viewingAs === undefined) return found
+    const as = this.audience(`${caller.viewingAs.kind}:${caller.viewingAs.id}`)
+    return as === undefined ? { ...found, viewingAs: { kind: 'community', id: '' } } : { ...found, viewingAs: as }
+  }
+
+  /**
+   * The caller viewing as the audience `asked` names (`organisation:<id>`, `community:<id>`) [V11]:
+   * a coordinator or an admin only [A7]; an audience not in the directory is `not_found`.
+   */
+  viewingAs(caller: Caller, asked: string): Caller {
+    const refusal = viewAsRefusal({ ...caller, readOnly: caller.kind === 'display' })
+    if (refusal) throw new WatchfloorError(refusal.code, refusal.message, { rule: refusal.rule })
+    if (!/^(organisation|community):./.test(asked))
+      throw new WatchfloorError('validation', 'view as organisation:<id> or community:<id>', {
+        issues: [{ path: VIEW_AS_HEADER, message: 'expected organisation:<id> or community:<id>' }],
+      })
+    const viewingAs = this.audience(asked)
+    if (viewingAs === undefined)
+      throw new WatchfloorError('not_found', `no ${asked.replace(':', ' ')} in the directory`)
+    return { ...caller, viewingAs }
+  }
+
+  /** An audience of the directory as a view reads it; undefined when there is none. */
+  private audience(asked: string): ViewingAs | undefined {
+    const [kind, ...rest] = asked.split(':')
+    const id = rest.join(':')
+    if (kind === 'organisation') {
+      const entry = this.directory.organisation(id)
+      return entry && { kind, id, nation: entry.nation, communities: this.directory.communitiesOf(id) }
+    }
+    if (kind === 'community') return this.directory.community(id) ? { kind, id } : undefined
+    return undefined
   }
 
   /** A request's caller: a bearer token if given, else the session cookie. */
@@ -142,6 +183,17 @@ export class Access {
    * upgrade request (only from a page of this origin).
    */
   async fromHandshake(handshake: {
+    auth: Record<string, unknown> | undefined
+    headers: IncomingHttpHeaders
+  }): Promise<Caller> {
+    const caller = await this.handshakeCaller(handshake)
+    // `auth: { viewAs: 'organisation:<id>' }`: a read-only socket of what both may see [V11, A7]
+    const asked = handshake.auth?.viewAs
+    if (asked === undefined || asked === null || asked === '') return caller
+    return this.viewingAs(caller, typeof asked === 'string' ? asked.trim() : '?')
+  }
+
+  private async handshakeCaller(handshake: {
     auth: Record<string, unknown> | undefined
     headers: IncomingHttpHeaders
   }): Promise<Caller> {
@@ -290,9 +342,12 @@ export function callerOf(req: Request): Caller {
  */
 export function authenticate(access: Access): RequestHandler {
   return async (req: Request, _res: Response, next: NextFunction) => {
-    const caller = await access.fromRequest(req)
+    let caller = await access.fromRequest(req)
+    const asked = req.headers[VIEW_AS_HEADER]
+    if (typeof asked === 'string' && asked !== '') caller = access.viewingAs(caller, asked.trim())
     if (!SAFE_METHODS.has(req.method)) {
-      if (caller.kind === 'display') throw readOnlyError()
+      const readOnly = readOnlyReason(caller) // [A1, A7]
+      if (readOnly) throw readOnly
       if (caller.kind === 'session' && !sendsJson(req))
         throw new WatchfloorError(
           'forbidden',

@@ -89,6 +89,7 @@ export function describeCaller(caller: Caller): SessionReply {
     ...(caller.preset !== undefined ? { preset: caller.preset } : {}),
     ...(caller.tlpCeiling !== undefined ? { tlpCeiling: caller.tlpCeiling } : {}),
     ...(caller.credential.type === 'session' ? { expiresAt: caller.credential.expiresAt } : {}),
+    ...(caller.viewingAs !== undefined ? { viewingAs: { kind: caller.viewingAs.kind, id: caller.viewingAs.id } } : {}),
   }
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { type Role, Role as RoleSchema, type Tlp, type Viewer } from '@watchfloor/protocol'
+import { type Role, Role as RoleSchema, type Tlp, type Viewer, type ViewingAs } from '@watchfloor/protocol'
 import { z } from 'zod'
 import { readConfigFile } from '../config.ts'
 
@@ -63,7 +63,11 @@ export class TokenRegistry {
  * its organisation's communities [V10].
  */
 export function viewerOf(
-  principal: Principal & { tlpCeiling?: Tlp | undefined; communities?: readonly string[] | undefined },
+  principal: Principal & {
+    tlpCeiling?: Tlp | undefined
+    communities?: readonly string[] | undefined
+    viewingAs?: ViewingAs | undefined
+  },
 ): Viewer {
   return {
     organisation: principal.organisation,
@@ -74,6 +78,7 @@ export function viewerOf(
     ...(principal.communities !== undefined && principal.communities.length > 0
       ? { communities: [...principal.communities] }
       : {}),
+    ...(principal.viewingAs !== undefined ? { viewingAs: principal.viewingAs } : {}),
   }
 }
 

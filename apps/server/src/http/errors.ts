@@ -39,6 +39,18 @@ export function readOnlyError(): WatchfloorError {
   return refusalError(readOnlyRefusal({ readOnly: true })!)
 }
 
+/** [A7] What a caller viewing as another audience hears when it tries to change anything. */
+export function viewingAsError(): WatchfloorError {
+  return new WatchfloorError('forbidden', 'a view as another audience is read-only', { rule: 'A7' })
+}
+
+/** Why this caller may change nothing (a display token [A1], a view as another audience [A7]), if it may not. */
+export function readOnlyReason(caller: { kind: string; viewingAs?: unknown }): WatchfloorError | undefined {
+  if (caller.kind === 'display') return readOnlyError()
+  if (caller.viewingAs !== undefined) return viewingAsError()
+  return undefined
+}
+
 /** The HTTP status of an error code. */
 export function httpStatus(code: ErrorCode): number {
   return STATUS[code]

@@ -15,7 +15,7 @@ import type { Logger } from 'pino'
 import type { BroadcastOperator, Server, Socket } from 'socket.io'
 import type { Access, Caller } from '../access/access.ts'
 import { viewerOf } from '../access/tokens.ts'
-import { errorBody, readOnlyError, toWatchfloorError } from '../http/errors.ts'
+import { errorBody, readOnlyReason, toWatchfloorError } from '../http/errors.ts'
 import { messageArgs } from './acks.ts'
 
 export type WatchSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>
@@ -55,7 +55,7 @@ export interface GatewayOptions {
 }
 
 /** What a read-only display socket may emit; anything else (a command) is refused. */
-const DISPLAY_SOCKET_EVENTS: ReadonlySet<string> = new Set(['subscribe'])
+const READ_ONLY_SOCKET_EVENTS: ReadonlySet<string> = new Set(['subscribe'])
 
 const LIVE_ROOM = 'live'
 const audienceRoom = (key: string) => `aud:${key}`
@@ -244,12 +244,14 @@ export class Gateway {
     const pressure: Pressure = { bytes: 0, since: undefined, drains: 0, seen: 0 }
     this.pressure.set(socket, pressure)
     socket.conn.transport.on('drain', () => pressure.drains++)
-    if (socket.data.caller.kind === 'display')
-      // read-only: whatever a display socket emits beyond reading is refused, with a `forbidden` ack if it asked for one
+    const readOnly = readOnlyReason(socket.data.caller) // [A1, A7]
+    if (readOnly)
+      // read-only: whatever a display socket (or one viewing as another audience) emits beyond reading is
+      // refused, with a `forbidden` ack if it asked for one
       socket.use((packet, next) => {
-        if (DISPLAY_SOCKET_EVENTS.has(String(packet[0]))) return next()
+        if (READ_ONLY_SOCKET_EVENTS.has(String(packet[0]))) return next()
         const ack = packet.at(-1)
-        if (typeof ack === 'function') ack({ ok: false, error: errorBody(readOnlyError()) })
+        if (typeof ack === 'function') ack({ ok: false, error: errorBody(readOnlyReason(socket.data.caller)!) })
       })
     socket.on('subscribe', (...args: unknown[]) => {
       const { body: request, reply } = messageArgs<SubscribeAck>(args)

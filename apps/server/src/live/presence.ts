@@ -7,7 +7,7 @@ import {
   WatchfloorError,
 } from '@watchfloor/protocol'
 import type { Logger } from 'pino'
-import { errorBody, readOnlyError } from '../http/errors.ts'
+import { errorBody, readOnlyReason } from '../http/errors.ts'
 import type { FullState } from '../read/projection.ts'
 import { messageArgs } from './acks.ts'
 import type { WatchServer, WatchSocket } from './gateway.ts'
@@ -61,7 +61,8 @@ export class Presence {
   }
 
   private async view(socket: WatchSocket, request: unknown): Promise<ViewingAck> {
-    if (socket.data.caller.kind === 'display') throw readOnlyError()
+    const readOnly = readOnlyReason(socket.data.caller) // [A1, A7]
+    if (readOnly) throw readOnly
     const parsed = ViewingRequest.safeParse(request)
     if (!parsed.success)
       throw new WatchfloorError('validation', 'viewing needs { incidentId: string | null }', {

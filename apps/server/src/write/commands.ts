@@ -1,20 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import {
-  canSee,
-  decide,
-  incidentVisibility,
-  type Rejection,
-  readOnlyRefusal,
-  type Target,
-  taskVisibility,
-} from '@watchfloor/core'
+import { canSee, decide, incidentVisibility, type Rejection, type Target, taskVisibility } from '@watchfloor/core'
 import { type CommandAck, type ErrorBody, parseCommand, type Viewer, WatchfloorError } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
 import express from 'express'
 import type { Logger } from 'pino'
 import { type Access, type Caller, callerOf } from '../access/access.ts'
 import { viewerOf } from '../access/tokens.ts'
-import { errorBody, httpStatus } from '../http/errors.ts'
+import { errorBody, httpStatus, readOnlyReason } from '../http/errors.ts'
 import { messageArgs } from '../live/acks.ts'
 import type { WatchSocket } from '../live/gateway.ts'
 import type { StateCache } from '../read/projection.ts'
@@ -57,8 +49,8 @@ export class CommandService {
   /** Handle one command body for a caller; refusals come back as `{ ok: false, error, current? }`. */
   async handle(caller: Caller, body: unknown): Promise<CommandAck<Target>> {
     try {
-      const readOnly = readOnlyRefusal({ readOnly: caller.kind === 'display' }) // [A1]
-      if (readOnly) throw new WatchfloorError(readOnly.code, readOnly.message, { rule: readOnly.rule })
+      const readOnly = readOnlyReason(caller) // [A1, A7]
+      if (readOnly) throw readOnly
       const command = parseCommand(body)
       const viewer = viewerOf(caller)
       return await this.mutex.run(() => this.locked(() => this.decideAndAppend(viewer, command)))

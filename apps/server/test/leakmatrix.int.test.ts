@@ -28,6 +28,7 @@ import type {
   StoredEvent,
   ViewingAck,
 } from '@watchfloor/protocol'
+import { mispEventUuid } from '@watchfloor/sharing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { schemaErrors } from '../../../packages/sharing/test/oasis.ts'
 import { logHead, type ServerProcess, startServerProcess, Watcher } from './harness.ts'
@@ -279,6 +280,10 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     await get('export JSON', '/api/v1/export?format=json')
     await get('export CSV', '/api/v1/export?format=csv')
     await get('export STIX', '/api/v1/export?format=stix')
+    await get('MISP feed manifest', '/misp/feed/manifest.json')
+    await get('MISP export of a missing incident', '/api/v1/export?format=misp&incidentId=lmx-inc-missing')
+    for (const c of CELLS)
+      await get(`MISP export of ${c.key}`, `/api/v1/export?${query({ format: 'misp', incidentId: c.incidentId })}`)
     await get('export JSON [t1, t2)', `/api/v1/export?${query({ format: 'json', from: times.t1, to: times.t2 })}`)
     for (const c of CELLS) {
       await get(`export JSON of ${c.key}`, `/api/v1/export?${query({ format: 'json', incidentId: c.incidentId })}`)
@@ -927,6 +932,31 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       }
     })
 
+    it('[P4] MISP: the feed lists exactly its incidents but RED; one incident exports if it may see it, RED is 403, hidden is missing', () => {
+      const { state } = expected(v)
+      const manifest = json<Record<string, unknown>>(v, 'MISP feed manifest')
+      const wanted = [...state.incidents.values()].filter((i) => i.marking.tlp !== 'RED')
+      expect(Object.keys(manifest).sort(), `${v.key}: the feed`).toEqual(
+        wanted.map((i) => mispEventUuid(i.incidentId)).sort(),
+      )
+      const missing = reply(v, 'MISP export of a missing incident')
+      for (const c of CELLS) {
+        const r = reply(v, `MISP export of ${c.key}`)
+        const incident = state.incidents.get(c.incidentId)
+        const where = `${v.key} (${v.label}): MISP export of ${c.key}`
+        if (incident === undefined) {
+          expect(r.status, where).toBe(404)
+          expect(r.text.replace(c.incidentId, 'ID'), `${where}: as a missing one`).toBe(
+            missing.text.replace('lmx-inc-missing', 'ID'),
+          )
+        } else if (incident.marking.tlp === 'RED') expect(r.status, where).toBe(403)
+        else {
+          expect(r.status, `${where}: ${r.text.slice(0, 200)}`).toBe(200)
+          expect((JSON.parse(r.text) as { Event: { info: string } }).Event.info, where).toBe(incident.title)
+        }
+      }
+    })
+
     it('[P4] export of one incident (&incidentId=), every cell, JSON and CSV: its visible events only', () => {
       const { visible, state } = expected(v)
       for (const c of CELLS) {
@@ -963,7 +993,9 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       const { forbidden } = expected(v)
       const s = seen.get(v.key)!
       const bodies: [string, string][] = [
-        ...[...s.replies].map(([path, r]) => [path, r.text] as [string, string]),
+        ...[...s.replies]
+          .filter(([path]) => !path.startsWith('MISP export of '))
+          .map(([path, r]) => [path, r.text] as [string, string]),
         ['the live stream', JSON.stringify(s.live)],
         ['socket catch-up', JSON.stringify(s.catchUp)],
         ['presence', JSON.stringify(s.presence)],
@@ -976,6 +1008,14 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
               `viewing ${c.key}`,
               JSON.stringify(s.viewing.get(c.key)),
               tokensIn(`${c.incidentId} ${c.incidentId}-missing`),
+            ] as [string, string, Set<string>],
+        ),
+        ...CELLS.map(
+          (c) =>
+            [
+              `MISP export of ${c.key}`,
+              s.replies.get(`MISP export of ${c.key}`)?.text ?? '',
+              tokensIn(c.incidentId),
             ] as [string, string, Set<string>],
         ),
         ['import naming every incident', s.imported?.text ?? '', tokensIn(JSON.stringify(TAKEOVER))] as [

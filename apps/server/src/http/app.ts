@@ -10,6 +10,7 @@ import { directoryRoutes } from '../access/directoryRoutes.ts'
 import { peopleRoutes, sessionRoutes } from '../access/routes.ts'
 import { type TokenRegistry, viewerOf } from '../access/tokens.ts'
 import type { TrustProxy } from '../config.ts'
+import { mispFeedRouter } from '../read/misp.ts'
 import { type FullState, Replay, type StateCache } from '../read/projection.ts'
 import { readRouter } from '../read/routes.ts'
 import { type PresetRegistry, wallRouter } from '../wall/presets.ts'
@@ -163,6 +164,17 @@ export function createApp({
     next(new WatchfloorError('not_found', `no route ${req.method} /api/v1${req.path}`))
   })
   app.use('/api/v1', api)
+  // Watchfloor as a MISP feed (read/misp.ts), authenticated like the API: each caller sees what it may see
+  app.use(
+    '/misp',
+    authenticate(access),
+    mispFeedRouter({
+      store,
+      states,
+      viewerFor: (req) => viewerOf(principalOf(req)),
+      directory: (organisation) => access.directory.organisation(organisation),
+    }),
+  )
 
   if (existsSync(join(consoleDir, 'index.html'))) {
     app.use(express.static(consoleDir, { index: 'index.html', maxAge: '1h' }))

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import { canSee, incidentOf, type State, summarise, type TaskIndex } from '@watchfloor/core'
-import type { StoredEvent, Viewer } from '@watchfloor/protocol'
-import { type OrganisationDirectory, StixExport } from '@watchfloor/sharing'
+import { type StoredEvent, type Viewer, WatchfloorError } from '@watchfloor/protocol'
+import { exportMispEvent, type OrganisationDirectory, StixExport } from '@watchfloor/sharing'
 import type { EventStore } from '@watchfloor/store'
 import type { Response } from 'express'
 import type { Logger } from 'pino'
 import type { QueryReader } from '../http/query.ts'
+import { catchUp } from './projection.ts'
 import { inWindow, readWindow, readWindowPage } from './window.ts'
 
-export const EXPORT_FORMATS = ['json', 'csv', 'stix'] as const
+export const EXPORT_FORMATS = ['json', 'csv', 'stix', 'misp'] as const
 
 /** The STIX 2.1 media type (TAXII 2.1 and the STIX specification). */
 export const STIX_MEDIA_TYPE = 'application/stix+json;version=2.1'
@@ -17,6 +18,7 @@ const CONTENT_TYPES: Record<ExportFormat, string> = {
   json: 'application/json; charset=utf-8',
   csv: 'text/csv; charset=utf-8',
   stix: STIX_MEDIA_TYPE,
+  misp: 'application/json; charset=utf-8',
 }
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
 
@@ -72,7 +74,29 @@ export async function exportEvents(
   const incidentId = query.text('incidentId')
   query.done()
 
-  const subject = incidentId === undefined ? 'events' : `incident-${incidentId.replace(/[^A-Za-z0-9._-]+/g, '_')}`
+  if (format === 'misp') {
+    // one incident as a MISP event: answered whole, so every refusal comes before the first byte
+    if (incidentId === undefined)
+      throw new WatchfloorError('validation', 'format=misp exports one incident: give incidentId', {
+        issues: [{ path: 'incidentId', message: 'required with format=misp' }],
+      })
+    if (!picture.incidents.has(incidentId)) throw new WatchfloorError('not_found', `no incident ${incidentId}`)
+    const events: StoredEvent[] = []
+    await catchUp(store, 0, (page) => {
+      for (const event of page)
+        if (event.seq <= head && canSee(viewer, event) && incidentOf(event, tasks) === incidentId) events.push(event)
+    })
+    const document = exportMispEvent(incidentId, events, picture, directory)
+    res.setHeader(
+      'Content-Disposition',
+      `attachment; filename="watchfloor-incident-${safe(incidentId)}-to-seq-${head}.misp.json"`,
+    )
+    res.setHeader('X-Watchfloor-Head', String(head))
+    res.json(document)
+    return
+  }
+
+  const subject = incidentId === undefined ? 'events' : `incident-${safe(incidentId)}`
   res.status(200)
   res.setHeader('Content-Type', CONTENT_TYPES[format])
   const extension = format === 'stix' ? 'stix.json' : format
@@ -114,6 +138,11 @@ export async function exportEvents(
     logger.error({ err: error }, 'export failed')
     res.destroy(error as Error) // the headers are out: end the response so the client sees it incomplete
   }
+}
+
+/** An id as a file name may hold it. */
+function safe(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]+/g, '_')
 }
 
 async function send(res: Response, chunk: string): Promise<void> {

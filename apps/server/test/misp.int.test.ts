@@ -1,0 +1,105 @@
+import { mispEventUuid } from '@watchfloor/sharing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { event, post, type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
+
+type Json = Record<string, unknown> & { error?: { code: string; message: string } }
+
+async function get<T = Json>(base: string, path: string, token: string | null) {
+  const response = await fetch(`${base}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {})
+  const text = await response.text()
+  let json: T | undefined
+  try {
+    json = JSON.parse(text) as T
+  } catch {
+    json = undefined
+  }
+  return { status: response.status, text, json: json as T, headers: response.headers }
+}
+
+describe('MISP: Watchfloor as a feed, and one incident as a MISP event', () => {
+  let server: ServerProcess
+  const incidents = {
+    open: { id: 'misp-open', marking: { tlp: 'GREEN' } },
+    latvia: { id: 'misp-lv', marking: { tlp: 'AMBER', releasableTo: ['cert-lv'], pap: 'AMBER' } },
+    home: { id: 'misp-home', marking: { tlp: 'AMBER+STRICT' } },
+    red: { id: 'misp-red', marking: { tlp: 'RED', recipients: ['janis'] } },
+  } as const
+
+  beforeAll(async () => {
+    server = await startServerProcess()
+    const events = Object.values(incidents).flatMap(({ id, marking }) => [
+      event({
+        type: 'incident.reported',
+        payload: {
+          incidentId: id,
+          title: `Title of ${id}`,
+          severity: 'high',
+          category: 'malware',
+          affectedNetworks: [],
+        },
+        marking,
+      } as never),
+      event({
+        type: 'incident.observation',
+        payload: { incidentId: id, indicator: `${id}.example`, count: 1 },
+        marking,
+      } as never),
+    ])
+    const { status } = await post(server.url, TOKENS.sensorEe, { events })
+    expect(status).toBe(201)
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it('the feed holds exactly the incidents the caller may see, never RED; a hidden one is missing like one that is not', async () => {
+    const uuid = (id: string) => mispEventUuid(id)
+    const asLv = await get<Record<string, { info: string }>>(server.url, '/misp/feed/manifest.json', TOKENS.viewerLv)
+    expect(asLv.status).toBe(200)
+    expect(Object.keys(asLv.json).sort()).toEqual([uuid('misp-lv'), uuid('misp-open')].sort())
+    const asEe = await get<Record<string, unknown>>(server.url, '/misp/feed/manifest.json', TOKENS.viewerEe)
+    expect(Object.keys(asEe.json).sort()).toEqual([uuid('misp-home'), uuid('misp-lv'), uuid('misp-open')].sort())
+
+    const one = await get<{ Event: { info: string; Tag: { name: string }[]; Attribute: { value: string }[] } }>(
+      server.url,
+      `/misp/feed/${uuid('misp-lv')}.json`,
+      TOKENS.viewerLv,
+    )
+    expect(one.status).toBe(200)
+    expect(one.json.Event.info).toBe('Title of misp-lv')
+    expect(one.json.Event.Tag.map((t) => t.name)).toEqual(expect.arrayContaining(['tlp:amber', 'PAP:AMBER']))
+    expect(one.json.Event.Attribute.map((a) => a.value)).toEqual(['misp-lv.example'])
+
+    const hidden = await get(server.url, `/misp/feed/${uuid('misp-home')}.json`, TOKENS.viewerLv)
+    const missing = await get(server.url, `/misp/feed/${uuid('nothing')}.json`, TOKENS.viewerLv)
+    expect(hidden.status).toBe(404)
+    expect(missing.status).toBe(404)
+    expect(hidden.text.replace(uuid('misp-home'), 'X')).toBe(missing.text.replace(uuid('nothing'), 'X'))
+    const red = await get(server.url, `/misp/feed/${uuid('misp-red')}.json`, TOKENS.viewerLv)
+    expect(red.status).toBe(404)
+
+    const hashes = await get(server.url, '/misp/feed/hashes.csv', TOKENS.viewerLv)
+    expect(hashes.status).toBe(200)
+    expect(hashes.text).not.toContain(uuid('misp-home'))
+    expect((await get(server.url, '/misp/feed/manifest.json', null)).status).toBe(401)
+    expect((await get(server.url, '/misp/feed/other.txt', TOKENS.viewerLv)).status).toBe(404)
+  })
+
+  it('export one incident as a MISP event: needs incidentId; RED is refused; hidden is missing', async () => {
+    const lv = await get<{ Event: { uuid: string; info: string } }>(
+      server.url,
+      '/api/v1/export?format=misp&incidentId=misp-lv',
+      TOKENS.viewerLv,
+    )
+    expect(lv.status).toBe(200)
+    expect(lv.headers.get('content-disposition')).toContain('.misp.json')
+    expect(lv.json.Event).toMatchObject({ uuid: mispEventUuid('misp-lv'), info: 'Title of misp-lv' })
+    expect((await get(server.url, '/api/v1/export?format=misp', TOKENS.viewerLv)).status).toBe(400)
+    const hidden = await get(server.url, '/api/v1/export?format=misp&incidentId=misp-home', TOKENS.viewerLv)
+    const missing = await get(server.url, '/api/v1/export?format=misp&incidentId=misp-none', TOKENS.viewerLv)
+    expect([hidden.status, missing.status]).toEqual([404, 404])
+    expect(hidden.text.replace('misp-home', 'X')).toBe(missing.text.replace('misp-none', 'X'))
+    const red = await get(server.url, '/api/v1/export?format=misp&incidentId=misp-red', TOKENS.viewerLv)
+    expect(red.status).toBe(403)
+  })
+})

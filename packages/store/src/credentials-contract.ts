@@ -4,9 +4,11 @@ import { afterEach, describe, expect, it } from 'vitest'
 import {
   type CredentialChange,
   type CredentialStore,
+  type FeedState,
   hashSecret,
   type NewAccount,
   type NewCommunity,
+  type NewFeed,
   type NewOrganisation,
   type NewToken,
   ORGANISATION_KINDS,
@@ -58,6 +60,36 @@ export function newOrganisation(id: string, overrides: Partial<NewOrganisation> 
 export function newCommunity(id: string, members: string[], overrides: Partial<NewCommunity> = {}): NewCommunity {
   return { id, name: `${id} (name)`, members, ...overrides }
 }
+
+export function newFeed(id: string, organisation: string, overrides: Partial<NewFeed> = {}): NewFeed {
+  return {
+    id,
+    label: `${id} (label)`,
+    url: 'https://taxii.example.org',
+    apiRoot: 'api',
+    collectionId: '91a7b528-80eb-42ed-a74d-c6fbd5a26116',
+    organisation,
+    auth: { kind: 'none' },
+    pollSeconds: 300,
+    defaultTlp: 'AMBER',
+    createdBy: 'admin',
+    ...overrides,
+  }
+}
+
+/** The state of a feed nothing was recorded for but a claim. */
+const EMPTY_STATE: Omit<FeedState, 'feedId'> = {
+  cursor: null,
+  lastAttemptAt: null,
+  lastSuccessAt: null,
+  lastError: null,
+  consecutiveFailures: 0,
+  objectsImported: 0,
+  eventsStored: 0,
+  nextPollAt: null,
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 const hourFromNow = () => new Date(Date.now() + 3_600_000).toISOString()
 
@@ -645,6 +677,474 @@ export function registerCredentialStoreContract(name: string, factory: Credentia
       expect((await reopened.findToken(token.secretHash))?.expiresAt).toBeNull()
       expect((await reopened.findToken(expiring.secretHash))?.expiresAt).toBe('2030-01-01T00:00:00.000Z')
       expect((await reopened.findSession(hashSecret('s1')))?.account).toBe('janis')
+    })
+
+    it('creates, gets, lists, updates and deletes feeds, keeping only the name of a secret', async () => {
+      const store = await create()
+      await store.createOrganisation(newOrganisation('cert-ee'))
+      await store.createOrganisation(newOrganisation('cert-lv', { nation: 'LV' }))
+      const created = await store.createFeed({
+        id: 'cert-ee-taxii',
+        label: '  CERT-EE TAXII  ',
+        url: ' https://taxii.cert.ee ',
+        apiRoot: '/taxii2/api/',
+        collectionId: '91a7b528-80eb-42ed-a74d-c6fbd5a26116',
+        organisation: 'cert-ee',
+        auth: { kind: 'basic', username: 'watchfloor', secretEnv: 'WATCHFLOOR_FEED_CERT_EE' },
+        pollSeconds: 300,
+        defaultTlp: 'AMBER+STRICT',
+        createdBy: 'admin',
+      })
+      expect(created).toEqual({
+        id: 'cert-ee-taxii',
+        label: 'CERT-EE TAXII',
+        url: 'https://taxii.cert.ee',
+        apiRoot: '/taxii2/api/',
+        collectionId: '91a7b528-80eb-42ed-a74d-c6fbd5a26116',
+        organisation: 'cert-ee',
+        auth: { kind: 'basic', username: 'watchfloor', secretEnv: 'WATCHFLOOR_FEED_CERT_EE' },
+        pollSeconds: 300,
+        defaultTlp: 'AMBER+STRICT',
+        enabled: true,
+        createdBy: 'admin',
+        createdAt: created.createdAt,
+        updatedAt: created.createdAt,
+      })
+      expect(Date.parse(created.createdAt)).not.toBeNaN()
+      expect(await store.getFeed('cert-ee-taxii')).toEqual(created)
+      expect(await store.getFeed('nobody')).toBeNull()
+      expect(await store.getFeedState('cert-ee-taxii')).toBeNull()
+
+      // ids that sort differently by byte and by a locale's collation; every auth kind
+      const bearer = await store.createFeed(
+        newFeed('b_x', 'cert-lv', { auth: { kind: 'bearer', secretEnv: 'WATCHFLOOR_FEED_LV_1' }, enabled: false }),
+      )
+      expect(bearer).toMatchObject({ auth: { kind: 'bearer', secretEnv: 'WATCHFLOOR_FEED_LV_1' }, enabled: false })
+      const none = await store.createFeed(newFeed('b-x', 'cert-lv', { pollSeconds: 10, defaultTlp: 'CLEAR' }))
+      expect(none).toMatchObject({ auth: { kind: 'none' }, pollSeconds: 10, defaultTlp: 'CLEAR', enabled: true })
+      expect(await store.listFeeds()).toEqual([none, bearer, created])
+      // a secret sent along is never kept
+      const leaky = await store.createFeed(
+        newFeed('leaky', 'cert-lv', {
+          auth: { kind: 'bearer', secretEnv: 'WATCHFLOOR_FEED_X', secret: 's3cret-value' } as never,
+        }),
+      )
+      expect(leaky.auth).toEqual({ kind: 'bearer', secretEnv: 'WATCHFLOOR_FEED_X' })
+      expect(JSON.stringify(await store.listFeeds())).not.toContain('s3cret-value')
+
+      const taken = await rejection(store.createFeed(newFeed('cert-ee-taxii', 'cert-lv')))
+      expect(taken.code).toBe('conflict')
+      expect(taken.message).toContain('cert-ee-taxii')
+      expect(await store.getFeed('cert-ee-taxii')).toEqual(created)
+
+      await sleep(5)
+      const paused = await store.updateFeed('cert-ee-taxii', { label: ' Paused ', pollSeconds: 86_400, enabled: false })
+      expect(paused).toEqual({
+        ...created,
+        label: 'Paused',
+        pollSeconds: 86_400,
+        enabled: false,
+        updatedAt: paused!.updatedAt,
+      })
+      expect(paused!.updatedAt > created.updatedAt).toBe(true)
+      const moved = await store.updateFeed('cert-ee-taxii', {
+        url: 'http://10.0.0.7:9000/',
+        apiRoot: 'api1',
+        collectionId: 'indicators',
+        auth: { kind: 'none' },
+        defaultTlp: 'GREEN',
+        enabled: true,
+      })
+      expect(moved).toMatchObject({
+        id: 'cert-ee-taxii',
+        label: 'Paused',
+        url: 'http://10.0.0.7:9000/',
+        apiRoot: 'api1',
+        collectionId: 'indicators',
+        organisation: 'cert-ee',
+        auth: { kind: 'none' },
+        pollSeconds: 86_400,
+        defaultTlp: 'GREEN',
+        enabled: true,
+        createdBy: 'admin',
+        createdAt: created.createdAt,
+      })
+      expect(await store.getFeed('cert-ee-taxii')).toEqual(moved)
+      const basic = { kind: 'basic', username: 'wf@cert.ee', secretEnv: 'WATCHFLOOR_FEED_B' } as const
+      expect((await store.updateFeed('b-x', { auth: basic }))?.auth).toEqual(basic)
+      expect(await store.updateFeed('nobody', { label: 'x' })).toBeNull()
+
+      expect(await store.deleteFeed('cert-ee-taxii')).toBe(true)
+      expect(await store.deleteFeed('cert-ee-taxii')).toBe(false)
+      expect(await store.getFeed('cert-ee-taxii')).toBeNull()
+      expect((await store.listFeeds()).map((f) => f.id)).toEqual(['b-x', 'b_x', 'leaky'])
+      // the id is free again
+      expect((await store.createFeed(newFeed('cert-ee-taxii', 'cert-ee'))).label).toBe('cert-ee-taxii (label)')
+    })
+
+    it('refuses a feed for an organisation that is not in the directory, naming it', async () => {
+      const store = await create()
+      await store.createOrganisation(newOrganisation('cert-ee'))
+      await store.createCommunity(newCommunity('baltic', ['cert-ee']))
+      const missing = await rejection(store.createFeed(newFeed('f', 'ghost')))
+      expect(missing.code).toBe('not_found')
+      expect(missing.message).toContain('ghost')
+      // a community speaks for no one
+      const community = await rejection(store.createFeed(newFeed('f', 'baltic')))
+      expect(community.code).toBe('not_found')
+      expect(community.message).toContain('baltic')
+      expect(await store.listFeeds()).toEqual([])
+    })
+
+    it('refuses malformed feeds and patches, naming the field, and changes nothing', async () => {
+      const store = await create()
+      await store.createOrganisation(newOrganisation('cert-ee'))
+      const refuses = async (promise: Promise<unknown>, field: string) => {
+        const error = await rejection(promise)
+        expect(error.code).toBe('validation')
+        expect(error.message).toContain(field)
+        return error
+      }
+      const feed = (overrides: Record<string, unknown>) => newFeed('f', 'cert-ee', overrides as Partial<NewFeed>)
+      const badUrls = [
+        '',
+        'taxii.example.org',
+        '//taxii.example.org',
+        'ftp://taxii.example.org',
+        'file:///etc/passwd',
+        'javascript:alert(1)',
+        'https://',
+        'https:/taxii.example.org',
+        'https://taxii.example.org/?key=1',
+        'https://taxii.example.org/#top',
+        'https://taxii example.org',
+        'https://taxii.example.org/a\nb',
+        'https://taxii.example.org/a\tb',
+        `https://taxii.example.org/${'a'.repeat(2000)}`,
+        42,
+        null,
+      ]
+      for (const url of badUrls) await refuses(store.createFeed(feed({ url })), 'url')
+      // credentials in the URL are refused without being repeated
+      for (const url of [
+        'https://wf:s3cret-value@taxii.example.org',
+        'https://s3cret-value@taxii.example.org/',
+        'ftp://wf:s3cret-value@taxii.example.org',
+        'https://wf:s3cret-value@taxii.example.org/?q',
+        'https://wf:s3cret value@taxii.example.org',
+      ]) {
+        const error = await refuses(store.createFeed(feed({ url })), 'url')
+        expect(error.message).not.toContain('s3cret')
+      }
+      const badRoots = ['', '/', '//', 'api//x', '../api', 'api/../x', './api', 'https://x.org/api', 'api root']
+      for (const apiRoot of [...badRoots, 'api?x', 'api#x', '%zz', 'a'.repeat(201), null, 7])
+        await refuses(store.createFeed(feed({ apiRoot })), 'apiRoot')
+      const badEnvs = [
+        '',
+        'WATCHFLOOR_FEED_',
+        'watchfloor_feed_x',
+        'WATCHFLOOR_FEED_x',
+        'FEED_X',
+        'PATH',
+        'AWS_SECRET_ACCESS_KEY',
+        'XWATCHFLOOR_FEED_X',
+        'WATCHFLOOR_FEED_A-B',
+        'WATCHFLOOR_FEED_A B',
+        'WATCHFLOOR_FEED_X\n',
+        `WATCHFLOOR_FEED_${'A'.repeat(113)}`,
+        undefined,
+        42,
+      ]
+      for (const secretEnv of badEnvs) {
+        await refuses(store.createFeed(feed({ auth: { kind: 'bearer', secretEnv } })), 'secretEnv')
+        await refuses(store.createFeed(feed({ auth: { kind: 'basic', username: 'wf', secretEnv } })), 'secretEnv')
+      }
+      for (const username of ['', 'wf:x', 'w\nf', undefined, 'u'.repeat(201)])
+        await refuses(
+          store.createFeed(feed({ auth: { kind: 'basic', username, secretEnv: 'WATCHFLOOR_FEED_X' } })),
+          'username',
+        )
+      for (const auth of [{ kind: 'oauth' }, { kind: 'BEARER', secretEnv: 'WATCHFLOOR_FEED_X' }, {}, null, 'none'])
+        await refuses(store.createFeed(feed({ auth })), 'auth')
+      for (const pollSeconds of [9, 86_401, 0, -10, 10.5, Number.NaN, Number.POSITIVE_INFINITY, '60', null])
+        await refuses(store.createFeed(feed({ pollSeconds })), 'pollSeconds')
+      for (const defaultTlp of ['amber', 'WHITE', 'TLP:AMBER', '', null, undefined])
+        await refuses(store.createFeed(feed({ defaultTlp })), 'defaultTlp')
+      for (const organisation of ['Cert-EE', '', 'cert ee', '../cert-ee', null])
+        await refuses(store.createFeed(feed({ organisation })), 'organisation')
+      for (const label of ['', '   ', 'l'.repeat(201), null]) await refuses(store.createFeed(feed({ label })), 'label')
+      for (const collectionId of ['', ' ', 'a b', 'c'.repeat(201), null])
+        await refuses(store.createFeed(feed({ collectionId })), 'collectionId')
+      for (const id of ['', 'Bad', 'a/b', '.', null]) await refuses(store.createFeed(feed({ id })), 'id')
+      await refuses(store.createFeed(feed({ enabled: 'yes' })), 'enabled')
+      await refuses(store.createFeed(feed({ createdBy: '' })), 'createdBy')
+      expect(await store.listFeeds()).toEqual([])
+
+      // the edges that are allowed
+      for (const [i, apiRoot] of [
+        'api',
+        '/taxii2/api/',
+        'api/',
+        '/api',
+        'a%20b',
+        '.well-known/x',
+        "a~b!$&'()*+,;=:@",
+      ].entries())
+        expect((await store.createFeed(newFeed(`root-${i}`, 'cert-ee', { apiRoot })))?.apiRoot).toBe(apiRoot)
+      for (const [i, url] of [
+        'http://localhost:8080',
+        'HTTPS://TAXII.example.org/taxii2/',
+        'https://[::1]:9000',
+      ].entries())
+        expect((await store.createFeed(newFeed(`url-${i}`, 'cert-ee', { url })))?.url).toBe(url)
+      const env = `WATCHFLOOR_FEED_${'A'.repeat(112)}`
+      expect(
+        (await store.createFeed(newFeed('env', 'cert-ee', { auth: { kind: 'bearer', secretEnv: env } })))?.auth,
+      ).toEqual({ kind: 'bearer', secretEnv: env })
+      for (const pollSeconds of [10, 86_400])
+        expect((await store.updateFeed('env', { pollSeconds }))?.pollSeconds).toBe(pollSeconds)
+
+      // patches are checked the same way, and a refused one leaves the feed as it was
+      const before = await store.createFeed(newFeed('f', 'cert-ee'))
+      await refuses(store.updateFeed('f', { url: 'ftp://x.org' }), 'url')
+      await refuses(store.updateFeed('f', { apiRoot: '../x' }), 'apiRoot')
+      await refuses(store.updateFeed('f', { collectionId: '' }), 'collectionId')
+      await refuses(store.updateFeed('f', { auth: { kind: 'bearer', secretEnv: 'HOME' } }), 'secretEnv')
+      await refuses(store.updateFeed('f', { pollSeconds: 5 }), 'pollSeconds')
+      await refuses(store.updateFeed('f', { defaultTlp: 'WHITE' as never }), 'defaultTlp')
+      await refuses(store.updateFeed('f', { enabled: 1 as never }), 'enabled')
+      await refuses(store.updateFeed('f', { label: 'fine', pollSeconds: 1 }), 'pollSeconds')
+      expect(await store.getFeed('f')).toEqual(before)
+    })
+
+    it('records a feed state: an upsert of the fields given, read back whole', async () => {
+      const store = await create()
+      await store.createOrganisation(newOrganisation('cert-ee'))
+      await store.createFeed(newFeed('f', 'cert-ee'))
+      expect(await store.getFeedState('f')).toBeNull()
+      const nextPollAt = '2026-03-01T08:05:00.000Z'
+      const first = await store.recordFeedState('f', {
+        lastAttemptAt: '2026-03-01T10:00:00.000+02:00',
+        lastError: 'https://taxii.example.org answered 503 Service Unavailable',
+        consecutiveFailures: 1,
+        nextPollAt,
+      })
+      expect(first).toEqual({
+        ...EMPTY_STATE,
+        feedId: 'f',
+        lastAttemptAt: '2026-03-01T08:00:00.000Z',
+        lastError: 'https://taxii.example.org answered 503 Service Unavailable',
+        consecutiveFailures: 1,
+        nextPollAt,
+      })
+      expect(await store.getFeedState('f')).toEqual(first)
+      // the cursor is kept as the server wrote it (microseconds and all)
+      const paged = await store.recordFeedState('f', {
+        cursor: '2026-03-01T08:00:00.123456Z',
+        objectsImported: 2 ** 40,
+        eventsStored: 37,
+      })
+      expect(paged).toEqual({
+        ...first,
+        cursor: '2026-03-01T08:00:00.123456Z',
+        objectsImported: 2 ** 40,
+        eventsStored: 37,
+      })
+      const succeeded = await store.recordFeedState('f', {
+        feedId: 'f',
+        lastSuccessAt: '2026-03-01T08:01:00.000Z',
+        lastError: null,
+        consecutiveFailures: 0,
+      })
+      expect(succeeded).toEqual({
+        ...paged,
+        lastSuccessAt: '2026-03-01T08:01:00.000Z',
+        lastError: null,
+        consecutiveFailures: 0,
+      })
+      expect(await store.recordFeedState('f', {})).toEqual(succeeded)
+      expect(await store.recordFeedState('f', { cursor: null, nextPollAt: null })).toEqual({
+        ...succeeded,
+        cursor: null,
+        nextPollAt: null,
+      })
+      // a long error is cut, not refused: the poller records what remote servers say
+      const long = await store.recordFeedState('f', { lastError: 'e'.repeat(5000) })
+      expect(long.lastError).toBe('e'.repeat(2000))
+
+      const refuses = async (promise: Promise<unknown>, field: string) => {
+        const error = await rejection(promise)
+        expect(error.code).toBe('validation')
+        expect(error.message).toContain(field)
+      }
+      const kept = await store.getFeedState('f')
+      await refuses(store.recordFeedState('f', { lastAttemptAt: 'yesterday' }), 'lastAttemptAt')
+      await refuses(store.recordFeedState('f', { lastSuccessAt: 42 as never }), 'lastSuccessAt')
+      await refuses(store.recordFeedState('f', { nextPollAt: 'soon' }), 'nextPollAt')
+      await refuses(store.recordFeedState('f', { consecutiveFailures: -1 }), 'consecutiveFailures')
+      await refuses(store.recordFeedState('f', { objectsImported: 1.5 }), 'objectsImported')
+      await refuses(store.recordFeedState('f', { eventsStored: '3' as never }), 'eventsStored')
+      await refuses(store.recordFeedState('f', { cursor: 42 as never }), 'cursor')
+      await refuses(store.recordFeedState('f', { cursor: 'c'.repeat(201) }), 'cursor')
+      await refuses(store.recordFeedState('f', { lastError: {} as never }), 'lastError')
+      await refuses(store.recordFeedState('f', { feedId: 'g', cursor: 'x' }), 'feedId')
+      await refuses(store.recordFeedState('f', { eventsStored: 1, lastAttemptAt: 'never' }), 'lastAttemptAt')
+      expect(await store.getFeedState('f')).toEqual(kept)
+      const ghost = await rejection(store.recordFeedState('ghost', { consecutiveFailures: 1 }))
+      expect(ghost.code).toBe('not_found')
+      expect(ghost.message).toContain('ghost')
+      expect((await rejection(store.recordFeedState('ghost', {}))).code).toBe('not_found')
+      expect(await store.getFeedState('ghost')).toBeNull()
+
+      // a feed's state goes with it, and does not come back with its id
+      expect(await store.deleteFeed('f')).toBe(true)
+      expect(await store.getFeedState('f')).toBeNull()
+      await store.createFeed(newFeed('f', 'cert-ee'))
+      expect(await store.getFeedState('f')).toBeNull()
+    })
+
+    it('lets one holder at a time claim a feed, until its lease expires or it is released', async () => {
+      const store = await create()
+      await store.createOrganisation(newOrganisation('cert-ee'))
+      await store.createFeed(newFeed('f', 'cert-ee'))
+      await store.createFeed(newFeed('g', 'cert-ee'))
+      expect(await store.claimFeed('f', 'a', 60_000)).toBe(true)
+      expect(await store.claimFeed('f', 'b', 60_000)).toBe(false)
+      // its own: renewed
+      expect(await store.claimFeed('f', 'a', 60_000)).toBe(true)
+      // another feed, another lease
+      expect(await store.claimFeed('g', 'b', 60_000)).toBe(true)
+      // a claim alone gives the feed a state, of nothing yet
+      expect(await store.getFeedState('g')).toEqual({ ...EMPTY_STATE, feedId: 'g' })
+      expect(await store.releaseFeed('f', 'b')).toBe(false)
+      expect(await store.claimFeed('f', 'b', 60_000)).toBe(false)
+      expect(await store.releaseFeed('f', 'a')).toBe(true)
+      expect(await store.releaseFeed('f', 'a')).toBe(false)
+      // released: the next one takes it at once
+      expect(await store.claimFeed('f', 'b', 200)).toBe(true)
+      expect(await store.claimFeed('f', 'a', 60_000)).toBe(false)
+      await sleep(300)
+      // expired: anyone may take it, and the one it was is no longer its holder
+      expect(await store.claimFeed('f', 'a', 60_000)).toBe(true)
+      expect(await store.claimFeed('f', 'b', 60_000)).toBe(false)
+      expect(await store.releaseFeed('f', 'b')).toBe(false)
+
+      // state writes keep the lease, and the lease keeps the state
+      await store.recordFeedState('f', { consecutiveFailures: 2, cursor: 'c1' })
+      expect(await store.claimFeed('f', 'b', 60_000)).toBe(false)
+      expect(await store.claimFeed('f', 'a', 60_000)).toBe(true)
+      expect(await store.releaseFeed('f', 'a')).toBe(true)
+      expect(await store.getFeedState('f')).toEqual({
+        ...EMPTY_STATE,
+        feedId: 'f',
+        consecutiveFailures: 2,
+        cursor: 'c1',
+      })
+
+      // many at once: exactly one wins
+      for (let round = 0; round < 5; round++) {
+        const holders = Array.from({ length: 6 }, (_, i) => `h${round}-${i}`)
+        const won = await Promise.all(holders.map((holder) => store.claimFeed('f', holder, 60_000)))
+        expect(won.filter(Boolean)).toHaveLength(1)
+        expect(await store.releaseFeed('f', holders[won.indexOf(true)]!)).toBe(true)
+      }
+
+      const ghost = await rejection(store.claimFeed('ghost', 'a', 1000))
+      expect(ghost.code).toBe('not_found')
+      expect(ghost.message).toContain('ghost')
+      expect(await store.releaseFeed('ghost', 'a')).toBe(false)
+      for (const leaseMs of [0, -1, 1.5, 86_400_001, Number.NaN, '1000'])
+        expect((await rejection(store.claimFeed('f', 'a', leaseMs as number))).message).toContain('leaseMs')
+      for (const holder of ['', 'h'.repeat(201), null])
+        expect((await rejection(store.claimFeed('f', holder as string, 1000))).message).toContain('holder')
+      // deleting the feed drops its lease with its state
+      expect(await store.claimFeed('g', 'b', 60_000)).toBe(true)
+      await store.deleteFeed('g')
+      await store.createFeed(newFeed('g', 'cert-ee'))
+      expect(await store.claimFeed('g', 'a', 60_000)).toBe(true)
+    })
+
+    it('refuses to delete an organisation while a feed speaks for it, naming the feed', async () => {
+      const store = await create()
+      for (const id of ['cert-ee', 'cert-lv']) await store.createOrganisation(newOrganisation(id))
+      await store.createFeed(newFeed('ee-taxii', 'cert-ee'))
+      await store.createFeed(newFeed('lv-taxii', 'cert-lv'))
+      await store.createCommunity(newCommunity('baltic', ['cert-lv']))
+      const byFeed = await rejection(store.deleteOrganisation('cert-ee'))
+      expect(byFeed.code).toBe('conflict')
+      expect(byFeed.message).toContain('feed ee-taxii')
+      expect(byFeed.details).toMatchObject({ feeds: ['ee-taxii'] })
+      const byBoth = await rejection(store.deleteOrganisation('cert-lv'))
+      expect(byBoth.message).toContain('baltic')
+      expect(byBoth.message).toContain('feed lv-taxii')
+      expect((await store.listOrganisations()).map((o) => o.id)).toEqual(['cert-ee', 'cert-lv'])
+      // an update leaves the feed's organisation alone
+      await store.updateFeed('ee-taxii', { organisation: 'cert-lv' } as never)
+      expect((await store.getFeed('ee-taxii'))?.organisation).toBe('cert-ee')
+      // once the feed is gone, the organisation may go
+      await store.deleteFeed('ee-taxii')
+      expect(await store.deleteOrganisation('cert-ee')).toBe(true)
+      await store.deleteCommunity('baltic')
+      expect((await rejection(store.deleteOrganisation('cert-lv'))).code).toBe('conflict')
+    })
+
+    it('tells listeners of every feed write, and not of states, leases, reads or refusals', async () => {
+      const store = await create()
+      await store.createOrganisation(newOrganisation('cert-ee'))
+      const changes: CredentialChange[] = []
+      store.onChange((change) => changes.push(change))
+      await store.createFeed(newFeed('f', 'cert-ee'))
+      await store.updateFeed('f', { enabled: false })
+      await store.createFeed(newFeed('g', 'cert-ee'))
+      await store.deleteFeed('g')
+      const feeds = { type: 'feeds' }
+      await expect.poll(() => changes).toEqual([feeds, feeds, feeds, feeds])
+      changes.length = 0
+      await store.recordFeedState('f', { consecutiveFailures: 1, lastError: 'down' })
+      await store.recordFeedState('f', {})
+      await store.claimFeed('f', 'a', 60_000)
+      await store.claimFeed('f', 'b', 60_000)
+      await store.releaseFeed('f', 'a')
+      await store.listFeeds()
+      await store.getFeed('f')
+      await store.getFeedState('f')
+      await rejection(store.createFeed(newFeed('f', 'cert-ee')))
+      await rejection(store.createFeed(newFeed('h', 'ghost')))
+      await rejection(store.createFeed(newFeed('h', 'cert-ee', { pollSeconds: 1 })))
+      await rejection(store.updateFeed('f', { url: 'nope' }))
+      await rejection(store.deleteOrganisation('cert-ee'))
+      expect(await store.updateFeed('nobody', { label: 'x' })).toBeNull()
+      expect(await store.deleteFeed('nobody')).toBe(false)
+      await sleep(50)
+      expect(changes).toEqual([])
+    })
+
+    it('keeps feeds, their states and their leases across a reopen', async () => {
+      const store = await create()
+      await store.createOrganisation(newOrganisation('cert-ee'))
+      const feeds = [
+        await store.createFeed(
+          newFeed('a', 'cert-ee', { auth: { kind: 'basic', username: 'wf', secretEnv: 'WATCHFLOOR_FEED_A' } }),
+        ),
+        await store.createFeed(newFeed('b', 'cert-ee', { enabled: false, defaultTlp: 'RED' })),
+      ]
+      const state = await store.recordFeedState('a', {
+        cursor: '2026-03-01T08:00:00.123456Z',
+        lastSuccessAt: '2026-03-01T08:01:00.000Z',
+        objectsImported: 12,
+        eventsStored: 7,
+      })
+      expect(await store.claimFeed('a', 'first', 60_000)).toBe(true)
+      await store.close()
+      const reopened = await factory.reopen(store)
+      open.push(reopened)
+      expect(await reopened.listFeeds()).toEqual(feeds)
+      expect(await reopened.getFeedState('a')).toEqual(state)
+      expect(await reopened.getFeedState('b')).toBeNull()
+      // the lease is still held, by the same holder
+      expect(await reopened.claimFeed('a', 'second', 60_000)).toBe(false)
+      expect(await reopened.claimFeed('a', 'first', 60_000)).toBe(true)
+      expect((await rejection(reopened.deleteOrganisation('cert-ee'))).code).toBe('conflict')
     })
   })
 }

@@ -5,6 +5,7 @@ import { type CredentialChange, type CredentialStore, hashSecret } from './crede
 import {
   newAccount,
   newCommunity,
+  newFeed,
   newOrganisation,
   newToken,
   registerCredentialStoreContract,
@@ -111,6 +112,58 @@ describe('PostgreSQL credentials with several processes', () => {
     await new Promise((r) => setTimeout(r, 100))
     expect(seenB).toHaveLength(6)
     expect(await a.listOrganisations()).toEqual([])
+  })
+
+  it('a feed written by one process reaches the others (NOTIFY), and a lease one holds the others see held', async () => {
+    const a = await PostgresCredentialStore.open({ connectionString, prefix })
+    const b = await PostgresCredentialStore.open({ connectionString, prefix })
+    stores.push(a, b)
+    const seenA: CredentialChange[] = []
+    const seenB: CredentialChange[] = []
+    a.onChange((change) => seenA.push(change))
+    b.onChange((change) => seenB.push(change))
+    await a.createOrganisation(newOrganisation('cert-feeds'))
+    await a.createFeed(newFeed('ee-taxii', 'cert-feeds'))
+    await a.updateFeed('ee-taxii', { pollSeconds: 60 })
+    // state and leases say nothing
+    await a.recordFeedState('ee-taxii', { cursor: '2026-03-01T08:00:00.123456Z', objectsImported: 3 })
+    expect(await a.claimFeed('ee-taxii', 'process-a', 60_000)).toBe(true)
+    const written = [{ type: 'directory' }, { type: 'feeds' }, { type: 'feeds' }]
+    await expect.poll(() => seenB, { timeout: 3000 }).toEqual(written)
+    expect(await b.getFeed('ee-taxii')).toEqual(await a.getFeed('ee-taxii'))
+    expect(await b.getFeedState('ee-taxii')).toEqual(await a.getFeedState('ee-taxii'))
+
+    // the lease is one for every process
+    expect(await b.claimFeed('ee-taxii', 'process-b', 60_000)).toBe(false)
+    expect(await b.releaseFeed('ee-taxii', 'process-b')).toBe(false)
+    expect(await a.claimFeed('ee-taxii', 'process-a', 60_000)).toBe(true)
+    expect(await a.releaseFeed('ee-taxii', 'process-a')).toBe(true)
+    expect(await b.claimFeed('ee-taxii', 'process-b', 200)).toBe(true)
+    expect(await a.claimFeed('ee-taxii', 'process-a', 60_000)).toBe(false)
+    await new Promise((r) => setTimeout(r, 300))
+    expect(await a.claimFeed('ee-taxii', 'process-a', 60_000)).toBe(true)
+    expect(await b.claimFeed('ee-taxii', 'process-b', 60_000)).toBe(false)
+    // both at once, again and again: exactly one wins each time
+    expect(await a.releaseFeed('ee-taxii', 'process-a')).toBe(true)
+    for (let round = 0; round < 10; round++) {
+      const won = await Promise.all([
+        a.claimFeed('ee-taxii', 'process-a', 60_000),
+        b.claimFeed('ee-taxii', 'process-b', 60_000),
+      ])
+      expect(won.filter(Boolean)).toHaveLength(1)
+      expect(await (won[0] ? a : b).releaseFeed('ee-taxii', won[0] ? 'process-a' : 'process-b')).toBe(true)
+    }
+
+    // b deletes the feed (its state and lease with it), then the organisation it kept
+    expect(await refusal(b.deleteOrganisation('cert-feeds'))).toMatchObject({ code: 'conflict' })
+    expect(await b.deleteFeed('ee-taxii')).toBe(true)
+    expect(await b.deleteOrganisation('cert-feeds')).toBe(true)
+    const all = [...written, { type: 'feeds' }, { type: 'directory' }]
+    await expect.poll(() => seenA, { timeout: 3000 }).toEqual(all)
+    await new Promise((r) => setTimeout(r, 100))
+    expect(seenB).toEqual(all)
+    expect(await a.getFeed('ee-taxii')).toBeNull()
+    expect(await a.getFeedState('ee-taxii')).toBeNull()
   })
 
   it('concurrent creates of one id as an organisation and as a community: exactly one wins', async () => {
@@ -236,6 +289,10 @@ describe('PostgreSQL credentials made before tokens could expire', () => {
       await store.createOrganisation(newOrganisation('cert-lv', { nation: 'LV' }))
       await store.createCommunity(newCommunity('baltic', ['cert-lv']))
       expect(await refusal(store.deleteOrganisation('cert-lv'))).toMatchObject({ code: 'conflict' })
+      // and so are the feeds'
+      await store.createFeed(newFeed('lv-taxii', 'cert-lv'))
+      await store.recordFeedState('lv-taxii', { objectsImported: 1 })
+      expect(await store.claimFeed('lv-taxii', 'a', 60_000)).toBe(true)
     } finally {
       await store.close()
     }
@@ -244,6 +301,9 @@ describe('PostgreSQL credentials made before tokens could expire', () => {
     try {
       expect((await again.getToken('old-token'))?.expiresAt).toBeNull()
       expect(await again.communitiesOf('cert-lv')).toEqual(['baltic'])
+      expect((await again.listFeeds()).map((feed) => feed.id)).toEqual(['lv-taxii'])
+      expect((await again.getFeedState('lv-taxii'))?.objectsImported).toBe(1)
+      expect(await again.claimFeed('lv-taxii', 'b', 60_000)).toBe(false)
     } finally {
       await again.close()
     }

@@ -11,8 +11,12 @@ import {
   type CommunityPatch,
   type CredentialChange,
   type CredentialStore,
+  type Feed,
+  type FeedPatch,
+  type FeedState,
   type NewAccount,
   type NewCommunity,
+  type NewFeed,
   type NewOrganisation,
   type NewToken,
   type Organisation,
@@ -27,15 +31,27 @@ import {
   accountOf,
   type CommunityRow,
   checkCommunityPatch,
+  checkFeedPatch,
+  checkFeedState,
+  checkLease,
   checkNewCommunity,
+  checkNewFeed,
   checkNewOrganisation,
   checkOrganisationPatch,
   checkTokenIdentity,
   communityOf,
+  FEED_COLUMNS,
+  FEED_STATE_COLUMNS,
+  type FeedRow,
+  type FeedStateRow,
+  feedOf,
+  feedStateOf,
   idTaken,
   isoTime,
   isoTimeOrNull,
   missingMember,
+  noFeed,
+  noFeedOrganisation,
   ORGANISATION_COLUMNS,
   type OrganisationRow,
   organisationInUse,
@@ -52,8 +68,9 @@ export interface PostgresCredentialStoreOptions {
   connectionString: string
   /**
    * Prefix of the tables (`<prefix>_accounts`, `<prefix>_tokens`, `<prefix>_sessions`,
-   * `<prefix>_organisations`, `<prefix>_communities`, `<prefix>_community_members`)
-   * and of the change channel; letters, digits, underscores. Default `watchfloor`.
+   * `<prefix>_organisations`, `<prefix>_communities`, `<prefix>_community_members`,
+   * `<prefix>_feeds`, `<prefix>_feed_states`) and of the change channel; letters, digits,
+   * underscores. Default `watchfloor`.
    */
   prefix?: string
   poolSize?: number
@@ -67,6 +84,9 @@ export interface PostgresCredentialStoreOptions {
  * organisations and communities, members that exist, an organisation nothing uses)
  * run in a transaction holding an advisory lock of the prefix's directory, so they
  * never interleave; ids are `COLLATE "C"`, so they sort as in SQLite and JavaScript.
+ * Partner feeds (`auth` as jsonb) are created under the same lock, and name their organisation
+ * by a foreign key; a feed's state row (deleted with it) holds its polling lease, taken by one
+ * upsert timed by the database's clock, so processes on different hosts agree on its expiry.
  */
 export class PostgresCredentialStore implements CredentialStore {
   readonly kind = 'postgres'
@@ -77,6 +97,8 @@ export class PostgresCredentialStore implements CredentialStore {
   private readonly organisations: string
   private readonly communities: string
   private readonly members: string
+  private readonly feeds: string
+  private readonly feedStates: string
   private readonly channel: string
   private readonly directoryLock: number
   private readonly origin = randomUUID()
@@ -94,6 +116,8 @@ export class PostgresCredentialStore implements CredentialStore {
     this.organisations = `${prefix}_organisations`
     this.communities = `${prefix}_communities`
     this.members = `${prefix}_community_members`
+    this.feeds = `${prefix}_feeds`
+    this.feedStates = `${prefix}_feed_states`
     this.channel = `${prefix}_credentials`
     this.directoryLock = hashKey(`${prefix}_directory`)
     this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 2 })
@@ -180,6 +204,35 @@ export class PostgresCredentialStore implements CredentialStore {
           PRIMARY KEY (community_id, organisation_id)
         );
         CREATE INDEX IF NOT EXISTS ${this.prefix}_members_organisation ON ${this.members} (organisation_id);
+        CREATE TABLE IF NOT EXISTS ${this.feeds} (
+          id text COLLATE "C" PRIMARY KEY,
+          label text NOT NULL,
+          url text NOT NULL,
+          api_root text NOT NULL,
+          collection_id text NOT NULL,
+          organisation text COLLATE "C" NOT NULL REFERENCES ${this.organisations} (id),
+          auth jsonb NOT NULL,
+          poll_seconds integer NOT NULL CHECK (poll_seconds BETWEEN 10 AND 86400),
+          default_tlp text NOT NULL CHECK (default_tlp IN ('CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED')),
+          enabled boolean NOT NULL,
+          created_by text NOT NULL,
+          created_at timestamptz NOT NULL,
+          updated_at timestamptz NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS ${this.prefix}_feeds_organisation ON ${this.feeds} (organisation);
+        CREATE TABLE IF NOT EXISTS ${this.feedStates} (
+          feed_id text COLLATE "C" PRIMARY KEY REFERENCES ${this.feeds} (id) ON DELETE CASCADE,
+          cursor text,
+          last_attempt_at timestamptz,
+          last_success_at timestamptz,
+          last_error text,
+          consecutive_failures integer NOT NULL DEFAULT 0,
+          objects_imported bigint NOT NULL DEFAULT 0,
+          events_stored bigint NOT NULL DEFAULT 0,
+          next_poll_at timestamptz,
+          lease_holder text,
+          lease_expires_at timestamptz
+        );
       `)
       // a tokens table made before tokens could expire: its tokens never do. Looked up first, so
       // that opening an up-to-date database takes no exclusive lock on the table.
@@ -494,6 +547,8 @@ export class PostgresCredentialStore implements CredentialStore {
         tokens: await pluck(
           `SELECT id FROM ${this.tokens} WHERE service_organisation = $1 ORDER BY id COLLATE "C" LIMIT $2`,
         ),
+        // feeds are created under this lock, and name their organisation by a foreign key
+        feeds: await pluck(`SELECT id FROM ${this.feeds} WHERE organisation = $1 ORDER BY id LIMIT $2`),
       })
       if (inUse) throw inUse
       await client.query(`DELETE FROM ${this.organisations} WHERE id = $1`, [id])
@@ -588,6 +643,141 @@ export class PostgresCredentialStore implements CredentialStore {
     return rows.map((row) => row.community_id)
   }
 
+  async listFeeds(): Promise<Feed[]> {
+    const { rows } = await this.pool.query<FeedRow>(`SELECT ${FEED_COLUMNS} FROM ${this.feeds} ORDER BY id`)
+    return rows.map(feedOf)
+  }
+
+  async getFeed(id: string): Promise<Feed | null> {
+    const { rows } = await this.pool.query<FeedRow>(`SELECT ${FEED_COLUMNS} FROM ${this.feeds} WHERE id = $1`, [id])
+    return rows[0] ? feedOf(rows[0]) : null
+  }
+
+  async createFeed(input: NewFeed): Promise<Feed> {
+    const feed = checkNewFeed(input)
+    const created = await this.directoryWrite(async (client) => {
+      const found = await client.query(`SELECT 1 FROM ${this.organisations} WHERE id = $1`, [feed.organisation])
+      if (!found.rowCount) throw noFeedOrganisation(feed.organisation)
+      try {
+        const { rows } = await client.query<FeedRow>(
+          `INSERT INTO ${this.feeds} (id, label, url, api_root, collection_id, organisation, auth, poll_seconds,
+             default_tlp, enabled, created_by, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $12) RETURNING ${FEED_COLUMNS}`,
+          [
+            feed.id,
+            feed.label,
+            feed.url,
+            feed.apiRoot,
+            feed.collectionId,
+            feed.organisation,
+            JSON.stringify(feed.auth),
+            feed.pollSeconds,
+            feed.defaultTlp,
+            feed.enabled,
+            feed.createdBy,
+            new Date(),
+          ],
+        )
+        return feedOf(rows[0]!)
+      } catch (error) {
+        throw translate(error, `feed ${feed.id} already exists`, noFeedOrganisation(feed.organisation).message)
+      }
+    })
+    await this.emit({ type: 'feeds' })
+    return created
+  }
+
+  async updateFeed(id: string, input: FeedPatch): Promise<Feed | null> {
+    const patch = checkFeedPatch(input)
+    const sets: string[] = []
+    const values: unknown[] = []
+    const set = (column: string, value: unknown, cast = '') => {
+      values.push(value)
+      sets.push(`${column} = $${values.length}${cast}`)
+    }
+    if (patch.label !== undefined) set('label', patch.label)
+    if (patch.url !== undefined) set('url', patch.url)
+    if (patch.apiRoot !== undefined) set('api_root', patch.apiRoot)
+    if (patch.collectionId !== undefined) set('collection_id', patch.collectionId)
+    if (patch.auth !== undefined) set('auth', JSON.stringify(patch.auth), '::jsonb')
+    if (patch.pollSeconds !== undefined) set('poll_seconds', patch.pollSeconds)
+    if (patch.defaultTlp !== undefined) set('default_tlp', patch.defaultTlp)
+    if (patch.enabled !== undefined) set('enabled', patch.enabled)
+    set('updated_at', new Date())
+    values.push(id)
+    const { rows } = await this.pool.query<FeedRow>(
+      `UPDATE ${this.feeds} SET ${sets.join(', ')} WHERE id = $${values.length} RETURNING ${FEED_COLUMNS}`,
+      values,
+    )
+    if (!rows[0]) return null
+    await this.emit({ type: 'feeds' })
+    return feedOf(rows[0])
+  }
+
+  async deleteFeed(id: string): Promise<boolean> {
+    // its state goes with it (ON DELETE CASCADE)
+    const { rowCount } = await this.pool.query(`DELETE FROM ${this.feeds} WHERE id = $1`, [id])
+    if (rowCount) await this.emit({ type: 'feeds' })
+    return Boolean(rowCount)
+  }
+
+  async getFeedState(id: string): Promise<FeedState | null> {
+    const { rows } = await this.pool.query<FeedStateRow>(
+      `SELECT ${FEED_STATE_COLUMNS} FROM ${this.feedStates} WHERE feed_id = $1`,
+      [id],
+    )
+    return rows[0] ? feedStateOf(rows[0]) : null
+  }
+
+  async recordFeedState(id: string, state: Partial<FeedState>): Promise<FeedState> {
+    const given = checkFeedState(id, state)
+    const columns = given.map(([column]) => column)
+    const update =
+      columns.length === 0
+        ? 'NOTHING'
+        : `UPDATE SET ${columns.map((column) => `${column} = excluded.${column}`).join(', ')}`
+    try {
+      const { rows } = await this.pool.query<FeedStateRow>(
+        `INSERT INTO ${this.feedStates} (feed_id${columns.map((column) => `, ${column}`).join('')})
+         VALUES ($1${columns.map((_, i) => `, $${i + 2}`).join('')})
+         ON CONFLICT (feed_id) DO ${update} RETURNING ${FEED_STATE_COLUMNS}`,
+        [id, ...given.map(([, value]) => value)],
+      )
+      // DO NOTHING returns no row when there was one already
+      return rows[0] ? feedStateOf(rows[0]) : (await this.getFeedState(id))!
+    } catch (error) {
+      throw translate(error, `state of feed ${id} already exists`, noFeed(id).message)
+    }
+  }
+
+  async claimFeed(id: string, holder: string, leaseMs: number): Promise<boolean> {
+    checkLease(holder, leaseMs)
+    try {
+      // under READ COMMITTED a conflicting claim waits for the other's commit, then sees its lease
+      const { rowCount } = await this.pool.query(
+        `INSERT INTO ${this.feedStates} AS s (feed_id, lease_holder, lease_expires_at)
+         VALUES ($1, $2, clock_timestamp() + $3::integer * interval '1 millisecond')
+         ON CONFLICT (feed_id) DO UPDATE
+           SET lease_holder = excluded.lease_holder, lease_expires_at = excluded.lease_expires_at
+           WHERE s.lease_holder IS NULL OR s.lease_holder = excluded.lease_holder
+             OR s.lease_expires_at <= clock_timestamp()`,
+        [id, holder, leaseMs],
+      )
+      return Boolean(rowCount)
+    } catch (error) {
+      throw translate(error, `state of feed ${id} already exists`, noFeed(id).message)
+    }
+  }
+
+  async releaseFeed(id: string, holder: string): Promise<boolean> {
+    checkLease(holder)
+    const { rowCount } = await this.pool.query(
+      `UPDATE ${this.feedStates} SET lease_holder = NULL, lease_expires_at = NULL WHERE feed_id = $1 AND lease_holder = $2`,
+      [id, holder],
+    )
+    return Boolean(rowCount)
+  }
+
   onChange(listener: (change: CredentialChange) => void): () => void {
     return this.changes.add(listener)
   }
@@ -599,7 +789,7 @@ export class PostgresCredentialStore implements CredentialStore {
   /** Drop the tables: for tests. */
   async drop(): Promise<void> {
     await this.pool.query(
-      `DROP TABLE IF EXISTS ${this.members}, ${this.communities}, ${this.organisations}, ${this.sessions}, ${this.tokens}, ${this.accounts}`,
+      `DROP TABLE IF EXISTS ${this.feedStates}, ${this.feeds}, ${this.members}, ${this.communities}, ${this.organisations}, ${this.sessions}, ${this.tokens}, ${this.accounts}`,
     )
   }
 

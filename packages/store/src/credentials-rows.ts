@@ -1,9 +1,15 @@
-import { type Role, type Tlp, WatchfloorError } from '@watchfloor/protocol'
+import { type Role, TLP_LEVELS, type Tlp, WatchfloorError } from '@watchfloor/protocol'
 import {
   type Account,
   type Community,
   type CommunityPatch,
+  FEED_AUTH_KINDS,
+  type Feed,
+  type FeedAuth,
+  type FeedPatch,
+  type FeedState,
   type NewCommunity,
+  type NewFeed,
   type NewOrganisation,
   ORGANISATION_KINDS,
   type Organisation,
@@ -178,6 +184,8 @@ export interface OrganisationUses {
   accounts: string[]
   /** Service tokens that act for it (an account's tokens count through their account). */
   tokens: string[]
+  /** Feeds that speak for it. */
+  feeds: string[]
 }
 
 export const USES_NAMED = 10
@@ -188,6 +196,7 @@ export function organisationInUse(id: string, uses: OrganisationUses): Watchfloo
     ...uses.communities.map((community) => `community ${community}`),
     ...uses.accounts.map((account) => `account ${account}`),
     ...uses.tokens.map((token) => `service token ${token}`),
+    ...uses.feeds.map((feed) => `feed ${feed}`),
   ]
   if (named.length === 0) return null
   return new WatchfloorError('conflict', `organisation ${id} is in use by ${named.join(', ')}`, uses)
@@ -226,11 +235,11 @@ function kindOf(value: unknown): OrganisationKind {
   return value as OrganisationKind
 }
 
-/** A display name: trimmed, 1 to 200 characters. */
-function nameOf(value: unknown): string {
+/** A display name (or a feed's label): trimmed, 1 to 200 characters. */
+function nameOf(value: unknown, field = 'name'): string {
   const name = typeof value === 'string' ? value.trim() : ''
   if (name.length === 0 || name.length > NAME_MAX)
-    throw new WatchfloorError('validation', `name is not 1 to ${NAME_MAX} characters: ${shown(value)}`)
+    throw new WatchfloorError('validation', `${field} is not 1 to ${NAME_MAX} characters: ${shown(value)}`)
   return name
 }
 
@@ -282,3 +291,281 @@ export function missingMember(members: readonly string[], existing: ReadonlySet<
 /** A `conflict`: the id is already an organisation's or a community's (ids are unique across both). */
 export const idTaken = (id: string, by: 'organisation' | 'community'): WatchfloorError =>
   new WatchfloorError('conflict', `id ${id} is taken by ${by === 'organisation' ? 'an organisation' : 'a community'}`)
+
+export interface FeedRow {
+  id: string
+  label: string
+  url: string
+  api_root: string
+  collection_id: string
+  organisation: string
+  /** JSON text from SQLite, parsed jsonb from PostgreSQL. */
+  auth: string | FeedAuth
+  poll_seconds: number
+  default_tlp: string
+  enabled: number | boolean
+  created_by: string
+  created_at: Time
+  updated_at: Time
+}
+
+export const FEED_COLUMNS =
+  'id, label, url, api_root, collection_id, organisation, auth, poll_seconds, default_tlp, enabled, created_by, created_at, updated_at'
+
+/** The auth as kept, its keys in one order whichever store read it. */
+function authShape(auth: FeedAuth): FeedAuth {
+  if (auth.kind === 'bearer') return { kind: 'bearer', secretEnv: auth.secretEnv }
+  if (auth.kind === 'basic') return { kind: 'basic', username: auth.username, secretEnv: auth.secretEnv }
+  return { kind: 'none' }
+}
+
+export function feedOf(row: FeedRow): Feed {
+  return {
+    id: row.id,
+    label: row.label,
+    url: row.url,
+    apiRoot: row.api_root,
+    collectionId: row.collection_id,
+    organisation: row.organisation,
+    auth: authShape(typeof row.auth === 'string' ? (JSON.parse(row.auth) as FeedAuth) : row.auth),
+    pollSeconds: Number(row.poll_seconds),
+    defaultTlp: row.default_tlp as Tlp,
+    enabled: Boolean(row.enabled),
+    createdBy: row.created_by,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  }
+}
+
+/** A feed's state; counts are bigint in PostgreSQL, which the driver gives as text. */
+export interface FeedStateRow {
+  feed_id: string
+  cursor: string | null
+  last_attempt_at: Time | null
+  last_success_at: Time | null
+  last_error: string | null
+  consecutive_failures: number | string
+  objects_imported: number | string
+  events_stored: number | string
+  next_poll_at: Time | null
+}
+
+/** The state's columns: never the lease's. */
+export const FEED_STATE_COLUMNS =
+  'feed_id, cursor, last_attempt_at, last_success_at, last_error, consecutive_failures, objects_imported, events_stored, next_poll_at'
+
+export function feedStateOf(row: FeedStateRow): FeedState {
+  return {
+    feedId: row.feed_id,
+    cursor: row.cursor,
+    lastAttemptAt: isoOrNull(row.last_attempt_at),
+    lastSuccessAt: isoOrNull(row.last_success_at),
+    lastError: row.last_error,
+    consecutiveFailures: Number(row.consecutive_failures),
+    objectsImported: Number(row.objects_imported),
+    eventsStored: Number(row.events_stored),
+    nextPollAt: isoOrNull(row.next_poll_at),
+  }
+}
+
+const POLL_SECONDS_MIN = 10
+const POLL_SECONDS_MAX = 86_400
+const URL_MAX = 2000
+const TEXT_MAX = 200
+/** Whitespace and control characters: never part of a URL, path, id or name we keep as given. */
+const BLANK_OR_CONTROL = /[\s\p{Cc}]/u
+/** `WATCHFLOOR_FEED_` then upper-case letters, digits or `_`; at most 128 in all. */
+const SECRET_ENV = /^WATCHFLOOR_FEED_[A-Z0-9_]{1,112}$/
+/** One path segment: unreserved, sub-delims, `:`, `@`, or percent-encoded (RFC 3986 `pchar`). */
+const SEGMENT = "(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})+"
+/** Segments joined by single slashes, with a slash before and after or not. */
+const API_ROOT = new RegExp(`^/?${SEGMENT}(?:/${SEGMENT})*/?$`)
+export const LEASE_MS_MAX = 86_400_000
+export const FEED_ERROR_MAX = 2000
+
+const invalid = (message: string) => new WatchfloorError('validation', message)
+
+/**
+ * The TAXII server's base URL, trimmed, as given: http or https, no credentials, query or fragment.
+ * A refused URL that may hold credentials (an `@`) is not repeated in the message.
+ */
+function feedUrlOf(value: unknown): string {
+  const text = typeof value === 'string' ? value.trim() : ''
+  const said = text.includes('@') ? '(not shown: it may hold a secret)' : shown(value)
+  let url: URL | undefined
+  try {
+    url = new URL(text)
+  } catch {
+    // not a URL
+  }
+  if (url !== undefined && (url.username !== '' || url.password !== ''))
+    throw invalid('url must not carry credentials: name an environment variable in auth.secretEnv instead')
+  if (
+    url === undefined ||
+    !/^https?:\/\/[^/]/i.test(text) ||
+    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+    text.length > URL_MAX ||
+    BLANK_OR_CONTROL.test(text)
+  )
+    throw invalid(`url is not an https:// or http:// URL of at most ${URL_MAX} characters: ${said}`)
+  if (text.includes('?') || text.includes('#')) throw invalid(`url must have no query or fragment: ${said}`)
+  return text
+}
+
+function apiRootOf(value: unknown): string {
+  const text = typeof value === 'string' ? value.trim() : ''
+  const segments = text.split('/').filter((segment) => segment !== '')
+  if (text.length > TEXT_MAX || !API_ROOT.test(text) || segments.some((s) => s === '.' || s === '..'))
+    throw invalid(
+      `apiRoot is not a path of at most ${TEXT_MAX} characters (segments of URL path characters, no '.' or '..', e.g. 'api' or '/taxii2/api/'): ${shown(value)}`,
+    )
+  return text
+}
+
+function collectionIdOf(value: unknown): string {
+  const text = typeof value === 'string' ? value.trim() : ''
+  if (text.length === 0 || text.length > TEXT_MAX || BLANK_OR_CONTROL.test(text))
+    throw invalid(`collectionId is not 1 to ${TEXT_MAX} characters without spaces: ${shown(value)}`)
+  return text
+}
+
+function secretEnvOf(value: unknown): string {
+  if (typeof value !== 'string' || !SECRET_ENV.test(value))
+    throw invalid(
+      `auth.secretEnv is not the name of an environment variable starting WATCHFLOOR_FEED_ (upper-case letters, digits, '_'; at most 128): ${shown(value)}`,
+    )
+  return value
+}
+
+/** A basic-auth user name (RFC 7617: no `:`), as given. */
+function usernameOf(value: unknown): string {
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > TEXT_MAX ||
+    value.includes(':') ||
+    /\p{Cc}/u.test(value)
+  )
+    throw invalid(`auth.username is not 1 to ${TEXT_MAX} characters without ':': ${shown(value)}`)
+  return value
+}
+
+/** The auth as kept: only its known fields (never a secret, whatever else was sent). */
+function authOf(value: unknown): FeedAuth {
+  const auth = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>
+  if (!(FEED_AUTH_KINDS as readonly unknown[]).includes(auth.kind))
+    throw invalid(`auth.kind is not one of ${FEED_AUTH_KINDS.join(', ')}: ${shown(auth.kind)}`)
+  if (auth.kind === 'bearer') return { kind: 'bearer', secretEnv: secretEnvOf(auth.secretEnv) }
+  if (auth.kind === 'basic')
+    return { kind: 'basic', username: usernameOf(auth.username), secretEnv: secretEnvOf(auth.secretEnv) }
+  return { kind: 'none' }
+}
+
+function pollSecondsOf(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < POLL_SECONDS_MIN || value > POLL_SECONDS_MAX)
+    throw invalid(`pollSeconds is not a whole number from ${POLL_SECONDS_MIN} to ${POLL_SECONDS_MAX}: ${shown(value)}`)
+  return value
+}
+
+function tlpOf(value: unknown, field: string): Tlp {
+  if (!(TLP_LEVELS as readonly unknown[]).includes(value))
+    throw invalid(`${field} is not one of ${TLP_LEVELS.join(', ')}: ${shown(value)}`)
+  return value as Tlp
+}
+
+function booleanOf(value: unknown, field: string): boolean {
+  if (typeof value !== 'boolean') throw invalid(`${field} is not true or false: ${shown(value)}`)
+  return value
+}
+
+/** A new feed, checked and trimmed, so both stores refuse the same ones and keep the same text. */
+export function checkNewFeed(feed: NewFeed): Required<NewFeed> {
+  return {
+    id: directoryId(feed.id, 'id'),
+    label: nameOf(feed.label, 'label'),
+    url: feedUrlOf(feed.url),
+    apiRoot: apiRootOf(feed.apiRoot),
+    collectionId: collectionIdOf(feed.collectionId),
+    organisation: directoryId(feed.organisation, 'organisation'),
+    auth: authOf(feed.auth),
+    pollSeconds: pollSecondsOf(feed.pollSeconds),
+    defaultTlp: tlpOf(feed.defaultTlp, 'defaultTlp'),
+    enabled: feed.enabled === undefined ? true : booleanOf(feed.enabled, 'enabled'),
+    createdBy: nameOf(feed.createdBy, 'createdBy'),
+  }
+}
+
+export function checkFeedPatch(patch: FeedPatch): FeedPatch {
+  const checked: FeedPatch = {}
+  if (patch.label !== undefined) checked.label = nameOf(patch.label, 'label')
+  if (patch.url !== undefined) checked.url = feedUrlOf(patch.url)
+  if (patch.apiRoot !== undefined) checked.apiRoot = apiRootOf(patch.apiRoot)
+  if (patch.collectionId !== undefined) checked.collectionId = collectionIdOf(patch.collectionId)
+  if (patch.auth !== undefined) checked.auth = authOf(patch.auth)
+  if (patch.pollSeconds !== undefined) checked.pollSeconds = pollSecondsOf(patch.pollSeconds)
+  if (patch.defaultTlp !== undefined) checked.defaultTlp = tlpOf(patch.defaultTlp, 'defaultTlp')
+  if (patch.enabled !== undefined) checked.enabled = booleanOf(patch.enabled, 'enabled')
+  return checked
+}
+
+/** A `not_found`: the organisation a feed would speak for is not in the directory. */
+export const noFeedOrganisation = (organisation: string): WatchfloorError =>
+  new WatchfloorError('not_found', `no organisation ${organisation}: a feed speaks for one in the directory`)
+
+export const noFeed = (id: string): WatchfloorError => new WatchfloorError('not_found', `no feed ${id}`)
+
+function countOf(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw invalid(`${field} is not a whole number of at least 0: ${shown(value)}`)
+  return value
+}
+
+function textOrNull(value: unknown, field: string, max: number, cut: boolean): string | null {
+  if (value === null) return null
+  if (typeof value !== 'string') throw invalid(`${field} is not text or null: ${shown(value)}`)
+  if (value.length <= max) return value
+  if (cut) return value.slice(0, max)
+  throw invalid(`${field} is longer than ${max} characters`)
+}
+
+function timeOrNull(value: unknown, field: string): string | null {
+  if (value !== null && typeof value !== 'string') throw invalid(`${field} is not a time or null: ${shown(value)}`)
+  return isoTimeOrNull(value, field)
+}
+
+/** A feed state's fields to set, by column: only those given, checked (times as UTC ISO). */
+export function checkFeedState(
+  id: string,
+  state: Partial<FeedState>,
+): [column: string, value: string | number | null][] {
+  if (state.feedId !== undefined && state.feedId !== id)
+    throw invalid(`feedId ${shown(state.feedId)} is not the feed written (${id})`)
+  const columns: [string, string | number | null][] = []
+  const given = <K extends keyof FeedState>(
+    key: K,
+    column: string,
+    check: (value: unknown) => string | number | null,
+  ) => {
+    if (state[key] !== undefined) columns.push([column, check(state[key])])
+  }
+  given('cursor', 'cursor', (value) => textOrNull(value, 'cursor', TEXT_MAX, false))
+  given('lastAttemptAt', 'last_attempt_at', (value) => timeOrNull(value, 'lastAttemptAt'))
+  given('lastSuccessAt', 'last_success_at', (value) => timeOrNull(value, 'lastSuccessAt'))
+  given('lastError', 'last_error', (value) => textOrNull(value, 'lastError', FEED_ERROR_MAX, true))
+  given('consecutiveFailures', 'consecutive_failures', (value) => countOf(value, 'consecutiveFailures'))
+  given('objectsImported', 'objects_imported', (value) => countOf(value, 'objectsImported'))
+  given('eventsStored', 'events_stored', (value) => countOf(value, 'eventsStored'))
+  given('nextPollAt', 'next_poll_at', (value) => timeOrNull(value, 'nextPollAt'))
+  return columns
+}
+
+/** A lease's holder and length, checked. */
+export function checkLease(holder: unknown, leaseMs?: unknown): void {
+  if (typeof holder !== 'string' || holder.length === 0 || holder.length > TEXT_MAX)
+    throw invalid(`holder is not 1 to ${TEXT_MAX} characters: ${shown(holder)}`)
+  if (
+    leaseMs !== undefined &&
+    (typeof leaseMs !== 'number' || !Number.isInteger(leaseMs) || leaseMs < 1 || leaseMs > LEASE_MS_MAX)
+  )
+    throw invalid(`leaseMs is not a whole number of milliseconds from 1 to ${LEASE_MS_MAX}: ${shown(leaseMs)}`)
+}

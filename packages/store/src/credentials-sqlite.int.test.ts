@@ -8,6 +8,7 @@ import { type CredentialStore, hashSecret } from './credentials.ts'
 import {
   newAccount,
   newCommunity,
+  newFeed,
   newOrganisation,
   newToken,
   registerCredentialStoreContract,
@@ -70,6 +71,35 @@ describe('SQLite credentials beside the event log', () => {
       await credentials.close()
     } finally {
       rmSync(dataDir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('SQLite credentials shared by two processes', () => {
+  it('a lease one holds, the other sees held, until it is released or expires', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'watchfloor-credentials-two-'))
+    const file = join(dir, 'events.sqlite')
+    const a = new SqliteCredentialStore({ file })
+    const b = new SqliteCredentialStore({ file })
+    try {
+      await a.createOrganisation(newOrganisation('cert-ee'))
+      await a.createFeed(newFeed('ee-taxii', 'cert-ee'))
+      expect(await b.getFeed('ee-taxii')).toEqual(await a.getFeed('ee-taxii'))
+      expect(await a.claimFeed('ee-taxii', 'process-a', 60_000)).toBe(true)
+      expect(await b.claimFeed('ee-taxii', 'process-b', 60_000)).toBe(false)
+      expect(await b.releaseFeed('ee-taxii', 'process-b')).toBe(false)
+      expect(await a.releaseFeed('ee-taxii', 'process-a')).toBe(true)
+      expect(await b.claimFeed('ee-taxii', 'process-b', 200)).toBe(true)
+      expect(await a.claimFeed('ee-taxii', 'process-a', 60_000)).toBe(false)
+      await new Promise((r) => setTimeout(r, 300))
+      expect(await a.claimFeed('ee-taxii', 'process-a', 60_000)).toBe(true)
+      await a.recordFeedState('ee-taxii', { cursor: 'c1' })
+      expect(await b.getFeedState('ee-taxii')).toMatchObject({ cursor: 'c1' })
+      expect(await refusal(b.deleteOrganisation('cert-ee'))).toMatchObject({ code: 'conflict' })
+    } finally {
+      await a.close()
+      await b.close()
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })
@@ -160,6 +190,10 @@ describe('SQLite credentials made before tokens could expire', () => {
       await store.createOrganisation(newOrganisation('cert-lv', { nation: 'LV' }))
       await store.createCommunity(newCommunity('baltic', ['cert-lv']))
       expect(await refusal(store.deleteOrganisation('cert-lv'))).toMatchObject({ code: 'conflict' })
+      // and so are the feeds'
+      await store.createFeed(newFeed('lv-taxii', 'cert-lv'))
+      await store.recordFeedState('lv-taxii', { objectsImported: 1 })
+      expect(await store.claimFeed('lv-taxii', 'a', 60_000)).toBe(true)
       await store.close()
 
       // opening it again finds the column there and leaves it
@@ -167,6 +201,9 @@ describe('SQLite credentials made before tokens could expire', () => {
       expect((await again.getToken('old-token'))?.expiresAt).toBeNull()
       expect((await again.findToken(fresh.secretHash))?.expiresAt).toBe('2031-01-01T00:00:00.000Z')
       expect(await again.communitiesOf('cert-lv')).toEqual(['baltic'])
+      expect((await again.listFeeds()).map((feed) => feed.id)).toEqual(['lv-taxii'])
+      expect((await again.getFeedState('lv-taxii'))?.objectsImported).toBe(1)
+      expect(await again.claimFeed('lv-taxii', 'b', 60_000)).toBe(false)
       await again.close()
     } finally {
       rmSync(dir, { recursive: true, force: true })

@@ -11,8 +11,12 @@ import {
   type CommunityPatch,
   type CredentialChange,
   type CredentialStore,
+  type Feed,
+  type FeedPatch,
+  type FeedState,
   type NewAccount,
   type NewCommunity,
+  type NewFeed,
   type NewOrganisation,
   type NewToken,
   type Organisation,
@@ -26,15 +30,27 @@ import {
   accountOf,
   type CommunityRow,
   checkCommunityPatch,
+  checkFeedPatch,
+  checkFeedState,
+  checkLease,
   checkNewCommunity,
+  checkNewFeed,
   checkNewOrganisation,
   checkOrganisationPatch,
   checkTokenIdentity,
   communityOf,
+  FEED_COLUMNS,
+  FEED_STATE_COLUMNS,
+  type FeedRow,
+  type FeedStateRow,
+  feedOf,
+  feedStateOf,
   idTaken,
   isoTime,
   isoTimeOrNull,
   missingMember,
+  noFeed,
+  noFeedOrganisation,
   ORGANISATION_COLUMNS,
   type OrganisationRow,
   organisationInUse,
@@ -64,7 +80,10 @@ const COMMUNITY_SELECT = `SELECT c.id, c.name, c.created_at, c.updated_at,
  * hold a lock across the event loop and never wait on the event store's group commit.
  * The directory: `organisations`, `communities`, and `community_members` (one row per
  * member, foreign keys to both); a write that checks before it writes does so in one
- * IMMEDIATE transaction, so no other writer comes between.
+ * IMMEDIATE transaction, so no other writer comes between. Partner feeds: `feeds` (a foreign
+ * key to their organisation; `auth` as JSON text) and `feed_states` (one row per feed once
+ * polled or claimed, with the polling lease: `lease_holder`, `lease_expires_at`), deleted with
+ * the feed. A claim is one statement, so processes sharing the file take turns by SQLite's lock.
  */
 export class SqliteCredentialStore implements CredentialStore {
   readonly kind = 'sqlite'
@@ -140,6 +159,35 @@ export class SqliteCredentialStore implements CredentialStore {
         PRIMARY KEY (community_id, organisation_id)
       );
       CREATE INDEX IF NOT EXISTS community_members_organisation ON community_members (organisation_id);
+      CREATE TABLE IF NOT EXISTS feeds (
+        id TEXT PRIMARY KEY,
+        label TEXT NOT NULL,
+        url TEXT NOT NULL,
+        api_root TEXT NOT NULL,
+        collection_id TEXT NOT NULL,
+        organisation TEXT NOT NULL REFERENCES organisations (id),
+        auth TEXT NOT NULL,
+        poll_seconds INTEGER NOT NULL CHECK (poll_seconds BETWEEN 10 AND 86400),
+        default_tlp TEXT NOT NULL CHECK (default_tlp IN ('CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED')),
+        enabled INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS feeds_organisation ON feeds (organisation);
+      CREATE TABLE IF NOT EXISTS feed_states (
+        feed_id TEXT PRIMARY KEY REFERENCES feeds (id) ON DELETE CASCADE,
+        cursor TEXT,
+        last_attempt_at TEXT,
+        last_success_at TEXT,
+        last_error TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        objects_imported INTEGER NOT NULL DEFAULT 0,
+        events_stored INTEGER NOT NULL DEFAULT 0,
+        next_poll_at TEXT,
+        lease_holder TEXT,
+        lease_expires_at TEXT
+      );
     `)
     this.migrate()
   }
@@ -397,6 +445,7 @@ export class SqliteCredentialStore implements CredentialStore {
           ),
           accounts: pluck('SELECT username FROM accounts WHERE organisation = ? ORDER BY username LIMIT ?'),
           tokens: pluck('SELECT id FROM api_tokens WHERE service_organisation = ? ORDER BY id LIMIT ?'),
+          feeds: pluck('SELECT id FROM feeds WHERE organisation = ? ORDER BY id LIMIT ?'),
         })
         if (inUse) throw inUse
         this.db.prepare('DELETE FROM organisations WHERE id = ?').run(id)
@@ -483,6 +532,138 @@ export class SqliteCredentialStore implements CredentialStore {
       )
       .pluck()
       .all(organisation)
+  }
+
+  async listFeeds(): Promise<Feed[]> {
+    return this.db.prepare<[], FeedRow>(`SELECT ${FEED_COLUMNS} FROM feeds ORDER BY id`).all().map(feedOf)
+  }
+
+  async getFeed(id: string): Promise<Feed | null> {
+    const row = this.db.prepare<[string], FeedRow>(`SELECT ${FEED_COLUMNS} FROM feeds WHERE id = ?`).get(id)
+    return row ? feedOf(row) : null
+  }
+
+  async createFeed(input: NewFeed): Promise<Feed> {
+    const feed = checkNewFeed(input)
+    const now = new Date().toISOString()
+    this.db
+      .transaction(() => {
+        if (!this.db.prepare('SELECT 1 FROM organisations WHERE id = ?').get(feed.organisation))
+          throw noFeedOrganisation(feed.organisation)
+        try {
+          this.db
+            .prepare(
+              `INSERT INTO feeds (id, label, url, api_root, collection_id, organisation, auth, poll_seconds, default_tlp,
+                 enabled, created_by, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            )
+            .run(
+              feed.id,
+              feed.label,
+              feed.url,
+              feed.apiRoot,
+              feed.collectionId,
+              feed.organisation,
+              JSON.stringify(feed.auth),
+              feed.pollSeconds,
+              feed.defaultTlp,
+              feed.enabled ? 1 : 0,
+              feed.createdBy,
+              now,
+              now,
+            )
+        } catch (error) {
+          throw translate(error, `feed ${feed.id} already exists`)
+        }
+      })
+      .immediate()
+    this.emit({ type: 'feeds' })
+    return (await this.getFeed(feed.id))!
+  }
+
+  async updateFeed(id: string, input: FeedPatch): Promise<Feed | null> {
+    const patch = checkFeedPatch(input)
+    const sets: string[] = []
+    const values: unknown[] = []
+    const set = (column: string, value: unknown) => {
+      sets.push(`${column} = ?`)
+      values.push(value)
+    }
+    if (patch.label !== undefined) set('label', patch.label)
+    if (patch.url !== undefined) set('url', patch.url)
+    if (patch.apiRoot !== undefined) set('api_root', patch.apiRoot)
+    if (patch.collectionId !== undefined) set('collection_id', patch.collectionId)
+    if (patch.auth !== undefined) set('auth', JSON.stringify(patch.auth))
+    if (patch.pollSeconds !== undefined) set('poll_seconds', patch.pollSeconds)
+    if (patch.defaultTlp !== undefined) set('default_tlp', patch.defaultTlp)
+    if (patch.enabled !== undefined) set('enabled', patch.enabled ? 1 : 0)
+    set('updated_at', new Date().toISOString())
+    const result = this.db.prepare(`UPDATE feeds SET ${sets.join(', ')} WHERE id = ?`).run(...values, id)
+    if (result.changes === 0) return null
+    this.emit({ type: 'feeds' })
+    return this.getFeed(id)
+  }
+
+  async deleteFeed(id: string): Promise<boolean> {
+    // its state goes with it (ON DELETE CASCADE)
+    const { changes } = this.db.prepare('DELETE FROM feeds WHERE id = ?').run(id)
+    if (changes > 0) this.emit({ type: 'feeds' })
+    return changes > 0
+  }
+
+  async getFeedState(id: string): Promise<FeedState | null> {
+    const row = this.db
+      .prepare<[string], FeedStateRow>(`SELECT ${FEED_STATE_COLUMNS} FROM feed_states WHERE feed_id = ?`)
+      .get(id)
+    return row ? feedStateOf(row) : null
+  }
+
+  async recordFeedState(id: string, state: Partial<FeedState>): Promise<FeedState> {
+    const given = checkFeedState(id, state)
+    const columns = given.map(([column]) => column)
+    const update =
+      columns.length === 0
+        ? 'NOTHING'
+        : `UPDATE SET ${columns.map((column) => `${column} = excluded.${column}`).join(', ')}`
+    try {
+      this.db
+        .prepare(
+          `INSERT INTO feed_states (feed_id${columns.map((column) => `, ${column}`).join('')})
+           VALUES (?${', ?'.repeat(columns.length)}) ON CONFLICT (feed_id) DO ${update}`,
+        )
+        .run(id, ...given.map(([, value]) => value))
+    } catch (error) {
+      throw translate(error, `state of feed ${id} already exists`, noFeed(id).message)
+    }
+    return (await this.getFeedState(id))!
+  }
+
+  async claimFeed(id: string, holder: string, leaseMs: number): Promise<boolean> {
+    checkLease(holder, leaseMs)
+    const now = Date.now()
+    try {
+      const { changes } = this.db
+        .prepare(
+          `INSERT INTO feed_states (feed_id, lease_holder, lease_expires_at) VALUES (?, ?, ?)
+           ON CONFLICT (feed_id) DO UPDATE SET lease_holder = excluded.lease_holder, lease_expires_at = excluded.lease_expires_at
+           WHERE feed_states.lease_holder IS NULL OR feed_states.lease_holder = excluded.lease_holder
+             OR feed_states.lease_expires_at <= ?`,
+        )
+        .run(id, holder, new Date(now + leaseMs).toISOString(), new Date(now).toISOString())
+      return changes > 0
+    } catch (error) {
+      throw translate(error, `state of feed ${id} already exists`, noFeed(id).message)
+    }
+  }
+
+  async releaseFeed(id: string, holder: string): Promise<boolean> {
+    checkLease(holder)
+    const { changes } = this.db
+      .prepare(
+        'UPDATE feed_states SET lease_holder = NULL, lease_expires_at = NULL WHERE feed_id = ? AND lease_holder = ?',
+      )
+      .run(id, holder)
+    return changes > 0
   }
 
   onChange(listener: (change: CredentialChange) => void): () => void {

@@ -143,19 +143,95 @@ export interface CommunityPatch {
   members?: string[]
 }
 
+/** How Watchfloor authenticates to a feed's TAXII server. */
+export const FEED_AUTH_KINDS = ['none', 'bearer', 'basic'] as const
+
+/**
+ * A feed's credentials, never its secret: `secretEnv` names the environment variable (upper-case
+ * letters, digits, `_`, starting `WATCHFLOOR_FEED_`) the server reads when it polls.
+ */
+export type FeedAuth =
+  | { kind: 'none' }
+  | { kind: 'bearer'; secretEnv: string }
+  | { kind: 'basic'; username: string; secretEnv: string }
+
+/**
+ * A partner feed: a TAXII 2.1 collection Watchfloor pulls from, in the name of one directory
+ * organisation. Its objects become events sourced to that organisation.
+ */
+export interface Feed {
+  /** The same form as a directory id (`cert-ee-misp`); its own namespace. */
+  id: string
+  /** Trimmed, 1 to 200 characters. */
+  label: string
+  /** The TAXII server's base: `https://` or `http://`, no credentials, query or fragment. */
+  url: string
+  /** The API root's path on that server, with or without slashes around it (`api`, `/taxii2/api/`). */
+  apiRoot: string
+  collectionId: string
+  /** The directory organisation the feed speaks for; while a feed names it, it cannot be deleted. */
+  organisation: string
+  auth: FeedAuth
+  /** How often it is polled: 10 to 86,400 seconds. */
+  pollSeconds: number
+  /** The TLP an object that carries no marking gets. */
+  defaultTlp: Tlp
+  enabled: boolean
+  createdBy: string
+  createdAt: string
+  updatedAt: string
+}
+
+/** A feed to store: its fields but the times the store sets. `enabled` defaults to true. */
+export interface NewFeed extends Omit<Feed, 'createdAt' | 'updatedAt' | 'enabled'> {
+  enabled?: boolean
+}
+
+/**
+ * What may change on a feed; absent (or undefined) fields stay as they are. Its id, organisation
+ * and creator never change.
+ */
+export interface FeedPatch {
+  label?: string | undefined
+  url?: string | undefined
+  apiRoot?: string | undefined
+  collectionId?: string | undefined
+  auth?: FeedAuth | undefined
+  pollSeconds?: number | undefined
+  defaultTlp?: Tlp | undefined
+  enabled?: boolean | undefined
+}
+
+/** Where polling a feed has got to; written by the poller, never notified. Times ISO 8601 or null. */
+export interface FeedState {
+  feedId: string
+  /** The last `X-TAXII-Date-Added-Last` seen, sent back as `added_after`; kept as the server wrote it. */
+  cursor: string | null
+  lastAttemptAt: string | null
+  lastSuccessAt: string | null
+  /** Why the last attempt failed; null after a success. At most 2,000 characters (longer is cut). */
+  lastError: string | null
+  consecutiveFailures: number
+  objectsImported: number
+  eventsStored: number
+  nextPollAt: string | null
+}
+
 /**
  * Something that may end access somewhere: live sockets using it are checked again.
  * `directory`: an organisation or community was created, changed or deleted.
+ * `feeds`: a partner feed was created, changed or deleted (never its state or lease).
  */
 export type CredentialChange =
   | { type: 'token'; id: string }
   | { type: 'session'; idHash: string }
   | { type: 'account'; username: string }
   | { type: 'directory' }
+  | { type: 'feeds' }
 
 /**
- * Accounts, API and display tokens, sessions, and the directory of organisations and
- * communities. Every implementation passes
+ * Accounts, API and display tokens, sessions, the directory of organisations and
+ * communities, and partner feeds. Every implementation passes
  * the contract suite in `credentials-contract.ts`. Times are ISO 8601 strings.
  */
 export interface CredentialStore {
@@ -202,7 +278,7 @@ export interface CredentialStore {
   updateOrganisation(id: string, patch: OrganisationPatch): Promise<Organisation | null>
   /**
    * True when there was such an organisation. Rejects with `conflict`, naming them, while a
-   * community has it as a member, or an account or a service token belongs to it.
+   * community has it as a member, an account or a service token belongs to it, or a feed speaks for it.
    */
   deleteOrganisation(id: string): Promise<boolean>
 
@@ -221,8 +297,38 @@ export interface CredentialStore {
   /** The ids of the communities an organisation is a member of, sorted. */
   communitiesOf(organisation: string): Promise<string[]>
 
+  /** Every feed, by id. */
+  listFeeds(): Promise<Feed[]>
+  getFeed(id: string): Promise<Feed | null>
   /**
-   * Called after a token is revoked, a session deleted, an account changed, or the directory written:
+   * Rejects with `validation` naming a malformed field, `conflict` when a feed has the id,
+   * `not_found` when its organisation is not in the directory.
+   */
+  createFeed(feed: NewFeed): Promise<Feed>
+  /** Null when there is no such feed; rejects with `validation` for a malformed field. Its state stays. */
+  updateFeed(id: string, patch: FeedPatch): Promise<Feed | null>
+  /** True when there was such a feed; its state and lease go with it. */
+  deleteFeed(id: string): Promise<boolean>
+  /** Null when nothing was recorded (nor claimed) for the feed yet, or there is no such feed. */
+  getFeedState(id: string): Promise<FeedState | null>
+  /**
+   * Sets the fields given (absent and undefined ones stay; a first write starts from no cursor,
+   * no times, no error and zero counts) and returns the whole state. Rejects with `not_found` when
+   * there is no such feed, `validation` naming a malformed field. Never notified.
+   */
+  recordFeedState(id: string, state: Partial<FeedState>): Promise<FeedState>
+  /**
+   * Takes or renews the feed's polling lease for `leaseMs` milliseconds (1 to 86,400,000): true
+   * when `holder` now holds it (there was none, it had expired, or it was already this holder's),
+   * false when another holder's lease still runs. One clock decides for every process (the
+   * database's, for PostgreSQL). Rejects with `not_found` when there is no such feed.
+   */
+  claimFeed(id: string, holder: string, leaseMs: number): Promise<boolean>
+  /** Gives the lease up if `holder` holds it (expired or not); true when it did. */
+  releaseFeed(id: string, holder: string): Promise<boolean>
+
+  /**
+   * Called after a token is revoked, a session deleted, an account changed, the directory or a feed written:
    * in this process, and from other processes where the store can tell (PostgreSQL).
    */
   onChange(listener: (change: CredentialChange) => void): () => void
@@ -269,6 +375,7 @@ export function parseChange(text: string): CredentialChange | null {
     if (value.type === 'account' && typeof value.username === 'string')
       return { type: 'account', username: value.username }
     if (value.type === 'directory') return { type: 'directory' }
+    if (value.type === 'feeds') return { type: 'feeds' }
   } catch {
     // not JSON
   }

@@ -516,6 +516,8 @@ function uses(caller: Caller, change: CredentialChange): boolean {
       return caller.account === change.username
     case 'directory':
       return false // the viewer's communities: see directoryChanged
+    case 'feeds':
+      return false // a partner feed is no credential
     default:
       return exhaustiveSwitchError(change)
   }

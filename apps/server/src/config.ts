@@ -38,6 +38,8 @@ export interface Config {
   loginWindowMs: number
   /** How often live sockets' credentials are checked again (sessions expire; a missed notification). */
   credentialRecheckMs: number
+  /** How often partner feeds that are due are looked for (WATCHFLOOR_FEED_TICK_MS). */
+  feedTickMs: number
   /** log2 of scrypt's N for new password hashes. */
   passwordCost: number
   /**
@@ -83,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginMaxFailuresPerAddress: integer(env, 'WATCHFLOOR_LOGIN_MAX_FAILURES_PER_ADDRESS', 20, 1, 100_000),
     loginWindowMs: integer(env, 'WATCHFLOOR_LOGIN_WINDOW_S', 15 * 60, 1, 24 * 3600) * 1000,
     credentialRecheckMs: integer(env, 'WATCHFLOOR_CREDENTIAL_RECHECK_MS', 30_000, 100, 3_600_000),
+    feedTickMs: integer(env, 'WATCHFLOOR_FEED_TICK_MS', 5_000, 100, 3_600_000),
     passwordCost: integer(env, 'WATCHFLOOR_PASSWORD_COST', 15, 10, 20),
     trustProxy: trustProxy(env, 'WATCHFLOOR_TRUST_PROXY'),
   }

@@ -9,6 +9,7 @@ import { type DemoAccess, seedDemoAccess } from './access/demo.ts'
 import { Directory } from './access/directory.ts'
 import { demoPrincipals, loadTokenFile, type StaticToken, TokenRegistry } from './access/tokens.ts'
 import type { Config } from './config.ts'
+import { FeedPoller } from './feeds/poller.ts'
 import { createApp } from './http/app.ts'
 import { answerClientError } from './http/errors.ts'
 import { Gateway, type WatchSocket } from './live/gateway.ts'
@@ -67,6 +68,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const full = new FullState(store)
   const stopFollowing = full.follow((error) => logger.warn({ err: error }, 'full state catch-up failed'))
   const commands = new CommandService(store, states, logger)
+  // partner feeds pulled in, one process at a time per feed (a lease in the credential store)
+  const feeds = new FeedPoller(credentials, store, directory, () => full.fresh(), logger, {
+    tickMs: config.feedTickMs,
+  })
+  feeds.start()
   const app = createApp({
     store,
     registry,
@@ -78,6 +84,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     logger,
     consoleDir: config.consoleDir,
     trustProxy: config.trustProxy,
+    feeds,
   })
   const http: HttpServer = createServer(app)
   http.on('clientError', answerClientError)
@@ -121,6 +128,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     demoAccess,
     async close() {
       stopFollowing()
+      feeds.stop()
       directory.stop()
       gateway.stop()
       io.close()

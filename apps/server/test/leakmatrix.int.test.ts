@@ -281,6 +281,12 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     await get('export CSV', '/api/v1/export?format=csv')
     await get('export STIX', '/api/v1/export?format=stix')
     await get('MISP feed manifest', '/misp/feed/manifest.json')
+    await get('TAXII objects', '/taxii2/api/collections/all/objects/', 'application/taxii+json;version=2.1')
+    await get(
+      `TAXII community collection`,
+      `/taxii2/api/collections/community-${COMMUNITY.id}/objects/`,
+      'application/taxii+json;version=2.1',
+    )
     await get('MISP export of a missing incident', '/api/v1/export?format=misp&incidentId=lmx-inc-missing')
     for (const c of CELLS)
       await get(`MISP export of ${c.key}`, `/api/v1/export?${query({ format: 'misp', incidentId: c.incidentId })}`)
@@ -930,6 +936,52 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
         )
         expect(names, `${v.key}: ${String(incident.x_watchfloor_incident_id)}`).toContain(`TLP:${tlp}`)
       }
+    })
+
+    it('[P4] TAXII 2.1: the collection of all it may see holds exactly its STIX; the community collection only what names the community', () => {
+      const r = reply(v, 'TAXII objects')
+      // TAXII reads tokens only (a session is 401); a view as another audience is one here too [V11]
+      if (v.session) {
+        expect(r.status, v.key).toBe(401)
+        return
+      }
+      expect(r.status, `${v.key}: ${r.text.slice(0, 300)}`).toBe(200)
+      expect(r.headers.get('content-type')).toBe('application/taxii+json;version=2.1')
+      const envelope = JSON.parse(r.text) as { more?: boolean; objects?: Record<string, unknown>[] }
+      expect(envelope.more ?? false, `${v.key}: one page`).toBe(false)
+      const own = v.viewer
+      const visible = log.filter((e) => canSee(own, e))
+      const state = fold(initialState, visible)
+      const incidents = (envelope.objects ?? [])
+        .filter((o) => o.type === 'incident')
+        .map((o) => o.x_watchfloor_incident_id)
+      expect(incidents.sort(), `${v.key}: TAXII incidents`).toEqual([...state.incidents.keys()].sort())
+      const sightings = (envelope.objects ?? []).filter((o) => o.type === 'sighting').length
+      expect(sightings, `${v.key}: one sighting per visible observation`).toBe(
+        visible.filter((e) => e.type === 'incident.observation').length,
+      )
+      for (const object of envelope.objects ?? [])
+        expect(schemaErrors(object) ?? [], `${v.key}: ${String(object.type)} ${String(object.id)}`).toEqual([])
+      // the community's collection: a member (or an admin) reads what names the community; anyone else, nothing
+      const community = reply(v, 'TAXII community collection')
+      const member = (own.communities ?? []).includes(COMMUNITY.id) || own.roles.includes('admin')
+      // a view as another audience: the collections are the caller's (its communities), the objects what both may see
+      if (!member) {
+        expect(community.status, `${v.key}: no community collection`).toBe(404)
+        return
+      }
+      expect(community.status, `${v.key}: ${community.text.slice(0, 300)}`).toBe(200)
+      const named = visible.filter((e) => e.marking.releasableTo?.includes(COMMUNITY.id))
+      const inCommunity = ((JSON.parse(community.text) as { objects?: Record<string, unknown>[] }).objects ?? [])
+        .filter((o) => o.type === 'sighting')
+        .map((o) => o.x_watchfloor_incident_id)
+        .sort()
+      expect(inCommunity, `${v.key}: the community's sightings`).toEqual(
+        named
+          .filter((e) => e.type === 'incident.observation')
+          .map((e) => (e.payload as { incidentId: string }).incidentId)
+          .sort(),
+      )
     })
 
     it('[P4] MISP: the feed lists exactly its incidents but RED; one incident exports if it may see it, RED is 403, hidden is missing', () => {

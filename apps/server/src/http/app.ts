@@ -10,9 +10,12 @@ import { directoryRoutes } from '../access/directoryRoutes.ts'
 import { peopleRoutes, sessionRoutes } from '../access/routes.ts'
 import { type TokenRegistry, viewerOf } from '../access/tokens.ts'
 import type { TrustProxy } from '../config.ts'
+import type { FeedPoller } from '../feeds/poller.ts'
+import { feedRoutes } from '../feeds/routes.ts'
 import { mispFeedRouter } from '../read/misp.ts'
 import { type FullState, Replay, type StateCache } from '../read/projection.ts'
 import { readRouter } from '../read/routes.ts'
+import { taxiiRouter } from '../taxii/taxiiRouter.ts'
 import { type PresetRegistry, wallRouter } from '../wall/presets.ts'
 import { type CommandService, commandRouter } from '../write/commands.ts'
 import { importRouter } from '../write/imports.ts'
@@ -34,6 +37,8 @@ export interface AppDeps {
   consoleDir: string
   /** Express's `trust proxy` (WATCHFLOOR_TRUST_PROXY): who may say the client's address. */
   trustProxy: TrustProxy
+  /** Partner feeds pulled in (feeds/poller.ts), for `POST /api/v1/feeds/:id/poll`. */
+  feeds: FeedPoller
 }
 
 export const BODY_LIMIT = '10mb'
@@ -84,6 +89,7 @@ export function createApp({
   logger,
   consoleDir,
   trustProxy,
+  feeds,
 }: AppDeps): express.Express {
   const app = express()
   app.set('trust proxy', trustProxy)
@@ -116,6 +122,7 @@ export function createApp({
   api.use(authenticate(access))
   api.use(peopleRoutes(access))
   api.use(directoryRoutes(access))
+  api.use(feedRoutes(access.credentials, feeds))
   const principalOf = (req: Request): Caller => callerOf(req)
 
   api.post('/events', express.json({ limit: BODY_LIMIT, type: () => true }), async (req, res) => {
@@ -164,6 +171,7 @@ export function createApp({
     next(new WatchfloorError('not_found', `no route ${req.method} /api/v1${req.path}`))
   })
   app.use('/api/v1', api)
+  app.use('/taxii2', taxiiRouter({ store, access, states, owners: () => full.fresh(), logger }))
   // Watchfloor as a MISP feed (read/misp.ts), authenticated like the API: each caller sees what it may see
   app.use(
     '/misp',

@@ -1,5 +1,6 @@
-import { describe, expect, it, vi } from 'vitest'
-import { ApiError, describeFailure, failureOf, request } from './api.ts'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { ApiError, currentViewAs, describeFailure, failureOf, request, requestHeaders } from './api.ts'
+import { watchfloor } from './store.ts'
 
 describe('the REST client', () => {
   it('reads the error family’s body; the code is the server’s, never guessed from the status', () => {
@@ -49,5 +50,61 @@ describe('the REST client', () => {
     const [, init] = fetchFn.mock.calls[0] as unknown as [string, RequestInit]
     expect(init).toMatchObject({ method: 'POST', credentials: 'same-origin', body: '{"type":"x"}' })
     expect(init.headers).toMatchObject({ 'Content-Type': 'application/json', Accept: 'application/json' })
+  })
+})
+
+describe('the REST client while viewing as another audience', () => {
+  const admin = { user: 'admin', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin' as const] }
+  afterEach(() => watchfloor.getState().reset())
+  const headersOf = (fetchFn: ReturnType<typeof vi.fn>) =>
+    (fetchFn.mock.calls.at(-1) as unknown as [string, RequestInit])[1].headers as Record<string, string>
+
+  it('sends X-Watchfloor-View-As on every call once the session says it views as', async () => {
+    const fetchFn = vi.fn(async () => Response.json({}))
+    watchfloor.getState().setSession(admin)
+    await request('/api/v1/state', { fetchFn })
+    expect(headersOf(fetchFn)).not.toHaveProperty('X-Watchfloor-View-As')
+    expect(currentViewAs()).toBeNull()
+
+    watchfloor.getState().setSession({ ...admin, viewingAs: { kind: 'organisation', id: 'cert-lv' } })
+    expect(currentViewAs()).toEqual({ kind: 'organisation', id: 'cert-lv' })
+    for (const path of ['/api/v1/state', '/api/v1/export?format=stix', '/api/v1/handover']) {
+      await request(path, { fetchFn, accept: '*/*' })
+      expect(headersOf(fetchFn)).toMatchObject({ 'X-Watchfloor-View-As': 'organisation:cert-lv', Accept: '*/*' })
+    }
+    // a change carries it too (the server refuses it, 403 A7: the console offers none)
+    await request('/api/v1/commands', { method: 'POST', json: {}, fetchFn })
+    expect(headersOf(fetchFn)).toMatchObject({
+      'X-Watchfloor-View-As': 'organisation:cert-lv',
+      'Content-Type': 'application/json',
+    })
+
+    // stopped: gone again
+    watchfloor.getState().setSession(admin)
+    await request('/api/v1/state', { fetchFn })
+    expect(headersOf(fetchFn)).not.toHaveProperty('X-Watchfloor-View-As')
+  })
+
+  it('a call may name its audience (or none) itself, whatever the store says', async () => {
+    const fetchFn = vi.fn(async () => Response.json({}))
+    watchfloor.getState().setSession({ ...admin, viewingAs: { kind: 'community', id: 'baltic' } })
+    await request('/api/v1/state', { fetchFn, viewAs: null })
+    expect(headersOf(fetchFn)).not.toHaveProperty('X-Watchfloor-View-As')
+    await request('/api/v1/state', { fetchFn, viewAs: { kind: 'organisation', id: 'cert-ee' } })
+    expect(headersOf(fetchFn)['X-Watchfloor-View-As']).toBe('organisation:cert-ee')
+  })
+
+  it('requestHeaders: accept, JSON, the audience, then the credentials', () => {
+    const credentials = (extra: Record<string, string>) => ({ ...extra, Authorization: 'Bearer t' })
+    expect(requestHeaders('text/markdown', false, { kind: 'community', id: 'baltic' }, credentials)).toEqual({
+      Accept: 'text/markdown',
+      'X-Watchfloor-View-As': 'community:baltic',
+      Authorization: 'Bearer t',
+    })
+    expect(requestHeaders('application/json', true, null, credentials)).toEqual({
+      Accept: 'application/json',
+      'Content-Type': 'application/json',
+      Authorization: 'Bearer t',
+    })
   })
 })

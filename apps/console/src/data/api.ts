@@ -1,11 +1,15 @@
 /**
  * The console's one REST client: every call goes out with the caller's credentials
- * (`apiHeaders()`: a bearer token, or the session cookie), and every refusal is read the same
- * way, as the error family's body the server sent (`{ error: { code, message, details } }`,
- * docs/api.md). The code is the server's, never guessed from the HTTP status.
+ * (`apiHeaders()`: a bearer token, or the session cookie) and, while viewing as another audience,
+ * `X-Watchfloor-View-As` naming it (the session in the store says which, data/viewAs.ts), so every
+ * read holds what that audience receives; and every refusal is read the same way, as the error
+ * family's body the server sent (`{ error: { code, message, details } }`, docs/api.md). The code
+ * is the server's, never guessed from the HTTP status.
  */
 import { type ErrorBody, errorBodyOf } from '@watchfloor/protocol'
 import { apiHeaders } from './session.ts'
+import { watchfloor } from './store.ts'
+import { type ViewAs, withViewAs } from './viewAs.ts'
 
 export type Fetch = typeof fetch
 
@@ -58,21 +62,46 @@ export interface RequestOptions {
   accept?: string
   signal?: AbortSignal
   fetchFn?: Fetch
+  /** The audience viewed as; absent: the store's session's (`viewingAs`), null: none. */
+  viewAs?: ViewAs | null
+}
+
+/** The audience the signed-in console views as now (the session the server answered), or null. */
+export function currentViewAs(): ViewAs | null {
+  const viewingAs = watchfloor.getState().session?.viewingAs
+  return viewingAs ? { kind: viewingAs.kind, id: viewingAs.id } : null
 }
 
 /**
- * One REST call with the caller's credentials. Resolves with the response when it is 2xx;
- * otherwise throws an `ApiError` holding the server's error body (or `unavailable` with no answer).
+ * A call's headers: `Accept`, `Content-Type` when it sends JSON, the view-as header when viewing
+ * as, and the credentials (`apiHeaders`).
+ */
+export function requestHeaders(
+  accept: string,
+  sendsJson: boolean,
+  viewAs: ViewAs | null,
+  credentials: (extra: Record<string, string>) => Record<string, string> = apiHeaders,
+): Record<string, string> {
+  const base: Record<string, string> = sendsJson
+    ? { Accept: accept, 'Content-Type': 'application/json' }
+    : { Accept: accept }
+  return credentials(withViewAs(base, viewAs))
+}
+
+/**
+ * One REST call with the caller's credentials (and the audience viewed as, if any). Resolves with
+ * the response when it is 2xx; otherwise throws an `ApiError` holding the server's error body (or
+ * `unavailable` with no answer). While viewing as, anything that changes is refused by the server
+ * (403, rule A7): the console does not offer it.
  */
 export async function request(path: string, options: RequestOptions = {}): Promise<Response> {
   const { method = 'GET', json, accept = 'application/json', signal, fetchFn = fetch } = options
+  const viewAs = options.viewAs === undefined ? currentViewAs() : options.viewAs
   let response: Response
   try {
     response = await fetchFn(path, {
       method,
-      headers: apiHeaders(
-        json === undefined ? { Accept: accept } : { Accept: accept, 'Content-Type': 'application/json' },
-      ),
+      headers: requestHeaders(accept, json !== undefined, viewAs),
       credentials: 'same-origin',
       ...(json === undefined ? {} : { body: JSON.stringify(json) }),
       ...(signal === undefined ? {} : { signal }),

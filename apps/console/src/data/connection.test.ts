@@ -1,7 +1,7 @@
 import { makeEvent } from '@watchfloor/core'
 import type { SubscribeAck } from '@watchfloor/protocol'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createConnection, type WatchfloorSocket } from './connection.ts'
+import { createConnection, handshakeAuth, type WatchfloorSocket } from './connection.ts'
 import { createWatchfloorStore } from './store.ts'
 
 type Handler = (...args: unknown[]) => void
@@ -279,6 +279,47 @@ describe('connection: cookie sessions and presence', () => {
     connection.connect(null)
     expect(tokens).toEqual([null])
     expect(store.getState().status).toBe('connecting')
+  })
+
+  it('views as another audience with auth.viewAs: a new viewer, from an empty picture', () => {
+    const asked: [string | null, string | null | undefined][] = []
+    const sockets: FakeSocket[] = []
+    const store = createWatchfloorStore()
+    const connection = createConnection({
+      store,
+      socketFactory: (token, viewAs) => {
+        asked.push([token, viewAs])
+        const socket = new FakeSocket()
+        sockets.push(socket)
+        return socket as unknown as WatchfloorSocket
+      },
+    })
+    connection.connect('tok')
+    sockets[0]!.fire('connect')
+    sockets[0]!.fire('events', { events: [reported(1), reported(2)] })
+    sockets[0]!.lastAck()(null, { ok: true, head: 2 })
+    expect(store.getState().state.eventCount).toBe(2)
+
+    connection.connect('tok', 'organisation:cert-lv')
+    expect(sockets[0]!.disconnected).toBe(true)
+    expect(asked).toEqual([
+      ['tok', undefined],
+      ['tok', 'organisation:cert-lv'],
+    ])
+    // what the previous viewer was sent is gone; the new socket subscribes from 0
+    expect(store.getState()).toMatchObject({ status: 'connecting', lastSeq: 0, headSeq: 0 })
+    expect(store.getState().state.eventCount).toBe(0)
+    expect(store.getState().window).toEqual([])
+    sockets[1]!.fire('connect')
+    expect(sockets[1]!.subscribes.map((s) => s.after)).toEqual([0])
+  })
+
+  it('the handshake’s auth: the token (none: the cookie) and the audience', () => {
+    expect(handshakeAuth(null)).toEqual({})
+    expect(handshakeAuth('tok')).toEqual({ token: 'tok' })
+    expect(handshakeAuth(null, 'community:baltic')).toEqual({ viewAs: 'community:baltic' })
+    expect(handshakeAuth('tok', 'organisation:cert-lv')).toEqual({ token: 'tok', viewAs: 'organisation:cert-lv' })
+    expect(handshakeAuth('tok', null)).toEqual({ token: 'tok' })
   })
 
   it('says which incident it shows, again after a reconnect, and passes presence on', () => {

@@ -2,7 +2,9 @@
  * The one connection module: a credential in, a live picture in the store out.
  *
  * Contract with the server (apps/server): connect with `auth: { token }` (or, with no
- * token, the browser's session cookie in the handshake) over WebSocket only, emit `subscribe { after: lastSeq }`, then fold every `events`
+ * token, the browser's session cookie in the handshake) over WebSocket only, plus
+ * `auth.viewAs: 'organisation:<id>'` while viewing as another audience (a read-only socket of
+ * what both may see, data/viewAs.ts), emit `subscribe { after: lastSeq }`, then fold every `events`
  * batch, advance the cursor on `checkpoint` / `heartbeat`, and on `resync` or any
  * reconnect subscribe again from the last seq seen. The store drops anything at or
  * below its cursor, so nothing is folded twice; subscribing from the cursor means
@@ -27,8 +29,11 @@ import { clearToken } from './token.ts'
 export type { PresenceMessage }
 
 export type WatchfloorSocket = Socket<ServerToClientEvents, ClientToServerEvents>
-/** Makes the socket; `token` null means "authenticate with the session cookie". */
-export type SocketFactory = (token: string | null) => WatchfloorSocket
+/**
+ * Makes the socket; `token` null means "authenticate with the session cookie"; `viewAs`
+ * (`organisation:<id>`, `community:<id>`) asks for the picture as that audience receives it.
+ */
+export type SocketFactory = (token: string | null, viewAs?: string | null) => WatchfloorSocket
 type StoreApi = { getState(): WatchfloorStore; setState(partial: Partial<WatchfloorStore>): void }
 
 export interface ConnectionOptions {
@@ -49,8 +54,11 @@ export interface ConnectionOptions {
 }
 
 export interface Connection {
-  /** Connect with a token, or with the session cookie (`null`). */
-  connect(token: string | null): void
+  /**
+   * Connect with a token, or with the session cookie (`null`); with `viewAs` as that audience
+   * (a new viewer: the picture starts again from empty).
+   */
+  connect(token: string | null, viewAs?: string | null): void
   disconnect(): void
   /**
    * Drop the current socket and connect again at once, resuming from the last seq seen (the
@@ -61,8 +69,15 @@ export interface Connection {
   setViewing(incidentId: string | null): void
 }
 
-const defaultSocketFactory: SocketFactory = (token) =>
-  token === null ? io({ transports: ['websocket'] }) : io({ transports: ['websocket'], auth: { token } })
+/** The handshake's `auth`: the token (none: the cookie) and the audience viewed as, if any. */
+export function handshakeAuth(token: string | null, viewAs?: string | null): { token?: string; viewAs?: string } {
+  return { ...(token === null ? {} : { token }), ...(viewAs ? { viewAs } : {}) }
+}
+
+const defaultSocketFactory: SocketFactory = (token, viewAs) => {
+  const auth = handshakeAuth(token, viewAs)
+  return Object.keys(auth).length === 0 ? io({ transports: ['websocket'] }) : io({ transports: ['websocket'], auth })
+}
 
 export function createConnection(options: ConnectionOptions = {}): Connection {
   const store = options.store ?? watchfloor
@@ -161,11 +176,11 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     options.onUnauthenticated?.(message)
   }
 
-  function connect(token: string | null): void {
+  function connect(token: string | null, viewAs?: string | null): void {
     disconnect()
     // a new connection (maybe a different viewer) starts from an empty picture
     store.setState({ status: 'connecting', lastSeq: 0, headSeq: 0, error: null, ...emptyWindow() })
-    const s = socketFactory(token)
+    const s = viewAs ? socketFactory(token, viewAs) : socketFactory(token)
     socket = s
 
     s.on('connect', () => {
@@ -275,6 +290,6 @@ const appConnection = createConnection({
   onPresence: (message) => presenceListener?.(message),
   batchMs: 250,
 })
-export const connect = (token: string | null): void => appConnection.connect(token)
+export const connect = (token: string | null, viewAs?: string | null): void => appConnection.connect(token, viewAs)
 export const disconnect = (): void => appConnection.disconnect()
 export const setViewing = (incidentId: string | null): void => appConnection.setViewing(incidentId)

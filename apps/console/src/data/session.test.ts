@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { createSessions, fetchSession, formatRetryAfter, postPassword } from './session.ts'
+import { createSessions, fetchSession, formatRetryAfter, postPassword, type SessionDeps } from './session.ts'
 import { createWatchfloorStore } from './store.ts'
 
 const who = {
@@ -14,7 +14,7 @@ const who = {
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(body === undefined ? null : JSON.stringify(body), { status, headers })
 
-function setup(answer: (url: string, init: RequestInit) => Response) {
+function setup(answer: (url: string, init: RequestInit) => Response, extra: Partial<SessionDeps> = {}) {
   const store = createWatchfloorStore()
   const calls: { url: string; init: RequestInit }[] = []
   const connect = vi.fn()
@@ -33,6 +33,7 @@ function setup(answer: (url: string, init: RequestInit) => Response) {
     clearToken: vi.fn(),
     now: () => 1_000,
     openWall,
+    ...extra,
   })
   return { store, calls, connect, disconnect, sessions, openWall }
 }
@@ -140,5 +141,110 @@ describe('token sign-in', () => {
     const odd = vi.fn(async () => json(200, { hello: 'world' })) as unknown as typeof fetch
     expect(await fetchSession('t', odd)).toMatchObject({ ok: false, message: 'Sign-in failed: unexpected answer.' })
     expect(await postPassword('a', 'b', odd)).toMatchObject({ ok: false })
+  })
+})
+
+describe('viewing as another audience', () => {
+  const coordinator = {
+    ...who,
+    user: 'coord',
+    organisation: 'alliance',
+    nation: 'ALLIANCE',
+    roles: ['coordinator'],
+    kind: 'api',
+  }
+  /** The server: the session as the header asks, a 404 for an audience not in the directory. */
+  const server = (_url: string, init: RequestInit) => {
+    const asked = (init.headers as Record<string, string>)['X-Watchfloor-View-As']
+    if (asked === undefined) return json(200, coordinator)
+    const [kind, id] = asked.split(':')
+    if (id === 'nowhere')
+      return json(404, { error: { code: 'not_found', message: 'no organisation nowhere in the directory' } })
+    return json(200, { ...coordinator, viewingAs: { kind, id } })
+  }
+  const lv = { kind: 'organisation', id: 'cert-lv' } as const
+
+  it('asks the server first, then shows the session it answers and connects again as the audience', async () => {
+    const { store, calls, connect, disconnect, sessions } = setup(server)
+    await sessions.signIn('tok')
+    expect(connect).toHaveBeenLastCalledWith('tok')
+    const disconnects = disconnect.mock.calls.length
+
+    expect(await sessions.setViewAs(lv)).toBeNull()
+    expect(calls.at(-1)!.url).toBe('/api/v1/session')
+    expect(calls.at(-1)!.init.headers).toMatchObject({
+      Authorization: 'Bearer tok',
+      'X-Watchfloor-View-As': 'organisation:cert-lv',
+    })
+    expect(disconnect.mock.calls.length).toBe(disconnects + 1) // the old viewer's socket goes
+    expect(connect).toHaveBeenLastCalledWith('tok', 'organisation:cert-lv')
+    expect(store.getState().session?.viewingAs).toEqual(lv)
+    expect(sessions.viewAs()).toEqual(lv)
+
+    // the same audience again: nothing asked, nothing reconnected
+    const asked = calls.length
+    const connects = connect.mock.calls.length
+    expect(await sessions.setViewAs({ ...lv })).toBeNull()
+    expect(calls).toHaveLength(asked)
+    expect(connect.mock.calls.length).toBe(connects)
+
+    // stop: myself again, a new socket without viewAs
+    expect(await sessions.setViewAs(null)).toBeNull()
+    expect(calls.at(-1)!.init.headers).not.toHaveProperty('X-Watchfloor-View-As')
+    expect(connect).toHaveBeenLastCalledWith('tok')
+    expect(store.getState().session?.viewingAs).toBeUndefined()
+  })
+
+  it('a refusal changes nothing and says why in the server’s words', async () => {
+    const { store, connect, sessions } = setup(server)
+    await sessions.signIn('tok')
+    await sessions.setViewAs(lv)
+    const connects = connect.mock.calls.length
+    const message = await sessions.setViewAs({ kind: 'organisation', id: 'nowhere' })
+    expect(message).toBe('Cannot view as organisation nowhere: 404 no organisation nowhere in the directory.')
+    expect(store.getState().viewAsError).toBe(message)
+    expect(store.getState().session?.viewingAs).toEqual(lv)
+    expect(connect.mock.calls.length).toBe(connects)
+    // the next switch clears it
+    expect(await sessions.setViewAs(null)).toBeNull()
+    expect(store.getState().viewAsError).toBeNull()
+  })
+
+  it('a link’s audience is asked for at sign-in, so the first picture shown is the audience’s', async () => {
+    const { store, calls, connect, sessions } = setup(server, { viewAs: { kind: 'community', id: 'baltic' } })
+    expect(await sessions.resume()).toBe(true)
+    expect(calls.map((c) => (c.init.headers as Record<string, string>)['X-Watchfloor-View-As'])).toEqual([
+      undefined,
+      'community:baltic',
+    ])
+    expect(connect).toHaveBeenCalledOnce()
+    expect(connect).toHaveBeenCalledWith(null, 'community:baltic')
+    expect(store.getState().session?.viewingAs).toEqual({ kind: 'community', id: 'baltic' })
+  })
+
+  it('refused at sign-in, the console opens as myself and says why; signing out forgets the audience', async () => {
+    const { store, connect, sessions } = setup(server, { viewAs: { kind: 'organisation', id: 'nowhere' } })
+    expect(await sessions.signIn('tok')).toBeNull()
+    expect(connect).toHaveBeenCalledOnce()
+    expect(connect).toHaveBeenCalledWith('tok')
+    expect(store.getState().session?.viewingAs).toBeUndefined()
+    expect(store.getState().viewAsError).toMatch(/^Cannot view as organisation nowhere: 404/)
+    expect(sessions.viewAs()).toBeNull()
+
+    await sessions.setViewAs(lv)
+    expect(sessions.viewAs()).toEqual(lv)
+    await sessions.signOut()
+    expect(sessions.viewAs()).toBeNull()
+    expect(store.getState().session).toBeNull()
+    await sessions.signIn('tok')
+    expect(connect).toHaveBeenLastCalledWith('tok')
+  })
+
+  it('signed out, an audience is only remembered for the next sign-in', async () => {
+    const { calls, connect, sessions } = setup(server)
+    expect(await sessions.setViewAs(lv)).toBeNull()
+    expect(calls).toHaveLength(0)
+    await sessions.signIn('tok')
+    expect(connect).toHaveBeenCalledWith('tok', 'organisation:cert-lv')
   })
 })

@@ -3,11 +3,18 @@
  * session cookie; the console never sees a secret), or an API token pasted or opened from a
  * `#token=` link (kept for the tab in sessionStorage). On load a cookie session is resumed with
  * `GET /api/v1/session`. Every REST call of the console takes its headers from `apiHeaders()`.
+ *
+ * Viewing as another audience (data/viewAs.ts) is a different viewer of the same credential:
+ * `setViewAs` asks the server first (`GET /api/v1/session` with the header: it refuses anyone
+ * but a coordinator or an admin [A7], and an audience not in the directory), then puts the
+ * session it answers (with `viewingAs`) in the store and connects again with `auth.viewAs`, so
+ * the picture starts again from empty. A link's `?viewAs=` is asked for at sign-in.
  */
 import { type ErrorBody, errorBodyOf, SessionReply } from '@watchfloor/protocol'
 import { connect, disconnect } from './connection.ts'
 import { type Session, watchfloor } from './store.ts'
 import { clearToken, saveToken } from './token.ts'
+import { sameViewAs, type ViewAs, viewAsFromSearch, viewAsValue, withViewAs } from './viewAs.ts'
 
 export type SessionResult = { ok: true; session: Session } | { ok: false; status: number; message: string }
 
@@ -73,6 +80,37 @@ export async function fetchSession(token: string | null, fetchFn: typeof fetch =
   }
 }
 
+/**
+ * `GET /api/v1/session` as `viewAs` (null: as myself): the session the server answers, with
+ * `viewingAs`. A refusal names the audience and says why in the server's words ("Cannot view as
+ * organisation cert-xx: 404 no organisation cert-xx in the directory"); 401 is the credential's.
+ */
+export async function fetchSessionAs(
+  token: string | null,
+  viewAs: ViewAs | null,
+  fetchFn: typeof fetch = fetch,
+): Promise<SessionResult> {
+  try {
+    const headers = withViewAs(
+      token === null
+        ? { Accept: 'application/json' }
+        : { Accept: 'application/json', Authorization: `Bearer ${token}` },
+      viewAs,
+    )
+    const response = await fetchFn('/api/v1/session', { headers, credentials: 'same-origin' })
+    if (response.status === 401 || response.ok || viewAs === null)
+      return await readSession(response, token === null ? 'resume' : 'token')
+    const error = errorBodyOf(await response.json().catch(() => undefined))
+    return {
+      ok: false,
+      status: response.status,
+      message: `Cannot view as ${viewAs.kind} ${viewAs.id}: ${response.status} ${error?.message ?? 'refused'}.`,
+    }
+  } catch (error) {
+    return unreachable(error)
+  }
+}
+
 /** `POST /api/v1/session`: username and password; the server answers with the cookie and who I am. */
 export async function postPassword(
   username: string,
@@ -114,12 +152,14 @@ export interface SessionDeps {
   now?: () => number
   /** Where a display token goes: the wall (`/wall`), the only thing it may show. */
   openWall?: () => void
+  /** The audience to view as once signed in (a link's `?viewAs=`); none by default. */
+  viewAs?: ViewAs | null
 }
 
 /** The console's sign-in state machine; the app uses the default instance below, tests make their own. */
 export function createSessions(deps: SessionDeps = {}) {
   const fetchFn = (...args: Parameters<typeof fetch>) => (deps.fetchFn ?? fetch)(...args)
-  const doConnect = deps.connect ?? connect
+  const doConnect: (token: string | null, viewAs?: string | null) => void = deps.connect ?? connect
   const doDisconnect = deps.disconnect ?? disconnect
   const store = deps.store ?? watchfloor
   const keepToken = deps.saveToken ?? saveToken
@@ -130,16 +170,48 @@ export function createSessions(deps: SessionDeps = {}) {
   let token: string | null = null
   let startedAt = 0
   let attempt = 0
+  /** Bumped by every view-as switch (and every sign-in or sign-out): a late answer is dropped. */
+  let switching = 0
+  /** The audience asked for: applied at sign-in, and by `setViewAs` while signed in. */
+  let wanted: ViewAs | null = deps.viewAs ?? null
 
-  /** A reload keeps the start of the same person's session in this tab; a new sign-in starts a new one. */
-  function start(session: Session, withToken: string | null, fresh: boolean): void {
+  /** Connect as the session says: as myself, or as the audience it views as. */
+  function connectAs(session: Session): void {
+    if (session.viewingAs) doConnect(token, viewAsValue(session.viewingAs))
+    else doConnect(token)
+  }
+
+  /**
+   * A reload keeps the start of the same person's session in this tab; a new sign-in starts a new
+   * one. With an audience asked for (a link's `?viewAs=`), the server is asked first, so the
+   * picture of the audience is the first one shown; refused, the console opens as myself and says why.
+   */
+  async function start(session: Session, withToken: string | null, fresh: boolean, mine: number): Promise<boolean> {
+    let shown = session
+    if (wanted !== null) {
+      const as = await fetchSessionAs(withToken, wanted, fetchFn)
+      if (mine !== attempt) return false
+      if (as.ok) {
+        shown = as.session
+        store.getState().setViewAsError(null)
+      } else if (as.status === 401) {
+        if (withToken !== null) dropToken()
+        fail(as.message)
+        return false
+      } else {
+        wanted = null
+        store.getState().setViewAsError(as.message)
+      }
+    }
+    switching++
     token = withToken
     const [user, ms] = (tabStorage()?.getItem(STARTED_KEY) ?? '').split('|')
     const stored = Number(ms)
     startedAt = !fresh && user === session.user && Number.isFinite(stored) && stored > 0 ? stored : now()
     tabStorage()?.setItem(STARTED_KEY, `${session.user}|${startedAt}`)
-    store.getState().setSession(session)
-    doConnect(withToken)
+    store.getState().setSession(shown)
+    connectAs(shown)
+    return true
   }
 
   function fail(message: string): void {
@@ -169,7 +241,7 @@ export function createSessions(deps: SessionDeps = {}) {
         ;(deps.openWall ?? (() => window.location.replace('/wall')))()
         return null
       }
-      start(result.session, trimmed, false)
+      await start(result.session, trimmed, false, mine)
       return null
     },
 
@@ -188,7 +260,7 @@ export function createSessions(deps: SessionDeps = {}) {
         return result.message
       }
       dropToken() // the cookie is the credential now
-      start(result.session, null, true)
+      await start(result.session, null, true, mine)
       return null
     },
 
@@ -203,13 +275,14 @@ export function createSessions(deps: SessionDeps = {}) {
         return false
       }
       if (result.session.kind === 'display') return false
-      start(result.session, null, false)
-      return true
+      return start(result.session, null, false, mine)
     },
 
     /** Sign out: forget the token, end the cookie session on the server, empty the picture. */
     async signOut(): Promise<void> {
       attempt++
+      switching++
+      wanted = null
       const cookie = token === null && store.getState().session?.kind === 'session'
       token = null
       startedAt = 0
@@ -226,6 +299,51 @@ export function createSessions(deps: SessionDeps = {}) {
       }
     },
 
+    /**
+     * View as `target` (null: stop, as myself again). Signed out: remembered for the next sign-in.
+     * Signed in: the server is asked (`GET /api/v1/session` with the header); once it agrees, the
+     * session it answers goes to the store and the socket connects again as that viewer, from an
+     * empty picture. Resolves with the refusal's message (nothing changed then), or null.
+     */
+    async setViewAs(target: ViewAs | null): Promise<string | null> {
+      const current = store.getState().session
+      if (current === null) {
+        wanted = target
+        return null
+      }
+      if (sameViewAs(current.viewingAs ?? null, target)) {
+        wanted = target
+        store.getState().setViewAsError(null)
+        return null
+      }
+      const mine = ++switching
+      const signedIn = attempt
+      const result = await fetchSessionAs(token, target, fetchFn)
+      if (mine !== switching || signedIn !== attempt) return null // another switch, sign-in or sign-out meanwhile
+      if (!result.ok) {
+        if (result.status === 401) {
+          if (token !== null) dropToken()
+          attempt++
+          fail(result.message)
+          return result.message
+        }
+        store.getState().setViewAsError(result.message)
+        return result.message
+      }
+      wanted = target
+      // a new viewer: the old socket goes, the session the server answered is shown, the picture starts again
+      doDisconnect()
+      store.getState().setViewAsError(null)
+      store.getState().setSession(result.session)
+      connectAs(result.session)
+      return null
+    },
+
+    /** The audience asked for (applied once signed in), or null. */
+    viewAs(): ViewAs | null {
+      return wanted
+    },
+
     /** Headers for the console's REST calls: the bearer token, or nothing (the cookie goes by itself). */
     headers(extra: Record<string, string> = {}): Record<string, string> {
       return token === null ? { ...extra } : { ...extra, Authorization: `Bearer ${token}` }
@@ -240,12 +358,16 @@ export function createSessions(deps: SessionDeps = {}) {
 
 export type Sessions = ReturnType<typeof createSessions>
 
-export const sessions = createSessions()
+export const sessions = createSessions({
+  viewAs: typeof window === 'undefined' ? null : viewAsFromSearch(window.location.search),
+})
 export const signIn = (token: string): Promise<string | null> => sessions.signIn(token)
 export const signInWithPassword = (username: string, password: string): Promise<string | null> =>
   sessions.signInWithPassword(username, password)
 export const resumeSession = (): Promise<boolean> => sessions.resume()
 export const signOut = (): void => void sessions.signOut()
+/** View as an audience (null: stop); resolves with the refusal's message, or null. */
+export const setViewAs = (target: ViewAs | null): Promise<string | null> => sessions.setViewAs(target)
 /** Headers for a REST call of the signed-in console (JSON bodies: pass `Content-Type`). */
 export const apiHeaders = (extra?: Record<string, string>): Record<string, string> => sessions.headers(extra)
 export const sessionStartedAt = (): number => sessions.startedAt()

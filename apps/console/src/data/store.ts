@@ -29,6 +29,8 @@ export interface WatchfloorState {
   session: Session | null
   /** The last connection problem worth showing (cleared when live again). */
   error: string | null
+  /** Why the last "view as" was refused (data/session.ts `setViewAs`), until the next one or sign-out. */
+  viewAsError: string | null
   /**
    * The events received, oldest first, at most `WINDOW_MAX` (for the timeline and
    * incident histories). Appended in place; `windowVersion` changes whenever it does.
@@ -71,6 +73,7 @@ export interface WatchfloorActions {
   setStatus(status: ConnectionStatus, error?: string | null): void
   setSession(session: Session | null): void
   setError(error: string | null): void
+  setViewAsError(error: string | null): void
   /** Back to signed-out with an empty picture. */
   reset(error?: string | null): void
   setRetention(retention: Retention): void
@@ -91,6 +94,7 @@ const initial: WatchfloorState = {
   state: initialState,
   session: null,
   error: null,
+  viewAsError: null,
   window: [],
   windowVersion: 0,
   activity: new MinuteCounts(),
@@ -214,6 +218,9 @@ export function createWatchfloorStore() {
     },
     setError(error) {
       set({ error })
+    },
+    setViewAsError(viewAsError) {
+      if (viewAsError !== get().viewAsError) set({ viewAsError })
     },
     reset(error = null) {
       prunedAt = 0

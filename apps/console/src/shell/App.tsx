@@ -1,7 +1,8 @@
-import { type FormEvent, useEffect, useMemo, useState } from 'react'
+import { type FormEvent, Fragment, useEffect, useMemo, useState } from 'react'
 import { resumeSession, signIn, signInWithPassword, signOut } from '../data/session.ts'
 import { useWatchfloor } from '../data/store.ts'
 import { takeTokenFromLocation, tokenFromHash } from '../data/token.ts'
+import { viewAsValue } from '../data/viewAs.ts'
 import { StatusBoard } from '../features/board/StatusBoard.tsx'
 import { useUi, wireCoordination } from '../features/coordination/coordination.ts'
 import { Toasts } from '../features/coordination/Notifications.tsx'
@@ -19,6 +20,8 @@ import { SharingPage } from '../features/sharing/Sharing.tsx'
 import { myOverdueCount } from '../features/tasks/board.ts'
 import { TaskBoard } from '../features/tasks/TaskBoard.tsx'
 import { Timeline } from '../features/timeline/Timeline.tsx'
+import { ViewAsBanner, ViewAsRefusal } from '../features/viewas/ViewAs.tsx'
+import { wireViewAs } from '../features/viewas/viewAs.ts'
 import { useNow } from '../ui/useNow.ts'
 import { syncViewToUrl, useView, viewStore } from '../view/viewStore.ts'
 import { Header } from './Header.tsx'
@@ -212,6 +215,7 @@ export function App({ initialToken }: { initialToken: string | null }) {
   useEffect(() => syncViewToUrl(), [])
   useEffect(() => wireCoordination(), [])
   useEffect(() => wireReplay(), [])
+  useEffect(() => wireViewAs(), [])
   // a link that names a replay reopens it once signed in
   useEffect(() => {
     const wanted = viewStore.getState().replay
@@ -231,32 +235,41 @@ export function App({ initialToken }: { initialToken: string | null }) {
     )
   // the Sharing page is for admins and liaisons; a link that asks anyone else for it shows the picture
   const sharing = page === 'sharing' && mayOpenSharing(session)
+  // viewing as another audience is another viewer: every screen below starts again (no brief,
+  // export or form of the previous viewer is left on screen)
+  const viewer = session.viewingAs ? viewAsValue(session.viewingAs) : 'self'
   return (
-    <div className={`app page-${sharing ? 'sharing' : page === 'sharing' ? 'picture' : page}`}>
+    <div
+      className={`app page-${sharing ? 'sharing' : page === 'sharing' ? 'picture' : page}${session.viewingAs ? ' viewing-as' : ''}`}
+    >
+      <ViewAsBanner />
       <Header onSignOut={signOut} />
-      {sharing ? (
-        <SharingPage />
-      ) : page === 'handover' ? (
-        <HandoverPage />
-      ) : report ? (
-        <ReportPage incidentId={report} />
-      ) : (
-        <>
-          <FilterBar />
-          <ReplayBar />
-          <main className="picture">
-            <div className="stage">
-              <div className="map-panel">
-                <MapView />
+      <ViewAsRefusal />
+      <Fragment key={viewer}>
+        {sharing ? (
+          <SharingPage />
+        ) : page === 'handover' ? (
+          <HandoverPage />
+        ) : report ? (
+          <ReportPage incidentId={report} />
+        ) : (
+          <>
+            <FilterBar />
+            <ReplayBar />
+            <main className="picture">
+              <div className="stage">
+                <div className="map-panel">
+                  <MapView />
+                </div>
+                <div className="timeline-panel">
+                  <Timeline />
+                </div>
               </div>
-              <div className="timeline-panel">
-                <Timeline />
-              </div>
-            </div>
-            <Sidebar />
-          </main>
-        </>
-      )}
+              <Sidebar />
+            </main>
+          </>
+        )}
+      </Fragment>
       <Toasts />
     </div>
   )

@@ -4,6 +4,7 @@ import { ui, useUi } from '../features/coordination/coordination.ts'
 import { Bell } from '../features/coordination/Notifications.tsx'
 import { ReplayButton } from '../features/replay/ReplayBar.tsx'
 import { mayOpenSharing } from '../features/sharing/directory.ts'
+import { ViewAsControl } from '../features/viewas/ViewAs.tsx'
 import { SeverityShape } from '../ui/badges.tsx'
 
 function StatusPill({ status }: { status: ConnectionStatus }) {
@@ -45,6 +46,7 @@ export function Header({ onSignOut }: { onSignOut: () => void }) {
         ))}
       </span>
       <span className="spacer" />
+      <ViewAsControl />
       <ReplayButton />
       <HandoverButton />
       <SharingButton />

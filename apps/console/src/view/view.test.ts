@@ -25,6 +25,7 @@ describe('view in the URL', () => {
       sort: 'recency',
       replay: null,
       report: null,
+      viewAs: null,
     }
     expect(parseView(`?${serializeView(view)}`)).toEqual(view)
   })
@@ -82,5 +83,35 @@ describe('view in the URL', () => {
   it('keeps an empty layer list as "no layers shown"', () => {
     const hidden = { ...DEFAULT_VIEW, layers: { networks: false, incidents: false, attacks: false, sharing: false } }
     expect(parseView(`?${serializeView(hidden)}`).layers).toEqual(hidden.layers)
+  })
+
+  it('round-trips the audience viewed as, readable and first, beside the rest of the view', () => {
+    const view: View = {
+      ...DEFAULT_VIEW,
+      filters: { ...DEFAULT_VIEW.filters, text: 'worm' },
+      selection: 'inc-1',
+      viewAs: { kind: 'organisation', id: 'cert-lv' },
+    }
+    const query = serializeView(view)
+    expect(query).toBe('viewAs=organisation:cert-lv&q=worm&sel=inc-1')
+    expect(parseView(`?${query}`)).toEqual(view)
+    const community = { ...DEFAULT_VIEW, viewAs: { kind: 'community' as const, id: 'baltic.cert_2' } }
+    expect(serializeView(community)).toBe('viewAs=community:baltic.cert_2')
+    expect(parseView(`?${serializeView(community)}`)).toEqual(community)
+    // the encoded form a browser may write reads the same
+    expect(parseView('?viewAs=organisation%3Acert-lv').viewAs).toEqual({ kind: 'organisation', id: 'cert-lv' })
+  })
+
+  it('drops a malformed audience: another kind, no id, an id the directory cannot have', () => {
+    for (const raw of [
+      'nation:EE',
+      'organisation:',
+      'organisation',
+      'organisation:CERT-LV',
+      ':cert-lv',
+      'community:a b',
+    ])
+      expect(parseView(`?viewAs=${encodeURIComponent(raw)}`).viewAs).toBeNull()
+    expect(serializeView({ ...DEFAULT_VIEW, viewAs: null })).toBe('')
   })
 })

@@ -6,6 +6,7 @@ import {
   TLP_LEVELS,
   type Tlp,
 } from '@watchfloor/protocol'
+import { parseViewAs, VIEW_AS_PARAM, type ViewAs, viewAsValue } from '../data/viewAs.ts'
 
 /** What narrows map, timeline and lists together. An empty list means "any". */
 export interface Filters {
@@ -72,6 +73,11 @@ export interface View {
   replay: ReplayView | null
   /** The incident whose after-action report is open (null: none). */
   report: string | null
+  /**
+   * The audience the picture is viewed as (null: myself): `?viewAs=organisation:cert-lv`. Written
+   * from what the server agreed to (features/viewas); a link's is asked for at sign-in (data/session.ts).
+   */
+  viewAs: ViewAs | null
 }
 
 export const EMPTY_FILTERS: Filters = {
@@ -95,6 +101,7 @@ export const DEFAULT_VIEW: View = {
   sort: 'severity',
   replay: null,
   report: null,
+  viewAs: null,
 }
 
 const list = (raw: string | null): string[] =>
@@ -153,6 +160,7 @@ export function parseView(search: string): View {
     layers,
     lanes: q.get('lanes') === 'incident' ? 'incident' : 'network',
     sort,
+    viewAs: parseViewAs(q.get(VIEW_AS_PARAM)),
   }
 }
 
@@ -179,6 +187,8 @@ function parseReplay(q: URLSearchParams): ReplayView | null {
 /** Write a view as a query string (without '?'); defaults are left out so links stay short. */
 export function serializeView(view: View): string {
   const q = new URLSearchParams()
+  // first, so a link says at once whose picture it is
+  if (view.viewAs) q.set(VIEW_AS_PARAM, viewAsValue(view.viewAs))
   const { filters } = view
   if (filters.severities.length) q.set('sev', filters.severities.join(','))
   if (filters.statuses.length) q.set('status', filters.statuses.join(','))
@@ -208,7 +218,8 @@ export function serializeView(view: View): string {
     if (replay.incidentId) q.set('incident', replay.incidentId)
   }
   if (view.report) q.set('report', view.report)
-  return q.toString()
+  // `viewAs=organisation:cert-lv` reads better than `organisation%3Acert-lv` (a colon is fine in a query)
+  return q.toString().replace(/^viewAs=(organisation|community)%3A/, `${VIEW_AS_PARAM}=$1:`)
 }
 
 export function hasFilters(filters: Filters): boolean {

@@ -1,5 +1,6 @@
 import { useStore } from 'zustand'
 import { createStore } from 'zustand/vanilla'
+import type { ViewAs } from '../data/viewAs.ts'
 import {
   DEFAULT_VIEW,
   EMPTY_FILTERS,
@@ -30,6 +31,8 @@ export interface ViewActions {
   setReplay(replay: ReplayView | null): void
   /** Open (or close, null) an incident's after-action report. */
   setReport(incidentId: string | null): void
+  /** The audience viewed as (features/viewas writes what the server agreed to), or null. */
+  setViewAs(viewAs: ViewAs | null): void
 }
 
 export type ViewStore = View & ViewActions
@@ -81,6 +84,11 @@ export function createViewStore(initial: View = DEFAULT_VIEW) {
     setReport(report) {
       if (report !== get().report) set({ report })
     },
+    setViewAs(viewAs) {
+      const current = get().viewAs
+      if (viewAs === current || (viewAs && current && viewAs.kind === current.kind && viewAs.id === current.id)) return
+      set({ viewAs })
+    },
   }))
 }
 
@@ -93,8 +101,8 @@ export function useView<T>(selector: (view: ViewStore) => T): T {
 }
 
 export function viewOf(store: ViewStore): View {
-  const { filters, range, selection, map, layers, lanes, sort, replay, report } = store
-  return { filters, range, selection, map, layers, lanes, sort, replay, report }
+  const { filters, range, selection, map, layers, lanes, sort, replay, report, viewAs } = store
+  return { filters, range, selection, map, layers, lanes, sort, replay, report, viewAs }
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { mayEditDirectory } from '../sharing/directory.ts'
 import { person, picture, reportEvent } from './fixtures.test-helpers.ts'
-import { actorOf, can } from './permissions.ts'
+import { actorOf, can, mayViewAs } from './permissions.ts'
 
 // The rules themselves are core's (policy.test.ts); here, only how the console asks for them.
 const inc = picture([reportEvent(1, 'inc-1')]).incidents.get('inc-1')!
@@ -21,5 +22,40 @@ describe('can: the console asks core’s policy for the signed-in session', () =
     })
     expect(can(person(['watch_officer']), 'incident.acknowledge', inc)).toBe(true)
     expect(can(person(['analyst']), 'incident.acknowledge', inc)).toBe(false)
+  })
+})
+
+describe('view as [A7, V11]: who may, and a view changes nothing', () => {
+  const lv = { kind: 'organisation', id: 'cert-lv' } as const
+
+  it('coordinators and admins may view as; nobody else, and never a display token', () => {
+    expect(mayViewAs(person(['coordinator']))).toBe(true)
+    expect(mayViewAs(person(['admin']))).toBe(true)
+    expect(mayViewAs(person(['analyst', 'coordinator']))).toBe(true)
+    for (const role of ['analyst', 'watch_officer', 'liaison', 'sensor'] as const)
+      expect(mayViewAs(person([role]))).toBe(false)
+    expect(mayViewAs({ ...person(['admin']), kind: 'display' })).toBe(false)
+    expect(mayViewAs(null)).toBe(false)
+  })
+
+  it('while viewing as, the session is read-only: no command, no directory change; switching stays allowed', () => {
+    const viewing = { ...person(['admin', 'coordinator', 'watch_officer']), viewingAs: lv }
+    expect(actorOf(viewing).readOnly).toBe(true)
+    for (const action of [
+      'incident.acknowledge',
+      'incident.escalate',
+      'incident.set_status',
+      'incident.link',
+      'network.set_state',
+      'task.create',
+      'comment.post',
+      'bookmark.save',
+    ] as const) {
+      expect(can(viewing, action, inc)).toBe(false)
+      expect(can({ ...viewing, viewingAs: undefined }, action, inc)).toBe(true)
+    }
+    expect(mayEditDirectory(viewing)).toBe(false)
+    expect(mayEditDirectory(person(['admin']))).toBe(true)
+    expect(mayViewAs(viewing)).toBe(true)
   })
 })

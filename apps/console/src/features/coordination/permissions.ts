@@ -4,22 +4,33 @@
  * server enforces the same rules regardless, so a stale picture only means a button that is
  * refused with a clear answer.
  */
-import { type Action, type Actor, escalationChoices, may, type Target } from '@watchfloor/core'
+import { type Action, type Actor, escalationChoices, may, type Target, viewAsRefusal } from '@watchfloor/core'
 import type { Session } from '../../data/store.ts'
 
 export { escalationChoices }
 
-/** The session as core's policy reads it: a display token is read-only [A1]. */
+/**
+ * The session as core's policy reads it: a display token is read-only [A1], and so is a console
+ * viewing as another audience [A7]: it shows what that audience receives, and changes nothing.
+ */
 export function actorOf(session: Session): Actor {
   return {
     roles: session.roles,
     userId: session.user,
     organisation: session.organisation,
-    readOnly: session.kind === 'display',
+    readOnly: session.kind === 'display' || session.viewingAs !== undefined,
   }
 }
 
 /** May `session` take `action` on `target`? Without a target: may its roles take it at all. */
 export function can(session: Session | null | undefined, action: Action, target?: Target): boolean {
   return session ? may(actorOf(session), action, target) : false
+}
+
+/**
+ * May `session` view as another organisation or community [A7]: a coordinator or an admin, not a
+ * display token. Asked of the person, not of the view: one viewing as may switch or stop.
+ */
+export function mayViewAs(session: Session | null | undefined): boolean {
+  return session ? viewAsRefusal({ roles: session.roles, readOnly: session.kind === 'display' }) === undefined : false
 }

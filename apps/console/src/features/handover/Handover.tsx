@@ -3,8 +3,9 @@
  * session), as the server's brief; download it as Markdown, or print it (print stylesheet).
  */
 import { type ReactNode, useCallback, useEffect, useState } from 'react'
-import { ApiError, request, requestJson } from '../../data/api.ts'
+import { ApiError, currentViewAs, request, requestJson } from '../../data/api.ts'
 import { sessionStartedAt } from '../../data/session.ts'
+import { viewAsFileName } from '../../data/viewAs.ts'
 import { saveBlob } from '../../ui/saveBlob.ts'
 import { ui } from '../coordination/coordination.ts'
 import { isoToLocalInput, localInputToIso } from '../tasks/board.ts'
@@ -131,9 +132,13 @@ export function HandoverPage() {
   const download = async () => {
     setDownloading(true)
     setDownloadError(null)
+    const viewAs = currentViewAs()
     try {
-      const response = await request(handoverUrl(since), { accept: 'text/markdown' })
-      saveBlob(new Blob([await response.text()], { type: 'text/markdown;charset=utf-8' }), markdownFileName(since))
+      const response = await request(handoverUrl(since), { accept: 'text/markdown', viewAs })
+      saveBlob(
+        new Blob([await response.text()], { type: 'text/markdown;charset=utf-8' }),
+        viewAsFileName(markdownFileName(since), viewAs),
+      )
     } catch (error) {
       setDownloadError(failureText(error))
     } finally {

@@ -2,14 +2,16 @@ import { summarise } from '@watchfloor/core'
 import { type StoredEvent, TLP_LEVELS, type Tlp } from '@watchfloor/protocol'
 import { type FormEvent, useMemo, useState } from 'react'
 import { useStore } from 'zustand'
+import { currentViewAs } from '../../data/api.ts'
 import { useWatchfloor, watchfloor } from '../../data/store.ts'
+import { viewAsFileName } from '../../data/viewAs.ts'
 import { TlpBadge } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
 import { saveBlob } from '../../ui/saveBlob.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
 import { can } from '../coordination/permissions.ts'
 import { takeSnapshot } from '../report/snapshots.ts'
-import { downloadExport, type ExportProgress, type ExportQuery, postBookmark } from './api.ts'
+import { downloadExport, type ExportFormat, type ExportProgress, type ExportQuery, postBookmark } from './api.ts'
 import { isLate, lateBy, type ReplayClock } from './model.ts'
 import {
   closeReplay,
@@ -272,7 +274,15 @@ function ReplayEvents() {
   )
 }
 
-/** Export the window, or the selected incident, as JSON or CSV (streamed, with progress). */
+/** The export buttons' labels, by format. */
+const FORMAT_LABELS: Readonly<Record<ExportFormat, string>> = { json: 'JSON', csv: 'CSV', stix: 'STIX' }
+const FORMATS: readonly ExportFormat[] = ['json', 'csv', 'stix']
+
+/**
+ * Export the window, or the selected incident, as JSON, CSV or a STIX 2.1 bundle (streamed, with
+ * progress). While viewing as another audience the export is what that audience receives (the
+ * REST client sends the header), and the file's name says so.
+ */
 export function ExportButtons() {
   const s = useReplay((r) => r)
   const selection = useView((v) => v.selection)
@@ -281,55 +291,46 @@ export function ExportButtons() {
   const run = async (label: string, query: ExportQuery) => {
     setError(null)
     setProgress({ bytes: 0, seq: 0, head: 0, label })
+    const viewAs = currentViewAs()
     try {
       const { blob, filename } = await downloadExport(query, (p) => setProgress({ ...p, label }))
-      saveBlob(blob, filename)
+      saveBlob(blob, viewAsFileName(filename, viewAs))
     } catch (e) {
       setError(`Export failed: ${e instanceof Error ? e.message : String(e)}`)
     } finally {
       setTimeout(() => setProgress(null), 1500)
     }
   }
-  const windowQuery = (format: 'json' | 'csv'): ExportQuery =>
+  const windowQuery = (format: ExportFormat): ExportQuery =>
     s.active ? { format, from: s.from, to: s.to + 1, clock: s.clock } : { format }
   return (
     <div className="replay-export" data-testid="export">
       <span className="muted">Export {s.active ? 'window' : 'all'}:</span>
-      <button
-        type="button"
-        className="button"
-        data-testid="export-json"
-        onClick={() => run('window', windowQuery('json'))}
-      >
-        JSON
-      </button>
-      <button
-        type="button"
-        className="button"
-        data-testid="export-csv"
-        onClick={() => run('window', windowQuery('csv'))}
-      >
-        CSV
-      </button>
+      {FORMATS.map((format) => (
+        <button
+          key={format}
+          type="button"
+          className="button"
+          data-testid={`export-${format}`}
+          onClick={() => run('window', windowQuery(format))}
+        >
+          {FORMAT_LABELS[format]}
+        </button>
+      ))}
       {selection && (
         <>
           <span className="muted">incident:</span>
-          <button
-            type="button"
-            className="button"
-            data-testid="export-incident-json"
-            onClick={() => run('incident', { format: 'json', incidentId: selection })}
-          >
-            JSON
-          </button>
-          <button
-            type="button"
-            className="button"
-            data-testid="export-incident-csv"
-            onClick={() => run('incident', { format: 'csv', incidentId: selection })}
-          >
-            CSV
-          </button>
+          {FORMATS.map((format) => (
+            <button
+              key={format}
+              type="button"
+              className="button"
+              data-testid={`export-incident-${format}`}
+              onClick={() => run('incident', { format, incidentId: selection })}
+            >
+              {FORMAT_LABELS[format]}
+            </button>
+          ))}
         </>
       )}
       {progress && (

@@ -47,8 +47,18 @@ export async function fetchWindow(
 
 // ---------------------------------------------------------------- export
 
+/** The export formats (docs/api.md): the events as JSON or CSV, or the picture they make as a STIX 2.1 bundle. */
+export type ExportFormat = 'json' | 'csv' | 'stix'
+
+/** The media type of a downloaded export, by format. */
+export const EXPORT_TYPES: Readonly<Record<ExportFormat, string>> = {
+  json: 'application/json',
+  csv: 'text/csv',
+  stix: 'application/stix+json;version=2.1',
+}
+
 export interface ExportQuery {
-  format: 'json' | 'csv'
+  format: ExportFormat
   from?: number
   to?: number
   clock?: ReplayClock
@@ -70,8 +80,12 @@ export function filenameOf(disposition: string | null, fallback: string): string
   return match?.[1] ?? fallback
 }
 
-/** The highest `"seq":N` in a piece of a JSON export (or, for CSV, the first cell of its last full row). */
-export function lastSeqIn(text: string, format: 'json' | 'csv'): number | null {
+/**
+ * The highest `"seq":N` in a piece of a JSON export (or, for CSV, the first cell of its last full
+ * row). A STIX bundle has no seqs: null (its progress is its bytes, and the head at the end).
+ */
+export function lastSeqIn(text: string, format: ExportFormat): number | null {
+  if (format === 'stix') return null
   if (format === 'json') {
     let last: number | null = null
     for (const match of text.matchAll(/"seq":(\d+)/g)) last = Number(match[1])
@@ -102,7 +116,10 @@ export async function downloadExport(
   if (!response.body)
     throw new ApiError({ status: response.status, error: { code: 'internal', message: 'empty export' } })
   const head = Number(response.headers.get('X-Watchfloor-Head') ?? 0)
-  const filename = filenameOf(response.headers.get('Content-Disposition'), `watchfloor-export.${query.format}`)
+  const filename = filenameOf(
+    response.headers.get('Content-Disposition'),
+    query.format === 'stix' ? 'watchfloor-export.stix.json' : `watchfloor-export.${query.format}`,
+  )
   const reader = response.body.getReader()
   const decoder = new TextDecoder()
   const chunks: Uint8Array[] = []
@@ -119,8 +136,7 @@ export async function downloadExport(
   }
   if (head > 0) progress.seq = head
   onProgress({ ...progress })
-  const type = query.format === 'csv' ? 'text/csv' : 'application/json'
-  return { blob: new Blob(chunks as BlobPart[], { type }), filename, progress }
+  return { blob: new Blob(chunks as BlobPart[], { type: EXPORT_TYPES[query.format] }), filename, progress }
 }
 
 // ---------------------------------------------------------------- bookmarks

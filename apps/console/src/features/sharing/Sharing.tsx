@@ -10,6 +10,8 @@ import { type FormEvent, type ReactNode, useCallback, useEffect, useId, useMemo,
 import { useWatchfloor } from '../../data/store.ts'
 import { formatTime } from '../../ui/format.ts'
 import { ui } from '../coordination/coordination.ts'
+import { mayViewAs } from '../coordination/permissions.ts'
+import { ViewAsButton } from '../viewas/ViewAs.tsx'
 import {
   type Community,
   candidates,
@@ -262,12 +264,15 @@ function OrganisationRow({
   organisation,
   communities,
   editable,
+  viewable,
   columns,
   onChanged,
 }: {
   organisation: Organisation
   communities: readonly string[]
   editable: boolean
+  /** A "View as" button (coordinators and admins). */
+  viewable: boolean
   columns: number
   onChanged: () => Promise<void>
 }) {
@@ -318,6 +323,11 @@ function OrganisationRow({
           )}
         </td>
         <td className="mono nowrap">{formatTime(organisation.updatedAt)}</td>
+        {viewable && (
+          <td>
+            <ViewAsButton audience={{ kind: 'organisation', id }} name={organisation.name} />
+          </td>
+        )}
         {editable && (
           <td>
             <div className="sharing-actions">
@@ -369,14 +379,16 @@ function OrganisationRow({
 function OrganisationsTable({
   directory,
   editable,
+  viewable,
   onChanged,
 }: {
   directory: Directory
   editable: boolean
+  viewable: boolean
   onChanged: () => Promise<void>
 }) {
   const memberships = useMemo(() => communitiesByOrganisation(directory), [directory])
-  const columns = editable ? 7 : 6
+  const columns = 6 + (editable ? 1 : 0) + (viewable ? 1 : 0)
   if (directory.organisations.length === 0) return <p className="empty">No organisations in the directory.</p>
   return (
     <table className="table sharing-table" data-testid="organisations-table">
@@ -388,6 +400,11 @@ function OrganisationsTable({
           <th scope="col">Kind</th>
           <th scope="col">Communities</th>
           <th scope="col">Updated (UTC)</th>
+          {viewable && (
+            <th scope="col">
+              <span className="visually-hidden">View as</span>
+            </th>
+          )}
           {editable && (
             <th scope="col">
               <span className="visually-hidden">Actions</span>
@@ -402,6 +419,7 @@ function OrganisationsTable({
             organisation={organisation}
             communities={memberships.get(organisation.id) ?? []}
             editable={editable}
+            viewable={viewable}
             columns={columns}
             onChanged={onChanged}
           />
@@ -646,6 +664,7 @@ function CommunityCard({
         <h3 id={titleId}>
           <span data-testid="community-name">{community.name}</span> <span className="mono muted">{id}</span>
         </h3>
+        <ViewAsButton audience={{ kind: 'community', id }} name={community.name} />
         {editable && (
           <div className="sharing-actions">
             {!renaming && (
@@ -770,6 +789,8 @@ type Loaded = {
 export function SharingPage() {
   const session = useWatchfloor((s) => s.session)
   const editable = mayEditDirectory(session)
+  const viewable = mayViewAs(session)
+  const viewingAs = session?.viewingAs
   const [loaded, setLoaded] = useState<Loaded>({ directory: null, at: null, loading: true, error: null })
   const latest = useRef(0)
 
@@ -846,10 +867,25 @@ export function SharingPage() {
           Partner organisations and the communities a marking may be released to: releasing to a community reaches every
           organisation in it.
         </p>
-        {!editable && (
-          <p className="notice" data-testid="sharing-readonly">
-            Read-only: admins change the directory. You see every organisation and the communities{' '}
-            <span className="mono">{session?.organisation}</span> belongs to.
+        {!editable &&
+          (viewingAs ? (
+            <p className="notice" data-testid="sharing-readonly">
+              Read-only while viewing as{' '}
+              <span className="mono">
+                {viewingAs.kind} {viewingAs.id}
+              </span>
+              : stop viewing as to change the directory.
+            </p>
+          ) : (
+            <p className="notice" data-testid="sharing-readonly">
+              Read-only: admins change the directory. You see every organisation and the communities{' '}
+              <span className="mono">{session?.organisation}</span> belongs to.
+            </p>
+          ))}
+        {viewable && (
+          <p className="muted" data-testid="sharing-view-as-hint">
+            “View as” shows the whole console as that organisation or community receives it from what you may see
+            (read-only).
           </p>
         )}
         {loaded.error && (
@@ -864,7 +900,7 @@ export function SharingPage() {
               <h2 id="sharing-organisations">
                 Organisations <span className="muted">({directory.organisations.length})</span>
               </h2>
-              <OrganisationsTable directory={directory} editable={editable} onChanged={reload} />
+              <OrganisationsTable directory={directory} editable={editable} viewable={viewable} onChanged={reload} />
               {editable && <AddOrganisationForm onChanged={reload} />}
             </section>
             <section className="sharing-section" aria-labelledby="sharing-communities">

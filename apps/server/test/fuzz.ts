@@ -647,6 +647,40 @@ function templateToken(rng: Rng): Record<string, unknown> {
   ])
 }
 
+/** Directory entries (admin): an organisation or a community. */
+function templateDirectory(rng: Rng): { path: string; body: Record<string, unknown> } {
+  return rng.pick([
+    {
+      path: '/api/v1/directory/organisations',
+      body: { id: `fuzz-org-${rng.int(1_000_000)}`, name: 'Fuzz organisation', nation: 'EE', kind: 'industry' },
+    },
+    {
+      path: '/api/v1/directory/communities',
+      body: { id: `fuzz-community-${rng.int(1_000_000)}`, name: 'Fuzz community', members: ['cert-ee'] },
+    },
+  ])
+}
+
+/** A partner feed (admin), disabled so the poller never reaches for it. */
+function templateFeed(rng: Rng): Record<string, unknown> {
+  return {
+    id: `fuzz-feed-${rng.int(1_000_000)}`,
+    label: 'Fuzz feed',
+    url: 'http://127.0.0.1:9',
+    apiRoot: '/taxii2/api/',
+    collectionId: 'all',
+    organisation: 'cert-ee',
+    auth: rng.pick([
+      { kind: 'none' },
+      { kind: 'bearer', secretEnv: 'WATCHFLOOR_FEED_FUZZ' },
+      { kind: 'basic', username: 'fuzz', secretEnv: 'WATCHFLOOR_FEED_FUZZ' },
+    ]),
+    pollSeconds: 60,
+    defaultTlp: 'AMBER',
+    enabled: false,
+  }
+}
+
 function templatePatch(rng: Rng): Record<string, unknown> {
   return rng.pick([
     { displayName: 'Fuzz Target' },
@@ -667,6 +701,8 @@ export type HttpTarget =
   | 'session'
   | 'tokens'
   | 'accounts'
+  | 'directory'
+  | 'feeds'
   | 'query.events'
   | 'query.state'
   | 'query.export'
@@ -1685,6 +1721,8 @@ export function generateCase(seed: number, index: number, context: FuzzContext):
     [5, 'session'],
     [5, 'tokens'],
     [5, 'accounts'],
+    [3, 'directory'],
+    [3, 'feeds'],
     [6, 'query.events'],
     [4, 'query.state'],
     [4, 'query.export'],
@@ -1749,6 +1787,22 @@ export function generateCase(seed: number, index: number, context: FuzzContext):
       )
     case 'accounts':
       return accountsCase(rng, index)
+    case 'directory': {
+      const { path, body } = templateDirectory(rng)
+      return bodyCase(rng, index, target, 'POST', path, 'admin', fromPlain(body), 64 * 1024, false)
+    }
+    case 'feeds':
+      return bodyCase(
+        rng,
+        index,
+        target,
+        'POST',
+        '/api/v1/feeds',
+        'admin',
+        fromPlain(templateFeed(rng)),
+        64 * 1024,
+        false,
+      )
     case 'query.events':
       return queryCase(rng, index, 'events')
     case 'query.state':

@@ -82,7 +82,7 @@ function HandoverButton() {
   )
 }
 
-/** The directory of partners and communities, for admins and liaisons. */
+/** The Sharing page (directory, feeds, import): for admins, liaisons, coordinators and sensors (see mayOpenSharing). */
 function SharingButton() {
   const session = useWatchfloor((s) => s.session)
   const open = useUi((u) => u.page === 'sharing')

@@ -5,6 +5,10 @@
  * organisations and communities, rename them, change a community's members and delete; every
  * refusal is shown where the change was asked, as the server worded it, naming the fields of
  * `details.issues`.
+ *
+ * Below the directory: the partner feeds pulled in (Feeds.tsx: admins and liaisons; admins manage
+ * them), what partners can pull from this floor (FeedsOut.tsx), and the import of STIX and MISP
+ * files (Import.tsx: whoever may post).
  */
 import { type FormEvent, type ReactNode, useCallback, useEffect, useId, useMemo, useRef, useState } from 'react'
 import { useWatchfloor } from '../../data/store.ts'
@@ -23,7 +27,6 @@ import {
   deleteOrganisation,
   describeFormError,
   type FormError,
-  fieldOfIssue,
   formErrorOf,
   headlineOf,
   issuesFor,
@@ -38,168 +41,16 @@ import {
   withMember,
   withoutMember,
 } from './directory.ts'
+import { FeedsIn } from './Feeds.tsx'
+import { FeedsOut } from './FeedsOut.tsx'
+import { mayReadFeeds } from './feeds.ts'
+import { DeleteButton, ErrorNote, TextField, useAction } from './forms.tsx'
+import { ImportZone } from './Import.tsx'
+import { mayImport } from './imports.ts'
 
 /** The field labels, to name the fields of a 400's `details.issues`. */
 const ORGANISATION_FIELDS: Readonly<Record<string, string>> = { id: 'Id', name: 'Name', nation: 'Nation', kind: 'Kind' }
 const COMMUNITY_FIELDS: Readonly<Record<string, string>> = { id: 'Id', name: 'Name', members: 'Members' }
-
-/** One change at a time: whether it is under way and the server's refusal, if any. */
-function useAction() {
-  const [pending, setPending] = useState(false)
-  const [error, setError] = useState<FormError | null>(null)
-  const run = useCallback(async (work: () => Promise<unknown>): Promise<boolean> => {
-    setPending(true)
-    setError(null)
-    try {
-      await work()
-      return true
-    } catch (failure) {
-      setError(formErrorOf(failure))
-      return false
-    } finally {
-      setPending(false)
-    }
-  }, [])
-  const clear = useCallback(() => setError(null), [])
-  return { pending, error, run, clear }
-}
-
-/** A refusal next to the form that asked: the server's message and, for a 400, each field it names. */
-function ErrorNote({
-  error,
-  fields,
-  onDismiss,
-  testId,
-}: {
-  error: FormError | null
-  fields: Readonly<Record<string, string>>
-  onDismiss: () => void
-  testId: string
-}) {
-  if (!error) return null
-  return (
-    <div className="command-error" role="alert" data-testid={testId} data-code={error.code}>
-      <strong>{headlineOf(error.code)}:</strong>{' '}
-      <span data-testid={`${testId}-message`}>{describeFormError(error)}</span>
-      {error.issues.length > 0 && (
-        <ul>
-          {error.issues.map((issue) => (
-            <li key={`${issue.path}:${issue.message}`} data-testid={`${testId}-issue`} data-field={issue.path}>
-              <strong>{fields[fieldOfIssue(issue.path)] ?? 'Request'}</strong>{' '}
-              <span className="mono muted">({issue.path})</span>: {issue.message}
-            </li>
-          ))}
-        </ul>
-      )}{' '}
-      <button type="button" className="link" onClick={onDismiss} aria-label="Dismiss the error">
-        ✕
-      </button>
-    </div>
-  )
-}
-
-/** A labelled input; a field a refusal names is marked invalid and says why beneath. */
-function TextField({
-  label,
-  value,
-  onChange,
-  error,
-  field,
-  hint,
-  testId,
-  autoCapitalize,
-}: {
-  label: string
-  value: string
-  onChange: (value: string) => void
-  error: FormError | null
-  field: string
-  hint?: string
-  testId: string
-  autoCapitalize?: 'none' | 'characters'
-}) {
-  const id = useId()
-  const issues = issuesFor(error, field)
-  const described = [hint ? `${id}-hint` : '', issues.length > 0 ? `${id}-issue` : ''].filter(Boolean).join(' ')
-  return (
-    <div className="form-field">
-      <label htmlFor={id}>{label}</label>
-      <input
-        id={id}
-        className="input"
-        data-testid={testId}
-        value={value}
-        spellCheck={false}
-        autoComplete="off"
-        autoCapitalize={autoCapitalize ?? 'none'}
-        aria-invalid={issues.length > 0 ? true : undefined}
-        aria-describedby={described || undefined}
-        onChange={(e) => onChange(e.target.value)}
-      />
-      {hint && (
-        <span id={`${id}-hint`} className="hint">
-          {hint}
-        </span>
-      )}
-      {issues.length > 0 && (
-        <span id={`${id}-issue`} className="error field-issue" data-testid={`${testId}-issue`}>
-          {issues.map((issue) => issue.message).join('; ')}
-        </span>
-      )}
-    </div>
-  )
-}
-
-/** A delete asked twice: the first press asks, the second deletes; Cancel (focused) backs out. */
-function DeleteButton({
-  what,
-  pending,
-  onConfirm,
-  testId,
-}: {
-  what: string
-  pending: boolean
-  onConfirm: () => void
-  testId: string
-}) {
-  const [asking, setAsking] = useState(false)
-  const cancelRef = useRef<HTMLButtonElement>(null)
-  useEffect(() => {
-    if (asking) cancelRef.current?.focus()
-  }, [asking])
-  if (!asking)
-    return (
-      <button
-        type="button"
-        className="button small"
-        data-testid={testId}
-        aria-label={`Delete ${what}`}
-        onClick={() => setAsking(true)}
-      >
-        Delete
-      </button>
-    )
-  return (
-    <span className="sharing-confirm">
-      <span>Delete {what}?</span>
-      <button
-        type="button"
-        className="button small danger"
-        data-testid={`${testId}-confirm`}
-        disabled={pending}
-        onClick={() => {
-          setAsking(false)
-          onConfirm()
-        }}
-      >
-        {pending ? 'Deleting…' : 'Delete'}
-      </button>
-      <button type="button" className="button small" ref={cancelRef} onClick={() => setAsking(false)}>
-        Cancel
-      </button>
-    </span>
-  )
-}
 
 /** A new name for an organisation or a community, in place. */
 function RenameForm({
@@ -791,6 +642,10 @@ export function SharingPage() {
   const editable = mayEditDirectory(session)
   const viewable = mayViewAs(session)
   const viewingAs = session?.viewingAs
+  const feedsShown = mayReadFeeds(session)
+  const importing = mayImport(session)
+  /** Bumped by Reload: the feeds are read again with the directory. */
+  const [reloadKey, setReloadKey] = useState(0)
   const [loaded, setLoaded] = useState<Loaded>({ directory: null, at: null, loading: true, error: null })
   const latest = useRef(0)
 
@@ -851,7 +706,10 @@ export function SharingPage() {
           className="button"
           data-testid="sharing-reload"
           disabled={loaded.loading}
-          onClick={() => void reload()}
+          onClick={() => {
+            setReloadKey((k) => k + 1)
+            void reload()
+          }}
         >
           {loaded.loading ? 'Loading…' : 'Reload'}
         </button>
@@ -865,7 +723,8 @@ export function SharingPage() {
         <h1>Sharing</h1>
         <p className="muted">
           Partner organisations and the communities a marking may be released to: releasing to a community reaches every
-          organisation in it.
+          organisation in it. {feedsShown ? 'Partner feeds pulled in, ' : ''}what partners can pull from this floor
+          {importing ? ', and imports of STIX and MISP files' : ''}.
         </p>
         {!editable &&
           (viewingAs ? (
@@ -874,7 +733,7 @@ export function SharingPage() {
               <span className="mono">
                 {viewingAs.kind} {viewingAs.id}
               </span>
-              : stop viewing as to change the directory.
+              : stop viewing as to change the directory or import.
             </p>
           ) : (
             <p className="notice" data-testid="sharing-readonly">
@@ -910,6 +769,11 @@ export function SharingPage() {
               {communities}
               {editable && <AddCommunityForm organisations={directory.organisations} onChanged={reload} />}
             </section>
+            {feedsShown && (
+              <FeedsIn organisations={directory.organisations} editable={editable} reloadKey={reloadKey} />
+            )}
+            <FeedsOut communities={directory.communities} organisation={session?.organisation ?? ''} />
+            {importing && session && <ImportZone user={session.user} organisation={session.organisation} />}
           </div>
         )}
       </div>

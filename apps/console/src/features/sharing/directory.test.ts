@@ -17,6 +17,7 @@ import {
   formErrorOf,
   headlineOf,
   issuesFor,
+  issuesUnder,
   kindLabel,
   loadDirectory,
   mayEditDirectory,
@@ -97,9 +98,12 @@ describe('the directory as the Sharing page reads it', () => {
 })
 
 describe('who sees and who changes the directory', () => {
-  it('opens the page for admins and liaisons only', () => {
+  it('opens the page for admins, liaisons and whoever may import (a posting role), not a display token', () => {
     expect(mayOpenSharing(session(['admin']))).toBe(true)
     expect(mayOpenSharing(session(['liaison']))).toBe(true)
+    expect(mayOpenSharing(session(['sensor']))).toBe(true)
+    expect(mayOpenSharing(session(['coordinator'], 'session'))).toBe(true)
+    expect(mayOpenSharing(session(['coordinator'], 'display'))).toBe(false)
     expect(mayOpenSharing(session(['watch_officer', 'analyst']))).toBe(false)
     expect(mayOpenSharing(null)).toBe(false)
   })
@@ -140,6 +144,26 @@ describe('refusals, as a form shows them', () => {
     expect(issuesFor(error, 'members').map((i) => i.path)).toEqual(['members.1'])
     expect(issuesFor(error, 'id')).toEqual([])
     expect(issuesFor(null, 'id')).toEqual([])
+    // a nested field's own issues: `auth.secretEnv`, not `auth.username`
+    const nested = formErrorOf(
+      new ApiError({
+        status: 400,
+        error: {
+          code: 'validation',
+          message: 'invalid input',
+          details: {
+            issues: [
+              { path: 'auth.secretEnv', message: 'the name of an environment variable' },
+              { path: 'auth.username', message: 'required' },
+              { path: 'authority', message: 'not this one' },
+            ],
+          },
+        },
+      }),
+    )
+    expect(issuesUnder(nested, 'auth.secretEnv').map((i) => i.message)).toEqual(['the name of an environment variable'])
+    expect(issuesUnder(nested, 'auth').map((i) => i.path)).toEqual(['auth.secretEnv', 'auth.username'])
+    expect(issuesUnder(null, 'auth')).toEqual([])
     expect(fieldOfIssue('members.3')).toBe('members')
     expect(fieldOfIssue('(root)')).toBe('')
     expect(headlineOf(error.code)).toBe('Check the input')

@@ -7,7 +7,7 @@
  * commands), so the console asks what the server's `isAdmin` asks: the `admin` role, and not a
  * read-only display token. The server enforces it regardless (403).
  */
-import { directoryRefusal } from '@watchfloor/core'
+import { directoryRefusal, POSTING_ROLES } from '@watchfloor/core'
 import type { FieldIssue } from '@watchfloor/protocol'
 import { ApiError, type Failure, type Fetch, request, requestJson, unreachable } from '../../data/api.ts'
 import type { Session } from '../../data/store.ts'
@@ -116,9 +116,14 @@ export function candidates(organisations: readonly Organisation[], community: Co
   return organisations.filter((o) => !members.has(o.id))
 }
 
-/** Who sees the Sharing page (and its header link): admins and liaisons. */
+/**
+ * Who sees the Sharing page (and its header link): admins and liaisons (the directory, partner
+ * feeds), and whoever may import (a posting role: sensor, coordinator; not a display token).
+ */
 export function mayOpenSharing(session: Session | null | undefined): boolean {
-  return session ? session.roles.includes('admin') || session.roles.includes('liaison') : false
+  if (!session) return false
+  if (session.roles.includes('admin') || session.roles.includes('liaison')) return true
+  return session.kind !== 'display' && session.roles.some((role) => POSTING_ROLES.includes(role))
 }
 
 /** Who may change the directory: core's policy [A8], as the server asks it. */
@@ -183,6 +188,11 @@ export function headlineOf(code: string): string {
 export function fieldOfIssue(path: string): string {
   const [first = ''] = path.split('.')
   return first === '(root)' ? '' : first
+}
+
+/** The issues at `path` or inside it (`auth.secretEnv`, `auth`): a nested field's own issues. */
+export function issuesUnder(error: FormError | null, path: string): FieldIssue[] {
+  return error ? error.issues.filter((issue) => issue.path === path || issue.path.startsWith(`${path}.`)) : []
 }
 
 /** The issues about `field`. */

@@ -44,7 +44,7 @@ import {
 import { FeedsIn } from './Feeds.tsx'
 import { FeedsOut } from './FeedsOut.tsx'
 import { mayReadFeeds } from './feeds.ts'
-import { DeleteButton, ErrorNote, TextField, useAction } from './forms.tsx'
+import { EntryActions, ErrorNote, TextField, useAction } from './forms.tsx'
 import { ImportZone } from './Import.tsx'
 import { mayImport } from './imports.ts'
 
@@ -181,33 +181,17 @@ function OrganisationRow({
         )}
         {editable && (
           <td>
-            <div className="sharing-actions">
-              {!renaming && (
-                <button
-                  type="button"
-                  className="button small"
-                  data-testid="organisation-rename-open"
-                  aria-label={`Rename ${id}`}
-                  onClick={() => {
-                    action.clear()
-                    setRenaming(true)
-                  }}
-                >
-                  Rename
-                </button>
-              )}
-              <DeleteButton
-                what={id}
-                pending={action.pending}
-                testId="organisation-delete"
-                onConfirm={() =>
-                  void action.run(async () => {
-                    await deleteOrganisation(id)
-                    await onChanged()
-                  })
-                }
-              />
-            </div>
+            <EntryActions
+              kind="organisation"
+              id={id}
+              renaming={renaming}
+              action={action}
+              onRename={() => setRenaming(true)}
+              onDelete={async () => {
+                await deleteOrganisation(id)
+                await onChanged()
+              }}
+            />
           </td>
         )}
       </tr>
@@ -517,33 +501,17 @@ function CommunityCard({
         </h3>
         <ViewAsButton audience={{ kind: 'community', id }} name={community.name} />
         {editable && (
-          <div className="sharing-actions">
-            {!renaming && (
-              <button
-                type="button"
-                className="button small"
-                data-testid="community-rename-open"
-                aria-label={`Rename ${id}`}
-                onClick={() => {
-                  action.clear()
-                  setRenaming(true)
-                }}
-              >
-                Rename
-              </button>
-            )}
-            <DeleteButton
-              what={id}
-              pending={action.pending}
-              testId="community-delete"
-              onConfirm={() =>
-                void action.run(async () => {
-                  await deleteCommunity(id)
-                  await onChanged()
-                })
-              }
-            />
-          </div>
+          <EntryActions
+            kind="community"
+            id={id}
+            renaming={renaming}
+            action={action}
+            onRename={() => setRenaming(true)}
+            onDelete={async () => {
+              await deleteCommunity(id)
+              await onChanged()
+            }}
+          />
         )}
       </div>
       <p className="muted sharing-meta">

@@ -134,6 +134,51 @@ export function TextField({
   )
 }
 
+/**
+ * Rename and delete of a directory entry (an organisation's row, a community's card): Rename opens
+ * its editor (hidden while it is open), Delete asks twice, then deletes and reloads.
+ */
+export function EntryActions({
+  kind,
+  id,
+  renaming,
+  action,
+  onRename,
+  onDelete,
+}: {
+  kind: 'organisation' | 'community'
+  id: string
+  renaming: boolean
+  action: ReturnType<typeof useAction>
+  onRename: () => void
+  onDelete: () => Promise<void>
+}) {
+  return (
+    <div className="sharing-actions">
+      {!renaming && (
+        <button
+          type="button"
+          className="button small"
+          data-testid={`${kind}-rename-open`}
+          aria-label={`Rename ${id}`}
+          onClick={() => {
+            action.clear()
+            onRename()
+          }}
+        >
+          Rename
+        </button>
+      )}
+      <DeleteButton
+        what={id}
+        pending={action.pending}
+        testId={`${kind}-delete`}
+        onConfirm={() => void action.run(onDelete)}
+      />
+    </div>
+  )
+}
+
 /** A delete asked twice: the first press asks, the second deletes; Cancel (focused) backs out. */
 export function DeleteButton({
   what,

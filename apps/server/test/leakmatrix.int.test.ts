@@ -17,6 +17,7 @@ import {
   type StateJson,
   stateFromJson,
   stateToJson,
+  strictestMarking,
   summarise,
   type Visible,
 } from '@watchfloor/core'
@@ -929,8 +930,21 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
           expect(refs?.length, `${v.key}: ${String(object.type)} without a marking`).toBeGreaterThan(0)
         for (const ref of refs ?? []) expect(defined.has(ref), `${v.key}: ${ref} is defined in the bundle`).toBe(true)
       }
+      // each incident carries the strictest marking of the visible events that shaped it (its report and a
+      // stricter update: the summary it shows is the update's)
+      const SHAPING = [
+        'incident.reported',
+        'incident.updated',
+        'incident.acknowledged',
+        'incident.escalated',
+        'incident.status_changed',
+        'incident.network_state_set',
+      ]
       for (const incident of of('incident')) {
-        const tlp = state.incidents.get(String(incident.x_watchfloor_incident_id))!.marking.tlp
+        const incidentId = String(incident.x_watchfloor_incident_id)
+        const tlp = visible
+          .filter((e) => SHAPING.includes(e.type) && incidentOf(e, state) === incidentId)
+          .reduce((m, e) => strictestMarking(m, e.marking), state.incidents.get(incidentId)!.marking).tlp
         const names = (incident.object_marking_refs as string[]).map(
           (ref) => of('marking-definition').find((d) => d.id === ref)!.name,
         )

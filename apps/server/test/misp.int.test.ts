@@ -85,6 +85,51 @@ describe('MISP: Watchfloor as a feed, and one incident as a MISP event', () => {
     expect((await get(server.url, '/misp/feed/other.txt', TOKENS.viewerLv)).status).toBe(404)
   })
 
+  it('an incident reported GREEN whose update is RED leaves as RED: STIX marks it RED, MISP never takes it', async () => {
+    const report = event({
+      type: 'incident.reported',
+      payload: {
+        incidentId: 'misp-upd',
+        title: 'Reported GREEN',
+        severity: 'low',
+        category: 'malware',
+        affectedNetworks: [],
+      },
+      marking: { tlp: 'GREEN' },
+    } as never)
+    const update = event({
+      type: 'incident.updated',
+      payload: { incidentId: 'misp-upd', summary: 'RED-ONLY detail for janis', severity: 'critical' },
+      marking: { tlp: 'RED', recipients: ['janis'] },
+    } as never)
+    expect((await post(server.url, TOKENS.sensorEe, { events: [report, update] })).status).toBe(201)
+    // janis, a recipient, sees the update: every export of hers labels it as the update is labelled
+    const stix = await get<{ objects: Record<string, unknown>[] }>(
+      server.url,
+      '/api/v1/export?format=stix',
+      TOKENS.viewerLv,
+    )
+    const incident = stix.json.objects.find((o) => o.x_watchfloor_incident_id === 'misp-upd')!
+    expect(incident.description).toBe('RED-ONLY detail for janis')
+    const names = (incident.object_marking_refs as string[]).map(
+      (ref) => stix.json.objects.find((o) => o.id === ref)?.name,
+    )
+    expect(names).toContain('TLP:RED')
+    expect(names).not.toContain('TLP:GREEN')
+    expect((await get(server.url, '/api/v1/export?format=misp&incidentId=misp-upd', TOKENS.viewerLv)).status).toBe(403)
+    const feed = await get<Record<string, unknown>>(server.url, '/misp/feed/manifest.json', TOKENS.viewerLv)
+    expect(Object.keys(feed.json)).not.toContain(mispEventUuid('misp-upd'))
+    // someone who sees only the report gets the GREEN report as it was
+    const nl = await get<{ objects: Record<string, unknown>[] }>(
+      server.url,
+      '/api/v1/export?format=stix',
+      TOKENS.viewerNl,
+    )
+    const seen = nl.json.objects.find((o) => o.x_watchfloor_incident_id === 'misp-upd')!
+    expect(seen.description).toBeUndefined()
+    expect(JSON.stringify(nl.json)).not.toContain('RED-ONLY')
+  })
+
   it('export one incident as a MISP event: needs incidentId; RED is refused; hidden is missing', async () => {
     const lv = await get<{ Event: { uuid: string; info: string } }>(
       server.url,

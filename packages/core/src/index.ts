@@ -106,6 +106,7 @@ export {
   defaultMarking,
   highestTlp,
   incidentVisibility,
+  strictestMarking,
   taskVisibility,
   tlpRank,
   type Visible,

@@ -1,6 +1,6 @@
 import type { Marking, Viewer } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { audienceKey, canSee, defaultMarking, tlpRank, viewerKey } from './visibility.ts'
+import { audienceKey, canSee, defaultMarking, strictestMarking, tlpRank, viewerKey } from './visibility.ts'
 
 const viewer = (organisation: string, nation: string, userId = `${organisation}-user`): Viewer => ({
   organisation,
@@ -221,6 +221,36 @@ describe('canSee', () => {
     const keys = [alliance, asLatvia, asEnergy]
     expect(new Set(keys.map(audienceKey)).size).toBe(3)
     expect(new Set(keys.map(viewerKey)).size).toBe(3)
+  })
+
+  it('strictestMarking: whoever may see the result may see both parts, for every viewer', () => {
+    const markings: Marking[] = [
+      { tlp: 'CLEAR' },
+      { tlp: 'GREEN', pap: 'GREEN' },
+      { tlp: 'GREEN', releasableTo: ['LV', 'cert-lv'] },
+      { tlp: 'AMBER', releasableTo: ['cert-lv'], pap: 'AMBER' },
+      { tlp: 'AMBER', releasableTo: ['NL'] },
+      { tlp: 'AMBER+STRICT' },
+      { tlp: 'RED', recipients: ['janis', 'pieter'] },
+      { tlp: 'RED', recipients: ['pieter'] },
+    ]
+    const people = [estonia, latvia, ncsc, viewer('cert-lv', 'LV', 'other')]
+    for (const a of markings)
+      for (const b of markings) {
+        const both = strictestMarking(a, b)
+        for (const who of people) {
+          const sees = canSee(who, event(both, 'cert-ee', 'kadri'))
+          if (sees) {
+            expect(canSee(who, event(a, 'cert-ee', 'kadri')), JSON.stringify([a, b, who.userId])).toBe(true)
+            expect(canSee(who, event(b, 'cert-ee', 'kadri')), JSON.stringify([a, b, who.userId])).toBe(true)
+          }
+        }
+        expect(tlpRank(both.tlp)).toBe(Math.max(tlpRank(a.tlp), tlpRank(b.tlp)))
+      }
+    expect(strictestMarking({ tlp: 'GREEN', pap: 'GREEN' }, { tlp: 'AMBER', pap: 'RED' })).toEqual({
+      tlp: 'AMBER',
+      pap: 'RED',
+    })
   })
 
   it('[V7] PAP never changes who sees an event', () => {

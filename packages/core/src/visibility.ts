@@ -71,6 +71,40 @@ function audienceViewer(audience: ViewingAs): Viewer {
   return { organisation, nation: audience.nation ?? '', roles: [], userId: '', communities }
 }
 
+const PAP_ORDER = ['CLEAR', 'GREEN', 'AMBER', 'RED'] as const
+
+/**
+ * The marking of something made of two marked things (an incident's report and a later, stricter
+ * update): whoever may see the result may see both. The higher TLP and PAP, the releasability both
+ * allow (the common names when both narrow), and for RED the recipients both name.
+ */
+export function strictestMarking(a: Marking, b: Marking): Marking {
+  const tlp = tlpRank(a.tlp) >= tlpRank(b.tlp) ? a.tlp : b.tlp
+  const marking: Marking = { tlp }
+  const releasable =
+    a.releasableTo !== undefined && b.releasableTo !== undefined
+      ? a.releasableTo.filter((name) => b.releasableTo!.includes(name))
+      : (a.releasableTo ?? b.releasableTo)
+  if (releasable !== undefined) marking.releasableTo = [...releasable]
+  if (tlp === 'RED') {
+    const lists = [a, b].filter((m) => m.tlp === 'RED').map((m) => m.recipients ?? [])
+    // RED reaches its recipients whatever else the marking says [V5]: when the other part is not for
+    // everyone (AMBER, AMBER+STRICT, or narrowed by releasableTo), no recipient can be assumed to be
+    // among its readers, so the result keeps none
+    const narrowed = [a, b].some(
+      (m) => m.tlp !== 'RED' && (m.tlp === 'AMBER' || m.tlp === 'AMBER+STRICT' || m.releasableTo !== undefined),
+    )
+    marking.recipients = narrowed
+      ? []
+      : lists.length === 2
+        ? lists[0]!.filter((user) => lists[1]!.includes(user))
+        : [...lists[0]!]
+  }
+  const paps = [a.pap, b.pap].filter((pap) => pap !== undefined)
+  if (paps.length > 0) marking.pap = paps.reduce((x, y) => (PAP_ORDER.indexOf(x) >= PAP_ORDER.indexOf(y) ? x : y))
+  return marking
+}
+
 /** [V8] The marking applied when a sender gives none: AMBER, to its own organisation only. */
 export function defaultMarking(): Marking {
   return { tlp: 'AMBER' }

@@ -5,7 +5,7 @@
  * has no field for (critical severity, the category, releasableTo) goes out as `watchfloor:`
  * machine tags, which the import reads back. RED never leaves: MISP has no per-person audience.
  */
-import { type IncidentState, incidentOf, type State } from '@watchfloor/core'
+import { type IncidentState, incidentOf, type State, strictestMarking } from '@watchfloor/core'
 import { type IncidentStatus, type Marking, type StoredEvent, WatchfloorError } from '@watchfloor/protocol'
 import {
   DISTRIBUTION,
@@ -196,10 +196,11 @@ export function exportMispEvent(
 ): MispEventDocument {
   const incident = picture.incidents.get(incidentId)
   if (incident === undefined) throw new WatchfloorError('not_found', `incident ${incidentId} is not in this picture`)
-  if (incident.marking.tlp === 'RED')
+  // the event says what its report and every later update say: it carries the strictest of their markings
+  const eventMarking = shapingMarking(incident, events, picture)
+  if (eventMarking.tlp === 'RED')
     throw new WatchfloorError('forbidden', `incident ${incidentId} is RED: MISP cannot keep it to named people`)
   const uuid = mispEventUuid(incidentId)
-  const eventMarking = incident.marking
 
   let latest = epochSeconds(incident.updatedAt)
   const sighted = new Map<string, Sighted>()
@@ -275,7 +276,7 @@ export function exportMispEvent(
           ? organisation.uuid.toLowerCase()
           : mispOrganisationUuid(incident.organisation),
     },
-    Tag: incidentTags(incident),
+    Tag: incidentTags(incident, eventMarking),
     Attribute: attributes,
     Object: [],
   }
@@ -294,8 +295,27 @@ export function exportMispEvent(
   return { Event: misp }
 }
 
-function incidentTags(incident: IncidentState): MispTag[] {
-  const tags = mispMarkingTags(incident.marking)
+/** The events whose marking an incident's fields carry: its report, updates, escalations, status, network states. */
+const SHAPING = new Set([
+  'incident.reported',
+  'incident.updated',
+  'incident.acknowledged',
+  'incident.escalated',
+  'incident.status_changed',
+  'incident.network_state_set',
+])
+
+/** The strictest marking among the incident's and the events that shaped its fields. */
+function shapingMarking(incident: IncidentState, events: readonly StoredEvent[], picture: State): Marking {
+  let marking = incident.marking
+  for (const event of events)
+    if (SHAPING.has(event.type) && incidentOf(event, picture) === incident.incidentId)
+      marking = strictestMarking(marking, event.marking)
+  return marking
+}
+
+function incidentTags(incident: IncidentState, marking: Marking): MispTag[] {
+  const tags = mispMarkingTags(marking)
   if (incident.severity === 'critical') tags.push(watchfloorTag(WATCHFLOOR_TAG.severity, 'critical'))
   tags.push(watchfloorTag(WATCHFLOOR_TAG.category, incident.category))
   const rsit = RSIT_TAG_OF_CATEGORY[incident.category]

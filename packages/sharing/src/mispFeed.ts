@@ -6,8 +6,10 @@
  * The server builds the feed from the caller's own picture and visible events, so a feed token
  * sees exactly what its organisation may see; RED incidents are never in it.
  */
+
 import { type IncidentState, incidentOf, type State } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
+import { WatchfloorError } from '@watchfloor/protocol'
 import { exportMispEvent, type MispDirectory } from './mispExport.ts'
 import { DISTRIBUTION, type MispEventDocument, type MispManifest } from './mispFormat.ts'
 import { md5Hex } from './mispHash.ts'
@@ -82,12 +84,19 @@ export function mispFeed(picture: State, events: readonly StoredEvent[], options
   for (const incident of picture.incidents.values()) {
     if (incident.marking.tlp === 'RED') continue
     if (options.include !== undefined && !options.include(incident)) continue
-    const document = exportMispEvent(
-      incident.incidentId,
-      byIncident.get(incident.incidentId) ?? [],
-      picture,
-      options.directory,
-    )
+    let document: MispEventDocument
+    try {
+      document = exportMispEvent(
+        incident.incidentId,
+        byIncident.get(incident.incidentId) ?? [],
+        picture,
+        options.directory,
+      )
+    } catch (error) {
+      // RED once its updates count: it never leaves
+      if (error instanceof WatchfloorError && error.code === 'forbidden') continue
+      throw error
+    }
     if (!options.keepStricterObservations)
       document.Event.Attribute = document.Event.Attribute.filter((a) => a.distribution === String(DISTRIBUTION.inherit))
     exported.push(document)

@@ -16,6 +16,7 @@ import {
   incidentOf,
   type NetworkState,
   type State,
+  strictestMarking,
   tlpRank,
 } from '@watchfloor/core'
 import type { EventOf, Marking, StoredEvent } from '@watchfloor/protocol'
@@ -105,6 +106,12 @@ export class StixExport {
   private readonly networkSpans = new Map<string, Span>()
   private readonly networkOwners = new Map<string, string>()
   private readonly networkMarkings = new Map<string, Marking>()
+  /**
+   * The strictest marking of the events that shaped an incident's fields (its report, updates,
+   * escalations, status, network states): the incident object says what they say, so it carries
+   * what all of them carry (a GREEN report with a RED update is exported as RED, not GREEN).
+   */
+  private readonly incidentShaping = new Map<string, Marking>()
   private readonly advisorySpans = new Map<string, Span>()
   private readonly advisoryOwners = new Map<string, string>()
   /** The marking of the latest `incident.linked` between two incidents, by `linkKey`. */
@@ -135,6 +142,7 @@ export class StixExport {
           if (owner === undefined && event.type === 'incident.reported')
             this.incidentOwners.set(incidentId, event.source.organisation)
           this.incidentSpans.set(incidentId, widen(this.incidentSpans.get(incidentId), event))
+          this.shape(this.incidentShaping, incidentId, event.marking)
           break
         }
         case 'incident.acknowledged':
@@ -145,6 +153,7 @@ export class StixExport {
             event.payload.incidentId,
             widen(this.incidentSpans.get(event.payload.incidentId), event),
           )
+          this.shape(this.incidentShaping, event.payload.incidentId, event.marking)
           break
         case 'incident.linked': {
           const { incidentId, otherIncidentId } = event.payload
@@ -175,13 +184,15 @@ export class StixExport {
           if (owner !== undefined && owner !== event.source.organisation) break // [R12]
           this.networkOwners.set(networkId, event.payload.organisation)
           this.networkSpans.set(networkId, widen(this.networkSpans.get(networkId), event))
-          this.networkMarkings.set(networkId, event.marking)
+          this.shape(this.networkMarkings, networkId, event.marking)
           break
         }
         case 'network.posture_changed': {
           const { networkId } = event.payload
           if (this.networkOwners.get(networkId) !== event.source.organisation) break // [R3, R12]
           this.networkSpans.set(networkId, widen(this.networkSpans.get(networkId), event))
+          // the posture and its reason are this event's: the identity carries its marking too
+          this.shape(this.networkMarkings, networkId, event.marking)
           break
         }
         default:
@@ -190,6 +201,12 @@ export class StixExport {
       }
     }
     return this.withMarkings(out)
+  }
+
+  /** Fold a shaping event's marking into what a thing is exported with: the strictest of them. */
+  private shape(markings: Map<string, Marking>, id: string, marking: Marking): void {
+    const before = markings.get(id)
+    markings.set(id, before === undefined ? marking : strictestMarking(before, marking))
   }
 
   /** Everything else, from the viewer's picture at the end: incidents, advisories, networks, organisations, nations. */
@@ -292,7 +309,7 @@ export class StixExport {
 
   private incident(incident: IncidentState, relationships: StixObject[], locations: StixObject[]): StixObject[] {
     const span = pictureSpan(incident.reportedAt, incident.updatedAt, this.incidentSpans.get(incident.incidentId))
-    const marking = incident.marking
+    const marking = this.incidentShaping.get(incident.incidentId) ?? incident.marking
     const id = stixIds.incident(incident.incidentId)
     const createdBy = this.refer('organisation', incident.organisation, marking, span.created)
     const object: StixObject = {

@@ -316,6 +316,8 @@ export class Gateway {
         socket.data.head = visible[to - 1]!.seq
       }
     }
+    // a newer subscribe (or a change of viewer) took over while this one waited: it joins, not this one
+    if (stopped()) return
     // cursor === delivered here, in this tick: join before the tailer can fan out again.
     this.join(socket)
   }

@@ -24,6 +24,19 @@ export function severityRank(severity: Severity): number {
 export type TaskIndex = Pick<State, 'tasks'> | { tasks: ReadonlyMap<string, { incidentId: string }> }
 
 /**
+ * The event types whose content an incident's fields show (its report, updates, acknowledgement,
+ * severity, status, network states): what shows them must carry the strictest of their markings.
+ */
+export const INCIDENT_SHAPING_TYPES: ReadonlySet<string> = new Set([
+  'incident.reported',
+  'incident.updated',
+  'incident.acknowledged',
+  'incident.escalated',
+  'incident.status_changed',
+  'incident.network_state_set',
+])
+
+/**
  * The incident an event is about, if any: the incident of every incident event, observation,
  * task creation and comment; an advisory's incident when it names one; for the other task events
  * the incident of their task, looked up in `index` (undefined when the task is not there).

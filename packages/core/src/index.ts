@@ -9,6 +9,7 @@ export {
   type RejectionCode,
 } from './decide.ts'
 export {
+  INCIDENT_SHAPING_TYPES,
   incidentOf,
   SEVERITIES_ASCENDING,
   SEVERITIES_DESCENDING,

@@ -5,7 +5,7 @@
  * has no field for (critical severity, the category, releasableTo) goes out as `watchfloor:`
  * machine tags, which the import reads back. RED never leaves: MISP has no per-person audience.
  */
-import { type IncidentState, incidentOf, type State, strictestMarking } from '@watchfloor/core'
+import { INCIDENT_SHAPING_TYPES, type IncidentState, incidentOf, type State, strictestMarking } from '@watchfloor/core'
 import { type IncidentStatus, type Marking, type StoredEvent, WatchfloorError } from '@watchfloor/protocol'
 import {
   DISTRIBUTION,
@@ -295,21 +295,11 @@ export function exportMispEvent(
   return { Event: misp }
 }
 
-/** The events whose marking an incident's fields carry: its report, updates, escalations, status, network states. */
-const SHAPING = new Set([
-  'incident.reported',
-  'incident.updated',
-  'incident.acknowledged',
-  'incident.escalated',
-  'incident.status_changed',
-  'incident.network_state_set',
-])
-
 /** The strictest marking among the incident's and the events that shaped its fields. */
 function shapingMarking(incident: IncidentState, events: readonly StoredEvent[], picture: State): Marking {
   let marking = incident.marking
   for (const event of events)
-    if (SHAPING.has(event.type) && incidentOf(event, picture) === incident.incidentId)
+    if (INCIDENT_SHAPING_TYPES.has(event.type) && incidentOf(event, picture) === incident.incidentId)
       marking = strictestMarking(marking, event.marking)
   return marking
 }

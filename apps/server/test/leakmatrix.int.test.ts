@@ -438,6 +438,16 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       taskOf.set(c.key, taskId)
       await command({ type: 'comment.post', incidentId: c.incidentId, taskId, body: `${c.text.comment} for @ana` })
     }
+    // and links each cell's incident to the next cell's: a link names two incidents [C4]
+    for (const [i, c] of CELLS.entries()) {
+      const next = CELLS[(i + 1) % CELLS.length]!
+      await command({
+        type: 'incident.link',
+        incidentId: c.incidentId,
+        otherIncidentId: next.incidentId,
+        relation: 'related',
+      })
+    }
     times.t2 = await between()
     // phase C: advisories, the owner's hidden (AMBER+STRICT) updates, a stray GREEN observation
     const later = phaseC()
@@ -791,12 +801,16 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       expect(truth.incidents.get(fallback.incidentId)?.marking).toEqual({ tlp: 'AMBER' })
     })
 
-    it("[C4] every command event carries its incident's audience: RED adds the author to the recipients", () => {
-      expect(commanded).toHaveLength(CELLS.length * 2)
+    it("[C4] every command event carries its incident's audience (RED adds the author to the recipients); a link, the strictest of both incidents'", () => {
+      expect(commanded).toHaveLength(CELLS.length * 3)
       for (const e of commanded) {
         const incidentId = incidentOf(e, truth)!
-        const incident = truthBeforeCommands.incidents.get(incidentId)!
-        expect(e.marking, `marking of ${label(e)}`).toEqual(audienceMarking(incident))
+        const audience = (id: string) => audienceMarking(truthBeforeCommands.incidents.get(id)!)
+        const marking =
+          e.type === 'incident.linked'
+            ? strictestMarking(audience(incidentId), audience(e.payload.otherIncidentId))
+            : audience(incidentId)
+        expect(e.marking, `marking of ${label(e)}`).toEqual(marking)
         expect(e.source, `source of ${label(e)}`).toEqual({ organisation: 'cert-ee' })
         expect(e.actor, `actor of ${label(e)}`).toEqual({ user: RED_AUTHOR.viewer.userId, organisation: 'cert-ee' })
       }
@@ -825,6 +839,23 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     it('[V1-V9] live stream (subscribed before posting): exactly the visible events, in seq order', () => {
       expect(seen.get(v.key)!.liveResyncs, 'resyncs').toBe(0)
       expectEvents(v, 'the live stream', seen.get(v.key)!.live, expected(v).visible)
+    })
+
+    it('[C4] its picture links an incident only to incidents it may see', () => {
+      const { state } = expected(v)
+      const named = [...state.incidents.values()].flatMap((i) =>
+        (i.links ?? []).map((l) => [i.incidentId, l.incidentId]),
+      )
+      expect(
+        named.filter(([, other]) => !state.incidents.has(other!)),
+        `${v.key}: links to incidents it may not see`,
+      ).toEqual([])
+      // and every link it may see: each pair of neighbouring cells it sees both of, on both incidents
+      const pairs = CELLS.filter((c, k) => {
+        const next = CELLS[(k + 1) % CELLS.length]!
+        return state.incidents.has(c.incidentId) && state.incidents.has(next.incidentId)
+      })
+      expect(named.length, `${v.key}: links it may see`).toBe(2 * pairs.length)
     })
 
     it('[V1-V9] catch-up (a socket subscribing from 0 afterwards): exactly the visible events', () => {

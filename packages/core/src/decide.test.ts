@@ -526,6 +526,59 @@ describe('decide: incidents', () => {
       .thenRejects('conflict', 'C9')
   })
 
+  it('[C4, C9] a link reaches only those who may see both incidents, whatever their markings and whoever links them', () => {
+    const hub = person('olaf', 'nato-hub', 'NATO', 'coordinator')
+    const piret = person('piret', 'ria-ee', 'EE', 'analyst')
+    const people = [kadri, mart, janis, ilze, anna, hub, piret]
+    const markings: Marking[] = [
+      { tlp: 'GREEN' },
+      { tlp: 'GREEN', releasableTo: ['cert-lv', 'nato-hub'] },
+      { tlp: 'GREEN', releasableTo: ['EE', 'nato-hub'] },
+      { tlp: 'AMBER' },
+      { tlp: 'AMBER', releasableTo: ['cert-lv'] },
+      { tlp: 'AMBER', releasableTo: ['cert-ee', 'nato-hub'] },
+      { tlp: 'AMBER', releasableTo: ['NATO', 'EE'] },
+      { tlp: 'AMBER+STRICT' },
+      { tlp: 'RED', recipients: ['mart', 'ilze', 'olaf'] },
+      { tlp: 'RED', recipients: ['ilze'] },
+    ]
+    let links = 0
+    for (const a of markings)
+      for (const b of markings) {
+        const floor = given(
+          ...world(),
+          reported('inc-a', { marking: a, actor: 'kadri' }),
+          reported('inc-b', { organisation: 'cert-lv', marking: b, actor: 'janis', networks: ['lv-gov'] }),
+        )
+        const [incA, incB] = [incident(floor.state, 'inc-a'), incident(floor.state, 'inc-b')]
+        for (const actor of [mart, ilze, hub]) {
+          if (!canSee(actor, incidentVisibility(incA)) || !canSee(actor, incidentVisibility(incB))) continue
+          floor
+            .when({ type: 'incident.link', incidentId: 'inc-a', otherIncidentId: 'inc-b', relation: 'related' }, actor)
+            .thenAccepts(([event]) => {
+              links++
+              const where = JSON.stringify([a, b, actor.userId])
+              expect(canSee(actor, event!), where).toBe(true)
+              for (const who of people) {
+                if (!canSee(who, event!)) continue
+                expect(canSee(who, incidentVisibility(incA)), `${where} ${who.userId}`).toBe(true)
+                expect(canSee(who, incidentVisibility(incB)), `${where} ${who.userId}`).toBe(true)
+              }
+            })
+        }
+      }
+    expect(links).toBeGreaterThan(40)
+    // two incidents of one organisation: the link keeps that organisation as its source, so all of
+    // it sees the link on its own incidents
+    given(...world(), reported('inc-3', { marking: { tlp: 'AMBER' } }))
+      .when({ type: 'incident.link', incidentId: 'inc-secret', otherIncidentId: 'inc-3', relation: 'related' }, mart)
+      .thenAccepts(([event]) => {
+        expect(event!.source).toEqual({ organisation: 'cert-ee' })
+        expect(canSee(kadri, event!)).toBe(true)
+        expect(canSee(ilze, event!)).toBe(false)
+      })
+  })
+
   it('[C9] an incident linked to itself is invalid', () => {
     given(...world())
       .when({ type: 'incident.link', incidentId: 'inc-1', otherIncidentId: 'inc-1', relation: 'related' }, mart, {

@@ -14,7 +14,7 @@ import {
 } from '@watchfloor/protocol'
 import { escalationRefusal, type Refusal, roleRefusal, stateRefusal } from './policy.ts'
 import type { IncidentState, State, TaskState } from './state.ts'
-import { audienceMarking, canSee, incidentVisibility, taskVisibility } from './visibility.ts'
+import { audienceMarking, canSee, incidentVisibility, strictestMarking, taskVisibility } from './visibility.ts'
 
 /** What `decide` needs besides the state and the command; `now` and `newId` keep it pure and testable. */
 export interface DecideContext {
@@ -158,16 +158,30 @@ function link(state: State, c: CommandOf<'incident.link'>, ctx: DecideContext): 
       return conflict('C9', `incident ${other.incidentId} is closed: merge only into an open incident`, incident)
     }
   }
-  return accepted(
-    [
-      emit(incident, ctx, 'incident.linked', {
-        incidentId: incident.incidentId,
-        otherIncidentId: other.incidentId,
-        relation: c.relation,
-      }),
-    ],
-    incident.version + 1,
-  )
+  const event = emit(incident, ctx, 'incident.linked', {
+    incidentId: incident.incidentId,
+    otherIncidentId: other.incidentId,
+    relation: c.relation,
+  })
+  return accepted([{ ...event, ...linkAudience(incident, other, ctx.viewer) }], incident.version + 1)
+}
+
+/**
+ * [C4] A link names two incidents, so it may reach only those who may see both: the strictest of
+ * their markings. Its source is their organisation when they share one (which sees both [V2]);
+ * otherwise the linking viewer's own, which could see both; never one incident's organisation,
+ * which the other's marking may not reach.
+ */
+function linkAudience(
+  incident: IncidentState,
+  other: IncidentState,
+  viewer: Viewer,
+): Pick<DecidedEvent, 'source' | 'marking'> {
+  const organisation = incident.organisation === other.organisation ? incident.organisation : viewer.organisation
+  return {
+    source: { organisation },
+    marking: strictestMarking(audienceMarking(incident), audienceMarking(other)),
+  }
 }
 
 function setNetworkState(state: State, c: CommandOf<'network.set_state'>, ctx: DecideContext): Decision {

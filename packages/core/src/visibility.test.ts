@@ -230,7 +230,10 @@ describe('canSee', () => {
       { tlp: 'GREEN', releasableTo: ['LV', 'cert-lv'] },
       { tlp: 'AMBER', releasableTo: ['cert-lv'], pap: 'AMBER' },
       { tlp: 'AMBER', releasableTo: ['NL'] },
+      { tlp: 'AMBER' },
+      { tlp: 'GREEN' },
       { tlp: 'AMBER+STRICT' },
+      { tlp: 'AMBER+STRICT', releasableTo: ['cert-lv'] },
       { tlp: 'RED', recipients: ['janis', 'pieter'] },
       { tlp: 'RED', recipients: ['pieter'] },
     ]

@@ -74,6 +74,17 @@ function audienceViewer(audience: ViewingAs): Viewer {
 const PAP_ORDER = ['CLEAR', 'GREEN', 'AMBER', 'RED'] as const
 
 /**
+ * Who besides the source organisation a marking names, as `releasableTo` reads: for CLEAR and
+ * GREEN none given means everyone (undefined); for AMBER none given means no one but the source
+ * [V4], and AMBER+STRICT names no one whatever it lists [V4s] (both an empty list).
+ */
+function namedAudience(marking: Marking): readonly string[] | undefined {
+  if (marking.tlp === 'AMBER+STRICT') return []
+  if (marking.tlp === 'AMBER') return marking.releasableTo ?? []
+  return marking.releasableTo
+}
+
+/**
  * The marking of something made of two marked things (an incident's report and a later, stricter
  * update): whoever may see the result may see both. The higher TLP and PAP, the releasability both
  * allow (the common names when both narrow), and for RED the recipients both name.
@@ -81,11 +92,12 @@ const PAP_ORDER = ['CLEAR', 'GREEN', 'AMBER', 'RED'] as const
 export function strictestMarking(a: Marking, b: Marking): Marking {
   const tlp = tlpRank(a.tlp) >= tlpRank(b.tlp) ? a.tlp : b.tlp
   const marking: Marking = { tlp }
-  const releasable =
-    a.releasableTo !== undefined && b.releasableTo !== undefined
-      ? a.releasableTo.filter((name) => b.releasableTo!.includes(name))
-      : (a.releasableTo ?? b.releasableTo)
-  if (releasable !== undefined) marking.releasableTo = [...releasable]
+  const ra = namedAudience(a)
+  const rb = namedAudience(b)
+  const releasable = ra !== undefined && rb !== undefined ? ra.filter((name) => rb.includes(name)) : (ra ?? rb)
+  // AMBER naming no one is AMBER alone: the source organisation only [V4]
+  const unnamed = releasable?.length === 0 && (tlp === 'AMBER' || tlp === 'AMBER+STRICT')
+  if (releasable !== undefined && !unnamed) marking.releasableTo = [...releasable]
   if (tlp === 'RED') {
     const lists = [a, b].filter((m) => m.tlp === 'RED').map((m) => m.recipients ?? [])
     // RED reaches its recipients whatever else the marking says [V5]: when the other part is not for

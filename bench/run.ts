@@ -2,17 +2,19 @@ import { benchFanout } from './fanout.ts'
 import { benchFuzz } from './fuzz.ts'
 import { benchIngestRest, benchIngestStore } from './ingest.ts'
 import { backgroundCores, guardChildren, killAll } from './lib.ts'
+import { benchOpen } from './open.ts'
 import { runPicture } from './picture.ts'
 import { benchReplayFold, benchReplaySeek } from './replay.ts'
 import { type BenchEntry, environment, RESULTS_FILE, saveResults } from './results.ts'
 import { benchSoak } from './soak.ts'
 
 /**
- * `pnpm bench [ingest|fanout|picture|replay|soak|fuzz]`: run the benchmarks, print their tables and merge
- * the entries into bench/results/latest.json. Every child process is killed on exit. `fuzz` (100,000
- * generated requests, several minutes) runs only when named: `pnpm bench` alone leaves it out.
+ * `pnpm bench [ingest|fanout|picture|replay|soak|fuzz|open]`: run the benchmarks, print their tables and
+ * merge the entries into bench/results/latest.json. Every child process is killed on exit. `fuzz`
+ * (100,000 generated requests, several minutes) and `open` (logs of up to a million events written
+ * and opened, a few minutes) run only when named: `pnpm bench` alone leaves them out.
  */
-const FILTERS = ['ingest', 'fanout', 'picture', 'replay', 'soak', 'fuzz'] as const
+const FILTERS = ['ingest', 'fanout', 'picture', 'replay', 'soak', 'fuzz', 'open'] as const
 type Filter = (typeof FILTERS)[number]
 
 async function main(): Promise<void> {
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
   }
   if (!filter || filter === 'soak') await run('wall.soak', benchSoak)
   if (filter === 'fuzz') await run('fuzz', benchFuzz)
+  if (filter === 'open') await run('open', benchOpen)
   saveResults(entries)
 
   console.log('\nSummary')

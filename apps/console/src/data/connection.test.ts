@@ -1,7 +1,8 @@
-import { makeEvent } from '@watchfloor/core'
-import type { SubscribeAck } from '@watchfloor/protocol'
+import { fold, initialState, makeEvent, stateToJson } from '@watchfloor/core'
+import type { StoredEvent, SubscribeAck } from '@watchfloor/protocol'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createConnection, handshakeAuth, type WatchfloorSocket } from './connection.ts'
+import { createConnection, handshakeAuth, type SocketFactory, type WatchfloorSocket } from './connection.ts'
+import type { Retention } from './retention.ts'
 import { createWatchfloorStore } from './store.ts'
 
 type Handler = (...args: unknown[]) => void
@@ -50,43 +51,320 @@ class FakeSocket {
   }
 }
 
-function setup(batchMs = 0) {
-  const store = createWatchfloorStore()
-  const sockets: FakeSocket[] = []
-  const onUnauthenticated = vi.fn()
-  const connection = createConnection({
-    store,
-    batchMs,
-    onUnauthenticated,
-    socketFactory: () => {
-      const socket = new FakeSocket()
-      sockets.push(socket)
-      return socket as unknown as WatchfloorSocket
-    },
-  })
-  return { store, sockets, connection, onUnauthenticated }
+const HOUR = 3_600_000
+const T0 = Date.UTC(2026, 10, 26, 0, 0, 0)
+
+/** An event recorded (and occurred) `minutes` after T0. */
+function at<E extends StoredEvent>(event: E, minutes: number): E {
+  const time = new Date(T0 + minutes * 60_000).toISOString()
+  return { ...event, occurredAt: time, recordedAt: time }
 }
 
-const reported = (seq: number) =>
-  makeEvent(seq, 'incident.reported', {
-    incidentId: `i${seq}`,
-    title: `t${seq}`,
-    severity: 'high',
-    category: 'c',
-    affectedNetworks: [],
+const reported = (seq: number, minutes = seq) =>
+  at(
+    makeEvent(seq, 'incident.reported', {
+      incidentId: `i${seq}`,
+      title: `t${seq}`,
+      severity: 'high',
+      category: 'c',
+      affectedNetworks: [],
+    }),
+    minutes,
+  )
+
+const observed = (seq: number, incidentId: string, minutes = seq) =>
+  at(makeEvent(seq, 'incident.observation', { incidentId }), minutes)
+
+interface Call {
+  path: string
+  params: URLSearchParams
+  headers: Record<string, string>
+}
+
+/**
+ * The REST side of a server, in memory (unit tests only: the integration test reads a real server):
+ * `GET /api/v1/state` folds the log up to its head, `GET /api/v1/events` pages it on the recorded
+ * clock as docs/api.md says. `failures` answer the next calls with those statuses.
+ */
+function fakeServer(log: StoredEvent[]) {
+  const calls: Call[] = []
+  const failures: { status: number; code: string; message: string }[] = []
+  const server = { calls, failures, log, fetchFn: undefined as unknown as typeof fetch, onCall: (_call: Call) => {} }
+  const json = (status: number, body: unknown) =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
+  const fetchFn = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(String(input), 'http://console.test')
+    const call = { path: url.pathname, params: url.searchParams, headers: { ...(init?.headers as object) } }
+    calls.push(call)
+    server.onCall(call)
+    const failure = failures.shift()
+    if (failure) return json(failure.status, { error: { code: failure.code, message: failure.message } })
+    const head = log.at(-1)?.seq ?? 0
+    if (url.pathname === '/api/v1/state') return json(200, stateToJson(fold(initialState, log)))
+    if (url.pathname === '/api/v1/events') {
+      const q = url.searchParams
+      const after = Number(q.get('after') ?? 0)
+      const limit = Number(q.get('limit') ?? 500)
+      const from = q.has('from') ? Date.parse(q.get('from')!) : Number.NEGATIVE_INFINITY
+      const to = q.has('to') ? Date.parse(q.get('to')!) : Number.POSITIVE_INFINITY
+      const inRange = log.filter(
+        (e) => e.seq > after && Date.parse(e.recordedAt) >= from && Date.parse(e.recordedAt) < to,
+      )
+      const events = inRange.slice(0, limit)
+      const next = events.length === limit && inRange.length > limit ? events.at(-1)!.seq : Math.max(head, after)
+      return json(200, { events, next, head })
+    }
+    return json(404, { error: { code: 'not_found', message: 'no such route' } })
+  }) as typeof fetch
+  server.fetchFn = fetchFn
+  return server
+}
+
+function setup(
+  options: { log?: StoredEvent[]; batchMs?: number; retention?: Retention; historyMaxEvents?: number } = {},
+) {
+  const store = createWatchfloorStore()
+  if (options.retention) store.getState().setRetention(options.retention)
+  const server = fakeServer(options.log ?? [])
+  const sockets: FakeSocket[] = []
+  const asked: [string | null, string | null | undefined][] = []
+  const onUnauthenticated = vi.fn()
+  const socketFactory: SocketFactory = (token, viewAs) => {
+    asked.push([token, viewAs])
+    const socket = new FakeSocket()
+    sockets.push(socket)
+    return socket as unknown as WatchfloorSocket
+  }
+  const connection = createConnection({
+    store,
+    batchMs: options.batchMs ?? 0,
+    onUnauthenticated,
+    socketFactory,
+    fetchFn: server.fetchFn,
+    retryMs: 1000,
+    ...(options.historyMaxEvents ? { historyMaxEvents: options.historyMaxEvents } : {}),
   })
+  return { store, sockets, connection, onUnauthenticated, server, asked }
+}
+
+/** Wait until the socket has sent `n` subscribes (the open runs its reads first). */
+async function subscribed(socket: FakeSocket, n = 1): Promise<void> {
+  await vi.waitFor(() => expect(socket.subscribes.length).toBeGreaterThanOrEqual(n))
+}
+
+/** Let pending reads finish under fake timers without moving the clock. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await vi.advanceTimersByTimeAsync(0)
+}
 
 afterEach(() => {
   vi.useRealTimers()
 })
 
-describe('connection', () => {
-  it('folds the events of one batching window in one store update; a checkpoint waits for them', () => {
+describe('connection: opening from the snapshot', () => {
+  it('reads the snapshot at N and the recent window up to N, then subscribes after N; the picture equals the fold', async () => {
+    // 10 hours of history, one event a minute, the last one at 600 min
+    const log: StoredEvent[] = []
+    for (let seq = 1; seq <= 600; seq++) log.push(seq % 50 === 1 ? reported(seq) : observed(seq, 'i1'))
+    const { store, sockets, connection, server } = setup({ log })
+    connection.connect('tok')
+    expect(store.getState().status).toBe('connecting')
+    const socket = sockets[0]!
+    socket.fire('connect')
+    expect(store.getState().opening).toMatchObject({ step: 'picture' })
+    await subscribed(socket)
+    // the snapshot, then the recorded window of the last 6 hours (before the newest event recorded)
+    expect(server.calls.map((c) => c.path)).toEqual(['/api/v1/state', '/api/v1/events'])
+    const events = server.calls[1]!.params
+    expect(events.get('clock')).toBe('recorded')
+    expect(events.get('from')).toBe(new Date(T0 + 600 * 60_000 - 6 * HOUR).toISOString())
+    expect(events.get('after')).toBe('0')
+    expect(socket.subscribes.map((s) => s.after)).toEqual([600])
+    const s = store.getState()
+    expect(stateToJson(s.state)).toEqual(stateToJson(fold(initialState, log)))
+    expect(s.lastSeq).toBe(600)
+    expect(s.subscribedAfter).toBe(600)
+    expect(s.opened).toEqual({ seq: 600, events: 361, from: T0 + 240 * 60_000 })
+    // only the recent window is in memory, not the history
+    expect(s.window.map((e) => e.seq)).toEqual(log.slice(239).map((e) => e.seq))
+    expect(s.loaded).toEqual([{ from: T0 + 240 * 60_000, to: Number.POSITIVE_INFINITY }])
+    expect(s.activityFrom).toBe(T0 + 240 * 60_000)
+    expect(s.opening).toBeNull()
+    expect(s.status).toBe('connecting') // not live before the subscribe is acknowledged
+    socket.lastAck()(null, { ok: true, head: 600 })
+    expect(store.getState().status).toBe('live')
+    // live events continue the picture exactly
+    socket.fire('events', { events: [observed(601, 'i1', 601)] })
+    expect(store.getState().state.seq).toBe(601)
+    expect(store.getState().window.at(-1)?.seq).toBe(601)
+  })
+
+  it('reads the recent window in pages, shows progress, and keeps nothing beyond N (it comes on the socket)', async () => {
+    const log: StoredEvent[] = []
+    for (let seq = 1; seq <= 12_000; seq++) log.push(seq === 1 ? reported(1, 0) : observed(seq, 'i1', seq / 100))
+    const { store, sockets, connection, server } = setup({ log })
+    const progress: number[] = []
+    store.subscribe((s) => {
+      if (s.opening?.step === 'events') progress.push(s.opening.received)
+    })
+    // an event is appended between the snapshot and the pages: the pages hold it, the picture does not
+    server.onCall = (call) => {
+      if (call.path === '/api/v1/events' && log.length === 12_000) log.push(observed(12_001, 'i1', 121))
+    }
+    connection.connect('tok')
+    sockets[0]!.fire('connect')
+    await subscribed(sockets[0]!)
+    expect(server.calls.filter((c) => c.path === '/api/v1/events')).toHaveLength(3)
+    expect(progress).toEqual([0, 5000, 10_000, 12_000])
+    expect(store.getState().lastSeq).toBe(12_000)
+    expect(store.getState().window.at(-1)?.seq).toBe(12_000)
+    expect(sockets[0]!.subscribes[0]!.after).toBe(12_000)
+  })
+
+  it('reads at most the newest openMaxEvents seqs: complete from just after the first one read', async () => {
+    const log: StoredEvent[] = []
+    for (let seq = 1; seq <= 1000; seq++) log.push(seq === 1 ? reported(1, 0) : observed(seq, 'i1', seq / 10))
+    const { store, sockets, connection, server } = setup({
+      log,
+      retention: { hours: Number.POSITIVE_INFINITY, maxEvents: 200_000, openMaxEvents: 100 },
+    })
+    connection.connect('tok')
+    sockets[0]!.fire('connect')
+    await subscribed(sockets[0]!)
+    expect(server.calls[1]!.params.get('after')).toBe('900')
+    const s = store.getState()
+    expect(s.window.map((e) => e.seq)).toEqual(log.slice(900).map((e) => e.seq))
+    expect(s.loaded[0]!.from).toBe(Date.parse(log[900]!.recordedAt) + 1)
+    expect(s.state.incidents.get('i1')?.observationCount).toBe(999) // the picture is whole all the same
+  })
+
+  it('reads as the socket’s viewer: the same token and the same X-Watchfloor-View-As; a cookie sends no Authorization', async () => {
+    const log = [reported(1)]
+    const { sockets, connection, server, asked } = setup({ log })
+    connection.connect('tok', 'organisation:cert-lv')
+    sockets[0]!.fire('connect')
+    await subscribed(sockets[0]!)
+    expect(asked).toEqual([['tok', 'organisation:cert-lv']])
+    for (const call of server.calls) {
+      expect(call.headers.Authorization).toBe('Bearer tok')
+      expect(call.headers['X-Watchfloor-View-As']).toBe('organisation:cert-lv')
+    }
+
+    connection.connect(null)
+    sockets[1]!.fire('connect')
+    await subscribed(sockets[1]!)
+    const cookie = server.calls.slice(2)
+    expect(cookie.length).toBeGreaterThan(0)
+    for (const call of cookie) {
+      expect(call.headers.Authorization).toBeUndefined()
+      expect(call.headers['X-Watchfloor-View-As']).toBeUndefined()
+    }
+  })
+
+  it('an empty log opens at 0 and subscribes from 0', async () => {
+    const { store, sockets, connection, server } = setup({ log: [] })
+    connection.connect('tok')
+    sockets[0]!.fire('connect')
+    await subscribed(sockets[0]!)
+    expect(server.calls.map((c) => c.path)).toEqual(['/api/v1/state'])
+    expect(sockets[0]!.subscribes[0]!.after).toBe(0)
+    sockets[0]!.fire('events', { events: [reported(1)] })
+    sockets[0]!.lastAck()(null, { ok: true, head: 1 })
+    expect(store.getState()).toMatchObject({ status: 'live', lastSeq: 1 })
+  })
+
+  it('shows a failed read and tries again with back-off, the status still connecting; then opens', async () => {
     vi.useFakeTimers()
-    const { store, sockets, connection } = setup(100)
+    const { store, sockets, connection, server } = setup({ log: [reported(1), reported(2)] })
+    server.failures.push({ status: 503, code: 'unavailable', message: 'the event store is not reachable' })
+    server.failures.push({ status: 503, code: 'unavailable', message: 'the event store is not reachable' })
     connection.connect('tok')
     const socket = sockets[0]!
     socket.fire('connect')
+    await settle()
+    expect(store.getState().error).toMatch(/503: the event store is not reachable; retrying in 1 s/)
+    expect(store.getState().status).toBe('connecting')
+    expect(socket.subscribes).toHaveLength(0)
+    await vi.advanceTimersByTimeAsync(1000)
+    await settle()
+    expect(store.getState().error).toMatch(/retrying in 2 s/)
+    expect(server.calls).toHaveLength(2)
+    await vi.advanceTimersByTimeAsync(1999)
+    expect(server.calls).toHaveLength(2)
+    await vi.advanceTimersByTimeAsync(1)
+    await settle()
+    expect(socket.subscribes[0]!.after).toBe(2)
+    socket.lastAck()(null, { ok: true, head: 2 })
+    expect(store.getState()).toMatchObject({ status: 'live', error: null })
+  })
+
+  it('signs out when a read says the credential is not accepted', async () => {
+    const { store, sockets, connection, server, onUnauthenticated } = setup({ log: [reported(1)] })
+    server.failures.push({ status: 401, code: 'unauthenticated', message: 'token revoked' })
+    connection.connect('tok')
+    sockets[0]!.fire('connect')
+    await vi.waitFor(() => expect(store.getState().status).toBe('signed-out'))
+    expect(store.getState().error).toMatch(/token revoked/)
+    expect(onUnauthenticated).toHaveBeenCalledWith('token revoked')
+    expect(sockets[0]!.disconnected).toBe(true)
+    expect(sockets[0]!.subscribes).toHaveLength(0)
+  })
+
+  it('a reconnect with a picture resumes from its cursor: no reads', async () => {
+    const { store, sockets, connection, server } = setup({ log: [reported(1), reported(2)] })
+    connection.connect('tok')
+    const socket = sockets[0]!
+    socket.fire('connect')
+    await subscribed(socket)
+    socket.lastAck()(null, { ok: true, head: 2 })
+    socket.fire('events', { events: [reported(3)] })
+    const reads = server.calls.length
+    socket.fire('disconnect', 'transport close')
+    socket.fire('connect')
+    expect(socket.subscribes.map((s) => s.after)).toEqual([2, 3])
+    expect(server.calls).toHaveLength(reads)
+    connection.reconnect()
+    socket.fire('connect')
+    expect(socket.subscribes.at(-1)?.after).toBe(3)
+    expect(server.calls).toHaveLength(reads)
+    expect(store.getState().state.eventCount).toBe(3)
+  })
+
+  it('a reconnect while the picture is being read subscribes once the reads are done', async () => {
+    const { store, sockets, connection, server } = setup({ log: [reported(1), reported(2)] })
+    connection.connect('tok')
+    const socket = sockets[0]!
+    socket.fire('connect')
+    socket.fire('disconnect', 'transport close')
+    socket.fire('connect')
+    await subscribed(socket)
+    expect(socket.subscribes.map((s) => s.after)).toEqual([2])
+    expect(server.calls.filter((c) => c.path === '/api/v1/state')).toHaveLength(1)
+    expect(store.getState().lastSeq).toBe(2)
+  })
+
+  it('a new viewer while the picture is read: the old reads are dropped, the new viewer opens its own', async () => {
+    const { store, sockets, connection, server } = setup({ log: [reported(1), reported(2)] })
+    connection.connect('tok')
+    sockets[0]!.fire('connect')
+    connection.connect('tok', 'organisation:cert-lv')
+    sockets[1]!.fire('connect')
+    await subscribed(sockets[1]!)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(sockets[0]!.subscribes).toHaveLength(0)
+    expect(server.calls.at(-1)?.headers['X-Watchfloor-View-As']).toBe('organisation:cert-lv')
+    expect(store.getState().opened?.seq).toBe(2)
+  })
+})
+
+describe('connection', () => {
+  it('folds the events of one batching window in one store update; a checkpoint waits for them', async () => {
+    vi.useFakeTimers()
+    const { store, sockets, connection } = setup({ batchMs: 100 })
+    connection.connect('tok')
+    const socket = sockets[0]!
+    socket.fire('connect')
+    await subscribed(socket)
     const updates = vi.fn()
     store.subscribe(updates)
     socket.fire('events', { events: [reported(1)] })
@@ -105,12 +383,13 @@ describe('connection', () => {
     expect(socket.subscribes.at(-1)?.after).toBe(7)
   })
 
-  it('connects, subscribes from 0, goes live on ack and folds batches', () => {
+  it('goes live on ack and folds batches; checkpoints and heartbeats move the cursor', async () => {
     const { store, sockets, connection } = setup()
     connection.connect('tok')
     expect(store.getState().status).toBe('connecting')
     const socket = sockets[0]!
     socket.fire('connect')
+    await subscribed(socket)
     expect(socket.subscribes.map((s) => s.after)).toEqual([0])
     socket.fire('events', { events: [reported(1), reported(2)] })
     socket.lastAck()(null, { ok: true, head: 7 })
@@ -124,13 +403,14 @@ describe('connection', () => {
     expect(store.getState().headSeq).toBe(9)
   })
 
-  it('resubscribes from the last seq on reconnect and on resync, never folding twice', () => {
-    const { store, sockets, connection } = setup()
+  it('resubscribes from the last seq on reconnect and on a slow-consumer resync, never folding twice', async () => {
+    const { store, sockets, connection } = setup({ log: [reported(1)] })
     connection.connect('tok')
     const socket = sockets[0]!
     socket.fire('connect')
+    await subscribed(socket)
     socket.lastAck()(null, { ok: true, head: 3 })
-    socket.fire('events', { events: [reported(1), reported(3)] })
+    socket.fire('events', { events: [reported(3)] })
     socket.fire('disconnect', 'transport close')
     expect(store.getState().status).toBe('reconnecting')
     socket.fire('connect')
@@ -148,32 +428,35 @@ describe('connection', () => {
     expect(store.getState().status).toBe('live')
   })
 
-  it('on resync access_changed drops the picture and subscribes from 0: it may hold what the viewer may no longer see', () => {
-    const { store, sockets, connection } = setup()
+  it('on resync access_changed drops the picture (it may hold what the viewer may no longer see) and opens it again from the snapshot', async () => {
+    const { store, sockets, connection, server } = setup({ log: [reported(1), reported(3)] })
     connection.connect('tok')
     const socket = sockets[0]!
     socket.fire('connect')
+    await subscribed(socket)
     socket.lastAck()(null, { ok: true, head: 3 })
-    socket.fire('events', { events: [reported(1), reported(3)] })
-    socket.fire('checkpoint', { seq: 3 })
     expect(store.getState().state.eventCount).toBe(2)
 
+    // the server's projection for the viewer now holds only seq 3
+    server.log.splice(0, 1)
     socket.fire('resync', { after: 0, reason: 'access_changed' })
     expect(store.getState().status).toBe('resyncing')
     expect(store.getState().state.eventCount).toBe(0)
     expect(store.getState().window).toEqual([])
-    expect(socket.subscribes.at(-1)?.after).toBe(0)
-    socket.fire('events', { events: [reported(3)] })
+    await subscribed(socket, 2)
+    expect(server.calls.filter((c) => c.path === '/api/v1/state')).toHaveLength(2)
+    expect(socket.subscribes.at(-1)?.after).toBe(3)
+    expect(store.getState().state.eventCount).toBe(1)
     socket.lastAck()(null, { ok: true, head: 3 })
     expect(store.getState().status).toBe('live')
-    expect(store.getState().state.eventCount).toBe(1)
   })
 
-  it('ignores an ack from an older subscribe', () => {
+  it('ignores an ack from an older subscribe', async () => {
     const { store, sockets, connection } = setup()
     connection.connect('tok')
     const socket = sockets[0]!
     socket.fire('connect')
+    await subscribed(socket)
     const first = socket.lastAck()
     socket.fire('resync', { after: 0, reason: 'slow_consumer' })
     first(null, { ok: true, head: 1 })
@@ -182,7 +465,7 @@ describe('connection', () => {
     expect(store.getState().status).toBe('live')
   })
 
-  it('signs out when the server says why it refuses the token, and when a live token is revoked', () => {
+  it('signs out when the server says why it refuses the token, and when a live token is revoked', async () => {
     const refused = setup()
     refused.connection.connect('revoked-token')
     refused.sockets[0]!.active = false
@@ -191,12 +474,14 @@ describe('connection', () => {
     expect(refused.store.getState().error).toMatch(/token revoked/)
     expect(refused.onUnauthenticated).toHaveBeenCalledWith('token revoked')
 
-    const live = setup()
+    const live = setup({ log: [reported(1)] })
     live.connection.connect('good')
     const socket = live.sockets[0]!
     socket.fire('connect')
-    socket.lastAck()(null, { ok: true, head: 0 })
+    await subscribed(socket)
+    socket.lastAck()(null, { ok: true, head: 1 })
     expect(live.store.getState().status).toBe('live')
+    expect(live.store.getState().state.incidents.size).toBe(1)
     socket.fire('revoked', { reason: 'token_revoked' })
     expect(live.store.getState().status).toBe('signed-out')
     expect(live.store.getState().state.incidents.size).toBe(0)
@@ -218,85 +503,163 @@ describe('connection', () => {
     expect(onUnauthenticated).toHaveBeenCalledOnce()
   })
 
-  it('a new connect starts from an empty picture and drops the old socket', () => {
-    const { store, sockets, connection } = setup()
+  it('a new connect starts from an empty picture and drops the old socket', async () => {
+    const { store, sockets, connection } = setup({ log: [reported(1)] })
     connection.connect('a')
     sockets[0]!.fire('connect')
-    sockets[0]!.fire('events', { events: [reported(1)] })
+    await subscribed(sockets[0]!)
     expect(store.getState().window.map((e) => e.seq)).toEqual([1])
     connection.connect('b')
     expect(sockets[0]!.disconnected).toBe(true)
     expect(store.getState().lastSeq).toBe(0)
     expect(store.getState().state.eventCount).toBe(0)
     expect(store.getState().window).toEqual([]) // another viewer's events do not stay in memory
+    expect(store.getState().opened).toBeNull()
     sockets[0]!.fire('events', { events: [reported(2)] }) // listeners removed: nothing happens
     expect(store.getState().state.eventCount).toBe(0)
   })
 
-  it('retries a refused subscribe', () => {
+  it('retries a refused subscribe', async () => {
     vi.useFakeTimers()
     const { store, sockets, connection } = setup()
     connection.connect('tok')
     const socket = sockets[0]!
     socket.fire('connect')
+    await subscribed(socket)
     socket.lastAck()(null, { ok: false, error: { code: 'unavailable', message: 'busy' } })
     expect(store.getState().error).toMatch(/busy/)
-    vi.advanceTimersByTime(2_500)
+    vi.advanceTimersByTime(1_500)
     expect(socket.subscribes).toHaveLength(2)
   })
 
-  it('starts over from 0 when the cursor is beyond the server log (conflict)', () => {
-    const { store, sockets, connection } = setup()
+  it('opens again from the snapshot when the cursor is refused (conflict): the second time after a wait', async () => {
+    vi.useFakeTimers()
+    const { store, sockets, connection, server } = setup({ log: [reported(1), reported(2)] })
     connection.connect('tok')
     const socket = sockets[0]!
     socket.fire('connect')
-    socket.fire('events', { events: [reported(1), reported(2)] })
-    socket.lastAck()(null, { ok: true, head: 2 })
-    socket.fire('disconnect', 'transport close')
-    socket.fire('connect')
+    await subscribed(socket)
     expect(socket.subscribes.at(-1)?.after).toBe(2)
-    socket.lastAck()(null, { ok: false, error: { code: 'conflict', message: 'beyond head' } })
-    expect(socket.subscribes.at(-1)?.after).toBe(0)
+    // the server's data was reset: a shorter log
+    server.log.splice(1, 1)
+    socket.lastAck()(null, {
+      ok: false,
+      error: { code: 'conflict', message: 'after 2 is not the seq of an event you may see' },
+    })
     expect(store.getState().state.eventCount).toBe(0)
-    socket.fire('events', { events: [reported(1)] })
+    await subscribed(socket, 2)
+    expect(socket.subscribes.at(-1)?.after).toBe(1)
+    expect(store.getState().state.eventCount).toBe(1)
+    // refused again: this time it waits before opening again
+    socket.lastAck()(null, { ok: false, error: { code: 'conflict', message: 'again' } })
+    const reads = server.calls.length
+    await vi.advanceTimersByTimeAsync(500)
+    expect(server.calls).toHaveLength(reads)
+    await vi.advanceTimersByTimeAsync(600)
+    await subscribed(socket, 3)
     socket.lastAck()(null, { ok: true, head: 1 })
     expect(store.getState().status).toBe('live')
     expect(store.getState().state.eventCount).toBe(1)
   })
 })
 
+describe('connection: older history on demand', () => {
+  /** 48 hours of history, one event every 10 minutes. */
+  const history = () => {
+    const log: StoredEvent[] = [reported(1, 0)]
+    for (let seq = 2; seq <= 289; seq++) log.push(observed(seq, 'i1', (seq - 1) * 10))
+    return log
+  }
+
+  it('reads the times asked for that are not loaded, adds them to the window, and reads nothing twice', async () => {
+    const log = history()
+    const { store, sockets, connection, server } = setup({ log })
+    connection.connect('tok')
+    sockets[0]!.fire('connect')
+    await subscribed(sockets[0]!)
+    const opened = store.getState().window.length
+    const loadedFrom = store.getState().loaded[0]!.from
+    expect(loadedFrom).toBe(T0 + (2880 - 360) * 60_000)
+
+    // the timeline shows 24 h to 20 h before the end: that range is read, on the recorded clock
+    const range = { from: T0 + 24 * HOUR, to: T0 + 28 * HOUR }
+    await connection.loadHistory(range)
+    const read = server.calls.at(-1)!
+    expect(read.params.get('from')).toBe(new Date(range.from).toISOString())
+    expect(read.params.get('to')).toBe(new Date(range.to).toISOString())
+    expect(read.params.get('clock')).toBe('recorded')
+    const s = store.getState()
+    expect(s.window.length).toBe(opened + 24)
+    expect(s.window.map((e) => e.seq)).toEqual([...s.window.map((e) => e.seq)].sort((a, b) => a - b))
+    expect(s.loaded).toEqual([range, { from: loadedFrom, to: Number.POSITIVE_INFINITY }])
+    expect(s.historyLoading).toBeNull()
+
+    // asked again, or a range in between: only what is missing is read
+    const calls = server.calls.length
+    await connection.loadHistory(range)
+    expect(server.calls).toHaveLength(calls)
+    await connection.loadHistory({ from: T0 + 26 * HOUR, to: loadedFrom + HOUR })
+    expect(server.calls).toHaveLength(calls + 1)
+    expect(server.calls.at(-1)!.params.get('from')).toBe(new Date(T0 + 28 * HOUR).toISOString())
+    expect(store.getState().loaded).toEqual([{ from: T0 + 24 * HOUR, to: Number.POSITIVE_INFINITY }])
+    // the picture itself did not move
+    expect(store.getState().state.seq).toBe(289)
+    expect(store.getState().lastSeq).toBe(289)
+  })
+
+  it('a read is at most historyMaxEvents; the rest of the range is read by the next reads', async () => {
+    const log = history()
+    const { store, sockets, connection, server } = setup({ log, historyMaxEvents: 10 })
+    connection.connect('tok')
+    sockets[0]!.fire('connect')
+    await subscribed(sockets[0]!)
+    const before = server.calls.length
+    await connection.loadHistory({ from: T0, to: T0 + 10 * HOUR })
+    // four reads of at most 10 (a page asks for 5,000 and stops after 10 are in)
+    expect(server.calls.length - before).toBe(4)
+    const loaded = store.getState().loaded
+    expect(loaded[0]!.from).toBe(T0)
+    expect(loaded[0]!.to).toBeLessThan(T0 + 10 * HOUR)
+  })
+
+  it('says so when a read fails, and tries again at the next ask', async () => {
+    const { store, sockets, connection, server } = setup({ log: history() })
+    connection.connect('tok')
+    sockets[0]!.fire('connect')
+    await subscribed(sockets[0]!)
+    server.failures.push({ status: 500, code: 'internal', message: 'boom' })
+    await connection.loadHistory({ from: T0, to: T0 + HOUR })
+    expect(store.getState().historyError).toMatch(/500: boom/)
+    expect(store.getState().historyLoading).toBeNull()
+    await connection.loadHistory({ from: T0, to: T0 + HOUR })
+    expect(store.getState().historyError).toBeNull()
+    expect(store.getState().loaded[0]).toEqual({ from: T0, to: T0 + HOUR })
+  })
+
+  it('reads nothing before the picture is open, nor for another viewer', async () => {
+    const { sockets, connection, server } = setup({ log: history() })
+    await connection.loadHistory({ from: T0, to: T0 + HOUR })
+    connection.connect('tok')
+    await connection.loadHistory({ from: T0, to: T0 + HOUR })
+    expect(server.calls).toHaveLength(0)
+    sockets[0]!.fire('connect')
+    await subscribed(sockets[0]!)
+  })
+})
+
 describe('connection: cookie sessions and presence', () => {
   it('connects with no token (the session cookie) through the same factory', () => {
-    const tokens: (string | null)[] = []
-    const store = createWatchfloorStore()
-    const connection = createConnection({
-      store,
-      socketFactory: (token) => {
-        tokens.push(token)
-        return new FakeSocket() as unknown as WatchfloorSocket
-      },
-    })
+    const { store, connection, asked } = setup()
     connection.connect(null)
-    expect(tokens).toEqual([null])
+    expect(asked).toEqual([[null, undefined]])
     expect(store.getState().status).toBe('connecting')
   })
 
-  it('views as another audience with auth.viewAs: a new viewer, from an empty picture', () => {
-    const asked: [string | null, string | null | undefined][] = []
-    const sockets: FakeSocket[] = []
-    const store = createWatchfloorStore()
-    const connection = createConnection({
-      store,
-      socketFactory: (token, viewAs) => {
-        asked.push([token, viewAs])
-        const socket = new FakeSocket()
-        sockets.push(socket)
-        return socket as unknown as WatchfloorSocket
-      },
-    })
+  it('views as another audience with auth.viewAs: a new viewer, from an empty picture', async () => {
+    const { store, sockets, connection, asked, server } = setup({ log: [reported(1), reported(2)] })
     connection.connect('tok')
     sockets[0]!.fire('connect')
-    sockets[0]!.fire('events', { events: [reported(1), reported(2)] })
+    await subscribed(sockets[0]!)
     sockets[0]!.lastAck()(null, { ok: true, head: 2 })
     expect(store.getState().state.eventCount).toBe(2)
 
@@ -306,12 +669,15 @@ describe('connection: cookie sessions and presence', () => {
       ['tok', undefined],
       ['tok', 'organisation:cert-lv'],
     ])
-    // what the previous viewer was sent is gone; the new socket subscribes from 0
+    // what the previous viewer was sent is gone; the new viewer opens from its own snapshot
     expect(store.getState()).toMatchObject({ status: 'connecting', lastSeq: 0, headSeq: 0 })
     expect(store.getState().state.eventCount).toBe(0)
     expect(store.getState().window).toEqual([])
+    server.log.splice(1, 1) // what cert-lv receives: seq 1
     sockets[1]!.fire('connect')
-    expect(sockets[1]!.subscribes.map((s) => s.after)).toEqual([0])
+    await subscribed(sockets[1]!)
+    expect(sockets[1]!.subscribes.map((s) => s.after)).toEqual([1])
+    expect(server.calls.at(-1)?.headers['X-Watchfloor-View-As']).toBe('organisation:cert-lv')
   })
 
   it('the handshake’s auth: the token (none: the cookie) and the audience', () => {
@@ -322,13 +688,14 @@ describe('connection: cookie sessions and presence', () => {
     expect(handshakeAuth('tok', null)).toEqual({ token: 'tok' })
   })
 
-  it('says which incident it shows, again after a reconnect, and passes presence on', () => {
+  it('says which incident it shows, again after a reconnect, and passes presence on', async () => {
     const store = createWatchfloorStore()
     const sockets: FakeSocket[] = []
     const presence = vi.fn()
     const connection = createConnection({
       store,
       onPresence: presence,
+      fetchFn: fakeServer([]).fetchFn,
       socketFactory: () => {
         const socket = new FakeSocket()
         sockets.push(socket)
@@ -356,5 +723,6 @@ describe('connection: cookie sessions and presence', () => {
     expect(viewing.at(-1)).toEqual({ incidentId: 'inc-2' })
     socket.fire('presence', { incidentId: 'inc-2', viewers: [{ user: 'mari', organisation: 'cert-lv' }] })
     expect(presence).toHaveBeenCalledWith({ incidentId: 'inc-2', viewers: [{ user: 'mari', organisation: 'cert-lv' }] })
+    await subscribed(socket)
   })
 })

@@ -4,15 +4,22 @@
  * Contract with the server (apps/server): connect with `auth: { token }` (or, with no
  * token, the browser's session cookie in the handshake) over WebSocket only, plus
  * `auth.viewAs: 'organisation:<id>'` while viewing as another audience (a read-only socket of
- * what both may see, data/viewAs.ts), emit `subscribe { after: lastSeq }`, then fold every `events`
- * batch, advance the cursor on `checkpoint` / `heartbeat`, and on `resync` or any
- * reconnect subscribe again from the last seq seen. The store drops anything at or
- * below its cursor, so nothing is folded twice; subscribing from the cursor means
- * nothing is missed.
+ * what both may see, data/viewAs.ts). Opening costs the size of the picture, not of the history:
+ * with an empty picture (a fresh open, a new viewer, after `resync access_changed`, after a
+ * subscribe conflict) the console first reads the viewer's snapshot (`GET /api/v1/state`: the
+ * picture at seq N, the server's projection) and the recent events its views show (recorded in the
+ * retention's opening span, up to N, in pages of `GET /api/v1/events`; data/history.ts), as the
+ * same viewer as the socket (the token or the cookie, and `X-Watchfloor-View-As`); then it emits
+ * `subscribe { after: N }`. It folds every `events` batch, advances the cursor on
+ * `checkpoint` / `heartbeat`, and on a `slow_consumer` resync or any reconnect subscribes again
+ * from the last seq seen. The store drops anything at or below its cursor, so nothing is folded
+ * twice; subscribing from the cursor means nothing is missed. Older history is read in pages on
+ * demand (`loadHistory`, the timeline).
  *
  * Presence is not in the log: `viewing { incidentId }` says which incident this console shows
  * (sent again after every reconnect), `presence { incidentId, viewers }` says who shows it.
  */
+import { type StateJson, stateFromJson } from '@watchfloor/core'
 import type {
   ClientToServerEvents,
   PresenceMessage,
@@ -21,7 +28,16 @@ import type {
   SubscribeAck,
 } from '@watchfloor/protocol'
 import { io, type Socket } from 'socket.io-client'
-import { MinuteCounts } from './activity.ts'
+import {
+  missingRanges,
+  ReadError,
+  type ReadJson,
+  readJsonAs,
+  readOlder,
+  readRecent,
+  type TimeRange,
+} from './history.ts'
+import { openWindow } from './retention.ts'
 import { emptyPicture, type WatchfloorStore, watchfloor } from './store.ts'
 import { clearToken } from './token.ts'
 
@@ -51,6 +67,12 @@ export interface ConnectionOptions {
   /** How long to wait for a subscribe ack, and before retrying a refused subscribe or a dead connection. */
   ackTimeoutMs?: number
   retryMs?: number
+  /** The REST reads of an opening console and of older history (default: the page's `fetch`). */
+  fetchFn?: typeof fetch
+  /** Prefix of the REST paths (default '': the page's origin). */
+  baseUrl?: string
+  /** Older history read per request of `loadHistory` at most (events). Default 50,000. */
+  historyMaxEvents?: number
 }
 
 export interface Connection {
@@ -67,6 +89,12 @@ export interface Connection {
   reconnect(): void
   /** The incident this console shows (or null): sent now when connected, and again after every reconnect. */
   setViewing(incidentId: string | null): void
+  /**
+   * Read the viewer's older history for the times of `range` the event window does not hold yet
+   * (the timeline asks when it is moved before what is loaded): newest part first, at most
+   * `historyMaxEvents` a read and a few reads a call. Resolves when done (errors go to the store).
+   */
+  loadHistory(range: TimeRange): Promise<void>
 }
 
 /** The handshake's `auth`: the token (none: the cookie) and the audience viewed as, if any. */
@@ -79,12 +107,18 @@ const defaultSocketFactory: SocketFactory = (token, viewAs) => {
   return Object.keys(auth).length === 0 ? io({ transports: ['websocket'] }) : io({ transports: ['websocket'], auth })
 }
 
+/** Reads of older history per `loadHistory` call at most (each up to `historyMaxEvents`). */
+const HISTORY_READS = 4
+/** The longest wait between two attempts to open the picture. */
+const MAX_OPEN_RETRY_MS = 30_000
+
 export function createConnection(options: ConnectionOptions = {}): Connection {
   const store = options.store ?? watchfloor
   const socketFactory = options.socketFactory ?? defaultSocketFactory
   const ackTimeoutMs = options.ackTimeoutMs ?? 30_000
   const retryMs = options.retryMs ?? 2_000
   const batchMs = options.batchMs ?? 0
+  const historyMaxEvents = options.historyMaxEvents ?? 50_000
 
   let socket: WatchfloorSocket | null = null
   /** Bumped on every subscribe; an ack for an older one is ignored. */
@@ -92,6 +126,23 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   let retryTimer: ReturnType<typeof setTimeout> | undefined
   /** The incident this console shows (presence). */
   let viewing: string | null = null
+  /** GET as the socket's viewer (its credential and audience); null when not connected. */
+  let read: ReadJson | null = null
+  /**
+   * Whether the store holds this viewer's picture (opened from a snapshot): then a (re)connect
+   * subscribes from the cursor; without one, it opens first.
+   */
+  let hasPicture = false
+  /** The running open (its reads are aborted when the connection changes), or null. */
+  let opening: AbortController | null = null
+  /** Failed opens in a row (back-off); subscribe conflicts in a row (the second waits). */
+  let openFailures = 0
+  let conflicts = 0
+  /** Bumped whenever the viewer or its picture is dropped: reads started before are ignored. */
+  let generation = 0
+  /** The running history read, and the range asked for meanwhile (read after it). */
+  let historyRunning: Promise<void> | null = null
+  let historyWanted: TimeRange | null = null
 
   const actions = () => store.getState()
 
@@ -115,23 +166,102 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     flushTimer ??= setTimeout(flush, batchMs)
   }
   /** A fresh, empty event window (the old one may hold another viewer's events). */
-  const emptyWindow = () => ({
-    ...emptyPicture(actions().windowVersion),
-    activity: new MinuteCounts(),
-    newestAt: 0,
-  })
+  const emptyWindow = () => emptyPicture(actions().windowVersion)
+
+  /** Drop the picture: what is held may be another viewer's, or no longer exist. The next subscribe opens first. */
+  function dropPicture(): void {
+    generation++
+    hasPicture = false
+    opening?.abort()
+    opening = null
+    buffered = []
+    historyWanted = null
+    store.setState({ lastSeq: 0, headSeq: 0, opening: null, ...emptyWindow() })
+  }
 
   function clearRetry(): void {
     if (retryTimer !== undefined) clearTimeout(retryTimer)
     retryTimer = undefined
   }
 
-  function retry(s: WatchfloorSocket, action: () => void): void {
+  function retry(s: WatchfloorSocket, action: () => void, delayMs = retryMs): void {
     clearRetry()
     retryTimer = setTimeout(() => {
       retryTimer = undefined
       if (s === socket) action()
-    }, retryMs)
+    }, delayMs)
+  }
+
+  /** Connected (or told to resync): resume from the cursor, or open the picture first when there is none. */
+  function ready(s: WatchfloorSocket): void {
+    if (hasPicture) subscribe(s)
+    else if (opening === null) void open(s)
+    // else: the open running subscribes when it is done
+  }
+
+  /**
+   * Open an empty picture from the viewer's snapshot: `GET /api/v1/state` (the picture at seq N),
+   * the recent events up to N, then `subscribe { after: N }`. Failures are shown and retried
+   * (with back-off); a refused credential signs out.
+   */
+  async function open(s: WatchfloorSocket): Promise<void> {
+    const reader = read
+    if (reader === null) return
+    clearRetry()
+    const controller = new AbortController()
+    opening = controller
+    const mine = generation
+    const stale = () => mine !== generation || opening !== controller
+    actions().setOpening({ step: 'picture', received: 0, next: 0, last: 0 })
+    try {
+      const snapshot = stateFromJson(await reader<StateJson>('/api/v1/state', controller.signal))
+      if (stale()) return
+      const span = openWindow(actions().retention)
+      // the span ends at the newest event recorded (the server's clock), or now
+      let newest = Number.NEGATIVE_INFINITY
+      for (const event of snapshot.recent) newest = Math.max(newest, Date.parse(event.recordedAt) || 0)
+      const end = Number.isFinite(newest) ? newest : Date.now()
+      const fromMs = Number.isFinite(span.hours) ? end - span.hours * 3_600_000 : Number.NEGATIVE_INFINITY
+      actions().setOpening({ step: 'events', received: 0, next: 0, last: snapshot.seq })
+      const recent = await readRecent(reader, {
+        fromMs,
+        through: snapshot.seq,
+        maxSeqs: span.maxEvents,
+        signal: controller.signal,
+        onPage: (received, next, last) => {
+          if (!stale()) actions().setOpening({ step: 'events', received, next, last })
+        },
+      })
+      if (stale()) return
+      opening = null
+      openFailures = 0
+      hasPicture = true
+      actions().openPicture(snapshot, recent.events, recent.covered)
+      const current = socket
+      if (current?.connected) subscribe(current)
+    } catch (error) {
+      if (stale()) return
+      opening = null
+      actions().setOpening(null)
+      if (error instanceof ReadError && error.code === 'unauthenticated') {
+        unauthenticated(error.message.replace(/^\d+: /, ''))
+        return
+      }
+      openFailures++
+      const wait = Math.min(MAX_OPEN_RETRY_MS, retryMs * 2 ** (openFailures - 1))
+      actions().setError(
+        `could not open the picture: ${error instanceof Error ? error.message : String(error)}; retrying in ${Math.round(wait / 1000)} s`,
+      )
+      // still connected: try again; else the next connect does
+      retry(
+        s,
+        () => {
+          const current = socket
+          if (current?.connected && !hasPicture && opening === null) void open(current)
+        },
+        wait,
+      )
+    }
   }
 
   function subscribe(s: WatchfloorSocket): void {
@@ -139,6 +269,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     flush() // subscribe from what has really arrived
     const id = ++subscription
     const after = actions().lastSeq
+    actions().setSubscribedAfter(after)
     s.timeout(ackTimeoutMs).emit('subscribe', { after }, (err: Error | null, ack: SubscribeAck) => {
       if (s !== socket || id !== subscription) return // a newer subscribe (or connection) took over
       if (err) {
@@ -147,6 +278,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
         return
       }
       if (ack.ok) {
+        conflicts = 0
         actions().heard()
         actions().setHead(ack.head)
         actions().setStatus('live', null)
@@ -157,9 +289,12 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
         return
       }
       if (ack.error.code === 'conflict' && after > 0) {
-        // our cursor is beyond the server's log (its data was reset): the picture we hold no longer exists
-        store.setState({ lastSeq: 0, headSeq: 0, ...emptyWindow() })
-        subscribe(s)
+        // our cursor is not an event this viewer may see (the server's data was reset, or what it may
+        // see changed): the picture we hold no longer exists; open it again (the second time after a wait)
+        dropPicture()
+        conflicts++
+        if (conflicts > 1) retry(s, () => ready(s), Math.min(MAX_OPEN_RETRY_MS, retryMs * 2 ** (conflicts - 2)))
+        else ready(s)
         return
       }
       actions().setError(`subscribe refused: ${ack.error.message}`)
@@ -179,13 +314,18 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   function connect(token: string | null, viewAs?: string | null): void {
     disconnect()
     // a new connection (maybe a different viewer) starts from an empty picture
-    store.setState({ status: 'connecting', lastSeq: 0, headSeq: 0, error: null, ...emptyWindow() })
+    dropPicture()
+    openFailures = 0
+    conflicts = 0
+    store.setState({ status: 'connecting', error: null })
+    // the REST reads are the socket's viewer: same credential, same audience
+    read = readJsonAs(token, viewAs, options.fetchFn, options.baseUrl)
     const s = viewAs ? socketFactory(token, viewAs) : socketFactory(token)
     socket = s
 
     s.on('connect', () => {
       if (s !== socket) return
-      subscribe(s)
+      ready(s)
       // presence lives in the server's memory of this socket: say it again on every (re)connect
       if (viewing !== null) s.emit('viewing', { incidentId: viewing })
     })
@@ -235,12 +375,9 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
       if (s !== socket) return
       actions().setStatus('resyncing')
       // what this viewer may see changed (a community joined or left): the picture held may show
-      // what it may no longer see, so it goes, and the stream starts again from 0
-      if (message.reason === 'access_changed') {
-        buffered = []
-        store.setState({ lastSeq: 0, headSeq: 0, ...emptyWindow() })
-      }
-      subscribe(s)
+      // what it may no longer see, so it goes, and the picture opens again from the snapshot
+      if (message.reason === 'access_changed') dropPicture()
+      ready(s)
     })
   }
 
@@ -250,6 +387,12 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     flushTimer = undefined
     buffered = []
     subscription++
+    generation++
+    opening?.abort()
+    opening = null
+    hasPicture = false
+    read = null
+    historyWanted = null
     const s = socket
     socket = null
     if (s) {
@@ -275,7 +418,62 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     if (socket?.connected) socket.emit('viewing', { incidentId })
   }
 
-  return { connect, disconnect, reconnect, setViewing }
+  /** One pass over what `range` lacks, newest part first, a few reads at most. */
+  async function readHistory(range: TimeRange): Promise<void> {
+    const mine = generation
+    for (let reads = 0; reads < HISTORY_READS; reads++) {
+      const reader = read
+      if (reader === null || !hasPicture || mine !== generation) return
+      const { loaded, lastSeq } = actions()
+      const target = missingRanges(loaded, range).at(-1)
+      if (target === undefined) return
+      actions().setHistoryLoading(target, null)
+      try {
+        const older = await readOlder(reader, {
+          fromMs: target.from,
+          toMs: target.to,
+          through: lastSeq,
+          maxEvents: historyMaxEvents,
+        })
+        if (mine !== generation) return
+        actions().addHistory(older.events, older.covered)
+        // the retention dropped what was read (the window is full): say so rather than read it again
+        if (missingRanges(actions().loaded, target).length > 0 && older.covered.to >= target.to) {
+          actions().setHistoryLoading(
+            null,
+            `older history not kept: the window holds at most ${actions().retention.maxEvents} events`,
+          )
+          return
+        }
+      } catch (error) {
+        if (mine !== generation) return
+        actions().setHistoryLoading(null, error instanceof Error ? error.message : String(error))
+        return
+      }
+    }
+  }
+
+  function loadHistory(range: TimeRange): Promise<void> {
+    if (!(range.to > range.from)) return Promise.resolve()
+    if (historyRunning) {
+      historyWanted = range // the latest ask wins; read once the running one is done
+      return historyRunning
+    }
+    const run = async () => {
+      let next: TimeRange | null = range
+      while (next) {
+        await readHistory(next)
+        next = historyWanted
+        historyWanted = null
+      }
+    }
+    historyRunning = run().finally(() => {
+      historyRunning = null
+    })
+    return historyRunning
+  }
+
+  return { connect, disconnect, reconnect, setViewing, loadHistory }
 }
 
 /** Where the app's presence messages go (set by the coordination store, which imports this module). */
@@ -293,3 +491,5 @@ const appConnection = createConnection({
 export const connect = (token: string | null, viewAs?: string | null): void => appConnection.connect(token, viewAs)
 export const disconnect = (): void => appConnection.disconnect()
 export const setViewing = (incidentId: string | null): void => appConnection.setViewing(incidentId)
+/** Read older history of the app's viewer for the times of `range` not loaded yet (the timeline). */
+export const loadHistory = (range: TimeRange): Promise<void> => appConnection.loadHistory(range)

@@ -12,10 +12,30 @@ export interface Retention {
   maxEvents: number
   /** Which events the window keeps at all (the wall keeps no observations: the density strip counts them). */
   keep?: (event: StoredEvent) => boolean
+  /**
+   * What an opening console reads besides the snapshot: the events recorded in the last
+   * `openHours` (before the newest one recorded), at most the newest `openMaxEvents` (counted in
+   * log seqs). Older history is read on demand (the timeline). Defaults: `hours` when finite,
+   * else `OPEN_HOURS`; `maxEvents`, at most `OPEN_MAX_EVENTS`.
+   */
+  openHours?: number
+  openMaxEvents?: number
 }
 
 /** The console's default: the newest 200,000 events, whatever their age (the wall sets hours). */
 export const DEFAULT_RETENTION: Retention = { hours: Number.POSITIVE_INFINITY, maxEvents: 200_000 }
+
+/** The span an opening console reads when its retention keeps everything: the timeline's first view. */
+export const OPEN_HOURS = 6
+/** At most this many events read at open (by default): more is read when the timeline asks. */
+export const OPEN_MAX_EVENTS = 50_000
+
+/** The recent window an opening console reads with its snapshot. */
+export function openWindow(retention: Retention): { hours: number; maxEvents: number } {
+  const hours = retention.openHours ?? (Number.isFinite(retention.hours) ? retention.hours : OPEN_HOURS)
+  const maxEvents = retention.openMaxEvents ?? Math.min(retention.maxEvents, OPEN_MAX_EVENTS)
+  return { hours: Math.max(0, hours), maxEvents: Math.max(1, maxEvents) }
+}
 
 /** The picture without closed incidents and advisories older than `beforeMs`; the same object when nothing goes. */
 export function pruneState(state: State, beforeMs: number): State {

@@ -1,4 +1,4 @@
-import { initialState, makeEvent } from '@watchfloor/core'
+import { fold, initialState, makeEvent } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
 import {
@@ -213,5 +213,87 @@ describe('store: replay mode', () => {
     expect(s.window).toBe(s.liveWindow)
     store.getState().applyEvents([reported(2, 'i2')])
     expect(store.getState().state.incidents.has('i2')).toBe(true)
+  })
+})
+
+describe('store: opening from a snapshot, and older history', () => {
+  // the data clock is the later of now and the newest event: the log ends now
+  const T = Math.floor(Date.now() / 60_000) * 60_000 - 100 * 60_000
+  const atMinute = <E extends StoredEvent>(event: E, minute: number): E => {
+    const time = new Date(T + minute * 60_000).toISOString()
+    return { ...event, occurredAt: time, recordedAt: time }
+  }
+  const log = [
+    atMinute(reported(1, 'i1'), 0),
+    ...Array.from({ length: 99 }, (_, i) => atMinute(observed(i + 2, 'i1'), i + 1)),
+  ]
+
+  it('puts the snapshot on screen with the recent events; the cursor is its seq; live continues it', () => {
+    const store = createWatchfloorStore()
+    const snapshot = fold(initialState, log)
+    const recent = log.slice(60)
+    store.getState().openPicture(snapshot, recent, { from: T + 60 * 60_000, to: Number.POSITIVE_INFINITY })
+    let s = store.getState()
+    expect(s.state).toBe(snapshot)
+    expect(s.liveState).toBe(snapshot)
+    expect(s.lastSeq).toBe(100)
+    expect(s.window.map((e) => e.seq)).toEqual(recent.map((e) => e.seq))
+    expect(s.activity.total()).toBe(40)
+    expect(s.activityFrom).toBe(T + 60 * 60_000)
+    expect(s.loaded).toEqual([{ from: T + 60 * 60_000, to: Number.POSITIVE_INFINITY }])
+    expect(s.opened).toEqual({ seq: 100, events: 40, from: T + 60 * 60_000 })
+    store.getState().applyEvents([atMinute(observed(100, 'i1'), 100), atMinute(observed(101, 'i1'), 101)])
+    s = store.getState()
+    expect(s.state.seq).toBe(101)
+    expect(s.state.incidents.get('i1')?.observationCount).toBe(100)
+    expect(s.window.at(-1)?.seq).toBe(101)
+    expect(s.activity.total()).toBe(41)
+  })
+
+  it('adds older history to the window in seq order; the retention drops the oldest and what is loaded shrinks with it', () => {
+    const store = createWatchfloorStore()
+    store.getState().setRetention({ hours: Number.POSITIVE_INFINITY, maxEvents: 50 })
+    store.getState().openPicture(fold(initialState, log), log.slice(60), {
+      from: T + 60 * 60_000,
+      to: Number.POSITIVE_INFINITY,
+    })
+    const range = { from: T + 30 * 60_000, to: T + 60 * 60_000 }
+    store.getState().addHistory(log.slice(30, 60), range)
+    let s = store.getState()
+    // 70 events read, 50 kept: the 20 oldest go, and with them what is loaded before the 21st
+    expect(s.window.map((e) => e.seq)).toEqual(log.slice(50).map((e) => e.seq))
+    expect(s.loaded).toEqual([{ from: Date.parse(log[49]!.recordedAt) + 1, to: Number.POSITIVE_INFINITY }])
+    expect(s.activity.total()).toBe(40) // counts are of the recent window and live only
+    // an event beyond the cursor is never added (it comes on the stream)
+    store.getState().addHistory([atMinute(observed(150, 'i1'), 150)], { from: T, to: T + 1 })
+    s = store.getState()
+    expect(s.window.at(-1)?.seq).toBe(100)
+  })
+
+  it('the wall’s retention: keeps only what it keeps, counts everything, and prunes by age at once', () => {
+    const store = createWatchfloorStore()
+    store.getState().setRetention({
+      hours: 1,
+      maxEvents: 1000,
+      keep: (event) => event.type !== 'incident.observation',
+    })
+    const later = atMinute(reported(101, 'i2'), 100)
+    const events = [...log, later]
+    store.getState().openPicture(fold(initialState, events), events, { from: T, to: Number.POSITIVE_INFINITY })
+    const s = store.getState()
+    expect(s.window.map((e) => e.seq)).toEqual([101]) // seq 1 occurred over an hour before the newest
+    expect(s.activity.total()).toBe(101)
+    expect(s.loaded[0]!.from).toBeGreaterThan(T)
+  })
+
+  it('a new picture (empty) forgets what was loaded and counted', () => {
+    const store = createWatchfloorStore()
+    store.getState().openPicture(fold(initialState, log), log, { from: T, to: Number.POSITIVE_INFINITY })
+    store.getState().reset()
+    const s = store.getState()
+    expect(s.loaded).toEqual([])
+    expect(s.opened).toBeNull()
+    expect(s.activity.total()).toBe(0)
+    expect(s.activityFrom).toBe(Number.NEGATIVE_INFINITY)
   })
 })

@@ -11,9 +11,28 @@ import type { SessionReply, Severity, StoredEvent } from '@watchfloor/protocol'
 import { useStore } from 'zustand'
 import { createStore } from 'zustand/vanilla'
 import { MinuteCounts } from './activity.ts'
+import { addCoverage, type Coverage, mergeBySeq, NO_COVERAGE, type TimeRange, trimCoverage } from './history.ts'
 import { DEFAULT_RETENTION, firstKept, pruneState, type Retention } from './retention.ts'
 
 export type ConnectionStatus = 'signed-out' | 'connecting' | 'live' | 'reconnecting' | 'resyncing' | 'revoked'
+
+/** How far the reads of an opening console are (status 'connecting' meanwhile). */
+export interface OpeningProgress {
+  /** The snapshot (`GET /api/v1/state`), then the recent events. */
+  step: 'picture' | 'events'
+  /** Events read so far. */
+  received: number
+  /** The seq reached, of `last` (the snapshot's seq). */
+  next: number
+  last: number
+}
+
+/** What the console opened from: the snapshot's seq, the recent events read with it, and from when they are complete. */
+export interface Opened {
+  seq: number
+  events: number
+  from: number
+}
 
 /** Who the server says I am (`GET /api/v1/session`). */
 export type Session = SessionReply
@@ -37,8 +56,30 @@ export interface WatchfloorState {
    */
   window: StoredEvent[]
   windowVersion: number
-  /** Events per minute of occurredAt (all events, also those the window does not keep); changes with `windowVersion`. */
+  /**
+   * Events per minute of occurredAt (all events, also those the window does not keep); changes with
+   * `windowVersion`. Complete from `activityFrom` on: the recent events read at open and what
+   * arrived live since (not older history read later).
+   */
   activity: MinuteCounts
+  /** Epoch ms from which `activity` counts every event (-Infinity: from the start of the log). */
+  activityFrom: number
+  /**
+   * The times the live event window is complete for (data/history.ts): from the recent window the
+   * console opened with to the live end, plus older ranges read on demand; shrinks as the
+   * retention drops events.
+   */
+  loaded: Coverage
+  /** While an opening console reads its picture; null otherwise. */
+  opening: OpeningProgress | null
+  /** The last open from a snapshot (null: none since the picture was emptied). */
+  opened: Opened | null
+  /** The `after` of the last subscribe sent (null: none yet). */
+  subscribedAfter: number | null
+  /** Older history being read (the range), or null. */
+  historyLoading: TimeRange | null
+  /** Why the last read of older history failed (cleared by the next one). */
+  historyError: string | null
   /** What is kept in memory (see retention.ts). */
   retention: Retention
   /** The newest occurredAt folded (epoch ms, 0 before any); the data clock is the later of it and now. */
@@ -64,6 +105,17 @@ export const WINDOW_MAX = DEFAULT_RETENTION.maxEvents
 export interface WatchfloorActions {
   /** Fold one `events` message: one fold per batch; events at or below `lastSeq` (or out of order) are dropped. */
   applyEvents(events: readonly StoredEvent[]): void
+  /**
+   * Put a snapshot on screen (an empty picture opening): `state` at seq N (the server's
+   * projection, `stateFromJson`), the recent events up to N (seq order), complete for `covered`.
+   * The cursor becomes N, so the stream resumes after it.
+   */
+  openPicture(state: State, events: readonly StoredEvent[], covered: TimeRange): void
+  /** Add older events (seq order, at or below the cursor) read for `covered` to the live window. */
+  addHistory(events: readonly StoredEvent[], covered: TimeRange): void
+  setOpening(progress: OpeningProgress | null): void
+  setSubscribedAfter(after: number | null): void
+  setHistoryLoading(range: TimeRange | null, error?: string | null): void
   /** Everything visible up to `seq` has been sent: advance the cursor. */
   checkpoint(seq: number): void
   /** The server's head (also a checkpoint). */
@@ -98,6 +150,13 @@ const initial: WatchfloorState = {
   window: [],
   windowVersion: 0,
   activity: new MinuteCounts(),
+  activityFrom: Number.NEGATIVE_INFINITY,
+  loaded: NO_COVERAGE,
+  opening: null,
+  opened: null,
+  subscribedAfter: null,
+  historyLoading: null,
+  historyError: null,
   retention: DEFAULT_RETENTION,
   newestAt: 0,
   lastMessageAt: 0,
@@ -107,7 +166,10 @@ const initial: WatchfloorState = {
   liveWindowVersion: 0,
 }
 
-/** An empty picture (live mode), with one fresh window array shared by `window` and `liveWindow`. */
+/**
+ * An empty picture (live mode), with one fresh window array shared by `window` and `liveWindow`,
+ * fresh activity counts and nothing loaded: what a new viewer starts from.
+ */
 export function emptyPicture(windowVersion: number): Partial<WatchfloorState> {
   const window: StoredEvent[] = []
   return {
@@ -118,7 +180,23 @@ export function emptyPicture(windowVersion: number): Partial<WatchfloorState> {
     liveWindow: window,
     windowVersion: windowVersion + 1,
     liveWindowVersion: windowVersion + 1,
+    activity: new MinuteCounts(),
+    activityFrom: Number.NEGATIVE_INFINITY,
+    loaded: NO_COVERAGE,
+    opened: null,
+    subscribedAfter: null,
+    historyLoading: null,
+    historyError: null,
+    newestAt: 0,
   }
+}
+
+/** Where the coverage of a window must start once its events before `window[dropped]` are gone. */
+function afterDropped(window: readonly StoredEvent[], dropped: number): number {
+  // the events left all have a higher seq, so were recorded at or after the last one dropped: those that
+  // occurred after its millisecond are all still here
+  const last = window[dropped - 1]
+  return last === undefined ? Number.NEGATIVE_INFINITY : Date.parse(last.recordedAt) + 1
 }
 
 /** How far the data clock moves between two prunes of the picture. */
@@ -155,7 +233,6 @@ export function createWatchfloorStore() {
   return createStore<WatchfloorStore>()((set, get) => ({
     ...initial,
     ...emptyPicture(0),
-    activity: new MinuteCounts(),
     applyEvents(events) {
       const { lastSeq, liveState: state, headSeq, liveWindow: window, activity, retention, mode } = get()
       const fresh = freshEvents(events, Math.max(lastSeq, state.seq))
@@ -165,6 +242,7 @@ export function createWatchfloorStore() {
       }
       let next = fold(state, fresh)
       let newest = get().newestAt
+      let loaded = get().loaded
       for (const event of fresh) {
         const at = Date.parse(event.occurredAt)
         activity.add(at)
@@ -174,14 +252,18 @@ export function createWatchfloorStore() {
       const now = Date.now()
       const dataNow = Math.max(newest, now)
       const maxEvents = Math.max(0, retention.maxEvents)
-      if (window.length > maxEvents * 1.1 || (maxEvents === 0 && window.length > 0))
-        window.splice(0, window.length - maxEvents)
+      if (window.length > maxEvents * 1.1 || (maxEvents === 0 && window.length > 0)) {
+        const drop = window.length - maxEvents
+        loaded = trimCoverage(loaded, afterDropped(window, drop))
+        window.splice(0, drop)
+      }
       if (Number.isFinite(retention.hours) && dataNow - prunedAt >= PRUNE_EVERY_MS) {
         prunedAt = dataNow
         const before = dataNow - retention.hours * 3_600_000
         next = pruneState(next, before)
         const drop = firstKept(window, before)
         if (drop > 0) window.splice(0, drop)
+        loaded = trimCoverage(loaded, before)
       }
       const liveWindowVersion = get().liveWindowVersion + 1
       set({
@@ -193,7 +275,94 @@ export function createWatchfloorStore() {
         headSeq: Math.max(headSeq, next.seq),
         newestAt: newest,
         lastMessageAt: now,
+        ...(loaded === get().loaded ? {} : { loaded }),
       })
+    },
+    openPicture(snapshot, events, covered) {
+      const { retention, mode, windowVersion, liveWindowVersion } = get()
+      const activity = new MinuteCounts()
+      const window: StoredEvent[] = []
+      let newest = 0
+      let last = 0
+      for (const event of events) {
+        if (event.seq <= last || event.seq > snapshot.seq) continue // seq order, none beyond the snapshot
+        last = event.seq
+        const at = Date.parse(event.occurredAt)
+        activity.add(at)
+        if (at > newest) newest = at
+        if (retention.keep === undefined || retention.keep(event)) window.push(event)
+      }
+      for (const event of snapshot.recent) newest = Math.max(newest, Date.parse(event.occurredAt) || 0)
+      let state = snapshot
+      let loaded = addCoverage(NO_COVERAGE, covered)
+      const maxEvents = Math.max(0, retention.maxEvents)
+      if (window.length > maxEvents) {
+        const drop = window.length - maxEvents
+        loaded = trimCoverage(loaded, afterDropped(window, drop))
+        window.splice(0, drop)
+      }
+      prunedAt = 0
+      if (Number.isFinite(retention.hours)) {
+        const dataNow = Math.max(newest, Date.now())
+        prunedAt = dataNow
+        const before = dataNow - retention.hours * 3_600_000
+        state = pruneState(state, before)
+        const drop = firstKept(window, before)
+        if (drop > 0) window.splice(0, drop)
+        loaded = trimCoverage(loaded, before)
+      }
+      const version = Math.max(windowVersion, liveWindowVersion) + 1
+      set({
+        ...(mode === 'live' ? { window, windowVersion: version, state } : {}),
+        liveWindow: window,
+        liveWindowVersion: version,
+        liveState: state,
+        activity,
+        activityFrom: covered.from,
+        loaded,
+        lastSeq: snapshot.seq,
+        headSeq: Math.max(get().headSeq, snapshot.seq),
+        newestAt: newest,
+        opened: { seq: snapshot.seq, events: events.length, from: covered.from },
+        opening: null,
+        lastMessageAt: Date.now(),
+      })
+    },
+    addHistory(events, covered) {
+      const { liveWindow, lastSeq, retention, mode } = get()
+      const kept = events.filter(
+        (event) => event.seq <= lastSeq && (retention.keep === undefined || retention.keep(event)),
+      )
+      let loaded = addCoverage(get().loaded, covered)
+      const merged = mergeBySeq(kept, liveWindow)
+      if (merged === null) {
+        set({ loaded, historyLoading: null, historyError: null })
+        return
+      }
+      const maxEvents = Math.max(0, retention.maxEvents)
+      if (merged.length > maxEvents) {
+        const drop = merged.length - maxEvents
+        loaded = trimCoverage(loaded, afterDropped(merged, drop))
+        merged.splice(0, drop)
+      }
+      const liveWindowVersion = get().liveWindowVersion + 1
+      set({
+        ...(mode === 'live' ? { window: merged, windowVersion: get().windowVersion + 1 } : {}),
+        liveWindow: merged,
+        liveWindowVersion,
+        loaded,
+        historyLoading: null,
+        historyError: null,
+      })
+    },
+    setOpening(opening) {
+      set({ opening })
+    },
+    setSubscribedAfter(subscribedAfter) {
+      set({ subscribedAfter })
+    },
+    setHistoryLoading(historyLoading, historyError) {
+      set(historyError === undefined ? { historyLoading } : { historyLoading, historyError })
     },
     checkpoint(seq) {
       const { lastSeq, headSeq } = get()
@@ -227,7 +396,6 @@ export function createWatchfloorStore() {
       set({
         ...initial,
         ...emptyPicture(get().windowVersion),
-        activity: new MinuteCounts(),
         retention: get().retention,
         error,
       })

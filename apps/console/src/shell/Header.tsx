@@ -1,5 +1,5 @@
 import { SEVERITIES_DESCENDING } from '@watchfloor/core'
-import { type ConnectionStatus, selectOpenCounts, useWatchfloor } from '../data/store.ts'
+import { type ConnectionStatus, type OpeningProgress, selectOpenCounts, useWatchfloor } from '../data/store.ts'
 import { ui, useUi } from '../features/coordination/coordination.ts'
 import { Bell } from '../features/coordination/Notifications.tsx'
 import { ReplayButton } from '../features/replay/ReplayBar.tsx'
@@ -15,12 +15,28 @@ function StatusPill({ status }: { status: ConnectionStatus }) {
   )
 }
 
+/** What an opening console is reading (the snapshot, then the recent events), while it does. */
+function Opening({ progress }: { progress: OpeningProgress }) {
+  const text =
+    progress.step === 'picture'
+      ? 'reading the picture…'
+      : `reading recent events… ${progress.received.toLocaleString('en-US')}${
+          progress.last > 0 ? ` (to seq ${progress.last})` : ''
+        }`
+  return (
+    <span className="seq" data-testid="opening" data-step={progress.step}>
+      {text}
+    </span>
+  )
+}
+
 export function Header({ onSignOut }: { onSignOut: () => void }) {
   const session = useWatchfloor((s) => s.session)
   const status = useWatchfloor((s) => s.status)
   const headSeq = useWatchfloor((s) => s.headSeq)
   const lastSeq = useWatchfloor((s) => s.lastSeq)
   const error = useWatchfloor((s) => s.error)
+  const opening = useWatchfloor((s) => s.opening)
   const counts = useWatchfloor(selectOpenCounts)
   return (
     <header className="header">
@@ -52,6 +68,7 @@ export function Header({ onSignOut }: { onSignOut: () => void }) {
       <SharingButton />
       <Bell />
       <StatusPill status={status} />
+      {opening && <Opening progress={opening} />}
       <span className="seq">
         head <span data-testid="head-seq">{headSeq}</span>
       </span>

@@ -47,6 +47,7 @@ function draw(
   activity: MinuteCounts,
   hours: number,
   now: number,
+  activityFrom = Number.NEGATIVE_INFINITY,
 ): void {
   const ratio = window.devicePixelRatio || 1
   const width = canvas.clientWidth
@@ -81,6 +82,32 @@ function draw(
     const h = Math.max(2, (count / max) * (densityH - 4))
     ctx.fillRect(left, densityH - h, w, h)
   })
+
+  // the counts start where the events read at open start (data/store.ts `activityFrom`): before
+  // that the strip would look quiet without being so, so it is hatched and says so
+  if (activityFrom > from) {
+    const x1 = Math.min(width, x(activityFrom))
+    ctx.save()
+    ctx.beginPath()
+    ctx.rect(0, 0, x1, densityH)
+    ctx.clip()
+    ctx.fillStyle = 'rgba(147, 161, 177, 0.12)'
+    ctx.fillRect(0, 0, x1, densityH)
+    ctx.strokeStyle = 'rgba(147, 161, 177, 0.3)'
+    ctx.beginPath()
+    for (let hx = -densityH; hx < x1; hx += 10) {
+      ctx.moveTo(hx, densityH)
+      ctx.lineTo(hx + densityH, 0)
+    }
+    ctx.stroke()
+    ctx.fillStyle = '#c9d4df'
+    ctx.font = '14px "Noto Sans", system-ui, sans-serif'
+    ctx.textBaseline = 'top'
+    const label = `no counts before ${new Date(activityFrom).toISOString().slice(11, 16)}Z`
+    if (x1 > ctx.measureText(label).width + 12) ctx.fillText(label, 6, 4)
+    ctx.restore()
+  }
+  canvas.dataset.countsFrom = Number.isFinite(activityFrom) ? new Date(activityFrom).toISOString() : ''
 
   // marks
   const state = watchfloor.getState().state
@@ -124,7 +151,8 @@ export function Ticker({ hours }: { hours: number }) {
     const paint = () => {
       timer = undefined
       lastDraw = Date.now()
-      draw(canvas, latest.current.events, watchfloor.getState().activity, latest.current.hours, Date.now())
+      const data = watchfloor.getState()
+      draw(canvas, latest.current.events, data.activity, latest.current.hours, Date.now(), data.activityFrom)
     }
     const schedule = () => {
       if (timer !== undefined) return

@@ -37,6 +37,8 @@ import './wall.css'
 /** Events the wall keeps in memory: not the observations (the density strip counts those). */
 const keepOnWall = (event: StoredEvent) => event.type !== 'incident.observation'
 const WALL_WINDOW_EVENTS = 20_000
+/** Events read at most when the wall opens (its retention's span; beyond, the strip says where its counts start). */
+const WALL_OPEN_EVENTS = 100_000
 
 /** The incident the map flashes (the pinned critical). */
 const flashStore = createStore<{ flash: string | null }>()(() => ({ flash: null }))
@@ -111,6 +113,8 @@ function useWallStart(token: string | null): Phase {
         hours: Math.max(config.retentionHours, config.tickerHours),
         maxEvents: WALL_WINDOW_EVENTS,
         keep: keepOnWall,
+        // opening reads that span too (observations counted for the density strip, not kept)
+        openMaxEvents: WALL_OPEN_EVENTS,
       })
       watchfloor.getState().setSession(session.session)
       wallConnection.connect(token)

@@ -287,6 +287,10 @@ export function replayIncident(incidentId: string, clock: ReplayClock = replay.g
   const incident = data.liveState.incidents.get(incidentId)
   const window = incidentWindow(historyOf(data.liveWindow, incidentId, data.liveState), clock, incident)
   if (!window) return false
+  // the event window may not reach back to its report (an older incident: only recent history is
+  // in memory, data/history.ts): the replay starts at the report all the same
+  const reported = incident ? Date.parse(incident.reportedAt) - 60_000 : Number.NaN
+  if (reported < window.from) window.from = reported
   void openReplay({ ...window, clock, incidentId })
   viewStore.getState().select(incidentId)
   return true

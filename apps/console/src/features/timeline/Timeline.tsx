@@ -1,6 +1,8 @@
 import { incidentOf, SEVERITIES_DESCENDING, summarise } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { type JSX, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
+import { loadHistory } from '../../data/connection.ts'
+import { type Coverage, liveFrom, missingRanges, NO_COVERAGE } from '../../data/history.ts'
 import { useWatchfloor, watchfloor } from '../../data/store.ts'
 import { formatTime } from '../../ui/format.ts'
 import { useFilteredEvents } from '../../view/selectors.ts'
@@ -51,11 +53,32 @@ interface Tip {
   more: number
 }
 
-/** The extent the view fits to before anyone zooms or pans: all events, within reason. */
-function fitSpan(index: TimeIndex, now: number): number {
+/**
+ * The extent the view fits to before anyone zooms or pans: all events in memory, within reason,
+ * but not before `loadedFrom` (where the events the console opened with start: a late report
+ * among them may have occurred earlier, and fitting to it would show unloaded time).
+ */
+function fitSpan(index: TimeIndex, now: number, loadedFrom = Number.NEGATIVE_INFINITY): number {
   const first = index.times[0]
   if (first === undefined) return 15 * MINUTE
+  if (first < loadedFrom) return Math.min(30 * DAY, Math.max(MINUTE, now - loadedFrom))
   return Math.min(30 * DAY, Math.max(MINUTE, (now - first) * 1.08))
+}
+
+/** Where the events in memory start, for fitting (a replay fits to its own window). */
+function fitFrom(view: HistoryView): number {
+  return view.live ? liveFrom(view.loaded) : Number.NEGATIVE_INFINITY
+}
+
+/** How long the view must rest before older history is read for it. */
+const HISTORY_DEBOUNCE_MS = 250
+
+/** What the timeline knows of the history held (live picture only; a replay holds its own window). */
+interface HistoryView {
+  loaded: Coverage
+  loading: boolean
+  /** False in replay: nothing is read for it, nothing hatched. */
+  live: boolean
 }
 
 /**
@@ -118,6 +141,10 @@ export function Timeline(): JSX.Element {
   const mode = useView((v) => v.lanes)
   const range = useView((v) => v.range)
   const selection = useView((v) => v.selection)
+  const loaded = useWatchfloor((s) => s.loaded)
+  const historyLoading = useWatchfloor((s) => s.historyLoading)
+  const historyError = useWatchfloor((s) => s.historyError)
+  const dataMode = useWatchfloor((s) => s.mode)
 
   const previousIndex = useRef<TimeIndex | null>(null)
   const index = useMemo(() => {
@@ -141,7 +168,9 @@ export function Timeline(): JSX.Element {
   const wrapRef = useRef<HTMLDivElement>(null)
   // the view: read by each frame and each input event, so kept in refs (a change redraws, not re-renders)
   const model = useRef<Model>({ index, lanes, lane, marks, mode, range, selection })
+  const history = useRef<HistoryView>({ loaded: NO_COVERAGE, loading: false, live: true })
   const follow = useRef<Follow>(initialFollow(displayNow(), fitSpan(index, displayNow())))
+  const historyTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
   const touched = useRef(false)
   const scrollY = useRef(0)
   const size = useRef({ w: 0, h: 0 })
@@ -159,7 +188,11 @@ export function Timeline(): JSX.Element {
     const m = model.current
     const { w, h } = size.current
     scrollY.current = clampScroll(scrollY.current, m.lanes.length, h)
+    const shown = history.current
+    const domain = follow.current.domain
     const drawn = drawTimeline(canvas, {
+      unloaded: shown.live && !isReplaying() ? missingRanges(shown.loaded, domain) : [],
+      historyLoading: shown.loading,
       width: w,
       height: h,
       dpr: window.devicePixelRatio || 1,
@@ -180,6 +213,18 @@ export function Timeline(): JSX.Element {
     if (frame.current === 0) frame.current = requestAnimationFrame(draw)
   }, [draw])
 
+  /** Once the view rests after a move: read the older history it shows that is not in memory yet. */
+  const askHistory = useCallback(() => {
+    if (historyTimer.current !== undefined) clearTimeout(historyTimer.current)
+    historyTimer.current = setTimeout(() => {
+      historyTimer.current = undefined
+      if (!history.current.live || isReplaying()) return
+      const { from, to } = follow.current.domain
+      void loadHistory({ from, to })
+    }, HISTORY_DEBOUNCE_MS)
+  }, [])
+  useEffect(() => () => clearTimeout(historyTimer.current), [])
+
   const dispatch = useCallback(
     (action: FollowAction) => {
       if (action.type === 'user' || action.type === 'live') touched.current = true
@@ -187,10 +232,18 @@ export function Timeline(): JSX.Element {
       if (next === follow.current) return
       follow.current = next
       setLive(next.live)
+      // only a move by someone reads history: fitting to what is loaded never does
+      if (action.type === 'user') askHistory()
       requestDraw()
     },
-    [requestDraw],
+    [requestDraw, askHistory],
   )
+
+  // what is loaded changed: hatch the rest
+  useEffect(() => {
+    history.current = { loaded, loading: historyLoading !== null, live: dataMode === 'live' }
+    requestDraw()
+  }, [loaded, historyLoading, dataMode, requestDraw])
 
   // new data or view: swap the model, follow now, refit while untouched
   useLayoutEffect(() => {
@@ -198,7 +251,7 @@ export function Timeline(): JSX.Element {
     model.current = { index, lanes, lane, marks, mode, range, selection }
     if (before.mode !== mode) scrollY.current = 0
     const now = displayNow()
-    if (!touched.current) dispatch({ type: 'fit', span: fitSpan(index, now), now })
+    if (!touched.current) dispatch({ type: 'fit', span: fitSpan(index, now, fitFrom(history.current)), now })
     else dispatch({ type: 'tick', now })
     if (before.index !== index) input.current?.forgetHover()
     requestDraw()
@@ -208,7 +261,8 @@ export function Timeline(): JSX.Element {
   useEffect(() => {
     const timer = setInterval(() => {
       const now = displayNow()
-      if (!touched.current) dispatch({ type: 'fit', span: fitSpan(model.current.index, now), now })
+      if (!touched.current)
+        dispatch({ type: 'fit', span: fitSpan(model.current.index, now, fitFrom(history.current)), now })
       else dispatch({ type: 'tick', now })
       requestDraw()
     }, 1000)
@@ -336,6 +390,16 @@ export function Timeline(): JSX.Element {
         >
           {live ? '● Live' : 'Back to live'}
         </button>
+        {(historyLoading || historyError) && (
+          <span
+            className="timeline-history muted"
+            data-testid="timeline-history"
+            data-state={historyLoading ? 'loading' : 'error'}
+            title={historyError ?? undefined}
+          >
+            {historyLoading ? 'Loading older events…' : `Older events: ${historyError}`}
+          </span>
+        )}
         {range && (
           <span className="timeline-range">
             <span className="mono">

@@ -141,6 +141,26 @@ describe('drawTimeline', () => {
     expect(canvas.dataset.late).toBe('1')
   })
 
+  it('hatches the time whose events are not in memory, and says whether it is being read', () => {
+    const model = modelOf(events)
+    const { ctx, calls } = recordingContext()
+    const canvas = fakeCanvas(ctx)
+    // before T0 + 2 min nothing is loaded; a range outside the domain is not counted
+    const unloaded = [
+      { from: T0 - 10 * MINUTE, to: T0 - 5 * MINUTE },
+      { from: T0 - 5 * MINUTE + 1, to: T0 + 2 * MINUTE },
+    ]
+    drawTimeline(canvas, scene(model, { unloaded, historyLoading: false }))
+    expect(canvas.dataset).toMatchObject({ unloaded: '1', history: 'idle' })
+    expect(calls.filter((c) => c.name === 'fillText').map((c) => c.args[0])).toContain('not loaded')
+    const loading = recordingContext()
+    drawTimeline(fakeCanvas(loading.ctx), scene(model, { unloaded, historyLoading: true }))
+    expect(loading.calls.filter((c) => c.name === 'fillText').map((c) => c.args[0])).toContain('loading…')
+    // all loaded: nothing hatched
+    drawTimeline(canvas, scene(model))
+    expect(canvas.dataset.unloaded).toBe('0')
+  })
+
   it('says so when there are no events', () => {
     const { ctx, calls } = recordingContext()
     drawTimeline(fakeCanvas(ctx), scene(modelOf([])))

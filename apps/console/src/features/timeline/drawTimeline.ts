@@ -31,6 +31,8 @@ const COLOURS = {
   late: '#ffb347',
   selected: '#ffffff',
   selectedLane: 'rgba(255, 255, 255, 0.07)',
+  unloaded: 'rgba(147, 161, 177, 0.10)',
+  unloadedHatch: 'rgba(147, 161, 177, 0.22)',
 }
 
 /** A time range, epoch ms. */
@@ -73,6 +75,13 @@ export interface TimelineScene {
   now: number
   /** Replaying the occurred clock: mark the reports that arrived late. */
   lateTicks: boolean
+  /**
+   * Times of the domain whose events are not in memory (older history not read yet, see
+   * data/history.ts): hatched, so an empty stretch is not taken for a quiet one.
+   */
+  unloaded?: readonly TimeRange[]
+  /** Older history is being read (the hatched parts say "loading"). */
+  historyLoading?: boolean
 }
 
 /** What a frame drew. */
@@ -126,6 +135,9 @@ export function drawTimeline(canvas: HTMLCanvasElement, scene: TimelineScene): D
   canvas.dataset.from = iso(domain.from)
   canvas.dataset.to = iso(domain.to)
   canvas.dataset.live = String(scene.live)
+  const unloaded = (scene.unloaded ?? []).filter((r) => r.to > domain.from && r.from < domain.to)
+  canvas.dataset.unloaded = String(unloaded.length)
+  canvas.dataset.history = scene.historyLoading ? 'loading' : 'idle'
   if (!ctx || w === 0 || h === 0) return { cells: agg, painted: false }
 
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0)
@@ -190,6 +202,32 @@ export function drawTimeline(canvas: HTMLCanvasElement, scene: TimelineScene): D
   ctx.moveTo(0, AXIS_H + 0.5)
   ctx.lineTo(w, AXIS_H + 0.5)
   ctx.stroke()
+
+  // not in memory: hatched over the strip and the lanes, with a word on what to do
+  for (const r of unloaded) {
+    const x0 = Math.max(LABEL_W, xOf(r.from))
+    const x1 = Math.min(w, xOf(r.to))
+    if (x1 - x0 < 1) continue
+    ctx.save()
+    ctx.beginPath()
+    ctx.rect(x0, AXIS_H + 1, x1 - x0, h - AXIS_H - 1)
+    ctx.clip()
+    ctx.fillStyle = COLOURS.unloaded
+    ctx.fillRect(x0, AXIS_H + 1, x1 - x0, h - AXIS_H - 1)
+    ctx.strokeStyle = COLOURS.unloadedHatch
+    ctx.beginPath()
+    for (let x = x0 - (h - AXIS_H); x < x1; x += 8) {
+      ctx.moveTo(x, h)
+      ctx.lineTo(x + (h - AXIS_H), AXIS_H)
+    }
+    ctx.stroke()
+    if (x1 - x0 > 60) {
+      ctx.fillStyle = COLOURS.muted
+      ctx.font = '11px system-ui, sans-serif'
+      ctx.fillText(scene.historyLoading ? 'loading…' : 'not loaded', x0 + 6, AXIS_H + DENSITY_H / 2)
+    }
+    ctx.restore()
+  }
 
   // brushed range (committed, and the one being drawn)
   const shade = scene.brush ?? m.range

@@ -6,6 +6,8 @@ const admin = { authorization: `Bearer ${E2E_TOKENS.admin}` }
 const TAXII = 'application/taxii+json;version=2.1'
 /** The feed that reads this e2e server's own TAXII, with a secret whose variable is not set. */
 const FEED = 'own-taxii-e2e'
+/** A feed that speaks for cert-lv, the liaison's organisation. */
+const LV_FEED = 'lv-taxii-e2e'
 const SECRET_ENV = 'WATCHFLOOR_FEED_E2E_NOT_SET'
 const COMMUNITY = 'feeds-e2e'
 const UTC = /\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/
@@ -266,19 +268,40 @@ test('an admin registers a feed, polls it and sees why it fails, finds what part
   await expect(imported.getByTestId('tlp-badge')).toHaveText('TLP:AMBER')
 })
 
-test('a liaison sees the feeds read-only and no import; a sensor imports but sees no feeds', async ({
+test('a liaison sees its own organisation’s feeds read-only and no import; a sensor imports but sees no feeds', async ({
   page,
   request,
+  baseURL,
   outsideRequests: _outside,
 }) => {
+  // a feed that speaks for cert-lv, the liaison's organisation, failing as the admin's did
+  const lvFeed = await request.post('/api/v1/feeds', {
+    headers: admin,
+    data: {
+      id: LV_FEED,
+      label: 'Latvia’s partner (e2e)',
+      url: new URL(baseURL!).origin,
+      apiRoot: '/taxii2/api/',
+      collectionId: 'all',
+      organisation: 'cert-lv',
+      auth: { kind: 'bearer', secretEnv: SECRET_ENV },
+      enabled: false,
+    },
+  })
+  expect(lvFeed.status()).toBe(201)
+  expect((await request.post(`/api/v1/feeds/${LV_FEED}/poll`, { headers: admin })).status()).toBe(503)
+
   await signIn(page, E2E_TOKENS.liaison)
   await openSharing(page)
   const feedsIn = page.getByTestId('feeds-in')
   await expect(page.getByTestId('feeds-readonly')).toBeVisible()
-  const row = feedRow(page, FEED)
+  const row = feedRow(page, LV_FEED)
   await expect(row).toBeVisible()
   await expect(row.getByTestId('feed-failures')).toHaveText('1')
-  await expect(page.locator(`[data-testid="feed-error-row"][data-feed-id="${FEED}"]`)).toContainText(SECRET_ENV)
+  await expect(page.locator(`[data-testid="feed-error-row"][data-feed-id="${LV_FEED}"]`)).toContainText(SECRET_ENV)
+  // cert-ee's feed, its counts and its error are not cert-lv's to read
+  await expect(feedRow(page, FEED)).toHaveCount(0)
+  await expect(feedsIn.getByTestId('feed-row')).toHaveCount(1)
   // nothing to change: no form, no button in the feeds, no import zone
   await expect(page.getByTestId('add-feed')).toHaveCount(0)
   await expect(feedsIn.getByRole('button')).toHaveCount(0)
@@ -298,8 +321,10 @@ test('a liaison sees the feeds read-only and no import; a sensor imports but see
   await expect(page.getByTestId('import')).toBeVisible()
   await expect(page.getByTestId('feeds-in')).toHaveCount(0)
   await expect(page.getByTestId('feeds-out')).toBeVisible()
+  await expect(page.getByTestId('feeds-out-activity')).toHaveCount(0)
 
-  // leave the server as it was for the other files: the feed (it would poll again) and the community
+  // leave the server as it was for the other files: the feeds (they would poll again) and the community
   expect((await request.delete(`/api/v1/feeds/${FEED}`, { headers: admin })).status()).toBe(204)
+  expect((await request.delete(`/api/v1/feeds/${LV_FEED}`, { headers: admin })).status()).toBe(204)
   expect((await request.delete(`/api/v1/directory/communities/${COMMUNITY}`, { headers: admin })).status()).toBe(204)
 })

@@ -38,8 +38,15 @@ export interface Config {
   loginWindowMs: number
   /** How often live sockets' credentials are checked again (sessions expire; a missed notification). */
   credentialRecheckMs: number
+  /**
+   * How often the directory is loaded again besides its change notifications (a notification
+   * lost, a load that failed), WATCHFLOOR_DIRECTORY_RELOAD_MS.
+   */
+  directoryReloadMs: number
   /** How often partner feeds that are due are looked for (WATCHFLOOR_FEED_TICK_MS). */
   feedTickMs: number
+  /** Let feeds send their credentials over plain http to any host, not only loopback (WATCHFLOOR_FEED_ALLOW_HTTP). */
+  feedAllowHttp: boolean
   /** log2 of scrypt's N for new password hashes. */
   passwordCost: number
   /**
@@ -48,6 +55,11 @@ export interface Config {
    * many hops; a list: those addresses, subnets and names (`loopback`, `linklocal`, `uniquelocal`).
    */
   trustProxy: TrustProxy
+  /**
+   * The bearer token that alone may read `GET /metrics` (WATCHFLOOR_METRICS_TOKEN, 16 characters or
+   * more); unset, signed-in admins may.
+   */
+  metricsToken: string | undefined
 }
 
 export type TrustProxy = boolean | number | string[]
@@ -85,9 +97,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginMaxFailuresPerAddress: integer(env, 'WATCHFLOOR_LOGIN_MAX_FAILURES_PER_ADDRESS', 20, 1, 100_000),
     loginWindowMs: integer(env, 'WATCHFLOOR_LOGIN_WINDOW_S', 15 * 60, 1, 24 * 3600) * 1000,
     credentialRecheckMs: integer(env, 'WATCHFLOOR_CREDENTIAL_RECHECK_MS', 30_000, 100, 3_600_000),
+    directoryReloadMs: integer(env, 'WATCHFLOOR_DIRECTORY_RELOAD_MS', 30_000, 100, 3_600_000),
     feedTickMs: integer(env, 'WATCHFLOOR_FEED_TICK_MS', 5_000, 100, 3_600_000),
+    feedAllowHttp: onOff(env, 'WATCHFLOOR_FEED_ALLOW_HTTP', false),
     passwordCost: integer(env, 'WATCHFLOOR_PASSWORD_COST', 15, 10, 20),
     trustProxy: trustProxy(env, 'WATCHFLOOR_TRUST_PROXY'),
+    metricsToken: secret(env, 'WATCHFLOOR_METRICS_TOKEN'),
   }
 }
 
@@ -130,6 +145,15 @@ function isSubnet(entry: string): boolean {
     .map((octet) => Number(octet).toString(2).padStart(8, '0'))
     .join('')
   return /^1+0*$/.test(bits)
+}
+
+/** A secret from the environment: unset or empty is undefined; a short one stops the server at start. */
+function secret(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return undefined
+  if (raw.length < 16 || /\s/.test(raw))
+    throw new Error(`${name} must be at least 16 characters with no spaces (got ${raw.length} characters)`)
+  return raw
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { EventInput, StoredEvent } from '@watchfloor/protocol'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { event, headOf, PRINCIPALS, post, type ServerProcess, startServerProcess, TOKENS, Watcher } from './harness.ts'
 
@@ -10,17 +12,18 @@ const PASSWORD = 'a long enough passphrase'
 
 type Json = Record<string, unknown> & { error?: { code: string; message: string; details?: unknown } }
 
+/** One call with a bearer token, or a session cookie (`{ cookie }`). */
 async function call<T = Json>(
   base: string,
   method: string,
   path: string,
-  token: string,
+  token: string | { cookie: string },
   body?: unknown,
 ): Promise<{ status: number; json: T }> {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: {
-      authorization: `Bearer ${token}`,
+      ...(typeof token === 'string' ? { authorization: `Bearer ${token}` } : token),
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -210,5 +213,211 @@ describe('the directory: organisations and communities [V10]', () => {
     expect(again.events.map((e) => e.id)).not.toContain(shared.id)
     again.close()
     lv.close()
+  })
+  it("an organisation's nation is its people's: after it changes, its accounts and service tokens see what is releasable to the new nation only, on REST and live", {
+    timeout: 30_000,
+  }, async () => {
+    const org = await call(server.url, 'POST', '/api/v1/directory/organisations', ADMIN, {
+      id: 'grid-co',
+      name: 'Grid Co',
+      nation: 'EE',
+      kind: 'industry',
+    })
+    expect(org.status).toBe(201)
+    const account = await call(server.url, 'POST', '/api/v1/accounts', ADMIN, {
+      username: 'mari',
+      organisation: 'grid-co',
+      roles: ['liaison'],
+      password: PASSWORD,
+    })
+    expect(account.status).toBe(201)
+    const signIn = await fetch(`${server.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'mari', password: PASSWORD }),
+    })
+    expect(signIn.status).toBe(200)
+    const session = { cookie: signIn.headers.get('set-cookie')!.split(';')[0]! }
+    const own = await call<{ secret: string }>(server.url, 'POST', '/api/v1/tokens', session, { label: 'mari api' })
+    expect(own.status).toBe(201)
+    const service = await call<{ secret: string; token: { id: string } }>(server.url, 'POST', '/api/v1/tokens', ADMIN, {
+      label: 'grid relay',
+      service: { user: 'grid-relay', organisation: 'grid-co', roles: ['analyst'] },
+    })
+    expect(service.status).toBe(201)
+    const credentials = { session, token: own.json.secret, service: service.json.secret }
+
+    const toEe = event({
+      type: 'incident.observation',
+      payload: { incidentId: 'inc-nation-ee', count: 1 },
+      marking: { tlp: 'AMBER', releasableTo: ['EE'] },
+    } as never)
+    const toLv = event({
+      type: 'incident.observation',
+      payload: { incidentId: 'inc-nation-lv', count: 1 },
+      marking: { tlp: 'AMBER', releasableTo: ['LV'] },
+    } as never)
+    expect((await post(server.url, TOKENS.sensorEe, { events: [toEe, toLv] })).status).toBe(201)
+    const idsOf = async (credential: string | { cookie: string }) =>
+      (await call<{ events: StoredEvent[] }>(server.url, 'GET', '/api/v1/events?limit=5000', credential)).json.events
+        .map((e) => e.id)
+        .filter((id) => id === toEe.id || id === toLv.id)
+    for (const [name, credential] of Object.entries(credentials))
+      expect(await idsOf(credential), `${name} before`).toEqual([toEe.id])
+
+    // live sockets of the account (token and session) and of the service token
+    const sockets = [
+      new Watcher(server.url, credentials.token),
+      new Watcher(server.url, session),
+      new Watcher(server.url, credentials.service),
+    ]
+    const resyncs = sockets.map((w) => {
+      const reasons: string[] = []
+      w.socket.on('resync', ({ reason }) => reasons.push(reason))
+      return reasons
+    })
+    for (const w of sockets) {
+      expect((await w.subscribe(0)).ok).toBe(true)
+      expect(w.events.map((e) => e.id).filter((id) => id === toEe.id || id === toLv.id)).toEqual([toEe.id])
+    }
+
+    const moved = await call(server.url, 'PATCH', '/api/v1/directory/organisations/grid-co', ADMIN, { nation: 'LV' })
+    expect(moved.status).toBe(200)
+    for (const [name, credential] of Object.entries(credentials))
+      expect(await idsOf(credential), `${name} after`).toEqual([toLv.id])
+    expect((await call(server.url, 'GET', '/api/v1/session', session)).json).toMatchObject({ nation: 'LV' })
+    expect((await call(server.url, 'GET', '/api/v1/session', credentials.service)).json).toMatchObject({
+      nation: 'LV',
+    })
+    const accounts = await call<{ accounts: { username: string; nation: string }[] }>(
+      server.url,
+      'GET',
+      '/api/v1/accounts',
+      ADMIN,
+    )
+    expect(accounts.json.accounts.find((a) => a.username === 'mari')?.nation).toBe('LV')
+    const tokens = await call<{ tokens: { id: string; service: { nation: string } | null }[] }>(
+      server.url,
+      'GET',
+      '/api/v1/tokens',
+      ADMIN,
+    )
+    expect(tokens.json.tokens.find((t) => t.id === service.json.token.id)?.service?.nation).toBe('LV')
+
+    // each live socket is told its access changed, and from 0 holds what the new nation may see
+    for (const [i, w] of sockets.entries()) {
+      await until(() => resyncs[i]!.includes('access_changed'), `resync access_changed on socket ${i}`)
+      w.events.length = 0
+      expect((await w.subscribe(0)).ok).toBe(true)
+      expect(w.events.map((e) => e.id).filter((id) => id === toEe.id || id === toLv.id)).toEqual([toLv.id])
+      w.close()
+    }
+    // a static token follows its organisation too, whatever WATCHFLOOR_TOKENS says
+    const nationOfPieter = async () =>
+      (await call<{ nation: string }>(server.url, 'GET', '/api/v1/session', TOKENS.viewerNl)).json.nation
+    expect(await nationOfPieter()).toBe('NL')
+    const toBe = (nation: string) =>
+      call(server.url, 'PATCH', '/api/v1/directory/organisations/ncsc-nl', ADMIN, { nation })
+    expect((await toBe('BE')).status).toBe(200)
+    expect(await nationOfPieter()).toBe('BE')
+    expect((await toBe('NL')).status).toBe(200)
+    expect(await nationOfPieter()).toBe('NL')
+  })
+})
+
+describe('the directory across server processes on one PostgreSQL database: a lost notification, a failed load', () => {
+  // a database of its own: NOTIFY reaches every session of a database, whatever its schema, so no
+  // other test's directory change can stand in for the reload under test
+  const database = `wf_dir_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+  const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' })
+  let db: pg.Client | undefined
+  const servers: ServerProcess[] = []
+  const watchers: Watcher[] = []
+  let dir = ''
+  afterAll(async () => {
+    for (const w of watchers) w.close()
+    for (const server of servers) await server.stop()
+    await db?.end()
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+    await admin.end()
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('a process reloads within WATCHFLOOR_DIRECTORY_RELOAD_MS what it was never told of, and retries a load that failed; its sockets resync as on a notified change', {
+    timeout: 60_000,
+  }, async () => {
+    await admin.connect()
+    await admin.query(`CREATE DATABASE ${database}`)
+    const databaseUrl = `postgres://postgres@127.0.0.1:5432/${database}`
+    db = new pg.Client({ connectionString: databaseUrl })
+    dir = mkdtempSync(join(tmpdir(), 'watchfloor-directory-pg-'))
+    const tokens = join(dir, 'tokens.json')
+    writeFileSync(
+      tokens,
+      JSON.stringify([
+        ...PRINCIPALS,
+        { token: ADMIN, user: 'root', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin'] },
+      ]),
+    )
+    const env = { WATCHFLOOR_TOKENS: tokens, WATCHFLOOR_DATABASE_URL: databaseUrl }
+    // a reloads only when told (or after a failed load), b every second besides
+    const a = await startServerProcess({ env: { ...env, WATCHFLOOR_DIRECTORY_RELOAD_MS: '3600000' } })
+    servers.push(a)
+    const b = await startServerProcess({ env: { ...env, WATCHFLOOR_DIRECTORY_RELOAD_MS: '1000' } })
+    servers.push(b)
+    await db.connect()
+
+    const made = await call(a.url, 'POST', '/api/v1/directory/communities', ADMIN, {
+      id: 'grid',
+      name: 'Grid operators',
+      members: ['ncsc-nl'],
+    })
+    expect(made.status).toBe(201)
+    const shared = event({
+      type: 'incident.observation',
+      payload: { incidentId: 'inc-grid', count: 1 },
+      marking: { tlp: 'AMBER', releasableTo: ['grid'] },
+    } as never)
+    expect((await post(a.url, TOKENS.sensorEe, { events: [shared] })).status).toBe(201)
+    const seesIt = async (server: ServerProcess) =>
+      (
+        await call<{ events: StoredEvent[] }>(server.url, 'GET', '/api/v1/events?limit=5000', TOKENS.viewerLv)
+      ).json.events.some((e) => e.id === shared.id)
+    const watch = async (server: ServerProcess) => {
+      const w = new Watcher(server.url, TOKENS.viewerLv)
+      watchers.push(w)
+      const reasons: string[] = []
+      w.socket.on('resync', ({ reason }) => reasons.push(reason))
+      expect((await w.subscribe(0)).ok).toBe(true)
+      return { w, reasons }
+    }
+    const onA = await watch(a)
+    const onB = await watch(b)
+    expect(await seesIt(a)).toBe(false)
+    expect(await seesIt(b)).toBe(false)
+
+    // cert-lv joins by hand, in the database: no process is told
+    await db.query(
+      `INSERT INTO watchfloor_community_members (community_id, organisation_id) VALUES ('grid', 'cert-lv')`,
+    )
+    await until(() => onB.reasons.includes('access_changed'), 'b: resync access_changed', 5000)
+    expect(await seesIt(b)).toBe(true)
+    expect((await onB.w.subscribe(0)).ok).toBe(true)
+    await onB.w.waitFor(() => onB.w.events.some((e) => e.id === shared.id), 5000)
+    // a was told nothing and reloads only hourly: it still has the old directory
+    expect(await seesIt(a)).toBe(false)
+    expect(onA.reasons).toEqual([])
+
+    // a is told of a change, but cannot read the directory: it keeps the last one, and tries again
+    await db.query('ALTER TABLE watchfloor_organisations RENAME TO watchfloor_organisations_away')
+    await db.query(`SELECT pg_notify('watchfloor_credentials', 'test {"type":"directory"}')`)
+    await until(() => a.output().includes('could not load the directory'), 'a: a failed load', 5000)
+    expect(await seesIt(a)).toBe(false)
+    await db.query('ALTER TABLE watchfloor_organisations_away RENAME TO watchfloor_organisations')
+    // long before its hourly reload, a has read it again: what cert-lv joined reaches its socket too
+    await until(() => onA.reasons.includes('access_changed'), 'a: resync access_changed', 10_000)
+    expect(await seesIt(a)).toBe(true)
+    expect((await onA.w.subscribe(0)).ok).toBe(true)
+    await onA.w.waitFor(() => onA.w.events.some((e) => e.id === shared.id), 5000)
   })
 })

@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { StoredEvent } from '@watchfloor/protocol'
-import { SqliteEventStore } from '@watchfloor/store'
+import { SqliteCredentialStore, SqliteEventStore } from '@watchfloor/store'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { event, PRINCIPALS, post, type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
 
@@ -152,7 +154,7 @@ describe('partner feeds: one instance pulls another over TAXII 2.1, and nothing 
       expect(log, hidden).not.toContain(hidden)
 
     // its state says so; polling again brings nothing new
-    const state = (await call<FeedReply>(floor.url, 'GET', '/api/v1/feeds/partner', TOKENS.viewerLv)).json.feed.state!
+    const state = (await call<FeedReply>(floor.url, 'GET', '/api/v1/feeds/partner', ADMIN)).json.feed.state!
     expect(state.lastError).toBeNull()
     expect(state.lastSuccessAt).not.toBeNull()
     expect(state.eventsStored).toBeGreaterThanOrEqual(4)
@@ -229,5 +231,244 @@ describe('partner feeds: one instance pulls another over TAXII 2.1, and nothing 
     expect(unknownOrg.status).toBe(404)
     expect((await call(floor.url, 'DELETE', '/api/v1/feeds/down', ADMIN)).status).toBe(204)
     expect((await call(floor.url, 'GET', '/api/v1/feeds/down', ADMIN)).status).toBe(404)
+  })
+})
+
+/**
+ * A partner's TAXII server that answers each objects page after `delayMs`, counting the requests
+ * it holds at once (not ours: the feed's other end, so that two polls would overlap).
+ */
+async function slowPartner(delayMs: number) {
+  const seen = { requests: 0, atOnce: 0, mostAtOnce: 0, authorization: [] as (string | undefined)[] }
+  const server = createServer((req, res) => {
+    seen.requests++
+    seen.atOnce++
+    seen.mostAtOnce = Math.max(seen.mostAtOnce, seen.atOnce)
+    seen.authorization.push(req.headers.authorization)
+    setTimeout(() => {
+      seen.atOnce--
+      res.setHeader('content-type', 'application/taxii+json;version=2.1')
+      res.end(JSON.stringify({ more: false }))
+    }, delayMs)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}
+
+describe('partner feeds, hardened', () => {
+  let floor: ServerProcess
+  let permissive: ServerProcess
+  let dir: string
+  const feedBody = (id: string, organisation: string, extra: Record<string, unknown> = {}) => ({
+    id,
+    label: id,
+    url: 'https://taxii.partner.example',
+    apiRoot: 'taxii2/api',
+    collectionId: 'all',
+    organisation,
+    enabled: false,
+    ...extra,
+  })
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'watchfloor-feeds-hardened-'))
+    const tokens = join(dir, 'tokens.json')
+    writeFileSync(
+      tokens,
+      JSON.stringify([
+        ...PRINCIPALS,
+        { token: ADMIN, user: 'root', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin'] },
+      ]),
+    )
+    ;[floor, permissive] = await Promise.all([
+      startServerProcess({ env: { WATCHFLOOR_TOKENS: tokens, WATCHFLOOR_FEED_SLOW: 'slow-partner-secret' } }),
+      startServerProcess({ env: { WATCHFLOOR_TOKENS: tokens, WATCHFLOOR_FEED_ALLOW_HTTP: '1' } }),
+    ])
+  })
+  afterAll(async () => {
+    await Promise.all([floor?.stop(), permissive?.stop()])
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('a liaison sees only the feeds that speak for its own organisation; an admin sees every one', async () => {
+    for (const [id, organisation] of [
+      ['ee-feed', 'cert-ee'],
+      ['lv-feed', 'cert-lv'],
+    ] as const)
+      expect((await call(floor.url, 'POST', '/api/v1/feeds', ADMIN, feedBody(id, organisation))).status).toBe(201)
+    await call(floor.url, 'PATCH', '/api/v1/feeds/ee-feed', ADMIN, { enabled: false })
+    const idsOf = async (token: string) =>
+      (await call<{ feeds: { id: string }[] }>(floor.url, 'GET', '/api/v1/feeds', token)).json.feeds.map((f) => f.id)
+    expect(await idsOf(ADMIN)).toEqual(expect.arrayContaining(['ee-feed', 'lv-feed']))
+    // janis is cert-lv's liaison: cert-ee's feed, its counts and its errors are not hers to read
+    const janis = await call<{ feeds: { id: string; organisation: string }[] }>(
+      floor.url,
+      'GET',
+      '/api/v1/feeds',
+      TOKENS.viewerLv,
+    )
+    expect(janis.status).toBe(200)
+    expect(janis.json.feeds.map((f) => f.id)).toContain('lv-feed')
+    expect(janis.json.feeds.every((f) => f.organisation === 'cert-lv')).toBe(true)
+    expect(JSON.stringify(janis.json)).not.toContain('ee-feed')
+    // one by id: the same 404 as a feed that does not exist
+    const hidden = await call(floor.url, 'GET', '/api/v1/feeds/ee-feed', TOKENS.viewerLv)
+    const missing = await call(floor.url, 'GET', '/api/v1/feeds/no-such-feed', TOKENS.viewerLv)
+    expect(hidden.status).toBe(404)
+    expect(hidden.json.error!.message).toBe('no feed ee-feed')
+    expect(missing.status).toBe(404)
+    expect((await call(floor.url, 'GET', '/api/v1/feeds/lv-feed', TOKENS.viewerLv)).status).toBe(200)
+    expect((await call(floor.url, 'GET', '/api/v1/feeds/ee-feed', ADMIN)).status).toBe(200)
+  })
+
+  it('repointing a feed’s url drops its credential unless the same change names it again', async () => {
+    const bearer = { kind: 'bearer', secretEnv: 'WATCHFLOOR_FEED_MOVED' }
+    expect(
+      (await call(floor.url, 'POST', '/api/v1/feeds', ADMIN, feedBody('moved', 'cert-ee', { auth: bearer }))).status,
+    ).toBe(201)
+    // other changes keep it, the same url too
+    const relabelled = await call<FeedReply>(floor.url, 'PATCH', '/api/v1/feeds/moved', ADMIN, {
+      label: 'Moved',
+      url: 'https://taxii.partner.example',
+      collectionId: 'other',
+    })
+    expect(relabelled.status).toBe(200)
+    expect(relabelled.json.feed.auth).toEqual(bearer)
+    // another url alone: the credential does not follow it
+    const moved = await call<FeedReply>(floor.url, 'PATCH', '/api/v1/feeds/moved', ADMIN, {
+      url: 'https://elsewhere.example',
+    })
+    expect(moved.status).toBe(200)
+    expect(moved.json.feed.auth).toEqual({ kind: 'none' })
+    expect((await call<FeedReply>(floor.url, 'GET', '/api/v1/feeds/moved', ADMIN)).json.feed.auth).toEqual({
+      kind: 'none',
+    })
+    // named again in the same change: kept
+    const basic = { kind: 'basic', username: 'wf', secretEnv: 'WATCHFLOOR_FEED_MOVED' }
+    const renamed = await call<FeedReply>(floor.url, 'PATCH', '/api/v1/feeds/moved', ADMIN, {
+      url: 'https://third.example/',
+      auth: basic,
+    })
+    expect(renamed.status).toBe(200)
+    expect(renamed.json.feed.auth).toEqual(basic)
+  })
+
+  it('a feed with credentials must use https, but to a loopback host; 400 saying so', async () => {
+    const bearer = { kind: 'bearer', secretEnv: 'WATCHFLOOR_FEED_X' }
+    for (const url of ['http://taxii.partner.example', 'http://10.0.0.7:9000', 'http://[2001:db8::1]']) {
+      const refused = await call(
+        floor.url,
+        'POST',
+        '/api/v1/feeds',
+        ADMIN,
+        feedBody('plain', 'cert-ee', { url, auth: bearer }),
+      )
+      expect(refused.status, url).toBe(400)
+      expect(refused.json.error!.code).toBe('validation')
+      expect(refused.json.error!.message).toContain('https')
+      expect(refused.json.error!.message).toContain('WATCHFLOOR_FEED_ALLOW_HTTP')
+      expect((refused.json.error!.details as { issues: { path: string }[] }).issues[0]!.path).toBe('url')
+    }
+    expect((await call(floor.url, 'GET', '/api/v1/feeds/plain', ADMIN)).status).toBe(404)
+    // without credentials, http is fine; so is a loopback host, and https
+    expect(
+      (
+        await call(
+          floor.url,
+          'POST',
+          '/api/v1/feeds',
+          ADMIN,
+          feedBody('plain', 'cert-ee', { url: 'http://taxii.partner.example' }),
+        )
+      ).status,
+    ).toBe(201)
+    for (const [id, url] of [
+      ['loop-v4', 'http://127.0.0.1:9'],
+      ['loop-name', 'http://localhost:9'],
+      ['loop-v6', 'http://[::1]:9'],
+      ['tls', 'https://taxii.partner.example'],
+    ] as const)
+      expect(
+        (await call(floor.url, 'POST', '/api/v1/feeds', ADMIN, feedBody(id, 'cert-ee', { url, auth: bearer }))).status,
+        url,
+      ).toBe(201)
+    // a change that would send credentials over http is refused too, and changes nothing
+    const patched = await call(floor.url, 'PATCH', '/api/v1/feeds/plain', ADMIN, { auth: bearer })
+    expect(patched.status).toBe(400)
+    expect(patched.json.error!.message).toContain('https')
+    const moved = await call(floor.url, 'PATCH', '/api/v1/feeds/tls', ADMIN, {
+      url: 'http://taxii.partner.example',
+      auth: bearer,
+    })
+    expect(moved.status).toBe(400)
+    expect((await call<FeedReply>(floor.url, 'GET', '/api/v1/feeds/plain', ADMIN)).json.feed.auth).toEqual({
+      kind: 'none',
+    })
+    expect((await call<FeedReply>(floor.url, 'GET', '/api/v1/feeds/tls', ADMIN)).json.feed.auth).toEqual(bearer)
+
+    // WATCHFLOOR_FEED_ALLOW_HTTP=1 allows it
+    expect(
+      (
+        await call(
+          permissive.url,
+          'POST',
+          '/api/v1/feeds',
+          ADMIN,
+          feedBody('plain', 'cert-ee', { url: 'http://taxii.partner.example', auth: bearer }),
+        )
+      ).status,
+    ).toBe(201)
+  })
+
+  it('a feed stored with credentials over http before the rule is not polled with them', async () => {
+    // as an older version could have stored it: straight into the server's credential store
+    const credentials = new SqliteCredentialStore({ file: join(floor.dataDir, 'events.sqlite') })
+    try {
+      await credentials.createFeed({
+        ...feedBody('legacy', 'cert-ee', { url: 'http://taxii.partner.example' }),
+        auth: { kind: 'bearer', secretEnv: 'WATCHFLOOR_FEED_SLOW' },
+        pollSeconds: 300,
+        defaultTlp: 'AMBER',
+        createdBy: 'root',
+      } as never)
+    } finally {
+      await credentials.close()
+    }
+    const polled = await call(floor.url, 'POST', '/api/v1/feeds/legacy/poll', ADMIN)
+    expect(polled.status).toBe(503)
+    expect(polled.json.error!.message).toContain('https')
+  })
+
+  it('two polls of one feed never run at once in one process: the second is refused while the first runs', async () => {
+    const partner = await slowPartner(1500)
+    try {
+      expect(
+        (
+          await call(floor.url, 'POST', '/api/v1/feeds', ADMIN, {
+            ...feedBody('slow', 'cert-ee', { url: partner.url }),
+            auth: { kind: 'bearer', secretEnv: 'WATCHFLOOR_FEED_SLOW' },
+          })
+        ).status,
+      ).toBe(201)
+      const polls = await Promise.all(
+        Array.from({ length: 3 }, () => call(floor.url, 'POST', '/api/v1/feeds/slow/poll', ADMIN)),
+      )
+      expect(polls.map((p) => p.status).sort()).toEqual([200, 409, 409])
+      expect(polls.find((p) => p.status === 409)!.json.error!.message).toContain('being polled')
+      expect(partner.seen.mostAtOnce).toBe(1)
+      expect(partner.seen.requests).toBe(1)
+      // loopback over http: the credential is sent
+      expect(partner.seen.authorization).toEqual(['Bearer slow-partner-secret'])
+      // once it is done, the next poll runs
+      expect((await call(floor.url, 'POST', '/api/v1/feeds/slow/poll', ADMIN)).status).toBe(200)
+      expect(partner.seen.requests).toBe(2)
+    } finally {
+      await partner.close()
+    }
   })
 })

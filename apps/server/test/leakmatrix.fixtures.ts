@@ -25,10 +25,15 @@ interface StaticPrincipal {
 export type Auth = string | { cookie: string } | { token: string; viewAs: string }
 
 /**
- * The community the admin makes before anything else [V10]: the liaison's and the RED recipient's
- * organisations, not the releasable ones nor the other organisation.
+ * The community the admin makes before anything else [V10]: the author's, the liaison's and the RED
+ * recipient's organisations, not the releasable ones nor the other organisation. The author's is in
+ * it so that its coordinator may know it, and view as it [A7, A8].
  */
-export const COMMUNITY = { id: 'lmx-community', name: 'Leak matrix partners', members: ['cert-fi', 'cert-lt'] } as const
+export const COMMUNITY = {
+  id: 'lmx-community',
+  name: 'Leak matrix partners',
+  members: ['cert-ee', 'cert-fi', 'cert-lt'],
+} as const
 
 /** Who may see what is decided by canSee on these; roles never widen it [V7]. */
 export interface MatrixViewer {

@@ -25,6 +25,8 @@ import type {
   CommandAck,
   EventInput,
   EventPageReply,
+  FeedsOutReply,
+  FeedsReply,
   PresenceMessage,
   StoredEvent,
   ViewingAck,
@@ -373,6 +375,17 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     // the community, before anyone signs in or connects (a viewer's communities are read then) [V10]
     const community = await http(url, 'POST', '/api/v1/directory/communities', ADMIN, COMMUNITY)
     if (community.status !== 201) throw new Error(`community: ${community.status} ${community.text}`)
+    // a partner feed speaking for cert-lv (never polled): only cert-lv's liaisons and admins may read it
+    const feed = await http(url, 'POST', '/api/v1/feeds', ADMIN, {
+      id: 'lmx-feed-lv',
+      label: 'LMX-FEED-LV',
+      url: 'http://127.0.0.1:9/taxii2/',
+      apiRoot: 'api',
+      collectionId: 'all',
+      organisation: 'cert-lv',
+      enabled: false,
+    })
+    if (feed.status !== 201) throw new Error(`feed: ${feed.status} ${feed.text}`)
 
     // display tokens and accounts, made by the admin through the API; accounts sign in
     for (const v of VIEWERS) {
@@ -475,6 +488,10 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     VIEWERS.forEach((v, i) => {
       seen.set(v.key, { ...gathered[i]!, heads: { ...gathered[i]!.heads, liveAck: liveAcks.get(v.key)! } })
     })
+    // feeds in and out, once every viewer has pulled TAXII and the MISP feed (feeds out counts them)
+    for (const v of VIEWERS)
+      for (const path of ['/api/v1/feeds', '/api/v1/feeds/out'])
+        seen.get(v.key)!.replies.set(path, await http(url, 'GET', path, tokenOf.get(v.key)!))
 
     // recordedAt: the server's, one value per event whoever reads it
     const learn = (e: StoredEvent) => {
@@ -892,6 +909,40 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
         const page = json<EventPageReply>(v, `window ${w.key}`)
         expect(page.head, `${v.key} window ${w.key}: head`).toBe(own)
       }
+    })
+
+    it("[A8] feeds in and out: an admin reads every organisation's, a liaison or coordinator its own only, viewing as: what both may", () => {
+      const { viewer } = v
+      const admin = viewer.roles.includes('admin')
+      const as = viewer.viewingAs
+      const mayRead = (organisation: string) =>
+        as === undefined
+          ? admin || organisation === viewer.organisation
+          : as.kind === 'organisation' && as.id === organisation && (admin || as.id === viewer.organisation)
+      const readers = ['admin', 'liaison', 'coordinator']
+      const feeds = reply(v, '/api/v1/feeds')
+      const out = reply(v, '/api/v1/feeds/out')
+      // a wall display reads the picture, not the sharing pages
+      if (v.display !== undefined || !viewer.roles.some((role) => readers.includes(role))) {
+        expect([feeds.status, out.status], `${v.key}: feeds in and out`).toEqual([403, 403])
+        return
+      }
+      expect(out.status, `${v.key}: ${out.text.slice(0, 200)}`).toBe(200)
+      const rows = (JSON.parse(out.text) as FeedsOutReply).activity
+      expect(
+        rows.filter((row) => !mayRead(row.organisation)).map((row) => row.organisation),
+        `${v.key}: pulls of organisations it may not read`,
+      ).toEqual([])
+      // every organisation it may read that pulled appears (each viewer pulled TAXII and the MISP feed)
+      const pulled = new Set(VIEWERS.filter((p) => p.viewer.viewingAs === undefined).map((p) => p.viewer.organisation))
+      expect([...new Set(rows.map((row) => row.organisation))].sort(), `${v.key}: pulls it may read`).toEqual(
+        [...pulled].filter(mayRead).sort(),
+      )
+      if (viewer.roles.includes('liaison') || admin) {
+        expect(feeds.status, `${v.key}: ${feeds.text.slice(0, 200)}`).toBe(200)
+        const listed = (JSON.parse(feeds.text) as FeedsReply).feeds.map((f) => f.id)
+        expect(listed, `${v.key}: feeds`).toEqual(mayRead('cert-lv') ? ['lmx-feed-lv'] : [])
+      } else expect(feeds.status, `${v.key}: feeds`).toBe(403)
     })
 
     it("[V1-V9, R3, R11, R12] GET /api/v1/state: core's fold of the visible events (incidents, advisories, counts, recent)", () => {

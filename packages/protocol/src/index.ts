@@ -56,6 +56,17 @@ export {
   ErrorReplySchema,
   type EventPageReply,
   errorBodyOf,
+  FEED_OUT_CHANNELS,
+  FeedAuthReply,
+  FeedOutActivity,
+  FeedOutChannel,
+  FeedReply,
+  FeedStateReply,
+  FeedsOutReply,
+  FeedsReply,
+  OneFeedReply,
+  PollOutcomeReply,
+  PollReply,
   SessionReply,
 } from './replies.ts'
 export {

@@ -64,3 +64,102 @@ export function errorBodyOf(reply: unknown): ErrorBody | undefined {
   const { code, message, details } = parsed.data.error
   return details === undefined ? { code, message } : { code, message, details }
 }
+
+// ---------------------------------------------------------------------------- partner feeds
+
+/** How Watchfloor authenticates to a feed's TAXII server: never a secret, only the variable naming it. */
+export const FeedAuthReply = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none') }),
+  z.object({ kind: z.literal('bearer'), secretEnv: z.string() }),
+  z.object({ kind: z.literal('basic'), username: z.string(), secretEnv: z.string() }),
+])
+export type FeedAuthReply = z.infer<typeof FeedAuthReply>
+
+/** Where polling a feed has got to (times ISO 8601 or null). */
+export const FeedStateReply = z.object({
+  /** The last `X-TAXII-Date-Added-Last` imported, sent back as `added_after`. */
+  cursor: z.string().nullable(),
+  lastAttemptAt: z.string().nullable(),
+  lastSuccessAt: z.string().nullable(),
+  /** Why the last attempt failed; null after a success. */
+  lastError: z.string().nullable(),
+  consecutiveFailures: z.number().int(),
+  objectsImported: z.number().int(),
+  eventsStored: z.number().int(),
+  nextPollAt: z.string().nullable(),
+})
+export type FeedStateReply = z.infer<typeof FeedStateReply>
+
+/** A partner feed pulled in (`GET /api/v1/feeds/:id` `{ feed }`), with its state (null before the first poll). */
+export const FeedReply = z.object({
+  id: z.string(),
+  label: z.string(),
+  url: z.string(),
+  apiRoot: z.string(),
+  collectionId: z.string(),
+  /** The directory organisation the feed speaks for (its events are sourced to it). */
+  organisation: z.string(),
+  auth: FeedAuthReply,
+  pollSeconds: z.number().int(),
+  defaultTlp: Tlp,
+  enabled: z.boolean(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  state: FeedStateReply.nullable(),
+})
+export type FeedReply = z.infer<typeof FeedReply>
+
+/** `GET /api/v1/feeds`: the feeds the caller may read (an admin: all; anyone else: its organisation's). */
+export const FeedsReply = z.object({ feeds: z.array(FeedReply) })
+export type FeedsReply = z.infer<typeof FeedsReply>
+
+/** `GET /api/v1/feeds/:id`, `POST /api/v1/feeds`, `PATCH /api/v1/feeds/:id`: one feed. */
+export const OneFeedReply = z.object({ feed: FeedReply })
+export type OneFeedReply = z.infer<typeof OneFeedReply>
+
+/** What one poll did (`POST /api/v1/feeds/:id/poll` `{ outcome, feed }`). */
+export const PollOutcomeReply = z.object({
+  objects: z.number().int(),
+  stored: z.number().int(),
+  refused: z.number().int(),
+  pages: z.number().int(),
+})
+export type PollOutcomeReply = z.infer<typeof PollOutcomeReply>
+
+/** `POST /api/v1/feeds/:id/poll`: what the poll did, and the feed with its state since. */
+export const PollReply = z.object({ outcome: PollOutcomeReply, feed: FeedReply })
+export type PollReply = z.infer<typeof PollReply>
+
+/** The ways partners pull from this floor: TAXII 2.1 (`/taxii2/`) and the MISP feed (`/misp/feed/`). */
+export const FEED_OUT_CHANNELS = ['taxii', 'misp'] as const
+export const FeedOutChannel = z.enum(FEED_OUT_CHANNELS)
+export type FeedOutChannel = z.infer<typeof FeedOutChannel>
+
+/**
+ * One organisation's pulls over one channel (feeds out): how many, how many were refused or failed,
+ * the objects served, the last pull, the last success and the last error (times ISO 8601).
+ */
+export const FeedOutActivity = z.object({
+  /** The organisation of the callers that pulled. */
+  organisation: z.string(),
+  channel: FeedOutChannel,
+  /** Every pull by an authenticated caller, refused ones included. */
+  pulls: z.number().int(),
+  /** Pulls answered with an error (4xx or 5xx). */
+  failedPulls: z.number().int(),
+  /** Objects served over all pulls: STIX objects or manifest records (TAXII), MISP events or hash rows (MISP). */
+  objectsServed: z.number().int(),
+  /** Objects served by the last pull (0 when it was refused). */
+  lastPullObjects: z.number().int(),
+  lastPullAt: z.string(),
+  /** Null when no pull ever succeeded. */
+  lastSuccessAt: z.string().nullable(),
+  /** The last refused or failed pull: its status, the answer's message, when; null when none was. */
+  lastError: z.object({ status: z.number().int(), message: z.string(), at: z.string() }).nullable(),
+})
+export type FeedOutActivity = z.infer<typeof FeedOutActivity>
+
+/** `GET /api/v1/feeds/out`: the pulls the caller may see (an admin: every organisation's; else its own). */
+export const FeedsOutReply = z.object({ activity: z.array(FeedOutActivity) })
+export type FeedsOutReply = z.infer<typeof FeedsOutReply>

@@ -424,6 +424,39 @@ export function registerCredentialStoreContract(name: string, factory: Credentia
       expect((await store.listOrganisations()).map((o) => o.id)).toEqual(['b-x', 'b.x', 'b9', 'b_x', 'bx'])
     })
 
+    it("moves an organisation's accounts and service tokens with its nation, and nothing else", async () => {
+      const store = await create()
+      await store.createOrganisation(newOrganisation('grid-co', { nation: 'EE' }))
+      await store.createOrganisation(newOrganisation('cert-ee', { nation: 'EE' }))
+      const mari = await store.createAccount(newAccount('mari', { organisation: 'grid-co', nation: 'EE' }))
+      await store.createAccount(newAccount('kadri', { organisation: 'cert-ee', nation: 'EE' }))
+      const service = (user: string, organisation: string) =>
+        newToken({ service: { user, organisation, nation: 'EE', roles: ['sensor'], sources: [] } })
+      const relay = await store.createToken(service('grid-relay', 'grid-co'))
+      const other = await store.createToken(service('sensor-ee', 'cert-ee'))
+      const owned = await store.createToken(newToken({ owner: 'mari' }))
+      await new Promise((r) => setTimeout(r, 5))
+
+      await store.updateOrganisation('grid-co', { name: 'Grid Co' })
+      expect(await store.getAccount('mari')).toEqual(mari)
+      await store.updateOrganisation('grid-co', { nation: 'LV' })
+      const moved = await store.getAccount('mari')
+      expect(moved).toMatchObject({ organisation: 'grid-co', nation: 'LV', createdAt: mari.createdAt })
+      expect(moved!.updatedAt > mari.updatedAt).toBe(true)
+      expect((await store.getLogin('mari'))?.account.nation).toBe('LV')
+      expect((await store.getToken(relay.id))?.service).toEqual({ ...relay.service, nation: 'LV' })
+      expect(await store.getToken(owned.id)).toEqual(owned)
+      // another organisation's people stay where they are
+      expect((await store.getAccount('kadri'))?.nation).toBe('EE')
+      expect(await store.getToken(other.id)).toEqual(other)
+      // a reopened store says the same
+      await store.close()
+      const reopened = await factory.reopen(store)
+      open.push(reopened)
+      expect((await reopened.getAccount('mari'))?.nation).toBe('LV')
+      expect((await reopened.listTokens()).find((t) => t.id === relay.id)?.service?.nation).toBe('LV')
+    })
+
     it('creates, gets, lists, updates and deletes communities, keeping members sorted and unique', async () => {
       const store = await create()
       for (const id of ['cert-lv', 'cert-ee', 'energy-co', 'grid-op'])
@@ -1145,6 +1178,210 @@ export function registerCredentialStoreContract(name: string, factory: Credentia
       expect(await reopened.claimFeed('a', 'second', 60_000)).toBe(false)
       expect(await reopened.claimFeed('a', 'first', 60_000)).toBe(true)
       expect((await rejection(reopened.deleteOrganisation('cert-ee'))).code).toBe('conflict')
+    })
+
+    it('adds up the pulls partners make, per organisation and channel, the latest times winning', async () => {
+      const store = await create()
+      const changes: CredentialChange[] = []
+      store.onChange((change) => changes.push(change))
+      expect(await store.listFeedOutActivity()).toEqual([])
+      await store.recordFeedOutPull({
+        organisation: 'cert-lv',
+        channel: 'taxii',
+        at: '2026-03-01T10:00:00.000+02:00',
+        objects: 12,
+      })
+      await store.recordFeedOutPull({
+        organisation: 'cert-lv',
+        channel: 'taxii',
+        at: '2026-03-01T08:01:00.000Z',
+        objects: 3,
+      })
+      const lv = {
+        organisation: 'cert-lv',
+        channel: 'taxii',
+        pulls: 2,
+        failedPulls: 0,
+        objectsServed: 15,
+        lastPullObjects: 3,
+        lastPullAt: '2026-03-01T08:01:00.000Z',
+        lastSuccessAt: '2026-03-01T08:01:00.000Z',
+        lastError: null,
+      }
+      expect(await store.listFeedOutActivity()).toEqual([lv])
+
+      // a refused pull: counted, its error kept, the last success stays
+      await store.recordFeedOutPull({
+        organisation: 'cert-lv',
+        channel: 'taxii',
+        at: '2026-03-01T08:02:00.000Z',
+        objects: 0,
+        error: { status: 406, message: 'the Accept header must include application/taxii+json;version=2.1' },
+      })
+      const refused = {
+        ...lv,
+        pulls: 3,
+        failedPulls: 1,
+        lastPullObjects: 0,
+        lastPullAt: '2026-03-01T08:02:00.000Z',
+        lastError: {
+          status: 406,
+          message: 'the Accept header must include application/taxii+json;version=2.1',
+          at: '2026-03-01T08:02:00.000Z',
+        },
+      }
+      expect(await store.listFeedOutActivity({ organisation: 'cert-lv' })).toEqual([refused])
+      // a success after it: the error stays as the last one, with its time
+      await store.recordFeedOutPull({
+        organisation: 'cert-lv',
+        channel: 'taxii',
+        at: '2026-03-01T08:03:00.000Z',
+        objects: 1,
+      })
+      const recovered = {
+        ...refused,
+        pulls: 4,
+        objectsServed: 16,
+        lastPullObjects: 1,
+        lastPullAt: '2026-03-01T08:03:00.000Z',
+        lastSuccessAt: '2026-03-01T08:03:00.000Z',
+      }
+      // a pull written late (another process, an earlier time): counted, but the latest times stay
+      await store.recordFeedOutPull({
+        organisation: 'cert-lv',
+        channel: 'taxii',
+        at: '2026-03-01T07:00:00.000Z',
+        objects: 5,
+      })
+      await store.recordFeedOutPull({
+        organisation: 'cert-lv',
+        channel: 'taxii',
+        at: '2026-03-01T07:30:00.000Z',
+        objects: 0,
+        error: { status: 500, message: 'internal error' },
+      })
+      const late = { ...recovered, pulls: 6, failedPulls: 2, objectsServed: 21 }
+      expect(await store.listFeedOutActivity({ organisation: 'cert-lv' })).toEqual([late])
+
+      // other channels and organisations are rows of their own, listed by organisation then channel
+      await store.recordFeedOutPull({
+        organisation: 'cert-ee',
+        channel: 'misp',
+        at: '2026-03-02T00:00:00.000Z',
+        objects: 0,
+        error: { status: 404, message: 'e'.repeat(5000) },
+      })
+      await store.recordFeedOutPull({
+        organisation: 'cert-lv',
+        channel: 'misp',
+        at: '2026-03-02T00:00:00.000Z',
+        objects: 2 ** 40,
+      })
+      await store.recordFeedOutPull({
+        organisation: 'b_x',
+        channel: 'taxii',
+        at: '2026-03-02T00:00:00.000Z',
+        objects: 0,
+      })
+      await store.recordFeedOutPull({
+        organisation: 'b-x',
+        channel: 'taxii',
+        at: '2026-03-02T00:00:00.000Z',
+        objects: 0,
+      })
+      const all = await store.listFeedOutActivity()
+      expect(all.map((a) => `${a.organisation}/${a.channel}`)).toEqual([
+        'b-x/taxii',
+        'b_x/taxii',
+        'cert-ee/misp',
+        'cert-lv/misp',
+        'cert-lv/taxii',
+      ])
+      const ee = all.find((a) => a.organisation === 'cert-ee')!
+      // never a success: no time; a long message is cut
+      expect(ee).toMatchObject({ pulls: 1, failedPulls: 1, objectsServed: 0, lastSuccessAt: null })
+      expect(ee.lastError?.message).toBe('e'.repeat(2000))
+      expect(all.find((a) => a.organisation === 'cert-lv' && a.channel === 'misp')?.objectsServed).toBe(2 ** 40)
+      // one organisation's rows only, never another's
+      expect((await store.listFeedOutActivity({ organisation: 'cert-ee' })).map((a) => a.organisation)).toEqual([
+        'cert-ee',
+      ])
+      expect(await store.listFeedOutActivity({ organisation: 'nobody' })).toEqual([])
+
+      // malformed pulls are refused, naming the field, and change nothing
+      const refuses = async (pull: Record<string, unknown>, field: string) => {
+        const error = await rejection(
+          store.recordFeedOutPull({
+            organisation: 'cert-lv',
+            channel: 'taxii',
+            at: '2026-03-03T00:00:00.000Z',
+            objects: 1,
+            ...pull,
+          } as never),
+        )
+        expect(error.code).toBe('validation')
+        expect(error.message).toContain(field)
+      }
+      await refuses({ organisation: '' }, 'organisation')
+      await refuses({ organisation: 'o'.repeat(201) }, 'organisation')
+      await refuses({ channel: 'stix' }, 'channel')
+      await refuses({ at: 'now' }, 'at')
+      await refuses({ at: 42 }, 'at')
+      await refuses({ objects: -1 }, 'objects')
+      await refuses({ objects: 1.5 }, 'objects')
+      await refuses({ error: { status: 200, message: 'fine' } }, 'status')
+      await refuses({ error: { status: 406, message: 42 } }, 'message')
+      expect(await store.listFeedOutActivity()).toEqual(all)
+
+      // nothing of it is a change anyone is told of
+      await sleep(50)
+      expect(changes).toEqual([])
+
+      // kept across a reopen
+      await store.close()
+      const reopened = await factory.reopen(store)
+      open.push(reopened)
+      expect(await reopened.listFeedOutActivity()).toEqual(all)
+      await reopened.recordFeedOutPull({
+        organisation: 'cert-lv',
+        channel: 'taxii',
+        at: '2026-03-04T00:00:00.000Z',
+        objects: 1,
+      })
+      expect((await reopened.listFeedOutActivity({ organisation: 'cert-lv' }))[1]).toMatchObject({
+        pulls: 7,
+        objectsServed: 22,
+        lastSuccessAt: '2026-03-04T00:00:00.000Z',
+      })
+    })
+
+    it('counts every pull made at once, none lost', async () => {
+      const store = await create()
+      const at = (i: number) => new Date(Date.UTC(2026, 2, 1, 8, 0, 0, i)).toISOString()
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          store.recordFeedOutPull({
+            organisation: 'cert-lv',
+            channel: 'misp',
+            at: at(i),
+            objects: i,
+            ...(i % 4 === 0 ? { error: { status: 403, message: `refused ${i}` } } : {}),
+          }),
+        ),
+      )
+      expect(await store.listFeedOutActivity()).toEqual([
+        {
+          organisation: 'cert-lv',
+          channel: 'misp',
+          pulls: 40,
+          failedPulls: 10,
+          objectsServed: (39 * 40) / 2,
+          lastPullObjects: 39,
+          lastPullAt: at(39),
+          lastSuccessAt: at(39),
+          lastError: { status: 403, message: 'refused 36', at: at(36) },
+        },
+      ])
     })
   })
 }

@@ -166,6 +166,33 @@ describe('PostgreSQL credentials with several processes', () => {
     expect(await a.getFeedState('ee-taxii')).toBeNull()
   })
 
+  it('pulls recorded by two processes at once add up to one activity both read', async () => {
+    const a = await PostgresCredentialStore.open({ connectionString, prefix })
+    const b = await PostgresCredentialStore.open({ connectionString, prefix })
+    stores.push(a, b)
+    const at = (i: number) => new Date(Date.UTC(2026, 2, 1, 8, 0, 0, i)).toISOString()
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        (i % 2 === 0 ? a : b).recordFeedOutPull({ organisation: 'cert-two', channel: 'taxii', at: at(i), objects: 2 }),
+      ),
+    )
+    const expected = [
+      {
+        organisation: 'cert-two',
+        channel: 'taxii',
+        pulls: 30,
+        failedPulls: 0,
+        objectsServed: 60,
+        lastPullObjects: 2,
+        lastPullAt: at(29),
+        lastSuccessAt: at(29),
+        lastError: null,
+      },
+    ]
+    expect(await a.listFeedOutActivity({ organisation: 'cert-two' })).toEqual(expected)
+    expect(await b.listFeedOutActivity({ organisation: 'cert-two' })).toEqual(expected)
+  })
+
   it('concurrent creates of one id as an organisation and as a community: exactly one wins', async () => {
     const a = await PostgresCredentialStore.open({ connectionString, prefix })
     const b = await PostgresCredentialStore.open({ connectionString, prefix })
@@ -293,6 +320,13 @@ describe('PostgreSQL credentials made before tokens could expire', () => {
       await store.createFeed(newFeed('lv-taxii', 'cert-lv'))
       await store.recordFeedState('lv-taxii', { objectsImported: 1 })
       expect(await store.claimFeed('lv-taxii', 'a', 60_000)).toBe(true)
+      // and feeds out's activity
+      await store.recordFeedOutPull({
+        organisation: 'cert-lv',
+        channel: 'taxii',
+        at: '2026-01-04T00:00:00.000Z',
+        objects: 3,
+      })
     } finally {
       await store.close()
     }
@@ -304,6 +338,7 @@ describe('PostgreSQL credentials made before tokens could expire', () => {
       expect((await again.listFeeds()).map((feed) => feed.id)).toEqual(['lv-taxii'])
       expect((await again.getFeedState('lv-taxii'))?.objectsImported).toBe(1)
       expect(await again.claimFeed('lv-taxii', 'b', 60_000)).toBe(false)
+      expect(await again.listFeedOutActivity()).toMatchObject([{ organisation: 'cert-lv', pulls: 1, objectsServed: 3 }])
     } finally {
       await again.close()
     }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { WatchfloorError } from '@watchfloor/protocol'
+import { type FeedOutActivity, WatchfloorError } from '@watchfloor/protocol'
 import pg from 'pg'
 import { ChannelListener } from './channel.ts'
 import {
@@ -12,6 +12,7 @@ import {
   type CredentialChange,
   type CredentialStore,
   type Feed,
+  type FeedOutPull,
   type FeedPatch,
   type FeedState,
   type NewAccount,
@@ -31,6 +32,7 @@ import {
   accountOf,
   type CommunityRow,
   checkCommunityPatch,
+  checkFeedOutPull,
   checkFeedPatch,
   checkFeedState,
   checkLease,
@@ -41,10 +43,13 @@ import {
   checkTokenIdentity,
   communityOf,
   FEED_COLUMNS,
+  FEED_OUT_COLUMNS,
   FEED_STATE_COLUMNS,
+  type FeedOutActivityRow,
   type FeedRow,
   type FeedStateRow,
   feedOf,
+  feedOutActivityOf,
   feedStateOf,
   idTaken,
   isoTime,
@@ -69,7 +74,8 @@ export interface PostgresCredentialStoreOptions {
   /**
    * Prefix of the tables (`<prefix>_accounts`, `<prefix>_tokens`, `<prefix>_sessions`,
    * `<prefix>_organisations`, `<prefix>_communities`, `<prefix>_community_members`,
-   * `<prefix>_feeds`, `<prefix>_feed_states`) and of the change channel; letters, digits,
+   * `<prefix>_feeds`, `<prefix>_feed_states`, `<prefix>_feed_out_activity`) and of the change
+   * channel; letters, digits,
    * underscores. Default `watchfloor`.
    */
   prefix?: string
@@ -87,6 +93,8 @@ export interface PostgresCredentialStoreOptions {
  * Partner feeds (`auth` as jsonb) are created under the same lock, and name their organisation
  * by a foreign key; a feed's state row (deleted with it) holds its polling lease, taken by one
  * upsert timed by the database's clock, so processes on different hosts agree on its expiry.
+ * Feeds out: one row per organisation and channel, one upsert per pull, so every process adds to
+ * the same counts.
  */
 export class PostgresCredentialStore implements CredentialStore {
   readonly kind = 'postgres'
@@ -99,6 +107,7 @@ export class PostgresCredentialStore implements CredentialStore {
   private readonly members: string
   private readonly feeds: string
   private readonly feedStates: string
+  private readonly feedOut: string
   private readonly channel: string
   private readonly directoryLock: number
   private readonly origin = randomUUID()
@@ -118,6 +127,7 @@ export class PostgresCredentialStore implements CredentialStore {
     this.members = `${prefix}_community_members`
     this.feeds = `${prefix}_feeds`
     this.feedStates = `${prefix}_feed_states`
+    this.feedOut = `${prefix}_feed_out_activity`
     this.channel = `${prefix}_credentials`
     this.directoryLock = hashKey(`${prefix}_directory`)
     this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 2 })
@@ -232,6 +242,20 @@ export class PostgresCredentialStore implements CredentialStore {
           next_poll_at timestamptz,
           lease_holder text,
           lease_expires_at timestamptz
+        );
+        CREATE TABLE IF NOT EXISTS ${this.feedOut} (
+          organisation text COLLATE "C" NOT NULL,
+          channel text COLLATE "C" NOT NULL CHECK (channel IN ('taxii', 'misp')),
+          pulls bigint NOT NULL,
+          failed_pulls bigint NOT NULL,
+          objects_served bigint NOT NULL,
+          last_pull_objects bigint NOT NULL,
+          last_pull_at timestamptz NOT NULL,
+          last_success_at timestamptz,
+          last_error_status integer,
+          last_error_message text,
+          last_error_at timestamptz,
+          PRIMARY KEY (organisation, channel)
         );
       `)
       // a tokens table made before tokens could expire: its tokens never do. Looked up first, so
@@ -517,12 +541,27 @@ export class PostgresCredentialStore implements CredentialStore {
     if (patch.name !== undefined) set('name', patch.name)
     if (patch.nation !== undefined) set('nation', patch.nation)
     if (patch.kind !== undefined) set('kind', patch.kind)
-    set('updated_at', new Date())
+    const now = new Date()
+    set('updated_at', now)
     values.push(id)
-    const { rows } = await this.pool.query<OrganisationRow>(
-      `UPDATE ${this.organisations} SET ${sets.join(', ')} WHERE id = $${values.length} RETURNING ${ORGANISATION_COLUMNS}`,
-      values,
-    )
+    const rows = await this.directoryWrite(async (client) => {
+      const { rows } = await client.query<OrganisationRow>(
+        `UPDATE ${this.organisations} SET ${sets.join(', ')} WHERE id = $${values.length} RETURNING ${ORGANISATION_COLUMNS}`,
+        values,
+      )
+      // its accounts and service tokens are of its nation: they move with it
+      if (rows[0] && patch.nation !== undefined) {
+        await client.query(
+          `UPDATE ${this.accounts} SET nation = $1, updated_at = $2 WHERE organisation = $3 AND nation <> $1`,
+          [patch.nation, now, id],
+        )
+        await client.query(`UPDATE ${this.tokens} SET service_nation = $1 WHERE service_organisation = $2`, [
+          patch.nation,
+          id,
+        ])
+      }
+      return rows
+    })
     if (!rows[0]) return null
     await this.emit({ type: 'directory' })
     return organisationOf(rows[0])
@@ -778,6 +817,50 @@ export class PostgresCredentialStore implements CredentialStore {
     return Boolean(rowCount)
   }
 
+  async recordFeedOutPull(input: FeedOutPull): Promise<void> {
+    const pull = checkFeedOutPull(input)
+    // `a`: the row as it was; GREATEST ignores nulls
+    await this.pool.query(
+      `INSERT INTO ${this.feedOut} AS a (${FEED_OUT_COLUMNS})
+       VALUES ($1, $2, 1, $3, $4, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (organisation, channel) DO UPDATE SET
+         pulls = a.pulls + 1,
+         failed_pulls = a.failed_pulls + excluded.failed_pulls,
+         objects_served = a.objects_served + excluded.objects_served,
+         last_pull_objects = CASE WHEN excluded.last_pull_at >= a.last_pull_at
+           THEN excluded.last_pull_objects ELSE a.last_pull_objects END,
+         last_pull_at = GREATEST(a.last_pull_at, excluded.last_pull_at),
+         last_success_at = GREATEST(a.last_success_at, excluded.last_success_at),
+         last_error_status = CASE WHEN a.last_error_at IS NULL OR excluded.last_error_at >= a.last_error_at
+           THEN coalesce(excluded.last_error_status, a.last_error_status) ELSE a.last_error_status END,
+         last_error_message = CASE WHEN a.last_error_at IS NULL OR excluded.last_error_at >= a.last_error_at
+           THEN coalesce(excluded.last_error_message, a.last_error_message) ELSE a.last_error_message END,
+         last_error_at = GREATEST(a.last_error_at, excluded.last_error_at)`,
+      [
+        pull.organisation,
+        pull.channel,
+        pull.failed,
+        pull.objects,
+        pull.at,
+        pull.success,
+        pull.errorStatus,
+        pull.errorMessage,
+        pull.errorAt,
+      ],
+    )
+  }
+
+  async listFeedOutActivity(filter: { organisation?: string } = {}): Promise<FeedOutActivity[]> {
+    const select = `SELECT ${FEED_OUT_COLUMNS} FROM ${this.feedOut}`
+    const { rows } =
+      filter.organisation === undefined
+        ? await this.pool.query<FeedOutActivityRow>(`${select} ORDER BY organisation, channel`)
+        : await this.pool.query<FeedOutActivityRow>(`${select} WHERE organisation = $1 ORDER BY channel`, [
+            filter.organisation,
+          ])
+    return rows.map(feedOutActivityOf)
+  }
+
   onChange(listener: (change: CredentialChange) => void): () => void {
     return this.changes.add(listener)
   }
@@ -789,7 +872,7 @@ export class PostgresCredentialStore implements CredentialStore {
   /** Drop the tables: for tests. */
   async drop(): Promise<void> {
     await this.pool.query(
-      `DROP TABLE IF EXISTS ${this.feedStates}, ${this.feeds}, ${this.members}, ${this.communities}, ${this.organisations}, ${this.sessions}, ${this.tokens}, ${this.accounts}`,
+      `DROP TABLE IF EXISTS ${this.feedOut}, ${this.feedStates}, ${this.feeds}, ${this.members}, ${this.communities}, ${this.organisations}, ${this.sessions}, ${this.tokens}, ${this.accounts}`,
     )
   }
 

@@ -1,4 +1,12 @@
-import { type Role, TLP_LEVELS, type Tlp, WatchfloorError } from '@watchfloor/protocol'
+import {
+  FEED_OUT_CHANNELS,
+  type FeedOutActivity,
+  type FeedOutChannel,
+  type Role,
+  TLP_LEVELS,
+  type Tlp,
+  WatchfloorError,
+} from '@watchfloor/protocol'
 import {
   type Account,
   type Community,
@@ -6,6 +14,7 @@ import {
   FEED_AUTH_KINDS,
   type Feed,
   type FeedAuth,
+  type FeedOutPull,
   type FeedPatch,
   type FeedState,
   type NewCommunity,
@@ -568,4 +577,91 @@ export function checkLease(holder: unknown, leaseMs?: unknown): void {
     (typeof leaseMs !== 'number' || !Number.isInteger(leaseMs) || leaseMs < 1 || leaseMs > LEASE_MS_MAX)
   )
     throw invalid(`leaseMs is not a whole number of milliseconds from 1 to ${LEASE_MS_MAX}: ${shown(leaseMs)}`)
+}
+
+/** One organisation's pulls over one channel; counts are bigint in PostgreSQL (text from the driver). */
+export interface FeedOutActivityRow {
+  organisation: string
+  channel: string
+  pulls: number | string
+  failed_pulls: number | string
+  objects_served: number | string
+  last_pull_objects: number | string
+  last_pull_at: Time
+  last_success_at: Time | null
+  last_error_status: number | null
+  last_error_message: string | null
+  last_error_at: Time | null
+}
+
+export const FEED_OUT_COLUMNS =
+  'organisation, channel, pulls, failed_pulls, objects_served, last_pull_objects, last_pull_at, last_success_at, last_error_status, last_error_message, last_error_at'
+
+export function feedOutActivityOf(row: FeedOutActivityRow): FeedOutActivity {
+  return {
+    organisation: row.organisation,
+    channel: row.channel as FeedOutChannel,
+    pulls: Number(row.pulls),
+    failedPulls: Number(row.failed_pulls),
+    objectsServed: Number(row.objects_served),
+    lastPullObjects: Number(row.last_pull_objects),
+    lastPullAt: iso(row.last_pull_at),
+    lastSuccessAt: isoOrNull(row.last_success_at),
+    lastError:
+      row.last_error_at === null
+        ? null
+        : { status: Number(row.last_error_status), message: row.last_error_message ?? '', at: iso(row.last_error_at) },
+  }
+}
+
+/**
+ * A pull as both stores write it: the values of one row's insert (pulls 1), checked. A success
+ * sets `last_success_at`, a refusal the `last_error_*` and one failed pull.
+ */
+export function checkFeedOutPull(pull: FeedOutPull): {
+  organisation: string
+  channel: FeedOutChannel
+  at: string
+  objects: number
+  failed: 0 | 1
+  success: string | null
+  errorStatus: number | null
+  errorMessage: string | null
+  errorAt: string | null
+} {
+  const organisation = typeof pull.organisation === 'string' ? pull.organisation : ''
+  if (organisation.length === 0 || organisation.length > TEXT_MAX || /\p{Cc}/u.test(organisation))
+    throw invalid(`organisation is not 1 to ${TEXT_MAX} characters: ${shown(pull.organisation)}`)
+  if (!(FEED_OUT_CHANNELS as readonly unknown[]).includes(pull.channel))
+    throw invalid(`channel is not one of ${FEED_OUT_CHANNELS.join(', ')}: ${shown(pull.channel)}`)
+  if (typeof pull.at !== 'string') throw invalid(`at is not a time: ${shown(pull.at)}`)
+  const at = isoTime(pull.at, 'at')
+  const objects = countOf(pull.objects, 'objects')
+  if (pull.error === undefined)
+    return {
+      organisation,
+      channel: pull.channel,
+      at,
+      objects,
+      failed: 0,
+      success: at,
+      errorStatus: null,
+      errorMessage: null,
+      errorAt: null,
+    }
+  const { status, message } = pull.error
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 599)
+    throw invalid(`error.status is not an HTTP error status (400 to 599): ${shown(status)}`)
+  const text = textOrNull(message, 'error.message', FEED_ERROR_MAX, true) ?? ''
+  return {
+    organisation,
+    channel: pull.channel,
+    at,
+    objects,
+    failed: 1,
+    success: null,
+    errorStatus: status,
+    errorMessage: text,
+    errorAt: at,
+  }
 }

@@ -194,6 +194,13 @@ describe('SQLite credentials made before tokens could expire', () => {
       await store.createFeed(newFeed('lv-taxii', 'cert-lv'))
       await store.recordFeedState('lv-taxii', { objectsImported: 1 })
       expect(await store.claimFeed('lv-taxii', 'a', 60_000)).toBe(true)
+      // and feeds out's activity
+      await store.recordFeedOutPull({
+        organisation: 'cert-lv',
+        channel: 'taxii',
+        at: '2026-01-04T00:00:00.000Z',
+        objects: 3,
+      })
       await store.close()
 
       // opening it again finds the column there and leaves it
@@ -204,6 +211,7 @@ describe('SQLite credentials made before tokens could expire', () => {
       expect((await again.listFeeds()).map((feed) => feed.id)).toEqual(['lv-taxii'])
       expect((await again.getFeedState('lv-taxii'))?.objectsImported).toBe(1)
       expect(await again.claimFeed('lv-taxii', 'b', 60_000)).toBe(false)
+      expect(await again.listFeedOutActivity()).toMatchObject([{ organisation: 'cert-lv', pulls: 1, objectsServed: 3 }])
       await again.close()
     } finally {
       rmSync(dir, { recursive: true, force: true })

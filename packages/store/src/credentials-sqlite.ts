@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { WatchfloorError } from '@watchfloor/protocol'
+import { type FeedOutActivity, WatchfloorError } from '@watchfloor/protocol'
 import Database from 'better-sqlite3'
 import {
   type Account,
@@ -12,6 +12,7 @@ import {
   type CredentialChange,
   type CredentialStore,
   type Feed,
+  type FeedOutPull,
   type FeedPatch,
   type FeedState,
   type NewAccount,
@@ -30,6 +31,7 @@ import {
   accountOf,
   type CommunityRow,
   checkCommunityPatch,
+  checkFeedOutPull,
   checkFeedPatch,
   checkFeedState,
   checkLease,
@@ -40,10 +42,13 @@ import {
   checkTokenIdentity,
   communityOf,
   FEED_COLUMNS,
+  FEED_OUT_COLUMNS,
   FEED_STATE_COLUMNS,
+  type FeedOutActivityRow,
   type FeedRow,
   type FeedStateRow,
   feedOf,
+  feedOutActivityOf,
   feedStateOf,
   idTaken,
   isoTime,
@@ -84,6 +89,7 @@ const COMMUNITY_SELECT = `SELECT c.id, c.name, c.created_at, c.updated_at,
  * key to their organisation; `auth` as JSON text) and `feed_states` (one row per feed once
  * polled or claimed, with the polling lease: `lease_holder`, `lease_expires_at`), deleted with
  * the feed. A claim is one statement, so processes sharing the file take turns by SQLite's lock.
+ * Feeds out: `feed_out_activity`, one row per organisation and channel, one upsert per pull.
  */
 export class SqliteCredentialStore implements CredentialStore {
   readonly kind = 'sqlite'
@@ -187,6 +193,20 @@ export class SqliteCredentialStore implements CredentialStore {
         next_poll_at TEXT,
         lease_holder TEXT,
         lease_expires_at TEXT
+      );
+      CREATE TABLE IF NOT EXISTS feed_out_activity (
+        organisation TEXT NOT NULL,
+        channel TEXT NOT NULL CHECK (channel IN ('taxii', 'misp')),
+        pulls INTEGER NOT NULL,
+        failed_pulls INTEGER NOT NULL,
+        objects_served INTEGER NOT NULL,
+        last_pull_objects INTEGER NOT NULL,
+        last_pull_at TEXT NOT NULL,
+        last_success_at TEXT,
+        last_error_status INTEGER,
+        last_error_message TEXT,
+        last_error_at TEXT,
+        PRIMARY KEY (organisation, channel)
       );
     `)
     this.migrate()
@@ -427,9 +447,24 @@ export class SqliteCredentialStore implements CredentialStore {
     if (patch.name !== undefined) set('name', patch.name)
     if (patch.nation !== undefined) set('nation', patch.nation)
     if (patch.kind !== undefined) set('kind', patch.kind)
-    set('updated_at', new Date().toISOString())
-    const result = this.db.prepare(`UPDATE organisations SET ${sets.join(', ')} WHERE id = ?`).run(...values, id)
-    if (result.changes === 0) return null
+    const now = new Date().toISOString()
+    set('updated_at', now)
+    const changed = this.db
+      .transaction(() => {
+        const result = this.db.prepare(`UPDATE organisations SET ${sets.join(', ')} WHERE id = ?`).run(...values, id)
+        // its accounts and service tokens are of its nation: they move with it
+        if (result.changes > 0 && patch.nation !== undefined) {
+          this.db
+            .prepare('UPDATE accounts SET nation = ?, updated_at = ? WHERE organisation = ? AND nation <> ?')
+            .run(patch.nation, now, id, patch.nation)
+          this.db
+            .prepare('UPDATE api_tokens SET service_nation = ? WHERE service_organisation = ?')
+            .run(patch.nation, id)
+        }
+        return result.changes > 0
+      })
+      .immediate()
+    if (!changed) return null
     this.emit({ type: 'directory' })
     return this.getOrganisation(id)
   }
@@ -664,6 +699,54 @@ export class SqliteCredentialStore implements CredentialStore {
       )
       .run(id, holder)
     return changes > 0
+  }
+
+  async recordFeedOutPull(input: FeedOutPull): Promise<void> {
+    const pull = checkFeedOutPull(input)
+    // the old row's values on the right of each SET; ISO UTC text compares as time
+    this.db
+      .prepare(
+        `INSERT INTO feed_out_activity (${FEED_OUT_COLUMNS})
+         VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (organisation, channel) DO UPDATE SET
+           pulls = pulls + 1,
+           failed_pulls = failed_pulls + excluded.failed_pulls,
+           objects_served = objects_served + excluded.objects_served,
+           last_pull_objects = CASE WHEN excluded.last_pull_at >= last_pull_at
+             THEN excluded.last_pull_objects ELSE last_pull_objects END,
+           last_pull_at = max(last_pull_at, excluded.last_pull_at),
+           last_success_at = CASE WHEN last_success_at IS NULL OR excluded.last_success_at > last_success_at
+             THEN coalesce(excluded.last_success_at, last_success_at) ELSE last_success_at END,
+           last_error_status = CASE WHEN last_error_at IS NULL OR excluded.last_error_at >= last_error_at
+             THEN coalesce(excluded.last_error_status, last_error_status) ELSE last_error_status END,
+           last_error_message = CASE WHEN last_error_at IS NULL OR excluded.last_error_at >= last_error_at
+             THEN coalesce(excluded.last_error_message, last_error_message) ELSE last_error_message END,
+           last_error_at = CASE WHEN last_error_at IS NULL OR excluded.last_error_at >= last_error_at
+             THEN coalesce(excluded.last_error_at, last_error_at) ELSE last_error_at END`,
+      )
+      .run(
+        pull.organisation,
+        pull.channel,
+        pull.failed,
+        pull.objects,
+        pull.objects,
+        pull.at,
+        pull.success,
+        pull.errorStatus,
+        pull.errorMessage,
+        pull.errorAt,
+      )
+  }
+
+  async listFeedOutActivity(filter: { organisation?: string } = {}): Promise<FeedOutActivity[]> {
+    const select = `SELECT ${FEED_OUT_COLUMNS} FROM feed_out_activity`
+    const rows =
+      filter.organisation === undefined
+        ? this.db.prepare<[], FeedOutActivityRow>(`${select} ORDER BY organisation, channel`).all()
+        : this.db
+            .prepare<[string], FeedOutActivityRow>(`${select} WHERE organisation = ? ORDER BY channel`)
+            .all(filter.organisation)
+    return rows.map(feedOutActivityOf)
   }
 
   onChange(listener: (change: CredentialChange) => void): () => void {

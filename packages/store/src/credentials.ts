@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { Role, Tlp } from '@watchfloor/protocol'
+import type { FeedOutActivity, FeedOutChannel, Role, Tlp } from '@watchfloor/protocol'
 
 /** A person who signs in with a username and password. */
 export interface Account {
@@ -218,6 +218,21 @@ export interface FeedState {
 }
 
 /**
+ * One pull a partner made from this floor (feeds out), to add to its organisation's activity on
+ * the channel. `objects`: what the answer served; `error`: the status and message of a refused or
+ * failed pull (4xx, 5xx). The activity read back is protocol's `FeedOutActivity`.
+ */
+export interface FeedOutPull {
+  /** The organisation of the authenticated caller that pulled. */
+  organisation: string
+  channel: FeedOutChannel
+  /** When it was answered (ISO 8601). */
+  at: string
+  objects: number
+  error?: { status: number; message: string } | undefined
+}
+
+/**
  * Something that may end access somewhere: live sockets using it are checked again.
  * `directory`: an organisation or community was created, changed or deleted.
  * `feeds`: a partner feed was created, changed or deleted (never its state or lease).
@@ -326,6 +341,15 @@ export interface CredentialStore {
   claimFeed(id: string, holder: string, leaseMs: number): Promise<boolean>
   /** Gives the lease up if `holder` holds it (expired or not); true when it did. */
   releaseFeed(id: string, holder: string): Promise<boolean>
+
+  /**
+   * Adds one pull to its organisation's activity on its channel: one upsert (counts add up, the
+   * latest times win, whichever process writes). Rejects with `validation` naming a malformed
+   * field; a long error message is cut. Never notified.
+   */
+  recordFeedOutPull(pull: FeedOutPull): Promise<void>
+  /** The activity by organisation, then channel; only one organisation's when `organisation` is given. */
+  listFeedOutActivity(filter?: { organisation?: string }): Promise<FeedOutActivity[]>
 
   /**
    * Called after a token is revoked, a session deleted, an account changed, the directory or a feed written:

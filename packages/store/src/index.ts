@@ -9,6 +9,7 @@ export {
   FEED_AUTH_KINDS,
   type Feed,
   type FeedAuth,
+  type FeedOutPull,
   type FeedPatch,
   type FeedState,
   hashSecret,

@@ -123,43 +123,50 @@ export class Access {
   }
 
   /**
-   * The caller with its organisation's communities as the directory says now [V10], and the
-   * audience it views as, if any, as the directory says now [V11].
+   * The caller as the directory says now: its organisation's nation and communities [V10] (an
+   * organisation's people are of its nation, whatever their account or token was made with), and
+   * the audience it views as, if any [V11].
    */
   inDirectory(caller: Omit<Caller, 'communities'>): Caller {
-    const found: Caller = { ...caller, communities: this.directory.communitiesOf(caller.organisation) }
+    const nation = this.directory.organisation(caller.organisation)?.nation ?? caller.nation
+    const found: Caller = { ...caller, nation, communities: this.directory.communitiesOf(caller.organisation) }
     if (caller.viewingAs === undefined) return found
-    const as = this.audience(`${caller.viewingAs.kind}:${caller.viewingAs.id}`)
+    const as = this.audience(found, caller.viewingAs.kind, caller.viewingAs.id)
     return as === undefined ? { ...found, viewingAs: { kind: 'community', id: '' } } : { ...found, viewingAs: as }
   }
 
   /**
    * The caller viewing as the audience `asked` names (`organisation:<id>`, `community:<id>`) [V11]:
-   * a coordinator or an admin only [A7]; an audience not in the directory is `not_found`.
+   * a coordinator or an admin only [A7]. An audience the caller may not know of [A8] is `not_found`
+   * exactly like one that is not in the directory: same status, same message.
    */
   viewingAs(caller: Caller, asked: string): Caller {
     const refusal = viewAsRefusal({ ...caller, readOnly: caller.kind === 'display' })
     if (refusal) throw new WatchfloorError(refusal.code, refusal.message, { rule: refusal.rule })
-    if (!/^(organisation|community):./.test(asked))
+    const match = /^(organisation|community):(.+)$/s.exec(asked)
+    if (!match)
       throw new WatchfloorError('validation', 'view as organisation:<id> or community:<id>', {
         issues: [{ path: VIEW_AS_HEADER, message: 'expected organisation:<id> or community:<id>' }],
       })
-    const viewingAs = this.audience(asked)
-    if (viewingAs === undefined)
-      throw new WatchfloorError('not_found', `no ${asked.replace(':', ' ')} in the directory`)
+    const [, kind, id] = match as unknown as [string, ViewingAs['kind'], string]
+    const viewingAs = this.audience(caller, kind, id)
+    if (viewingAs === undefined) throw new WatchfloorError('not_found', `no ${kind} ${id} that you may view as`)
     return { ...caller, viewingAs }
   }
 
-  /** An audience of the directory as a view reads it; undefined when there is none. */
-  private audience(asked: string): ViewingAs | undefined {
-    const [kind, ...rest] = asked.split(':')
-    const id = rest.join(':')
+  /**
+   * An audience as a view by `caller` reads it [V11], from what the caller may know of the
+   * directory [A8]: any organisation, counting only the communities the caller knows (so no view
+   * tells who is in another); a community the caller knows. Undefined: none it may view as.
+   */
+  private audience(caller: Caller, kind: ViewingAs['kind'], id: string): ViewingAs | undefined {
     if (kind === 'organisation') {
       const entry = this.directory.organisation(id)
-      return entry && { kind, id, nation: entry.nation, communities: this.directory.communitiesOf(id) }
+      if (entry === undefined) return undefined
+      const communities = this.directory.communitiesOf(id).filter((community) => knowsCommunity(caller, community))
+      return { kind, id, nation: entry.nation, communities }
     }
-    if (kind === 'community') return this.directory.community(id) ? { kind, id } : undefined
-    return undefined
+    return this.directory.community(id) && knowsCommunity(caller, id) ? { kind, id } : undefined
   }
 
   /** A request's caller: a bearer token if given, else the session cookie. */
@@ -322,8 +329,18 @@ function originHost(origin: string): string | undefined {
   }
 }
 
-export function isAdmin(caller: Caller): boolean {
+export function isAdmin(caller: Pick<Caller, 'kind' | 'roles'>): boolean {
   return caller.kind !== 'display' && caller.roles.includes('admin' satisfies Role)
+}
+
+/**
+ * [A8] What a caller may know of the directory, on every path out (`GET /api/v1/directory`, views
+ * as another audience, TAXII collections, imports): every organisation; every community for an
+ * admin, for anyone else the communities its own organisation belongs to (their members too). A
+ * community it may not know is answered exactly like one that does not exist.
+ */
+export function knowsCommunity(caller: Pick<Caller, 'kind' | 'roles' | 'communities'>, community: string): boolean {
+  return isAdmin(caller) || caller.communities.includes(community)
 }
 
 const callers = new WeakMap<Request, Caller>()

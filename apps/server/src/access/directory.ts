@@ -1,7 +1,9 @@
 /**
  * The directory as the server reads it: organisations and communities, cached in memory and
  * loaded again whenever the credential store says it changed (in this process, and from other
- * processes on PostgreSQL). A viewer's communities come from here when it authenticates [V10].
+ * processes on PostgreSQL), every `reloadMs` besides (a notification lost while the listening
+ * connection was down, a row changed by hand), and soon after a load that failed. A viewer's
+ * communities and nation come from here when it authenticates [V10].
  */
 import {
   type Community,
@@ -12,6 +14,16 @@ import {
 } from '@watchfloor/store'
 import type { Logger } from 'pino'
 
+export interface DirectoryOptions {
+  /** Load again this often, changed or not (WATCHFLOOR_DIRECTORY_RELOAD_MS). */
+  reloadMs: number
+  /** After a failed load, try again after this long, doubling up to `reloadMs`. */
+  retryMs?: number
+}
+
+/** WATCHFLOOR_DIRECTORY_RELOAD_MS when unset. */
+export const DEFAULT_DIRECTORY_RELOAD_MS = 30_000
+
 export class Directory {
   private organisations = new Map<string, Organisation>()
   private communities = new Map<string, Community>()
@@ -20,22 +32,38 @@ export class Directory {
   private again = false
   private readonly listeners = new Set<() => void>()
   private unwatch: (() => void) | undefined
+  private reloadTimer: ReturnType<typeof setInterval> | undefined
+  private retryTimer: ReturnType<typeof setTimeout> | undefined
+  /** Loads that failed in a row. */
+  private failures = 0
+  private stopped = false
 
   constructor(
     private readonly credentials: CredentialStore,
     private readonly logger: Logger,
+    private readonly options: DirectoryOptions = { reloadMs: DEFAULT_DIRECTORY_RELOAD_MS },
   ) {}
 
-  /** Load now, then again on every directory change; listeners hear of each load that changed something. */
+  /**
+   * Load now, then again on every directory change and every `reloadMs`; a failed load is tried
+   * again sooner. Listeners hear of each load that changed something, however it was started.
+   */
   async start(): Promise<void> {
-    await this.load()
+    this.stopped = false
     this.unwatch = this.credentials.onChange((change) => {
       if (change.type === 'directory') void this.load()
     })
+    this.reloadTimer = setInterval(() => void this.load(), this.options.reloadMs)
+    this.reloadTimer.unref()
+    await this.load()
   }
 
   stop(): void {
+    this.stopped = true
     this.unwatch?.()
+    clearInterval(this.reloadTimer)
+    clearTimeout(this.retryTimer)
+    this.retryTimer = undefined
   }
 
   /**
@@ -57,13 +85,37 @@ export class Directory {
           ])
           this.replace(organisations, communities)
         } while (this.again)
+        this.loaded()
       } catch (error) {
-        this.logger.warn({ err: error }, 'could not load the directory; keeping the last one')
+        this.failed(error)
       } finally {
         this.loading = undefined
       }
     })()
     return this.loading
+  }
+
+  private loaded(): void {
+    this.failures = 0
+    clearTimeout(this.retryTimer)
+    this.retryTimer = undefined
+  }
+
+  /** Keep the last directory, and try again soon: after `retryMs`, doubling up to `reloadMs`. */
+  private failed(error: unknown): void {
+    this.failures++
+    const { reloadMs, retryMs = Math.min(1000, reloadMs) } = this.options
+    const delay = Math.min(reloadMs, retryMs * 2 ** Math.min(this.failures - 1, 20))
+    this.logger.warn(
+      { err: error, failures: this.failures, retryInMs: delay },
+      'could not load the directory; keeping the last one',
+    )
+    if (this.stopped || this.retryTimer !== undefined) return
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      if (!this.stopped) void this.load()
+    }, delay)
+    this.retryTimer.unref()
   }
 
   /** The communities an organisation belongs to, sorted (none: empty). */
@@ -97,12 +149,22 @@ export class Directory {
    * Make sure every organisation something already belongs to is in the directory (static
    * tokens, accounts and service tokens from before the directory existed): each missing one is
    * added with its id as its name, and the kind its nation suggests (an alliance body when the
-   * nation is not a two-letter country code). Returns the ids it added.
+   * nation is not a two-letter country code). Returns the ids it added. One that is there with
+   * another nation keeps it: its people are of the directory's nation (said once, as a warning).
    */
   async ensure(known: Iterable<{ organisation: string; nation: string }>): Promise<string[]> {
     const added: string[] = []
+    const differ = new Set<string>()
     for (const { organisation, nation } of known) {
-      if (this.organisations.has(organisation) || added.includes(organisation)) continue
+      const there = this.organisations.get(organisation)
+      if (there !== undefined && there.nation !== nation && !differ.has(organisation)) {
+        differ.add(organisation)
+        this.logger.warn(
+          { organisation, nation: there.nation, configured: nation },
+          'a principal names another nation than its organisation in the directory; the directory holds',
+        )
+      }
+      if (there !== undefined || added.includes(organisation)) continue
       const entry: NewOrganisation = {
         id: organisation,
         name: organisation,

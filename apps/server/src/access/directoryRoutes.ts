@@ -4,7 +4,7 @@ import { ORGANISATION_KINDS } from '@watchfloor/store'
 import express, { type Request, type Response } from 'express'
 import { z } from 'zod'
 import { refusalError } from '../http/errors.ts'
-import { type Access, type Caller, callerOf, isAdmin } from './access.ts'
+import { type Access, type Caller, callerOf, knowsCommunity } from './access.ts'
 
 /** Organisations and communities: lower case; nations are upper case, so no id is both [V10]. */
 const DirectoryId = z
@@ -64,12 +64,11 @@ export function directoryRoutes(access: Access): express.Router {
   router.get('/directory', async (req, res) => {
     const caller = callerOf(req)
     await directory.load()
-    const communities = directory.listCommunities()
+    // what the caller may know of it [A8]: every organisation, the communities it knows
+    const known = { ...caller, communities: directory.communitiesOf(caller.organisation) }
     res.json({
       organisations: directory.listOrganisations(),
-      communities: isAdmin(caller)
-        ? communities
-        : communities.filter((community) => community.members.includes(caller.organisation)),
+      communities: directory.listCommunities().filter((community) => knowsCommunity(known, community.id)),
     })
   })
 

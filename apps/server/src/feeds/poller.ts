@@ -4,12 +4,14 @@
  * for, through the same import and ingest as `POST /api/v1/import/stix` (markings kept; an
  * unmarked object takes the feed's default TLP). A feed that is down backs off and says why in its
  * state. One process polls a feed at a time (a lease in the credential store), so several server
- * processes on one PostgreSQL log do not import twice.
+ * processes on one PostgreSQL log do not import twice; within a process, one poll of a feed at a
+ * time (the lease is the process's own, so it alone would not keep a tick and a "poll now" apart).
+ * A feed's credentials go over https only, or to a loopback host, unless `allowHttp`.
  */
 import { randomUUID } from 'node:crypto'
 import type { Owners } from '@watchfloor/core'
 import { importStix, stixBundle } from '@watchfloor/sharing'
-import type { CredentialStore, EventStore, Feed, FeedState } from '@watchfloor/store'
+import type { CredentialStore, EventStore, Feed, FeedAuth, FeedState } from '@watchfloor/store'
 import type { Logger } from 'pino'
 import type { Caller } from '../access/access.ts'
 import type { Directory } from '../access/directory.ts'
@@ -32,6 +34,31 @@ export interface FeedPollerOptions {
   maxBackoffMs?: number
   /** One poll's deadline per request. Default 30 s. */
   requestTimeoutMs?: number
+  /** Send a feed's credentials over plain http to any host (WATCHFLOOR_FEED_ALLOW_HTTP). Default false. */
+  allowHttp?: boolean
+}
+
+/** A loopback host of a URL: `localhost`, 127.0.0.0/8, `[::1]`. */
+function isLoopback(url: URL): boolean {
+  const host = url.hostname.toLowerCase()
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+}
+
+/**
+ * Why a feed may not carry these credentials to this URL, or undefined when it may: credentials
+ * (a bearer token, a password) go over https only, or over http to a loopback host, unless
+ * `allowHttp` (WATCHFLOOR_FEED_ALLOW_HTTP=1).
+ */
+export function credentialsOverHttp(url: string, auth: FeedAuth, allowHttp: boolean): string | undefined {
+  if (auth.kind === 'none' || allowHttp) return undefined
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return undefined // not a URL: refused for that by whoever checks it
+  }
+  if (parsed.protocol !== 'http:' || isLoopback(parsed)) return undefined
+  return `a feed with credentials (auth ${auth.kind}) must use https:// (or http:// to a loopback host), so that its secret never crosses the network in clear; ${parsed.host} is reached over http (set WATCHFLOOR_FEED_ALLOW_HTTP=1 on the server to allow it)`
 }
 
 /** What one poll did. */
@@ -45,6 +72,8 @@ export interface PollOutcome {
 export class FeedPoller {
   private timer: ReturnType<typeof setInterval> | undefined
   private running = false
+  /** The feeds this process is polling now: one poll of a feed at a time. */
+  private readonly polling = new Set<string>()
   private readonly holder: string
   private readonly env: Record<string, string | undefined>
   private readonly fetchFn: typeof fetch
@@ -60,6 +89,11 @@ export class FeedPoller {
     this.holder = options.holder ?? `watchfloor-${randomUUID()}`
     this.env = options.env ?? process.env
     this.fetchFn = options.fetchFn ?? fetch
+  }
+
+  /** Whether feeds' credentials may go over plain http to any host (WATCHFLOOR_FEED_ALLOW_HTTP). */
+  get allowHttp(): boolean {
+    return this.options.allowHttp ?? false
   }
 
   start(): void {
@@ -90,10 +124,21 @@ export class FeedPoller {
   }
 
   /**
-   * Poll one feed now (if no other process holds it): every page after its cursor, imported as
-   * it arrives. Its state says what happened; a failure backs off (doubling, up to the maximum).
+   * Poll one feed now (if no other poll of it runs, here or in another process): every page after
+   * its cursor, imported as it arrives. Its state says what happened; a failure backs off
+   * (doubling, up to the maximum). Undefined when another poll of it runs.
    */
   async poll(feed: Feed): Promise<PollOutcome | undefined> {
+    if (this.polling.has(feed.id)) return undefined
+    this.polling.add(feed.id)
+    try {
+      return await this.pollClaimed(feed)
+    } finally {
+      this.polling.delete(feed.id)
+    }
+  }
+
+  private async pollClaimed(feed: Feed): Promise<PollOutcome | undefined> {
     const leaseMs = Math.max(60_000, (this.options.requestTimeoutMs ?? 30_000) * 4)
     if (!(await this.credentials.claimFeed(feed.id, this.holder, leaseMs))) return undefined
     const started = new Date()
@@ -191,6 +236,8 @@ export class FeedPoller {
 
   private authorization(feed: Feed): Record<string, string> {
     if (feed.auth.kind === 'none') return {}
+    const refusal = credentialsOverHttp(feed.url, feed.auth, this.allowHttp)
+    if (refusal !== undefined) throw new Error(refusal)
     const secret = this.env[feed.auth.secretEnv]
     if (secret === undefined || secret === '')
       throw new Error(`the environment variable ${feed.auth.secretEnv} (the feed's secret) is not set`)

@@ -1,19 +1,35 @@
 import { directoryRefusal } from '@watchfloor/core'
-import { parseOrThrow, Tlp, WatchfloorError } from '@watchfloor/protocol'
-import type { CredentialStore, Feed } from '@watchfloor/store'
+import {
+  type FeedReply,
+  type FeedsOutReply,
+  type FeedsReply,
+  type OneFeedReply,
+  type PollReply,
+  parseOrThrow,
+  Tlp,
+  WatchfloorError,
+} from '@watchfloor/protocol'
+import type { CredentialStore, Feed, FeedAuth } from '@watchfloor/store'
 import express, { type Request } from 'express'
 import { z } from 'zod'
 import { type Caller, callerOf } from '../access/access.ts'
 import { refusalError } from '../http/errors.ts'
-import type { FeedPoller } from './poller.ts'
+import { credentialsOverHttp, type FeedPoller } from './poller.ts'
+
+/** The paths under `/feeds/` that are no feed's id. */
+const RESERVED_IDS = new Set(['out'])
+/** WATCHFLOOR_FEED_ variables that are settings, never a feed's secret. */
+const SETTINGS = new Set(['WATCHFLOOR_FEED_TICK_MS', 'WATCHFLOOR_FEED_ALLOW_HTTP'])
 
 const FeedId = z
   .string()
   .trim()
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, dot, dash or underscore; up to 64')
+  .refine((id) => !RESERVED_IDS.has(id), 'out is reserved (GET /api/v1/feeds/out)')
 const SecretEnv = z
   .string()
   .regex(/^WATCHFLOOR_FEED_[A-Z0-9_]+$/, 'the name of an environment variable starting WATCHFLOOR_FEED_')
+  .refine((name) => !SETTINGS.has(name), 'a setting of the server, not a secret')
 const Auth = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('none') }).strict(),
   z.object({ kind: z.literal('bearer'), secretEnv: SecretEnv }).strict(),
@@ -54,11 +70,44 @@ const FeedPatchBody = z
   .strict()
   .refine((patch) => Object.keys(patch).length > 0, 'give at least one field to change')
 
+/** Whose feeds and pulls a caller may read: every organisation's, one organisation's, or none. */
+type Scope = { kind: 'all' } | { kind: 'one'; organisation: string } | { kind: 'none' }
+
+/**
+ * An admin reads every organisation's, anyone else its own organisation's only. Viewing as another
+ * audience [V11] narrows it to what both may see: an organisation's own (an admin's view of any
+ * organisation, anyone's of its own), nothing of a community's or another organisation's.
+ */
+function scopeOf(caller: Caller): Scope {
+  const admin = caller.roles.includes('admin')
+  const view = caller.viewingAs
+  if (view === undefined) return admin ? { kind: 'all' } : { kind: 'one', organisation: caller.organisation }
+  if (view.kind === 'organisation' && (admin || view.id === caller.organisation))
+    return { kind: 'one', organisation: view.id }
+  return { kind: 'none' }
+}
+
+const inScope = (scope: Scope, organisation: string): boolean =>
+  scope.kind === 'all' || (scope.kind === 'one' && scope.organisation === organisation)
+
+/** A 400 naming `url`: these credentials may not travel to it in clear. */
+function checkTransport(url: string, auth: FeedAuth, allowHttp: boolean): void {
+  const refusal = credentialsOverHttp(url, auth, allowHttp)
+  if (refusal !== undefined)
+    throw new WatchfloorError('validation', refusal, { issues: [{ path: 'url', message: refusal }] })
+}
+
 /**
  * Partner feeds (`/api/v1/feeds`): the TAXII 2.1 collections Watchfloor pulls from, each with its
  * state (last success, last error, counts, next poll). Admins register, change and remove them
- * [A8: they decide what enters in an organisation's name]; admins and liaisons read them. A feed's
- * secret is never stored nor shown: it names an environment variable.
+ * [A8: they decide what enters in an organisation's name]; admins and liaisons read them, a
+ * liaison only the feeds that speak for its own organisation. A feed's secret is never stored nor
+ * shown: it names an environment variable; it travels over https only (or to a loopback host),
+ * unless WATCHFLOOR_FEED_ALLOW_HTTP, and never follows a feed to another url by itself.
+ *
+ * Feeds out (`GET /api/v1/feeds/out`): what partners pulled from this floor over TAXII and the
+ * MISP feed, per organisation of the callers (feeds/pullRecorder.ts); an admin reads every
+ * organisation's, a liaison or a coordinator its own organisation's only.
  */
 export function feedRoutes(credentials: CredentialStore, poller: FeedPoller): express.Router {
   const router = express.Router()
@@ -69,15 +118,29 @@ export function feedRoutes(credentials: CredentialStore, poller: FeedPoller): ex
     if (refusal) throw refusalError({ ...refusal, message: 'managing partner feeds needs the admin role' })
     return caller
   }
-  const reader = (req: Request): void => {
+  const reader = (req: Request): Scope => {
     const caller = callerOf(req)
     if (caller.kind === 'display' || !caller.roles.some((role) => role === 'admin' || role === 'liaison'))
       throw new WatchfloorError('forbidden', 'partner feeds are for admins and liaisons')
+    return scopeOf(caller)
   }
-  const withState = async (feed: Feed) => ({ ...feed, state: await credentials.getFeedState(feed.id) })
-  const found = async (id: string): Promise<Feed> => {
+  const outReader = (req: Request): Scope => {
+    const caller = callerOf(req)
+    if (caller.kind === 'display' || !caller.roles.some((r) => r === 'admin' || r === 'liaison' || r === 'coordinator'))
+      throw new WatchfloorError('forbidden', 'what partners pull is for admins, liaisons and coordinators')
+    return scopeOf(caller)
+  }
+  /** The feed as a reply: its state without the feed's id again (nor its lease: the store never gives it). */
+  const withState = async (feed: Feed): Promise<FeedReply> => {
+    const state = await credentials.getFeedState(feed.id)
+    if (state === null) return { ...feed, state: null }
+    const { feedId: _feedId, ...rest } = state
+    return { ...feed, state: rest }
+  }
+  /** The feed, if it is there and the scope holds it: else 404, the same for both. */
+  const found = async (id: string, scope: Scope = { kind: 'all' }): Promise<Feed> => {
     const feed = await credentials.getFeed(id)
-    if (!feed) throw new WatchfloorError('not_found', `no feed ${id}`)
+    if (!feed || !inScope(scope, feed.organisation)) throw new WatchfloorError('not_found', `no feed ${id}`)
     return feed
   }
 
@@ -87,32 +150,51 @@ export function feedRoutes(credentials: CredentialStore, poller: FeedPoller): ex
   })
 
   router.get('/feeds', async (req, res) => {
-    reader(req)
-    res.json({ feeds: await Promise.all((await credentials.listFeeds()).map(withState)) })
+    const scope = reader(req)
+    const feeds = (await credentials.listFeeds()).filter((feed) => inScope(scope, feed.organisation))
+    res.json({ feeds: await Promise.all(feeds.map(withState)) } satisfies FeedsReply)
+  })
+
+  // before /feeds/:id: `out` is no feed's id
+  router.get('/feeds/out', async (req, res) => {
+    const scope = outReader(req)
+    const activity =
+      scope.kind === 'all'
+        ? await credentials.listFeedOutActivity()
+        : scope.kind === 'one'
+          ? await credentials.listFeedOutActivity({ organisation: scope.organisation })
+          : []
+    res.json({ activity } satisfies FeedsOutReply)
   })
 
   router.get('/feeds/:id', async (req, res) => {
-    reader(req)
-    res.json({ feed: await withState(await found(String(req.params.id))) })
+    const scope = reader(req)
+    res.json({ feed: await withState(await found(String(req.params.id), scope)) } satisfies OneFeedReply)
   })
 
   router.post('/feeds', json, async (req, res) => {
     const caller = admin(req)
     const body = parseOrThrow(NewFeedBody, req.body)
+    checkTransport(body.url.trim(), body.auth, poller.allowHttp)
     const feed = await credentials.createFeed({ ...body, createdBy: caller.user })
-    res.status(201).json({ feed: await withState(feed) })
+    res.status(201).json({ feed: await withState(feed) } satisfies OneFeedReply)
   })
 
   router.patch('/feeds/:id', json, async (req, res) => {
     admin(req)
     const id = String(req.params.id)
     const patch = parseOrThrow(FeedPatchBody, req.body)
+    const before = await found(id)
+    // another url: the credential does not follow it unless this change names it again
+    if (patch.url !== undefined && patch.url.trim() !== before.url && patch.auth === undefined)
+      patch.auth = { kind: 'none' }
+    checkTransport(patch.url?.trim() ?? before.url, patch.auth ?? before.auth, poller.allowHttp)
     const feed = await credentials.updateFeed(id, patch)
     if (!feed) throw new WatchfloorError('not_found', `no feed ${id}`)
     // pointed somewhere else: its cursor meant the old collection, so it starts from the beginning
     if (patch.url !== undefined || patch.apiRoot !== undefined || patch.collectionId !== undefined)
       await credentials.recordFeedState(id, { cursor: null })
-    res.json({ feed: await withState(feed) })
+    res.json({ feed: await withState(feed) } satisfies OneFeedReply)
   })
 
   router.delete('/feeds/:id', async (req, res) => {
@@ -129,7 +211,7 @@ export function feedRoutes(credentials: CredentialStore, poller: FeedPoller): ex
     try {
       const outcome = await poller.poll(feed)
       if (outcome === undefined) throw new WatchfloorError('conflict', `feed ${feed.id} is being polled right now`)
-      res.json({ outcome, feed: await withState(feed) })
+      res.json({ outcome, feed: await withState(feed) } satisfies PollReply)
     } catch (error) {
       if (error instanceof WatchfloorError) throw error
       throw new WatchfloorError('unavailable', `the feed could not be polled: ${(error as Error).message}`, {

@@ -12,6 +12,8 @@ import { type TokenRegistry, viewerOf } from '../access/tokens.ts'
 import type { TrustProxy } from '../config.ts'
 import type { FeedPoller } from '../feeds/poller.ts'
 import { feedRoutes } from '../feeds/routes.ts'
+import { type Metrics, metricsRoute } from '../ops/metrics.ts'
+import { requestContext } from '../ops/requestContext.ts'
 import { mispFeedRouter } from '../read/misp.ts'
 import { type FullState, Replay, type StateCache } from '../read/projection.ts'
 import { readRouter } from '../read/routes.ts'
@@ -39,6 +41,10 @@ export interface AppDeps {
   trustProxy: TrustProxy
   /** Partner feeds pulled in (feeds/poller.ts), for `POST /api/v1/feeds/:id/poll`. */
   feeds: FeedPoller
+  /** This server's Prometheus metrics (ops/metrics.ts): HTTP durations counted here, served at `/metrics`. */
+  metrics: Metrics
+  /** WATCHFLOOR_METRICS_TOKEN: the one bearer token `/metrics` answers to; unset, admins. */
+  metricsToken: string | undefined
 }
 
 export const BODY_LIMIT = '10mb'
@@ -90,11 +96,15 @@ export function createApp({
   consoleDir,
   trustProxy,
   feeds,
+  metrics,
+  metricsToken,
 }: AppDeps): express.Express {
   const app = express()
   app.set('trust proxy', trustProxy)
   app.disable('x-powered-by')
   app.set('etag', false)
+  // first: the request id (X-Request-Id), the log line and the duration of every request (ops/requestContext.ts)
+  app.use(requestContext(logger, metrics))
   app.use(securityHeaders())
 
   app.get('/healthz', (_req, res) => {
@@ -109,6 +119,8 @@ export function createApp({
       res.status(503).json({ error: { code: 'unavailable', message: 'the event store is not reachable' } })
     }
   })
+  // operator data: the metrics token only, or (unset) signed-in admins
+  app.get('/metrics', metricsRoute(metrics, access, metricsToken))
 
   const api = express.Router()
   // nothing of the API is cached (the log, the caller's identity): every response, errors too
@@ -181,6 +193,8 @@ export function createApp({
       states,
       viewerFor: (req) => viewerOf(principalOf(req)),
       directory: (organisation) => access.directory.organisation(organisation),
+      credentials: access.credentials,
+      logger,
     }),
   )
 

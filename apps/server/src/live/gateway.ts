@@ -16,6 +16,7 @@ import type { BroadcastOperator, Server, Socket } from 'socket.io'
 import type { Access, Caller } from '../access/access.ts'
 import { viewerOf } from '../access/tokens.ts'
 import { errorBody, readOnlyReason, toWatchfloorError } from '../http/errors.ts'
+import type { GatewayMetrics } from '../ops/metrics.ts'
 import { messageArgs } from './acks.ts'
 
 export type WatchSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>
@@ -52,6 +53,8 @@ export interface GatewayOptions {
   pageSize: number
   /** How often every socket's credential is checked again (expired sessions, missed notifications). */
   recheckMs: number
+  /** Resyncs, slow consumers, catch-up pages and fan-out lag, for `/metrics` (ops/metrics.ts). */
+  metrics?: GatewayMetrics
 }
 
 /** What a read-only display socket may emit; anything else (a command) is refused. */
@@ -160,6 +163,7 @@ export class Gateway {
       socket.data.head = 0
       this.logger.info({ user: next.userId, communities: next.communities ?? [] }, 'socket viewer changed')
       socket.emit('resync', { after: 0, reason: 'access_changed' })
+      this.options.metrics?.resync('access_changed')
     }
   }
 
@@ -297,6 +301,7 @@ export class Gateway {
       // read the next page once half the budget is free: catch-up follows the client's pace
       if (!(await this.room(socket, maxBufferedBytes / 2, stopped))) return
       const page = await this.store.readAfter(cursor, readLimit)
+      this.options.metrics?.catchUpPage()
       if (stopped()) return
       // Only what the tailer has already fanned out: the rest reaches this socket through its rooms.
       const limit = this.delivered
@@ -450,6 +455,7 @@ export class Gateway {
         events.filter((event) => canSee(room.viewer, event)),
       )
     }
+    this.options.metrics?.fannedOut(events)
     this.shedSlowConsumers()
   }
 
@@ -482,10 +488,13 @@ export class Gateway {
       socket.data.generation++
       this.logger.warn(fields, 'slow consumer told to resync')
       socket.emit('resync', { after: socket.data.head, reason: 'slow_consumer' })
+      this.options.metrics?.resync('slow_consumer')
+      this.options.metrics?.slowConsumer('resync')
       return
     }
     // not live and still not draining: a client that stopped reading; what waits for it is freed now
     this.logger.warn(fields, 'slow consumer disconnected')
+    this.options.metrics?.slowConsumer('disconnect')
     this.leave(socket)
     socket.data.generation++
     const ws = (socket.conn.transport as unknown as { socket?: { terminate?: () => void } }).socket

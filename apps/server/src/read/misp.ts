@@ -9,8 +9,12 @@ import { canSee, type State, viewerKey } from '@watchfloor/core'
 import type { StoredEvent, Viewer } from '@watchfloor/protocol'
 import { WatchfloorError } from '@watchfloor/protocol'
 import { type MispDirectory, type MispFeed, mispFeed, parseMispFeedPath } from '@watchfloor/sharing'
-import type { EventStore } from '@watchfloor/store'
+import type { CredentialStore, EventStore } from '@watchfloor/store'
 import express, { type Request } from 'express'
+import type { Logger } from 'pino'
+import { callerOf } from '../access/access.ts'
+import { countServed, pullRecorder } from '../feeds/pullRecorder.ts'
+import { toWatchfloorError } from '../http/errors.ts'
 import { catchUp, type StateCache } from './projection.ts'
 
 export interface MispFeedDeps {
@@ -20,10 +24,36 @@ export interface MispFeedDeps {
   directory?: MispDirectory
   /** Feeds kept (one per viewer); least recently used dropped. Default 16. */
   maxFeeds?: number
+  /** Where each pull is recorded (feeds out), per organisation of the caller. */
+  credentials: CredentialStore
+  logger: Logger
 }
 
-export function mispFeedRouter({ store, states, viewerFor, directory, maxFeeds = 16 }: MispFeedDeps): express.Router {
+export function mispFeedRouter({
+  store,
+  states,
+  viewerFor,
+  directory,
+  maxFeeds = 16,
+  credentials,
+  logger,
+}: MispFeedDeps): express.Router {
   const router = express.Router()
+  // feeds out: every pull of the (authenticated) caller, refused ones included
+  const pulls = pullRecorder({
+    channel: 'misp',
+    credentials,
+    logger,
+    callerOf: (req) => {
+      try {
+        return callerOf(req)
+      } catch {
+        return undefined
+      }
+    },
+    describe: (error) => toWatchfloorError(error).message,
+  })
+  router.use('/feed', pulls.track)
   const feeds = new Map<string, { head: number; feed: Promise<MispFeed> }>()
 
   const feedOf = async (viewer: Viewer): Promise<MispFeed> => {
@@ -49,18 +79,22 @@ export function mispFeedRouter({ store, states, viewerFor, directory, maxFeeds =
     const feed = await feedOf(viewerFor(req))
     res.setHeader('Cache-Control', 'no-store')
     if (request.kind === 'manifest') {
+      countServed(res, Object.keys(feed.manifest).length)
       res.json(feed.manifest)
       return
     }
     if (request.kind === 'hashes') {
+      countServed(res, feed.hashes.split('\n').filter((line) => line !== '').length)
       res.type('text/csv; charset=utf-8').send(feed.hashes)
       return
     }
     const event = feed.events.get(request.uuid)
     // an event the caller may not see is missing like one that does not exist
     if (!event) throw new WatchfloorError('not_found', `no event ${request.uuid} in this feed`)
+    countServed(res, 1)
     res.json(event)
   })
+  router.use('/feed', pulls.noteRefusal)
   return router
 }
 

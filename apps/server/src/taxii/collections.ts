@@ -8,7 +8,7 @@
 import { canSee, postingRefusal } from '@watchfloor/core'
 import type { StoredEvent, Viewer } from '@watchfloor/protocol'
 import { UUID_NAMESPACE_URL, uuidv5 } from '@watchfloor/sharing'
-import { type Caller, isAdmin } from '../access/access.ts'
+import { type Caller, knowsCommunity } from '../access/access.ts'
 import type { Directory } from '../access/directory.ts'
 import { STIX_MEDIA_TYPE } from './media.ts'
 
@@ -44,12 +44,8 @@ export function mayWrite(caller: Caller): boolean {
 /** The caller's collections, in a stable order (3.3): "all", then its communities by id. */
 export function collectionsOf(caller: Caller, directory: Directory): Collection[] {
   const canWrite = mayWrite(caller)
-  const communities = isAdmin(caller)
-    ? directory.listCommunities()
-    : caller.communities.flatMap((id) => {
-        const community = directory.community(id)
-        return community === undefined ? [] : [community]
-      })
+  // the communities the caller may know of [A8]: every one for an admin, else its organisation's
+  const communities = directory.listCommunities().filter((community) => knowsCommunity(caller, community.id))
   const all: Collection = {
     id: ALL_COLLECTION_ID,
     alias: 'all',

@@ -17,6 +17,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino'
 import { type Access, type Caller, VIEW_AS_HEADER } from '../access/access.ts'
 import { viewerOf } from '../access/tokens.ts'
+import { countServed, pullRecorder } from '../feeds/pullRecorder.ts'
 import type { StateCache } from '../read/projection.ts'
 import { addObjects, ownerOf, StatusStore } from './addObjects.ts'
 import { CollectionCache, type CollectionContents, type CollectionObject } from './CollectionCache.ts'
@@ -30,7 +31,7 @@ import {
   TAXII_MEDIA_TYPE,
   taxiiTimestamp,
 } from './media.ts'
-import { notFound, TaxiiError, taxiiErrorHandler } from './TaxiiError.ts'
+import { notFound, TaxiiError, taxiiErrorHandler, toTaxiiError } from './TaxiiError.ts'
 
 /** The API root's path under `/taxii2/`, and its URL as the discovery resource gives it (relative, 4.1.1). */
 const API_ROOT = '/taxii2/api/'
@@ -112,6 +113,13 @@ export function taxiiRouter({ store, access, states, owners, logger }: TaxiiDeps
   const contents = new CollectionCache(store, (organisation) => access.directory.organisation(organisation))
   const statuses = new StatusStore()
   const body = express.json({ limit: MAX_CONTENT_LENGTH, type: () => true })
+  const pulls = pullRecorder({
+    channel: 'taxii',
+    credentials: access.credentials,
+    logger,
+    callerOf: (req) => callers.get(req),
+    describe: (error) => toTaxiiError(error).description,
+  })
 
   // nothing of TAXII is cached: every answer is the caller's own
   router.use((_req, res, next) => {
@@ -120,18 +128,21 @@ export function taxiiRouter({ store, access, states, owners, logger }: TaxiiDeps
   })
   // 1.6.9: every endpoint needs a caller; 401 with WWW-Authenticate otherwise
   router.use(async (req, _res, next) => {
-    let caller: Caller
     try {
-      caller = await access.fromToken(tokenOf(req))
+      callers.set(req, await access.fromToken(tokenOf(req)))
     } catch (error) {
       // a refused credential is 401; a store that cannot tell is its own error (503, 500)
       if (error instanceof WatchfloorError && error.code === 'unauthenticated')
         throw new TaxiiError(401, 'unknown, revoked or expired token')
       throw error
     }
+    next()
+  })
+  // feeds out: every pull of an authenticated caller, refused ones included, for its organisation
+  router.use(pulls.track)
+  router.use((req, _res, next) => {
     const asked = req.headers[VIEW_AS_HEADER]
-    if (typeof asked === 'string' && asked !== '') caller = access.viewingAs(caller, asked.trim())
-    callers.set(req, caller)
+    if (typeof asked === 'string' && asked !== '') callers.set(req, access.viewingAs(callerOf(req), asked.trim()))
     next()
   })
   // 1.6.8, 3.1: the Accept header must include a TAXII 2.1 media range
@@ -221,6 +232,7 @@ export function taxiiRouter({ store, access, states, owners, logger }: TaxiiDeps
     }
     const result = pageOf(objects, filters)
     dateAddedHeaders(res, result.objects)
+    countServed(res, result.objects.length)
     return result
   }
 
@@ -312,6 +324,7 @@ export function taxiiRouter({ store, access, states, owners, logger }: TaxiiDeps
   router.use((req, _res, next) => {
     next(new TaxiiError(404, `no TAXII endpoint ${req.method} /taxii2${req.path}`))
   })
+  router.use(pulls.noteRefusal)
   router.use(taxiiErrorHandler(logger))
   return router
 }

@@ -44,10 +44,23 @@ export class CommandService {
     /** Each caller's own picture: what a command is decided on. */
     private readonly states: StateCache,
     private readonly logger: Logger,
+    /** Counts each command by type and outcome (`watchfloor_commands_total`, ops/metrics.ts). */
+    private readonly metrics?: { command(body: unknown, outcome: string): void },
   ) {}
 
   /** Handle one command body for a caller; refusals come back as `{ ok: false, error, current? }`. */
   async handle(caller: Caller, body: unknown): Promise<CommandAck<Target>> {
+    try {
+      const ack = await this.decided(caller, body)
+      this.metrics?.command(body, ack.ok ? 'accepted' : ack.error.code)
+      return ack
+    } catch (error) {
+      this.metrics?.command(body, 'internal')
+      throw error
+    }
+  }
+
+  private async decided(caller: Caller, body: unknown): Promise<CommandAck<Target>> {
     try {
       const readOnly = readOnlyReason(caller) // [A1, A7]
       if (readOnly) throw readOnly
@@ -138,11 +151,12 @@ async function currentCaller(access: Access, caller: Caller): Promise<Caller> {
   if (caller.account === null) return caller
   const account = await access.credentials.getAccount(caller.account)
   if (!account || account.disabled) throw new WatchfloorError('unauthenticated', 'account disabled')
-  return {
+  // the directory decides the organisation's nation and communities, as for every other request [V10]
+  return access.inDirectory({
     ...caller,
     displayName: account.displayName,
     organisation: account.organisation,
     nation: account.nation,
     roles: account.roles,
-  }
+  })
 }

@@ -47,6 +47,7 @@ import { mayReadFeeds } from './feeds.ts'
 import { EntryActions, ErrorNote, TextField, useAction } from './forms.tsx'
 import { ImportZone } from './Import.tsx'
 import { mayImport } from './imports.ts'
+import { mayReadFeedsOut } from './outbound.ts'
 
 /** The field labels, to name the fields of a 400's `details.issues`. */
 const ORGANISATION_FIELDS: Readonly<Record<string, string>> = { id: 'Id', name: 'Name', nation: 'Nation', kind: 'Kind' }
@@ -611,6 +612,7 @@ export function SharingPage() {
   const viewable = mayViewAs(session)
   const viewingAs = session?.viewingAs
   const feedsShown = mayReadFeeds(session)
+  const feedsOutShown = mayReadFeedsOut(session)
   const importing = mayImport(session)
   /** Bumped by Reload: the feeds are read again with the directory. */
   const [reloadKey, setReloadKey] = useState(0)
@@ -740,7 +742,14 @@ export function SharingPage() {
             {feedsShown && (
               <FeedsIn organisations={directory.organisations} editable={editable} reloadKey={reloadKey} />
             )}
-            <FeedsOut communities={directory.communities} organisation={session?.organisation ?? ''} />
+            <FeedsOut
+              communities={directory.communities}
+              organisation={session?.organisation ?? ''}
+              organisations={directory.organisations}
+              activityShown={feedsOutShown}
+              everyOrganisation={editable}
+              reloadKey={reloadKey}
+            />
             {importing && session && <ImportZone user={session.user} organisation={session.organisation} />}
           </div>
         )}

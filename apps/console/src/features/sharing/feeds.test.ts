@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
+import { ApiError } from '../../data/api.ts'
 import type { Session } from '../../data/store.ts'
 import {
   collectionUrlOf,
@@ -159,10 +160,13 @@ describe('a feed as the table shows it', () => {
     )
   })
 
-  it('reads the list by id, a missing list as empty', () => {
+  it('reads the list by id, a missing list as empty, a feed not of protocol’s shape as the server’s fault', () => {
     expect(feedsOf({ feeds: [feed('b'), feed('a')] }).map((f) => f.id)).toEqual(['a', 'b'])
     expect(feedsOf({})).toEqual([])
     expect(feedsOf(null)).toEqual([])
+    const odd = () => feedsOf({ feeds: [{ ...feed('a'), auth: { kind: 'oauth' } }] })
+    expect(odd).toThrow(ApiError)
+    expect(odd).toThrow(/not a list of feeds \(0\.auth/)
   })
 
   it('is read by admins and liaisons, not by a display token nor anyone else', () => {

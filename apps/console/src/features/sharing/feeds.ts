@@ -8,9 +8,21 @@
  * register, change, poll and delete (core's rule A8, `directoryRefusal`, as `mayEditDirectory`).
  * A feed's secret is never entered in the console nor shown by the server: its `auth` names an
  * environment variable `WATCHFLOOR_FEED_...` set on the server.
+ *
+ * The replies' shapes are protocol's (`FeedReply`, `FeedStateReply`, `PollOutcomeReply`): the server
+ * builds them with the same types, and the console reads them with the same schemas.
  */
-import { TLP_LEVELS, type Tlp } from '@watchfloor/protocol'
-import { type Fetch, request, requestJson } from '../../data/api.ts'
+import {
+  type FeedAuthReply,
+  FeedReply,
+  type FeedStateReply,
+  OneFeedReply,
+  type PollOutcomeReply,
+  PollReply,
+  TLP_LEVELS,
+  type Tlp,
+} from '@watchfloor/protocol'
+import { ApiError, type Fetch, request, requestJson } from '../../data/api.ts'
 import type { Session } from '../../data/store.ts'
 import { formatDuration } from '../../ui/format.ts'
 import { type FormError, formErrorOf } from './directory.ts'
@@ -28,48 +40,35 @@ export const AUTH_LABELS: Readonly<Record<AuthKind, string>> = {
   basic: 'HTTP Basic',
 }
 
-export type FeedAuth =
-  | { kind: 'none' }
-  | { kind: 'bearer'; secretEnv: string }
-  | { kind: 'basic'; username: string; secretEnv: string }
-
-export interface FeedState {
-  cursor: string | null
-  lastAttemptAt: string | null
-  lastSuccessAt: string | null
-  /** Why the last attempt failed; null after a success. */
-  lastError: string | null
-  consecutiveFailures: number
-  objectsImported: number
-  eventsStored: number
-  nextPollAt: string | null
-}
-
-export interface Feed {
-  id: string
-  label: string
-  url: string
-  apiRoot: string
-  collectionId: string
-  /** The directory organisation the feed speaks for. */
-  organisation: string
-  auth: FeedAuth
-  pollSeconds: number
-  defaultTlp: Tlp
-  enabled: boolean
-  createdBy: string
-  createdAt: string
-  updatedAt: string
-  /** Null before the first poll. */
-  state: FeedState | null
-}
-
+export type FeedAuth = FeedAuthReply
+export type FeedState = FeedStateReply
+/** A feed with its state (null before the first poll). */
+export type Feed = FeedReply
 /** What one poll did (`POST /api/v1/feeds/:id/poll`). */
-export interface PollOutcome {
-  objects: number
-  stored: number
-  refused: number
-  pages: number
+export type PollOutcome = PollOutcomeReply
+
+/** One of protocol's reply schemas, as the console uses it. */
+export interface ReplySchema<T> {
+  safeParse(
+    body: unknown,
+  ):
+    | { success: true; data: T }
+    | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } }
+}
+
+/**
+ * A reply read with protocol's schema; one that is not what the server promises is `internal`,
+ * an error of the console's one client like any other (not "cannot reach the server").
+ */
+export function replyOf<T>(schema: ReplySchema<T>, body: unknown, what: string): T {
+  const parsed = schema.safeParse(body)
+  if (parsed.success) return parsed.data
+  const issue = parsed.error.issues[0]
+  const where = issue ? `${issue.path.map(String).join('.') || 'reply'}: ${issue.message}` : 'unreadable'
+  throw new ApiError({
+    status: 200,
+    error: { code: 'internal', message: `the server's reply is not ${what} (${where})` },
+  })
 }
 
 /** The body of `POST /api/v1/feeds`. */
@@ -208,10 +207,10 @@ export function mayReadFeeds(session: Session | null | undefined): boolean {
 
 const byId = (a: Feed, b: Feed): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 
-/** The reply of `GET /api/v1/feeds` as a list by id (missing: empty). */
+/** The reply of `GET /api/v1/feeds` as a list by id (missing: empty); a feed not of protocol's shape is an error. */
 export function feedsOf(body: unknown): Feed[] {
   const feeds = (body as { feeds?: unknown } | null)?.feeds
-  return Array.isArray(feeds) ? ([...feeds] as Feed[]).sort(byId) : []
+  return Array.isArray(feeds) ? replyOf(FeedReply.array(), feeds, 'a list of feeds').sort(byId) : []
 }
 
 /** The TLP levels a default may take, lowest first. */
@@ -224,11 +223,13 @@ export async function loadFeeds(fetchFn: Fetch = fetch): Promise<Feed[]> {
 }
 
 export async function createFeed(body: NewFeed, fetchFn: Fetch = fetch): Promise<Feed> {
-  return (await requestJson<{ feed: Feed }>(FEEDS_PATH, { method: 'POST', json: body, fetchFn })).feed
+  const reply = await requestJson<unknown>(FEEDS_PATH, { method: 'POST', json: body, fetchFn })
+  return replyOf(OneFeedReply, reply, 'a feed').feed
 }
 
 export async function setFeedEnabled(id: string, enabled: boolean, fetchFn: Fetch = fetch): Promise<Feed> {
-  return (await requestJson<{ feed: Feed }>(feedPath(id), { method: 'PATCH', json: { enabled }, fetchFn })).feed
+  const reply = await requestJson<unknown>(feedPath(id), { method: 'PATCH', json: { enabled }, fetchFn })
+  return replyOf(OneFeedReply, reply, 'a feed').feed
 }
 
 export async function deleteFeed(id: string, fetchFn: Fetch = fetch): Promise<void> {
@@ -241,8 +242,8 @@ export type PollResult = { ok: true; outcome: PollOutcome; at: string } | { ok: 
 export async function pollFeed(id: string, fetchFn: Fetch = fetch): Promise<PollResult> {
   const at = new Date().toISOString()
   try {
-    const reply = await requestJson<{ outcome: PollOutcome }>(`${feedPath(id)}/poll`, { method: 'POST', fetchFn })
-    return { ok: true, outcome: reply.outcome, at }
+    const reply = await requestJson<unknown>(`${feedPath(id)}/poll`, { method: 'POST', fetchFn })
+    return { ok: true, outcome: replyOf(PollReply, reply, 'a poll’s outcome').outcome, at }
   } catch (error) {
     return { ok: false, error: formErrorOf(error), at }
   }

@@ -262,7 +262,7 @@ test('an admin registers a feed, polls it and sees why it fails, finds what part
   // the imported incident is in the picture
   await page.getByTestId('sharing-back').click()
   await page.getByTestId('tab-incidents').click()
-  const imported = page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"]`)
+  const imported = page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}@alliance"]`)
   await expect(imported).toBeVisible()
   await expect(imported).toContainText('Imported from a partner bundle (e2e)')
   await expect(imported.getByTestId('tlp-badge')).toHaveText('TLP:AMBER')

@@ -11,8 +11,9 @@ import {
 } from './fuzz.ts'
 
 /**
- * Fuzzing the REST bodies, query strings and socket messages of a real server process
- * (fuzz.ts says what is generated and what is checked). `pnpm test` runs CASES cases of the
+ * Fuzzing the REST bodies, query strings and socket messages of a real server process, its
+ * imports (STIX bundles, MISP documents) and its TAXII 2.1 server (fuzz.ts says what is
+ * generated and what is checked). `pnpm test` runs CASES cases of the
  * default seed; `pnpm bench fuzz` runs 100,000. Replay a failure with the seed and case
  * index its message prints: WATCHFLOOR_FUZZ_SEED=<seed> WATCHFLOOR_FUZZ_CASE=<index>.
  */
@@ -29,7 +30,7 @@ function failures(report: FuzzReport): string {
     .join('\n')
 }
 
-describe(`fuzzing REST bodies, query strings and socket messages (seed ${SEED})`, () => {
+describe(`fuzzing REST bodies, query strings, socket messages, imports and TAXII (seed ${SEED})`, () => {
   let target: FuzzServer
 
   beforeAll(async () => {

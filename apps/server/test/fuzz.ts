@@ -10,15 +10,23 @@
  * (lone surrogates, RTL, zero-width, NUL), truncated JSON, numbers at the edges, arrays
  * where objects are expected, duplicate keys, wrong Content-Type / charset / encoding,
  * hostile query strings and path parameters, socket messages with odd payloads and
- * arities, raw socket.io packets, and broken HTTP framing.
+ * arities, raw socket.io packets, and broken HTTP framing. The standards too: STIX bundles
+ * (`POST /api/v1/import/stix`) and MISP documents (`POST /api/v1/import/misp`), valid, mutated
+ * or hostile (refs and markings to nothing, cycles, many versions, unknown types, thousands of
+ * observables, deep nesting, texts at the edges, bundles imported again under other default
+ * TLPs), and TAXII 2.1 (`/taxii2/`): every endpoint with odd Accept headers, credentials,
+ * methods, collections and `match[]` / `added_after` / `limit` / `next` parameters, and Add
+ * Objects envelopes with TAXII's own Content-Types.
  *
  * The runner (`runFuzz`) sends them to a real server process with bounded concurrency and
  * checks, per case: never a 5xx, never a hang (a deadline per request and ack); every 4xx
  * is the error family `{ error: { code, message } }` with the status of its code; a
  * body the generator knows to be invalid never gets a 2xx; socket acks are `{ ok, ... }`
- * and `{ ok: false, error }` for bad input. Across the run: the process stays up, its RSS
- * (from /proc/<pid>/status) stays under a bound, it logs nothing at error level, and the
- * event log moved by exactly the events the 2xx answers (and successful acks) reported.
+ * and `{ ok: false, error }` for bad input; under `/taxii2/` every answer has TAXII's media type
+ * and every error is TAXII's error message with its status. Across the run: the process stays
+ * up, its RSS (from /proc/<pid>/status) stays under a bound, it logs nothing at error level,
+ * and the event log moved by exactly the events the 2xx answers (and successful acks) reported
+ * (TAXII's status resources name no seqs: its writer's events are bounded by what they say).
  * A failure message names the seed and the case, and how to replay that one case.
  */
 import { randomUUID } from 'node:crypto'
@@ -28,6 +36,14 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib'
+import {
+  PAP_MARKING_IDS,
+  stixIds,
+  TLP1_MARKING_IDS,
+  TLP2_MARKING_IDS,
+  UUID_NAMESPACE_URL,
+  uuidv5,
+} from '@watchfloor/sharing'
 import { createScenario, takeEvents } from '@watchfloor/simulator'
 import fc from 'fast-check'
 import { io, type Socket } from 'socket.io-client'
@@ -424,6 +440,8 @@ export const WRITER_TOKEN = 'fuzz-writer-token-0123456789abcdef'
 export const NOACK_TOKEN = 'fuzz-noack-token-0123456789abcdef'
 export const ADMIN_TOKEN = 'fuzz-admin-token-0123456789abcdef'
 export const RAW_TOKEN = 'fuzz-raw-token-0123456789abcdef'
+/** The TAXII writer: its pushes are told apart by actor, bounded by what their statuses say they added. */
+export const TAXII_TOKEN = 'fuzz-taxii-token-0123456789abcdef'
 export const TARGET_ACCOUNT = 'fuzz-target'
 export const TARGET_PASSWORD = 'fuzz-target-password-1'
 
@@ -451,6 +469,8 @@ export const FUZZ_PRINCIPALS = [
   { token: ADMIN_TOKEN, user: 'fuzz-admin', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin'] },
   // the fresh connections of raw packets: a principal of their own (a server may cap sockets per principal)
   { token: RAW_TOKEN, user: 'fuzz-raw', organisation: 'cert-ee', nation: 'EE', roles: ['watch_officer'] },
+  // TAXII Add Objects: its statuses tell how many events, not which; its events are told apart by actor
+  { token: TAXII_TOKEN, user: 'fuzz-taxii', organisation: 'cert-ee', nation: 'EE', roles: ['sensor'] },
 ]
 
 const INCIDENTS = ['fz-inc-1', 'fz-inc-2', 'fz-inc-3', 'fz-inc-4', 'fz-inc-5']
@@ -692,6 +712,1002 @@ function templatePatch(rng: Rng): Record<string, unknown> {
 }
 
 // ---------------------------------------------------------------------------------------
+// the standards: STIX bundles and MISP documents to import, TAXII requests
+
+/** Another organisation's incident (alliance's, posted at setup): naming it in an import is re-reporting it [A5]. */
+const FOREIGN_INCIDENT = 'fz-inc-alliance'
+/** Times with the milliseconds STIX asks for (one with microseconds, also allowed). */
+const STIX_TIMES = ['2026-11-26T08:00:00.000Z', '2026-11-25T23:59:59.999Z', '2026-11-26T08:00:00.123456Z']
+const STIX_LATER = '2026-11-26T10:00:00.000Z'
+const STIX_UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}'
+const STIX_BUNDLE_ID = new RegExp(`^bundle--${STIX_UUID}$`)
+const STIX_ID_UUID = new RegExp(`^${STIX_UUID}$`)
+
+/** The markings an object may carry: TLP 2.0 and 1.0, PAP, none, or a marking-definition that is nowhere. */
+function stixMarkingRefs(rng: Rng): string[] | undefined {
+  return rng.weighted<string[] | undefined>([
+    [4, undefined],
+    [3, [TLP2_MARKING_IDS.GREEN]],
+    [2, [TLP2_MARKING_IDS.AMBER]],
+    [1, [TLP2_MARKING_IDS['AMBER+STRICT']]],
+    [1, [TLP2_MARKING_IDS.RED]],
+    [1, [TLP2_MARKING_IDS.CLEAR, PAP_MARKING_IDS.AMBER]],
+    [1, [TLP1_MARKING_IDS.AMBER]],
+    [1, [`marking-definition--${rng.uuid()}`]],
+  ])
+}
+
+/** A valid third-party or Watchfloor-made set of STIX objects: an incident and what may come with it. */
+function stixObjects(rng: Rng): Record<string, unknown>[] {
+  const id = (type: string) => `${type}--${rng.uuid()}`
+  const created = rng.pick(STIX_TIMES)
+  const sdo = (type: string, properties: Record<string, unknown>): Record<string, unknown> => {
+    const object: Record<string, unknown> = {
+      type,
+      spec_version: '2.1',
+      id: id(type),
+      created,
+      modified: rng.chance(0.3) ? STIX_LATER : created,
+      ...properties,
+    }
+    const refs = stixMarkingRefs(rng)
+    if (refs !== undefined) object.object_marking_refs = refs
+    if (rng.chance(0.1)) object.x_watchfloor_releasable_to = rng.pick([['cert-lv'], ['EE', 'cert-ee'], ['nobody']])
+    if (rng.chance(0.05)) object.x_watchfloor_recipients = ['fuzz']
+    return object
+  }
+  const incidentProperties: Record<string, unknown> = { name: 'Fuzzed incident', description: 'From a fuzzed bundle.' }
+  if (rng.chance(0.4)) incidentProperties.labels = ['ransomware', 'fuzz']
+  if (rng.chance(0.4)) incidentProperties.x_watchfloor_severity = rng.pick(['low', 'critical', 'bogus'])
+  if (rng.chance(0.3)) incidentProperties.x_watchfloor_status = rng.pick(['triaged', 'closed', 'new', 'gone'])
+  if (rng.chance(0.2)) incidentProperties.x_watchfloor_category = 'phishing'
+  if (rng.chance(0.2)) incidentProperties.x_watchfloor_incident_id = rng.pick(['fz-inc-1', FOREIGN_INCIDENT, 'fz-stix'])
+  if (rng.chance(0.2)) incidentProperties.x_watchfloor_affected_networks = [NETWORK, 'fz-net-x']
+  if (rng.chance(0.2))
+    incidentProperties.x_watchfloor_attack_source = { network_id: 'fz-net-x', latitude: 55.75, longitude: 37.61 }
+  const incident = sdo('incident', incidentProperties)
+  const objects = [incident]
+  if (rng.chance(0.5)) {
+    const ip = { type: 'ipv4-addr', spec_version: '2.1', id: id('ipv4-addr'), value: '198.51.100.7' }
+    const file = {
+      type: 'file',
+      spec_version: '2.1',
+      id: id('file'),
+      name: 'dropper.exe',
+      hashes: { MD5: 'd41d8cd98f00b204e9800998ecf8427e' },
+    }
+    const observed = sdo('observed-data', {
+      first_observed: created,
+      last_observed: created,
+      number_observed: rng.pick([1, 5, 999_999_999]),
+      object_refs: [ip.id, file.id],
+    })
+    const sighting = sdo('sighting', {
+      sighting_of_ref: incident.id,
+      observed_data_refs: [observed.id],
+      count: rng.pick([1, 7, 999_999_999]),
+      last_seen: created,
+    })
+    if (rng.chance(0.3)) sighting.description = '203.0.113.9, evil.example'
+    if (rng.chance(0.1)) sighting.x_watchfloor_count = 1e15
+    objects.push(ip, file, observed, sighting)
+  }
+  if (rng.chance(0.3)) {
+    const indicator = sdo('indicator', {
+      pattern: rng.pick([
+        "[ipv4-addr:value = '203.0.113.9']",
+        "[url:value = 'http://evil.example/it\\'s']",
+        '[x:y = 1] AND [z:w = 2]',
+      ]),
+      pattern_type: 'stix',
+      valid_from: created,
+    })
+    objects.push(
+      indicator,
+      sdo('relationship', { relationship_type: 'indicates', source_ref: indicator.id, target_ref: incident.id }),
+    )
+  }
+  if (rng.chance(0.3))
+    objects.push(sdo('report', { name: 'Fuzzed report', published: created, object_refs: [incident.id] }))
+  if (rng.chance(0.2))
+    objects.push(sdo('note', { abstract: 'Fuzzed note', content: 'Patch.\nNow.', object_refs: [incident.id] }))
+  if (rng.chance(0.2)) {
+    const network = sdo('identity', {
+      name: 'Fuzz network',
+      identity_class: 'system',
+      x_watchfloor_network_id: rng.pick([NETWORK, 'fz-net-stix']),
+      x_watchfloor_organisation: rng.pick(['cert-ee', 'cert-lv']),
+      x_watchfloor_nation: 'EE',
+      x_watchfloor_network_kind: rng.pick(['government', 'nonsense']),
+      ...(rng.chance(0.5) ? { x_watchfloor_posture: 'elevated', x_watchfloor_posture_reason: 'fuzz' } : {}),
+    })
+    const place = sdo('location', { latitude: 59.437, longitude: 24.754 })
+    objects.push(
+      network,
+      place,
+      sdo('relationship', { relationship_type: 'located-at', source_ref: network.id, target_ref: place.id }),
+    )
+  }
+  if (rng.chance(0.2)) objects.push(sdo('malware', { name: 'Wiper', is_family: true }))
+  if (rng.chance(0.1)) objects.push({ type: 'x-fuzz-thing', id: id('x-fuzz-thing'), x_fuzz: 'unknown type' })
+  if (rng.chance(0.1)) {
+    const statement = {
+      type: 'marking-definition',
+      spec_version: '2.1',
+      id: id('marking-definition'),
+      created,
+      definition_type: 'statement',
+      definition: { statement: 'Copyright fuzz' },
+    }
+    incident.object_marking_refs = [...((incident.object_marking_refs as string[] | undefined) ?? []), statement.id]
+    objects.push(statement)
+  }
+  return objects
+}
+
+/** Bundles shared by many cases: imported again and again, with other default TLPs (duplicates, L3 conflicts). */
+const SHARED_BUNDLES = Array.from({ length: 6 }, (_, i) => {
+  const rng = new Rng(0x5717 + i)
+  return { type: 'bundle', id: `bundle--${rng.uuid()}`, objects: stixObjects(rng) }
+})
+
+/** Hostile bundles, still mostly valid STIX: they stress what the import does with what it reads. */
+function hostileStixObjects(rng: Rng, kind: string): { objects: J[]; note: string } {
+  const objects = stixObjects(rng)
+  const incident = objects[0]!
+  const id = (type: string) => `${type}--${rng.uuid()}`
+  const plain = (list: Record<string, unknown>[]) => list.map(fromPlain)
+  switch (kind) {
+    case 'dangling': {
+      // refs to objects that are in no bundle: sightings, markings, authors, where sighted
+      const sighting = {
+        type: 'sighting',
+        spec_version: '2.1',
+        id: id('sighting'),
+        created: STIX_TIMES[0],
+        modified: STIX_TIMES[0],
+        sighting_of_ref: rng.pick([id('incident'), id('indicator'), id('x-nothing')]),
+        observed_data_refs: [id('observed-data')],
+        where_sighted_refs: [id('identity')],
+        created_by_ref: id('identity'),
+        object_marking_refs: [id('marking-definition'), TLP2_MARKING_IDS.GREEN],
+        granular_markings: [{ selectors: ['description'], marking_ref: id('marking-definition') }],
+      }
+      incident.created_by_ref = id('identity')
+      return { objects: plain([...objects, sighting]), note: 'refs to nothing' }
+    }
+    case 'cycle': {
+      // relationships both ways, and a sighting of an indicator that only a relationship ties to the incident
+      const indicator: Record<string, unknown> = {
+        ...objects[0]!,
+        type: 'indicator',
+        id: id('indicator'),
+        pattern: '[a:b = 1]',
+        pattern_type: 'stix',
+        valid_from: STIX_TIMES[0],
+      }
+      delete indicator.name
+      delete indicator.x_watchfloor_incident_id
+      const link = (source: string, target: string) => ({
+        type: 'relationship',
+        spec_version: '2.1',
+        id: id('relationship'),
+        created: STIX_TIMES[0],
+        modified: STIX_TIMES[0],
+        relationship_type: 'related-to',
+        source_ref: source,
+        target_ref: target,
+      })
+      const sighting = {
+        type: 'sighting',
+        spec_version: '2.1',
+        id: id('sighting'),
+        created: STIX_TIMES[0],
+        modified: STIX_TIMES[0],
+        sighting_of_ref: indicator.id,
+      }
+      return {
+        objects: plain([
+          ...objects,
+          indicator,
+          link(indicator.id as string, incident.id as string),
+          link(incident.id as string, indicator.id as string),
+          link(indicator.id as string, indicator.id as string),
+          sighting,
+        ]),
+        note: 'cycles of relationships',
+      }
+    }
+    case 'versions': {
+      // one incident in many versions, in any order, and repeats
+      const versions = Array.from({ length: rng.range(2, 40) }, (_, i) => ({
+        ...incident,
+        modified: new Date(Date.parse('2026-11-26T08:00:00.000Z') + rng.int(100) * 1000 + i).toISOString(),
+      }))
+      return {
+        objects: plain([...versions, ...versions.slice(0, 3), ...objects.slice(1)]),
+        note: `${versions.length} versions`,
+      }
+    }
+    case 'unknown': {
+      const types = [
+        'x-fuzz-a',
+        'x-fuzz-b',
+        'campaign',
+        'threat-actor',
+        'infrastructure',
+        'vulnerability',
+        'tool',
+        'attack-pattern',
+      ]
+      const strangers = Array.from({ length: rng.range(1, 60) }, () => {
+        const type = rng.pick(types)
+        return {
+          type,
+          spec_version: '2.1',
+          id: id(type),
+          created: STIX_TIMES[0],
+          modified: STIX_TIMES[0],
+          name: 'stranger',
+          x_fuzz_property: rng.pick([1, 'x', true]),
+        }
+      })
+      return {
+        objects: plain([...objects, ...strangers]),
+        note: `${strangers.length} objects of types the floor does not import`,
+      }
+    }
+    case 'many': {
+      // an observed-data of thousands of observables, sighted: one observation, its indicator cut
+      const count = rng.pick([500, 1_000, 2_000])
+      const scos = Array.from({ length: count }, (_, i) => ({
+        type: 'ipv4-addr',
+        id: id('ipv4-addr'),
+        value: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+      }))
+      const observed = {
+        type: 'observed-data',
+        spec_version: '2.1',
+        id: id('observed-data'),
+        created: STIX_TIMES[0],
+        modified: STIX_TIMES[0],
+        first_observed: STIX_TIMES[0],
+        last_observed: STIX_TIMES[0],
+        number_observed: count,
+        object_refs: scos.map((s) => s.id),
+      }
+      const sighting = {
+        type: 'sighting',
+        spec_version: '2.1',
+        id: id('sighting'),
+        created: STIX_TIMES[0],
+        modified: STIX_TIMES[0],
+        sighting_of_ref: incident.id,
+        observed_data_refs: [observed.id],
+      }
+      return { objects: plain([incident, ...scos, observed, sighting]), note: `${count} observables` }
+    }
+    case 'deep': {
+      // a custom property nested deep (the import reads no such property, but everything parses it)
+      const deep = deepNesting(rng, 1 << 20)
+      const j = fromPlain(incident) as Obj
+      return {
+        objects: [new Obj([...j.entries, ['x_fuzz_deep', deep]]), ...plain(objects.slice(1))],
+        note: `x_fuzz_deep of ${deep.text.length} bytes`,
+      }
+    }
+    default: {
+      // texts and numbers at the edges of what each field takes
+      // over every limit of the fields the import reads (300, 10,000, 50,000), a few hundred KB in all
+      incident.name = hugeString(rng, 100_000)
+      incident.description = hugeString(rng, 250_000)
+      incident.labels = [hugeString(rng, 65_000)]
+      incident.x_watchfloor_incident_id = rng.pick([' '.repeat(300), 'x'.repeat(201), '\u0000', FOREIGN_INCIDENT])
+      incident.x_watchfloor_affected_networks = Array.from({ length: 600 }, (_, i) => `net-${i}`)
+      incident.x_watchfloor_attack_source = { latitude: 90.0000001, longitude: -180, network_id: '' }
+      return { objects: plain(objects), note: 'texts and numbers at the edges' }
+    }
+  }
+}
+
+const STIX_OBJECT_TYPES_CHECKED = new Set([
+  'incident',
+  'sighting',
+  'observed-data',
+  'indicator',
+  'report',
+  'note',
+  'identity',
+  'location',
+  'malware',
+  'relationship',
+])
+const STIX_PROPERTY_NAME = /^[a-z][a-z0-9_]{2,249}|id$/
+const STIX_FORBIDDEN = ['severity', 'action', 'username', 'phone_numbers']
+const STIX_MS_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3,}Z$/
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value)
+
+/**
+ * Whether STIX objects are certainly not valid STIX 2.1 (judged apart from the server's validator,
+ * on a few rules the OASIS schemas state outright): an object that is no object, a bad type or id,
+ * a null or empty-list property, a property name the schemas refuse, and for the types the
+ * generator makes, a spec_version, created or modified out of form, or an incident without a name.
+ */
+function stixObjectsInvalid(objects: unknown[]): boolean {
+  for (const object of objects) {
+    if (!isRecord(object)) return true
+    const { type, id } = object
+    if (
+      typeof type !== 'string' ||
+      !/^[a-z][a-z0-9]*(?:-[a-z0-9]+)*-?$/.test(type) ||
+      type.length < 3 ||
+      type.length > 250 ||
+      type === 'action'
+    )
+      return true
+    if (typeof id !== 'string' || !id.startsWith(`${type}--`) || !STIX_ID_UUID.test(id.slice(type.length + 2)))
+      return true
+    if (type === 'marking-definition') continue
+    for (const [name, value] of Object.entries(object)) {
+      if (!STIX_PROPERTY_NAME.test(name) || STIX_FORBIDDEN.includes(name)) return true
+      if (value === null || (Array.isArray(value) && value.length === 0)) return true
+    }
+    if (!STIX_OBJECT_TYPES_CHECKED.has(type)) continue
+    if (object.spec_version !== '2.1' && object.spec_version !== '2.0') return true
+    for (const time of ['created', 'modified'])
+      if (typeof object[time] !== 'string' || !STIX_MS_TIME.test(object[time] as string)) return true
+    if (type === 'incident' && typeof object.name !== 'string') return true
+  }
+  return false
+}
+
+/** A body POST /api/v1/import/stix certainly refuses: no bundle, or objects certainly not STIX. */
+function stixBundleInvalid(parsed: unknown): boolean {
+  if (!isRecord(parsed) || parsed.type !== 'bundle') return true
+  if (typeof parsed.id !== 'string' || !STIX_BUNDLE_ID.test(parsed.id)) return true
+  if (parsed.objects === undefined) return false
+  if (!Array.isArray(parsed.objects) || parsed.objects.length === 0) return true
+  return stixObjectsInvalid(parsed.objects)
+}
+
+/** A TAXII envelope Add Objects certainly refuses (422): no object, objects not a list, or none, or not STIX. */
+function stixEnvelopeInvalid(parsed: unknown): boolean {
+  if (!isRecord(parsed)) return true
+  const objects = parsed.objects ?? []
+  if (!Array.isArray(objects) || objects.length === 0) return true
+  return stixObjectsInvalid(objects)
+}
+
+/** `?defaultTlp=`: none, a TLP, or a value the import refuses (400). */
+function defaultTlpQuery(rng: Rng): { query: string; invalid: boolean } {
+  return rng.weighted<{ query: string; invalid: boolean }>([
+    [6, { query: '', invalid: false }],
+    [
+      3,
+      {
+        query: `?defaultTlp=${encodeURIComponent(rng.pick(['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED']))}`,
+        invalid: false,
+      },
+    ],
+    [
+      1,
+      {
+        query: `?defaultTlp=${rng.pick(['PURPLE', 'green', '', 'AMBER%2BSTRICT%00', 'GREEN&defaultTlp=AMBER'])}`,
+        invalid: true,
+      },
+    ],
+    [0.5, { query: '?defaultTlp=GREEN&other=1', invalid: false }],
+  ])
+}
+
+function importStixCase(rng: Rng, index: number): HttpCase {
+  const shape = rng.weighted<string>([
+    [6, 'fresh'],
+    [3, 'shared'],
+    [1, 'dangling'],
+    [1, 'cycle'],
+    [1, 'versions'],
+    [1, 'unknown'],
+    [0.3, 'many'],
+    [0.5, 'deep'],
+    [0.5, 'edges'],
+  ])
+  let valid: J
+  let note = shape
+  if (shape === 'fresh') valid = fromPlain({ type: 'bundle', id: `bundle--${rng.uuid()}`, objects: stixObjects(rng) })
+  else if (shape === 'shared') valid = fromPlain(rng.pick(SHARED_BUNDLES))
+  else {
+    const hostile = hostileStixObjects(rng, shape)
+    valid = new Obj([
+      ['type', 'bundle'],
+      ['id', `bundle--${rng.uuid()}`],
+      ['objects', hostile.objects],
+    ])
+    note = `${shape}: ${hostile.note}`
+  }
+  const { query, invalid } = defaultTlpQuery(rng)
+  const c = bodyCase(
+    rng,
+    index,
+    'import.stix',
+    'POST',
+    `/api/v1/import/stix${query}`,
+    'writer',
+    valid,
+    10 << 20,
+    false,
+    {
+      note,
+      judge: stixBundleInvalid,
+    },
+  )
+  if (invalid) c.invalid = true
+  if (c.family === 'valid') c.family = `stix.${shape}`
+  return c
+}
+
+// MISP: an event as MISP's API returns it, in each shape the import accepts
+
+function mispEvent(rng: Rng): Record<string, unknown> {
+  const uuid = rng.chance(0.3)
+    ? rng.pick(['5a0c6a5e-3c1f-4a0b-9d1e-2b3c4d5e6f70', '72e0be8d-f8f6-4615-b215-582566ed16e7'])
+    : rng.uuid()
+  const attribute = (type: string, value: string): Record<string, unknown> => ({
+    uuid: rng.uuid(),
+    type,
+    category: 'Network activity',
+    value,
+    to_ids: rng.chance(0.5),
+    distribution: rng.pick(['5', '0', 3, '4']),
+    timestamp: rng.pick(['1795939200', 1795939201]),
+    first_seen: rng.pick([null, '2026-11-26T08:00:00Z', 'not a time']),
+    Tag: rng.chance(0.3) ? [{ name: rng.pick(['tlp:red', 'tlp:amber+strict', 'PAP:RED', 'tlp:ex:chr']) }] : [],
+  })
+  const event: Record<string, unknown> = {
+    uuid,
+    info: rng.pick(['Fuzzed MISP event', 'x'.repeat(400), 1234]),
+    date: rng.pick(['2026-11-25', '2026-02-30']),
+    threat_level_id: rng.pick(['1', '2', 4, '3']),
+    analysis: rng.pick(['0', 2]),
+    timestamp: rng.pick(['1795939200', '1795939300', 1795939400]),
+    distribution: rng.pick(['0', '1', '2', '3', '4', '5', 3]),
+    Orgc: { name: rng.pick(['cert-ee', 'CERT-EE', 'unknown-org', 'alliance']) },
+    Tag: rng.pick([
+      [{ name: 'tlp:amber' }, { name: 'PAP:GREEN' }],
+      [{ name: 'tlp:green' }, { name: 'circl:incident-classification="phishing"' }],
+      [{ name: 'tlp:clear' }, { name: 'misp-galaxy:ransomware="Fuzz"' }],
+      [{ name: 'tlp:purple' }],
+      ['tlp:red'],
+      [],
+    ]),
+    Attribute: Array.from({ length: rng.range(0, 4) }, () =>
+      rng.pick<[string, string]>([
+        ['ip-dst', '198.51.100.7'],
+        ['domain', 'evil.example'],
+        ['url', 'http://evil.example/x'],
+        ['md5', 'd41d8cd98f00b204e9800998ecf8427e'],
+        ['text', 'free text'],
+      ]),
+    ).map(([type, value]) => attribute(type, value)),
+  }
+  if (event.distribution === '4' || rng.chance(0.1)) {
+    event.sharing_group_id = '7'
+    event.SharingGroup = { id: '7', name: rng.pick(['fuzz-community-1', 'nobody-knows']), uuid: rng.uuid() }
+  }
+  if (rng.chance(0.3))
+    event.Object = [
+      {
+        uuid: rng.uuid(),
+        name: 'file',
+        Attribute: [
+          attribute('filename', 'dropper.exe'),
+          attribute('sha256', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'),
+        ],
+      },
+    ]
+  if (rng.chance(0.2))
+    event.EventReport = [{ uuid: rng.uuid(), name: 'Report', content: 'A report.', deleted: false, distribution: '5' }]
+  if (rng.chance(0.1)) event.Tag = [...(event.Tag as unknown[]), { name: 'watchfloor:kind="advisory"' }]
+  return event
+}
+
+function mispDocument(rng: Rng): { document: Record<string, unknown> | unknown[]; shape: string } {
+  const shape = rng.weighted<string>([
+    [6, 'event'],
+    [1, 'bare'],
+    [2, 'search'],
+    [1, 'array'],
+    [1, 'feed'],
+  ])
+  switch (shape) {
+    case 'bare':
+      return { document: mispEvent(rng), shape }
+    case 'search':
+      return {
+        document: { response: Array.from({ length: rng.range(1, 4) }, () => ({ Event: mispEvent(rng) })) },
+        shape,
+      }
+    case 'array':
+      return { document: Array.from({ length: rng.range(1, 3) }, () => ({ Event: mispEvent(rng) })), shape }
+    case 'feed': {
+      const events = Array.from({ length: rng.range(1, 3) }, () => mispEvent(rng))
+      const manifest = Object.fromEntries(
+        events.map((e) => [e.uuid as string, { info: e.info, timestamp: e.timestamp }]),
+      )
+      if (rng.chance(0.3)) manifest[rng.uuid()] = { info: 'listed, not given', timestamp: '1795939200' }
+      return {
+        document: { manifest, events: Object.fromEntries(events.map((e) => [e.uuid as string, { Event: e }])) },
+        shape,
+      }
+    }
+    default:
+      return { document: { Event: mispEvent(rng) }, shape }
+  }
+}
+
+const MISP_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** An integer field MISP writes as a number or a numeric string, certainly outside [min, max] or not one. */
+function mispIntInvalid(value: unknown, min: number, max: number): boolean {
+  if (value === undefined || value === null || value === '') return false
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\s*\d+\s*$/.test(value)
+        ? Number(value)
+        : Number.NaN
+  return !Number.isInteger(n) || n < min || n > max
+}
+
+/** A MISP text field that is certainly not one: not a string nor a finite number. */
+const mispTextInvalid = (value: unknown) =>
+  typeof value !== 'string' && !(typeof value === 'number' && Number.isFinite(value))
+
+/**
+ * Whether a body POST /api/v1/import/misp certainly refuses (judged apart from the server's reader,
+ * on the rules docs/sharing.md states): neither an object nor an array; and for `{ "Event": ... }`,
+ * an event without a UUID or info, a distribution or threat level out of range, an attribute list
+ * that is not one, an attribute without type or value, a tag without a name.
+ */
+function mispInvalid(parsed: unknown): boolean {
+  if (!isRecord(parsed)) return !Array.isArray(parsed)
+  if (!('Event' in parsed) || 'response' in parsed || 'manifest' in parsed || 'events' in parsed) return false
+  const event = parsed.Event
+  if (!isRecord(event)) return true
+  if (typeof event.uuid !== 'string' || !MISP_UUID.test(event.uuid)) return true
+  if (
+    event.info === undefined ||
+    event.info === null ||
+    mispTextInvalid(event.info) ||
+    String(event.info).trim() === ''
+  )
+    return true
+  if (
+    mispIntInvalid(event.distribution, 0, 5) ||
+    mispIntInvalid(event.threat_level_id, 1, 4) ||
+    mispIntInvalid(event.analysis, 0, 2)
+  )
+    return true
+  const tagsInvalid = (tags: unknown) =>
+    tags !== undefined &&
+    tags !== null &&
+    (!Array.isArray(tags) ||
+      tags.some((tag) => {
+        const name = typeof tag === 'string' ? tag : isRecord(tag) ? tag.name : undefined
+        return typeof name !== 'string' || name.trim() === ''
+      }))
+  if (tagsInvalid(event.Tag)) return true
+  const attributes = event.Attribute
+  if (attributes === undefined || attributes === null) return false
+  if (!Array.isArray(attributes)) return true
+  return attributes.some(
+    (a) =>
+      !isRecord(a) ||
+      a.type === undefined ||
+      a.type === null ||
+      mispTextInvalid(a.type) ||
+      a.value === undefined ||
+      a.value === null ||
+      mispTextInvalid(a.value) ||
+      mispIntInvalid(a.distribution, 0, 5) ||
+      tagsInvalid(a.Tag),
+  )
+}
+
+function importMispCase(rng: Rng, index: number): HttpCase {
+  const { document, shape } = mispDocument(rng)
+  const { query, invalid } = defaultTlpQuery(rng)
+  const c = bodyCase(
+    rng,
+    index,
+    'import.misp',
+    'POST',
+    `/api/v1/import/misp${query}`,
+    'writer',
+    fromPlain(document),
+    10 << 20,
+    false,
+    {
+      note: shape,
+      judge: mispInvalid,
+    },
+  )
+  if (invalid) c.invalid = true
+  if (c.family === 'valid') c.family = `misp.${shape}`
+  return c
+}
+
+// TAXII 2.1: the discovery, API root, collections, objects, manifests, versions, status; Add Objects
+
+const TAXII_MEDIA = 'application/taxii+json;version=2.1'
+const TAXII_ALL = uuidv5(uuidv5(UUID_NAMESPACE_URL, 'urn:watchfloor:taxii'), 'all')
+/** An object every fuzz reader may see: the STIX id of the setup's first incident. */
+const TAXII_OBJECT = stixIds.incident('fz-inc-1')
+
+/**
+ * Accept headers: TAXII 2.1 (allowed), certainly not (406), or malformed in ways a server may read
+ * either way (`ok` undefined: no expectation).
+ */
+function taxiiAccept(rng: Rng): { accept: string | undefined; ok: boolean | undefined } {
+  return rng.weighted<{ accept: string | undefined; ok: boolean | undefined }>([
+    [10, { accept: TAXII_MEDIA, ok: true }],
+    [2, { accept: 'application/taxii+json', ok: true }],
+    [1, { accept: 'application/taxii+json; version="2.1"; q=0.5, */*', ok: true }],
+    [1, { accept: 'text/html, application/taxii+json;version=2.1;q=0.1', ok: true }],
+    [1, { accept: undefined, ok: false }],
+    [1, { accept: '*/*', ok: false }],
+    [1, { accept: 'application/json', ok: false }],
+    [1, { accept: 'application/taxii+json;version=2.0', ok: false }],
+    [1, { accept: 'application/taxii+json;version=2.1;q=0', ok: false }],
+    [1, { accept: rng.pick([';;;', ',', `${'a/'.repeat(2000)}b`, 'application/taxii', 'taxii+json']), ok: false }],
+    [
+      1,
+      {
+        accept: rng.pick([
+          'application/taxii+json;version',
+          'application/taxii+json;;version=2.1',
+          'APPLICATION/TAXII+JSON;VERSION=2.1',
+        ]),
+        ok: undefined,
+      },
+    ],
+  ])
+}
+
+/**
+ * Who asks: the TAXII writer (bearer, or Basic with the token as password or as user), the writer
+ * (reads only here: its events must come with seqs), the display token (reads, 403 on writes), or
+ * no one that counts (401). `ok`: it authenticates; `writes`: it may add objects.
+ */
+function taxiiAuth(rng: Rng, post: boolean): { auth: Auth; header?: string; ok: boolean; writes: boolean } {
+  const basic = (text: string) => `Basic ${Buffer.from(text, 'utf8').toString('base64')}`
+  return rng.weighted<{ auth: Auth; header?: string; ok: boolean; writes: boolean }>([
+    [8, { auth: 'taxii', ok: true, writes: true }],
+    [post ? 0 : 3, { auth: 'writer', ok: true, writes: true }],
+    [2, { auth: 'none', header: basic(`anyone:${TAXII_TOKEN}`), ok: true, writes: true }],
+    [1, { auth: 'none', header: basic(`${TAXII_TOKEN}:`), ok: true, writes: true }],
+    [1, { auth: 'display', ok: true, writes: false }],
+    [1, { auth: 'none', ok: false, writes: false }],
+    [
+      1,
+      {
+        auth: 'none',
+        header: rng.pick(['Bearer', 'Bearer nope-nope-nope-nope', basic('x:y'), 'Basic !!!', 'Digest x', basic(':')]),
+        ok: false,
+        writes: false,
+      },
+    ],
+  ])
+}
+
+/** Collection names: "all" by alias or id, a community (perhaps none), one that is no collection (404), odd paths. */
+function taxiiCollection(rng: Rng): { name: string; exists: boolean | undefined } {
+  return rng.weighted<{ name: string; exists: boolean | undefined }>([
+    [6, { name: 'all', exists: true }],
+    [3, { name: TAXII_ALL, exists: true }],
+    [1, { name: `community-fuzz-community-${rng.int(3)}`, exists: undefined }],
+    [1, { name: rng.uuid(), exists: false }],
+    [1, { name: percentEncode(edgeString(rng)) || '%20', exists: undefined }],
+    [0.5, { name: rng.pick(BAD_PERCENT), exists: false }],
+  ])
+}
+
+/** One TAXII query parameter, good or certainly refused (400) by an endpoint that reads it. */
+function taxiiParam(rng: Rng, name: string): { value: string; bad: boolean } {
+  const bad = rng.chance(0.3)
+  const token = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  switch (name) {
+    case 'added_after':
+      return bad
+        ? { value: rng.pick(['yesterday', '2026-11-26', '2026-11-26T08:00:00+01:00', '', '2026-13-01T00:00:00Z']), bad }
+        : {
+            value: rng.pick([
+              '2020-01-01T00:00:00Z',
+              '2026-11-26T08:00:00.000000Z',
+              '9999-12-31T23:59:59.999999Z',
+              '2026-11-26T08:00:00.1234567Z',
+            ]),
+            bad,
+          }
+    case 'limit':
+      return bad
+        ? { value: rng.pick(['0', '-1', 'x', '1.5', '99999999999999999999', '']), bad }
+        : { value: rng.pick(['1', '2', '10', '1000', '5000']), bad }
+    case 'next':
+      return bad
+        ? {
+            value: rng.pick([
+              'nonsense',
+              token([-1, 'x']),
+              token([1.5, 'x']),
+              token({}),
+              token(['1', 'x']),
+              '%%%',
+              Buffer.from('[1e400,"x"]').toString('base64url'),
+            ]),
+            bad,
+          }
+        : { value: rng.pick([token([0, '']), token([3, 'incident--x']), token([9007199254740991, 'z'])]), bad }
+    case 'match[version]':
+      return bad
+        ? { value: rng.pick(['all,last', 'last,last', 'yesterday', 'last,', '']), bad }
+        : { value: rng.pick(['all', 'last', 'first,last', '2026-11-26T08:00:00.000Z']), bad }
+    case 'match[spec_version]':
+      return bad ? { value: rng.pick(['x', '2', '2.1,', ' 2.1']), bad } : { value: rng.pick(['2.1', '2.0,2.1']), bad }
+    default:
+      // match[id], match[type]
+      return bad
+        ? { value: rng.pick(['', 'a,,b', ' incident', 'incident, sighting']), bad }
+        : {
+            value:
+              name === 'match[id]'
+                ? rng.pick([TAXII_OBJECT, `${TAXII_OBJECT},incident--x`])
+                : rng.pick(['incident', 'sighting,report', 'x-nothing']),
+            bad,
+          }
+  }
+}
+
+/** Half the TAXII requests are proper ones (TAXII's Accept, the TAXII writer, "all"): their bodies and queries get through. */
+const PROPER_TAXII = {
+  accept: { accept: TAXII_MEDIA, ok: true },
+  who: { auth: 'taxii', ok: true, writes: true },
+  collection: { name: 'all', exists: true },
+} as const
+
+function taxiiGetCase(rng: Rng, index: number): HttpCase {
+  const proper = rng.chance(0.5)
+  const collection = proper ? PROPER_TAXII.collection : taxiiCollection(rng)
+  const base = `/taxii2/api/collections/${collection.name}/`
+  const endpoints: [number, { path: string; reads: string[]; needs: boolean }][] = [
+    [1, { path: '/taxii2/', reads: [], needs: false }],
+    [1, { path: '/taxii2/api/', reads: [], needs: false }],
+    [2, { path: '/taxii2/api/collections/', reads: [], needs: false }],
+    [1, { path: base, reads: [], needs: true }],
+    [
+      5,
+      {
+        path: `${base}objects/`,
+        reads: ['added_after', 'limit', 'next', 'match[id]', 'match[type]', 'match[version]', 'match[spec_version]'],
+        needs: true,
+      },
+    ],
+    [
+      3,
+      {
+        path: `${base}manifest/`,
+        reads: ['added_after', 'limit', 'next', 'match[id]', 'match[type]', 'match[version]', 'match[spec_version]'],
+        needs: true,
+      },
+    ],
+    [
+      2,
+      {
+        path: `${base}objects/${rng.pick([TAXII_OBJECT, `incident--${rng.uuid()}`, percentEncode(edgeString(rng)) || 'x'])}/`,
+        reads: ['added_after', 'limit', 'next', 'match[version]', 'match[spec_version]'],
+        needs: true,
+      },
+    ],
+    [
+      1,
+      {
+        path: `${base}objects/${TAXII_OBJECT}/versions/`,
+        reads: ['added_after', 'limit', 'next', 'match[spec_version]'],
+        needs: true,
+      },
+    ],
+    [1, { path: `/taxii2/api/status/${rng.pick([rng.uuid(), 'x', '..'])}/`, reads: [], needs: false }],
+    [
+      1,
+      {
+        path: rng.pick([
+          '/taxii2/api',
+          '/taxii2/api/collections',
+          '/taxii2/nope/',
+          `${base}objects`,
+          '/taxii2/api/collections/all/objects/x/y/z/',
+        ]),
+        reads: [],
+        needs: false,
+      },
+    ],
+  ]
+  const endpoint = rng.weighted(endpoints)
+  const pairs: [string, string][] = []
+  let invalid = false
+  const names = [
+    'added_after',
+    'limit',
+    'next',
+    'match[id]',
+    'match[type]',
+    'match[version]',
+    'match[spec_version]',
+    'match[nothing]',
+    'added_before',
+  ]
+  for (
+    let i = rng.weighted([
+      [3, 0],
+      [4, 1],
+      [2, 2],
+      [1, 4],
+    ]);
+    i > 0;
+    i--
+  ) {
+    const name = rng.pick(names)
+    const { value, bad } = taxiiParam(rng, name)
+    if (pairs.some(([k]) => k === name) && endpoint.reads.includes(name)) invalid = true // 3.4: a parameter at most once
+    pairs.push([name, value])
+    if (bad && endpoint.reads.includes(name)) invalid = true
+  }
+  const query = pairs.map(([k, v]) => `${encodeQueryPart(rng, k)}=${encodeQueryPart(rng, v)}`).join('&')
+  const accept = proper ? PROPER_TAXII.accept : taxiiAccept(rng)
+  const who: { auth: Auth; header?: string; ok: boolean; writes: boolean } = proper
+    ? PROPER_TAXII.who
+    : taxiiAuth(rng, false)
+  const method = rng.weighted<'GET' | 'PUT' | 'DELETE' | 'PATCH'>([
+    [20, 'GET'],
+    [1, 'PUT'],
+    [1, 'DELETE'],
+    [1, 'PATCH'],
+  ])
+  const headers: Record<string, string> = {}
+  if (accept.accept !== undefined) headers.accept = accept.accept
+  if (who.header !== undefined) headers.authorization = who.header
+  if (rng.chance(0.05))
+    headers['x-watchfloor-view-as'] = rng.pick(['organisation:cert-lv', 'community:nobody', 'nonsense', ''])
+  // the credential (401), the Accept (406), the method (405), the collection (404), the parameters (400)
+  const refused = accept.ok === false || !who.ok || method !== 'GET' || (endpoint.needs && collection.exists === false)
+  return {
+    kind: 'http',
+    index,
+    target: 'taxii.get',
+    family: method === 'GET' ? (pairs.length > 0 ? 'taxii.query' : 'taxii.get') : 'taxii.method',
+    note: `${method} accept=${accept.accept ?? '(none)'} auth=${who.auth}${who.header ? ` ${who.header.slice(0, 40)}` : ''}`,
+    method,
+    path: `${endpoint.path}${query.length > 0 ? `?${query}` : ''}`,
+    headers,
+    auth: who.auth,
+    invalid: invalid || refused,
+  }
+}
+
+/**
+ * How an Add Objects body travels: TAXII's media type (with or without its version, a charset),
+ * or another one (415); perhaps compressed (or corrupt), perhaps after a BOM.
+ */
+function taxiiTransport(rng: Rng, body: Buffer): ReturnType<typeof transport> {
+  const type = rng.weighted<{ type: string | undefined; ok: boolean }>([
+    [10, { type: TAXII_MEDIA, ok: true }],
+    [2, { type: 'application/taxii+json', ok: true }],
+    [1, { type: 'application/taxii+json; version="2.1"; charset=utf-8', ok: true }],
+    [1, { type: 'application/taxii+json;version=2.1;charset=latin1', ok: false }],
+    [1, { type: 'application/json', ok: false }],
+    [1, { type: 'application/stix+json;version=2.1', ok: false }],
+    [1, { type: 'application/taxii+json;version=2.0', ok: false }],
+    [1, { type: undefined, ok: false }],
+  ])
+  const headers: Record<string, string> = type.type === undefined ? {} : { 'content-type': type.type }
+  const note = `Content-Type: ${type.type ?? '(none)'}`
+  const family = type.ok ? undefined : 'taxii.contentType'
+  const travel = rng.weighted<string>([
+    [12, 'plain'],
+    [1, 'gzip'],
+    [1, 'corrupt'],
+    [1, 'bom'],
+  ])
+  if (travel === 'gzip')
+    return {
+      headers: { ...headers, 'content-encoding': 'gzip' },
+      body: gzipSync(body),
+      family: family ?? 'encoding.valid',
+      note: `${note}, gzip`,
+      invalid: !type.ok,
+    }
+  if (travel === 'corrupt')
+    return {
+      headers: { ...headers, 'content-encoding': 'gzip' },
+      body: gzipSync(body).subarray(0, Math.max(0, body.length > 20 ? 20 : 1)),
+      family: 'encoding.corrupt',
+      note: `${note}, gzip that does not decompress`,
+      invalid: true,
+    }
+  if (travel === 'bom')
+    return {
+      headers,
+      body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body]),
+      family: family ?? 'contentType.bom',
+      note: `${note}, BOM`,
+      invalid: !type.ok,
+    }
+  return { headers, body, ...(family === undefined ? {} : { family }), note, invalid: !type.ok }
+}
+
+/** Add Objects: an envelope of the objects a bundle holds, mutated or hostile, as TAXII sends it. */
+function taxiiPostCase(rng: Rng, index: number): HttpCase {
+  const shape = rng.weighted<string>([
+    [6, 'fresh'],
+    [2, 'shared'],
+    [1, 'dangling'],
+    [1, 'versions'],
+    [1, 'unknown'],
+    [0.3, 'many'],
+    [0.3, 'deep'],
+    [0.5, 'edges'],
+  ])
+  const objects: J =
+    shape === 'fresh'
+      ? fromPlain(stixObjects(rng))
+      : shape === 'shared'
+        ? fromPlain(rng.pick(SHARED_BUNDLES).objects)
+        : hostileStixObjects(rng, shape).objects
+  const envelope = rng.weighted<J>([
+    [8, new Obj([['objects', objects]])],
+    [
+      1,
+      new Obj([
+        ['more', false],
+        ['next', 'x'],
+        ['objects', objects],
+      ]),
+    ],
+    [
+      1,
+      new Obj([
+        ['type', 'bundle'],
+        ['id', `bundle--${rng.uuid()}`],
+        ['objects', objects],
+      ]),
+    ],
+  ])
+  const proper = rng.chance(0.5)
+  const collection = proper ? PROPER_TAXII.collection : taxiiCollection(rng)
+  const accept = proper ? PROPER_TAXII.accept : taxiiAccept(rng)
+  const who: { auth: Auth; header?: string; ok: boolean; writes: boolean } = proper
+    ? PROPER_TAXII.who
+    : taxiiAuth(rng, true)
+  const path = `/taxii2/api/collections/${collection.name}/objects/`
+  const c = bodyCase(rng, index, 'taxii.post', 'POST', path, who.auth, envelope, 10 << 20, false, {
+    note: shape,
+    judge: stixEnvelopeInvalid,
+    transport: proper
+      ? (_rng, body) => ({ headers: { 'content-type': TAXII_MEDIA }, body, invalid: false })
+      : taxiiTransport,
+  })
+  if (accept.accept !== undefined) c.headers.accept = accept.accept
+  if (who.header !== undefined) c.headers.authorization = who.header
+  c.note = `${c.note}; accept=${accept.accept ?? '(none)'} auth=${who.auth}${who.header ? ` ${who.header.slice(0, 40)}` : ''}`
+  // the credential (401), the Accept (406), the collection (404), then may it write (403), before the body
+  if (accept.ok === false || !who.ok || !who.writes || collection.exists === false) c.invalid = true
+  if (c.family === 'valid') c.family = `taxii.${shape}`
+  return c
+}
+
+// ---------------------------------------------------------------------------------------
 // cases
 
 export type HttpTarget =
@@ -708,9 +1724,13 @@ export type HttpTarget =
   | 'query.export'
   | 'query.handover'
   | 'http.framing'
+  | 'import.stix'
+  | 'import.misp'
+  | 'taxii.get'
+  | 'taxii.post'
 export type SocketTarget = 'socket.subscribe' | 'socket.command' | 'socket.viewing' | 'socket.other' | 'socket.raw'
 
-export type Auth = 'writer' | 'admin' | 'none'
+export type Auth = 'writer' | 'admin' | 'none' | 'taxii' | 'display'
 
 export interface HttpCase {
   kind: 'http'
@@ -720,7 +1740,7 @@ export interface HttpCase {
   family: string
   /** What was done to the valid shape, for the failure message. */
   note: string
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'
   path: string
   headers: Record<string, string>
   auth: Auth
@@ -1147,19 +2167,31 @@ function bodyCase(
   valid: J,
   limitBytes: number,
   jsonOnly: boolean,
-  /** `start`: what to mutate, when not the valid template itself; `invalidIf`: a route's own rules. */
-  extra: { start?: J; note?: string; invalidIf?: (parsed: unknown) => boolean } = {},
+  /**
+   * `start`: what to mutate, when not the valid template itself; `invalidIf`: a route's own rules;
+   * `judge`: the route's rules instead of the template's, for any body that parses (the standards'
+   * routes take many shapes); `transport`: how the body travels, when not as JSON.
+   */
+  extra: {
+    start?: J
+    note?: string
+    invalidIf?: (parsed: unknown) => boolean
+    judge?: (parsed: unknown) => boolean
+    transport?: (rng: Rng, body: Buffer) => ReturnType<typeof transport>
+  } = {},
 ): HttpCase {
   const start = extra.start ?? valid
   const m = rng.chance(0.8) ? mutate(rng, start, limitBytes) : brokenBody(rng, start, limitBytes)
   const bytes = m.bytes ?? Buffer.from(m.text ?? toJson(m.value), 'utf8')
   // over the route's body limit (413), or certainly invalid once parsed as the server parses it
-  if (!m.invalid && m.text === undefined && m.bytes === undefined) {
+  if (extra.judge !== undefined && m.text === undefined && m.bytes === undefined) {
+    m.invalid = bytes.length > limitBytes || extra.judge(JSON.parse(bytes.toString('utf8')) as unknown)
+  } else if (!m.invalid && m.text === undefined && m.bytes === undefined) {
     const parsed = JSON.parse(bytes.toString('utf8')) as unknown
     m.invalid =
       bytes.length > limitBytes || certainlyInvalid(parsed, valid, new Set()) || (extra.invalidIf?.(parsed) ?? false)
   }
-  const t = transport(rng, bytes, jsonOnly)
+  const t = extra.transport?.(rng, bytes) ?? transport(rng, bytes, jsonOnly)
   return {
     kind: 'http',
     index,
@@ -1728,6 +2760,10 @@ export function generateCase(seed: number, index: number, context: FuzzContext):
     [4, 'query.export'],
     [4, 'query.handover'],
     [1, 'http.framing'],
+    [3, 'import.stix'],
+    [2, 'import.misp'],
+    [2, 'taxii.get'],
+    [2, 'taxii.post'],
     [6, 'socket.subscribe'],
     [8, 'socket.command'],
     [5, 'socket.viewing'],
@@ -1813,6 +2849,14 @@ export function generateCase(seed: number, index: number, context: FuzzContext):
       return queryCase(rng, index, 'handover')
     case 'http.framing':
       return framingCase(rng, index)
+    case 'import.stix':
+      return importStixCase(rng, index)
+    case 'import.misp':
+      return importMispCase(rng, index)
+    case 'taxii.get':
+      return taxiiGetCase(rng, index)
+    case 'taxii.post':
+      return taxiiPostCase(rng, index)
     default:
       return socketCase(rng, index, target, context)
   }
@@ -1891,6 +2935,21 @@ export async function startFuzzServer(): Promise<FuzzServer> {
       return answer
     }
     await json('POST', '/api/v1/events', WRITER_TOKEN, { events: baseEvents() })
+    // another organisation's incident, GREEN (every reader sees it): imports naming it are refused [A5]
+    await json('POST', '/api/v1/events', ADMIN_TOKEN, {
+      id: randomUUID(),
+      type: 'incident.reported',
+      occurredAt: '2026-11-26T08:00:00Z',
+      source: { organisation: 'alliance' },
+      marking: { tlp: 'GREEN' },
+      payload: {
+        incidentId: FOREIGN_INCIDENT,
+        title: 'Alliance incident',
+        severity: 'low',
+        category: 'other',
+        affectedNetworks: [],
+      },
+    })
     const taskIds: string[] = []
     for (const incidentId of ['fz-inc-1', 'fz-inc-2']) {
       const answer = (await json('POST', '/api/v1/commands', WRITER_TOKEN, {
@@ -1960,11 +3019,14 @@ async function readLog(url: string, token: string): Promise<{ head: number; even
   return { head, events, text }
 }
 
-/** The log as the two writers see it together: every event, since each is authored by one of them. */
+/**
+ * The log as the writers see it together: every event, since each is authored by one of them
+ * (RED included) or is their organisation's or shared with everyone (the setup's other one).
+ */
 export async function snapshotLog(url: string): Promise<{ head: number; bySeq: Map<number, string> }> {
   const bySeq = new Map<number, string>()
   let head = 0
-  for (const token of [WRITER_TOKEN, NOACK_TOKEN]) {
+  for (const token of [WRITER_TOKEN, NOACK_TOKEN, TAXII_TOKEN]) {
     const log = await readLog(url, token)
     head = Math.max(head, log.head)
     for (let i = 0; i < log.events.length; i++) bySeq.set(log.events[i]!.seq, log.text[i]!)
@@ -1985,6 +3047,8 @@ export interface FuzzOptions {
   exclude?: readonly string[]
   /** Only these families (the it.fails of a known bug). */
   only?: readonly string[]
+  /** Only the cases of these targets (a look at one part of the API). */
+  targets?: readonly string[]
   /** At most this many cases of `only` (scanning indexes from `from`). */
   limit?: number
   requestTimeoutMs?: number
@@ -1997,10 +3061,14 @@ export interface FuzzOptions {
   /**
    * The RSS bound: peak <= start + `rssHeadroomBytes` (default 256 MB: what 8 requests in flight
    * may hold at once) + `rssPerEventBytes` (default 8 KB) per event the run appended (what the
-   * server keeps for the log it serves: folded states per viewer, replay snapshots, the id index).
+   * server keeps for the log it serves: folded states per viewer, replay snapshots, the id index)
+   * + `rssPerIncidentBytes` (default 16 KB) per `incident.reported` among them (an incident is in
+   * every viewer's picture: about 13 KB across the fuzz's five readers, measured; the imports
+   * report one incident or more per bundle, where the simulator's events are mostly observations).
    */
   rssHeadroomBytes?: number
   rssPerEventBytes?: number
+  rssPerIncidentBytes?: number
   /** Progress callback every `progressEvery` cases. */
   onProgress?: (done: number, total: number, report: FuzzReport) => void
   progressEvery?: number
@@ -2195,6 +3263,11 @@ export async function runFuzz(target: FuzzServer, options: FuzzOptions): Promise
   const failures: FuzzFailure[] = []
   const appendedSeqs = new Set<number>()
   let unackedCommands = 0
+  /**
+   * Events the TAXII writer's Add Objects may have added, as their statuses tell: the events of each
+   * object added, and one for each object refused in part (an object makes two events at most).
+   */
+  let taxiiAdded = 0
   let cases = 0
   let skipped = 0
   const count = (c: FuzzCase, key: string) => {
@@ -2259,10 +3332,16 @@ export async function runFuzz(target: FuzzServer, options: FuzzOptions): Promise
       }
       return
     }
-    const token = c.auth === 'writer' ? WRITER_TOKEN : c.auth === 'admin' ? ADMIN_TOKEN : null
+    const tokens: Record<Auth, string | null> = {
+      writer: WRITER_TOKEN,
+      admin: ADMIN_TOKEN,
+      taxii: TAXII_TOKEN,
+      display: target.displayToken,
+      none: null,
+    }
     let answer: HttpAnswer
     try {
-      answer = await sendHttp(agent, url, c, token, requestTimeoutMs)
+      answer = await sendHttp(agent, url, c, tokens[c.auth], requestTimeoutMs)
     } catch (error) {
       count(c, 'error')
       return fail(c, `request failed: ${(error as Error).message}`)
@@ -2271,6 +3350,7 @@ export async function runFuzz(target: FuzzServer, options: FuzzOptions): Promise
     const type = String(answer.headers['content-type'] ?? '')
     const text = answer.body.toString('utf8')
     if (answer.status >= 500) return fail(c, `answered ${answer.status}: ${text.slice(0, 500)}`)
+    if (c.target === 'taxii.get' || c.target === 'taxii.post') return checkTaxii(c, answer, type, text)
     if (answer.status >= 400) {
       let parsed: unknown
       try {
@@ -2289,7 +3369,13 @@ export async function runFuzz(target: FuzzServer, options: FuzzOptions): Promise
     if (answer.status < 200 || answer.status >= 300) return fail(c, `unexpected status ${answer.status}`)
     // what it appended is counted first, so that the log check does not report it again
     if (c.invalid) fail(c, `an invalid request was accepted: ${answer.status} ${text.slice(0, 300)}`)
-    if (c.target === 'events.single' || c.target === 'events.batch') {
+    if (c.target === 'import.stix' || c.target === 'import.misp') {
+      // an import answers 200 with what ingest stored (results) and refused, per event
+      const reply = JSON.parse(text) as { results?: { seq: number; duplicate: boolean }[]; refused?: unknown[] }
+      if (answer.status !== 200 || !Array.isArray(reply.results) || !Array.isArray(reply.refused))
+        return fail(c, `${answer.status} without results and refused: ${text.slice(0, 300)}`)
+      for (const r of reply.results) if (!r.duplicate) appendedSeqs.add(r.seq)
+    } else if (c.target === 'events.single' || c.target === 'events.batch') {
       const results = (JSON.parse(text) as { results?: { seq: number; duplicate: boolean }[] }).results
       if (!Array.isArray(results)) return fail(c, `${answer.status} without results: ${text.slice(0, 300)}`)
       const fresh = results.filter((r) => !r.duplicate)
@@ -2307,6 +3393,43 @@ export async function runFuzz(target: FuzzServer, options: FuzzOptions): Promise
         return fail(c, `${answer.status} with a JSON type but a body that does not parse (${answer.body.length} B)`)
       }
     }
+  }
+
+  /**
+   * A TAXII answer (OASIS TAXII 2.1, 1.6.8 and 3.6.1): its media type always; an error is the error
+   * message resource with its status (and a challenge on 401, Allow on 405); Add Objects' status
+   * resource says how many events each object became, which bounds what the TAXII writer appended.
+   */
+  const checkTaxii = (c: HttpCase, answer: HttpAnswer, type: string, text: string) => {
+    if (!type.startsWith('application/taxii+json')) return fail(c, `${answer.status} with Content-Type ${type}`)
+    let body: Record<string, unknown>
+    try {
+      body = JSON.parse(text) as Record<string, unknown>
+    } catch {
+      return fail(c, `${answer.status} without a JSON body: ${text.slice(0, 300)}`)
+    }
+    if (answer.status >= 400) {
+      if (typeof body.title !== 'string' || typeof body.description !== 'string')
+        return fail(c, `${answer.status} body is not a TAXII error message: ${text.slice(0, 300)}`)
+      if (body.http_status !== String(answer.status))
+        return fail(c, `${answer.status} with http_status ${String(body.http_status)}`)
+      if (answer.status === 401 && answer.headers['www-authenticate'] === undefined)
+        return fail(c, '401 without WWW-Authenticate')
+      if (answer.status === 405 && answer.headers.allow === undefined) return fail(c, '405 without Allow')
+      return
+    }
+    if (answer.status < 200 || answer.status >= 300) return fail(c, `unexpected status ${answer.status}`)
+    if (c.invalid) return fail(c, `an invalid request was accepted: ${answer.status} ${text.slice(0, 300)}`)
+    if (c.target !== 'taxii.post') return
+    if (answer.status !== 202 || typeof body.total_count !== 'number' || body.status !== 'complete')
+      return fail(c, `Add Objects answered ${answer.status} without a complete status: ${text.slice(0, 300)}`)
+    for (const success of (body.successes ?? []) as { message?: string }[]) {
+      const added = /^added as (\d+) events?$/.exec(success.message ?? '')
+      if (added) taxiiAdded += Number(added[1])
+    }
+    // an object refused in part may have added its other event: an object makes two at most
+    for (const failure of (body.failures ?? []) as { message?: string }[])
+      if (failure.message?.startsWith('refused: ')) taxiiAdded += 1
   }
 
   const checkAck = (c: SocketCase, answer: unknown[] | 'timeout' | 'closed') => {
@@ -2408,6 +3531,7 @@ export async function runFuzz(target: FuzzServer, options: FuzzOptions): Promise
 
   const exclude = new Set(options.exclude ?? [])
   const only = options.only ? new Set(options.only) : undefined
+  const targets = options.targets ? new Set(options.targets) : undefined
   const started = performance.now()
   let next = options.from
   let taken = 0
@@ -2438,7 +3562,7 @@ export async function runFuzz(target: FuzzServer, options: FuzzOptions): Promise
       if (options.limit !== undefined && taken >= options.limit) return
       const index = next++
       const c = generateCase(seed, index, target.context)
-      if (exclude.has(c.family) || (only && !only.has(c.family))) {
+      if (exclude.has(c.family) || (only && !only.has(c.family)) || (targets && !targets.has(c.target))) {
         skipped++
         continue
       }
@@ -2513,37 +3637,45 @@ export async function runFuzz(target: FuzzServer, options: FuzzOptions): Promise
       break
     }
   const unacked: number[] = []
+  const pushed: number[] = []
   for (let seq = before.head + 1; seq <= after.head; seq++) {
     const text = after.bySeq.get(seq)
     if (text === undefined) {
-      fail(logCase, `event ${seq} is visible to neither writer`)
+      fail(logCase, `event ${seq} is visible to no writer`)
       continue
     }
     if (appendedSeqs.has(seq)) continue
     const event = JSON.parse(text) as LogEvent
     if (event.actor?.user === 'fuzz-noack') unacked.push(seq)
+    else if (event.actor?.user === 'fuzz-taxii') pushed.push(seq)
     else fail(logCase, `event ${seq} (${event.type} by ${event.actor?.user}) was appended by no 2xx answer or ok ack`)
   }
+  if (pushed.length > taxiiAdded)
+    fail(logCase, `${pushed.length} events by the TAXII writer, its statuses said ${taxiiAdded} added`)
   for (const seq of appendedSeqs)
     if (seq <= before.head || seq > after.head)
       fail(logCase, `a 2xx answer reported seq ${seq}, outside the log's growth`)
   if (unacked.length > 3 * unackedCommands)
     fail(logCase, `${unacked.length} events by the no-ack writer, from ${unackedCommands} ack-less commands`)
   const grew = after.head - before.head
-  if (grew !== appendedSeqs.size + unacked.length)
+  if (grew !== appendedSeqs.size + unacked.length + pushed.length)
     fail(
       logCase,
-      `the head moved by ${grew}, the answers account for ${appendedSeqs.size} + ${unacked.length} ack-less`,
+      `the head moved by ${grew}, the answers account for ${appendedSeqs.size} + ${unacked.length} ack-less + ${pushed.length} pushed`,
     )
 
-  // RSS: the bound is start + headroom + a share per appended event (docs/performance.md "## fuzz")
+  // RSS: the bound is start + headroom + a share per appended event and incident (docs/performance.md "## fuzz")
   await new Promise((resolve) => setTimeout(resolve, 500))
   const rssEnd = rssOf(target.pid) ?? 0
   rssPeak = Math.max(rssPeak, rssEnd)
+  let reported = 0
+  for (let seq = before.head + 1; seq <= after.head; seq++)
+    if (after.bySeq.get(seq)?.includes('"type":"incident.reported"')) reported++
   const bound =
     rssStart +
     (options.rssHeadroomBytes ?? 256 * 1024 * 1024) +
-    (options.rssPerEventBytes ?? 8 * 1024) * (after.head - before.head)
+    (options.rssPerEventBytes ?? 8 * 1024) * (after.head - before.head) +
+    (options.rssPerIncidentBytes ?? 16 * 1024) * reported
   if (rssPeak > bound)
     fail(
       fakeCase('memory'),

@@ -242,12 +242,10 @@ describe('what a caller may know of the directory, and viewing as another audien
   })
   /**
    * A MISP sharing group becomes the directory community of that id or name (write/imports.ts,
-   * `communityOf`). For a community the importer may not know, that answers whether it exists and
-   * which id a name has (the imported event carries it). The fix belongs to write/imports.ts (see
-   * the report in this change): look the group up among the communities the caller may know only.
-   * Until then this test fails: flip `it.fails` to `it` with that fix.
+   * `communityOf`), among the communities the importer may know only: for one it may not know, the
+   * answer and the stored event are those of a group that does not exist.
    */
-  it.fails('[A8] a MISP import does not tell whether a sharing group is a community the importer may not know', async () => {
+  it('[A8] a MISP import does not tell whether a sharing group is a community the importer may not know', async () => {
     const misp = (uuid: string, group: string) => ({
       Event: {
         uuid,

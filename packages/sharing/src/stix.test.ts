@@ -662,7 +662,7 @@ describe('STIX import of the OASIS examples', () => {
       occurredAt: '2013-02-19T00:00:00.000Z',
       source: { organisation: 'cert-lv' },
       payload: {
-        advisoryId: 'report--e33ffe07-2f4c-48d8-b0af-ee2619d765cf',
+        advisoryId: 'report--e33ffe07-2f4c-48d8-b0af-ee2619d765cf@cert-lv',
         title: "APT1: Exposing One of China's Cyber Espionage Units",
       },
     })
@@ -953,7 +953,7 @@ describe('round trip: export, then import, gives the same incidents, observation
     const sighting = ofType('sighting')[0]!
     const created = result.created.find((entry) => entry.stixId === sighting.id)!
     expect(created.eventIds).toEqual([
-      uuidv5('97df180a-309e-52f6-b33f-4466f750f334', `${sighting.id}|${String(sighting.modified)}`),
+      uuidv5('97df180a-309e-52f6-b33f-4466f750f334', `${sighting.id}|${String(sighting.modified)}@cert-lv`),
     ])
   })
 })

@@ -187,7 +187,7 @@ describe('STIX import: markings', () => {
 })
 
 describe('STIX import: what becomes which event', () => {
-  it('a foreign incident: STIX id as incident id, medium severity, category from labels, long text cut', () => {
+  it("a foreign incident: the importer's own copy of its STIX id, medium severity, category from labels, long text cut", () => {
     const foreign = incident({ name: `  ${'n'.repeat(400)} `, labels: ['ransomware'], description: 'Hospital hit' })
     const [event] = importStix(bundleOf(foreign), options).events
     expect(event).toMatchObject({
@@ -195,7 +195,7 @@ describe('STIX import: what becomes which event', () => {
       occurredAt: T1,
       source: { organisation: 'cert-lv' },
       payload: {
-        incidentId: foreign.id,
+        incidentId: `${foreign.id}@cert-lv`,
         severity: 'medium',
         category: 'ransomware',
         summary: 'Hospital hit',
@@ -223,16 +223,56 @@ describe('STIX import: what becomes which event', () => {
     ])
   })
 
-  it('event ids are the UUIDv5 of the STIX id and version: re-importing gives the same ids', () => {
+  it('event ids are the UUIDv5 of the STIX id, version and importer: re-importing gives the same ids', () => {
     const thing = incident({ x_watchfloor_status: 'closed' })
     const first = importStix(bundleOf(thing), options)
     expect(first.events.map((event) => event.id)).toEqual([
-      uuidv5(WATCHFLOOR_STIX_NAMESPACE, `${thing.id}|${T1}`),
-      uuidv5(WATCHFLOOR_STIX_NAMESPACE, `${thing.id}|${T1}|update`),
+      uuidv5(WATCHFLOOR_STIX_NAMESPACE, `${thing.id}|${T1}@cert-lv`),
+      uuidv5(WATCHFLOOR_STIX_NAMESPACE, `${thing.id}|${T1}|update@cert-lv`),
     ])
     expect(importStix(bundleOf(thing), options).events).toEqual(first.events)
     const newer = importStix(bundleOf({ ...thing, modified: T2 }), options)
     expect(newer.events[0]!.id).not.toBe(first.events[0]!.id)
+  })
+
+  it('another organisation importing the same bundle gets ids of its own: events, incidents, advisories', () => {
+    const target = incident({ x_watchfloor_status: 'triaged' })
+    const sighting = sdo('sighting', { sighting_of_ref: target.id, description: '198.51.100.7' })
+    const report = sdo('report', { name: 'Weekly', published: T2, object_refs: [target.id] })
+    const bundle = bundleOf(target, sighting, report)
+    const lv = importStix(bundle, options)
+    const ee = importStix(bundle, { ...options, organisation: 'cert-ee' })
+    expect(ee.events.map((event) => event.type)).toEqual(lv.events.map((event) => event.type))
+    const lvIds = new Set(lv.events.map((event) => event.id))
+    for (const event of ee.events) expect(lvIds.has(event.id), event.type).toBe(false)
+    const idsOf = (result: typeof lv) =>
+      result.events.map((event) => {
+        const payload = event.payload as { incidentId?: string; advisoryId?: string }
+        return [payload.incidentId, payload.advisoryId]
+      })
+    expect(idsOf(lv)).toEqual([
+      [`${target.id}@cert-lv`, undefined],
+      [`${target.id}@cert-lv`, undefined],
+      [`${target.id}@cert-lv`, undefined],
+      [`${target.id}@cert-lv`, `${report.id}@cert-lv`],
+    ])
+    expect(idsOf(ee)).toEqual(idsOf(lv).map((ids) => ids.map((id) => id?.replace('@cert-lv', '@cert-ee'))))
+    // the same report otherwise: what differs is only whose copy it is
+    expect(ee.created.map(({ stixId, type }) => [stixId, type])).toEqual(
+      lv.created.map(({ stixId, type }) => [stixId, type]),
+    )
+    expect([ee.used, ee.skipped, ee.defaulted]).toEqual([lv.used, lv.skipped, lv.defaulted])
+  })
+
+  it("an organisation's copy of an id over 200 characters names it by its UUIDv5; a Watchfloor id is kept", () => {
+    const long = 'o'.repeat(190)
+    const foreign = incident()
+    const named = incident({ x_watchfloor_incident_id: 'inc-9' })
+    const result = importStix(bundleOf(foreign, named), { ...options, organisation: long })
+    expect(result.events.map((event) => (event.payload as { incidentId: string }).incidentId)).toEqual([
+      `${foreign.id}@${uuidv5(WATCHFLOOR_STIX_NAMESPACE, `organisation:${long}`)}`,
+      'inc-9',
+    ])
   })
 
   it('keeps the latest version of an object; older versions, repeats and revoked objects are skipped', () => {
@@ -285,7 +325,12 @@ describe('STIX import: what becomes which event', () => {
     expect(observation).toMatchObject({
       occurredAt: T2,
       marking: { tlp: 'RED' }, // the address the indicator names is RED
-      payload: { incidentId: target.id, indicator: '198.51.100.7, evil.example', count: 7, networkId: 'cert-lv-net' },
+      payload: {
+        incidentId: `${target.id}@cert-lv`,
+        indicator: '198.51.100.7, evil.example',
+        count: 7,
+        networkId: 'cert-lv-net',
+      },
     })
     expect(result.created.map((entry) => entry.type)).toEqual(['incident', 'sighting'])
     expect(result.used.map((entry) => [entry.type, entry.as])).toEqual([
@@ -315,7 +360,7 @@ describe('STIX import: what becomes which event', () => {
     expect(observations).toHaveLength(1)
     expect(observations[0]).toMatchObject({
       marking: { tlp: 'AMBER' },
-      payload: { incidentId: target.id, indicator: "http://evil.example/it's" },
+      payload: { incidentId: `${target.id}@cert-lv`, indicator: "http://evil.example/it's" },
     })
     expect(result.used.map((entry) => entry.type).sort()).toEqual(['indicator', 'relationship'])
   })
@@ -392,8 +437,8 @@ describe('STIX import: what becomes which event', () => {
     )
     expect(events.map((event) => [event.occurredAt, event.payload])).toEqual([
       [T2, { advisoryId: 'adv-7', title: 'Weekly', body: 'Weekly', incidentId: 'inc-1' }],
-      [T1, { advisoryId: note.id, title: 'Patch now', body: 'Disable SMBv1.', incidentId: 'inc-1' }],
-      [T2, { advisoryId: plain.id, title: 'First line', body: 'First line\nsecond line' }],
+      [T1, { advisoryId: `${note.id}@cert-lv`, title: 'Patch now', body: 'Disable SMBv1.', incidentId: 'inc-1' }],
+      [T2, { advisoryId: `${plain.id}@cert-lv`, title: 'First line', body: 'First line\nsecond line' }],
     ])
   })
 

@@ -4,9 +4,12 @@
  * (it became events), `used` (it served to resolve another: a marking, a name, a location, a link)
  * or `skipped` (with the reason), so nothing is dropped silently.
  *
- * Event ids are the UUIDv5 of the object's id and version (`<stix id>|<modified>`) in Watchfloor's
- * namespace: importing the same objects again yields the same events, which the floor's ingest
- * takes as duplicates. Mapping tables: docs/sharing-stix.md.
+ * Every id the import makes is the importing organisation's own: event ids are the UUIDv5 of the
+ * object's id, version and importer (`<stix id>|<modified>@<organisation>`) in Watchfloor's
+ * namespace, and an incident or advisory that carries no Watchfloor id is `<stix id>@<organisation>`.
+ * The same importer importing the same objects again yields the same events, which the floor's
+ * ingest takes as duplicates; another organisation importing them gets events and incidents of its
+ * own, so nothing it is answered depends on what others imported. Mapping tables: docs/sharing.md.
  */
 import { tlpRank } from '@watchfloor/core'
 import {
@@ -31,7 +34,7 @@ import { uuidv5 } from './uuid.ts'
 export interface StixImportOptions {
   /** The marking of what the bundle leaves unmarked (no TLP among its markings). */
   defaultMarking: Marking
-  /** Who imports: the source organisation of every event made. */
+  /** Who imports: the source organisation of every event made, and the owner of every id the import makes. */
   organisation: string
 }
 
@@ -352,7 +355,7 @@ class Importer {
         ? clip(object.name, MAX_TITLE)
         : (clip(object.abstract, MAX_TITLE) ?? clip(firstLine(object.content), MAX_TITLE))
     const payload: Record<string, unknown> = {
-      advisoryId: watchfloorId(object.x_watchfloor_advisory_id) ?? object.id,
+      advisoryId: watchfloorId(object.x_watchfloor_advisory_id) ?? this.ownId(object.id),
       title: title ?? 'Untitled advisory',
       body: clip(content, MAX_BODY) ?? title ?? 'Untitled advisory',
     }
@@ -391,9 +394,21 @@ class Importer {
     return undefined
   }
 
-  /** An incident's Watchfloor id: the one it carries (`x_watchfloor_incident_id`), else its STIX id. */
+  /** An incident's Watchfloor id: the one it carries (`x_watchfloor_incident_id`), else the importer's own copy. */
   private incidentId(stixId: string): string {
-    return watchfloorId(this.byId.get(stixId)?.x_watchfloor_incident_id) ?? stixId
+    return watchfloorId(this.byId.get(stixId)?.x_watchfloor_incident_id) ?? this.ownId(stixId)
+  }
+
+  /**
+   * The importing organisation's own id for a STIX object: `<stix id>@<organisation>`, or with the
+   * organisation's UUIDv5 when that would be over 200 characters. Another organisation importing
+   * the same object makes another incident or advisory, which neither takes over nor is refused
+   * for the first one's (A5): its answers say nothing of who else imported it.
+   */
+  private ownId(stixId: string): string {
+    const { organisation } = this.options
+    const id = `${stixId}@${organisation}`
+    return id.length <= MAX_ID ? id : `${stixId}@${uuidv5(WATCHFLOOR_STIX_NAMESPACE, `organisation:${organisation}`)}`
   }
 
   /** The Watchfloor network a sighting names in `where_sighted_refs`, if one of them is a network. */
@@ -469,7 +484,10 @@ class Importer {
     return { marking, defaulted }
   }
 
-  /** Build, check and keep one event; its id from the object's id and version (and `suffix` for a second event). */
+  /**
+   * Build, check and keep one event; its id from the object's id and version (and `suffix` for a
+   * second event) and the importing organisation, so two importers never make the same event.
+   */
   private event(
     object: StixObject,
     suffix: string,
@@ -478,7 +496,10 @@ class Importer {
     found: { marking: Marking },
     payload: Record<string, unknown>,
   ): string | undefined {
-    const id = uuidv5(WATCHFLOOR_STIX_NAMESPACE, `${object.id}|${versionOf(object)}${suffix}`)
+    const id = uuidv5(
+      WATCHFLOOR_STIX_NAMESPACE,
+      `${object.id}|${versionOf(object)}${suffix}@${this.options.organisation}`,
+    )
     const time = typeof occurredAt === 'string' ? Date.parse(occurredAt) : Number.NaN
     if (Number.isNaN(time)) {
       this.skip(object, `cannot be a ${type} event: no time it happened`)

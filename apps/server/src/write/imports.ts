@@ -3,14 +3,16 @@
  * sharing package maps a bundle or a MISP document to events, and they enter the log through the
  * same ingest as raw events, as the caller (A1-A6: its roles, its organisation or those it relays
  * for, what it owns). What ingest refuses is reported per event, never dropped silently; the rest
- * is stored. Re-importing the same objects gives the same event ids: duplicates, nothing new.
+ * is stored. The ids an import makes are the importing organisation's own: the same organisation
+ * importing the same objects again gets duplicates, nothing new; another one gets its own events,
+ * and no answer tells it who else imported them.
  */
 import { defaultMarking, type Owners, postingRefusal } from '@watchfloor/core'
 import { type EventInput, MAX_EVENTS_PER_POST, type Marking, Tlp, WatchfloorError } from '@watchfloor/protocol'
 import { importMisp, importStix } from '@watchfloor/sharing'
 import type { AppendResult, EventStore } from '@watchfloor/store'
 import express, { type Request } from 'express'
-import type { Caller } from '../access/access.ts'
+import { type Caller, knowsCommunity } from '../access/access.ts'
 import type { Directory } from '../access/directory.ts'
 import { refusalError, toWatchfloorError } from '../http/errors.ts'
 import { QueryReader } from '../http/query.ts'
@@ -62,11 +64,14 @@ export function importRouter({ store, directory, callerOf, owners, bodyLimit }: 
     const report = importMisp(req.body, {
       defaultMarking: marking,
       organisation: caller.organisation,
-      // a sharing group is a community of the directory, by id or by name
+      // a sharing group is a community of the directory the importer may know of [A8], by id or by
+      // name: one it may not know is as unknown as one that does not exist
       communityOf: (group) => {
-        const byId = group.name === undefined ? undefined : directory.community(group.name)
-        if (byId) return byId.id
-        return directory.listCommunities().find((c) => c.name === group.name || c.id === group.uuid)?.id
+        const known = directory.listCommunities().filter((c) => knowsCommunity(caller, c.id))
+        return (
+          known.find((c) => c.id === group.name)?.id ??
+          known.find((c) => c.name === group.name || c.id === group.uuid)?.id
+        )
       },
       // an Orgc is an organisation the caller may post for, by id or by name; any other stays the caller's
       knownOrganisation: (name) => {
@@ -86,6 +91,9 @@ export function importRouter({ store, directory, callerOf, owners, bodyLimit }: 
  * Store the events, as `caller`, in requests of at most 1,000: an event ingest refuses (another
  * organisation's incident [A5], an id already in the log with other content [L3], a source the
  * caller may not post for [A3]) is taken out and reported, and the rest of its request goes in.
+ * Each event is judged after the events before it, as in one request: against the picture and
+ * what of them was stored. The refusals of a request are listed as ingest judged them: those of
+ * its checks first (A1-A6, validation), then those of the log (L3), each in order.
  */
 export async function importEvents(
   store: EventStore,
@@ -96,22 +104,78 @@ export async function importEvents(
   const results: AppendResult[] = []
   const refused: Refused[] = []
   for (let start = 0; start < events.length; start += MAX_EVENTS_PER_POST) {
-    let chunk = events.slice(start, start + MAX_EVENTS_PER_POST)
-    while (chunk.length > 0) {
-      try {
-        results.push(...(await ingest(store, caller, { events: chunk }, owners)))
-        break
-      } catch (error) {
-        const failure = toWatchfloorError(error)
-        const index = failedIndex(failure, chunk.length)
-        if (failure.code === 'internal' || failure.code === 'unavailable' || index === undefined) throw error
-        const event = chunk[index]!
-        refused.push({ id: event.id, type: event.type, code: failure.code, message: failure.message })
-        chunk = chunk.filter((_, i) => i !== index)
-      }
-    }
+    const request = await storeRequest(store, caller, events.slice(start, start + MAX_EVENTS_PER_POST), owners)
+    results.push(...request.results)
+    refused.push(...request.byChecks, ...request.byLog)
   }
   return { results, refused }
+}
+
+/**
+ * One request of an import, through ingest in blocks, in time linear in its length however many
+ * of its events are refused. A block refused at its k-th event is stored up to it (those k events
+ * are judged again, once: the same judgement, after the same events), that event is reported, and
+ * the next block is at most twice as long as what the last attempt settled, so every attempt costs
+ * at most twice what the one before it settled. Each stored prefix is an append of its own.
+ */
+async function storeRequest(
+  store: EventStore,
+  caller: Caller,
+  request: readonly EventInput[],
+  owners: () => Promise<Owners>,
+): Promise<{ results: AppendResult[]; byChecks: Refused[]; byLog: Refused[] }> {
+  const results: AppendResult[] = []
+  const byChecks: Refused[] = []
+  const byLog: Refused[] = []
+  /** The first event neither stored nor refused: every event before it is settled. */
+  let next = 0
+  let size = request.length
+  /** Where the last attempt was refused (in the request, and in its block), and why. */
+  let failed: { at: number; index: number; error: WatchfloorError } | undefined
+  while (next < request.length) {
+    if (failed?.at === next) {
+      // the events before it are stored: it is refused, as it was judged after them
+      const { error, index } = failed
+      if (isLogRefusal(error)) byLog.push(refusal(request[next]!, error, error.message))
+      else byChecks.push(refusal(request[next]!, error, renumbered(error.message, index, next - byChecks.length)))
+      next++
+      failed = undefined
+      continue
+    }
+    const end = Math.min(request.length, next + size, failed?.at ?? request.length)
+    const block = request.slice(next, end)
+    try {
+      results.push(...(await ingest(store, caller, { events: block }, owners)))
+      next = end
+      size = 2 * block.length
+    } catch (error) {
+      const failure = toWatchfloorError(error)
+      const index = failedIndex(failure, block.length)
+      if (failure.code === 'internal' || failure.code === 'unavailable' || index === undefined) throw error
+      failed = { at: next + index, index, error: failure }
+      size = 2 * (index + 1)
+    }
+  }
+  return { results, byChecks, byLog }
+}
+
+function refusal(event: EventInput, error: WatchfloorError, message: string): Refused {
+  return { id: event.id, type: event.type, code: error.code, message }
+}
+
+/** [L3] The log's own refusal (an id already there with other content), not one of ingest's checks. */
+function isLogRefusal(error: WatchfloorError): boolean {
+  return error.code === 'conflict' && (error.details as { rule?: unknown } | undefined)?.rule === undefined
+}
+
+/**
+ * A validation message names the event as `events.<n>` of the request it was in: its place in
+ * the block it was judged in becomes its place in the import's request without the events refused
+ * before it by the checks, as if that request had been posted again each time.
+ */
+function renumbered(message: string, from: number, to: number): string {
+  if (from === to) return message
+  return message.replace(new RegExp(`(^invalid input: |; )events\\.${from}(?=[.:])`, 'g'), `$1events.${to}`)
 }
 
 /** Which event of a request ingest refused: `details.index`, or the `events.N` of a path. */

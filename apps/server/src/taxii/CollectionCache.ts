@@ -61,6 +61,8 @@ export function compareKey(a: { seq: number; id: string }, b: { seq: number; id:
 
 const PAGE = 1000
 
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve))
+
 /** The events after 0 up to `head` that `wanted` keeps, in seq order. */
 async function readEvents(
   store: EventStore,
@@ -77,7 +79,7 @@ async function readEvents(
     }
     if (page.length < PAGE) break
     cursor = page.at(-1)!.seq
-    await new Promise<void>((resolve) => setImmediate(resolve)) // let other requests in between pages
+    await yieldToIo() // let other requests in between pages
   }
   return events
 }
@@ -147,17 +149,19 @@ interface Touch {
  * Build a collection's contents: the export of `events` (the collection's events the viewer may
  * see, in seq order, up to `head`), each object placed (see the module comment).
  */
-export function collectionContents(
+export async function collectionContents(
   events: readonly StoredEvent[],
   head: number,
   directory: OrganisationDirectory | undefined,
-): CollectionContents {
+): Promise<CollectionContents> {
   const exporter = new StixExport({ directory, scope: 'picture' })
   const placed = new Map<string, number>()
   const produced: StixObject[] = []
   const touches = new Map<string, Touch[]>()
   const recordedAt = new Map<number, string>()
-  for (const event of events) {
+  for (const [i, event] of events.entries()) {
+    // a long collection is built in slices, letting other requests in between them
+    if (i > 0 && i % PAGE === 0) await yieldToIo()
     recordedAt.set(event.seq, event.recordedAt)
     for (const object of exporter.add([event])) {
       produced.push(object)
@@ -260,13 +264,19 @@ export function collectionContents(
 interface Cached {
   head: number
   contents: Promise<CollectionContents>
+  /** Objects it holds, once built (0 while building): what the cache's bound counts. */
+  objects: number
 }
+
+/** Objects all cached collections may hold together, by default (about 3.4 KB each in memory). */
+export const CACHED_OBJECTS_MAX = 300_000
 
 /**
  * Collection contents per (viewer, collection), built again only when the viewer's head moved:
- * paging through a collection reads the log once. The least recently used beyond `maxEntries`
- * are dropped. Keyed by core's `viewerKey`, so two viewers share contents only when `canSee`
- * cannot tell them apart.
+ * paging through a collection reads the log once. The least recently used are dropped beyond
+ * `maxEntries`, or while the built ones hold more than `maxObjects` objects together (the newest
+ * always stays, however large). Keyed by core's `viewerKey`, so two viewers share contents only
+ * when `canSee` cannot tell them apart.
  */
 export class CollectionCache {
   private readonly entries = new Map<string, Cached>()
@@ -275,7 +285,19 @@ export class CollectionCache {
     private readonly store: EventStore,
     private readonly directory: OrganisationDirectory | undefined,
     private readonly maxEntries = 32,
+    private readonly maxObjects = CACHED_OBJECTS_MAX,
   ) {}
+
+  /** Drop the least recently used entries while over either bound; the newest stays. */
+  private prune(): void {
+    let objects = 0
+    for (const entry of this.entries.values()) objects += entry.objects
+    for (const [key, entry] of this.entries) {
+      if (this.entries.size <= 1 || (this.entries.size <= this.maxEntries && objects <= this.maxObjects)) return
+      this.entries.delete(key)
+      objects -= entry.objects
+    }
+  }
 
   get(
     viewer: Viewer,
@@ -293,12 +315,19 @@ export class CollectionCache {
     const contents = readEvents(this.store, head, wanted).then((events) =>
       collectionContents(events, head, this.directory),
     )
-    this.entries.set(key, { head, contents })
-    // a failed build is not kept
-    contents.catch(() => {
-      if (this.entries.get(key)?.contents === contents) this.entries.delete(key)
-    })
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!)
+    const entry: Cached = { head, contents, objects: 0 }
+    this.entries.set(key, entry)
+    contents.then(
+      (built) => {
+        entry.objects = built.objects.length
+        this.prune()
+      },
+      () => {
+        // a failed build is not kept
+        if (this.entries.get(key)?.contents === contents) this.entries.delete(key)
+      },
+    )
+    this.prune()
     return contents
   }
 }

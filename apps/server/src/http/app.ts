@@ -23,6 +23,7 @@ import { type CommandService, commandRouter } from '../write/commands.ts'
 import { importRouter } from '../write/imports.ts'
 import { ingest } from '../write/ingest.ts'
 import { errorHandler } from './errors.ts'
+import { openApiDocument } from './openapi.ts'
 
 export interface AppDeps {
   store: EventStore
@@ -131,6 +132,10 @@ export function createApp({
   // People and access (access/routes.ts): signing in and out, then every other route needs a caller
   // (session cookie, API token or display token; display tokens are read-only).
   api.use(sessionRoutes(access))
+  // the OpenAPI 3.1 document of this API (http/openapi.ts): public, it describes routes and holds no data
+  api.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument())
+  })
   api.use(authenticate(access))
   api.use(peopleRoutes(access))
   api.use(directoryRoutes(access))

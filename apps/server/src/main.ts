@@ -3,6 +3,11 @@ import { ORGANISATIONS, runSimulator } from '@watchfloor/simulator'
 import { loadConfig } from './config.ts'
 import { startServer } from './server.ts'
 
+/** How long requests in flight get to finish after SIGTERM / SIGINT. */
+const GRACE_MS = 8_000
+/** After this, a stop that has not finished exits with 1. */
+const FORCE_EXIT_MS = 10_000
+
 /** `pnpm start`: the embedded default (SQLite under ./data, demo tokens, demo scenario, console). */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>
@@ -60,14 +65,27 @@ async function main(): Promise<void> {
   }
   console.log(`${lines.join('\n')}\n`)
 
+  // SIGTERM / SIGINT: stop accepting, let requests in flight finish (up to GRACE_MS), close the
+  // sockets (their clients reconnect elsewhere and resume), close the stores, exit 0; a stop
+  // that takes longer than FORCE_EXIT_MS exits 1 (docs/deploy.md)
   let closing = false
   const shutdown = async (signal: string) => {
     if (closing) return
     closing = true
+    const started = Date.now()
     logger.info({ signal }, 'shutting down')
+    setTimeout(() => {
+      logger.error({ signal, ms: Date.now() - started }, 'shutdown took too long: exiting')
+      process.exit(1)
+    }, FORCE_EXIT_MS).unref()
     stopping.abort()
-    await simulation
-    await server.close()
+    try {
+      await Promise.all([simulation, server.close({ graceMs: GRACE_MS })])
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed')
+      process.exit(1)
+    }
+    logger.info({ signal, ms: Date.now() - started }, 'stopped')
     process.exit(0)
   }
   process.on('SIGINT', () => void shutdown('SIGINT'))

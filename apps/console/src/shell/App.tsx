@@ -1,4 +1,4 @@
-import { type FormEvent, Fragment, useEffect, useMemo, useState } from 'react'
+import { type FormEvent, Fragment, lazy, type ReactNode, Suspense, useEffect, useMemo, useState } from 'react'
 import { resumeSession, signIn, signInWithPassword, signOut } from '../data/session.ts'
 import { useWatchfloor } from '../data/store.ts'
 import { takeTokenFromLocation, tokenFromHash } from '../data/token.ts'
@@ -8,15 +8,11 @@ import { useUi, wireCoordination } from '../features/coordination/coordination.t
 import { Toasts } from '../features/coordination/Notifications.tsx'
 import { IncidentDetail } from '../features/detail/IncidentDetail.tsx'
 import { FilterBar } from '../features/filters/FilterBar.tsx'
-import { HandoverPage } from '../features/handover/Handover.tsx'
 import { EventList } from '../features/lists/EventList.tsx'
 import { IncidentList } from '../features/lists/IncidentList.tsx'
-import { MapView } from '../features/map/MapView.tsx'
 import { BookmarkList, ReplayBar } from '../features/replay/ReplayBar.tsx'
 import { openFromView, replay, wireReplay } from '../features/replay/replay.ts'
-import { ReportPage } from '../features/report/Report.tsx'
 import { mayOpenSharing } from '../features/sharing/directory.ts'
-import { SharingPage } from '../features/sharing/Sharing.tsx'
 import { myOverdueCount } from '../features/tasks/board.ts'
 import { TaskBoard } from '../features/tasks/TaskBoard.tsx'
 import { Timeline } from '../features/timeline/Timeline.tsx'
@@ -25,6 +21,29 @@ import { wireViewAs } from '../features/viewas/viewAs.ts'
 import { useNow } from '../ui/useNow.ts'
 import { syncViewToUrl, useView, viewStore } from '../view/viewStore.ts'
 import { Header } from './Header.tsx'
+
+// Loaded on demand (their own chunks): the map (MapLibre and the basemap, the bulk of the console),
+// the report, the handover and the Sharing page. The sign-in form, the header, the lists and the
+// timeline come with the first load.
+const MapView = lazy(() => import('../features/map/MapView.tsx').then((m) => ({ default: m.MapView })))
+const ReportPage = lazy(() => import('../features/report/Report.tsx').then((m) => ({ default: m.ReportPage })))
+const HandoverPage = lazy(() => import('../features/handover/Handover.tsx').then((m) => ({ default: m.HandoverPage })))
+const SharingPage = lazy(() => import('../features/sharing/Sharing.tsx').then((m) => ({ default: m.SharingPage })))
+
+/** What shows while a page's chunk loads. */
+function Loading({ what, children }: { what: string; children: ReactNode }) {
+  return (
+    <Suspense
+      fallback={
+        <p className="hint page-loading" role="status" data-testid="page-loading">
+          Loading {what}…
+        </p>
+      }
+    >
+      {children}
+    </Suspense>
+  )
+}
 
 const TABS = ['incidents', 'tasks', 'networks', 'events', 'bookmarks'] as const
 type Tab = (typeof TABS)[number]
@@ -247,11 +266,17 @@ export function App({ initialToken }: { initialToken: string | null }) {
       <ViewAsRefusal />
       <Fragment key={viewer}>
         {sharing ? (
-          <SharingPage />
+          <Loading what="the Sharing page">
+            <SharingPage />
+          </Loading>
         ) : page === 'handover' ? (
-          <HandoverPage />
+          <Loading what="the handover">
+            <HandoverPage />
+          </Loading>
         ) : report ? (
-          <ReportPage incidentId={report} />
+          <Loading what="the report">
+            <ReportPage incidentId={report} />
+          </Loading>
         ) : (
           <>
             <FilterBar />
@@ -259,7 +284,9 @@ export function App({ initialToken }: { initialToken: string | null }) {
             <main className="picture">
               <div className="stage">
                 <div className="map-panel">
-                  <MapView />
+                  <Loading what="the map">
+                    <MapView />
+                  </Loading>
                 </div>
                 <div className="timeline-panel">
                   <Timeline />

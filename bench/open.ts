@@ -1,6 +1,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Browser, type CDPSession, chromium, type Page } from '@playwright/test'
+import { Database } from './deps.ts'
 import {
   ensureConsoleBuilt,
   fmt,
@@ -33,7 +34,11 @@ import type { BenchEntry, Figures } from './results.ts'
  * - open (warm): the same in a new page, the server's projection of the viewer cached;
  * - JS heap after the warm open (two forced collections), and server RSS;
  * - the server's per-viewer fold from zero, on its own: the first `GET /api/v1/state` of a
- *   viewer the server has not seen (another user), then the same request again (cached).
+ *   viewer the server has not seen (another user), then the same request again (cached), and a
+ *   cached viewer's `/state` sent while that fold runs (the fold yields between pages);
+ * - a restart on persisted snapshots (SIGTERM, which saves them, then a new process): ready again,
+ *   the first `/state` of the viewers it had folded (from their snapshots plus the tail), and the
+ *   first `/state` of new viewers it never saw (BENCH_OPEN_NEW_VIEWERS, default 5: p95 and max).
  *
  * Ratios are against the 10,000-event baseline of the same run.
  */
@@ -43,6 +48,13 @@ const SIZES = (process.env.BENCH_OPEN_SIZES ?? '10000,100000,1000000')
   .filter((n) => Number.isInteger(n) && n > 0)
 /** A viewer only the fold-from-zero measurement uses (so its first request finds nothing cached). */
 const OTHER_VIEWER = { token: 'bench-other-viewer-token-0123', user: 'mari', organisation: 'cert-ee', nation: 'EE' }
+/** Viewers first seen after the restart: other users of the same organisation. */
+const NEW_VIEWERS = Array.from({ length: Math.max(1, Number(process.env.BENCH_OPEN_NEW_VIEWERS ?? 5)) }, (_, i) => ({
+  token: `bench-new-viewer-token-${String(i).padStart(6, '0')}`,
+  user: `new-${i}`,
+  organisation: 'cert-ee',
+  nation: 'EE',
+}))
 
 interface SizeFigures {
   events: number
@@ -66,6 +78,62 @@ interface SizeFigures {
   foldFromZeroMs: number
   cachedStateMs: number
   stateBytes: number
+  /** A cached viewer's /state sent while another viewer's fold from zero runs. */
+  warmDuringFoldMs: number
+  /** After a restart on the snapshots the first process saved at SIGTERM. */
+  restartReadyMs: number
+  /** The first /state, after the restart, of the two viewers the first process had folded. */
+  restartViewerStateMs: number
+  restartOtherStateMs: number
+  /** The first /state of viewers never seen before (no snapshot of theirs): p95 and max. */
+  newViewerP95Ms: number
+  newViewerMaxMs: number
+  snapshotsSaved: number
+}
+
+/** The value at quantile q (nearest rank). */
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0
+}
+
+/** Start the server on a data folder; resolves once `/readyz` answers, with the time from spawn. */
+async function startServer(dir: string, tokens: string) {
+  const started = performance.now()
+  const child = spawnTs(join(root, 'apps/server/src/main.ts'), [], {
+    env: {
+      WATCHFLOOR_PORT: '0',
+      WATCHFLOOR_HOST: '127.0.0.1',
+      WATCHFLOOR_DATA_DIR: dir,
+      WATCHFLOOR_SIMULATOR: 'off',
+      WATCHFLOOR_TOKENS: tokens,
+      WATCHFLOOR_LOG_LEVEL: 'warn',
+    },
+  })
+  try {
+    const url = await listeningUrl(child, 600_000)
+    for (;;) {
+      const ready = await fetch(`${url}/readyz`).catch(() => null)
+      if (ready?.ok) break
+      await sleep(10)
+    }
+    return { child, url, readyMs: performance.now() - started }
+  } catch (error) {
+    await stopChild(child)
+    throw error
+  }
+}
+
+/** Snapshots in the store's file (read once the server stopped). */
+function snapshotCount(file: string): number {
+  const db = new Database(file, { readonly: true })
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM snapshots').get() as { n: number }).n
+  } catch {
+    return 0
+  } finally {
+    db.close()
+  }
 }
 
 /** Resident memory of a process in MB, from /proc (0 where it cannot be read). */
@@ -157,27 +225,16 @@ async function measureSize(browser: Browser, events: number): Promise<SizeFigure
       `  written in ${fmt(built.seconds, 1)} s (${fmt(events / built.seconds)} events/s, ${fmt(logMb)} MB, ${fmt(built.incidents)} incidents)`,
     )
     const tokens = join(data.dir, 'tokens.json')
-    writeFileSync(tokens, JSON.stringify([...PRINCIPALS, { ...OTHER_VIEWER, roles: ['watch_officer'] }]))
-    const started = performance.now()
-    const child = spawnTs(join(root, 'apps/server/src/main.ts'), [], {
-      env: {
-        WATCHFLOOR_PORT: '0',
-        WATCHFLOOR_HOST: '127.0.0.1',
-        WATCHFLOOR_DATA_DIR: data.dir,
-        WATCHFLOOR_SIMULATOR: 'off',
-        WATCHFLOOR_TOKENS: tokens,
-        WATCHFLOOR_LOG_LEVEL: 'warn',
-      },
-    })
+    writeFileSync(
+      tokens,
+      JSON.stringify(
+        [...PRINCIPALS, OTHER_VIEWER, ...NEW_VIEWERS].map((p) =>
+          'roles' in p ? p : { ...p, roles: ['watch_officer'] },
+        ),
+      ),
+    )
+    let { child, url, readyMs: serverReadyMs } = await startServer(data.dir, tokens)
     try {
-      const url = await listeningUrl(child, 600_000)
-      for (;;) {
-        const ready = await fetch(`${url}/readyz`).catch(() => null)
-        if (ready?.ok) break
-        await sleep(10)
-      }
-      const serverReadyMs = performance.now() - started
-
       // the first console of this viewer: the server folds the viewer's picture from zero on its way
       const cold = await openConsole(browser, url)
       await cold.page.close()
@@ -190,9 +247,25 @@ async function measureSize(browser: Browser, events: number): Promise<SizeFigure
       await warm.page.close()
       const serverRssMb = rssMb(child.pid)
 
-      // the per-viewer fold from zero, alone: a viewer the server has not seen yet
-      const first = await timedGet(`${url}/api/v1/state`, OTHER_VIEWER.token)
+      // the per-viewer fold from zero: a viewer the server has not seen yet; meanwhile a cached
+      // viewer's request (it must not wait for the fold)
+      const folding = timedGet(`${url}/api/v1/state`, OTHER_VIEWER.token)
+      await sleep(20)
+      const during = await timedGet(`${url}/api/v1/state`, TOKENS.viewer)
+      const first = await folding
       const cached = await timedGet(`${url}/api/v1/state`, OTHER_VIEWER.token)
+
+      // a restart: SIGTERM saves the snapshots (the whole picture, each cached viewer)
+      await stopChild(child, 120_000)
+      const snapshotsSaved = snapshotCount(file)
+      const restarted = await startServer(data.dir, tokens)
+      child = restarted.child
+      url = restarted.url
+      const restartReadyMs = restarted.readyMs
+      const again = await timedGet(`${url}/api/v1/state`, TOKENS.viewer)
+      const otherAgain = await timedGet(`${url}/api/v1/state`, OTHER_VIEWER.token)
+      const newViewers: number[] = []
+      for (const viewer of NEW_VIEWERS) newViewers.push((await timedGet(`${url}/api/v1/state`, viewer.token)).ms)
       return {
         events,
         buildSeconds: round(built.seconds, 1),
@@ -214,6 +287,13 @@ async function measureSize(browser: Browser, events: number): Promise<SizeFigure
         foldFromZeroMs: round(first.ms),
         cachedStateMs: round(cached.ms, 1),
         stateBytes: first.bytes,
+        warmDuringFoldMs: round(during.ms, 1),
+        restartReadyMs: round(restartReadyMs),
+        restartViewerStateMs: round(again.ms),
+        restartOtherStateMs: round(otherAgain.ms),
+        newViewerP95Ms: round(quantile(newViewers, 0.95)),
+        newViewerMaxMs: round(Math.max(...newViewers)),
+        snapshotsSaved,
       }
     } finally {
       await stopChild(child)
@@ -237,7 +317,7 @@ export async function benchOpen(): Promise<BenchEntry> {
       const figures = await measureSize(browser, size)
       results.push(figures)
       console.log(
-        `  ready ${fmt(figures.serverReadyMs)} ms, open cold ${fmt(figures.coldOpenMs)} ms, warm ${fmt(figures.warmOpenMs)} ms, heap ${fmt(figures.heapMb, 1)} MB, RSS ${fmt(figures.serverRssMb)} MB, fold from zero ${fmt(figures.foldFromZeroMs)} ms`,
+        `  ready ${fmt(figures.serverReadyMs)} ms, open cold ${fmt(figures.coldOpenMs)} ms, warm ${fmt(figures.warmOpenMs)} ms, heap ${fmt(figures.heapMb, 1)} MB, RSS ${fmt(figures.serverRssMb)} MB, fold from zero ${fmt(figures.foldFromZeroMs)} ms (a cached /state meanwhile ${fmt(figures.warmDuringFoldMs, 1)} ms); after a restart: ready ${fmt(figures.restartReadyMs)} ms, /state ${fmt(figures.restartViewerStateMs)} ms, new viewers p95 ${fmt(figures.newViewerP95Ms)} ms`,
       )
     }
   } finally {
@@ -285,6 +365,33 @@ export async function benchOpen(): Promise<BenchEntry> {
       fmt(r.foldFromZeroMs),
       fmt(r.cachedStateMs, 1),
       fmt(r.stateBytes / 1024),
+    ]),
+  )
+  printTable(
+    'open: fold from zero without a stall, and a restart on persisted snapshots (same logs)',
+    [
+      'events',
+      'ready (no snapshot) ms',
+      'fold from zero ms',
+      'cached /state during it ms',
+      'snapshots saved',
+      'ready after restart ms',
+      'first /state after restart ms',
+      'other viewer ms',
+      `new viewers p95 ms (${NEW_VIEWERS.length})`,
+      'max ms',
+    ],
+    results.map((r) => [
+      fmt(r.events),
+      fmt(r.serverReadyMs),
+      fmt(r.foldFromZeroMs),
+      fmt(r.warmDuringFoldMs, 1),
+      fmt(r.snapshotsSaved),
+      fmt(r.restartReadyMs),
+      fmt(r.restartViewerStateMs),
+      fmt(r.restartOtherStateMs),
+      fmt(r.newViewerP95Ms),
+      fmt(r.newViewerMaxMs),
     ]),
   )
   const bySize = results.map((r) => ({ ...r }) as unknown as Record<string, unknown>)

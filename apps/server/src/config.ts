@@ -60,6 +60,14 @@ export interface Config {
    * more); unset, signed-in admins may.
    */
   metricsToken: string | undefined
+  /** Persisted snapshots of projections (WATCHFLOOR_SNAPSHOTS, default on). */
+  snapshots: boolean
+  /** A projection is saved once it folded this many events since its last snapshot (WATCHFLOOR_SNAPSHOT_EVERY_EVENTS; 0: not by count). */
+  snapshotEveryEvents: number
+  /** ...or this long after its last snapshot with anything new (WATCHFLOOR_SNAPSHOT_EVERY_S; 0: not by time). */
+  snapshotEveryMs: number
+  /** Keys (the whole picture, each viewer) kept in the snapshot table; least recently used pruned (WATCHFLOOR_SNAPSHOT_MAX_KEYS). */
+  snapshotMaxKeys: number
 }
 
 export type TrustProxy = boolean | number | string[]
@@ -103,6 +111,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     passwordCost: integer(env, 'WATCHFLOOR_PASSWORD_COST', 15, 10, 20),
     trustProxy: trustProxy(env, 'WATCHFLOOR_TRUST_PROXY'),
     metricsToken: secret(env, 'WATCHFLOOR_METRICS_TOKEN'),
+    snapshots: onOff(env, 'WATCHFLOOR_SNAPSHOTS', true),
+    snapshotEveryEvents: integer(env, 'WATCHFLOOR_SNAPSHOT_EVERY_EVENTS', 50_000, 0, 1_000_000_000),
+    snapshotEveryMs: integer(env, 'WATCHFLOOR_SNAPSHOT_EVERY_S', 300, 0, 7 * 24 * 3600) * 1000,
+    snapshotMaxKeys: integer(env, 'WATCHFLOOR_SNAPSHOT_MAX_KEYS', 256, 1, 1_000_000),
   }
 }
 

@@ -1,5 +1,6 @@
-import { createServer, type Server as HttpServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer, type Server as HttpServer, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket as TcpSocket } from 'node:net'
+import { setTimeout as delay } from 'node:timers/promises'
 import type { ClientToServerEvents, ServerToClientEvents } from '@watchfloor/protocol'
 import { type CredentialStore, type EventStore, openStores } from '@watchfloor/store'
 import type { Logger } from 'pino'
@@ -17,6 +18,7 @@ import { createLogger } from './ops/logger.ts'
 import { instrumentStore, Metrics } from './ops/metrics.ts'
 import { ObservedAccess } from './ops/observedAccess.ts'
 import { FullState, StateCache } from './read/projection.ts'
+import { Snapshots } from './read/snapshots.ts'
 import { loadPresetFile, PresetRegistry } from './wall/presets.ts'
 import { attachCommands, CommandService } from './write/commands.ts'
 
@@ -32,7 +34,14 @@ export interface RunningServer {
   demo: boolean
   /** The demo accounts and wall token (demo start only). */
   demoAccess: DemoAccess | undefined
-  close(): Promise<void>
+  /**
+   * Stop: no new connection is accepted; with `graceMs`, HTTP requests in flight get that long to
+   * finish (idle keep-alive connections are closed, a response sent meanwhile says
+   * `Connection: close`); then every socket's connection is closed (its client reconnects, to any
+   * process, and resumes from its cursor), what is still open is cut, and the stores are closed
+   * (the SQLite store writes what is queued first). `graceMs` 0 (default): no waiting.
+   */
+  close(options?: { graceMs?: number }): Promise<void>
 }
 
 /** Open the store, then serve REST, the socket gateway and the console on one port. */
@@ -70,9 +79,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
       windowMs: config.loginWindowMs,
     },
   })
-  const states = new StateCache(store)
+  // projections start from their newest snapshot and fold only the tail (read/snapshots.ts)
+  const snapshots = new Snapshots(
+    config.snapshots ? opened.events.snapshots : undefined,
+    { everyEvents: config.snapshotEveryEvents, everyMs: config.snapshotEveryMs, maxKeys: config.snapshotMaxKeys },
+    (error) => logger.warn({ err: error }, 'snapshot not read or saved'),
+  )
+  void snapshots.prune()
   // the whole picture: who owns what, for raw ingest [A5], and which incident presence is about
-  const full = new FullState(store)
+  const full = new FullState(store, { snapshots })
+  // each viewer's picture; a new viewer no RED event names starts from its audience's (the full picture's RED index)
+  const states = new StateCache(store, { snapshots, red: full })
   const stopFollowing = full.follow((error) => logger.warn({ err: error }, 'full state catch-up failed'))
   const commands = new CommandService(store, states, logger, metrics)
   // partner feeds pulled in, one process at a time per feed (a lease in the credential store)
@@ -98,6 +115,20 @@ export async function startServer(config: Config): Promise<RunningServer> {
   })
   const http: HttpServer = createServer(app)
   http.on('clientError', answerClientError)
+  // requests in flight, for a graceful stop; once stopping, a keep-alive connection serves no more
+  const inFlight = new Set<ServerResponse>()
+  let stopping = false
+  http.prependListener('request', (_req, res) => {
+    inFlight.add(res)
+    res.once('close', () => inFlight.delete(res))
+    if (stopping) res.setHeader('connection', 'close')
+  })
+  // every TCP connection, WebSocket ones too (an upgraded socket leaves the HTTP server's own list)
+  const connections = new Set<TcpSocket>()
+  http.on('connection', (socket: TcpSocket) => {
+    connections.add(socket)
+    socket.once('close', () => connections.delete(socket))
+  })
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
     transports: ['websocket'],
     serveClient: false,
@@ -138,14 +169,32 @@ export async function startServer(config: Config): Promise<RunningServer> {
     principals,
     demo: !config.tokensFile,
     demoAccess,
-    async close() {
-      stopFollowing()
+    async close({ graceMs = 0 } = {}) {
+      stopping = true
+      // stop listening: new connections are refused (a load balancer moves on); idle ones close
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()))
       feeds.stop()
+      // requests in flight finish, their events still reaching live sockets
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close')
+      const deadline = Date.now() + graceMs
+      while (inFlight.size > 0 && Date.now() < deadline) {
+        http.closeIdleConnections()
+        await delay(20)
+      }
+      if (inFlight.size > 0) logger.warn({ requests: inFlight.size }, 'requests still in flight at shutdown: cut')
+      stopFollowing()
       directory.stop()
       gateway.stop()
-      io.close()
+      // every socket's connection closes (`transport close` on the client, which reconnects);
+      // a client that does not answer the WebSocket close in a second is cut
+      void io.close()
+      await Promise.race([closed, delay(graceMs > 0 ? 1000 : 0)])
       http.closeAllConnections()
-      await new Promise<void>((resolve) => http.close(() => resolve()))
+      for (const socket of connections) socket.destroy()
+      await closed
+      // a restart starts from where this process got to
+      await full.saveSnapshot()
+      await states.saveSnapshots()
       await store.close()
       await credentials.close()
     },

@@ -79,6 +79,7 @@ export {
   openIncidentsBySeverity,
   overdueTasks,
   recentActivity,
+  STATE_FORMAT_VERSION,
   type StateJson,
   stateFromJson,
   stateToJson,

@@ -1,8 +1,10 @@
 import type { Marking, StoredEvent, Viewer } from '@watchfloor/protocol'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { fold } from './reduce.ts'
 import { isoMs, type ReplayClock, replayFromScratch, SnapshotIndex } from './replay.ts'
-import { stateToJson } from './selectors.ts'
+import { stateFromJson, stateToJson } from './selectors.ts'
+import { initialState } from './state.ts'
 import { makeEvent } from './testing.ts'
 import { canSee } from './visibility.ts'
 
@@ -260,5 +262,27 @@ describe('replay', () => {
     expect(index.position).toBe(1000)
     const positions = index.list().map((s) => s.position)
     expect(positions).toEqual([...positions].sort((a, b) => a - b))
+  })
+})
+
+describe('snapshots', () => {
+  it('[S1] a state written by stateToJson, as JSON, and read back by stateFromJson folds on exactly as the state itself', () => {
+    fc.assert(
+      fc.property(
+        fc.array(draftArbitrary, { maxLength: 250 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.nat({ max: viewers.length - 1 }),
+        (drafts, cut, v) => {
+          const visible = buildLog(drafts).filter((event) => canSee(viewers[v]!, event))
+          const at = Math.floor(cut * visible.length)
+          const before = fold(initialState, visible.slice(0, at))
+          const back = stateFromJson(JSON.parse(JSON.stringify(stateToJson(before))))
+          expect(stateToJson(back)).toEqual(stateToJson(before))
+          const tail = visible.slice(at)
+          expect(stateToJson(fold(back, tail))).toEqual(stateToJson(fold(initialState, visible)))
+        },
+      ),
+      { seed: 20261205, numRuns: 150 },
+    )
   })
 })

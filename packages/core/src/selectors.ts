@@ -143,6 +143,13 @@ export interface StateJson {
   recent: StoredEvent[]
 }
 
+/**
+ * The version of what `stateToJson` writes and of what `reduce` makes of a log: a snapshot
+ * saved with another version is never folded on [S2]. Raise it with any change to `State`,
+ * `StateJson` or `reduce`.
+ */
+export const STATE_FORMAT_VERSION = 1
+
 /** The core `State` of a `GET /api/v1/state` answer: the inverse of `stateToJson`. */
 export function stateFromJson(json: StateJson): State {
   return {

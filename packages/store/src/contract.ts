@@ -181,6 +181,56 @@ export function registerEventStoreContract(name: string, factory: StoreFactory):
       expect(next).toMatchObject({ seq: 121, duplicate: false })
     })
 
+    it('[S2, S3] a snapshot is read back by its own key and version only: the newest at or below the seq asked', async () => {
+      const store = await create()
+      const snapshots = store.snapshots!
+      expect(await snapshots.load('a', 1, 100)).toBeUndefined()
+      await snapshots.save({ key: 'a', version: 1, seq: 10, body: '{"at":10}' }, 3)
+      await snapshots.save({ key: 'a', version: 1, seq: 20, body: '{"at":20}' }, 3)
+      await snapshots.save({ key: 'b', version: 1, seq: 15, body: '{"b":15}' }, 3)
+      await snapshots.save({ key: 'z', version: 2, seq: 5, body: '{"v2":5}' }, 3)
+      expect(await snapshots.load('a', 1, 100)).toEqual({ key: 'a', version: 1, seq: 20, body: '{"at":20}' })
+      expect((await snapshots.load('a', 1, 19))?.seq).toBe(10)
+      expect(await snapshots.load('a', 1, 9)).toBeUndefined()
+      // another version or another key is never read
+      expect((await snapshots.load('b', 1, 100))?.body).toBe('{"b":15}')
+      expect(await snapshots.load('c', 1, 100)).toBeUndefined()
+      expect(await snapshots.load('a', 2, 100)).toBeUndefined()
+      expect(await snapshots.load('z', 1, 100)).toBeUndefined()
+      // saved again at the same seq: replaced; a large body whole
+      const large = JSON.stringify({ items: Array.from({ length: 20_000 }, (_, i) => ({ i, text: `item ${i} ✓` })) })
+      await snapshots.save({ key: 'a', version: 1, seq: 20, body: large }, 3)
+      expect((await snapshots.load('a', 1, 20))?.body).toBe(large)
+    })
+
+    it('[S2] keeps a few snapshots per key, prunes other versions and the least recently used keys', async () => {
+      const store = await create()
+      const snapshots = store.snapshots!
+      for (const seq of [1, 2, 3, 4]) await snapshots.save({ key: 'a', version: 1, seq, body: `${seq}` }, 2)
+      expect(await snapshots.load('a', 1, 2)).toBeUndefined() // 1 and 2 went when 3 and 4 came
+      expect((await snapshots.load('a', 1, 3))?.seq).toBe(3)
+      // a save of one version leaves none of another for that key
+      await snapshots.save({ key: 'b', version: 0, seq: 9, body: 'old' })
+      await snapshots.save({ key: 'b', version: 1, seq: 9, body: 'new' })
+      expect(await snapshots.load('b', 0, 9)).toBeUndefined()
+      await snapshots.save({ key: 'c', version: 0, seq: 1, body: 'old' })
+      await snapshots.save({ key: 'd', version: 1, seq: 1, body: 'd' })
+      await snapshots.save({ key: 'e', version: 1, seq: 1, body: 'e' })
+      // used most recently: a, then e (loaded after d was saved)
+      await snapshots.load('e', 1, 1)
+      await snapshots.load('a', 1, 10)
+      expect(await snapshots.prune({ version: 1, keepPerKey: 1, maxKeys: 2 })).toBeGreaterThan(0)
+      expect(await snapshots.keys()).toEqual(['a', 'e'])
+      expect((await snapshots.load('a', 1, 10))?.seq).toBe(4)
+      expect(await snapshots.load('a', 1, 3)).toBeUndefined() // one per key now
+      await snapshots.save({ key: 'f', version: 1, seq: 7, body: 'f' })
+      await store.close()
+      const reopened = await factory.reopen(store)
+      open.push(reopened)
+      expect(await reopened.snapshots!.load('f', 1, 7)).toMatchObject({ seq: 7, body: 'f' })
+      expect(await reopened.snapshots!.keys()).toEqual(['a', 'e', 'f'])
+    })
+
     it('[L4] what was acknowledged is there after reopening, and seq continues', async () => {
       const store = await create()
       const results = await store.append(Array.from({ length: 50 }, (_, i) => observation(i)))

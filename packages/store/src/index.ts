@@ -32,5 +32,6 @@ export { SqliteCredentialStore, type SqliteCredentialStoreOptions } from './cred
 export { type OpenOptions, openCredentialStore, openEventStore, openStores, type Stores } from './open.ts'
 export { contentJson } from './plan.ts'
 export { PostgresEventStore, type PostgresStoreOptions } from './postgres.ts'
+export { PostgresSnapshotStore, SqliteSnapshotStore } from './snapshots.ts'
 export { SqliteEventStore, type SqliteStoreOptions } from './sqlite.ts'
-export type { AcceptedEvent, AppendResult, EventStore } from './types.ts'
+export type { AcceptedEvent, AppendResult, EventStore, Snapshot, SnapshotPrune, SnapshotStore } from './types.ts'

@@ -2,6 +2,7 @@ import type { StoredEvent } from '@watchfloor/protocol'
 import pg from 'pg'
 import { ChannelListener } from './channel.ts'
 import { contentOfBody, type Existing, isoBound, type PendingAppend, pendingAppend, planGroup } from './plan.ts'
+import { PostgresSnapshotStore } from './snapshots.ts'
 import type { AcceptedEvent, AppendResult, EventStore } from './types.ts'
 
 export interface PostgresStoreOptions {
@@ -33,6 +34,8 @@ export class PostgresEventStore implements EventStore {
   private flushing = false
   private knownHead = 0
   private closed = false
+  /** Snapshots of folds, table `<table>_snapshots`. */
+  readonly snapshots: PostgresSnapshotStore
 
   private constructor(
     private readonly options: PostgresStoreOptions,
@@ -43,6 +46,7 @@ export class PostgresEventStore implements EventStore {
     this.lockKey = hashKey(table)
     this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 4 })
     this.pool.on('error', () => {}) // an idle client lost: the next query reconnects
+    this.snapshots = new PostgresSnapshotStore(this.pool, `${table}_snapshots`)
   }
 
   static async open(options: PostgresStoreOptions): Promise<PostgresEventStore> {
@@ -68,6 +72,7 @@ export class PostgresEventStore implements EventStore {
         );
         CREATE INDEX IF NOT EXISTS ${this.table}_recorded_at ON ${this.table} (recorded_at);
       `)
+      await PostgresSnapshotStore.migrate(client, `${this.table}_snapshots`)
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [this.lockKey]).catch(() => {})
       client.release()
@@ -231,7 +236,7 @@ export class PostgresEventStore implements EventStore {
 
   /** Drop the table: for tests. */
   async drop(): Promise<void> {
-    await this.pool.query(`DROP TABLE IF EXISTS ${this.table}`)
+    await this.pool.query(`DROP TABLE IF EXISTS ${this.table}, ${this.table}_snapshots`)
   }
 
   async close(): Promise<void> {

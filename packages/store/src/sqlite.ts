@@ -12,6 +12,7 @@ import {
   planGroup,
   type Row,
 } from './plan.ts'
+import { SqliteSnapshotStore } from './snapshots.ts'
 import type { AcceptedEvent, AppendResult, EventStore } from './types.ts'
 
 export interface SqliteStoreOptions {
@@ -95,6 +96,8 @@ export class SqliteEventStore implements EventStore {
   private indexing: IndexJob | null = null
   private readonly indexEvery: number
   private readonly indexChunk: number
+  /** Snapshots of folds, table `snapshots` in the same file. */
+  readonly snapshots: SqliteSnapshotStore
 
   constructor(options: SqliteStoreOptions) {
     mkdirSync(dirname(options.file), { recursive: true })
@@ -106,6 +109,7 @@ export class SqliteEventStore implements EventStore {
     this.db.pragma('synchronous = FULL')
     this.db.pragma('busy_timeout = 5000')
     this.migrate()
+    this.snapshots = new SqliteSnapshotStore(this.db)
     this.statements = {
       insert: this.db.prepare<[number, string, string, string]>(
         'INSERT INTO events (seq, id, recorded_at, body) VALUES (?, ?, ?, ?)',

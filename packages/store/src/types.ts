@@ -11,6 +11,42 @@ export interface AppendResult {
 }
 
 /**
+ * A saved fold of the log: `body` is what the server wrote (core's `stateToJson`, as JSON), `seq`
+ * the position in the log it was folded through, `version` the format it was written in.
+ */
+export interface Snapshot {
+  /** Whose picture: the server keys a viewer's by core's `viewerKey`, so no key is shared by two audiences. */
+  key: string
+  seq: number
+  version: number
+  body: string
+}
+
+export interface SnapshotPrune {
+  /** Snapshots of any other version are deleted. */
+  version: number
+  /** At most this many snapshots per key, the newest (highest seq) kept. */
+  keepPerKey: number
+  /** At most this many keys; the least recently used (saved or loaded) are deleted. */
+  maxKeys: number
+}
+
+/**
+ * Snapshots of folds, beside the log in the same database (contract in `contract.ts`). A snapshot
+ * is only ever read back by its own key and version.
+ */
+export interface SnapshotStore {
+  /** Save (or replace) the snapshot of `key` at `seq`; then keep only the `keep` newest of that key (default 2). */
+  save(snapshot: Snapshot, keep?: number): Promise<void>
+  /** The newest snapshot of `key` in `version` at or below seq `atOrBelow`; marks the key as used. */
+  load(key: string, version: number, atOrBelow: number): Promise<Snapshot | undefined>
+  /** Delete other versions, snapshots beyond `keepPerKey` per key and the least recently used keys beyond `maxKeys`; returns how many were deleted. */
+  prune(options: SnapshotPrune): Promise<number>
+  /** The keys held (for tests and diagnostics). */
+  keys(): Promise<string[]>
+}
+
+/**
  * The ordered, durable event log. Every implementation passes the contract
  * suite in `contract.ts` (rules L1-L5 in packages/core/SPEC.md).
  */
@@ -36,6 +72,8 @@ export interface EventStore {
    * (SQLite) leave it out: an in-process mutex is enough there.
    */
   exclusive?<T>(name: string, work: () => Promise<T>): Promise<T>
+  /** Snapshots of folds in the same database (both stores have them). */
+  readonly snapshots?: SnapshotStore
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>
   close(): Promise<void>

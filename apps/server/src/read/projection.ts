@@ -20,10 +20,31 @@ import {
 } from '@watchfloor/core'
 import type { EventPageReply, StoredEvent, Viewer } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
+import { type Folded, FULL_KEY, RED_KEY, Snapshots, viewerSnapshotKey } from './snapshots.ts'
 import { MIN_TIME, upperBound } from './window.ts'
 
 /** Events per store read while folding. */
 const PAGE_SIZE = 5000
+/** Events a new viewer's check of RED events not indexed yet reads at most before it folds from zero instead. */
+const MAX_RED_GAP = 50_000
+
+/**
+ * Which users RED events name (recipients and author) [V5], with the first seq naming each: a user
+ * no RED event names sees exactly what its audience sees [V7], so its picture is its audience's.
+ */
+export interface RedIndex {
+  /** Every RED event up to this seq is indexed. */
+  readonly redPosition: number
+  /** The first seq, at or below `redPosition`, of a RED event naming `user`; undefined when none. */
+  firstNaming(user: string): number | undefined
+}
+
+/** Does this event name `user` as a RED recipient or author? */
+function namesAsRed(event: StoredEvent, user: string): boolean {
+  return (
+    event.marking.tlp === 'RED' && (event.actor?.user === user || (event.marking.recipients?.includes(user) ?? false))
+  )
+}
 
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve))
 
@@ -95,6 +116,11 @@ export class ViewerCache<T> {
     return this.entries.size
   }
 
+  /** The projections held now, by viewer key. */
+  held(): IterableIterator<[string, T]> {
+    return this.entries.entries()
+  }
+
   private async refresh(key: string, viewer: Viewer): Promise<T> {
     const value = await this.update(this.entries.get(key) ?? this.create(viewer), viewer)
     this.entries.delete(key)
@@ -136,26 +162,38 @@ export async function readVisible(
   return { events, next: Math.min(cursor, head), head }
 }
 
-/** A viewer's picture and how far through the log it has been folded (visible events or not). */
-interface Folded {
-  state: State
-  position: number
+export interface StateCacheOptions {
+  /** Viewers with a projection in memory; least recently used dropped. Default 64. */
+  maxEntries?: number
+  /** Where projections start from and are saved to (none: every projection folds from zero). */
+  snapshots?: Snapshots
+  /**
+   * RED events by the users they name (the whole picture keeps it): a new viewer no RED event
+   * names starts from its audience's picture (the same viewer with no user) instead of from zero.
+   */
+  red?: RedIndex
 }
 
 /**
  * The current picture per viewer, folded from what that viewer may see and kept up to date
  * incrementally. Its `seq` is the viewer's head [D14]: the last event it may see, not the log's.
+ * A projection not in memory starts from the viewer's newest snapshot (keyed by `viewerKey`
+ * [S3]) and folds only the tail; it is saved again as `snapshots` says.
  */
 export class StateCache {
   private readonly states: ViewerCache<Folded>
+  private readonly snapshots: Snapshots
+  private readonly red: RedIndex | undefined
 
   constructor(
     private readonly store: EventStore,
-    maxEntries = 64,
+    { maxEntries = 64, snapshots = new Snapshots(undefined), red }: StateCacheOptions = {},
   ) {
+    this.snapshots = snapshots
+    this.red = red
     this.states = new ViewerCache(
       maxEntries,
-      () => ({ state: initialState, position: 0 }),
+      () => ({ state: initialState, position: 0, saved: { position: 0, at: Date.now() } }),
       (folded, viewer) => this.catchUp(folded, viewer),
     )
   }
@@ -178,16 +216,68 @@ export class StateCache {
     return (await this.current(viewer)).seq
   }
 
+  /** Save a snapshot of every projection in memory that folded anything since its last (a graceful close). */
+  async saveSnapshots(): Promise<void> {
+    for (const [key, folded] of [...this.states.held()]) await this.snapshots.save(viewerSnapshotKey(key), folded)
+  }
+
   private async catchUp(from: Folded, viewer: Viewer): Promise<Folded> {
-    let { state, position } = from
-    await catchUp(this.store, position, (page) => {
-      state = fold(
-        state,
-        page.filter((event) => canSee(viewer, event)),
+    const key = viewerSnapshotKey(viewerKey(viewer))
+    let start = from
+    if (from.position === 0) {
+      // not in memory: the viewer's own snapshot, else its audience's picture, else from zero
+      const own = this.snapshots.enabled ? await this.snapshots.load(key, await this.store.head()) : undefined
+      start = own ?? (await this.fromAudience(viewer)) ?? from
+    }
+    let { state, position } = start
+    // a fold from zero or a long catch-up must not hold up other requests and sockets
+    await catchUp(
+      this.store,
+      position,
+      (page) => {
+        state = fold(
+          state,
+          page.filter((event) => canSee(viewer, event)),
+        )
+        position = page.at(-1)!.seq
+      },
+      { yieldBetweenPages: true },
+    )
+    const folded = { state, position, saved: start.saved }
+    this.snapshots.saveIfDue(key, folded)
+    return folded
+  }
+
+  /**
+   * The picture of the viewer's audience (the same organisation, nation, communities, ceiling and
+   * view-as, no user), when no RED event up to it names this user: then the user sees exactly
+   * what the audience sees [V5, V7]. Undefined when RED names the user, or its index lags too far.
+   */
+  private async fromAudience(viewer: Viewer): Promise<Folded | undefined> {
+    const red = this.red
+    const user = viewer.userId
+    if (!red || user === '' || red.firstNaming(user) !== undefined) return undefined
+    const audience = await this.states.get({ ...viewer, userId: '' })
+    const { position } = audience
+    const indexed = red.redPosition
+    if (indexed < position) {
+      // RED events the index has not reached yet (the whole picture follows the log): read them
+      if (position - indexed > MAX_RED_GAP) return undefined
+      let named = false
+      await catchUp(
+        this.store,
+        indexed,
+        (page) => {
+          for (const event of page) if (event.seq <= position && namesAsRed(event, user)) named = true
+        },
+        { yieldBetweenPages: true },
       )
-      position = page.at(-1)!.seq
-    })
-    return { state, position }
+      if (named) return undefined
+    }
+    const first = red.firstNaming(user)
+    if (first !== undefined && first <= position) return undefined
+    // the audience's snapshot stands for this one: saved on its own only after more events
+    return { state: audience.state, position, saved: { position, at: Date.now() } }
   }
 }
 
@@ -196,14 +286,24 @@ export class StateCache {
  * advisory, for raw ingest [A5], and which incident presence is about. Never sent to anyone:
  * commands are decided on the caller's own picture [C17]. Kept up to date incrementally.
  */
-export class FullState {
+export class FullState implements RedIndex {
   private state: State = initialState
   private chain: Promise<State> = Promise.resolve(initialState)
+  private readonly pageSize: number
+  private readonly snapshots: Snapshots
+  private saved = { position: 0, at: Date.now() }
+  private started = false
+  private saving = false
+  /** User -> the first seq of a RED event naming it (recipient or author), through `state.seq`. */
+  private red = new Map<string, number>()
 
   constructor(
     private readonly store: EventStore,
-    private readonly pageSize = PAGE_SIZE,
-  ) {}
+    { pageSize = PAGE_SIZE, snapshots = new Snapshots(undefined) }: { pageSize?: number; snapshots?: Snapshots } = {},
+  ) {
+    this.pageSize = pageSize
+    this.snapshots = snapshots
+  }
 
   /**
    * Keep the picture caught up in the background (now, then at most every `everyMs` while the log
@@ -245,15 +345,67 @@ export class FullState {
     return next
   }
 
+  get redPosition(): number {
+    return this.state.seq
+  }
+
+  firstNaming(user: string): number | undefined {
+    return this.red.get(user)
+  }
+
+  /** Save a snapshot of the picture if it folded anything since the last (a graceful close). */
+  async saveSnapshot(): Promise<void> {
+    if (this.state.seq > this.saved.position) await this.persist()
+  }
+
+  /**
+   * Save the picture as far as folded now, its RED index first at the same seq: a picture is only
+   * ever loaded with its index.
+   */
+  private async persist(): Promise<void> {
+    if (this.saving) return
+    this.saving = true
+    try {
+      const state = this.state
+      const red = JSON.stringify([...this.red])
+      if (await this.snapshots.saveBody(RED_KEY, state.seq, red))
+        await this.snapshots.save(FULL_KEY, { state, position: state.seq, saved: this.saved })
+    } finally {
+      this.saving = false
+    }
+  }
+
+  private noteRed(page: readonly StoredEvent[]): void {
+    for (const event of page) {
+      if (event.marking.tlp !== 'RED') continue
+      const named = [...(event.marking.recipients ?? []), ...(event.actor ? [event.actor.user] : [])]
+      for (const user of named) if (!this.red.has(user)) this.red.set(user, event.seq)
+    }
+  }
+
   private async catchUp(): Promise<State> {
+    if (!this.started) {
+      // the first catch-up after a start begins at the newest snapshot of the whole picture
+      this.started = true
+      const loaded = this.state.seq === 0 ? await this.snapshots.load(FULL_KEY, await this.store.head()) : undefined
+      const red = loaded ? await this.snapshots.loadBody(RED_KEY, loaded.position) : undefined
+      if (loaded && red !== undefined && this.state.seq === 0) {
+        this.state = loaded.state
+        this.red = new Map(JSON.parse(red) as [string, number][])
+        this.saved = loaded.saved
+      }
+    }
     await catchUp(
       this.store,
       this.state.seq,
       (page) => {
         this.state = fold(this.state, page)
+        this.noteRed(page)
       },
-      { pageSize: this.pageSize },
+      // the first fold after a start runs while the server already answers
+      { pageSize: this.pageSize, yieldBetweenPages: true },
     )
+    if (this.snapshots.due({ state: this.state, position: this.state.seq, saved: this.saved })) void this.persist()
     return this.state
   }
 }

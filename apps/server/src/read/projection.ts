@@ -202,6 +202,24 @@ export class StateCache {
     return stateToJson(await this.current(viewer))
   }
 
+  /**
+   * The viewer's picture as the JSON text `GET /api/v1/state` sends: serialised once per picture
+   * (a fold makes a new State object), so viewers who share a projection, and every request
+   * between two folds, share the text.
+   */
+  async stateTextFor(viewer: Viewer): Promise<string> {
+    const state = await this.current(viewer)
+    let text = this.texts.get(state)
+    if (text === undefined) {
+      text = JSON.stringify(stateToJson(state))
+      this.texts.set(state, text)
+    }
+    return text
+  }
+
+  /** Serialised pictures, by State object (dropped with it). */
+  private readonly texts = new WeakMap<State, string>()
+
   async current(viewer: Viewer): Promise<State> {
     return (await this.states.get(viewer)).state
   }

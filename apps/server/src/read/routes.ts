@@ -32,7 +32,7 @@ export function readRouter({ store, states, replay, logger, viewerFor, directory
   router.get('/state', async (req, res) => {
     const viewer = viewerFor(req)
     if (req.query.at === undefined) {
-      res.json(await states.stateFor(viewer))
+      res.type('application/json').send(await states.stateTextFor(viewer))
       return
     }
     const query = new QueryReader(req)

@@ -14,6 +14,7 @@ import { createApp } from './http/app.ts'
 import { answerClientError } from './http/errors.ts'
 import { Gateway, type WatchSocket } from './live/gateway.ts'
 import { Presence } from './live/presence.ts'
+import { postgresPresenceBus } from './live/presenceBus.ts'
 import { createLogger } from './ops/logger.ts'
 import { instrumentStore, Metrics } from './ops/metrics.ts'
 import { ObservedAccess } from './ops/observedAccess.ts'
@@ -147,7 +148,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   await gateway.start()
   metrics.socketsFrom(() => [...io.sockets.sockets.values()].map((socket) => socket.data.caller?.kind))
   // coordination over the socket: `command` (the REST handler) and `viewing` / `presence`
-  const presence = new Presence(io, full, logger)
+  // across processes of one PostgreSQL log: Socket.IO's PostgreSQL adapter, for presence only (live/presenceBus.ts)
+  const presenceBus = config.databaseUrl ? await postgresPresenceBus(config.databaseUrl, logger) : undefined
+  const presence = new Presence(io, full, logger, presenceBus, config.heartbeatMs)
   io.on('connection', (socket: WatchSocket) => {
     attachCommands(socket, commands, access, logger)
     presence.attach(socket)
@@ -185,6 +188,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       stopFollowing()
       directory.stop()
       gateway.stop()
+      presence.stop()
       // every socket's connection closes (`transport close` on the client, which reconnects);
       // a client that does not answer the WebSocket close in a second is cut
       void io.close()
@@ -197,6 +201,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await states.saveSnapshots()
       await store.close()
       await credentials.close()
+      await presenceBus?.close()
     },
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { canSee, incidentVisibility } from '@watchfloor/core'
 import {
   type PresenceMessage,
@@ -13,7 +14,26 @@ import { messageArgs } from './acks.ts'
 import type { WatchServer, WatchSocket } from './gateway.ts'
 
 /**
- * Who is viewing which incident: volatile, never in the log, per server process.
+ * What processes sharing one log tell each other about presence: the people each views, by incident.
+ * `n` counts one sender's announcements (notifications may overtake each other); `bye`: the sender stops.
+ */
+export interface PresenceAnnouncement {
+  from: string
+  n: number
+  kind: 'state' | 'hello' | 'bye'
+  incidents: Record<string, PresenceViewer[]>
+}
+
+/** How presence reaches the other processes of the same log (live/presenceBus.ts), when there are any. */
+export interface PresenceBus {
+  publish(announcement: PresenceAnnouncement): void
+  onAnnouncement(handler: (announcement: PresenceAnnouncement) => void): void
+}
+
+/**
+ * Who is viewing which incident: volatile, never in the log. With a bus (PostgreSQL), every process
+ * announces its own viewers to the others (on each change and every `announceMs`; a process not heard
+ * for three periods counts as gone), and presence counts the viewers of every process.
  * A socket announces `viewing { incidentId | null }`; every socket whose viewer may
  * see the incident (its report's marking, `canSee`) gets `presence` when the set
  * of people viewing it changes, and a socket gets it when it starts viewing.
@@ -27,12 +47,35 @@ export class Presence {
   private readonly sockets = new Map<string, Map<string, WatchSocket>>()
   /** One `viewing` at a time per socket, in the order sent. */
   private readonly queues = new WeakMap<WatchSocket, Promise<unknown>>()
+  /** Other processes (by id): what each last announced, and when. */
+  private readonly remote = new Map<string, { n: number; at: number; incidents: Map<string, PresenceViewer[]> }>()
+  private readonly id = randomUUID()
+  private sent = 0
+  private timer: NodeJS.Timeout | undefined
 
   constructor(
     private readonly io: WatchServer,
     private readonly full: FullState,
     private readonly logger: Logger,
-  ) {}
+    private readonly bus?: PresenceBus,
+    private readonly announceMs = 5000,
+  ) {
+    if (!bus) return
+    bus.onAnnouncement((announcement) => this.heard(announcement))
+    this.announce('hello')
+    this.timer = setInterval(() => {
+      this.announce('state')
+      this.expire()
+    }, announceMs)
+    this.timer.unref()
+  }
+
+  /** Tell the other processes this one is gone (its viewers leave their presence at once). */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = undefined
+    if (this.bus) this.announce('bye')
+  }
 
   attach(socket: WatchSocket): void {
     socket.on('viewing', (...args: unknown[]) => {
@@ -57,7 +100,61 @@ export class Presence {
       if (people.has(caller.user)) continue
       people.set(caller.user, { user: caller.user, organisation: caller.organisation, displayName: caller.displayName })
     }
+    for (const process of this.remote.values())
+      for (const viewer of process.incidents.get(incidentId) ?? [])
+        if (!people.has(viewer.user)) people.set(viewer.user, viewer)
     return [...people.values()]
+  }
+
+  /** The people viewing each incident on this process only (what it announces). */
+  private localState(): Record<string, PresenceViewer[]> {
+    const incidents: Record<string, PresenceViewer[]> = {}
+    for (const [incidentId, sockets] of this.sockets) {
+      const people = new Map<string, PresenceViewer>()
+      for (const { data } of sockets.values())
+        if (!people.has(data.caller.user))
+          people.set(data.caller.user, {
+            user: data.caller.user,
+            organisation: data.caller.organisation,
+            displayName: data.caller.displayName,
+          })
+      incidents[incidentId] = [...people.values()]
+    }
+    return incidents
+  }
+
+  private announce(kind: PresenceAnnouncement['kind']): void {
+    this.sent++
+    this.bus?.publish({ from: this.id, n: this.sent, kind, incidents: kind === 'bye' ? {} : this.localState() })
+  }
+
+  /** Another process's announcement: take its viewers, and tell this process's sockets what changed. */
+  private heard(announcement: PresenceAnnouncement): void {
+    if (announcement.from === this.id) return
+    const known = this.remote.get(announcement.from)
+    if (known && announcement.n <= known.n) return
+    if (announcement.kind === 'hello') this.announce('state') // a new process: tell it who views what here
+    const incidents = new Map(announcement.kind === 'bye' ? [] : Object.entries(announcement.incidents))
+    this.replace(announcement.from, { n: announcement.n, at: Date.now(), incidents })
+  }
+
+  /** Processes not heard for three periods are gone (killed): their viewers leave. */
+  private expire(): void {
+    const now = Date.now()
+    for (const [from, process] of this.remote) {
+      if (now - process.at > 3 * this.announceMs && process.incidents.size > 0)
+        this.replace(from, { n: process.n, at: process.at, incidents: new Map() })
+      // long gone (a stale announcement of it can no longer arrive): forget it
+      else if (now - process.at > 20 * this.announceMs) this.remote.delete(from)
+    }
+  }
+
+  private replace(from: string, next: { n: number; at: number; incidents: Map<string, PresenceViewer[]> }): void {
+    const previous = this.remote.get(from)
+    const touched = new Set([...(previous?.incidents.keys() ?? []), ...next.incidents.keys()])
+    const before = new Map([...touched].map((incidentId) => [incidentId, this.key(incidentId)]))
+    this.remote.set(from, next)
+    for (const incidentId of touched) if (this.key(incidentId) !== before.get(incidentId)) this.broadcast(incidentId)
   }
 
   private async view(socket: WatchSocket, request: unknown): Promise<ViewingAck> {
@@ -92,7 +189,7 @@ export class Presence {
       this.sockets.set(incidentId, viewers)
     }
     viewers.set(socket.id, socket)
-    if (this.key(incidentId) !== before) this.broadcast(incidentId)
+    if (this.key(incidentId) !== before) this.changed(incidentId)
     else socket.emit('presence', this.message(incidentId))
     return { ok: true }
   }
@@ -105,7 +202,13 @@ export class Presence {
     const viewers = this.sockets.get(incidentId)
     viewers?.delete(socket.id)
     if (viewers?.size === 0) this.sockets.delete(incidentId)
-    if (this.key(incidentId) !== before) this.broadcast(incidentId)
+    if (this.key(incidentId) !== before) this.changed(incidentId)
+  }
+
+  /** The people viewing an incident changed here: this process's sockets and the other processes hear it. */
+  private changed(incidentId: string): void {
+    this.broadcast(incidentId)
+    if (this.bus) this.announce('state')
   }
 
   /** The set of people viewing, as a comparable string. */
@@ -120,6 +223,19 @@ export class Presence {
   /** To every socket of this process whose viewer may see the incident (never a display). */
   private broadcast(incidentId: string): void {
     const incident = this.full.latest.incidents.get(incidentId)
+    if (!incident) {
+      // another process announced an incident this one has not read yet
+      if (this.remote.size > 0)
+        void this.full.fresh().then(
+          (state) => this.send(incidentId, state.incidents.get(incidentId)),
+          () => {},
+        )
+      return
+    }
+    this.send(incidentId, incident)
+  }
+
+  private send(incidentId: string, incident: Parameters<typeof incidentVisibility>[0] | undefined): void {
     if (!incident) return
     const visibility = incidentVisibility(incident)
     const message = this.message(incidentId)

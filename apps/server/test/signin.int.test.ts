@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../src/config.ts'
 import { PRINCIPALS, type ServerProcess, startServerProcess } from './harness.ts'
@@ -51,14 +53,15 @@ function expectThrottled(attempts: Attempt[]): void {
 
 const started: { server: ServerProcess; dir: string }[] = []
 
-/** A server with the harness principals plus a static admin, and an account `alice`. */
-async function start(env: Record<string, string>): Promise<ServerProcess> {
+/** A server with the harness principals plus a static admin, and an account `alice` (unless `account` is false). */
+async function start(env: Record<string, string>, account = true): Promise<ServerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'watchfloor-signin-'))
   const file = join(dir, 'tokens.json')
   const admin = { token: ADMIN_TOKEN, user: 'root', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin'] }
   writeFileSync(file, JSON.stringify([...PRINCIPALS, admin]))
   const server = await startServerProcess({ env: { ...CHEAP, WATCHFLOOR_TOKENS: file, ...env } })
   started.push({ server, dir })
+  if (!account) return server
   const created = await fetch(`${server.url}/api/v1/accounts`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
@@ -213,5 +216,38 @@ describe('WATCHFLOOR_TRUST_PROXY', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('two server processes on one PostgreSQL database count sign-ins together', () => {
+  const schema = `wf_signin_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+  const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' })
+  afterAll(async () => {
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {})
+    await admin.end().catch(() => {})
+  })
+
+  it('failures spread over both processes are throttled as one (5 per user), and both refuse the 6th', async () => {
+    await admin.connect()
+    await admin.query(`CREATE SCHEMA ${schema}`)
+    const env = {
+      WATCHFLOOR_DATABASE_URL: `postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3D${schema}`,
+    }
+    const a = await start(env)
+    const b = await start(env, false) // alice, made through a, is in the shared database
+    for (let i = 0; i < 5; i++) expect((await signIn([a, b][i % 2]!.url, 'alice', `${WRONG} ${i}`)).status).toBe(401)
+    for (const server of [a, b]) {
+      const refused = await signIn(server.url, 'alice', PASSWORD)
+      expect(refused).toMatchObject({ status: 429, code: 'too_many_requests' })
+      expect(Number(refused.retryAfter)).toBeGreaterThan(14 * 60)
+    }
+    // another user from the same address is not held back (5 failures < 20 per address)
+    expect((await signIn(b.url, 'bob', WRONG)).status).toBe(401)
+    // at once on both: no more than the limit reach the password check in all
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => signIn([a, b][i % 2]!.url, 'carol', `${WRONG} ${i}`)),
+    )
+    expect(tally(burst)[401]).toBe(5)
+    expectThrottled(burst)
   })
 })

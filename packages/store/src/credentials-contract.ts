@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { WatchfloorError } from '@watchfloor/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
+import type { SignInOutcome } from './credentials.ts'
 import {
   type CredentialChange,
   type CredentialStore,
@@ -1382,6 +1383,87 @@ export function registerCredentialStoreContract(name: string, factory: Credentia
           lastError: { status: 403, message: 'refused 36', at: at(36) },
         },
       ])
+    })
+
+    describe('sign-in throttle slots (shared by every process on the database)', () => {
+      const minute = 60_000
+      const window = 15 * minute
+      const limits = (user: string, address: string) => [
+        { key: `user:${user}`, max: 5 },
+        { key: `addr:${address}`, max: 8 },
+      ]
+      /** Reserve and settle at once; the attempt's id, or the wait when refused. */
+      const attempt = async (
+        store: CredentialStore,
+        user: string,
+        address: string,
+        now: number,
+        outcome: SignInOutcome | null,
+      ): Promise<string | number> => {
+        const reservation = await store.reserveSignIn(limits(user, address), window, now)
+        if (!reservation.ok) return reservation.waitMs
+        if (outcome) await store.settleSignIn(reservation.attempt, outcome)
+        return reservation.attempt
+      }
+      /** 0 when one more attempt fits now (the look gives its slot back). */
+      const waitOf = async (store: CredentialStore, user: string, address: string, now: number) => {
+        const result = await attempt(store, user, address, now, 'released')
+        return typeof result === 'number' ? result : 0
+      }
+
+      it('refuses a key at its limit until its oldest failure leaves the window, per key', async () => {
+        const store = await create()
+        for (let i = 0; i < 5; i++) {
+          expect(await waitOf(store, 'anna', '10.0.0.1', i * minute)).toBe(0)
+          await attempt(store, 'anna', '10.0.0.1', i * minute, 'failed')
+        }
+        expect(await waitOf(store, 'anna', '10.0.0.2', 5 * minute)).toBe(10 * minute)
+        expect(await waitOf(store, 'bert', '10.0.0.2', 5 * minute)).toBe(0)
+        expect(await waitOf(store, 'anna', '10.0.0.2', window + 1)).toBe(0)
+        // the address's limit holds whatever the username
+        for (let i = 0; i < 8; i++) await attempt(store, `user-${i}`, '10.0.0.9', 0, 'failed')
+        expect(await waitOf(store, 'someone', '10.0.0.9', minute)).toBe(14 * minute)
+        expect(await waitOf(store, 'someone', '10.0.0.10', minute)).toBe(0)
+      })
+
+      it('a success gives its slots back and clears the failures of its first key settled before it', async () => {
+        const store = await create()
+        for (let i = 0; i < 3; i++) await attempt(store, 'anna', '10.0.0.1', 0, 'failed')
+        const running = await attempt(store, 'anna', '10.0.0.5', 0, null) // reserved before the success
+        const success = await store.reserveSignIn(limits('anna', '10.0.0.1'), window, 0)
+        if (!success.ok) throw new Error('refused')
+        await store.settleSignIn(String(running), 'failed') // settled after the success began: it stays
+        await store.settleSignIn(success.attempt, 'succeeded')
+        for (let i = 0; i < 4; i++) await attempt(store, 'anna', '10.0.0.1', 0, 'failed')
+        expect(await waitOf(store, 'anna', '10.0.0.3', 0)).toBeGreaterThan(0) // 1 kept + 4 new
+        // the address's failures stayed: 3 + 4, and one more is its limit
+        expect(await attempt(store, 'other', '10.0.0.1', 0, 'failed')).toEqual(expect.any(String))
+        expect(await waitOf(store, 'third', '10.0.0.1', 0)).toBe(window)
+        // successes never count against an address
+        for (let i = 0; i < 20; i++) await attempt(store, `user-${i}`, '10.0.0.7', 0, 'succeeded')
+        expect(await waitOf(store, 'anyone', '10.0.0.7', 0)).toBe(0)
+      })
+
+      it('a pending attempt counts until settled; one never settled leaves with the window', async () => {
+        const store = await create()
+        const pending = await Promise.all(
+          Array.from({ length: 5 }, (_, i) => attempt(store, 'anna', `10.0.1.${i}`, 0, null)),
+        )
+        expect(await waitOf(store, 'anna', '10.0.2.1', minute)).toBe(14 * minute)
+        await store.settleSignIn(String(pending[0]), 'released')
+        await store.settleSignIn(String(pending[0]), 'failed') // settled once: a no-op
+        expect(await waitOf(store, 'anna', '10.0.2.1', minute)).toBe(0)
+        expect(await waitOf(store, 'anna', '10.0.2.1', window + 1)).toBe(0)
+        await store.settleSignIn('no-such-attempt', 'failed')
+      })
+
+      it('attempts reserved at once: no more granted than the limit', async () => {
+        const store = await create()
+        const reservations = await Promise.all(
+          Array.from({ length: 30 }, (_, i) => store.reserveSignIn(limits('anna', `10.0.3.${i}`), window, 0)),
+        )
+        expect(reservations.filter((r) => r.ok)).toHaveLength(5)
+      })
     })
   })
 }

@@ -24,6 +24,9 @@ import {
   type OrganisationPatch,
   parseChange,
   type SessionRecord,
+  type SignInLimit,
+  type SignInOutcome,
+  type SignInReservation,
   type TokenRecord,
 } from './credentials.ts'
 import {
@@ -63,11 +66,19 @@ import {
   organisationOf,
   type SessionRow,
   sessionOf,
+  slotWait,
   TOKEN_COLUMNS,
   type TokenRow,
   tokenOf,
   USES_NAMED,
 } from './credentials-rows.ts'
+import { migratePostgres } from './migrations.ts'
+import {
+  type CredentialTables,
+  credentialTables,
+  detectPostgresCredentials,
+  postgresCredentialMigrations,
+} from './schema-postgres.ts'
 
 export interface PostgresCredentialStoreOptions {
   connectionString: string
@@ -114,6 +125,8 @@ export class PostgresCredentialStore implements CredentialStore {
   private readonly changes = new ChangeListeners()
   private listener: ChannelListener | null = null
   private closed = false
+  /** When this process last deleted the sign-in slots gone from the window (ms). */
+  private lastSweep = 0
 
   private constructor(
     private readonly options: PostgresCredentialStoreOptions,
@@ -153,122 +166,21 @@ export class PostgresCredentialStore implements CredentialStore {
     const lockKey = hashKey(this.channel)
     try {
       await client.query('SELECT pg_advisory_lock($1)', [lockKey])
-      await client.query(`
-        CREATE TABLE IF NOT EXISTS ${this.accounts} (
-          username text PRIMARY KEY,
-          display_name text NOT NULL,
-          organisation text NOT NULL,
-          nation text NOT NULL,
-          roles text NOT NULL,
-          password_hash text,
-          disabled boolean NOT NULL DEFAULT false,
-          created_at timestamptz NOT NULL,
-          updated_at timestamptz NOT NULL
-        );
-        CREATE TABLE IF NOT EXISTS ${this.tokens} (
-          id text PRIMARY KEY,
-          secret_hash text NOT NULL UNIQUE,
-          label text NOT NULL,
-          kind text NOT NULL CHECK (kind IN ('api', 'display')),
-          owner text REFERENCES ${this.accounts} (username),
-          service_user text,
-          service_organisation text,
-          service_nation text,
-          service_roles text,
-          service_sources text,
-          preset text,
-          tlp_ceiling text,
-          created_by text NOT NULL,
-          created_at timestamptz NOT NULL,
-          last_used_at timestamptz,
-          revoked_at timestamptz,
-          expires_at timestamptz,
-          CHECK ((owner IS NULL) <> (service_user IS NULL))
-        );
-        CREATE INDEX IF NOT EXISTS ${this.tokens}_owner ON ${this.tokens} (owner);
-        CREATE TABLE IF NOT EXISTS ${this.sessions} (
-          id_hash text PRIMARY KEY,
-          account text NOT NULL REFERENCES ${this.accounts} (username) ON DELETE CASCADE,
-          created_at timestamptz NOT NULL,
-          expires_at timestamptz NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS ${this.sessions}_account ON ${this.sessions} (account);
-        CREATE INDEX IF NOT EXISTS ${this.sessions}_expires_at ON ${this.sessions} (expires_at);
-        CREATE TABLE IF NOT EXISTS ${this.organisations} (
-          id text COLLATE "C" PRIMARY KEY,
-          name text NOT NULL,
-          nation text NOT NULL,
-          kind text NOT NULL CHECK (kind IN ('ally_cert', 'partner_country', 'industry', 'alliance_body')),
-          created_at timestamptz NOT NULL,
-          updated_at timestamptz NOT NULL
-        );
-        CREATE TABLE IF NOT EXISTS ${this.communities} (
-          id text COLLATE "C" PRIMARY KEY,
-          name text NOT NULL,
-          created_at timestamptz NOT NULL,
-          updated_at timestamptz NOT NULL
-        );
-        CREATE TABLE IF NOT EXISTS ${this.members} (
-          community_id text COLLATE "C" NOT NULL REFERENCES ${this.communities} (id) ON DELETE CASCADE,
-          organisation_id text COLLATE "C" NOT NULL REFERENCES ${this.organisations} (id),
-          PRIMARY KEY (community_id, organisation_id)
-        );
-        CREATE INDEX IF NOT EXISTS ${this.prefix}_members_organisation ON ${this.members} (organisation_id);
-        CREATE TABLE IF NOT EXISTS ${this.feeds} (
-          id text COLLATE "C" PRIMARY KEY,
-          label text NOT NULL,
-          url text NOT NULL,
-          api_root text NOT NULL,
-          collection_id text NOT NULL,
-          organisation text COLLATE "C" NOT NULL REFERENCES ${this.organisations} (id),
-          auth jsonb NOT NULL,
-          poll_seconds integer NOT NULL CHECK (poll_seconds BETWEEN 10 AND 86400),
-          default_tlp text NOT NULL CHECK (default_tlp IN ('CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED')),
-          enabled boolean NOT NULL,
-          created_by text NOT NULL,
-          created_at timestamptz NOT NULL,
-          updated_at timestamptz NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS ${this.prefix}_feeds_organisation ON ${this.feeds} (organisation);
-        CREATE TABLE IF NOT EXISTS ${this.feedStates} (
-          feed_id text COLLATE "C" PRIMARY KEY REFERENCES ${this.feeds} (id) ON DELETE CASCADE,
-          cursor text,
-          last_attempt_at timestamptz,
-          last_success_at timestamptz,
-          last_error text,
-          consecutive_failures integer NOT NULL DEFAULT 0,
-          objects_imported bigint NOT NULL DEFAULT 0,
-          events_stored bigint NOT NULL DEFAULT 0,
-          next_poll_at timestamptz,
-          lease_holder text,
-          lease_expires_at timestamptz
-        );
-        CREATE TABLE IF NOT EXISTS ${this.feedOut} (
-          organisation text COLLATE "C" NOT NULL,
-          channel text COLLATE "C" NOT NULL CHECK (channel IN ('taxii', 'misp')),
-          pulls bigint NOT NULL,
-          failed_pulls bigint NOT NULL,
-          objects_served bigint NOT NULL,
-          last_pull_objects bigint NOT NULL,
-          last_pull_at timestamptz NOT NULL,
-          last_success_at timestamptz,
-          last_error_status integer,
-          last_error_message text,
-          last_error_at timestamptz,
-          PRIMARY KEY (organisation, channel)
-        );
-      `)
-      // a tokens table made before tokens could expire: its tokens never do. Looked up first, so
-      // that opening an up-to-date database takes no exclusive lock on the table.
-      const { rowCount } = await client.query(
-        `SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'expires_at' AND NOT attisdropped`,
-        [this.tokens],
+      await migratePostgres(
+        client,
+        `${this.prefix}_schema_migrations`,
+        'credentials',
+        postgresCredentialMigrations(this.tables()),
+        (client) => detectPostgresCredentials(client, this.tables()),
       )
-      if (!rowCount) await client.query(`ALTER TABLE ${this.tokens} ADD COLUMN IF NOT EXISTS expires_at timestamptz`)
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [lockKey]).catch(() => {})
       client.release()
     }
+  }
+
+  private tables(): CredentialTables {
+    return credentialTables(this.prefix)
   }
 
   private async listen(): Promise<void> {
@@ -861,6 +773,86 @@ export class PostgresCredentialStore implements CredentialStore {
     return rows.map(feedOutActivityOf)
   }
 
+  /**
+   * One transaction holding an advisory lock per key (two-int keys: apart from the other locks),
+   * taken in a fixed order, so processes counting the same key wait for each other.
+   */
+  async reserveSignIn(limits: readonly SignInLimit[], windowMs: number, now: number): Promise<SignInReservation> {
+    const table = `${this.prefix}_login_attempts`
+    const keys = [...new Set(limits.map((limit) => limit.key))].sort()
+    const client = await this.pool.connect()
+    try {
+      await client.query('BEGIN')
+      for (const key of keys)
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [table, key])
+      // slots of these keys gone from the window: failures and attempts never settled (a process
+      // gone); only rows under the locks held, so reservations never wait on each other's rows
+      await client.query(`DELETE FROM ${table} WHERE key = ANY($1) AND at <= $2`, [keys, now - windowMs])
+      let waitMs = 0
+      for (const limit of limits) {
+        const { rows } = await client.query<{ at: string }>(`SELECT at FROM ${table} WHERE key = $1 ORDER BY at, n`, [
+          limit.key,
+        ])
+        waitMs = Math.max(
+          waitMs,
+          slotWait(
+            rows.map((row) => Number(row.at)),
+            limit.max,
+            windowMs,
+            now,
+          ),
+        )
+      }
+      if (waitMs > 0) {
+        await client.query('COMMIT')
+        return { ok: false, waitMs }
+      }
+      const attempt = randomUUID()
+      for (const limit of limits)
+        await client.query(`INSERT INTO ${table} (attempt, key, at, pending) VALUES ($1, $2, $3, true)`, [
+          attempt,
+          limit.key,
+          now,
+        ])
+      await client.query('COMMIT')
+      return { ok: true, attempt }
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {})
+      throw error
+    } finally {
+      client.release()
+      this.sweepSignIns(now - windowMs)
+    }
+  }
+
+  /** Now and then (a minute apart at most once per process), the slots of every key gone from the window. */
+  private sweepSignIns(before: number): void {
+    const at = Date.now()
+    if (this.closed || at - this.lastSweep < 60_000) return
+    this.lastSweep = at
+    this.pool.query(`DELETE FROM ${this.prefix}_login_attempts WHERE at <= $1`, [before]).catch(() => {})
+  }
+
+  async settleSignIn(attempt: string, outcome: SignInOutcome): Promise<void> {
+    const table = `${this.prefix}_login_attempts`
+    if (outcome === 'failed') {
+      // a new number: after every attempt reserved before it, so a success that began earlier keeps it
+      await this.pool.query(
+        `UPDATE ${table} SET pending = false, n = nextval(pg_get_serial_sequence($2, 'n')) WHERE attempt = $1 AND pending`,
+        [attempt, table],
+      )
+      return
+    }
+    if (outcome === 'succeeded')
+      // the failures of its first key settled before it was reserved (lower numbers than its own slot)
+      await this.pool.query(
+        `WITH own AS (SELECT key, n FROM ${table} WHERE attempt = $1 ORDER BY n LIMIT 1)
+         DELETE FROM ${table} t USING own WHERE t.key = own.key AND NOT t.pending AND t.n < own.n`,
+        [attempt],
+      )
+    await this.pool.query(`DELETE FROM ${table} WHERE attempt = $1`, [attempt])
+  }
+
   onChange(listener: (change: CredentialChange) => void): () => void {
     return this.changes.add(listener)
   }
@@ -872,7 +864,7 @@ export class PostgresCredentialStore implements CredentialStore {
   /** Drop the tables: for tests. */
   async drop(): Promise<void> {
     await this.pool.query(
-      `DROP TABLE IF EXISTS ${this.feedOut}, ${this.feedStates}, ${this.feeds}, ${this.members}, ${this.communities}, ${this.organisations}, ${this.sessions}, ${this.tokens}, ${this.accounts}`,
+      `DROP TABLE IF EXISTS ${this.feedOut}, ${this.feedStates}, ${this.feeds}, ${this.members}, ${this.communities}, ${this.organisations}, ${this.sessions}, ${this.tokens}, ${this.accounts}, ${this.prefix}_login_attempts, ${this.prefix}_schema_migrations`,
     )
   }
 

@@ -665,3 +665,13 @@ export function checkFeedOutPull(pull: FeedOutPull): {
     errorAt: at,
   }
 }
+
+/**
+ * Milliseconds until one more sign-in slot fits under `max`, given the times (ms, oldest first)
+ * of the slots of a key still in the window; 0 when it fits now. The slot that must leave the
+ * window first is the max-th newest (sooner, if it is pending and given back).
+ */
+export function slotWait(times: readonly number[], max: number, windowMs: number, now: number): number {
+  if (times.length < max) return 0
+  return Math.max(1, times[times.length - max]! + windowMs - now)
+}

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { type FeedOutActivity, WatchfloorError } from '@watchfloor/protocol'
@@ -23,6 +24,9 @@ import {
   type Organisation,
   type OrganisationPatch,
   type SessionRecord,
+  type SignInLimit,
+  type SignInOutcome,
+  type SignInReservation,
   type TokenRecord,
 } from './credentials.ts'
 import {
@@ -62,11 +66,14 @@ import {
   organisationOf,
   type SessionRow,
   sessionOf,
+  slotWait,
   TOKEN_COLUMNS,
   type TokenRow,
   tokenOf,
   USES_NAMED,
 } from './credentials-rows.ts'
+import { migrateSqlite } from './migrations.ts'
+import { detectSqliteCredentials, SQLITE_CREDENTIAL_MIGRATIONS } from './schema-sqlite.ts'
 
 export interface SqliteCredentialStoreOptions {
   /** Path of the database file; the event log's file (`events.sqlite`) is the usual one. */
@@ -104,127 +111,7 @@ export class SqliteCredentialStore implements CredentialStore {
     this.db.pragma('synchronous = FULL')
     this.db.pragma('busy_timeout = 5000')
     this.db.pragma('foreign_keys = ON')
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS accounts (
-        username TEXT PRIMARY KEY,
-        display_name TEXT NOT NULL,
-        organisation TEXT NOT NULL,
-        nation TEXT NOT NULL,
-        roles TEXT NOT NULL,
-        password_hash TEXT,
-        disabled INTEGER NOT NULL DEFAULT 0,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS api_tokens (
-        id TEXT PRIMARY KEY,
-        secret_hash TEXT NOT NULL UNIQUE,
-        label TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('api', 'display')),
-        owner TEXT REFERENCES accounts (username),
-        service_user TEXT,
-        service_organisation TEXT,
-        service_nation TEXT,
-        service_roles TEXT,
-        service_sources TEXT,
-        preset TEXT,
-        tlp_ceiling TEXT,
-        created_by TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        last_used_at TEXT,
-        revoked_at TEXT,
-        expires_at TEXT,
-        CHECK ((owner IS NULL) <> (service_user IS NULL))
-      );
-      CREATE INDEX IF NOT EXISTS api_tokens_owner ON api_tokens (owner);
-      CREATE TABLE IF NOT EXISTS sessions (
-        id_hash TEXT PRIMARY KEY,
-        account TEXT NOT NULL REFERENCES accounts (username) ON DELETE CASCADE,
-        created_at TEXT NOT NULL,
-        expires_at TEXT NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS sessions_account ON sessions (account);
-      CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at);
-      CREATE TABLE IF NOT EXISTS organisations (
-        id TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        nation TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('ally_cert', 'partner_country', 'industry', 'alliance_body')),
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS communities (
-        id TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS community_members (
-        community_id TEXT NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
-        organisation_id TEXT NOT NULL REFERENCES organisations (id),
-        PRIMARY KEY (community_id, organisation_id)
-      );
-      CREATE INDEX IF NOT EXISTS community_members_organisation ON community_members (organisation_id);
-      CREATE TABLE IF NOT EXISTS feeds (
-        id TEXT PRIMARY KEY,
-        label TEXT NOT NULL,
-        url TEXT NOT NULL,
-        api_root TEXT NOT NULL,
-        collection_id TEXT NOT NULL,
-        organisation TEXT NOT NULL REFERENCES organisations (id),
-        auth TEXT NOT NULL,
-        poll_seconds INTEGER NOT NULL CHECK (poll_seconds BETWEEN 10 AND 86400),
-        default_tlp TEXT NOT NULL CHECK (default_tlp IN ('CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED')),
-        enabled INTEGER NOT NULL,
-        created_by TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS feeds_organisation ON feeds (organisation);
-      CREATE TABLE IF NOT EXISTS feed_states (
-        feed_id TEXT PRIMARY KEY REFERENCES feeds (id) ON DELETE CASCADE,
-        cursor TEXT,
-        last_attempt_at TEXT,
-        last_success_at TEXT,
-        last_error TEXT,
-        consecutive_failures INTEGER NOT NULL DEFAULT 0,
-        objects_imported INTEGER NOT NULL DEFAULT 0,
-        events_stored INTEGER NOT NULL DEFAULT 0,
-        next_poll_at TEXT,
-        lease_holder TEXT,
-        lease_expires_at TEXT
-      );
-      CREATE TABLE IF NOT EXISTS feed_out_activity (
-        organisation TEXT NOT NULL,
-        channel TEXT NOT NULL CHECK (channel IN ('taxii', 'misp')),
-        pulls INTEGER NOT NULL,
-        failed_pulls INTEGER NOT NULL,
-        objects_served INTEGER NOT NULL,
-        last_pull_objects INTEGER NOT NULL,
-        last_pull_at TEXT NOT NULL,
-        last_success_at TEXT,
-        last_error_status INTEGER,
-        last_error_message TEXT,
-        last_error_at TEXT,
-        PRIMARY KEY (organisation, channel)
-      );
-    `)
-    this.migrate()
-  }
-
-  /**
-   * Bring a table made by an older version up to date: `api_tokens.expires_at` (tokens
-   * made before it never expire). In one write transaction, so two processes opening
-   * the same file at once do not both add the column.
-   */
-  private migrate(): void {
-    this.db
-      .transaction(() => {
-        const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(api_tokens)').all()
-        if (!columns.some((column) => column.name === 'expires_at'))
-          this.db.exec('ALTER TABLE api_tokens ADD COLUMN expires_at TEXT')
-      })
-      .immediate()
+    migrateSqlite(this.db, 'credentials', SQLITE_CREDENTIAL_MIGRATIONS, detectSqliteCredentials)
   }
 
   async createAccount(account: NewAccount): Promise<Account> {
@@ -747,6 +634,55 @@ export class SqliteCredentialStore implements CredentialStore {
             .prepare<[string], FeedOutActivityRow>(`${select} WHERE organisation = ? ORDER BY channel`)
             .all(filter.organisation)
     return rows.map(feedOutActivityOf)
+  }
+
+  /** One write transaction: processes sharing the file count together. */
+  async reserveSignIn(limits: readonly SignInLimit[], windowMs: number, now: number): Promise<SignInReservation> {
+    return this.db
+      .transaction((): SignInReservation => {
+        // slots gone from the window: failures and attempts never settled (a process gone)
+        this.db.prepare('DELETE FROM login_attempts WHERE at <= ?').run(now - windowMs)
+        const slots = this.db
+          .prepare<[string], number>('SELECT at FROM login_attempts WHERE key = ? ORDER BY at, n')
+          .pluck()
+        let waitMs = 0
+        for (const limit of limits) waitMs = Math.max(waitMs, slotWait(slots.all(limit.key), limit.max, windowMs, now))
+        if (waitMs > 0) return { ok: false, waitMs }
+        const attempt = randomUUID()
+        const insert = this.db.prepare<[string, string, number]>(
+          'INSERT INTO login_attempts (attempt, key, at, pending) VALUES (?, ?, ?, 1)',
+        )
+        for (const limit of limits) insert.run(attempt, limit.key, now)
+        return { ok: true, attempt }
+      })
+      .immediate()
+  }
+
+  async settleSignIn(attempt: string, outcome: SignInOutcome): Promise<void> {
+    this.db
+      .transaction(() => {
+        const rows = this.db
+          .prepare<[string], { n: number; key: string }>(
+            'SELECT n, key FROM login_attempts WHERE attempt = ? AND pending = 1 ORDER BY n',
+          )
+          .all(attempt)
+        if (outcome === 'failed') {
+          // a new number: after every attempt reserved before it, so a success that began earlier keeps it
+          const renumber = this.db.prepare<[number]>(
+            'UPDATE login_attempts SET pending = 0, n = (SELECT max(n) + 1 FROM login_attempts) WHERE n = ?',
+          )
+          for (const row of rows) renumber.run(row.n)
+          return
+        }
+        const own = rows[0]
+        if (outcome === 'succeeded' && own)
+          // the failures of its first key settled before it was reserved (lower numbers than its own slot)
+          this.db
+            .prepare<[string, number]>('DELETE FROM login_attempts WHERE key = ? AND pending = 0 AND n < ?')
+            .run(own.key, own.n)
+        this.db.prepare<[string]>('DELETE FROM login_attempts WHERE attempt = ?').run(attempt)
+      })
+      .immediate()
   }
 
   onChange(listener: (change: CredentialChange) => void): () => void {

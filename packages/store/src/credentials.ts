@@ -244,6 +244,22 @@ export type CredentialChange =
   | { type: 'directory' }
   | { type: 'feeds' }
 
+/** One limit a sign-in attempt counts under: at most `max` slots of `key` within the window. */
+export interface SignInLimit {
+  key: string
+  max: number
+}
+
+/** A slot under every limit (`attempt` names it), or how long until one more attempt fits. */
+export type SignInReservation = { ok: true; attempt: string } | { ok: false; waitMs: number }
+
+/**
+ * How an attempt ended: `failed` keeps its slots until they leave the window; `succeeded` gives
+ * them back and clears the failures of its first key settled before it was reserved; `released`
+ * gives them back.
+ */
+export type SignInOutcome = 'failed' | 'succeeded' | 'released'
+
 /**
  * Accounts, API and display tokens, sessions, the directory of organisations and
  * communities, and partner feeds. Every implementation passes
@@ -350,6 +366,16 @@ export interface CredentialStore {
   recordFeedOutPull(pull: FeedOutPull): Promise<void>
   /** The activity by organisation, then channel; only one organisation's when `organisation` is given. */
   listFeedOutActivity(filter?: { organisation?: string }): Promise<FeedOutActivity[]>
+
+  /**
+   * Take a slot for one sign-in attempt under every limit, in one step shared by every process on
+   * the database, or say how long until one fits (the slot of `limits[i]` that must leave the
+   * window first; at least 1 ms). A slot counts from its reservation (`now`, ms) until it is
+   * given back or, settled as a failure or never settled (a process gone), leaves the window.
+   */
+  reserveSignIn(limits: readonly SignInLimit[], windowMs: number, now: number): Promise<SignInReservation>
+  /** Settle a reserved attempt (see `SignInOutcome`); an unknown or expired attempt is a no-op. */
+  settleSignIn(attempt: string, outcome: SignInOutcome): Promise<void>
 
   /**
    * Called after a token is revoked, a session deleted, an account changed, the directory or a feed written:

@@ -24,11 +24,15 @@ export {
   type OrganisationPatch,
   type ServicePrincipal,
   type SessionRecord,
+  type SignInLimit,
+  type SignInOutcome,
+  type SignInReservation,
   type TokenKind,
   type TokenRecord,
 } from './credentials.ts'
 export { PostgresCredentialStore, type PostgresCredentialStoreOptions } from './credentials-postgres.ts'
 export { SqliteCredentialStore, type SqliteCredentialStoreOptions } from './credentials-sqlite.ts'
+export { latestVersion, type Migration, SchemaTooNewError } from './migrations.ts'
 export { type OpenOptions, openCredentialStore, openEventStore, openStores, type Stores } from './open.ts'
 export { contentJson } from './plan.ts'
 export { PostgresEventStore, type PostgresStoreOptions } from './postgres.ts'

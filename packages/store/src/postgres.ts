@@ -1,7 +1,9 @@
 import type { StoredEvent } from '@watchfloor/protocol'
 import pg from 'pg'
 import { ChannelListener } from './channel.ts'
+import { migratePostgres } from './migrations.ts'
 import { contentOfBody, type Existing, isoBound, type PendingAppend, pendingAppend, planGroup } from './plan.ts'
+import { detectPostgresEvents, postgresEventMigrations } from './schema-postgres.ts'
 import { PostgresSnapshotStore } from './snapshots.ts'
 import type { AcceptedEvent, AppendResult, EventStore } from './types.ts'
 
@@ -63,16 +65,13 @@ export class PostgresEventStore implements EventStore {
     const client = await this.pool.connect()
     try {
       await client.query('SELECT pg_advisory_lock($1)', [this.lockKey])
-      await client.query(`
-        CREATE TABLE IF NOT EXISTS ${this.table} (
-          seq bigint PRIMARY KEY,
-          id uuid NOT NULL UNIQUE,
-          recorded_at timestamptz NOT NULL,
-          body text NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS ${this.table}_recorded_at ON ${this.table} (recorded_at);
-      `)
-      await PostgresSnapshotStore.migrate(client, `${this.table}_snapshots`)
+      await migratePostgres(
+        client,
+        `${this.table}_schema_migrations`,
+        'events',
+        postgresEventMigrations(this.table),
+        (client) => detectPostgresEvents(client, this.table),
+      )
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [this.lockKey]).catch(() => {})
       client.release()
@@ -236,7 +235,9 @@ export class PostgresEventStore implements EventStore {
 
   /** Drop the table: for tests. */
   async drop(): Promise<void> {
-    await this.pool.query(`DROP TABLE IF EXISTS ${this.table}, ${this.table}_snapshots`)
+    await this.pool.query(
+      `DROP TABLE IF EXISTS ${this.table}, ${this.table}_snapshots, ${this.table}_schema_migrations`,
+    )
   }
 
   async close(): Promise<void> {

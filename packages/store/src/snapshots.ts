@@ -20,16 +20,6 @@ export class SqliteSnapshotStore implements SnapshotStore {
   private readonly statements
 
   constructor(private readonly db: Database.Database) {
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS snapshots (
-        key TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        seq INTEGER NOT NULL,
-        used_at INTEGER NOT NULL,
-        body TEXT NOT NULL,
-        PRIMARY KEY (key, version, seq)
-      );
-    `)
     this.statements = {
       save: db.prepare<[string, number, number, number, string]>(
         `INSERT INTO snapshots (key, version, seq, used_at, body) VALUES (?, ?, ?, ?, ?)
@@ -97,20 +87,6 @@ export class PostgresSnapshotStore implements SnapshotStore {
     private readonly pool: pg.Pool,
     private readonly table: string,
   ) {}
-
-  /** Create the table (the caller holds the migration lock). */
-  static migrate(client: pg.ClientBase, table: string): Promise<unknown> {
-    return client.query(`
-      CREATE TABLE IF NOT EXISTS ${table} (
-        key text NOT NULL,
-        version integer NOT NULL,
-        seq bigint NOT NULL,
-        used_at bigint NOT NULL,
-        body text NOT NULL,
-        PRIMARY KEY (key, version, seq)
-      );
-    `)
-  }
 
   async save(snapshot: Snapshot, keep = 2): Promise<void> {
     const { key, version, seq, body } = snapshot

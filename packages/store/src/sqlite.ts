@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { StoredEvent } from '@watchfloor/protocol'
 import Database from 'better-sqlite3'
+import { idHash } from './id-hash.ts'
+import { migrateSqlite } from './migrations.ts'
 import {
   contentOfBody,
   type Existing,
@@ -12,8 +14,11 @@ import {
   planGroup,
   type Row,
 } from './plan.ts'
+import { detectSqliteEvents, SQLITE_EVENT_MIGRATIONS } from './schema-sqlite.ts'
 import { SqliteSnapshotStore } from './snapshots.ts'
 import type { AcceptedEvent, AppendResult, EventStore } from './types.ts'
+
+export { idHash }
 
 export interface SqliteStoreOptions {
   /** Path of the database file; its folder is created. */
@@ -30,25 +35,6 @@ export interface SqliteStoreOptions {
 const CHUNK = 50
 /** Hashes per id index lookup. */
 const LOOKUP = 100
-/** The schema this code writes (PRAGMA user_version). */
-const SCHEMA_VERSION = 1
-
-/**
- * A 53-bit hash of an event id (cyrb53), the key of the id index. Two ids may
- * share a hash; a lookup compares the ids themselves.
- */
-export function idHash(id: string): number {
-  let h1 = 0xdeadbeef
-  let h2 = 0x41c6ce57
-  for (let i = 0; i < id.length; i++) {
-    const c = id.charCodeAt(i)
-    h1 = Math.imul(h1 ^ c, 2654435761)
-    h2 = Math.imul(h2 ^ c, 1597334677)
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0)
-}
 
 /** Ids being moved into the id index: sorted by hash, so each transaction writes one stretch of it. */
 interface IndexJob {
@@ -150,43 +136,11 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * Create the tables, or bring a file written by an earlier version up to
-   * date: version 0 kept a UNIQUE index on `events.id`; its ids move to
-   * `event_ids` in one transaction.
+   * Create the tables, or bring a file written by an earlier version up to date (the numbered
+   * steps of `SQLITE_EVENT_MIGRATIONS`); a file of a newer schema is refused.
    */
   private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number
-    if (version >= SCHEMA_VERSION) return
-    this.db
-      .transaction(() => {
-        const old = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").get()
-        if (old) this.db.exec('ALTER TABLE events RENAME TO events_v0')
-        this.db.exec(`
-          CREATE TABLE events (
-            seq INTEGER PRIMARY KEY,
-            id TEXT NOT NULL,
-            recorded_at TEXT NOT NULL,
-            body TEXT NOT NULL
-          );
-          CREATE TABLE event_ids (
-            hash INTEGER NOT NULL,
-            seq INTEGER NOT NULL,
-            PRIMARY KEY (hash, seq)
-          ) WITHOUT ROWID;
-          CREATE TABLE event_store (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-        `)
-        if (old) {
-          this.db.function('watchfloor_id_hash', { deterministic: true }, (id) => idHash(String(id)))
-          this.db.exec(`
-            INSERT INTO events (seq, id, recorded_at, body) SELECT seq, id, recorded_at, body FROM events_v0 ORDER BY seq;
-            DROP TABLE events_v0;
-            INSERT INTO event_ids (hash, seq) SELECT watchfloor_id_hash(id), seq FROM events ORDER BY 1, 2;
-            INSERT INTO event_store (key, value) SELECT 'indexed_to', coalesce(max(seq), 0) FROM events;
-          `)
-        }
-        this.db.pragma(`user_version = ${SCHEMA_VERSION}`)
-      })
-      .immediate()
+    migrateSqlite(this.db, 'events', SQLITE_EVENT_MIGRATIONS, detectSqliteEvents)
   }
 
   append(events: readonly AcceptedEvent[]): Promise<AppendResult[]> {

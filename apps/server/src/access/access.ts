@@ -82,7 +82,7 @@ export class Access {
     readonly directory: Directory,
     readonly options: AccessOptions,
   ) {
-    this.throttle = new LoginThrottle(options.throttle)
+    this.throttle = new LoginThrottle(options.throttle, credentials)
   }
 
   /** The caller behind an `Authorization: Bearer` secret. */

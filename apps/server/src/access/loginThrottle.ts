@@ -1,12 +1,15 @@
+import type { CredentialStore } from '@watchfloor/store'
+
 export interface ThrottleOptions {
   /** Failed and pending sign-ins per username within the window before sign-in is refused. */
   maxPerUsername: number
   /** Failed and pending sign-ins per client address within the window before sign-in is refused. */
   maxPerAddress: number
   windowMs: number
-  /** Keys remembered at most (oldest forgotten first), so a flood cannot exhaust memory. */
-  maxKeys?: number
 }
+
+/** Where the slots are counted: the credential store, shared by every process on its database. */
+export type SignInSlots = Pick<CredentialStore, 'reserveSignIn' | 'settleSignIn'>
 
 /**
  * A sign-in attempt that holds a slot under both limits (its username's and its
@@ -15,26 +18,18 @@ export interface ThrottleOptions {
  */
 export interface LoginAttempt {
   /** Wrong password or unknown username: the slot stays, as a failure, until it leaves the window. */
-  failed(): void
+  failed(): Promise<void>
   /**
    * The right password: the slot is given back, and the username's failures that had
    * been decided before this attempt began are cleared (not those of attempts that ran
    * alongside it). The address's failures stay.
    */
-  succeeded(): void
+  succeeded(): Promise<void>
   /** Neither (e.g. the attempt could not be decided): the slot is given back, nothing else changes. */
-  release(): void
+  release(): Promise<void>
 }
 
 export type Reservation = { ok: true; attempt: LoginAttempt } | { ok: false; retryAfter: number }
-
-interface Slot {
-  at: number
-  /** Reserved and not settled yet: counts, whatever its age. */
-  pending: boolean
-  /** When it was settled as a failure (the throttle's own sequence). */
-  settled: number
-}
 
 /**
  * Sign-in attempts per username and per client address in a sliding window. An
@@ -42,109 +37,48 @@ interface Slot {
  * concurrent attempts cannot all pass a check made before any is counted; a
  * failure keeps its slot for the window, a success or an undecided attempt gives it
  * back. While either count is at its limit, sign-in is refused (even with the right
- * password) until the oldest slot leaves the window. In memory: each server process
- * counts its own.
+ * password) until the oldest slot leaves the window.
+ *
+ * The slots live in the credential store (`reserveSignIn`, `settleSignIn`: table
+ * `login_attempts`, `<prefix>_login_attempts` in PostgreSQL), so every server process on one
+ * database counts together: attempts spread over N processes get no more tries than against one.
+ * A slot never settled (its process stopped mid-check) leaves with the window like a failure.
  */
 export class LoginThrottle {
-  private readonly slots = new Map<string, Slot[]>()
-  private readonly maxKeys: number
-  /** Orders reservations and settlements: which failures came before a success. */
-  private sequence = 0
-
   constructor(
     private readonly options: ThrottleOptions,
+    private readonly slots: SignInSlots,
     private readonly now: () => number = Date.now,
-  ) {
-    this.maxKeys = options.maxKeys ?? 100_000
-  }
+  ) {}
 
   /**
    * Take a slot for one attempt under both limits, or say how many seconds to wait
-   * (at least 1). Synchronous: the check and the count are one step.
+   * (at least 1). The check and the count are one step in the store.
    */
-  reserve(username: string, address: string): Reservation {
-    const now = this.now()
-    const userKey = `user:${username}`
-    const addressKey = `addr:${address}`
-    const wait = Math.max(
-      this.wait(userKey, this.options.maxPerUsername, now),
-      this.wait(addressKey, this.options.maxPerAddress, now),
+  async reserve(username: string, address: string): Promise<Reservation> {
+    const reservation = await this.slots.reserveSignIn(
+      [
+        // the username first: a success clears the failures of its first key
+        { key: `user:${username}`, max: this.options.maxPerUsername },
+        { key: `addr:${address}`, max: this.options.maxPerAddress },
+      ],
+      this.options.windowMs,
+      this.now(),
     )
-    if (wait > 0) return { ok: false, retryAfter: Math.max(1, Math.ceil(wait / 1000)) }
-    const began = ++this.sequence
-    const user: Slot = { at: now, pending: true, settled: 0 }
-    const addr: Slot = { at: now, pending: true, settled: 0 }
-    this.add(userKey, user)
-    this.add(addressKey, addr)
+    if (!reservation.ok) return { ok: false, retryAfter: Math.max(1, Math.ceil(reservation.waitMs / 1000)) }
     let open = true
-    const settle = (then: () => void) => {
+    const settle = async (outcome: 'failed' | 'succeeded' | 'released') => {
       if (!open) return
       open = false
-      then()
+      await this.slots.settleSignIn(reservation.attempt, outcome)
     }
     return {
       ok: true,
       attempt: {
-        failed: () =>
-          settle(() => {
-            const settled = ++this.sequence
-            for (const slot of [user, addr]) {
-              slot.pending = false
-              slot.settled = settled
-            }
-          }),
-        succeeded: () =>
-          settle(() => {
-            this.remove(addressKey, addr)
-            const kept = (this.slots.get(userKey) ?? []).filter(
-              (slot) => slot !== user && (slot.pending || slot.settled > began),
-            )
-            if (kept.length > 0) this.slots.set(userKey, kept)
-            else this.slots.delete(userKey)
-          }),
-        release: () =>
-          settle(() => {
-            this.remove(userKey, user)
-            this.remove(addressKey, addr)
-          }),
+        failed: () => settle('failed'),
+        succeeded: () => settle('succeeded'),
+        release: () => settle('released'),
       },
     }
-  }
-
-  /** The slots of a key still counting: pending ones and failures within the window. */
-  private recent(key: string, now: number): Slot[] {
-    const slots = this.slots.get(key)
-    if (!slots) return []
-    const from = now - this.options.windowMs
-    const kept = slots.filter((slot) => slot.pending || slot.at > from)
-    if (kept.length === 0) this.slots.delete(key)
-    else if (kept.length !== slots.length) this.slots.set(key, kept)
-    return kept
-  }
-
-  /** Milliseconds until one more attempt fits under `max`; 0 when it fits now. */
-  private wait(key: string, max: number, now: number): number {
-    const slots = this.recent(key, now)
-    if (slots.length < max) return 0
-    // the slot that must leave the window before one more attempt fits (at the latest, if
-    // it is still pending and fails; sooner if it is given back)
-    return Math.max(1, slots[slots.length - max]!.at + this.options.windowMs - now)
-  }
-
-  private add(key: string, slot: Slot): void {
-    const slots = this.slots.get(key) ?? []
-    slots.push(slot)
-    this.slots.delete(key) // re-insert: the map stays ordered by last attempt
-    this.slots.set(key, slots)
-    while (this.slots.size > this.maxKeys) this.slots.delete(this.slots.keys().next().value!)
-  }
-
-  private remove(key: string, slot: Slot): void {
-    const slots = this.slots.get(key)
-    if (!slots) return
-    const index = slots.indexOf(slot)
-    if (index === -1) return
-    slots.splice(index, 1)
-    if (slots.length === 0) this.slots.delete(key)
   }
 }

@@ -115,7 +115,7 @@ export function sessionRoutes(access: Access): express.Router {
     const address = req.ip ?? req.socket.remoteAddress ?? 'unknown'
     // counted before the password is checked (a slot under both limits), so concurrent attempts
     // cannot all pass the limit before any is counted; settled by the outcome, or given back
-    const reservation = throttle.reserve(username, address)
+    const reservation = await throttle.reserve(username, address)
     if (!reservation.ok) {
       const wait = reservation.retryAfter
       res.setHeader('Retry-After', String(wait))
@@ -132,13 +132,13 @@ export function sessionRoutes(access: Access): express.Router {
       // a disabled account answers exactly as a wrong password does: the answer never confirms a
       // password (an admin tells the person; API tokens of the account say "account disabled")
       if (!found || !matches || found.account.disabled) {
-        attempt.failed()
+        await attempt.failed()
         throw new WatchfloorError('unauthenticated', 'wrong username or password')
       }
-      attempt.succeeded()
+      await attempt.succeeded()
       login = found
     } finally {
-      attempt.release() // not decided above (a store error): the slot is given back
+      await attempt.release() // not decided above (a store error): the slot is given back
     }
     if (login.passwordHash && needsRehash(login.passwordHash, cost))
       await credentials.updateAccount(username, { passwordHash: await hashPassword(body.password, cost) })

@@ -1,0 +1,461 @@
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import pg from 'pg'
+import { afterAll, describe, expect, it } from 'vitest'
+import { observation, registerEventStoreContract } from './contract.ts'
+import { type CredentialStore, hashSecret } from './credentials.ts'
+import { registerCredentialStoreContract } from './credentials-contract.ts'
+import { PostgresCredentialStore } from './credentials-postgres.ts'
+import { SqliteCredentialStore } from './credentials-sqlite.ts'
+import { latestVersion, SchemaTooNewError } from './migrations.ts'
+import { contentJson, storedBody } from './plan.ts'
+import { PostgresEventStore } from './postgres.ts'
+import { credentialTables, postgresCredentialMigrations, postgresEventMigrations } from './schema-postgres.ts'
+import { SQLITE_CREDENTIAL_MIGRATIONS, SQLITE_EVENT_MIGRATIONS } from './schema-sqlite.ts'
+import { SqliteEventStore } from './sqlite.ts'
+import type { EventStore } from './types.ts'
+
+/*
+ * Databases as earlier versions of Watchfloor made them, before schemas were numbered: each is
+ * made by running the first k steps of a migration list straight on a bare database, with no
+ * record of versions. The steps are the DDL of those releases, copied unchanged (git history of
+ * sqlite.ts, postgres.ts, credentials-sqlite.ts and credentials-postgres.ts: each release only
+ * added tables or columns, apart from the events' first schemas).
+ */
+
+const connectionString = process.env.WATCHFLOOR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const freshName = () => `wf_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`
+const CREDENTIALS_LATEST = latestVersion(SQLITE_CREDENTIAL_MIGRATIONS)
+const EVENTS_LATEST = latestVersion(SQLITE_EVENT_MIGRATIONS)
+
+const tempFile = () => join(mkdtempSync(join(tmpdir(), 'watchfloor-migrations-')), 'events.sqlite')
+const removeFile = (file: string) => rmSync(join(file, '..'), { recursive: true, force: true })
+
+/** A bare SQLite file holding the schema of version `version` (no record of it). */
+function sqliteAt(file: string, steps: typeof SQLITE_CREDENTIAL_MIGRATIONS, version: number): Database.Database {
+  const db = new Database(file)
+  for (const step of steps.slice(0, version)) step.up(db)
+  return db
+}
+
+/** The first event schema in PostgreSQL (a30384b): a content hash column beside the body. */
+const firstPostgresEvents = (table: string) => `
+  CREATE TABLE ${table} (
+    seq bigint PRIMARY KEY,
+    id uuid NOT NULL UNIQUE,
+    hash text NOT NULL,
+    recorded_at timestamptz NOT NULL,
+    body text NOT NULL
+  );
+  CREATE INDEX ${table}_recorded_at ON ${table} (recorded_at);
+`
+
+function storedRows(count: number) {
+  return Array.from({ length: count }, (_, i) => {
+    const event = observation(i)
+    const recordedAt = new Date(Date.UTC(2026, 10, 26, 9) + i).toISOString()
+    return { seq: i + 1, id: event.id, recordedAt, body: storedBody(i + 1, recordedAt, contentJson(event)) }
+  })
+}
+
+const ACCOUNT_ROW = {
+  username: 'janis',
+  display: 'Janis',
+  organisation: 'cert-lv',
+  nation: 'LV',
+  roles: '["liaison"]',
+  at: '2026-01-02T03:04:05.000Z',
+}
+
+// ---------------------------------------------------------------------------------------- SQLite
+
+const sqliteFiles = new WeakMap<object, string>()
+
+registerEventStoreContract('sqlite, a file of the first schema migrated on open', {
+  async create() {
+    const file = tempFile()
+    sqliteAt(file, SQLITE_EVENT_MIGRATIONS, 1).close()
+    const store = new SqliteEventStore({ file })
+    sqliteFiles.set(store, file)
+    return store
+  },
+  async reopen(store) {
+    const file = sqliteFiles.get(store)!
+    const reopened = new SqliteEventStore({ file })
+    sqliteFiles.set(reopened, file)
+    return reopened
+  },
+  async destroy(store) {
+    await store.close()
+    removeFile(sqliteFiles.get(store)!)
+  },
+})
+
+registerCredentialStoreContract('sqlite, a file of the first credential schema migrated on open', {
+  async create() {
+    const file = tempFile()
+    sqliteAt(file, SQLITE_CREDENTIAL_MIGRATIONS, 1).close()
+    const store = new SqliteCredentialStore({ file })
+    sqliteFiles.set(store, file)
+    return store
+  },
+  async reopen(store) {
+    const file = sqliteFiles.get(store)!
+    const reopened = new SqliteCredentialStore({ file })
+    sqliteFiles.set(reopened, file)
+    return reopened
+  },
+  async destroy(store) {
+    await store.close()
+    removeFile(sqliteFiles.get(store)!)
+  },
+})
+
+function recordedVersions(file: string, schema: string): { version: number; description: string }[] {
+  const db = new Database(file, { readonly: true })
+  try {
+    return db
+      .prepare<[string], { version: number; description: string }>(
+        'SELECT version, description FROM schema_migrations WHERE schema = ? ORDER BY version',
+      )
+      .all(schema)
+  } finally {
+    db.close()
+  }
+}
+
+describe('SQLite schema versions', () => {
+  it('a new file is made at the newest versions, each step recorded with its number', async () => {
+    const file = tempFile()
+    try {
+      const events = new SqliteEventStore({ file })
+      const credentials = new SqliteCredentialStore({ file })
+      await events.close()
+      await credentials.close()
+      expect(recordedVersions(file, 'events').map((r) => r.version)).toEqual([1, 2, 3].slice(0, EVENTS_LATEST))
+      expect(recordedVersions(file, 'credentials')).toHaveLength(CREDENTIALS_LATEST)
+      expect(recordedVersions(file, 'credentials').every((r, i) => r.version === i + 1)).toBe(true)
+    } finally {
+      removeFile(file)
+    }
+  })
+
+  it('a file of event schema 2 (id index, no snapshots) keeps its events, gains snapshots', async () => {
+    const file = tempFile()
+    try {
+      const old = sqliteAt(file, SQLITE_EVENT_MIGRATIONS, 2)
+      const rows = storedRows(12)
+      const insert = old.prepare('INSERT INTO events (seq, id, recorded_at, body) VALUES (?, ?, ?, ?)')
+      for (const row of rows) insert.run(row.seq, row.id, row.recordedAt, row.body)
+      old.close()
+
+      const store = new SqliteEventStore({ file })
+      expect(await store.head()).toBe(12)
+      expect((await store.readAfter(10, 5)).map((e) => e.id)).toEqual([rows[10]!.id, rows[11]!.id])
+      const [first] = await store.readAfter(0, 1)
+      expect(await store.append([{ ...observation(0, first!.id) }])).toEqual([
+        { id: first!.id, seq: 1, duplicate: true },
+      ])
+      await store.snapshots.save({ key: 'picture', version: 1, seq: 12, body: '{}' })
+      expect(await store.snapshots.load('picture', 1, 12)).toMatchObject({ seq: 12 })
+      await store.close()
+      expect(recordedVersions(file, 'events').map((r) => r.description.endsWith('(found on open)'))).toEqual([
+        true,
+        true,
+        false,
+      ])
+    } finally {
+      removeFile(file)
+    }
+  })
+
+  for (let version = 1; version < CREDENTIALS_LATEST; version++)
+    it(`a file of credential schema ${version} keeps its accounts, tokens and sessions (and directory)`, async () => {
+      const file = tempFile()
+      try {
+        const old = sqliteAt(file, SQLITE_CREDENTIAL_MIGRATIONS, version)
+        old
+          .prepare(
+            `INSERT INTO accounts (username, display_name, organisation, nation, roles, password_hash, disabled, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, NULL, 0, ?, ?)`,
+          )
+          .run(
+            ACCOUNT_ROW.username,
+            ACCOUNT_ROW.display,
+            ACCOUNT_ROW.organisation,
+            ACCOUNT_ROW.nation,
+            ACCOUNT_ROW.roles,
+            ACCOUNT_ROW.at,
+            ACCOUNT_ROW.at,
+          )
+        old
+          .prepare(
+            `INSERT INTO api_tokens (id, secret_hash, label, kind, owner, created_by, created_at)
+             VALUES ('old-token', ?, 'laptop', 'api', 'janis', 'admin', ?)`,
+          )
+          .run(hashSecret('wf_old'), ACCOUNT_ROW.at)
+        old
+          .prepare(`INSERT INTO sessions (id_hash, account, created_at, expires_at) VALUES ('s1', 'janis', ?, ?)`)
+          .run(ACCOUNT_ROW.at, '2099-01-01T00:00:00.000Z')
+        if (version >= 3) {
+          old
+            .prepare(
+              `INSERT INTO organisations (id, name, nation, kind, created_at, updated_at) VALUES ('cert-lv', 'CERT.LV', 'LV', 'ally_cert', ?, ?)`,
+            )
+            .run(ACCOUNT_ROW.at, ACCOUNT_ROW.at)
+          old
+            .prepare(`INSERT INTO communities (id, name, created_at, updated_at) VALUES ('baltic', 'Baltic', ?, ?)`)
+            .run(ACCOUNT_ROW.at, ACCOUNT_ROW.at)
+          old.exec(`INSERT INTO community_members (community_id, organisation_id) VALUES ('baltic', 'cert-lv')`)
+        }
+        old.close()
+
+        const store = new SqliteCredentialStore({ file })
+        await checkCredentialRows(store, version)
+        await store.close()
+        const recorded = recordedVersions(file, 'credentials')
+        expect(recorded.map((r) => r.version)).toEqual(Array.from({ length: CREDENTIALS_LATEST }, (_, i) => i + 1))
+        expect(recorded.filter((r) => r.description.endsWith('(found on open)'))).toHaveLength(version)
+      } finally {
+        removeFile(file)
+      }
+    })
+
+  it('refuses a file whose schema is newer than the code, and leaves it as it is', async () => {
+    const file = tempFile()
+    try {
+      await new SqliteCredentialStore({ file }).close()
+      await new SqliteEventStore({ file }).close()
+      const db = new Database(file)
+      db.prepare(
+        `INSERT INTO schema_migrations (schema, version, description, applied_at) VALUES ('credentials', ?, 'from the future', 'x')`,
+      ).run(CREDENTIALS_LATEST + 1)
+      db.prepare(
+        `INSERT INTO schema_migrations (schema, version, description, applied_at) VALUES ('events', ?, 'from the future', 'x')`,
+      ).run(EVENTS_LATEST + 2)
+      db.close()
+      expect(() => new SqliteCredentialStore({ file })).toThrow(SchemaTooNewError)
+      expect(() => new SqliteCredentialStore({ file })).toThrow(
+        `the credentials schema of this database is version ${CREDENTIALS_LATEST + 1}, newer than version ${CREDENTIALS_LATEST}`,
+      )
+      expect(() => new SqliteEventStore({ file })).toThrow(
+        `the events schema of this database is version ${EVENTS_LATEST + 2}, newer than version ${EVENTS_LATEST}`,
+      )
+      expect(recordedVersions(file, 'credentials').at(-1)?.version).toBe(CREDENTIALS_LATEST + 1)
+    } finally {
+      removeFile(file)
+    }
+  })
+})
+
+async function checkCredentialRows(store: CredentialStore, version: number): Promise<void> {
+  expect(await store.getAccount('janis')).toMatchObject({
+    username: 'janis',
+    organisation: 'cert-lv',
+    roles: ['liaison'],
+  })
+  expect(await store.findToken(hashSecret('wf_old'))).toMatchObject({
+    id: 'old-token',
+    owner: 'janis',
+    expiresAt: null,
+  })
+  expect(await store.findSession('s1')).toMatchObject({ account: 'janis' })
+  if (version >= 3) {
+    expect((await store.listOrganisations()).map((o) => o.id)).toEqual(['cert-lv'])
+    expect(await store.communitiesOf('cert-lv')).toEqual(['baltic'])
+  } else expect(await store.listOrganisations()).toEqual([])
+  // every table of the newest version is there
+  expect(await store.listFeeds()).toEqual([])
+  expect(await store.listFeedOutActivity()).toEqual([])
+}
+
+// ------------------------------------------------------------------------------------ PostgreSQL
+
+describe('PostgreSQL schema versions', () => {
+  const pool = new pg.Pool({ connectionString, max: 2 })
+  const cleanups: (() => Promise<unknown>)[] = []
+  afterAll(async () => {
+    for (const cleanup of cleanups) await cleanup().catch(() => {})
+    await pool.end()
+  })
+  const dropEvents = (table: string) => () =>
+    pool.query(`DROP TABLE IF EXISTS ${table}, ${table}_snapshots, ${table}_schema_migrations`)
+  const dropCredentials = (prefix: string) => async () => {
+    const t = credentialTables(prefix)
+    await pool.query(
+      `DROP TABLE IF EXISTS ${t.feedOut}, ${t.feedStates}, ${t.feeds}, ${t.members}, ${t.communities}, ${t.organisations}, ${t.sessions}, ${t.tokens}, ${t.accounts}, ${prefix}_schema_migrations, ${prefix}_login_attempts`,
+    )
+  }
+
+  it('an event table of the first schema (a content hash column) keeps its rows, loses the column', async () => {
+    const table = freshName()
+    cleanups.push(dropEvents(table))
+    await pool.query(firstPostgresEvents(table))
+    const rows = storedRows(5)
+    for (const row of rows)
+      await pool.query(`INSERT INTO ${table} (seq, id, hash, recorded_at, body) VALUES ($1, $2, 'h', $3, $4)`, [
+        row.seq,
+        row.id,
+        row.recordedAt,
+        row.body,
+      ])
+    const store = await PostgresEventStore.open({ connectionString, table })
+    try {
+      expect(await store.head()).toBe(5)
+      expect((await store.readAfter(3, 5)).map((e) => e.id)).toEqual([rows[3]!.id, rows[4]!.id])
+      expect((await store.append([observation(9)]))[0]).toMatchObject({ seq: 6, duplicate: false })
+      await store.snapshots.save({ key: 'picture', version: 1, seq: 6, body: '{}' })
+    } finally {
+      await store.close()
+    }
+    const { rows: versions } = await pool.query(`SELECT version, description FROM ${table}_schema_migrations`)
+    expect(versions.map((r) => r.version)).toEqual([1, 2, 3])
+    expect(versions[0].description).toMatch(/found on open/)
+    expect(versions[1].description).not.toMatch(/found on open/)
+  })
+
+  it('an event table of schema 2 (no snapshots) keeps its rows and gains the snapshots table', async () => {
+    const table = freshName()
+    cleanups.push(dropEvents(table))
+    const client = await pool.connect()
+    try {
+      for (const step of postgresEventMigrations(table).slice(0, 2)) await step.up(client)
+    } finally {
+      client.release()
+    }
+    const rows = storedRows(3)
+    for (const row of rows)
+      await pool.query(`INSERT INTO ${table} (seq, id, recorded_at, body) VALUES ($1, $2, $3, $4)`, [
+        row.seq,
+        row.id,
+        row.recordedAt,
+        row.body,
+      ])
+    const store = await PostgresEventStore.open({ connectionString, table })
+    try {
+      expect((await store.readAfter(0, 10)).map((e) => e.id)).toEqual(rows.map((r) => r.id))
+      await store.snapshots.save({ key: 'picture', version: 1, seq: 3, body: '{}' })
+      expect(await store.snapshots.load('picture', 1, 3)).toMatchObject({ seq: 3 })
+    } finally {
+      await store.close()
+    }
+  })
+
+  for (let version = 1; version < CREDENTIALS_LATEST; version++)
+    it(`credential tables of schema ${version} keep their accounts, tokens and sessions (and directory)`, async () => {
+      const prefix = freshName()
+      cleanups.push(dropCredentials(prefix))
+      const t = credentialTables(prefix)
+      const client = await pool.connect()
+      try {
+        for (const step of postgresCredentialMigrations(t).slice(0, version)) await step.up(client)
+        await client.query(
+          `INSERT INTO ${t.accounts} (username, display_name, organisation, nation, roles, password_hash, disabled, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, NULL, false, $6, $6)`,
+          [
+            ACCOUNT_ROW.username,
+            ACCOUNT_ROW.display,
+            ACCOUNT_ROW.organisation,
+            ACCOUNT_ROW.nation,
+            ACCOUNT_ROW.roles,
+            ACCOUNT_ROW.at,
+          ],
+        )
+        await client.query(
+          `INSERT INTO ${t.tokens} (id, secret_hash, label, kind, owner, created_by, created_at)
+           VALUES ('old-token', $1, 'laptop', 'api', 'janis', 'admin', $2)`,
+          [hashSecret('wf_old'), ACCOUNT_ROW.at],
+        )
+        await client.query(
+          `INSERT INTO ${t.sessions} (id_hash, account, created_at, expires_at) VALUES ('s1', 'janis', $1, '2099-01-01T00:00:00Z')`,
+          [ACCOUNT_ROW.at],
+        )
+        if (version >= 3) {
+          await client.query(
+            `INSERT INTO ${t.organisations} (id, name, nation, kind, created_at, updated_at) VALUES ('cert-lv', 'CERT.LV', 'LV', 'ally_cert', $1, $1)`,
+            [ACCOUNT_ROW.at],
+          )
+          await client.query(
+            `INSERT INTO ${t.communities} (id, name, created_at, updated_at) VALUES ('baltic', 'Baltic', $1, $1)`,
+            [ACCOUNT_ROW.at],
+          )
+          await client.query(`INSERT INTO ${t.members} (community_id, organisation_id) VALUES ('baltic', 'cert-lv')`)
+        }
+      } finally {
+        client.release()
+      }
+      const store = await PostgresCredentialStore.open({ connectionString, prefix })
+      try {
+        await checkCredentialRows(store, version)
+      } finally {
+        await store.close()
+      }
+      const { rows } = await pool.query(`SELECT version, description FROM ${prefix}_schema_migrations ORDER BY version`)
+      expect(rows.map((r) => r.version)).toEqual(Array.from({ length: CREDENTIALS_LATEST }, (_, i) => i + 1))
+      expect(rows.filter((r) => String(r.description).endsWith('(found on open)'))).toHaveLength(version)
+    })
+
+  it('refuses tables whose schema is newer than the code, and leaves them as they are', async () => {
+    const prefix = freshName()
+    const table = freshName()
+    cleanups.push(dropCredentials(prefix), dropEvents(table))
+    await (await PostgresCredentialStore.open({ connectionString, prefix })).close()
+    await (await PostgresEventStore.open({ connectionString, table })).close()
+    await pool.query(`INSERT INTO ${prefix}_schema_migrations (version, description) VALUES ($1, 'from the future')`, [
+      CREDENTIALS_LATEST + 1,
+    ])
+    await pool.query(`INSERT INTO ${table}_schema_migrations (version, description) VALUES ($1, 'from the future')`, [
+      EVENTS_LATEST + 1,
+    ])
+    await expect(PostgresCredentialStore.open({ connectionString, prefix })).rejects.toThrow(
+      `the credentials schema of this database is version ${CREDENTIALS_LATEST + 1}, newer than version ${CREDENTIALS_LATEST}`,
+    )
+    await expect(PostgresEventStore.open({ connectionString, table })).rejects.toBeInstanceOf(SchemaTooNewError)
+    const { rows } = await pool.query(`SELECT max(version) AS v FROM ${prefix}_schema_migrations`)
+    expect(rows[0].v).toBe(CREDENTIALS_LATEST + 1)
+  })
+
+  it('processes opening one new database at once migrate it once', async () => {
+    const prefix = freshName()
+    const table = freshName()
+    cleanups.push(dropCredentials(prefix), dropEvents(table))
+    const stores: { close(): Promise<void> }[] = await Promise.all([
+      PostgresCredentialStore.open({ connectionString, prefix }),
+      PostgresCredentialStore.open({ connectionString, prefix }),
+      PostgresEventStore.open({ connectionString, table }),
+      PostgresEventStore.open({ connectionString, table }),
+    ])
+    for (const store of stores) await store.close()
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${prefix}_schema_migrations`)
+    expect(rows[0].n).toBe(CREDENTIALS_LATEST)
+  })
+})
+
+// the contract on PostgreSQL tables of the first schemas, migrated on open
+const pgNames = new WeakMap<object, string>()
+registerEventStoreContract('postgres, a table of the first schema migrated on open', {
+  async create() {
+    const table = freshName()
+    const pool = new pg.Pool({ connectionString, max: 1 })
+    await pool.query(firstPostgresEvents(table))
+    await pool.end()
+    const store = await PostgresEventStore.open({ connectionString, table, pollMs: 200 })
+    pgNames.set(store, table)
+    return store
+  },
+  async reopen(store: EventStore) {
+    const table = pgNames.get(store)!
+    const reopened = await PostgresEventStore.open({ connectionString, table, pollMs: 200 })
+    pgNames.set(reopened, table)
+    return reopened
+  },
+  async destroy(store) {
+    await store.close()
+    const cleaner = await PostgresEventStore.open({ connectionString, table: pgNames.get(store)! })
+    await cleaner.drop()
+    await cleaner.close()
+  },
+})

@@ -1,0 +1,158 @@
+import type Database from 'better-sqlite3'
+import type pg from 'pg'
+
+/**
+ * One numbered step of a schema: `up` takes a database at `version - 1` to `version`. Steps
+ * run in order, each in the same transaction as the record of its number.
+ */
+export interface Migration<Db> {
+  version: number
+  description: string
+  up(db: Db): unknown
+}
+
+/** A database whose schema is newer than this code: it is never opened, nor changed. */
+export class SchemaTooNewError extends Error {
+  readonly code = 'schema_too_new'
+  constructor(
+    readonly schema: string,
+    readonly found: number,
+    readonly known: number,
+  ) {
+    super(
+      `the ${schema} schema of this database is version ${found}, newer than version ${known} that this Watchfloor knows: ` +
+        'run a Watchfloor at least as new as the one that last opened it (or restore a backup made by this version)',
+    )
+    this.name = 'SchemaTooNewError'
+  }
+}
+
+/** The version the migrations lead to; checks that they are numbered 1, 2, 3... in order. */
+export function latestVersion(migrations: readonly Migration<unknown>[]): number {
+  migrations.forEach((migration, i) => {
+    if (migration.version !== i + 1) throw new Error(`migration ${i + 1} is numbered ${migration.version}`)
+  })
+  return migrations.length
+}
+
+/**
+ * Bring one schema (`events` or `credentials`) of a SQLite file to the newest version, in one
+ * write transaction: the versions applied are rows of `schema_migrations` (schema, version,
+ * description, applied_at). A file made before numbering has no rows for the schema: `detect`
+ * says which version its tables are, and those versions are recorded as found. Returns the version.
+ */
+export function migrateSqlite(
+  db: Database.Database,
+  schema: string,
+  migrations: readonly Migration<Database.Database>[],
+  detect: (db: Database.Database) => number,
+): number {
+  const latest = latestVersion(migrations)
+  return db
+    .transaction(() => {
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+          schema TEXT NOT NULL,
+          version INTEGER NOT NULL,
+          description TEXT NOT NULL,
+          applied_at TEXT NOT NULL,
+          PRIMARY KEY (schema, version)
+        )
+      `)
+      const record = db.prepare<[string, number, string, string]>(
+        'INSERT INTO schema_migrations (schema, version, description, applied_at) VALUES (?, ?, ?, ?)',
+      )
+      const recorded = db
+        .prepare<[string], number | null>('SELECT max(version) FROM schema_migrations WHERE schema = ?')
+        .pluck()
+        .get(schema)
+      let current = recorded ?? null
+      if (current === null) {
+        current = detect(db)
+        const at = new Date().toISOString()
+        for (const migration of migrations.slice(0, current))
+          record.run(schema, migration.version, `${migration.description} (found on open)`, at)
+      }
+      if (current > latest) throw new SchemaTooNewError(schema, current, latest)
+      for (const migration of migrations.slice(current)) {
+        const result = migration.up(db)
+        if (result instanceof Promise) throw new Error(`SQLite migration ${migration.version} must be synchronous`)
+        record.run(schema, migration.version, migration.description, new Date().toISOString())
+      }
+      return latest
+    })
+    .immediate()
+}
+
+/**
+ * Bring one schema in PostgreSQL to the newest version, in one transaction: the versions applied
+ * are rows of `table` (version, description, applied_at). The caller holds the schema's advisory
+ * lock, so processes opening at once migrate one after the other. A database made before
+ * numbering has no such table: `detect` says which version its tables are. Returns the version.
+ */
+export async function migratePostgres(
+  client: pg.ClientBase,
+  table: string,
+  schema: string,
+  migrations: readonly Migration<pg.ClientBase>[],
+  detect: (client: pg.ClientBase) => Promise<number>,
+): Promise<number> {
+  const latest = latestVersion(migrations)
+  await client.query('BEGIN')
+  try {
+    const exists = (await client.query('SELECT to_regclass($1) IS NOT NULL AS exists', [table])).rows[0]?.exists
+    let current: number | null = null
+    if (exists) {
+      const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${table}`)
+      current = rows[0]?.version ?? null
+      // up to date: nothing to write, no lock taken on any table
+      if (current === latest) {
+        await client.query('COMMIT')
+        return latest
+      }
+    } else {
+      await client.query(`
+        CREATE TABLE ${table} (
+          version integer PRIMARY KEY,
+          description text NOT NULL,
+          applied_at timestamptz NOT NULL DEFAULT now()
+        )
+      `)
+    }
+    const record = (version: number, description: string) =>
+      client.query(`INSERT INTO ${table} (version, description) VALUES ($1, $2)`, [version, description])
+    if (current === null) {
+      current = await detect(client)
+      for (const migration of migrations.slice(0, current))
+        await record(migration.version, `${migration.description} (found on open)`)
+    }
+    if (current > latest) throw new SchemaTooNewError(schema, current, latest)
+    for (const migration of migrations.slice(current)) {
+      await migration.up(client)
+      await record(migration.version, migration.description)
+    }
+    await client.query('COMMIT')
+    return latest
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {})
+    throw error
+  }
+}
+
+/** Whether a SQLite table exists, and (when `column` is given) has that column. */
+export function sqliteHas(db: Database.Database, table: string, column?: string): boolean {
+  const columns = db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all()
+  if (columns.length === 0) return false
+  return column === undefined || columns.some((c) => c.name === column)
+}
+
+/** Whether a PostgreSQL table exists, and (when `column` is given) has that column. */
+export async function postgresHas(client: pg.ClientBase, table: string, column?: string): Promise<boolean> {
+  if (column === undefined)
+    return (await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [table])).rows[0]?.ok === true
+  const { rowCount } = await client.query(
+    `SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped`,
+    [table, column],
+  )
+  return (rowCount ?? 0) > 0
+}

@@ -1,12 +1,21 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { parseArgs } from 'node:util'
 import { Server } from './deps.ts'
 
 /**
- * The fan-out baseline: a bare Socket.IO 4 server. It takes the same POST bodies as
- * Watchfloor (`{ events: [...] }` on /api/v1/events) and emits every event to every
- * client with `io.emit`, one emit per event: no auth, no validation, no store, no filter.
+ * The fan-out baselines: a bare Socket.IO 4 server. It takes the same POST bodies as
+ * Watchfloor (`{ events: [...] }` on /api/v1/events); no auth, no validation, no store, no filter.
+ *
+ * `--mode per-event` (the old baseline): `io.emit('event', e)` to every client, one emit per event.
+ * `--mode batched` (the hardest baseline): every client joins one room and each POST (one committed
+ * group, as Watchfloor commits a POST in one transaction) goes out as one
+ * `io.to(room).emit('events', { events })`, the message Watchfloor sends.
  */
+const { values } = parseArgs({ options: { mode: { type: 'string', default: 'per-event' } } })
+const batched = values.mode === 'batched'
+if (!batched && values.mode !== 'per-event') throw new Error(`unknown --mode ${values.mode}`)
+const ROOM = 'watch'
 const http = createServer((req, res) => {
   if (req.method === 'POST' && req.url === '/api/v1/events') {
     const chunks: Buffer[] = []
@@ -20,7 +29,8 @@ const http = createServer((req, res) => {
         res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"code":"validation"}}')
         return
       }
-      for (const event of events) io.emit('event', event)
+      if (batched) io.to(ROOM).emit('events', { events })
+      else for (const event of events) io.emit('event', event)
       res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ accepted: events.length }))
     })
     return
@@ -33,10 +43,11 @@ const http = createServer((req, res) => {
 })
 
 const io = new Server(http, { transports: ['websocket'], serveClient: false, maxHttpBufferSize: 1e6 })
+if (batched) io.on('connection', (socket) => socket.join(ROOM))
 
 http.listen(0, '127.0.0.1', () => {
   const { port } = http.address() as AddressInfo
-  console.log(`bare Socket.IO server listening on http://127.0.0.1:${port}`)
+  console.log(`bare Socket.IO server (${values.mode}) listening on http://127.0.0.1:${port}`)
 })
 
 const stop = () => {

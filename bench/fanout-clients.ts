@@ -14,8 +14,11 @@ import type {
  * counted per phase and its ingest-to-receive latency goes into one histogram
  * shared by all clients (0.1 ms buckets), so percentiles are over every delivery.
  *
+ * `--url a,b,c`: the clients are spread over the URLs in turn (several server processes).
+ *
  * mode `watchfloor`: token auth, `subscribe { after }`, `events` batches, `resync` handled.
- * mode `bare`: plain `event` messages from bench/bare-server.ts.
+ * mode `bare`: plain `event` messages from bench/bare-server.ts (one per event).
+ * mode `bare-batched`: `events` batches from bench/bare-server.ts --mode batched (no seq, no subscribe).
  */
 
 const { values } = parseArgs({
@@ -27,8 +30,9 @@ const { values } = parseArgs({
     after: { type: 'string', default: '0' },
   },
 })
-const url = values.url!
-const mode = values.mode as 'watchfloor' | 'bare'
+/** One server URL, or several comma-separated (server processes of one log): client i uses URL i mod n. */
+const urls = values.url!.split(',')
+const mode = values.mode as 'watchfloor' | 'bare' | 'bare-batched'
 const clientCount = Number(values.clients)
 const after = Number(values.after)
 
@@ -103,8 +107,8 @@ const indicatorOf = (event: { payload: unknown }) => (event.payload as { indicat
 type WatchSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 const sockets: Socket[] = []
 
-function connect(): Promise<void> {
-  const socket = io(url, {
+function connect(index: number): Promise<void> {
+  const socket = io(urls[index % urls.length]!, {
     transports: ['websocket'],
     auth: mode === 'watchfloor' ? { token: values.token } : {},
     reconnection: false,
@@ -117,6 +121,11 @@ function connect(): Promise<void> {
   })
   if (mode === 'bare') {
     socket.on('event', (event: EventInput) => record(indicatorOf(event), nowMs()))
+  } else if (mode === 'bare-batched') {
+    socket.on('events', ({ events }: { events: EventInput[] }) => {
+      const received = nowMs()
+      for (const event of events) record(indicatorOf(event), received)
+    })
   } else {
     const watch = socket as WatchSocket
     let last = after
@@ -144,7 +153,7 @@ function connect(): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     socket.once('connect_error', reject)
     socket.once('connect', () => {
-      if (mode === 'bare') return resolve()
+      if (mode !== 'watchfloor') return resolve()
       ;(socket as WatchSocket)
         .timeout(30_000)
         .emitWithAck('subscribe', { after })
@@ -206,7 +215,7 @@ process.on('disconnect', () => void stop())
 async function main(): Promise<void> {
   // Connect in waves of 20, as a room of consoles would arrive, not as one storm.
   for (let i = 0; i < clientCount; i += 20)
-    await Promise.all(Array.from({ length: Math.min(20, clientCount - i) }, () => connect()))
+    await Promise.all(Array.from({ length: Math.min(20, clientCount - i) }, (_, j) => connect(i + j)))
   process.send!({ id: 0, type: 'ready', clients: sockets.length })
 }
 

@@ -2,7 +2,19 @@ import { join } from 'node:path'
 import type { EventInput } from '../packages/protocol/src/index.ts'
 import { type AcceptedEvent, SqliteEventStore } from '../packages/store/src/index.ts'
 import { Database } from './deps.ts'
-import { accepted, fmt, observation, printTable, round, scratch, startWatchfloor, TOKENS, viewerHead } from './lib.ts'
+import {
+  accepted,
+  fmt,
+  observation,
+  pgSchema,
+  printTable,
+  type RunningProcess,
+  round,
+  scratch,
+  startWatchfloor,
+  TOKENS,
+  viewerHead,
+} from './lib.ts'
 import type { BenchEntry } from './results.ts'
 
 const EVENTS = 200_000
@@ -253,5 +265,79 @@ export async function benchIngestRest(raw1000: number): Promise<BenchEntry> {
     }
   } finally {
     await server.stop()
+  }
+}
+
+/**
+ * REST ingest on PostgreSQL (`pnpm bench postgres`): the same POSTs of 500 as ingest.rest, 4 in
+ * flight, to one Watchfloor process on a fresh schema (the baseline), then to two processes on
+ * another fresh schema, the POSTs going to each in turn. Target: two processes >= 20,000 events/s.
+ * One repeat of 100,000 events each (PostgreSQL is shared with others' tests; keep it short).
+ */
+export async function benchIngestRestPostgres(): Promise<BenchEntry> {
+  const measure = async (processes: number) => {
+    const schema = await pgSchema('ingest')
+    const servers: RunningProcess[] = []
+    try {
+      servers.push(await startWatchfloor({ databaseUrl: schema.url }))
+      while (servers.length < processes) servers.push(await startWatchfloor({ databaseUrl: schema.url }))
+      const urls = servers.map((server) => server.url)
+      const warm = bodies(20, 0)
+      for (const [i, body] of warm.entries()) await postBody(urls[i % urls.length]!, body, REST_BATCH)
+      const measured = bodies(REST_EVENTS / REST_BATCH, warm.length * REST_BATCH)
+      const latencies: number[] = []
+      let next = 0
+      const start = performance.now()
+      await Promise.all(
+        Array.from({ length: REST_IN_FLIGHT }, async () => {
+          while (next < measured.length) {
+            const index = next++
+            const sent = performance.now()
+            await postBody(urls[index % urls.length]!, measured[index]!, REST_BATCH)
+            latencies.push(performance.now() - sent)
+          }
+        }),
+      )
+      const seconds = (performance.now() - start) / 1000
+      const head = await viewerHead(urls[0]!)
+      const total = (warm.length + measured.length) * REST_BATCH
+      if (head !== total) throw new Error(`server head ${head} != ${total}`)
+      latencies.sort((a, b) => a - b)
+      const pct = (p: number) => round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!, 1)
+      return {
+        processes,
+        events: REST_EVENTS,
+        eventsPerRequest: REST_BATCH,
+        inFlight: REST_IN_FLIGHT,
+        eventsPerSecond: round(REST_EVENTS / seconds),
+        requestP50Ms: pct(0.5),
+        requestP99Ms: pct(0.99),
+      }
+    } finally {
+      await Promise.all(servers.map((server) => server.stop()))
+      await schema.drop()
+    }
+  }
+  const one = await measure(1)
+  const two = await measure(2)
+  const ratio = round(two.eventsPerSecond / one.eventsPerSecond, 3)
+  printTable(
+    `ingest.rest.postgres: ${fmt(REST_EVENTS)} events as POST /api/v1/events of ${REST_BATCH}, ${REST_IN_FLIGHT} in flight, PostgreSQL`,
+    ['', 'events/s', 'request p50 (ms)', 'request p99 (ms)'],
+    [one, two].map((r) => [
+      `${r.processes} process${r.processes > 1 ? 'es' : ''}`,
+      fmt(r.eventsPerSecond),
+      fmt(r.requestP50Ms, 1),
+      fmt(r.requestP99Ms, 1),
+    ]),
+  )
+  return {
+    name: 'ingest.rest.postgres',
+    headline: 'eventsPerSecond',
+    figures: two,
+    baseline: { name: 'one Watchfloor process on PostgreSQL, same posts, same run', figures: one },
+    ratio,
+    target: { figure: 'eventsPerSecond', min: 20_000, text: 'two processes on PostgreSQL >= 20,000 events/s' },
+    met: two.eventsPerSecond >= 20_000,
   }
 }

@@ -157,19 +157,25 @@ export function ensureConsoleBuilt(): void {
   consoleBuilt = true
 }
 
-/** The real server, started as the integration tests start it (`apps/server/src/main.ts`, SQLite, simulator off). */
-export async function startWatchfloor(): Promise<RunningProcess> {
+/**
+ * The real server, started as the integration tests start it (`apps/server/src/main.ts`, simulator
+ * off): on SQLite in a scratch folder, or on PostgreSQL when `databaseUrl` is given.
+ */
+export async function startWatchfloor(options: { databaseUrl?: string } = {}): Promise<RunningProcess> {
   const data = scratch('server')
   const tokens = join(data.dir, 'tokens.json')
   writeFileSync(tokens, JSON.stringify(PRINCIPALS))
   const child = spawnTs(join(root, 'apps/server/src/main.ts'), [], {
     env: {
+      ...(options.databaseUrl ? { WATCHFLOOR_DATABASE_URL: options.databaseUrl } : {}),
       WATCHFLOOR_PORT: '0',
       WATCHFLOOR_HOST: '127.0.0.1',
       WATCHFLOOR_DATA_DIR: data.dir,
       WATCHFLOOR_SIMULATOR: 'off',
       WATCHFLOOR_TOKENS: tokens,
       WATCHFLOOR_LOG_LEVEL: 'warn',
+      // The fan-out bench connects up to 1,000 consoles with the one viewer token.
+      WATCHFLOOR_SOCKETS_PER_PRINCIPAL: '2000',
     },
   })
   try {
@@ -189,6 +195,38 @@ export async function startWatchfloor(): Promise<RunningProcess> {
   }
 }
 
+/** PostgreSQL for the benches (trust auth, db `test`); `WATCHFLOOR_BENCH_DATABASE_URL` overrides it. */
+export const PG_URL = process.env.WATCHFLOOR_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+/**
+ * A schema of its own in the bench database (others' tests use the same database at the same
+ * time): `url` points the server's connections at it; `drop()` removes it with everything in it.
+ */
+export async function pgSchema(prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const { pg } = await import('./deps.ts')
+  const schema = `wf_bench_${prefix}_${randomUUID().replaceAll('-', '').slice(0, 10)}`
+  const admin = new pg.Client({ connectionString: PG_URL })
+  await admin.connect()
+  try {
+    await admin.query(`CREATE SCHEMA ${schema}`)
+  } finally {
+    await admin.end()
+  }
+  const separator = PG_URL.includes('?') ? '&' : '?'
+  return {
+    url: `${PG_URL}${separator}options=-c%20search_path%3D${schema}`,
+    async drop() {
+      const client = new pg.Client({ connectionString: PG_URL })
+      await client.connect()
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+      } finally {
+        await client.end()
+      }
+    },
+  }
+}
+
 /**
  * The bench viewer's own head (the seq of the last event it may see, D14): the benches post only
  * events it may see, so it is the head of the log.
@@ -199,9 +237,9 @@ export async function viewerHead(url: string): Promise<number> {
   return ((await response.json()) as { seq: number }).seq
 }
 
-/** The bare Socket.IO baseline server (bench/bare-server.ts). */
-export async function startBare(): Promise<RunningProcess> {
-  const child = spawnTs(join(root, 'bench/bare-server.ts'), [])
+/** The bare Socket.IO baseline server (bench/bare-server.ts): one emit per event, or one per POST to a room. */
+export async function startBare(mode: 'per-event' | 'batched' = 'per-event'): Promise<RunningProcess> {
+  const child = spawnTs(join(root, 'bench/bare-server.ts'), ['--mode', mode])
   try {
     const url = await listeningUrl(child)
     return { url, child, stop: () => stopChild(child) }

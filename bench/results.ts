@@ -25,6 +25,8 @@ export interface Environment {
   cpu: string
   /** Cores busy with other work just before this benchmark started (shared machine), from /proc/stat. */
   backgroundCores?: number | null
+  /** The same, measured just after the benchmark ended (where the runner measured it). */
+  backgroundCoresAfter?: number | null
 }
 
 export function environment(): Environment {

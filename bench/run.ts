@@ -1,6 +1,6 @@
-import { benchFanout } from './fanout.ts'
+import { benchFanout, benchFanoutPostgres } from './fanout.ts'
 import { benchFuzz } from './fuzz.ts'
-import { benchIngestRest, benchIngestStore } from './ingest.ts'
+import { benchIngestRest, benchIngestRestPostgres, benchIngestStore } from './ingest.ts'
 import { backgroundCores, guardChildren, killAll } from './lib.ts'
 import { benchOpen } from './open.ts'
 import { runPicture } from './picture.ts'
@@ -9,12 +9,13 @@ import { type BenchEntry, environment, RESULTS_FILE, saveResults } from './resul
 import { benchSoak } from './soak.ts'
 
 /**
- * `pnpm bench [ingest|fanout|picture|replay|soak|fuzz|open]`: run the benchmarks, print their tables and
- * merge the entries into bench/results/latest.json. Every child process is killed on exit. `fuzz`
- * (100,000 generated requests, several minutes) and `open` (logs of up to a million events written
- * and opened, a few minutes) run only when named: `pnpm bench` alone leaves them out.
+ * `pnpm bench [ingest|fanout|picture|replay|soak|fuzz|open|postgres]`: run the benchmarks, print their
+ * tables and merge the entries into bench/results/latest.json. Every child process is killed on exit.
+ * `fuzz` (100,000 generated requests, several minutes), `open` (logs of up to a million events
+ * written and opened, a few minutes) and `postgres` (three processes on PostgreSQL against one, and
+ * REST ingest with two; needs PostgreSQL) run only when named: `pnpm bench` alone leaves them out.
  */
-const FILTERS = ['ingest', 'fanout', 'picture', 'replay', 'soak', 'fuzz', 'open'] as const
+const FILTERS = ['ingest', 'fanout', 'picture', 'replay', 'soak', 'fuzz', 'open', 'postgres'] as const
 type Filter = (typeof FILTERS)[number]
 
 async function main(): Promise<void> {
@@ -29,13 +30,21 @@ async function main(): Promise<void> {
   const entries: BenchEntry[] = []
   const started = Date.now()
   // The machine is shared: note how busy it is with other work before each benchmark.
-  const run = async (name: string, bench: () => Promise<BenchEntry>): Promise<BenchEntry> => {
+  const run = async (name: string, bench: () => Promise<BenchEntry | BenchEntry[]>): Promise<void> => {
     const background = await backgroundCores()
     console.log(`\n[${name}] background load before start: ${background ?? '?'} of ${env.cores} cores busy`)
-    const entry = await bench()
-    entry.environment = { ...env, date: new Date().toISOString(), backgroundCores: background }
-    entries.push(entry)
-    return entry
+    const result = await bench()
+    const after = await backgroundCores()
+    console.log(`[${name}] background load after: ${after ?? '?'} of ${env.cores} cores busy`)
+    for (const entry of Array.isArray(result) ? result : [result]) {
+      entry.environment = {
+        ...env,
+        date: new Date().toISOString(),
+        backgroundCores: background,
+        backgroundCoresAfter: after,
+      }
+      entries.push(entry)
+    }
   }
   if (!filter || filter === 'ingest') {
     let raw1000 = 0
@@ -55,12 +64,16 @@ async function main(): Promise<void> {
   if (!filter || filter === 'soak') await run('wall.soak', benchSoak)
   if (filter === 'fuzz') await run('fuzz', benchFuzz)
   if (filter === 'open') await run('open', benchOpen)
+  if (filter === 'postgres') {
+    await run('fanout.postgres', benchFanoutPostgres)
+    await run('ingest.rest.postgres', benchIngestRestPostgres)
+  }
   saveResults(entries)
 
   console.log('\nSummary')
   for (const entry of entries)
     console.log(
-      `  ${entry.name.padEnd(14)} ${entry.met ? 'met    ' : 'NOT met'}  ratio ${entry.ratio}  target ${entry.target.text}`,
+      `  ${entry.name.padEnd(20)} ${entry.met ? 'met    ' : 'NOT met'}  ratio ${entry.ratio}  target ${entry.target.text}`,
     )
   console.log(`\nwrote ${RESULTS_FILE} in ${Math.round((Date.now() - started) / 1000)} s`)
 }

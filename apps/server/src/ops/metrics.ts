@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto'
-import { COMMAND_TYPES, type StoredEvent, WatchfloorError } from '@watchfloor/protocol'
+import { COMMAND_TYPES, REVOKED_REASONS, type StoredEvent, WatchfloorError } from '@watchfloor/protocol'
 import type { AppendResult, EventStore } from '@watchfloor/store'
 import type { RequestHandler } from 'express'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
@@ -22,11 +22,8 @@ export const SIGN_IN_REFUSALS = [
   'throttled',
   'malformed',
   'unknown_token',
-  'token_revoked',
-  'token_expired',
-  'session_ended',
-  'session_expired',
-  'account_disabled',
+  // a credential that no longer holds: the reasons a live socket is told when it is revoked
+  ...REVOKED_REASONS,
 ] as const
 export type SignInRefusal = (typeof SIGN_IN_REFUSALS)[number]
 

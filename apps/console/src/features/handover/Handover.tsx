@@ -6,10 +6,13 @@ import { type ReactNode, useCallback, useEffect, useState } from 'react'
 import { ApiError, currentViewAs, request, requestJson } from '../../data/api.ts'
 import { sessionStartedAt } from '../../data/session.ts'
 import { viewAsFileName } from '../../data/viewAs.ts'
+import { MarkingBanner } from '../../ui/MarkingBanner.tsx'
 import { saveBlob } from '../../ui/saveBlob.ts'
+import { formatUtc, parseUtc } from '../../ui/time.ts'
+import { UtcTimeField } from '../../ui/UtcTimeField.tsx'
 import { ui } from '../coordination/coordination.ts'
-import { isoToLocalInput, localInputToIso } from '../tasks/board.ts'
 import {
+  briefMarking,
   DEFAULT_HOURS,
   defaultSince,
   handoverUrl,
@@ -72,6 +75,31 @@ function BriefValue({ value, depth }: { value: unknown; depth: number }): ReactN
         </section>
       ))}
     </>
+  )
+}
+
+/** "Since", in UTC: the typed text is kept while it is not a time; a valid one moves `since`. */
+function SinceField({ since, onSince }: { since: number; onSince: (ms: number) => void }) {
+  const [text, setText] = useState(() => formatUtc(since))
+  const [shown, setShown] = useState(since)
+  if (shown !== since) {
+    setShown(since)
+    setText(formatUtc(since))
+  }
+  return (
+    <UtcTimeField
+      label="Since"
+      testId="handover-since"
+      value={text}
+      onChange={(value) => {
+        setText(value)
+        const parsed = parseUtc(value)
+        if (parsed.ok && parsed.ms !== since) {
+          setShown(parsed.ms)
+          onSince(parsed.ms)
+        }
+      }}
+    />
   )
 }
 
@@ -147,6 +175,7 @@ export function HandoverPage() {
   }
 
   const started = sessionStartedAt()
+  const marking = loaded.kind === 'ready' ? briefMarking(loaded.brief) : null
   return (
     <main className="handover" data-testid="handover-page">
       <div className="handover-controls no-print">
@@ -158,18 +187,7 @@ export function HandoverPage() {
         >
           ← Back to the picture
         </button>
-        <label className="form-field">
-          <span>Since</span>
-          <input
-            type="datetime-local"
-            data-testid="handover-since"
-            value={isoToLocalInput(since)}
-            onChange={(e) => {
-              const iso = localInputToIso(e.target.value)
-              if (iso) setSince(Date.parse(iso))
-            }}
-          />
-        </label>
+        <SinceField since={since} onSince={setSince} />
         <button
           type="button"
           className="button"
@@ -203,10 +221,10 @@ export function HandoverPage() {
         )}
       </div>
       <article className="handover-brief" data-testid="handover-brief" aria-busy={loaded.kind === 'loading'}>
+        {marking && <MarkingBanner marking={marking} position="top" />}
         <h1>Handover brief</h1>
         <p className="muted">
-          Since {new Date(since).toISOString().slice(0, 16).replace('T', ' ')}Z · made{' '}
-          {new Date().toISOString().slice(0, 16).replace('T', ' ')}Z
+          Since <span data-testid="handover-since-shown">{formatUtc(since)}</span> · made {formatUtc(Date.now())}
         </p>
         {loaded.kind === 'loading' && <p className="muted">Loading…</p>}
         {loaded.kind === 'error' && (
@@ -215,6 +233,7 @@ export function HandoverPage() {
           </p>
         )}
         {loaded.kind === 'ready' && <BriefValue value={loaded.brief} depth={0} />}
+        {marking && <MarkingBanner marking={marking} position="bottom" />}
       </article>
     </main>
   )

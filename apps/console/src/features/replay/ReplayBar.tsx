@@ -1,25 +1,30 @@
+/**
+ * The replay bar (its own chunk, loaded on demand with replay.ts when a replay starts): window,
+ * clock, playhead, export, bookmark and snapshot. What the first load shows of replay is in
+ * ReplayEntry.tsx.
+ */
 import { summarise } from '@watchfloor/core'
-import { type StoredEvent, TLP_LEVELS, type Tlp } from '@watchfloor/protocol'
-import { type FormEvent, useMemo, useState } from 'react'
-import { useStore } from 'zustand'
+import { TLP_LEVELS, type Tlp } from '@watchfloor/protocol'
+import { type FormEvent, useState } from 'react'
 import { currentViewAs } from '../../data/api.ts'
 import { useWatchfloor, watchfloor } from '../../data/store.ts'
 import { viewAsFileName } from '../../data/viewAs.ts'
-import { TlpBadge } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
 import { saveBlob } from '../../ui/saveBlob.ts'
+import { formatUtc, parseUtc } from '../../ui/time.ts'
+import { UtcTimeField } from '../../ui/UtcTimeField.tsx'
 import { useView, viewStore } from '../../view/viewStore.ts'
 import { can } from '../coordination/permissions.ts'
 import { takeSnapshot } from '../report/snapshots.ts'
 import { downloadExport, type ExportFormat, type ExportProgress, type ExportQuery, postBookmark } from './api.ts'
-import { isLate, lateBy, type ReplayClock } from './model.ts'
+import { isLate, type ReplayClock } from './model.ts'
+import { LateMarker } from './ReplayEntry.tsx'
 import {
   closeReplay,
   openReplay,
   pause,
   play,
   replay,
-  replayIncident,
   SPEEDS,
   seek,
   setClock,
@@ -27,47 +32,14 @@ import {
   setSpeed,
   step,
 } from './replay.ts'
+import { useReplay } from './replayStore.ts'
 
-export function useReplay<T>(selector: (s: ReturnType<typeof replay.getState>) => T): T {
-  return useStore(replay, selector)
-}
-
-const HOUR = 3_600_000
-
-/** `datetime-local` value (local time) of epoch ms, and back. */
-export function toLocalInput(ms: number): string {
-  const d = new Date(ms)
-  const pad = (n: number, w = 2) => String(n).padStart(w, '0')
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
-}
-const fromLocalInput = (value: string): number => new Date(value).getTime()
+/** The From/To fields' text of epoch ms: UTC, with seconds. */
+const toUtcInput = (ms: number): string => formatUtc(ms, { seconds: true })
 
 export const CLOCK_HELP: Record<ReplayClock, string> = {
   occurred: 'What happened when: events at the time they happened; reports over 5 min late are marked LATE.',
   recorded: 'What we knew when: events at the time the floor learned of them.',
-}
-
-/** "Replay" in the header: opens replay on the brushed range, or the last hour. */
-export function ReplayButton() {
-  const active = useReplay((s) => s.active)
-  const open = () => {
-    if (active) {
-      closeReplay()
-      return
-    }
-    const range = viewStore.getState().range
-    const now = Date.now()
-    void openReplay({
-      from: range?.from ?? now - HOUR,
-      to: range?.to ?? now,
-      clock: replay.getState().clock,
-    })
-  }
-  return (
-    <button type="button" className="button" data-testid="open-replay" aria-pressed={active} onClick={open}>
-      {active ? 'Back to live' : 'Replay'}
-    </button>
-  )
 }
 
 function ClockToggle() {
@@ -97,42 +69,30 @@ function WindowForm() {
   const from = useReplay((s) => s.from)
   const to = useReplay((s) => s.to)
   const clock = useReplay((s) => s.clock)
-  const [f, setF] = useState(toLocalInput(from))
-  const [t, setT] = useState(toLocalInput(to))
+  const [f, setF] = useState(toUtcInput(from))
+  const [t, setT] = useState(toUtcInput(to))
   const [shown, setShown] = useState({ from, to })
   if (shown.from !== from || shown.to !== to) {
     setShown({ from, to })
-    setF(toLocalInput(from))
-    setT(toLocalInput(to))
+    setF(toUtcInput(from))
+    setT(toUtcInput(to))
   }
+  const a = parseUtc(f)
+  const b = parseUtc(t)
+  const order = a.ok && b.ok && b.ms <= a.ms ? 'To must be after From.' : null
   const submit = (e: FormEvent) => {
     e.preventDefault()
-    const a = fromLocalInput(f)
-    const b = fromLocalInput(t)
-    if (Number.isFinite(a) && Number.isFinite(b) && b > a) void openReplay({ from: a, to: b, clock })
+    if (a.ok && b.ok && b.ms > a.ms) void openReplay({ from: a.ms, to: b.ms, clock })
   }
   return (
     <form className="replay-window" onSubmit={submit}>
-      <label>
-        <span>From</span>
-        <input
-          type="datetime-local"
-          step="1"
-          data-testid="replay-from"
-          value={f}
-          onChange={(e) => setF(e.target.value)}
-        />
-      </label>
-      <label>
-        <span>To</span>
-        <input
-          type="datetime-local"
-          step="1"
-          data-testid="replay-to"
-          value={t}
-          onChange={(e) => setT(e.target.value)}
-        />
-      </label>
+      <UtcTimeField label="From" testId="replay-from" value={f} onChange={setF} seconds />
+      <UtcTimeField label="To" testId="replay-to" value={t} onChange={setT} seconds />
+      {order && (
+        <span className="error" role="alert" data-testid="replay-window-error">
+          {order}
+        </span>
+      )}
       <button type="submit" className="button" data-testid="replay-load">
         Load
       </button>
@@ -230,26 +190,6 @@ function Progress() {
       Loading {progress?.step === 'history' ? 'the history before the window' : 'the window'}…{' '}
       <progress max={1} value={share} /> {progress?.received ?? 0} events
     </div>
-  )
-}
-
-/** The replay's clock (for views that mark late reports). */
-export function useReplayClock(): ReplayClock {
-  return useReplay((s) => s.clock)
-}
-
-/** "LATE 25 min": a report recorded long after it happened. */
-export function LateMarker({ event }: { event: StoredEvent }) {
-  const minutes = Math.round(lateBy(event) / 60_000)
-  return (
-    <span
-      className="late"
-      data-testid="late-marker"
-      title={`reported ${minutes} min after it happened (recorded ${formatTime(event.recordedAt)})`}
-    >
-      {' '}
-      LATE {minutes} min
-    </span>
   )
 }
 
@@ -431,39 +371,6 @@ function BookmarkForm() {
   )
 }
 
-/** The bookmarks of the live picture; a click replays the moment or range. */
-export function BookmarkList() {
-  const bookmarks = useWatchfloor((s) => s.liveState.bookmarks)
-  const list = useMemo(() => [...bookmarks.values()].sort((a, b) => b.seq - a.seq), [bookmarks])
-  if (list.length === 0) return <p className="empty">No bookmarks yet. Save one from the replay bar.</p>
-  return (
-    <ul className="bookmarks" data-testid="bookmark-list">
-      {list.map((b) => {
-        const at = b.at ? Date.parse(b.at) : undefined
-        const from = b.from ? Date.parse(b.from) : (at ?? 0) - HOUR / 2
-        const to = b.to ? Date.parse(b.to) : (at ?? 0) + HOUR / 2
-        return (
-          <li key={b.bookmarkId} data-testid="bookmark" data-bookmark-id={b.bookmarkId}>
-            <button
-              type="button"
-              className="link"
-              onClick={() => void openReplay({ from, to, clock: b.clock, ...(at !== undefined ? { at } : {}) })}
-            >
-              {b.title}
-            </button>{' '}
-            <TlpBadge tlp={b.marking.tlp} pap={b.marking.pap} />{' '}
-            <span className="muted">
-              {b.at ? formatTime(b.at) : `${formatTime(b.from!)} – ${formatTime(b.to!)}`} ({b.clock}) ·{' '}
-              {b.savedBy ?? b.organisation}
-            </span>
-            {b.note && <div className="muted">{b.note}</div>}
-          </li>
-        )
-      })}
-    </ul>
-  )
-}
-
 /** Keep a picture of the map at the playhead for the after-action report. */
 function SnapshotButton() {
   const [taken, setTaken] = useState(0)
@@ -536,19 +443,5 @@ export function ReplayBar() {
       <Progress />
       {showEvents && <ReplayEvents />}
     </section>
-  )
-}
-
-/** "Replay this incident" (detail panel). */
-export function ReplayIncidentButton({ incidentId }: { incidentId: string }) {
-  return (
-    <button
-      type="button"
-      className="button"
-      data-testid="replay-incident-button"
-      onClick={() => replayIncident(incidentId)}
-    >
-      Replay this incident
-    </button>
   )
 }

@@ -3,10 +3,12 @@ import { type Assignee, type Command, TaskPriority } from '@watchfloor/protocol'
 import { type FormEvent, memo, useMemo, useState } from 'react'
 import { useWatchfloor } from '../../data/store.ts'
 import { formatTime } from '../../ui/format.ts'
+import { parseOptionalUtc } from '../../ui/time.ts'
+import { UtcTimeField } from '../../ui/UtcTimeField.tsx'
 import { viewStore } from '../../view/viewStore.ts'
 import { can } from '../coordination/permissions.ts'
 import { CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
-import { type AssigneeKind, assigneeLabel, assigneeOf, localInputToIso } from './board.ts'
+import { type AssigneeKind, assigneeLabel, assigneeOf } from './board.ts'
 
 type Move = 'task.accept' | 'task.start' | 'task.complete' | 'task.reopen'
 const MOVES: { action: Move; label: string; testid: string }[] = [
@@ -306,7 +308,9 @@ export function CreateTaskForm({ incident }: { incident: IncidentState }) {
 
   const submit = (e: FormEvent) => {
     e.preventDefault()
-    const dueAt = localInputToIso(due)
+    const dueParsed = parseOptionalUtc(due)
+    if (!dueParsed.ok) return
+    const dueAt = dueParsed.ms === undefined ? undefined : new Date(dueParsed.ms).toISOString()
     const assignee = assigneeOf(kind, who)
     const command: Command = {
       type: 'task.create',
@@ -352,15 +356,7 @@ export function CreateTaskForm({ incident }: { incident: IncidentState }) {
             ))}
           </select>
         </label>
-        <label className="form-field">
-          <span>Due</span>
-          <input
-            type="datetime-local"
-            data-testid="task-due-input"
-            value={due}
-            onChange={(e) => setDue(e.target.value)}
-          />
-        </label>
+        <UtcTimeField label="Due" testId="task-due-input" value={due} onChange={setDue} optional />
       </div>
       <div className="row">
         <AssigneeFields

@@ -1,7 +1,7 @@
 import { makeEvent, type TaskState } from '@watchfloor/core'
 import { describe, expect, it } from 'vitest'
 import { picture, reportEvent } from '../coordination/fixtures.test-helpers.ts'
-import { assigneeLabel, assigneeOf, boardColumns, localInputToIso, myOverdueCount, taskSummary } from './board.ts'
+import { assigneeLabel, assigneeOf, boardColumns, myOverdueCount, taskSummary } from './board.ts'
 
 const me = { user: 'kadri', organisation: 'cert-ee' }
 const created = (
@@ -55,11 +55,9 @@ describe('task board', () => {
     expect(myOverdueCount(state, me, Date.parse('2026-10-01T00:00:00Z'))).toBe(0)
   })
 
-  it('labels and times', () => {
+  it('labels', () => {
     expect(assigneeLabel(undefined)).toBe('unassigned')
     expect(assigneeLabel({ kind: 'team', organisation: 'cert-ee' })).toBe('team cert-ee')
-    expect(localInputToIso('')).toBeUndefined()
-    expect(localInputToIso('2026-11-26T08:00')).toBe(new Date(2026, 10, 26, 8, 0).toISOString())
   })
 })
 

@@ -59,19 +59,6 @@ export function assigneeLabel(assignee: Assignee | undefined): string {
   return assignee.kind === 'user' ? `@${assignee.userId}` : `team ${assignee.organisation}`
 }
 
-/** A `datetime-local` value (local time, no zone) as ISO UTC; empty or invalid: undefined. */
-export function localInputToIso(value: string): string | undefined {
-  if (!value) return undefined
-  const ms = new Date(value).getTime()
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString()
-}
-
-/** Epoch ms as a `datetime-local` value in local time. */
-export function isoToLocalInput(ms: number): string {
-  const d = new Date(ms)
-  const pad = (n: number) => String(n).padStart(2, '0')
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`
-}
 /** "tasks: 2 open, 1 done · 1 OVERDUE", or null when the incident has none. */
 export function taskSummary(tasks: readonly TaskState[], now: number): { text: string; overdue: number } | null {
   if (tasks.length === 0) return null

@@ -71,7 +71,8 @@ test.describe('replay', () => {
     const at = T + 10 * MIN
     const query = `mode=replay&clock=occurred&window=${iso(from)}/${iso(to)}&at=${iso(at)}&speed=1000000`
     await page.goto(`/?${query}`)
-    await expect(page.getByTestId('connection-status')).toHaveText('live', { timeout: 15_000 })
+    // a replay is never shown as live: the pill says REPLAY, the connection is behind it
+    await expect(page.getByTestId('connection-status')).toHaveAttribute('data-connection', 'live', { timeout: 15_000 })
     await expect(page.getByTestId('replay-bar')).toBeVisible()
     await expect(page.getByTestId('replay-play')).toBeEnabled({ timeout: 15_000 })
     await expect(page.getByTestId('replay-at')).toHaveAttribute('data-at', iso(at))
@@ -226,7 +227,8 @@ test.describe('replay', () => {
     await expect(page.getByTestId('report-timeline').locator('li')).toHaveCount(2)
     await expect(page.getByTestId('report-timeline')).toContainText('incident.reported')
     await expect(page.getByTestId('report-ttr')).toHaveText('20 min')
-    await expect(page.getByTestId('report-tta')).toHaveText('not yet')
+    // A was closed and never acknowledged: the report says so plainly
+    await expect(page.getByTestId('report-tta')).toHaveText('never acknowledged (closed without acknowledgement)')
     await expect(page.getByTestId('report-networks')).toContainText('ee-gov')
     await page.screenshot({ path: 'e2e/artifacts/replay-report.png' })
     await page.getByTestId('report-close').click()

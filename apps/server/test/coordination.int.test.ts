@@ -397,6 +397,12 @@ describe('coordination commands, presence and the handover brief', () => {
     ).text()
     expect(leaks(markdown)).toEqual([])
     expect(markdown).toContain('Task on open-green')
+    // [M1] the brief is marked with the strictest of what it lists, in the reply and on the Markdown's first and last line
+    const listed = brief.json as { tlp: string; marking: { tlp: string; pap?: string } }
+    expect(listed.marking.tlp).toBe(listed.tlp)
+    const lines = markdown.trimEnd().split('\n')
+    expect(lines[0]).toMatch(new RegExp(`^\\*\\*TLP:${listed.marking.tlp.replace('+', '\\+')}`))
+    expect(lines.at(-1)).toBe(lines[0])
     // and commands on them answer not_found [C1]
     for (const incidentId of secret) {
       const reply = await janis.command({ type: 'comment.post', incidentId, body: 'hello?' })
@@ -406,6 +412,8 @@ describe('coordination commands, presence and the handover brief', () => {
     // while the coordinators of cert-ee saw them all
     const ee = await getJson(`${server.url}/api/v1/handover?since=${since}`, TOKENS.coordEeA)
     for (const id of [...secret, ...secretTasks]) expect(JSON.stringify(ee.json)).toContain(id)
+    // the coordinator's brief lists the AMBER+STRICT ones, so it is marked at least that
+    expect((ee.json as { marking: { tlp: string } }).marking.tlp).toMatch(/^(AMBER\+STRICT|RED)$/)
   })
 
   it('presence: two sockets viewing one incident see each other; an unauthorised viewer hears nothing of it', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { canSee } from '@watchfloor/core'
+import { canSee, documentMarking } from '@watchfloor/core'
 import type { EventInput, Marking, StoredEvent, Viewer } from '@watchfloor/protocol'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -321,11 +321,16 @@ describe.each(['sqlite', 'postgres'] as const)('server: replay and export on %s'
       // the caller's own head [D14]: the last event it may see, not the log's
       expect(Number(json.headers.get('x-watchfloor-head'))).toBe(visibleTo(token).at(-1)!.seq)
       expect(JSON.parse(json.text)).toEqual(expected)
+      // [M1] the export's own marking: the strictest TLP (and PAP) of the rows it holds
+      const strictest = documentMarking(expected.map((e) => e.marking))
+      const marking = `TLP:${strictest.tlp}${strictest.pap === undefined ? '' : `; PAP:${strictest.pap}`}`
+      expect(json.headers.get('x-watchfloor-marking')).toBe(marking)
 
       const csv = await fetchText(`${server.url}/api/v1/export?format=csv&${query}`, token)
       expect(csv.status).toBe(200)
       expect(csv.headers.get('content-type')).toMatch(/^text\/csv/)
       expect(csv.headers.get('content-disposition')).toMatch(/\.csv"$/)
+      expect(csv.headers.get('x-watchfloor-marking')).toBe(marking)
       const [header, ...rows] = parseCsv(csv.text)
       expect(header).toEqual([
         'seq',

@@ -4,6 +4,7 @@ import { handoverBrief, handoverMarkdown } from './handover.ts'
 import { fold } from './reduce.ts'
 import { initialState } from './state.ts'
 import { makeEvent } from './testing.ts'
+import { documentMarking, markingBanner } from './visibility.ts'
 
 const kadri: Viewer = { organisation: 'cert-ee', nation: 'EE', roles: ['coordinator'], userId: 'kadri' }
 const janis: Viewer = { organisation: 'cert-lv', nation: 'LV', roles: ['liaison'], userId: 'janis' }
@@ -124,5 +125,48 @@ describe('handover brief', () => {
     expect(text).toMatch(/- \*\*Isolate hosts\*\* \(t-1\) on _Title new-1_: done;/)
     expect(text).toContain('### Updated (0)\n\n_None._')
     expect(text).toContain('2026-11-26 08:10 UTC to 2026-11-26 08:50 UTC')
+  })
+
+  it('[M1] the brief is marked with the strictest TLP and PAP of what it lists, first and last line [M2]', () => {
+    const { before, window } = scenario()
+    window.push(
+      at(
+        23,
+        'advisory.published',
+        { advisoryId: 'adv-2', title: 'Amber note', body: 'x' },
+        { marking: { tlp: 'AMBER', pap: 'AMBER' } },
+      ),
+    )
+    for (const event of window) event.recordedAt = event.occurredAt
+    const brief = handoverBrief(fold(initialState, before), window, { viewer: kadri, since: SINCE, until: UNTIL })
+    expect(brief.marking).toEqual({ tlp: 'AMBER+STRICT', pap: 'AMBER' })
+    expect(brief.tlp).toBe('AMBER+STRICT')
+    const lines = handoverMarkdown(brief).trimEnd().split('\n')
+    expect(lines[0]).toBe('**TLP:AMBER+STRICT · PAP:AMBER**')
+    expect(lines.at(-1)).toBe(lines[0])
+  })
+
+  it('[M1] an empty brief is CLEAR', () => {
+    const brief = handoverBrief(initialState, [], { viewer: kadri, since: SINCE, until: UNTIL })
+    expect(brief.marking).toEqual({ tlp: 'CLEAR' })
+  })
+})
+
+describe('document marking', () => {
+  it('[M1] a document is marked with the strictest TLP and PAP of its contents', () => {
+    expect(documentMarking([])).toEqual({ tlp: 'CLEAR' })
+    expect(
+      documentMarking([{ tlp: 'GREEN' }, { tlp: 'AMBER', releasableTo: ['LV'] }, { tlp: 'CLEAR', pap: 'GREEN' }]),
+    ).toEqual({
+      tlp: 'AMBER',
+      pap: 'GREEN',
+    })
+    expect(documentMarking([{ tlp: 'AMBER+STRICT' }, { tlp: 'RED', recipients: ['kadri'] }])).toEqual({ tlp: 'RED' })
+  })
+
+  it('[M2] the banner names TLP and PAP, and says so for RED', () => {
+    expect(markingBanner({ tlp: 'AMBER' })).toBe('TLP:AMBER')
+    expect(markingBanner({ tlp: 'GREEN', pap: 'AMBER' })).toBe('TLP:GREEN · PAP:AMBER')
+    expect(markingBanner({ tlp: 'RED' })).toBe('TLP:RED: named recipients only, do not share')
   })
 })

@@ -1,6 +1,7 @@
 import type {
   Assignee,
   IncidentStatus,
+  Marking,
   Severity,
   StoredEvent,
   TaskPriority,
@@ -12,7 +13,7 @@ import { severityRank } from './facts.ts'
 import { fold } from './reduce.ts'
 import { isOverdue } from './selectors.ts'
 import type { IncidentState, State, TaskState } from './state.ts'
-import { canSee, highestTlp } from './visibility.ts'
+import { canSee, type DocumentMarking, documentMarking, markingBanner } from './visibility.ts'
 
 /** An incident as the brief lists it: what it is now (at `until`), and the change that put it on the list. */
 export interface HandoverIncident {
@@ -90,6 +91,8 @@ export interface HandoverBrief {
   viewer: { user: string; organisation: string }
   /** The most restrictive TLP of what the brief lists (CLEAR when it lists nothing): the brief's own marking. */
   tlp: Tlp
+  /** [M1] The brief's own marking: the highest TLP and PAP of what it lists (CLEAR when it lists nothing). */
+  marking: DocumentMarking
   incidents: {
     /** Reported in the window (first seen by this viewer). */
     new: HandoverIncident[]
@@ -139,6 +142,7 @@ export class HandoverBuilder {
   private readonly assignments = new Map<string, Mark>()
   private readonly completions = new Map<string, Mark>()
   private readonly published = new Map<string, HandoverAdvisory>()
+  private readonly advisoryMarkings = new Map<string, Marking>()
   private comments = 0
   private observations = 0
   private events = 0
@@ -230,6 +234,7 @@ export class HandoverBuilder {
           tlp: event.marking.tlp,
           ...mark,
         })
+        this.advisoryMarkings.set(advisoryId, event.marking)
         return
       }
       default:
@@ -245,7 +250,9 @@ export class HandoverBuilder {
   /** The brief, from everything fed so far. */
   finish(): HandoverBrief {
     const { state, initial } = this
+    const markings: Marking[] = []
     const incidentItem = (incident: IncidentState, mark: Mark, extra: Partial<HandoverIncident> = {}) => {
+      markings.push(incident.marking)
       const item: HandoverIncident = {
         incidentId: incident.incidentId,
         title: incident.title,
@@ -291,7 +298,11 @@ export class HandoverBuilder {
       updated.push(incidentItem(incident, { at: mark.at, by: mark.by }, { changes: mark.changes }))
     }
 
-    const taskItem = (task: TaskState, mark: Mark): HandoverTask => ({
+    const taskItem = (task: TaskState, mark: Mark): HandoverTask => {
+      markings.push(task.marking)
+      return taskRow(task, mark)
+    }
+    const taskRow = (task: TaskState, mark: Mark): HandoverTask => ({
       taskId: task.taskId,
       incidentId: task.incidentId,
       incidentTitle: state.incidents.get(task.incidentId)?.title ?? task.incidentId,
@@ -341,14 +352,15 @@ export class HandoverBuilder {
 
     let openIncidents = 0
     for (const incident of state.incidents.values()) if (incident.status !== 'closed') openIncidents++
-    const everything = [fresh, escalated, closed, updated, assigned, done, overdue, open, advisories].flat()
-    const tlp = highestTlp(everything.map((item) => item.tlp))
+    for (const advisory of advisories) markings.push(this.advisoryMarkings.get(advisory.advisoryId)!)
+    const marking = documentMarking(markings)
 
     return {
       since: new Date(this.sinceMs).toISOString(),
       until: new Date(this.untilMs).toISOString(),
       viewer: { user: this.options.viewer.userId, organisation: this.options.viewer.organisation },
-      tlp,
+      tlp: marking.tlp,
+      marking,
       incidents: { new: fresh, escalated, closed, updated },
       tasks: { assigned, done, overdue, open },
       advisories,
@@ -433,10 +445,10 @@ function section<T>(lines: string[], heading: string, items: readonly T[], line:
   lines.push('')
 }
 
-/** The brief as a printable Markdown document: headings and bullet lists, its TLP marking first and last. */
+/** The brief as a printable Markdown document: headings and bullet lists, its marking banner [M2] first and last. */
 export function handoverMarkdown(brief: HandoverBrief): string {
   const c = brief.counts
-  const marking = `**TLP:${brief.tlp}**`
+  const marking = `**${markingBanner(brief.marking)}**`
   const lines = [
     marking,
     '',

@@ -1,4 +1,12 @@
-import { type Marking, type Source, TLP_LEVELS, type Tlp, type Viewer, type ViewingAs } from '@watchfloor/protocol'
+import {
+  type Marking,
+  type Pap,
+  type Source,
+  TLP_LEVELS,
+  type Tlp,
+  type Viewer,
+  type ViewingAs,
+} from '@watchfloor/protocol'
 import type { IncidentState, TaskState } from './state.ts'
 
 /** The parts of an event that decide who may see it. */
@@ -115,6 +123,30 @@ export function strictestMarking(a: Marking, b: Marking): Marking {
   const paps = [a.pap, b.pap].filter((pap) => pap !== undefined)
   if (paps.length > 0) marking.pap = paps.reduce((x, y) => (PAP_ORDER.indexOf(x) >= PAP_ORDER.indexOf(y) ? x : y))
   return marking
+}
+
+/** The marking a document (report, brief, export) carries: the highest TLP and PAP of what it holds. */
+export interface DocumentMarking {
+  tlp: Tlp
+  pap?: Pap
+}
+
+/**
+ * [M1] The marking of a document made of marked things: the strictest of their markings
+ * (`strictestMarking`), TLP and PAP; CLEAR with no PAP when it holds nothing.
+ */
+export function documentMarking(markings: Iterable<Marking>): DocumentMarking {
+  let strictest: Marking = { tlp: 'CLEAR' }
+  for (const marking of markings) strictest = strictestMarking(strictest, marking)
+  return strictest.pap === undefined ? { tlp: strictest.tlp } : { tlp: strictest.tlp, pap: strictest.pap }
+}
+
+/** [M2] A document marking as its banner reads, top and bottom: `TLP:AMBER · PAP:GREEN`; RED says so. */
+export function markingBanner(marking: DocumentMarking): string {
+  const parts = [`TLP:${marking.tlp}`]
+  if (marking.pap !== undefined) parts.push(`PAP:${marking.pap}`)
+  const text = parts.join(' · ')
+  return marking.tlp === 'RED' ? `${text}: named recipients only, do not share` : text
 }
 
 /** [V8] The marking applied when a sender gives none: AMBER, to its own organisation only. */

@@ -2,14 +2,39 @@ import { SEVERITIES_DESCENDING } from '@watchfloor/core'
 import { type ConnectionStatus, type OpeningProgress, selectOpenCounts, useWatchfloor } from '../data/store.ts'
 import { ui, useUi } from '../features/coordination/coordination.ts'
 import { Bell } from '../features/coordination/Notifications.tsx'
-import { ReplayButton } from '../features/replay/ReplayBar.tsx'
+import { ReplayButton } from '../features/replay/ReplayEntry.tsx'
+import { useReplay } from '../features/replay/replayStore.ts'
 import { mayOpenSharing } from '../features/sharing/directory.ts'
 import { ViewAsControl } from '../features/viewas/ViewAs.tsx'
 import { SeverityShape } from '../ui/badges.tsx'
+import { formatTime } from '../ui/format.ts'
 
 function StatusPill({ status }: { status: ConnectionStatus }) {
+  const replaying = useReplay((s) => s.active)
+  const at = useReplay((s) => Math.floor(s.at / 1000) * 1000) // a second is enough: fewer renders while playing
+  // a replay is never shown as live: the pill says REPLAY and the playhead's time
+  if (replaying)
+    return (
+      <span
+        className="pill pill-replay"
+        data-testid="connection-status"
+        data-mode="replay"
+        data-connection={status}
+        title={`A replay, not the live picture (connection: ${status})`}
+        role="status"
+      >
+        REPLAY <span data-testid="connection-replay-at">{formatTime(new Date(at).toISOString())}</span>
+      </span>
+    )
   return (
-    <span className={`pill pill-${status}`} data-testid="connection-status" role="status" aria-live="polite">
+    <span
+      className={`pill pill-${status}`}
+      data-testid="connection-status"
+      data-mode="live"
+      data-connection={status}
+      role="status"
+      aria-live="polite"
+    >
       {status}
     </span>
   )

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto'
-import { canSee, incidentOf, type State, summarise, type TaskIndex } from '@watchfloor/core'
-import { type StoredEvent, type Viewer, WatchfloorError } from '@watchfloor/protocol'
+import {
+  canSee,
+  type DocumentMarking,
+  documentMarking,
+  incidentOf,
+  type State,
+  summarise,
+  type TaskIndex,
+} from '@watchfloor/core'
+import { type Marking, type StoredEvent, type Viewer, WatchfloorError } from '@watchfloor/protocol'
 import { exportMispEvent, type OrganisationDirectory, StixExport } from '@watchfloor/sharing'
 import type { EventStore } from '@watchfloor/store'
 import type { Response } from 'express'
@@ -46,6 +54,14 @@ export const CSV_COLUMNS = [
 
 class Aborted extends Error {}
 
+/** [M1] The export's own marking (the strictest TLP and PAP of what it holds), as its banner reads [M2]. */
+export const MARKING_HEADER = 'X-Watchfloor-Marking'
+
+/** The header's value, plain ASCII: `TLP:AMBER`, or `TLP:AMBER; PAP:GREEN`. */
+export function markingHeader(marking: DocumentMarking): string {
+  return marking.pap === undefined ? `TLP:${marking.tlp}` : `TLP:${marking.tlp}; PAP:${marking.pap}`
+}
+
 /**
  * GET /api/v1/export: the caller's visible events of a window (or of one
  * incident), streamed as a JSON array, CSV, or a STIX 2.1 bundle (the objects those events
@@ -87,6 +103,7 @@ export async function exportEvents(
         if (event.seq <= head && canSee(viewer, event) && incidentOf(event, tasks) === incidentId) events.push(event)
     })
     const document = exportMispEvent(incidentId, events, picture, directory)
+    res.setHeader(MARKING_HEADER, markingHeader(documentMarking(events.map((event) => event.marking))))
     res.setHeader(
       'Content-Disposition',
       `attachment; filename="watchfloor-incident-${safe(incidentId)}-to-seq-${head}.misp.json"`,
@@ -96,6 +113,36 @@ export async function exportEvents(
     return
   }
 
+  const wanted = (event: StoredEvent) =>
+    canSee(viewer, event) &&
+    inWindow(event, window) &&
+    (incidentId === undefined || incidentOf(event, tasks) === incidentId)
+  /** Every wanted event up to the head, page by page, in seq order. */
+  const scan = async (each: (page: StoredEvent[]) => Promise<void> | void) => {
+    let cursor = 0
+    let done = false
+    while (!done && cursor < head) {
+      const want = Math.min(PAGE, head - cursor)
+      const page = await readWindowPage(store, window, cursor, want)
+      const kept: StoredEvent[] = []
+      for (const event of page) {
+        if (event.seq > head) {
+          done = true // appended after the request arrived
+          break
+        }
+        cursor = event.seq
+        if (wanted(event)) kept.push(event)
+      }
+      await each(kept)
+      if (page.length < want) done = true
+    }
+  }
+  // [M1] the export's own marking goes in a header, before the first byte: a first pass reads the markings only
+  let marking: DocumentMarking = documentMarking([])
+  await scan((page) => {
+    marking = documentMarking([marking, ...page.map((event): Marking => event.marking)])
+  })
+
   const subject = incidentId === undefined ? 'events' : `incident-${safe(incidentId)}`
   res.status(200)
   res.setHeader('Content-Type', CONTENT_TYPES[format])
@@ -103,34 +150,19 @@ export async function exportEvents(
   res.setHeader('Content-Disposition', `attachment; filename="watchfloor-${subject}-to-seq-${head}.${extension}"`)
   res.setHeader('Cache-Control', 'no-store')
   res.setHeader('X-Watchfloor-Head', String(head))
+  res.setHeader(MARKING_HEADER, markingHeader(marking))
 
   // STIX of a window or of one incident: only what those events make; of the whole log: the whole picture
   const narrowed = Number.isFinite(window.fromMs) || Number.isFinite(window.toMs) || incidentId !== undefined
   const writer =
     format === 'csv' ? csvWriter(tasks) : format === 'stix' ? stixWriter(picture, directory, narrowed) : jsonWriter()
-  const wanted = (event: StoredEvent) =>
-    canSee(viewer, event) &&
-    inWindow(event, window) &&
-    (incidentId === undefined || incidentOf(event, tasks) === incidentId)
   try {
     await send(res, writer.start)
-    let cursor = 0
-    let done = false
-    while (!done && cursor < head) {
-      const want = Math.min(PAGE, head - cursor)
-      const page = await readWindowPage(store, window, cursor, want)
+    await scan(async (page) => {
       let chunk = ''
-      for (const event of page) {
-        if (event.seq > head) {
-          done = true // appended after the request arrived
-          break
-        }
-        cursor = event.seq
-        if (wanted(event)) chunk += writer.row(event)
-      }
+      for (const event of page) chunk += writer.row(event)
       if (chunk) await send(res, chunk)
-      if (page.length < want) done = true
-    }
+    })
     await send(res, writer.end())
     res.end()
   } catch (error) {

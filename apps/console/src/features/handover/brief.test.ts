@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { defaultSince, handoverUrl, humanise, markdownFileName, scalarText, titleKey } from './brief.ts'
+import { briefMarking, defaultSince, handoverUrl, humanise, markdownFileName, scalarText, titleKey } from './brief.ts'
 
 describe('handover brief', () => {
   it('defaults to 8 hours ago, or the start of my session when later', () => {
@@ -23,5 +23,17 @@ describe('handover brief', () => {
     expect(scalarText(null)).toBe('—')
     expect(scalarText({ kind: 'team', organisation: 'cert-ee' })).toBe('team cert-ee')
     expect(titleKey({ taskId: 't', title: 'Isolate' })).toBe('title')
+  })
+})
+
+describe('the brief’s marking', () => {
+  it('[M1] reads the brief’s marking, else its TLP', () => {
+    expect(briefMarking({ tlp: 'AMBER', marking: { tlp: 'AMBER', pap: 'GREEN' } })).toEqual({
+      tlp: 'AMBER',
+      pap: 'GREEN',
+    })
+    expect(briefMarking({ tlp: 'RED' })).toEqual({ tlp: 'RED' })
+    expect(briefMarking({ tlp: 'PURPLE' })).toBeNull()
+    expect(briefMarking(null)).toBeNull()
   })
 })

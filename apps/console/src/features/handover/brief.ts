@@ -1,4 +1,6 @@
 /** The handover brief: `GET /api/v1/handover?since=ISO` (JSON, or Markdown with `Accept: text/markdown`). */
+import type { DocumentMarking } from '@watchfloor/core'
+import { PAP_LEVELS, type Pap, TLP_LEVELS, type Tlp } from '@watchfloor/protocol'
 
 export const DEFAULT_HOURS = 8
 
@@ -67,4 +69,22 @@ export function isScalar(value: unknown): boolean {
     (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null)) ||
     isSmallRecord(value)
   )
+}
+
+/**
+ * [M1] The brief's own marking, as the server sends it (`marking`: the strictest TLP and PAP of
+ * what it lists; `tlp` alone from an older server); null while there is none to show.
+ */
+export function briefMarking(brief: unknown): DocumentMarking | null {
+  if (typeof brief !== 'object' || brief === null) return null
+  const { marking, tlp } = brief as { marking?: unknown; tlp?: unknown }
+  const isTlp = (value: unknown): value is Tlp =>
+    typeof value === 'string' && (TLP_LEVELS as readonly string[]).includes(value)
+  const isPap = (value: unknown): value is Pap =>
+    typeof value === 'string' && (PAP_LEVELS as readonly string[]).includes(value)
+  if (typeof marking === 'object' && marking !== null) {
+    const m = marking as { tlp?: unknown; pap?: unknown }
+    if (isTlp(m.tlp)) return isPap(m.pap) ? { tlp: m.tlp, pap: m.pap } : { tlp: m.tlp }
+  }
+  return isTlp(tlp) ? { tlp } : null
 }

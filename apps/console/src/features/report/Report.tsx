@@ -4,8 +4,9 @@ import { useStore } from 'zustand'
 import { useWatchfloor } from '../../data/store.ts'
 import { SeverityLabel, TlpBadge } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
+import { MarkingBanner } from '../../ui/MarkingBanner.tsx'
 import { viewStore } from '../../view/viewStore.ts'
-import { buildReport, formatDuration } from './report.ts'
+import { acknowledgeText, buildReport, formatDuration } from './report.ts'
 import { snapshots, snapshotsFor } from './snapshots.ts'
 
 /** The after-action report of one incident (`?report=<incidentId>`), printable on its own. */
@@ -34,12 +35,22 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
         </p>
       ) : (
         <article className="report-body" data-testid="report" data-incident-id={incidentId}>
+          <MarkingBanner marking={report.marking} position="top" />
           <h1>After-action report: {report.incident.title}</h1>
+          <p className="report-headline" data-testid="report-severity">
+            Peak severity{' '}
+            <strong data-testid="report-peak" data-severity={report.peak.severity}>
+              <SeverityLabel severity={report.peak.severity} />
+            </strong>{' '}
+            (from {formatTime(report.peak.at)}) · final severity{' '}
+            <strong data-testid="report-final" data-severity={report.incident.severity}>
+              <SeverityLabel severity={report.incident.severity} />
+            </strong>
+          </p>
           <p>
-            <SeverityLabel severity={report.incident.severity} /> · status{' '}
-            <strong data-testid="report-status">{report.incident.status}</strong> · {report.incident.category} ·
-            reported by {report.incident.organisation} at {formatTime(report.incident.reportedAt)} ·{' '}
-            <TlpBadge tlp={report.incident.marking.tlp} pap={report.incident.marking.pap} />
+            status <strong data-testid="report-status">{report.incident.status}</strong> · {report.incident.category} ·
+            reported by {report.incident.organisation} at {formatTime(report.incident.reportedAt)} · the incident itself
+            is marked <TlpBadge tlp={report.incident.marking.tlp} pap={report.incident.marking.pap} />
           </p>
           <p className="muted">
             Built from what this console received (your visible events); generated{' '}
@@ -49,7 +60,7 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
           <h2>Response times</h2>
           <dl className="facts" data-testid="report-durations">
             <dt>Time to acknowledge</dt>
-            <dd data-testid="report-tta">{formatDuration(report.durations.acknowledge)}</dd>
+            <dd data-testid="report-tta">{acknowledgeText(report)}</dd>
             <dt>Time to contain</dt>
             <dd data-testid="report-ttc">{formatDuration(report.durations.contain)}</dd>
             <dt>Time to recover</dt>
@@ -146,6 +157,7 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
               ))}
             </ul>
           )}
+          <MarkingBanner marking={report.marking} position="bottom" />
         </article>
       )}
     </main>

@@ -1,7 +1,7 @@
 import { fold, initialState, makeEvent } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { buildReport, formatDuration } from './report.ts'
+import { acknowledgeText, buildReport, formatDuration } from './report.ts'
 
 const T0 = Date.UTC(2026, 10, 1)
 const at = (min: number) => ({ occurredAt: new Date(T0 + min * 60_000).toISOString() })
@@ -60,5 +60,57 @@ describe('after-action report', () => {
     expect(formatDuration(20 * 60_000)).toBe('20 min')
     expect(formatDuration(200 * 60_000)).toBe('3 h 20 min')
     expect(formatDuration(52 * 3_600_000)).toBe('2 d 4 h')
+  })
+
+  it('[M1] is marked with the strictest marking of what it lists, not the incident’s', () => {
+    const amber: StoredEvent[] = [
+      makeEvent(
+        1,
+        'incident.reported',
+        { incidentId: 'g', title: 'Green', severity: 'medium', category: 'x', affectedNetworks: [] },
+        { ...at(0), marking: { tlp: 'GREEN' } },
+      ),
+      makeEvent(
+        2,
+        'advisory.published',
+        { advisoryId: 'a', title: 'Amber advice', body: 'b', incidentId: 'g' },
+        { ...at(5), marking: { tlp: 'AMBER', pap: 'GREEN' } },
+      ),
+    ]
+    const report = buildReport(fold(initialState, amber), amber, 'g')!
+    expect(report.incident.marking.tlp).toBe('GREEN')
+    expect(report.marking).toEqual({ tlp: 'AMBER', pap: 'GREEN' })
+  })
+
+  it('headlines the peak severity as well as the final one', () => {
+    const history: StoredEvent[] = [
+      makeEvent(
+        1,
+        'incident.reported',
+        { incidentId: 'p', title: 'P', severity: 'medium', category: 'x', affectedNetworks: [] },
+        at(0),
+      ),
+      makeEvent(2, 'incident.escalated', { incidentId: 'p', severity: 'critical', reason: 'spread' }, at(10)),
+      makeEvent(3, 'incident.updated', { incidentId: 'p', severity: 'low' }, at(60)),
+    ]
+    const report = buildReport(fold(initialState, history), history, 'p')!
+    expect(report.peak).toEqual({ severity: 'critical', at: at(10).occurredAt })
+    expect(report.incident.severity).toBe('low')
+  })
+
+  it('says plainly that a closed incident was never acknowledged', () => {
+    const history: StoredEvent[] = [
+      makeEvent(
+        1,
+        'incident.reported',
+        { incidentId: 'c', title: 'C', severity: 'low', category: 'x', affectedNetworks: [] },
+        at(0),
+      ),
+      makeEvent(2, 'incident.status_changed', { incidentId: 'c', status: 'closed' }, at(10)),
+    ]
+    const closed = buildReport(fold(initialState, history), history, 'c')!
+    expect(acknowledgeText(closed)).toBe('never acknowledged (closed without acknowledgement)')
+    const open = buildReport(fold(initialState, history.slice(0, 1)), history.slice(0, 1), 'c')!
+    expect(acknowledgeText(open)).toBe('not yet')
   })
 })

@@ -2,8 +2,17 @@
  * The after-action report of an incident, built only from what this viewer received: the live
  * picture and the event window (nothing is asked of the server). Pure.
  */
-import { type AdvisoryState, type IncidentState, type State, type TaskState, tasksForIncident } from '@watchfloor/core'
-import type { IncidentStatus, StoredEvent } from '@watchfloor/protocol'
+import {
+  type AdvisoryState,
+  type DocumentMarking,
+  documentMarking,
+  type IncidentState,
+  type State,
+  severityRank,
+  type TaskState,
+  tasksForIncident,
+} from '@watchfloor/core'
+import type { IncidentStatus, Marking, Severity, StoredEvent } from '@watchfloor/protocol'
 
 export interface NetworkChange {
   at: string
@@ -36,6 +45,10 @@ export interface AfterActionReport {
   tasks: TaskLine[]
   advisories: AdvisoryState[]
   durations: Durations
+  /** The most severe the incident was (from its report and every change received), and when it first was. */
+  peak: { severity: Severity; at: string }
+  /** [M1] The report's own marking: the strictest of the incident, its events, tasks and advisories shown. */
+  marking: DocumentMarking
 }
 
 const CONTAINED: readonly IncidentStatus[] = ['contained', 'eradicated', 'recovered', 'closed']
@@ -45,6 +58,16 @@ function statusOf(event: StoredEvent): IncidentStatus | undefined {
   if (event.type === 'incident.status_changed') return event.payload.status
   if (event.type === 'incident.updated') return event.payload.status
   return undefined
+}
+
+/**
+ * "Time to acknowledge" as the report says it: the duration, or plainly that a closed incident
+ * was never acknowledged (not "not yet").
+ */
+export function acknowledgeText(report: Pick<AfterActionReport, 'durations' | 'incident'>): string {
+  if (report.durations.acknowledge === null && report.incident.status === 'closed')
+    return 'never acknowledged (closed without acknowledgement)'
+  return formatDuration(report.durations.acknowledge)
 }
 
 /** Human form of a duration: "45 s", "12 min", "3 h 20 min", "2 d 4 h". */
@@ -82,6 +105,9 @@ export function buildReport(
     contain: null,
     recover: null,
   }
+  let peak = { severity: incident.severity, at: incident.reportedAt }
+  let peakSeen = false
+  const markings: Marking[] = [incident.marking]
   const name = (networkId: string) => state.networks.get(networkId)?.name ?? networkId
   for (const event of history) {
     if (event.type === 'incident.observation') {
@@ -91,7 +117,13 @@ export function buildReport(
       continue
     }
     keyEvents.push(event)
+    markings.push(event.marking)
     const at = event.occurredAt
+    const severity = severityOf(event)
+    if (severity !== undefined && (!peakSeen || severityRank(severity) > severityRank(peak.severity))) {
+      peak = { severity, at }
+      peakSeen = true
+    }
     if (event.type === 'incident.reported' || (event.type === 'incident.updated' && event.payload.affectedNetworks))
       for (const networkId of event.payload.affectedNetworks ?? [])
         networks.push({ at, networkId, name: name(networkId), state: 'affected', seq: event.seq })
@@ -116,6 +148,10 @@ export function buildReport(
   const advisories = [...state.advisories.values()]
     .filter((a) => a.incidentId === incidentId)
     .sort((a, b) => a.seq - b.seq)
+  if (severityRank(incident.severity) > severityRank(peak.severity))
+    peak = { severity: incident.severity, at: incident.updatedAt }
+  for (const task of tasks) markings.push(task.marking)
+  for (const advisory of advisories) markings.push(advisory.marking)
   return {
     incident,
     keyEvents,
@@ -124,5 +160,13 @@ export function buildReport(
     tasks: tasks.map((task) => ({ task, steps: steps.get(task.taskId) ?? [] })),
     advisories,
     durations,
+    peak,
+    marking: documentMarking(markings),
   }
+}
+
+function severityOf(event: StoredEvent): Severity | undefined {
+  if (event.type === 'incident.reported' || event.type === 'incident.escalated') return event.payload.severity
+  if (event.type === 'incident.updated') return event.payload.severity
+  return undefined
 }

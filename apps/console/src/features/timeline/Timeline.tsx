@@ -1,6 +1,7 @@
 import { incidentOf, SEVERITIES_DESCENDING, summarise } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { type JSX, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
+import { useStore } from 'zustand'
 import { loadHistory } from '../../data/connection.ts'
 import { type Coverage, liveFrom, missingRanges, NO_COVERAGE } from '../../data/history.ts'
 import { useWatchfloor, watchfloor } from '../../data/store.ts'
@@ -9,7 +10,7 @@ import { useFilteredEvents } from '../../view/selectors.ts'
 import type { Lanes } from '../../view/view.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
 import { displayNow, isReplaying } from '../replay/now.ts'
-import { replay } from '../replay/replay.ts'
+import { replay } from '../replay/replayStore.ts'
 import { type Cells, othersInCell } from './aggregate.ts'
 import { drawTimeline, type TimelineModel } from './drawTimeline.ts'
 import { clampScroll, maxScroll, plotWidth } from './layout.ts'
@@ -379,17 +380,7 @@ export function Timeline(): JSX.Element {
         >
           Lanes: {mode === 'network' ? 'networks' : 'incidents'}
         </button>
-        <button
-          type="button"
-          className={`timeline-btn live${live ? ' on' : ''}`}
-          data-testid="timeline-live"
-          data-live={String(live)}
-          aria-pressed={live}
-          title={live ? 'Following now' : 'Back to live (l)'}
-          onClick={goLive}
-        >
-          {live ? '● Live' : 'Back to live'}
-        </button>
+        <FollowButton live={live} onClick={goLive} />
         {(historyLoading || historyError) && (
           <span
             className="timeline-history muted"
@@ -469,5 +460,43 @@ function Legend() {
         advisory
       </span>
     </span>
+  )
+}
+
+/**
+ * Follows now (live) or, in a replay, the playhead: a replay is labelled REPLAY with the
+ * playhead's time, never "Live". Its own component, so the moving playhead re-renders only it.
+ */
+function FollowButton({ live, onClick }: { live: boolean; onClick: () => void }) {
+  const replaying = useStore(replay, (s) => s.active)
+  const at = useStore(replay, (s) => Math.floor(s.at / 1000) * 1000)
+  if (replaying)
+    return (
+      <button
+        type="button"
+        className={`timeline-btn replay${live ? ' on' : ''}`}
+        data-testid="timeline-live"
+        data-live={String(live)}
+        data-mode="replay"
+        aria-pressed={live}
+        title={live ? 'Following the replay playhead' : 'Follow the playhead (l)'}
+        onClick={onClick}
+      >
+        {live ? `⏵ REPLAY ${formatTime(new Date(at).toISOString())}` : 'REPLAY: follow playhead'}
+      </button>
+    )
+  return (
+    <button
+      type="button"
+      className={`timeline-btn live${live ? ' on' : ''}`}
+      data-testid="timeline-live"
+      data-live={String(live)}
+      data-mode="live"
+      aria-pressed={live}
+      title={live ? 'Following now' : 'Back to live (l)'}
+      onClick={onClick}
+    >
+      {live ? '● Live' : 'Back to live'}
+    </button>
   )
 }

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto'
+import { expect } from '@playwright/test'
+import { E2E_TOKENS, postEvents, signIn, test } from './fixtures.ts'
+
+const MIN = 60_000
+const iso = (ms: number) => new Date(ms).toISOString()
+// hours before the replay spec's window (the last half hour), so its steps never meet these events
+const T = Math.floor((Date.now() - 3 * 60 * MIN) / 1000) * 1000
+const run = randomUUID().slice(0, 6)
+const INCIDENT = `inc-mk-${run}`
+
+const event = (type: string, occurredAt: number, payload: object, tlp = 'GREEN') => ({
+  id: randomUUID(),
+  type,
+  occurredAt: iso(occurredAt),
+  source: { organisation: 'cert-ee', network: 'ee-gov' },
+  marking: { tlp },
+  payload,
+})
+
+test.describe('a document carries its marking; a replay is marked as one', () => {
+  test.beforeAll(async ({ request }) => {
+    await postEvents(request, [
+      event('incident.reported', T, {
+        incidentId: INCIDENT,
+        title: 'Green incident, amber advice',
+        severity: 'medium',
+        category: 'malware',
+        affectedNetworks: ['ee-gov'],
+      }),
+      event('incident.updated', T + 2 * MIN, { incidentId: INCIDENT, severity: 'critical' }),
+      event(
+        'advisory.published',
+        T + 5 * MIN,
+        { advisoryId: `adv-mk-${run}`, title: 'Amber advice', body: 'Patch now', incidentId: INCIDENT },
+        'AMBER',
+      ),
+      event('incident.updated', T + 10 * MIN, { incidentId: INCIDENT, severity: 'low' }),
+    ])
+  })
+
+  test('[M1] a report listing an AMBER advisory on a GREEN incident shows TLP:AMBER top and bottom', async ({
+    page,
+    outsideRequests: _outside,
+  }) => {
+    await signIn(page, E2E_TOKENS.officer)
+    await page.goto(`/?report=${INCIDENT}`)
+    const report = page.getByTestId('report')
+    await expect(report).toBeVisible({ timeout: 15_000 })
+    await expect(page.getByTestId('report-advisories')).toContainText('Amber advice')
+    const banners = report.getByTestId('marking-banner')
+    await expect(banners).toHaveCount(2)
+    for (const [index, position] of ['top', 'bottom'].entries()) {
+      const banner = banners.nth(index)
+      await expect(banner).toHaveAttribute('data-position', position)
+      await expect(banner).toHaveAttribute('data-tlp', 'AMBER')
+      await expect(banner).toHaveText('TLP:AMBER')
+    }
+    // the banners are the first and last thing of the report
+    const edges = await report.evaluate((el) => [
+      el.firstElementChild?.getAttribute('data-position'),
+      el.lastElementChild?.getAttribute('data-position'),
+    ])
+    expect(edges).toEqual(['top', 'bottom'])
+    // peak and final severity in the headline
+    await expect(page.getByTestId('report-peak')).toHaveAttribute('data-severity', 'critical')
+    await expect(page.getByTestId('report-final')).toHaveAttribute('data-severity', 'low')
+  })
+
+  test('[M1] the handover brief carries its marking top and bottom, as its JSON says', async ({
+    page,
+    outsideRequests: _outside,
+  }) => {
+    await signIn(page, E2E_TOKENS.officer)
+    const reply = page.waitForResponse((r) => r.url().includes('/api/v1/handover?'))
+    await page.getByTestId('open-handover').click()
+    const brief = (await (await reply).json()) as { tlp: string; marking: { tlp: string } }
+    expect(brief.marking.tlp).toBe(brief.tlp)
+    const banners = page.getByTestId('handover-brief').getByTestId('marking-banner')
+    await expect(banners).toHaveCount(2)
+    await expect(banners.first()).toHaveAttribute('data-position', 'top')
+    await expect(banners.last()).toHaveAttribute('data-position', 'bottom')
+    for (const banner of [banners.first(), banners.last()])
+      await expect(banner).toHaveAttribute('data-tlp', brief.marking.tlp)
+  })
+
+  test('during a replay the header and the timeline say REPLAY, never live', async ({
+    page,
+    outsideRequests: _outside,
+  }) => {
+    await signIn(page, E2E_TOKENS.officer)
+    await expect(page.getByTestId('timeline-live')).toHaveText('● Live')
+    await expect(page.getByTestId('connection-status')).toHaveAttribute('data-mode', 'live')
+
+    const at = T + 5 * MIN
+    const query = `mode=replay&clock=recorded&window=${iso(T - MIN)}/${iso(Date.now() + MIN)}&at=${iso(at)}`
+    await page.goto(`/?${query}`)
+    await expect(page.getByTestId('replay-play')).toBeEnabled({ timeout: 15_000 })
+    const pill = page.getByTestId('connection-status')
+    await expect(pill).toHaveAttribute('data-mode', 'replay')
+    await expect(pill).toHaveText(/^REPLAY \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z$/)
+    await expect(pill).not.toContainText('live')
+    const stamp = (await page.getByTestId('connection-replay-at').textContent()) ?? ''
+    expect(Date.parse(stamp.replace(' ', 'T'))).toBe(Math.floor(at / 1000) * 1000)
+    const follow = page.getByTestId('timeline-live')
+    await expect(follow).toHaveAttribute('data-mode', 'replay')
+    await expect(follow).toContainText('REPLAY')
+    await expect(follow).not.toContainText('Live')
+
+    // back to live: live again, in both places
+    await page.getByTestId('replay-close').click()
+    await expect(pill).toHaveAttribute('data-mode', 'live')
+    await expect(pill).toHaveText('live')
+    await expect(follow).toHaveAttribute('data-mode', 'live')
+  })
+})

@@ -69,11 +69,13 @@ describe('the console first load (a production build with its manifest)', () => 
     expect(loaded.sort()).toEqual(initial.map((chunk) => chunk.file).sort())
   })
 
-  it('the map, the wall, the report, the handover and the Sharing page load on demand', () => {
+  it('the map, the wall, the report, the handover, the Sharing page and replay load on demand', () => {
     // each is a chunk of its own (named after its module), reached only through a dynamic import
     // (with strictExecutionOrder the map's chunk is shared by the console and the wall, so it has no `src`)
     const initialFiles = new Set(initial.map((chunk) => chunk.file))
-    for (const name of ['MapView', 'WallApp', 'Report', 'Handover', 'Sharing']) {
+    // replay: its bar (ReplayBar) and its machinery (replay: the engine, the model, the window reads),
+    // loaded when a replay starts (features/replay/startReplay.ts)
+    for (const name of ['MapView', 'WallApp', 'Report', 'Handover', 'Sharing', 'ReplayBar', 'replay']) {
       const key = Object.keys(manifest).find((k) => manifest[k]!.name === name && manifest[k]!.file.endsWith('.js'))
       expect(key, `a chunk named ${name}`).toBeDefined()
       expect(initialFiles.has(manifest[key!]!.file), `${name} is not in the first load`).toBe(false)
@@ -83,5 +85,12 @@ describe('the console first load (a production build with its manifest)', () => 
     // MapLibre comes with the map, not before it
     const initialCode = initial.map((chunk) => readFileSync(join(outDir, chunk.file), 'utf8')).join('\n')
     expect(initialCode).not.toContain('maplibre-gl-worker')
+    // replay's bar and engine come with the first replay; the header's button, the bookmark list and
+    // the late markers (features/replay/ReplayEntry.tsx) stay in the first load
+    expect(initialCode).not.toContain('replay-playhead')
+    expect(initialCode).not.toContain('Replay could not load')
+    expect(initialCode).toContain('open-replay')
+    expect(initialCode).toContain('bookmark-list')
+    expect(initialCode).toContain('late-marker')
   })
 })

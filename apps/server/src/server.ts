@@ -36,7 +36,8 @@ export interface RunningServer {
   /** The demo accounts and wall token (demo start only). */
   demoAccess: DemoAccess | undefined
   /**
-   * Stop: no new connection is accepted; with `graceMs`, HTTP requests in flight get that long to
+   * Stop: from the start `/readyz` answers 503 `draining` (on a connection still open); no new
+   * connection is accepted; with `graceMs`, HTTP requests in flight get that long to
    * finish (idle keep-alive connections are closed, a response sent meanwhile says
    * `Connection: close`); then every socket's connection is closed (its client reconnects, to any
    * process, and resumes from its cursor), what is still open is cut, and the stores are closed
@@ -99,6 +100,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     allowHttp: config.feedAllowHttp,
   })
   feeds.start()
+  // set when a graceful stop begins (`close`), until the process exits
+  let stopping = false
   const app = createApp({
     store,
     registry,
@@ -113,12 +116,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     feeds,
     metrics,
     metricsToken: config.metricsToken,
+    // set by `close` below: from the start of a graceful stop `/readyz` answers 503 `draining`
+    draining: () => stopping,
   })
   const http: HttpServer = createServer(app)
   http.on('clientError', answerClientError)
   // requests in flight, for a graceful stop; once stopping, a keep-alive connection serves no more
   const inFlight = new Set<ServerResponse>()
-  let stopping = false
   http.prependListener('request', (_req, res) => {
     inFlight.add(res)
     res.once('close', () => inFlight.delete(res))
@@ -173,6 +177,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     demo: !config.tokensFile,
     demoAccess,
     async close({ graceMs = 0 } = {}) {
+      // from here `/readyz` answers 503 `draining` on any connection still open
       stopping = true
       // stop listening: new connections are refused (a load balancer moves on); idle ones close
       const closed = new Promise<void>((resolve) => http.close(() => resolve()))

@@ -53,6 +53,55 @@ function slowPost(url: string, token: string, body: string) {
   return { response, finish: () => finish() }
 }
 
+/**
+ * One keep-alive TCP connection on which `/readyz` is asked by hand: `ask()` sends a whole request,
+ * `begin()` only the first part of one (so the connection is busy, not idle) and `finish()` the rest;
+ * `next()` is the next response read from the connection.
+ */
+function rawConnection(url: string) {
+  const { hostname, port } = new URL(url)
+  const socket = connect(Number(port), hostname)
+  let buffer = ''
+  const waiting: (() => void)[] = []
+  socket.setEncoding('utf8')
+  socket.on('data', (chunk: string) => {
+    buffer += chunk
+    for (const wake of waiting.splice(0)) wake()
+  })
+  socket.on('error', () => {})
+  const head = `GET /readyz HTTP/1.1\r\nHost: ${hostname}:${port}\r\n`
+  /** The next whole response (by its Content-Length) in what came in. */
+  const take = (): { status: number; connection: string | undefined; json: unknown } | undefined => {
+    const end = buffer.indexOf('\r\n\r\n')
+    if (end < 0) return undefined
+    const lines = buffer.slice(0, end).split('\r\n')
+    const header = (name: string) =>
+      lines
+        .find((l) => l.toLowerCase().startsWith(`${name}:`))
+        ?.slice(name.length + 1)
+        .trim()
+    const length = Number(header('content-length') ?? 0)
+    if (buffer.length < end + 4 + length) return undefined
+    const body = buffer.slice(end + 4, end + 4 + length)
+    buffer = buffer.slice(end + 4 + length)
+    return { status: Number(lines[0]!.split(' ')[1]), connection: header('connection'), json: JSON.parse(body) }
+  }
+  return {
+    connected: new Promise<void>((resolve) => socket.once('connect', () => resolve())),
+    ask: () => socket.write(`${head}\r\n`),
+    begin: () => socket.write(head),
+    finish: () => socket.write('\r\n'),
+    async next() {
+      for (;;) {
+        const response = take()
+        if (response) return response
+        await new Promise<void>((resolve) => waiting.push(resolve))
+      }
+    },
+    close: () => socket.destroy(),
+  }
+}
+
 async function until(check: () => boolean | Promise<boolean>, timeout = 10_000): Promise<void> {
   const start = Date.now()
   while (!(await check())) {
@@ -69,7 +118,7 @@ describe('SIGTERM (the compiled server under plain node)', () => {
     build.remove()
   })
 
-  it('stops accepting, finishes the request in flight, closes sockets so clients come back, keeps every acknowledged event, exits 0 within 10 s', async () => {
+  it('stops accepting, answers /readyz 503 draining, finishes the request in flight, closes sockets so clients come back, keeps every acknowledged event, exits 0 within 10 s', async () => {
     server = await startCompiled(build.main)
     const { url } = server
 
@@ -109,10 +158,29 @@ describe('SIGTERM (the compiled server under plain node)', () => {
     const slow = slowPost(url, TOKENS.sensorEe, JSON.stringify({ events: slowBatch }))
     await new Promise((r) => setTimeout(r, 200))
 
+    // a load balancer's health check on a kept-alive connection: ready before the signal; a second
+    // check is begun (its first header lines are in, so the connection is not idle)
+    const health = rawConnection(url)
+    await health.connected
+    health.ask()
+    const ready = await health.next()
+    expect(ready.status).toBe(200)
+    expect(ready.json).toMatchObject({ status: 'ready', store: 'sqlite' })
+    health.begin()
+
     const signalled = Date.now()
     server.child.kill('SIGTERM')
     // no new connection is accepted...
     await until(() => refuses(url), 5_000)
+    // ...and /readyz answers 503 `draining` from the start of the stop, on the connection still open
+    health.finish()
+    const draining = await health.next()
+    expect(draining.status).toBe(503)
+    expect(draining.connection).toBe('close')
+    expect(draining.json).toEqual({
+      error: { code: 'unavailable', message: 'draining: the server is shutting down', details: { reason: 'draining' } },
+    })
+    health.close()
     sending = false
     // ...while the request in flight is finished and answered, on a connection that then closes
     slow.finish()

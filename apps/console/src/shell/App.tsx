@@ -10,8 +10,9 @@ import { IncidentDetail } from '../features/detail/IncidentDetail.tsx'
 import { FilterBar } from '../features/filters/FilterBar.tsx'
 import { EventList } from '../features/lists/EventList.tsx'
 import { IncidentList } from '../features/lists/IncidentList.tsx'
-import { BookmarkList, ReplayBar } from '../features/replay/ReplayBar.tsx'
-import { openFromView, replay, wireReplay } from '../features/replay/replay.ts'
+import { BookmarkList, ReplayBarOnDemand } from '../features/replay/ReplayEntry.tsx'
+import { replay } from '../features/replay/replayStore.ts'
+import { openFromView, wireReplay } from '../features/replay/startReplay.ts'
 import { mayOpenSharing } from '../features/sharing/directory.ts'
 import { myOverdueCount } from '../features/tasks/board.ts'
 import { TaskBoard } from '../features/tasks/TaskBoard.tsx'
@@ -23,8 +24,8 @@ import { syncViewToUrl, useView, viewStore } from '../view/viewStore.ts'
 import { Header } from './Header.tsx'
 
 // Loaded on demand (their own chunks): the map (MapLibre and the basemap, the bulk of the console),
-// the report, the handover and the Sharing page. The sign-in form, the header, the lists and the
-// timeline come with the first load.
+// the report, the handover, the Sharing page, and replay (its bar and machinery, features/replay/startReplay.ts).
+// The sign-in form, the header, the lists and the timeline come with the first load.
 const MapView = lazy(() => import('../features/map/MapView.tsx').then((m) => ({ default: m.MapView })))
 const ReportPage = lazy(() => import('../features/report/Report.tsx').then((m) => ({ default: m.ReportPage })))
 const HandoverPage = lazy(() => import('../features/handover/Handover.tsx').then((m) => ({ default: m.HandoverPage })))
@@ -280,7 +281,7 @@ export function App({ initialToken }: { initialToken: string | null }) {
         ) : (
           <>
             <FilterBar />
-            <ReplayBar />
+            <ReplayBarOnDemand />
             <main className="picture">
               <div className="stage">
                 <div className="map-panel">

@@ -46,6 +46,8 @@ export interface AppDeps {
   metrics: Metrics
   /** WATCHFLOOR_METRICS_TOKEN: the one bearer token `/metrics` answers to; unset, admins. */
   metricsToken: string | undefined
+  /** True once a graceful stop has begun (server.ts `close`): `/readyz` then answers 503 `draining`. */
+  draining?: () => boolean
 }
 
 export const BODY_LIMIT = '10mb'
@@ -99,6 +101,7 @@ export function createApp({
   feeds,
   metrics,
   metricsToken,
+  draining = () => false,
 }: AppDeps): express.Express {
   const app = express()
   app.set('trust proxy', trustProxy)
@@ -111,13 +114,23 @@ export function createApp({
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', protocolVersion: PROTOCOL_VERSION })
   })
+  // a load balancer's health check: 503 while the store is unreachable, and from the start of a
+  // graceful stop until the process exits (`draining`), so new requests go elsewhere
+  const notReady = (reason: 'draining' | 'store_unreachable', message: string) => ({
+    error: { code: 'unavailable', message, details: { reason } },
+  })
   app.get('/readyz', async (_req, res) => {
+    if (draining()) {
+      res.status(503).json(notReady('draining', 'draining: the server is shutting down'))
+      return
+    }
     try {
       await store.ping()
-      res.json({ status: 'ready', store: store.kind })
+      if (draining()) res.status(503).json(notReady('draining', 'draining: the server is shutting down'))
+      else res.json({ status: 'ready', store: store.kind })
     } catch (error) {
       logger.warn({ err: error }, 'store not reachable')
-      res.status(503).json({ error: { code: 'unavailable', message: 'the event store is not reachable' } })
+      res.status(503).json(notReady('store_unreachable', 'the event store is not reachable'))
     }
   })
   // operator data: the metrics token only, or (unset) signed-in admins

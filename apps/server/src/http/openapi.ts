@@ -149,6 +149,8 @@ const ROUTES: Record<string, Route> = {
     summary: 'The store is reachable',
     tag: 'operations',
     access: 'public',
+    description:
+      '503 `unavailable` with `details.reason`: `draining` from the start of a graceful stop (SIGTERM) until the process exits, or `store_unreachable`.',
     replies: {
       200: {
         description: 'Ready.',
@@ -452,6 +454,8 @@ const ROUTES: Record<string, Route> = {
         headers: {
           'Content-Disposition': '`attachment; filename="watchfloor-...-to-seq-N.<format>"`',
           'X-Watchfloor-Head': "The caller's head when the request arrived: the export covers the events up to it.",
+          'X-Watchfloor-Marking':
+            "The export's own marking, the strictest of what it holds: `TLP:AMBER` or `TLP:AMBER; PAP:GREEN` (`TLP:CLEAR` when empty).",
         },
         content: {
           'application/json': {

@@ -9,7 +9,7 @@ import { formatTime } from '../../ui/format.ts'
 import { historyOf } from '../../view/selectors.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
 import { IncidentCoordination, PresenceLine } from '../coordination/IncidentCoordination.tsx'
-import { ReplayIncidentButton } from '../replay/ReplayBar.tsx'
+import { ReplayIncidentButton } from '../replay/ReplayEntry.tsx'
 import { takeSnapshot } from '../report/snapshots.ts'
 
 /** Observations per minute over the last `minutes` of the incident's own history. */

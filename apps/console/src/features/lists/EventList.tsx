@@ -4,8 +4,9 @@ import { memo } from 'react'
 import { selectRecentEvents, useWatchfloor } from '../../data/store.ts'
 import { TlpBadge } from '../../ui/badges.tsx'
 import { formatClock, formatTime } from '../../ui/format.ts'
-import { isLate } from '../replay/model.ts'
-import { LateMarker, useReplayClock } from '../replay/ReplayBar.tsx'
+import { isLate } from '../replay/late.ts'
+import { LateMarker } from '../replay/ReplayEntry.tsx'
+import { useReplayClock } from '../replay/replayStore.ts'
 
 const EventRow = memo(function EventRow({ event, markLate }: { event: StoredEvent; markLate: boolean }) {
   const summary = summarise(event)

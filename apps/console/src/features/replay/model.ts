@@ -16,19 +16,9 @@
 import { eventTime, fold, type ReplayClock, type State } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 
+// late reports (late.ts) are marked by the lists and the timeline too, which load without replay
+export { isLate, LATE_MS, lateBy } from './late.ts'
 export type { ReplayClock }
-
-/** A report this much later than what it reports counts as late (shown apart on the occurred clock). */
-export const LATE_MS = 5 * 60_000
-
-/** How much later than it happened the floor learned of an event (ms; negative or NaN: not late). */
-export function lateBy(event: StoredEvent): number {
-  return Date.parse(event.recordedAt) - Date.parse(event.occurredAt)
-}
-
-export function isLate(event: StoredEvent, thresholdMs = LATE_MS): boolean {
-  return lateBy(event) > thresholdMs
-}
 
 /**
  * On the occurred clock the base picture may already hold an event recorded after some events of

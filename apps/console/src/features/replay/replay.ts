@@ -7,7 +7,6 @@
  */
 import { initialState, type State } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
-import { createStore } from 'zustand/vanilla'
 import { watchfloor } from '../../data/store.ts'
 import { historyOf } from '../../view/selectors.ts'
 import type { ReplayView } from '../../view/view.ts'
@@ -15,56 +14,13 @@ import { viewStore } from '../../view/viewStore.ts'
 import { fetchStateAt, fetchWindow } from './api.ts'
 import { needsHistory, type ReplayClock, ReplayModel } from './model.ts'
 import { setDisplayNow } from './now.ts'
+import { idleReplay as idle, type ReplayProgress, type ReplayState, replay } from './replayStore.ts'
 
 export const SPEEDS = [1, 10, 60, 300, 1000, 3600, 36_000] as const
 
-export interface ReplayProgress {
-  /** Which read is running: the base picture, the window's events, the history before it. */
-  step: 'base' | 'events' | 'history'
-  next: number
-  head: number
-  received: number
-}
-
-export interface ReplayState {
-  active: boolean
-  phase: 'loading' | 'ready' | 'error'
-  clock: ReplayClock
-  from: number
-  to: number
-  at: number
-  speed: number
-  playing: boolean
-  loop: boolean
-  /** The incident whose window this is (null: a chosen window). */
-  incidentId: string | null
-  progress: ReplayProgress | null
-  error: string | null
-  model: ReplayModel | null
-  /** Events of the window folded in at the playhead, and in all. */
-  folded: number
-  total: number
-}
-
-const idle: ReplayState = {
-  active: false,
-  phase: 'ready',
-  clock: 'recorded',
-  from: 0,
-  to: 0,
-  at: 0,
-  speed: 60,
-  playing: false,
-  loop: false,
-  incidentId: null,
-  progress: null,
-  error: null,
-  model: null,
-  folded: 0,
-  total: 0,
-}
-
-export const replay = createStore<ReplayState>()(() => idle)
+// the state lives in replayStore.ts (in the first load); this module (on demand) drives it
+export type { ReplayProgress, ReplayState } from './replayStore.ts'
+export { replay }
 
 let generation = 0
 let abort: AbortController | null = null
@@ -294,16 +250,4 @@ export function replayIncident(incidentId: string, clock: ReplayClock = replay.g
   void openReplay({ ...window, clock, incidentId })
   viewStore.getState().select(incidentId)
   return true
-}
-
-/** Open the replay a URL names (once signed in). */
-export function openFromView(view: ReplayView): void {
-  void openReplay({ ...view })
-}
-
-/** Leave replay when the viewer changes (sign-out, another sign-in). Returns the unsubscribe. */
-export function wireReplay(): () => void {
-  return watchfloor.subscribe((s, prev) => {
-    if (s.session !== prev.session && replay.getState().active) closeReplay()
-  })
 }

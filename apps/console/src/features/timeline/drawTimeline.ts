@@ -1,4 +1,4 @@
-import { isLate } from '../replay/model.ts'
+import { isLate } from '../replay/late.ts'
 import { aggregate, type Cells, cellPosition } from './aggregate.ts'
 import { density } from './density.ts'
 import type { Lane } from './lanes.ts'

@@ -70,14 +70,20 @@ export {
 } from './replay.ts'
 export {
   commentsForIncident,
+  IMPACT_OF_SEVERITY,
+  incidentImpact,
   isAssignedTo,
   isOpen,
   isOverdue,
   type NetworkPosture,
+  networkLevel,
   networkPostures,
   openCountsBySeverity,
   openIncidentsBySeverity,
   overdueTasks,
+  type PictureHeadline,
+  POSTURE_RANK,
+  pictureHeadline,
   recentActivity,
   STATE_FORMAT_VERSION,
   type StateJson,
@@ -85,6 +91,8 @@ export {
   stateToJson,
   tasksFor,
   tasksForIncident,
+  worstNetworkFirst,
+  worstOpenSeverity,
 } from './selectors.ts'
 export {
   type AdvisoryState,

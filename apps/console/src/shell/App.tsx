@@ -3,8 +3,6 @@ import { resumeSession, signIn, signInWithPassword, signOut } from '../data/sess
 import { useWatchfloor } from '../data/store.ts'
 import { takeTokenFromLocation, tokenFromHash } from '../data/token.ts'
 import { viewAsValue } from '../data/viewAs.ts'
-import { AlarmBanner } from '../features/alarm/AlarmBanner.tsx'
-import { wireAlarms } from '../features/alarm/alarmStore.ts'
 import { StatusBoard } from '../features/board/StatusBoard.tsx'
 import { useUi, wireCoordination } from '../features/coordination/coordination.ts'
 import { Toasts } from '../features/coordination/Notifications.tsx'
@@ -238,7 +236,6 @@ export function App({ initialToken }: { initialToken: string | null }) {
   useEffect(() => wireCoordination(), [])
   useEffect(() => wireReplay(), [])
   useEffect(() => wireViewAs(), [])
-  useEffect(() => wireAlarms(), [])
   // a link that names a replay reopens it once signed in
   useEffect(() => {
     const wanted = viewStore.getState().replay
@@ -268,7 +265,6 @@ export function App({ initialToken }: { initialToken: string | null }) {
       <ViewAsBanner />
       <Header onSignOut={signOut} />
       <ViewAsRefusal />
-      <AlarmBanner />
       <Fragment key={viewer}>
         {sharing ? (
           <Loading what="the Sharing page">

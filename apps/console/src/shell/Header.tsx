@@ -1,6 +1,5 @@
 import { SEVERITIES_DESCENDING } from '@watchfloor/core'
 import { type ConnectionStatus, type OpeningProgress, selectOpenCounts, useWatchfloor } from '../data/store.ts'
-import { AlarmSettings } from '../features/alarm/AlarmBanner.tsx'
 import { ui, useUi } from '../features/coordination/coordination.ts'
 import { Bell } from '../features/coordination/Notifications.tsx'
 import { ReplayButton } from '../features/replay/ReplayEntry.tsx'
@@ -92,7 +91,6 @@ export function Header({ onSignOut }: { onSignOut: () => void }) {
       <ReplayButton />
       <HandoverButton />
       <SharingButton />
-      <AlarmSettings />
       <Bell />
       <StatusPill status={status} />
       {opening && <Opening progress={opening} />}

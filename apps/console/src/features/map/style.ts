@@ -67,8 +67,6 @@ export const SOURCES = {
   attacks: 'attack-arcs',
   sharing: 'sharing-arcs',
   selection: 'selection',
-  /** Alarmed incidents (features/alarm), unclustered: never hidden in a cluster. */
-  alarmed: 'alarmed-incidents',
 } as const
 
 /** Layer ids (tests query these). */
@@ -80,14 +78,13 @@ export const LAYERS = {
   attacks: 'attack-arcs',
   sharing: 'sharing-arcs',
   selection: 'incident-selected',
-  alarmed: 'incident-alarmed',
   countryLabels: 'country-labels',
 } as const
 
 /** Which layers each toggle shows or hides. */
 export const TOGGLED_LAYERS = {
   networks: [LAYERS.networks],
-  incidents: [LAYERS.incidents, LAYERS.clusters, LAYERS.clusterCount, LAYERS.selection, LAYERS.alarmed],
+  incidents: [LAYERS.incidents, LAYERS.clusters, LAYERS.clusterCount, LAYERS.selection],
   attacks: [LAYERS.attacks],
   sharing: [LAYERS.sharing],
 } as const
@@ -319,20 +316,6 @@ export function buildLiveStyle(visible: Record<keyof typeof TOGGLED_LAYERS, bool
         ...visibility('incidents'),
       },
     },
-    {
-      // alarmed incidents over everything, even where their source clusters them (features/alarm)
-      id: LAYERS.alarmed,
-      type: 'symbol',
-      source: SOURCES.alarmed,
-      layout: {
-        'icon-image': ['concat', 'incident-', ['get', 'severity']],
-        'icon-size': incidentIconSize,
-        'icon-offset': slotOffset,
-        'icon-allow-overlap': true,
-        'icon-ignore-placement': true,
-        ...visibility('incidents'),
-      },
-    },
   ]
   return {
     version: 8,
@@ -349,7 +332,6 @@ export function buildLiveStyle(visible: Record<keyof typeof TOGGLED_LAYERS, bool
       [SOURCES.attacks]: dynamicSource(),
       [SOURCES.sharing]: dynamicSource(),
       [SOURCES.selection]: { type: 'geojson', data: empty() },
-      [SOURCES.alarmed]: { type: 'geojson', data: empty() },
     },
     layers,
   }

@@ -70,20 +70,14 @@ export {
 } from './replay.ts'
 export {
   commentsForIncident,
-  IMPACT_OF_SEVERITY,
-  incidentImpact,
   isAssignedTo,
   isOpen,
   isOverdue,
   type NetworkPosture,
-  networkLevel,
   networkPostures,
   openCountsBySeverity,
   openIncidentsBySeverity,
   overdueTasks,
-  type PictureHeadline,
-  POSTURE_RANK,
-  pictureHeadline,
   recentActivity,
   STATE_FORMAT_VERSION,
   type StateJson,
@@ -91,8 +85,6 @@ export {
   stateToJson,
   tasksFor,
   tasksForIncident,
-  worstNetworkFirst,
-  worstOpenSeverity,
 } from './selectors.ts'
 export {
   type AdvisoryState,

@@ -17,7 +17,6 @@ import {
 } from '@watchfloor/protocol'
 import { type FormEvent, type ReactNode, useMemo, useState } from 'react'
 import { type Session, useWatchfloor } from '../../data/store.ts'
-import { SeverityLabel } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
 import { useNow } from '../../ui/useNow.ts'
 import { viewStore } from '../../view/viewStore.ts'
@@ -323,19 +322,8 @@ function NetworksSection({
             <li key={id} data-testid="network-state" data-network-id={id} data-state={state}>
               {network ? (
                 <>
-                  {network.name} <span className="muted">{network.nation}</span> <span className="muted">reports</span>{' '}
-                  <span className={`posture posture-${network.posture}`} title="The posture the network reports">
-                    {network.posture}
-                  </span>
-                  {incident.status !== 'closed' && (
-                    <>
-                      {' '}
-                      <span className="muted">· impact</span>{' '}
-                      <span data-testid="network-impact" data-impact={incident.severity}>
-                        <SeverityLabel severity={incident.severity} />
-                      </span>
-                    </>
-                  )}
+                  {network.name} <span className="muted">{network.nation}</span>{' '}
+                  <span className={`posture posture-${network.posture}`}>{network.posture}</span>
                 </>
               ) : (
                 <>

@@ -99,9 +99,9 @@ export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<v
 export function spawnTs(
   file: string,
   args: string[],
-  options: { env?: Record<string, string>; ipc?: boolean } = {},
+  options: { env?: Record<string, string>; ipc?: boolean; nodeArgs?: string[] } = {},
 ): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', file, ...args], {
     cwd: root,
     env: { ...process.env, ...options.env },
     stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
@@ -157,16 +157,53 @@ export function ensureConsoleBuilt(): void {
   consoleBuilt = true
 }
 
+let serverBuild: string | undefined
 /**
- * The real server, started as the integration tests start it (`apps/server/src/main.ts`, simulator
- * off): on SQLite in a scratch folder, or on PostgreSQL when `databaseUrl` is given.
+ * The server as production runs it: compiled by `apps/server/build.mjs` (once per bench run) and started with plain `node`. `BENCH_SERVER=source` runs the TypeScript source
+ * under the tsx loader instead (as the integration tests do).
+ */
+export function serverEntry(): { file: string; compiled: boolean } {
+  if (process.env.BENCH_SERVER === 'source') return { file: join(root, 'apps/server/src/main.ts'), compiled: false }
+  if (!serverBuild) {
+    // beside the sources (`dist-bench/`, ignored by git), so that the packages the bundle leaves out
+    // resolve from apps/server/node_modules as they do for `dist/`
+    const outdir = join(root, 'apps/server/dist-bench')
+    try {
+      execFileSync(process.execPath, [join(root, 'apps/server/build.mjs'), '--outdir', outdir], {
+        cwd: root,
+        stdio: 'pipe',
+      })
+    } catch (error) {
+      const { stdout, stderr, message } = error as { stdout?: Buffer; stderr?: Buffer; message?: string }
+      throw new Error(`could not build the server: ${message ?? error}\n${stdout ?? ''}${stderr ?? ''}`)
+    }
+    serverBuild = join(outdir, 'main.js')
+  }
+  return { file: serverBuild, compiled: true }
+}
+
+/** Start the server's entry (compiled or source, see `serverEntry`) with these environment variables. */
+export function spawnServer(env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
+  const entry = serverEntry()
+  if (!entry.compiled) return spawnTs(entry.file, [], { env, nodeArgs })
+  const child = spawn(process.execPath, [...nodeArgs, '--enable-source-maps', entry.file], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  return track(child)
+}
+
+/**
+ * The real server (compiled, see `serverEntry`; simulator off): on SQLite in a scratch folder, or on
+ * PostgreSQL when `databaseUrl` is given.
  */
 export async function startWatchfloor(options: { databaseUrl?: string } = {}): Promise<RunningProcess> {
   const data = scratch('server')
   const tokens = join(data.dir, 'tokens.json')
   writeFileSync(tokens, JSON.stringify(PRINCIPALS))
-  const child = spawnTs(join(root, 'apps/server/src/main.ts'), [], {
-    env: {
+  const child = spawnServer(
+    {
       ...(options.databaseUrl ? { WATCHFLOOR_DATABASE_URL: options.databaseUrl } : {}),
       WATCHFLOOR_PORT: '0',
       WATCHFLOOR_HOST: '127.0.0.1',
@@ -177,7 +214,9 @@ export async function startWatchfloor(options: { databaseUrl?: string } = {}): P
       // The fan-out bench connects up to 1,000 consoles with the one viewer token.
       WATCHFLOOR_SOCKETS_PER_PRINCIPAL: '2000',
     },
-  })
+    // BENCH_SERVER_PROFILE=dir: a CPU profile of each server process, written there when it stops
+    process.env.BENCH_SERVER_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROFILE}`] : [],
+  )
   try {
     const url = await listeningUrl(child)
     return {

@@ -8,11 +8,10 @@ import {
   listeningUrl,
   PRINCIPALS,
   printTable,
-  root,
   round,
   scratch,
   sleep,
-  spawnTs,
+  spawnServer,
   stopChild,
   TOKENS,
 } from './lib.ts'
@@ -100,15 +99,13 @@ function quantile(values: number[], q: number): number {
 /** Start the server on a data folder; resolves once `/readyz` answers, with the time from spawn. */
 async function startServer(dir: string, tokens: string) {
   const started = performance.now()
-  const child = spawnTs(join(root, 'apps/server/src/main.ts'), [], {
-    env: {
-      WATCHFLOOR_PORT: '0',
-      WATCHFLOOR_HOST: '127.0.0.1',
-      WATCHFLOOR_DATA_DIR: dir,
-      WATCHFLOOR_SIMULATOR: 'off',
-      WATCHFLOOR_TOKENS: tokens,
-      WATCHFLOOR_LOG_LEVEL: 'warn',
-    },
+  const child = spawnServer({
+    WATCHFLOOR_PORT: '0',
+    WATCHFLOOR_HOST: '127.0.0.1',
+    WATCHFLOOR_DATA_DIR: dir,
+    WATCHFLOOR_SIMULATOR: 'off',
+    WATCHFLOOR_TOKENS: tokens,
+    WATCHFLOOR_LOG_LEVEL: 'warn',
   })
   try {
     const url = await listeningUrl(child, 600_000)

@@ -17,6 +17,8 @@ export interface Config {
   wallPresetsFile: string | undefined
   logLevel: string
   heartbeatMs: number
+  /** After SIGTERM, how long to go on serving while `/readyz` answers 503 (a load balancer's notice). */
+  drainMs: number
   socketBufferPackets: number
   /** Bytes a socket may have waiting to be written before it is told to resync (a catch-up never queues more). */
   socketBufferBytes: number
@@ -87,12 +89,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.WATCHFLOOR_DATABASE_URL || undefined,
     simulator: onOff(env, 'WATCHFLOOR_SIMULATOR', true),
     simulatorRate: integer(env, 'WATCHFLOOR_SIMULATOR_RATE', 2, 0, 100_000),
-    simulatorSpeed: integer(env, 'WATCHFLOOR_SIMULATOR_SPEED', 10, 1, 100_000),
+    simulatorSpeed: integer(env, 'WATCHFLOOR_SIMULATOR_SPEED', 1, 1, 100_000),
     simulatorSeed: integer(env, 'WATCHFLOOR_SIMULATOR_SEED', 42, 0, 2 ** 31 - 1),
     tokensFile: env.WATCHFLOOR_TOKENS || undefined,
     wallPresetsFile: env.WATCHFLOOR_WALL_PRESETS || undefined,
     logLevel: env.WATCHFLOOR_LOG_LEVEL ?? 'info',
     heartbeatMs: integer(env, 'WATCHFLOOR_HEARTBEAT_MS', 5000, 100, 600_000),
+    drainMs: integer(env, 'WATCHFLOOR_DRAIN_MS', 0, 0, 120_000),
     socketBufferPackets: integer(env, 'WATCHFLOOR_SOCKET_BUFFER_PACKETS', 500, 10, 1_000_000),
     socketBufferBytes: integer(env, 'WATCHFLOOR_SOCKET_BUFFER_BYTES', 8 * 1024 * 1024, 64 * 1024, 1024 ** 3),
     socketStallMs: integer(env, 'WATCHFLOOR_SOCKET_STALL_S', 30, 1, 3600) * 1000,

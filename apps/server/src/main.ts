@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { ORGANISATIONS, runSimulator } from '@watchfloor/simulator'
+import type { StoredEvent } from '@watchfloor/protocol'
+import { HandsOff, ORGANISATIONS, runSimulator } from '@watchfloor/simulator'
+import type { EventStore } from '@watchfloor/store'
 import { loadConfig } from './config.ts'
+import { RELEASE } from './ops/release.ts'
 import { startServer } from './server.ts'
 
 /** How long requests in flight get to finish after SIGTERM / SIGINT. */
@@ -34,9 +37,13 @@ async function main(): Promise<void> {
       roles: ['sensor'],
       sources: [...ORGANISATIONS],
     })
+    // what people do to an incident is theirs: the scenario's scripted updates of it are held back
+    const handsOff = new HandsOff('simulator')
+    followLog(server.store, await server.store.head(), (events) => handsOff.note(events), stopping.signal)
     simulation = runSimulator({
       url: server.url,
       token,
+      holdBack: (event) => handsOff.holdsBack(event),
       seed: config.simulatorSeed,
       speed: config.simulatorSpeed,
       rate: config.simulatorRate,
@@ -47,7 +54,7 @@ async function main(): Promise<void> {
 
   const lines = [
     '',
-    `Watchfloor listening on ${server.url}`,
+    `Watchfloor ${RELEASE.version} (commit ${RELEASE.commit}) listening on ${server.url}`,
     `  store: ${server.store.kind}${config.databaseUrl ? '' : ` (${config.dataDir})`}; simulator: ${config.simulator ? 'on' : 'off'}`,
   ]
   if (server.demo) {
@@ -65,9 +72,10 @@ async function main(): Promise<void> {
   }
   console.log(`${lines.join('\n')}\n`)
 
-  // SIGTERM / SIGINT: stop accepting, let requests in flight finish (up to GRACE_MS), close the
+  // SIGTERM / SIGINT: after WATCHFLOOR_DRAIN_MS of serving with /readyz at 503 (default 0), stop
+  // accepting, let requests in flight finish (up to GRACE_MS), close the
   // sockets (their clients reconnect elsewhere and resume), close the stores, exit 0; a stop
-  // that takes longer than FORCE_EXIT_MS exits 1 (docs/deploy.md)
+  // that takes longer than FORCE_EXIT_MS after the drain exits 1 (docs/deploy.md)
   let closing = false
   const shutdown = async (signal: string) => {
     if (closing) return
@@ -77,10 +85,10 @@ async function main(): Promise<void> {
     setTimeout(() => {
       logger.error({ signal, ms: Date.now() - started }, 'shutdown took too long: exiting')
       process.exit(1)
-    }, FORCE_EXIT_MS).unref()
+    }, config.drainMs + FORCE_EXIT_MS).unref()
     stopping.abort()
     try {
-      await Promise.all([simulation, server.close({ graceMs: GRACE_MS })])
+      await Promise.all([simulation, server.close({ graceMs: GRACE_MS, drainMs: config.drainMs })])
     } catch (error) {
       logger.error({ err: error }, 'shutdown failed')
       process.exit(1)
@@ -90,6 +98,27 @@ async function main(): Promise<void> {
   }
   process.on('SIGINT', () => void shutdown('SIGINT'))
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
+}
+
+/**
+ * Hand every event appended after `after` to `take`, in order, as it is appended, until `signal`
+ * aborts. A failed read is tried again on the next append.
+ */
+function followLog(store: EventStore, after: number, take: (events: StoredEvent[]) => void, signal: AbortSignal): void {
+  let cursor = after
+  let reading: Promise<void> = Promise.resolve()
+  const read = async () => {
+    for (;;) {
+      const page = await store.readAfter(cursor, 1_000)
+      if (page.length === 0 || signal.aborted) return
+      take(page)
+      cursor = page.at(-1)!.seq
+    }
+  }
+  const stop = store.onAppend(() => {
+    reading = reading.then(read).catch(() => {})
+  })
+  signal.addEventListener('abort', stop, { once: true })
 }
 
 main().catch((error: unknown) => {

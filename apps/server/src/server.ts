@@ -18,6 +18,7 @@ import { postgresPresenceBus } from './live/presenceBus.ts'
 import { createLogger } from './ops/logger.ts'
 import { instrumentStore, Metrics } from './ops/metrics.ts'
 import { ObservedAccess } from './ops/observedAccess.ts'
+import { RELEASE } from './ops/release.ts'
 import { FullState, StateCache } from './read/projection.ts'
 import { Snapshots } from './read/snapshots.ts'
 import { loadPresetFile, PresetRegistry } from './wall/presets.ts'
@@ -41,9 +42,12 @@ export interface RunningServer {
    * finish (idle keep-alive connections are closed, a response sent meanwhile says
    * `Connection: close`); then every socket's connection is closed (its client reconnects, to any
    * process, and resumes from its cursor), what is still open is cut, and the stores are closed
-   * (the SQLite store writes what is queued first). `graceMs` 0 (default): no waiting.
+   * (the SQLite store writes what is queued first). `graceMs` 0 (default): no waiting. With
+   * `drainMs`, all that is preceded by that long of serving as usual (new connections too) while
+   * `/readyz` already answers 503 `draining`, so that a load balancer polling it moves traffic away
+   * before connections are refused.
    */
-  close(options?: { graceMs?: number }): Promise<void>
+  close(options?: { graceMs?: number; drainMs?: number }): Promise<void>
 }
 
 /** Open the store, then serve REST, the socket gateway and the console on one port. */
@@ -166,7 +170,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const { port } = http.address() as AddressInfo
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
   const url = `http://${host}:${port}`
-  logger.info({ url, store: store.kind }, 'listening')
+  logger.info({ url, store: store.kind, version: RELEASE.version, commit: RELEASE.commit }, 'listening')
   return {
     url,
     store,
@@ -176,9 +180,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     principals,
     demo: !config.tokensFile,
     demoAccess,
-    async close({ graceMs = 0 } = {}) {
+    async close({ graceMs = 0, drainMs = 0 } = {}) {
       // from here `/readyz` answers 503 `draining` on any connection still open
       stopping = true
+      if (drainMs > 0) {
+        logger.info({ drainMs }, 'draining: /readyz answers 503, still serving')
+        await delay(drainMs)
+      }
       // stop listening: new connections are refused (a load balancer moves on); idle ones close
       const closed = new Promise<void>((resolve) => http.close(() => resolve()))
       feeds.stop()

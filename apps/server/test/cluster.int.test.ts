@@ -286,6 +286,48 @@ describe('three server processes on one PostgreSQL log', { timeout: 40_000 }, ()
     expect(janis.presence.some((m) => m.incidentId === 'cl-strict')).toBe(false)
   })
 
+  it('TAXII: the status of objects added through one process is answered by the others, to its maker only', async () => {
+    const TAXII = 'application/taxii+json;version=2.1'
+    const taxii = (url: string, path: string, token: string, body?: unknown) =>
+      fetch(`${url}/taxii2${path}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: {
+          accept: TAXII,
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': TAXII }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      })
+    const collections = (await (await taxii(servers[0]!.url, '/api/collections/', TOKENS.sensorLv)).json()) as {
+      collections: { id: string; can_write: boolean }[]
+    }
+    const all = collections.collections.find((c) => c.can_write)!
+    const stamp = '2026-11-26T08:00:00.000Z'
+    const added = await taxii(servers[0]!.url, `/api/collections/${all.id}/objects/`, TOKENS.sensorLv, {
+      objects: [
+        {
+          type: 'incident',
+          spec_version: '2.1',
+          id: `incident--${randomUUID()}`,
+          created: stamp,
+          modified: stamp,
+          name: 'Added on one process',
+          object_marking_refs: ['marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb'],
+        },
+      ],
+    })
+    expect(added.status).toBe(202)
+    const status = (await added.json()) as { id: string; success_count: number }
+    expect(status.success_count).toBe(1)
+    for (const server of servers.slice(1)) {
+      const again = await taxii(server.url, `/api/status/${status.id}/`, TOKENS.sensorLv)
+      expect(again.status).toBe(200)
+      expect(await again.json()).toEqual(status)
+      // another caller hears what it would of a status that does not exist
+      expect((await taxii(server.url, `/api/status/${status.id}/`, TOKENS.sensorEe)).status).toBe(404)
+    }
+  })
+
   it('[D10] a token revoked through one process cuts its sockets on the others at once', async () => {
     const [a, b, c] = servers as [ServerProcess, ServerProcess, ServerProcess]
     const account = await call(a.url, 'POST', '/api/v1/accounts', ADMIN_TOKEN, {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { afterAll, describe, expect, it } from 'vitest'
+import { readRelease } from '../../../scripts/release.mjs'
 import { buildServer, type CompiledServer, cleanUp, startCompiled } from './compiled.ts'
 import { getJson, observations, post, TOKENS } from './harness.ts'
 
@@ -49,6 +50,12 @@ describe('the compiled server (pnpm build, then node apps/server/dist/main.js)',
 
     const ready = await fetch(`${server.url}/readyz`)
     expect(ready.status).toBe(200)
+    // the version and commit were written into the bundle at build time (build.mjs), not looked up at run time
+    const release = readRelease()
+    expect(readFileSync(build.main, 'utf8')).toContain(
+      `{ version: ${JSON.stringify(release.version)}, commit: ${JSON.stringify(release.commit)} }`,
+    )
+    expect(await (await fetch(`${server.url}/healthz`)).json()).toMatchObject(release)
 
     const batch = observations(3)
     const posted = await post(server.url, TOKENS.sensorEe, { events: batch })

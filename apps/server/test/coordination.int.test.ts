@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { type HandoverBrief, handoverMarkdown, markingBanner } from '@watchfloor/core'
 import type {
   ClientToServerEvents,
   CommandAck,
@@ -434,6 +435,17 @@ describe('coordination commands, presence and the handover brief', () => {
     await until(() => janis.presenceOf('pres-green')?.join() === 'janis')
     expect(a.presenceOf('pres-amber')).toEqual(['coord-a', 'coord-b'])
 
+    // a console that connects later is told at once who already views what it may see (the triage
+    // queue shows it), and nothing of what it may not
+    const late = await client(TOKENS.coordEeB)
+    const lateLv = await client(TOKENS.viewerLv)
+    await until(() => late.presenceOf('pres-amber')?.join() === 'coord-a,coord-b')
+    await until(() => late.presenceOf('pres-green')?.join() === 'janis')
+    await until(() => lateLv.presenceOf('pres-green')?.join() === 'janis')
+    expect(lateLv.presence.filter((m) => m.incidentId === 'pres-amber')).toEqual([])
+    late.close()
+    lateLv.close()
+
     // b moves on, then a leaves: both changes reach a and b; janis never hears of pres-amber
     expect(await b.view(null)).toEqual({ ok: true })
     await until(() => a.presenceOf('pres-amber')?.join() === 'coord-a')
@@ -450,8 +462,28 @@ describe('coordination commands, presence and the handover brief', () => {
     })
   })
 
-  it('the handover brief lists a task assigned and completed in the window, as JSON and Markdown', async () => {
+  it('the handover brief reads like a brief: the summary first naming what needs attention, then the sections in words; the Markdown says the same', async () => {
     const since = new Date(Date.now() - 50).toISOString()
+    // in the window: a critical nobody acknowledges, a high that coord-b acknowledges and coord-a comments on
+    expect(
+      (
+        await post(server.url, TOKENS.sensorEe, {
+          events: [incident('ho-crit', { tlp: 'GREEN' }, 'critical'), incident('ho-high', { tlp: 'AMBER' }, 'high')],
+        })
+      ).status,
+    ).toBe(201)
+    expect(
+      (await rest(server.url, TOKENS.coordEeB, { type: 'incident.acknowledge', incidentId: 'ho-high' })).status,
+    ).toBe(200)
+    expect(
+      (
+        await rest(server.url, TOKENS.coordEeA, {
+          type: 'comment.post',
+          incidentId: 'ho-high',
+          body: 'Firewall rule *in*',
+        })
+      ).status,
+    ).toBe(200)
     const created = await rest(server.url, TOKENS.coordEeA, {
       type: 'task.create',
       incidentId: 'pres-green',
@@ -464,20 +496,53 @@ describe('coordination commands, presence and the handover brief', () => {
     expect((await rest(server.url, TOKENS.coordEeB, { type: 'task.complete', taskId, note: 'rotated' })).status).toBe(
       200,
     )
-    const url = `${server.url}/api/v1/handover?since=${encodeURIComponent(since)}`
-    type Brief = {
-      since: string
-      viewer: { user: string }
-      tasks: { assigned: { taskId: string; by: string }[]; done: { taskId: string; by: string }[] }
-      counts: { tasksAssigned: number; tasksDone: number }
-    }
-    const brief = await getJson<Brief>(url, TOKENS.coordEeA)
+    const until = new Date(Date.now() + 5).toISOString()
+    await new Promise((r) => setTimeout(r, 10))
+    const url = `${server.url}/api/v1/handover?since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}`
+    const brief = await getJson<HandoverBrief>(url, TOKENS.coordEeA)
     expect(brief.status).toBe(200)
-    expect(brief.json.since).toBe(since)
-    expect(brief.json.viewer).toEqual({ user: 'coord-a', organisation: 'cert-ee' })
-    expect(brief.json.tasks.assigned).toEqual([expect.objectContaining({ taskId, by: 'coord-a' })])
-    expect(brief.json.tasks.done).toEqual([expect.objectContaining({ taskId, by: 'coord-b' })])
-    expect(brief.json.counts).toMatchObject({ tasksAssigned: 1, tasksDone: 1 })
+    const json = brief.json
+    // the fields outside tools read are all still there
+    expect(json.since).toBe(since)
+    expect(json.until).toBe(until)
+    expect(json.viewer).toEqual({ user: 'coord-a', organisation: 'cert-ee' })
+    expect(json.tasks.assigned).toEqual([expect.objectContaining({ taskId, by: 'coord-a' })])
+    expect(json.tasks.done).toEqual([expect.objectContaining({ taskId, by: 'coord-b' })])
+    expect(json.incidents.new.map((i) => i.incidentId)).toEqual(['ho-crit', 'ho-high'])
+    expect(json.incidents.escalated).toEqual([])
+    expect(json.incidents.closed).toEqual([])
+    expect(json.counts).toMatchObject({
+      tasksAssigned: 1,
+      tasksDone: 1,
+      newIncidents: 2,
+      comments: 1,
+      acknowledgements: 1,
+      openIncidents: json.incidents.open.length,
+      attentionIncidents: json.incidents.attention.length,
+    })
+    // what needs attention: the unacknowledged critical, not the acknowledged high
+    const attention = json.incidents.attention.map((i) => i.incidentId)
+    expect(attention).toContain('ho-crit')
+    expect(attention).not.toContain('ho-high')
+    expect(json.incidents.open.find((i) => i.incidentId === 'ho-high')).toMatchObject({
+      title: 'Incident ho-high',
+      acknowledgedBy: 'coord-b',
+      organisation: 'cert-ee',
+    })
+    expect(json.acknowledgements).toEqual([
+      expect.objectContaining({ incidentId: 'ho-high', incidentTitle: 'Incident ho-high', by: 'coord-b' }),
+    ])
+    expect(json.comments).toEqual([
+      expect.objectContaining({ incidentTitle: 'Incident ho-high', body: 'Firewall rule *in*', author: 'coord-a' }),
+    ])
+    // the summary: since when, the counts, and the incident that needs attention named in words
+    expect(json.summary).toMatch(
+      /^Since \d{4}-\d{2}-\d{2} \d{2}:\d{2}Z: 2 incidents reported, 0 closed, 0 escalated; \d+ open, of which \d+ critical or high not acknowledged\. Needs attention: /,
+    )
+    expect(json.summary).toContain('“Incident ho-crit” (critical, new, owner cert-ee, not acknowledged, open ')
+    expect(json.summary).not.toContain('“Incident ho-high”')
+    // the brief carries the highest marking of what it holds: the AMBER incident at least
+    expect(['AMBER', 'AMBER+STRICT', 'RED']).toContain(json.marking.tlp)
 
     const response = await fetch(url, {
       headers: { authorization: `Bearer ${TOKENS.coordEeA}`, accept: 'text/markdown' },
@@ -485,12 +550,33 @@ describe('coordination commands, presence and the handover brief', () => {
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toBe('text/markdown; charset=utf-8')
     const text = await response.text()
-    expect(text).toContain('# Shift handover brief')
-    const assigned = text.slice(text.indexOf('### Assigned (1)'), text.indexOf('### Done'))
-    const done = text.slice(text.indexOf('### Done (1)'), text.indexOf('### Overdue'))
-    expect(assigned).toContain(`**Rotate VPN keys** (${taskId.replaceAll('-', '-')})`)
-    expect(done).toContain('Rotate VPN keys')
-    expect(done).toContain('completed')
+    // the Markdown says what the JSON (and the page, made from the same sections) says, in the same order
+    expect(text).toBe(handoverMarkdown(json))
+    const lines = text.trimEnd().split('\n')
+    expect(lines[0]).toBe(`**${markingBanner(json.marking)}**`)
+    expect(lines.at(-1)).toBe(lines[0])
+    expect(lines.filter((l) => l.startsWith('## ')).map((l) => l.replace(/ \(\d+\)$/, ''))).toEqual([
+      '## Summary',
+      '## Needs attention',
+      '## Open incidents',
+      '## Closed this shift',
+      '## Tasks open / overdue',
+      '## Tasks done this shift',
+      '## Acknowledgements',
+      '## Comments',
+      '## Advisories',
+    ])
+    expect(text.indexOf('## Summary')).toBeLessThan(text.indexOf('**Incident ho-crit**'))
+    expect(text).toMatch(
+      /- \*\*Incident ho-crit\*\*: Severity: critical; Status: new; Owner: cert-ee; Acknowledgement: not acknowledged; Reported: \d{4}-\d{2}-\d{2} \d{2}:\d{2}Z by sensor-ee \(this shift\); Age: /,
+    )
+    expect(text).toContain(
+      `- **Rotate VPN keys**: Incident: Incident pres-green; Status: done; Priority: urgent; Assigned to: coord-b; Completed: `,
+    )
+    expect(text).toContain('- **Incident ho-high**: Acknowledged by: coord-b (cert-ee); At: ')
+    expect(text).toMatch(
+      /- \*\*Incident ho-high\*\*: Author: coord-a \(cert-ee\); At: .*\n {2}> Firewall rule \\\*in\\\*\n/,
+    )
     expect(
       (await fetch(`${url}&format=markdown`, { headers: { authorization: `Bearer ${TOKENS.coordEeA}` } })).headers.get(
         'content-type',

@@ -10,6 +10,7 @@ import {
   handoverMarkdown,
   incidentOf,
   initialState,
+  may,
   openCountsBySeverity,
   type ReplayClock,
   replayFromScratch,
@@ -490,7 +491,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     })
     // feeds in and out, once every viewer has pulled TAXII and the MISP feed (feeds out counts them)
     for (const v of VIEWERS)
-      for (const path of ['/api/v1/feeds', '/api/v1/feeds/out'])
+      for (const path of ['/api/v1/feeds', '/api/v1/feeds/out', '/api/v1/people'])
         seen.get(v.key)!.replies.set(path, await http(url, 'GET', path, tokenOf.get(v.key)!))
 
     // recordedAt: the server's, one value per event whoever reads it
@@ -943,6 +944,57 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
         const listed = (JSON.parse(feeds.text) as FeedsReply).feeds.map((f) => f.id)
         expect(listed, `${v.key}: feeds`).toEqual(mayRead('cert-lv') ? ['lmx-feed-lv'] : [])
       } else expect(feeds.status, `${v.key}: feeds`).toBe(403)
+    })
+
+    it('[C2, C4, A7] the people directory: only persons of its own organisation, teams only for those who may assign', () => {
+      const { viewer } = v
+      const readOnly = v.display !== undefined || v.viewAs !== undefined
+      const actor = { ...viewer, readOnly }
+      const assign = may(actor, 'task.assign')
+      const mention = may(actor, 'comment.post')
+      const reply = json<{
+        people: { userId: string; organisation: string }[]
+        teams: { organisation: string }[]
+        may: { assign: boolean; mention: boolean }
+      }>(v, '/api/v1/people')
+      expect(reply.may, `${v.key}: what it may do`).toEqual({ assign, mention })
+      // every person the matrix knows (static tokens and accounts), from the fixtures, not the server
+      const known = [
+        ...PRINCIPALS.map((p) => ({ userId: p.user, organisation: p.organisation, roles: p.roles })),
+        ...VIEWERS.filter((x) => x.session !== undefined).map((x) => ({
+          userId: x.viewer.userId,
+          organisation: x.viewer.organisation,
+          roles: x.viewer.roles,
+        })),
+      ]
+      const wanted =
+        assign || mention
+          ? [
+              ...new Set(
+                known
+                  .filter((p) => p.organisation === viewer.organisation && p.roles.some((r) => r !== 'sensor'))
+                  .map((p) => p.userId),
+              ),
+            ].sort()
+          : []
+      expect(reply.people.map((p) => p.userId).sort(), `${v.key}: people`).toEqual(wanted)
+      expect(
+        reply.people.filter((p) => p.organisation !== viewer.organisation),
+        `${v.key}: people of another organisation`,
+      ).toEqual([])
+      // no account or token of another organisation is named anywhere in the answer
+      const text = reply.people.length === 0 ? JSON.stringify(reply) : JSON.stringify(reply.teams)
+      const others = known.filter((p) => p.organisation !== viewer.organisation && !wanted.includes(p.userId))
+      expect(
+        others.filter((p) => text.includes(`"${p.userId}"`)).map((p) => p.userId),
+        `${v.key}: accounts of others`,
+      ).toEqual([])
+      if (assign)
+        expect(
+          reply.teams.map((t) => t.organisation),
+          `${v.key}: its own team`,
+        ).toContain(viewer.organisation)
+      else expect(reply.teams, `${v.key}: teams`).toEqual([])
     })
 
     it("[V1-V9, R3, R11, R12] GET /api/v1/state: core's fold of the visible events (incidents, advisories, counts, recent)", () => {

@@ -439,10 +439,9 @@ describe('server: live stream', () => {
           payload: { advisoryId: `adv-${i}`, title: 'Flood', body: payload },
         } as never),
       )
-      for (const one of batch) {
-        const { json } = await post(server.url, TOKENS.sensorEe, one)
-        sentSeqs.push(json.results![0]!.seq)
-      }
+      // one POST per batch: one committed group, one message to the socket
+      const { json } = await post(server.url, TOKENS.sensorEe, { events: batch })
+      sentSeqs.push(...json.results!.map((result) => result.seq))
     }
     tcp.resume()
     await slow.waitFor(() => slow.resyncs.length > 0, 20_000)

@@ -213,4 +213,24 @@ describe('SIGTERM (the compiled server under plain node)', () => {
       await store.close()
     }
   })
+
+  it('with WATCHFLOOR_DRAIN_MS, goes on serving new connections while /readyz answers 503, then stops', async () => {
+    await cleanUp(server)
+    server = await startCompiled(build.main, { WATCHFLOOR_DRAIN_MS: '1500' })
+    const { url } = server
+    expect((await fetch(`${url}/readyz`)).status).toBe(200)
+    const signalled = Date.now()
+    server.child.kill('SIGTERM')
+    // a load balancer's next check, on a new connection: not ready, while requests are still served
+    await until(async () => (await fetch(`${url}/readyz`)).status === 503, 1_000)
+    const during = await fetch(`${url}/readyz`)
+    expect(await during.json()).toMatchObject({ error: { details: { reason: 'draining' } } })
+    const posted = await post(url, TOKENS.sensorEe, { events: observations(3) })
+    expect(posted.status).toBe(201)
+    expect(await refuses(url)).toBe(false)
+    // after the drain: refused, and the process exits 0
+    await until(() => refuses(url), 5_000)
+    expect(Date.now() - signalled).toBeGreaterThanOrEqual(1_500)
+    expect(await server.exited).toEqual({ code: 0, signal: null })
+  })
 })

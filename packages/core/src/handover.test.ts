@@ -1,6 +1,6 @@
 import type { StoredEvent, Viewer } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { handoverBrief, handoverMarkdown } from './handover.ts'
+import { handoverAge, handoverBrief, handoverMarkdown, handoverSections, handoverTime } from './handover.ts'
 import { fold } from './reduce.ts'
 import { initialState } from './state.ts'
 import { makeEvent } from './testing.ts'
@@ -115,16 +115,121 @@ describe('handover brief', () => {
     expect(brief.incidents.new).toEqual([])
   })
 
-  it('renders a printable Markdown document with escaped text', () => {
+  it('renders a printable Markdown document: the summary first, then the sections in words, text escaped', () => {
     const { before, window } = scenario()
+    window.push(
+      at(24, 'comment.posted', { commentId: 'c-2', incidentId: 'new-1', body: 'see *this* [link]', mentions: [] }),
+    )
+    for (const event of window) event.recordedAt = event.occurredAt
     const brief = handoverBrief(fold(initialState, before), window, { viewer: kadri, since: SINCE, until: UNTIL })
     const text = handoverMarkdown(brief)
     expect(text.startsWith('**TLP:AMBER+STRICT**')).toBe(true)
     expect(text).toContain('# Shift handover brief')
-    expect(text).toContain('### Done (1)')
-    expect(text).toMatch(/- \*\*Isolate hosts\*\* \(t-1\) on _Title new-1_: done;/)
-    expect(text).toContain('### Updated (0)\n\n_None._')
-    expect(text).toContain('2026-11-26 08:10 UTC to 2026-11-26 08:50 UTC')
+    expect(text).toContain('- Window: 2026-11-26 08:10Z to 2026-11-26 08:50Z (recorded time)')
+    // the same order as the page: summary, then the sections
+    const headings = text.split('\n').filter((line) => line.startsWith('## '))
+    expect(headings).toEqual([
+      '## Summary',
+      '## Needs attention (2)',
+      '## Open incidents (3)',
+      '## Closed this shift (1)',
+      '## Tasks open / overdue (2)',
+      '## Tasks done this shift (1)',
+      '## Acknowledgements (1)',
+      '## Comments (2)',
+      '## Advisories (1)',
+    ])
+    expect(text).toContain(`## Summary\n\n${brief.summary}\n`)
+    expect(text).toContain(
+      '- **Isolate hosts**: Incident: Title new-1; Status: done; Priority: high; Assigned to: kadri; Completed: 2026-11-26 08:18Z by kadri; TLP: GREEN; Task id: t-1',
+    )
+    expect(text).toContain(
+      '- **Title new-1**: Severity: high; Status: new; Owner: cert-ee; Acknowledgement: by coord-a at 2026-11-26 08:15Z;',
+    )
+    expect(text).toContain('Due: 2026-11-26 08:20Z (overdue)')
+    expect(text).toContain('  > see \\*this\\* \\[link\\]')
+    expect(text).not.toMatch(/\bseverity\b:|incidentId|acknowledgedBy|\d{2}:\d{2}:\d{2}\.\d{3}Z/)
+  })
+
+  it('summarises the shift first: counts, then each open incident that needs attention, named', () => {
+    const { before, window } = scenario()
+    const brief = handoverBrief(fold(initialState, before), window, { viewer: kadri, since: SINCE, until: UNTIL })
+    // open: old-open (escalated to critical, not acknowledged), secret (critical, new), new-1 (high, acknowledged)
+    expect(brief.incidents.open.map((i) => i.incidentId)).toEqual(['old-open', 'secret', 'new-1'])
+    expect(brief.incidents.attention.map((i) => i.incidentId)).toEqual(['old-open', 'secret'])
+    expect(brief.counts).toMatchObject({
+      newIncidents: 2,
+      closedIncidents: 1,
+      escalatedIncidents: 1,
+      openIncidents: 3,
+      attentionIncidents: 2,
+      unacknowledgedCriticalHigh: 2,
+      acknowledgements: 1,
+    })
+    expect(brief.incidents.open[2]).toMatchObject({ acknowledgedBy: 'coord-a', acknowledgedAt: T(15) })
+    expect(brief.summary).toBe(
+      'Since 2026-11-26 08:10Z: 2 incidents reported, 1 closed, 1 escalated; 3 open, of which 2 critical or high not acknowledged. ' +
+        'Needs attention: “Title old-open” (critical, new, owner cert-ee, not acknowledged, open 49 min); ' +
+        '“Title secret” (critical, new, owner cert-ee, not acknowledged, open 38 min).',
+    )
+    expect(brief.acknowledgements).toEqual([
+      expect.objectContaining({ incidentId: 'new-1', incidentTitle: 'Title new-1', by: 'coord-a', at: T(15) }),
+    ])
+    expect(brief.comments).toEqual([
+      expect.objectContaining({ incidentTitle: 'Title new-1', body: 'ok', author: 'coord-a', at: T(20) }),
+    ])
+  })
+
+  it('a critical incident needs attention even when acknowledged; an acknowledged high one does not; the assignee is named', () => {
+    const { before, window } = scenario()
+    window.push(
+      at(30, 'incident.acknowledged', { incidentId: 'old-open' }, { actor: 'kadri' }),
+      at(31, 'task.created', {
+        taskId: 't-2',
+        incidentId: 'old-open',
+        title: 'Call the owner',
+        priority: 'high',
+        assignee: { kind: 'team', organisation: 'cert-lv' },
+      }),
+    )
+    for (const event of window) event.recordedAt = event.occurredAt
+    const brief = handoverBrief(fold(initialState, before), window, { viewer: kadri, since: SINCE, until: UNTIL })
+    expect(brief.incidents.attention.map((i) => i.incidentId)).toEqual(['old-open', 'secret'])
+    expect(brief.counts.unacknowledgedCriticalHigh).toBe(1)
+    expect(brief.summary).toContain(
+      '“Title old-open” (critical, new, owner cert-ee, acknowledged by kadri, assigned to team cert-lv, open 49 min)',
+    )
+    expect(brief.summary).not.toContain('Title new-1')
+    const attention = handoverSections(brief).find((s) => s.key === 'attention')!
+    expect(attention.entries[0]!.fields).toEqual(
+      expect.arrayContaining([
+        { label: 'Severity', value: 'critical' },
+        { label: 'Acknowledgement', value: 'by kadri at 2026-11-26 08:30Z' },
+        { label: 'Assigned to', value: 'team cert-lv' },
+        { label: 'Escalated', value: 'from low at 2026-11-26 08:13Z by coord-a, reason: spreading' },
+        { label: 'Age', value: '49 min' },
+      ]),
+    )
+  })
+
+  it('says so when nothing is open, and the viewer who may not see the secret incident is told nothing of it', () => {
+    const empty = handoverBrief(initialState, [], { viewer: kadri, since: SINCE, until: UNTIL })
+    expect(empty.summary).toBe(
+      'Since 2026-11-26 08:10Z: 0 incidents reported, 0 closed, 0 escalated; 0 open, of which 0 critical or high not acknowledged. No incident is open.',
+    )
+    expect(handoverSections(empty).map((s) => s.entries.length)).toEqual([0, 0, 0, 0, 0, 0, 0, 0])
+    const { before, window } = scenario()
+    const brief = handoverBrief(fold(initialState, before), window, { viewer: janis, since: SINCE, until: UNTIL })
+    expect(brief.summary).toContain('1 incident reported')
+    expect(brief.summary).not.toContain('secret')
+  })
+
+  it('writes ages and times in words, UTC with Z', () => {
+    expect(handoverAge(30_000)).toBe('under a minute')
+    expect(handoverAge(38 * 60_000)).toBe('38 min')
+    expect(handoverAge((2 * 60 + 5) * 60_000)).toBe('2 h 05 min')
+    expect(handoverAge((3 * 24 + 4) * 3_600_000)).toBe('3 d 4 h')
+    expect(handoverTime('2026-11-26T08:10:59.000+02:00')).toBe('2026-11-26 06:10Z')
   })
 
   it('[M1] the brief is marked with the strictest TLP and PAP of what it lists, first and last line [M2]', () => {

@@ -34,6 +34,42 @@ export interface HandoverIncident {
   reason?: string
   /** Updated: how many changes the window holds (observations not counted). */
   changes?: number
+  /** When it was first reported (`occurredAt`), and by whom (the acting user, else the reporting organisation). */
+  reportedAt: string
+  reportedBy: string
+  /** The first acknowledgement [R7], when there is one: when, and by whom (as the log names them). */
+  acknowledgedAt?: string
+  acknowledgedBy?: string
+  /** Who its tasks not done at `until` are assigned to (users and teams, once each); absent when none. */
+  assignees?: Assignee[]
+}
+
+/** An incident acknowledged in the window (each acknowledgement the viewer may see). */
+export interface HandoverAcknowledgement {
+  incidentId: string
+  incidentTitle: string
+  severity: Severity
+  /** `occurredAt` of the acknowledgement. */
+  at: string
+  /** The acknowledging user as the log names them, else their organisation. */
+  by: string
+  organisation: string
+  tlp: Tlp
+}
+
+/** A comment posted in the window on an incident in the viewer's picture. */
+export interface HandoverComment {
+  commentId: string
+  incidentId: string
+  incidentTitle: string
+  taskId?: string
+  taskTitle?: string
+  body: string
+  /** The author as the log names them, else their organisation. */
+  author: string
+  organisation: string
+  tlp: Tlp
+  at: string
 }
 
 export interface HandoverTask {
@@ -78,6 +114,12 @@ export interface HandoverCounts {
   observations: number
   /** Every event of the window the viewer may see. */
   events: number
+  /** Acknowledgements listed (made in the window). */
+  acknowledgements: number
+  /** Open incidents that need attention: not acknowledged, or critical. */
+  attentionIncidents: number
+  /** Open incidents, critical or high, that nobody has acknowledged. */
+  unacknowledgedCriticalHigh: number
 }
 
 /**
@@ -102,6 +144,10 @@ export interface HandoverBrief {
     closed: HandoverIncident[]
     /** Changed in the window and on none of the lists above. */
     updated: HandoverIncident[]
+    /** Every incident not closed at `until`, most severe first, then oldest first. */
+    open: HandoverIncident[]
+    /** The open incidents that need attention (not acknowledged, or critical), in the same order. */
+    attention: HandoverIncident[]
   }
   tasks: {
     /** Assigned in the window (at creation or later), latest assignment per task. */
@@ -115,7 +161,17 @@ export interface HandoverBrief {
   }
   /** Published in the window. */
   advisories: HandoverAdvisory[]
+  /** Acknowledgements made in the window, in time order. */
+  acknowledgements: HandoverAcknowledgement[]
+  /** Comments posted in the window on incidents in the viewer's picture, in time order. */
+  comments: HandoverComment[]
   counts: HandoverCounts
+  /**
+   * The brief in one paragraph, for whoever takes the watch: since when, what changed, how many
+   * are open and how many critical or high are not acknowledged, and each open incident that needs
+   * attention named with its severity, status, owner, acknowledgement, assignee and age.
+   */
+  summary: string
 }
 
 interface Mark {
@@ -143,6 +199,17 @@ export class HandoverBuilder {
   private readonly completions = new Map<string, Mark>()
   private readonly published = new Map<string, HandoverAdvisory>()
   private readonly advisoryMarkings = new Map<string, Marking>()
+  private readonly acks: { incidentId: string; at: string; by: string; organisation: string; marking: Marking }[] = []
+  private readonly posted: {
+    commentId: string
+    incidentId: string
+    taskId?: string
+    body: string
+    author: string
+    organisation: string
+    marking: Marking
+    at: string
+  }[] = []
   private comments = 0
   private observations = 0
   private events = 0
@@ -206,6 +273,14 @@ export class HandoverBuilder {
         return
       }
       case 'incident.acknowledged':
+        this.touch(event.payload.incidentId, mark)
+        this.acks.push({
+          incidentId: event.payload.incidentId,
+          ...mark,
+          organisation: event.actor?.organisation ?? event.source.organisation,
+          marking: event.marking,
+        })
+        return
       case 'incident.network_state_set':
         this.touch(event.payload.incidentId, mark)
         return
@@ -221,9 +296,21 @@ export class HandoverBuilder {
       case 'task.completed':
         this.completions.set(event.payload.taskId, mark)
         return
-      case 'comment.posted':
+      case 'comment.posted': {
         this.comments++
+        const { commentId, incidentId, taskId, body } = event.payload
+        this.posted.push({
+          commentId,
+          incidentId,
+          ...(taskId === undefined ? {} : { taskId }),
+          body,
+          author: mark.by,
+          organisation: event.actor?.organisation ?? event.source.organisation,
+          marking: event.marking,
+          at: event.occurredAt,
+        })
         return
+      }
       case 'advisory.published': {
         const { advisoryId, title, incidentId } = event.payload
         this.published.set(advisoryId, {
@@ -251,8 +338,16 @@ export class HandoverBuilder {
   finish(): HandoverBrief {
     const { state, initial } = this
     const markings: Marking[] = []
+    const assigneesOf = new Map<string, Assignee[]>()
+    for (const task of state.tasks.values()) {
+      if (task.status === 'done' || task.assignee === undefined) continue
+      const list = assigneesOf.get(task.incidentId) ?? []
+      if (!list.some((a) => assigneeKey(a) === assigneeKey(task.assignee!))) list.push(task.assignee)
+      assigneesOf.set(task.incidentId, list)
+    }
     const incidentItem = (incident: IncidentState, mark: Mark, extra: Partial<HandoverIncident> = {}) => {
       markings.push(incident.marking)
+      const assignees = assigneesOf.get(incident.incidentId)
       const item: HandoverIncident = {
         incidentId: incident.incidentId,
         title: incident.title,
@@ -263,6 +358,11 @@ export class HandoverBuilder {
         at: mark.at,
         by: mark.by,
         ...extra,
+        reportedAt: incident.reportedAt,
+        reportedBy: incident.reportedBy ?? incident.organisation,
+        ...(incident.acknowledgedAt === undefined ? {} : { acknowledgedAt: incident.acknowledgedAt }),
+        ...(incident.acknowledgedBy === undefined ? {} : { acknowledgedBy: incident.acknowledgedBy }),
+        ...(assignees === undefined ? {} : { assignees: [...assignees] }),
       }
       if (mark.reason !== undefined && item.reason === undefined) item.reason = mark.reason
       return item
@@ -328,10 +428,10 @@ export class HandoverBuilder {
       if (task?.status === 'done') done.push(taskItem(task, mark))
     }
     const overdue: HandoverTask[] = []
-    const open: HandoverTask[] = []
+    const openTasks: HandoverTask[] = []
     for (const task of state.tasks.values()) {
       if (task.status === 'done') continue
-      open.push(taskItem(task, standing(task)))
+      openTasks.push(taskItem(task, standing(task)))
       if (isOverdue(task, this.untilMs)) overdue.push(taskItem(task, standing(task)))
     }
 
@@ -347,40 +447,123 @@ export class HandoverBuilder {
     assigned.sort(byTime)
     done.sort(byTime)
     overdue.sort((a, b) => dueMs(a) - dueMs(b))
-    open.sort(byUrgency)
+    openTasks.sort(byUrgency)
     const advisories = [...this.published.values()].sort(byTime)
 
-    let openIncidents = 0
-    for (const incident of state.incidents.values()) if (incident.status !== 'closed') openIncidents++
+    // what stands at `until`: every open incident, and those that need attention
+    const escalatedById = new Map(escalated.map((item) => [item.incidentId, item]))
+    const open: HandoverIncident[] = []
+    for (const incident of state.incidents.values()) {
+      if (incident.status === 'closed') continue
+      const escalation = escalatedById.get(incident.incidentId)
+      const touched = this.touched.get(incident.incidentId)
+      open.push(
+        escalation !== undefined
+          ? escalation
+          : touched !== undefined
+            ? incidentItem(incident, { at: touched.at, by: touched.by }, { changes: touched.changes })
+            : incidentItem(incident, { at: incident.reportedAt, by: incident.reportedBy ?? incident.organisation }),
+      )
+    }
+    const bySeverityThenAge = (a: HandoverIncident, b: HandoverIncident) =>
+      severityRank(b.severity) - severityRank(a.severity) ||
+      Date.parse(a.reportedAt) - Date.parse(b.reportedAt) ||
+      a.incidentId.localeCompare(b.incidentId)
+    open.sort(bySeverityThenAge)
+    const attention = open.filter(needsAttention)
+
+    const acknowledgements: HandoverAcknowledgement[] = []
+    for (const ack of this.acks) {
+      const incident = state.incidents.get(ack.incidentId)
+      if (!incident) continue
+      markings.push(incident.marking, ack.marking)
+      acknowledgements.push({
+        incidentId: ack.incidentId,
+        incidentTitle: incident.title,
+        severity: incident.severity,
+        at: ack.at,
+        by: ack.by,
+        organisation: ack.organisation,
+        tlp: strictestTlp(incident.marking, ack.marking),
+      })
+    }
+    acknowledgements.sort(byTime)
+    const comments: HandoverComment[] = []
+    for (const posted of this.posted) {
+      const incident = state.incidents.get(posted.incidentId)
+      if (!incident) continue
+      const task = posted.taskId === undefined ? undefined : state.tasks.get(posted.taskId)
+      markings.push(incident.marking, posted.marking)
+      comments.push({
+        commentId: posted.commentId,
+        incidentId: posted.incidentId,
+        incidentTitle: incident.title,
+        ...(posted.taskId === undefined || task === undefined ? {} : { taskId: posted.taskId, taskTitle: task.title }),
+        body: posted.body,
+        author: posted.author,
+        organisation: posted.organisation,
+        tlp: posted.marking.tlp,
+        at: posted.at,
+      })
+    }
+    comments.sort(byTime)
+
     for (const advisory of advisories) markings.push(this.advisoryMarkings.get(advisory.advisoryId)!)
     const marking = documentMarking(markings)
 
-    return {
+    const brief: Omit<HandoverBrief, 'summary'> = {
       since: new Date(this.sinceMs).toISOString(),
       until: new Date(this.untilMs).toISOString(),
       viewer: { user: this.options.viewer.userId, organisation: this.options.viewer.organisation },
       tlp: marking.tlp,
       marking,
-      incidents: { new: fresh, escalated, closed, updated },
-      tasks: { assigned, done, overdue, open },
+      incidents: { new: fresh, escalated, closed, updated, open, attention },
+      tasks: { assigned, done, overdue, open: openTasks },
       advisories,
+      acknowledgements,
+      comments,
       counts: {
         newIncidents: fresh.length,
         escalatedIncidents: escalated.length,
         closedIncidents: closed.length,
         updatedIncidents: updated.length,
-        openIncidents,
+        openIncidents: open.length,
         tasksAssigned: assigned.length,
         tasksDone: done.length,
         tasksOverdue: overdue.length,
-        tasksOpen: open.length,
+        tasksOpen: openTasks.length,
         advisories: advisories.length,
         comments: this.comments,
         observations: this.observations,
         events: this.events,
+        acknowledgements: acknowledgements.length,
+        attentionIncidents: attention.length,
+        unacknowledgedCriticalHigh: open.filter(isUnacknowledgedCriticalHigh).length,
       },
     }
+    return { ...brief, summary: handoverSummary(brief) }
   }
+}
+
+/** An open incident needs attention when nobody has acknowledged it, or when it is critical. */
+export function needsAttention(item: Pick<HandoverIncident, 'status' | 'severity' | 'acknowledgedAt'>): boolean {
+  return item.status !== 'closed' && (item.acknowledgedAt === undefined || item.severity === 'critical')
+}
+
+function isUnacknowledgedCriticalHigh(item: HandoverIncident): boolean {
+  return (
+    item.status !== 'closed' &&
+    item.acknowledgedAt === undefined &&
+    (item.severity === 'critical' || item.severity === 'high')
+  )
+}
+
+function assigneeKey(assignee: Assignee): string {
+  return assignee.kind === 'user' ? `user:${assignee.userId}` : `team:${assignee.organisation}`
+}
+
+function strictestTlp(...markings: Marking[]): Tlp {
+  return documentMarking(markings).tlp
 }
 
 const PRIORITY_RANK: Record<TaskPriority, number> = { urgent: 3, high: 2, normal: 1, low: 0 }
@@ -400,6 +583,238 @@ export function handoverBrief(
   return builder.finish()
 }
 
+// ---------------------------------------------------------------- Wording
+// The console's page and the Markdown say the same, in the same order: both are made from
+// `handoverSections` (and the brief's `summary`), never from the raw fields.
+
+/** A time as the brief writes it, in UTC: `2026-11-26 08:10Z`. */
+export function handoverTime(iso: string): string {
+  const ms = Date.parse(iso)
+  if (Number.isNaN(ms)) return iso
+  const text = new Date(ms).toISOString()
+  return `${text.slice(0, 10)} ${text.slice(11, 16)}Z`
+}
+
+/** A duration in words: `under a minute`, `38 min`, `2 h 05 min`, `3 d 4 h`. */
+export function handoverAge(ms: number): string {
+  const minutes = Math.floor(Math.max(0, ms) / 60_000)
+  if (minutes < 1) return 'under a minute'
+  if (minutes < 60) return `${minutes} min`
+  const hours = Math.floor(minutes / 60)
+  if (hours < 24) return `${hours} h ${String(minutes % 60).padStart(2, '0')} min`
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`
+}
+
+function words(value: string): string {
+  return value.replaceAll('_', ' ')
+}
+
+/** Who is assigned, in words: `kadri`, `team cert-lv`. */
+export function assigneeWords(assignee: Assignee): string {
+  return assignee.kind === 'user' ? assignee.userId : `team ${assignee.organisation}`
+}
+
+type Escape = (text: string) => string
+const plain: Escape = (text) => text
+
+/**
+ * The brief's summary paragraph: since when, what changed (reported, closed, escalated), how
+ * many are open and how many of them critical or high without an acknowledgement, then each open
+ * incident that needs attention, named, with its severity, status, owner, acknowledgement,
+ * assignee and age. `escapeText` is applied to every text from the log (the Markdown escapes it).
+ */
+export function handoverSummary(brief: Omit<HandoverBrief, 'summary'>, escapeText: Escape = plain): string {
+  const c = brief.counts
+  const lead =
+    `Since ${handoverTime(brief.since)}: ${plural(c.newIncidents, 'incident')} reported, ` +
+    `${c.closedIncidents} closed, ${c.escalatedIncidents} escalated; ` +
+    `${c.openIncidents} open, of which ${c.unacknowledgedCriticalHigh} critical or high not acknowledged.`
+  if (brief.incidents.attention.length === 0)
+    return `${lead} ${c.openIncidents === 0 ? 'No incident is open.' : 'No open incident needs attention.'}`
+  const untilMs = Date.parse(brief.until)
+  const named = brief.incidents.attention.map((item) => {
+    const parts = [
+      item.severity,
+      words(item.status),
+      `owner ${escapeText(item.organisation)}`,
+      item.acknowledgedBy !== undefined
+        ? `acknowledged by ${escapeText(item.acknowledgedBy)}`
+        : item.acknowledgedAt !== undefined
+          ? 'acknowledged'
+          : 'not acknowledged',
+    ]
+    if (item.assignees !== undefined)
+      parts.push(`assigned to ${item.assignees.map((a) => escapeText(assigneeWords(a))).join(', ')}`)
+    parts.push(`open ${handoverAge(untilMs - Date.parse(item.reportedAt))}`)
+    return `“${escapeText(item.title)}” (${parts.join(', ')})`
+  })
+  return `${lead} Needs attention: ${named.join('; ')}.`
+}
+
+/** One labelled fact of an item: `Severity: critical`. */
+export interface HandoverField {
+  label: string
+  value: string
+}
+
+/** One entry of a section: what it is called, its labelled facts, and a text (a comment's body). */
+export interface HandoverEntry {
+  /** An incident's title, a task's, an advisory's: never an id. */
+  title: string
+  severity?: Severity
+  fields: HandoverField[]
+  text?: string
+}
+
+export interface HandoverSection {
+  key: 'attention' | 'open' | 'closed' | 'tasks' | 'done' | 'acknowledgements' | 'comments' | 'advisories'
+  heading: string
+  entries: HandoverEntry[]
+}
+
+/**
+ * The brief's sections in words, in the order the page and the Markdown show them: Needs
+ * attention, Open incidents, Closed this shift, Tasks open / overdue, Tasks done this shift,
+ * Acknowledgements, Comments, Advisories. Labels are words, times UTC with Z, incidents named by
+ * title (the id last, as a detail), people as the log names them. `escapeText` is applied to every
+ * text from the log (the Markdown escapes it).
+ */
+export function handoverSections(brief: HandoverBrief, escapeText: Escape = plain): HandoverSection[] {
+  const e = escapeText
+  const untilMs = Date.parse(brief.until)
+  const byId = new Map<string, HandoverIncident>()
+  for (const list of [brief.incidents.closed, brief.incidents.updated, brief.incidents.new, brief.incidents.open])
+    for (const item of list) byId.set(item.incidentId, item)
+  const fresh = new Set(brief.incidents.new.map((i) => i.incidentId))
+  const escalated = new Map(brief.incidents.escalated.map((i) => [i.incidentId, i]))
+  const field = (label: string, value: string): HandoverField => ({ label, value })
+  const when = (at: string, by: string) => `${handoverTime(at)} by ${e(by)}`
+
+  const openEntry = (item: HandoverIncident): HandoverEntry => {
+    const fields = [
+      field('Severity', item.severity),
+      field('Status', words(item.status)),
+      field('Owner', e(item.organisation)),
+      field(
+        'Acknowledgement',
+        item.acknowledgedAt === undefined
+          ? 'not acknowledged'
+          : `${item.acknowledgedBy === undefined ? '' : `by ${e(item.acknowledgedBy)} `}at ${handoverTime(item.acknowledgedAt)}`,
+      ),
+    ]
+    if (item.assignees !== undefined)
+      fields.push(field('Assigned to', item.assignees.map((a) => e(assigneeWords(a))).join(', ')))
+    fields.push(
+      field(
+        'Reported',
+        `${when(item.reportedAt, item.reportedBy)}${fresh.has(item.incidentId) ? ' (this shift)' : ''}`,
+      ),
+      field('Age', handoverAge(untilMs - Date.parse(item.reportedAt))),
+    )
+    const escalation = escalated.get(item.incidentId)
+    if (escalation !== undefined)
+      fields.push(
+        field(
+          'Escalated',
+          `from ${escalation.previousSeverity ?? 'its report'} at ${when(escalation.at, escalation.by)}${escalation.reason === undefined ? '' : `, reason: ${e(escalation.reason)}`}`,
+        ),
+      )
+    else if (item.changes !== undefined)
+      fields.push(field('Last change', `${when(item.at, item.by)} (${plural(item.changes, 'change')} this shift)`))
+    fields.push(field('TLP', item.tlp), field('Incident id', e(item.incidentId)))
+    return { title: e(item.title), severity: item.severity, fields }
+  }
+
+  const closedEntry = (item: HandoverIncident): HandoverEntry => {
+    const fields = [field('Severity', item.severity), field('Closed', when(item.at, item.by))]
+    if (item.reason !== undefined) fields.push(field('Reason', e(item.reason)))
+    fields.push(
+      field('Owner', e(item.organisation)),
+      field('Reported', when(item.reportedAt, item.reportedBy)),
+      field('TLP', item.tlp),
+      field('Incident id', e(item.incidentId)),
+    )
+    return { title: e(item.title), severity: item.severity, fields }
+  }
+
+  const overdue = new Set(brief.tasks.overdue.map((t) => t.taskId))
+  const taskEntry = (task: HandoverTask, what: string): HandoverEntry => {
+    const fields = [
+      field('Incident', e(task.incidentTitle)),
+      field('Status', words(task.status)),
+      field('Priority', task.priority),
+      field('Assigned to', task.assignee === undefined ? 'nobody' : e(assigneeWords(task.assignee))),
+    ]
+    if (task.dueAt !== undefined)
+      fields.push(field('Due', `${handoverTime(task.dueAt)}${overdue.has(task.taskId) ? ' (overdue)' : ''}`))
+    fields.push(field(what, when(task.at, task.by)), field('TLP', task.tlp), field('Task id', e(task.taskId)))
+    return { title: e(task.title), fields }
+  }
+
+  return [
+    { key: 'attention', heading: 'Needs attention', entries: brief.incidents.attention.map(openEntry) },
+    { key: 'open', heading: 'Open incidents', entries: brief.incidents.open.map(openEntry) },
+    { key: 'closed', heading: 'Closed this shift', entries: brief.incidents.closed.map(closedEntry) },
+    {
+      key: 'tasks',
+      heading: 'Tasks open / overdue',
+      entries: [
+        ...brief.tasks.overdue.map((t) => taskEntry(t, 'Last change')),
+        ...brief.tasks.open.filter((t) => !overdue.has(t.taskId)).map((t) => taskEntry(t, 'Last change')),
+      ],
+    },
+    { key: 'done', heading: 'Tasks done this shift', entries: brief.tasks.done.map((t) => taskEntry(t, 'Completed')) },
+    {
+      key: 'acknowledgements',
+      heading: 'Acknowledgements',
+      entries: brief.acknowledgements.map((ack) => ({
+        title: e(ack.incidentTitle),
+        severity: ack.severity,
+        fields: [
+          field('Acknowledged by', `${e(ack.by)} (${e(ack.organisation)})`),
+          field('At', handoverTime(ack.at)),
+          field('Severity', ack.severity),
+          field('TLP', ack.tlp),
+          field('Incident id', e(ack.incidentId)),
+        ],
+      })),
+    },
+    {
+      key: 'comments',
+      heading: 'Comments',
+      entries: brief.comments.map((comment) => ({
+        title: e(comment.incidentTitle),
+        fields: [
+          field('Author', `${e(comment.author)} (${e(comment.organisation)})`),
+          field('At', handoverTime(comment.at)),
+          ...(comment.taskTitle === undefined ? [] : [field('Task', e(comment.taskTitle))]),
+          field('TLP', comment.tlp),
+          field('Incident id', e(comment.incidentId)),
+        ],
+        text: e(comment.body),
+      })),
+    },
+    {
+      key: 'advisories',
+      heading: 'Advisories',
+      entries: brief.advisories.map((advisory) => {
+        const fields = [
+          field('Published', when(advisory.at, advisory.by)),
+          field('Organisation', e(advisory.organisation)),
+        ]
+        if (advisory.incidentId !== undefined)
+          fields.push(field('Incident', e(byId.get(advisory.incidentId)?.title ?? advisory.incidentId)))
+        fields.push(field('TLP', advisory.tlp), field('Advisory id', e(advisory.advisoryId)))
+        return { title: e(advisory.title), fields }
+      }),
+    },
+  ]
+}
+
 // ---------------------------------------------------------------- Markdown
 
 /** Text from the log made safe inside a Markdown line: one line, Markdown syntax escaped. */
@@ -407,81 +822,36 @@ function md(text: string): string {
   return text.replace(/\s+/g, ' ').replace(/[\\`*_{}[\]<>()#+!|~]/g, '\\$&')
 }
 
-function time(iso: string): string {
-  const ms = Date.parse(iso)
-  return Number.isNaN(ms) ? md(iso) : `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`
-}
-
-function assigneeText(assignee: Assignee | undefined): string {
-  if (assignee === undefined) return 'unassigned'
-  return assignee.kind === 'user' ? md(assignee.userId) : `team ${md(assignee.organisation)}`
-}
-
-function incidentLine(item: HandoverIncident, what: string): string {
-  const parts = [`${item.status}`, `${what} ${time(item.at)} by ${md(item.by)}`]
-  if (item.previousSeverity !== undefined) parts.push(`was ${item.previousSeverity}`)
-  if (item.changes !== undefined) parts.push(`${item.changes} change${item.changes === 1 ? '' : 's'}`)
-  if (item.reason !== undefined) parts.push(`reason: ${md(item.reason)}`)
-  parts.push(`${md(item.organisation)}, TLP:${item.tlp}`)
-  return `- **[${item.severity.toUpperCase()}] ${md(item.title)}** (${md(item.incidentId)}): ${parts.join('; ')}`
-}
-
-function taskLine(item: HandoverTask, what: string): string {
-  const parts = [
-    `${item.status.replace('_', ' ')}`,
-    `priority ${item.priority}`,
-    `for ${assigneeText(item.assignee)}`,
-    `${what} ${time(item.at)} by ${md(item.by)}`,
-  ]
-  if (item.dueAt !== undefined) parts.push(`due ${time(item.dueAt)}`)
-  parts.push(`TLP:${item.tlp}`)
-  return `- **${md(item.title)}** (${md(item.taskId)}) on _${md(item.incidentTitle)}_: ${parts.join('; ')}`
-}
-
-function section<T>(lines: string[], heading: string, items: readonly T[], line: (item: T) => string): void {
-  lines.push(`${heading} (${items.length})`, '')
-  if (items.length === 0) lines.push('_None._')
-  else for (const item of items) lines.push(line(item))
-  lines.push('')
-}
-
-/** The brief as a printable Markdown document: headings and bullet lists, its marking banner [M2] first and last. */
+/**
+ * The brief as a printable Markdown document, saying what the page says in the same order: its
+ * marking banner [M2] first and last, the summary, then the sections, each entry a
+ * bullet with its labelled fields.
+ */
 export function handoverMarkdown(brief: HandoverBrief): string {
-  const c = brief.counts
   const marking = `**${markingBanner(brief.marking)}**`
   const lines = [
     marking,
     '',
     '# Shift handover brief',
     '',
-    `- Window: ${time(brief.since)} to ${time(brief.until)} (recorded time)`,
+    `- Window: ${handoverTime(brief.since)} to ${handoverTime(brief.until)} (recorded time)`,
     `- Prepared for: ${md(brief.viewer.user)} (${md(brief.viewer.organisation)}), from the events this viewer may see`,
     '',
     '## Summary',
     '',
-    `- Incidents: ${c.newIncidents} new, ${c.escalatedIncidents} escalated, ${c.closedIncidents} closed, ${c.updatedIncidents} updated; ${c.openIncidents} open now`,
-    `- Tasks: ${c.tasksAssigned} assigned, ${c.tasksDone} done, ${c.tasksOverdue} overdue; ${c.tasksOpen} open now`,
-    `- Advisories: ${c.advisories}; comments: ${c.comments}; observations: ${c.observations}; events: ${c.events}`,
-    '',
-    '## Incidents',
+    handoverSummary(brief, md),
     '',
   ]
-  section(lines, '### New', brief.incidents.new, (i) => incidentLine(i, 'reported'))
-  section(lines, '### Escalated', brief.incidents.escalated, (i) => incidentLine(i, 'escalated'))
-  section(lines, '### Closed', brief.incidents.closed, (i) => incidentLine(i, 'closed'))
-  section(lines, '### Updated', brief.incidents.updated, (i) => incidentLine(i, 'last change'))
-  lines.push('## Tasks', '')
-  section(lines, '### Assigned', brief.tasks.assigned, (t) => taskLine(t, 'assigned'))
-  section(lines, '### Done', brief.tasks.done, (t) => taskLine(t, 'completed'))
-  section(lines, '### Overdue', brief.tasks.overdue, (t) => taskLine(t, 'last change'))
-  section(lines, '### Open', brief.tasks.open, (t) => taskLine(t, 'last change'))
-  section(
-    lines,
-    '## Advisories',
-    brief.advisories,
-    (a) =>
-      `- **${md(a.title)}** (${md(a.advisoryId)}): published ${time(a.at)} by ${md(a.by)}; ${md(a.organisation)}, TLP:${a.tlp}${a.incidentId === undefined ? '' : `; incident ${md(a.incidentId)}`}`,
-  )
+  for (const section of handoverSections(brief, md)) {
+    lines.push(`## ${section.heading} (${section.entries.length})`, '')
+    if (section.entries.length === 0) lines.push('_None._')
+    for (const entry of section.entries) {
+      const fields = entry.fields.map((f) => `${f.label}: ${f.value}`).join('; ')
+      lines.push(`- **${entry.title}**: ${fields}`)
+      if (entry.text !== undefined) lines.push(`  > ${entry.text}`)
+    }
+    lines.push('')
+  }
   lines.push(marking, '')
   return lines.join('\n')
 }

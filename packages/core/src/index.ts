@@ -17,14 +17,25 @@ export {
   type TaskIndex,
 } from './facts.ts'
 export {
+  assigneeWords,
+  type HandoverAcknowledgement,
   type HandoverAdvisory,
   type HandoverBrief,
   HandoverBuilder,
+  type HandoverComment,
   type HandoverCounts,
+  type HandoverEntry,
+  type HandoverField,
   type HandoverIncident,
+  type HandoverSection,
   type HandoverTask,
+  handoverAge,
   handoverBrief,
   handoverMarkdown,
+  handoverSections,
+  handoverSummary,
+  handoverTime,
+  needsAttention,
 } from './handover.ts'
 export {
   ACKNOWLEDGERS,
@@ -70,14 +81,20 @@ export {
 } from './replay.ts'
 export {
   commentsForIncident,
+  IMPACT_OF_SEVERITY,
+  incidentImpact,
   isAssignedTo,
   isOpen,
   isOverdue,
   type NetworkPosture,
+  networkLevel,
   networkPostures,
   openCountsBySeverity,
   openIncidentsBySeverity,
   overdueTasks,
+  type PictureHeadline,
+  POSTURE_RANK,
+  pictureHeadline,
   recentActivity,
   STATE_FORMAT_VERSION,
   type StateJson,
@@ -85,6 +102,8 @@ export {
   stateToJson,
   tasksFor,
   tasksForIncident,
+  worstNetworkFirst,
+  worstOpenSeverity,
 } from './selectors.ts'
 export {
   type AdvisoryState,
@@ -99,8 +118,9 @@ export {
   type State,
   type TaskState,
 } from './state.ts'
-export { summarise } from './summary.ts'
+export { type SummaryNames, summarise } from './summary.ts'
 export { makeEvent } from './testing.ts'
+export { type AssignedScope, assignedIncidentIds, awaitsTriage, oldestFirst, triageQueue } from './triage.ts'
 export {
   audienceKey,
   audienceMarking,

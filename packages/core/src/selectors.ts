@@ -1,4 +1,11 @@
-import { SEVERITIES, type Severity, type StoredEvent, type TaskPriority, type Viewer } from '@watchfloor/protocol'
+import {
+  type Posture,
+  SEVERITIES,
+  type Severity,
+  type StoredEvent,
+  type TaskPriority,
+  type Viewer,
+} from '@watchfloor/protocol'
 import { severityRank } from './facts.ts'
 import type {
   AdvisoryState,
@@ -58,6 +65,125 @@ export function networkPostures(state: State): NetworkPosture[] {
       network,
       openIncidents: byNetwork.get(network.networkId) ?? { low: 0, medium: 0, high: 0, critical: 0 },
     }))
+}
+
+/** Postures from best to worst: the scale on which reported posture and incident impact compare. */
+export const POSTURE_RANK: Record<Posture, number> = { normal: 0, elevated: 1, degraded: 2, compromised: 3 }
+
+/**
+ * What open incidents do to a network, on the posture scale: a critical incident compromises it,
+ * a high one degrades it, a medium one elevates it; low ones (or none) leave it normal.
+ */
+export const IMPACT_OF_SEVERITY: Record<Severity, Posture> = {
+  critical: 'compromised',
+  high: 'degraded',
+  medium: 'elevated',
+  low: 'normal',
+}
+
+/** The most severe of a network's open incidents (undefined when it has none). */
+export function worstOpenSeverity(open: Record<Severity, number>): Severity | undefined {
+  for (let i = SEVERITIES.length - 1; i >= 0; i--) {
+    const severity = SEVERITIES[i]!
+    if (open[severity] > 0) return severity
+  }
+  return undefined
+}
+
+/** The incident impact of a network on the posture scale (see `IMPACT_OF_SEVERITY`). */
+export function incidentImpact(open: Record<Severity, number>): Posture {
+  const worst = worstOpenSeverity(open)
+  return worst === undefined ? 'normal' : IMPACT_OF_SEVERITY[worst]
+}
+
+/** The worse of a network's reported posture and its incident impact: what it is sorted and counted by. */
+export function networkLevel(posture: NetworkPosture): Posture {
+  const impact = incidentImpact(posture.openIncidents)
+  return POSTURE_RANK[impact] > POSTURE_RANK[posture.network.posture] ? impact : posture.network.posture
+}
+
+/** Worst first: by `networkLevel`, then reported posture, then open incidents by severity, then name. */
+export function worstNetworkFirst(a: NetworkPosture, b: NetworkPosture): number {
+  const bySeverity = () => {
+    for (let i = SEVERITIES.length - 1; i >= 0; i--) {
+      const severity = SEVERITIES[i]!
+      const d = b.openIncidents[severity] - a.openIncidents[severity]
+      if (d !== 0) return d
+    }
+    return 0
+  }
+  return (
+    POSTURE_RANK[networkLevel(b)] - POSTURE_RANK[networkLevel(a)] ||
+    POSTURE_RANK[b.network.posture] - POSTURE_RANK[a.network.posture] ||
+    bySeverity() ||
+    a.network.name.localeCompare(b.network.name)
+  )
+}
+
+/** The picture's headline: its level and why, in words ("2 critical incidents affecting 3 networks"). */
+export interface PictureHeadline {
+  /** The worse of the worst reported posture and the worst incident impact. */
+  level: Posture
+  /** Why, in words: the incidents behind the level and/or the networks reporting it. */
+  reason: string
+  /** The worst reported posture, and how many networks report it. */
+  reported: { posture: Posture; networks: number }
+  /** The worst open incident severity (undefined: none open), how many, and how many networks they affect. */
+  impact: { severity: Severity | undefined; incidents: number; networks: number }
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+
+/**
+ * The headline of a picture [H1]: reported posture and incident impact are different facts, and
+ * the headline is the worse of them, with the reason. A picture with two critical incidents open
+ * is never "normal", whatever the networks report.
+ */
+export function pictureHeadline(
+  networks: Iterable<Pick<NetworkState, 'posture'>>,
+  incidents: Iterable<Pick<IncidentState, 'status' | 'severity' | 'affectedNetworks'>>,
+): PictureHeadline {
+  let reportedPosture: Posture = 'normal'
+  let reportedCount = 0
+  for (const network of networks) {
+    if (POSTURE_RANK[network.posture] > POSTURE_RANK[reportedPosture]) {
+      reportedPosture = network.posture
+      reportedCount = 1
+    } else if (network.posture === reportedPosture) reportedCount++
+  }
+  let severity: Severity | undefined
+  let count = 0
+  let affected = new Set<string>()
+  for (const incident of incidents) {
+    if (incident.status === 'closed') continue
+    if (severity === undefined || severityRank(incident.severity) > severityRank(severity)) {
+      severity = incident.severity
+      count = 0
+      affected = new Set()
+    }
+    if (incident.severity !== severity) continue
+    count++
+    for (const id of incident.affectedNetworks) affected.add(id)
+  }
+  const impact: Posture = severity === undefined ? 'normal' : IMPACT_OF_SEVERITY[severity]
+  const level = POSTURE_RANK[impact] > POSTURE_RANK[reportedPosture] ? impact : reportedPosture
+  const reasons: string[] = []
+  if (severity !== undefined && impact === level && level !== 'normal')
+    reasons.push(`${plural(count, `${severity} incident`)} affecting ${plural(affected.size, 'network')}`)
+  if (reportedPosture === level && level !== 'normal')
+    reasons.push(`${plural(reportedCount, 'network')} ${reportedCount === 1 ? 'reports' : 'report'} ${level}`)
+  const reason =
+    reasons.length > 0
+      ? reasons.join('; ')
+      : severity === undefined
+        ? 'no open incidents, all networks report normal'
+        : `${plural(count, `${severity} incident`)} open, all networks report normal`
+  return {
+    level,
+    reason,
+    reported: { posture: reportedPosture, networks: reportedPosture === 'normal' ? 0 : reportedCount },
+    impact: { severity, incidents: count, networks: affected.size },
+  }
 }
 
 /** The latest `limit` events, newest first. */

@@ -9,6 +9,8 @@ export const ERROR_CODES = [
   'too_many_requests',
   'unavailable',
   'internal',
+  /** A socket handshake whose `auth.protocolVersion` is not the server's `PROTOCOL_VERSION` (the socket only). */
+  'protocol_mismatch',
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]
 

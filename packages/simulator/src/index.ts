@@ -1,3 +1,4 @@
+export { HandsOff, type LoggedEvent } from './handsOff.ts'
 export {
   ALLIANCE_NATION,
   ALLIANCE_ORGANISATION,

@@ -151,7 +151,7 @@ describe('runSimulator', () => {
     await until(() => receiver.requests.length >= 3)
     controller.abort()
     const result = await run
-    expect(result).toEqual({ posted: 0, batches: 0, rejected: 0 })
+    expect(result).toEqual({ posted: 0, batches: 0, rejected: 0, heldBack: 0 })
     // retries always resent the same first batch
     const first = JSON.stringify(receiver.requests[0]?.events)
     expect(receiver.requests.every((r) => JSON.stringify(r.events) === first)).toBe(true)

@@ -61,6 +61,8 @@ export interface SimulatorOptions {
   maxRetryDelayMs?: number
   /** How long a POST in flight when `signal` aborts may still take before it is cut off (default 2 s). */
   abortGraceMs?: number
+  /** Scripted events not to send when they fall due (people took the incident over: `HandsOff`). */
+  holdBack?: (event: EventInput) => boolean
 }
 
 export interface SimulatorResult {
@@ -70,6 +72,8 @@ export interface SimulatorResult {
   batches: number
   /** Events in batches the server refused with a 4xx. */
   rejected: number
+  /** Scripted events held back when due (`holdBack`). */
+  heldBack: number
 }
 
 const silent: SimulatorLogger = { info: () => {}, warn: () => {} }
@@ -93,7 +97,7 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
     speed: Number.isFinite(speed) ? speed : 1,
     ...(options.scenario ? { scenario: options.scenario } : {}),
   })
-  const result: SimulatorResult = { posted: 0, batches: 0, rejected: 0 }
+  const result: SimulatorResult = { posted: 0, batches: 0, rejected: 0, heldBack: 0 }
 
   const events = scenario[Symbol.iterator]()
   let upcoming: IteratorResult<TimedEvent> = events.next()
@@ -105,7 +109,9 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
     const now = scenarioNow()
     const batch: TimedEvent[] = []
     while (batch.length < batchMax && !upcoming.done && upcoming.value.at <= now) {
-      batch.push(upcoming.value)
+      // asked when due, not when scripted: people may have taken the incident over meanwhile
+      if (options.holdBack?.(upcoming.value.event)) result.heldBack++
+      else batch.push(upcoming.value)
       upcoming = events.next()
     }
     if (batch.length === 0) {

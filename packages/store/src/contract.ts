@@ -247,5 +247,36 @@ export function registerEventStoreContract(name: string, factory: StoreFactory):
         duplicate: true,
       })
     })
+
+    it('[L1, L5] appendStored writes stored events as they are, continuing the head; a gap, an earlier time or a known id is refused whole', async () => {
+      const source = await create()
+      await source.append([observation(0), observation(1)])
+      await new Promise((r) => setTimeout(r, 5))
+      await source.append([observation(2)])
+      const stored = await readAll(source)
+      const store = await create()
+      expect(await store.appendStored!(stored.slice(0, 2))).toBe(2)
+      await expect(store.appendStored!([stored[0]!])).rejects.toMatchObject({ code: 'conflict' })
+      const gap = { ...stored[2]!, seq: 4 }
+      await expect(store.appendStored!([gap])).rejects.toMatchObject({ code: 'conflict' })
+      const earlier = { ...stored[2]!, recordedAt: '2000-01-01T00:00:00.000Z' }
+      await expect(store.appendStored!([earlier])).rejects.toMatchObject({ code: 'conflict' })
+      // an id already in the log, at the next seq
+      await expect(store.appendStored!([{ ...stored[2]!, id: stored[0]!.id }])).rejects.toMatchObject({
+        code: 'conflict',
+      })
+      expect(await store.head()).toBe(2)
+      expect(await store.appendStored!([stored[2]!])).toBe(3)
+      expect(await readAll(store)).toEqual(stored)
+      expect(
+        (await store.readRecordedRange(stored[2]!.recordedAt, '2100-01-01T00:00:00Z', 0, 10)).map((e) => e.seq),
+      ).toEqual([3])
+      // appends go on from there, and know the restored ids [L2]
+      const [again] = await store.append([observation(1, stored[1]!.id)])
+      expect(again).toMatchObject({ seq: 2, duplicate: true })
+      const [next] = await store.append([observation(9)])
+      expect(next).toMatchObject({ seq: 4, duplicate: false })
+      expect((await readAll(store))[3]!.recordedAt >= stored[2]!.recordedAt).toBe(true)
+    })
   })
 }

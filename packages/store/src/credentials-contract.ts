@@ -1385,6 +1385,33 @@ export function registerCredentialStoreContract(name: string, factory: Credentia
       ])
     })
 
+    it('keeps TAXII statuses for every process, the newest `keep` of them, and reads them back', async () => {
+      const store = await create()
+      const at = (i: number) => new Date(Date.UTC(2026, 2, 1, 8, 0, i))
+      for (let i = 0; i < 5; i++)
+        await store.saveTaxiiStatus(
+          {
+            id: `status-${i}`,
+            owner: i % 2 ? 'cert-lv' : 'cert-ee',
+            body: JSON.stringify({ id: `status-${i}` }),
+            createdAt: at(i),
+          },
+          3,
+        )
+      // the two oldest were dropped
+      expect(await store.getTaxiiStatus('status-0')).toBeNull()
+      expect(await store.getTaxiiStatus('status-1')).toBeNull()
+      expect(await store.getTaxiiStatus('status-4')).toEqual({
+        id: 'status-4',
+        owner: 'cert-ee',
+        body: '{"id":"status-4"}',
+        createdAt: at(4),
+      })
+      expect((await store.getTaxiiStatus('status-3'))?.owner).toBe('cert-lv')
+      expect(await store.getTaxiiStatus('status-2')).not.toBeNull()
+      expect(await store.getTaxiiStatus('no-such-status')).toBeNull()
+    })
+
     describe('sign-in throttle slots (shared by every process on the database)', () => {
       const minute = 60_000
       const window = 15 * minute
@@ -1464,6 +1491,55 @@ export function registerCredentialStoreContract(name: string, factory: Credentia
         )
         expect(reservations.filter((r) => r.ok)).toHaveLength(5)
       })
+    })
+
+    it('exportDurable reads every durable row; importDurable writes them into an empty store alike, and refuses a filled one', async () => {
+      const store = await create()
+      await store.createOrganisation(newOrganisation('cert-ee'))
+      await store.createOrganisation(newOrganisation('cert-lv', { nation: 'LV' }))
+      await store.createCommunity(newCommunity('baltic', ['cert-lv', 'cert-ee']))
+      await store.createAccount(newAccount('janis', { disabled: true }))
+      const token = newToken({ owner: 'janis', expiresAt: hourFromNow() })
+      await store.createToken(token)
+      await store.revokeToken(token.id)
+      await store.createFeed(
+        newFeed('lv-feed', 'cert-lv', { auth: { kind: 'bearer', secretEnv: 'WATCHFLOOR_FEED_LV' } }),
+      )
+      await store.recordFeedState('lv-feed', { cursor: '2026-12-01T09:00:00.123456Z', objectsImported: 3 })
+      await store.claimFeed('lv-feed', 'process-a', 60_000)
+      await store.recordFeedOutPull({
+        organisation: 'cert-lv',
+        channel: 'misp',
+        at: new Date().toISOString(),
+        objects: 2,
+      })
+      await store.createSession({ idHash: 'a'.repeat(64), account: 'janis', expiresAt: hourFromNow() })
+      const dump = await store.exportDurable!()
+      expect(Object.fromEntries(Object.entries(dump).map(([table, rows]) => [table, rows.length]))).toEqual({
+        organisations: 2,
+        communities: 1,
+        community_members: 2,
+        accounts: 1,
+        tokens: 1,
+        feeds: 1,
+        feed_states: 1,
+        feed_out_activity: 1,
+      })
+      // what a backup carries travels as JSON
+      const copy = JSON.parse(JSON.stringify(dump)) as typeof dump
+      const other = await create()
+      await other.importDurable!(copy)
+      expect(await other.exportDurable!()).toEqual(dump)
+      // the restored token is found by its secret, revoked as it was; the account kept its hash
+      expect(await other.findToken(token.secretHash)).toEqual(await store.findToken(token.secretHash))
+      expect(await other.getLogin('janis')).toEqual(await store.getLogin('janis'))
+      expect(await other.getFeedState('lv-feed')).toEqual(await store.getFeedState('lv-feed'))
+      // sessions are not carried; the lease neither (another holder may claim at once)
+      expect(await other.findSession('a'.repeat(64))).toBeNull()
+      expect(await other.claimFeed('lv-feed', 'process-b', 60_000)).toBe(true)
+      const refused = await rejection(other.importDurable!(copy))
+      expect(refused.code).toBe('conflict')
+      expect(refused.message).toContain('not empty')
     })
   })
 }

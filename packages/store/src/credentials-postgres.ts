@@ -27,8 +27,10 @@ import {
   type SignInLimit,
   type SignInOutcome,
   type SignInReservation,
+  type TaxiiStatusRecord,
   type TokenRecord,
 } from './credentials.ts'
+import { type CredentialDump, dumpPostgresCredentials, restorePostgresCredentials } from './credentials-backup.ts'
 import {
   ACCOUNT_COLUMNS,
   type AccountRow,
@@ -773,6 +775,30 @@ export class PostgresCredentialStore implements CredentialStore {
     return rows.map(feedOutActivityOf)
   }
 
+  async saveTaxiiStatus(status: TaxiiStatusRecord, keep = 10_000): Promise<void> {
+    const table = `${this.prefix}_taxii_statuses`
+    await this.pool.query(
+      `WITH kept AS (
+         INSERT INTO ${table} (id, owner, created_at, body) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, created_at = excluded.created_at, body = excluded.body
+         RETURNING id
+       )
+       DELETE FROM ${table} WHERE id IN (
+         SELECT id FROM ${table} WHERE id NOT IN (SELECT id FROM kept) ORDER BY created_at DESC, id OFFSET $5
+       )`,
+      [status.id, status.owner, status.createdAt.getTime(), status.body, Math.max(0, keep - 1)],
+    )
+  }
+
+  async getTaxiiStatus(id: string): Promise<TaxiiStatusRecord | null> {
+    const { rows } = await this.pool.query<{ id: string; owner: string; created_at: string; body: string }>(
+      `SELECT id, owner, created_at, body FROM ${this.prefix}_taxii_statuses WHERE id = $1`,
+      [id],
+    )
+    const row = rows[0]
+    return row ? { id: row.id, owner: row.owner, body: row.body, createdAt: new Date(Number(row.created_at)) } : null
+  }
+
   /**
    * One transaction holding an advisory lock per key (two-int keys: apart from the other locks),
    * taken in a fixed order, so processes counting the same key wait for each other.
@@ -855,6 +881,16 @@ export class PostgresCredentialStore implements CredentialStore {
 
   onChange(listener: (change: CredentialChange) => void): () => void {
     return this.changes.add(listener)
+  }
+
+  async exportDurable(): Promise<CredentialDump> {
+    return dumpPostgresCredentials(this.pool, this.tables())
+  }
+
+  async importDurable(dump: CredentialDump): Promise<void> {
+    await restorePostgresCredentials(this.pool, this.tables(), dump)
+    await this.emit({ type: 'directory' })
+    await this.emit({ type: 'feeds' })
   }
 
   async ping(): Promise<void> {

@@ -27,8 +27,10 @@ import {
   type SignInLimit,
   type SignInOutcome,
   type SignInReservation,
+  type TaxiiStatusRecord,
   type TokenRecord,
 } from './credentials.ts'
+import { type CredentialDump, dumpSqliteCredentials, restoreSqliteCredentials } from './credentials-backup.ts'
 import {
   ACCOUNT_COLUMNS,
   type AccountRow,
@@ -636,6 +638,30 @@ export class SqliteCredentialStore implements CredentialStore {
     return rows.map(feedOutActivityOf)
   }
 
+  async saveTaxiiStatus(status: TaxiiStatusRecord, keep = 10_000): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.db
+          .prepare('INSERT OR REPLACE INTO taxii_statuses (id, owner, created_at, body) VALUES (?, ?, ?, ?)')
+          .run(status.id, status.owner, status.createdAt.getTime(), status.body)
+        this.db
+          .prepare(
+            'DELETE FROM taxii_statuses WHERE id IN (SELECT id FROM taxii_statuses ORDER BY created_at DESC, id LIMIT -1 OFFSET ?)',
+          )
+          .run(keep)
+      })
+      .immediate()
+  }
+
+  async getTaxiiStatus(id: string): Promise<TaxiiStatusRecord | null> {
+    const row = this.db
+      .prepare<[string], { id: string; owner: string; created_at: number; body: string }>(
+        'SELECT id, owner, created_at, body FROM taxii_statuses WHERE id = ?',
+      )
+      .get(id)
+    return row ? { id: row.id, owner: row.owner, body: row.body, createdAt: new Date(row.created_at) } : null
+  }
+
   /** One write transaction: processes sharing the file count together. */
   async reserveSignIn(limits: readonly SignInLimit[], windowMs: number, now: number): Promise<SignInReservation> {
     return this.db
@@ -691,6 +717,16 @@ export class SqliteCredentialStore implements CredentialStore {
 
   private emit(change: CredentialChange): void {
     if (!this.closed) this.changes.emit(change)
+  }
+
+  async exportDurable(): Promise<CredentialDump> {
+    return dumpSqliteCredentials(this.db)
+  }
+
+  async importDurable(dump: CredentialDump): Promise<void> {
+    restoreSqliteCredentials(this.db, dump)
+    this.changes.emit({ type: 'directory' })
+    this.changes.emit({ type: 'feeds' })
   }
 
   async ping(): Promise<void> {

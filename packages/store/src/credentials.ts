@@ -35,6 +35,14 @@ export interface AccountPatch {
 }
 
 /** An account with its password hash: only for signing in, never for a response. */
+/** A TAXII Add Objects status as kept: `body` is the status resource's JSON, `owner` who made it. */
+export interface TaxiiStatusRecord {
+  id: string
+  owner: string
+  body: string
+  createdAt: Date
+}
+
 export interface AccountLogin {
   account: Account
   passwordHash: string | null
@@ -376,6 +384,25 @@ export interface CredentialStore {
   reserveSignIn(limits: readonly SignInLimit[], windowMs: number, now: number): Promise<SignInReservation>
   /** Settle a reserved attempt (see `SignInOutcome`); an unknown or expired attempt is a no-op. */
   settleSignIn(attempt: string, outcome: SignInOutcome): Promise<void>
+
+  /**
+   * Keep a TAXII Add Objects status (its JSON, and who made the request), for every process to
+   * answer; then drop all but the newest `keep` (default 10,000). Transient: not in backups.
+   */
+  saveTaxiiStatus(status: TaxiiStatusRecord, keep?: number): Promise<void>
+  /** A kept status by id (null: none, or dropped). */
+  getTaxiiStatus(id: string): Promise<TaxiiStatusRecord | null>
+
+  /**
+   * The durable content (everything but sessions, sign-in slots and feed leases), for a backup:
+   * see `credentials-backup.ts`.
+   */
+  exportDurable?(): Promise<import('./credentials-backup.ts').CredentialDump>
+  /**
+   * Write a backup's durable content into this store, which must hold none (else a `conflict`
+   * WatchfloorError, nothing written); rows keep their times, tokens their secrets' hashes.
+   */
+  importDurable?(dump: import('./credentials-backup.ts').CredentialDump): Promise<void>
 
   /**
    * Called after a token is revoked, a session deleted, an account changed, the directory or a feed written:

@@ -27,9 +27,17 @@ export {
   type SignInLimit,
   type SignInOutcome,
   type SignInReservation,
+  type TaxiiStatusRecord,
   type TokenKind,
   type TokenRecord,
 } from './credentials.ts'
+export {
+  CREDENTIALS_LEFT_OUT,
+  type CredentialDump,
+  DURABLE_TABLE_NAMES,
+  type DurableRow,
+  SCHEMA_VERSIONS,
+} from './credentials-backup.ts'
 export { PostgresCredentialStore, type PostgresCredentialStoreOptions } from './credentials-postgres.ts'
 export { SqliteCredentialStore, type SqliteCredentialStoreOptions } from './credentials-sqlite.ts'
 export { latestVersion, type Migration, SchemaTooNewError } from './migrations.ts'

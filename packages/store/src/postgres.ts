@@ -5,6 +5,7 @@ import { migratePostgres } from './migrations.ts'
 import { contentOfBody, type Existing, isoBound, type PendingAppend, pendingAppend, planGroup } from './plan.ts'
 import { detectPostgresEvents, postgresEventMigrations } from './schema-postgres.ts'
 import { PostgresSnapshotStore } from './snapshots.ts'
+import { idInLog, storedRows } from './stored.ts'
 import type { AcceptedEvent, AppendResult, EventStore } from './types.ts'
 
 export interface PostgresStoreOptions {
@@ -131,11 +132,11 @@ export class PostgresEventStore implements EventStore {
     if (!client) return
     let plan: ReturnType<typeof planGroup>
     try {
-      await client.query('BEGIN')
-      await client.query('SELECT pg_advisory_xact_lock($1)', [this.lockKey])
-      const last = await client.query<{ seq: string; recorded_at: Date }>(
-        `SELECT seq, recorded_at FROM ${this.table} ORDER BY seq DESC LIMIT 1`,
-      )
+      // one round trip: begin, take the append lock, read the head (the key is an integer of ours)
+      const opened = (await client.query(
+        `BEGIN; SELECT pg_advisory_xact_lock(${this.lockKey}); SELECT seq, recorded_at FROM ${this.table} ORDER BY seq DESC LIMIT 1`,
+      )) as unknown as pg.QueryResult<{ seq: string; recorded_at: Date }>[]
+      const last = opened[2]!
       const head = Number(last.rows[0]?.seq ?? 0)
       const lastRecordedAt = last.rows[0]?.recorded_at.toISOString() ?? ''
       const ids = [...new Set(pending.flatMap((append) => append.events.map((event) => event.id)))]
@@ -147,19 +148,24 @@ export class PostgresEventStore implements EventStore {
         found.rows.map((r) => [r.id, { seq: Number(r.seq), content: contentOfBody(r.body) }]),
       )
       plan = planGroup(pending, existing, head, lastRecordedAt, new Date())
-      if (plan.rows.length > 0) {
+      if (plan.rows.length > 0)
+        // the rows and the notification (sent at commit) in one statement
         await client.query(
-          `INSERT INTO ${this.table} (seq, id, recorded_at, body)
-           SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[])`,
+          `WITH inserted AS (
+             INSERT INTO ${this.table} (seq, id, recorded_at, body)
+             SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[])
+             RETURNING seq
+           )
+           SELECT pg_notify($5, $6), (SELECT count(*) FROM inserted)`,
           [
             plan.rows.map((r) => r.seq),
             plan.rows.map((r) => r.id),
             plan.rows.map((r) => r.recordedAt),
             plan.rows.map((r) => r.body),
+            this.channel,
+            String(plan.head),
           ],
         )
-        await client.query('SELECT pg_notify($1, $2)', [this.channel, String(plan.head)])
-      }
       await client.query('COMMIT')
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {})
@@ -174,6 +180,43 @@ export class PostgresEventStore implements EventStore {
       else append.reject(outcome.error)
     })
     if (plan.rows.length > 0) this.advance(plan.head)
+  }
+
+  /** Events as another log stored them (a restore), under the append lock; see `EventStore.appendStored`. */
+  async appendStored(events: readonly StoredEvent[]): Promise<number> {
+    if (this.closed) throw new Error('store is closed')
+    const client = await this.pool.connect()
+    let head: number
+    try {
+      await client.query('BEGIN')
+      await client.query('SELECT pg_advisory_xact_lock($1)', [this.lockKey])
+      const last = await client.query<{ seq: string; recorded_at: Date }>(
+        `SELECT seq, recorded_at FROM ${this.table} ORDER BY seq DESC LIMIT 1`,
+      )
+      const rows = storedRows(events, Number(last.rows[0]?.seq ?? 0), last.rows[0]?.recorded_at.toISOString() ?? '')
+      head = rows.at(-1)?.seq ?? Number(last.rows[0]?.seq ?? 0)
+      if (rows.length > 0) {
+        const found = await client.query<{ id: string; seq: string }>(
+          `SELECT id, seq FROM ${this.table} WHERE id = ANY($1::uuid[]) LIMIT 1`,
+          [rows.map((r) => r.id)],
+        )
+        if (found.rows[0]) throw idInLog(found.rows[0].id, Number(found.rows[0].seq))
+        await client.query(
+          `INSERT INTO ${this.table} (seq, id, recorded_at, body)
+           SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[])`,
+          [rows.map((r) => r.seq), rows.map((r) => r.id), rows.map((r) => r.recordedAt), rows.map((r) => r.body)],
+        )
+        await client.query('SELECT pg_notify($1, $2)', [this.channel, String(head)])
+      }
+      await client.query('COMMIT')
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {})
+      throw error
+    } finally {
+      client.release()
+    }
+    this.advance(head)
+    return head
   }
 
   async readAfter(after: number, limit: number): Promise<StoredEvent[]> {

@@ -70,6 +70,7 @@ export interface CredentialTables {
   feedStates: string
   feedOut: string
   loginAttempts: string
+  taxiiStatuses: string
 }
 
 /** The table names of the credential store under `prefix`. */
@@ -86,6 +87,7 @@ export function credentialTables(prefix: string): CredentialTables {
     feedStates: `${prefix}_feed_states`,
     feedOut: `${prefix}_feed_out_activity`,
     loginAttempts: `${prefix}_login_attempts`,
+    taxiiStatuses: `${prefix}_taxii_statuses`,
   }
 }
 
@@ -242,6 +244,20 @@ export function postgresCredentialMigrations(t: CredentialTables): readonly Step
           CREATE INDEX IF NOT EXISTS ${t.loginAttempts}_key ON ${t.loginAttempts} (key, at);
           CREATE INDEX IF NOT EXISTS ${t.loginAttempts}_attempt ON ${t.loginAttempts} (attempt);
           CREATE INDEX IF NOT EXISTS ${t.loginAttempts}_at ON ${t.loginAttempts} (at);
+        `),
+    },
+    {
+      version: 7,
+      description: `TAXII Add Objects statuses shared by every process: ${t.taxiiStatuses}`,
+      up: (client) =>
+        client.query(`
+          CREATE TABLE IF NOT EXISTS ${t.taxiiStatuses} (
+            id text PRIMARY KEY,
+            owner text NOT NULL,
+            created_at bigint NOT NULL,
+            body text NOT NULL
+          );
+          CREATE INDEX IF NOT EXISTS ${t.taxiiStatuses}_created ON ${t.taxiiStatuses} (created_at);
         `),
     },
   ]

@@ -235,6 +235,20 @@ export const SQLITE_CREDENTIAL_MIGRATIONS: readonly Step[] = [
         CREATE INDEX IF NOT EXISTS login_attempts_at ON login_attempts (at);
       `),
   },
+  {
+    version: 7,
+    description: 'TAXII Add Objects statuses shared by every process: taxii_statuses',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS taxii_statuses (
+          id TEXT PRIMARY KEY,
+          owner TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          body TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS taxii_statuses_created ON taxii_statuses (created_at);
+      `),
+  },
 ]
 
 /** The credential schema of a file made before numbering, from the tables and columns it holds. */

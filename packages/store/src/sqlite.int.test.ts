@@ -89,10 +89,14 @@ describe('SqliteEventStore id index', () => {
     const options = { file, indexEvery: 20, indexChunk: 5 }
     const events = Array.from({ length: 40 }, (_, i) => observation(i))
     const store = new SqliteEventStore(options)
-    await store.append(events.slice(0, 20))
-    // a job of 20 ids in chunks of 5 has started; let one chunk commit, then stop the process
+    const appended = store.append(events.slice(0, 20))
+    // the group commits in the next turn and a job of 20 ids in chunks of 5 starts; let one chunk
+    // commit, then stop the process (the append is acknowledged once its sync is done)
     await new Promise((r) => setImmediate(r))
-    await store.close()
+    await new Promise((r) => setImmediate(r))
+    const closed = store.close()
+    await appended
+    await closed
     const indexed = () => {
       const db = new Database(file, { readonly: true })
       try {
@@ -119,6 +123,70 @@ describe('SqliteEventStore id index', () => {
       expect(await reopened.head()).toBe(40)
     } finally {
       await reopened.close()
+    }
+  })
+})
+
+describe('SqliteEventStore durability', () => {
+  const dirs: string[] = []
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('acknowledges, tells and serves a group only once its write-ahead log is synced', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'watchfloor-sqlite-'))
+    dirs.push(dir)
+    const file = join(dir, 'events.sqlite')
+    const store = new SqliteEventStore({ file })
+    try {
+      const told: number[] = []
+      store.onAppend((head) => told.push(head))
+      let acknowledged = false
+      const appended = store.append([observation(1), observation(2)]).then((results) => {
+        acknowledged = true
+        return results
+      })
+      // the group commits in the next turn; its sync runs on the thread pool, after this turn
+      await new Promise((r) => setImmediate(r))
+      const db = new Database(file, { readonly: true })
+      try {
+        // committed in the file (another connection reads it) ...
+        expect(db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(2)
+      } finally {
+        db.close()
+      }
+      // ... but neither acknowledged, told nor readable before the sync returns
+      expect(acknowledged).toBe(false)
+      expect(told).toEqual([])
+      expect(await store.head()).toBe(0)
+      expect(await store.readAfter(0, 10)).toEqual([])
+      expect(await store.readRecordedRange('2000-01-01T00:00:00Z', '2100-01-01T00:00:00Z', 0, 10)).toEqual([])
+      const results = await appended
+      expect(results.map((result) => result.seq)).toEqual([1, 2])
+      expect(told).toEqual([2])
+      expect(await store.head()).toBe(2)
+      expect((await store.readAfter(0, 10)).map((event) => event.seq)).toEqual([1, 2])
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('answers a repeated id, sent while its first group waits for its sync, only after that sync', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'watchfloor-sqlite-'))
+    dirs.push(dir)
+    const store = new SqliteEventStore({ file: join(dir, 'events.sqlite') })
+    try {
+      const event = observation(7)
+      const first = store.append([event])
+      await new Promise((r) => setImmediate(r))
+      // committed, not yet synced: the repeat is a duplicate of seq 1 and waits like the first
+      const again = store.append([event])
+      const [a, b] = await Promise.all([first, again])
+      expect(a[0]!.seq).toBe(1)
+      expect(b[0]).toMatchObject({ seq: 1, duplicate: true })
+      expect(await store.head()).toBe(1)
+    } finally {
+      await store.close()
     }
   })
 })

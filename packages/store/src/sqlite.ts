@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs'
+import { type FileHandle, open } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { StoredEvent } from '@watchfloor/protocol'
 import Database from 'better-sqlite3'
@@ -16,6 +17,7 @@ import {
 } from './plan.ts'
 import { detectSqliteEvents, SQLITE_EVENT_MIGRATIONS } from './schema-sqlite.ts'
 import { SqliteSnapshotStore } from './snapshots.ts'
+import { idInLog, storedRows } from './stored.ts'
 import type { AcceptedEvent, AppendResult, EventStore } from './types.ts'
 
 export { idHash }
@@ -46,10 +48,15 @@ interface IndexJob {
 }
 
 /**
- * The embedded event log: one SQLite file in WAL mode with synchronous=FULL.
- * Appends that arrive in the same turn of the event loop share one transaction
- * (group commit), so acknowledged means on disk without paying a sync per event.
- * A file belongs to one server process at a time.
+ * The embedded event log: one SQLite file in WAL mode. Appends that arrive in
+ * the same turn of the event loop share one transaction (group commit), and
+ * acknowledged means on disk: after each commit the write-ahead log is synced
+ * (`fdatasync`, what synchronous=FULL does inside the commit) on libuv's thread
+ * pool, so the event loop keeps serving while the disk works. Until that sync
+ * returns, the group is neither acknowledged nor readable: `head`, `readAfter`,
+ * `readRecordedRange` and `onAppend` stop at the durable head, so no reader ever
+ * sees an event a power cut could take back. Commits made while a sync runs
+ * share the next one. A file belongs to one server process at a time.
  *
  * Ids are random (UUIDs chosen by senders), so an index on them would take a
  * write to a random page of a large B-tree for every event: with it, commits
@@ -66,7 +73,20 @@ export class SqliteEventStore implements EventStore {
   private readonly listeners = new Set<(head: number) => void>()
   private queue: PendingAppend[] = []
   private flushScheduled = false
+  /** The last committed seq (what the next group is numbered after). */
   private headSeq: number
+  /** The last seq whose commit is synced to disk: what readers and listeners are told. */
+  private durableSeq: number
+  /** The write-ahead log's path (undefined for an in-memory database: nothing to sync). */
+  private readonly walFile: string | undefined
+  /** Callbacks of commits made since the running sync started: the next sync covers them. */
+  private unsynced: ((error: unknown) => void)[] = []
+  private syncing: Promise<void> | undefined
+  /**
+   * The write-ahead log, open for syncing from the first sync to `close`: SQLite keeps that file (it
+   * resets it in place after a checkpoint) as long as this connection is open.
+   */
+  private wal: FileHandle | undefined
   private lastRecordedAt: string
   private closed = false
   private readonly statements
@@ -92,7 +112,8 @@ export class SqliteEventStore implements EventStore {
     this.indexChunk = options.indexChunk ?? 5_000
     this.db = new Database(options.file)
     this.db.pragma('journal_mode = WAL')
-    this.db.pragma('synchronous = FULL')
+    // commits do not sync inside SQLite: `sync` does, off the event loop, before anything is acknowledged
+    this.db.pragma('synchronous = NORMAL')
     this.db.pragma('busy_timeout = 5000')
     this.migrate()
     this.snapshots = new SqliteSnapshotStore(this.db)
@@ -129,6 +150,8 @@ export class SqliteEventStore implements EventStore {
     )
     const last = this.statements.last.get()
     this.headSeq = last?.seq ?? 0
+    this.durableSeq = this.headSeq
+    this.walFile = this.db.memory ? undefined : `${this.db.name}-wal`
     this.lastRecordedAt = last?.recorded_at ?? ''
     this.indexedTo = this.statements.indexedTo.get()?.value ?? 0
     for (const row of this.statements.tail.iterate(this.indexedTo)) this.tail.set(row.id, row.seq)
@@ -177,13 +200,73 @@ export class SqliteEventStore implements EventStore {
     this.lastRecordedAt = plan.lastRecordedAt
     for (const row of plan.rows) this.tail.set(row.id, row.seq)
     this.remember(plan.rows)
-    plan.outcomes.forEach((outcome, i) => {
-      const append = pending[i]!
-      if (outcome.ok) append.resolve(outcome.results)
-      else append.reject(outcome.error)
-    })
-    if (plan.rows.length > 0) for (const listener of this.listeners) listener(this.headSeq)
     this.scheduleIndexing()
+    const answer = (error: unknown) =>
+      plan.outcomes.forEach((outcome, i) => {
+        const append = pending[i]!
+        if (error) append.reject(error)
+        else if (outcome.ok) append.resolve(outcome.results)
+        else append.reject(outcome.error)
+      })
+    // nothing new and nothing waiting to be synced: the answers name durable seqs only
+    if (plan.rows.length === 0 && this.headSeq === this.durableSeq) answer(undefined)
+    // a duplicate's answer may name a seq still waiting for its sync: such answers wait for the next one
+    else this.afterSync(answer)
+  }
+
+  /**
+   * Call `done` once everything committed so far is synced to disk (with the error if the sync
+   * failed: the commit stays in the file, and a later sync that succeeds makes it durable and readable;
+   * a sender that retries with the same ids is answered from it [L2]).
+   */
+  private afterSync(done: (error: unknown) => void): void {
+    this.unsynced.push(done)
+    if (!this.syncing) this.syncing = this.sync()
+  }
+
+  /** Sync the write-ahead log for the commits waiting, then for those that came meanwhile, in turn. */
+  private async sync(): Promise<void> {
+    while (this.unsynced.length > 0) {
+      const waiting = this.unsynced
+      this.unsynced = []
+      const upTo = this.headSeq
+      let failure: unknown
+      try {
+        if (this.walFile) {
+          this.wal ??= await open(this.walFile, 'r')
+          await this.wal.datasync()
+        }
+      } catch (error) {
+        failure = error
+      }
+      if (!failure && upTo > this.durableSeq) this.durableSeq = upTo
+      for (const done of waiting) done(failure)
+      if (!failure) for (const listener of this.listeners) listener(this.durableSeq)
+    }
+    this.syncing = undefined
+  }
+
+  /** Events as another log stored them (a restore), after what is queued; see `EventStore.appendStored`. */
+  async appendStored(events: readonly StoredEvent[]): Promise<number> {
+    if (this.closed) throw new Error('store is closed')
+    this.flush()
+    const rows = storedRows(events, this.headSeq, this.lastRecordedAt)
+    if (rows.length === 0) return this.headSeq
+    this.db
+      .transaction(() => {
+        const found = this.existing([{ events: rows.map((row) => row.event), contents: [], resolve() {}, reject() {} }])
+        for (const [id, { seq }] of found) throw idInLog(id, seq)
+        this.insert(rows)
+      })
+      .immediate()
+    const last = rows.at(-1)!
+    this.headSeq = last.seq
+    this.lastRecordedAt = last.recordedAt
+    for (const row of rows) this.tail.set(row.id, row.seq)
+    this.remember(rows)
+    this.scheduleIndexing()
+    await new Promise<void>((resolve, reject) => this.afterSync((error) => (error ? reject(error) : resolve())))
+    return this.headSeq
   }
 
   /** The ids of these appends that are already in the log, with their seq and content [L2, L3]. */
@@ -275,7 +358,10 @@ export class SqliteEventStore implements EventStore {
       this.recent = this.recent.slice(this.recent.length - this.recentLimit)
   }
 
-  async readAfter(after: number, limit: number): Promise<StoredEvent[]> {
+  async readAfter(after: number, requested: number): Promise<StoredEvent[]> {
+    // seqs have no gaps: at most the events up to the durable head
+    const limit = Math.min(requested, this.durableSeq - after)
+    if (limit <= 0) return []
     const first = this.recent[0]
     if (first && after + 1 >= first.seq) {
       // the newest events are still in memory (shared, immutable objects)
@@ -295,7 +381,7 @@ export class SqliteEventStore implements EventStore {
   /** The first seq recorded at or after `time` (head + 1 when none): binary search, as recordedAt follows seq [L5]. */
   private firstRecordedAtOrAfter(time: string): number {
     let low = 1
-    let high = this.headSeq + 1
+    let high = this.durableSeq + 1
     while (low < high) {
       const middle = Math.floor((low + high) / 2)
       const row = this.statements.recordedAt.get(middle)
@@ -306,7 +392,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async head(): Promise<number> {
-    return this.headSeq
+    return this.durableSeq
   }
 
   onAppend(listener: (head: number) => void): () => void {
@@ -322,6 +408,9 @@ export class SqliteEventStore implements EventStore {
     if (this.closed) return
     this.flush()
     this.closed = true
+    // what was committed is acknowledged once synced, before the file closes
+    while (this.syncing) await this.syncing
+    await this.wal?.close()
     this.listeners.clear()
     this.db.close()
   }

@@ -57,6 +57,13 @@ export interface EventStore {
    * with a `conflict` WatchfloorError when an id is reused with other content [L3].
    */
   append(events: readonly AcceptedEvent[]): Promise<AppendResult[]>
+  /**
+   * Write events exactly as another log stored them (a restore): seq, recordedAt and content kept.
+   * They must continue this log from its head without a gap, recordedAt never decreasing, with ids
+   * new to it; else it rejects with a `conflict` (or `validation`) WatchfloorError and writes
+   * nothing. Resolves with the new head once durable.
+   */
+  appendStored?(events: readonly StoredEvent[]): Promise<number>
   /** Events with seq > after, in seq order, at most `limit`. */
   readAfter(after: number, limit: number): Promise<StoredEvent[]>
   /** Events recorded in [from, to), in seq order, after `after`, at most `limit`. */

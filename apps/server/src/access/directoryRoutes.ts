@@ -18,7 +18,7 @@ const Nation = z
   .regex(/^[A-Z][A-Z0-9-]{1,31}$/, 'an ISO 3166 alpha-2 code (EE) or an alliance body (ALLIANCE)')
 const Kind = z.enum(ORGANISATION_KINDS)
 
-const NewOrganisationBody = z.object({ id: DirectoryId, name: Name, nation: Nation, kind: Kind }).strict()
+export const NewOrganisationBody = z.object({ id: DirectoryId, name: Name, nation: Nation, kind: Kind }).strict()
 const OrganisationPatchBody = z
   .object({ name: Name.optional(), nation: Nation.optional(), kind: Kind.optional() })
   .strict()

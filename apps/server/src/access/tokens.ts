@@ -51,6 +51,11 @@ export class TokenRegistry {
     return typeof token === 'string' ? this.byToken.get(token) : undefined
   }
 
+  /** The static principals (without their secrets), for the people directory. */
+  principals(): Principal[] {
+    return [...this.byToken.values()].map(({ token: _secret, ...principal }) => principal)
+  }
+
   /** Does a static token belong to this organisation? */
   has(organisation: string): boolean {
     for (const principal of this.byToken.values()) if (principal.organisation === organisation) return true

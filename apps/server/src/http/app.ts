@@ -7,12 +7,14 @@ import helmet, { strictTransportSecurity } from 'helmet'
 import type { Logger } from 'pino'
 import { type Access, authenticate, type Caller, callerOf } from '../access/access.ts'
 import { directoryRoutes } from '../access/directoryRoutes.ts'
+import { peopleDirectoryRoutes } from '../access/peopleDirectory.ts'
 import { peopleRoutes, sessionRoutes } from '../access/routes.ts'
 import { type TokenRegistry, viewerOf } from '../access/tokens.ts'
 import type { TrustProxy } from '../config.ts'
 import type { FeedPoller } from '../feeds/poller.ts'
 import { feedRoutes } from '../feeds/routes.ts'
 import { type Metrics, metricsRoute } from '../ops/metrics.ts'
+import { RELEASE } from '../ops/release.ts'
 import { requestContext } from '../ops/requestContext.ts'
 import { mispFeedRouter } from '../read/misp.ts'
 import { type FullState, Replay, type StateCache } from '../read/projection.ts'
@@ -111,8 +113,9 @@ export function createApp({
   app.use(requestContext(logger, metrics))
   app.use(securityHeaders())
 
+  // the product's version and commit (ops/release.ts) and the socket protocol's version: public, as the console's About shows them
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', protocolVersion: PROTOCOL_VERSION })
+    res.json({ status: 'ok', version: RELEASE.version, commit: RELEASE.commit, protocolVersion: PROTOCOL_VERSION })
   })
   // a load balancer's health check: 503 while the store is unreachable, and from the start of a
   // graceful stop until the process exits (`draining`), so new requests go elsewhere
@@ -152,6 +155,7 @@ export function createApp({
   api.use(authenticate(access))
   api.use(peopleRoutes(access))
   api.use(directoryRoutes(access))
+  api.use(peopleDirectoryRoutes(access))
   api.use(feedRoutes(access.credentials, feeds))
   const principalOf = (req: Request): Caller => callerOf(req)
 

@@ -20,6 +20,8 @@ const STATUS: Record<ErrorCode, number> = {
   too_many_requests: 429,
   unavailable: 503,
   internal: 500,
+  // refused socket handshakes only (live/gateway.ts); were it ever an HTTP answer: a bad request
+  protocol_mismatch: 400,
 }
 
 /**

@@ -34,6 +34,7 @@ import {
   WallPreset,
 } from '@watchfloor/protocol'
 import { z } from 'zod'
+import { RELEASE } from '../ops/release.ts'
 import { TAXII_MEDIA_TYPE } from '../taxii/media.ts'
 import { httpStatus } from './errors.ts'
 
@@ -137,9 +138,11 @@ const ROUTES: Record<string, Route> = {
       200: {
         description: 'Up.',
         content: json(
-          object('`{ status: "ok", protocolVersion }`', {
+          object('`{ status: "ok", version, commit, protocolVersion }`', {
             status: { const: 'ok' },
-            protocolVersion: integer('PROTOCOL_VERSION', 1),
+            version: string("The product's version (the root package.json's `version`, as `info.version`)."),
+            commit: string('The git commit it was built from (short hash), or `unknown`.'),
+            protocolVersion: integer('PROTOCOL_VERSION: what a socket handshake may send as `auth.protocolVersion`', 1),
           }),
         ),
       },
@@ -283,6 +286,38 @@ const ROUTES: Record<string, Route> = {
           object('`{ organisations, communities }`', {
             organisations: array(ref('Organisation')),
             communities: array(ref('Community')),
+          }),
+        ),
+      },
+    },
+  },
+  // the people directory (access/peopleDirectory.ts)
+  'GET /api/v1/people': {
+    summary: 'The people and teams the caller may assign tasks to or mention',
+    tag: 'directory',
+    replies: {
+      200: {
+        description:
+          "`{ people, teams, may }`: the persons of the caller's own organisation (accounts and static tokens, enabled, not sensors) when it may mention or assign, and the teams (the directory's organisations and its own) when it may assign; never another organisation's accounts. A display token or a caller viewing as another audience gets empty lists.",
+        content: json(
+          object('`{ people, teams, may }`', {
+            people: array(
+              object('`{ userId, displayName, organisation }`', {
+                userId: string('The user id a task assignee or a mention names.'),
+                displayName: string(),
+                organisation: string(),
+              }),
+            ),
+            teams: array(
+              object('`{ organisation, name }`', {
+                organisation: string('The organisation a team assignee names.'),
+                name: string(),
+              }),
+            ),
+            may: object("`{ assign, mention }`: what core's policy lets the caller do with them", {
+              assign: { type: 'boolean' },
+              mention: { type: 'boolean' },
+            }),
           }),
         ),
       },
@@ -673,6 +708,7 @@ const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   too_many_requests: '`too_many_requests`: wait `Retry-After` seconds.',
   unavailable: '`unavailable`: the store (or a partner) cannot be reached.',
   internal: '`internal`: a fault of the server.',
+  protocol_mismatch: '`protocol_mismatch`: a socket handshake of another protocol version (never an HTTP answer).',
 }
 
 /** Component schemas from the protocol's zod schemas: requests as they are read (input), replies as they are sent (output). */
@@ -885,9 +921,9 @@ export function openApiDocument(): JsonSchema {
     openapi: '3.1.0',
     info: {
       title: 'Watchfloor',
-      version: String(PROTOCOL_VERSION),
-      description:
-        'The REST API of a Watchfloor server (docs/api.md), its MISP feed and its TAXII 2.1 server. `version` is the protocol version (`PROTOCOL_VERSION`). Any route may also answer 500 (`internal`) and 503 (`unavailable`: the store cannot be reached). The live stream is Socket.IO, documented in docs/api.md.',
+      version: RELEASE.version,
+      description: `The REST API of a Watchfloor server (docs/api.md), its MISP feed and its TAXII 2.1 server. \`version\` is the product's version; the protocol's (\`PROTOCOL_VERSION\`, sent in the socket handshake) is ${PROTOCOL_VERSION}, also in \`x-protocol-version\` and \`GET /healthz\`. Any route may also answer 500 (\`internal\`) and 503 (\`unavailable\`: the store cannot be reached). The live stream is Socket.IO, documented in docs/api.md.`,
+      'x-protocol-version': PROTOCOL_VERSION,
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     tags: [...new Set(Object.values(ROUTES).map((route) => route.tag))].map((name) => ({ name })),

@@ -2,6 +2,7 @@ import { audienceKey, canSee, viewerKey } from '@watchfloor/core'
 import {
   type ClientToServerEvents,
   exhaustiveSwitchError,
+  PROTOCOL_VERSION,
   type RevokedReason,
   type ServerToClientEvents,
   type StoredEvent,
@@ -60,6 +61,9 @@ export interface GatewayOptions {
 /** What a read-only display socket may emit; anything else (a command) is refused. */
 const READ_ONLY_SOCKET_EVENTS: ReadonlySet<string> = new Set(['subscribe'])
 
+/** Fan-outs look at slow consumers at most this often (a backlog grows at most this long unseen). */
+const SHED_EVERY_MS = 25
+
 const LIVE_ROOM = 'live'
 const audienceRoom = (key: string) => `aud:${key}`
 const userRoom = (key: string) => `user:${key}`
@@ -107,8 +111,11 @@ export class Gateway {
   async start(): Promise<void> {
     this.delivered = await this.store.head()
     this.unsubscribe = this.store.onAppend(() => this.pump())
-    // `auth: { token }` or the session cookie; a refusal says why (`unauthenticated: token revoked`)
+    // `auth: { token }` or the session cookie; a refusal says why (`unauthenticated: token revoked`).
+    // First the protocol: a client of another version is refused before its credential is looked up.
     this.io.use((socket, next) => {
+      const mismatch = protocolMismatch(socket.handshake.auth)
+      if (mismatch) return next(refusalOf(mismatch))
       this.access.fromHandshake(socket.handshake).then(
         (caller) => {
           const refusal = this.admit(socket, caller)
@@ -465,10 +472,18 @@ export class Gateway {
     room.head = visible.at(-1)!.seq
   }
 
-  /** After a live fan-out: a live socket over its budget, or stalled, is told to resync [D8]. */
+  /**
+   * After a live fan-out: a live socket over its budget, or stalled, is told to resync [D8]. At most
+   * every `SHED_EVERY_MS` (fan-outs come a hundred times a second under load, and each look is a
+   * walk over every socket's queue); the sweep looks at every socket as well.
+   */
   private shedSlowConsumers(): void {
+    const now = Date.now()
+    if (now - this.lastShed < SHED_EVERY_MS) return
+    this.lastShed = now
     for (const socket of this.io.sockets.sockets.values()) if (socket.data.live) this.check(socket)
   }
+  private lastShed = 0
 
   /** Every socket, every so often: heartbeats and presence queue up too, and a stall needs a clock [D8]. */
   private sweep(): void {
@@ -549,6 +564,24 @@ function count(map: Map<string, Room>, key: string, viewer: Viewer, delta: numbe
   }
   entry.sockets += delta
   if (entry.sockets <= 0) map.delete(key)
+}
+
+/**
+ * The handshake's `auth.protocolVersion` against this server's `PROTOCOL_VERSION`: null when it is the
+ * same (a number, or the same digits as a string), or when the client sends none (an outside tool);
+ * else a `protocol_mismatch` naming both (`details: { client, server }`), which the console answers
+ * by asking to be reloaded.
+ */
+export function protocolMismatch(auth: Record<string, unknown> | undefined): WatchfloorError | null {
+  const sent = auth?.protocolVersion
+  if (sent === undefined || sent === null || sent === PROTOCOL_VERSION || sent === String(PROTOCOL_VERSION)) return null
+  // what the client sent: a number as it is, anything else as (at most 64 characters of) its JSON
+  const client = typeof sent === 'number' ? sent : String(JSON.stringify(sent)).slice(0, 64)
+  return new WatchfloorError(
+    'protocol_mismatch',
+    `this client speaks protocol version ${client}, this server ${PROTOCOL_VERSION}: reload the console (or update the client)`,
+    { client, server: PROTOCOL_VERSION },
+  )
 }
 
 /** A refusal of a handshake: `connect_error` with `code: message`, and the error body as `err.data` [D12]. */

@@ -38,7 +38,7 @@ export interface PresenceBus {
  * see the incident (its report's marking, `canSee`) gets `presence` when the set
  * of people viewing it changes, and a socket gets it when it starts viewing.
  * Display sockets may not announce (the gateway refuses their `viewing`) and
- * receive no presence.
+ * receive no presence. A socket that connects is told who views what now (`greet`).
  */
 export class Presence {
   /** socket id -> the incident it views. */
@@ -90,6 +90,26 @@ export class Presence {
       this.queues.set(socket, next)
     })
     socket.on('disconnect', () => this.leave(socket))
+    this.greet(socket)
+  }
+
+  /**
+   * A socket that connects hears who views what now, for every incident its viewer may see (never a
+   * display): presence is otherwise sent on a change, and a console that opens later (or comes back)
+   * would not know who already has an incident open (the triage queue shows it).
+   */
+  private greet(socket: WatchSocket): void {
+    const { caller, viewer } = socket.data
+    if (!caller || caller.kind === 'display') return
+    const incidents = new Set(this.sockets.keys())
+    for (const process of this.remote.values())
+      for (const incidentId of process.incidents.keys()) incidents.add(incidentId)
+    for (const incidentId of incidents) {
+      const incident = this.full.latest.incidents.get(incidentId)
+      if (!incident || !canSee(viewer, incidentVisibility(incident))) continue
+      const message = this.message(incidentId)
+      if (message.viewers.length > 0) socket.emit('presence', message)
+    }
   }
 
   /** The people viewing an incident now (each user once). */

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto'
 import { defaultMarking, type Owners } from '@watchfloor/core'
 import type { EventInput } from '@watchfloor/protocol'
 import { importStix, uuidv5, WATCHFLOOR_STIX_NAMESPACE } from '@watchfloor/sharing'
-import type { EventStore } from '@watchfloor/store'
+import type { CredentialStore, EventStore } from '@watchfloor/store'
 import type { Caller } from '../access/access.ts'
 import { importEvents } from '../write/imports.ts'
 import { TaxiiError } from './TaxiiError.ts'
@@ -42,21 +42,27 @@ export function ownerOf(caller: Caller): string {
   return JSON.stringify([caller.organisation, caller.user, credential])
 }
 
-/** The statuses of this process's Add Objects requests, the latest `max` kept. */
+/**
+ * The statuses of Add Objects requests, kept in the credential store so that every process answers
+ * for them (a client polls whichever process its balancer picks); the newest `max` kept.
+ */
 export class StatusStore {
-  private readonly statuses = new Map<string, { owner: string; status: StatusResource }>()
+  constructor(
+    private readonly credentials: Pick<CredentialStore, 'saveTaxiiStatus' | 'getTaxiiStatus'>,
+    private readonly max = 10_000,
+  ) {}
 
-  constructor(private readonly max = 1000) {}
-
-  add(owner: string, status: StatusResource): void {
-    this.statuses.set(status.id, { owner, status })
-    while (this.statuses.size > this.max) this.statuses.delete(this.statuses.keys().next().value!)
+  async add(owner: string, status: StatusResource): Promise<void> {
+    await this.credentials.saveTaxiiStatus(
+      { id: status.id, owner, body: JSON.stringify(status), createdAt: new Date() },
+      this.max,
+    )
   }
 
   /** The status, if `owner` made it; undefined otherwise, exactly as when there is none. */
-  get(owner: string, id: string): StatusResource | undefined {
-    const found = this.statuses.get(id)
-    return found !== undefined && found.owner === owner ? found.status : undefined
+  async get(owner: string, id: string): Promise<StatusResource | undefined> {
+    const found = await this.credentials.getTaxiiStatus(id)
+    return found !== null && found.owner === owner ? (JSON.parse(found.body) as StatusResource) : undefined
   }
 }
 

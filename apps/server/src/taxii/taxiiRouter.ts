@@ -111,7 +111,7 @@ function methodNotAllowed(methods: string) {
 export function taxiiRouter({ store, access, states, owners, logger }: TaxiiDeps): express.Router {
   const router = express.Router()
   const contents = new CollectionCache(store, (organisation) => access.directory.organisation(organisation))
-  const statuses = new StatusStore()
+  const statuses = new StatusStore(access.credentials)
   const body = express.json({ limit: MAX_CONTENT_LENGTH, type: () => true })
   const pulls = pullRecorder({
     channel: 'taxii',
@@ -196,8 +196,8 @@ export function taxiiRouter({ store, access, states, owners, logger }: TaxiiDeps
   // 4.3 Get Status: only to the caller that made the request
   router
     .route('/api/status/:statusId/')
-    .get((req, res) => {
-      const status = statuses.get(ownerOf(callerOf(req)), String(req.params.statusId))
+    .get(async (req, res) => {
+      const status = await statuses.get(ownerOf(callerOf(req)), String(req.params.statusId))
       if (status === undefined) throw notFound('status')
       send(res, 200, status)
     })
@@ -288,7 +288,7 @@ export function taxiiRouter({ store, access, states, owners, logger }: TaxiiDeps
         community: collection.community,
         requestTimestamp,
       })
-      statuses.add(ownerOf(caller), status)
+      await statuses.add(ownerOf(caller), status)
       send(res, 202, status)
     })
     .all(methodNotAllowed('GET, POST'))

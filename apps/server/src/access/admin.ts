@@ -1,0 +1,263 @@
+import { randomBytes, randomUUID } from 'node:crypto'
+import { parseOrThrow, Role, Tlp, WatchfloorError } from '@watchfloor/protocol'
+import { type Account, type CredentialStore, hashSecret, type NewToken, type TokenRecord } from '@watchfloor/store'
+import { z } from 'zod'
+import { hashPassword } from './passwords.ts'
+
+/*
+ * Creating and changing accounts and tokens: one home for the rules, used by the admin routes
+ * (routes.ts) and by the operator's command line (src/cli/).
+ */
+
+const Username = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'letters, digits, dot, dash or underscore; up to 64')
+const Password = z.string().min(12, 'at least 12 characters').max(1024)
+const Roles = z
+  .array(Role)
+  .min(1)
+  .transform((roles) => [...new Set(roles)])
+const Name = z.string().trim().min(1).max(200)
+const Code = z.string().trim().min(1).max(64)
+
+export const NewAccountBody = z
+  .object({
+    username: Username,
+    displayName: Name.optional(),
+    organisation: Code,
+    /** Default: the organisation's, from the directory; when given it must be that. */
+    nation: Code.optional(),
+    roles: Roles,
+    password: Password,
+    disabled: z.boolean().optional(),
+  })
+  .strict()
+
+export const AccountPatchBody = z
+  .object({
+    displayName: Name.optional(),
+    roles: Roles.optional(),
+    disabled: z.boolean().optional(),
+    password: Password.optional(),
+  })
+  .strict()
+  .refine((patch) => Object.keys(patch).length > 0, 'give at least one of displayName, roles, disabled, password')
+export type AccountPatchBody = z.infer<typeof AccountPatchBody>
+
+export const NewTokenBody = z
+  .object({
+    label: Name,
+    kind: z.enum(['api', 'display']).default('api'),
+    /** The account the token acts as (default: the caller's own). */
+    owner: Username.optional(),
+    /** Or an identity of its own (admin only). */
+    service: z
+      .object({
+        user: Code,
+        organisation: Code,
+        nation: Code.optional(),
+        roles: Roles,
+        sources: z.array(Code).default([]),
+      })
+      .strict()
+      .optional(),
+    preset: Code.optional(),
+    tlpCeiling: Tlp.optional(),
+    /**
+     * When the token stops working (ISO 8601 with a zone, in the future); null: never (admin
+     * only). Absent: an API token lasts WATCHFLOOR_TOKEN_TTL_DAYS, a display token never expires.
+     */
+    expiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
+  })
+  .strict()
+
+const DAY_MS = 24 * 3600 * 1000
+/** A non-admin asking for exactly the longest expiry, by a clock a little ahead of ours, still gets it. */
+const CLOCK_LEEWAY_MS = 60_000
+
+/** Organisations by id: the server's directory, or one read from the store. */
+export interface OrganisationLookup {
+  organisation(id: string): { nation: string } | undefined
+}
+
+/** A lookup over the directory as the store holds it now (for a process without a `Directory`). */
+export async function organisationLookup(credentials: CredentialStore): Promise<OrganisationLookup> {
+  const byId = new Map((await credentials.listOrganisations()).map((o) => [o.id, o]))
+  return { organisation: (id) => byId.get(id) }
+}
+
+/** Who makes a token: its `createdBy`, the account it acts for, whether an admin, the token it uses. */
+export interface TokenMaker {
+  user: string
+  account: string | null
+  admin: boolean
+  /** The token the maker authenticated with, if any: a non-admin's new token never outlives it. */
+  tokenId?: string | undefined
+}
+
+/** An account from `NewAccountBody` (unchecked input): its organisation must be in the directory. */
+export async function createAccount(
+  credentials: CredentialStore,
+  directory: OrganisationLookup,
+  input: unknown,
+  passwordCost: number,
+): Promise<Account> {
+  const body = parseOrThrow(NewAccountBody, input)
+  const nation = inDirectory(directory, body.organisation, body.nation, '')
+  return credentials.createAccount({
+    username: body.username,
+    displayName: body.displayName ?? body.username,
+    organisation: body.organisation,
+    nation,
+    roles: body.roles,
+    passwordHash: await hashPassword(body.password, passwordCost),
+    disabled: body.disabled ?? false,
+  })
+}
+
+/**
+ * Change an account (a checked `AccountPatchBody`). A new password or disabling ends every
+ * session of it (live sockets included); a new password also revokes its tokens, since whoever
+ * knew the old one may have made some. `not_found` when there is no such account.
+ */
+export async function changeAccount(
+  credentials: CredentialStore,
+  username: string,
+  body: AccountPatchBody,
+  passwordCost: number,
+): Promise<Account> {
+  const account = await credentials.updateAccount(username, {
+    ...(body.displayName !== undefined ? { displayName: body.displayName } : {}),
+    ...(body.roles !== undefined ? { roles: body.roles } : {}),
+    ...(body.disabled !== undefined ? { disabled: body.disabled } : {}),
+    ...(body.password !== undefined ? { passwordHash: await hashPassword(body.password, passwordCost) } : {}),
+  })
+  if (!account) throw new WatchfloorError('not_found', `no account ${username}`)
+  if (body.password !== undefined || body.disabled === true) await credentials.deleteSessionsOf(username)
+  if (body.password !== undefined)
+    for (const token of await credentials.listTokens({ owner: username }))
+      if (token.revokedAt === null) await credentials.revokeToken(token.id)
+  return account
+}
+
+/**
+ * A new API or display token from `NewTokenBody` (unchecked input), made by `maker`: returns its
+ * record and its secret, which is never stored (only its hash) and so shown this once.
+ */
+export async function issueToken(
+  credentials: CredentialStore,
+  directory: OrganisationLookup,
+  maker: TokenMaker,
+  input: unknown,
+  tokenTtlDays: number,
+): Promise<{ token: TokenRecord; secret: string }> {
+  const body = parseOrThrow(NewTokenBody, input)
+  const { admin } = maker
+  if (body.kind === 'display' && body.preset === undefined)
+    throw new WatchfloorError('validation', 'a display token needs a preset', {
+      issues: [{ path: 'preset', message: 'required for a display token' }],
+    })
+  if (body.kind === 'api' && (body.preset !== undefined || body.tlpCeiling !== undefined))
+    throw new WatchfloorError('validation', 'preset and tlpCeiling are for display tokens only')
+  if (body.owner !== undefined && body.service !== undefined)
+    throw new WatchfloorError('validation', 'a token belongs to an account (owner) or has a service identity, not both')
+  const service =
+    body.service === undefined
+      ? null
+      : {
+          ...body.service,
+          nation: inDirectory(directory, body.service.organisation, body.service.nation, 'service.'),
+        }
+  const owner = body.service !== undefined ? null : (body.owner ?? maker.account)
+  if (!admin) {
+    if (body.kind !== 'api') throw new WatchfloorError('forbidden', 'only an admin may create display tokens')
+    if (body.service !== undefined || owner === null || owner !== maker.account)
+      throw new WatchfloorError('forbidden', 'you may create API tokens for your own account only')
+  }
+  if (owner === null && body.service === undefined)
+    throw new WatchfloorError('validation', 'give an owner account or a service identity for the token')
+  let expiresAt = tokenExpiry(body.kind, body.expiresAt, admin, tokenTtlDays)
+  // a token cannot outlive the token that made it (a stolen token must not renew itself for ever)
+  if (!admin && maker.tokenId !== undefined) {
+    const made = await credentials.getToken(maker.tokenId)
+    if (made?.expiresAt && (expiresAt === null || Date.parse(expiresAt) > Date.parse(made.expiresAt))) {
+      if (body.expiresAt !== undefined)
+        throw new WatchfloorError(
+          'forbidden',
+          `a token made with a token must expire no later than it does (${made.expiresAt})`,
+        )
+      expiresAt = made.expiresAt
+    }
+  }
+  const secret = `wf_${randomBytes(32).toString('base64url')}`
+  const record: NewToken = {
+    id: randomUUID(),
+    secretHash: hashSecret(secret),
+    label: body.label,
+    kind: body.kind,
+    owner,
+    service,
+    preset: body.preset ?? null,
+    tlpCeiling: body.tlpCeiling ?? null,
+    createdBy: maker.user,
+    expiresAt,
+  }
+  return { token: await credentials.createToken(record), secret }
+}
+
+/**
+ * When a new token expires: what was asked for (a future time; null, never: admins only), else
+ * WATCHFLOOR_TOKEN_TTL_DAYS from now for an API token and never for a display token (a wall runs
+ * unattended). A non-admin's token expires within the TTL.
+ */
+function tokenExpiry(
+  kind: 'api' | 'display',
+  asked: string | null | undefined,
+  admin: boolean,
+  ttlDays: number,
+): string | null {
+  const now = Date.now()
+  const limit = `within ${ttlDays} days (WATCHFLOOR_TOKEN_TTL_DAYS)`
+  if (asked === undefined) return kind === 'display' ? null : new Date(now + ttlDays * DAY_MS).toISOString()
+  if (asked === null) {
+    if (!admin)
+      throw new WatchfloorError(
+        'forbidden',
+        `only an admin may make a token that never expires: yours must expire ${limit}`,
+      )
+    return null
+  }
+  const at = Date.parse(asked)
+  if (at <= now)
+    throw new WatchfloorError('validation', 'expiresAt must be in the future', {
+      issues: [{ path: 'expiresAt', message: 'must be in the future' }],
+    })
+  if (!admin && at > now + ttlDays * DAY_MS + CLOCK_LEEWAY_MS)
+    throw new WatchfloorError('forbidden', `your token must expire ${limit}`)
+  return new Date(at).toISOString()
+}
+
+/**
+ * Accounts and tokens belong to an organisation of the directory: its nation, or a 400 naming the
+ * field (`prefix` + organisation / nation) when the organisation is not there or the nation given
+ * is not its own.
+ */
+function inDirectory(
+  directory: OrganisationLookup,
+  organisation: string,
+  nation: string | undefined,
+  prefix: string,
+): string {
+  const entry = directory.organisation(organisation)
+  if (!entry)
+    throw new WatchfloorError('validation', `no organisation ${organisation} in the directory: add it first`, {
+      issues: [{ path: `${prefix}organisation`, message: 'not in the directory' }],
+    })
+  if (nation !== undefined && nation !== entry.nation)
+    throw new WatchfloorError('validation', `${organisation} is of ${entry.nation}, not ${nation}`, {
+      issues: [{ path: `${prefix}nation`, message: `the organisation's nation is ${entry.nation}` }],
+    })
+  return entry.nation
+}

@@ -1,0 +1,223 @@
+import {
+  CREDENTIALS_LEFT_OUT,
+  type CredentialDump,
+  type CredentialStore,
+  DURABLE_TABLE_NAMES,
+  type DurableRow,
+  SCHEMA_VERSIONS,
+} from '@watchfloor/store'
+import { type Command, Failed } from './command.ts'
+import { writeEvents } from './log.ts'
+import { lineWriter, readLines, readLog, requireEmptyLog } from './streams.ts'
+
+/** The name in a backup's header line, and the newest version of the format this code reads and writes. */
+export const BACKUP_FORMAT = 'watchfloor-backup'
+export const BACKUP_FORMAT_VERSION = 1
+
+/**
+ * A backup is NDJSON, in this order:
+ * 1. the header: `{"format":"watchfloor-backup","version":1,"schemas":{"events":3,"credentials":6},
+ *    "createdAt":..., "store":"sqlite"|"postgres", "head":N, "leftOut":[...]}`;
+ * 2. one line per durable credential table: `{"table":"accounts","rows":[...]}`;
+ * 3. one line per event, the stored event as the log holds it (`{"seq":1,"recordedAt":...}`);
+ * 4. the end: `{"end":true,"events":N,"tables":M}`, so a cut file is told from a whole one.
+ */
+export interface BackupHeader {
+  format: typeof BACKUP_FORMAT
+  version: number
+  schemas: { events: number; credentials: number }
+  createdAt: string
+  store: 'sqlite' | 'postgres'
+  head: number
+  leftOut: string[]
+}
+
+const LEFT_OUT = ['event snapshots (rebuilt from the log)', ...CREDENTIALS_LEFT_OUT]
+
+async function durable(credentials: CredentialStore): Promise<CredentialDump> {
+  if (!credentials.exportDurable) throw new Failed(`the ${credentials.kind} credential store cannot be backed up`)
+  return credentials.exportDurable()
+}
+
+const backup: Command = {
+  name: 'backup',
+  summary: 'back up the whole store (log and credentials) into one file',
+  usage: 'backup FILE',
+  help: `Writes the event log (every event with its seq, id, recordedAt and body exactly) and the
+credential store's durable content (organisations, communities and their members, accounts with
+their password hashes, API and display tokens with their secrets' hashes, partner feeds with
+their state, feeds-out activity) into FILE ("-": stdout), one format for SQLite and PostgreSQL.
+Left out, as transient: sessions (people sign in again), sign-in throttle slots, feed polling
+leases, and the log's snapshots (rebuilt from the log).
+
+The first line names the format and its version, and the schema versions of the store. The file
+is written as FILE.partial (mode 0600) and renamed when complete. It holds password and token
+hashes: keep it as you keep the server's secrets. On PostgreSQL it may run while servers run; on
+SQLite too (it only reads), though events appended meanwhile may be left out.
+
+Exit codes: 0 written; 1 the store could not be read or the file written; 2 bad usage.`,
+  options: {},
+  positionals: [1, 1],
+  async run(args, context) {
+    const name = args.positionals[0]!
+    const events = await context.events({ write: false })
+    const credentials = await context.credentials()
+    const head = await events.head()
+    const dump = await durable(credentials)
+    const header: BackupHeader = {
+      format: BACKUP_FORMAT,
+      version: BACKUP_FORMAT_VERSION,
+      schemas: { ...SCHEMA_VERSIONS },
+      createdAt: new Date().toISOString(),
+      store: events.kind,
+      head,
+      leftOut: LEFT_OUT,
+    }
+    const writer = lineWriter(context, name)
+    const progress = context.progress('backed up')
+    let count = 0
+    try {
+      await writer.write(JSON.stringify(header))
+      for (const table of DURABLE_TABLE_NAMES) await writer.write(JSON.stringify({ table, rows: dump[table] ?? [] }))
+      for await (const page of readLog(events)) {
+        for (const event of page) {
+          if (event.seq > head) break
+          await writer.write(JSON.stringify(event))
+          count++
+        }
+        progress(count, head)
+        if (page.at(-1)!.seq >= head) break
+      }
+      await writer.write(JSON.stringify({ end: true, events: count, tables: DURABLE_TABLE_NAMES.length }))
+      await writer.finish()
+    } catch (error) {
+      writer.abort()
+      throw error
+    }
+    const rows = DURABLE_TABLE_NAMES.map((table) => `${table} ${dump[table]?.length ?? 0}`).join(', ')
+    context.note(`backed up ${count} events (seq 1 to ${head}) and ${rows} from ${context.describeStore()}`)
+  },
+}
+
+/** The header line of a backup, checked: its format, a version this code reads, schemas not newer than ours. */
+export function readHeader(line: string | undefined, name: string): BackupHeader {
+  let header: Partial<BackupHeader>
+  try {
+    header = JSON.parse(line ?? '') as Partial<BackupHeader>
+  } catch {
+    throw new Failed(`${name} is not a Watchfloor backup (its first line is not JSON)`)
+  }
+  if (header?.format !== BACKUP_FORMAT)
+    throw new Failed(`${name} is not a Watchfloor backup (no "${BACKUP_FORMAT}" header)`)
+  if (typeof header.version !== 'number' || header.version > BACKUP_FORMAT_VERSION || header.version < 1)
+    throw new Failed(
+      `${name} is a backup of format version ${header.version}; this Watchfloor reads versions 1 to ${BACKUP_FORMAT_VERSION}: ` +
+        'restore it with the Watchfloor that made it, or a newer one',
+    )
+  for (const schema of ['events', 'credentials'] as const) {
+    const found = header.schemas?.[schema]
+    if (typeof found !== 'number' || found > SCHEMA_VERSIONS[schema])
+      throw new Failed(
+        `${name} was taken from a store whose ${schema} schema is version ${found}, newer than version ` +
+          `${SCHEMA_VERSIONS[schema]} that this Watchfloor knows: restore it with a Watchfloor at least as new`,
+      )
+  }
+  return header as BackupHeader
+}
+
+const restore: Command = {
+  name: 'restore',
+  summary: 'restore a backup into an empty store (SQLite or PostgreSQL, either way)',
+  usage: 'restore FILE',
+  help: `Reads a backup made by "backup" (FILE "-": stdin) into the store that WATCHFLOOR_DATABASE_URL or
+WATCHFLOOR_DATA_DIR names, which must be empty: no event, no organisation, account, token, feed.
+A backup from SQLite restores into PostgreSQL and the other way: that is how a site moves from one
+machine to several. Every event keeps its seq, id, recordedAt and content; accounts keep their
+password hashes and tokens their secrets, so both keep working. Sessions are not restored: people
+sign in again. Run it with the servers stopped, then start them on the restored store.
+
+Backups of an older format version or older schemas restore into this version.
+
+Exit codes: 0 restored; 1 the store is not empty, the file is not a whole backup this Watchfloor
+reads (a newer format or schema, a cut file, an invalid event), or writing failed; 2 bad usage.`,
+  options: {},
+  positionals: [1, 1],
+  async run(args, context) {
+    const name = args.positionals[0]!
+    const lines = readLines(context, name)
+    const first = await lines.next()
+    const header = readHeader(first.done ? undefined : first.value[0], name)
+    const events = await context.events({ write: true })
+    const credentials = await context.credentials()
+    await requireEmptyLog(events, context)
+    const present = Object.entries(await durable(credentials)).filter(([, rows]) => rows.length > 0)
+    if (present.length > 0)
+      throw new Failed(
+        `refusing: the credential store of ${context.describeStore()} is not empty ` +
+          `(${present.map(([table, rows]) => `${table}: ${rows.length}`).join(', ')}); restore writes into an empty store only`,
+      )
+    const dump: CredentialDump = {}
+    let end: { events: number } | undefined
+    // the credential tables come first; then events, read on by writeEvents until the end line
+    let pending: [string, number] | undefined
+    for (;;) {
+      const next = await lines.next()
+      if (next.done) break
+      const [line, n] = next.value
+      const value = parseLine(line, n, name)
+      if ('table' in value) {
+        if (typeof value.table !== 'string' || !Array.isArray(value.rows))
+          throw new Failed(`${name}, line ${n}: not a table of the backup`)
+        dump[value.table] = value.rows as DurableRow[]
+        continue
+      }
+      pending = next.value
+      break
+    }
+    if (!credentials.importDurable) throw new Failed(`the ${credentials.kind} credential store cannot be restored`)
+    await credentials.importDurable(dump)
+    async function* eventLines(): AsyncGenerator<[string, number]> {
+      let next = pending
+      while (next) {
+        const [line, n] = next
+        if (line.startsWith('{"end"')) {
+          const value = parseLine(line, n, name) as { end?: boolean; events?: number }
+          if (value.end === true && typeof value.events === 'number') {
+            end = { events: value.events }
+            if (!(await lines.next()).done)
+              throw new Failed(`${name}, line ${n + 1}: lines after the end of the backup`)
+            return
+          }
+        }
+        yield next
+        const after = await lines.next()
+        next = after.done ? undefined : after.value
+      }
+    }
+    const count = await writeEvents(events, context, eventLines(), name, header.head)
+    if (!end)
+      throw new Failed(
+        `${name} is cut short (no end line): ${count} events were restored, the backup's header says seq 1 to ${header.head}. ` +
+          'Empty the store before restoring a whole backup',
+      )
+    if (end.events !== count)
+      throw new Failed(`${name} says it holds ${end.events} events, ${count} were read: the file is damaged`)
+    const rows = Object.entries(dump)
+      .map(([table, list]) => `${table} ${list.length}`)
+      .join(', ')
+    context.note(`restored ${count} events and ${rows} into ${context.describeStore()}`)
+    context.note(`(taken ${header.createdAt} from ${header.store}; not in a backup: ${header.leftOut.join(', ')})`)
+  },
+}
+
+function parseLine(line: string, n: number, name: string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(line) as unknown
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>
+  } catch {
+    // said below
+  }
+  throw new Failed(`${name}, line ${n}: not a JSON object`)
+}
+
+export const backupCommands: Command[] = [backup, restore]

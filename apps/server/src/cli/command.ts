@@ -1,0 +1,200 @@
+import { existsSync } from 'node:fs'
+import { isAbsolute, join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import {
+  type CredentialStore,
+  type EventStore,
+  openCredentialStore,
+  openEventStore,
+  SqliteEventStore,
+} from '@watchfloor/store'
+import type { Config } from '../config.ts'
+
+/** A mistake in how the command was called: exit code 2, with a pointer to its help. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError'
+}
+
+/** A check or operation that failed for a reason already explained on stderr: exit code 1. */
+export class Failed extends Error {
+  override readonly name = 'Failed'
+}
+
+export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>
+
+/** One command of `watchfloor`: its words (`accounts create`), its help, and what it does. */
+export interface Command {
+  /** One or two words: `check`, `accounts create`. */
+  name: string
+  /** One line for the list of commands. */
+  summary: string
+  /** `accounts create USERNAME --organisation ORG --roles ROLE[,ROLE]`. */
+  usage: string
+  /** The rest of `<command> --help`: options, what it prints, exit codes. */
+  help: string
+  options: OptionSpec
+  /** How many positional arguments it takes: [least, most]. */
+  positionals: [number, number]
+  run(args: Args, context: Context): Promise<void>
+}
+
+export interface Args {
+  values: Record<string, string | boolean | string[] | undefined>
+  positionals: string[]
+}
+
+/** Parse a command's arguments: an unknown option or a wrong number of arguments is a UsageError. */
+export function parseCommandArgs(command: Command, argv: string[]): Args {
+  let parsed: ReturnType<typeof parseArgs>
+  try {
+    parsed = parseArgs({ args: argv, options: command.options, allowPositionals: true, strict: true })
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/\. To specify a positional.*$/s, ''))
+  }
+  const [least, most] = command.positionals
+  if (parsed.positionals.length < least)
+    throw new UsageError(`${command.name}: missing argument (usage: watchfloor ${command.usage})`)
+  if (parsed.positionals.length > most)
+    throw new UsageError(`${command.name}: unexpected argument "${parsed.positionals[most]}"`)
+  return { values: parsed.values as Args['values'], positionals: parsed.positionals }
+}
+
+export function stringOption(args: Args, name: string): string | undefined {
+  const value = args.values[name]
+  return typeof value === 'string' ? value : undefined
+}
+
+/** A comma-separated list option (`--roles analyst,liaison`). */
+export function listOption(args: Args, name: string): string[] | undefined {
+  const value = stringOption(args, name)
+  if (value === undefined) return undefined
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
+}
+
+/** A whole-number option within bounds, or `fallback` when absent. */
+export function integerOption(args: Args, name: string, fallback: number, min: number, max: number): number {
+  const raw = stringOption(args, name)
+  if (raw === undefined) return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${raw}"`)
+  return value
+}
+
+/**
+ * What a command works with: the server's configuration, the stores it names (opened on first
+ * use, closed when the command ends), and where to write.
+ */
+export class Context {
+  private eventStore: EventStore | undefined
+  private credentialStore: CredentialStore | undefined
+
+  constructor(
+    readonly config: Config,
+    readonly out: NodeJS.WritableStream,
+    readonly err: NodeJS.WritableStream,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  /** Where the stores are: the SQLite file or the PostgreSQL database (never its password). */
+  describeStore(): string {
+    if (!this.config.databaseUrl) return `SQLite ${this.sqliteFile()}`
+    try {
+      const url = new URL(this.config.databaseUrl)
+      return `PostgreSQL ${url.hostname}${url.port ? `:${url.port}` : ''}${url.pathname}`
+    } catch {
+      return 'PostgreSQL'
+    }
+  }
+
+  private sqliteFile(): string {
+    return join(this.config.dataDir, 'events.sqlite')
+  }
+
+  /**
+   * The event log. `write: false` never creates a SQLite file that is not there (a typo in
+   * WATCHFLOOR_DATA_DIR is an error, not a new empty log), and never moves ids into the id index,
+   * so it may read a file a running server writes.
+   */
+  async events(options: { write: boolean }): Promise<EventStore> {
+    if (this.eventStore) return this.eventStore
+    if (this.config.databaseUrl)
+      this.eventStore = await openEventStore({ databaseUrl: this.config.databaseUrl, dataDir: '' })
+    else {
+      const file = this.sqliteFile()
+      if (!options.write && !existsSync(file))
+        throw new Failed(
+          `no event log at ${file}: set WATCHFLOOR_DATA_DIR (or WATCHFLOOR_DATABASE_URL) to the server's`,
+        )
+      this.eventStore = new SqliteEventStore(
+        options.write ? { file, recentEvents: 0 } : { file, recentEvents: 0, indexEvery: Number.MAX_SAFE_INTEGER },
+      )
+    }
+    return this.eventStore
+  }
+
+  /** The credential store (accounts, tokens, the directory, feeds) of the same database. */
+  async credentials(): Promise<CredentialStore> {
+    if (!this.credentialStore) {
+      if (!this.config.databaseUrl && !existsSync(this.sqliteFile()))
+        throw new Failed(
+          `no database at ${this.sqliteFile()}: set WATCHFLOOR_DATA_DIR (or WATCHFLOOR_DATABASE_URL) to the server's`,
+        )
+      this.credentialStore = await openCredentialStore({
+        databaseUrl: this.config.databaseUrl,
+        dataDir: this.config.dataDir,
+      })
+    }
+    return this.credentialStore
+  }
+
+  /** A file named on the command line: relative to where `pnpm watchfloor` was typed, not the checkout. */
+  file(name: string): string {
+    if (isAbsolute(name)) return name
+    const base = this.env.npm_lifecycle_event === 'watchfloor' ? this.env.INIT_CWD : undefined
+    return resolve(base ?? process.cwd(), name)
+  }
+
+  say(line: string): void {
+    this.out.write(`${line}\n`)
+  }
+
+  /** A line on stderr: progress and notes, kept out of what a command prints for a pipe. */
+  note(line: string): void {
+    this.err.write(`${line}\n`)
+  }
+
+  /** A progress reporter that writes at most one line a second on stderr. */
+  progress(what: string): (done: number, total?: number) => void {
+    let last = Date.now()
+    return (done, total) => {
+      const now = Date.now()
+      if (now - last < 1000) return
+      last = now
+      this.note(
+        `${what}: ${done.toLocaleString('en')}${total !== undefined ? ` of ${total.toLocaleString('en')}` : ''}`,
+      )
+    }
+  }
+
+  async close(): Promise<void> {
+    const closing = [this.eventStore?.close(), this.credentialStore?.close()]
+    this.eventStore = undefined
+    this.credentialStore = undefined
+    await Promise.allSettled(closing)
+  }
+}
+
+/** Rows as aligned columns for a person to read. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)))
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
+  return [line(headers), ...rows.map(line)].join('\n')
+}

@@ -1,0 +1,114 @@
+import { once } from 'node:events'
+import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { EventInput, Marking, type StoredEvent } from '@watchfloor/protocol'
+import type { EventStore } from '@watchfloor/store'
+import { type Context, Failed } from './command.ts'
+
+/** Events per read from the log and per write into it. */
+export const PAGE = 1000
+
+/** Every event of the log after `after`, in seq order, a page at a time. */
+export async function* readLog(store: EventStore, after = 0): AsyncGenerator<StoredEvent[]> {
+  let cursor = after
+  for (;;) {
+    const page = await store.readAfter(cursor, PAGE)
+    if (page.length === 0) return
+    yield page
+    cursor = page.at(-1)!.seq
+  }
+}
+
+/**
+ * What is wrong with one stored event against the protocol's event schema (null when nothing):
+ * `seq` a positive whole number, `recordedAt` a time, a marking, and the rest a valid event.
+ */
+export function eventProblem(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object'
+  const { seq, recordedAt, ...input } = value as Record<string, unknown>
+  if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1)
+    return `seq ${JSON.stringify(seq)} is not a positive whole number`
+  if (typeof recordedAt !== 'string' || Number.isNaN(Date.parse(recordedAt)))
+    return `recordedAt ${JSON.stringify(recordedAt)} is not a time`
+  if (!Marking.safeParse(input.marking).success) return 'no valid marking'
+  const parsed = EventInput.safeParse(input)
+  if (parsed.success) return null
+  return parsed.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`)
+    .join('; ')
+}
+
+/** Lines of a file, or of stdin for `-`; each with its number (from 1). */
+export async function* readLines(context: Context, name: string): AsyncGenerator<[string, number]> {
+  const input = name === '-' ? process.stdin : createReadStream(context.file(name))
+  if (name !== '-')
+    try {
+      await once(input, 'open')
+    } catch (error) {
+      throw new Failed(`cannot read ${name}: ${(error as Error).message}`)
+    }
+  let n = 0
+  for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+    n++
+    if (line.trim() === '') continue
+    yield [line, n]
+  }
+}
+
+/**
+ * A writer of lines to a file (written beside it as `<file>.partial`, renamed once complete, so an
+ * interrupted run never leaves a file that looks whole; mode 0600) or to stdout for `-`.
+ */
+export function lineWriter(context: Context, name: string) {
+  const toStdout = name === '-'
+  const target = toStdout ? '' : context.file(name)
+  const partial = `${target}.partial`
+  const stream = toStdout ? process.stdout : createWriteStream(partial, { mode: 0o600 })
+  let failure: Error | null = null
+  stream.on('error', (error: Error) => {
+    failure = error
+  })
+  return {
+    async write(line: string): Promise<void> {
+      if (failure) throw new Failed(`cannot write ${name}: ${failure.message}`)
+      if (!stream.write(`${line}\n`)) await once(stream, 'drain')
+    },
+    async finish(): Promise<void> {
+      if (toStdout) return
+      await new Promise<void>((resolve, reject) =>
+        stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
+      )
+      if (failure) throw new Failed(`cannot write ${name}: ${(failure as Error).message}`)
+      renameSync(partial, target)
+    },
+    abort(): void {
+      if (toStdout) return
+      stream.destroy()
+      rmSync(partial, { force: true })
+    },
+  }
+}
+
+/** Parse one line of stored-event JSON, or fail naming the line. */
+export function parseEventLine(line: string, n: number, name: string): StoredEvent {
+  let value: unknown
+  try {
+    value = JSON.parse(line)
+  } catch {
+    throw new Failed(`${name}, line ${n}: not JSON`)
+  }
+  const problem = eventProblem(value)
+  if (problem) throw new Failed(`${name}, line ${n}: not a valid stored event: ${problem}`)
+  return value as StoredEvent
+}
+
+/** Refuse to write into a log that holds anything. */
+export async function requireEmptyLog(store: EventStore, context: Context): Promise<void> {
+  const head = await store.head()
+  if (head > 0)
+    throw new Failed(
+      `refusing: the event log of ${context.describeStore()} is not empty (head seq ${head}); ` +
+        'restore and import write into an empty store only',
+    )
+}

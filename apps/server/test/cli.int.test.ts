@@ -1,0 +1,471 @@
+import { spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { SqliteEventStore } from '@watchfloor/store'
+import pg from 'pg'
+import { afterAll, describe, expect, it } from 'vitest'
+import { buildServer } from './compiled.ts'
+import { getJson, observations, startServerProcess } from './harness.ts'
+
+const root = new URL('../../../', import.meta.url).pathname
+
+/** better-sqlite3 (a dependency of the server; its types belong to the store package), to corrupt a file by hand. */
+interface SqliteFile {
+  prepare(sql: string): { run(...values: unknown[]): unknown; get(...values: unknown[]): unknown }
+  close(): void
+}
+const Database = createRequire(import.meta.url)('better-sqlite3') as new (file: string) => SqliteFile
+const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/test'
+const FIXTURE = join(root, 'apps/server/test/fixtures/backup-v1.ndjson')
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/**
+ * The compiled command line (`apps/server/build.mjs` -> cli.js), built once for this file: each
+ * run under plain node starts in a fraction of the time tsx takes to compile the source again.
+ * One test runs the source itself, as `pnpm watchfloor` does.
+ */
+let compiled: ReturnType<typeof buildServer> | undefined
+const SOURCE = 'source'
+
+/** The command line as an operator runs it: a process of its own, `node cli.js` (or `node --import tsx src/cli/main.ts`). */
+function cli(args: string[], env: Record<string, string>, input?: string, main?: string): Promise<Run> {
+  const { NODE_OPTIONS: _options, WATCHFLOOR_DATABASE_URL: _url, ...parentEnv } = process.env
+  compiled ??= buildServer()
+  const argv =
+    main === SOURCE
+      ? ['--import', 'tsx', join(root, 'apps/server/src/cli/main.ts'), ...args]
+      : [main ?? join(compiled.main, '..', 'cli.js'), ...args]
+  const child = spawn(process.execPath, argv, {
+    cwd: root,
+    env: { ...parentEnv, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk
+  })
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk
+  })
+  child.stdin.end(input ?? '')
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })))
+}
+
+const dirs: string[] = []
+const schemas: string[] = []
+const admin = new pg.Client({ connectionString: ADMIN_URL })
+let adminConnected: Promise<unknown> | undefined
+
+/** A fresh SQLite data folder: the environment that points the command line (and a server) at it. */
+function sqliteEnv(): { WATCHFLOOR_DATA_DIR: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'watchfloor-cli-'))
+  dirs.push(dir)
+  return { WATCHFLOOR_DATA_DIR: dir }
+}
+
+/** A fresh PostgreSQL schema of its own: the environment that points at it. */
+async function postgresEnv(): Promise<{ WATCHFLOOR_DATABASE_URL: string; WATCHFLOOR_DATA_DIR: string }> {
+  adminConnected ??= admin.connect()
+  await adminConnected
+  const schema = `wf_cli_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+  await admin.query(`CREATE SCHEMA ${schema}`)
+  schemas.push(schema)
+  return {
+    WATCHFLOOR_DATABASE_URL: `${ADMIN_URL}?options=-c%20search_path%3D${schema}`,
+    // a data folder that holds nothing: PostgreSQL is the store
+    ...sqliteEnv(),
+  }
+}
+
+afterAll(async () => {
+  compiled?.remove()
+  for (const schema of schemas) await admin.query(`DROP SCHEMA ${schema} CASCADE`)
+  if (adminConnected) await admin.end()
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
+
+/** A SQLite log of `n` events in three appends, written by the real store. */
+async function sqliteLog(n: number): Promise<{ WATCHFLOOR_DATA_DIR: string }> {
+  const env = sqliteEnv()
+  const store = new SqliteEventStore({ file: join(env.WATCHFLOOR_DATA_DIR, 'events.sqlite') })
+  const events = observations(n) as never[]
+  const third = Math.ceil(n / 3)
+  for (let i = 0; i < n; i += third) {
+    await store.append(events.slice(i, i + third))
+    await new Promise((r) => setTimeout(r, 3))
+  }
+  await store.close()
+  return env
+}
+
+/** A backup's lines but its header (which says when and from which store it was taken). */
+function content(file: string): string[] {
+  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(1)
+}
+
+const noStack = (run: Run) => expect(run.stderr).not.toMatch(/\n\s+at /)
+
+describe('watchfloor command line', () => {
+  it('--help lists every command; <command> --help explains one; a bad command or option exits 2', async () => {
+    const help = await cli(['--help'], sqliteEnv())
+    expect(help.code).toBe(0)
+    for (const command of [
+      'check',
+      'backup',
+      'restore',
+      'export',
+      'import',
+      'accounts create',
+      'tokens revoke',
+      'orgs list',
+    ])
+      expect(help.stdout).toContain(command)
+    const one = await cli(['restore', '--help'], sqliteEnv())
+    expect(one.code).toBe(0)
+    expect(one.stdout).toContain('Usage: watchfloor restore FILE')
+    expect(one.stdout).toContain('Exit codes')
+
+    const unknown = await cli(['frobnicate'], sqliteEnv())
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toContain('unknown command "frobnicate"')
+    const option = await cli(['check', '--frob'], sqliteEnv())
+    expect(option.code).toBe(2)
+    expect(option.stderr).toContain("Unknown option '--frob'")
+    const missing = await cli(['backup'], sqliteEnv())
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain('missing argument')
+    const setting = await cli(['check'], { ...sqliteEnv(), WATCHFLOOR_PASSWORD_COST: 'lots' })
+    expect(setting.code).toBe(2)
+    expect(setting.stderr).toContain('WATCHFLOOR_PASSWORD_COST')
+    const nothing = await cli([], sqliteEnv())
+    expect(nothing.code).toBe(2)
+    const noLog = await cli(['check'], sqliteEnv())
+    expect(noLog.code).toBe(1)
+    expect(noLog.stderr).toContain('no event log at')
+    for (const run of [unknown, option, missing, setting, noLog]) {
+      expect(run.stdout).toBe('')
+      noStack(run)
+    }
+  })
+
+  it('check passes a sound log, and on a corrupted SQLite file exits 1 naming the gap and the bad body', async () => {
+    const env = await sqliteLog(12)
+    const good = await cli(['check'], env)
+    expect(good.code).toBe(0)
+    expect(good.stdout).toContain('events: 12, head seq 12')
+    expect(good.stdout).toContain('ok:')
+
+    const db = new Database(join(env.WATCHFLOOR_DATA_DIR, 'events.sqlite'))
+    db.prepare('DELETE FROM events WHERE seq IN (3, 4)').run()
+    const row = db.prepare('SELECT body FROM events WHERE seq = 7').get() as { body: string }
+    const body = JSON.parse(row.body) as { payload: Record<string, unknown> }
+    body.payload.count = 'many'
+    db.prepare('UPDATE events SET body = ? WHERE seq = 7').run(JSON.stringify(body))
+    // seq 9 carries the id of seq 8
+    const eight = JSON.parse((db.prepare('SELECT body FROM events WHERE seq = 8').get() as { body: string }).body)
+    const nine = JSON.parse((db.prepare('SELECT body FROM events WHERE seq = 9').get() as { body: string }).body)
+    db.prepare('UPDATE events SET body = ? WHERE seq = 9').run(JSON.stringify({ ...nine, id: eight.id }))
+    db.close()
+
+    const bad = await cli(['check'], env)
+    expect(bad.code).toBe(1)
+    expect(bad.stdout).toContain('gap: seqs 3 to 4 are missing')
+    expect(bad.stdout).toMatch(/invalid body: seq 7: payload\.count/)
+    expect(bad.stdout).toContain('duplicate id: seq 9 has the id of seq 8')
+    expect(bad.stdout).toContain('PROBLEMS: 3')
+    expect(bad.stderr).toContain('the log has 3 problems')
+    noStack(bad)
+    const fewer = await cli(['check', '--show', '1'], env)
+    expect(fewer.code).toBe(1)
+    expect(fewer.stdout).toContain('... and 2 more')
+  })
+
+  it('backup of SQLite, restored into PostgreSQL, backs up to the same content; and the reverse', async () => {
+    const sqlite = await sqliteLog(30)
+    // credentials too: an organisation, an account, a token
+    expect(
+      (await cli(['orgs', 'create', 'cert-ee', '--name', 'CERT-EE', '--nation', 'EE', '--kind', 'ally_cert'], sqlite))
+        .code,
+    ).toBe(0)
+    const account = await cli(['accounts', 'create', 'kadri', '--organisation', 'cert-ee', '--roles', 'analyst'], {
+      ...sqlite,
+      WATCHFLOOR_PASSWORD_COST: '10',
+    })
+    expect(account.code).toBe(0)
+    expect((await cli(['tokens', 'create', '--label', 'laptop', '--owner', 'kadri'], sqlite)).code).toBe(0)
+
+    const first = join(sqlite.WATCHFLOOR_DATA_DIR, 'first.backup')
+    const backedUp = await cli(['backup', first], sqlite)
+    expect(backedUp.code).toBe(0)
+    expect(backedUp.stderr).toContain('backed up 30 events')
+    const header = JSON.parse(readFileSync(first, 'utf8').split('\n')[0]!)
+    expect(header).toMatchObject({ format: 'watchfloor-backup', version: 1, store: 'sqlite', head: 30 })
+    expect(header.schemas).toEqual({ events: expect.any(Number), credentials: expect.any(Number) })
+
+    const postgres = await postgresEnv()
+    const restored = await cli(['restore', first], postgres)
+    expect(restored.stderr).toContain('restored 30 events')
+    expect(restored.code).toBe(0)
+    expect((await cli(['check'], postgres)).code).toBe(0)
+    const second = join(sqlite.WATCHFLOOR_DATA_DIR, 'second.backup')
+    expect((await cli(['backup', second], postgres)).code).toBe(0)
+    expect(content(second)).toEqual(content(first))
+    expect(JSON.parse(readFileSync(second, 'utf8').split('\n')[0]!).store).toBe('postgres')
+
+    // the reverse: PostgreSQL into a new SQLite file
+    const back = sqliteEnv()
+    expect((await cli(['restore', second], back)).code).toBe(0)
+    const third = join(back.WATCHFLOOR_DATA_DIR, 'third.backup')
+    expect((await cli(['backup', third], back)).code).toBe(0)
+    expect(content(third)).toEqual(content(first))
+    // events are exactly the originals: seq, id, recordedAt and body
+    const exported = await cli(['export', '-'], back)
+    const original = await cli(['export', '-'], sqlite)
+    expect(exported.stdout.split('\n').length).toBe(31)
+    expect(exported.stdout).toBe(original.stdout)
+  })
+
+  it('restore refuses a store that is not empty, and a backup that is cut short or of a newer format', async () => {
+    const source = await sqliteLog(5)
+    const file = join(source.WATCHFLOOR_DATA_DIR, 'a.backup')
+    expect((await cli(['backup', file], source)).code).toBe(0)
+
+    const withEvents = await cli(['restore', file], source)
+    expect(withEvents.code).toBe(1)
+    expect(withEvents.stderr).toContain('is not empty (head seq 5)')
+    noStack(withEvents)
+
+    // no event, but an organisation: still not empty
+    const postgres = await postgresEnv()
+    expect(
+      (await cli(['orgs', 'create', 'cert-lv', '--name', 'CERT.LV', '--nation', 'LV', '--kind', 'ally_cert'], postgres))
+        .code,
+    ).toBe(0)
+    const withDirectory = await cli(['restore', file], postgres)
+    expect(withDirectory.code).toBe(1)
+    expect(withDirectory.stderr).toContain('organisations: 1')
+    expect((await cli(['export', '-'], postgres)).stdout).toBe('')
+
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n')
+    const cut = join(source.WATCHFLOOR_DATA_DIR, 'cut.backup')
+    writeFileSync(cut, `${lines.slice(0, -2).join('\n')}\n`)
+    const short = await cli(['restore', cut], sqliteEnv())
+    expect(short.code).toBe(1)
+    expect(short.stderr).toContain('cut short')
+
+    const newer = join(source.WATCHFLOOR_DATA_DIR, 'newer.backup')
+    writeFileSync(newer, [JSON.stringify({ ...JSON.parse(lines[0]!), version: 99 }), ...lines.slice(1)].join('\n'))
+    const refused = await cli(['restore', newer], sqliteEnv())
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain('format version 99')
+    const notBackup = await cli(['restore', join(root, 'package.json')], sqliteEnv())
+    expect(notBackup.code).toBe(1)
+    expect(notBackup.stderr).toContain('not a Watchfloor backup')
+    for (const run of [short, refused, notBackup]) noStack(run)
+  })
+
+  it('export and import: NDJSON of the log into an empty log, every seq and recordedAt kept; a non-empty log refused', async () => {
+    const source = await sqliteLog(9)
+    const file = join(source.WATCHFLOOR_DATA_DIR, 'log.ndjson')
+    const exported = await cli(['export', file], source)
+    expect(exported.code).toBe(0)
+    expect(exported.stderr).toContain('exported 9 events')
+    const postgres = await postgresEnv()
+    // from stdin
+    const imported = await cli(['import', '-'], postgres, readFileSync(file, 'utf8'))
+    expect(imported.code).toBe(0)
+    expect((await cli(['export', '-'], postgres)).stdout).toBe(readFileSync(file, 'utf8'))
+    const again = await cli(['import', file], postgres)
+    expect(again.code).toBe(1)
+    expect(again.stderr).toContain('not empty')
+
+    // an import with a gap stops at it, naming the line
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n')
+    const gapped = join(source.WATCHFLOOR_DATA_DIR, 'gap.ndjson')
+    writeFileSync(gapped, `${[...lines.slice(0, 4), ...lines.slice(5)].join('\n')}\n`)
+    const gap = await cli(['import', gapped], sqliteEnv())
+    expect(gap.code).toBe(1)
+    expect(gap.stderr).toContain('seq 6, but the next seq of this log is 5')
+    noStack(gap)
+  })
+
+  it('accounts and tokens made by the command line work against a running server; disabled and revoked they stop', {
+    timeout: 120_000,
+  }, async () => {
+    const server = await startServerProcess({ env: { WATCHFLOOR_PASSWORD_COST: '10' } })
+    try {
+      const env = { WATCHFLOOR_DATA_DIR: server.dataDir, WATCHFLOOR_PASSWORD_COST: '10' }
+      const orgs = await cli(['orgs', 'list', '--json'], env)
+      expect(JSON.parse(orgs.stdout).organisations.map((o: { id: string }) => o.id)).toContain('cert-ee')
+
+      const created = await cli(
+        ['accounts', 'create', 'Mari', '--organisation', 'cert-ee', '--roles', 'analyst,liaison', '--password-stdin'],
+        env,
+        'a long enough password\n',
+      )
+      expect(created.code).toBe(0)
+      const signIn = (password: string) =>
+        fetch(`${server.url}/api/v1/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'mari', password }),
+        })
+      const session = await signIn('a long enough password')
+      expect(session.status).toBe(200)
+      expect(await session.json()).toMatchObject({ user: 'mari', organisation: 'cert-ee', nation: 'EE' })
+
+      const token = await cli(['tokens', 'create', '--label', 'script', '--owner', 'mari'], env)
+      expect(token.code).toBe(0)
+      const secret = token.stdout.trim()
+      expect(secret).toMatch(/^wf_/)
+      expect(token.stderr).toContain('shown this once')
+      const state = await getJson<{ seq: number }>(`${server.url}/api/v1/state`, secret)
+      expect(state.status).toBe(200)
+
+      const listed = JSON.parse((await cli(['tokens', 'list', '--owner', 'mari', '--json'], env)).stdout) as {
+        tokens: { id: string; createdBy: string }[]
+      }
+      expect(listed.tokens).toHaveLength(1)
+      expect(listed.tokens[0]!.createdBy).toMatch(/^cli/)
+      expect(JSON.stringify(listed)).not.toContain(secret)
+
+      // a service token: a sensor of its own
+      const sensor = await cli(
+        [
+          'tokens',
+          'create',
+          '--label',
+          'ids',
+          '--service-user',
+          'ids-1',
+          '--organisation',
+          'cert-lv',
+          '--roles',
+          'sensor',
+          '--json',
+        ],
+        env,
+      )
+      expect(sensor.code).toBe(0)
+      const { secret: sensorSecret } = JSON.parse(sensor.stdout) as { secret: string }
+      expect((await getJson(`${server.url}/api/v1/state`, sensorSecret)).status).toBe(200)
+
+      expect((await cli(['accounts', 'disable', 'mari'], env)).code).toBe(0)
+      expect((await signIn('a long enough password')).status).toBe(401)
+      expect((await getJson(`${server.url}/api/v1/state`, secret)).status).toBe(401)
+      expect((await cli(['accounts', 'enable', 'mari'], env)).code).toBe(0)
+      expect((await getJson(`${server.url}/api/v1/state`, secret)).status).toBe(200)
+      expect((await cli(['tokens', 'revoke', listed.tokens[0]!.id], env)).code).toBe(0)
+      expect((await getJson(`${server.url}/api/v1/state`, secret)).status).toBe(401)
+
+      const taken = await cli(['accounts', 'create', 'mari', '--organisation', 'cert-ee', '--roles', 'analyst'], env)
+      expect(taken.code).toBe(1)
+      const nowhere = await cli(
+        ['accounts', 'create', 'olga', '--organisation', 'no-such-org', '--roles', 'analyst'],
+        env,
+      )
+      expect(nowhere.code).toBe(1)
+      expect(nowhere.stderr).toContain('no organisation no-such-org in the directory')
+      const noRoles = await cli(['accounts', 'create', 'olga', '--organisation', 'cert-ee'], env)
+      expect(noRoles.code).toBe(2)
+      expect((await cli(['tokens', 'revoke', randomUUID()], env)).code).toBe(1)
+      for (const run of [taken, nowhere, noRoles]) noStack(run)
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it('a backup made by format version 1 (Watchfloor 0.1) restores, and its accounts and tokens still work', {
+    timeout: 120_000,
+  }, async () => {
+    const header = JSON.parse(readFileSync(FIXTURE, 'utf8').split('\n')[0]!)
+    expect(header).toMatchObject({ format: 'watchfloor-backup', version: 1 })
+    // into PostgreSQL, and into SQLite to run a server on
+    const postgres = await postgresEnv()
+    expect((await cli(['restore', FIXTURE], postgres)).code).toBe(0)
+    const env = sqliteEnv()
+    const restored = await cli(['restore', FIXTURE], env)
+    expect(restored.code).toBe(0)
+    expect(restored.stderr).toContain('restored 5 events')
+    for (const target of [env, postgres]) {
+      expect((await cli(['check'], target)).code).toBe(0)
+      const tokens = JSON.parse((await cli(['tokens', 'list', '--json'], target)).stdout) as {
+        tokens: { label: string; revokedAt: string | null }[]
+      }
+      expect(tokens.tokens.map((t) => t.label).sort()).toEqual(['kadri laptop', 'relay', 'wall'])
+      expect(tokens.tokens.find((t) => t.label === 'wall')!.revokedAt).not.toBeNull()
+      const accounts = JSON.parse((await cli(['accounts', 'list', '--json'], target)).stdout) as {
+        accounts: { username: string; disabled: boolean }[]
+      }
+      expect(accounts.accounts.map((a) => [a.username, a.disabled])).toEqual([
+        ['janis', true],
+        ['kadri', false],
+      ])
+    }
+    // the same content either way, as in the file
+    const fromPostgres = join(env.WATCHFLOOR_DATA_DIR, 'again.backup')
+    expect((await cli(['backup', fromPostgres], postgres)).code).toBe(0)
+    expect(content(fromPostgres)).toEqual(content(FIXTURE))
+
+    const server = await startServerProcess({ dataDir: env.WATCHFLOOR_DATA_DIR })
+    try {
+      const session = await fetch(`${server.url}/api/v1/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'kadri', password: 'fixture-password-of-0.1' }),
+      })
+      expect(session.status).toBe(200)
+      const state = await getJson<{ seq: number }>(`${server.url}/api/v1/state`, 'wf_fixture-api-token-of-0.1-backup')
+      expect(state.status).toBe(200)
+      expect(state.json.seq).toBe(5)
+      expect((await getJson(`${server.url}/api/v1/state`, 'wf_fixture-wall-token-of-0.1-backup')).status).toBe(401)
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it('cli.js is plain JavaScript: the workspace packages bundled, every other import a dependency of the server', () => {
+    compiled ??= buildServer()
+    const code = readFileSync(join(compiled.main, '..', 'cli.js'), 'utf8')
+    const imports = [...code.matchAll(/^import .* from ["']([^"']+)["'];?$/gm)].map((m) => m[1]!)
+    expect(imports).toContain('better-sqlite3')
+    expect(imports.filter((specifier) => specifier.endsWith('.ts') || specifier.startsWith('@watchfloor/'))).toEqual([])
+    expect(imports.filter((specifier) => specifier.startsWith('.'))).toEqual([])
+    const manifest = JSON.parse(readFileSync(join(root, 'apps/server/package.json'), 'utf8')) as {
+      dependencies: Record<string, string>
+    }
+    const packageOf = (specifier: string) =>
+      specifier
+        .split('/')
+        .slice(0, specifier.startsWith('@') ? 2 : 1)
+        .join('/')
+    expect(
+      imports
+        .filter((specifier) => !specifier.startsWith('node:'))
+        .map(packageOf)
+        .filter((name) => !(name in manifest.dependencies)),
+    ).toEqual([])
+  })
+
+  it('the source runs as `pnpm watchfloor` runs it (tsx), with the same answers as the compiled cli.js', async () => {
+    const help = await cli(['--help'], sqliteEnv(), undefined, SOURCE)
+    expect(help.code).toBe(0)
+    expect(help.stdout).toBe((await cli(['--help'], sqliteEnv())).stdout)
+    const env = await sqliteLog(6)
+    const check = await cli(['check'], env, undefined, SOURCE)
+    expect(check.code).toBe(0)
+    expect(check.stdout).toContain('events: 6, head seq 6')
+    const bad = await cli(['restore'], env, undefined, SOURCE)
+    expect(bad.code).toBe(2)
+    noStack(bad)
+  })
+})

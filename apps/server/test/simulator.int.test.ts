@@ -1,0 +1,118 @@
+import type { StoredEvent } from '@watchfloor/protocol'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getJson, type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
+
+/** How long after a person's action a batch the simulator had already collected may still arrive. */
+const IN_FLIGHT_MS = 300
+
+interface Incident {
+  incidentId: string
+  status: string
+  severity: string
+  version: number
+}
+
+/**
+ * The demo's simulator never undoes what people do (issue 16): once a coordinator has acted on an
+ * incident, the scenario's scripted updates of it are held back. The real server with its
+ * simulator on, played 120 times faster than real time (the first wave of the outbreak: about 11 s).
+ */
+describe('the simulator leaves an incident people act on to them', () => {
+  let server: ServerProcess
+  beforeAll(async () => {
+    server = await startServerProcess({
+      env: {
+        WATCHFLOOR_SIMULATOR: 'on',
+        WATCHFLOOR_SIMULATOR_SPEED: '120',
+        WATCHFLOOR_SIMULATOR_RATE: '0',
+        WATCHFLOOR_SIMULATOR_SEED: '42',
+      },
+    })
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  const incidents = async () =>
+    (await getJson<{ incidents: Incident[] }>(`${server.url}/api/v1/state`, TOKENS.coordEeA)).json.incidents
+
+  async function readAll(): Promise<StoredEvent[]> {
+    const events: StoredEvent[] = []
+    let after = 0
+    for (;;) {
+      const { json: page } = await getJson<{ events: StoredEvent[]; next: number }>(
+        `${server.url}/api/v1/events?after=${after}&limit=5000`,
+        TOKENS.coordEeA,
+      )
+      events.push(...page.events)
+      if (page.events.length === 0 || page.next === after) return events
+      after = page.next
+    }
+  }
+
+  it('holds back its scripted updates of an incident a coordinator escalated, and goes on with the others', async () => {
+    // a coordinator takes over the first incident the outbreak reports that is still early in its course
+    let escalated: { incidentId: string; seq: number; at: number } | undefined
+    const deadline = Date.now() + 20_000
+    while (!escalated && Date.now() < deadline) {
+      const early = (await incidents()).find(
+        (i) => (i.status === 'reported' || i.status === 'triaged') && i.severity !== 'critical',
+      )
+      if (early) {
+        const response = await fetch(`${server.url}/api/v1/commands`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.coordEeA}` },
+          body: JSON.stringify({
+            type: 'incident.escalate',
+            incidentId: early.incidentId,
+            severity: 'critical',
+            reason: 'spreading to our networks',
+            expectedVersion: early.version,
+          }),
+        })
+        const body = (await response.json()) as { events?: StoredEvent[] }
+        // 409: the scenario updated it meanwhile; look again
+        if (response.ok) {
+          const last = body.events!.at(-1)!
+          escalated = { incidentId: early.incidentId, seq: last.seq, at: Date.parse(last.recordedAt) }
+        }
+      } else await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(escalated, 'an early incident to escalate').toBeDefined()
+    const { incidentId, seq, at } = escalated!
+
+    // the first wave runs to its end: every other incident reported by then reaches its scripted end
+    const others = (await readAll())
+      .filter((e) => e.type === 'incident.reported' && e.seq < seq)
+      .map((e) => (e.payload as { incidentId: string }).incidentId)
+      .filter((id) => id !== incidentId)
+    expect(others.length).toBeGreaterThan(0)
+    await expect
+      .poll(
+        async () => {
+          const now = await incidents()
+          return others.every((id) => ['recovered', 'closed'].includes(now.find((i) => i.incidentId === id)!.status))
+        },
+        { timeout: 40_000, interval: 250 },
+      )
+      .toBe(true)
+
+    const log = await readAll()
+    // a batch already on its way when the coordinator acted (collected within the last tick of 100 ms)
+    // may still land; nothing the scenario scripted for later does
+    const scripted = log.filter(
+      (e) =>
+        e.seq > seq &&
+        Date.parse(e.recordedAt) > at + IN_FLIGHT_MS &&
+        e.type === 'incident.updated' &&
+        e.actor?.user === 'simulator' &&
+        (e.payload as { incidentId: string }).incidentId === incidentId,
+    )
+    expect(scripted).toEqual([])
+    // the scenario itself went on updating the incidents nobody took over
+    expect(log.some((e) => e.seq > seq && e.type === 'incident.updated' && e.actor?.user === 'simulator')).toBe(true)
+    const mine = (await incidents()).find((i) => i.incidentId === incidentId)!
+    expect(mine).toMatchObject({ severity: 'critical' })
+    expect(['recovered', 'closed']).not.toContain(mine.status)
+  }, 90_000)
+})

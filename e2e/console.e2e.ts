@@ -33,7 +33,20 @@ test('the console signs in from a link, streams live events and keeps the token 
       payload: { incidentId: 'inc-e2e-1', count: 7, indicator: '445/tcp scan' },
     },
   ])
+  // the Events tab lists changes, with observations folded into a run per incident and indicator
+  const run = page.locator('[data-testid="event-run-row"][data-incident-id="inc-e2e-1"]')
+  await expect(run).toBeVisible()
+  await expect(run).toContainText('445/tcp scan')
+  await expect(run).toHaveAttribute('data-sum', '7')
+  await expect(page.locator(`[data-testid="event-row"][data-seq="${more[1]}"]`)).toHaveCount(0)
+  // every event, one click away
+  await page.getByTestId('events-mode-all').click()
   await expect(page.locator(`[data-testid="event-row"][data-seq="${more[1]}"]`)).toBeVisible()
+  // what changed in the last 15 minutes: the two reports (and the run of observations between them)
+  await page.getByTestId('events-mode-changes').click()
+  await page.getByTestId('events-span-15').click()
+  await expect(page.locator(`[data-testid="event-row"][data-seq="${more[0]}"]`)).toBeVisible()
+  await page.screenshot({ path: 'e2e/artifacts/console-events.png' })
   await page.getByTestId('tab-incidents').click()
   await expect(page.locator('[data-testid="incident-row"][data-incident-id="inc-e2e-2"]')).toBeVisible()
   await page.screenshot({ path: 'e2e/artifacts/console-live.png', fullPage: true })

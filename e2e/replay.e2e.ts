@@ -51,6 +51,19 @@ test.describe('replay', () => {
     await postEvents(request, [
       report(A, 'Replay worm', T),
       report(B, 'Replay phish', T + 5 * MIN),
+      // observations between the changes: a step of every event stops at them, a step of changes does not
+      event('incident.observation', T + 12 * MIN, {
+        incidentId: A,
+        networkId: 'ee-gov',
+        indicator: '198.51.100.7',
+        count: 3,
+      }),
+      event('incident.observation', T + 15 * MIN, {
+        incidentId: A,
+        networkId: 'ee-gov',
+        indicator: '198.51.100.7',
+        count: 2,
+      }),
       event('incident.updated', T + 20 * MIN, { incidentId: A, status: 'closed' }),
     ])
   })
@@ -93,12 +106,17 @@ test.describe('replay', () => {
       .toBeGreaterThan(0)
     await page.screenshot({ path: 'e2e/artifacts/replay-open.png' })
 
-    // step to the next event: A's closure (T + 20 min)
+    // step to the next event: an observation of A (T + 12 min)
     await page.getByTestId('replay-step').click()
+    await expect(page.getByTestId('replay-at')).toHaveAttribute('data-at', iso(T + 12 * MIN))
+    // the next change passes the observation at T + 15 min: A's closure (T + 20 min)
+    await page.getByTestId('replay-change').click()
     await expect(page.getByTestId('replay-at')).toHaveAttribute('data-at', iso(T + 20 * MIN))
     await expect(row(page, A)).toHaveCount(0)
-    // and back
+    // one event back is the observation; one change back, B's report (T + 5 min)
     await page.getByTestId('replay-step-back').click()
+    await expect(page.getByTestId('replay-at')).toHaveAttribute('data-at', iso(T + 15 * MIN))
+    await page.getByTestId('replay-change-back').click()
     await expect(page.getByTestId('replay-at')).toHaveAttribute('data-at', iso(T + 5 * MIN))
     await expect(row(page, A)).toBeVisible()
 

@@ -1,11 +1,15 @@
 import react from '@vitejs/plugin-react'
 import { defineConfig } from 'vite'
+import { readRelease } from '../../scripts/release.mjs'
 
 const server = 'http://127.0.0.1:8080'
 
 export default defineConfig({
   root: import.meta.dirname,
   plugins: [react()],
+  // the product's version and commit, looked up once at build time (scripts/release.mjs: without a .git,
+  // WATCHFLOOR_COMMIT), read by src/data/release.ts for the About panel
+  define: { __WATCHFLOOR_RELEASE__: JSON.stringify(readRelease()) },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

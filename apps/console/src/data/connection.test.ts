@@ -1,7 +1,13 @@
 import { fold, initialState, makeEvent, stateToJson } from '@watchfloor/core'
-import type { StoredEvent, SubscribeAck } from '@watchfloor/protocol'
+import { PROTOCOL_VERSION, type StoredEvent, type SubscribeAck } from '@watchfloor/protocol'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createConnection, handshakeAuth, type SocketFactory, type WatchfloorSocket } from './connection.ts'
+import {
+  createConnection,
+  handshakeAuth,
+  outdatedMessage,
+  type SocketFactory,
+  type WatchfloorSocket,
+} from './connection.ts'
 import type { Retention } from './retention.ts'
 import { createWatchfloorStore } from './store.ts'
 
@@ -680,12 +686,45 @@ describe('connection: cookie sessions and presence', () => {
     expect(server.calls.at(-1)?.headers['X-Watchfloor-View-As']).toBe('organisation:cert-lv')
   })
 
-  it('the handshake’s auth: the token (none: the cookie) and the audience', () => {
-    expect(handshakeAuth(null)).toEqual({})
-    expect(handshakeAuth('tok')).toEqual({ token: 'tok' })
-    expect(handshakeAuth(null, 'community:baltic')).toEqual({ viewAs: 'community:baltic' })
-    expect(handshakeAuth('tok', 'organisation:cert-lv')).toEqual({ token: 'tok', viewAs: 'organisation:cert-lv' })
-    expect(handshakeAuth('tok', null)).toEqual({ token: 'tok' })
+  it('the handshake’s auth: the token (none: the cookie), the audience and the protocol version', () => {
+    const protocolVersion = PROTOCOL_VERSION
+    expect(handshakeAuth(null)).toEqual({ protocolVersion })
+    expect(handshakeAuth('tok')).toEqual({ token: 'tok', protocolVersion })
+    expect(handshakeAuth(null, 'community:baltic')).toEqual({ viewAs: 'community:baltic', protocolVersion })
+    expect(handshakeAuth('tok', 'organisation:cert-lv')).toEqual({
+      token: 'tok',
+      viewAs: 'organisation:cert-lv',
+      protocolVersion,
+    })
+    expect(handshakeAuth('tok', null)).toEqual({ token: 'tok', protocolVersion })
+  })
+
+  it('refused for another protocol version: asks for a reload, keeps the session, does not retry', async () => {
+    const { store, sockets, connection, onUnauthenticated } = setup()
+    store.getState().setSession({ user: 'u', organisation: 'o', nation: 'n', roles: [] })
+    connection.connect('tok')
+    const socket = sockets[0]!
+    socket.active = false
+    const server = PROTOCOL_VERSION + 1
+    const message = `this client speaks protocol version ${PROTOCOL_VERSION}, this server ${server}: reload the console (or update the client)`
+    const refusal = Object.assign(new Error(`protocol_mismatch: ${message}`), {
+      data: { code: 'protocol_mismatch', message, details: { client: PROTOCOL_VERSION, server } },
+    })
+    socket.fire('connect_error', refusal)
+    expect(store.getState().status).toBe('outdated')
+    expect(store.getState().error).toBe(
+      `This console is out of date: it speaks protocol version ${PROTOCOL_VERSION} and the server ${server}. Reload the page to load the server's console.`,
+    )
+    expect(store.getState().session).not.toBeNull()
+    expect(onUnauthenticated).not.toHaveBeenCalled()
+    expect(socket.disconnected).toBe(true)
+    // other refusals are retried after retryMs (1 s here); this one is not
+    await new Promise((resolve) => setTimeout(resolve, 1_200))
+    expect(sockets).toHaveLength(1)
+    expect(store.getState().status).toBe('outdated')
+    // the message alone (a client that gets no err.data) says the same
+    expect(outdatedMessage(new Error(`protocol_mismatch: ${message}`))).toMatch(/Reload the page/)
+    expect(outdatedMessage(new Error('unauthenticated: token revoked'))).toBeNull()
   })
 
   it('says which incident it shows, again after a reconnect, and passes presence on', async () => {

@@ -2,7 +2,9 @@
  * The one connection module: a credential in, a live picture in the store out.
  *
  * Contract with the server (apps/server): connect with `auth: { token }` (or, with no
- * token, the browser's session cookie in the handshake) over WebSocket only, plus
+ * token, the browser's session cookie in the handshake) and `auth.protocolVersion` (the protocol's
+ * `PROTOCOL_VERSION`: a server of another version refuses with `protocol_mismatch`, and the console
+ * then asks to be reloaded rather than retrying) over WebSocket only, plus
  * `auth.viewAs: 'organisation:<id>'` while viewing as another audience (a read-only socket of
  * what both may see, data/viewAs.ts). Opening costs the size of the picture, not of the history:
  * with an empty picture (a fresh open, a new viewer, after `resync access_changed`, after a
@@ -20,12 +22,14 @@
  * (sent again after every reconnect), `presence { incidentId, viewers }` says who shows it.
  */
 import { type StateJson, stateFromJson } from '@watchfloor/core'
-import type {
-  ClientToServerEvents,
-  PresenceMessage,
-  ServerToClientEvents,
-  StoredEvent,
-  SubscribeAck,
+import {
+  type ClientToServerEvents,
+  type ErrorBody,
+  PROTOCOL_VERSION,
+  type PresenceMessage,
+  type ServerToClientEvents,
+  type StoredEvent,
+  type SubscribeAck,
 } from '@watchfloor/protocol'
 import { io, type Socket } from 'socket.io-client'
 import {
@@ -97,14 +101,28 @@ export interface Connection {
   loadHistory(range: TimeRange): Promise<void>
 }
 
-/** The handshake's `auth`: the token (none: the cookie) and the audience viewed as, if any. */
-export function handshakeAuth(token: string | null, viewAs?: string | null): { token?: string; viewAs?: string } {
-  return { ...(token === null ? {} : { token }), ...(viewAs ? { viewAs } : {}) }
+/** The handshake's `auth`: the token (none: the cookie), the audience viewed as, if any, and the protocol spoken. */
+export function handshakeAuth(
+  token: string | null,
+  viewAs?: string | null,
+): { token?: string; viewAs?: string; protocolVersion: number } {
+  return { ...(token === null ? {} : { token }), ...(viewAs ? { viewAs } : {}), protocolVersion: PROTOCOL_VERSION }
 }
 
-const defaultSocketFactory: SocketFactory = (token, viewAs) => {
-  const auth = handshakeAuth(token, viewAs)
-  return Object.keys(auth).length === 0 ? io({ transports: ['websocket'] }) : io({ transports: ['websocket'], auth })
+const defaultSocketFactory: SocketFactory = (token, viewAs) =>
+  io({ transports: ['websocket'], auth: handshakeAuth(token, viewAs) })
+
+/**
+ * What the console says when the server refuses its protocol version (`protocol_mismatch`): this page
+ * is another release than the server, and only loading it again (the server's console) helps.
+ */
+export function outdatedMessage(error: Error & { data?: unknown }): string | null {
+  const body = error.data as Partial<ErrorBody> | undefined
+  if (body?.code !== 'protocol_mismatch' && !error.message.startsWith('protocol_mismatch:')) return null
+  const { client, server } = (body?.details ?? {}) as { client?: unknown; server?: unknown }
+  return `This console is out of date: it speaks protocol version ${typeof client === 'number' ? client : PROTOCOL_VERSION}${
+    typeof server === 'number' ? ` and the server ${server}` : ', the server another'
+  }. Reload the page to load the server's console.`
 }
 
 /** Reads of older history per `loadHistory` call at most (each up to `historyMaxEvents`). */
@@ -342,6 +360,13 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     })
     s.on('connect_error', (error) => {
       if (s !== socket) return
+      // another protocol version: no retry can help, only a reload (the server's own console)
+      const outdated = outdatedMessage(error)
+      if (outdated !== null) {
+        disconnect()
+        actions().setStatus('outdated', outdated)
+        return
+      }
       // the server refuses a token with `unauthenticated: <why>` (unknown, revoked, expired session)
       if (error.message === 'unauthenticated' || error.message.startsWith('unauthenticated:')) {
         unauthenticated(error.message.replace(/^unauthenticated:\s*/, '') || error.message)

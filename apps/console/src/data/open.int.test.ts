@@ -4,7 +4,7 @@
  * demand, and the same viewer on both (token, view-as).
  */
 import { fold, initialState, type StateJson, stateToJson } from '@watchfloor/core'
-import type { EventPageReply, StoredEvent } from '@watchfloor/protocol'
+import { type EventPageReply, PROTOCOL_VERSION, type StoredEvent } from '@watchfloor/protocol'
 import { io } from 'socket.io-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { event, post, type ServerProcess, startServerProcess, TOKENS } from '../../../server/test/harness.ts'
@@ -35,7 +35,7 @@ async function visibleEvents(token: string, viewAs?: string): Promise<StoredEven
   }
 }
 
-function open(token: string, options: { viewAs?: string; retention?: Retention } = {}) {
+function open(token: string, options: { viewAs?: string; retention?: Retention; protocolVersion?: number } = {}) {
   const store = createWatchfloorStore()
   if (options.retention) store.getState().setRetention(options.retention)
   const connection = createConnection({
@@ -47,7 +47,11 @@ function open(token: string, options: { viewAs?: string; retention?: Retention }
       io(server.url, {
         transports: ['websocket'],
         forceNew: true,
-        auth: handshakeAuth(t, viewAs),
+        // a console of another release: the handshake as this one makes it, but another protocol version
+        auth: {
+          ...handshakeAuth(t, viewAs),
+          ...(options.protocolVersion ? { protocolVersion: options.protocolVersion } : {}),
+        },
       }) as WatchfloorSocket,
   })
   connections.push(connection)
@@ -192,5 +196,16 @@ describe('opening a console on a real server', () => {
     expect(own.incidents.some((i) => i.incidentId === 'inc-ee-amber')).toBe(true)
     expect(s.state.incidents.has('inc-ee-amber')).toBe(false)
     expect(s.state.incidents.has('inc-lv-amber')).toBe(false)
+  })
+
+  it('a console of another protocol version is refused and asks for a reload, without retrying', async () => {
+    const other = PROTOCOL_VERSION + 1
+    const { store } = open(TOKENS.viewerEe, { protocolVersion: other })
+    await until(() => store.getState().status === 'outdated', 'outdated')
+    expect(store.getState().error).toBe(
+      `This console is out of date: it speaks protocol version ${other} and the server ${PROTOCOL_VERSION}. Reload the page to load the server's console.`,
+    )
+    await sleep(2_500) // longer than the connection's retry delay (2 s): still refused, not reconnecting
+    expect(store.getState().status).toBe('outdated')
   })
 })

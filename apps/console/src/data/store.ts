@@ -14,7 +14,15 @@ import { MinuteCounts } from './activity.ts'
 import { addCoverage, type Coverage, mergeBySeq, NO_COVERAGE, type TimeRange, trimCoverage } from './history.ts'
 import { DEFAULT_RETENTION, firstKept, pruneState, type Retention } from './retention.ts'
 
-export type ConnectionStatus = 'signed-out' | 'connecting' | 'live' | 'reconnecting' | 'resyncing' | 'revoked'
+/** `outdated`: the server refused this console's protocol version (`protocol_mismatch`); only a reload helps. */
+export type ConnectionStatus =
+  | 'signed-out'
+  | 'connecting'
+  | 'live'
+  | 'reconnecting'
+  | 'resyncing'
+  | 'revoked'
+  | 'outdated'
 
 /** How far the reads of an opening console are (status 'connecting' meanwhile). */
 export interface OpeningProgress {

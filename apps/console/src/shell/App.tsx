@@ -3,6 +3,8 @@ import { resumeSession, signIn, signInWithPassword, signOut } from '../data/sess
 import { useWatchfloor } from '../data/store.ts'
 import { takeTokenFromLocation, tokenFromHash } from '../data/token.ts'
 import { viewAsValue } from '../data/viewAs.ts'
+import { AlarmBanner } from '../features/alarm/AlarmBanner.tsx'
+import { wireAlarms } from '../features/alarm/alarmStore.ts'
 import { StatusBoard } from '../features/board/StatusBoard.tsx'
 import { useUi, wireCoordination } from '../features/coordination/coordination.ts'
 import { Toasts } from '../features/coordination/Notifications.tsx'
@@ -17,6 +19,7 @@ import { mayOpenSharing } from '../features/sharing/directory.ts'
 import { myOverdueCount } from '../features/tasks/board.ts'
 import { TaskBoard } from '../features/tasks/TaskBoard.tsx'
 import { Timeline } from '../features/timeline/Timeline.tsx'
+import { TriageCount, TriageQueue } from '../features/triage/TriageQueue.tsx'
 import { ViewAsBanner, ViewAsRefusal } from '../features/viewas/ViewAs.tsx'
 import { wireViewAs } from '../features/viewas/viewAs.ts'
 import { useNow } from '../ui/useNow.ts'
@@ -46,7 +49,7 @@ function Loading({ what, children }: { what: string; children: ReactNode }) {
   )
 }
 
-const TABS = ['incidents', 'tasks', 'networks', 'events', 'bookmarks'] as const
+const TABS = ['incidents', 'triage', 'tasks', 'networks', 'events', 'bookmarks'] as const
 type Tab = (typeof TABS)[number]
 
 /** My (and my team's) overdue tasks, for the tab label. */
@@ -84,11 +87,13 @@ function Sidebar() {
           >
             {name}
             {name === 'tasks' && <OverdueBadge />}
+            {name === 'triage' && <TriageCount />}
           </button>
         ))}
       </div>
       <div className="tab-body">
         {tab === 'incidents' && <IncidentList />}
+        {tab === 'triage' && <TriageQueue />}
         {tab === 'tasks' && <TaskBoard />}
         {tab === 'networks' && <StatusBoard />}
         {tab === 'events' && <EventList />}
@@ -236,6 +241,7 @@ export function App({ initialToken }: { initialToken: string | null }) {
   useEffect(() => wireCoordination(), [])
   useEffect(() => wireReplay(), [])
   useEffect(() => wireViewAs(), [])
+  useEffect(() => wireAlarms(), [])
   // a link that names a replay reopens it once signed in
   useEffect(() => {
     const wanted = viewStore.getState().replay
@@ -265,6 +271,7 @@ export function App({ initialToken }: { initialToken: string | null }) {
       <ViewAsBanner />
       <Header onSignOut={signOut} />
       <ViewAsRefusal />
+      <AlarmBanner />
       <Fragment key={viewer}>
         {sharing ? (
           <Loading what="the Sharing page">

@@ -1,5 +1,7 @@
 import { SEVERITIES_DESCENDING } from '@watchfloor/core'
 import { type ConnectionStatus, type OpeningProgress, selectOpenCounts, useWatchfloor } from '../data/store.ts'
+import { AboutButton, OutdatedNotice } from '../features/about/About.tsx'
+import { AlarmSettings, AlarmStanding } from '../features/alarm/AlarmBanner.tsx'
 import { ui, useUi } from '../features/coordination/coordination.ts'
 import { Bell } from '../features/coordination/Notifications.tsx'
 import { ReplayButton } from '../features/replay/ReplayEntry.tsx'
@@ -65,7 +67,7 @@ export function Header({ onSignOut }: { onSignOut: () => void }) {
   const counts = useWatchfloor(selectOpenCounts)
   return (
     <header className="header">
-      <h1 className="product">Watchfloor</h1>
+      <AboutButton />
       {session && (
         <span className="whoami" data-testid="whoami" title={`signed in with ${session.kind ?? 'a token'}`}>
           <strong data-testid="whoami-name">{session.displayName ?? session.user}</strong>
@@ -91,8 +93,11 @@ export function Header({ onSignOut }: { onSignOut: () => void }) {
       <ReplayButton />
       <HandoverButton />
       <SharingButton />
+      <AlarmStanding />
+      <AlarmSettings />
       <Bell />
       <StatusPill status={status} />
+      <OutdatedNotice />
       {opening && <Opening progress={opening} />}
       <span className="seq">
         head <span data-testid="head-seq">{headSeq}</span>

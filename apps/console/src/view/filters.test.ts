@@ -1,7 +1,7 @@
 import { fold, initialState, makeEvent, type State } from '@watchfloor/core'
 import { describe, expect, it } from 'vitest'
 import { type FilteredIncidents, filterEvents, filterIncidents, incidentMatches, refilterIncidents } from './filters.ts'
-import { EMPTY_FILTERS } from './view.ts'
+import { EMPTY_FILTERS, SORTS } from './view.ts'
 
 const t = (minute: number) => new Date(Date.UTC(2026, 10, 26, 8, minute)).toISOString()
 
@@ -85,6 +85,14 @@ describe('incident filters', () => {
     expect(ids(filterIncidents(state, { filters: all, range: null, sort: 'severity' }))).toEqual(['worm', 'phish'])
     expect(ids(filterIncidents(state, { filters: all, range: null, sort: 'recency' }))).toEqual(['phish', 'worm'])
   })
+
+  it('sorts by status (workflow order), observations or TLP (most restricted first)', () => {
+    const all = { ...EMPTY_FILTERS, statuses: ['new' as const, 'closed' as const] }
+    // worm: new, 2 observations, GREEN; phish: closed, none, AMBER
+    expect(ids(filterIncidents(state, { filters: all, range: null, sort: 'status' }))).toEqual(['worm', 'phish'])
+    expect(ids(filterIncidents(state, { filters: all, range: null, sort: 'observations' }))).toEqual(['worm', 'phish'])
+    expect(ids(filterIncidents(state, { filters: all, range: null, sort: 'tlp' }))).toEqual(['phish', 'worm'])
+  })
 })
 
 describe('incident filters, updated batch by batch', () => {
@@ -132,7 +140,7 @@ describe('incident filters, updated batch by batch', () => {
 
   it('equals filtering from scratch after every batch, for each sort and with filters', () => {
     const base = fold(initialState, events)
-    for (const sort of ['severity', 'recency', 'networks'] as const)
+    for (const sort of SORTS)
       for (const filters of [EMPTY_FILTERS, { ...EMPTY_FILTERS, categories: ['malware'] }]) {
         const view = { filters, range: null, sort }
         let state: State = fold(

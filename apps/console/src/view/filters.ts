@@ -1,6 +1,7 @@
 import type { IncidentState, NetworkState, State } from '@watchfloor/core'
-import { incidentOf, severityRank } from '@watchfloor/core'
+import { incidentOf, severityRank, tlpRank } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
+import { IncidentStatus } from '@watchfloor/protocol'
 import type { Filters, IncidentSort, TimeRange, View } from './view.ts'
 
 /** Does an incident pass the filters (and, when given, was it active in the range)? */
@@ -169,6 +170,11 @@ function keyedOf(incident: IncidentState): Keyed {
   return k
 }
 
+const STATUS_RANK = Object.fromEntries(IncidentStatus.options.map((status, i) => [status, i])) as Record<
+  IncidentState['status'],
+  number
+>
+
 interface Keyed {
   incident: IncidentState
   updated: number
@@ -185,6 +191,16 @@ function comparator(sort: IncidentSort): (a: Keyed, b: Keyed) => number {
     case 'networks':
       return (a, b) =>
         b.incident.affectedNetworks.length - a.incident.affectedNetworks.length || b.rank - a.rank || recency(a, b)
+    case 'status':
+      // in the order of the workflow: new first, closed last
+      return (a, b) =>
+        STATUS_RANK[a.incident.status] - STATUS_RANK[b.incident.status] || b.rank - a.rank || recency(a, b)
+    case 'observations':
+      return (a, b) => b.incident.observationCount - a.incident.observationCount || b.rank - a.rank || recency(a, b)
+    case 'tlp':
+      // the most restricted first
+      return (a, b) =>
+        tlpRank(b.incident.marking.tlp) - tlpRank(a.incident.marking.tlp) || b.rank - a.rank || recency(a, b)
   }
 }
 

@@ -7,6 +7,14 @@ describe('view in the URL', () => {
     expect(parseView('')).toEqual(DEFAULT_VIEW)
   })
 
+  it("round-trips the incident list's own filters, and ignores unknown values", () => {
+    const view: View = { ...DEFAULT_VIEW, sort: 'tlp', list: { ack: 'acknowledged', assigned: 'team' } }
+    const query = serializeView(view)
+    expect(query).toBe('sort=tlp&ack=acknowledged&assigned=team')
+    expect(parseView(`?${query}`)).toEqual(view)
+    expect(parseView('?ack=maybe&assigned=everyone').list).toEqual(DEFAULT_VIEW.list)
+  })
+
   it('round-trips filters, range, selection, map, layers, lanes and sort', () => {
     const view: View = {
       filters: {
@@ -23,6 +31,7 @@ describe('view in the URL', () => {
       layers: { networks: true, incidents: true, attacks: false, sharing: false },
       lanes: 'incident',
       sort: 'recency',
+      list: { ack: 'unacknowledged', assigned: 'me' },
       replay: null,
       report: null,
       viewAs: null,

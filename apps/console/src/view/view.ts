@@ -36,10 +36,23 @@ export const LAYER_NAMES = ['networks', 'incidents', 'attacks', 'sharing'] as co
 export type LayerName = (typeof LAYER_NAMES)[number]
 export type Layers = Record<LayerName, boolean>
 
-export const SORTS = ['severity', 'recency', 'networks'] as const
+export const SORTS = ['severity', 'recency', 'status', 'networks', 'observations', 'tlp'] as const
 export type IncidentSort = (typeof SORTS)[number]
 
 export type Lanes = 'network' | 'incident'
+
+export const ACK_FILTERS = ['any', 'acknowledged', 'unacknowledged'] as const
+export type AckFilter = (typeof ACK_FILTERS)[number]
+export const ASSIGNED_FILTERS = ['anyone', 'me', 'team'] as const
+export type AssignedFilter = (typeof ASSIGNED_FILTERS)[number]
+
+/** The incident list's own filters (features/lists/listFilter.ts): `?ack=acknowledged&assigned=team`. */
+export interface ListFilter {
+  ack: AckFilter
+  assigned: AssignedFilter
+}
+
+export const ANY_LIST_FILTER: ListFilter = { ack: 'any', assigned: 'anyone' }
 
 export const REPLAY_CLOCKS = ['recorded', 'occurred'] as const
 export type ReplayClockName = (typeof REPLAY_CLOCKS)[number]
@@ -69,6 +82,8 @@ export interface View {
   layers: Layers
   lanes: Lanes
   sort: IncidentSort
+  /** The incident list's own filters (not the map's nor the timeline's). */
+  list: ListFilter
   /** Replay mode (null: live). */
   replay: ReplayView | null
   /** The incident whose after-action report is open (null: none). */
@@ -99,6 +114,7 @@ export const DEFAULT_VIEW: View = {
   layers: { networks: true, incidents: true, attacks: true, sharing: true },
   lanes: 'network',
   sort: 'severity',
+  list: ANY_LIST_FILTER,
   replay: null,
   report: null,
   viewAs: null,
@@ -160,6 +176,10 @@ export function parseView(search: string): View {
     layers,
     lanes: q.get('lanes') === 'incident' ? 'incident' : 'network',
     sort,
+    list: {
+      ack: oneOf(ACK_FILTERS, list(q.get('ack')))[0] ?? ANY_LIST_FILTER.ack,
+      assigned: oneOf(ASSIGNED_FILTERS, list(q.get('assigned')))[0] ?? ANY_LIST_FILTER.assigned,
+    },
     viewAs: parseViewAs(q.get(VIEW_AS_PARAM)),
   }
 }
@@ -208,6 +228,8 @@ export function serializeView(view: View): string {
   if (shown.length !== LAYER_NAMES.length) q.set('layers', shown.join(','))
   if (view.lanes !== 'network') q.set('lanes', view.lanes)
   if (view.sort !== DEFAULT_VIEW.sort) q.set('sort', view.sort)
+  if (view.list.ack !== ANY_LIST_FILTER.ack) q.set('ack', view.list.ack)
+  if (view.list.assigned !== ANY_LIST_FILTER.assigned) q.set('assigned', view.list.assigned)
   const { replay } = view
   if (replay) {
     q.set('mode', 'replay')

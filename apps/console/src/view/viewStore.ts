@@ -8,6 +8,7 @@ import {
   type IncidentSort,
   type Lanes,
   type LayerName,
+  type ListFilter,
   type MapView,
   parseView,
   type ReplayView,
@@ -27,6 +28,8 @@ export interface ViewActions {
   toggleLayer(layer: LayerName, shown?: boolean): void
   setLanes(lanes: Lanes): void
   setSort(sort: IncidentSort): void
+  /** The incident list's own filters. */
+  setList(patch: Partial<ListFilter>): void
   /** The replay on screen (features/replay writes it), or null for live. */
   setReplay(replay: ReplayView | null): void
   /** Open (or close, null) an incident's after-action report. */
@@ -65,6 +68,9 @@ export function createViewStore(initial: View = DEFAULT_VIEW) {
     setSort(sort) {
       set({ sort })
     },
+    setList(patch) {
+      set({ list: { ...get().list, ...patch } })
+    },
     setReplay(replay) {
       const current = get().replay
       if (replay === current) return
@@ -101,8 +107,8 @@ export function useView<T>(selector: (view: ViewStore) => T): T {
 }
 
 export function viewOf(store: ViewStore): View {
-  const { filters, range, selection, map, layers, lanes, sort, replay, report, viewAs } = store
-  return { filters, range, selection, map, layers, lanes, sort, replay, report, viewAs }
+  const { filters, range, selection, map, layers, lanes, sort, list, replay, report, viewAs } = store
+  return { filters, range, selection, map, layers, lanes, sort, list, replay, report, viewAs }
 }
 
 /**

@@ -5,14 +5,14 @@
  * last update, until the connection catches up again by itself.
  */
 
-import { highestTlp, type IncidentState, isOverdue } from '@watchfloor/core'
+import { highestTlp, type IncidentState, isOverdue, pictureHeadline } from '@watchfloor/core'
 import type { StoredEvent, WallPreset } from '@watchfloor/protocol'
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { createStore } from 'zustand/vanilla'
 import { ApiError, readFailure } from '../data/api.ts'
 import { createConnection } from '../data/connection.ts'
 import { fetchSession } from '../data/session.ts'
-import { type Session, useWatchfloor, watchfloor } from '../data/store.ts'
+import { type OpeningProgress, type Session, useWatchfloor, watchfloor } from '../data/store.ts'
 import { MapView } from '../features/map/MapView.tsx'
 import { useNow } from '../ui/useNow.ts'
 import { useFilteredIncidents } from '../view/selectors.ts'
@@ -26,7 +26,6 @@ import {
   expirePins,
   type Health,
   headline,
-  overallPosture,
   type Pin,
   rotationIndex,
   spotlightCandidates,
@@ -71,7 +70,9 @@ async function fetchPreset(token: string, name: string): Promise<{ preset: WallP
 
 /** Sign in, read the preset, configure stores and connect; retries with back-off while the server is away. */
 function useWallStart(token: string | null): Phase {
-  const [phase, setPhase] = useState<Phase>(token ? { kind: 'starting', message: 'Connecting…' } : { kind: 'no-token' })
+  const [phase, setPhase] = useState<Phase>(
+    token ? { kind: 'starting', message: 'Loading: signing in…' } : { kind: 'no-token' },
+  )
   useEffect(() => {
     if (!token) return
     let cancelled = false
@@ -139,7 +140,10 @@ function useHealth(config: WallConfig): { health: Health; now: number } {
   const status = useWatchfloor((s) => s.status)
   const lastMessageAt = useWatchfloor((s) => s.lastMessageAt)
   const heartbeatMs = config.heartbeatSeconds * 1000
-  const health = connectionHealth(status, lastMessageAt, now, heartbeatMs)
+  // an opening wall is loading, not lost: the lost banner needs a wall that was live once
+  const wasLive = useRef(false)
+  if (status === 'live') wasLive.current = true
+  const health = connectionHealth(status, lastMessageAt, now, heartbeatMs, wasLive.current)
   const kicked = useRef(0)
   useEffect(() => {
     if (health !== 'lost' || status !== 'live') return
@@ -213,7 +217,8 @@ function WallPicture({ config, notice }: { config: WallConfig; notice: string | 
   // tasks of the incidents on this wall that are past due (re-counted every second, tasks are few)
   let overdue = 0
   for (const task of tasks.values()) if (shownIds.has(task.incidentId) && isOverdue(task, now)) overdue++
-  const posture = useMemo(() => overallPosture(networks.values()), [networks])
+  // the headline is the worse of reported posture and incident impact, with the reason [core H2]
+  const picture = useMemo(() => pictureHeadline(networks.values(), incidents), [networks, incidents])
   const sharingShown = panels.has('map') && config.layers.sharing
   // the highest marking of anything on screen: incidents on map and lists, the spotlight, sharing arcs
   const marking = useMemo(() => {
@@ -223,7 +228,8 @@ function WallPicture({ config, notice }: { config: WallConfig; notice: string | 
     return highestTlp(tlps)
   }, [incidents, spotlight, advisories, sharingShown])
 
-  const lost = health === 'lost' || health === 'connecting'
+  const lost = health === 'lost'
+  const opening = useWatchfloor((s) => s.opening)
   return (
     <div
       className={`wall${lost ? ' wall-dimmed' : ''}`}
@@ -235,18 +241,27 @@ function WallPicture({ config, notice }: { config: WallConfig; notice: string | 
       <header className="wall-banner" data-testid="wall-banner-top">
         <TlpLabel tlp={marking} />
         <span className="wall-title">{config.title}</span>
-        <span className="wall-posture" data-testid="wall-posture" data-posture={posture.posture}>
-          Overall posture: <strong className={`posture-${posture.posture}`}>{posture.posture}</strong>
-          {posture.posture !== 'normal' && ` (${posture.count})`}
+        <span
+          className="wall-posture"
+          data-testid="wall-posture"
+          data-posture={picture.level}
+          data-reported={picture.reported.posture}
+          data-impact={picture.impact.severity ?? 'none'}
+        >
+          Overall: <strong className={`posture-${picture.level}`}>{picture.level}</strong>{' '}
+          <span className="wall-posture-reason" data-testid="wall-posture-reason">
+            · {picture.reason}
+          </span>
         </span>
         <Clock now={now} timeZone={config.timeZone} />
       </header>
       {lost && (
         <div className="wall-lost" role="alert" data-testid="wall-connection-lost">
-          {health === 'connecting' ? 'CONNECTING' : 'CONNECTION LOST'} · picture frozen · last update{' '}
+          CONNECTION LOST · picture frozen · last update{' '}
           <span data-testid="wall-last-update">{lastUpdateText(lastMessageAt)}</span> · reconnecting…
         </div>
       )}
+      {health === 'loading' && <WallLoading progress={opening} />}
       {notice && <div className="wall-notice">{notice}</div>}
       <main className="wall-main">
         {panels.has('map') && (
@@ -288,6 +303,23 @@ function WallPicture({ config, notice }: { config: WallConfig; notice: string | 
   )
 }
 
+/** While the wall opens (snapshot, recent events, subscribe): loading, with how far it is. Never "lost". */
+function WallLoading({ progress }: { progress: OpeningProgress | null }) {
+  const text =
+    progress === null
+      ? 'connecting…'
+      : progress.step === 'picture'
+        ? 'reading the picture…'
+        : `reading recent events… ${progress.received.toLocaleString('en-US')}${
+            progress.last > 0 ? ` (to seq ${progress.last.toLocaleString('en-US')})` : ''
+          }`
+  return (
+    <div className="wall-loading" role="status" data-testid="wall-loading" data-step={progress?.step ?? 'connect'}>
+      LOADING · {text}
+    </div>
+  )
+}
+
 function WallMessage({ title, text, testid }: { title: string; text: string; testid: string }) {
   return (
     <div className="wall wall-message" data-testid={testid} role="alert">
@@ -319,6 +351,7 @@ export function WallApp({ token }: { token: string | null }) {
         text="Open this wall with its link: /wall?preset=…#token=…"
       />
     )
-  if (phase.kind === 'starting') return <WallMessage testid="wall-starting" title="Watchfloor" text={phase.message} />
+  if (phase.kind === 'starting')
+    return <WallMessage testid="wall-starting" title="Watchfloor: loading" text={phase.message} />
   return <WallPicture config={phase.config} notice={phase.notice} />
 }

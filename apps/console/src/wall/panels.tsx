@@ -1,5 +1,5 @@
 /** The wall's panels: banner, counters, spotlight and network board. No controls, large type. */
-import type { IncidentState, NetworkPosture } from '@watchfloor/core'
+import { type IncidentState, incidentImpact, worstNetworkFirst } from '@watchfloor/core'
 import { SEVERITIES, type Severity, type Tlp } from '@watchfloor/protocol'
 import { memo } from 'react'
 import { selectNetworkPostures, useWatchfloor } from '../data/store.ts'
@@ -175,25 +175,14 @@ export function networkLabel(networkId: string): string {
   return networkId.replace(/-net$/, '').toUpperCase()
 }
 
-const POSTURE_ORDER = { compromised: 0, degraded: 1, elevated: 2, normal: 3 } as const
-
-function worstFirst(a: NetworkPosture, b: NetworkPosture): number {
-  const open = (p: NetworkPosture) =>
-    SEVERITIES.reduce((sum, s) => sum + p.openIncidents[s] * 10 ** SEVERITIES.indexOf(s), 0)
-  return (
-    POSTURE_ORDER[a.network.posture] - POSTURE_ORDER[b.network.posture] ||
-    open(b) - open(a) ||
-    a.network.organisation.localeCompare(b.network.organisation)
-  )
-}
-
 /** Every allied network as a tile: posture, open incidents by severity, last report (silent ones marked). */
 export function Board({ now, silentMs, networks }: { now: number; silentMs: number; networks?: ReadonlySet<string> }) {
   const postures = useWatchfloor(selectNetworkPostures)
-  const shown = postures.filter((p) => !networks || networks.has(p.network.networkId)).sort(worstFirst)
+  const shown = postures.filter((p) => !networks || networks.has(p.network.networkId)).sort(worstNetworkFirst)
   return (
     <section className="wall-panel wall-board" data-testid="wall-board" aria-label="Networks">
       {shown.map(({ network, openIncidents }) => {
+        const impact = incidentImpact(openIncidents)
         const age = now - Date.parse(network.lastReportAt)
         const silent = age > silentMs
         return (
@@ -203,6 +192,7 @@ export function Board({ now, silentMs, networks }: { now: number; silentMs: numb
             data-testid="wall-network"
             data-network-id={network.networkId}
             data-posture={network.posture}
+            data-impact={impact}
             data-silent={silent}
             style={{ borderLeftColor: POSTURE_COLOURS[network.posture] }}
           >

@@ -1,6 +1,6 @@
 /** The wall's derivations: pure functions of the picture, the clock and the wall's configuration. */
-import { type IncidentState, incidentOf, type NetworkState, severityRank } from '@watchfloor/core'
-import { type Posture, SEVERITIES, type Severity, type StoredEvent } from '@watchfloor/protocol'
+import { type IncidentState, incidentOf, severityRank } from '@watchfloor/core'
+import { SEVERITIES, type Severity, type StoredEvent } from '@watchfloor/protocol'
 import type { ConnectionStatus } from '../data/store.ts'
 
 /** Open incidents, most important first: severity, then the latest update. */
@@ -95,22 +95,6 @@ export function expirePins(pins: ReadonlyMap<string, Pin>, now: number): Readonl
   return next ?? pins
 }
 
-const POSTURE_RANK: Record<Posture, number> = { normal: 0, elevated: 1, degraded: 2, compromised: 3 }
-
-/** The worst posture among the networks (normal when there are none), and how many are in it. */
-export function overallPosture(networks: Iterable<NetworkState>): { posture: Posture; count: number } {
-  let posture: Posture = 'normal'
-  let count = 0
-  for (const network of networks) {
-    const rank = POSTURE_RANK[network.posture]
-    if (rank > POSTURE_RANK[posture]) {
-      posture = network.posture
-      count = 1
-    } else if (network.posture === posture) count++
-  }
-  return { posture, count }
-}
-
 export interface Headline {
   open: Record<Severity, number>
   openTotal: number
@@ -131,21 +115,24 @@ export function headline(incidents: readonly IncidentState[]): Headline {
   return { open, openTotal, networksAffected: networks.size }
 }
 
-export type Health = 'connecting' | 'live' | 'lost' | 'revoked'
+export type Health = 'loading' | 'live' | 'lost' | 'revoked'
 
 /**
- * What the wall may claim about its picture. Lost when the socket is down or nothing (not even a
- * heartbeat) arrived for `heartbeatMs`; connecting until the first subscription is live.
+ * What the wall may claim about its picture. Until it has been live once it is loading (opening
+ * reads the snapshot and the recent events, then subscribes), never lost: an opening wall is not
+ * an outage. Once it has been live, it is lost when the socket is down or nothing (not even a
+ * heartbeat) arrived for `heartbeatMs`.
  */
 export function connectionHealth(
   status: ConnectionStatus,
   lastMessageAt: number,
   now: number,
   heartbeatMs: number,
+  wasLive: boolean,
 ): Health {
   if (status === 'revoked') return 'revoked'
-  if (status === 'connecting' || status === 'signed-out') return lastMessageAt === 0 ? 'connecting' : 'lost'
-  if (status === 'reconnecting') return 'lost'
+  if (!wasLive) return status === 'live' ? 'live' : 'loading'
+  if (status === 'connecting' || status === 'signed-out' || status === 'reconnecting') return 'lost'
   if (lastMessageAt > 0 && now - lastMessageAt > heartbeatMs) return 'lost'
   return 'live'
 }

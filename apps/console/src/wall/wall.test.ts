@@ -11,7 +11,6 @@ import {
   connectionHealth,
   expirePins,
   headline,
-  overallPosture,
   rotationIndex,
   spotlightCandidates,
 } from './picture.ts'
@@ -125,15 +124,6 @@ describe('banner and counters', () => {
     expect(highestTlp(['GREEN', 'RED'])).toBe('RED')
   })
 
-  it('overall posture is the worst, with how many networks are in it', () => {
-    const net = (posture: 'normal' | 'elevated' | 'compromised') => ({ posture }) as never
-    expect(overallPosture([])).toEqual({ posture: 'normal', count: 0 })
-    expect(overallPosture([net('normal'), net('elevated'), net('compromised'), net('compromised')])).toEqual({
-      posture: 'compromised',
-      count: 2,
-    })
-  })
-
   it('headline counts open incidents and distinct affected networks', () => {
     const state = fold(initialState, [
       reported(1, 'a', 'high'),
@@ -149,13 +139,21 @@ describe('banner and counters', () => {
 })
 
 describe('connection health', () => {
-  it('is lost when disconnected or when no heartbeat came within the window', () => {
-    expect(connectionHealth('connecting', 0, 1000, 15_000)).toBe('connecting')
-    expect(connectionHealth('live', 1000, 10_000, 15_000)).toBe('live')
-    expect(connectionHealth('live', 1000, 16_001, 15_000)).toBe('lost')
-    expect(connectionHealth('reconnecting', 1000, 1001, 15_000)).toBe('lost')
-    expect(connectionHealth('connecting', 1000, 1001, 15_000)).toBe('lost')
-    expect(connectionHealth('revoked', 1000, 1001, 15_000)).toBe('revoked')
+  it('is lost when disconnected or when no heartbeat came within the window, once it was live', () => {
+    expect(connectionHealth('live', 1000, 10_000, 15_000, true)).toBe('live')
+    expect(connectionHealth('live', 1000, 16_001, 15_000, true)).toBe('lost')
+    expect(connectionHealth('reconnecting', 1000, 1001, 15_000, true)).toBe('lost')
+    expect(connectionHealth('connecting', 1000, 1001, 15_000, true)).toBe('lost')
+    expect(connectionHealth('revoked', 1000, 1001, 15_000, true)).toBe('revoked')
+  })
+
+  it('opening is loading, never lost, until it is live once', () => {
+    expect(connectionHealth('connecting', 0, 1000, 15_000, false)).toBe('loading')
+    // the snapshot arrived long ago (a slow opening): still loading, not lost
+    expect(connectionHealth('connecting', 1000, 60_000, 15_000, false)).toBe('loading')
+    expect(connectionHealth('reconnecting', 1000, 60_000, 15_000, false)).toBe('loading')
+    expect(connectionHealth('live', 1000, 60_000, 15_000, false)).toBe('live')
+    expect(connectionHealth('revoked', 0, 1000, 15_000, false)).toBe('revoked')
   })
 })
 

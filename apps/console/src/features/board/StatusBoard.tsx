@@ -1,7 +1,8 @@
-import type { NetworkPosture } from '@watchfloor/core'
+import { type NetworkPosture, networkLevel, worstNetworkFirst, worstOpenSeverity } from '@watchfloor/core'
 import { SEVERITIES } from '@watchfloor/protocol'
+import { useMemo } from 'react'
 import { selectNetworkPostures, useWatchfloor } from '../../data/store.ts'
-import { SeverityShape } from '../../ui/badges.tsx'
+import { SeverityLabel, SeverityShape } from '../../ui/badges.tsx'
 import { formatDuration, formatTime } from '../../ui/format.ts'
 import { useNow } from '../../ui/useNow.ts'
 
@@ -16,9 +17,13 @@ export function formatAge(ms: number): string {
   return ms < 0 ? 'just now' : `${formatDuration(ms)} ago`
 }
 
-/** For each allied network: posture, open incidents by severity, when it last reported. */
+/**
+ * For each allied network, worst first (by the worse of its reported posture and its incident
+ * impact): posture, impact, open incidents by severity, when it last reported.
+ */
 export function StatusBoard() {
-  const postures = useWatchfloor(selectNetworkPostures)
+  const unsorted = useWatchfloor(selectNetworkPostures)
+  const postures = useMemo(() => [...unsorted].sort(worstNetworkFirst), [unsorted])
   const now = useNow()
   return (
     <section className="panel" aria-labelledby="board-heading">
@@ -29,7 +34,8 @@ export function StatusBoard() {
         <thead>
           <tr>
             <th>Network</th>
-            <th>Posture</th>
+            <th title="What the network reports">Posture</th>
+            <th title="The most severe open incident affecting it">Impact</th>
             {SEVERITIES.toReversed().map((severity) => (
               <th key={severity} className="num" title={`Open ${severity} incidents`}>
                 <SeverityShape severity={severity} />
@@ -42,19 +48,32 @@ export function StatusBoard() {
           {postures.map((posture) => {
             const stale = isStale(posture, now)
             const { network } = posture
+            const worst = worstOpenSeverity(posture.openIncidents)
             return (
               <tr
                 key={network.networkId}
                 data-testid="network-row"
                 data-network-id={network.networkId}
                 data-stale={stale}
+                data-level={networkLevel(posture)}
                 className={stale ? 'stale' : undefined}
               >
                 <td title={`${network.organisation} · ${network.kind}`}>
                   {network.name} <span className="muted">{network.nation}</span>
                 </td>
                 <td>
-                  <span className={`posture posture-${network.posture}`}>{network.posture}</span>
+                  <span className={`posture posture-${network.posture}`} data-testid="network-posture">
+                    {network.posture}
+                  </span>
+                </td>
+                <td data-testid="network-impact" data-impact={worst ?? 'none'}>
+                  {worst === undefined ? (
+                    <span className="muted">none</span>
+                  ) : (
+                    <span title={`Open ${worst} incidents affect this network`}>
+                      <SeverityLabel severity={worst} />
+                    </span>
+                  )}
                 </td>
                 {SEVERITIES.toReversed().map((severity) => (
                   <td key={severity} className="num">
@@ -71,7 +90,10 @@ export function StatusBoard() {
         </tbody>
       </table>
       {postures.length === 0 && <p className="empty">No networks visible to you yet.</p>}
-      <p className="hint">Stale: no report for {STALE_AFTER_MS / 60_000} minutes.</p>
+      <p className="hint">
+        Worst first, by the worse of the posture it reports and the impact of its open incidents. Stale: no report for{' '}
+        {STALE_AFTER_MS / 60_000} minutes.
+      </p>
     </section>
   )
 }

@@ -17,13 +17,17 @@ import {
 } from '@watchfloor/protocol'
 import { type FormEvent, type ReactNode, useMemo, useState } from 'react'
 import { type Session, useWatchfloor } from '../../data/store.ts'
+import { SeverityLabel } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
 import { useNow } from '../../ui/useNow.ts'
 import { viewStore } from '../../view/viewStore.ts'
-import { CreateTaskForm, TaskCard, useKnownPeople } from '../tasks/TaskCard.tsx'
+import { CreateTaskForm, PersonName, TaskCard } from '../tasks/TaskCard.tsx'
+import { Combobox, MentionTextarea } from './Combobox.tsx'
 import { othersViewing, usePresence } from './coordination.ts'
+import { incidentOptions, type Names } from './people.ts'
 import { can, escalationChoices } from './permissions.ts'
 import { CommandOutcome, useCommand } from './useCommand.tsx'
+import { usePeople } from './usePeople.ts'
 
 const RELATION_LABELS: Record<LinkRelation, string> = {
   related: 'related to',
@@ -194,40 +198,51 @@ function LinksSection({ incident, session }: { incident: IncidentState; session:
   const runner = useCommand()
   const incidents = useWatchfloor((s) => s.state.incidents)
   const [other, setOther] = useState('')
+  const [otherId, setOtherId] = useState('')
   const [relation, setRelation] = useState<IncidentRelation>('related')
   const mayLink = can(session, 'incident.link', incident)
   const links = incident.links ?? []
   const candidates = useMemo(
-    () =>
-      [...incidents.values()]
-        .filter((i) => i.incidentId !== incident.incidentId && i.mergedInto === undefined)
-        .slice(0, 500),
+    () => incidentOptions(incidents.values(), incident.incidentId),
     [incidents, incident.incidentId],
   )
   if (links.length === 0 && !mayLink && !incident.mergedInto) return null
   const submit = (e: FormEvent) => {
     e.preventDefault()
-    const otherId = other.trim()
-    if (!otherId) return
+    // the incident chosen in the list, else one whose id or exact title was typed
+    const typed = other.trim()
+    const chosen =
+      otherId || candidates.find((c) => c.id === typed)?.id || candidates.find((c) => c.label === typed)?.id || typed
+    if (!chosen) return
     void runner
       .run(
         {
           type: 'incident.link',
           incidentId: incident.incidentId,
-          otherIncidentId: otherId,
+          otherIncidentId: chosen,
           relation,
           expectedVersion: runner.versionOf(incident),
         },
         incident,
       )
-      .then((r) => r.ok && setOther(''))
+      .then((r) => {
+        if (r.ok) {
+          setOther('')
+          setOtherId('')
+        }
+      })
   }
   return (
     <Section title={`Links (${links.length})`} testid="incident-links">
       {incident.mergedInto && (
         <p className="notice">
           Merged into{' '}
-          <button type="button" className="link" onClick={() => viewStore.getState().select(incident.mergedInto!)}>
+          <button
+            type="button"
+            className="link"
+            title={incident.mergedInto}
+            onClick={() => viewStore.getState().select(incident.mergedInto!)}
+          >
             {incidents.get(incident.mergedInto)?.title ?? incident.mergedInto}
           </button>
           : work on the survivor.
@@ -238,7 +253,12 @@ function LinksSection({ incident, session }: { incident: IncidentState; session:
           {links.map((link) => (
             <li key={link.incidentId} data-testid="incident-link" data-relation={link.relation}>
               {RELATION_LABELS[link.relation]}{' '}
-              <button type="button" className="link" onClick={() => viewStore.getState().select(link.incidentId)}>
+              <button
+                type="button"
+                className="link"
+                title={link.incidentId}
+                onClick={() => viewStore.getState().select(link.incidentId)}
+              >
                 {incidents.get(link.incidentId)?.title ?? link.incidentId}
               </button>{' '}
               <span className="muted">{formatTime(link.linkedAt)}</span>
@@ -260,22 +280,24 @@ function LinksSection({ incident, session }: { incident: IncidentState; session:
               </option>
             ))}
           </select>
-          <input
-            className="input grow"
-            data-testid="link-other"
-            list={`link-candidates-${incident.incidentId}`}
-            placeholder="Other incident id"
-            value={other}
-            onChange={(e) => setOther(e.target.value)}
-            required
-          />
-          <datalist id={`link-candidates-${incident.incidentId}`}>
-            {candidates.map((i) => (
-              <option key={i.incidentId} value={i.incidentId}>
-                {i.title}
-              </option>
-            ))}
-          </datalist>
+          <span className="grow">
+            <Combobox
+              label="Other incident"
+              testid="link-other"
+              value={other}
+              options={candidates}
+              onChange={(text) => {
+                setOther(text)
+                setOtherId('')
+              }}
+              onPick={(option) => {
+                setOther(option.label)
+                setOtherId(option.id)
+              }}
+              placeholder="Other incident: type part of its title"
+              required
+            />
+          </span>
           <button type="submit" className="button" data-testid="action-link" disabled={runner.pending}>
             {relation === 'merged_into' ? 'Merge' : 'Link'}
           </button>
@@ -322,8 +344,19 @@ function NetworksSection({
             <li key={id} data-testid="network-state" data-network-id={id} data-state={state}>
               {network ? (
                 <>
-                  {network.name} <span className="muted">{network.nation}</span>{' '}
-                  <span className={`posture posture-${network.posture}`}>{network.posture}</span>
+                  {network.name} <span className="muted">{network.nation}</span> <span className="muted">reports</span>{' '}
+                  <span className={`posture posture-${network.posture}`} title="The posture the network reports">
+                    {network.posture}
+                  </span>
+                  {incident.status !== 'closed' && (
+                    <>
+                      {' '}
+                      <span className="muted">· impact</span>{' '}
+                      <span data-testid="network-impact" data-impact={incident.severity}>
+                        <SeverityLabel severity={incident.severity} />
+                      </span>
+                    </>
+                  )}
                 </>
               ) : (
                 <>
@@ -392,21 +425,22 @@ function TasksSection({ incident, session }: { incident: IncidentState; session:
   )
 }
 
-/** `@user` mentions in a comment body, highlighted. */
-export function CommentBody({ body }: { body: string }) {
+/** `@user` mentions in a comment body, highlighted: by name when the directory knows it (the `@id` as its title). */
+export function CommentBody({ body, names }: { body: string; names?: Names }) {
   const parts = body.split(/((?<![\p{L}\p{N}_.@-])@[\p{L}\p{N}_][\p{L}\p{N}_.-]*)/u)
   return (
     <span className="comment-body">
-      {parts.map((part, i) =>
-        i % 2 === 1 ? (
+      {parts.map((part, i) => {
+        if (i % 2 === 0) return part
+        const userId = part.slice(1).replace(/[.-]+$/, '')
+        const name = names?.people.get(userId)
+        return (
           // biome-ignore lint/suspicious/noArrayIndexKey: the parts of one string never reorder
-          <span key={i} className="mention">
-            {part}
+          <span key={i} className="mention" title={name === undefined ? undefined : `@${userId}`} data-user-id={userId}>
+            {name === undefined ? part : `@${name}${part.slice(1 + userId.length)}`}
           </span>
-        ) : (
-          part
-        ),
-      )}
+        )
+      })}
     </span>
   )
 }
@@ -415,7 +449,7 @@ function CommentsSection({ incident, session }: { incident: IncidentState; sessi
   const state = useWatchfloor((s) => s.state)
   const comments = useMemo(() => commentsForIncident(state, incident.incidentId), [state, incident.incidentId])
   const tasks = useMemo(() => tasksForIncident(state, incident.incidentId), [state, incident.incidentId])
-  const people = useKnownPeople()
+  const { people, names } = usePeople()
   const runner = useCommand()
   const [body, setBody] = useState('')
   const [taskId, setTaskId] = useState('')
@@ -440,23 +474,28 @@ function CommentsSection({ incident, session }: { incident: IncidentState; sessi
         {comments.map((c) => (
           <li key={c.commentId} data-testid="comment" data-comment-id={c.commentId}>
             <div className="comment-head">
-              <strong>{c.author ?? c.organisation}</strong> <span className="muted">{formatTime(c.postedAt)}</span>
-              {c.taskId && <span className="muted"> · on task {state.tasks.get(c.taskId)?.title ?? c.taskId}</span>}
+              <strong>{c.author ? <PersonName userId={c.author} names={names} /> : c.organisation}</strong>{' '}
+              <span className="muted">{formatTime(c.postedAt)}</span>
+              {c.taskId && (
+                <span className="muted" title={c.taskId}>
+                  {' '}
+                  · on task {state.tasks.get(c.taskId)?.title ?? 'not visible to you'}
+                </span>
+              )}
             </div>
-            <CommentBody body={c.body} />
+            <CommentBody body={c.body} names={names} />
           </li>
         ))}
       </ol>
       {comments.length === 0 && <p className="empty">No comments.</p>}
       {mayPost && (
         <form className="comment-form" onSubmit={submit}>
-          <textarea
-            className="input"
-            data-testid="comment-body"
-            placeholder="Comment… mention someone with @user"
+          <MentionTextarea
+            testid="comment-body"
+            placeholder="Comment… mention someone with @ and part of a name"
             value={body}
-            rows={2}
-            onChange={(e) => setBody(e.target.value)}
+            people={people}
+            onChange={setBody}
             required
           />
           <div className="row">
@@ -479,7 +518,11 @@ function CommentsSection({ incident, session }: { incident: IncidentState; sessi
               <span className="muted" data-testid="comment-mentions">
                 mentions{' '}
                 {mentions.map((m) => (
-                  <span key={m} className={people.users.includes(m) ? 'mention' : 'mention unknown'}>
+                  <span
+                    key={m}
+                    className={people.some((p) => p.id === m) ? 'mention' : 'mention unknown'}
+                    title={names.people.get(m)}
+                  >
                     @{m}{' '}
                   </span>
                 ))}

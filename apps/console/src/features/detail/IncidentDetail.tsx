@@ -1,7 +1,7 @@
 import type { IncidentState, NetworkState } from '@watchfloor/core'
 import { summarise } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
-import { useEffect } from 'react'
+import { useEffect, useState } from 'react'
 import { setViewing } from '../../data/connection.ts'
 import { useWatchfloor, watchfloor } from '../../data/store.ts'
 import { SeverityLabel, TlpBadge } from '../../ui/badges.tsx'
@@ -9,18 +9,16 @@ import { formatTime } from '../../ui/format.ts'
 import { historyOf } from '../../view/selectors.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
 import { IncidentCoordination, PresenceLine } from '../coordination/IncidentCoordination.tsx'
+import { useSummaryNames } from '../coordination/usePeople.ts'
+import {
+  groupEvents,
+  INDICATOR_KIND_LABEL,
+  type ObservationRun,
+  type ObservationSummary,
+  summariseObservations,
+} from '../lists/eventGroups.ts'
 import { ReplayIncidentButton } from '../replay/ReplayEntry.tsx'
 import { takeSnapshot } from '../report/snapshots.ts'
-
-/** Observations per minute over the last `minutes` of the incident's own history. */
-export function observationRate(history: readonly StoredEvent[], now: number, minutes = 10): number {
-  const since = now - minutes * 60_000
-  let count = 0
-  for (const event of history)
-    if (event.type === 'incident.observation' && Date.parse(event.occurredAt) >= since)
-      count += event.payload.count ?? 1
-  return count / minutes
-}
 
 let historyCache: { version: number; incidentId: string; events: StoredEvent[] } | undefined
 /** The selected incident's history, recomputed only when the window or the selection changes. */
@@ -83,7 +81,11 @@ function DetailBody({
   networks: ReadonlyMap<string, NetworkState>
   history: StoredEvent[]
 }) {
-  const rate = observationRate(history, Date.now())
+  const observations = summariseObservations(history, Date.now())
+  const entries = groupEvents(history)
+  // people and incidents by name, ids as a title only
+  const names = useSummaryNames()
+  const changes = history.length - observations.reports
   const replaying = useWatchfloor((s) => s.mode === 'replay')
   const { marking } = incident
   return (
@@ -130,7 +132,7 @@ function DetailBody({
         </dd>
         <dt>Observations</dt>
         <dd data-testid="detail-observations">
-          {incident.observationCount} <span className="muted">({rate.toFixed(1)}/min over 10 min)</span>
+          <ObservationFacts summary={observations} />
         </dd>
       </dl>
       {incident.summary && <p className="summary-text">{incident.summary}</p>}
@@ -159,15 +161,87 @@ function DetailBody({
       <fieldset className="readonly-when-replaying" disabled={replaying}>
         <IncidentCoordination incident={incident} networks={networks} />
       </fieldset>
-      <h3>History ({history.length})</h3>
+      <h3 data-testid="detail-history-heading">
+        History: {changes} {changes === 1 ? 'change' : 'changes'}, {observations.reports} observation{' '}
+        {observations.reports === 1 ? 'report' : 'reports'}
+      </h3>
       <ol className="history" data-testid="detail-history">
-        {history.slice(-200).map((event) => (
-          <li key={event.seq} data-seq={event.seq}>
-            <time dateTime={event.occurredAt}>{formatTime(event.occurredAt)}</time>{' '}
-            <span className="mono">{event.type}</span> {summarise(event)}
-          </li>
-        ))}
+        {entries.slice(-200).map((entry) =>
+          entry.kind === 'event' ? (
+            <li key={entry.event.seq} data-seq={entry.event.seq}>
+              <time dateTime={entry.event.occurredAt}>{formatTime(entry.event.occurredAt)}</time>{' '}
+              <span className="mono">{entry.event.type}</span> {summarise(entry.event, names)}
+            </li>
+          ) : (
+            <ObservationRunItem key={`run-${entry.events[0]!.seq}`} run={entry} />
+          ),
+        )}
       </ol>
     </section>
+  )
+}
+
+/**
+ * Observation reports and the sum of the counts they give, apart (a packet count and a sighting
+ * are not the same unit), per kind of indicator, and the rate of reports over the span it covers.
+ */
+function ObservationFacts({ summary }: { summary: ObservationSummary }) {
+  if (summary.reports === 0) return <span className="muted">none in the loaded history</span>
+  const span =
+    summary.spanMinutes >= 1 ? `${Math.round(summary.spanMinutes)} min` : `${Math.round(summary.spanMinutes * 60)} s`
+  return (
+    <>
+      <span data-testid="detail-observation-reports">{summary.reports.toLocaleString('en')}</span> reports, counts
+      summing to <span data-testid="detail-observation-sum">{summary.sum.toLocaleString('en')}</span>{' '}
+      <span className="muted" data-testid="detail-observation-rate">
+        ({summary.ratePerMinute.toFixed(1)} reports/min over the last {span})
+      </span>
+      <span className="observation-kinds muted" data-testid="detail-observation-kinds">
+        {summary.byKind.map((tally) => (
+          <span key={tally.kind}>
+            {INDICATOR_KIND_LABEL[tally.kind]}: {tally.reports.toLocaleString('en')} reports, sum{' '}
+            {tally.sum.toLocaleString('en')}
+          </span>
+        ))}
+      </span>
+    </>
+  )
+}
+
+/** A run of observations as one line of the history, its reports listed on demand. */
+function ObservationRunItem({ run }: { run: ObservationRun }) {
+  const [open, setOpen] = useState(false)
+  const names = useSummaryNames()
+  const first = run.events[0]!
+  const last = run.events.at(-1)!
+  return (
+    <li className="history-run" data-testid="history-observations" data-reports={run.reports} data-sum={run.sum}>
+      <time dateTime={first.occurredAt}>{formatTime(first.occurredAt)}</time>{' '}
+      <strong>
+        {run.reports} observation {run.reports === 1 ? 'report' : 'reports'}
+      </strong>{' '}
+      of {run.indicator ? <span className="mono">{run.indicator}</span> : 'no indicator'} (
+      {INDICATOR_KIND_LABEL[run.indicatorKind]}), counts summing to {run.sum.toLocaleString('en')}
+      {run.networks.length > 0 && <> on {run.networks.join(', ')}</>}
+      {run.reports > 1 && <> until {formatTime(last.occurredAt)}</>}{' '}
+      <button
+        type="button"
+        className="link-button"
+        aria-expanded={open}
+        data-testid="history-observations-toggle"
+        onClick={() => setOpen(!open)}
+      >
+        {open ? 'hide' : 'show each'}
+      </button>
+      {open && (
+        <ol className="history-run-events">
+          {run.events.slice(-50).map((event) => (
+            <li key={event.seq} data-seq={event.seq}>
+              <time dateTime={event.occurredAt}>{formatTime(event.occurredAt)}</time> {summarise(event, names)}
+            </li>
+          ))}
+        </ol>
+      )}
+    </li>
   )
 }

@@ -1,32 +1,27 @@
 /**
  * The handover page: what happened since a moment (default: 8 hours ago, or the start of my
- * session), as the server's brief; download it as Markdown, or print it (print stylesheet).
+ * session), as the server's brief, read like one: the summary first, then the sections with
+ * fields labelled in words (core's `handoverSections`, which the Markdown is made from too);
+ * download it as Markdown, or print it (print stylesheet).
  */
+import { type HandoverBrief, handoverSections, handoverTime } from '@watchfloor/core'
 import { type ReactNode, useCallback, useEffect, useState } from 'react'
 import { ApiError, currentViewAs, request, requestJson } from '../../data/api.ts'
 import { sessionStartedAt } from '../../data/session.ts'
 import { viewAsFileName } from '../../data/viewAs.ts'
+import { SeverityShape } from '../../ui/badges.tsx'
 import { MarkingBanner } from '../../ui/MarkingBanner.tsx'
 import { saveBlob } from '../../ui/saveBlob.ts'
 import { formatUtc, parseUtc } from '../../ui/time.ts'
 import { UtcTimeField } from '../../ui/UtcTimeField.tsx'
 import { ui } from '../coordination/coordination.ts'
-import {
-  briefMarking,
-  DEFAULT_HOURS,
-  defaultSince,
-  handoverUrl,
-  humanise,
-  isScalar,
-  markdownFileName,
-  scalarText,
-  titleKey,
-} from './brief.ts'
+import { briefMarking, DEFAULT_HOURS, defaultSince, handoverUrl, markdownFileName, readableBrief } from './brief.ts'
+import './handover.css'
 
 type Loaded =
   | { kind: 'idle' }
   | { kind: 'loading' }
-  | { kind: 'ready'; brief: unknown }
+  | { kind: 'ready'; brief: HandoverBrief }
   | { kind: 'error'; message: string }
 
 /** "The server answered 403: ...", or why it could not be reached. */
@@ -36,42 +31,41 @@ function failureText(error: unknown): string {
   return status === 0 ? `Cannot reach the server (${body.message}).` : `The server answered ${status}: ${body.message}.`
 }
 
-/** Any JSON brief, readably: scalars as facts, lists of records as items, nested parts as sections. */
-function BriefValue({ value, depth }: { value: unknown; depth: number }): ReactNode {
-  if (isScalar(value)) return <span>{scalarText(value)}</span>
-  if (Array.isArray(value)) {
-    if (value.length === 0) return <p className="empty">None.</p>
-    return (
-      <ul className="brief-list">
-        {value.map((item, i) => (
-          // biome-ignore lint/suspicious/noArrayIndexKey: a brief is rendered once, never reordered
-          <li key={i} data-testid="brief-item">
-            <BriefItem item={item} depth={depth + 1} />
-          </li>
-        ))}
-      </ul>
-    )
-  }
-  const entries = Object.entries(value as Record<string, unknown>)
-  const facts = entries.filter(([, v]) => isScalar(v))
-  const parts = entries.filter(([, v]) => !isScalar(v))
-  const Heading = depth <= 0 ? 'h2' : depth === 1 ? 'h3' : 'h4'
+/** The brief as the Markdown says it: the summary first, then the sections with labelled fields. */
+function BriefBody({ brief }: { brief: HandoverBrief }): ReactNode {
   return (
     <>
-      {facts.length > 0 && (
-        <dl className="facts">
-          {facts.map(([k, v]) => (
-            <FactRow key={k} label={humanise(k)} value={v} />
-          ))}
-        </dl>
-      )}
-      {parts.map(([k, v]) => (
-        <section key={k} className="brief-section" data-testid="brief-section" data-key={k}>
-          <Heading>
-            {humanise(k)}
-            {Array.isArray(v) && <span className="muted"> ({v.length})</span>}
-          </Heading>
-          <BriefValue value={v} depth={depth + 1} />
+      <section className="brief-summary" data-testid="handover-summary">
+        <h2>Summary</h2>
+        <p>{brief.summary}</p>
+      </section>
+      {handoverSections(brief).map((section) => (
+        <section key={section.key} className="brief-section" data-testid="brief-section" data-key={section.key}>
+          <h2>
+            {section.heading} <span className="muted">({section.entries.length})</span>
+          </h2>
+          {section.entries.length === 0 ? (
+            <p className="empty">None.</p>
+          ) : (
+            <ul className="brief-list">
+              {section.entries.map((entry, i) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: a brief is rendered once, never reordered
+                <li key={i} data-testid="brief-item">
+                  <strong className="brief-title">
+                    {entry.severity && <SeverityShape severity={entry.severity} size={12} />} {entry.title}
+                  </strong>
+                  <dl className="brief-fields">
+                    {entry.fields.map((field) => (
+                      <div key={field.label} data-testid="brief-field">
+                        <dt>{field.label}:</dt> <dd>{field.value}</dd>
+                      </div>
+                    ))}
+                  </dl>
+                  {entry.text !== undefined && <blockquote className="brief-text">{entry.text}</blockquote>}
+                </li>
+              ))}
+            </ul>
+          )}
         </section>
       ))}
     </>
@@ -103,41 +97,6 @@ function SinceField({ since, onSince }: { since: number; onSince: (ms: number) =
   )
 }
 
-function FactRow({ label, value }: { label: string; value: unknown }) {
-  return (
-    <>
-      <dt>{label}</dt>
-      <dd>{scalarText(value)}</dd>
-    </>
-  )
-}
-
-function BriefItem({ item, depth }: { item: unknown; depth: number }): ReactNode {
-  if (isScalar(item)) return scalarText(item)
-  if (Array.isArray(item)) return <BriefValue value={item} depth={depth} />
-  const record = item as Record<string, unknown>
-  const key = titleKey(record)
-  const rest = Object.entries(record).filter(([k]) => k !== key)
-  const facts = rest.filter(([, v]) => isScalar(v))
-  const nested = rest.filter(([, v]) => !isScalar(v))
-  return (
-    <>
-      {key && <strong>{String(record[key])}</strong>}
-      {facts.length > 0 && (
-        <span className="muted">
-          {' '}
-          {facts.map(([k, v]) => `${humanise(k).toLowerCase()}: ${scalarText(v)}`).join(' · ')}
-        </span>
-      )}
-      {nested.map(([k, v]) => (
-        <div key={k} className="brief-nested">
-          <span className="muted">{humanise(k)}:</span> <BriefValue value={v} depth={depth + 1} />
-        </div>
-      ))}
-    </>
-  )
-}
-
 export function HandoverPage() {
   const [since, setSince] = useState(() => defaultSince(Date.now(), sessionStartedAt()))
   const [loaded, setLoaded] = useState<Loaded>({ kind: 'idle' })
@@ -147,7 +106,12 @@ export function HandoverPage() {
   const load = useCallback(async (from: number) => {
     setLoaded({ kind: 'loading' })
     try {
-      setLoaded({ kind: 'ready', brief: await requestJson<unknown>(handoverUrl(from)) })
+      const brief = readableBrief(await requestJson<unknown>(handoverUrl(from)))
+      setLoaded(
+        brief === null
+          ? { kind: 'error', message: 'The server sent a brief this console cannot read (an older server?).' }
+          : { kind: 'ready', brief },
+      )
     } catch (error) {
       setLoaded({ kind: 'error', message: failureText(error) })
     }
@@ -224,7 +188,14 @@ export function HandoverPage() {
         {marking && <MarkingBanner marking={marking} position="top" />}
         <h1>Handover brief</h1>
         <p className="muted">
-          Since <span data-testid="handover-since-shown">{formatUtc(since)}</span> · made {formatUtc(Date.now())}
+          Since <span data-testid="handover-since-shown">{formatUtc(since)}</span>
+          {loaded.kind === 'ready' && (
+            <>
+              {' '}
+              to {handoverTime(loaded.brief.until)} (recorded time) · prepared for {loaded.brief.viewer.user} (
+              {loaded.brief.viewer.organisation}), from the events this viewer may see
+            </>
+          )}
         </p>
         {loaded.kind === 'loading' && <p className="muted">Loading…</p>}
         {loaded.kind === 'error' && (
@@ -232,7 +203,7 @@ export function HandoverPage() {
             {loaded.message}
           </p>
         )}
-        {loaded.kind === 'ready' && <BriefValue value={loaded.brief} depth={0} />}
+        {loaded.kind === 'ready' && <BriefBody brief={loaded.brief} />}
         {marking && <MarkingBanner marking={marking} position="bottom" />}
       </article>
     </main>

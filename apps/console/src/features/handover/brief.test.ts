@@ -1,5 +1,6 @@
+import { handoverBrief, initialState } from '@watchfloor/core'
 import { describe, expect, it } from 'vitest'
-import { briefMarking, defaultSince, handoverUrl, humanise, markdownFileName, scalarText, titleKey } from './brief.ts'
+import { briefMarking, defaultSince, handoverUrl, markdownFileName, readableBrief } from './brief.ts'
 
 describe('handover brief', () => {
   it('defaults to 8 hours ago, or the start of my session when later', () => {
@@ -15,14 +16,17 @@ describe('handover brief', () => {
     expect(markdownFileName(since)).toBe('handover-since-2026-11-26T0800Z.md')
   })
 
-  it('renders any JSON readably', () => {
-    expect(humanise('openIncidents')).toBe('Open incidents')
-    expect(humanise('acknowledged_by')).toBe('Acknowledged by')
-    expect(scalarText('2026-11-26T08:00:00.000Z')).toBe('2026-11-26 08:00:00Z')
-    expect(scalarText(['a', 'b'])).toBe('a, b')
-    expect(scalarText(null)).toBe('—')
-    expect(scalarText({ kind: 'team', organisation: 'cert-ee' })).toBe('team cert-ee')
-    expect(titleKey({ taskId: 't', title: 'Isolate' })).toBe('title')
+  it('reads a brief with a summary and its lists; anything else is not one', () => {
+    const brief = handoverBrief(initialState, [], {
+      viewer: { organisation: 'cert-ee', nation: 'EE', roles: ['coordinator'], userId: 'kadri' },
+      since: '2026-11-26T08:00:00.000Z',
+      until: '2026-11-26T16:00:00.000Z',
+    })
+    expect(readableBrief(JSON.parse(JSON.stringify(brief)))).toEqual(brief)
+    const { summary: _summary, ...older } = brief
+    expect(readableBrief(older)).toBeNull()
+    expect(readableBrief({ ...brief, comments: undefined })).toBeNull()
+    expect(readableBrief(null)).toBeNull()
   })
 })
 

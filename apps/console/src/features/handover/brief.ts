@@ -1,5 +1,5 @@
 /** The handover brief: `GET /api/v1/handover?since=ISO` (JSON, or Markdown with `Accept: text/markdown`). */
-import type { DocumentMarking } from '@watchfloor/core'
+import type { DocumentMarking, HandoverBrief } from '@watchfloor/core'
 import { PAP_LEVELS, type Pap, TLP_LEVELS, type Tlp } from '@watchfloor/protocol'
 
 export const DEFAULT_HOURS = 8
@@ -19,56 +19,32 @@ export function markdownFileName(since: number): string {
   return `handover-since-${new Date(since).toISOString().slice(0, 16).replace(/:/g, '')}Z.md`
 }
 
-/** `openIncidents` -> `Open incidents`, `acknowledged_by` -> `Acknowledged by`. */
-export function humanise(key: string): string {
-  const words = key
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/[_-]+/g, ' ')
-    .trim()
-    .toLowerCase()
-  return words.charAt(0).toUpperCase() + words.slice(1)
-}
-
-const TITLE_KEYS = ['title', 'name', 'summary', 'text', 'body', 'message']
-
-/** The field that names an item best (shown first, in bold). */
-export function titleKey(item: Record<string, unknown>): string | undefined {
-  return TITLE_KEYS.find((k) => typeof item[k] === 'string')
-}
-
-const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/
-
-/** A scalar as text: ISO times shortened to `2026-11-26 08:00:00Z`, lists joined. */
-export function scalarText(value: unknown): string {
-  if (value === null || value === undefined) return '—'
-  if (typeof value === 'string') {
-    if (TIME.test(value)) {
-      const ms = Date.parse(value)
-      if (!Number.isNaN(ms)) return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}Z`
-    }
-    return value
-  }
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value)
-  if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null))
-    return value.length === 0 ? 'none' : value.map(scalarText).join(', ')
-  if (isSmallRecord(value)) return Object.values(value).map(scalarText).join(' ')
-  return JSON.stringify(value)
-}
-
-/** A record of at most three scalar fields (an assignee, a viewer): shown inline. */
-function isSmallRecord(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const values = Object.values(value)
-  return values.length <= 3 && values.every((v) => v === null || typeof v !== 'object')
-}
-
-export function isScalar(value: unknown): boolean {
-  return (
-    value === null ||
-    typeof value !== 'object' ||
-    (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null)) ||
-    isSmallRecord(value)
-  )
+/**
+ * The brief when it is one this console reads (a summary and the lists it shows), else null: an
+ * older server's brief has no summary, and the page says so rather than showing half of it.
+ */
+export function readableBrief(value: unknown): HandoverBrief | null {
+  if (typeof value !== 'object' || value === null) return null
+  const brief = value as Partial<HandoverBrief>
+  const lists = [
+    brief.incidents?.open,
+    brief.incidents?.attention,
+    brief.incidents?.closed,
+    brief.incidents?.new,
+    brief.incidents?.escalated,
+    brief.tasks?.open,
+    brief.tasks?.overdue,
+    brief.tasks?.done,
+    brief.acknowledgements,
+    brief.comments,
+    brief.advisories,
+  ]
+  return typeof brief.summary === 'string' &&
+    typeof brief.until === 'string' &&
+    typeof brief.viewer === 'object' &&
+    lists.every(Array.isArray)
+    ? (value as HandoverBrief)
+    : null
 }
 
 /**

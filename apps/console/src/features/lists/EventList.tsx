@@ -1,12 +1,22 @@
 import { summarise } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
-import { memo } from 'react'
+import { memo, useMemo, useState } from 'react'
 import { selectRecentEvents, useWatchfloor } from '../../data/store.ts'
 import { TlpBadge } from '../../ui/badges.tsx'
 import { formatClock, formatTime } from '../../ui/format.ts'
 import { isLate } from '../replay/late.ts'
 import { LateMarker } from '../replay/ReplayEntry.tsx'
 import { useReplayClock } from '../replay/replayStore.ts'
+import { type EventEntry, groupEvents, INDICATOR_KIND_LABEL, type ObservationRun } from './eventGroups.ts'
+
+/** What the Events tab lists: changes with observations folded into runs, or every event. */
+type Mode = 'changes' | 'all'
+/** How far back it looks, in minutes (null: everything loaded). */
+const SPANS = [15, 60, 360, null] as const
+type Span = (typeof SPANS)[number]
+const spanLabel = (span: Span) => (span === null ? 'all loaded' : span < 60 ? `${span} min` : `${span / 60} h`)
+/** Rows shown at most (the newest). */
+const MAX_ROWS = 300
 
 const EventRow = memo(function EventRow({ event, markLate }: { event: StoredEvent; markLate: boolean }) {
   const summary = summarise(event)
@@ -32,15 +42,88 @@ const EventRow = memo(function EventRow({ event, markLate }: { event: StoredEven
   )
 })
 
+const RunRow = memo(function RunRow({ run }: { run: ObservationRun }) {
+  const first = run.events[0]!
+  const last = run.events.at(-1)!
+  return (
+    <tr
+      data-testid="event-run-row"
+      data-incident-id={run.incidentId}
+      data-reports={run.reports}
+      data-sum={run.sum}
+      className="event-run"
+    >
+      <td className="num mono">{first.seq === last.seq ? first.seq : `${first.seq}…${last.seq}`}</td>
+      <td className="mono" title={`first ${formatTime(first.occurredAt)}\nlast ${formatTime(last.occurredAt)}`}>
+        <time dateTime={last.occurredAt}>{formatClock(last.occurredAt)}</time>
+      </td>
+      <td className="mono type">observations ×{run.reports}</td>
+      <td className="summary">
+        {run.reports} {run.reports === 1 ? 'report' : 'reports'} on {run.incidentId} of{' '}
+        {run.indicator ? <span className="mono">{run.indicator}</span> : 'no indicator'} (
+        {INDICATOR_KIND_LABEL[run.indicatorKind]}), counts summing to {run.sum.toLocaleString('en')}
+      </td>
+      <td title={run.networks.join(', ')}>{first.source.organisation}</td>
+      <td>
+        <TlpBadge tlp={run.tlp} />
+      </td>
+    </tr>
+  )
+})
+
+/** The newest entries first, at most `MAX_ROWS`, of the events since `since` (ms; null: all). */
+function entriesOf(events: readonly StoredEvent[], mode: Mode, since: number | null): EventEntry[] {
+  const inSpan = since === null ? events : events.filter((event) => Date.parse(event.recordedAt) >= since)
+  const entries: EventEntry[] =
+    mode === 'changes' ? groupEvents(inSpan) : inSpan.map((event) => ({ kind: 'event', event }))
+  return entries.slice(-MAX_ROWS).reverse()
+}
+
 export function EventList() {
-  const events = useWatchfloor(selectRecentEvents)
+  const window = useWatchfloor((s) => s.window)
+  const windowVersion = useWatchfloor((s) => s.windowVersion)
+  const recent = useWatchfloor(selectRecentEvents)
   // replaying "what happened when": reports that arrived late stand out
   const replaying = useWatchfloor((s) => s.mode === 'replay')
   const clock = useReplayClock()
   const markLate = replaying && clock === 'occurred'
+  const [mode, setMode] = useState<Mode>('changes')
+  const [span, setSpan] = useState<Span>(null)
+  // the loaded window (what the timeline shows), or the picture's latest events when none is loaded
+  const source = window.length > 0 ? window : [...recent].reverse()
+  const since = span === null ? null : Date.now() - span * 60_000
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the window array is updated in place; its version says when
+  const entries = useMemo(() => entriesOf(source, mode, since), [windowVersion, source, mode, span])
   return (
     <section className="panel" aria-labelledby="events-heading">
-      <h2 id="events-heading">Latest events</h2>
+      <h2 id="events-heading">Events</h2>
+      <div className="event-filters" role="toolbar" aria-label="Which events">
+        {(['changes', 'all'] as const).map((m) => (
+          <button
+            key={m}
+            type="button"
+            className={`chip${mode === m ? ' on' : ''}`}
+            aria-pressed={mode === m}
+            data-testid={`events-mode-${m}`}
+            onClick={() => setMode(m)}
+          >
+            {m === 'changes' ? 'Changes (observations folded)' : 'Every event'}
+          </button>
+        ))}
+        <span className="muted">What changed in the last</span>
+        {SPANS.map((s) => (
+          <button
+            key={String(s)}
+            type="button"
+            className={`chip${span === s ? ' on' : ''}`}
+            aria-pressed={span === s}
+            data-testid={`events-span-${s ?? 'all'}`}
+            onClick={() => setSpan(s)}
+          >
+            {spanLabel(s)}
+          </button>
+        ))}
+      </div>
       <table className="table events-table" data-testid="event-list">
         <colgroup>
           <col className="col-seq" />
@@ -61,12 +144,18 @@ export function EventList() {
           </tr>
         </thead>
         <tbody>
-          {events.map((event) => (
-            <EventRow key={event.seq} event={event} markLate={markLate} />
-          ))}
+          {entries.map((entry) =>
+            entry.kind === 'event' ? (
+              <EventRow key={entry.event.seq} event={entry.event} markLate={markLate} />
+            ) : (
+              <RunRow key={`run-${entry.events[0]!.seq}`} run={entry} />
+            ),
+          )}
         </tbody>
       </table>
-      {events.length === 0 && <p className="empty">No events yet.</p>}
+      {entries.length === 0 && (
+        <p className="empty">{span === null ? 'No events yet.' : `Nothing in the last ${spanLabel(span)}.`}</p>
+      )}
     </section>
   )
 }

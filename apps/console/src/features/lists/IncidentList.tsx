@@ -1,18 +1,39 @@
 import type { IncidentState } from '@watchfloor/core'
-import { memo } from 'react'
+import { memo, useEffect, useMemo, useState } from 'react'
+import { useWatchfloor } from '../../data/store.ts'
 import { SeverityLabel, TlpBadge } from '../../ui/badges.tsx'
 import { useFilteredIncidents } from '../../view/selectors.ts'
-import type { IncidentSort } from '../../view/view.ts'
+import {
+  ACK_FILTERS,
+  type AckFilter,
+  ASSIGNED_FILTERS,
+  type AssignedFilter,
+  type IncidentSort,
+} from '../../view/view.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
+import { applyListFilter } from './listFilter.ts'
+import { stableRows } from './stableRows.ts'
+import './lists.css'
 
-const IncidentRow = memo(function IncidentRow({ incident, selected }: { incident: IncidentState; selected: boolean }) {
+const IncidentRow = memo(function IncidentRow({
+  incident,
+  selected,
+  stale,
+}: {
+  incident: IncidentState
+  selected: boolean
+  stale: boolean
+}) {
   const select = () => viewStore.getState().select(selected ? null : incident.incidentId)
+  const classes = [selected ? 'selected' : '', stale ? 'stale' : ''].filter(Boolean).join(' ')
   return (
     <tr
       data-testid="incident-row"
       data-incident-id={incident.incidentId}
       data-severity={incident.severity}
-      className={selected ? 'selected' : undefined}
+      data-acknowledged={incident.acknowledgedAt !== undefined}
+      data-stale={stale || undefined}
+      className={classes || undefined}
       aria-selected={selected}
       tabIndex={0}
       onClick={select}
@@ -23,25 +44,30 @@ const IncidentRow = memo(function IncidentRow({ incident, selected }: { incident
         }
       }}
     >
-      <td>
+      <td className="col-severity">
         <SeverityLabel severity={incident.severity} />
-      </td>
-      <td className="title" title={incident.summary ?? incident.title}>
-        {incident.title}
-        <div className="sub">
-          {incident.incidentId} · {incident.category} · {incident.organisation}
+        <div className={`status status-${incident.status}`} data-testid="incident-status">
+          {incident.status}
         </div>
       </td>
-      <td>
-        <span className={`status status-${incident.status}`}>{incident.status}</span>
+      <td className="title">
+        <div className="title-text" data-testid="incident-title" title={incident.summary ?? incident.title}>
+          {incident.title}
+        </div>
+        <div className="sub">
+          {incident.incidentId} · {incident.category} · {incident.organisation}
+          {incident.acknowledgedAt === undefined ? ' · not acknowledged' : ''}
+        </div>
       </td>
-      <td className="num" title="Affected networks">
-        {incident.affectedNetworks.length}
+      <td className="num col-counts">
+        <div title="Affected networks" data-testid="incident-networks">
+          {incident.affectedNetworks.length} net{incident.affectedNetworks.length === 1 ? '' : 's'}
+        </div>
+        <div className="muted" title="Observations" data-testid="incident-observations">
+          {incident.observationCount} obs.
+        </div>
       </td>
-      <td className="num" title="Observations">
-        {incident.observationCount}
-      </td>
-      <td>
+      <td className="col-tlp" data-testid="incident-tlp">
         <TlpBadge tlp={incident.marking.tlp} pap={incident.marking.pap} />
       </td>
     </tr>
@@ -51,58 +77,178 @@ const IncidentRow = memo(function IncidentRow({ incident, selected }: { incident
 /** Rows rendered at most; the rest are counted, and filters narrow them. */
 export const LIST_LIMIT = 100
 
+/** What each sort puts first, for the header's tooltip. */
+const SORT_HELP: Record<IncidentSort, string> = {
+  severity: 'most severe first',
+  recency: 'most recently updated first',
+  status: 'in workflow order: new first',
+  networks: 'most affected networks first',
+  observations: 'most observations first',
+  tlp: 'most restricted first',
+}
+
+/** A column's sort: the list's order, also the map's and the wall's (the view's `sort`, in the link). */
+function SortButton({ sort, label }: { sort: IncidentSort; label: string }) {
+  const current = useView((v) => v.sort)
+  return (
+    <button
+      type="button"
+      className={`sort ${current === sort ? 'active' : ''}`}
+      data-testid={`sort-${sort}`}
+      aria-pressed={current === sort}
+      title={`Sort: ${SORT_HELP[sort]}`}
+      onClick={() => viewStore.getState().setSort(sort)}
+    >
+      {label}
+      {current === sort ? ' ▾' : ''}
+    </button>
+  )
+}
+
 function SortHeader({ sort, label, className }: { sort: IncidentSort; label: string; className?: string }) {
   const current = useView((v) => v.sort)
   return (
     <th className={className} aria-sort={current === sort ? 'descending' : 'none'}>
-      <button
-        type="button"
-        className={`sort ${current === sort ? 'active' : ''}`}
-        data-testid={`sort-${sort}`}
-        onClick={() => viewStore.getState().setSort(sort)}
-      >
-        {label}
-        {current === sort ? ' ▾' : ''}
-      </button>
+      <SortButton sort={sort} label={label} />
     </th>
   )
 }
 
+const ACK_LABELS: Record<AckFilter, string> = {
+  any: 'any',
+  acknowledged: 'acknowledged',
+  unacknowledged: 'not acknowledged',
+}
+const ASSIGNED_LABELS: Record<AssignedFilter, string> = { anyone: 'anyone', me: 'to me', team: 'to my team' }
+
+/** The list's own filters: acknowledged or not, assigned to me or my team. */
+function ListFilterBar() {
+  const ack = useView((v) => v.list.ack)
+  const assigned = useView((v) => v.list.assigned)
+  return (
+    <div className="list-filters" data-testid="incident-list-filters">
+      <fieldset className="chips">
+        <legend>Acknowledged</legend>
+        {ACK_FILTERS.map((value) => (
+          <button
+            key={value}
+            type="button"
+            className="chip"
+            aria-pressed={ack === value}
+            data-testid={`list-ack-${value}`}
+            onClick={() => viewStore.getState().setList({ ack: value })}
+          >
+            {ACK_LABELS[value]}
+          </button>
+        ))}
+      </fieldset>
+      <fieldset className="chips">
+        <legend>Assigned</legend>
+        {ASSIGNED_FILTERS.map((value) => (
+          <button
+            key={value}
+            type="button"
+            className="chip"
+            aria-pressed={assigned === value}
+            data-testid={`list-assigned-${value}`}
+            title={value === 'anyone' ? undefined : `incidents with a task not done assigned ${ASSIGNED_LABELS[value]}`}
+            onClick={() => viewStore.getState().setList({ assigned: value })}
+          >
+            {ASSIGNED_LABELS[value]}
+          </button>
+        ))}
+      </fieldset>
+    </div>
+  )
+}
+
 export function IncidentList() {
-  const incidents = useFilteredIncidents()
+  const filtered = useFilteredIncidents()
+  const picture = useWatchfloor((s) => s.state.incidents)
+  const allTasks = useWatchfloor((s) => s.state.tasks)
+  const session = useWatchfloor((s) => s.session)
+  const ack = useView((v) => v.list.ack)
+  const assigned = useView((v) => v.list.assigned)
+  const viewer = useMemo(
+    () => (session ? { userId: session.user, organisation: session.organisation } : null),
+    [session],
+  )
+  // the tasks matter only to the assigned filter: without it, a task event does not filter again
+  const tasks = assigned === 'anyone' ? null : allTasks
+  const incidents = useMemo(
+    () => applyListFilter(filtered, { ack, assigned }, { tasks: tasks ?? new Map() }, viewer),
+    [filtered, ack, assigned, tasks, viewer],
+  )
   const selection = useView((v) => v.selection)
-  const shown = incidents.length > LIST_LIMIT ? incidents.slice(0, LIST_LIMIT) : incidents
+  const filters = useView((v) => v.filters)
+  const range = useView((v) => v.range)
+  const sort = useView((v) => v.sort)
+  const mode = useWatchfloor((s) => s.mode)
+  const live = incidents.length > LIST_LIMIT ? incidents.slice(0, LIST_LIMIT) : incidents
+  // While the pointer is over the rows they keep the order they had when it came (stableRows.ts),
+  // against what arrives; what the person asks for (filters, sort, replay or live) applies at once.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new query object whenever one of them changes
+  const query = useMemo(() => ({}), [filters, range, sort, ack, assigned, mode])
+  const [frozen, setFrozen] = useState<{ ids: string[]; query: object } | null>(null)
+  const freeze = () => setFrozen({ ids: live.map((incident) => incident.incidentId), query })
+  useEffect(() => {
+    // the query changed under a resting pointer: freeze the new order
+    if (frozen !== null && frozen.query !== query)
+      setFrozen({ ids: live.map((incident) => incident.incidentId), query })
+  }, [frozen, query, live])
+  const frozenIds = frozen !== null && frozen.query === query ? frozen.ids : null
+  const { rows, stale, added } = useMemo(() => stableRows(frozenIds, live, picture), [frozenIds, live, picture])
   return (
     <section className="panel" aria-labelledby="incidents-heading">
-      <h2 id="incidents-heading">
+      <h2 id="incidents-heading" className="list-heading">
         Incidents{' '}
         <span className="muted" data-testid="incident-count">
           {incidents.length}
         </span>
+        {added > 0 && (
+          <span
+            className="list-new"
+            data-testid="incident-list-new"
+            data-count={added}
+            title="Rows keep their place while the pointer is over the list: new ones join when it leaves"
+          >
+            +{added} new when the pointer leaves
+          </span>
+        )}
       </h2>
-      <table className="table" data-testid="incident-list">
+      <ListFilterBar />
+      <table className="table incident-table" data-testid="incident-list" data-frozen={frozenIds !== null}>
         <thead>
           <tr>
-            <SortHeader sort="severity" label="Severity" />
-            <SortHeader sort="recency" label="Title (recent)" />
-            <th>Status</th>
-            <SortHeader sort="networks" label="Nets" className="num" />
-            <th className="num">Obs.</th>
-            <th>TLP</th>
+            <th className="stacked">
+              <SortButton sort="severity" label="Severity" />
+              <SortButton sort="status" label="Status" />
+            </th>
+            <SortHeader sort="recency" label="Title (recent)" className="wraps" />
+            <th className="stacked num">
+              <SortButton sort="networks" label="Nets" />
+              <SortButton sort="observations" label="Obs." />
+            </th>
+            <SortHeader sort="tlp" label="TLP" />
           </tr>
         </thead>
-        <tbody>
-          {shown.map((incident) => (
-            <IncidentRow key={incident.incidentId} incident={incident} selected={incident.incidentId === selection} />
+        <tbody onPointerEnter={freeze} onPointerLeave={() => setFrozen(null)}>
+          {rows.map((incident) => (
+            <IncidentRow
+              key={incident.incidentId}
+              incident={incident}
+              selected={incident.incidentId === selection}
+              stale={stale.has(incident.incidentId)}
+            />
           ))}
         </tbody>
       </table>
-      {incidents.length > shown.length && (
+      {incidents.length > live.length && (
         <p className="empty">
-          Showing {shown.length} of {incidents.length}: narrow with the filters.
+          Showing {live.length} of {incidents.length}: narrow with the filters.
         </p>
       )}
-      {incidents.length === 0 && <p className="empty">No incidents match.</p>}
+      {rows.length === 0 && <p className="empty">No incidents match.</p>}
     </section>
   )
 }

@@ -8,6 +8,7 @@
 import type { Point } from 'geojson'
 import type { Map as MapLibreMap, Subscription } from 'maplibre-gl'
 import { viewStore } from '../../view/viewStore.ts'
+import { alarmView } from '../alarm/alarmStore.ts'
 import { cameraView, sameView, viewMovedAway } from './cameraView.ts'
 import type { MapPainter } from './MapPainter.ts'
 import { LAYERS } from './style.ts'
@@ -41,6 +42,7 @@ export class MapInput {
         if (!sameView(next, viewStore.getState().map)) viewStore.getState().setMap(next)
       }),
     )
+    this.cleanups.push(alarmView.subscribe(() => this.painter.showAlarms()))
     this.cleanups.push(
       viewStore.subscribe((v, prev) => {
         if (v.selection !== prev.selection) this.painter.showSelection()
@@ -70,7 +72,7 @@ export class MapInput {
       map.on('click', (e) => {
         const feature = painter.featureAt(e.point)
         if (!feature) return // a click on empty map keeps the selection
-        if (feature.layer.id === LAYERS.incidents) {
+        if (feature.layer.id === LAYERS.incidents || feature.layer.id === LAYERS.alarmed) {
           viewStore.getState().select(String(feature.properties.incidentId))
         } else if (feature.layer.id === LAYERS.clusters) {
           const clusterId = Number(feature.properties.cluster_id)

@@ -14,6 +14,7 @@ import { watchfloor } from '../../data/store.ts'
 import { selectFilteredIncidents } from '../../view/selectors.ts'
 import type { LayerName, Layers } from '../../view/view.ts'
 import { viewStore } from '../../view/viewStore.ts'
+import { alarmView } from '../alarm/alarmStore.ts'
 import { displayNow } from '../replay/now.ts'
 import { recencyOpacityExpression } from './arcs.ts'
 import type { Basemap } from './basemap.ts'
@@ -78,7 +79,7 @@ export const SLOW_SYNC_MS = 1000
 const networks = (): ReadonlyMap<string, NetworkState> => watchfloor.getState().state.networks
 
 /** The layers a pointer can hover or click, when shown. */
-const INTERACTIVE_LAYERS = [LAYERS.incidents, LAYERS.clusters, LAYERS.networks]
+const INTERACTIVE_LAYERS = [LAYERS.alarmed, LAYERS.incidents, LAYERS.clusters, LAYERS.networks]
 
 export interface MapHooks {
   /** The style loaded and the map went idle once. */
@@ -176,6 +177,7 @@ export class MapPainter {
 
   // --- what is drawn besides the sources ------------------------------------------------------
   private selectedShown: AnyFeature | undefined | null = null
+  private alarmedShown: AnyFeature[] = []
   private flashMarker: maplibregl.Marker | undefined
   private lastFadeNow = 0
   private readonly pulseLayer: PulseLayer
@@ -292,6 +294,22 @@ export class MapPainter {
     return this.source(SOURCES.incidents)?.getClusterExpansionZoom(clusterId)
   }
 
+  /** Draw the alarmed incidents (features/alarm) unclustered, over any cluster; call when they changed. */
+  showAlarms(): void {
+    if (!this.loaded) return
+    const features: AnyFeature[] = []
+    for (const alarm of alarmView.getState().alarms) {
+      const feature = this.applied.incidents.get(alarm.incidentId)
+      if (feature) features.push(feature)
+    }
+    if (features.length === this.alarmedShown.length && features.every((f, i) => f === this.alarmedShown[i])) return
+    this.alarmedShown = features
+    this.source(SOURCES.alarmed)?.setData({
+      type: 'FeatureCollection',
+      features: features.map((f) => ({ type: 'Feature', properties: f.properties, geometry: f.geometry })),
+    })
+  }
+
   /** Draw the view's selection (`selection` in the view store); call when it changed. */
   showSelection(): void {
     if (!this.loaded) return
@@ -400,6 +418,7 @@ export class MapPainter {
     for (const arcs of [next.attacks, next.sharing])
       for (const arc of arcs.values()) this.newestArc = Math.max(this.newestArc, (arc as ArcFeature).properties.t)
     this.showSelection()
+    this.showAlarms()
     this.updateFlash()
     if (this.ready) this.pulse(freshIncidents(incidents, this.seenSeq, this.shownIncidents), next.incidents)
     this.seenSeq = data.state.seq

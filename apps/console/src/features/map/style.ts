@@ -67,6 +67,8 @@ export const SOURCES = {
   attacks: 'attack-arcs',
   sharing: 'sharing-arcs',
   selection: 'selection',
+  /** Alarmed incidents (features/alarm), unclustered: never hidden in a cluster. */
+  alarmed: 'alarmed-incidents',
 } as const
 
 /** Layer ids (tests query these). */
@@ -78,13 +80,14 @@ export const LAYERS = {
   attacks: 'attack-arcs',
   sharing: 'sharing-arcs',
   selection: 'incident-selected',
+  alarmed: 'incident-alarmed',
   countryLabels: 'country-labels',
 } as const
 
 /** Which layers each toggle shows or hides. */
 export const TOGGLED_LAYERS = {
   networks: [LAYERS.networks],
-  incidents: [LAYERS.incidents, LAYERS.clusters, LAYERS.clusterCount, LAYERS.selection],
+  incidents: [LAYERS.incidents, LAYERS.clusters, LAYERS.clusterCount, LAYERS.selection, LAYERS.alarmed],
   attacks: [LAYERS.attacks],
   sharing: [LAYERS.sharing],
 } as const
@@ -316,6 +319,20 @@ export function buildLiveStyle(visible: Record<keyof typeof TOGGLED_LAYERS, bool
         ...visibility('incidents'),
       },
     },
+    {
+      // alarmed incidents over everything, even where their source clusters them (features/alarm)
+      id: LAYERS.alarmed,
+      type: 'symbol',
+      source: SOURCES.alarmed,
+      layout: {
+        'icon-image': ['concat', 'incident-', ['get', 'severity']],
+        'icon-size': incidentIconSize,
+        'icon-offset': slotOffset,
+        'icon-allow-overlap': true,
+        'icon-ignore-placement': true,
+        ...visibility('incidents'),
+      },
+    },
   ]
   return {
     version: 8,
@@ -332,6 +349,7 @@ export function buildLiveStyle(visible: Record<keyof typeof TOGGLED_LAYERS, bool
       [SOURCES.attacks]: dynamicSource(),
       [SOURCES.sharing]: dynamicSource(),
       [SOURCES.selection]: { type: 'geojson', data: empty() },
+      [SOURCES.alarmed]: { type: 'geojson', data: empty() },
     },
     layers,
   }

@@ -29,7 +29,7 @@ export function tooltipFor(feature: MapGeoJSONFeature): HTMLElement {
   }
   const p = feature.properties
   const state = watchfloor.getState().state
-  if (feature.layer.id === LAYERS.incidents) {
+  if (feature.layer.id === LAYERS.incidents || feature.layer.id === LAYERS.alarmed) {
     const incident = state.incidents.get(String(p.incidentId))
     const severity = (incident?.severity ?? p.severity) as Severity
     const tlp = incident?.marking.tlp ?? String(p.tlp)

@@ -108,6 +108,16 @@ function Controls() {
       <button
         type="button"
         className="button"
+        data-testid="replay-change-back"
+        title="Previous change: the last event before the playhead that is not an observation"
+        disabled={!ready}
+        onClick={() => step(-1, true)}
+      >
+        ◀◀ Change
+      </button>
+      <button
+        type="button"
+        className="button"
         data-testid="replay-step-back"
         title="Previous event"
         disabled={!ready}
@@ -133,6 +143,16 @@ function Controls() {
         onClick={() => step(1)}
       >
         Next event ▶
+      </button>
+      <button
+        type="button"
+        className="button"
+        data-testid="replay-change"
+        title="Next change: the next event that is not an observation (a report, an update, an acknowledgement, a task...)"
+        disabled={!ready}
+        onClick={() => step(1, true)}
+      >
+        Change ▶▶
       </button>
       <label className="replay-speed">
         <span>Speed</span>

@@ -111,6 +111,26 @@ describe('replay model', () => {
     expect(model.nextTime(Date.parse(log.at(-1)!.recordedAt))).toBeNull()
   })
 
+  it('steps from change to change, passing over observations', () => {
+    const log = buildLog(200, 9)
+    const model = new ReplayModel(initialState, log, 'recorded')
+    const changes = log.filter((e) => e.type !== 'incident.observation').map((e) => Date.parse(e.recordedAt))
+    const observations = log.filter((e) => e.type === 'incident.observation')
+    expect(observations.length).toBeGreaterThan(changes.length)
+    // from each change, the next change is the next non-observation time, whatever observations lie between
+    const distinct = [...new Set(changes)].sort((a, b) => a - b)
+    for (let i = 0; i + 1 < distinct.length; i++) {
+      expect(model.nextTime(distinct[i]!, true)).toBe(distinct[i + 1])
+      expect(model.previousTime(distinct[i + 1]!, true)).toBe(distinct[i])
+    }
+    expect(model.nextTime(distinct.at(-1)!, true)).toBeNull()
+    expect(model.previousTime(distinct[0]!, true)).toBeNull()
+    // an observation's time is a step of its own, but never a change
+    const lone = observations.map((e) => Date.parse(e.recordedAt)).find((t) => !distinct.includes(t))!
+    expect(model.nextTime(lone - 1)).toBe(lone)
+    expect(model.nextTime(lone - 1, true)).not.toBe(lone)
+  })
+
   it('returns the same frame while nothing new is folded (so memoised views do not redraw)', () => {
     const log = buildLog(30, 5)
     const model = new ReplayModel(initialState, log, 'recorded')

@@ -15,6 +15,7 @@
  */
 import { eventTime, fold, type ReplayClock, type State } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
+import { isSignificant } from '../lists/eventGroups.ts'
 
 // late reports (late.ts) are marked by the lists and the timeline too, which load without replay
 export { isLate, LATE_MS, lateBy } from './late.ts'
@@ -52,6 +53,8 @@ export class ReplayModel {
   private readonly prefixMax: Float64Array
   /** The distinct finite event times, ascending (for stepping). */
   readonly steps: Float64Array
+  /** The same, of significant events only: anything but an observation (for stepping from change to change). */
+  readonly significantSteps: Float64Array
   private readonly interval: number
   /** snapshots[i]: fold(base, events[0..i*interval)), computed on demand. */
   private readonly snapshots: State[]
@@ -69,6 +72,7 @@ export class ReplayModel {
     this.prefixMax = new Float64Array(n + 1)
     this.prefixMax[0] = Number.NEGATIVE_INFINITY
     const finite: number[] = []
+    const significant: number[] = []
     for (let i = 0; i < n; i++) {
       const event = events[i]!
       const time = options.always?.(event) ? Number.NEGATIVE_INFINITY : eventTime(event, clock)
@@ -76,10 +80,13 @@ export class ReplayModel {
       const t = Number.isNaN(time) ? Number.POSITIVE_INFINITY : time
       this.times[i] = t
       this.prefixMax[i + 1] = Math.max(this.prefixMax[i]!, t)
-      if (Number.isFinite(t)) finite.push(t)
+      if (Number.isFinite(t)) {
+        finite.push(t)
+        if (isSignificant(event)) significant.push(t)
+      }
     }
-    finite.sort((a, b) => a - b)
-    this.steps = Float64Array.from(finite.filter((t, i) => i === 0 || t !== finite[i - 1]))
+    this.steps = distinctAscending(finite)
+    this.significantSteps = distinctAscending(significant)
     this.snapshots = [base]
   }
 
@@ -87,28 +94,18 @@ export class ReplayModel {
     return this.events.length
   }
 
-  /** The first event time after `t` (null: none). */
-  nextTime(t: number): number | null {
-    let low = 0
-    let high = this.steps.length
-    while (low < high) {
-      const middle = (low + high) >> 1
-      if (this.steps[middle]! > t) high = middle
-      else low = middle + 1
-    }
-    return low < this.steps.length ? this.steps[low]! : null
+  /** The first event time after `t` (null: none); of a significant event only, when asked. */
+  nextTime(t: number, significant = false): number | null {
+    const steps = significant ? this.significantSteps : this.steps
+    const i = firstAbove(steps, t)
+    return i < steps.length ? steps[i]! : null
   }
 
-  /** The last event time before `t` (null: none). */
-  previousTime(t: number): number | null {
-    let low = 0
-    let high = this.steps.length
-    while (low < high) {
-      const middle = (low + high) >> 1
-      if (this.steps[middle]! < t) low = middle + 1
-      else high = middle
-    }
-    return low > 0 ? this.steps[low - 1]! : null
+  /** The last event time before `t` (null: none); of a significant event only, when asked. */
+  previousTime(t: number, significant = false): number | null {
+    const steps = significant ? this.significantSteps : this.steps
+    const i = firstAtOrAbove(steps, t)
+    return i > 0 ? steps[i - 1]! : null
   }
 
   /** The picture at `t` [P1], and the window's events folded into it. */
@@ -155,4 +152,33 @@ export class ReplayModel {
     }
     return this.snapshots[i]!
   }
+}
+
+function distinctAscending(times: number[]): Float64Array {
+  times.sort((a, b) => a - b)
+  return Float64Array.from(times.filter((t, i) => i === 0 || t !== times[i - 1]))
+}
+
+/** The index of the first value above `t` in an ascending array (its length: none). */
+function firstAbove(values: Float64Array, t: number): number {
+  let low = 0
+  let high = values.length
+  while (low < high) {
+    const middle = (low + high) >> 1
+    if (values[middle]! > t) high = middle
+    else low = middle + 1
+  }
+  return low
+}
+
+/** The index of the first value at or above `t` in an ascending array (its length: none). */
+function firstAtOrAbove(values: Float64Array, t: number): number {
+  let low = 0
+  let high = values.length
+  while (low < high) {
+    const middle = (low + high) >> 1
+    if (values[middle]! < t) low = middle + 1
+    else high = middle
+  }
+  return low
 }

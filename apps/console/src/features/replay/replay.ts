@@ -162,11 +162,12 @@ export function pause(): void {
 }
 
 /** Step to the next (`+1`) or previous (`-1`) event time; the window's end or start when there is none. */
-export function step(direction: 1 | -1): void {
+/** Move the playhead to the next (or previous) event's time; with `significant`, of anything but an observation. */
+export function step(direction: 1 | -1, significant = false): void {
   const s = replay.getState()
   if (!s.model) return
   pause()
-  const t = direction > 0 ? s.model.nextTime(s.at) : s.model.previousTime(s.at)
+  const t = direction > 0 ? s.model.nextTime(s.at, significant) : s.model.previousTime(s.at, significant)
   seek(t ?? (direction > 0 ? s.to : s.from), true)
 }
 

@@ -1,13 +1,16 @@
 import { type IncidentState, isOverdue, type TaskState } from '@watchfloor/core'
 import { type Assignee, type Command, TaskPriority } from '@watchfloor/protocol'
-import { type FormEvent, memo, useMemo, useState } from 'react'
+import { type FormEvent, memo, useState } from 'react'
 import { useWatchfloor } from '../../data/store.ts'
 import { formatTime } from '../../ui/format.ts'
 import { parseOptionalUtc } from '../../ui/time.ts'
 import { UtcTimeField } from '../../ui/UtcTimeField.tsx'
 import { viewStore } from '../../view/viewStore.ts'
+import { Combobox } from '../coordination/Combobox.tsx'
+import { type Names, teamName } from '../coordination/people.ts'
 import { can } from '../coordination/permissions.ts'
 import { CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
+import { useNames, usePeople } from '../coordination/usePeople.ts'
 import { type AssigneeKind, assigneeLabel, assigneeOf } from './board.ts'
 
 type Move = 'task.accept' | 'task.start' | 'task.complete' | 'task.reopen'
@@ -48,6 +51,7 @@ export const TaskCard = memo(function TaskCard({
   const mayBlock = can(session, 'task.block', task)
   const mayAssign = can(session, 'task.assign', task)
   const [assigning, setAssigning] = useState(false)
+  const names = useNames()
 
   const block = (e: FormEvent) => {
     e.preventDefault()
@@ -82,14 +86,20 @@ export const TaskCard = memo(function TaskCard({
           type="button"
           className="link task-incident"
           onClick={() => viewStore.getState().select(task.incidentId)}
-          title="Show the incident"
+          title={`Show the incident (${task.incidentId})`}
         >
           {incidentTitle ?? task.incidentId}
         </button>
       )}
       <div className="task-meta">
-        <span data-testid="task-assignee-label">{assigneeLabel(task.assignee)}</span>
-        {task.acceptedBy && <span>taken by @{task.acceptedBy}</span>}
+        <span data-testid="task-assignee-label">
+          <AssigneeName assignee={task.assignee} names={names} />
+        </span>
+        {task.acceptedBy && (
+          <span>
+            taken by <PersonName userId={task.acceptedBy} names={names} />
+          </span>
+        )}
         {task.dueAt && (
           <span className={overdue ? 'due overdue-text' : 'due'} data-testid="task-due">
             due {formatTime(task.dueAt)}
@@ -175,6 +185,23 @@ export const TaskCard = memo(function TaskCard({
   )
 })
 
+/** A person by name, the user id in the title (and as `@id` when no name is known). */
+export function PersonName({ userId, names }: { userId: string; names: Names }) {
+  const name = names.people.get(userId)
+  return (
+    <span className="person" title={userId} data-user-id={userId}>
+      {name ?? `@${userId}`}
+    </span>
+  )
+}
+
+/** Who has a task: a person by name, a team by its organisation's name ("team cert-ee"), or nobody. */
+export function AssigneeName({ assignee, names }: { assignee: Assignee | undefined; names: Names }) {
+  if (assignee === undefined) return assigneeLabel(undefined)
+  if (assignee.kind === 'user') return <PersonName userId={assignee.userId} names={names} />
+  return <span title={assignee.organisation}>team {teamName(names, assignee.organisation)}</span>
+}
+
 /** Give a task to another person or team (coordinators); the current assignee is the starting point. */
 function ReassignForm({
   task,
@@ -231,70 +258,42 @@ function AssigneeFields({
   required?: boolean
   testids: { kind: string; who: string }
 }) {
-  const people = useKnownPeople()
-  const listId = `assignees-${testids.who}-${kind}`
+  const { people, teams, names } = usePeople()
+  const name = kind === 'user' ? names.people.get(who.trim().replace(/^@/, '')) : names.teams.get(who.trim())
   return (
     <>
       <label className="form-field">
         <span>Assign to</span>
         <select data-testid={testids.kind} value={kind} onChange={(e) => onKind(e.target.value as AssigneeKind)}>
           <option value="team">a team (organisation)</option>
-          <option value="user">a person (user id)</option>
+          <option value="user">a person</option>
           {!required && <option value="none">nobody yet</option>}
         </select>
       </label>
       {kind !== 'none' && (
-        <label className="form-field grow">
-          <span>{kind === 'team' ? 'Organisation' : 'User id'}</span>
-          <input
-            className="input"
-            data-testid={testids.who}
-            list={listId}
+        <div className="form-field grow">
+          <span>{kind === 'team' ? 'Organisation' : 'Person (name or user id)'}</span>
+          <Combobox
+            label={kind === 'team' ? 'Assign to the team' : 'Assign to the person'}
+            testid={testids.who}
             value={who}
-            placeholder={kind === 'team' ? 'cert-ee' : 'kadri'}
-            onChange={(e) => onWho(e.target.value)}
+            options={kind === 'team' ? teams : people}
+            onChange={onWho}
+            onPick={(option) => onWho(option.id)}
+            placeholder={kind === 'team' ? 'cert-ee, or a name' : 'a name or user id'}
             required={required}
+            after={
+              name !== undefined && name !== who.trim() ? (
+                <span className="muted combobox-chosen" data-testid={`${testids.who}-name`}>
+                  {name}
+                </span>
+              ) : null
+            }
           />
-          <datalist id={listId}>
-            {(kind === 'team' ? people.organisations : people.users).map((v) => (
-              <option key={v} value={v} />
-            ))}
-          </datalist>
-        </label>
+        </div>
       )}
     </>
   )
-}
-
-/** Users and organisations this console has heard of (for the assignee and mention suggestions). */
-export function useKnownPeople(): { users: string[]; organisations: string[] } {
-  const state = useWatchfloor((s) => s.state)
-  const session = useWatchfloor((s) => s.session)
-  return useMemo(() => {
-    const users = new Set<string>()
-    const organisations = new Set<string>()
-    if (session) {
-      users.add(session.user)
-      organisations.add(session.organisation)
-    }
-    for (const network of state.networks.values()) organisations.add(network.organisation)
-    for (const incident of state.incidents.values()) {
-      organisations.add(incident.organisation)
-      if (incident.reportedBy) users.add(incident.reportedBy)
-      if (incident.acknowledgedBy) users.add(incident.acknowledgedBy)
-    }
-    for (const task of state.tasks.values()) {
-      if (task.createdBy) users.add(task.createdBy)
-      if (task.acceptedBy) users.add(task.acceptedBy)
-      if (task.assignee?.kind === 'user') users.add(task.assignee.userId)
-      if (task.assignee?.kind === 'team') organisations.add(task.assignee.organisation)
-    }
-    for (const comment of state.comments.values()) {
-      if (comment.author) users.add(comment.author)
-      for (const m of comment.mentions) users.add(m)
-    }
-    return { users: [...users].sort(), organisations: [...organisations].sort() }
-  }, [state, session])
 }
 
 /** New task on an incident: title, priority, due time, assignee (a person or a team). */

@@ -1,0 +1,56 @@
+import type { IncidentState, State } from '@watchfloor/core'
+import { createStore, useStore } from 'zustand'
+import { watchfloor } from '../../data/store.ts'
+import { alarmPrefs, loadAlarmPrefs, playAlarmTone } from './alarmPrefs.ts'
+import { type AlarmBaseline, alarmsOf, baselineOf, standingCriticalsOf } from './alarms.ts'
+
+/** The alarms standing in this console, derived from the live picture (also while replaying). */
+export interface AlarmView {
+  /** The incidents alarmed, newest first. */
+  alarms: readonly IncidentState[]
+  /** Unacknowledged criticals already open when the console opened (shown as a count). */
+  standing: readonly IncidentState[]
+}
+
+export const alarmView = createStore<AlarmView>(() => ({ alarms: [], standing: [] }))
+
+export function useAlarmView<T>(selector: (view: AlarmView) => T): T {
+  return useStore(alarmView, selector)
+}
+
+/**
+ * Follows the data store: the baseline is the picture the console opened with (taken when
+ * `opened` is set; forgotten when the picture empties), and every change of the live picture or
+ * of the preferences derives the alarms again. A new alarm beeps when the viewer turned sound on.
+ */
+export function wireAlarms(): () => void {
+  let opened: unknown = null
+  let baseline: AlarmBaseline | null = null
+  let last: { state: State; prefs: unknown } | null = null
+  const sounded = new Set<string>()
+  const sync = () => {
+    const s = watchfloor.getState()
+    loadAlarmPrefs(s.session?.user ?? null)
+    if (s.opened !== opened) {
+      opened = s.opened
+      baseline = s.opened === null ? null : baselineOf(s.liveState)
+      last = null
+    }
+    const prefs = alarmPrefs.getState()
+    if (last !== null && last.state === s.liveState && last.prefs === prefs) return
+    last = { state: s.liveState, prefs }
+    const alarms = alarmsOf(s.liveState, baseline, prefs, prefs.dismissed)
+    const standing = standingCriticalsOf(s.liveState, baseline)
+    const fresh = alarms.filter((a) => !sounded.has(a.incidentId))
+    for (const a of fresh) sounded.add(a.incidentId)
+    if (fresh.length > 0 && prefs.sound) playAlarmTone()
+    alarmView.setState({ alarms, standing })
+  }
+  sync()
+  const offData = watchfloor.subscribe(sync)
+  const offPrefs = alarmPrefs.subscribe(sync)
+  return () => {
+    offData()
+    offPrefs()
+  }
+}

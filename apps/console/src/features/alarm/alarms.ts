@@ -1,0 +1,68 @@
+import { type IncidentState, isOpen, type State } from '@watchfloor/core'
+import type { Severity } from '@watchfloor/protocol'
+
+/**
+ * Which incidents raise an alarm (pure: no DOM, no store).
+ *
+ * An incident alarms when it is open, not acknowledged, critical (or high, when the viewer asked
+ * for highs too), not dismissed by this viewer, and it was not already so when the console went
+ * live: the baseline is the severity of every incident in the picture the console opened with
+ * (the snapshot and the recent window), so only what arrives live (a new report, or an
+ * escalation to an alarming severity) raises one.
+ */
+export interface AlarmSettings {
+  /** Highs alarm too (default: criticals only). */
+  includeHigh: boolean
+}
+
+/** The incidents of the opening picture and their severity then; null before the console is live. */
+export type AlarmBaseline = ReadonlyMap<string, Severity>
+
+export function baselineOf(state: State): AlarmBaseline {
+  const baseline = new Map<string, Severity>()
+  for (const incident of state.incidents.values()) baseline.set(incident.incidentId, incident.severity)
+  return baseline
+}
+
+function alarmingSeverity(severity: Severity, settings: AlarmSettings): boolean {
+  return severity === 'critical' || (settings.includeHigh && severity === 'high')
+}
+
+/** Open and nobody has acknowledged it yet. */
+function standing(incident: IncidentState): boolean {
+  return isOpen(incident) && incident.acknowledgedAt === undefined
+}
+
+/** The incidents that alarm now, newest first (by report time, then by seq). */
+export function alarmsOf(
+  state: State,
+  baseline: AlarmBaseline | null,
+  settings: AlarmSettings,
+  dismissed: ReadonlySet<string>,
+): IncidentState[] {
+  if (baseline === null) return []
+  const alarms: IncidentState[] = []
+  for (const incident of state.incidents.values()) {
+    if (!standing(incident) || !alarmingSeverity(incident.severity, settings)) continue
+    if (dismissed.has(incident.incidentId)) continue
+    const before = baseline.get(incident.incidentId)
+    if (before !== undefined && alarmingSeverity(before, settings)) continue
+    alarms.push(incident)
+  }
+  return alarms.sort((a, b) => Date.parse(b.reportedAt) - Date.parse(a.reportedAt) || b.lastSeq - a.lastSeq)
+}
+
+/** Criticals that were already open and unacknowledged when the console opened (no alarm: a count). */
+export function standingCriticalsOf(state: State, baseline: AlarmBaseline | null): IncidentState[] {
+  if (baseline === null) return []
+  const found: IncidentState[] = []
+  for (const incident of state.incidents.values())
+    if (incident.severity === 'critical' && standing(incident) && baseline.get(incident.incidentId) === 'critical')
+      found.push(incident)
+  return found
+}
+
+/** The tab title while an alarm stands, one of two alternating titles. */
+export function alarmTitle(alarm: IncidentState): string {
+  return `(!) ${alarm.severity.toUpperCase()}: ${alarm.title}`
+}

@@ -1,0 +1,135 @@
+import { extractMentions } from '@watchfloor/core'
+import { describe, expect, it } from 'vitest'
+import {
+  incidentOptions,
+  insertMention,
+  matchOptions,
+  mentionAt,
+  namesOf,
+  type PeopleReply,
+  personName,
+  personOptions,
+  summaryNames,
+  teamName,
+  teamOptions,
+} from './people.ts'
+
+const REPLY: PeopleReply = {
+  people: [
+    { userId: 'liis', displayName: 'Liis Saar', organisation: 'cert-ee' },
+    { userId: 'jaan', displayName: 'Jaan Õun', organisation: 'cert-ee' },
+    { userId: 'msaar', displayName: 'Mari Kask', organisation: 'cert-ee' },
+  ],
+  teams: [
+    { organisation: 'cert-ee', name: 'CERT-EE' },
+    { organisation: 'cert-lv', name: 'cert-lv' },
+  ],
+  may: { assign: true, mention: true },
+}
+
+describe('people and teams to choose from', () => {
+  it('the directory’s people first, with their names; then the user ids the picture names, each once', () => {
+    const options = personOptions(REPLY, ['kadri', 'liis'])
+    expect(options.map((o) => [o.id, o.label])).toEqual([
+      ['liis', 'Liis Saar'],
+      ['jaan', 'Jaan Õun'],
+      ['msaar', 'Mari Kask'],
+      ['kadri', 'kadri'],
+    ])
+    expect(options[0]!.detail).toBe('@liis · cert-ee')
+  })
+
+  it('teams: the directory’s organisations by name, then those the picture names', () => {
+    expect(teamOptions(REPLY, ['cert-fi', 'cert-ee']).map((o) => [o.id, o.label, o.detail])).toEqual([
+      ['cert-ee', 'CERT-EE', 'cert-ee'],
+      ['cert-lv', 'cert-lv', undefined],
+      ['cert-fi', 'cert-fi', undefined],
+    ])
+  })
+
+  it('without a directory (not read yet, refused) the picture’s names remain', () => {
+    expect(personOptions(null, ['kadri']).map((o) => o.id)).toEqual(['kadri'])
+    expect(personName(namesOf(null), 'kadri')).toBe('kadri')
+  })
+
+  it('names by id: a person’s display name, a team’s name, the id when unknown', () => {
+    const names = namesOf(REPLY)
+    expect(personName(names, 'liis')).toBe('Liis Saar')
+    expect(personName(names, 'ghost')).toBe('ghost')
+    expect(teamName(names, 'cert-ee')).toBe('CERT-EE')
+    expect(teamName(names, 'cert-pt')).toBe('cert-pt')
+  })
+})
+
+describe('matching what is typed', () => {
+  const options = personOptions(REPLY, [])
+
+  it('a name or id that starts with it first, then a word of the name, then anywhere; case and accents ignored', () => {
+    expect(matchOptions(options, 'saar').map((o) => o.id)).toEqual(['liis', 'msaar'])
+    expect(matchOptions(options, 'SA').map((o) => o.id)).toEqual(['liis', 'msaar'])
+    expect(matchOptions(options, 'oun').map((o) => o.id)).toEqual(['jaan'])
+    expect(matchOptions(options, 'ka').map((o) => o.id)).toEqual(['msaar'])
+    expect(matchOptions(options, 'aar').map((o) => o.id)).toEqual(['liis', 'msaar'])
+    expect(matchOptions(options, 'zz')).toEqual([])
+  })
+
+  it('an @ before the query is ignored; nothing typed lists the first ones, at most the limit', () => {
+    expect(matchOptions(options, '@li').map((o) => o.id)).toEqual(['liis'])
+    expect(matchOptions(options, '', 2).map((o) => o.id)).toEqual(['liis', 'jaan'])
+    expect(matchOptions(options, 'a', 1)).toHaveLength(1)
+  })
+
+  it('incidents by title: not this one, not those merged away', () => {
+    const incidents = [
+      { incidentId: 'a', title: 'Wiper on the grid', severity: 'high', status: 'new', organisation: 'cert-ee' },
+      { incidentId: 'b', title: 'Phishing wave', severity: 'low', status: 'new', organisation: 'cert-lv' },
+      {
+        incidentId: 'c',
+        title: 'Wiper again',
+        severity: 'low',
+        status: 'new',
+        organisation: 'cert-ee',
+        mergedInto: 'a',
+      },
+    ] as unknown as Parameters<typeof incidentOptions>[0]
+    const choices = incidentOptions(incidents, 'b')
+    expect(choices.map((o) => o.id)).toEqual(['a'])
+    expect(matchOptions(incidentOptions(incidents, 'x'), 'wip').map((o) => o.label)).toEqual(['Wiper on the grid'])
+    expect(choices[0]!.detail).toBe('high · new · cert-ee')
+  })
+})
+
+describe('the @ being typed', () => {
+  it('[C15] an @ at the start or after a space opens a mention; an address does not', () => {
+    expect(mentionAt('@li', 3)).toEqual({ start: 0, query: 'li' })
+    expect(mentionAt('thanks @', 8)).toEqual({ start: 7, query: '' })
+    expect(mentionAt('mail kadri@cert', 15)).toBeNull()
+    expect(mentionAt('thanks @li and more', 19)).toBeNull()
+    expect(mentionAt('thanks @li and more', 10)).toEqual({ start: 7, query: 'li' })
+  })
+
+  it('[C15] choosing writes @userId and a space in place of what was typed, and core reads it as the mention', () => {
+    const text = 'ask @sa about it'
+    const at = mentionAt(text, 7)!
+    const next = insertMention(text, at, 'msaar', 7)
+    expect(next.text).toBe('ask @msaar about it')
+    expect(next.caret).toBe('ask @msaar '.length)
+    expect(extractMentions(next.text)).toEqual(['msaar'])
+    const end = insertMention('hi @li', mentionAt('hi @li', 6)!, 'liis', 6)
+    expect(end).toEqual({ text: 'hi @liis ', caret: 9 })
+  })
+})
+
+describe('names for histories (core summarise)', () => {
+  it('incidents and tasks by their titles in the picture, people by the directory; unknown ids stay', () => {
+    const state = {
+      incidents: new Map([['inc-1', { title: 'Wiper on the grid' }]]),
+      tasks: new Map([['t-1', { title: 'Isolate the jump hosts' }]]),
+    } as unknown as Parameters<typeof summaryNames>[0]
+    const names = summaryNames(state, namesOf(REPLY))
+    expect(names.incident?.('inc-1')).toBe('Wiper on the grid')
+    expect(names.task?.('t-1')).toBe('Isolate the jump hosts')
+    expect(names.person?.('liis')).toBe('Liis Saar')
+    expect([names.incident?.('x'), names.task?.('x'), names.person?.('x')]).toEqual([undefined, undefined, undefined])
+  })
+})

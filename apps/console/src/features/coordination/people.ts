@@ -1,0 +1,192 @@
+/**
+ * People and incidents by name: the directory of whom one may assign to or mention
+ * (`GET /api/v1/people`, docs/api.md), what the console's own picture already names, and the
+ * matching behind the assignee and `@` mention comboboxes and the incident picker. Pure but for
+ * `peopleDirectory`, the store that reads the route once per session.
+ */
+import type { IncidentState, State, SummaryNames } from '@watchfloor/core'
+import { useStore } from 'zustand'
+import { createStore } from 'zustand/vanilla'
+import { requestJson } from '../../data/api.ts'
+
+/** `GET /api/v1/people`. */
+export interface PeopleReply {
+  people: { userId: string; displayName: string; organisation: string }[]
+  teams: { organisation: string; name: string }[]
+  may: { assign: boolean; mention: boolean }
+}
+
+/** One choice of a combobox: what a command names (`id`), what a person reads (`label`). */
+export interface Option {
+  id: string
+  label: string
+  /** A second, quieter line: the user id and organisation, an incident's severity and status. */
+  detail?: string
+}
+
+/** Names by id: people (user id to display name) and teams (organisation to its name). */
+export interface Names {
+  people: ReadonlyMap<string, string>
+  teams: ReadonlyMap<string, string>
+}
+
+export const NO_NAMES: Names = { people: new Map(), teams: new Map() }
+
+/** The names the directory gives. */
+export function namesOf(reply: PeopleReply | null): Names {
+  if (!reply) return NO_NAMES
+  return {
+    people: new Map(reply.people.map((p) => [p.userId, p.displayName])),
+    teams: new Map(reply.teams.map((t) => [t.organisation, t.name])),
+  }
+}
+
+/**
+ * The people one may choose: the directory's (with their names), then the user ids the picture
+ * already names (`known`: it was sent them), each once.
+ */
+export function personOptions(reply: PeopleReply | null, known: readonly string[]): Option[] {
+  const options = new Map<string, Option>()
+  for (const p of reply?.people ?? [])
+    options.set(p.userId, { id: p.userId, label: p.displayName, detail: `@${p.userId} · ${p.organisation}` })
+  for (const id of known) if (!options.has(id)) options.set(id, { id, label: id, detail: `@${id}` })
+  return [...options.values()]
+}
+
+/** The teams one may choose: the directory's, then the organisations the picture names. */
+export function teamOptions(reply: PeopleReply | null, known: readonly string[]): Option[] {
+  const options = new Map<string, Option>()
+  for (const t of reply?.teams ?? [])
+    options.set(t.organisation, {
+      id: t.organisation,
+      label: t.name,
+      ...(t.name === t.organisation ? {} : { detail: t.organisation }),
+    })
+  for (const id of known) if (!options.has(id)) options.set(id, { id, label: id })
+  return [...options.values()]
+}
+
+/** Folded for matching: lower case, without accents. */
+export function fold(text: string): string {
+  return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase()
+}
+
+/**
+ * The options that match what was typed, best first, at most `limit`: an id or a name that starts
+ * with it, then one with a word that starts with it, then one that holds it anywhere. Nothing
+ * typed: the first `limit` as they are.
+ */
+export function matchOptions(options: readonly Option[], query: string, limit = 8): Option[] {
+  const q = fold(query.trim().replace(/^@/, ''))
+  if (!q) return options.slice(0, limit)
+  const ranked: [number, number, Option][] = []
+  options.forEach((option, index) => {
+    const rank = Math.min(rankOf(fold(option.label), q), rankOf(fold(option.id), q))
+    if (rank < 3) ranked.push([rank, index, option])
+  })
+  ranked.sort((a, b) => a[0] - b[0] || a[1] - b[1])
+  return ranked.slice(0, limit).map(([, , option]) => option)
+}
+
+function rankOf(text: string, q: string): number {
+  if (text.startsWith(q)) return 0
+  if (text.split(/[^\p{L}\p{N}]+/u).some((word) => word.startsWith(q))) return 1
+  return text.includes(q) ? 2 : 3
+}
+
+/** Incidents one may link to: the picture's, but this one and those merged away; by title. */
+export function incidentOptions(incidents: Iterable<IncidentState>, exceptId: string): Option[] {
+  const options: Option[] = []
+  for (const i of incidents) {
+    if (i.incidentId === exceptId || i.mergedInto !== undefined) continue
+    options.push({ id: i.incidentId, label: i.title, detail: `${i.severity} · ${i.status} · ${i.organisation}` })
+  }
+  return options
+}
+
+/** The `@` being typed at the caret: where it starts and what follows it, or null. */
+export interface MentionQuery {
+  /** Index of the `@`. */
+  start: number
+  query: string
+}
+
+/**
+ * The mention being typed just before `caret`, by core's rule C15 (`extractMentions`): an `@` at
+ * the start or after a character that cannot be part of an address, then letters, digits, `_`,
+ * `.` or `-`. `kadri@cert.ee` is no mention.
+ */
+export function mentionAt(text: string, caret: number): MentionQuery | null {
+  const before = text.slice(0, caret)
+  const match = /(?<![\p{L}\p{N}_.@-])@([\p{L}\p{N}_.-]*)$/u.exec(before)
+  if (!match) return null
+  return { start: match.index, query: match[1]! }
+}
+
+/** The text with the mention at `at` replaced by `@userId ` and where the caret goes. */
+export function insertMention(
+  text: string,
+  at: MentionQuery,
+  userId: string,
+  caret: number,
+): { text: string; caret: number } {
+  const inserted = `@${userId} `
+  const after = text.slice(caret).replace(/^[\p{L}\p{N}_.-]*\s?/u, '')
+  return { text: text.slice(0, at.start) + inserted + after, caret: at.start + inserted.length }
+}
+
+/** A person's name for display, or the user id when no name is known. */
+export function personName(names: Names, userId: string): string {
+  return names.people.get(userId) ?? userId
+}
+
+/** A team's name for display, or its organisation id. */
+export function teamName(names: Names, organisation: string): string {
+  return names.teams.get(organisation) ?? organisation
+}
+
+/**
+ * Names for core's `summarise(event, names)`: incidents and tasks by the titles the picture holds,
+ * people by the directory's names; what neither knows stays an id.
+ */
+export function summaryNames(state: Pick<State, 'incidents' | 'tasks'>, names: Names): SummaryNames {
+  return {
+    incident: (id) => state.incidents.get(id)?.title,
+    task: (id) => state.tasks.get(id)?.title,
+    person: (id) => names.people.get(id),
+  }
+}
+
+// ---------------------------------------------------------------- the directory, read once a session
+
+export interface PeopleDirectoryState {
+  /** The session (user and audience) it was read for. */
+  key: string | null
+  reply: PeopleReply | null
+  /** Read the directory for this session unless it was already. */
+  load(key: string): void
+  clear(): void
+}
+
+export const peopleDirectory = createStore<PeopleDirectoryState>()((set, get) => ({
+  key: null,
+  reply: null,
+  load(key) {
+    if (get().key === key) return
+    set({ key, reply: null })
+    requestJson<PeopleReply>('/api/v1/people').then(
+      (reply) => {
+        if (get().key === key) set({ reply })
+      },
+      // no directory (an older server, a refusal): the picture's names remain
+      () => undefined,
+    )
+  },
+  clear() {
+    set({ key: null, reply: null })
+  },
+}))
+
+export function usePeopleDirectory<T>(selector: (state: PeopleDirectoryState) => T): T {
+  return useStore(peopleDirectory, selector)
+}

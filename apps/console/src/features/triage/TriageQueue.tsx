@@ -1,0 +1,205 @@
+/**
+ * The triage queue (the Triage tab): incidents nobody has acknowledged yet, oldest first (core's
+ * `triageQueue`, rules T1-T3), with who has each open (presence) and a one-click Acknowledge for
+ * those core's policy lets acknowledge (`can`, rule C2; never while viewing as, in replay or on a
+ * display). Rows keep their place while the pointer is over the queue (stableRows.ts): an
+ * acknowledged one stays, marked, until the pointer leaves, so the next click lands where aimed.
+ */
+import { type IncidentState, triageQueue } from '@watchfloor/core'
+import { memo, useMemo, useState } from 'react'
+import { type Session, useWatchfloor } from '../../data/store.ts'
+import { SeverityLabel, TlpBadge } from '../../ui/badges.tsx'
+import { formatDuration, formatTime } from '../../ui/format.ts'
+import { useNow } from '../../ui/useNow.ts'
+import { useView, viewStore } from '../../view/viewStore.ts'
+import { othersViewing, usePresence } from '../coordination/coordination.ts'
+import { can } from '../coordination/permissions.ts'
+import { CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
+import { stableRows } from '../lists/stableRows.ts'
+import '../lists/lists.css'
+import './triage.css'
+
+/** Rows rendered at most (the oldest); the count says how many wait. */
+export const TRIAGE_LIMIT = 100
+
+let last: { incidents: ReadonlyMap<string, IncidentState>; queue: IncidentState[] } | undefined
+/** The queue of the picture on screen (the replay's, while replaying), once per picture for the tab and the list. */
+function useTriageQueue(): IncidentState[] {
+  const incidents = useWatchfloor((s) => s.state.incidents)
+  if (last?.incidents !== incidents) last = { incidents, queue: triageQueue({ incidents }) }
+  return last.queue
+}
+
+/** How many incidents wait for triage, for the tab's label. */
+export function TriageCount() {
+  const count = useTriageQueue().length
+  if (count === 0) return null
+  return (
+    <span
+      className="badge triage-badge"
+      title={`${count} ${count === 1 ? 'incident waits' : 'incidents wait'} to be acknowledged`}
+      data-testid="tab-triage-count"
+    >
+      {count}
+    </span>
+  )
+}
+
+function Viewing({ incidentId }: { incidentId: string }) {
+  const viewers = usePresence(incidentId)
+  const me = useWatchfloor((s) => s.session?.user)
+  const others = othersViewing(viewers, me)
+  if (others.length === 0) return null
+  return (
+    <span className="triage-presence" data-testid="triage-presence">
+      open by {others.map((v) => v.displayName ?? v.user).join(', ')}
+    </span>
+  )
+}
+
+const TriageItem = memo(function TriageItem({
+  incident,
+  session,
+  selected,
+  taken,
+  readOnly,
+  now,
+}: {
+  incident: IncidentState
+  session: Session | null
+  selected: boolean
+  taken: boolean
+  readOnly: boolean
+  now: number
+}) {
+  const ack = useCommand()
+  const mayAck = !readOnly && can(session, 'incident.acknowledge', incident)
+  const select = () => viewStore.getState().select(selected ? null : incident.incidentId)
+  const waited = now - Date.parse(incident.reportedAt)
+  return (
+    <li
+      className={`triage-item${selected ? ' selected' : ''}${taken ? ' taken' : ''}`}
+      data-testid="triage-item"
+      data-incident-id={incident.incidentId}
+      data-taken={taken || undefined}
+    >
+      <div className="triage-main">
+        <button
+          type="button"
+          className="triage-open"
+          aria-pressed={selected}
+          data-testid="triage-open"
+          title={incident.summary ?? incident.title}
+          onClick={select}
+        >
+          <span className="triage-title">{incident.title}</span>
+        </button>
+        <div className="triage-facts">
+          <SeverityLabel severity={incident.severity} />
+          <TlpBadge tlp={incident.marking.tlp} pap={incident.marking.pap} />
+          <span className="muted" title={`reported ${formatTime(incident.reportedAt)}`} data-testid="triage-age">
+            waiting {formatDuration(waited)}
+          </span>
+          <span className="muted">
+            {incident.organisation} · {incident.category} · {incident.status}
+          </span>
+          <Viewing incidentId={incident.incidentId} />
+        </div>
+        <CommandOutcome runner={ack} shown={incident} />
+      </div>
+      <div className="triage-action">
+        {taken ? (
+          <span className="triage-taken" data-testid="triage-acknowledged">
+            ✓ {incident.acknowledgedBy ? `by ${incident.acknowledgedBy}` : 'acknowledged'}
+          </span>
+        ) : (
+          mayAck && (
+            <button
+              type="button"
+              className="button primary"
+              data-testid="triage-acknowledge"
+              disabled={ack.pending}
+              onClick={() =>
+                void ack.run(
+                  {
+                    type: 'incident.acknowledge',
+                    incidentId: incident.incidentId,
+                    expectedVersion: ack.versionOf(incident),
+                  },
+                  incident,
+                )
+              }
+            >
+              Acknowledge
+            </button>
+          )
+        )}
+      </div>
+    </li>
+  )
+})
+
+export function TriageQueue() {
+  const queue = useTriageQueue()
+  const incidents = useWatchfloor((s) => s.state.incidents)
+  const session = useWatchfloor((s) => s.session)
+  const replaying = useWatchfloor((s) => s.mode === 'replay')
+  const selection = useView((v) => v.selection)
+  const now = useNow(30_000)
+  const live = queue.length > TRIAGE_LIMIT ? queue.slice(0, TRIAGE_LIMIT) : queue
+  const [frozen, setFrozen] = useState<string[] | null>(null)
+  const { rows, stale, added } = useMemo(() => stableRows(frozen, live, incidents), [frozen, live, incidents])
+  const mayAckAtAll = !replaying && can(session, 'incident.acknowledge')
+  return (
+    <section className="panel" aria-labelledby="triage-heading" data-testid="triage">
+      <h2 id="triage-heading" className="list-heading">
+        Triage{' '}
+        <span className="muted" data-testid="triage-count">
+          {queue.length}
+        </span>
+        {added > 0 && (
+          <span
+            className="list-new"
+            data-testid="triage-new"
+            data-count={added}
+            title="Rows keep their place while the pointer is over the queue: new ones join when it leaves"
+          >
+            +{added} new when the pointer leaves
+          </span>
+        )}
+      </h2>
+      <p className="hint">
+        Not yet acknowledged, oldest first
+        {replaying ? ' · replay: actions off' : mayAckAtAll ? '' : ' · you may not acknowledge'}
+      </p>
+      <ol
+        className="triage-list"
+        data-testid="triage-queue"
+        onPointerEnter={() => setFrozen(live.map((incident) => incident.incidentId))}
+        onPointerLeave={() => setFrozen(null)}
+      >
+        {rows.map((incident) => (
+          <TriageItem
+            key={incident.incidentId}
+            incident={incident}
+            session={session}
+            selected={incident.incidentId === selection}
+            taken={stale.has(incident.incidentId)}
+            readOnly={replaying}
+            now={now}
+          />
+        ))}
+      </ol>
+      {queue.length > live.length && (
+        <p className="empty">
+          Showing the oldest {live.length} of {queue.length}.
+        </p>
+      )}
+      {rows.length === 0 && (
+        <p className="empty" data-testid="triage-empty">
+          Nothing waits: every open incident is acknowledged.
+        </p>
+      )}
+    </section>
+  )
+}

@@ -1,0 +1,117 @@
+/**
+ * The handover page reads like a brief: the summary first, naming the open incident that needs
+ * attention, then sections with fields labelled in words (acknowledgements and comments
+ * included), the marking banner top and bottom; the downloaded Markdown says the same.
+ */
+import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { expect } from '@playwright/test'
+import { E2E_TOKENS, incident, postEvents, signIn, test } from './fixtures.ts'
+
+const run = randomUUID().slice(0, 6)
+const UNACKED = { id: `inc-ho-${run}-a`, title: `Handover beacon on the ministry mail relay ${run}` }
+const ACKED = { id: `inc-ho-${run}-b`, title: `Handover phishing wave at the port authority ${run}` }
+
+test('the handover brief: the summary first with the incident that needs attention named, labelled fields, the same in Markdown', async ({
+  page,
+  request,
+  outsideRequests: _outside,
+}) => {
+  // posted now, high and medium (no critical: the shared server's picture stays as the later specs expect it)
+  await postEvents(request, [
+    incident(UNACKED.id, UNACKED.title, 'GREEN', 'high'),
+    incident(ACKED.id, ACKED.title, 'GREEN', 'medium'),
+  ])
+  for (const body of [
+    { type: 'incident.acknowledge', incidentId: ACKED.id },
+    { type: 'comment.post', incidentId: ACKED.id, body: `Blocked the sender domain ${run}` },
+  ]) {
+    const reply = await request.post('/api/v1/commands', {
+      headers: { authorization: `Bearer ${E2E_TOKENS.memberEe2}` },
+      data: body,
+    })
+    expect(reply.status(), JSON.stringify(body)).toBe(200)
+  }
+
+  await signIn(page, E2E_TOKENS.officer)
+  await page.getByTestId('open-handover').click()
+  await expect(page.getByTestId('handover-summary')).toBeVisible()
+  // the incoming officer's session began after the reports: the last 8 hours hold them
+  const reply = page.waitForResponse((r) => r.url().includes('/api/v1/handover?'))
+  await page.getByTestId('handover-8h').click()
+  const json = (await (await reply).json()) as { summary: string; marking: { tlp: string } }
+  const brief = page.getByTestId('handover-brief')
+
+  // the summary comes first, before any section, and names the incident that needs attention
+  const summary = brief.getByTestId('handover-summary')
+  await expect(summary).toContainText(
+    /^Summary\s*Since \d{4}-\d{2}-\d{2} \d{2}:\d{2}Z: \d+ incidents? reported, \d+ closed, \d+ escalated; \d+ open, of which \d+ critical or high not acknowledged\. Needs attention: /,
+  )
+  await expect(summary).toContainText(`“${UNACKED.title}” (high, new, owner cert-ee, not acknowledged, open `)
+  await expect(summary).not.toContainText(ACKED.title)
+  await expect(summary).toContainText(json.summary)
+  const order = await brief.evaluate((el) =>
+    [...el.querySelectorAll('section')].map((s) => s.getAttribute('data-key') ?? s.getAttribute('data-testid')),
+  )
+  expect(order).toEqual([
+    'handover-summary',
+    'attention',
+    'open',
+    'closed',
+    'tasks',
+    'done',
+    'acknowledgements',
+    'comments',
+    'advisories',
+  ])
+
+  // fields labelled in words, the incident by its title, times in UTC with Z
+  const attention = brief.locator('[data-testid="brief-section"][data-key="attention"]')
+  await expect(attention.getByRole('heading')).toContainText('Needs attention')
+  const item = attention.getByTestId('brief-item').filter({ hasText: UNACKED.title })
+  await expect(item).toHaveCount(1)
+  for (const text of [
+    'Severity: high',
+    'Status: new',
+    'Owner: cert-ee',
+    'Acknowledgement: not acknowledged',
+    `Incident id: ${UNACKED.id}`,
+  ])
+    await expect(item).toContainText(text)
+  await expect(item).toContainText(/Reported: \d{4}-\d{2}-\d{2} \d{2}:\d{2}Z by sensor-ee \(this shift\)/)
+  await expect(attention).not.toContainText(ACKED.title)
+  const acks = brief.locator('[data-testid="brief-section"][data-key="acknowledgements"]')
+  await expect(acks.getByTestId('brief-item').filter({ hasText: ACKED.title })).toContainText(
+    'Acknowledged by: mart (cert-ee)',
+  )
+  const comments = brief.locator('[data-testid="brief-section"][data-key="comments"]')
+  const comment = comments.getByTestId('brief-item').filter({ hasText: ACKED.title })
+  await expect(comment).toContainText('Author: mart (cert-ee)')
+  await expect(comment).toContainText(`Blocked the sender domain ${run}`)
+  // no raw field names, no machine times
+  await expect(brief).not.toContainText(/incidentId|acknowledgedBy|previousSeverity|\d{2}:\d{2}:\d{2}\.\d{3}Z/)
+
+  // the marking banner, top and bottom, as the JSON says
+  const banners = brief.getByTestId('marking-banner')
+  await expect(banners).toHaveCount(2)
+  await expect(banners.first()).toHaveAttribute('data-tlp', json.marking.tlp)
+  await expect(banners.last()).toHaveAttribute('data-position', 'bottom')
+  await page.screenshot({ path: 'e2e/artifacts/handover-brief.png' })
+  await comments.scrollIntoViewIfNeeded()
+  await page.screenshot({ path: 'e2e/artifacts/handover-brief-comments.png' })
+
+  // the Markdown says the same, in the same order, its marking line first and last
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('handover-download').click()])
+  const markdown = readFileSync((await download.path())!, 'utf8')
+  const lines = markdown.trimEnd().split('\n')
+  expect(lines[0]).toMatch(new RegExp(`^\\*\\*TLP:${json.marking.tlp.replace('+', '\\+')}`))
+  expect(lines.at(-1)).toBe(lines[0])
+  expect(markdown.indexOf('## Summary')).toBeLessThan(markdown.indexOf('## Needs attention'))
+  expect(markdown).toContain(`“${UNACKED.title}” (high, new, owner cert-ee, not acknowledged, open `)
+  expect(markdown).toMatch(
+    new RegExp(
+      `- \\*\\*${UNACKED.title}\\*\\*: Severity: high; Status: new; Owner: cert-ee; Acknowledgement: not acknowledged;`,
+    ),
+  )
+  expect(markdown).toContain(`Acknowledged by: mart (cert-ee)`)
+})

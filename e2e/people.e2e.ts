@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto'
+import { expect, type Page } from '@playwright/test'
+import { E2E_TOKENS, incident, postEvents, signIn, test } from './fixtures.ts'
+
+const SHOTS = process.env.WATCHFLOOR_E2E_SHOTS ?? '/tmp/pw-people'
+
+async function openIncident(page: Page, incidentId: string): Promise<void> {
+  await page.getByTestId('tab-incidents').click()
+  await page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"]`).click()
+  await expect(page.locator(`[data-testid="incident-detail"][data-incident-id="${incidentId}"]`)).toBeVisible()
+}
+
+test('a coordinator assigns by name, mentions with @ and links incidents by title: no raw ids', async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(120_000)
+  const run = randomUUID().slice(0, 6)
+  // two people of the coordinator's organisation (alliance), made by the admin
+  const people = [
+    { username: `ivaltonen${run}`, displayName: `Ingrid Valtonen ${run}` },
+    { username: `okarlsen${run}`, displayName: `Ola Karlsen ${run}` },
+  ]
+  for (const person of people) {
+    const made = await request.post('/api/v1/accounts', {
+      headers: { authorization: `Bearer ${E2E_TOKENS.admin}` },
+      data: { ...person, organisation: 'alliance', roles: ['analyst'], password: 'people e2e passphrase' },
+    })
+    expect(made.status(), await made.text()).toBe(201)
+  }
+  // the route lists them for the coordinator, and nobody of another organisation
+  const listed = await request.get('/api/v1/people', {
+    headers: { authorization: `Bearer ${E2E_TOKENS.coordinator}` },
+  })
+  const reply = (await listed.json()) as { people: { userId: string; organisation: string }[] }
+  expect(reply.people.map((p) => p.userId)).toEqual(expect.arrayContaining(people.map((p) => p.username)))
+  expect(reply.people.filter((p) => p.organisation !== 'alliance')).toEqual([])
+
+  const gateway = { id: `inc-people-a-${run}`, title: `Beacon on the port gateway ${run}` }
+  const ministry = { id: `inc-people-b-${run}`, title: `Credential dump at the ministry ${run}` }
+  await postEvents(request, [
+    incident(gateway.id, gateway.title, 'GREEN', 'high'),
+    incident(ministry.id, ministry.title, 'GREEN', 'medium'),
+  ])
+
+  await signIn(page, E2E_TOKENS.coordinator)
+  await openIncident(page, gateway.id)
+  const detail = page.getByTestId('incident-detail')
+
+  // a task for a person, found by typing part of the name, chosen with the keyboard
+  await detail.getByTestId('task-new').click()
+  await detail.getByTestId('task-title').fill(`Capture the beacon traffic ${run}`)
+  await detail.getByTestId('task-assignee-kind').selectOption('user')
+  const assignee = detail.getByTestId('task-assignee')
+  await assignee.pressSequentially('Valt')
+  const list = detail.getByTestId('task-assignee-list')
+  await expect(list).toBeVisible()
+  await expect(assignee).toHaveAttribute('aria-expanded', 'true')
+  await expect(list.getByRole('option')).toHaveText([`Ingrid Valtonen ${run}@${people[0]!.username} · alliance`])
+  await assignee.press('ArrowDown')
+  await expect(assignee).toHaveAttribute('aria-activedescendant', /.+/)
+  const activeId = await assignee.getAttribute('aria-activedescendant')
+  await expect(page.locator(`[id="${activeId}"]`)).toHaveAttribute('aria-selected', 'true')
+  await page.screenshot({ path: `${SHOTS}/people-assignee.png` })
+  await assignee.press('Enter')
+  await expect(assignee).toHaveValue(people[0]!.username)
+  await expect(list).toHaveCount(0)
+  await expect(detail.getByTestId('task-assignee-name')).toHaveText(people[0]!.displayName)
+  await detail.getByTestId('task-create').click()
+  const card = detail.locator('[data-testid="task-card"]', { hasText: `Capture the beacon traffic ${run}` })
+  const label = card.getByTestId('task-assignee-label')
+  await expect(label).toHaveText(people[0]!.displayName)
+  await expect(label.locator('[title]')).toHaveAttribute('title', people[0]!.username)
+
+  // Escape closes the list and keeps what was typed
+  await detail.getByTestId('task-assignee').pressSequentially('Kar')
+  await expect(detail.getByTestId('task-assignee-list')).toBeVisible()
+  await detail.getByTestId('task-assignee').press('Escape')
+  await expect(detail.getByTestId('task-assignee-list')).toHaveCount(0)
+  await expect(detail.getByTestId('task-assignee')).toHaveValue('Kar')
+
+  // a comment that mentions someone: @ and part of the name, chosen with the pointer
+  const body = detail.getByTestId('comment-body')
+  await body.click()
+  await body.pressSequentially('Please look at the pcap @Ola')
+  const mentions = detail.getByTestId('comment-body-list')
+  await expect(mentions.getByRole('option')).toHaveCount(1)
+  await page.screenshot({ path: `${SHOTS}/people-mention.png` })
+  await mentions.getByRole('option', { name: new RegExp(`Ola Karlsen ${run}`) }).click()
+  await expect(body).toHaveValue(`Please look at the pcap @${people[1]!.username} `)
+  await body.pressSequentially('today')
+  await expect(detail.getByTestId('comment-mentions')).toContainText(`@${people[1]!.username}`)
+  await detail.getByTestId('comment-post').click()
+  const comment = detail.getByTestId('comment').filter({ hasText: 'Please look at the pcap' })
+  await expect(comment.locator('.mention')).toHaveText(`@${people[1]!.displayName}`)
+  await expect(comment.locator('.mention')).toHaveAttribute('title', `@${people[1]!.username}`)
+  await expect(comment.locator('.comment-head .person')).toHaveAttribute('title', 'coordinator')
+
+  // a link to the other incident, chosen by its title
+  const other = detail.getByTestId('link-other')
+  await other.pressSequentially('credential dump')
+  const incidents = detail.getByTestId('link-other-list')
+  await expect(incidents.getByRole('option', { name: new RegExp(ministry.title) })).toBeVisible()
+  await page.screenshot({ path: `${SHOTS}/people-link-picker.png` })
+  await other.press('Enter')
+  await expect(other).toHaveValue(ministry.title)
+  await detail.getByTestId('action-link').click()
+  const link = detail.getByTestId('incident-link')
+  await expect(link).toContainText(ministry.title)
+  await expect(link.getByRole('button', { name: ministry.title })).toHaveAttribute('title', ministry.id)
+  await expect(detail.getByTestId('incident-links')).not.toContainText(`${ministry.id} `)
+  await page.screenshot({ path: `${SHOTS}/people-done.png` })
+  await card.screenshot({ path: `${SHOTS}/people-task-card.png` })
+  await comment.screenshot({ path: `${SHOTS}/people-comment.png` })
+})

@@ -143,7 +143,7 @@ export async function benchIngestStore(): Promise<IngestStoreResult> {
     }
     const ratio = round(figures.eventsPerSecond / baselineFigures.eventsPerSecond, 3)
     printTable(
-      `ingest.store: ${fmt(EVENTS)} incident.observation events (GREEN), WAL + synchronous=FULL, median of ${REPEATS}`,
+      `ingest.store: ${fmt(EVENTS)} incident.observation events (GREEN), durable (WAL synced before acknowledging; raw: synchronous=FULL), median of ${REPEATS}`,
       ['', 'batch 1,000 (events/s)', 'batch 100 (events/s)'],
       [
         ['SqliteEventStore.append', fmt(figures.eventsPerSecond), fmt(figures.eventsPerSecondBatch100)],

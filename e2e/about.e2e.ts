@@ -31,3 +31,23 @@ test('About shows the console and the server release and their protocol versions
   await expect(about).toBeHidden()
   await expect(page.getByTestId('connection-status')).toHaveText('live')
 })
+
+test('the header holds on one line at 1280 px, for the role with the most controls', async ({ page }, testInfo) => {
+  await page.setViewportSize({ width: 1280, height: 720 })
+  for (const token of [E2E_TOKENS.admin, E2E_TOKENS.coordinator]) {
+    await signIn(page, token)
+    const header = page.locator('header.header')
+    // every control of the header on the first line: the same top as the product name, within a few px
+    const tops = await header.evaluate((element) =>
+      [...element.children]
+        .filter((child) => (child as HTMLElement).offsetParent !== null && !child.classList.contains('header-error'))
+        .map((child) => Math.round(child.getBoundingClientRect().top + child.getBoundingClientRect().height / 2)),
+    )
+    expect(tops.length).toBeGreaterThan(8)
+    expect(Math.max(...tops) - Math.min(...tops)).toBeLessThanOrEqual(6)
+    // and the identity, when cut, is whole in its title
+    await expect(page.getByTestId('whoami')).toHaveAttribute('title', /signed in with/)
+    await page.screenshot({ path: testInfo.outputPath(`header-1280-${token.slice(4, 12)}.png`) })
+    await page.getByTestId('sign-out').click()
+  }
+})

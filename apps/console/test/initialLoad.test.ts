@@ -39,7 +39,8 @@ describe('the console first load (a production build with its manifest)', () => 
   execFileSync(
     join(root, 'node_modules/.bin/vite'),
     ['build', '--config', join(consoleDir, 'vite.config.ts'), '--outDir', outDir, '--emptyOutDir', '--manifest'],
-    { cwd: consoleDir, stdio: 'pipe' },
+    // as `pnpm build` ships it: the test runner's NODE_ENV=test would bundle React's development build
+    { cwd: consoleDir, stdio: 'pipe', env: { ...process.env, NODE_ENV: 'production' } },
   )
   const manifest = JSON.parse(readFileSync(join(outDir, '.vite/manifest.json'), 'utf8')) as Record<
     string,

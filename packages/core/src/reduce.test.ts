@@ -105,6 +105,7 @@ describe('reduce', () => {
           version: 1,
           organisation: 'cert-ee',
           observationCount: 0,
+          observationReports: 0,
         })
         expect(openCountsBySeverity(state)).toEqual({ low: 0, medium: 0, high: 1, critical: 0 })
       })
@@ -143,7 +144,12 @@ describe('reduce', () => {
     given(tallinn, riga, worm)
       .when(observation, makeEvent(5, 'incident.observation', { incidentId: 'inc-1' }, { occurredAt: late }))
       .then((state) => {
-        expect(state.incidents.get('inc-1')).toMatchObject({ observationCount: 6, lastObservationAt: late })
+        // [R13] two reports, their counts summing to 6 (5, and 1 for the report that gives none)
+        expect(state.incidents.get('inc-1')).toMatchObject({
+          observationCount: 6,
+          observationReports: 2,
+          lastObservationAt: late,
+        })
         expect(state.networks.get('ee-gov')?.lastReportAt).toBe(late) // [R4] source network
         expect(state.networks.get('lv-gov')?.lastReportAt).toBe(late) // [R4] named network
       })

@@ -94,6 +94,7 @@ function apply(draft: Draft, event: StoredEvent): void {
         version: (previous?.version ?? 0) + 1,
         lastSeq: event.seq,
         observationCount: previous?.observationCount ?? 0,
+        observationReports: previous?.observationReports ?? 0,
       }
       if (p.summary !== undefined) incident.summary = p.summary
       if (p.attackSource !== undefined) incident.attackSource = p.attackSource
@@ -122,6 +123,7 @@ function apply(draft: Draft, event: StoredEvent): void {
       const incident = draft.incident(p.incidentId)
       if (!incident) return // [R3]
       incident.observationCount += p.count ?? 1
+      incident.observationReports += 1 // [R13]
       incident.lastObservationAt = maxTime(incident.lastObservationAt, event.occurredAt)
       touchIncident(incident, event) // [R11] a sighting is not an edit: the version stays
 

@@ -49,7 +49,10 @@ export interface IncidentState {
    */
   version: number
   lastSeq: number
+  /** The sum of the `count` fields of its observation reports (1 for a report that gives none). */
   observationCount: number
+  /** Its observation reports (events): a packet count and a sighting are one report each [R13]. */
+  observationReports: number
   lastObservationAt?: string
   /** `actor.user` of the report: the author a RED incident is always visible to [V5]. */
   reportedBy?: string

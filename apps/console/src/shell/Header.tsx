@@ -69,7 +69,13 @@ export function Header({ onSignOut }: { onSignOut: () => void }) {
     <header className="header">
       <AboutButton />
       {session && (
-        <span className="whoami" data-testid="whoami" title={`signed in with ${session.kind ?? 'a token'}`}>
+        <span
+          className="whoami"
+          data-testid="whoami"
+          title={`${session.displayName ?? session.user} (${session.user}) · ${session.organisation} · ${session.nation} · ${
+            session.roles.map((r) => r.replace(/_/g, ' ')).join(', ') || 'no roles'
+          }; signed in with ${session.kind ?? 'a token'}`}
+        >
           <strong data-testid="whoami-name">{session.displayName ?? session.user}</strong>
           {session.displayName !== undefined && session.displayName !== session.user && (
             <span className="mono"> @{session.user}</span>

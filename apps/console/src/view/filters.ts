@@ -196,7 +196,11 @@ function comparator(sort: IncidentSort): (a: Keyed, b: Keyed) => number {
       return (a, b) =>
         STATUS_RANK[a.incident.status] - STATUS_RANK[b.incident.status] || b.rank - a.rank || recency(a, b)
     case 'observations':
-      return (a, b) => b.incident.observationCount - a.incident.observationCount || b.rank - a.rank || recency(a, b)
+      return (a, b) =>
+        b.incident.observationReports - a.incident.observationReports ||
+        b.incident.observationCount - a.incident.observationCount ||
+        b.rank - a.rank ||
+        recency(a, b)
     case 'tlp':
       // the most restricted first
       return (a, b) =>

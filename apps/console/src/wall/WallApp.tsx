@@ -183,7 +183,7 @@ function usePins(config: WallConfig, now: number, shown: ReadonlySet<string>): P
     seen.current.version = windowVersion
   }
   pins.current = expirePins(pins.current, now)
-  return activePin(pins.current, incidents, now, shown)
+  return activePin(pins.current, incidents, now, shown, config.rotateSeconds * 1000)
 }
 
 function WallPicture({ config, notice }: { config: WallConfig; notice: string | null }) {
@@ -329,10 +329,44 @@ function WallMessage({ title, text, testid }: { title: string; text: string; tes
   )
 }
 
+/** The first reload of an outdated wall after this long; each further one waits twice as long, at most `MAX`. */
+const RELOAD_AFTER_MS = 10_000
+const RELOAD_AFTER_MAX_MS = 5 * 60_000
+const RELOADS_KEY = 'watchfloor.wall.outdatedReloads'
+
+/**
+ * The server refused this page's protocol version: the server was upgraded under an unattended
+ * wall. Nobody is there to press reload, so the wall says so and reloads itself (its token is kept
+ * in storage), backing off if the page it gets is still outdated.
+ */
+function WallOutdated() {
+  const reloads = Number(sessionStorage.getItem(RELOADS_KEY) ?? 0)
+  const delay = Math.min(RELOAD_AFTER_MAX_MS, RELOAD_AFTER_MS * 2 ** reloads)
+  useEffect(() => {
+    const timer = setTimeout(() => {
+      sessionStorage.setItem(RELOADS_KEY, String(reloads + 1))
+      window.location.reload()
+    }, delay)
+    return () => clearTimeout(timer)
+  }, [delay, reloads])
+  return (
+    <WallMessage
+      testid="wall-outdated"
+      title="UPDATING"
+      text={`The server runs another release than this page. The wall reloads itself in ${Math.round(delay / 1000)} s.`}
+    />
+  )
+}
+
 export function WallApp({ token }: { token: string | null }) {
   const phase = useWallStart(token)
   const status = useWatchfloor((s) => s.status)
   const error = useWatchfloor((s) => s.error)
+  // live again after reloads: the next outdated page starts from the first delay
+  useEffect(() => {
+    if (status === 'live') sessionStorage.removeItem(RELOADS_KEY)
+  }, [status])
+  if (status === 'outdated') return <WallOutdated />
   if (phase.kind === 'revoked' || status === 'revoked')
     return (
       <WallMessage

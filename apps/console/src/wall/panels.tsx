@@ -142,7 +142,10 @@ export function Spotlight({
       </div>
       <div className="wall-spotlight-facts">
         <span>Affects {networkNames(incident, nameOf) || 'no network named'}</span>
-        <span>{incident.observationCount.toLocaleString('en-GB')} observations</span>
+        <span>
+          {incident.observationReports.toLocaleString('en-GB')} observation{' '}
+          {incident.observationReports === 1 ? 'report' : 'reports'}
+        </span>
       </div>
       <div
         className={`wall-spotlight-age${stale ? ' wall-stale' : ''}`}

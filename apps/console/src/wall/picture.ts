@@ -63,25 +63,31 @@ export function addPins(
 }
 
 /**
- * The pin that holds the spotlight now: the newest one not expired whose incident is still
- * critical, not closed, not acknowledged since it was pinned, and (given `shown`) on this wall.
+ * The pin that holds the spotlight now. Pins stand while not expired and their incident is still
+ * critical, not closed, not acknowledged since it was pinned, and (given `shown`) on this wall;
+ * standing pins take the spotlight in turn, `rotateMs` each, in the order they came (a new critical
+ * never displaces one nobody has acknowledged: they share the spotlight). Without `rotateMs`, the
+ * oldest standing pin.
  */
 export function activePin(
   pins: ReadonlyMap<string, Pin>,
   incidents: ReadonlyMap<string, IncidentState>,
   now: number,
   shown?: ReadonlySet<string>,
+  rotateMs?: number,
 ): Pin | null {
-  let best: Pin | null = null
+  const standing: Pin[] = []
   for (const pin of pins.values()) {
     if (pin.until <= now) continue
     if (shown && !shown.has(pin.incidentId)) continue // not on this wall (its filters)
     const incident = incidents.get(pin.incidentId)
     if (incident?.severity !== 'critical' || incident.status === 'closed') continue
     if (incident.acknowledgedAt !== undefined && Date.parse(incident.acknowledgedAt) >= pin.since) continue
-    if (!best || pin.since > best.since) best = pin
+    standing.push(pin)
   }
-  return best
+  if (standing.length === 0) return null
+  standing.sort((a, b) => a.since - b.since || (a.incidentId < b.incidentId ? -1 : 1))
+  return standing[rotateMs === undefined ? 0 : rotationIndex(now, rotateMs, standing.length)]!
 }
 
 /** Pins that can no longer matter. */
@@ -115,13 +121,14 @@ export function headline(incidents: readonly IncidentState[]): Headline {
   return { open, openTotal, networksAffected: networks.size }
 }
 
-export type Health = 'loading' | 'live' | 'lost' | 'revoked'
+export type Health = 'loading' | 'live' | 'lost' | 'revoked' | 'outdated'
 
 /**
  * What the wall may claim about its picture. Until it has been live once it is loading (opening
  * reads the snapshot and the recent events, then subscribes), never lost: an opening wall is not
  * an outage. Once it has been live, it is lost when the socket is down or nothing (not even a
- * heartbeat) arrived for `heartbeatMs`.
+ * heartbeat) arrived for `heartbeatMs`. A wall whose page the server refused as another protocol
+ * version (`outdated`) is neither: it reloads itself (WallApp).
  */
 export function connectionHealth(
   status: ConnectionStatus,
@@ -131,6 +138,7 @@ export function connectionHealth(
   wasLive: boolean,
 ): Health {
   if (status === 'revoked') return 'revoked'
+  if (status === 'outdated') return 'outdated'
   if (!wasLive) return status === 'live' ? 'live' : 'loading'
   if (status === 'connecting' || status === 'signed-out' || status === 'reconnecting') return 'lost'
   if (lastMessageAt > 0 && now - lastMessageAt > heartbeatMs) return 'lost'

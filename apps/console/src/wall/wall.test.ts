@@ -93,7 +93,13 @@ describe('spotlight and pins', () => {
     expect([...pins.keys()]).toEqual(['x'])
     expect(activePin(pins, state.incidents, recordedNow)?.incidentId).toBe('x')
     const both = addPins(pins, [escalated], recordedNow, 300_000)
-    expect(activePin(both, state.incidents, recordedNow)?.incidentId).toBe('z') // the newest pin wins
+    // a new critical never displaces one nobody acknowledged: they hold the spotlight in turn
+    expect(activePin(both, state.incidents, recordedNow)?.incidentId).toBe('x')
+    const turns = [0, 1, 2, 3].map(
+      (k) => activePin(both, state.incidents, recordedNow + 10_000 * k, undefined, 10_000)?.incidentId,
+    )
+    expect(new Set(turns)).toEqual(new Set(['x', 'z']))
+    expect(turns[0]).not.toBe(turns[1])
     expect(addPins(both, [escalated], recordedNow, 300_000)).toBe(both) // nothing new
     // expired
     expect(activePin(both, state.incidents, recordedNow + 400_000)).toBeNull()
@@ -145,6 +151,11 @@ describe('connection health', () => {
     expect(connectionHealth('reconnecting', 1000, 1001, 15_000, true)).toBe('lost')
     expect(connectionHealth('connecting', 1000, 1001, 15_000, true)).toBe('lost')
     expect(connectionHealth('revoked', 1000, 1001, 15_000, true)).toBe('revoked')
+  })
+
+  it('is outdated, not lost or loading, when the server refused the page as another protocol version', () => {
+    expect(connectionHealth('outdated', 1000, 1001, 15_000, true)).toBe('outdated')
+    expect(connectionHealth('outdated', 0, 1001, 15_000, false)).toBe('outdated')
   })
 
   it('opening is loading, never lost, until it is live once', () => {

@@ -1,11 +1,11 @@
-import { type IncidentState, isOpen, type State } from '@watchfloor/core'
+import { awaitsTriage, type IncidentState, type State } from '@watchfloor/core'
 import type { Severity } from '@watchfloor/protocol'
 
 /**
  * Which incidents raise an alarm (pure: no DOM, no store).
  *
- * An incident alarms when it is open, not acknowledged, critical (or high, when the viewer asked
- * for highs too), not dismissed by this viewer, and it was not already so when the console went
+ * An incident alarms when it awaits triage (core's `awaitsTriage`: open, not acknowledged), is
+ * critical (or high, when the viewer asked for highs too), not dismissed by this viewer, and it was not already so when the console went
  * live: the baseline is the severity of every incident in the picture the console opened with
  * (the snapshot and the recent window), so only what arrives live (a new report, or an
  * escalation to an alarming severity) raises one.
@@ -28,11 +28,6 @@ function alarmingSeverity(severity: Severity, settings: AlarmSettings): boolean 
   return severity === 'critical' || (settings.includeHigh && severity === 'high')
 }
 
-/** Open and nobody has acknowledged it yet. */
-function standing(incident: IncidentState): boolean {
-  return isOpen(incident) && incident.acknowledgedAt === undefined
-}
-
 /** The incidents that alarm now, newest first (by report time, then by seq). */
 export function alarmsOf(
   state: State,
@@ -43,7 +38,7 @@ export function alarmsOf(
   if (baseline === null) return []
   const alarms: IncidentState[] = []
   for (const incident of state.incidents.values()) {
-    if (!standing(incident) || !alarmingSeverity(incident.severity, settings)) continue
+    if (!awaitsTriage(incident) || !alarmingSeverity(incident.severity, settings)) continue
     if (dismissed.has(incident.incidentId)) continue
     const before = baseline.get(incident.incidentId)
     if (before !== undefined && alarmingSeverity(before, settings)) continue
@@ -57,7 +52,7 @@ export function standingCriticalsOf(state: State, baseline: AlarmBaseline | null
   if (baseline === null) return []
   const found: IncidentState[] = []
   for (const incident of state.incidents.values())
-    if (incident.severity === 'critical' && standing(incident) && baseline.get(incident.incidentId) === 'critical')
+    if (incident.severity === 'critical' && awaitsTriage(incident) && baseline.get(incident.incidentId) === 'critical')
       found.push(incident)
   return found
 }

@@ -63,8 +63,13 @@ const IncidentRow = memo(function IncidentRow({
         <div title="Affected networks" data-testid="incident-networks">
           {incident.affectedNetworks.length} net{incident.affectedNetworks.length === 1 ? '' : 's'}
         </div>
-        <div className="muted" title="Observations" data-testid="incident-observations">
-          {incident.observationCount} obs.
+        <div
+          className="muted"
+          title={`${incident.observationReports.toLocaleString('en')} observation reports; their counts sum to ${incident.observationCount.toLocaleString('en')}`}
+          data-testid="incident-observations"
+          data-sum={incident.observationCount}
+        >
+          {incident.observationReports.toLocaleString('en')} obs.
         </div>
       </td>
       <td className="col-tlp" data-testid="incident-tlp">

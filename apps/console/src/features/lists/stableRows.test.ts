@@ -16,6 +16,7 @@ const incident = (incidentId: string, extra: Partial<IncidentState> = {}): Incid
   version: 1,
   lastSeq: 1,
   observationCount: 0,
+  observationReports: 0,
   ...extra,
 })
 const byId = (...incidents: IncidentState[]) => new Map(incidents.map((i) => [i.incidentId, i]))

@@ -32,6 +32,7 @@ const inc = (incidentId: string, extra: Partial<IncidentState> = {}): IncidentSt
   version: 1,
   lastSeq: 10,
   observationCount: 0,
+  observationReports: 0,
   ...extra,
 })
 

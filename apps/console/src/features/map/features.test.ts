@@ -56,6 +56,7 @@ const inc = (incidentId: string, affectedNetworks: string[], extra: Partial<Inci
   version: 1,
   lastSeq: 10,
   observationCount: 0,
+  observationReports: 0,
   ...extra,
 })
 

@@ -26,7 +26,7 @@ import { Combobox, MentionTextarea } from './Combobox.tsx'
 import { othersViewing, usePresence } from './coordination.ts'
 import { incidentOptions, type Names } from './people.ts'
 import { can, escalationChoices } from './permissions.ts'
-import { CommandOutcome, useCommand } from './useCommand.tsx'
+import { AcknowledgeButton, CommandOutcome, useCommand } from './useCommand.tsx'
 import { usePeople } from './usePeople.ts'
 
 const RELATION_LABELS: Record<LinkRelation, string> = {
@@ -114,24 +114,7 @@ function IncidentActions({ incident, session }: { incident: IncidentState; sessi
     <Section title="Actions" testid="incident-actions">
       {mayAck && (
         <div className="row">
-          <button
-            type="button"
-            className="button primary"
-            data-testid="action-acknowledge"
-            disabled={ack.pending}
-            onClick={() =>
-              void ack.run(
-                {
-                  type: 'incident.acknowledge',
-                  incidentId: incident.incidentId,
-                  expectedVersion: ack.versionOf(incident),
-                },
-                incident,
-              )
-            }
-          >
-            Acknowledge
-          </button>
+          <AcknowledgeButton runner={ack} incident={incident} testid="action-acknowledge" />
         </div>
       )}
       <CommandOutcome runner={ack} shown={incident} />

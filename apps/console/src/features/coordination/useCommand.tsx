@@ -104,3 +104,35 @@ export function CommandOutcome({ runner, shown }: { runner: CommandRunner; shown
     </div>
   )
 }
+
+/** One-click acknowledge of an incident, on its current version (the detail panel, the triage queue). */
+export function AcknowledgeButton({
+  runner,
+  incident,
+  testid,
+}: {
+  runner: CommandRunner
+  incident: Target & { incidentId: string }
+  testid: string
+}) {
+  return (
+    <button
+      type="button"
+      className="button primary"
+      data-testid={testid}
+      disabled={runner.pending}
+      onClick={() =>
+        void runner.run(
+          {
+            type: 'incident.acknowledge',
+            incidentId: incident.incidentId,
+            expectedVersion: runner.versionOf(incident),
+          },
+          incident,
+        )
+      }
+    >
+      Acknowledge
+    </button>
+  )
+}

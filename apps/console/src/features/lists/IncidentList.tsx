@@ -11,6 +11,7 @@ import {
   type IncidentSort,
 } from '../../view/view.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
+import { ListHeading } from './ListHeading.tsx'
 import { applyListFilter } from './listFilter.ts'
 import { stableRows } from './stableRows.ts'
 import './lists.css'
@@ -205,22 +206,15 @@ export function IncidentList() {
   const { rows, stale, added } = useMemo(() => stableRows(frozenIds, live, picture), [frozenIds, live, picture])
   return (
     <section className="panel" aria-labelledby="incidents-heading">
-      <h2 id="incidents-heading" className="list-heading">
-        Incidents{' '}
-        <span className="muted" data-testid="incident-count">
-          {incidents.length}
-        </span>
-        {added > 0 && (
-          <span
-            className="list-new"
-            data-testid="incident-list-new"
-            data-count={added}
-            title="Rows keep their place while the pointer is over the list: new ones join when it leaves"
-          >
-            +{added} new when the pointer leaves
-          </span>
-        )}
-      </h2>
+      <ListHeading
+        id="incidents-heading"
+        title="Incidents"
+        count={incidents.length}
+        countTestid="incident-count"
+        added={added}
+        newTestid="incident-list-new"
+        what="list"
+      />
       <ListFilterBar />
       <table className="table incident-table" data-testid="incident-list" data-frozen={frozenIds !== null}>
         <thead>

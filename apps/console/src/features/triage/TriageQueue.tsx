@@ -14,7 +14,8 @@ import { useNow } from '../../ui/useNow.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
 import { othersViewing, usePresence } from '../coordination/coordination.ts'
 import { can } from '../coordination/permissions.ts'
-import { CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
+import { AcknowledgeButton, CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
+import { ListHeading } from '../lists/ListHeading.tsx'
 import { stableRows } from '../lists/stableRows.ts'
 import '../lists/lists.css'
 import './triage.css'
@@ -113,26 +114,7 @@ const TriageItem = memo(function TriageItem({
             ✓ {incident.acknowledgedBy ? `by ${incident.acknowledgedBy}` : 'acknowledged'}
           </span>
         ) : (
-          mayAck && (
-            <button
-              type="button"
-              className="button primary"
-              data-testid="triage-acknowledge"
-              disabled={ack.pending}
-              onClick={() =>
-                void ack.run(
-                  {
-                    type: 'incident.acknowledge',
-                    incidentId: incident.incidentId,
-                    expectedVersion: ack.versionOf(incident),
-                  },
-                  incident,
-                )
-              }
-            >
-              Acknowledge
-            </button>
-          )
+          mayAck && <AcknowledgeButton runner={ack} incident={incident} testid="triage-acknowledge" />
         )}
       </div>
     </li>
@@ -152,22 +134,15 @@ export function TriageQueue() {
   const mayAckAtAll = !replaying && can(session, 'incident.acknowledge')
   return (
     <section className="panel" aria-labelledby="triage-heading" data-testid="triage">
-      <h2 id="triage-heading" className="list-heading">
-        Triage{' '}
-        <span className="muted" data-testid="triage-count">
-          {queue.length}
-        </span>
-        {added > 0 && (
-          <span
-            className="list-new"
-            data-testid="triage-new"
-            data-count={added}
-            title="Rows keep their place while the pointer is over the queue: new ones join when it leaves"
-          >
-            +{added} new when the pointer leaves
-          </span>
-        )}
-      </h2>
+      <ListHeading
+        id="triage-heading"
+        title="Triage"
+        count={queue.length}
+        countTestid="triage-count"
+        added={added}
+        newTestid="triage-new"
+        what="queue"
+      />
       <p className="hint">
         Not yet acknowledged, oldest first
         {replaying ? ' · replay: actions off' : mayAckAtAll ? '' : ' · you may not acknowledge'}

@@ -4,6 +4,7 @@ import { HandsOff, ORGANISATIONS, runSimulator } from '@watchfloor/simulator'
 import type { EventStore } from '@watchfloor/store'
 import { loadConfig } from './config.ts'
 import { RELEASE } from './ops/release.ts'
+import { catchUp } from './read/projection.ts'
 import { startServer } from './server.ts'
 
 /** How long requests in flight get to finish after SIGTERM / SIGINT. */
@@ -107,14 +108,12 @@ async function main(): Promise<void> {
 function followLog(store: EventStore, after: number, take: (events: StoredEvent[]) => void, signal: AbortSignal): void {
   let cursor = after
   let reading: Promise<void> = Promise.resolve()
-  const read = async () => {
-    for (;;) {
-      const page = await store.readAfter(cursor, 1_000)
-      if (page.length === 0 || signal.aborted) return
+  const read = () =>
+    catchUp(store, cursor, (page) => {
+      if (signal.aborted) return
       take(page)
       cursor = page.at(-1)!.seq
-    }
-  }
+    })
   const stop = store.onAppend(() => {
     reading = reading.then(read).catch(() => {})
   })

@@ -86,6 +86,8 @@ export class Gateway {
   private delivered = 0
   private pumping = false
   private pumpAgain = false
+  /** When the fan-out last looked for slow consumers (ms). */
+  private lastShed = 0
   /** Live rooms, with the seq of the last event each was sent (0: none yet) [D14]. */
   private readonly audiences = new Map<string, Room>()
   private readonly users = new Map<string, Room>()
@@ -483,7 +485,6 @@ export class Gateway {
     this.lastShed = now
     for (const socket of this.io.sockets.sockets.values()) if (socket.data.live) this.check(socket)
   }
-  private lastShed = 0
 
   /** Every socket, every so often: heartbeats and presence queue up too, and a stall needs a clock [D8]. */
   private sweep(): void {

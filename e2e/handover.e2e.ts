@@ -36,7 +36,10 @@ test('the handover brief: the summary first with the incident that needs attenti
   await signIn(page, E2E_TOKENS.officer)
   await page.getByTestId('open-handover').click()
   await expect(page.getByTestId('handover-summary')).toBeVisible()
-  // the incoming officer's session began after the reports: the last 8 hours hold them
+  // the incoming officer has just signed in: by default the brief covers the 8 hours before (the shift
+  // handed over), which hold the reports, and says why
+  await expect(page.getByTestId('handover-since-why')).toContainText('the shift before yours')
+  await expect(page.getByTestId('handover-summary')).toContainText(UNACKED.title)
   const reply = page.waitForResponse((r) => r.url().includes('/api/v1/handover?'))
   await page.getByTestId('handover-8h').click()
   const json = (await (await reply).json()) as { summary: string; marking: { tlp: string } }

@@ -113,3 +113,69 @@ test('a coordinator assigns by name, mentions with @ and links incidents by titl
   await card.screenshot({ path: `${SHOTS}/people-task-card.png` })
   await comment.screenshot({ path: `${SHOTS}/people-comment.png` })
 })
+
+test('notifications name the people who assigned and mentioned, not their user ids', async ({
+  page,
+  playwright,
+  request,
+  baseURL,
+}) => {
+  test.setTimeout(120_000)
+  const run = randomUUID().slice(0, 6)
+  const password = 'people e2e passphrase'
+  const mette = { username: `mnilsen${run}`, displayName: `Mette Nilsen ${run}`, roles: ['coordinator'] }
+  const ola = { username: `obakken${run}`, displayName: `Ola Bakken ${run}`, roles: ['analyst'] }
+  for (const person of [mette, ola]) {
+    const made = await request.post('/api/v1/accounts', {
+      headers: { authorization: `Bearer ${E2E_TOKENS.admin}` },
+      data: { ...person, organisation: 'alliance', password },
+    })
+    expect(made.status(), await made.text()).toBe(201)
+  }
+  const incidentId = `inc-people-n-${run}`
+  await postEvents(request, [incident(incidentId, `Beacon from the harbour cranes ${run}`, 'GREEN', 'high')])
+
+  // Ola signs in and is live before anything is assigned
+  await page.goto('/')
+  await page.getByTestId('username-input').fill(ola.username)
+  await page.getByTestId('password-input').fill(password)
+  await page.getByTestId('password-sign-in').click()
+  await expect(page.getByTestId('connection-status')).toHaveText('live', { timeout: 15_000 })
+
+  // Mette, signed in with her own session, gives Ola a task and mentions Ola in a comment
+  const asMette = await playwright.request.newContext({ baseURL: baseURL ?? '' })
+  try {
+    const signedIn = await asMette.post('/api/v1/session', { data: { username: mette.username, password } })
+    expect(signedIn.status(), await signedIn.text()).toBe(200)
+    const task = await asMette.post('/api/v1/commands', {
+      data: {
+        type: 'task.create',
+        incidentId,
+        title: `Image the crane controller ${run}`,
+        assignee: { kind: 'user', userId: ola.username },
+      },
+    })
+    expect(task.status(), await task.text()).toBe(200)
+    const comment = await asMette.post('/api/v1/commands', {
+      data: {
+        type: 'comment.post',
+        incidentId,
+        body: `@${ola.username} the pcap is on the share`,
+        mentions: [ola.username],
+      },
+    })
+    expect(comment.status(), await comment.text()).toBe(200)
+  } finally {
+    await asMette.dispose()
+  }
+
+  const toast = page.getByTestId('toast').filter({ hasText: `Image the crane controller ${run}` })
+  await expect(toast).toContainText(`New task for you: Image the crane controller ${run} (from ${mette.displayName})`)
+  await page.getByTestId('bell').click()
+  const list = page.getByTestId('notification-list')
+  await expect(list.getByTestId('notification').filter({ hasText: 'mentioned you' })).toContainText(
+    `${mette.displayName} mentioned you on Beacon from the harbour cranes ${run}`,
+  )
+  await expect(list).not.toContainText(mette.username)
+  await page.screenshot({ path: `${SHOTS}/people-notifications.png` })
+})

@@ -1,4 +1,5 @@
-import { type FormEvent, Fragment, lazy, type ReactNode, Suspense, useEffect, useMemo, useState } from 'react'
+import { type FormEvent, Fragment, lazy, type ReactNode, Suspense, useEffect, useMemo, useRef, useState } from 'react'
+import { useStore } from 'zustand'
 import { resumeSession, signIn, signInWithPassword, signOut } from '../data/session.ts'
 import { useWatchfloor } from '../data/store.ts'
 import { takeTokenFromLocation, tokenFromHash } from '../data/token.ts'
@@ -22,9 +23,11 @@ import { Timeline } from '../features/timeline/Timeline.tsx'
 import { TriageCount, TriageQueue } from '../features/triage/TriageQueue.tsx'
 import { ViewAsBanner, ViewAsRefusal } from '../features/viewas/ViewAs.tsx'
 import { wireViewAs } from '../features/viewas/viewAs.ts'
+import { Splitter } from '../ui/Splitter.tsx'
 import { useNow } from '../ui/useNow.ts'
 import { syncViewToUrl, useView, viewStore } from '../view/viewStore.ts'
 import { Header } from './Header.tsx'
+import { detailBounds, layout, MIN_STAGE_PX, sidebarBounds } from './layout.ts'
 
 // Loaded on demand (their own chunks): the map (MapLibre and the basemap, the bulk of the console),
 // the report, the handover, the Sharing page, and replay (its bar and machinery, features/replay/startReplay.ts).
@@ -69,11 +72,40 @@ function OverdueBadge() {
   )
 }
 
+/**
+ * The side panel: the selected incident's detail over the tabs, with a separator between them
+ * that sizes the detail, and a button that gives the panel the whole width.
+ */
 function Sidebar() {
   const [tab, setTab] = useState<Tab>('incidents')
+  const selection = useView((v) => v.selection)
+  const detailPx = useStore(layout, (l) => l.detailPx)
+  const wide = useStore(layout, (l) => l.wide)
+  const panel = useRef<HTMLElement>(null)
+  const detail = useRef<HTMLDivElement>(null)
   return (
-    <aside className="sidebar">
-      <IncidentDetail />
+    <aside className="sidebar" ref={panel} data-testid="sidebar">
+      {selection && (
+        <>
+          <div
+            className={`detail-slot${detailPx === null ? '' : ' sized'}`}
+            ref={detail}
+            style={detailPx === null ? undefined : { height: detailPx }}
+          >
+            <IncidentDetail />
+          </div>
+          <Splitter
+            orientation="horizontal"
+            label="Resize the incident detail"
+            testId="detail-splitter"
+            grows="forward"
+            measure={() => detail.current?.getBoundingClientRect().height ?? 0}
+            bounds={() => detailBounds(panel.current?.getBoundingClientRect().height ?? window.innerHeight)}
+            onSize={(px) => layout.setState({ detailPx: px })}
+            onReset={() => layout.setState({ detailPx: null })}
+          />
+        </>
+      )}
       <div className="tabs" role="tablist">
         {TABS.map((name) => (
           <button
@@ -90,8 +122,18 @@ function Sidebar() {
             {name === 'triage' && <TriageCount />}
           </button>
         ))}
+        <button
+          type="button"
+          className="tab widen"
+          aria-pressed={wide}
+          data-testid="sidebar-wide"
+          title={wide ? 'Show the map and the timeline again' : 'Give this panel the whole width'}
+          onClick={() => layout.setState({ wide: !wide })}
+        >
+          {wide ? '⇥ Map' : '⇤ Widen'}
+        </button>
       </div>
-      <div className="tab-body">
+      <div className={`tab-body tab-body-${tab}`}>
         {tab === 'incidents' && <IncidentList />}
         {tab === 'triage' && <TriageQueue />}
         {tab === 'tasks' && <TaskBoard />}
@@ -100,6 +142,53 @@ function Sidebar() {
         {tab === 'bookmarks' && <BookmarkList />}
       </div>
     </aside>
+  )
+}
+
+/**
+ * The live picture: the map over the timeline, the side panel beside them; the separator between
+ * sizes the side panel, and a wide side panel sets the map and the timeline aside.
+ */
+function Picture() {
+  const sidebarPx = useStore(layout, (l) => l.sidebarPx)
+  const wide = useStore(layout, (l) => l.wide)
+  const picture = useRef<HTMLElement>(null)
+  const sidebarWidth = () => picture.current?.querySelector<HTMLElement>('.sidebar')?.getBoundingClientRect().width ?? 0
+  return (
+    <main
+      className={`picture${wide ? ' sidebar-wide' : ''}`}
+      ref={picture}
+      data-testid="picture"
+      style={
+        sidebarPx === null || wide
+          ? undefined
+          : { gridTemplateColumns: `minmax(0, 1fr) auto min(${sidebarPx}px, calc(100% - ${MIN_STAGE_PX}px))` }
+      }
+    >
+      <div className="stage" aria-hidden={wide || undefined}>
+        <div className="map-panel">
+          <Loading what="the map">
+            <MapView />
+          </Loading>
+        </div>
+        <div className="timeline-panel">
+          <Timeline />
+        </div>
+      </div>
+      {!wide && (
+        <Splitter
+          orientation="vertical"
+          label="Resize the side panel"
+          testId="sidebar-splitter"
+          grows="backward"
+          measure={sidebarWidth}
+          bounds={() => sidebarBounds(picture.current?.getBoundingClientRect().width ?? window.innerWidth)}
+          onSize={(px) => layout.setState({ sidebarPx: px })}
+          onReset={() => layout.setState({ sidebarPx: null })}
+        />
+      )}
+      <Sidebar />
+    </main>
   )
 }
 
@@ -289,19 +378,7 @@ export function App({ initialToken }: { initialToken: string | null }) {
           <>
             <FilterBar />
             <ReplayBarOnDemand />
-            <main className="picture">
-              <div className="stage">
-                <div className="map-panel">
-                  <Loading what="the map">
-                    <MapView />
-                  </Loading>
-                </div>
-                <div className="timeline-panel">
-                  <Timeline />
-                </div>
-              </div>
-              <Sidebar />
-            </main>
+            <Picture />
           </>
         )}
       </Fragment>

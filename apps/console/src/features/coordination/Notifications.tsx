@@ -2,7 +2,8 @@ import { useEffect, useRef, useState } from 'react'
 import { formatClock } from '../../ui/format.ts'
 import { viewStore } from '../../view/viewStore.ts'
 import { notifications, ui, useNotifications } from './coordination.ts'
-import { type Notification, unreadCount } from './notifications.ts'
+import { type Notification, notificationText, unreadCount } from './notifications.ts'
+import { useNames } from './usePeople.ts'
 
 function open(n: Notification): void {
   if (n.incidentId) {
@@ -16,6 +17,7 @@ export function Bell() {
   const items = useNotifications((c) => c.items)
   const lastSeen = useNotifications((c) => c.lastSeen)
   const [expanded, setExpanded] = useState(false)
+  const names = useNames()
   /** What was unread when the list was opened stays marked while it is open. */
   const [seenBefore, setSeenBefore] = useState(0)
   const unread = unreadCount(items, lastSeen)
@@ -81,7 +83,7 @@ export function Bell() {
                     setExpanded(false)
                   }}
                 >
-                  <span className="muted mono">{formatClock(n.at)}</span> {n.text}
+                  <span className="muted mono">{formatClock(n.at)}</span> {notificationText(n, names)}
                 </button>
               </li>
             ))}
@@ -95,6 +97,7 @@ export function Bell() {
 export const TOAST_MS = 10_000
 
 function Toast({ n }: { n: Notification }) {
+  const names = useNames()
   useEffect(() => {
     const timer = setTimeout(() => notifications.getState().dismissToast(n.seq), TOAST_MS)
     return () => clearTimeout(timer)
@@ -102,7 +105,7 @@ function Toast({ n }: { n: Notification }) {
   return (
     <div className={`toast toast-${n.kind}`} data-testid="toast" data-seq={n.seq}>
       <button type="button" className="toast-body" onClick={() => open(n)}>
-        {n.text}
+        {notificationText(n, names)}
       </button>
       <button
         type="button"

@@ -7,9 +7,11 @@ import {
   createNotificationCentre,
   deriveNotifications,
   isToastWorthy,
+  notificationText,
   type SeenStorage,
   unreadCount,
 } from './notifications.ts'
+import { NO_NAMES } from './people.ts'
 
 const me = { user: 'kadri', organisation: 'cert-ee' }
 
@@ -78,13 +80,24 @@ describe('notification derivation', () => {
       [4, 'assigned'],
       [2, 'assigned'],
     ])
-    expect(found[2]!.text).toBe('New task for your team (cert-ee): Task 2 (from coord)')
-    expect(found[1]).toMatchObject({
-      incidentId: 'inc-1',
-      taskId: 't3',
-      text: 'Task assigned to you: For Latvia (by coord)',
-    })
-    expect(found[0]!.text).toBe('mari mentioned you on Incident inc-1: please check @kadri')
+    expect(notificationText(found[2]!, NO_NAMES)).toBe('New task for your team (cert-ee): Task 2 (from coord)')
+    expect(found[1]).toMatchObject({ incidentId: 'inc-1', taskId: 't3', subject: 'For Latvia' })
+    expect(notificationText(found[1]!, NO_NAMES)).toBe('Task assigned to you: For Latvia (by coord)')
+    expect(notificationText(found[0]!, NO_NAMES)).toBe('mari mentioned you on Incident inc-1: please check @kadri')
+  })
+
+  it('names people and teams from the directory when it knows them, ids otherwise', () => {
+    const found = deriveNotifications(events, me, picture(events))
+    const names = {
+      people: new Map([
+        ['coord', 'Clara Coordinator'],
+        ['mari', 'Mari Tamm'],
+      ]),
+      teams: new Map([['cert-ee', 'CERT-EE']]),
+    }
+    expect(notificationText(found[2]!, names)).toBe('New task for your team (CERT-EE): Task 2 (from Clara Coordinator)')
+    expect(notificationText(found[1]!, names)).toBe('Task assigned to you: For Latvia (by Clara Coordinator)')
+    expect(notificationText(found[0]!, names)).toBe('Mari Tamm mentioned you on Incident inc-1: please check @kadri')
   })
 
   it('unread after the last seen seq; toasts only live and unseen', () => {

@@ -10,6 +10,7 @@
 import type { State } from '@watchfloor/core'
 import type { Assignee, StoredEvent } from '@watchfloor/protocol'
 import { createStore } from 'zustand/vanilla'
+import { type Names, personName, teamName } from './people.ts'
 
 export interface Me {
   user: string
@@ -21,58 +22,71 @@ export interface Notification {
   kind: 'assigned' | 'mentioned'
   incidentId?: string
   taskId?: string
-  /** One line to show. */
-  text: string
+  /** assigned: to me, or to my team (`team`: its organisation). */
+  to?: { kind: 'you' } | { kind: 'team'; organisation: string }
+  /** assigned: a new task (else an existing task assigned). */
+  created?: boolean
+  /** What it is about: the task's title, or the incident's (or task's) the comment is on; else its id. */
+  subject: string
+  /** mentioned: the comment. */
+  body?: string
+  /** The user id who did it. */
   by?: string
   /** recordedAt of the event. */
   at: string
 }
 
-function assignedToMe(assignee: Assignee | undefined, me: Me): 'you' | 'team' | null {
+function assignedToMe(assignee: Assignee | undefined, me: Me): Notification['to'] | null {
   if (assignee === undefined) return null
-  if (assignee.kind === 'user') return assignee.userId === me.user ? 'you' : null
-  return assignee.organisation === me.organisation ? 'team' : null
+  if (assignee.kind === 'user') return assignee.userId === me.user ? { kind: 'you' } : null
+  return assignee.organisation === me.organisation ? { kind: 'team', organisation: me.organisation } : null
 }
 
 function clip(text: string, max = 140): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text
 }
 
-/** The notification one event raises for me, if any (`state`: the picture with the event folded). */
+/**
+ * The notification one event raises for me, if any (`state`: the picture with the event folded).
+ * It holds the facts (ids and titles); `notificationText` puts them in words with the names known
+ * when it is shown (the people directory may arrive after the notification).
+ */
 export function notificationFor(event: StoredEvent, me: Me, state: State): Notification | null {
   const by = event.actor?.user
   if (by === me.user) return null
   const base = { seq: event.seq, at: event.recordedAt, ...(by !== undefined ? { by } : {}) }
-  const whom = (to: 'you' | 'team') => (to === 'you' ? 'you' : `your team (${me.organisation})`)
   switch (event.type) {
     case 'task.created': {
       const to = assignedToMe(event.payload.assignee, me)
-      if (to === null) return null
+      if (!to) return null
       const p = event.payload
       return {
         ...base,
         kind: 'assigned',
         incidentId: p.incidentId,
         taskId: p.taskId,
-        text: clip(`New task for ${whom(to)}: ${p.title}${by ? ` (from ${by})` : ''}`),
+        to,
+        created: true,
+        subject: p.title,
       }
     }
     case 'task.assigned': {
       const to = assignedToMe(event.payload.assignee, me)
-      if (to === null) return null
+      if (!to) return null
       const task = state.tasks.get(event.payload.taskId)
       return {
         ...base,
         kind: 'assigned',
         ...(task ? { incidentId: task.incidentId } : {}),
         taskId: event.payload.taskId,
-        text: clip(`Task assigned to ${whom(to)}: ${task?.title ?? event.payload.taskId}${by ? ` (by ${by})` : ''}`),
+        to,
+        subject: task?.title ?? event.payload.taskId,
       }
     }
     case 'comment.posted': {
       const p = event.payload
       if (!p.mentions.includes(me.user)) return null
-      const where = p.taskId
+      const subject = p.taskId
         ? (state.tasks.get(p.taskId)?.title ?? p.taskId)
         : (state.incidents.get(p.incidentId)?.title ?? p.incidentId)
       return {
@@ -80,12 +94,23 @@ export function notificationFor(event: StoredEvent, me: Me, state: State): Notif
         kind: 'mentioned',
         incidentId: p.incidentId,
         ...(p.taskId !== undefined ? { taskId: p.taskId } : {}),
-        text: clip(`${by ?? 'Someone'} mentioned you on ${where}: ${p.body}`),
+        subject,
+        body: p.body,
       }
     }
     default:
       return null
   }
+}
+
+/** One line for a notification, people and teams by name where the directory knows them. */
+export function notificationText(n: Notification, names: Names): string {
+  const by = n.by === undefined ? undefined : personName(names, n.by)
+  if (n.kind === 'mentioned') return clip(`${by ?? 'Someone'} mentioned you on ${n.subject}: ${n.body ?? ''}`)
+  const whom = n.to?.kind === 'team' ? `your team (${teamName(names, n.to.organisation)})` : 'you'
+  return n.created
+    ? clip(`New task for ${whom}: ${n.subject}${by ? ` (from ${by})` : ''}`)
+    : clip(`Task assigned to ${whom}: ${n.subject}${by ? ` (by ${by})` : ''}`)
 }
 
 /** Notifications of a batch of events, newest first. */

@@ -11,7 +11,11 @@ function toggle<T>(list: readonly T[], value: T): T[] {
   return list.includes(value) ? list.filter((v) => v !== value) : [...list, value]
 }
 
-/** Filters that apply to map, timeline and lists together; they live in the URL. */
+/**
+ * Filters that apply to map, timeline and lists together; they live in the URL. The bar keeps its
+ * size whatever is chosen (fixed-width selects, a slot for the time range and the clear button),
+ * so setting a filter never moves the map under the pointer.
+ */
 export function FilterBar() {
   const filters = useView((v) => v.filters)
   const range = useView((v) => v.range)
@@ -119,19 +123,33 @@ export function FilterBar() {
           onChange={(e) => setFilters({ text: e.target.value })}
         />
       </label>
-      {range && (
-        <span className="range" data-testid="filter-range">
-          {formatTime(new Date(range.from).toISOString())} – {formatTime(new Date(range.to).toISOString())}
-          <button type="button" className="link" onClick={() => setRange(null)} aria-label="Clear time range">
-            ✕
-          </button>
-        </span>
-      )}
-      {hasFilters(filters) && (
-        <button type="button" className="button" data-testid="filter-clear" onClick={clearFilters}>
-          Clear filters
-        </button>
-      )}
+      {/* the time range and the clear button keep their room when empty, so nothing below moves */}
+      <div className="field range-field">
+        <span>Time range</span>
+        {range ? (
+          <span className="range" data-testid="filter-range">
+            {formatTime(new Date(range.from).toISOString())} – {formatTime(new Date(range.to).toISOString())}
+            <button type="button" className="link" onClick={() => setRange(null)} aria-label="Clear time range">
+              ✕
+            </button>
+          </span>
+        ) : (
+          <span className="range range-empty" title="Drag across the timeline to choose a time range">
+            any
+          </span>
+        )}
+      </div>
+      <button
+        type="button"
+        className={`button filter-clear${hasFilters(filters) ? '' : ' unused'}`}
+        data-testid={hasFilters(filters) ? 'filter-clear' : undefined}
+        disabled={!hasFilters(filters)}
+        aria-hidden={hasFilters(filters) ? undefined : true}
+        tabIndex={hasFilters(filters) ? undefined : -1}
+        onClick={clearFilters}
+      >
+        Clear filters
+      </button>
     </section>
   )
 }

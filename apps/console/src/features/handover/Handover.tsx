@@ -15,7 +15,14 @@ import { saveBlob } from '../../ui/saveBlob.ts'
 import { formatUtc, parseUtc } from '../../ui/time.ts'
 import { UtcTimeField } from '../../ui/UtcTimeField.tsx'
 import { ui } from '../coordination/coordination.ts'
-import { briefMarking, DEFAULT_HOURS, defaultSince, handoverUrl, markdownFileName, readableBrief } from './brief.ts'
+import {
+  briefMarking,
+  DEFAULT_HOURS,
+  defaultSinceChoice,
+  handoverUrl,
+  markdownFileName,
+  readableBrief,
+} from './brief.ts'
 import './handover.css'
 
 type Loaded =
@@ -98,7 +105,8 @@ function SinceField({ since, onSince }: { since: number; onSince: (ms: number) =
 }
 
 export function HandoverPage() {
-  const [since, setSince] = useState(() => defaultSince(Date.now(), sessionStartedAt()))
+  const [initial] = useState(() => defaultSinceChoice(Date.now(), sessionStartedAt()))
+  const [since, setSince] = useState(initial.ms)
   const [loaded, setLoaded] = useState<Loaded>({ kind: 'idle' })
   const [downloading, setDownloading] = useState(false)
   const [downloadError, setDownloadError] = useState<string | null>(null)
@@ -197,6 +205,13 @@ export function HandoverPage() {
             </>
           )}
         </p>
+        {since === initial.ms && (
+          <p className="muted no-print" data-testid="handover-since-why">
+            {initial.why === 'session'
+              ? 'From when you signed in: the shift you are handing over.'
+              : `The last ${DEFAULT_HOURS} hours: you signed in less than an hour ago, so this is the shift before yours.`}
+          </p>
+        )}
         {loaded.kind === 'loading' && <p className="muted">Loading…</p>}
         {loaded.kind === 'error' && (
           <p className="error" role="alert" data-testid="handover-error">

@@ -1,13 +1,19 @@
 import { handoverBrief, initialState } from '@watchfloor/core'
 import { describe, expect, it } from 'vitest'
-import { briefMarking, defaultSince, handoverUrl, markdownFileName, readableBrief } from './brief.ts'
+import { briefMarking, defaultSinceChoice, handoverUrl, markdownFileName, readableBrief } from './brief.ts'
 
 describe('handover brief', () => {
-  it('defaults to 8 hours ago, or the start of my session when later', () => {
+  it('defaults to 8 hours ago, or the start of my session when I have held it for an hour or more', () => {
     const now = Date.parse('2026-11-26T16:00:00Z')
-    expect(defaultSince(now, 0)).toBe(Date.parse('2026-11-26T08:00:00Z'))
-    expect(defaultSince(now, Date.parse('2026-11-26T12:00:00Z'))).toBe(Date.parse('2026-11-26T12:00:00Z'))
-    expect(defaultSince(now, Date.parse('2026-11-26T02:00:00Z'))).toBe(Date.parse('2026-11-26T08:00:00Z'))
+    expect(defaultSinceChoice(now, 0).ms).toBe(Date.parse('2026-11-26T08:00:00Z'))
+    expect(defaultSinceChoice(now, Date.parse('2026-11-26T12:00:00Z')).ms).toBe(Date.parse('2026-11-26T12:00:00Z'))
+    expect(defaultSinceChoice(now, Date.parse('2026-11-26T02:00:00Z')).ms).toBe(Date.parse('2026-11-26T08:00:00Z'))
+    // signed in ten minutes ago: an officer coming on shift reads the 8 hours before
+    expect(defaultSinceChoice(now, now - 10 * 60_000)).toEqual({ ms: Date.parse('2026-11-26T08:00:00Z'), why: 'hours' })
+    // held for an hour: handing over my own shift
+    expect(defaultSinceChoice(now, now - 3_600_000)).toEqual({ ms: now - 3_600_000, why: 'session' })
+    // a clock skewed into the future is not a session start
+    expect(defaultSinceChoice(now, now + 60_000).why).toBe('hours')
   })
 
   it('builds the URL and the file name', () => {

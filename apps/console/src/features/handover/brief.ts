@@ -4,10 +4,24 @@ import { PAP_LEVELS, type Pap, TLP_LEVELS, type Tlp } from '@watchfloor/protocol
 
 export const DEFAULT_HOURS = 8
 
-/** The default "since": 8 hours ago, or the start of my session when that is later. */
-export function defaultSince(now: number, sessionStartedAt: number, hours = DEFAULT_HOURS): number {
+/** A session younger than this is an officer coming on shift: the brief covers the shift before. */
+export const MIN_SHIFT_MS = 3_600_000
+
+/**
+ * The default "since", and why: the start of my session when I have held it for an hour or more
+ * (I am handing over my shift), else 8 hours ago (I have just come on and read the shift before
+ * mine); never further back than 8 hours.
+ */
+export function defaultSinceChoice(
+  now: number,
+  sessionStartedAt: number,
+  hours = DEFAULT_HOURS,
+): { ms: number; why: 'session' | 'hours' } {
   const hoursAgo = now - hours * 3_600_000
-  return sessionStartedAt > hoursAgo && sessionStartedAt <= now ? sessionStartedAt : hoursAgo
+  const held = now - sessionStartedAt
+  return sessionStartedAt > hoursAgo && held >= MIN_SHIFT_MS
+    ? { ms: sessionStartedAt, why: 'session' }
+    : { ms: hoursAgo, why: 'hours' }
 }
 
 export function handoverUrl(since: number): string {

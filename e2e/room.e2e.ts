@@ -1,0 +1,174 @@
+/**
+ * Room to work, as a coordinator on a 1280 x 800 screen sees it: the detail panel and the side
+ * panel are resized by their separators (pointer and keyboard, remembered across a reload), the
+ * side panel can take the whole width, long values wrap, the task board scrolls across with
+ * readable cards and its scrollbar in view, and setting filters never moves the map.
+ */
+import { randomUUID } from 'node:crypto'
+import { expect, type Locator, type Page } from '@playwright/test'
+import { E2E_TOKENS, incident, postEvents, signIn, test } from './fixtures.ts'
+
+const SHOTS = process.env.WATCHFLOOR_E2E_SHOTS ?? 'e2e/artifacts'
+
+test.use({ viewport: { width: 1280, height: 800 } })
+
+async function box(locator: Locator): Promise<{ x: number; y: number; width: number; height: number }> {
+  const b = await locator.boundingBox()
+  expect(b, 'laid out').not.toBeNull()
+  return b!
+}
+
+async function openIncident(page: Page, incidentId: string): Promise<void> {
+  await page.getByTestId('tab-incidents').click()
+  await page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"]`).click()
+  await expect(page.locator(`[data-testid="incident-detail"][data-incident-id="${incidentId}"]`)).toBeVisible()
+}
+
+test('the detail and the side panel are resized, widened and remembered; the task board scrolls across', async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(120_000)
+  const run = randomUUID().slice(0, 6)
+  const incidentId = `inc-room-${run}`
+  const longValue = `https://files.example.invalid/${'a1b2c3d4e5'.repeat(12)}`
+  const report = incident(incidentId, `Wiper staged on the grid operator's historian ${run}`, 'GREEN', 'medium')
+  ;(report.payload as Record<string, unknown>).summary = `Staged from ${longValue} and spread over SMB.`
+  await postEvents(request, [report])
+  // four tasks for the coordinator's team, with long titles
+  for (const n of [1, 2, 3, 4]) {
+    const reply = await request.post('/api/v1/commands', {
+      headers: { authorization: `Bearer ${E2E_TOKENS.coordinator}` },
+      data: {
+        type: 'task.create',
+        incidentId,
+        title: `Task ${n} ${run}: collect the historian's memory image and the SMB session logs before reimaging`,
+        assignee: { kind: 'team', organisation: 'alliance' },
+      },
+    })
+    expect(reply.status(), await reply.text()).toBe(200)
+  }
+
+  await signIn(page, E2E_TOKENS.coordinator)
+  await page.evaluate(() => localStorage.removeItem('watchfloor.layout'))
+  await page.reload()
+  await expect(page.getByTestId('connection-status')).toHaveText('live', { timeout: 15_000 })
+  await openIncident(page, incidentId)
+
+  // long values wrap inside the detail: nothing runs out sideways
+  const detail = page.getByTestId('incident-detail')
+  await expect(detail).toContainText(longValue.slice(0, 40))
+  const overflow = await detail.evaluate((el) => el.scrollWidth - el.clientWidth)
+  const wide = await detail.evaluate((el) => {
+    const right = el.getBoundingClientRect().right
+    return [...el.querySelectorAll('*')]
+      .filter((e) => e.getBoundingClientRect().right > right + 1)
+      .map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().width)}`)
+      .slice(0, 8)
+  })
+  expect(wide, 'elements wider than the detail').toEqual([])
+  expect(overflow).toBeLessThanOrEqual(0)
+
+  // the detail's separator: the keyboard makes it taller, the tabs below get less
+  const slot = page.locator('.detail-slot')
+  const splitter = page.getByTestId('detail-splitter')
+  const before = await box(slot)
+  await splitter.focus()
+  await splitter.press('Shift+ArrowUp')
+  await splitter.press('Shift+ArrowUp')
+  const smaller = await box(slot)
+  expect(smaller.height).toBeLessThan(before.height - 100)
+  await expect(splitter).toHaveAttribute('aria-valuenow', String(Math.round(smaller.height)))
+  // and the pointer drags it down again
+  const handle = await box(splitter)
+  await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2)
+  await page.mouse.down()
+  await page.mouse.move(handle.x + handle.width / 2, handle.y + 120, { steps: 6 })
+  await page.mouse.up()
+  const dragged = await box(slot)
+  expect(Math.abs(dragged.height - (smaller.height + 120))).toBeLessThanOrEqual(3)
+
+  // the side panel's separator: dragged left, the panel grows and the map shrinks by as much
+  const sidebar = page.getByTestId('sidebar')
+  const map = page.locator('.map-panel')
+  const sideBefore = await box(sidebar)
+  const mapBefore = await box(map)
+  const bar = await box(page.getByTestId('sidebar-splitter'))
+  await page.mouse.move(bar.x + bar.width / 2, bar.y + 300)
+  await page.mouse.down()
+  await page.mouse.move(bar.x + bar.width / 2 - 200, bar.y + 300, { steps: 8 })
+  await page.mouse.up()
+  const sideAfter = await box(sidebar)
+  expect(Math.abs(sideAfter.width - (sideBefore.width + 200))).toBeLessThanOrEqual(3)
+  expect(Math.abs((await box(map)).width - (mapBefore.width - 200))).toBeLessThanOrEqual(3)
+
+  // both sizes are remembered in this browser
+  await page.reload()
+  await expect(page.getByTestId('connection-status')).toHaveText('live', { timeout: 15_000 })
+  // the selection is in the address: the same incident is open again
+  await expect(page.locator(`[data-testid="incident-detail"][data-incident-id="${incidentId}"]`)).toBeVisible()
+  expect(Math.abs((await box(page.getByTestId('sidebar'))).width - sideAfter.width)).toBeLessThanOrEqual(2)
+  expect(Math.abs((await box(page.locator('.detail-slot'))).height - dragged.height)).toBeLessThanOrEqual(2)
+
+  // the task board: five status columns side by side, scrolled across; cards readable, scrollbar in view
+  await page.getByTestId('tab-tasks').click()
+  const board = page.getByTestId('task-board')
+  const cards = board.locator('[data-testid="task-card"]').filter({ hasText: run })
+  await expect(cards).toHaveCount(4)
+  const across = await board.evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }))
+  expect(across.scroll).toBeGreaterThan(across.client)
+  const boardBox = await box(board)
+  expect(boardBox.y + boardBox.height).toBeLessThanOrEqual(800)
+  for (const card of await cards.all()) {
+    const c = await box(card)
+    expect(c.width).toBeGreaterThanOrEqual(200) // a readable card, not a sliver
+    expect(await card.evaluate((el) => el.scrollWidth - el.clientWidth)).toBeLessThanOrEqual(0)
+  }
+  await board.evaluate((el) => el.scrollBy({ left: el.scrollWidth }))
+  await expect.poll(() => board.evaluate((el) => el.scrollLeft)).toBeGreaterThan(0)
+  await page.screenshot({ path: `${SHOTS}/room-task-board.png` })
+
+  // the side panel over the whole width, and back to the map
+  await page.getByTestId('sidebar-wide').click()
+  await expect(page.getByTestId('sidebar-wide')).toHaveAttribute('aria-pressed', 'true')
+  await expect(page.locator('.map-panel')).toBeHidden()
+  expect((await box(page.getByTestId('sidebar'))).width).toBeGreaterThan(1200)
+  await expect(board.locator('[data-testid="task-column"]').last()).toBeInViewport()
+  await page.screenshot({ path: `${SHOTS}/room-wide.png` })
+  await page.getByTestId('sidebar-wide').click()
+  await expect(page.locator('.map-panel')).toBeVisible()
+
+  // a double click gives the default sizes back
+  await page.getByTestId('sidebar-splitter').dblclick()
+  await page.getByTestId('detail-splitter').dblclick()
+  expect(Math.abs((await box(page.getByTestId('sidebar'))).width - sideBefore.width)).toBeLessThanOrEqual(2)
+  expect(Math.abs((await box(page.locator('.detail-slot'))).height - before.height)).toBeLessThanOrEqual(2)
+})
+
+test('setting filters never moves the map', async ({ page, request }) => {
+  test.setTimeout(60_000)
+  const run = randomUUID().slice(0, 6)
+  const report = incident(`inc-room-f-${run}`, `Filter bar steadiness ${run}`, 'GREEN', 'low')
+  report.payload.category = `a-very-long-category-name-for-the-select-${run}`
+  await postEvents(request, [report])
+  await signIn(page, E2E_TOKENS.coordinator)
+  const map = page.locator('.map-panel')
+  const bar = page.getByTestId('filter-bar')
+  const at = async () => {
+    const m = await box(map)
+    const b = await box(bar)
+    return { mapTop: Math.round(m.y), barHeight: Math.round(b.height) }
+  }
+  const start = await at()
+  await page.getByTestId('filter-severity-high').click()
+  expect(await at()).toEqual(start)
+  await page.getByTestId('filter-category').selectOption(report.payload.category)
+  expect(await at()).toEqual(start)
+  await page.getByTestId('filter-status-new').click()
+  await page.getByTestId('filter-tlp-AMBER').click()
+  await page.getByTestId('filter-text').fill('steadiness')
+  expect(await at()).toEqual(start)
+  await page.getByTestId('filter-clear').click()
+  expect(await at()).toEqual(start)
+  await expect(page.getByTestId('filter-clear')).toHaveCount(0)
+})

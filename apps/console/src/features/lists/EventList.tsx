@@ -1,13 +1,20 @@
 import { summarise } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
-import { memo, useMemo, useState } from 'react'
+import { memo, useMemo, useRef, useState } from 'react'
 import { selectRecentEvents, useWatchfloor } from '../../data/store.ts'
 import { TlpBadge } from '../../ui/badges.tsx'
 import { formatClock, formatTime } from '../../ui/format.ts'
 import { isLate } from '../replay/late.ts'
 import { LateMarker } from '../replay/ReplayEntry.tsx'
 import { useReplayClock } from '../replay/replayStore.ts'
-import { type EventEntry, groupEvents, INDICATOR_KIND_LABEL, type ObservationRun } from './eventGroups.ts'
+import {
+  type EventEntry,
+  type Grouping,
+  groupEvents,
+  groupingOf,
+  INDICATOR_KIND_LABEL,
+  type ObservationRun,
+} from './eventGroups.ts'
 
 /** What the Events tab lists: changes with observations folded into runs, or every event. */
 type Mode = 'changes' | 'all'
@@ -71,8 +78,20 @@ const RunRow = memo(function RunRow({ run }: { run: ObservationRun }) {
   )
 })
 
-/** The newest entries first, at most `MAX_ROWS`, of the events since `since` (ms; null: all). */
-function entriesOf(events: readonly StoredEvent[], mode: Mode, since: number | null): EventEntry[] {
+/**
+ * The newest entries first, at most `MAX_ROWS`, of the events since `since` (ms; null: all). Folding
+ * the whole window (the live case, every batch) grows `grouping` by the events appended since.
+ */
+function entriesOf(
+  events: readonly StoredEvent[],
+  mode: Mode,
+  since: number | null,
+  grouping: { current: Grouping | undefined },
+): EventEntry[] {
+  if (mode === 'changes' && since === null) {
+    grouping.current = groupingOf(grouping.current, events)
+    return grouping.current.entries.slice(-MAX_ROWS).reverse()
+  }
   const inSpan = since === null ? events : events.filter((event) => Date.parse(event.recordedAt) >= since)
   const entries: EventEntry[] =
     mode === 'changes' ? groupEvents(inSpan) : inSpan.map((event) => ({ kind: 'event', event }))
@@ -92,8 +111,9 @@ export function EventList() {
   // the loaded window (what the timeline shows), or the picture's latest events when none is loaded
   const source = window.length > 0 ? window : [...recent].reverse()
   const since = span === null ? null : Date.now() - span * 60_000
+  const grouping = useRef<Grouping | undefined>(undefined)
   // biome-ignore lint/correctness/useExhaustiveDependencies: the window array is updated in place; its version says when
-  const entries = useMemo(() => entriesOf(source, mode, since), [windowVersion, source, mode, span])
+  const entries = useMemo(() => entriesOf(source, mode, since, grouping), [windowVersion, source, mode, span])
   return (
     <section className="panel" aria-labelledby="events-heading">
       <h2 id="events-heading">Events</h2>

@@ -1,6 +1,14 @@
 import type { StoredEvent } from '@watchfloor/protocol'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { groupEvents, indicatorKind, summariseObservations } from './eventGroups.ts'
+import {
+  type EventEntry,
+  type Grouping,
+  groupEvents,
+  groupingOf,
+  indicatorKind,
+  summariseObservations,
+} from './eventGroups.ts'
 
 const T0 = Date.parse('2026-12-05T10:00:00Z')
 let seq = 0
@@ -95,5 +103,73 @@ describe('summariseObservations', () => {
     // an hour later: over the last 10 minutes, nothing
     expect(summariseObservations(history, now + 3_600_000)).toMatchObject({ spanMinutes: 10, ratePerMinute: 0 })
     expect(summariseObservations([], now)).toMatchObject({ reports: 0, ratePerMinute: 0, spanMinutes: 0 })
+  })
+})
+
+describe('a grouping that grows with the window', () => {
+  const shape = (entries: readonly EventEntry[]) =>
+    entries.map((e) =>
+      e.kind === 'event'
+        ? `${e.event.seq}`
+        : `${e.incidentId}:${e.indicator ?? '-'}×${e.reports}=${e.sum}/${e.tlp}[${e.events.map((x) => x.seq).join(',')}]{${e.networks.join(',')}}`,
+    )
+
+  it('grouping in batches gives what grouping all at once gives, whatever the batches', () => {
+    const step = fc.oneof(
+      fc.record({
+        kind: fc.constant('obs' as const),
+        incident: fc.constantFrom('a', 'b', 'c'),
+        indicator: fc.constantFrom(undefined, '198.51.100.7', 'bad.example'),
+        count: fc.option(fc.integer({ min: 1, max: 50 }), { nil: undefined }),
+        tlp: fc.constantFrom('CLEAR', 'GREEN', 'AMBER'),
+      }),
+      fc.record({ kind: fc.constant('change' as const), incident: fc.constantFrom('a', 'b', 'c') }),
+    )
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), fc.array(fc.nat(60), { maxLength: 6 }), (steps, cuts) => {
+        const events = steps.map((s, i) =>
+          s.kind === 'obs'
+            ? obs(s.incident, s.indicator, s.count, T0 + i * 1_000, s.tlp)
+            : ev('incident.updated', { incidentId: s.incident, status: 'triaged' }, T0 + i * 1_000),
+        )
+        const whole = groupEvents(events)
+        let grouping: Grouping | undefined
+        const window: StoredEvent[] = []
+        const ends = [...new Set(cuts.map((c) => Math.min(c, events.length)))].sort((x, y) => x - y)
+        for (const end of [...ends, events.length]) {
+          window.push(...events.slice(window.length, end))
+          const before = (grouping?.entries ?? []).map((e) => ({
+            entry: e,
+            reports: e.kind === 'observations' ? e.reports : 0,
+          }))
+          grouping = groupingOf(grouping, window)
+          // a run that grew in this batch is a new object; the same object has the same count
+          for (const [i, { entry, reports }] of before.entries())
+            if (entry.kind === 'observations' && grouping.entries[i] === entry) expect(entry.reports).toBe(reports)
+        }
+        expect(shape(grouping!.entries)).toEqual(shape(whole))
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('groups again from the start when the window lost its first events or was replaced', () => {
+    const events = [obs('a', 'x.example', 1, T0), obs('a', 'x.example', 1, T0 + 1), obs('b', 'y.example', 1, T0 + 2)]
+    const all = groupingOf(undefined, events)
+    expect(shape(all.entries)).toHaveLength(2)
+    const trimmed = groupingOf(all, events.slice(1))
+    expect(trimmed).not.toBe(all)
+    expect(shape(trimmed.entries)).toEqual(shape(groupEvents(events.slice(1))))
+    expect(groupingOf(trimmed, events.slice(1))).toBe(trimmed) // nothing new: the same grouping
+  })
+
+  it('a run that grows in a batch is a new object, so rows memoised by run see it', () => {
+    const first = [obs('a', 'x.example', 1, T0)]
+    const grouping = groupingOf(undefined, first)
+    const run = grouping.entries[0]
+    const window = [...first, obs('a', 'x.example', 2, T0 + 1)]
+    const grown = groupingOf(grouping, window)
+    expect(grown.entries[0]).not.toBe(run)
+    expect(grown.entries[0]).toMatchObject({ reports: 2, sum: 3 })
   })
 })

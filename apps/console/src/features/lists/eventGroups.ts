@@ -70,15 +70,36 @@ const observationOf = (event: StoredEvent) =>
     : undefined
 
 /**
- * The events in the order given (seq order), each change on its own and the observations folded
- * into runs: one per incident and indicator until a change to that incident, placed where its first
- * observation stood.
+ * A grouping that grows: the entries of the events grouped so far and the runs still open, so that
+ * events appended to a live window are grouped without going over the window again.
  */
-export function groupEvents(events: readonly StoredEvent[]): EventEntry[] {
-  const entries: EventEntry[] = []
-  /** Open runs by incident, then by indicator. */
-  const open = new Map<string, Map<string, ObservationRun>>()
+export interface Grouping {
+  entries: EventEntry[]
+  /** Open runs by incident, then by indicator, with their place in `entries`. */
+  open: Map<string, Map<string, number>>
+  /** How many events were grouped, the first and the last of them. */
+  count: number
+  first: StoredEvent | undefined
+  last: StoredEvent | undefined
+}
+
+export function newGrouping(): Grouping {
+  return { entries: [], open: new Map(), count: 0, first: undefined, last: undefined }
+}
+
+/**
+ * Groups `events` after those `grouping` holds (it is changed and returned). A run that takes more
+ * observations is replaced in `entries` by a new object (its `events` and `networks` arrays are
+ * shared with the one it replaces), so a list that memoises its rows by run sees the change.
+ */
+export function extendGrouping(grouping: Grouping, events: readonly StoredEvent[]): Grouping {
+  const { entries, open } = grouping
+  /** Runs already replaced by a new object in this call. */
+  const renewed = new Set<ObservationRun>()
   for (const event of events) {
+    grouping.count++
+    grouping.first ??= event
+    grouping.last = event
     const observation = observationOf(event)
     if (!observation || isSignificant(event)) {
       entries.push({ kind: 'event', event })
@@ -86,11 +107,12 @@ export function groupEvents(events: readonly StoredEvent[]): EventEntry[] {
       if (typeof incidentId === 'string') open.delete(incidentId)
       continue
     }
-    const byIndicator = open.get(observation.incidentId) ?? new Map<string, ObservationRun>()
+    const byIndicator = open.get(observation.incidentId) ?? new Map<string, number>()
     open.set(observation.incidentId, byIndicator)
     const key = observation.indicator ?? ''
-    let run = byIndicator.get(key)
-    if (!run) {
+    const at = byIndicator.get(key)
+    let run: ObservationRun
+    if (at === undefined) {
       run = {
         kind: 'observations',
         incidentId: observation.incidentId,
@@ -102,8 +124,16 @@ export function groupEvents(events: readonly StoredEvent[]): EventEntry[] {
         tlp: event.marking.tlp,
         events: [],
       }
-      byIndicator.set(key, run)
+      byIndicator.set(key, entries.length)
       entries.push(run)
+      renewed.add(run)
+    } else {
+      run = entries[at] as ObservationRun
+      if (!renewed.has(run)) {
+        run = { ...run }
+        entries[at] = run
+        renewed.add(run)
+      }
     }
     run.reports++
     run.sum += observation.count ?? 1
@@ -112,7 +142,31 @@ export function groupEvents(events: readonly StoredEvent[]): EventEntry[] {
     if (TLP_LEVELS.indexOf(event.marking.tlp) > TLP_LEVELS.indexOf(run.tlp)) run.tlp = event.marking.tlp
     run.events.push(event)
   }
-  return entries
+  return grouping
+}
+
+/**
+ * The events in the order given (seq order), each change on its own and the observations folded
+ * into runs: one per incident and indicator until a change to that incident, placed where its first
+ * observation stood.
+ */
+export function groupEvents(events: readonly StoredEvent[]): EventEntry[] {
+  return extendGrouping(newGrouping(), events).entries
+}
+
+/**
+ * The grouping of `events` (a window that grows at its end), reusing `previous` when `events` only
+ * has events appended to what it grouped; otherwise grouped again from the start.
+ */
+export function groupingOf(previous: Grouping | undefined, events: readonly StoredEvent[]): Grouping {
+  const appended =
+    previous !== undefined &&
+    previous.count > 0 &&
+    events.length >= previous.count &&
+    events[0] === previous.first &&
+    events[previous.count - 1] === previous.last
+  if (!appended) return extendGrouping(newGrouping(), events)
+  return previous.count === events.length ? previous : extendGrouping(previous, events.slice(previous.count))
 }
 
 /** Observation reports and the sum of their counts, of one kind of indicator. */

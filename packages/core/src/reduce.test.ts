@@ -70,6 +70,19 @@ describe('reduce', () => {
       })
   })
 
+  it('keeps a network short name; registering again without one drops it', () => {
+    const named = makeEvent(2, 'network.registered', { ...tallinn.payload, shortName: 'Estonia' } as never)
+    given(tallinn)
+      .when(named)
+      .then((state, before) => {
+        expect(state.networks.get('ee-gov')?.shortName).toBe('Estonia')
+        expect(before.networks.get('ee-gov')).not.toHaveProperty('shortName')
+      })
+    given(tallinn, named)
+      .when(makeEvent(3, 'network.registered', tallinn.payload as never))
+      .then((state) => expect(state.networks.get('ee-gov')).not.toHaveProperty('shortName'))
+  })
+
   it('[R12] no one takes over what another organisation owns: reports, updates, networks, postures, advisories', () => {
     const lv = { organisation: 'cert-lv', marking: { tlp: 'CLEAR' as const } }
     const advisory = makeEvent(4, 'advisory.published', { advisoryId: 'a-1', title: 'Patch', body: 'Patch now' })

@@ -59,6 +59,8 @@ function apply(draft: Draft, event: StoredEvent): void {
         lastReportAt: maxTime(previous?.lastReportAt, event.occurredAt),
         lastSeq: event.seq,
       }
+      // registering again describes the network anew: a short name left out is no longer one
+      if (p.shortName !== undefined) network.shortName = p.shortName
       if (previous?.postureReason !== undefined) network.postureReason = previous.postureReason
       draft.put('network', p.networkId, network)
       return

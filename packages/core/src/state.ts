@@ -17,6 +17,8 @@ import type {
 export interface NetworkState {
   networkId: string
   name: string
+  /** A short name for tight places (`network.registered`'s optional `shortName`); absent when none was given. */
+  shortName?: string
   organisation: string
   nation: string
   kind: NetworkKind

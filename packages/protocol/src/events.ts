@@ -98,6 +98,8 @@ export const eventPayloads = {
     .object({
       networkId: id,
       name: text(200),
+      /** A short name for tight places (a timeline lane, a badge); `name` stays the full one. */
+      shortName: text(40).optional(),
       organisation: id,
       nation: id,
       kind: NetworkKind,

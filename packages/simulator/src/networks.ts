@@ -4,6 +4,8 @@ import type { Location, NetworkKind } from '@watchfloor/protocol'
 export interface AlliedNetwork {
   readonly networkId: string
   readonly name: string
+  /** What a tight place shows (a timeline lane): the country, or a short name of the alliance body; under 20 characters. */
+  readonly shortName: string
   /** The organisation that reports for this network (`source.organisation`). */
   readonly organisation: string
   /** ISO 3166-1 alpha-2 code, or 'ALLIANCE' for the alliance bodies. */
@@ -22,6 +24,8 @@ export const ALLIANCE_ORGANISATION = 'alliance'
 interface NationalCert {
   nation: string
   country: string
+  /** The short name when the country's name is not one on its own ("the Netherlands": "Netherlands"). */
+  short?: string
   city: string
   lat: number
   lon: number
@@ -37,11 +41,19 @@ const NATIONAL_CERTS: readonly NationalCert[] = [
   { nation: 'PL', country: 'Poland', city: 'Warsaw', lat: 52.23, lon: 21.012 },
   { nation: 'DE', country: 'Germany', city: 'Berlin', lat: 52.52, lon: 13.405 },
   { nation: 'FR', country: 'France', city: 'Paris', lat: 48.857, lon: 2.352 },
-  { nation: 'NL', country: 'the Netherlands', city: 'The Hague', lat: 52.07, lon: 4.3 },
+  { nation: 'NL', country: 'the Netherlands', short: 'Netherlands', city: 'The Hague', lat: 52.07, lon: 4.3 },
   { nation: 'BE', country: 'Belgium', city: 'Brussels', lat: 50.85, lon: 4.352 },
   { nation: 'LU', country: 'Luxembourg', city: 'Luxembourg', lat: 49.612, lon: 6.13 },
-  { nation: 'GB', country: 'the United Kingdom', city: 'London', lat: 51.507, lon: -0.128, organisation: 'cert-uk' },
-  { nation: 'US', country: 'the United States', city: 'Washington', lat: 38.907, lon: -77.037 },
+  {
+    nation: 'GB',
+    country: 'the United Kingdom',
+    short: 'United Kingdom',
+    city: 'London',
+    lat: 51.507,
+    lon: -0.128,
+    organisation: 'cert-uk',
+  },
+  { nation: 'US', country: 'the United States', short: 'United States', city: 'Washington', lat: 38.907, lon: -77.037 },
   { nation: 'CA', country: 'Canada', city: 'Ottawa', lat: 45.421, lon: -75.697 },
   { nation: 'IS', country: 'Iceland', city: 'Reykjavik', lat: 64.147, lon: -21.942 },
   { nation: 'NO', country: 'Norway', city: 'Oslo', lat: 59.913, lon: 10.752 },
@@ -71,6 +83,7 @@ const nationalNetworks: AlliedNetwork[] = NATIONAL_CERTS.map((cert) => {
   return {
     networkId: `${organisation}-net`,
     name: `National CERT network of ${cert.country}`,
+    shortName: cert.short ?? cert.country,
     organisation,
     nation: cert.nation,
     kind: 'national-cert',
@@ -83,6 +96,7 @@ const allianceBodies: AlliedNetwork[] = [
   {
     networkId: 'alliance-csoc',
     name: 'Alliance cyber security operations centre',
+    shortName: 'Alliance CSOC',
     organisation: ALLIANCE_ORGANISATION,
     nation: ALLIANCE_NATION,
     kind: 'alliance-body',
@@ -92,6 +106,7 @@ const allianceBodies: AlliedNetwork[] = [
   {
     networkId: 'alliance-ncirc',
     name: 'Alliance computer incident response capability',
+    shortName: 'Alliance NCIRC',
     organisation: ALLIANCE_ORGANISATION,
     nation: ALLIANCE_NATION,
     kind: 'alliance-body',

@@ -44,6 +44,12 @@ describe('networks', () => {
     expect(csoc?.location).toEqual({ lat: 50.454, lon: 3.952 })
     expect(NETWORKS.find((n) => n.organisation === 'cert-ee')?.location).toEqual({ lat: 59.437, lon: 24.754 })
   })
+
+  it('gives every network a short name under 20 characters (the country for a national CERT)', () => {
+    for (const n of NETWORKS) expect(n.shortName.length, n.networkId).toBeLessThan(20)
+    expect(NETWORKS.find((n) => n.nation === 'AL')?.shortName).toBe('Albania')
+    expect(new Set(NETWORKS.map((n) => n.shortName)).size).toBe(NETWORKS.length)
+  })
 })
 
 describe('createScenario (outbreak)', () => {

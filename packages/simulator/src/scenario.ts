@@ -272,6 +272,7 @@ function buildOutbreakStoryline(context: Context): Storyline {
       {
         networkId: network.networkId,
         name: network.name,
+        shortName: network.shortName,
         organisation: network.organisation,
         nation: network.nation,
         kind: network.kind,

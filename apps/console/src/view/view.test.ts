@@ -15,7 +15,15 @@ describe('view in the URL', () => {
     expect(parseView('?ack=maybe&assigned=everyone').list).toEqual(DEFAULT_VIEW.list)
   })
 
-  it('round-trips filters, range, selection, map, layers, lanes and sort', () => {
+  it('shows observations as runs unless a link says each (obs=each), and leaves the default out', () => {
+    expect(parseView('').observations).toBe('runs')
+    expect(parseView('?obs=each').observations).toBe('each')
+    expect(parseView('?obs=sometimes').observations).toBe('runs')
+    expect(serializeView(DEFAULT_VIEW)).not.toContain('obs=')
+    expect(serializeView({ ...DEFAULT_VIEW, observations: 'each' })).toContain('obs=each')
+  })
+
+  it('round-trips filters, range, selection, map, layers, lanes, observations and sort', () => {
     const view: View = {
       filters: {
         severities: ['critical', 'high'],
@@ -30,6 +38,7 @@ describe('view in the URL', () => {
       map: { lng: 24.7536, lat: 59.437, zoom: 5.5 },
       layers: { networks: true, incidents: true, attacks: false, sharing: false },
       lanes: 'incident',
+      observations: 'each',
       sort: 'recency',
       list: { ack: 'unacknowledged', assigned: 'me' },
       replay: null,

@@ -41,6 +41,9 @@ export type IncidentSort = (typeof SORTS)[number]
 
 export type Lanes = 'network' | 'incident'
 
+/** How the timeline draws observations: folded into runs (a band per lane), or each its own tick. */
+export type ObservationMode = 'runs' | 'each'
+
 export const ACK_FILTERS = ['any', 'acknowledged', 'unacknowledged'] as const
 export type AckFilter = (typeof ACK_FILTERS)[number]
 export const ASSIGNED_FILTERS = ['anyone', 'me', 'team'] as const
@@ -81,6 +84,8 @@ export interface View {
   map: MapView
   layers: Layers
   lanes: Lanes
+  /** The timeline's observations: `?obs=each` shows each one, else runs. */
+  observations: ObservationMode
   sort: IncidentSort
   /** The incident list's own filters (not the map's nor the timeline's). */
   list: ListFilter
@@ -113,6 +118,7 @@ export const DEFAULT_VIEW: View = {
   map: DEFAULT_MAP,
   layers: { networks: true, incidents: true, attacks: true, sharing: true },
   lanes: 'network',
+  observations: 'runs',
   sort: 'severity',
   list: ANY_LIST_FILTER,
   replay: null,
@@ -175,6 +181,7 @@ export function parseView(search: string): View {
     map,
     layers,
     lanes: q.get('lanes') === 'incident' ? 'incident' : 'network',
+    observations: q.get('obs') === 'each' ? 'each' : 'runs',
     sort,
     list: {
       ack: oneOf(ACK_FILTERS, list(q.get('ack')))[0] ?? ANY_LIST_FILTER.ack,
@@ -227,6 +234,7 @@ export function serializeView(view: View): string {
   const shown = LAYER_NAMES.filter((name) => view.layers[name])
   if (shown.length !== LAYER_NAMES.length) q.set('layers', shown.join(','))
   if (view.lanes !== 'network') q.set('lanes', view.lanes)
+  if (view.observations !== DEFAULT_VIEW.observations) q.set('obs', view.observations)
   if (view.sort !== DEFAULT_VIEW.sort) q.set('sort', view.sort)
   if (view.list.ack !== ANY_LIST_FILTER.ack) q.set('ack', view.list.ack)
   if (view.list.assigned !== ANY_LIST_FILTER.assigned) q.set('assigned', view.list.assigned)

@@ -10,6 +10,7 @@ import {
   type LayerName,
   type ListFilter,
   type MapView,
+  type ObservationMode,
   parseView,
   type ReplayView,
   serializeView,
@@ -27,6 +28,8 @@ export interface ViewActions {
   setMap(map: MapView): void
   toggleLayer(layer: LayerName, shown?: boolean): void
   setLanes(lanes: Lanes): void
+  /** The timeline's observations: runs or each. */
+  setObservations(observations: ObservationMode): void
   setSort(sort: IncidentSort): void
   /** The incident list's own filters. */
   setList(patch: Partial<ListFilter>): void
@@ -64,6 +67,9 @@ export function createViewStore(initial: View = DEFAULT_VIEW) {
     },
     setLanes(lanes) {
       set({ lanes })
+    },
+    setObservations(observations) {
+      set({ observations })
     },
     setSort(sort) {
       set({ sort })
@@ -107,8 +113,8 @@ export function useView<T>(selector: (view: ViewStore) => T): T {
 }
 
 export function viewOf(store: ViewStore): View {
-  const { filters, range, selection, map, layers, lanes, sort, list, replay, report, viewAs } = store
-  return { filters, range, selection, map, layers, lanes, sort, list, replay, report, viewAs }
+  const { filters, range, selection, map, layers, lanes, observations, sort, list, replay, report, viewAs } = store
+  return { filters, range, selection, map, layers, lanes, observations, sort, list, replay, report, viewAs }
 }
 
 /**

@@ -7,7 +7,7 @@ import { type Coverage, liveFrom, missingRanges, NO_COVERAGE } from '../../data/
 import { useWatchfloor, watchfloor } from '../../data/store.ts'
 import { formatTime } from '../../ui/format.ts'
 import { useFilteredEvents } from '../../view/selectors.ts'
-import type { Lanes } from '../../view/view.ts'
+import type { Lanes, ObservationMode } from '../../view/view.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
 import { displayNow, isReplaying } from '../replay/now.ts'
 import { replay } from '../replay/replayStore.ts'
@@ -17,6 +17,7 @@ import { clampScroll, maxScroll, plotWidth } from './layout.ts'
 import { type Follow, type FollowAction, followReducer, initialFollow } from './live.ts'
 import { KIND_COLOURS, KIND_LABELS, SEVERITY_COLOURS } from './marks.ts'
 import { deriveTimeline, emptyTimelineCache, type TimelineCache } from './model.ts'
+import { describeRun, incidentsOfRun, type ObservationRuns } from './observationRuns.ts'
 import { DAY, type Domain, iso, MINUTE, timeToX } from './scale.ts'
 import { type HoverTarget, TimelineInput, type TimelineInputHost } from './TimelineInput.ts'
 import { type TimeIndex, updateTimeIndex } from './timeIndex.ts'
@@ -124,13 +125,42 @@ function tipFor(event: StoredEvent, more: number): Omit<Tip, 'x' | 'y'> {
   }
 }
 
-/** The tooltip of what is under the pointer: a lane label in full, or a mark's event (and how many share its cell). */
-function tipAt(target: HoverTarget, m: Model, cells: Cells | null, domain: Domain, width: number): Tip | null {
+/** A run's tooltip: what it is (reports, span), whose observations, and what a click does. */
+function tipForRun(runs: ObservationRuns, r: number, m: Model): Omit<Tip, 'x' | 'y'> {
+  const incidents = watchfloor.getState().state.incidents
+  const ids = incidentsOfRun(runs, r, { lane: m.lane, kind: m.marks.kind, incident: m.marks.incident })
+  const only = ids.length === 1 ? incidents.get(ids[0]!) : undefined
+  return {
+    time: '',
+    type: describeRun(runs, r),
+    title: only ? only.title : ids.length > 1 ? `${ids.length} incidents` : (ids[0] ?? ''),
+    detail: only
+      ? `${only.incidentId} · ${only.severity} · click to select`
+      : 'Observations: each (in the bar above) shows every report',
+    more: 0,
+  }
+}
+
+/**
+ * The tooltip of what is under the pointer: a lane label in full (a network's full name and nation code),
+ * a run of observations, or a mark's event (and how many share its cell).
+ */
+function tipAt(
+  target: HoverTarget,
+  m: Model,
+  cells: Cells | null,
+  runs: ObservationRuns | null,
+  domain: Domain,
+  width: number,
+): Tip | null {
   const { x, y } = target
   if (target.kind === 'lane') {
     const lane = m.lanes[target.lane]
-    return lane ? { x, y, time: '', type: lane.detail ?? '', title: lane.label, detail: '', more: 0 } : null
+    return lane
+      ? { x, y, time: '', type: lane.detail ?? '', title: lane.title ?? lane.label, detail: '', more: 0 }
+      : null
   }
+  if (target.kind === 'run') return runs && target.run < runs.count ? { x, y, ...tipForRun(runs, target.run, m) } : null
   const i = target.index
   const more = cells ? othersInCell(cells, timeToX(domain, plotWidth(width), m.index.times[i]!), m.lane[i]!) : 0
   return { x, y, ...tipFor(m.index.events[i]!, more) }
@@ -140,6 +170,7 @@ export function Timeline(): JSX.Element {
   const events = useThrottled(useFilteredEvents())
   const state = useWatchfloor((s) => s.state)
   const mode = useView((v) => v.lanes)
+  const observations = useView((v) => v.observations)
   const range = useView((v) => v.range)
   const selection = useView((v) => v.selection)
   const loaded = useWatchfloor((s) => s.loaded)
@@ -168,15 +199,16 @@ export function Timeline(): JSX.Element {
   const canvasRef = useRef<HTMLCanvasElement>(null)
   const wrapRef = useRef<HTMLDivElement>(null)
   // the view: read by each frame and each input event, so kept in refs (a change redraws, not re-renders)
-  const model = useRef<Model>({ index, lanes, lane, marks, mode, range, selection })
+  const model = useRef<Model>({ index, lanes, lane, marks, mode, range, selection, observations })
   const history = useRef<HistoryView>({ loaded: NO_COVERAGE, loading: false, live: true })
   const follow = useRef<Follow>(initialFollow(displayNow(), fitSpan(index, displayNow())))
   const historyTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
   const touched = useRef(false)
   const scrollY = useRef(0)
   const size = useRef({ w: 0, h: 0 })
-  /** The marks drawn last, for hit-testing. */
+  /** The marks and the observation runs drawn last, for hit-testing. */
   const cells = useRef<Cells | null>(null)
+  const runs = useRef<ObservationRuns | null>(null)
   const input = useRef<TimelineInput | null>(null)
   const frame = useRef(0)
   const [live, setLive] = useState(true)
@@ -203,10 +235,12 @@ export function Timeline(): JSX.Element {
       model: m,
       brush: input.current?.brush ?? null,
       hover: input.current?.hover ?? -1,
+      hoverRun: input.current?.hoverRun ?? -1,
       now: displayNow(),
       lateTicks: replayClockShown() === 'occurred',
     })
     cells.current = drawn.cells
+    runs.current = drawn.runs
     if (drawn.painted) input.current?.recheckHover()
   }, [])
 
@@ -249,14 +283,15 @@ export function Timeline(): JSX.Element {
   // new data or view: swap the model, follow now, refit while untouched
   useLayoutEffect(() => {
     const before = model.current
-    model.current = { index, lanes, lane, marks, mode, range, selection }
+    model.current = { index, lanes, lane, marks, mode, range, selection, observations }
     if (before.mode !== mode) scrollY.current = 0
+    if (before.observations !== observations) input.current?.forgetHover()
     const now = displayNow()
     if (!touched.current) dispatch({ type: 'fit', span: fitSpan(index, now, fitFrom(history.current)), now })
     else dispatch({ type: 'tick', now })
     if (before.index !== index) input.current?.forgetHover()
     requestDraw()
-  }, [index, lanes, lane, marks, mode, range, selection, dispatch, requestDraw])
+  }, [index, lanes, lane, marks, mode, range, selection, observations, dispatch, requestDraw])
 
   // each second: live follows now (and the now line moves)
   useEffect(() => {
@@ -309,6 +344,7 @@ export function Timeline(): JSX.Element {
         maxScroll: maxScroll(model.current.lanes.length, size.current.h),
         laneCount: model.current.lanes.length,
         cells: cells.current,
+        runs: runs.current,
       }),
       moveTo,
       scrollTo: (y) => {
@@ -322,7 +358,9 @@ export function Timeline(): JSX.Element {
       },
       setRange: (r) => viewStore.getState().setRange(r),
       hover: (target) =>
-        setTip(target && tipAt(target, model.current, cells.current, follow.current.domain, size.current.w)),
+        setTip(
+          target && tipAt(target, model.current, cells.current, runs.current, follow.current.domain, size.current.w),
+        ),
       redraw: requestDraw,
     }
     const created = new TimelineInput(canvas, root, host)
@@ -339,7 +377,9 @@ export function Timeline(): JSX.Element {
       installTimelineHook(
         createTimelineHook({
           cells: () => cells.current,
+          runs: () => runs.current,
           model: () => model.current,
+          size: () => size.current,
           domain: () => follow.current.domain,
           scrollY: () => scrollY.current,
           scrollTo: (y) => {
@@ -357,6 +397,7 @@ export function Timeline(): JSX.Element {
 
   const goLive = () => dispatch({ type: 'live', now: displayNow() })
   const toggleLanes = () => viewStore.getState().setLanes(mode === 'network' ? 'incident' : 'network')
+  const toggleObservations = () => viewStore.getState().setObservations(observations === 'runs' ? 'each' : 'runs')
 
   return (
     <section
@@ -379,6 +420,21 @@ export function Timeline(): JSX.Element {
           onClick={toggleLanes}
         >
           Lanes: {mode === 'network' ? 'networks' : 'incidents'}
+        </button>
+        <button
+          type="button"
+          className="timeline-btn"
+          data-testid="timeline-observations"
+          data-mode={observations}
+          aria-pressed={observations === 'each'}
+          title={
+            observations === 'runs'
+              ? 'Observations folded into runs (a band with the number of reports): show each one'
+              : 'Each observation its own tick: fold them into runs'
+          }
+          onClick={toggleObservations}
+        >
+          Observations: {observations}
         </button>
         <FollowButton live={live} onClick={goLive} />
         {(historyLoading || historyError) && (
@@ -407,7 +463,7 @@ export function Timeline(): JSX.Element {
             </button>
           </span>
         )}
-        <Legend />
+        <Legend observations={observations} />
       </div>
       <div className="timeline-canvas-wrap" ref={wrapRef}>
         <canvas ref={canvasRef} className="timeline-canvas" data-testid="timeline-canvas" />
@@ -434,7 +490,7 @@ export function Timeline(): JSX.Element {
   )
 }
 
-function Legend() {
+function Legend({ observations }: { observations: ObservationMode }) {
   return (
     <span className="timeline-legend" title="Legend">
       {SEVERITIES_DESCENDING.map((s) => (
@@ -444,8 +500,11 @@ function Legend() {
         </span>
       ))}
       <span className="timeline-key">
-        <i className="tick" style={{ background: SEVERITY_COLOURS.medium }} />
-        observation
+        <i
+          className={observations === 'runs' ? 'band' : 'tick'}
+          style={{ background: SEVERITY_COLOURS.medium, borderColor: SEVERITY_COLOURS.medium }}
+        />
+        {observations === 'runs' ? 'observations' : 'observation'}
       </span>
       <span className="timeline-key">
         <i className="diamond" style={{ background: KIND_COLOURS.posture }} />

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { aggregate, type Cells } from './aggregate.ts'
 import { AXIS_H, COL_PX, LABEL_W, LANE_H, laneCentreY, plotWidth, TOP } from './layout.ts'
+import { MarkKind, NO_SEVERITY } from './marks.ts'
+import { observationRuns } from './observationRuns.ts'
 import type { Domain } from './scale.ts'
 import {
   DRAG_THRESHOLD,
@@ -119,6 +121,7 @@ function setup(view: Partial<InputView> = {}) {
     maxScroll: 50,
     laneCount: 2,
     cells,
+    runs: null,
     ...view,
   }
   const calls: Call[] = []
@@ -292,6 +295,47 @@ describe('TimelineInput', () => {
     t.input.recheckHover()
     expect(t.input.hover).toBe(1)
     expect(t.of('hover')).toHaveLength(hovers + 1)
+  })
+
+  it('hovers a run of observations where no mark is, and a click on it picks its incident', () => {
+    // observations (sorted indexes 2..4) in lane 1 from 20 s to 60 s, of one incident; one of lane 0 alone at 250 s
+    const times = Float64Array.from([T0 + 100_000, T0 + 200_000, T0 + 20_000, T0 + 40_000, T0 + 60_000, T0 + 250_000])
+    const order = [2, 3, 4, 0, 1, 5]
+    const sorted = Float64Array.from(order.map((i) => times[i]!))
+    const lane = Int32Array.from([1, 1, 1, 0, 1, 0])
+    const kind = Uint8Array.from([3, 3, 3, 4, 4, 3].map((k) => k as number))
+    const runs = observationRuns(
+      {
+        times: sorted,
+        lane,
+        kind,
+        severity: new Uint8Array(6).fill(NO_SEVERITY),
+        incident: ['inc-b', 'inc-b', 'inc-b', 'inc-a', 'inc-b', 'inc-c'],
+      },
+      { domain, gapMs: 30_000, laneFrom: 0, laneTo: 2 },
+    )
+    expect(kind[0]).toBe(MarkKind.observation)
+    expect(runs.count).toBe(2)
+    const t = setup({ runs })
+    const y = laneCentreY(1, 0)
+    t.pointer('pointermove', LABEL_W + 45, y)
+    expect(t.input.hover).toBe(-1)
+    expect(t.input.hoverRun).toBe(0)
+    expect(t.canvas.style.cursor).toBe('pointer')
+    expect(t.of('hover').at(-1)).toEqual([{ kind: 'run', run: 0, x: LABEL_W + 45, y }])
+    // along the same run: nothing new
+    t.pointer('pointermove', LABEL_W + 50, y)
+    expect(t.of('hover')).toHaveLength(1)
+    // past its end: nothing
+    t.pointer('pointermove', LABEL_W + 80, y)
+    expect(t.input.hoverRun).toBe(-1)
+    expect(t.of('hover').at(-1)).toEqual([null])
+    // a click on it picks its last observation (whose incident is the run's)
+    t.pointer('pointerdown', LABEL_W + 30, y)
+    t.pointer('pointerup', LABEL_W + 30, y)
+    expect(t.of('pick')).toEqual([[2]])
+    t.canvas.dispatchEvent(new Event('pointerleave'))
+    expect(t.input.hoverRun).toBe(-1)
   })
 
   it('a drag hides the hover, and a resting pointer is not rechecked while dragging', () => {

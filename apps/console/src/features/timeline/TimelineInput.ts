@@ -1,6 +1,7 @@
 import type { Cells } from './aggregate.ts'
 import type { TimeRange } from './drawTimeline.ts'
-import { AXIS_H, LABEL_W, LANE_H, laneAt, markAt, type Point, plotWidth, TOP, timeAtX } from './layout.ts'
+import { AXIS_H, LABEL_W, LANE_H, laneAt, markAt, type Point, plotWidth, runAtPoint, TOP, timeAtX } from './layout.ts'
+import { type ObservationRuns, runPick } from './observationRuns.ts'
 import { type Domain, panPixels, zoomAround } from './scale.ts'
 
 /*
@@ -26,10 +27,17 @@ export interface InputView {
   laneCount: number
   /** The marks drawn last (see drawTimeline), hit-tested under the pointer. */
   cells: Cells | null
+  /** The observation runs drawn last, hit-tested where no mark is. */
+  runs: ObservationRuns | null
 }
 
-/** What is under a resting pointer: a lane's label, or a drawn mark (sorted event index). */
-export type HoverTarget = ({ kind: 'lane'; lane: number } | { kind: 'mark'; index: number }) & Point
+/** What is under a resting pointer: a lane's label, a drawn mark (sorted event index) or a run (its index in `runs`). */
+export type HoverTarget = (
+  | { kind: 'lane'; lane: number }
+  | { kind: 'mark'; index: number }
+  | { kind: 'run'; run: number }
+) &
+  Point
 
 /** How the input reads the view and changes it. */
 export interface TimelineInputHost {
@@ -40,7 +48,7 @@ export interface TimelineInputHost {
   scrollTo(scrollY: number): void
   /** Follow now again ('l'). */
   goLive(): void
-  /** A click on the drawn mark of a sorted event. */
+  /** A click on the drawn mark of a sorted event (or on a run of one incident: its last observation). */
   pick(index: number): void
   /** Commit a brushed range, or clear it (null, Escape). */
   setRange(range: TimeRange | null): void
@@ -139,6 +147,9 @@ export class TimelineInput {
   private drag: Drag | null = null
   private brushing: TimeRange | null = null
   private hovered = -1
+  /** The hovered run: the sorted index of its first and last observation (-1: none). */
+  private hoveredRun = -1
+  private hoveredRunLast = -1
   private hoveredLane = -1
   private pointer: Point | null = null
 
@@ -178,9 +189,16 @@ export class TimelineInput {
     return this.hovered
   }
 
+  /** The hovered run: the sorted event index of its first observation, or -1. */
+  get hoverRun(): number {
+    return this.hoveredRun
+  }
+
   /** The data changed: event indexes moved, so the hovered mark is no longer known (recheckHover finds it). */
   forgetHover(): void {
     this.hovered = -1
+    this.hoveredRun = -1
+    this.hoveredRunLast = -1
   }
 
   /** After each frame, what is under a resting pointer may have moved (live, new events). */
@@ -199,13 +217,25 @@ export class TimelineInput {
     return markAt(v.cells, x, y, v.scrollY, v.laneCount)
   }
 
+  /** The run under a point where no mark is: its index in the runs drawn last, or -1. */
+  private runAt(x: number, y: number): number {
+    const v = this.host.view()
+    return runAtPoint(v.runs, v.domain, v.width, x, y, v.scrollY, v.laneCount)
+  }
+
+  /** Nothing hovered on the plot any more; true when something was (to be drawn unringed). */
+  private clearPlotHover(): boolean {
+    const had = this.hovered >= 0 || this.hoveredRun >= 0
+    this.hovered = -1
+    this.hoveredRun = -1
+    this.hoveredRunLast = -1
+    return had
+  }
+
   private updateHover(x: number, y: number): void {
     if (x < LABEL_W) {
       // the lane label in full
-      if (this.hovered >= 0) {
-        this.hovered = -1
-        this.host.redraw()
-      }
+      if (this.clearPlotHover()) this.host.redraw()
       const v = this.host.view()
       const l = laneAt(y, v.scrollY, v.laneCount)
       if (l === this.hoveredLane) return
@@ -218,10 +248,17 @@ export class TimelineInput {
       this.host.hover(null)
     }
     const i = this.markAt(x, y)
-    if (i === this.hovered) return
+    const r = i >= 0 ? -1 : this.runAt(x, y)
+    const runs = this.host.view().runs
+    const first = r >= 0 && runs ? runs.first[r]! : -1
+    const last = r >= 0 && runs ? runs.last[r]! : -1
+    if (i === this.hovered && first === this.hoveredRun && last === this.hoveredRunLast) return
+    const moved = i !== this.hovered || first !== this.hoveredRun
     this.hovered = i
-    this.host.redraw()
-    this.host.hover(i < 0 ? null : { kind: 'mark', index: i, x, y })
+    this.hoveredRun = first
+    this.hoveredRunLast = last
+    if (moved) this.host.redraw()
+    this.host.hover(i >= 0 ? { kind: 'mark', index: i, x, y } : r >= 0 ? { kind: 'run', run: r, x, y } : null)
   }
 
   private readonly onPointerDown = (e: PointerEvent): void => {
@@ -243,15 +280,13 @@ export class TimelineInput {
     const d = this.drag
     if (!d) {
       this.updateHover(x, y)
-      this.canvas.style.cursor = x < LABEL_W ? 'default' : this.hovered >= 0 ? 'pointer' : 'grab'
+      this.canvas.style.cursor =
+        x < LABEL_W ? 'default' : this.hovered >= 0 || this.hoveredRun >= 0 ? 'pointer' : 'grab'
       return
     }
     if (!d.moved && Math.abs(x - d.x) < DRAG_THRESHOLD && Math.abs(y - d.y) < DRAG_THRESHOLD) return
     d.moved = true
-    if (this.hovered >= 0) {
-      this.hovered = -1
-      this.host.hover(null)
-    }
+    if (this.clearPlotHover()) this.host.hover(null)
     const v = this.host.view()
     if (d.kind === 'pan') {
       this.canvas.style.cursor = 'grabbing'
@@ -281,7 +316,8 @@ export class TimelineInput {
     this.brushing = null
     if (!d.moved) {
       const i = this.markAt(x, y)
-      if (i >= 0) this.host.pick(i)
+      const picked = i >= 0 ? i : runPick(this.host.view().runs, this.runAt(x, y))
+      if (picked >= 0) this.host.pick(picked)
     }
     this.host.redraw()
   }
@@ -297,10 +333,7 @@ export class TimelineInput {
     if (this.drag) return
     this.hoveredLane = -1
     this.host.hover(null)
-    if (this.hovered >= 0) {
-      this.hovered = -1
-      this.host.redraw()
-    }
+    if (this.clearPlotHover()) this.host.redraw()
   }
 
   private readonly onWheel = (e: WheelEvent): void => {

@@ -34,6 +34,22 @@ describe('per-cell aggregation', () => {
     expect(cellPosition(cells, first)).toEqual({ lane: 0, col: 0 })
   })
 
+  it('leaves out the events of a skipped kind (observations drawn as runs)', () => {
+    const data = {
+      ...input([
+        [0, 0, 11, 'a'],
+        [1, 0, 13, 'a'],
+        [40, 0, 11, 'a'],
+      ]),
+      kind: Uint8Array.from([MarkKind.observation, MarkKind.incident, MarkKind.observation]),
+    }
+    expect(aggregate(data, opts).marks).toBe(2)
+    const cells = aggregate(data, { ...opts, skipKind: MarkKind.observation })
+    expect(cells.marks).toBe(1)
+    expect(cells.best[cells.occupied[0]!]).toBe(1)
+    expect(cells.count[cells.occupied[0]!]).toBe(1)
+  })
+
   it('the selected incident wins its cells', () => {
     const data = input([
       [0, 0, 17, 'crit'],

@@ -32,6 +32,8 @@ export interface AggregateInput {
   lane: Int32Array
   priority: Uint8Array
   incident: readonly (string | undefined)[]
+  /** Mark kind per event: needed with `skipKind`. */
+  kind?: Uint8Array
 }
 
 export interface AggregateOptions {
@@ -44,10 +46,14 @@ export interface AggregateOptions {
   laneFrom: number
   laneTo: number
   selection: string | null
+  /** Events of this mark kind get no mark (observations drawn as runs, see observationRuns.ts). */
+  skipKind?: number
 }
 
 export function aggregate(input: AggregateInput, opts: AggregateOptions): Cells {
   const { domain, width, colPx, laneFrom, laneTo, selection } = opts
+  const kind = opts.skipKind === undefined ? undefined : input.kind
+  const skip = opts.skipKind ?? -1
   const cols = Math.max(1, Math.ceil(width / colPx))
   const msPerCol = ((domain.to - domain.from) / Math.max(1, width)) * colPx
   const colOrigin = Math.floor(domain.from / msPerCol)
@@ -62,6 +68,7 @@ export function aggregate(input: AggregateInput, opts: AggregateOptions): Cells 
   for (let i = start; i < end; i++) {
     const lane = input.lane[i]!
     if (lane < laneFrom || lane >= laneTo) continue
+    if (kind !== undefined && kind[i] === skip) continue
     const col = Math.floor(input.times[i]! / msPerCol) - colOrigin
     if (col < 0 || col >= cols) continue
     const cell = (lane - laneFrom) * cols + col

@@ -1,20 +1,22 @@
 import { fold, initialState, makeEvent } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
+import type { ObservationMode } from '../../view/view.ts'
 import { drawTimeline, fitText, stepLabel, type TimelineModel, type TimelineScene } from './drawTimeline.ts'
-import { cellCentre, LABEL_W, markAt, TOP } from './layout.ts'
+import { cellCentre, LABEL_W, markAt, runAtPoint, runCentre, TOP } from './layout.ts'
 import { deriveTimeline, emptyTimelineCache } from './model.ts'
+import { describeRun } from './observationRuns.ts'
 import { MINUTE } from './scale.ts'
 import { buildTimeIndex } from './timeIndex.ts'
 
 const T0 = Date.UTC(2026, 10, 1)
 const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString()
 
-function modelOf(events: StoredEvent[]): TimelineModel {
+function modelOf(events: StoredEvent[], observations: ObservationMode = 'each'): TimelineModel {
   const state = fold(initialState, events)
   const index = buildTimeIndex(events)
   const { lanes, lane, marks } = deriveTimeline(emptyTimelineCache(), index, 'network', state.networks, state)
-  return { index, lanes, lane, marks, range: null, selection: null }
+  return { index, lanes, lane, marks, range: null, selection: null, observations }
 }
 
 const events: StoredEvent[] = [
@@ -161,6 +163,47 @@ describe('drawTimeline', () => {
     expect(canvas.dataset.unloaded).toBe('0')
   })
 
+  it('folds observations into runs: a band with its count, the other events still marks, hit-testing both', () => {
+    const busy: StoredEvent[] = [...events]
+    for (let k = 0; k < 40; k++)
+      busy.push(
+        makeEvent(
+          10 + k,
+          'incident.observation',
+          { incidentId: 'inc-1', networkId: 'ee-gov' },
+          { occurredAt: at(150 + k) },
+        ),
+      )
+    busy.push(makeEvent(60, 'incident.updated', { incidentId: 'inc-1', severity: 'critical' }, { occurredAt: at(170) }))
+    busy.sort((a, b) => a.seq - b.seq)
+    const canvas = fakeCanvas(recordingContext().ctx)
+    const each = drawTimeline(canvas, scene(modelOf(busy, 'each')))
+    expect(canvas.dataset).toMatchObject({ observations: 'each', runs: '0' })
+    expect(each.runs.count).toBe(0)
+
+    const model = modelOf(busy, 'runs')
+    const { ctx, calls } = recordingContext()
+    const drawnCanvas = fakeCanvas(ctx)
+    const drawn = drawTimeline(drawnCanvas, scene(model))
+    // the observation at 120 s and the 40 from 150 s are 30 s apart: more than 5 columns of 1 s, two runs
+    expect(drawnCanvas.dataset).toMatchObject({ observations: 'runs', runs: '2', marks: '3' })
+    expect(drawn.runs.reports).toEqual([1, 40])
+    expect(describeRun(drawn.runs, 1)).toBe('Observations: 40 reports · 00:02:30–00:03:09Z')
+    // the count is written on the 39 px band; a one-report band is too narrow for its "1"
+    const texts = calls.filter((c) => c.name === 'fillText').map((c) => c.args[0])
+    expect(texts).toContain('40')
+    expect(texts).not.toContain('1')
+    // the middle of the band is the update's mark; beside it, the band
+    const s = scene(model)
+    const middle = runCentre(drawn.runs, 1, s.domain, s.width, 0)
+    expect(markAt(drawn.cells, middle.x, middle.y, 0, model.lanes.length)).toBeGreaterThanOrEqual(0)
+    expect(runAtPoint(drawn.runs, s.domain, s.width, middle.x + 12, middle.y, 0, model.lanes.length)).toBe(1)
+    expect(markAt(drawn.cells, middle.x + 12, middle.y, 0, model.lanes.length)).toBe(-1)
+    // zoomed out, one run
+    const wide = drawTimeline(fakeCanvas(null), scene(model, { domain: { from: T0, to: T0 + 60 * MINUTE } }))
+    expect(wide.runs.reports).toEqual([41])
+  })
+
   it('says so when there are no events', () => {
     const { ctx, calls } = recordingContext()
     drawTimeline(fakeCanvas(ctx), scene(modelOf([])))
@@ -177,14 +220,47 @@ describe('labels', () => {
     expect(stepLabel(7 * 86_400_000)).toBe('7d')
   })
 
-  it('fits text by cutting its middle, keeping start and end', () => {
-    const ctx = { measureText: (text: string) => ({ width: text.length * 6 }) as TextMetrics }
+  /** Measures 6 px a character, like a monospaced font. */
+  const ctx = { measureText: (text: string) => ({ width: text.length * 6 }) } as Pick<
+    CanvasRenderingContext2D,
+    'measureText'
+  >
+  /** Every word before the ellipsis is a whole word of `text`. */
+  const wholeWords = (fitted: string, text: string) => {
+    const words = text.split(/\s+/)
+    return fitted
+      .replace(/…$/, '')
+      .split(/\s+/)
+      .every((w, i) => w === words[i] || w === words[i]!.replace(/[,;:.]+$/, ''))
+  }
+
+  it('fits text at word boundaries: unchanged when it fits, else whole words and an ellipsis', () => {
     expect(fitText(ctx, 'Estonia', 60)).toBe('Estonia')
-    const cut = fitText(ctx, 'Ministry of Foreign Affairs network', 90)
-    expect(cut.length * 6).toBeLessThanOrEqual(90)
-    expect(cut).toContain('…')
-    expect(cut.startsWith('Mini')).toBe(true)
-    expect(cut.endsWith('network')).toBe(true)
+    expect(fitText(ctx, 'Ministry of Foreign Affairs network', 35 * 6)).toBe('Ministry of Foreign Affairs network')
+    expect(fitText(ctx, 'Ministry of Foreign Affairs network', 90)).toBe('Ministry of…')
+    expect(fitText(ctx, 'National CERT network of Albania', 132)).toBe('National CERT network…')
+    expect(fitText(ctx, 'National CERT network of Albania', 131)).toBe('National CERT…')
+    // a separator is not left before the ellipsis
+    expect(fitText(ctx, 'Defence, Ministry of', 60)).toBe('Defence…')
+    for (const text of [
+      'National CERT network of Albania',
+      'Alliance cyber security operations centre',
+      'A b c d e f',
+    ]) {
+      for (let max = 10; max <= text.length * 6; max += 7) {
+        const fitted = fitText(ctx, text, max)
+        expect(fitted.length * 6).toBeLessThanOrEqual(max)
+        // a word is cut only when not even the first word fits
+        if (fitted.length > 0 && (text.split(' ')[0]!.length + 1) * 6 <= max)
+          expect(wholeWords(fitted, text)).toBe(true)
+      }
+    }
+  })
+
+  it('cuts the first word only as a last resort, and gives nothing when not even a letter fits', () => {
+    expect(fitText(ctx, 'Telekommunikationsdienst Nord', 60)).toBe('Telekommu…')
+    expect(fitText(ctx, 'Estonia', 12)).toBe('E…')
     expect(fitText(ctx, 'Estonia', 3)).toBe('')
+    expect(fitText(ctx, '', 3)).toBe('')
   })
 })

@@ -1,9 +1,18 @@
+import type { ObservationMode } from '../../view/view.ts'
 import { isLate } from '../replay/late.ts'
 import { aggregate, type Cells, cellPosition } from './aggregate.ts'
 import { density } from './density.ts'
 import type { Lane } from './lanes.ts'
 import { AXIS_H, COL_PX, DENSITY_H, LABEL_W, LANE_H, TOP } from './layout.ts'
 import { colourOf, type MarkData, MarkKind, SEVERITY_COLOURS } from './marks.ts'
+import {
+  NO_RUNS,
+  type ObservationRuns,
+  observationRuns,
+  RUN_GAP_COLS,
+  RUN_MIN_PX,
+  runLabel,
+} from './observationRuns.ts'
 import { DAY, type Domain, iso, MINUTE, ticks, timeToX } from './scale.ts'
 import type { TimeIndex } from './timeIndex.ts'
 
@@ -52,7 +61,12 @@ export interface TimelineModel {
   range: TimeRange | null
   /** The selected incident: its lane is highlighted, its marks drawn on top, the others dimmed. */
   selection: string | null
+  /** Observations folded into runs (a band per run, see observationRuns.ts), or each a tick. */
+  observations: ObservationMode
 }
+
+/** A band's height, CSS px. */
+const RUN_H = 10
 
 /** One frame: the data, and where and how the view looks at it. */
 export interface TimelineScene {
@@ -71,6 +85,8 @@ export interface TimelineScene {
   brush: TimeRange | null
   /** The hovered mark (sorted event index), ringed; -1 for none. */
   hover: number
+  /** The hovered run, outlined: the sorted event index of its first observation; -1 (or absent) for none. */
+  hoverRun?: number
   /** Where the now line goes (the replay playhead while replaying). */
   now: number
   /** Replaying the occurred clock: mark the reports that arrived late. */
@@ -92,6 +108,8 @@ export interface DrawnTimeline {
    * painted (no 2D context, zero size).
    */
   cells: Cells
+  /** The observation runs drawn (none when observations are drawn each on its own): hit-tested too. */
+  runs: ObservationRuns
   /** False when the canvas had no 2D context or no size, so nothing was painted. */
   painted: boolean
 }
@@ -126,11 +144,34 @@ export function drawTimeline(canvas: HTMLCanvasElement, scene: TimelineScene): D
   const lanesH = Math.max(0, h - TOP)
   const laneFrom = Math.min(m.lanes.length, Math.floor(sy / LANE_H))
   const laneTo = Math.min(m.lanes.length, Math.ceil((sy + lanesH) / LANE_H))
+  const folded = m.observations === 'runs'
   const agg = aggregate(
-    { times: m.index.times, lane: m.lane, priority: m.marks.priority, incident: m.marks.incident },
-    { domain, width: plotW, colPx: COL_PX, laneFrom, laneTo, selection: m.selection },
+    { times: m.index.times, lane: m.lane, priority: m.marks.priority, incident: m.marks.incident, kind: m.marks.kind },
+    {
+      domain,
+      width: plotW,
+      colPx: COL_PX,
+      laneFrom,
+      laneTo,
+      selection: m.selection,
+      ...(folded ? { skipKind: MarkKind.observation } : {}),
+    },
   )
+  const runs = folded
+    ? observationRuns(
+        {
+          times: m.index.times,
+          lane: m.lane,
+          kind: m.marks.kind,
+          severity: m.marks.severity,
+          incident: m.marks.incident,
+        },
+        { domain, gapMs: RUN_GAP_COLS * agg.msPerCol, laneFrom, laneTo },
+      )
+    : NO_RUNS
   canvas.dataset.marks = String(agg.marks)
+  canvas.dataset.runs = String(runs.count)
+  canvas.dataset.observations = m.observations
   canvas.dataset.lanes = String(m.lanes.length)
   canvas.dataset.from = iso(domain.from)
   canvas.dataset.to = iso(domain.to)
@@ -138,7 +179,7 @@ export function drawTimeline(canvas: HTMLCanvasElement, scene: TimelineScene): D
   const unloaded = (scene.unloaded ?? []).filter((r) => r.to > domain.from && r.from < domain.to)
   canvas.dataset.unloaded = String(unloaded.length)
   canvas.dataset.history = scene.historyLoading ? 'loading' : 'idle'
-  if (!ctx || w === 0 || h === 0) return { cells: agg, painted: false }
+  if (!ctx || w === 0 || h === 0) return { cells: agg, runs, painted: false }
 
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0)
   ctx.fillStyle = COLOURS.bg
@@ -292,6 +333,38 @@ export function drawTimeline(canvas: HTMLCanvasElement, scene: TimelineScene): D
   ctx.clip()
   const dim = m.selection !== null
   const selected: number[] = []
+  // observation runs: bands under the marks, the number of reports written on them when it fits
+  if (runs.count > 0) {
+    ctx.font = '10px system-ui, sans-serif'
+    ctx.textAlign = 'center'
+    for (let r = 0; r < runs.count; r++) {
+      const x0 = xOf(runs.from[r]!)
+      const x1 = xOf(runs.to[r]!)
+      const bw = Math.max(RUN_MIN_PX, x1 - x0)
+      const bx = (x0 + x1 - bw) / 2
+      const y = TOP + runs.lane[r]! * LANE_H - sy + LANE_H / 2
+      const alpha = dim && runs.incident[r] !== m.selection ? 0.45 : 1
+      const colour = colourOf(MarkKind.observation, runs.severity[r]!)
+      ctx.fillStyle = colour
+      ctx.globalAlpha = alpha * 0.35
+      ctx.fillRect(bx, y - RUN_H / 2, bw, RUN_H)
+      ctx.globalAlpha = alpha
+      // its first and last observation, as the ticks they are in the other mode
+      ctx.fillRect(bx, y - RUN_H / 2, Math.min(2, bw), RUN_H)
+      ctx.fillRect(bx + bw - Math.min(2, bw), y - RUN_H / 2, Math.min(2, bw), RUN_H)
+      const label = bw >= 10 ? runLabel(ctx, runs.reports[r]!, bw - 4) : ''
+      if (label) {
+        ctx.fillStyle = COLOURS.text
+        ctx.fillText(label, bx + bw / 2, y + 0.5)
+      }
+      if (runs.first[r] === scene.hoverRun) {
+        ctx.strokeStyle = COLOURS.text
+        ctx.strokeRect(bx - 1.5, y - RUN_H / 2 - 1.5, bw + 3, RUN_H + 3)
+      }
+    }
+    ctx.globalAlpha = 1
+    ctx.textAlign = 'left'
+  }
   const drawMark = (i: number, lanePos: number, isSelected: boolean) => {
     const x = xOf(m.index.times[i]!)
     const y = TOP + lanePos * LANE_H - sy + LANE_H / 2
@@ -411,7 +484,7 @@ export function drawTimeline(canvas: HTMLCanvasElement, scene: TimelineScene): D
     ctx.fillStyle = 'rgba(147, 161, 177, 0.45)'
     ctx.fillRect(w - 5, barY, 4, barH)
   }
-  return { cells: agg, painted: true }
+  return { cells: agg, runs, painted: true }
 }
 
 /** The density strip's bin width, short ("5m", "1h"). */
@@ -423,19 +496,39 @@ export function stepLabel(ms: number): string {
   return `${ms}ms`
 }
 
-/** The text, or its start and end around an ellipsis, in at most `max` px (names often differ at the end). */
+/** Trailing separators left before an ellipsis ("Ministry of Defence, …" reads as "Ministry of Defence…"). */
+const TRAILING = /[\s,;:.\-–—/(&+]+$/u
+
+/**
+ * The text in at most `max` px, never cutting a word: the text itself when it fits, else as many of
+ * its whole words as fit before an ellipsis ("Alliance cyber security…"). Last resort, when not
+ * even the first word and the ellipsis fit: that word cut to fit, with the ellipsis (a lane is
+ * still told from its neighbours, and its tooltip gives the name in full), or '' when not even a
+ * letter and the ellipsis fit.
+ */
 export function fitText(ctx: Pick<CanvasRenderingContext2D, 'measureText'>, text: string, max: number): string {
   if (ctx.measureText(text).width <= max) return text
-  let lo = 0
-  let hi = text.length
-  const cut = (n: number) => {
-    const head = Math.ceil(n * 0.3)
-    return `${text.slice(0, head).trimEnd()}…${text.slice(text.length - (n - head)).trimStart()}`
+  // the ends of the words: candidates are text.slice(0, end) for each end
+  const ends: number[] = []
+  const word = /\S+/gu
+  for (let m = word.exec(text); m !== null; m = word.exec(text)) ends.push(m.index + m[0].length)
+  const cut = (end: number) => {
+    const head = text.slice(0, end).replace(TRAILING, '')
+    return head === '' ? '' : `${head}…`
   }
+  // the most words that fit (widths grow with the words), by binary search
+  let lo = 0
+  let hi = ends.length - 1
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1
-    if (ctx.measureText(cut(mid)).width <= max) lo = mid
+    if (ctx.measureText(cut(ends[mid]!)).width <= max) lo = mid
     else hi = mid - 1
   }
-  return lo === 0 ? '' : cut(lo)
+  const words = ends.length > 0 ? cut(ends[lo]!) : ''
+  if (words !== '' && ctx.measureText(words).width <= max) return words
+  // last resort: the first word, cut
+  const first = /\S+/u.exec(text)?.[0] ?? ''
+  let n = first.length
+  while (n > 0 && ctx.measureText(`${first.slice(0, n)}…`).width > max) n--
+  return n === 0 ? '' : `${first.slice(0, n)}…`
 }

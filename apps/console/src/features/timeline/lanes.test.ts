@@ -1,6 +1,6 @@
 import { fold, initialState, makeEvent, severityRank } from '@watchfloor/core'
 import { describe, expect, it } from 'vitest'
-import { buildLanes, laneIndexes, laneKeyOf, OTHER_LANE } from './lanes.ts'
+import { buildLanes, laneIndexes, laneKeyOf, networkLane, OTHER_LANE, shortNetworkName } from './lanes.ts'
 import { colourOf, markData, NO_SEVERITY, SEVERITY_COLOURS } from './marks.ts'
 
 const net = (seq: number, networkId: string, name: string, nation: string) =>
@@ -49,6 +49,31 @@ describe('lane layout', () => {
     const lanes = buildLanes(events, 'network', state.networks, state)
     expect(lanes.map((l) => l.key)).toEqual(['ee-z', 'fr-a', 'fr-b', OTHER_LANE])
     expect(lanes[0]).toMatchObject({ label: 'Zulu', detail: 'EE' })
+  })
+
+  it('labels a network lane with its short name, else its name; the full name is kept for the tooltip', () => {
+    const albania = { name: 'National CERT network of Albania', shortName: 'Albania' }
+    expect(shortNetworkName(albania)).toBe('Albania')
+    expect(shortNetworkName({ name: 'Ministry of Defence' })).toBe('Ministry of Defence')
+    expect(shortNetworkName({ name: 'Ministry of Defence', shortName: '  ' })).toBe('Ministry of Defence')
+    const registered = fold(initialState, [
+      makeEvent(1, 'network.registered', {
+        networkId: 'al-net',
+        organisation: 'cert-al',
+        nation: 'AL',
+        kind: 'national-cert',
+        location: { lat: 41, lon: 19 },
+        ...albania,
+      }),
+    ]).networks.get('al-net')!
+    expect(networkLane(registered)).toEqual({
+      key: 'al-net',
+      label: 'Albania',
+      title: 'National CERT network of Albania',
+      detail: 'AL',
+    })
+    expect(buildLanes([], 'network', state.networks, state)).toEqual([])
+    expect(networkLane(state.networks.get('ee-z')!)).not.toHaveProperty('title')
   })
 
   it("puts incident reports and updates on the incident's affected network, observations where seen", () => {

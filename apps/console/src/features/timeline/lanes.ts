@@ -15,7 +15,10 @@ export const OTHER_LANE = '\u0000other'
 
 export interface Lane {
   key: string
+  /** What the lane's gutter shows (fitted to it at word boundaries, see `fitText`). */
   label: string
+  /** The name in full, for the lane's tooltip, when the label is a short one. */
+  title?: string
   /** Shown after the label, dimmer: a nation code, an incident id. */
   detail?: string
   /** Incident lanes: the incident's current severity. */
@@ -50,6 +53,22 @@ export function ownNetworkOf(event: StoredEvent): string | undefined {
 /** The lane an event goes in: its network lane, or its incident (`incidentOf`, task events through their task). */
 export function laneKeyOf(event: StoredEvent, mode: Lanes, picture: TimelinePicture): string {
   return (mode === 'network' ? networkLaneOf(event, picture) : incidentOf(event, picture)) ?? OTHER_LANE
+}
+
+/**
+ * A network's name for its lane: its short name (`network.registered`'s `shortName`), else its
+ * name in full (the drawing then fits it at word boundaries).
+ */
+export function shortNetworkName(network: Pick<NetworkState, 'name' | 'shortName'>): string {
+  return network.shortName?.trim() || network.name
+}
+
+/** A network's lane: its short name, the full name for the tooltip, the nation code beside it. */
+export function networkLane(network: NetworkState): Lane {
+  const label = shortNetworkName(network)
+  const lane: Lane = { key: network.networkId, label, detail: network.nation }
+  if (label !== network.name) lane.title = network.name
+  return lane
 }
 
 /** Networks by nation, then name, then id. */
@@ -120,7 +139,7 @@ export function lanesFor(
       }
     }
     known.sort(compareNetworks)
-    for (const n of known) lanes.push({ key: n.networkId, label: n.name, detail: n.nation })
+    for (const n of known) lanes.push(networkLane(n))
     for (const key of unknown.sort(byString)) lanes.push({ key, label: key })
     if (other) lanes.push({ key: OTHER_LANE, label: 'No network' })
   } else {

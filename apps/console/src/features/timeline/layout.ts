@@ -1,4 +1,5 @@
 import { type Cells, cellPosition, columnCentre, hitTest } from './aggregate.ts'
+import { type ObservationRuns, RUN_MIN_PX, runAt } from './observationRuns.ts'
 import { type Domain, timeToX, xToTime } from './scale.ts'
 
 /**
@@ -68,4 +69,30 @@ export function markAt(cells: Cells | null, x: number, y: number, scrollY: numbe
 export function cellCentre(cells: Cells, cell: number, scrollY: number): Point {
   const { lane, col } = cellPosition(cells, cell)
   return { x: LABEL_W + columnCentre(cells, col), y: laneCentreY(lane, scrollY) }
+}
+
+/** How far beside a band (CSS px) a point still hovers it: half the narrowest band and a little more. */
+const RUN_SLOP_PX = RUN_MIN_PX / 2 + 2
+
+/** The drawn observation run under a canvas point (its index in `runs`), or -1: none over the labels or the axis. */
+export function runAtPoint(
+  runs: ObservationRuns | null,
+  domain: Domain,
+  width: number,
+  x: number,
+  y: number,
+  scrollY: number,
+  laneCount: number,
+): number {
+  if (!runs || runs.count === 0 || x < LABEL_W) return -1
+  const l = laneAt(y, scrollY, laneCount)
+  if (l < 0) return -1
+  const msPerPx = (domain.to - domain.from) / plotWidth(width)
+  return runAt(runs, l, timeAtX(domain, width, x), RUN_SLOP_PX * msPerPx)
+}
+
+/** The canvas point of a run's middle: what `runAtPoint` maps back to that run. */
+export function runCentre(runs: ObservationRuns, r: number, domain: Domain, width: number, scrollY: number): Point {
+  const t = (runs.from[r]! + runs.to[r]!) / 2
+  return { x: xOfTime(domain, width, t), y: laneCentreY(runs.lane[r]!, scrollY) }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { aggregate, type Cells } from './aggregate.ts'
 import type { TimelineModel } from './drawTimeline.ts'
-import { COL_PX, LANE_H, markAt } from './layout.ts'
+import { COL_PX, LABEL_W, LANE_H, laneAt, markAt, TOP } from './layout.ts'
 import type { Domain } from './scale.ts'
 import { createTimelineHook, firstEventInView, type TimelineHookHost } from './timelineHook.ts'
 
@@ -13,7 +13,8 @@ const VISIBLE = 3
 
 /** Events as (seconds from T0, lane, priority, incident), sorted by time. */
 function modelOf(rows: [s: number, lane: number, priority: number, incident: string][]) {
-  const model: Pick<TimelineModel, 'index' | 'lane' | 'marks'> = {
+  const model: Pick<TimelineModel, 'index' | 'lane' | 'marks' | 'lanes'> = {
+    lanes: Array.from({ length: LANES }, (_, i) => ({ key: `lane-${i}`, label: `Lane ${i}` })),
     index: {
       source: [],
       events: [],
@@ -34,7 +35,7 @@ function modelOf(rows: [s: number, lane: number, priority: number, incident: str
 }
 
 /** A timeline that draws (aggregates) the visible lanes when told to. */
-function fakeTimeline(model: Pick<TimelineModel, 'index' | 'lane' | 'marks'>) {
+function fakeTimeline(model: Pick<TimelineModel, 'index' | 'lane' | 'marks' | 'lanes'>) {
   let domain: Domain = { from: T0, to: T0 + 300_000 }
   let scrollY = 0
   let cells: Cells | null = null
@@ -56,6 +57,8 @@ function fakeTimeline(model: Pick<TimelineModel, 'index' | 'lane' | 'marks'>) {
   draw()
   const host: TimelineHookHost = {
     cells: () => cells,
+    runs: () => null,
+    size: () => ({ w: LABEL_W + PLOT, h: TOP + VISIBLE * LANE_H }),
     model: () => model,
     domain: () => domain,
     scrollY: () => scrollY,
@@ -128,6 +131,18 @@ describe('the timeline test hook', () => {
     expect(t.domain.from).toBeLessThanOrEqual(T0 + 200_000)
     expect(t.domain.to).toBeGreaterThanOrEqual(T0 + 200_000)
     expect(t.hook.domain()).toEqual(t.domain)
+  })
+
+  it('points at the label of a lane, scrolling it into view', () => {
+    const t = fakeTimeline(model)
+    const p = t.hook.laneLabelAt('lane-1')
+    expect(p!.x).toBeLessThan(LABEL_W)
+    expect(laneAt(p!.y, t.host.scrollY(), LANES)).toBe(1)
+    const deep = t.hook.laneLabelAt('lane-8')
+    expect(t.host.scrollY()).toBeGreaterThan(0)
+    expect(laneAt(deep!.y, t.host.scrollY(), LANES)).toBe(8)
+    expect(deep!.y).toBeGreaterThanOrEqual(TOP)
+    expect(t.hook.laneLabelAt('nowhere')).toBeNull()
   })
 
   it('gives up on an incident with no event in view', () => {

@@ -1,19 +1,29 @@
 import { type Cells, cellOfIncident } from './aggregate.ts'
 import type { TimelineModel } from './drawTimeline.ts'
-import { cellCentre, LANE_H, type Point } from './layout.ts'
+import { cellCentre, LABEL_W, LANE_H, laneCentreY, maxScroll, type Point, runCentre } from './layout.ts'
+import { type ObservationRuns, runOfIncident } from './observationRuns.ts'
 import { type Domain, zoomAround } from './scale.ts'
 import { lowerBound, upperBound } from './timeIndex.ts'
 
 /** Test hook (Playwright): where to click a drawn mark of an incident, and the visible domain. */
 export interface TimelineHook {
+  /** A drawn mark of the incident, or (observations folded) a run of its observations. */
   markAt(incidentId: string): { x: number; y: number } | null
+  /** The middle of a drawn run of the incident's observations (as drawn now), or null. */
+  runAt(incidentId: string): { x: number; y: number } | null
+  /** A point on the label of the lane keyed `key`, scrolled into view; null when there is no such lane. */
+  laneLabelAt(key: string): { x: number; y: number } | null
   domain(): { from: number; to: number }
 }
 
 /** What the hook reads of the timeline, and the moves it may make to bring a mark into view. */
 export interface TimelineHookHost {
   cells(): Cells | null
-  model(): Pick<TimelineModel, 'index' | 'lane' | 'marks'>
+  /** The observation runs drawn last (null or none when observations are drawn each). */
+  runs(): ObservationRuns | null
+  model(): Pick<TimelineModel, 'index' | 'lane' | 'marks' | 'lanes'>
+  /** The canvas size, CSS px. */
+  size(): { w: number; h: number }
   domain(): Domain
   scrollY(): number
   scrollTo(scrollY: number): void
@@ -44,15 +54,19 @@ export function firstEventInView(
  * until one is drawn.
  */
 export function createTimelineHook(host: TimelineHookHost): TimelineHook {
+  const runOf = (incidentId: string): Point | null => {
+    const runs = host.runs()
+    const r = runs ? runOfIncident(runs, incidentId) : -1
+    return runs && r >= 0 ? runCentre(runs, r, host.domain(), host.size().w, host.scrollY()) : null
+  }
   return {
     markAt(incidentId) {
       const find = (): Point | null => {
         const agg = host.cells()
         if (!agg) return null
         const cell = cellOfIncident(agg, host.model().marks.incident, incidentId)
-        if (cell < 0) return null
         // the centre of its cell: what hit-testing maps back to that cell
-        return cellCentre(agg, cell, host.scrollY())
+        return cell < 0 ? runOf(incidentId) : cellCentre(agg, cell, host.scrollY())
       }
       const found = find()
       if (found) return found
@@ -78,6 +92,21 @@ export function createTimelineHook(host: TimelineHookHost): TimelineHook {
         i = firstEventInView(host.model(), host.domain(), incidentId)
       }
       return null
+    },
+    runAt(incidentId) {
+      host.drawNow()
+      return runOf(incidentId)
+    },
+    laneLabelAt(key) {
+      const lanes = host.model().lanes
+      const i = lanes.findIndex((lane) => lane.key === key)
+      if (i < 0) return null
+      const top = Math.min(i * LANE_H, maxScroll(lanes.length, host.size().h))
+      if (host.scrollY() > i * LANE_H || laneCentreY(i, host.scrollY()) > host.size().h - LANE_H / 2) {
+        host.scrollTo(top)
+        host.drawNow()
+      }
+      return { x: LABEL_W / 3, y: laneCentreY(i, host.scrollY()) }
     },
     domain() {
       const { from, to } = host.domain()

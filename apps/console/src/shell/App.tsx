@@ -128,9 +128,10 @@ function Sidebar() {
           aria-pressed={wide}
           data-testid="sidebar-wide"
           title={wide ? 'Show the map and the timeline again' : 'Give this panel the whole width'}
+          aria-label={wide ? 'Show the map and the timeline again' : 'Give this panel the whole width'}
           onClick={() => layout.setState({ wide: !wide })}
         >
-          {wide ? '⇥ Map' : '⇤ Widen'}
+          <span aria-hidden="true">{wide ? '⇥' : '⇤'}</span>
         </button>
       </div>
       <div className={`tab-body tab-body-${tab}`}>

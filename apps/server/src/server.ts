@@ -97,6 +97,19 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // each viewer's picture; a new viewer no RED event names starts from its audience's (the full picture's RED index)
   const states = new StateCache(store, { snapshots, red: full })
   const stopFollowing = full.follow((error) => logger.warn({ err: error }, 'full state catch-up failed'))
+  // the pictures of the audiences of everyone who may sign in, folded in the background in one pass
+  // over the log (yielding), so that a first console of a user no RED event names starts from its
+  // audience's picture instead of folding the log on its request
+  const preparing = Date.now()
+  void access
+    .audiences()
+    .then((viewers) => states.prepare(viewers))
+    .then(
+      (audiences) => {
+        if (audiences > 0) logger.info({ audiences, ms: Date.now() - preparing }, 'audience pictures prepared')
+      },
+      (error) => logger.warn({ err: error }, 'audience pictures not prepared'),
+    )
   const commands = new CommandService(store, states, logger, metrics)
   // partner feeds pulled in, one process at a time per feed (a lease in the credential store)
   const feeds = new FeedPoller(credentials, store, directory, () => full.fresh(), logger, {

@@ -164,3 +164,60 @@ describe('persisted snapshots across a restart', () => {
     }
   })
 })
+
+describe('audiences prepared at start', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'watchfloor-audiences-'))
+  let server: ServerProcess | undefined
+  afterAll(async () => {
+    await server?.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  it("folds the picture of every signed-in audience before anyone asks, each exactly its audience's fold", async () => {
+    // a log written with snapshots off: the next start has nothing to start from
+    server = await startServerProcess({ dataDir, env: { WATCHFLOOR_SNAPSHOTS: 'off' } })
+    const events = [
+      reported('inc-a-green', { tlp: 'GREEN' }),
+      reported('inc-a-amber', { tlp: 'AMBER' }),
+      reported('inc-a-red', { tlp: 'RED', recipients: ['janis'] }),
+      reported('inc-a-lv', { tlp: 'AMBER', releasableTo: ['EE'] }, 'cert-lv'),
+      reported('inc-a-nl', { tlp: 'AMBER' }, 'ncsc-nl'),
+    ]
+    expect((await post(server.url, TOKENS.relay, { events })).status).toBe(201)
+    await server.stop()
+    server = undefined
+    expect((await readLog(dataDir)).snapshots.size).toBe(0)
+
+    server = await startServerProcess({
+      dataDir,
+      env: { WATCHFLOOR_LOG_LEVEL: 'info', WATCHFLOOR_SNAPSHOT_EVERY_EVENTS: '1' },
+    })
+    // no request at all: the server prepares the four organisations' audiences by itself
+    await expect.poll(() => server!.output(), { timeout: 15_000 }).toMatch(/"audiences":4,.*audience pictures prepared/)
+    await server.stop()
+    server = undefined
+
+    const { log, snapshots } = await readLog(dataDir)
+    for (const [organisation, nation] of [
+      ['cert-ee', 'EE'],
+      ['cert-lv', 'LV'],
+      ['alliance', 'ALLIANCE'],
+      ['ncsc-nl', 'NL'],
+    ] as const) {
+      const key = `viewer:${JSON.stringify([organisation, nation, '', null, [], null])}`
+      const audience: Viewer = { organisation, nation, userId: '', roles: [] }
+      expect(snapshots.get(key), key).toEqual(
+        asJson(
+          stateToJson(
+            fold(
+              initialState,
+              log.filter((e) => canSee(audience, e)),
+            ),
+          ),
+        ),
+      )
+    }
+    // no person's own picture was folded: only audiences and the whole picture
+    expect([...snapshots.keys()].filter((key) => key.startsWith('viewer:') && !key.includes('"",null'))).toEqual([])
+  })
+})

@@ -1,12 +1,19 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { viewAsRefusal } from '@watchfloor/core'
-import { type RevokedReason, type Role, type Tlp, type ViewingAs, WatchfloorError } from '@watchfloor/protocol'
+import { viewAsRefusal, viewerKey } from '@watchfloor/core'
+import {
+  type RevokedReason,
+  type Role,
+  type Tlp,
+  type Viewer,
+  type ViewingAs,
+  WatchfloorError,
+} from '@watchfloor/protocol'
 import { type Account, type CredentialStore, hashSecret, type TokenRecord } from '@watchfloor/store'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { readOnlyReason } from '../http/errors.ts'
 import type { Directory } from './directory.ts'
 import { LoginThrottle } from './loginThrottle.ts'
-import type { Principal, TokenRegistry } from './tokens.ts'
+import { type Principal, type TokenRegistry, viewerOf } from './tokens.ts'
 
 /** How a caller authenticated: a browser session, an API token, or a read-only display token. */
 export type CallerKind = 'session' | 'api' | 'display'
@@ -83,6 +90,46 @@ export class Access {
     readonly options: AccessOptions,
   ) {
     this.throttle = new LoginThrottle(options.throttle, credentials)
+  }
+
+  /**
+   * The audiences of everyone who may sign in now, as viewers with no user: one per organisation of
+   * an enabled account, a static token or a token in force (a display token's with its ceiling
+   * [V9]), with the directory's nation and communities [V10]; those with the most people first.
+   * What the server folds ahead of a first request (`StateCache.prepare`).
+   */
+  async audiences(): Promise<Viewer[]> {
+    const now = Date.now()
+    const accounts = (await this.credentials.listAccounts()).filter((account) => !account.disabled)
+    const byUser = new Map(accounts.map((account) => [account.username, account]))
+    const who: { organisation: string; nation: string; tlpCeiling?: Tlp }[] = [
+      ...this.registry.principals(),
+      ...accounts,
+    ]
+    for (const token of await this.credentials.listTokens()) {
+      if (token.revokedAt !== null || (token.expiresAt !== null && Date.parse(token.expiresAt) <= now)) continue
+      const holder = token.owner !== null ? byUser.get(token.owner) : (token.service ?? undefined)
+      if (holder === undefined) continue
+      const ceiling = token.kind === 'display' && token.tlpCeiling !== null ? { tlpCeiling: token.tlpCeiling } : {}
+      who.push({ organisation: holder.organisation, nation: holder.nation, ...ceiling })
+    }
+    const counted = new Map<string, { viewer: Viewer; people: number }>()
+    for (const { organisation, nation, tlpCeiling } of who) {
+      const viewer = viewerOf({
+        user: '',
+        organisation,
+        nation: this.directory.organisation(organisation)?.nation ?? nation,
+        roles: [],
+        sources: [],
+        communities: this.directory.communitiesOf(organisation),
+        tlpCeiling,
+      })
+      const key = viewerKey(viewer)
+      const entry = counted.get(key) ?? { viewer, people: 0 }
+      entry.people++
+      counted.set(key, entry)
+    }
+    return [...counted.values()].sort((a, b) => b.people - a.people).map((entry) => entry.viewer)
   }
 
   /** The caller behind an `Authorization: Bearer` secret. */

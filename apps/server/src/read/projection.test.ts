@@ -367,3 +367,94 @@ describe("a new viewer starts from its audience's projection", () => {
     }
   })
 })
+
+/** The store, with every `readAfter` it answers recorded (the `after` asked). */
+function recordingReads(store: SqliteEventStore): { store: SqliteEventStore; reads: number[] } {
+  const reads: number[] = []
+  const readAfter = store.readAfter.bind(store)
+  store.readAfter = (after, limit) => {
+    reads.push(after)
+    return readAfter(after, limit)
+  }
+  return { store, reads }
+}
+
+describe('audiences prepared ahead of a first request', () => {
+  it("folds several audiences in one pass over the log; a user of one then starts from its audience's picture", async () => {
+    const { store, reads } = recordingReads(await longLog(12_000))
+    try {
+      await store.append([
+        { ...reported('inc-lv'), source: { organisation: 'cert-lv' }, marking: { tlp: 'AMBER' as const } },
+        { ...reported('inc-red'), marking: { tlp: 'RED' as const, recipients: ['mari'] } },
+      ])
+      const full = new FullState(store)
+      await full.fresh()
+      const cache = new StateCache(store, { red: full })
+      reads.length = 0
+      const prepared = await cache.prepare([viewerOf('kadri'), viewerOf('jaan'), viewerOf('janis', 'cert-lv')])
+      expect(prepared).toBe(2) // cert-ee and cert-lv: two audiences
+      expect(reads.filter((after) => after === 0)).toHaveLength(1) // one pass for both
+      expect(reads.length).toBeLessThanOrEqual(4) // 12,002 events in pages of 5,000
+      expect(await cache.prepare([viewerOf('liis')])).toBe(0) // held already
+
+      reads.length = 0
+      for (const [user, organisation] of [
+        ['kadri', 'cert-ee'],
+        ['janis', 'cert-lv'],
+      ] as const) {
+        const viewer = viewerOf(user, organisation)
+        const wanted = fold(
+          initialState,
+          (await everything(store)).filter((event) => canSee(viewer, event)),
+        )
+        reads.length = 0
+        expect(stateToJson(await cache.current(viewer))).toEqual(stateToJson(wanted))
+        expect(reads.every((after) => after >= 12_000)).toBe(true) // the tail only: nothing folded from zero
+      }
+      // a user a RED event names is not its audience: it folds its own picture
+      const mari = await cache.current(viewerOf('mari'))
+      expect(mari.incidents.has('inc-red')).toBe(true)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('a request for an audience being prepared waits for that fold instead of starting another', async () => {
+    const { store, reads } = recordingReads(await longLog(30_000))
+    try {
+      const cache = new StateCache(store)
+      reads.length = 0
+      const audience = { ...viewerOf(''), userId: '' }
+      const preparing = cache.prepare([viewerOf('kadri')])
+      const asked = nextTurn().then(() => cache.current(audience))
+      const [count, state] = await Promise.all([preparing, asked])
+      expect(count).toBe(1)
+      expect(state.seq).toBe(30_000)
+      expect(reads.filter((after) => after === 0)).toHaveLength(1)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('starts an audience from its snapshot and saves what it folded', async () => {
+    const store = await longLog(60)
+    try {
+      const audience = { ...viewerOf(''), userId: '' }
+      const key = viewerSnapshotKey(viewerKey(audience))
+      const first = new StateCache(store, {
+        snapshots: new Snapshots(store.snapshots, { everyEvents: 10, everyMs: 0 }),
+      })
+      expect(await first.prepare([viewerOf('kadri')])).toBe(1)
+      await expect.poll(async () => (await store.snapshots.load(key, STATE_FORMAT_VERSION, 1e9))?.seq).toBe(60)
+      await plant(store, key, 'inc-1', 'from the snapshot')
+      await store.append([reported('inc-9')])
+      const second = new StateCache(store, { snapshots: new Snapshots(store.snapshots) })
+      await second.prepare([viewerOf('kadri')])
+      const state = await second.current(audience)
+      expect(state.incidents.get('inc-1')?.title).toBe('from the snapshot')
+      expect(state.incidents.has('inc-9')).toBe(true)
+    } finally {
+      await store.close()
+    }
+  })
+})

@@ -111,6 +111,34 @@ export class ViewerCache<T> {
     return tracked
   }
 
+  /**
+   * Projections for those of `viewers` neither held nor being brought up to date, made together by
+   * `make` (one pass over the log for all of them); a `get` of one of them meanwhile waits for it,
+   * and makes its own if `make` fails. Resolves to how many were made.
+   */
+  async seed(viewers: readonly Viewer[], make: (viewers: Viewer[]) => Promise<T[]>): Promise<number> {
+    const wanted = new Map<string, Viewer>()
+    for (const viewer of viewers) {
+      const key = viewerKey(viewer)
+      if (!this.entries.has(key) && !this.pending.has(key)) wanted.set(key, viewer)
+    }
+    if (wanted.size === 0) return 0
+    const made = make([...wanted.values()])
+    let index = 0
+    for (const [key, viewer] of wanted) {
+      const i = index++
+      this.track(
+        key,
+        made.then(
+          (values) => this.keep(key, values[i]!),
+          () => this.refresh(key, viewer),
+        ),
+      )
+    }
+    await made
+    return wanted.size
+  }
+
   /** Viewers with a projection now (for diagnostics and tests). */
   get size(): number {
     return this.entries.size
@@ -122,7 +150,11 @@ export class ViewerCache<T> {
   }
 
   private async refresh(key: string, viewer: Viewer): Promise<T> {
-    const value = await this.update(this.entries.get(key) ?? this.create(viewer), viewer)
+    return this.keep(key, await this.update(this.entries.get(key) ?? this.create(viewer), viewer))
+  }
+
+  /** Hold `value` as the most recently used; the least recently used beyond `maxEntries` go. */
+  private keep(key: string, value: T): T {
     this.entries.delete(key)
     this.entries.set(key, value)
     while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!)
@@ -184,11 +216,13 @@ export class StateCache {
   private readonly states: ViewerCache<Folded>
   private readonly snapshots: Snapshots
   private readonly red: RedIndex | undefined
+  private readonly maxEntries: number
 
   constructor(
     private readonly store: EventStore,
     { maxEntries = 64, snapshots = new Snapshots(undefined), red }: StateCacheOptions = {},
   ) {
+    this.maxEntries = maxEntries
     this.snapshots = snapshots
     this.red = red
     this.states = new ViewerCache(
@@ -232,6 +266,58 @@ export class StateCache {
   /** The viewer's head [D14]: the seq of the last event it may see (0: none). */
   async headOf(viewer: Viewer): Promise<number> {
     return (await this.current(viewer)).seq
+  }
+
+  /**
+   * Fold, in the background, the pictures of the audiences of `viewers` (each viewer with no user:
+   * what everyone of its organisation whom no RED event names sees [V7]) that are neither held nor
+   * being folded, at most half the projections held: from their snapshots, else from zero, all in
+   * one pass over the log, yielding between pages. A first console of such a user then starts
+   * from its audience's picture instead of folding the log on its request. Resolves to how many
+   * were folded.
+   */
+  prepare(viewers: readonly Viewer[]): Promise<number> {
+    const audiences = new Map<string, Viewer>()
+    for (const viewer of viewers) {
+      const audience = { ...viewer, userId: '' }
+      audiences.set(viewerKey(audience), audience)
+    }
+    const most = Math.max(1, Math.floor(this.maxEntries / 2))
+    return this.states.seed([...audiences.values()].slice(0, most), (wanted) => this.foldTogether(wanted))
+  }
+
+  /** The pictures of `viewers`, each from its snapshot or from zero, folded in one pass over the log. */
+  private async foldTogether(viewers: readonly Viewer[]): Promise<Folded[]> {
+    const head = await this.store.head()
+    const folds = await Promise.all(
+      viewers.map(async (viewer) => {
+        const key = viewerSnapshotKey(viewerKey(viewer))
+        const own = this.snapshots.enabled ? await this.snapshots.load(key, head) : undefined
+        const start = own ?? { state: initialState, position: 0, saved: { position: 0, at: Date.now() } }
+        return { viewer, key, state: start.state, position: start.position, saved: start.saved }
+      }),
+    )
+    await catchUp(
+      this.store,
+      Math.min(...folds.map((f) => f.position)),
+      (page) => {
+        const last = page.at(-1)!.seq
+        for (const f of folds) {
+          if (f.position >= last) continue
+          f.state = fold(
+            f.state,
+            page.filter((event) => event.seq > f.position && canSee(f.viewer, event)),
+          )
+          f.position = last
+        }
+      },
+      { yieldBetweenPages: true },
+    )
+    return folds.map(({ key, state, position, saved }) => {
+      const folded = { state, position, saved }
+      this.snapshots.saveIfDue(key, folded)
+      return folded
+    })
   }
 
   /** Save a snapshot of every projection in memory that folded anything since its last (a graceful close). */

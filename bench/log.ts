@@ -55,7 +55,7 @@ function marking(r: number, organisation: string): Marking {
   if (r < 0.85) return { tlp: 'AMBER', releasableTo: ['EE', 'LV', organisation] }
   if (r < 0.95) return { tlp: 'AMBER' }
   if (r < 0.99) return { tlp: 'AMBER+STRICT' }
-  return { tlp: 'RED', recipients: ['kadri'] }
+  return { tlp: 'RED', recipients: ['kadri', 'mari'] }
 }
 
 const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const

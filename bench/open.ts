@@ -45,7 +45,10 @@ const SIZES = (process.env.BENCH_OPEN_SIZES ?? '10000,100000,1000000')
   .split(',')
   .map((s) => Number(s.trim()))
   .filter((n) => Number.isInteger(n) && n > 0)
-/** A viewer only the fold-from-zero measurement uses (so its first request finds nothing cached). */
+/**
+ * A viewer only the fold-from-zero measurement uses (so its first request finds nothing cached): a
+ * user RED events name (bench/log.ts), so no audience picture stands for hers.
+ */
 const OTHER_VIEWER = { token: 'bench-other-viewer-token-0123', user: 'mari', organisation: 'cert-ee', nation: 'EE' }
 /** Viewers first seen after the restart: other users of the same organisation. */
 const NEW_VIEWERS = Array.from({ length: Math.max(1, Number(process.env.BENCH_OPEN_NEW_VIEWERS ?? 5)) }, (_, i) => ({
@@ -61,6 +64,9 @@ interface SizeFigures {
   logMb: number
   incidents: number
   serverReadyMs: number
+  /** Spawn to the audiences' pictures folded (the server's own log line), at the first start and after the restart. */
+  preparedMs: number
+  restartPreparedMs: number
   coldOpenMs: number
   /** Of the warm open: navigation to the first read, the snapshot's read, the recent events' read. */
   warmToReadMs: number
@@ -105,7 +111,20 @@ async function startServer(dir: string, tokens: string) {
     WATCHFLOOR_DATA_DIR: dir,
     WATCHFLOOR_SIMULATOR: 'off',
     WATCHFLOOR_TOKENS: tokens,
-    WATCHFLOOR_LOG_LEVEL: 'warn',
+    // info: the line that says the audiences' pictures are folded (and one per request)
+    WATCHFLOOR_LOG_LEVEL: 'info',
+  })
+  // from spawning to the server's "audience pictures prepared" (every signed-in audience folded)
+  const prepared = new Promise<number | undefined>((resolve) => {
+    let tail = ''
+    const onData = (chunk: Buffer) => {
+      tail = (tail + chunk).slice(-20_000)
+      if (!/"msg":"audience pictures prepared"/.test(tail)) return
+      child.stdout!.off('data', onData)
+      resolve(performance.now() - started)
+    }
+    child.stdout!.on('data', onData)
+    child.once('exit', () => resolve(undefined))
   })
   try {
     const url = await listeningUrl(child, 600_000)
@@ -114,7 +133,7 @@ async function startServer(dir: string, tokens: string) {
       if (ready?.ok) break
       await sleep(10)
     }
-    return { child, url, readyMs: performance.now() - started }
+    return { child, url, readyMs: performance.now() - started, prepared }
   } catch (error) {
     await stopChild(child)
     throw error
@@ -230,7 +249,7 @@ async function measureSize(browser: Browser, events: number): Promise<SizeFigure
         ),
       ),
     )
-    let { child, url, readyMs: serverReadyMs } = await startServer(data.dir, tokens)
+    let { child, url, readyMs: serverReadyMs, prepared } = await startServer(data.dir, tokens)
     try {
       // the first console of this viewer: the server folds the viewer's picture from zero on its way
       const cold = await openConsole(browser, url)
@@ -251,6 +270,7 @@ async function measureSize(browser: Browser, events: number): Promise<SizeFigure
       const during = await timedGet(`${url}/api/v1/state`, TOKENS.viewer)
       const first = await folding
       const cached = await timedGet(`${url}/api/v1/state`, OTHER_VIEWER.token)
+      const preparedMs = (await prepared) ?? Number.NaN
 
       // a restart: SIGTERM saves the snapshots (the whole picture, each cached viewer)
       await stopChild(child, 120_000)
@@ -261,6 +281,8 @@ async function measureSize(browser: Browser, events: number): Promise<SizeFigure
       const restartReadyMs = restarted.readyMs
       const again = await timedGet(`${url}/api/v1/state`, TOKENS.viewer)
       const otherAgain = await timedGet(`${url}/api/v1/state`, OTHER_VIEWER.token)
+      // the new viewers are asked once the server has prepared its audiences (from their snapshots)
+      const restartPreparedMs = (await restarted.prepared) ?? Number.NaN
       const newViewers: number[] = []
       for (const viewer of NEW_VIEWERS) newViewers.push((await timedGet(`${url}/api/v1/state`, viewer.token)).ms)
       return {
@@ -269,6 +291,8 @@ async function measureSize(browser: Browser, events: number): Promise<SizeFigure
         logMb,
         incidents: built.incidents,
         serverReadyMs: round(serverReadyMs),
+        preparedMs: round(preparedMs),
+        restartPreparedMs: round(restartPreparedMs),
         coldOpenMs: round(cold.probe.live),
         coldSnapshotMs: round(cold.probe.events - cold.probe.reading),
         warmToReadMs: round(warm.probe.reading),
@@ -314,7 +338,7 @@ export async function benchOpen(): Promise<BenchEntry> {
       const figures = await measureSize(browser, size)
       results.push(figures)
       console.log(
-        `  ready ${fmt(figures.serverReadyMs)} ms, open cold ${fmt(figures.coldOpenMs)} ms, warm ${fmt(figures.warmOpenMs)} ms, heap ${fmt(figures.heapMb, 1)} MB, RSS ${fmt(figures.serverRssMb)} MB, fold from zero ${fmt(figures.foldFromZeroMs)} ms (a cached /state meanwhile ${fmt(figures.warmDuringFoldMs, 1)} ms); after a restart: ready ${fmt(figures.restartReadyMs)} ms, /state ${fmt(figures.restartViewerStateMs)} ms, new viewers p95 ${fmt(figures.newViewerP95Ms)} ms`,
+        `  ready ${fmt(figures.serverReadyMs)} ms, open cold ${fmt(figures.coldOpenMs)} ms, warm ${fmt(figures.warmOpenMs)} ms, heap ${fmt(figures.heapMb, 1)} MB, RSS ${fmt(figures.serverRssMb)} MB, fold from zero ${fmt(figures.foldFromZeroMs)} ms (a cached /state meanwhile ${fmt(figures.warmDuringFoldMs, 1)} ms); audiences prepared ${fmt(figures.preparedMs)} ms; after a restart: ready ${fmt(figures.restartReadyMs)} ms, audiences prepared ${fmt(figures.restartPreparedMs)} ms, /state ${fmt(figures.restartViewerStateMs)} ms, new viewers p95 ${fmt(figures.newViewerP95Ms)} ms`,
       )
     }
   } finally {
@@ -372,7 +396,9 @@ export async function benchOpen(): Promise<BenchEntry> {
       'fold from zero ms',
       'cached /state during it ms',
       'snapshots saved',
+      'audiences prepared ms',
       'ready after restart ms',
+      'audiences prepared after restart ms',
       'first /state after restart ms',
       'other viewer ms',
       `new viewers p95 ms (${NEW_VIEWERS.length})`,
@@ -384,7 +410,9 @@ export async function benchOpen(): Promise<BenchEntry> {
       fmt(r.foldFromZeroMs),
       fmt(r.warmDuringFoldMs, 1),
       fmt(r.snapshotsSaved),
+      fmt(r.preparedMs),
       fmt(r.restartReadyMs),
+      fmt(r.restartPreparedMs),
       fmt(r.restartViewerStateMs),
       fmt(r.restartOtherStateMs),
       fmt(r.newViewerP95Ms),

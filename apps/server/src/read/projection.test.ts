@@ -458,3 +458,29 @@ describe('audiences prepared ahead of a first request', () => {
     }
   })
 })
+
+describe('the JSON text of a picture', () => {
+  it("a picture read from a snapshot and not folded since is sent as the snapshot's body: the same text a fold would make", async () => {
+    const store = await longLog(40)
+    try {
+      await store.append([{ ...reported('inc-amber'), marking: { tlp: 'AMBER' as const, releasableTo: ['EE', 'LV'] } }])
+      const kadri = viewerOf('kadri')
+      const key = viewerSnapshotKey(viewerKey(kadri))
+      const first = new StateCache(store, { snapshots: new Snapshots(store.snapshots) })
+      const folded = await first.stateTextFor(kadri)
+      await first.saveSnapshots()
+      const body = (await store.snapshots.load(key, STATE_FORMAT_VERSION, 1e9))!.body
+      expect(body).toBe(folded) // the snapshot saved the text /state sent
+      const second = new StateCache(store, { snapshots: new Snapshots(store.snapshots) })
+      const sent = await second.stateTextFor(kadri)
+      expect(sent).toBe(body)
+      expect(sent).toBe(JSON.stringify(stateToJson(await second.current(kadri))))
+      // folded further, it is the new picture's own text
+      await store.append([reported('inc-later')])
+      const later = await second.stateTextFor(kadri)
+      expect(JSON.parse(later).incidents.map((i: { incidentId: string }) => i.incidentId)).toContain('inc-later')
+    } finally {
+      await store.close()
+    }
+  })
+})

@@ -20,7 +20,7 @@ import {
 } from '@watchfloor/core'
 import type { EventPageReply, StoredEvent, Viewer } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
-import { type Folded, FULL_KEY, RED_KEY, Snapshots, viewerSnapshotKey } from './snapshots.ts'
+import { type Folded, FULL_KEY, RED_KEY, Snapshots, stateText, viewerSnapshotKey } from './snapshots.ts'
 import { MIN_TIME, upperBound } from './window.ts'
 
 /** Events per store read while folding. */
@@ -242,17 +242,8 @@ export class StateCache {
    * between two folds, share the text.
    */
   async stateTextFor(viewer: Viewer): Promise<string> {
-    const state = await this.current(viewer)
-    let text = this.texts.get(state)
-    if (text === undefined) {
-      text = JSON.stringify(stateToJson(state))
-      this.texts.set(state, text)
-    }
-    return text
+    return stateText(await this.current(viewer))
   }
-
-  /** Serialised pictures, by State object (dropped with it). */
-  private readonly texts = new WeakMap<State, string>()
 
   async current(viewer: Viewer): Promise<State> {
     return (await this.states.get(viewer)).state

@@ -34,6 +34,24 @@ export interface Folded {
   saved: SavedMark
 }
 
+/** The JSON text of pictures, by State object (a fold makes a new one; dropped with it). */
+const texts = new WeakMap<State, string>()
+
+/**
+ * `state` as the JSON text of core's `stateToJson`: what `GET /api/v1/state` sends and a snapshot's
+ * body holds, made once per picture, so viewers who share a projection, every request between two
+ * folds, and a snapshot saved of it share one text; a picture read from a snapshot and not folded
+ * since is sent as the snapshot's body.
+ */
+export function stateText(state: State): string {
+  let text = texts.get(state)
+  if (text === undefined) {
+    text = JSON.stringify(stateToJson(state))
+    texts.set(state, text)
+  }
+  return text
+}
+
 export const FULL_KEY = 'full'
 /** The RED index of the whole picture, saved with it at the same seq. */
 export const RED_KEY = 'red-index'
@@ -70,6 +88,7 @@ export class Snapshots {
       const snapshot = await this.store.load(key, STATE_FORMAT_VERSION, head)
       if (!snapshot) return undefined
       const state = stateFromJson(JSON.parse(snapshot.body) as StateJson)
+      texts.set(state, snapshot.body)
       return { state, position: snapshot.seq, saved: { position: snapshot.seq, at: Date.now() } }
     } catch (error) {
       this.onError(error)
@@ -92,7 +111,7 @@ export class Snapshots {
     if (!this.store || this.saving.has(key) || folded.position <= folded.saved.position) return
     this.saving.add(key)
     try {
-      const body = JSON.stringify(stateToJson(folded.state))
+      const body = stateText(folded.state)
       await this.store.save({ key, version: STATE_FORMAT_VERSION, seq: folded.position, body }, this.keepPerKey)
       folded.saved.position = Math.max(folded.saved.position, folded.position)
       folded.saved.at = Date.now()

@@ -221,3 +221,54 @@ describe('audiences prepared at start', () => {
     expect([...snapshots.keys()].filter((key) => key.startsWith('viewer:') && !key.includes('"",null'))).toEqual([])
   })
 })
+
+describe('a large picture over the wire', () => {
+  let server: ServerProcess | undefined
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it('is sent gzipped to a client that accepts it once its gzip is made, the same picture as the plain text', async () => {
+    server = await startServerProcess()
+    const long = 'Lateral movement over SMB from the historian; '.repeat(12)
+    const events = Array.from({ length: 600 }, (_, i) =>
+      event({
+        type: 'incident.reported',
+        source: { organisation: 'cert-ee' },
+        marking: { tlp: 'GREEN' },
+        payload: {
+          incidentId: `inc-gz-${i}`,
+          title: `Gzip ${i}`,
+          severity: 'low',
+          category: 'malware',
+          summary: long,
+          affectedNetworks: [],
+        },
+      } as never),
+    )
+    expect((await post(server.url, TOKENS.sensorEe, { events })).status).toBe(201)
+    const url = `${server.url}/api/v1/state`
+    const plain = await fetch(url, {
+      headers: { authorization: `Bearer ${TOKENS.viewerEe}`, 'accept-encoding': 'identity' },
+    })
+    expect(plain.headers.get('content-encoding')).toBeNull()
+    const text = await plain.text()
+    expect(text.length).toBeGreaterThan(256 * 1024)
+    // the first request that accepts gzip sets it going; a later one gets it
+    await expect
+      .poll(
+        async () =>
+          (
+            await fetch(url, { headers: { authorization: `Bearer ${TOKENS.viewerEe}`, 'accept-encoding': 'gzip' } })
+          ).headers.get('content-encoding'),
+        { timeout: 10_000 },
+      )
+      .toBe('gzip')
+    const zipped = await fetch(url, {
+      headers: { authorization: `Bearer ${TOKENS.viewerEe}`, 'accept-encoding': 'gzip' },
+    })
+    expect(zipped.headers.get('vary')).toMatch(/accept-encoding/i)
+    expect(Number(zipped.headers.get('content-length'))).toBeLessThan(text.length / 4)
+    expect(await zipped.json()).toEqual(JSON.parse(text))
+  })
+})

@@ -17,6 +17,7 @@ import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { catchUp, FullState, StateCache } from './projection.ts'
 import { FULL_KEY, Snapshots, viewerSnapshotKey } from './snapshots.ts'
+import { stateText } from './stateText.ts'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -467,17 +468,17 @@ describe('the JSON text of a picture', () => {
       const kadri = viewerOf('kadri')
       const key = viewerSnapshotKey(viewerKey(kadri))
       const first = new StateCache(store, { snapshots: new Snapshots(store.snapshots) })
-      const folded = await first.stateTextFor(kadri)
+      const folded = stateText(await first.current(kadri))
       await first.saveSnapshots()
       const body = (await store.snapshots.load(key, STATE_FORMAT_VERSION, 1e9))!.body
       expect(body).toBe(folded) // the snapshot saved the text /state sent
       const second = new StateCache(store, { snapshots: new Snapshots(store.snapshots) })
-      const sent = await second.stateTextFor(kadri)
+      const sent = stateText(await second.current(kadri))
       expect(sent).toBe(body)
       expect(sent).toBe(JSON.stringify(stateToJson(await second.current(kadri))))
       // folded further, it is the new picture's own text
       await store.append([reported('inc-later')])
-      const later = await second.stateTextFor(kadri)
+      const later = stateText(await second.current(kadri))
       expect(JSON.parse(later).incidents.map((i: { incidentId: string }) => i.incidentId)).toContain('inc-later')
     } finally {
       await store.close()

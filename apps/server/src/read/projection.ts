@@ -20,7 +20,8 @@ import {
 } from '@watchfloor/core'
 import type { EventPageReply, StoredEvent, Viewer } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
-import { type Folded, FULL_KEY, RED_KEY, Snapshots, stateText, viewerSnapshotKey } from './snapshots.ts'
+import { type Folded, FULL_KEY, RED_KEY, Snapshots, viewerSnapshotKey } from './snapshots.ts'
+import { stateGzip } from './stateText.ts'
 import { MIN_TIME, upperBound } from './window.ts'
 
 /** Events per store read while folding. */
@@ -139,6 +140,11 @@ export class ViewerCache<T> {
     return wanted.size
   }
 
+  /** The projection held for `viewer`, as it is (not brought up to date). */
+  peek(viewer: Viewer): T | undefined {
+    return this.entries.get(viewerKey(viewer))
+  }
+
   /** Viewers with a projection now (for diagnostics and tests). */
   get size(): number {
     return this.entries.size
@@ -236,15 +242,6 @@ export class StateCache {
     return stateToJson(await this.current(viewer))
   }
 
-  /**
-   * The viewer's picture as the JSON text `GET /api/v1/state` sends: serialised once per picture
-   * (a fold makes a new State object), so viewers who share a projection, and every request
-   * between two folds, share the text.
-   */
-  async stateTextFor(viewer: Viewer): Promise<string> {
-    return stateText(await this.current(viewer))
-  }
-
   async current(viewer: Viewer): Promise<State> {
     return (await this.states.get(viewer)).state
   }
@@ -274,7 +271,17 @@ export class StateCache {
       audiences.set(viewerKey(audience), audience)
     }
     const most = Math.max(1, Math.floor(this.maxEntries / 2))
-    return this.states.seed([...audiences.values()].slice(0, most), (wanted) => this.foldTogether(wanted))
+    const chosen = [...audiences.values()].slice(0, most)
+    return this.states
+      .seed(chosen, (wanted) => this.foldTogether(wanted))
+      .then((count) => {
+        // and their text, gzipped when large, for the first /state of each (made off the event loop)
+        for (const audience of chosen) {
+        const folded = this.states.peek(audience)
+        if (folded) stateGzip(folded.state)
+      }
+        return count
+      })
   }
 
   /** The pictures of `viewers`, each from its snapshot or from zero, folded in one pass over the log. */

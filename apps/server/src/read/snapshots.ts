@@ -5,8 +5,9 @@
  * `everyMs` (and on a graceful close). The body is core's `stateToJson` in `STATE_FORMAT_VERSION`
  * [S1, S2]; a viewer's key is core's `viewerKey`, so a snapshot is never read for another viewer [S3].
  */
-import { STATE_FORMAT_VERSION, type State, type StateJson, stateFromJson, stateToJson } from '@watchfloor/core'
+import { STATE_FORMAT_VERSION, type State, type StateJson, stateFromJson } from '@watchfloor/core'
 import type { SnapshotStore } from '@watchfloor/store'
+import { rememberText, stateText } from './stateText.ts'
 
 export interface SnapshotPolicy {
   /** Save a projection once it has folded this many events of the log since its last snapshot (0: never by count). Default 50,000. */
@@ -32,24 +33,6 @@ export interface Folded {
   state: State
   position: number
   saved: SavedMark
-}
-
-/** The JSON text of pictures, by State object (a fold makes a new one; dropped with it). */
-const texts = new WeakMap<State, string>()
-
-/**
- * `state` as the JSON text of core's `stateToJson`: what `GET /api/v1/state` sends and a snapshot's
- * body holds, made once per picture, so viewers who share a projection, every request between two
- * folds, and a snapshot saved of it share one text; a picture read from a snapshot and not folded
- * since is sent as the snapshot's body.
- */
-export function stateText(state: State): string {
-  let text = texts.get(state)
-  if (text === undefined) {
-    text = JSON.stringify(stateToJson(state))
-    texts.set(state, text)
-  }
-  return text
 }
 
 export const FULL_KEY = 'full'
@@ -88,7 +71,7 @@ export class Snapshots {
       const snapshot = await this.store.load(key, STATE_FORMAT_VERSION, head)
       if (!snapshot) return undefined
       const state = stateFromJson(JSON.parse(snapshot.body) as StateJson)
-      texts.set(state, snapshot.body)
+      rememberText(state, snapshot.body)
       return { state, position: snapshot.seq, saved: { position: snapshot.seq, at: Date.now() } }
     } catch (error) {
       this.onError(error)

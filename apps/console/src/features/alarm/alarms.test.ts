@@ -20,6 +20,20 @@ describe('alarms', () => {
   const baseline = baselineOf(opening)
   const live = (events: StoredEvent[]): State => fold(opening, events)
 
+  it('the baseline holds only what could have alarmed at opening; a closed critical reopened alarms as news', () => {
+    const closed = makeEvent(3, 'incident.updated', { incidentId: 'was-closed', status: 'closed' })
+    const opened = fold(initialState, [
+      reported(1, 'old-crit', 'critical'),
+      reported(2, 'was-closed', 'critical'),
+      closed,
+      reported(4, 'old-low', 'low'),
+    ])
+    const held = baselineOf(opened)
+    expect([...held.keys()]).toEqual(['old-crit'])
+    const reopened = fold(opened, [makeEvent(5, 'incident.updated', { incidentId: 'was-closed', status: 'new' })])
+    expect(alarmsOf(reopened, held, criticalsOnly, none).map((i) => i.incidentId)).toEqual(['was-closed'])
+  })
+
   it('raises none before the console is live, nor for what it opened with', () => {
     expect(alarmsOf(opening, null, criticalsOnly, none)).toEqual([])
     expect(alarmsOf(opening, baseline, { includeHigh: true }, none)).toEqual([])

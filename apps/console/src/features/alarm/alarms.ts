@@ -15,12 +15,19 @@ export interface AlarmSettings {
   includeHigh: boolean
 }
 
-/** The incidents of the opening picture and their severity then; null before the console is live. */
+/**
+ * The incidents of the opening picture that could have alarmed then (awaiting triage, high or
+ * critical) and their severity then; null before the console is live. Only those: a picture of
+ * months holds tens of thousands of closed or acknowledged incidents, none of which alarms until
+ * it changes (a closed critical reopened alarms as news).
+ */
 export type AlarmBaseline = ReadonlyMap<string, Severity>
 
 export function baselineOf(state: State): AlarmBaseline {
   const baseline = new Map<string, Severity>()
-  for (const incident of state.incidents.values()) baseline.set(incident.incidentId, incident.severity)
+  for (const incident of state.incidents.values())
+    if (awaitsTriage(incident) && (incident.severity === 'critical' || incident.severity === 'high'))
+      baseline.set(incident.incidentId, incident.severity)
   return baseline
 }
 

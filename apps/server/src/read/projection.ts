@@ -21,7 +21,6 @@ import {
 import type { EventPageReply, StoredEvent, Viewer } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
 import { type Folded, FULL_KEY, RED_KEY, Snapshots, viewerSnapshotKey } from './snapshots.ts'
-import { stateGzip } from './stateText.ts'
 import { MIN_TIME, upperBound } from './window.ts'
 
 /** Events per store read while folding. */
@@ -138,11 +137,6 @@ export class ViewerCache<T> {
     }
     await made
     return wanted.size
-  }
-
-  /** The projection held for `viewer`, as it is (not brought up to date). */
-  peek(viewer: Viewer): T | undefined {
-    return this.entries.get(viewerKey(viewer))
   }
 
   /** Viewers with a projection now (for diagnostics and tests). */
@@ -272,16 +266,7 @@ export class StateCache {
     }
     const most = Math.max(1, Math.floor(this.maxEntries / 2))
     const chosen = [...audiences.values()].slice(0, most)
-    return this.states
-      .seed(chosen, (wanted) => this.foldTogether(wanted))
-      .then((count) => {
-        // and their text, gzipped when large, for the first /state of each (made off the event loop)
-        for (const audience of chosen) {
-        const folded = this.states.peek(audience)
-        if (folded) stateGzip(folded.state)
-      }
-        return count
-      })
+    return this.states.seed(chosen, (wanted) => this.foldTogether(wanted))
   }
 
   /** The pictures of `viewers`, each from its snapshot or from zero, folded in one pass over the log. */

@@ -8,7 +8,7 @@ import { QueryReader } from '../http/query.ts'
 import { exportEvents } from './export.ts'
 import { handoverRouter } from './handover.ts'
 import { type Replay, readVisible, type StateCache } from './projection.ts'
-import { stateGzip, stateText } from './stateText.ts'
+import { stateText } from './stateText.ts'
 import { readVisibleWindow, readWindow } from './window.ts'
 
 export interface ReadRouterDeps {
@@ -33,12 +33,7 @@ export function readRouter({ store, states, replay, logger, viewerFor, directory
   router.get('/state', async (req, res) => {
     const viewer = viewerFor(req)
     if (req.query.at === undefined) {
-      const state = await states.current(viewer)
-      // a large picture goes gzipped once its gzip is made (the first request sets it going)
-      const zipped = req.acceptsEncodings('gzip') ? stateGzip(state) : undefined
-      res.vary('Accept-Encoding').type('application/json')
-      if (zipped) res.set('Content-Encoding', 'gzip').send(zipped)
-      else res.send(stateText(state))
+      res.type('application/json').send(stateText(await states.current(viewer)))
       return
     }
     const query = new QueryReader(req)

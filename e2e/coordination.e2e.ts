@@ -1,12 +1,6 @@
 import { readFileSync } from 'node:fs'
-import { expect, type Page } from '@playwright/test'
-import { E2E_TOKENS, incident, postEvents, signIn, test } from './fixtures.ts'
-
-async function openIncident(page: Page, incidentId: string): Promise<void> {
-  await page.getByTestId('tab-incidents').click()
-  await page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"]`).click()
-  await expect(page.locator(`[data-testid="incident-detail"][data-incident-id="${incidentId}"]`)).toBeVisible()
-}
+import { expect } from '@playwright/test'
+import { E2E_TOKENS, incident, openIncident, postEvents, signIn, test } from './fixtures.ts'
 
 test('a coordinator tasks a team; a member sees it live, accepts and completes it; the handover lists it', async ({
   browser,

@@ -74,6 +74,13 @@ export const test = base.extend<{ outsideRequests: string[] }>({
   },
 })
 
+/** Open an incident's detail panel from the incident list. */
+export async function openIncident(page: Page, incidentId: string): Promise<void> {
+  await page.getByTestId('tab-incidents').click()
+  await page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"]`).click()
+  await expect(page.locator(`[data-testid="incident-detail"][data-incident-id="${incidentId}"]`)).toBeVisible()
+}
+
 export async function signIn(page: Page, token: string): Promise<void> {
   await page.goto(`/#token=${token}`)
   await expect(page.getByTestId('connection-status')).toHaveText('live', { timeout: 15_000 })

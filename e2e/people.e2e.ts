@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { expect, type Page } from '@playwright/test'
-import { E2E_TOKENS, incident, postEvents, signIn, test } from './fixtures.ts'
+import { expect } from '@playwright/test'
+import { E2E_TOKENS, incident, openIncident, postEvents, signIn, test } from './fixtures.ts'
 
 const SHOTS = process.env.WATCHFLOOR_E2E_SHOTS ?? '/tmp/pw-people'
-
-async function openIncident(page: Page, incidentId: string): Promise<void> {
-  await page.getByTestId('tab-incidents').click()
-  await page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"]`).click()
-  await expect(page.locator(`[data-testid="incident-detail"][data-incident-id="${incidentId}"]`)).toBeVisible()
-}
 
 test('a coordinator assigns by name, mentions with @ and links incidents by title: no raw ids', async ({
   page,

@@ -5,8 +5,8 @@
  * readable cards and its scrollbar in view, and setting filters never moves the map.
  */
 import { randomUUID } from 'node:crypto'
-import { expect, type Locator, type Page } from '@playwright/test'
-import { E2E_TOKENS, incident, postEvents, signIn, test } from './fixtures.ts'
+import { expect, type Locator } from '@playwright/test'
+import { E2E_TOKENS, incident, openIncident, postEvents, signIn, test } from './fixtures.ts'
 
 const SHOTS = process.env.WATCHFLOOR_E2E_SHOTS ?? 'e2e/artifacts'
 
@@ -16,12 +16,6 @@ async function box(locator: Locator): Promise<{ x: number; y: number; width: num
   const b = await locator.boundingBox()
   expect(b, 'laid out').not.toBeNull()
   return b!
-}
-
-async function openIncident(page: Page, incidentId: string): Promise<void> {
-  await page.getByTestId('tab-incidents').click()
-  await page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"]`).click()
-  await expect(page.locator(`[data-testid="incident-detail"][data-incident-id="${incidentId}"]`)).toBeVisible()
 }
 
 test('the detail and the side panel are resized, widened and remembered; the task board scrolls across', async ({

@@ -3,8 +3,8 @@
  * and the handover's "since" are typed and shown as UTC (24-hour, labelled Z), and the server
  * gets the UTC instant typed.
  */
-import { expect, type Page } from '@playwright/test'
-import { E2E_TOKENS, incident, postEvents, signIn, test } from './fixtures.ts'
+import { expect } from '@playwright/test'
+import { E2E_TOKENS, incident, openIncident, postEvents, signIn, test } from './fixtures.ts'
 
 const MIN = 60_000
 /** `2026-11-26 14:30Z` (or with seconds), as a person types it. */
@@ -13,12 +13,6 @@ const typed = (ms: number, seconds = false) => {
   return `${iso.slice(0, 10)} ${iso.slice(11, seconds ? 19 : 16)}Z`
 }
 const minute = (ms: number) => Math.floor(ms / MIN) * MIN
-
-async function openIncident(page: Page, incidentId: string): Promise<void> {
-  await page.getByTestId('tab-incidents').click()
-  await page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"]`).click()
-  await expect(page.locator(`[data-testid="incident-detail"][data-incident-id="${incidentId}"]`)).toBeVisible()
-}
 
 for (const zone of ['Europe/Brussels', 'America/New_York']) {
   test.describe(`a browser in ${zone}`, () => {

@@ -55,18 +55,13 @@ export interface ObservationRuns {
   incident: (string | null)[]
 }
 
-/** No runs (observations shown each on its own). */
-export const NO_RUNS: ObservationRuns = {
-  count: 0,
-  lane: [],
-  from: [],
-  to: [],
-  reports: [],
-  first: [],
-  last: [],
-  severity: [],
-  incident: [],
+/** A set of runs with none in it yet. */
+function emptyRuns(): ObservationRuns {
+  return { count: 0, lane: [], from: [], to: [], reports: [], first: [], last: [], severity: [], incident: [] }
 }
+
+/** No runs (observations shown each on its own). */
+export const NO_RUNS: ObservationRuns = emptyRuns()
 
 /**
  * The observation runs of lanes [laneFrom, laneTo) within the domain: one pass over the sorted
@@ -75,17 +70,7 @@ export const NO_RUNS: ObservationRuns = {
  */
 export function observationRuns(input: RunInput, opts: RunOptions): ObservationRuns {
   const { domain, gapMs, laneFrom, laneTo } = opts
-  const runs: ObservationRuns = {
-    count: 0,
-    lane: [],
-    from: [],
-    to: [],
-    reports: [],
-    first: [],
-    last: [],
-    severity: [],
-    incident: [],
-  }
+  const runs = emptyRuns()
   const open = new Int32Array(Math.max(0, laneTo - laneFrom)).fill(-1)
   const start = lowerBound(input.times, domain.from)
   const end = upperBound(input.times, domain.to)

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { expect } from '@playwright/test'
 import { PROTOCOL_VERSION } from '../packages/protocol/src/events.ts'
-import { E2E_TOKENS, signIn, test } from './fixtures.ts'
+import { E2E_TOKENS, expectHeaderOnOneLine, signIn, test } from './fixtures.ts'
 
 const root = new URL('..', import.meta.url).pathname
 const version = (JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string }).version
@@ -36,15 +36,7 @@ test('the header holds on one line at 1280 px, for the role with the most contro
   await page.setViewportSize({ width: 1280, height: 720 })
   for (const token of [E2E_TOKENS.admin, E2E_TOKENS.coordinator]) {
     await signIn(page, token)
-    const header = page.locator('header.header')
-    // every control of the header on the first line: the same top as the product name, within a few px
-    const tops = await header.evaluate((element) =>
-      [...element.children]
-        .filter((child) => (child as HTMLElement).offsetParent !== null && !child.classList.contains('header-error'))
-        .map((child) => Math.round(child.getBoundingClientRect().top + child.getBoundingClientRect().height / 2)),
-    )
-    expect(tops.length).toBeGreaterThan(8)
-    expect(Math.max(...tops) - Math.min(...tops)).toBeLessThanOrEqual(6)
+    await expectHeaderOnOneLine(page)
     // and the identity, when cut, is whole in its title
     await expect(page.getByTestId('whoami')).toHaveAttribute('title', /signed in with/)
     await page.screenshot({ path: testInfo.outputPath(`header-1280-${token.slice(4, 12)}.png`) })

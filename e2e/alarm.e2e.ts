@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type APIRequestContext, expect as baseExpect, type Page, request as playwrightRequest } from '@playwright/test'
 import { type ServerProcess, startServerProcess } from '../apps/server/test/harness.ts'
-import { E2E_PRINCIPALS, E2E_TOKENS, incident, postEvents, test } from './fixtures.ts'
+import { E2E_PRINCIPALS, E2E_TOKENS, expectHeaderOnOneLine, incident, postEvents, test } from './fixtures.ts'
 
 /**
  * Alarms, on a server of its own (not the suite's): the criticals posted here would otherwise stay
@@ -132,10 +132,15 @@ test('a critical posted live raises an alarm until it is acknowledged; a dismiss
 
   // what the console opened with raises no alarm, but the open criticals are counted, in the header
   await expect(officer.getByTestId('alarm-banner')).toHaveCount(0)
-  await expect(officer.locator('header').getByTestId('alarm-standing')).toHaveText(
+  await expect(officer.locator('header').getByTestId('alarm-standing-text')).toHaveText(
     '1 unacknowledged critical already open',
   )
   await expect(officer.getByTestId('alarm-standing')).toHaveAttribute('data-count', '1')
+  // at 1280 px it says so in fewer words, and the header keeps to one line
+  expect(officer.viewportSize()?.width).toBe(1280)
+  await expect(officer.getByTestId('alarm-standing')).toHaveAccessibleName(/1 unacknowledged critical already open/)
+  await expect(officer.getByTestId('alarm-standing').locator('.standing-short')).toHaveText('◆ 1 not acknowledged')
+  await expectHeaderOnOneLine(officer)
   await officer.getByTestId('alarm-settings').locator('summary').click()
   await expect(officer.getByTestId('alarm-sound')).not.toBeChecked() // sound off by default
   await officer.getByTestId('alarm-settings').locator('summary').click()

@@ -74,6 +74,19 @@ export const test = base.extend<{ outsideRequests: string[] }>({
   },
 })
 
+/** Every control of the header on the first line: the same middle as the product name, within a few px. */
+export async function expectHeaderOnOneLine(page: Page): Promise<void> {
+  const middles = await page
+    .locator('header.header')
+    .evaluate((element) =>
+      [...element.children]
+        .filter((child) => (child as HTMLElement).offsetParent !== null && !child.classList.contains('header-error'))
+        .map((child) => Math.round(child.getBoundingClientRect().top + child.getBoundingClientRect().height / 2)),
+    )
+  expect(middles.length).toBeGreaterThan(8)
+  expect(Math.max(...middles) - Math.min(...middles), 'header controls on one line').toBeLessThanOrEqual(6)
+}
+
 /** Open an incident's detail panel from the incident list. */
 export async function openIncident(page: Page, incidentId: string): Promise<void> {
   await page.getByTestId('tab-incidents').click()

@@ -11,7 +11,7 @@ import { ViewAsControl } from '../features/viewas/ViewAs.tsx'
 import { SeverityShape } from '../ui/badges.tsx'
 import { formatTime } from '../ui/format.ts'
 
-function StatusPill({ status }: { status: ConnectionStatus }) {
+function StatusPill({ status, seqs }: { status: ConnectionStatus; seqs: string }) {
   const replaying = useReplay((s) => s.active)
   const at = useReplay((s) => Math.floor(s.at / 1000) * 1000) // a second is enough: fewer renders while playing
   // a replay is never shown as live: the pill says REPLAY and the playhead's time
@@ -34,6 +34,7 @@ function StatusPill({ status }: { status: ConnectionStatus }) {
       data-testid="connection-status"
       data-mode="live"
       data-connection={status}
+      title={seqs}
       role="status"
       aria-live="polite"
     >
@@ -102,7 +103,7 @@ export function Header({ onSignOut }: { onSignOut: () => void }) {
       <AlarmStanding />
       <AlarmSettings />
       <Bell />
-      <StatusPill status={status} />
+      <StatusPill status={status} seqs={`head ${headSeq} · last ${lastSeq}`} />
       <OutdatedNotice />
       {opening && <Opening progress={opening} />}
       <span className="seq">

@@ -99,7 +99,13 @@ export function AlarmStanding() {
       title={`${n} unacknowledged critical ${n === 1 ? 'incident was' : 'incidents were'} already open when this console opened (no alarm). Show criticals`}
       onClick={() => viewStore.getState().setFilters({ severities: ['critical'] })}
     >
-      {n} unacknowledged critical{n === 1 ? '' : 's'} already open
+      <span className="standing-long" data-testid="alarm-standing-text">
+        {n} unacknowledged critical{n === 1 ? '' : 's'} already open
+      </span>
+      {/* on a narrower screen, so that the header keeps to one line; the words above stay for screen readers */}
+      <span className="standing-short" aria-hidden="true">
+        ◆ {n} not acknowledged
+      </span>
     </button>
   )
 }

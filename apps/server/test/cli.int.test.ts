@@ -258,9 +258,18 @@ describe('watchfloor command line', () => {
     const lines = readFileSync(file, 'utf8').trimEnd().split('\n')
     const cut = join(source.WATCHFLOOR_DATA_DIR, 'cut.backup')
     writeFileSync(cut, `${lines.slice(0, -2).join('\n')}\n`)
-    const short = await cli(['restore', cut], sqliteEnv())
+    // a damaged file is refused before anything is written: the same store takes the whole backup after
+    const target = sqliteEnv()
+    const short = await cli(['restore', cut], target)
     expect(short.code).toBe(1)
     expect(short.stderr).toContain('cut short')
+    expect(short.stderr).toContain('nothing was restored')
+    const broken = join(source.WATCHFLOOR_DATA_DIR, 'broken.backup')
+    writeFileSync(broken, `${[...lines.slice(0, -2), '{"seq":"x"}', ...lines.slice(-1)].join('\n')}\n`)
+    const invalid = await cli(['restore', broken], target)
+    expect(invalid.code).toBe(1)
+    expect(invalid.stderr).toContain('not a valid stored event')
+    expect((await cli(['restore', file], target)).code).toBe(0)
 
     const newer = join(source.WATCHFLOOR_DATA_DIR, 'newer.backup')
     writeFileSync(newer, [JSON.stringify({ ...JSON.parse(lines[0]!), version: 99 }), ...lines.slice(1)].join('\n'))
@@ -270,7 +279,7 @@ describe('watchfloor command line', () => {
     const notBackup = await cli(['restore', join(root, 'package.json')], sqliteEnv())
     expect(notBackup.code).toBe(1)
     expect(notBackup.stderr).toContain('not a Watchfloor backup')
-    for (const run of [short, refused, notBackup]) noStack(run)
+    for (const run of [short, invalid, refused, notBackup]) noStack(run)
   })
 
   it('export and import: NDJSON of the log into an empty log, every seq and recordedAt kept; a non-empty log refused', async () => {

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { observation, registerEventStoreContract } from './contract.ts'
 import { contentJson, storedBody } from './plan.ts'
 import { SqliteEventStore } from './sqlite.ts'
@@ -127,10 +128,50 @@ describe('SqliteEventStore id index', () => {
   })
 })
 
+/** Node's FileHandle prototype, whose `datasync` the store calls on its write-ahead log. */
+async function fileHandlePrototype(file: string): Promise<{ datasync: () => Promise<void> }> {
+  const handle = await open(file, 'w')
+  await handle.close()
+  return Object.getPrototypeOf(handle) as { datasync: () => Promise<void> }
+}
+
 describe('SqliteEventStore durability', () => {
   const dirs: string[] = []
   afterEach(() => {
+    vi.restoreAllMocks()
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('after a failed sync of its write-ahead log, acknowledges and serves nothing more, and takes no more events', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'watchfloor-sqlite-'))
+    dirs.push(dir)
+    const file = join(dir, 'events.sqlite')
+    const store = new SqliteEventStore({ file })
+    const proto = await fileHandlePrototype(join(dir, 'probe'))
+    try {
+      await store.append([observation(1)])
+      // the disk fails the next sync once (EIO); the kernel may have dropped what it could not write
+      const sync = vi.spyOn(proto, 'datasync').mockRejectedValueOnce(Object.assign(new Error('EIO'), { code: 'EIO' }))
+      const told: number[] = []
+      store.onAppend((head) => told.push(head))
+      await expect(store.append([observation(2)])).rejects.toThrow(/could not be synced/)
+      expect(sync).toHaveBeenCalledTimes(1)
+      // nothing after the failure is acknowledged, told or readable, even though a sync would now succeed
+      await expect(store.append([observation(3)])).rejects.toThrow(/could not be synced/)
+      expect(told).toEqual([])
+      expect(await store.head()).toBe(1)
+      expect((await store.readAfter(0, 10)).map((event) => event.seq)).toEqual([1])
+    } finally {
+      await store.close()
+    }
+    // opened again, the store takes events once more
+    const reopened = new SqliteEventStore({ file })
+    try {
+      const [result] = await reopened.append([observation(4)])
+      expect(result!.seq).toBeGreaterThan(1)
+    } finally {
+      await reopened.close()
+    }
   })
 
   it('acknowledges, tells and serves a group only once its write-ahead log is synced', async () => {
@@ -138,12 +179,15 @@ describe('SqliteEventStore durability', () => {
     dirs.push(dir)
     const file = join(dir, 'events.sqlite')
     const store = new SqliteEventStore({ file })
+    const sync = vi.spyOn(await fileHandlePrototype(join(dir, 'probe')), 'datasync')
     try {
       const told: number[] = []
       store.onAppend((head) => told.push(head))
       let acknowledged = false
+      let syncedBeforeAcknowledged = false
       const appended = store.append([observation(1), observation(2)]).then((results) => {
         acknowledged = true
+        syncedBeforeAcknowledged = sync.mock.calls.length > 0
         return results
       })
       // the group commits in the next turn; its sync runs on the thread pool, after this turn
@@ -162,6 +206,7 @@ describe('SqliteEventStore durability', () => {
       expect(await store.readAfter(0, 10)).toEqual([])
       expect(await store.readRecordedRange('2000-01-01T00:00:00Z', '2100-01-01T00:00:00Z', 0, 10)).toEqual([])
       const results = await appended
+      expect(syncedBeforeAcknowledged).toBe(true)
       expect(results.map((result) => result.seq)).toEqual([1, 2])
       expect(told).toEqual([2])
       expect(await store.head()).toBe(2)

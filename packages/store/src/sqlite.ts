@@ -83,6 +83,12 @@ export class SqliteEventStore implements EventStore {
   private unsynced: ((error: unknown) => void)[] = []
   private syncing: Promise<void> | undefined
   /**
+   * The first failed sync of the write-ahead log. After one, the kernel may have dropped the pages
+   * it could not write and a later sync would report success over them, so no later commit is
+   * acknowledged, told or made readable, and appends are refused until the store is opened again.
+   */
+  private syncFailure: unknown
+  /**
    * The write-ahead log, open for syncing from the first sync to `close`: SQLite keeps that file (it
    * resets it in place after a checkpoint) as long as this connection is open.
    */
@@ -168,6 +174,7 @@ export class SqliteEventStore implements EventStore {
 
   append(events: readonly AcceptedEvent[]): Promise<AppendResult[]> {
     if (this.closed) return Promise.reject(new Error('store is closed'))
+    if (this.syncFailure !== undefined) return Promise.reject(syncFailed(this.syncFailure))
     if (events.length === 0) return Promise.resolve([])
     return new Promise((resolve, reject) => {
       this.queue.push(pendingAppend(events, resolve, reject))
@@ -216,8 +223,8 @@ export class SqliteEventStore implements EventStore {
 
   /**
    * Call `done` once everything committed so far is synced to disk (with the error if the sync
-   * failed: the commit stays in the file, and a later sync that succeeds makes it durable and readable;
-   * a sender that retries with the same ids is answered from it [L2]).
+   * failed: the commit stays in the file, unacknowledged and unread until the store is opened again,
+   * which syncs it or finds it gone; a sender that retries with the same ids then gets its answer [L2]).
    */
   private afterSync(done: (error: unknown) => void): void {
     this.unsynced.push(done)
@@ -230,15 +237,17 @@ export class SqliteEventStore implements EventStore {
       const waiting = this.unsynced
       this.unsynced = []
       const upTo = this.headSeq
-      let failure: unknown
-      try {
-        if (this.walFile) {
-          this.wal ??= await open(this.walFile, 'r')
-          await this.wal.datasync()
+      let failure: unknown = this.syncFailure
+      if (failure === undefined)
+        try {
+          if (this.walFile) {
+            this.wal ??= await open(this.walFile, 'r')
+            await this.wal.datasync()
+          }
+        } catch (error) {
+          failure = syncFailed(error)
+          this.syncFailure = failure
         }
-      } catch (error) {
-        failure = error
-      }
       if (!failure && upTo > this.durableSeq) this.durableSeq = upTo
       for (const done of waiting) done(failure)
       if (!failure) for (const listener of this.listeners) listener(this.durableSeq)
@@ -249,6 +258,7 @@ export class SqliteEventStore implements EventStore {
   /** Events as another log stored them (a restore), after what is queued; see `EventStore.appendStored`. */
   async appendStored(events: readonly StoredEvent[]): Promise<number> {
     if (this.closed) throw new Error('store is closed')
+    if (this.syncFailure !== undefined) throw syncFailed(this.syncFailure)
     this.flush()
     const rows = storedRows(events, this.headSeq, this.lastRecordedAt)
     if (rows.length === 0) return this.headSeq
@@ -414,4 +424,13 @@ export class SqliteEventStore implements EventStore {
     this.listeners.clear()
     this.db.close()
   }
+}
+
+/** The error of a failed sync of the write-ahead log, as every later append is refused with it. */
+function syncFailed(cause: unknown): Error {
+  if (cause instanceof Error && cause.message.startsWith('the write-ahead log could not be synced')) return cause
+  return new Error(
+    `the write-ahead log could not be synced (${cause instanceof Error ? cause.message : String(cause)}): no more events are taken until the store is opened again`,
+    { cause },
+  )
 }

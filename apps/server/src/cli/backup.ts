@@ -6,9 +6,9 @@ import {
   type DurableRow,
   SCHEMA_VERSIONS,
 } from '@watchfloor/store'
-import { type Command, Failed } from './command.ts'
+import { type Command, type Context, Failed } from './command.ts'
 import { writeEvents } from './log.ts'
-import { lineWriter, readLines, readLog, requireEmptyLog } from './streams.ts'
+import { lineWriter, parseEventLine, readLines, requireEmptyLog, writeLogUpTo } from './streams.ts'
 
 /** The name in a backup's header line, and the newest version of the format this code reads and writes. */
 export const BACKUP_FORMAT = 'watchfloor-backup'
@@ -79,15 +79,7 @@ Exit codes: 0 written; 1 the store could not be read or the file written; 2 bad 
     try {
       await writer.write(JSON.stringify(header))
       for (const table of DURABLE_TABLE_NAMES) await writer.write(JSON.stringify({ table, rows: dump[table] ?? [] }))
-      for await (const page of readLog(events)) {
-        for (const event of page) {
-          if (event.seq > head) break
-          await writer.write(JSON.stringify(event))
-          count++
-        }
-        progress(count, head)
-        if (page.at(-1)!.seq >= head) break
-      }
+      count = await writeLogUpTo(events, head, writer.write, progress)
       await writer.write(JSON.stringify({ end: true, events: count, tables: DURABLE_TABLE_NAMES.length }))
       await writer.finish()
     } catch (error) {
@@ -136,7 +128,9 @@ machine to several. Every event keeps its seq, id, recordedAt and content; accou
 password hashes and tokens their secrets, so both keep working. Sessions are not restored: people
 sign in again. Run it with the servers stopped, then start them on the restored store.
 
-Backups of an older format version or older schemas restore into this version.
+Backups of an older format version or older schemas restore into this version. A FILE is read
+through first: a cut or damaged one is refused and the store left as it was (from stdin, the restore
+stops where it finds the fault).
 
 Exit codes: 0 restored; 1 the store is not empty, the file is not a whole backup this Watchfloor
 reads (a newer format or schema, a cut file, an invalid event), or writing failed; 2 bad usage.`,
@@ -144,6 +138,9 @@ reads (a newer format or schema, a cut file, an invalid event), or writing faile
   positionals: [1, 1],
   async run(args, context) {
     const name = args.positionals[0]!
+    // a file is read through once first, so that a damaged one leaves the store untouched (stdin
+    // cannot be read twice: there the checks below stop the restore where they find a fault)
+    if (name !== '-') await checkBackup(context, name)
     const lines = readLines(context, name)
     const first = await lines.next()
     const header = readHeader(first.done ? undefined : first.value[0], name)
@@ -208,6 +205,48 @@ reads (a newer format or schema, a cut file, an invalid event), or writing faile
     context.note(`restored ${count} events and ${rows} into ${context.describeStore()}`)
     context.note(`(taken ${header.createdAt} from ${header.store}; not in a backup: ${header.leftOut.join(', ')})`)
   },
+}
+
+/**
+ * A backup file read through without writing anything: its header, its tables, every event a valid
+ * stored event after the one before, and an end line that counts them with nothing after it.
+ */
+async function checkBackup(context: Context, name: string): Promise<void> {
+  let phase: 'header' | 'tables' | 'events' | 'ended' = 'header'
+  let count = 0
+  let last = 0
+  for await (const [line, n] of readLines(context, name)) {
+    if (phase === 'header') {
+      readHeader(line, name)
+      phase = 'tables'
+      continue
+    }
+    if (phase === 'ended')
+      throw new Failed(`${name}, line ${n}: lines after the end of the backup; nothing was restored`)
+    const value = parseLine(line, n, name)
+    if (phase === 'tables' && 'table' in value) {
+      if (typeof value.table !== 'string' || !Array.isArray(value.rows))
+        throw new Failed(`${name}, line ${n}: not a table of the backup`)
+      continue
+    }
+    phase = 'events'
+    if (value.end === true) {
+      if (value.events !== count)
+        throw new Failed(
+          `${name} says it holds ${value.events} events, ${count} were read: the file is damaged; nothing was restored`,
+        )
+      phase = 'ended'
+      continue
+    }
+    const event = parseEventLine(line, n, name)
+    if (event.seq <= last)
+      throw new Failed(`${name}, line ${n}: seq ${event.seq} after seq ${last}; nothing was restored`)
+    last = event.seq
+    count++
+  }
+  if (phase === 'header') throw new Failed(`${name} is not a Watchfloor backup (it is empty)`)
+  if (phase !== 'ended')
+    throw new Failed(`${name} is cut short (no end line after ${count} events): nothing was restored`)
 }
 
 function parseLine(line: string, n: number, name: string): Record<string, unknown> {

@@ -1,7 +1,16 @@
 import type { StoredEvent } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
 import { type Command, type Context, Failed, integerOption } from './command.ts'
-import { eventProblem, lineWriter, PAGE, parseEventLine, readLines, readLog, requireEmptyLog } from './streams.ts'
+import {
+  eventProblem,
+  lineWriter,
+  PAGE,
+  parseEventLine,
+  readLines,
+  readLog,
+  requireEmptyLog,
+  writeLogUpTo,
+} from './streams.ts'
 
 type ProblemKind = 'gap' | 'invalid body' | 'duplicate id' | 'recordedAt decreases' | 'head'
 
@@ -136,15 +145,7 @@ Exit codes: 0 written; 1 the log could not be read or the file written; 2 bad us
     const progress = context.progress('exported')
     let count = 0
     try {
-      for await (const page of readLog(store)) {
-        for (const event of page) {
-          if (event.seq > head) break
-          await writer.write(JSON.stringify(event))
-          count++
-        }
-        progress(count, head)
-        if (page.at(-1)!.seq >= head) break
-      }
+      count = await writeLogUpTo(store, head, writer.write, progress)
       await writer.finish()
     } catch (error) {
       writer.abort()

@@ -19,6 +19,26 @@ export async function* readLog(store: EventStore, after = 0): AsyncGenerator<Sto
   }
 }
 
+/** Every event of the log up to `head`, written a line each, with progress after each page; resolves to how many. */
+export async function writeLogUpTo(
+  store: EventStore,
+  head: number,
+  write: (line: string) => Promise<void>,
+  progress: (done: number, of: number) => void,
+): Promise<number> {
+  let count = 0
+  for await (const page of readLog(store)) {
+    for (const event of page) {
+      if (event.seq > head) break
+      await write(JSON.stringify(event))
+      count++
+    }
+    progress(count, head)
+    if (page.at(-1)!.seq >= head) break
+  }
+  return count
+}
+
 /**
  * What is wrong with one stored event against the protocol's event schema (null when nothing):
  * `seq` a positive whole number, `recordedAt` a time, a marking, and the rest a valid event.

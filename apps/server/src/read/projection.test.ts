@@ -437,6 +437,26 @@ describe('audiences prepared ahead of a first request', () => {
     }
   })
 
+  it('a pass that fails fails its waiting requests and leaves nothing behind: the next request folds', async () => {
+    const store = await longLog(12_000)
+    try {
+      const readAfter = store.readAfter.bind(store)
+      let failing = true
+      store.readAfter = (after, limit) => (failing ? Promise.reject(new Error('disk gone')) : readAfter(after, limit))
+      const cache = new StateCache(store)
+      const audience = { ...viewerOf(''), userId: '' }
+      // two audiences, one with a request waiting: the other's failure has nobody to go to
+      const preparing = cache.prepare([viewerOf('kadri'), viewerOf('janis', 'cert-lv')])
+      const waiting = nextTurn().then(() => cache.current(audience))
+      await expect(preparing).rejects.toThrow('disk gone')
+      await expect(waiting).rejects.toThrow('disk gone')
+      failing = false
+      expect((await cache.current(audience)).seq).toBe(12_000)
+    } finally {
+      await store.close()
+    }
+  })
+
   it('starts an audience from its snapshot and saves what it folded', async () => {
     const store = await longLog(60)
     try {

@@ -114,7 +114,7 @@ export class ViewerCache<T> {
   /**
    * Projections for those of `viewers` neither held nor being brought up to date, made together by
    * `make` (one pass over the log for all of them); a `get` of one of them meanwhile waits for it,
-   * and makes its own if `make` fails. Resolves to how many were made.
+   * and fails with it if `make` fails (the next `get` folds its own). Resolves to how many were made.
    */
   async seed(viewers: readonly Viewer[], make: (viewers: Viewer[]) => Promise<T[]>): Promise<number> {
     const wanted = new Map<string, Viewer>()
@@ -125,15 +125,13 @@ export class ViewerCache<T> {
     if (wanted.size === 0) return 0
     const made = make([...wanted.values()])
     let index = 0
-    for (const [key, viewer] of wanted) {
+    for (const key of wanted.keys()) {
       const i = index++
+      // handled here: a failure of `make` is the caller's (below) and that of any `get` waiting
       this.track(
         key,
-        made.then(
-          (values) => this.keep(key, values[i]!),
-          () => this.refresh(key, viewer),
-        ),
-      )
+        made.then((values) => this.keep(key, values[i]!)),
+      ).catch(() => undefined)
     }
     await made
     return wanted.size

@@ -2,6 +2,7 @@ import type { IncidentState } from '@watchfloor/core'
 import { memo, useEffect, useMemo, useState } from 'react'
 import { useWatchfloor } from '../../data/store.ts'
 import { SeverityLabel, TlpBadge } from '../../ui/badges.tsx'
+import { ChoiceChips } from '../../ui/ChoiceChips.tsx'
 import { useFilteredIncidents } from '../../view/selectors.ts'
 import {
   ACK_FILTERS,
@@ -52,7 +53,7 @@ const IncidentRow = memo(function IncidentRow({
         </div>
       </td>
       <td className="title">
-        <div className="title-text" data-testid="incident-title" title={incident.summary ?? incident.title}>
+        <div className="title-text two-lines" data-testid="incident-title" title={incident.summary ?? incident.title}>
           {incident.title}
         </div>
         <div className="sub">
@@ -133,37 +134,25 @@ function ListFilterBar() {
   const assigned = useView((v) => v.list.assigned)
   return (
     <div className="list-filters" data-testid="incident-list-filters">
-      <fieldset className="chips">
-        <legend>Acknowledged</legend>
-        {ACK_FILTERS.map((value) => (
-          <button
-            key={value}
-            type="button"
-            className="chip"
-            aria-pressed={ack === value}
-            data-testid={`list-ack-${value}`}
-            onClick={() => viewStore.getState().setList({ ack: value })}
-          >
-            {ACK_LABELS[value]}
-          </button>
-        ))}
-      </fieldset>
-      <fieldset className="chips">
-        <legend>Assigned</legend>
-        {ASSIGNED_FILTERS.map((value) => (
-          <button
-            key={value}
-            type="button"
-            className="chip"
-            aria-pressed={assigned === value}
-            data-testid={`list-assigned-${value}`}
-            title={value === 'anyone' ? undefined : `incidents with a task not done assigned ${ASSIGNED_LABELS[value]}`}
-            onClick={() => viewStore.getState().setList({ assigned: value })}
-          >
-            {ASSIGNED_LABELS[value]}
-          </button>
-        ))}
-      </fieldset>
+      <ChoiceChips
+        legend="Acknowledged"
+        choices={ACK_FILTERS}
+        chosen={ack}
+        label={(value) => ACK_LABELS[value]}
+        testid={(value) => `list-ack-${value}`}
+        onChoose={(value) => viewStore.getState().setList({ ack: value })}
+      />
+      <ChoiceChips
+        legend="Assigned"
+        choices={ASSIGNED_FILTERS}
+        chosen={assigned}
+        label={(value) => ASSIGNED_LABELS[value]}
+        testid={(value) => `list-assigned-${value}`}
+        title={(value) =>
+          value === 'anyone' ? undefined : `incidents with a task not done assigned ${ASSIGNED_LABELS[value]}`
+        }
+        onChoose={(value) => viewStore.getState().setList({ assigned: value })}
+      />
     </div>
   )
 }

@@ -1,6 +1,7 @@
 import { overdueTasks } from '@watchfloor/core'
 import { useMemo, useState } from 'react'
 import { useWatchfloor } from '../../data/store.ts'
+import { ChoiceChips } from '../../ui/ChoiceChips.tsx'
 import { useNow } from '../../ui/useNow.ts'
 import { BOARD_COLUMNS, boardColumns, SCOPE_LABELS, TASK_SCOPES, type TaskScope } from './board.ts'
 import { STATUS_LABELS, TaskCard } from './TaskCard.tsx'
@@ -28,20 +29,15 @@ export function TaskBoard() {
           </span>
         )}
       </h2>
-      <fieldset className="chips scope" aria-label="Whose tasks">
-        {TASK_SCOPES.map((s) => (
-          <button
-            key={s}
-            type="button"
-            className="chip"
-            aria-pressed={scope === s}
-            data-testid={`task-scope-${s}`}
-            onClick={() => setScope(s)}
-          >
-            {SCOPE_LABELS[s]}
-          </button>
-        ))}
-      </fieldset>
+      <ChoiceChips
+        className="chips scope"
+        ariaLabel="Whose tasks"
+        choices={TASK_SCOPES}
+        chosen={scope}
+        label={(s) => SCOPE_LABELS[s]}
+        testid={(s) => `task-scope-${s}`}
+        onChoose={setScope}
+      />
       {/* a replay is the past: no actions on it (a fieldset disables every button inside) */}
       <fieldset className="readonly-when-replaying" disabled={replaying}>
         <div className="task-board" data-testid="task-board">

@@ -93,7 +93,7 @@ const TriageItem = memo(function TriageItem({
           title={incident.summary ?? incident.title}
           onClick={select}
         >
-          <span className="triage-title">{incident.title}</span>
+          <span className="triage-title two-lines">{incident.title}</span>
         </button>
         <div className="triage-facts">
           <SeverityLabel severity={incident.severity} />

@@ -241,4 +241,6 @@ test('a row keeps its place while the pointer is over the list, and a click open
   await page.getByTestId('filter-text').fill(`${tag} C`)
   await expect(rows).toHaveCount(1)
   await expect(rows.first()).toHaveAttribute('data-incident-id', newId)
+  // ... and the list, filtered, still holds still under the resting pointer
+  await expect(page.getByTestId('incident-list')).toHaveAttribute('data-frozen', 'true')
 })

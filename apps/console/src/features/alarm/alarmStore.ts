@@ -2,7 +2,7 @@ import type { IncidentState, State } from '@watchfloor/core'
 import { createStore, useStore } from 'zustand'
 import { watchfloor } from '../../data/store.ts'
 import { alarmPrefs, loadAlarmPrefs, playAlarmTone } from './alarmPrefs.ts'
-import { type AlarmBaseline, alarmsOf, baselineOf, standingCriticalsOf } from './alarms.ts'
+import { type AlarmBaseline, alarmViewOf, baselineOf } from './alarms.ts'
 
 /** The alarms standing in this console, derived from the live picture (also while replaying). */
 export interface AlarmView {
@@ -39,11 +39,13 @@ export function wireAlarms(): () => void {
     const prefs = alarmPrefs.getState()
     if (last !== null && last.state === s.liveState && last.prefs === prefs) return
     last = { state: s.liveState, prefs }
-    const alarms = alarmsOf(s.liveState, baseline, prefs, prefs.dismissed)
-    const standing = standingCriticalsOf(s.liveState, baseline)
+    const { alarms, standing } = alarmViewOf(s.liveState, baseline, prefs, prefs.dismissed)
     const fresh = alarms.filter((a) => !sounded.has(a.incidentId))
     for (const a of fresh) sounded.add(a.incidentId)
     if (fresh.length > 0 && prefs.sound) playAlarmTone()
+    // the same incidents as before (most batches): nothing to draw again
+    const shown = alarmView.getState()
+    if (sameIncidents(shown.alarms, alarms) && sameIncidents(shown.standing, standing)) return
     alarmView.setState({ alarms, standing })
   }
   sync()
@@ -53,4 +55,9 @@ export function wireAlarms(): () => void {
     offData()
     offPrefs()
   }
+}
+
+/** The same incident objects in the same order (an update makes a new object). */
+function sameIncidents(a: readonly IncidentState[], b: readonly IncidentState[]): boolean {
+  return a.length === b.length && a.every((incident, i) => incident === b[i])
 }

@@ -35,33 +35,38 @@ function alarmingSeverity(severity: Severity, settings: AlarmSettings): boolean 
   return severity === 'critical' || (settings.includeHigh && severity === 'high')
 }
 
-/** The incidents that alarm now, newest first (by report time, then by seq). */
-export function alarmsOf(
+export interface AlarmsNow {
+  /** The incidents that alarm now, newest first (by report time, then by seq). */
+  alarms: IncidentState[]
+  /** Criticals that were already open and unacknowledged when the console opened (no alarm: a count). */
+  standing: IncidentState[]
+}
+
+/** The alarms and the standing criticals, in one pass over the picture (it runs on every live batch). */
+export function alarmViewOf(
   state: State,
   baseline: AlarmBaseline | null,
   settings: AlarmSettings,
   dismissed: ReadonlySet<string>,
-): IncidentState[] {
-  if (baseline === null) return []
-  const alarms: IncidentState[] = []
+): AlarmsNow {
+  const view: AlarmsNow = { alarms: [], standing: [] }
+  if (baseline === null) return view
   for (const incident of state.incidents.values()) {
-    if (!awaitsTriage(incident) || !alarmingSeverity(incident.severity, settings)) continue
-    if (dismissed.has(incident.incidentId)) continue
+    if (!awaitsTriage(incident)) continue
     const before = baseline.get(incident.incidentId)
+    if (incident.severity === 'critical' && before === 'critical') view.standing.push(incident)
+    if (!alarmingSeverity(incident.severity, settings) || dismissed.has(incident.incidentId)) continue
     if (before !== undefined && alarmingSeverity(before, settings)) continue
-    alarms.push(incident)
+    view.alarms.push(incident)
   }
-  return alarms.sort((a, b) => Date.parse(b.reportedAt) - Date.parse(a.reportedAt) || b.lastSeq - a.lastSeq)
+  view.alarms.sort((a, b) => Date.parse(b.reportedAt) - Date.parse(a.reportedAt) || b.lastSeq - a.lastSeq)
+  return view
 }
 
-/** Criticals that were already open and unacknowledged when the console opened (no alarm: a count). */
+export const alarmsOf = (...args: Parameters<typeof alarmViewOf>): IncidentState[] => alarmViewOf(...args).alarms
+
 export function standingCriticalsOf(state: State, baseline: AlarmBaseline | null): IncidentState[] {
-  if (baseline === null) return []
-  const found: IncidentState[] = []
-  for (const incident of state.incidents.values())
-    if (incident.severity === 'critical' && awaitsTriage(incident) && baseline.get(incident.incidentId) === 'critical')
-      found.push(incident)
-  return found
+  return alarmViewOf(state, baseline, { includeHigh: false }, new Set()).standing
 }
 
 /** The tab title while an alarm stands, one of two alternating titles. */

@@ -5,7 +5,7 @@
  * download it as Markdown, or print it (print stylesheet).
  */
 import { type HandoverBrief, handoverSections, handoverTime } from '@watchfloor/core'
-import { type ReactNode, useCallback, useEffect, useState } from 'react'
+import { type ReactNode, useEffect, useState } from 'react'
 import { ApiError, currentViewAs, request, requestJson } from '../../data/api.ts'
 import { sessionStartedAt } from '../../data/session.ts'
 import { viewAsFileName } from '../../data/viewAs.ts'
@@ -111,23 +111,28 @@ export function HandoverPage() {
   const [downloading, setDownloading] = useState(false)
   const [downloadError, setDownloadError] = useState<string | null>(null)
 
-  const load = useCallback(async (from: number) => {
-    setLoaded({ kind: 'loading' })
-    try {
-      const brief = readableBrief(await requestJson<unknown>(handoverUrl(from)))
-      setLoaded(
-        brief === null
-          ? { kind: 'error', message: 'The server sent a brief this console cannot read (an older server?).' }
-          : { kind: 'ready', brief },
-      )
-    } catch (error) {
-      setLoaded({ kind: 'error', message: failureText(error) })
-    }
-  }, [])
-
+  // the brief since `since`; a reply to an earlier "since" that arrives late is dropped
   useEffect(() => {
-    void load(since)
-  }, [since, load])
+    let current = true
+    setLoaded({ kind: 'loading' })
+    requestJson<unknown>(handoverUrl(since)).then(
+      (reply) => {
+        if (!current) return
+        const brief = readableBrief(reply)
+        setLoaded(
+          brief === null
+            ? { kind: 'error', message: 'The server sent a brief this console cannot read (an older server?).' }
+            : { kind: 'ready', brief },
+        )
+      },
+      (error) => {
+        if (current) setLoaded({ kind: 'error', message: failureText(error) })
+      },
+    )
+    return () => {
+      current = false
+    }
+  }, [since])
 
   const download = async () => {
     setDownloading(true)

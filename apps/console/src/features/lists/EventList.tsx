@@ -109,7 +109,8 @@ export function EventList() {
   const [mode, setMode] = useState<Mode>('changes')
   const [span, setSpan] = useState<Span>(null)
   // the loaded window (what the timeline shows), or the picture's latest events when none is loaded
-  const source = window.length > 0 ? window : [...recent].reverse()
+  const newestLast = useMemo(() => [...recent].reverse(), [recent])
+  const source = window.length > 0 ? window : newestLast
   const since = span === null ? null : Date.now() - span * 60_000
   const grouping = useRef<Grouping | undefined>(undefined)
   // biome-ignore lint/correctness/useExhaustiveDependencies: the window array is updated in place; its version says when

@@ -179,7 +179,7 @@ export function IncidentList() {
   const range = useView((v) => v.range)
   const sort = useView((v) => v.sort)
   const mode = useWatchfloor((s) => s.mode)
-  const live = incidents.length > LIST_LIMIT ? incidents.slice(0, LIST_LIMIT) : incidents
+  const live = useMemo(() => (incidents.length > LIST_LIMIT ? incidents.slice(0, LIST_LIMIT) : incidents), [incidents])
   // While the pointer is over the rows they keep the order they had when it came (stableRows.ts),
   // against what arrives; what the person asks for (filters, sort, replay or live) applies at once.
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new query object whenever one of them changes

@@ -109,9 +109,14 @@ const TriageItem = memo(function TriageItem({
         <CommandOutcome runner={ack} shown={incident} />
       </div>
       <div className="triage-action">
-        {taken ? (
+        {taken && incident.acknowledgedAt !== undefined ? (
           <span className="triage-taken" data-testid="triage-acknowledged">
             ✓ {incident.acknowledgedBy ? `by ${incident.acknowledgedBy}` : 'acknowledged'}
+          </span>
+        ) : taken ? (
+          // closed or merged without an acknowledgement, or no longer in this picture's queue
+          <span className="triage-taken" data-testid="triage-left">
+            left the queue ({incident.status})
           </span>
         ) : (
           mayAck && <AcknowledgeButton runner={ack} incident={incident} testid="triage-acknowledge" />
@@ -128,7 +133,7 @@ export function TriageQueue() {
   const replaying = useWatchfloor((s) => s.mode === 'replay')
   const selection = useView((v) => v.selection)
   const now = useNow(30_000)
-  const live = queue.length > TRIAGE_LIMIT ? queue.slice(0, TRIAGE_LIMIT) : queue
+  const live = useMemo(() => (queue.length > TRIAGE_LIMIT ? queue.slice(0, TRIAGE_LIMIT) : queue), [queue])
   const [frozen, setFrozen] = useState<string[] | null>(null)
   const { rows, stale, added } = useMemo(() => stableRows(frozen, live, incidents), [frozen, live, incidents])
   const mayAckAtAll = !replaying && can(session, 'incident.acknowledge')

@@ -38,6 +38,25 @@ export {
   needsAttention,
 } from './handover.ts'
 export {
+  defaultLiveSince,
+  isOmitted,
+  LIVE_DAYS,
+  type LiveScope,
+  type LiveStateJson,
+  livePicture,
+  liveStateToJson,
+  newestRecorded,
+  nothingOmitted,
+  type Omitted,
+  type OmittedJson,
+  type OmittedKind,
+  omitsAnything,
+  omittedFromJson,
+  omittedKey,
+  omittedNames,
+  omittedToJson,
+} from './live.ts'
+export {
   ACKNOWLEDGERS,
   type Action,
   type Actor,

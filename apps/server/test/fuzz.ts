@@ -2340,7 +2340,7 @@ const QUERY_ROUTES: Record<
     params: ['after', 'limit', 'from', 'to', 'clock'],
     invalidating: ['after', 'limit', 'from', 'to', 'clock'],
   },
-  state: { path: '/api/v1/state', params: ['at', 'clock'], invalidating: [] },
+  state: { path: '/api/v1/state', params: ['at', 'clock', 'scope', 'since', 'include'], invalidating: [] },
   export: {
     path: '/api/v1/export',
     params: ['format', 'from', 'to', 'clock', 'incidentId'],

@@ -10,6 +10,9 @@ import {
   handoverMarkdown,
   incidentOf,
   initialState,
+  type LiveStateJson,
+  livePicture,
+  liveStateToJson,
   may,
   openCountsBySeverity,
   type ReplayClock,
@@ -202,6 +205,18 @@ const VIEW_ONLY = { code: 'forbidden', message: 'a view as another audience is r
 /** What a read-only viewer is told when it tries to change anything; undefined for the others. */
 const readOnlyOf = (v: MatrixViewer) => (v.display ? READ_ONLY : v.viewAs ? VIEW_ONLY : undefined)
 
+/**
+ * The live picture the matrix reads: `since` far ahead, so every closed incident and every advisory
+ * not about an incident kept is left out, and two cells' incidents and a missing one asked for.
+ */
+function liveQuery(_times: Times): { scope: 'live'; since: string; include: string } {
+  return {
+    scope: 'live',
+    since: `2100-01-01T00:00:00.000Z`,
+    include: `${CELLS[0]!.incidentId},${CELLS.at(-1)!.incidentId},lmx-inc-missing`,
+  }
+}
+
 describe('leak matrix: every marking x every viewer x every path out', () => {
   let server: ServerProcess
   let url = ''
@@ -278,6 +293,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     }
     await get('REST events', '/api/v1/events?after=0&limit=5000')
     await get('REST state', '/api/v1/state')
+    await get('REST live state', `/api/v1/state?${query(liveQuery(times))}`)
     for (const r of REPLAYS(times)) await get(`replay ${r.key}`, `/api/v1/state?${query({ at: r.at, clock: r.clock })}`)
     for (const w of WINDOWS(times))
       await get(`window ${w.key}`, `/api/v1/events?${query({ from: w.from, to: w.to, clock: w.clock, limit: '5000' })}`)
@@ -999,6 +1015,21 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
 
     it("[V1-V9, R3, R11, R12] GET /api/v1/state: core's fold of the visible events (incidents, advisories, counts, recent)", () => {
       expectState(v, 'GET /api/v1/state', json<StateJson>(v, 'REST state'), stateToJson(expected(v).state))
+    })
+
+    it("[V1-V9] GET /api/v1/state?scope=live: core's live cut of its own picture; what is left out, and what `include` brings, of its own picture only", () => {
+      const scope = liveQuery(times)
+      const live = livePicture(expected(v).state, {
+        sinceMs: Date.parse(scope.since),
+        include: scope.include.split(','),
+      })
+      const wanted = JSON.parse(JSON.stringify(liveStateToJson(live.state, live.omitted)))
+      console.log(
+        v.key,
+        JSON.stringify({ ...live.omitted, hashes: live.omitted.hashes.length }),
+        live.state.incidents.size,
+      )
+      expect(json<LiveStateJson>(v, 'REST live state'), `${v.key}: the live picture`).toEqual(wanted)
     })
 
     it('[P1, P3] replay GET /api/v1/state?at=: the fold of the visible events up to the moment, on both clocks', () => {

@@ -467,7 +467,28 @@ const ROUTES: Record<string, Route> = {
   'GET /api/v1/state': {
     summary: "The caller's picture, now or (`at`) in the past",
     tag: 'events',
-    query: [{ name: 'at', description: 'Replay: the picture at this moment.', schema: dateTime }, window[2]!],
+    query: [
+      { name: 'at', description: 'Replay: the picture at this moment.', schema: dateTime },
+      window[2]!,
+      {
+        name: 'scope',
+        description:
+          '`all` (the default): the whole picture. `live`: the live picture (open incidents, closed ones active since `since`, incidents with a task not done, their links, tasks and comments, advisories since `since`), with `omitted`: what it leaves out, counted, and a hash of each id (docs/api.md). Not with `at`.',
+        schema: { type: 'string', enum: ['all', 'live'], default: 'all' },
+      },
+      {
+        name: 'since',
+        description:
+          'With `scope=live`: keep closed incidents and advisories from this time on (default: 7 days before the newest event).',
+        schema: dateTime,
+      },
+      {
+        name: 'include',
+        description:
+          'With `scope=live`: up to 200 incident, task or advisory ids (commas) to keep whatever their age; ids the caller may not see are ignored.',
+        schema: { type: 'string' },
+      },
+    ],
     replies: { 200: stateReply },
     errors: ['validation', 'not_found', 'forbidden'],
   },

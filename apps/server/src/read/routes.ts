@@ -8,8 +8,13 @@ import { QueryReader } from '../http/query.ts'
 import { exportEvents } from './export.ts'
 import { handoverRouter } from './handover.ts'
 import { type Replay, readVisible, type StateCache } from './projection.ts'
-import { stateText } from './stateText.ts'
+import { liveStateText, stateText } from './stateText.ts'
 import { readVisibleWindow, readWindow } from './window.ts'
+
+/** `GET /api/v1/state?scope=`: the whole picture (the default) or the live picture (core's `livePicture`). */
+const STATE_SCOPES = ['all', 'live'] as const
+/** The most ids one `include` may name. */
+export const MAX_INCLUDE = 200
 
 export interface ReadRouterDeps {
   store: EventStore
@@ -23,8 +28,8 @@ export interface ReadRouterDeps {
 }
 
 /**
- * Every read of the log, each through the caller's own projection: GET /state (now, or
- * `?at=` for replay), GET /events (after a seq, or a window `?from=&to=&clock=`), GET /export
+ * Every read of the log, each through the caller's own projection: GET /state (now, the live
+ * picture with `?scope=live`, or `?at=` for replay), GET /events (after a seq, or a window `?from=&to=&clock=`), GET /export
  * and GET /handover.
  */
 export function readRouter({ store, states, replay, logger, viewerFor, directory }: ReadRouterDeps): express.Router {
@@ -32,6 +37,22 @@ export function readRouter({ store, states, replay, logger, viewerFor, directory
 
   router.get('/state', async (req, res) => {
     const viewer = viewerFor(req)
+    if (req.query.scope !== undefined) {
+      const query = new QueryReader(req)
+      const scope = query.oneOf('scope', STATE_SCOPES, 'all')
+      const since = query.time('since')
+      const include = query.text('include', MAX_INCLUDE * 201)?.split(',') ?? []
+      if (include.length > MAX_INCLUDE || include.some((id) => id.length === 0 || id.length > 200))
+        query.fail('include', `expected at most ${MAX_INCLUDE} ids of 1 to 200 characters, separated by commas`)
+      if (req.query.at !== undefined || req.query.clock !== undefined)
+        query.fail('at', 'a replay (`at`) is of the whole picture: leave out `scope`')
+      if (scope === 'all' && (since !== undefined || include.length > 0))
+        query.fail('scope', '`since` and `include` are for `scope=live`')
+      query.done()
+      const state = await states.current(viewer)
+      res.type('application/json').send(scope === 'live' ? liveStateText(state, since, include) : stateText(state))
+      return
+    }
     if (req.query.at === undefined) {
       res.type('application/json').send(stateText(await states.current(viewer)))
       return

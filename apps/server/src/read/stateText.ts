@@ -1,11 +1,13 @@
 /**
  * A picture as `GET /api/v1/state` sends it: the JSON text of core's `stateToJson`, made once per
  * picture (a fold makes a new State object; the text drops with it), so viewers who share a
- * projection, every request between two folds and a snapshot saved of it share one text.
+ * projection, every request between two folds and a snapshot saved of it share one text. The
+ * same for the live picture (`?scope=live`) of the default cut: once per picture.
  */
-import { type State, stateToJson } from '@watchfloor/core'
+import { defaultLiveSince, livePicture, liveStateToJson, type State, stateToJson } from '@watchfloor/core'
 
 const texts = new WeakMap<State, string>()
+const liveTexts = new WeakMap<State, string>()
 
 export function stateText(state: State): string {
   let text = texts.get(state)
@@ -19,4 +21,21 @@ export function stateText(state: State): string {
 /** `text` is `stateText(state)` already: a snapshot's body, parsed into `state` and not folded since. */
 export function rememberText(state: State, text: string): void {
   texts.set(state, text)
+}
+
+/**
+ * The live picture of `state` (core's `livePicture`) as JSON text: closed incidents and advisories
+ * kept from `sinceMs` (default: `LIVE_DAYS` before its newest event), and the incidents, tasks or
+ * advisories `include` names. The default cut is made once per picture.
+ */
+export function liveStateText(state: State, sinceMs?: number, include: readonly string[] = []): string {
+  const usual = sinceMs === undefined && include.length === 0
+  if (usual) {
+    const text = liveTexts.get(state)
+    if (text !== undefined) return text
+  }
+  const live = livePicture(state, { sinceMs: sinceMs ?? defaultLiveSince(state, Date.now()), include })
+  const text = JSON.stringify(liveStateToJson(live.state, live.omitted))
+  if (usual) liveTexts.set(state, text)
+  return text
 }

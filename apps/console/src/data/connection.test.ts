@@ -1,4 +1,12 @@
-import { fold, initialState, makeEvent, stateToJson } from '@watchfloor/core'
+import {
+  defaultLiveSince,
+  fold,
+  initialState,
+  livePicture,
+  liveStateToJson,
+  makeEvent,
+  stateToJson,
+} from '@watchfloor/core'
 import { PROTOCOL_VERSION, type StoredEvent, type SubscribeAck } from '@watchfloor/protocol'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
@@ -95,7 +103,15 @@ interface Call {
 function fakeServer(log: StoredEvent[]) {
   const calls: Call[] = []
   const failures: { status: number; code: string; message: string }[] = []
-  const server = { calls, failures, log, fetchFn: undefined as unknown as typeof fetch, onCall: (_call: Call) => {} }
+  const server = {
+    calls,
+    failures,
+    log,
+    fetchFn: undefined as unknown as typeof fetch,
+    onCall: (_call: Call) => {},
+    /** When set, every answer waits for it. */
+    gate: null as Promise<void> | null,
+  }
   const json = (status: number, body: unknown) =>
     new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
   const fetchFn = (async (input: RequestInfo | URL, init?: RequestInit) => {
@@ -103,10 +119,21 @@ function fakeServer(log: StoredEvent[]) {
     const call = { path: url.pathname, params: url.searchParams, headers: { ...(init?.headers as object) } }
     calls.push(call)
     server.onCall(call)
+    if (server.gate) await server.gate
     const failure = failures.shift()
     if (failure) return json(failure.status, { error: { code: failure.code, message: failure.message } })
     const head = log.at(-1)?.seq ?? 0
-    if (url.pathname === '/api/v1/state') return json(200, stateToJson(fold(initialState, log)))
+    if (url.pathname === '/api/v1/state') {
+      const whole = fold(initialState, log)
+      if (url.searchParams.get('scope') !== 'live') return json(200, stateToJson(whole))
+      // the live cut as the server makes it: core's livePicture of the whole picture
+      const since = url.searchParams.get('since')
+      const live = livePicture(whole, {
+        sinceMs: since === null ? defaultLiveSince(whole, Date.now()) : Date.parse(since),
+        include: url.searchParams.get('include')?.split(',') ?? [],
+      })
+      return json(200, liveStateToJson(live.state, live.omitted))
+    }
     if (url.pathname === '/api/v1/events') {
       const q = url.searchParams
       const after = Number(q.get('after') ?? 0)
@@ -763,5 +790,84 @@ describe('connection: cookie sessions and presence', () => {
     socket.fire('presence', { incidentId: 'inc-2', viewers: [{ user: 'mari', organisation: 'cert-lv' }] })
     expect(presence).toHaveBeenCalledWith({ incidentId: 'inc-2', viewers: [{ user: 'mari', organisation: 'cert-lv' }] })
     await subscribed(socket)
+  })
+})
+
+describe('connection: the live picture', () => {
+  const DAY = 24 * HOUR
+  /** An old incident closed a month before the rest, a recent one; the live picture leaves the old one out. */
+  function history(): StoredEvent[] {
+    return [
+      { ...reported(1), payload: { ...reported(1).payload, incidentId: 'old' } } as StoredEvent,
+      at(makeEvent(2, 'incident.updated', { incidentId: 'old', status: 'closed' }), 1),
+      reported(3, 30 * 24 * 60),
+    ]
+  }
+  const reopen = (seq: number) =>
+    at(makeEvent(seq, 'incident.updated', { incidentId: 'old', status: 'triaged' }), 30 * 24 * 60 + seq)
+
+  it('holds what arrives while it reads the picture again, checkpoints too, and folds each event once', async () => {
+    const log = history()
+    const { store, sockets, connection, server } = setup({ log })
+    connection.connect('tok')
+    const socket = sockets[0]!
+    socket.fire('connect')
+    await subscribed(socket)
+    socket.lastAck()(null, { ok: true, head: 3 })
+    expect(store.getState().state.incidents.has('old')).toBe(false)
+    expect(store.getState().omitted).toMatchObject({ incidents: 1 })
+    expect(store.getState().omitted!.since).toBe(new Date(Date.parse(log[2]!.recordedAt) - 7 * DAY).toISOString())
+
+    // the server appends three events; the socket sends them in two messages and a checkpoint beyond
+    log.push(reopen(4), observed(5, 'i3', 30 * 24 * 60 + 5), observed(6, 'i3', 30 * 24 * 60 + 6))
+    let release: () => void = () => {}
+    server.gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    socket.fire('events', { events: [log[3]!, log[4]!] })
+    socket.fire('events', { events: [log[5]!] })
+    socket.fire('checkpoint', { seq: 7 })
+    // held while the picture is read again: nothing folded, the cursor where it was
+    await vi.waitFor(() => expect(server.calls.at(-1)!.params.get('include')).toBe('old'))
+    expect(store.getState().lastSeq).toBe(3)
+    expect(store.getState().window.map((e) => e.seq)).toEqual([3])
+    server.gate = null
+    release()
+    await vi.waitFor(() => expect(store.getState().state.incidents.get('old')?.status).toBe('triaged'))
+    const s = store.getState()
+    const refresh = server.calls.filter((c) => c.path === '/api/v1/state').at(-1)!
+    expect(refresh.params.get('scope')).toBe('live')
+    expect(refresh.params.get('include')).toBe('old')
+    expect(s.state.incidents.get('i3')!.observationReports).toBe(2)
+    expect(s.window.map((e) => e.seq)).toEqual([3, 4, 5, 6])
+    expect(s.lastSeq).toBe(7)
+    expect(s.omitted).toMatchObject({ incidents: 0 })
+    // an event of the incident now held folds at once, with no read
+    const calls = server.calls.length
+    socket.fire('events', {
+      events: [at(makeEvent(8, 'incident.updated', { incidentId: 'old', status: 'closed' }), 99)],
+    })
+    expect(store.getState().state.incidents.get('old')!.status).toBe('closed')
+    expect(server.calls.length).toBe(calls)
+  })
+
+  it('opens again (with what it asked for) when the second read fails', async () => {
+    const log = history()
+    const { store, sockets, connection, server } = setup({ log })
+    connection.connect('tok')
+    const socket = sockets[0]!
+    socket.fire('connect')
+    await subscribed(socket)
+    socket.lastAck()(null, { ok: true, head: 3 })
+    log.push(reopen(4))
+    server.failures.push({ status: 503, code: 'unavailable', message: 'busy' })
+    socket.fire('events', { events: [log[3]!] })
+    await subscribed(socket, 2)
+    const s = store.getState()
+    expect(s.state.incidents.get('old')?.status).toBe('triaged')
+    expect(socket.subscribes.at(-1)!.after).toBe(4)
+    const reads = server.calls.filter((c) => c.path === '/api/v1/state').map((c) => c.params.get('include'))
+    expect(reads).toEqual([null, 'old', 'old'])
+    expect(s.window.map((e) => e.seq)).toEqual([3, 4])
   })
 })

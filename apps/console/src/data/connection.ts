@@ -21,7 +21,14 @@
  * Presence is not in the log: `viewing { incidentId }` says which incident this console shows
  * (sent again after every reconnect), `presence { incidentId, viewers }` says who shows it.
  */
-import { type StateJson, stateFromJson } from '@watchfloor/core'
+import {
+  isOmitted,
+  type LiveStateJson as LiveJson,
+  omitsAnything,
+  omittedFromJson,
+  omittedNames,
+  stateFromJson,
+} from '@watchfloor/core'
 import {
   type ClientToServerEvents,
   type ErrorBody,
@@ -99,6 +106,11 @@ export interface Connection {
    * `historyMaxEvents` a read and a few reads a call. Resolves when done (errors go to the store).
    */
   loadHistory(range: TimeRange): Promise<void>
+  /**
+   * Bring an incident the live picture left out (closed before its `since`) into the picture: the
+   * live picture is read again with it included. Nothing happens when it is held, or not left out.
+   */
+  want(incidentId: string): void
 }
 
 /** The handshake's `auth`: the token (none: the cookie), the audience viewed as, if any, and the protocol spoken. */
@@ -127,6 +139,16 @@ export function outdatedMessage(error: Error & { data?: unknown }): string | nul
 
 /** Reads of older history per `loadHistory` call at most (each up to `historyMaxEvents`). */
 const HISTORY_READS = 4
+/** Ids a console asks the live picture to include, at most (the server takes 200; the oldest asked go first). */
+const MAX_WANTED = 200
+/** A live picture as read (`omitted` absent: a whole picture). */
+type LiveStateJson = Omit<LiveJson, 'omitted'> & { omitted?: LiveJson['omitted'] }
+
+/** The live picture as the console reads it: everything open or recent, plus what it asked for. */
+export function livePath(wanted: Iterable<string>): string {
+  const include = [...wanted].map(encodeURIComponent).join(',')
+  return include.length > 0 ? `/api/v1/state?scope=live&include=${include}` : '/api/v1/state?scope=live'
+}
 /** The longest wait between two attempts to open the picture. */
 const MAX_OPEN_RETRY_MS = 30_000
 
@@ -161,6 +183,17 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   /** The running history read, and the range asked for meanwhile (read after it). */
   let historyRunning: Promise<void> | null = null
   let historyWanted: TimeRange | null = null
+  /**
+   * Ids asked to be kept in the live picture (events named them while left out, or the user opened
+   * one), oldest first; sent as `include` with every read of the live picture of this viewer.
+   */
+  let wanted = new Set<string>()
+  /** While the live picture is read again: the events (and the highest checkpoint) that arrive meanwhile. */
+  let refreshing = false
+  let held: StoredEvent[] = []
+  let heldCheckpoint = 0
+  /** Ids named while a refresh ran: read again once it is done. */
+  let wantedNext = new Set<string>()
 
   const actions = () => store.getState()
 
@@ -173,16 +206,125 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     if (buffered.length === 0) return
     const events = buffered
     buffered = []
-    actions().applyEvents(events)
+    deliver(events)
   }
   function receive(events: readonly StoredEvent[]): void {
     if (batchMs <= 0) {
-      actions().applyEvents(events)
+      deliver(events)
       return
     }
     for (const event of events) buffered.push(event)
     flushTimer ??= setTimeout(flush, batchMs)
   }
+  /**
+   * Fold events onto the picture, unless one names what the live picture left out (core's
+   * `omittedNames`): then fold those before it, hold it and the rest, and read the live picture
+   * again with what it named included; the held events follow once it is in.
+   */
+  function deliver(events: readonly StoredEvent[]): void {
+    if (refreshing) {
+      for (const event of events) held.push(event)
+      return
+    }
+    const omitted = actions().omitted
+    if (omitted !== null && omitsAnything(omitted)) {
+      // what the picture already holds is not folded again; what was asked for and is still listed
+      // is a hash that only looks like one left out (or nothing this viewer may see): fold it
+      const after = Math.max(actions().lastSeq, actions().liveState.seq)
+      for (let i = 0; i < events.length; i++) {
+        const event = events[i]!
+        if (event.seq <= after) continue
+        const names = omittedNames(event, omitted).filter((id) => !wanted.has(id))
+        if (names.length === 0) continue
+        if (i > 0) actions().applyEvents(events.slice(0, i))
+        held = events.slice(i)
+        refresh(names)
+        return
+      }
+    }
+    actions().applyEvents(events)
+  }
+
+  /** A checkpoint (or heartbeat): after what is held, when a refresh runs. */
+  function checkpoint(seq: number, heartbeat: boolean): void {
+    if (refreshing) {
+      heldCheckpoint = Math.max(heldCheckpoint, seq)
+      actions().setHead(seq)
+      actions().heard()
+      return
+    }
+    if (heartbeat) actions().heartbeat(seq)
+    else actions().checkpoint(seq)
+  }
+
+  function addWanted(ids: Iterable<string>): void {
+    for (const id of ids) {
+      wanted.delete(id)
+      wanted.add(id)
+    }
+    for (const id of wanted) {
+      if (wanted.size <= MAX_WANTED) break
+      wanted.delete(id)
+    }
+  }
+
+  /**
+   * Read the live picture again with `ids` included, put it in place, then deliver what was held.
+   * A read that fails (or a picture behind the stream, three times) opens the picture again.
+   */
+  function refresh(ids: Iterable<string>): void {
+    if (refreshing) {
+      for (const id of ids) wantedNext.add(id)
+      return
+    }
+    addWanted(ids)
+    refreshing = true
+    const mine = generation
+    const reader = read
+    void (async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          if (reader === null) throw new Error('not connected')
+          const json = await reader<LiveStateJson>(livePath(wanted))
+          if (mine !== generation) return
+          const omitted = json.omitted === undefined ? null : omittedFromJson(json.omitted)
+          if (actions().refreshPicture(stateFromJson(json), omitted)) break
+          if (attempt >= 2) throw new Error('the server is behind this console')
+          await new Promise((resolve) => setTimeout(resolve, retryMs / 4))
+          if (mine !== generation) return
+        } catch {
+          if (mine !== generation) return
+          // open again from scratch (with what is wanted): simpler than guessing what went wrong
+          endRefresh()
+          const s = socket
+          dropPicture()
+          if (s?.connected) ready(s)
+          return
+        }
+      }
+      const events = held
+      const seq = heldCheckpoint
+      endRefresh()
+      if (events.length > 0) deliver(events)
+      if (seq > 0) checkpoint(seq, false)
+      if (!refreshing && wantedNext.size > 0) {
+        const next = wantedNext
+        wantedNext = new Set()
+        const omitted = actions().omitted
+        const still = [...next].filter(
+          (id) => omitted !== null && !actions().liveState.incidents.has(id) && isOmitted(omitted, 'incident', id),
+        )
+        if (still.length > 0) refresh(still)
+      }
+    })()
+  }
+
+  function endRefresh(): void {
+    refreshing = false
+    held = []
+    heldCheckpoint = 0
+  }
+
   /** A fresh, empty event window (the old one may hold another viewer's events). */
   const emptyWindow = () => emptyPicture(actions().windowVersion)
 
@@ -193,6 +335,8 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     opening?.abort()
     opening = null
     buffered = []
+    endRefresh()
+    wantedNext = new Set()
     historyWanted = null
     store.setState({ lastSeq: 0, headSeq: 0, opening: null, ...emptyWindow() })
   }
@@ -232,7 +376,9 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     const stale = () => mine !== generation || opening !== controller
     actions().setOpening({ step: 'picture', received: 0, next: 0, last: 0 })
     try {
-      const snapshot = stateFromJson(await reader<StateJson>('/api/v1/state', controller.signal))
+      const json = await reader<LiveStateJson>(livePath(wanted), controller.signal)
+      const snapshot = stateFromJson(json)
+      const omitted = json.omitted === undefined ? null : omittedFromJson(json.omitted)
       if (stale()) return
       const span = openWindow(actions().retention)
       // the span ends at the newest event recorded (the server's clock), or now
@@ -254,7 +400,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
       opening = null
       openFailures = 0
       hasPicture = true
-      actions().openPicture(snapshot, recent.events, recent.covered)
+      actions().openPicture(snapshot, recent.events, recent.covered, omitted)
       const current = socket
       if (current?.connected) subscribe(current)
     } catch (error) {
@@ -333,6 +479,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     disconnect()
     // a new connection (maybe a different viewer) starts from an empty picture
     dropPicture()
+    wanted = new Set()
     openFailures = 0
     conflicts = 0
     store.setState({ status: 'connecting', error: null })
@@ -384,12 +531,12 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     s.on('checkpoint', (message) => {
       if (s !== socket) return
       flush()
-      actions().checkpoint(message.seq)
+      checkpoint(message.seq, false)
     })
     s.on('heartbeat', (message) => {
       if (s !== socket) return
       flush()
-      actions().heartbeat(message.seq)
+      checkpoint(message.seq, true)
     })
     s.on('revoked', (message) => {
       // the token was revoked, the session ended or the account was disabled: the picture must go
@@ -418,6 +565,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     hasPicture = false
     read = null
     historyWanted = null
+    endRefresh()
     const s = socket
     socket = null
     if (s) {
@@ -498,7 +646,14 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     return historyRunning
   }
 
-  return { connect, disconnect, reconnect, setViewing, loadHistory }
+  function want(incidentId: string): void {
+    const { omitted, liveState } = actions()
+    if (!hasPicture || omitted === null || liveState.incidents.has(incidentId)) return
+    if (!isOmitted(omitted, 'incident', incidentId)) return
+    refresh([incidentId])
+  }
+
+  return { connect, disconnect, reconnect, setViewing, loadHistory, want }
 }
 
 /** Where the app's presence messages go (set by the coordination store, which imports this module). */
@@ -518,3 +673,5 @@ export const disconnect = (): void => appConnection.disconnect()
 export const setViewing = (incidentId: string | null): void => appConnection.setViewing(incidentId)
 /** Read older history of the app's viewer for the times of `range` not loaded yet (the timeline). */
 export const loadHistory = (range: TimeRange): Promise<void> => appConnection.loadHistory(range)
+/** Bring an incident the live picture left out into it (the detail of an old closed incident). */
+export const wantIncident = (incidentId: string): void => appConnection.want(incidentId)

@@ -3,7 +3,15 @@
  * window read over REST, the socket subscribed after the snapshot's seq, older history read on
  * demand, and the same viewer on both (token, view-as).
  */
-import { fold, initialState, type StateJson, stateToJson } from '@watchfloor/core'
+import {
+  defaultLiveSince,
+  fold,
+  initialState,
+  type LiveStateJson,
+  livePicture,
+  type StateJson,
+  stateToJson,
+} from '@watchfloor/core'
 import { type EventPageReply, PROTOCOL_VERSION, type StoredEvent } from '@watchfloor/protocol'
 import { io } from 'socket.io-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -69,6 +77,19 @@ async function until(check: () => boolean, what: string, timeoutMs = 15_000): Pr
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** The live picture the server sends (`scope=live`), without what it says it left out. */
+async function servedLive(token: string, viewAs?: string, include: string[] = []): Promise<StateJson> {
+  const query = include.length > 0 ? `&include=${include.join(',')}` : ''
+  const { omitted: _, ...picture } = await get<LiveStateJson>(`/api/v1/state?scope=live${query}`, token, viewAs)
+  return picture
+}
+
+/** Core's live cut of the fold of `visible` (the default since: 7 days before its newest event). */
+function liveOf(visible: StoredEvent[], include: string[] = []): StateJson {
+  const whole = fold(initialState, visible)
+  return stateToJson(livePicture(whole, { sinceMs: defaultLiveSince(whole, Date.now()), include }).state)
+}
+
 const network = (networkId: string, organisation: string, nation: string) =>
   event({
     type: 'network.registered',
@@ -128,15 +149,18 @@ describe('opening a console on a real server', () => {
   it('opens from the snapshot at N (the viewer’s head), equal to the fold of what it may see, and subscribes after N', async () => {
     const { store } = open(TOKENS.viewerEe)
     await until(() => store.getState().status === 'live', 'live')
-    const served = await get<StateJson>('/api/v1/state', TOKENS.viewerEe)
+    const served = await servedLive(TOKENS.viewerEe)
     const visible = await visibleEvents(TOKENS.viewerEe)
     const s = store.getState()
     expect(s.opened?.seq).toBe(served.seq)
     expect(served.seq).toBeGreaterThan(0)
     expect(s.subscribedAfter).toBe(served.seq)
     expect(stateToJson(s.state)).toEqual(served)
-    expect(stateToJson(s.state)).toEqual(stateToJson(fold(initialState, visible)))
+    expect(stateToJson(s.state)).toEqual(liveOf(visible))
     expect(s.state.incidents.has('inc-lv-amber')).toBe(false)
+    // the live picture: inc-ee-2, closed weeks ago (occurredAt), is left out and counted
+    expect(s.state.incidents.has('inc-ee-2')).toBe(false)
+    expect(s.omitted).toMatchObject({ incidents: 1, advisories: 0 })
     // everything is recent here: the window holds every visible event
     expect(s.window.map((e) => e.seq)).toEqual(visible.map((e) => e.seq))
 
@@ -154,7 +178,7 @@ describe('opening a console on a real server', () => {
     await until(() => store.getState().status === 'live', 'live')
     const visible = await visibleEvents(TOKENS.viewerEe)
     let s = store.getState()
-    expect(stateToJson(s.state)).toEqual(stateToJson(fold(initialState, visible)))
+    expect(stateToJson(s.state)).toEqual(liveOf(visible))
     const loadedFrom = s.loaded[0]!.from
     expect(loadedFrom).toBeGreaterThan(secondPartFrom - 1000)
     expect(s.window.length).toBeLessThan(visible.length)
@@ -174,7 +198,7 @@ describe('opening a console on a real server', () => {
       retention: { hours: Number.POSITIVE_INFINITY, maxEvents: 200_000, openMaxEvents: 100 },
     })
     await until(() => store.getState().status === 'live', 'live')
-    const served = await get<StateJson>('/api/v1/state', TOKENS.viewerEe)
+    const served = await servedLive(TOKENS.viewerEe)
     const s = store.getState()
     expect(stateToJson(s.state)).toEqual(served)
     expect(s.window.length).toBeLessThanOrEqual(100)
@@ -185,7 +209,7 @@ describe('opening a console on a real server', () => {
     const viewAs = 'organisation:cert-lv'
     const { store } = open(TOKENS.coordEeA, { viewAs })
     await until(() => store.getState().status === 'live', 'live')
-    const served = await get<StateJson>('/api/v1/state', TOKENS.coordEeA, viewAs)
+    const served = await servedLive(TOKENS.coordEeA, viewAs)
     const own = await get<StateJson>('/api/v1/state', TOKENS.coordEeA)
     const s = store.getState()
     expect(stateToJson(s.state)).toEqual(served)
@@ -196,6 +220,52 @@ describe('opening a console on a real server', () => {
     expect(own.incidents.some((i) => i.incidentId === 'inc-ee-amber')).toBe(true)
     expect(s.state.incidents.has('inc-ee-amber')).toBe(false)
     expect(s.state.incidents.has('inc-lv-amber')).toBe(false)
+  })
+
+  it('a live event about an incident the live picture left out brings it in, and the picture agrees with the server', async () => {
+    const { store } = open(TOKENS.viewerEe)
+    await until(() => store.getState().status === 'live', 'live')
+    expect(store.getState().state.incidents.has('inc-ee-2')).toBe(false)
+    // inc-ee-2, closed and left out, is reopened; observations of a held incident before and after it
+    const reopened = event({
+      type: 'incident.updated',
+      payload: { incidentId: 'inc-ee-2', status: 'triaged', severity: 'critical' },
+    } as never)
+    const batch = [...observe('inc-ee-3', 3), reopened, ...observe('inc-ee-3', 3)]
+    expect((await post(server.url, TOKENS.sensorEe, { events: batch })).status).toBe(201)
+    await until(() => store.getState().state.incidents.get('inc-ee-2')?.status === 'triaged', 'the reopened incident')
+    await until(() => store.getState().window.at(-1)?.id === batch.at(-1)!.id, 'the last event')
+    const visible = await visibleEvents(TOKENS.viewerEe)
+    const s = store.getState()
+    // the picture is the server's live picture with inc-ee-2 asked for, and core's cut of every visible event
+    expect(stateToJson(s.state)).toEqual(await servedLive(TOKENS.viewerEe, undefined, ['inc-ee-2']))
+    expect(stateToJson(s.state)).toEqual(liveOf(visible, ['inc-ee-2']))
+    expect(s.state.incidents.get('inc-ee-3')!.observationReports).toBe(
+      visible.filter((e) => e.type === 'incident.observation' && e.payload.incidentId === 'inc-ee-3').length,
+    )
+    // nothing lost or doubled in the window, which kept taking events meanwhile
+    expect(s.window.map((e) => e.seq)).toEqual(visible.map((e) => e.seq))
+    expect(s.omitted).toMatchObject({ incidents: 0 })
+  })
+
+  it('opening an incident the live picture left out (want) brings it in', async () => {
+    const closed = [
+      report('inc-ee-old'),
+      event({ type: 'incident.updated', payload: { incidentId: 'inc-ee-old', status: 'closed' } } as never),
+    ]
+    expect((await post(server.url, TOKENS.sensorEe, { events: closed })).status).toBe(201)
+    const { store, connection } = open(TOKENS.viewerEe)
+    await until(() => store.getState().status === 'live', 'live')
+    expect(store.getState().state.incidents.has('inc-ee-old')).toBe(false)
+    connection.want('inc-ee-old')
+    await until(() => store.getState().state.incidents.has('inc-ee-old'), 'the incident asked for')
+    expect(store.getState().state.incidents.get('inc-ee-old')!.status).toBe('closed')
+    // something it never left out (or may not see) asks nothing
+    const reads = store.getState().liveState
+    connection.want('inc-lv-amber')
+    connection.want('inc-ee-3')
+    await sleep(300)
+    expect(store.getState().liveState).toBe(reads)
   })
 
   it('a console of another protocol version is refused and asks for a reload, without retrying', async () => {

@@ -3,6 +3,7 @@ import {
   initialState,
   type NetworkPosture,
   networkPostures,
+  type Omitted,
   openCountsBySeverity,
   recentActivity,
   type State,
@@ -51,8 +52,17 @@ export interface WatchfloorState {
   lastSeq: number
   /** The highest log seq the server has told us about (ack head, heartbeat, checkpoint). */
   headSeq: number
-  /** The picture, folded with core `fold` from exactly the events this viewer was sent. */
+  /**
+   * The picture, folded with core `fold` from exactly the events this viewer was sent onto the
+   * live picture it opened with (`GET /api/v1/state?scope=live`). Its `seq` may be ahead of
+   * `lastSeq` after a refresh (`refreshPicture`): events up to it still join the window, unfolded.
+   */
   state: State
+  /**
+   * What the live picture leaves out of the viewer's whole picture (core's `Omitted`: closed
+   * incidents and advisories older than its `since`), or null when it holds everything (or none yet).
+   */
+  omitted: Omitted | null
   session: Session | null
   /** The last connection problem worth showing (cleared when live again). */
   error: string | null
@@ -118,7 +128,14 @@ export interface WatchfloorActions {
    * projection, `stateFromJson`), the recent events up to N (seq order), complete for `covered`.
    * The cursor becomes N, so the stream resumes after it.
    */
-  openPicture(state: State, events: readonly StoredEvent[], covered: TimeRange): void
+  openPicture(state: State, events: readonly StoredEvent[], covered: TimeRange, omitted?: Omitted | null): void
+  /**
+   * Put a fresher live picture in place of the live one (asked for because an event named what the
+   * picture left out, or the user opened something left out): `state` at a seq at or after
+   * `lastSeq`, else nothing changes and false is returned. The window stays; events up to its seq
+   * that arrive later join the window without being folded again.
+   */
+  refreshPicture(state: State, omitted: Omitted | null): boolean
   /** Add older events (seq order, at or below the cursor) read for `covered` to the live window. */
   addHistory(events: readonly StoredEvent[], covered: TimeRange): void
   setOpening(progress: OpeningProgress | null): void
@@ -152,6 +169,7 @@ const initial: WatchfloorState = {
   lastSeq: 0,
   headSeq: 0,
   state: initialState,
+  omitted: null,
   session: null,
   error: null,
   viewAsError: null,
@@ -184,6 +202,7 @@ export function emptyPicture(windowVersion: number): Partial<WatchfloorState> {
     mode: 'live',
     state: initialState,
     liveState: initialState,
+    omitted: null,
     window,
     liveWindow: window,
     windowVersion: windowVersion + 1,
@@ -243,12 +262,15 @@ export function createWatchfloorStore() {
     ...emptyPicture(0),
     applyEvents(events) {
       const { lastSeq, liveState: state, headSeq, liveWindow: window, activity, retention, mode } = get()
-      const fresh = freshEvents(events, Math.max(lastSeq, state.seq))
+      const fresh = freshEvents(events, lastSeq)
       if (fresh.length === 0) {
         if (events.length > 0) set({ lastMessageAt: Date.now() })
         return
       }
+      // after a refresh the picture may be ahead of the stream: what it holds joins the window only
+      // (fold skips events at or below the picture's seq)
       let next = fold(state, fresh)
+      const through = fresh.at(-1)!.seq
       let newest = get().newestAt
       let loaded = get().loaded
       for (const event of fresh) {
@@ -279,14 +301,14 @@ export function createWatchfloorStore() {
         liveWindow: window,
         liveWindowVersion,
         liveState: next,
-        lastSeq: Math.max(lastSeq, next.seq),
-        headSeq: Math.max(headSeq, next.seq),
+        lastSeq: Math.max(lastSeq, through),
+        headSeq: Math.max(headSeq, through),
         newestAt: newest,
         lastMessageAt: now,
         ...(loaded === get().loaded ? {} : { loaded }),
       })
     },
-    openPicture(snapshot, events, covered) {
+    openPicture(snapshot, events, covered, omitted = null) {
       const { retention, mode, windowVersion, liveWindowVersion } = get()
       const activity = new MinuteCounts()
       const window: StoredEvent[] = []
@@ -333,8 +355,25 @@ export function createWatchfloorStore() {
         newestAt: newest,
         opened: { seq: snapshot.seq, events: events.length, from: covered.from },
         opening: null,
+        omitted,
         lastMessageAt: Date.now(),
       })
+    },
+    refreshPicture(snapshot, omitted) {
+      const { lastSeq, retention, mode, newestAt } = get()
+      if (snapshot.seq < lastSeq) return false
+      let state = snapshot
+      if (Number.isFinite(retention.hours)) {
+        state = pruneState(state, Math.max(newestAt, Date.now()) - retention.hours * 3_600_000)
+      }
+      set({
+        ...(mode === 'live' ? { state } : {}),
+        liveState: state,
+        omitted,
+        headSeq: Math.max(get().headSeq, snapshot.seq),
+        lastMessageAt: Date.now(),
+      })
+      return true
     },
     addHistory(events, covered) {
       const { liveWindow, lastSeq, retention, mode } = get()

@@ -111,6 +111,11 @@ export interface Connection {
    * live picture is read again with it included. Nothing happens when it is held, or not left out.
    */
   want(incidentId: string): void
+  /**
+   * Bring everything the live picture left out into it (every closed incident and advisory): from
+   * then on this viewer's picture is the whole one, its memory growing with the history.
+   */
+  wantEverything(): void
 }
 
 /** The handshake's `auth`: the token (none: the cookie), the audience viewed as, if any, and the protocol spoken. */
@@ -145,10 +150,15 @@ const MAX_WANTED = 200
 type LiveStateJson = Omit<LiveJson, 'omitted'> & { omitted?: LiveJson['omitted'] }
 
 /** The live picture as the console reads it: everything open or recent, plus what it asked for. */
-export function livePath(wanted: Iterable<string>): string {
+export function livePath(wanted: Iterable<string>, since: string | null = null): string {
   const include = [...wanted].map(encodeURIComponent).join(',')
-  return include.length > 0 ? `/api/v1/state?scope=live&include=${include}` : '/api/v1/state?scope=live'
+  return `/api/v1/state?scope=live${since === null ? '' : `&since=${encodeURIComponent(since)}`}${
+    include.length > 0 ? `&include=${include}` : ''
+  }`
 }
+
+/** The `since` that keeps every closed incident and advisory (the whole picture, asked for by the user). */
+const EVERYTHING_SINCE = new Date(0).toISOString()
 /** The longest wait between two attempts to open the picture. */
 const MAX_OPEN_RETRY_MS = 30_000
 
@@ -188,6 +198,8 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
    * one), oldest first; sent as `include` with every read of the live picture of this viewer.
    */
   let wanted = new Set<string>()
+  /** The live picture's `since` when the user asked for everything closed too (null: the server's default). */
+  let since: string | null = null
   /** While the live picture is read again: the events (and the highest checkpoint) that arrive meanwhile. */
   let refreshing = false
   let held: StoredEvent[] = []
@@ -285,7 +297,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
       for (let attempt = 0; ; attempt++) {
         try {
           if (reader === null) throw new Error('not connected')
-          const json = await reader<LiveStateJson>(livePath(wanted))
+          const json = await reader<LiveStateJson>(livePath(wanted, since))
           if (mine !== generation) return
           const omitted = json.omitted === undefined ? null : omittedFromJson(json.omitted)
           if (actions().refreshPicture(stateFromJson(json), omitted)) break
@@ -376,7 +388,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     const stale = () => mine !== generation || opening !== controller
     actions().setOpening({ step: 'picture', received: 0, next: 0, last: 0 })
     try {
-      const json = await reader<LiveStateJson>(livePath(wanted), controller.signal)
+      const json = await reader<LiveStateJson>(livePath(wanted, since), controller.signal)
       const snapshot = stateFromJson(json)
       const omitted = json.omitted === undefined ? null : omittedFromJson(json.omitted)
       if (stale()) return
@@ -480,6 +492,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     // a new connection (maybe a different viewer) starts from an empty picture
     dropPicture()
     wanted = new Set()
+    since = null
     openFailures = 0
     conflicts = 0
     store.setState({ status: 'connecting', error: null })
@@ -653,7 +666,14 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     refresh([incidentId])
   }
 
-  return { connect, disconnect, reconnect, setViewing, loadHistory, want }
+  function wantEverything(): void {
+    const { omitted } = actions()
+    if (!hasPicture || omitted === null || !omitsAnything(omitted)) return
+    since = EVERYTHING_SINCE
+    refresh([])
+  }
+
+  return { connect, disconnect, reconnect, setViewing, loadHistory, want, wantEverything }
 }
 
 /** Where the app's presence messages go (set by the coordination store, which imports this module). */
@@ -675,3 +695,5 @@ export const setViewing = (incidentId: string | null): void => appConnection.set
 export const loadHistory = (range: TimeRange): Promise<void> => appConnection.loadHistory(range)
 /** Bring an incident the live picture left out into it (the detail of an old closed incident). */
 export const wantIncident = (incidentId: string): void => appConnection.want(incidentId)
+/** Bring every closed incident and advisory the live picture left out into it (the incident list asks). */
+export const wantEverything = (): void => appConnection.wantEverything()

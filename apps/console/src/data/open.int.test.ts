@@ -266,6 +266,10 @@ describe('opening a console on a real server', () => {
     connection.want('inc-ee-3')
     await sleep(300)
     expect(store.getState().liveState).toBe(reads)
+    // everything closed, asked for: the whole picture, nothing left out
+    connection.wantEverything()
+    await until(() => store.getState().omitted?.incidents === 0, 'the whole picture')
+    expect(stateToJson(store.getState().state)).toEqual(await get<StateJson>('/api/v1/state', TOKENS.viewerEe))
   })
 
   it('a console of another protocol version is refused and asks for a reload, without retrying', async () => {

@@ -1,8 +1,8 @@
 import type { IncidentState, NetworkState } from '@watchfloor/core'
-import { summarise } from '@watchfloor/core'
+import { isOmitted, summarise } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { useEffect, useState } from 'react'
-import { setViewing } from '../../data/connection.ts'
+import { setViewing, wantIncident } from '../../data/connection.ts'
 import { useWatchfloor, watchfloor } from '../../data/store.ts'
 import { SeverityLabel, TlpBadge } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
@@ -38,18 +38,33 @@ export function IncidentDetail() {
   const networks = useWatchfloor((s) => s.state.networks)
   const windowVersion = useWatchfloor((s) => s.windowVersion)
   const history = selection ? historyMemo(windowVersion, selection) : []
+  // an incident the live picture left out (closed before its `since`): asked for, then shown
+  const leftOut = useWatchfloor((s) =>
+    selection && !incident && s.mode === 'live' && s.omitted !== null && isOmitted(s.omitted, 'incident', selection)
+      ? s.omitted.since
+      : null,
+  )
   const shown = incident ? selection : null
   // presence: tell the server which incident this console shows (and nothing when the panel closes)
   useEffect(() => {
     setViewing(shown)
     return () => setViewing(null)
   }, [shown])
+  useEffect(() => {
+    if (selection && leftOut !== null) wantIncident(selection)
+  }, [selection, leftOut])
   if (!selection) return null
   if (!incident)
     return (
       <section className="panel detail" data-testid="incident-detail">
         <DetailHeader title={selection} />
-        <p className="empty">This incident is not in your picture (not visible to you, or not yet received).</p>
+        {leftOut !== null ? (
+          <p className="empty" data-testid="detail-loading-old">
+            Closed before {formatTime(leftOut)}, so not in the picture the console opened with: loading it…
+          </p>
+        ) : (
+          <p className="empty">This incident is not in your picture (not visible to you, or not yet received).</p>
+        )}
       </section>
     )
   return <DetailBody incident={incident} networks={networks} history={history} />

@@ -1,8 +1,10 @@
 import type { IncidentState } from '@watchfloor/core'
 import { memo, useEffect, useMemo, useState } from 'react'
+import { wantEverything } from '../../data/connection.ts'
 import { useWatchfloor } from '../../data/store.ts'
 import { SeverityLabel, TlpBadge } from '../../ui/badges.tsx'
 import { ChoiceChips } from '../../ui/ChoiceChips.tsx'
+import { formatTime } from '../../ui/format.ts'
 import { useFilteredIncidents } from '../../view/selectors.ts'
 import {
   ACK_FILTERS,
@@ -237,6 +239,26 @@ export function IncidentList() {
         </p>
       )}
       {rows.length === 0 && <p className="empty">No incidents match.</p>}
+      <LeftOut />
     </section>
+  )
+}
+
+/**
+ * What the live picture left out, said where someone looks for it: under a list that shows closed
+ * incidents or searches, with a way to load them (the whole picture from then on).
+ */
+function LeftOut() {
+  const omitted = useWatchfloor((s) => (s.mode === 'live' ? s.omitted : null))
+  const looking = useView((v) => v.filters.statuses.includes('closed') || v.filters.text.trim() !== '')
+  if (omitted === null || omitted.incidents === 0 || !looking) return null
+  return (
+    <p className="empty" data-testid="list-left-out">
+      {omitted.incidents} {omitted.incidents === 1 ? 'incident' : 'incidents'} closed before {formatTime(omitted.since)}{' '}
+      {omitted.incidents === 1 ? 'is' : 'are'} not loaded.{' '}
+      <button type="button" className="link" data-testid="list-load-closed" onClick={() => wantEverything()}>
+        Load {omitted.incidents === 1 ? 'it' : 'them'}
+      </button>
+    </p>
   )
 }

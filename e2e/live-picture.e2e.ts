@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto'
+import { expect } from '@playwright/test'
+import { E2E_TOKENS, openIncident, postEvents, signIn, test } from './fixtures.ts'
+
+/*
+ * The live picture as a person meets it: an incident closed weeks ago is not in the picture the
+ * console opens with; searching for it says so and offers to load what was left out, which brings
+ * it into the list and its detail.
+ */
+
+// unique to this run: the specs share one server
+const run = randomUUID().slice(0, 8)
+const incidentId = `inc-old-${run}`
+const title = `Closed long ago ${run}: VPN concentrator exploited`
+const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString()
+
+test('an incident closed weeks ago is left out of the opening picture, found by a search and loaded on demand', async ({
+  page,
+  request,
+}) => {
+  const source = { organisation: 'cert-ee', network: 'ee-gov' }
+  await postEvents(request, [
+    {
+      id: randomUUID(),
+      type: 'incident.reported',
+      occurredAt: daysAgo(40),
+      source,
+      marking: { tlp: 'GREEN' },
+      payload: { incidentId, title, severity: 'high', category: 'intrusion', affectedNetworks: ['ee-gov'] },
+    },
+    {
+      id: randomUUID(),
+      type: 'incident.updated',
+      occurredAt: daysAgo(38),
+      source,
+      marking: { tlp: 'GREEN' },
+      payload: { incidentId, status: 'closed' },
+    },
+  ])
+  await signIn(page, E2E_TOKENS.officer)
+  await page.getByTestId('tab-incidents').click()
+  await page.getByTestId('filter-status-closed').click()
+  await page.getByTestId('filter-text').fill(run)
+  await expect(page.getByTestId('incident-row')).toHaveCount(0)
+  const note = page.getByTestId('list-left-out')
+  await expect(note).toContainText('closed before')
+  await expect(note).toContainText('not loaded')
+  await page.getByTestId('list-load-closed').click()
+  await expect(page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"]`)).toBeVisible()
+  await expect(note).toHaveCount(0)
+  await openIncident(page, incidentId)
+  await expect(page.getByTestId('incident-detail')).toContainText(title)
+})

@@ -17,7 +17,22 @@ import { Database } from './deps.ts'
  * in five of them closing the incident), posture changes and advisories; markings from CLEAR to
  * RED (the cert-ee viewer kadri sees most of it, not all); one event in 50 reported late
  * (`occurredAt` up to 6 hours before it was recorded). The log ends at `endMs`.
+ *
+ * Incidents live as on a floor: each is reported by one network (`reporterOf`), whose organisation
+ * alone updates it (as the server's owner check [A5] and core [R12] require: updates from anyone
+ * else would never have been accepted), and its owner closes it once 50 later incidents have been
+ * reported (about nine hours of recorded time), except one in 50 that stays open (long-running).
+ * Observations and updates go to the 50 newest incidents.
  */
+/** The network whose organisation reports, and so owns, incident `k`. */
+export function reporterOf(k: number) {
+  return NETWORKS[(k * 11 + 3) % NETWORKS.length]!
+}
+/** An incident is closed by its owner this many reports after its own ... */
+export const CLOSED_AFTER_REPORTS = 50
+/** ... except one in this many, which stays open. */
+export const LONG_RUNNING_ONE_IN = 50
+
 export interface LogSpec {
   events: number
   /** The recordedAt of the last event (default now). */
@@ -93,18 +108,37 @@ export function logEvent(i: number, occurredMs: number, random: () => number, re
     actor: { user: `sensor-${organisation}`, organisation },
   }
   const reported = Math.floor((i - NETWORKS.length) / reportEvery)
-  const incidentId = `inc-${Math.max(0, reported - Math.floor(random() * 50))}`
-  if ((i - NETWORKS.length) % reportEvery === 0) {
-    const affected = NETWORKS[(reported * 7) % NETWORKS.length]!
+  const k = Math.max(0, reported - Math.floor(random() * 50))
+  const incidentId = `inc-${k}`
+  /** An event of incident `n`'s owner: its reporting network's organisation [A5, R12]. */
+  const byOwner = (n: number) => {
+    const owner = reporterOf(n)
     return {
       ...base,
+      source: { organisation: owner.organisation, network: owner.networkId },
+      actor: { user: `sensor-${owner.organisation}`, organisation: owner.organisation },
+    }
+  }
+  const offset = (i - NETWORKS.length) % reportEvery
+  const closing = reported - CLOSED_AFTER_REPORTS
+  if (offset === 1 && closing >= 0 && closing % LONG_RUNNING_ONE_IN !== 0)
+    return {
+      ...byOwner(closing),
+      type: 'incident.updated',
+      payload: { incidentId: `inc-${closing}`, status: 'closed' },
+    } as AcceptedEvent
+  if (offset === 0) {
+    const affected = NETWORKS[(reported * 7) % NETWORKS.length]!
+    const reporter = reporterOf(reported)
+    return {
+      ...byOwner(reported),
       type: 'incident.reported',
       payload: {
         incidentId: `inc-${reported}`,
         title: `Incident ${reported} on ${affected.name}`,
         severity: SEVERITIES[reported % 4]!,
         category: CATEGORIES[reported % CATEGORIES.length]!,
-        affectedNetworks: [affected.networkId, network.networkId].filter((id, k, all) => all.indexOf(id) === k),
+        affectedNetworks: [affected.networkId, reporter.networkId].filter((id, n, all) => all.indexOf(id) === n),
         ...(reported % 5 === 0
           ? { attackSource: { networkId: NETWORKS[(reported * 13) % NETWORKS.length]!.networkId } }
           : {}),
@@ -114,7 +148,7 @@ export function logEvent(i: number, occurredMs: number, random: () => number, re
   const r = random()
   if (r < 0.01)
     return {
-      ...base,
+      ...byOwner(k),
       type: 'incident.updated',
       payload:
         r < 0.004

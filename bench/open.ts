@@ -37,7 +37,8 @@ import type { BenchEntry, Figures } from './results.ts'
  *   cached viewer's `/state` sent while that fold runs (the fold yields between pages);
  * - a restart on persisted snapshots (SIGTERM, which saves them, then a new process): ready again,
  *   the first `/state` of the viewers it had folded (from their snapshots plus the tail), and the
- *   first `/state` of new viewers it never saw (BENCH_OPEN_NEW_VIEWERS, default 5: p95 and max).
+ *   first `/state?scope=live` of new viewers it never saw, what their console reads first
+ *   (BENCH_OPEN_NEW_VIEWERS, default 5: p95 and max).
  *
  * Ratios are against the 10,000-event baseline of the same run.
  */
@@ -73,6 +74,8 @@ interface SizeFigures {
   warmSnapshotMs: number
   warmEventsMs: number
   coldSnapshotMs: number
+  /** The live picture a new viewer's console reads (`/state?scope=live`), bytes; `stateBytes` is the whole picture's. */
+  liveStateBytes: number
   warmOpenMs: number
   openedEvents: number
   openedSeq: number
@@ -283,8 +286,14 @@ async function measureSize(browser: Browser, events: number): Promise<SizeFigure
       const otherAgain = await timedGet(`${url}/api/v1/state`, OTHER_VIEWER.token)
       // the new viewers are asked once the server has prepared its audiences (from their snapshots)
       const restartPreparedMs = (await restarted.prepared) ?? Number.NaN
+      // what a console of theirs reads first: the live picture
       const newViewers: number[] = []
-      for (const viewer of NEW_VIEWERS) newViewers.push((await timedGet(`${url}/api/v1/state`, viewer.token)).ms)
+      let liveBytes = 0
+      for (const viewer of NEW_VIEWERS) {
+        const reply = await timedGet(`${url}/api/v1/state?scope=live`, viewer.token)
+        newViewers.push(reply.ms)
+        liveBytes = reply.bytes
+      }
       return {
         events,
         buildSeconds: round(built.seconds, 1),
@@ -308,6 +317,7 @@ async function measureSize(browser: Browser, events: number): Promise<SizeFigure
         foldFromZeroMs: round(first.ms),
         cachedStateMs: round(cached.ms, 1),
         stateBytes: first.bytes,
+        liveStateBytes: liveBytes,
         warmDuringFoldMs: round(during.ms, 1),
         restartReadyMs: round(restartReadyMs),
         restartViewerStateMs: round(again.ms),
@@ -367,6 +377,7 @@ export async function benchOpen(): Promise<BenchEntry> {
       'fold from zero ms',
       'cached /state ms',
       '/state KB',
+      'live /state KB',
     ],
     results.map((r) => [
       fmt(r.events),
@@ -386,6 +397,7 @@ export async function benchOpen(): Promise<BenchEntry> {
       fmt(r.foldFromZeroMs),
       fmt(r.cachedStateMs, 1),
       fmt(r.stateBytes / 1024),
+      fmt(r.liveStateBytes / 1024),
     ]),
   )
   printTable(
@@ -401,7 +413,7 @@ export async function benchOpen(): Promise<BenchEntry> {
       'audiences prepared after restart ms',
       'first /state after restart ms',
       'other viewer ms',
-      `new viewers p95 ms (${NEW_VIEWERS.length})`,
+      `new viewers' live /state p95 ms (${NEW_VIEWERS.length})`,
       'max ms',
     ],
     results.map((r) => [
@@ -428,7 +440,13 @@ export async function benchOpen(): Promise<BenchEntry> {
     heapRatio: ratio(last.heapMb, base.heapMb),
     chromiumArgs: CHROMIUM_ARGS,
   }
-  const met = last.warmOpenMs <= Math.max(2 * base.warmOpenMs, 3000) && last.heapMb <= 2 * base.heapMb
+  // the issue's targets: ready and a live console within 3 s, heap within 1.5x of the baseline's,
+  // a new viewer's snapshot within 200 ms at p95
+  const met =
+    last.serverReadyMs <= 3000 &&
+    last.warmOpenMs <= 3000 &&
+    last.heapMb <= 1.5 * base.heapMb &&
+    last.newViewerP95Ms <= 200
   return {
     name: 'open',
     headline: 'warmOpenMs',
@@ -436,8 +454,8 @@ export async function benchOpen(): Promise<BenchEntry> {
     baseline: { name: `the same, on a ${fmt(base.events)}-event log`, figures: base as unknown as Figures },
     ratio: ratio(last.warmOpenMs, base.warmOpenMs),
     target: {
-      figure: 'warmOpenMs and heapMb',
-      text: 'opening on the largest log costs at most 2x the 10,000-event baseline (time, within 3 s, and JS heap)',
+      figure: 'serverReadyMs, warmOpenMs, heapMb, newViewerP95Ms',
+      text: "on the largest log: server ready and a live console each within 3 s, JS heap within 1.5x of the 10,000-event baseline, a new viewer's live picture within 200 ms at p95",
     },
     met,
   }

@@ -147,10 +147,11 @@ test('a console opens from the snapshot, live from its seq, and reads older hist
     incidents: { incidentId: string; status: string; severity: string; version: number; observationCount: number }[]
     networks: unknown[]
     advisories: unknown[]
-  }>('/api/v1/state')
+  }>('/api/v1/state?scope=live')
   const opened = await picture(page)
 
-  // the picture is the server's projection at N, N > 0, and the socket subscribed after N
+  // the picture is the server's live picture at N (48 hours of history: all of it), N > 0, and the
+  // socket subscribed after N
   expect(served.seq).toBeGreaterThan(0)
   expect(opened.opened?.seq).toBe(served.seq)
   expect(opened.subscribedAfter).toBe(served.seq)

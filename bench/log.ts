@@ -21,12 +21,18 @@ import { Database } from './deps.ts'
  * Incidents live as on a floor: each is reported by one network (`reporterOf`), whose organisation
  * alone updates it (as the server's owner check [A5] and core [R12] require: updates from anyone
  * else would never have been accepted), and its owner closes it once 50 later incidents have been
- * reported (about nine hours of recorded time), except one in 50 that stays open (long-running).
+ * reported (about nine hours of recorded time), except one in 50 that stays open (long-running),
+ * with the marking of its report (a close marked stricter than the report would leave the
+ * incident open for ever to everyone the report reached and the close did not).
  * Observations and updates go to the 50 newest incidents.
  */
 /** The network whose organisation reports, and so owns, incident `k`. */
 export function reporterOf(k: number) {
   return NETWORKS[(k * 11 + 3) % NETWORKS.length]!
+}
+/** The marking of incident `k`'s report, which its owner's close carries too (one incident, one audience). */
+function reportMarking(k: number): Marking {
+  return marking(rng(k * 2_654_435_761 + 1)(), reporterOf(k).organisation)
 }
 /** An incident is closed by its owner this many reports after its own ... */
 export const CLOSED_AFTER_REPORTS = 50
@@ -124,6 +130,7 @@ export function logEvent(i: number, occurredMs: number, random: () => number, re
   if (offset === 1 && closing >= 0 && closing % LONG_RUNNING_ONE_IN !== 0)
     return {
       ...byOwner(closing),
+      marking: reportMarking(closing),
       type: 'incident.updated',
       payload: { incidentId: `inc-${closing}`, status: 'closed' },
     } as AcceptedEvent
@@ -132,6 +139,7 @@ export function logEvent(i: number, occurredMs: number, random: () => number, re
     const reporter = reporterOf(reported)
     return {
       ...byOwner(reported),
+      marking: reportMarking(reported),
       type: 'incident.reported',
       payload: {
         incidentId: `inc-${reported}`,

@@ -73,6 +73,9 @@ interface SizeFigures {
   warmToReadMs: number
   warmSnapshotMs: number
   warmEventsMs: number
+  /** Of those, the reads on the wire (the rest is the page parsing, storing and drawing). */
+  warmStateNetMs: number
+  warmEventsNetMs: number
   coldSnapshotMs: number
   /** The live picture a new viewer's console reads (`/state?scope=live`), bytes; `stateBytes` is the whole picture's. */
   liveStateBytes: number
@@ -207,13 +210,48 @@ interface Probe {
   opened: { seq: number; events: number; from: number }
   window: number
   incidents: number
+  /** The snapshot's and the recent window's reads on the wire (resource timing: request to the last byte). */
+  stateNetMs?: number
+  eventsNetMs?: number
+}
+
+/** Where the page's main thread spent the open (BENCH_OPEN_PROFILE=1): self time per function, top 25. */
+async function printProfile(cdp: CDPSession): Promise<void> {
+  const { profile } = (await cdp.send('Profiler.stop')) as {
+    profile: {
+      nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]
+      samples: number[]
+      timeDeltas: number[]
+    }
+  }
+  const self = new Map<number, number>()
+  profile.samples.forEach((id, i) => {
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
+  })
+  const byName = new Map<string, number>()
+  for (const node of profile.nodes) {
+    const { functionName, url, lineNumber } = node.callFrame
+    const name = `${functionName || '(anonymous)'} ${url.split('/').pop()}:${lineNumber}`
+    byName.set(name, (byName.get(name) ?? 0) + (self.get(node.id) ?? 0) / 1000)
+  }
+  console.log('  where the warm open spent the main thread of the page (self time):')
+  for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 25))
+    console.log(`${ms.toFixed(0).padStart(8)} ms  ${name}`)
 }
 
 /** Open the console and wait for the live picture: ms from navigation start, and what it holds. */
-async function openConsole(browser: Browser, url: string): Promise<{ page: Page; cdp: CDPSession; probe: Probe }> {
+async function openConsole(
+  browser: Browser,
+  url: string,
+  profile = false,
+): Promise<{ page: Page; cdp: CDPSession; probe: Probe }> {
   const page = await browser.newPage({ viewport: { width: 1600, height: 900 } })
   await page.addInitScript(OPEN_PROBE)
   const cdp = await page.context().newCDPSession(page)
+  if (profile) {
+    await cdp.send('Profiler.enable')
+    await cdp.send('Profiler.start')
+  }
   await page.goto(`${url}/#token=${TOKENS.viewer}`)
   // polled from here: the page's CSP allows no string evaluation inside it (waitForFunction)
   const deadline = Date.now() + 600_000
@@ -222,7 +260,15 @@ async function openConsole(browser: Browser, url: string): Promise<{ page: Page;
     await sleep(50)
   }
   const probe = (await page.evaluate('window.__openBench')) as Probe
-  return { page, cdp, probe }
+  if (profile) await printProfile(cdp)
+  // how long the reads took on the wire (request to the last byte), apart from the page's own work
+  const net = (await page.evaluate(`(() => {
+    const sum = (part) => performance.getEntriesByType('resource')
+      .filter((e) => e.name.includes(part))
+      .reduce((total, e) => total + (e.responseEnd - e.startTime), 0)
+    return { state: sum('/api/v1/state'), events: sum('/api/v1/events') }
+  })()`)) as { state: number; events: number }
+  return { page, cdp, probe: { ...probe, stateNetMs: net.state, eventsNetMs: net.events } }
 }
 
 async function heapMb(cdp: CDPSession): Promise<number> {
@@ -258,7 +304,7 @@ async function measureSize(browser: Browser, events: number): Promise<SizeFigure
       const cold = await openConsole(browser, url)
       await cold.page.close()
       // again, the viewer's projection cached on the server
-      const warm = await openConsole(browser, url)
+      const warm = await openConsole(browser, url, process.env.BENCH_OPEN_PROFILE === '1')
       const heap = await heapMb(warm.cdp)
       const served = JSON.parse((await timedGet(`${url}/api/v1/state`, TOKENS.viewer)).body) as { seq: number }
       if (warm.probe.opened.seq !== served.seq)
@@ -307,6 +353,8 @@ async function measureSize(browser: Browser, events: number): Promise<SizeFigure
         warmToReadMs: round(warm.probe.reading),
         warmSnapshotMs: round(warm.probe.events - warm.probe.reading),
         warmEventsMs: round(warm.probe.shown - warm.probe.events),
+        warmStateNetMs: round(warm.probe.stateNetMs ?? Number.NaN),
+        warmEventsNetMs: round(warm.probe.eventsNetMs ?? Number.NaN),
         warmOpenMs: round(warm.probe.live),
         openedEvents: warm.probe.opened.events,
         openedSeq: warm.probe.opened.seq,
@@ -367,8 +415,8 @@ export async function benchOpen(): Promise<BenchEntry> {
       'of it /state',
       'open warm ms',
       'page→read',
-      '/state',
-      'events',
+      '/state (wire)',
+      'events (wire)',
       '× base (warm)',
       'events read',
       'heap MB',
@@ -387,8 +435,8 @@ export async function benchOpen(): Promise<BenchEntry> {
       fmt(r.coldSnapshotMs),
       fmt(r.warmOpenMs),
       fmt(r.warmToReadMs),
-      fmt(r.warmSnapshotMs),
-      fmt(r.warmEventsMs),
+      `${fmt(r.warmSnapshotMs)} (${fmt(r.warmStateNetMs)})`,
+      `${fmt(r.warmEventsMs)} (${fmt(r.warmEventsNetMs)})`,
       fmt(ratio(r.warmOpenMs, base.warmOpenMs), 2),
       fmt(r.openedEvents),
       fmt(r.heapMb, 1),

@@ -31,24 +31,24 @@ const viewerOf = (token: string): Viewer => {
   return { organisation: p.organisation, nation: p.nation, roles: p.roles as Viewer['roles'], userId: p.user }
 }
 
-function reported(incidentId: string, marking: Marking, daysAgo: number, organisation = 'cert-ee'): EventInput {
-  return event({
-    type: 'incident.reported',
-    occurredAt: at(daysAgo),
-    source: { organisation },
-    marking,
-    payload: { incidentId, title: incidentId, severity: 'high', category: 'malware', affectedNetworks: [] },
-  } as never)
+/** An incident event of `organisation` with `marking`, `daysAgo`. */
+function about(
+  type: 'incident.reported' | 'incident.updated',
+  incidentId: string,
+  marking: Marking,
+  daysAgo: number,
+  organisation = 'cert-ee',
+): EventInput {
+  const payload =
+    type === 'incident.reported'
+      ? { incidentId, title: incidentId, severity: 'high', category: 'malware', affectedNetworks: [] }
+      : { incidentId, status: 'closed' }
+  return event({ type, occurredAt: at(daysAgo), source: { organisation }, marking, payload } as never)
 }
-function closed(incidentId: string, marking: Marking, daysAgo: number, organisation = 'cert-ee'): EventInput {
-  return event({
-    type: 'incident.updated',
-    occurredAt: at(daysAgo),
-    source: { organisation },
-    marking,
-    payload: { incidentId, status: 'closed' },
-  } as never)
-}
+const reported = (incidentId: string, marking: Marking, daysAgo: number, organisation?: string) =>
+  about('incident.reported', incidentId, marking, daysAgo, organisation)
+const closed = (incidentId: string, marking: Marking, daysAgo: number, organisation?: string) =>
+  about('incident.updated', incidentId, marking, daysAgo, organisation)
 
 const GREEN = { tlp: 'GREEN' } as const
 const RED_JANIS: Marking = { tlp: 'RED', recipients: ['janis'] }

@@ -170,7 +170,9 @@ export function omitsAnything(omitted: Omitted): boolean {
 }
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
-const BASE64_INDEX = new Map([...BASE64].map((c, i) => [c, i]))
+/** The value of each base64 digit by char code (255: not a digit). */
+const BASE64_INDEX = new Uint8Array(128).fill(255)
+for (let i = 0; i < BASE64.length; i++) BASE64_INDEX[BASE64.charCodeAt(i)] = i
 
 function bytesToBase64(bytes: Uint8Array): string {
   const parts: string[] = []
@@ -195,9 +197,9 @@ function base64ToBytes(text: string): Uint8Array {
   let bits = 0
   let value = 0
   let at = 0
-  for (const char of clean) {
-    const digit = BASE64_INDEX.get(char)
-    if (digit === undefined) throw new Error('omitted.hashes is not base64')
+  for (let i = 0; i < clean.length; i++) {
+    const digit = BASE64_INDEX[clean.charCodeAt(i)] ?? 255
+    if (digit === 255) throw new Error('omitted.hashes is not base64')
     value = (value << 6) | digit
     bits += 6
     if (bits >= 8) {
@@ -242,38 +244,15 @@ export function omittedNames(event: StoredEvent, omitted: Omitted): string[] {
   const check = (kind: OmittedKind, id: string | undefined) => {
     if (id !== undefined && isOmitted(omitted, kind, id)) names.push(id)
   }
-  switch (event.type) {
-    case 'incident.linked':
-      check('incident', event.payload.incidentId)
-      check('incident', event.payload.otherIncidentId)
-      break
-    case 'incident.reported':
-    case 'incident.updated':
-    case 'incident.observation':
-    case 'incident.acknowledged':
-    case 'incident.escalated':
-    case 'incident.status_changed':
-    case 'incident.network_state_set':
-      check('incident', event.payload.incidentId)
-      break
-    case 'task.created':
-      // a task id already held (and left out) makes the creation a no-op on the whole picture
-      check('incident', event.payload.incidentId)
-      check('task', event.payload.taskId)
-      break
-    case 'task.assigned':
-    case 'task.accepted':
-    case 'task.started':
-    case 'task.blocked':
-    case 'task.completed':
-    case 'task.reopened':
-      check('task', event.payload.taskId)
-      break
-    case 'advisory.published':
-      check('advisory', event.payload.advisoryId)
-      break
-    default:
-      break
-  }
+  if (event.type === 'incident.linked') {
+    check('incident', event.payload.incidentId)
+    check('incident', event.payload.otherIncidentId)
+  } else if (event.type === 'advisory.published') check('advisory', event.payload.advisoryId)
+  else if (event.type === 'task.created') {
+    // a task id already held (and left out) makes the creation a no-op on the whole picture
+    check('incident', event.payload.incidentId)
+    check('task', event.payload.taskId)
+  } else if (event.type.startsWith('task.')) check('task', (event.payload as { taskId: string }).taskId)
+  else if (event.type.startsWith('incident.')) check('incident', (event.payload as { incidentId: string }).incidentId)
   return names
 }

@@ -803,10 +803,8 @@ describe('connection: the live picture', () => {
       reported(3, 30 * 24 * 60),
     ]
   }
-  const reopen = (seq: number) =>
-    at(makeEvent(seq, 'incident.updated', { incidentId: 'old', status: 'triaged' }), 30 * 24 * 60 + seq)
-
-  it('holds what arrives while it reads the picture again, checkpoints too, and folds each event once', async () => {
+  /** A console live on that history. */
+  async function openLive() {
     const log = history()
     const { store, sockets, connection, server } = setup({ log })
     connection.connect('tok')
@@ -814,6 +812,13 @@ describe('connection: the live picture', () => {
     socket.fire('connect')
     await subscribed(socket)
     socket.lastAck()(null, { ok: true, head: 3 })
+    return { log, store, socket, server, connection }
+  }
+  const reopen = (seq: number) =>
+    at(makeEvent(seq, 'incident.updated', { incidentId: 'old', status: 'triaged' }), 30 * 24 * 60 + seq)
+
+  it('holds what arrives while it reads the picture again, checkpoints too, and folds each event once', async () => {
+    const { log, store, socket, server } = await openLive()
     expect(store.getState().state.incidents.has('old')).toBe(false)
     expect(store.getState().omitted).toMatchObject({ incidents: 1 })
     expect(store.getState().omitted!.since).toBe(new Date(Date.parse(log[2]!.recordedAt) - 7 * DAY).toISOString())
@@ -852,13 +857,7 @@ describe('connection: the live picture', () => {
   })
 
   it('opens again (with what it asked for) when the second read fails', async () => {
-    const log = history()
-    const { store, sockets, connection, server } = setup({ log })
-    connection.connect('tok')
-    const socket = sockets[0]!
-    socket.fire('connect')
-    await subscribed(socket)
-    socket.lastAck()(null, { ok: true, head: 3 })
+    const { log, store, socket, server } = await openLive()
     log.push(reopen(4))
     server.failures.push({ status: 503, code: 'unavailable', message: 'busy' })
     socket.fire('events', { events: [log[3]!] })

@@ -856,6 +856,23 @@ describe('connection: the live picture', () => {
     expect(server.calls.length).toBe(calls)
   })
 
+  it('what is asked for while a read of the picture runs is read next (everything, here)', async () => {
+    const { log, store, socket, server, connection } = await openLive()
+    log.push(reopen(4))
+    let release: () => void = () => {}
+    server.gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    socket.fire('events', { events: [log[3]!] })
+    await vi.waitFor(() => expect(server.calls.at(-1)!.params.get('include')).toBe('old'))
+    connection.wantEverything()
+    server.gate = null
+    release()
+    await vi.waitFor(() => expect(server.calls.at(-1)!.params.get('since')).toBe(new Date(0).toISOString()))
+    await vi.waitFor(() => expect(store.getState().omitted).toMatchObject({ incidents: 0, advisories: 0 }))
+    expect(store.getState().state.incidents.get('old')!.status).toBe('triaged')
+  })
+
   it('opens again (with what it asked for) when the second read fails', async () => {
     const { log, store, socket, server } = await openLive()
     log.push(reopen(4))

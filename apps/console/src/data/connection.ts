@@ -204,8 +204,9 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   let refreshing = false
   let held: StoredEvent[] = []
   let heldCheckpoint = 0
-  /** Ids named while a refresh ran: read again once it is done. */
+  /** Asked for while a refresh ran (ids, or everything): read again once it is done. */
   let wantedNext = new Set<string>()
+  let refreshAgain = false
 
   const actions = () => store.getState()
 
@@ -287,6 +288,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   function refresh(ids: Iterable<string>): void {
     if (refreshing) {
       for (const id of ids) wantedNext.add(id)
+      refreshAgain = true
       return
     }
     addWanted(ids)
@@ -319,14 +321,11 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
       endRefresh()
       if (events.length > 0) deliver(events)
       if (seq > 0) checkpoint(seq, false)
-      if (!refreshing && wantedNext.size > 0) {
+      if (!refreshing && refreshAgain) {
         const next = wantedNext
         wantedNext = new Set()
-        const omitted = actions().omitted
-        const still = [...next].filter(
-          (id) => omitted !== null && !actions().liveState.incidents.has(id) && isOmitted(omitted, 'incident', id),
-        )
-        if (still.length > 0) refresh(still)
+        refreshAgain = false
+        refresh(next)
       }
     })()
   }
@@ -349,6 +348,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     buffered = []
     endRefresh()
     wantedNext = new Set()
+    refreshAgain = false
     historyWanted = null
     store.setState({ lastSeq: 0, headSeq: 0, opening: null, ...emptyWindow() })
   }

@@ -14,10 +14,10 @@ import {
 import type { StoredEvent } from '@watchfloor/protocol'
 import { SqliteEventStore } from '@watchfloor/store'
 import fc from 'fast-check'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { catchUp, FullState, StateCache } from './projection.ts'
 import { FULL_KEY, Snapshots, viewerSnapshotKey } from './snapshots.ts'
-import { stateText } from './stateText.ts'
+import { liveTextReady, stateText } from './stateText.ts'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -409,8 +409,11 @@ describe('audiences prepared ahead of a first request', () => {
           (await everything(store)).filter((event) => canSee(viewer, event)),
         )
         reads.length = 0
-        expect(stateToJson(await cache.current(viewer))).toEqual(stateToJson(wanted))
+        const picture = await cache.current(viewer)
+        expect(stateToJson(picture)).toEqual(stateToJson(wanted))
         expect(reads.every((after) => after >= 12_000)).toBe(true) // the tail only: nothing folded from zero
+        // the live picture a console opens with was cut ahead of the first request
+        await vi.waitFor(() => expect(liveTextReady(picture)).toBe(true))
       }
       // a user a RED event names is not its audience: it folds its own picture
       const mari = await cache.current(viewerOf('mari'))

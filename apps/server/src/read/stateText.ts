@@ -39,3 +39,8 @@ export function liveStateText(state: State, sinceMs?: number, include: readonly 
   if (usual) liveTexts.set(state, text)
   return text
 }
+
+/** Whether the usual live cut of `state` is made already (the audiences prepared at start make theirs). */
+export function liveTextReady(state: State): boolean {
+  return liveTexts.has(state)
+}

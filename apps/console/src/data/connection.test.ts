@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   createConnection,
   handshakeAuth,
+  livePath,
   outdatedMessage,
   type SocketFactory,
   type WatchfloorSocket,
@@ -130,7 +131,7 @@ function fakeServer(log: StoredEvent[]) {
       const since = url.searchParams.get('since')
       const live = livePicture(whole, {
         sinceMs: since === null ? defaultLiveSince(whole, Date.now()) : Date.parse(since),
-        include: url.searchParams.get('include')?.split(',') ?? [],
+        include: url.searchParams.getAll('include'),
       })
       return json(200, liveStateToJson(live.state, live.omitted))
     }
@@ -871,6 +872,13 @@ describe('connection: the live picture', () => {
     await vi.waitFor(() => expect(server.calls.at(-1)!.params.get('since')).toBe(new Date(0).toISOString()))
     await vi.waitFor(() => expect(store.getState().omitted).toMatchObject({ incidents: 0, advisories: 0 }))
     expect(store.getState().state.incidents.get('old')!.status).toBe('triaged')
+  })
+
+  it('asks for each id in a parameter of its own (an id may hold commas), since only when asked', () => {
+    expect(livePath([])).toBe('/api/v1/state?scope=live')
+    const path = new URL(livePath(['a,b', 'c d'], '1970-01-01T00:00:00.000Z'), 'http://console.test')
+    expect(path.searchParams.getAll('include')).toEqual(['a,b', 'c d'])
+    expect(path.searchParams.get('since')).toBe('1970-01-01T00:00:00.000Z')
   })
 
   it('opens again (with what it asked for) when the second read fails', async () => {

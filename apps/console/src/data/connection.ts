@@ -151,11 +151,14 @@ type LiveStateJson = Omit<LiveJson, 'omitted'> & { omitted?: LiveJson['omitted']
 
 /** The live picture as the console reads it: everything open or recent, plus what it asked for. */
 export function livePath(wanted: Iterable<string>, since: string | null = null): string {
-  const include = [...wanted].map(encodeURIComponent).join(',')
-  return `/api/v1/state?scope=live${since === null ? '' : `&since=${encodeURIComponent(since)}`}${
-    include.length > 0 ? `&include=${include}` : ''
-  }`
+  const query = new URLSearchParams({ scope: 'live' })
+  if (since !== null) query.set('since', since)
+  for (const id of wanted) query.append('include', id)
+  return `/api/v1/state?${query}`
 }
+
+/** The most characters the ids asked for may take in a URL (well under a server's 16 KiB of headers). */
+const MAX_WANTED_CHARS = 8_000
 
 /** The `since` that keeps every closed incident and advisory (the whole picture, asked for by the user). */
 const EVERYTHING_SINCE = new Date(0).toISOString()
@@ -275,9 +278,12 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
       wanted.delete(id)
       wanted.add(id)
     }
+    let chars = 0
+    for (const id of wanted) chars += encodeURIComponent(id).length + 9
     for (const id of wanted) {
-      if (wanted.size <= MAX_WANTED) break
+      if (wanted.size <= MAX_WANTED && chars <= MAX_WANTED_CHARS) break
       wanted.delete(id)
+      chars -= encodeURIComponent(id).length + 9
     }
   }
 
@@ -306,9 +312,13 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
           if (attempt >= 2) throw new Error('the server is behind this console')
           await new Promise((resolve) => setTimeout(resolve, retryMs / 4))
           if (mine !== generation) return
-        } catch {
+        } catch (error) {
           if (mine !== generation) return
-          // open again from scratch (with what is wanted): simpler than guessing what went wrong
+          // open again from scratch, with what is wanted (what was asked meanwhile too), unless the
+          // server refused what was asked (then without it): simpler than guessing what went wrong
+          if (error instanceof ReadError && error.status >= 400 && error.status < 500 && error.status !== 401)
+            wanted = new Set()
+          else addWanted(wantedNext)
           endRefresh()
           const s = socket
           dropPicture()
@@ -423,6 +433,8 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
         unauthenticated(error.message.replace(/^\d+: /, ''))
         return
       }
+      // the server refused what was asked for: ask for it no more
+      if (error instanceof ReadError && error.status >= 400 && error.status < 500) wanted = new Set()
       openFailures++
       const wait = Math.min(MAX_OPEN_RETRY_MS, retryMs * 2 ** (openFailures - 1))
       actions().setError(

@@ -79,7 +79,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** The live picture the server sends (`scope=live`), without what it says it left out. */
 async function servedLive(token: string, viewAs?: string, include: string[] = []): Promise<StateJson> {
-  const query = include.length > 0 ? `&include=${include.join(',')}` : ''
+  const query = include.map((id) => `&include=${encodeURIComponent(id)}`).join('')
   const { omitted: _, ...picture } = await get<LiveStateJson>(`/api/v1/state?scope=live${query}`, token, viewAs)
   return picture
 }

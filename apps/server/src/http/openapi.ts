@@ -485,8 +485,8 @@ const ROUTES: Record<string, Route> = {
       {
         name: 'include',
         description:
-          'With `scope=live`: up to 200 incident, task or advisory ids (commas) to keep whatever their age; ids the caller may not see are ignored.',
-        schema: { type: 'string' },
+          'With `scope=live`: an incident, task or advisory id to keep whatever its age, one per parameter (repeated, up to 200); ids the caller may not see are ignored.',
+        schema: { type: 'array', items: { type: 'string' }, maxItems: 200 },
       },
     ],
     replies: { 200: stateReply },

@@ -37,20 +37,28 @@ export function readRouter({ store, states, replay, logger, viewerFor, directory
 
   router.get('/state', async (req, res) => {
     const viewer = viewerFor(req)
-    if (req.query.scope !== undefined) {
+    if (req.query.scope !== undefined || req.query.since !== undefined || req.query.include !== undefined) {
       const query = new QueryReader(req)
       const scope = query.oneOf('scope', STATE_SCOPES, 'all')
       const since = query.time('since')
-      const include = query.text('include', MAX_INCLUDE * 201)?.split(',') ?? []
-      if (include.length > MAX_INCLUDE || include.some((id) => id.length === 0 || id.length > 200))
-        query.fail('include', `expected at most ${MAX_INCLUDE} ids of 1 to 200 characters, separated by commas`)
+      // one id a parameter, repeated (an id may hold any character, commas too)
+      const raw = req.query.include
+      const include = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]
+      if (
+        include.length > MAX_INCLUDE ||
+        include.some((id) => typeof id !== 'string' || id.trim().length === 0 || id.length > 200)
+      )
+        query.fail('include', `expected at most ${MAX_INCLUDE} ids of 1 to 200 characters, one per parameter`)
+      if (req.query.scope === undefined) query.fail('scope', '`since` and `include` are for `scope=live`')
       if (req.query.at !== undefined || req.query.clock !== undefined)
         query.fail('at', 'a replay (`at`) is of the whole picture: leave out `scope`')
       if (scope === 'all' && (since !== undefined || include.length > 0))
         query.fail('scope', '`since` and `include` are for `scope=live`')
       query.done()
       const state = await states.current(viewer)
-      res.type('application/json').send(scope === 'live' ? liveStateText(state, since, include) : stateText(state))
+      res
+        .type('application/json')
+        .send(scope === 'live' ? liveStateText(state, since, include as string[]) : stateText(state))
       return
     }
     if (req.query.at === undefined) {

@@ -8,6 +8,7 @@ import { defaultLiveSince, livePicture, liveStateToJson, type State, stateToJson
 
 const texts = new WeakMap<State, string>()
 const liveTexts = new WeakMap<State, string>()
+const otherLiveTexts = new WeakMap<State, Map<string, string>>()
 
 export function stateText(state: State): string {
   let text = texts.get(state)
@@ -34,11 +35,29 @@ export function liveStateText(state: State, sinceMs?: number, include: readonly 
     const text = liveTexts.get(state)
     if (text !== undefined) return text
   }
+  // other cuts: the few asked of one picture are kept with it (consoles that saw the same event
+  // about an incident left out ask for the same one at once)
+  const key = `${sinceMs ?? ''}|${[...new Set(include)].sort().join('\u0000')}`
+  let others = otherLiveTexts.get(state)
+  const kept = others?.get(key)
+  if (kept !== undefined) return kept
   const live = livePicture(state, { sinceMs: sinceMs ?? defaultLiveSince(state, Date.now()), include })
   const text = JSON.stringify(liveStateToJson(live.state, live.omitted))
-  if (usual) liveTexts.set(state, text)
+  if (usual) {
+    liveTexts.set(state, text)
+    return text
+  }
+  if (others === undefined) {
+    others = new Map()
+    otherLiveTexts.set(state, others)
+  }
+  if (others.size >= OTHER_CUTS_KEPT) others.delete(others.keys().next().value!)
+  others.set(key, text)
   return text
 }
+
+/** Cuts other than the usual kept per picture, at most (the oldest made goes first). */
+const OTHER_CUTS_KEPT = 8
 
 /** Whether the usual live cut of `state` is made already (the audiences prepared at start make theirs). */
 export function liveTextReady(state: State): boolean {

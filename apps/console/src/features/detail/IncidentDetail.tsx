@@ -1,8 +1,9 @@
 import type { IncidentState, NetworkState } from '@watchfloor/core'
-import { isOmitted, summarise } from '@watchfloor/core'
+import { summarise } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { useEffect, useState } from 'react'
-import { setViewing, wantIncident } from '../../data/connection.ts'
+import { setViewing } from '../../data/connection.ts'
+import { useLeftOutIncident } from '../../data/leftOut.ts'
 import { useWatchfloor, watchfloor } from '../../data/store.ts'
 import { SeverityLabel, TlpBadge } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
@@ -39,20 +40,13 @@ export function IncidentDetail() {
   const windowVersion = useWatchfloor((s) => s.windowVersion)
   const history = selection ? historyMemo(windowVersion, selection) : []
   // an incident the live picture left out (closed before its `since`): asked for, then shown
-  const leftOut = useWatchfloor((s) =>
-    selection && !incident && s.mode === 'live' && s.omitted !== null && isOmitted(s.omitted, 'incident', selection)
-      ? s.omitted.since
-      : null,
-  )
+  const leftOut = useLeftOutIncident(incident ? null : selection)
   const shown = incident ? selection : null
   // presence: tell the server which incident this console shows (and nothing when the panel closes)
   useEffect(() => {
     setViewing(shown)
     return () => setViewing(null)
   }, [shown])
-  useEffect(() => {
-    if (selection && leftOut !== null) wantIncident(selection)
-  }, [selection, leftOut])
   if (!selection) return null
   if (!incident)
     return (

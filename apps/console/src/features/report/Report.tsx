@@ -1,6 +1,7 @@
 import { summarise } from '@watchfloor/core'
 import { useMemo } from 'react'
 import { useStore } from 'zustand'
+import { useLeftOutIncident } from '../../data/leftOut.ts'
 import { useWatchfloor } from '../../data/store.ts'
 import { SeverityLabel, TlpBadge } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
@@ -19,6 +20,8 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
   const allSnapshots = useStore(snapshots, (s) => s.list)
   const images = useMemo(() => snapshotsFor(allSnapshots, incidentId), [allSnapshots, incidentId])
   const close = () => viewStore.getState().setReport(null)
+  // an incident closed long ago (the usual one to report on) left out of the live picture: asked for
+  const leftOut = useLeftOutIncident(report ? null : incidentId)
   return (
     <main className="report" data-testid="report-page">
       <div className="report-actions no-print">
@@ -29,7 +32,12 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
           Print
         </button>
       </div>
-      {!report ? (
+      {!report && leftOut !== null ? (
+        <p className="empty" data-testid="report-loading-old">
+          Incident {incidentId} was closed before {formatTime(leftOut)}, so not in the picture the console opened with:
+          loading it…
+        </p>
+      ) : !report ? (
         <p className="empty" data-testid="report-missing">
           Incident {incidentId} is not in your picture (not visible to you, or not yet received).
         </p>

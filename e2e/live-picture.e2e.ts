@@ -5,13 +5,14 @@ import { E2E_TOKENS, openIncident, postEvents, signIn, test } from './fixtures.t
 /*
  * The live picture as a person meets it: an incident closed weeks ago is not in the picture the
  * console opens with; searching for it says so and offers to load what was left out, which brings
- * it into the list and its detail.
+ * it into the list and its detail; an after-action report asked for by link loads its incident.
  */
 
 // unique to this run: the specs share one server
 const run = randomUUID().slice(0, 8)
 const incidentId = `inc-old-${run}`
 const title = `Closed long ago ${run}: VPN concentrator exploited`
+const reportedId = `inc-old-report-${run}`
 const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString()
 
 test('an incident closed weeks ago is left out of the opening picture, found by a search and loaded on demand', async ({
@@ -50,4 +51,38 @@ test('an incident closed weeks ago is left out of the opening picture, found by 
   await expect(note).toHaveCount(0)
   await openIncident(page, incidentId)
   await expect(page.getByTestId('incident-detail')).toContainText(title)
+})
+
+test('the after-action report of an incident closed weeks ago, opened by link, loads it', async ({ page, request }) => {
+  const source = { organisation: 'cert-ee', network: 'ee-gov' }
+  const marking = { tlp: 'GREEN' }
+  await postEvents(request, [
+    {
+      id: randomUUID(),
+      type: 'incident.reported',
+      occurredAt: daysAgo(30),
+      source,
+      marking,
+      payload: {
+        incidentId: reportedId,
+        title: `Reported on ${run}`,
+        severity: 'medium',
+        category: 'phishing',
+        affectedNetworks: ['ee-gov'],
+      },
+    },
+    {
+      id: randomUUID(),
+      type: 'incident.updated',
+      occurredAt: daysAgo(29),
+      source,
+      marking,
+      payload: { incidentId: reportedId, status: 'closed' },
+    },
+  ])
+  await signIn(page, E2E_TOKENS.officer)
+  await page.goto(`/?report=${reportedId}`)
+  await expect(page.getByTestId('report')).toBeVisible({ timeout: 15_000 })
+  await expect(page.getByTestId('report-status')).toHaveText('closed')
+  await expect(page.getByTestId('report-missing')).toHaveCount(0)
 })

@@ -16,7 +16,7 @@ import {
   TOKENS,
 } from './lib.ts'
 import { writeLog } from './log.ts'
-import { CHROMIUM_ARGS } from './picture.ts'
+import { CHROMIUM_ARGS, printProfile } from './picture.ts'
 import type { BenchEntry, Figures } from './results.ts'
 
 /**
@@ -215,30 +215,6 @@ interface Probe {
   eventsNetMs?: number
 }
 
-/** Where the page's main thread spent the open (BENCH_OPEN_PROFILE=1): self time per function, top 25. */
-async function printProfile(cdp: CDPSession): Promise<void> {
-  const { profile } = (await cdp.send('Profiler.stop')) as {
-    profile: {
-      nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]
-      samples: number[]
-      timeDeltas: number[]
-    }
-  }
-  const self = new Map<number, number>()
-  profile.samples.forEach((id, i) => {
-    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
-  })
-  const byName = new Map<string, number>()
-  for (const node of profile.nodes) {
-    const { functionName, url, lineNumber } = node.callFrame
-    const name = `${functionName || '(anonymous)'} ${url.split('/').pop()}:${lineNumber}`
-    byName.set(name, (byName.get(name) ?? 0) + (self.get(node.id) ?? 0) / 1000)
-  }
-  console.log('  where the warm open spent the main thread of the page (self time):')
-  for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 25))
-    console.log(`${ms.toFixed(0).padStart(8)} ms  ${name}`)
-}
-
 /** Open the console and wait for the live picture: ms from navigation start, and what it holds. */
 async function openConsole(
   browser: Browser,
@@ -260,7 +236,7 @@ async function openConsole(
     await sleep(50)
   }
   const probe = (await page.evaluate('window.__openBench')) as Probe
-  if (profile) await printProfile(cdp)
+  if (profile) await printProfile(cdp, 'where the warm open spent the main thread of the page')
   // how long the reads took on the wire (request to the last byte), apart from the page's own work
   const net = (await page.evaluate(`(() => {
     const sum = (part) => performance.getEntriesByType('resource')

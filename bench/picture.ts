@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
-import { chromium } from '@playwright/test'
+import { type CDPSession, chromium } from '@playwright/test'
 import type { EventInput, Severity } from '../packages/protocol/src/index.ts'
 import { NETWORKS } from '../packages/simulator/src/index.ts'
 import { ensureConsoleBuilt, fmt, printTable, round, sleep, startWatchfloor, TOKENS } from './lib.ts'
@@ -204,31 +204,9 @@ export async function runPicture(): Promise<BenchEntry> {
       })
     const loaded = await measure(SECONDS, true)
     if (tracing) await browser.stopTracing()
-    if (profiling) {
-      // where the main thread's time went: self time per function, top 25
-      const { profile } = (await cdp.send('Profiler.stop')) as {
-        profile: {
-          nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]
-          samples: number[]
-          timeDeltas: number[]
-        }
-      }
-      // BENCH_PICTURE_PROFILE_OUT=file also writes the raw profile (inclusive times: DevTools, a script)
-      if (process.env.BENCH_PICTURE_PROFILE_OUT)
-        writeFileSync(process.env.BENCH_PICTURE_PROFILE_OUT, JSON.stringify(profile))
-      const self = new Map<number, number>()
-      profile.samples.forEach((id, i) => {
-        self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
-      })
-      const byName = new Map<string, number>()
-      for (const node of profile.nodes) {
-        const { functionName, url, lineNumber } = node.callFrame
-        const name = `${functionName || '(anonymous)'} ${url.split('/').pop()}:${lineNumber}`
-        byName.set(name, (byName.get(name) ?? 0) + (self.get(node.id) ?? 0) / 1000)
-      }
-      for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 25))
-        console.log(`${ms.toFixed(0).padStart(8)} ms  ${name}`)
-    }
+    // BENCH_PICTURE_PROFILE_OUT=file also writes the raw profile (inclusive times: DevTools, a script)
+    if (profiling)
+      await printProfile(cdp, "where the page's main thread spent the load", process.env.BENCH_PICTURE_PROFILE_OUT)
     await page.screenshot({ path: 'bench/results/picture-under-load.png' })
 
     printTable(
@@ -271,4 +249,29 @@ export async function runPicture(): Promise<BenchEntry> {
     await browser.close()
     await server.stop()
   }
+}
+
+/** Stop the CDP profiler and print self time per function, the top 25 (and write the raw profile to `rawFile`). */
+export async function printProfile(cdp: CDPSession, title: string, rawFile?: string): Promise<void> {
+  const { profile } = (await cdp.send('Profiler.stop')) as {
+    profile: {
+      nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]
+      samples: number[]
+      timeDeltas: number[]
+    }
+  }
+  if (rawFile) writeFileSync(rawFile, JSON.stringify(profile))
+  const self = new Map<number, number>()
+  profile.samples.forEach((id, i) => {
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
+  })
+  const byName = new Map<string, number>()
+  for (const node of profile.nodes) {
+    const { functionName, url, lineNumber } = node.callFrame
+    const name = `${functionName || '(anonymous)'} ${url.split('/').pop()}:${lineNumber}`
+    byName.set(name, (byName.get(name) ?? 0) + (self.get(node.id) ?? 0) / 1000)
+  }
+  console.log(`  ${title} (self time):`)
+  for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 25))
+    console.log(`${ms.toFixed(0).padStart(8)} ms  ${name}`)
 }

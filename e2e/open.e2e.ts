@@ -205,6 +205,7 @@ test('a console opens from the snapshot, live from its seq, and reads older hist
     }),
   })
   expect(posted.status).toBe(201)
+  const postedSeq = ((await posted.json()) as { results: { seq: number }[] }).results[0]!.seq
   await expect(page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"]`)).toBeVisible()
   expect(subscribes).toEqual([served.seq]) // no second subscribe, no re-read
 
@@ -224,7 +225,8 @@ test('a console opens from the snapshot, live from its seq, and reads older hist
   // older reads were time ranges on the recorded clock, and the picture itself did not move
   const older = reads.filter((u) => u.pathname === '/api/v1/events' && u.searchParams.get('to') !== null)
   expect(older.length).toBeGreaterThan(0)
-  expect(after.seq).toBe(served.seq + 1)
+  // (the log's last events may be ones this viewer does not see: the posted one is the next it does)
+  expect(after.seq).toBe(postedSeq)
   expect(after.incidents.length).toBe(opened.incidents.length + 1)
   await page.screenshot({ path: 'e2e/artifacts/open-history.png' })
 })

@@ -249,8 +249,9 @@ export class SqliteEventStore implements EventStore {
           this.syncFailure = failure
         }
       if (!failure && upTo > this.durableSeq) this.durableSeq = upTo
-      for (const done of waiting) done(failure)
+      // readers first: the fan-out of a group starts before its senders' answers are written
       if (!failure) for (const listener of this.listeners) listener(this.durableSeq)
+      for (const done of waiting) done(failure)
     }
     this.syncing = undefined
   }

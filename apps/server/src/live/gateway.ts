@@ -522,11 +522,20 @@ export class Gateway {
   /** Each live socket hears its own head [D9, D14]: the log's would count what it may not see. */
   private beat(): void {
     const serverTime = new Date().toISOString()
+    // Sockets that hear the same head share one encoding of each message (a room of a thousand
+    // consoles is a few messages to encode, not two thousand).
+    const bySeq = new Map<number, string[]>()
     for (const socket of this.io.sockets.sockets.values()) {
       if (!socket.data.live) continue
       const seq = this.headOf(socket)
-      socket.emit('checkpoint', { seq })
-      socket.emit('heartbeat', { seq, serverTime })
+      const ids = bySeq.get(seq)
+      if (ids) ids.push(socket.id)
+      else bySeq.set(seq, [socket.id])
+    }
+    for (const [seq, ids] of bySeq) {
+      // each socket is in the room of its own id; this server's adapter is in-memory (local)
+      this.io.to(ids).emit('checkpoint', { seq })
+      this.io.to(ids).emit('heartbeat', { seq, serverTime })
     }
   }
 }

@@ -34,6 +34,11 @@ const CLIENT_COUNTS = (process.env.FANOUT_CLIENTS ?? '200,1000').split(',').map(
 /** Also run the old per-event baseline at 200 clients (`FANOUT_PER_EVENT=0` leaves it out). */
 const PER_EVENT = process.env.FANOUT_PER_EVENT !== '0'
 const SWEEP_SECONDS = 6
+/**
+ * Steady rounds per server, alternated between the servers compared (`FANOUT_ROUNDS`, default 3);
+ * the figure is the median round.
+ */
+const ROUNDS = Math.max(1, Math.floor(Number(process.env.FANOUT_ROUNDS ?? 3)) || 3)
 const WARM_MS = 1000
 const WARMUP_PHASE = 99
 const TICK_MS = 10
@@ -64,11 +69,14 @@ type Kind = 'watchfloor' | 'bare-batched' | 'bare' | 'watchfloor-pg' | 'watchflo
 
 interface TargetResult {
   kind: Kind
+  /** The steady round with the median p99. */
   steady: PhaseResult
+  /** Every steady round, in the order run. */
+  rounds: PhaseResult[]
   sweep: PhaseResult[]
   saturation: number
   clients: number
-  /** Wall-clock seconds for this server's whole run (start, connect, warm-up, phases). */
+  /** Seconds of this server's own work (start, connect, warm-up, its phases). */
   seconds: number
   anomalies: { duplicates: number; gaps: number; disconnects: number; unparsed: number }
 }
@@ -249,73 +257,147 @@ async function runPhase(urls: string[], clients: Clients, count: number, phase: 
   return { result, stats }
 }
 
-async function runTarget(kind: Kind, count: number): Promise<TargetResult> {
+/** A server (or servers of one log) started with its clients connected and warmed up. */
+interface Running {
+  kind: Kind
+  count: number
+  plan: (typeof PLANS)[number]
+  urls: string[]
+  servers: RunningProcess[]
+  schema: { url: string; drop(): Promise<void> } | undefined
+  clients: Clients | undefined
+  /** The next phase number in its clients process (0 and up; the warm-up is WARMUP_PHASE). */
+  phase: number
+  /** Time spent starting it and in its own phases (ms). */
+  busyMs: number
+}
+
+async function startTarget(kind: Kind, count: number): Promise<Running> {
   const plan = PLANS[count]
   if (!plan) throw new Error(`no fanout plan for ${count} clients (have ${Object.keys(PLANS).join(', ')})`)
   const began = Date.now()
   console.log(`\n  fanout: ${kind} server, ${count} clients`)
-  const servers: RunningProcess[] = []
-  let schema: { url: string; drop(): Promise<void> } | undefined
-  let clients: Clients | undefined
+  const running: Running = {
+    kind,
+    count,
+    plan,
+    urls: [],
+    servers: [],
+    schema: undefined,
+    clients: undefined,
+    phase: 0,
+    busyMs: 0,
+  }
   try {
-    if (kind === 'watchfloor') servers.push(await startWatchfloor())
+    if (kind === 'watchfloor') running.servers.push(await startWatchfloor())
     else if (kind === 'bare-batched' || kind === 'bare')
-      servers.push(await startBare(kind === 'bare-batched' ? 'batched' : 'per-event'))
+      running.servers.push(await startBare(kind === 'bare-batched' ? 'batched' : 'per-event'))
     else {
       // One PostgreSQL log in a schema of its own; the first process creates the tables.
-      schema = await pgSchema('fanout')
-      servers.push(await startWatchfloor({ databaseUrl: schema.url }))
+      const schema = await pgSchema('fanout')
+      running.schema = schema
+      running.servers.push(await startWatchfloor({ databaseUrl: schema.url }))
       if (kind === 'watchfloor-pg3')
-        servers.push(...(await Promise.all([1, 2].map(() => startWatchfloor({ databaseUrl: schema!.url })))))
+        running.servers.push(...(await Promise.all([1, 2].map(() => startWatchfloor({ databaseUrl: schema.url })))))
     }
-    const urls = servers.map((server) => server.url)
+    running.urls = running.servers.map((server) => server.url)
     let head = 0
-    if (kind.startsWith('watchfloor')) head = await viewerHead(urls[0]!)
+    if (kind.startsWith('watchfloor')) head = await viewerHead(running.urls[0]!)
     // With several processes the clients are spread over them in turn.
-    clients = await startClients(urls, kind, count, head)
-    // Unmeasured warm-up after the clients connect (JIT, socket buffers), then the measured phases.
-    await runPhase(urls, clients, count, WARMUP_PHASE, plan.steady.rate, 3)
-    await sleep(1000)
-    const steady = (await runPhase(urls, clients, count, 0, plan.steady.rate, plan.steady.seconds)).result
+    running.clients = await startClients(running.urls, kind, count, head)
+    // Unmeasured warm-up after the clients connect (JIT, socket buffers).
+    await runPhase(running.urls, running.clients, count, WARMUP_PHASE, plan.steady.rate, 3)
+  } catch (error) {
+    await stopTarget(running)
+    throw error
+  }
+  running.busyMs += Date.now() - began
+  return running
+}
+
+async function stopTarget(running: Running): Promise<void> {
+  await running.clients?.stop()
+  await Promise.all(running.servers.map((server) => server.stop()))
+  await running.schema?.drop()
+}
+
+/** One measured phase of `running` at `rate` for `seconds`, after a second of quiet. */
+async function measure(running: Running, rate: number, seconds: number): Promise<PhaseResult> {
+  await sleep(1000)
+  const began = Date.now()
+  const { result } = await runPhase(running.urls, running.clients!, running.count, running.phase++, rate, seconds)
+  running.busyMs += Date.now() - began
+  return result
+}
+
+/** The sweep: rates climbing until the first that fails; saturation is the last that passed. */
+async function sweepOf(running: Running): Promise<{ sweep: PhaseResult[]; saturation: number }> {
+  const sweep: PhaseResult[] = []
+  let saturation = 0
+  for (const rate of running.plan.sweep) {
+    const result = await measure(running, rate, SWEEP_SECONDS)
+    sweep.push(result)
     console.log(
-      `  ${kind} steady ${plan.steady.rate}/s: p99 ${fmt(steady.p99Ms, 1)} ms, delivered ${steady.delivered}, worst per second ${steady.maxMsBySecond.join(' ')} ms`,
+      `  ${running.kind} ${rate}/s: p99 ${fmt(result.p99Ms, 1)} ms, delivered ${result.delivered}, ${fmt(result.deliveriesPerSecond)} deliveries/s${result.ok ? '' : ' (over)'}`,
     )
-    const sweep: PhaseResult[] = []
-    let saturation = 0
-    let climbing = true
-    let phase = 1
-    for (const rate of plan.sweep) {
-      await sleep(1000)
-      const { result } = await runPhase(urls, clients, count, phase++, rate, SWEEP_SECONDS)
-      sweep.push(result)
-      console.log(
-        `  ${kind} ${rate}/s: p99 ${fmt(result.p99Ms, 1)} ms, delivered ${result.delivered}, ${fmt(result.deliveriesPerSecond)} deliveries/s${result.ok ? '' : ' (over)'}`,
-      )
-      if (result.ok && climbing) saturation = rate
-      else climbing = false
-      // Past saturation the backlog only grows: stop rather than flood the machine.
-      if (!result.ok) break
+    // Past saturation the backlog only grows: stop rather than flood the machine.
+    if (!result.ok) break
+    saturation = rate
+  }
+  return { sweep, saturation }
+}
+
+/** The round with the median p99 (a missing p99 counts as the worst). */
+function medianRound(rounds: PhaseResult[]): PhaseResult {
+  const sorted = [...rounds].sort(
+    (a, b) => (a.p99Ms ?? Number.POSITIVE_INFINITY) - (b.p99Ms ?? Number.POSITIVE_INFINITY),
+  )
+  return sorted[Math.floor((sorted.length - 1) / 2)]!
+}
+
+/**
+ * Start every server of one comparison (each with its own clients, all idle but the one measured),
+ * then alternate their steady rounds (A B A B ...: a stall of the machine lands on one round of one
+ * server, not on all of its figure), then sweep each in turn. The steady figure of each is its
+ * median round.
+ */
+async function runComparison(kinds: Kind[], count: number): Promise<TargetResult[]> {
+  const running: Running[] = []
+  try {
+    for (const kind of kinds) running.push(await startTarget(kind, count))
+    const rounds = new Map<Running, PhaseResult[]>(running.map((r) => [r, []]))
+    for (let round = 1; round <= ROUNDS; round++)
+      for (const r of running) {
+        const result = await measure(r, r.plan.steady.rate, r.plan.steady.seconds)
+        rounds.get(r)!.push(result)
+        console.log(
+          `  ${r.kind} steady ${r.plan.steady.rate}/s, round ${round} of ${ROUNDS}: p99 ${fmt(result.p99Ms, 1)} ms, delivered ${result.delivered}, worst per second ${result.maxMsBySecond.join(' ')} ms`,
+        )
+      }
+    const results: TargetResult[] = []
+    for (const r of running) {
+      const { sweep, saturation } = await sweepOf(r)
+      const final = await r.clients!.stats(0)
+      const steadyRounds = rounds.get(r)!
+      results.push({
+        kind: r.kind,
+        steady: medianRound(steadyRounds),
+        rounds: steadyRounds,
+        sweep,
+        saturation,
+        clients: count,
+        seconds: Math.round(r.busyMs / 1000),
+        anomalies: {
+          duplicates: final.duplicates,
+          gaps: final.gaps,
+          disconnects: final.disconnects,
+          unparsed: final.unparsed,
+        },
+      })
     }
-    const final = await clients.stats(0)
-    return {
-      kind,
-      steady,
-      sweep,
-      saturation,
-      clients: count,
-      seconds: 0,
-      anomalies: {
-        duplicates: final.duplicates,
-        gaps: final.gaps,
-        disconnects: final.disconnects,
-        unparsed: final.unparsed,
-      },
-    }
+    return results
   } finally {
-    await clients?.stop()
-    await Promise.all(servers.map((server) => server.stop()))
-    await schema?.drop()
-    console.log(`  ${kind}, ${count} clients: ${Math.round((Date.now() - began) / 1000)} s`)
+    for (const r of running) await stopTarget(r)
   }
 }
 
@@ -340,10 +422,12 @@ function figures(t: TargetResult) {
     steadyRate: t.steady.rate,
     p99MsSteady: t.steady.p99Ms,
     p50MsSteady: t.steady.p50Ms,
+    // -1: a round with no delivery
+    p99MsRounds: t.rounds.map((p) => p.p99Ms ?? -1),
     deliveredSteady: t.steady.delivered,
     saturationEventsPerSecond: t.saturation,
     runSeconds: t.seconds,
-    steady: [t.steady as unknown as Record<string, unknown>],
+    steady: t.rounds as unknown as Record<string, unknown>[],
     sweep: t.sweep as unknown as Record<string, unknown>[],
     duplicates: t.anomalies.duplicates,
     gaps: t.anomalies.gaps,
@@ -352,8 +436,9 @@ function figures(t: TargetResult) {
 }
 
 /**
- * Watchfloor against a baseline: p99 at the steady rate within 1.1x the baseline's (every event
- * delivered), and a saturation rate at least 0.8x the baseline's.
+ * Watchfloor against a baseline: p99 at the steady rate (the median round of each) within 1.1x the
+ * baseline's (every event of every round delivered), and a saturation rate at least 0.8x the
+ * baseline's.
  */
 function compare(
   name: string,
@@ -363,7 +448,8 @@ function compare(
   saturationFactor: number | null = 0.8,
 ): BenchEntry {
   const limit = (bare.steady.p99Ms ?? 0) * p99Factor
-  const steadyMet = ours.steady.delivered === 1 && ours.steady.p99Ms !== null && ours.steady.p99Ms <= limit
+  const everyDelivered = ours.rounds.every((round) => round.delivered === 1)
+  const steadyMet = everyDelivered && ours.steady.p99Ms !== null && ours.steady.p99Ms <= limit
   const saturationMet = saturationFactor === null || ours.saturation >= bare.saturation * saturationFactor
   // A baseline that fails its own steady phase (the machine was too busy for it) settles nothing.
   const conclusive = bare.steady.ok && (saturationFactor === null || bare.saturation > 0)
@@ -388,51 +474,47 @@ function compare(
   }
 }
 
-async function timed(kind: Kind, count: number): Promise<TargetResult> {
-  const began = Date.now()
-  const result = await runTarget(kind, count)
-  result.seconds = Math.round((Date.now() - began) / 1000)
-  return result
-}
-
 /**
- * Per client count (200 and 1,000 by default): Watchfloor, then the batched bare server, then (at
- * 200 clients) the old per-event bare server, one after the other, never at the same time.
- * Entries: `fanout.<clients>` against the batched baseline, `fanout.per-event.200` against the old one.
+ * Per client count (200 and 1,000 by default): Watchfloor, the batched bare server and (at 200
+ * clients) the old per-event bare server, started together and measured one at a time, never at the
+ * same time: steady rounds alternated, then each one's sweep. Entries: `fanout.<clients>` against
+ * the batched baseline, `fanout.per-event.200` against the old one.
  */
 export async function benchFanout(): Promise<BenchEntry[]> {
   const entries: BenchEntry[] = []
   const runs: TargetResult[] = []
   for (const count of CLIENT_COUNTS) {
-    const ours = await timed('watchfloor', count)
-    await sleep(2000)
-    const batched = (await timed('bare-batched', count)) as TargetResult & { kind: 'bare-batched' }
-    runs.push(ours, batched)
-    entries.push(compare(`fanout.${count}`, ours, batched))
-    if (PER_EVENT && count === 200) {
-      await sleep(2000)
-      const perEvent = (await timed('bare', count)) as TargetResult & { kind: 'bare' }
+    const kinds: Kind[] = ['watchfloor', 'bare-batched']
+    if (PER_EVENT && count === 200) kinds.push('bare')
+    const [ours, batched, perEvent] = await runComparison(kinds, count)
+    runs.push(ours!, batched!)
+    entries.push(compare(`fanout.${count}`, ours!, batched as TargetResult & { kind: 'bare-batched' }))
+    if (perEvent) {
       runs.push(perEvent)
-      entries.push(compare(`fanout.per-event.${count}`, ours, perEvent))
+      entries.push(compare(`fanout.per-event.${count}`, ours!, perEvent as TargetResult & { kind: 'bare' }))
     }
   }
-
   printRuns(runs)
   return entries
 }
 
 /**
- * Three Watchfloor processes on one PostgreSQL log against one process on it (`pnpm bench
- * postgres`): 200 clients spread over the processes, POSTs to each in turn; target p99 at the
- * steady rate within 1.5x the one process's (saturation is recorded, not targeted).
+ * Three Watchfloor processes on one PostgreSQL log against one process on another (`pnpm bench
+ * postgres`), started together and measured in turn as above: 200 clients spread over the
+ * processes, POSTs to each in turn; target p99 at the steady rate within 1.5x the one process's
+ * (saturation is recorded, not targeted).
  */
 export async function benchFanoutPostgres(): Promise<BenchEntry> {
   const count = 200
-  const one = (await timed('watchfloor-pg', count)) as TargetResult & { kind: 'watchfloor-pg' }
-  await sleep(2000)
-  const three = await timed('watchfloor-pg3', count)
-  const entry = compare(`fanout.postgres.3x${count}`, three, one, 1.5, null)
-  printRuns([one, three])
+  const [one, three] = await runComparison(['watchfloor-pg', 'watchfloor-pg3'], count)
+  const entry = compare(
+    `fanout.postgres.3x${count}`,
+    three!,
+    one as TargetResult & { kind: 'watchfloor-pg' },
+    1.5,
+    null,
+  )
+  printRuns([one!, three!])
   return entry
 }
 
@@ -451,7 +533,7 @@ function printRuns(runs: TargetResult[]): void {
     p.ok ? 'yes' : 'no',
   ]
   printTable(
-    `fanout: WebSocket clients (separate process); steady 10 s, sweep ${SWEEP_SECONDS} s per rate; first second dropped`,
+    `fanout: WebSocket clients (separate process); steady rounds of 10 s alternated between the servers (* the median), sweep ${SWEEP_SECONDS} s per rate; first second dropped`,
     [
       'server clients phase',
       'ev/s',
@@ -465,7 +547,10 @@ function printRuns(runs: TargetResult[]): void {
       'resyncs',
       'ok',
     ],
-    runs.flatMap((t) => [row(t, 'steady', t.steady), ...t.sweep.map((p) => row(t, 'sweep', p))]),
+    runs.flatMap((t) => [
+      ...t.rounds.map((p, i) => row(t, `steady ${i + 1}${p === t.steady ? '*' : ''}`, p)),
+      ...t.sweep.map((p) => row(t, 'sweep', p)),
+    ]),
   )
   for (const t of runs)
     console.log(

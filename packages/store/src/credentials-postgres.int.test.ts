@@ -344,3 +344,49 @@ describe('PostgreSQL credentials made before tokens could expire', () => {
     }
   })
 })
+
+describe('PostgreSQL credentials in two schemas of one database', () => {
+  const schemas = [0, 1].map(() => `wf_test_scope_${randomUUID().replaceAll('-', '').slice(0, 12)}`)
+  const url = (schema: string) => `${connectionString}?options=-c%20search_path%3D${schema}`
+  const stores: PostgresCredentialStore[] = []
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString })
+    await client.connect()
+    try {
+      await client.query(sql)
+    } finally {
+      await client.end()
+    }
+  }
+  afterAll(async () => {
+    for (const store of stores) await store.close()
+    for (const schema of schemas) await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+  })
+
+  it('a change in one schema reaches the processes of that schema only (same table prefix)', async () => {
+    for (const schema of schemas) await admin(`CREATE SCHEMA ${schema}`)
+    for (const schema of schemas)
+      for (let i = 0; i < 2; i++) stores.push(await PostgresCredentialStore.open({ connectionString: url(schema) }))
+    const [a1, a2, b1, b2] = stores as [
+      PostgresCredentialStore,
+      PostgresCredentialStore,
+      PostgresCredentialStore,
+      PostgresCredentialStore,
+    ]
+    const seen = new Map<PostgresCredentialStore, CredentialChange[]>(stores.map((s) => [s, []]))
+    for (const store of stores) store.onChange((change) => seen.get(store)!.push(change))
+    await a1.createAccount(newAccount('janis'))
+    const token = newToken({ owner: 'janis' })
+    await a1.createToken(token)
+    await a1.revokeToken(token.id)
+    await expect.poll(() => seen.get(a2), { timeout: 3000 }).toEqual([{ type: 'token', id: token.id }])
+    await b1.createAccount(newAccount('janis'))
+    const other = newToken({ owner: 'janis' })
+    await b1.createToken(other)
+    await b1.revokeToken(other.id)
+    await expect.poll(() => seen.get(b2), { timeout: 3000 }).toEqual([{ type: 'token', id: other.id }])
+    await new Promise((r) => setTimeout(r, 200))
+    expect(seen.get(a2)).toEqual([{ type: 'token', id: token.id }])
+    expect(seen.get(b1)).toEqual([{ type: 'token', id: other.id }])
+  })
+})

@@ -81,6 +81,7 @@ import {
   detectPostgresCredentials,
   postgresCredentialMigrations,
 } from './schema-postgres.ts'
+import { DatabaseScope } from './scope.ts'
 
 export interface PostgresCredentialStoreOptions {
   connectionString: string
@@ -121,8 +122,10 @@ export class PostgresCredentialStore implements CredentialStore {
   private readonly feeds: string
   private readonly feedStates: string
   private readonly feedOut: string
-  private readonly channel: string
-  private readonly directoryLock: number
+  /** Changes go out on this channel; it and the locks' keys are of the connection's schema (see DatabaseScope). */
+  private channel = ''
+  private scope: DatabaseScope | undefined
+  private directoryLock = 0
   private readonly origin = randomUUID()
   private readonly changes = new ChangeListeners()
   private listener: ChannelListener | null = null
@@ -143,8 +146,6 @@ export class PostgresCredentialStore implements CredentialStore {
     this.feeds = `${prefix}_feeds`
     this.feedStates = `${prefix}_feed_states`
     this.feedOut = `${prefix}_feed_out_activity`
-    this.channel = `${prefix}_credentials`
-    this.directoryLock = hashKey(`${prefix}_directory`)
     this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 2 })
     this.pool.on('error', () => {}) // an idle client lost: the next query reconnects
   }
@@ -154,6 +155,10 @@ export class PostgresCredentialStore implements CredentialStore {
     if (!/^[a-z_][a-z0-9_]{0,40}$/.test(prefix)) throw new Error(`invalid table prefix: ${prefix}`)
     const store = new PostgresCredentialStore(options, prefix)
     try {
+      const scope = await DatabaseScope.of(store.pool)
+      store.scope = scope
+      store.channel = scope.channel(`${prefix}_credentials`)
+      store.directoryLock = scope.lockKey(`${prefix}_directory`)
       await store.migrate()
       await store.listen()
     } catch (error) {
@@ -165,7 +170,7 @@ export class PostgresCredentialStore implements CredentialStore {
 
   private async migrate(): Promise<void> {
     const client = await this.pool.connect()
-    const lockKey = hashKey(this.channel)
+    const lockKey = this.scope!.lockKey(`${this.prefix}_credentials`)
     try {
       await client.query('SELECT pg_advisory_lock($1)', [lockKey])
       await migratePostgres(
@@ -810,7 +815,10 @@ export class PostgresCredentialStore implements CredentialStore {
     try {
       await client.query('BEGIN')
       for (const key of keys)
-        await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [table, key])
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
+          this.scope!.lockText(table),
+          key,
+        ])
       // slots of these keys gone from the window: failures and attempts never settled (a process
       // gone); only rows under the locks held, so reservations never wait on each other's rows
       await client.query(`DELETE FROM ${table} WHERE key = ANY($1) AND at <= $2`, [keys, now - windowMs])
@@ -919,10 +927,4 @@ function translate(error: unknown, conflict: string, missing = 'not found'): unk
   if (code === '23505') return new WatchfloorError('conflict', conflict)
   if (code === '23503') return new WatchfloorError('not_found', missing)
   return error
-}
-
-function hashKey(text: string): number {
-  let hash = 0x2545f491
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x5bd1e995)
-  return hash | 0
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { StoredEvent } from '@watchfloor/protocol'
+import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { observation, registerEventStoreContract } from './contract.ts'
 import { PostgresEventStore } from './postgres.ts'
@@ -73,5 +74,70 @@ describe('PostgreSQL store with several processes', () => {
     listener!.onAppend((head) => heads.push(head))
     const [result] = await writer!.append([observation(1, randomUUID())])
     await expect.poll(() => heads.at(-1), { timeout: 3000 }).toBe(result!.seq)
+  })
+})
+
+/**
+ * PostgreSQL keeps NOTIFY channels and advisory locks per database, not per schema. Two logs in two
+ * schemas of one database (each its own `search_path`, the same table name) must neither hear each
+ * other's heads nor wait on each other's locks.
+ */
+describe('PostgreSQL stores in two schemas of one database', () => {
+  const schemas = [0, 1].map(() => `wf_test_scope_${randomUUID().replaceAll('-', '').slice(0, 12)}`)
+  const url = (schema: string) => `${connectionString}?options=-c%20search_path%3D${schema}`
+  const stores: PostgresEventStore[] = []
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString })
+    await client.connect()
+    try {
+      await client.query(sql)
+    } finally {
+      await client.end()
+    }
+  }
+  afterAll(async () => {
+    for (const store of stores) await store.close()
+    for (const schema of schemas) await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+  })
+
+  it('hear only their own heads and take only their own locks', async () => {
+    for (const schema of schemas) await admin(`CREATE SCHEMA ${schema}`)
+    // two processes per log, every one with the default table name
+    for (const schema of schemas)
+      for (let i = 0; i < 2; i++)
+        stores.push(await PostgresEventStore.open({ connectionString: url(schema), pollMs: 60_000 }))
+    const [aWriter, aListener, bWriter, bListener] = stores as [
+      PostgresEventStore,
+      PostgresEventStore,
+      PostgresEventStore,
+      PostgresEventStore,
+    ]
+    const heard = { a: [] as number[], b: [] as number[] }
+    aListener.onAppend((head) => heard.a.push(head))
+    bListener.onAppend((head) => heard.b.push(head))
+
+    await aWriter.append(Array.from({ length: 5 }, (_, i) => observation(i)))
+    await expect.poll(() => heard.a.at(-1), { timeout: 3000 }).toBe(5)
+    const [b] = await bWriter.append([observation(1)])
+    expect(b!.seq).toBe(1)
+    // b's own head reaches b's other process, though a's log is ahead of it
+    await expect.poll(() => heard.b.at(-1), { timeout: 3000 }).toBe(1)
+    await new Promise((r) => setTimeout(r, 200))
+    expect(heard.b).toEqual([1])
+    expect(heard.a).toEqual([5])
+
+    // a lock of one log held: the other log's lock of the same name is free
+    let release!: () => void
+    const held = new Promise<void>((r) => {
+      release = r
+    })
+    const aHolds = aWriter.exclusive('lease', () => held)
+    const bTook = await Promise.race([
+      bWriter.exclusive('lease', async () => 'taken'),
+      new Promise((r) => setTimeout(() => r('waited'), 2000)),
+    ])
+    release()
+    await aHolds
+    expect(bTook).toBe('taken')
   })
 })

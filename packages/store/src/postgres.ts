@@ -4,6 +4,7 @@ import { ChannelListener } from './channel.ts'
 import { migratePostgres } from './migrations.ts'
 import { contentOfBody, type Existing, isoBound, type PendingAppend, pendingAppend, planGroup } from './plan.ts'
 import { detectPostgresEvents, postgresEventMigrations } from './schema-postgres.ts'
+import { DatabaseScope } from './scope.ts'
 import { PostgresSnapshotStore } from './snapshots.ts'
 import { idInLog, storedRows } from './stored.ts'
 import type { AcceptedEvent, AppendResult, EventStore } from './types.ts'
@@ -28,8 +29,10 @@ export class PostgresEventStore implements EventStore {
   readonly kind = 'postgres'
   private readonly pool: pg.Pool
   private readonly table: string
-  private readonly channel: string
-  private readonly lockKey: number
+  /** The channel of new heads and the append lock's key, both of the connection's schema (see DatabaseScope). */
+  private channel = ''
+  private lockKey = 0
+  private scope: DatabaseScope | undefined
   private readonly listeners = new Set<(head: number) => void>()
   private listener: ChannelListener | null = null
   private pollTimer: NodeJS.Timeout | null = null
@@ -45,8 +48,6 @@ export class PostgresEventStore implements EventStore {
     table: string,
   ) {
     this.table = table
-    this.channel = `${table}_appended`
-    this.lockKey = hashKey(table)
     this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 4 })
     this.pool.on('error', () => {}) // an idle client lost: the next query reconnects
     this.snapshots = new PostgresSnapshotStore(this.pool, `${table}_snapshots`)
@@ -56,6 +57,15 @@ export class PostgresEventStore implements EventStore {
     const table = options.table ?? 'watchfloor_events'
     if (!/^[a-z_][a-z0-9_]{0,40}$/.test(table)) throw new Error(`invalid table name: ${table}`)
     const store = new PostgresEventStore(options, table)
+    try {
+      const scope = await DatabaseScope.of(store.pool)
+      store.scope = scope
+      store.channel = scope.channel(`${table}_appended`)
+      store.lockKey = scope.lockKey(table)
+    } catch (error) {
+      await store.pool.end()
+      throw error
+    }
     await store.migrate()
     store.knownHead = await store.head()
     await store.listen()
@@ -252,7 +262,7 @@ export class PostgresEventStore implements EventStore {
    * dies mid-way loses its connection, which releases the lock.
    */
   async exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
-    const key = hashKey(`${this.table}:${name}`)
+    const key = this.scope!.lockKey(`${this.table}:${name}`)
     const client = await this.pool.connect()
     let broken = false
     try {
@@ -292,10 +302,4 @@ export class PostgresEventStore implements EventStore {
     await this.listener?.close()
     await this.pool.end()
   }
-}
-
-function hashKey(text: string): number {
-  let hash = 0x2545f491
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x5bd1e995)
-  return hash | 0
 }

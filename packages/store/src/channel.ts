@@ -1,8 +1,8 @@
 import pg from 'pg'
 
 /**
- * A `LISTEN` on one PostgreSQL channel, for the event store (new heads) and the credential store
- * (revocations). After a connection error it reconnects in the background, every second until
+ * A `LISTEN` on PostgreSQL channels (one connection), for the event store (new heads, new events)
+ * and the credential store (revocations). After a connection error it reconnects in the background, every second until
  * closed; its users cover the gap (the event store polls its head, live sockets' credentials are
  * checked again periodically).
  */
@@ -12,8 +12,8 @@ export class ChannelListener {
 
   constructor(
     private readonly connectionString: string,
-    private readonly channel: string,
-    private readonly onPayload: (payload: string) => void,
+    private readonly channels: string | readonly string[],
+    private readonly onPayload: (payload: string, channel: string) => void,
   ) {}
 
   /** Connect and listen; rejects when the first connection fails. */
@@ -26,10 +26,11 @@ export class ChannelListener {
       }, 1000).unref()
     })
     client.on('notification', (message) => {
-      if (!this.closed) this.onPayload(message.payload ?? '')
+      if (!this.closed) this.onPayload(message.payload ?? '', message.channel)
     })
     await client.connect()
-    await client.query(`LISTEN ${this.channel}`)
+    for (const channel of typeof this.channels === 'string' ? [this.channels] : this.channels)
+      await client.query(`LISTEN ${channel}`)
     if (this.closed) {
       await client.end()
       return

@@ -3,6 +3,7 @@ import pg from 'pg'
 import { ChannelListener } from './channel.ts'
 import { migratePostgres } from './migrations.ts'
 import { contentOfBody, type Existing, isoBound, type PendingAppend, pendingAppend, planGroup } from './plan.ts'
+import { RecentWindow } from './recent.ts'
 import { detectPostgresEvents, postgresEventMigrations } from './schema-postgres.ts'
 import { DatabaseScope } from './scope.ts'
 import { PostgresSnapshotStore } from './snapshots.ts'
@@ -16,7 +17,12 @@ export interface PostgresStoreOptions {
   /** Fallback poll for new appends when a notification is missed, in ms. Default 1000. */
   pollMs?: number
   poolSize?: number
+  /** The newest events kept in memory for reads that need no query (default 20,000; 0: none). */
+  recentEvents?: number
 }
+
+/** The most bytes of events one notification carries (PostgreSQL allows 8000 a payload). */
+const MAX_EVENTS_PAYLOAD = 7900
 
 /**
  * The shared event log for several server processes. Seq allocation is
@@ -24,6 +30,9 @@ export interface PostgresStoreOptions {
  * become visible in order and a reader tailing `seq > N` never skips a row
  * that commits late [L1]. Each commit notifies the new head on a channel;
  * every process listens, and polls slowly in case a notification is lost.
+ * A commit whose events fit in a notification also sends them, on a second
+ * channel, before its head: with its own commits, that keeps the newest events
+ * in memory in every process, so the fan-out reads them without a query.
  */
 export class PostgresEventStore implements EventStore {
   readonly kind = 'postgres'
@@ -31,6 +40,9 @@ export class PostgresEventStore implements EventStore {
   private readonly table: string
   /** The channel of new heads and the append lock's key, both of the connection's schema (see DatabaseScope). */
   private channel = ''
+  /** The channel of new events (those that fit in a notification). */
+  private eventsChannel = ''
+  private readonly recent: RecentWindow
   private lockKey = 0
   private scope: DatabaseScope | undefined
   private readonly listeners = new Set<(head: number) => void>()
@@ -48,6 +60,7 @@ export class PostgresEventStore implements EventStore {
     table: string,
   ) {
     this.table = table
+    this.recent = new RecentWindow(options.recentEvents ?? 20_000)
     this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 4 })
     this.pool.on('error', () => {}) // an idle client lost: the next query reconnects
     this.snapshots = new PostgresSnapshotStore(this.pool, `${table}_snapshots`)
@@ -61,6 +74,7 @@ export class PostgresEventStore implements EventStore {
       const scope = await DatabaseScope.of(store.pool)
       store.scope = scope
       store.channel = scope.channel(`${table}_appended`)
+      store.eventsChannel = scope.channel(`${table}_events`)
       store.lockKey = scope.lockKey(table)
     } catch (error) {
       await store.pool.end()
@@ -68,6 +82,7 @@ export class PostgresEventStore implements EventStore {
     }
     await store.migrate()
     store.knownHead = await store.head()
+    store.recent.startAfter(store.knownHead)
     await store.listen()
     return store
   }
@@ -90,10 +105,21 @@ export class PostgresEventStore implements EventStore {
   }
 
   private async listen(): Promise<void> {
-    this.listener = new ChannelListener(this.options.connectionString, this.channel, (payload) => {
-      const head = Number(payload)
-      if (Number.isFinite(head)) this.advance(head)
-    })
+    this.listener = new ChannelListener(
+      this.options.connectionString,
+      [this.eventsChannel, this.channel],
+      (payload, channel) => {
+        if (channel === this.eventsChannel) {
+          const events = parseEvents(payload)
+          if (!events) return
+          this.recent.add(events)
+          this.advance(events.at(-1)!.seq)
+          return
+        }
+        const head = Number(payload)
+        if (Number.isFinite(head)) this.advance(head)
+      },
+    )
     await this.listener.start()
     if (this.closed) return
     // notifications can be lost (a reconnect): a slow poll keeps delivering
@@ -158,25 +184,28 @@ export class PostgresEventStore implements EventStore {
         found.rows.map((r) => [r.id, { seq: Number(r.seq), content: contentOfBody(r.body) }]),
       )
       plan = planGroup(pending, existing, head, lastRecordedAt, new Date())
-      if (plan.rows.length > 0)
-        // the rows and the notification (sent at commit) in one statement
+      if (plan.rows.length > 0) {
+        // the rows and the events' notification in one statement, then the head's with the commit:
+        // notifications go out at commit, in the order sent
+        const events = eventsPayload(plan.rows.map((r) => r.body))
         await client.query(
           `WITH inserted AS (
              INSERT INTO ${this.table} (seq, id, recorded_at, body)
              SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[])
              RETURNING seq
            )
-           SELECT pg_notify($5, $6), (SELECT count(*) FROM inserted)`,
+           SELECT ${events === null ? '' : 'pg_notify($5, $6), '}(SELECT count(*) FROM inserted)`,
           [
             plan.rows.map((r) => r.seq),
             plan.rows.map((r) => r.id),
             plan.rows.map((r) => r.recordedAt),
             plan.rows.map((r) => r.body),
-            this.channel,
-            String(plan.head),
+            ...(events === null ? [] : [this.eventsChannel, events]),
           ],
         )
-      await client.query('COMMIT')
+        // the channel is a name of ours and the head an integer
+        await client.query(`SELECT pg_notify('${this.channel}', '${plan.head}'); COMMIT`)
+      } else await client.query('COMMIT')
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {})
       client.release()
@@ -184,6 +213,7 @@ export class PostgresEventStore implements EventStore {
       return
     }
     client.release()
+    this.recent.add(plan.rows.map((row) => row.event))
     plan.outcomes.forEach((outcome, i) => {
       const append = pending[i]!
       if (outcome.ok) append.resolve(outcome.results)
@@ -230,11 +260,18 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readAfter(after: number, limit: number): Promise<StoredEvent[]> {
+    // the newest events are in memory (shared, immutable objects); the table has the rest, and
+    // anything committed since that this process has not heard of yet
+    const held = this.recent.after(after, limit) ?? []
+    if (held.length === limit) return held
+    const from = held.at(-1)?.seq ?? after
     const result = await this.pool.query<{ body: string }>(
       `SELECT body FROM ${this.table} WHERE seq > $1 ORDER BY seq LIMIT $2`,
-      [after, limit],
+      [from, limit - held.length],
     )
-    return result.rows.map((row) => JSON.parse(row.body) as StoredEvent)
+    const read = result.rows.map((row) => JSON.parse(row.body) as StoredEvent)
+    this.recent.add(read)
+    return held.length === 0 ? read : [...held, ...read]
   }
 
   async readRecordedRange(from: string, to: string, after: number, limit: number): Promise<StoredEvent[]> {
@@ -301,5 +338,28 @@ export class PostgresEventStore implements EventStore {
     this.listeners.clear()
     await this.listener?.close()
     await this.pool.end()
+  }
+}
+
+/** The events' stored bodies as one JSON array, or null when they would not fit in a notification. */
+function eventsPayload(bodies: readonly string[]): string | null {
+  let bytes = 2 + bodies.length
+  for (const body of bodies) {
+    bytes += Buffer.byteLength(body)
+    if (bytes > MAX_EVENTS_PAYLOAD) return null
+  }
+  return `[${bodies.join(',')}]`
+}
+
+/** The events of a notification, or null when it is not a run of consecutive stored events. */
+function parseEvents(payload: string): StoredEvent[] | null {
+  try {
+    const events = JSON.parse(payload) as StoredEvent[]
+    if (!Array.isArray(events) || events.length === 0) return null
+    for (let i = 0; i < events.length; i++)
+      if (!Number.isSafeInteger(events[i]?.seq) || (i > 0 && events[i]!.seq !== events[i - 1]!.seq + 1)) return null
+    return events
+  } catch {
+    return null
   }
 }

@@ -84,6 +84,8 @@ const userKey = viewerKey
 export class Gateway {
   /** Everything up to this seq has been fanned out to the live rooms. */
   private delivered = 0
+  /** The highest head the store told of (or a subscribe named): the fan-out reads up to it. */
+  private target = 0
   private pumping = false
   private pumpAgain = false
   /** When the fan-out last looked for slow consumers (ms). */
@@ -112,7 +114,8 @@ export class Gateway {
 
   async start(): Promise<void> {
     this.delivered = await this.store.head()
-    this.unsubscribe = this.store.onAppend(() => this.pump())
+    this.target = this.delivered
+    this.unsubscribe = this.store.onAppend((head) => this.pump(head))
     // `auth: { token }` or the session cookie; a refusal says why (`unauthenticated: token revoked`).
     // First the protocol: a client of another version is refused before its credential is looked up.
     this.io.use((socket, next) => {
@@ -302,7 +305,7 @@ export class Gateway {
     if (after > this.delivered) {
       // Another process appended what this one has not fanned out yet: let the tailer pass `after` first.
       while (this.delivered < after && socket.data.generation === generation && socket.connected) {
-        this.pump()
+        this.pump(after)
         await new Promise((resolve) => setTimeout(resolve, 10))
       }
     }
@@ -401,8 +404,13 @@ export class Gateway {
     count(this.users, userKey(viewer), viewer, -1)
   }
 
-  /** Read what was appended since the last fan-out, one read at a time. */
-  private pump(): void {
+  /**
+   * Read what was appended since the last fan-out, up to the newest head the store told of, one read
+   * at a time. Reads no further than that head: a store that keeps its newest events in memory
+   * answers them without a query, and anything later comes with its own head.
+   */
+  private pump(head = 0): void {
+    if (head > this.target) this.target = head
     if (this.pumping) {
       this.pumpAgain = true
       return
@@ -422,7 +430,11 @@ export class Gateway {
                 break
               }
             }
-            const page = await this.store.readAfter(this.delivered, this.options.pageSize)
+            if (this.delivered >= this.target) break
+            const page = await this.store.readAfter(
+              this.delivered,
+              Math.min(this.options.pageSize, this.target - this.delivered),
+            )
             if (page.length === 0) break
             this.fanOut(page)
           }

@@ -1029,11 +1029,6 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
         include: scope.include,
       })
       const wanted = JSON.parse(JSON.stringify(liveStateToJson(live.state, live.omitted)))
-      console.log(
-        v.key,
-        JSON.stringify({ ...live.omitted, hashes: live.omitted.hashes.length }),
-        live.state.incidents.size,
-      )
       expect(json<LiveStateJson>(v, 'REST live state'), `${v.key}: the live picture`).toEqual(wanted)
     })
 

@@ -68,6 +68,52 @@ describe('PostgreSQL store with several processes', () => {
     expect(new Set(seen.map((e) => e.id)).size).toBe(total)
   })
 
+  it('sends the events of a commit to the other processes sealed: a role that only LISTENs learns nothing of them', async () => {
+    const [writer, reader] = stores
+    // anyone who may connect may LISTEN on any channel
+    const listener = new pg.Client({ connectionString })
+    await listener.connect()
+    const payloads: { channel: string; payload: string }[] = []
+    listener.on('notification', (m) => payloads.push({ channel: m.channel, payload: m.payload ?? '' }))
+    await listener.query(`LISTEN ${table}_events`)
+    await listener.query(`LISTEN ${table}_appended`)
+    try {
+      const secret = `secret-${randomUUID()}`
+      const event = observation(1)
+      event.payload = { ...event.payload, indicator: secret }
+      const [result] = await writer!.append([event])
+      await expect.poll(() => payloads.length, { timeout: 3000 }).toBe(2)
+      // the events first, then the head
+      expect(payloads.map((p) => p.channel)).toEqual([`${table}_events`, `${table}_appended`])
+      expect(payloads[1]!.payload).toBe(String(result!.seq))
+      const sealed = payloads[0]!.payload
+      expect(sealed).not.toContain(secret)
+      expect(Buffer.from(sealed, 'base64').toString('latin1')).not.toContain(secret)
+      expect(sealed).not.toContain(result!.id)
+      // the other process opens them: it reads that seq from memory, without a query
+      const pool = (reader as unknown as { pool: pg.Pool }).pool
+      const query = pool.query.bind(pool)
+      let queries = 0
+      pool.query = ((...args: Parameters<typeof query>) => {
+        queries++
+        return query(...args)
+      }) as typeof pool.query
+      try {
+        await expect
+          .poll(async () => {
+            queries = 0
+            const [read] = await reader!.readAfter(result!.seq - 1, 1)
+            return { indicator: (read?.payload as { indicator?: string }).indicator, queries }
+          })
+          .toEqual({ indicator: secret, queries: 0 })
+      } finally {
+        pool.query = query
+      }
+    } finally {
+      await listener.end()
+    }
+  })
+
   it('notifies other processes of new appends', async () => {
     const [writer, listener] = stores
     const heads: number[] = []

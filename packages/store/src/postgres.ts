@@ -1,3 +1,4 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import type { StoredEvent } from '@watchfloor/protocol'
 import pg from 'pg'
 import { ChannelListener } from './channel.ts'
@@ -21,8 +22,11 @@ export interface PostgresStoreOptions {
   recentEvents?: number
 }
 
-/** The most bytes of events one notification carries (PostgreSQL allows 8000 a payload). */
-const MAX_EVENTS_PAYLOAD = 7900
+/**
+ * The most bytes of events one notification carries: PostgreSQL allows 8000 a payload, sealed
+ * (nonce, tag) and in base64 (4 characters for 3 bytes).
+ */
+const MAX_EVENTS_PAYLOAD = Math.floor((7900 * 3) / 4) - 28
 
 /**
  * The shared event log for several server processes. Seq allocation is
@@ -32,7 +36,10 @@ const MAX_EVENTS_PAYLOAD = 7900
  * every process listens, and polls slowly in case a notification is lost.
  * A commit whose events fit in a notification also sends them, on a second
  * channel, before its head: with its own commits, that keeps the newest events
- * in memory in every process, so the fan-out reads them without a query.
+ * in memory in every process, so the fan-out reads them without a query. Any
+ * role that may connect to the database may LISTEN on any channel, so the events
+ * go sealed (AES-256-GCM) with a key kept in `<table>_notify_key`: only a role
+ * that may read that table (as it may read the log) can open them.
  */
 export class PostgresEventStore implements EventStore {
   readonly kind = 'postgres'
@@ -43,6 +50,8 @@ export class PostgresEventStore implements EventStore {
   /** The channel of new events (those that fit in a notification). */
   private eventsChannel = ''
   private readonly recent: RecentWindow
+  /** The key events' notifications are sealed with (`<table>_notify_key`). */
+  private notifyKey: Buffer = Buffer.alloc(0)
   private lockKey = 0
   private scope: DatabaseScope | undefined
   private readonly listeners = new Set<(head: number) => void>()
@@ -98,6 +107,12 @@ export class PostgresEventStore implements EventStore {
         postgresEventMigrations(this.table),
         (client) => detectPostgresEvents(client, this.table),
       )
+      // the events' notifications are sealed with a key of the log's, made by its first process
+      const keys = `${this.table}_notify_key`
+      await client.query(`CREATE TABLE IF NOT EXISTS ${keys} (id integer PRIMARY KEY, key bytea NOT NULL)`)
+      await client.query(`INSERT INTO ${keys} (id, key) VALUES (1, $1) ON CONFLICT (id) DO NOTHING`, [randomBytes(32)])
+      const { rows } = await client.query<{ key: Buffer }>(`SELECT key FROM ${keys} WHERE id = 1`)
+      this.notifyKey = rows[0]!.key
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [this.lockKey]).catch(() => {})
       client.release()
@@ -110,7 +125,7 @@ export class PostgresEventStore implements EventStore {
       [this.eventsChannel, this.channel],
       (payload, channel) => {
         if (channel === this.eventsChannel) {
-          const events = parseEvents(payload)
+          const events = parseEvents(unseal(this.notifyKey, payload))
           if (!events) return
           this.recent.add(events)
           this.advance(events.at(-1)!.seq)
@@ -187,7 +202,10 @@ export class PostgresEventStore implements EventStore {
       if (plan.rows.length > 0) {
         // the rows and the events' notification in one statement, then the head's with the commit:
         // notifications go out at commit, in the order sent
-        const events = eventsPayload(plan.rows.map((r) => r.body))
+        const events = eventsPayload(
+          this.notifyKey,
+          plan.rows.map((r) => r.body),
+        )
         await client.query(
           `WITH inserted AS (
              INSERT INTO ${this.table} (seq, id, recorded_at, body)
@@ -326,7 +344,7 @@ export class PostgresEventStore implements EventStore {
   /** Drop the table: for tests. */
   async drop(): Promise<void> {
     await this.pool.query(
-      `DROP TABLE IF EXISTS ${this.table}, ${this.table}_snapshots, ${this.table}_schema_migrations`,
+      `DROP TABLE IF EXISTS ${this.table}, ${this.table}_snapshots, ${this.table}_schema_migrations, ${this.table}_notify_key`,
     )
   }
 
@@ -341,18 +359,39 @@ export class PostgresEventStore implements EventStore {
   }
 }
 
-/** The events' stored bodies as one JSON array, or null when they would not fit in a notification. */
-function eventsPayload(bodies: readonly string[]): string | null {
+/** The events' stored bodies as one sealed JSON array, or null when they would not fit in a notification. */
+function eventsPayload(key: Buffer, bodies: readonly string[]): string | null {
   let bytes = 2 + bodies.length
   for (const body of bodies) {
     bytes += Buffer.byteLength(body)
     if (bytes > MAX_EVENTS_PAYLOAD) return null
   }
-  return `[${bodies.join(',')}]`
+  return seal(key, `[${bodies.join(',')}]`)
+}
+
+/** AES-256-GCM: base64 of nonce (12 bytes), tag (16) and the text sealed. */
+function seal(key: Buffer, text: string): string {
+  const nonce = randomBytes(12)
+  const cipher = createCipheriv('aes-256-gcm', key, nonce)
+  const sealed = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()])
+  return Buffer.concat([nonce, cipher.getAuthTag(), sealed]).toString('base64')
+}
+
+/** What `seal` sealed with this key, or null (another key, or not sealed). */
+function unseal(key: Buffer, payload: string): string | null {
+  try {
+    const bytes = Buffer.from(payload, 'base64')
+    const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12))
+    decipher.setAuthTag(bytes.subarray(12, 28))
+    return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8')
+  } catch {
+    return null
+  }
 }
 
 /** The events of a notification, or null when it is not a run of consecutive stored events. */
-function parseEvents(payload: string): StoredEvent[] | null {
+function parseEvents(payload: string | null): StoredEvent[] | null {
+  if (payload === null) return null
   try {
     const events = JSON.parse(payload) as StoredEvent[]
     if (!Array.isArray(events) || events.length === 0) return null

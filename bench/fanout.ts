@@ -35,10 +35,10 @@ const CLIENT_COUNTS = (process.env.FANOUT_CLIENTS ?? '200,1000').split(',').map(
 const PER_EVENT = process.env.FANOUT_PER_EVENT !== '0'
 const SWEEP_SECONDS = 6
 /**
- * Steady rounds per server, alternated between the servers compared (`FANOUT_ROUNDS`, default 3);
+ * Steady rounds per server, alternated between the servers compared (`FANOUT_ROUNDS`, default 5);
  * the figure is the median round.
  */
-const ROUNDS = Math.max(1, Math.floor(Number(process.env.FANOUT_ROUNDS ?? 3)) || 3)
+const ROUNDS = Math.max(1, Math.floor(Number(process.env.FANOUT_ROUNDS ?? 5)) || 5)
 const WARM_MS = 1000
 const WARMUP_PHASE = 99
 const TICK_MS = 10

@@ -103,7 +103,7 @@ describe('PostgreSQL store with several processes', () => {
           .poll(async () => {
             queries = 0
             const [read] = await reader!.readAfter(result!.seq - 1, 1)
-            return { indicator: (read?.payload as { indicator?: string }).indicator, queries }
+            return { indicator: (read?.payload as { indicator?: string } | undefined)?.indicator, queries }
           })
           .toEqual({ indicator: secret, queries: 0 })
       } finally {

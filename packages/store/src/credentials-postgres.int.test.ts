@@ -13,6 +13,7 @@ import {
 import { PostgresCredentialStore } from './credentials-postgres.ts'
 import { openStores } from './open.ts'
 import type { PostgresEventStore } from './postgres.ts'
+import { testSchemas } from './testSchemas.ts'
 
 const connectionString = process.env.WATCHFLOOR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 /** What a promise rejects with; null when it resolves. */
@@ -346,26 +347,17 @@ describe('PostgreSQL credentials made before tokens could expire', () => {
 })
 
 describe('PostgreSQL credentials in two schemas of one database', () => {
-  const schemas = [0, 1].map(() => `wf_test_scope_${randomUUID().replaceAll('-', '').slice(0, 12)}`)
-  const url = (schema: string) => `${connectionString}?options=-c%20search_path%3D${schema}`
+  const schemas = testSchemas(connectionString, 2)
+  const url = schemas.url
   const stores: PostgresCredentialStore[] = []
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString })
-    await client.connect()
-    try {
-      await client.query(sql)
-    } finally {
-      await client.end()
-    }
-  }
   afterAll(async () => {
     for (const store of stores) await store.close()
-    for (const schema of schemas) await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+    await schemas.drop()
   })
 
   it('a change in one schema reaches the processes of that schema only (same table prefix)', async () => {
-    for (const schema of schemas) await admin(`CREATE SCHEMA ${schema}`)
-    for (const schema of schemas)
+    await schemas.create()
+    for (const schema of schemas.names)
       for (let i = 0; i < 2; i++) stores.push(await PostgresCredentialStore.open({ connectionString: url(schema) }))
     const [a1, a2, b1, b2] = stores as [
       PostgresCredentialStore,

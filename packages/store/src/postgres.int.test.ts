@@ -4,6 +4,7 @@ import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { observation, registerEventStoreContract } from './contract.ts'
 import { PostgresEventStore } from './postgres.ts'
+import { testSchemas } from './testSchemas.ts'
 import type { EventStore } from './types.ts'
 
 const connectionString = process.env.WATCHFLOOR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -129,27 +130,18 @@ describe('PostgreSQL store with several processes', () => {
  * other's heads nor wait on each other's locks.
  */
 describe('PostgreSQL stores in two schemas of one database', () => {
-  const schemas = [0, 1].map(() => `wf_test_scope_${randomUUID().replaceAll('-', '').slice(0, 12)}`)
-  const url = (schema: string) => `${connectionString}?options=-c%20search_path%3D${schema}`
+  const schemas = testSchemas(connectionString, 2)
+  const url = schemas.url
   const stores: PostgresEventStore[] = []
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString })
-    await client.connect()
-    try {
-      await client.query(sql)
-    } finally {
-      await client.end()
-    }
-  }
   afterAll(async () => {
     for (const store of stores) await store.close()
-    for (const schema of schemas) await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+    await schemas.drop()
   })
 
   it('hear only their own heads and take only their own locks', async () => {
-    for (const schema of schemas) await admin(`CREATE SCHEMA ${schema}`)
+    await schemas.create()
     // two processes per log, every one with the default table name
-    for (const schema of schemas)
+    for (const schema of schemas.names)
       for (let i = 0; i < 2; i++)
         stores.push(await PostgresEventStore.open({ connectionString: url(schema), pollMs: 60_000 }))
     const [aWriter, aListener, bWriter, bListener] = stores as [

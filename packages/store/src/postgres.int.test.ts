@@ -71,9 +71,17 @@ describe('PostgreSQL store with several processes', () => {
 
   it('sends the events of a commit to the other processes sealed: a role that only LISTENs learns nothing of them', async () => {
     const [writer, reader] = stores
-    // anyone who may connect may LISTEN on any channel
-    const listener = new pg.Client({ connectionString })
+    // a role that may connect, and may not read the log, may still LISTEN on any channel
+    const role = `wf_test_listen_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+    const admin = new pg.Client({ connectionString })
+    await admin.connect()
+    await admin.query(`CREATE ROLE ${role} LOGIN`)
+    const asRole = new URL(connectionString)
+    asRole.username = role
+    const listener = new pg.Client({ connectionString: asRole.toString() })
     await listener.connect()
+    await expect(listener.query(`SELECT body FROM ${table}`)).rejects.toThrow(/permission denied/)
+    await expect(listener.query(`SELECT key FROM ${table}_notify_key`)).rejects.toThrow(/permission denied/)
     const payloads: { channel: string; payload: string }[] = []
     listener.on('notification', (m) => payloads.push({ channel: m.channel, payload: m.payload ?? '' }))
     await listener.query(`LISTEN ${table}_events`)
@@ -112,6 +120,8 @@ describe('PostgreSQL store with several processes', () => {
       }
     } finally {
       await listener.end()
+      await admin.query(`DROP ROLE ${role}`)
+      await admin.end()
     }
   })
 
@@ -121,6 +131,68 @@ describe('PostgreSQL store with several processes', () => {
     listener!.onAppend((head) => heads.push(head))
     const [result] = await writer!.append([observation(1, randomUUID())])
     await expect.poll(() => heads.at(-1), { timeout: 3000 }).toBe(result!.seq)
+  })
+})
+
+describe('PostgreSQL store and the roles of its database', () => {
+  const admin = async <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString })
+    await client.connect()
+    try {
+      return await work(client)
+    } finally {
+      await client.end()
+    }
+  }
+
+  it('a head no commit made (any role may NOTIFY) is set right by the poll: later appends are told', async () => {
+    const table = freshTable()
+    const [writer, listener] = [
+      await PostgresEventStore.open({ connectionString, table, pollMs: 60_000 }),
+      await PostgresEventStore.open({ connectionString, table, pollMs: 100 }),
+    ]
+    try {
+      const heads: number[] = []
+      listener.onAppend((head) => heads.push(head))
+      await admin((client) => client.query(`NOTIFY ${table}_appended, '1000000'`))
+      await expect.poll(() => heads.at(-1), { timeout: 3000 }).toBe(1_000_000)
+      const [result] = await writer.append([observation(1)])
+      await expect.poll(() => heads.at(-1), { timeout: 3000 }).toBe(result!.seq)
+      const [read] = await listener.readAfter(0, 10)
+      expect(read?.id).toBe(result!.id)
+    } finally {
+      await writer.drop()
+      await writer.close()
+      await listener.close()
+    }
+  })
+
+  it('a role that may read and write the log, but not create tables, opens it', async () => {
+    const table = freshTable()
+    const maker = await PostgresEventStore.open({ connectionString, table })
+    await maker.append([observation(1)])
+    const role = `wf_test_app_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+    await admin(async (client) => {
+      await client.query(`CREATE ROLE ${role} LOGIN`)
+      await client.query(`REVOKE CREATE ON SCHEMA public FROM ${role}`)
+      for (const t of [table, `${table}_snapshots`, `${table}_schema_migrations`, `${table}_notify_key`])
+        await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${t} TO ${role}`)
+    })
+    const asRole = new URL(connectionString)
+    asRole.username = role
+    try {
+      const app = await PostgresEventStore.open({ connectionString: asRole.toString(), table })
+      try {
+        const [result] = await app.append([observation(2)])
+        expect(result!.seq).toBe(2)
+      } finally {
+        await app.close()
+      }
+    } finally {
+      await maker.drop()
+      await maker.close()
+      await admin((client) => client.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`))
+    }
   })
 })
 

@@ -50,8 +50,8 @@ export class PostgresEventStore implements EventStore {
   /** The channel of new events (those that fit in a notification). */
   private eventsChannel = ''
   private readonly recent: RecentWindow
-  /** The key events' notifications are sealed with (`<table>_notify_key`). */
-  private notifyKey: Buffer = Buffer.alloc(0)
+  /** The key events' notifications are sealed with (`<table>_notify_key`); null: none are sent. */
+  private notifyKey: Buffer | null = null
   private lockKey = 0
   private scope: DatabaseScope | undefined
   private readonly listeners = new Set<(head: number) => void>()
@@ -90,9 +90,11 @@ export class PostgresEventStore implements EventStore {
       throw error
     }
     await store.migrate()
-    store.knownHead = await store.head()
-    store.recent.startAfter(store.knownHead)
+    // listen first, then read the head: a commit in between is heard, not only polled
     await store.listen()
+    const head = await store.head()
+    store.knownHead = Math.max(store.knownHead, head)
+    if (store.recent.end < head) store.recent.startAfter(head)
     return store
   }
 
@@ -108,15 +110,41 @@ export class PostgresEventStore implements EventStore {
         (client) => detectPostgresEvents(client, this.table),
       )
       // the events' notifications are sealed with a key of the log's, made by its first process
-      const keys = `${this.table}_notify_key`
-      await client.query(`CREATE TABLE IF NOT EXISTS ${keys} (id integer PRIMARY KEY, key bytea NOT NULL)`)
-      await client.query(`INSERT INTO ${keys} (id, key) VALUES (1, $1) ON CONFLICT (id) DO NOTHING`, [randomBytes(32)])
-      const { rows } = await client.query<{ key: Buffer }>(`SELECT key FROM ${keys} WHERE id = 1`)
-      this.notifyKey = rows[0]!.key
+      this.notifyKey = (await this.notifyKeyOf(client)) ?? (await this.makeNotifyKey(client))
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [this.lockKey]).catch(() => {})
       client.release()
     }
+  }
+
+  /**
+   * The key the events' notifications are sealed with, when the log has one this role may read. Read
+   * first, and made (`makeNotifyKey`) only when missing, so a role that may not create tables still
+   * opens a log that has one.
+   */
+  private async notifyKeyOf(client: pg.PoolClient): Promise<Buffer | null> {
+    const keys = `${this.table}_notify_key`
+    try {
+      const { rows } = await client.query<{ key: Buffer | null }>(
+        `SELECT CASE WHEN to_regclass($1) IS NULL THEN NULL ELSE (SELECT key FROM ${keys} WHERE id = 1) END AS key`,
+        [keys],
+      )
+      return rows[0]?.key ?? null
+    } catch {
+      return null // the table is there but this role may not read it
+    }
+  }
+
+  /** Make the key (under the migration lock); null when this role may not: events then go unnotified, as before. */
+  private async makeNotifyKey(client: pg.PoolClient): Promise<Buffer | null> {
+    const keys = `${this.table}_notify_key`
+    try {
+      await client.query(`CREATE TABLE IF NOT EXISTS ${keys} (id integer PRIMARY KEY, key bytea NOT NULL)`)
+      await client.query(`INSERT INTO ${keys} (id, key) VALUES (1, $1) ON CONFLICT (id) DO NOTHING`, [randomBytes(32)])
+    } catch {
+      return null
+    }
+    return this.notifyKeyOf(client)
   }
 
   private async listen(): Promise<void> {
@@ -125,14 +153,14 @@ export class PostgresEventStore implements EventStore {
       [this.eventsChannel, this.channel],
       (payload, channel) => {
         if (channel === this.eventsChannel) {
-          const events = parseEvents(unseal(this.notifyKey, payload))
+          const events = this.notifyKey && parseEvents(unseal(this.notifyKey, this.eventsChannel, payload))
           if (!events) return
           this.recent.add(events)
           this.advance(events.at(-1)!.seq)
           return
         }
         const head = Number(payload)
-        if (Number.isFinite(head)) this.advance(head)
+        if (Number.isSafeInteger(head)) this.advance(head)
       },
     )
     await this.listener.start()
@@ -140,7 +168,16 @@ export class PostgresEventStore implements EventStore {
     // notifications can be lost (a reconnect): a slow poll keeps delivering
     this.pollTimer = setInterval(() => {
       this.head()
-        .then((head) => this.advance(head))
+        .then((head) => {
+          if (head < this.knownHead) {
+            // a head heard that the log does not hold (any role may NOTIFY; a promoted standby lost
+            // the last commits): believe the table, keep in memory only what follows it, and tell
+            this.knownHead = head
+            this.recent.startAfter(head)
+            for (const listener of this.listeners) listener(head)
+          }
+          this.advance(head)
+        })
         .catch(() => {})
     }, this.options.pollMs ?? 1000)
     this.pollTimer.unref()
@@ -202,10 +239,13 @@ export class PostgresEventStore implements EventStore {
       if (plan.rows.length > 0) {
         // the rows and the events' notification in one statement, then the head's with the commit:
         // notifications go out at commit, in the order sent
-        const events = eventsPayload(
-          this.notifyKey,
-          plan.rows.map((r) => r.body),
-        )
+        const events =
+          this.notifyKey &&
+          eventsPayload(
+            this.notifyKey,
+            this.eventsChannel,
+            plan.rows.map((r) => r.body),
+          )
         await client.query(
           `WITH inserted AS (
              INSERT INTO ${this.table} (seq, id, recorded_at, body)
@@ -360,28 +400,34 @@ export class PostgresEventStore implements EventStore {
 }
 
 /** The events' stored bodies as one sealed JSON array, or null when they would not fit in a notification. */
-function eventsPayload(key: Buffer, bodies: readonly string[]): string | null {
+function eventsPayload(key: Buffer, channel: string, bodies: readonly string[]): string | null {
   let bytes = 2 + bodies.length
   for (const body of bodies) {
     bytes += Buffer.byteLength(body)
     if (bytes > MAX_EVENTS_PAYLOAD) return null
   }
-  return seal(key, `[${bodies.join(',')}]`)
+  return seal(key, channel, `[${bodies.join(',')}]`)
 }
 
-/** AES-256-GCM: base64 of nonce (12 bytes), tag (16) and the text sealed. */
-function seal(key: Buffer, text: string): string {
+/**
+ * AES-256-GCM: base64 of nonce (12 bytes), tag (16) and the text sealed, bound to the channel (its
+ * schema and table), so a payload heard on one log's channel is refused on another's that shares
+ * the key (a dump restored beside its original).
+ */
+function seal(key: Buffer, channel: string, text: string): string {
   const nonce = randomBytes(12)
   const cipher = createCipheriv('aes-256-gcm', key, nonce)
+  cipher.setAAD(Buffer.from(channel))
   const sealed = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()])
   return Buffer.concat([nonce, cipher.getAuthTag(), sealed]).toString('base64')
 }
 
 /** What `seal` sealed with this key, or null (another key, or not sealed). */
-function unseal(key: Buffer, payload: string): string | null {
+function unseal(key: Buffer, channel: string, payload: string): string | null {
   try {
     const bytes = Buffer.from(payload, 'base64')
     const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12))
+    decipher.setAAD(Buffer.from(channel))
     decipher.setAuthTag(bytes.subarray(12, 28))
     return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8')
   } catch {

@@ -249,8 +249,13 @@ export class SqliteEventStore implements EventStore {
           this.syncFailure = failure
         }
       if (!failure && upTo > this.durableSeq) this.durableSeq = upTo
-      // readers first: the fan-out of a group starts before its senders' answers are written
-      if (!failure) for (const listener of this.listeners) listener(this.durableSeq)
+      // readers first: the fan-out of a group starts before its senders' answers are written (a
+      // listener that throws never keeps an answer back)
+      if (!failure)
+        for (const listener of this.listeners)
+          try {
+            listener(this.durableSeq)
+          } catch {}
       for (const done of waiting) done(failure)
     }
     this.syncing = undefined

@@ -18,7 +18,8 @@ export function testSchemas(connectionString: string, count: number) {
   }
   return {
     names,
-    url: (schema: string) => `${connectionString}?options=-c%20search_path%3D${schema}`,
+    url: (schema: string) =>
+      `${connectionString}${connectionString.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`,
     async create(): Promise<void> {
       for (const name of names) await admin(`CREATE SCHEMA ${name}`)
     },

@@ -113,9 +113,10 @@ export class Gateway {
   ) {}
 
   async start(): Promise<void> {
-    this.delivered = await this.store.head()
-    this.target = this.delivered
+    // told of new heads first, then the head: a commit in between is not left for the next one
     this.unsubscribe = this.store.onAppend((head) => this.pump(head))
+    this.delivered = Math.max(this.delivered, await this.store.head())
+    this.target = Math.max(this.target, this.delivered)
     // `auth: { token }` or the session cookie; a refusal says why (`unauthenticated: token revoked`).
     // First the protocol: a client of another version is refused before its credential is looked up.
     this.io.use((socket, next) => {

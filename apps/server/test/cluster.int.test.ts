@@ -207,6 +207,17 @@ describe('three server processes on one PostgreSQL log', { timeout: 40_000 }, ()
     expect(new Set(watching.map(({ client }) => client.events.length)).size).toBeGreaterThan(2)
   })
 
+  it("GET /metrics on PostgreSQL tells how full the cluster's notification queue is", async () => {
+    const [a] = servers as [ServerProcess, ServerProcess, ServerProcess]
+    const reply = await fetch(`${a.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+    expect(reply.status).toBe(200)
+    const text = await reply.text()
+    expect(text).toContain('# TYPE watchfloor_store_notification_queue_usage gauge')
+    const usage = Number(/^watchfloor_store_notification_queue_usage (\S+)$/m.exec(text)?.[1])
+    expect(usage).toBeGreaterThanOrEqual(0)
+    expect(usage).toBeLessThan(1)
+  })
+
   it('[C3] one command racing on three processes: exactly one wins, the others get 409 with the winner', async () => {
     const [a, b, c] = servers as [ServerProcess, ServerProcess, ServerProcess]
     expect(

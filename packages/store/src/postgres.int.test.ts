@@ -251,3 +251,19 @@ describe('PostgreSQL stores in two schemas of one database', () => {
     expect(bTook).toBe('taken')
   })
 })
+
+describe('PostgreSQL store: the notification queue', () => {
+  it('tells how full the cluster notification queue is, 0 to 1', async () => {
+    const table = freshTable()
+    const store = await PostgresEventStore.open({ connectionString, table })
+    try {
+      await store.append([observation(1)])
+      const usage = await store.notificationQueueUsage()
+      expect(usage).toBeGreaterThanOrEqual(0)
+      expect(usage).toBeLessThan(1)
+    } finally {
+      await store.drop()
+      await store.close()
+    }
+  })
+})

@@ -381,6 +381,11 @@ export class PostgresEventStore implements EventStore {
     await this.pool.query('SELECT 1')
   }
 
+  async notificationQueueUsage(): Promise<number> {
+    const { rows } = await this.pool.query<{ usage: number }>('SELECT pg_notification_queue_usage() AS usage')
+    return Number(rows[0]?.usage ?? 0)
+  }
+
   /** Drop the table: for tests. */
   async drop(): Promise<void> {
     await this.pool.query(

@@ -81,6 +81,11 @@ export interface EventStore {
   exclusive?<T>(name: string, work: () => Promise<T>): Promise<T>
   /** Snapshots of folds in the same database (both stores have them). */
   readonly snapshots?: SnapshotStore
+  /**
+   * PostgreSQL: how full the database cluster's notification queue is (0 to 1). A listener that stops
+   * reading without disconnecting fills it, and a full queue fails every commit.
+   */
+  notificationQueueUsage?(): Promise<number>
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>
   close(): Promise<void>

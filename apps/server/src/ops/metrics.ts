@@ -59,7 +59,7 @@ export class Metrics implements GatewayMetrics {
   readonly head: Gauge
   private countSockets: () => Iterable<CallerKind | undefined> = () => []
 
-  constructor(store: Pick<EventStore, 'head'>) {
+  constructor(store: Pick<EventStore, 'head' | 'notificationQueueUsage'>) {
     const registers = [this.registry]
     collectDefaultMetrics({ register: this.registry })
     this.httpDuration = new Histogram({
@@ -138,6 +138,19 @@ export class Metrics implements GatewayMetrics {
         this.set(lastHead)
       },
     })
+    const queueUsage = store.notificationQueueUsage?.bind(store)
+    if (queueUsage) {
+      let lastUsage = 0
+      new Gauge({
+        name: 'watchfloor_store_notification_queue_usage',
+        help: "PostgreSQL: how full the cluster's notification queue is, 0 to 1 (a full queue fails every commit)",
+        registers,
+        async collect() {
+          lastUsage = await queueUsage().catch(() => lastUsage)
+          this.set(lastUsage)
+        },
+      })
+    }
     for (const reason of ['access_changed', 'slow_consumer']) this.resyncs.inc({ reason }, 0)
     for (const action of ['resync', 'disconnect']) this.slowConsumers.inc({ action }, 0)
     for (const reason of SIGN_IN_REFUSALS) this.signInRefusals.inc({ reason }, 0)

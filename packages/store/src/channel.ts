@@ -12,7 +12,7 @@ export class ChannelListener {
 
   constructor(
     private readonly connectionString: string,
-    private readonly channels: string | readonly string[],
+    private readonly channels: readonly string[],
     private readonly onPayload: (payload: string, channel: string) => void,
   ) {}
 
@@ -29,8 +29,7 @@ export class ChannelListener {
       if (!this.closed) this.onPayload(message.payload ?? '', message.channel)
     })
     await client.connect()
-    for (const channel of typeof this.channels === 'string' ? [this.channels] : this.channels)
-      await client.query(`LISTEN ${channel}`)
+    for (const channel of this.channels) await client.query(`LISTEN ${channel}`)
     if (this.closed) {
       await client.end()
       return

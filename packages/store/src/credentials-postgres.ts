@@ -191,7 +191,7 @@ export class PostgresCredentialStore implements CredentialStore {
   }
 
   private async listen(): Promise<void> {
-    this.listener = new ChannelListener(this.options.connectionString, this.channel, (payload) => {
+    this.listener = new ChannelListener(this.options.connectionString, [this.channel], (payload) => {
       const separator = payload.indexOf(' ')
       if (separator < 0 || payload.slice(0, separator) === this.origin) return // our own change: already told
       const change = parseChange(payload.slice(separator + 1))

@@ -174,6 +174,23 @@ describe('SqliteEventStore durability', () => {
     }
   })
 
+  it('on an in-memory database (no log to sync) acknowledges one group after another', async () => {
+    const store = new SqliteEventStore({ file: ':memory:' })
+    try {
+      const told: number[] = []
+      store.onAppend((head) => told.push(head))
+      // one after the other (each sync over before the next commit) and two in one turn
+      expect((await store.append([observation(1)])).map((r) => r.seq)).toEqual([1])
+      expect((await store.append([observation(2)])).map((r) => r.seq)).toEqual([2])
+      const both = await Promise.all([store.append([observation(3)]), store.append([observation(4)])])
+      expect(both.map((results) => results.map((r) => r.seq))).toEqual([[3], [4]])
+      expect(told.at(-1)).toBe(4)
+      expect((await store.readAfter(0, 10)).map((event) => event.seq)).toEqual([1, 2, 3, 4])
+    } finally {
+      await store.close()
+    }
+  })
+
   it('acknowledges, tells and serves a group only once its write-ahead log is synced', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'watchfloor-sqlite-'))
     dirs.push(dir)

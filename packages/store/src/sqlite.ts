@@ -233,6 +233,9 @@ export class SqliteEventStore implements EventStore {
 
   /** Sync the write-ahead log for the commits waiting, then for those that came meanwhile, in turn. */
   private async sync(): Promise<void> {
+    // let `afterSync` note this sync as running first: one with nothing to await (an in-memory
+    // database has no log to sync) would be over before it was noted, and none would start again
+    await Promise.resolve()
     while (this.unsynced.length > 0) {
       const waiting = this.unsynced
       this.unsynced = []

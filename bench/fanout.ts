@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { EventInput } from '../packages/protocol/src/index.ts'
 import type { ClientStats } from './fanout-clients.ts'
 import {
+  cpuSeconds,
   fmt,
   nowMs,
   observation,
@@ -34,6 +35,8 @@ const CLIENT_COUNTS = (process.env.FANOUT_CLIENTS ?? '200,1000').split(',').map(
 /** Also run the old per-event baseline at 200 clients (`FANOUT_PER_EVENT=0` leaves it out). */
 const PER_EVENT = process.env.FANOUT_PER_EVENT !== '0'
 const SWEEP_SECONDS = 6
+/** `FANOUT_SWEEP=0`: the steady rounds only, no sweep (no saturation figure; for profiling the steady rate). */
+const SWEEP = process.env.FANOUT_SWEEP !== '0'
 /**
  * Steady rounds per server, alternated between the servers compared (`FANOUT_ROUNDS`, default 5);
  * the figure is the median round.
@@ -62,6 +65,12 @@ export interface PhaseResult {
   resyncs: number
   /** Worst latency per second of send time (ms). */
   maxMsBySecond: number[]
+  /**
+   * Cores the server processes (together) and the clients process kept busy from the first POST to
+   * the last delivery (CPU seconds per second, all threads: the garbage collector's and libuv's too).
+   */
+  serverCores: number | null
+  clientsCores: number | null
   ok: boolean
 }
 
@@ -218,7 +227,21 @@ async function drive(
   return { measured, warm, errors }
 }
 
-async function runPhase(urls: string[], clients: Clients, count: number, phase: number, rate: number, seconds: number) {
+async function runPhase(
+  urls: string[],
+  servers: ChildProcess[],
+  clients: Clients,
+  count: number,
+  phase: number,
+  rate: number,
+  seconds: number,
+) {
+  const cpu = () => ({
+    at: performance.now(),
+    server: sum(servers.map((server) => cpuSeconds(server.pid))),
+    clients: cpuSeconds(clients.child.pid),
+  })
+  const before = cpu()
   const sent = await drive(urls, phase, rate, seconds)
   const expected = sent.measured * count
   // Drain: wait until every delivery arrived, or nothing moved for 3 s, or 15 s at most.
@@ -235,7 +258,11 @@ async function runPhase(urls: string[], clients: Clients, count: number, phase: 
     if (Date.now() - lastMove > 3_000 || Date.now() - drainStart > 15_000) break
     await sleep(250)
   }
+  const after = cpu()
   const stats = await clients.stats(phase)
+  const wallSeconds = (after.at - before.at) / 1000
+  const cores = (from: number | null, to: number | null) =>
+    from === null || to === null ? null : round((to - from) / wallSeconds, 3)
   const delivered = expected > 0 ? stats.deliveries / expected : 0
   const result: PhaseResult = {
     rate,
@@ -252,6 +279,8 @@ async function runPhase(urls: string[], clients: Clients, count: number, phase: 
     postErrors: sent.errors,
     resyncs: stats.resyncs,
     maxMsBySecond: stats.maxMsBySecond,
+    serverCores: cores(before.server, after.server),
+    clientsCores: cores(before.clients, after.clients),
     ok: stats.deliveries === expected && sent.errors === 0 && stats.p99 !== null && stats.p99 < P99_LIMIT_MS,
   }
   return { result, stats }
@@ -306,13 +335,20 @@ async function startTarget(kind: Kind, count: number): Promise<Running> {
     // With several processes the clients are spread over them in turn.
     running.clients = await startClients(running.urls, kind, count, head)
     // Unmeasured warm-up after the clients connect (JIT, socket buffers).
-    await runPhase(running.urls, running.clients, count, WARMUP_PHASE, plan.steady.rate, 3)
+    await runPhase(running.urls, children(running), running.clients, count, WARMUP_PHASE, plan.steady.rate, 3)
   } catch (error) {
     await stopTarget(running)
     throw error
   }
   running.busyMs += Date.now() - began
   return running
+}
+
+const children = (running: Running) => running.servers.map((server) => server.child)
+
+/** The sum of figures, or null when one of them is missing. */
+function sum(values: (number | null)[]): number | null {
+  return values.some((value) => value === null) ? null : values.reduce<number>((a, b) => a + b!, 0)
 }
 
 async function stopTarget(running: Running): Promise<void> {
@@ -325,7 +361,15 @@ async function stopTarget(running: Running): Promise<void> {
 async function measure(running: Running, rate: number, seconds: number): Promise<PhaseResult> {
   await sleep(1000)
   const began = Date.now()
-  const { result } = await runPhase(running.urls, running.clients!, running.count, running.phase++, rate, seconds)
+  const { result } = await runPhase(
+    running.urls,
+    children(running),
+    running.clients!,
+    running.count,
+    running.phase++,
+    rate,
+    seconds,
+  )
   running.busyMs += Date.now() - began
   return result
 }
@@ -334,6 +378,7 @@ async function measure(running: Running, rate: number, seconds: number): Promise
 async function sweepOf(running: Running): Promise<{ sweep: PhaseResult[]; saturation: number }> {
   const sweep: PhaseResult[] = []
   let saturation = 0
+  if (!SWEEP) return { sweep, saturation }
   for (const rate of running.plan.sweep) {
     const result = await measure(running, rate, SWEEP_SECONDS)
     sweep.push(result)
@@ -371,7 +416,7 @@ async function runComparison(kinds: Kind[], count: number): Promise<TargetResult
         const result = await measure(r, r.plan.steady.rate, r.plan.steady.seconds)
         rounds.get(r)!.push(result)
         console.log(
-          `  ${r.kind} steady ${r.plan.steady.rate}/s, round ${round} of ${ROUNDS}: p99 ${fmt(result.p99Ms, 1)} ms, delivered ${result.delivered}, worst per second ${result.maxMsBySecond.join(' ')} ms`,
+          `  ${r.kind} steady ${r.plan.steady.rate}/s, round ${round} of ${ROUNDS}: p99 ${fmt(result.p99Ms, 1)} ms, delivered ${result.delivered}, worst per second ${result.maxMsBySecond.join(' ')} ms; cores busy: server ${fmt(result.serverCores, 2)}, clients ${fmt(result.clientsCores, 2)}`,
         )
       }
     const results: TargetResult[] = []
@@ -530,6 +575,8 @@ function printRuns(runs: TargetResult[]): void {
     fmt(p.p99Ms, 1),
     fmt(p.maxMs, 1),
     String(p.resyncs),
+    fmt(p.serverCores, 2),
+    fmt(p.clientsCores, 2),
     p.ok ? 'yes' : 'no',
   ]
   printTable(
@@ -545,6 +592,8 @@ function printRuns(runs: TargetResult[]): void {
       'p99 ms',
       'max ms',
       'resyncs',
+      'server cores',
+      'clients cores',
       'ok',
     ],
     runs.flatMap((t) => [

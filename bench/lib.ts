@@ -182,6 +182,12 @@ export function serverEntry(): { file: string; compiled: boolean } {
   return { file: serverBuild, compiled: true }
 }
 
+/** BENCH_SERVER_PROFILE=dir: a CPU profile of each server process (Watchfloor's and the bare ones), written there when it stops. */
+function profileArgs(): string[] {
+  const dir = process.env.BENCH_SERVER_PROFILE
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []
+}
+
 /** Start the server's entry (compiled or source, see `serverEntry`) with these environment variables. */
 export function spawnServer(env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
   const entry = serverEntry()
@@ -214,8 +220,7 @@ export async function startWatchfloor(options: { databaseUrl?: string } = {}): P
       // The fan-out bench connects up to 1,000 consoles with the one viewer token.
       WATCHFLOOR_SOCKETS_PER_PRINCIPAL: '2000',
     },
-    // BENCH_SERVER_PROFILE=dir: a CPU profile of each server process, written there when it stops
-    process.env.BENCH_SERVER_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROFILE}`] : [],
+    profileArgs(),
   )
   try {
     const url = await listeningUrl(child)
@@ -278,7 +283,7 @@ export async function viewerHead(url: string): Promise<number> {
 
 /** The bare Socket.IO baseline server (bench/bare-server.ts): one emit per event, or one per POST to a room. */
 export async function startBare(mode: 'per-event' | 'batched' = 'per-event'): Promise<RunningProcess> {
-  const child = spawnTs(join(root, 'bench/bare-server.ts'), ['--mode', mode])
+  const child = spawnTs(join(root, 'bench/bare-server.ts'), ['--mode', mode], { nodeArgs: profileArgs() })
   try {
     const url = await listeningUrl(child)
     return { url, child, stop: () => stopChild(child) }
@@ -289,6 +294,19 @@ export async function startBare(mode: 'per-event' | 'batched' = 'per-event'): Pr
 }
 
 // ---- figures ----
+
+/** CPU seconds (user and system, every thread) a process has used so far, from /proc; null where there is none. */
+export function cpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+  } catch {
+    return null
+  }
+}
+/** The kernel's clock ticks per second (`getconf CLK_TCK`), 100 on Linux. */
+const CLOCK_TICKS = 100
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 

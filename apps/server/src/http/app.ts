@@ -153,17 +153,18 @@ export function createApp({
     res.json(openApiDocument())
   })
   api.use(authenticate(access))
-  api.use(peopleRoutes(access))
-  api.use(directoryRoutes(access))
-  api.use(peopleDirectoryRoutes(access))
-  api.use(feedRoutes(access.credentials, feeds))
   const principalOf = (req: Request): Caller => callerOf(req)
-
+  // raw events (write/ingest.ts): the busiest route, sensors post here many times a second, so it
+  // comes before the other routers, which every request walks through until one answers
   api.post('/events', express.json({ limit: BODY_LIMIT, type: () => true }), async (req, res) => {
     const principal = principalOf(req)
     const results = await ingest(store, principal, req.body, () => full.fresh())
     res.status(results.every((r) => r.duplicate) ? 200 : 201).json({ results })
   })
+  api.use(peopleRoutes(access))
+  api.use(directoryRoutes(access))
+  api.use(peopleDirectoryRoutes(access))
+  api.use(feedRoutes(access.credentials, feeds))
 
   // imports from the standards (write/imports.ts): STIX bundles and MISP documents, through ingest
   api.use(

@@ -87,6 +87,9 @@ export function requestContext(logger: Logger, metrics: Metrics): RequestHandler
       if (refusal) metrics.signInRefused(refusal)
       const quiet = route === '/healthz' || route === '/readyz' || route === '/metrics'
       const level = status >= 500 ? 'error' : quiet ? 'debug' : 'info'
+      // below the configured level nothing is logged: the line is not even built (a sensor posts
+      // many times a second, and `req.ip` parses the forwarding headers)
+      if (!logger.isLevelEnabled(level)) return
       contexts.run(context, () =>
         logger[level](
           {

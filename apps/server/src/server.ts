@@ -170,7 +170,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   metrics.socketsFrom(() => [...io.sockets.sockets.values()].map((socket) => socket.data.caller?.kind))
   // coordination over the socket: `command` (the REST handler) and `viewing` / `presence`
   // across processes of one PostgreSQL log: Socket.IO's PostgreSQL adapter, for presence only (live/presenceBus.ts)
-  const presenceBus = config.databaseUrl ? await postgresPresenceBus(config.databaseUrl, logger) : undefined
+  const presenceBus = config.databaseUrl
+    ? await postgresPresenceBus(config.databaseUrl, logger, opened.events.sealer)
+    : undefined
   const presence = new Presence(io, full, logger, presenceBus, config.heartbeatMs)
   io.on('connection', (socket: WatchSocket) => {
     attachCommands(socket, commands, access, logger)

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -127,6 +127,28 @@ const incident = (incidentId: string, marking: EventInput['marking']) =>
       affectedNetworks: ['ee-gov'],
     },
   } as never)
+
+/** A role that may connect to the database and nothing more, LISTENing on `channel` (it may NOTIFY there too). */
+async function listeningRole(channel: string) {
+  const role = `wf_test_spy_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+  const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' })
+  await admin.connect()
+  await admin.query(`CREATE ROLE ${role} LOGIN`)
+  const client = new pg.Client({ connectionString: `postgres://${role}@127.0.0.1:5432/test` })
+  await client.connect()
+  const payloads: string[] = []
+  client.on('notification', (message) => payloads.push(message.payload ?? ''))
+  await client.query(`LISTEN "${channel}"`)
+  return {
+    payloads,
+    notify: (payload: string) => client.query('SELECT pg_notify($1, $2)', [channel, payload]),
+    async end() {
+      await client.end()
+      await admin.query(`DROP ROLE ${role}`)
+      await admin.end()
+    },
+  }
+}
 
 describe('three server processes on one PostgreSQL log', { timeout: 40_000 }, () => {
   const schema = `wf_cl_${randomUUID().replaceAll('-', '').slice(0, 12)}`
@@ -267,6 +289,10 @@ describe('three server processes on one PostgreSQL log', { timeout: 40_000 }, ()
         })
       ).status,
     ).toBe(201)
+    // a role that may connect to the database, and may not read the log, listens on the presence channel
+    const spy = await listeningRole(
+      `watchfloor_presence_${createHash('sha256').update(schema).digest('hex').slice(0, 16)}#/`,
+    )
     const coordA = open(a, TOKENS.coordEeA)
     const janis = open(b, TOKENS.viewerLv)
     const kadri = open(c, TOKENS.viewerEe)
@@ -295,6 +321,31 @@ describe('three server processes on one PostgreSQL log', { timeout: 40_000 }, ()
     await until(() => `${coordB.presenceOf('cl-green')}` === 'janis', 'kadri gone on B')
     await until(() => `${coordA.presenceOf('cl-green')}` === 'janis', 'kadri gone on A')
     expect(janis.presence.some((m) => m.incidentId === 'cl-strict')).toBe(false)
+
+    // what the spy heard went between the processes sealed: no incident, no person
+    try {
+      expect(spy.payloads.length).toBeGreaterThan(0)
+      for (const payload of spy.payloads)
+        for (const name of ['cl-green', 'cl-strict', 'coord-a', 'janis', 'kadri']) expect(payload).not.toContain(name)
+      // nor may it make presence up: neither as the earlier release's cleartext announcement nor sealed by another key
+      const forged = (event: string, data: unknown) =>
+        JSON.stringify({ uid: 'forger', type: 9, nsp: '/', data: { packet: [event, data] } })
+      const mallory = {
+        from: 'forger',
+        n: 1,
+        kind: 'state',
+        incidents: { 'cl-green': [{ user: 'mallory', organisation: 'cert-ee' }] },
+      }
+      await spy.notify(forged('presence', mallory))
+      await spy.notify(forged('presence.sealed', Buffer.from(JSON.stringify(mallory)).toString('base64')))
+      // a real change after them, so that each process has handled what came before it
+      expect((await coordA.view('cl-green')).ok).toBe(true)
+      await until(() => `${coordB.presenceOf('cl-green')}` === 'coord-a,janis', 'coord-a back on cl-green')
+      for (const client of [coordA, janis, coordB])
+        expect(client.presence.some((m) => m.viewers.some((viewer) => viewer.user === 'mallory'))).toBe(false)
+    } finally {
+      await spy.end()
+    }
   })
 
   it('TAXII: the status of objects added through one process is answered by the others, to its maker only', async () => {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { StoredEvent } from '@watchfloor/protocol'
 import pg from 'pg'
 import { ChannelListener } from './channel.ts'
@@ -7,6 +7,7 @@ import { contentOfBody, type Existing, isoBound, type PendingAppend, pendingAppe
 import { RecentWindow } from './recent.ts'
 import { detectPostgresEvents, postgresEventMigrations } from './schema-postgres.ts'
 import { DatabaseScope } from './scope.ts'
+import { type Sealer, seal, sealerOf, unseal } from './sealed.ts'
 import { PostgresSnapshotStore } from './snapshots.ts'
 import { idInLog, storedRows } from './stored.ts'
 import type { AcceptedEvent, AppendResult, EventStore } from './types.ts'
@@ -52,6 +53,7 @@ export class PostgresEventStore implements EventStore {
   private readonly recent: RecentWindow
   /** The key events' notifications are sealed with (`<table>_notify_key`); null: none are sent. */
   private notifyKey: Buffer | null = null
+  private notifySealer: Sealer | undefined
   private lockKey = 0
   private scope: DatabaseScope | undefined
   private readonly listeners = new Set<(head: number) => void>()
@@ -111,6 +113,7 @@ export class PostgresEventStore implements EventStore {
       )
       // the events' notifications are sealed with a key of the log's, made by its first process
       this.notifyKey = (await this.notifyKeyOf(client)) ?? (await this.makeNotifyKey(client))
+      this.notifySealer = this.notifyKey ? sealerOf(this.notifyKey) : undefined
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [this.lockKey]).catch(() => {})
       client.release()
@@ -381,6 +384,11 @@ export class PostgresEventStore implements EventStore {
     await this.pool.query('SELECT 1')
   }
 
+  /** The log's key as a `Sealer` for the processes' other messages (presence); undefined without one. */
+  get sealer(): Sealer | undefined {
+    return this.notifySealer
+  }
+
   async notificationQueueUsage(): Promise<number> {
     const { rows } = await this.pool.query<{ usage: number }>('SELECT pg_notification_queue_usage() AS usage')
     return Number(rows[0]?.usage ?? 0)
@@ -412,32 +420,6 @@ function eventsPayload(key: Buffer, channel: string, bodies: readonly string[]):
     if (bytes > MAX_EVENTS_PAYLOAD) return null
   }
   return seal(key, channel, `[${bodies.join(',')}]`)
-}
-
-/**
- * AES-256-GCM: base64 of nonce (12 bytes), tag (16) and the text sealed, bound to the channel (its
- * schema and table), so a payload heard on one log's channel is refused on another's that shares
- * the key (a dump restored beside its original).
- */
-function seal(key: Buffer, channel: string, text: string): string {
-  const nonce = randomBytes(12)
-  const cipher = createCipheriv('aes-256-gcm', key, nonce)
-  cipher.setAAD(Buffer.from(channel))
-  const sealed = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()])
-  return Buffer.concat([nonce, cipher.getAuthTag(), sealed]).toString('base64')
-}
-
-/** What `seal` sealed with this key, or null (another key, or not sealed). */
-function unseal(key: Buffer, channel: string, payload: string): string | null {
-  try {
-    const bytes = Buffer.from(payload, 'base64')
-    const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12))
-    decipher.setAAD(Buffer.from(channel))
-    decipher.setAuthTag(bytes.subarray(12, 28))
-    return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8')
-  } catch {
-    return null
-  }
 }
 
 /** The events of a notification, or null when it is not a run of consecutive stored events. */

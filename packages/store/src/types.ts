@@ -1,4 +1,5 @@
 import type { EventInput, Marking, StoredEvent } from '@watchfloor/protocol'
+import type { Sealer } from './sealed.ts'
 
 /** An event ready for the log: validated, authorised and marked; the store adds `recordedAt` and `seq`. */
 export type AcceptedEvent = EventInput & { marking: Marking }
@@ -86,6 +87,12 @@ export interface EventStore {
    * reading without disconnecting fills it, and a full queue fails every commit.
    */
   notificationQueueUsage?(): Promise<number>
+  /**
+   * PostgreSQL: what the processes of this log seal their other messages through the database with
+   * (presence), by the log's own key; absent when this role may read none (then such messages stay
+   * on their process). See `Sealer`.
+   */
+  readonly sealer?: Sealer | undefined
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>
   close(): Promise<void>

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createAdapter } from '@socket.io/postgres-adapter'
+import type { Sealer } from '@watchfloor/store'
 import pg from 'pg'
 import type { Logger } from 'pino'
 import { Server } from 'socket.io'
@@ -15,10 +16,18 @@ import type { PresenceAnnouncement, PresenceBus } from './presence.ts'
  * their process; each process reads the log itself (D5) and nothing is delivered twice.
  * The channel and the table are named after the connection's schema (`current_schema()`), so
  * processes sharing one log share presence and no others do.
+ *
+ * Announcements go sealed by the log's key (`sealer`, the key of the events' notifications): any
+ * role that may connect may LISTEN on the channel, and who views which incident is not for it to
+ * read, nor for it to make up. They are sent as `presence.sealed`; the cleartext `presence` of an
+ * earlier release is neither sent nor heard (during a rolling upgrade the two releases do not see
+ * each other's viewers, and neither fails on the other's messages). Without a key (a role that may
+ * read none) presence stays on its process.
  */
 export async function postgresPresenceBus(
   connectionString: string,
   logger: Logger,
+  sealer: Sealer | undefined,
 ): Promise<PresenceBus & { close(): Promise<void> }> {
   const pool = new pg.Pool({ connectionString, max: 2 })
   pool.on('error', (error) => logger.warn({ err: error }, 'presence bus connection failed'))
@@ -36,25 +45,59 @@ export async function postgresPresenceBus(
     .catch((error: { code?: string }) => {
       if (error.code !== '23505' && error.code !== '42P07') throw error
     })
+  const channelPrefix = `watchfloor_presence_${scope}`
   const bus = new Server()
   bus.adapter(
     createAdapter(pool, {
-      channelPrefix: `watchfloor_presence_${scope}`,
+      channelPrefix,
       tableName,
       errorHandler: (error) => logger.warn({ err: error }, 'presence bus message failed'),
     }),
   )
+  let refusedAt = 0
+  if (!sealer) logger.warn('presence stays on this process: this role may read no key of the log to seal it with')
   return {
     publish(announcement) {
-      bus.serverSideEmit('presence', announcement)
+      if (sealer) bus.serverSideEmit(SEALED_EVENT, sealer.seal(channelPrefix, JSON.stringify(announcement)))
     },
     onAnnouncement(handler) {
-      bus.on('presence', (announcement: PresenceAnnouncement) => handler(announcement))
+      bus.on(SEALED_EVENT, (payload: unknown) => {
+        const announcement =
+          sealer && typeof payload === 'string' ? openAnnouncement(sealer, channelPrefix, payload) : null
+        if (announcement) handler(announcement)
+        else if (Date.now() - refusedAt > 60_000) {
+          // at most a line a minute: whoever may NOTIFY could otherwise fill the log
+          refusedAt = Date.now()
+          logger.warn('presence announcement refused: not sealed by this log')
+        }
+      })
     },
     async close() {
       // the adapter's own close (its LISTEN connection, its timers); the bus server has no engine to close
       await bus.of('/').adapter.close()
       await pool.end()
     },
+  }
+}
+
+/** The bus event of a sealed announcement (the earlier release's cleartext one was `presence`). */
+const SEALED_EVENT = 'presence.sealed'
+
+/** A sealed announcement opened and checked for shape; null when it is not one of this log's. */
+function openAnnouncement(sealer: Sealer, context: string, payload: string): PresenceAnnouncement | null {
+  const text = sealer.open(context, payload)
+  if (text === null) return null
+  try {
+    const value = JSON.parse(text) as Partial<PresenceAnnouncement>
+    const shaped =
+      typeof value.from === 'string' &&
+      Number.isSafeInteger(value.n) &&
+      (value.kind === 'state' || value.kind === 'hello' || value.kind === 'bye') &&
+      typeof value.incidents === 'object' &&
+      value.incidents !== null &&
+      Object.values(value.incidents).every(Array.isArray)
+    return shaped ? (value as PresenceAnnouncement) : null
+  } catch {
+    return null
   }
 }

@@ -354,6 +354,10 @@ export const CELLS: Cell[] = [
 export const OPEN_CELL = CELLS.find((c) => c.key === 'CLEAR-NONE')!
 /** A GREEN observation names this cell's (AMBER+STRICT) incident: its id is public, the incident is not. */
 export const STRAY_CELL = CELLS.find((c) => c.key === 'STRICT-NONE')!
+/** A cell's twin incident: its marking, reported and closed in phase C, no task and no link. */
+export const closedTwinOf = (c: Cell) => `${c.incidentId}-closed`
+/** A GREEN incident its owner (cert-ee) closed by an AMBER+STRICT update: closed for cert-ee only. */
+export const QUIETLY_CLOSED = 'lmx-inc-quietly-closed'
 
 export const NETWORK = 'lmx-net-ee'
 export const SECRET_NETWORK = 'lmx-net-secret'
@@ -475,6 +479,57 @@ export function phaseC(): { sensor: EventInput[]; author: EventInput[] } {
         } as Omit<EventInput, 'id'>),
       )
   })
+  // per cell a twin incident of the same marking, reported and closed at once: no task, no link, so
+  // the live picture leaves it out, for those who may see it, and nobody else hears of it; one more,
+  // GREEN, closed by its owner's AMBER+STRICT update: closed (left out) for cert-ee only
+  CELLS.forEach((c, i) => {
+    const into = c.poster === 'sensor' ? sensor : author
+    const twin = closedTwinOf(c)
+    into.push(
+      input({
+        type: 'incident.reported',
+        occurredAt: minute(OCCURRED_C, i + 0.6),
+        source: { organisation: 'cert-ee' },
+        ...withMarking(c.marking),
+        payload: {
+          incidentId: twin,
+          title: `${c.text.title} (closed twin)`,
+          severity: 'low',
+          category: 'malware',
+          affectedNetworks: [NETWORK],
+        },
+      } as Omit<EventInput, 'id'>),
+      input({
+        type: 'incident.updated',
+        occurredAt: minute(OCCURRED_C, i + 0.7),
+        source: { organisation: 'cert-ee' },
+        ...withMarking(c.marking),
+        payload: { incidentId: twin, status: 'closed' },
+      } as Omit<EventInput, 'id'>),
+    )
+  })
+  sensor.push(
+    input({
+      type: 'incident.reported',
+      occurredAt: minute(OCCURRED_C, 29),
+      source: { organisation: 'cert-ee' },
+      marking: { tlp: 'GREEN' },
+      payload: {
+        incidentId: QUIETLY_CLOSED,
+        title: 'Closed for its owner only',
+        severity: 'low',
+        category: 'malware',
+        affectedNetworks: [NETWORK],
+      },
+    } as Omit<EventInput, 'id'>),
+    input({
+      type: 'incident.updated',
+      occurredAt: minute(OCCURRED_C, 29.5),
+      source: { organisation: 'cert-ee' },
+      marking: { tlp: 'AMBER+STRICT' },
+      payload: { incidentId: QUIETLY_CLOSED, status: 'closed' },
+    } as Omit<EventInput, 'id'>),
+  )
   sensor.push(
     input({
       type: 'incident.observation',

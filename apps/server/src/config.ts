@@ -8,6 +8,8 @@ export interface Config {
   host: string
   dataDir: string
   databaseUrl: string | undefined
+  /** `redis://...`: presence between the processes of a PostgreSQL log through Redis instead of PostgreSQL. */
+  redisUrl: string | undefined
   simulator: boolean
   simulatorRate: number
   simulatorSpeed: number
@@ -87,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.WATCHFLOOR_HOST ?? '0.0.0.0',
     dataDir: resolve(env.WATCHFLOOR_DATA_DIR ?? './data'),
     databaseUrl: env.WATCHFLOOR_DATABASE_URL || undefined,
+    redisUrl: redisUrl(env),
     simulator: onOff(env, 'WATCHFLOOR_SIMULATOR', true),
     simulatorRate: integer(env, 'WATCHFLOOR_SIMULATOR_RATE', 2, 0, 100_000),
     simulatorSpeed: integer(env, 'WATCHFLOOR_SIMULATOR_SPEED', 1, 1, 100_000),
@@ -119,6 +122,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     snapshotEveryMs: integer(env, 'WATCHFLOOR_SNAPSHOT_EVERY_S', 300, 0, 7 * 24 * 3600) * 1000,
     snapshotMaxKeys: integer(env, 'WATCHFLOOR_SNAPSHOT_MAX_KEYS', 256, 1, 1_000_000),
   }
+}
+
+/**
+ * WATCHFLOOR_REDIS_URL: only beside WATCHFLOOR_DATABASE_URL (it carries presence between the
+ * processes of one PostgreSQL log; a SQLite log has one process), and a redis:// or rediss:// URL.
+ */
+function redisUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.WATCHFLOOR_REDIS_URL?.trim()
+  if (!raw) return undefined
+  if (!env.WATCHFLOOR_DATABASE_URL)
+    throw new Error(
+      'WATCHFLOOR_REDIS_URL carries presence between the processes of one PostgreSQL log: set WATCHFLOOR_DATABASE_URL too (a SQLite log has one process)',
+    )
+  let protocol: string
+  try {
+    protocol = new URL(raw).protocol
+  } catch {
+    protocol = ''
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:')
+    throw new Error('WATCHFLOOR_REDIS_URL must be a redis:// or rediss:// URL')
+  return raw
 }
 
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])

@@ -14,7 +14,7 @@ import { createApp } from './http/app.ts'
 import { answerClientError } from './http/errors.ts'
 import { Gateway, type WatchSocket } from './live/gateway.ts'
 import { Presence } from './live/presence.ts'
-import { postgresPresenceBus } from './live/presenceBus.ts'
+import { presenceBus } from './live/presenceBus.ts'
 import { createLogger } from './ops/logger.ts'
 import { instrumentStore, Metrics } from './ops/metrics.ts'
 import { ObservedAccess } from './ops/observedAccess.ts'
@@ -169,11 +169,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
   await gateway.start()
   metrics.socketsFrom(() => [...io.sockets.sockets.values()].map((socket) => socket.data.caller?.kind))
   // coordination over the socket: `command` (the REST handler) and `viewing` / `presence`
-  // across processes of one PostgreSQL log: Socket.IO's PostgreSQL adapter, for presence only (live/presenceBus.ts)
-  const presenceBus = config.databaseUrl
-    ? await postgresPresenceBus(config.databaseUrl, logger, opened.events.sealer)
+  // across processes of one PostgreSQL log: Socket.IO's PostgreSQL adapter, or its Redis adapter with WATCHFLOOR_REDIS_URL, for presence only (live/presenceBus.ts)
+  const bus = config.databaseUrl
+    ? await presenceBus({
+        databaseUrl: config.databaseUrl,
+        redisUrl: config.redisUrl,
+        logger,
+        sealer: opened.events.sealer,
+      })
     : undefined
-  const presence = new Presence(io, full, logger, presenceBus, config.heartbeatMs)
+  const presence = new Presence(io, full, logger, bus, config.heartbeatMs)
   io.on('connection', (socket: WatchSocket) => {
     attachCommands(socket, commands, access, logger)
     presence.attach(socket)
@@ -229,7 +234,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await states.saveSnapshots()
       await store.close()
       await credentials.close()
-      await presenceBus?.close()
+      await bus?.close()
     },
   }
 }

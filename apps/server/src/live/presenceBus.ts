@@ -1,81 +1,142 @@
 import { createHash } from 'node:crypto'
-import { createAdapter } from '@socket.io/postgres-adapter'
+import { createAdapter as createPostgresAdapter } from '@socket.io/postgres-adapter'
+import { createAdapter as createRedisAdapter } from '@socket.io/redis-adapter'
 import type { Sealer } from '@watchfloor/store'
+import { Redis } from 'ioredis'
 import pg from 'pg'
 import type { Logger } from 'pino'
 import { Server } from 'socket.io'
 import type { PresenceAnnouncement, PresenceBus } from './presence.ts'
 
 /**
- * Presence between the processes of one PostgreSQL log, through Socket.IO's PostgreSQL adapter
- * (`@socket.io/postgres-adapter`: NOTIFY on a channel, a table for messages over 8000 bytes).
+ * Presence between the processes of one PostgreSQL log, through an existing engine: Socket.IO's
+ * PostgreSQL adapter (`@socket.io/postgres-adapter`: NOTIFY on a channel, a table for messages over
+ * 8000 bytes), or its Redis adapter (`@socket.io/redis-adapter`, publish and subscribe) when
+ * WATCHFLOOR_REDIS_URL is set.
  *
  * The adapter is scoped to presence: it serves a Socket.IO server of its own that no client connects
  * to and that only carries `serverSideEmit` announcements. The server the sockets use keeps the
  * in-memory adapter, so the gateway's room broadcasts (log events, filtered per audience) stay on
  * their process; each process reads the log itself (D5) and nothing is delivered twice.
- * The channel and the table are named after the connection's schema (`current_schema()`), so
- * processes sharing one log share presence and no others do.
+ * The channel (and the PostgreSQL table, or the Redis key prefix) is named after the connection's
+ * schema (`current_schema()`), so processes sharing one log share presence and no others do.
  *
  * Announcements go sealed by the log's key (`sealer`, the key of the events' notifications): any
- * role that may connect may LISTEN on the channel, and who views which incident is not for it to
- * read, nor for it to make up. They are sent as `presence.sealed`; the cleartext `presence` of an
- * earlier release is neither sent nor heard (during a rolling upgrade the two releases do not see
- * each other's viewers, and neither fails on the other's messages). Without a key (a role that may
- * read none) presence stays on its process.
+ * role that may connect may LISTEN on the channel (any client of the Redis server may subscribe),
+ * and who views which incident is not for it to read, nor for it to make up. They are sent as
+ * `presence.sealed`; the cleartext `presence` of an earlier release is neither sent nor heard
+ * (during a rolling upgrade the two releases do not see each other's viewers, and neither fails on
+ * the other's messages). Without a key (a role that may read none) presence stays on its process.
  */
-export async function postgresPresenceBus(
-  connectionString: string,
-  logger: Logger,
-  sealer: Sealer | undefined,
-): Promise<PresenceBus & { close(): Promise<void> }> {
-  const pool = new pg.Pool({ connectionString, max: 2 })
+export async function presenceBus(options: {
+  databaseUrl: string
+  redisUrl: string | undefined
+  logger: Logger
+  sealer: Sealer | undefined
+}): Promise<PresenceBus & { close(): Promise<void> }> {
+  const { logger, sealer } = options
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2 })
   pool.on('error', (error) => logger.warn({ err: error }, 'presence bus connection failed'))
-  const { rows } = await pool.query<{ schema: string }>('SELECT current_schema() AS schema')
-  const scope = createHash('sha256')
-    .update(rows[0]?.schema ?? 'public')
-    .digest('hex')
-    .slice(0, 16)
-  const tableName = `watchfloor_presence_${scope}`
-  // the adapter's table for large messages; processes starting together may race to make it
-  await pool
-    .query(
-      `CREATE TABLE IF NOT EXISTS ${tableName} (id bigserial UNIQUE, created_at timestamptz DEFAULT now(), payload bytea)`,
-    )
-    .catch((error: { code?: string }) => {
-      if (error.code !== '23505' && error.code !== '42P07') throw error
-    })
-  const channelPrefix = `watchfloor_presence_${scope}`
   const bus = new Server()
-  bus.adapter(
-    createAdapter(pool, {
-      channelPrefix,
-      tableName,
-      errorHandler: (error) => logger.warn({ err: error }, 'presence bus message failed'),
-    }),
-  )
+  let closeEngine: () => Promise<void>
+  try {
+    const { rows } = await pool.query<{ schema: string }>('SELECT current_schema() AS schema')
+    const scope = createHash('sha256')
+      .update(rows[0]?.schema ?? 'public')
+      .digest('hex')
+      .slice(0, 16)
+    const name = `watchfloor_presence_${scope}`
+    if (options.redisUrl) {
+      const redis = await redisClients(options.redisUrl, logger)
+      await pool.end()
+      bus.adapter(createRedisAdapter(redis.pub, redis.sub, { key: name }))
+      closeEngine = redis.close
+    } else {
+      // the adapter's table for large messages; processes starting together may race to make it
+      await pool
+        .query(
+          `CREATE TABLE IF NOT EXISTS ${name} (id bigserial UNIQUE, created_at timestamptz DEFAULT now(), payload bytea)`,
+        )
+        .catch((error: { code?: string }) => {
+          if (error.code !== '23505' && error.code !== '42P07') throw error
+        })
+      bus.adapter(
+        createPostgresAdapter(pool, {
+          channelPrefix: name,
+          tableName: name,
+          errorHandler: (error) => logger.warn({ err: error }, 'presence bus message failed'),
+        }),
+      )
+      closeEngine = () => pool.end()
+    }
+    return sealedBus(bus, name, sealer, logger, closeEngine)
+  } catch (error) {
+    await pool.end().catch(() => {})
+    throw error
+  }
+}
+
+/** Sealed announcements over `bus` (its adapter set), `context` the name of its channel. */
+function sealedBus(
+  bus: Server,
+  context: string,
+  sealer: Sealer | undefined,
+  logger: Logger,
+  closeEngine: () => Promise<void>,
+): PresenceBus & { close(): Promise<void> } {
   let refusedAt = 0
   if (!sealer) logger.warn('presence stays on this process: this role may read no key of the log to seal it with')
   return {
     publish(announcement) {
-      if (sealer) bus.serverSideEmit(SEALED_EVENT, sealer.seal(channelPrefix, JSON.stringify(announcement)))
+      if (sealer) bus.serverSideEmit(SEALED_EVENT, sealer.seal(context, JSON.stringify(announcement)))
     },
     onAnnouncement(handler) {
       bus.on(SEALED_EVENT, (payload: unknown) => {
-        const announcement =
-          sealer && typeof payload === 'string' ? openAnnouncement(sealer, channelPrefix, payload) : null
+        const announcement = sealer && typeof payload === 'string' ? openAnnouncement(sealer, context, payload) : null
         if (announcement) handler(announcement)
         else if (Date.now() - refusedAt > 60_000) {
-          // at most a line a minute: whoever may NOTIFY could otherwise fill the log
+          // at most a line a minute: whoever may NOTIFY (or publish) could otherwise fill the log
           refusedAt = Date.now()
           logger.warn('presence announcement refused: not sealed by this log')
         }
       })
     },
     async close() {
-      // the adapter's own close (its LISTEN connection, its timers); the bus server has no engine to close
+      // the adapter's own close (its subscriptions, its timers); the bus server has no engine to close
       await bus.of('/').adapter.close()
-      await pool.end()
+      await closeEngine()
+    },
+  }
+}
+
+/**
+ * The Redis adapter's two connections (one publishes, one subscribes), connected before the server
+ * starts: a Redis it cannot reach stops the start with a message that names the setting (never the
+ * URL, which may hold a password).
+ */
+async function redisClients(url: string, logger: Logger): Promise<{ pub: Redis; sub: Redis; close(): Promise<void> }> {
+  const pub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 })
+  const sub = pub.duplicate()
+  let failing = false
+  for (const client of [pub, sub])
+    client.on('error', (error: Error) => {
+      // ioredis reconnects by itself; one line per outage, not one per attempt
+      if (!failing) logger.warn({ err: error }, 'presence bus (Redis) connection failed; reconnecting')
+      failing = true
+    })
+  for (const client of [pub, sub]) client.on('ready', () => (failing = false))
+  try {
+    await Promise.all([pub.connect(), sub.connect()])
+  } catch (error) {
+    pub.disconnect()
+    sub.disconnect()
+    throw new Error(`cannot reach Redis (WATCHFLOOR_REDIS_URL): ${(error as Error).message}`)
+  }
+  return {
+    pub,
+    sub,
+    async close() {
+      await Promise.allSettled([pub.quit(), sub.quit()])
     },
   }
 }

@@ -7,7 +7,7 @@
  */
 import { STATE_FORMAT_VERSION, type State, type StateJson, stateFromJson } from '@watchfloor/core'
 import type { SnapshotStore } from '@watchfloor/store'
-import { rememberText, stateText } from './stateText.ts'
+import { rememberText, stateTextInSlices } from './stateText.ts'
 
 export interface SnapshotPolicy {
   /** Save a projection once it has folded this many events of the log since its last snapshot (0: never by count). Default 50,000. */
@@ -94,7 +94,8 @@ export class Snapshots {
     if (!this.store || this.saving.has(key) || folded.position <= folded.saved.position) return
     this.saving.add(key)
     try {
-      const body = stateText(folded.state)
+      // in slices: a whole picture at ten million events is 20 MB of JSON
+      const body = await stateTextInSlices(folded.state)
       await this.store.save({ key, version: STATE_FORMAT_VERSION, seq: folded.position, body }, this.keepPerKey)
       folded.saved.position = Math.max(folded.saved.position, folded.position)
       folded.saved.at = Date.now()

@@ -19,6 +19,43 @@ export function stateText(state: State): string {
   return text
 }
 
+/**
+ * `stateText(state)`, the same text, made in slices of about `sliceMs` with a turn of the event
+ * loop between them: a whole picture at ten million events is about 20 MB of JSON (0.3 s in one
+ * go), and a snapshot of it is written every so often, so the loop stays free for sockets and
+ * requests meanwhile. A picture never changes (a fold makes a new one), so slicing is safe.
+ */
+export async function stateTextInSlices(state: State, sliceMs = 10): Promise<string> {
+  const cached = texts.get(state)
+  if (cached !== undefined) return cached
+  const json = stateToJson(state) as unknown as Record<string, unknown>
+  const fields: string[] = []
+  let sliceStart = performance.now()
+  for (const [key, value] of Object.entries(json)) {
+    if (value === undefined) continue // as JSON.stringify leaves it out
+    if (!Array.isArray(value)) {
+      fields.push(`${JSON.stringify(key)}:${JSON.stringify(value)}`)
+      continue
+    }
+    const items: string[] = new Array(value.length)
+    for (let i = 0; i < value.length; i++) {
+      // an element JSON cannot hold is null in an array, as JSON.stringify writes it
+      items[i] = JSON.stringify(value[i]) ?? 'null'
+      if ((i & 255) === 255 && performance.now() - sliceStart >= sliceMs) {
+        await new Promise((resolve) => setImmediate(resolve))
+        sliceStart = performance.now()
+      }
+    }
+    fields.push(`${JSON.stringify(key)}:[${items.join(',')}]`)
+  }
+  // made meanwhile by a request that could not wait: that one
+  const made = texts.get(state)
+  if (made !== undefined) return made
+  const text = `{${fields.join(',')}}`
+  texts.set(state, text)
+  return text
+}
+
 /** `text` is `stateText(state)` already: a snapshot's body, parsed into `state` and not folded since. */
 export function rememberText(state: State, text: string): void {
   texts.set(state, text)

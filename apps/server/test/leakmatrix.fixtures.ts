@@ -378,7 +378,33 @@ function input(fields: Omit<EventInput, 'id'>): EventInput {
 
 const withMarking = (marking: Marking | undefined) => (marking === undefined ? {} : { marking })
 
-/** Phase A: the networks (one GREEN, one AMBER+STRICT), then per cell its report and an observation. */
+/** An incident reported under `marking` and closed by an update under `closing`, at minute `at` of phase C. */
+function reportedAndClosed(
+  incidentId: string,
+  title: string,
+  marking: Marking | undefined,
+  closing: Marking | undefined,
+  at: number,
+): EventInput[] {
+  return [
+    input({
+      type: 'incident.reported',
+      occurredAt: minute(OCCURRED_C, at),
+      source: { organisation: 'cert-ee' },
+      ...withMarking(marking),
+      payload: { incidentId, title, severity: 'low', category: 'malware', affectedNetworks: [NETWORK] },
+    } as Omit<EventInput, 'id'>),
+    input({
+      type: 'incident.updated',
+      occurredAt: minute(OCCURRED_C, at + 0.1),
+      source: { organisation: 'cert-ee' },
+      ...withMarking(closing),
+      payload: { incidentId, status: 'closed' },
+    } as Omit<EventInput, 'id'>),
+  ]
+}
+
+/** Phase A: the networks/** Phase A: the networks (one GREEN, one AMBER+STRICT), then per cell its report and an observation. */
 export function phaseA(): { sensor: EventInput[]; author: EventInput[] } {
   const sensor: EventInput[] = [
     input({
@@ -484,51 +510,10 @@ export function phaseC(): { sensor: EventInput[]; author: EventInput[] } {
   // GREEN, closed by its owner's AMBER+STRICT update: closed (left out) for cert-ee only
   CELLS.forEach((c, i) => {
     const into = c.poster === 'sensor' ? sensor : author
-    const twin = closedTwinOf(c)
-    into.push(
-      input({
-        type: 'incident.reported',
-        occurredAt: minute(OCCURRED_C, i + 0.6),
-        source: { organisation: 'cert-ee' },
-        ...withMarking(c.marking),
-        payload: {
-          incidentId: twin,
-          title: `${c.text.title} (closed twin)`,
-          severity: 'low',
-          category: 'malware',
-          affectedNetworks: [NETWORK],
-        },
-      } as Omit<EventInput, 'id'>),
-      input({
-        type: 'incident.updated',
-        occurredAt: minute(OCCURRED_C, i + 0.7),
-        source: { organisation: 'cert-ee' },
-        ...withMarking(c.marking),
-        payload: { incidentId: twin, status: 'closed' },
-      } as Omit<EventInput, 'id'>),
-    )
+    into.push(...reportedAndClosed(closedTwinOf(c), `${c.text.title} (closed twin)`, c.marking, c.marking, i + 0.6))
   })
   sensor.push(
-    input({
-      type: 'incident.reported',
-      occurredAt: minute(OCCURRED_C, 29),
-      source: { organisation: 'cert-ee' },
-      marking: { tlp: 'GREEN' },
-      payload: {
-        incidentId: QUIETLY_CLOSED,
-        title: 'Closed for its owner only',
-        severity: 'low',
-        category: 'malware',
-        affectedNetworks: [NETWORK],
-      },
-    } as Omit<EventInput, 'id'>),
-    input({
-      type: 'incident.updated',
-      occurredAt: minute(OCCURRED_C, 29.5),
-      source: { organisation: 'cert-ee' },
-      marking: { tlp: 'AMBER+STRICT' },
-      payload: { incidentId: QUIETLY_CLOSED, status: 'closed' },
-    } as Omit<EventInput, 'id'>),
+    ...reportedAndClosed(QUIETLY_CLOSED, 'Closed for its owner only', { tlp: 'GREEN' }, { tlp: 'AMBER+STRICT' }, 29),
   )
   sensor.push(
     input({

@@ -291,7 +291,7 @@ describe('three server processes on one PostgreSQL log', { timeout: 40_000 }, ()
     ).toBe(201)
     // a role that may connect to the database, and may not read the log, listens on the presence channel
     const spy = await listeningRole(
-      `watchfloor_presence_${createHash('sha256').update(schema).digest('hex').slice(0, 16)}#/`,
+      `watchfloor_presence_${createHash('sha256').update(schema).digest('hex').slice(0, 12)}#/`,
     )
     const coordA = open(a, TOKENS.coordEeA)
     const janis = open(b, TOKENS.viewerLv)

@@ -57,6 +57,8 @@ const incident = (incidentId: string) =>
 
 describe('presence through Redis (WATCHFLOOR_REDIS_URL)', { timeout: 40_000 }, () => {
   const schema = `wf_rd_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+  // the adapter's key prefix, named after the schema like the log's channels
+  const prefix = `watchfloor_presence_${createHash('sha256').update(schema).digest('hex').slice(0, 12)}`
   const databaseUrl = `postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3D${schema}`
   const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' })
   const servers: ServerProcess[] = []
@@ -71,9 +73,8 @@ describe('presence through Redis (WATCHFLOOR_REDIS_URL)', { timeout: 40_000 }, (
     spy.on('pmessageBuffer', (_pattern: Buffer, _channel: Buffer, message: Buffer) =>
       heard.push(message.toString('latin1')),
     )
-    // everything the adapter of this log's processes publishes (its key is named after the schema)
-    const scope = createHash('sha256').update(schema).digest('hex').slice(0, 16)
-    await spy.psubscribe(`watchfloor_presence_${scope}*`)
+    // everything the adapter of this log's processes publishes
+    await spy.psubscribe(`${prefix}*`)
     const env = { WATCHFLOOR_DATABASE_URL: databaseUrl, WATCHFLOOR_REDIS_URL: REDIS_URL }
     // one first (it makes the tables), then the other
     servers.push(await startServerProcess({ env }))
@@ -108,8 +109,7 @@ describe('presence through Redis (WATCHFLOOR_REDIS_URL)', { timeout: 40_000 }, (
     // PostgreSQL: cluster.int.test.ts)
     const publisher = new Redis(REDIS_URL)
     try {
-      const scope = createHash('sha256').update(schema).digest('hex').slice(0, 16)
-      const channels = (await publisher.pubsub('CHANNELS', `watchfloor_presence_${scope}*`)) as string[]
+      const channels = (await publisher.pubsub('CHANNELS', `${prefix}*`)) as string[]
       expect(channels.length).toBeGreaterThan(0)
       for (const channel of channels) await publisher.publish(channel, 'not a sealed announcement')
     } finally {

@@ -44,6 +44,7 @@ export { latestVersion, type Migration, SchemaTooNewError } from './migrations.t
 export { type OpenOptions, openCredentialStore, openEventStore, openStores, type Stores } from './open.ts'
 export { contentJson } from './plan.ts'
 export { PostgresEventStore, type PostgresStoreOptions } from './postgres.ts'
+export { DatabaseScope } from './scope.ts'
 export { type Sealer, sealerOf } from './sealed.ts'
 export { PostgresSnapshotStore, SqliteSnapshotStore } from './snapshots.ts'
 export { SqliteEventStore, type SqliteStoreOptions } from './sqlite.ts'

@@ -194,6 +194,40 @@ describe('PostgreSQL store and the roles of its database', () => {
       await admin((client) => client.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`))
     }
   })
+
+  it('a role that may not read the key opens the log all the same: its commits go as heads only, and are read back', async () => {
+    const table = freshTable()
+    const maker = await PostgresEventStore.open({ connectionString, table })
+    const role = `wf_test_nokey_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+    await admin(async (client) => {
+      await client.query(`CREATE ROLE ${role} LOGIN`)
+      await client.query(`REVOKE CREATE ON SCHEMA public FROM ${role}`)
+      for (const t of [table, `${table}_snapshots`, `${table}_schema_migrations`])
+        await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${t} TO ${role}`)
+    })
+    const asRole = new URL(connectionString)
+    asRole.username = role
+    try {
+      const app = await PostgresEventStore.open({ connectionString: asRole.toString(), table })
+      try {
+        expect(app.sealer).toBeUndefined()
+        expect(maker.sealer).toBeDefined()
+        const heads: number[] = []
+        maker.onAppend((head) => heads.push(head))
+        const [result] = await app.append([observation(7)])
+        expect(result!.seq).toBe(1)
+        await expect.poll(() => heads.at(-1), { timeout: 3000 }).toBe(1)
+        const [read] = await maker.readAfter(0, 1)
+        expect(read!.id).toBe(result!.id)
+      } finally {
+        await app.close()
+      }
+    } finally {
+      await maker.drop()
+      await maker.close()
+      await admin((client) => client.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`))
+    }
+  })
 })
 
 /**

@@ -7,7 +7,7 @@ import { contentOfBody, type Existing, isoBound, type PendingAppend, pendingAppe
 import { RecentWindow } from './recent.ts'
 import { detectPostgresEvents, postgresEventMigrations } from './schema-postgres.ts'
 import { DatabaseScope } from './scope.ts'
-import { type Sealer, seal, sealerOf, unseal } from './sealed.ts'
+import { type Sealer, sealerOf } from './sealed.ts'
 import { PostgresSnapshotStore } from './snapshots.ts'
 import { idInLog, storedRows } from './stored.ts'
 import type { AcceptedEvent, AppendResult, EventStore } from './types.ts'
@@ -51,8 +51,7 @@ export class PostgresEventStore implements EventStore {
   /** The channel of new events (those that fit in a notification). */
   private eventsChannel = ''
   private readonly recent: RecentWindow
-  /** The key events' notifications are sealed with (`<table>_notify_key`); null: none are sent. */
-  private notifyKey: Buffer | null = null
+  /** Seals the events' notifications with the log's key (`<table>_notify_key`); undefined: none are sent. */
   private notifySealer: Sealer | undefined
   private lockKey = 0
   private scope: DatabaseScope | undefined
@@ -112,8 +111,8 @@ export class PostgresEventStore implements EventStore {
         (client) => detectPostgresEvents(client, this.table),
       )
       // the events' notifications are sealed with a key of the log's, made by its first process
-      this.notifyKey = (await this.notifyKeyOf(client)) ?? (await this.makeNotifyKey(client))
-      this.notifySealer = this.notifyKey ? sealerOf(this.notifyKey) : undefined
+      const key = (await this.notifyKeyOf(client)) ?? (await this.makeNotifyKey(client))
+      this.notifySealer = key ? sealerOf(key) : undefined
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [this.lockKey]).catch(() => {})
       client.release()
@@ -156,7 +155,7 @@ export class PostgresEventStore implements EventStore {
       [this.eventsChannel, this.channel],
       (payload, channel) => {
         if (channel === this.eventsChannel) {
-          const events = this.notifyKey && parseEvents(unseal(this.notifyKey, this.eventsChannel, payload))
+          const events = parseEvents(this.notifySealer?.open(this.eventsChannel, payload) ?? null)
           if (!events) return
           this.recent.add(events)
           this.advance(events.at(-1)!.seq)
@@ -242,13 +241,13 @@ export class PostgresEventStore implements EventStore {
       if (plan.rows.length > 0) {
         // the rows and the events' notification in one statement, then the head's with the commit:
         // notifications go out at commit, in the order sent
-        const events =
-          this.notifyKey &&
-          eventsPayload(
-            this.notifyKey,
-            this.eventsChannel,
-            plan.rows.map((r) => r.body),
-          )
+        const events = this.notifySealer
+          ? eventsPayload(
+              this.notifySealer,
+              this.eventsChannel,
+              plan.rows.map((r) => r.body),
+            )
+          : null
         await client.query(
           `WITH inserted AS (
              INSERT INTO ${this.table} (seq, id, recorded_at, body)
@@ -413,13 +412,13 @@ export class PostgresEventStore implements EventStore {
 }
 
 /** The events' stored bodies as one sealed JSON array, or null when they would not fit in a notification. */
-function eventsPayload(key: Buffer, channel: string, bodies: readonly string[]): string | null {
+function eventsPayload(sealer: Sealer, channel: string, bodies: readonly string[]): string | null {
   let bytes = 2 + bodies.length
   for (const body of bodies) {
     bytes += Buffer.byteLength(body)
     if (bytes > MAX_EVENTS_PAYLOAD) return null
   }
-  return seal(key, channel, `[${bodies.join(',')}]`)
+  return sealer.seal(channel, `[${bodies.join(',')}]`)
 }
 
 /** The events of a notification, or null when it is not a run of consecutive stored events. */

@@ -24,7 +24,7 @@ export function sealerOf(key: Buffer): Sealer {
  * Bound to the context (a channel of one schema and table), so a payload heard on one log's channel
  * is refused on another's that shares the key (a dump restored beside its original).
  */
-export function seal(key: Buffer, context: string, text: string): string {
+function seal(key: Buffer, context: string, text: string): string {
   const nonce = randomBytes(12)
   const cipher = createCipheriv('aes-256-gcm', key, nonce)
   cipher.setAAD(Buffer.from(context))
@@ -32,7 +32,7 @@ export function seal(key: Buffer, context: string, text: string): string {
   return Buffer.concat([nonce, cipher.getAuthTag(), sealed]).toString('base64')
 }
 
-export function unseal(key: Buffer, context: string, payload: string): string | null {
+function unseal(key: Buffer, context: string, payload: string): string | null {
   try {
     const bytes = Buffer.from(payload, 'base64')
     if (bytes.length < 28) return null

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto'
 import { createAdapter as createPostgresAdapter } from '@socket.io/postgres-adapter'
 import { createAdapter as createRedisAdapter } from '@socket.io/redis-adapter'
-import type { Sealer } from '@watchfloor/store'
+import { DatabaseScope, type Sealer } from '@watchfloor/store'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import type { Logger } from 'pino'
@@ -19,7 +18,8 @@ import type { PresenceAnnouncement, PresenceBus } from './presence.ts'
  * in-memory adapter, so the gateway's room broadcasts (log events, filtered per audience) stay on
  * their process; each process reads the log itself (D5) and nothing is delivered twice.
  * The channel (and the PostgreSQL table, or the Redis key prefix) is named after the connection's
- * schema (`current_schema()`), so processes sharing one log share presence and no others do.
+ * schema like the log's own channels (`DatabaseScope`), so processes sharing one log share presence
+ * and no others do.
  *
  * Announcements go sealed by the log's key (`sealer`, the key of the events' notifications): any
  * role that may connect may LISTEN on the channel (any client of the Redis server may subscribe),
@@ -38,38 +38,31 @@ export async function presenceBus(options: {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2 })
   pool.on('error', (error) => logger.warn({ err: error }, 'presence bus connection failed'))
   const bus = new Server()
-  let closeEngine: () => Promise<void>
   try {
-    const { rows } = await pool.query<{ schema: string }>('SELECT current_schema() AS schema')
-    const scope = createHash('sha256')
-      .update(rows[0]?.schema ?? 'public')
-      .digest('hex')
-      .slice(0, 16)
-    const name = `watchfloor_presence_${scope}`
+    // named like the log's own channels: after the connection's schema (outside `public`)
+    const name = (await DatabaseScope.of(pool)).channel('watchfloor_presence')
     if (options.redisUrl) {
       const redis = await redisClients(options.redisUrl, logger)
       await pool.end()
       bus.adapter(createRedisAdapter(redis.pub, redis.sub, { key: name }))
-      closeEngine = redis.close
-    } else {
-      // the adapter's table for large messages; processes starting together may race to make it
-      await pool
-        .query(
-          `CREATE TABLE IF NOT EXISTS ${name} (id bigserial UNIQUE, created_at timestamptz DEFAULT now(), payload bytea)`,
-        )
-        .catch((error: { code?: string }) => {
-          if (error.code !== '23505' && error.code !== '42P07') throw error
-        })
-      bus.adapter(
-        createPostgresAdapter(pool, {
-          channelPrefix: name,
-          tableName: name,
-          errorHandler: (error) => logger.warn({ err: error }, 'presence bus message failed'),
-        }),
-      )
-      closeEngine = () => pool.end()
+      return sealedBus(bus, name, sealer, logger, redis.close)
     }
-    return sealedBus(bus, name, sealer, logger, closeEngine)
+    // the adapter's table for large messages; processes starting together may race to make it
+    await pool
+      .query(
+        `CREATE TABLE IF NOT EXISTS ${name} (id bigserial UNIQUE, created_at timestamptz DEFAULT now(), payload bytea)`,
+      )
+      .catch((error: { code?: string }) => {
+        if (error.code !== '23505' && error.code !== '42P07') throw error
+      })
+    bus.adapter(
+      createPostgresAdapter(pool, {
+        channelPrefix: name,
+        tableName: name,
+        errorHandler: (error) => logger.warn({ err: error }, 'presence bus message failed'),
+      }),
+    )
+    return sealedBus(bus, name, sealer, logger, () => pool.end())
   } catch (error) {
     await pool.end().catch(() => {})
     throw error

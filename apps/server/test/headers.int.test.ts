@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import express from 'express'
+import helmet, { strictTransportSecurity } from 'helmet'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { securityHeaders } from '../src/http/app.ts'
+import { CONTENT_SECURITY_POLICY, securityHeaders } from '../src/http/app.ts'
 import { type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
 
 /** The directives every response's Content-Security-Policy must have (docs/security.md). */
@@ -146,6 +147,58 @@ describe('security headers', () => {
       const secure = await fetch(url, { headers: { 'x-forwarded-proto': 'https' } })
       expect(secure.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains')
       expect(secure.headers.get('content-security-policy')).toBe(plain.headers.get('content-security-policy'))
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+
+  it('are exactly what helmet itself sets, on plain and HTTPS requests (set once, not by helmet per request)', async () => {
+    // the reference: helmet's middlewares run on every request, as the server did before
+    const reference = express.Router()
+    reference.use(
+      helmet({
+        contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
+        referrerPolicy: { policy: 'no-referrer' },
+        xFrameOptions: { action: 'deny' },
+        strictTransportSecurity: false,
+      }),
+    )
+    const hsts = strictTransportSecurity()
+    reference.use((req, res, next) => (req.secure ? hsts(req, res, next) : next()))
+    const app = express()
+    app.set('trust proxy', 'loopback')
+    app.get('/ours', securityHeaders(), (_req, res) => {
+      res.send('ok')
+    })
+    app.get('/helmet', reference, (_req, res) => {
+      res.send('ok')
+    })
+    const server = app.listen(0, '127.0.0.1')
+    await new Promise((resolve) => server.once('listening', resolve))
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      const security = async (path: string, init?: RequestInit) => {
+        const response = await fetch(`${base}${path}`, init)
+        await response.arrayBuffer()
+        // what the middlewares set: everything but what Node and Express add to any response
+        const ignored = new Set([
+          'date',
+          'connection',
+          'keep-alive',
+          'content-length',
+          'content-type',
+          'etag',
+          'x-powered-by',
+        ])
+        return [...response.headers].filter(([name]) => !ignored.has(name)).sort()
+      }
+      const https = { headers: { 'x-forwarded-proto': 'https' } }
+      const plain = await security('/helmet')
+      expect(plain.length).toBeGreaterThanOrEqual(10)
+      expect(await security('/ours')).toEqual(plain)
+      const secure = await security('/helmet', https)
+      expect(secure.map(([name]) => name)).toContain('strict-transport-security')
+      expect(await security('/ours', https)).toEqual(secure)
     } finally {
       await new Promise((resolve) => server.close(resolve))
     }

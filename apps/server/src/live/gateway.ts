@@ -257,10 +257,13 @@ export class Gateway {
   private accept(socket: WatchSocket): void {
     // a revocation notified between the handshake's lookup and now missed this socket: look once more
     this.recheck([socket])
-    // a finished write of the transport is progress, even while more is queued behind it [D8]
+    // a finished write of the transport is progress, even while more is queued behind it [D8]: engine.io
+    // hands its write buffer to the transport (its `drain`) only once the transport's last write finished.
+    // Counted there rather than on the transport's own `drain`, which engine.io listens to already: a
+    // second listener there costs a copy of the listener list on every write of every socket.
     const pressure: Pressure = { bytes: 0, since: undefined, drains: 0, seen: 0 }
     this.pressure.set(socket, pressure)
-    socket.conn.transport.on('drain', () => pressure.drains++)
+    socket.conn.on('drain', () => pressure.drains++)
     const readOnly = readOnlyReason(socket.data.caller) // [A1, A7]
     if (readOnly)
       // read-only: whatever a display socket (or one viewing as another audience) emits beyond reading is
@@ -665,7 +668,7 @@ export interface Pressure {
   bytes: number
   /** Since when bytes have waited with nothing written (undefined: nothing waits). */
   since: number | undefined
-  /** Writes the transport finished (counted by its `drain` event). */
+  /** Write buffers engine.io handed to the transport, each after the transport's last write finished (its `drain`). */
   drains: number
   /** `drains` at the last look. */
   seen: number

@@ -242,6 +242,37 @@ describe('delivery rules (SPEC.md D3, D6, D8, D9)', () => {
     expect(idle.socket.connected).toBe(true)
   })
 
+  it('[D9] the heartbeats of many live sockets are spread over the interval; each socket still hears one every interval', {
+    timeout: 15_000,
+  }, async () => {
+    const h = await headOf(server.url, TOKENS.viewerEe)
+    const sockets = Array.from({ length: 12 }, () => watch(TOKENS.viewerEe))
+    await Promise.all(sockets.map((w) => w.subscribe(h)))
+    // when each socket hears its heartbeats, from the first one on
+    const heard = sockets.map((w) => {
+      const times: number[] = []
+      w.socket.on('heartbeat', () => times.push(performance.now()))
+      return times
+    })
+    await sleep(5 * HEARTBEAT_MS + 100)
+    for (const times of heard) {
+      expect(times.length).toBeGreaterThanOrEqual(4)
+      // every interval, give or take the timers of two busy processes
+      for (let i = 1; i < times.length; i++) {
+        expect(times[i]! - times[i - 1]!).toBeGreaterThan(HEARTBEAT_MS * 0.6)
+        expect(times[i]! - times[i - 1]!).toBeLessThan(HEARTBEAT_MS * 1.6)
+      }
+    }
+    // where in the interval each socket hears it: not all at once (one beat of every socket holds the
+    // event loop for two writes per socket), but over most of the interval
+    const phases = heard.map((times) => times[1]! % HEARTBEAT_MS).sort((a, b) => a - b)
+    // the largest stretch of the interval in which no socket hears its heartbeat (around the end too)
+    const quiet = Math.max(
+      ...phases.map((phase, i) => (i === 0 ? phase + HEARTBEAT_MS - phases.at(-1)! : phase - phases[i - 1]!)),
+    )
+    expect(quiet).toBeLessThan(HEARTBEAT_MS * 0.6)
+  })
+
   it('[D8] a socket that stops reading is told to resync; a fast socket of the same audience gets every event, no resync', {
     timeout: 15_000,
   }, async () => {

@@ -63,6 +63,8 @@ const READ_ONLY_SOCKET_EVENTS: ReadonlySet<string> = new Set(['subscribe'])
 
 /** Fan-outs look at slow consumers at most this often (a backlog grows at most this long unseen). */
 const SHED_EVERY_MS = 25
+/** Heartbeats are spread over at most this many slices of the interval. */
+const BEAT_SLICES = 10
 
 const LIVE_ROOM = 'live'
 const audienceRoom = (key: string) => `aud:${key}`
@@ -94,6 +96,15 @@ export class Gateway {
   private readonly audiences = new Map<string, Room>()
   private readonly users = new Map<string, Room>()
   private heartbeat: NodeJS.Timeout | undefined
+  /**
+   * Heartbeats go out in slices, each socket in its own, every `heartbeatMs`: a beat of every socket
+   * at once is two writes per socket (a thousand consoles hold the event loop for tens of
+   * milliseconds, and every delivery waits behind them); a slice is a tenth of that.
+   */
+  private readonly beatSlices: number
+  private beatTick = 0
+  private nextSlot = 0
+  private readonly slots = new WeakMap<WatchSocket, number>()
   private recheckTimer: NodeJS.Timeout | undefined
   private sweepTimer: NodeJS.Timeout | undefined
   /** What the slow-consumer checks remember of each socket [D8]. */
@@ -110,7 +121,10 @@ export class Gateway {
     private readonly access: Access,
     private readonly logger: Logger,
     private readonly options: GatewayOptions,
-  ) {}
+  ) {
+    // slices at least 50 ms apart, at most ten of them
+    this.beatSlices = Math.max(1, Math.min(BEAT_SLICES, Math.floor(options.heartbeatMs / 50)))
+  }
 
   async start(): Promise<void> {
     // told of new heads first, then the head: a commit in between is not left for the next one
@@ -139,7 +153,7 @@ export class Gateway {
     this.io.on('connection', (socket) => this.accept(socket))
     this.unwatchCredentials = this.access.credentials.onChange((change) => this.credentialsChanged(change))
     this.unwatchDirectory = this.access.directory.onChange(() => this.directoryChanged())
-    this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs)
+    this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs / this.beatSlices)
     this.heartbeat.unref()
     this.recheckTimer = setInterval(() => this.recheck([...this.io.sockets.sockets.values()]), this.options.recheckMs)
     this.recheckTimer.unref()
@@ -263,6 +277,7 @@ export class Gateway {
     // second listener there costs a copy of the listener list on every write of every socket.
     const pressure: Pressure = { bytes: 0, since: undefined, drains: 0, seen: 0 }
     this.pressure.set(socket, pressure)
+    this.slots.set(socket, this.nextSlot++ % this.beatSlices)
     socket.conn.on('drain', () => pressure.drains++)
     const readOnly = readOnlyReason(socket.data.caller) // [A1, A7]
     if (readOnly)
@@ -535,14 +550,18 @@ export class Gateway {
     ws?.terminate?.()
   }
 
-  /** Each live socket hears its own head [D9, D14]: the log's would count what it may not see. */
+  /**
+   * Each live socket hears its own head [D9, D14]: the log's would count what it may not see. One
+   * slice of the sockets per call, so each socket hears it every `heartbeatMs`.
+   */
   private beat(): void {
+    const slice = this.beatTick++ % this.beatSlices
     const serverTime = new Date().toISOString()
     // Sockets that hear the same head share one encoding of each message (a room of a thousand
     // consoles is a few messages to encode, not two thousand).
     const bySeq = new Map<number, string[]>()
     for (const socket of this.io.sockets.sockets.values()) {
-      if (!socket.data.live) continue
+      if (!socket.data.live || this.slots.get(socket) !== slice) continue
       const seq = this.headOf(socket)
       const ids = bySeq.get(seq)
       if (ids) ids.push(socket.id)

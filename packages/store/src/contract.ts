@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { WatchfloorError } from '@watchfloor/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
+import { partsOf, SNAPSHOT_PART_CHARS } from './snapshots.ts'
 import type { AcceptedEvent, EventStore } from './types.ts'
 
 export interface StoreFactory {
@@ -201,6 +202,35 @@ export function registerEventStoreContract(name: string, factory: StoreFactory):
       const large = JSON.stringify({ items: Array.from({ length: 20_000 }, (_, i) => ({ i, text: `item ${i} ✓` })) })
       await snapshots.save({ key: 'a', version: 1, seq: 20, body: large }, 3)
       expect((await snapshots.load('a', 1, 20))?.body).toBe(large)
+    })
+
+    it('[S2] a body longer than a part is written in parts and read back whole, surrogate pairs at the cuts too', async () => {
+      const store = await create()
+      const snapshots = store.snapshots!
+      // two and a half parts; a pair of surrogates (an emoji) straddles every cut of a naive slice
+      const pair = '\u{1F6A8}'
+      let body = ''
+      while (body.length < SNAPSHOT_PART_CHARS * 2.5)
+        body += `{"incident":"inc-${body.length}","title":"alert ${pair}"},`
+      for (const cut of [SNAPSHOT_PART_CHARS, 2 * SNAPSHOT_PART_CHARS])
+        body = `${body.slice(0, cut - 1)}${pair}${body.slice(cut + 1)}`
+      expect(partsOf(body).length).toBe(3)
+      await snapshots.save({ key: 'big', version: 1, seq: 10, body }, 2)
+      expect(await snapshots.load('big', 1, 10)).toEqual({ key: 'big', version: 1, seq: 10, body })
+      // replaced at the same seq by a short body, then by a long one again; older ones trimmed
+      await snapshots.save({ key: 'big', version: 1, seq: 10, body: '{"short":true}' }, 2)
+      expect((await snapshots.load('big', 1, 10))?.body).toBe('{"short":true}')
+      const other = `${body.slice(1)}x`
+      await snapshots.save({ key: 'big', version: 1, seq: 10, body: other }, 2)
+      await snapshots.save({ key: 'big', version: 1, seq: 20, body }, 2)
+      await snapshots.save({ key: 'big', version: 1, seq: 30, body: other }, 2)
+      expect((await snapshots.load('big', 1, 29))?.body).toBe(body)
+      expect((await snapshots.load('big', 1, 30))?.body).toBe(other)
+      expect(await snapshots.load('big', 1, 19)).toBeUndefined()
+      await store.close()
+      const reopened = await factory.reopen(store)
+      open.push(reopened)
+      expect((await reopened.snapshots!.load('big', 1, 30))?.body).toBe(other)
     })
 
     it('[S2] keeps a few snapshots per key, prunes other versions and the least recently used keys', async () => {

@@ -15,6 +15,7 @@ import { contentJson, storedBody } from './plan.ts'
 import { PostgresEventStore } from './postgres.ts'
 import { credentialTables, postgresCredentialMigrations, postgresEventMigrations } from './schema-postgres.ts'
 import { SQLITE_CREDENTIAL_MIGRATIONS, SQLITE_EVENT_MIGRATIONS } from './schema-sqlite.ts'
+import { SNAPSHOT_PART_CHARS } from './snapshots.ts'
 import { SqliteEventStore } from './sqlite.ts'
 import type { EventStore } from './types.ts'
 
@@ -135,7 +136,7 @@ describe('SQLite schema versions', () => {
       const credentials = new SqliteCredentialStore({ file })
       await events.close()
       await credentials.close()
-      expect(recordedVersions(file, 'events').map((r) => r.version)).toEqual([1, 2, 3].slice(0, EVENTS_LATEST))
+      expect(recordedVersions(file, 'events').map((r) => r.version)).toEqual([1, 2, 3, 4].slice(0, EVENTS_LATEST))
       expect(recordedVersions(file, 'credentials')).toHaveLength(CREDENTIALS_LATEST)
       expect(recordedVersions(file, 'credentials').every((r, i) => r.version === i + 1)).toBe(true)
     } finally {
@@ -166,7 +167,33 @@ describe('SQLite schema versions', () => {
         true,
         true,
         false,
+        false,
       ])
+    } finally {
+      removeFile(file)
+    }
+  })
+
+  it('a file of event schema 3 (each snapshot body in its row) keeps its snapshots and takes bodies in parts', async () => {
+    const file = tempFile()
+    try {
+      const old = sqliteAt(file, SQLITE_EVENT_MIGRATIONS, 3)
+      old
+        .prepare('INSERT INTO snapshots (key, version, seq, used_at, body) VALUES (?, ?, ?, ?, ?)')
+        .run('picture', 1, 0, 1, '{"earlier":true}')
+      old.close()
+      const store = new SqliteEventStore({ file })
+      expect(await store.snapshots.load('picture', 1, 0)).toEqual({
+        key: 'picture',
+        version: 1,
+        seq: 0,
+        body: '{"earlier":true}',
+      })
+      const long = JSON.stringify({ fill: 'y'.repeat(SNAPSHOT_PART_CHARS * 2) })
+      await store.snapshots.save({ key: 'picture', version: 1, seq: 0, body: long })
+      expect((await store.snapshots.load('picture', 1, 0))?.body).toBe(long)
+      await store.close()
+      expect(recordedVersions(file, 'events').map((r) => r.version)).toEqual([1, 2, 3, 4])
     } finally {
       removeFile(file)
     }
@@ -282,7 +309,7 @@ describe('PostgreSQL schema versions', () => {
     await pool.end()
   })
   const dropEvents = (table: string) => () =>
-    pool.query(`DROP TABLE IF EXISTS ${table}, ${table}_snapshots, ${table}_schema_migrations`)
+    pool.query(`DROP TABLE IF EXISTS ${table}, ${table}_snapshots, ${table}_snapshot_parts, ${table}_schema_migrations`)
   const dropCredentials = (prefix: string) => async () => {
     const t = credentialTables(prefix)
     await pool.query(
@@ -312,7 +339,7 @@ describe('PostgreSQL schema versions', () => {
       await store.close()
     }
     const { rows: versions } = await pool.query(`SELECT version, description FROM ${table}_schema_migrations`)
-    expect(versions.map((r) => r.version)).toEqual([1, 2, 3])
+    expect(versions.map((r) => r.version)).toEqual([1, 2, 3, 4])
     expect(versions[0].description).toMatch(/found on open/)
     expect(versions[1].description).not.toMatch(/found on open/)
   })
@@ -342,6 +369,42 @@ describe('PostgreSQL schema versions', () => {
     } finally {
       await store.close()
     }
+  })
+
+  it('an event table of schema 3 (each snapshot body in its row) keeps its snapshots and takes bodies in parts', async () => {
+    const table = freshName()
+    cleanups.push(dropEvents(table))
+    const client = await pool.connect()
+    try {
+      for (const step of postgresEventMigrations(table).slice(0, 3)) await step.up(client)
+    } finally {
+      client.release()
+    }
+    await pool.query(`INSERT INTO ${table}_snapshots (key, version, seq, used_at, body) VALUES ($1, $2, $3, $4, $5)`, [
+      'picture',
+      1,
+      0,
+      1,
+      '{"earlier":true}',
+    ])
+    const store = await PostgresEventStore.open({ connectionString, table })
+    try {
+      expect(await store.snapshots.load('picture', 1, 0)).toEqual({
+        key: 'picture',
+        version: 1,
+        seq: 0,
+        body: '{"earlier":true}',
+      })
+      const long = JSON.stringify({ fill: 'y'.repeat(SNAPSHOT_PART_CHARS * 2) })
+      await store.snapshots.save({ key: 'picture', version: 1, seq: 0, body: long })
+      expect((await store.snapshots.load('picture', 1, 0))?.body).toBe(long)
+      const parts = await pool.query(`SELECT count(*)::int AS n FROM ${table}_snapshot_parts`)
+      expect(parts.rows[0].n).toBe(3)
+    } finally {
+      await store.close()
+    }
+    const { rows: versions } = await pool.query(`SELECT version FROM ${table}_schema_migrations ORDER BY version`)
+    expect(versions.map((r) => r.version)).toEqual([1, 2, 3, 4])
   })
 
   for (let version = 1; version < CREDENTIALS_LATEST; version++)

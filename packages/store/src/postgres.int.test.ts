@@ -175,7 +175,13 @@ describe('PostgreSQL store and the roles of its database', () => {
     await admin(async (client) => {
       await client.query(`CREATE ROLE ${role} LOGIN`)
       await client.query(`REVOKE CREATE ON SCHEMA public FROM ${role}`)
-      for (const t of [table, `${table}_snapshots`, `${table}_schema_migrations`, `${table}_notify_key`])
+      for (const t of [
+        table,
+        `${table}_snapshots`,
+        `${table}_snapshot_parts`,
+        `${table}_schema_migrations`,
+        `${table}_notify_key`,
+      ])
         await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${t} TO ${role}`)
     })
     const asRole = new URL(connectionString)
@@ -202,7 +208,7 @@ describe('PostgreSQL store and the roles of its database', () => {
     await admin(async (client) => {
       await client.query(`CREATE ROLE ${role} LOGIN`)
       await client.query(`REVOKE CREATE ON SCHEMA public FROM ${role}`)
-      for (const t of [table, `${table}_snapshots`, `${table}_schema_migrations`])
+      for (const t of [table, `${table}_snapshots`, `${table}_snapshot_parts`, `${table}_schema_migrations`])
         await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${t} TO ${role}`)
     })
     const asRole = new URL(connectionString)

@@ -62,7 +62,7 @@ export class PostgresEventStore implements EventStore {
   private flushing = false
   private knownHead = 0
   private closed = false
-  /** Snapshots of folds, table `<table>_snapshots`. */
+  /** Snapshots of folds, tables `<table>_snapshots` and `<table>_snapshot_parts`. */
   readonly snapshots: PostgresSnapshotStore
 
   private constructor(
@@ -73,7 +73,7 @@ export class PostgresEventStore implements EventStore {
     this.recent = new RecentWindow(options.recentEvents ?? 20_000)
     this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 4 })
     this.pool.on('error', () => {}) // an idle client lost: the next query reconnects
-    this.snapshots = new PostgresSnapshotStore(this.pool, `${table}_snapshots`)
+    this.snapshots = new PostgresSnapshotStore(this.pool, table)
   }
 
   static async open(options: PostgresStoreOptions): Promise<PostgresEventStore> {
@@ -396,7 +396,7 @@ export class PostgresEventStore implements EventStore {
   /** Drop the table: for tests. */
   async drop(): Promise<void> {
     await this.pool.query(
-      `DROP TABLE IF EXISTS ${this.table}, ${this.table}_snapshots, ${this.table}_schema_migrations, ${this.table}_notify_key`,
+      `DROP TABLE IF EXISTS ${this.table}, ${this.table}_snapshots, ${this.table}_snapshot_parts, ${this.table}_schema_migrations, ${this.table}_notify_key`,
     )
   }
 

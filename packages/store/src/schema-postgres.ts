@@ -10,7 +10,7 @@ import { type Migration, postgresHas } from './migrations.ts'
 
 type Step = Migration<pg.ClientBase>
 
-/** The event log `table` and its `<table>_snapshots`. */
+/** The event log `table`, its `<table>_snapshots` and their `<table>_snapshot_parts`. */
 export function postgresEventMigrations(table: string): readonly Step[] {
   return [
     {
@@ -44,6 +44,21 @@ export function postgresEventMigrations(table: string): readonly Step[] {
             used_at bigint NOT NULL,
             body text NOT NULL,
             PRIMARY KEY (key, version, seq)
+          );
+        `),
+    },
+    {
+      version: 4,
+      description: `snapshot bodies in parts: ${table}_snapshots.parts_id and parts, ${table}_snapshot_parts (id, part, body)`,
+      up: (client) =>
+        client.query(`
+          ALTER TABLE ${table}_snapshots ADD COLUMN IF NOT EXISTS parts_id bigint;
+          ALTER TABLE ${table}_snapshots ADD COLUMN IF NOT EXISTS parts integer NOT NULL DEFAULT 0;
+          CREATE TABLE IF NOT EXISTS ${table}_snapshot_parts (
+            id bigint NOT NULL,
+            part integer NOT NULL,
+            body text NOT NULL,
+            PRIMARY KEY (id, part)
           );
         `),
     },

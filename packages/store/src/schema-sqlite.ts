@@ -66,6 +66,21 @@ export const SQLITE_EVENT_MIGRATIONS: readonly Step[] = [
         );
       `),
   },
+  {
+    version: 4,
+    description: 'snapshot bodies in parts: snapshots.parts_id and parts, snapshot_parts (id, part, body)',
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE snapshots ADD COLUMN parts_id INTEGER;
+        ALTER TABLE snapshots ADD COLUMN parts INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE IF NOT EXISTS snapshot_parts (
+          id INTEGER NOT NULL,
+          part INTEGER NOT NULL,
+          body TEXT NOT NULL,
+          PRIMARY KEY (id, part)
+        );
+      `),
+  },
 ]
 
 /**

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { observation, registerEventStoreContract } from './contract.ts'
 import { contentJson, storedBody } from './plan.ts'
+import { SNAPSHOT_PART_CHARS } from './snapshots.ts'
 import { SqliteEventStore } from './sqlite.ts'
 import type { EventStore } from './types.ts'
 
@@ -247,6 +248,82 @@ describe('SqliteEventStore durability', () => {
       expect(a[0]!.seq).toBe(1)
       expect(b[0]).toMatchObject({ seq: 1, duplicate: true })
       expect(await store.head()).toBe(1)
+    } finally {
+      await store.close()
+    }
+  })
+})
+
+describe('SqliteEventStore snapshots in parts', () => {
+  const dirs: string[] = []
+  const fileIn = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'watchfloor-sqlite-'))
+    dirs.push(dir)
+    return join(dir, 'events.sqlite')
+  }
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+  })
+  const longBody = (parts: number, mark: string) =>
+    JSON.stringify({ mark, fill: 'x'.repeat(Math.ceil(SNAPSHOT_PART_CHARS * (parts - 0.5))) })
+  const partRows = (file: string) => {
+    const db = new Database(file, { readonly: true })
+    try {
+      return db.prepare<[], { n: number }>('SELECT count(*) AS n FROM snapshot_parts').get()!.n
+    } finally {
+      db.close()
+    }
+  }
+
+  it('a long body is written a part per turn of the event loop, not in one statement', async () => {
+    const file = fileIn()
+    const store = new SqliteEventStore({ file })
+    try {
+      const body = longBody(6, 'six')
+      let turns = 0
+      let counting = true
+      const count = () => {
+        turns++
+        if (counting) setImmediate(count)
+      }
+      setImmediate(count)
+      await store.snapshots.save({ key: 'whole', version: 1, seq: 5, body })
+      counting = false
+      // one turn after each of the six parts at least (one statement would leave the loop no turn)
+      expect(turns).toBeGreaterThanOrEqual(6)
+      expect((await store.snapshots.load('whole', 1, 5))?.body).toBe(body)
+      expect(partRows(file)).toBe(6)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('keeps no parts of bodies replaced or snapshots trimmed; parts a crash left are gone at open', async () => {
+    const file = fileIn()
+    let store = new SqliteEventStore({ file })
+    try {
+      await store.snapshots.save({ key: 'whole', version: 1, seq: 5, body: longBody(3, 'a') }, 2)
+      await store.snapshots.save({ key: 'whole', version: 1, seq: 5, body: longBody(2, 'b') }, 2)
+      expect(partRows(file)).toBe(2)
+      await store.snapshots.save({ key: 'whole', version: 1, seq: 6, body: longBody(3, 'c') }, 2)
+      await store.snapshots.save({ key: 'whole', version: 1, seq: 7, body: '{"short":true}' }, 2)
+      // kept: 6 (three parts) and 7 (none); 5 was trimmed with its parts
+      expect(partRows(file)).toBe(3)
+      expect(await store.snapshots.prune({ version: 2, keepPerKey: 1, maxKeys: 10 })).toBe(2)
+      expect(partRows(file)).toBe(0)
+      await store.close()
+      // a save cut short: parts written, the row never
+      const db = new Database(file)
+      db.prepare('INSERT INTO snapshot_parts (id, part, body) VALUES (?, ?, ?), (?, ?, ?)').run(7, 0, 'x', 7, 1, 'y')
+      // a row whose parts are not all there (not written by this code) is not read as a body
+      db.prepare(
+        'INSERT INTO snapshots (key, version, seq, used_at, body, parts_id, parts) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run('broken', 1, 3, 1, '', 9, 2)
+      db.prepare('INSERT INTO snapshot_parts (id, part, body) VALUES (?, ?, ?)').run(9, 0, '{"half":')
+      db.close()
+      store = new SqliteEventStore({ file })
+      expect(partRows(file)).toBe(1)
+      expect(await store.snapshots.load('broken', 1, 3)).toBeUndefined()
     } finally {
       await store.close()
     }

@@ -278,7 +278,9 @@ export class Gateway {
     const pressure: Pressure = { bytes: 0, since: undefined, drains: 0, seen: 0 }
     this.pressure.set(socket, pressure)
     this.slots.set(socket, this.nextSlot++ % this.beatSlices)
-    socket.conn.on('drain', () => pressure.drains++)
+    socket.conn.on('drain', () => {
+      pressure.drains++
+    })
     const readOnly = readOnlyReason(socket.data.caller) // [A1, A7]
     if (readOnly)
       // read-only: whatever a display socket (or one viewing as another audience) emits beyond reading is

@@ -128,6 +128,23 @@ function recordedVersions(file: string, schema: string): { version: number; desc
   }
 }
 
+/**
+ * A store opened on a file or table of event schema 3 holding the snapshot `picture` at seq 0 with
+ * body `{"earlier":true}`: it reads that snapshot as it was, then takes a body of three parts in
+ * its place and reads it back whole.
+ */
+async function earlierSnapshotKeptLongOneTaken(store: EventStore): Promise<void> {
+  expect(await store.snapshots!.load('picture', 1, 0)).toEqual({
+    key: 'picture',
+    version: 1,
+    seq: 0,
+    body: '{"earlier":true}',
+  })
+  const long = JSON.stringify({ fill: 'y'.repeat(SNAPSHOT_PART_CHARS * 2) })
+  await store.snapshots!.save({ key: 'picture', version: 1, seq: 0, body: long })
+  expect((await store.snapshots!.load('picture', 1, 0))?.body).toBe(long)
+}
+
 describe('SQLite schema versions', () => {
   it('a new file is made at the newest versions, each step recorded with its number', async () => {
     const file = tempFile()
@@ -183,15 +200,7 @@ describe('SQLite schema versions', () => {
         .run('picture', 1, 0, 1, '{"earlier":true}')
       old.close()
       const store = new SqliteEventStore({ file })
-      expect(await store.snapshots.load('picture', 1, 0)).toEqual({
-        key: 'picture',
-        version: 1,
-        seq: 0,
-        body: '{"earlier":true}',
-      })
-      const long = JSON.stringify({ fill: 'y'.repeat(SNAPSHOT_PART_CHARS * 2) })
-      await store.snapshots.save({ key: 'picture', version: 1, seq: 0, body: long })
-      expect((await store.snapshots.load('picture', 1, 0))?.body).toBe(long)
+      await earlierSnapshotKeptLongOneTaken(store)
       await store.close()
       expect(recordedVersions(file, 'events').map((r) => r.version)).toEqual([1, 2, 3, 4])
     } finally {
@@ -389,15 +398,7 @@ describe('PostgreSQL schema versions', () => {
     ])
     const store = await PostgresEventStore.open({ connectionString, table })
     try {
-      expect(await store.snapshots.load('picture', 1, 0)).toEqual({
-        key: 'picture',
-        version: 1,
-        seq: 0,
-        body: '{"earlier":true}',
-      })
-      const long = JSON.stringify({ fill: 'y'.repeat(SNAPSHOT_PART_CHARS * 2) })
-      await store.snapshots.save({ key: 'picture', version: 1, seq: 0, body: long })
-      expect((await store.snapshots.load('picture', 1, 0))?.body).toBe(long)
+      await earlierSnapshotKeptLongOneTaken(store)
       const parts = await pool.query(`SELECT count(*)::int AS n FROM ${table}_snapshot_parts`)
       expect(parts.rows[0].n).toBe(3)
     } finally {

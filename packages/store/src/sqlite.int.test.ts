@@ -40,16 +40,21 @@ for (const [name, options] of [
     },
   })
 
-describe('SqliteEventStore id index', () => {
+/** A new SQLite file in a folder of its own for each call; the folders go after each test. */
+function scratchFiles(): () => string {
   const dirs: string[] = []
-  const fileIn = () => {
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+  })
+  return () => {
     const dir = mkdtempSync(join(tmpdir(), 'watchfloor-sqlite-'))
     dirs.push(dir)
     return join(dir, 'events.sqlite')
   }
-  afterEach(() => {
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-  })
+}
+
+describe('SqliteEventStore id index', () => {
+  const fileIn = scratchFiles()
 
   it('opens a file of the first schema (UNIQUE ids) and keeps every id findable', async () => {
     const file = fileIn()
@@ -255,15 +260,7 @@ describe('SqliteEventStore durability', () => {
 })
 
 describe('SqliteEventStore snapshots in parts', () => {
-  const dirs: string[] = []
-  const fileIn = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'watchfloor-sqlite-'))
-    dirs.push(dir)
-    return join(dir, 'events.sqlite')
-  }
-  afterEach(() => {
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-  })
+  const fileIn = scratchFiles()
   const longBody = (parts: number, mark: string) =>
     JSON.stringify({ mark, fill: 'x'.repeat(Math.ceil(SNAPSHOT_PART_CHARS * (parts - 0.5))) })
   const partRows = (file: string) => {

@@ -144,6 +144,23 @@ describe('PostgreSQL store and the roles of its database', () => {
       await client.end()
     }
   }
+  /**
+   * A role that may read and write the log's tables but create none (and read its notify key only
+   * when `key`), and the connection string that signs in as it.
+   */
+  const roleOnLog = async (prefix: string, table: string, { key }: { key: boolean }) => {
+    const role = `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+    const tables = [table, `${table}_snapshots`, `${table}_snapshot_parts`, `${table}_schema_migrations`]
+    if (key) tables.push(`${table}_notify_key`)
+    await admin(async (client) => {
+      await client.query(`CREATE ROLE ${role} LOGIN`)
+      await client.query(`REVOKE CREATE ON SCHEMA public FROM ${role}`)
+      for (const t of tables) await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${t} TO ${role}`)
+    })
+    const url = new URL(connectionString)
+    url.username = role
+    return { role, url: url.toString() }
+  }
 
   it('a head no commit made (any role may NOTIFY) is set right by the poll: later appends are told', async () => {
     const table = freshTable()
@@ -171,23 +188,9 @@ describe('PostgreSQL store and the roles of its database', () => {
     const table = freshTable()
     const maker = await PostgresEventStore.open({ connectionString, table })
     await maker.append([observation(1)])
-    const role = `wf_test_app_${randomUUID().replaceAll('-', '').slice(0, 12)}`
-    await admin(async (client) => {
-      await client.query(`CREATE ROLE ${role} LOGIN`)
-      await client.query(`REVOKE CREATE ON SCHEMA public FROM ${role}`)
-      for (const t of [
-        table,
-        `${table}_snapshots`,
-        `${table}_snapshot_parts`,
-        `${table}_schema_migrations`,
-        `${table}_notify_key`,
-      ])
-        await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${t} TO ${role}`)
-    })
-    const asRole = new URL(connectionString)
-    asRole.username = role
+    const { role, url } = await roleOnLog('wf_test_app', table, { key: true })
     try {
-      const app = await PostgresEventStore.open({ connectionString: asRole.toString(), table })
+      const app = await PostgresEventStore.open({ connectionString: url, table })
       try {
         const [result] = await app.append([observation(2)])
         expect(result!.seq).toBe(2)
@@ -204,17 +207,9 @@ describe('PostgreSQL store and the roles of its database', () => {
   it('a role that may not read the key opens the log all the same: its commits go as heads only, and are read back', async () => {
     const table = freshTable()
     const maker = await PostgresEventStore.open({ connectionString, table })
-    const role = `wf_test_nokey_${randomUUID().replaceAll('-', '').slice(0, 12)}`
-    await admin(async (client) => {
-      await client.query(`CREATE ROLE ${role} LOGIN`)
-      await client.query(`REVOKE CREATE ON SCHEMA public FROM ${role}`)
-      for (const t of [table, `${table}_snapshots`, `${table}_snapshot_parts`, `${table}_schema_migrations`])
-        await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${t} TO ${role}`)
-    })
-    const asRole = new URL(connectionString)
-    asRole.username = role
+    const { role, url } = await roleOnLog('wf_test_nokey', table, { key: false })
     try {
-      const app = await PostgresEventStore.open({ connectionString: asRole.toString(), table })
+      const app = await PostgresEventStore.open({ connectionString: url, table })
       try {
         expect(app.sealer).toBeUndefined()
         expect(maker.sealer).toBeDefined()

@@ -112,7 +112,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     )
   const commands = new CommandService(store, states, logger, metrics)
   // partner feeds pulled in, one process at a time per feed (a lease in the credential store)
-  const feeds = new FeedPoller(credentials, store, directory, () => full.fresh(), logger, {
+  const feeds = new FeedPoller(credentials, store, directory, () => full.owners.fresh(), logger, {
     tickMs: config.feedTickMs,
     allowHttp: config.feedAllowHttp,
   })

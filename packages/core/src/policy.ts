@@ -311,6 +311,34 @@ export function ownerRefusal(owners: Owners, event: EventInput): Refusal | undef
   }
 }
 
+/** What an event claims to own, for which organisation (`ownerClaim`). */
+export interface OwnerClaim {
+  kind: keyof Owners
+  id: string
+  organisation: string
+}
+
+/**
+ * [A5, R12] What an event claims to own: the incident it reports, the network it registers (for
+ * the organisation the registration names), the advisory it publishes. In the log a claim stands
+ * when nobody owns the thing yet or its owner sent the event; any other organisation's claim
+ * changes nothing, as in the reducer's picture. Ingest's check of one request and the server's
+ * index of the whole log's owners both claim with this.
+ */
+export function ownerClaim(event: Pick<EventInput, 'type' | 'source' | 'payload'>): OwnerClaim | undefined {
+  const e = event as EventInput
+  switch (e.type) {
+    case 'incident.reported':
+      return { kind: 'incidents', id: e.payload.incidentId, organisation: e.source.organisation }
+    case 'network.registered':
+      return { kind: 'networks', id: e.payload.networkId, organisation: e.payload.organisation }
+    case 'advisory.published':
+      return { kind: 'advisories', id: e.payload.advisoryId, organisation: e.source.organisation }
+    default:
+      return undefined
+  }
+}
+
 /** [A1-A5] May this principal post this raw event, given who owns what (`owners`: the whole picture)? */
 export function mayPost(poster: Poster, event: EventInput, owners: Owners): boolean {
   return (

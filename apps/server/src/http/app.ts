@@ -190,7 +190,7 @@ export function createApp({
   // comes before the other routers, which every request walks through until one answers
   api.post('/events', express.json({ limit: BODY_LIMIT, type: () => true }), async (req, res) => {
     const principal = principalOf(req)
-    const results = await ingest(store, principal, req.body, () => full.fresh())
+    const results = await ingest(store, principal, req.body, () => full.owners.fresh())
     res.status(results.every((r) => r.duplicate) ? 200 : 201).json({ results })
   })
   api.use(peopleRoutes(access))
@@ -204,7 +204,7 @@ export function createApp({
       store,
       directory: access.directory,
       callerOf: principalOf,
-      owners: () => full.fresh(),
+      owners: () => full.owners.fresh(),
       bodyLimit: BODY_LIMIT,
     }),
   )
@@ -238,7 +238,7 @@ export function createApp({
     next(new WatchfloorError('not_found', `no route ${req.method} /api/v1${req.path}`))
   })
   app.use('/api/v1', api)
-  app.use('/taxii2', taxiiRouter({ store, access, states, owners: () => full.fresh(), logger }))
+  app.use('/taxii2', taxiiRouter({ store, access, states, owners: () => full.owners.fresh(), logger }))
   // Watchfloor as a MISP feed (read/misp.ts), authenticated like the API: each caller sees what it may see
   app.use(
     '/misp',

@@ -508,3 +508,100 @@ describe('the JSON text of a picture', () => {
     }
   })
 })
+
+describe('the index of owners, for ingest [A5, R12]', () => {
+  const ORGANISATIONS = ['cert-ee', 'cert-lv', 'cert-fi'] as const
+  const draft = fc.record({
+    kind: fc.constantFrom('incident', 'network', 'advisory', 'observation'),
+    id: fc.nat({ max: 4 }),
+    source: fc.constantFrom(...ORGANISATIONS),
+    // a registration naming another organisation than its sender's (refused at ingest, so in a log
+    // only from before that rule): the picture's owner is the one it names
+    named: fc.constantFrom(...ORGANISATIONS),
+  })
+  type Draft = typeof draft extends fc.Arbitrary<infer T> ? T : never
+  const toEvent = (d: Draft, n: number) => {
+    const base = {
+      id: randomUUID(),
+      occurredAt: new Date(Date.UTC(2026, 10, 1) + n * 1000).toISOString(),
+      source: { organisation: d.source },
+      marking: { tlp: 'GREEN' as const },
+    }
+    if (d.kind === 'incident') return { ...reported(`inc-${d.id}`), ...base }
+    if (d.kind === 'network')
+      return {
+        ...base,
+        type: 'network.registered' as const,
+        payload: {
+          networkId: `net-${d.id}`,
+          name: `Network ${d.id}`,
+          organisation: d.named,
+          nation: 'EE',
+          kind: 'government' as const,
+          location: { lat: 59.4, lon: 24.7 },
+        },
+      }
+    if (d.kind === 'advisory')
+      return {
+        ...base,
+        type: 'advisory.published' as const,
+        payload: { advisoryId: `adv-${d.id}`, title: 't', body: 'b' },
+      }
+    return { ...base, type: 'incident.observation' as const, payload: { incidentId: `inc-${d.id}`, count: 1 } }
+  }
+  const ownersOf = (map: ReadonlyMap<string, { organisation: string }>) =>
+    Object.fromEntries([...map].map(([id, { organisation }]) => [id, organisation]))
+
+  it("equals the owners in core's fold of the whole log, started from the picture and kept from the events since", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(draft, { maxLength: 40 }),
+        fc.array(draft, { maxLength: 40 }),
+        async (first, second) => {
+          const dir = mkdtempSync(join(tmpdir(), 'watchfloor-owners-'))
+          dirs.push(dir)
+          const store = new SqliteEventStore({ file: join(dir, 'events.sqlite') })
+          try {
+            if (first.length > 0) await store.append(first.map(toEvent))
+            const full = new FullState(store)
+            await full.owners.fresh()
+            if (second.length > 0) await store.append(second.map((d, i) => toEvent(d, 100 + i)))
+            const owners = await full.owners.fresh()
+            const picture = fold(initialState, await everything(store))
+            expect(ownersOf(owners.incidents as ReadonlyMap<string, { organisation: string }>)).toEqual(
+              ownersOf(picture.incidents),
+            )
+            expect(ownersOf(owners.networks as ReadonlyMap<string, { organisation: string }>)).toEqual(
+              ownersOf(picture.networks),
+            )
+            expect(ownersOf(owners.advisories as ReadonlyMap<string, { organisation: string }>)).toEqual(
+              ownersOf(picture.advisories),
+            )
+          } finally {
+            await store.close()
+          }
+        },
+      ),
+      { seed: 20261206, numRuns: 60 },
+    )
+  })
+
+  it('starts from the whole picture once; after that a call reads only what was appended since, and folds no picture', async () => {
+    const { store, reads } = recordingReads(await longLog(40))
+    try {
+      const full = new FullState(store)
+      const owners = await full.owners.fresh()
+      expect(owners.incidents.get('inc-1')?.organisation).toBe('cert-ee')
+      const folded = full.latest
+      reads.length = 0
+      await store.append([{ ...reported('inc-new'), source: { organisation: 'cert-lv' } }])
+      expect((await full.owners.fresh()).incidents.get('inc-new')?.organisation).toBe('cert-lv')
+      await full.owners.fresh()
+      expect(reads).toEqual([40, 41])
+      // the whole picture was not brought up to date for it (that copies its maps of incidents)
+      expect(full.latest).toBe(folded)
+    } finally {
+      await store.close()
+    }
+  })
+})

@@ -4,6 +4,7 @@ import {
   defaultMarking,
   type OwnerLookup,
   type Owners,
+  ownerClaim,
   ownerRefusal,
   postingRefusal,
   type Refusal,
@@ -79,10 +80,8 @@ class BatchOwners implements Owners {
   }
 
   add(event: EventInput): void {
-    const organisation = event.source.organisation
-    if (event.type === 'incident.reported') this.incidents.claim(event.payload.incidentId, organisation)
-    else if (event.type === 'network.registered') this.networks.claim(event.payload.networkId, organisation)
-    else if (event.type === 'advisory.published') this.advisories.claim(event.payload.advisoryId, organisation)
+    const claim = ownerClaim(event)
+    if (claim !== undefined) this[claim.kind].claim(claim.id, claim.organisation)
   }
 }
 

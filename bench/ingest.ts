@@ -15,6 +15,7 @@ import {
   TOKENS,
   viewerHead,
 } from './lib.ts'
+import { writeLog } from './log.ts'
 import type { BenchEntry } from './results.ts'
 
 const EVENTS = 200_000
@@ -339,5 +340,90 @@ export async function benchIngestRestPostgres(): Promise<BenchEntry> {
     ratio,
     target: { figure: 'eventsPerSecond', min: 20_000, text: 'two processes on PostgreSQL >= 20,000 events/s' },
     met: two.eventsPerSecond >= 20_000,
+  }
+}
+
+/** The logs of `ingest.history`: one of a day or so (baseline) and one of months. */
+const HISTORY_LOGS = { baseline: 20_000, history: 1_000_000 }
+/** One incident reported every this many events: 40,000 incidents in the log of months. */
+const HISTORY_REPORT_EVERY = 25
+const HISTORY_POSTS = 300
+const HISTORY_ROUNDS = 3
+
+/**
+ * A sensor's POST on a log of months: one observation per request (as a sensor sends them), one
+ * request at a time, on a server opened on a log of 1,000,000 events with 40,000 incidents
+ * (bench/log.ts), against the same on a log of 20,000 events (800 incidents) in the same run.
+ * Figure: the median request time (median of 3 rounds of 300). Target: within 1.5x of the short
+ * log's: what a request costs must not grow with the history (the owners check of [A5] reads the
+ * events since the last request, not a fold of the whole picture).
+ */
+export async function benchIngestHistory(): Promise<BenchEntry> {
+  const measure = async (events: number) => {
+    let incidents = 0
+    const server = await startWatchfloor({
+      prepare: async (dir) => {
+        incidents = (await writeLog(join(dir, 'events.sqlite'), { events, reportEvery: HISTORY_REPORT_EVERY }))
+          .incidents
+      },
+    })
+    try {
+      let n = 0
+      // an observation of one of the 40 newest incidents (observations are anyone's to report [A5])
+      const post = async () => {
+        const event = observation(n)
+        ;(event.payload as { incidentId: string }).incidentId = `inc-${incidents - 1 - (n % 40)}`
+        n++
+        const sent = performance.now()
+        await postBody(server.url, JSON.stringify({ events: [event] }), 1)
+        return performance.now() - sent
+      }
+      // the first request waits for the server's start from the log (no snapshot yet): not measured
+      for (let i = 0; i < 50; i++) await post()
+      const rounds: { p50: number; p90: number }[] = []
+      for (let r = 0; r < HISTORY_ROUNDS; r++) {
+        const times: number[] = []
+        for (let i = 0; i < HISTORY_POSTS; i++) times.push(await post())
+        times.sort((a, b) => a - b)
+        rounds.push({ p50: times[Math.floor(times.length / 2)]!, p90: times[Math.floor(times.length * 0.9)]! })
+      }
+      const mid = [...rounds].sort((a, b) => a.p50 - b.p50)[Math.floor(rounds.length / 2)]!
+      return {
+        events,
+        incidents,
+        requestP50Ms: round(mid.p50, 2),
+        requestP90Ms: round(mid.p90, 2),
+        roundsP50Ms: rounds.map((x) => round(x.p50, 2)),
+      }
+    } finally {
+      await server.stop()
+    }
+  }
+  const baseline = await measure(HISTORY_LOGS.baseline)
+  const history = await measure(HISTORY_LOGS.history)
+  const ratio = round(history.requestP50Ms / baseline.requestP50Ms, 3)
+  printTable(
+    `ingest.history: one observation per POST, one at a time, ${HISTORY_POSTS} x ${HISTORY_ROUNDS} (median round), real server`,
+    ['log', 'incidents', 'request p50 (ms)', 'p90 (ms)', 'rounds p50 (ms)'],
+    [baseline, history].map((f) => [
+      `${fmt(f.events)} events`,
+      fmt(f.incidents),
+      fmt(f.requestP50Ms, 2),
+      fmt(f.requestP90Ms, 2),
+      f.roundsP50Ms.map((v) => fmt(v, 2)).join(' '),
+    ]),
+  )
+  return {
+    name: 'ingest.history',
+    headline: 'requestP50Ms',
+    figures: history,
+    baseline: { name: `the same POSTs on a log of ${fmt(HISTORY_LOGS.baseline)} events, same run`, figures: baseline },
+    ratio,
+    target: {
+      figure: 'requestP50Ms',
+      max: 1.5,
+      text: 'a POST on a log of months within 1.5x of one on a log of a day',
+    },
+    met: ratio <= 1.5,
   }
 }

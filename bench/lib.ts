@@ -204,8 +204,17 @@ export function spawnServer(env: Record<string, string>, nodeArgs: string[] = []
  * The real server (compiled, see `serverEntry`; simulator off): on SQLite in a scratch folder, or on
  * PostgreSQL when `databaseUrl` is given.
  */
-export async function startWatchfloor(options: { databaseUrl?: string } = {}): Promise<RunningProcess> {
+export async function startWatchfloor(
+  options: { databaseUrl?: string; prepare?: (dataDir: string) => Promise<void> } = {},
+): Promise<RunningProcess> {
   const data = scratch('server')
+  try {
+    // e.g. a log written into the data folder before the server opens it
+    await options.prepare?.(data.dir)
+  } catch (error) {
+    data.remove()
+    throw error
+  }
   const tokens = join(data.dir, 'tokens.json')
   writeFileSync(tokens, JSON.stringify(PRINCIPALS))
   const child = spawnServer(

@@ -1,6 +1,6 @@
 import { benchFanout, benchFanoutPostgres } from './fanout.ts'
 import { benchFuzz } from './fuzz.ts'
-import { benchIngestRest, benchIngestRestPostgres, benchIngestStore } from './ingest.ts'
+import { benchIngestHistory, benchIngestRest, benchIngestRestPostgres, benchIngestStore } from './ingest.ts'
 import { backgroundCores, guardChildren, killAll } from './lib.ts'
 import { benchOpen } from './open.ts'
 import { runPicture } from './picture.ts'
@@ -9,13 +9,14 @@ import { type BenchEntry, environment, RESULTS_FILE, saveResults } from './resul
 import { benchSoak } from './soak.ts'
 
 /**
- * `pnpm bench [ingest|fanout|picture|replay|soak|fuzz|open|postgres]`: run the benchmarks, print their
- * tables and merge the entries into bench/results/latest.json. Every child process is killed on exit.
+ * `pnpm bench [ingest|history|fanout|picture|replay|soak|fuzz|open|postgres]`: run the benchmarks, print their
+ * tables and merge the entries into bench/results/latest.json (`history` is `ingest.history` alone,
+ * which `ingest` runs too). Every child process is killed on exit.
  * `fuzz` (100,000 generated requests, several minutes), `open` (logs of up to a million events
  * written and opened, a few minutes) and `postgres` (three processes on PostgreSQL against one, and
  * REST ingest with two; needs PostgreSQL) run only when named: `pnpm bench` alone leaves them out.
  */
-const FILTERS = ['ingest', 'fanout', 'picture', 'replay', 'soak', 'fuzz', 'open', 'postgres'] as const
+const FILTERS = ['ingest', 'history', 'fanout', 'picture', 'replay', 'soak', 'fuzz', 'open', 'postgres'] as const
 type Filter = (typeof FILTERS)[number]
 
 async function main(): Promise<void> {
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
     })
     await run('ingest.rest', () => benchIngestRest(raw1000))
   }
+  if (!filter || filter === 'ingest' || filter === 'history') await run('ingest.history', benchIngestHistory)
   if (!filter || filter === 'fanout') await run('fanout', benchFanout)
   if (!filter || filter === 'picture') await run('picture.live', runPicture)
   if (!filter || filter === 'replay') {

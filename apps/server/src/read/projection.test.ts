@@ -24,6 +24,13 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
+/** A SQLite log in a scratch folder of its own, removed after the test. */
+function scratchStore(name: string): SqliteEventStore {
+  const dir = mkdtempSync(join(tmpdir(), `watchfloor-${name}-`))
+  dirs.push(dir)
+  return new SqliteEventStore({ file: join(dir, 'events.sqlite') })
+}
+
 function reported(incidentId: string) {
   return {
     id: randomUUID(),
@@ -45,9 +52,7 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 
 describe('FullState.follow', () => {
   it('catches up with the log at once and as it grows, without a command asking', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'watchfloor-full-'))
-    dirs.push(dir)
-    const store = new SqliteEventStore({ file: join(dir, 'events.sqlite') })
+    const store = scratchStore('full')
     try {
       await store.append([reported('inc-1'), reported('inc-2')])
       const full = new FullState(store)
@@ -81,9 +86,7 @@ function observationOf(n: number) {
 
 /** A store holding `count` events: an incident, then its observations. */
 async function longLog(count: number): Promise<SqliteEventStore> {
-  const dir = mkdtempSync(join(tmpdir(), 'watchfloor-long-'))
-  dirs.push(dir)
-  const store = new SqliteEventStore({ file: join(dir, 'events.sqlite') })
+  const store = scratchStore('long')
   await store.append([reported('inc-1')])
   for (let n = 1; n < count; n += 2000)
     await store.append(Array.from({ length: Math.min(2000, count - n) }, (_, i) => observationOf(n + i)))
@@ -318,9 +321,7 @@ describe("a new viewer starts from its audience's projection", () => {
         fc.array(draft, { maxLength: 20 }),
         fc.shuffledSubarray([...USERS], { minLength: 1 }),
         async (first, second, order) => {
-          const dir = mkdtempSync(join(tmpdir(), 'watchfloor-audience-'))
-          dirs.push(dir)
-          const store = new SqliteEventStore({ file: join(dir, 'events.sqlite') })
+          const store = scratchStore('audience')
           try {
             if (first.length > 0) await store.append(first.map(toEvent))
             const full = new FullState(store)
@@ -558,9 +559,7 @@ describe('the index of owners, for ingest [A5, R12]', () => {
         fc.array(draft, { maxLength: 40 }),
         fc.array(draft, { maxLength: 40 }),
         async (first, second) => {
-          const dir = mkdtempSync(join(tmpdir(), 'watchfloor-owners-'))
-          dirs.push(dir)
-          const store = new SqliteEventStore({ file: join(dir, 'events.sqlite') })
+          const store = scratchStore('owners')
           try {
             if (first.length > 0) await store.append(first.map(toEvent))
             const full = new FullState(store)

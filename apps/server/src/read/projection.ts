@@ -373,6 +373,18 @@ export class StateCache {
   }
 }
 
+/** Catch-up passes one after another: each asked for starts after every pass asked for before it, failed or not. */
+class Passes<T> {
+  private last: Promise<unknown> = Promise.resolve()
+  constructor(private readonly pass: () => Promise<T>) {}
+
+  next(): Promise<T> {
+    const next = this.last.then(this.pass, this.pass)
+    this.last = next
+    return next
+  }
+}
+
 /**
  * The whole picture, every event folded (not per viewer): who owns which incident, network and
  * advisory, for raw ingest [A5], and which incident presence is about. Never sent to anyone:
@@ -380,7 +392,7 @@ export class StateCache {
  */
 export class FullState implements RedIndex {
   private state: State = initialState
-  private chain: Promise<State> = Promise.resolve(initialState)
+  private readonly passes = new Passes(() => this.catchUp())
   private readonly pageSize: number
   private readonly snapshots: Snapshots
   private saved = { position: 0, at: Date.now() }
@@ -433,12 +445,7 @@ export class FullState implements RedIndex {
    * command lock sees every command committed before it took the lock.
    */
   fresh(): Promise<State> {
-    const next = this.chain.then(
-      () => this.catchUp(),
-      () => this.catchUp(),
-    )
-    this.chain = next
-    return next
+    return this.passes.next()
   }
 
   get redPosition(): number {
@@ -523,7 +530,7 @@ export class OwnerIndex implements Owners {
   private readonly entries = new Map<string, { organisation: string }>()
   /** Every event up to this seq is indexed; undefined until the index has started from the picture. */
   private position: number | undefined
-  private chain: Promise<Owners> = Promise.resolve(this)
+  private readonly passes = new Passes(() => this.catchUp())
 
   constructor(
     private readonly store: EventStore,
@@ -536,12 +543,7 @@ export class OwnerIndex implements Owners {
    * that starts after the call (as `FullState.fresh`), so a request sees what an earlier one stored.
    */
   fresh(): Promise<Owners> {
-    const next = this.chain.then(
-      () => this.catchUp(),
-      () => this.catchUp(),
-    )
-    this.chain = next
-    return next
+    return this.passes.next()
   }
 
   private async catchUp(): Promise<Owners> {

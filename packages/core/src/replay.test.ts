@@ -124,8 +124,20 @@ function buildLog(drafts: readonly Draft[]): StoredEvent[] {
 }
 
 /** Feed the log to an index in pages, as the server does. */
-function indexOf(log: readonly StoredEvent[], viewer: Viewer, interval: number, maxSnapshots: number, page: number) {
-  const index = new SnapshotIndex((event) => canSee(viewer, event), { interval, maxSnapshots, mergeGap: 2 })
+function indexOf(
+  log: readonly StoredEvent[],
+  viewer: Viewer,
+  interval: number,
+  maxSnapshots: number,
+  page: number,
+  maxEntries?: number,
+) {
+  const index = new SnapshotIndex((event) => canSee(viewer, event), {
+    interval,
+    maxSnapshots,
+    mergeGap: 2,
+    ...(maxEntries === undefined ? {} : { maxEntries }),
+  })
   for (let i = 0; i < log.length; i += page) index.extend(log.slice(i, i + page))
   return index
 }
@@ -144,12 +156,15 @@ describe('replay', () => {
         fc.integer({ min: 2, max: 8 }),
         fc.integer({ min: 1, max: 97 }),
         fc.array(fc.double({ min: -0.1, max: 1.1, noNaN: true }), { minLength: 1, maxLength: 8 }),
-        (drafts, v, interval, maxSnapshots, page, fractions) => {
+        fc.option(fc.nat({ max: 600 }), { nil: undefined }),
+        (drafts, v, interval, maxSnapshots, page, fractions, maxEntries) => {
           const log = buildLog(drafts)
           const viewer = viewers[v]!
           const visible = (event: StoredEvent) => canSee(viewer, event)
-          const index = indexOf(log, viewer, interval, maxSnapshots, page)
+          const index = indexOf(log, viewer, interval, maxSnapshots, page, maxEntries)
           expect(index.snapshotCount).toBeLessThanOrEqual(maxSnapshots)
+          if (maxEntries !== undefined && index.snapshotCount > 2)
+            expect(index.entryCount).toBeLessThanOrEqual(maxEntries)
           const first = T0 - 86_400_000
           const last = (log.length > 0 ? Date.parse(log.at(-1)!.recordedAt) : T0) + 86_400_000
           // random moments, plus the exact times of events (ties at the boundary)
@@ -262,6 +277,48 @@ describe('replay', () => {
     expect(index.position).toBe(1000)
     const positions = index.list().map((s) => s.position)
     expect(positions).toEqual([...positions].sort((a, b) => a - b))
+  })
+
+  it('keeps the entries its snapshots hold (a shared map once) at most maxEntries by doubling the interval', () => {
+    // every interval changes the networks and the recent events: each snapshot holds its own copies
+    const log = buildLog(
+      Array.from({ length: 2000 }, (_, i) => ({
+        kind: 0,
+        target: i,
+        organisation: 0,
+        marking: 1,
+        actor: false,
+        skew: 0,
+        gap: 1,
+      })),
+    )
+    const held = (index: ReturnType<typeof indexOf>) => {
+      const maps = new Set<unknown>()
+      let entries = 0
+      for (const { state } of index.list())
+        for (const part of [
+          state.networks,
+          state.incidents,
+          state.advisories,
+          state.tasks,
+          state.comments,
+          state.bookmarks,
+          state.recent,
+        ])
+          if (!maps.has(part)) {
+            maps.add(part)
+            entries += 'size' in part ? part.size : part.length
+          }
+      return entries
+    }
+    const unbounded = indexOf(log, viewers[0]!, 10, 512, 100)
+    expect(unbounded.interval).toBe(10)
+    expect(held(unbounded)).toBeGreaterThan(30_000)
+    const bounded = indexOf(log, viewers[0]!, 10, 512, 100, 10_000)
+    expect(bounded.entryCount).toBe(held(bounded))
+    expect(bounded.entryCount).toBeLessThanOrEqual(10_000)
+    expect(bounded.interval).toBeGreaterThan(10)
+    expect(bounded.snapshotCount).toBeGreaterThan(2)
   })
 })
 

@@ -73,6 +73,15 @@ export interface SnapshotIndexOptions {
   interval?: number
   /** Snapshots kept at most (the start included); when exceeded every other one is dropped. Default 512. */
   maxSnapshots?: number
+  /**
+   * Entries the snapshots' maps (networks, incidents, advisories, tasks, comments, bookmarks) and
+   * recent events hold together at most, a map shared by several snapshots counted once; when
+   * exceeded every other snapshot is dropped and the interval doubles, as for `maxSnapshots`.
+   * A picture of months holds tens of thousands of incidents, and each snapshot its own copy of
+   * the maps an interval changed: without this bound one audience's index of a ten-million-event
+   * log would hold about a gigabyte. Default 2,500,000 (about 120 MB).
+   */
+  maxEntries?: number
   /** Occurred-clock reads merge candidate seqs closer than this into one range. Default 4. */
   mergeGap?: number
 }
@@ -128,13 +137,17 @@ function coarseSeconds(ms: number): number {
  *
  * Only events that pass `visible` are ever folded, so a snapshot never holds
  * anything the audience may not see [P3]. Memory: at most `maxSnapshots` state
- * references (sharing unchanged entities), plus 4 bytes per log event (the
- * coarse occurredAt of each visible event, for occurred-clock seeks).
+ * references (sharing unchanged entities) holding at most `maxEntries` map
+ * entries together, plus 4 bytes per log event (the coarse occurredAt of each
+ * visible event, for occurred-clock seeks).
  */
 export class SnapshotIndex {
   private snapshots: Snapshot[]
   private snapshotInterval: number
   private readonly maxSnapshots: number
+  private readonly maxEntries: number
+  /** Entries held by the snapshots kept (`maxEntries`). */
+  private entries = 0
   private readonly mergeGap: number
   private current: State = initialState
   private indexed = 0
@@ -148,6 +161,7 @@ export class SnapshotIndex {
   ) {
     this.snapshotInterval = Math.max(1, Math.floor(options.interval ?? 1024))
     this.maxSnapshots = Math.max(2, Math.floor(options.maxSnapshots ?? 512))
+    this.maxEntries = Math.max(0, Math.floor(options.maxEntries ?? 2_500_000))
     this.mergeGap = Math.max(0, Math.floor(options.mergeGap ?? 4))
     this.snapshots = [
       {
@@ -172,6 +186,10 @@ export class SnapshotIndex {
   }
   get snapshotCount(): number {
     return this.snapshots.length
+  }
+  /** Entries the snapshots kept hold together (`maxEntries`). */
+  get entryCount(): number {
+    return this.entries
   }
   /** The snapshots kept, oldest first (for tests and diagnostics). */
   list(): readonly Snapshot[] {
@@ -202,16 +220,21 @@ export class SnapshotIndex {
       if (seq >= nextSnapshot) {
         this.current = fold(this.current, pending)
         pending = []
+        this.entries += entriesOwn(this.current, this.snapshots.at(-1)!.state)
         this.snapshots.push({
           position: seq,
           recordedMs: isoMs(event.recordedAt),
           maxOccurredMs: this.latestOccurredMs,
           state: this.current,
         })
-        if (this.snapshots.length > this.maxSnapshots) {
+        while (
+          this.snapshots.length > this.maxSnapshots ||
+          (this.entries > this.maxEntries && this.snapshots.length > 2)
+        ) {
           // keep the start and every other snapshot; the interval doubles
           this.snapshots = this.snapshots.filter((_, i) => i % 2 === 0)
           this.snapshotInterval *= 2
+          this.entries = entriesHeld(this.snapshots)
         }
         nextSnapshot = this.snapshots.at(-1)!.position + this.snapshotInterval
       }
@@ -287,4 +310,31 @@ export class SnapshotIndex {
     grown.set(this.occurred.subarray(0, this.indexed))
     this.occurred = grown
   }
+}
+
+const MAPS = ['networks', 'incidents', 'advisories', 'tasks', 'comments', 'bookmarks'] as const
+
+/** Entries of `state` not shared with `previous` (a map unchanged between two folds is the same map). */
+function entriesOwn(state: State, previous: State): number {
+  let entries = state.recent === previous.recent ? 0 : state.recent.length
+  for (const name of MAPS) if (state[name] !== previous[name]) entries += state[name].size
+  return entries
+}
+
+/** Entries the snapshots hold together, each map and list of recent events counted once. */
+function entriesHeld(snapshots: readonly Snapshot[]): number {
+  const seen = new Set<unknown>()
+  let entries = 0
+  for (const { state } of snapshots) {
+    if (!seen.has(state.recent)) {
+      seen.add(state.recent)
+      entries += state.recent.length
+    }
+    for (const name of MAPS) {
+      if (seen.has(state[name])) continue
+      seen.add(state[name])
+      entries += state[name].size
+    }
+  }
+  return entries
 }

@@ -319,6 +319,18 @@ describe('PostgreSQL schema versions', () => {
   })
   const dropEvents = (table: string) => () =>
     pool.query(`DROP TABLE IF EXISTS ${table}, ${table}_snapshots, ${table}_snapshot_parts, ${table}_schema_migrations`)
+  /** A fresh event table at schema `version` (its first migrations only), dropped after the tests. */
+  const eventTableAt = async (version: number): Promise<string> => {
+    const table = freshName()
+    cleanups.push(dropEvents(table))
+    const client = await pool.connect()
+    try {
+      for (const step of postgresEventMigrations(table).slice(0, version)) await step.up(client)
+    } finally {
+      client.release()
+    }
+    return table
+  }
   const dropCredentials = (prefix: string) => async () => {
     const t = credentialTables(prefix)
     await pool.query(
@@ -354,14 +366,7 @@ describe('PostgreSQL schema versions', () => {
   })
 
   it('an event table of schema 2 (no snapshots) keeps its rows and gains the snapshots table', async () => {
-    const table = freshName()
-    cleanups.push(dropEvents(table))
-    const client = await pool.connect()
-    try {
-      for (const step of postgresEventMigrations(table).slice(0, 2)) await step.up(client)
-    } finally {
-      client.release()
-    }
+    const table = await eventTableAt(2)
     const rows = storedRows(3)
     for (const row of rows)
       await pool.query(`INSERT INTO ${table} (seq, id, recorded_at, body) VALUES ($1, $2, $3, $4)`, [
@@ -381,14 +386,7 @@ describe('PostgreSQL schema versions', () => {
   })
 
   it('an event table of schema 3 (each snapshot body in its row) keeps its snapshots and takes bodies in parts', async () => {
-    const table = freshName()
-    cleanups.push(dropEvents(table))
-    const client = await pool.connect()
-    try {
-      for (const step of postgresEventMigrations(table).slice(0, 3)) await step.up(client)
-    } finally {
-      client.release()
-    }
+    const table = await eventTableAt(3)
     await pool.query(`INSERT INTO ${table}_snapshots (key, version, seq, used_at, body) VALUES ($1, $2, $3, $4, $5)`, [
       'picture',
       1,

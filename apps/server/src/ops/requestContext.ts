@@ -106,21 +106,38 @@ export function requestContext(logger: Logger, metrics: Metrics): RequestHandler
   }
 }
 
+/** A request's context, for the `route` accessor below. */
+const CONTEXT = Symbol('watchfloor.requestContext')
+/** Request prototypes (an Express app's `app.request`) that already carry the accessor. */
+const watched = new WeakSet<object>()
+
 /**
  * The route pattern, caught as the router matches a route: `req.baseUrl` (the mount paths, all
  * fixed strings here, lower-cased as routing ignores case) and the route's own pattern.
+ *
+ * The router sets `req.route`; an accessor for it on the request's prototype (the app's
+ * `app.request`, defined once) notes the pattern in the request's context. An accessor defined on
+ * each request instead would be a per-request `defineProperty`, which turns every request object
+ * into a slower dictionary of properties for the rest of its handling.
  */
 function watchRoute(req: Request, context: RequestContext): void {
-  let route: unknown
-  Object.defineProperty(req, 'route', {
+  ;(req as unknown as Record<symbol, RequestContext>)[CONTEXT] = context
+  const prototype = Object.getPrototypeOf(req) as object
+  if (watched.has(prototype)) return
+  watched.add(prototype)
+  const ROUTE = Symbol('watchfloor.route')
+  Object.defineProperty(prototype, 'route', {
     configurable: true,
     enumerable: true,
-    get: () => route,
-    set(value: unknown) {
-      route = value
+    get(this: Record<symbol, unknown>) {
+      return this[ROUTE]
+    },
+    set(this: Request & Record<symbol, unknown>, value: unknown) {
+      this[ROUTE] = value
+      const context = this[CONTEXT] as RequestContext | undefined
       const path = (value as { path?: unknown } | undefined)?.path
-      if (typeof path === 'string' || Array.isArray(path))
-        context.route = `${req.baseUrl.toLowerCase()}${[path].flat().join('|')}`
+      if (context !== undefined && (typeof path === 'string' || Array.isArray(path)))
+        context.route = `${this.baseUrl.toLowerCase()}${[path].flat().join('|')}`
     },
   })
 }

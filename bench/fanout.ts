@@ -34,6 +34,12 @@ const PLANS: Record<number, { steady: { rate: number; seconds: number }; sweep: 
 const CLIENT_COUNTS = (process.env.FANOUT_CLIENTS ?? '200,1000').split(',').map(Number)
 /** Also run the old per-event baseline at 200 clients (`FANOUT_PER_EVENT=0` leaves it out). */
 const PER_EVENT = process.env.FANOUT_PER_EVENT !== '0'
+/**
+ * `FANOUT_DURABLE=1`: also run the durable bare server (bare-server.ts `--mode durable`), a reference
+ * that is not a target: the batched bare server plus the durable commit before the emit, so the
+ * part of the gap that durability costs shows apart from Watchfloor's own request path.
+ */
+const DURABLE = process.env.FANOUT_DURABLE === '1'
 const SWEEP_SECONDS = 6
 /** `FANOUT_SWEEP=0`: the steady rounds only, no sweep (no saturation figure; for profiling the steady rate). */
 const SWEEP = process.env.FANOUT_SWEEP !== '0'
@@ -74,7 +80,7 @@ export interface PhaseResult {
   ok: boolean
 }
 
-type Kind = 'watchfloor' | 'bare-batched' | 'bare' | 'watchfloor-pg' | 'watchfloor-pg3'
+type Kind = 'watchfloor' | 'bare-batched' | 'bare-durable' | 'bare' | 'watchfloor-pg' | 'watchfloor-pg3'
 
 interface TargetResult {
   kind: Kind
@@ -147,7 +153,7 @@ class Clients {
 }
 
 async function startClients(urls: string[], kind: Kind, count: number, after: number): Promise<Clients> {
-  const mode = kind.startsWith('watchfloor') ? 'watchfloor' : kind
+  const mode = kind.startsWith('watchfloor') ? 'watchfloor' : kind === 'bare-durable' ? 'bare-batched' : kind
   const child = spawnTs(
     join(root, 'bench/fanout-clients.ts'),
     [
@@ -319,8 +325,10 @@ async function startTarget(kind: Kind, count: number): Promise<Running> {
   }
   try {
     if (kind === 'watchfloor') running.servers.push(await startWatchfloor())
-    else if (kind === 'bare-batched' || kind === 'bare')
-      running.servers.push(await startBare(kind === 'bare-batched' ? 'batched' : 'per-event'))
+    else if (kind === 'bare-batched' || kind === 'bare-durable' || kind === 'bare')
+      running.servers.push(
+        await startBare(kind === 'bare-batched' ? 'batched' : kind === 'bare-durable' ? 'durable' : 'per-event'),
+      )
     else {
       // One PostgreSQL log in a schema of its own; the first process creates the tables.
       const schema = await pgSchema('fanout')
@@ -451,6 +459,7 @@ const LABELS: Record<Kind, string> = {
   'watchfloor-pg': 'watchfloor pg x1',
   'watchfloor-pg3': 'watchfloor pg x3',
   'bare-batched': 'bare batched',
+  'bare-durable': 'bare durable',
   bare: 'bare per-event',
 }
 
@@ -458,6 +467,8 @@ const BASELINE_NAMES: Record<Exclude<Kind, 'watchfloor' | 'watchfloor-pg3'>, str
   'watchfloor-pg': 'one Watchfloor process on PostgreSQL, same clients and posts (all to it), run before the three',
   'bare-batched':
     'bare Socket.IO 4 server, batched: one io.to(room).emit("events") per POST (committed group), same clients and posts',
+  'bare-durable':
+    'bare Socket.IO 4 server, batched, each POST committed to SQLite and its write-ahead log synced before the emit (a reference: durability without the rest of the request path)',
   bare: 'bare Socket.IO 4 server, per-event: io.emit per event (the old baseline), same clients and posts',
 }
 
@@ -488,7 +499,7 @@ function figures(t: TargetResult) {
 function compare(
   name: string,
   ours: TargetResult,
-  bare: TargetResult & { kind: 'bare' | 'bare-batched' | 'watchfloor-pg' },
+  bare: TargetResult & { kind: 'bare' | 'bare-batched' | 'bare-durable' | 'watchfloor-pg' },
   p99Factor = 1.1,
   saturationFactor: number | null = 0.8,
 ): BenchEntry {
@@ -531,13 +542,17 @@ export async function benchFanout(): Promise<BenchEntry[]> {
   for (const count of CLIENT_COUNTS) {
     const kinds: Kind[] = ['watchfloor', 'bare-batched']
     if (PER_EVENT && count === 200) kinds.push('bare')
-    const [ours, batched, perEvent] = await runComparison(kinds, count)
-    runs.push(ours!, batched!)
-    entries.push(compare(`fanout.${count}`, ours!, batched as TargetResult & { kind: 'bare-batched' }))
-    if (perEvent) {
-      runs.push(perEvent)
-      entries.push(compare(`fanout.per-event.${count}`, ours!, perEvent as TargetResult & { kind: 'bare' }))
-    }
+    if (DURABLE) kinds.push('bare-durable')
+    const results = await runComparison(kinds, count)
+    const of = <K extends Kind>(kind: K) =>
+      results.find((result) => result.kind === kind) as (TargetResult & { kind: K }) | undefined
+    const ours = of('watchfloor')!
+    runs.push(...results)
+    entries.push(compare(`fanout.${count}`, ours, of('bare-batched')!))
+    const perEvent = of('bare')
+    if (perEvent) entries.push(compare(`fanout.per-event.${count}`, ours, perEvent))
+    const durable = of('bare-durable')
+    if (durable) entries.push(compare(`fanout.durable-reference.${count}`, ours, durable))
   }
   printRuns(runs)
   return entries

@@ -182,10 +182,15 @@ export function serverEntry(): { file: string; compiled: boolean } {
   return { file: serverBuild, compiled: true }
 }
 
-/** BENCH_SERVER_PROFILE=dir: a CPU profile of each server process (Watchfloor's and the bare ones), written there when it stops. */
+/**
+ * Node options for each server process (Watchfloor's and the bare ones): BENCH_SERVER_PROFILE=dir
+ * writes a CPU profile of each there when it stops; BENCH_NODE_ARGS adds options of your own
+ * (space-separated, e.g. `--trace-gc-nvp`).
+ */
 function profileArgs(): string[] {
   const dir = process.env.BENCH_SERVER_PROFILE
-  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []
+  const extra = process.env.BENCH_NODE_ARGS?.split(' ').filter((arg) => arg !== '') ?? []
+  return [...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...extra]
 }
 
 /** Start the server's entry (compiled or source, see `serverEntry`) with these environment variables. */
@@ -290,8 +295,8 @@ export async function viewerHead(url: string): Promise<number> {
   return ((await response.json()) as { seq: number }).seq
 }
 
-/** The bare Socket.IO baseline server (bench/bare-server.ts): one emit per event, or one per POST to a room. */
-export async function startBare(mode: 'per-event' | 'batched' = 'per-event'): Promise<RunningProcess> {
+/** The bare Socket.IO baseline server (bench/bare-server.ts): one emit per event, one per POST to a room, or that after a durable commit. */
+export async function startBare(mode: 'per-event' | 'batched' | 'durable' = 'per-event'): Promise<RunningProcess> {
   const child = spawnTs(join(root, 'bench/bare-server.ts'), ['--mode', mode], { nodeArgs: profileArgs() })
   try {
     const url = await listeningUrl(child)

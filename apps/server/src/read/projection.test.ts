@@ -15,7 +15,7 @@ import type { StoredEvent } from '@watchfloor/protocol'
 import { SqliteEventStore } from '@watchfloor/store'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { catchUp, FullState, StateCache } from './projection.ts'
+import { catchUp, FullState, SharedPages, StateCache } from './projection.ts'
 import { FULL_KEY, Snapshots, viewerSnapshotKey } from './snapshots.ts'
 import { liveTextReady, stateText } from './stateText.ts'
 
@@ -380,6 +380,91 @@ function recordingReads(store: SqliteEventStore): { store: SqliteEventStore; rea
   }
   return { store, reads }
 }
+
+describe('a start on a long log with no snapshot', () => {
+  it("the whole picture's pass, the audiences' pass and a user's first request read each page once", async () => {
+    const { store, reads } = recordingReads(await longLog(30_000))
+    try {
+      await store.append([{ ...reported('inc-red'), marking: { tlp: 'RED' as const, recipients: ['mari'] } }])
+      const head = await store.head()
+      const full = new FullState(store)
+      const cache = new StateCache(store, { red: full })
+      reads.length = 0
+      // as server.ts starts them: the whole picture follows the log, the audiences are prepared, and
+      // a first console asks for its user's picture while both passes run
+      const [, prepared, jaan] = await Promise.all([
+        full.fresh(),
+        cache.prepare([viewerOf('kadri')]),
+        nextTurn().then(() => cache.current(viewerOf('jaan'))),
+      ])
+      expect(prepared).toBe(1)
+      const wholePages = reads.filter((after) => after < 30_000)
+      expect(wholePages.sort((a, b) => a - b)).toEqual([0, 5_000, 10_000, 15_000, 20_000, 25_000])
+      // jaan is the audience, as no RED event names it
+      const wanted = fold(
+        initialState,
+        (await everything(store)).filter((event) => canSee(viewerOf('jaan'), event)),
+      )
+      expect(stateToJson(jaan)).toEqual(stateToJson(wanted))
+      expect(full.latest.seq).toBe(head)
+      expect(SharedPages.of(store).held).toBe(0) // nothing held once no catch-up runs
+    } finally {
+      await store.close()
+    }
+  })
+
+  it("a user's first request while the whole picture is far behind waits for it instead of folding its own picture", async () => {
+    // further behind than a new user's check used to read on its own (50,000 events)
+    const store = await longLog(60_000)
+    try {
+      const full = new FullState(store)
+      const cache = new StateCache(store, { red: full })
+      const audience = await cache.current({ ...viewerOf(''), userId: '' })
+      expect(full.redPosition).toBe(0)
+      const [jaan] = await Promise.all([cache.current(viewerOf('jaan')), full.fresh()])
+      expect(jaan).toBe(audience) // the audience's picture itself: nothing folded for jaan
+      expect(full.redPosition).toBe(60_000)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('passes that start at different seqs meet on the same pages', async () => {
+    const { store, reads } = recordingReads(await longLog(12_000))
+    try {
+      const seen: number[][] = [[], []]
+      reads.length = 0
+      await Promise.all(
+        [1_234, 3_000].map((from, i) =>
+          catchUp(store, from, (page) => seen[i]!.push(...page.map((event) => event.seq)), { yieldBetweenPages: true }),
+        ),
+      )
+      expect(seen[0]).toEqual(Array.from({ length: 12_000 - 1_234 }, (_, i) => 1_235 + i))
+      expect(seen[1]).toEqual(Array.from({ length: 12_000 - 3_000 }, (_, i) => 3_001 + i))
+      // each first read ends on the next multiple of the page size; 5,000 and 10,000 are read once
+      expect(reads.sort((a, b) => a - b)).toEqual([1_234, 3_000, 5_000, 10_000, 10_000])
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('never hands a second reader a page that ended at the head: it may have grown since', async () => {
+    const store = await longLog(10)
+    try {
+      const shared = SharedPages.of(store)
+      shared.running++
+      const first = shared.read(0, 5_000)
+      await store.append([observationOf(100), observationOf(101)])
+      const second = await shared.read(0, 5_000)
+      expect((await first).length).toBe(10)
+      expect(second.map((event) => event.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1))
+      shared.running--
+      shared.clear()
+    } finally {
+      await store.close()
+    }
+  })
+})
 
 describe('audiences prepared ahead of a first request', () => {
   it("folds several audiences in one pass over the log; a user of one then starts from its audience's picture", async () => {

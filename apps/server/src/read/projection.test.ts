@@ -448,18 +448,67 @@ describe('a start on a long log with no snapshot', () => {
     }
   })
 
+  it('a pass that starts a few pages behind another is waited for, and from there they share every page', async () => {
+    const { store, reads } = recordingReads(await longLog(60_000))
+    try {
+      reads.length = 0
+      let second: Promise<void> | undefined
+      let seen = 0
+      await catchUp(
+        store,
+        0,
+        (page) => {
+          // six pages in, another pass starts from zero (a first console's fold, say)
+          if (page.at(-1)!.seq === 30_000)
+            second = catchUp(store, 0, (own) => (seen += own.length), { yieldBetweenPages: true })
+        },
+        { yieldBetweenPages: true },
+      )
+      await second
+      expect(seen).toBe(60_000)
+      const readsOf = (after: number) => reads.filter((asked) => asked === after).length
+      for (let after = 0; after < 30_000; after += 5_000) expect(readsOf(after)).toBe(2)
+      for (let after = 30_000; after < 60_000; after += 5_000) expect(readsOf(after)).toBe(1)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('a pass near its end does not wait for one that has only begun', async () => {
+    const store = await longLog(60_000)
+    try {
+      let second: Promise<void> | undefined
+      let secondAt = 0
+      await catchUp(
+        store,
+        0,
+        (page) => {
+          if (page.at(-1)!.seq === 50_000)
+            second = catchUp(store, 0, (own) => (secondAt = own.at(-1)!.seq), { yieldBetweenPages: true })
+        },
+        { yieldBetweenPages: true },
+      )
+      // two pages were left: the first pass read them (a turn each) without waiting for the other to come near
+      expect(secondAt).toBeLessThanOrEqual(20_000)
+      await second
+      expect(secondAt).toBe(60_000)
+    } finally {
+      await store.close()
+    }
+  })
+
   it('never hands a second reader a page that ended at the head: it may have grown since', async () => {
     const store = await longLog(10)
     try {
       const shared = SharedPages.of(store)
-      shared.running++
+      const pass = shared.join(0, 5_000, 0)
       const first = shared.read(0, 5_000)
       await store.append([observationOf(100), observationOf(101)])
       const second = await shared.read(0, 5_000)
       expect((await first).length).toBe(10)
       expect(second.map((event) => event.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1))
-      shared.running--
-      shared.clear()
+      shared.leave(pass)
+      expect(shared.held).toBe(0)
     } finally {
       await store.close()
     }

@@ -255,6 +255,21 @@ describe('persisted snapshots', () => {
     }
   })
 
+  it('saving the whole picture waits for a save that was due and still runs: the store may be closed next', async () => {
+    const store = await longLog(40)
+    try {
+      // due after 10 events: the catch-up starts a save of its own as it ends
+      const full = new FullState(store, { snapshots: new Snapshots(store.snapshots, { everyEvents: 10, everyMs: 0 }) })
+      await full.fresh()
+      await full.saveSnapshot()
+      expect(await store.snapshots.load(FULL_KEY, STATE_FORMAT_VERSION, Number.MAX_SAFE_INTEGER)).toMatchObject({
+        seq: 40,
+      })
+    } finally {
+      await store.close()
+    }
+  })
+
   it('the whole picture starts from its snapshot at a restart', async () => {
     const store = await longLog(40)
     try {

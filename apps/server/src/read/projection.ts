@@ -495,7 +495,8 @@ export class FullState implements RedIndex {
   private readonly snapshots: Snapshots
   private saved = { position: 0, at: Date.now() }
   private started = false
-  private saving = false
+  /** The save of a snapshot running now, if one is. */
+  private saving: Promise<void> | undefined
   /** User -> the first seq of a RED event naming it (recipient or author), through `state.seq`. */
   private red = new Map<string, number>()
 
@@ -556,24 +557,29 @@ export class FullState implements RedIndex {
 
   /** Save a snapshot of the picture if it folded anything since the last (a graceful close). */
   async saveSnapshot(): Promise<void> {
+    // a save already running (one that was due) is waited for, so that the caller may close the store next
+    await this.saving
     if (this.state.seq > this.saved.position) await this.persist()
   }
 
   /**
    * Save the picture as far as folded now, its RED index first at the same seq: a picture is only
-   * ever loaded with its index.
+   * ever loaded with its index. One save at a time: while one runs, this is that one.
    */
-  private async persist(): Promise<void> {
-    if (this.saving) return
-    this.saving = true
-    try {
-      const state = this.state
-      const red = JSON.stringify([...this.red])
-      if (await this.snapshots.saveBody(RED_KEY, state.seq, red))
-        await this.snapshots.save(FULL_KEY, { state, position: state.seq, saved: this.saved })
-    } finally {
-      this.saving = false
-    }
+  private persist(): Promise<void> {
+    if (this.saving) return this.saving
+    const saving = this.write().finally(() => {
+      if (this.saving === saving) this.saving = undefined
+    })
+    this.saving = saving
+    return saving
+  }
+
+  private async write(): Promise<void> {
+    const state = this.state
+    const red = JSON.stringify([...this.red])
+    if (await this.snapshots.saveBody(RED_KEY, state.seq, red))
+      await this.snapshots.save(FULL_KEY, { state, position: state.seq, saved: this.saved })
   }
 
   private noteRed(page: readonly StoredEvent[]): void {

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fold, initialState, STATE_FORMAT_VERSION, stateToJson } from '@watchfloor/core'
 import { SqliteEventStore } from '@watchfloor/store'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -214,6 +215,7 @@ describe('watchfloor command line', () => {
     const postgres = await postgresEnv()
     const restored = await cli(['restore', first], postgres)
     expect(restored.stderr).toContain('restored 30 events')
+    expect(restored.stderr).toContain('saved the whole picture at seq 30 as a snapshot')
     expect(restored.code).toBe(0)
     expect((await cli(['check'], postgres)).code).toBe(0)
     const second = join(sqlite.WATCHFLOOR_DATA_DIR, 'second.backup')
@@ -223,7 +225,22 @@ describe('watchfloor command line', () => {
 
     // the reverse: PostgreSQL into a new SQLite file
     const back = sqliteEnv()
-    expect((await cli(['restore', second], back)).code).toBe(0)
+    const restoredBack = await cli(['restore', second], back)
+    expect(restoredBack.code).toBe(0)
+    // the whole picture is saved for the first start (a backup leaves snapshots out): it is the fold of the log
+    expect(restoredBack.stderr).toContain('saved the whole picture at seq 30 as a snapshot')
+    const file = new SqliteEventStore({ file: join(back.WATCHFLOOR_DATA_DIR, 'events.sqlite') })
+    try {
+      const saved = await file.snapshots.load('full', STATE_FORMAT_VERSION, Number.MAX_SAFE_INTEGER)
+      expect(saved?.seq).toBe(30)
+      const folded = fold(initialState, await file.readAfter(0, 1000))
+      expect(JSON.parse(saved!.body)).toEqual(stateToJson(folded))
+      expect(await file.snapshots.load('red-index', STATE_FORMAT_VERSION, Number.MAX_SAFE_INTEGER)).toMatchObject({
+        seq: 30,
+      })
+    } finally {
+      await file.close()
+    }
     const third = join(back.WATCHFLOOR_DATA_DIR, 'third.backup')
     expect((await cli(['backup', third], back)).code).toBe(0)
     expect(content(third)).toEqual(content(first))

@@ -6,6 +6,8 @@ import {
   type DurableRow,
   SCHEMA_VERSIONS,
 } from '@watchfloor/store'
+import { FullState } from '../read/projection.ts'
+import { Snapshots } from '../read/snapshots.ts'
 import { type Command, type Context, Failed } from './command.ts'
 import { writeEvents } from './log.ts'
 import { lineWriter, parseEventLine, readLines, requireEmptyLog, writeLogUpTo } from './streams.ts'
@@ -48,7 +50,8 @@ credential store's durable content (organisations, communities and their members
 their password hashes, API and display tokens with their secrets' hashes, partner feeds with
 their state, feeds-out activity) into FILE ("-": stdout), one format for SQLite and PostgreSQL.
 Left out, as transient: sessions (people sign in again), sign-in throttle slots, feed polling
-leases, and the log's snapshots (rebuilt from the log).
+leases, and the log's snapshots (rebuilt from the log: restore saves the whole picture's, the others
+come as the server folds).
 
 The first line names the format and its version, and the schema versions of the store. The file
 is written as FILE.partial (mode 0600) and renamed when complete. It holds password and token
@@ -204,6 +207,16 @@ reads (a newer format or schema, a cut file, an invalid event), or writing faile
       .join(', ')
     context.note(`restored ${count} events and ${rows} into ${context.describeStore()}`)
     context.note(`(taken ${header.createdAt} from ${header.store}; not in a backup: ${header.leftOut.join(', ')})`)
+    // A backup leaves snapshots out. The whole picture (who owns what, which users RED events name)
+    // is folded here and saved as one, so that the first start on the restored log neither folds it
+    // nor holds raw ingest back until it has (on a log of months that is minutes).
+    if (count > 0 && events.snapshots) {
+      context.note('folding the whole picture of the restored log, for the first start ...')
+      const full = new FullState(events, { snapshots: new Snapshots(events.snapshots) })
+      const picture = await full.fresh()
+      await full.saveSnapshot()
+      context.note(`saved the whole picture at seq ${picture.seq} as a snapshot`)
+    }
   },
 }
 

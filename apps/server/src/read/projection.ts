@@ -66,8 +66,7 @@ export async function catchUp(
   { pageSize = PAGE_SIZE, yieldBetweenPages = false }: { pageSize?: number; yieldBetweenPages?: boolean } = {},
 ): Promise<void> {
   const shared = SharedPages.of(store)
-  // a long fold notes where the log ends, so that it knows what waiting for another pass would save
-  const pass = shared.join(after, pageSize, yieldBetweenPages ? await store.head() : after)
+  const pass = shared.join(after, pageSize, yieldBetweenPages)
   try {
     let cursor = after
     for (;;) {
@@ -90,8 +89,10 @@ interface Pass {
   /** The seq it has read up to. */
   cursor: number
   size: number
-  /** The head when it began (its cursor if it does not yield between pages: it is never waited for). */
-  end: number
+  /** It yields between pages: it moves a page per turn of the event loop, and may be waited for. */
+  yielding: boolean
+  /** The head, asked for the first time another pass was behind it (what waiting for it would save). */
+  end?: number
 }
 
 /**
@@ -144,8 +145,8 @@ export class SharedPages {
   }
 
   /** A catch-up begins after `cursor`. */
-  join(cursor: number, size: number, end: number): Pass {
-    const pass = { cursor, size, end }
+  join(cursor: number, size: number, yielding: boolean): Pass {
+    const pass: Pass = { cursor, size, yielding }
     this.passes.add(pass)
     return pass
   }
@@ -166,15 +167,15 @@ export class SharedPages {
   async keepTogether(pass: Pass, cursor: number): Promise<void> {
     pass.cursor = cursor
     const near = (SHARED_PAGES - 1) * pass.size
-    const left = pass.end - cursor
     for (;;) {
-      let waitFor = false
-      for (const other of this.passes) {
-        const gap = cursor - other.cursor
-        if (other !== pass && other.end > other.cursor && other.size === pass.size && gap >= near && gap <= left)
-          waitFor = true
-      }
-      if (!waitFor) return
+      // the nearest pass far enough behind to wait for; none (the usual case): no wait, no read of the head
+      let gap = Number.POSITIVE_INFINITY
+      for (const other of this.passes)
+        if (other !== pass && other.yielding && other.size === pass.size && cursor - other.cursor >= near)
+          gap = Math.min(gap, cursor - other.cursor)
+      if (gap === Number.POSITIVE_INFINITY) return
+      pass.end ??= await this.store.head()
+      if (gap > pass.end - cursor) return
       await yieldToIo()
     }
   }

@@ -90,6 +90,9 @@ describe('PostgreSQL store with several processes', () => {
       const secret = `secret-${randomUUID()}`
       const event = observation(1)
       event.payload = { ...event.payload, indicator: secret }
+      // the other process hears the events, then the head: from then on it holds them
+      const heard: number[] = []
+      const unsubscribe = reader!.onAppend((head) => heard.push(head))
       const [result] = await writer!.append([event])
       await expect.poll(() => payloads.length, { timeout: 3000 }).toBe(2)
       // the events first, then the head
@@ -99,7 +102,10 @@ describe('PostgreSQL store with several processes', () => {
       expect(sealed).not.toContain(secret)
       expect(Buffer.from(sealed, 'base64').toString('latin1')).not.toContain(secret)
       expect(sealed).not.toContain(result!.id)
-      // the other process opens them: it reads that seq from memory, without a query
+      // the other process opens them: once it has heard of that seq, it reads it from memory, without a
+      // query (waiting for the notification rather than polling reads, which would fill its memory from the table)
+      await expect.poll(() => Math.max(0, ...heard), { timeout: 10_000 }).toBeGreaterThanOrEqual(result!.seq)
+      unsubscribe()
       const pool = (reader as unknown as { pool: pg.Pool }).pool
       const query = pool.query.bind(pool)
       let queries = 0
@@ -108,13 +114,11 @@ describe('PostgreSQL store with several processes', () => {
         return query(...args)
       }) as typeof pool.query
       try {
-        await expect
-          .poll(async () => {
-            queries = 0
-            const [read] = await reader!.readAfter(result!.seq - 1, 1)
-            return { indicator: (read?.payload as { indicator?: string } | undefined)?.indicator, queries }
-          })
-          .toEqual({ indicator: secret, queries: 0 })
+        const [read] = await reader!.readAfter(result!.seq - 1, 1)
+        expect({ indicator: (read?.payload as { indicator?: string } | undefined)?.indicator, queries }).toEqual({
+          indicator: secret,
+          queries: 0,
+        })
       } finally {
         pool.query = query
       }

@@ -188,6 +188,63 @@ describe('PostgreSQL store and the roles of its database', () => {
     }
   })
 
+  it('a poll answered before a commit it hears of meanwhile is not taken for a lost head: the events stay in memory', async () => {
+    const table = freshTable()
+    const [writer, reader] = [
+      await PostgresEventStore.open({ connectionString, table, pollMs: 60_000 }),
+      await PostgresEventStore.open({ connectionString, table, pollMs: 50 }),
+    ]
+    const head = reader.head.bind(reader)
+    let release = () => {}
+    try {
+      const heads: number[] = []
+      reader.onAppend((seq) => heads.push(seq))
+      const [first] = await writer.append([observation(1)])
+      await expect.poll(() => heads.at(-1), { timeout: 3000 }).toBe(first!.seq)
+      // the next poll's query is answered, and its answer is held until another commit has been heard
+      let answered!: () => void
+      const polled = new Promise<void>((resolve) => {
+        answered = resolve
+      })
+      const held = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      reader.head = async () => {
+        const seq = await head()
+        reader.head = head
+        answered()
+        await held
+        return seq
+      }
+      await polled
+      const [second] = await writer.append([observation(2)])
+      await expect.poll(() => heads.at(-1), { timeout: 3000 }).toBe(second!.seq)
+      release()
+      // the poll's answer (the first seq) comes after the second was heard; it is not a lost head
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(heads).toEqual([first!.seq, second!.seq])
+      const pool = (reader as unknown as { pool: pg.Pool }).pool
+      const query = pool.query.bind(pool)
+      let queries = 0
+      pool.query = ((...args: Parameters<typeof query>) => {
+        queries++
+        return query(...args)
+      }) as typeof pool.query
+      try {
+        const read = await reader.readAfter(first!.seq, 1)
+        expect({ ids: read.map((event) => event.id), queries }).toEqual({ ids: [second!.id], queries: 0 })
+      } finally {
+        pool.query = query
+      }
+    } finally {
+      release()
+      reader.head = head
+      await writer.drop()
+      await writer.close()
+      await reader.close()
+    }
+  })
+
   it('a role that may read and write the log, but not create tables, opens it', async () => {
     const table = freshTable()
     const maker = await PostgresEventStore.open({ connectionString, table })

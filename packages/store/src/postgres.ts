@@ -169,9 +169,12 @@ export class PostgresEventStore implements EventStore {
     if (this.closed) return
     // notifications can be lost (a reconnect): a slow poll keeps delivering
     this.pollTimer = setInterval(() => {
+      // a head heard before the query was sent is one the table answers with, if it holds it; one
+      // heard while the query ran may be of a commit its answer does not see yet
+      const heard = this.knownHead
       this.head()
         .then((head) => {
-          if (head < this.knownHead) {
+          if (head < heard) {
             // a head heard that the log does not hold (any role may NOTIFY; a promoted standby lost
             // the last commits): believe the table, keep in memory only what follows it, and tell
             this.knownHead = head

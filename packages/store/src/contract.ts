@@ -118,6 +118,32 @@ export function registerEventStoreContract(name: string, factory: StoreFactory):
       expect(all.map((e) => e.seq)).toEqual([1, 2])
     })
 
+    it('[L1, L2, L3] small and large groups alike: text kept as sent, ids found again, a conflict appends nothing', async () => {
+      const store = await create()
+      // text SQL and JSON treat specially, kept as sent
+      const awkward = ["it's", 'C:\\Windows\\System32', "E'\\x00'", '$1; DROP TABLE x; --', 'line\nbreak\u0000', '✓ 🛡']
+      const withText = (n: number): AcceptedEvent => ({
+        ...observation(n),
+        type: 'incident.observation',
+        payload: { incidentId: 'inc-1', indicator: awkward[n % 6]!, count: n + 1 },
+      })
+      for (const size of [3, 250]) {
+        const events = Array.from({ length: size }, (_, i) => withText(i))
+        const head = await store.head()
+        const results = await store.append(events)
+        expect(results.map((r) => r.seq)).toEqual(Array.from({ length: size }, (_, i) => head + i + 1))
+        const read = await store.readAfter(head, size)
+        expect(read.map((e) => e.payload)).toEqual(events.map((e) => e.payload))
+        // the same group again: every id found, nothing appended
+        const again = await store.append(events)
+        expect(again.every((r, i) => r.duplicate && r.seq === results[i]!.seq)).toBe(true)
+        // one id with other content: the whole group refused
+        const conflicting = [...events.slice(1).map((_, i) => withText(size + i)), observation(9, events[0]!.id)]
+        await expect(store.append(conflicting)).rejects.toMatchObject({ code: 'conflict' })
+        expect(await store.head()).toBe(head + size)
+      }
+    })
+
     it('pages with a limit', async () => {
       const store = await create()
       await store.append(Array.from({ length: 30 }, (_, i) => observation(i)))

@@ -129,6 +129,36 @@ describe('PostgreSQL store with several processes', () => {
     }
   })
 
+  it('commits a small group in two round trips, the append lock held across one of them', async () => {
+    const [writer] = stores
+    const pool = (writer as unknown as { pool: pg.Pool }).pool
+    const connect = pool.connect.bind(pool)
+    const sent: string[] = []
+    pool.connect = (async () => {
+      const client = await connect()
+      const query = client.query.bind(client)
+      client.query = ((text: string, ...rest: unknown[]) => {
+        sent.push(text.trim().split(/\s+/)[0]!)
+        return (query as (...args: unknown[]) => unknown)(text, ...rest)
+      }) as typeof client.query
+      client.release = ((release) => (error?: Error | boolean) => {
+        client.query = query
+        return release(error)
+      })(client.release.bind(client))
+      return client
+    }) as typeof pool.connect
+    try {
+      await writer!.append([observation(1), observation(2)])
+      // the first takes the lock and reads the head and the ids; the second writes, notifies and commits
+      expect(sent).toEqual(['BEGIN;', 'INSERT'])
+      sent.length = 0
+      await writer!.append(Array.from({ length: 150 }, (_, i) => observation(i)))
+      expect(sent).toEqual(['BEGIN;', 'SELECT', 'WITH', 'SELECT'])
+    } finally {
+      pool.connect = connect
+    }
+  })
+
   it('notifies other processes of new appends', async () => {
     const [writer, listener] = stores
     const heads: number[] = []

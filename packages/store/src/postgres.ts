@@ -217,6 +217,12 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
+  /**
+   * One group commit. A group of up to `INLINE_ROWS` events takes two round trips, the second of
+   * which ends the transaction: the append lock is held from the first one's answer to the second's
+   * arrival, one turn of this process's event loop (it was three). Every process's commits wait for
+   * the lock, and a turn a process spends fanning out while holding it is a wait for all the others.
+   */
   private async commit(pending: PendingAppend[]): Promise<void> {
     const client = await this.pool.connect().catch((error: unknown) => {
       for (const append of pending) append.reject(error)
@@ -225,25 +231,25 @@ export class PostgresEventStore implements EventStore {
     if (!client) return
     let plan: ReturnType<typeof planGroup>
     try {
-      // one round trip: begin, take the append lock, read the head (the key is an integer of ours)
-      const opened = (await client.query(
-        `BEGIN; SELECT pg_advisory_xact_lock(${this.lockKey}); SELECT seq, recorded_at FROM ${this.table} ORDER BY seq DESC LIMIT 1`,
-      )) as unknown as pg.QueryResult<{ seq: string; recorded_at: Date }>[]
-      const last = opened[2]!
-      const head = Number(last.rows[0]?.seq ?? 0)
-      const lastRecordedAt = last.rows[0]?.recorded_at.toISOString() ?? ''
       const ids = [...new Set(pending.flatMap((append) => append.events.map((event) => event.id)))]
-      const found = await client.query<{ id: string; seq: string; body: string }>(
-        `SELECT id, seq, body FROM ${this.table} WHERE id = ANY($1::uuid[])`,
-        [ids],
-      )
+      const inline = ids.length <= INLINE_ROWS
+      const idsQuery = `SELECT id, seq, body FROM ${this.table} WHERE id = ANY(`
+      // begin, take the append lock, then read the head (and a small group's ids already in the log):
+      // statements after the lock, so they see every commit made before it was granted
+      const opened = (await client.query(
+        `BEGIN; SELECT pg_advisory_xact_lock(${this.lockKey}); SELECT seq, recorded_at FROM ${this.table} ORDER BY seq DESC LIMIT 1${inline ? `; ${idsQuery}${uuidArray(ids)})` : ''}`,
+      )) as unknown as pg.QueryResult[]
+      const last = opened[2]!.rows[0] as { seq: string; recorded_at: Date } | undefined
+      const found = (inline ? opened[3]!.rows : (await client.query(`${idsQuery}$1::uuid[])`, [ids])).rows) as {
+        id: string
+        seq: string
+        body: string
+      }[]
       const existing = new Map<string, Existing>(
-        found.rows.map((r) => [r.id, { seq: Number(r.seq), content: contentOfBody(r.body) }]),
+        found.map((r) => [r.id, { seq: Number(r.seq), content: contentOfBody(r.body) }]),
       )
-      plan = planGroup(pending, existing, head, lastRecordedAt, new Date())
+      plan = planGroup(pending, existing, Number(last?.seq ?? 0), last?.recorded_at.toISOString() ?? '', new Date())
       if (plan.rows.length > 0) {
-        // the rows and the events' notification in one statement, then the head's with the commit:
-        // notifications go out at commit, in the order sent
         const events = this.notifySealer
           ? eventsPayload(
               this.notifySealer,
@@ -251,23 +257,42 @@ export class PostgresEventStore implements EventStore {
               plan.rows.map((r) => r.body),
             )
           : null
-        await client.query(
-          `WITH inserted AS (
-             INSERT INTO ${this.table} (seq, id, recorded_at, body)
-             SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[])
-             RETURNING seq
-           )
-           SELECT ${events === null ? '' : 'pg_notify($5, $6), '}(SELECT count(*) FROM inserted)`,
-          [
-            plan.rows.map((r) => r.seq),
-            plan.rows.map((r) => r.id),
-            plan.rows.map((r) => r.recordedAt),
-            plan.rows.map((r) => r.body),
-            ...(events === null ? [] : [this.eventsChannel, events]),
-          ],
-        )
-        // the channel is a name of ours and the head an integer
-        await client.query(`SELECT pg_notify('${this.channel}', '${plan.head}'); COMMIT`)
+        // notifications go out at commit, in the order sent; the channels are names of ours and the
+        // head an integer
+        const notifyHead = `SELECT pg_notify('${this.channel}', '${plan.head}'); COMMIT`
+        if (plan.rows.length <= INLINE_ROWS) {
+          // the rows, the notifications and the commit in one round trip, the rows written out as
+          // escaped literals (a round trip of several statements takes no parameters)
+          const values = plan.rows
+            .map(
+              (r) =>
+                `(${r.seq},${pg.escapeLiteral(r.id)},${pg.escapeLiteral(r.recordedAt)},${pg.escapeLiteral(r.body)})`,
+            )
+            .join(',')
+          const notifyEvents =
+            events === null ? '' : `SELECT pg_notify('${this.eventsChannel}', ${pg.escapeLiteral(events)}); `
+          await client.query(
+            `INSERT INTO ${this.table} (seq, id, recorded_at, body) VALUES ${values}; ${notifyEvents}${notifyHead}`,
+          )
+        } else {
+          // a large group as parameters, which PostgreSQL parses faster than as many literals
+          await client.query(
+            `WITH inserted AS (
+               INSERT INTO ${this.table} (seq, id, recorded_at, body)
+               SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[])
+               RETURNING seq
+             )
+             SELECT ${events === null ? '' : 'pg_notify($5, $6), '}(SELECT count(*) FROM inserted)`,
+            [
+              plan.rows.map((r) => r.seq),
+              plan.rows.map((r) => r.id),
+              plan.rows.map((r) => r.recordedAt),
+              plan.rows.map((r) => r.body),
+              ...(events === null ? [] : [this.eventsChannel, events]),
+            ],
+          )
+          await client.query(notifyHead)
+        }
       } else await client.query('COMMIT')
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {})
@@ -412,6 +437,24 @@ export class PostgresEventStore implements EventStore {
     await this.listener?.close()
     await this.pool.end()
   }
+}
+
+/**
+ * Groups of up to this many rows are written in the commit's last round trip as literals; larger
+ * ones as parameters, in one more round trip. Measured on this machine's PostgreSQL 15: 10 rows
+ * 0.8 ms as literals against 1.5 ms as parameters, 100 rows 3.1 against 3.1, 2,000 rows 92 against 30.
+ */
+const INLINE_ROWS = 100
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * Event ids as a `uuid[]` literal for a statement sent with others in one round trip (which takes no
+ * parameters): each written as it is when in the form of a UUID, escaped otherwise (PostgreSQL then
+ * reads or refuses it as it did the parameter).
+ */
+function uuidArray(ids: readonly string[]): string {
+  return `ARRAY[${ids.map((id) => (UUID.test(id) ? `'${id}'` : pg.escapeLiteral(id))).join(',')}]::uuid[]`
 }
 
 /** The events' stored bodies as one sealed JSON array, or null when they would not fit in a notification. */

@@ -12,7 +12,7 @@ import {
   viewerKey,
 } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
-import { SqliteEventStore } from '@watchfloor/store'
+import { type SnapshotStore, SqliteEventStore } from '@watchfloor/store'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { catchUp, FullState, SharedPages, StateCache } from './projection.ts'
@@ -265,6 +265,32 @@ describe('persisted snapshots', () => {
       expect(await store.snapshots.load(FULL_KEY, STATE_FORMAT_VERSION, Number.MAX_SAFE_INTEGER)).toMatchObject({
         seq: 40,
       })
+    } finally {
+      await store.close()
+    }
+  })
+
+  it("saving the viewers' pictures waits for a save that was due and still runs: the store may be closed next", async () => {
+    const store = await longLog(40)
+    try {
+      const kadri = viewerOf('kadri')
+      // a disk that takes its time: a save is still running when the next is asked for
+      const slow: SnapshotStore = {
+        save: async (snapshot, keep) => {
+          await new Promise((resolve) => setTimeout(resolve, 100))
+          await store.snapshots.save(snapshot, keep)
+        },
+        load: (key, version, atOrBelow) => store.snapshots.load(key, version, atOrBelow),
+        prune: (options) => store.snapshots.prune(options),
+        keys: () => store.snapshots.keys(),
+      }
+      // due after 10 events: the catch-up starts a save of its own as it ends
+      const cache = new StateCache(store, { snapshots: new Snapshots(slow, { everyEvents: 10, everyMs: 0 }) })
+      await cache.current(kadri)
+      await cache.saveSnapshots()
+      expect(
+        await store.snapshots.load(viewerSnapshotKey(viewerKey(kadri)), STATE_FORMAT_VERSION, Number.MAX_SAFE_INTEGER),
+      ).toMatchObject({ seq: 40 })
     } finally {
       await store.close()
     }

@@ -45,8 +45,8 @@ export class Snapshots {
   private readonly everyMs: number
   private readonly keepPerKey: number
   private readonly maxKeys: number
-  /** Keys being saved now: one save per key at a time. */
-  private readonly saving = new Set<string>()
+  /** Saves under way, by key: one save per key at a time. */
+  private readonly saving = new Map<string, Promise<void>>()
   private saves = 0
 
   constructor(
@@ -87,23 +87,33 @@ export class Snapshots {
   }
 
   /**
-   * Save `folded` under `key` (when no save of that key runs) and mark it saved; every so often
-   * prune the table. Resolves when written; errors go to `onError`.
+   * Save `folded` under `key` and mark it saved; every so often prune the table. A save of that key
+   * already under way is waited for first (the caller may close the store next), and then only what
+   * it did not cover is saved. Resolves when written; errors go to `onError`.
    */
   async save(key: string, folded: Folded): Promise<void> {
-    if (!this.store || this.saving.has(key) || folded.position <= folded.saved.position) return
-    this.saving.add(key)
+    if (!this.store) return
+    for (let running = this.saving.get(key); running; running = this.saving.get(key)) await running
+    if (folded.position <= folded.saved.position) return
+    const saving = this.write(key, folded)
+    this.saving.set(key, saving)
+    try {
+      await saving
+    } finally {
+      this.saving.delete(key)
+    }
+  }
+
+  private async write(key: string, folded: Folded): Promise<void> {
     try {
       // in slices: a whole picture at ten million events is 20 MB of JSON
       const body = await stateTextInSlices(folded.state)
-      await this.store.save({ key, version: STATE_FORMAT_VERSION, seq: folded.position, body }, this.keepPerKey)
+      await this.store!.save({ key, version: STATE_FORMAT_VERSION, seq: folded.position, body }, this.keepPerKey)
       folded.saved.position = Math.max(folded.saved.position, folded.position)
       folded.saved.at = Date.now()
       if (++this.saves % 16 === 0) await this.prune()
     } catch (error) {
       this.onError(error)
-    } finally {
-      this.saving.delete(key)
     }
   }
 
@@ -133,7 +143,7 @@ export class Snapshots {
 
   /** Save when due, without waiting. */
   saveIfDue(key: string, folded: Folded): void {
-    if (this.due(folded)) void this.save(key, folded)
+    if (!this.saving.has(key) && this.due(folded)) void this.save(key, folded)
   }
 
   /** Delete snapshots of other format versions, beyond a few per key, and of the least recently used keys. */

@@ -71,6 +71,47 @@ class Refused extends WatchfloorError {
   }
 }
 
+/**
+ * The audiences of everyone who may sign in now, as viewers with no user: one per organisation of
+ * an enabled account, a static token (`principals`) or a token in force (a display token's with its
+ * ceiling [V9]), with the directory's nation and communities [V10]; those with the most people
+ * first. The server folds their pictures ahead of a first request, and a restore saves them.
+ */
+export async function audiencesOf(
+  principals: readonly { organisation: string; nation: string; tlpCeiling?: Tlp }[],
+  credentials: CredentialStore,
+  directory: Directory,
+): Promise<Viewer[]> {
+  const now = Date.now()
+  const accounts = (await credentials.listAccounts()).filter((account) => !account.disabled)
+  const byUser = new Map(accounts.map((account) => [account.username, account]))
+  const who: { organisation: string; nation: string; tlpCeiling?: Tlp }[] = [...principals, ...accounts]
+  for (const token of await credentials.listTokens()) {
+    if (token.revokedAt !== null || (token.expiresAt !== null && Date.parse(token.expiresAt) <= now)) continue
+    const holder = token.owner !== null ? byUser.get(token.owner) : (token.service ?? undefined)
+    if (holder === undefined) continue
+    const ceiling = token.kind === 'display' && token.tlpCeiling !== null ? { tlpCeiling: token.tlpCeiling } : {}
+    who.push({ organisation: holder.organisation, nation: holder.nation, ...ceiling })
+  }
+  const counted = new Map<string, { viewer: Viewer; people: number }>()
+  for (const { organisation, nation, tlpCeiling } of who) {
+    const viewer = viewerOf({
+      user: '',
+      organisation,
+      nation: directory.organisation(organisation)?.nation ?? nation,
+      roles: [],
+      sources: [],
+      communities: directory.communitiesOf(organisation),
+      tlpCeiling,
+    })
+    const key = viewerKey(viewer)
+    const entry = counted.get(key) ?? { viewer, people: 0 }
+    entry.people++
+    counted.set(key, entry)
+  }
+  return [...counted.values()].sort((a, b) => b.people - a.people).map((entry) => entry.viewer)
+}
+
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 const TOUCH_EVERY_MS = 60_000
 
@@ -93,43 +134,11 @@ export class Access {
   }
 
   /**
-   * The audiences of everyone who may sign in now, as viewers with no user: one per organisation of
-   * an enabled account, a static token or a token in force (a display token's with its ceiling
-   * [V9]), with the directory's nation and communities [V10]; those with the most people first.
-   * What the server folds ahead of a first request (`StateCache.prepare`).
+   * The audiences of everyone who may sign in now (`audiencesOf`): what the server folds ahead of a
+   * first request (`StateCache.prepare`).
    */
-  async audiences(): Promise<Viewer[]> {
-    const now = Date.now()
-    const accounts = (await this.credentials.listAccounts()).filter((account) => !account.disabled)
-    const byUser = new Map(accounts.map((account) => [account.username, account]))
-    const who: { organisation: string; nation: string; tlpCeiling?: Tlp }[] = [
-      ...this.registry.principals(),
-      ...accounts,
-    ]
-    for (const token of await this.credentials.listTokens()) {
-      if (token.revokedAt !== null || (token.expiresAt !== null && Date.parse(token.expiresAt) <= now)) continue
-      const holder = token.owner !== null ? byUser.get(token.owner) : (token.service ?? undefined)
-      if (holder === undefined) continue
-      const ceiling = token.kind === 'display' && token.tlpCeiling !== null ? { tlpCeiling: token.tlpCeiling } : {}
-      who.push({ organisation: holder.organisation, nation: holder.nation, ...ceiling })
-    }
-    const counted = new Map<string, { viewer: Viewer; people: number }>()
-    for (const { organisation, nation, tlpCeiling } of who) {
-      const viewer = viewerOf({
-        user: '',
-        organisation,
-        nation: this.directory.organisation(organisation)?.nation ?? nation,
-        roles: [],
-        sources: [],
-        communities: this.directory.communitiesOf(organisation),
-        tlpCeiling,
-      })
-      const key = viewerKey(viewer)
-      const entry = counted.get(key) ?? { viewer, people: 0 }
-      entry.people++
-      counted.set(key, entry)
-    }
-    return [...counted.values()].sort((a, b) => b.people - a.people).map((entry) => entry.viewer)
+  audiences(): Promise<Viewer[]> {
+    return audiencesOf(this.registry.principals(), this.credentials, this.directory)
   }
 
   /** The caller behind an `Authorization: Bearer` secret. */

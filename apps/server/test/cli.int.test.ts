@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fold, initialState, STATE_FORMAT_VERSION, stateToJson } from '@watchfloor/core'
+import { canSee, fold, initialState, STATE_FORMAT_VERSION, stateToJson, viewerKey } from '@watchfloor/core'
 import { SqliteEventStore } from '@watchfloor/store'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -215,7 +215,7 @@ describe('watchfloor command line', () => {
     const postgres = await postgresEnv()
     const restored = await cli(['restore', first], postgres)
     expect(restored.stderr).toContain('restored 30 events')
-    expect(restored.stderr).toContain('saved the whole picture at seq 30 as a snapshot')
+    expect(restored.stderr).toContain('saved the whole picture and the pictures of 1 audience at seq 30 as snapshots')
     expect(restored.code).toBe(0)
     expect((await cli(['check'], postgres)).code).toBe(0)
     const second = join(sqlite.WATCHFLOOR_DATA_DIR, 'second.backup')
@@ -227,8 +227,10 @@ describe('watchfloor command line', () => {
     const back = sqliteEnv()
     const restoredBack = await cli(['restore', second], back)
     expect(restoredBack.code).toBe(0)
-    // the whole picture is saved for the first start (a backup leaves snapshots out): it is the fold of the log
-    expect(restoredBack.stderr).toContain('saved the whole picture at seq 30 as a snapshot')
+    // the whole picture and the audiences' are saved for the first start (a backup leaves snapshots out)
+    expect(restoredBack.stderr).toContain(
+      'saved the whole picture and the pictures of 1 audience at seq 30 as snapshots',
+    )
     const file = new SqliteEventStore({ file: join(back.WATCHFLOOR_DATA_DIR, 'events.sqlite') })
     try {
       const saved = await file.snapshots.load('full', STATE_FORMAT_VERSION, Number.MAX_SAFE_INTEGER)
@@ -238,6 +240,14 @@ describe('watchfloor command line', () => {
       expect(await file.snapshots.load('red-index', STATE_FORMAT_VERSION, Number.MAX_SAFE_INTEGER)).toMatchObject({
         seq: 30,
       })
+      // kadri's audience (cert-ee, no user): under the key the server looks it up by, the fold of what it may see
+      const audience = { organisation: 'cert-ee', nation: 'EE', roles: [], userId: '' }
+      const key = `viewer:${viewerKey(audience)}`
+      expect((await file.snapshots.keys()).filter((k) => k.startsWith('viewer:'))).toEqual([key])
+      const ofAudience = await file.snapshots.load(key, STATE_FORMAT_VERSION, Number.MAX_SAFE_INTEGER)
+      expect(ofAudience?.seq).toBe(30)
+      const visible = (await file.readAfter(0, 1000)).filter((event) => canSee(audience, event))
+      expect(JSON.parse(ofAudience!.body)).toEqual(stateToJson(fold(initialState, visible)))
     } finally {
       await file.close()
     }
@@ -249,6 +259,37 @@ describe('watchfloor command line', () => {
     const original = await cli(['export', '-'], sqlite)
     expect(exported.stdout.split('\n').length).toBe(31)
     expect(exported.stdout).toBe(original.stdout)
+  })
+
+  it("restore saves the static tokens' audiences too, and refuses a token list it cannot read before it writes", async () => {
+    const source = await sqliteLog(6)
+    const file = join(source.WATCHFLOOR_DATA_DIR, 'a.backup')
+    expect((await cli(['backup', file], source)).code).toBe(0)
+    const tokens = join(source.WATCHFLOOR_DATA_DIR, 'tokens.json')
+    const principal = { organisation: 'cert-lv', nation: 'LV', user: 'liaison', roles: ['liaison'] }
+    writeFileSync(tokens, JSON.stringify([{ ...principal, token: `liaison-${randomUUID()}` }]))
+
+    const broken = join(source.WATCHFLOOR_DATA_DIR, 'broken.json')
+    writeFileSync(broken, '[{"token": 1}]')
+    const refused = sqliteEnv()
+    const refusal = await cli(['restore', file], { ...refused, WATCHFLOOR_TOKENS: broken })
+    expect(refusal.code).toBe(1)
+    expect(refusal.stderr).toContain('is not a valid token list')
+    expect(refusal.stderr).toContain('nothing was restored')
+    noStack(refusal)
+    expect((await cli(['restore', file], refused)).code).toBe(0) // the store was left empty
+
+    const target = sqliteEnv()
+    const restored = await cli(['restore', file], { ...target, WATCHFLOOR_TOKENS: tokens })
+    expect(restored.code).toBe(0)
+    expect(restored.stderr).toContain('saved the whole picture and the pictures of 1 audience at seq 6 as snapshots')
+    const store = new SqliteEventStore({ file: join(target.WATCHFLOOR_DATA_DIR, 'events.sqlite') })
+    try {
+      const audience = { organisation: 'cert-lv', nation: 'LV', roles: [], userId: '' }
+      expect(await store.snapshots.keys()).toContain(`viewer:${viewerKey(audience)}`)
+    } finally {
+      await store.close()
+    }
   })
 
   it('restore refuses a store that is not empty, and a backup that is cut short or of a newer format', async () => {

@@ -6,7 +6,11 @@ import {
   type DurableRow,
   SCHEMA_VERSIONS,
 } from '@watchfloor/store'
-import { FullState } from '../read/projection.ts'
+import { audiencesOf } from '../access/access.ts'
+import { Directory } from '../access/directory.ts'
+import { loadTokenFile, type StaticToken } from '../access/tokens.ts'
+import { createLogger } from '../ops/logger.ts'
+import { FullState, StateCache } from '../read/projection.ts'
 import { Snapshots } from '../read/snapshots.ts'
 import { type Command, type Context, Failed } from './command.ts'
 import { writeEvents } from './log.ts'
@@ -50,8 +54,8 @@ credential store's durable content (organisations, communities and their members
 their password hashes, API and display tokens with their secrets' hashes, partner feeds with
 their state, feeds-out activity) into FILE ("-": stdout), one format for SQLite and PostgreSQL.
 Left out, as transient: sessions (people sign in again), sign-in throttle slots, feed polling
-leases, and the log's snapshots (rebuilt from the log: restore saves the whole picture's, the others
-come as the server folds).
+leases, and the log's snapshots (rebuilt from the log: restore saves the whole picture's and those
+of the audiences of everyone who may sign in, the others come as the server folds).
 
 The first line names the format and its version, and the schema versions of the store. The file
 is written as FILE.partial (mode 0600) and renamed when complete. It holds password and token
@@ -129,7 +133,10 @@ WATCHFLOOR_DATA_DIR names, which must be empty: no event, no organisation, accou
 A backup from SQLite restores into PostgreSQL and the other way: that is how a site moves from one
 machine to several. Every event keeps its seq, id, recordedAt and content; accounts keep their
 password hashes and tokens their secrets, so both keep working. Sessions are not restored: people
-sign in again. Run it with the servers stopped, then start them on the restored store.
+sign in again. Run it with the servers stopped, then start them on the restored store. Once the
+events are in, it folds the whole picture and the pictures of the audiences of everyone who may
+sign in (with WATCHFLOOR_TOKENS set as for the server, its static tokens' too) and saves them as
+snapshots, so that the first start folds none of them.
 
 Backups of an older format version or older schemas restore into this version. A FILE is read
 through first: a cut or damaged one is refused and the store left as it was (from stdin, the restore
@@ -141,6 +148,9 @@ reads (a newer format or schema, a cut file, an invalid event), or writing faile
   positionals: [1, 1],
   async run(args, context) {
     const name = args.positionals[0]!
+    // the static tokens' audiences are saved too (below): a token list that cannot be read stops the
+    // restore before it writes anything
+    const principals = staticPrincipals(context)
     // a file is read through once first, so that a damaged one leaves the store untouched (stdin
     // cannot be read twice: there the checks below stop the restore where they find a fault)
     if (name !== '-') await checkBackup(context, name)
@@ -208,16 +218,38 @@ reads (a newer format or schema, a cut file, an invalid event), or writing faile
     context.note(`restored ${count} events and ${rows} into ${context.describeStore()}`)
     context.note(`(taken ${header.createdAt} from ${header.store}; not in a backup: ${header.leftOut.join(', ')})`)
     // A backup leaves snapshots out. The whole picture (who owns what, which users RED events name)
-    // is folded here and saved as one, so that the first start on the restored log neither folds it
-    // nor holds raw ingest back until it has (on a log of months that is minutes).
+    // and the pictures of the audiences of everyone who may sign in are folded here, in one pass over
+    // the log, and saved, so that the first start on the restored log folds neither: it would hold
+    // raw ingest and first consoles back until it had (on a log of months that is minutes).
     if (count > 0 && events.snapshots) {
-      context.note('folding the whole picture of the restored log, for the first start ...')
-      const full = new FullState(events, { snapshots: new Snapshots(events.snapshots) })
-      const picture = await full.fresh()
-      await full.saveSnapshot()
-      context.note(`saved the whole picture at seq ${picture.seq} as a snapshot`)
+      context.note("folding the whole picture and the audiences' pictures of the restored log, for the first start ...")
+      const snapshots = new Snapshots(events.snapshots)
+      const full = new FullState(events, { snapshots })
+      const directory = new Directory(credentials, createLogger('silent'))
+      await directory.start()
+      try {
+        const viewers = await audiencesOf(principals, credentials, directory)
+        const states = new StateCache(events, { snapshots, red: full })
+        const [picture, audiences] = await Promise.all([full.fresh(), states.prepare(viewers)])
+        await full.saveSnapshot()
+        await states.saveSnapshots()
+        const of = `${audiences} audience${audiences === 1 ? '' : 's'}`
+        context.note(`saved the whole picture and the pictures of ${of} at seq ${picture.seq} as snapshots`)
+      } finally {
+        directory.stop()
+      }
     }
   },
+}
+
+/** The static tokens of WATCHFLOOR_TOKENS, when it is set (none otherwise); one it cannot read is a refusal. */
+function staticPrincipals(context: Context): StaticToken[] {
+  if (!context.config.tokensFile) return []
+  try {
+    return loadTokenFile(context.config.tokensFile)
+  } catch (error) {
+    throw new Failed(`${error instanceof Error ? error.message : String(error)}; nothing was restored`)
+  }
 }
 
 /**

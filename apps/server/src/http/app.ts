@@ -211,7 +211,8 @@ export function createApp({
 
   // reads (read/routes.ts): state, events, replay, export and the shift-handover brief, each through
   // the caller's own projection
-  const replay = new Replay(store)
+  // users no RED event names replay from their audience's index
+  const replay = new Replay(store, { red: full })
   api.use(
     readRouter({
       store,

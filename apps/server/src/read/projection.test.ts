@@ -15,7 +15,7 @@ import type { StoredEvent } from '@watchfloor/protocol'
 import { type SnapshotStore, SqliteEventStore } from '@watchfloor/store'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { catchUp, FullState, SharedPages, StateCache } from './projection.ts'
+import { catchUp, FullState, Replay, SharedPages, StateCache } from './projection.ts'
 import { FULL_KEY, Snapshots, viewerSnapshotKey } from './snapshots.ts'
 import { liveTextReady, stateText } from './stateText.ts'
 
@@ -390,6 +390,65 @@ describe("a new viewer starts from its audience's projection", () => {
       ),
       { seed: 20261205, numRuns: 40 },
     )
+  })
+
+  it("[V5, V7] a replay equals core's fold of the user's visible events up to the moment, whoever RED names and whenever", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(draft, { maxLength: 60 }),
+        fc.array(draft, { maxLength: 20 }),
+        fc.shuffledSubarray([...USERS], { minLength: 1 }),
+        async (first, second, order) => {
+          const store = scratchStore('replay-audience')
+          try {
+            if (first.length > 0) await store.append(first.map(toEvent))
+            const full = new FullState(store)
+            await full.fresh()
+            const replay = new Replay(store, { red: full })
+            const check = async (user: string) => {
+              const viewer = viewerOf(user)
+              const events = await everything(store)
+              const at = Date.parse(events.at(-1)?.recordedAt ?? new Date().toISOString())
+              const wanted = fold(
+                initialState,
+                events.filter((event) => canSee(viewer, event)),
+              )
+              expect(stateToJson(await replay.stateAt(viewer, 'recorded', at))).toEqual(stateToJson(wanted))
+            }
+            const [head, ...rest] = order
+            await check(head!)
+            if (second.length > 0) await store.append(second.map((d, i) => toEvent(d, 100 + i)))
+            // the whole picture's RED index may lag behind the log: a replay waits for it
+            for (const user of rest) await check(user)
+            for (const user of order) await check(user)
+          } finally {
+            await store.close()
+          }
+        },
+      ),
+      { seed: 20261206, numRuns: 40 },
+    )
+  })
+
+  it("replays a user no RED event names from the audience's index, and a user a RED event names from their own", async () => {
+    const store = await longLog(100)
+    try {
+      const full = new FullState(store)
+      await full.fresh()
+      const replay = new Replay(store, { red: full })
+      const at = Date.now() + 60_000
+      await replay.stateAt(viewerOf('kadri'), 'recorded', at)
+      await replay.stateAt(viewerOf('jaan'), 'recorded', at)
+      expect(replay.audiences).toBe(1) // one index for the audience: no RED names either
+      await store.append([{ ...reported('inc-red'), marking: { tlp: 'RED' as const, recipients: ['mari'] } }])
+      const mari = await replay.stateAt(viewerOf('mari'), 'recorded', at)
+      expect(mari.incidents.has('inc-red')).toBe(true)
+      expect(replay.audiences).toBe(2)
+      expect((await replay.stateAt(viewerOf('kadri'), 'recorded', at)).incidents.has('inc-red')).toBe(false)
+      expect(replay.audiences).toBe(2)
+    } finally {
+      await store.close()
+    }
   })
 
   it("shares the audience's picture with a user no RED event names, and folds one from zero that a RED event names", async () => {

@@ -695,21 +695,31 @@ export interface ReplayOptions extends SnapshotIndexOptions {
   maxAudiences?: number
   /** Events per store read while building or seeking. Default 5,000. */
   pageSize?: number
+  /**
+   * Which users RED events name (the whole picture's index). With it, users no RED event names
+   * share their audience's index; without it, every user has an index of their own.
+   */
+  red?: RedIndex
 }
 
 /**
  * Replay for the server: per viewer a `SnapshotIndex` built lazily on the first replay request
  * by paging through the store, extended on later requests as the log grows, and dropped least
- * recently used. A seek folds from the nearest snapshot, reading only the events the plan names.
+ * recently used. A user no RED event names replays from the index of their audience (the same
+ * organisation, nation, communities, ceiling and view-as, no user), which sees exactly what they see
+ * [V5, V7]: one build, and one index in memory, for all of them. A seek folds from the nearest
+ * snapshot, reading only the events the plan names.
  */
 export class Replay {
   private readonly indexes: ViewerCache<SnapshotIndex>
   private readonly pageSize: number
+  private readonly red: RedIndex | undefined
 
   constructor(
     private readonly store: EventStore,
     options: ReplayOptions = {},
   ) {
+    this.red = options.red
     this.pageSize = Math.max(1, options.pageSize ?? PAGE_SIZE)
     this.indexes = new ViewerCache(
       Math.max(1, options.maxAudiences ?? 8),
@@ -727,7 +737,7 @@ export class Replay {
 
   /** The viewer's picture at `atMs` on `clock` [P1]. */
   async stateAt(viewer: Viewer, clock: ReplayClock, atMs: number): Promise<State> {
-    const index = await this.indexes.get(viewer)
+    const index = await this.indexOf(viewer)
     const plan = index.plan(clock, atMs)
     const events: StoredEvent[] = []
     for (const [after, through] of plan.ranges) {
@@ -745,6 +755,21 @@ export class Replay {
       }
     }
     return index.finish(plan, events)
+  }
+
+  /**
+   * The index the viewer replays from: its audience's when no RED event up to that index's position
+   * names the user, else the viewer's own (as `StateCache` starts a picture from its audience's).
+   */
+  private async indexOf(viewer: Viewer): Promise<SnapshotIndex> {
+    const red = this.red
+    const user = viewer.userId
+    if (!red || user === '' || red.firstNaming(user) !== undefined) return this.indexes.get(viewer)
+    const index = await this.indexes.get({ ...viewer, userId: '' })
+    // RED events the whole picture's index has not reached yet: it indexes them first
+    if (red.redPosition < index.position) await red.fresh()
+    const first = red.firstNaming(user)
+    return first !== undefined && first <= index.position ? this.indexes.get(viewer) : index
   }
 
   /** Audiences with an index now (for diagnostics and tests). */

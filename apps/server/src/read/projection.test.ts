@@ -451,6 +451,41 @@ describe("a new viewer starts from its audience's projection", () => {
     }
   })
 
+  it('a RED event that names the user, indexed by another request while this one waited, keeps the user off the shared index', async () => {
+    const store = await longLog(50)
+    try {
+      const full = new FullState(store)
+      await full.fresh()
+      // the whole picture's RED index, its first catch-up answered late (after what it read was overtaken)
+      let release = () => {}
+      const held = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      let calls = 0
+      const red = {
+        get redPosition() {
+          return full.redPosition
+        },
+        firstNaming: (user: string) => full.firstNaming(user),
+        fresh: () => (calls++ === 0 ? full.fresh().then(() => held) : full.fresh()),
+      }
+      const replay = new Replay(store, { red })
+      const audience = { ...viewerOf('kadri'), userId: '' }
+      const at = Date.now() + 60_000
+      await replay.stateAt(audience, 'recorded', at)
+      await store.append([observationOf(60)])
+      const kadri = replay.stateAt(viewerOf('kadri'), 'recorded', at)
+      await until(() => full.redPosition === 51)
+      // a RED event for kadri, and the shared index moved past it by another request
+      await store.append([{ ...reported('inc-red'), marking: { tlp: 'RED' as const, recipients: ['kadri'] } }])
+      await replay.stateAt(audience, 'recorded', at)
+      release()
+      expect((await kadri).incidents.has('inc-red')).toBe(true)
+    } finally {
+      await store.close()
+    }
+  })
+
   it("shares the audience's picture with a user no RED event names, and folds one from zero that a RED event names", async () => {
     const store = await longLog(100)
     try {

@@ -737,7 +737,10 @@ export class Replay {
 
   /** The viewer's picture at `atMs` on `clock` [P1]. */
   async stateAt(viewer: Viewer, clock: ReplayClock, atMs: number): Promise<State> {
-    const index = await this.indexOf(viewer)
+    let chosen = await this.indexOf(viewer)
+    // checked again in the turn that plans: another request may move a shared index on meanwhile
+    while (chosen.shared && !this.fits(viewer.userId, chosen.index)) chosen = await this.indexOf(viewer)
+    const { index } = chosen
     const plan = index.plan(clock, atMs)
     const events: StoredEvent[] = []
     for (const [after, through] of plan.ranges) {
@@ -761,15 +764,24 @@ export class Replay {
    * The index the viewer replays from: its audience's when no RED event up to that index's position
    * names the user, else the viewer's own (as `StateCache` starts a picture from its audience's).
    */
-  private async indexOf(viewer: Viewer): Promise<SnapshotIndex> {
+  private async indexOf(viewer: Viewer): Promise<{ index: SnapshotIndex; shared: boolean }> {
     const red = this.red
     const user = viewer.userId
-    if (!red || user === '' || red.firstNaming(user) !== undefined) return this.indexes.get(viewer)
+    const own = async () => ({ index: await this.indexes.get(viewer), shared: false })
+    if (!red || user === '' || red.firstNaming(user) !== undefined) return own()
     const index = await this.indexes.get({ ...viewer, userId: '' })
-    // RED events the whole picture's index has not reached yet: it indexes them first
-    if (red.redPosition < index.position) await red.fresh()
+    // RED events the whole picture's index has not reached yet: it indexes them first (again when
+    // another request has moved the shared index on while this one waited)
+    while (red.redPosition < index.position) await red.fresh()
+    return this.fits(user, index) ? { index, shared: true } : own()
+  }
+
+  /** Whether the audience's `index` is the user's too: no RED event up to its position names them [V5, V7]. */
+  private fits(user: string, index: SnapshotIndex): boolean {
+    const red = this.red!
+    if (red.redPosition < index.position) return false
     const first = red.firstNaming(user)
-    return first !== undefined && first <= index.position ? this.indexes.get(viewer) : index
+    return first === undefined || first > index.position
   }
 
   /** Audiences with an index now (for diagnostics and tests). */

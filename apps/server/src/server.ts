@@ -232,6 +232,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       // a restart starts from where this process got to
       await full.saveSnapshot()
       await states.saveSnapshots()
+      // saves started for projections no longer held too
+      await snapshots.settle()
       await store.close()
       await credentials.close()
       await bus?.close()

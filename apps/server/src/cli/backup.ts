@@ -223,7 +223,8 @@ reads (a newer format or schema, a cut file, an invalid event), or writing faile
     // raw ingest and first consoles back until it had (on a log of months that is minutes).
     if (count > 0 && events.snapshots) {
       context.note("folding the whole picture and the audiences' pictures of the restored log, for the first start ...")
-      const snapshots = new Snapshots(events.snapshots)
+      const unsaved: unknown[] = []
+      const snapshots = new Snapshots(events.snapshots, {}, (error) => unsaved.push(error))
       const full = new FullState(events, { snapshots })
       const directory = new Directory(credentials, createLogger('silent'))
       await directory.start()
@@ -233,8 +234,15 @@ reads (a newer format or schema, a cut file, an invalid event), or writing faile
         const [picture, audiences] = await Promise.all([full.fresh(), states.prepare(viewers)])
         await full.saveSnapshot()
         await states.saveSnapshots()
+        await snapshots.settle()
         const of = `${audiences} audience${audiences === 1 ? '' : 's'}`
-        context.note(`saved the whole picture and the pictures of ${of} at seq ${picture.seq} as snapshots`)
+        if (unsaved.length === 0)
+          context.note(`saved the whole picture and the pictures of ${of} at seq ${picture.seq} as snapshots`)
+        else
+          context.note(
+            `the restored log is whole, but ${unsaved.length} of its snapshots could not be saved (${String(unsaved[0])}): ` +
+              'the first start folds what they would have held',
+          )
       } finally {
         directory.stop()
       }

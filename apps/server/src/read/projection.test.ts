@@ -274,23 +274,40 @@ describe('persisted snapshots', () => {
     const store = await longLog(40)
     try {
       const kadri = viewerOf('kadri')
-      // a disk that takes its time: a save is still running when the next is asked for
-      const slow: SnapshotStore = {
-        save: async (snapshot, keep) => {
-          await new Promise((resolve) => setTimeout(resolve, 100))
-          await store.snapshots.save(snapshot, keep)
-        },
-        load: (key, version, atOrBelow) => store.snapshots.load(key, version, atOrBelow),
-        prune: (options) => store.snapshots.prune(options),
-        keys: () => store.snapshots.keys(),
-      }
       // due after 10 events: the catch-up starts a save of its own as it ends
-      const cache = new StateCache(store, { snapshots: new Snapshots(slow, { everyEvents: 10, everyMs: 0 }) })
+      const cache = new StateCache(store, { snapshots: new Snapshots(slowly(store), { everyEvents: 10, everyMs: 0 }) })
       await cache.current(kadri)
       await cache.saveSnapshots()
       expect(
         await store.snapshots.load(viewerSnapshotKey(viewerKey(kadri)), STATE_FORMAT_VERSION, Number.MAX_SAFE_INTEGER),
       ).toMatchObject({ seq: 40 })
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('settles every save under way, of projections no longer held too: the store may be closed next', async () => {
+    const store = await longLog(40)
+    try {
+      const kadriKey = viewerSnapshotKey(viewerKey(viewerOf('kadri')))
+      const snapshots = new Snapshots(
+        slowly(store, (key) => (key === kadriKey ? 400 : 50)),
+        { everyEvents: 10, everyMs: 0 },
+      )
+      // one projection held, so the first is dropped while its (longer) save runs
+      const cache = new StateCache(store, { snapshots, maxEntries: 1 })
+      await cache.current(viewerOf('kadri'))
+      await cache.current(viewerOf('janis', 'cert-lv'))
+      await cache.saveSnapshots()
+      await snapshots.settle()
+      for (const viewer of [viewerOf('kadri'), viewerOf('janis', 'cert-lv')])
+        expect(
+          await store.snapshots.load(
+            viewerSnapshotKey(viewerKey(viewer)),
+            STATE_FORMAT_VERSION,
+            Number.MAX_SAFE_INTEGER,
+          ),
+        ).toMatchObject({ seq: 40 })
     } finally {
       await store.close()
     }
@@ -504,6 +521,19 @@ describe("a new viewer starts from its audience's projection", () => {
     }
   })
 })
+
+/** The store's snapshots on a disk that takes its time: a save still runs when the next is asked for. */
+function slowly(store: SqliteEventStore, msOf: (key: string) => number = () => 100): SnapshotStore {
+  return {
+    save: async (snapshot, keep) => {
+      await new Promise((resolve) => setTimeout(resolve, msOf(snapshot.key)))
+      await store.snapshots.save(snapshot, keep)
+    },
+    load: (key, version, atOrBelow) => store.snapshots.load(key, version, atOrBelow),
+    prune: (options) => store.snapshots.prune(options),
+    keys: () => store.snapshots.keys(),
+  }
+}
 
 /** The store, with every `readAfter` it answers recorded (the `after` asked). */
 function recordingReads(store: SqliteEventStore): { store: SqliteEventStore; reads: number[] } {

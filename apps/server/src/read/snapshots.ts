@@ -47,6 +47,7 @@ export class Snapshots {
   private readonly maxKeys: number
   /** Saves under way, by key: one save per key at a time. */
   private readonly saving = new Map<string, Promise<void>>()
+  private readonly pruning = new Set<Promise<void>>()
   private saves = 0
 
   constructor(
@@ -104,6 +105,11 @@ export class Snapshots {
     }
   }
 
+  /** Every save and prune under way done: before the store closes. */
+  async settle(): Promise<void> {
+    while (this.saving.size > 0 || this.pruning.size > 0) await Promise.all([...this.saving.values(), ...this.pruning])
+  }
+
   private async write(key: string, folded: Folded): Promise<void> {
     try {
       // in slices: a whole picture at ten million events is 20 MB of JSON
@@ -149,10 +155,17 @@ export class Snapshots {
   /** Delete snapshots of other format versions, beyond a few per key, and of the least recently used keys. */
   async prune(): Promise<void> {
     if (!this.store) return
+    const pruning = this.store
+      .prune({ version: STATE_FORMAT_VERSION, keepPerKey: this.keepPerKey, maxKeys: this.maxKeys })
+      .then(
+        () => {},
+        (error: unknown) => this.onError(error),
+      )
+    this.pruning.add(pruning)
     try {
-      await this.store.prune({ version: STATE_FORMAT_VERSION, keepPerKey: this.keepPerKey, maxKeys: this.maxKeys })
-    } catch (error) {
-      this.onError(error)
+      await pruning
+    } finally {
+      this.pruning.delete(pruning)
     }
   }
 }

@@ -150,12 +150,38 @@ describe('PostgreSQL store with several processes', () => {
     try {
       await writer!.append([observation(1), observation(2)])
       // the first takes the lock and reads the head and the ids; the second writes, notifies and commits
-      expect(sent).toEqual(['BEGIN;', 'INSERT'])
+      expect(sent).toEqual(['BEGIN', 'INSERT'])
       sent.length = 0
       await writer!.append(Array.from({ length: 150 }, (_, i) => observation(i)))
-      expect(sent).toEqual(['BEGIN;', 'SELECT', 'WITH', 'SELECT'])
+      expect(sent).toEqual(['BEGIN', 'SELECT', 'WITH', 'SELECT'])
     } finally {
       pool.connect = connect
+    }
+  })
+
+  it('[L1] appends from several processes keep gap-free seqs when the database defaults to a stricter isolation', async () => {
+    const table = freshTable()
+    // a site whose database or role sets default_transaction_isolation: the head must still be read
+    // after the lock is granted
+    const strict = new URL(connectionString)
+    strict.searchParams.set('options', '-c default_transaction_isolation=serializable')
+    const writers = [
+      await PostgresEventStore.open({ connectionString: strict.toString(), table }),
+      await PostgresEventStore.open({ connectionString: strict.toString(), table }),
+    ]
+    try {
+      const results = await Promise.all(
+        writers.flatMap((writer, w) =>
+          Array.from({ length: 10 }, (_, b) =>
+            writer.append([observation(w * 100 + b), observation(w * 100 + b + 50)]),
+          ),
+        ),
+      )
+      const seqs = results.flat().map((r) => r.seq)
+      expect(seqs.sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1))
+    } finally {
+      await writers[0]!.drop()
+      for (const writer of writers) await writer.close()
     }
   })
 

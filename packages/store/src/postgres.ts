@@ -237,7 +237,7 @@ export class PostgresEventStore implements EventStore {
       // begin, take the append lock, then read the head (and a small group's ids already in the log):
       // statements after the lock, so they see every commit made before it was granted
       const opened = (await client.query(
-        `BEGIN; SELECT pg_advisory_xact_lock(${this.lockKey}); SELECT seq, recorded_at FROM ${this.table} ORDER BY seq DESC LIMIT 1${inline ? `; ${idsQuery}${uuidArray(ids)})` : ''}`,
+        `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.lockKey}); SELECT seq, recorded_at FROM ${this.table} ORDER BY seq DESC LIMIT 1${inline ? `; ${idsQuery}${uuidArray(ids)})` : ''}`,
       )) as unknown as pg.QueryResult[]
       const last = opened[2]!.rows[0] as { seq: string; recorded_at: Date } | undefined
       const found = (inline ? opened[3]!.rows : (await client.query(`${idsQuery}$1::uuid[])`, [ids])).rows) as {
@@ -295,8 +295,12 @@ export class PostgresEventStore implements EventStore {
         }
       } else await client.query('COMMIT')
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {})
-      client.release()
+      // a connection that cannot roll back may still hold the lock: it is closed, not reused
+      const broken = await client.query('ROLLBACK').then(
+        () => false,
+        () => true,
+      )
+      client.release(broken)
       for (const append of pending) append.reject(error)
       return
     }
@@ -316,7 +320,7 @@ export class PostgresEventStore implements EventStore {
     const client = await this.pool.connect()
     let head: number
     try {
-      await client.query('BEGIN')
+      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
       await client.query('SELECT pg_advisory_xact_lock($1)', [this.lockKey])
       const last = await client.query<{ seq: string; recorded_at: Date }>(
         `SELECT seq, recorded_at FROM ${this.table} ORDER BY seq DESC LIMIT 1`,

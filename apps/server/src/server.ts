@@ -110,6 +110,18 @@ export async function startServer(config: Config): Promise<RunningServer> {
       },
       (error) => logger.warn({ err: error }, 'audience pictures not prepared'),
     )
+  // and those of the users RED events name (their pictures are their own), once the whole picture
+  // says who they are: a first console of theirs then starts from it (or from their snapshot)
+  void full
+    .fresh()
+    .then(() => access.namedUsers((user) => full.firstNaming(user) !== undefined))
+    .then((users) => states.prepare([], users))
+    .then(
+      (users) => {
+        if (users > 0) logger.info({ users, ms: Date.now() - preparing }, 'pictures of users RED events name prepared')
+      },
+      (error) => logger.warn({ err: error }, 'pictures of users RED events name not prepared'),
+    )
   const commands = new CommandService(store, states, logger, metrics)
   // partner feeds pulled in, one process at a time per feed (a lease in the credential store)
   const feeds = new FeedPoller(credentials, store, directory, () => full.owners.fresh(), logger, {

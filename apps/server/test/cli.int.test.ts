@@ -215,7 +215,9 @@ describe('watchfloor command line', () => {
     const postgres = await postgresEnv()
     const restored = await cli(['restore', first], postgres)
     expect(restored.stderr).toContain('restored 30 events')
-    expect(restored.stderr).toContain('saved the whole picture and the pictures of 1 audience at seq 30 as snapshots')
+    expect(restored.stderr).toContain(
+      'saved the whole picture and the pictures of 1 audience and 0 users RED events name at seq 30 as snapshots',
+    )
     expect(restored.code).toBe(0)
     expect((await cli(['check'], postgres)).code).toBe(0)
     const second = join(sqlite.WATCHFLOOR_DATA_DIR, 'second.backup')
@@ -229,7 +231,7 @@ describe('watchfloor command line', () => {
     expect(restoredBack.code).toBe(0)
     // the whole picture and the audiences' are saved for the first start (a backup leaves snapshots out)
     expect(restoredBack.stderr).toContain(
-      'saved the whole picture and the pictures of 1 audience at seq 30 as snapshots',
+      'saved the whole picture and the pictures of 1 audience and 0 users RED events name at seq 30 as snapshots',
     )
     const file = new SqliteEventStore({ file: join(back.WATCHFLOOR_DATA_DIR, 'events.sqlite') })
     try {
@@ -262,7 +264,11 @@ describe('watchfloor command line', () => {
   })
 
   it("restore saves the static tokens' audiences too, and refuses a token list it cannot read before it writes", async () => {
-    const source = await sqliteLog(6)
+    const source = await sqliteLog(5)
+    // a RED event for the liaison: its picture is its own, saved beside its audience's
+    const log = new SqliteEventStore({ file: join(source.WATCHFLOOR_DATA_DIR, 'events.sqlite') })
+    await log.append(observations(1, { marking: { tlp: 'RED', recipients: ['liaison'] } }) as never[])
+    await log.close()
     const file = join(source.WATCHFLOOR_DATA_DIR, 'a.backup')
     expect((await cli(['backup', file], source)).code).toBe(0)
     const tokens = join(source.WATCHFLOOR_DATA_DIR, 'tokens.json')
@@ -282,11 +288,29 @@ describe('watchfloor command line', () => {
     const target = sqliteEnv()
     const restored = await cli(['restore', file], { ...target, WATCHFLOOR_TOKENS: tokens })
     expect(restored.code).toBe(0)
-    expect(restored.stderr).toContain('saved the whole picture and the pictures of 1 audience at seq 6 as snapshots')
+    expect(restored.stderr).toContain(
+      'saved the whole picture and the pictures of 1 audience and 1 user RED events name at seq 6 as snapshots',
+    )
     const store = new SqliteEventStore({ file: join(target.WATCHFLOOR_DATA_DIR, 'events.sqlite') })
     try {
       const audience = { organisation: 'cert-lv', nation: 'LV', roles: [], userId: '' }
-      expect(await store.snapshots.keys()).toContain(`viewer:${viewerKey(audience)}`)
+      const liaison = { ...audience, userId: 'liaison' }
+      expect((await store.snapshots.keys()).sort()).toEqual(
+        ['full', 'red-index', `viewer:${viewerKey(audience)}`, `viewer:${viewerKey(liaison)}`].sort(),
+      )
+      // the liaison's own picture holds the RED event its audience's does not
+      const own = await store.snapshots.load(`viewer:${viewerKey(liaison)}`, STATE_FORMAT_VERSION, 1e9)
+      const events = await store.readAfter(0, 100)
+      expect(JSON.parse(own!.body)).toEqual(
+        stateToJson(
+          fold(
+            initialState,
+            events.filter((event) => canSee(liaison, event)),
+          ),
+        ),
+      )
+      expect(events.filter((event) => canSee(liaison, event))).toHaveLength(6)
+      expect(events.filter((event) => canSee(audience, event))).toHaveLength(5)
     } finally {
       await store.close()
     }

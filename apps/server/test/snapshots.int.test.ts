@@ -1,7 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { canSee, fold, initialState, STATE_FORMAT_VERSION, type StateJson, stateToJson } from '@watchfloor/core'
+import {
+  canSee,
+  fold,
+  initialState,
+  STATE_FORMAT_VERSION,
+  type StateJson,
+  stateToJson,
+  viewerKey,
+} from '@watchfloor/core'
 import type { EventInput, Marking, StoredEvent, Viewer } from '@watchfloor/protocol'
 import { SqliteEventStore } from '@watchfloor/store'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -192,8 +200,12 @@ describe('audiences prepared at start', () => {
       dataDir,
       env: { WATCHFLOOR_LOG_LEVEL: 'info', WATCHFLOOR_SNAPSHOT_EVERY_EVENTS: '1' },
     })
-    // no request at all: the server prepares the four organisations' audiences by itself
+    // no request at all: the server prepares the four organisations' audiences by itself, and the
+    // pictures of the two users the RED event names (its recipient and its sender)
     await expect.poll(() => server!.output(), { timeout: 15_000 }).toMatch(/"audiences":4,.*audience pictures prepared/)
+    await expect
+      .poll(() => server!.output(), { timeout: 15_000 })
+      .toMatch(/"users":2,.*pictures of users RED events name prepared/)
     await server.stop()
     server = undefined
 
@@ -217,7 +229,23 @@ describe('audiences prepared at start', () => {
         ),
       )
     }
-    // no person's own picture was folded: only audiences and the whole picture
-    expect([...snapshots.keys()].filter((key) => key.startsWith('viewer:') && !key.includes('"",null'))).toEqual([])
+    // of people, only those the RED event names have pictures of their own, each exactly their fold
+    const own = [...snapshots.keys()].filter((key) => key.startsWith('viewer:') && !key.includes('"",null'))
+    const people: Viewer[] = [
+      { organisation: 'cert-lv', nation: 'LV', userId: 'janis', roles: [] },
+      { organisation: 'alliance', nation: 'ALLIANCE', userId: 'relay', roles: [] },
+    ]
+    expect(own.sort()).toEqual(people.map((viewer) => `viewer:${viewerKey(viewer)}`).sort())
+    for (const viewer of people)
+      expect(snapshots.get(`viewer:${viewerKey(viewer)}`)).toEqual(
+        asJson(
+          stateToJson(
+            fold(
+              initialState,
+              log.filter((e) => canSee(viewer, e)),
+            ),
+          ),
+        ),
+      )
   })
 })

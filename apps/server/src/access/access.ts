@@ -72,6 +72,37 @@ class Refused extends WatchfloorError {
 }
 
 /**
+ * The users of enabled accounts and static tokens (`principals`) whom `named` says RED events name,
+ * as the viewers their consoles read as (with the directory's nation and communities [V10]): their
+ * pictures are their own, not their audience's [V5], and the server folds them ahead of a first
+ * request too.
+ */
+export async function namedUsersOf(
+  principals: readonly { user: string; organisation: string; nation: string }[],
+  credentials: CredentialStore,
+  directory: Directory,
+  named: (user: string) => boolean,
+): Promise<Viewer[]> {
+  const accounts = (await credentials.listAccounts())
+    .filter((account) => !account.disabled)
+    .map((account) => ({ user: account.username, organisation: account.organisation, nation: account.nation }))
+  const viewers = new Map<string, Viewer>()
+  for (const { user, organisation, nation } of [...principals, ...accounts]) {
+    if (!named(user)) continue
+    const viewer = viewerOf({
+      user,
+      organisation,
+      nation: directory.organisation(organisation)?.nation ?? nation,
+      roles: [],
+      sources: [],
+      communities: directory.communitiesOf(organisation),
+    })
+    viewers.set(viewerKey(viewer), viewer)
+  }
+  return [...viewers.values()]
+}
+
+/**
  * The audiences of everyone who may sign in now, as viewers with no user: one per organisation of
  * an enabled account, a static token (`principals`) or a token in force (a display token's with its
  * ceiling [V9]), with the directory's nation and communities [V10]; those with the most people
@@ -139,6 +170,11 @@ export class Access {
    */
   audiences(): Promise<Viewer[]> {
     return audiencesOf(this.registry.principals(), this.credentials, this.directory)
+  }
+
+  /** The users who may sign in whom `named` says RED events name (`namedUsersOf`), folded ahead too. */
+  namedUsers(named: (user: string) => boolean): Promise<Viewer[]> {
+    return namedUsersOf(this.registry.principals(), this.credentials, this.directory, named)
   }
 
   /** The caller behind an `Authorization: Bearer` secret. */

@@ -6,7 +6,7 @@ import {
   type DurableRow,
   SCHEMA_VERSIONS,
 } from '@watchfloor/store'
-import { audiencesOf } from '../access/access.ts'
+import { audiencesOf, namedUsersOf } from '../access/access.ts'
 import { Directory } from '../access/directory.ts'
 import { loadTokenFile, type StaticToken } from '../access/tokens.ts'
 import { createLogger } from '../ops/logger.ts'
@@ -134,9 +134,9 @@ A backup from SQLite restores into PostgreSQL and the other way: that is how a s
 machine to several. Every event keeps its seq, id, recordedAt and content; accounts keep their
 password hashes and tokens their secrets, so both keep working. Sessions are not restored: people
 sign in again. Run it with the servers stopped, then start them on the restored store. Once the
-events are in, it folds the whole picture and the pictures of the audiences of everyone who may
-sign in (with WATCHFLOOR_TOKENS set as for the server, its static tokens' too) and saves them as
-snapshots, so that the first start folds none of them.
+events are in, it folds the whole picture, the pictures of the audiences of everyone who may sign
+in (with WATCHFLOOR_TOKENS set as for the server, its static tokens' too) and those of the users
+RED events name, and saves them as snapshots, so that the first start folds none of them.
 
 Backups of an older format version or older schemas restore into this version. A FILE is read
 through first: a cut or damaged one is refused and the store left as it was (from stdin, the restore
@@ -232,10 +232,18 @@ reads (a newer format or schema, a cut file, an invalid event), or writing faile
         const viewers = await audiencesOf(principals, credentials, directory)
         const states = new StateCache(events, { snapshots, red: full })
         const [picture, audiences] = await Promise.all([full.fresh(), states.prepare(viewers)])
+        // users RED events name have pictures of their own: folded once the whole picture says who
+        const named = await namedUsersOf(
+          principals,
+          credentials,
+          directory,
+          (user) => full.firstNaming(user) !== undefined,
+        )
+        const users = await states.prepare([], named)
         await full.saveSnapshot()
         await states.saveSnapshots()
         await snapshots.settle()
-        const of = `${audiences} audience${audiences === 1 ? '' : 's'}`
+        const of = `${audiences} audience${audiences === 1 ? '' : 's'} and ${users} user${users === 1 ? '' : 's'} RED events name`
         if (unsaved.length === 0)
           context.note(`saved the whole picture and the pictures of ${of} at seq ${picture.seq} as snapshots`)
         else

@@ -723,6 +723,30 @@ describe('audiences prepared ahead of a first request', () => {
     }
   })
 
+  it('folds the pictures of users RED events name in the same pass: their first request reads only the tail', async () => {
+    const { store, reads } = recordingReads(await longLog(12_000))
+    try {
+      await store.append([{ ...reported('inc-red'), marking: { tlp: 'RED' as const, recipients: ['mari'] } }])
+      const full = new FullState(store)
+      await full.fresh()
+      const cache = new StateCache(store, { red: full })
+      reads.length = 0
+      expect(await cache.prepare([viewerOf('kadri')], [viewerOf('mari')])).toBe(2) // the audience, and mari
+      expect(reads.filter((after) => after === 0)).toHaveLength(1) // one pass for both
+      reads.length = 0
+      const mari = await cache.current(viewerOf('mari'))
+      expect(reads.every((after) => after >= 12_000)).toBe(true) // nothing folded from zero
+      expect(mari.incidents.has('inc-red')).toBe(true)
+      const wanted = fold(
+        initialState,
+        (await everything(store)).filter((event) => canSee(viewerOf('mari'), event)),
+      )
+      expect(stateToJson(mari)).toEqual(stateToJson(wanted))
+    } finally {
+      await store.close()
+    }
+  })
+
   it('a request for an audience being prepared waits for that fold instead of starting another', async () => {
     const { store, reads } = recordingReads(await longLog(30_000))
     try {

@@ -365,21 +365,19 @@ export class StateCache {
 
   /**
    * Fold, in the background, the pictures of the audiences of `viewers` (each viewer with no user:
-   * what everyone of its organisation whom no RED event names sees [V7]) that are neither held nor
-   * being folded, at most half the projections held: from their snapshots, else from zero, all in
-   * one pass over the log, yielding between pages. A first console of such a user then starts
-   * from its audience's picture instead of folding the log on its request. Resolves to how many
-   * were folded.
+   * what everyone of its organisation whom no RED event names sees [V7]), and those of the users
+   * `users` (whole viewers: users RED events name, whose pictures are their own), that are neither
+   * held nor being folded, at most half the projections held, audiences first: from their
+   * snapshots, else from zero, all in one pass over the log, yielding between pages. A first
+   * console of such a user then starts from its audience's picture, or its own, instead of folding
+   * the log on its request. Resolves to how many were folded.
    */
-  prepare(viewers: readonly Viewer[]): Promise<number> {
-    const audiences = new Map<string, Viewer>()
-    for (const viewer of viewers) {
-      const audience = { ...viewer, userId: '' }
-      audiences.set(viewerKey(audience), audience)
-    }
+  prepare(viewers: readonly Viewer[], users: readonly Viewer[] = []): Promise<number> {
+    const chosen = new Map<string, Viewer>()
+    for (const viewer of [...viewers.map((viewer) => ({ ...viewer, userId: '' })), ...users])
+      chosen.set(viewerKey(viewer), viewer)
     const most = Math.max(1, Math.floor(this.maxEntries / 2))
-    const chosen = [...audiences.values()].slice(0, most)
-    return this.states.seed(chosen, (wanted) => this.foldTogether(wanted))
+    return this.states.seed([...chosen.values()].slice(0, most), (wanted) => this.foldTogether(wanted))
   }
 
   /** The pictures of `viewers`, each from its snapshot or from zero, folded in one pass over the log. */

@@ -11,6 +11,25 @@ const connectionString = process.env.WATCHFLOOR_TEST_DATABASE_URL ?? 'postgres:/
 const tables = new WeakMap<EventStore, string>()
 const freshTable = () => `wf_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`
 
+/** Count the queries a store sends through its pool until `stop`. */
+function countQueries(store: PostgresEventStore): { readonly count: number; stop(): void } {
+  const pool = (store as unknown as { pool: pg.Pool }).pool
+  const query = pool.query.bind(pool)
+  let count = 0
+  pool.query = ((...args: Parameters<typeof query>) => {
+    count++
+    return query(...args)
+  }) as typeof pool.query
+  return {
+    get count() {
+      return count
+    },
+    stop: () => {
+      pool.query = query
+    },
+  }
+}
+
 registerEventStoreContract('postgres', {
   async create() {
     const table = freshTable()
@@ -106,21 +125,15 @@ describe('PostgreSQL store with several processes', () => {
       // query (waiting for the notification rather than polling reads, which would fill its memory from the table)
       await expect.poll(() => Math.max(0, ...heard), { timeout: 10_000 }).toBeGreaterThanOrEqual(result!.seq)
       unsubscribe()
-      const pool = (reader as unknown as { pool: pg.Pool }).pool
-      const query = pool.query.bind(pool)
-      let queries = 0
-      pool.query = ((...args: Parameters<typeof query>) => {
-        queries++
-        return query(...args)
-      }) as typeof pool.query
+      const queries = countQueries(reader!)
       try {
         const [read] = await reader!.readAfter(result!.seq - 1, 1)
-        expect({ indicator: (read?.payload as { indicator?: string } | undefined)?.indicator, queries }).toEqual({
-          indicator: secret,
-          queries: 0,
-        })
+        expect({
+          indicator: (read?.payload as { indicator?: string } | undefined)?.indicator,
+          queries: queries.count,
+        }).toEqual({ indicator: secret, queries: 0 })
       } finally {
-        pool.query = query
+        queries.stop()
       }
     } finally {
       await listener.end()
@@ -279,18 +292,15 @@ describe('PostgreSQL store and the roles of its database', () => {
       // the poll's answer (the first seq) comes after the second was heard; it is not a lost head
       await new Promise((resolve) => setTimeout(resolve, 200))
       expect(heads).toEqual([first!.seq, second!.seq])
-      const pool = (reader as unknown as { pool: pg.Pool }).pool
-      const query = pool.query.bind(pool)
-      let queries = 0
-      pool.query = ((...args: Parameters<typeof query>) => {
-        queries++
-        return query(...args)
-      }) as typeof pool.query
+      const queries = countQueries(reader)
       try {
         const read = await reader.readAfter(first!.seq, 1)
-        expect({ ids: read.map((event) => event.id), queries }).toEqual({ ids: [second!.id], queries: 0 })
+        expect({ ids: read.map((event) => event.id), queries: queries.count }).toEqual({
+          ids: [second!.id],
+          queries: 0,
+        })
       } finally {
-        pool.query = query
+        queries.stop()
       }
     } finally {
       release()

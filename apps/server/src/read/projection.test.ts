@@ -372,31 +372,31 @@ describe("a new viewer starts from its audience's projection", () => {
     return { ...base, type: 'incident.observation' as const, payload: { incidentId, count: n } }
   }
 
-  it("[V5, V7] equals core's fold of the user's visible events, whatever RED names whom and in what order users come", async () => {
-    await fc.assert(
+  /**
+   * For random logs (markings from GREEN to RED, RED naming random users), users asked for in a random
+   * order with a second batch appended after the first, while the whole picture (and its RED index)
+   * lags behind the log, and again once it has caught up: `checker` holds for every user.
+   */
+  const forRandomLogs = (
+    label: string,
+    seed: number,
+    checker: (store: SqliteEventStore, full: FullState) => (user: string) => Promise<void>,
+  ) =>
+    fc.assert(
       fc.asyncProperty(
         fc.array(draft, { maxLength: 60 }),
         fc.array(draft, { maxLength: 20 }),
         fc.shuffledSubarray([...USERS], { minLength: 1 }),
         async (first, second, order) => {
-          const store = scratchStore('audience')
+          const store = scratchStore(label)
           try {
             if (first.length > 0) await store.append(first.map(toEvent))
             const full = new FullState(store)
             await full.fresh()
-            const cache = new StateCache(store, { red: full })
-            const check = async (user: string) => {
-              const viewer = viewerOf(user)
-              const wanted = fold(
-                initialState,
-                (await everything(store)).filter((event) => canSee(viewer, event)),
-              )
-              expect(stateToJson(await cache.current(viewer))).toEqual(stateToJson(wanted))
-            }
+            const check = checker(store, full)
             const [head, ...rest] = order
             await check(head!)
             if (second.length > 0) await store.append(second.map((d, i) => toEvent(d, 100 + i)))
-            // the whole picture (and its RED index) may lag behind: the gap is read from the store
             for (const user of rest) await check(user)
             await full.fresh()
             for (const user of order) await check(user)
@@ -405,46 +405,37 @@ describe("a new viewer starts from its audience's projection", () => {
           }
         },
       ),
-      { seed: 20261205, numRuns: 40 },
+      { seed, numRuns: 40 },
     )
+
+  it("[V5, V7] equals core's fold of the user's visible events, whatever RED names whom and in what order users come", async () => {
+    await forRandomLogs('audience', 20261205, (store, full) => {
+      const cache = new StateCache(store, { red: full })
+      return async (user) => {
+        const viewer = viewerOf(user)
+        const wanted = fold(
+          initialState,
+          (await everything(store)).filter((event) => canSee(viewer, event)),
+        )
+        expect(stateToJson(await cache.current(viewer))).toEqual(stateToJson(wanted))
+      }
+    })
   })
 
   it("[V5, V7] a replay equals core's fold of the user's visible events up to the moment, whoever RED names and whenever", async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(draft, { maxLength: 60 }),
-        fc.array(draft, { maxLength: 20 }),
-        fc.shuffledSubarray([...USERS], { minLength: 1 }),
-        async (first, second, order) => {
-          const store = scratchStore('replay-audience')
-          try {
-            if (first.length > 0) await store.append(first.map(toEvent))
-            const full = new FullState(store)
-            await full.fresh()
-            const replay = new Replay(store, { red: full })
-            const check = async (user: string) => {
-              const viewer = viewerOf(user)
-              const events = await everything(store)
-              const at = Date.parse(events.at(-1)?.recordedAt ?? new Date().toISOString())
-              const wanted = fold(
-                initialState,
-                events.filter((event) => canSee(viewer, event)),
-              )
-              expect(stateToJson(await replay.stateAt(viewer, 'recorded', at))).toEqual(stateToJson(wanted))
-            }
-            const [head, ...rest] = order
-            await check(head!)
-            if (second.length > 0) await store.append(second.map((d, i) => toEvent(d, 100 + i)))
-            // the whole picture's RED index may lag behind the log: a replay waits for it
-            for (const user of rest) await check(user)
-            for (const user of order) await check(user)
-          } finally {
-            await store.close()
-          }
-        },
-      ),
-      { seed: 20261206, numRuns: 40 },
-    )
+    await forRandomLogs('replay-audience', 20261206, (store, full) => {
+      const replay = new Replay(store, { red: full })
+      return async (user) => {
+        const viewer = viewerOf(user)
+        const events = await everything(store)
+        const at = Date.parse(events.at(-1)?.recordedAt ?? new Date().toISOString())
+        const wanted = fold(
+          initialState,
+          events.filter((event) => canSee(viewer, event)),
+        )
+        expect(stateToJson(await replay.stateAt(viewer, 'recorded', at))).toEqual(stateToJson(wanted))
+      }
+    })
   })
 
   it("replays a user no RED event names from the audience's index, and a user a RED event names from their own", async () => {

@@ -66,6 +66,16 @@ describe('canSee', () => {
     expect(canSee(viewer('cert-ee', 'EE', 'colleague'), red)).toBe(false)
   })
 
+  it('[V5] RED never reaches a viewer with no user (an audience), whatever ids the event carries', () => {
+    const audience = viewer('cert-ee', 'EE', '')
+    // ids are never empty once validated; the audience, whose picture its users share, relies on no RED at all
+    const named = { source: { organisation: 'cert-ee' }, marking: { tlp: 'RED' as const, recipients: [''] } }
+    const written = { ...event({ tlp: 'RED' }), actor: { user: '' } }
+    expect(canSee(audience, named)).toBe(false)
+    expect(canSee(audience, written)).toBe(false)
+    expect(canSee(audience, event({ tlp: 'AMBER' }))).toBe(true)
+  })
+
   it('[V6] releasableTo narrows even CLEAR and GREEN', () => {
     const green = event({ tlp: 'GREEN', releasableTo: ['LV'] })
     expect(canSee(latvia, green)).toBe(true)

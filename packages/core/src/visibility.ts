@@ -41,7 +41,9 @@ export function canSee(viewer: Viewer | null | undefined, event: Visible): boole
   // [V9] a ceiling caps everything, even the viewer's own organisation's events and RED addressed to it.
   if (viewer.tlpCeiling !== undefined && tlpRank(marking.tlp) > tlpRank(viewer.tlpCeiling)) return false
   if (marking.tlp === 'RED') {
-    // [V5] RED: only the listed recipients and the author.
+    // [V5] RED: only the listed recipients and the author; a viewer with no user (an audience,
+    // whose picture its users share) is neither, whatever ids an event carries.
+    if (viewer.userId === '') return false
     if (event.actor?.user === viewer.userId) return true
     return marking.recipients?.includes(viewer.userId) ?? false
   }

@@ -99,29 +99,25 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const stopFollowing = full.follow((error) => logger.warn({ err: error }, 'full state catch-up failed'))
   // the pictures of the audiences of everyone who may sign in, folded in the background in one pass
   // over the log (yielding), so that a first console of a user no RED event names starts from its
-  // audience's picture instead of folding the log on its request
+  // audience's picture instead of folding the log on its request; and those of the users RED events
+  // name (their pictures are their own), once the whole picture says who they are
   const preparing = Date.now()
-  void access
-    .audiences()
-    .then((viewers) => states.prepare(viewers))
-    .then(
-      (audiences) => {
-        if (audiences > 0) logger.info({ audiences, ms: Date.now() - preparing }, 'audience pictures prepared')
-      },
-      (error) => logger.warn({ err: error }, 'audience pictures not prepared'),
-    )
-  // and those of the users RED events name (their pictures are their own), once the whole picture
-  // says who they are: a first console of theirs then starts from it (or from their snapshot)
-  void full
-    .fresh()
-    .then(() => access.namedUsers((user) => full.firstNaming(user) !== undefined))
-    .then((users) => states.prepare([], users))
-    .then(
-      (users) => {
-        if (users > 0) logger.info({ users, ms: Date.now() - preparing }, 'pictures of users RED events name prepared')
-      },
-      (error) => logger.warn({ err: error }, 'pictures of users RED events name not prepared'),
-    )
+  const ahead = states.prepareAhead(
+    () => access.audiences(),
+    (named) => access.namedUsers(named),
+  )
+  ahead.audiences.then(
+    (audiences) => {
+      if (audiences > 0) logger.info({ audiences, ms: Date.now() - preparing }, 'audience pictures prepared')
+    },
+    (error) => logger.warn({ err: error }, 'audience pictures not prepared'),
+  )
+  ahead.users.then(
+    (users) => {
+      if (users > 0) logger.info({ users, ms: Date.now() - preparing }, 'pictures of users RED events name prepared')
+    },
+    (error) => logger.warn({ err: error }, 'pictures of users RED events name not prepared'),
+  )
   const commands = new CommandService(store, states, logger, metrics)
   // partner feeds pulled in, one process at a time per feed (a lease in the credential store)
   const feeds = new FeedPoller(credentials, store, directory, () => full.owners.fresh(), logger, {

@@ -450,15 +450,12 @@ export class PostgresEventStore implements EventStore {
  */
 const INLINE_ROWS = 100
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
 /**
  * Event ids as a `uuid[]` literal for a statement sent with others in one round trip (which takes no
- * parameters): each written as it is when in the form of a UUID, escaped otherwise (PostgreSQL then
- * reads or refuses it as it did the parameter).
+ * parameters), each escaped: PostgreSQL reads or refuses an id as it did the parameter.
  */
 function uuidArray(ids: readonly string[]): string {
-  return `ARRAY[${ids.map((id) => (UUID.test(id) ? `'${id}'` : pg.escapeLiteral(id))).join(',')}]::uuid[]`
+  return `ARRAY[${ids.map((id) => pg.escapeLiteral(id)).join(',')}]::uuid[]`
 }
 
 /** The events' stored bodies as one sealed JSON array, or null when they would not fit in a notification. */

@@ -71,6 +71,27 @@ class Refused extends WatchfloorError {
   }
 }
 
+/** A viewer as the directory says it reads [V10]: its organisation's nation and communities. */
+function directoryViewer(
+  directory: Directory,
+  {
+    user,
+    organisation,
+    nation,
+    tlpCeiling,
+  }: { user: string; organisation: string; nation: string; tlpCeiling?: Tlp | undefined },
+): Viewer {
+  return viewerOf({
+    user,
+    organisation,
+    nation: directory.organisation(organisation)?.nation ?? nation,
+    roles: [],
+    sources: [],
+    communities: directory.communitiesOf(organisation),
+    tlpCeiling,
+  })
+}
+
 /**
  * The users of enabled accounts and static tokens (`principals`) whom `named` says RED events name,
  * as the viewers their consoles read as (with the directory's nation and communities [V10]): their
@@ -87,16 +108,9 @@ export async function namedUsersOf(
     .filter((account) => !account.disabled)
     .map((account) => ({ user: account.username, organisation: account.organisation, nation: account.nation }))
   const viewers = new Map<string, Viewer>()
-  for (const { user, organisation, nation } of [...principals, ...accounts]) {
-    if (!named(user)) continue
-    const viewer = viewerOf({
-      user,
-      organisation,
-      nation: directory.organisation(organisation)?.nation ?? nation,
-      roles: [],
-      sources: [],
-      communities: directory.communitiesOf(organisation),
-    })
+  for (const who of [...principals, ...accounts]) {
+    if (!named(who.user)) continue
+    const viewer = directoryViewer(directory, who)
     viewers.set(viewerKey(viewer), viewer)
   }
   return [...viewers.values()]
@@ -126,15 +140,7 @@ export async function audiencesOf(
   }
   const counted = new Map<string, { viewer: Viewer; people: number }>()
   for (const { organisation, nation, tlpCeiling } of who) {
-    const viewer = viewerOf({
-      user: '',
-      organisation,
-      nation: directory.organisation(organisation)?.nation ?? nation,
-      roles: [],
-      sources: [],
-      communities: directory.communitiesOf(organisation),
-      tlpCeiling,
-    })
+    const viewer = directoryViewer(directory, { user: '', organisation, nation, tlpCeiling })
     const key = viewerKey(viewer)
     const entry = counted.get(key) ?? { viewer, people: 0 }
     entry.people++

@@ -54,8 +54,9 @@ credential store's durable content (organisations, communities and their members
 their password hashes, API and display tokens with their secrets' hashes, partner feeds with
 their state, feeds-out activity) into FILE ("-": stdout), one format for SQLite and PostgreSQL.
 Left out, as transient: sessions (people sign in again), sign-in throttle slots, feed polling
-leases, and the log's snapshots (rebuilt from the log: restore saves the whole picture's and those
-of the audiences of everyone who may sign in, the others come as the server folds).
+leases, and the log's snapshots (rebuilt from the log: restore saves the whole picture's, the
+audiences' of everyone who may sign in and those of the users RED events name; the others come as
+the server folds).
 
 The first line names the format and its version, and the schema versions of the store. The file
 is written as FILE.partial (mode 0600) and renamed when complete. It holds password and token
@@ -217,29 +218,25 @@ reads (a newer format or schema, a cut file, an invalid event), or writing faile
       .join(', ')
     context.note(`restored ${count} events and ${rows} into ${context.describeStore()}`)
     context.note(`(taken ${header.createdAt} from ${header.store}; not in a backup: ${header.leftOut.join(', ')})`)
-    // A backup leaves snapshots out. The whole picture (who owns what, which users RED events name)
-    // and the pictures of the audiences of everyone who may sign in are folded here, in one pass over
-    // the log, and saved, so that the first start on the restored log folds neither: it would hold
-    // raw ingest and first consoles back until it had (on a log of months that is minutes).
+    // A backup leaves snapshots out. The whole picture (who owns what, which users RED events name),
+    // the pictures of the audiences of everyone who may sign in and those of the users RED events
+    // name are folded here, as a start prepares them, and saved, so that the first start on the
+    // restored log folds none: it would hold raw ingest and first consoles back until it had (on a
+    // log of months that is minutes).
     if (count > 0 && events.snapshots) {
-      context.note("folding the whole picture and the audiences' pictures of the restored log, for the first start ...")
+      context.note('folding the pictures of the restored log, for the first start ...')
       const unsaved: unknown[] = []
       const snapshots = new Snapshots(events.snapshots, {}, (error) => unsaved.push(error))
       const full = new FullState(events, { snapshots })
       const directory = new Directory(credentials, createLogger('silent'))
       await directory.start()
       try {
-        const viewers = await audiencesOf(principals, credentials, directory)
         const states = new StateCache(events, { snapshots, red: full })
-        const [picture, audiences] = await Promise.all([full.fresh(), states.prepare(viewers)])
-        // users RED events name have pictures of their own: folded once the whole picture says who
-        const named = await namedUsersOf(
-          principals,
-          credentials,
-          directory,
-          (user) => full.firstNaming(user) !== undefined,
+        const ahead = states.prepareAhead(
+          () => audiencesOf(principals, credentials, directory),
+          (named) => namedUsersOf(principals, credentials, directory, named),
         )
-        const users = await states.prepare([], named)
+        const [picture, audiences, users] = await Promise.all([full.fresh(), ahead.audiences, ahead.users])
         await full.saveSnapshot()
         await states.saveSnapshots()
         await snapshots.settle()

@@ -44,6 +44,16 @@ export interface RedIndex {
   fresh(): Promise<unknown>
 }
 
+/**
+ * Whether the audience's fold up to `position` is the user's too: the index has reached `position`
+ * and no RED event up to it names the user, so the user sees exactly what the audience sees [V5, V7].
+ */
+function audienceStandsFor(red: RedIndex, user: string, position: number): boolean {
+  if (red.redPosition < position) return false
+  const first = red.firstNaming(user)
+  return first === undefined || first > position
+}
+
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /**
@@ -380,6 +390,27 @@ export class StateCache {
     return this.states.seed([...chosen.values()].slice(0, most), (wanted) => this.foldTogether(wanted))
   }
 
+  /**
+   * What a start prepares ahead of first requests (`prepare`): the pictures of the audiences of
+   * `audiences()` at once, and those of the users `namedUsers` gives once the whole picture's RED
+   * index says whom RED events name. Each resolves to how many were folded.
+   */
+  prepareAhead(
+    audiences: () => Promise<Viewer[]>,
+    namedUsers: (named: (user: string) => boolean) => Promise<Viewer[]>,
+  ): { audiences: Promise<number>; users: Promise<number> } {
+    const red = this.red
+    return {
+      audiences: audiences().then((viewers) => this.prepare(viewers)),
+      users: red
+        ? red
+            .fresh()
+            .then(() => namedUsers((user) => red.firstNaming(user) !== undefined))
+            .then((users) => this.prepare([], users))
+        : Promise.resolve(0),
+    }
+  }
+
   /** The pictures of `viewers`, each from its snapshot or from zero, folded in one pass over the log. */
   private async foldTogether(viewers: readonly Viewer[]): Promise<Folded[]> {
     const head = await this.store.head()
@@ -463,8 +494,7 @@ export class StateCache {
     // now. At a start on a long log its first pass is still running, and this waits for that pass
     // rather than folding this user's picture from zero beside it.
     if (red.redPosition < position) await red.fresh()
-    const first = red.firstNaming(user)
-    if (first !== undefined && first <= position) return undefined
+    if (!audienceStandsFor(red, user, position)) return undefined
     // the audience's snapshot stands for this one: saved on its own only after more events
     return { state: audience.state, position, saved: { position, at: Date.now() } }
   }
@@ -737,7 +767,8 @@ export class Replay {
   async stateAt(viewer: Viewer, clock: ReplayClock, atMs: number): Promise<State> {
     let chosen = await this.indexOf(viewer)
     // checked again in the turn that plans: another request may move a shared index on meanwhile
-    while (chosen.shared && !this.fits(viewer.userId, chosen.index)) chosen = await this.indexOf(viewer)
+    while (chosen.shared && !audienceStandsFor(this.red!, viewer.userId, chosen.index.position))
+      chosen = await this.indexOf(viewer)
     const { index } = chosen
     const plan = index.plan(clock, atMs)
     const events: StoredEvent[] = []
@@ -771,15 +802,7 @@ export class Replay {
     // RED events the whole picture's index has not reached yet: it indexes them first (again when
     // another request has moved the shared index on while this one waited)
     while (red.redPosition < index.position) await red.fresh()
-    return this.fits(user, index) ? { index, shared: true } : own()
-  }
-
-  /** Whether the audience's `index` is the user's too: no RED event up to its position names them [V5, V7]. */
-  private fits(user: string, index: SnapshotIndex): boolean {
-    const red = this.red!
-    if (red.redPosition < index.position) return false
-    const first = red.firstNaming(user)
-    return first === undefined || first > index.position
+    return audienceStandsFor(red, user, index.position) ? { index, shared: true } : own()
   }
 
   /** Audiences with an index now (for diagnostics and tests). */

@@ -5,11 +5,20 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 
 const tmp = mkdtempSync(join(tmpdir(), 'watchfloor-test-'))
 const vitestJson = join(tmp, 'vitest.json')
 const playwrightJson = join(tmp, 'playwright.json')
+/** The first line of a failure's message, without colour codes, short enough for the summary. */
+const firstLine = (message) =>
+  String(message ?? 'no message')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: colour codes are escape sequences
+    .replace(/\u001b\[[0-9;]*m/g, '')
+    .split('\n')
+    .find((line) => line.trim() !== '')
+    ?.trim()
+    .slice(0, 300) ?? 'no message'
 const bin = (name) => join(process.cwd(), 'node_modules/.bin', name)
 
 /** A port nothing listens on now, so the end-to-end server never collides with another process. */
@@ -37,7 +46,15 @@ const steps = [
     cmd: [bin('vitest'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`],
     count: () => {
       const report = JSON.parse(readFileSync(vitestJson, 'utf8'))
-      return { passed: report.numPassedTests, failed: report.numFailedTests }
+      const failures = report.testResults.flatMap((file) => {
+        const where = relative(process.cwd(), file.name)
+        const tests = file.assertionResults
+          .filter((test) => test.status === 'failed')
+          .map((test) => `${where} › ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`)
+        // a file that failed outside any test (an import, a hook) has no failed test to name
+        return tests.length === 0 && file.status === 'failed' ? [`${where}: ${firstLine(file.message)}`] : tests
+      })
+      return { passed: report.numPassedTests, failed: report.numFailedTests, failures }
     },
   },
   { name: 'console build (vite)', cmd: ['pnpm', '--filter', '@watchfloor/console', 'build'] },
@@ -46,8 +63,20 @@ const steps = [
     cmd: [bin('playwright'), 'test', '-c', 'e2e/playwright.config.ts', '--reporter=list,json'],
     env: { PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightJson, WATCHFLOOR_E2E_PORT: e2ePort },
     count: () => {
-      const { stats } = JSON.parse(readFileSync(playwrightJson, 'utf8'))
-      return { passed: stats.expected + stats.flaky, failed: stats.unexpected }
+      const { stats, suites } = JSON.parse(readFileSync(playwrightJson, 'utf8'))
+      const failures = []
+      const walk = (suite, titles) => {
+        for (const spec of suite.specs ?? []) {
+          for (const test of spec.tests) {
+            if (test.status !== 'unexpected') continue
+            const error = test.results.at(-1)?.error?.message
+            failures.push(`${spec.file}:${spec.line} › ${[...titles, spec.title].join(' › ')}: ${firstLine(error)}`)
+          }
+        }
+        for (const child of suite.suites ?? []) walk(child, [...titles, child.title])
+      }
+      for (const suite of suites) walk(suite, [])
+      return { passed: stats.expected + stats.flaky, failed: stats.unexpected, failures }
     },
   },
 ]
@@ -77,6 +106,8 @@ for (const step of steps) {
   summary.push(
     `${ok ? 'ok  ' : 'FAIL'} ${step.name}: ${counted.passed} passed, ${counted.failed} failed (${((Date.now() - started) / 1000).toFixed(1)} s)`,
   )
+  // which tests failed, next to the totals, so the end of a long log names them
+  for (const failure of counted.failures ?? []) summary.push(`     failed: ${failure}`)
 }
 rmSync(tmp, { recursive: true, force: true })
 console.log(`\n${summary.join('\n')}`)

@@ -10,7 +10,7 @@ import { Directory } from './access/directory.ts'
 import { demoPrincipals, loadTokenFile, type StaticToken, TokenRegistry } from './access/tokens.ts'
 import type { Config } from './config.ts'
 import { FeedPoller } from './feeds/poller.ts'
-import { createApp } from './http/app.ts'
+import { createHttp } from './http/app.ts'
 import { answerClientError } from './http/errors.ts'
 import { Gateway, type WatchSocket } from './live/gateway.ts'
 import { Presence } from './live/presence.ts'
@@ -127,7 +127,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   feeds.start()
   // set when a graceful stop begins (`close`), until the process exits
   let stopping = false
-  const app = createApp({
+  const { listener } = createHttp({
     store,
     registry,
     access,
@@ -144,7 +144,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // set by `close` below: from the start of a graceful stop `/readyz` answers 503 `draining`
     draining: () => stopping,
   })
-  const http: HttpServer = createServer(app)
+  const http: HttpServer = createServer(listener)
   http.on('clientError', answerClientError)
   // requests in flight, for a graceful stop; once stopping, a keep-alive connection serves no more
   const inFlight = new Set<ServerResponse>()

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import { viewAsRefusal, viewerKey } from '@watchfloor/core'
 import {
   type RevokedReason,
@@ -268,7 +268,7 @@ export class Access {
   }
 
   /** A request's caller: a bearer token if given, else the session cookie. */
-  async fromRequest(req: Request): Promise<Caller> {
+  async fromRequest(req: Pick<IncomingMessage, 'headers'>): Promise<Caller> {
     const header = req.headers.authorization
     if (header !== undefined) {
       const match = header.match(/^Bearer\s+(\S+)\s*$/i)
@@ -451,30 +451,39 @@ export function callerOf(req: Request): Caller {
 }
 
 /**
- * Every API route after this needs a caller. Display tokens are read-only; a
- * browser session changing anything must send `Content-Type: application/json`,
- * which a cross-site form cannot (CSRF).
+ * Every API route after this needs a caller (`requestCaller`), which `callerOf` then gives.
  */
 export function authenticate(access: Access): RequestHandler {
   return async (req: Request, _res: Response, next: NextFunction) => {
-    let caller = await access.fromRequest(req)
-    const asked = req.headers[VIEW_AS_HEADER]
-    if (typeof asked === 'string' && asked !== '') caller = access.viewingAs(caller, asked.trim())
-    if (!SAFE_METHODS.has(req.method)) {
-      const readOnly = readOnlyReason(caller) // [A1, A7]
-      if (readOnly) throw readOnly
-      if (caller.kind === 'session' && !sendsJson(req))
-        throw new WatchfloorError(
-          'forbidden',
-          'a request signed in by session cookie that changes anything must send Content-Type: application/json',
-        )
-    }
-    callers.set(req, caller)
+    callers.set(req, await requestCaller(access, req))
     next()
   }
 }
 
-function sendsJson(req: Request): boolean {
+/**
+ * The caller of an API request, or the refusal: its credential (`Access.fromRequest`) and a view
+ * as another audience it asks for. Display tokens are read-only [A1], and so is a view as
+ * another audience [A7]; a browser session changing anything must send
+ * `Content-Type: application/json`, which a cross-site form cannot (CSRF). `authenticate` and the
+ * events lane (http/eventsLane.ts) both ask here.
+ */
+export async function requestCaller(access: Access, req: IncomingMessage): Promise<Caller> {
+  let caller = await access.fromRequest(req)
+  const asked = req.headers[VIEW_AS_HEADER]
+  if (typeof asked === 'string' && asked !== '') caller = access.viewingAs(caller, asked.trim())
+  if (!SAFE_METHODS.has(req.method ?? '')) {
+    const readOnly = readOnlyReason(caller) // [A1, A7]
+    if (readOnly) throw readOnly
+    if (caller.kind === 'session' && !sendsJson(req))
+      throw new WatchfloorError(
+        'forbidden',
+        'a request signed in by session cookie that changes anything must send Content-Type: application/json',
+      )
+  }
+  return caller
+}
+
+function sendsJson(req: IncomingMessage): boolean {
   const type = req.headers['content-type']
   return typeof type === 'string' && type.split(';')[0]!.trim().toLowerCase() === 'application/json'
 }

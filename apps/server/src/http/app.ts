@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs'
+import type { RequestListener, ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import { PROTOCOL_VERSION, WatchfloorError } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
 import express, { type Request } from 'express'
 import helmet, { strictTransportSecurity } from 'helmet'
 import type { Logger } from 'pino'
-import { type Access, authenticate, type Caller, callerOf } from '../access/access.ts'
+import { type Access, authenticate, type Caller, callerOf, requestCaller } from '../access/access.ts'
 import { directoryRoutes } from '../access/directoryRoutes.ts'
 import { peopleDirectoryRoutes } from '../access/peopleDirectory.ts'
 import { peopleRoutes, sessionRoutes } from '../access/routes.ts'
@@ -24,7 +25,8 @@ import { type PresetRegistry, wallRouter } from '../wall/presets.ts'
 import { type CommandService, commandRouter } from '../write/commands.ts'
 import { importRouter } from '../write/imports.ts'
 import { ingest } from '../write/ingest.ts'
-import { errorHandler } from './errors.ts'
+import { errorHandler, sendJson } from './errors.ts'
+import { eventsLane, isEventsPost } from './eventsLane.ts'
 import { openApiDocument } from './openapi.ts'
 
 export interface AppDeps {
@@ -122,7 +124,17 @@ function headersSetBy(middleware: (req: never, res: never, next: (error?: unknow
   return { set: [...set], removed }
 }
 
-export function createApp({
+/** The Express app of every route (`createHttp`). */
+export function createApp(deps: AppDeps): express.Express {
+  return createHttp(deps).app
+}
+
+/**
+ * The server's HTTP side: the Express app of every route, and the request listener the HTTP server
+ * runs, which takes `POST /api/v1/events` as sensors spell it on the events lane
+ * (http/eventsLane.ts) and every other request to the app. Both share one of each step.
+ */
+export function createHttp({
   store,
   access,
   states,
@@ -136,14 +148,16 @@ export function createApp({
   metrics,
   metricsToken,
   draining = () => false,
-}: AppDeps): express.Express {
+}: AppDeps): { app: express.Express; listener: RequestListener } {
   const app = express()
   app.set('trust proxy', trustProxy)
   app.disable('x-powered-by')
   app.set('etag', false)
   // first: the request id (X-Request-Id), the log line and the duration of every request (ops/requestContext.ts)
-  app.use(requestContext(logger, metrics))
-  app.use(securityHeaders())
+  const context = requestContext(logger, metrics)
+  const security = securityHeaders()
+  app.use(context)
+  app.use(security)
 
   // the product's version and commit (ops/release.ts) and the socket protocol's version: public, as the console's About shows them
   app.get('/healthz', (_req, res) => {
@@ -188,11 +202,12 @@ export function createApp({
   const principalOf = (req: Request): Caller => callerOf(req)
   // raw events (write/ingest.ts): the busiest route, sensors post here many times a second, so it
   // comes before the other routers, which every request walks through until one answers
-  api.post('/events', express.json({ limit: BODY_LIMIT, type: () => true }), async (req, res) => {
-    const principal = principalOf(req)
-    const results = await ingest(store, principal, req.body, () => full.owners.fresh())
-    res.status(results.every((r) => r.duplicate) ? 200 : 201).json({ results })
-  })
+  const eventsBody = express.json({ limit: BODY_LIMIT, type: () => true })
+  const answerEvents = async (caller: Caller, body: unknown, res: ServerResponse) => {
+    const results = await ingest(store, caller, body, () => full.owners.fresh())
+    sendJson(res, results.every((r) => r.duplicate) ? 200 : 201, { results })
+  }
+  api.post('/events', eventsBody, (req, res) => answerEvents(principalOf(req), req.body, res))
   api.use(peopleRoutes(access))
   api.use(directoryRoutes(access))
   api.use(peopleDirectoryRoutes(access))
@@ -270,5 +285,19 @@ export function createApp({
     next(new WatchfloorError('not_found', `no route ${req.method} ${req.path}`))
   })
   app.use(errorHandler(logger))
-  return app
+
+  const lane = eventsLane({
+    app,
+    context,
+    security,
+    caller: (req) => requestCaller(access, req),
+    body: eventsBody,
+    answer: answerEvents,
+    logger,
+  })
+  const listener: RequestListener = (req, res) => {
+    if (isEventsPost(req)) lane(req, res)
+    else app(req, res)
+  }
+  return { app, listener }
 }

@@ -1,9 +1,11 @@
 /**
  * The one place where the error family meets the transports: every error becomes a member of
  * the family (`toWatchfloorError`), a body (`errorBody`) and, at the web edge only, an HTTP
- * status (`httpStatus`). Express's error handler and every socket acknowledgement use these.
+ * status (`httpStatus`) and answer (`answerError`). Express's error handler, the events lane and every
+ * socket acknowledgement use these.
  */
 
+import type { ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { type Refusal, readOnlyRefusal } from '@watchfloor/core'
 import { type ErrorBody, type ErrorCode, WatchfloorError } from '@watchfloor/protocol'
@@ -96,14 +98,33 @@ export function errorBody(error: unknown): ErrorBody {
   return toWatchfloorError(error).toBody()
 }
 
-/** Express's last handler: the status and `{ error }` body of the family; internal errors are logged. */
+/** Express's last handler: `answerError`. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error, _req, res, _next) => {
-    const failure = toWatchfloorError(error)
-    if (failure.code === 'internal') logger.error({ err: error }, 'request failed')
-    if (res.headersSent) return
-    res.status(httpStatus(failure.code)).json({ error: failure.toBody() })
-  }
+  return (error, _req, res, _next) => answerError(logger, error, res)
+}
+
+/**
+ * The answer to a request that failed, whatever was thrown: the status and `{ error }` body of the
+ * family; internal errors are logged (never sent). Nothing when the answer has begun already.
+ * Express's last handler and the events lane (http/eventsLane.ts) both answer here.
+ */
+export function answerError(logger: Logger, error: unknown, res: ServerResponse): void {
+  const failure = toWatchfloorError(error)
+  if (failure.code === 'internal') logger.error({ err: error }, 'request failed')
+  if (res.headersSent) return
+  sendJson(res, httpStatus(failure.code), { error: failure.toBody() })
+}
+
+/**
+ * A JSON answer on Node's own response, as Express's `res.json` writes one: the body as
+ * `JSON.stringify` gives it, `Content-Type: application/json; charset=utf-8` and its length.
+ */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const json = JSON.stringify(body)
+  res.statusCode = status
+  res.setHeader('Content-Type', 'application/json; charset=utf-8')
+  res.setHeader('Content-Length', Buffer.byteLength(json))
+  res.end(json)
 }
 
 /**

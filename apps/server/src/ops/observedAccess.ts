@@ -1,5 +1,5 @@
+import type { IncomingMessage } from 'node:http'
 import { WatchfloorError } from '@watchfloor/protocol'
-import type { Request } from 'express'
 import { Access, type Caller } from '../access/access.ts'
 import { type Metrics, SIGN_IN_REFUSALS, type SignInRefusal } from './metrics.ts'
 import { notePrincipal } from './requestContext.ts'
@@ -31,7 +31,7 @@ export class ObservedAccess extends Access {
     return this.noted(super.fromSession(id), 'session_ended')
   }
 
-  override async fromRequest(req: Request): Promise<Caller> {
+  override async fromRequest(req: Pick<IncomingMessage, 'headers'>): Promise<Caller> {
     // what fromToken and fromSession did not count: a malformed Authorization header
     return this.noted(super.fromRequest(req), req.headers.authorization === undefined ? undefined : 'malformed')
   }

@@ -55,6 +55,15 @@ export function notePrincipal(caller: Caller): void {
 }
 
 /**
+ * The route pattern that answers the current request, for a request no Express router matched
+ * (the events lane, http/eventsLane.ts): Express's routes are caught as the router matches them.
+ */
+export function noteRoute(route: string): void {
+  const context = contexts.getStore()
+  if (context !== undefined) context.route = route
+}
+
+/**
  * The request's id: the client's `X-Request-Id` when it is well formed (and not one of its own
  * secrets sent by mistake), else a new UUID.
  */

@@ -1,6 +1,12 @@
 import { benchFanout, benchFanoutPostgres } from './fanout.ts'
 import { benchFuzz } from './fuzz.ts'
-import { benchIngestHistory, benchIngestRest, benchIngestRestPostgres, benchIngestStore } from './ingest.ts'
+import {
+  benchIngestHistory,
+  benchIngestPostCpu,
+  benchIngestRest,
+  benchIngestRestPostgres,
+  benchIngestStore,
+} from './ingest.ts'
 import { backgroundCores, guardChildren, killAll } from './lib.ts'
 import { benchOpen } from './open.ts'
 import { runPicture } from './picture.ts'
@@ -55,6 +61,7 @@ async function main(): Promise<void> {
       return store.entry
     })
     await run('ingest.rest', () => benchIngestRest(raw1000))
+    await run('ingest.post-cpu', benchIngestPostCpu)
   }
   if (!filter || filter === 'ingest' || filter === 'history') await run('ingest.history', benchIngestHistory)
   if (!filter || filter === 'fanout') await run('fanout', benchFanout)

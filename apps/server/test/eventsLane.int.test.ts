@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import type { EventInput } from '@watchfloor/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { event, observations, type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
+import { httpSide } from './httpSide.ts'
 
 /**
  * `POST /api/v1/events` as sensors spell it runs on the events lane (http/eventsLane.ts), outside
@@ -261,5 +264,46 @@ describe('POST /api/v1/events: the events lane answers exactly as Express route 
     const plain = await fetch(`${server.url}${LANE}`, json(TOKENS.sensorEe, { events: observations(1) }))
     expect(plain.headers.get('strict-transport-security')).toBeNull()
     expect(plain.headers.get('cache-control')).toBe('no-store')
+  })
+})
+
+describe('which requests take the events lane', () => {
+  it('POST /api/v1/events as sensors spell it, with or without a query string; every other request Express', async () => {
+    const side = await httpSide()
+    // Express's app hands every request it gets to `app.handle`: counted here
+    const app = side.app as unknown as { handle: (req: { method: string; url: string }, ...rest: unknown[]) => unknown }
+    const handle = app.handle.bind(app)
+    const viaExpress: string[] = []
+    app.handle = (req, ...rest) => {
+      viaExpress.push(`${req.method} ${req.url}`)
+      return handle(req, ...rest)
+    }
+    const server = createServer(side.listener)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      const send = async (method: string, path: string) => {
+        const response = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' } })
+        await response.arrayBuffer()
+        // no caller: refused on either path, with the same answer
+        expect(response.status, `${method} ${path}`).toBe(401)
+      }
+      await send('POST', '/api/v1/events')
+      await send('POST', '/api/v1/events?source=sensor-7')
+      expect(viaExpress).toEqual([])
+      await send('POST', '/api/v1/events/')
+      await send('POST', '/API/V1/EVENTS')
+      await send('GET', '/api/v1/events')
+      await send('POST', '/api/v1/eventsx')
+      expect(viaExpress).toEqual([
+        'POST /api/v1/events/',
+        'POST /API/V1/EVENTS',
+        'GET /api/v1/events',
+        'POST /api/v1/eventsx',
+      ])
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
+      await side.close()
+    }
   })
 })

@@ -3,22 +3,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { EventInput } from '@watchfloor/protocol'
-import { openStores, type Stores } from '@watchfloor/store'
 import type express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { Directory } from '../src/access/directory.ts'
-import { TokenRegistry } from '../src/access/tokens.ts'
-import { FeedPoller } from '../src/feeds/poller.ts'
-import { createApp } from '../src/http/app.ts'
 import { openApiDocument, socketMessagesTable } from '../src/http/openapi.ts'
-import { createLogger } from '../src/ops/logger.ts'
-import { Metrics } from '../src/ops/metrics.ts'
-import { ObservedAccess } from '../src/ops/observedAccess.ts'
-import { FullState, StateCache } from '../src/read/projection.ts'
-import { PresetRegistry } from '../src/wall/presets.ts'
-import { CommandService } from '../src/write/commands.ts'
 import { event, observations, PRINCIPALS, post, type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
+import { httpSide } from './httpSide.ts'
 
 type Document = {
   paths: Record<string, Record<string, Operation>>
@@ -139,50 +129,15 @@ describe('docs/api.md', () => {
 })
 
 describe('the OpenAPI document against the Express routes', () => {
-  let dataDir: string
-  let stores: Stores
+  let side: Awaited<ReturnType<typeof httpSide>>
   let app: express.Express
   beforeAll(async () => {
     // the app as server.ts makes it (nothing started: only its routers are read)
-    dataDir = mkdtempSync(join(tmpdir(), 'watchfloor-openapi-'))
-    const logger = createLogger('warn')
-    stores = await openStores({ databaseUrl: undefined, dataDir })
-    const { events: store, credentials } = stores
-    const registry = new TokenRegistry([])
-    const metrics = new Metrics(store)
-    const directory = new Directory(credentials, logger, { reloadMs: 30_000 })
-    const access = new ObservedAccess(metrics, registry, credentials, directory, {
-      sessionTtlMs: 3_600_000,
-      tokenTtlDays: 90,
-      cookieSecure: false,
-      passwordCost: 10,
-      throttle: { maxPerUsername: 5, maxPerAddress: 20, windowMs: 900_000 },
-    })
-    const states = new StateCache(store)
-    const full = new FullState(store)
-    app = createApp({
-      store,
-      registry,
-      access,
-      states,
-      full,
-      commands: new CommandService(store, states, logger, metrics),
-      presets: new PresetRegistry([]),
-      logger,
-      consoleDir: join(dataDir, 'no-console'),
-      trustProxy: false,
-      feeds: new FeedPoller(credentials, store, directory, () => full.fresh(), logger, {
-        tickMs: 60_000,
-        allowHttp: false,
-      }),
-      metrics,
-      metricsToken: undefined,
-    })
+    side = await httpSide()
+    app = side.app
   })
   afterAll(async () => {
-    await stores?.events.close()
-    await stores?.credentials.close()
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+    await side?.close()
   })
 
   it('documents every route the server has, and no route it does not have', () => {

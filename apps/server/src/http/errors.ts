@@ -105,13 +105,17 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 
 /**
  * The answer to a request that failed, whatever was thrown: the status and `{ error }` body of the
- * family; internal errors are logged (never sent). Nothing when the answer has begun already.
- * Express's last handler and the events lane (http/eventsLane.ts) both answer here.
+ * family; internal errors are logged (never sent). An answer that had begun is cut off instead (its
+ * connection closed, as Express's own final handler does), so the client sees it broken rather than
+ * waiting for the rest. Express's last handler and the events lane (http/eventsLane.ts) both answer here.
  */
 export function answerError(logger: Logger, error: unknown, res: ServerResponse): void {
   const failure = toWatchfloorError(error)
   if (failure.code === 'internal') logger.error({ err: error }, 'request failed')
-  if (res.headersSent) return
+  if (res.headersSent) {
+    if (!res.writableEnded) res.destroy()
+    return
+  }
   sendJson(res, httpStatus(failure.code), { error: failure.toBody() })
 }
 

@@ -40,31 +40,60 @@ export interface EventsLaneParts {
  * `POST /api/v1/events` on Node's own request and response: the same steps as Express's route
  * (request context, security headers, `Cache-Control: no-store`, the caller, the body, ingest,
  * errors as `answerError` gives them), without Express's router and without the switch of the
- * request's and response's prototypes Express makes on every request. That switch cost more than
- * the rest of an ingest: with it a POST of two events took about 0.85 ms of the server's CPU,
- * without it 0.55 ms (docs/performance.md).
+ * request's and response's prototypes Express makes on every request. That switch cost about a
+ * quarter of an ingest: a POST of two events took 0.83 ms of the server's CPU through Express's
+ * route and 0.63 ms here (`pnpm bench ingest`, ingest.post-cpu; docs/performance.md). As in Express,
+ * whatever a step throws or passes on is answered as an error, and nothing escapes the listener.
  */
 export function eventsLane(parts: EventsLaneParts): RequestListener {
   return (req, res) => {
-    const view = requestView(parts.app, req)
-    parts.context(view, res as express.Response, () => {
-      parts.security(view, res as express.Response, () => {})
-      res.setHeader('Cache-Control', 'no-store')
-      handle(parts, req, res).catch((error: unknown) => answerError(parts.logger, error, res))
-    })
+    const fail = (error: unknown) => {
+      try {
+        answerError(parts.logger, error, res)
+      } catch (failure) {
+        parts.logger.error({ err: failure }, 'answering a failed request failed')
+        res.destroy()
+      }
+    }
+    try {
+      const view = requestView(parts.app, req)
+      // the rest of the request runs inside the context's `next`, so that its log lines carry the request
+      parts.context(view, res as express.Response, (error?: unknown) => {
+        if (error !== undefined) fail(error)
+        else handle(parts, view, req, res).catch(fail)
+      })
+    } catch (error) {
+      fail(error)
+    }
   }
 }
 
-async function handle(parts: EventsLaneParts, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  parts: EventsLaneParts,
+  view: express.Request,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  await step(parts.security, view, res)
+  res.setHeader('Cache-Control', 'no-store')
   const caller = await parts.caller(req)
   // as in Express, where authentication comes before the route: a refused caller's request is `unmatched`
   noteRoute(EVENTS_PATH)
-  const body = await new Promise<unknown>((resolve, reject) =>
-    parts.body(req as express.Request, res as express.Response, (error?: unknown) =>
-      error === undefined ? resolve((req as { body?: unknown }).body) : reject(error),
-    ),
-  )
-  await parts.answer(caller, body, res)
+  await step(parts.body, req, res)
+  await parts.answer(caller, (req as { body?: unknown }).body, res)
+}
+
+/** A middleware as one step: done when it calls `next`, failed when it passes an error or throws. */
+function step(middleware: express.RequestHandler, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    try {
+      middleware(req as express.Request, res as express.Response, (error?: unknown) =>
+        error === undefined ? resolve() : reject(error),
+      )
+    } catch (error) {
+      reject(error)
+    }
+  })
 }
 
 /**

@@ -116,8 +116,27 @@ export function answerError(logger: Logger, error: unknown, res: ServerResponse)
     if (!res.writableEnded) res.destroy()
     return
   }
+  // the error is its own answer: nothing a route set to describe the document it meant to send (a
+  // download's name, the document's marking and head, validators of a file) stays on it, and no
+  // cache keeps it; the request id, security headers and a `Retry-After` stay
+  for (const name of res.getHeaderNames())
+    if (DOCUMENT_HEADERS.has(name) || name.startsWith('x-watchfloor-')) res.removeHeader(name)
+  res.setHeader('Cache-Control', 'no-store')
   sendJson(res, httpStatus(failure.code), { error: failure.toBody() })
 }
+
+/** Headers that describe the document a route meant to send, not an error (lower case, as Node names them). */
+const DOCUMENT_HEADERS = new Set([
+  'content-disposition',
+  'content-encoding',
+  'content-language',
+  'content-location',
+  'content-range',
+  'accept-ranges',
+  'etag',
+  'last-modified',
+  'expires',
+])
 
 /**
  * A JSON answer on Node's own response, as Express's `res.json` writes one: the body as

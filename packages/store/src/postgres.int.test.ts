@@ -65,9 +65,10 @@ describe('PostgreSQL store with several processes', () => {
     const reader = await PostgresEventStore.open({ connectionString, table, pollMs: 50 })
     stores.push(reader)
     const seen: StoredEvent[] = []
-    let tailing = true
+    // the reader tails until it has seen as many events as the appenders wrote (known once they are done)
+    let expected = Number.POSITIVE_INFINITY
     const tail = (async () => {
-      while (tailing || seen.length < 2000) {
+      while (seen.length < expected) {
         const page = await reader.readAfter(seen.at(-1)?.seq ?? 0, 100)
         seen.push(...page)
         if (page.length === 0) await new Promise((r) => setTimeout(r, 2))
@@ -81,9 +82,10 @@ describe('PostgreSQL store with several processes', () => {
     })
     await Promise.all(appenders)
     const total = await reader.head()
-    tailing = false
-    while (seen.length < total) await new Promise((r) => setTimeout(r, 10))
-    await Promise.race([tail, new Promise((r) => setTimeout(r, 100))])
+    expected = total
+    await Promise.race([tail, new Promise((r) => setTimeout(r, 10_000))])
+    expected = 0 // the tail stops, whatever it saw
+    await tail
     expect(seen.map((e) => e.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1))
     expect(new Set(seen.map((e) => e.id)).size).toBe(total)
   })

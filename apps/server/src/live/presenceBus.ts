@@ -47,13 +47,15 @@ export async function presenceBus(options: {
       bus.adapter(createRedisAdapter(redis.pub, redis.sub, { key: name }))
       return sealedBus(bus, name, sealer, logger, redis.close)
     }
-    // the adapter's table for large messages; processes starting together may race to make it
+    // the adapter's table for large messages; processes starting together may race to make it, and
+    // the loser hears of the winner's table, its row type or its sequence: a unique violation (23505),
+    // a duplicate table (42P07) or a duplicate object (42710, `type ... already exists`)
     await pool
       .query(
         `CREATE TABLE IF NOT EXISTS ${name} (id bigserial UNIQUE, created_at timestamptz DEFAULT now(), payload bytea)`,
       )
       .catch((error: { code?: string }) => {
-        if (error.code !== '23505' && error.code !== '42P07') throw error
+        if (!['23505', '42P07', '42710'].includes(error.code ?? '')) throw error
       })
     bus.adapter(
       createPostgresAdapter(pool, {

@@ -1,5 +1,5 @@
 export { Access, type Caller, type CallerKind, type Credential } from './access/access.ts'
 export { type Principal, type StaticToken, TokenRegistry } from './access/tokens.ts'
 export { type Config, loadConfig } from './config.ts'
-export { createApp } from './http/app.ts'
+export { createHttp } from './http/app.ts'
 export { type RunningServer, startServer } from './server.ts'

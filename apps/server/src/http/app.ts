@@ -124,11 +124,6 @@ function headersSetBy(middleware: (req: never, res: never, next: (error?: unknow
   return { set: [...set], removed }
 }
 
-/** The Express app of every route (`createHttp`). */
-export function createApp(deps: AppDeps): express.Express {
-  return createHttp(deps).app
-}
-
 /**
  * The server's HTTP side: the Express app of every route, and the request listener the HTTP server
  * runs, which takes `POST /api/v1/events` as sensors spell it on the events lane

@@ -120,6 +120,7 @@ export function registerEventStoreContract(name: string, factory: StoreFactory):
 
     it('[L1, L2, L3] small and large groups alike: text kept as sent, ids found again, a conflict appends nothing', async () => {
       const store = await create()
+      const sent: AcceptedEvent[] = []
       // text SQL and JSON treat specially, kept as sent
       const awkward = ["it's", 'C:\\Windows\\System32', "E'\\x00'", '$1; DROP TABLE x; --', 'line\nbreak\u0000', '✓ 🛡']
       const withText = (n: number): AcceptedEvent => ({
@@ -131,6 +132,7 @@ export function registerEventStoreContract(name: string, factory: StoreFactory):
         const events = Array.from({ length: size }, (_, i) => withText(i))
         const head = await store.head()
         const results = await store.append(events)
+        sent.push(...events)
         expect(results.map((r) => r.seq)).toEqual(Array.from({ length: size }, (_, i) => head + i + 1))
         const read = await store.readAfter(head, size)
         expect(read.map((e) => e.payload)).toEqual(events.map((e) => e.payload))
@@ -142,6 +144,12 @@ export function registerEventStoreContract(name: string, factory: StoreFactory):
         await expect(store.append(conflicting)).rejects.toMatchObject({ code: 'conflict' })
         expect(await store.head()).toBe(head + size)
       }
+      // as the table holds it, not as this process keeps it in memory
+      await store.close()
+      const reopened = await factory.reopen(store)
+      open.push(reopened)
+      const stored = await readAll(reopened)
+      expect(stored.map((e) => [e.id, e.payload])).toEqual(sent.map((e) => [e.id, e.payload]))
     })
 
     it('pages with a limit', async () => {

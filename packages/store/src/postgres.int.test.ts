@@ -144,12 +144,15 @@ describe('PostgreSQL store with several processes', () => {
     }
   })
 
-  it('commits a small group in two round trips, the append lock held across one of them', async () => {
+  it('commits a group of any size in two round trips, the append lock held across one of them', async () => {
     const [writer] = stores
     const pool = (writer as unknown as { pool: pg.Pool }).pool
     const connect = pool.connect.bind(pool)
     const sent: string[] = []
-    pool.connect = (async () => {
+    // the commit's own connection only: the pool's queries (the slow poll of the head) pass a
+    // callback, and go through as they came
+    pool.connect = (async (callback?: unknown) => {
+      if (callback !== undefined) return (connect as (callback: unknown) => unknown)(callback)
       const client = await connect()
       const query = client.query.bind(client)
       client.query = ((text: string, ...rest: unknown[]) => {
@@ -167,8 +170,8 @@ describe('PostgreSQL store with several processes', () => {
       // the first takes the lock and reads the head and the ids; the second writes, notifies and commits
       expect(sent).toEqual(['BEGIN', 'INSERT'])
       sent.length = 0
-      await writer!.append(Array.from({ length: 150 }, (_, i) => observation(i)))
-      expect(sent).toEqual(['BEGIN', 'SELECT', 'WITH', 'SELECT'])
+      await writer!.append(Array.from({ length: 2_000 }, (_, i) => observation(i)))
+      expect(sent).toEqual(['BEGIN', 'INSERT'])
     } finally {
       pool.connect = connect
     }
@@ -206,6 +209,70 @@ describe('PostgreSQL store with several processes', () => {
     listener!.onAppend((head) => heads.push(head))
     const [result] = await writer!.append([observation(1, randomUUID())])
     await expect.poll(() => heads.at(-1), { timeout: 3000 }).toBe(result!.seq)
+  })
+})
+
+describe('PostgreSQL store: reads of what memory lacks', () => {
+  it('reads from the table only the events another process committed unheard, and its own from memory', async () => {
+    const table = freshTable()
+    const [mine, other] = [
+      await PostgresEventStore.open({ connectionString, table, pollMs: 60_000 }),
+      await PostgresEventStore.open({ connectionString, table, pollMs: 60_000 }),
+    ]
+    const pool = (mine as unknown as { pool: pg.Pool }).pool
+    const query = pool.query.bind(pool)
+    const rows: number[] = []
+    try {
+      // a commit too large for a notification: this process hears its head only
+      await other.append(Array.from({ length: 60 }, (_, i) => observation(i)))
+      await mine.append(Array.from({ length: 40 }, (_, i) => observation(100 + i)))
+      await other.append(Array.from({ length: 30 }, (_, i) => observation(200 + i)))
+      await mine.append(Array.from({ length: 20 }, (_, i) => observation(300 + i)))
+      pool.query = (async (...args: Parameters<typeof query>) => {
+        const result = (await query(...args)) as unknown as pg.QueryResult
+        rows.push(result.rowCount ?? 0)
+        return result
+      }) as typeof pool.query
+      const read = await mine.readAfter(0, 1_000)
+      expect(read.map((e) => e.seq)).toEqual(Array.from({ length: 150 }, (_, i) => i + 1))
+      // the other's 60 and 30 from the table, this one's 40 and 20 from memory; the last query
+      // asks for anything committed since (none)
+      expect(rows).toEqual([60, 30, 0])
+      // read again, all of it is in memory but what may have been committed since
+      rows.length = 0
+      expect((await mine.readAfter(0, 1_000)).map((e) => e.seq)).toEqual(read.map((e) => e.seq))
+      expect(rows).toEqual([0])
+    } finally {
+      pool.query = query
+      await mine.drop()
+      await mine.close()
+      await other.close()
+    }
+  })
+
+  it('takes rows that its own commit brought into memory while the query ran from memory, not parsed again', async () => {
+    const table = freshTable()
+    const store = await PostgresEventStore.open({ connectionString, table, pollMs: 60_000 })
+    const pool = (store as unknown as { pool: pg.Pool }).pool
+    const query = pool.query.bind(pool)
+    try {
+      let committing: Promise<unknown> | undefined
+      // the commit lands between the read's look at memory and its query's answer
+      pool.query = (async (...args: Parameters<typeof query>) => {
+        committing ??= store.append(Array.from({ length: 30 }, (_, i) => observation(i)))
+        await committing
+        return query(...args)
+      }) as typeof pool.query
+      const read = await store.readAfter(0, 100)
+      pool.query = query
+      expect(read.map((e) => e.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1))
+      const held = await store.readAfter(0, 100)
+      expect(held.every((event, i) => event === read[i])).toBe(true)
+    } finally {
+      pool.query = query
+      await store.drop()
+      await store.close()
+    }
   })
 })
 

@@ -3,7 +3,15 @@ import type { StoredEvent } from '@watchfloor/protocol'
 import pg from 'pg'
 import { ChannelListener } from './channel.ts'
 import { migratePostgres } from './migrations.ts'
-import { contentOfBody, type Existing, isoBound, type PendingAppend, pendingAppend, planGroup } from './plan.ts'
+import {
+  contentOfBody,
+  type Existing,
+  isoBound,
+  type PendingAppend,
+  pendingAppend,
+  planGroup,
+  type Row,
+} from './plan.ts'
 import { RecentWindow } from './recent.ts'
 import { detectPostgresEvents, postgresEventMigrations } from './schema-postgres.ts'
 import { DatabaseScope } from './scope.ts'
@@ -218,10 +226,10 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * One group commit. A group of up to `INLINE_ROWS` events takes two round trips, the second of
-   * which ends the transaction: the append lock is held from the first one's answer to the second's
-   * arrival, one turn of this process's event loop (it was three). Every process's commits wait for
-   * the lock, and a turn a process spends fanning out while holding it is a wait for all the others.
+   * One group commit, in two round trips whatever its size; the second ends the transaction, so the
+   * append lock is held from the first one's answer to the second's arrival, one turn of this
+   * process's event loop. Every process's commits wait for the lock, and a turn a process spends
+   * fanning out while holding it is a wait for all the others.
    */
   private async commit(pending: PendingAppend[]): Promise<void> {
     const client = await this.pool.connect().catch((error: unknown) => {
@@ -232,19 +240,13 @@ export class PostgresEventStore implements EventStore {
     let plan: ReturnType<typeof planGroup>
     try {
       const ids = [...new Set(pending.flatMap((append) => append.events.map((event) => event.id)))]
-      const inline = ids.length <= INLINE_ROWS
-      const idsQuery = `SELECT id, seq, body FROM ${this.table} WHERE id = ANY(`
-      // begin, take the append lock, then read the head (and a small group's ids already in the log):
+      // begin, take the append lock, then read the head and the group's ids already in the log:
       // statements after the lock, so they see every commit made before it was granted
       const opened = (await client.query(
-        `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.lockKey}); SELECT seq, recorded_at FROM ${this.table} ORDER BY seq DESC LIMIT 1${inline ? `; ${idsQuery}${uuidArray(ids)})` : ''}`,
+        `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.lockKey}); SELECT seq, recorded_at FROM ${this.table} ORDER BY seq DESC LIMIT 1; SELECT id, seq, body FROM ${this.table} WHERE id = ANY(${textArray(ids, ',')}::uuid[])`,
       )) as unknown as pg.QueryResult[]
       const last = opened[2]!.rows[0] as { seq: string; recorded_at: Date } | undefined
-      const found = (inline ? opened[3]!.rows : (await client.query(`${idsQuery}$1::uuid[])`, [ids])).rows) as {
-        id: string
-        seq: string
-        body: string
-      }[]
+      const found = opened[3]!.rows as { id: string; seq: string; body: string }[]
       const existing = new Map<string, Existing>(
         found.map((r) => [r.id, { seq: Number(r.seq), content: contentOfBody(r.body) }]),
       )
@@ -257,42 +259,12 @@ export class PostgresEventStore implements EventStore {
               plan.rows.map((r) => r.body),
             )
           : null
-        // notifications go out at commit, in the order sent; the channels are names of ours and the
-        // head an integer
-        const notifyHead = `SELECT pg_notify('${this.channel}', '${plan.head}'); COMMIT`
-        if (plan.rows.length <= INLINE_ROWS) {
-          // the rows, the notifications and the commit in one round trip, the rows written out as
-          // escaped literals (a round trip of several statements takes no parameters)
-          const values = plan.rows
-            .map(
-              (r) =>
-                `(${r.seq},${pg.escapeLiteral(r.id)},${pg.escapeLiteral(r.recordedAt)},${pg.escapeLiteral(r.body)})`,
-            )
-            .join(',')
-          const notifyEvents =
-            events === null ? '' : `SELECT pg_notify('${this.eventsChannel}', ${pg.escapeLiteral(events)}); `
-          await client.query(
-            `INSERT INTO ${this.table} (seq, id, recorded_at, body) VALUES ${values}; ${notifyEvents}${notifyHead}`,
-          )
-        } else {
-          // a large group as parameters, which PostgreSQL parses faster than as many literals
-          await client.query(
-            `WITH inserted AS (
-               INSERT INTO ${this.table} (seq, id, recorded_at, body)
-               SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[])
-               RETURNING seq
-             )
-             SELECT ${events === null ? '' : 'pg_notify($5, $6), '}(SELECT count(*) FROM inserted)`,
-            [
-              plan.rows.map((r) => r.seq),
-              plan.rows.map((r) => r.id),
-              plan.rows.map((r) => r.recordedAt),
-              plan.rows.map((r) => r.body),
-              ...(events === null ? [] : [this.eventsChannel, events]),
-            ],
-          )
-          await client.query(notifyHead)
-        }
+        // the rows, the notifications (sent at commit, in this order; the channels are names of
+        // ours and the head an integer) and the commit in one round trip
+        const notifyEvents = events === null ? '' : `SELECT pg_notify('${this.eventsChannel}', ${literal(events)}); `
+        await client.query(
+          `${insertRows(this.table, plan.rows)}; ${notifyEvents}SELECT pg_notify('${this.channel}', '${plan.head}'); COMMIT`,
+        )
       } else await client.query('COMMIT')
     } catch (error) {
       // a connection that cannot roll back may still hold the lock: it is closed, not reused
@@ -329,16 +301,13 @@ export class PostgresEventStore implements EventStore {
       head = rows.at(-1)?.seq ?? Number(last.rows[0]?.seq ?? 0)
       if (rows.length > 0) {
         const found = await client.query<{ id: string; seq: string }>(
-          `SELECT id, seq FROM ${this.table} WHERE id = ANY($1::uuid[]) LIMIT 1`,
-          [rows.map((r) => r.id)],
+          `SELECT id, seq FROM ${this.table} WHERE id = ANY(${textArray(
+            rows.map((r) => r.id),
+            ',',
+          )}::uuid[]) LIMIT 1`,
         )
         if (found.rows[0]) throw idInLog(found.rows[0].id, Number(found.rows[0].seq))
-        await client.query(
-          `INSERT INTO ${this.table} (seq, id, recorded_at, body)
-           SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[])`,
-          [rows.map((r) => r.seq), rows.map((r) => r.id), rows.map((r) => r.recordedAt), rows.map((r) => r.body)],
-        )
-        await client.query('SELECT pg_notify($1, $2)', [this.channel, String(head)])
+        await client.query(`${insertRows(this.table, rows)}; SELECT pg_notify('${this.channel}', '${head}')`)
       }
       await client.query('COMMIT')
     } catch (error) {
@@ -353,17 +322,39 @@ export class PostgresEventStore implements EventStore {
 
   async readAfter(after: number, limit: number): Promise<StoredEvent[]> {
     // the newest events are in memory (shared, immutable objects); the table has the rest, and
-    // anything committed since that this process has not heard of yet
-    const held = this.recent.after(after, limit) ?? []
-    if (held.length === limit) return held
-    const from = held.at(-1)?.seq ?? after
-    const result = await this.pool.query<{ body: string }>(
-      `SELECT body FROM ${this.table} WHERE seq > $1 ORDER BY seq LIMIT $2`,
-      [from, limit - held.length],
-    )
-    const read = result.rows.map((row) => JSON.parse(row.body) as StoredEvent)
-    this.recent.add(read)
-    return held.length === 0 ? read : [...held, ...read]
+    // anything committed since that this process has not heard of yet. Only what memory lacks is
+    // read: up to the first seq it holds past the gap (another process's commit, heard as a head
+    // only, below this process's own), then memory again.
+    const out: StoredEvent[] = []
+    let from = after
+    while (out.length < limit) {
+      const held = this.recent.after(from, limit - out.length)
+      if (held !== null) {
+        out.push(...held)
+        from = held.at(-1)!.seq
+        continue
+      }
+      const next = this.recent.heldAfter(from)
+      // (a chunk held right after `from` but not yet joined to the window bounds nothing)
+      const want = Math.min(limit - out.length, next !== undefined && next > from + 1 ? next - from - 1 : limit)
+      const result = await this.pool.query<{ body: string }>(
+        `SELECT body FROM ${this.table} WHERE seq > $1 ORDER BY seq LIMIT $2`,
+        [from, want],
+      )
+      // a commit of this process may have landed while the query ran (a POST's check of owners reads
+      // while the POST before it commits): rows memory now holds are not parsed again. The log has
+      // no gap, so the rows are the seqs right after `from`.
+      const landed = this.recent.after(from, result.rows.length) ?? []
+      const read =
+        landed.length === result.rows.length
+          ? landed
+          : [...landed, ...result.rows.slice(landed.length).map((row) => JSON.parse(row.body) as StoredEvent)]
+      this.recent.add(read)
+      out.push(...read)
+      if (read.length < want) break
+      from = read.at(-1)!.seq
+    }
+    return out
   }
 
   async readRecordedRange(from: string, to: string, after: number, limit: number): Promise<StoredEvent[]> {
@@ -444,18 +435,50 @@ export class PostgresEventStore implements EventStore {
 }
 
 /**
- * Groups of up to this many rows are written in the commit's last round trip as literals; larger
- * ones as parameters, in one more round trip. Measured on this machine's PostgreSQL 15: 10 rows
- * 0.8 ms as literals against 1.5 ms as parameters, 100 rows 3.1 against 3.1, 2,000 rows 92 against 30.
+ * The statement that inserts rows: each of its four columns is one literal that PostgreSQL splits,
+ * so a group of any size goes in one round trip of several statements (which takes no parameters)
+ * with no escape per value. Measured on PostgreSQL 15 with a group of 2,000 observations: 7.4 ms of
+ * the process's CPU and 46 ms in all, against 32 ms and 62 ms as parameter arrays in one more round
+ * trip (pg's escaping of each element was 4 % of the server's CPU in REST ingest); 10 rows 0.4 ms of
+ * CPU against 0.9 ms as one literal per value.
  */
-const INLINE_ROWS = 100
+function insertRows(table: string, rows: readonly Row[]): string {
+  const seqs = textArray(
+    rows.map((r) => String(r.seq)),
+    ',',
+  )
+  const ids = textArray(
+    rows.map((r) => r.id),
+    ',',
+  )
+  const times = textArray(
+    rows.map((r) => r.recordedAt),
+    ',',
+  )
+  const bodies = textArray(
+    rows.map((r) => r.body),
+    '\n',
+  )
+  return `INSERT INTO ${table} (seq, id, recorded_at, body) SELECT * FROM unnest(${seqs}::bigint[], ${ids}::uuid[], ${times}::timestamptz[], ${bodies})`
+}
 
 /**
- * Event ids as a `uuid[]` literal for a statement sent with others in one round trip (which takes no
- * parameters), each escaped: PostgreSQL reads or refuses an id as it did the parameter.
+ * Texts as a `text[]` that PostgreSQL splits from one literal. No text may hold the separator, and
+ * none does: stored bodies are JSON written by JSON.stringify, which escapes every control
+ * character; ids are UUIDs (the cast refuses anything else); seqs are integers and times ISO 8601.
+ * A text that holds it all the same is refused here, before anything is sent.
  */
-function uuidArray(ids: readonly string[]): string {
-  return `ARRAY[${ids.map((id) => pg.escapeLiteral(id)).join(',')}]::uuid[]`
+function textArray(texts: readonly string[], separator: ',' | '\n'): string {
+  for (const text of texts)
+    if (text.includes(separator))
+      throw new Error(`a value to store holds the separator ${JSON.stringify(separator)}: ${text.slice(0, 80)}`)
+  return `string_to_array(${literal(texts.join(separator))}, ${separator === ',' ? "','" : "E'\\n'"})`
+}
+
+/** A text as an SQL string literal, escaped as `pg.escapeLiteral` does, with the engine's own `replaceAll`. */
+function literal(text: string): string {
+  const quoted = text.replaceAll("'", "''")
+  return text.includes('\\') ? ` E'${quoted.replaceAll('\\', '\\\\')}'` : `'${quoted}'`
 }
 
 /** The events' stored bodies as one sealed JSON array, or null when they would not fit in a notification. */

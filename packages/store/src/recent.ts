@@ -67,6 +67,16 @@ export class RecentWindow {
     return this.events.slice(start, start + limit)
   }
 
+  /**
+   * The first seq after `after` that this process holds in memory (the window's first event, or the
+   * start of a chunk waiting above a gap), if any: a read from the table need go no further.
+   */
+  heldAfter(after: number): number | undefined {
+    let first = this.events[0] !== undefined && this.events[0].seq > after ? this.events[0].seq : undefined
+    for (const seq of this.pending.keys()) if (seq > after && (first === undefined || seq < first)) first = seq
+    return first
+  }
+
   /** Chunks that now continue the window join it; those it passed go; the window is kept short. */
   private settle(): void {
     for (let moved = true; moved && this.pending.size > 0; ) {

@@ -71,6 +71,26 @@ describe('FullState.follow', () => {
       await store.close()
     }
   })
+
+  it('catches up at once when the log runs more than its backlog ahead, without waiting for the timer', async () => {
+    const store = scratchStore('full-backlog')
+    try {
+      await store.append([reported('inc-1')])
+      const full = new FullState(store)
+      const errors: unknown[] = []
+      const stop = full.follow((error) => errors.push(error), 60_000, 10)
+      await until(() => full.latest.seq === 1)
+      await store.append(Array.from({ length: 5 }, (_, i) => reported(`inc-${i + 2}`)))
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(full.latest.seq).toBe(1) // within the backlog: the timer's turn (a minute here)
+      await store.append(Array.from({ length: 10 }, (_, i) => reported(`inc-${i + 7}`)))
+      await until(() => full.latest.seq === 16)
+      stop()
+      expect(errors).toEqual([])
+    } finally {
+      await store.close()
+    }
+  })
 })
 
 function observationOf(n: number) {

@@ -31,6 +31,9 @@ import { MIN_TIME, upperBound } from './window.ts'
 /** Events per store read while folding. */
 const PAGE_SIZE = 5000
 
+/** How far the log may run ahead of the followed picture before it catches up without waiting. */
+const FOLLOW_BACKLOG = 5000
+
 /**
  * Which users RED events name (recipients and author) [V5], with the first seq naming each: a user
  * no RED event names sees exactly what its audience sees [V7], so its picture is its audience's.
@@ -544,17 +547,28 @@ export class FullState implements RedIndex {
   /**
    * Keep the picture caught up in the background (now, then at most every `everyMs` while the log
    * grows), so the first command after a start or a busy hour does not fold the backlog itself.
-   * Returns the stop function.
+   * When the log runs more than `backlog` events ahead of the picture it catches up at once: the
+   * store keeps only the newest events in memory (20,000 by default), and a picture left further
+   * behind reads them back from the log (at 25,000 events a second, every second). Returns the stop
+   * function.
    */
-  follow(onError: (error: unknown) => void, everyMs = 1000): () => void {
+  follow(onError: (error: unknown) => void, everyMs = 1000, backlog = FOLLOW_BACKLOG): () => void {
     let timer: ReturnType<typeof setTimeout> | undefined
+    let running = false
     const run = () => {
+      if (timer !== undefined) clearTimeout(timer)
       timer = undefined
-      this.fresh().catch(onError)
+      running = true
+      this.fresh()
+        .catch(onError)
+        .finally(() => {
+          running = false
+        })
     }
     run()
-    const unsubscribe = this.store.onAppend(() => {
-      timer ??= setTimeout(run, everyMs)
+    const unsubscribe = this.store.onAppend((head) => {
+      if (!running && head - this.state.seq > backlog) run()
+      else timer ??= setTimeout(run, everyMs)
     })
     return () => {
       unsubscribe()

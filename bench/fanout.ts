@@ -78,6 +78,8 @@ export interface PhaseResult {
   serverCores: number | null
   clientsCores: number | null
   ok: boolean
+  /** A sweep phase run again at once after it failed (2); absent for a first try. */
+  attempt?: number
 }
 
 type Kind = 'watchfloor' | 'bare-batched' | 'bare-durable' | 'bare' | 'watchfloor-pg' | 'watchfloor-pg3'
@@ -383,20 +385,21 @@ async function measure(running: Running, rate: number, seconds: number): Promise
 }
 
 /**
- * The sweeps of every server compared, rate by rate (A and B at 200/s, then A and B at 300/s, ...), so
- * that the machine's slow minutes fall on both alike; each server climbs until the first rate it
+ * The sweeps of every server compared, rate by rate (A and B at 200/s, then B and A at 300/s, ...),
+ * so that the machine's slow minutes fall on both alike; each server climbs until the first rate it
  * fails twice running (a phase that fails is tried once more at once: one stall of the machine fails
  * a phase of 6 s as surely as saturation does). Saturation is the last rate passed.
  */
 async function sweepsOf(running: Running[]): Promise<Map<Running, { sweep: PhaseResult[]; saturation: number }>> {
   const sweeps = new Map(running.map((r) => [r, { sweep: [] as PhaseResult[], saturation: 0, over: !SWEEP }]))
-  for (const rate of running[0]?.plan.sweep ?? []) {
-    for (const r of running) {
+  for (const [i, rate] of (running[0]?.plan.sweep ?? []).entries()) {
+    // the order turns at every rate, so that no server always runs right after another's failed phase
+    for (const r of i % 2 === 0 ? running : [...running].reverse()) {
       const state = sweeps.get(r)!
       if (state.over) continue
       for (let attempt = 1; attempt <= 2; attempt++) {
         const result = await measure(r, rate, SWEEP_SECONDS)
-        state.sweep.push(result)
+        state.sweep.push(attempt > 1 ? { ...result, attempt } : result)
         console.log(
           `  ${r.kind} ${rate}/s${attempt > 1 ? ' (again)' : ''}: p99 ${fmt(result.p99Ms, 1)} ms, delivered ${result.delivered}, ${fmt(result.deliveriesPerSecond)} deliveries/s${result.ok ? '' : ' (over)'}`,
         )

@@ -334,8 +334,9 @@ export class PostgresEventStore implements EventStore {
         from = held.at(-1)!.seq
         continue
       }
-      const next = this.recent.heldAfter(from)
-      // (a chunk held right after `from` but not yet joined to the window bounds nothing)
+      // a read that ends where memory's next run starts joins it only when it continues the window
+      // (a read past the window's end is held apart, as a chunk above a gap, and bounds nothing)
+      const next = from <= this.recent.end ? this.recent.nextRunAfter(from) : undefined
       const want = Math.min(limit - out.length, next !== undefined && next > from + 1 ? next - from - 1 : limit)
       const result = await this.pool.query<{ body: string }>(
         `SELECT body FROM ${this.table} WHERE seq > $1 ORDER BY seq LIMIT $2`,
@@ -470,8 +471,7 @@ function insertRows(table: string, rows: readonly Row[]): string {
  */
 function textArray(texts: readonly string[], separator: ',' | '\n'): string {
   for (const text of texts)
-    if (text.includes(separator))
-      throw new Error(`a value to store holds the separator ${JSON.stringify(separator)}: ${text.slice(0, 80)}`)
+    if (text.includes(separator)) throw new Error(`a value to store holds the separator ${JSON.stringify(separator)}`)
   return `string_to_array(${literal(texts.join(separator))}, ${separator === ',' ? "','" : "E'\\n'"})`
 }
 

@@ -74,20 +74,20 @@ describe('RecentWindow', () => {
     const events = log(30)
     const window = new RecentWindow(100)
     window.startAfter(5)
-    expect(window.heldAfter(0)).toBeUndefined()
+    expect(window.nextRunAfter(0)).toBeUndefined()
     window.add(events.slice(5, 10)) // seqs 6-10
     window.add(events.slice(20, 25)) // seqs 21-25, waiting for 11-20
     window.add(events.slice(15, 18)) // seqs 16-18, waiting too
-    expect(window.heldAfter(0)).toBe(6)
-    expect(window.heldAfter(5)).toBe(6)
-    expect(window.heldAfter(6)).toBe(16)
-    expect(window.heldAfter(10)).toBe(16)
-    expect(window.heldAfter(16)).toBe(21)
-    expect(window.heldAfter(21)).toBeUndefined()
+    expect(window.nextRunAfter(0)).toBe(6)
+    expect(window.nextRunAfter(5)).toBe(6)
+    expect(window.nextRunAfter(6)).toBe(16)
+    expect(window.nextRunAfter(10)).toBe(16)
+    expect(window.nextRunAfter(16)).toBe(21)
+    expect(window.nextRunAfter(21)).toBeUndefined()
     window.add(events.slice(10, 20)) // seqs 11-20: everything joins
     expect(window.after(5, 100)!.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 6))
-    expect(window.heldAfter(0)).toBe(6)
-    expect(window.heldAfter(6)).toBeUndefined()
+    expect(window.nextRunAfter(0)).toBe(6)
+    expect(window.nextRunAfter(6)).toBeUndefined()
   })
 
   it('keeps at most half again its size, dropping the oldest', () => {

@@ -35,7 +35,9 @@ export class RecentWindow {
     const last = chunk.at(-1)!.seq
     if (last <= this.endSeq) return
     if (chunk[0]!.seq > this.endSeq + 1) {
-      this.pending.set(chunk[0]!.seq, chunk)
+      // of two chunks from the same seq (a commit heard, then a shorter read of it), the longer stays
+      const waiting = this.pending.get(chunk[0]!.seq)
+      if (waiting === undefined || waiting.length < chunk.length) this.pending.set(chunk[0]!.seq, chunk)
       if (this.pending.size > MAX_PENDING) {
         // what lies between never came (a notification lost): start again from the newest chunk
         const newest = Math.max(...this.pending.keys())
@@ -68,10 +70,12 @@ export class RecentWindow {
   }
 
   /**
-   * The first seq after `after` that this process holds in memory (the window's first event, or the
-   * start of a chunk waiting above a gap), if any: a read from the table need go no further.
+   * Where the next run of events held in memory starts after `after`: the window's first seq, or the
+   * first seq of a chunk waiting above a gap, whichever is lower and above `after` (a run that holds
+   * `after + 1` itself is not one; `after` serves that). A read from the table for what memory lacks
+   * after `after` need go no further.
    */
-  heldAfter(after: number): number | undefined {
+  nextRunAfter(after: number): number | undefined {
     let first = this.events[0] !== undefined && this.events[0].seq > after ? this.events[0].seq : undefined
     for (const seq of this.pending.keys()) if (seq > after && (first === undefined || seq < first)) first = seq
     return first

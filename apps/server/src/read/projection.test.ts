@@ -72,6 +72,37 @@ describe('FullState.follow', () => {
     }
   })
 
+  it('after a failed pass waits for its timer, however far the log runs ahead: a failing read is not tried on every append', async () => {
+    const store = scratchStore('full-failing')
+    try {
+      let failing = true
+      const reads = { failed: 0 }
+      const flaky = new Proxy(store, {
+        get(target, property, receiver) {
+          if (property === 'readAfter' && failing)
+            return async () => {
+              reads.failed++
+              throw new Error('read failed')
+            }
+          const value = Reflect.get(target, property, receiver)
+          return typeof value === 'function' ? value.bind(target) : value
+        },
+      })
+      const full = new FullState(flaky)
+      const errors: unknown[] = []
+      const stop = full.follow((error) => errors.push(error), 60_000, 10)
+      for (let i = 0; i < 5; i++) {
+        await store.append(Array.from({ length: 20 }, (_, k) => reported(`inc-${i}-${k}`)))
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      expect({ errors: errors.length, reads: reads.failed }).toEqual({ errors: 1, reads: 1 })
+      failing = false
+      stop()
+    } finally {
+      await store.close()
+    }
+  })
+
   it('catches up at once when the log runs more than its backlog ahead, without waiting for the timer', async () => {
     const store = scratchStore('full-backlog')
     try {

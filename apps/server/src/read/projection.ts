@@ -554,20 +554,31 @@ export class FullState implements RedIndex {
    */
   follow(onError: (error: unknown) => void, everyMs = 1000, backlog = FOLLOW_BACKLOG): () => void {
     let timer: ReturnType<typeof setTimeout> | undefined
-    let running = false
+    /** Passes started and not yet done (a timer's may start while another runs). */
+    let running = 0
+    /** The last pass failed: the next waits for the timer, so a failing read is not tried on every append. */
+    let failed = false
     const run = () => {
       if (timer !== undefined) clearTimeout(timer)
       timer = undefined
-      running = true
+      running++
       this.fresh()
-        .catch(onError)
+        .then(
+          () => {
+            failed = false
+          },
+          (error: unknown) => {
+            failed = true
+            onError(error)
+          },
+        )
         .finally(() => {
-          running = false
+          running--
         })
     }
     run()
     const unsubscribe = this.store.onAppend((head) => {
-      if (!running && head - this.state.seq > backlog) run()
+      if (running === 0 && !failed && head - this.state.seq > backlog) run()
       else timer ??= setTimeout(run, everyMs)
     })
     return () => {

@@ -39,6 +39,8 @@ export interface Row {
   id: string
   recordedAt: string
   body: string
+  /** The sender's content (`contentJson`): `body` without `seq` and `recordedAt`. */
+  content: string
   event: StoredEvent
 }
 
@@ -104,7 +106,7 @@ export function planGroup(
     }
     for (const { seq, content, event } of staged.values()) {
       const stored = { ...event, recordedAt, seq } as StoredEvent
-      rows.push({ seq, id: event.id, recordedAt, body: storedBody(seq, recordedAt, content), event: stored })
+      rows.push({ seq, id: event.id, recordedAt, body: storedBody(seq, recordedAt, content), content, event: stored })
       known.set(event.id, { seq, content })
     }
     next += staged.size

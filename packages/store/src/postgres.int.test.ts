@@ -3,9 +3,10 @@ import type { StoredEvent } from '@watchfloor/protocol'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { observation, registerEventStoreContract } from './contract.ts'
+import { contentJson, storedBody } from './plan.ts'
 import { PostgresEventStore } from './postgres.ts'
 import { testSchemas } from './testSchemas.ts'
-import type { EventStore } from './types.ts'
+import type { AcceptedEvent, EventStore } from './types.ts'
 
 const connectionString = process.env.WATCHFLOOR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const tables = new WeakMap<EventStore, string>()
@@ -26,6 +27,35 @@ function countQueries(store: PostgresEventStore): { readonly count: number; stop
     },
     stop: () => {
       pool.query = query
+    },
+  }
+}
+
+/** The first word of each statement the store's commits send on their own connections, until `stop`. */
+function recordStatements(store: PostgresEventStore): { statements: string[]; stop(): void } {
+  const pool = (store as unknown as { pool: pg.Pool }).pool
+  const connect = pool.connect.bind(pool)
+  const statements: string[] = []
+  // the commit's own connection only: the pool's queries (the slow poll of the head) pass a
+  // callback, and go through as they came
+  pool.connect = (async (callback?: unknown) => {
+    if (callback !== undefined) return (connect as (callback: unknown) => unknown)(callback)
+    const client = await connect()
+    const query = client.query.bind(client)
+    client.query = ((text: string, ...rest: unknown[]) => {
+      statements.push(text.trim().split(/\s+/)[0]!)
+      return (query as (...args: unknown[]) => unknown)(text, ...rest)
+    }) as typeof client.query
+    client.release = ((release) => (error?: Error | boolean) => {
+      client.query = query
+      return release(error)
+    })(client.release.bind(client))
+    return client
+  }) as typeof pool.connect
+  return {
+    statements,
+    stop: () => {
+      pool.connect = connect
     },
   }
 }
@@ -144,36 +174,19 @@ describe('PostgreSQL store with several processes', () => {
     }
   })
 
-  it('commits a group of any size in two round trips, the append lock held across one of them', async () => {
+  it('commits a group in one round trip, or in two when its events go in a notification: the append lock never waits for this process between them', async () => {
     const [writer] = stores
-    const pool = (writer as unknown as { pool: pg.Pool }).pool
-    const connect = pool.connect.bind(pool)
-    const sent: string[] = []
-    // the commit's own connection only: the pool's queries (the slow poll of the head) pass a
-    // callback, and go through as they came
-    pool.connect = (async (callback?: unknown) => {
-      if (callback !== undefined) return (connect as (callback: unknown) => unknown)(callback)
-      const client = await connect()
-      const query = client.query.bind(client)
-      client.query = ((text: string, ...rest: unknown[]) => {
-        sent.push(text.trim().split(/\s+/)[0]!)
-        return (query as (...args: unknown[]) => unknown)(text, ...rest)
-      }) as typeof client.query
-      client.release = ((release) => (error?: Error | boolean) => {
-        client.query = query
-        return release(error)
-      })(client.release.bind(client))
-      return client
-    }) as typeof pool.connect
+    const sent = recordStatements(writer!)
     try {
       await writer!.append([observation(1), observation(2)])
       // the first takes the lock and reads the head and the ids; the second writes, notifies and commits
-      expect(sent).toEqual(['BEGIN', 'INSERT'])
-      sent.length = 0
+      expect(sent.statements).toEqual(['BEGIN', 'INSERT'])
+      sent.statements.length = 0
+      // too large for a notification: placed after the head, written, notified and committed at once
       await writer!.append(Array.from({ length: 2_000 }, (_, i) => observation(i)))
-      expect(sent).toEqual(['BEGIN', 'INSERT'])
+      expect(sent.statements).toEqual(['BEGIN'])
     } finally {
-      pool.connect = connect
+      sent.stop()
     }
   })
 
@@ -209,6 +222,98 @@ describe('PostgreSQL store with several processes', () => {
     listener!.onAppend((head) => heads.push(head))
     const [result] = await writer!.append([observation(1, randomUUID())])
     await expect.poll(() => heads.at(-1), { timeout: 3000 }).toBe(result!.seq)
+  })
+})
+
+describe('PostgreSQL store: groups placed after the head in one round trip', () => {
+  // text SQL and JSON treat specially
+  const awkward = ["it's", 'C:\\Windows', "E'\\x00'", '$1; DROP TABLE x; --', 'line\nbreak\u0000', '✓ 🛡', '"}', '\\n']
+  const withText = (n: number, id?: string): AcceptedEvent => ({
+    ...observation(n, id),
+    type: 'incident.observation',
+    payload: { incidentId: 'inc-1', indicator: awkward[n % awkward.length]!, count: n + 1 },
+  })
+  const bodies = async (store: PostgresEventStore) => {
+    const pool = (store as unknown as { pool: pg.Pool }).pool
+    const table = (store as unknown as { table: string }).table
+    const { rows } = await pool.query<{ seq: string; recorded_at: Date; body: string }>(
+      `SELECT seq, recorded_at, body FROM ${table} ORDER BY seq`,
+    )
+    return rows.map((row) => ({ seq: Number(row.seq), recordedAt: row.recorded_at.toISOString(), body: row.body }))
+  }
+
+  it('writes each body character for character as storedBody does, with the seqs after the head and one recordedAt [L1, L5]', async () => {
+    const store = await PostgresEventStore.open({ connectionString, table: freshTable(), pollMs: 60_000 })
+    try {
+      const sent = recordStatements(store)
+      const first = Array.from({ length: 300 }, (_, i) => withText(i))
+      const second = Array.from({ length: 300 }, (_, i) => withText(300 + i))
+      await store.append(first)
+      await store.append(second)
+      sent.stop()
+      expect(sent.statements).toEqual(['BEGIN', 'BEGIN'])
+      const stored = await bodies(store)
+      expect(stored.map((row) => row.seq)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1))
+      const events = [...first, ...second]
+      expect(stored.map((row) => row.body)).toEqual(
+        stored.map((row, i) => storedBody(row.seq, row.recordedAt, contentJson(events[i]!))),
+      )
+      // what this process keeps in memory is what the table holds
+      const held = await store.readAfter(0, 600)
+      expect(held).toEqual(stored.map((row) => JSON.parse(row.body)))
+      expect(new Set(stored.slice(0, 300).map((row) => row.recordedAt)).size).toBe(1)
+      expect(stored[300]!.recordedAt >= stored[299]!.recordedAt).toBe(true)
+    } finally {
+      await store.drop()
+      await store.close()
+    }
+  })
+
+  it("records a group at the last event's recordedAt when that is later than this process's clock [L5]", async () => {
+    const store = await PostgresEventStore.open({ connectionString, table: freshTable(), pollMs: 60_000 })
+    try {
+      // a log written by a process whose clock ran ahead
+      const ahead = '2099-01-02T03:04:05.678Z'
+      await store.appendStored([{ ...observation(0), seq: 1, recordedAt: ahead } as StoredEvent])
+      const results = await store.append(Array.from({ length: 300 }, (_, i) => withText(1 + i)))
+      expect(results.map((r) => r.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 2))
+      const stored = await bodies(store)
+      expect(stored.every((row) => row.recordedAt === ahead)).toBe(true)
+      expect((await store.readAfter(1, 300)).every((event) => event.recordedAt === ahead)).toBe(true)
+      expect(stored.slice(1).every((row) => (JSON.parse(row.body) as StoredEvent).recordedAt === ahead)).toBe(true)
+    } finally {
+      await store.drop()
+      await store.close()
+    }
+  })
+
+  it('takes two round trips when an id of the group is already in the log: duplicates get their seqs, other content is refused and nothing written [L2, L3]', async () => {
+    const store = await PostgresEventStore.open({ connectionString, table: freshTable(), pollMs: 60_000 })
+    try {
+      const first = Array.from({ length: 300 }, (_, i) => withText(i))
+      await store.append(first)
+      const sent = recordStatements(store)
+      const again = [first[7]!, ...Array.from({ length: 299 }, (_, i) => withText(1_000 + i))]
+      const results = await store.append(again)
+      // nothing written by the first (no error either), then the lock, the head and the ids read first
+      expect(sent.statements).toEqual(['BEGIN', 'BEGIN', 'INSERT'])
+      expect(results[0]).toEqual({ id: first[7]!.id, seq: 8, duplicate: true })
+      expect(results.slice(1).map((r) => r.seq)).toEqual(Array.from({ length: 299 }, (_, i) => 301 + i))
+      const other = [
+        withText(2_000),
+        ...Array.from({ length: 299 }, (_, i) => withText(3_000 + i)),
+        withText(5, first[3]!.id),
+      ]
+      sent.statements.length = 0
+      await expect(store.append(other)).rejects.toMatchObject({ code: 'conflict' })
+      expect(sent.statements).toEqual(['BEGIN', 'BEGIN', 'COMMIT'])
+      sent.stop()
+      expect(await store.head()).toBe(599)
+      expect((await bodies(store)).length).toBe(599)
+    } finally {
+      await store.drop()
+      await store.close()
+    }
   })
 })
 

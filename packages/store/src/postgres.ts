@@ -8,6 +8,7 @@ import {
   type Existing,
   isoBound,
   type PendingAppend,
+  type Plan,
   pendingAppend,
   planGroup,
   type Row,
@@ -226,10 +227,11 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * One group commit, in two round trips whatever its size; the second ends the transaction, so the
-   * append lock is held from the first one's answer to the second's arrival, one turn of this
-   * process's event loop. Every process's commits wait for the lock, and a turn a process spends
-   * fanning out while holding it is a wait for all the others.
+   * One group commit. A group whose events go out in a notification (see `eventsPayload`) takes two
+   * round trips; any other takes one (`commitAtOnce`), and falls back to two when one of its ids is
+   * already in the log. The append lock is held until the commit, and every process's commits wait
+   * for it: in two round trips it is held across this process's event loop (from the first
+   * answer's arrival to the second statement's), which a process busy with other requests makes long.
    */
   private async commit(pending: PendingAppend[]): Promise<void> {
     const client = await this.pool.connect().catch((error: unknown) => {
@@ -237,35 +239,9 @@ export class PostgresEventStore implements EventStore {
       return null
     })
     if (!client) return
-    let plan: ReturnType<typeof planGroup>
+    let plan: Plan
     try {
-      const ids = [...new Set(pending.flatMap((append) => append.events.map((event) => event.id)))]
-      // begin, take the append lock, then read the head and the group's ids already in the log:
-      // statements after the lock, so they see every commit made before it was granted
-      const opened = (await client.query(
-        `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.lockKey}); SELECT seq, recorded_at FROM ${this.table} ORDER BY seq DESC LIMIT 1; SELECT id, seq, body FROM ${this.table} WHERE id = ANY(${textArray(ids, ',')}::uuid[])`,
-      )) as unknown as pg.QueryResult[]
-      const last = opened[2]!.rows[0] as { seq: string; recorded_at: Date } | undefined
-      const found = opened[3]!.rows as { id: string; seq: string; body: string }[]
-      const existing = new Map<string, Existing>(
-        found.map((r) => [r.id, { seq: Number(r.seq), content: contentOfBody(r.body) }]),
-      )
-      plan = planGroup(pending, existing, Number(last?.seq ?? 0), last?.recorded_at.toISOString() ?? '', new Date())
-      if (plan.rows.length > 0) {
-        const events = this.notifySealer
-          ? eventsPayload(
-              this.notifySealer,
-              this.eventsChannel,
-              plan.rows.map((r) => r.body),
-            )
-          : null
-        // the rows, the notifications (sent at commit, in this order; the channels are names of
-        // ours and the head an integer) and the commit in one round trip
-        const notifyEvents = events === null ? '' : `SELECT pg_notify('${this.eventsChannel}', ${literal(events)}); `
-        await client.query(
-          `${insertRows(this.table, plan.rows)}; ${notifyEvents}SELECT pg_notify('${this.channel}', '${plan.head}'); COMMIT`,
-        )
-      } else await client.query('COMMIT')
+      plan = (await this.commitAtOnce(client, pending)) ?? (await this.commitInTwo(client, pending))
     } catch (error) {
       // a connection that cannot roll back may still hold the lock: it is closed, not reused
       const broken = await client.query('ROLLBACK').then(
@@ -284,6 +260,68 @@ export class PostgresEventStore implements EventStore {
       else append.reject(outcome.error)
     })
     if (plan.rows.length > 0) this.advance(plan.head)
+  }
+
+  /**
+   * The group in one round trip, as planned on an empty log and placed after the head by PostgreSQL
+   * under the lock: the seqs (the head plus each row's place), one recordedAt for all (the later of
+   * now and the last row's [L5]) and each stored body (the content with both put in front, as
+   * `storedBody` writes it) are computed by the statement, which also notifies the new head. It
+   * answers the head it found and the last row's recordedAt, from which the same plan is made again
+   * here with the seqs the rows got. Null, with nothing written, for a group that sends its events in
+   * a notification (they are sealed with their seqs, which are not known before the lock) or one with
+   * an id already in the log (the statement writes nothing then, and commits an empty transaction;
+   * no error, so PostgreSQL's log does not get the statement's text): those take two round trips.
+   */
+  private async commitAtOnce(client: pg.PoolClient, pending: readonly PendingAppend[]): Promise<Plan | null> {
+    const now = new Date()
+    const draft = planGroup(pending, new Map(), 0, '', now)
+    if (draft.rows.length === 0) return null
+    if (this.notifySealer && fitsNotification(draft.rows)) return null
+    const answers = (await client.query(
+      `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.lockKey}); ${placeRows(this.table, this.channel, draft.rows, now)}; COMMIT`,
+    )) as unknown as pg.QueryResult[]
+    const placed = answers[2]!.rows[0] as { head: string; last: Date | null; known: string }
+    if (Number(placed.known) > 0) return null
+    return planGroup(pending, new Map(), Number(placed.head), placed.last?.toISOString() ?? '', now)
+  }
+
+  /**
+   * The group in two round trips: the first takes the lock and reads the head and the group's ids
+   * already in the log, the second writes what `planGroup` made of them, the notifications and the
+   * commit.
+   */
+  private async commitInTwo(client: pg.PoolClient, pending: readonly PendingAppend[]): Promise<Plan> {
+    const ids = [...new Set(pending.flatMap((append) => append.events.map((event) => event.id)))]
+    // begin, take the append lock, then read the head and the group's ids already in the log:
+    // statements after the lock, so they see every commit made before it was granted
+    const opened = (await client.query(
+      `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.lockKey}); SELECT seq, recorded_at FROM ${this.table} ORDER BY seq DESC LIMIT 1; SELECT id, seq, body FROM ${this.table} WHERE id = ANY(${textArray(ids, ',')}::uuid[])`,
+    )) as unknown as pg.QueryResult[]
+    const last = opened[2]!.rows[0] as { seq: string; recorded_at: Date } | undefined
+    const found = opened[3]!.rows as { id: string; seq: string; body: string }[]
+    const existing = new Map<string, Existing>(
+      found.map((r) => [r.id, { seq: Number(r.seq), content: contentOfBody(r.body) }]),
+    )
+    const plan = planGroup(pending, existing, Number(last?.seq ?? 0), last?.recorded_at.toISOString() ?? '', new Date())
+    if (plan.rows.length === 0) {
+      await client.query('COMMIT')
+      return plan
+    }
+    const events = this.notifySealer
+      ? eventsPayload(
+          this.notifySealer,
+          this.eventsChannel,
+          plan.rows.map((r) => r.body),
+        )
+      : null
+    // the rows, the notifications (sent at commit, in this order; the channels are names of
+    // ours and the head an integer) and the commit in one round trip
+    const notifyEvents = events === null ? '' : `SELECT pg_notify('${this.eventsChannel}', ${literal(events)}); `
+    await client.query(
+      `${insertRows(this.table, plan.rows)}; ${notifyEvents}SELECT pg_notify('${this.channel}', '${plan.head}'); COMMIT`,
+    )
+    return plan
   }
 
   /** Events as another log stored them (a restore), under the append lock; see `EventStore.appendStored`. */
@@ -479,6 +517,41 @@ function textArray(texts: readonly string[], separator: ',' | '\n'): string {
 function literal(text: string): string {
   const quoted = text.replaceAll("'", "''")
   return text.includes('\\') ? ` E'${quoted.replaceAll('\\', '\\\\')}'` : `'${quoted}'`
+}
+
+/**
+ * The statement that places a group planned on an empty log (seqs 1..n) after the log's head, under
+ * the append lock, unless one of its ids is in the log already: each row's seq is the head plus its
+ * place, its recordedAt the later of `now` and the last row's, and its body the content with both put
+ * in front, character for character as `storedBody` writes it (`to_char` gives the milliseconds and
+ * the `Z` of `toISOString`); the new head goes out on `channel` at commit. It answers the head it
+ * found, the last row's recordedAt (null on an empty log) and how many of the group's ids the log
+ * holds (anything but 0: nothing written, nothing notified).
+ */
+function placeRows(table: string, channel: string, rows: readonly Row[], now: Date): string {
+  rows.forEach((row, i) => {
+    if (row.seq !== i + 1)
+      throw new Error(`a group placed after the head is planned from seq 1 (row ${i} has ${row.seq})`)
+  })
+  const ids = `${textArray(
+    rows.map((r) => r.id),
+    ',',
+  )}::uuid[]`
+  const contents = textArray(
+    rows.map((r) => r.content),
+    '\n',
+  )
+  return `WITH last_row AS (SELECT seq, recorded_at FROM ${table} ORDER BY seq DESC LIMIT 1), placed AS (SELECT coalesce((SELECT seq FROM last_row), 0) AS head, (SELECT recorded_at FROM last_row) AS last, greatest('${now.toISOString()}'::timestamptz, (SELECT recorded_at FROM last_row)) AS at, (SELECT count(*) FROM ${table} WHERE id = ANY(${ids})) AS known), written AS (INSERT INTO ${table} (seq, id, recorded_at, body) SELECT placed.head + r.place, r.id, placed.at, '{"seq":' || (placed.head + r.place) || ',"recordedAt":"' || to_char(placed.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '",' || substr(r.content, 2) FROM placed, unnest(${ids}, ${contents}) WITH ORDINALITY AS r(id, content, place) WHERE placed.known = 0) SELECT head, last, known, CASE WHEN known = 0 THEN pg_notify('${channel}', (head + ${rows.length})::text) END FROM placed`
+}
+
+/** Whether these rows' bodies could go in a notification (`eventsPayload` decides with their seqs). */
+function fitsNotification(rows: readonly Row[]): boolean {
+  let bytes = 2 + rows.length
+  for (const row of rows) {
+    bytes += Buffer.byteLength(row.body)
+    if (bytes > MAX_EVENTS_PAYLOAD) return false
+  }
+  return true
 }
 
 /** The events' stored bodies as one sealed JSON array, or null when they would not fit in a notification. */

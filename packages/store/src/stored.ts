@@ -44,8 +44,9 @@ export function storedRows(events: readonly StoredEvent[], head: number, lastRec
     ids.add(event.id)
     last = event.recordedAt
     // the body as the store wrote it first: seq and recordedAt in front of the sender's content
-    const body = storedBody(event.seq, event.recordedAt, contentJson(event as AcceptedEvent))
-    rows.push({ seq: event.seq, id: event.id, recordedAt: event.recordedAt, body, event })
+    const content = contentJson(event as AcceptedEvent)
+    const body = storedBody(event.seq, event.recordedAt, content)
+    rows.push({ seq: event.seq, id: event.id, recordedAt: event.recordedAt, body, content, event })
   }
   return rows
 }

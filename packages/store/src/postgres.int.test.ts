@@ -236,10 +236,11 @@ describe('PostgreSQL store: groups placed after the head in one round trip', () 
   const bodies = async (store: PostgresEventStore) => {
     const pool = (store as unknown as { pool: pg.Pool }).pool
     const table = (store as unknown as { table: string }).table
-    const { rows } = await pool.query<{ seq: string; recorded_at: Date; body: string }>(
-      `SELECT seq, recorded_at, body FROM ${table} ORDER BY seq`,
+    // as text: the store's connections may have any DateStyle
+    const { rows } = await pool.query<{ seq: string; recorded_at: string; body: string }>(
+      `SELECT seq, to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS recorded_at, body FROM ${table} ORDER BY seq`,
     )
-    return rows.map((row) => ({ seq: Number(row.seq), recordedAt: row.recorded_at.toISOString(), body: row.body }))
+    return rows.map((row) => ({ seq: Number(row.seq), recordedAt: row.recorded_at, body: row.body }))
   }
 
   it('writes each body character for character as storedBody does, with the seqs after the head and one recordedAt [L1, L5]', async () => {
@@ -281,6 +282,120 @@ describe('PostgreSQL store: groups placed after the head in one round trip', () 
       expect(stored.every((row) => row.recordedAt === ahead)).toBe(true)
       expect((await store.readAfter(1, 300)).every((event) => event.recordedAt === ahead)).toBe(true)
       expect(stored.slice(1).every((row) => (JSON.parse(row.body) as StoredEvent).recordedAt === ahead)).toBe(true)
+    } finally {
+      await store.drop()
+      await store.close()
+    }
+  })
+
+  it('[L1] several processes placing groups at once keep gap-free seqs, and each hears every head as it is committed', async () => {
+    const table = freshTable()
+    const writers = await Promise.all(
+      [0, 1, 2].map(() => PostgresEventStore.open({ connectionString, table, pollMs: 60_000 })),
+    )
+    // no poll to set a head right: only the notifications tell this one
+    const listener = await PostgresEventStore.open({ connectionString, table, pollMs: 60_000 })
+    const heads: number[] = []
+    listener.onAppend((head) => heads.push(head))
+    try {
+      const sent = writers.map((writer) => recordStatements(writer))
+      const results = await Promise.all(
+        writers.map((writer, w) =>
+          (async () => {
+            const seqs: number[][] = []
+            for (let g = 0; g < 8; g++)
+              seqs.push(
+                (await writer.append(Array.from({ length: 40 }, (_, i) => withText(w * 1_000 + g * 40 + i)))).map(
+                  (r) => r.seq,
+                ),
+              )
+            return seqs
+          })(),
+        ),
+      )
+      for (const s of sent) s.stop()
+      // every group in one round trip, none of them turned back
+      expect(sent.flatMap((s) => s.statements)).toEqual(Array(24).fill('BEGIN'))
+      const groups = results.flat().sort((a, b) => a[0]! - b[0]!)
+      expect(groups.flat()).toEqual(Array.from({ length: 960 }, (_, i) => i + 1))
+      expect(groups.every((seqs) => seqs.every((seq, i) => seq === seqs[0]! + i))).toBe(true)
+      // each commit's head, heard from its notification alone
+      await expect.poll(() => heads.at(-1), { timeout: 3000 }).toBe(960)
+      expect(heads.every((head) => groups.some((seqs) => seqs.at(-1) === head))).toBe(true)
+      const stored = await bodies(listener)
+      expect(stored.map((row) => row.seq)).toEqual(groups.flat())
+    } finally {
+      await listener.drop()
+      for (const store of [...writers, listener]) await store.close()
+    }
+  })
+
+  it('[L2, L3] a group of several appends in one round trip: a repeated id is a duplicate, an append that conflicts with an earlier one is refused alone', async () => {
+    const store = await PostgresEventStore.open({ connectionString, table: freshTable(), pollMs: 60_000 })
+    try {
+      const sent = recordStatements(store)
+      const a = Array.from({ length: 30 }, (_, i) => withText(i))
+      const b = [a[4]!, ...Array.from({ length: 29 }, (_, i) => withText(100 + i))]
+      const c = [...Array.from({ length: 29 }, (_, i) => withText(200 + i)), withText(7, a[9]!.id)]
+      const d = Array.from({ length: 30 }, (_, i) => withText(300 + i))
+      // the first append commits alone; the four behind it, queued meanwhile, commit as one group
+      const alone = withText(999)
+      const first = store.append([alone])
+      const [ra, rb, rc, rd] = [store.append(a), store.append(b), store.append(c), store.append(d)]
+      await first
+      const results = await Promise.allSettled([ra, rb, rc, rd])
+      sent.stop()
+      // the first, small enough for a notification, in two round trips; the group of four in one
+      expect(sent.statements).toEqual(['BEGIN', 'INSERT', 'BEGIN'])
+      const [okA, okB, refusedC, okD] = results
+      expect(okA).toMatchObject({ status: 'fulfilled' })
+      expect((okA as PromiseFulfilledResult<{ seq: number }[]>).value.map((r) => r.seq)).toEqual(
+        Array.from({ length: 30 }, (_, i) => i + 2),
+      )
+      const bResults = (okB as PromiseFulfilledResult<{ seq: number; duplicate: boolean }[]>).value
+      expect(bResults[0]).toEqual({ id: a[4]!.id, seq: 6, duplicate: true })
+      expect(bResults.slice(1).map((r) => r.seq)).toEqual(Array.from({ length: 29 }, (_, i) => i + 32))
+      expect(refusedC).toMatchObject({ status: 'rejected', reason: { code: 'conflict' } })
+      expect((okD as PromiseFulfilledResult<{ seq: number }[]>).value.map((r) => r.seq)).toEqual(
+        Array.from({ length: 30 }, (_, i) => i + 61),
+      )
+      const stored = await bodies(store)
+      expect(stored.map((row) => row.seq)).toEqual(Array.from({ length: 90 }, (_, i) => i + 1))
+      expect(stored.map((row) => row.body)).toEqual(
+        stored.map((row, i) =>
+          storedBody(row.seq, row.recordedAt, contentJson([alone, ...a, ...b.slice(1), ...d][i]!)),
+        ),
+      )
+    } finally {
+      await store.drop()
+      await store.close()
+    }
+  })
+
+  it("[L5] reads the last event's recordedAt right whatever the session's DateStyle and TimeZone", async () => {
+    const url = new URL(connectionString)
+    url.searchParams.set('options', '-c DateStyle=SQL,DMY -c TimeZone=Asia/Kathmandu')
+    const store = await PostgresEventStore.open({
+      connectionString: url.toString(),
+      table: freshTable(),
+      pollMs: 60_000,
+    })
+    try {
+      const ahead = '2099-01-02T03:04:05.678Z'
+      await store.appendStored([{ ...observation(0), seq: 1, recordedAt: ahead } as StoredEvent])
+      // in one round trip (placed after the head) and in two (small enough for a notification)
+      const large = await store.append(Array.from({ length: 300 }, (_, i) => withText(1 + i)))
+      const small = await store.append([withText(400), withText(401)])
+      expect([...large, ...small].map((r) => r.seq)).toEqual(Array.from({ length: 302 }, (_, i) => i + 2))
+      const stored = await bodies(store)
+      expect(stored.every((row) => row.recordedAt === ahead)).toBe(true)
+      const held = await store.readAfter(0, 303)
+      expect(held.map((event) => event.recordedAt)).toEqual(stored.map(() => ahead))
+      expect(held).toEqual(stored.map((row) => JSON.parse(row.body)))
+      // a restore after them continues from the same recordedAt
+      await expect(
+        store.appendStored([{ ...observation(500), seq: 304, recordedAt: '2099-01-02T03:04:05.677Z' } as StoredEvent]),
+      ).rejects.toMatchObject({ code: 'conflict' })
     } finally {
       await store.drop()
       await store.close()

@@ -281,9 +281,9 @@ export class PostgresEventStore implements EventStore {
     const answers = (await client.query(
       `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.lockKey}); ${placeRows(this.table, this.channel, draft.rows, now)}; COMMIT`,
     )) as unknown as pg.QueryResult[]
-    const placed = answers[2]!.rows[0] as { head: string; last: Date | null; known: string }
+    const placed = answers[2]!.rows[0] as { head: string; last: string | null; known: string }
     if (Number(placed.known) > 0) return null
-    return planGroup(pending, new Map(), Number(placed.head), placed.last?.toISOString() ?? '', now)
+    return planGroup(pending, new Map(), Number(placed.head), placed.last ?? '', now)
   }
 
   /**
@@ -296,14 +296,14 @@ export class PostgresEventStore implements EventStore {
     // begin, take the append lock, then read the head and the group's ids already in the log:
     // statements after the lock, so they see every commit made before it was granted
     const opened = (await client.query(
-      `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.lockKey}); SELECT seq, recorded_at FROM ${this.table} ORDER BY seq DESC LIMIT 1; SELECT id, seq, body FROM ${this.table} WHERE id = ANY(${textArray(ids, ',')}::uuid[])`,
+      `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.lockKey}); SELECT seq, ${isoText('recorded_at')} AS recorded_at FROM ${this.table} ORDER BY seq DESC LIMIT 1; SELECT id, seq, body FROM ${this.table} WHERE id = ANY(${textArray(ids, ',')}::uuid[])`,
     )) as unknown as pg.QueryResult[]
-    const last = opened[2]!.rows[0] as { seq: string; recorded_at: Date } | undefined
+    const last = opened[2]!.rows[0] as { seq: string; recorded_at: string } | undefined
     const found = opened[3]!.rows as { id: string; seq: string; body: string }[]
     const existing = new Map<string, Existing>(
       found.map((r) => [r.id, { seq: Number(r.seq), content: contentOfBody(r.body) }]),
     )
-    const plan = planGroup(pending, existing, Number(last?.seq ?? 0), last?.recorded_at.toISOString() ?? '', new Date())
+    const plan = planGroup(pending, existing, Number(last?.seq ?? 0), last?.recorded_at ?? '', new Date())
     if (plan.rows.length === 0) {
       await client.query('COMMIT')
       return plan
@@ -332,10 +332,10 @@ export class PostgresEventStore implements EventStore {
     try {
       await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
       await client.query('SELECT pg_advisory_xact_lock($1)', [this.lockKey])
-      const last = await client.query<{ seq: string; recorded_at: Date }>(
-        `SELECT seq, recorded_at FROM ${this.table} ORDER BY seq DESC LIMIT 1`,
+      const last = await client.query<{ seq: string; recorded_at: string }>(
+        `SELECT seq, ${isoText('recorded_at')} AS recorded_at FROM ${this.table} ORDER BY seq DESC LIMIT 1`,
       )
-      const rows = storedRows(events, Number(last.rows[0]?.seq ?? 0), last.rows[0]?.recorded_at.toISOString() ?? '')
+      const rows = storedRows(events, Number(last.rows[0]?.seq ?? 0), last.rows[0]?.recorded_at ?? '')
       head = rows.at(-1)?.seq ?? Number(last.rows[0]?.seq ?? 0)
       if (rows.length > 0) {
         const found = await client.query<{ id: string; seq: string }>(
@@ -541,7 +541,16 @@ function placeRows(table: string, channel: string, rows: readonly Row[], now: Da
     rows.map((r) => r.content),
     '\n',
   )
-  return `WITH last_row AS (SELECT seq, recorded_at FROM ${table} ORDER BY seq DESC LIMIT 1), placed AS (SELECT coalesce((SELECT seq FROM last_row), 0) AS head, (SELECT recorded_at FROM last_row) AS last, greatest('${now.toISOString()}'::timestamptz, (SELECT recorded_at FROM last_row)) AS at, (SELECT count(*) FROM ${table} WHERE id = ANY(${ids})) AS known), written AS (INSERT INTO ${table} (seq, id, recorded_at, body) SELECT placed.head + r.place, r.id, placed.at, '{"seq":' || (placed.head + r.place) || ',"recordedAt":"' || to_char(placed.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '",' || substr(r.content, 2) FROM placed, unnest(${ids}, ${contents}) WITH ORDINALITY AS r(id, content, place) WHERE placed.known = 0) SELECT head, last, known, CASE WHEN known = 0 THEN pg_notify('${channel}', (head + ${rows.length})::text) END FROM placed`
+  return `WITH last_row AS (SELECT seq, recorded_at FROM ${table} ORDER BY seq DESC LIMIT 1), placed AS (SELECT coalesce((SELECT seq FROM last_row), 0) AS head, (SELECT ${isoText('recorded_at')} FROM last_row) AS last, greatest('${now.toISOString()}'::timestamptz, (SELECT recorded_at FROM last_row)) AS at, (SELECT count(*) FROM ${table} WHERE id = ANY(${ids})) AS known), written AS (INSERT INTO ${table} (seq, id, recorded_at, body) SELECT placed.head + r.place, r.id, placed.at, '{"seq":' || (placed.head + r.place) || ',"recordedAt":"' || ${isoText('placed.at')} || '",' || substr(r.content, 2) FROM placed, unnest(${ids}, ${contents}) WITH ORDINALITY AS r(id, content, place) WHERE placed.known = 0) SELECT head, last, known, CASE WHEN known = 0 THEN pg_notify('${channel}', (head + ${rows.length})::text) END FROM placed`
+}
+
+/**
+ * A `timestamptz` as the text `Date.toISOString` writes (UTC, milliseconds, `Z`), whatever the
+ * session's `DateStyle` and `TimeZone`: `pg` parses timestamps by DateStyle and gets none from
+ * a style other than ISO.
+ */
+function isoText(expression: string): string {
+  return `to_char(${expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
 }
 
 /** Whether these rows' bodies could go in a notification (`eventsPayload` decides with their seqs). */

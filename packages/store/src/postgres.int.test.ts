@@ -330,7 +330,7 @@ describe('PostgreSQL store: groups placed after the head in one round trip', () 
     }
   })
 
-  it('[L2, L3] a group of several appends in one round trip: a repeated id is a duplicate, an append that conflicts with an earlier one is refused alone', async () => {
+  it('[L2, L3] a group of several appends: a repeated id is a duplicate, an append that conflicts with an earlier one is refused alone, and one that clashes within the group goes in two round trips', async () => {
     const store = await PostgresEventStore.open({ connectionString, table: freshTable(), pollMs: 60_000 })
     try {
       const sent = recordStatements(store)
@@ -345,8 +345,9 @@ describe('PostgreSQL store: groups placed after the head in one round trip', () 
       await first
       const results = await Promise.allSettled([ra, rb, rc, rd])
       sent.stop()
-      // the first, small enough for a notification, in two round trips; the group of four in one
-      expect(sent.statements).toEqual(['BEGIN', 'INSERT', 'BEGIN'])
+      // the first, small enough for a notification, in two round trips; the group of four, one of its
+      // appends refused within it, in two as well
+      expect(sent.statements).toEqual(['BEGIN', 'INSERT', 'BEGIN', 'INSERT'])
       const [okA, okB, refusedC, okD] = results
       expect(okA).toMatchObject({ status: 'fulfilled' })
       expect((okA as PromiseFulfilledResult<{ seq: number }[]>).value.map((r) => r.seq)).toEqual(
@@ -366,6 +367,26 @@ describe('PostgreSQL store: groups placed after the head in one round trip', () 
           storedBody(row.seq, row.recordedAt, contentJson([alone, ...a, ...b.slice(1), ...d][i]!)),
         ),
       )
+      // without a clash, a group of several appends (one repeating another's id) goes in one round trip
+      sent.statements.length = 0
+      const restart = recordStatements(store)
+      const e = Array.from({ length: 30 }, (_, i) => withText(400 + i))
+      const f = [e[2]!, ...Array.from({ length: 29 }, (_, i) => withText(500 + i))]
+      const next = store.append([withText(998)])
+      const [re, rf] = [store.append(e), store.append(f)]
+      await next
+      expect((await rf)[0]).toEqual({ id: e[2]!.id, seq: (await re)[2]!.seq, duplicate: true })
+      restart.stop()
+      expect(restart.statements).toEqual(['BEGIN', 'INSERT', 'BEGIN'])
+      // an append whose first id is in the log with other content and whose second clashes with an
+      // earlier append of the group: refused as in two round trips, naming the first
+      const p = Array.from({ length: 30 }, (_, i) => withText(600 + i))
+      const q = [withText(3, a[0]!.id), withText(700, p[5]!.id)]
+      const before = store.append([withText(997)])
+      const [rp, rq] = [store.append(p), store.append(q)]
+      await before
+      await rp
+      await expect(rq).rejects.toMatchObject({ code: 'conflict', details: { id: a[0]!.id, index: 0 } })
     } finally {
       await store.drop()
       await store.close()

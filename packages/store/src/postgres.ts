@@ -269,14 +269,17 @@ export class PostgresEventStore implements EventStore {
    * `storedBody` writes it) are computed by the statement, which also notifies the new head. It
    * answers the head it found and the last row's recordedAt, from which the same plan is made again
    * here with the seqs the rows got. Null, with nothing written, for a group that sends its events in
-   * a notification (they are sealed with their seqs, which are not known before the lock) or one with
-   * an id already in the log (the statement writes nothing then, and commits an empty transaction;
-   * no error, so PostgreSQL's log does not get the statement's text): those take two round trips.
+   * a notification (they are sealed with their seqs, which are not known before the lock), one with an
+   * append refused within the group, or one with an id already in the log (the statement writes
+   * nothing then, and commits an empty transaction; no error, so PostgreSQL's log does not get the
+   * statement's text): those take two round trips, and get the same answers as any group there.
    */
   private async commitAtOnce(client: pg.PoolClient, pending: readonly PendingAppend[]): Promise<Plan | null> {
     const now = new Date()
     const draft = planGroup(pending, new Map(), 0, '', now)
-    if (draft.rows.length === 0) return null
+    // an append refused already (its ids clash within the group) goes the way that reads the log
+    // first, so that its refusal names what it would name there
+    if (draft.rows.length === 0 || draft.outcomes.some((outcome) => !outcome.ok)) return null
     if (this.notifySealer && fitsNotification(draft.rows)) return null
     const answers = (await client.query(
       `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.lockKey}); ${placeRows(this.table, this.channel, draft.rows, now)}; COMMIT`,

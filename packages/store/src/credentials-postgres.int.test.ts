@@ -382,3 +382,27 @@ describe('PostgreSQL credentials in two schemas of one database', () => {
     expect(seen.get(b1)).toEqual([{ type: 'token', id: other.id }])
   })
 })
+
+describe('PostgreSQL credential store: drop', () => {
+  it('leaves no table of its own behind (tests drop what every migration made)', async () => {
+    const prefix = freshPrefix()
+    const store = await PostgresCredentialStore.open({ connectionString, prefix })
+    const admin = new pg.Client({ connectionString })
+    await admin.connect()
+    const tables = async () =>
+      (
+        await admin.query<{ tablename: string }>(
+          'SELECT tablename FROM pg_tables WHERE left(tablename, length($1)) = $1 ORDER BY tablename',
+          [prefix],
+        )
+      ).rows.map((row) => row.tablename)
+    try {
+      expect(await tables()).toContain(`${prefix}_taxii_statuses`)
+      await store.drop()
+      expect(await tables()).toEqual([])
+    } finally {
+      await store.close()
+      await admin.end()
+    }
+  })
+})

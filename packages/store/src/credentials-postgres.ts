@@ -908,7 +908,7 @@ export class PostgresCredentialStore implements CredentialStore {
   /** Drop the tables: for tests. */
   async drop(): Promise<void> {
     await this.pool.query(
-      `DROP TABLE IF EXISTS ${this.feedOut}, ${this.feedStates}, ${this.feeds}, ${this.members}, ${this.communities}, ${this.organisations}, ${this.sessions}, ${this.tokens}, ${this.accounts}, ${this.prefix}_login_attempts, ${this.prefix}_schema_migrations`,
+      `DROP TABLE IF EXISTS ${this.feedOut}, ${this.feedStates}, ${this.feeds}, ${this.members}, ${this.communities}, ${this.organisations}, ${this.sessions}, ${this.tokens}, ${this.accounts}, ${this.prefix}_login_attempts, ${this.prefix}_taxii_statuses, ${this.prefix}_schema_migrations`,
     )
   }
 

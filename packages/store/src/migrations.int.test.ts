@@ -318,7 +318,9 @@ describe('PostgreSQL schema versions', () => {
     await pool.end()
   })
   const dropEvents = (table: string) => () =>
-    pool.query(`DROP TABLE IF EXISTS ${table}, ${table}_snapshots, ${table}_snapshot_parts, ${table}_schema_migrations`)
+    pool.query(
+      `DROP TABLE IF EXISTS ${table}, ${table}_snapshots, ${table}_snapshot_parts, ${table}_notify_key, ${table}_schema_migrations`,
+    )
   /** A fresh event table at schema `version` (its first migrations only), dropped after the tests. */
   const eventTableAt = async (version: number): Promise<string> => {
     const table = freshName()
@@ -334,7 +336,7 @@ describe('PostgreSQL schema versions', () => {
   const dropCredentials = (prefix: string) => async () => {
     const t = credentialTables(prefix)
     await pool.query(
-      `DROP TABLE IF EXISTS ${t.feedOut}, ${t.feedStates}, ${t.feeds}, ${t.members}, ${t.communities}, ${t.organisations}, ${t.sessions}, ${t.tokens}, ${t.accounts}, ${prefix}_schema_migrations, ${prefix}_login_attempts`,
+      `DROP TABLE IF EXISTS ${t.feedOut}, ${t.feedStates}, ${t.feeds}, ${t.members}, ${t.communities}, ${t.organisations}, ${t.sessions}, ${t.tokens}, ${t.accounts}, ${prefix}_schema_migrations, ${prefix}_login_attempts, ${t.taxiiStatuses}`,
     )
   }
 

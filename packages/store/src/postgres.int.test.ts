@@ -453,6 +453,31 @@ describe('PostgreSQL store: groups placed after the head in one round trip', () 
   })
 })
 
+describe('PostgreSQL store: drop', () => {
+  it('leaves no table of its own behind (tests drop what every migration made)', async () => {
+    const table = freshTable()
+    const store = await PostgresEventStore.open({ connectionString, table, pollMs: 60_000 })
+    const admin = new pg.Client({ connectionString })
+    await admin.connect()
+    const tables = async () =>
+      (
+        await admin.query<{ tablename: string }>(
+          'SELECT tablename FROM pg_tables WHERE left(tablename, length($1)) = $1 ORDER BY tablename',
+          [table],
+        )
+      ).rows.map((row) => row.tablename)
+    try {
+      await store.append([observation(1)])
+      expect(await tables()).toContain(`${table}_notify_key`)
+      await store.drop()
+      expect(await tables()).toEqual([])
+    } finally {
+      await store.close()
+      await admin.end()
+    }
+  })
+})
+
 describe('PostgreSQL store: reads of what memory lacks', () => {
   it('reads from the table only the events another process committed unheard, and its own from memory', async () => {
     const table = freshTable()

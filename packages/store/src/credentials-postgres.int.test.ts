@@ -13,7 +13,7 @@ import {
 import { PostgresCredentialStore } from './credentials-postgres.ts'
 import { openStores } from './open.ts'
 import type { PostgresEventStore } from './postgres.ts'
-import { testSchemas } from './testSchemas.ts'
+import { tablesStartingWith, testSchemas } from './testSchemas.ts'
 
 const connectionString = process.env.WATCHFLOOR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 /** What a promise rejects with; null when it resolves. */
@@ -387,22 +387,12 @@ describe('PostgreSQL credential store: drop', () => {
   it('leaves no table of its own behind (tests drop what every migration made)', async () => {
     const prefix = freshPrefix()
     const store = await PostgresCredentialStore.open({ connectionString, prefix })
-    const admin = new pg.Client({ connectionString })
-    await admin.connect()
-    const tables = async () =>
-      (
-        await admin.query<{ tablename: string }>(
-          'SELECT tablename FROM pg_tables WHERE left(tablename, length($1)) = $1 ORDER BY tablename',
-          [prefix],
-        )
-      ).rows.map((row) => row.tablename)
     try {
-      expect(await tables()).toContain(`${prefix}_taxii_statuses`)
+      expect(await tablesStartingWith(connectionString, prefix)).toContain(`${prefix}_taxii_statuses`)
       await store.drop()
-      expect(await tables()).toEqual([])
+      expect(await tablesStartingWith(connectionString, prefix)).toEqual([])
     } finally {
       await store.close()
-      await admin.end()
     }
   })
 })

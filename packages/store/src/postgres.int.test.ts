@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { observation, registerEventStoreContract } from './contract.ts'
 import { contentJson, storedBody } from './plan.ts'
 import { PostgresEventStore } from './postgres.ts'
-import { testSchemas } from './testSchemas.ts'
+import { tablesStartingWith, testSchemas } from './testSchemas.ts'
 import type { AcceptedEvent, EventStore } from './types.ts'
 
 const connectionString = process.env.WATCHFLOOR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -457,23 +457,13 @@ describe('PostgreSQL store: drop', () => {
   it('leaves no table of its own behind (tests drop what every migration made)', async () => {
     const table = freshTable()
     const store = await PostgresEventStore.open({ connectionString, table, pollMs: 60_000 })
-    const admin = new pg.Client({ connectionString })
-    await admin.connect()
-    const tables = async () =>
-      (
-        await admin.query<{ tablename: string }>(
-          'SELECT tablename FROM pg_tables WHERE left(tablename, length($1)) = $1 ORDER BY tablename',
-          [table],
-        )
-      ).rows.map((row) => row.tablename)
     try {
       await store.append([observation(1)])
-      expect(await tables()).toContain(`${table}_notify_key`)
+      expect(await tablesStartingWith(connectionString, table)).toContain(`${table}_notify_key`)
       await store.drop()
-      expect(await tables()).toEqual([])
+      expect(await tablesStartingWith(connectionString, table)).toEqual([])
     } finally {
       await store.close()
-      await admin.end()
     }
   })
 })

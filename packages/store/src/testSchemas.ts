@@ -28,3 +28,18 @@ export function testSchemas(connectionString: string, count: number) {
     },
   }
 }
+
+/** For tests: the tables whose names start with `prefix` (a store's tables share its name), sorted. */
+export async function tablesStartingWith(connectionString: string, prefix: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ tablename: string }>(
+      'SELECT tablename FROM pg_tables WHERE left(tablename, length($1)) = $1 ORDER BY tablename',
+      [prefix],
+    )
+    return rows.map((row) => row.tablename)
+  } finally {
+    await client.end()
+  }
+}

@@ -280,7 +280,9 @@ export class PostgresEventStore implements EventStore {
     // an append refused already (its ids clash within the group) goes the way that reads the log
     // first, so that its refusal names what it would name there
     if (draft.rows.length === 0 || draft.outcomes.some((outcome) => !outcome.ok)) return null
-    if (this.notifySealer && fitsNotification(draft.rows)) return null
+    // bodies planned from seq 1 are no longer than those after the head: a draft that does not fit
+    // never would
+    if (this.notifySealer && fitsNotification(draft.rows.map((row) => row.body))) return null
     const answers = (await client.query(
       `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.lockKey}); ${placeRows(this.table, this.channel, draft.rows, now)}; COMMIT`,
     )) as unknown as pg.QueryResult[]
@@ -556,11 +558,11 @@ function isoText(expression: string): string {
   return `to_char(${expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
 }
 
-/** Whether these rows' bodies could go in a notification (`eventsPayload` decides with their seqs). */
-function fitsNotification(rows: readonly Row[]): boolean {
-  let bytes = 2 + rows.length
-  for (const row of rows) {
-    bytes += Buffer.byteLength(row.body)
+/** Whether these stored bodies fit in one notification, as one JSON array. */
+function fitsNotification(bodies: readonly string[]): boolean {
+  let bytes = 2 + bodies.length
+  for (const body of bodies) {
+    bytes += Buffer.byteLength(body)
     if (bytes > MAX_EVENTS_PAYLOAD) return false
   }
   return true
@@ -568,11 +570,7 @@ function fitsNotification(rows: readonly Row[]): boolean {
 
 /** The events' stored bodies as one sealed JSON array, or null when they would not fit in a notification. */
 function eventsPayload(sealer: Sealer, channel: string, bodies: readonly string[]): string | null {
-  let bytes = 2 + bodies.length
-  for (const body of bodies) {
-    bytes += Buffer.byteLength(body)
-    if (bytes > MAX_EVENTS_PAYLOAD) return null
-  }
+  if (!fitsNotification(bodies)) return null
   return sealer.seal(channel, `[${bodies.join(',')}]`)
 }
 

@@ -19,6 +19,8 @@ export interface Config {
   wallPresetsFile: string | undefined
   logLevel: string
   heartbeatMs: number
+  /** Other processes' commits heard within this long of the last fan-out go out together (ms; 0: at once). */
+  fanoutGatherMs: number
   /** After SIGTERM, how long to go on serving while `/readyz` answers 503 (a load balancer's notice). */
   drainMs: number
   socketBufferPackets: number
@@ -98,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wallPresetsFile: env.WATCHFLOOR_WALL_PRESETS || undefined,
     logLevel: env.WATCHFLOOR_LOG_LEVEL ?? 'info',
     heartbeatMs: integer(env, 'WATCHFLOOR_HEARTBEAT_MS', 5000, 100, 600_000),
+    fanoutGatherMs: integer(env, 'WATCHFLOOR_FANOUT_GATHER_MS', 20, 0, 1000),
     drainMs: integer(env, 'WATCHFLOOR_DRAIN_MS', 0, 0, 120_000),
     socketBufferPackets: integer(env, 'WATCHFLOOR_SOCKET_BUFFER_PACKETS', 500, 10, 1_000_000),
     socketBufferBytes: integer(env, 'WATCHFLOOR_SOCKET_BUFFER_BYTES', 8 * 1024 * 1024, 64 * 1024, 1024 ** 3),

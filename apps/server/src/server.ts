@@ -171,6 +171,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     stallMs: config.socketStallMs,
     socketsPerPrincipal: config.socketsPerPrincipal,
     pageSize: 1000,
+    gatherMs: config.fanoutGatherMs,
     recheckMs: config.credentialRecheckMs,
     metrics,
   })

@@ -485,3 +485,59 @@ describe('three server processes on one PostgreSQL log', { timeout: 40_000 }, ()
     await until(() => `${officer.presenceOf('cl-green')}` === 'coord-a,janis', 'presence after the kill', 8_000)
   })
 })
+
+describe("two server processes on one PostgreSQL log: the other process's commits go out gathered", {
+  timeout: 40_000,
+}, () => {
+  const schema = `wf_cg_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+  const databaseUrl = `postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3D${schema}`
+  const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' })
+  const servers: ServerProcess[] = []
+  let watcher: Watcher | undefined
+
+  beforeAll(async () => {
+    await admin.connect()
+    await admin.query(`CREATE SCHEMA ${schema}`)
+    // the longest allowed: what waits and what does not are far apart
+    const env = { WATCHFLOOR_DATABASE_URL: databaseUrl, WATCHFLOOR_FANOUT_GATHER_MS: '1000' }
+    servers.push(await startServerProcess({ env }))
+    servers.push(await startServerProcess({ env }))
+  }, 40_000)
+
+  afterAll(async () => {
+    watcher?.close()
+    await Promise.all(servers.map((s) => s.stop()))
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {})
+    await admin.end().catch(() => {})
+  })
+
+  it('commits heard within WATCHFLOOR_FANOUT_GATHER_MS of the last fan-out reach a socket in one message; its own process commits go out at once', async () => {
+    const [a, b] = servers as [ServerProcess, ServerProcess]
+    watcher = new Watcher(a.url, TOKENS.viewerEe)
+    const messages: number[][] = []
+    watcher.socket.on('events', ({ events }) => messages.push(events.map((e) => e.seq)))
+    await watcher.subscribe(0)
+    const observe = (count: number) =>
+      event({ type: 'incident.observation', payload: { incidentId: 'cg-1', count } } as never)
+    const sent = async (url: string, count: number) => {
+      const reply = await post(url, TOKENS.sensorEe, { events: [observe(count)] })
+      expect(reply.status).toBe(201)
+      return reply.json.results![0]!.seq
+    }
+
+    // the first commit heard after a quiet spell goes out at once
+    const first = await sent(b.url, 1)
+    await until(() => messages.length >= 1, 'the first commit')
+    // two more through the other process right after it: they wait out the gather time, together
+    const second = await sent(b.url, 2)
+    const third = await sent(b.url, 3)
+    await until(() => messages.length >= 2, 'the gathered commits', 10_000)
+    // a commit through the socket's own process, right after that fan-out, does not wait
+    const began = Date.now()
+    const fourth = await sent(a.url, 4)
+    await until(() => messages.flat().includes(fourth), "the own process's commit", 10_000)
+    const took = Date.now() - began
+    expect(messages).toEqual([[first], [second, third], [fourth]])
+    expect(took).toBeLessThan(600)
+  })
+})

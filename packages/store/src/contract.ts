@@ -176,13 +176,18 @@ export function registerEventStoreContract(name: string, factory: StoreFactory):
       expect(paged.map((e) => e.seq)).toEqual([2])
     })
 
-    it('tells listeners the new head after an append', async () => {
+    it('tells listeners the new head after an append, as not heard from another process', async () => {
       const store = await create()
       const heads: number[] = []
-      const off = store.onAppend((head) => heads.push(head))
+      const heard: boolean[] = []
+      const off = store.onAppend((head, fromElsewhere) => {
+        heads.push(head)
+        heard.push(fromElsewhere)
+      })
       await store.append([observation(0), observation(1)])
       await store.append([observation(2)])
       await expect.poll(() => heads.at(-1)).toBe(3)
+      expect(heard.every((h) => h === false)).toBe(true)
       off()
       await store.append([observation(3)])
       await new Promise((r) => setTimeout(r, 50))

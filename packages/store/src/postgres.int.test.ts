@@ -31,6 +31,35 @@ function countQueries(store: PostgresEventStore): { readonly count: number; stop
   }
 }
 
+/**
+ * Every answer to a statement the store's commits send on their own connections comes `ms` late,
+ * until `stop`: the notification of a commit then always arrives before the commit's answer.
+ */
+function answerLate(store: PostgresEventStore, ms: number): { stop(): void } {
+  const pool = (store as unknown as { pool: pg.Pool }).pool
+  const connect = pool.connect.bind(pool)
+  pool.connect = (async (callback?: unknown) => {
+    if (callback !== undefined) return (connect as (callback: unknown) => unknown)(callback)
+    const client = await connect()
+    const query = client.query.bind(client)
+    client.query = (async (...args: unknown[]) => {
+      const answer = await (query as (...args: unknown[]) => Promise<unknown>)(...args)
+      await new Promise((resolve) => setTimeout(resolve, ms))
+      return answer
+    }) as typeof client.query
+    client.release = ((release) => (error?: Error | boolean) => {
+      client.query = query
+      return release(error)
+    })(client.release.bind(client))
+    return client
+  }) as typeof pool.connect
+  return {
+    stop: () => {
+      pool.connect = connect
+    },
+  }
+}
+
 /** The first word of each statement the store's commits send on their own connections, until `stop`. */
 function recordStatements(store: PostgresEventStore): { statements: string[]; stop(): void } {
   const pool = (store as unknown as { pool: pg.Pool }).pool
@@ -222,6 +251,49 @@ describe('PostgreSQL store with several processes', () => {
     listener!.onAppend((head) => heads.push(head))
     const [result] = await writer!.append([observation(1, randomUUID())])
     await expect.poll(() => heads.at(-1), { timeout: 3000 }).toBe(result!.seq)
+  })
+
+  it("tells each head as heard when another process committed it, and not when this one did, though its notification comes before the commit's answer", async () => {
+    const table = freshTable()
+    const [a, b] = await Promise.all(
+      [0, 1].map(() => PostgresEventStore.open({ connectionString, table, pollMs: 60_000 })),
+    )
+    const told = new Map([a, b].map((store) => [store!, [] as [number, boolean][]]))
+    for (const [store, heads] of told) store.onAppend((head, heard) => heads.push([head, heard]))
+    const late = [a!, b!].map((store) => answerLate(store, 150))
+    try {
+      // small groups go with their events in the notification, in two round trips; groups of 300
+      // as a head alone, in one round trip whose head is not known before it answers
+      const group = (n: number, size: number) => Array.from({ length: size }, (_, i) => observation(n + i))
+      const steps = [
+        [a!, group(0, 3)],
+        [b!, group(10, 3)],
+        [a!, group(100, 300)],
+        [b!, group(1000, 300)],
+      ] as const
+      for (const [writer, events] of steps) {
+        const results = await writer.append(events)
+        const head = results.at(-1)!.seq
+        await expect.poll(() => [...told.values()].every((heads) => heads.at(-1)?.[0] === head)).toBe(true)
+      }
+      expect(told.get(a!)).toEqual([
+        [3, false],
+        [6, true],
+        [306, false],
+        [606, true],
+      ])
+      expect(told.get(b!)).toEqual([
+        [3, true],
+        [6, false],
+        [306, true],
+        [606, false],
+      ])
+    } finally {
+      for (const l of late) l.stop()
+      await a!.drop()
+      await a!.close()
+      await b!.close()
+    }
   })
 })
 

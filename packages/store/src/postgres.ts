@@ -64,7 +64,9 @@ export class PostgresEventStore implements EventStore {
   private notifySealer: Sealer | undefined
   private lockKey = 0
   private scope: DatabaseScope | undefined
-  private readonly listeners = new Set<(head: number) => void>()
+  private readonly listeners = new Set<(head: number, heard: boolean) => void>()
+  /** The head of this process's commit in flight: 0 when none is, null while it is not known (`isOwn`). */
+  private ownHead: number | null = 0
   private listener: ChannelListener | null = null
   private pollTimer: NodeJS.Timeout | null = null
   private queue: PendingAppend[] = []
@@ -167,11 +169,11 @@ export class PostgresEventStore implements EventStore {
           const events = parseEvents(this.notifySealer?.open(this.eventsChannel, payload) ?? null)
           if (!events) return
           this.recent.add(events)
-          this.advance(events.at(-1)!.seq)
+          this.advance(events.at(-1)!.seq, !this.isOwn(events.at(-1)!.seq))
           return
         }
         const head = Number(payload)
-        if (Number.isSafeInteger(head)) this.advance(head)
+        if (Number.isSafeInteger(head)) this.advance(head, !this.isOwn(head))
       },
     )
     await this.listener.start()
@@ -188,19 +190,28 @@ export class PostgresEventStore implements EventStore {
             // the last commits): believe the table, keep in memory only what follows it, and tell
             this.knownHead = head
             this.recent.startAfter(head)
-            for (const listener of this.listeners) listener(head)
+            for (const listener of this.listeners) listener(head, false)
           }
-          this.advance(head)
+          this.advance(head, false)
         })
         .catch(() => {})
     }, this.options.pollMs ?? 1000)
     this.pollTimer.unref()
   }
 
-  private advance(head: number): void {
+  /**
+   * Whether a head heard may be this process's own commit, whose notification can come before the
+   * commit's answer: the head of its commit in flight, or any head while a commit whose head is not
+   * known yet is in flight (one round trip).
+   */
+  private isOwn(head: number): boolean {
+    return this.ownHead === null || this.ownHead === head
+  }
+
+  private advance(head: number, heard: boolean): void {
     if (head <= this.knownHead) return
     this.knownHead = head
-    for (const listener of this.listeners) listener(head)
+    for (const listener of this.listeners) listener(head, heard)
   }
 
   append(events: readonly AcceptedEvent[]): Promise<AppendResult[]> {
@@ -243,6 +254,7 @@ export class PostgresEventStore implements EventStore {
     try {
       plan = (await this.commitAtOnce(client, pending)) ?? (await this.commitInTwo(client, pending))
     } catch (error) {
+      this.ownHead = 0
       // a connection that cannot roll back may still hold the lock: it is closed, not reused
       const broken = await client.query('ROLLBACK').then(
         () => false,
@@ -253,13 +265,14 @@ export class PostgresEventStore implements EventStore {
       return
     }
     client.release()
+    this.ownHead = 0
     this.recent.add(plan.rows.map((row) => row.event))
     plan.outcomes.forEach((outcome, i) => {
       const append = pending[i]!
       if (outcome.ok) append.resolve(outcome.results)
       else append.reject(outcome.error)
     })
-    if (plan.rows.length > 0) this.advance(plan.head)
+    if (plan.rows.length > 0) this.advance(plan.head, false)
   }
 
   /**
@@ -283,11 +296,16 @@ export class PostgresEventStore implements EventStore {
     // bodies planned from seq 1 are no longer than those after the head: a draft that does not fit
     // never would
     if (this.notifySealer && fitsNotification(draft.rows.map((row) => row.body))) return null
+    // its head is not known before it answers: any head heard meanwhile may be its own
+    this.ownHead = null
     const answers = (await client.query(
       `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.lockKey}); ${placeRows(this.table, this.channel, draft.rows, now)}; COMMIT`,
     )) as unknown as pg.QueryResult[]
     const placed = answers[2]!.rows[0] as { head: string; last: string | null; known: string }
-    if (Number(placed.known) > 0) return null
+    if (Number(placed.known) > 0) {
+      this.ownHead = 0
+      return null
+    }
     return planGroup(pending, new Map(), Number(placed.head), placed.last ?? '', now)
   }
 
@@ -323,6 +341,7 @@ export class PostgresEventStore implements EventStore {
     // the rows, the notifications (sent at commit, in this order; the channels are names of
     // ours and the head an integer) and the commit in one round trip
     const notifyEvents = events === null ? '' : `SELECT pg_notify('${this.eventsChannel}', ${literal(events)}); `
+    this.ownHead = plan.head
     await client.query(
       `${insertRows(this.table, plan.rows)}; ${notifyEvents}SELECT pg_notify('${this.channel}', '${plan.head}'); COMMIT`,
     )
@@ -359,7 +378,7 @@ export class PostgresEventStore implements EventStore {
     } finally {
       client.release()
     }
-    this.advance(head)
+    this.advance(head, false)
     return head
   }
 
@@ -414,7 +433,7 @@ export class PostgresEventStore implements EventStore {
     return Number(result.rows[0]?.head ?? 0)
   }
 
-  onAppend(listener: (head: number) => void): () => void {
+  onAppend(listener: (head: number, heard: boolean) => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
   }

@@ -70,7 +70,7 @@ interface IndexJob {
 export class SqliteEventStore implements EventStore {
   readonly kind = 'sqlite'
   private readonly db: Database.Database
-  private readonly listeners = new Set<(head: number) => void>()
+  private readonly listeners = new Set<(head: number, heard: boolean) => void>()
   private queue: PendingAppend[] = []
   private flushScheduled = false
   /** The last committed seq (what the next group is numbered after). */
@@ -257,7 +257,7 @@ export class SqliteEventStore implements EventStore {
       if (!failure)
         for (const listener of this.listeners)
           try {
-            listener(this.durableSeq)
+            listener(this.durableSeq, false)
           } catch {}
       for (const done of waiting) done(failure)
     }
@@ -414,7 +414,7 @@ export class SqliteEventStore implements EventStore {
     return this.durableSeq
   }
 
-  onAppend(listener: (head: number) => void): () => void {
+  onAppend(listener: (head: number, heard: boolean) => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
   }

@@ -71,8 +71,12 @@ export interface EventStore {
   readRecordedRange(from: string, to: string, after: number, limit: number): Promise<StoredEvent[]>
   /** The highest seq in the log (0 when empty). */
   head(): Promise<number>
-  /** Called with the new head after events become readable (local appends, and other processes' where the store can tell). */
-  onAppend(listener: (head: number) => void): () => void
+  /**
+   * Called with the new head after events become readable: this process's appends (`heard` false),
+   * and other processes' where the store can tell (`heard` true: told by their notification). A head
+   * whose maker the store cannot tell apart is not `heard`.
+   */
+  onAppend(listener: (head: number, heard: boolean) => void): () => void
   /**
    * Run `work` while holding the lock `name`, shared by every process on this
    * store (PostgreSQL: a session advisory lock), so read-decide-append sequences

@@ -52,6 +52,12 @@ export interface GatewayOptions {
   socketsPerPrincipal: number
   /** Events per store read (fewer when they are large: a catch-up reads about half the byte budget at once). */
   pageSize: number
+  /**
+   * Another process's commit heard within this many ms of the last fan-out waits for the rest of
+   * them, and goes out with whatever else comes meanwhile (0: at once). This process's own commits
+   * always go out at once.
+   */
+  gatherMs: number
   /** How often every socket's credential is checked again (expired sessions, missed notifications). */
   recheckMs: number
   /** Resyncs, slow consumers, catch-up pages and fan-out lag, for `/metrics` (ops/metrics.ts). */
@@ -90,6 +96,9 @@ export class Gateway {
   private target = 0
   private pumping = false
   private pumpAgain = false
+  /** When the last fan-out went out (ms), and the timer of the next while heard commits gather. */
+  private lastFanOut = 0
+  private gatherTimer: NodeJS.Timeout | undefined
   /** When the fan-out last looked for slow consumers (ms). */
   private lastShed = 0
   /** Live rooms, with the seq of the last event each was sent (0: none yet) [D14]. */
@@ -128,7 +137,7 @@ export class Gateway {
 
   async start(): Promise<void> {
     // told of new heads first, then the head: a commit in between is not left for the next one
-    this.unsubscribe = this.store.onAppend((head) => this.pump(head))
+    this.unsubscribe = this.store.onAppend((head, heard) => this.pump(head, heard))
     this.delivered = Math.max(this.delivered, await this.store.head())
     this.target = Math.max(this.target, this.delivered)
     // `auth: { token }` or the session cookie; a refusal says why (`unauthenticated: token revoked`).
@@ -164,6 +173,7 @@ export class Gateway {
 
   stop(): void {
     clearInterval(this.heartbeat)
+    clearTimeout(this.gatherTimer)
     clearInterval(this.recheckTimer)
     clearInterval(this.sweepTimer)
     this.unsubscribe?.()
@@ -429,13 +439,29 @@ export class Gateway {
    * Read what was appended since the last fan-out, up to the newest head the store told of, one read
    * at a time. Reads no further than that head: a store that keeps its newest events in memory
    * answers them without a query, and anything later comes with its own head.
+   *
+   * A head another process committed (`heard`) that comes within `gatherMs` of the last fan-out
+   * waits for the rest of that time: on one PostgreSQL log each process commits only the POSTs it
+   * took, so N processes make about N times the commits of one, and each would be a message to
+   * every live socket of every process. Gathered, they go out together, with this process's next
+   * commit if it comes first (its own commits go out at once: one process alone never waits).
    */
-  private pump(head = 0): void {
+  private pump(head = 0, heard = false): void {
     if (head > this.target) this.target = head
     if (this.pumping) {
       this.pumpAgain = true
       return
     }
+    const wait = this.lastFanOut + this.options.gatherMs - Date.now()
+    if (heard && wait > 0 && this.delivered < this.target) {
+      this.gatherTimer ??= setTimeout(() => {
+        this.gatherTimer = undefined
+        this.pump()
+      }, wait)
+      return
+    }
+    clearTimeout(this.gatherTimer)
+    this.gatherTimer = undefined
     this.pumping = true
     void (async () => {
       try {
@@ -476,6 +502,7 @@ export class Gateway {
   private fanOut(events: StoredEvent[]): void {
     const end = events.at(-1)!.seq
     this.delivered = end
+    this.lastFanOut = Date.now()
     // Users with a live socket who may see a RED event of this batch get a batch of their own
     // (keyed by user and TLP ceiling: a wall capped below RED is not one of them [V9]).
     const redUsers = new Set<string>()

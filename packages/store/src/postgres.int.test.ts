@@ -253,7 +253,7 @@ describe('PostgreSQL store with several processes', () => {
     await expect.poll(() => heads.at(-1), { timeout: 3000 }).toBe(result!.seq)
   })
 
-  it("tells each head as heard when another process committed it, and not when this one did, though its notification comes before the commit's answer", async () => {
+  it("tells each head as heard when it comes in a notification, and this process's own again, as not heard, once its commit is answered", async () => {
     const table = freshTable()
     const [a, b] = await Promise.all(
       [0, 1].map(() => PostgresEventStore.open({ connectionString, table, pollMs: 60_000 })),
@@ -276,16 +276,21 @@ describe('PostgreSQL store with several processes', () => {
         const head = results.at(-1)!.seq
         await expect.poll(() => [...told.values()].every((heads) => heads.at(-1)?.[0] === head)).toBe(true)
       }
+      // each answer comes late, so each notification comes first, its own too
       expect(told.get(a!)).toEqual([
+        [3, true],
         [3, false],
         [6, true],
+        [306, true],
         [306, false],
         [606, true],
       ])
       expect(told.get(b!)).toEqual([
         [3, true],
+        [6, true],
         [6, false],
         [306, true],
+        [606, true],
         [606, false],
       ])
     } finally {

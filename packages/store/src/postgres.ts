@@ -65,8 +65,6 @@ export class PostgresEventStore implements EventStore {
   private lockKey = 0
   private scope: DatabaseScope | undefined
   private readonly listeners = new Set<(head: number, heard: boolean) => void>()
-  /** The head of this process's commit in flight: 0 when none is, null while it is not known (`isOwn`). */
-  private ownHead: number | null = 0
   private listener: ChannelListener | null = null
   private pollTimer: NodeJS.Timeout | null = null
   private queue: PendingAppend[] = []
@@ -169,11 +167,11 @@ export class PostgresEventStore implements EventStore {
           const events = parseEvents(this.notifySealer?.open(this.eventsChannel, payload) ?? null)
           if (!events) return
           this.recent.add(events)
-          this.advance(events.at(-1)!.seq, !this.isOwn(events.at(-1)!.seq))
+          this.advance(events.at(-1)!.seq, true)
           return
         }
         const head = Number(payload)
-        if (Number.isSafeInteger(head)) this.advance(head, !this.isOwn(head))
+        if (Number.isSafeInteger(head)) this.advance(head, true)
       },
     )
     await this.listener.start()
@@ -190,7 +188,7 @@ export class PostgresEventStore implements EventStore {
             // the last commits): believe the table, keep in memory only what follows it, and tell
             this.knownHead = head
             this.recent.startAfter(head)
-            for (const listener of this.listeners) listener(head, false)
+            this.tell(head, false)
           }
           this.advance(head, false)
         })
@@ -199,19 +197,25 @@ export class PostgresEventStore implements EventStore {
     this.pollTimer.unref()
   }
 
-  /**
-   * Whether a head heard may be this process's own commit, whose notification can come before the
-   * commit's answer: the head of its commit in flight, or any head while a commit whose head is not
-   * known yet is in flight (one round trip).
-   */
-  private isOwn(head: number): boolean {
-    return this.ownHead === null || this.ownHead === head
-  }
-
+  /** A head higher than any told before, to the listeners; `heard`: from a notification. */
   private advance(head: number, heard: boolean): void {
     if (head <= this.knownHead) return
     this.knownHead = head
+    this.tell(head, heard)
+  }
+
+  private tell(head: number, heard: boolean): void {
     for (const listener of this.listeners) listener(head, heard)
+  }
+
+  /**
+   * This process's own commit, answered. Its notification may have come first and been told as heard
+   * (a notification does not say whose commit it was): it is told again, as not heard, so that
+   * nothing waits for it.
+   */
+  private committed(head: number): void {
+    if (head > this.knownHead) this.advance(head, false)
+    else this.tell(head, false)
   }
 
   append(events: readonly AcceptedEvent[]): Promise<AppendResult[]> {
@@ -254,7 +258,6 @@ export class PostgresEventStore implements EventStore {
     try {
       plan = (await this.commitAtOnce(client, pending)) ?? (await this.commitInTwo(client, pending))
     } catch (error) {
-      this.ownHead = 0
       // a connection that cannot roll back may still hold the lock: it is closed, not reused
       const broken = await client.query('ROLLBACK').then(
         () => false,
@@ -265,14 +268,13 @@ export class PostgresEventStore implements EventStore {
       return
     }
     client.release()
-    this.ownHead = 0
     this.recent.add(plan.rows.map((row) => row.event))
     plan.outcomes.forEach((outcome, i) => {
       const append = pending[i]!
       if (outcome.ok) append.resolve(outcome.results)
       else append.reject(outcome.error)
     })
-    if (plan.rows.length > 0) this.advance(plan.head, false)
+    if (plan.rows.length > 0) this.committed(plan.head)
   }
 
   /**
@@ -296,16 +298,11 @@ export class PostgresEventStore implements EventStore {
     // bodies planned from seq 1 are no longer than those after the head: a draft that does not fit
     // never would
     if (this.notifySealer && fitsNotification(draft.rows.map((row) => row.body))) return null
-    // its head is not known before it answers: any head heard meanwhile may be its own
-    this.ownHead = null
     const answers = (await client.query(
       `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.lockKey}); ${placeRows(this.table, this.channel, draft.rows, now)}; COMMIT`,
     )) as unknown as pg.QueryResult[]
     const placed = answers[2]!.rows[0] as { head: string; last: string | null; known: string }
-    if (Number(placed.known) > 0) {
-      this.ownHead = 0
-      return null
-    }
+    if (Number(placed.known) > 0) return null
     return planGroup(pending, new Map(), Number(placed.head), placed.last ?? '', now)
   }
 
@@ -341,7 +338,6 @@ export class PostgresEventStore implements EventStore {
     // the rows, the notifications (sent at commit, in this order; the channels are names of
     // ours and the head an integer) and the commit in one round trip
     const notifyEvents = events === null ? '' : `SELECT pg_notify('${this.eventsChannel}', ${literal(events)}); `
-    this.ownHead = plan.head
     await client.query(
       `${insertRows(this.table, plan.rows)}; ${notifyEvents}SELECT pg_notify('${this.channel}', '${plan.head}'); COMMIT`,
     )

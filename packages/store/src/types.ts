@@ -73,8 +73,9 @@ export interface EventStore {
   head(): Promise<number>
   /**
    * Called with the new head after events become readable: this process's appends (`heard` false),
-   * and other processes' where the store can tell (`heard` true: told by their notification). A head
-   * whose maker the store cannot tell apart is not `heard`.
+   * and other processes' where the store can tell (`heard` true: told by a notification). A
+   * notification does not say whose commit it was: when this process's own comes before the
+   * commit's answer, the head is told as heard, then again, as not heard, once answered.
    */
   onAppend(listener: (head: number, heard: boolean) => void): () => void
   /**

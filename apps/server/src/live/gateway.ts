@@ -96,7 +96,7 @@ export class Gateway {
   private target = 0
   private pumping = false
   private pumpAgain = false
-  /** When the last fan-out went out (ms), and the timer of the next while heard commits gather. */
+  /** When the last fan-out went out (`performance.now()`, ms), and the timer of the next while heard commits gather. */
   private lastFanOut = 0
   private gatherTimer: NodeJS.Timeout | undefined
   /** When the fan-out last looked for slow consumers (ms). */
@@ -440,11 +440,12 @@ export class Gateway {
    * at a time. Reads no further than that head: a store that keeps its newest events in memory
    * answers them without a query, and anything later comes with its own head.
    *
-   * A head another process committed (`heard`) that comes within `gatherMs` of the last fan-out
-   * waits for the rest of that time: on one PostgreSQL log each process commits only the POSTs it
-   * took, so N processes make about N times the commits of one, and each would be a message to
-   * every live socket of every process. Gathered, they go out together, with this process's next
-   * commit if it comes first (its own commits go out at once: one process alone never waits).
+   * A head heard from another process (`heard`) within `gatherMs` of the last fan-out waits for the
+   * rest of that time: on one PostgreSQL log each process commits only the POSTs it took, so N
+   * processes make about N times the commits of one, and each would be a message to every live
+   * socket of every process. Gathered, they go out together, or with this process's next commit if
+   * that comes first: its own commits go out once answered (the store tells them again as not
+   * heard when their notification came first), so one process alone never waits.
    */
   private pump(head = 0, heard = false): void {
     if (head > this.target) this.target = head
@@ -452,7 +453,8 @@ export class Gateway {
       this.pumpAgain = true
       return
     }
-    const wait = this.lastFanOut + this.options.gatherMs - Date.now()
+    // a monotonic clock: a wall clock set back would hold heard commits for as long as it went back
+    const wait = this.lastFanOut + this.options.gatherMs - performance.now()
     if (heard && wait > 0 && this.delivered < this.target) {
       this.gatherTimer ??= setTimeout(() => {
         this.gatherTimer = undefined
@@ -502,7 +504,7 @@ export class Gateway {
   private fanOut(events: StoredEvent[]): void {
     const end = events.at(-1)!.seq
     this.delivered = end
-    this.lastFanOut = Date.now()
+    this.lastFanOut = performance.now()
     // Users with a live socket who may see a RED event of this batch get a batch of their own
     // (keyed by user and TLP ceiling: a wall capped below RED is not one of them [V9]).
     const redUsers = new Set<string>()

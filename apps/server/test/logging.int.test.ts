@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { event, PRINCIPALS, type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
+import { event, PRINCIPALS, type ServerProcess, startServerProcess, TOKENS, Watcher } from './harness.ts'
 
 /**
  * Structured logs (docs/security.md, Logs): a real server process at level `debug`, its output
@@ -20,6 +20,7 @@ interface Line {
   reqId?: string
   principal?: { kind: string; user: string; organisation: string; credential: string; tokenId?: string } | null
   req?: { method: string; url: string; route: string }
+  reason?: string
   res?: { statusCode: number }
 }
 
@@ -218,6 +219,64 @@ describe('request logs: request id, principal, and no secret', () => {
       const refused = (await linesOf(reqId)).find((line) => line.msg === 'request completed')!
       expect(refused.principal).toBeNull()
       expect(refused.res!.statusCode).toBe(401)
+    }
+  })
+
+  it('every line of a socket carries its id and principal, from its messages to its revocation; its credential appears in none', async () => {
+    const report = event({
+      type: 'incident.reported',
+      payload: {
+        incidentId: 'inc-socket',
+        title: 'Socket',
+        severity: 'low',
+        category: 'malware',
+        affectedNetworks: [],
+      },
+    } as never)
+    expect((await call(server.url, 'POST', '/api/v1/events', bearer(TOKENS.coordEeA), report)).status).toBe(201)
+    const watcher = new Watcher(server.url, secrets.apiToken!)
+    try {
+      expect((await watcher.subscribe(0)).ok).toBe(true)
+      const socketId = watcher.socket.id!
+      const ack = (await watcher.socket.timeout(10_000).emitWithAck('command', {
+        type: 'incident.acknowledge',
+        incidentId: 'inc-socket',
+        note: 'over the socket',
+      })) as {
+        ok: boolean
+      }
+      expect(ack.ok).toBe(true)
+      // an admin revokes the token: the socket is cut, with a line of its own
+      const revoked = new Promise((resolve) => watcher.socket.once('revoked', resolve))
+      expect((await call(server.url, 'DELETE', `/api/v1/tokens/${tokenId}`, bearer(ADMIN))).status).toBe(200)
+      await revoked
+      const ofSocket = async () => {
+        for (const start = Date.now(); Date.now() - start < 10_000; await new Promise((r) => setTimeout(r, 20))) {
+          const found = lines().filter((line) => line.reqId === socketId || line.reqId?.startsWith(`${socketId}.`))
+          if (found.some((line) => line.msg === 'socket access revoked')) return found
+        }
+        throw new Error(`no revocation line for socket ${socketId}:\n${server.output()}`)
+      }
+      const found = await ofSocket()
+      const accepted = found.find((line) => line.msg === 'command accepted')!
+      // its message's own id: the socket's, and the message's number
+      expect(accepted.reqId!.startsWith(socketId)).toBe(true)
+      expect(accepted.reqId!.slice(socketId.length)).toMatch(/^\.\d+$/)
+      expect(found.find((line) => line.msg === 'socket access revoked')).toMatchObject({
+        reqId: socketId,
+        reason: 'token_revoked',
+      })
+      for (const line of found)
+        expect(line.principal).toEqual({
+          kind: 'api',
+          user: 'logged-user',
+          organisation: 'cert-ee',
+          credential: 'token',
+          tokenId,
+        })
+      expect(server.output()).not.toContain(secrets.apiToken)
+    } finally {
+      watcher.close()
     }
   })
 

@@ -18,6 +18,7 @@ import type { Access, Caller } from '../access/access.ts'
 import { viewerOf } from '../access/tokens.ts'
 import { errorBody, readOnlyReason, toWatchfloorError } from '../http/errors.ts'
 import type { GatewayMetrics } from '../ops/metrics.ts'
+import { asSocket } from '../ops/requestContext.ts'
 import { messageArgs } from './acks.ts'
 
 export type WatchSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>
@@ -142,23 +143,26 @@ export class Gateway {
     this.target = Math.max(this.target, this.delivered)
     // `auth: { token }` or the session cookie; a refusal says why (`unauthenticated: token revoked`).
     // First the protocol: a client of another version is refused before its credential is looked up.
-    this.io.use((socket, next) => {
-      const mismatch = protocolMismatch(socket.handshake.auth)
-      if (mismatch) return next(refusalOf(mismatch))
-      this.access.fromHandshake(socket.handshake).then(
-        (caller) => {
-          const refusal = this.admit(socket, caller)
-          if (refusal) return next(refusal)
-          socket.data = { viewer: viewerOf(caller), caller, generation: 0, live: false, head: 0 }
-          next()
-        },
-        (error: unknown) => {
-          if (toWatchfloorError(error).code === 'internal')
-            this.logger.error({ err: error }, 'socket authentication failed')
-          next(refusalOf(error))
-        },
-      )
-    })
+    // In the socket's logging context: what the lookup logs carries the socket's id and, once found, its principal.
+    this.io.use((socket, next) =>
+      asSocket(socket.id, undefined, () => {
+        const mismatch = protocolMismatch(socket.handshake.auth)
+        if (mismatch) return next(refusalOf(mismatch))
+        this.access.fromHandshake(socket.handshake).then(
+          (caller) => {
+            const refusal = this.admit(socket, caller)
+            if (refusal) return next(refusal)
+            socket.data = { viewer: viewerOf(caller), caller, generation: 0, live: false, head: 0 }
+            next()
+          },
+          (error: unknown) => {
+            if (toWatchfloorError(error).code === 'internal')
+              this.logger.error({ err: error }, 'socket authentication failed')
+            next(refusalOf(error))
+          },
+        )
+      }),
+    )
     this.io.on('connection', (socket) => this.accept(socket))
     this.unwatchCredentials = this.access.credentials.onChange((change) => this.credentialsChanged(change))
     this.unwatchDirectory = this.access.directory.onChange(() => this.directoryChanged())
@@ -198,7 +202,9 @@ export class Gateway {
       socket.data.caller = moved
       socket.data.viewer = next
       socket.data.head = 0
-      this.logger.info({ user: next.userId, communities: next.communities ?? [] }, 'socket viewer changed')
+      this.logAbout(socket, (log) =>
+        log.info({ user: next.userId, communities: next.communities ?? [] }, 'socket viewer changed'),
+      )
       socket.emit('resync', { after: 0, reason: 'access_changed' })
       this.options.metrics?.resync('access_changed')
     }
@@ -226,14 +232,22 @@ export class Gateway {
         (reason) => {
           if (reason) for (const socket of group) this.revoke(socket, reason)
         },
-        (error: unknown) => this.logger.warn({ err: error }, 'could not check a socket credential; keeping it'),
+        (error: unknown) =>
+          this.logAbout(group[0]!, (log) =>
+            log.warn({ err: error }, 'could not check a socket credential; keeping it'),
+          ),
       )
+  }
+
+  /** A line about one socket, with its id and principal as `reqId` and `principal` (ops/requestContext.ts). */
+  private logAbout(socket: WatchSocket, write: (log: Logger) => void): void {
+    asSocket(socket.id, socket.data.caller, () => write(this.logger))
   }
 
   /** Tell the socket why, then disconnect it (the message is written before the close). */
   private revoke(socket: WatchSocket, reason: RevokedReason): void {
     if (socket.disconnected) return
-    this.logger.info({ user: socket.data.viewer.userId, reason }, 'socket access revoked')
+    this.logAbout(socket, (log) => log.info({ user: socket.data.viewer.userId, reason }, 'socket access revoked'))
     this.leave(socket)
     socket.data.generation++
     socket.emit('revoked', { reason })
@@ -279,6 +293,9 @@ export class Gateway {
   }
 
   private accept(socket: WatchSocket): void {
+    // each message it sends is handled in its logging context, `<socket id>.<n>` (ops/requestContext.ts)
+    let messages = 0
+    socket.use((_packet, next) => asSocket(`${socket.id}.${++messages}`, socket.data.caller, next))
     // a revocation notified between the handshake's lookup and now missed this socket: look once more
     this.recheck([socket])
     // a finished write of the transport is progress, even while more is queued behind it [D8]: engine.io
@@ -564,14 +581,14 @@ export class Gateway {
       // a live socket has been sent every fan-out up to `delivered`, its events and checkpoint queued before this
       this.leave(socket)
       socket.data.generation++
-      this.logger.warn(fields, 'slow consumer told to resync')
+      this.logAbout(socket, (log) => log.warn(fields, 'slow consumer told to resync'))
       socket.emit('resync', { after: socket.data.head, reason: 'slow_consumer' })
       this.options.metrics?.resync('slow_consumer')
       this.options.metrics?.slowConsumer('resync')
       return
     }
     // not live and still not draining: a client that stopped reading; what waits for it is freed now
-    this.logger.warn(fields, 'slow consumer disconnected')
+    this.logAbout(socket, (log) => log.warn(fields, 'slow consumer disconnected'))
     this.options.metrics?.slowConsumer('disconnect')
     this.leave(socket)
     socket.data.generation++

@@ -45,13 +45,27 @@ export function logFields(): Record<string, unknown> {
 export function notePrincipal(caller: Caller): void {
   const context = contexts.getStore()
   if (context === undefined) return
-  context.principal = {
+  context.principal = loggedPrincipal(caller)
+}
+
+function loggedPrincipal(caller: Caller): LoggedPrincipal {
+  return {
     kind: caller.kind,
     user: caller.user,
     organisation: caller.organisation,
     credential: caller.credential.type,
     ...(caller.credential.type === 'token' ? { tokenId: caller.credential.id } : {}),
   }
+}
+
+/**
+ * Run `work` as a socket's: every line it logs carries `reqId` and the socket's principal (once its
+ * handshake found it), as a request's lines do. `reqId` is the socket's id for what concerns the
+ * socket as a whole (its handshake, its revocation, a slow consumer), `<socket id>.<n>` for the
+ * n-th message it sent.
+ */
+export function asSocket<T>(reqId: string, caller: Caller | undefined, work: () => T): T {
+  return contexts.run({ reqId, principal: caller && loggedPrincipal(caller), route: undefined }, work)
 }
 
 /**

@@ -13,6 +13,7 @@ const MiB = 1024 * 1024
 const BUDGET = 1 * MiB
 const STALL_S = 3
 const PER_PRINCIPAL = 6
+const METRICS_TOKEN = 'slow-consumer-metrics-token-0123'
 /** The log the paused sockets catch up: 14 batches of 1000 observations, about 28 MB (26.5 MiB) of JSON. */
 const LOG_BATCHES = 14
 const PAUSED = 4
@@ -69,6 +70,17 @@ const connected = (w: Watcher) =>
 
 const count = (text: string, needle: string) => text.split(needle).length - 1
 
+/** A counter of `GET /metrics`, by its name and labels as exposed (`name{label="value"}`); 0 before it counts. */
+async function counterOf(url: string, series: string): Promise<number> {
+  const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+  expect(response.status).toBe(200)
+  const line = (await response.text()).split('\n').find((l) => l.startsWith(`${series} `))
+  return line === undefined ? 0 : Number(line.slice(series.length + 1))
+}
+const SHED_RESYNC = 'watchfloor_slow_consumers_total{action="resync"}'
+const SHED_DISCONNECT = 'watchfloor_slow_consumers_total{action="disconnect"}'
+const RESYNC_SLOW = 'watchfloor_resyncs_total{reason="slow_consumer"}'
+
 describe('slow consumers (SPEC.md D8, D13)', () => {
   let server: ServerProcess
   let watchers: Watcher[] = []
@@ -79,6 +91,7 @@ describe('slow consumers (SPEC.md D8, D13)', () => {
   }
   /** A viewer's own head [D14]: where its socket subscribes from to get only what comes next. */
   const head = (token: string) => headOf(server.url, token)
+  const counter = (series: string) => counterOf(server.url, series)
 
   /**
    * Latency of a live socket: post one small event at a time and time it from before the POST to its
@@ -127,6 +140,7 @@ describe('slow consumers (SPEC.md D8, D13)', () => {
         WATCHFLOOR_SOCKETS_PER_PRINCIPAL: String(PER_PRINCIPAL),
         // the default packet limit: only the byte budget holds the paused sockets back
         WATCHFLOOR_SOCKET_BUFFER_PACKETS: '500',
+        WATCHFLOOR_METRICS_TOKEN: METRICS_TOKEN,
       },
     })
   })
@@ -226,6 +240,7 @@ describe('slow consumers (SPEC.md D8, D13)', () => {
     slow.socket.on('resync', ({ reason }) => reasons.push(reason))
     const h = await head(TOKENS.viewerEe)
     await Promise.all([slow.subscribe(h), fast.subscribe(h)])
+    const counted = { shed: await counter(SHED_RESYNC), resyncs: await counter(RESYNC_SLOW) }
     const reader = pauseReading(slow)
     const shed = () => server.output().includes('slow consumer told to resync')
     const random = seeded(7)
@@ -256,6 +271,9 @@ describe('slow consumers (SPEC.md D8, D13)', () => {
     expect(await slow.subscribe(slow.lastSeq)).toMatchObject({ ok: true })
     await slow.waitFor(() => slow.lastSeq >= last, 10_000)
     expect(slow.seqs()).toEqual(sentSeqs)
+    // counted in GET /metrics, as what was done and as a resync
+    expect(await counter(SHED_RESYNC)).toBe(counted.shed + 1)
+    expect(await counter(RESYNC_SLOW)).toBe(counted.resyncs + 1)
   })
 
   it(`[D13] a principal may have ${PER_PRINCIPAL} sockets at once: one more is refused with too_many_requests, others are not`, {
@@ -313,9 +331,11 @@ describe('slow consumers that stall under their budget (SPEC.md D8)', () => {
         WATCHFLOOR_SOCKET_BUFFER_BYTES: String(32 * MiB),
         WATCHFLOOR_SOCKET_STALL_S: '1',
         WATCHFLOOR_SOCKET_BUFFER_PACKETS: '500',
+        WATCHFLOOR_METRICS_TOKEN: METRICS_TOKEN,
       },
     })
   })
+  const counter = (series: string) => counterOf(server.url, series)
   afterEach(() => {
     for (const w of watchers) w.close()
     watchers = []
@@ -331,6 +351,7 @@ describe('slow consumers that stall under their budget (SPEC.md D8)', () => {
     const fast = watch(TOKENS.viewerEe)
     const h = await headOf(server.url, TOKENS.viewerEe)
     await Promise.all([slow.subscribe(h), fast.subscribe(h)])
+    const counted = { shed: await counter(SHED_RESYNC), dropped: await counter(SHED_DISCONNECT) }
     pauseReading(slow)
     // one batch of ~8 MB: more than the kernel takes for a reader that stopped, well under the budget
     const body = textPool(seeded(11), 40_000)
@@ -348,5 +369,7 @@ describe('slow consumers that stall under their budget (SPEC.md D8)', () => {
     expect(log().indexOf('slow consumer told to resync')).toBeLessThan(log().indexOf('slow consumer disconnected'))
     expect(fast.resyncs).toEqual([])
     expect(fast.socket.connected).toBe(true)
+    expect(await counter(SHED_RESYNC)).toBe(counted.shed + 1)
+    expect(await counter(SHED_DISCONNECT)).toBe(counted.dropped + 1)
   })
 })

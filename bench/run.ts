@@ -18,7 +18,7 @@ import { benchSoak } from './soak.ts'
  * `pnpm bench [ingest|history|fanout|picture|replay|soak|fuzz|open|postgres]`: run the benchmarks, print their
  * tables and merge the entries into bench/results/latest.json (`history` is `ingest.history` alone,
  * which `ingest` runs too). Every child process is killed on exit.
- * `fuzz` (100,000 generated requests, several minutes), `open` (logs of up to a million events
+ * `fuzz` (100,000 generated requests, several minutes), `open` (logs of 10,000 to 1,000,000 events, or the sizes of `BENCH_OPEN_SIZES` such as 10,000,000,
  * written and opened, a few minutes) and `postgres` (three processes on PostgreSQL against one, and
  * REST ingest with two; needs PostgreSQL) run only when named: `pnpm bench` alone leaves them out.
  */

@@ -4,6 +4,7 @@ import { HandsOff, ORGANISATIONS, runSimulator } from '@watchfloor/simulator'
 import type { EventStore } from '@watchfloor/store'
 import { loadConfig } from './config.ts'
 import { RELEASE } from './ops/release.ts'
+import { outsideRequest } from './ops/requestContext.ts'
 import { catchUp } from './read/projection.ts'
 import { startServer } from './server.ts'
 
@@ -114,9 +115,12 @@ function followLog(store: EventStore, after: number, take: (events: StoredEvent[
       take(page)
       cursor = page.at(-1)!.seq
     })
-  const stop = store.onAppend(() => {
-    reading = reading.then(read).catch(() => {})
-  })
+  // its reads are background work, not the request's whose append told of the head
+  const stop = store.onAppend(() =>
+    outsideRequest(() => {
+      reading = reading.then(read).catch(() => {})
+    }),
+  )
   signal.addEventListener('abort', stop, { once: true })
 }
 

@@ -18,7 +18,7 @@ import type { Access, Caller } from '../access/access.ts'
 import { viewerOf } from '../access/tokens.ts'
 import { errorBody, readOnlyReason, toWatchfloorError } from '../http/errors.ts'
 import type { GatewayMetrics } from '../ops/metrics.ts'
-import { asSocket } from '../ops/requestContext.ts'
+import { asSocket, outsideRequest } from '../ops/requestContext.ts'
 import { messageArgs } from './acks.ts'
 
 export type WatchSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>
@@ -326,7 +326,10 @@ export class Gateway {
       }
       this.subscribe(socket, parsed.data.after).then(
         () => reply({ ok: true, head: this.headOf(socket) }),
-        (error: unknown) => reply({ ok: false, error: errorBody(error) }),
+        (error: unknown) => {
+          if (!(error instanceof WatchfloorError)) this.logger.error({ err: error }, 'subscribe failed')
+          reply({ ok: false, error: errorBody(error) })
+        },
       )
     })
     socket.on('disconnect', () => this.leave(socket))
@@ -465,6 +468,11 @@ export class Gateway {
    * heard when their notification came first), so one process alone never waits.
    */
   private pump(head = 0, heard = false): void {
+    // background work, whichever append or subscribe set it going: its lines are no request's
+    outsideRequest(() => this.pumpOutside(head, heard))
+  }
+
+  private pumpOutside(head: number, heard: boolean): void {
     if (head > this.target) this.target = head
     if (this.pumping) {
       this.pumpAgain = true

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream'
 import type { Request } from 'express'
 import { describe, expect, it } from 'vitest'
 import { createLogger } from './logger.ts'
-import { requestIdOf, safeUrl } from './requestContext.ts'
+import { asSocket, outsideRequest, requestIdOf, safeUrl } from './requestContext.ts'
 
 /** A logger at `trace` whose lines are collected, parsed. */
 function capture(): {
@@ -80,6 +80,34 @@ describe('the logger', () => {
     logger.info('outside')
     expect(lines()[0]).not.toHaveProperty('reqId')
     expect(lines()[0]).not.toHaveProperty('principal')
+  })
+})
+
+describe('the contexts of lines', () => {
+  it("a socket's lines carry its id; work started outside any request, from within one, and what it starts later, carry none", async () => {
+    const { logger, lines } = capture()
+    let later: Promise<void> = Promise.resolve()
+    asSocket('socket-1.3', undefined, () => {
+      logger.info('in the message')
+      outsideRequest(() => {
+        logger.info('background, at once')
+        later = new Promise((resolve) =>
+          setTimeout(() => {
+            logger.info('background, later')
+            resolve()
+          }, 5),
+        )
+      })
+      logger.info('in the message again')
+    })
+    await later
+    const of = (msg: string) => lines().find((line) => line.msg === msg)!
+    expect(of('in the message')).toMatchObject({ reqId: 'socket-1.3', principal: null })
+    expect(of('in the message again')).toMatchObject({ reqId: 'socket-1.3', principal: null })
+    for (const msg of ['background, at once', 'background, later']) {
+      expect(of(msg)).not.toHaveProperty('reqId')
+      expect(of(msg)).not.toHaveProperty('principal')
+    }
   })
 })
 

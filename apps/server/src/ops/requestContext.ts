@@ -59,6 +59,16 @@ function loggedPrincipal(caller: Caller): LoggedPrincipal {
 }
 
 /**
+ * Run `work` outside any request's or socket's context: background work it starts (the fan-out's
+ * reads and their retries, a catch-up) logs no `reqId` or `principal` of whichever request or
+ * socket message happened to set it going (an append's commit tells every listener in the context
+ * of the append that started the commit).
+ */
+export function outsideRequest<T>(work: () => T): T {
+  return contexts.exit(work)
+}
+
+/**
  * Run `work` as a socket's: every line it logs carries `reqId` and the socket's principal (once its
  * handshake found it), as a request's lines do. `reqId` is the socket's id for what concerns the
  * socket as a whole (its handshake, its revocation, a slow consumer), `<socket id>.<n>` for the

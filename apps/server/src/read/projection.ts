@@ -7,6 +7,7 @@
  * (`StateCache`), each viewer's replay snapshots (`Replay`) and the visible pages of the log
  * (`readVisible`).
  */
+import { AsyncResource } from 'node:async_hooks'
 import {
   canSee,
   fold,
@@ -577,10 +578,14 @@ export class FullState implements RedIndex {
         })
     }
     run()
-    const unsubscribe = this.store.onAppend((head) => {
-      if (running === 0 && !failed && head - this.state.seq > backlog) run()
-      else timer ??= setTimeout(run, everyMs)
-    })
+    // bound to the context it is set up in (the server's start: no request), not that of whichever
+    // append tells it: a catch-up and its failure are no request's
+    const unsubscribe = this.store.onAppend(
+      AsyncResource.bind((head: number) => {
+        if (running === 0 && !failed && head - this.state.seq > backlog) run()
+        else timer ??= setTimeout(run, everyMs)
+      }),
+    )
     return () => {
       unsubscribe()
       if (timer !== undefined) clearTimeout(timer)

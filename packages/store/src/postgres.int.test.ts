@@ -31,22 +31,21 @@ function countQueries(store: PostgresEventStore): { readonly count: number; stop
   }
 }
 
+type Query = (...args: unknown[]) => unknown
+
 /**
- * Every answer to a statement the store's commits send on their own connections comes `ms` late,
- * until `stop`: the notification of a commit then always arrives before the commit's answer.
+ * The statements the store's commits send on their own connections go through `wrap` until `stop`.
+ * Only the commit's own connection: the pool's queries (the slow poll of the head) pass a callback,
+ * and go through as they came.
  */
-function answerLate(store: PostgresEventStore, ms: number): { stop(): void } {
+function onCommitConnections(store: PostgresEventStore, wrap: (query: Query) => Query): { stop(): void } {
   const pool = (store as unknown as { pool: pg.Pool }).pool
   const connect = pool.connect.bind(pool)
   pool.connect = (async (callback?: unknown) => {
     if (callback !== undefined) return (connect as (callback: unknown) => unknown)(callback)
     const client = await connect()
     const query = client.query.bind(client)
-    client.query = (async (...args: unknown[]) => {
-      const answer = await (query as (...args: unknown[]) => Promise<unknown>)(...args)
-      await new Promise((resolve) => setTimeout(resolve, ms))
-      return answer
-    }) as typeof client.query
+    client.query = wrap(query as Query) as typeof client.query
     client.release = ((release) => (error?: Error | boolean) => {
       client.query = query
       return release(error)
@@ -60,33 +59,22 @@ function answerLate(store: PostgresEventStore, ms: number): { stop(): void } {
   }
 }
 
-/** The first word of each statement the store's commits send on their own connections, until `stop`. */
+/** Every answer to a commit's statements comes `ms` late: the commit's notification then always arrives first. */
+const answerLate = (store: PostgresEventStore, ms: number) =>
+  onCommitConnections(store, (query) => async (...args) => {
+    const answer = await query(...args)
+    await new Promise((resolve) => setTimeout(resolve, ms))
+    return answer
+  })
+
+/** The first word of each statement the store's commits send, until `stop`. */
 function recordStatements(store: PostgresEventStore): { statements: string[]; stop(): void } {
-  const pool = (store as unknown as { pool: pg.Pool }).pool
-  const connect = pool.connect.bind(pool)
   const statements: string[] = []
-  // the commit's own connection only: the pool's queries (the slow poll of the head) pass a
-  // callback, and go through as they came
-  pool.connect = (async (callback?: unknown) => {
-    if (callback !== undefined) return (connect as (callback: unknown) => unknown)(callback)
-    const client = await connect()
-    const query = client.query.bind(client)
-    client.query = ((text: string, ...rest: unknown[]) => {
-      statements.push(text.trim().split(/\s+/)[0]!)
-      return (query as (...args: unknown[]) => unknown)(text, ...rest)
-    }) as typeof client.query
-    client.release = ((release) => (error?: Error | boolean) => {
-      client.query = query
-      return release(error)
-    })(client.release.bind(client))
-    return client
-  }) as typeof pool.connect
-  return {
-    statements,
-    stop: () => {
-      pool.connect = connect
-    },
-  }
+  const { stop } = onCommitConnections(store, (query) => (text, ...rest) => {
+    statements.push(String(text).trim().split(/\s+/)[0]!)
+    return query(text, ...rest)
+  })
+  return { statements, stop }
 }
 
 registerEventStoreContract('postgres', {

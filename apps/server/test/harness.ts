@@ -3,7 +3,13 @@ import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { ClientToServerEvents, EventInput, ServerToClientEvents, StoredEvent } from '@watchfloor/protocol'
+import {
+  type ClientToServerEvents,
+  type EventInput,
+  SERVER_MESSAGES,
+  type ServerToClientEvents,
+  type StoredEvent,
+} from '@watchfloor/protocol'
 import { SqliteEventStore } from '@watchfloor/store'
 import { io, type Socket } from 'socket.io-client'
 
@@ -216,6 +222,17 @@ export class Watcher {
           ? { extraHeaders: credential }
           : { auth: credential }
     this.socket = io(url, { transports: ['websocket'], ...auth, reconnection: false, forceNew: true })
+    // every message a real server sends is checked against its schema (docs/api.md's table is made
+    // from them): one that does not match fails the test that received it, as an uncaught error
+    this.socket.onAny((name: string, message: unknown) => {
+      const schema = SERVER_MESSAGES[name as keyof typeof SERVER_MESSAGES]
+      if (schema === undefined) throw new Error(`the server sent \`${name}\`, a message no schema describes`)
+      const checked = schema.safeParse(message)
+      if (!checked.success)
+        throw new Error(
+          `the server sent a \`${name}\` its schema refuses: ${JSON.stringify(checked.error.issues.slice(0, 3))}`,
+        )
+    })
     this.socket.on('events', ({ events }) => {
       this.events.push(...events)
       this.lastSeq = Math.max(this.lastSeq, events.at(-1)!.seq)

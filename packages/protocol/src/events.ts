@@ -272,7 +272,33 @@ export type EventInput = z.infer<typeof EventInput>
 /** An event once accepted: marking filled in, `recordedAt` set by the server, `seq` by the store. */
 export type NewEvent = EventInput & { marking: Marking; recordedAt: string }
 export type StoredEvent = NewEvent & { seq: number }
+
+function storedVariant<T extends EventType>(type: T) {
+  return z
+    .object({
+      ...envelopeFields,
+      marking: Marking,
+      recordedAt: timestamp,
+      seq: z.number().int().min(1),
+      type: z.literal(type),
+      payload: eventPayloads[type],
+    })
+    .strict()
+}
+type StoredVariant = { [K in EventType]: ReturnType<typeof storedVariant<K>> }[EventType]
+const storedVariants = EVENT_TYPES.map((type) => storedVariant(type)) as unknown as [StoredVariant, ...StoredVariant[]]
+
+/**
+ * An event as the server sends it (the socket's `events`, `/api/v1/events` pages): the `StoredEvent`
+ * type's schema, for documents and for checking what a server sends.
+ */
+export const StoredEvent = z.discriminatedUnion('type', storedVariants).meta({ id: 'StoredEvent' })
 export type EventOf<T extends EventType> = Extract<StoredEvent, { type: T }>
 
 /** The most events one POST may carry. */
 export const MAX_EVENTS_PER_POST = 1000
+
+/** True when `A` and `B` are each assignable to the other; a compile error below otherwise. */
+type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+/** The `StoredEvent` schema and the `StoredEvent` type describe the same events. */
+export const STORED_EVENT_SCHEMA_AGREES: Agree<z.infer<typeof StoredEvent>, StoredEvent> = true

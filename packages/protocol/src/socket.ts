@@ -1,35 +1,36 @@
 import { z } from 'zod'
 import type { Command } from './commands.ts'
 import type { ErrorBody } from './errors.ts'
-import type { StoredEvent } from './events.ts'
+import { StoredEvent } from './events.ts'
+import { timestamp } from './fields.ts'
 
 export const SubscribeRequest = z.object({ after: z.number().int().min(0) }).strict()
 export type SubscribeRequest = z.infer<typeof SubscribeRequest>
 
 export type SubscribeAck = { ok: true; head: number } | { ok: false; error: ErrorBody }
 
+const seq = z.number().int().min(0)
+
 /** A batch of events, in seq order, all visible to the receiving viewer. */
+export const EventsMessage = z.object({ events: z.array(StoredEvent) }).strict()
 export interface EventsMessage {
   events: StoredEvent[]
 }
 /** The log has moved up to `seq`: everything up to it that this viewer may see has been sent. */
-export interface CheckpointMessage {
-  seq: number
-}
+export const CheckpointMessage = z.object({ seq }).strict()
+export type CheckpointMessage = z.infer<typeof CheckpointMessage>
 /** Sent periodically to every live socket; `seq` is the head the server has delivered up to. */
-export interface HeartbeatMessage {
-  seq: number
-  serverTime: string
-}
+export const HeartbeatMessage = z.object({ seq, serverTime: timestamp }).strict()
+export type HeartbeatMessage = z.infer<typeof HeartbeatMessage>
 /**
  * The client fell behind (or the server cannot continue its stream): subscribe again with the last
  * seq seen. `access_changed`: what the viewer may see changed (its organisation joined or left a
  * community): drop the picture and subscribe from 0 (`after` is 0).
  */
-export interface ResyncMessage {
-  after: number
-  reason: 'slow_consumer' | 'server_restart' | 'access_changed'
-}
+export const ResyncMessage = z
+  .object({ after: seq, reason: z.enum(['slow_consumer', 'server_restart', 'access_changed']) })
+  .strict()
+export type ResyncMessage = z.infer<typeof ResyncMessage>
 
 /** Why the server ended a socket's access; the socket is disconnected right after. */
 export const REVOKED_REASONS = [
@@ -41,9 +42,8 @@ export const REVOKED_REASONS = [
 ] as const
 export type RevokedReason = (typeof REVOKED_REASONS)[number]
 /** The credential this socket authenticated with no longer holds: the server disconnects it after this message. */
-export interface RevokedMessage {
-  reason: RevokedReason
-}
+export const RevokedMessage = z.object({ reason: z.enum(REVOKED_REASONS) }).strict()
+export type RevokedMessage = z.infer<typeof RevokedMessage>
 
 /** A command as a client sends it (REST body or socket `command`): `{ type, expectedVersion?, ...fields }`. */
 export type CommandBody = z.input<typeof Command>
@@ -76,22 +76,33 @@ export type ViewingRequest = z.infer<typeof ViewingRequest>
 export type ViewingAck = { ok: true } | { ok: false; error: ErrorBody }
 
 /** One person viewing an incident; each user once, however many sockets they have. */
-export interface PresenceViewer {
-  user: string
-  organisation: string
-  /** The person's display name, when the server knows one. */
-  displayName?: string
-}
+export const PresenceViewer = z
+  .object({
+    user: z.string(),
+    organisation: z.string(),
+    /** The person's display name, when the server knows one. */
+    displayName: z.string().optional(),
+  })
+  .strict()
+export type PresenceViewer = z.infer<typeof PresenceViewer>
 
 /**
  * Who is viewing an incident now (this server process's sockets). Sent to every
  * socket whose viewer may see the incident when the set changes (an empty list when the
  * last one leaves), and to a socket when it starts viewing that incident.
  */
-export interface PresenceMessage {
-  incidentId: string
-  viewers: PresenceViewer[]
-}
+export const PresenceMessage = z.object({ incidentId: z.string(), viewers: z.array(PresenceViewer) }).strict()
+export type PresenceMessage = z.infer<typeof PresenceMessage>
+
+/** What the server sends, by message: each message's schema (docs/api.md's table is made from them). */
+export const SERVER_MESSAGES = {
+  events: EventsMessage,
+  checkpoint: CheckpointMessage,
+  heartbeat: HeartbeatMessage,
+  resync: ResyncMessage,
+  revoked: RevokedMessage,
+  presence: PresenceMessage,
+} as const satisfies Record<keyof ServerToClientEvents, z.ZodType>
 
 export interface ServerToClientEvents {
   events: (message: EventsMessage) => void

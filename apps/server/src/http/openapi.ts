@@ -8,24 +8,18 @@
  * server really has, both ways.
  */
 import {
-  type CheckpointMessage,
   type ClientToServerEvents,
   Command,
   type ErrorCode,
   ErrorReplySchema,
   EventInput,
-  type EventsMessage,
   FeedReply,
   FeedsOutReply,
   FeedsReply,
-  type HeartbeatMessage,
   OneFeedReply,
   PollReply,
   PROTOCOL_VERSION,
-  type PresenceMessage,
-  REVOKED_REASONS,
-  type ResyncMessage,
-  type RevokedMessage,
+  SERVER_MESSAGES,
   type ServerToClientEvents,
   SessionReply,
   SubscribeRequest,
@@ -1006,20 +1000,18 @@ export function openApiDocument(): JsonSchema {
 
 // ---------------------------------------------------------------------------- the socket's messages
 
-/** Every key of `T`, listed: a key missing from the list is a type error. */
-const allKeys =
-  <T>() =>
-  <const K extends readonly (keyof T)[]>(...keys: K & ([keyof T] extends [K[number]] ? unknown : never)): K =>
-    keys
-
 interface SocketRow {
   payload: string
   schema: string
   ack: string
 }
 
-/** A JSON Schema's shape in one line: `{ after: integer }`, `string | null`, a union's `type`s. */
+/** A JSON Schema's shape in one line: `{ after: integer }`, `string | null`, a union's `type`s, `StoredEvent[]`. */
 function shape(schema: JsonSchema): string {
+  if (typeof schema.$ref === 'string') return schema.$ref.split('/').at(-1)!
+  if (Array.isArray(schema.enum)) return schema.enum.join(' | ')
+  if (schema.type === 'array' && typeof schema.items === 'object' && schema.items !== null)
+    return `${shape(schema.items as JsonSchema)}[]`
   if (Array.isArray(schema.oneOf) || Array.isArray(schema.anyOf)) {
     const options = (schema.oneOf ?? schema.anyOf) as JsonSchema[]
     const types = options.map((option) => (option.properties as Record<string, JsonSchema> | undefined)?.type?.const)
@@ -1040,13 +1032,14 @@ function shape(schema: JsonSchema): string {
 
 const inputShape = (schema: z.ZodType): string =>
   shape(z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input' }) as JsonSchema)
+const outputShape = (schema: z.ZodType): string =>
+  shape(z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'output' }) as JsonSchema)
 
 /**
  * The Socket.IO messages (packages/protocol/src/socket.ts) as a Markdown table, for docs/api.md
- * (apps/server/test/openapi.int.test.ts checks the docs hold exactly this). What a client sends is
- * read with zod schemas, so its shape is generated from them; what the server sends is TypeScript
- * types only, named here (the lists are checked against `ClientToServerEvents` and
- * `ServerToClientEvents` by the compiler).
+ * (apps/server/test/openapi.int.test.ts checks the docs hold exactly this), generated from their zod
+ * schemas: what a client sends as the server reads it, what the server sends as `SERVER_MESSAGES`
+ * describes it (a client's integration tests check every message a server sends against it).
  */
 export function socketMessagesTable(): string {
   const client: Record<keyof ClientToServerEvents, SocketRow> = {
@@ -1066,34 +1059,12 @@ export function socketMessagesTable(): string {
       ack: '`ViewingAck` (optional): `{ ok: true }` or `{ ok: false, error }`',
     },
   }
-  const server: Record<keyof ServerToClientEvents, SocketRow> = {
-    events: { payload: `{ ${allKeys<EventsMessage>()('events')} }`, schema: 'EventsMessage', ack: '' },
-    checkpoint: {
-      payload: `{ ${allKeys<CheckpointMessage>()('seq')} }`,
-      schema: 'CheckpointMessage',
-      ack: '',
-    },
-    heartbeat: {
-      payload: `{ ${allKeys<HeartbeatMessage>()('seq', 'serverTime').join(', ')} }`,
-      schema: 'HeartbeatMessage',
-      ack: '',
-    },
-    resync: {
-      payload: `{ ${allKeys<ResyncMessage>()('after', 'reason').join(', ')} }`,
-      schema: 'ResyncMessage',
-      ack: '',
-    },
-    revoked: {
-      payload: `{ ${allKeys<RevokedMessage>()('reason')}: ${REVOKED_REASONS.join(' | ')} }`,
-      schema: 'RevokedMessage',
-      ack: '',
-    },
-    presence: {
-      payload: `{ ${allKeys<PresenceMessage>()('incidentId', 'viewers').join(', ')} }`,
-      schema: 'PresenceMessage',
-      ack: '',
-    },
-  }
+  const server = Object.fromEntries(
+    Object.entries(SERVER_MESSAGES).map(([name, schema]) => [
+      name,
+      { payload: outputShape(schema), schema: `${name[0]!.toUpperCase()}${name.slice(1)}Message`, ack: '' },
+    ]),
+  ) as Record<keyof ServerToClientEvents, SocketRow>
   const cell = (text: string) => text.replaceAll('|', '\\|')
   const rows = [
     ...Object.entries(client).map(([name, row]) => ['client → server', name, row] as const),

@@ -22,6 +22,7 @@ import {
   SERVER_MESSAGES,
   type ServerToClientEvents,
   SessionReply,
+  StoredEvent,
   SubscribeRequest,
   TLP_LEVELS,
   ViewingRequest,
@@ -760,6 +761,10 @@ function protocolSchemas(): Record<string, JsonSchema> {
         ErrorReplySchema,
         'Every refusal: `{ error: { code, message, details? } }`, `current` on a stale command.',
       ],
+      StoredEvent: [
+        StoredEvent,
+        'An event as stored: an `EventInput` with `marking` filled in, `actor` set by the server, `recordedAt` and `seq`; one variant per `type`.',
+      ],
       SessionReply: [SessionReply, 'Who the server says the caller is.'],
       FeedReply: [FeedReply, 'A partner feed pulled in, with its state (null before the first poll).'],
       FeedsReply: [FeedsReply, 'The partner feeds the caller may read.'],
@@ -773,23 +778,6 @@ function protocolSchemas(): Record<string, JsonSchema> {
 
 /** Shapes the protocol has as TypeScript types only: described, not re-invented. */
 const DESCRIBED_SCHEMAS: Record<string, JsonSchema> = {
-  StoredEvent: {
-    type: 'object',
-    description:
-      'An event as stored (`StoredEvent` in packages/protocol/src/events.ts): an `EventInput` with `marking` filled in, `actor` set by the server, `recordedAt` and `seq`.',
-    properties: {
-      seq: integer('Its place in the log.', 1),
-      id: { type: 'string', format: 'uuid' },
-      type: string('One of the event types (docs/events.md).'),
-      occurredAt: time('When it happened.'),
-      recordedAt: time('When the server stored it.'),
-      source: object('`{ organisation, network? }`'),
-      actor: object('`{ user, organisation? }`'),
-      marking: object('`{ tlp, releasableTo?, recipients?, pap? }`'),
-      payload: object('The payload of its type (`eventPayloads` in packages/protocol/src/events.ts).'),
-    },
-    required: ['seq', 'id', 'type', 'occurredAt', 'recordedAt', 'source', 'marking', 'payload'],
-  },
   State: object(
     '`stateToJson` of packages/core: `{ seq, eventCount, networks, incidents, advisories, ..., recent }`.',
     {

@@ -273,17 +273,9 @@ export type EventInput = z.infer<typeof EventInput>
 export type NewEvent = EventInput & { marking: Marking; recordedAt: string }
 export type StoredEvent = NewEvent & { seq: number }
 
+/** A variant as stored: its input variant with `marking` required, `recordedAt` and `seq`. */
 function storedVariant<T extends EventType>(type: T) {
-  return z
-    .object({
-      ...envelopeFields,
-      marking: Marking,
-      recordedAt: timestamp,
-      seq: z.number().int().min(1),
-      type: z.literal(type),
-      payload: eventPayloads[type],
-    })
-    .strict()
+  return inputVariant(type).extend({ marking: Marking, recordedAt: timestamp, seq: z.number().int().min(1) })
 }
 type StoredVariant = { [K in EventType]: ReturnType<typeof storedVariant<K>> }[EventType]
 const storedVariants = EVENT_TYPES.map((type) => storedVariant(type)) as unknown as [StoredVariant, ...StoredVariant[]]

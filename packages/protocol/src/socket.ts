@@ -13,9 +13,7 @@ const seq = z.number().int().min(0)
 
 /** A batch of events, in seq order, all visible to the receiving viewer. */
 export const EventsMessage = z.object({ events: z.array(StoredEvent) }).strict()
-export interface EventsMessage {
-  events: StoredEvent[]
-}
+export type EventsMessage = z.infer<typeof EventsMessage>
 /** The log has moved up to `seq`: everything up to it that this viewer may see has been sent. */
 export const CheckpointMessage = z.object({ seq }).strict()
 export type CheckpointMessage = z.infer<typeof CheckpointMessage>

@@ -12,9 +12,9 @@ import type { Config } from './config.ts'
 import { FeedPoller } from './feeds/poller.ts'
 import { createHttp } from './http/app.ts'
 import { answerClientError } from './http/errors.ts'
+import { openBus } from './live/bus.ts'
 import { Gateway, type WatchSocket } from './live/gateway.ts'
 import { Presence } from './live/presence.ts'
-import { presenceBus } from './live/presenceBus.ts'
 import { createLogger } from './ops/logger.ts'
 import { instrumentStore, Metrics } from './ops/metrics.ts'
 import { ObservedAccess } from './ops/observedAccess.ts'
@@ -59,6 +59,20 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const presets = new PresetRegistry(config.wallPresetsFile ? loadPresetFile(config.wallPresetsFile) : [])
   const opened = await openStores({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
   const { credentials } = opened
+  // across processes of one PostgreSQL log: Socket.IO's PostgreSQL adapter, or its Redis adapter
+  // with WATCHFLOOR_REDIS_URL, for presence and credential changes (live/bus.ts); listening before
+  // the directory is loaded and the first credential checked, so no change made meanwhile is missed
+  const bus = config.databaseUrl
+    ? await openBus({
+        databaseUrl: config.databaseUrl,
+        redisUrl: config.redisUrl,
+        logger,
+        sealer: opened.events.sealer,
+      })
+    : undefined
+  const stopRelaying = bus?.relayCredentials(credentials)
+  if (bus && !bus.presence)
+    logger.warn('presence stays on this process: this role may read no key of the log to seal it with')
   // Prometheus metrics of this server (GET /metrics, ops/metrics.ts); every append counted and timed
   const metrics = new Metrics(opened.events)
   const store = instrumentStore(opened.events, metrics)
@@ -178,16 +192,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   await gateway.start()
   metrics.socketsFrom(() => [...io.sockets.sockets.values()].map((socket) => socket.data.caller?.kind))
   // coordination over the socket: `command` (the REST handler) and `viewing` / `presence`
-  // across processes of one PostgreSQL log: Socket.IO's PostgreSQL adapter, or its Redis adapter with WATCHFLOOR_REDIS_URL, for presence only (live/presenceBus.ts)
-  const bus = config.databaseUrl
-    ? await presenceBus({
-        databaseUrl: config.databaseUrl,
-        redisUrl: config.redisUrl,
-        logger,
-        sealer: opened.events.sealer,
-      })
-    : undefined
-  const presence = new Presence(io, full, logger, bus, config.heartbeatMs)
+  const presence = new Presence(io, full, logger, bus?.presence, config.heartbeatMs)
   io.on('connection', (socket: WatchSocket) => {
     attachCommands(socket, commands, access, logger)
     presence.attach(socket)
@@ -244,6 +249,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       // saves started for projections no longer held too
       await snapshots.settle()
       await store.close()
+      stopRelaying?.()
       await credentials.close()
       await bus?.close()
     },

@@ -9,7 +9,7 @@ import { SqliteEventStore } from '@watchfloor/store'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildServer } from './compiled.ts'
-import { getJson, observations, startServerProcess } from './harness.ts'
+import { getJson, observations, startServerProcess, Watcher } from './harness.ts'
 
 const root = new URL('../../../', import.meta.url).pathname
 
@@ -471,6 +471,52 @@ describe('watchfloor command line', () => {
       expect((await cli(['tokens', 'revoke', randomUUID()], env)).code).toBe(1)
       for (const run of [taken, nowhere, noRoles]) noStack(run)
     } finally {
+      await server.stop()
+    }
+  })
+
+  it('on PostgreSQL, a token revoked and an account disabled by the command line cut their live sockets at once (the bus)', {
+    timeout: 120_000,
+  }, async () => {
+    const env = { ...(await postgresEnv()), WATCHFLOOR_PASSWORD_COST: '10' }
+    // the server's own periodic checks are an hour away: only the bus can tell it in time
+    const server = await startServerProcess({
+      env: { ...env, WATCHFLOOR_CREDENTIAL_RECHECK_MS: '3600000' },
+    })
+    const watchers: Watcher[] = []
+    try {
+      for (const name of ['mari', 'olev'])
+        expect(
+          (await cli(['accounts', 'create', name, '--organisation', 'cert-ee', '--roles', 'analyst'], env)).code,
+        ).toBe(0)
+      const tokenOf = async (owner: string) => {
+        const made = await cli(['tokens', 'create', '--label', 'wall', '--owner', owner, '--json'], env)
+        expect(made.code).toBe(0)
+        return JSON.parse(made.stdout) as { secret: string; token: { id: string } }
+      }
+      const mari = await tokenOf('mari')
+      const olev = await tokenOf('olev')
+      const live = async (secret: string) => {
+        const watcher = new Watcher(server.url, secret)
+        watchers.push(watcher)
+        const revoked: string[] = []
+        watcher.socket.on('revoked', ({ reason }) => revoked.push(reason))
+        expect((await watcher.subscribe(0)).ok).toBe(true)
+        return revoked
+      }
+      const mariRevoked = await live(mari.secret)
+      const olevRevoked = await live(olev.secret)
+
+      const revoke = await cli(['tokens', 'revoke', mari.token.id], env)
+      expect(revoke.code).toBe(0)
+      expect(revoke.stderr).toBe('')
+      await expect.poll(() => mariRevoked, { timeout: 5000 }).toEqual(['token_revoked'])
+      expect(olevRevoked).toEqual([])
+
+      expect((await cli(['accounts', 'disable', 'olev'], env)).code).toBe(0)
+      await expect.poll(() => olevRevoked, { timeout: 5000 }).toEqual(['account_disabled'])
+    } finally {
+      for (const watcher of watchers) watcher.close()
       await server.stop()
     }
   })

@@ -176,7 +176,7 @@ describe('three server processes on one PostgreSQL log', { timeout: 40_000 }, ()
       WATCHFLOOR_DATABASE_URL: databaseUrl,
       WATCHFLOOR_TOKENS: tokens,
       WATCHFLOOR_PASSWORD_COST: '12',
-      // revocation must travel by NOTIFY, not by the periodic recheck
+      // revocation must travel by the bus (live/bus.ts), not by the periodic recheck
       WATCHFLOOR_CREDENTIAL_RECHECK_MS: '600000',
     }
     servers.push(...(await Promise.all([0, 1, 2].map(() => startServerProcess({ env })))))

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import type { EventInput, StoredEvent } from '@watchfloor/protocol'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { busSender } from '../src/live/bus.ts'
 import { event, headOf, PRINCIPALS, post, type ServerProcess, startServerProcess, TOKENS, Watcher } from './harness.ts'
 
 const ADMIN = 'directory-admin-token-0123456789'
@@ -410,7 +411,9 @@ describe('the directory across server processes on one PostgreSQL database: a lo
 
     // a is told of a change, but cannot read the directory: it keeps the last one, and tries again
     await db.query('ALTER TABLE watchfloor_organisations RENAME TO watchfloor_organisations_away')
-    await db.query(`SELECT pg_notify('watchfloor_credentials', 'test {"type":"directory"}')`)
+    const told = await busSender({ databaseUrl, redisUrl: undefined, sealer: undefined })
+    told.tellCredentials({ type: 'directory' })
+    await told.close()
     await until(() => a.output().includes('could not load the directory'), 'a: a failed load', 5000)
     expect(await seesIt(a)).toBe(false)
     await db.query('ALTER TABLE watchfloor_organisations_away RENAME TO watchfloor_organisations')

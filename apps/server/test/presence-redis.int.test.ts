@@ -1,15 +1,21 @@
 import { createHash, randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { PresenceMessage } from '@watchfloor/protocol'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { event, post, type ServerProcess, startServerProcess, TOKENS, Watcher } from './harness.ts'
+import { event, PRINCIPALS, post, type ServerProcess, startServerProcess, TOKENS, Watcher } from './harness.ts'
 
 /**
- * Presence between the processes of one PostgreSQL log through Socket.IO's Redis adapter, when
- * WATCHFLOOR_REDIS_URL is set: two real server processes, the Redis server of the machine
- * (127.0.0.1:6379), and a Redis client that may subscribe to anything, as any client of that Redis may.
+ * Presence and credential changes between the processes of one PostgreSQL log through Socket.IO's
+ * Redis adapter, when WATCHFLOOR_REDIS_URL is set: two real server processes, the Redis server of the
+ * machine (127.0.0.1:6379), and a Redis client that may subscribe to anything, as any client of that
+ * Redis may.
  */
+
+const ADMIN_TOKEN = 'static-admin-token-0123456789'
 
 const REDIS_URL = process.env.WATCHFLOOR_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -65,6 +71,7 @@ describe('presence through Redis (WATCHFLOOR_REDIS_URL)', { timeout: 40_000 }, (
   const consoles: Console[] = []
   const spy = new Redis(REDIS_URL, { lazyConnect: true })
   const heard: string[] = []
+  const dir = mkdtempSync(join(tmpdir(), 'watchfloor-redis-'))
 
   beforeAll(async () => {
     await admin.connect()
@@ -75,7 +82,17 @@ describe('presence through Redis (WATCHFLOOR_REDIS_URL)', { timeout: 40_000 }, (
     )
     // everything the adapter of this log's processes publishes
     await spy.psubscribe(`${prefix}*`)
-    const env = { WATCHFLOOR_DATABASE_URL: databaseUrl, WATCHFLOOR_REDIS_URL: REDIS_URL }
+    const tokens = join(dir, 'tokens.json')
+    const root = { token: ADMIN_TOKEN, user: 'root', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin'] }
+    writeFileSync(tokens, JSON.stringify([...PRINCIPALS, root]))
+    const env = {
+      WATCHFLOOR_DATABASE_URL: databaseUrl,
+      WATCHFLOOR_REDIS_URL: REDIS_URL,
+      WATCHFLOOR_TOKENS: tokens,
+      WATCHFLOOR_PASSWORD_COST: '10',
+      // a revocation must travel over Redis, not wait for the periodic recheck
+      WATCHFLOOR_CREDENTIAL_RECHECK_MS: '600000',
+    }
     // one first (it makes the tables), then the other
     servers.push(await startServerProcess({ env }))
     servers.push(await startServerProcess({ env }))
@@ -87,6 +104,7 @@ describe('presence through Redis (WATCHFLOOR_REDIS_URL)', { timeout: 40_000 }, (
     spy.disconnect()
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {})
     await admin.end().catch(() => {})
+    rmSync(dir, { recursive: true, force: true })
   })
 
   it('who views an incident shows on the other process; what goes through Redis is sealed, and a made-up announcement is dropped', async () => {
@@ -118,6 +136,41 @@ describe('presence through Redis (WATCHFLOOR_REDIS_URL)', { timeout: 40_000 }, (
     janis.close()
     await until(() => kadri.presenceOf('rd-green') === 'kadri', 'janis gone on A')
     expect(kadri.presence.every((m) => m.viewers.every((v) => ['janis', 'kadri'].includes(v.user)))).toBe(true)
+  })
+
+  it('a token revoked through one process cuts its sockets on the other at once, and what Redis carried of it names no one', async () => {
+    const [a, b] = servers as [ServerProcess, ServerProcess]
+    const call = async (url: string, method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      })
+      return { status: response.status, json: (await response.json()) as Record<string, unknown> }
+    }
+    const account = await call(a.url, 'POST', '/api/v1/accounts', {
+      username: 'liis',
+      organisation: 'cert-ee',
+      nation: 'EE',
+      roles: ['analyst'],
+      password: 'correct horse battery staple',
+    })
+    expect(account.status).toBe(201)
+    const made = await call(a.url, 'POST', '/api/v1/tokens', { label: 'liis wall', owner: 'liis' })
+    expect(made.status).toBe(201)
+    const tokenId = (made.json.token as { id: string }).id
+    const onB = new Console(b.url, made.json.secret as string)
+    consoles.push(onB)
+    const revoked: string[] = []
+    onB.socket.on('revoked', ({ reason }) => revoked.push(reason))
+    expect((await onB.subscribe(0)).ok).toBe(true)
+    const before = heard.length
+
+    expect((await call(a.url, 'DELETE', `/api/v1/tokens/${tokenId}`)).status).toBe(200)
+    await until(() => revoked.length > 0, 'the revoked socket on B told', 5_000)
+    expect(revoked).toEqual(['token_revoked'])
+    expect(heard.length).toBeGreaterThan(before)
+    for (const message of heard) for (const name of ['liis', tokenId]) expect(message).not.toContain(name)
   })
 
   it('refuses to start with WATCHFLOOR_REDIS_URL and no PostgreSQL log, or a Redis it cannot reach, naming the setting', async () => {

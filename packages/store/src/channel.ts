@@ -1,10 +1,9 @@
 import pg from 'pg'
 
 /**
- * A `LISTEN` on PostgreSQL channels (one connection), for the event store (new heads, new events)
- * and the credential store (revocations). After a connection error it reconnects in the background, every second until
- * closed; its users cover the gap (the event store polls its head, live sockets' credentials are
- * checked again periodically).
+ * A `LISTEN` on PostgreSQL channels (one connection), for the event store's new heads and new
+ * events. After a connection error it reconnects in the background, every second until closed; the
+ * event store covers the gap by polling its head.
  */
 export class ChannelListener {
   private client: pg.Client | null = null

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { type FeedOutActivity, WatchfloorError } from '@watchfloor/protocol'
 import pg from 'pg'
-import { ChannelListener } from './channel.ts'
 import {
   type Account,
   type AccountLogin,
@@ -22,7 +21,6 @@ import {
   type NewToken,
   type Organisation,
   type OrganisationPatch,
-  parseChange,
   type SessionRecord,
   type SignInLimit,
   type SignInOutcome,
@@ -99,8 +97,9 @@ export interface PostgresCredentialStoreOptions {
 /**
  * Accounts, tokens and sessions in PostgreSQL, shared by every server process of
  * one log. Each change (a token revoked, a session ended, an account changed, the
- * directory written) is NOTIFYed, so every process can drop the sockets it no longer
- * trusts at once. Directory writes that check before they write (an id free across
+ * directory written) is told to this process's listeners; the server's bus (Socket.IO's
+ * adapter, apps/server live/bus.ts) carries it to the other processes, which tell theirs
+ * through `heard`, so every process can drop the sockets it no longer trusts at once. Directory writes that check before they write (an id free across
  * organisations and communities, members that exist, an organisation nothing uses)
  * run in a transaction holding an advisory lock of the prefix's directory, so they
  * never interleave; ids are `COLLATE "C"`, so they sort as in SQLite and JavaScript.
@@ -122,13 +121,10 @@ export class PostgresCredentialStore implements CredentialStore {
   private readonly feeds: string
   private readonly feedStates: string
   private readonly feedOut: string
-  /** Changes go out on this channel; it and the locks' keys are of the connection's schema (see DatabaseScope). */
-  private channel = ''
+  /** The locks' keys are of the connection's schema (see DatabaseScope). */
   private scope: DatabaseScope | undefined
   private directoryLock = 0
-  private readonly origin = randomUUID()
   private readonly changes = new ChangeListeners()
-  private listener: ChannelListener | null = null
   private closed = false
   /** When this process last deleted the sign-in slots gone from the window (ms). */
   private lastSweep = 0
@@ -157,10 +153,8 @@ export class PostgresCredentialStore implements CredentialStore {
     try {
       const scope = await DatabaseScope.of(store.pool)
       store.scope = scope
-      store.channel = scope.channel(`${prefix}_credentials`)
       store.directoryLock = scope.lockKey(`${prefix}_directory`)
       await store.migrate()
-      await store.listen()
     } catch (error) {
       await store.close()
       throw error
@@ -190,23 +184,13 @@ export class PostgresCredentialStore implements CredentialStore {
     return credentialTables(this.prefix)
   }
 
-  private async listen(): Promise<void> {
-    this.listener = new ChannelListener(this.options.connectionString, [this.channel], (payload) => {
-      const separator = payload.indexOf(' ')
-      if (separator < 0 || payload.slice(0, separator) === this.origin) return // our own change: already told
-      const change = parseChange(payload.slice(separator + 1))
-      if (change && !this.closed) this.changes.emit(change)
-    })
-    await this.listener.start()
+  /** Tell this process's listeners (the server's bus tells the other processes'). */
+  private emit(change: CredentialChange): void {
+    if (!this.closed) this.changes.emit(change)
   }
 
-  /** Tell this process now, and the others through NOTIFY. */
-  private async emit(change: CredentialChange): Promise<void> {
-    if (this.closed) return
-    this.changes.emit(change)
-    await this.pool
-      .query('SELECT pg_notify($1, $2)', [this.channel, `${this.origin} ${JSON.stringify(change)}`])
-      .catch(() => {})
+  heard(change: CredentialChange): void {
+    this.emit(change)
   }
 
   async createAccount(account: NewAccount): Promise<Account> {
@@ -274,7 +258,7 @@ export class PostgresCredentialStore implements CredentialStore {
       values,
     )
     if (!rows[0]) return null
-    await this.emit({ type: 'account', username })
+    this.emit({ type: 'account', username })
     return accountOf(rows[0])
   }
 
@@ -341,7 +325,7 @@ export class PostgresCredentialStore implements CredentialStore {
       [at, id],
     )
     if (!rows[0]) return null
-    await this.emit({ type: 'token', id })
+    this.emit({ type: 'token', id })
     return tokenOf(rows[0])
   }
 
@@ -372,13 +356,13 @@ export class PostgresCredentialStore implements CredentialStore {
 
   async deleteSession(idHash: string): Promise<boolean> {
     const { rowCount } = await this.pool.query(`DELETE FROM ${this.sessions} WHERE id_hash = $1`, [idHash])
-    if (rowCount) await this.emit({ type: 'session', idHash })
+    if (rowCount) this.emit({ type: 'session', idHash })
     return Boolean(rowCount)
   }
 
   async deleteSessionsOf(account: string): Promise<number> {
     const { rowCount } = await this.pool.query(`DELETE FROM ${this.sessions} WHERE account = $1`, [account])
-    if (rowCount) await this.emit({ type: 'account', username: account })
+    if (rowCount) this.emit({ type: 'account', username: account })
     return rowCount ?? 0
   }
 
@@ -445,7 +429,7 @@ export class PostgresCredentialStore implements CredentialStore {
         throw translate(error, `organisation ${organisation.id} already exists`)
       }
     })
-    await this.emit({ type: 'directory' })
+    this.emit({ type: 'directory' })
     return created
   }
 
@@ -482,7 +466,7 @@ export class PostgresCredentialStore implements CredentialStore {
       return rows
     })
     if (!rows[0]) return null
-    await this.emit({ type: 'directory' })
+    this.emit({ type: 'directory' })
     return organisationOf(rows[0])
   }
 
@@ -512,7 +496,7 @@ export class PostgresCredentialStore implements CredentialStore {
       await client.query(`DELETE FROM ${this.organisations} WHERE id = $1`, [id])
       return true
     })
-    if (deleted) await this.emit({ type: 'directory' })
+    if (deleted) this.emit({ type: 'directory' })
     return deleted
   }
 
@@ -542,7 +526,7 @@ export class PostgresCredentialStore implements CredentialStore {
       await this.setMembers(client, community.id, community.members)
       return this.communityIn(client, community.id)
     })
-    await this.emit({ type: 'directory' })
+    this.emit({ type: 'directory' })
     return created!
   }
 
@@ -563,7 +547,7 @@ export class PostgresCredentialStore implements CredentialStore {
       }
       return this.communityIn(client, id)
     })
-    if (updated) await this.emit({ type: 'directory' })
+    if (updated) this.emit({ type: 'directory' })
     return updated
   }
 
@@ -589,7 +573,7 @@ export class PostgresCredentialStore implements CredentialStore {
 
   async deleteCommunity(id: string): Promise<boolean> {
     const { rowCount } = await this.pool.query(`DELETE FROM ${this.communities} WHERE id = $1`, [id])
-    if (rowCount) await this.emit({ type: 'directory' })
+    if (rowCount) this.emit({ type: 'directory' })
     return Boolean(rowCount)
   }
 
@@ -641,7 +625,7 @@ export class PostgresCredentialStore implements CredentialStore {
         throw translate(error, `feed ${feed.id} already exists`, noFeedOrganisation(feed.organisation).message)
       }
     })
-    await this.emit({ type: 'feeds' })
+    this.emit({ type: 'feeds' })
     return created
   }
 
@@ -668,14 +652,14 @@ export class PostgresCredentialStore implements CredentialStore {
       values,
     )
     if (!rows[0]) return null
-    await this.emit({ type: 'feeds' })
+    this.emit({ type: 'feeds' })
     return feedOf(rows[0])
   }
 
   async deleteFeed(id: string): Promise<boolean> {
     // its state goes with it (ON DELETE CASCADE)
     const { rowCount } = await this.pool.query(`DELETE FROM ${this.feeds} WHERE id = $1`, [id])
-    if (rowCount) await this.emit({ type: 'feeds' })
+    if (rowCount) this.emit({ type: 'feeds' })
     return Boolean(rowCount)
   }
 
@@ -897,8 +881,8 @@ export class PostgresCredentialStore implements CredentialStore {
 
   async importDurable(dump: CredentialDump): Promise<void> {
     await restorePostgresCredentials(this.pool, this.tables(), dump)
-    await this.emit({ type: 'directory' })
-    await this.emit({ type: 'feeds' })
+    this.emit({ type: 'directory' })
+    this.emit({ type: 'feeds' })
   }
 
   async ping(): Promise<void> {
@@ -916,7 +900,6 @@ export class PostgresCredentialStore implements CredentialStore {
     if (this.closed) return
     this.closed = true
     this.changes.clear()
-    await this.listener?.close()
     await this.pool.end()
   }
 }

@@ -719,6 +719,10 @@ export class SqliteCredentialStore implements CredentialStore {
     if (!this.closed) this.changes.emit(change)
   }
 
+  heard(change: CredentialChange): void {
+    this.emit(change)
+  }
+
   async exportDurable(): Promise<CredentialDump> {
     return dumpSqliteCredentials(this.db)
   }

@@ -405,10 +405,16 @@ export interface CredentialStore {
   importDurable?(dump: import('./credentials-backup.ts').CredentialDump): Promise<void>
 
   /**
-   * Called after a token is revoked, a session deleted, an account changed, the directory or a feed written:
-   * in this process, and from other processes where the store can tell (PostgreSQL).
+   * Called after a token is revoked, a session deleted, an account changed, the directory or a feed
+   * written by this process, and for each change another process made that was `heard`.
    */
   onChange(listener: (change: CredentialChange) => void): () => void
+  /**
+   * A change another process made to the same store, as the server's bus carried it (apps/server
+   * live/bus.ts): told to this process's listeners as its own changes are. The store itself sends
+   * nothing between processes.
+   */
+  heard(change: CredentialChange): void
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>
   close(): Promise<void>

@@ -22,6 +22,7 @@ export {
   type Organisation,
   type OrganisationKind,
   type OrganisationPatch,
+  parseChange,
   type ServicePrincipal,
   type SessionRecord,
   type SignInLimit,

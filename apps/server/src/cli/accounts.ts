@@ -127,8 +127,9 @@ function switchCommand(name: 'disable' | 'enable'): Command {
     usage: `accounts ${name} USERNAME [--json]`,
     help: disabled
       ? `Disables an account, as PATCH /api/v1/accounts/{username} with { "disabled": true }: it cannot
-sign in, its sessions are ended, and its API tokens are refused while it is disabled (a running
-server drops its live sockets at its next credential check, WATCHFLOOR_CREDENTIAL_RECHECK_MS).
+sign in, its sessions are ended, and its API tokens are refused while it is disabled. Running
+servers drop its live sockets: on PostgreSQL at once (told over their bus), on SQLite at the next
+credential check (WATCHFLOOR_CREDENTIAL_RECHECK_MS).
 
 Exit codes: 0 done (also when it was disabled already); 1 no such account; 2 bad usage.`
       : `Enables a disabled account: it may sign in again, and its tokens that are neither revoked nor

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import {
+  type CredentialChange,
   type CredentialStore,
   type EventStore,
   openCredentialStore,
@@ -9,6 +10,7 @@ import {
   SqliteEventStore,
 } from '@watchfloor/store'
 import type { Config } from '../config.ts'
+import { busSender } from '../live/bus.ts'
 
 /** A mistake in how the command was called: exit code 2, with a pointer to its help. */
 export class UsageError extends Error {
@@ -91,6 +93,8 @@ export function integerOption(args: Args, name: string, fallback: number, min: n
 export class Context {
   private eventStore: EventStore | undefined
   private credentialStore: CredentialStore | undefined
+  /** What this command changed in the credential store, for the running servers (`tellServers`). */
+  private readonly changes: CredentialChange[] = []
 
   constructor(
     readonly config: Config,
@@ -147,8 +151,33 @@ export class Context {
         databaseUrl: this.config.databaseUrl,
         dataDir: this.config.dataDir,
       })
+      this.credentialStore.onChange((change) => this.changes.push(change))
     }
     return this.credentialStore
+  }
+
+  /**
+   * On PostgreSQL, the running servers hear of what this command changed (a token revoked, an
+   * account disabled, the directory written) at once, over the bus their processes share
+   * (live/bus.ts), as they hear of each other's changes. On SQLite the one server process sees it
+   * at its next check of live sockets (WATCHFLOOR_CREDENTIAL_RECHECK_MS) and of the directory
+   * (WATCHFLOOR_DIRECTORY_RELOAD_MS). The change is made either way: a bus that cannot be reached is
+   * a note, not a failure.
+   */
+  private async tellServers(): Promise<void> {
+    const databaseUrl = this.config.databaseUrl
+    if (!databaseUrl || this.changes.length === 0) return
+    try {
+      // the log's key seals them, as the servers seal theirs
+      const { sealer } = await this.events({ write: false })
+      const bus = await busSender({ databaseUrl, redisUrl: this.config.redisUrl, sealer })
+      for (const change of this.changes.splice(0)) bus.tellCredentials(change)
+      await bus.close()
+    } catch (error) {
+      this.note(
+        `the change is made, but the running servers could not be told at once (${(error as Error).message}): they see it at their next check`,
+      )
+    }
   }
 
   /** A file named on the command line: relative to where `pnpm watchfloor` was typed, not the checkout. */
@@ -181,6 +210,7 @@ export class Context {
   }
 
   async close(): Promise<void> {
+    await this.tellServers()
     const closing = [this.eventStore?.close(), this.credentialStore?.close()]
     this.eventStore = undefined
     this.credentialStore = undefined

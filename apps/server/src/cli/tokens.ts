@@ -160,9 +160,9 @@ const revoke: Command = {
   name: 'tokens revoke',
   summary: 'revoke a token: refused from now on, live sockets using it are dropped',
   usage: 'tokens revoke ID [--json]',
-  help: `Revokes a token by its id (see "tokens list"): every server refuses it from now on (a running
-server drops live sockets that use it at its next credential check). Revoking again keeps the
-first time.
+  help: `Revokes a token by its id (see "tokens list"): every server refuses it from now on. Running
+servers drop the live sockets that use it: on PostgreSQL at once (told over their bus), on SQLite at
+the next credential check (WATCHFLOOR_CREDENTIAL_RECHECK_MS). Revoking again keeps the first time.
 
 Exit codes: 0 revoked; 1 no such token; 2 bad usage.`,
   options: JSON_OPTION,

@@ -24,7 +24,7 @@ export interface PresenceAnnouncement {
   incidents: Record<string, PresenceViewer[]>
 }
 
-/** How presence reaches the other processes of the same log (live/presenceBus.ts), when there are any. */
+/** How presence reaches the other processes of the same log (live/bus.ts), when there are any. */
 export interface PresenceBus {
   publish(announcement: PresenceAnnouncement): void
   onAnnouncement(handler: (announcement: PresenceAnnouncement) => void): void

@@ -168,7 +168,7 @@ describe('every documented route answers on a real server', () => {
     const tokens = join(tokensDir, 'tokens.json')
     const admin = { token: ADMIN_TOKEN, user: 'admin', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin'] }
     writeFileSync(tokens, JSON.stringify([...PRINCIPALS, admin]))
-    server = await startServerProcess({ env: { WATCHFLOOR_TOKENS: tokens } })
+    server = await startServerProcess({ env: { WATCHFLOOR_TOKENS: tokens, WATCHFLOOR_PASSWORD_COST: '10' } })
     // something in the log, so the reads answer with events to check against the document
     const report = event({
       type: 'incident.reported',
@@ -189,6 +189,51 @@ describe('every documented route answers on a real server', () => {
   afterAll(async () => {
     await server?.stop()
     if (tokensDir) rmSync(tokensDir, { recursive: true, force: true })
+  })
+
+  it('answers accounts, tokens, the directory and an ingest exactly as the protocol schemas say: no field more (never a secret or its hash), none less', async () => {
+    const call = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      })
+      return { status: response.status, json: (await response.json()) as Record<string, unknown[]> }
+    }
+    const made = await call('POST', '/api/v1/accounts', {
+      username: 'maris',
+      organisation: 'cert-lv',
+      nation: 'LV',
+      roles: ['analyst'],
+      password: 'correct horse battery staple',
+    })
+    expect(made.status).toBe(201)
+    expect((await call('POST', '/api/v1/tokens', { label: 'script', owner: 'maris' })).status).toBe(201)
+    const service = { label: 'ids', service: { user: 'ids-1', organisation: 'cert-lv', roles: ['sensor'] } }
+    expect((await call('POST', '/api/v1/tokens', service)).status).toBe(201)
+    expect(
+      (await call('POST', '/api/v1/directory/communities', { id: 'grid', name: 'Grid', members: ['cert-lv'] })).status,
+    ).toBe(201)
+    const component = (name: string) => documentedSchema({ $ref: `#/components/schemas/${name}` })
+    const replies = {
+      Account: (await call('GET', '/api/v1/accounts')).json.accounts!,
+      Token: (await call('GET', '/api/v1/tokens')).json.tokens!,
+      Organisation: (await call('GET', '/api/v1/directory')).json.organisations!,
+      Community: (await call('GET', '/api/v1/directory')).json.communities!,
+    }
+    for (const [name, records] of Object.entries(replies)) {
+      expect(records.length, name).toBeGreaterThan(0)
+      for (const record of records) expect(component(name).safeParse(record).error?.issues, name).toBeUndefined()
+    }
+    expect((replies.Token as { service: unknown }[]).some((token) => token.service !== null)).toBe(true)
+    const ingested = await post(server.url, TOKENS.sensorEe, { events: observations(2) })
+    expect(ingested.status).toBe(201)
+    expect(component('IngestReply').safeParse(ingested.json).error?.issues).toBeUndefined()
+    // the check is not a no-op: a record with a field more, or one less, is refused
+    const token = replies.Token[0] as Record<string, unknown>
+    expect(component('Token').safeParse({ ...token, secretHash: 'ab'.repeat(32) }).success).toBe(false)
+    const { createdAt: _createdAt, ...partial } = replies.Account[0] as Record<string, unknown>
+    expect(component('Account').safeParse(partial).success).toBe(false)
   })
 
   it('serves the document without a credential', async () => {

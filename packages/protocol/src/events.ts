@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { BookmarkClock, bookmarkFields, id, text, timestamp } from './fields.ts'
+import type { Agree } from './replies.ts'
 
 /** Bumped whenever an event, command or socket message changes shape incompatibly. */
 export const PROTOCOL_VERSION = 1
@@ -290,7 +291,5 @@ export type EventOf<T extends EventType> = Extract<StoredEvent, { type: T }>
 /** The most events one POST may carry. */
 export const MAX_EVENTS_PER_POST = 1000
 
-/** True when `A` and `B` are each assignable to the other; a compile error below otherwise. */
-type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
 /** The `StoredEvent` schema and the `StoredEvent` type describe the same events. */
 export const STORED_EVENT_SCHEMA_AGREES: Agree<z.infer<typeof StoredEvent>, StoredEvent> = true

@@ -49,8 +49,12 @@ export {
   Tlp,
 } from './events.ts'
 export {
+  AccountJson,
+  type Agree,
+  AppendResultReply,
   CALLER_KINDS,
   type CallerKind,
+  CommunityJson,
   ErrorBodySchema,
   type ErrorReply,
   ErrorReplySchema,
@@ -64,10 +68,16 @@ export {
   FeedStateReply,
   FeedsOutReply,
   FeedsReply,
+  IngestReply,
   OneFeedReply,
+  ORGANISATION_KINDS,
+  OrganisationJson,
   PollOutcomeReply,
   PollReply,
+  ServicePrincipalJson,
   SessionReply,
+  TOKEN_KINDS,
+  TokenJson,
 } from './replies.ts'
 export {
   CheckpointMessage,

@@ -65,6 +65,108 @@ export function errorBodyOf(reply: unknown): ErrorBody | undefined {
   return details === undefined ? { code, message } : { code, message, details }
 }
 
+// ---------------------------------------------------------------------------- ingest
+
+/** One event of a `POST /api/v1/events`, as the log took it. */
+export const AppendResultReply = z.object({
+  id: z.string(),
+  /** Its seq in the log. */
+  seq: z.number().int().min(1),
+  /** It was in the log already, with the same content [L2]. */
+  duplicate: z.boolean(),
+})
+export type AppendResultReply = z.infer<typeof AppendResultReply>
+
+/** `POST /api/v1/events`: one result per event posted, in order (201, or 200 when every one was a duplicate). */
+export const IngestReply = z.object({ results: z.array(AppendResultReply) })
+export type IngestReply = z.infer<typeof IngestReply>
+
+// ---------------------------------------------------------------------------- accounts, tokens, the directory
+
+/**
+ * An account as the API answers it (`GET /api/v1/accounts`, `{ account }` replies): never a
+ * password or its hash. The credential store's `Account` type is checked against it at compile time.
+ */
+export const AccountJson = z.object({
+  /** Unique, lower case; also the viewer's `userId`. */
+  username: z.string(),
+  displayName: z.string(),
+  organisation: z.string(),
+  nation: z.string(),
+  roles: z.array(Role),
+  /** A disabled account cannot sign in, and its sessions and tokens are refused. */
+  disabled: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+})
+export type AccountJson = z.infer<typeof AccountJson>
+
+/** A token without an owner: the service identity it acts as. */
+export const ServicePrincipalJson = z.object({
+  user: z.string(),
+  organisation: z.string(),
+  nation: z.string(),
+  roles: z.array(Role),
+  /** Other organisations it may post for (a relay). */
+  sources: z.array(z.string()),
+})
+
+export const TOKEN_KINDS = ['api', 'display'] as const
+
+/**
+ * An API or display token as the API answers it (`GET /api/v1/tokens`, `{ token }` replies): never
+ * its secret, nor the secret's hash. The credential store's `TokenRecord` type is checked against it.
+ */
+export const TokenJson = z.object({
+  id: z.string(),
+  label: z.string(),
+  kind: z.enum(TOKEN_KINDS),
+  /** The account it acts as, or null for a service principal. */
+  owner: z.string().nullable(),
+  /** The identity of a token without an owner. */
+  service: ServicePrincipalJson.nullable(),
+  /** Display tokens: the console preset the wall shows. */
+  preset: z.string().nullable(),
+  /** Display tokens: the highest TLP the wall may receive [V9]; null: no ceiling. */
+  tlpCeiling: Tlp.nullable(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  /** When the token stops being accepted (ISO 8601); null: it never expires. */
+  expiresAt: z.string().nullable(),
+})
+export type TokenJson = z.infer<typeof TokenJson>
+
+export const ORGANISATION_KINDS = ['ally_cert', 'partner_country', 'industry', 'alliance_body'] as const
+
+/** An organisation of the directory (`GET /api/v1/directory`, `{ organisation }` replies). */
+export const OrganisationJson = z.object({
+  /** Lower case: letters, digits, `-`, `_`, `.`, starting with a letter or digit; 1 to 64 (`cert-ee`). */
+  id: z.string(),
+  name: z.string(),
+  /** An ISO 3166 alpha-2 code (`EE`) or an alliance body id (`ALLIANCE`). */
+  nation: z.string(),
+  kind: z.enum(ORGANISATION_KINDS),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+})
+export type OrganisationJson = z.infer<typeof OrganisationJson>
+
+/** A community of the directory (`GET /api/v1/directory`, `{ community }` replies). */
+export const CommunityJson = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** Organisation ids, sorted, unique. */
+  members: z.array(z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+})
+export type CommunityJson = z.infer<typeof CommunityJson>
+
+/** True when `A` and `B` are each assignable to the other: `const X: Agree<A, B> = true` fails to compile otherwise. */
+export type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+
 // ---------------------------------------------------------------------------- partner feeds
 
 /** How Watchfloor authenticates to a feed's TAXII server: never a secret, only the variable naming it. */

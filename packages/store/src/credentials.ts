@@ -1,5 +1,18 @@
 import { createHash } from 'node:crypto'
-import type { FeedOutActivity, FeedOutChannel, Role, Tlp } from '@watchfloor/protocol'
+import {
+  type AccountJson,
+  type Agree,
+  type AppendResultReply,
+  type CommunityJson,
+  type FeedOutActivity,
+  type FeedOutChannel,
+  ORGANISATION_KINDS,
+  type OrganisationJson,
+  type Role,
+  type Tlp,
+  type TokenJson,
+} from '@watchfloor/protocol'
+import type { AppendResult } from './types.ts'
 
 /** A person who signs in with a username and password. */
 export interface Account {
@@ -100,7 +113,7 @@ export interface SessionRecord {
 }
 
 /** What an organisation in the directory is. */
-export const ORGANISATION_KINDS = ['ally_cert', 'partner_country', 'industry', 'alliance_body'] as const
+export { ORGANISATION_KINDS }
 export type OrganisationKind = (typeof ORGANISATION_KINDS)[number]
 
 /**
@@ -464,3 +477,15 @@ export function parseChange(text: string): CredentialChange | null {
   }
   return null
 }
+
+/**
+ * The records the store returns are what the API answers (the OpenAPI document's schemas are made
+ * from the protocol's): a field added to one and not the other fails to compile here.
+ */
+export const CREDENTIAL_SCHEMAS_AGREE: [
+  Agree<Account, AccountJson>,
+  Agree<TokenRecord, TokenJson>,
+  Agree<Organisation, OrganisationJson>,
+  Agree<Community, CommunityJson>,
+  Agree<AppendResult, AppendResultReply>,
+] = [true, true, true, true, true]

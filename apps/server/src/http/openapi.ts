@@ -8,15 +8,19 @@
  * server really has, both ways.
  */
 import {
+  AccountJson,
   type ClientToServerEvents,
   Command,
+  CommunityJson,
   type ErrorCode,
   ErrorReplySchema,
   EventInput,
   FeedReply,
   FeedsOutReply,
   FeedsReply,
+  IngestReply,
   OneFeedReply,
+  OrganisationJson,
   PollReply,
   PROTOCOL_VERSION,
   SERVER_MESSAGES,
@@ -25,6 +29,7 @@ import {
   StoredEvent,
   SubscribeRequest,
   TLP_LEVELS,
+  TokenJson,
   ViewingRequest,
   WallPreset,
 } from '@watchfloor/protocol'
@@ -772,11 +777,20 @@ function protocolSchemas(): Record<string, JsonSchema> {
       PollReply: [PollReply, 'What one poll did, and the feed with its state since.'],
       FeedsOutReply: [FeedsOutReply, 'Pulls from this floor, per organisation and channel.'],
       WallPreset: [WallPreset, 'A wall preset (docs/wall.md).'],
+      IngestReply: [IngestReply, '`{ results }`, one per event posted, in order: `{ id, seq, duplicate }`.'],
+      Account: [AccountJson, 'An account (never a password nor its hash).'],
+      Token: [TokenJson, 'An API or display token (never the secret nor its hash).'],
+      Organisation: [OrganisationJson, 'An organisation of the directory.'],
+      Community: [CommunityJson, 'A community of the directory: organisations that share by it.'],
     }),
   }
 }
 
-/** Shapes the protocol has as TypeScript types only: described, not re-invented. */
+/**
+ * Shapes the protocol has as TypeScript types only: described, not re-invented. The picture is core's
+ * `stateToJson` (its own format, versioned by `STATE_FORMAT_VERSION`), an import report the sharing
+ * package's STIX and MISP readers' (docs/api.md shows one).
+ */
 const DESCRIBED_SCHEMAS: Record<string, JsonSchema> = {
   State: object(
     '`stateToJson` of packages/core: `{ seq, eventCount, networks, incidents, advisories, ..., recent }`.',
@@ -786,26 +800,9 @@ const DESCRIBED_SCHEMAS: Record<string, JsonSchema> = {
       recent: array(ref('StoredEvent'), 'The last 200 events.'),
     },
   ),
-  IngestReply: object('`{ results }`, one per event posted, in order.', {
-    results: array(
-      object('`{ id, seq, duplicate }`', {
-        id: { type: 'string', format: 'uuid' },
-        seq: integer('Its seq in the log.', 1),
-        duplicate: { type: 'boolean', description: 'It was in the log already (same id and content).' },
-      }),
-    ),
-  }),
   ImportReply: object(
     'An import report: `{ defaultMarking, created, skipped, defaulted, results, refused, used? }` (apps/server/src/write/imports.ts; docs/api.md shows it).',
   ),
-  Account: object(
-    '`{ username, displayName, organisation, nation, roles, disabled, createdAt, updatedAt }` (never a password).',
-  ),
-  Token: object(
-    '`{ id, label, kind, owner, service, preset, tlpCeiling, createdBy, createdAt, lastUsedAt, revokedAt, expiresAt }` (never the secret).',
-  ),
-  Organisation: object('`{ id, name, nation, kind, createdAt, updatedAt }`'),
-  Community: object('`{ id, name, members, createdAt, updatedAt }`'),
 }
 
 function headersOf(headers: Record<string, string>): Record<string, JsonSchema> {

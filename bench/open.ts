@@ -38,7 +38,8 @@ import type { BenchEntry, Figures } from './results.ts'
  * - a restart on persisted snapshots (SIGTERM, which saves them, then a new process): ready again,
  *   the first `/state` of the viewers it had folded (from their snapshots plus the tail), and the
  *   first `/state?scope=live` of new viewers it never saw, what their console reads first
- *   (BENCH_OPEN_NEW_VIEWERS, default 5: p95 and max).
+ *   (BENCH_OPEN_NEW_VIEWERS, default 20: p95 and max of all but the last), and the console, in the
+ *   browser, of the last (page load to a live picture).
  *
  * Ratios are against the 10,000-event baseline of the same run.
  */
@@ -52,7 +53,7 @@ const SIZES = (process.env.BENCH_OPEN_SIZES ?? '10000,100000,1000000')
  */
 const OTHER_VIEWER = { token: 'bench-other-viewer-token-0123', user: 'mari', organisation: 'cert-ee', nation: 'EE' }
 /** Viewers first seen after the restart: other users of the same organisation. */
-const NEW_VIEWERS = Array.from({ length: Math.max(1, Number(process.env.BENCH_OPEN_NEW_VIEWERS ?? 5)) }, (_, i) => ({
+const NEW_VIEWERS = Array.from({ length: Math.max(2, Number(process.env.BENCH_OPEN_NEW_VIEWERS ?? 20)) }, (_, i) => ({
   token: `bench-new-viewer-token-${String(i).padStart(6, '0')}`,
   user: `new-${i}`,
   organisation: 'cert-ee',
@@ -96,6 +97,8 @@ interface SizeFigures {
   /** The first /state, after the restart, of the two viewers the first process had folded. */
   restartViewerStateMs: number
   restartOtherStateMs: number
+  /** After the restart, a console (in the browser) of a viewer never seen before: page load to a live picture. */
+  restartNewConsoleMs: number
   /** The first /state of viewers never seen before (no snapshot of theirs): p95 and max. */
   newViewerP95Ms: number
   newViewerMaxMs: number
@@ -220,6 +223,7 @@ async function openConsole(
   browser: Browser,
   url: string,
   profile = false,
+  token: string = TOKENS.viewer,
 ): Promise<{ page: Page; cdp: CDPSession; probe: Probe }> {
   const page = await browser.newPage({ viewport: { width: 1600, height: 900 } })
   await page.addInitScript(OPEN_PROBE)
@@ -228,7 +232,7 @@ async function openConsole(
     await cdp.send('Profiler.enable')
     await cdp.send('Profiler.start')
   }
-  await page.goto(`${url}/#token=${TOKENS.viewer}`)
+  await page.goto(`${url}/#token=${token}`)
   // polled from here: the page's CSP allows no string evaluation inside it (waitForFunction)
   const deadline = Date.now() + 600_000
   while (!(await page.evaluate('!!(window.__openBench && window.__openBench.live > 0)'))) {
@@ -311,11 +315,15 @@ async function measureSize(browser: Browser, events: number): Promise<SizeFigure
       // what a console of theirs reads first: the live picture
       const newViewers: number[] = []
       let liveBytes = 0
-      for (const viewer of NEW_VIEWERS) {
+      for (const viewer of NEW_VIEWERS.slice(0, -1)) {
         const reply = await timedGet(`${url}/api/v1/state?scope=live`, viewer.token)
         newViewers.push(reply.ms)
         liveBytes = reply.bytes
       }
+      // and the console of one more in the browser, page load to a live picture: a first console on
+      // the restarted server, of a viewer it never saw
+      const afterRestart = await openConsole(browser, url, false, NEW_VIEWERS.at(-1)!.token)
+      await afterRestart.page.close()
       return {
         events,
         buildSeconds: round(built.seconds, 1),
@@ -346,6 +354,7 @@ async function measureSize(browser: Browser, events: number): Promise<SizeFigure
         restartReadyMs: round(restartReadyMs),
         restartViewerStateMs: round(again.ms),
         restartOtherStateMs: round(otherAgain.ms),
+        restartNewConsoleMs: round(afterRestart.probe.live),
         newViewerP95Ms: round(quantile(newViewers, 0.95)),
         newViewerMaxMs: round(Math.max(...newViewers)),
         snapshotsSaved,
@@ -372,7 +381,7 @@ export async function benchOpen(): Promise<BenchEntry> {
       const figures = await measureSize(browser, size)
       results.push(figures)
       console.log(
-        `  ready ${fmt(figures.serverReadyMs)} ms, open cold ${fmt(figures.coldOpenMs)} ms, warm ${fmt(figures.warmOpenMs)} ms, heap ${fmt(figures.heapMb, 1)} MB, RSS ${fmt(figures.serverRssMb)} MB, fold from zero ${fmt(figures.foldFromZeroMs)} ms (a cached /state meanwhile ${fmt(figures.warmDuringFoldMs, 1)} ms); audiences prepared ${fmt(figures.preparedMs)} ms; after a restart: ready ${fmt(figures.restartReadyMs)} ms, audiences prepared ${fmt(figures.restartPreparedMs)} ms, /state ${fmt(figures.restartViewerStateMs)} ms, new viewers p95 ${fmt(figures.newViewerP95Ms)} ms`,
+        `  ready ${fmt(figures.serverReadyMs)} ms, open cold ${fmt(figures.coldOpenMs)} ms, warm ${fmt(figures.warmOpenMs)} ms, heap ${fmt(figures.heapMb, 1)} MB, RSS ${fmt(figures.serverRssMb)} MB, fold from zero ${fmt(figures.foldFromZeroMs)} ms (a cached /state meanwhile ${fmt(figures.warmDuringFoldMs, 1)} ms); audiences prepared ${fmt(figures.preparedMs)} ms; after a restart: ready ${fmt(figures.restartReadyMs)} ms, audiences prepared ${fmt(figures.restartPreparedMs)} ms, /state ${fmt(figures.restartViewerStateMs)} ms, a new viewer's console ${fmt(figures.restartNewConsoleMs)} ms, new viewers p95 ${fmt(figures.newViewerP95Ms)} ms`,
       )
     }
   } finally {
@@ -437,8 +446,9 @@ export async function benchOpen(): Promise<BenchEntry> {
       'audiences prepared after restart ms',
       'first /state after restart ms',
       'other viewer ms',
-      `new viewers' live /state p95 ms (${NEW_VIEWERS.length})`,
+      `new viewers' live /state p95 ms (${NEW_VIEWERS.length - 1})`,
       'max ms',
+      "a new viewer's console ms",
     ],
     results.map((r) => [
       fmt(r.events),
@@ -453,6 +463,7 @@ export async function benchOpen(): Promise<BenchEntry> {
       fmt(r.restartOtherStateMs),
       fmt(r.newViewerP95Ms),
       fmt(r.newViewerMaxMs),
+      fmt(r.restartNewConsoleMs),
     ]),
   )
   const bySize = results.map((r) => ({ ...r }) as unknown as Record<string, unknown>)

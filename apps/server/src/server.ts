@@ -72,7 +72,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     : undefined
   const stopRelaying = bus?.relayCredentials(credentials)
   if (bus && !bus.presence)
-    logger.warn('presence stays on this process: this role may read no key of the log to seal it with')
+    logger.warn(
+      "presence stays on this process, and the others' credential changes reach it only at its periodic checks: this role may read no key of the log to seal or open them with",
+    )
   // Prometheus metrics of this server (GET /metrics, ops/metrics.ts); every append counted and timed
   const metrics = new Metrics(opened.events)
   const store = instrumentStore(opened.events, metrics)

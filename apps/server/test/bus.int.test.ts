@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto'
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { type CredentialChange, PostgresCredentialStore, type Sealer, sealerOf } from '@watchfloor/store'
 import { Redis } from 'ioredis'
 import pg from 'pg'
@@ -79,7 +79,9 @@ for (const engine of ['postgres', 'redis'] as const)
         spy.on('pmessageBuffer', (_pattern: Buffer, _channel: Buffer, message: Buffer) =>
           wire.push(message.toString('latin1')),
         )
-        await spy.psubscribe('watchfloor_presence*')
+        // this file's two logs only: other files' servers share the Redis
+        for (const schema of schemas)
+          await spy.psubscribe(`watchfloor_presence_${createHash('sha256').update(schema).digest('hex').slice(0, 12)}*`)
       }
     })
 

@@ -107,7 +107,7 @@ describe('presence through Redis (WATCHFLOOR_REDIS_URL)', { timeout: 40_000 }, (
     rmSync(dir, { recursive: true, force: true })
   })
 
-  it('who views an incident shows on the other process; what goes through Redis is sealed, and a made-up announcement is dropped', async () => {
+  it('who views an incident shows on the other process; what goes through Redis is sealed, a made-up announcement is dropped, and an `error` event on the bus stops no process', async () => {
     const [a, b] = servers as [ServerProcess, ServerProcess]
     expect((await post(a.url, TOKENS.sensorEe, { events: [incident('rd-green')] })).status).toBe(201)
     const kadri = new Console(a.url, TOKENS.viewerEe)
@@ -130,6 +130,9 @@ describe('presence through Redis (WATCHFLOOR_REDIS_URL)', { timeout: 40_000 }, (
       const channels = (await publisher.pubsub('CHANNELS', `${prefix}*`)) as string[]
       expect(channels.length).toBeGreaterThan(0)
       for (const channel of channels) await publisher.publish(channel, 'not a sealed announcement')
+      // an `error` event on the bus, in the adapter's own format: an error event no one listened to
+      // would be thrown inside the adapter, and the process would exit
+      await publisher.publish(`${prefix}-request#/#`, JSON.stringify({ uid: 'anyone', type: 6, data: ['error', 'x'] }))
     } finally {
       publisher.disconnect()
     }

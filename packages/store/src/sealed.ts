@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 
 /**
- * What the processes of one PostgreSQL log say to each other through the database (NOTIFY), sealed:
+ * What the processes of one PostgreSQL log say to each other through the database (NOTIFY) or the
+ * server's bus (Socket.IO's adapter: presence, credential changes), sealed:
  * any role that may connect may LISTEN on any channel, so nothing of the log or of its viewers goes
  * out readable. The key is the log's (`<table>_notify_key`, see `PostgresEventStore`): only a role
  * that may read it, as it may read the log, can open or make a sealed text.

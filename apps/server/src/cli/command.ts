@@ -168,8 +168,12 @@ export class Context {
     const databaseUrl = this.config.databaseUrl
     if (!databaseUrl || this.changes.length === 0) return
     try {
-      // the log's key seals them, as the servers seal theirs
-      const { sealer } = await this.events({ write: false })
+      // the log's key seals them, as the servers seal theirs; a log that cannot be opened for it
+      // (a role that may not read it) sends them as they are, which the servers hear all the same
+      const sealer = await this.events({ write: false }).then(
+        (events) => events.sealer,
+        () => undefined,
+      )
       const bus = await busSender({ databaseUrl, redisUrl: this.config.redisUrl, sealer })
       for (const change of this.changes.splice(0)) bus.tellCredentials(change)
       await bus.close()

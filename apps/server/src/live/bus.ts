@@ -35,7 +35,8 @@ import type { PresenceAnnouncement, PresenceBus } from './presence.ts'
  * role that may read none) presence stays on its process. A credential change is only ever a reason
  * to look again in the database (the gateway checks the sockets that used it, the directory is
  * loaded again), so one that is not sealed is heard too: a process without the key sends its own
- * that way, and a made-up one costs a lookup.
+ * that way, and a made-up one costs a lookup. A process without the key cannot open the others'
+ * sealed changes: it sees them at its periodic checks, and says so at start (server.ts).
  *
  * Presence goes as `presence.sealed`; the cleartext `presence` of an earlier release is neither sent
  * nor heard (during a rolling upgrade the two releases do not see each other's viewers, and neither
@@ -109,7 +110,8 @@ function sealedBus(
   logger: Logger,
   closeEngine: () => Promise<void>,
 ): ProcessBus {
-  const refused = rateLimited(logger)
+  const refusedPresence = rateLimited(logger)
+  const refusedChange = rateLimited(logger)
   const relays = new Set<() => void>()
   const presence: PresenceBus | undefined = sealer && {
     publish(announcement) {
@@ -119,12 +121,15 @@ function sealedBus(
       bus.on(SEALED_PRESENCE, (payload: unknown) => {
         const announcement = typeof payload === 'string' ? openAnnouncement(sealer, context, payload) : null
         if (announcement) handler(announcement)
-        else refused('presence announcement refused: not sealed by this log')
+        else refusedPresence('presence announcement refused: not sealed by this log')
       })
     },
   }
   const tellCredentials = (change: CredentialChange) =>
     bus.serverSideEmit(...credentialMessage(sealer, context, change))
+  // a bus event named `error` (anyone who may publish on the channel may send one) would otherwise
+  // be an error event no one listens to: thrown inside the adapter, and the process would exit
+  bus.on('error', () => refusedPresence('process bus: an `error` event was sent on the bus; ignored'))
   return {
     presence,
     relayCredentials(credentials) {
@@ -132,7 +137,7 @@ function sealedBus(
       // must not go out again
       let hearing = false
       const hear = (change: CredentialChange | null) => {
-        if (!change) return refused('credential change refused: not one')
+        if (!change) return refusedChange('credential change refused: not one this process can open')
         hearing = true
         try {
           credentials.heard(change)
@@ -162,8 +167,9 @@ function sealedBus(
     async close() {
       for (const stop of [...relays]) stop()
       // the adapter's own close (its subscriptions, its timers); the bus server has no engine to
-      // close. What was emitted is on its way: closing the engine waits for it (a PostgreSQL pool
-      // ends once its queries are done; Redis's QUIT is answered after what was sent before it).
+      // close. A message emitted at the very end may not go out (a PostgreSQL pool that ends serves
+      // no query still waiting for a connection): what stops a server is no credential change, and
+      // the others drop its viewers from presence once its heartbeats stop.
       await bus.of('/').adapter.close()
       await closeEngine()
     },
@@ -263,24 +269,34 @@ function redisSend(redis: Redis, name: string): Send {
  */
 async function listening(bus: Server, send: Send, logger: Logger): Promise<void> {
   const nonce = randomUUID()
+  const deadline = performance.now() + PROBE_FOR_MS
   let heard = false
+  let failure: unknown
   const onProbe = (payload: unknown) => {
     if (payload === nonce) heard = true
   }
   bus.on(PROBE, onProbe)
   try {
-    for (let tries = 0; tries < 100 && !heard; tries++) {
-      await send(PROBE, nonce).catch((error: unknown) => logger.warn({ err: error }, 'process bus probe not sent'))
-      for (let waited = 0; waited < 100 && !heard; waited += 10) await delay(10)
+    while (!heard && performance.now() < deadline) {
+      // a send that hangs (an engine that stopped answering) is waited for no longer than the rest
+      const sent = send(PROBE, nonce).catch((error: unknown) => {
+        failure = error
+      })
+      await Promise.race([sent, delay(Math.max(0, deadline - performance.now()))])
+      for (let waited = 0; waited < 100 && !heard && performance.now() < deadline; waited += 10) await delay(10)
     }
     if (!heard)
       logger.warn(
-        'process bus: this process did not hear itself in 10 s; changes other processes make may reach it only at its periodic checks',
+        { err: failure },
+        `process bus: this process did not hear itself in ${PROBE_FOR_MS / 1000} s; changes other processes make may reach it only at its periodic checks`,
       )
   } finally {
     bus.off(PROBE, onProbe)
   }
 }
+
+/** How long a starting process waits to hear its own probe (`listening`). */
+const PROBE_FOR_MS = 10_000
 
 /** The bus event of a probe (`listening`): other processes have no listener for it. */
 const PROBE = 'bus.probe'

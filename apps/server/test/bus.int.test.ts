@@ -178,6 +178,23 @@ for (const engine of ['postgres', 'redis'] as const)
       expect(a.seen.slice(before)).not.toContainEqual({ type: 'account', username: 'made-up' })
     })
 
+    it('a process hears a change sent the moment its bus is open (it waited to hear its own probe)', async () => {
+      const [one] = schemas as [string]
+      // the sender is ready first, so its change goes out as soon as the bus is open
+      for (let round = 0; round < 5; round++) {
+        const sender = await busSender({ databaseUrl: url(one), redisUrl, sealer: keys[0] })
+        const store = await PostgresCredentialStore.open({ connectionString: url(one) })
+        const seen: CredentialChange[] = []
+        store.onChange((change) => seen.push(change))
+        const opened = await bus(one, keys[0])
+        opened.relayCredentials(store)
+        sender.tellCredentials({ type: 'token', id: `sent-at-once-${round}` })
+        await sender.close()
+        await expect.poll(() => seen, { timeout: 5000 }).toEqual([{ type: 'token', id: `sent-at-once-${round}` }])
+        await store.close()
+      }
+    })
+
     it('a relay stopped sends and hears nothing more', async () => {
       const [one] = schemas as [string]
       const a = await member(one, keys[0]!)

@@ -32,8 +32,12 @@ export interface CompiledServer {
  * Run a built main.js with plain `node`: no `--import`, no loader, no NODE_OPTIONS; SQLite in a
  * fresh data folder, the harness's static tokens, no simulator, a free port.
  */
-export async function startCompiled(main: string, env: Record<string, string> = {}): Promise<CompiledServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'watchfloor-compiled-'))
+export async function startCompiled(
+  main: string,
+  env: Record<string, string> = {},
+  /** An earlier server's data folder, to start again on its log (a fresh one by default). */
+  dataDir: string = mkdtempSync(join(tmpdir(), 'watchfloor-compiled-')),
+): Promise<CompiledServer> {
   const tokens = join(dataDir, 'tokens.json')
   writeFileSync(tokens, JSON.stringify(PRINCIPALS))
   const { NODE_OPTIONS: _options, ...parentEnv } = process.env

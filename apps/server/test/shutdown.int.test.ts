@@ -1,12 +1,13 @@
 import { request } from 'node:http'
 import { connect } from 'node:net'
 import { join } from 'node:path'
-import type { ClientToServerEvents, ServerToClientEvents } from '@watchfloor/protocol'
+import { canSee } from '@watchfloor/core'
+import type { ClientToServerEvents, ServerToClientEvents, StoredEvent, Viewer } from '@watchfloor/protocol'
 import { SqliteEventStore } from '@watchfloor/store'
 import { io, type Socket } from 'socket.io-client'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildServer, type CompiledServer, cleanUp, startCompiled } from './compiled.ts'
-import { observations, post, TOKENS, Watcher } from './harness.ts'
+import { observations, PRINCIPALS, post, TOKENS, Watcher } from './harness.ts'
 
 /** True once nothing listens on the server's port any more. */
 function refuses(url: string): Promise<boolean> {
@@ -118,7 +119,7 @@ describe('SIGTERM (the compiled server under plain node)', () => {
     build.remove()
   })
 
-  it('stops accepting, answers /readyz 503 draining, finishes the request in flight, closes sockets so clients come back, keeps every acknowledged event, exits 0 within 10 s', async () => {
+  it('stops accepting, answers /readyz 503 draining, finishes the request in flight, closes sockets so clients come back, keeps every acknowledged event, exits 0 within 10 s; its console resumes on the next process exactly where it was', async () => {
     server = await startCompiled(build.main)
     const { url } = server
 
@@ -205,12 +206,45 @@ describe('SIGTERM (the compiled server under plain node)', () => {
 
     // the log on disk holds every acknowledged event
     const store = new SqliteEventStore({ file: join(server.dataDir, 'events.sqlite') })
+    let log: StoredEvent[]
     try {
-      const stored = new Set((await store.readAfter(0, 1_000_000)).map((e) => e.id))
+      log = await store.readAfter(0, 1_000_000)
+      const stored = new Set(log.map((e) => e.id))
       expect([...acknowledged].filter((id) => !stored.has(id))).toEqual([])
       expect(acknowledged.size).toBeGreaterThanOrEqual(205)
     } finally {
       await store.close()
+    }
+
+    // the live console comes back to the next process on the same log and resumes exactly where it
+    // was: every event it may see, once, in order, with what it had before the stop
+    const kadri = PRINCIPALS.find((p) => p.token === TOKENS.viewerEe)!
+    const viewer: Viewer = {
+      userId: kadri.user,
+      organisation: kadri.organisation,
+      nation: kadri.nation,
+      roles: kadri.roles as Viewer['roles'],
+    }
+    const visible = log.filter((e) => canSee(viewer, e)).map((e) => e.seq)
+    expect(watcher.events.length).toBeGreaterThan(0)
+    const next = await startCompiled(build.main, {}, server.dataDir)
+    try {
+      // the log goes on while the console is away
+      const meanwhile = await post(next.url, TOKENS.sensorEe, { events: observations(30) })
+      expect(meanwhile.status).toBe(201)
+      const expected = [...visible, ...meanwhile.json.results!.map((r) => r.seq)]
+      const resumed = new Watcher(next.url, TOKENS.viewerEe)
+      try {
+        expect((await resumed.subscribe(watcher.lastSeq)).ok).toBe(true)
+        await resumed.waitFor(() => resumed.lastSeq >= expected.at(-1)!)
+        expect(resumed.events.length).toBeGreaterThanOrEqual(30)
+        expect([...watcher.events, ...resumed.events].map((e) => e.seq)).toEqual(expected)
+      } finally {
+        resumed.close()
+      }
+    } finally {
+      next.child.kill('SIGKILL')
+      await next.exited
     }
   })
 

@@ -69,7 +69,7 @@ export function errorBodyOf(reply: unknown): ErrorBody | undefined {
 
 /** One event of a `POST /api/v1/events`, as the log took it. */
 export const AppendResultReply = z.object({
-  id: z.string(),
+  id: z.uuid(),
   /** Its seq in the log. */
   seq: z.number().int().min(1),
   /** It was in the log already, with the same content [L2]. */
@@ -164,8 +164,20 @@ export const CommunityJson = z.object({
 })
 export type CommunityJson = z.infer<typeof CommunityJson>
 
-/** True when `A` and `B` are each assignable to the other: `const X: Agree<A, B> = true` fails to compile otherwise. */
-export type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+/**
+ * True when `A` and `B` are each assignable to the other and name the same keys (a field only one
+ * of them has, optional or not, is a difference): `const X: Agree<A, B> = true` fails to compile
+ * otherwise (`pnpm typecheck`).
+ */
+export type Agree<A, B> = [A] extends [B]
+  ? [B] extends [A]
+    ? [keyof A] extends [keyof B]
+      ? [keyof B] extends [keyof A]
+        ? true
+        : false
+      : false
+    : false
+  : false
 
 // ---------------------------------------------------------------------------- partner feeds
 

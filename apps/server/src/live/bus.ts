@@ -112,6 +112,7 @@ function sealedBus(
 ): ProcessBus {
   const refusedPresence = rateLimited(logger)
   const refusedChange = rateLimited(logger)
+  const refusedError = rateLimited(logger)
   const relays = new Set<() => void>()
   const presence: PresenceBus | undefined = sealer && {
     publish(announcement) {
@@ -129,7 +130,7 @@ function sealedBus(
     bus.serverSideEmit(...credentialMessage(sealer, context, change))
   // a bus event named `error` (anyone who may publish on the channel may send one) would otherwise
   // be an error event no one listens to: thrown inside the adapter, and the process would exit
-  bus.on('error', () => refusedPresence('process bus: an `error` event was sent on the bus; ignored'))
+  bus.on('error', () => refusedError('process bus: an `error` event was sent on the bus; ignored'))
   return {
     presence,
     relayCredentials(credentials) {
@@ -282,7 +283,12 @@ async function listening(bus: Server, send: Send, logger: Logger): Promise<void>
       const sent = send(PROBE, nonce).catch((error: unknown) => {
         failure = error
       })
-      await Promise.race([sent, delay(Math.max(0, deadline - performance.now()))])
+      const giveUp = new AbortController()
+      await Promise.race([
+        sent,
+        delay(Math.max(0, deadline - performance.now()), undefined, { signal: giveUp.signal }).catch(() => {}),
+      ])
+      giveUp.abort() // no timer left behind to hold a process that is done
       for (let waited = 0; waited < 100 && !heard && performance.now() < deadline; waited += 10) await delay(10)
     }
     if (!heard)

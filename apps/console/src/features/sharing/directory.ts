@@ -8,14 +8,14 @@
  * read-only display token. The server enforces it regardless (403).
  */
 import { directoryRefusal, POSTING_ROLES } from '@watchfloor/core'
-import type { FieldIssue } from '@watchfloor/protocol'
+import { type FieldIssue, ORGANISATION_KINDS, type OrganisationJson } from '@watchfloor/protocol'
 import { ApiError, type Failure, type Fetch, request, requestJson, unreachable } from '../../data/api.ts'
 import type { Session } from '../../data/store.ts'
 import { actorOf } from '../coordination/permissions.ts'
 
-/** What an organisation is (the server's `ORGANISATION_KINDS`, packages/store; the console does not depend on the store). */
-export const ORGANISATION_KINDS = ['ally_cert', 'partner_country', 'industry', 'alliance_body'] as const
-export type OrganisationKind = (typeof ORGANISATION_KINDS)[number]
+/** What an organisation is: the protocol's `ORGANISATION_KINDS`, as the server's directory has them. */
+export { ORGANISATION_KINDS }
+export type OrganisationKind = OrganisationJson['kind']
 
 export const KIND_LABELS: Readonly<Record<OrganisationKind, string>> = {
   ally_cert: 'Allied CERT',

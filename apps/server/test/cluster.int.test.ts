@@ -7,7 +7,17 @@ import type { EventInput, PresenceMessage, RevokedMessage, StoredEvent, Viewer }
 import { PostgresEventStore } from '@watchfloor/store'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { event, getJson, PRINCIPALS, post, type ServerProcess, startServerProcess, TOKENS, Watcher } from './harness.ts'
+import {
+  accountWithToken,
+  event,
+  getJson,
+  PRINCIPALS,
+  post,
+  type ServerProcess,
+  startServerProcess,
+  TOKENS,
+  Watcher,
+} from './harness.ts'
 
 /**
  * Three server processes on one PostgreSQL log (a schema of its own): delivery, commands, presence,
@@ -392,18 +402,7 @@ describe('three server processes on one PostgreSQL log', { timeout: 40_000 }, ()
 
   it('[D10] a token revoked through one process cuts its sockets on the others at once', async () => {
     const [a, b, c] = servers as [ServerProcess, ServerProcess, ServerProcess]
-    const account = await call(a.url, 'POST', '/api/v1/accounts', ADMIN_TOKEN, {
-      username: 'liis',
-      organisation: 'cert-ee',
-      nation: 'EE',
-      roles: ['analyst'],
-      password: 'correct horse battery staple',
-    })
-    expect(account.status).toBe(201)
-    const made = await call(a.url, 'POST', '/api/v1/tokens', ADMIN_TOKEN, { label: 'liis feed', owner: 'liis' })
-    expect(made.status).toBe(201)
-    const secret = made.json.secret as string
-    const tokenId = (made.json.token as { id: string }).id
+    const { secret, tokenId } = await accountWithToken(a.url, ADMIN_TOKEN, 'liis')
     const onB = open(b, secret)
     const onC = open(c, secret)
     const bystander = open(c, TOKENS.viewerEe)

@@ -204,6 +204,31 @@ export async function getJson<T = Record<string, unknown>>(
   return { status: response.status, json: (await response.json()) as T }
 }
 
+/**
+ * An account of cert-ee (an analyst) and an API token of it, made through the REST API by an admin
+ * (`adminToken`): the token's secret and id.
+ */
+export async function accountWithToken(
+  url: string,
+  adminToken: string,
+  username: string,
+): Promise<{ secret: string; tokenId: string }> {
+  const call = async (path: string, body: unknown) => {
+    const response = await fetchOnce(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify(body),
+    })
+    const json = (await response.json()) as { secret?: string; token?: { id: string } }
+    if (response.status !== 201) throw new Error(`POST ${path} answered ${response.status}: ${JSON.stringify(json)}`)
+    return json
+  }
+  const account = { username, organisation: 'cert-ee', nation: 'EE', roles: ['analyst'] }
+  await call('/api/v1/accounts', { ...account, password: 'correct horse battery staple' })
+  const made = await call('/api/v1/tokens', { label: `${username} wall`, owner: username })
+  return { secret: made.secret!, tokenId: made.token!.id }
+}
+
 /** A real socket.io client that records everything it receives. */
 export class Watcher {
   readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>

@@ -6,7 +6,16 @@ import type { PresenceMessage } from '@watchfloor/protocol'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { event, PRINCIPALS, post, type ServerProcess, startServerProcess, TOKENS, Watcher } from './harness.ts'
+import {
+  accountWithToken,
+  event,
+  PRINCIPALS,
+  post,
+  type ServerProcess,
+  startServerProcess,
+  TOKENS,
+  Watcher,
+} from './harness.ts'
 
 /**
  * Presence and credential changes between the processes of one PostgreSQL log through Socket.IO's
@@ -143,33 +152,19 @@ describe('presence through Redis (WATCHFLOOR_REDIS_URL)', { timeout: 40_000 }, (
 
   it('a token revoked through one process cuts its sockets on the other at once, and what Redis carried of it names no one', async () => {
     const [a, b] = servers as [ServerProcess, ServerProcess]
-    const call = async (url: string, method: string, path: string, body?: unknown) => {
-      const response = await fetch(`${url}${path}`, {
-        method,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      })
-      return { status: response.status, json: (await response.json()) as Record<string, unknown> }
-    }
-    const account = await call(a.url, 'POST', '/api/v1/accounts', {
-      username: 'liis',
-      organisation: 'cert-ee',
-      nation: 'EE',
-      roles: ['analyst'],
-      password: 'correct horse battery staple',
-    })
-    expect(account.status).toBe(201)
-    const made = await call(a.url, 'POST', '/api/v1/tokens', { label: 'liis wall', owner: 'liis' })
-    expect(made.status).toBe(201)
-    const tokenId = (made.json.token as { id: string }).id
-    const onB = new Console(b.url, made.json.secret as string)
+    const { secret, tokenId } = await accountWithToken(a.url, ADMIN_TOKEN, 'liis')
+    const onB = new Console(b.url, secret)
     consoles.push(onB)
     const revoked: string[] = []
     onB.socket.on('revoked', ({ reason }) => revoked.push(reason))
     expect((await onB.subscribe(0)).ok).toBe(true)
     const before = heard.length
 
-    expect((await call(a.url, 'DELETE', `/api/v1/tokens/${tokenId}`)).status).toBe(200)
+    const revokedThroughA = await fetch(`${a.url}/api/v1/tokens/${tokenId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    })
+    expect(revokedThroughA.status).toBe(200)
     await until(() => revoked.length > 0, 'the revoked socket on B told', 5_000)
     expect(revoked).toEqual(['token_revoked'])
     expect(heard.length).toBeGreaterThan(before)

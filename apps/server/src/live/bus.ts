@@ -193,7 +193,6 @@ export async function busSender(options: {
   sealer: Sealer | undefined
 }): Promise<{ tellCredentials(change: CredentialChange): void; close(): Promise<void> }> {
   const { sealer } = options
-  const sent: Promise<unknown>[] = []
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 1 })
   pool.on('error', () => {}) // an idle connection lost: the next send reconnects, or fails and says so
   try {
@@ -208,36 +207,36 @@ export async function busSender(options: {
         redis.disconnect()
         throw new Error(`cannot reach Redis (WATCHFLOOR_REDIS_URL): ${(error as Error).message}`)
       }
-      const send = redisSend(redis, name)
-      return {
-        tellCredentials(change) {
-          sent.push(send(...credentialMessage(sealer, name, change)))
-        },
-        async close() {
-          try {
-            await Promise.all(sent)
-          } finally {
-            await redis.quit().catch(() => redis.disconnect())
-          }
-        },
-      }
+      return emitterSide(sealer, name, redisSend(redis, name), async () => {
+        await redis.quit().catch(() => redis.disconnect())
+      })
     }
-    const send = postgresSend(pool, name)
-    return {
-      tellCredentials(change) {
-        sent.push(send(...credentialMessage(sealer, name, change)))
-      },
-      async close() {
-        try {
-          await Promise.all(sent)
-        } finally {
-          await pool.end()
-        }
-      },
-    }
+    return emitterSide(sealer, name, postgresSend(pool, name), () => pool.end())
   } catch (error) {
     await pool.end().catch(() => {})
     throw error
+  }
+}
+
+/** A sender's two calls: each change sent at once, and a close that waits for every send, then ends the engine. */
+function emitterSide(
+  sealer: Sealer | undefined,
+  name: string,
+  send: Send,
+  closeEngine: () => Promise<void>,
+): { tellCredentials(change: CredentialChange): void; close(): Promise<void> } {
+  const sent: Promise<unknown>[] = []
+  return {
+    tellCredentials(change) {
+      sent.push(send(...credentialMessage(sealer, name, change)))
+    },
+    async close() {
+      try {
+        await Promise.all(sent)
+      } finally {
+        await closeEngine()
+      }
+    },
   }
 }
 

@@ -11,6 +11,7 @@ import { toWatchfloorError } from '../src/http/errors.ts'
 import { FullState } from '../src/read/projection.ts'
 import { importEvents, type Refused } from '../src/write/imports.ts'
 import { ingest } from '../src/write/ingest.ts'
+import { documentedReply } from './documented.ts'
 import { Rng } from './fuzz.ts'
 import { event, logHead, PRINCIPALS, post, type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
 
@@ -43,7 +44,17 @@ async function call<T = Json>(base: string, method: string, path: string, token:
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   })
   const text = await response.text()
-  return { status: response.status, json: (text ? JSON.parse(text) : {}) as T, headers: response.headers }
+  const json = text ? JSON.parse(text) : {}
+  // an import's report is what the OpenAPI document says it is (the protocol's zod schema), no field more or less
+  const template = path.split('?')[0]!
+  if (method === 'POST' && template.startsWith('/api/v1/import/') && response.status === 200) {
+    const checked = documentedReply('post', template, 200).safeParse(json)
+    if (!checked.success)
+      throw new Error(
+        `${template} answered what its schema refuses: ${JSON.stringify(checked.error.issues.slice(0, 3))}`,
+      )
+  }
+  return { status: response.status, json: json as T, headers: response.headers }
 }
 
 const incidentsOf = async (base: string, token: string) =>

@@ -5,23 +5,10 @@ import { Validator } from '@seriousme/openapi-schema-validator'
 import { EventInput } from '@watchfloor/protocol'
 import type express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { z } from 'zod'
 import { openApiDocument, socketMessagesTable } from '../src/http/openapi.ts'
+import { type Document, document, documentedSchema } from './documented.ts'
 import { event, observations, PRINCIPALS, post, type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
 import { httpSide } from './httpSide.ts'
-
-type Document = {
-  paths: Record<string, Record<string, Operation>>
-  components: { schemas: Record<string, unknown> }
-}
-type Operation = {
-  security?: unknown[]
-  parameters?: { name: string; in: string; example?: string }[]
-  requestBody?: { content: Record<string, unknown> }
-  responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }>
-}
-
-const document = openApiDocument() as unknown as Document
 
 /** `METHOD /path` of every operation of the document. */
 function documented(): string[] {
@@ -150,15 +137,6 @@ describe('the OpenAPI document against the Express routes', () => {
     expect([...inDocument].filter((route) => !served.has(route)).sort()).toEqual([])
   })
 })
-
-/**
- * A schema of the document as a zod schema (`z.fromJSONSchema`), its references to the document's
- * components resolved, to check real answers against what the document says of them.
- */
-function documentedSchema(schema: unknown): z.ZodType {
-  const local = (value: unknown) => JSON.parse(JSON.stringify(value).replaceAll('#/components/schemas/', '#/$defs/'))
-  return z.fromJSONSchema({ ...local(schema), $defs: local(document.components.schemas) })
-}
 
 describe('every documented route answers on a real server', () => {
   let server: ServerProcess

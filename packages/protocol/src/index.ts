@@ -68,7 +68,9 @@ export {
   FeedStateReply,
   FeedsOutReply,
   FeedsReply,
+  ImportRefusal,
   IngestReply,
+  MispImportReply,
   OneFeedReply,
   ORGANISATION_KINDS,
   OrganisationJson,
@@ -76,6 +78,7 @@ export {
   PollReply,
   ServicePrincipalJson,
   SessionReply,
+  StixImportReply,
   TOKEN_KINDS,
   TokenJson,
 } from './replies.ts'

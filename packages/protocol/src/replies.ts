@@ -4,7 +4,7 @@
  */
 import { z } from 'zod'
 import { ERROR_CODES, type ErrorBody } from './errors.ts'
-import { type StoredEvent, Tlp } from './events.ts'
+import { Marking, type StoredEvent, Tlp } from './events.ts'
 import { Role } from './viewer.ts'
 
 /** The error body of every refusal: REST `{ error }` and socket acks `{ ok: false, error }`. */
@@ -80,6 +80,61 @@ export type AppendResultReply = z.infer<typeof AppendResultReply>
 /** `POST /api/v1/events`: one result per event posted, in order (201, or 200 when every one was a duplicate). */
 export const IngestReply = z.object({ results: z.array(AppendResultReply) })
 export type IngestReply = z.infer<typeof IngestReply>
+
+// ---------------------------------------------------------------------------- imports
+
+/** One event an import did not take, and why: the error body ingest gave (`code`, `message`). */
+export const ImportRefusal = z.object({ id: z.string(), type: z.string(), code: z.string(), message: z.string() })
+export type ImportRefusal = z.infer<typeof ImportRefusal>
+
+/** `POST /api/v1/import/stix`: what the bundle became, what served, what was left out, and what the log took. */
+export const StixImportReply = z.object({
+  /** The marking of the objects that had no TLP (`defaultTlp`). */
+  defaultMarking: Marking,
+  /** The objects that became events. */
+  created: z.array(z.object({ stixId: z.string(), type: z.string(), eventIds: z.array(z.string()) })),
+  /** The objects that served the others: markings, authors, where sighted, locations, links, observables. */
+  used: z.array(z.object({ stixId: z.string(), type: z.string(), as: z.string() })),
+  /** The objects left out, and why. */
+  skipped: z.array(z.object({ stixId: z.string().optional(), type: z.string(), reason: z.string() })),
+  /** Objects with no TLP of their own: they took `defaultMarking`. */
+  defaulted: z.array(z.string()),
+  /** One per event the log took, in order (a duplicate too). */
+  results: z.array(AppendResultReply),
+  /** The events the log did not take. */
+  refused: z.array(ImportRefusal),
+})
+export type StixImportReply = z.infer<typeof StixImportReply>
+
+/** `POST /api/v1/import/misp`: the incidents and advisories the MISP events became, what was left out, and what the log took. */
+export const MispImportReply = z.object({
+  defaultMarking: Marking,
+  created: z.array(
+    z.object({
+      /** The MISP event's uuid. */
+      uuid: z.string(),
+      kind: z.enum(['incident', 'advisory']),
+      /** The incident or advisory id: `misp-<uuid>`. */
+      id: z.string(),
+      /** The ids of the events made for it, report first. */
+      eventIds: z.array(z.string()),
+      /** What the importer decided that a person should know (unknown organisation, narrowed source...). */
+      notes: z.array(z.string()),
+    }),
+  ),
+  skipped: z.array(
+    z.object({
+      uuid: z.string().optional(),
+      /** The MISP event it belongs to (for attributes, objects and reports). */
+      event: z.string().optional(),
+      what: z.enum(['event', 'attribute', 'object', 'report', 'manifest entry']),
+      reason: z.string(),
+    }),
+  ),
+  results: z.array(AppendResultReply),
+  refused: z.array(ImportRefusal),
+})
+export type MispImportReply = z.infer<typeof MispImportReply>
 
 // ---------------------------------------------------------------------------- accounts, tokens, the directory
 

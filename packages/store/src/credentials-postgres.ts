@@ -130,7 +130,7 @@ export class PostgresCredentialStore implements CredentialStore {
   private lastSweep = 0
 
   private constructor(
-    private readonly options: PostgresCredentialStoreOptions,
+    options: PostgresCredentialStoreOptions,
     private readonly prefix: string,
   ) {
     this.accounts = `${prefix}_accounts`

@@ -19,6 +19,7 @@ import {
   FeedsOutReply,
   FeedsReply,
   IngestReply,
+  MispImportReply,
   OneFeedReply,
   OrganisationJson,
   PollReply,
@@ -26,6 +27,7 @@ import {
   SERVER_MESSAGES,
   type ServerToClientEvents,
   SessionReply,
+  StixImportReply,
   StoredEvent,
   SubscribeRequest,
   TLP_LEVELS,
@@ -91,7 +93,6 @@ const string = (description?: string): JsonSchema => ({
   ...(description === undefined ? {} : { description }),
 })
 const integer = (description: string, minimum = 0): JsonSchema => ({ type: 'integer', minimum, description })
-const time = (description: string): JsonSchema => ({ type: 'string', format: 'date-time', description })
 const dateTime: JsonSchema = { type: 'string', format: 'date-time' }
 
 /** A body the server validates with a schema of its own (not the protocol's): described, with where it lives. */
@@ -567,7 +568,10 @@ const ROUTES: Record<string, Route> = {
       content: { 'application/stix+json': stixBundle, 'application/json': stixBundle },
     },
     replies: {
-      200: { description: 'What could be taken, skipped, defaulted and refused.', content: json(ref('ImportReply')) },
+      200: {
+        description: 'What could be taken, skipped, defaulted and refused.',
+        content: json(ref('StixImportReply')),
+      },
     },
     errors: ['validation', 'forbidden', 'too_large'],
   },
@@ -583,7 +587,10 @@ const ROUTES: Record<string, Route> = {
     ],
     body: { description: 'MISP JSON, up to 10 MB.', required: true, content: json(mispDocument) },
     replies: {
-      200: { description: 'What could be taken, skipped, defaulted and refused.', content: json(ref('ImportReply')) },
+      200: {
+        description: 'What could be taken, skipped, defaulted and refused.',
+        content: json(ref('MispImportReply')),
+      },
     },
     errors: ['validation', 'forbidden', 'too_large'],
   },
@@ -782,14 +789,18 @@ function protocolSchemas(): Record<string, JsonSchema> {
       Token: [TokenJson, 'An API or display token (never the secret nor its hash).'],
       Organisation: [OrganisationJson, 'An organisation of the directory.'],
       Community: [CommunityJson, 'A community of the directory: organisations that share by it.'],
+      StixImportReply: [
+        StixImportReply,
+        'What a STIX bundle became, what served, what was left out, and what the log took.',
+      ],
+      MispImportReply: [MispImportReply, 'What MISP events became, what was left out, and what the log took.'],
     }),
   }
 }
 
 /**
  * Shapes the protocol has as TypeScript types only: described, not re-invented. The picture is core's
- * `stateToJson` (its own format, versioned by `STATE_FORMAT_VERSION`), an import report the sharing
- * package's STIX and MISP readers' (docs/api.md shows one).
+ * `stateToJson` (its own format, versioned by `STATE_FORMAT_VERSION`).
  */
 const DESCRIBED_SCHEMAS: Record<string, JsonSchema> = {
   State: object(
@@ -799,9 +810,6 @@ const DESCRIBED_SCHEMAS: Record<string, JsonSchema> = {
       eventCount: integer('Events folded in.'),
       recent: array(ref('StoredEvent'), 'The last 200 events.'),
     },
-  ),
-  ImportReply: object(
-    'An import report: `{ defaultMarking, created, skipped, defaulted, results, refused, used? }` (apps/server/src/write/imports.ts; docs/api.md shows it).',
   ),
 }
 

@@ -8,7 +8,16 @@
  * and no answer tells it who else imported them.
  */
 import { defaultMarking, type Owners, postingRefusal } from '@watchfloor/core'
-import { type EventInput, MAX_EVENTS_PER_POST, type Marking, Tlp, WatchfloorError } from '@watchfloor/protocol'
+import {
+  type EventInput,
+  type ImportRefusal,
+  MAX_EVENTS_PER_POST,
+  type Marking,
+  type MispImportReply,
+  type StixImportReply,
+  Tlp,
+  WatchfloorError,
+} from '@watchfloor/protocol'
 import { importMisp, importStix } from '@watchfloor/sharing'
 import type { AppendResult, EventStore } from '@watchfloor/store'
 import express, { type Request } from 'express'
@@ -18,13 +27,8 @@ import { refusalError, toWatchfloorError } from '../http/errors.ts'
 import { QueryReader } from '../http/query.ts'
 import { ingest } from './ingest.ts'
 
-/** One event the log did not take, and why (the error body ingest gave). */
-export interface Refused {
-  id: string
-  type: string
-  code: string
-  message: string
-}
+/** One event the log did not take, and why (the error body ingest gave): the protocol's `ImportRefusal`. */
+export type Refused = ImportRefusal
 
 export interface ImportDeps {
   store: EventStore
@@ -46,14 +50,17 @@ export function importRouter({ store, directory, callerOf, owners, bodyLimit }: 
     const report = importStix(req.body, { defaultMarking: marking, organisation: caller.organisation })
     refuseInvalid(report.errors, 'not a valid STIX 2.1 bundle')
     const stored = await importEvents(store, caller, report.events, owners)
-    res.json({
+    // the reply's type is the protocol's schema's (the OpenAPI document's `StixImportReply`)
+    const reply: StixImportReply = {
       defaultMarking: marking,
       created: report.created,
       used: report.used,
       skipped: report.skipped,
       defaulted: report.defaulted,
-      ...stored,
-    })
+      results: stored.results,
+      refused: stored.refused,
+    }
+    res.json(reply)
   })
 
   router.post('/import/misp', json, async (req, res) => {
@@ -81,7 +88,14 @@ export function importRouter({ store, directory, callerOf, owners, bodyLimit }: 
     })
     refuseInvalid(report.errors, 'not a MISP event, search answer or feed')
     const stored = await importEvents(store, caller, report.events, owners)
-    res.json({ defaultMarking: marking, created: report.created, skipped: report.skipped, ...stored })
+    const reply: MispImportReply = {
+      defaultMarking: marking,
+      created: report.created,
+      skipped: report.skipped,
+      results: stored.results,
+      refused: stored.refused,
+    }
+    res.json(reply)
   })
 
   return router

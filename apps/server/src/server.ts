@@ -70,7 +70,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         sealer: opened.events.sealer,
       })
     : undefined
-  const stopRelaying = bus?.relayCredentials(credentials)
+  bus?.relayCredentials(credentials)
   if (bus && !bus.presence)
     logger.warn(
       "presence stays on this process, and the others' credential changes reach it only at its periodic checks: this role may read no key of the log to seal or open them with",
@@ -251,7 +251,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
       // saves started for projections no longer held too
       await snapshots.settle()
       await store.close()
-      stopRelaying?.()
       await credentials.close()
       await bus?.close()
     },

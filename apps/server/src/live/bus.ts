@@ -5,7 +5,7 @@ import { createAdapter as createRedisAdapter } from '@socket.io/redis-adapter'
 import { type CredentialChange, type CredentialStore, DatabaseScope, parseChange, type Sealer } from '@watchfloor/store'
 import { Redis } from 'ioredis'
 import pg from 'pg'
-import type { Logger } from 'pino'
+import pino, { type Logger } from 'pino'
 import { Server } from 'socket.io'
 import type { PresenceAnnouncement, PresenceBus } from './presence.ts'
 
@@ -53,7 +53,7 @@ export interface ProcessBus {
    * Returns what stops it.
    */
   relayCredentials(credentials: CredentialStore): () => void
-  /** Send what is still to be sent, then close the engine. */
+  /** Stop every relay, then close the adapter and its engine (a message emitted at that moment may not go out). */
   close(): Promise<void>
 }
 
@@ -68,14 +68,13 @@ export async function openBus(options: {
   pool.on('error', (error) => logger.warn({ err: error }, 'process bus connection failed'))
   const bus = new Server()
   try {
-    // named like the log's own channels: after the connection's schema (outside `public`)
-    const name = (await DatabaseScope.of(pool)).channel('watchfloor_presence')
+    const name = await busChannel(pool)
     if (options.redisUrl) {
       const redis = await redisClients(options.redisUrl, logger)
       await pool.end()
       bus.adapter(createRedisAdapter(redis.pub, redis.sub, { key: name }))
       await listening(bus, redisSend(redis.pub, name), logger)
-      return sealedBus(bus, name, sealer, logger, redis.close)
+      return busOver(bus, name, sealer, logger, redis.close)
     }
     // the adapter's table for large messages; processes starting together may race to make it, and
     // the loser hears of the winner's table, its row type or its sequence: a unique violation (23505),
@@ -95,7 +94,7 @@ export async function openBus(options: {
       }),
     )
     await listening(bus, postgresSend(pool, name), logger)
-    return sealedBus(bus, name, sealer, logger, () => pool.end())
+    return busOver(bus, name, sealer, logger, () => pool.end())
   } catch (error) {
     await pool.end().catch(() => {})
     throw error
@@ -103,7 +102,7 @@ export async function openBus(options: {
 }
 
 /** Sealed messages over `bus` (its adapter set), `context` the name of its channel. */
-function sealedBus(
+function busOver(
   bus: Server,
   context: string,
   sealer: Sealer | undefined,
@@ -196,20 +195,12 @@ export async function busSender(options: {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 1 })
   pool.on('error', () => {}) // an idle connection lost: the next send reconnects, or fails and says so
   try {
-    const name = (await DatabaseScope.of(pool)).channel('watchfloor_presence')
+    const name = await busChannel(pool)
     if (options.redisUrl) {
       await pool.end()
-      const redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 })
-      redis.on('error', () => {}) // a failed send rejects, and is reported by close
-      try {
-        await redis.connect()
-      } catch (error) {
-        redis.disconnect()
-        throw new Error(`cannot reach Redis (WATCHFLOOR_REDIS_URL): ${(error as Error).message}`)
-      }
-      return emitterSide(sealer, name, redisSend(redis, name), async () => {
-        await redis.quit().catch(() => redis.disconnect())
-      })
+      // a failed send rejects, and `close` reports it: no line of its own (the command line has no log)
+      const redis = await redisClients(options.redisUrl, pino({ level: 'silent' }))
+      return emitterSide(sealer, name, redisSend(redis.pub, name), redis.close)
     }
     return emitterSide(sealer, name, postgresSend(pool, name), () => pool.end())
   } catch (error) {
@@ -271,24 +262,24 @@ async function listening(bus: Server, send: Send, logger: Logger): Promise<void>
   const nonce = randomUUID()
   const deadline = performance.now() + PROBE_FOR_MS
   let heard = false
+  let hear = () => {}
+  const back = new Promise<void>((resolve) => {
+    hear = resolve
+  })
   let failure: unknown
   const onProbe = (payload: unknown) => {
-    if (payload === nonce) heard = true
+    if (payload !== nonce) return
+    heard = true
+    hear()
   }
   bus.on(PROBE, onProbe)
   try {
     while (!heard && performance.now() < deadline) {
-      // a send that hangs (an engine that stopped answering) is waited for no longer than the rest
-      const sent = send(PROBE, nonce).catch((error: unknown) => {
+      // not awaited: a send that hangs (an engine that stopped answering) holds nothing up
+      send(PROBE, nonce).catch((error: unknown) => {
         failure = error
       })
-      const giveUp = new AbortController()
-      await Promise.race([
-        sent,
-        delay(Math.max(0, deadline - performance.now()), undefined, { signal: giveUp.signal }).catch(() => {}),
-      ])
-      giveUp.abort() // no timer left behind to hold a process that is done
-      for (let waited = 0; waited < 100 && !heard && performance.now() < deadline; waited += 10) await delay(10)
+      await Promise.race([back, delay(100)])
     }
     if (!heard)
       logger.warn(
@@ -320,6 +311,11 @@ function rateLimited(logger: Logger): (message: string) => void {
     last = Date.now()
     logger.warn(message)
   }
+}
+
+/** The bus's channel: named like the log's own channels, after the connection's schema (outside `public`). */
+async function busChannel(pool: pg.Pool): Promise<string> {
+  return (await DatabaseScope.of(pool)).channel('watchfloor_presence')
 }
 
 /**

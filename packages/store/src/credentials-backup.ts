@@ -29,7 +29,7 @@ interface DurableTable {
 
 /**
  * The credential store's durable content, in the order a restore writes it (foreign keys point
- * backwards). Left out as transient: sessions, sign-in throttle slots, feeds' polling leases.
+ * backwards). Left out as transient: `CREDENTIALS_TRANSIENT`.
  */
 const DURABLE_TABLES: readonly DurableTable[] = [
   {
@@ -147,8 +147,38 @@ const DURABLE_TABLES: readonly DurableTable[] = [
   },
 ]
 
-/** What a backup of the credential store leaves out, and why (transient). */
-export const CREDENTIALS_LEFT_OUT = ['sessions', 'sign-in throttle slots', 'feed polling leases'] as const
+/**
+ * What a backup of the credential store leaves out as transient, by SQLite table and by column of a
+ * durable table, each with what the backup's `leftOut` calls it. Every table and column of the store
+ * is either here or kept by `DURABLE_TABLES` (a test of the store holds them to it), so a table
+ * added later is backed up or named here, never dropped unsaid.
+ */
+export const CREDENTIALS_TRANSIENT: {
+  tables: Readonly<Record<string, string>>
+  columns: Readonly<Record<string, Readonly<Record<string, string>>>>
+} = {
+  tables: {
+    sessions: 'sessions',
+    login_attempts: 'sign-in throttle slots',
+    taxii_statuses: 'TAXII Add Objects statuses',
+  },
+  columns: {
+    feed_states: { lease_holder: 'feed polling leases', lease_expires_at: 'feed polling leases' },
+  },
+}
+
+/** What a backup of the credential store leaves out (transient), as its header's `leftOut` says. */
+export const CREDENTIALS_LEFT_OUT: readonly string[] = [
+  ...new Set([
+    ...Object.values(CREDENTIALS_TRANSIENT.tables),
+    ...Object.values(CREDENTIALS_TRANSIENT.columns).flatMap((columns) => Object.values(columns)),
+  ]),
+]
+
+/** Each durable table's SQLite name and the columns a backup keeps of it. */
+export const DURABLE_SQLITE_COLUMNS: ReadonlyMap<string, readonly string[]> = new Map(
+  DURABLE_TABLES.map((table) => [table.sqlite ?? table.name, Object.keys(table.columns)]),
+)
 
 /** A row of a durable table: its columns by SQL name; times ISO 8601, booleans, numbers, JSON values. */
 export type DurableRow = Record<string, string | number | boolean | null | object>

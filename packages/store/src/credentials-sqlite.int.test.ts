@@ -5,6 +5,7 @@ import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { observation } from './contract.ts'
 import { type CredentialStore, hashSecret } from './credentials.ts'
+import { CREDENTIALS_LEFT_OUT, CREDENTIALS_TRANSIENT, DURABLE_SQLITE_COLUMNS } from './credentials-backup.ts'
 import {
   newAccount,
   newCommunity,
@@ -71,6 +72,49 @@ describe('SQLite credentials beside the event log', () => {
       await credentials.close()
     } finally {
       rmSync(dataDir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('SQLite credentials in a backup', () => {
+  it('every table and column of the store is kept by a backup or named in what it leaves out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'watchfloor-credentials-'))
+    try {
+      const file = join(dir, 'credentials.sqlite')
+      const store = new SqliteCredentialStore({ file })
+      await store.close()
+      const db = new Database(file, { readonly: true })
+      const tables = db
+        .prepare<[], { name: string }>(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'",
+        )
+        .all()
+        .map((row) => row.name)
+      const undecided: string[] = []
+      for (const table of tables) {
+        if (table in CREDENTIALS_TRANSIENT.tables) continue
+        const kept = DURABLE_SQLITE_COLUMNS.get(table)
+        if (!kept) {
+          undecided.push(table)
+          continue
+        }
+        const transient = CREDENTIALS_TRANSIENT.columns[table] ?? {}
+        for (const { name } of db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all())
+          if (!kept.includes(name) && !(name in transient)) undecided.push(`${table}.${name}`)
+      }
+      db.close()
+      expect(undecided).toEqual([])
+      // and nothing named that the store does not have
+      for (const table of [...DURABLE_SQLITE_COLUMNS.keys(), ...Object.keys(CREDENTIALS_TRANSIENT.tables)])
+        expect(tables).toContain(table)
+      expect(CREDENTIALS_LEFT_OUT).toEqual([
+        'sessions',
+        'sign-in throttle slots',
+        'TAXII Add Objects statuses',
+        'feed polling leases',
+      ])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

@@ -22,7 +22,7 @@ export const BACKUP_FORMAT_VERSION = 1
 
 /**
  * A backup is NDJSON, in this order:
- * 1. the header: `{"format":"watchfloor-backup","version":1,"schemas":{"events":3,"credentials":6},
+ * 1. the header: `{"format":"watchfloor-backup","version":1,"schemas":{"events":4,"credentials":7},
  *    "createdAt":..., "store":"sqlite"|"postgres", "head":N, "leftOut":[...]}`;
  * 2. one line per durable credential table: `{"table":"accounts","rows":[...]}`;
  * 3. one line per event, the stored event as the log holds it (`{"seq":1,"recordedAt":...}`);

@@ -239,9 +239,10 @@ describe('watchfloor command line', () => {
       expect(saved?.seq).toBe(30)
       const folded = fold(initialState, await file.readAfter(0, 1000))
       expect(JSON.parse(saved!.body)).toEqual(stateToJson(folded))
-      expect(await file.snapshots.load('red-index', STATE_FORMAT_VERSION, Number.MAX_SAFE_INTEGER)).toMatchObject({
-        seq: 30,
-      })
+      for (const index of ['red-index', 'reports-index'])
+        expect(await file.snapshots.load(index, STATE_FORMAT_VERSION, Number.MAX_SAFE_INTEGER)).toMatchObject({
+          seq: 30,
+        })
       // kadri's audience (cert-ee, no user): under the key the server looks it up by, the fold of what it may see
       const audience = { organisation: 'cert-ee', nation: 'EE', roles: [], userId: '' }
       const key = `viewer:${viewerKey(audience)}`
@@ -296,7 +297,7 @@ describe('watchfloor command line', () => {
       const audience = { organisation: 'cert-lv', nation: 'LV', roles: [], userId: '' }
       const liaison = { ...audience, userId: 'liaison' }
       expect((await store.snapshots.keys()).sort()).toEqual(
-        ['full', 'red-index', `viewer:${viewerKey(audience)}`, `viewer:${viewerKey(liaison)}`].sort(),
+        ['full', 'red-index', 'reports-index', `viewer:${viewerKey(audience)}`, `viewer:${viewerKey(liaison)}`].sort(),
       )
       // the liaison's own picture holds the RED event its audience's does not
       const own = await store.snapshots.load(`viewer:${viewerKey(liaison)}`, STATE_FORMAT_VERSION, 1e9)

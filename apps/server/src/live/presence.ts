@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { canSee, incidentVisibility } from '@watchfloor/core'
 import {
   type PresenceMessage,
   type PresenceViewer,
@@ -34,9 +33,9 @@ export interface PresenceBus {
  * Who is viewing which incident: volatile, never in the log. With a bus (PostgreSQL), every process
  * announces its own viewers to the others (on each change and every `announceMs`; a process not heard
  * for three periods counts as gone), and presence counts the viewers of every process.
- * A socket announces `viewing { incidentId | null }`; every socket whose viewer may
- * see the incident (its report's marking, `canSee`) gets `presence` when the set
- * of people viewing it changes, and a socket gets it when it starts viewing.
+ * A socket announces `viewing { incidentId | null }`; every socket whose viewer's own picture
+ * holds the incident (it may see one of the incident's reports: `FullState.holdsIncident`) gets
+ * `presence` when the set of people viewing it changes, and a socket gets it when it starts viewing.
  * Display sockets may not announce (the gateway refuses their `viewing`) and
  * receive no presence. A socket that connects is told who views what now (`greet`).
  */
@@ -105,8 +104,7 @@ export class Presence {
     for (const process of this.remote.values())
       for (const incidentId of process.incidents.keys()) incidents.add(incidentId)
     for (const incidentId of incidents) {
-      const incident = this.full.latest.incidents.get(incidentId)
-      if (!incident || !canSee(viewer, incidentVisibility(incident))) continue
+      if (!this.full.holdsIncident(viewer, incidentId)) continue
       const message = this.message(incidentId)
       if (message.viewers.length > 0) socket.emit('presence', message)
     }
@@ -190,9 +188,15 @@ export class Presence {
       this.leave(socket)
       return { ok: true }
     }
-    const incident = this.full.latest.incidents.get(incidentId) ?? (await this.full.fresh()).incidents.get(incidentId)
+    // one the viewer's picture does not hold yet is looked for once more after a catch-up, whether it
+    // is missing from the log or hidden from the viewer: the two are told apart by nothing, not even time
+    let holds = this.full.holdsIncident(socket.data.viewer, incidentId)
+    if (!holds) {
+      await this.full.fresh()
+      holds = this.full.holdsIncident(socket.data.viewer, incidentId)
+    }
     if (socket.disconnected) return { ok: true }
-    if (!incident || !canSee(socket.data.viewer, incidentVisibility(incident))) {
+    if (!holds) {
       this.leave(socket)
       throw new WatchfloorError('not_found', `no incident ${incidentId}`)
     }
@@ -240,28 +244,25 @@ export class Presence {
     return { incidentId, viewers: this.viewersOf(incidentId) }
   }
 
-  /** To every socket of this process whose viewer may see the incident (never a display). */
+  /** To every socket of this process whose viewer's picture holds the incident (never a display). */
   private broadcast(incidentId: string): void {
-    const incident = this.full.latest.incidents.get(incidentId)
-    if (!incident) {
+    if (!this.full.latest.incidents.has(incidentId)) {
       // another process announced an incident this one has not read yet
       if (this.remote.size > 0)
         void this.full.fresh().then(
-          (state) => this.send(incidentId, state.incidents.get(incidentId)),
+          () => this.send(incidentId),
           () => {},
         )
       return
     }
-    this.send(incidentId, incident)
+    this.send(incidentId)
   }
 
-  private send(incidentId: string, incident: Parameters<typeof incidentVisibility>[0] | undefined): void {
-    if (!incident) return
-    const visibility = incidentVisibility(incident)
+  private send(incidentId: string): void {
     const message = this.message(incidentId)
     for (const socket of this.io.sockets.sockets.values()) {
       const { caller, viewer } = socket.data
-      if (!caller || caller.kind === 'display' || !canSee(viewer, visibility)) continue
+      if (!caller || caller.kind === 'display' || !this.full.holdsIncident(viewer, incidentId)) continue
       socket.emit('presence', message)
     }
   }

@@ -16,7 +16,7 @@ import { type SnapshotStore, SqliteEventStore } from '@watchfloor/store'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { catchUp, FullState, Replay, SharedPages, StateCache } from './projection.ts'
-import { FULL_KEY, Snapshots, viewerSnapshotKey } from './snapshots.ts'
+import { FULL_KEY, REPORTS_KEY, Snapshots, viewerSnapshotKey } from './snapshots.ts'
 import { liveTextReady, stateText } from './stateText.ts'
 
 const dirs: string[] = []
@@ -377,6 +377,70 @@ describe('persisted snapshots', () => {
       expect(state.incidents.get('inc-1')?.title).toBe('from the snapshot')
       expect(state.incidents.has('inc-9')).toBe(true)
       expect(state.seq).toBe(41)
+    } finally {
+      await store.close()
+    }
+  })
+})
+
+describe('the whole picture knows which pictures hold an incident (presence)', () => {
+  const remarked = (incidentId: string, tlp: 'GREEN' | 'AMBER+STRICT', organisation = 'cert-ee') => ({
+    ...reported(incidentId),
+    source: { organisation },
+    marking: { tlp },
+  })
+  const janis = viewerOf('janis', 'cert-lv')
+  const kadri = viewerOf('kadri')
+
+  it('an incident reported again under a narrower marking stays held by those who saw the first report', async () => {
+    const store = scratchStore('reports')
+    try {
+      await store.append([remarked('inc-narrowed', 'GREEN')])
+      await store.append([remarked('inc-narrowed', 'AMBER+STRICT'), remarked('inc-widened', 'AMBER+STRICT')])
+      // one page: both reports of inc-widened are folded together
+      await store.append([remarked('inc-hidden', 'AMBER+STRICT')])
+      await store.append([remarked('inc-widened', 'GREEN'), remarked('inc-widened', 'AMBER+STRICT')])
+      // another organisation's claim of an id cert-ee owns: the whole picture keeps cert-ee's [R12]
+      await store.append([remarked('inc-claimed', 'AMBER+STRICT'), remarked('inc-claimed', 'GREEN', 'cert-lv')])
+      const full = new FullState(store, { snapshots: new Snapshots(store.snapshots) })
+      await full.fresh()
+      for (const incident of ['inc-narrowed', 'inc-widened', 'inc-claimed'])
+        expect(full.holdsIncident(janis, incident), incident).toBe(true)
+      expect(full.holdsIncident(janis, 'inc-hidden')).toBe(false)
+      expect(full.holdsIncident(janis, 'inc-missing')).toBe(false)
+      for (const incident of ['inc-narrowed', 'inc-widened', 'inc-claimed', 'inc-hidden'])
+        expect(full.holdsIncident(kadri, incident), incident).toBe(true)
+      // what janis's own picture holds, folded from the events he may see
+      const own = await new StateCache(store).current(janis)
+      for (const incident of ['inc-narrowed', 'inc-widened', 'inc-claimed', 'inc-hidden', 'inc-missing'])
+        expect(full.holdsIncident(janis, incident), incident).toBe(own.incidents.has(incident))
+
+      // a restart starts from the snapshot with its index
+      await full.saveSnapshot()
+      await plant(store, FULL_KEY, 'inc-narrowed', 'from the snapshot')
+      const restarted = new FullState(store, { snapshots: new Snapshots(store.snapshots) })
+      expect((await restarted.fresh()).incidents.get('inc-narrowed')?.title).toBe('from the snapshot')
+      expect(restarted.holdsIncident(janis, 'inc-narrowed')).toBe(true)
+
+      // a snapshot saved before the index was kept (none saved with it): started from, the index
+      // rebuilt from the log in the background, and saved with the next snapshot
+      const older: SnapshotStore = {
+        save: (snapshot, keep) => store.snapshots.save(snapshot, keep),
+        load: async (key, version, atOrBelow) =>
+          key === REPORTS_KEY ? undefined : store.snapshots.load(key, version, atOrBelow),
+        prune: (options) => store.snapshots.prune(options),
+        keys: () => store.snapshots.keys(),
+      }
+      const upgraded = new FullState(store, { snapshots: new Snapshots(older) })
+      expect((await upgraded.fresh()).incidents.get('inc-narrowed')?.title).toBe('from the snapshot')
+      await upgraded.reportsIndexed()
+      for (const incident of ['inc-narrowed', 'inc-widened', 'inc-claimed', 'inc-hidden', 'inc-missing'])
+        expect(upgraded.holdsIncident(janis, incident), incident).toBe(own.incidents.has(incident))
+      // reported again after the snapshot: noted as folded, beside what the rebuild found
+      await store.append([remarked('inc-hidden', 'GREEN')])
+      await upgraded.fresh()
+      expect(upgraded.holdsIncident(janis, 'inc-hidden')).toBe(true)
+      expect(upgraded.holdsIncident(janis, 'inc-narrowed')).toBe(true)
     } finally {
       await store.close()
     }

@@ -11,6 +11,7 @@ import { AsyncResource } from 'node:async_hooks'
 import {
   canSee,
   fold,
+  incidentVisibility,
   initialState,
   type OwnerClaim,
   type Owners,
@@ -21,11 +22,12 @@ import {
   type State,
   type StateJson,
   stateToJson,
+  type Visible,
   viewerKey,
 } from '@watchfloor/core'
 import type { EventPageReply, StoredEvent, Viewer } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
-import { type Folded, FULL_KEY, RED_KEY, Snapshots, viewerSnapshotKey } from './snapshots.ts'
+import { type Folded, FULL_KEY, RED_KEY, REPORTS_KEY, Snapshots, viewerSnapshotKey } from './snapshots.ts'
 import { liveStateText } from './stateText.ts'
 import { MIN_TIME, upperBound } from './window.ts'
 
@@ -532,6 +534,18 @@ export class FullState implements RedIndex {
   private saving: Promise<void> | undefined
   /** User -> the first seq of a RED event naming it (recipient or author), through `state.seq`. */
   private red = new Map<string, number>()
+  /**
+   * Incident -> the parts that decide who may see each of its reports (`incident.reported`), for the
+   * incidents whose reports differ in them (a report marked again, another organisation's claim of
+   * the same id): the whole picture keeps only its owner's latest report, while a viewer's own picture
+   * holds the incident as the reports it may see made it. Through `state.seq`.
+   */
+  private reports = new Map<string, Visible[]>()
+  /**
+   * Started from a snapshot saved before `reports` was kept: the index is being rebuilt from the
+   * reports up to that snapshot (`backfillReports`), and no snapshot is saved until it is.
+   */
+  private reportsBackfill: Promise<void> | undefined
 
   /** Who owns what in the whole log, for ingest: it starts from this picture once. */
   readonly owners: OwnerIndex
@@ -614,6 +628,23 @@ export class FullState implements RedIndex {
     return this.red.get(user)
   }
 
+  /** Resolves once the index of reports covers every report folded (at once but after a start from an older snapshot). */
+  async reportsIndexed(): Promise<void> {
+    await this.reportsBackfill
+  }
+
+  /**
+   * Whether the viewer's own picture holds the incident, as far as the whole picture is folded: it
+   * may see one of the incident's reports (the latest of its owner, or another in `reports`).
+   * Presence asks this, so that it answers as the caller's projection of the log does [D14].
+   */
+  holdsIncident(viewer: Viewer, incidentId: string): boolean {
+    const incident = this.state.incidents.get(incidentId)
+    if (incident === undefined) return false
+    if (canSee(viewer, incidentVisibility(incident))) return true
+    return this.reports.get(incidentId)?.some((report) => canSee(viewer, report)) ?? false
+  }
+
   /** Save a snapshot of the picture if it folded anything since the last (a graceful close). */
   async saveSnapshot(): Promise<void> {
     // a save already running (one that was due) is waited for, so that the caller may close the store next
@@ -636,9 +667,72 @@ export class FullState implements RedIndex {
 
   private async write(): Promise<void> {
     const state = this.state
+    // an index still being rebuilt is not saved as whole: the snapshot it started from stays
+    if (this.reportsBackfill !== undefined) return
     const red = JSON.stringify([...this.red])
-    if (await this.snapshots.saveBody(RED_KEY, state.seq, red))
+    const reports = JSON.stringify([...this.reports])
+    if (
+      (await this.snapshots.saveBody(RED_KEY, state.seq, red)) &&
+      (await this.snapshots.saveBody(REPORTS_KEY, state.seq, reports))
+    )
       await this.snapshots.save(FULL_KEY, { state, position: state.seq, saved: this.saved })
+  }
+
+  /**
+   * The index of reports up to `upTo` (the snapshot the picture started from), read from the log
+   * after a start from a snapshot that had none; the events after it are noted as they are folded.
+   * Until it is done, an incident reported under different markings before `upTo` is held by the
+   * pictures its owner's latest report says. A failed read is tried again.
+   */
+  private backfillReports(upTo: number): void {
+    const found = new Map<string, Visible[]>()
+    const run = async (): Promise<void> => {
+      await catchUp(
+        this.store,
+        0,
+        (page) => {
+          for (const event of page) {
+            if (event.seq > upTo) return
+            if (event.type !== 'incident.reported') continue
+            addVisibility(found, event.payload.incidentId, reportOf(event))
+          }
+        },
+        { pageSize: this.pageSize, yieldBetweenPages: true },
+      )
+      for (const [incidentId, visibilities] of found)
+        if (visibilities.length > 1)
+          for (const visible of visibilities) addVisibility(this.reports, incidentId, visible)
+    }
+    const attempt = (): Promise<void> =>
+      run().catch(async () => {
+        found.clear()
+        await new Promise((resolve) => setTimeout(resolve, 5_000).unref())
+        return attempt()
+      })
+    this.reportsBackfill = attempt().finally(() => {
+      this.reportsBackfill = undefined
+    })
+  }
+
+  /**
+   * Before `page` is folded: the incidents whose reports in it differ in who may see them from the
+   * report the picture holds (or from the one before in the page) keep both in `reports`.
+   */
+  private noteReports(page: readonly StoredEvent[]): void {
+    /** The report each incident of the page stands as so far in the whole picture. */
+    const standing = new Map<string, Visible>()
+    for (const event of page) {
+      if (event.type !== 'incident.reported') continue
+      const { incidentId } = event.payload
+      const held = this.state.incidents.get(incidentId)
+      const before = standing.get(incidentId) ?? (held === undefined ? undefined : incidentVisibility(held))
+      const report = reportOf(event)
+      // the first claim stands; another organisation's report changes nothing in the whole picture [R12]
+      const owner = before === undefined || before.source.organisation === report.source.organisation
+      if (before !== undefined && visibilityKey(before) !== visibilityKey(report))
+        for (const visible of [before, report]) addVisibility(this.reports, incidentId, visible)
+      if (owner) standing.set(incidentId, report)
+    }
   }
 
   private noteRed(page: readonly StoredEvent[]): void {
@@ -655,16 +749,22 @@ export class FullState implements RedIndex {
       this.started = true
       const loaded = this.state.seq === 0 ? await this.snapshots.load(FULL_KEY, await this.store.head()) : undefined
       const red = loaded ? await this.snapshots.loadBody(RED_KEY, loaded.position) : undefined
+      const reports = loaded ? await this.snapshots.loadBody(REPORTS_KEY, loaded.position) : undefined
       if (loaded && red !== undefined && this.state.seq === 0) {
         this.state = loaded.state
         this.red = new Map(JSON.parse(red) as [string, number][])
         this.saved = loaded.saved
+        if (reports !== undefined) this.reports = new Map(JSON.parse(reports) as [string, Visible[]][])
+        // saved by a release that kept no index of reports: rebuilt in the background, so that raw
+        // ingest (whose owners start from this picture) is not held back by a fold from zero
+        else this.backfillReports(loaded.position)
       }
     }
     await catchUp(
       this.store,
       this.state.seq,
       (page) => {
+        this.noteReports(page)
         this.state = fold(this.state, page)
         this.noteRed(page)
       },
@@ -674,6 +774,34 @@ export class FullState implements RedIndex {
     if (this.snapshots.due({ state: this.state, position: this.state.seq, saved: this.saved })) void this.persist()
     return this.state
   }
+}
+
+/** The parts of a report (`incident.reported`) that decide who may see it. */
+function reportOf(event: StoredEvent): Visible {
+  return {
+    source: { organisation: event.source.organisation },
+    actor: event.actor === undefined ? undefined : { user: event.actor.user },
+    marking: event.marking,
+  }
+}
+
+/** `visible` among the incident's, unless one of them is the same in who may see it. */
+function addVisibility(index: Map<string, Visible[]>, incidentId: string, visible: Visible): void {
+  const known = index.get(incidentId)
+  if (known === undefined) index.set(incidentId, [visible])
+  else if (!known.some((other) => visibilityKey(other) === visibilityKey(visible))) known.push(visible)
+}
+
+/** The parts of a report that decide who may see it, as one comparable string. */
+function visibilityKey(visible: Visible): string {
+  const { tlp, releasableTo, recipients } = visible.marking
+  return JSON.stringify([
+    visible.source.organisation,
+    visible.actor?.user ?? null,
+    tlp,
+    releasableTo === undefined ? null : [...releasableTo].sort(),
+    recipients === undefined ? null : [...recipients].sort(),
+  ])
 }
 
 /**

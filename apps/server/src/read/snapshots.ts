@@ -38,6 +38,8 @@ export interface Folded {
 export const FULL_KEY = 'full'
 /** The RED index of the whole picture, saved with it at the same seq. */
 export const RED_KEY = 'red-index'
+/** The whole picture's index of incidents whose reports differ in who may see them, saved with it at the same seq. */
+export const REPORTS_KEY = 'reports-index'
 export const viewerSnapshotKey = (key: string) => `viewer:${key}`
 
 export class Snapshots {

@@ -5,9 +5,10 @@
  * - **people**: the persons (any role but `sensor`, enabled) of the caller's own organisation,
  *   from the credential store's accounts and the static tokens, when the caller may mention
  *   (`comment.post`) or assign (`task.assign`, core's policy C2). Another organisation's accounts
- *   are never listed: assigning or mentioning grants no visibility [C4], and no rule lets one
- *   organisation learn another's accounts. (A console also offers the people its own picture
- *   already names: that it was sent.)
+ *   are never listed: assigning or mentioning grants no visibility [C4], and no list of one
+ *   organisation's accounts is given to another. (A console also offers the people its own picture
+ *   already names: that it was sent. Presence, likewise, names whoever views an incident the
+ *   caller's picture holds, of any organisation, as the events it may see name their actors.)
  * - **teams**: the organisations of the directory (which every signed-in caller reads anyway,
  *   `GET /api/v1/directory`) and the caller's own, only when it may assign (`task.assign`).
  *

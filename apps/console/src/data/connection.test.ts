@@ -759,9 +759,11 @@ describe('connection: cookie sessions and presence', () => {
     const store = createWatchfloorStore()
     const sockets: FakeSocket[] = []
     const presence = vi.fn()
+    const resets: number[] = []
     const connection = createConnection({
       store,
       onPresence: presence,
+      onPresenceReset: () => resets.push(presence.mock.calls.length),
       fetchFn: fakeServer([]).fetchFn,
       socketFactory: () => {
         const socket = new FakeSocket()
@@ -790,6 +792,11 @@ describe('connection: cookie sessions and presence', () => {
     expect(viewing.at(-1)).toEqual({ incidentId: 'inc-2' })
     socket.fire('presence', { incidentId: 'inc-2', viewers: [{ user: 'mari', organisation: 'cert-lv' }] })
     expect(presence).toHaveBeenCalledWith({ incidentId: 'inc-2', viewers: [{ user: 'mari', organisation: 'cert-lv' }] })
+    // every (re)connect forgets what was heard before it (the server says who views what now)
+    expect(resets).toEqual([0, 0])
+    socket.fire('disconnect', 'transport close')
+    socket.fire('connect')
+    expect(resets).toEqual([0, 0, 1])
     await subscribed(socket)
   })
 })

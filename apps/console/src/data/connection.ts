@@ -71,6 +71,11 @@ export interface ConnectionOptions {
   /** Called with every `presence` message. */
   onPresence?: (message: PresenceMessage) => void
   /**
+   * Called on every (re)connect, before the server's `presence` of the new connection: the server
+   * tells a socket that connects who views what now, and nothing of those who left meanwhile.
+   */
+  onPresenceReset?: () => void
+  /**
    * Events arriving within this many ms are folded together (one store update,
    * one render). 0 folds each message at once. Checkpoints wait for the batch.
    */
@@ -515,6 +520,8 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
 
     s.on('connect', () => {
       if (s !== socket) return
+      // what was heard of presence before is forgotten: the server says who views what now
+      options.onPresenceReset?.()
       ready(s)
       // presence lives in the server's memory of this socket: say it again on every (re)connect
       if (viewing !== null) s.emit('viewing', { incidentId: viewing })
@@ -690,14 +697,20 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
 
 /** Where the app's presence messages go (set by the coordination store, which imports this module). */
 let presenceListener: ((message: PresenceMessage) => void) | undefined
-export function onPresence(listener: ((message: PresenceMessage) => void) | undefined): void {
+let presenceReset: (() => void) | undefined
+export function onPresence(
+  listener: ((message: PresenceMessage) => void) | undefined,
+  reset?: (() => void) | undefined,
+): void {
   presenceListener = listener
+  presenceReset = reset
 }
 
 /** The app's one connection; a rejected token is also forgotten. */
 const appConnection = createConnection({
   onUnauthenticated: clearToken,
   onPresence: (message) => presenceListener?.(message),
+  onPresenceReset: () => presenceReset?.(),
   batchMs: 250,
 })
 export const connect = (token: string | null, viewAs?: string | null): void => appConnection.connect(token, viewAs)

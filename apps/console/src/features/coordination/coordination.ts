@@ -118,7 +118,11 @@ export function wireCoordination(
       sync(s)
     if (withPresence && s.session === null && prev.session !== null) presence.getState().clear()
   })
-  if (withPresence) onPresence((message) => presence.getState().set(message))
+  if (withPresence)
+    onPresence(
+      (message) => presence.getState().set(message),
+      () => presence.getState().clear(),
+    )
   return () => {
     unsubscribe()
     if (withPresence) onPresence(undefined)

@@ -130,6 +130,86 @@ describe('MISP: Watchfloor as a feed, and one incident as a MISP event', () => {
     expect(JSON.stringify(nl.json)).not.toContain('RED-ONLY')
   })
 
+  it('a window or one incident goes out marked as what the picture holds, whatever shaped it outside the window', async () => {
+    const strict = { tlp: 'AMBER+STRICT' } as const
+    const report = (incidentId: string, marking: { tlp: string } = { tlp: 'GREEN' }) =>
+      event({
+        type: 'incident.reported',
+        payload: {
+          incidentId,
+          title: `Title of ${incidentId}`,
+          severity: 'high',
+          category: 'malware',
+          affectedNetworks: [],
+        },
+        marking,
+      } as never)
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 30))
+    await pause()
+    const start = new Date().toISOString()
+    expect(
+      (await post(server.url, TOKENS.sensorEe, { events: [report('win-updated'), report('win-merged')] })).status,
+    ).toBe(201)
+    await pause()
+    const end = new Date().toISOString()
+    await pause()
+    // after the window: a stricter update, and a merge into a stricter incident (the link takes the
+    // stricter of the two markings [C4])
+    const update = event({
+      type: 'incident.updated',
+      payload: { incidentId: 'win-updated', summary: 'STRICT detail' },
+      marking: strict,
+    } as never)
+    expect((await post(server.url, TOKENS.sensorEe, { events: [update, report('win-survivor', strict)] })).status).toBe(
+      201,
+    )
+    const merge = await fetch(`${server.url}/api/v1/commands`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.coordEeA}` },
+      body: JSON.stringify({
+        type: 'incident.link',
+        incidentId: 'win-merged',
+        otherIncidentId: 'win-survivor',
+        relation: 'merged_into',
+      }),
+    })
+    expect(merge.status).toBe(200)
+    const tlpsOf = (bundle: { objects: Record<string, unknown>[] }, incidentId: string) => {
+      const incident = bundle.objects.find((o) => o.x_watchfloor_incident_id === incidentId)!
+      return (incident.object_marking_refs as string[]).map((ref) => bundle.objects.find((o) => o.id === ref)?.name)
+    }
+    const window = await get<{ objects: Record<string, unknown>[] }>(
+      server.url,
+      `/api/v1/export?format=stix&from=${start}&to=${end}`,
+      TOKENS.viewerEe,
+    )
+    expect(window.status).toBe(200)
+    // the incident says what the update said: it carries the update's marking, as does the header
+    const updated = window.json.objects.find((o) => o.x_watchfloor_incident_id === 'win-updated')!
+    expect(updated.description).toBe('STRICT detail')
+    expect(tlpsOf(window.json, 'win-updated')).toEqual(['TLP:AMBER+STRICT'])
+    // the merged incident is closed and names its survivor: the merge's marking too
+    expect(tlpsOf(window.json, 'win-merged')).toEqual(['TLP:AMBER+STRICT'])
+    expect(window.headers.get('x-watchfloor-marking')).toBe('TLP:AMBER+STRICT')
+    // one incident, no window: the same
+    const one = await get<{ objects: Record<string, unknown>[] }>(
+      server.url,
+      '/api/v1/export?format=stix&incidentId=win-merged',
+      TOKENS.viewerEe,
+    )
+    expect(tlpsOf(one.json, 'win-merged')).toEqual(['TLP:AMBER+STRICT'])
+    expect(one.headers.get('x-watchfloor-marking')).toBe('TLP:AMBER+STRICT')
+    // MISP: the merged incident's event (closed by the merge) carries the merge's marking
+    const misp = await get<{ Event: { Tag: { name: string }[]; analysis: string } }>(
+      server.url,
+      '/api/v1/export?format=misp&incidentId=win-merged',
+      TOKENS.viewerEe,
+    )
+    expect(misp.json.Event.analysis).toBe('2')
+    expect(misp.json.Event.Tag.map((tag) => tag.name)).toContain('tlp:amber+strict')
+    expect(misp.json.Event.Tag.map((tag) => tag.name)).not.toContain('tlp:green')
+  })
+
   it('export one incident as a MISP event: needs incidentId; RED is refused; hidden is missing', async () => {
     const lv = await get<{ Event: { uuid: string; info: string } }>(
       server.url,

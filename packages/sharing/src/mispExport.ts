@@ -298,9 +298,15 @@ export function exportMispEvent(
 /** The strictest marking among the incident's and the events that shaped its fields. */
 function shapingMarking(incident: IncidentState, events: readonly StoredEvent[], picture: State): Marking {
   let marking = incident.marking
-  for (const event of events)
-    if (INCIDENT_SHAPING_TYPES.has(event.type) && incidentOf(event, picture) === incident.incidentId)
-      marking = strictestMarking(marking, event.marking)
+  for (const event of events) {
+    const shapes =
+      (INCIDENT_SHAPING_TYPES.has(event.type) && incidentOf(event, picture) === incident.incidentId) ||
+      // [R8] a merge closes the merged incident (its analysis) and names the survivor
+      (event.type === 'incident.linked' &&
+        event.payload.relation === 'merged_into' &&
+        event.payload.incidentId === incident.incidentId)
+    if (shapes) marking = strictestMarking(marking, event.marking)
+  }
   return marking
 }
 

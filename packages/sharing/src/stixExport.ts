@@ -119,6 +119,8 @@ export class StixExport {
   private readonly organisationRefs = new Map<string, Reference>()
   private readonly networkRefs = new Map<string, Reference>()
   private readonly nationRefs = new Map<string, Reference>()
+  /** Every marking an object of this export carries, by `markingKey`. */
+  private readonly used = new Map<string, Marking>()
   private finished = false
 
   constructor(options: StixExportOptions = {}) {
@@ -130,77 +132,113 @@ export class StixExport {
   add(events: readonly StoredEvent[]): StixObject[] {
     if (this.finished) throw new Error('StixExport: add after finish')
     const out: StixObject[] = []
-    for (const event of events) {
+    for (const event of events) this.note(event, out)
+    return this.withMarkings(out)
+  }
+
+  /**
+   * Visible events that an export of one incident or of a window (`scope: 'events'`) leaves out,
+   * every one of the viewer's up to its head, in seq order, before `add`: they make no object of
+   * their own, but `finish` writes incidents and networks as the viewer's picture holds them, which
+   * such events shaped, so their markings count in what those objects carry (a GREEN report in the
+   * window and a RED update after it: the incident goes out RED), as do their owners [R12].
+   */
+  shapeFrom(events: readonly StoredEvent[]): void {
+    if (this.finished) throw new Error('StixExport: shapeFrom after finish')
+    for (const event of events) this.note(event, undefined)
+  }
+
+  /** Every marking the objects returned so far carry, each once. */
+  markings(): Marking[] {
+    return [...this.used.values()]
+  }
+
+  /** `marking`'s refs for an object of this export, the marking noted among those it carries. */
+  private refs(marking: Marking): string[] {
+    const key = markingKey(marking)
+    if (!this.used.has(key)) this.used.set(key, marking)
+    return markingRefs(marking)
+  }
+
+  /**
+   * One event: what it shapes (markings, owners), and, when it is exported (`out` given), the spans
+   * of what it is about and the objects it makes.
+   */
+  private note(event: StoredEvent, out: StixObject[] | undefined): void {
+    const exported = out !== undefined
+    if (exported) {
       const about = incidentOf(event)
       if (about !== undefined) this.touchedIncidents.add(about)
-      switch (event.type) {
-        case 'incident.reported':
-        case 'incident.updated': {
-          const { incidentId } = event.payload
-          const owner = this.incidentOwners.get(incidentId)
-          if (owner !== undefined && owner !== event.source.organisation) break // [R12] the reducer ignores it too
-          if (owner === undefined && event.type === 'incident.reported')
-            this.incidentOwners.set(incidentId, event.source.organisation)
-          this.incidentSpans.set(incidentId, widen(this.incidentSpans.get(incidentId), event))
-          this.shape(this.incidentShaping, incidentId, event.marking)
-          break
-        }
-        case 'incident.acknowledged':
-        case 'incident.escalated':
-        case 'incident.status_changed':
-        case 'incident.network_state_set':
-          this.incidentSpans.set(
-            event.payload.incidentId,
-            widen(this.incidentSpans.get(event.payload.incidentId), event),
-          )
-          this.shape(this.incidentShaping, event.payload.incidentId, event.marking)
-          break
-        case 'incident.linked': {
-          const { incidentId, otherIncidentId } = event.payload
-          this.incidentSpans.set(incidentId, widen(this.incidentSpans.get(incidentId), event))
-          this.incidentSpans.set(otherIncidentId, widen(this.incidentSpans.get(otherIncidentId), event))
-          this.linkMarkings.set(linkKey(incidentId, otherIncidentId), event.marking)
-          break
-        }
-        case 'incident.observation':
-          // an observation changes the incident's count: a newer version of it too
-          this.incidentSpans.set(
-            event.payload.incidentId,
-            widen(this.incidentSpans.get(event.payload.incidentId), event),
-          )
-          out.push(...this.observation(event))
-          break
-        case 'advisory.published': {
-          const { advisoryId } = event.payload
-          const owner = this.advisoryOwners.get(advisoryId)
-          if (owner !== undefined && owner !== event.source.organisation) break // [R12]
-          this.advisoryOwners.set(advisoryId, event.source.organisation)
-          this.advisorySpans.set(advisoryId, widen(this.advisorySpans.get(advisoryId), event))
-          break
-        }
-        case 'network.registered': {
-          const { networkId } = event.payload
-          const owner = this.networkOwners.get(networkId)
-          if (owner !== undefined && owner !== event.source.organisation) break // [R12]
-          this.networkOwners.set(networkId, event.payload.organisation)
-          this.networkSpans.set(networkId, widen(this.networkSpans.get(networkId), event))
-          this.shape(this.networkMarkings, networkId, event.marking)
-          break
-        }
-        case 'network.posture_changed': {
-          const { networkId } = event.payload
-          if (this.networkOwners.get(networkId) !== event.source.organisation) break // [R3, R12]
-          this.networkSpans.set(networkId, widen(this.networkSpans.get(networkId), event))
-          // the posture and its reason are this event's: the identity carries its marking too
-          this.shape(this.networkMarkings, networkId, event.marking)
-          break
-        }
-        default:
-          // tasks, comments and bookmarks are the floor's own coordination: not exported
-          break
-      }
     }
-    return this.withMarkings(out)
+    switch (event.type) {
+      case 'incident.reported':
+      case 'incident.updated': {
+        const { incidentId } = event.payload
+        const owner = this.incidentOwners.get(incidentId)
+        if (owner !== undefined && owner !== event.source.organisation) break // [R12] the reducer ignores it too
+        if (owner === undefined && event.type === 'incident.reported')
+          this.incidentOwners.set(incidentId, event.source.organisation)
+        if (exported) this.incidentSpans.set(incidentId, widen(this.incidentSpans.get(incidentId), event))
+        this.shape(this.incidentShaping, incidentId, event.marking)
+        break
+      }
+      case 'incident.acknowledged':
+      case 'incident.escalated':
+      case 'incident.status_changed':
+      case 'incident.network_state_set':
+        if (exported) this.widenIncident(event.payload.incidentId, event)
+        this.shape(this.incidentShaping, event.payload.incidentId, event.marking)
+        break
+      case 'incident.linked': {
+        const { incidentId, otherIncidentId, relation } = event.payload
+        if (exported) {
+          this.widenIncident(incidentId, event)
+          this.widenIncident(otherIncidentId, event)
+        }
+        this.linkMarkings.set(linkKey(incidentId, otherIncidentId), event.marking)
+        // [R8] a merge closes the merged incident and names the survivor in it: its fields say so
+        if (relation === 'merged_into') this.shape(this.incidentShaping, incidentId, event.marking)
+        break
+      }
+      case 'incident.observation':
+        if (!exported) break
+        // an observation changes the incident's count: a newer version of it too
+        this.widenIncident(event.payload.incidentId, event)
+        out.push(...this.observation(event))
+        break
+      case 'advisory.published': {
+        const { advisoryId } = event.payload
+        const owner = this.advisoryOwners.get(advisoryId)
+        if (owner !== undefined && owner !== event.source.organisation) break // [R12]
+        this.advisoryOwners.set(advisoryId, event.source.organisation)
+        if (exported) this.advisorySpans.set(advisoryId, widen(this.advisorySpans.get(advisoryId), event))
+        break
+      }
+      case 'network.registered': {
+        const { networkId } = event.payload
+        const owner = this.networkOwners.get(networkId)
+        if (owner !== undefined && owner !== event.source.organisation) break // [R12]
+        this.networkOwners.set(networkId, event.payload.organisation)
+        if (exported) this.networkSpans.set(networkId, widen(this.networkSpans.get(networkId), event))
+        this.shape(this.networkMarkings, networkId, event.marking)
+        break
+      }
+      case 'network.posture_changed': {
+        const { networkId } = event.payload
+        if (this.networkOwners.get(networkId) !== event.source.organisation) break // [R3, R12]
+        if (exported) this.networkSpans.set(networkId, widen(this.networkSpans.get(networkId), event))
+        // the posture and its reason are this event's: the identity carries its marking too
+        this.shape(this.networkMarkings, networkId, event.marking)
+        break
+      }
+      default:
+        // tasks, comments and bookmarks are the floor's own coordination: not exported
+        break
+    }
+  }
+
+  private widenIncident(incidentId: string, event: StoredEvent): void {
+    this.incidentSpans.set(incidentId, widen(this.incidentSpans.get(incidentId), event))
   }
 
   /** Fold a shaping event's marking into what a thing is exported with: the strictest of them. */
@@ -262,7 +300,7 @@ export class StixExport {
       if (this.emitted.has(sco.id)) continue
       this.emitted.add(sco.id)
       // an SCO is a fact (an address, a hash): it takes the marking of the observation that first named it
-      out.push({ ...sco, object_marking_refs: markingRefs(marking), ...markingProperties(marking) })
+      out.push({ ...sco, object_marking_refs: this.refs(marking), ...markingProperties(marking) })
     }
     const count = p.count === undefined ? undefined : Math.min(p.count, MAX_STIX_COUNT)
     const observedDataId = scos.length > 0 ? stixIds.observedData(event.id) : undefined
@@ -278,7 +316,7 @@ export class StixExport {
         last_observed: seen,
         number_observed: count ?? 1,
         object_refs: scos.map((sco) => sco.id),
-        object_marking_refs: markingRefs(marking),
+        object_marking_refs: this.refs(marking),
         x_watchfloor_incident_id: p.incidentId,
         ...markingProperties(marking),
       })
@@ -300,7 +338,7 @@ export class StixExport {
     if (p.count !== undefined && p.count > MAX_STIX_COUNT) sighting.x_watchfloor_count = p.count
     if (observedDataId !== undefined) sighting.observed_data_refs = [observedDataId]
     if (p.indicator !== undefined) sighting.description = p.indicator
-    sighting.object_marking_refs = markingRefs(marking)
+    sighting.object_marking_refs = this.refs(marking)
     sighting.x_watchfloor_incident_id = p.incidentId
     Object.assign(sighting, markingProperties(marking))
     out.push(sighting)
@@ -322,7 +360,7 @@ export class StixExport {
       name: incident.title,
     }
     if (incident.summary !== undefined) object.description = incident.summary
-    object.object_marking_refs = markingRefs(marking)
+    object.object_marking_refs = this.refs(marking)
     object.x_watchfloor_incident_id = incident.incidentId
     object.x_watchfloor_severity = incident.severity
     object.x_watchfloor_status = incident.status
@@ -361,7 +399,7 @@ export class StixExport {
           name: `Attack source of ${incident.title}`,
           latitude: source.location.lat,
           longitude: source.location.lon,
-          object_marking_refs: markingRefs(marking),
+          object_marking_refs: this.refs(marking),
           ...markingProperties(marking),
         }
         locations.push(location)
@@ -394,6 +432,7 @@ export class StixExport {
           this.linkMarkings.get(linkKey(source, target)) ??
           this.linkMarkings.get(linkKey(target, source)) ??
           incident.marking
+        this.refs(marking)
         const time = stixTime(link.linkedAt)
         const object = relationship(
           relation,
@@ -435,7 +474,7 @@ export class StixExport {
       published: stixTime(advisory.publishedAt),
       // a report names at least one object: its incident, or else its publisher
       object_refs: [advisory.incidentId === undefined ? createdBy : stixIds.incident(advisory.incidentId)],
-      object_marking_refs: markingRefs(marking),
+      object_marking_refs: this.refs(marking),
       x_watchfloor_advisory_id: advisory.advisoryId,
     }
     if (advisory.incidentId !== undefined) report.x_watchfloor_incident_id = advisory.incidentId
@@ -467,7 +506,7 @@ export class StixExport {
     }
     const sectors = SECTORS[network.kind]
     if (sectors !== undefined) identity.sectors = [...sectors]
-    identity.object_marking_refs = markingRefs(marking)
+    identity.object_marking_refs = this.refs(marking)
     identity.x_watchfloor_network_id = network.networkId
     identity.x_watchfloor_organisation = network.organisation
     identity.x_watchfloor_nation = network.nation
@@ -487,7 +526,7 @@ export class StixExport {
       longitude: network.location.lon,
     }
     if (COUNTRY.test(network.nation)) location.country = network.nation
-    location.object_marking_refs = markingRefs(marking)
+    location.object_marking_refs = this.refs(marking)
     Object.assign(location, markingProperties(marking))
     relationships.push(
       relationship('located-at', id, 'located-at', location.id, span, marking, createdBy),
@@ -506,7 +545,7 @@ export class StixExport {
       modified: reference.created,
       name: networkId,
       identity_class: 'system',
-      object_marking_refs: markingRefs(reference.marking),
+      object_marking_refs: this.refs(reference.marking),
       x_watchfloor_network_id: networkId,
       ...markingProperties(reference.marking),
     }
@@ -530,7 +569,7 @@ export class StixExport {
     }
     const sectors = info?.kind === undefined ? undefined : SECTORS[info.kind]
     if (sectors !== undefined) identity.sectors = [...sectors]
-    identity.object_marking_refs = markingRefs(reference.marking)
+    identity.object_marking_refs = this.refs(reference.marking)
     identity.x_watchfloor_organisation_id = organisation
     if (info?.kind !== undefined) identity.x_watchfloor_organisation_kind = info.kind
     const nation = info?.nation ?? nationOfNetworks(picture, organisation)
@@ -555,7 +594,7 @@ export class StixExport {
       modified: reference.created,
       name: nation,
       country: nation,
-      object_marking_refs: markingRefs(reference.marking),
+      object_marking_refs: this.refs(reference.marking),
       x_watchfloor_nation: nation,
       ...markingProperties(reference.marking),
     }
@@ -618,6 +657,16 @@ export function stixBundle(objects: StixObject[], id?: string): StixBundle {
   if (id !== undefined) return { type: 'bundle', id, objects }
   const versions = objects.map((object) => `${object.id}|${String(object.modified ?? object.created ?? '')}`)
   return { type: 'bundle', id: watchfloorStixId('bundle', `bundle:${versions.join('\n')}`), objects }
+}
+
+/** A marking as one comparable string: what decides who may see it, and its PAP. */
+function markingKey(marking: Marking): string {
+  return JSON.stringify([
+    marking.tlp,
+    marking.releasableTo === undefined ? null : [...marking.releasableTo].sort(),
+    marking.recipients === undefined ? null : [...marking.recipients].sort(),
+    marking.pap ?? null,
+  ])
 }
 
 /** Releasability and RED recipients beside the TLP: STIX has no place for them, so custom properties. */

@@ -137,11 +137,30 @@ export async function exportEvents(
       if (page.length < want) done = true
     }
   }
+  // STIX of a window or of one incident: only what those events make; of the whole log: the whole picture
+  const narrowed = Number.isFinite(window.fromMs) || Number.isFinite(window.toMs) || incidentId !== undefined
+  const stix = format === 'stix' ? new StixExport({ directory, scope: narrowed ? 'events' : 'picture' }) : undefined
+  /** A narrowed STIX export done once without sending, for the markings its objects carry (the header's). */
+  const dry = stix && narrowed ? new StixExport({ directory, scope: 'events' }) : undefined
+  if (stix && dry) {
+    // its incidents and networks are written as the picture holds them: every visible event that
+    // shaped them counts in their markings, in the window or not
+    await catchUp(store, 0, (page) => {
+      const visible = page.filter((event) => event.seq <= head && canSee(viewer, event))
+      stix.shapeFrom(visible)
+      dry.shapeFrom(visible)
+    })
+  }
   // [M1] the export's own marking goes in a header, before the first byte: a first pass reads the markings only
   let marking: DocumentMarking = documentMarking([])
   await scan((page) => {
     marking = documentMarking([marking, ...page.map((event): Marking => event.marking)])
+    dry?.add(page)
   })
+  if (dry) {
+    dry.finish(picture)
+    marking = documentMarking([marking, ...dry.markings()])
+  }
 
   const subject = incidentId === undefined ? 'events' : `incident-${safe(incidentId)}`
   res.status(200)
@@ -152,10 +171,7 @@ export async function exportEvents(
   res.setHeader('X-Watchfloor-Head', String(head))
   res.setHeader(MARKING_HEADER, markingHeader(marking))
 
-  // STIX of a window or of one incident: only what those events make; of the whole log: the whole picture
-  const narrowed = Number.isFinite(window.fromMs) || Number.isFinite(window.toMs) || incidentId !== undefined
-  const writer =
-    format === 'csv' ? csvWriter(tasks) : format === 'stix' ? stixWriter(picture, directory, narrowed) : jsonWriter()
+  const writer = format === 'csv' ? csvWriter(tasks) : stix ? stixWriter(picture, stix) : jsonWriter()
   try {
     await send(res, writer.start)
     await scan(async (page) => {
@@ -222,8 +238,7 @@ function jsonWriter(): Writer {
  * and what they refer to), and the incidents, advisories, networks and relationships come at the
  * end from the caller's picture. One object per line.
  */
-function stixWriter(picture: State, directory: OrganisationDirectory | undefined, narrowed: boolean): Writer {
-  const exporter = new StixExport({ directory, scope: narrowed ? 'events' : 'picture' })
+function stixWriter(picture: State, exporter: StixExport): Writer {
   let first = true
   const objects = (list: readonly unknown[]) => {
     let text = ''

@@ -3,8 +3,9 @@
  * objects go through the same import as `POST /api/v1/import/stix`: `importStix` maps them (the
  * caller's organisation as source, the objects' markings kept, unmarked objects AMBER), then
  * `importEvents` posts them through ingest as the caller (A1-A6), refusals reported per event. The
- * request is done when the answer leaves, so its status is `complete`; statuses are kept in
- * memory per process (the last 1,000), each for the caller that made it only.
+ * request is done when the answer leaves, so its status is `complete`; statuses are kept in the
+ * credential store (the newest 10,000, any process answers them), each for the caller that made it
+ * only.
  */
 import { randomUUID } from 'node:crypto'
 import { defaultMarking, type Owners } from '@watchfloor/core'

@@ -137,6 +137,53 @@ describe('STIX import: markings', () => {
     expect(result.used.map((entry) => entry.stixId)).toEqual([custom.id, pap.id])
   })
 
+  it('reads TLP definitions as other platforms write them (type and key in any case, a TLP: name); one it cannot read leaves the object out', () => {
+    const definition = (fields: Record<string, unknown>) => ({
+      type: 'marking-definition',
+      spec_version: '2.1',
+      id: id('marking-definition'),
+      created: T1,
+      ...fields,
+    })
+    // as OpenCTI defines TLP:AMBER+STRICT
+    const upper = definition({ definition_type: 'TLP', name: 'TLP:AMBER+STRICT', definition: { TLP: 'AMBER+STRICT' } })
+    const named = definition({ definition_type: 'statement', name: 'TLP:AMBER+STRICT', definition: { statement: 'x' } })
+    const papNamed = definition({ definition_type: 'statement', name: 'PAP:RED', definition: { statement: 'x' } })
+    // (a lowercase `tlp` definition of another level fails the bundle's validation as a whole)
+    const unknown = definition({ definition_type: 'TLP', definition: { TLP: 'PURPLE' } })
+    const unknownNamed = definition({
+      definition_type: 'statement',
+      name: 'TLP:PURPLE',
+      definition: { statement: 'x' },
+    })
+    const byUpper = incident({ object_marking_refs: [upper.id] })
+    const byName = incident({ object_marking_refs: [TLP2_MARKING_IDS.GREEN, named.id, papNamed.id] })
+    const byUnknown = incident({ object_marking_refs: [TLP2_MARKING_IDS.GREEN, unknown.id] })
+    const byUnknownName = incident({ object_marking_refs: [unknownNamed.id] })
+    const result = importStix(
+      bundleOf(upper, named, papNamed, unknown, unknownNamed, byUpper, byName, byUnknown, byUnknownName),
+      options,
+    )
+    expect(result.errors).toEqual([])
+    expect(result.events.map((event) => event.marking)).toEqual([
+      { tlp: 'AMBER+STRICT' },
+      { tlp: 'AMBER+STRICT', pap: 'RED' },
+    ])
+    expect(result.defaulted).toEqual([])
+    expect(result.skipped).toEqual([
+      {
+        stixId: byUnknown.id,
+        type: 'incident',
+        reason: `marked with ${unknown.id}, a TLP marking this import does not know`,
+      },
+      {
+        stixId: byUnknownName.id,
+        type: 'incident',
+        reason: `marked with ${unknownNamed.id}, a TLP marking this import does not know`,
+      },
+    ])
+  })
+
   it('takes the most restrictive TLP and PAP, granular markings included', () => {
     expect(
       markingOf(

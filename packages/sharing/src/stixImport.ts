@@ -452,8 +452,9 @@ class Importer {
    * markings (object and granular), their releasability and recipients narrowed together; the
    * default marking (narrowed likewise) when none of them has a TLP.
    */
-  private markingOf(objects: readonly StixObject[]): { marking: Marking; defaulted: boolean } {
+  private markingOf(objects: readonly StixObject[]): { marking: Marking; defaulted: boolean; unknownTlp?: string } {
     const found: Found = {}
+    let unknownTlp: string | undefined
     for (const object of objects) {
       const refs = [...stringList(object.object_marking_refs)]
       if (Array.isArray(object.granular_markings)) {
@@ -464,6 +465,7 @@ class Importer {
       for (const ref of refs) {
         if (this.markingDefinitions.has(ref)) this.use(ref, 'marking of imported objects')
         const meaning = markingMeaning(ref, this.markingDefinitions)
+        if (meaning.unknownTlp) unknownTlp ??= ref
         if (meaning.tlp !== undefined && (found.tlp === undefined || tlpRank(meaning.tlp) > tlpRank(found.tlp)))
           found.tlp = meaning.tlp
         if (meaning.pap !== undefined && (found.pap === undefined || papRank(meaning.pap) > papRank(found.pap)))
@@ -481,7 +483,7 @@ class Importer {
     if (releasableTo !== undefined) marking.releasableTo = releasableTo
     if (recipients !== undefined) marking.recipients = recipients
     if (pap !== undefined) marking.pap = pap
-    return { marking, defaulted }
+    return unknownTlp === undefined ? { marking, defaulted } : { marking, defaulted, unknownTlp }
   }
 
   /**
@@ -493,9 +495,14 @@ class Importer {
     suffix: string,
     type: EventInput['type'],
     occurredAt: unknown,
-    found: { marking: Marking },
+    found: { marking: Marking; unknownTlp?: string },
     payload: Record<string, unknown>,
   ): string | undefined {
+    // a TLP it cannot read may be stricter than any it could give: left out, never widened
+    if (found.unknownTlp !== undefined) {
+      this.skip(object, `marked with ${found.unknownTlp}, a TLP marking this import does not know`)
+      return undefined
+    }
     const id = uuidv5(
       WATCHFLOOR_STIX_NAMESPACE,
       `${object.id}|${versionOf(object)}${suffix}@${this.options.organisation}`,

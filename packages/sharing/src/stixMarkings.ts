@@ -121,16 +121,23 @@ const PAP_WORDS: Readonly<Record<string, Pap>> = {
   red: 'RED',
 }
 
-/** What one marking-definition means to Watchfloor: a TLP, a PAP, or nothing it understands. */
+/**
+ * What one marking-definition means to Watchfloor: a TLP, a PAP, nothing it understands (a
+ * statement), or a TLP marking in words it does not know (`unknownTlp`), which no reading may widen.
+ */
 export interface MarkingMeaning {
   tlp?: Tlp
   pap?: Pap
+  unknownTlp?: true
 }
 
 /**
  * The meaning of a marking-definition id: the well-known TLP 1.0, TLP 2.0 and PAP ids by id;
  * any other through its object in the bundle (`definitions`), read from a TLP 1.0
- * `definition`, or a TLP 2.0 or PAP extension. Statements and unknown markings mean nothing.
+ * `definition` (its type and key in any case), a TLP 2.0 or PAP extension, or a name `TLP:<level>`
+ * or `PAP:<level>` (as platforms that define TLP:AMBER+STRICT themselves name it). A definition of
+ * type TLP, or named `TLP:...`, whose level is none of TLP's is `unknownTlp`. Statements and
+ * markings not in the bundle mean nothing.
  */
 export function markingMeaning(id: string, definitions?: ReadonlyMap<string, StixObject>): MarkingMeaning {
   const tlp = TLP_BY_ID.get(id)
@@ -139,8 +146,10 @@ export function markingMeaning(id: string, definitions?: ReadonlyMap<string, Sti
   if (pap !== undefined) return { pap }
   const object = definitions?.get(id)
   if (object === undefined) return {}
-  if (object.definition_type === 'tlp' && isRecord(object.definition)) {
-    const word = TLP_WORDS[String(object.definition.tlp).toLowerCase()]
+  const tlpType = String(object.definition_type ?? '').toLowerCase() === 'tlp'
+  if (tlpType && isRecord(object.definition)) {
+    const level = Object.entries(object.definition).find(([key]) => key.toLowerCase() === 'tlp')?.[1]
+    const word = TLP_WORDS[String(level).toLowerCase()]
     if (word !== undefined) return { tlp: word }
   }
   const extensions = isRecord(object.extensions) ? object.extensions : {}
@@ -154,7 +163,18 @@ export function markingMeaning(id: string, definitions?: ReadonlyMap<string, Sti
     const word = PAP_WORDS[String(papExtension.pap).toLowerCase()]
     if (word !== undefined) return { pap: word }
   }
-  return {}
+  const named = /^\s*(TLP|PAP)\s*:\s*(\S+)\s*$/i.exec(typeof object.name === 'string' ? object.name : '')
+  if (named) {
+    const word = named[2]!.toLowerCase()
+    if (named[1]!.toUpperCase() === 'PAP') {
+      const pap = PAP_WORDS[word]
+      if (pap !== undefined) return { pap }
+    } else {
+      const tlp = TLP_WORDS[word]
+      return tlp === undefined ? { unknownTlp: true } : { tlp }
+    }
+  }
+  return tlpType ? { unknownTlp: true } : {}
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -2,7 +2,9 @@ import { fold, initialState, makeEvent } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
 import {
+  AHEAD_MS,
   createWatchfloorStore,
+  dataClock,
   freshEvents,
   selectNetworkPostures,
   selectOpenCounts,
@@ -284,6 +286,35 @@ describe('store: opening from a snapshot, and older history', () => {
     expect(s.window.map((e) => e.seq)).toEqual([101]) // seq 1 occurred over an hour before the newest
     expect(s.activity.total()).toBe(101)
     expect(s.loaded[0]!.from).toBeGreaterThan(T)
+  })
+
+  it('an event dated far ahead (a sensor’s clock a year fast) moves neither retention’s clock nor the density strip', () => {
+    const store = createWatchfloorStore()
+    store.getState().setRetention({ hours: 1, maxEvents: 1000 })
+    const recent = atMinute(reported(101, 'i2'), 99)
+    store.getState().openPicture(fold(initialState, [...log, recent]), [...log, recent], {
+      from: T,
+      to: Number.POSITIVE_INFINITY,
+    })
+    const year = 365 * 24 * 3_600_000
+    const ahead = { ...reported(102, 'i3'), occurredAt: new Date(Date.now() + year).toISOString() }
+    store.getState().applyEvents([ahead])
+    const s = store.getState()
+    // the recent incident and its event stay: pruned by this machine's clock, not the sensor's
+    expect(s.state.incidents.has('i2')).toBe(true)
+    expect(s.window.map((e) => e.seq)).toContain(101)
+    // the strip still counts the real minutes, and goes on counting
+    const strip = () => s.activity.buckets(T, Date.now() + 60_000, 60_000).reduce((a, b) => a + b, 0)
+    const before = strip()
+    expect(before).toBeGreaterThan(0)
+    store.getState().applyEvents([{ ...atMinute(reported(103, 'i4'), 100), seq: 103 }])
+    expect(
+      store
+        .getState()
+        .activity.buckets(T, Date.now() + 60_000, 60_000)
+        .reduce((a, b) => a + b, 0),
+    ).toBe(before + 1)
+    expect(dataClock(Date.now() + year, 1_000)).toBe(1_000 + AHEAD_MS)
   })
 
   it('a new picture (empty) forgets what was loaded and counted', () => {

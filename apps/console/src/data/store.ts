@@ -228,6 +228,18 @@ function afterDropped(window: readonly StoredEvent[], dropped: number): number {
 
 /** How far the data clock moves between two prunes of the picture. */
 const PRUNE_EVERY_MS = 60_000
+/**
+ * How far ahead of this machine's clock an event's occurredAt may carry the data clock (clocks of
+ * senders and of a wall's kiosk drift). One from a sensor whose clock is ahead by more is shown, but
+ * it neither moves retention's clock (which would prune the whole picture at once, then not again
+ * until real time caught up) nor the density strip's newest minute.
+ */
+export const AHEAD_MS = 5 * 60_000
+
+/** The clock retention prunes by: this machine's, or the newest occurredAt when it is a little ahead. */
+export function dataClock(newest: number, now: number): number {
+  return Math.max(now, Math.min(newest, now + AHEAD_MS))
+}
 
 /**
  * Keep only the events strictly after `after`, in strictly increasing seq order.
@@ -273,14 +285,14 @@ export function createWatchfloorStore() {
       const through = fresh.at(-1)!.seq
       let newest = get().newestAt
       let loaded = get().loaded
+      const now = Date.now()
       for (const event of fresh) {
         const at = Date.parse(event.occurredAt)
-        activity.add(at)
+        if (at <= now + AHEAD_MS) activity.add(at)
         if (at > newest) newest = at
         if (retention.keep === undefined || retention.keep(event)) window.push(event)
       }
-      const now = Date.now()
-      const dataNow = Math.max(newest, now)
+      const dataNow = dataClock(newest, now)
       const maxEvents = Math.max(0, retention.maxEvents)
       if (window.length > maxEvents * 1.1 || (maxEvents === 0 && window.length > 0)) {
         const drop = window.length - maxEvents
@@ -318,7 +330,7 @@ export function createWatchfloorStore() {
         if (event.seq <= last || event.seq > snapshot.seq) continue // seq order, none beyond the snapshot
         last = event.seq
         const at = Date.parse(event.occurredAt)
-        activity.add(at)
+        if (at <= Date.now() + AHEAD_MS) activity.add(at)
         if (at > newest) newest = at
         if (retention.keep === undefined || retention.keep(event)) window.push(event)
       }
@@ -333,7 +345,7 @@ export function createWatchfloorStore() {
       }
       prunedAt = 0
       if (Number.isFinite(retention.hours)) {
-        const dataNow = Math.max(newest, Date.now())
+        const dataNow = dataClock(newest, Date.now())
         prunedAt = dataNow
         const before = dataNow - retention.hours * 3_600_000
         state = pruneState(state, before)
@@ -364,7 +376,7 @@ export function createWatchfloorStore() {
       if (snapshot.seq < lastSeq) return false
       let state = snapshot
       if (Number.isFinite(retention.hours)) {
-        state = pruneState(state, Math.max(newestAt, Date.now()) - retention.hours * 3_600_000)
+        state = pruneState(state, dataClock(newestAt, Date.now()) - retention.hours * 3_600_000)
       }
       set({
         ...(mode === 'live' ? { state } : {}),

@@ -139,11 +139,12 @@ function useHealth(config: WallConfig): { health: Health; now: number } {
   const now = useNow(1000)
   const status = useWatchfloor((s) => s.status)
   const lastMessageAt = useWatchfloor((s) => s.lastMessageAt)
+  const opening = useWatchfloor((s) => s.opening !== null)
   const heartbeatMs = config.heartbeatSeconds * 1000
   // an opening wall is loading, not lost: the lost banner needs a wall that was live once
   const wasLive = useRef(false)
   if (status === 'live') wasLive.current = true
-  const health = connectionHealth(status, lastMessageAt, now, heartbeatMs, wasLive.current)
+  const health = connectionHealth(status, lastMessageAt, now, heartbeatMs, wasLive.current, opening)
   const kicked = useRef(0)
   useEffect(() => {
     if (health !== 'lost' || status !== 'live') return

@@ -127,7 +127,8 @@ export type Health = 'loading' | 'live' | 'lost' | 'revoked' | 'outdated'
  * What the wall may claim about its picture. Until it has been live once it is loading (opening
  * reads the snapshot and the recent events, then subscribes), never lost: an opening wall is not
  * an outage. Once it has been live, it is lost when the socket is down or nothing (not even a
- * heartbeat) arrived for `heartbeatMs`. A wall whose page the server refused as another protocol
+ * heartbeat) arrived for `heartbeatMs`, and loading again while a picture it dropped is read anew
+ * (a `resync` for `access_changed`). A wall whose page the server refused as another protocol
  * version (`outdated`) is neither: it reloads itself (WallApp).
  */
 export function connectionHealth(
@@ -136,11 +137,16 @@ export function connectionHealth(
   now: number,
   heartbeatMs: number,
   wasLive: boolean,
+  /** A picture is being read (`opening` in the store): none is on screen, or it is about to be replaced. */
+  opening = false,
 ): Health {
   if (status === 'revoked') return 'revoked'
   if (status === 'outdated') return 'outdated'
   if (!wasLive) return status === 'live' ? 'live' : 'loading'
   if (status === 'connecting' || status === 'signed-out' || status === 'reconnecting') return 'lost'
+  // the picture was dropped and is read again (what the viewer may see changed): what is on screen
+  // is no picture, so it is not claimed live, however recent the last message
+  if (opening) return 'loading'
   if (lastMessageAt > 0 && now - lastMessageAt > heartbeatMs) return 'lost'
   return 'live'
 }

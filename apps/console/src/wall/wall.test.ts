@@ -166,6 +166,13 @@ describe('connection health', () => {
     expect(connectionHealth('live', 1000, 60_000, 15_000, false)).toBe('live')
     expect(connectionHealth('revoked', 0, 1000, 15_000, false)).toBe('revoked')
   })
+
+  it('once live, is loading again while a dropped picture is read anew (resync for access_changed), lost if the socket goes', () => {
+    expect(connectionHealth('resyncing', 1000, 1001, 15_000, true, true)).toBe('loading')
+    expect(connectionHealth('resyncing', 1000, 60_000, 15_000, true, true)).toBe('loading')
+    expect(connectionHealth('reconnecting', 1000, 1001, 15_000, true, true)).toBe('lost')
+    expect(connectionHealth('resyncing', 1000, 1001, 15_000, true, false)).toBe('live')
+  })
 })
 
 describe('memory bounds', () => {

@@ -1,12 +1,14 @@
 import { extractMentions } from '@watchfloor/core'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   incidentOptions,
   insertMention,
   matchOptions,
   mentionAt,
   namesOf,
+  PEOPLE_RETRY_MS,
   type PeopleReply,
+  peopleDirectory,
   personName,
   personOptions,
   summaryNames,
@@ -131,5 +133,58 @@ describe('names for histories (core summarise)', () => {
     expect(names.task?.('t-1')).toBe('Isolate the jump hosts')
     expect(names.person?.('liis')).toBe('Liis Saar')
     expect([names.incident?.('x'), names.task?.('x'), names.person?.('x')]).toEqual([undefined, undefined, undefined])
+  })
+})
+
+describe('the people directory, read once a session', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+    vi.unstubAllGlobals()
+    peopleDirectory.getState().clear()
+  })
+  const answers = (...statuses: number[]) => {
+    const asked: string[] = []
+    vi.stubGlobal('fetch', async (path: string) => {
+      asked.push(path)
+      const status = statuses.shift() ?? 200
+      if (status === 0) throw new TypeError('network down')
+      return new Response(JSON.stringify(status === 200 ? REPLY : { error: { code: 'internal', message: 'x' } }), {
+        status,
+        headers: { 'content-type': 'application/json' },
+      })
+    })
+    return asked
+  }
+
+  it('read again, later and later, when the server failed or was not reached; not when it refused', async () => {
+    vi.useFakeTimers()
+    const asked = answers(503, 0, 200)
+    peopleDirectory.getState().load('kadri')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(asked).toHaveLength(1)
+    expect(peopleDirectory.getState().reply).toBeNull()
+    await vi.advanceTimersByTimeAsync(PEOPLE_RETRY_MS)
+    expect(asked).toHaveLength(2)
+    // the second wait is twice the first
+    await vi.advanceTimersByTimeAsync(PEOPLE_RETRY_MS)
+    expect(asked).toHaveLength(2)
+    await vi.advanceTimersByTimeAsync(PEOPLE_RETRY_MS)
+    expect(asked).toHaveLength(3)
+    expect(peopleDirectory.getState().reply).toEqual(REPLY)
+
+    // a refusal is an answer: the picture's names remain, nothing is asked again
+    peopleDirectory.getState().clear()
+    const refused = answers(403)
+    peopleDirectory.getState().load('display')
+    await vi.advanceTimersByTimeAsync(10 * PEOPLE_RETRY_MS)
+    expect(refused).toHaveLength(1)
+    // a session that ended stops the retries
+    peopleDirectory.getState().clear()
+    const ended = answers(503, 503)
+    peopleDirectory.getState().load('mari')
+    await vi.advanceTimersByTimeAsync(0)
+    peopleDirectory.getState().clear()
+    await vi.advanceTimersByTimeAsync(10 * PEOPLE_RETRY_MS)
+    expect(ended).toHaveLength(1)
   })
 })

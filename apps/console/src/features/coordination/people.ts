@@ -7,7 +7,7 @@
 import type { IncidentState, State, SummaryNames } from '@watchfloor/core'
 import { useStore } from 'zustand'
 import { createStore } from 'zustand/vanilla'
-import { requestJson } from '../../data/api.ts'
+import { ApiError, requestJson } from '../../data/api.ts'
 
 /** `GET /api/v1/people`. */
 export interface PeopleReply {
@@ -168,19 +168,33 @@ export interface PeopleDirectoryState {
   clear(): void
 }
 
+/** The first wait before the directory is read again after the server failed or was not reached; doubled up to `PEOPLE_RETRY_MAX_MS`. */
+export const PEOPLE_RETRY_MS = 2_000
+export const PEOPLE_RETRY_MAX_MS = 60_000
+
 export const peopleDirectory = createStore<PeopleDirectoryState>()((set, get) => ({
   key: null,
   reply: null,
   load(key) {
     if (get().key === key) return
     set({ key, reply: null })
-    requestJson<PeopleReply>('/api/v1/people').then(
-      (reply) => {
-        if (get().key === key) set({ reply })
-      },
-      // no directory (an older server, a refusal): the picture's names remain
-      () => undefined,
-    )
+    const attempt = (wait: number) =>
+      requestJson<PeopleReply>('/api/v1/people').then(
+        (reply) => {
+          if (get().key === key) set({ reply })
+        },
+        (error: unknown) => {
+          // no directory (an older server, a refusal): the picture's names remain; the server not
+          // reached or failing (a restart, a blip): read again, later and later, while the session lasts
+          const status = error instanceof ApiError ? error.failure.status : undefined
+          const passing = status === 0 || status === 429 || (status !== undefined && status >= 500)
+          if (!passing || get().key !== key) return
+          setTimeout(() => {
+            if (get().key === key) void attempt(Math.min(wait * 2, PEOPLE_RETRY_MAX_MS))
+          }, wait)
+        },
+      )
+    void attempt(PEOPLE_RETRY_MS)
   },
   clear() {
     set({ key: null, reply: null })

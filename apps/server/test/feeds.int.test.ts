@@ -118,7 +118,8 @@ describe('partner feeds: one instance pulls another over TAXII 2.1, and nothing 
       url: partner.url,
       apiRoot: '/taxii2/api/',
       collectionId: 'all',
-      organisation: 'cert-ee',
+      // the organisation the partner gave the token to
+      organisation: 'cert-lv',
       auth: { kind: 'bearer', secretEnv: 'WATCHFLOOR_FEED_PARTNER' },
       pollSeconds: 10,
       defaultTlp: 'AMBER',
@@ -136,16 +137,17 @@ describe('partner feeds: one instance pulls another over TAXII 2.1, and nothing 
           token,
         )
       ).json.incidents
-    await until(async () => (await titlesOn(TOKENS.viewerEe)).length >= 2, 'the feed to be polled')
-    const seen = await titlesOn(TOKENS.viewerEe)
+    await until(async () => (await titlesOn(TOKENS.viewerLv)).length >= 2, 'the feed to be polled')
+    const seen = await titlesOn(TOKENS.viewerLv)
     expect(seen.map((i) => i.title).sort()).toEqual([titles.latvia, titles.open].sort())
     expect(seen.find((i) => i.title === titles.latvia)?.marking).toEqual({
       tlp: 'AMBER',
       releasableTo: ['cert-lv'],
       pap: 'AMBER',
     })
-    // on the floor, the markings work as on the partner: Latvia sees its own, the Netherlands only the open one
-    expect((await titlesOn(TOKENS.viewerLv)).map((i) => i.title).sort()).toEqual([titles.latvia, titles.open].sort())
+    // on the floor, the markings work as on the partner: what was released to Latvia stays there,
+    // the others see the open one only
+    expect((await titlesOn(TOKENS.viewerEe)).map((i) => i.title)).toEqual([titles.open])
     expect((await titlesOn(TOKENS.viewerNl)).map((i) => i.title)).toEqual([titles.open])
 
     // nothing the partner kept from cert-lv is anywhere in the floor's log
@@ -180,6 +182,37 @@ describe('partner feeds: one instance pulls another over TAXII 2.1, and nothing 
     const next = await call<{ outcome: { stored: number } }>(floor.url, 'POST', '/api/v1/feeds/partner/poll', ADMIN)
     expect(next.json.outcome.stored).toBeGreaterThanOrEqual(1)
     expect((await titlesOn(TOKENS.viewerNl)).map((i) => i.title).sort()).toEqual([titles.open, 'Shared later'].sort())
+  })
+
+  it('a feed that speaks for an organisation the objects were not released to leaves them out', async () => {
+    // the same token (cert-lv's at the partner), registered as speaking for cert-ee
+    const registered = await call<FeedReply>(floor.url, 'POST', '/api/v1/feeds', ADMIN, {
+      id: 'misdirected',
+      label: 'The Latvian token, for cert-ee',
+      url: partner.url,
+      apiRoot: '/taxii2/api/',
+      collectionId: 'all',
+      organisation: 'cert-ee',
+      auth: { kind: 'bearer', secretEnv: 'WATCHFLOOR_FEED_PARTNER' },
+      pollSeconds: 3600,
+      enabled: false,
+    })
+    expect(registered.status).toBe(201)
+    const polled = await call<{ outcome: { stored: number; refused: number } }>(
+      floor.url,
+      'POST',
+      '/api/v1/feeds/misdirected/poll',
+      ADMIN,
+    )
+    expect(polled.status).toBe(200)
+    // the Latvian report and its observation: refused, counted
+    expect(polled.json.outcome.refused).toBeGreaterThanOrEqual(2)
+    const kadri = await call<{ incidents: { title: string }[] }>(floor.url, 'GET', '/api/v1/state', TOKENS.viewerEe)
+    expect(kadri.json.incidents.map((i) => i.title)).not.toContain(titles.latvia)
+    const mine = (await wholeLog(floor)).filter(
+      (e) => e.source.organisation === 'cert-ee' && e.marking.releasableTo?.includes('cert-lv'),
+    )
+    expect(mine).toEqual([])
   })
 
   it('a feed that is down says why, backs off, and keeps what it had', async () => {
@@ -259,6 +292,93 @@ async function slowPartner(delayMs: number) {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }
+
+describe('a partner that is not Watchfloor: its own TLP definitions, sent once', () => {
+  let floor: ServerProcess
+  let dir: string
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'watchfloor-feeds-foreign-'))
+    const tokens = join(dir, 'tokens.json')
+    writeFileSync(
+      tokens,
+      JSON.stringify([
+        ...PRINCIPALS,
+        { token: ADMIN, user: 'root', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin'] },
+      ]),
+    )
+    floor = await startServerProcess({ env: { WATCHFLOOR_TOKENS: tokens } })
+  })
+  afterAll(async () => {
+    await floor?.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('a TLP:AMBER+STRICT defined as OpenCTI defines it, on one page, marks the objects of the next', async () => {
+    const T = '2026-11-20T08:00:00.000Z'
+    // as OpenCTI defines TLP:AMBER+STRICT (STIX 2.1 had no id for it)
+    const strict = {
+      type: 'marking-definition',
+      spec_version: '2.1',
+      id: 'marking-definition--826578e1-40ad-459f-bc73-ede076f81f37',
+      created: T,
+      definition_type: 'TLP',
+      name: 'TLP:AMBER+STRICT',
+      definition: { TLP: 'AMBER+STRICT' },
+    }
+    const incident = (n: number) => ({
+      type: 'incident',
+      spec_version: '2.1',
+      id: `incident--0000000${n}-0000-4000-8000-000000000000`,
+      created: T,
+      modified: T,
+      name: `Foreign incident ${n}`,
+      object_marking_refs: [strict.id],
+    })
+    const pages = [
+      { objects: [strict, incident(1)], more: true, next: 'page-2' },
+      { objects: [incident(2)], more: false },
+    ]
+    const partner = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://partner')
+      const page = url.searchParams.get('next') === 'page-2' ? pages[1]! : pages[0]!
+      res.writeHead(200, {
+        'content-type': 'application/taxii+json;version=2.1',
+        'x-taxii-date-added-last': T,
+      })
+      res.end(JSON.stringify(page))
+    })
+    await new Promise<void>((resolve) => partner.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(partner.address() as AddressInfo).port}`
+      const registered = await call(floor.url, 'POST', '/api/v1/feeds', ADMIN, {
+        id: 'foreign',
+        label: 'A platform of its own',
+        url,
+        apiRoot: 'taxii2/api',
+        collectionId: 'all',
+        organisation: 'cert-ee',
+        defaultTlp: 'GREEN',
+        enabled: false,
+      })
+      expect(registered.status).toBe(201)
+      const polled = await call<{ outcome: { stored: number; pages: number } }>(
+        floor.url,
+        'POST',
+        '/api/v1/feeds/foreign/poll',
+        ADMIN,
+      )
+      expect(polled.status, JSON.stringify(polled.json)).toBe(200)
+      expect(polled.json.outcome.pages).toBe(2)
+      const reported = (await wholeLog(floor)).filter((e) => e.type === 'incident.reported')
+      expect(reported.map((e) => [(e.payload as { title: string }).title, e.marking.tlp])).toEqual([
+        ['Foreign incident 1', 'AMBER+STRICT'],
+        ['Foreign incident 2', 'AMBER+STRICT'],
+      ])
+    } finally {
+      await new Promise((resolve) => partner.close(resolve))
+    }
+  })
+})
 
 describe('partner feeds, hardened', () => {
   let floor: ServerProcess

@@ -151,6 +151,7 @@ export {
   documentMarking,
   highestTlp,
   incidentVisibility,
+  isNamed,
   markingBanner,
   strictestMarking,
   taskVisibility,

@@ -65,7 +65,8 @@ export function canSee(viewer: Viewer | null | undefined, event: Visible): boole
 }
 
 /** [V6, V10] Does `releasableTo` name the viewer's organisation, its nation or one of its communities? */
-function isNamed(viewer: Viewer, releasable: readonly string[]): boolean {
+/** Whether `releasable` (a marking's `releasableTo`) names the viewer: its organisation, nation or a community of it. */
+export function isNamed(viewer: Viewer, releasable: readonly string[]): boolean {
   if (releasable.includes(viewer.organisation) || releasable.includes(viewer.nation)) return true
   return viewer.communities?.some((community) => releasable.includes(community)) ?? false
 }

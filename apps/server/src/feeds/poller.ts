@@ -9,7 +9,7 @@
  * A feed's credentials go over https only, or to a loopback host, unless `allowHttp`.
  */
 import { randomUUID } from 'node:crypto'
-import type { Owners } from '@watchfloor/core'
+import { isNamed, type Owners } from '@watchfloor/core'
 import { importStix, stixBundle } from '@watchfloor/sharing'
 import type { CredentialStore, EventStore, Feed, FeedAuth, FeedState } from '@watchfloor/store'
 import type { Logger } from 'pino'
@@ -65,6 +65,7 @@ export function credentialsOverHttp(url: string, auth: FeedAuth, allowHttp: bool
 export interface PollOutcome {
   objects: number
   stored: number
+  /** Events the ingest refused, and those not releasable to the feed's organisation (left out). */
   refused: number
   pages: number
 }
@@ -74,6 +75,12 @@ export class FeedPoller {
   private running = false
   /** The feeds this process is polling now: one poll of a feed at a time. */
   private readonly polling = new Set<string>()
+  /**
+   * The marking-definition objects each feed has served (by feed, then by id): a partner sends one
+   * once, on the page (or in the poll) where it first appeared, and objects of later pages and polls
+   * refer to it. Kept while the process runs.
+   */
+  private readonly definitions = new Map<string, Map<string, unknown>>()
   private readonly holder: string
   private readonly env: Record<string, string | undefined>
   private readonly fetchFn: typeof fetch
@@ -177,11 +184,24 @@ export class FeedPoller {
     let next: string | undefined
     let imported = state?.objectsImported ?? 0
     let stored = state?.eventsStored ?? 0
+    let definitions = this.definitions.get(feed.id)
+    if (definitions === undefined) {
+      definitions = new Map()
+      this.definitions.set(feed.id, definitions)
+    }
     for (;;) {
       const page = await this.page(feed, cursor, next)
       outcome.pages++
       if (page.objects.length > 0) {
-        const bundle = stixBundle(page.objects as Parameters<typeof stixBundle>[0])
+        const onPage = new Set<unknown>()
+        for (const object of page.objects)
+          if (isMarkingDefinition(object)) {
+            definitions.set(object.id, object)
+            onPage.add(object.id)
+          }
+        // the definitions served before, beside the page that may refer to them
+        const earlier = [...definitions].filter(([id]) => !onPage.has(id)).map(([, object]) => object)
+        const bundle = stixBundle([...earlier, ...page.objects] as Parameters<typeof stixBundle>[0])
         const report = importStix(bundle, {
           defaultMarking: { tlp: feed.defaultTlp },
           organisation: feed.organisation,
@@ -190,10 +210,18 @@ export class FeedPoller {
           throw new Error(
             `the feed sent objects that are not valid STIX 2.1: ${report.errors[0]!.path} ${report.errors[0]!.message}`,
           )
-        const result = await importEvents(this.store, importer, report.events, this.owners)
+        // the partner served them to its token's holder: an object whose releasability names
+        // others, not the organisation the feed speaks for, was not given to it, and is left out
+        // (on this floor that organisation is the events' source, which sees all it sends [V2])
+        const receiver = { ...importer, userId: importer.user }
+        const releasable = report.events.filter((event) => {
+          const named = event.marking?.releasableTo
+          return named === undefined || isNamed(receiver, named)
+        })
+        const result = await importEvents(this.store, importer, releasable, this.owners)
         outcome.objects += page.objects.length
         outcome.stored += result.results.filter((r) => !r.duplicate).length
-        outcome.refused += result.refused.length
+        outcome.refused += result.refused.length + report.events.length - releasable.length
         imported += page.objects.length
         stored += result.results.filter((r) => !r.duplicate).length
       }
@@ -261,4 +289,13 @@ export class FeedPoller {
       communities: this.directory.communitiesOf(feed.organisation),
     }
   }
+}
+
+function isMarkingDefinition(object: unknown): object is { id: string; type: 'marking-definition' } {
+  return (
+    typeof object === 'object' &&
+    object !== null &&
+    (object as { type?: unknown }).type === 'marking-definition' &&
+    typeof (object as { id?: unknown }).id === 'string'
+  )
 }

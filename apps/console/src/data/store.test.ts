@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import {
   AHEAD_MS,
   createWatchfloorStore,
-  dataClock,
+  dataTime,
   freshEvents,
   selectNetworkPostures,
   selectOpenCounts,
@@ -288,7 +288,7 @@ describe('store: opening from a snapshot, and older history', () => {
     expect(s.loaded[0]!.from).toBeGreaterThan(T)
   })
 
-  it('an event dated far ahead (a sensor’s clock a year fast) moves neither retention’s clock nor the density strip', () => {
+  it('an event dated far ahead of when the server recorded it (a sensor’s clock a year fast) moves neither retention’s clock nor the density strip', () => {
     const store = createWatchfloorStore()
     store.getState().setRetention({ hours: 1, maxEvents: 1000 })
     const recent = atMinute(reported(101, 'i2'), 99)
@@ -297,7 +297,12 @@ describe('store: opening from a snapshot, and older history', () => {
       to: Number.POSITIVE_INFINITY,
     })
     const year = 365 * 24 * 3_600_000
-    const ahead = { ...reported(102, 'i3'), occurredAt: new Date(Date.now() + year).toISOString() }
+    // recorded now by the server, occurred a year ahead by the sensor's clock
+    const ahead = {
+      ...reported(102, 'i3'),
+      occurredAt: new Date(Date.now() + year).toISOString(),
+      recordedAt: new Date().toISOString(),
+    }
     store.getState().applyEvents([ahead])
     const s = store.getState()
     // the recent incident and its event stay: pruned by this machine's clock, not the sensor's
@@ -314,7 +319,11 @@ describe('store: opening from a snapshot, and older history', () => {
         .activity.buckets(T, Date.now() + 60_000, 60_000)
         .reduce((a, b) => a + b, 0),
     ).toBe(before + 1)
-    expect(dataClock(Date.now() + year, 1_000)).toBe(1_000 + AHEAD_MS)
+    const recordedAt = '2026-12-01T00:00:00.000Z'
+    expect(dataTime({ occurredAt: '2027-12-01T00:00:00.000Z', recordedAt })).toBe(Date.parse(recordedAt) + AHEAD_MS)
+    expect(dataTime({ occurredAt: '2026-11-30T00:00:00.000Z', recordedAt })).toBe(
+      Date.parse('2026-11-30T00:00:00.000Z'),
+    )
   })
 
   it('a new picture (empty) forgets what was loaded and counted', () => {

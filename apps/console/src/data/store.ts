@@ -229,16 +229,24 @@ function afterDropped(window: readonly StoredEvent[], dropped: number): number {
 /** How far the data clock moves between two prunes of the picture. */
 const PRUNE_EVERY_MS = 60_000
 /**
- * How far ahead of this machine's clock an event's occurredAt may carry the data clock (clocks of
- * senders and of a wall's kiosk drift). One from a sensor whose clock is ahead by more is shown, but
- * it neither moves retention's clock (which would prune the whole picture at once, then not again
- * until real time caught up) nor the density strip's newest minute.
+ * How far ahead of the server's clock (the event's `recordedAt`, stamped by the server) an event's
+ * occurredAt may carry the data clock. The data clock follows the data, so a kiosk whose own clock
+ * is behind still prunes by the server's time; but one event from a sensor whose clock is ahead by
+ * more is shown without moving retention's clock (which would prune the whole picture at once, then
+ * not again until real time caught up) or the density strip's newest minute.
  */
 export const AHEAD_MS = 5 * 60_000
 
-/** The clock retention prunes by: this machine's, or the newest occurredAt when it is a little ahead. */
-export function dataClock(newest: number, now: number): number {
-  return Math.max(now, Math.min(newest, now + AHEAD_MS))
+/** An event's time for the data clock: its occurredAt, at most `AHEAD_MS` after its recordedAt. */
+export function dataTime(event: Pick<StoredEvent, 'occurredAt' | 'recordedAt'>): number {
+  const occurred = Date.parse(event.occurredAt)
+  const recorded = Date.parse(event.recordedAt)
+  return Number.isNaN(recorded) ? occurred : Math.min(occurred, recorded + AHEAD_MS)
+}
+
+/** Whether an event's occurredAt is believable for the data clock (not far ahead of its recordedAt). */
+function believable(event: Pick<StoredEvent, 'occurredAt' | 'recordedAt'>): boolean {
+  return Date.parse(event.occurredAt) === dataTime(event)
 }
 
 /**
@@ -285,14 +293,14 @@ export function createWatchfloorStore() {
       const through = fresh.at(-1)!.seq
       let newest = get().newestAt
       let loaded = get().loaded
-      const now = Date.now()
       for (const event of fresh) {
-        const at = Date.parse(event.occurredAt)
-        if (at <= now + AHEAD_MS) activity.add(at)
+        const at = dataTime(event)
+        if (believable(event)) activity.add(at)
         if (at > newest) newest = at
         if (retention.keep === undefined || retention.keep(event)) window.push(event)
       }
-      const dataNow = dataClock(newest, now)
+      const now = Date.now()
+      const dataNow = Math.max(newest, now)
       const maxEvents = Math.max(0, retention.maxEvents)
       if (window.length > maxEvents * 1.1 || (maxEvents === 0 && window.length > 0)) {
         const drop = window.length - maxEvents
@@ -329,12 +337,12 @@ export function createWatchfloorStore() {
       for (const event of events) {
         if (event.seq <= last || event.seq > snapshot.seq) continue // seq order, none beyond the snapshot
         last = event.seq
-        const at = Date.parse(event.occurredAt)
-        if (at <= Date.now() + AHEAD_MS) activity.add(at)
+        const at = dataTime(event)
+        if (believable(event)) activity.add(at)
         if (at > newest) newest = at
         if (retention.keep === undefined || retention.keep(event)) window.push(event)
       }
-      for (const event of snapshot.recent) newest = Math.max(newest, Date.parse(event.occurredAt) || 0)
+      for (const event of snapshot.recent) newest = Math.max(newest, dataTime(event) || 0)
       let state = snapshot
       let loaded = addCoverage(NO_COVERAGE, covered)
       const maxEvents = Math.max(0, retention.maxEvents)
@@ -345,7 +353,7 @@ export function createWatchfloorStore() {
       }
       prunedAt = 0
       if (Number.isFinite(retention.hours)) {
-        const dataNow = dataClock(newest, Date.now())
+        const dataNow = Math.max(newest, Date.now())
         prunedAt = dataNow
         const before = dataNow - retention.hours * 3_600_000
         state = pruneState(state, before)
@@ -376,7 +384,7 @@ export function createWatchfloorStore() {
       if (snapshot.seq < lastSeq) return false
       let state = snapshot
       if (Number.isFinite(retention.hours)) {
-        state = pruneState(state, dataClock(newestAt, Date.now()) - retention.hours * 3_600_000)
+        state = pruneState(state, Math.max(newestAt, Date.now()) - retention.hours * 3_600_000)
       }
       set({
         ...(mode === 'live' ? { state } : {}),

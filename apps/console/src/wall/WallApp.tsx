@@ -175,6 +175,10 @@ function usePins(config: WallConfig, now: number, shown: ReadonlySet<string>): P
   if (seen.current.version !== windowVersion) {
     // scan only what arrived since the last render
     const { window } = watchfloor.getState()
+    // a picture that ends below what was seen is another log (restored from an older backup) or a
+    // narrower view: what comes after it is new
+    const last = window.at(-1)?.seq ?? 0
+    if (last < seen.current.seq) seen.current.seq = last
     let start = window.length
     while (start > 0 && window[start - 1]!.seq > seen.current.seq) start--
     if (start < window.length) {

@@ -157,6 +157,37 @@ describe('notification centre', () => {
     expect(centre.getState().me).toBeNull()
     stop()
   })
+
+  it('a picture opened below what was looked at (a log restored from an older backup): what follows is new', () => {
+    const data = createWatchfloorStore()
+    const centre = createNotificationCentre(memoryStorage())
+    const stop = wireCoordination(data, centre, false)
+    data.getState().setSession({ user: 'kadri', organisation: 'cert-ee', nation: 'EE', roles: ['analyst'] })
+    data.getState().applyEvents(events.slice(0, 5))
+    data.getState().setHead(5)
+    data.getState().setStatus('live')
+    expect(centre.getState().processed).toBe(5)
+    // live events after an opened picture are looked at once
+    const opened = events.slice(0, 5)
+    data.getState().openPicture(picture(opened), opened, { from: 0, to: Number.POSITIVE_INFINITY })
+    data.getState().applyEvents([taskForTeam(6)])
+    data.getState().applyEvents([taskForTeam(7)])
+    expect(
+      centre
+        .getState()
+        .items.filter((n) => n.seq > 5)
+        .map((n) => n.seq),
+    ).toEqual([7, 6])
+    expect(centre.getState().processed).toBe(7)
+    // the restored log: its head is 1, and its next events have the seqs the old ones had
+    const restored = events.slice(0, 1)
+    data.getState().openPicture(picture(restored), restored, { from: 0, to: Number.POSITIVE_INFINITY })
+    expect(centre.getState().processed).toBe(1)
+    const again = [taskForTeam(2)]
+    data.getState().applyEvents(again)
+    expect(centre.getState().toasts.map((n) => n.seq)).toEqual([2, 7, 6])
+    stop()
+  })
 })
 
 describe('presence and the event window', () => {

@@ -7,6 +7,7 @@ import { useLeftOutIncident } from '../../data/leftOut.ts'
 import { useWatchfloor, watchfloor } from '../../data/store.ts'
 import { SeverityLabel, TlpBadge } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
+import { useNow } from '../../ui/useNow.ts'
 import { historyOf } from '../../view/selectors.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
 import { IncidentCoordination, PresenceLine } from '../coordination/IncidentCoordination.tsx'
@@ -19,6 +20,7 @@ import {
   summariseObservations,
 } from '../lists/eventGroups.ts'
 import { ReplayIncidentButton } from '../replay/ReplayEntry.tsx'
+import { useReplay } from '../replay/replayStore.ts'
 import { takeSnapshot } from '../report/snapshots.ts'
 
 let historyCache: { version: number; incidentId: string; events: StoredEvent[] } | undefined
@@ -90,12 +92,16 @@ function DetailBody({
   networks: ReadonlyMap<string, NetworkState>
   history: StoredEvent[]
 }) {
-  const observations = summariseObservations(history, Date.now())
+  // the rate over the last minutes: of the clock (ticking, so a quiet incident's rate falls), or of
+  // the playhead in a replay
+  const now = useNow(15_000)
+  const replaying = useWatchfloor((s) => s.mode === 'replay')
+  const playhead = useReplay((s) => s.at)
+  const observations = summariseObservations(history, replaying ? playhead : now)
   const entries = groupEvents(history)
   // people and incidents by name, ids as a title only
   const names = useSummaryNames()
   const changes = history.length - observations.reports
-  const replaying = useWatchfloor((s) => s.mode === 'replay')
   const { marking } = incident
   return (
     <section className="panel detail" data-testid="incident-detail" data-incident-id={incident.incidentId}>

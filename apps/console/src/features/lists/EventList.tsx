@@ -4,6 +4,7 @@ import { memo, useMemo, useRef, useState } from 'react'
 import { selectRecentEvents, useWatchfloor } from '../../data/store.ts'
 import { TlpBadge } from '../../ui/badges.tsx'
 import { formatClock, formatTime } from '../../ui/format.ts'
+import { useNow } from '../../ui/useNow.ts'
 import { isLate } from '../replay/late.ts'
 import { LateMarker } from '../replay/ReplayEntry.tsx'
 import { useReplayClock } from '../replay/replayStore.ts'
@@ -111,10 +112,12 @@ export function EventList() {
   // the loaded window (what the timeline shows), or the picture's latest events when none is loaded
   const newestLast = useMemo(() => [...recent].reverse(), [recent])
   const source = window.length > 0 ? window : newestLast
-  const since = span === null ? null : Date.now() - span * 60_000
+  // "the last 15 min" moves on with the clock, not only when events come (a quiet floor)
+  const now = useNow(15_000)
+  const since = span === null ? null : now - span * 60_000
   const grouping = useRef<Grouping | undefined>(undefined)
   // biome-ignore lint/correctness/useExhaustiveDependencies: the window array is updated in place; its version says when
-  const entries = useMemo(() => entriesOf(source, mode, since, grouping), [windowVersion, source, mode, span])
+  const entries = useMemo(() => entriesOf(source, mode, since, grouping), [windowVersion, source, mode, since])
   return (
     <section className="panel" aria-labelledby="events-heading">
       <h2 id="events-heading">Events</h2>

@@ -485,6 +485,32 @@ describe('connection', () => {
     expect(store.getState().status).toBe('live')
   })
 
+  it('a subscribe with no ack in time: asked again from where events got to, or, when none came, the picture opened anew', async () => {
+    const { store, sockets, connection, server } = setup({ log: [reported(1), reported(2)] })
+    connection.connect('tok')
+    const socket = sockets[0]!
+    socket.fire('connect')
+    await subscribed(socket)
+    socket.lastAck()(null, { ok: true, head: 2 })
+    socket.fire('disconnect', 'transport close')
+    socket.fire('connect')
+    expect(socket.subscribes.at(-1)?.after).toBe(2)
+    // a long backlog: events come, the ack does not
+    socket.fire('events', { events: [reported(3)] })
+    socket.lastAck()(new Error('operation has timed out'), undefined as never)
+    expect(socket.subscribes.at(-1)?.after).toBe(3)
+    const reads = server.calls.length
+    // nothing comes in time now: not the same read over again, the picture from the snapshot
+    socket.lastAck()(new Error('operation has timed out'), undefined as never)
+    expect(store.getState().status).toBe('resyncing')
+    await vi.waitFor(() => expect(server.calls.length).toBeGreaterThan(reads))
+    expect(server.calls[reads]!.path).toBe('/api/v1/state')
+    await subscribed(socket, 4)
+    expect(socket.subscribes.at(-1)?.after).toBe(2)
+    socket.lastAck()(null, { ok: true, head: 2 })
+    expect(store.getState().status).toBe('live')
+  })
+
   it('ignores an ack from an older subscribe', async () => {
     const { store, sockets, connection } = setup()
     connection.connect('tok')

@@ -466,8 +466,17 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     s.timeout(ackTimeoutMs).emit('subscribe', { after }, (err: Error | null, ack: SubscribeAck) => {
       if (s !== socket || id !== subscription) return // a newer subscribe (or connection) took over
       if (err) {
-        // no ack in time: ask again if still connected (a reconnect subscribes by itself)
-        if (s.connected) subscribe(s)
+        // no ack in time (a reconnect subscribes by itself): the server may still be reading a long
+        // backlog. Asked again from where the events got to, while they move; when nothing came, asking
+        // again from the same seq would start the same read over, so the picture is opened anew from
+        // the viewer's snapshot (a read that does not grow with the time away)
+        if (!s.connected) return
+        if (actions().lastSeq > after) subscribe(s)
+        else {
+          actions().setStatus('resyncing')
+          dropPicture()
+          ready(s)
+        }
         return
       }
       if (ack.ok) {

@@ -511,6 +511,24 @@ describe('connection', () => {
     expect(store.getState().status).toBe('live')
   })
 
+  it('a heartbeat’s serverTime sets how far the server’s clock is from this one (a drifting kiosk)', async () => {
+    const { store, sockets, connection } = setup({ log: [reported(1)] })
+    connection.connect('tok')
+    const socket = sockets[0]!
+    socket.fire('connect')
+    await subscribed(socket)
+    socket.lastAck()(null, { ok: true, head: 1 })
+    expect(store.getState().clockOffsetMs).toBe(0)
+    socket.fire('heartbeat', { seq: 1, serverTime: new Date(Date.now() + HOUR).toISOString() })
+    expect(Math.abs(store.getState().clockOffsetMs - HOUR)).toBeLessThan(1_000)
+    // within a second: the network's, kept as it was
+    const offset = store.getState().clockOffsetMs
+    socket.fire('heartbeat', { seq: 1, serverTime: new Date(Date.now() + HOUR + 300).toISOString() })
+    expect(store.getState().clockOffsetMs).toBe(offset)
+    socket.fire('heartbeat', { seq: 1, serverTime: new Date(Date.now() - HOUR).toISOString() })
+    expect(Math.abs(store.getState().clockOffsetMs + HOUR)).toBeLessThan(1_000)
+  })
+
   it('ignores an ack from an older subscribe', async () => {
     const { store, sockets, connection } = setup()
     connection.connect('tok')

@@ -577,6 +577,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     s.on('heartbeat', (message) => {
       if (s !== socket) return
       flush()
+      actions().serverTime(message.serverTime)
       checkpoint(message.seq, true)
     })
     s.on('revoked', (message) => {

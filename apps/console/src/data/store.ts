@@ -105,6 +105,11 @@ export interface WatchfloorState {
   /** When the server was last heard from (events, checkpoint, heartbeat, subscribe ack): local epoch ms, 0 = never. */
   lastMessageAt: number
   /**
+   * The server's clock less this machine's, from the last heartbeat's `serverTime` (ms; 0 until
+   * one came): a kiosk whose clock drifts still times what the server stamped (`serverNow`).
+   */
+  clockOffsetMs: number
+  /**
    * What `state`, `window` and `windowVersion` show: the live picture, or a replay (features/replay).
    * In live mode they are the live fields below (the same objects); in replay mode they hold the
    * replay picture at the playhead while the live fields keep folding what arrives.
@@ -156,6 +161,8 @@ export interface WatchfloorActions {
   setRetention(retention: Retention): void
   /** Something arrived from the server (keeps the connection watchdog quiet). */
   heard(): void
+  /** A heartbeat's `serverTime`: the server's clock now. */
+  serverTime(iso: string): void
   /** Show a replay picture (enters replay mode); live keeps folding in the background. */
   showReplay(state: State, window: StoredEvent[]): void
   /** Back to the live picture, with everything that arrived meanwhile. */
@@ -186,6 +193,7 @@ const initial: WatchfloorState = {
   retention: DEFAULT_RETENTION,
   newestAt: 0,
   lastMessageAt: 0,
+  clockOffsetMs: 0,
   mode: 'live',
   liveState: initialState,
   liveWindow: [],
@@ -474,6 +482,11 @@ export function createWatchfloorStore() {
     heard() {
       set({ lastMessageAt: Date.now() })
     },
+    serverTime(iso) {
+      const offset = Date.parse(iso) - Date.now()
+      // a second either way is the network's, not a clock's: kept as it was, so nothing re-renders
+      if (Number.isFinite(offset) && Math.abs(offset - get().clockOffsetMs) > 1_000) set({ clockOffsetMs: offset })
+    },
     showReplay(state, window) {
       set({ mode: 'replay', state, window, windowVersion: get().windowVersion + 1 })
     },
@@ -517,3 +530,8 @@ const postures = memoOnState(networkPostures)
 export const selectOpenCounts = (s: WatchfloorState): Record<Severity, number> => openCounts(s.state)
 export const selectRecentEvents = (s: WatchfloorState): StoredEvent[] => recent(s.state)
 export const selectNetworkPostures = (s: WatchfloorState): NetworkPosture[] => postures(s.state)
+
+/** The server's clock now, as this machine's clock and the last heartbeat say (`clockOffsetMs`). */
+export function serverNow(localNow: number, clockOffsetMs: number): number {
+  return localNow + clockOffsetMs
+}

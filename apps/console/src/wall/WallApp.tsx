@@ -12,7 +12,7 @@ import { createStore } from 'zustand/vanilla'
 import { ApiError, readFailure } from '../data/api.ts'
 import { createConnection } from '../data/connection.ts'
 import { fetchSession } from '../data/session.ts'
-import { type OpeningProgress, type Session, useWatchfloor, watchfloor } from '../data/store.ts'
+import { type OpeningProgress, type Session, serverNow, useWatchfloor, watchfloor } from '../data/store.ts'
 import { MapView } from '../features/map/MapView.tsx'
 import { useNow } from '../ui/useNow.ts'
 import { useFilteredIncidents } from '../view/selectors.ts'
@@ -182,7 +182,7 @@ function usePins(config: WallConfig, now: number, shown: ReadonlySet<string>): P
     let start = window.length
     while (start > 0 && window[start - 1]!.seq > seen.current.seq) start--
     if (start < window.length) {
-      pins.current = addPins(pins.current, window.slice(start), Date.now(), config.pinSeconds * 1000)
+      pins.current = addPins(pins.current, window.slice(start), now, config.pinSeconds * 1000)
       seen.current.seq = window.at(-1)!.seq
     }
     seen.current.version = windowVersion
@@ -192,7 +192,10 @@ function usePins(config: WallConfig, now: number, shown: ReadonlySet<string>): P
 }
 
 function WallPicture({ config, notice }: { config: WallConfig; notice: string | null }) {
-  const { health, now } = useHealth(config)
+  const { health, now: localNow } = useHealth(config)
+  // what the server stamped (recordedAt, due times) is timed by the server's clock, not the kiosk's
+  const clockOffsetMs = useWatchfloor((s) => s.clockOffsetMs)
+  const now = serverNow(localNow, clockOffsetMs)
   const incidents = useFilteredIncidents()
   const allIncidents = useWatchfloor((s) => s.state.incidents)
   const networks = useWatchfloor((s) => s.state.networks)

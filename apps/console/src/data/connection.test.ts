@@ -155,7 +155,14 @@ function fakeServer(log: StoredEvent[]) {
 }
 
 function setup(
-  options: { log?: StoredEvent[]; batchMs?: number; retention?: Retention; historyMaxEvents?: number } = {},
+  options: {
+    log?: StoredEvent[]
+    batchMs?: number
+    retention?: Retention
+    historyMaxEvents?: number
+    watchdog?: boolean
+    watchdogEveryMs?: number
+  } = {},
 ) {
   const store = createWatchfloorStore()
   if (options.retention) store.getState().setRetention(options.retention)
@@ -177,6 +184,7 @@ function setup(
     fetchFn: server.fetchFn,
     retryMs: 1000,
     ...(options.historyMaxEvents ? { historyMaxEvents: options.historyMaxEvents } : {}),
+    ...(options.watchdog ? { watchdog: true, watchdogEveryMs: options.watchdogEveryMs ?? 5_000 } : {}),
   })
   return { store, sockets, connection, onUnauthenticated, server, asked }
 }
@@ -527,6 +535,28 @@ describe('connection', () => {
     expect(store.getState().clockOffsetMs).toBe(offset)
     socket.fire('heartbeat', { seq: 1, serverTime: new Date(Date.now() - HOUR).toISOString() })
     expect(Math.abs(store.getState().clockOffsetMs + HOUR)).toBeLessThan(1_000)
+  })
+
+  it('with the watchdog, a live socket the server went quiet on (three heartbeats and 5 s) is reconnected', async () => {
+    vi.useFakeTimers()
+    const { store, sockets, connection } = setup({ log: [reported(1)], watchdog: true, watchdogEveryMs: 1_000 })
+    connection.connect('tok')
+    const socket = sockets[0]!
+    socket.fire('connect')
+    await settle()
+    socket.lastAck()(null, { ok: true, head: 1 })
+    const beat = () => socket.fire('heartbeat', { seq: 1, serverTime: new Date().toISOString() })
+    beat()
+    await vi.advanceTimersByTimeAsync(2_000)
+    beat() // heartbeats every 2 s
+    // quiet for less than three heartbeats and 5 s: left alone
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(store.getState().status).toBe('live')
+    expect(socket.disconnected).toBe(false)
+    await vi.advanceTimersByTimeAsync(2_000)
+    expect(store.getState().status).toBe('reconnecting')
+    expect(socket.disconnected).toBe(true)
+    connection.disconnect()
   })
 
   it('ignores an ack from an older subscribe', async () => {

@@ -80,6 +80,13 @@ export interface ConnectionOptions {
    * one render). 0 folds each message at once. Checkpoints wait for the batch.
    */
   batchMs?: number
+  /**
+   * Reconnect a live socket the server has gone quiet on (a half-open connection, a frozen server):
+   * once heartbeats have shown their interval, silence for three of them (and 5 s) reconnects, which
+   * resumes from the last seq. Looked at every `watchdogEveryMs` (default 5 s).
+   */
+  watchdog?: boolean
+  watchdogEveryMs?: number
   /** How long to wait for a subscribe ack, and before retrying a refused subscribe or a dead connection. */
   ackTimeoutMs?: number
   retryMs?: number
@@ -513,8 +520,31 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     options.onUnauthenticated?.(message)
   }
 
+  /** The interval the server's heartbeats come at on this socket (ms; 0 until two came), and the last one. */
+  let heartbeatEvery = 0
+  let lastHeartbeatAt = 0
+  let watchdogTimer: ReturnType<typeof setInterval> | undefined
+  function watch(): void {
+    if (!options.watchdog || watchdogTimer !== undefined) return
+    watchdogTimer = setInterval(() => {
+      const s = socket
+      if (s === null || heartbeatEvery === 0 || actions().status !== 'live') return
+      if (Date.now() - actions().lastMessageAt > 3 * heartbeatEvery + 5_000) {
+        heartbeatEvery = 0
+        lastHeartbeatAt = 0
+        reconnect()
+      }
+    }, options.watchdogEveryMs ?? 5_000)
+  }
+  function heartbeatHeard(): void {
+    const now = Date.now()
+    if (lastHeartbeatAt > 0) heartbeatEvery = now - lastHeartbeatAt
+    lastHeartbeatAt = now
+  }
+
   function connect(token: string | null, viewAs?: string | null): void {
     disconnect()
+    watch()
     // a new connection (maybe a different viewer) starts from an empty picture
     dropPicture()
     wanted = new Set()
@@ -541,6 +571,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     })
     s.on('disconnect', (reason) => {
       if (s !== socket) return
+      lastHeartbeatAt = 0 // the next interval is measured on the next connection
       subscription++ // any ack still in flight belongs to the old connection
       actions().setStatus('reconnecting')
       // the client only reconnects by itself when the server did not close the socket on purpose
@@ -578,6 +609,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
       if (s !== socket) return
       flush()
       actions().serverTime(message.serverTime)
+      heartbeatHeard()
       checkpoint(message.seq, true)
     })
     s.on('revoked', (message) => {
@@ -608,6 +640,10 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     read = null
     historyWanted = null
     endRefresh()
+    heartbeatEvery = 0
+    lastHeartbeatAt = 0
+    if (watchdogTimer !== undefined) clearInterval(watchdogTimer)
+    watchdogTimer = undefined
     const s = socket
     socket = null
     if (s) {
@@ -722,6 +758,7 @@ const appConnection = createConnection({
   onPresence: (message) => presenceListener?.(message),
   onPresenceReset: () => presenceReset?.(),
   batchMs: 250,
+  watchdog: true,
 })
 export const connect = (token: string | null, viewAs?: string | null): void => appConnection.connect(token, viewAs)
 export const disconnect = (): void => appConnection.disconnect()

@@ -627,6 +627,43 @@ describe('connection', () => {
     expect(store.getState().state.eventCount).toBe(0)
   })
 
+  it('a handshake refused by the server (not the credential) is tried again, waiting twice as long each time', async () => {
+    vi.useFakeTimers()
+    const { store, sockets, connection } = setup({ log: [reported(1)] })
+    connection.connect('tok')
+    const socket = sockets[0]!
+    let connects = 0
+    socket.connect = () => {
+      connects++
+      return socket
+    }
+    socket.active = false
+    const refuse = () => socket.fire('connect_error', new Error('too_many_sockets: 20 sockets of this viewer'))
+    refuse()
+    expect(store.getState().error).toContain('too_many_sockets')
+    await vi.advanceTimersByTimeAsync(1_000) // retryMs
+    expect(connects).toBe(1)
+    refuse()
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(connects).toBe(1)
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(connects).toBe(2)
+    refuse()
+    await vi.advanceTimersByTimeAsync(3_000)
+    expect(connects).toBe(2)
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(connects).toBe(3)
+    // a handshake that succeeds starts the waits again
+    socket.fire('connect')
+    await settle()
+    socket.lastAck()(null, { ok: true, head: 1 })
+    socket.fire('disconnect', 'transport close')
+    refuse()
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(connects).toBe(4)
+    connection.disconnect()
+  })
+
   it('retries a refused subscribe', async () => {
     vi.useFakeTimers()
     const { store, sockets, connection } = setup()

@@ -203,6 +203,8 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   /** Failed opens in a row (back-off); subscribe conflicts in a row (the second waits). */
   let openFailures = 0
   let conflicts = 0
+  /** Handshakes refused in a row (the socket cap reached, an audience gone): each retry waits longer. */
+  let refusals = 0
   /** Bumped whenever the viewer or its picture is dropped: reads started before are ignored. */
   let generation = 0
   /** The running history read, and the range asked for meanwhile (read after it). */
@@ -559,6 +561,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
 
     s.on('connect', () => {
       if (s !== socket) return
+      refusals = 0
       // what was heard of presence before is forgotten: the server says who views what now
       options.onPresenceReset?.()
       ready(s)
@@ -593,8 +596,12 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
       }
       if (actions().status !== 'connecting') actions().setStatus('reconnecting')
       actions().setError(`connection failed: ${error.message}`)
-      // refused by a middleware (socket.active false): socket.io will not retry by itself
-      if (!s.active) retry(s, () => s.connect())
+      // refused by a middleware (socket.active false): socket.io will not retry by itself; the
+      // refusal may last (too many sockets of this viewer), so each retry waits twice as long
+      if (!s.active) {
+        refusals++
+        retry(s, () => s.connect(), Math.min(MAX_OPEN_RETRY_MS, retryMs * 2 ** (refusals - 1)))
+      }
     })
     s.on('events', (message) => {
       if (s !== socket) return

@@ -27,7 +27,9 @@ export interface PresenceState {
 export const presence = createStore<PresenceState>()((set, get) => ({
   byIncident: {},
   set(message) {
-    set({ byIncident: { ...get().byIncident, [message.incidentId]: message.viewers } })
+    const { [message.incidentId]: _left, ...others } = get().byIncident
+    // nobody viewing: no entry (a console open for days sees thousands of incidents come and go)
+    set({ byIncident: message.viewers.length === 0 ? others : { ...others, [message.incidentId]: message.viewers } })
   },
   clear() {
     set({ byIncident: {} })

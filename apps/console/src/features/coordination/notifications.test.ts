@@ -1,7 +1,7 @@
 import { makeEvent } from '@watchfloor/core'
 import { describe, expect, it } from 'vitest'
 import { createWatchfloorStore } from '../../data/store.ts'
-import { eventsAfter, othersViewing, wireCoordination } from './coordination.ts'
+import { eventsAfter, othersViewing, presence, wireCoordination } from './coordination.ts'
 import { picture, reportEvent } from './fixtures.test-helpers.ts'
 import {
   createNotificationCentre,
@@ -191,6 +191,15 @@ describe('notification centre', () => {
 })
 
 describe('presence and the event window', () => {
+  it('keeps an incident only while someone views it', () => {
+    presence.getState().clear()
+    presence.getState().set({ incidentId: 'inc-1', viewers: [{ user: 'mari', organisation: 'cert-lv' }] })
+    presence.getState().set({ incidentId: 'inc-2', viewers: [{ user: 'mari', organisation: 'cert-lv' }] })
+    presence.getState().set({ incidentId: 'inc-1', viewers: [] })
+    expect(Object.keys(presence.getState().byIncident)).toEqual(['inc-2'])
+    presence.getState().clear()
+  })
+
   it('lists the others viewing, once each', () => {
     const viewers = [
       { user: 'kadri', organisation: 'cert-ee' },

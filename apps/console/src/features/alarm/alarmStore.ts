@@ -42,6 +42,8 @@ export function wireAlarms(): () => void {
     const { alarms, standing } = alarmViewOf(s.liveState, baseline, prefs, prefs.dismissed)
     const fresh = alarms.filter((a) => !sounded.has(a.incidentId))
     for (const a of fresh) sounded.add(a.incidentId)
+    // incidents the picture no longer holds (retention pruned them) are forgotten: bounded for days
+    if (sounded.size > 256) for (const id of sounded) if (!s.liveState.incidents.has(id)) sounded.delete(id)
     if (fresh.length > 0 && prefs.sound) playAlarmTone()
     // the same incidents as before (most batches): nothing to draw again
     const shown = alarmView.getState()

@@ -1,12 +1,22 @@
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { EventInput, StoredEvent } from '@watchfloor/protocol'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { busSender } from '../src/live/bus.ts'
-import { event, headOf, PRINCIPALS, post, type ServerProcess, startServerProcess, TOKENS, Watcher } from './harness.ts'
+import {
+  event,
+  headOf,
+  PRINCIPALS,
+  post,
+  type ServerProcess,
+  startServerProcess,
+  TOKENS,
+  tokensWithAdmin,
+  Watcher,
+} from './harness.ts'
 
 const ADMIN = 'directory-admin-token-0123456789'
 const PASSWORD = 'a long enough passphrase'
@@ -51,14 +61,7 @@ describe('the directory: organisations and communities [V10]', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'watchfloor-directory-'))
-    const tokens = join(dir, 'tokens.json')
-    writeFileSync(
-      tokens,
-      JSON.stringify([
-        ...PRINCIPALS,
-        { token: ADMIN, user: 'root', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin'] },
-      ]),
-    )
+    const tokens = tokensWithAdmin(dir, ADMIN)
     server = await startServerProcess({ env: { WATCHFLOOR_TOKENS: tokens, WATCHFLOOR_PASSWORD_COST: '12' } })
   })
   afterAll(async () => {
@@ -352,14 +355,7 @@ describe('the directory across server processes on one PostgreSQL database: a lo
     const databaseUrl = `postgres://postgres@127.0.0.1:5432/${database}`
     db = new pg.Client({ connectionString: databaseUrl })
     dir = mkdtempSync(join(tmpdir(), 'watchfloor-directory-pg-'))
-    const tokens = join(dir, 'tokens.json')
-    writeFileSync(
-      tokens,
-      JSON.stringify([
-        ...PRINCIPALS,
-        { token: ADMIN, user: 'root', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin'] },
-      ]),
-    )
+    const tokens = tokensWithAdmin(dir, ADMIN)
     const env = { WATCHFLOOR_TOKENS: tokens, WATCHFLOOR_DATABASE_URL: databaseUrl }
     // a reloads only when told (or after a failed load), b every second besides
     const a = await startServerProcess({ env: { ...env, WATCHFLOOR_DIRECTORY_RELOAD_MS: '3600000' } })

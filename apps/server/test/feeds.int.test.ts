@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { SqliteCredentialStore, SqliteEventStore } from '@watchfloor/store'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { event, PRINCIPALS, post, type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
+import { event, post, type ServerProcess, startServerProcess, TOKENS, tokensWithAdmin } from './harness.ts'
 
 const ADMIN = 'feeds-admin-token-0123456789'
 
@@ -71,14 +71,7 @@ describe('partner feeds: one instance pulls another over TAXII 2.1, and nothing 
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'watchfloor-feeds-'))
-    const tokens = join(dir, 'tokens.json')
-    writeFileSync(
-      tokens,
-      JSON.stringify([
-        ...PRINCIPALS,
-        { token: ADMIN, user: 'root', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin'] },
-      ]),
-    )
+    const tokens = tokensWithAdmin(dir, ADMIN)
     partner = await startServerProcess({ env: { WATCHFLOOR_TOKENS: tokens } })
     // the floor reads the partner with a token the partner gave cert-lv (janis's, here)
     floor = await startServerProcess({
@@ -298,14 +291,7 @@ describe('a partner that is not Watchfloor: its own TLP definitions, sent once',
   let dir: string
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'watchfloor-feeds-foreign-'))
-    const tokens = join(dir, 'tokens.json')
-    writeFileSync(
-      tokens,
-      JSON.stringify([
-        ...PRINCIPALS,
-        { token: ADMIN, user: 'root', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin'] },
-      ]),
-    )
+    const tokens = tokensWithAdmin(dir, ADMIN)
     floor = await startServerProcess({ env: { WATCHFLOOR_TOKENS: tokens } })
   })
   afterAll(async () => {
@@ -397,14 +383,7 @@ describe('partner feeds, hardened', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'watchfloor-feeds-hardened-'))
-    const tokens = join(dir, 'tokens.json')
-    writeFileSync(
-      tokens,
-      JSON.stringify([
-        ...PRINCIPALS,
-        { token: ADMIN, user: 'root', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin'] },
-      ]),
-    )
+    const tokens = tokensWithAdmin(dir, ADMIN)
     ;[floor, permissive] = await Promise.all([
       startServerProcess({ env: { WATCHFLOOR_TOKENS: tokens, WATCHFLOOR_FEED_SLOW: 'slow-partner-secret' } }),
       startServerProcess({ env: { WATCHFLOOR_TOKENS: tokens, WATCHFLOOR_FEED_ALLOW_HTTP: '1' } }),

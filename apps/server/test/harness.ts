@@ -55,6 +55,23 @@ export const PRINCIPALS = [
   { token: TOKENS.coordEeB, user: 'coord-b', organisation: 'cert-ee', nation: 'EE', roles: ['coordinator'] },
 ]
 
+/**
+ * A token file (`WATCHFLOOR_TOKENS`) in `dir`: the test principals, an admin (`root` of alliance)
+ * whose token is `adminToken`, and `extra` principals; returns its path.
+ */
+export function tokensWithAdmin(dir: string, adminToken: string, extra: readonly object[] = []): string {
+  const tokens = join(dir, 'tokens.json')
+  writeFileSync(
+    tokens,
+    JSON.stringify([
+      ...PRINCIPALS,
+      { token: adminToken, user: 'root', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin'] },
+      ...extra,
+    ]),
+  )
+  return tokens
+}
+
 export interface ServerProcess {
   url: string
   dataDir: string

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { PRINCIPALS, type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
+import { type ServerProcess, startServerProcess, TOKENS, tokensWithAdmin } from './harness.ts'
 
 const ADMIN = 'people-admin-token-0123456789'
 const PASSWORD = 'people directory passphrase'
@@ -53,14 +53,7 @@ describe('GET /api/v1/people: whom the caller may assign to or mention, per view
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'watchfloor-people-'))
-    const tokens = join(dir, 'tokens.json')
-    writeFileSync(
-      tokens,
-      JSON.stringify([
-        ...PRINCIPALS,
-        { token: ADMIN, user: 'root', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin'] },
-      ]),
-    )
+    const tokens = tokensWithAdmin(dir, ADMIN)
     server = await startServerProcess({ env: { WATCHFLOOR_TOKENS: tokens } })
     for (const account of ACCOUNTS) {
       const made = await call(server.url, 'POST', '/api/v1/accounts', ADMIN, { ...account, password: PASSWORD })

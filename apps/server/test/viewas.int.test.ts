@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { mispEventUuid } from '@watchfloor/sharing'
 import { io } from 'socket.io-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { event, PRINCIPALS, post, type ServerProcess, startServerProcess, TOKENS, Watcher } from './harness.ts'
+import { event, post, type ServerProcess, startServerProcess, TOKENS, tokensWithAdmin, Watcher } from './harness.ts'
 
 const ADMIN = 'viewas-admin-token-0123456789'
 const COORD_LV = 'viewas-coord-lv-token-01234567'
@@ -104,15 +104,9 @@ describe('what a caller may know of the directory, and viewing as another audien
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'watchfloor-viewas-'))
-    const tokens = join(dir, 'tokens.json')
-    writeFileSync(
-      tokens,
-      JSON.stringify([
-        ...PRINCIPALS,
-        { token: ADMIN, user: 'root', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin'] },
-        { token: COORD_LV, user: 'coord-lv', organisation: 'cert-lv', nation: 'LV', roles: ['coordinator'] },
-      ]),
-    )
+    const tokens = tokensWithAdmin(dir, ADMIN, [
+      { token: COORD_LV, user: 'coord-lv', organisation: 'cert-lv', nation: 'LV', roles: ['coordinator'] },
+    ])
     server = await startServerProcess({ env: { WATCHFLOOR_TOKENS: tokens } })
     for (const community of [BALTIC, CLUB])
       expect((await call(server.url, 'POST', '/api/v1/directory/communities', ADMIN, { body: community })).status).toBe(

@@ -515,6 +515,42 @@ describe('STIX export: every object validates against the OASIS schema of its ty
     expect(ofType('report', advisory.objects).map((object) => object.x_watchfloor_advisory_id)).toEqual(['adv-1'])
   })
 
+  it("scope 'events' with shapeFrom: what the picture shows carries the markings of events outside the window, the latest link's too", () => {
+    const strict: Marking = { tlp: 'AMBER+STRICT' }
+    const report = (seq: number, incidentId: string) =>
+      makeEvent(seq, 'incident.reported', {
+        incidentId,
+        title: incidentId,
+        severity: 'high',
+        category: 'malware',
+        affectedNetworks: [],
+      })
+    const all = [
+      report(1, 'a'),
+      report(2, 'b'),
+      makeEvent(3, 'incident.linked', { incidentId: 'a', otherIncidentId: 'b', relation: 'related' }),
+      // after the window: a stricter update, and the link made a merge under a stricter marking
+      makeEvent(4, 'incident.updated', { incidentId: 'b', summary: 'strict detail' }, { marking: strict }),
+      makeEvent(
+        5,
+        'incident.linked',
+        { incidentId: 'a', otherIncidentId: 'b', relation: 'merged_into' },
+        { marking: strict },
+      ),
+    ]
+    const shown = fold(initialState, all)
+    const exporter = new StixExport({ scope: 'events' })
+    exporter.shapeFrom(all)
+    const objects = [...exporter.add(all.slice(0, 3)), ...exporter.finish(shown)]
+    const tlpOf = (object: StixObject | undefined) => (object?.object_marking_refs as string[] | undefined)?.[0]
+    expect(tlpOf(objects.find((o) => o.id === stixIds.incident('b')))).toBe(TLP2_MARKING_IDS['AMBER+STRICT'])
+    // a: merged (closed, naming b) by the strict link
+    expect(tlpOf(objects.find((o) => o.id === stixIds.incident('a')))).toBe(TLP2_MARKING_IDS['AMBER+STRICT'])
+    const merge = objects.find((o) => o.type === 'relationship' && o.x_watchfloor_relation === 'merged_into')
+    expect(tlpOf(merge)).toBe(TLP2_MARKING_IDS['AMBER+STRICT'])
+    expect(exporter.markings().map((marking) => marking.tlp)).toContain('AMBER+STRICT')
+  })
+
   it('an export of a later window keeps created (from the picture) and never goes back on modified', () => {
     const window = events.filter((event) => event.seq > 12)
     const later = exportStix(window, picture, { scope: 'events' })

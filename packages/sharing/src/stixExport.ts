@@ -115,7 +115,7 @@ export class StixExport {
   private readonly advisorySpans = new Map<string, Span>()
   private readonly advisoryOwners = new Map<string, string>()
   /** The marking of the latest `incident.linked` between two incidents, by `linkKey`. */
-  private readonly linkMarkings = new Map<string, Marking>()
+  private readonly linkMarkings = new Map<string, { seq: number; marking: Marking }>()
   private readonly organisationRefs = new Map<string, Reference>()
   private readonly networkRefs = new Map<string, Reference>()
   private readonly nationRefs = new Map<string, Reference>()
@@ -195,7 +195,10 @@ export class StixExport {
           this.widenIncident(incidentId, event)
           this.widenIncident(otherIncidentId, event)
         }
-        this.linkMarkings.set(linkKey(incidentId, otherIncidentId), event.marking)
+        // the latest link stands (`shapeFrom` may have seen a later one than an added event)
+        const key = linkKey(incidentId, otherIncidentId)
+        if ((this.linkMarkings.get(key)?.seq ?? -1) <= event.seq)
+          this.linkMarkings.set(key, { seq: event.seq, marking: event.marking })
         // [R8] a merge closes the merged incident and names the survivor in it: its fields say so
         if (relation === 'merged_into') this.shape(this.incidentShaping, incidentId, event.marking)
         break
@@ -429,8 +432,8 @@ export class StixExport {
         const id = stixIds.relationship(relation, stixIds.incident(source), type, stixIds.incident(target))
         if (out.has(id)) continue
         const marking =
-          this.linkMarkings.get(linkKey(source, target)) ??
-          this.linkMarkings.get(linkKey(target, source)) ??
+          this.linkMarkings.get(linkKey(source, target))?.marking ??
+          this.linkMarkings.get(linkKey(target, source))?.marking ??
           incident.marking
         this.refs(marking)
         const time = stixTime(link.linkedAt)

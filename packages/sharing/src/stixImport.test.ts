@@ -147,8 +147,17 @@ describe('STIX import: markings', () => {
     })
     // as OpenCTI defines TLP:AMBER+STRICT
     const upper = definition({ definition_type: 'TLP', name: 'TLP:AMBER+STRICT', definition: { TLP: 'AMBER+STRICT' } })
-    const named = definition({ definition_type: 'statement', name: 'TLP:AMBER+STRICT', definition: { statement: 'x' } })
-    const papNamed = definition({ definition_type: 'statement', name: 'PAP:RED', definition: { statement: 'x' } })
+    const named = definition({ definition_type: 'TLP', name: 'TLP:AMBER+STRICT', definition: { TLP: 'strict' } })
+    // a statement is no marking, whatever its name: it would widen what the default gives
+    const statementNamed = definition({
+      definition_type: 'statement',
+      name: 'TLP:CLEAR',
+      definition: { statement: 'x' },
+    })
+    const extended = definition({
+      name: 'ours',
+      extensions: { [TLP2_EXTENSION_ID]: { extension_type: 'property-extension', tlp_2_0: 'amber-strict' } },
+    })
     // (a lowercase `tlp` definition of another level fails the bundle's validation as a whole)
     const unknown = definition({ definition_type: 'TLP', definition: { TLP: 'PURPLE' } })
     const unknownNamed = definition({
@@ -157,19 +166,39 @@ describe('STIX import: markings', () => {
       definition: { statement: 'x' },
     })
     const byUpper = incident({ object_marking_refs: [upper.id] })
-    const byName = incident({ object_marking_refs: [TLP2_MARKING_IDS.GREEN, named.id, papNamed.id] })
+    const byName = incident({ object_marking_refs: [TLP2_MARKING_IDS.GREEN, named.id] })
+    const byStatement = incident({ object_marking_refs: [statementNamed.id] })
     const byUnknown = incident({ object_marking_refs: [TLP2_MARKING_IDS.GREEN, unknown.id] })
     const byUnknownName = incident({ object_marking_refs: [unknownNamed.id] })
+    const byExtension = incident({ object_marking_refs: [extended.id] })
+    // beside RED nothing could be stricter: imported as RED
+    const redToo = incident({ object_marking_refs: [TLP2_MARKING_IDS.RED, unknown.id] })
     const result = importStix(
-      bundleOf(upper, named, papNamed, unknown, unknownNamed, byUpper, byName, byUnknown, byUnknownName),
+      bundleOf(
+        upper,
+        named,
+        statementNamed,
+        unknown,
+        unknownNamed,
+        extended,
+        byUpper,
+        byName,
+        byStatement,
+        byUnknown,
+        byUnknownName,
+        byExtension,
+        redToo,
+      ),
       options,
     )
     expect(result.errors).toEqual([])
-    expect(result.events.map((event) => event.marking)).toEqual([
-      { tlp: 'AMBER+STRICT' },
-      { tlp: 'AMBER+STRICT', pap: 'RED' },
+    expect(result.events.map((event) => event.marking?.tlp)).toEqual([
+      'AMBER+STRICT',
+      'AMBER+STRICT',
+      options.defaultMarking.tlp, // the default
+      'RED',
     ])
-    expect(result.defaulted).toEqual([])
+    expect(result.defaulted).toEqual([byStatement.id])
     expect(result.skipped).toEqual([
       {
         stixId: byUnknown.id,
@@ -180,6 +209,11 @@ describe('STIX import: markings', () => {
         stixId: byUnknownName.id,
         type: 'incident',
         reason: `marked with ${unknownNamed.id}, a TLP marking this import does not know`,
+      },
+      {
+        stixId: byExtension.id,
+        type: 'incident',
+        reason: `marked with ${extended.id}, a TLP marking this import does not know`,
       },
     ])
   })

@@ -498,8 +498,9 @@ class Importer {
     found: { marking: Marking; unknownTlp?: string },
     payload: Record<string, unknown>,
   ): string | undefined {
-    // a TLP it cannot read may be stricter than any it could give: left out, never widened
-    if (found.unknownTlp !== undefined) {
+    // a TLP it cannot read may be stricter than any it could give: left out, never widened (beside
+    // a RED, nothing could be stricter)
+    if (found.unknownTlp !== undefined && found.marking.tlp !== 'RED') {
       this.skip(object, `marked with ${found.unknownTlp}, a TLP marking this import does not know`)
       return undefined
     }

@@ -134,10 +134,10 @@ export interface MarkingMeaning {
 /**
  * The meaning of a marking-definition id: the well-known TLP 1.0, TLP 2.0 and PAP ids by id;
  * any other through its object in the bundle (`definitions`), read from a TLP 1.0
- * `definition` (its type and key in any case), a TLP 2.0 or PAP extension, or a name `TLP:<level>`
- * or `PAP:<level>` (as platforms that define TLP:AMBER+STRICT themselves name it). A definition of
- * type TLP, or named `TLP:...`, whose level is none of TLP's is `unknownTlp`. Statements and
- * markings not in the bundle mean nothing.
+ * `definition` (its type and key in any case, as OpenCTI defines TLP:AMBER+STRICT), a TLP 2.0 or
+ * PAP extension, or, for a definition of type TLP, its name `TLP:<level>`. A TLP definition or
+ * extension whose level is none of TLP's, or any definition named `TLP:<level>` at such a level, is
+ * `unknownTlp`. Statements (whatever their name) and markings not in the bundle mean nothing.
  */
 export function markingMeaning(id: string, definitions?: ReadonlyMap<string, StixObject>): MarkingMeaning {
   const tlp = TLP_BY_ID.get(id)
@@ -156,25 +156,20 @@ export function markingMeaning(id: string, definitions?: ReadonlyMap<string, Sti
   const tlp2 = extensions[TLP2_EXTENSION_ID]
   if (isRecord(tlp2)) {
     const word = TLP_WORDS[String(tlp2.tlp_2_0).toLowerCase()]
-    if (word !== undefined) return { tlp: word }
+    // the TLP 2.0 extension at a level TLP 2.0 does not have
+    return word === undefined ? { unknownTlp: true } : { tlp: word }
   }
   const papExtension = extensions[PAP_EXTENSION_ID]
   if (isRecord(papExtension)) {
     const word = PAP_WORDS[String(papExtension.pap).toLowerCase()]
     if (word !== undefined) return { pap: word }
   }
-  const named = /^\s*(TLP|PAP)\s*:\s*(\S+)\s*$/i.exec(typeof object.name === 'string' ? object.name : '')
-  if (named) {
-    const word = named[2]!.toLowerCase()
-    if (named[1]!.toUpperCase() === 'PAP') {
-      const pap = PAP_WORDS[word]
-      if (pap !== undefined) return { pap }
-    } else {
-      const tlp = TLP_WORDS[word]
-      return tlp === undefined ? { unknownTlp: true } : { tlp }
-    }
-  }
-  return tlpType ? { unknownTlp: true } : {}
+  // a definition of type TLP whose definition says no level it knows, named `TLP:<level>`; a name
+  // alone (a statement named so) is no marking: it could widen what the default would give
+  const named = /^\s*TLP\s*:\s*(\S+)\s*$/i.exec(typeof object.name === 'string' ? object.name : '')
+  const byName = named ? TLP_WORDS[named[1]!.toLowerCase()] : undefined
+  if (tlpType) return byName === undefined ? { unknownTlp: true } : { tlp: byName }
+  return named && byName === undefined ? { unknownTlp: true } : {}
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -98,10 +98,15 @@ export async function exportEvents(
       })
     if (!picture.incidents.has(incidentId)) throw new WatchfloorError('not_found', `no incident ${incidentId}`)
     const events: StoredEvent[] = []
-    await catchUp(store, 0, (page) => {
-      for (const event of page)
-        if (event.seq <= head && canSee(viewer, event) && incidentOf(event, tasks) === incidentId) events.push(event)
-    })
+    await catchUp(
+      store,
+      0,
+      (page) => {
+        for (const event of page)
+          if (event.seq <= head && canSee(viewer, event) && incidentOf(event, tasks) === incidentId) events.push(event)
+      },
+      { yieldBetweenPages: true, upTo: head },
+    )
     const document = exportMispEvent(incidentId, events, picture, directory)
     res.setHeader(MARKING_HEADER, markingHeader(documentMarking(events.map((event) => event.marking))))
     res.setHeader(
@@ -145,11 +150,17 @@ export async function exportEvents(
   if (stix && dry) {
     // its incidents and networks are written as the picture holds them: every visible event that
     // shaped them counts in their markings, in the window or not
-    await catchUp(store, 0, (page) => {
-      const visible = page.filter((event) => event.seq <= head && canSee(viewer, event))
-      stix.shapeFrom(visible)
-      dry.shapeFrom(visible)
-    })
+    // (a turn of the event loop between pages: a long log must not hold live delivery meanwhile)
+    await catchUp(
+      store,
+      0,
+      (page) => {
+        const visible = page.filter((event) => event.seq <= head && canSee(viewer, event))
+        stix.shapeFrom(visible)
+        dry.shapeFrom(visible)
+      },
+      { yieldBetweenPages: true, upTo: head },
+    )
   }
   // [M1] the export's own marking goes in a header, before the first byte: a first pass reads the markings only
   let marking: DocumentMarking = documentMarking([])

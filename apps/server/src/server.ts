@@ -109,7 +109,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
   )
   void snapshots.prune()
   // the whole picture: who owns what, for raw ingest [A5], and which incident presence is about
-  const full = new FullState(store, { snapshots })
+  const full = new FullState(store, {
+    snapshots,
+    onError: (error) => logger.warn({ err: error }, 'rebuilding the index of reports failed; trying again later'),
+  })
   // each viewer's picture; a new viewer no RED event names starts from its audience's (the full picture's RED index)
   const states = new StateCache(store, { snapshots, red: full })
   const stopFollowing = full.follow((error) => logger.warn({ err: error }, 'full state catch-up failed'))

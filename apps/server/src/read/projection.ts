@@ -79,7 +79,16 @@ export async function catchUp(
   store: EventStore,
   after: number,
   take: (page: StoredEvent[]) => void,
-  { pageSize = PAGE_SIZE, yieldBetweenPages = false }: { pageSize?: number; yieldBetweenPages?: boolean } = {},
+  {
+    pageSize = PAGE_SIZE,
+    yieldBetweenPages = false,
+    upTo = Number.POSITIVE_INFINITY,
+  }: {
+    pageSize?: number
+    yieldBetweenPages?: boolean
+    /** Stop once the events up to this seq are taken (what a page holds beyond it is taken too). */
+    upTo?: number
+  } = {},
 ): Promise<void> {
   const shared = SharedPages.of(store)
   const pass = shared.join(after, pageSize, yieldBetweenPages)
@@ -92,7 +101,7 @@ export async function catchUp(
       if (page.length === 0) return
       take(page)
       cursor = page.at(-1)!.seq
-      if (page.length < want) return
+      if (page.length < want || cursor >= upTo) return
       if (yieldBetweenPages) await yieldToIo()
     }
   } finally {
@@ -542,20 +551,34 @@ export class FullState implements RedIndex {
    */
   private reports = new Map<string, Visible[]>()
   /**
-   * Started from a snapshot saved before `reports` was kept: the index is being rebuilt from the
-   * reports up to that snapshot (`backfillReports`), and no snapshot is saved until it is.
+   * Started from a snapshot saved before `reports` was kept: the seq of that snapshot, whose reports
+   * are read again (`backfillReports`) once the first catch-up is done; and no snapshot of the whole
+   * picture is saved until `reports` is whole again.
    */
+  private backfillUpTo: number | undefined
   private reportsBackfill: Promise<void> | undefined
+  private reportsWhole = true
+  private readonly onError: (error: unknown) => void
 
   /** Who owns what in the whole log, for ingest: it starts from this picture once. */
   readonly owners: OwnerIndex
 
   constructor(
     private readonly store: EventStore,
-    { pageSize = PAGE_SIZE, snapshots = new Snapshots(undefined) }: { pageSize?: number; snapshots?: Snapshots } = {},
+    {
+      pageSize = PAGE_SIZE,
+      snapshots = new Snapshots(undefined),
+      onError = () => {},
+    }: {
+      pageSize?: number
+      snapshots?: Snapshots
+      /** Background work that failed and is tried again (the rebuild of the index of reports). */
+      onError?: (error: unknown) => void
+    } = {},
   ) {
     this.pageSize = pageSize
     this.snapshots = snapshots
+    this.onError = onError
     this.owners = new OwnerIndex(store, this, pageSize)
   }
 
@@ -668,7 +691,7 @@ export class FullState implements RedIndex {
   private async write(): Promise<void> {
     const state = this.state
     // an index still being rebuilt is not saved as whole: the snapshot it started from stays
-    if (this.reportsBackfill !== undefined) return
+    if (!this.reportsWhole) return
     const red = JSON.stringify([...this.red])
     const reports = JSON.stringify([...this.reports])
     if (
@@ -682,11 +705,12 @@ export class FullState implements RedIndex {
    * The index of reports up to `upTo` (the snapshot the picture started from), read from the log
    * after a start from a snapshot that had none; the events after it are noted as they are folded.
    * Until it is done, an incident reported under different markings before `upTo` is held by the
-   * pictures its owner's latest report says. A failed read is tried again.
+   * pictures its owner's latest report says. A failed read is said (`onError`) and tried again,
+   * later and later (5 s doubled up to 5 minutes), at most ten times.
    */
   private backfillReports(upTo: number): void {
-    const found = new Map<string, Visible[]>()
     const run = async (): Promise<void> => {
+      const found = new Map<string, Visible[]>()
       await catchUp(
         this.store,
         0,
@@ -697,19 +721,21 @@ export class FullState implements RedIndex {
             addVisibility(found, event.payload.incidentId, reportOf(event))
           }
         },
-        { pageSize: this.pageSize, yieldBetweenPages: true },
+        { pageSize: this.pageSize, yieldBetweenPages: true, upTo },
       )
       for (const [incidentId, visibilities] of found)
         if (visibilities.length > 1)
           for (const visible of visibilities) addVisibility(this.reports, incidentId, visible)
+      this.reportsWhole = true
     }
-    const attempt = (): Promise<void> =>
-      run().catch(async () => {
-        found.clear()
-        await new Promise((resolve) => setTimeout(resolve, 5_000).unref())
-        return attempt()
+    const attempt = (tries: number): Promise<void> =>
+      run().catch(async (error: unknown) => {
+        this.onError(error)
+        if (tries >= 10) return
+        await new Promise((resolve) => setTimeout(resolve, Math.min(300_000, 5_000 * 2 ** tries)).unref())
+        return attempt(tries + 1)
       })
-    this.reportsBackfill = attempt().finally(() => {
+    this.reportsBackfill = attempt(0).finally(() => {
       this.reportsBackfill = undefined
     })
   }
@@ -755,9 +781,13 @@ export class FullState implements RedIndex {
         this.red = new Map(JSON.parse(red) as [string, number][])
         this.saved = loaded.saved
         if (reports !== undefined) this.reports = new Map(JSON.parse(reports) as [string, Visible[]][])
-        // saved by a release that kept no index of reports: rebuilt in the background, so that raw
-        // ingest (whose owners start from this picture) is not held back by a fold from zero
-        else this.backfillReports(loaded.position)
+        else {
+          // saved by a release that kept no index of reports: rebuilt in the background once this
+          // first catch-up is done, so that raw ingest (whose owners start from this picture) is held
+          // back neither by a fold from zero nor by the rebuild's read
+          this.reportsWhole = false
+          this.backfillUpTo = loaded.position
+        }
       }
     }
     await catchUp(
@@ -771,6 +801,10 @@ export class FullState implements RedIndex {
       // the first fold after a start runs while the server already answers
       { pageSize: this.pageSize, yieldBetweenPages: true },
     )
+    if (this.backfillUpTo !== undefined) {
+      this.backfillReports(this.backfillUpTo)
+      this.backfillUpTo = undefined
+    }
     if (this.snapshots.due({ state: this.state, position: this.state.seq, saved: this.saved })) void this.persist()
     return this.state
   }

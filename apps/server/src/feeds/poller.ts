@@ -62,6 +62,9 @@ export function credentialsOverHttp(url: string, auth: FeedAuth, allowHttp: bool
 }
 
 /** What one poll did. */
+/** Marking definitions kept per feed (the newest): partners define a handful. */
+const MAX_DEFINITIONS = 2_000
+
 export interface PollOutcome {
   objects: number
   stored: number
@@ -193,14 +196,10 @@ export class FeedPoller {
       const page = await this.page(feed, cursor, next)
       outcome.pages++
       if (page.objects.length > 0) {
-        const onPage = new Set<unknown>()
-        for (const object of page.objects)
-          if (isMarkingDefinition(object)) {
-            definitions.set(object.id, object)
-            onPage.add(object.id)
-          }
+        const onPage = page.objects.filter(isMarkingDefinition)
+        const ids = new Set(onPage.map((object) => object.id))
         // the definitions served before, beside the page that may refer to them
-        const earlier = [...definitions].filter(([id]) => !onPage.has(id)).map(([, object]) => object)
+        const earlier = [...definitions].filter(([id]) => !ids.has(id)).map(([, object]) => object)
         const bundle = stixBundle([...earlier, ...page.objects] as Parameters<typeof stixBundle>[0])
         const report = importStix(bundle, {
           defaultMarking: { tlp: feed.defaultTlp },
@@ -210,6 +209,12 @@ export class FeedPoller {
           throw new Error(
             `the feed sent objects that are not valid STIX 2.1: ${report.errors[0]!.path} ${report.errors[0]!.message}`,
           )
+        // kept once the page held (the newest few thousand of a feed)
+        for (const object of onPage) {
+          definitions.delete(object.id)
+          definitions.set(object.id, object)
+        }
+        while (definitions.size > MAX_DEFINITIONS) definitions.delete(definitions.keys().next().value!)
         // the partner served them to its token's holder: an object whose releasability names
         // others, not the organisation the feed speaks for, was not given to it, and is left out
         // (on this floor that organisation is the events' source, which sees all it sends [V2])

@@ -39,7 +39,10 @@ class FakeSocket {
     this.handlers.clear()
     return this
   }
-  timeout() {
+  /** The ack waits asked for, in order. */
+  timeouts: number[] = []
+  timeout(ms: number) {
+    this.timeouts.push(ms)
     return this
   }
   emit(event: string, request: { after: number }, ack: Ack) {
@@ -493,30 +496,33 @@ describe('connection', () => {
     expect(store.getState().status).toBe('live')
   })
 
-  it('a subscribe with no ack in time: asked again from where events got to, or, when none came, the picture opened anew', async () => {
+  it('a subscribe with no ack in time is asked again from where events got to, each wait twice the one before; the picture stays', async () => {
     const { store, sockets, connection, server } = setup({ log: [reported(1), reported(2)] })
     connection.connect('tok')
     const socket = sockets[0]!
     socket.fire('connect')
     await subscribed(socket)
     socket.lastAck()(null, { ok: true, head: 2 })
+    const reads = server.calls.length
     socket.fire('disconnect', 'transport close')
     socket.fire('connect')
     expect(socket.subscribes.at(-1)?.after).toBe(2)
-    // a long backlog: events come, the ack does not
+    // a long catch-up: an event comes, the ack does not
     socket.fire('events', { events: [reported(3)] })
     socket.lastAck()(new Error('operation has timed out'), undefined as never)
     expect(socket.subscribes.at(-1)?.after).toBe(3)
-    const reads = server.calls.length
-    // nothing comes in time now: not the same read over again, the picture from the snapshot
+    // nothing comes in time now either: asked again, waiting longer, the picture kept
     socket.lastAck()(new Error('operation has timed out'), undefined as never)
-    expect(store.getState().status).toBe('resyncing')
-    await vi.waitFor(() => expect(server.calls.length).toBeGreaterThan(reads))
-    expect(server.calls[reads]!.path).toBe('/api/v1/state')
-    await subscribed(socket, 4)
-    expect(socket.subscribes.at(-1)?.after).toBe(2)
-    socket.lastAck()(null, { ok: true, head: 2 })
+    expect(socket.subscribes.at(-1)?.after).toBe(3)
+    expect(socket.timeouts.slice(-3)).toEqual([30_000, 60_000, 120_000])
+    expect(store.getState().state.eventCount).toBe(3)
+    expect(server.calls).toHaveLength(reads)
+    socket.lastAck()(null, { ok: true, head: 3 })
     expect(store.getState().status).toBe('live')
+    // acked: the next subscribe waits the first wait again
+    socket.fire('disconnect', 'transport close')
+    socket.fire('connect')
+    expect(socket.timeouts.at(-1)).toBe(30_000)
   })
 
   it('a heartbeat’s serverTime sets how far the server’s clock is from this one (a drifting kiosk)', async () => {

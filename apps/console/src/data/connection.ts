@@ -176,6 +176,8 @@ const MAX_WANTED_CHARS = 8_000
 const EVERYTHING_SINCE = new Date(0).toISOString()
 /** The longest wait between two attempts to open the picture. */
 const MAX_OPEN_RETRY_MS = 30_000
+/** The longest wait for a subscribe's ack, in ack timeouts (30 s: 8 minutes). */
+const MAX_ACK_WAIT_FACTOR = 16
 
 export function createConnection(options: ConnectionOptions = {}): Connection {
   const store = options.store ?? watchfloor
@@ -205,6 +207,8 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   let conflicts = 0
   /** Handshakes refused in a row (the socket cap reached, an audience gone): each retry waits longer. */
   let refusals = 0
+  /** Subscribes in a row with no ack in time: each waits twice as long as the one before. */
+  let unacked = 0
   /** Bumped whenever the viewer or its picture is dropped: reads started before are ignored. */
   let generation = 0
   /** The running history read, and the range asked for meanwhile (read after it). */
@@ -472,22 +476,19 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     const id = ++subscription
     const after = actions().lastSeq
     actions().setSubscribedAfter(after)
-    s.timeout(ackTimeoutMs).emit('subscribe', { after }, (err: Error | null, ack: SubscribeAck) => {
+    // the server acks once its catch-up is done, and a long one (a long time away, little of it this
+    // viewer's) may take longer than the wait: each wait in a row is twice the one before
+    const wait = Math.min(ackTimeoutMs * 2 ** unacked, ackTimeoutMs * MAX_ACK_WAIT_FACTOR)
+    s.timeout(wait).emit('subscribe', { after }, (err: Error | null, ack: SubscribeAck) => {
       if (s !== socket || id !== subscription) return // a newer subscribe (or connection) took over
       if (err) {
-        // no ack in time (a reconnect subscribes by itself): the server may still be reading a long
-        // backlog. Asked again from where the events got to, while they move; when nothing came, asking
-        // again from the same seq would start the same read over, so the picture is opened anew from
-        // the viewer's snapshot (a read that does not grow with the time away)
-        if (!s.connected) return
-        if (actions().lastSeq > after) subscribe(s)
-        else {
-          actions().setStatus('resyncing')
-          dropPicture()
-          ready(s)
-        }
+        // no ack in time: ask again if still connected (a reconnect subscribes by itself), from
+        // where the events got to, waiting longer; the picture held stays
+        unacked++
+        if (s.connected) subscribe(s)
         return
       }
+      unacked = 0
       if (ack.ok) {
         conflicts = 0
         actions().heard()
@@ -540,7 +541,8 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   }
   function heartbeatHeard(): void {
     const now = Date.now()
-    if (lastHeartbeatAt > 0) heartbeatEvery = now - lastHeartbeatAt
+    // (two that waited in a queue arrive together: an interval under a second is none)
+    if (lastHeartbeatAt > 0) heartbeatEvery = Math.max(1_000, now - lastHeartbeatAt)
     lastHeartbeatAt = now
   }
 
@@ -553,6 +555,8 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     since = null
     openFailures = 0
     conflicts = 0
+    refusals = 0
+    unacked = 0
     store.setState({ status: 'connecting', error: null })
     // the REST reads are the socket's viewer: same credential, same audience
     read = readJsonAs(token, viewAs, options.fetchFn, options.baseUrl)

@@ -6,7 +6,7 @@
 import type { StoredEvent } from '@watchfloor/protocol'
 import { useEffect, useRef } from 'react'
 import type { MinuteCounts } from '../data/activity.ts'
-import { watchfloor } from '../data/store.ts'
+import { serverNow, watchfloor } from '../data/store.ts'
 import { POSTURE_COLOURS, SHARING_COLOUR } from '../features/map/style.ts'
 import { SEVERITY_COLOURS } from '../ui/theme.ts'
 import { useFilteredEvents } from '../view/selectors.ts'
@@ -152,7 +152,9 @@ export function Ticker({ hours }: { hours: number }) {
       timer = undefined
       lastDraw = Date.now()
       const data = watchfloor.getState()
-      draw(canvas, latest.current.events, data.activity, latest.current.hours, Date.now(), data.activityFrom)
+      // the right edge is now on the server's clock, as the event times it places are
+      const now = serverNow(Date.now(), data.clockOffsetMs)
+      draw(canvas, latest.current.events, data.activity, latest.current.hours, now, data.activityFrom)
     }
     const schedule = () => {
       if (timer !== undefined) return

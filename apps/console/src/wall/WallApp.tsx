@@ -266,7 +266,7 @@ function WallPicture({ config, notice }: { config: WallConfig; notice: string | 
       {lost && (
         <div className="wall-lost" role="alert" data-testid="wall-connection-lost">
           CONNECTION LOST · picture frozen · last update{' '}
-          <span data-testid="wall-last-update">{lastUpdateText(lastMessageAt)}</span> · reconnecting…
+          <span data-testid="wall-last-update">{lastUpdateText(lastMessageAt, clockOffsetMs)}</span> · reconnecting…
         </div>
       )}
       {health === 'loading' && <WallLoading progress={opening} />}
@@ -303,7 +303,8 @@ function WallPicture({ config, notice }: { config: WallConfig; notice: string | 
       <footer className="wall-banner" data-testid="wall-banner-bottom">
         <TlpLabel tlp={marking} />
         <span className="wall-muted">
-          {health === 'live' ? 'LIVE' : 'NOT LIVE'} · last update {lastUpdateText(lastMessageAt)} · seq {lastSeq}
+          {health === 'live' ? 'LIVE' : 'NOT LIVE'} · last update {lastUpdateText(lastMessageAt, clockOffsetMs)} · seq{' '}
+          {lastSeq}
         </span>
         <TlpLabel tlp={marking} />
       </footer>

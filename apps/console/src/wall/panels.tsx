@@ -239,6 +239,7 @@ export function WallLegend() {
   )
 }
 
-export function lastUpdateText(lastMessageAt: number): string {
-  return lastMessageAt > 0 ? formatClock(new Date(lastMessageAt).toISOString()) : 'never'
+/** When the server was last heard from (this machine's clock), told on the server's clock as the wall's clock is. */
+export function lastUpdateText(lastMessageAt: number, clockOffsetMs = 0): string {
+  return lastMessageAt > 0 ? formatClock(new Date(lastMessageAt + clockOffsetMs).toISOString()) : 'never'
 }

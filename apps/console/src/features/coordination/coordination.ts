@@ -116,8 +116,6 @@ export function wireCoordination(
   }
   sync(data.getState())
   const unsubscribe = data.subscribe((s, prev) => {
-    // a picture opened anew: below what was looked at, what follows it is new (a restored log)
-    if (s.opened !== prev.opened && s.opened !== null) centre.getState().rebase(s.opened.seq)
     if (s.session !== prev.session || s.status !== prev.status || s.liveWindowVersion !== prev.liveWindowVersion)
       sync(s)
     if (withPresence && s.session === null && prev.session !== null) presence.getState().clear()

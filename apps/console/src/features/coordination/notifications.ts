@@ -179,11 +179,7 @@ export interface NotificationCentre {
   markLive(head: number): void
   /** Look at newly received events (seq above `processed`), with the picture they were folded into. */
   ingest(events: readonly StoredEvent[], state: State): void
-  /**
-   * A picture opened at `seq` below `processed` (the log was restored from an older backup, or what
-   * the viewer may see narrowed): what comes after `seq` is new, whatever was looked at before.
-   */
-  rebase(seq: number): void
+
   markAllSeen(): void
   dismissToast(seq: number): void
 }
@@ -203,10 +199,7 @@ export function createNotificationCentre(storage: SeenStorage = localSeenStorage
     markLive(head) {
       if (get().liveAfter === null && get().me !== null) set({ liveAfter: head })
     },
-    rebase(seq) {
-      const { processed, liveAfter } = get()
-      if (seq < processed) set({ processed: seq, ...(liveAfter !== null && liveAfter > seq ? { liveAfter: seq } : {}) })
-    },
+
     ingest(events, state) {
       const { me, processed, liveAfter, lastSeen } = get()
       if (me === null) return

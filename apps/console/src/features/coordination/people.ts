@@ -172,31 +172,37 @@ export interface PeopleDirectoryState {
 export const PEOPLE_RETRY_MS = 2_000
 export const PEOPLE_RETRY_MAX_MS = 60_000
 
+/** Each `load` and `clear`: a retry of an earlier load (signed out and in again meanwhile) stops. */
+let loads = 0
+
 export const peopleDirectory = createStore<PeopleDirectoryState>()((set, get) => ({
   key: null,
   reply: null,
   load(key) {
     if (get().key === key) return
     set({ key, reply: null })
+    const mine = ++loads
+    const current = () => loads === mine && get().key === key
     const attempt = (wait: number) =>
       requestJson<PeopleReply>('/api/v1/people').then(
         (reply) => {
-          if (get().key === key) set({ reply })
+          if (current()) set({ reply })
         },
         (error: unknown) => {
           // no directory (an older server, a refusal): the picture's names remain; the server not
           // reached or failing (a restart, a blip): read again, later and later, while the session lasts
           const status = error instanceof ApiError ? error.failure.status : undefined
           const passing = status === 0 || status === 429 || (status !== undefined && status >= 500)
-          if (!passing || get().key !== key) return
+          if (!passing || !current()) return
           setTimeout(() => {
-            if (get().key === key) void attempt(Math.min(wait * 2, PEOPLE_RETRY_MAX_MS))
+            if (current()) void attempt(Math.min(wait * 2, PEOPLE_RETRY_MAX_MS))
           }, wait)
         },
       )
     void attempt(PEOPLE_RETRY_MS)
   },
   clear() {
+    loads++
     set({ key: null, reply: null })
   },
 }))

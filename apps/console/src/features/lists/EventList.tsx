@@ -7,7 +7,7 @@ import { formatClock, formatTime } from '../../ui/format.ts'
 import { useNow } from '../../ui/useNow.ts'
 import { isLate } from '../replay/late.ts'
 import { LateMarker } from '../replay/ReplayEntry.tsx'
-import { useReplayClock } from '../replay/replayStore.ts'
+import { useReplay, useReplayClock } from '../replay/replayStore.ts'
 import {
   type EventEntry,
   type Grouping,
@@ -112,9 +112,11 @@ export function EventList() {
   // the loaded window (what the timeline shows), or the picture's latest events when none is loaded
   const newestLast = useMemo(() => [...recent].reverse(), [recent])
   const source = window.length > 0 ? window : newestLast
-  // "the last 15 min" moves on with the clock, not only when events come (a quiet floor)
+  // "the last 15 min" moves on with the clock, not only when events come (a quiet floor); in a
+  // replay, the minutes before the playhead
   const now = useNow(15_000)
-  const since = span === null ? null : now - span * 60_000
+  const playhead = useReplay((s) => s.at)
+  const since = span === null ? null : (replaying ? playhead : now) - span * 60_000
   const grouping = useRef<Grouping | undefined>(undefined)
   // biome-ignore lint/correctness/useExhaustiveDependencies: the window array is updated in place; its version says when
   const entries = useMemo(() => entriesOf(source, mode, since, grouping), [windowVersion, source, mode, since])

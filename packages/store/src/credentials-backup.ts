@@ -180,6 +180,24 @@ export const DURABLE_SQLITE_COLUMNS: ReadonlyMap<string, readonly string[]> = ne
   DURABLE_TABLES.map((table) => [table.sqlite ?? table.name, Object.keys(table.columns)]),
 )
 
+/** Each durable table's PostgreSQL name (under `tables.prefix`) and the columns a backup keeps of it. */
+export function durablePostgresColumns(tables: CredentialTables): ReadonlyMap<string, readonly string[]> {
+  return new Map(DURABLE_TABLES.map((table) => [table.postgres(tables), Object.keys(table.columns)]))
+}
+
+/** `CREDENTIALS_TRANSIENT` by the PostgreSQL names of the tables (under `tables.prefix`). */
+export function transientPostgres(tables: CredentialTables): typeof CREDENTIALS_TRANSIENT {
+  const named: Readonly<Record<string, string>> = {
+    sessions: tables.sessions,
+    login_attempts: tables.loginAttempts,
+    taxii_statuses: tables.taxiiStatuses,
+    feed_states: tables.feedStates,
+  }
+  const rename = <T>(byName: Readonly<Record<string, T>>): Record<string, T> =>
+    Object.fromEntries(Object.entries(byName).map(([table, value]) => [named[table] ?? table, value]))
+  return { tables: rename(CREDENTIALS_TRANSIENT.tables), columns: rename(CREDENTIALS_TRANSIENT.columns) }
+}
+
 /** A row of a durable table: its columns by SQL name; times ISO 8601, booleans, numbers, JSON values. */
 export type DurableRow = Record<string, string | number | boolean | null | object>
 

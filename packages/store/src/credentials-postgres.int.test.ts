@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type CredentialChange, type CredentialStore, hashSecret } from './credentials.ts'
+import { durablePostgresColumns, transientPostgres } from './credentials-backup.ts'
 import {
   newAccount,
   newCommunity,
@@ -13,6 +14,7 @@ import {
 import { PostgresCredentialStore } from './credentials-postgres.ts'
 import { openStores } from './open.ts'
 import type { PostgresEventStore } from './postgres.ts'
+import { credentialTables } from './schema-postgres.ts'
 import { tablesStartingWith } from './testSchemas.ts'
 
 const connectionString = process.env.WATCHFLOOR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -343,6 +345,51 @@ describe('PostgreSQL credential store: drop', () => {
       await store.drop()
       expect(await tablesStartingWith(connectionString, prefix)).toEqual([])
     } finally {
+      await store.close()
+    }
+  })
+})
+
+describe('PostgreSQL credentials in a backup', () => {
+  it('every table and column of the store is kept by a backup or named in what it leaves out', async () => {
+    const prefix = freshPrefix()
+    const store = await PostgresCredentialStore.open({ connectionString, prefix })
+    const client = new pg.Client({ connectionString })
+    await client.connect()
+    try {
+      const tables = (await tablesStartingWith(connectionString, prefix)).filter(
+        (table) => table !== `${prefix}_schema_migrations`,
+      )
+      const names = credentialTables(prefix)
+      const durable = durablePostgresColumns(names)
+      const transient = transientPostgres(names)
+      const undecided: string[] = []
+      for (const table of tables) {
+        if (table in transient.tables) continue
+        const kept = durable.get(table)
+        if (!kept) {
+          undecided.push(table)
+          continue
+        }
+        const { rows } = await client.query<{ column_name: string }>(
+          'SELECT column_name FROM information_schema.columns WHERE table_name = $1',
+          [table],
+        )
+        const leftOut = transient.columns[table] ?? {}
+        for (const { column_name } of rows)
+          if (!kept.includes(column_name) && !(column_name in leftOut)) undecided.push(`${table}.${column_name}`)
+        // and every column named is one the table has
+        for (const column of [...kept, ...Object.keys(leftOut)])
+          expect(
+            rows.map((row) => row.column_name),
+            `${table}.${column}`,
+          ).toContain(column)
+      }
+      expect(undecided).toEqual([])
+      for (const table of [...durable.keys(), ...Object.keys(transient.tables)]) expect(tables).toContain(table)
+    } finally {
+      await client.end()
+      await store.drop()
       await store.close()
     }
   })

@@ -99,8 +99,14 @@ describe('SQLite credentials in a backup', () => {
           continue
         }
         const transient = CREDENTIALS_TRANSIENT.columns[table] ?? {}
-        for (const { name } of db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all())
-          if (!kept.includes(name) && !(name in transient)) undecided.push(`${table}.${name}`)
+        const columns = db
+          .prepare<[], { name: string }>(`PRAGMA table_info(${table})`)
+          .all()
+          .map((column) => column.name)
+        for (const name of columns) if (!kept.includes(name) && !(name in transient)) undecided.push(`${table}.${name}`)
+        // and every column named is one the table has
+        for (const column of [...kept, ...Object.keys(transient)])
+          expect(columns, `${table}.${column}`).toContain(column)
       }
       db.close()
       expect(undecided).toEqual([])

@@ -145,6 +145,46 @@ test.describe('the wall display', () => {
   })
 })
 
+test.describe('a wall on a kiosk whose clock runs an hour fast', () => {
+  test.use({ viewport: { width: 1280, height: 720 } })
+
+  test('shows the server’s time and still pins a new critical incident', async ({
+    page,
+    request,
+    outsideRequests: _outside,
+  }) => {
+    const hour = 3_600_000
+    await page.clock.install({ time: new Date(Date.now() + hour) })
+    await page.goto(`/wall?rotate=3&pin=120&cat=${CATEGORY}#token=${E2E_TOKENS.officer}`)
+    await wallLive(page)
+    // once a heartbeat told the server's time, the clock shows it, not the kiosk's
+    const shown = async () => {
+      const text = (await page.getByTestId('wall-clock').textContent()) ?? ''
+      const [, date, time] = /(\d{4}-\d{2}-\d{2})(\d{2}:\d{2}:\d{2})Z/.exec(text) ?? []
+      return date === undefined ? Number.NaN : Date.parse(`${date}T${time}Z`)
+    }
+    await expect.poll(async () => Math.abs((await shown()) - Date.now()), { timeout: 15_000 }).toBeLessThan(60_000)
+    // a critical incident the server records now: within the pin time on the server's clock
+    await postEvents(request, [
+      at('ee-wall-net', incident('inc-wall-kiosk', 'Wiper on a kiosk’s network', 'GREEN', 'critical')),
+    ])
+    const spotlight = page.getByTestId('wall-spotlight')
+    await expect(spotlight).toHaveAttribute('data-pinned', 'true')
+    await expect(spotlight).toHaveAttribute('data-incident-id', 'inc-wall-kiosk')
+    await postEvents(request, [
+      {
+        id: randomUUID(),
+        type: 'incident.updated',
+        occurredAt: new Date().toISOString(),
+        source: { organisation: 'cert-ee', network: 'ee-wall-net' },
+        marking: { tlp: 'GREEN' },
+        payload: { incidentId: 'inc-wall-kiosk', status: 'closed' },
+      },
+    ])
+    await expect(spotlight).toHaveAttribute('data-pinned', 'false')
+  })
+})
+
 test.describe('the wall with a display token', () => {
   test.use({ viewport: { width: 1280, height: 720 } })
 

@@ -30,6 +30,16 @@ const at = (networkId: string, event: ReturnType<typeof incident>) => ({
   payload: { ...event.payload, category: CATEGORY, affectedNetworks: [networkId] },
 })
 
+/** The wall incident closed by its organisation (which releases a pin). */
+const closed = (incidentId: string) => ({
+  id: randomUUID(),
+  type: 'incident.updated',
+  occurredAt: new Date().toISOString(),
+  source: { organisation: 'cert-ee', network: 'ee-wall-net' },
+  marking: { tlp: 'GREEN' },
+  payload: { incidentId, status: 'closed' },
+})
+
 /** Every element with its own text, and its computed font size (px). */
 async function textSizes(page: Page): Promise<{ text: string; size: number }[]> {
   return page.evaluate(`(() => {
@@ -130,16 +140,7 @@ test.describe('the wall display', () => {
     await expect(page.getByTestId('map-flash')).toHaveAttribute('data-incident-id', 'inc-wall-critical')
 
     // closing it releases the pin
-    await postEvents(request, [
-      {
-        id: randomUUID(),
-        type: 'incident.updated',
-        occurredAt: new Date().toISOString(),
-        source: { organisation: 'cert-ee', network: 'ee-wall-net' },
-        marking: { tlp: 'GREEN' },
-        payload: { incidentId: 'inc-wall-critical', status: 'closed' },
-      },
-    ])
+    await postEvents(request, [closed('inc-wall-critical')])
     await expect(spotlight).toHaveAttribute('data-pinned', 'false')
     await expect(page.getByTestId('map-flash')).toHaveCount(0)
   })
@@ -171,16 +172,7 @@ test.describe('a wall on a kiosk whose clock runs an hour fast', () => {
     const spotlight = page.getByTestId('wall-spotlight')
     await expect(spotlight).toHaveAttribute('data-pinned', 'true')
     await expect(spotlight).toHaveAttribute('data-incident-id', 'inc-wall-kiosk')
-    await postEvents(request, [
-      {
-        id: randomUUID(),
-        type: 'incident.updated',
-        occurredAt: new Date().toISOString(),
-        source: { organisation: 'cert-ee', network: 'ee-wall-net' },
-        marking: { tlp: 'GREEN' },
-        payload: { incidentId: 'inc-wall-kiosk', status: 'closed' },
-      },
-    ])
+    await postEvents(request, [closed('inc-wall-kiosk')])
     await expect(spotlight).toHaveAttribute('data-pinned', 'false')
   })
 })

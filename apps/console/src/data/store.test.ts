@@ -320,10 +320,8 @@ describe('store: opening from a snapshot, and older history', () => {
         .reduce((a, b) => a + b, 0),
     ).toBe(before + 1)
     const recordedAt = '2026-12-01T00:00:00.000Z'
-    expect(dataTime({ occurredAt: '2027-12-01T00:00:00.000Z', recordedAt })).toBe(Date.parse(recordedAt) + AHEAD_MS)
-    expect(dataTime({ occurredAt: '2026-11-30T00:00:00.000Z', recordedAt })).toBe(
-      Date.parse('2026-11-30T00:00:00.000Z'),
-    )
+    expect(dataTime(Date.parse('2027-12-01T00:00:00.000Z'), recordedAt)).toBe(Date.parse(recordedAt) + AHEAD_MS)
+    expect(dataTime(Date.parse('2026-11-30T00:00:00.000Z'), recordedAt)).toBe(Date.parse('2026-11-30T00:00:00.000Z'))
   })
 
   it('a new picture (empty) forgets what was loaded and counted', () => {

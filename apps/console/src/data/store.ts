@@ -245,16 +245,10 @@ const PRUNE_EVERY_MS = 60_000
  */
 export const AHEAD_MS = 5 * 60_000
 
-/** An event's time for the data clock: its occurredAt, at most `AHEAD_MS` after its recordedAt. */
-export function dataTime(event: Pick<StoredEvent, 'occurredAt' | 'recordedAt'>): number {
-  const occurred = Date.parse(event.occurredAt)
-  const recorded = Date.parse(event.recordedAt)
+/** An event's time for the data clock: its occurredAt (ms), at most `AHEAD_MS` after its recordedAt. */
+export function dataTime(occurred: number, recordedAt: string): number {
+  const recorded = Date.parse(recordedAt)
   return Number.isNaN(recorded) ? occurred : Math.min(occurred, recorded + AHEAD_MS)
-}
-
-/** Whether an event's occurredAt is believable for the data clock (not far ahead of its recordedAt). */
-function believable(event: Pick<StoredEvent, 'occurredAt' | 'recordedAt'>): boolean {
-  return Date.parse(event.occurredAt) === dataTime(event)
 }
 
 /**
@@ -302,8 +296,10 @@ export function createWatchfloorStore() {
       let newest = get().newestAt
       let loaded = get().loaded
       for (const event of fresh) {
-        const at = dataTime(event)
-        if (believable(event)) activity.add(at)
+        const occurred = Date.parse(event.occurredAt)
+        const at = dataTime(occurred, event.recordedAt)
+        // one far ahead of when the server recorded it is not counted in the strip
+        if (at === occurred) activity.add(at)
         if (at > newest) newest = at
         if (retention.keep === undefined || retention.keep(event)) window.push(event)
       }
@@ -345,12 +341,15 @@ export function createWatchfloorStore() {
       for (const event of events) {
         if (event.seq <= last || event.seq > snapshot.seq) continue // seq order, none beyond the snapshot
         last = event.seq
-        const at = dataTime(event)
-        if (believable(event)) activity.add(at)
+        const occurred = Date.parse(event.occurredAt)
+        const at = dataTime(occurred, event.recordedAt)
+        // one far ahead of when the server recorded it is not counted in the strip
+        if (at === occurred) activity.add(at)
         if (at > newest) newest = at
         if (retention.keep === undefined || retention.keep(event)) window.push(event)
       }
-      for (const event of snapshot.recent) newest = Math.max(newest, dataTime(event) || 0)
+      for (const event of snapshot.recent)
+        newest = Math.max(newest, dataTime(Date.parse(event.occurredAt), event.recordedAt) || 0)
       let state = snapshot
       let loaded = addCoverage(NO_COVERAGE, covered)
       const maxEvents = Math.max(0, retention.maxEvents)

@@ -48,6 +48,8 @@ export interface MatrixViewer {
   session?: { password: string }
   /** Viewing as another audience [V11] with `token` (X-Watchfloor-View-As, the socket's `auth.viewAs`): read-only [A7]. */
   viewAs?: string
+  /** Other organisations its token may post for (a relay) [A3]: posting for them widens nothing it reads. */
+  sources?: string[]
 }
 
 const account = (key: string, label: string, user: string, organisation: string, nation: string, role: Role) =>
@@ -133,6 +135,18 @@ export const VIEWERS: MatrixViewer[] = [
     'FI',
     'analyst',
   ),
+  {
+    ...person(
+      'relay',
+      "a relay of another organisation that posts for the author's and the releasable organisation",
+      'lmx-relay-token-0123456789',
+      'relay-pt',
+      'cert-pt',
+      'PT',
+      'analyst',
+    ),
+    sources: ['cert-ee', 'cert-lv'],
+  },
   person('admin', 'an admin of another organisation', ADMIN, 'root', 'alliance', 'ALLIANCE', 'admin'),
   // coordinators and admins viewing as another audience [V11]: what both may see, read-only [A7]
   {
@@ -215,6 +229,7 @@ export const PRINCIPALS: StaticPrincipal[] = [
     organisation: v.viewer.organisation,
     nation: v.viewer.nation,
     roles: [...v.viewer.roles],
+    ...(v.sources === undefined ? {} : { sources: [...v.sources] }),
   })),
 ]
 
@@ -359,6 +374,61 @@ export const closedTwinOf = (c: Cell) => `${c.incidentId}-closed`
 /** A GREEN incident its owner (cert-ee) closed by an AMBER+STRICT update: closed for cert-ee only. */
 export const QUIETLY_CLOSED = 'lmx-inc-quietly-closed'
 
+/**
+ * Incidents their owner (cert-ee) reported twice, under two markings [R12]: the later report
+ * replaces the incident for who may see it, and who may see only the earlier one keeps that one.
+ * Each report has text of its own, so whichever a viewer may not see shows as a leak.
+ */
+export interface Rereport {
+  key: string
+  label: string
+  incidentId: string
+  /** The first report (phase A) and the second (phase C). */
+  reports: [RereportText, RereportText]
+}
+interface RereportText {
+  marking: Marking
+  title: string
+  summary: string
+}
+const rereport = (key: string, label: string, first: Marking, second: Marking): Rereport => ({
+  key,
+  label,
+  incidentId: `lmx-inc-${key.toLowerCase()}`,
+  reports: [
+    { marking: first, title: `LMX-${key}-FIRSTTITLE`, summary: `LMX-${key}-FIRSTSUMMARY` },
+    { marking: second, title: `LMX-${key}-SECONDTITLE`, summary: `LMX-${key}-SECONDSUMMARY` },
+  ],
+})
+export const REREPORTED: Rereport[] = [
+  rereport('NARROWED', 'reported GREEN, re-reported AMBER+STRICT', { tlp: 'GREEN' }, { tlp: 'AMBER+STRICT' }),
+  rereport(
+    'WIDENED',
+    'reported AMBER+STRICT, re-reported AMBER releasable to cert-lv',
+    { tlp: 'AMBER+STRICT' },
+    { tlp: 'AMBER', releasableTo: ['cert-lv'] },
+  ),
+]
+
+/** A re-reported incident's report as the sensor posts it, in phase A (the first) or C (the second). */
+function rereportEvent(r: Rereport, which: 0 | 1, occurredAt: string): EventInput {
+  const report = r.reports[which]
+  return input({
+    type: 'incident.reported',
+    occurredAt,
+    source: { organisation: 'cert-ee' },
+    marking: report.marking,
+    payload: {
+      incidentId: r.incidentId,
+      title: report.title,
+      summary: report.summary,
+      severity: which === 0 ? 'medium' : 'high',
+      category: 'malware',
+      affectedNetworks: [NETWORK],
+    },
+  } as Omit<EventInput, 'id'>)
+}
+
 export const NETWORK = 'lmx-net-ee'
 export const SECRET_NETWORK = 'lmx-net-secret'
 export const STRAY_TEXT = 'LMX-STRAY-OBSERVED'
@@ -463,6 +533,7 @@ export function phaseA(): { sensor: EventInput[]; author: EventInput[] } {
       } as Omit<EventInput, 'id'>),
     )
   })
+  sensor.push(...REREPORTED.map((r, i) => rereportEvent(r, 0, minute(OCCURRED_A, CELLS.length + 1 + i))))
   return { sensor, author }
 }
 
@@ -524,6 +595,7 @@ export function phaseC(): { sensor: EventInput[]; author: EventInput[] } {
       payload: { incidentId: STRAY_CELL.incidentId, count: 1, indicator: STRAY_TEXT },
     } as Omit<EventInput, 'id'>),
   )
+  sensor.push(...REREPORTED.map((r, i) => rereportEvent(r, 1, minute(OCCURRED_C, 31 + i))))
   return { sensor, author }
 }
 

@@ -60,7 +60,9 @@ import {
   phaseC,
   QUIETLY_CLOSED,
   RED_AUTHOR,
+  REREPORTED,
   type Reply,
+  type Rereport,
   recordPresence,
   SENSOR_EE,
   sleep,
@@ -71,7 +73,9 @@ import {
 /**
  * The leak matrix: every marking cell (CLEAR, GREEN, AMBER, AMBER+STRICT x no releasableTo, an
  * organisation, a nation; RED x those x recipients none beyond the author or a named one; no
- * marking at all) against every kind of viewer, on every path out of one real server (SQLite):
+ * marking at all), and two incidents their owner re-reported under another marking, against every
+ * kind of viewer (a relay posting for other organisations among them), on every path out of one
+ * real server (SQLite):
  * the live stream, socket catch-up, REST events, the state and what is derived from it, replay
  * (state at a moment, event windows on both clocks), JSON and CSV export (whole log, a window, one
  * incident), the handover brief (JSON and Markdown), presence and `viewing`, command refusals
@@ -254,6 +258,15 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
         p.event.type === 'incident.reported' && (p.event.payload as { incidentId: string }).incidentId === c.incidentId,
     )!.event
 
+  /** A re-reported incident's report with this title, as stored. */
+  const rereportOf = (r: Rereport, title: string) =>
+    log.find(
+      (e) =>
+        e.type === 'incident.reported' &&
+        e.payload.incidentId === r.incidentId &&
+        (e.payload as { title: string }).title === title,
+    )!
+
   // ------------------------------------------------------------ building the log
 
   async function postRaw(token: string, user: string, events: EventInput[], phase: Phase): Promise<void> {
@@ -315,10 +328,10 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       'application/taxii+json;version=2.1',
     )
     await get('MISP export of a missing incident', '/api/v1/export?format=misp&incidentId=lmx-inc-missing')
-    for (const c of CELLS)
+    for (const c of [...CELLS, ...REREPORTED])
       await get(`MISP export of ${c.key}`, `/api/v1/export?${query({ format: 'misp', incidentId: c.incidentId })}`)
     await get('export JSON [t1, t2)', `/api/v1/export?${query({ format: 'json', from: times.t1, to: times.t2 })}`)
-    for (const c of CELLS) {
+    for (const c of [...CELLS, ...REREPORTED]) {
       await get(`export JSON of ${c.key}`, `/api/v1/export?${query({ format: 'json', incidentId: c.incidentId })}`)
       await get(`export CSV of ${c.key}`, `/api/v1/export?${query({ format: 'csv', incidentId: c.incidentId })}`)
     }
@@ -553,7 +566,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     // presence: the RED author (who sees every cell) views each incident in turn; then every
     // person tries to view every incident (and a missing one); displays may not announce
     const announcer = live.get(RED_AUTHOR.key)!
-    for (const c of CELLS) {
+    for (const c of [...CELLS, ...REREPORTED]) {
       const ack = await view(announcer, c.incidentId)
       if (!ack.ok) throw new Error(`the RED author could not view ${c.incidentId}: ${JSON.stringify(ack)}`)
     }
@@ -562,7 +575,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       VIEWERS.map(async (v) => {
         const w = live.get(v.key)!
         const s = seen.get(v.key)!
-        for (const c of CELLS) {
+        for (const c of [...CELLS, ...REREPORTED]) {
           const ack = await view(w, c.incidentId)
           const missing = await view(w, `${c.incidentId}-missing`)
           s.viewing.set(c.key, { ack, missing })
@@ -607,6 +620,10 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
           if (c === OPEN_CELL) continue
           const cross = { ...own, incidentId: OPEN_CELL.incidentId }
           s.crossTaskComments.set(c.key, await probe(v, cross, { ...cross, taskId: `${taskId}-missing` }))
+        }
+        for (const r of REREPORTED) {
+          const body = { type: 'comment.post', incidentId: r.incidentId, body: 'probe', expectedVersion: 1000 }
+          s.comments.set(r.key, await probe(v, body, { ...body, incidentId: `${r.incidentId}-missing` }))
         }
       }),
     )
@@ -855,6 +872,16 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
         expect(e.source, `source of ${label(e)}`).toEqual({ organisation: 'cert-ee' })
         expect(e.actor, `actor of ${label(e)}`).toEqual({ user: RED_AUTHOR.viewer.userId, organisation: 'cert-ee' })
       }
+    })
+
+    it('[R12] the re-reported incidents: narrowed, some hold the first report and some the second; widened, some the second and some none', () => {
+      const held = (key: string) => {
+        const r = REREPORTED.find((x) => x.key === key)!
+        const titles = VIEWERS.map((v) => expected(v).state.incidents.get(r.incidentId)?.title ?? 'none')
+        return [...new Set(titles)].sort()
+      }
+      expect(held('NARROWED')).toEqual(['LMX-NARROWED-FIRSTTITLE', 'LMX-NARROWED-SECONDTITLE'])
+      expect(held('WIDENED')).toEqual(['LMX-WIDENED-SECONDTITLE', 'none'])
     })
 
     it('[V7] two people with the same audienceKey (cert-ee, EE) get the same non-RED events on every event path', () => {
@@ -1252,7 +1279,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       ]
       // an answer may name what the request named (a refusal echoes the id asked about)
       const answers: [string, string, Set<string>][] = [
-        ...CELLS.map(
+        ...[...CELLS, ...REREPORTED].map(
           (c) =>
             [
               `viewing ${c.key}`,
@@ -1260,7 +1287,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
               tokensIn(`${c.incidentId} ${c.incidentId}-missing`),
             ] as [string, string, Set<string>],
         ),
-        ...CELLS.map(
+        ...[...CELLS, ...REREPORTED].map(
           (c) =>
             [
               `MISP export of ${c.key}`,
@@ -1486,9 +1513,10 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     it('[V1-V9] presence and viewing: it hears of exactly the incidents it may see; viewing a hidden one is not_found like a missing one', () => {
       const s = seen.get(v.key)!
       const heard = [...new Set(s.presence.map((m) => m.incidentId))].sort()
-      const wanted = CELLS.filter((c) => canSee(v.viewer, reportVisibility(c)))
-        .map((c) => c.incidentId)
-        .sort()
+      const wanted = [
+        ...CELLS.filter((c) => canSee(v.viewer, reportVisibility(c))).map((c) => c.incidentId),
+        ...REREPORTED.filter((r) => expected(v).state.incidents.has(r.incidentId)).map((r) => r.incidentId),
+      ].sort()
       const readOnly = readOnlyOf(v)
       if (readOnly) {
         // a display hears no presence; a view as another audience hears of what it may see, and announces nothing
@@ -1512,6 +1540,75 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
             `${v.key} viewing ${c.key} answered like a missing incident`,
           ).toBe(JSON.stringify(r.missing).replaceAll(`${c.incidentId}-missing`, '<id>'))
         }
+      }
+    })
+
+    it('[R12, V1-V9] an incident its owner re-reported under another marking: the report it may see, on every path', () => {
+      const s = seen.get(v.key)!
+      const { state, visible } = expected(v)
+      const readOnly = readOnlyOf(v)
+      for (const r of REREPORTED) {
+        const where = `${v.key} (${v.label}), ${r.key} (${r.label})`
+        const incident = state.incidents.get(r.incidentId)
+        // core's fold: the later report it may see stands, or the earlier one, or none
+        const shown = [...r.reports].reverse().find((report) => canSee(v.viewer, rereportOf(r, report.title)))
+        expect(incident?.title, `${where}: the report core's fold keeps`).toBe(shown?.title)
+        const brief = (i: { title: string; summary?: string; marking: { tlp: string }; version: number } | undefined) =>
+          i && { title: i.title, summary: i.summary, tlp: i.marking.tlp, version: i.version }
+        const served = json<StateJson>(v, 'REST state').incidents.find((i) => i.incidentId === r.incidentId)
+        expect(brief(served), `${where}: REST state`).toEqual(brief(incident))
+        const stix = (JSON.parse(reply(v, 'export STIX').text) as { objects: Record<string, unknown>[] }).objects.find(
+          (o) => o.type === 'incident' && o.x_watchfloor_incident_id === r.incidentId,
+        )
+        expect(stix?.name, `${where}: STIX`).toBe(incident?.title)
+        expectEvents(
+          v,
+          `export JSON of ${r.key}`,
+          json<StoredEvent[]>(v, `export JSON of ${r.key}`),
+          visible.filter((e) => incidentOf(e, state) === r.incidentId),
+        )
+        const misp = reply(v, `MISP export of ${r.key}`)
+        if (incident === undefined) {
+          expect(misp.status, `${where}: MISP`).toBe(404)
+          expect(misp.text.replace(r.incidentId, 'ID'), `${where}: MISP as a missing one`).toBe(
+            reply(v, 'MISP export of a missing incident').text.replace('lmx-inc-missing', 'ID'),
+          )
+        } else {
+          expect(misp.status, `${where}: MISP ${misp.text.slice(0, 200)}`).toBe(200)
+          expect((JSON.parse(misp.text) as { Event: { info: string } }).Event.info, `${where}: MISP`).toBe(
+            incident.title,
+          )
+        }
+        if (!v.display)
+          expect(
+            s.presence.some((m) => m.incidentId === r.incidentId),
+            `${where}: presence`,
+          ).toBe(incident !== undefined)
+        if (readOnly) continue
+        const viewing = s.viewing.get(r.key)!
+        const comment = s.comments.get(r.key)!
+        if (incident === undefined) {
+          expect(viewing.ack, `${where}: viewing`).toMatchObject({ ok: false, error: { code: 'not_found' } })
+          expect(
+            JSON.stringify(viewing.ack).replaceAll(r.incidentId, '<id>'),
+            `${where}: viewing as a missing one`,
+          ).toBe(JSON.stringify(viewing.missing).replaceAll(`${r.incidentId}-missing`, '<id>'))
+          expect(comment.rest.status, `${where}: comment.post`).toBe(404)
+          expect(comment.rest.text.replaceAll(r.incidentId, '<id>'), `${where}: comment.post as a missing one`).toBe(
+            comment.restMissing.text.replaceAll(`${r.incidentId}-missing`, '<id>'),
+          )
+          continue
+        }
+        expect(viewing.ack, `${where}: viewing`).toEqual({ ok: true })
+        // a stale expectedVersion: the conflict's `current` is the incident of its own picture [C17]
+        expect(comment.rest.status, `${where}: comment.post ${comment.rest.text}`).toBe(409)
+        expect((JSON.parse(comment.rest.text) as { current: unknown }).current, `${where}: the conflict`).toEqual(
+          JSON.parse(JSON.stringify(incident)),
+        )
+        expect(comment.socket, `${where}: comment.post (socket)`).toEqual({
+          ok: false,
+          ...JSON.parse(comment.rest.text),
+        })
       }
     })
 

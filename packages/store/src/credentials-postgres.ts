@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { type FeedOutActivity, WatchfloorError } from '@watchfloor/protocol'
 import pg from 'pg'
+import { guardConnections } from './connections.ts'
 import {
   type Account,
   type AccountLogin,
@@ -142,8 +143,10 @@ export class PostgresCredentialStore implements CredentialStore {
     this.feeds = `${prefix}_feeds`
     this.feedStates = `${prefix}_feed_states`
     this.feedOut = `${prefix}_feed_out_activity`
-    this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 2 })
-    this.pool.on('error', () => {}) // an idle client lost: the next query reconnects
+    // a connection lost fails its statement; the next one reconnects
+    this.pool = guardConnections(
+      new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 2 }),
+    )
   }
 
   static async open(options: PostgresCredentialStoreOptions): Promise<PostgresCredentialStore> {

@@ -1,3 +1,4 @@
+export { guardConnections } from './connections.ts'
 export {
   type Account,
   type AccountLogin,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { StoredEvent } from '@watchfloor/protocol'
 import pg from 'pg'
 import { ChannelListener } from './channel.ts'
+import { guardConnections } from './connections.ts'
 import { migratePostgres } from './migrations.ts'
 import {
   contentOfBody,
@@ -80,8 +81,10 @@ export class PostgresEventStore implements EventStore {
   ) {
     this.table = table
     this.recent = new RecentWindow(options.recentEvents ?? 20_000)
-    this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 4 })
-    this.pool.on('error', () => {}) // an idle client lost: the next query reconnects
+    // a connection lost fails its statement; the next one reconnects
+    this.pool = guardConnections(
+      new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 4 }),
+    )
     this.snapshots = new PostgresSnapshotStore(this.pool, table)
   }
 

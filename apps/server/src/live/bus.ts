@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as delay } from 'node:timers/promises'
 import { createAdapter as createPostgresAdapter } from '@socket.io/postgres-adapter'
 import { createAdapter as createRedisAdapter } from '@socket.io/redis-adapter'
-import { type CredentialChange, type CredentialStore, DatabaseScope, parseChange, type Sealer } from '@watchfloor/store'
+import {
+  type CredentialChange,
+  type CredentialStore,
+  DatabaseScope,
+  guardConnections,
+  parseChange,
+  type Sealer,
+} from '@watchfloor/store'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import pino, { type Logger } from 'pino'
@@ -64,8 +71,9 @@ export async function openBus(options: {
   sealer: Sealer | undefined
 }): Promise<ProcessBus> {
   const { logger, sealer } = options
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2 })
-  pool.on('error', (error) => logger.warn({ err: error }, 'process bus connection failed'))
+  const pool = guardConnections(new pg.Pool({ connectionString: options.databaseUrl, max: 2 }), (error) =>
+    logger.warn({ err: error }, 'process bus connection lost'),
+  )
   const bus = new Server()
   try {
     const name = await busChannel(pool)
@@ -87,7 +95,7 @@ export async function openBus(options: {
         if (!['23505', '42P07', '42710'].includes(error.code ?? '')) throw error
       })
     bus.adapter(
-      createPostgresAdapter(pool, {
+      createPostgresAdapter(releasedWhenLost(pool), {
         channelPrefix: name,
         tableName: name,
         errorHandler: (error) => logger.warn({ err: error }, 'process bus message failed'),
@@ -99,6 +107,32 @@ export async function openBus(options: {
     await pool.end().catch(() => {})
     throw error
   }
+}
+
+/**
+ * The pool as the PostgreSQL adapter is given it. The adapter keeps its LISTEN connection checked
+ * out for good and, when PostgreSQL cuts it, checks out another without releasing the first: the
+ * pool would count the dead one for ever, and after a cut or two neither a send nor a new LISTEN
+ * would find a free connection. A connection checked out that way goes back to the pool, as broken,
+ * when it ends. (The pool's own checkouts, for its queries, pass a callback and are left alone.)
+ */
+function releasedWhenLost(pool: pg.Pool): pg.Pool {
+  const connect = pool.connect.bind(pool) as (callback?: unknown) => unknown
+  return Object.assign(pool, {
+    connect(callback?: unknown) {
+      if (typeof callback === 'function') return connect(callback)
+      return (connect() as Promise<pg.PoolClient>).then((client) => {
+        client.once('end', () => {
+          try {
+            client.release(new Error('connection lost'))
+          } catch {
+            // released already (the adapter released it, or the pool dropped it)
+          }
+        })
+        return client
+      })
+    },
+  })
 }
 
 /** Sealed messages over `bus` (its adapter set), `context` the name of its channel. */
@@ -192,8 +226,8 @@ export async function busSender(options: {
   sealer: Sealer | undefined
 }): Promise<{ tellCredentials(change: CredentialChange): void; close(): Promise<void> }> {
   const { sealer } = options
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 1 })
-  pool.on('error', () => {}) // an idle connection lost: the next send reconnects, or fails and says so
+  // a connection lost: the next send reconnects, or fails and says so
+  const pool = guardConnections(new pg.Pool({ connectionString: options.databaseUrl, max: 1 }))
   try {
     const name = await busChannel(pool)
     if (options.redisUrl) {

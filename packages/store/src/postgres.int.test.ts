@@ -819,3 +819,51 @@ describe('PostgreSQL store: the notification queue', () => {
     }
   })
 })
+
+describe('PostgreSQL store: a lock whose connection is cut', () => {
+  it('says it no longer holds, and another process takes the lock while the first still works', async () => {
+    const table = freshTable()
+    const name = `wf_lock_${table.slice(8)}`
+    const url = new URL(connectionString)
+    url.searchParams.set('application_name', name)
+    const [a, b] = await Promise.all(
+      [0, 1].map(() => PostgresEventStore.open({ connectionString: url.toString(), table, pollMs: 60_000 })),
+    )
+    const admin = new pg.Client({ connectionString })
+    await admin.connect()
+    let release!: () => void
+    const working = new Promise<void>((r) => {
+      release = r
+    })
+    try {
+      const seen: boolean[] = []
+      let heldOf!: () => boolean
+      const aWorks = a!.exclusive('commands', async (held) => {
+        heldOf = held
+        seen.push(held())
+        await working
+        seen.push(held())
+      })
+      await expect.poll(() => seen.length).toBe(1)
+      // the lock's connection is the one whose last statement took it
+      const cut = await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'SELECT pg_advisory_lock%'",
+        [name],
+      )
+      expect(cut.rowCount).toBe(1)
+      await expect.poll(() => heldOf(), { timeout: 3000 }).toBe(false)
+      // PostgreSQL released it with the connection: the other process takes it at once
+      expect(await b!.exclusive('commands', async (held) => held())).toBe(true)
+      release()
+      await aWorks
+      expect(seen).toEqual([true, false])
+      // and the first takes it again afterwards, on a new connection
+      expect(await a!.exclusive('commands', async (held) => held())).toBe(true)
+    } finally {
+      release()
+      await admin.end()
+      await a!.drop()
+      await Promise.all([a!.close(), b!.close()])
+    }
+  })
+})

@@ -441,25 +441,33 @@ export class PostgresEventStore implements EventStore {
    * Hold a session advisory lock (keyed by table and `name`) on a connection of
    * its own while `work` runs; `work` may read and append through the pool as
    * usual, and its appends commit before the lock is released. A process that
-   * dies mid-way loses its connection, which releases the lock.
+   * dies mid-way loses its connection, which releases the lock; so does a
+   * connection PostgreSQL cuts, after which `held()` is false.
    */
-  async exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
+  async exclusive<T>(name: string, work: (held: () => boolean) => Promise<T>): Promise<T> {
     const key = this.scope!.lockKey(`${this.table}:${name}`)
     const client = await this.pool.connect()
     let broken = false
+    const lost = () => {
+      broken = true
+    }
+    client.on('error', lost)
+    client.on('end', lost)
     try {
       await client.query('SELECT pg_advisory_lock($1)', [key]).catch((error: unknown) => {
         broken = true
         throw error
       })
       try {
-        return await work()
+        return await work(() => !broken)
       } finally {
         await client.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => {
           broken = true // the lock goes with the connection, which is destroyed below
         })
       }
     } finally {
+      client.off('error', lost)
+      client.off('end', lost)
       client.release(broken)
     }
   }

@@ -82,9 +82,11 @@ export interface EventStore {
    * Run `work` while holding the lock `name`, shared by every process on this
    * store (PostgreSQL: a session advisory lock), so read-decide-append sequences
    * of several processes do not interleave. Stores that belong to one process
-   * (SQLite) leave it out: an in-process mutex is enough there.
+   * (SQLite) leave it out: an in-process mutex is enough there. `held()` tells
+   * whether the lock still holds: a lost connection releases it, and another
+   * process may then take it, so `work` asks before it appends.
    */
-  exclusive?<T>(name: string, work: () => Promise<T>): Promise<T>
+  exclusive?<T>(name: string, work: (held: () => boolean) => Promise<T>): Promise<T>
   /** Snapshots of folds in the same database (both stores have them). */
   readonly snapshots?: SnapshotStore
   /**

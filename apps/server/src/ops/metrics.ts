@@ -218,7 +218,9 @@ export function instrumentStore(store: EventStore, metrics: Metrics): EventStore
     readRecordedRange: (from, to, after, limit) => store.readRecordedRange(from, to, after, limit),
     head: () => store.head(),
     onAppend: (listener) => store.onAppend(listener),
-    ...(exclusive ? { exclusive: <T>(name: string, work: () => Promise<T>) => exclusive.call(store, name, work) } : {}),
+    ...(exclusive
+      ? { exclusive: <T>(name: string, work: (held: () => boolean) => Promise<T>) => exclusive.call(store, name, work) }
+      : {}),
     ping: () => store.ping(),
     close: () => store.close(),
   } as EventStore

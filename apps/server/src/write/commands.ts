@@ -66,22 +66,28 @@ export class CommandService {
       if (readOnly) throw readOnly
       const command = parseCommand(body)
       const viewer = viewerOf(caller)
-      return await this.mutex.run(() => this.locked(() => this.decideAndAppend(viewer, command)))
+      return await this.mutex.run(() => this.locked((held) => this.decideAndAppend(viewer, command, held)))
     } catch (error) {
       if (error instanceof WatchfloorError) return { ok: false, error: error.toBody() }
       throw error
     }
   }
 
-  private locked<T>(work: () => Promise<T>): Promise<T> {
-    return this.store.exclusive ? this.store.exclusive('commands', work) : work()
+  private locked<T>(work: (held: () => boolean) => Promise<T>): Promise<T> {
+    return this.store.exclusive ? this.store.exclusive('commands', work) : work(() => true)
   }
 
-  private async decideAndAppend(viewer: Viewer, command: ReturnType<typeof parseCommand>): Promise<CommandAck<Target>> {
+  private async decideAndAppend(
+    viewer: Viewer,
+    command: ReturnType<typeof parseCommand>,
+    held: () => boolean,
+  ): Promise<CommandAck<Target>> {
     // [C17] decided on the caller's own picture, so a refusal says only what the caller may see
     const state = await this.states.fresh(viewer)
     const decision = decide(state, command, { viewer, now: new Date().toISOString(), newId: randomUUID })
     if (!decision.ok) return refusal(viewer, decision.rejection)
+    // the lock lost with its connection: another process may be deciding on the same version now
+    if (!held()) throw new WatchfloorError('unavailable', 'the database connection was lost; send the command again')
     const results = await this.store.append(decision.events)
     const seqs = new Set(results.map((r) => r.seq))
     const first = Math.min(...seqs)

@@ -146,6 +146,46 @@ test('a conflict is shown with the values now and retried on the fresh version',
   expect(body.incidents.find((i) => i.incidentId === 'inc-coord-2')).toMatchObject({ status: 'triaged', version: 3 })
 })
 
+test('another incident opens with empty forms: no draft, conflict or retry of the one shown before', async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(120_000)
+  await postEvents(request, [
+    incident('inc-coord-draft-a', 'Phishing wave against the tax board', 'GREEN', 'medium'),
+    incident('inc-coord-draft-b', 'Defacement of a ministry site', 'GREEN', 'medium'),
+  ])
+  await signIn(page, E2E_TOKENS.coordinator)
+  await openIncident(page, 'inc-coord-draft-b') // in the picture before the stream is held
+  await openIncident(page, 'inc-coord-draft-a')
+  const detail = page.getByTestId('incident-detail')
+  await expect(detail.getByTestId('detail-version')).toHaveText('1')
+  await detail.getByTestId('comment-body').fill('Draft for incident A only')
+  await detail.getByTestId('escalate-reason').fill('Spreading to A’s neighbours')
+  await detail.getByTestId('status-reason').fill('A is under control')
+  // a conflict on A, with its retry on A's fresh version
+  await page.evaluate(() => {
+    window.__watchfloorStore!.setState({ applyEvents: () => {} })
+  })
+  const other = await request.post('/api/v1/commands', {
+    headers: { authorization: `Bearer ${E2E_TOKENS.officer}` },
+    data: { type: 'incident.acknowledge', incidentId: 'inc-coord-draft-a', expectedVersion: 1 },
+  })
+  expect(other.status()).toBe(200)
+  await detail.getByTestId('status-select').selectOption('triaged')
+  await detail.getByTestId('action-set-status').click()
+  await expect(detail.getByTestId('conflict-retry')).toHaveText('Retry on version 2')
+
+  await openIncident(page, 'inc-coord-draft-b')
+  await expect(detail.getByTestId('comment-body')).toHaveValue('')
+  await expect(detail.getByTestId('escalate-reason')).toHaveValue('')
+  await expect(detail.getByTestId('status-reason')).toHaveValue('')
+  await expect(detail.getByTestId('conflict')).toHaveCount(0) // no retry that would re-send A's command
+  await openIncident(page, 'inc-coord-draft-a')
+  await expect(detail.getByTestId('comment-body')).toHaveValue('')
+  await expect(detail.getByTestId('conflict')).toHaveCount(0)
+})
+
 test('password sign-in: an account made by an admin signs in, resumes after a reload and signs out', async ({
   page,
   request,

@@ -63,7 +63,8 @@ export function IncidentDetail() {
         )}
       </section>
     )
-  return <DetailBody incident={incident} networks={networks} history={history} />
+  // another incident starts afresh: no draft, answer or retry of the one shown before (keyed)
+  return <DetailBody key={incident.incidentId} incident={incident} networks={networks} history={history} />
 }
 
 function DetailHeader({ title }: { title: string }) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { expect } from '@playwright/test'
-import { E2E_TOKENS, postEvents, signIn, test } from './fixtures.ts'
+import { E2E_TOKENS, openIncident, postEvents, signIn, test } from './fixtures.ts'
 
 const MIN = 60_000
 const iso = (ms: number) => new Date(ms).toISOString()
@@ -65,6 +65,51 @@ test.describe('a document carries its marking; a replay is marked as one', () =>
     // peak and final severity in the headline
     await expect(page.getByTestId('report-peak')).toHaveAttribute('data-severity', 'critical')
     await expect(page.getByTestId('report-final')).toHaveAttribute('data-severity', 'low')
+  })
+
+  test('[M1] a map snapshot is marked with what the map drew, and the banner counts it', async ({
+    page,
+    request,
+    outsideRequests: _outside,
+  }) => {
+    test.setTimeout(120_000)
+    const green = `inc-mk-map-${run}`
+    const now = Date.now()
+    await postEvents(request, [
+      event('incident.reported', now - MIN, {
+        incidentId: green,
+        title: 'Green incident, strict neighbour on the map',
+        severity: 'medium',
+        category: 'malware',
+        affectedNetworks: ['ee-gov'],
+      }),
+      event(
+        'incident.reported',
+        now - MIN,
+        {
+          incidentId: `inc-mk-strict-${run}`,
+          title: 'Strict incident on the same map',
+          severity: 'medium',
+          category: 'malware',
+          affectedNetworks: ['ee-gov'],
+        },
+        'AMBER+STRICT',
+      ),
+    ])
+    await signIn(page, E2E_TOKENS.officer)
+    await expect(page.getByTestId('map')).toHaveAttribute('data-ready', 'true', { timeout: 30_000 })
+    await openIncident(page, green)
+    await page.getByTestId('open-report').click() // takes a picture of the map first
+    const report = page.getByTestId('report')
+    await expect(report).toBeVisible({ timeout: 15_000 })
+    const image = report.getByTestId('report-snapshot')
+    await expect(image).toHaveCount(1)
+    // the report lists only GREEN things; its map drew the AMBER+STRICT incident (and whatever else is open)
+    await expect(image).toHaveAttribute('data-tlp', /^(AMBER\+STRICT|RED)$/)
+    const tlp = (await image.getAttribute('data-tlp'))!
+    const banners = report.getByTestId('marking-banner')
+    await expect(banners).toHaveCount(2)
+    for (const banner of [banners.first(), banners.last()]) await expect(banner).toHaveAttribute('data-tlp', tlp)
   })
 
   test('[M1] the handover brief carries its marking top and bottom, as its JSON says', async ({

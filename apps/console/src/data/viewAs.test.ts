@@ -6,6 +6,7 @@ import {
   viewAsFileName,
   viewAsFromSearch,
   viewAsValue,
+  viewerKey,
   withViewAs,
 } from './viewAs.ts'
 
@@ -34,6 +35,19 @@ describe('view as: the audience and its wire form', () => {
     expect(sameViewAs({ kind: 'organisation', id: 'a' }, { kind: 'organisation', id: 'a' })).toBe(true)
     expect(sameViewAs({ kind: 'organisation', id: 'a' }, { kind: 'community', id: 'a' })).toBe(false)
     expect(sameViewAs({ kind: 'organisation', id: 'a' }, null)).toBe(false)
+  })
+
+  it('keys a viewer by person, organisation and audience', () => {
+    const kadri = { user: 'kadri', organisation: 'cert-ee' }
+    const named = { ...kadri, displayName: 'Kadri Tamm', nation: 'EE' }
+    expect(viewerKey(null)).toBeNull()
+    expect(viewerKey(named)).toBe(viewerKey(kadri))
+    expect(viewerKey({ ...kadri, user: 'mart' })).not.toBe(viewerKey(kadri))
+    expect(viewerKey({ ...kadri, organisation: 'cert-lv' })).not.toBe(viewerKey(kadri))
+    const asLv = viewerKey({ ...kadri, viewingAs: { kind: 'organisation', id: 'cert-lv' } })
+    expect(asLv).not.toBe(viewerKey(kadri))
+    expect(asLv).not.toBe(viewerKey({ ...kadri, viewingAs: { kind: 'community', id: 'cert-lv' } }))
+    expect(asLv).toBe(viewerKey({ ...kadri, viewingAs: { kind: 'organisation', id: 'cert-lv' } }))
   })
 
   it('adds the header only while viewing as, leaving the given headers alone', () => {

@@ -48,6 +48,17 @@ export function sameViewAs(a: ViewAs | null | undefined, b: ViewAs | null | unde
   return a.kind === b.kind && a.id === b.id
 }
 
+/**
+ * The viewer a session is, as a key: the person, their organisation and the audience viewed as
+ * (null: signed out). Equal keys see the same picture; a re-read session of the same viewer keeps it.
+ */
+export function viewerKey(
+  session: { user: string; organisation: string; viewingAs?: ViewAs | undefined } | null | undefined,
+): string | null {
+  if (!session) return null
+  return JSON.stringify([session.user, session.organisation, session.viewingAs ? viewAsValue(session.viewingAs) : null])
+}
+
 /** The audience a query string names (`?viewAs=...`), or null. */
 export function viewAsFromSearch(search: string): ViewAs | null {
   return parseViewAs(new URLSearchParams(search).get(VIEW_AS_PARAM))

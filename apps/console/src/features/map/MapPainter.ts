@@ -6,7 +6,7 @@
  * frame times, rebuilds after a lost GPU context and answers `settle` and `capture` (handle.ts).
  */
 import 'maplibre-gl/dist/maplibre-gl.css'
-import type { IncidentState, NetworkState } from '@watchfloor/core'
+import type { AdvisoryState, IncidentState, NetworkState } from '@watchfloor/core'
 import type { Point } from 'geojson'
 import * as maplibregl from 'maplibre-gl'
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url'
@@ -36,7 +36,7 @@ import {
   sharingDeriver,
   shownAdvisories,
 } from './features.ts'
-import { registerMap } from './handle.ts'
+import { drawnMarking, type MapCapture, registerMap } from './handle.ts'
 import { addIncidentIcons } from './icons.ts'
 import { PulseGate } from './PulseGate.ts'
 import { PulseLayer } from './pulses.ts'
@@ -159,8 +159,14 @@ export class MapPainter {
   private seenSeq = watchfloor.getState().state.seq
   /** The time of the newest arc shown (for skipping fade refreshes). */
   private newestArc = 0
-  /** What the map showed at the last sync, for telling arrivals and updates from observations. */
+  /**
+   * What the map showed at the last sync, for telling arrivals and updates from observations (and
+   * for a capture's marking).
+   */
   private shownIncidents: ReadonlyMap<string, IncidentState> = new Map()
+  /** The networks and the advisories (sharing arcs) the last sync gave the map, for a capture's marking. */
+  private drawnNetworks: ReadonlyMap<string, NetworkState> = new Map()
+  private drawnAdvisories: readonly AdvisoryState[] = []
   /** Until the first idle after load, hold further updates so that the map settles (data-ready). */
   private ready = false
   private syncedOnce = false
@@ -390,6 +396,7 @@ export class MapPainter {
     const v = viewStore.getState()
     const incidents = selectFilteredIncidents(data.state, v.filters, v.range, v.sort)
     const entries = incidents.map((incident) => [incident.incidentId, incident] as const)
+    const advisories = shownAdvisories(data.state.advisories, { range: v.range, tlps: v.filters.tlps })
     this.slots = this.slotAssigner.assign(incidents, data.state.networks)
     const next: Record<DynamicSource, FeatureMap> = {
       incidents: this.derivers.incidents.derive(entries),
@@ -397,11 +404,7 @@ export class MapPainter {
       attacks: this.derivers.attacks.derive(
         latestAttacks(incidents, MAX_ATTACK_PATHS).map((incident) => [incident.incidentId, incident] as const),
       ),
-      sharing: this.derivers.sharing.derive(
-        shownAdvisories(data.state.advisories, { range: v.range, tlps: v.filters.tlps }).map(
-          (a) => [a.advisoryId, a] as const,
-        ),
-      ),
+      sharing: this.derivers.sharing.derive(advisories.map((a) => [a.advisoryId, a] as const)),
     }
     const updates: Promise<unknown>[] = []
     for (const key of Object.keys(DYNAMIC) as DynamicSource[]) {
@@ -423,6 +426,8 @@ export class MapPainter {
     if (this.ready) this.pulse(freshIncidents(incidents, this.seenSeq, this.shownIncidents), next.incidents)
     this.seenSeq = data.state.seq
     this.shownIncidents = new Map(entries)
+    this.drawnNetworks = data.state.networks
+    this.drawnAdvisories = advisories
     this.syncedOnce = true
   }
 
@@ -554,8 +559,8 @@ export class MapPainter {
     await Promise.race([drawn, deadline])
   }
 
-  /** For other features (report snapshots): both maps as one PNG, drawn now. */
-  private capture(): string | null {
+  /** For other features (report snapshots): both maps as one PNG, drawn now, and the marking of what they show. */
+  private capture(): MapCapture | null {
     try {
       const live = this.map.getCanvas()
       const image = document.createElement('canvas')
@@ -570,7 +575,12 @@ export class MapPainter {
       this.skipSample = true
       context.drawImage(this.base.getCanvas(), 0, 0, image.width, image.height)
       context.drawImage(live, 0, 0)
-      return image.toDataURL('image/png')
+      const marking = drawnMarking({
+        incidents: this.shownIncidents.values(),
+        networks: this.drawnNetworks.values(),
+        advisories: this.drawnAdvisories,
+      })
+      return { dataUrl: image.toDataURL('image/png'), marking }
     } catch {
       return null
     }

@@ -2,11 +2,51 @@
  * What other features may ask of the mounted map (report snapshots), without importing MapLibre:
  * the controller registers a handle while a map is mounted.
  */
+import {
+  type AdvisoryState,
+  type DocumentMarking,
+  documentMarking,
+  type IncidentState,
+  type NetworkState,
+} from '@watchfloor/core'
+import type { Marking } from '@watchfloor/protocol'
+
+/** A picture of the map and the marking of what it drew. */
+export interface MapCapture {
+  /** The basemap and the live layers as one PNG data URL. */
+  dataUrl: string
+  /** [M1] The strictest marking of the incidents, networks and advisories the map was given. */
+  marking: DocumentMarking
+}
+
 export interface MapHandle {
   /** Take in pending changes now and resolve once the map has drawn them (or after `timeoutMs`). */
   settle(timeoutMs?: number): Promise<void>
-  /** The basemap and the live layers as one PNG data URL, drawn now; null if it cannot be read. */
-  capture(): string | null
+  /** The basemap and the live layers, drawn now, with their marking; null if it cannot be read. */
+  capture(): MapCapture | null
+}
+
+/** What a sync gave the map's sources (MapPainter `sync`), as marked things. */
+export interface Drawn {
+  /** The incidents after the view's filters (their markers, attack arcs, alarmed and selected markers). */
+  incidents: Iterable<IncidentState>
+  /** The networks; the picture keeps no marking of theirs (see `drawnMarking`). */
+  networks: Iterable<NetworkState & { marking?: Marking }>
+  /** The advisories whose sharing arcs are drawn (`shownAdvisories`). */
+  advisories: Iterable<AdvisoryState>
+}
+
+/**
+ * [M1] The marking of a map picture: the strictest of everything the map was given, whether a
+ * layer was switched off or not (never less than the picture shows). A network counts with its
+ * marking when the picture holds one; core's `NetworkState` keeps none of its registration's.
+ */
+export function drawnMarking(drawn: Drawn): DocumentMarking {
+  const markings: Marking[] = []
+  for (const incident of drawn.incidents) markings.push(incident.marking)
+  for (const network of drawn.networks) if (network.marking) markings.push(network.marking)
+  for (const advisory of drawn.advisories) markings.push(advisory.marking)
+  return documentMarking(markings)
 }
 
 let current: MapHandle | null = null

@@ -7,7 +7,7 @@ import { SeverityLabel, TlpBadge } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
 import { MarkingBanner } from '../../ui/MarkingBanner.tsx'
 import { viewStore } from '../../view/viewStore.ts'
-import { acknowledgeText, buildReport, formatDuration } from './report.ts'
+import { acknowledgeText, bannerMarking, buildReport, formatDuration } from './report.ts'
 import { snapshots, snapshotsFor } from './snapshots.ts'
 
 /** The after-action report of one incident (`?report=<incidentId>`), printable on its own. */
@@ -19,6 +19,8 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
   const report = useMemo(() => buildReport(state, events, incidentId), [state, events, version, incidentId])
   const allSnapshots = useStore(snapshots, (s) => s.list)
   const images = useMemo(() => snapshotsFor(allSnapshots, incidentId), [allSnapshots, incidentId])
+  // the banner counts the map images too: what else their maps drew
+  const banner = useMemo(() => (report ? bannerMarking(report.marking, images) : null), [report, images])
   const close = () => viewStore.getState().setReport(null)
   // an incident closed long ago (the usual one to report on) left out of the live picture: asked for
   const leftOut = useLeftOutIncident(report ? null : incidentId)
@@ -43,7 +45,7 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
         </p>
       ) : (
         <article className="report-body" data-testid="report" data-incident-id={incidentId}>
-          <MarkingBanner marking={report.marking} position="top" />
+          <MarkingBanner marking={banner ?? report.marking} position="top" />
           <h1>After-action report: {report.incident.title}</h1>
           <p className="report-headline" data-testid="report-severity">
             Peak severity{' '}
@@ -142,9 +144,11 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
             <>
               <h2>The map</h2>
               {images.map((image) => (
-                <figure key={`${image.at}-${image.label}`} data-testid="report-snapshot">
+                <figure key={`${image.at}-${image.label}`} data-testid="report-snapshot" data-tlp={image.marking.tlp}>
                   <img className="report-snapshot" src={image.dataUrl} alt={`The map at ${image.label}`} />
-                  <figcaption className="muted">{image.label}</figcaption>
+                  <figcaption className="muted">
+                    {image.label} · what it shows is marked <TlpBadge tlp={image.marking.tlp} pap={image.marking.pap} />
+                  </figcaption>
                 </figure>
               ))}
             </>
@@ -165,7 +169,7 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
               ))}
             </ul>
           )}
-          <MarkingBanner marking={report.marking} position="bottom" />
+          <MarkingBanner marking={banner ?? report.marking} position="bottom" />
         </article>
       )}
     </main>

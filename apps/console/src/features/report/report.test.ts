@@ -1,7 +1,7 @@
 import { fold, initialState, makeEvent } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { acknowledgeText, buildReport, formatDuration } from './report.ts'
+import { acknowledgeText, bannerMarking, buildReport, formatDuration } from './report.ts'
 
 const T0 = Date.UTC(2026, 10, 1)
 const at = (min: number) => ({ occurredAt: new Date(T0 + min * 60_000).toISOString() })
@@ -80,6 +80,23 @@ describe('after-action report', () => {
     const report = buildReport(fold(initialState, amber), amber, 'g')!
     expect(report.incident.marking.tlp).toBe('GREEN')
     expect(report.marking).toEqual({ tlp: 'AMBER', pap: 'GREEN' })
+  })
+
+  it('[M1] its banner counts what its map images drew: a GREEN report with an AMBER+STRICT map is AMBER+STRICT', () => {
+    const green = buildReport(state, events, 'i1')!
+    expect(green.marking).toEqual({ tlp: 'GREEN' })
+    expect(bannerMarking(green.marking, [])).toEqual({ tlp: 'GREEN' })
+    const maps = [
+      { marking: { tlp: 'CLEAR' as const } },
+      { marking: { tlp: 'AMBER+STRICT' as const, pap: 'CLEAR' as const } },
+    ]
+    expect(bannerMarking(green.marking, maps)).toEqual({ tlp: 'AMBER+STRICT', pap: 'CLEAR' })
+    expect(bannerMarking(green.marking, [...maps, { marking: { tlp: 'RED' } }])).toEqual({ tlp: 'RED', pap: 'CLEAR' })
+    // the images never lower the report's own
+    expect(bannerMarking({ tlp: 'AMBER', pap: 'RED' }, [{ marking: { tlp: 'CLEAR' } }])).toEqual({
+      tlp: 'AMBER',
+      pap: 'RED',
+    })
   })
 
   it('headlines the peak severity as well as the final one', () => {

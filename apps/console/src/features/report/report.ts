@@ -165,6 +165,17 @@ export function buildReport(
   }
 }
 
+/**
+ * [M1] The banner's marking, top and bottom: the report's own and that of each map image it carries
+ * (what that map drew: other incidents, advisories, maybe stricter than the incident's own).
+ */
+export function bannerMarking(
+  report: DocumentMarking,
+  images: readonly { marking: DocumentMarking }[],
+): DocumentMarking {
+  return documentMarking([report, ...images.map((image) => image.marking)])
+}
+
 function severityOf(event: StoredEvent): Severity | undefined {
   if (event.type === 'incident.reported' || event.type === 'incident.escalated') return event.payload.severity
   if (event.type === 'incident.updated') return event.payload.severity

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createWatchfloorStore } from '../../data/store.ts'
 import { createViewStore } from '../../view/viewStore.ts'
 import { presence } from '../coordination/coordination.ts'
+import { type MapSnapshot, snapshots } from '../report/snapshots.ts'
 import type { Directory } from '../sharing/directory.ts'
 import { audienceName, bannerText, titleOf, viewAs, viewAsUi, viewingAsOf, wireViewAs } from './viewAs.ts'
 
@@ -70,5 +71,45 @@ describe('view as: the switch and the link', () => {
     data.getState().reset() // sign-out
     expect(view.getState().viewAs).toBeNull()
     unwire()
+  })
+
+  it('forgets the map snapshots whenever the viewer changes, and only then', () => {
+    const data = createWatchfloorStore()
+    const view = createViewStore()
+    const unwire = wireViewAs(data, view)
+    const snapshot = (label: string): MapSnapshot => ({
+      incidentId: 'inc-1',
+      at: 0,
+      label,
+      dataUrl: 'data:image/png;base64,',
+      marking: { tlp: 'AMBER' },
+    })
+    const take = (label: string) => snapshots.setState({ list: [...snapshots.getState().list, snapshot(label)] })
+    const labels = () => snapshots.getState().list.map((s) => s.label)
+    try {
+      data.getState().setSession(admin)
+      take('mine')
+      // the same viewer, its session read again (another object, a display name): kept
+      data.getState().setSession({ ...admin, displayName: 'Admin' })
+      expect(labels()).toEqual(['mine'])
+
+      data.getState().setSession({ ...admin, viewingAs: lv }) // view as on
+      expect(labels()).toEqual([])
+      take('as cert-lv')
+      data.getState().setSession({ ...admin, viewingAs: { kind: 'community', id: 'baltic' } }) // another audience
+      expect(labels()).toEqual([])
+      take('as baltic')
+      data.getState().setSession(admin) // view as off
+      expect(labels()).toEqual([])
+      take('mine again')
+      data.getState().setSession({ ...admin, user: 'coordinator' }) // another person signed in in the tab
+      expect(labels()).toEqual([])
+      take('the coordinator’s')
+      data.getState().reset() // sign-out
+      expect(labels()).toEqual([])
+    } finally {
+      unwire()
+      snapshots.setState({ list: [] })
+    }
   })
 })

@@ -5,15 +5,17 @@
  * is data/session.ts `setViewAs` (the server is asked, the socket connects again with
  * `auth.viewAs`, the picture starts from empty); every REST call then carries the header
  * (data/api.ts). Here: the switch as the screens ask for it, the directory the names come from,
- * and `wireViewAs`, which keeps the link (`?viewAs=`), the page title and presence in step.
+ * and `wireViewAs`, which keeps the link (`?viewAs=`), the page title, presence and map snapshots
+ * in step.
  */
 import { useStore } from 'zustand'
 import { createStore } from 'zustand/vanilla'
 import { setViewAs } from '../../data/session.ts'
 import { type Session, type WatchfloorStore, watchfloor } from '../../data/store.ts'
-import { type AudienceKind, sameViewAs, type ViewAs } from '../../data/viewAs.ts'
+import { type AudienceKind, sameViewAs, type ViewAs, viewerKey } from '../../data/viewAs.ts'
 import { viewStore } from '../../view/viewStore.ts'
 import { presence } from '../coordination/coordination.ts'
+import { clearSnapshots } from '../report/snapshots.ts'
 import { type Directory, formErrorOf, loadDirectory } from '../sharing/directory.ts'
 
 export interface ViewAsUi {
@@ -109,7 +111,8 @@ type DataStore = {
 /**
  * Keep the rest of the console in step with the audience viewed as: the link (`?viewAs=`, through
  * the view store) says what the server agreed to; signing out forgets it; a new viewer starts with
- * no presence of the old one; the directory is read for the names; the page title is prefixed.
+ * no presence and no map snapshots of the old one; the directory is read for the names; the page
+ * title is prefixed.
  * Returns the unsubscribe.
  */
 export function wireViewAs(data: DataStore = watchfloor, view = viewStore): () => void {
@@ -129,6 +132,9 @@ export function wireViewAs(data: DataStore = watchfloor, view = viewStore): () =
       viewAsUi.setState({ directory: null, directoryAt: 0, directoryError: null })
     }
     if (prev && !sameViewAs(now, viewingAsOf(prev.session))) presence.getState().clear()
+    // sign-out, another person, another audience: the old viewer's map pictures go (a report printed
+    // now must not carry them)
+    if (prev && viewerKey(s.session) !== viewerKey(prev.session)) clearSnapshots()
     if (now && !sameViewAs(now, viewingAsOf(prev?.session))) void loadAudiences(true)
     retitle()
   }

@@ -1,8 +1,9 @@
 import type { IncidentState, State } from '@watchfloor/core'
 import { createStore, useStore } from 'zustand'
-import { watchfloor } from '../../data/store.ts'
+import { type WatchfloorStore, watchfloor } from '../../data/store.ts'
+import { viewerKey } from '../../data/viewAs.ts'
 import { alarmPrefs, loadAlarmPrefs, playAlarmTone } from './alarmPrefs.ts'
-import { type AlarmBaseline, alarmViewOf, baselineOf } from './alarms.ts'
+import { alarmViewOf, followBaseline, type HeldBaseline } from './alarms.ts'
 
 /** The alarms standing in this console, derived from the live picture (also while replaying). */
 export interface AlarmView {
@@ -18,24 +19,28 @@ export function useAlarmView<T>(selector: (view: AlarmView) => T): T {
   return useStore(alarmView, selector)
 }
 
+type DataStore = {
+  getState(): WatchfloorStore
+  subscribe(listener: (s: WatchfloorStore, p: WatchfloorStore) => void): () => void
+}
+
 /**
- * Follows the data store: the baseline is the picture the console opened with (taken when
- * `opened` is set; forgotten when the picture empties), and every change of the live picture or
+ * Follows the data store: the baseline is the picture the console opened with for this viewer
+ * (taken when `opened` is first set; kept when the picture empties and opens again; another
+ * viewer's taken at their own open, see `followBaseline`), and every change of the live picture or
  * of the preferences derives the alarms again. A new alarm beeps when the viewer turned sound on.
  */
-export function wireAlarms(): () => void {
-  let opened: unknown = null
-  let baseline: AlarmBaseline | null = null
+export function wireAlarms(data: DataStore = watchfloor): () => void {
+  let held: HeldBaseline = { viewer: viewerKey(data.getState().session), opened: null, baseline: null }
   let last: { state: State; prefs: unknown } | null = null
   const sounded = new Set<string>()
   const sync = () => {
-    const s = watchfloor.getState()
+    const s = data.getState()
     loadAlarmPrefs(s.session?.user ?? null)
-    if (s.opened !== opened) {
-      opened = s.opened
-      baseline = s.opened === null ? null : baselineOf(s.liveState)
-      last = null
-    }
+    const next = followBaseline(held, { viewer: viewerKey(s.session), opened: s.opened, state: s.liveState })
+    if (next.baseline !== held.baseline) last = null
+    held = next
+    const { baseline } = held
     const prefs = alarmPrefs.getState()
     if (last !== null && last.state === s.liveState && last.prefs === prefs) return
     last = { state: s.liveState, prefs }
@@ -51,7 +56,7 @@ export function wireAlarms(): () => void {
     alarmView.setState({ alarms, standing })
   }
   sync()
-  const offData = watchfloor.subscribe(sync)
+  const offData = data.subscribe(sync)
   const offPrefs = alarmPrefs.subscribe(sync)
   return () => {
     offData()

@@ -1,7 +1,10 @@
 import { fold, initialState, makeEvent, type State } from '@watchfloor/core'
 import type { Severity, StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { alarmsOf, alarmTitle, baselineOf, standingCriticalsOf } from './alarms.ts'
+import { createWatchfloorStore, emptyPicture, type Session } from '../../data/store.ts'
+import { viewerKey } from '../../data/viewAs.ts'
+import { alarmView, wireAlarms } from './alarmStore.ts'
+import { alarmsOf, alarmTitle, baselineOf, followBaseline, type HeldBaseline, standingCriticalsOf } from './alarms.ts'
 
 const reported = (seq: number, incidentId: string, severity: Severity, minute = seq): StoredEvent =>
   makeEvent(
@@ -84,5 +87,80 @@ describe('alarms', () => {
   it('titles the tab with the severity and the title', () => {
     const [alarm] = alarmsOf(live([reported(3, 'n', 'critical')]), baseline, criticalsOnly, none)
     expect(alarmTitle(alarm!)).toBe('(!) CRITICAL: Title n')
+  })
+})
+
+describe('alarms: the baseline across a picture opened again', () => {
+  const kadri: Session = { user: 'kadri', organisation: 'cert-ee', nation: 'EE', roles: ['watch_officer'] }
+  const asLv: Session = { ...kadri, viewingAs: { kind: 'organisation', id: 'cert-lv' } }
+  const opening = fold(initialState, [reported(1, 'old-crit', 'critical')])
+  const first = { seq: 1, events: 1, from: 0 }
+
+  it('keeps the baseline of the first open for the same viewer; another viewer waits for their own open', () => {
+    const me = viewerKey(kadri)
+    let held: HeldBaseline = { viewer: me, opened: null, baseline: null }
+    held = followBaseline(held, { viewer: me, opened: first, state: opening })
+    const taken = held.baseline
+    expect([...taken!.keys()]).toEqual(['old-crit'])
+    // the picture empties and opens again (access_changed, a failed refresh): the same baseline
+    const later = fold(opening, [reported(2, 'while-away', 'critical')])
+    held = followBaseline(held, { viewer: me, opened: null, state: initialState })
+    expect(held.baseline).toBe(taken)
+    held = followBaseline(held, { viewer: me, opened: { seq: 2, events: 2, from: 0 }, state: later })
+    expect(held.baseline).toBe(taken)
+    expect(alarmsOf(later, held.baseline, criticalsOnly, none).map((i) => i.incidentId)).toEqual(['while-away'])
+
+    // view as: none while the old viewer's picture is still in the store, a new one at their open
+    const them = viewerKey(asLv)
+    held = followBaseline(held, { viewer: them, opened: { seq: 2, events: 2, from: 0 }, state: later })
+    expect(held.baseline).toBeNull()
+    held = followBaseline(held, { viewer: them, opened: null, state: initialState })
+    expect(held.baseline).toBeNull()
+    held = followBaseline(held, { viewer: them, opened: { seq: 2, events: 1, from: 0 }, state: later })
+    expect([...held.baseline!.keys()]).toEqual(['old-crit', 'while-away'])
+    // signed out: none
+    expect(followBaseline(held, { viewer: null, opened: null, state: initialState }).baseline).toBeNull()
+  })
+
+  it('wireAlarms: an alarm stands through a resync, a critical that came meanwhile alarms; another viewer starts anew', () => {
+    const ids = (list: readonly { incidentId: string }[]) => list.map((i) => i.incidentId)
+    const data = createWatchfloorStore()
+    const unwire = wireAlarms(data)
+    const now = Date.now()
+    const at = (seq: number, event: StoredEvent): StoredEvent => ({
+      ...event,
+      occurredAt: new Date(now - 60_000 + seq).toISOString(),
+      recordedAt: new Date(now - 60_000 + seq).toISOString(),
+    })
+    const open = (events: StoredEvent[]) =>
+      data.getState().openPicture(fold(initialState, events), events, { from: 0, to: Number.POSITIVE_INFINITY })
+    const drop = () =>
+      data.setState({ lastSeq: 0, headSeq: 0, opening: null, ...emptyPicture(data.getState().windowVersion) })
+    try {
+      const log = [at(1, reported(1, 'old-crit', 'critical')), at(2, reported(2, 'live-crit', 'critical'))]
+      data.getState().setSession(kadri)
+      open(log.slice(0, 1))
+      data.getState().applyEvents(log.slice(1))
+      expect(ids(alarmView.getState().alarms)).toEqual(['live-crit'])
+      expect(ids(alarmView.getState().standing)).toEqual(['old-crit'])
+
+      // `resync access_changed`: the picture goes and opens again, with a critical that came meanwhile
+      drop()
+      log.push(at(3, reported(3, 'while-away', 'critical')))
+      open(log)
+      expect(ids(alarmView.getState().alarms).sort()).toEqual(['live-crit', 'while-away'])
+      expect(ids(alarmView.getState().standing)).toEqual(['old-crit'])
+
+      // view as another audience: its own baseline, taken at its own open
+      data.getState().setSession(asLv)
+      expect(alarmView.getState().alarms).toEqual([])
+      drop()
+      open(log)
+      expect(alarmView.getState().alarms).toEqual([])
+      expect(ids(alarmView.getState().standing).sort()).toEqual(['live-crit', 'old-crit', 'while-away'])
+    } finally {
+      unwire()
+      alarmView.setState({ alarms: [], standing: [] })
+    }
   })
 })

@@ -31,6 +31,32 @@ export function baselineOf(state: State): AlarmBaseline {
   return baseline
 }
 
+/** The baseline alarms are raised against, the viewer it is for, and the open it was taken at. */
+export interface HeldBaseline {
+  /** data/viewAs.ts `viewerKey` of the session. */
+  viewer: string | null
+  /** The store's `opened` last seen (compared by identity). */
+  opened: unknown
+  baseline: AlarmBaseline | null
+}
+
+/**
+ * The baseline after a change of the data store. The picture the console opened with is kept while
+ * the viewer is the same, when the picture empties and opens again too (a transient failure,
+ * `resync`): an alarm that stood stands on, and a critical that arrived meanwhile alarms. Another
+ * viewer (sign-out, another person, view as on, off or to another audience) has none until their
+ * own picture opens: the old viewer's may still be in the store when the session changes.
+ */
+export function followBaseline(
+  held: HeldBaseline,
+  now: { viewer: string | null; opened: unknown; state: State },
+): HeldBaseline {
+  if (now.viewer !== held.viewer) return { viewer: now.viewer, opened: now.opened, baseline: null }
+  if (now.opened === held.opened) return held
+  if (now.opened === null || held.baseline !== null) return { ...held, opened: now.opened }
+  return { viewer: now.viewer, opened: now.opened, baseline: baselineOf(now.state) }
+}
+
 function alarmingSeverity(severity: Severity, settings: AlarmSettings): boolean {
   return severity === 'critical' || (settings.includeHigh && severity === 'high')
 }

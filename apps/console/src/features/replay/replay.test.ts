@@ -1,9 +1,10 @@
-import { makeEvent, type ReplayClock, replayFromScratch, stateToJson } from '@watchfloor/core'
+import { fold, initialState, makeEvent, type ReplayClock, replayFromScratch, stateToJson } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it, vi } from 'vitest'
-import { watchfloor } from '../../data/store.ts'
+import { emptyPicture, watchfloor } from '../../data/store.ts'
 import { viewStore } from '../../view/viewStore.ts'
 import { closeReplay, incidentWindow, openReplay, pause, play, replay, seek, setLoop, step } from './replay.ts'
+import { wireReplay } from './startReplay.ts'
 
 describe('replay: an incident window', () => {
   const event = (seq: number, occurred: string, recorded: string) =>
@@ -148,6 +149,45 @@ describe('replay controller: load, seek, step, back to live', () => {
       closeReplay()
     } finally {
       vi.useRealTimers()
+      vi.unstubAllGlobals()
+      watchfloor.getState().reset()
+    }
+  })
+
+  it('leaves replay when the picture is dropped, never because replay itself moved', async () => {
+    vi.stubGlobal('fetch', fakeServer([]))
+    const unwire = wireReplay()
+    try {
+      watchfloor.getState().openPicture(fold(initialState, log), log, { from: T0, to: Number.POSITIVE_INFINITY })
+      const opened = watchfloor.getState().opened
+      expect(opened).not.toBeNull()
+      // entering, moving and leaving replay keep the picture the console opened with
+      await openReplay({ from: T0, to: T0 + 60 * MIN, clock: 'recorded', at: T0 + 25 * MIN })
+      step(1)
+      seek(T0 + 5 * MIN)
+      expect(watchfloor.getState()).toMatchObject({ mode: 'replay', opened })
+      expect(replay.getState().active).toBe(true)
+      closeReplay()
+      expect(watchfloor.getState()).toMatchObject({ mode: 'live', opened })
+      await openReplay({ from: T0, to: T0 + 60 * MIN, clock: 'recorded', at: T0 + 25 * MIN })
+      expect(replay.getState().active).toBe(true)
+
+      // `resync access_changed`: data/connection.ts `dropPicture` empties the picture
+      watchfloor.setState({
+        lastSeq: 0,
+        headSeq: 0,
+        opening: null,
+        ...emptyPicture(watchfloor.getState().windowVersion),
+      })
+      await vi.waitFor(() => expect(replay.getState().active).toBe(false))
+      expect(viewStore.getState().replay).toBeNull()
+      // the next playhead move shows nothing of the old replay
+      seek(T0 + 30 * MIN)
+      expect(watchfloor.getState().mode).toBe('live')
+      expect(watchfloor.getState().state.incidents.size).toBe(0)
+    } finally {
+      unwire()
+      closeReplay()
       vi.unstubAllGlobals()
       watchfloor.getState().reset()
     }

@@ -2,7 +2,7 @@
  * Replay's entry points for the first load: each loads the replay machinery (replay.ts, its own
  * chunk) on first use, then calls it. Nothing here pulls replay into the entry chunk.
  */
-import { watchfloor } from '../../data/store.ts'
+import { type WatchfloorStore, watchfloor } from '../../data/store.ts'
 import type { ReplayView } from '../../view/view.ts'
 import { replay } from './replayStore.ts'
 
@@ -38,9 +38,23 @@ export function openFromView(view: ReplayView): void {
   void startReplay({ ...view })
 }
 
-/** Leave replay when the viewer changes (sign-out, another sign-in). Returns the unsubscribe. */
+/**
+ * The picture was dropped (data/connection.ts `dropPicture`: `access_changed`, a conflicting
+ * cursor, a failed refresh): the open picture went, or the replay picture was taken off screen by
+ * the empty one. Entering, moving and leaving replay never do either (`showReplay` and `showLive`
+ * leave `opened` alone; `showLive` runs once replay is no longer active).
+ */
+export function pictureDropped(s: Pick<WatchfloorStore, 'opened' | 'mode'>, prev: typeof s): boolean {
+  return (prev.opened !== null && s.opened === null) || (prev.mode === 'replay' && s.mode === 'live')
+}
+
+/**
+ * Leave replay when the viewer changes (sign-out, another sign-in) or the picture is dropped (what
+ * the replay showed may be what this viewer may no longer see). Returns the unsubscribe.
+ */
 export function wireReplay(): () => void {
   return watchfloor.subscribe((s, prev) => {
-    if (s.session !== prev.session && replay.getState().active) void stopReplay()
+    if (!replay.getState().active) return
+    if (s.session !== prev.session || pictureDropped(s, prev)) void stopReplay()
   })
 }

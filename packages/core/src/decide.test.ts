@@ -14,7 +14,7 @@ import { TASK_TRANSITIONS } from './policy.ts'
 import { fold } from './reduce.ts'
 import { type IncidentState, initialState, type State, type TaskState } from './state.ts'
 import { makeEvent } from './testing.ts'
-import { canSee, incidentVisibility } from './visibility.ts'
+import { audienceMarking, canSee, incidentVisibility, taskVisibility } from './visibility.ts'
 
 // ------------------------------------------------------------------ the floor
 
@@ -409,10 +409,8 @@ describe('decide: the events it produces', () => {
       const teamTask = task(
         't-m',
         { incidentId: 'inc-m', assignee: { kind: 'team', organisation: 'cert-lv' } },
-        {
-          marking: subject.marking,
-          actor: 'kadri',
-        },
+        // as task.create marks it [C4]: the incident's audience, its reporter among RED's recipients
+        { marking: audienceMarking(subject), actor: 'kadri' },
       )
       const withTask = given(...world(), reported('inc-m', { marking, actor: 'kadri' }), teamTask)
       const commands: [CommandInput, typeof floor][] = [
@@ -439,6 +437,53 @@ describe('decide: the events it produces', () => {
       }
     }
     expect(checked).toBeGreaterThan(500)
+  })
+
+  it('[C4] a task’s events reach only who may see both its incident and the task, after the incident was re-reported to another audience', () => {
+    const markings: Marking[] = [
+      { tlp: 'GREEN' },
+      { tlp: 'AMBER', releasableTo: ['cert-lv'] },
+      { tlp: 'AMBER+STRICT' },
+      { tlp: 'RED', recipients: ['mart', 'ilze'] },
+    ]
+    const viewers = [kadri, mart, liis, janis, ilze, anna, person('pieter', 'ncsc-nl', 'NL', 'analyst')]
+    let leakChecks = 0
+    for (const first of markings)
+      for (const then of markings) {
+        const reportedFirst = reported('inc-m', { marking: first, actor: 'kadri' })
+        const before = given(...world(), reportedFirst)
+        const made = task(
+          't-m',
+          { incidentId: 'inc-m', assignee: { kind: 'team', organisation: 'cert-ee' } },
+          { marking: audienceMarking(incident(before.state, 'inc-m')), actor: 'kadri' },
+        )
+        // the owner re-reports it: the task keeps the audience it was made for
+        const floor = given(...world(), reportedFirst, made, reported('inc-m', { marking: then, actor: 'kadri' }))
+        const subject = incident(floor.state, 'inc-m')
+        const made_ = floor.state.tasks.get('t-m')!
+        const commands: CommandInput[] = [
+          { type: 'task.assign', taskId: 't-m', assignee: { kind: 'user', userId: 'liis' } },
+          { type: 'task.accept', taskId: 't-m' },
+          { type: 'comment.post', incidentId: 'inc-m', taskId: 't-m', body: 'on the task' },
+        ]
+        for (const command of commands)
+          for (const actor of [mart, ilze]) {
+            const decision = decide(floor.state, Command.parse(command), context(actor))
+            if (!decision.ok) continue
+            for (const event of decision.events)
+              for (const viewer of viewers) {
+                const both = canSee(viewer, incidentVisibility(subject)) && canSee(viewer, taskVisibility(made_))
+                const where = `${first.tlp} then ${then.tlp}: ${command.type} by ${actor.userId} to ${viewer.userId}`
+                if (canSee(viewer, event)) {
+                  expect(both, where).toBe(true)
+                  leakChecks++
+                }
+                // not narrower than it must be: the incident unchanged, exactly its audience
+                else if (first === then) expect(both, where).toBe(false)
+              }
+          }
+      }
+    expect(leakChecks).toBeGreaterThan(50)
   })
 
   it('[C4] on a RED incident the reporter joins the recipients, so the author keeps seeing its own incident', () => {

@@ -246,7 +246,7 @@ function assignTask(state: State, c: CommandOf<'task.assign'>, ctx: DecideContex
     return conflict('C14', `task ${task.taskId} is already assigned to ${describeAssignee(c.assignee)}`, task)
   }
   return accepted(
-    [emit(incident, ctx, 'task.assigned', { taskId: task.taskId, assignee: { ...c.assignee } })],
+    [emit(incident, ctx, 'task.assigned', { taskId: task.taskId, assignee: { ...c.assignee } }, task)],
     task.version + 1,
   )
 }
@@ -263,15 +263,15 @@ function moveTask(state: State, c: TaskMove, ctx: DecideContext): Decision {
   const event = (() => {
     switch (c.type) {
       case 'task.accept':
-        return emit(incident, ctx, 'task.accepted', { taskId })
+        return emit(incident, ctx, 'task.accepted', { taskId }, task)
       case 'task.start':
-        return emit(incident, ctx, 'task.started', { taskId })
+        return emit(incident, ctx, 'task.started', { taskId }, task)
       case 'task.block':
-        return emit(incident, ctx, 'task.blocked', { taskId, reason: c.reason })
+        return emit(incident, ctx, 'task.blocked', { taskId, reason: c.reason }, task)
       case 'task.complete':
-        return emit(incident, ctx, 'task.completed', { taskId, ...opt('note', c.note) })
+        return emit(incident, ctx, 'task.completed', { taskId, ...opt('note', c.note) }, task)
       case 'task.reopen':
-        return emit(incident, ctx, 'task.reopened', { taskId, ...opt('reason', c.reason) })
+        return emit(incident, ctx, 'task.reopened', { taskId, ...opt('reason', c.reason) }, task)
       default:
         return exhaustiveSwitchError(c)
     }
@@ -317,7 +317,7 @@ function postComment(state: State, c: CommandOf<'comment.post'>, ctx: DecideCont
     mentions,
   }
   // [C5] a comment changes neither the incident's nor the task's version
-  return accepted([emit(incident, ctx, 'comment.posted', payload)], target.version)
+  return accepted([emit(incident, ctx, 'comment.posted', payload, task)], target.version)
 }
 
 // ---------------------------------------------------------------- bookmarks
@@ -390,20 +390,26 @@ function findTask(
   return incident === undefined ? undefined : { task, incident }
 }
 
-/** [C4] One event about `incident`: its organisation as source, its audience as marking, the viewer as actor. */
+/**
+ * [C4] One event about `incident`: its organisation as source, its audience as marking, the viewer as
+ * actor. About one of its tasks, the strictest of the incident's audience and the task's: an incident
+ * re-reported to a wider audience since the task was made does not widen the task's events.
+ */
 function emit<T extends EventType>(
   incident: IncidentState,
   ctx: DecideContext,
   type: T,
   payload: PayloadOf<T>,
+  task?: TaskState,
 ): DecidedEvent {
+  const audience = audienceMarking(incident)
   return {
     id: ctx.newId(),
     type,
     occurredAt: ctx.now,
     source: { organisation: incident.organisation },
     actor: { user: ctx.viewer.userId, organisation: ctx.viewer.organisation },
-    marking: audienceMarking(incident),
+    marking: task === undefined ? audience : strictestMarking(audience, task.marking),
     payload,
   } as DecidedEvent
 }

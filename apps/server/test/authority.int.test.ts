@@ -186,4 +186,42 @@ describe('authority: raw events change only what their sender owns', () => {
     expect((await incidents(TOKENS.viewerEe)).find((i) => i.incidentId === 'inc-ee')?.severity).toBe('critical')
     expect((await incidents(TOKENS.viewerLv)).find((i) => i.incidentId === 'inc-lv')?.status).toBe('triaged')
   })
+
+  it('[D14] a relay is told the seqs of the events it may see, not of those it posted under a marking that leaves it out', async () => {
+    const hidden = event({
+      type: 'incident.observation',
+      source: { organisation: 'cert-ee' },
+      marking: { tlp: 'AMBER' }, // cert-ee's alone: not the relay's organisation (alliance)
+      payload: { incidentId: 'inc-ee', count: 1 },
+    })
+    const shared = event({
+      type: 'incident.observation',
+      source: { organisation: 'cert-ee' },
+      marking: { tlp: 'GREEN' },
+      payload: { incidentId: 'inc-ee', count: 2 },
+    })
+    const first = await post(server.url, TOKENS.relay, { events: [hidden, shared] })
+    expect(first.status).toBe(201)
+    const seqOfShared = (await events(TOKENS.relay)).find((e) => e.id === shared.id)!.seq
+    expect(first.json.results).toEqual([
+      { id: hidden.id, duplicate: false },
+      { id: shared.id, seq: seqOfShared, duplicate: false },
+    ])
+    // posted again: duplicates, told the same way
+    const again = await post(server.url, TOKENS.relay, { events: [hidden, shared] })
+    expect(again.status).toBe(200)
+    expect(again.json.results).toEqual([
+      { id: hidden.id, duplicate: true },
+      { id: shared.id, seq: seqOfShared, duplicate: true },
+    ])
+    // cert-ee's sensor, who may see both, is told both seqs of what it posts
+    const own = event({
+      type: 'incident.observation',
+      source: { organisation: 'cert-ee' },
+      marking: { tlp: 'AMBER' },
+      payload: { incidentId: 'inc-ee', count: 3 },
+    })
+    const sensor = await post(server.url, TOKENS.sensorEe, { events: [own] })
+    expect(sensor.json.results![0]!.seq).toBe(await head())
+  })
 })

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Owners } from '@watchfloor/core'
 import type { EventInput, StoredEvent } from '@watchfloor/protocol'
-import { type AcceptedEvent, type AppendResult, type EventStore, SqliteEventStore } from '@watchfloor/store'
+import { type AcceptedEvent, type EventStore, SqliteEventStore } from '@watchfloor/store'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Caller } from '../src/access/access.ts'
 import { toWatchfloorError } from '../src/http/errors.ts'
 import { FullState } from '../src/read/projection.ts'
 import { importEvents, type Refused } from '../src/write/imports.ts'
-import { ingest } from '../src/write/ingest.ts'
+import { type IngestResult, ingest } from '../src/write/ingest.ts'
 import { documentedReply } from './documented.ts'
 import { Rng } from './fuzz.ts'
 import { event, logHead, PRINCIPALS, post, type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
@@ -612,8 +612,8 @@ async function formerImportEvents(
   caller: Caller,
   events: readonly EventInput[],
   owners: () => Promise<Owners>,
-): Promise<{ results: AppendResult[]; refused: Refused[] }> {
-  const results: AppendResult[] = []
+): Promise<{ results: IngestResult[]; refused: Refused[] }> {
+  const results: IngestResult[] = []
   const refused: Refused[] = []
   for (let start = 0; start < events.length; start += 1000) {
     let chunk = events.slice(start, start + 1000)

@@ -70,8 +70,11 @@ export function errorBodyOf(reply: unknown): ErrorBody | undefined {
 /** One event of a `POST /api/v1/events`, as the log took it. */
 export const AppendResultReply = z.object({
   id: z.uuid(),
-  /** Its seq in the log. */
-  seq: z.number().int().min(1),
+  /**
+   * Its seq in the log; absent when the caller may not see the event (a relay posting for another
+   * organisation under a marking that leaves its own out): a seq says where the log stands [D14].
+   */
+  seq: z.number().int().min(1).optional(),
   /** It was in the log already, with the same content [L2]. */
   duplicate: z.boolean(),
 })

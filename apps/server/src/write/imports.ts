@@ -19,13 +19,13 @@ import {
   WatchfloorError,
 } from '@watchfloor/protocol'
 import { importMisp, importStix } from '@watchfloor/sharing'
-import type { AppendResult, EventStore } from '@watchfloor/store'
+import type { EventStore } from '@watchfloor/store'
 import express, { type Request } from 'express'
 import { type Caller, knowsCommunity } from '../access/access.ts'
 import type { Directory } from '../access/directory.ts'
 import { refusalError, toWatchfloorError } from '../http/errors.ts'
 import { QueryReader } from '../http/query.ts'
-import { ingest } from './ingest.ts'
+import { type IngestResult, ingest } from './ingest.ts'
 
 /** One event the log did not take, and why (the error body ingest gave): the protocol's `ImportRefusal`. */
 export type Refused = ImportRefusal
@@ -114,8 +114,8 @@ export async function importEvents(
   caller: Caller,
   events: readonly EventInput[],
   owners: () => Promise<Owners>,
-): Promise<{ results: AppendResult[]; refused: Refused[] }> {
-  const results: AppendResult[] = []
+): Promise<{ results: IngestResult[]; refused: Refused[] }> {
+  const results: IngestResult[] = []
   const refused: Refused[] = []
   for (let start = 0; start < events.length; start += MAX_EVENTS_PER_POST) {
     const request = await storeRequest(store, caller, events.slice(start, start + MAX_EVENTS_PER_POST), owners)
@@ -137,8 +137,8 @@ async function storeRequest(
   caller: Caller,
   request: readonly EventInput[],
   owners: () => Promise<Owners>,
-): Promise<{ results: AppendResult[]; byChecks: Refused[]; byLog: Refused[] }> {
-  const results: AppendResult[] = []
+): Promise<{ results: IngestResult[]; byChecks: Refused[]; byLog: Refused[] }> {
+  const results: IngestResult[] = []
   const byChecks: Refused[] = []
   const byLog: Refused[] = []
   /** The first event neither stored nor refused: every event before it is settled. */

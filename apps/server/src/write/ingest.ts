@@ -26,15 +26,24 @@ export async function ingest(
   principal: Principal,
   body: unknown,
   owners: () => Promise<Owners>,
-): Promise<AppendResult[]> {
+): Promise<IngestResult[]> {
   refuse(postingRefusal(principal)) // [A1, A2] before reading anything
   const events = acceptEvents(principal, body, await owners())
+  const viewer = viewerOf(principal)
   try {
-    return await store.append(events)
+    const results = await store.append(events)
+    // [D14] a seq says where the log stands: told only of events the caller may see. A relay posting
+    // for another organisation, under a marking that leaves its own organisation out, learns none.
+    return results.map((result, i) =>
+      canSee(viewer, events[i]!) ? result : { id: result.id, duplicate: result.duplicate },
+    )
   } catch (error) {
-    throw await withoutHidden(store, viewerOf(principal), error)
+    throw await withoutHidden(store, viewer, error)
   }
 }
+
+/** What an ingest answers per event: its seq only when the caller may see the event [D14]. */
+export type IngestResult = Omit<AppendResult, 'seq'> & { seq?: number }
 
 /**
  * [L3] An id reused with other content is a conflict; its `details.seq` says where the first

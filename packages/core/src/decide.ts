@@ -409,9 +409,21 @@ function emit<T extends EventType>(
     occurredAt: ctx.now,
     source: { organisation: incident.organisation },
     actor: { user: ctx.viewer.userId, organisation: ctx.viewer.organisation },
-    marking: task === undefined ? audience : strictestMarking(audience, task.marking),
+    marking:
+      task === undefined || sameMarking(audience, task.marking) ? audience : strictestMarking(audience, task.marking),
     payload,
   } as DecidedEvent
+}
+
+/** Whether two markings say the same, field by field (their lists in order). */
+function sameMarking(a: Marking, b: Marking): boolean {
+  const list = (names: readonly string[] | undefined) => names?.join('\u0000')
+  return (
+    a.tlp === b.tlp &&
+    a.pap === b.pap &&
+    list(a.releasableTo) === list(b.releasableTo) &&
+    list(a.recipients) === list(b.recipients)
+  )
 }
 
 // ---------------------------------------------------------------- checks

@@ -164,7 +164,37 @@ describe('reduce', () => {
           lastObservationAt: late,
         })
         expect(state.networks.get('ee-gov')?.lastReportAt).toBe(late) // [R4] source network
-        expect(state.networks.get('lv-gov')?.lastReportAt).toBe(late) // [R4] named network
+        // [R4] a network of another organisation named in the observation did not report itself
+        expect(state.networks.get('lv-gov')?.lastReportAt).toBe(riga.occurredAt)
+      })
+  })
+
+  it('[R4] only the network’s own organisation makes it report, and no later than five minutes after recording', () => {
+    const late = '2026-11-02T10:00:00.000Z'
+    const fromLv = (seq: number, payload: object, network?: string) =>
+      makeEvent(seq, 'incident.observation', { incidentId: 'inc-1', ...payload } as never, {
+        organisation: 'cert-lv',
+        occurredAt: late,
+        ...(network === undefined ? {} : { network }),
+      })
+    given(tallinn, riga, worm)
+      // cert-lv names cert-ee's network as its source and in an observation: cert-ee's stays silent
+      .when(fromLv(4, {}, 'ee-gov'), fromLv(5, { networkId: 'ee-gov' }))
+      .then((state) => {
+        expect(state.networks.get('ee-gov')?.lastReportAt).toBe(tallinn.occurredAt)
+        expect(state.networks.get('ee-gov')?.lastSeq).toBe(tallinn.seq)
+        expect(state.incidents.get('inc-1')?.observationReports).toBe(2) // the sightings still count
+      })
+    // its own sensor, its clock a year ahead: it reported when it was recorded, plus five minutes at most
+    const ahead = { ...makeEvent(4, 'incident.observation', { incidentId: 'inc-1' }, { network: 'ee-gov' }) }
+    const recordedAt = ahead.recordedAt
+    ahead.occurredAt = '2027-11-01T00:00:00.000Z'
+    given(tallinn, riga, worm)
+      .when(ahead)
+      .then((state) => {
+        expect(state.networks.get('ee-gov')?.lastReportAt).toBe(
+          new Date(Date.parse(recordedAt) + 5 * 60_000).toISOString(),
+        )
       })
   })
 

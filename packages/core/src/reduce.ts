@@ -56,7 +56,7 @@ function apply(draft: Draft, event: StoredEvent): void {
         location: p.location,
         posture: previous?.posture ?? 'normal', // [R2] re-registering keeps the posture
         registeredAt: previous?.registeredAt ?? event.occurredAt,
-        lastReportAt: maxTime(previous?.lastReportAt, event.occurredAt),
+        lastReportAt: maxTime(previous?.lastReportAt, reportTime(event)),
         lastSeq: event.seq,
       }
       // registering again describes the network anew: a short name left out is no longer one
@@ -74,7 +74,7 @@ function apply(draft: Draft, event: StoredEvent): void {
       network.posture = p.posture
       if (p.reason === undefined) delete network.postureReason
       else network.postureReason = p.reason
-      network.lastReportAt = maxTime(network.lastReportAt, event.occurredAt)
+      network.lastReportAt = maxTime(network.lastReportAt, reportTime(event))
       network.lastSeq = event.seq
       return
     }
@@ -129,13 +129,7 @@ function apply(draft: Draft, event: StoredEvent): void {
       incident.lastObservationAt = maxTime(incident.lastObservationAt, event.occurredAt)
       touchIncident(incident, event) // [R11] a sighting is not an edit: the version stays
 
-      if (p.networkId !== undefined && p.networkId !== event.source.network) {
-        const network = draft.network(p.networkId)
-        if (network) {
-          network.lastReportAt = maxTime(network.lastReportAt, event.occurredAt)
-          network.lastSeq = event.seq
-        }
-      }
+      if (p.networkId !== undefined && p.networkId !== event.source.network) touchNetwork(draft, p.networkId, event)
       return
     }
     case 'advisory.published': {
@@ -378,14 +372,40 @@ function withLink(
   return kept
 }
 
-/** [R4] Any event sent from a network counts as that network reporting. */
+/** [R4] Any event its own organisation sends from a network counts as that network reporting. */
 function touchSourceNetwork(draft: Draft, event: StoredEvent): void {
   const networkId = event.source.network
   if (networkId === undefined || event.type === 'network.registered') return
-  const network = draft.network(networkId)
-  if (!network) return
-  network.lastReportAt = maxTime(network.lastReportAt, event.occurredAt)
+  touchNetwork(draft, networkId, event)
+}
+
+/**
+ * [R4] The network reported, if the event is its own organisation's: another's naming it (as its
+ * source or in an observation) says nothing of whether its own sensors still report.
+ */
+function touchNetwork(draft: Draft, networkId: string, event: StoredEvent): void {
+  if (draft.peekNetwork(networkId)?.organisation !== event.source.organisation) return
+  const network = draft.network(networkId)!
+  network.lastReportAt = maxTime(network.lastReportAt, reportTime(event))
   network.lastSeq = event.seq
+}
+
+/** How far ahead of its recording an event may say it happened and still count as then [R4]. */
+const REPORT_AHEAD_MS = 5 * 60_000
+
+/**
+ * [R4] When an event says its network reported: its occurredAt, but at most five minutes after the
+ * server recorded it, so that a sender's clock far ahead cannot keep a network from going silent.
+ */
+function reportTime(event: StoredEvent): string {
+  const { occurredAt, recordedAt } = event
+  // the usual case, both UTC of one shape: occurred before it was recorded, compared as strings
+  if (occurredAt.length === recordedAt.length && occurredAt <= recordedAt && occurredAt.endsWith('Z')) return occurredAt
+  const recorded = Date.parse(recordedAt)
+  if (Number.isNaN(recorded)) return occurredAt
+  return Date.parse(occurredAt) > recorded + REPORT_AHEAD_MS
+    ? new Date(recorded + REPORT_AHEAD_MS).toISOString()
+    : occurredAt
 }
 
 /** The later of two ISO timestamps (the first on a tie). */

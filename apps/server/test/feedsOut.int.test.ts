@@ -139,6 +139,42 @@ describe('feeds out: what partners pull, per organisation, shown to that organis
     }
   })
 
+  it('counts no RED object: a named recipient’s pull tells its organisation nothing of what was addressed to it', async () => {
+    const red = event({
+      type: 'incident.reported',
+      payload: {
+        incidentId: 'o-red',
+        title: 'For red-reader',
+        severity: 'high',
+        category: 'malware',
+        affectedNetworks: [],
+      },
+      marking: { tlp: 'RED', recipients: ['red-reader'] },
+    } as never)
+    expect((await post(server.url, TOKENS.sensorEe, red)).status).toBe(201)
+    const objects = `${server.url}/taxii2/api/collections/all/objects/`
+    const lastPull = async (pulls: number) => {
+      await expect
+        .poll(async () => row((await activityFor(server.url, ADMIN)).activity, 'cert-lv', 'taxii')?.pulls, {
+          timeout: 10_000,
+        })
+        .toBe(pulls)
+      return row((await activityFor(server.url, ADMIN)).activity, 'cert-lv', 'taxii')!.lastPullObjects
+    }
+    const before = row((await activityFor(server.url, ADMIN)).activity, 'cert-lv', 'taxii')!.pulls
+    // red-reader (cert-lv) receives the RED incident and its marking; janis (cert-lv) does not
+    const recipient = await pull(objects, TOKENS.redReader)
+    const colleague = await pull(objects, TOKENS.viewerLv)
+    expect(recipient.status).toBe(200)
+    const servedToRecipient = (recipient.json.objects as unknown[]).length
+    const servedToColleague = (colleague.json.objects as unknown[]).length
+    expect(servedToRecipient).toBeGreaterThan(servedToColleague)
+    expect(await lastPull(before + 2)).toBe(servedToColleague)
+    // the recipient's pull alone, counted the same
+    await pull(objects, TOKENS.redReader)
+    expect(await lastPull(before + 3)).toBe(servedToColleague)
+  })
+
   it('is kept across a restart', async () => {
     const before = (await activityFor(server.url, ADMIN)).activity
     expect(before.length).toBe(3)

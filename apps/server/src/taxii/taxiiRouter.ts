@@ -12,6 +12,7 @@
  */
 import type { Owners } from '@watchfloor/core'
 import { WatchfloorError } from '@watchfloor/protocol'
+import { TLP2_MARKING_IDS } from '@watchfloor/sharing'
 import type { EventStore } from '@watchfloor/store'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import type { Logger } from 'pino'
@@ -232,7 +233,7 @@ export function taxiiRouter({ store, access, states, owners, logger }: TaxiiDeps
     }
     const result = pageOf(objects, filters)
     dateAddedHeaders(res, result.objects)
-    countServed(res, result.objects.length)
+    countServed(res, sharedCount(result.objects))
     return result
   }
 
@@ -327,4 +328,20 @@ export function taxiiRouter({ store, access, states, owners, logger }: TaxiiDeps
   router.use(pulls.noteRefusal)
   router.use(taxiiErrorHandler(logger))
   return router
+}
+
+/**
+ * How many of the objects served count in the organisation's feeds-out figures: none marked RED,
+ * nor RED's marking definition. RED goes to named people, so counting it would let a colleague who
+ * reads the figures tell what was addressed to someone else of the organisation [feeds out].
+ */
+function sharedCount(objects: readonly CollectionObject[]): number {
+  const red = TLP2_MARKING_IDS.RED
+  let count = 0
+  for (const { object, id } of objects) {
+    const refs = (object as { object_marking_refs?: unknown }).object_marking_refs
+    if (id === red || (Array.isArray(refs) && refs.includes(red))) continue
+    count++
+  }
+  return count
 }

@@ -165,6 +165,13 @@ test.describe('a wall on a kiosk whose clock runs an hour fast', () => {
       return date === undefined ? Number.NaN : Date.parse(`${date}T${time}Z`)
     }
     await expect.poll(async () => Math.abs((await shown()) - Date.now()), { timeout: 15_000 }).toBeLessThan(60_000)
+    // the attack arcs fade by the server's now too, not by the kiosk's (which would fade them all)
+    const fadeNow = () =>
+      page.evaluate(() => {
+        const opacity = window.__watchfloorMap?.getPaintProperty('attack-arcs', 'line-opacity') as unknown[] | undefined
+        return typeof opacity?.[5] === 'number' ? opacity[5] : Number.NaN
+      })
+    await expect.poll(async () => Math.abs((await fadeNow()) - Date.now()), { timeout: 15_000 }).toBeLessThan(60_000)
     // a critical incident the server records now: within the pin time on the server's clock
     await postEvents(request, [
       at('ee-wall-net', incident('inc-wall-kiosk', 'Wiper on a kiosk’s network', 'GREEN', 'critical')),

@@ -4,12 +4,24 @@
  */
 export const MINUTE_MS = 60_000
 
+/** The longest span a density strip shows (the wall's `hours`): counts are kept for at most this long. */
+export const COUNT_HOURS = 72
+
+/**
+ * The minutes of counts a picture keeps for a retention of `hours`: its hours (a wall's retention
+ * is at least its ticker's hours), at most `COUNT_HOURS`, and an hour more (a strip's first bucket
+ * starts before its span, and the newest minute counted may be ahead of now).
+ */
+export function countMinutes(hours: number): number {
+  return Math.ceil(Math.min(Number.isNaN(hours) ? COUNT_HOURS : hours, COUNT_HOURS) * 60) + 60
+}
+
 export class MinuteCounts {
   private readonly counts = new Map<number, number>()
   private newestMinute = Number.NEGATIVE_INFINITY
 
   /** @param keepMinutes minutes before the newest one that are kept */
-  constructor(readonly keepMinutes = 48 * 60) {}
+  constructor(readonly keepMinutes = countMinutes(COUNT_HOURS)) {}
 
   add(atMs: number, count = 1): void {
     if (!Number.isFinite(atMs)) return
@@ -25,6 +37,25 @@ export class MinuteCounts {
   private trim(): void {
     const oldest = this.newestMinute - this.keepMinutes
     for (const minute of this.counts.keys()) if (minute <= oldest) this.counts.delete(minute)
+  }
+
+  /** The same counts, keeping `keepMinutes` from now on. */
+  resized(keepMinutes: number): MinuteCounts {
+    const copy = new MinuteCounts(keepMinutes)
+    const minutes = [...this.counts.keys()].sort((a, b) => a - b)
+    for (const minute of minutes) copy.add(minute * MINUTE_MS, this.counts.get(minute)!)
+    return copy
+  }
+
+  /**
+   * From when these counts hold every event (epoch ms): the later of `countingFrom` (when counting
+   * began) and the oldest minute kept. A strip hatches what is before it rather than show it quiet.
+   */
+  heldFrom(countingFrom = Number.NEGATIVE_INFINITY): number {
+    const oldestKept = Number.isFinite(this.newestMinute)
+      ? (this.newestMinute - this.keepMinutes + 1) * MINUTE_MS
+      : Number.NEGATIVE_INFINITY
+    return Math.max(countingFrom, oldestKept)
   }
 
   /** Counts per bucket of `bucketMs` over [fromMs, toMs), oldest first. */

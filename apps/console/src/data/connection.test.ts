@@ -1005,6 +1005,57 @@ describe('connection: the live picture', () => {
     expect(path.searchParams.get('since')).toBe('1970-01-01T00:00:00.000Z')
   })
 
+  it('an incident the retention pruned (a wall’s 6 hours) comes back when an event names it: reopened and raised to critical', async () => {
+    const NOW = Date.now()
+    const dated = <E extends StoredEvent>(event: E, ms: number): E => {
+      const time = new Date(ms).toISOString()
+      return { ...event, occurredAt: time, recordedAt: time }
+    }
+    const update = (seq: number, patch: Record<string, unknown>, ms: number) =>
+      dated(makeEvent(seq, 'incident.updated', { incidentId: 'old', ...patch } as never), ms)
+    const log: StoredEvent[] = [
+      dated({ ...reported(1), payload: { ...reported(1).payload, incidentId: 'old' } } as StoredEvent, NOW - 8 * HOUR),
+      dated(
+        makeEvent(2, 'task.created', { taskId: 'task-old', incidentId: 'old', title: 'Block', priority: 'low' }),
+        NOW - 8 * HOUR,
+      ),
+      update(3, { status: 'closed' }, NOW - 7 * HOUR),
+      dated(reported(4), NOW - 10 * 60_000),
+    ]
+    const { store, sockets, connection, server } = setup({ log, retention: { hours: 6, maxEvents: 20_000 } })
+    connection.connect('tok')
+    const socket = sockets[0]!
+    socket.fire('connect')
+    await subscribed(socket)
+    socket.lastAck()(null, { ok: true, head: 4 })
+    // closed 7 hours ago: pruned with its task, and listed as left out
+    expect(store.getState().state.incidents.has('old')).toBe(false)
+    expect(store.getState().state.tasks.has('task-old')).toBe(false)
+    expect(store.getState().omitted).toMatchObject({ incidents: 1, tasks: 1 })
+
+    // the picture read again is the server's before this event (at seq 4): the incident asked for is
+    // kept though still closed 7 hours ago, so the event folds onto it
+    const reopened = update(5, { status: 'triaged', severity: 'critical' }, NOW)
+    socket.fire('events', { events: [reopened] })
+    await vi.waitFor(() => expect(store.getState().state.incidents.get('old')?.severity).toBe('critical'))
+    log.push(reopened)
+    expect(store.getState().state.incidents.get('old')!.status).toBe('triaged')
+    expect(store.getState().state.tasks.has('task-old')).toBe(true)
+    const asked = () =>
+      server.calls.filter((c) => c.path === '/api/v1/state' && c.params.get('include') === 'old').length
+    expect(asked()).toBe(1)
+
+    // closed again, pruned again hours later, and reopened again: asked for again
+    log.push(update(6, { status: 'closed' }, NOW + 60_000), dated(observed(7, 'i4'), NOW + 8 * HOUR))
+    socket.fire('events', { events: [log[5]!, log[6]!] })
+    expect(store.getState().state.incidents.has('old')).toBe(false)
+    log.push(update(8, { status: 'triaged' }, NOW + 8 * HOUR + 60_000))
+    socket.fire('events', { events: [log[7]!] })
+    await vi.waitFor(() => expect(store.getState().state.incidents.get('old')?.status).toBe('triaged'))
+    expect(asked()).toBe(2)
+    expect(store.getState().lastSeq).toBe(8)
+  })
+
   it('opens again (with what it asked for) when the second read fails', async () => {
     const { log, store, socket, server } = await openLive()
     log.push(reopen(4))

@@ -270,13 +270,25 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
         if (event.seq <= after) continue
         const names = omittedNames(event, omitted).filter((id) => !wanted.has(id))
         if (names.length === 0) continue
-        if (i > 0) actions().applyEvents(events.slice(0, i))
+        if (i > 0) apply(events.slice(0, i))
         held = events.slice(i)
         refresh(names)
         return
       }
     }
+    apply(events)
+  }
+
+  /**
+   * Fold events. When the retention pruned the picture meanwhile (it lists what it pruned as left
+   * out), what was asked for and is gone again is asked for no more: an event naming it asks anew.
+   */
+  function apply(events: readonly StoredEvent[]): void {
+    const before = actions().omitted
     actions().applyEvents(events)
+    if (actions().omitted === before || wanted.size === 0) return
+    const { incidents, tasks, advisories } = actions().liveState
+    for (const id of wanted) if (!incidents.has(id) && !tasks.has(id) && !advisories.has(id)) wanted.delete(id)
   }
 
   /** A checkpoint (or heartbeat): after what is held, when a refresh runs. */
@@ -326,7 +338,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
           const json = await reader<LiveStateJson>(livePath(wanted, since))
           if (mine !== generation) return
           const omitted = json.omitted === undefined ? null : omittedFromJson(json.omitted)
-          if (actions().refreshPicture(stateFromJson(json), omitted)) break
+          if (actions().refreshPicture(stateFromJson(json), omitted, wanted)) break
           if (attempt >= 2) throw new Error('the server is behind this console')
           await new Promise((resolve) => setTimeout(resolve, retryMs / 4))
           if (mine !== generation) return
@@ -365,7 +377,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   }
 
   /** A fresh, empty event window (the old one may hold another viewer's events). */
-  const emptyWindow = () => emptyPicture(actions().windowVersion)
+  const emptyWindow = () => emptyPicture(actions().windowVersion, actions().retention)
 
   /** Drop the picture: what is held may be another viewer's, or no longer exist. The next subscribe opens first. */
   function dropPicture(): void {
@@ -440,7 +452,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
       opening = null
       openFailures = 0
       hasPicture = true
-      actions().openPicture(snapshot, recent.events, recent.covered, omitted)
+      actions().openPicture(snapshot, recent.events, recent.covered, omitted, wanted)
       const current = socket
       if (current?.connected) subscribe(current)
     } catch (error) {

@@ -1,4 +1,4 @@
-import { fold, initialState, makeEvent } from '@watchfloor/core'
+import { fold, initialState, isOmitted, makeEvent } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
 import {
@@ -333,5 +333,80 @@ describe('store: opening from a snapshot, and older history', () => {
     expect(s.opened).toBeNull()
     expect(s.activity.total()).toBe(0)
     expect(s.activityFrom).toBe(Number.NEGATIVE_INFINITY)
+  })
+})
+
+describe('store: retention on a wall', () => {
+  const HOUR = 3_600_000
+  const dated = <E extends StoredEvent>(event: E, ms: number, recordedMs = ms): E => ({
+    ...event,
+    occurredAt: new Date(ms).toISOString(),
+    recordedAt: new Date(recordedMs).toISOString(),
+  })
+  const closed = (seq: number, incidentId: string, ms: number, recordedMs = ms) =>
+    dated(makeEvent(seq, 'incident.updated', { incidentId, status: 'closed' }), ms, recordedMs)
+
+  it('prunes a closed incident with its tasks and comments, and lists it as left out', () => {
+    const store = createWatchfloorStore()
+    store.getState().setRetention({ hours: 6, maxEvents: 1000 })
+    const now = Date.now()
+    store
+      .getState()
+      .applyEvents([
+        dated(reported(1, 'old'), now - 8 * HOUR),
+        dated(
+          makeEvent(2, 'task.created', { taskId: 'task-old', incidentId: 'old', title: 'Block', priority: 'low' }),
+          now - 8 * HOUR,
+        ),
+        dated(
+          makeEvent(3, 'comment.posted', { commentId: 'c-old', incidentId: 'old', body: 'done', mentions: [] }),
+          now - 8 * HOUR,
+        ),
+        closed(4, 'old', now - 7 * HOUR),
+        dated(reported(5, 'new'), now),
+      ])
+    const s = store.getState()
+    expect([...s.state.incidents.keys()]).toEqual(['new'])
+    expect(s.state.tasks.size).toBe(0)
+    expect(s.state.comments.size).toBe(0)
+    expect(s.omitted).toMatchObject({ incidents: 1, tasks: 1, comments: 1 })
+    expect(isOmitted(s.omitted!, 'incident', 'old')).toBe(true)
+    expect(isOmitted(s.omitted!, 'task', 'task-old')).toBe(true)
+  })
+
+  it('prunes by the server’s clock, not the kiosk’s: a kiosk an hour fast prunes nothing early', () => {
+    const serverNow = Date.now() - HOUR // the kiosk's clock is an hour ahead of the server's
+    const picture = [
+      dated(reported(1, 'recent'), serverNow - 6.2 * HOUR),
+      closed(2, 'recent', serverNow - 5.5 * HOUR), // 5.5 hours ago by the server, 6.5 by the kiosk
+      dated(reported(3, 'other'), serverNow - 10 * 60_000),
+    ]
+    const opened = createWatchfloorStore()
+    opened.getState().setRetention({ hours: 6, maxEvents: 1000 })
+    opened.getState().serverTime(new Date(serverNow).toISOString())
+    opened.getState().openPicture(fold(initialState, picture), picture, { from: 0, to: Number.POSITIVE_INFINITY })
+    expect(opened.getState().state.incidents.has('recent')).toBe(true)
+    expect(opened.getState().window.map((e) => e.seq)).toEqual([2, 3])
+    expect(opened.getState().refreshPicture(fold(initialState, picture), null)).toBe(true)
+    expect(opened.getState().state.incidents.has('recent')).toBe(true)
+
+    const live = createWatchfloorStore()
+    live.getState().setRetention({ hours: 6, maxEvents: 1000 })
+    live.getState().serverTime(new Date(serverNow).toISOString())
+    live.getState().applyEvents(picture)
+    expect(live.getState().state.incidents.has('recent')).toBe(true)
+    expect(live.getState().omitted).toBeNull()
+  })
+
+  it('a heartbeat that sets the clock back prunes by it at the next batch, not an hour later', () => {
+    const store = createWatchfloorStore()
+    store.getState().setRetention({ hours: 6, maxEvents: 1000 })
+    const serverNow = Date.now() - HOUR
+    // pruned by the kiosk's clock before any heartbeat came
+    store.getState().applyEvents([dated(reported(1, 'late'), serverNow - 7 * HOUR, serverNow)])
+    store.getState().serverTime(new Date(serverNow).toISOString())
+    // a close that occurred 6.5 hours ago (by the server) and was recorded now
+    store.getState().applyEvents([closed(2, 'late', serverNow - 6.5 * HOUR, serverNow)])
+    expect(store.getState().state.incidents.has('late')).toBe(false)
   })
 })

@@ -11,9 +11,9 @@ import {
 import type { SessionReply, Severity, StoredEvent } from '@watchfloor/protocol'
 import { useStore } from 'zustand'
 import { createStore } from 'zustand/vanilla'
-import { MinuteCounts } from './activity.ts'
+import { countMinutes, MinuteCounts } from './activity.ts'
 import { addCoverage, type Coverage, mergeBySeq, NO_COVERAGE, type TimeRange, trimCoverage } from './history.ts'
-import { DEFAULT_RETENTION, firstKept, pruneState, type Retention } from './retention.ts'
+import { DEFAULT_RETENTION, firstKept, leaveOut, pruneState, type Retention } from './retention.ts'
 
 /** `outdated`: the server refused this console's protocol version (`protocol_mismatch`); only a reload helps. */
 export type ConnectionStatus =
@@ -60,7 +60,8 @@ export interface WatchfloorState {
   state: State
   /**
    * What the live picture leaves out of the viewer's whole picture (core's `Omitted`: closed
-   * incidents and advisories older than its `since`), or null when it holds everything (or none yet).
+   * incidents and advisories older than its `since`), with what the retention pruned since (see
+   * retention.ts `leaveOut`), or null when it holds everything (or none yet).
    */
   omitted: Omitted | null
   session: Session | null
@@ -131,16 +132,24 @@ export interface WatchfloorActions {
   /**
    * Put a snapshot on screen (an empty picture opening): `state` at seq N (the server's
    * projection, `stateFromJson`), the recent events up to N (seq order), complete for `covered`.
-   * The cursor becomes N, so the stream resumes after it.
+   * The cursor becomes N, so the stream resumes after it. `include`: what the picture was asked to
+   * include, kept whatever the retention says (see `refreshPicture`).
    */
-  openPicture(state: State, events: readonly StoredEvent[], covered: TimeRange, omitted?: Omitted | null): void
+  openPicture(
+    state: State,
+    events: readonly StoredEvent[],
+    covered: TimeRange,
+    omitted?: Omitted | null,
+    include?: ReadonlySet<string>,
+  ): void
   /**
    * Put a fresher live picture in place of the live one (asked for because an event named what the
    * picture left out, or the user opened something left out): `state` at a seq at or after
    * `lastSeq`, else nothing changes and false is returned. The window stays; events up to its seq
-   * that arrive later join the window without being folded again.
+   * that arrive later join the window without being folded again. `include`: what it was asked to
+   * include, kept whatever the retention says (the event that named it may not be folded yet).
    */
-  refreshPicture(state: State, omitted: Omitted | null): boolean
+  refreshPicture(state: State, omitted: Omitted | null, include?: ReadonlySet<string>): boolean
   /** Add older events (seq order, at or below the cursor) read for `covered` to the live window. */
   addHistory(events: readonly StoredEvent[], covered: TimeRange): void
   setOpening(progress: OpeningProgress | null): void
@@ -202,9 +211,12 @@ const initial: WatchfloorState = {
 
 /**
  * An empty picture (live mode), with one fresh window array shared by `window` and `liveWindow`,
- * fresh activity counts and nothing loaded: what a new viewer starts from.
+ * fresh activity counts (for what `retention` keeps) and nothing loaded: what a new viewer starts from.
  */
-export function emptyPicture(windowVersion: number): Partial<WatchfloorState> {
+export function emptyPicture(
+  windowVersion: number,
+  retention: Retention = DEFAULT_RETENTION,
+): Partial<WatchfloorState> {
   const window: StoredEvent[] = []
   return {
     mode: 'live',
@@ -215,7 +227,7 @@ export function emptyPicture(windowVersion: number): Partial<WatchfloorState> {
     liveWindow: window,
     windowVersion: windowVersion + 1,
     liveWindowVersion: windowVersion + 1,
-    activity: new MinuteCounts(),
+    activity: new MinuteCounts(countMinutes(retention.hours)),
     activityFrom: Number.NEGATIVE_INFINITY,
     loaded: NO_COVERAGE,
     opened: null,
@@ -304,7 +316,9 @@ export function createWatchfloorStore() {
         if (retention.keep === undefined || retention.keep(event)) window.push(event)
       }
       const now = Date.now()
-      const dataNow = Math.max(newest, now)
+      // retention's clock is the server's, as the times it prunes by (a kiosk's may be hours off)
+      const dataNow = Math.max(newest, serverNow(now, get().clockOffsetMs))
+      let omitted = get().omitted
       const maxEvents = Math.max(0, retention.maxEvents)
       if (window.length > maxEvents * 1.1 || (maxEvents === 0 && window.length > 0)) {
         const drop = window.length - maxEvents
@@ -314,7 +328,9 @@ export function createWatchfloorStore() {
       if (Number.isFinite(retention.hours) && dataNow - prunedAt >= PRUNE_EVERY_MS) {
         prunedAt = dataNow
         const before = dataNow - retention.hours * 3_600_000
-        next = pruneState(next, before)
+        const pruned = pruneState(next, before)
+        next = pruned.state
+        omitted = leaveOut(omitted, pruned, before)
         const drop = firstKept(window, before)
         if (drop > 0) window.splice(0, drop)
         loaded = trimCoverage(loaded, before)
@@ -330,11 +346,12 @@ export function createWatchfloorStore() {
         newestAt: newest,
         lastMessageAt: now,
         ...(loaded === get().loaded ? {} : { loaded }),
+        ...(omitted === get().omitted ? {} : { omitted }),
       })
     },
-    openPicture(snapshot, events, covered, omitted = null) {
+    openPicture(snapshot, events, covered, omitted = null, include) {
       const { retention, mode, windowVersion, liveWindowVersion } = get()
-      const activity = new MinuteCounts()
+      const activity = new MinuteCounts(countMinutes(retention.hours))
       const window: StoredEvent[] = []
       let newest = 0
       let last = 0
@@ -360,10 +377,12 @@ export function createWatchfloorStore() {
       }
       prunedAt = 0
       if (Number.isFinite(retention.hours)) {
-        const dataNow = Math.max(newest, Date.now())
+        const dataNow = Math.max(newest, serverNow(Date.now(), get().clockOffsetMs))
         prunedAt = dataNow
         const before = dataNow - retention.hours * 3_600_000
-        state = pruneState(state, before)
+        const pruned = pruneState(state, before, include)
+        state = pruned.state
+        omitted = leaveOut(omitted, pruned, before)
         const drop = firstKept(window, before)
         if (drop > 0) window.splice(0, drop)
         loaded = trimCoverage(loaded, before)
@@ -386,12 +405,16 @@ export function createWatchfloorStore() {
         lastMessageAt: Date.now(),
       })
     },
-    refreshPicture(snapshot, omitted) {
-      const { lastSeq, retention, mode, newestAt } = get()
+    refreshPicture(snapshot, fromServer, include) {
+      const { lastSeq, retention, mode, newestAt, clockOffsetMs } = get()
       if (snapshot.seq < lastSeq) return false
       let state = snapshot
+      let omitted = fromServer
       if (Number.isFinite(retention.hours)) {
-        state = pruneState(state, Math.max(newestAt, Date.now()) - retention.hours * 3_600_000)
+        const before = Math.max(newestAt, serverNow(Date.now(), clockOffsetMs)) - retention.hours * 3_600_000
+        const pruned = pruneState(state, before, include)
+        state = pruned.state
+        omitted = leaveOut(omitted, pruned, before)
       }
       set({
         ...(mode === 'live' ? { state } : {}),
@@ -469,14 +492,17 @@ export function createWatchfloorStore() {
       prunedAt = 0
       set({
         ...initial,
-        ...emptyPicture(get().windowVersion),
+        ...emptyPicture(get().windowVersion, get().retention),
         retention: get().retention,
         error,
       })
     },
     setRetention(retention) {
       prunedAt = 0
-      set({ retention })
+      const keep = countMinutes(retention.hours)
+      // the counts keep what the new retention may show (what they hold so far stays)
+      const { activity } = get()
+      set(activity.keepMinutes === keep ? { retention } : { retention, activity: activity.resized(keep) })
     },
     heard() {
       set({ lastMessageAt: Date.now() })
@@ -484,7 +510,10 @@ export function createWatchfloorStore() {
     serverTime(iso) {
       const offset = Date.parse(iso) - Date.now()
       // a second either way is the network's, not a clock's: kept as it was, so nothing re-renders
-      if (Number.isFinite(offset) && Math.abs(offset - get().clockOffsetMs) > 1_000) set({ clockOffsetMs: offset })
+      if (Number.isFinite(offset) && Math.abs(offset - get().clockOffsetMs) > 1_000) {
+        prunedAt = 0 // retention's clock moved (maybe back): prune by the new one at the next batch
+        set({ clockOffsetMs: offset })
+      }
     },
     showReplay(state, window) {
       set({ mode: 'replay', state, window, windowVersion: get().windowVersion + 1 })

@@ -47,7 +47,7 @@ function draw(
   activity: MinuteCounts,
   hours: number,
   now: number,
-  activityFrom = Number.NEGATIVE_INFINITY,
+  countsFrom = Number.NEGATIVE_INFINITY,
 ): void {
   const ratio = window.devicePixelRatio || 1
   const width = canvas.clientWidth
@@ -83,10 +83,11 @@ function draw(
     ctx.fillRect(left, densityH - h, w, h)
   })
 
-  // the counts start where the events read at open start (data/store.ts `activityFrom`): before
-  // that the strip would look quiet without being so, so it is hatched and says so
-  if (activityFrom > from) {
-    const x1 = Math.min(width, x(activityFrom))
+  // the counts start where the events read at open start (data/store.ts `activityFrom`), and go
+  // back no further than they are kept (`heldFrom`): before that the strip would look quiet without
+  // being so, so it is hatched and says so
+  if (countsFrom > from) {
+    const x1 = Math.min(width, x(countsFrom))
     ctx.save()
     ctx.beginPath()
     ctx.rect(0, 0, x1, densityH)
@@ -103,11 +104,11 @@ function draw(
     ctx.fillStyle = '#c9d4df'
     ctx.font = '14px "Noto Sans", system-ui, sans-serif'
     ctx.textBaseline = 'top'
-    const label = `no counts before ${new Date(activityFrom).toISOString().slice(11, 16)}Z`
+    const label = `no counts before ${new Date(countsFrom).toISOString().slice(11, 16)}Z`
     if (x1 > ctx.measureText(label).width + 12) ctx.fillText(label, 6, 4)
     ctx.restore()
   }
-  canvas.dataset.countsFrom = Number.isFinite(activityFrom) ? new Date(activityFrom).toISOString() : ''
+  canvas.dataset.countsFrom = Number.isFinite(countsFrom) ? new Date(countsFrom).toISOString() : ''
 
   // marks
   const state = watchfloor.getState().state
@@ -154,7 +155,8 @@ export function Ticker({ hours }: { hours: number }) {
       const data = watchfloor.getState()
       // the right edge is now on the server's clock, as the event times it places are
       const now = serverNow(Date.now(), data.clockOffsetMs)
-      draw(canvas, latest.current.events, data.activity, latest.current.hours, now, data.activityFrom)
+      const countsFrom = data.activity.heldFrom(data.activityFrom)
+      draw(canvas, latest.current.events, data.activity, latest.current.hours, now, countsFrom)
     }
     const schedule = () => {
       if (timer !== undefined) return

@@ -3,6 +3,7 @@
  * parameters (unless a display token locks the wall to its preset, when the link cannot widen it).
  */
 import { isTimeZone, WALL_PANELS, type WallPanel, type WallPreset } from '@watchfloor/protocol'
+import { COUNT_HOURS } from '../data/activity.ts'
 import { DEFAULT_VIEW, EMPTY_FILTERS, type Filters, type Layers, type MapView, parseView } from '../view/view.ts'
 
 export interface WallConfig {
@@ -55,7 +56,7 @@ function applyPreset(base: WallConfig, preset: WallPreset): WallConfig {
     panels: preset.panels ?? base.panels,
     rotateSeconds: preset.rotateSeconds ?? base.rotateSeconds,
     pinSeconds: preset.pinSeconds ?? base.pinSeconds,
-    tickerHours: preset.tickerHours ?? base.tickerHours,
+    tickerHours: Math.min(preset.tickerHours ?? base.tickerHours, COUNT_HOURS),
     region: preset.region ?? base.region,
     filters: f
       ? {
@@ -104,7 +105,8 @@ export function wallConfig(search: string, preset: WallPreset | null, locked = f
     panels: panels && panels.length > 0 ? panels : base.panels,
     rotateSeconds: number(q, 'rotate', 3, 3600) ?? base.rotateSeconds,
     pinSeconds: number(q, 'pin', 10, 86_400) ?? base.pinSeconds,
-    tickerHours: number(q, 'hours', 0.25, 72) ?? base.tickerHours,
+    // no more than the density strip's counts are kept for
+    tickerHours: number(q, 'hours', 0.25, COUNT_HOURS) ?? base.tickerHours,
     region: q.has('map') ? view.map : base.region,
     filters: hasFilter ? view.filters : base.filters,
     layers: q.has('layers') ? view.layers : base.layers,

@@ -1,8 +1,8 @@
-import { fold, highestTlp, initialState, makeEvent } from '@watchfloor/core'
+import { fold, highestTlp, initialState, isOmitted, makeEvent, nothingOmitted, omittedNames } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { MinuteCounts } from '../data/activity.ts'
-import { pruneState } from '../data/retention.ts'
+import { countMinutes, MinuteCounts } from '../data/activity.ts'
+import { leaveOut, pruneState } from '../data/retention.ts'
 import { createWatchfloorStore } from '../data/store.ts'
 import { DEFAULT_WALL, presetName, wallConfig } from './config.ts'
 import {
@@ -29,6 +29,22 @@ function reported(seq: number, id: string, severity: 'low' | 'medium' | 'high' |
 }
 function updated(seq: number, id: string, patch: Record<string, unknown>, at = T0 + seq * 1000): StoredEvent {
   return makeEvent(seq, 'incident.updated', { incidentId: id, ...patch } as never, { occurredAt: iso(at) })
+}
+function task(seq: number, taskId: string, incidentId: string, at = T0 + seq * 1000): StoredEvent {
+  return makeEvent(
+    seq,
+    'task.created',
+    { taskId, incidentId, title: `Task ${taskId}`, priority: 'high' },
+    { occurredAt: iso(at) },
+  )
+}
+function comment(seq: number, commentId: string, incidentId: string, at = T0 + seq * 1000): StoredEvent {
+  return makeEvent(
+    seq,
+    'comment.posted',
+    { commentId, incidentId, body: 'seen', mentions: [] },
+    { occurredAt: iso(at) },
+  )
 }
 
 describe('wall config', () => {
@@ -185,6 +201,46 @@ describe('memory bounds', () => {
     expect(counts.size).toBeLessThanOrEqual(61)
   })
 
+  it('the density strip’s counts cover the longest ticker (72 hours); before what they hold, it hatches', () => {
+    const HOUR = 3_600_000
+    const store = createWatchfloorStore()
+    const wall = wallConfig('?hours=72&retention=6', null)
+    expect(wall.tickerHours).toBe(72)
+    expect(wallConfig('?hours=100', null).tickerHours).toBe(DEFAULT_WALL.tickerHours) // more than is counted
+    // as the wall sets it: at least the ticker's hours
+    store.getState().setRetention({ hours: Math.max(wall.retentionHours, wall.tickerHours), maxEvents: 1000 })
+    const now = Date.now()
+    // an event a minute for 72 hours, oldest first
+    const events: StoredEvent[] = []
+    for (let minute = 72 * 60 - 1; minute >= 0; minute--)
+      events.push(
+        makeEvent(
+          72 * 60 - minute,
+          'incident.observation',
+          { incidentId: 'a' },
+          { occurredAt: iso(now - minute * 60_000) },
+        ),
+      )
+    store.getState().applyEvents(events)
+    const { activity, activityFrom } = store.getState()
+    // every hour of the strip holds its counts, hours 48 to 72 too
+    const start = Math.floor(now / 60_000) * 60_000 - 72 * HOUR + 60_000
+    expect(activity.buckets(start, start + 72 * HOUR, HOUR)).toEqual(new Array(72).fill(60))
+    expect(activity.heldFrom(activityFrom)).toBeLessThanOrEqual(now - 72 * HOUR)
+    // counts kept for less than a strip shows say from when they hold everything
+    const short = new MinuteCounts(countMinutes(6))
+    short.add(now)
+    short.add(now - 10 * HOUR) // older than kept: not counted
+    expect(short.total()).toBe(1)
+    const held = short.heldFrom(Number.NEGATIVE_INFINITY)
+    expect(held).toBeGreaterThan(now - 10 * HOUR)
+    expect(held).toBeLessThanOrEqual(now - 6 * HOUR)
+    expect(short.heldFrom(now - HOUR)).toBe(now - HOUR) // counting began later still
+    expect(new MinuteCounts().heldFrom()).toBe(Number.NEGATIVE_INFINITY)
+    // a retention set later keeps what was counted
+    expect(short.resized(countMinutes(72)).total()).toBe(1)
+  })
+
   it('prunes closed incidents and advisories older than the cutoff, keeps open ones', () => {
     const state = fold(initialState, [
       reported(1, 'old-open', 'high', T0),
@@ -193,9 +249,41 @@ describe('memory bounds', () => {
       reported(4, 'new-closed', 'high', T0 + 10_000_000),
       updated(5, 'new-closed', { status: 'closed' }, T0 + 10_000_000),
     ])
-    const pruned = pruneState(state, T0 + 5_000_000)
+    const pruned = pruneState(state, T0 + 5_000_000).state
     expect([...pruned.incidents.keys()].sort()).toEqual(['new-closed', 'old-open'])
-    expect(pruneState(pruned, T0 + 5_000_000)).toBe(pruned)
+    expect(pruneState(pruned, T0 + 5_000_000).state).toBe(pruned)
+  })
+
+  it('prunes the tasks and comments of the incidents it prunes, and lists them as left out; keeps what was asked for', () => {
+    const state = fold(initialState, [
+      reported(1, 'old-closed', 'high', T0),
+      reported(2, 'old-open', 'high', T0),
+      task(3, 't-old', 'old-closed', T0),
+      task(4, 't-open', 'old-open', T0),
+      comment(5, 'c-old', 'old-closed', T0),
+      comment(6, 'c-open', 'old-open', T0),
+      updated(7, 'old-closed', { status: 'closed' }, T0 + 1000),
+    ])
+    const pruned = pruneState(state, T0 + 5_000_000)
+    expect([...pruned.state.incidents.keys()]).toEqual(['old-open'])
+    expect([...pruned.state.tasks.keys()]).toEqual(['t-open'])
+    expect([...pruned.state.comments.keys()]).toEqual(['c-open'])
+    expect(pruned).toMatchObject({ incidents: ['old-closed'], tasks: ['t-old'], comments: 1 })
+    // listed as left out, so an event about it asks for it again (core's omittedNames)
+    const before = { ...nothingOmitted(iso(T0 - 86_400_000)), incidents: 3, hashes: Uint32Array.of(7, 1 << 31) }
+    const omitted = leaveOut(before, pruned, T0 + 5_000_000)!
+    expect(omitted).toMatchObject({ since: iso(T0 + 5_000_000), incidents: 4, tasks: 1, comments: 1 })
+    expect([...omitted.hashes]).toEqual([...omitted.hashes].sort((a, b) => a - b))
+    expect(isOmitted(omitted, 'incident', 'old-closed')).toBe(true)
+    expect(isOmitted(omitted, 'task', 't-old')).toBe(true)
+    expect(isOmitted(omitted, 'incident', 'old-open')).toBe(false)
+    const reopen = updated(8, 'old-closed', { status: 'triaged', severity: 'critical' }, T0 + 9_000_000)
+    expect(omittedNames(reopen, omitted)).toEqual(['old-closed'])
+    expect(omittedNames(makeEvent(9, 'task.completed', { taskId: 't-old' }), omitted)).toEqual(['t-old'])
+    expect(leaveOut(before, pruneState(pruned.state, T0 + 5_000_000), T0 + 5_000_000)).toBe(before)
+    // what the picture was asked to include stays, by its id or a task's
+    expect(pruneState(state, T0 + 5_000_000, new Set(['old-closed'])).state).toBe(state)
+    expect(pruneState(state, T0 + 5_000_000, new Set(['t-old'])).state).toBe(state)
   })
 
   it('the store keeps only what its retention says, by the data clock', () => {

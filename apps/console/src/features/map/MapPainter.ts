@@ -15,7 +15,7 @@ import { selectFilteredIncidents } from '../../view/selectors.ts'
 import type { LayerName, Layers } from '../../view/view.ts'
 import { viewStore } from '../../view/viewStore.ts'
 import { alarmView } from '../alarm/alarmStore.ts'
-import { displayNow } from '../replay/now.ts'
+import { serverDisplayNow } from '../replay/now.ts'
 import { recencyOpacityExpression } from './arcs.ts'
 import type { Basemap } from './basemap.ts'
 import { createCoalescer, latest, pacedScheduler } from './coalesce.ts'
@@ -458,7 +458,9 @@ export class MapPainter {
   /** Arcs fade with age. */
   private refreshFade(force = false): void {
     if (!this.loaded) return
-    const now = displayNow() // the replay playhead while replaying
+    // the replay playhead while replaying, else the server's now: arcs are timed by what it stamped,
+    // so a kiosk whose clock is fast does not draw them all faded
+    const now = serverDisplayNow(watchfloor.getState().clockOffsetMs)
     // nothing left fading since the last refresh: the expression would paint the same (unless time went back)
     if (!force && this.newestArc < this.lastFadeNow - ARC_FADE_MS && now >= this.lastFadeNow) return
     this.lastFadeNow = now

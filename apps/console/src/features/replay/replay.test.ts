@@ -3,6 +3,7 @@ import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it, vi } from 'vitest'
 import { emptyPicture, watchfloor } from '../../data/store.ts'
 import { viewStore } from '../../view/viewStore.ts'
+import { serverDisplayNow, setDisplayNow } from './now.ts'
 import { closeReplay, incidentWindow, openReplay, pause, play, replay, seek, setLoop, step } from './replay.ts'
 import { wireReplay } from './startReplay.ts'
 
@@ -33,6 +34,19 @@ describe('replay: an incident window', () => {
       incidentWindow([], 'occurred', { reportedAt: '2026-11-26T08:00:00Z', updatedAt: '2026-11-26T10:00:00Z' }, 0),
     ).toEqual({ from: Date.UTC(2026, 10, 26, 8), to: Date.UTC(2026, 10, 26, 10) })
     expect(incidentWindow([], 'occurred')).toBeNull()
+  })
+})
+
+describe('the picture’s time on the server’s clock (the map’s arc fade)', () => {
+  it('is the server’s now when live (a kiosk an hour fast does not fade every arc), the playhead in replay', () => {
+    const local = Date.UTC(2026, 10, 26, 9)
+    expect(serverDisplayNow(-3_600_000, local)).toBe(local - 3_600_000)
+    setDisplayNow(Date.UTC(2026, 10, 26, 7))
+    try {
+      expect(serverDisplayNow(-3_600_000, local)).toBe(Date.UTC(2026, 10, 26, 7))
+    } finally {
+      setDisplayNow(null)
+    }
   })
 })
 

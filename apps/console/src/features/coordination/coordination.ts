@@ -7,8 +7,9 @@ import type { StoredEvent } from '@watchfloor/protocol'
 import { useStore } from 'zustand'
 import { createStore } from 'zustand/vanilla'
 import { onPresence, type PresenceMessage } from '../../data/connection.ts'
-import type { WatchfloorStore } from '../../data/store.ts'
+import type { Opened, WatchfloorStore } from '../../data/store.ts'
 import { watchfloor } from '../../data/store.ts'
+import { viewerKey } from '../../data/viewAs.ts'
 import { createNotificationCentre, type NotificationCentre, type NotificationCentreStore } from './notifications.ts'
 
 export const notifications = createNotificationCentre()
@@ -102,21 +103,47 @@ export function wireCoordination(
   centre: NotificationCentreStore = notifications,
   withPresence = true,
 ): () => void {
+  /** The viewer (data/viewAs.ts `viewerKey`) and the picture opened that the notifications are of. */
+  let viewer: string | null = null
+  let opened: Opened | null = null
+  /** After another viewer came: the window of the one before, still held until the picture goes. */
+  let before: readonly StoredEvent[] | null = null
   const sync = (s: WatchfloorStore) => {
     const c = centre.getState()
     if (s.session === null) {
       if (c.me !== null) c.stop()
+      viewer = null
+      before = null
       return
     }
     c.start({ user: s.session.user, organisation: s.session.organisation })
+    const key = viewerKey(s.session)
+    if (viewer !== null && key !== viewer) {
+      // another viewer (view as on, off, another audience): the bell and toasts show what its own
+      // picture derives, not subjects of the viewer before
+      centre.getState().picture(true)
+      before = s.liveWindow
+    } else if (s.opened !== opened) {
+      // a picture opened anew (resync for access_changed): its subjects are what the viewer may see now
+      centre.getState().picture(false)
+    }
+    viewer = key
+    opened = s.opened
     if (s.status === 'live') centre.getState().markLive(s.headSeq)
+    if (before !== null && s.liveWindow === before) return
+    before = null
     // the live picture, also while a replay is on screen
     const fresh = eventsAfter(s.liveWindow, centre.getState().processed)
     if (fresh.length > 0) centre.getState().ingest(fresh, s.liveState)
   }
   sync(data.getState())
   const unsubscribe = data.subscribe((s, prev) => {
-    if (s.session !== prev.session || s.status !== prev.status || s.liveWindowVersion !== prev.liveWindowVersion)
+    if (
+      s.session !== prev.session ||
+      s.status !== prev.status ||
+      s.liveWindowVersion !== prev.liveWindowVersion ||
+      s.opened !== prev.opened
+    )
       sync(s)
     if (withPresence && s.session === null && prev.session !== null) presence.getState().clear()
   })

@@ -1,6 +1,7 @@
 import { makeEvent } from '@watchfloor/core'
+import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { createWatchfloorStore } from '../../data/store.ts'
+import { createWatchfloorStore, emptyPicture } from '../../data/store.ts'
 import { eventsAfter, othersViewing, presence, wireCoordination } from './coordination.ts'
 import { picture, reportEvent } from './fixtures.test-helpers.ts'
 import {
@@ -178,6 +179,65 @@ describe('notification centre', () => {
     data.getState().applyEvents([taskForTeam(8, 'coord')])
     expect(centre.getState().items.map((n) => n.seq)).toEqual([8, ...before])
     expect(centre.getState().toasts.map((n) => n.seq)).toEqual([8, ...toasts])
+    stop()
+  })
+})
+
+describe('notifications follow the viewer', () => {
+  const covered = { from: 0, to: Number.POSITIVE_INFINITY }
+  const kadri = { user: 'kadri', organisation: 'cert-ee', nation: 'EE', roles: ['coordinator' as const] }
+  /** The picture the server sends a viewer: the events it may see, up to the last one. */
+  function open(data: ReturnType<typeof createWatchfloorStore>, seen: StoredEvent[]) {
+    // as the connection does: the picture goes, then the viewer's own opens
+    data.setState({ lastSeq: 0, headSeq: 0, opening: null, ...emptyPicture(data.getState().windowVersion) })
+    data.getState().openPicture(picture(seen), seen, covered)
+  }
+
+  it('view as a partner and back: the bell and toasts are the picture viewed as, and nothing notifies twice', () => {
+    const data = createWatchfloorStore()
+    const centre = createNotificationCentre(memoryStorage())
+    const stop = wireCoordination(data, centre, false)
+    data.getState().setSession(kadri)
+    open(data, events.slice(0, 5))
+    data.getState().setHead(5)
+    data.getState().setStatus('live')
+    data.getState().applyEvents([taskForTeam(6)])
+    expect(centre.getState().items.map((n) => n.seq)).toEqual([6, 5, 4, 2])
+    expect(centre.getState().toasts.map((n) => n.seq)).toEqual([6])
+
+    // viewing as cert-lv: my task titles and the comment that mentions me go at once
+    data.getState().setSession({ ...kadri, viewingAs: { kind: 'organisation', id: 'cert-lv' } })
+    expect(centre.getState().items).toEqual([])
+    expect(centre.getState().toasts).toEqual([])
+    // cert-lv receives the report, the task for Latvia and its assignment, my team's new task; not the comment
+    const partner = [events[0]!, events[2]!, events[3]!, taskForTeam(6)]
+    open(data, partner)
+    expect(centre.getState().items.map((n) => n.seq)).toEqual([6, 4])
+    expect(centre.getState().toasts).toEqual([])
+    data.getState().applyEvents([taskForTeam(7)])
+    expect(centre.getState().toasts.map((n) => n.seq)).toEqual([7])
+
+    // back to myself: derived again from my picture; what toasted before toasts no more
+    data.getState().setSession(kadri)
+    expect(centre.getState().items).toEqual([])
+    open(data, [...events.slice(0, 5), taskForTeam(6), taskForTeam(7)])
+    expect(centre.getState().items.map((n) => n.seq)).toEqual([7, 6, 5, 4, 2])
+    expect(centre.getState().toasts).toEqual([])
+    data.getState().applyEvents([taskForTeam(8)])
+    expect(centre.getState().toasts.map((n) => n.seq)).toEqual([8])
+    stop()
+  })
+
+  it('a picture opened anew for the same viewer (access changed) shows only what it may see now', () => {
+    const data = createWatchfloorStore()
+    const centre = createNotificationCentre(memoryStorage())
+    const stop = wireCoordination(data, centre, false)
+    data.getState().setSession(kadri)
+    open(data, events.slice(0, 5))
+    expect(centre.getState().items.map((n) => n.seq)).toEqual([5, 4, 2])
+    // the comment that mentions me is no longer mine to see
+    open(data, events.slice(0, 4))
+    expect(centre.getState().items.map((n) => n.seq)).toEqual([4, 2])
     stop()
   })
 })

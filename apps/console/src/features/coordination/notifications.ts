@@ -6,6 +6,8 @@
  * - Unread: notifications after the last seq I saw in the bell (kept in localStorage per user).
  * - Toast: only what arrives live, i.e. after the head of the log when this console went live for
  *   this session (the backlog catch-up at sign-in raises none), and after the last seq seen.
+ * - Another viewer of the same person (view as on, off, another audience) or a picture opened
+ *   anew: derived again from its picture, never toasting what was looked at before (`picture`).
  */
 import type { State } from '@watchfloor/core'
 import type { Assignee, StoredEvent } from '@watchfloor/protocol'
@@ -171,9 +173,16 @@ export interface NotificationCentre {
   lastSeen: number
   /** Notifications after this seq are live (toast-worthy); null until the console is live. */
   liveAfter: number | null
-  /** The highest seq looked at by `ingest`. */
+  /** The highest seq looked at by `ingest` in this picture. */
   processed: number
+  /** The highest seq looked at in any picture of this session: nothing at or below it toasts again. */
+  looked: number
   start(me: Me): void
+  /**
+   * A new picture to derive from: the items go (the toasts too for `anotherViewer`), and `ingest`
+   * looks at its events from the first; what was looked at before raises no toast.
+   */
+  picture(anotherViewer: boolean): void
   stop(): void
   /** The console went live: everything up to `head` is backlog. Only the first call per session counts. */
   markLive(head: number): void
@@ -185,7 +194,7 @@ export interface NotificationCentre {
 }
 
 export function createNotificationCentre(storage: SeenStorage = localSeenStorage) {
-  const empty = { me: null, items: [], toasts: [], lastSeen: 0, liveAfter: null, processed: 0 }
+  const empty = { me: null, items: [], toasts: [], lastSeen: 0, liveAfter: null, processed: 0, looked: 0 }
   return createStore<NotificationCentre>()((set, get) => ({
     ...empty,
     start(me) {
@@ -199,21 +208,27 @@ export function createNotificationCentre(storage: SeenStorage = localSeenStorage
     markLive(head) {
       if (get().liveAfter === null && get().me !== null) set({ liveAfter: head })
     },
+    picture(anotherViewer) {
+      const { looked, processed } = get()
+      set({ items: [], ...(anotherViewer ? { toasts: [] } : {}), processed: 0, looked: Math.max(looked, processed) })
+    },
 
     ingest(events, state) {
-      const { me, processed, liveAfter, lastSeen } = get()
+      const { me, processed, liveAfter, lastSeen, looked } = get()
       if (me === null) return
       const fresh = events.filter((e) => e.seq > processed)
       if (fresh.length === 0) return
       const found = deriveNotifications(fresh, me, state)
       const maxSeq = fresh.at(-1)!.seq
       if (found.length === 0) {
-        set({ processed: Math.max(processed, maxSeq) })
+        set({ processed: Math.max(processed, maxSeq), looked: Math.max(looked, maxSeq) })
         return
       }
-      const toasts = found.filter((n) => isToastWorthy(n, liveAfter, lastSeen))
+      // what an earlier picture looked at toasted then, or not at all
+      const toasts = found.filter((n) => n.seq > looked && isToastWorthy(n, liveAfter, lastSeen))
       set({
         processed: Math.max(processed, maxSeq),
+        looked: Math.max(looked, maxSeq),
         items: [...found, ...get().items].slice(0, MAX_NOTIFICATIONS),
         toasts: toasts.length > 0 ? [...toasts, ...get().toasts].slice(0, MAX_TOASTS) : get().toasts,
       })

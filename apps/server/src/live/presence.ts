@@ -29,6 +29,14 @@ export interface PresenceBus {
   onAnnouncement(handler: (announcement: PresenceAnnouncement) => void): void
 }
 
+/** What another process last announced, and when; `gone` once it said goodbye. */
+interface RemoteProcess {
+  n: number
+  at: number
+  incidents: Map<string, PresenceViewer[]>
+  gone: boolean
+}
+
 /**
  * Who is viewing which incident: volatile, never in the log. With a bus (PostgreSQL), every process
  * announces its own viewers to the others (on each change and every `announceMs`; a process not heard
@@ -47,10 +55,12 @@ export class Presence {
   /** One `viewing` at a time per socket, in the order sent. */
   private readonly queues = new WeakMap<WatchSocket, Promise<unknown>>()
   /** Other processes (by id): what each last announced, and when. */
-  private readonly remote = new Map<string, { n: number; at: number; incidents: Map<string, PresenceViewer[]> }>()
+  private readonly remote = new Map<string, RemoteProcess>()
   private readonly id = randomUUID()
   private sent = 0
   private timer: NodeJS.Timeout | undefined
+  /** Said goodbye: the sockets closing after it announce nothing more (each would bring its viewers back). */
+  private stopped = false
 
   constructor(
     private readonly io: WatchServer,
@@ -73,7 +83,8 @@ export class Presence {
   stop(): void {
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined
-    if (this.bus) this.announce('bye')
+    if (this.bus && !this.stopped) this.announce('bye')
+    this.stopped = true
   }
 
   attach(socket: WatchSocket): void {
@@ -142,6 +153,7 @@ export class Presence {
   }
 
   private announce(kind: PresenceAnnouncement['kind']): void {
+    if (this.stopped) return
     this.sent++
     this.bus?.publish({ from: this.id, n: this.sent, kind, incidents: kind === 'bye' ? {} : this.localState() })
   }
@@ -150,10 +162,12 @@ export class Presence {
   private heard(announcement: PresenceAnnouncement): void {
     if (announcement.from === this.id) return
     const known = this.remote.get(announcement.from)
-    if (known && announcement.n <= known.n) return
+    // a process that said goodbye is gone, whatever its closing sockets (of an earlier release) still say
+    if (known && (announcement.n <= known.n || known.gone)) return
     if (announcement.kind === 'hello') this.announce('state') // a new process: tell it who views what here
-    const incidents = new Map(announcement.kind === 'bye' ? [] : Object.entries(announcement.incidents))
-    this.replace(announcement.from, { n: announcement.n, at: Date.now(), incidents })
+    const gone = announcement.kind === 'bye'
+    const incidents = new Map(gone ? [] : Object.entries(announcement.incidents))
+    this.replace(announcement.from, { n: announcement.n, at: Date.now(), incidents, gone })
   }
 
   /** Processes not heard for three periods are gone (killed): their viewers leave. */
@@ -161,13 +175,13 @@ export class Presence {
     const now = Date.now()
     for (const [from, process] of this.remote) {
       if (now - process.at > 3 * this.announceMs && process.incidents.size > 0)
-        this.replace(from, { n: process.n, at: process.at, incidents: new Map() })
+        this.replace(from, { ...process, incidents: new Map() })
       // long gone (a stale announcement of it can no longer arrive): forget it
       else if (now - process.at > 20 * this.announceMs) this.remote.delete(from)
     }
   }
 
-  private replace(from: string, next: { n: number; at: number; incidents: Map<string, PresenceViewer[]> }): void {
+  private replace(from: string, next: RemoteProcess): void {
     const previous = this.remote.get(from)
     const touched = new Set([...(previous?.incidents.keys() ?? []), ...next.incidents.keys()])
     const before = new Map([...touched].map((incidentId) => [incidentId, this.key(incidentId)]))

@@ -239,8 +239,13 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
   const posted: { event: Omit<StoredEvent, 'recordedAt'>; phase: Phase }[] = []
   /** The RED author's command events, as the server answered them. */
   const commanded: StoredEvent[] = []
+  /** The phase each command event was made in: B, or C for those after the re-reports (phase D of the plan). */
+  const commandPhase = new Map<string, Phase>()
+  let phaseNow: Phase = 'B'
   /** The whole picture before the commands: the audience each command event must carry [C4]. */
   let truthBeforeCommands: State = initialState
+  /** The whole picture before the commands after the re-reports. */
+  let truthBeforeLaterCommands: State = initialState
   const taskOf = new Map<string, string>()
   const recordedAt = new Map<string, Set<string>>()
   let log: StoredEvent[] = []
@@ -293,6 +298,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     if (reply.status !== 200) throw new Error(`command ${JSON.stringify(body)}: ${reply.status} ${reply.text}`)
     const events = (JSON.parse(reply.text) as { events: StoredEvent[] }).events
     commanded.push(...events)
+    for (const e of events) commandPhase.set(e.id, phaseNow)
     return events
   }
 
@@ -498,11 +504,36 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
         relation: 'related',
       })
     }
+    // and a task on each incident that phase C re-reports under another marking
+    for (const r of REREPORTED) {
+      const [created] = await command({
+        type: 'task.create',
+        incidentId: r.incidentId,
+        title: `LMX-${r.key}-TASKTITLE`,
+        priority: 'high',
+        assignee: { kind: 'team', organisation: 'cert-ee' },
+      })
+      taskOf.set(r.key, (created!.payload as { taskId: string }).taskId)
+    }
     times.t2 = await between()
     // phase C: advisories, the owner's hidden (AMBER+STRICT) updates, a stray GREEN observation
     const later = phaseC()
     await postRaw(SENSOR_EE, 'sensor-ee', later.sensor, 'C')
     await postRaw(RED_AUTHOR.token!, RED_AUTHOR.viewer.userId, later.author, 'C')
+    // and, the incidents re-reported, commands on their tasks: each takes the strictest of the
+    // incident's audience now and the task's own [C4]
+    phaseNow = 'C'
+    truthBeforeLaterCommands = fold(
+      initialState,
+      [...posted.map((p) => ({ ...p.event, recordedAt: '' }) as StoredEvent), ...commanded].sort(
+        (x, y) => x.seq - y.seq,
+      ),
+    )
+    for (const r of REREPORTED) {
+      const taskId = taskOf.get(r.key)!
+      await command({ type: 'comment.post', incidentId: r.incidentId, taskId, body: `LMX-${r.key}-TASKCOMMENT` })
+      await command({ type: 'task.assign', taskId, assignee: { kind: 'user', userId: 'kadri' } })
+    }
     times.t3 = await between()
     // the log's head, from its file: no response tells it [D14]
     head = await logHead(server)
@@ -833,7 +864,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       }
       const phased = [
         ...posted.map((p) => [p.event.id, p.phase] as const),
-        ...commanded.map((e) => [e.id, 'B'] as const),
+        ...commanded.map((e) => [e.id, commandPhase.get(e.id)!] as const),
       ]
       const outside = phased.filter(([id, phase]) => {
         const at = Date.parse([...recordedAt.get(id)!][0]!)
@@ -860,8 +891,9 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     })
 
     it("[C4] every command event carries its incident's audience (RED adds the author to the recipients); a link, the strictest of both incidents'", () => {
-      expect(commanded).toHaveLength(CELLS.length * 3)
-      for (const e of commanded) {
+      const inB = commanded.filter((e) => commandPhase.get(e.id) === 'B')
+      expect(inB).toHaveLength(CELLS.length * 3 + REREPORTED.length)
+      for (const e of inB) {
         const incidentId = incidentOf(e, truth)!
         const audience = (id: string) => audienceMarking(truthBeforeCommands.incidents.get(id)!)
         const marking =
@@ -872,6 +904,31 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
         expect(e.source, `source of ${label(e)}`).toEqual({ organisation: 'cert-ee' })
         expect(e.actor, `actor of ${label(e)}`).toEqual({ user: RED_AUTHOR.viewer.userId, organisation: 'cert-ee' })
       }
+    })
+
+    it('[C4] a command on a task after its incident was re-reported takes the strictest of the incident’s audience and the task’s', () => {
+      const later = commanded.filter((e) => commandPhase.get(e.id) === 'C')
+      expect(later).toHaveLength(REREPORTED.length * 2)
+      for (const e of later) {
+        const taskId = (e.payload as { taskId: string }).taskId
+        const task = truthBeforeLaterCommands.tasks.get(taskId)!
+        const incident = truthBeforeLaterCommands.incidents.get(task.incidentId)!
+        expect(e.marking, `marking of ${label(e)}`).toEqual(strictestMarking(audienceMarking(incident), task.marking))
+      }
+    })
+
+    it('[C4] an event about a task reaches only who may see the task', () => {
+      const created = new Map(
+        log.filter((e) => e.type === 'task.created').map((e) => [(e.payload as { taskId: string }).taskId, e]),
+      )
+      const strays: string[] = []
+      for (const v of VIEWERS)
+        for (const e of log) {
+          const taskId = (e.payload as { taskId?: string }).taskId
+          if (taskId === undefined || e.type === 'task.created' || !canSee(v.viewer, e)) continue
+          if (!canSee(v.viewer, created.get(taskId)!)) strays.push(`${v.key}: ${label(e)}`)
+        }
+      expect(strays).toEqual([])
     })
 
     it('[R12] the re-reported incidents: narrowed, some hold the first report and some the second; widened, some the second and some none', () => {

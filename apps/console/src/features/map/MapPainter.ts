@@ -41,6 +41,7 @@ import { addIncidentIcons } from './icons.ts'
 import { PulseGate } from './PulseGate.ts'
 import { PulseLayer } from './pulses.ts'
 import { ResolutionGovernor } from './resolution.ts'
+import { sendDiff } from './sourceSync.ts'
 import { ARC_FADE_MS, buildBasemapStyle, buildLiveStyle, LAYERS, SOURCES, TOGGLED_LAYERS } from './style.ts'
 import { tooltipFor } from './tooltip.ts'
 
@@ -411,10 +412,16 @@ export class MapPainter {
       const diff = diffFeatures(this.applied[key], next[key])
       this.applied[key] = next[key]
       if (isEmptyDiff(diff)) continue
-      const update = this.source(DYNAMIC[key])
-        ?.updateData(diff)
-        .catch((error: unknown) => console.warn(`map: update of ${key} failed`, error))
-      if (update) updates.push(update)
+      const source = this.source(DYNAMIC[key])
+      if (source)
+        updates.push(
+          sendDiff(
+            source,
+            diff,
+            () => this.applied[key],
+            (message, error) => console.warn(message, key, error),
+          ),
+        )
     }
     if (updates.length) this.lastUpdates = Promise.all(updates)
     this.newestArc = 0

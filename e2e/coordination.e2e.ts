@@ -186,6 +186,80 @@ test('another incident opens with empty forms: no draft, conflict or retry of th
   await expect(detail.getByTestId('conflict')).toHaveCount(0)
 })
 
+test('a lost answer: posting the comment, creating the task or saving the bookmark again adds one, not two', async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(180_000)
+  await postEvents(request, [incident('inc-coord-retry', 'Ransomware at a water utility', 'GREEN', 'high')])
+  const auth = { authorization: `Bearer ${E2E_TOKENS.coordinator}` }
+  const picture = async () =>
+    (await (await request.get('/api/v1/state', { headers: auth })).json()) as {
+      comments: { incidentId: string; body: string }[]
+      tasks: { incidentId: string; title: string }[]
+      bookmarks: { title: string }[]
+    }
+  // the next `lose` commands reach the server and are applied, but their answers never come back
+  let lose = 0
+  let hold: Promise<void> | null = null
+  await page.route('**/api/v1/commands', async (route) => {
+    if (hold !== null) await hold
+    if (lose > 0) {
+      lose--
+      await route.fetch()
+      return route.abort('failed')
+    }
+    return route.continue()
+  })
+  await signIn(page, E2E_TOKENS.coordinator)
+  await openIncident(page, 'inc-coord-retry')
+  const detail = page.getByTestId('incident-detail')
+
+  lose = 1
+  await detail.getByTestId('comment-body').fill('Backups are offline, restoring')
+  await detail.getByTestId('comment-post').click()
+  await expect(detail.getByTestId('command-error')).toContainText('cannot reach the server')
+  await expect(detail.getByTestId('comment-body')).toHaveValue('Backups are offline, restoring') // kept
+  await detail.getByTestId('comment-post').click() // the same input again: the same action
+  await expect(detail.getByTestId('comment-body')).toHaveValue('')
+  await expect(detail.getByTestId('comment')).toHaveCount(1)
+
+  lose = 1
+  await detail.getByTestId('task-new').click()
+  await detail.getByTestId('task-title').fill('Restore the SCADA historian')
+  await detail.getByTestId('task-create').click()
+  await expect(detail.getByTestId('command-error')).toContainText('cannot reach the server')
+  await detail.getByTestId('task-create').click()
+  await expect(detail.getByTestId('task-title')).toHaveValue('')
+  await expect(detail.getByTestId('task-card')).toHaveCount(1)
+
+  const now = await picture()
+  expect(now.comments.filter((c) => c.incidentId === 'inc-coord-retry')).toHaveLength(1)
+  expect(now.tasks.filter((t) => t.incidentId === 'inc-coord-retry')).toHaveLength(1)
+
+  // the bookmark: Save is disabled while saving, and a lost answer saved again saves one
+  await page.getByTestId('open-replay').click()
+  await expect(page.getByTestId('replay-bar')).toBeVisible()
+  await page.getByTestId('bookmark-new').click()
+  await page.getByTestId('bookmark-title').fill('Water utility: before the restore')
+  await page.getByTestId('bookmark-kind').selectOption('range') // the window: the playhead may move meanwhile
+  let release = () => {}
+  hold = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  lose = 1
+  await page.getByTestId('bookmark-save').click()
+  await expect(page.getByTestId('bookmark-save')).toBeDisabled()
+  hold = null
+  release()
+  await expect(page.getByTestId('bookmark-form')).toContainText('not saved: cannot reach the server')
+  await expect(page.getByTestId('bookmark-save')).toBeEnabled()
+  await page.getByTestId('bookmark-save').click()
+  await expect(page.getByTestId('bookmark-status')).toHaveText(/saved/)
+  const bookmarks = (await picture()).bookmarks.filter((b) => b.title === 'Water utility: before the restore')
+  expect(bookmarks).toHaveLength(1)
+})
+
 test('password sign-in: an account made by an admin signs in, resumes after a reload and signs out', async ({
   page,
   request,

@@ -14,10 +14,12 @@ import { parseOrThrow } from './validate.ts'
 
 /**
  * One schema per command a person sends (coordination). The body is flat:
- * `{ "type", "expectedVersion"?, ...fields }`. `expectedVersion`, when given, must
+ * `{ "type", "expectedVersion"?, "commandId"?, ...fields }`. `expectedVersion`, when given, must
  * equal the current version of the command's target (the incident, or the task
  * for task commands) or the command is a conflict (rule C3 in packages/core/SPEC.md).
- * `packages/core` `decide` turns a command into events or a typed rejection.
+ * `commandId`, when given, makes the command idempotent: a UUID the client makes once per user
+ * action and sends again on every retry of that action, so the server applies it once (see
+ * `commandId` below). `packages/core` `decide` turns a command into events or a typed rejection.
  */
 export const commandFields = {
   'incident.acknowledge': {
@@ -78,8 +80,18 @@ export const COMMAND_TYPES = Object.keys(commandFields) as CommandType[]
 
 const expectedVersion = z.number().int().min(0).optional()
 
+/**
+ * The idempotency key of one user action (a UUID, compared lower-case): made once when the person
+ * acts and sent again, unchanged, with every retry of that action (a lost answer, "Retry"). The
+ * server derives the ids of the events the command makes (and the ids in their payloads) from it
+ * and the caller, so a command whose events are already in the log is answered with those events
+ * and appends nothing. The same command again: `expectedVersion` may differ, nothing else.
+ * Another caller's command with the same `commandId` is another action (docs/api.md).
+ */
+const commandId = z.uuid().toLowerCase().optional()
+
 function commandVariant<T extends CommandType>(type: T) {
-  return z.object({ type: z.literal(type), expectedVersion, ...commandFields[type] }).strict()
+  return z.object({ type: z.literal(type), expectedVersion, commandId, ...commandFields[type] }).strict()
 }
 
 type CommandVariant = { [K in CommandType]: ReturnType<typeof commandVariant<K>> }[CommandType]

@@ -598,7 +598,8 @@ const ROUTES: Record<string, Route> = {
     summary: 'A coordination command',
     tag: 'coordination',
     body: {
-      description: 'One command, flat: `{ type, expectedVersion?, ...fields }`.',
+      description:
+        'One command, flat: `{ type, expectedVersion?, commandId?, ...fields }`; `commandId` makes a retry of the same action apply once.',
       required: true,
       content: json(ref('Command')),
     },
@@ -764,7 +765,10 @@ function protocolSchemas(): Record<string, JsonSchema> {
   return {
     ...generate('input', {
       EventInput: [EventInput, 'An event as a sender posts it: one variant per `type` (docs/events.md).'],
-      Command: [Command, 'A coordination command, flat: `{ type, expectedVersion?, ...fields }` (rules C1-C17).'],
+      Command: [
+        Command,
+        'A coordination command, flat: `{ type, expectedVersion?, commandId?, ...fields }` (rules C1-C17).',
+      ],
       SubscribeRequest: [SubscribeRequest, 'Socket `subscribe`: stream the events after this seq.'],
       ViewingRequest: [ViewingRequest, 'Socket `viewing`: the incident on screen (`null`: none).'],
     }),

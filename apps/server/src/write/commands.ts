@@ -1,6 +1,26 @@
-import { randomUUID } from 'node:crypto'
-import { canSee, decide, incidentVisibility, type Rejection, type Target, taskVisibility } from '@watchfloor/core'
-import { type CommandAck, type ErrorBody, parseCommand, type Viewer, WatchfloorError } from '@watchfloor/protocol'
+import { createHash, randomUUID } from 'node:crypto'
+import {
+  canSee,
+  decide,
+  extractMentions,
+  incidentVisibility,
+  type Rejection,
+  type State,
+  type Target,
+  taskVisibility,
+} from '@watchfloor/core'
+import {
+  type Command,
+  type CommandAck,
+  type CommandType,
+  canonicalJson,
+  type ErrorBody,
+  type EventType,
+  parseCommand,
+  type StoredEvent,
+  type Viewer,
+  WatchfloorError,
+} from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
 import express from 'express'
 import type { Logger } from 'pino'
@@ -35,6 +55,14 @@ export class Mutex {
  * processes, never decide on the same version: the second folds the first's
  * events (they reach everyone who may see the target [C4]) and gets `conflict` [C3]. Events posted raw through `POST /api/v1/events`
  * are not serialised with commands.
+ *
+ * Idempotency: a command with a `commandId` gets event ids (and the ids in their payloads) derived
+ * from it and the caller (`commandEventId`), not random ones. Under the same lock, before deciding,
+ * the caller's picture is searched for them: when the command's events are there (a retry whose
+ * first answer was lost), it is answered with them as stored and its target's version now, and
+ * nothing is appended. The search reads only the caller's own picture [C17]; an event it cannot
+ * find there (beyond the picture's recent events) is still caught by the append, whose id check
+ * [L3] then names it, and it is answered the same way when the caller may see it.
  */
 export class CommandService {
   private readonly mutex = new Mutex()
@@ -77,23 +105,226 @@ export class CommandService {
     return this.store.exclusive ? this.store.exclusive('commands', work) : work(() => true)
   }
 
-  private async decideAndAppend(
-    viewer: Viewer,
-    command: ReturnType<typeof parseCommand>,
-    held: () => boolean,
-  ): Promise<CommandAck<Target>> {
+  private async decideAndAppend(viewer: Viewer, command: Command, held: () => boolean): Promise<CommandAck<Target>> {
     // [C17] decided on the caller's own picture, so a refusal says only what the caller may see
     const state = await this.states.fresh(viewer)
-    const decision = decide(state, command, { viewer, now: new Date().toISOString(), newId: randomUUID })
+    const ids = command.commandId === undefined ? undefined : new CommandIds(command.commandId, viewer)
+    if (ids !== undefined) {
+      const before = await this.repeated(viewer, state, command, ids, seqInPicture(state, ids))
+      if (before !== undefined) return before
+    }
+    const newId = ids === undefined ? randomUUID : () => ids.next()
+    const decision = decide(state, command, { viewer, now: new Date().toISOString(), newId })
     if (!decision.ok) return refusal(viewer, decision.rejection)
     // the lock lost with its connection: another process may be deciding on the same version now
     if (!held()) throw new WatchfloorError('unavailable', 'the database connection was lost; send the command again')
-    const results = await this.store.append(decision.events)
+    let results: Awaited<ReturnType<EventStore['append']>>
+    try {
+      results = await this.store.append(decision.events)
+    } catch (error) {
+      // [L3] a derived id already in the log, where the picture's search did not reach: answered
+      // from what the caller may see, never with the conflict's seq of an event it may not
+      const seq = ids === undefined ? undefined : conflictSeq(error, ids)
+      if (ids === undefined || seq === undefined) throw error
+      return (await this.repeated(viewer, state, command, ids, seq)) ?? reused()
+    }
     const seqs = new Set(results.map((r) => r.seq))
     const first = Math.min(...seqs)
     const stored = (await this.store.readAfter(first - 1, Math.max(...seqs) - first + 1)).filter((e) => seqs.has(e.seq))
     this.logger.debug({ type: command.type, user: viewer.userId, seqs: [...seqs] }, 'command accepted')
     return { ok: true, events: stored, version: decision.version }
+  }
+
+  /**
+   * The answer to a command whose events are already in the log at `seq` (its first one): those
+   * events as stored and its target's version now, as the first answer said, when the caller may
+   * see them, made them and asked the same; a refusal when the `commandId` made something else.
+   * Undefined (decide as new) when nothing is known at `seq` or the caller may not see it.
+   */
+  private async repeated(
+    viewer: Viewer,
+    state: State,
+    command: Command,
+    ids: CommandIds,
+    seq: number | undefined,
+  ): Promise<CommandAck<Target> | undefined> {
+    if (seq === undefined) return undefined
+    const events = (await this.store.readAfter(seq - 1, LOOKAHEAD)).filter(
+      (e) => ids.derived(e.id) && canSee(viewer, e),
+    )
+    const [first] = events
+    if (first === undefined) return undefined
+    // [C17] what the caller's picture holds: its own events of this command, about a target it sees
+    const mine = events.every((e) => e.actor?.user === viewer.userId && e.actor.organisation === viewer.organisation)
+    if (!mine || !asksFor(command, first)) return reused()
+    const version = versionNow(state, viewer, command, first)
+    if (version === undefined) return undefined
+    this.logger.debug({ type: command.type, user: viewer.userId, seqs: events.map((e) => e.seq) }, 'command repeated')
+    return { ok: true, events, version }
+  }
+}
+
+/** How many derived ids are searched for (`decide` draws at most two per command: a payload id and an event id). */
+const LOOKAHEAD = 4
+
+/**
+ * The ids of one caller's command with a `commandId`: the n-th id `decide` draws is
+ * `commandEventId(commandId, caller, n)`, so a retry draws the same ones.
+ */
+class CommandIds {
+  private drawn = 0
+  private readonly first: string[]
+
+  constructor(
+    private readonly commandId: string,
+    private readonly viewer: Viewer,
+  ) {
+    this.first = Array.from({ length: LOOKAHEAD }, (_, i) => commandEventId(commandId, viewer, i))
+  }
+
+  next(): string {
+    const n = this.drawn++
+    return this.first[n] ?? commandEventId(this.commandId, this.viewer, n)
+  }
+
+  /** The first ids, those a command's events and payload ids take. */
+  get candidates(): readonly string[] {
+    return this.first
+  }
+
+  derived(id: string): boolean {
+    return this.first.includes(id)
+  }
+}
+
+/**
+ * The `index`-th id of the command `commandId` of a caller (its user and organisation): a UUID
+ * (version 8, RFC 9562) made of the first 16 bytes of a SHA-256 of the three. The same action
+ * retried gets the same ids; another caller's command with the same `commandId` gets others.
+ */
+export function commandEventId(commandId: string, caller: Pick<Viewer, 'userId' | 'organisation'>, index: number) {
+  const input = JSON.stringify([
+    'watchfloor.command',
+    commandId.toLowerCase(),
+    caller.organisation,
+    caller.userId,
+    index,
+  ])
+  const bytes = createHash('sha256').update(input).digest().subarray(0, 16)
+  bytes[6] = (bytes[6]! & 0x0f) | 0x80
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80
+  const hex = bytes.toString('hex')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
+/**
+ * [C17] The seq of the command's first event in the caller's picture: the comment, task or
+ * bookmark it made, or one of the picture's recent events.
+ */
+function seqInPicture(state: State, ids: CommandIds): number | undefined {
+  for (const id of ids.candidates) {
+    const seq =
+      state.comments.get(id)?.seq ??
+      state.tasks.get(id)?.createdSeq ??
+      state.bookmarks.get(id)?.seq ??
+      state.recent.find((e) => e.id === id)?.seq
+    if (seq !== undefined) return seq
+  }
+  return undefined
+}
+
+/** The seq the append's conflict names when its id is one of the command's derived ids. */
+function conflictSeq(error: unknown, ids: CommandIds): number | undefined {
+  if (!(error instanceof WatchfloorError) || error.code !== 'conflict') return undefined
+  const details = error.details as { id?: unknown; seq?: unknown } | undefined
+  return typeof details?.id === 'string' && ids.derived(details.id) && typeof details.seq === 'number'
+    ? details.seq
+    : undefined
+}
+
+/** The `commandId` already named another command of the caller's (or an event that is not its). */
+function reused(): CommandAck<Target> {
+  const message = 'this commandId was already used for another command: make a new one for a new action'
+  return { ok: false, error: { code: 'validation', message, details: { issues: [{ path: 'commandId', message }] } } }
+}
+
+/** The event each command makes. */
+const EVENT_OF: Record<CommandType, EventType> = {
+  'incident.acknowledge': 'incident.acknowledged',
+  'incident.escalate': 'incident.escalated',
+  'incident.set_status': 'incident.status_changed',
+  'incident.link': 'incident.linked',
+  'network.set_state': 'incident.network_state_set',
+  'task.create': 'task.created',
+  'task.assign': 'task.assigned',
+  'task.accept': 'task.accepted',
+  'task.start': 'task.started',
+  'task.block': 'task.blocked',
+  'task.complete': 'task.completed',
+  'task.reopen': 'task.reopened',
+  'comment.post': 'comment.posted',
+  'bookmark.save': 'bookmark.saved',
+}
+
+/**
+ * Whether `event` is what `command` asks for: its type, and its payload the command's fields
+ * (less the ids `decide` made; a comment's mentions with those of its body; a bookmark's marking).
+ * `expectedVersion` may differ between a command and its retry.
+ */
+function asksFor(command: Command, event: StoredEvent): boolean {
+  if (event.type !== EVENT_OF[command.type]) return false
+  const { type: _type, expectedVersion: _expected, commandId: _commandId, ...fields } = command
+  const asked: Record<string, unknown> = { ...fields }
+  const { ...payload } = event.payload as Record<string, unknown>
+  switch (command.type) {
+    case 'task.create':
+      delete payload.taskId
+      break
+    case 'comment.post':
+      delete payload.commentId
+      asked.mentions = [...new Set([...(command.mentions ?? []), ...extractMentions(command.body)])]
+      break
+    case 'bookmark.save':
+      delete payload.bookmarkId
+      delete asked.marking
+      if (canonicalJson(command.marking ?? { tlp: 'AMBER' }) !== canonicalJson(event.marking)) return false
+      break
+  }
+  return canonicalJson(asked) === canonicalJson(payload)
+}
+
+/**
+ * [C5, C17] The version of the command's target in the caller's picture now (a bookmark's is 1);
+ * undefined when the caller may no longer see it (then it is decided, and refused, as new).
+ */
+function versionNow(state: State, viewer: Viewer, command: Command, event: StoredEvent): number | undefined {
+  const incident = (incidentId: string) => {
+    const found = state.incidents.get(incidentId)
+    return found !== undefined && canSee(viewer, incidentVisibility(found)) ? found.version : undefined
+  }
+  const task = (taskId: string) => {
+    const found = state.tasks.get(taskId)
+    return found !== undefined && canSee(viewer, taskVisibility(found)) && incident(found.incidentId) !== undefined
+      ? found.version
+      : undefined
+  }
+  switch (command.type) {
+    case 'bookmark.save':
+      return 1
+    case 'task.create':
+      return incident(command.incidentId) === undefined ? undefined : task((event.payload as { taskId: string }).taskId)
+    case 'comment.post':
+      if (incident(command.incidentId) === undefined) return undefined
+      return command.taskId === undefined ? incident(command.incidentId) : task(command.taskId)
+    case 'task.assign':
+    case 'task.accept':
+    case 'task.start':
+    case 'task.block':
+    case 'task.complete':
+    case 'task.reopen':
+      return task(command.taskId)
+    default:
+      return incident(command.incidentId)
   }
 }
 

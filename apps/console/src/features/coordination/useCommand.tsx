@@ -1,5 +1,6 @@
 import type { Command } from '@watchfloor/protocol'
-import { useCallback, useState } from 'react'
+import { useCallback, useRef, useState } from 'react'
+import { CommandIds, sendAction } from './commandIds.ts'
 import {
   type CommandResult,
   describeConflict,
@@ -20,16 +21,24 @@ export interface CommandRunner {
   retry(): void
 }
 
-/** One form's command: pending state, the last answer, and a retry on the fresh version after a conflict. */
+/**
+ * One form's command: pending state, the last answer, and a retry on the fresh version after a
+ * conflict. Each action carries a `commandId` (commandIds.ts): sending the same command again
+ * after a failure, or **Retry**, reuses it, so the server applies the action once.
+ */
 export function useCommand(): CommandRunner {
   const [pending, setPending] = useState(false)
   const [result, setResult] = useState<CommandResult | null>(null)
   const [last, setLast] = useState<{ command: Command; shown: Target | undefined } | null>(null)
+  const ids = useRef<CommandIds | null>(null)
+  ids.current ??= new CommandIds()
 
   const run = useCallback(async (command: Command, shown?: Target) => {
     setPending(true)
-    setLast({ command, shown })
-    const answer = await sendCommand(command)
+    const { result: answer } = await sendAction(ids.current!, command, (stamped) => {
+      setLast({ command: stamped, shown })
+      return sendCommand(stamped)
+    })
     setResult(answer)
     setPending(false)
     return answer

@@ -5,7 +5,7 @@
  */
 import { summarise } from '@watchfloor/core'
 import { TLP_LEVELS, type Tlp } from '@watchfloor/protocol'
-import { type FormEvent, useState } from 'react'
+import { type FormEvent, useRef, useState } from 'react'
 import { currentViewAs } from '../../data/api.ts'
 import { useWatchfloor, watchfloor } from '../../data/store.ts'
 import { viewAsFileName } from '../../data/viewAs.ts'
@@ -14,9 +14,11 @@ import { saveBlob } from '../../ui/saveBlob.ts'
 import { formatUtc, parseUtc } from '../../ui/time.ts'
 import { UtcTimeField } from '../../ui/UtcTimeField.tsx'
 import { useView, viewStore } from '../../view/viewStore.ts'
+import { CommandIds, sendAction } from '../coordination/commandIds.ts'
+import { sendCommand } from '../coordination/commands.ts'
 import { can } from '../coordination/permissions.ts'
 import { takeSnapshot } from '../report/snapshots.ts'
-import { downloadExport, type ExportFormat, type ExportProgress, type ExportQuery, postBookmark } from './api.ts'
+import { bookmarkCommand, downloadExport, type ExportFormat, type ExportProgress, type ExportQuery } from './api.ts'
 import { isLate, type ReplayClock } from './model.ts'
 import { LateMarker } from './ReplayEntry.tsx'
 import {
@@ -308,7 +310,11 @@ export function ExportButtons() {
   )
 }
 
-/** Save the moment (paused) or the window as a bookmark (the `bookmark.save` command). */
+/**
+ * Save the moment (paused) or the window as a bookmark (the `bookmark.save` command). Save is
+ * disabled while a save is under way, and saving the same bookmark again after a failure is the
+ * same action (its `commandId`), so a double click or a lost answer never saves two.
+ */
 function BookmarkForm() {
   const session = useWatchfloor((s) => s.session)
   const r = useReplay((s) => s)
@@ -318,25 +324,31 @@ function BookmarkForm() {
   const [kind, setKind] = useState<'moment' | 'range'>('moment')
   const [tlp, setTlp] = useState<Tlp>('AMBER')
   const [status, setStatus] = useState<string | null>(null)
+  const [saving, setSaving] = useState(false)
+  const ids = useRef<CommandIds | null>(null)
+  ids.current ??= new CommandIds()
   if (!can(session, 'bookmark.save')) return null
   const submit = async (e: FormEvent) => {
     e.preventDefault()
-    if (!title.trim()) return
+    if (!title.trim() || saving) return
+    setSaving(true)
     setStatus('saving…')
-    try {
-      await postBookmark({
-        title: title.trim(),
-        ...(note.trim() ? { note: note.trim() } : {}),
-        clock: r.clock,
-        ...(kind === 'moment' ? { at: Math.round(r.at) } : { from: r.from, to: r.to }),
-        tlp,
-      })
+    const command = bookmarkCommand({
+      title: title.trim(),
+      ...(note.trim() ? { note: note.trim() } : {}),
+      clock: r.clock,
+      ...(kind === 'moment' ? { at: Math.round(r.at) } : { from: r.from, to: r.to }),
+      tlp,
+    })
+    const { result } = await sendAction(ids.current!, command, (stamped) => sendCommand(stamped))
+    setSaving(false)
+    if (result.ok) {
       setStatus('saved')
       setTitle('')
       setNote('')
       setOpen(false)
-    } catch (error) {
-      setStatus(`not saved: ${error instanceof Error ? error.message : String(error)}`)
+    } else {
+      setStatus(`not saved: ${result.status === 0 ? result.message : `${result.status}: ${result.message}`}`)
     }
   }
   if (!open)
@@ -380,7 +392,7 @@ function BookmarkForm() {
           </option>
         ))}
       </select>
-      <button type="submit" className="button primary" data-testid="bookmark-save">
+      <button type="submit" className="button primary" data-testid="bookmark-save" disabled={saving}>
         Save
       </button>
       <button type="button" className="link" onClick={() => setOpen(false)}>

@@ -352,6 +352,53 @@ describe('watchfloor command line', () => {
     const invalid = await cli(['restore', broken], target)
     expect(invalid.code).toBe(1)
     expect(invalid.stderr).toContain('not a valid stored event')
+    // what the store would refuse half-way is refused before anything is written: a gap, an id twice,
+    // a recordedAt going back, a header's head the events do not reach
+    const events = lines.slice(0, -1).filter((line) => line.startsWith('{"seq"'))
+    const before = lines.slice(0, lines.length - 1 - events.length)
+    const end = lines.at(-1)!
+    const edited = (label: string, list: string[], last = end) => {
+      const path = join(source.WATCHFLOOR_DATA_DIR, `${label}.backup`)
+      writeFileSync(path, `${[...before, ...list, last].join('\n')}\n`)
+      return path
+    }
+    const parsed = events.map((line) => JSON.parse(line) as { seq: number; id: string; recordedAt: string })
+    const withSeq = (e: (typeof parsed)[number], seq: number) => JSON.stringify({ ...e, seq })
+    const damaged: [string, string, string][] = [
+      [
+        'gap',
+        edited(
+          'gap',
+          [...events.slice(0, 2), ...parsed.slice(3).map((e) => withSeq(e, e.seq))],
+          end.replace('"events":5', '"events":4'),
+        ),
+        'a log has no gap',
+      ],
+      [
+        'twice',
+        edited('twice', [...events.slice(0, 4), JSON.stringify({ ...parsed[4], id: parsed[0]!.id })]),
+        'comes twice',
+      ],
+      [
+        'back',
+        edited('back', [
+          ...events.slice(0, 4),
+          JSON.stringify({ ...parsed[4], recordedAt: '2020-01-01T00:00:00.000Z' }),
+        ]),
+        'before the event ahead of it',
+      ],
+      [
+        'short',
+        edited('short', events.slice(0, 4), end.replace('"events":5', '"events":4')),
+        'the events end at seq 4',
+      ],
+    ]
+    for (const [label, path, why] of damaged) {
+      const refusedRun = await cli(['restore', path], target)
+      expect(refusedRun.code, label).toBe(1)
+      expect(refusedRun.stderr, label).toContain(why)
+      expect(refusedRun.stderr, label).toContain('nothing was restored')
+    }
     expect((await cli(['restore', file], target)).code).toBe(0)
 
     const newer = join(source.WATCHFLOOR_DATA_DIR, 'newer.backup')

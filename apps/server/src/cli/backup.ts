@@ -70,8 +70,10 @@ Exit codes: 0 written; 1 the store could not be read or the file written; 2 bad 
     const name = args.positionals[0]!
     const events = await context.events({ write: false })
     const credentials = await context.credentials()
-    const head = await events.head()
+    // the credentials first, then the head: a partner feed's cursor is written after the events it
+    // brought, so every event a dumped cursor stands for is at or below the head read after it
     const dump = await durable(credentials)
+    const head = await events.head()
     const header: BackupHeader = {
       format: BACKUP_FORMAT,
       version: BACKUP_FORMAT_VERSION,
@@ -271,11 +273,18 @@ function staticPrincipals(context: Context): StaticToken[] {
  */
 async function checkBackup(context: Context, name: string): Promise<void> {
   let phase: 'header' | 'tables' | 'events' | 'ended' = 'header'
+  let header: BackupHeader | undefined
+  let tables = 0
   let count = 0
   let last = 0
+  let lastRecordedAt = ''
+  const ids = new Set<string>()
+  const refuse = (n: number, why: string) => {
+    throw new Failed(`${name}, line ${n}: ${why}; nothing was restored`)
+  }
   for await (const [line, n] of readLines(context, name)) {
     if (phase === 'header') {
-      readHeader(line, name)
+      header = readHeader(line, name)
       phase = 'tables'
       continue
     }
@@ -285,6 +294,7 @@ async function checkBackup(context: Context, name: string): Promise<void> {
     if (phase === 'tables' && 'table' in value) {
       if (typeof value.table !== 'string' || !Array.isArray(value.rows))
         throw new Failed(`${name}, line ${n}: not a table of the backup`)
+      tables++
       continue
     }
     phase = 'events'
@@ -293,12 +303,24 @@ async function checkBackup(context: Context, name: string): Promise<void> {
         throw new Failed(
           `${name} says it holds ${value.events} events, ${count} were read: the file is damaged; nothing was restored`,
         )
+      if (typeof value.tables === 'number' && value.tables !== tables)
+        refuse(n, `the backup says it holds ${value.tables} tables, ${tables} were read: the file is damaged`)
+      if (last !== header!.head) refuse(n, `the header says seq 1 to ${header!.head}, the events end at seq ${last}`)
       phase = 'ended'
       continue
     }
+    // what the store takes [L1, L2, L5]: seqs from 1 without a gap, each id once, recordedAt in the
+    // stores' form and never going back; checked before anything is written
     const event = parseEventLine(line, n, name)
-    if (event.seq <= last)
-      throw new Failed(`${name}, line ${n}: seq ${event.seq} after seq ${last}; nothing was restored`)
+    if (event.seq !== last + 1) refuse(n, `seq ${event.seq} after seq ${last} (a log has no gap)`)
+    if (ids.has(event.id)) refuse(n, `event ${event.id} comes twice (again at seq ${event.seq})`)
+    const time = Date.parse(event.recordedAt)
+    if (Number.isNaN(time) || new Date(time).toISOString() !== event.recordedAt)
+      refuse(n, `seq ${event.seq} has recordedAt ${JSON.stringify(event.recordedAt)}, not a UTC ISO 8601 time`)
+    if (event.recordedAt < lastRecordedAt)
+      refuse(n, `seq ${event.seq} was recorded at ${event.recordedAt}, before the event ahead of it`)
+    ids.add(event.id)
+    lastRecordedAt = event.recordedAt
     last = event.seq
     count++
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type {
@@ -13,6 +14,13 @@ import pg from 'pg'
 import { io, type Socket } from 'socket.io-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { event, PRINCIPALS, post, type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
+
+/** better-sqlite3 (a dependency of the server; its types belong to the store package), to write a row by hand. */
+interface SqliteFile {
+  prepare(sql: string): { run(...values: unknown[]): unknown }
+  close(): void
+}
+const Database = createRequire(import.meta.url)('better-sqlite3') as new (file: string) => SqliteFile
 
 const ADMIN_TOKEN = 'static-admin-token-0123456789'
 const PASSWORD = 'correct horse battery staple'
@@ -262,6 +270,99 @@ describe('people and access', () => {
         ).toBe(403)
       }
       expect((await call(url, 'GET', '/api/v1/accounts')).status).toBe(401)
+    })
+  })
+
+  describe('one user id, one organisation (admin)', () => {
+    type Refusal = { error: { code: string; message: string; details?: unknown } }
+    const account = (username: string, organisation: string) =>
+      call<Refusal>(url, 'POST', '/api/v1/accounts', {
+        token: ADMIN_TOKEN,
+        body: { username, organisation, roles: ['analyst'], password: PASSWORD },
+      })
+    const service = (user: string, organisation: string, label = `${user} of ${organisation}`) =>
+      call<Refusal & { token: { id: string } }>(url, 'POST', '/api/v1/tokens', {
+        token: ADMIN_TOKEN,
+        body: { label, service: { user, organisation, roles: ['sensor'] } },
+      })
+    const taken = (userId: string, organisation: string, heldBy: string) => ({
+      error: {
+        code: 'conflict',
+        message: `user id ${userId} is taken by another organisation (${heldBy === 'account' ? 'an account' : `a ${heldBy}`} of ${organisation}): a user id names one person of one organisation`,
+        details: { userId, organisation, heldBy },
+      },
+    })
+
+    it('[V5] an account or a service token whose user id a static token, an account or a service token of another organisation has is refused (409, naming it); the same organisation may', async () => {
+      // a static token's user id (sensor-lv of cert-lv, officer of alliance)
+      const byStatic = await account('sensor-lv', 'cert-ee')
+      expect(byStatic.status).toBe(409)
+      expect(byStatic.json).toEqual(taken('sensor-lv', 'cert-lv', 'static token'))
+      expect((await service('officer', 'cert-ee')).json).toEqual(taken('officer', 'alliance', 'static token'))
+      // an account's (leida of cert-ee): a service identity of cert-lv named leida would read RED addressed to her
+      const byAccount = await service('leida', 'cert-lv')
+      expect(byAccount.status).toBe(409)
+      expect(byAccount.json).toEqual(taken('leida', 'cert-ee', 'account'))
+      // a service token's (ids-7 of cert-lv), revoked too: the log's events name it still
+      const ids = await service('ids-7', 'cert-lv')
+      expect(ids.status).toBe(201)
+      expect((await account('ids-7', 'cert-ee')).json).toEqual(taken('ids-7', 'cert-lv', 'service token'))
+      expect((await service('ids-7', 'ncsc-nl')).json).toEqual(taken('ids-7', 'cert-lv', 'service token'))
+      expect((await call(url, 'DELETE', `/api/v1/tokens/${ids.json.token.id}`, { token: ADMIN_TOKEN })).status).toBe(
+        200,
+      )
+      expect((await account('ids-7', 'cert-ee')).status).toBe(409)
+      // a non-admin learns nothing: asking for any service identity is forbidden first
+      expect(
+        (
+          await call<Refusal>(url, 'POST', '/api/v1/tokens', {
+            token: TOKENS.viewerEe,
+            body: { label: 'x', service: { user: 'sensor-lv', organisation: 'cert-ee', roles: ['sensor'] } },
+          })
+        ).json.error.code,
+      ).toBe('forbidden')
+
+      // the same organisation: a person's account beside their static token, a service identity named like an account
+      expect((await account('coord-a', 'cert-ee')).status).toBe(201)
+      expect((await service('leida', 'cert-ee')).status).toBe(201)
+      expect((await service('ids-7', 'cert-lv', 'ids-7 again')).status).toBe(201)
+
+      // nothing refused was written
+      const accounts = await call<{ accounts: { username: string; organisation: string }[] }>(
+        url,
+        'GET',
+        '/api/v1/accounts',
+        { token: ADMIN_TOKEN },
+      )
+      const tokens = await call<{ tokens: { service: { user: string; organisation: string } | null }[] }>(
+        url,
+        'GET',
+        '/api/v1/tokens',
+        { token: ADMIN_TOKEN },
+      )
+      const holders = (user: string) => [
+        ...accounts.json.accounts.filter((a) => a.username === user).map((a) => `account of ${a.organisation}`),
+        ...tokens.json.tokens.flatMap((t) =>
+          t.service?.user === user ? [`service of ${t.service.organisation}`] : [],
+        ),
+      ]
+      expect(holders('sensor-lv')).toEqual([])
+      expect(holders('officer')).toEqual([])
+      expect(holders('leida')).toEqual(['account of cert-ee', 'service of cert-ee'])
+      expect(holders('ids-7')).toEqual(['service of cert-lv', 'service of cert-lv'])
+    })
+
+    it('[V5] an account never changes organisation: PATCH with an organisation is refused (400) and the account stays', async () => {
+      const moved = await call<Refusal>(url, 'PATCH', '/api/v1/accounts/leida', {
+        token: ADMIN_TOKEN,
+        body: { organisation: 'cert-lv' },
+      })
+      expect(moved.status).toBe(400)
+      expect(moved.json.error.code).toBe('validation')
+      const me = await call(url, 'GET', '/api/v1/accounts', { token: ADMIN_TOKEN })
+      expect(
+        (me.json.accounts as { username: string; organisation: string }[]).find((a) => a.username === 'leida'),
+      ).toMatchObject({ organisation: 'cert-ee' })
     })
   })
 
@@ -872,6 +973,129 @@ describe('token expiry', () => {
     expect(later.json.error.message).toBe(
       `a token made with a token must expire no later than it does (${makerExpiry})`,
     )
+  })
+})
+
+describe('a start that would give one user id to two organisations', () => {
+  const dirs: string[] = []
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  })
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'watchfloor-userids-'))
+    dirs.push(dir)
+    return dir
+  }
+  /** The harness principals, the admin and `extra`, in a file of its own (the harness writes tokens.json in the data folder). */
+  const tokenFile = (dir: string, name: string, extra: object[]) => {
+    const file = join(dir, name)
+    const admin = { token: ADMIN_TOKEN, user: 'root', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin'] }
+    writeFileSync(file, JSON.stringify([...PRINCIPALS, admin, ...extra]))
+    return file
+  }
+  /** The start's output when it stops (the server exits); one that starts after all is stopped and fails the test. */
+  const refusedStart = (options: Parameters<typeof startServerProcess>[0]) =>
+    startServerProcess(options).then(
+      async (server) => {
+        await server.stop()
+        throw new Error('the server started')
+      },
+      (error: Error) => error.message,
+    )
+  const ANNA_EE = 'anna-ee-static-token-0123456789'
+  const IDS_LV = 'ids-lv-static-token-0123456789'
+
+  it('[V5] a token file that gives one user id to two organisations is no token list: the start stops, naming it', async () => {
+    const file = tokenFile(tempDir(), 'tokens.json', [
+      {
+        token: 'kadri-lv-static-token-012345',
+        user: 'kadri',
+        organisation: 'cert-lv',
+        nation: 'LV',
+        roles: ['analyst'],
+      },
+    ])
+    const output = await refusedStart({ env: { ...CHEAP, WATCHFLOOR_TOKENS: file } })
+    expect(output).toContain('server exited with 1')
+    expect(output).toContain(
+      `WATCHFLOOR_TOKENS: ${file} is not a valid token list: ${PRINCIPALS.length + 1}.user: user id kadri is of cert-ee in an earlier entry, of cert-lv here: a user id names one person of one organisation`,
+    )
+    expect(output).not.toContain('listening on')
+  })
+
+  it('[V5] a static token whose user id an account or a service token of another organisation has stops the start, naming each; renamed, it starts', async () => {
+    const dataDir = tempDir()
+    const files = tempDir()
+    const first = await startServerProcess({
+      dataDir,
+      env: { ...CHEAP, WATCHFLOOR_TOKENS: tokenFile(files, 'before.json', []) },
+    })
+    try {
+      // anna, an account of cert-lv; ids-9, a service identity of cert-ee, since revoked
+      await createAccount(first.url, 'anna', 'cert-lv', 'LV', ['analyst'])
+      const ids = await call<{ token: { id: string } }>(first.url, 'POST', '/api/v1/tokens', {
+        token: ADMIN_TOKEN,
+        body: { label: 'ids-9', service: { user: 'ids-9', organisation: 'cert-ee', roles: ['sensor'] } },
+      })
+      expect(ids.status).toBe(201)
+      await call(first.url, 'DELETE', `/api/v1/tokens/${ids.json.token.id}`, { token: ADMIN_TOKEN })
+    } finally {
+      await first.stop()
+    }
+
+    // the token file now gives both user ids to other organisations
+    const clash = tokenFile(files, 'clash.json', [
+      { token: ANNA_EE, user: 'anna', organisation: 'cert-ee', nation: 'EE', roles: ['analyst'] },
+      { token: IDS_LV, user: 'ids-9', organisation: 'cert-lv', nation: 'LV', roles: ['sensor'] },
+    ])
+    const output = await refusedStart({ dataDir, env: { ...CHEAP, WATCHFLOOR_TOKENS: clash } })
+    expect(output).toContain('server exited with 1')
+    expect(output).toContain(
+      'WATCHFLOOR_TOKENS: the static token of user id anna (cert-ee) gives it to a second organisation: an account of cert-lv already has it; ' +
+        'the static token of user id ids-9 (cert-lv) gives it to a second organisation: a service token of cert-ee already has it. ' +
+        'A user id names one person of one organisation: give the static token another user id (docs/operate.md, "One user id, one organisation")',
+    )
+    expect(output).not.toContain('listening on')
+
+    // as docs/operate.md says: another user id for the static token (or one of the holder's organisation)
+    const fixed = tokenFile(files, 'fixed.json', [
+      { token: ANNA_EE, user: 'anna-ee', organisation: 'cert-ee', nation: 'EE', roles: ['analyst'] },
+      { token: IDS_LV, user: 'ids-9', organisation: 'cert-ee', nation: 'EE', roles: ['sensor'] },
+    ])
+    const second = await startServerProcess({ dataDir, env: { ...CHEAP, WATCHFLOOR_TOKENS: fixed } })
+    try {
+      const anna = await call(second.url, 'GET', '/api/v1/session', { token: ANNA_EE })
+      expect(anna.json).toMatchObject({ user: 'anna-ee', organisation: 'cert-ee' })
+      expect(second.output()).not.toContain('one user id is held in more than one organisation')
+    } finally {
+      await second.stop()
+    }
+
+    // one user id in two organisations within the store alone (written before the store refused it): a warning, naming it
+    const db = new Database(join(dataDir, 'events.sqlite'))
+    try {
+      db.prepare(
+        `INSERT INTO api_tokens (id, secret_hash, label, kind, owner, service_user, service_organisation, service_nation,
+           service_roles, service_sources, preset, tlp_ceiling, created_by, created_at, expires_at)
+         VALUES (?, ?, 'old', 'api', NULL, 'anna', 'cert-ee', 'EE', '["analyst"]', '[]', NULL, NULL, 'root', ?, NULL)`,
+      ).run(randomUUID(), randomUUID(), new Date().toISOString())
+    } finally {
+      db.close()
+    }
+    const third = await startServerProcess({ dataDir, env: { ...CHEAP, WATCHFLOOR_TOKENS: fixed } })
+    try {
+      const warning = third
+        .output()
+        .split('\n')
+        .find((line) => line.includes('one user id is held in more than one organisation'))
+      expect(JSON.parse(warning!)).toMatchObject({
+        level: 40,
+        userId: 'anna',
+        holders: ['an account of cert-lv', 'a service token of cert-ee'],
+      })
+    } finally {
+      await third.stop()
+    }
   })
 })
 

@@ -19,15 +19,18 @@ import {
 
 /**
  * Delivery rules of apps/server/SPEC.md (D3, D6, D8, D9) against a real server process.
- * Beyond the harness's principals: one user id, `kadri`, in two organisations and nations.
+ * Beyond the harness's principals: a second static token of `kadri` of cert-ee (another role: the
+ * same person, the same viewer), and an admin, who makes `kadri`'s wall (a display token of a
+ * service identity `kadri` of cert-ee, under a TLP ceiling). A user id names one person of one
+ * organisation: no principal of another organisation can be `kadri` [V5].
  */
 const KADRI = {
   ee: 'kadri-ee-analyst-token-0123456',
-  lv: 'kadri-lv-analyst-token-0123456',
 } as const
+const ADMIN = 'delivery-admin-token-0123456789'
 const EXTRA_PRINCIPALS = [
   { token: KADRI.ee, user: 'kadri', organisation: 'cert-ee', nation: 'EE', roles: ['analyst'] },
-  { token: KADRI.lv, user: 'kadri', organisation: 'cert-lv', nation: 'LV', roles: ['analyst'] },
+  { token: ADMIN, user: 'root', organisation: 'alliance', nation: 'ALLIANCE', roles: ['admin'] },
 ]
 const ALL_PRINCIPALS = [...PRINCIPALS, ...EXTRA_PRINCIPALS]
 const HEARTBEAT_MS = 300
@@ -95,16 +98,34 @@ describe('delivery rules (SPEC.md D3, D6, D8, D9)', () => {
     if (tokensDir) rmSync(tokensDir, { recursive: true, force: true })
   })
 
-  it('[D3] principals with the same user id in two organisations never share a RED room', {
+  it('[D3] one user id under two TLP ceilings (a person and their wall) never shares a RED room; one viewer by two tokens does', {
     timeout: 15_000,
   }, async () => {
+    // kadri's wall: a display token of kadri of cert-ee, capped at AMBER+STRICT, so RED is not for it [V9]
+    const made = await fetch(`${server.url}/api/v1/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+      body: JSON.stringify({
+        label: 'kadri wall',
+        kind: 'display',
+        preset: 'overview',
+        tlpCeiling: 'AMBER+STRICT',
+        service: { user: 'kadri', organisation: 'cert-ee', roles: ['watch_officer'] },
+      }),
+    })
+    expect(made.status).toBe(201)
+    const wallToken = ((await made.json()) as { secret: string }).secret
+    const wallViewer: Viewer = { ...viewerOf(KADRI.ee), roles: ['watch_officer'], tlpCeiling: 'AMBER+STRICT' }
+
     const ee = watch(KADRI.ee)
-    const lv = watch(KADRI.lv)
-    // each from its own head [D14]; both live before the post; either order of joining broke the old `user|max:` room key
+    const officer = watch(TOKENS.viewerEe) // kadri too, as a watch officer: the same viewer (roles are not in it)
+    const wall = watch(wallToken)
+    // each from its own head [D14]; all live before the post; either order of joining broke a room keyed by user id alone
     const startEe = await headOf(server.url, KADRI.ee)
-    const startLv = await headOf(server.url, KADRI.lv)
+    const startWall = await headOf(server.url, wallToken)
+    expect(await wall.subscribe(startWall)).toMatchObject({ ok: true, head: startWall })
     expect(await ee.subscribe(startEe)).toMatchObject({ ok: true, head: startEe })
-    expect(await lv.subscribe(startLv)).toMatchObject({ ok: true, head: startLv })
+    expect(await officer.subscribe(startEe)).toMatchObject({ ok: true, head: startEe })
 
     const observation = (marking: EventInput['marking'], organisation = 'cert-ee') =>
       event({
@@ -113,7 +134,7 @@ describe('delivery rules (SPEC.md D3, D6, D8, D9)', () => {
         marking,
         source: { organisation },
       } as never)
-    // ONE batch from cert-ee's sensor: a RED event for `kadri` and a cert-ee AMBER+STRICT one in it
+    // ONE batch from cert-ee's sensor: RED events for `kadri` and cert-ee AMBER+STRICT ones in it
     const sent = await append(TOKENS.sensorEe, [
       observation({ tlp: 'GREEN' }),
       observation({ tlp: 'RED', recipients: ['kadri'] }),
@@ -125,7 +146,7 @@ describe('delivery rules (SPEC.md D3, D6, D8, D9)', () => {
       observation({ tlp: 'CLEAR' }),
       observation({ tlp: 'AMBER+STRICT' }),
     ])
-    // and the mirror image from cert-lv (posted by the relay)
+    // and from cert-lv (posted by the relay): RED for `kadri` of cert-ee, AMBER+STRICT of cert-lv
     sent.push(
       ...(await append(TOKENS.relay, [
         observation({ tlp: 'AMBER+STRICT' }, 'cert-lv'),
@@ -135,36 +156,39 @@ describe('delivery rules (SPEC.md D3, D6, D8, D9)', () => {
         observation({ tlp: 'GREEN' }, 'cert-lv'),
       ])),
     )
-    const last = sent.at(-1)!.seq
-    await Promise.all([ee, lv].map((w) => w.waitFor(() => w.lastSeq >= last, 10_000)))
-
     const expectedEe = sent.filter((e) => canSee(viewerOf(KADRI.ee), e)).map((e) => e.seq)
-    const expectedLv = sent.filter((e) => canSee(viewerOf(KADRI.lv), e)).map((e) => e.seq)
-    // the two viewers really differ on this batch, RED included for both
-    expect(expectedEe).not.toEqual(expectedLv)
+    const expectedWall = sent.filter((e) => canSee(wallViewer, e)).map((e) => e.seq)
+    // the two viewers really differ on this batch: exactly by the RED events for kadri
     const redForKadri = sent.filter((e) => e.marking.tlp === 'RED' && e.marking.recipients?.includes('kadri'))
-    for (const red of redForKadri) {
-      expect(expectedEe).toContain(red.seq)
-      expect(expectedLv).toContain(red.seq)
-    }
+    expect(redForKadri).toHaveLength(2)
+    expect(expectedEe).toEqual(expect.arrayContaining(redForKadri.map((e) => e.seq)))
+    expect(expectedWall).toEqual(expectedEe.filter((seq) => !redForKadri.some((e) => e.seq === seq)))
+    const lastEe = expectedEe.at(-1)!
+    const lastWall = expectedWall.at(-1)!
+    await Promise.all([
+      ee.waitFor(() => ee.lastSeq >= lastEe, 10_000),
+      officer.waitFor(() => officer.lastSeq >= lastEe, 10_000),
+      wall.waitFor(() => wall.lastSeq >= lastWall, 10_000),
+    ])
+
     expect(ee.seqs()).toEqual(expectedEe)
-    expect(lv.seqs()).toEqual(expectedLv)
-    // spelled out: no AMBER+STRICT of the other organisation on either socket
-    expect(lv.events.filter((e) => e.marking.tlp === 'AMBER+STRICT').map((e) => e.source.organisation)).toEqual([
-      'cert-lv',
-    ])
-    expect(ee.events.filter((e) => e.marking.tlp === 'AMBER+STRICT').map((e) => e.source.organisation)).toEqual([
-      'cert-ee',
-      'cert-ee',
-    ])
-    expect([...ee.resyncs, ...lv.resyncs]).toEqual([])
+    expect(officer.seqs()).toEqual(expectedEe)
+    expect(wall.seqs()).toEqual(expectedWall)
+    // spelled out: no RED on the wall, no AMBER+STRICT of the other organisation on either
+    expect(wall.events.filter((e) => e.marking.tlp === 'RED')).toEqual([])
+    for (const socket of [ee, wall])
+      expect(socket.events.filter((e) => e.marking.tlp === 'AMBER+STRICT').map((e) => e.source.organisation)).toEqual([
+        'cert-ee',
+        'cert-ee',
+      ])
+    expect([...ee.resyncs, ...officer.resyncs, ...wall.resyncs]).toEqual([])
 
     // catch-up from the same point gives the same subsequences as live
     const eeAgain = watch(KADRI.ee)
-    const lvAgain = watch(KADRI.lv)
-    await Promise.all([eeAgain.subscribe(startEe), lvAgain.subscribe(startLv)])
+    const wallAgain = watch(wallToken)
+    await Promise.all([eeAgain.subscribe(startEe), wallAgain.subscribe(startWall)])
     expect(eeAgain.seqs()).toEqual(expectedEe)
-    expect(lvAgain.seqs()).toEqual(expectedLv)
+    expect(wallAgain.seqs()).toEqual(expectedWall)
   })
 
   it('[D6] a subscribe beyond the head is refused with conflict and ends the subscription; a malformed one with validation', {

@@ -66,6 +66,25 @@ describe('canSee', () => {
     expect(canSee(viewer('cert-ee', 'EE', 'colleague'), red)).toBe(false)
   })
 
+  it('[V5] the author is of the actor’s organisation when the actor names one: a namesake of another organisation is not', () => {
+    const red = (user: string, organisation: string, source = 'cert-ee') => ({
+      source: { organisation: source },
+      marking: { tlp: 'RED' as const },
+      actor: { user, organisation },
+    })
+    expect(canSee(estonia, red('kadri', 'cert-ee'))).toBe(true)
+    expect(canSee(viewer('cert-lv', 'LV', 'kadri'), red('kadri', 'cert-ee'))).toBe(false)
+    expect(canSee(viewer('cert-ee', 'EE', 'kadri'), red('kadri', 'cert-lv'))).toBe(false)
+    // a relay writes for another organisation: the actor's organisation is the relay's own
+    expect(canSee(viewer('alliance', 'ALLIANCE', 'relay'), red('relay', 'alliance'))).toBe(true)
+    expect(canSee(viewer('cert-ee', 'EE', 'relay'), red('relay', 'alliance'))).toBe(false)
+    // an actor that names no organisation (the parts of an incident or task kept without it): its user id
+    expect(canSee(estonia, event({ tlp: 'RED' }, 'cert-ee', 'kadri'))).toBe(true)
+    // still under the ceiling [V9] and never for an audience
+    expect(canSee({ ...estonia, tlpCeiling: 'AMBER' }, red('kadri', 'cert-ee'))).toBe(false)
+    expect(canSee(viewer('cert-ee', 'EE', ''), red('', 'cert-ee'))).toBe(false)
+  })
+
   it('[V5] RED never reaches a viewer with no user (an audience), whatever ids the event carries', () => {
     const audience = viewer('cert-ee', 'EE', '')
     // ids are never empty once validated; the audience, whose picture its users share, relies on no RED at all

@@ -12,7 +12,8 @@ import type { IncidentState, TaskState } from './state.ts'
 /** The parts of an event that decide who may see it. */
 export interface Visible {
   source: Source
-  actor?: { user: string } | undefined
+  /** Who wrote it: the server sets both (A6); the organisation may be absent (a part kept without it). */
+  actor?: { user: string; organisation?: string | undefined } | undefined
   marking: Marking
 }
 
@@ -44,7 +45,7 @@ export function canSee(viewer: Viewer | null | undefined, event: Visible): boole
     // [V5] RED: only the listed recipients and the author; a viewer with no user (an audience,
     // whose picture its users share) is neither, whatever ids an event carries.
     if (viewer.userId === '') return false
-    if (event.actor?.user === viewer.userId) return true
+    if (isAuthor(viewer, event.actor)) return true
     return marking.recipients?.includes(viewer.userId) ?? false
   }
   const own = event.source.organisation === viewer.organisation
@@ -62,6 +63,17 @@ export function canSee(viewer: Viewer | null | undefined, event: Visible): boole
     case 'AMBER+STRICT':
       return false // [V4s] AMBER+STRICT: only the originating organisation
   }
+}
+
+/**
+ * [V5] Is the viewer the author: its user id and, when the actor names one, its organisation (the
+ * server sets both, A6). A user id names one person of one organisation (the server refuses to give
+ * one to a second organisation); comparing the organisation too keeps an author's RED from a
+ * namesake in another organisation should two ever share one (made before the server refused it).
+ */
+function isAuthor(viewer: Viewer, actor: Visible['actor']): boolean {
+  if (actor === undefined || actor.user !== viewer.userId) return false
+  return actor.organisation === undefined || actor.organisation === viewer.organisation
 }
 
 /** [V6, V10] Does `releasableTo` name the viewer's organisation, its nation or one of its communities? */

@@ -267,6 +267,54 @@ export function registerCredentialStoreContract(name: string, factory: Credentia
       expect((await store.findToken(relay.secretHash))?.service?.sources).toEqual(['cert-ee', 'cert-lv'])
     })
 
+    it('[V5] gives a user id to one organisation: no account or service token of another takes one a principal has, revoked or disabled', async () => {
+      const store = await create()
+      const service = (user: string, organisation: string, nation = 'LV') =>
+        newToken({ service: { user, organisation, nation, roles: ['sensor'], sources: [] } })
+      await store.createAccount(newAccount('kadri', { organisation: 'cert-ee', nation: 'EE' }))
+      // a service identity named like another organisation's account
+      const byAccount = await rejection(store.createToken(service('kadri', 'cert-lv')))
+      expect(byAccount.code).toBe('conflict')
+      expect(byAccount.message).toBe(
+        'user id kadri is taken by another organisation (an account of cert-ee): a user id names one person of one organisation',
+      )
+      expect(byAccount.details).toEqual({ userId: 'kadri', organisation: 'cert-ee', heldBy: 'account' })
+      // the same organisation may: a person's account, and an identity of that organisation named alike
+      await store.createToken(service('kadri', 'cert-ee', 'EE'))
+      await store.createToken(newToken({ owner: 'kadri' }))
+      // a service identity's user id: neither another organisation's service token nor its account takes it
+      const probe = await store.createToken(service('probe', 'cert-lv'))
+      const byService = await rejection(store.createToken(service('probe', 'cert-ee', 'EE')))
+      expect(byService.code).toBe('conflict')
+      expect(byService.details).toEqual({ userId: 'probe', organisation: 'cert-lv', heldBy: 'service token' })
+      const account = await rejection(
+        store.createAccount(newAccount('probe', { organisation: 'cert-ee', nation: 'EE' })),
+      )
+      expect(account.message).toContain('(a service token of cert-lv)')
+      // revoked, a token keeps its user id; disabled, an account keeps its: the log's RED events name them still
+      await store.revokeToken(probe.id)
+      expect((await rejection(store.createToken(service('probe', 'cert-ee', 'EE')))).code).toBe('conflict')
+      await store.updateAccount('kadri', { disabled: true })
+      expect((await rejection(store.createToken(service('kadri', 'alliance', 'ALLIANCE')))).code).toBe('conflict')
+      // an account of the service's own organisation is fine; a username taken is taken, in its organisation too
+      await store.createAccount(newAccount('probe', { organisation: 'cert-lv' }))
+      expect(
+        (await rejection(store.createAccount(newAccount('kadri', { organisation: 'cert-ee', nation: 'EE' })))).message,
+      ).toBe('account kadri already exists')
+      // nothing refused was written
+      const tokens = await store.listTokens()
+      // (in any order: tokens made in one millisecond list as the store finds them)
+      expect(tokens.map((t) => (t.service ? `${t.service.user}@${t.service.organisation}` : t.owner)).sort()).toEqual([
+        'kadri',
+        'kadri@cert-ee',
+        'probe@cert-lv',
+      ])
+      expect((await store.listAccounts()).map((a) => `${a.username}@${a.organisation}`)).toEqual([
+        'kadri@cert-ee',
+        'probe@cert-lv',
+      ])
+    })
+
     it('refuses a token for no account, for both an account and a service, and a reused id or secret', async () => {
       const store = await create()
       expect((await rejection(store.createToken(newToken({ owner: 'ghost' })))).code).toBe('not_found')

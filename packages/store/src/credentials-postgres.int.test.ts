@@ -201,6 +201,40 @@ describe('PostgreSQL credentials with several processes', () => {
     }
   })
 
+  it('[V5] concurrent creates of one user id for two organisations on two processes: exactly one wins', async () => {
+    const a = await PostgresCredentialStore.open({ connectionString, prefix })
+    const b = await PostgresCredentialStore.open({ connectionString, prefix })
+    stores.push(a, b)
+    const service = (user: string, organisation: string) =>
+      newToken({ service: { user, organisation, nation: 'EE', roles: ['sensor'], sources: [] } })
+    const heldBy = async (user: string) => [
+      ...(await a.listAccounts()).filter((x) => x.username === user).map((x) => x.organisation),
+      ...(await a.listTokens()).flatMap((t) => (t.service?.user === user ? [t.service.organisation] : [])),
+    ]
+    for (let i = 0; i < 10; i++) {
+      // an account against a service token, and two service tokens, each pair at once on two processes
+      for (const [user, race] of [
+        [
+          `person-${i}`,
+          () => [
+            a.createAccount(newAccount(`person-${i}`, { organisation: 'cert-ee' })),
+            b.createToken(service(`person-${i}`, 'cert-lv')),
+          ],
+        ],
+        [
+          `probe-${i}`,
+          () => [a.createToken(service(`probe-${i}`, 'cert-ee')), b.createToken(service(`probe-${i}`, 'cert-lv'))],
+        ],
+      ] as const) {
+        const results = await Promise.allSettled(race())
+        expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1)
+        const refused = results.find((result) => result.status === 'rejected')
+        expect((refused as PromiseRejectedResult).reason).toMatchObject({ code: 'conflict' })
+        expect(await heldBy(user)).toHaveLength(1)
+      }
+    }
+  })
+
   it('openStores opens the log and the credentials in the same database', async () => {
     const table = `${freshPrefix()}_events`
     const credentialsPrefix = freshPrefix()

@@ -72,6 +72,7 @@ import {
   type TokenRow,
   tokenOf,
   USES_NAMED,
+  userIdTaken,
 } from './credentials-rows.ts'
 import { migratePostgres } from './migrations.ts'
 import {
@@ -108,7 +109,9 @@ export interface PostgresCredentialStoreOptions {
  * by a foreign key; a feed's state row (deleted with it) holds its polling lease, taken by one
  * upsert timed by the database's clock, so processes on different hosts agree on its expiry.
  * Feeds out: one row per organisation and channel, one upsert per pull, so every process adds to
- * the same counts.
+ * the same counts. An account or a service token is created in a transaction holding an advisory
+ * lock of the prefix's identities that first looks for its user id among the other organisations'
+ * principals, so two processes cannot both give one user id to two organisations.
  */
 export class PostgresCredentialStore implements CredentialStore {
   readonly kind = 'postgres'
@@ -125,6 +128,8 @@ export class PostgresCredentialStore implements CredentialStore {
   /** The locks' keys are of the connection's schema (see DatabaseScope). */
   private scope: DatabaseScope | undefined
   private directoryLock = 0
+  /** Held while a user id is looked up and given (an account, a service token): one at a time across processes. */
+  private identityLock = 0
   private readonly changes = new ChangeListeners()
   private closed = false
   /** When this process last deleted the sign-in slots gone from the window (ms). */
@@ -157,6 +162,7 @@ export class PostgresCredentialStore implements CredentialStore {
       const scope = await DatabaseScope.of(store.pool)
       store.scope = scope
       store.directoryLock = scope.lockKey(`${prefix}_directory`)
+      store.identityLock = scope.lockKey(`${prefix}_identities`)
       await store.migrate()
     } catch (error) {
       await store.close()
@@ -198,25 +204,56 @@ export class PostgresCredentialStore implements CredentialStore {
 
   async createAccount(account: NewAccount): Promise<Account> {
     const now = new Date()
-    try {
-      const { rows } = await this.pool.query<AccountRow>(
-        `INSERT INTO ${this.accounts} (username, display_name, organisation, nation, roles, password_hash, disabled, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING ${ACCOUNT_COLUMNS}`,
-        [
-          account.username,
-          account.displayName,
-          account.organisation,
-          account.nation,
-          JSON.stringify(account.roles),
-          account.passwordHash,
-          account.disabled ?? false,
-          now,
-        ],
+    return this.lockedWrite(this.identityLock, async (client) => {
+      const taken = await this.userIdTakenBy(client, account.username, account.organisation, false)
+      if (taken) throw taken
+      try {
+        const { rows } = await client.query<AccountRow>(
+          `INSERT INTO ${this.accounts} (username, display_name, organisation, nation, roles, password_hash, disabled, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING ${ACCOUNT_COLUMNS}`,
+          [
+            account.username,
+            account.displayName,
+            account.organisation,
+            account.nation,
+            JSON.stringify(account.roles),
+            account.passwordHash,
+            account.disabled ?? false,
+            now,
+          ],
+        )
+        return accountOf(rows[0]!)
+      } catch (error) {
+        throw translate(error, `account ${account.username} already exists`)
+      }
+    })
+  }
+
+  /**
+   * Under the identity lock: the refusal when a principal of another organisation than
+   * `organisation` has `userId` (a service token's identity, revoked or expired too; with
+   * `accounts`, an account, disabled too), or null. Accounts need not look at accounts: a username
+   * is taken once anyway.
+   */
+  private async userIdTakenBy(
+    client: pg.PoolClient,
+    userId: string,
+    organisation: string,
+    accounts: boolean,
+  ): Promise<WatchfloorError | null> {
+    if (accounts) {
+      const { rows } = await client.query<{ organisation: string }>(
+        `SELECT organisation FROM ${this.accounts} WHERE username = $1 AND organisation <> $2`,
+        [userId, organisation],
       )
-      return accountOf(rows[0]!)
-    } catch (error) {
-      throw translate(error, `account ${account.username} already exists`)
+      if (rows[0]) return userIdTaken(userId, rows[0].organisation, 'account')
     }
+    const { rows } = await client.query<{ organisation: string }>(
+      `SELECT service_organisation AS organisation FROM ${this.tokens}
+       WHERE service_user = $1 AND service_organisation <> $2 ORDER BY created_at, id LIMIT 1`,
+      [userId, organisation],
+    )
+    return rows[0] ? userIdTaken(userId, rows[0].organisation, 'service token') : null
   }
 
   async getAccount(username: string): Promise<Account | null> {
@@ -269,33 +306,42 @@ export class PostgresCredentialStore implements CredentialStore {
     checkTokenIdentity(token)
     const { service } = token
     const expiresAt = isoTimeOrNull(token.expiresAt, 'expiresAt')
-    try {
-      const { rows } = await this.pool.query<TokenRow>(
-        `INSERT INTO ${this.tokens} (id, secret_hash, label, kind, owner, service_user, service_organisation, service_nation,
-           service_roles, service_sources, preset, tlp_ceiling, created_by, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING ${TOKEN_COLUMNS}`,
-        [
-          token.id,
-          token.secretHash,
-          token.label,
-          token.kind,
-          token.owner,
-          service?.user ?? null,
-          service?.organisation ?? null,
-          service?.nation ?? null,
-          service ? JSON.stringify(service.roles) : null,
-          service ? JSON.stringify(service.sources) : null,
-          token.preset,
-          token.tlpCeiling,
-          token.createdBy,
-          new Date(),
-          expiresAt,
-        ],
-      )
-      return tokenOf(rows[0]!)
-    } catch (error) {
-      throw translate(error, 'a token with this id or secret already exists', `no account ${token.owner}`)
+    const insert = async (client: pg.Pool | pg.PoolClient) => {
+      try {
+        const { rows } = await client.query<TokenRow>(
+          `INSERT INTO ${this.tokens} (id, secret_hash, label, kind, owner, service_user, service_organisation, service_nation,
+             service_roles, service_sources, preset, tlp_ceiling, created_by, created_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING ${TOKEN_COLUMNS}`,
+          [
+            token.id,
+            token.secretHash,
+            token.label,
+            token.kind,
+            token.owner,
+            service?.user ?? null,
+            service?.organisation ?? null,
+            service?.nation ?? null,
+            service ? JSON.stringify(service.roles) : null,
+            service ? JSON.stringify(service.sources) : null,
+            token.preset,
+            token.tlpCeiling,
+            token.createdBy,
+            new Date(),
+            expiresAt,
+          ],
+        )
+        return tokenOf(rows[0]!)
+      } catch (error) {
+        throw translate(error, 'a token with this id or secret already exists', `no account ${token.owner}`)
+      }
     }
+    // an account's token acts as the account: only a service identity gives a user id
+    if (!service) return insert(this.pool)
+    return this.lockedWrite(this.identityLock, async (client) => {
+      const taken = await this.userIdTakenBy(client, service.user, service.organisation, true)
+      if (taken) throw taken
+      return insert(client)
+    })
   }
 
   async findToken(secretHash: string): Promise<TokenRecord | null> {
@@ -382,12 +428,17 @@ export class PostgresCredentialStore implements CredentialStore {
   }
 
   /** Runs a directory write in a transaction holding the directory's lock: one at a time across processes. */
-  private async directoryWrite<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  private directoryWrite<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.lockedWrite(this.directoryLock, work)
+  }
+
+  /** Runs `work` in a transaction holding the advisory lock `lock`: one at a time across processes. */
+  private async lockedWrite<T>(lock: number, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect()
     let broken: Error | undefined
     try {
       await client.query('BEGIN')
-      await client.query('SELECT pg_advisory_xact_lock($1)', [this.directoryLock])
+      await client.query('SELECT pg_advisory_xact_lock($1)', [lock])
       const result = await work(client)
       await client.query('COMMIT')
       return result

@@ -297,6 +297,24 @@ export function missingMember(members: readonly string[], existing: ReadonlySet<
   return new WatchfloorError('not_found', `no organisation ${missing[0]}: a member must be one`, { missing })
 }
 
+/** What gives a principal its user id: an account, a token's service identity, a static token (`WATCHFLOOR_TOKENS`). */
+export type UserIdHolder = 'account' | 'service token' | 'static token'
+
+/**
+ * A `conflict`: the user id is already a principal's of another organisation. A user id names one
+ * person of one organisation everywhere (RED recipients and authors are user ids [V5]). Only an
+ * admin or the operator makes an identity, and they see every organisation's accounts and tokens:
+ * the refusal names the organisation that holds it, and what holds it.
+ */
+export function userIdTaken(userId: string, organisation: string, heldBy: UserIdHolder): WatchfloorError {
+  const what = heldBy === 'account' ? 'an account' : `a ${heldBy}`
+  return new WatchfloorError(
+    'conflict',
+    `user id ${userId} is taken by another organisation (${what} of ${organisation}): a user id names one person of one organisation`,
+    { userId, organisation, heldBy },
+  )
+}
+
 /** A `conflict`: the id is already an organisation's or a community's (ids are unique across both). */
 export const idTaken = (id: string, by: 'organisation' | 'community'): WatchfloorError =>
   new WatchfloorError('conflict', `id ${id} is taken by ${by === 'organisation' ? 'an organisation' : 'a community'}`)

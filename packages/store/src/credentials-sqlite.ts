@@ -73,6 +73,7 @@ import {
   type TokenRow,
   tokenOf,
   USES_NAMED,
+  userIdTaken,
 } from './credentials-rows.ts'
 import { migrateSqlite } from './migrations.ts'
 import { detectSqliteCredentials, SQLITE_CREDENTIAL_MIGRATIONS } from './schema-sqlite.ts'
@@ -99,6 +100,8 @@ const COMMUNITY_SELECT = `SELECT c.id, c.name, c.created_at, c.updated_at,
  * polled or claimed, with the polling lease: `lease_holder`, `lease_expires_at`), deleted with
  * the feed. A claim is one statement, so processes sharing the file take turns by SQLite's lock.
  * Feeds out: `feed_out_activity`, one row per organisation and channel, one upsert per pull.
+ * An account or a service token is created in one IMMEDIATE transaction that first looks for its
+ * user id among the other organisations' principals, so two processes cannot both give one away.
  */
 export class SqliteCredentialStore implements CredentialStore {
   readonly kind = 'sqlite'
@@ -118,27 +121,57 @@ export class SqliteCredentialStore implements CredentialStore {
 
   async createAccount(account: NewAccount): Promise<Account> {
     const now = new Date().toISOString()
-    try {
-      this.db
-        .prepare(
-          `INSERT INTO accounts (username, display_name, organisation, nation, roles, password_hash, disabled, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          account.username,
-          account.displayName,
-          account.organisation,
-          account.nation,
-          JSON.stringify(account.roles),
-          account.passwordHash,
-          account.disabled ? 1 : 0,
-          now,
-          now,
-        )
-    } catch (error) {
-      throw translate(error, `account ${account.username} already exists`)
-    }
+    // one IMMEDIATE transaction: no other writer (another process on the file) comes between the look and the write
+    this.db
+      .transaction(() => {
+        const taken = this.userIdTakenBy(account.username, account.organisation, false)
+        if (taken) throw taken
+        try {
+          this.db
+            .prepare(
+              `INSERT INTO accounts (username, display_name, organisation, nation, roles, password_hash, disabled, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            )
+            .run(
+              account.username,
+              account.displayName,
+              account.organisation,
+              account.nation,
+              JSON.stringify(account.roles),
+              account.passwordHash,
+              account.disabled ? 1 : 0,
+              now,
+              now,
+            )
+        } catch (error) {
+          throw translate(error, `account ${account.username} already exists`)
+        }
+      })
+      .immediate()
     return (await this.getAccount(account.username))!
+  }
+
+  /**
+   * Inside a transaction: the refusal when a principal of another organisation than `organisation`
+   * has `userId` (a service token's identity, revoked or expired too; with `accounts`, an account,
+   * disabled too), or null. Accounts need not look at accounts: a username is taken once anyway.
+   */
+  private userIdTakenBy(userId: string, organisation: string, accounts: boolean): WatchfloorError | null {
+    if (accounts) {
+      const holder = this.db
+        .prepare<[string, string], string>('SELECT organisation FROM accounts WHERE username = ? AND organisation <> ?')
+        .pluck()
+        .get(userId, organisation)
+      if (holder !== undefined) return userIdTaken(userId, holder, 'account')
+    }
+    const holder = this.db
+      .prepare<[string, string], string>(
+        `SELECT service_organisation FROM api_tokens WHERE service_user = ? AND service_organisation <> ?
+         ORDER BY created_at, id LIMIT 1`,
+      )
+      .pluck()
+      .get(userId, organisation)
+    return holder === undefined ? null : userIdTaken(userId, holder, 'service token')
   }
 
   async getAccount(username: string): Promise<Account | null> {
@@ -186,33 +219,40 @@ export class SqliteCredentialStore implements CredentialStore {
     checkTokenIdentity(token)
     const { service } = token
     const expiresAt = isoTimeOrNull(token.expiresAt, 'expiresAt')
-    try {
-      this.db
-        .prepare(
-          `INSERT INTO api_tokens (id, secret_hash, label, kind, owner, service_user, service_organisation, service_nation,
-             service_roles, service_sources, preset, tlp_ceiling, created_by, created_at, expires_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          token.id,
-          token.secretHash,
-          token.label,
-          token.kind,
-          token.owner,
-          service?.user ?? null,
-          service?.organisation ?? null,
-          service?.nation ?? null,
-          service ? JSON.stringify(service.roles) : null,
-          service ? JSON.stringify(service.sources) : null,
-          token.preset,
-          token.tlpCeiling,
-          token.createdBy,
-          new Date().toISOString(),
-          expiresAt,
-        )
-    } catch (error) {
-      throw translate(error, 'a token with this id or secret already exists', `no account ${token.owner}`)
-    }
+    // a service identity's user id is looked up and written in one IMMEDIATE transaction
+    this.db
+      .transaction(() => {
+        const taken = service ? this.userIdTakenBy(service.user, service.organisation, true) : null
+        if (taken) throw taken
+        try {
+          this.db
+            .prepare(
+              `INSERT INTO api_tokens (id, secret_hash, label, kind, owner, service_user, service_organisation, service_nation,
+                 service_roles, service_sources, preset, tlp_ceiling, created_by, created_at, expires_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            )
+            .run(
+              token.id,
+              token.secretHash,
+              token.label,
+              token.kind,
+              token.owner,
+              service?.user ?? null,
+              service?.organisation ?? null,
+              service?.nation ?? null,
+              service ? JSON.stringify(service.roles) : null,
+              service ? JSON.stringify(service.sources) : null,
+              token.preset,
+              token.tlpCeiling,
+              token.createdBy,
+              new Date().toISOString(),
+              expiresAt,
+            )
+        } catch (error) {
+          throw translate(error, 'a token with this id or secret already exists', `no account ${token.owner}`)
+        }
+      })
+      .immediate()
     return (await this.getToken(token.id))!
   }
 

@@ -16,7 +16,7 @@ import type { AppendResult } from './types.ts'
 
 /** A person who signs in with a username and password. */
 export interface Account {
-  /** Unique, lower case; also the viewer's `userId`. */
+  /** Unique, lower case; also the viewer's `userId`, which no principal of another organisation has. */
   username: string
   displayName: string
   organisation: string
@@ -289,7 +289,11 @@ export type SignInOutcome = 'failed' | 'succeeded' | 'released'
 export interface CredentialStore {
   readonly kind: 'sqlite' | 'postgres'
 
-  /** Rejects with a `conflict` WatchfloorError when the username is taken. */
+  /**
+   * Rejects with a `conflict` WatchfloorError when the username is taken, or when a service token of
+   * another organisation has it as its user id (revoked or expired too): a user id names one person
+   * of one organisation [V5]. The look and the write are one step across processes.
+   */
   createAccount(account: NewAccount): Promise<Account>
   getAccount(username: string): Promise<Account | null>
   /** The account and its password hash, for signing in. */
@@ -299,7 +303,13 @@ export interface CredentialStore {
   /** Null when there is no such account. */
   updateAccount(username: string, patch: AccountPatch): Promise<Account | null>
 
-  /** Rejects with `not_found` when the owner is no account, `conflict` when the id or secret is taken. */
+  /**
+   * Rejects with `not_found` when the owner is no account, `conflict` when the id or secret is taken
+   * or when a service identity's user id is an account's (disabled too) or another service token's
+   * (revoked or expired too) of another organisation; the same user id in the same organisation is
+   * fine (a person's account and a token of their own). The look and the write are one step across
+   * processes.
+   */
   createToken(token: NewToken): Promise<TokenRecord>
   /** The token whose secret has this hash, revoked or not. */
   findToken(secretHash: string): Promise<TokenRecord | null>

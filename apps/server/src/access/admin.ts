@@ -3,6 +3,8 @@ import { parseOrThrow, Role, Tlp, WatchfloorError } from '@watchfloor/protocol'
 import { type Account, type CredentialStore, hashSecret, type NewToken, type TokenRecord } from '@watchfloor/store'
 import { z } from 'zod'
 import { hashPassword } from './passwords.ts'
+import type { Principal } from './tokens.ts'
+import { refuseStaticUserId } from './userIds.ts'
 
 /*
  * Creating and changing accounts and tokens: one home for the rules, used by the admin routes
@@ -88,6 +90,12 @@ export async function organisationLookup(credentials: CredentialStore): Promise<
   return { organisation: (id) => byId.get(id) }
 }
 
+/**
+ * The static tokens (WATCHFLOOR_TOKENS, not in the store) beside which accounts and service
+ * identities are made: none may take the user id one of them gives another organisation [V5].
+ */
+export type StaticIdentities = readonly Pick<Principal, 'user' | 'organisation'>[]
+
 /** Who makes a token: its `createdBy`, the account it acts for, whether an admin, the token it uses. */
 export interface TokenMaker {
   user: string
@@ -97,15 +105,21 @@ export interface TokenMaker {
   tokenId?: string | undefined
 }
 
-/** An account from `NewAccountBody` (unchecked input): its organisation must be in the directory. */
+/**
+ * An account from `NewAccountBody` (unchecked input): its organisation must be in the directory, and
+ * its username (its user id) no principal's of another organisation: a static token's (`statics`),
+ * or an account's or a service token's (the store refuses those), each a 409 `conflict`.
+ */
 export async function createAccount(
   credentials: CredentialStore,
   directory: OrganisationLookup,
+  statics: StaticIdentities,
   input: unknown,
   passwordCost: number,
 ): Promise<Account> {
   const body = parseOrThrow(NewAccountBody, input)
   const nation = inDirectory(directory, body.organisation, body.nation, '')
+  refuseStaticUserId(statics, body.username, body.organisation)
   return credentials.createAccount({
     username: body.username,
     displayName: body.displayName ?? body.username,
@@ -144,11 +158,13 @@ export async function changeAccount(
 
 /**
  * A new API or display token from `NewTokenBody` (unchecked input), made by `maker`: returns its
- * record and its secret, which is never stored (only its hash) and so shown this once.
+ * record and its secret, which is never stored (only its hash) and so shown this once. A service
+ * identity's user id may be no principal's of another organisation (`createAccount`): 409.
  */
 export async function issueToken(
   credentials: CredentialStore,
   directory: OrganisationLookup,
+  statics: StaticIdentities,
   maker: TokenMaker,
   input: unknown,
   tokenTtlDays: number,
@@ -178,6 +194,7 @@ export async function issueToken(
   }
   if (owner === null && body.service === undefined)
     throw new WatchfloorError('validation', 'give an owner account or a service identity for the token')
+  if (service !== null) refuseStaticUserId(statics, service.user, service.organisation)
   let expiresAt = tokenExpiry(body.kind, body.expiresAt, admin, tokenTtlDays)
   // a token cannot outlive the token that made it (a stolen token must not renew itself for ever)
   if (!admin && maker.tokenId !== undefined) {

@@ -13,6 +13,7 @@ import {
   type Organisation,
 } from '@watchfloor/store'
 import type { Logger } from 'pino'
+import { checkUserIdsAtStart, type KnownPrincipal } from './userIds.ts'
 
 export interface DirectoryOptions {
   /** Load again this often, changed or not (WATCHFLOOR_DIRECTORY_RELOAD_MS). */
@@ -151,8 +152,14 @@ export class Directory {
    * added with its id as its name, and the kind its nation suggests (an alliance body when the
    * nation is not a two-letter country code). Returns the ids it added. One that is there with
    * another nation keeps it: its people are of the directory's nation (said once, as a warning).
+   *
+   * A start calls this with every principal it knows before it serves, so it also refuses to go on
+   * (throws, adding nothing) when a static token gives a user id to a second organisation, and
+   * warns of one user id held in two organisations within the store (`checkUserIdsAtStart`).
    */
-  async ensure(known: Iterable<{ organisation: string; nation: string }>): Promise<string[]> {
+  async ensure(principals: Iterable<KnownPrincipal>): Promise<string[]> {
+    const known = [...principals]
+    checkUserIdsAtStart(known, this.logger)
     const added: string[] = []
     const differ = new Set<string>()
     for (const { organisation, nation } of known) {

@@ -122,7 +122,13 @@ export function peopleRoutes(access: Access): express.Router {
 
   router.post('/accounts', json, async (req, res) => {
     requireAdmin(callerOf(req))
-    const account = await createAccount(credentials, access.directory, req.body, access.options.passwordCost)
+    const account = await createAccount(
+      credentials,
+      access.directory,
+      access.registry.principals(),
+      req.body,
+      access.options.passwordCost,
+    )
     res.status(201).json({ account: accountJson(account) })
   })
 
@@ -162,6 +168,7 @@ export function peopleRoutes(access: Access): express.Router {
     const { token, secret } = await issueToken(
       credentials,
       access.directory,
+      access.registry.principals(),
       maker,
       req.body,
       access.options.tokenTtlDays,

@@ -30,7 +30,20 @@ const TokenEntry = z
     sources: z.array(z.string().min(1)).optional(),
   })
   .strict()
-const TokenFile = z.array(TokenEntry)
+/** A user id names one person of one organisation [V5]: a file that gives one to two is no token list. */
+const TokenFile = z.array(TokenEntry).superRefine((entries, context) => {
+  const first = new Map<string, string>()
+  entries.forEach((entry, i) => {
+    const organisation = first.get(entry.user)
+    if (organisation === undefined) first.set(entry.user, entry.organisation)
+    else if (organisation !== entry.organisation)
+      context.addIssue({
+        code: 'custom',
+        path: [i, 'user'],
+        message: `user id ${entry.user} is of ${organisation} in an earlier entry, of ${entry.organisation} here: a user id names one person of one organisation`,
+      })
+  })
+})
 
 /**
  * The static tokens. Requests and sockets are authenticated by `Access`
@@ -43,7 +56,13 @@ export class TokenRegistry {
     for (const principal of principals) this.add(principal)
   }
 
+  /** Throws when another organisation's static token has the user id: a user id names one person of one organisation. */
   add(principal: StaticToken): void {
+    for (const known of this.byToken.values())
+      if (known.user === principal.user && known.organisation !== principal.organisation)
+        throw new Error(
+          `a static token cannot give user id ${principal.user} to ${principal.organisation}: a static token of ${known.organisation} has it (a user id names one person of one organisation)`,
+        )
     this.byToken.set(principal.token, principal)
   }
 
@@ -85,6 +104,17 @@ export function viewerOf(
       : {}),
     ...(principal.viewingAs !== undefined ? { viewingAs: principal.viewingAs } : {}),
   }
+}
+
+/**
+ * The static principals a server with this configuration has: those of WATCHFLOOR_TOKENS when it is
+ * set, else the demo set when it was made (none otherwise); for the command line, which creates
+ * accounts and tokens beside them. Throws, as a start would, on a file that is no token list.
+ */
+export function configuredPrincipals(config: { tokensFile: string | undefined; dataDir: string }): StaticToken[] {
+  if (config.tokensFile) return loadTokenFile(config.tokensFile)
+  const demo = join(config.dataDir, 'demo-tokens.json')
+  return existsSync(demo) ? loadTokenFile(demo) : []
 }
 
 export function loadTokenFile(file: string): StaticToken[] {

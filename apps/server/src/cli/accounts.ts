@@ -7,6 +7,7 @@ import {
   type Context,
   Failed,
   listOption,
+  staticPrincipals,
   stringOption,
   table,
   UsageError,
@@ -72,8 +73,9 @@ Options:
   --disabled           create it disabled
   --json               print { "account": {...}, "password"?: "..." } on stdout
 
-Exit codes: 0 created; 1 refused (the username is taken, the organisation is not in the directory,
-a password too short...); 2 bad usage.`,
+Exit codes: 0 created; 1 refused (the username is taken, or is the user id of another
+organisation's service token or static token of WATCHFLOOR_TOKENS; the organisation is not in the
+directory; a password too short...); 2 bad usage.`,
   options: {
     organisation: { type: 'string' },
     roles: { type: 'string' },
@@ -104,6 +106,7 @@ a password too short...); 2 bad usage.`,
     const account = await createAccount(
       credentials,
       await organisationLookup(credentials),
+      staticPrincipals(context),
       input,
       context.config.passwordCost,
     )

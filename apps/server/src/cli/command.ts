@@ -9,6 +9,7 @@ import {
   openEventStore,
   SqliteEventStore,
 } from '@watchfloor/store'
+import { configuredPrincipals, type StaticToken } from '../access/tokens.ts'
 import type { Config } from '../config.ts'
 import { busSender } from '../live/bus.ts'
 
@@ -84,6 +85,19 @@ export function integerOption(args: Args, name: string, fallback: number, min: n
   if (!Number.isInteger(value) || value < min || value > max)
     throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${raw}"`)
   return value
+}
+
+/**
+ * The static tokens a server with this environment has (WATCHFLOOR_TOKENS, else the demo set once
+ * made), so that an account or service token made here takes no user id one of them gives another
+ * organisation; a token file it cannot read is a failure, as it stops the server.
+ */
+export function staticPrincipals(context: Pick<Context, 'config'>): StaticToken[] {
+  try {
+    return configuredPrincipals(context.config)
+  } catch (error) {
+    throw new Failed(error instanceof Error ? error.message : String(error))
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os'
 import type { TokenRecord } from '@watchfloor/store'
 import { issueToken, organisationLookup } from '../access/admin.ts'
-import { type Command, Failed, listOption, stringOption, table, UsageError } from './command.ts'
+import { type Command, Failed, listOption, staticPrincipals, stringOption, table, UsageError } from './command.ts'
 
 const JSON_OPTION = { json: { type: 'boolean' } } as const
 
@@ -85,7 +85,8 @@ Options:
                          WATCHFLOOR_TOKEN_TTL_DAYS from now, display tokens never
   --json                 { "token": {...}, "secret": "..." } on stdout
 
-Exit codes: 0 created; 1 refused (no such owner, an organisation not in the directory...); 2 bad usage.`,
+Exit codes: 0 created; 1 refused (no such owner, an organisation not in the directory, a service
+user id another organisation's account, service token or static token has...); 2 bad usage.`,
   options: {
     label: { type: 'string' },
     kind: { type: 'string' },
@@ -141,6 +142,7 @@ Exit codes: 0 created; 1 refused (no such owner, an organisation not in the dire
     const { token, secret } = await issueToken(
       credentials,
       await organisationLookup(credentials),
+      staticPrincipals(context),
       { user: operator(), account: null, admin: true },
       input,
       context.config.tokenTtlDays,

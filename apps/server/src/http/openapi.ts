@@ -267,7 +267,8 @@ const ROUTES: Record<string, Route> = {
         ),
       },
     },
-    errors: ['validation', 'forbidden', 'not_found'],
+    // conflict: a service identity's user id another organisation's principal has
+    errors: ['validation', 'forbidden', 'not_found', 'conflict'],
   },
   'DELETE /api/v1/tokens/{id}': {
     summary: 'Revoke a token',

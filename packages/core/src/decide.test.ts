@@ -486,6 +486,36 @@ describe('decide: the events it produces', () => {
     expect(leakChecks).toBeGreaterThan(50)
   })
 
+  it('[C4] a task command whose event its actor could not see (the incident re-marked under other names) is refused', () => {
+    const baltic = { ...ilze, communities: ['baltic'] }
+    const first = reported('inc-c', { marking: { tlp: 'AMBER', releasableTo: ['baltic'] }, actor: 'kadri' })
+    const made = task(
+      't-c',
+      { incidentId: 'inc-c' },
+      { marking: audienceMarking(incident(given(...world(), first).state, 'inc-c')), actor: 'kadri' },
+    )
+    // the owner names cert-lv now: ilze sees both (by community, then by organisation), but no one marking holds her
+    const floor = given(
+      ...world(),
+      first,
+      made,
+      reported('inc-c', { marking: { tlp: 'AMBER', releasableTo: ['cert-lv'] }, actor: 'kadri' }),
+    )
+    for (const command of [
+      { type: 'task.start', taskId: 't-c' },
+      { type: 'comment.post', incidentId: 'inc-c', taskId: 't-c', body: 'on it' },
+      { type: 'task.assign', taskId: 't-c', assignee: { kind: 'team', organisation: 'cert-lv' } },
+    ] as CommandInput[]) {
+      const decision = decide(floor.state, Command.parse(command), context(baltic))
+      expect(decision.ok, command.type).toBe(false)
+      if (!decision.ok) expect(decision.rejection).toMatchObject({ code: 'conflict', rule: 'C4' })
+    }
+    // a comment on the incident itself, no task named: its audience alone, she is within it
+    expect(
+      decide(floor.state, Command.parse({ type: 'comment.post', incidentId: 'inc-c', body: 'x' }), context(baltic)).ok,
+    ).toBe(true)
+  })
+
   it('[C4] on a RED incident the reporter joins the recipients, so the author keeps seeing its own incident', () => {
     given(...world(), reported('inc-red', { marking: { tlp: 'RED', recipients: ['mart'] }, actor: 'kadri' }))
       .when({ type: 'incident.set_status', incidentId: 'inc-red', status: 'triaged' }, mart)

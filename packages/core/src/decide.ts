@@ -245,10 +245,8 @@ function assignTask(state: State, c: CommandOf<'task.assign'>, ctx: DecideContex
   if (task.assignee !== undefined && sameAssignee(task.assignee, c.assignee)) {
     return conflict('C14', `task ${task.taskId} is already assigned to ${describeAssignee(c.assignee)}`, task)
   }
-  return accepted(
-    [emit(incident, ctx, 'task.assigned', { taskId: task.taskId, assignee: { ...c.assignee } }, task)],
-    task.version + 1,
-  )
+  const event = emit(incident, ctx, 'task.assigned', { taskId: task.taskId, assignee: { ...c.assignee } }, task)
+  return unseenByActor(event, ctx, task) ?? accepted([event], task.version + 1)
 }
 
 type TaskMove = CommandOf<'task.accept' | 'task.start' | 'task.block' | 'task.complete' | 'task.reopen'>
@@ -276,7 +274,7 @@ function moveTask(state: State, c: TaskMove, ctx: DecideContext): Decision {
         return exhaustiveSwitchError(c)
     }
   })()
-  return accepted([event], task.version + 1)
+  return unseenByActor(event, ctx, task) ?? accepted([event], task.version + 1)
 }
 
 function sameAssignee(a: Assignee, b: Assignee): boolean {
@@ -317,7 +315,24 @@ function postComment(state: State, c: CommandOf<'comment.post'>, ctx: DecideCont
     mentions,
   }
   // [C5] a comment changes neither the incident's nor the task's version
-  return accepted([emit(incident, ctx, 'comment.posted', payload, task)], target.version)
+  const event = emit(incident, ctx, 'comment.posted', payload, task)
+  return (task && unseenByActor(event, ctx, task)) ?? accepted([event], target.version)
+}
+
+/**
+ * [C4] An event about a task takes the strictest of its incident's audience and the task's. Once
+ * the incident was re-marked, the two may no longer meet in a marking its actor is within (an actor
+ * named by a community in one and by its organisation in the other): such a command is refused,
+ * rather than appending an event its own author could not see. The actor sees both markings.
+ */
+function unseenByActor(event: DecidedEvent, ctx: DecideContext, task: TaskState): Decision | undefined {
+  if (canSee(ctx.viewer, event)) return undefined
+  return reject(
+    'conflict',
+    'C4',
+    `incident ${task.incidentId} was re-marked since task ${task.taskId} was made, and the audiences of both no longer ` +
+      'meet in one you are part of: make a new task on the incident',
+  )
 }
 
 // ---------------------------------------------------------------- bookmarks

@@ -130,7 +130,10 @@ export class CommandService {
     }
     const seqs = new Set(results.map((r) => r.seq))
     const first = Math.min(...seqs)
-    const stored = (await this.store.readAfter(first - 1, Math.max(...seqs) - first + 1)).filter((e) => seqs.has(e.seq))
+    // [D14] the answer holds only what the caller may see (decide refuses a command whose events it could not)
+    const stored = (await this.store.readAfter(first - 1, Math.max(...seqs) - first + 1)).filter(
+      (e) => seqs.has(e.seq) && canSee(viewer, e),
+    )
     this.logger.debug({ type: command.type, user: viewer.userId, seqs: [...seqs] }, 'command accepted')
     return { ok: true, events: stored, version: decision.version }
   }

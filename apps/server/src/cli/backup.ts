@@ -278,7 +278,7 @@ async function checkBackup(context: Context, name: string): Promise<void> {
   let count = 0
   let last = 0
   let lastRecordedAt = ''
-  const ids = new Set<string>()
+  const ids = new IdSet()
   const refuse = (n: number, why: string) => {
     throw new Failed(`${name}, line ${n}: ${why}; nothing was restored`)
   }
@@ -340,3 +340,20 @@ function parseLine(line: string, n: number, name: string): Record<string, unknow
 }
 
 export const backupCommands: Command[] = [backup, restore]
+
+/**
+ * The ids read so far, in sets of their first two hex digits: one Set holds at most 2^24 entries,
+ * and a log of months holds more events than that.
+ */
+class IdSet {
+  private readonly shards = new Map<string, Set<string>>()
+  has(id: string): boolean {
+    return this.shards.get(id.slice(0, 2))?.has(id) ?? false
+  }
+  add(id: string): void {
+    const key = id.slice(0, 2)
+    const shard = this.shards.get(key)
+    if (shard) shard.add(id)
+    else this.shards.set(key, new Set([id]))
+  }
+}

@@ -332,15 +332,17 @@ export function taxiiRouter({ store, access, states, owners, logger }: TaxiiDeps
 
 /**
  * How many of the objects served count in the organisation's feeds-out figures: none marked RED,
- * nor RED's marking definition. RED goes to named people, so counting it would let a colleague who
- * reads the figures tell what was addressed to someone else of the organisation [feeds out].
+ * and no marking definition (which ones a page holds follows from its objects, RED ones included).
+ * RED goes to named people, so counting it would let a colleague who reads the figures tell what
+ * was addressed to someone else of the organisation [feeds out]. (A page cut at `limit` still holds
+ * fewer counted objects when some of it is RED: docs/api.md says so.)
  */
 function sharedCount(objects: readonly CollectionObject[]): number {
   const red = TLP2_MARKING_IDS.RED
   let count = 0
-  for (const { object, id } of objects) {
+  for (const { object, type } of objects) {
     const refs = (object as { object_marking_refs?: unknown }).object_marking_refs
-    if (id === red || (Array.isArray(refs) && refs.includes(red))) continue
+    if (type === 'marking-definition' || (Array.isArray(refs) && refs.includes(red))) continue
     count++
   }
   return count

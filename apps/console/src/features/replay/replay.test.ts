@@ -3,6 +3,7 @@ import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it, vi } from 'vitest'
 import { emptyPicture, watchfloor } from '../../data/store.ts'
 import { viewStore } from '../../view/viewStore.ts'
+import { snapshots } from '../report/snapshots.ts'
 import { serverDisplayNow, setDisplayNow } from './now.ts'
 import { closeReplay, incidentWindow, openReplay, pause, play, replay, seek, setLoop, step } from './replay.ts'
 import { wireReplay } from './startReplay.ts'
@@ -186,6 +187,9 @@ describe('replay controller: load, seek, step, back to live', () => {
       await openReplay({ from: T0, to: T0 + 60 * MIN, clock: 'recorded', at: T0 + 25 * MIN })
       expect(replay.getState().active).toBe(true)
 
+      snapshots.setState({
+        list: [{ incidentId: null, at: T0, label: 'before', dataUrl: 'data:,', marking: { tlp: 'CLEAR' } }],
+      })
       // `resync access_changed`: data/connection.ts `dropPicture` empties the picture
       watchfloor.setState({
         lastSeq: 0,
@@ -195,6 +199,8 @@ describe('replay controller: load, seek, step, back to live', () => {
       })
       await vi.waitFor(() => expect(replay.getState().active).toBe(false))
       expect(viewStore.getState().replay).toBeNull()
+      // the map snapshots of the picture dropped go with it
+      expect(snapshots.getState().list).toEqual([])
       // the next playhead move shows nothing of the old replay
       seek(T0 + 30 * MIN)
       expect(watchfloor.getState().mode).toBe('live')

@@ -2,8 +2,10 @@
  * Replay's entry points for the first load: each loads the replay machinery (replay.ts, its own
  * chunk) on first use, then calls it. Nothing here pulls replay into the entry chunk.
  */
+
 import { type WatchfloorStore, watchfloor } from '../../data/store.ts'
 import type { ReplayView } from '../../view/view.ts'
+import { clearSnapshots } from '../report/snapshots.ts'
 import { replay } from './replayStore.ts'
 
 type ReplayEngine = typeof import('./replay.ts')
@@ -54,6 +56,8 @@ export function pictureDropped(s: Pick<WatchfloorStore, 'opened' | 'mode'>, prev
  */
 export function wireReplay(): () => void {
   return watchfloor.subscribe((s, prev) => {
+    // map snapshots too: drawn from a picture this viewer may no longer hold (access narrowed)
+    if (pictureDropped(s, prev)) clearSnapshots()
     if (!replay.getState().active) return
     if (s.session !== prev.session || pictureDropped(s, prev)) void stopReplay()
   })

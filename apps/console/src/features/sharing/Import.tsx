@@ -146,7 +146,8 @@ function ReportBody({ report }: { report: ImportReport }) {
           <ul data-testid="import-result-list">
             {report.results.slice(0, SHOWN).map((r) => (
               <li key={r.id} data-duplicate={r.duplicate}>
-                <span className="mono">#{r.seq}</span> <span className="mono">{r.id}</span>{' '}
+                <span className="mono">{r.seq === undefined ? 'not in your picture' : `#${r.seq}`}</span>{' '}
+                <span className="mono">{r.id}</span>{' '}
                 <span className="muted">{r.duplicate ? 'already in the log' : 'new'}</span>
               </li>
             ))}

@@ -95,16 +95,24 @@ describe('the request', () => {
       used: [],
       skipped: [{ stixId: 'malware--1', type: 'malware', reason: 'the floor has no counterpart for malware objects' }],
       defaulted: ['incident--1'],
-      results: [{ id: 'e1', seq: 7, duplicate: false }],
+      // e2: an event the importer may not see (posted for another organisation): no seq [D14]
+      results: [
+        { id: 'e1', seq: 7, duplicate: false },
+        { id: 'e2', duplicate: false },
+      ],
       refused: [],
     })
     const sent = await sendImport({ format: 'stix', document: bundle }, 'GREEN', fetchFn)
+    expect(sent.ok && sent.report.results).toEqual([
+      { id: 'e1', seq: 7, duplicate: false },
+      { id: 'e2', duplicate: false },
+    ])
     const [path, init] = callOf(fetchFn)
     expect(path).toBe('/api/v1/import/stix?defaultTlp=GREEN')
     expect(init).toMatchObject({ method: 'POST', credentials: 'same-origin' })
     expect(init.headers).toMatchObject({ 'Content-Type': 'application/json' })
     expect(JSON.parse(String(init.body))).toEqual(bundle)
-    expect(sent).toMatchObject({ ok: true, report: { created: [{ id: 'incident--1' }], stored: 1, duplicates: 0 } })
+    expect(sent).toMatchObject({ ok: true, report: { created: [{ id: 'incident--1' }], stored: 2, duplicates: 0 } })
   })
 
   it('gives a 400’s issues, a 403’s words', async () => {

@@ -142,7 +142,8 @@ export interface ImportUsed {
 
 export interface ImportResult {
   id: string
-  seq: number
+  /** Absent when the importer may not see the event (the server tells no seq of it, D14). */
+  seq?: number
   duplicate: boolean
 }
 
@@ -208,7 +209,7 @@ export function readReport(format: ImportFormat, body: unknown): ImportReport {
   }))
   const results: ImportResult[] = list(b.results).map((r) => ({
     id: str(r.id) ?? '?',
-    seq: typeof r.seq === 'number' ? r.seq : 0,
+    ...(typeof r.seq === 'number' ? { seq: r.seq } : {}),
     duplicate: r.duplicate === true,
   }))
   const refused: ImportRefused[] = list(b.refused).map((r) => ({

@@ -428,3 +428,36 @@ describe('PostgreSQL credentials in a backup', () => {
     }
   })
 })
+
+describe('PostgreSQL credential store on a database whose transactions default to serializable', () => {
+  it('sign-in reservations and directory writes racing on two processes wait for each other, none fails', async () => {
+    const prefix = freshPrefix()
+    const url = new URL(connectionString)
+    url.searchParams.set('options', '-c default_transaction_isolation=serializable')
+    const [a, b] = await Promise.all(
+      [0, 1].map(() => PostgresCredentialStore.open({ connectionString: url.toString(), prefix, poolSize: 4 })),
+    )
+    try {
+      const limits = [{ key: 'user:anna', max: 5 }]
+      const reservations = await Promise.all(
+        Array.from({ length: 24 }, (_, i) => (i % 2 ? a! : b!).reserveSignIn(limits, 60_000, Date.now())),
+      )
+      expect(reservations.filter((r) => r.ok)).toHaveLength(5)
+      // directory writes under the directory's lock, from both processes at once
+      await Promise.all(
+        ['cert-ee', 'cert-lv', 'cert-lt', 'cert-fi'].map((id, i) =>
+          (i % 2 ? a! : b!).createOrganisation(newOrganisation(id)),
+        ),
+      )
+      expect((await a!.listOrganisations()).map((o) => o.id).sort()).toEqual([
+        'cert-ee',
+        'cert-fi',
+        'cert-lt',
+        'cert-lv',
+      ])
+    } finally {
+      await a!.drop()
+      await Promise.all([a!.close(), b!.close()])
+    }
+  })
+})

@@ -437,7 +437,9 @@ export class PostgresCredentialStore implements CredentialStore {
     const client = await this.pool.connect()
     let broken: Error | undefined
     try {
-      await client.query('BEGIN')
+      // read committed whatever the database's default: the lock serialises these writes, and under
+      // serializable two processes' would fail each other with 40001 instead of waiting
+      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
       await client.query('SELECT pg_advisory_xact_lock($1)', [lock])
       const result = await work(client)
       await client.query('COMMIT')
@@ -851,7 +853,7 @@ export class PostgresCredentialStore implements CredentialStore {
     const keys = [...new Set(limits.map((limit) => limit.key))].sort()
     const client = await this.pool.connect()
     try {
-      await client.query('BEGIN')
+      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED') // as lockedWrite: the locks serialise
       for (const key of keys)
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
           this.scope!.lockText(table),

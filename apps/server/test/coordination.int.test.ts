@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import { type HandoverBrief, handoverMarkdown, markingBanner } from '@watchfloor/core'
-import type {
-  ClientToServerEvents,
-  CommandAck,
-  CommandBody,
-  EventInput,
-  PresenceMessage,
-  ServerToClientEvents,
-  StoredEvent,
-  ViewingAck,
+import {
+  type ClientToServerEvents,
+  COMMAND_EVENTS,
+  type CommandAck,
+  type CommandBody,
+  type EventInput,
+  type PresenceMessage,
+  type ServerToClientEvents,
+  type StoredEvent,
+  type ViewingAck,
 } from '@watchfloor/protocol'
 import pg from 'pg'
 import { io, type Socket } from 'socket.io-client'
@@ -118,22 +119,7 @@ const incident = (incidentId: string, marking: EventInput['marking'], severity =
     },
   } as never)
 
-const EVENT_OF: Record<CommandBody['type'], string> = {
-  'incident.acknowledge': 'incident.acknowledged',
-  'incident.escalate': 'incident.escalated',
-  'incident.set_status': 'incident.status_changed',
-  'incident.link': 'incident.linked',
-  'network.set_state': 'incident.network_state_set',
-  'task.create': 'task.created',
-  'task.assign': 'task.assigned',
-  'task.accept': 'task.accepted',
-  'task.start': 'task.started',
-  'task.block': 'task.blocked',
-  'task.complete': 'task.completed',
-  'task.reopen': 'task.reopened',
-  'comment.post': 'comment.posted',
-  'bookmark.save': 'bookmark.saved',
-}
+const EVENT_OF: Record<CommandBody['type'], string> = COMMAND_EVENTS
 
 describe('coordination commands, presence and the handover brief', () => {
   let server: ServerProcess

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import {
   Assignee,
+  type EventType,
   IncidentNetworkState,
   IncidentRelation,
   IncidentStatus,
@@ -77,6 +78,24 @@ export const commandFields = {
 
 export type CommandType = keyof typeof commandFields
 export const COMMAND_TYPES = Object.keys(commandFields) as CommandType[]
+
+/** The event each command makes when accepted (core's `decide`; `incident.link` one per link). */
+export const COMMAND_EVENTS: Readonly<Record<CommandType, EventType>> = {
+  'incident.acknowledge': 'incident.acknowledged',
+  'incident.escalate': 'incident.escalated',
+  'incident.set_status': 'incident.status_changed',
+  'incident.link': 'incident.linked',
+  'network.set_state': 'incident.network_state_set',
+  'task.create': 'task.created',
+  'task.assign': 'task.assigned',
+  'task.accept': 'task.accepted',
+  'task.start': 'task.started',
+  'task.block': 'task.blocked',
+  'task.complete': 'task.completed',
+  'task.reopen': 'task.reopened',
+  'comment.post': 'comment.posted',
+  'bookmark.save': 'bookmark.saved',
+}
 
 const expectedVersion = z.number().int().min(0).optional()
 

@@ -1,5 +1,6 @@
 export { canonicalJson } from './canonical.ts'
 export {
+  COMMAND_EVENTS,
   COMMAND_TYPES,
   Command,
   type CommandOf,

@@ -41,6 +41,7 @@ export {
   SCHEMA_VERSIONS,
 } from './credentials-backup.ts'
 export { PostgresCredentialStore, type PostgresCredentialStoreOptions } from './credentials-postgres.ts'
+export { type UserIdHolder, userIdTaken } from './credentials-rows.ts'
 export { SqliteCredentialStore, type SqliteCredentialStoreOptions } from './credentials-sqlite.ts'
 export { latestVersion, type Migration, SchemaTooNewError } from './migrations.ts'
 export { type OpenOptions, openCredentialStore, openEventStore, openStores, type Stores } from './open.ts'

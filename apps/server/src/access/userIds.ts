@@ -1,5 +1,4 @@
-import { WatchfloorError } from '@watchfloor/protocol'
-import type { Account, ServicePrincipal } from '@watchfloor/store'
+import { type Account, type ServicePrincipal, type UserIdHolder, userIdTaken } from '@watchfloor/store'
 import type { Logger } from 'pino'
 import type { Principal, StaticToken } from './tokens.ts'
 
@@ -22,19 +21,6 @@ import type { Principal, StaticToken } from './tokens.ts'
  * Refusals name the organisation that holds the user id: only admins and the operator make
  * identities, and they see every organisation's.
  */
-
-/** What gives a principal its user id (the credential store's words, for the same messages). */
-export type UserIdHolder = 'account' | 'service token' | 'static token'
-
-/** The refusal of a user id held by another organisation: 409 `conflict`, as the credential store words it. */
-export function userIdTaken(userId: string, organisation: string, heldBy: UserIdHolder): WatchfloorError {
-  const what = heldBy === 'account' ? 'an account' : `a ${heldBy}`
-  return new WatchfloorError(
-    'conflict',
-    `user id ${userId} is taken by another organisation (${what} of ${organisation}): a user id names one person of one organisation`,
-    { userId, organisation, heldBy },
-  )
-}
 
 /**
  * A new account's or service identity's user id for `organisation`: a 409 when a static token of

@@ -10,12 +10,11 @@ import {
   taskVisibility,
 } from '@watchfloor/core'
 import {
+  COMMAND_EVENTS,
   type Command,
   type CommandAck,
-  type CommandType,
   canonicalJson,
   type ErrorBody,
-  type EventType,
   parseCommand,
   type StoredEvent,
   type Viewer,
@@ -251,31 +250,13 @@ function reused(): CommandAck<Target> {
   return { ok: false, error: { code: 'validation', message, details: { issues: [{ path: 'commandId', message }] } } }
 }
 
-/** The event each command makes. */
-const EVENT_OF: Record<CommandType, EventType> = {
-  'incident.acknowledge': 'incident.acknowledged',
-  'incident.escalate': 'incident.escalated',
-  'incident.set_status': 'incident.status_changed',
-  'incident.link': 'incident.linked',
-  'network.set_state': 'incident.network_state_set',
-  'task.create': 'task.created',
-  'task.assign': 'task.assigned',
-  'task.accept': 'task.accepted',
-  'task.start': 'task.started',
-  'task.block': 'task.blocked',
-  'task.complete': 'task.completed',
-  'task.reopen': 'task.reopened',
-  'comment.post': 'comment.posted',
-  'bookmark.save': 'bookmark.saved',
-}
-
 /**
  * Whether `event` is what `command` asks for: its type, and its payload the command's fields
  * (less the ids `decide` made; a comment's mentions with those of its body; a bookmark's marking).
  * `expectedVersion` may differ between a command and its retry.
  */
 function asksFor(command: Command, event: StoredEvent): boolean {
-  if (event.type !== EVENT_OF[command.type]) return false
+  if (event.type !== COMMAND_EVENTS[command.type]) return false
   const { type: _type, expectedVersion: _expected, commandId: _commandId, ...fields } = command
   const asked: Record<string, unknown> = { ...fields }
   const { ...payload } = event.payload as Record<string, unknown>

@@ -20,10 +20,22 @@ interface FeedReply extends Json {
       lastSuccessAt: string | null
       lastError: string | null
       consecutiveFailures: number
+      objectsImported: number
       eventsStored: number
       nextPollAt: string | null
     } | null
   }
+}
+
+/** A poll's outcome (`POST /api/v1/feeds/:id/poll`). */
+interface Outcome {
+  objects: number
+  imported: number
+  stored: number
+  refused: number
+  skipped: number
+  pages: number
+  reasons: { kind: 'skipped' | 'refused'; reason: string; count: number; first?: string }[]
 }
 
 async function call<T = Json>(base: string, method: string, path: string, token: string, body?: unknown) {
@@ -67,6 +79,8 @@ describe('partner feeds: one instance pulls another over TAXII 2.1, and nothing 
     home: 'Kept at home (AMBER+STRICT)',
     red: 'RED for one person',
     dutch: 'Shared with the Netherlands only',
+    redToUs: 'RED to janis and kadri, at the partner',
+    wider: 'Shared with Latvia and the Netherlands',
   }
 
   beforeAll(async () => {
@@ -96,6 +110,10 @@ describe('partner feeds: one instance pulls another over TAXII 2.1, and nothing 
       ...reported('p-red', titles.red, { tlp: 'RED', recipients: ['kadri'] }),
       ...reported('p-lv', titles.latvia, { tlp: 'AMBER', releasableTo: ['cert-lv'], pap: 'AMBER' }),
       ...reported('p-nl', titles.dutch, { tlp: 'AMBER', releasableTo: ['NL'] }),
+      // served to the token's holder (janis is a recipient); its recipients are the partner's users
+      ...reported('p-red-lv', titles.redToUs, { tlp: 'RED', recipients: ['janis', 'kadri'] }),
+      // released to cert-lv among others: what the partner's other names mean here is unknown
+      ...reported('p-lv-nl', titles.wider, { tlp: 'AMBER', releasableTo: ['cert-lv', 'NL'] }),
     ]
     expect((await post(partner.url, TOKENS.sensorEe, { events })).status).toBe(201)
   })
@@ -130,29 +148,49 @@ describe('partner feeds: one instance pulls another over TAXII 2.1, and nothing 
           token,
         )
       ).json.incidents
-    await until(async () => (await titlesOn(TOKENS.viewerLv)).length >= 2, 'the feed to be polled')
+    await until(async () => (await titlesOn(TOKENS.viewerLv)).length >= 3, 'the feed to be polled')
     const seen = await titlesOn(TOKENS.viewerLv)
-    expect(seen.map((i) => i.title).sort()).toEqual([titles.latvia, titles.open].sort())
+    expect(seen.map((i) => i.title).sort()).toEqual([titles.latvia, titles.open, titles.wider].sort())
     expect(seen.find((i) => i.title === titles.latvia)?.marking).toEqual({
       tlp: 'AMBER',
       releasableTo: ['cert-lv'],
       pap: 'AMBER',
     })
+    // released to cert-lv and NL at the partner: here, to cert-lv only (never wider than the partner said)
+    expect(seen.find((i) => i.title === titles.wider)?.marking).toEqual({ tlp: 'AMBER', releasableTo: ['cert-lv'] })
     // on the floor, the markings work as on the partner: what was released to Latvia stays there,
-    // the others see the open one only
+    // the others see the open one only (kadri is no recipient of the partner's RED here)
     expect((await titlesOn(TOKENS.viewerEe)).map((i) => i.title)).toEqual([titles.open])
     expect((await titlesOn(TOKENS.viewerNl)).map((i) => i.title)).toEqual([titles.open])
 
-    // nothing the partner kept from cert-lv is anywhere in the floor's log
+    // nothing the partner kept from cert-lv is anywhere in the floor's log, nor any RED
     const log = JSON.stringify(await wholeLog(floor))
-    for (const hidden of [titles.home, titles.red, titles.dutch, 'p-home', 'p-red', 'p-nl'])
+    for (const hidden of [titles.home, titles.red, titles.dutch, titles.redToUs, 'p-home', 'p-red', 'p-nl'])
       expect(log, hidden).not.toContain(hidden)
+    expect((await wholeLog(floor)).filter((e) => e.marking.tlp === 'RED')).toEqual([])
+    expect((await wholeLog(floor)).filter((e) => e.marking.releasableTo?.some((id) => id !== 'cert-lv'))).toEqual([])
+
+    // the scheduled poll's skips are not thrown away: logged at warn, with their reasons
+    const warned = () =>
+      floor
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { feed?: string; skipped?: number; reasons?: { reason: string }[] })
+        .filter((line) => line.feed === 'partner' && line.reasons !== undefined)
+    await until(async () => warned().length > 0, "the poll's skips to be logged")
+    const [logged] = warned()
+    expect(logged!.skipped).toBeGreaterThanOrEqual(2)
+    expect(logged!.reasons!.map((r) => r.reason)).toContainEqual(expect.stringContaining('a feed never imports RED'))
 
     // its state says so; polling again brings nothing new
     const state = (await call<FeedReply>(floor.url, 'GET', '/api/v1/feeds/partner', ADMIN)).json.feed.state!
     expect(state.lastError).toBeNull()
     expect(state.lastSuccessAt).not.toBeNull()
-    expect(state.eventsStored).toBeGreaterThanOrEqual(4)
+    expect(state.eventsStored).toBeGreaterThanOrEqual(6)
+    // the objects that became events the log took: no more than the events they made
+    expect(state.objectsImported).toBeGreaterThanOrEqual(3)
+    expect(state.objectsImported).toBeLessThanOrEqual(state.eventsStored)
     const before = (await wholeLog(floor)).length
     const again = await call<{ outcome: { stored: number } }>(floor.url, 'POST', '/api/v1/feeds/partner/poll', ADMIN)
     expect(again.status).toBe(200)
@@ -177,6 +215,40 @@ describe('partner feeds: one instance pulls another over TAXII 2.1, and nothing 
     expect((await titlesOn(TOKENS.viewerNl)).map((i) => i.title).sort()).toEqual([titles.open, 'Shared later'].sort())
   })
 
+  it('polled now, a feed answers what it skipped and refused, and why; it counts as imported only what entered the log', async () => {
+    // a second feed of the same organisation reads the same objects: the same event ids, nothing new
+    const registered = await call<FeedReply>(floor.url, 'POST', '/api/v1/feeds', ADMIN, {
+      id: 'partner-again',
+      label: 'The same partner, again',
+      url: partner.url,
+      apiRoot: '/taxii2/api/',
+      collectionId: 'all',
+      organisation: 'cert-lv',
+      auth: { kind: 'bearer', secretEnv: 'WATCHFLOOR_FEED_PARTNER' },
+      pollSeconds: 3600,
+      enabled: false,
+    })
+    expect(registered.status).toBe(201)
+    const polled = await call<{ outcome: Outcome; feed: FeedReply['feed'] }>(
+      floor.url,
+      'POST',
+      '/api/v1/feeds/partner-again/poll',
+      ADMIN,
+    )
+    expect(polled.status, JSON.stringify(polled.json)).toBe(200)
+    const { outcome } = polled.json
+    expect(outcome.objects).toBeGreaterThan(0)
+    expect(outcome.stored).toBe(0)
+    expect(outcome.imported).toBe(0)
+    expect(polled.json.feed.state!.objectsImported).toBe(0)
+    // the partner's RED report and its observation: skipped, counted, saying why
+    const red = outcome.reasons.find((r) => r.reason.includes('a feed never imports RED'))
+    expect(red).toMatchObject({ kind: 'skipped' })
+    expect(red!.count).toBeGreaterThanOrEqual(2)
+    expect(outcome.skipped).toBeGreaterThanOrEqual(red!.count)
+    expect(outcome.reasons.filter((r) => r.kind === 'skipped').reduce((n, r) => n + r.count, 0)).toBe(outcome.skipped)
+  })
+
   it('a feed that speaks for an organisation the objects were not released to leaves them out', async () => {
     // the same token (cert-lv's at the partner), registered as speaking for cert-ee
     const registered = await call<FeedReply>(floor.url, 'POST', '/api/v1/feeds', ADMIN, {
@@ -191,15 +263,13 @@ describe('partner feeds: one instance pulls another over TAXII 2.1, and nothing 
       enabled: false,
     })
     expect(registered.status).toBe(201)
-    const polled = await call<{ outcome: { stored: number; refused: number } }>(
-      floor.url,
-      'POST',
-      '/api/v1/feeds/misdirected/poll',
-      ADMIN,
-    )
+    const polled = await call<{ outcome: Outcome }>(floor.url, 'POST', '/api/v1/feeds/misdirected/poll', ADMIN)
     expect(polled.status).toBe(200)
-    // the Latvian report and its observation: refused, counted
+    // the Latvian report and its observation: refused, counted, saying why
     expect(polled.json.outcome.refused).toBeGreaterThanOrEqual(2)
+    expect(polled.json.outcome.reasons).toContainEqual(
+      expect.objectContaining({ kind: 'refused', reason: expect.stringContaining('not releasable to cert-ee') }),
+    )
     const kadri = await call<{ incidents: { title: string }[] }>(floor.url, 'GET', '/api/v1/state', TOKENS.viewerEe)
     expect(kadri.json.incidents.map((i) => i.title)).not.toContain(titles.latvia)
     const mine = (await wholeLog(floor)).filter(
@@ -286,6 +356,63 @@ async function slowPartner(delayMs: number) {
   }
 }
 
+/** One object of a collection and when the partner added it (`date_added`, all written alike). */
+interface Entry {
+  object: Record<string, unknown>
+  added: string
+}
+
+/**
+ * A partner's TAXII 2.1 server of another kind: it serves `entries` in order, at most `perPage` a
+ * page, applying every filter it is given, as a server may: `added_after` (added strictly after)
+ * and `next` (the place after the last object served, in the whole collection) together. With
+ * `paging: 'next'` a page that has more says `next`; with `'added_after'` it says `more` alone, and
+ * the client asks again after the last `date_added`. `fail(n)` answers the n-th request with 500.
+ * Each request's query is kept.
+ */
+async function taxiiPartner(
+  entries: Entry[],
+  options: { perPage: number; paging: 'next' | 'added_after'; fail?: (n: number) => boolean },
+) {
+  const requests: URLSearchParams[] = []
+  const server = createServer((req, res) => {
+    const query = new URL(req.url ?? '/', 'http://partner').searchParams
+    requests.push(query)
+    if (options.fail?.(requests.length)) {
+      res.writeHead(500)
+      res.end()
+      return
+    }
+    const after = query.get('added_after')
+    const from = query.has('next') ? Number(query.get('next')) : 0
+    const limit = Math.min(Number(query.get('limit') ?? options.perPage), options.perPage)
+    const chosen = entries
+      .map((entry, place) => ({ ...entry, place }))
+      .filter((entry) => entry.place >= from && (after === null || entry.added > after))
+    const page = chosen.slice(0, limit)
+    const more = chosen.length > page.length
+    const headers: Record<string, string> = { 'content-type': 'application/taxii+json;version=2.1' }
+    if (page.length > 0) {
+      headers['x-taxii-date-added-first'] = page[0]!.added
+      headers['x-taxii-date-added-last'] = page.at(-1)!.added
+    }
+    res.writeHead(200, headers)
+    res.end(
+      JSON.stringify({
+        more,
+        ...(more && options.paging === 'next' ? { next: String(page.at(-1)!.place + 1) } : {}),
+        ...(page.length > 0 ? { objects: page.map((entry) => entry.object) } : {}),
+      }),
+    )
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}
+
 describe('a partner that is not Watchfloor: its own TLP definitions, sent once', () => {
   let floor: ServerProcess
   let dir: string
@@ -362,6 +489,186 @@ describe('a partner that is not Watchfloor: its own TLP definitions, sent once',
       ])
     } finally {
       await new Promise((resolve) => partner.close(resolve))
+    }
+  })
+
+  // what the foreign partners below serve: GREEN incidents, named `<prefix> <n>`
+  let serial = 0
+  const greenIncident = (name: string, extra: Record<string, unknown> = {}) => ({
+    type: 'incident',
+    spec_version: '2.1',
+    id: `incident--00000000-0000-4000-8000-${(++serial).toString(16).padStart(12, '0')}`,
+    created: '2026-11-21T08:00:00.000Z',
+    modified: '2026-11-21T08:00:00.000Z',
+    name,
+    object_marking_refs: ['marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb'],
+    ...extra,
+  })
+  const at = (minute: number) => `2026-11-21T09:${String(minute).padStart(2, '0')}:00.000000Z`
+  const register = async (id: string, url: string) => {
+    const registered = await call(floor.url, 'POST', '/api/v1/feeds', ADMIN, {
+      id,
+      label: id,
+      url,
+      apiRoot: 'taxii2/api',
+      collectionId: 'all',
+      organisation: 'cert-ee',
+      defaultTlp: 'GREEN',
+      enabled: false,
+    })
+    expect(registered.status, JSON.stringify(registered.json)).toBe(201)
+  }
+  const pollNow = (id: string) =>
+    call<{ outcome: Outcome; feed: FeedReply['feed'] } & Json>(floor.url, 'POST', `/api/v1/feeds/${id}/poll`, ADMIN)
+  /** The titles of the incidents reported in the floor's log that start with `prefix`, sorted. */
+  const reportedTitles = async (prefix: string) =>
+    (await wholeLog(floor))
+      .filter((e) => e.type === 'incident.reported')
+      .map((e) => (e.payload as { title: string }).title)
+      .filter((title) => title.startsWith(prefix))
+      .sort()
+
+  it('one object of a page that is not valid STIX is skipped, saying why; the rest is imported and the cursor moves on', async () => {
+    const entries = [
+      { object: greenIncident('Invalid page 1'), added: at(1) },
+      // no name: an incident STIX 2.1 does not allow
+      { object: { ...greenIncident('-'), name: undefined }, added: at(2) },
+      { object: greenIncident('Invalid page 3', { created: '2026-11-21T08:00:00Z' }), added: at(3) },
+      { object: greenIncident('Invalid page 4'), added: at(4) },
+    ]
+    const partner = await taxiiPartner(entries, { perPage: 100, paging: 'next' })
+    try {
+      await register('invalid-objects', partner.url)
+      const polled = await pollNow('invalid-objects')
+      expect(polled.status, JSON.stringify(polled.json)).toBe(200)
+      expect(await reportedTitles('Invalid page')).toEqual(['Invalid page 1', 'Invalid page 4'])
+      const { outcome } = polled.json
+      expect(outcome).toMatchObject({ objects: 4, imported: 2, stored: 2, skipped: 2, refused: 0 })
+      expect(outcome.reasons).toEqual([
+        { kind: 'skipped', reason: 'not valid STIX 2.1: name: is required', count: 1, first: entries[1]!.object.id },
+        {
+          kind: 'skipped',
+          reason: expect.stringMatching(/^not valid STIX 2\.1: created: /),
+          count: 1,
+          first: entries[2]!.object.id,
+        },
+      ])
+      expect(polled.json.feed.state).toMatchObject({ cursor: at(4), lastError: null, objectsImported: 2 })
+      // the next poll goes on after them: nothing is asked again, nothing fails
+      const again = await pollNow('invalid-objects')
+      expect(again.status).toBe(200)
+      expect(partner.requests.at(-1)!.get('added_after')).toBe(at(4))
+      expect(again.json.outcome).toMatchObject({ objects: 0, stored: 0, skipped: 0 })
+    } finally {
+      await partner.close()
+    }
+  })
+
+  it('an object whose releasability is there but cannot be read is skipped, never imported for everyone', async () => {
+    const entries = [
+      { object: greenIncident('Unreadable 1', { x_watchfloor_releasable_to: 'cert-lv' }), added: at(11) },
+      { object: greenIncident('Unreadable 2', { x_watchfloor_releasable_to_none: 'true' }), added: at(12) },
+      { object: greenIncident('Unreadable 3', { x_watchfloor_releasable_to: ['cert-ee'] }), added: at(13) },
+    ]
+    const partner = await taxiiPartner(entries, { perPage: 100, paging: 'next' })
+    try {
+      await register('unreadable', partner.url)
+      const polled = await pollNow('unreadable')
+      expect(polled.status, JSON.stringify(polled.json)).toBe(200)
+      expect(await reportedTitles('Unreadable')).toEqual(['Unreadable 3'])
+      expect(polled.json.outcome).toMatchObject({ objects: 3, imported: 1, skipped: 2 })
+      expect(polled.json.outcome.reasons.map((r) => [r.first, r.reason])).toEqual([
+        [
+          entries[0]!.object.id,
+          'a marking it gives cannot be read, so whom it may reach is unknown: x_watchfloor_releasable_to is "cert-lv", not a list of ids',
+        ],
+        [
+          entries[1]!.object.id,
+          'a marking it gives cannot be read, so whom it may reach is unknown: x_watchfloor_releasable_to_none is "true", not true',
+        ],
+      ])
+    } finally {
+      await partner.close()
+    }
+  })
+
+  it('objects added at one time across two pages: one pagination keeps its added_after and follows next', async () => {
+    const entries = [
+      { object: greenIncident('Same time 1'), added: at(21) },
+      { object: greenIncident('Same time 2'), added: at(22) },
+      { object: greenIncident('Same time 3'), added: at(22) },
+      { object: greenIncident('Same time 4'), added: at(23) },
+    ]
+    const partner = await taxiiPartner(entries, { perPage: 2, paging: 'next' })
+    try {
+      await register('same-time', partner.url)
+      const polled = await pollNow('same-time')
+      expect(polled.status, JSON.stringify(polled.json)).toBe(200)
+      expect(await reportedTitles('Same time')).toEqual(['Same time 1', 'Same time 2', 'Same time 3', 'Same time 4'])
+      expect(polled.json.outcome.pages).toBe(2)
+      expect(partner.requests.map((q) => [q.get('added_after'), q.get('next')])).toEqual([
+        [null, null],
+        [null, '2'],
+      ])
+      expect(polled.json.feed.state!.cursor).toBe(at(23))
+      // from a cursor too: every page of the pagination asks after it
+      entries.push(
+        { object: greenIncident('Same time 5'), added: at(24) },
+        { object: greenIncident('Same time 6'), added: at(25) },
+        { object: greenIncident('Same time 7'), added: at(25) },
+      )
+      const again = await pollNow('same-time')
+      expect(again.status).toBe(200)
+      expect(partner.requests.slice(2).map((q) => [q.get('added_after'), q.get('next')])).toEqual([
+        [at(23), null],
+        [at(23), '6'],
+      ])
+      expect(await reportedTitles('Same time')).toHaveLength(7)
+    } finally {
+      await partner.close()
+    }
+  })
+
+  it('more without next: the poll goes on, after the last date_added served', async () => {
+    const entries = [1, 2, 3, 4, 5].map((n) => ({ object: greenIncident(`No next ${n}`), added: at(30 + n) }))
+    const partner = await taxiiPartner(entries, { perPage: 2, paging: 'added_after' })
+    try {
+      await register('no-next', partner.url)
+      const polled = await pollNow('no-next')
+      expect(polled.status, JSON.stringify(polled.json)).toBe(200)
+      expect(await reportedTitles('No next')).toEqual([1, 2, 3, 4, 5].map((n) => `No next ${n}`))
+      expect(polled.json.outcome.pages).toBe(3)
+      expect(partner.requests.map((q) => q.get('added_after'))).toEqual([null, at(32), at(34)])
+      expect(polled.json.feed.state!.cursor).toBe(at(35))
+    } finally {
+      await partner.close()
+    }
+  })
+
+  it('a poll that fails between two pages of one time resumes where nothing is skipped', async () => {
+    const entries = [
+      { object: greenIncident('Resumed 1'), added: at(41) },
+      { object: greenIncident('Resumed 2'), added: at(42) },
+      { object: greenIncident('Resumed 3'), added: at(42) },
+      { object: greenIncident('Resumed 4'), added: at(43) },
+    ]
+    // the second request (the second page) fails once
+    const partner = await taxiiPartner(entries, { perPage: 2, paging: 'next', fail: (n) => n === 2 })
+    try {
+      await register('resumed', partner.url)
+      expect((await pollNow('resumed')).status).toBe(503)
+      expect(await reportedTitles('Resumed')).toEqual(['Resumed 1', 'Resumed 2'])
+      // all added up to 09:41 is in; 'Resumed 3', added at 09:42 too, is not yet
+      const state = (await call<FeedReply>(floor.url, 'GET', '/api/v1/feeds/resumed', ADMIN)).json.feed.state!
+      expect(state.cursor).toBe(at(41))
+      const again = await pollNow('resumed')
+      expect(again.status, JSON.stringify(again.json)).toBe(200)
+      expect(await reportedTitles('Resumed')).toEqual(['Resumed 1', 'Resumed 2', 'Resumed 3', 'Resumed 4'])
+      // 'Resumed 2' was read again: a duplicate, neither stored nor counted twice
+      expect(again.json.outcome).toMatchObject({ objects: 3, imported: 2, stored: 2 })
+      expect(again.json.feed.state).toMatchObject({ cursor: at(43), objectsImported: 4, eventsStored: 4 })
+    } finally {
+      await partner.close()
     }
   })
 })

@@ -244,6 +244,77 @@ describe('STIX import: markings', () => {
     ).toEqual({ tlp: 'RED', releasableTo: ['cert-ee'], recipients: [] })
   })
 
+  it.each([
+    [
+      'a releasability that is a string',
+      { x_watchfloor_releasable_to: 'cert-lv' },
+      'x_watchfloor_releasable_to is "cert-lv", not a list of ids',
+    ],
+    [
+      'a releasability that is an object',
+      { x_watchfloor_releasable_to: { 0: 'cert-lv' } },
+      'x_watchfloor_releasable_to is {"0":"cert-lv"}, not a list of ids',
+    ],
+    [
+      '_none as the string "true"',
+      { x_watchfloor_releasable_to_none: 'true' },
+      'x_watchfloor_releasable_to_none is "true", not true',
+    ],
+    ['_none false', { x_watchfloor_releasable_to_none: false }, 'x_watchfloor_releasable_to_none is false, not true'],
+    [
+      'recipients that are a string',
+      { x_watchfloor_recipients: 'kadri' },
+      'x_watchfloor_recipients is "kadri", not a list of ids',
+    ],
+  ])(
+    'a releasability given but unreadable (%s) is never taken as none: the object is skipped, saying why',
+    (_, properties, why) => {
+      const green = incident({ object_marking_refs: [TLP2_MARKING_IDS.GREEN], ...properties })
+      const fine = incident({ object_marking_refs: [TLP2_MARKING_IDS.GREEN] })
+      const result = importStix(bundleOf(green, fine), options)
+      expect(result.errors).toEqual([])
+      expect(result.created.map((entry) => entry.stixId)).toEqual([fine.id])
+      expect(result.events).toHaveLength(1)
+      expect(result.skipped).toEqual([
+        {
+          stixId: green.id,
+          type: 'incident',
+          reason: `a marking it gives cannot be read, so whom it may reach is unknown: ${why}`,
+        },
+      ])
+    },
+  )
+
+  it('an observation made of an object whose releasability is unreadable is skipped too, naming that object', () => {
+    const target = incident({ object_marking_refs: [TLP2_MARKING_IDS.GREEN] })
+    const ip = {
+      type: 'ipv4-addr',
+      id: scoId('ipv4-addr', { value: '198.51.100.9' }),
+      value: '198.51.100.9',
+      x_watchfloor_releasable_to: 'cert-lv',
+    }
+    const observed = sdo('observed-data', {
+      first_observed: T1,
+      last_observed: T2,
+      number_observed: 1,
+      object_refs: [ip.id],
+      object_marking_refs: [TLP2_MARKING_IDS.GREEN],
+    })
+    const sighting = sdo('sighting', {
+      sighting_of_ref: target.id,
+      observed_data_refs: [observed.id],
+      last_seen: T2,
+      object_marking_refs: [TLP2_MARKING_IDS.GREEN],
+    })
+    const result = importStix(bundleOf(target, ip, observed, sighting), options)
+    expect(result.events.map((event) => event.type)).toEqual(['incident.reported'])
+    expect(result.skipped).toContainEqual({
+      stixId: sighting.id,
+      type: 'sighting',
+      reason: `a marking it gives cannot be read, so whom it may reach is unknown: ${ip.id}: x_watchfloor_releasable_to is "cert-lv", not a list of ids`,
+    })
+  })
+
   it('gives an object without a TLP the default marking, narrowed by its own, and lists it as defaulted', () => {
     const statement = {
       type: 'marking-definition',

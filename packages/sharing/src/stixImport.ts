@@ -452,9 +452,15 @@ class Importer {
    * markings (object and granular), their releasability and recipients narrowed together; the
    * default marking (narrowed likewise) when none of them has a TLP.
    */
-  private markingOf(objects: readonly StixObject[]): { marking: Marking; defaulted: boolean; unknownTlp?: string } {
+  private markingOf(objects: readonly StixObject[]): {
+    marking: Marking
+    defaulted: boolean
+    unknownTlp?: string
+    unreadable?: string
+  } {
     const found: Found = {}
     let unknownTlp: string | undefined
+    let unreadable: string | undefined
     for (const object of objects) {
       const refs = [...stringList(object.object_marking_refs)]
       if (Array.isArray(object.granular_markings)) {
@@ -471,8 +477,15 @@ class Importer {
         if (meaning.pap !== undefined && (found.pap === undefined || papRank(meaning.pap) > papRank(found.pap)))
           found.pap = meaning.pap
       }
-      found.releasableTo = narrow(found.releasableTo, listProperty(object, 'releasable_to'))
-      found.recipients = narrow(found.recipients, listProperty(object, 'recipients'))
+      for (const name of ['releasable_to', 'recipients'] as const) {
+        const list = listProperty(object, name)
+        if (typeof list === 'string') {
+          unreadable ??= objects.length === 1 ? list : `${object.id}: ${list}`
+          continue
+        }
+        if (name === 'releasable_to') found.releasableTo = narrow(found.releasableTo, list)
+        else found.recipients = narrow(found.recipients, list)
+      }
     }
     const defaults = this.options.defaultMarking
     const defaulted = found.tlp === undefined
@@ -483,7 +496,12 @@ class Importer {
     if (releasableTo !== undefined) marking.releasableTo = releasableTo
     if (recipients !== undefined) marking.recipients = recipients
     if (pap !== undefined) marking.pap = pap
-    return unknownTlp === undefined ? { marking, defaulted } : { marking, defaulted, unknownTlp }
+    return {
+      marking,
+      defaulted,
+      ...(unknownTlp === undefined ? {} : { unknownTlp }),
+      ...(unreadable === undefined ? {} : { unreadable }),
+    }
   }
 
   /**
@@ -495,9 +513,14 @@ class Importer {
     suffix: string,
     type: EventInput['type'],
     occurredAt: unknown,
-    found: { marking: Marking; unknownTlp?: string },
+    found: { marking: Marking; unknownTlp?: string; unreadable?: string },
     payload: Record<string, unknown>,
   ): string | undefined {
+    // who it may go to, given but unreadable: never taken as absent (which would be everyone)
+    if (found.unreadable !== undefined) {
+      this.skip(object, `a marking it gives cannot be read, so whom it may reach is unknown: ${found.unreadable}`)
+      return undefined
+    }
     // a TLP it cannot read may be stricter than any it could give: left out, never widened (beside
     // a RED, nothing could be stricter)
     if (found.unknownTlp !== undefined && found.marking.tlp !== 'RED') {
@@ -613,13 +636,26 @@ function idList(value: unknown, max: number): string[] {
 }
 
 /**
- * `x_watchfloor_<name>` (a list of ids) or `x_watchfloor_<name>_none` (an empty list). Only the
- * valid ids are kept: dropping one narrows who may see, never widens it.
+ * `x_watchfloor_<name>` (a list of ids) or `x_watchfloor_<name>_none` (an empty list); undefined
+ * when neither is there. Only the valid ids of a list are kept: dropping one narrows who may see,
+ * never widens it. Either property there but not as it should be (a list that is no array, a
+ * `_none` that is not `true`) gives why, a string: an audience it cannot read is never taken for
+ * no audience given, which would be everyone.
  */
-function listProperty(object: StixObject, name: 'releasable_to' | 'recipients'): string[] | undefined {
-  if (object[`x_watchfloor_${name}_none`] === true) return []
+function listProperty(object: StixObject, name: 'releasable_to' | 'recipients'): string[] | undefined | string {
+  const none = object[`x_watchfloor_${name}_none`]
   const value = object[`x_watchfloor_${name}`]
-  return Array.isArray(value) ? idList(value, MAX_LIST) : undefined
+  if (none !== undefined && none !== true) return `x_watchfloor_${name}_none is ${JSON.stringify(none)}, not true`
+  if (value !== undefined && !Array.isArray(value))
+    return `x_watchfloor_${name} is ${shownValue(value)}, not a list of ids`
+  if (none === true) return []
+  return value === undefined ? undefined : idList(value, MAX_LIST)
+}
+
+/** A value as a reason shows it: JSON, cut to 60 characters. */
+function shownValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length <= 60 ? text : `${text.slice(0, 59)}…`
 }
 
 /** Two audiences together: what both allow (absent allows anything). */

@@ -7,10 +7,18 @@
  * processes on one PostgreSQL log do not import twice; within a process, one poll of a feed at a
  * time (the lease is the process's own, so it alone would not keep a tick and a "poll now" apart).
  * A feed's credentials go over https only, or to a loopback host, unless `allowHttp`.
+ *
+ * What a partner's markings name is the partner's: its user ids and community ids mean nothing
+ * here. So a feed never imports RED (its recipients are the partner's users), and a releasability
+ * the partner gave, once it names the organisation the feed speaks for, is narrowed to that
+ * organisation alone. An object that is not valid STIX, or whose marking cannot be read, is skipped
+ * with its reason; the rest of its page is imported and the cursor moves on. Each poll logs (warn)
+ * what it skipped and what the log refused, with the reasons, and answers them in its outcome.
  */
 import { randomUUID } from 'node:crypto'
 import { isNamed, type Owners } from '@watchfloor/core'
-import { importStix, stixBundle } from '@watchfloor/sharing'
+import type { EventInput } from '@watchfloor/protocol'
+import { importStix, stixBundle, validateStixObject } from '@watchfloor/sharing'
 import type { CredentialStore, EventStore, Feed, FeedAuth, FeedState } from '@watchfloor/store'
 import type { Logger } from 'pino'
 import type { Caller } from '../access/access.ts'
@@ -61,16 +69,45 @@ export function credentialsOverHttp(url: string, auth: FeedAuth, allowHttp: bool
   return `a feed with credentials (auth ${auth.kind}) must use https:// (or http:// to a loopback host), so that its secret never crosses the network in clear; ${parsed.host} is reached over http (set WATCHFLOOR_FEED_ALLOW_HTTP=1 on the server to allow it)`
 }
 
-/** What one poll did. */
 /** Marking definitions kept per feed (the newest): partners define a handful. */
 const MAX_DEFINITIONS = 2_000
+/** The most distinct reasons one poll's outcome (and log line) lists; the rest are counted only. */
+const MAX_REASONS = 50
 
+/** Why something a poll was served did not enter the log: each reason once, with how many. */
+export interface PollReason {
+  /** `skipped`: an object left out before the log (invalid, RED, unreadable marking, nothing to map it to); `refused`: an event left out or refused by the log. */
+  kind: 'skipped' | 'refused'
+  reason: string
+  count: number
+  /** The STIX id (skipped) or event id (refused) it was first given for. */
+  first?: string
+}
+
+/** What one poll did. */
 export interface PollOutcome {
+  /** The objects the partner served. */
   objects: number
+  /** The objects that became events the log took as new. */
+  imported: number
+  /** The events the log took as new (not duplicates). */
   stored: number
   /** Events the ingest refused, and those not releasable to the feed's organisation (left out). */
   refused: number
+  /** Objects left out before the log: not valid STIX, RED, a marking that cannot be read, nothing to map them to. */
+  skipped: number
   pages: number
+  /** Why (at most 50 distinct reasons, each with its count). */
+  reasons: PollReason[]
+}
+
+/** The parts of a TAXII objects page a poll reads. */
+interface Page {
+  objects: unknown[]
+  more: boolean
+  next?: string
+  addedFirst?: string
+  addedLast?: string
 }
 
 export class FeedPoller {
@@ -180,11 +217,17 @@ export class FeedPoller {
     }
   }
 
+  /**
+   * Every page after the feed's cursor. One pagination keeps its `added_after` and follows `next`
+   * (a server applying both would otherwise skip the objects of the next page added at the same
+   * time as the last one of this page); `more` without `next` starts another pagination, after the
+   * last `date_added` served. The cursor recorded after each page is a time up to which every
+   * object has been imported: a failure on a later page resumes there, reading some objects again
+   * (duplicates), never skipping one.
+   */
   private async pull(feed: Feed, state: FeedState | undefined): Promise<PollOutcome> {
     const importer = this.importerOf(feed)
-    const outcome: PollOutcome = { objects: 0, stored: 0, refused: 0, pages: 0 }
-    let cursor = state?.cursor ?? null
-    let next: string | undefined
+    const outcome: PollOutcome = { objects: 0, imported: 0, stored: 0, refused: 0, skipped: 0, pages: 0, reasons: [] }
     let imported = state?.objectsImported ?? 0
     let stored = state?.eventsStored ?? 0
     let definitions = this.definitions.get(feed.id)
@@ -192,59 +235,172 @@ export class FeedPoller {
       definitions = new Map()
       this.definitions.set(feed.id, definitions)
     }
-    for (;;) {
-      const page = await this.page(feed, cursor, next)
-      outcome.pages++
-      if (page.objects.length > 0) {
-        const onPage = page.objects.filter(isMarkingDefinition)
-        const ids = new Set(onPage.map((object) => object.id))
-        // the definitions served before, beside the page that may refer to them
-        const earlier = [...definitions].filter(([id]) => !ids.has(id)).map(([, object]) => object)
-        const bundle = stixBundle([...earlier, ...page.objects] as Parameters<typeof stixBundle>[0])
-        const report = importStix(bundle, {
-          defaultMarking: { tlp: feed.defaultTlp },
-          organisation: feed.organisation,
-        })
-        if (report.errors.length > 0)
-          throw new Error(
-            `the feed sent objects that are not valid STIX 2.1: ${report.errors[0]!.path} ${report.errors[0]!.message}`,
-          )
-        // kept once the page held (the newest few thousand of a feed)
-        for (const object of onPage) {
-          definitions.delete(object.id)
-          definitions.set(object.id, object)
-        }
-        while (definitions.size > MAX_DEFINITIONS) definitions.delete(definitions.keys().next().value!)
-        // the partner served them to its token's holder: an object whose releasability names
-        // others, not the organisation the feed speaks for, was not given to it, and is left out
-        // (on this floor that organisation is the events' source, which sees all it sends [V2])
-        const receiver = { ...importer, userId: importer.user }
-        const releasable = report.events.filter((event) => {
-          const named = event.marking?.releasableTo
-          return named === undefined || isNamed(receiver, named)
-        })
-        const result = await importEvents(this.store, importer, releasable, this.owners)
+    /** Every object added up to `cursor` has been imported. */
+    let cursor = state?.cursor ?? null
+    /** This pagination's `added_after`. */
+    let addedAfter = cursor
+    let next: string | undefined
+    /** The last `date_added` served in this pagination. */
+    let addedLast: string | undefined
+    try {
+      for (;;) {
+        const page = await this.page(feed, addedAfter, next)
+        outcome.pages++
         outcome.objects += page.objects.length
-        outcome.stored += result.results.filter((r) => !r.duplicate).length
-        outcome.refused += result.refused.length + report.events.length - releasable.length
-        imported += page.objects.length
-        stored += result.results.filter((r) => !r.duplicate).length
+        if (page.objects.length > 0) {
+          const counts = await this.importPage(feed, importer, definitions, page.objects, outcome)
+          imported += counts.imported
+          stored += counts.stored
+        }
+        const ended = !page.more || page.next === undefined
+        if (page.objects.length > 0 && page.addedLast !== undefined) {
+          // what the next page holds was added at `addedLast` or later: all before it is imported
+          const before =
+            page.addedFirst !== undefined && earlier(page.addedFirst, page.addedLast)
+              ? page.addedFirst
+              : addedLast !== undefined && earlier(addedLast, page.addedLast)
+                ? addedLast
+                : undefined
+          addedLast = page.addedLast
+          if (ended) cursor = page.addedLast
+          else if (before !== undefined && (cursor === null || earlier(cursor, before))) cursor = before
+        } else if (ended && addedLast !== undefined) cursor = addedLast
+        await this.credentials.recordFeedState(feed.id, { cursor, objectsImported: imported, eventsStored: stored })
+        if (!page.more) break
+        if (page.next !== undefined) {
+          if (page.next === next) {
+            this.logger.warn({ feed: feed.id, next }, 'the feed answered the same next again; the poll stops here')
+            break
+          }
+          next = page.next
+          continue
+        }
+        // more, without next: the server pages by `added_after` alone (TAXII 2.1 section 3.4)
+        if (addedLast === undefined || (addedAfter !== null && !earlier(addedAfter, addedLast))) {
+          this.logger.warn(
+            { feed: feed.id, addedAfter, addedLast },
+            'the feed said there is more, without next nor a later X-TAXII-Date-Added-Last; the poll stops here',
+          )
+          break
+        }
+        addedAfter = addedLast
+        next = undefined
+        addedLast = undefined
       }
-      // the cursor moves only past what was imported: a failure after this page resumes after it
-      if (page.addedLast !== undefined) cursor = page.addedLast
-      await this.credentials.recordFeedState(feed.id, { cursor, objectsImported: imported, eventsStored: stored })
-      if (!page.more || page.next === undefined) break
-      next = page.next
+    } finally {
+      this.report(feed, outcome)
     }
     return outcome
   }
 
-  /** One page of the collection's objects after the cursor (TAXII 2.1 section 5.4). */
-  private async page(
+  /** One page into the log: what became events, what was skipped and refused (into `outcome`). */
+  private async importPage(
     feed: Feed,
-    cursor: string | null,
-    next: string | undefined,
-  ): Promise<{ objects: unknown[]; more: boolean; next?: string; addedLast?: string }> {
+    importer: Caller,
+    definitions: Map<string, unknown>,
+    objects: readonly unknown[],
+    outcome: PollOutcome,
+  ): Promise<{ imported: number; stored: number }> {
+    // each object checked alone: one that is not valid STIX is skipped, never the page
+    const valid: unknown[] = []
+    for (const object of objects) {
+      const issues = validateStixObject(object)
+      if (issues.length === 0) valid.push(object)
+      else {
+        const issue = issues[0]!
+        const at = issue.path === '(root)' ? '' : `${issue.path}: `
+        skip(outcome, 'skipped', `not valid STIX 2.1: ${at}${issue.message}`, idOf(object))
+      }
+    }
+    if (valid.length === 0) return { imported: 0, stored: 0 }
+    const onPage = valid.filter(isMarkingDefinition)
+    const ids = new Set(onPage.map((object) => object.id))
+    // the definitions served before, beside the page that may refer to them
+    const earlierDefinitions = [...definitions].filter(([id]) => !ids.has(id))
+    const bundle = stixBundle([...earlierDefinitions.map(([, object]) => object), ...valid] as Parameters<
+      typeof stixBundle
+    >[0])
+    const report = importStix(bundle, {
+      defaultMarking: { tlp: feed.defaultTlp },
+      organisation: feed.organisation,
+    })
+    // every object was checked above, so the bundle is valid: this would be a bug, not the feed's
+    if (report.errors.length > 0)
+      throw new Error(
+        `the page's objects did not make a valid bundle: ${report.errors[0]!.path} ${report.errors[0]!.message}`,
+      )
+    // kept once the page held (the newest few thousand of a feed)
+    for (const object of onPage) {
+      definitions.delete(object.id)
+      definitions.set(object.id, object)
+    }
+    while (definitions.size > MAX_DEFINITIONS) definitions.delete(definitions.keys().next().value!)
+    const fromBefore = new Set(earlierDefinitions.map(([id]) => id))
+    for (const left of report.skipped)
+      if (left.stixId === undefined || !fromBefore.has(left.stixId)) skip(outcome, 'skipped', left.reason, left.stixId)
+
+    const objectOf = new Map<string, string>()
+    for (const created of report.created) for (const eventId of created.eventIds) objectOf.set(eventId, created.stixId)
+    // the partner served them to its token's holder: an object whose releasability names others,
+    // not the organisation the feed speaks for, was not given to it, and is left out (on this floor
+    // that organisation is the events' source, which sees all it sends [V2])
+    const receiver = { ...importer, userId: importer.user }
+    const red = new Set<string>()
+    const defaulted = new Set(report.defaulted)
+    const events: EventInput[] = []
+    for (const event of report.events) {
+      const stixId = objectOf.get(event.id)
+      const marking = event.marking
+      if (marking?.tlp === 'RED') {
+        // its recipients are the partner's user ids: here they would name whoever has the same id
+        if (stixId !== undefined && !red.has(stixId)) {
+          red.add(stixId)
+          const why = defaulted.has(stixId)
+            ? "unmarked, it takes the feed's defaultTlp, RED; a feed never imports RED"
+            : "TLP:RED: its recipients are the partner's users, whom no id here names; a feed never imports RED"
+          skip(outcome, 'skipped', why, stixId)
+        }
+        continue
+      }
+      const named = marking?.releasableTo
+      if (named !== undefined && !isNamed(receiver, named)) {
+        skip(
+          outcome,
+          'refused',
+          `not releasable to ${feed.organisation}: the partner released it to ${named.length === 0 ? 'no one beyond its source' : named.join(', ')}`,
+          event.id,
+        )
+        continue
+      }
+      // released to the organisation the feed speaks for; what the partner's other names mean here
+      // (its communities, its organisations) is unknown: never wider than to that organisation
+      events.push(
+        marking === undefined || named === undefined
+          ? event
+          : { ...event, marking: { ...marking, releasableTo: [feed.organisation] } },
+      )
+    }
+    const result = await importEvents(this.store, importer, events, this.owners)
+    for (const refusal of result.refused) skip(outcome, 'refused', `${refusal.code}: ${refusal.message}`, refusal.id)
+    const fresh = new Set(result.results.filter((r) => !r.duplicate).map((r) => r.id))
+    const importedObjects = report.created.filter((created) => created.eventIds.some((id) => fresh.has(id))).length
+    outcome.imported += importedObjects
+    outcome.stored += fresh.size
+    return { imported: importedObjects, stored: fresh.size }
+  }
+
+  /** A poll's skips and refusals, at warn when there are any: they are kept nowhere else. */
+  private report(feed: Feed, outcome: PollOutcome): void {
+    const { objects, imported, stored, skipped, refused, pages, reasons } = outcome
+    if (skipped === 0 && refused === 0) return
+    this.logger.warn(
+      { feed: feed.id, objects, imported, stored, skipped, refused, pages, reasons },
+      'feed poll: some of what the partner served did not enter the log',
+    )
+  }
+
+  /** One page of the collection's objects after the cursor (TAXII 2.1 section 5.4). */
+  private async page(feed: Feed, cursor: string | null, next: string | undefined): Promise<Page> {
     const base = feed.url.replace(/\/+$/, '')
     const root = `/${feed.apiRoot.replace(/^\/+|\/+$/g, '')}/`
     const url = new URL(`${base}${root}collections/${encodeURIComponent(feed.collectionId)}/objects/`)
@@ -258,11 +414,13 @@ export class FeedPoller {
     if (!response.ok) throw new Error(`${url.origin} answered ${response.status} ${response.statusText}`)
     const envelope = (await response.json()) as { more?: unknown; next?: unknown; objects?: unknown }
     const objects = Array.isArray(envelope.objects) ? envelope.objects : []
+    const addedFirst = response.headers.get('x-taxii-date-added-first') ?? undefined
     const addedLast = response.headers.get('x-taxii-date-added-last') ?? undefined
     return {
       objects,
       more: envelope.more === true,
       ...(typeof envelope.next === 'string' ? { next: envelope.next } : {}),
+      ...(addedFirst !== undefined ? { addedFirst } : {}),
       ...(addedLast !== undefined ? { addedLast } : {}),
     }
   }
@@ -303,4 +461,36 @@ function isMarkingDefinition(object: unknown): object is { id: string; type: 'ma
     (object as { type?: unknown }).type === 'marking-definition' &&
     typeof (object as { id?: unknown }).id === 'string'
   )
+}
+
+/** A skipped object or a refused event, counted under its reason (the first `MAX_REASONS` reasons listed). */
+function skip(outcome: PollOutcome, kind: PollReason['kind'], reason: string, first: string | undefined): void {
+  if (kind === 'skipped') outcome.skipped++
+  else outcome.refused++
+  const known = outcome.reasons.find((r) => r.kind === kind && r.reason === reason)
+  if (known !== undefined) known.count++
+  else if (outcome.reasons.length < MAX_REASONS)
+    outcome.reasons.push({ kind, reason, count: 1, ...(first === undefined ? {} : { first }) })
+}
+
+/** The STIX id of something served, when it has one. */
+function idOf(object: unknown): string | undefined {
+  const id = typeof object === 'object' && object !== null ? (object as { id?: unknown }).id : undefined
+  return typeof id === 'string' ? id.slice(0, 200) : undefined
+}
+
+const TIMESTAMP = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z$/i
+
+/**
+ * Whether timestamp `a` is strictly before `b` (RFC 3339 in UTC, any precision, as TAXII servers
+ * write `date_added`); false when either is not such a timestamp, so an unreadable one never moves
+ * the cursor past anything.
+ */
+export function earlier(a: string, b: string): boolean {
+  const x = TIMESTAMP.exec(a)
+  const y = TIMESTAMP.exec(b)
+  if (x === null || y === null) return false
+  if (x[1] !== y[1]) return x[1]!.toUpperCase() < y[1]!.toUpperCase()
+  const width = Math.max(x[2]?.length ?? 0, y[2]?.length ?? 0)
+  return (x[2] ?? '').padEnd(width, '0') < (y[2] ?? '').padEnd(width, '0')
 }

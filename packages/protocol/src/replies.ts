@@ -292,10 +292,26 @@ export type OneFeedReply = z.infer<typeof OneFeedReply>
 
 /** What one poll did (`POST /api/v1/feeds/:id/poll` `{ outcome, feed }`). */
 export const PollOutcomeReply = z.object({
+  /** The objects the partner served. */
   objects: z.number().int(),
+  /** Of them, those that became events the log took as new. */
+  imported: z.number().int(),
+  /** The events the log took as new. */
   stored: z.number().int(),
+  /** Events the ingest refused, and objects not released to the feed's organisation. */
   refused: z.number().int(),
+  /** Objects left out before the log: not valid STIX, RED, a marking that cannot be read, nothing to map them to. */
+  skipped: z.number().int(),
   pages: z.number().int(),
+  /** Why, each reason once with its count and the first id it was given for (at most 50). */
+  reasons: z.array(
+    z.object({
+      kind: z.enum(['skipped', 'refused']),
+      reason: z.string(),
+      count: z.number().int(),
+      first: z.string().optional(),
+    }),
+  ),
 })
 export type PollOutcomeReply = z.infer<typeof PollOutcomeReply>
 

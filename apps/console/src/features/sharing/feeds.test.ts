@@ -152,11 +152,25 @@ describe('a feed as the table shows it', () => {
   it('says the interval and what a poll did in words', () => {
     expect(describeInterval(300)).toBe('every 5m')
     expect(describeInterval(45)).toBe('every 45s')
-    expect(describeOutcome({ objects: 12, stored: 10, refused: 0, pages: 1 })).toBe(
-      '12 objects read, 10 new events stored, 0 refused, 1 page',
+    const none = { imported: 0, skipped: 0, reasons: [] }
+    expect(describeOutcome({ ...none, objects: 12, stored: 10, refused: 0, pages: 1 })).toBe(
+      '12 objects read, 10 new events stored, 0 refused, 0 skipped, 1 page',
     )
-    expect(describeOutcome({ objects: 1, stored: 1, refused: 2, pages: 3 })).toBe(
-      '1 object read, 1 new event stored, 2 refused, 3 pages',
+    expect(
+      describeOutcome({
+        objects: 4,
+        imported: 1,
+        stored: 1,
+        refused: 1,
+        skipped: 2,
+        pages: 3,
+        reasons: [
+          { kind: 'skipped', reason: 'RED is not imported from a feed', count: 2, first: 'incident--1' },
+          { kind: 'refused', reason: 'not released to cert-lv', count: 1 },
+        ],
+      }),
+    ).toBe(
+      '4 objects read, 1 new event stored, 1 refused, 2 skipped (RED is not imported from a feed; not released to cert-lv), 3 pages',
     )
   })
 
@@ -201,7 +215,10 @@ describe('the feeds’ REST calls', () => {
   })
 
   it('polls now: the outcome, or the server’s reason the partner could not be read', async () => {
-    const ok = fakeFetch(200, { outcome: { objects: 3, stored: 2, refused: 1, pages: 1 }, feed: feed('a') })
+    const ok = fakeFetch(200, {
+      outcome: { objects: 3, imported: 2, stored: 2, refused: 1, skipped: 0, pages: 1, reasons: [] },
+      feed: feed('a'),
+    })
     const done = await pollFeed('a', ok)
     expect(done).toMatchObject({ ok: true, outcome: { objects: 3, stored: 2, refused: 1, pages: 1 } })
     expect(callOf(ok)[0]).toBe('/api/v1/feeds/a/poll')

@@ -189,12 +189,14 @@ export function describeInterval(seconds: number): string {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`
 
-/** "12 objects read, 10 new events stored, 0 refused, 1 page". */
+/** "12 objects read, 10 new events stored, 0 refused, 2 skipped (RED is not imported from a feed), 1 page". */
 export function describeOutcome(outcome: PollOutcome): string {
+  const why = outcome.reasons.map((r) => r.reason)
   return [
     `${plural(outcome.objects, 'object')} read`,
     `${plural(outcome.stored, 'new event')} stored`,
     `${outcome.refused} refused`,
+    `${outcome.skipped} skipped${why.length > 0 ? ` (${why.slice(0, 3).join('; ')}${why.length > 3 ? '; …' : ''})` : ''}`,
     plural(outcome.pages, 'page'),
   ].join(', ')
 }

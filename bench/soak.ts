@@ -58,8 +58,9 @@ async function post(url: string, events: EventInput[]): Promise<number> {
       body: JSON.stringify({ events }),
     })
     if (response.ok) {
-      const body = (await response.json()) as { results: { seq: number }[] }
-      return Math.max(...body.results.map((r) => r.seq))
+      // the relay is told the seqs of the events it may see [D14]: the wall's organisation's, as the wall sees
+      const body = (await response.json()) as { results: { seq?: number }[] }
+      return Math.max(0, ...body.results.map((r) => r.seq ?? 0))
     }
     if (attempt >= 3 || response.status < 500)
       throw new Error(`POST failed: ${response.status} ${await response.text()}`)

@@ -161,6 +161,24 @@ async function fetchOnce(url: string, init: RequestInit): Promise<Response> {
 let counter = 0
 /** A valid event from cert-ee unless told otherwise. */
 /**
+ * The seqs of one POST's events, in order: the reply's, and for an event the poster may not see (a
+ * relay's for another organisation: no seq in the reply [D14]) where it stands, read from the log's
+ * file. One POST at a time, all of its events new: they are the log's newest.
+ */
+export async function seqsOfPost(
+  server: Pick<ServerProcess, 'dataDir'>,
+  results: readonly { seq?: number | undefined }[],
+): Promise<number[]> {
+  if (results.every((r) => r.seq !== undefined)) return results.map((r) => r.seq!)
+  const head = await logHead(server)
+  return results.map((r, i) => {
+    const at = head - results.length + 1 + i
+    if (r.seq !== undefined && r.seq !== at) throw new Error(`seq ${r.seq} is not where the log puts it (${at})`)
+    return at
+  })
+}
+
+/**
  * The head of a server's log, read from its SQLite file: no response of the server tells it
  * (each caller hears only its own head [D14]).
  */

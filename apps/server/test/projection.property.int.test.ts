@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   event,
   getJson,
-  logHead,
   PRINCIPALS,
   post,
   type ServerProcess,
+  seqsOfPost,
   startServerProcess,
   TOKENS,
   Watcher,
@@ -174,9 +174,7 @@ describe('property: every path out equals the viewer’s own projection', () => 
       }
       const posted = await post(server.url, TOKENS.relay, raw)
       expect(posted.status, JSON.stringify(posted.json)).toBe(201)
-      // one event a post, one post at a time: its seq is the log's head, told by the reply only when
-      // the relay may see the event [D14], else read from the log's file
-      const seq = posted.json.results![0]!.seq ?? (await logHead(server))
+      const seq = (await seqsOfPost(server, posted.json.results!))[0]!
       log.set(seq, { ...(raw as EventInput & { marking: Marking }), actor: RELAY, seq } as Omit<
         StoredEvent,
         'recordedAt'

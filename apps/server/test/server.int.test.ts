@@ -10,6 +10,7 @@ import {
   PRINCIPALS,
   post,
   type ServerProcess,
+  seqsOfPost,
   startServerProcess,
   TOKENS,
   Watcher,
@@ -345,8 +346,9 @@ describe('server: live stream', () => {
         } as never),
       )
       const { json } = await post(server.url, TOKENS.relay, { events: batch })
-      json.results!.forEach((r, i) => {
-        sent.push({ ...batch[i]!, seq: r.seq, actor: { user: 'relay' } } as StoredEvent)
+      const seqs = await seqsOfPost(server, json.results!)
+      seqs.forEach((seq, i) => {
+        sent.push({ ...batch[i]!, seq, actor: { user: 'relay' } } as StoredEvent)
       })
     }
     // each until the last event it may see [D14], then two heartbeats: nothing more came

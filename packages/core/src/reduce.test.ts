@@ -169,6 +169,25 @@ describe('reduce', () => {
       })
   })
 
+  it('[M1] a network carries the strictest marking of its registrations and posture changes', () => {
+    const strict = makeEvent(
+      4,
+      'network.posture_changed',
+      { networkId: 'ee-gov', posture: 'degraded', reason: 'ransomware on the core routers' },
+      { marking: { tlp: 'AMBER+STRICT' } },
+    )
+    given(tallinn, riga, worm)
+      .when(strict)
+      .then((state) => {
+        expect(state.networks.get('ee-gov')?.marking).toEqual({ tlp: 'AMBER+STRICT' })
+        expect(state.networks.get('lv-gov')?.marking).toEqual(riga.marking)
+      })
+    // registered again, more openly: what it showed under the stricter marking is still there
+    given(tallinn, riga, worm)
+      .when(strict, { ...tallinn, seq: 5, marking: { tlp: 'CLEAR' } })
+      .then((state) => expect(state.networks.get('ee-gov')?.marking).toEqual({ tlp: 'AMBER+STRICT' }))
+  })
+
   it('[R4] only the network’s own organisation makes it report, and no later than five minutes after recording', () => {
     const late = '2026-11-02T10:00:00.000Z'
     const fromLv = (seq: number, payload: object, network?: string) =>

@@ -11,6 +11,7 @@ import {
   type State,
   type TaskState,
 } from './state.ts'
+import { strictestMarking } from './visibility.ts'
 
 /**
  * Fold one event into the state. Pure: the input state is never changed.
@@ -58,6 +59,7 @@ function apply(draft: Draft, event: StoredEvent): void {
         registeredAt: previous?.registeredAt ?? event.occurredAt,
         lastReportAt: maxTime(previous?.lastReportAt, reportTime(event)),
         lastSeq: event.seq,
+        marking: previous === undefined ? event.marking : strictestMarking(previous.marking, event.marking),
       }
       // registering again describes the network anew: a short name left out is no longer one
       if (p.shortName !== undefined) network.shortName = p.shortName
@@ -74,6 +76,7 @@ function apply(draft: Draft, event: StoredEvent): void {
       network.posture = p.posture
       if (p.reason === undefined) delete network.postureReason
       else network.postureReason = p.reason
+      network.marking = strictestMarking(network.marking, event.marking)
       network.lastReportAt = maxTime(network.lastReportAt, reportTime(event))
       network.lastSeq = event.seq
       return

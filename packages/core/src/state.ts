@@ -29,6 +29,11 @@ export interface NetworkState {
   /** occurredAt of the latest event from or about this network. */
   lastReportAt: string
   lastSeq: number
+  /**
+   * [M1] The strictest marking of the events that shaped what the picture holds of it (its
+   * registrations and posture changes): a document or a map that shows it carries at least this.
+   */
+  marking: Marking
 }
 
 export interface IncidentState {

@@ -15,6 +15,7 @@ const network: NetworkState = {
   registeredAt: '2030-01-01T00:00:00.000Z',
   lastReportAt: '2030-01-01T00:00:00.000Z',
   lastSeq: 1,
+  marking: { tlp: 'GREEN' },
 }
 const networks = new Map([[network.networkId, network]])
 

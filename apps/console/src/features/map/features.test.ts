@@ -39,6 +39,7 @@ const net = (
   registeredAt: '2030-01-01T00:00:00.000Z',
   lastReportAt: '2030-01-01T00:00:00.000Z',
   lastSeq: 1,
+  marking: { tlp: 'GREEN' },
   ...extra,
 })
 

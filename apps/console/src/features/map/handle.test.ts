@@ -60,7 +60,7 @@ describe('drawnMarking', () => {
     })
   })
 
-  it('counts a network’s marking when the picture holds one (core’s NetworkState keeps none yet)', () => {
+  it('counts the marking of the networks it drew', () => {
     const network = {
       networkId: 'ee-gov',
       name: 'EE gov',
@@ -72,6 +72,7 @@ describe('drawnMarking', () => {
       registeredAt: '2026-11-01T08:00:00.000Z',
       lastReportAt: '2026-11-01T08:00:00.000Z',
       lastSeq: 1,
+      marking: { tlp: 'CLEAR' as const },
     }
     expect(drawnMarking({ incidents: [incident('green')], networks: [network], advisories: [] })).toEqual({
       tlp: 'GREEN',

@@ -30,21 +30,21 @@ export interface MapHandle {
 export interface Drawn {
   /** The incidents after the view's filters (their markers, attack arcs, alarmed and selected markers). */
   incidents: Iterable<IncidentState>
-  /** The networks; the picture keeps no marking of theirs (see `drawnMarking`). */
-  networks: Iterable<NetworkState & { marking?: Marking }>
+  /** The networks, each with the marking of what shaped it. */
+  networks: Iterable<NetworkState>
   /** The advisories whose sharing arcs are drawn (`shownAdvisories`). */
   advisories: Iterable<AdvisoryState>
 }
 
 /**
  * [M1] The marking of a map picture: the strictest of everything the map was given, whether a
- * layer was switched off or not (never less than the picture shows). A network counts with its
- * marking when the picture holds one; core's `NetworkState` keeps none of its registration's.
+ * layer was switched off or not (never less than the picture shows): incidents, networks (their
+ * registrations and posture changes) and advisories.
  */
 export function drawnMarking(drawn: Drawn): DocumentMarking {
   const markings: Marking[] = []
   for (const incident of drawn.incidents) markings.push(incident.marking)
-  for (const network of drawn.networks) if (network.marking) markings.push(network.marking)
+  for (const network of drawn.networks) markings.push(network.marking)
   for (const advisory of drawn.advisories) markings.push(advisory.marking)
   return documentMarking(markings)
 }

@@ -97,9 +97,16 @@ describe('idempotent commands: one commandId, one action', () => {
     const seeded = await post(server.url, TOKENS.sensorEe, {
       events: [
         network(),
-        ...['retry-rest', 'retry-sock', 'retry-mixed', 'retry-ack', 'retry-race', 'retry-far', 'retry-reuse'].map(
-          (id) => incident(id),
-        ),
+        ...[
+          'retry-rest',
+          'retry-sock',
+          'retry-mixed',
+          'retry-ack',
+          'retry-ack-late',
+          'retry-race',
+          'retry-far',
+          'retry-reuse',
+        ].map((id) => incident(id)),
         incident('retry-amber', { tlp: 'AMBER' }),
       ],
     })
@@ -195,6 +202,21 @@ describe('idempotent commands: one commandId, one action', () => {
     // without the commandId it is another acknowledge: refused [C6]
     const { commandId: _, ...again } = ack
     expect(await rest(server.url, TOKENS.coordEeA, again)).toMatchObject({ status: 409 })
+  })
+
+  it('an acknowledge retried after many newer events is found in the log and answered as the first time', async () => {
+    const ack = {
+      type: 'incident.acknowledge',
+      incidentId: 'retry-ack-late',
+      expectedVersion: 1,
+      commandId: randomUUID(),
+    }
+    const first = await rest(server.url, TOKENS.coordEeA, ack)
+    expect(first).toMatchObject({ status: 200, json: { version: 2 } })
+    const many = Array.from({ length: 250 }, (_, i) => incident(`retry-ack-filler-${i}`))
+    expect((await post(server.url, TOKENS.sensorEe, { events: many })).status).toBe(201)
+    expect(await rest(server.url, TOKENS.coordEeA, ack)).toEqual(first)
+    expect(ofType(await log(server.url, TOKENS.coordEeA), 'incident.acknowledged', 'retry-ack-late')).toHaveLength(1)
   })
 
   it('found in the picture, not only among its recent events', async () => {

@@ -152,6 +152,16 @@ export function registerEventStoreContract(name: string, factory: StoreFactory):
       expect(stored.map((e) => [e.id, e.payload])).toEqual(sent.map((e) => [e.id, e.payload]))
     })
 
+    it('[L2] tells where ids stand in the log, and nothing of ids not in it', async () => {
+      const store = await create()
+      const events = [observation(0), observation(1), observation(2)]
+      await store.append(events)
+      const missing = '00000000-0000-4000-8000-00000000beef'
+      const found = await store.seqsOf([events[2]!.id, missing, events[0]!.id, 'not-an-id'])
+      expect(Object.fromEntries(found)).toEqual({ [events[0]!.id]: 1, [events[2]!.id]: 3 })
+      expect((await store.seqsOf([])).size).toBe(0)
+    })
+
     it('pages with a limit', async () => {
       const store = await create()
       await store.append(Array.from({ length: 30 }, (_, i) => observation(i)))

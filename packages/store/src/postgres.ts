@@ -52,6 +52,9 @@ const MAX_EVENTS_PAYLOAD = Math.floor((7900 * 3) / 4) - 28
  * go sealed (AES-256-GCM) with a key kept in `<table>_notify_key`: only a role
  * that may read that table (as it may read the log) can open them.
  */
+/** An event id as the table's `uuid` column takes it. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
 export class PostgresEventStore implements EventStore {
   readonly kind = 'postgres'
   private readonly pool: pg.Pool
@@ -470,6 +473,16 @@ export class PostgresEventStore implements EventStore {
       client.off('end', lost)
       client.release(broken)
     }
+  }
+
+  async seqsOf(ids: readonly string[]): Promise<Map<string, number>> {
+    const valid = ids.filter((id) => UUID.test(id))
+    if (valid.length === 0) return new Map()
+    const { rows } = await this.pool.query<{ id: string; seq: string }>(
+      `SELECT id, seq FROM ${this.table} WHERE id = ANY($1::uuid[])`,
+      [valid],
+    )
+    return new Map(rows.map((row) => [row.id, Number(row.seq)]))
   }
 
   async ping(): Promise<void> {

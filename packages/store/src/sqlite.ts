@@ -288,6 +288,13 @@ export class SqliteEventStore implements EventStore {
     return this.headSeq
   }
 
+  async seqsOf(ids: readonly string[]): Promise<Map<string, number>> {
+    const found = this.existing([
+      { events: ids.map((id) => ({ id })) as AcceptedEvent[], contents: [], resolve() {}, reject() {} },
+    ])
+    return new Map([...found].map(([id, existing]) => [id, existing.seq]))
+  }
+
   /** The ids of these appends that are already in the log, with their seq and content [L2, L3]. */
   private existing(pending: readonly PendingAppend[]): Map<string, Existing> {
     const existing = new Map<string, Existing>()

@@ -67,6 +67,8 @@ export interface EventStore {
   appendStored?(events: readonly StoredEvent[]): Promise<number>
   /** Events with seq > after, in seq order, at most `limit`. */
   readAfter(after: number, limit: number): Promise<StoredEvent[]>
+  /** Where these ids stand in the log: the seq of each that is in it (those not in it are left out). */
+  seqsOf(ids: readonly string[]): Promise<Map<string, number>>
   /** Events recorded in [from, to), in seq order, after `after`, at most `limit`. */
   readRecordedRange(from: string, to: string, after: number, limit: number): Promise<StoredEvent[]>
   /** The highest seq in the log (0 when empty). */

@@ -215,6 +215,7 @@ export function instrumentStore(store: EventStore, metrics: Metrics): EventStore
     kind: store.kind,
     append,
     readAfter: (after, limit) => store.readAfter(after, limit),
+    seqsOf: (ids) => store.seqsOf(ids),
     readRecordedRange: (from, to, after, limit) => store.readRecordedRange(from, to, after, limit),
     head: () => store.head(),
     onAppend: (listener) => store.onAppend(listener),

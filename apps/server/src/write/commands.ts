@@ -59,9 +59,8 @@ export class Mutex {
  * from it and the caller (`commandEventId`), not random ones. Under the same lock, before deciding,
  * the caller's picture is searched for them: when the command's events are there (a retry whose
  * first answer was lost), it is answered with them as stored and its target's version now, and
- * nothing is appended. The search reads only the caller's own picture [C17]; an event it cannot
- * find there (beyond the picture's recent events) is still caught by the append, whose id check
- * [L3] then names it, and it is answered the same way when the caller may see it.
+ * nothing is appended. The search reads the caller's own picture [C17], then the log by those ids;
+ * either way the answer holds only the caller's own events that it may see.
  */
 export class CommandService {
   private readonly mutex = new Mutex()
@@ -109,7 +108,7 @@ export class CommandService {
     const state = await this.states.fresh(viewer)
     const ids = command.commandId === undefined ? undefined : new CommandIds(command.commandId, viewer)
     if (ids !== undefined) {
-      const before = await this.repeated(viewer, state, command, ids, seqInPicture(state, ids))
+      const before = await this.repeated(viewer, state, command, ids, await this.seqOfCommand(state, ids))
       if (before !== undefined) return before
     }
     const newId = ids === undefined ? randomUUID : () => ids.next()
@@ -135,6 +134,18 @@ export class CommandService {
     )
     this.logger.debug({ type: command.type, user: viewer.userId, seqs: [...seqs] }, 'command accepted')
     return { ok: true, events: stored, version: decision.version }
+  }
+
+  /**
+   * Where the command's first event stands: in the caller's picture (what it made, its recent
+   * events), else in the log, looked up by the derived ids; `repeated` then answers only from what
+   * the caller may see.
+   */
+  private async seqOfCommand(state: State, ids: CommandIds): Promise<number | undefined> {
+    const inPicture = seqInPicture(state, ids)
+    if (inPicture !== undefined) return inPicture
+    const found = [...(await this.store.seqsOf(ids.candidates)).values()]
+    return found.length === 0 ? undefined : Math.min(...found)
   }
 
   /**

@@ -173,6 +173,9 @@ describe('STIX import: markings', () => {
     const byExtension = incident({ object_marking_refs: [extended.id] })
     // beside RED nothing could be stricter: imported as RED
     const redToo = incident({ object_marking_refs: [TLP2_MARKING_IDS.RED, unknown.id] })
+    // a marking neither well known nor in the bundle could be anything (RED too): no default stands in
+    const missing = id('marking-definition')
+    const byMissing = incident({ object_marking_refs: [missing] })
     const result = importStix(
       bundleOf(
         upper,
@@ -188,6 +191,7 @@ describe('STIX import: markings', () => {
         byUnknownName,
         byExtension,
         redToo,
+        byMissing,
       ),
       options,
     )
@@ -203,17 +207,22 @@ describe('STIX import: markings', () => {
       {
         stixId: byUnknown.id,
         type: 'incident',
-        reason: `marked with ${unknown.id}, a TLP marking this import does not know`,
+        reason: `marked with ${unknown.id}, a marking this import does not know or cannot read`,
       },
       {
         stixId: byUnknownName.id,
         type: 'incident',
-        reason: `marked with ${unknownNamed.id}, a TLP marking this import does not know`,
+        reason: `marked with ${unknownNamed.id}, a marking this import does not know or cannot read`,
       },
       {
         stixId: byExtension.id,
         type: 'incident',
-        reason: `marked with ${extended.id}, a TLP marking this import does not know`,
+        reason: `marked with ${extended.id}, a marking this import does not know or cannot read`,
+      },
+      {
+        stixId: byMissing.id,
+        type: 'incident',
+        reason: `marked with ${missing}, a marking this import does not know or cannot read`,
       },
     ])
   })

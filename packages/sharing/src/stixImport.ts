@@ -524,7 +524,7 @@ class Importer {
     // a TLP it cannot read may be stricter than any it could give: left out, never widened (beside
     // a RED, nothing could be stricter)
     if (found.unknownTlp !== undefined && found.marking.tlp !== 'RED') {
-      this.skip(object, `marked with ${found.unknownTlp}, a TLP marking this import does not know`)
+      this.skip(object, `marked with ${found.unknownTlp}, a marking this import does not know or cannot read`)
       return undefined
     }
     const id = uuidv5(

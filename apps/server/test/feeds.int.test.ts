@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { SqliteCredentialStore, SqliteEventStore } from '@watchfloor/store'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MAX_PAGES_PER_POLL } from '../src/feeds/poller.ts'
 import { event, post, type ServerProcess, startServerProcess, TOKENS, tokensWithAdmin } from './harness.ts'
 
 const ADMIN = 'feeds-admin-token-0123456789'
@@ -505,13 +506,13 @@ describe('a partner that is not Watchfloor: its own TLP definitions, sent once',
     ...extra,
   })
   const at = (minute: number) => `2026-11-21T09:${String(minute).padStart(2, '0')}:00.000000Z`
-  const register = async (id: string, url: string) => {
+  const register = async (id: string, url: string, extra: { collectionId?: string } = {}) => {
     const registered = await call(floor.url, 'POST', '/api/v1/feeds', ADMIN, {
       id,
       label: id,
       url,
       apiRoot: 'taxii2/api',
-      collectionId: 'all',
+      collectionId: extra.collectionId ?? 'all',
       organisation: 'cert-ee',
       defaultTlp: 'GREEN',
       enabled: false,
@@ -644,6 +645,38 @@ describe('a partner that is not Watchfloor: its own TLP definitions, sent once',
       await partner.close()
     }
   })
+
+  it('a partner whose next goes round in a circle, or says more on an empty page, does not hold the poll for ever', async () => {
+    const objects = [greenIncident('Circle A'), greenIncident('Circle B')]
+    // next=a serves A and says next=b; next=b serves B and says next=a; `empty` says more with nothing
+    const partner = createServer((req, res) => {
+      const query = new URL(req.url ?? '/', 'http://partner').searchParams
+      res.writeHead(200, { 'content-type': 'application/taxii+json;version=2.1', 'x-taxii-date-added-last': at(50) })
+      const b = query.get('next') === 'b'
+      res.end(
+        JSON.stringify(
+          req.url?.includes('/empty/')
+            ? { more: true, next: 'again' }
+            : { more: true, next: b ? 'a' : 'b', objects: [objects[b ? 1 : 0]] },
+        ),
+      )
+    })
+    await new Promise<void>((resolve) => partner.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(partner.address() as AddressInfo).port}`
+      await register('circle', url)
+      const circled = await pollNow('circle')
+      expect(circled.status, JSON.stringify(circled.json)).toBe(200)
+      expect(circled.json.outcome.pages).toBe(MAX_PAGES_PER_POLL)
+      expect(await reportedTitles('Circle')).toEqual(['Circle A', 'Circle B'])
+      await register('empty', url, { collectionId: 'empty' })
+      const empty = await pollNow('empty')
+      expect(empty.status, JSON.stringify(empty.json)).toBe(200)
+      expect(empty.json.outcome.pages).toBe(1)
+    } finally {
+      await new Promise<void>((resolve) => partner.close(() => resolve()))
+    }
+  }, 60_000)
 
   it('a poll that fails between two pages of one time resumes where nothing is skipped', async () => {
     const entries = [

@@ -73,6 +73,11 @@ export function credentialsOverHttp(url: string, auth: FeedAuth, allowHttp: bool
 const MAX_DEFINITIONS = 2_000
 /** The most distinct reasons one poll's outcome (and log line) lists; the rest are counted only. */
 const MAX_REASONS = 50
+/**
+ * The most pages one poll reads (500 objects a page by default): a partner whose `next` goes round
+ * in a circle would otherwise hold the poll for ever. The next poll goes on from the cursor.
+ */
+export const MAX_PAGES_PER_POLL = 1_000
 
 /** Why something a poll was served did not enter the log: each reason once, with how many. */
 export interface PollReason {
@@ -267,6 +272,21 @@ export class FeedPoller {
         } else if (ended && addedLast !== undefined) cursor = addedLast
         await this.credentials.recordFeedState(feed.id, { cursor, objectsImported: imported, eventsStored: stored })
         if (!page.more) break
+        if (page.objects.length === 0) {
+          // more, on a page with nothing: asking again would get nothing else
+          this.logger.warn(
+            { feed: feed.id, next: page.next },
+            'the feed said there is more on an empty page; the poll stops here',
+          )
+          break
+        }
+        if (outcome.pages >= MAX_PAGES_PER_POLL) {
+          this.logger.warn(
+            { feed: feed.id, pages: outcome.pages },
+            'the poll read as many pages as one poll may; the next goes on',
+          )
+          break
+        }
         if (page.next !== undefined) {
           if (page.next === next) {
             this.logger.warn({ feed: feed.id, next }, 'the feed answered the same next again; the poll stops here')

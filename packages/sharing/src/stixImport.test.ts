@@ -173,9 +173,11 @@ describe('STIX import: markings', () => {
     const byExtension = incident({ object_marking_refs: [extended.id] })
     // beside RED nothing could be stricter: imported as RED
     const redToo = incident({ object_marking_refs: [TLP2_MARKING_IDS.RED, unknown.id] })
-    // a marking neither well known nor in the bundle could be anything (RED too): no default stands in
+    // a marking neither well known nor in the bundle could be anything (RED too): no default stands
+    // in; beside a well-known TLP it is a statement or a PAP, and the TLP stands
     const missing = id('marking-definition')
     const byMissing = incident({ object_marking_refs: [missing] })
+    const greenAndMissing = incident({ object_marking_refs: [TLP2_MARKING_IDS.GREEN, missing] })
     const result = importStix(
       bundleOf(
         upper,
@@ -192,6 +194,7 @@ describe('STIX import: markings', () => {
         byExtension,
         redToo,
         byMissing,
+        greenAndMissing,
       ),
       options,
     )
@@ -201,6 +204,7 @@ describe('STIX import: markings', () => {
       'AMBER+STRICT',
       options.defaultMarking.tlp, // the default
       'RED',
+      'GREEN',
     ])
     expect(result.defaulted).toEqual([byStatement.id])
     expect(result.skipped).toEqual([

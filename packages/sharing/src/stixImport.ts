@@ -460,6 +460,7 @@ class Importer {
   } {
     const found: Found = {}
     let unknownTlp: string | undefined
+    let unresolved: string | undefined
     let unreadable: string | undefined
     for (const object of objects) {
       const refs = [...stringList(object.object_marking_refs)]
@@ -472,6 +473,7 @@ class Importer {
         if (this.markingDefinitions.has(ref)) this.use(ref, 'marking of imported objects')
         const meaning = markingMeaning(ref, this.markingDefinitions)
         if (meaning.unknownTlp) unknownTlp ??= ref
+        if (meaning.unresolved) unresolved ??= ref
         if (meaning.tlp !== undefined && (found.tlp === undefined || tlpRank(meaning.tlp) > tlpRank(found.tlp)))
           found.tlp = meaning.tlp
         if (meaning.pap !== undefined && (found.pap === undefined || papRank(meaning.pap) > papRank(found.pap)))
@@ -487,6 +489,10 @@ class Importer {
         else found.recipients = narrow(found.recipients, list)
       }
     }
+    // a marking not at hand, on objects whose other markings give no TLP: it may be their TLP, and
+    // no default may stand in for it (beside a TLP read from a well-known or served marking, an
+    // object has its one TLP [TLP 2.0], and the marking not at hand is a statement or PAP)
+    if (found.tlp === undefined && unresolved !== undefined) unknownTlp ??= unresolved
     const defaults = this.options.defaultMarking
     const defaulted = found.tlp === undefined
     const marking: Marking = { tlp: found.tlp ?? defaults.tlp }

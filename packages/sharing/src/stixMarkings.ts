@@ -129,6 +129,8 @@ export interface MarkingMeaning {
   tlp?: Tlp
   pap?: Pap
   unknownTlp?: true
+  /** Neither well known nor among the definitions at hand: it may say anything. */
+  unresolved?: true
 }
 
 /**
@@ -137,8 +139,8 @@ export interface MarkingMeaning {
  * `definition` (its type and key in any case, as OpenCTI defines TLP:AMBER+STRICT), a TLP 2.0 or
  * PAP extension, or, for a definition of type TLP, its name `TLP:<level>`. A TLP definition or
  * extension whose level is none of TLP's, or any definition named `TLP:<level>` at such a level, is
- * `unknownTlp`, as is a marking neither well known nor in the bundle (it may say anything).
- * Statements (whatever their name) mean nothing.
+ * `unknownTlp`. A marking neither well known nor in the bundle is `unresolved`: it may say
+ * anything. Statements (whatever their name) mean nothing.
  */
 export function markingMeaning(id: string, definitions?: ReadonlyMap<string, StixObject>): MarkingMeaning {
   const tlp = TLP_BY_ID.get(id)
@@ -146,9 +148,8 @@ export function markingMeaning(id: string, definitions?: ReadonlyMap<string, Sti
   const pap = PAP_BY_ID.get(id)
   if (pap !== undefined) return { pap }
   const object = definitions?.get(id)
-  // a marking it cannot read (not served with the objects, or skipped as invalid) could be RED:
-  // it is no marking that a default may stand in for
-  if (object === undefined) return { unknownTlp: true }
+  // not served with the objects (or skipped as invalid): it could be anything, RED too
+  if (object === undefined) return { unresolved: true }
   const tlpType = String(object.definition_type ?? '').toLowerCase() === 'tlp'
   if (tlpType && isRecord(object.definition)) {
     const level = Object.entries(object.definition).find(([key]) => key.toLowerCase() === 'tlp')?.[1]

@@ -159,7 +159,7 @@ async function fetchOnce(url: string, init: RequestInit): Promise<Response> {
 }
 
 let counter = 0
-/** A valid event from cert-ee unless told otherwise. */
+
 /**
  * The seqs of one POST's events, in order: the reply's, and for an event the poster may not see (a
  * relay's for another organisation: no seq in the reply [D14]) where it stands, read from the log's
@@ -198,6 +198,7 @@ export async function headOf(url: string, token: string): Promise<number> {
   return reply.json.seq
 }
 
+/** A valid event from cert-ee unless told otherwise. */
 export function event(overrides: Partial<EventInput> & Pick<EventInput, 'type' | 'payload'>): EventInput {
   counter++
   return {

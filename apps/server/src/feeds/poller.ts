@@ -272,14 +272,6 @@ export class FeedPoller {
         } else if (ended && addedLast !== undefined) cursor = addedLast
         await this.credentials.recordFeedState(feed.id, { cursor, objectsImported: imported, eventsStored: stored })
         if (!page.more) break
-        if (page.objects.length === 0) {
-          // more, on a page with nothing: asking again would get nothing else
-          this.logger.warn(
-            { feed: feed.id, next: page.next },
-            'the feed said there is more on an empty page; the poll stops here',
-          )
-          break
-        }
         if (outcome.pages >= MAX_PAGES_PER_POLL) {
           this.logger.warn(
             { feed: feed.id, pages: outcome.pages },

@@ -59,8 +59,8 @@ export class Mutex {
  * from it and the caller (`commandEventId`), not random ones. Under the same lock, before deciding,
  * the caller's picture is searched for them: when the command's events are there (a retry whose
  * first answer was lost), it is answered with them as stored and its target's version now, and
- * nothing is appended. The search reads the caller's own picture [C17], then the log by those ids;
- * either way the answer holds only the caller's own events that it may see.
+ * nothing is appended. The log is searched by those ids; the answer holds only the caller's own
+ * events that it may see [C17].
  */
 export class CommandService {
   private readonly mutex = new Mutex()
@@ -108,7 +108,7 @@ export class CommandService {
     const state = await this.states.fresh(viewer)
     const ids = command.commandId === undefined ? undefined : new CommandIds(command.commandId, viewer)
     if (ids !== undefined) {
-      const before = await this.repeated(viewer, state, command, ids, await this.seqOfCommand(state, ids))
+      const before = await this.repeated(viewer, state, command, ids, await this.seqOfCommand(ids))
       if (before !== undefined) return before
     }
     const newId = ids === undefined ? randomUUID : () => ids.next()
@@ -120,8 +120,8 @@ export class CommandService {
     try {
       results = await this.store.append(decision.events)
     } catch (error) {
-      // [L3] a derived id already in the log, where the picture's search did not reach: answered
-      // from what the caller may see, never with the conflict's seq of an event it may not
+      // [L3] a derived id already in the log, taken by another event (a raw post): answered from
+      // what the caller may see, never with the conflict's seq of an event it may not
       const seq = ids === undefined ? undefined : conflictSeq(error, ids)
       if (ids === undefined || seq === undefined) throw error
       return (await this.repeated(viewer, state, command, ids, seq)) ?? reused()
@@ -136,14 +136,8 @@ export class CommandService {
     return { ok: true, events: stored, version: decision.version }
   }
 
-  /**
-   * Where the command's first event stands: in the caller's picture (what it made, its recent
-   * events), else in the log, looked up by the derived ids; `repeated` then answers only from what
-   * the caller may see.
-   */
-  private async seqOfCommand(state: State, ids: CommandIds): Promise<number | undefined> {
-    const inPicture = seqInPicture(state, ids)
-    if (inPicture !== undefined) return inPicture
+  /** Where the command's first event stands in the log, looked up by its derived ids (if it is there). */
+  private async seqOfCommand(ids: CommandIds): Promise<number | undefined> {
     const found = [...(await this.store.seqsOf(ids.candidates)).values()]
     return found.length === 0 ? undefined : Math.min(...found)
   }
@@ -228,22 +222,6 @@ export function commandEventId(commandId: string, caller: Pick<Viewer, 'userId' 
   bytes[8] = (bytes[8]! & 0x3f) | 0x80
   const hex = bytes.toString('hex')
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
-}
-
-/**
- * [C17] The seq of the command's first event in the caller's picture: the comment, task or
- * bookmark it made, or one of the picture's recent events.
- */
-function seqInPicture(state: State, ids: CommandIds): number | undefined {
-  for (const id of ids.candidates) {
-    const seq =
-      state.comments.get(id)?.seq ??
-      state.tasks.get(id)?.createdSeq ??
-      state.bookmarks.get(id)?.seq ??
-      state.recent.find((e) => e.id === id)?.seq
-    if (seq !== undefined) return seq
-  }
-  return undefined
 }
 
 /** The seq the append's conflict names when its id is one of the command's derived ids. */

@@ -3,6 +3,7 @@
  * and the handover's "since" are typed and shown as UTC (24-hour, labelled Z), and the server
  * gets the UTC instant typed.
  */
+import { randomUUID } from 'node:crypto'
 import { expect } from '@playwright/test'
 import { E2E_TOKENS, incident, openIncident, postEvents, signIn, test } from './fixtures.ts'
 
@@ -96,3 +97,43 @@ for (const zone of ['Europe/Brussels', 'America/New_York']) {
     })
   })
 }
+
+test.describe('a workstation whose clock runs an hour fast', () => {
+  test('times ages, staleness and the replay window by the server’s clock', async ({
+    page,
+    request,
+    outsideRequests: _outside,
+  }) => {
+    const hour = 3_600_000
+    await postEvents(request, [
+      {
+        id: randomUUID(),
+        type: 'network.registered',
+        occurredAt: new Date().toISOString(),
+        source: { organisation: 'cert-ee' },
+        marking: { tlp: 'GREEN' },
+        payload: {
+          networkId: 'ee-clock-net',
+          name: 'Estonia clock check',
+          organisation: 'cert-ee',
+          nation: 'EE',
+          kind: 'national-cert',
+          location: { lat: 58.38, lon: 26.72 },
+        },
+      },
+    ])
+    await page.clock.install({ time: new Date(Date.now() + hour) })
+    await signIn(page, E2E_TOKENS.coordinator)
+    // reported just now by the server's clock: not stale (by this machine's, an hour ago)
+    await page.getByTestId('tab-networks').click()
+    const row = page.locator('[data-testid="network-row"][data-network-id="ee-clock-net"]')
+    await expect(row).toHaveAttribute('data-stale', 'false')
+    await expect(row).not.toContainText('1 h')
+    // the replay's default window is the server's last hour
+    const stateRead = page.waitForRequest((r) => r.url().includes('/api/v1/state?'))
+    await page.getByTestId('open-replay').click()
+    const at = Date.parse(new URL((await stateRead).url()).searchParams.get('at') ?? '')
+    expect(Math.abs(at - (Date.now() - hour))).toBeLessThan(2 * MIN)
+    await page.getByTestId('open-replay').click() // back to live
+  })
+})

@@ -115,9 +115,14 @@ function fakeServer(log: StoredEvent[]) {
     onCall: (_call: Call) => {},
     /** When set, every answer waits for it. */
     gate: null as Promise<void> | null,
+    /** How far the server's clock is from this one: its answers' `Date` says so. */
+    clockOffsetMs: 0,
   }
   const json = (status: number, body: unknown) =>
-    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
+    new Response(JSON.stringify(body), {
+      status,
+      headers: { 'content-type': 'application/json', date: new Date(Date.now() + server.clockOffsetMs).toUTCString() },
+    })
   const fetchFn = (async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = new URL(String(input), 'http://console.test')
     const call = { path: url.pathname, params: url.searchParams, headers: { ...(init?.headers as object) } }
@@ -1054,6 +1059,38 @@ describe('connection: the live picture', () => {
     await vi.waitFor(() => expect(store.getState().state.incidents.get('old')?.status).toBe('triaged'))
     expect(asked()).toBe(2)
     expect(store.getState().lastSeq).toBe(8)
+  })
+
+  it('the first open prunes on the server’s clock (its answers’ Date), not on a kiosk’s hours ahead', async () => {
+    const SERVER_NOW = Date.now() - 3 * HOUR // this kiosk is three hours fast
+    const dated = <E extends StoredEvent>(event: E, ms: number): E => {
+      const time = new Date(ms).toISOString()
+      return { ...event, occurredAt: time, recordedAt: time }
+    }
+    const log: StoredEvent[] = [
+      dated(reported(1), SERVER_NOW - 4 * HOUR),
+      dated(makeEvent(2, 'incident.updated', { incidentId: 'i1', status: 'closed' } as never), SERVER_NOW - 4 * HOUR),
+    ]
+    const { store, sockets, connection, server } = setup({ log, retention: { hours: 6, maxEvents: 20_000 } })
+    server.clockOffsetMs = SERVER_NOW - Date.now()
+    connection.connect('tok')
+    const socket = sockets[0]!
+    socket.fire('connect')
+    await subscribed(socket)
+    // closed four hours ago by the server's clock: within the wall's six hours, so kept (by this
+    // kiosk's clock it was seven hours ago)
+    expect(Math.abs(store.getState().clockOffsetMs + 3 * HOUR)).toBeLessThan(1_500)
+    expect(store.getState().state.incidents.get('i1')?.status).toBe('closed')
+    expect(store.getState().omitted?.incidents ?? 0).toBe(0)
+    // once a heartbeat has set the clock, the reads' Date (to the second) no longer moves it
+    socket.lastAck()(null, { ok: true, head: 2 })
+    const beat = new Date(Date.now() - 3 * HOUR + 400).toISOString()
+    socket.fire('heartbeat', { seq: 2, serverTime: beat })
+    const offset = store.getState().clockOffsetMs
+    server.clockOffsetMs = -HOUR
+    await connection.loadHistory({ from: SERVER_NOW - 12 * HOUR, to: SERVER_NOW - 11 * HOUR })
+    expect(server.calls.filter((c) => c.path === '/api/v1/events').length).toBeGreaterThan(0)
+    expect(store.getState().clockOffsetMs).toBe(offset)
   })
 
   it('opens again (with what it asked for) when the second read fails', async () => {

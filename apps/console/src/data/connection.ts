@@ -195,6 +195,8 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   let viewing: string | null = null
   /** GET as the socket's viewer (its credential and audience); null when not connected. */
   let read: ReadJson | null = null
+  /** A heartbeat has set the server's clock (to the millisecond): the reads' `Date` (to the second) no longer does. */
+  let clockFromHeartbeat = false
   /**
    * Whether the store holds this viewer's picture (opened from a snapshot): then a (re)connect
    * subscribes from the cursor; without one, it opens first.
@@ -571,7 +573,11 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     unacked = 0
     store.setState({ status: 'connecting', error: null })
     // the REST reads are the socket's viewer: same credential, same audience
-    read = readJsonAs(token, viewAs, options.fetchFn, options.baseUrl)
+    // until a heartbeat has set the server's clock (every few seconds), the reads' `Date` does: the
+    // first open prunes by it, and a kiosk's clock may be hours off
+    read = readJsonAs(token, viewAs, options.fetchFn, options.baseUrl, (iso) => {
+      if (!clockFromHeartbeat) actions().serverTime(iso)
+    })
     const s = viewAs ? socketFactory(token, viewAs) : socketFactory(token)
     socket = s
 
@@ -631,6 +637,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     s.on('heartbeat', (message) => {
       if (s !== socket) return
       flush()
+      clockFromHeartbeat = true
       actions().serverTime(message.serverTime)
       heartbeatHeard()
       checkpoint(message.seq, true)

@@ -129,13 +129,15 @@ export type ReadJson = <T>(path: string, signal?: AbortSignal) => Promise<T>
 /**
  * The GET of the connection: same credential as the socket (a bearer token, or the session
  * cookie), and while viewing as, the same `X-Watchfloor-View-As`, so every read is the socket's
- * viewer. A non-2xx answer throws a `ReadError` with the server's error body.
+ * viewer. A non-2xx answer throws a `ReadError` with the server's error body. `onServerTime` hears
+ * each answer's `Date` (the server's clock, to the second: the middle of that second is passed).
  */
 export function readJsonAs(
   token: string | null,
   viewAs: string | null | undefined,
   fetchFn: typeof fetch = (...args) => fetch(...args),
   baseUrl = '',
+  onServerTime?: (iso: string) => void,
 ): ReadJson {
   const headers: Record<string, string> = { Accept: 'application/json' }
   if (token !== null) headers.Authorization = `Bearer ${token}`
@@ -152,6 +154,8 @@ export function readJsonAs(
       if (signal?.aborted) throw error
       throw new ReadError(0, 'unavailable', `cannot reach the server (${String(error)})`)
     }
+    const date = Date.parse(response.headers.get('date') ?? '')
+    if (onServerTime && Number.isFinite(date)) onServerTime(new Date(date + 500).toISOString())
     const body: unknown = await response.json().catch(() => undefined)
     if (!response.ok) {
       const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error

@@ -24,7 +24,7 @@ import { TriageCount, TriageQueue } from '../features/triage/TriageQueue.tsx'
 import { ViewAsBanner, ViewAsRefusal } from '../features/viewas/ViewAs.tsx'
 import { wireViewAs } from '../features/viewas/viewAs.ts'
 import { Splitter } from '../ui/Splitter.tsx'
-import { useNow } from '../ui/useNow.ts'
+import { useServerNow } from '../ui/useNow.ts'
 import { syncViewToUrl, useView, viewStore } from '../view/viewStore.ts'
 import { Header } from './Header.tsx'
 import { detailBounds, layout, MIN_STAGE_PX, sidebarBounds } from './layout.ts'
@@ -59,7 +59,7 @@ type Tab = (typeof TABS)[number]
 function OverdueBadge() {
   const state = useWatchfloor((s) => s.state)
   const session = useWatchfloor((s) => s.session)
-  const now = useNow(30_000)
+  const now = useServerNow(30_000)
   const count = useMemo(
     () => (session ? myOverdueCount(state, { user: session.user, organisation: session.organisation }, now) : 0),
     [state, session, now],

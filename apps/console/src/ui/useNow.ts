@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react'
+import { serverNow, useWatchfloor } from '../data/store.ts'
 
 /**
  * Ticks every `ms` so ages stay true without new data, and at once when a hidden tab is shown
@@ -18,4 +19,15 @@ export function useNow(ms = 5000): number {
     }
   }, [ms])
   return now
+}
+
+/**
+ * `useNow` on the server's clock (data/store.ts `serverNow`, set by the heartbeats): for ages,
+ * staleness and overdue tasks, all timed against what the server or a sender stamped, so a
+ * workstation whose clock is minutes off still shows them true.
+ */
+export function useServerNow(ms = 5000): number {
+  const local = useNow(ms)
+  const offset = useWatchfloor((s) => s.clockOffsetMs)
+  return serverNow(local, offset)
 }

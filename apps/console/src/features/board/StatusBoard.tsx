@@ -4,7 +4,7 @@ import { useMemo } from 'react'
 import { selectNetworkPostures, useWatchfloor } from '../../data/store.ts'
 import { SeverityLabel, SeverityShape } from '../../ui/badges.tsx'
 import { formatDuration, formatTime } from '../../ui/format.ts'
-import { useNow } from '../../ui/useNow.ts'
+import { useServerNow } from '../../ui/useNow.ts'
 
 /** A network that has not reported for this long is marked stale. */
 export const STALE_AFTER_MS = 15 * 60_000
@@ -24,7 +24,7 @@ export function formatAge(ms: number): string {
 export function StatusBoard() {
   const unsorted = useWatchfloor(selectNetworkPostures)
   const postures = useMemo(() => [...unsorted].sort(worstNetworkFirst), [unsorted])
-  const now = useNow()
+  const now = useServerNow()
   return (
     <section className="panel" aria-labelledby="board-heading">
       <h2 id="board-heading">

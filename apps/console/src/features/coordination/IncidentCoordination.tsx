@@ -19,7 +19,7 @@ import { type FormEvent, type ReactNode, useMemo, useState } from 'react'
 import { type Session, useWatchfloor } from '../../data/store.ts'
 import { SeverityLabel } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
-import { useNow } from '../../ui/useNow.ts'
+import { useServerNow } from '../../ui/useNow.ts'
 import { viewStore } from '../../view/viewStore.ts'
 import { CreateTaskForm, PersonName, TaskCard } from '../tasks/TaskCard.tsx'
 import { Combobox, MentionTextarea } from './Combobox.tsx'
@@ -376,7 +376,7 @@ function NetworksSection({
 function TasksSection({ incident, session }: { incident: IncidentState; session: Session | null }) {
   const state = useWatchfloor((s) => s.state)
   const tasks = useMemo(() => tasksForIncident(state, incident.incidentId), [state, incident.incidentId])
-  const now = useNow(15_000)
+  const now = useServerNow(15_000)
   const [adding, setAdding] = useState(false)
   const mayCreate = can(session, 'task.create', incident)
   return (

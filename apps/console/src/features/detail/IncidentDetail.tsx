@@ -7,7 +7,7 @@ import { useLeftOutIncident } from '../../data/leftOut.ts'
 import { useWatchfloor, watchfloor } from '../../data/store.ts'
 import { SeverityLabel, TlpBadge } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
-import { useNow } from '../../ui/useNow.ts'
+import { useServerNow } from '../../ui/useNow.ts'
 import { historyOf } from '../../view/selectors.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
 import { IncidentCoordination, PresenceLine } from '../coordination/IncidentCoordination.tsx'
@@ -95,7 +95,7 @@ function DetailBody({
 }) {
   // the rate over the last minutes: of the clock (ticking, so a quiet incident's rate falls), or of
   // the playhead in a replay
-  const now = useNow(15_000)
+  const now = useServerNow(15_000)
   const replaying = useWatchfloor((s) => s.mode === 'replay')
   const playhead = useReplay((s) => s.at)
   const observations = summariseObservations(history, replaying ? playhead : now)

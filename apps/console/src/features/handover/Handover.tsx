@@ -8,6 +8,7 @@ import { type HandoverBrief, handoverSections, handoverTime } from '@watchfloor/
 import { type ReactNode, useEffect, useState } from 'react'
 import { ApiError, currentViewAs, request, requestJson } from '../../data/api.ts'
 import { sessionStartedAt } from '../../data/session.ts'
+import { serverNow, watchfloor } from '../../data/store.ts'
 import { viewAsFileName } from '../../data/viewAs.ts'
 import { SeverityShape } from '../../ui/badges.tsx'
 import { MarkingBanner } from '../../ui/MarkingBanner.tsx'
@@ -168,7 +169,9 @@ export function HandoverPage() {
         <button
           type="button"
           className="button"
-          onClick={() => setSince(Date.now() - DEFAULT_HOURS * 3_600_000)}
+          onClick={() =>
+            setSince(serverNow(Date.now(), watchfloor.getState().clockOffsetMs) - DEFAULT_HOURS * 3_600_000)
+          }
           data-testid="handover-8h"
         >
           Last {DEFAULT_HOURS} h

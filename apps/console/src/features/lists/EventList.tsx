@@ -4,7 +4,7 @@ import { memo, useMemo, useRef, useState } from 'react'
 import { selectRecentEvents, useWatchfloor } from '../../data/store.ts'
 import { TlpBadge } from '../../ui/badges.tsx'
 import { formatClock, formatTime } from '../../ui/format.ts'
-import { useNow } from '../../ui/useNow.ts'
+import { useServerNow } from '../../ui/useNow.ts'
 import { isLate } from '../replay/late.ts'
 import { LateMarker } from '../replay/ReplayEntry.tsx'
 import { useReplay, useReplayClock } from '../replay/replayStore.ts'
@@ -114,7 +114,7 @@ export function EventList() {
   const source = window.length > 0 ? window : newestLast
   // "the last 15 min" moves on with the clock, not only when events come (a quiet floor); in a
   // replay, the minutes before the playhead
-  const now = useNow(15_000)
+  const now = useServerNow(15_000)
   const playhead = useReplay((s) => s.at)
   const since = span === null ? null : (replaying ? playhead : now) - span * 60_000
   const grouping = useRef<Grouping | undefined>(undefined)

@@ -5,7 +5,7 @@
  */
 import type { StoredEvent } from '@watchfloor/protocol'
 import { lazy, Suspense, useMemo } from 'react'
-import { useWatchfloor } from '../../data/store.ts'
+import { serverNow, useWatchfloor, watchfloor } from '../../data/store.ts'
 import { TlpBadge } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
 import { viewStore } from '../../view/viewStore.ts'
@@ -43,7 +43,8 @@ export function ReplayButton() {
       return
     }
     const range = viewStore.getState().range
-    const now = Date.now()
+    // the window's times are the server's (recorded) or the senders' (occurred), not this machine's
+    const now = serverNow(Date.now(), watchfloor.getState().clockOffsetMs)
     void startReplay({
       from: range?.from ?? now - HOUR,
       to: range?.to ?? now,

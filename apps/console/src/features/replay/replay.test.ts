@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { emptyPicture, watchfloor } from '../../data/store.ts'
 import { viewStore } from '../../view/viewStore.ts'
 import { snapshots } from '../report/snapshots.ts'
-import { serverDisplayNow, setDisplayNow } from './now.ts'
+import { displayNow, serverDisplayNow, setDisplayNow } from './now.ts'
 import { closeReplay, incidentWindow, openReplay, pause, play, replay, seek, setLoop, step } from './replay.ts'
 import { wireReplay } from './startReplay.ts'
 
@@ -47,6 +47,21 @@ describe('the picture’s time on the server’s clock (the map’s arc fade)', 
       expect(serverDisplayNow(-3_600_000, local)).toBe(Date.UTC(2026, 10, 26, 7))
     } finally {
       setDisplayNow(null)
+    }
+  })
+})
+
+describe('the timeline’s now on the server’s clock', () => {
+  it('follows the offset the heartbeats set (a kiosk ten minutes slow still shows the newest events at the right edge)', () => {
+    const local = Date.UTC(2026, 10, 26, 9)
+    watchfloor.getState().serverTime(new Date(Date.now() + 600_000).toISOString())
+    try {
+      expect(Math.abs(displayNow(local) - (local + 600_000))).toBeLessThan(1_000)
+      setDisplayNow(Date.UTC(2026, 10, 26, 7))
+      expect(displayNow(local)).toBe(Date.UTC(2026, 10, 26, 7))
+    } finally {
+      setDisplayNow(null)
+      watchfloor.getState().serverTime(new Date().toISOString())
     }
   })
 })

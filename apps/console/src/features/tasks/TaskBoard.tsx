@@ -2,7 +2,7 @@ import { overdueTasks } from '@watchfloor/core'
 import { useMemo, useState } from 'react'
 import { useWatchfloor } from '../../data/store.ts'
 import { ChoiceChips } from '../../ui/ChoiceChips.tsx'
-import { useNow } from '../../ui/useNow.ts'
+import { useServerNow } from '../../ui/useNow.ts'
 import { BOARD_COLUMNS, boardColumns, SCOPE_LABELS, TASK_SCOPES, type TaskScope } from './board.ts'
 import { STATUS_LABELS, TaskCard } from './TaskCard.tsx'
 
@@ -12,7 +12,7 @@ export function TaskBoard() {
   const session = useWatchfloor((s) => s.session)
   const replaying = useWatchfloor((s) => s.mode === 'replay')
   const [scope, setScope] = useState<TaskScope>('team')
-  const now = useNow(15_000)
+  const now = useServerNow(15_000)
   const me = useMemo(
     () => ({ user: session?.user ?? '', organisation: session?.organisation ?? '' }),
     [session?.user, session?.organisation],

@@ -10,7 +10,7 @@ import { memo, useMemo, useState } from 'react'
 import { type Session, useWatchfloor } from '../../data/store.ts'
 import { SeverityLabel, TlpBadge } from '../../ui/badges.tsx'
 import { formatDuration, formatTime } from '../../ui/format.ts'
-import { useNow } from '../../ui/useNow.ts'
+import { useServerNow } from '../../ui/useNow.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
 import { othersViewing, usePresence } from '../coordination/coordination.ts'
 import { can } from '../coordination/permissions.ts'
@@ -132,7 +132,7 @@ export function TriageQueue() {
   const session = useWatchfloor((s) => s.session)
   const replaying = useWatchfloor((s) => s.mode === 'replay')
   const selection = useView((v) => v.selection)
-  const now = useNow(30_000)
+  const now = useServerNow(30_000)
   const live = useMemo(() => (queue.length > TRIAGE_LIMIT ? queue.slice(0, TRIAGE_LIMIT) : queue), [queue])
   const [frozen, setFrozen] = useState<string[] | null>(null)
   const { rows, stale, added } = useMemo(() => stableRows(frozen, live, incidents), [frozen, live, incidents])

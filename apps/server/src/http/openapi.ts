@@ -198,7 +198,7 @@ const ROUTES: Record<string, Route> = {
     replies: {
       200: { description: 'Signed in: sets the `watchfloor_session` cookie.', content: json(ref('SessionReply')) },
     },
-    errors: ['validation', 'unauthenticated', 'forbidden', 'too_many_requests'],
+    errors: ['validation', 'unauthenticated', 'too_large', 'too_many_requests'],
   },
   'DELETE /api/v1/session': {
     summary: 'Sign out',

@@ -361,6 +361,8 @@ async function slowPartner(delayMs: number) {
 interface Entry {
   object: Record<string, unknown>
   added: string
+  /** Served only when asked for by id (`match[id]`), never on a page. */
+  hidden?: true
 }
 
 /**
@@ -369,11 +371,18 @@ interface Entry {
  * and `next` (the place after the last object served, in the whole collection) together. With
  * `paging: 'next'` a page that has more says `next`; with `'added_after'` it says `more` alone, and
  * the client asks again after the last `date_added`. `fail(n)` answers the n-th request with 500.
- * Each request's query is kept.
+ * A request with `match[id]` gets the entries of those ids, hidden ones too (`byId: 'filter'`), a
+ * 400 (`'refuse'`), or, as a server that ignores the filter, the page it would give without it
+ * (the default). Each request's query is kept.
  */
 async function taxiiPartner(
   entries: Entry[],
-  options: { perPage: number; paging: 'next' | 'added_after'; fail?: (n: number) => boolean },
+  options: {
+    perPage: number
+    paging: 'next' | 'added_after'
+    fail?: (n: number) => boolean
+    byId?: 'filter' | 'refuse'
+  },
 ) {
   const requests: URLSearchParams[] = []
   const server = createServer((req, res) => {
@@ -384,12 +393,27 @@ async function taxiiPartner(
       res.end()
       return
     }
+    if (query.has('match[id]') && options.byId !== undefined) {
+      if (options.byId === 'refuse') {
+        res.writeHead(400, { 'content-type': 'application/taxii+json;version=2.1' })
+        res.end(JSON.stringify({ title: 'match[id] is not supported' }))
+        return
+      }
+      const ids = new Set(query.get('match[id]')!.split(','))
+      const type = query.get('match[type]')
+      const found = entries.filter(
+        ({ object }) => ids.has(String(object.id)) && (type === null || object.type === type),
+      )
+      res.writeHead(200, { 'content-type': 'application/taxii+json;version=2.1' })
+      res.end(JSON.stringify({ more: false, objects: found.map((entry) => entry.object) }))
+      return
+    }
     const after = query.get('added_after')
     const from = query.has('next') ? Number(query.get('next')) : 0
     const limit = Math.min(Number(query.get('limit') ?? options.perPage), options.perPage)
     const chosen = entries
       .map((entry, place) => ({ ...entry, place }))
-      .filter((entry) => entry.place >= from && (after === null || entry.added > after))
+      .filter((entry) => !entry.hidden && entry.place >= from && (after === null || entry.added > after))
     const page = chosen.slice(0, limit)
     const more = chosen.length > page.length
     const headers: Record<string, string> = { 'content-type': 'application/taxii+json;version=2.1' }
@@ -591,6 +615,69 @@ describe('a partner that is not Watchfloor: its own TLP definitions, sent once',
     } finally {
       await partner.close()
     }
+  })
+
+  // TLP:AMBER+STRICT as a platform of its own defines it, served by a partner once, long ago
+  const definedStrict = {
+    type: 'marking-definition',
+    spec_version: '2.1',
+    id: 'marking-definition--7b1e6a52-9c3d-4f0e-8a21-5d6c4b3e2f10',
+    created: '2026-11-01T08:00:00.000Z',
+    definition_type: 'TLP',
+    name: 'TLP:AMBER+STRICT',
+    definition: { TLP: 'AMBER+STRICT' },
+  }
+  const strictIncident = (name: string) =>
+    greenIncident(name, { object_marking_refs: [definedStrict.id] }) as Record<string, unknown>
+  const asksById = (partner: { requests: URLSearchParams[] }) =>
+    partner.requests.filter((query) => query.has('match[id]')).map((query) => query.get('match[id]'))
+
+  it('a definition served before this process polled the feed (a restart, another process) is asked for by id', async () => {
+    const unasked = { ...definedStrict, id: 'marking-definition--0c2f6a7e-2f5b-4d52-9b1e-3f1f3a1d6c11', name: 'x' }
+    const entries: Entry[] = [
+      { object: definedStrict, added: at(31), hidden: true },
+      { object: unasked, added: at(31), hidden: true },
+      { object: strictIncident('Asked by id 1'), added: at(32) },
+      { object: strictIncident('Asked by id 2'), added: at(33) },
+    ]
+    const partner = await taxiiPartner(entries, { perPage: 1, paging: 'next', byId: 'filter' })
+    try {
+      await register('asked-by-id', partner.url)
+      const polled = await pollNow('asked-by-id')
+      expect(polled.status, JSON.stringify(polled.json)).toBe(200)
+      expect(polled.json.outcome).toMatchObject({ objects: 2, imported: 2, skipped: 0, refused: 0 })
+      const reported = (await wholeLog(floor)).filter(
+        (e) => e.type === 'incident.reported' && (e.payload as { title: string }).title.startsWith('Asked by id'),
+      )
+      expect(reported.map((e) => e.marking.tlp)).toEqual(['AMBER+STRICT', 'AMBER+STRICT'])
+      // asked once, for that one id and type; the second page's object found it at hand
+      expect(asksById(partner)).toEqual([definedStrict.id])
+      expect(partner.requests.find((q) => q.has('match[id]'))!.get('match[type]')).toBe('marking-definition')
+    } finally {
+      await partner.close()
+    }
+  })
+
+  it('a partner that cannot give a definition by id: what it alone marks is skipped, and it is not asked on every page', async () => {
+    const entries: Entry[] = [
+      { object: strictIncident('Not given 1'), added: at(35) },
+      { object: strictIncident('Not given 2'), added: at(36) },
+    ]
+    for (const byId of ['refuse', undefined] as const) {
+      const partner = await taxiiPartner(entries, { perPage: 1, paging: 'next', ...(byId ? { byId } : {}) })
+      try {
+        const id = `not-given-${byId ?? 'ignored'}`
+        await register(id, partner.url)
+        const polled = await pollNow(id)
+        expect(polled.status, JSON.stringify(polled.json)).toBe(200)
+        expect(polled.json.outcome).toMatchObject({ objects: 2, imported: 0, skipped: 2 })
+        expect(polled.json.feed.state).toMatchObject({ lastError: null, cursor: at(36) })
+        expect(asksById(partner)).toEqual([definedStrict.id])
+      } finally {
+        await partner.close()
+      }
+    }
+    expect(await reportedTitles('Not given')).toEqual([])
   })
 
   it('objects added at one time across two pages: one pagination keeps its added_after and follows next', async () => {

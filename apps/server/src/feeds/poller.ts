@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto'
 import { isNamed, type Owners } from '@watchfloor/core'
 import type { EventInput } from '@watchfloor/protocol'
-import { importStix, stixBundle, validateStixObject } from '@watchfloor/sharing'
+import { importStix, markingMeaning, stixBundle, validateStixObject } from '@watchfloor/sharing'
 import type { CredentialStore, EventStore, Feed, FeedAuth, FeedState } from '@watchfloor/store'
 import type { Logger } from 'pino'
 import type { Caller } from '../access/access.ts'
@@ -71,6 +71,10 @@ export function credentialsOverHttp(url: string, auth: FeedAuth, allowHttp: bool
 
 /** Marking definitions kept per feed (the newest): partners define a handful. */
 const MAX_DEFINITIONS = 2_000
+/** Marking definitions asked for by id in one request at most (`match[id]`). */
+const ASK_DEFINITIONS_AT_MOST = 50
+/** A definition the partner did not give when asked is asked for again after this long. */
+const ASK_AGAIN_MS = 3_600_000
 /** The most distinct reasons one poll's outcome (and log line) lists; the rest are counted only. */
 const MAX_REASONS = 50
 /**
@@ -126,6 +130,11 @@ export class FeedPoller {
    * refer to it. Kept while the process runs.
    */
   private readonly definitions = new Map<string, Map<string, unknown>>()
+  /**
+   * The definitions asked for by id and not given, by feed, then by id: when. Not asked again for
+   * `ASK_AGAIN_MS` (a statement a partner never serves would otherwise be asked for on every page).
+   */
+  private readonly notGiven = new Map<string, Map<string, number>>()
   private readonly holder: string
   private readonly env: Record<string, string | undefined>
   private readonly fetchFn: typeof fetch
@@ -327,6 +336,10 @@ export class FeedPoller {
     if (valid.length === 0) return { imported: 0, stored: 0 }
     const onPage = valid.filter(isMarkingDefinition)
     const ids = new Set(onPage.map((object) => object.id))
+    // a definition served before this process polled the feed (a restart, another process) is
+    // asked for by id: without it, objects it alone marks would be skipped
+    const missing = markingsNotAtHand(valid, definitions, ids)
+    if (missing.length > 0) await this.askDefinitions(feed, missing, definitions)
     // the definitions served before, beside the page that may refer to them
     const earlierDefinitions = [...definitions].filter(([id]) => !ids.has(id))
     const bundle = stixBundle([...earlierDefinitions.map(([, object]) => object), ...valid] as Parameters<
@@ -401,6 +414,49 @@ export class FeedPoller {
     return { imported: importedObjects, stored: fresh.size }
   }
 
+  /**
+   * Asks the collection for marking definitions by id (`match[id]`, TAXII 2.1 section 3.4.1): what
+   * it gives (valid marking definitions with those ids, nothing else of the answer) joins the feed's
+   * definitions. A partner that cannot filter, or refuses, costs nothing more than the objects those
+   * definitions mark being skipped, as they would be without asking.
+   */
+  private async askDefinitions(
+    feed: Feed,
+    wanted: readonly string[],
+    definitions: Map<string, unknown>,
+  ): Promise<void> {
+    let notGiven = this.notGiven.get(feed.id)
+    if (notGiven === undefined) {
+      notGiven = new Map()
+      this.notGiven.set(feed.id, notGiven)
+    }
+    const now = Date.now()
+    for (const [id, at] of notGiven) if (now - at >= ASK_AGAIN_MS) notGiven.delete(id)
+    const ask = wanted.filter((id) => !notGiven.has(id)).slice(0, ASK_DEFINITIONS_AT_MOST)
+    if (ask.length === 0) return
+    const given = new Set<string>()
+    try {
+      const page = await this.page(feed, null, undefined, {
+        'match[id]': ask.join(','),
+        'match[type]': 'marking-definition',
+      })
+      const asked = new Set(ask)
+      for (const object of page.objects)
+        if (isMarkingDefinition(object) && asked.has(object.id) && validateStixObject(object).length === 0) {
+          definitions.delete(object.id)
+          definitions.set(object.id, object)
+          given.add(object.id)
+        }
+      while (definitions.size > MAX_DEFINITIONS) definitions.delete(definitions.keys().next().value!)
+    } catch (error) {
+      this.logger.info(
+        { feed: feed.id, ids: ask, err: error instanceof Error ? error.message : String(error) },
+        'feed: asking for marking definitions by id failed',
+      )
+    }
+    for (const id of ask) if (!given.has(id)) notGiven.set(id, now)
+  }
+
   /** A poll's skips and refusals, at warn when there are any: they are kept nowhere else. */
   private report(feed: Feed, outcome: PollOutcome): void {
     const { objects, imported, stored, skipped, refused, pages, reasons } = outcome
@@ -412,13 +468,19 @@ export class FeedPoller {
   }
 
   /** One page of the collection's objects after the cursor (TAXII 2.1 section 5.4). */
-  private async page(feed: Feed, cursor: string | null, next: string | undefined): Promise<Page> {
+  private async page(
+    feed: Feed,
+    cursor: string | null,
+    next: string | undefined,
+    filters: Record<string, string> = {},
+  ): Promise<Page> {
     const base = feed.url.replace(/\/+$/, '')
     const root = `/${feed.apiRoot.replace(/^\/+|\/+$/g, '')}/`
     const url = new URL(`${base}${root}collections/${encodeURIComponent(feed.collectionId)}/objects/`)
     url.searchParams.set('limit', String(this.options.pageSize ?? 500))
     if (cursor !== null) url.searchParams.set('added_after', cursor)
     if (next !== undefined) url.searchParams.set('next', next)
+    for (const [name, value] of Object.entries(filters)) url.searchParams.set(name, value)
     const response = await this.fetchFn(url, {
       headers: { accept: TAXII_MEDIA_TYPE, ...this.authorization(feed) },
       signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 30_000),
@@ -464,6 +526,32 @@ export class FeedPoller {
       communities: this.directory.communitiesOf(feed.organisation),
     }
   }
+}
+
+/**
+ * The marking-definition ids the objects refer to (object and granular markings) that are neither
+ * well known (TLP, PAP) nor at hand: on the page (`onPage`) or served before (`definitions`).
+ */
+function markingsNotAtHand(
+  objects: readonly unknown[],
+  definitions: ReadonlyMap<string, unknown>,
+  onPage: ReadonlySet<string>,
+): string[] {
+  const missing = new Set<string>()
+  const consider = (ref: unknown) => {
+    if (typeof ref !== 'string' || onPage.has(ref) || definitions.has(ref) || missing.has(ref)) return
+    if (markingMeaning(ref).unresolved) missing.add(ref)
+  }
+  for (const object of objects) {
+    const { object_marking_refs: refs, granular_markings: granular } = object as {
+      object_marking_refs?: unknown
+      granular_markings?: unknown
+    }
+    if (Array.isArray(refs)) for (const ref of refs) consider(ref)
+    if (Array.isArray(granular))
+      for (const marking of granular) consider((marking as { marking_ref?: unknown } | null)?.marking_ref)
+  }
+  return [...missing]
 }
 
 function isMarkingDefinition(object: unknown): object is { id: string; type: 'marking-definition' } {

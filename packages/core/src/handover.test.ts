@@ -251,6 +251,42 @@ describe('handover brief', () => {
     expect(lines.at(-1)).toBe(lines[0])
   })
 
+  it('[M1] what a listed incident says, and every event counted, mark the brief: a GREEN report with a RED update is RED', () => {
+    seq = 0
+    const red = { marking: { tlp: 'RED', recipients: ['kadri'] } }
+    const green = { marking: { tlp: 'GREEN' } }
+    const window = [
+      report(11, 'inc-g', 'high', green),
+      at(12, 'incident.updated', { incidentId: 'inc-g', severity: 'critical', status: 'contained' }, red),
+    ]
+    for (const event of window) event.recordedAt = event.occurredAt
+    const brief = handoverBrief(initialState, window, { viewer: kadri, since: SINCE, until: UNTIL })
+    expect(brief.incidents.new).toMatchObject([{ incidentId: 'inc-g', severity: 'critical', tlp: 'RED' }])
+    expect(brief.marking).toEqual({ tlp: 'RED' })
+    expect(handoverMarkdown(brief).split('\n')[0]).toContain('TLP:RED')
+
+    // the RED update before the window: the incident still open at its end says what it made it
+    const standing = handoverBrief(fold(initialState, window), [], { viewer: kadri, since: SINCE, until: UNTIL })
+    expect(standing.incidents.open).toMatchObject([{ incidentId: 'inc-g', severity: 'critical', tlp: 'RED' }])
+    expect(standing.marking).toEqual({ tlp: 'RED' })
+
+    // an observation of an incident the brief does not list (closed before the window) is only in
+    // the counts: they carry its marking
+    seq = 0
+    const before = [
+      report(1, 'inc-h', 'high', green),
+      at(2, 'incident.status_changed', { incidentId: 'inc-h', status: 'closed', reason: 'done' }, green),
+    ]
+    for (const event of before) event.recordedAt = T(5)
+    const counted = [
+      at(13, 'incident.observation', { incidentId: 'inc-h', count: 777 }, { marking: { tlp: 'AMBER+STRICT' } }),
+    ]
+    for (const event of counted) event.recordedAt = event.occurredAt
+    const observed = handoverBrief(fold(initialState, before), counted, { viewer: kadri, since: SINCE, until: UNTIL })
+    expect(observed.counts).toMatchObject({ observations: 1, events: 1, openIncidents: 0 })
+    expect(observed.marking).toEqual({ tlp: 'AMBER+STRICT' })
+  })
+
   it('[M1] an empty brief is CLEAR', () => {
     const brief = handoverBrief(initialState, [], { viewer: kadri, since: SINCE, until: UNTIL })
     expect(brief.marking).toEqual({ tlp: 'CLEAR' })

@@ -13,7 +13,7 @@ import { severityRank } from './facts.ts'
 import { fold } from './reduce.ts'
 import { isOverdue } from './selectors.ts'
 import type { IncidentState, State, TaskState } from './state.ts'
-import { canSee, type DocumentMarking, documentMarking, markingBanner } from './visibility.ts'
+import { canSee, type DocumentMarking, documentMarking, markingBanner, strictestMarking } from './visibility.ts'
 
 /** An incident as the brief lists it: what it is now (at `until`), and the change that put it on the list. */
 export interface HandoverIncident {
@@ -213,6 +213,8 @@ export class HandoverBuilder {
   private comments = 0
   private observations = 0
   private events = 0
+  /** [M1] The strictest marking of the events counted (`counts.events`, `counts.observations`). */
+  private counted: Marking | undefined
 
   /** `before`: the viewer's picture folded from its events recorded before `since`. */
   constructor(
@@ -241,6 +243,7 @@ export class HandoverBuilder {
 
   private note(event: StoredEvent): void {
     this.events++
+    this.counted = this.counted === undefined ? event.marking : strictestMarking(this.counted, event.marking)
     const mark: Mark = { at: event.occurredAt, by: event.actor?.user ?? event.source.organisation }
     switch (event.type) {
       case 'incident.reported': {
@@ -345,8 +348,11 @@ export class HandoverBuilder {
       if (!list.some((a) => assigneeKey(a) === assigneeKey(task.assignee!))) list.push(task.assignee)
       assigneesOf.set(task.incidentId, list)
     }
+    // the brief counts every event of the window: what it says of them carries their markings
+    if (this.counted !== undefined) markings.push(this.counted)
     const incidentItem = (incident: IncidentState, mark: Mark, extra: Partial<HandoverIncident> = {}) => {
-      markings.push(incident.marking)
+      // its severity, status and times are what every event folded into it made them
+      markings.push(incident.contentMarking)
       const assignees = assigneesOf.get(incident.incidentId)
       const item: HandoverIncident = {
         incidentId: incident.incidentId,
@@ -354,7 +360,7 @@ export class HandoverBuilder {
         severity: incident.severity,
         status: incident.status,
         organisation: incident.organisation,
-        tlp: incident.marking.tlp,
+        tlp: incident.contentMarking.tlp,
         at: mark.at,
         by: mark.by,
         ...extra,

@@ -1,4 +1,4 @@
-import type { StoredEvent } from '@watchfloor/protocol'
+import type { Marking, StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
 import { fold, maxTime, reduce } from './reduce.ts'
 import { networkPostures, openCountsBySeverity, openIncidentsBySeverity, recentActivity } from './selectors.ts'
@@ -186,6 +186,49 @@ describe('reduce', () => {
     given(tallinn, riga, worm)
       .when(strict, { ...tallinn, seq: 5, marking: { tlp: 'CLEAR' } })
       .then((state) => expect(state.networks.get('ee-gov')?.marking).toEqual({ tlp: 'AMBER+STRICT' }))
+  })
+
+  it('[M1] an incident carries the strictest marking of every event that shaped it, observations too', () => {
+    const red: Marking = { tlp: 'RED', recipients: ['kadri'] }
+    const escalated = makeEvent(
+      4,
+      'incident.escalated',
+      { incidentId: 'inc-1', severity: 'critical', reason: 'spreading' },
+      { marking: red },
+    )
+    const sighted = makeEvent(
+      4,
+      'incident.observation',
+      { incidentId: 'inc-1', count: 777 },
+      { marking: { tlp: 'AMBER+STRICT' } },
+    )
+    const chat = makeEvent(
+      4,
+      'comment.posted',
+      { commentId: 'c-1', incidentId: 'inc-1', body: 'RED aside', mentions: [] },
+      { marking: red },
+    )
+    given(tallinn, riga)
+      .when(worm)
+      .then((state) => expect(state.incidents.get('inc-1')!.contentMarking).toEqual(worm.marking))
+    given(tallinn, riga, worm)
+      .when(escalated)
+      .then((state) => {
+        const incident = state.incidents.get('inc-1')!
+        expect(incident.contentMarking).toEqual(red)
+        expect(incident.marking).toEqual(worm.marking) // the report's: who may see it
+      })
+    given(tallinn, riga, worm)
+      .when(sighted)
+      .then((state) => expect(state.incidents.get('inc-1')!.contentMarking.tlp).toBe('AMBER+STRICT'))
+    // a comment is an object of its own with its own marking: the incident's fields do not change
+    given(tallinn, riga, worm)
+      .when(chat)
+      .then((state) => expect(state.incidents.get('inc-1')!.contentMarking).toEqual(worm.marking))
+    // reported again, more openly: what it showed under the stricter marking is still there
+    given(tallinn, riga, worm)
+      .when(escalated, { ...worm, seq: 5, marking: { tlp: 'CLEAR' } })
+      .then((state) => expect(state.incidents.get('inc-1')!.contentMarking.tlp).toBe('RED'))
   })
 
   it('[R4] only the network’s own organisation makes it report, and no later than five minutes after recording', () => {

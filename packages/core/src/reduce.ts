@@ -94,6 +94,8 @@ function apply(draft: Draft, event: StoredEvent): void {
         affectedNetworks: p.affectedNetworks,
         organisation: event.source.organisation,
         marking: event.marking,
+        contentMarking:
+          previous === undefined ? event.marking : strictestMarking(previous.contentMarking, event.marking),
         reportedAt: previous?.reportedAt ?? event.occurredAt,
         updatedAt: event.occurredAt,
         version: (previous?.version ?? 0) + 1,
@@ -335,7 +337,9 @@ function bumpIncident(incident: IncidentState, event: StoredEvent): void {
   touchIncident(incident, event)
 }
 
+/** Every event folded into an incident (bar its report, which sets the same) marks what it holds [M1]. */
 function touchIncident(incident: IncidentState, event: StoredEvent): void {
+  incident.contentMarking = strictestMarking(incident.contentMarking, event.marking)
   incident.lastSeq = event.seq
   incident.updatedAt = maxTime(incident.updatedAt, event.occurredAt)
 }

@@ -48,6 +48,14 @@ export interface IncidentState {
   /** The organisation that reported it and the marking of the report. */
   organisation: string
   marking: Marking
+  /**
+   * [M1] The strictest marking of the events that shaped what the picture holds of it: its
+   * reports and updates, its coordination (acknowledgements, escalations, status, network
+   * states, links) and its observations (the counts and times). A document or a map that shows
+   * its fields carries at least this; `marking` alone is the report's, which decides who may see
+   * it and its tasks.
+   */
+  contentMarking: Marking
   reportedAt: string
   updatedAt: string
   /**

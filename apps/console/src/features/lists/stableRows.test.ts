@@ -11,6 +11,7 @@ const incident = (incidentId: string, extra: Partial<IncidentState> = {}): Incid
   affectedNetworks: [],
   organisation: 'cert-ee',
   marking: { tlp: 'GREEN' },
+  contentMarking: { tlp: 'GREEN' },
   reportedAt: '2026-11-01T08:00:00.000Z',
   updatedAt: '2026-11-01T08:00:00.000Z',
   version: 1,

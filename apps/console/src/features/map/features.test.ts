@@ -52,6 +52,7 @@ const inc = (incidentId: string, affectedNetworks: string[], extra: Partial<Inci
   affectedNetworks,
   organisation: 'cert-ee',
   marking: { tlp: 'GREEN' },
+  contentMarking: { tlp: 'GREEN' },
   reportedAt: '2030-01-01T00:00:00.000Z',
   updatedAt: '2030-01-01T00:01:00.000Z',
   version: 1,

@@ -15,7 +15,7 @@ export function incidentMatches(
     return false
   if (filters.severities.length > 0 && !filters.severities.includes(incident.severity)) return false
   if (filters.categories.length > 0 && !filters.categories.includes(incident.category)) return false
-  if (filters.tlps.length > 0 && !filters.tlps.includes(incident.marking.tlp)) return false
+  if (filters.tlps.length > 0 && !filters.tlps.includes(incident.contentMarking.tlp)) return false
   if (filters.organisations.length > 0 && !touchesOrganisation(incident, filters.organisations, networks)) return false
   if (range && (Date.parse(incident.reportedAt) > range.to || Date.parse(incident.updatedAt) < range.from)) return false
   const text = filters.text.trim().toLowerCase()
@@ -204,7 +204,9 @@ function comparator(sort: IncidentSort): (a: Keyed, b: Keyed) => number {
     case 'tlp':
       // the most restricted first
       return (a, b) =>
-        tlpRank(b.incident.marking.tlp) - tlpRank(a.incident.marking.tlp) || b.rank - a.rank || recency(a, b)
+        tlpRank(b.incident.contentMarking.tlp) - tlpRank(a.incident.contentMarking.tlp) ||
+        b.rank - a.rank ||
+        recency(a, b)
   }
 }
 

@@ -5,7 +5,7 @@
  * last update, until the connection catches up again by itself.
  */
 
-import { highestTlp, type IncidentState, isOverdue, pictureHeadline } from '@watchfloor/core'
+import { type IncidentState, isOverdue, pictureHeadline } from '@watchfloor/core'
 import type { StoredEvent, WallPreset } from '@watchfloor/protocol'
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { createStore } from 'zustand/vanilla'
@@ -29,6 +29,7 @@ import {
   type Pin,
   rotationIndex,
   spotlightCandidates,
+  wallTlp,
 } from './picture.ts'
 import { Ticker } from './Ticker.tsx'
 import './wall.css'
@@ -228,13 +229,17 @@ function WallPicture({ config, notice }: { config: WallConfig; notice: string | 
   // the headline is the worse of reported posture and incident impact, with the reason [core H2]
   const picture = useMemo(() => pictureHeadline(networks.values(), incidents), [networks, incidents])
   const sharingShown = panels.has('map') && config.layers.sharing
-  // the highest marking of anything on screen: incidents on map and lists, the spotlight, sharing arcs
-  const marking = useMemo(() => {
-    const tlps = incidents.map((i) => i.marking.tlp)
-    if (spotlight) tlps.push(spotlight.marking.tlp)
-    if (sharingShown) for (const a of advisories.values()) tlps.push(a.marking.tlp)
-    return highestTlp(tlps)
-  }, [incidents, spotlight, advisories, sharingShown])
+  // the highest marking of anything on screen: incidents on map and lists, the spotlight, networks, sharing arcs
+  const marking = useMemo(
+    () =>
+      wallTlp({
+        incidents,
+        spotlight,
+        networks: networks.values(),
+        advisories: sharingShown ? advisories.values() : [],
+      }),
+    [incidents, spotlight, networks, advisories, sharingShown],
+  )
 
   const lost = health === 'lost'
   const opening = useWatchfloor((s) => s.opening)

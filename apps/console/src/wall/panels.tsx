@@ -126,7 +126,7 @@ export function Spotlight({
             Spotlight {position.index + 1}/{position.count}
           </span>
         )}
-        <TlpLabel tlp={incident.marking.tlp} />
+        <TlpLabel tlp={incident.contentMarking.tlp} />
       </div>
       <h2 className="wall-spotlight-title">
         <SeverityShape severity={incident.severity} size={30} />

@@ -1,6 +1,13 @@
 /** The wall's derivations: pure functions of the picture, the clock and the wall's configuration. */
-import { type IncidentState, incidentOf, severityRank } from '@watchfloor/core'
-import { SEVERITIES, type Severity, type StoredEvent } from '@watchfloor/protocol'
+import {
+  type AdvisoryState,
+  highestTlp,
+  type IncidentState,
+  incidentOf,
+  type NetworkState,
+  severityRank,
+} from '@watchfloor/core'
+import { SEVERITIES, type Severity, type StoredEvent, type Tlp } from '@watchfloor/protocol'
 import type { ConnectionStatus } from '../data/store.ts'
 
 /** Open incidents, most important first: severity, then the latest update. */
@@ -149,4 +156,25 @@ export function connectionHealth(
   if (opening) return 'loading'
   if (lastMessageAt > 0 && now - lastMessageAt > heartbeatMs) return 'lost'
   return 'live'
+}
+
+/**
+ * [M1] The TLP of the wall's banners: the highest of everything on screen. Incidents (on the map,
+ * in the lists and the spotlight) by what every event folded into each carries, since their
+ * severity, status and counts are shown; networks (named on the map and the board, and in the
+ * headline's reason) by their registrations and posture changes; the advisories whose sharing
+ * arcs are drawn.
+ */
+export function wallTlp(shown: {
+  incidents: Iterable<IncidentState>
+  spotlight: IncidentState | null
+  networks: Iterable<NetworkState>
+  advisories: Iterable<AdvisoryState>
+}): Tlp {
+  const tlps: Tlp[] = []
+  for (const incident of shown.incidents) tlps.push(incident.contentMarking.tlp)
+  if (shown.spotlight) tlps.push(shown.spotlight.contentMarking.tlp)
+  for (const network of shown.networks) tlps.push(network.marking.tlp)
+  for (const advisory of shown.advisories) tlps.push(advisory.marking.tlp)
+  return highestTlp(tlps)
 }

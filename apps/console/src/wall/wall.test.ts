@@ -13,6 +13,7 @@ import {
   headline,
   rotationIndex,
   spotlightCandidates,
+  wallTlp,
 } from './picture.ts'
 
 const T0 = Date.UTC(2026, 10, 1)
@@ -144,6 +145,42 @@ describe('banner and counters', () => {
     expect(highestTlp(['GREEN', 'AMBER', 'CLEAR'])).toBe('AMBER')
     expect(highestTlp(['AMBER+STRICT', 'AMBER'])).toBe('AMBER+STRICT')
     expect(highestTlp(['GREEN', 'RED'])).toBe('RED')
+  })
+
+  it('[M1] the banner counts what the incidents shown say (a RED escalation of a GREEN report) and the networks named', () => {
+    const state = fold(initialState, [
+      makeEvent(
+        1,
+        'network.registered',
+        {
+          networkId: 'ee-gov',
+          name: 'EE gov',
+          organisation: 'cert-ee',
+          nation: 'EE',
+          kind: 'government',
+          location: { lat: 59, lon: 24 },
+        },
+        { marking: { tlp: 'AMBER' } },
+      ),
+      makeEvent(
+        2,
+        'incident.reported',
+        { incidentId: 'g', title: 'G', severity: 'high', category: 'x', affectedNetworks: [] },
+        { marking: { tlp: 'GREEN' } },
+      ),
+      makeEvent(
+        3,
+        'incident.escalated',
+        { incidentId: 'g', severity: 'critical', reason: 'spreading' },
+        { marking: { tlp: 'RED', recipients: ['kadri'] } },
+      ),
+    ])
+    const g = state.incidents.get('g')!
+    const none = { incidents: [], spotlight: null, networks: [], advisories: [] }
+    expect(wallTlp(none)).toBe('CLEAR')
+    expect(wallTlp({ ...none, incidents: [g] })).toBe('RED')
+    expect(wallTlp({ ...none, spotlight: g })).toBe('RED')
+    expect(wallTlp({ ...none, networks: state.networks.values() })).toBe('AMBER')
   })
 
   it('headline counts open incidents and distinct affected networks', () => {

@@ -138,6 +138,13 @@ function DetailBody({
           <TlpBadge tlp={marking.tlp} pap={marking.pap} />
           {marking.releasableTo && <span className="muted"> releasable to {marking.releasableTo.join(', ')}</span>}
           {marking.recipients && <span className="muted"> for {marking.recipients.join(', ')}</span>}
+          {JSON.stringify(incident.contentMarking) !== JSON.stringify(marking) && (
+            <span data-testid="detail-content-marking">
+              {' '}
+              · what it holds now (later updates, coordination, observations):{' '}
+              <TlpBadge tlp={incident.contentMarking.tlp} pap={incident.contentMarking.pap} />
+            </span>
+          )}
         </dd>
         <dt>Reported</dt>
         <dd>{formatTime(incident.reportedAt)}</dd>

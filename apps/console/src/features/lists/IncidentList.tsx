@@ -77,7 +77,7 @@ const IncidentRow = memo(function IncidentRow({
         </div>
       </td>
       <td className="col-tlp" data-testid="incident-tlp">
-        <TlpBadge tlp={incident.marking.tlp} pap={incident.marking.pap} />
+        <TlpBadge tlp={incident.contentMarking.tlp} pap={incident.contentMarking.pap} />
       </td>
     </tr>
   )

@@ -243,7 +243,7 @@ export function incidentFeature(
       severity: incident.severity,
       sevRank: featureSeverityRank(incident.severity),
       status: incident.status,
-      tlp: incident.marking.tlp,
+      tlp: incident.contentMarking.tlp,
       networkId: network.networkId,
       slot,
     },
@@ -317,7 +317,7 @@ export function attackArcs(incident: IncidentState, networks: ReadonlyMap<string
         incidentId: incident.incidentId,
         advisoryId: '',
         severity: incident.severity,
-        tlp: incident.marking.tlp,
+        tlp: incident.contentMarking.tlp,
         // the age of the attack path is the age of the report: observations must not resend arcs
         t: quantise(time(incident.reportedAt)),
       },

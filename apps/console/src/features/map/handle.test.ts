@@ -60,6 +60,20 @@ describe('drawnMarking', () => {
     })
   })
 
+  it('[M1] an incident drawn carries what every event folded into it carries: a RED escalation of a GREEN report', () => {
+    const escalated = fold(picture, [
+      makeEvent(
+        4,
+        'incident.escalated',
+        { incidentId: 'green', severity: 'critical', reason: 'spreading' },
+        { marking: { tlp: 'RED', recipients: ['kadri'] } },
+      ),
+    ])
+    const green = escalated.incidents.get('green')!
+    expect(green.marking.tlp).toBe('GREEN')
+    expect(drawnMarking({ incidents: [green], networks: [], advisories: [] })).toEqual({ tlp: 'RED' })
+  })
+
   it('counts the marking of the networks it drew', () => {
     const network = {
       networkId: 'ee-gov',

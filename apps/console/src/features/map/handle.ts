@@ -38,12 +38,13 @@ export interface Drawn {
 
 /**
  * [M1] The marking of a map picture: the strictest of everything the map was given, whether a
- * layer was switched off or not (never less than the picture shows): incidents, networks (their
- * registrations and posture changes) and advisories.
+ * layer was switched off or not (never less than the picture shows): incidents (every event folded
+ * into each), networks (their registrations and posture changes) and advisories.
  */
 export function drawnMarking(drawn: Drawn): DocumentMarking {
   const markings: Marking[] = []
-  for (const incident of drawn.incidents) markings.push(incident.marking)
+  // an incident's symbol says its severity, status and observation counts: every event folded into it
+  for (const incident of drawn.incidents) markings.push(incident.contentMarking)
   for (const network of drawn.networks) markings.push(network.marking)
   for (const advisory of drawn.advisories) markings.push(advisory.marking)
   return documentMarking(markings)

@@ -60,7 +60,8 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
           <p>
             status <strong data-testid="report-status">{report.incident.status}</strong> · {report.incident.category} ·
             reported by {report.incident.organisation} at {formatTime(report.incident.reportedAt)} · the incident itself
-            is marked <TlpBadge tlp={report.incident.marking.tlp} pap={report.incident.marking.pap} />
+            is marked <TlpBadge tlp={report.incident.marking.tlp} pap={report.incident.marking.pap} />, what it holds
+            now <TlpBadge tlp={report.incident.contentMarking.tlp} pap={report.incident.contentMarking.pap} />
           </p>
           <p className="muted">
             Built from what this console received (your visible events); generated{' '}

@@ -82,6 +82,54 @@ describe('after-action report', () => {
     expect(report.marking).toEqual({ tlp: 'AMBER', pap: 'GREEN' })
   })
 
+  it('[M1] is marked by what it says: stricter observations it counts, networks it names, updates before its window', () => {
+    const green = { marking: { tlp: 'GREEN' as const } }
+    const reported = makeEvent(
+      2,
+      'incident.reported',
+      { incidentId: 'g', title: 'Green', severity: 'medium', category: 'x', affectedNetworks: ['secret-net'] },
+      { ...at(0), ...green },
+    )
+    const network = makeEvent(
+      1,
+      'network.registered',
+      {
+        networkId: 'secret-net',
+        name: 'SECRET NET NAME',
+        organisation: 'cert-ee',
+        nation: 'EE',
+        kind: 'government',
+        location: { lat: 59, lon: 24 },
+      },
+      { ...at(0), marking: { tlp: 'AMBER+STRICT' }, organisation: 'cert-ee' },
+    )
+    const red = makeEvent(
+      3,
+      'incident.observation',
+      { incidentId: 'g', count: 4242 },
+      { ...at(2), marking: { tlp: 'RED', recipients: ['kadri'] } },
+    )
+    // the observation alone: the report counts it, so it is RED
+    const observed = [reported, red]
+    expect(buildReport(fold(initialState, observed), observed, 'g')!.marking).toEqual({ tlp: 'RED' })
+    // the network alone: its name is in the report
+    const named = [network, reported]
+    const report = buildReport(fold(initialState, named), named, 'g')!
+    expect(report.networks.map((n) => n.name)).toEqual(['SECRET NET NAME'])
+    expect(report.marking).toEqual({ tlp: 'AMBER+STRICT' })
+    // a RED escalation older than the window loaded: the final severity shown is still RED's
+    const escalated = makeEvent(
+      3,
+      'incident.escalated',
+      { incidentId: 'g', severity: 'critical', reason: 'spreading' },
+      { ...at(1), marking: { tlp: 'RED', recipients: ['kadri'] } },
+    )
+    const whole = [reported, escalated]
+    const late = buildReport(fold(initialState, whole), [], 'g')!
+    expect(late.incident.severity).toBe('critical')
+    expect(late.marking).toEqual({ tlp: 'RED' })
+  })
+
   it('[M1] its banner counts what its map images drew: a GREEN report with an AMBER+STRICT map is AMBER+STRICT', () => {
     const green = buildReport(state, events, 'i1')!
     expect(green.marking).toEqual({ tlp: 'GREEN' })

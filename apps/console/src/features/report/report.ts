@@ -107,9 +107,17 @@ export function buildReport(
   }
   let peak = { severity: incident.severity, at: incident.reportedAt }
   let peakSeen = false
-  const markings: Marking[] = [incident.marking]
-  const name = (networkId: string) => state.networks.get(networkId)?.name ?? networkId
+  // what the report says of the incident (severity, status, times) is what every event folded into it made it
+  const markings: Marking[] = [incident.contentMarking]
+  const name = (networkId: string) => {
+    const network = state.networks.get(networkId)
+    if (network === undefined) return networkId
+    markings.push(network.marking) // its name is the registration's
+    return network.name
+  }
   for (const event of history) {
+    // observations are only counted, but the count and its times are theirs
+    markings.push(event.marking)
     if (event.type === 'incident.observation') {
       observations.count += event.payload.count ?? 1
       observations.first ??= event.occurredAt
@@ -117,7 +125,6 @@ export function buildReport(
       continue
     }
     keyEvents.push(event)
-    markings.push(event.marking)
     const at = event.occurredAt
     const severity = severityOf(event)
     if (severity !== undefined && (!peakSeen || severityRank(severity) > severityRank(peak.severity))) {

@@ -97,7 +97,7 @@ const TriageItem = memo(function TriageItem({
         </button>
         <div className="triage-facts">
           <SeverityLabel severity={incident.severity} />
-          <TlpBadge tlp={incident.marking.tlp} pap={incident.marking.pap} />
+          <TlpBadge tlp={incident.contentMarking.tlp} pap={incident.contentMarking.pap} />
           <span className="muted" title={`reported ${formatTime(incident.reportedAt)}`} data-testid="triage-age">
             waiting {formatDuration(waited)}
           </span>

@@ -369,6 +369,8 @@ export const CELLS: Cell[] = [
 export const OPEN_CELL = CELLS.find((c) => c.key === 'CLEAR-NONE')!
 /** A GREEN observation names this cell's (AMBER+STRICT) incident: its id is public, the incident is not. */
 export const STRAY_CELL = CELLS.find((c) => c.key === 'STRICT-NONE')!
+/** A RED observation (count 1000, for the RED recipient) names this cell's GREEN incident in phase C. */
+export const STRICTER_OBSERVED_CELL = CELLS.find((c) => c.key === 'GREEN-NONE')!
 /** A cell's twin incident: its marking, reported and closed in phase C, no task and no link. */
 export const closedTwinOf = (c: Cell) => `${c.incidentId}-closed`
 /** A GREEN incident its owner (cert-ee) closed by an AMBER+STRICT update: closed for cert-ee only. */
@@ -593,6 +595,17 @@ export function phaseC(): { sensor: EventInput[]; author: EventInput[] } {
       source: { organisation: 'cert-ee', network: SECRET_NETWORK },
       marking: { tlp: 'GREEN' },
       payload: { incidentId: STRAY_CELL.incidentId, count: 1, indicator: STRAY_TEXT },
+    } as Omit<EventInput, 'id'>),
+  )
+  // an observation stricter than its (GREEN) incident, RED for a named recipient: nothing that shows
+  // the incident under its own marking counts it [M1]
+  author.push(
+    input({
+      type: 'incident.observation',
+      occurredAt: minute(OCCURRED_C, 30.5),
+      source: { organisation: 'cert-ee' },
+      marking: { tlp: 'RED', recipients: [RED_RECIPIENT.viewer.userId] },
+      payload: { incidentId: STRICTER_OBSERVED_CELL.incidentId, count: 1000 },
     } as Omit<EventInput, 'id'>),
   )
   sensor.push(...REREPORTED.map((r, i) => rereportEvent(r, 1, minute(OCCURRED_C, 31 + i))))

@@ -23,6 +23,7 @@ import {
   stateToJson,
   strictestMarking,
   summarise,
+  tlpRank,
   type Visible,
 } from '@watchfloor/core'
 import type {
@@ -1217,6 +1218,22 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
           (ref) => of('marking-definition').find((d) => d.id === ref)!.name,
         )
         expect(names, `${v.key}: ${String(incident.x_watchfloor_incident_id)}`).toContain(`TLP:${tlp}`)
+        // [M1] it says no more than its marking: its count and its modified come from nothing stricter
+        const within = visible.filter(
+          (e) =>
+            incidentOf(e, state) === incidentId &&
+            (SHAPING.includes(e.type) || e.type === 'incident.observation') &&
+            tlpRank(e.marking.tlp) <= tlpRank(tlp),
+        )
+        const counted = within
+          .filter((e) => e.type === 'incident.observation')
+          .reduce((n, e) => n + ((e.payload as { count?: number }).count ?? 1), 0)
+        expect(
+          Number(incident.x_watchfloor_observation_count),
+          `${v.key}: ${incidentId} counts no stricter observation`,
+        ).toBeLessThanOrEqual(counted)
+        const latest = Math.max(...within.map((e) => Date.parse(e.recordedAt)))
+        expect(Date.parse(String(incident.modified)), `${v.key}: ${incidentId} modified`).toBeLessThanOrEqual(latest)
       }
     })
 

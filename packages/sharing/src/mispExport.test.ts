@@ -244,6 +244,22 @@ describe('exportMispEvent', () => {
     expect(e.Attribute.some((a) => a.value === '198.51.100.66')).toBe(false)
   })
 
+  it('its timestamp is that of what it holds: a later RED observation, task or comment left out does not move it', () => {
+    const red = { organisation: 'cert-ee', marking: { tlp: 'RED', recipients: ['ee-analyst'] } as Marking }
+    const later = (seq: number, type: EventInput['type'], payload: object) =>
+      makeEvent(seq, type, payload as never, { ...red, occurredAt: '2026-11-26T11:00:00.000Z' })
+    const { events, picture } = story({ tlp: 'GREEN' }, 'high', [
+      later(6, 'incident.observation', { incidentId: 'inc-ee-7', indicator: '198.51.100.66', count: 3 }),
+      later(7, 'task.created', { taskId: 't-r', incidentId: 'inc-ee-7', title: 'Quietly', priority: 'low' }),
+      later(8, 'comment.posted', { commentId: 'c-r', incidentId: 'inc-ee-7', body: 'aside', mentions: [] }),
+    ])
+    // the picture's incident was updated by the RED observation at 11:00
+    expect(picture.incidents.get('inc-ee-7')!.updatedAt).toBe('2026-11-26T11:00:00.000Z')
+    const { Event: e } = exportMispEvent('inc-ee-7', events, picture)
+    expect(e.timestamp).toBe(String(Date.parse('2026-11-26T09:15:00.000Z') / 1000))
+    expect(e.Attribute.some((a) => a.value === '198.51.100.66')).toBe(false)
+  })
+
   it('only observations of this incident; without a directory Orgc is the organisation id', () => {
     const other = makeEvent(
       6,

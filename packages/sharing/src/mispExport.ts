@@ -202,15 +202,18 @@ export function exportMispEvent(
     throw new WatchfloorError('forbidden', `incident ${incidentId} is RED: MISP cannot keep it to named people`)
   const uuid = mispEventUuid(incidentId)
 
-  let latest = epochSeconds(incident.updatedAt)
+  // the event's time is that of what it holds: the events that shaped it and the observations it
+  // carries as attributes, never one it leaves out (a RED observation, a task, a comment)
+  let latest = epochSeconds(incident.reportedAt)
   const sighted = new Map<string, Sighted>()
   for (const event of events) {
     if (incidentOf(event, picture) !== incidentId) continue
     const recorded = epochSeconds(event.recordedAt)
-    if (recorded > latest) latest = recorded
+    if (shapesIncident(event, incident, picture) && recorded > latest) latest = recorded
     if (event.type !== 'incident.observation' || event.marking.tlp === 'RED') continue
     const indicator = event.payload.indicator?.trim()
     if (indicator === undefined || indicator === '') continue
+    if (recorded > latest) latest = recorded
     const count = event.payload.count ?? 1
     const seen = sighted.get(indicator)
     if (seen === undefined) {
@@ -298,16 +301,20 @@ export function exportMispEvent(
 /** The strictest marking among the incident's and the events that shaped its fields. */
 function shapingMarking(incident: IncidentState, events: readonly StoredEvent[], picture: State): Marking {
   let marking = incident.marking
-  for (const event of events) {
-    const shapes =
-      (INCIDENT_SHAPING_TYPES.has(event.type) && incidentOf(event, picture) === incident.incidentId) ||
-      // [R8] a merge closes the merged incident (its analysis) and names the survivor
-      (event.type === 'incident.linked' &&
-        event.payload.relation === 'merged_into' &&
-        event.payload.incidentId === incident.incidentId)
-    if (shapes) marking = strictestMarking(marking, event.marking)
-  }
+  for (const event of events)
+    if (shapesIncident(event, incident, picture)) marking = strictestMarking(marking, event.marking)
   return marking
+}
+
+/** Whether the event shaped the incident's fields (its report, updates, coordination, a merge into another). */
+function shapesIncident(event: StoredEvent, incident: IncidentState, picture: State): boolean {
+  return (
+    (INCIDENT_SHAPING_TYPES.has(event.type) && incidentOf(event, picture) === incident.incidentId) ||
+    // [R8] a merge closes the merged incident (its analysis) and names the survivor
+    (event.type === 'incident.linked' &&
+      event.payload.relation === 'merged_into' &&
+      event.payload.incidentId === incident.incidentId)
+  )
 }
 
 function incidentTags(incident: IncidentState, marking: Marking): MispTag[] {

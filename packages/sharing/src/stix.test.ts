@@ -366,7 +366,8 @@ describe('STIX export: every object validates against the OASIS schema of its ty
       x_watchfloor_affected_networks: ['cert-ee-net', 'cert-lv-net'],
       x_watchfloor_network_states: { 'cert-lv-net': 'contained' },
       x_watchfloor_attack_source: { network_id: 'unknown-net', latitude: 55.75, longitude: 37.62 },
-      x_watchfloor_observation_count: 1_000_000_014,
+      // the observations its marking covers: the AMBER one released to cert-ee alone (12) is stricter
+      x_watchfloor_observation_count: 1_000_000_002,
     })
     // the last event that shaped it is the network state, recorded one minute after it happened
     const lastShaping = events.find((event) => event.type === 'incident.network_state_set')!
@@ -559,6 +560,67 @@ describe('STIX export: every object validates against the OASIS schema of its ty
     expect(inc1.modified).toBe(incidentObject('inc-1').modified)
     const net = byId.get(stixIds.network('cert-lv-net'))!
     expect(later.objects.find((object) => object.id === net.id)!.created).toBe(net.created)
+  })
+
+  it('[M1] an incident object says no more than its marking: stricter observations and links leave its count and modified alone', () => {
+    const T = (minute: number) => new Date(Date.UTC(2026, 11, 1, 8, minute)).toISOString()
+    const ev = (seq: number, type: EventInput['type'], payload: object, marking: Marking, minute = seq) => ({
+      ...makeEvent(seq, type, payload as never, { occurredAt: T(minute), marking, organisation: 'cert-ee' }),
+      recordedAt: T(minute),
+    })
+    const green: Marking = { tlp: 'GREEN' }
+    const redToKadri: Marking = { tlp: 'RED', recipients: ['kadri'] }
+    const incident = (seq: number, incidentId: string) =>
+      ev(
+        seq,
+        'incident.reported',
+        { incidentId, title: incidentId, severity: 'high', category: 'x', affectedNetworks: ['ee-net'] },
+        green,
+      )
+    const log = [
+      ev(
+        1,
+        'network.registered',
+        {
+          networkId: 'ee-net',
+          name: 'EE',
+          organisation: 'cert-ee',
+          nation: 'EE',
+          kind: 'government',
+          location: { lat: 59, lon: 24 },
+        },
+        green,
+      ),
+      incident(2, 'inc-g'),
+      incident(3, 'inc-h'),
+      ev(4, 'incident.observation', { incidentId: 'inc-g', count: 5 }, green),
+      // stricter than the incident: a sighting of its own, marked as it is, not in the count
+      {
+        ...ev(5, 'incident.observation', { incidentId: 'inc-g', count: 1000 }, redToKadri, 30),
+        source: { organisation: 'cert-ee', network: 'ee-net' },
+      },
+      ev(6, 'incident.observation', { incidentId: 'inc-g', count: 7 }, { tlp: 'AMBER+STRICT' }, 31),
+      // a RED link between the two: a relationship of its own
+      ev(7, 'incident.linked', { incidentId: 'inc-g', otherIncidentId: 'inc-h', relation: 'related' }, redToKadri, 40),
+    ] as StoredEvent[]
+    const picture = fold(initialState, log)
+    expect(picture.incidents.get('inc-g')!.observationCount).toBe(1012)
+    const objects = exportStix(log, picture).objects
+    const find = (type: string, key: string, id: string) => objects.find((o) => o.type === type && o[key] === id)!
+    const g = find('incident', 'x_watchfloor_incident_id', 'inc-g')
+    expect(g.object_marking_refs).toEqual([TLP2_MARKING_IDS.GREEN])
+    expect(g.x_watchfloor_observation_count).toBe(5)
+    expect(g.modified).toBe(stixTime(T(4)))
+    expect(find('incident', 'x_watchfloor_incident_id', 'inc-h').modified).toBe(stixTime(T(3)))
+    // the network's identity: registered at minute 1, whatever its organisation sent since
+    expect(find('identity', 'x_watchfloor_network_id', 'ee-net').modified).toBe(stixTime(T(1)))
+    // the stricter observations are there, each as its own sighting with its own marking
+    const sightings = objects.filter((o) => o.type === 'sighting' && o.x_watchfloor_incident_id === 'inc-g')
+    expect(sightings.map((o) => o.object_marking_refs)).toEqual([
+      [TLP2_MARKING_IDS.GREEN],
+      [TLP2_MARKING_IDS.RED],
+      [TLP2_MARKING_IDS['AMBER+STRICT']],
+    ])
   })
 
   it('exports what a viewer sees only: an incident absent from the picture is absent from the bundle', () => {

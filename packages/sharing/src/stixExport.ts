@@ -101,7 +101,21 @@ export class StixExport {
   private readonly touchedIncidents = new Set<string>()
   /** Ids of shared objects already returned: marking definitions and SCOs. */
   private readonly emitted = new Set<string>()
-  private readonly incidentSpans = new Map<string, Span>()
+  /**
+   * The latest `recordedAt` of the events that shaped an incident's object (those of
+   * `incidentShaping`), and likewise of a network's: its `modified`. The picture's `updatedAt` and
+   * `lastReportAt` are moved by events the object does not state (a link, another event from the
+   * network), which may be stricter than it.
+   */
+  private readonly incidentShapedAt = new Map<string, string>()
+  /**
+   * An incident's observations, by marking (`markingKey`): how many were counted and the latest
+   * `recordedAt`. The incident object counts those its own marking covers, no stricter (a GREEN
+   * incident's count leaves out an AMBER or RED observation, which goes out as a sighting of its
+   * own, marked as it is), so the object never says more than its marking allows.
+   */
+  private readonly incidentObservations = new Map<string, Map<string, ObservationTally>>()
+  private readonly networkShapedAt = new Map<string, string>()
   private readonly incidentOwners = new Map<string, string>()
   private readonly networkSpans = new Map<string, Span>()
   private readonly networkOwners = new Map<string, string>()
@@ -178,36 +192,30 @@ export class StixExport {
         if (owner !== undefined && owner !== event.source.organisation) break // [R12] the reducer ignores it too
         if (owner === undefined && event.type === 'incident.reported')
           this.incidentOwners.set(incidentId, event.source.organisation)
-        if (exported) this.incidentSpans.set(incidentId, widen(this.incidentSpans.get(incidentId), event))
-        this.shape(this.incidentShaping, incidentId, event.marking)
+        this.shapeIncident(incidentId, event)
         break
       }
       case 'incident.acknowledged':
       case 'incident.escalated':
       case 'incident.status_changed':
       case 'incident.network_state_set':
-        if (exported) this.widenIncident(event.payload.incidentId, event)
-        this.shape(this.incidentShaping, event.payload.incidentId, event.marking)
+        this.shapeIncident(event.payload.incidentId, event)
         break
       case 'incident.linked': {
         const { incidentId, otherIncidentId, relation } = event.payload
-        if (exported) {
-          this.widenIncident(incidentId, event)
-          this.widenIncident(otherIncidentId, event)
-        }
         // the latest link stands (`shapeFrom` may have seen a later one than an added event)
         const key = linkKey(incidentId, otherIncidentId)
         if ((this.linkMarkings.get(key)?.seq ?? -1) <= event.seq)
           this.linkMarkings.set(key, { seq: event.seq, marking: event.marking })
-        // [R8] a merge closes the merged incident and names the survivor in it: its fields say so
-        if (relation === 'merged_into') this.shape(this.incidentShaping, incidentId, event.marking)
+        // [R8] a merge closes the merged incident and names the survivor in it: its fields say so (a
+        // link is a relationship of its own, with its own marking: the incidents' objects do not change)
+        if (relation === 'merged_into') this.shapeIncident(incidentId, event)
         break
       }
       case 'incident.observation':
-        if (!exported) break
-        // an observation changes the incident's count: a newer version of it too
-        this.widenIncident(event.payload.incidentId, event)
-        out.push(...this.observation(event))
+        // an observation changes the incident's count, when its marking allows (`finish`)
+        this.tallyObservation(event)
+        if (exported) out.push(...this.observation(event))
         break
       case 'advisory.published': {
         const { advisoryId } = event.payload
@@ -224,6 +232,7 @@ export class StixExport {
         this.networkOwners.set(networkId, event.payload.organisation)
         if (exported) this.networkSpans.set(networkId, widen(this.networkSpans.get(networkId), event))
         this.shape(this.networkMarkings, networkId, event.marking)
+        this.networkShapedAt.set(networkId, laterOf(this.networkShapedAt.get(networkId), event))
         break
       }
       case 'network.posture_changed': {
@@ -232,6 +241,7 @@ export class StixExport {
         if (exported) this.networkSpans.set(networkId, widen(this.networkSpans.get(networkId), event))
         // the posture and its reason are this event's: the identity carries its marking too
         this.shape(this.networkMarkings, networkId, event.marking)
+        this.networkShapedAt.set(networkId, laterOf(this.networkShapedAt.get(networkId), event))
         break
       }
       default:
@@ -240,8 +250,39 @@ export class StixExport {
     }
   }
 
-  private widenIncident(incidentId: string, event: StoredEvent): void {
-    this.incidentSpans.set(incidentId, widen(this.incidentSpans.get(incidentId), event))
+  private tallyObservation(event: StoredEvent & { type: 'incident.observation' }): void {
+    const { incidentId, count } = event.payload
+    let tallies = this.incidentObservations.get(incidentId)
+    if (tallies === undefined) {
+      tallies = new Map()
+      this.incidentObservations.set(incidentId, tallies)
+    }
+    const key = markingKey(event.marking)
+    const tally = tallies.get(key) ?? { marking: event.marking, count: 0, recordedAt: undefined }
+    tally.count += count ?? 1
+    tally.recordedAt = laterOf(tally.recordedAt, event)
+    tallies.set(key, tally)
+  }
+
+  /** The observations an incident object of this marking may count, and when the latest was recorded. */
+  private observationsWithin(incidentId: string, marking: Marking): { count: number; recordedAt?: string } {
+    let count = 0
+    let recordedAt: string | undefined
+    const key = markingKey(marking)
+    for (const tally of this.incidentObservations.get(incidentId)?.values() ?? []) {
+      // no stricter than the object: the strictest of the two is the object's own
+      if (markingKey(strictestMarking(marking, tally.marking)) !== key) continue
+      count += tally.count
+      if (tally.recordedAt !== undefined)
+        recordedAt = recordedAt === undefined ? tally.recordedAt : laterTime(recordedAt, tally.recordedAt)
+    }
+    return recordedAt === undefined ? { count } : { count, recordedAt }
+  }
+
+  /** An event that shaped the incident's object: its marking and its time count in what the object carries. */
+  private shapeIncident(incidentId: string, event: StoredEvent): void {
+    this.shape(this.incidentShaping, incidentId, event.marking)
+    this.incidentShapedAt.set(incidentId, laterOf(this.incidentShapedAt.get(incidentId), event))
   }
 
   /** Fold a shaping event's marking into what a thing is exported with: the strictest of them. */
@@ -349,8 +390,13 @@ export class StixExport {
   }
 
   private incident(incident: IncidentState, relationships: StixObject[], locations: StixObject[]): StixObject[] {
-    const span = pictureSpan(incident.reportedAt, incident.updatedAt, this.incidentSpans.get(incident.incidentId))
     const marking = this.incidentShaping.get(incident.incidentId) ?? incident.marking
+    const observed = this.observationsWithin(incident.incidentId, marking)
+    const shapedAt = this.incidentShapedAt.get(incident.incidentId) ?? incident.reportedAt
+    const span = pictureSpan(
+      incident.reportedAt,
+      observed.recordedAt === undefined ? shapedAt : laterTime(stixTime(shapedAt), observed.recordedAt),
+    )
     const id = stixIds.incident(incident.incidentId)
     const createdBy = this.refer('organisation', incident.organisation, marking, span.created)
     const object: StixObject = {
@@ -373,7 +419,7 @@ export class StixExport {
       object.x_watchfloor_network_states = { ...incident.networkStates }
     }
     if (incident.mergedInto !== undefined) object.x_watchfloor_merged_into = incident.mergedInto
-    object.x_watchfloor_observation_count = incident.observationCount
+    object.x_watchfloor_observation_count = observed.count
     Object.assign(object, markingProperties(marking))
     const relate = (role: string, target: string, description: string): void => {
       relationships.push(relationship(role, id, 'related-to', target, span, marking, createdBy, description))
@@ -487,12 +533,7 @@ export class StixExport {
 
   /** A network: an identity of class `system`, located at its coordinates, operated by its organisation. */
   private network(network: NetworkState, relationships: StixObject[]): StixObject[] {
-    const seen = this.networkSpans.get(network.networkId)
-    const span = pictureSpan(
-      network.registeredAt,
-      seen === undefined ? network.lastReportAt : network.registeredAt,
-      seen,
-    )
+    const span = pictureSpan(network.registeredAt, this.networkShapedAt.get(network.networkId) ?? network.registeredAt)
     // registrations carry a marking; a network whose registration this export never saw gets the default (AMBER)
     const marking = this.networkMarkings.get(network.networkId) ?? defaultMarking()
     const id = stixIds.network(network.networkId)
@@ -662,6 +703,12 @@ export function stixBundle(objects: StixObject[], id?: string): StixBundle {
   return { type: 'bundle', id: watchfloorStixId('bundle', `bundle:${versions.join('\n')}`), objects }
 }
 
+interface ObservationTally {
+  marking: Marking
+  count: number
+  recordedAt: string | undefined
+}
+
 /** A marking as one comparable string: what decides who may see it, and its PAP. */
 function markingKey(marking: Marking): string {
   return JSON.stringify([
@@ -729,15 +776,23 @@ function widen(span: Span | undefined, event: StoredEvent): Span {
 }
 
 /**
- * A thing's span as exported: `created` from the picture (its first report or registration,
- * whichever events this export saw), `modified` the latest of the picture's last change and
- * the `recordedAt` of the events seen, never before `created`. The same thing keeps its
- * `created` in every export, and every change the floor records makes a newer `modified`.
+ * A thing's span as exported: `created` from the picture (its first report or registration),
+ * `modified` the latest `recordedAt` of the events that shaped its object (`changed`, whether this
+ * export returns them or not), never before `created`. The same thing keeps its `created` in
+ * every export, and every change the floor records to what its object says makes a newer
+ * `modified`; nothing its object does not say moves it. `seen`: the span of the events this export
+ * returns (an advisory's first publication).
  */
-function pictureSpan(created: string, changed: string, seen: Span | undefined): Span {
+function pictureSpan(created: string, changed: string, seen?: Span): Span {
   const first = stixTime(created)
   const modified = laterTime(first, stixTime(changed))
   return { created: first, modified: seen === undefined ? modified : laterTime(modified, seen.modified) }
+}
+
+/** The later of `before` (a STIX time, or none) and the event's `recordedAt`. */
+function laterOf(before: string | undefined, event: StoredEvent): string {
+  const recorded = stixTime(event.recordedAt)
+  return before === undefined ? recorded : laterTime(before, recorded)
 }
 
 function linkKey(a: string, b: string): string {

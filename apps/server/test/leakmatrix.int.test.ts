@@ -34,6 +34,7 @@ import type {
   FeedsReply,
   PresenceMessage,
   StoredEvent,
+  Tlp,
   ViewingAck,
 } from '@watchfloor/protocol'
 import { mispEventUuid } from '@watchfloor/sharing'
@@ -338,9 +339,13 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     for (const c of [...CELLS, ...REREPORTED])
       await get(`MISP export of ${c.key}`, `/api/v1/export?${query({ format: 'misp', incidentId: c.incidentId })}`)
     await get('export JSON [t1, t2)', `/api/v1/export?${query({ format: 'json', from: times.t1, to: times.t2 })}`)
+    await get('export STIX [t1, t2)', `/api/v1/export?${query({ format: 'stix', from: times.t1, to: times.t2 })}`)
+    await get('MISP feed hashes', '/misp/feed/hashes.csv')
+    await get('TAXII manifest', '/taxii2/api/collections/all/manifest/', 'application/taxii+json;version=2.1')
     for (const c of [...CELLS, ...REREPORTED]) {
       await get(`export JSON of ${c.key}`, `/api/v1/export?${query({ format: 'json', incidentId: c.incidentId })}`)
       await get(`export CSV of ${c.key}`, `/api/v1/export?${query({ format: 'csv', incidentId: c.incidentId })}`)
+      await get(`export STIX of ${c.key}`, `/api/v1/export?${query({ format: 'stix', incidentId: c.incidentId })}`)
     }
     for (const h of HANDOVERS(times))
       await get(`handover ${h.key}`, `/api/v1/handover?${query({ since: h.since, until: h.until })}`)
@@ -1317,6 +1322,69 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
         expect(csv.status).toBe(200)
         expectCsv(v, `export CSV of ${c.key}`, csv.text, wanted, state)
       }
+    })
+
+    it('[P4, M1] narrowed STIX exports (one incident, a window): the incident only if visible, marked by what shaped it; each export’s marking header covers its events', () => {
+      const { state } = expected(v)
+      const tlpOf = (refs: unknown, bundle: Record<string, unknown>[]) =>
+        (refs as string[]).map((ref) => String(bundle.find((d) => d.id === ref)?.name ?? ''))
+      for (const c of CELLS) {
+        const r = reply(v, `export STIX of ${c.key}`)
+        const where = `${v.key} (${v.label}): STIX export of ${c.key}`
+        const incident = state.incidents.get(c.incidentId)
+        expect(r.status, `${where}: ${r.text.slice(0, 200)}`).toBe(200)
+        const objects = (JSON.parse(r.text) as { objects: Record<string, unknown>[] }).objects
+        const object = objects.find((o) => o.type === 'incident' && o.x_watchfloor_incident_id === c.incidentId)
+        // an incident it may not see exports as one that does not exist: no incident object (a GREEN
+        // observation that names it is the viewer's, and goes out as its sighting)
+        if (incident === undefined) {
+          expect(object, where).toBeUndefined()
+          continue
+        }
+        expect(object, where).toBeDefined()
+        // the same object as the whole-log export gives: what shaped it outside the one incident's events counts
+        const whole = (JSON.parse(reply(v, 'export STIX').text) as { objects: Record<string, unknown>[] }).objects
+        const same = whole.find((o) => o.id === object!.id)!
+        expect(tlpOf(object!.object_marking_refs, objects), where).toEqual(tlpOf(same.object_marking_refs, whole))
+        expect(object!.x_watchfloor_observation_count, where).toBe(same.x_watchfloor_observation_count)
+        expect(object!.modified, where).toBe(same.modified)
+      }
+      const windowed = reply(v, 'export STIX [t1, t2)')
+      expect(windowed.status, v.key).toBe(200)
+      // the marking header of an event export is at least the strictest TLP of the events it holds
+      for (const label of ['export JSON', 'export JSON [t1, t2)', ...CELLS.map((c) => `export JSON of ${c.key}`)]) {
+        const r = reply(v, label)
+        const events = JSON.parse(r.text) as StoredEvent[]
+        const header = r.headers.get('x-watchfloor-marking') ?? ''
+        const tlp = /^TLP:([A-Z+]+)/.exec(header)?.[1] as Tlp | undefined
+        expect(tlp, `${v.key} ${label}: X-Watchfloor-Marking ${header}`).toBeDefined()
+        const strictest = events.reduce((max, e) => Math.max(max, tlpRank(e.marking.tlp)), tlpRank('CLEAR'))
+        expect(tlpRank(tlp!), `${v.key} ${label}: ${header}`).toBe(strictest)
+      }
+    })
+
+    it('[P4] TAXII manifest and MISP feed hashes: exactly the objects and values of its own collection and feed', () => {
+      const manifest = reply(v, 'TAXII manifest')
+      if (v.session) {
+        expect(manifest.status, v.key).toBe(401)
+      } else {
+        expect(manifest.status, `${v.key}: ${manifest.text.slice(0, 200)}`).toBe(200)
+        const listed = ((JSON.parse(manifest.text) as { objects?: { id: string }[] }).objects ?? []).map((o) => o.id)
+        const objects = (
+          (JSON.parse(reply(v, 'TAXII objects').text) as { objects?: { id: string }[] }).objects ?? []
+        ).map((o) => o.id)
+        expect(new Set(listed), `${v.key}: the manifest lists the collection's objects`).toEqual(new Set(objects))
+      }
+      const hashes = reply(v, 'MISP feed hashes')
+      expect(hashes.status, v.key).toBe(200)
+      const events = new Set(
+        hashes.text
+          .split('\n')
+          .filter((line) => line !== '')
+          .map((line) => line.split(',')[1]),
+      )
+      const manifestEvents = Object.keys(json<Record<string, unknown>>(v, 'MISP feed manifest'))
+      for (const uuid of events) expect(manifestEvents, `${v.key}: hashes name only its feed's events`).toContain(uuid)
     })
 
     it("[V1-V9] handover GET /api/v1/handover: core's brief of the visible events; nothing of a hidden incident or advisory", () => {

@@ -136,6 +136,8 @@ export class StixExport {
   /** Every marking an object of this export carries, by `markingKey`. */
   private readonly used = new Map<string, Marking>()
   private finished = false
+  /** `shapeFrom` was given the viewer's events: the observations are counted from those. */
+  private shaped = false
 
   constructor(options: StixExportOptions = {}) {
     this.directory = options.directory
@@ -151,14 +153,17 @@ export class StixExport {
   }
 
   /**
-   * Visible events that an export of one incident or of a window (`scope: 'events'`) leaves out,
-   * every one of the viewer's up to its head, in seq order, before `add`: they make no object of
-   * their own, but `finish` writes incidents and networks as the viewer's picture holds them, which
-   * such events shaped, so their markings count in what those objects carry (a GREEN report in the
-   * window and a RED update after it: the incident goes out RED), as do their owners [R12].
+   * For an export of one incident or of a window (`scope: 'events'`): every visible event of the
+   * viewer's up to its head, in seq order, before `add` (those `add` then returns among them). They
+   * make no object here, but `finish` writes incidents and networks as the viewer's picture holds
+   * them, which events outside the window shaped too, so their markings, times and observations
+   * count in what those objects carry (a GREEN report in the window and a RED update after it: the
+   * incident goes out RED), as do their owners [R12]. Once given, the observations an incident
+   * counts are those given here (`add` counts none again).
    */
   shapeFrom(events: readonly StoredEvent[]): void {
     if (this.finished) throw new Error('StixExport: shapeFrom after finish')
+    this.shaped = true
     for (const event of events) this.note(event, undefined)
   }
 
@@ -214,7 +219,7 @@ export class StixExport {
       }
       case 'incident.observation':
         // an observation changes the incident's count, when its marking allows (`finish`)
-        this.tallyObservation(event)
+        if (!exported || !this.shaped) this.tallyObservation(event)
         if (exported) out.push(...this.observation(event))
         break
       case 'advisory.published': {
@@ -268,7 +273,8 @@ export class StixExport {
   private observationsWithin(incidentId: string, marking: Marking): { count: number; recordedAt?: string } {
     let count = 0
     let recordedAt: string | undefined
-    const key = markingKey(marking)
+    // as `strictestMarking` writes it (RED naming no one has an empty list of recipients)
+    const key = markingKey(strictestMarking(marking, marking))
     for (const tally of this.incidentObservations.get(incidentId)?.values() ?? []) {
       // no stricter than the object: the strictest of the two is the object's own
       if (markingKey(strictestMarking(marking, tally.marking)) !== key) continue

@@ -53,6 +53,8 @@ export interface Config {
   feedTickMs: number
   /** Let feeds send their credentials over plain http to any host, not only loopback (WATCHFLOOR_FEED_ALLOW_HTTP). */
   feedAllowHttp: boolean
+  /** The most one answer of a partner's feed may be, in bytes (WATCHFLOOR_FEED_MAX_BODY_BYTES). */
+  feedMaxBodyBytes: number
   /** log2 of scrypt's N for new password hashes. */
   passwordCost: number
   /**
@@ -117,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     directoryReloadMs: integer(env, 'WATCHFLOOR_DIRECTORY_RELOAD_MS', 30_000, 100, 3_600_000),
     feedTickMs: integer(env, 'WATCHFLOOR_FEED_TICK_MS', 5_000, 100, 3_600_000),
     feedAllowHttp: onOff(env, 'WATCHFLOOR_FEED_ALLOW_HTTP', false),
+    feedMaxBodyBytes: integer(env, 'WATCHFLOOR_FEED_MAX_BODY_BYTES', 32 * 1024 * 1024, 64 * 1024, 1024 ** 3),
     passwordCost: integer(env, 'WATCHFLOOR_PASSWORD_COST', 15, 10, 20),
     trustProxy: trustProxy(env, 'WATCHFLOOR_TRUST_PROXY'),
     metricsToken: secret(env, 'WATCHFLOOR_METRICS_TOKEN'),

@@ -142,6 +142,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const feeds = new FeedPoller(credentials, store, directory, () => full.owners.fresh(), logger, {
     tickMs: config.feedTickMs,
     allowHttp: config.feedAllowHttp,
+    maxBodyBytes: config.feedMaxBodyBytes,
   })
   feeds.start()
   // set when a graceful stop begins (`close`), until the process exits

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -321,6 +321,17 @@ describe('partner feeds: one instance pulls another over TAXII 2.1, and nothing 
       auth: { kind: 'bearer', secretEnv: 'WATCHFLOOR_FEED_X', secret: 'do-not-keep' },
     })
     expect(secret.status).toBe(400)
+    // a setting of the server is never a feed's secret (it would be sent to the partner)
+    for (const setting of ['WATCHFLOOR_FEED_TICK_MS', 'WATCHFLOOR_FEED_ALLOW_HTTP', 'WATCHFLOOR_FEED_MAX_BODY_BYTES'])
+      expect(
+        (
+          await call(floor.url, 'POST', '/api/v1/feeds', ADMIN, {
+            ...body,
+            auth: { kind: 'bearer', secretEnv: setting },
+          })
+        ).status,
+        setting,
+      ).toBe(400)
     const badUrl = await call(floor.url, 'POST', '/api/v1/feeds', ADMIN, { ...body, url: 'ftp://x' })
     expect(badUrl.status).toBe(400)
     expect((badUrl.json.error!.details as { issues: { path: string }[] }).issues[0]!.path).toBe('url')
@@ -438,13 +449,39 @@ async function taxiiPartner(
   }
 }
 
+/** A partner's server of any kind: `handle` answers every request (each one's URL is kept). */
+async function anyPartner(handle: (req: IncomingMessage, res: ServerResponse) => void) {
+  const requests: string[] = []
+  const server = createServer((req, res) => {
+    requests.push(req.url ?? '/')
+    handle(req, res)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+const MiB = 1024 * 1024
+/** The most one answer of a partner may be on the floor below (WATCHFLOOR_FEED_MAX_BODY_BYTES). */
+const FEED_MAX_BODY_BYTES = MiB
+
 describe('a partner that is not Watchfloor: its own TLP definitions, sent once', () => {
   let floor: ServerProcess
   let dir: string
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'watchfloor-feeds-foreign-'))
     const tokens = tokensWithAdmin(dir, ADMIN)
-    floor = await startServerProcess({ env: { WATCHFLOOR_TOKENS: tokens } })
+    // a small cap on a partner's answer, so that a test can go over it (the default is 32 MiB)
+    floor = await startServerProcess({
+      env: { WATCHFLOOR_TOKENS: tokens, WATCHFLOOR_FEED_MAX_BODY_BYTES: String(FEED_MAX_BODY_BYTES) },
+    })
   })
   afterAll(async () => {
     await floor?.stop()
@@ -789,6 +826,159 @@ describe('a partner that is not Watchfloor: its own TLP definitions, sent once',
       // 'Resumed 2' was read again: a duplicate, neither stored nor counted twice
       expect(again.json.outcome).toMatchObject({ objects: 3, imported: 2, stored: 2 })
       expect(again.json.feed.state).toMatchObject({ cursor: at(43), objectsImported: 4, eventsStored: 4 })
+    } finally {
+      await partner.close()
+    }
+  })
+
+  it('a partner that answers a redirect is not followed: the poll fails saying where to, nothing is asked there nor imported', async () => {
+    // where the redirects point: a service inside the floor's network, that would answer a page
+    const internal = await taxiiPartner([{ object: greenIncident('Redirected 1'), added: at(51) }], {
+      perPage: 100,
+      paging: 'next',
+    })
+    const partner = await anyPartner((req, res) => {
+      const location = req.url?.includes('/collections/moved/')
+        ? // with credentials, relative to nothing of the partner's
+          `http://admin:hunter2@${new URL(internal.url).host}/taxii2/api/collections/all/objects/`
+        : `${internal.url}/internal-admin/export?key=internal-secret#top`
+      res.writeHead(req.url?.includes('/collections/moved/') ? 308 : 302, { location })
+      res.end()
+    })
+    try {
+      await register('redirected', partner.url)
+      const polled = await pollNow('redirected')
+      expect(polled.status, JSON.stringify(polled.json)).toBe(503)
+      const message = polled.json.error!.message
+      expect(message).toContain(`${partner.url} answered 302, a redirect to ${internal.url}/internal-admin/export`)
+      expect(message).toContain("an admin must change the feed's url")
+      // nothing of the Location's query (a secret, perhaps) is repeated
+      expect(message).not.toContain('internal-secret')
+      expect(message).not.toContain('#top')
+      // nothing was asked of the internal service, nothing imported
+      expect(internal.requests).toEqual([])
+      expect(await reportedTitles('Redirected')).toEqual([])
+      // the feed's state says why, and it backs off
+      const state = (await call<FeedReply>(floor.url, 'GET', '/api/v1/feeds/redirected', ADMIN)).json.feed.state!
+      expect(state.consecutiveFailures).toBe(1)
+      expect(state.lastError).toContain(`a redirect to ${internal.url}/internal-admin/export`)
+      expect(state.lastError).not.toContain('internal-secret')
+      expect(state.lastSuccessAt).toBeNull()
+      expect(state.cursor).toBeNull()
+      expect(Date.parse(state.nextPollAt!)).toBeGreaterThan(Date.now() + 60_000)
+
+      // a Location with credentials: they are not repeated either
+      await register('redirected-with-credentials', partner.url, { collectionId: 'moved' })
+      const moved = await pollNow('redirected-with-credentials')
+      expect(moved.status).toBe(503)
+      expect(moved.json.error!.message).toContain(
+        `answered 308, a redirect to ${internal.url}/taxii2/api/collections/all/objects/`,
+      )
+      expect(moved.json.error!.message).not.toMatch(/hunter2|admin:/)
+      expect(internal.requests).toEqual([])
+    } finally {
+      await Promise.all([partner.close(), internal.close()])
+    }
+  })
+
+  /**
+   * A page serving one GREEN incident named `name`, `bytes` long in all (the envelope padded with a
+   * member the poller does not read).
+   */
+  const pageOf = (name: string, bytes: number): string => {
+    const head = `${JSON.stringify({ more: false, objects: [greenIncident(name)] }).slice(0, -1)},"x_padding":"`
+    const tail = '"}'
+    return head + 'x'.repeat(bytes - head.length - tail.length) + tail
+  }
+  /** Writes `body` in 64 KiB chunks, each after the last one was taken (a stream, no Content-Length). */
+  const stream = (res: ServerResponse, body: string) => {
+    let at = 0
+    const more = () => {
+      while (at < body.length && !res.destroyed) {
+        const chunk = body.slice(at, at + 64 * 1024)
+        at += chunk.length
+        if (!res.write(chunk)) {
+          res.once('drain', more)
+          return
+        }
+      }
+      if (!res.destroyed) res.end()
+    }
+    more()
+  }
+
+  it('a partner answer over WATCHFLOOR_FEED_MAX_BODY_BYTES fails the poll, read no further; one at the cap imports', async () => {
+    const headers = { 'content-type': 'application/taxii+json;version=2.1', 'x-taxii-date-added-last': at(55) }
+    const partner = await anyPartner((req, res) => {
+      res.on('error', () => {}) // the floor hangs up part way
+      const collection = /\/collections\/([^/]+)\//.exec(req.url ?? '')?.[1]
+      if (collection === 'streamed') {
+        // 5 MiB, streamed without a Content-Length: only counting tells
+        res.writeHead(200, headers)
+        stream(res, pageOf('Oversized streamed', 5 * MiB))
+      } else if (collection === 'declared') {
+        const body = pageOf('Oversized declared', 5 * MiB)
+        res.writeHead(200, { ...headers, 'content-length': String(body.length) })
+        res.end(body)
+      } else {
+        // exactly the cap
+        res.writeHead(200, headers)
+        stream(res, pageOf('At the cap', FEED_MAX_BODY_BYTES))
+      }
+    })
+    try {
+      for (const [id, how] of [
+        ['oversized-streamed', /answered more than 1 MiB \(1048576 bytes\)/],
+        ['oversized-declared', /answered 5242880 bytes \(its Content-Length\), more than 1 MiB \(1048576 bytes\)/],
+      ] as const) {
+        await register(id, partner.url, { collectionId: id.replace('oversized-', '') })
+        const polled = await pollNow(id)
+        expect(polled.status, JSON.stringify(polled.json)).toBe(503)
+        expect(polled.json.error!.message).toMatch(how)
+        expect(polled.json.error!.message).toContain(`${partner.url} answered`)
+        expect(polled.json.error!.message).toContain('WATCHFLOOR_FEED_MAX_BODY_BYTES')
+        const state = (await call<FeedReply>(floor.url, 'GET', `/api/v1/feeds/${id}`, ADMIN)).json.feed.state!
+        expect(state.consecutiveFailures).toBe(1)
+        expect(state.lastError).toMatch(how)
+        expect(state.objectsImported).toBe(0)
+      }
+      expect(await reportedTitles('Oversized')).toEqual([])
+      // the server is up, and a page of the cap itself is read and imported
+      expect(floor.child.exitCode).toBeNull()
+      expect((await fetch(`${floor.url}/healthz`)).status).toBe(200)
+      await register('at-the-cap', partner.url, { collectionId: 'at-cap' })
+      const polled = await pollNow('at-the-cap')
+      expect(polled.status, JSON.stringify(polled.json)).toBe(200)
+      expect(polled.json.outcome).toMatchObject({ objects: 1, imported: 1 })
+      expect(await reportedTitles('At the cap')).toEqual(['At the cap'])
+    } finally {
+      await partner.close()
+    }
+  })
+
+  it('a partner answer that is not JSON, or not a TAXII envelope, fails the poll saying so', async () => {
+    const partner = await anyPartner((req, res) => {
+      if (req.url?.includes('/collections/html/')) {
+        res.writeHead(200, { 'content-type': 'text/html' })
+        res.end('<html><body>Sign in to continue</body></html>')
+      } else {
+        res.writeHead(200, { 'content-type': 'application/taxii+json;version=2.1' })
+        res.end('null')
+      }
+    })
+    try {
+      for (const [id, why] of [
+        ['html', 'with a body that is not JSON (content-type text/html)'],
+        ['null', 'with JSON that is not a TAXII envelope (an object)'],
+      ] as const) {
+        await register(`not-json-${id}`, partner.url, { collectionId: id })
+        const polled = await pollNow(`not-json-${id}`)
+        expect(polled.status, JSON.stringify(polled.json)).toBe(503)
+        expect(polled.json.error!.message).toContain(`${partner.url} answered 200 ${why}`)
+        const state = (await call<FeedReply>(floor.url, 'GET', `/api/v1/feeds/not-json-${id}`, ADMIN)).json.feed.state!
+        expect(state.consecutiveFailures).toBe(1)
+        expect(state.lastError).toContain(why)
+      }
     } finally {
       await partner.close()
     }

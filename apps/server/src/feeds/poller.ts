@@ -8,6 +8,13 @@
  * time (the lease is the process's own, so it alone would not keep a tick and a "poll now" apart).
  * A feed's credentials go over https only, or to a loopback host, unless `allowHttp`.
  *
+ * A feed is never followed to another url by itself: a partner that answers a redirect fails the
+ * poll, saying where it pointed (an admin changes the feed's url if the partner moved), so that
+ * neither its credentials nor its say reach a server the admin did not name (one inside this
+ * floor's network, say). A partner's answer is read up to `maxBodyBytes` (32 MiB by default,
+ * WATCHFLOOR_FEED_MAX_BODY_BYTES), counted as it streams in; one over it, or one that is not a
+ * JSON object, fails the poll saying so.
+ *
  * What a partner's markings name is the partner's: its user ids and community ids mean nothing
  * here. So a feed never imports RED (its recipients are the partner's users), and a releasability
  * the partner gave, once it names the organisation the feed speaks for, is narrowed to that
@@ -44,7 +51,15 @@ export interface FeedPollerOptions {
   requestTimeoutMs?: number
   /** Send a feed's credentials over plain http to any host (WATCHFLOOR_FEED_ALLOW_HTTP). Default false. */
   allowHttp?: boolean
+  /**
+   * The most one answer of a partner may be, in bytes as read (after any content encoding is
+   * undone); one over it fails the poll (WATCHFLOOR_FEED_MAX_BODY_BYTES). Default 32 MiB.
+   */
+  maxBodyBytes?: number
 }
+
+/** The most one answer of a partner may be when the options do not say (WATCHFLOOR_FEED_MAX_BODY_BYTES). */
+export const DEFAULT_FEED_MAX_BODY_BYTES = 32 * 1024 * 1024
 
 /** A loopback host of a URL: `localhost`, 127.0.0.0/8, `[::1]`. */
 function isLoopback(url: URL): boolean {
@@ -483,10 +498,34 @@ export class FeedPoller {
     for (const [name, value] of Object.entries(filters)) url.searchParams.set(name, value)
     const response = await this.fetchFn(url, {
       headers: { accept: TAXII_MEDIA_TYPE, ...this.authorization(feed) },
+      // a redirect is never followed: where a feed is read is the admin's to say, not the partner's
+      redirect: 'manual',
+      // the body's read too: a partner that trickles its answer does not hold the poll for ever
       signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 30_000),
     })
-    if (!response.ok) throw new Error(`${url.origin} answered ${response.status} ${response.statusText}`)
-    const envelope = (await response.json()) as { more?: unknown; next?: unknown; objects?: unknown }
+    if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
+      await discard(response)
+      throw new Error(
+        `${url.origin} answered ${response.status || 'a redirect'}, a redirect to ${redirectTarget(response, url)}: a feed is never followed to another url by itself; if the partner moved, an admin must change the feed's url`,
+      )
+    }
+    if (!response.ok) {
+      await discard(response)
+      throw new Error(`${url.origin} answered ${response.status} ${response.statusText}`)
+    }
+    const text = await this.bodyOf(url, response)
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch (error) {
+      const type = (response.headers.get('content-type') ?? 'none').slice(0, 100)
+      throw new Error(
+        `${url.origin} answered ${response.status} with a body that is not JSON (content-type ${type}): ${(error as Error).message}`,
+      )
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new Error(`${url.origin} answered ${response.status} with JSON that is not a TAXII envelope (an object)`)
+    const envelope = parsed as { more?: unknown; next?: unknown; objects?: unknown }
     const objects = Array.isArray(envelope.objects) ? envelope.objects : []
     const addedFirst = response.headers.get('x-taxii-date-added-first') ?? undefined
     const addedLast = response.headers.get('x-taxii-date-added-last') ?? undefined
@@ -497,6 +536,36 @@ export class FeedPoller {
       ...(addedFirst !== undefined ? { addedFirst } : {}),
       ...(addedLast !== undefined ? { addedLast } : {}),
     }
+  }
+
+  /**
+   * A partner's answer as text, read as it streams in, up to `maxBodyBytes` (counted as read, so
+   * after any content encoding is undone): a Content-Length over it fails at once, unread; a body
+   * that goes over it is dropped there, never held whole.
+   */
+  private async bodyOf(url: URL, response: Response): Promise<string> {
+    const cap = this.options.maxBodyBytes ?? DEFAULT_FEED_MAX_BODY_BYTES
+    const most = `more than ${bytes(cap)}, the most one answer of a partner may be (WATCHFLOOR_FEED_MAX_BODY_BYTES); ask the partner for smaller pages, or raise it`
+    const declared = Number(response.headers.get('content-length') ?? Number.NaN)
+    if (Number.isFinite(declared) && declared > cap) {
+      await discard(response)
+      throw new Error(`${url.origin} answered ${declared} bytes (its Content-Length), ${most}`)
+    }
+    if (response.body === null) return ''
+    const reader = response.body.getReader()
+    const chunks: Uint8Array[] = []
+    let read = 0
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      read += value.byteLength
+      if (read > cap) {
+        await reader.cancel().catch(() => {})
+        throw new Error(`${url.origin} answered ${most}`)
+      }
+      chunks.push(value)
+    }
+    return new TextDecoder().decode(Buffer.concat(chunks))
   }
 
   private authorization(feed: Feed): Record<string, string> {
@@ -552,6 +621,35 @@ function markingsNotAtHand(
       for (const marking of granular) consider((marking as { marking_ref?: unknown } | null)?.marking_ref)
   }
   return [...missing]
+}
+
+/** An answer not read: its body let go, so that its connection is not held. */
+async function discard(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => {})
+}
+
+/**
+ * Where a redirect points, to say so: scheme, host and path only (credentials, a query or a
+ * fragment in its Location may hold a secret), at most 300 characters.
+ */
+function redirectTarget(response: Response, from: URL): string {
+  const location = response.headers.get('location')
+  if (location === null) return 'nowhere it says (no Location)'
+  let target: URL
+  try {
+    target = new URL(location, from)
+  } catch {
+    return 'a Location that is not a URL'
+  }
+  const shown = `${target.protocol}//${target.host}${target.pathname}`
+  return shown.length > 300 ? `${shown.slice(0, 300)}...` : shown
+}
+
+const MiB = 1024 * 1024
+
+/** A size as an operator reads it: `32 MiB (33554432 bytes)`, or bytes alone. */
+function bytes(n: number): string {
+  return n % MiB === 0 ? `${n / MiB} MiB (${n} bytes)` : `${n} bytes`
 }
 
 function isMarkingDefinition(object: unknown): object is { id: string; type: 'marking-definition' } {

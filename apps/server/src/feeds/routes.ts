@@ -19,7 +19,7 @@ import { credentialsOverHttp, type FeedPoller } from './poller.ts'
 /** The paths under `/feeds/` that are no feed's id. */
 const RESERVED_IDS = new Set(['out'])
 /** WATCHFLOOR_FEED_ variables that are settings, never a feed's secret. */
-const SETTINGS = new Set(['WATCHFLOOR_FEED_TICK_MS', 'WATCHFLOOR_FEED_ALLOW_HTTP'])
+const SETTINGS = new Set(['WATCHFLOOR_FEED_TICK_MS', 'WATCHFLOOR_FEED_ALLOW_HTTP', 'WATCHFLOOR_FEED_MAX_BODY_BYTES'])
 
 const FeedId = z
   .string()
@@ -103,7 +103,8 @@ function checkTransport(url: string, auth: FeedAuth, allowHttp: boolean): void {
  * [A8: they decide what enters in an organisation's name]; admins and liaisons read them, a
  * liaison only the feeds that speak for its own organisation. A feed's secret is never stored nor
  * shown: it names an environment variable; it travels over https only (or to a loopback host),
- * unless WATCHFLOOR_FEED_ALLOW_HTTP, and never follows a feed to another url by itself.
+ * unless WATCHFLOOR_FEED_ALLOW_HTTP, and never follows a feed to another url by itself (a
+ * partner's redirect fails the poll, saying where it pointed: an admin changes the url).
  *
  * Feeds out (`GET /api/v1/feeds/out`): what partners pulled from this floor over TAXII and the
  * MISP feed, per organisation of the callers (feeds/pullRecorder.ts); an admin reads every

@@ -126,7 +126,7 @@ describe('the directory: organisations and communities [V10]', () => {
       name: 'Ghosts',
       members: ['nobody'],
     })
-    expect(missing.status).toBe(404)
+    expect(missing.status).toBe(400)
     expect(missing.json.error!.message).toContain('nobody')
     // an organisation in use (here by static tokens) is not deleted
     const inUse = await call(server.url, 'DELETE', '/api/v1/directory/organisations/cert-ee', ADMIN)

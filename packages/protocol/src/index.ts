@@ -50,6 +50,17 @@ export {
   Tlp,
 } from './events.ts'
 export {
+  MAX_TIMESTAMP,
+  MIN_TIMESTAMP,
+  plainName,
+  timestamp,
+  timestampInRange,
+  UNSAFE_NAME_MESSAGE,
+  UNSAFE_TEXT_MESSAGE,
+  unsafeInName,
+  unsafeInText,
+} from './fields.ts'
+export {
   AccountJson,
   type Agree,
   AppendResultReply,

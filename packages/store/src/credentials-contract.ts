@@ -621,18 +621,18 @@ export function registerCredentialStoreContract(name: string, factory: Credentia
       await store.createOrganisation(newOrganisation('cert-ee'))
       await store.createCommunity(newCommunity('baltic', ['cert-ee']))
       const missing = await rejection(store.createCommunity(newCommunity('energy-sector', ['cert-ee', 'ghost'])))
-      expect(missing.code).toBe('not_found')
+      expect(missing.code).toBe('validation')
       expect(missing.message).toContain('ghost')
       expect(await store.getCommunity('energy-sector')).toBeNull()
       // a community is no organisation, so no member of another
       const nested = await rejection(store.createCommunity(newCommunity('energy-sector', ['baltic'])))
-      expect(nested.code).toBe('not_found')
+      expect(nested.code).toBe('validation')
       expect(nested.message).toContain('baltic')
       const before = await store.getCommunity('baltic')
       const update = await rejection(
         store.updateCommunity('baltic', { name: 'Baltic', members: ['spectre', 'cert-ee'] }),
       )
-      expect(update.code).toBe('not_found')
+      expect(update.code).toBe('validation')
       expect(update.message).toContain('spectre')
       expect(await store.getCommunity('baltic')).toEqual(before)
     })

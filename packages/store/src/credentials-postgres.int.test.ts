@@ -370,6 +370,35 @@ describe('PostgreSQL credentials made before tokens could expire', () => {
   })
 })
 
+describe('PostgreSQL credential store: values the database cannot hold', () => {
+  const prefix = freshPrefix()
+  let store: PostgresCredentialStore | undefined
+  afterAll(async () => {
+    await store?.close()
+    await drop(prefix)
+  })
+
+  it('U+0000 in a looked-up id or a written name, and a time past year 9999, are validation errors, not internal ones', async () => {
+    store = await PostgresCredentialStore.open({ connectionString, prefix })
+    await store.createAccount(newAccount('janis'))
+    // the last line of defence behind the routes' checks: PostgreSQL's 22021 and 22008 as `validation`
+    const opened = store
+    for (const attempt of [
+      () => opened.getToken('\u0000'),
+      () => opened.getAccount('a\u0000b'),
+      () => opened.listTokens({ owner: '\u0000' }),
+      () => opened.getFeed('\u0000'),
+      () => opened.getTaxiiStatus('\u0000'),
+      () => opened.updateAccount('janis', { displayName: 'J\u0000' }),
+      () => opened.createToken(newToken({ owner: 'janis', label: 'x\u0000' })),
+    ])
+      expect(await refusal(attempt())).toMatchObject({ code: 'validation' })
+    const farFuture = newToken({ owner: 'janis', expiresAt: '9999-12-31T23:59:59-23:59' })
+    expect(await refusal(store.createToken(farFuture))).toMatchObject({ code: 'validation' })
+    expect((await store.getAccount('janis'))?.displayName).toBe(newAccount('janis').displayName)
+  })
+})
+
 describe('PostgreSQL credential store: drop', () => {
   it('leaves no table of its own behind (tests drop what every migration made)', async () => {
     const prefix = freshPrefix()

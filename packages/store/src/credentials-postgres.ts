@@ -193,6 +193,21 @@ export class PostgresCredentialStore implements CredentialStore {
     return credentialTables(this.prefix)
   }
 
+  /**
+   * A statement on the pool. Text the database cannot hold (U+0000, a time beyond its range) fails
+   * as a `validation` error (`unstorable`), whatever route let it through.
+   */
+  private async query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values)
+    } catch (error) {
+      throw unstorable(error)
+    }
+  }
+
   /** Tell this process's listeners (the server's bus tells the other processes'). */
   private emit(change: CredentialChange): void {
     if (!this.closed) this.changes.emit(change)
@@ -257,7 +272,7 @@ export class PostgresCredentialStore implements CredentialStore {
   }
 
   async getAccount(username: string): Promise<Account | null> {
-    const { rows } = await this.pool.query<AccountRow>(
+    const { rows } = await this.query<AccountRow>(
       `SELECT ${ACCOUNT_COLUMNS} FROM ${this.accounts} WHERE username = $1`,
       [username],
     )
@@ -265,7 +280,7 @@ export class PostgresCredentialStore implements CredentialStore {
   }
 
   async getLogin(username: string): Promise<AccountLogin | null> {
-    const { rows } = await this.pool.query<AccountRow & { password_hash: string | null }>(
+    const { rows } = await this.query<AccountRow & { password_hash: string | null }>(
       `SELECT ${ACCOUNT_COLUMNS}, password_hash FROM ${this.accounts} WHERE username = $1`,
       [username],
     )
@@ -274,9 +289,7 @@ export class PostgresCredentialStore implements CredentialStore {
   }
 
   async listAccounts(): Promise<Account[]> {
-    const { rows } = await this.pool.query<AccountRow>(
-      `SELECT ${ACCOUNT_COLUMNS} FROM ${this.accounts} ORDER BY username`,
-    )
+    const { rows } = await this.query<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM ${this.accounts} ORDER BY username`)
     return rows.map(accountOf)
   }
 
@@ -293,7 +306,7 @@ export class PostgresCredentialStore implements CredentialStore {
     if (patch.passwordHash !== undefined) set('password_hash', patch.passwordHash)
     set('updated_at', new Date())
     values.push(username)
-    const { rows } = await this.pool.query<AccountRow>(
+    const { rows } = await this.query<AccountRow>(
       `UPDATE ${this.accounts} SET ${sets.join(', ')} WHERE username = $${values.length} RETURNING ${ACCOUNT_COLUMNS}`,
       values,
     )
@@ -345,23 +358,22 @@ export class PostgresCredentialStore implements CredentialStore {
   }
 
   async findToken(secretHash: string): Promise<TokenRecord | null> {
-    const { rows } = await this.pool.query<TokenRow>(
-      `SELECT ${TOKEN_COLUMNS} FROM ${this.tokens} WHERE secret_hash = $1`,
-      [secretHash],
-    )
+    const { rows } = await this.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM ${this.tokens} WHERE secret_hash = $1`, [
+      secretHash,
+    ])
     return rows[0] ? tokenOf(rows[0]) : null
   }
 
   async getToken(id: string): Promise<TokenRecord | null> {
-    const { rows } = await this.pool.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM ${this.tokens} WHERE id = $1`, [id])
+    const { rows } = await this.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM ${this.tokens} WHERE id = $1`, [id])
     return rows[0] ? tokenOf(rows[0]) : null
   }
 
   async listTokens(filter: { owner?: string } = {}): Promise<TokenRecord[]> {
     const { rows } =
       filter.owner === undefined
-        ? await this.pool.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM ${this.tokens} ORDER BY created_at, id`)
-        : await this.pool.query<TokenRow>(
+        ? await this.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM ${this.tokens} ORDER BY created_at, id`)
+        : await this.query<TokenRow>(
             `SELECT ${TOKEN_COLUMNS} FROM ${this.tokens} WHERE owner = $1 ORDER BY created_at, id`,
             [filter.owner],
           )
@@ -369,7 +381,7 @@ export class PostgresCredentialStore implements CredentialStore {
   }
 
   async revokeToken(id: string, at: Date = new Date()): Promise<TokenRecord | null> {
-    const { rows } = await this.pool.query<TokenRow>(
+    const { rows } = await this.query<TokenRow>(
       `UPDATE ${this.tokens} SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 RETURNING ${TOKEN_COLUMNS}`,
       [at, id],
     )
@@ -379,12 +391,12 @@ export class PostgresCredentialStore implements CredentialStore {
   }
 
   async touchToken(id: string, at: Date): Promise<void> {
-    await this.pool.query(`UPDATE ${this.tokens} SET last_used_at = $1 WHERE id = $2`, [at, id])
+    await this.query(`UPDATE ${this.tokens} SET last_used_at = $1 WHERE id = $2`, [at, id])
   }
 
   async createSession(session: { idHash: string; account: string; expiresAt: string }): Promise<SessionRecord> {
     try {
-      const { rows } = await this.pool.query<SessionRow>(
+      const { rows } = await this.query<SessionRow>(
         `INSERT INTO ${this.sessions} (id_hash, account, created_at, expires_at) VALUES ($1, $2, $3, $4)
          RETURNING id_hash, account, created_at, expires_at`,
         [session.idHash, session.account, new Date(), isoTime(session.expiresAt, 'expiresAt')],
@@ -396,7 +408,7 @@ export class PostgresCredentialStore implements CredentialStore {
   }
 
   async findSession(idHash: string): Promise<SessionRecord | null> {
-    const { rows } = await this.pool.query<SessionRow>(
+    const { rows } = await this.query<SessionRow>(
       `SELECT id_hash, account, created_at, expires_at FROM ${this.sessions} WHERE id_hash = $1`,
       [idHash],
     )
@@ -404,19 +416,19 @@ export class PostgresCredentialStore implements CredentialStore {
   }
 
   async deleteSession(idHash: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(`DELETE FROM ${this.sessions} WHERE id_hash = $1`, [idHash])
+    const { rowCount } = await this.query(`DELETE FROM ${this.sessions} WHERE id_hash = $1`, [idHash])
     if (rowCount) this.emit({ type: 'session', idHash })
     return Boolean(rowCount)
   }
 
   async deleteSessionsOf(account: string): Promise<number> {
-    const { rowCount } = await this.pool.query(`DELETE FROM ${this.sessions} WHERE account = $1`, [account])
+    const { rowCount } = await this.query(`DELETE FROM ${this.sessions} WHERE account = $1`, [account])
     if (rowCount) this.emit({ type: 'account', username: account })
     return rowCount ?? 0
   }
 
   async deleteExpiredSessions(now: Date): Promise<number> {
-    const { rowCount } = await this.pool.query(`DELETE FROM ${this.sessions} WHERE expires_at < $1`, [now])
+    const { rowCount } = await this.query(`DELETE FROM ${this.sessions} WHERE expires_at < $1`, [now])
     return rowCount ?? 0
   }
 
@@ -448,21 +460,21 @@ export class PostgresCredentialStore implements CredentialStore {
       await client.query('ROLLBACK').catch((rollback: Error) => {
         broken = rollback // the connection is no use: the pool drops it
       })
-      throw error
+      throw unstorable(error)
     } finally {
       client.release(broken)
     }
   }
 
   async listOrganisations(): Promise<Organisation[]> {
-    const { rows } = await this.pool.query<OrganisationRow>(
+    const { rows } = await this.query<OrganisationRow>(
       `SELECT ${ORGANISATION_COLUMNS} FROM ${this.organisations} ORDER BY id`,
     )
     return rows.map(organisationOf)
   }
 
   async getOrganisation(id: string): Promise<Organisation | null> {
-    const { rows } = await this.pool.query<OrganisationRow>(
+    const { rows } = await this.query<OrganisationRow>(
       `SELECT ${ORGANISATION_COLUMNS} FROM ${this.organisations} WHERE id = $1`,
       [id],
     )
@@ -557,12 +569,12 @@ export class PostgresCredentialStore implements CredentialStore {
   }
 
   async listCommunities(): Promise<Community[]> {
-    const { rows } = await this.pool.query<CommunityRow>(`${this.communitySelect()} ORDER BY c.id`)
+    const { rows } = await this.query<CommunityRow>(`${this.communitySelect()} ORDER BY c.id`)
     return rows.map(communityOf)
   }
 
   async getCommunity(id: string): Promise<Community | null> {
-    const { rows } = await this.pool.query<CommunityRow>(`${this.communitySelect()} WHERE c.id = $1`, [id])
+    const { rows } = await this.query<CommunityRow>(`${this.communitySelect()} WHERE c.id = $1`, [id])
     return rows[0] ? communityOf(rows[0]) : null
   }
 
@@ -628,13 +640,13 @@ export class PostgresCredentialStore implements CredentialStore {
   }
 
   async deleteCommunity(id: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(`DELETE FROM ${this.communities} WHERE id = $1`, [id])
+    const { rowCount } = await this.query(`DELETE FROM ${this.communities} WHERE id = $1`, [id])
     if (rowCount) this.emit({ type: 'directory' })
     return Boolean(rowCount)
   }
 
   async communitiesOf(organisation: string): Promise<string[]> {
-    const { rows } = await this.pool.query<{ community_id: string }>(
+    const { rows } = await this.query<{ community_id: string }>(
       `SELECT community_id FROM ${this.members} WHERE organisation_id = $1 ORDER BY community_id`,
       [organisation],
     )
@@ -642,12 +654,12 @@ export class PostgresCredentialStore implements CredentialStore {
   }
 
   async listFeeds(): Promise<Feed[]> {
-    const { rows } = await this.pool.query<FeedRow>(`SELECT ${FEED_COLUMNS} FROM ${this.feeds} ORDER BY id`)
+    const { rows } = await this.query<FeedRow>(`SELECT ${FEED_COLUMNS} FROM ${this.feeds} ORDER BY id`)
     return rows.map(feedOf)
   }
 
   async getFeed(id: string): Promise<Feed | null> {
-    const { rows } = await this.pool.query<FeedRow>(`SELECT ${FEED_COLUMNS} FROM ${this.feeds} WHERE id = $1`, [id])
+    const { rows } = await this.query<FeedRow>(`SELECT ${FEED_COLUMNS} FROM ${this.feeds} WHERE id = $1`, [id])
     return rows[0] ? feedOf(rows[0]) : null
   }
 
@@ -703,7 +715,7 @@ export class PostgresCredentialStore implements CredentialStore {
     if (patch.enabled !== undefined) set('enabled', patch.enabled)
     set('updated_at', new Date())
     values.push(id)
-    const { rows } = await this.pool.query<FeedRow>(
+    const { rows } = await this.query<FeedRow>(
       `UPDATE ${this.feeds} SET ${sets.join(', ')} WHERE id = $${values.length} RETURNING ${FEED_COLUMNS}`,
       values,
     )
@@ -714,13 +726,13 @@ export class PostgresCredentialStore implements CredentialStore {
 
   async deleteFeed(id: string): Promise<boolean> {
     // its state goes with it (ON DELETE CASCADE)
-    const { rowCount } = await this.pool.query(`DELETE FROM ${this.feeds} WHERE id = $1`, [id])
+    const { rowCount } = await this.query(`DELETE FROM ${this.feeds} WHERE id = $1`, [id])
     if (rowCount) this.emit({ type: 'feeds' })
     return Boolean(rowCount)
   }
 
   async getFeedState(id: string): Promise<FeedState | null> {
-    const { rows } = await this.pool.query<FeedStateRow>(
+    const { rows } = await this.query<FeedStateRow>(
       `SELECT ${FEED_STATE_COLUMNS} FROM ${this.feedStates} WHERE feed_id = $1`,
       [id],
     )
@@ -735,7 +747,7 @@ export class PostgresCredentialStore implements CredentialStore {
         ? 'NOTHING'
         : `UPDATE SET ${columns.map((column) => `${column} = excluded.${column}`).join(', ')}`
     try {
-      const { rows } = await this.pool.query<FeedStateRow>(
+      const { rows } = await this.query<FeedStateRow>(
         `INSERT INTO ${this.feedStates} (feed_id${columns.map((column) => `, ${column}`).join('')})
          VALUES ($1${columns.map((_, i) => `, $${i + 2}`).join('')})
          ON CONFLICT (feed_id) DO ${update} RETURNING ${FEED_STATE_COLUMNS}`,
@@ -752,7 +764,7 @@ export class PostgresCredentialStore implements CredentialStore {
     checkLease(holder, leaseMs)
     try {
       // under READ COMMITTED a conflicting claim waits for the other's commit, then sees its lease
-      const { rowCount } = await this.pool.query(
+      const { rowCount } = await this.query(
         `INSERT INTO ${this.feedStates} AS s (feed_id, lease_holder, lease_expires_at)
          VALUES ($1, $2, clock_timestamp() + $3::integer * interval '1 millisecond')
          ON CONFLICT (feed_id) DO UPDATE
@@ -769,7 +781,7 @@ export class PostgresCredentialStore implements CredentialStore {
 
   async releaseFeed(id: string, holder: string): Promise<boolean> {
     checkLease(holder)
-    const { rowCount } = await this.pool.query(
+    const { rowCount } = await this.query(
       `UPDATE ${this.feedStates} SET lease_holder = NULL, lease_expires_at = NULL WHERE feed_id = $1 AND lease_holder = $2`,
       [id, holder],
     )
@@ -779,7 +791,7 @@ export class PostgresCredentialStore implements CredentialStore {
   async recordFeedOutPull(input: FeedOutPull): Promise<void> {
     const pull = checkFeedOutPull(input)
     // `a`: the row as it was; GREATEST ignores nulls
-    await this.pool.query(
+    await this.query(
       `INSERT INTO ${this.feedOut} AS a (${FEED_OUT_COLUMNS})
        VALUES ($1, $2, 1, $3, $4, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (organisation, channel) DO UPDATE SET
@@ -813,8 +825,8 @@ export class PostgresCredentialStore implements CredentialStore {
     const select = `SELECT ${FEED_OUT_COLUMNS} FROM ${this.feedOut}`
     const { rows } =
       filter.organisation === undefined
-        ? await this.pool.query<FeedOutActivityRow>(`${select} ORDER BY organisation, channel`)
-        : await this.pool.query<FeedOutActivityRow>(`${select} WHERE organisation = $1 ORDER BY channel`, [
+        ? await this.query<FeedOutActivityRow>(`${select} ORDER BY organisation, channel`)
+        : await this.query<FeedOutActivityRow>(`${select} WHERE organisation = $1 ORDER BY channel`, [
             filter.organisation,
           ])
     return rows.map(feedOutActivityOf)
@@ -822,7 +834,7 @@ export class PostgresCredentialStore implements CredentialStore {
 
   async saveTaxiiStatus(status: TaxiiStatusRecord, keep = 10_000): Promise<void> {
     const table = `${this.prefix}_taxii_statuses`
-    await this.pool.query(
+    await this.query(
       `WITH kept AS (
          INSERT INTO ${table} (id, owner, created_at, body) VALUES ($1, $2, $3, $4)
          ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, created_at = excluded.created_at, body = excluded.body
@@ -836,7 +848,7 @@ export class PostgresCredentialStore implements CredentialStore {
   }
 
   async getTaxiiStatus(id: string): Promise<TaxiiStatusRecord | null> {
-    const { rows } = await this.pool.query<{ id: string; owner: string; created_at: string; body: string }>(
+    const { rows } = await this.query<{ id: string; owner: string; created_at: string; body: string }>(
       `SELECT id, owner, created_at, body FROM ${this.prefix}_taxii_statuses WHERE id = $1`,
       [id],
     )
@@ -892,7 +904,7 @@ export class PostgresCredentialStore implements CredentialStore {
       return { ok: true, attempt }
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {})
-      throw error
+      throw unstorable(error)
     } finally {
       client.release()
       this.sweepSignIns(now - windowMs)
@@ -904,14 +916,14 @@ export class PostgresCredentialStore implements CredentialStore {
     const at = Date.now()
     if (this.closed || at - this.lastSweep < 60_000) return
     this.lastSweep = at
-    this.pool.query(`DELETE FROM ${this.prefix}_login_attempts WHERE at <= $1`, [before]).catch(() => {})
+    this.query(`DELETE FROM ${this.prefix}_login_attempts WHERE at <= $1`, [before]).catch(() => {})
   }
 
   async settleSignIn(attempt: string, outcome: SignInOutcome): Promise<void> {
     const table = `${this.prefix}_login_attempts`
     if (outcome === 'failed') {
       // a new number: after every attempt reserved before it, so a success that began earlier keeps it
-      await this.pool.query(
+      await this.query(
         `UPDATE ${table} SET pending = false, n = nextval(pg_get_serial_sequence($2, 'n')) WHERE attempt = $1 AND pending`,
         [attempt, table],
       )
@@ -919,12 +931,12 @@ export class PostgresCredentialStore implements CredentialStore {
     }
     if (outcome === 'succeeded')
       // the failures of its first key settled before it was reserved (lower numbers than its own slot)
-      await this.pool.query(
+      await this.query(
         `WITH own AS (SELECT key, n FROM ${table} WHERE attempt = $1 ORDER BY n LIMIT 1)
          DELETE FROM ${table} t USING own WHERE t.key = own.key AND NOT t.pending AND t.n < own.n`,
         [attempt],
       )
-    await this.pool.query(`DELETE FROM ${table} WHERE attempt = $1`, [attempt])
+    await this.query(`DELETE FROM ${table} WHERE attempt = $1`, [attempt])
   }
 
   onChange(listener: (change: CredentialChange) => void): () => void {
@@ -942,12 +954,12 @@ export class PostgresCredentialStore implements CredentialStore {
   }
 
   async ping(): Promise<void> {
-    await this.pool.query('SELECT 1')
+    await this.query('SELECT 1')
   }
 
   /** Drop the tables: for tests. */
   async drop(): Promise<void> {
-    await this.pool.query(
+    await this.query(
       `DROP TABLE IF EXISTS ${this.feedOut}, ${this.feedStates}, ${this.feeds}, ${this.members}, ${this.communities}, ${this.organisations}, ${this.sessions}, ${this.tokens}, ${this.accounts}, ${this.prefix}_login_attempts, ${this.prefix}_taxii_statuses, ${this.prefix}_schema_migrations`,
     )
   }
@@ -965,5 +977,19 @@ function translate(error: unknown, conflict: string, missing = 'not found'): unk
   const code = (error as { code?: string }).code
   if (code === '23505') return new WatchfloorError('conflict', conflict)
   if (code === '23503') return new WatchfloorError('not_found', missing)
+  return unstorable(error)
+}
+
+/**
+ * The last line of defence against input the routes should have refused: a value the database
+ * cannot hold is a `validation` error, not an internal one. 22021: U+0000 in text (an invalid
+ * byte sequence for UTF-8); 22P05: a character the encoding cannot represent; 22008: a time out
+ * of the range of timestamptz.
+ */
+function unstorable(error: unknown): unknown {
+  const code = (error as { code?: string }).code
+  if (code === '22021' || code === '22P05')
+    return new WatchfloorError('validation', 'the text holds a character the database cannot store (such as U+0000)')
+  if (code === '22008') return new WatchfloorError('validation', 'a time is out of the range the database can store')
   return error
 }

@@ -2,9 +2,14 @@ import {
   FEED_OUT_CHANNELS,
   type FeedOutActivity,
   type FeedOutChannel,
+  MAX_TIMESTAMP,
+  MIN_TIMESTAMP,
   type Role,
   TLP_LEVELS,
   type Tlp,
+  timestampInRange,
+  UNSAFE_NAME_MESSAGE,
+  unsafeInName,
   WatchfloorError,
 } from '@watchfloor/protocol'
 import {
@@ -133,10 +138,17 @@ export function checkTokenIdentity(token: { owner: string | null; service: Servi
     throw new WatchfloorError('validation', 'a token belongs to an account (owner) or a service principal, not both')
 }
 
-/** ISO text of a time given as an ISO string: checked, so both stores agree on what they keep. */
+/**
+ * ISO text of a time given as an ISO string: checked, so both stores agree on what they keep (a
+ * time from 0001 to 9999 in UTC, as PostgreSQL keeps it and ISO text writes it in four digits).
+ */
 export function isoTime(text: string, name: string): string {
   const time = new Date(text)
   if (Number.isNaN(time.getTime())) throw new WatchfloorError('validation', `${name} is not a time: ${text}`)
+  if (!timestampInRange(time.toISOString()))
+    throw new WatchfloorError('validation', `${name} is not from ${MIN_TIMESTAMP} to ${MAX_TIMESTAMP}: ${text}`, {
+      issues: [{ path: name, message: `must be from ${MIN_TIMESTAMP} to ${MAX_TIMESTAMP} (in UTC)` }],
+    })
   return time.toISOString()
 }
 
@@ -244,11 +256,15 @@ function kindOf(value: unknown): OrganisationKind {
   return value as OrganisationKind
 }
 
-/** A display name (or a feed's label): trimmed, 1 to 200 characters. */
+/** A display name (or a feed's label): trimmed, 1 to 200 characters, none a control character (`unsafeInName`). */
 function nameOf(value: unknown, field = 'name'): string {
   const name = typeof value === 'string' ? value.trim() : ''
   if (name.length === 0 || name.length > NAME_MAX)
     throw new WatchfloorError('validation', `${field} is not 1 to ${NAME_MAX} characters: ${shown(value)}`)
+  if (unsafeInName(name))
+    throw new WatchfloorError('validation', `${field} ${UNSAFE_NAME_MESSAGE}: ${shown(value)}`, {
+      issues: [{ path: field, message: UNSAFE_NAME_MESSAGE }],
+    })
   return name
 }
 
@@ -290,11 +306,16 @@ export function checkCommunityPatch(patch: CommunityPatch): CommunityPatch {
   return checked
 }
 
-/** `not_found` naming the first member that is no organisation, or null when all are. */
+/**
+ * A `validation` error naming `members` and the first member that is no organisation, or null when
+ * all are: the community is what the request is about, so a member that is not there is a bad
+ * field, not a missing target.
+ */
 export function missingMember(members: readonly string[], existing: ReadonlySet<string>): WatchfloorError | null {
   const missing = members.filter((member) => !existing.has(member))
   if (missing.length === 0) return null
-  return new WatchfloorError('not_found', `no organisation ${missing[0]}: a member must be one`, { missing })
+  const message = `no organisation ${missing[0]}: a member must be one`
+  return new WatchfloorError('validation', message, { issues: [{ path: 'members', message }], missing })
 }
 
 /** What gives a principal its user id: an account, a token's service identity, a static token (`WATCHFLOOR_TOKENS`). */

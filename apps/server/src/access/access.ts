@@ -406,7 +406,10 @@ function principalOfAccount(account: Account): Omit<Caller, 'kind' | 'credential
   }
 }
 
-/** The session id from a Cookie header, if any. */
+/**
+ * The session id from a Cookie header, if any: the first non-empty value of the session cookie (a
+ * cleared one, `watchfloor_session=`, that a browser still sends beside the live one is skipped).
+ */
 export function sessionIdOf(headers: IncomingHttpHeaders): string | undefined {
   const header = headers.cookie
   if (!header) return undefined
@@ -414,7 +417,7 @@ export function sessionIdOf(headers: IncomingHttpHeaders): string | undefined {
     const separator = part.indexOf('=')
     if (separator < 0 || part.slice(0, separator).trim() !== SESSION_COOKIE) continue
     const value = part.slice(separator + 1).trim()
-    return value === '' ? undefined : value
+    if (value !== '') return value
   }
   return undefined
 }

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import { parseOrThrow, Role, Tlp, WatchfloorError } from '@watchfloor/protocol'
+import { parseOrThrow, plainName, Role, Tlp, timestamp, WatchfloorError } from '@watchfloor/protocol'
 import { type Account, type CredentialStore, hashSecret, type NewToken, type TokenRecord } from '@watchfloor/store'
 import { z } from 'zod'
 import { hashPassword } from './passwords.ts'
@@ -21,8 +21,9 @@ const Roles = z
   .array(Role)
   .min(1)
   .transform((roles) => [...new Set(roles)])
-const Name = z.string().trim().min(1).max(200)
-const Code = z.string().trim().min(1).max(64)
+/** Names, labels and codes hold no control character, bidirectional override or lone surrogate. */
+const Name = plainName(200)
+const Code = plainName(64)
 
 export const NewAccountBody = z
   .object({
@@ -71,7 +72,7 @@ export const NewTokenBody = z
      * When the token stops working (ISO 8601 with a zone, in the future); null: never (admin
      * only). Absent: an API token lasts WATCHFLOOR_TOKEN_TTL_DAYS, a display token never expires.
      */
-    expiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
+    expiresAt: timestamp.nullable().optional(),
   })
   .strict()
 
@@ -95,6 +96,11 @@ export async function organisationLookup(credentials: CredentialStore): Promise<
  * identities are made: none may take the user id one of them gives another organisation [V5].
  */
 export type StaticIdentities = readonly Pick<Principal, 'user' | 'organisation'>[]
+
+/** The wall presets by name (wall/presets.ts `PresetRegistry`): a display token's must be one. */
+export interface PresetLookup {
+  get(name: string): unknown
+}
 
 /** Who makes a token: its `createdBy`, the account it acts for, whether an admin, the token it uses. */
 export interface TokenMaker {
@@ -159,7 +165,9 @@ export async function changeAccount(
 /**
  * A new API or display token from `NewTokenBody` (unchecked input), made by `maker`: returns its
  * record and its secret, which is never stored (only its hash) and so shown this once. A service
- * identity's user id may be no principal's of another organisation (`createAccount`): 409.
+ * identity's user id may be no principal's of another organisation (`createAccount`): 409. With
+ * `presets`, a display token's preset must be one of them (a 400 naming `preset`): a wall could
+ * show nothing with another.
  */
 export async function issueToken(
   credentials: CredentialStore,
@@ -168,6 +176,7 @@ export async function issueToken(
   maker: TokenMaker,
   input: unknown,
   tokenTtlDays: number,
+  presets?: PresetLookup,
 ): Promise<{ token: TokenRecord; secret: string }> {
   const body = parseOrThrow(NewTokenBody, input)
   const { admin } = maker
@@ -177,6 +186,10 @@ export async function issueToken(
     })
   if (body.kind === 'api' && (body.preset !== undefined || body.tlpCeiling !== undefined))
     throw new WatchfloorError('validation', 'preset and tlpCeiling are for display tokens only')
+  if (body.preset !== undefined && presets !== undefined && presets.get(body.preset) === undefined)
+    throw new WatchfloorError('validation', `no wall preset '${body.preset}'`, {
+      issues: [{ path: 'preset', message: 'not a wall preset of this server (GET /api/v1/wall/presets)' }],
+    })
   if (body.owner !== undefined && body.service !== undefined)
     throw new WatchfloorError('validation', 'a token belongs to an account (owner) or has a service identity, not both')
   const service =

@@ -1,5 +1,5 @@
 import { directoryRefusal } from '@watchfloor/core'
-import { parseOrThrow, WatchfloorError } from '@watchfloor/protocol'
+import { parseOrThrow, plainName, unsafeInName, WatchfloorError } from '@watchfloor/protocol'
 import { ORGANISATION_KINDS } from '@watchfloor/store'
 import express, { type Request, type Response } from 'express'
 import { z } from 'zod'
@@ -11,7 +11,7 @@ const DirectoryId = z
   .string()
   .trim()
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, dot, dash or underscore; up to 64')
-const Name = z.string().trim().min(1).max(200)
+const Name = plainName(200)
 const Nation = z
   .string()
   .trim()
@@ -50,6 +50,12 @@ export function directoryRoutes(access: Access): express.Router {
     if (refusal) throw refusalError(refusal) // [A8]
     return caller
   }
+  /** The id in the path: one with a control character is no entry's, answered as a missing one without asking the store. */
+  const pathId = (req: Request, what: 'organisation' | 'community'): string => {
+    const id = String(req.params.id)
+    if (unsafeInName(id)) throw new WatchfloorError('not_found', `no ${what} ${JSON.stringify(id)} in the directory`)
+    return id
+  }
   const changed = async (res: Response, status: number, body: unknown) => {
     await directory.load()
     if (body === undefined) res.status(status).end()
@@ -81,7 +87,7 @@ export function directoryRoutes(access: Access): express.Router {
 
   router.patch('/directory/organisations/:id', json, async (req, res) => {
     admin(req)
-    const id = String(req.params.id)
+    const id = pathId(req, 'organisation')
     const patch = parseOrThrow(OrganisationPatchBody, req.body)
     const organisation = await credentials.updateOrganisation(id, stripUndefined(patch))
     if (!organisation) throw new WatchfloorError('not_found', `no organisation ${id} in the directory`)
@@ -90,7 +96,7 @@ export function directoryRoutes(access: Access): express.Router {
 
   router.delete('/directory/organisations/:id', async (req, res) => {
     admin(req)
-    const id = String(req.params.id)
+    const id = pathId(req, 'organisation')
     // the store knows its accounts and tokens; the static ones are the server's
     if (access.registry.has(id))
       throw new WatchfloorError('conflict', `${id} is in use: the static tokens of WATCHFLOOR_TOKENS belong to it`)
@@ -108,7 +114,7 @@ export function directoryRoutes(access: Access): express.Router {
 
   router.patch('/directory/communities/:id', json, async (req, res) => {
     admin(req)
-    const id = String(req.params.id)
+    const id = pathId(req, 'community')
     const patch = parseOrThrow(CommunityPatchBody, req.body)
     const community = await credentials.updateCommunity(id, stripUndefined(patch))
     if (!community) throw new WatchfloorError('not_found', `no community ${id} in the directory`)
@@ -117,7 +123,7 @@ export function directoryRoutes(access: Access): express.Router {
 
   router.delete('/directory/communities/:id', async (req, res) => {
     admin(req)
-    const id = String(req.params.id)
+    const id = pathId(req, 'community')
     if (!(await credentials.deleteCommunity(id)))
       throw new WatchfloorError('not_found', `no community ${id} in the directory`)
     await changed(res, 204, undefined)

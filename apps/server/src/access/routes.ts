@@ -1,13 +1,29 @@
 import { randomBytes } from 'node:crypto'
-import { parseOrThrow, type SessionReply, WatchfloorError } from '@watchfloor/protocol'
+import {
+  parseOrThrow,
+  type SessionReply,
+  UNSAFE_NAME_MESSAGE,
+  unsafeInName,
+  WatchfloorError,
+} from '@watchfloor/protocol'
 import { type Account, type AccountLogin, hashSecret, type TokenRecord } from '@watchfloor/store'
 import express, { type Request, type Response } from 'express'
 import { z } from 'zod'
+import { QueryReader } from '../http/query.ts'
 import { type Access, type Caller, callerOf, isAdmin, sessionIdOf } from './access.ts'
-import { AccountPatchBody, changeAccount, createAccount, issueToken } from './admin.ts'
+import { AccountPatchBody, changeAccount, createAccount, issueToken, type PresetLookup } from './admin.ts'
 import { hashPassword, needsRehash, verifyPassword } from './passwords.ts'
 
-const SignIn = z.object({ username: z.string().max(200), password: z.string().max(1024) }).strict()
+const SignIn = z
+  .object({
+    // no account's username holds a control character: refused before it reaches the store
+    username: z
+      .string()
+      .max(200)
+      .refine((username) => !unsafeInName(username), UNSAFE_NAME_MESSAGE),
+    password: z.string().max(1024),
+  })
+  .strict()
 
 const json = express.json({ limit: '64kb' })
 
@@ -104,8 +120,11 @@ export function sessionRoutes(access: Access): express.Router {
   return router
 }
 
-/** `GET /api/v1/session`, accounts and tokens; mounted after authentication. */
-export function peopleRoutes(access: Access): express.Router {
+/**
+ * `GET /api/v1/session`, accounts and tokens; mounted after authentication. `presets`: the wall
+ * presets a display token may name.
+ */
+export function peopleRoutes(access: Access, presets?: PresetLookup): express.Router {
   const router = express.Router()
   const { credentials } = access
 
@@ -137,6 +156,8 @@ export function peopleRoutes(access: Access): express.Router {
     requireAdmin(caller)
     const username = String(req.params.username).toLowerCase()
     const body = parseOrThrow(AccountPatchBody, req.body)
+    // no account has such a name: answered as any missing one, without asking the store
+    if (unsafeInName(username)) throw new WatchfloorError('not_found', `no account ${JSON.stringify(username)}`)
     if (caller.account === username && (body.disabled === true || (body.roles && !body.roles.includes('admin'))))
       throw new WatchfloorError('conflict', 'an admin cannot disable their own account or drop their own admin role')
     const account = await changeAccount(credentials, username, body, access.options.passwordCost)
@@ -148,7 +169,7 @@ export function peopleRoutes(access: Access): express.Router {
     if (caller.kind === 'display') throw new WatchfloorError('forbidden', 'a display token does not manage tokens')
     let tokens: TokenRecord[]
     if (isAdmin(caller)) {
-      const owner = typeof req.query.owner === 'string' ? req.query.owner.toLowerCase() : undefined
+      const owner = ownerQuery(req)
       tokens = await credentials.listTokens(owner === undefined ? {} : { owner })
     } else
       tokens = caller.account
@@ -172,6 +193,7 @@ export function peopleRoutes(access: Access): express.Router {
       maker,
       req.body,
       access.options.tokenTtlDays,
+      presets,
     )
     res.status(201).json({ token, secret })
   })
@@ -179,6 +201,8 @@ export function peopleRoutes(access: Access): express.Router {
   router.delete('/tokens/:id', async (req, res) => {
     const caller = callerOf(req)
     const id = String(req.params.id)
+    // no token has such an id: answered as any missing one, without asking the store
+    if (unsafeInName(id)) throw new WatchfloorError('not_found', `no token ${JSON.stringify(id)}`)
     const token = await credentials.getToken(id)
     const mine = token !== null && token.kind === 'api' && token.owner !== null && token.owner === caller.account
     if (!token || !(isAdmin(caller) || mine)) throw new WatchfloorError('not_found', `no token ${id}`)
@@ -186,6 +210,21 @@ export function peopleRoutes(access: Access): express.Router {
   })
 
   return router
+}
+
+/**
+ * `?owner=` of `GET /api/v1/tokens`: one username (lower-cased), or none. Given twice, empty or
+ * with a control character: a 400 naming `owner`; so is any other parameter (`owner[]=` among
+ * them), never read as no filter at all.
+ */
+function ownerQuery(req: Request): string | undefined {
+  const query = new QueryReader(req)
+  for (const name of Object.keys(req.query))
+    if (name !== 'owner') query.fail(name, 'unknown parameter: the only one is owner')
+  const owner = query.text('owner')
+  if (owner !== undefined && unsafeInName(owner)) query.fail('owner', UNSAFE_NAME_MESSAGE)
+  query.done()
+  return owner?.trim().toLowerCase()
 }
 
 function requireAdmin(caller: Caller): void {

@@ -6,7 +6,10 @@ import {
   type OneFeedReply,
   type PollReply,
   parseOrThrow,
+  plainName,
   Tlp,
+  UNSAFE_NAME_MESSAGE,
+  unsafeInName,
   WatchfloorError,
 } from '@watchfloor/protocol'
 import type { CredentialStore, Feed, FeedAuth } from '@watchfloor/store'
@@ -33,14 +36,15 @@ const SecretEnv = z
 const Auth = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('none') }).strict(),
   z.object({ kind: z.literal('bearer'), secretEnv: SecretEnv }).strict(),
-  z.object({ kind: z.literal('basic'), username: z.string().min(1).max(200), secretEnv: SecretEnv }).strict(),
+  z.object({ kind: z.literal('basic'), username: plainName(200), secretEnv: SecretEnv }).strict(),
 ])
+// labels, paths and ids hold no control character, bidirectional override or lone surrogate
 const Fields = {
-  label: z.string().trim().min(1).max(200),
-  url: z.url({ protocol: /^https?$/ }),
-  apiRoot: z.string().trim().min(1).max(200),
-  collectionId: z.string().trim().min(1).max(200),
-  organisation: z.string().trim().min(1).max(64),
+  label: plainName(200),
+  url: z.url({ protocol: /^https?$/ }).refine((url) => !unsafeInName(url), UNSAFE_NAME_MESSAGE),
+  apiRoot: plainName(200),
+  collectionId: plainName(200),
+  organisation: plainName(64),
   auth: Auth,
   pollSeconds: z.number().int().min(10).max(86_400),
   defaultTlp: Tlp,
@@ -140,6 +144,8 @@ export function feedRoutes(credentials: CredentialStore, poller: FeedPoller): ex
   }
   /** The feed, if it is there and the scope holds it: else 404, the same for both. */
   const found = async (id: string, scope: Scope = { kind: 'all' }): Promise<Feed> => {
+    // an id with a control character is no feed's: the same 404, without asking the store
+    if (unsafeInName(id)) throw new WatchfloorError('not_found', `no feed ${JSON.stringify(id)}`)
     const feed = await credentials.getFeed(id)
     if (!feed || !inScope(scope, feed.organisation)) throw new WatchfloorError('not_found', `no feed ${id}`)
     return feed
@@ -201,6 +207,7 @@ export function feedRoutes(credentials: CredentialStore, poller: FeedPoller): ex
   router.delete('/feeds/:id', async (req, res) => {
     admin(req)
     const id = String(req.params.id)
+    if (unsafeInName(id)) throw new WatchfloorError('not_found', `no feed ${JSON.stringify(id)}`)
     if (!(await credentials.deleteFeed(id))) throw new WatchfloorError('not_found', `no feed ${id}`)
     res.status(204).end()
   })

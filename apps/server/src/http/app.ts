@@ -203,7 +203,7 @@ export function createHttp({
     sendJson(res, results.every((r) => r.duplicate) ? 200 : 201, { results })
   }
   api.post('/events', eventsBody, (req, res) => answerEvents(principalOf(req), req.body, res))
-  api.use(peopleRoutes(access))
+  api.use(peopleRoutes(access, presets))
   api.use(directoryRoutes(access))
   api.use(peopleDirectoryRoutes(access))
   api.use(feedRoutes(access.credentials, feeds))
@@ -235,7 +235,7 @@ export function createHttp({
   )
 
   // coordination (write/commands.ts): POST /commands
-  api.use(commandRouter(commands))
+  api.use(commandRouter(commands, access.directory))
 
   api.use(
     '/wall',

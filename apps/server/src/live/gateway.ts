@@ -19,7 +19,7 @@ import { viewerOf } from '../access/tokens.ts'
 import { errorBody, readOnlyReason, toWatchfloorError } from '../http/errors.ts'
 import type { GatewayMetrics } from '../ops/metrics.ts'
 import { asSocket, outsideRequest } from '../ops/requestContext.ts'
-import { messageArgs } from './acks.ts'
+import { messageArgs, refuseUnknownMessages } from './acks.ts'
 
 export type WatchSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>
 export type WatchServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>
@@ -296,6 +296,8 @@ export class Gateway {
     // each message it sends is handled in its logging context, `<socket id>.<n>` (ops/requestContext.ts)
     let messages = 0
     socket.use((_packet, next) => asSocket(`${socket.id}.${++messages}`, socket.data.caller, next))
+    // a message no handler listens for is answered (a `validation` ack), never left waiting
+    socket.use(refuseUnknownMessages)
     // a revocation notified between the handshake's lookup and now missed this socket: look once more
     this.recheck([socket])
     // a finished write of the transport is progress, even while more is queued behind it [D8]: engine.io

@@ -4,6 +4,7 @@ import type { EventStore } from '@watchfloor/store'
 import express, { type Request } from 'express'
 import { QueryReader } from '../http/query.ts'
 import type { Replay } from './projection.ts'
+import { MAX_TIME, MIN_TIME, storeTime } from './window.ts'
 
 /** The default window when `since` is not given: one 12-hour shift before `until`. */
 export const DEFAULT_SHIFT_MS = 12 * 3600 * 1000
@@ -30,8 +31,9 @@ export function handoverRouter({ store, replay, viewerFor, pageSize = 5000 }: Ha
   router.get('/handover', async (req, res) => {
     const { since, until, markdown } = readQuery(req)
     const viewer = viewerFor(req)
-    const sinceIso = new Date(since).toISOString()
-    const untilIso = new Date(until).toISOString()
+    // in the stores' range (PostgreSQL has no year 0), as every time read from a query is
+    const sinceIso = storeTime(since)
+    const untilIso = storeTime(until)
     // the picture before the window: events recorded at or before since - 1 ms (times are to the millisecond)
     const before = await replay.stateAt(viewer, 'recorded', since - 1)
     const builder = new HandoverBuilder(before, { viewer, since: sinceIso, until: untilIso })
@@ -52,13 +54,21 @@ export function handoverRouter({ store, replay, viewerFor, pageSize = 5000 }: Ha
   return router
 }
 
+const MIN_MS = Date.parse(MIN_TIME)
+const MAX_MS = Date.parse(MAX_TIME)
+const RANGE = `expected a time from ${MIN_TIME} to ${MAX_TIME}`
+const outOfRange = (ms: number) => ms < MIN_MS || ms > MAX_MS
+
 function readQuery(req: Request): { since: number; until: number; markdown: boolean } {
   const query = new QueryReader(req)
   const untilGiven = query.time('until')
   const sinceGiven = query.time('since')
   const format = query.oneOf('format', ['json', 'markdown'] as const, 'json')
+  // a time given must be one the log may hold; the default `since` is cut to the earliest there is
+  if (untilGiven !== undefined && outOfRange(untilGiven)) query.fail('until', RANGE)
+  if (sinceGiven !== undefined && outOfRange(sinceGiven)) query.fail('since', RANGE)
   const until = untilGiven ?? Date.now()
-  const since = sinceGiven ?? until - DEFAULT_SHIFT_MS
+  const since = sinceGiven ?? Math.max(until - DEFAULT_SHIFT_MS, MIN_MS)
   if (query.issues.length === 0) {
     if (since >= until) query.fail('until', '`until` must be after `since`')
     else if (until - since > MAX_WINDOW_MS) query.fail('since', 'the window may be at most 31 days')

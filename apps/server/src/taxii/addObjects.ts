@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { defaultMarking, type Owners } from '@watchfloor/core'
-import type { EventInput } from '@watchfloor/protocol'
+import { type EventInput, unsafeInName } from '@watchfloor/protocol'
 import { importStix, uuidv5, WATCHFLOOR_STIX_NAMESPACE } from '@watchfloor/sharing'
 import type { CredentialStore, EventStore } from '@watchfloor/store'
 import type { Caller } from '../access/access.ts'
@@ -60,8 +60,12 @@ export class StatusStore {
     )
   }
 
-  /** The status, if `owner` made it; undefined otherwise, exactly as when there is none. */
+  /**
+   * The status, if `owner` made it; undefined otherwise, exactly as when there is none (and for an
+   * id with a control character, no status's, without asking the store).
+   */
   async get(owner: string, id: string): Promise<StatusResource | undefined> {
+    if (unsafeInName(id)) return undefined
     const found = await this.credentials.getTaxiiStatus(id)
     return found !== null && found.owner === owner ? (JSON.parse(found.body) as StatusResource) : undefined
   }

@@ -74,10 +74,13 @@ export class CommandService {
     private readonly metrics?: { command(body: unknown, outcome: string): void },
   ) {}
 
-  /** Handle one command body for a caller; refusals come back as `{ ok: false, error, current? }`. */
-  async handle(caller: Caller, body: unknown): Promise<CommandAck<Target>> {
+  /**
+   * Handle one command body for a caller; refusals come back as `{ ok: false, error, current? }`.
+   * With `directory`, a task for a team is refused unless the team is an organisation of it.
+   */
+  async handle(caller: Caller, body: unknown, directory?: TeamDirectory): Promise<CommandAck<Target>> {
     try {
-      const ack = await this.decided(caller, body)
+      const ack = await this.decided(caller, body, directory)
       this.metrics?.command(body, ack.ok ? 'accepted' : ack.error.code)
       return ack
     } catch (error) {
@@ -86,13 +89,13 @@ export class CommandService {
     }
   }
 
-  private async decided(caller: Caller, body: unknown): Promise<CommandAck<Target>> {
+  private async decided(caller: Caller, body: unknown, directory?: TeamDirectory): Promise<CommandAck<Target>> {
     try {
       const readOnly = readOnlyReason(caller) // [A1, A7]
       if (readOnly) throw readOnly
       const command = parseCommand(body)
       const viewer = viewerOf(caller)
-      return await this.mutex.run(() => this.locked((held) => this.decideAndAppend(viewer, command, held)))
+      return await this.mutex.run(() => this.locked((held) => this.decideAndAppend(viewer, command, held, directory)))
     } catch (error) {
       if (error instanceof WatchfloorError) return { ok: false, error: error.toBody() }
       throw error
@@ -103,7 +106,12 @@ export class CommandService {
     return this.store.exclusive ? this.store.exclusive('commands', work) : work(() => true)
   }
 
-  private async decideAndAppend(viewer: Viewer, command: Command, held: () => boolean): Promise<CommandAck<Target>> {
+  private async decideAndAppend(
+    viewer: Viewer,
+    command: Command,
+    held: () => boolean,
+    directory: TeamDirectory | undefined,
+  ): Promise<CommandAck<Target>> {
     // [C17] decided on the caller's own picture, so a refusal says only what the caller may see
     const state = await this.states.fresh(viewer)
     const ids = command.commandId === undefined ? undefined : new CommandIds(command.commandId, viewer)
@@ -111,6 +119,9 @@ export class CommandService {
       const before = await this.repeated(viewer, state, command, ids, await this.seqOfCommand(ids))
       if (before !== undefined) return before
     }
+    // a retry of a command already in the log was answered above, whatever the directory says now
+    const noTeam = unknownTeam(command, viewer, directory)
+    if (noTeam) throw noTeam
     const newId = ids === undefined ? randomUUID : () => ids.next()
     const decision = decide(state, command, { viewer, now: new Date().toISOString(), newId })
     if (!decision.ok) return refusal(viewer, decision.rejection)
@@ -169,6 +180,31 @@ export class CommandService {
     this.logger.debug({ type: command.type, user: viewer.userId, seqs: events.map((e) => e.seq) }, 'command repeated')
     return { ok: true, events, version }
   }
+}
+
+/** Organisations by id (the server's directory, access/directory.ts): a task's team must be one. */
+export interface TeamDirectory {
+  organisation(id: string): unknown
+}
+
+/**
+ * A `validation` error naming `assignee.organisation` when `task.create` or `task.assign` gives the
+ * task to a team that is no organisation of the directory (nor the caller's own): nobody could
+ * ever see or take it. Undefined when the assignee is fine, or there is no directory to ask.
+ */
+function unknownTeam(
+  command: Command,
+  viewer: Viewer,
+  directory: TeamDirectory | undefined,
+): WatchfloorError | undefined {
+  if (directory === undefined || (command.type !== 'task.create' && command.type !== 'task.assign')) return undefined
+  const { assignee } = command
+  if (assignee?.kind !== 'team' || assignee.organisation === viewer.organisation) return undefined
+  if (directory.organisation(assignee.organisation) !== undefined) return undefined
+  const message = `no organisation ${assignee.organisation} in the directory: a team is one of its organisations`
+  return new WatchfloorError('validation', message, {
+    issues: [{ path: 'assignee.organisation', message: 'not an organisation of the directory' }],
+  })
 }
 
 /** How many derived ids are searched for (`decide` draws at most two per command: a payload id and an event id). */
@@ -321,11 +357,14 @@ function mayShow(viewer: Viewer, target: Target): boolean {
   return 'taskId' in target ? canSee(viewer, taskVisibility(target)) : canSee(viewer, incidentVisibility(target))
 }
 
-/** `POST /api/v1/commands`: 200 `{ events, version }`, else the error (and `current` on a conflict). */
-export function commandRouter(commands: CommandService): express.Router {
+/**
+ * `POST /api/v1/commands`: 200 `{ events, version }`, else the error (and `current` on a conflict).
+ * `directory`: the organisations a task's team may be.
+ */
+export function commandRouter(commands: CommandService, directory?: TeamDirectory): express.Router {
   const router = express.Router()
   router.post('/commands', express.json({ limit: '64kb', type: () => true }), async (req, res) => {
-    const ack = await commands.handle(callerOf(req), req.body)
+    const ack = await commands.handle(callerOf(req), req.body, directory)
     if (ack.ok) {
       res.json({ events: ack.events, version: ack.version })
       return
@@ -346,7 +385,7 @@ export function attachCommands(socket: WatchSocket, commands: CommandService, ac
     const { body, reply } = messageArgs<CommandAck<Target>>(args)
     void (async () => {
       const caller = await currentCaller(access, socket.data.caller)
-      reply(await commands.handle(caller, body))
+      reply(await commands.handle(caller, body, access.directory))
     })().catch((error: unknown) => {
       if (!(error instanceof WatchfloorError)) logger.error({ err: error }, 'socket command failed')
       reply({ ok: false, error: errorBody(error) })

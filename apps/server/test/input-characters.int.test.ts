@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { event, type ServerProcess, TOKENS } from './harness.ts'
+import { ADMIN, BACKENDS, call, inputServer, issuePaths, type Reply } from './input-servers.ts'
+
+/**
+ * Names, labels, display names, usernames and ids refuse control characters (U+0000 among them:
+ * PostgreSQL text cannot hold it, and it answered 500), bidirectional overrides and lone
+ * surrogates with a 400 naming the field, on both stores alike; ids in a path or a query that
+ * hold one are no entry's (404) or a 400, and never reach the store. Free text refuses controls
+ * other than tab and line breaks.
+ */
+
+/** What the request bodies below carry, as JSON text: U+0000, U+202E (a bidi override), a lone surrogate. */
+const BAD = ['\\u0000', '\\u202e', '\\ud800'] as const
+
+function expectRefused(reply: Reply, field: string): void {
+  expect(reply.status, JSON.stringify(reply.json)).toBe(400)
+  expect(reply.json.error?.code).toBe('validation')
+  expect(
+    issuePaths(reply).some((path) => path === field || path.endsWith(`.${field}`)),
+    issuePaths(reply).join(),
+  ).toBe(true)
+}
+
+describe.each(BACKENDS)('control characters in input on %s', (backend) => {
+  let server: ServerProcess
+  beforeAll(async () => {
+    server = await inputServer(backend)
+    const alice = {
+      username: 'alice',
+      organisation: 'cert-ee',
+      roles: ['analyst'],
+      password: 'correct horse battery staple',
+    }
+    expect((await call(server.url, 'POST', '/api/v1/accounts', ADMIN, alice)).status).toBe(201)
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it('signing in with a username holding U+0000 is a 400 naming username, before any sign-in', async () => {
+    const reply = await call(
+      server.url,
+      'POST',
+      '/api/v1/session',
+      null,
+      '{"username":"a\\u0000b","password":"whatever-password"}',
+    )
+    expectRefused(reply, 'username')
+  })
+
+  it('token labels, display names, organisation and feed names refuse each of them, naming the field', async () => {
+    for (const bad of BAD) {
+      const token = await call(server.url, 'POST', '/api/v1/tokens', ADMIN, `{"label":"x${bad}","owner":"alice"}`)
+      expectRefused(token, 'label')
+      const patch = await call(server.url, 'PATCH', '/api/v1/accounts/alice', ADMIN, `{"displayName":"A${bad}"}`)
+      expectRefused(patch, 'displayName')
+      const organisation = await call(
+        server.url,
+        'POST',
+        '/api/v1/directory/organisations',
+        ADMIN,
+        `{"id":"bad-org","name":"Bad${bad} org","nation":"EE","kind":"industry"}`,
+      )
+      expectRefused(organisation, 'name')
+      const community = await call(
+        server.url,
+        'POST',
+        '/api/v1/directory/communities',
+        ADMIN,
+        `{"id":"bad-community","name":"${bad}"}`,
+      )
+      expectRefused(community, 'name')
+      const feed = await call(
+        server.url,
+        'POST',
+        '/api/v1/feeds',
+        ADMIN,
+        `{"id":"bad-feed","label":"Feed ${bad}","url":"https://taxii.example.org/taxii2/","apiRoot":"api","collectionId":"c1","organisation":"cert-ee"}`,
+      )
+      expectRefused(feed, 'label')
+      const service = await call(
+        server.url,
+        'POST',
+        '/api/v1/tokens',
+        ADMIN,
+        `{"label":"relay","service":{"user":"relay${bad}","organisation":"cert-ee","roles":["sensor"]}}`,
+      )
+      expectRefused(service, 'service.user')
+    }
+    // nothing of them was kept
+    const directory = await call(server.url, 'GET', '/api/v1/directory', ADMIN)
+    expect(JSON.stringify(directory.json)).not.toMatch(/bad-org|bad-community/)
+    expect((await call(server.url, 'GET', '/api/v1/feeds/bad-feed', ADMIN)).status).toBe(404)
+    const account = (await call(server.url, 'GET', '/api/v1/accounts', ADMIN)).json.accounts as { username: string }[]
+    expect(account.find((a) => a.username === 'alice')).toMatchObject({ displayName: 'alice' })
+  })
+
+  it('ids in paths and queries holding U+0000 are no entry’s: 404, or a 400 naming the parameter', async () => {
+    const notFound = [
+      ['DELETE', '/api/v1/tokens/%00'],
+      ['PATCH', '/api/v1/accounts/%00'],
+      ['GET', '/api/v1/feeds/%00'],
+      ['PATCH', '/api/v1/feeds/%00'],
+      ['DELETE', '/api/v1/feeds/%00'],
+      ['PATCH', '/api/v1/directory/organisations/%00'],
+      ['DELETE', '/api/v1/directory/organisations/%00'],
+      ['PATCH', '/api/v1/directory/communities/%E2%80%AE'],
+      ['DELETE', '/api/v1/directory/communities/%00'],
+    ] as const
+    for (const [method, path] of notFound) {
+      const field = path.includes('accounts') ? 'displayName' : path.includes('feeds') ? 'label' : 'name'
+      const body = method === 'PATCH' ? { [field]: 'A' } : undefined
+      const reply = await call(server.url, method, path, ADMIN, body)
+      expect(reply.status, `${method} ${path}: ${JSON.stringify(reply.json)}`).toBe(404)
+      expect(reply.json.error?.code).toBe('not_found')
+    }
+    const status = await fetch(`${server.url}/taxii2/api/status/%00/`, {
+      headers: { authorization: `Bearer ${ADMIN}`, accept: 'application/taxii+json;version=2.1' },
+    })
+    expect(status.status).toBe(404)
+    expectRefused(await call(server.url, 'GET', '/api/v1/tokens?owner=%00', ADMIN), 'owner')
+    // the server is well: nothing above was an internal error
+    expect(server.output()).not.toContain('request failed')
+  })
+
+  it('events and commands refuse U+0000 in ids and free text, naming the field', async () => {
+    const incidentId = `inc-${randomUUID()}`
+    const report = (payload: Record<string, unknown>) =>
+      event({
+        type: 'incident.reported',
+        payload: {
+          incidentId,
+          title: 'Phishing',
+          severity: 'high',
+          category: 'phishing',
+          affectedNetworks: [],
+          ...payload,
+        },
+      } as never)
+    expectRefused(
+      await call(server.url, 'POST', '/api/v1/events', TOKENS.sensorEe, {
+        events: [report({ title: 'Phish\u0000ing' })],
+      }),
+      'payload.title',
+    )
+    expectRefused(
+      await call(server.url, 'POST', '/api/v1/events', TOKENS.sensorEe, {
+        events: [report({ incidentId: 'inc\u0000' })],
+      }),
+      'payload.incidentId',
+    )
+    expectRefused(
+      await call(server.url, 'POST', '/api/v1/events', TOKENS.sensorEe, {
+        events: [report({ incidentId: 'inc\u202e' })],
+      }),
+      'payload.incidentId',
+    )
+    // line breaks and tabs are free text's own
+    const summary = 'First line\n\tsecond line'
+    const accepted = await call(server.url, 'POST', '/api/v1/events', TOKENS.sensorEe, {
+      events: [report({ summary })],
+    })
+    expect(accepted.status, JSON.stringify(accepted.json)).toBe(201)
+    const command = (fields: Record<string, unknown>) =>
+      call(server.url, 'POST', '/api/v1/commands', TOKENS.coordEeA, { type: 'task.create', incidentId, ...fields })
+    expectRefused(await command({ title: 'Isolate\u0000' }), 'title')
+    expectRefused(
+      await command({ title: 'Isolate', assignee: { kind: 'user', userId: 'kadri\u0000' } }),
+      'assignee.userId',
+    )
+    expect((await command({ title: 'Isolate the hosts' })).status).toBe(200)
+    expect(server.output()).not.toContain('request failed')
+  })
+})

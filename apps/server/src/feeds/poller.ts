@@ -56,6 +56,11 @@ export interface FeedPollerOptions {
    * undone); one over it fails the poll (WATCHFLOOR_FEED_MAX_BODY_BYTES). Default 32 MiB.
    */
   maxBodyBytes?: number
+  /**
+   * How long a poll holds its feed's lease, renewed after every page so a long poll keeps it.
+   * Default four request deadlines, at least a minute.
+   */
+  leaseMs?: number
 }
 
 /** The most one answer of a partner may be when the options do not say (WATCHFLOOR_FEED_MAX_BODY_BYTES). */
@@ -215,12 +220,12 @@ export class FeedPoller {
   }
 
   private async pollClaimed(feed: Feed): Promise<PollOutcome | undefined> {
-    const leaseMs = Math.max(60_000, (this.options.requestTimeoutMs ?? 30_000) * 4)
+    const leaseMs = this.options.leaseMs ?? Math.max(60_000, (this.options.requestTimeoutMs ?? 30_000) * 4)
     if (!(await this.credentials.claimFeed(feed.id, this.holder, leaseMs))) return undefined
     const started = new Date()
     const before = (await this.credentials.getFeedState(feed.id)) ?? undefined
     try {
-      const outcome = await this.pull(feed, before)
+      const outcome = await this.pull(feed, before, leaseMs)
       await this.credentials.recordFeedState(feed.id, {
         lastAttemptAt: started.toISOString(),
         lastSuccessAt: new Date().toISOString(),
@@ -254,7 +259,7 @@ export class FeedPoller {
    * object has been imported: a failure on a later page resumes there, reading some objects again
    * (duplicates), never skipping one.
    */
-  private async pull(feed: Feed, state: FeedState | undefined): Promise<PollOutcome> {
+  private async pull(feed: Feed, state: FeedState | undefined, leaseMs: number): Promise<PollOutcome> {
     const importer = this.importerOf(feed)
     const outcome: PollOutcome = { objects: 0, imported: 0, stored: 0, refused: 0, skipped: 0, pages: 0, reasons: [] }
     let imported = state?.objectsImported ?? 0
@@ -296,6 +301,16 @@ export class FeedPoller {
         } else if (ended && addedLast !== undefined) cursor = addedLast
         await this.credentials.recordFeedState(feed.id, { cursor, objectsImported: imported, eventsStored: stored })
         if (!page.more) break
+        // the lease is renewed page by page: a poll longer than one lease keeps its feed to itself; one
+        // that lost it (a stall past the lease, and another process took it) stops here, its cursor
+        // recorded: the other goes on from there
+        if (!(await this.credentials.claimFeed(feed.id, this.holder, leaseMs))) {
+          this.logger.warn(
+            { feed: feed.id, pages: outcome.pages },
+            "another process took the feed's lease during the poll; this poll stops here",
+          )
+          break
+        }
         if (outcome.pages >= MAX_PAGES_PER_POLL) {
           this.logger.warn(
             { feed: feed.id, pages: outcome.pages },

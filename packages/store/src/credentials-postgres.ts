@@ -690,7 +690,9 @@ export class PostgresCredentialStore implements CredentialStore {
         )
         return feedOf(rows[0]!)
       } catch (error) {
-        throw translate(error, `feed ${feed.id} already exists`, noFeedOrganisation(feed.organisation).message)
+        // the organisation went from the directory meanwhile
+        if ((error as { code?: string }).code === '23503') throw noFeedOrganisation(feed.organisation)
+        throw translate(error, `feed ${feed.id} already exists`)
       }
     })
     this.emit({ type: 'feeds' })

@@ -556,9 +556,11 @@ export function checkFeedPatch(patch: FeedPatch): FeedPatch {
   return checked
 }
 
-/** A `not_found`: the organisation a feed would speak for is not in the directory. */
-export const noFeedOrganisation = (organisation: string): WatchfloorError =>
-  new WatchfloorError('not_found', `no organisation ${organisation}: a feed speaks for one in the directory`)
+/** A `validation` naming `organisation`: the organisation a feed would speak for is not in the directory. */
+export function noFeedOrganisation(organisation: string): WatchfloorError {
+  const message = `no organisation ${organisation}: a feed speaks for one in the directory`
+  return new WatchfloorError('validation', message, { issues: [{ path: 'organisation', message }] })
+}
 
 export const noFeed = (id: string): WatchfloorError => new WatchfloorError('not_found', `no feed ${id}`)
 

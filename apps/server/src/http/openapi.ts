@@ -393,7 +393,7 @@ const ROUTES: Record<string, Route> = {
       'apps/server/src/feeds/routes.ts',
     ),
     replies: { 201: { description: 'Added.', content: json(ref('OneFeedReply')) } },
-    errors: ['validation', 'forbidden', 'not_found', 'conflict'],
+    errors: ['validation', 'forbidden', 'conflict'],
   },
   'PATCH /api/v1/feeds/{id}': {
     summary: 'Change a partner feed (admin)',

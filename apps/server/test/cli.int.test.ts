@@ -495,6 +495,31 @@ describe('watchfloor command line', () => {
         env,
       )
       expect(sensor.code).toBe(0)
+      // a display token for a wall preset the server does not have: refused, naming it
+      const wall = (preset: string) =>
+        cli(
+          [
+            'tokens',
+            'create',
+            '--label',
+            'wall',
+            '--kind',
+            'display',
+            '--service-user',
+            'wall-lv',
+            '--organisation',
+            'cert-lv',
+            '--roles',
+            'watch_officer',
+            '--preset',
+            preset,
+          ],
+          env,
+        )
+      const unknownPreset = await wall('no-such-preset')
+      expect(unknownPreset.code).not.toBe(0)
+      expect(unknownPreset.stderr).toContain("no wall preset 'no-such-preset'")
+      expect((await wall('baltic')).code).toBe(0)
       const { secret: sensorSecret } = JSON.parse(sensor.stdout) as { secret: string }
       expect((await getJson(`${server.url}/api/v1/state`, sensorSecret)).status).toBe(200)
 

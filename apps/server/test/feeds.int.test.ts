@@ -1067,8 +1067,8 @@ describe('partner feeds, hardened', () => {
     expect((await call<FeedReply>(floor.url, 'GET', '/api/v1/feeds/moved', ADMIN)).json.feed.auth).toEqual({
       kind: 'none',
     })
-    // named again in the same change: kept
-    const basic = { kind: 'basic', username: 'wf', secretEnv: 'WATCHFLOOR_FEED_MOVED' }
+    // named again in the same change: kept, the username as the partner gave it (spaces too)
+    const basic = { kind: 'basic', username: ' wf partner ', secretEnv: 'WATCHFLOOR_FEED_MOVED' }
     const renamed = await call<FeedReply>(floor.url, 'PATCH', '/api/v1/feeds/moved', ADMIN, {
       url: 'https://third.example/',
       auth: basic,

@@ -7,8 +7,8 @@ import { ADMIN, BACKENDS, call, inputServer, issuePaths, type Reply } from './in
  * Names, labels, display names, usernames and ids refuse control characters (U+0000 among them:
  * PostgreSQL text cannot hold it, and it answered 500), bidirectional overrides and lone
  * surrogates with a 400 naming the field, on both stores alike; ids in a path or a query that
- * hold one are no entry's (404) or a 400, and never reach the store. Free text refuses controls
- * other than tab and line breaks.
+ * hold one are no entry's (404) or a 400, and never reach the store. Free text refuses U+0000 and
+ * lone surrogates only.
  */
 
 /** What the request bodies below carry, as JSON text: U+0000, U+202E (a bidi override), a lone surrogate. */
@@ -97,6 +97,22 @@ describe.each(BACKENDS)('control characters in input on %s', (backend) => {
     expect(account.find((a) => a.username === 'alice')).toMatchObject({ displayName: 'alice' })
   })
 
+  it('right-to-left names pasted with their embeddings or isolates closed are kept; one left open is refused', async () => {
+    const named = (id: string, name: string) =>
+      call(server.url, 'POST', '/api/v1/directory/organisations', ADMIN, { id, name, nation: 'IL', kind: 'industry' })
+    for (const [id, name] of [
+      ['rtl-isolated', '\u2068المركز الوطني\u2069 (CERT)'],
+      ['rtl-embedded', '\u202bמערך הסייבר הלאומי\u202c'],
+      ['rtl-plain', 'المركز الوطني للأمن السيبراني'],
+    ] as const) {
+      const reply = await named(id, name)
+      expect(reply.status, `${id}: ${JSON.stringify(reply.json)}`).toBe(201)
+      expect((reply.json.organisation as { name: string }).name).toBe(name)
+    }
+    expectRefused(await named('rtl-open', '\u2068المركز الوطني (CERT)'), 'name')
+    expectRefused(await named('rtl-crossed', '\u202bA\u2068B\u202cC\u2069'), 'name')
+  })
+
   it('ids in paths and queries holding U+0000 are no entry’s: 404, or a 400 naming the parameter', async () => {
     const notFound = [
       ['DELETE', '/api/v1/tokens/%00'],
@@ -157,12 +173,14 @@ describe.each(BACKENDS)('control characters in input on %s', (backend) => {
       }),
       'payload.incidentId',
     )
-    // line breaks and tabs are free text's own
-    const summary = 'First line\n\tsecond line'
-    const accepted = await call(server.url, 'POST', '/api/v1/events', TOKENS.sensorEe, {
-      events: [report({ summary })],
-    })
-    expect(accepted.status, JSON.stringify(accepted.json)).toBe(201)
+    // line breaks and tabs are free text's own, and so are other controls a sender's text holds (a
+    // form feed from a PDF, a vertical tab from a slide, ANSI colours in a forwarded log line)
+    for (const summary of ['First line\n\tsecond line', 'Page 1\fPage 2\vsoft break \u001b[31mFAILED\u001b[0m']) {
+      const accepted = await call(server.url, 'POST', '/api/v1/events', TOKENS.sensorEe, {
+        events: [report({ summary })],
+      })
+      expect(accepted.status, JSON.stringify(accepted.json)).toBe(201)
+    }
     const command = (fields: Record<string, unknown>) =>
       call(server.url, 'POST', '/api/v1/commands', TOKENS.coordEeA, { type: 'task.create', incidentId, ...fields })
     expectRefused(await command({ title: 'Isolate\u0000' }), 'title')

@@ -103,6 +103,57 @@ describe.each(BACKENDS)('references and requests on %s', (backend) => {
     })
   })
 
+  it("a team the caller's picture names (a relay's organisation with no account here) is accepted; one only a hidden network names is not", async () => {
+    // a relay posting for cert-si, an organisation the directory does not hold
+    const relay = await call(server.url, 'POST', '/api/v1/tokens', ADMIN, {
+      label: 'relay for cert-si',
+      service: { user: 'relay-si', organisation: 'alliance', roles: ['sensor'], sources: ['cert-si'] },
+    })
+    expect(relay.status, JSON.stringify(relay.json)).toBe(201)
+    const relaySecret = relay.json.secret as string
+    const network = (networkId: string, tlp: string) =>
+      call(server.url, 'POST', '/api/v1/events', relaySecret, {
+        id: randomUUID(),
+        type: 'network.registered',
+        occurredAt: new Date().toISOString(),
+        source: { organisation: 'cert-si' },
+        marking: { tlp },
+        payload: {
+          networkId,
+          name: `Slovenia ${networkId}`,
+          organisation: 'cert-si',
+          nation: 'SI',
+          kind: 'national-cert',
+          location: { lat: 46.05, lon: 14.5 },
+        },
+      })
+    const create = () =>
+      call(server.url, 'POST', '/api/v1/commands', TOKENS.coordEeA, {
+        type: 'task.create',
+        incidentId,
+        title: 'Ask Slovenia',
+        assignee: { kind: 'team', organisation: 'cert-si' },
+      })
+    // only an AMBER network of cert-si, which cert-ee may not see: as unknown as no organisation
+    expect((await network('si-hidden', 'AMBER')).status).toBe(201)
+    const hidden = await create()
+    expectRefused(hidden, 'assignee.organisation')
+    expect(hidden.json.error?.message).toBe(
+      (
+        await call(server.url, 'POST', '/api/v1/commands', TOKENS.coordEeA, {
+          type: 'task.create',
+          incidentId,
+          title: 'Ask Slovenia',
+          assignee: { kind: 'team', organisation: 'nonexist-org' },
+        })
+      ).json.error?.message?.replace('nonexist-org', 'cert-si'),
+    )
+    // a GREEN one: cert-ee's picture names cert-si, and its team may take the task
+    expect((await network('si-open', 'GREEN')).status).toBe(201)
+    const made = await create()
+    expect(made.status, JSON.stringify(made.json)).toBe(200)
+  })
+
   it('a community whose member is no organisation is a 400 naming members, not a 404', async () => {
     const made = await call(server.url, 'POST', '/api/v1/directory/communities', ADMIN, {
       id: 'ghosts',

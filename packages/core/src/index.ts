@@ -116,6 +116,7 @@ export {
   type PictureHeadline,
   POSTURE_RANK,
   pictureHeadline,
+  pictureOrganisations,
   recentActivity,
   STATE_FORMAT_VERSION,
   type StateJson,

@@ -256,6 +256,20 @@ export function commentsForIncident(state: State, incidentId: string): CommentSt
   return comments.sort((a, b) => a.seq - b.seq)
 }
 
+/**
+ * The organisations a picture names: of its networks, its incidents and the teams its tasks are
+ * assigned to. A task may go to the team of any of them, or of the directory (the console offers
+ * these; the server accepts them).
+ */
+export function pictureOrganisations(state: State): Set<string> {
+  const organisations = new Set<string>()
+  for (const network of state.networks.values()) organisations.add(network.organisation)
+  for (const incident of state.incidents.values()) organisations.add(incident.organisation)
+  for (const task of state.tasks.values())
+    if (task.assignee?.kind === 'team') organisations.add(task.assignee.organisation)
+  return organisations
+}
+
 /** The picture as plain JSON (what `GET /api/v1/state` returns). */
 export interface StateJson {
   seq: number

@@ -3,22 +3,39 @@ import { z } from 'zod'
 
 /**
  * Characters no name, label or id may hold: C0 and C1 controls and DEL (`Cc`; U+0000 among them:
- * PostgreSQL text cannot hold it), the bidirectional overrides and isolates (U+202A-202E,
- * U+2066-2069: they make a name read as another) and lone surrogates (`Cs`: no UTF-8 for them).
- * With the `u` flag a paired surrogate is one code point, so only a lone one matches.
+ * PostgreSQL text cannot hold it), the bidirectional overrides (U+202D LRO, U+202E RLO: they make a
+ * name read as another) and lone surrogates (`Cs`: no UTF-8 for them). With the `u` flag a paired
+ * surrogate is one code point, so only a lone one matches. Embeddings and isolates (U+202A, U+202B,
+ * U+2066-2068, closed by U+202C and U+2069), which right-to-left names pasted from other programs
+ * carry, are allowed when each is closed in the name (`bidiBalanced`).
  */
-const UNSAFE_IN_NAMES = /[\p{Cc}\u202a-\u202e\u2066-\u2069]|\p{Cs}/u
-/** What free text may not hold: controls (`Cc`: C0, DEL, C1) other than tab, line feed and carriage return; lone surrogates. */
-const UNSAFE_IN_TEXT = /(?![\t\n\r])\p{Cc}|\p{Cs}/u
+const UNSAFE_IN_NAMES = /[\p{Cc}\u202d\u202e]|\p{Cs}/u
+/**
+ * What free text may not hold: U+0000 (no store keeps it as text) and lone surrogates. Other
+ * controls (a form feed from a PDF, a vertical tab from a slide, ANSI colours in a forwarded log
+ * line) are the sender's text, kept as sent.
+ */
+const UNSAFE_IN_TEXT = /\u0000|\p{Cs}/u
 
 export const UNSAFE_NAME_MESSAGE =
-  'must not contain control characters (U+0000 among them), bidirectional overrides or lone surrogates'
-export const UNSAFE_TEXT_MESSAGE =
-  'must not contain control characters other than tab and line breaks (U+0000 among them) or lone surrogates'
+  'must not contain control characters (U+0000 among them), bidirectional overrides (U+202D, U+202E), an embedding or isolate left open, or lone surrogates'
+export const UNSAFE_TEXT_MESSAGE = 'must not contain U+0000 or lone surrogates'
 
-/** Whether a name, label, username or id holds a character none may (`UNSAFE_IN_NAMES`). */
+/** Whether every bidirectional embedding and isolate in the value is closed, in order. */
+function bidiBalanced(value: string): boolean {
+  const open: string[] = []
+  for (const ch of value) {
+    if (ch === '\u202a' || ch === '\u202b') open.push('embedding')
+    else if (ch === '\u2066' || ch === '\u2067' || ch === '\u2068') open.push('isolate')
+    else if (ch === '\u202c' && open.pop() !== 'embedding') return false
+    else if (ch === '\u2069' && open.pop() !== 'isolate') return false
+  }
+  return open.length === 0
+}
+
+/** Whether a name, label, username or id holds a character none may (`UNSAFE_IN_NAMES`, `bidiBalanced`). */
 export function unsafeInName(value: string): boolean {
-  return UNSAFE_IN_NAMES.test(value)
+  return UNSAFE_IN_NAMES.test(value) || !bidiBalanced(value)
 }
 
 /** Whether free text holds a character it may not (`UNSAFE_IN_TEXT`). */
@@ -37,7 +54,7 @@ export const plainName = (max: number) =>
 
 /** An id chosen by a sender (incident, network, task, user...): 1 to 200 characters, none of `unsafeInName`. */
 export const id = plainName(200)
-/** Free text of 1 to `max` characters, trimmed; line breaks and tabs allowed, other controls not. */
+/** Free text of 1 to `max` characters, trimmed; anything but U+0000 and lone surrogates. */
 export const text = (max: number) =>
   z
     .string()

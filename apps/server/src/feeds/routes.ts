@@ -36,7 +36,18 @@ const SecretEnv = z
 const Auth = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('none') }).strict(),
   z.object({ kind: z.literal('bearer'), secretEnv: SecretEnv }).strict(),
-  z.object({ kind: z.literal('basic'), username: plainName(200), secretEnv: SecretEnv }).strict(),
+  // a partner's username is sent as given: not trimmed
+  z
+    .object({
+      kind: z.literal('basic'),
+      username: z
+        .string()
+        .min(1)
+        .max(200)
+        .refine((value) => !unsafeInName(value), UNSAFE_NAME_MESSAGE),
+      secretEnv: SecretEnv,
+    })
+    .strict(),
 ])
 // labels, paths and ids hold no control character, bidirectional override or lone surrogate
 const Fields = {

@@ -4,6 +4,7 @@ import {
   decide,
   extractMentions,
   incidentVisibility,
+  pictureOrganisations,
   type Rejection,
   type State,
   type Target,
@@ -120,7 +121,7 @@ export class CommandService {
       if (before !== undefined) return before
     }
     // a retry of a command already in the log was answered above, whatever the directory says now
-    const noTeam = unknownTeam(command, viewer, directory)
+    const noTeam = unknownTeam(command, viewer, directory, state)
     if (noTeam) throw noTeam
     const newId = ids === undefined ? randomUUID : () => ids.next()
     const decision = decide(state, command, { viewer, now: new Date().toISOString(), newId })
@@ -189,21 +190,25 @@ export interface TeamDirectory {
 
 /**
  * A `validation` error naming `assignee.organisation` when `task.create` or `task.assign` gives the
- * task to a team that is no organisation of the directory (nor the caller's own): nobody could
- * ever see or take it. Undefined when the assignee is fine, or there is no directory to ask.
+ * task to a team that is no organisation of the directory, of the caller's picture
+ * (`pictureOrganisations`) nor the caller's own: nobody could ever see or take it. Undefined when the assignee is fine, or there is no directory to ask.
  */
 function unknownTeam(
   command: Command,
   viewer: Viewer,
   directory: TeamDirectory | undefined,
+  state: State,
 ): WatchfloorError | undefined {
   if (directory === undefined || (command.type !== 'task.create' && command.type !== 'task.assign')) return undefined
   const { assignee } = command
   if (assignee?.kind !== 'team' || assignee.organisation === viewer.organisation) return undefined
   if (directory.organisation(assignee.organisation) !== undefined) return undefined
-  const message = `no organisation ${assignee.organisation} in the directory: a team is one of its organisations`
+  // one the caller's own picture names (a relay's organisations own networks and incidents without
+  // an account here): the caller's picture, so the answer tells nothing of what it may not see
+  if (pictureOrganisations(state).has(assignee.organisation)) return undefined
+  const message = `no organisation ${assignee.organisation} in the directory or your picture: a team is one of them`
   return new WatchfloorError('validation', message, {
-    issues: [{ path: 'assignee.organisation', message: 'not an organisation of the directory' }],
+    issues: [{ path: 'assignee.organisation', message: 'not an organisation of the directory or of your picture' }],
   })
 }
 

@@ -1,5 +1,5 @@
 /** The people directory for the signed-in session, read once a session and view (`people.ts`). */
-import type { SummaryNames } from '@watchfloor/core'
+import { pictureOrganisations, type SummaryNames } from '@watchfloor/core'
 import { useEffect, useMemo } from 'react'
 import { useWatchfloor } from '../../data/store.ts'
 import {
@@ -75,9 +75,8 @@ export function useKnownPeople(): { users: string[]; organisations: string[] } {
       users.add(session.user)
       organisations.add(session.organisation)
     }
-    for (const network of state.networks.values()) organisations.add(network.organisation)
+    for (const organisation of pictureOrganisations(state)) organisations.add(organisation)
     for (const incident of state.incidents.values()) {
-      organisations.add(incident.organisation)
       if (incident.reportedBy) users.add(incident.reportedBy)
       if (incident.acknowledgedBy) users.add(incident.acknowledgedBy)
     }
@@ -85,7 +84,6 @@ export function useKnownPeople(): { users: string[]; organisations: string[] } {
       if (task.createdBy) users.add(task.createdBy)
       if (task.acceptedBy) users.add(task.acceptedBy)
       if (task.assignee?.kind === 'user') users.add(task.assignee.userId)
-      if (task.assignee?.kind === 'team') organisations.add(task.assignee.organisation)
     }
     for (const comment of state.comments.values()) {
       if (comment.author) users.add(comment.author)

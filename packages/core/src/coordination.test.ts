@@ -193,6 +193,7 @@ describe('reduce: tasks', () => {
           organisation: 'cert-ee',
           createdBy: 'mart',
           marking: { tlp: 'AMBER', releasableTo: ['LV'] },
+          contentMarking: { tlp: 'AMBER', releasableTo: ['LV'] },
           createdAt: '2026-11-01T00:00:03.000Z',
           updatedAt: '2026-11-01T00:00:03.000Z',
           version: 1,
@@ -200,6 +201,23 @@ describe('reduce: tasks', () => {
           lastSeq: 3,
         } satisfies TaskState)
         expect(state.incidents.get('inc-1')?.version).toBe(1)
+      })
+  })
+
+  it('[M1] a task carries the strictest marking of every event folded into it', () => {
+    given(eeGov, worm, created('t-1', { assignee: { kind: 'user', userId: 'liis' } }))
+      .when(
+        ev(
+          'task.blocked',
+          { taskId: 't-1', reason: 'no VPN' },
+          { actor: 'liis', marking: { tlp: 'RED', recipients: ['liis'] } },
+        ),
+      )
+      .then((state) => {
+        const task = state.tasks.get('t-1')!
+        expect(task.status).toBe('blocked')
+        expect(task.contentMarking.tlp).toBe('RED')
+        expect(task.marking.tlp).not.toBe('RED') // who may see it: its creation's
       })
   })
 

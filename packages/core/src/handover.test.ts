@@ -287,6 +287,35 @@ describe('handover brief', () => {
     expect(observed.marking).toEqual({ tlp: 'AMBER+STRICT' })
   })
 
+  it('[M1] a task row says what its later events made it; an acknowledgement row the incident’s severity now; bookmarks are the viewer’s own', () => {
+    seq = 0
+    const red = { marking: { tlp: 'RED', recipients: ['kadri'] } }
+    const green = { marking: { tlp: 'GREEN' } }
+    const before = [
+      report(1, 'inc-t', 'low', green),
+      at(2, 'task.created', { taskId: 't-g', incidentId: 'inc-t', title: 'Patch', priority: 'normal' }, green),
+      at(3, 'task.blocked', { taskId: 't-g', reason: 'no window agreed' }, red),
+      at(4, 'incident.escalated', { incidentId: 'inc-t', severity: 'critical', reason: 'spreading' }, red),
+    ]
+    for (const event of before) event.recordedAt = T(5)
+    const window = [at(15, 'incident.acknowledged', { incidentId: 'inc-t' }, green)]
+    for (const event of window) event.recordedAt = event.occurredAt
+    const brief = handoverBrief(fold(initialState, before), window, { viewer: kadri, since: SINCE, until: UNTIL })
+    expect(brief.tasks.open).toMatchObject([{ taskId: 't-g', status: 'blocked', tlp: 'RED' }])
+    expect(brief.acknowledgements).toMatchObject([{ incidentId: 'inc-t', severity: 'critical', tlp: 'RED' }])
+    expect(brief.marking.tlp).toBe('RED')
+
+    // a private RED bookmark alone: nothing happened on the floor, and the brief stays shareable
+    seq = 0
+    const noted = [
+      at(20, 'bookmark.saved', { bookmarkId: 'b-1', title: 'Look later', clock: 'recorded', at: T(20) }, red),
+    ]
+    for (const event of noted) event.recordedAt = event.occurredAt
+    const quiet = handoverBrief(initialState, noted, { viewer: kadri, since: SINCE, until: UNTIL })
+    expect(quiet.counts.events).toBe(0)
+    expect(quiet.marking).toEqual({ tlp: 'CLEAR' })
+  })
+
   it('[M1] an empty brief is CLEAR', () => {
     const brief = handoverBrief(initialState, [], { viewer: kadri, since: SINCE, until: UNTIL })
     expect(brief.marking).toEqual({ tlp: 'CLEAR' })

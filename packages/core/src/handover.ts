@@ -112,7 +112,7 @@ export interface HandoverCounts {
   advisories: number
   comments: number
   observations: number
-  /** Every event of the window the viewer may see. */
+  /** Every event of the window the viewer may see but its bookmarks (a person's own notes). */
   events: number
   /** Acknowledgements listed (made in the window). */
   acknowledgements: number
@@ -242,6 +242,8 @@ export class HandoverBuilder {
   }
 
   private note(event: StoredEvent): void {
+    // a bookmark is a person's own note on the picture, not something that happened on the floor
+    if (event.type === 'bookmark.saved') return
     this.events++
     this.counted = this.counted === undefined ? event.marking : strictestMarking(this.counted, event.marking)
     const mark: Mark = { at: event.occurredAt, by: event.actor?.user ?? event.source.organisation }
@@ -342,11 +344,18 @@ export class HandoverBuilder {
     const { state, initial } = this
     const markings: Marking[] = []
     const assigneesOf = new Map<string, Assignee[]>()
+    /** The strictest marking of the tasks an incident's assignees come from (their assignments). */
+    const assignedUnder = new Map<string, Marking>()
     for (const task of state.tasks.values()) {
       if (task.status === 'done' || task.assignee === undefined) continue
       const list = assigneesOf.get(task.incidentId) ?? []
       if (!list.some((a) => assigneeKey(a) === assigneeKey(task.assignee!))) list.push(task.assignee)
       assigneesOf.set(task.incidentId, list)
+      const under = assignedUnder.get(task.incidentId)
+      assignedUnder.set(
+        task.incidentId,
+        under === undefined ? task.contentMarking : strictestMarking(under, task.contentMarking),
+      )
     }
     // the brief counts every event of the window: what it says of them carries their markings
     if (this.counted !== undefined) markings.push(this.counted)
@@ -354,6 +363,9 @@ export class HandoverBuilder {
       // its severity, status and times are what every event folded into it made them
       markings.push(incident.contentMarking)
       const assignees = assigneesOf.get(incident.incidentId)
+      // who it is assigned to is what its tasks' assignments say
+      const under = assignedUnder.get(incident.incidentId)
+      if (assignees !== undefined && under !== undefined) markings.push(under)
       const item: HandoverIncident = {
         incidentId: incident.incidentId,
         title: incident.title,
@@ -405,7 +417,8 @@ export class HandoverBuilder {
     }
 
     const taskItem = (task: TaskState, mark: Mark): HandoverTask => {
-      markings.push(task.marking)
+      // its status, assignee and times are what every event folded into it made them
+      markings.push(task.contentMarking)
       return taskRow(task, mark)
     }
     const taskRow = (task: TaskState, mark: Mark): HandoverTask => ({
@@ -417,7 +430,7 @@ export class HandoverBuilder {
       priority: task.priority,
       ...(task.assignee === undefined ? {} : { assignee: task.assignee }),
       ...(task.dueAt === undefined ? {} : { dueAt: task.dueAt }),
-      tlp: task.marking.tlp,
+      tlp: task.contentMarking.tlp,
       at: mark.at,
       by: mark.by,
     })
@@ -482,7 +495,8 @@ export class HandoverBuilder {
     for (const ack of this.acks) {
       const incident = state.incidents.get(ack.incidentId)
       if (!incident) continue
-      markings.push(incident.marking, ack.marking)
+      // the row shows the incident's severity now
+      markings.push(incident.contentMarking, ack.marking)
       acknowledgements.push({
         incidentId: ack.incidentId,
         incidentTitle: incident.title,
@@ -490,7 +504,7 @@ export class HandoverBuilder {
         at: ack.at,
         by: ack.by,
         organisation: ack.organisation,
-        tlp: strictestTlp(incident.marking, ack.marking),
+        tlp: strictestTlp(incident.contentMarking, ack.marking),
       })
     }
     acknowledgements.sort(byTime)

@@ -221,6 +221,7 @@ function apply(draft: Draft, event: StoredEvent): void {
         status: 'open',
         organisation: event.source.organisation,
         marking: event.marking,
+        contentMarking: event.marking,
         createdAt: event.occurredAt,
         updatedAt: event.occurredAt,
         version: 1,
@@ -345,6 +346,7 @@ function touchIncident(incident: IncidentState, event: StoredEvent): void {
 }
 
 function bumpTask(task: TaskState, event: StoredEvent): void {
+  task.contentMarking = strictestMarking(task.contentMarking, event.marking)
   task.version++
   task.lastSeq = event.seq
   task.updatedAt = maxTime(task.updatedAt, event.occurredAt)

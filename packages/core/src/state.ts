@@ -109,6 +109,11 @@ export interface TaskState {
   dueAt?: string
   blockedReason?: string
   completedAt?: string
+  /**
+   * [M1] The strictest marking of every event folded into it (its creation, assignments, status
+   * changes): what a document showing its status, assignee or times carries at least.
+   */
+  contentMarking: Marking
   /** The organisation, author and marking of `task.created`: who may see the task. */
   organisation: string
   createdBy?: string

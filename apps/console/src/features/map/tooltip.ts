@@ -2,7 +2,7 @@
  * The tooltip over a hovered incident, cluster or network, built from the stores' current state
  * (the feature's properties are what the map was last given; the store may be newer).
  */
-import { type NetworkState, SEVERITIES_ASCENDING, tasksForIncident } from '@watchfloor/core'
+import { highestTlp, type NetworkState, SEVERITIES_ASCENDING, tasksForIncident } from '@watchfloor/core'
 import type { Severity } from '@watchfloor/protocol'
 import type { MapGeoJSONFeature } from 'maplibre-gl'
 import { watchfloor } from '../../data/store.ts'
@@ -32,7 +32,12 @@ export function tooltipFor(feature: MapGeoJSONFeature): HTMLElement {
   if (feature.layer.id === LAYERS.incidents || feature.layer.id === LAYERS.alarmed) {
     const incident = state.incidents.get(String(p.incidentId))
     const severity = (incident?.severity ?? p.severity) as Severity
-    const tlp = incident?.marking.tlp ?? String(p.tlp)
+    const tasksOf = tasksForIncident(state, String(p.incidentId))
+    // what the tip says (severity, status, its tasks) is what every event folded into them made it
+    const tlp =
+      incident === undefined
+        ? String(p.tlp)
+        : highestTlp([incident.contentMarking.tlp, ...tasksOf.map((task) => task.contentMarking.tlp)])
     line('wf-map-tip-title', incident?.title ?? String(p.title))
     line(
       'wf-map-tip-meta',
@@ -42,7 +47,7 @@ export function tooltipFor(feature: MapGeoJSONFeature): HTMLElement {
     )
     const network = state.networks.get(String(p.networkId))
     if (network) line('wf-map-tip-sub', `at ${network.name}`)
-    const tasks = taskSummary(tasksForIncident(state, String(p.incidentId)), Date.now())
+    const tasks = taskSummary(tasksOf, Date.now())
     if (tasks) line('wf-map-tip-sub', tasks.text).dataset.overdue = String(tasks.overdue > 0)
   } else if (feature.layer.id === LAYERS.clusters) {
     const worst = SEVERITIES_ASCENDING[Number(p.maxSev) - 1] ?? 'low'

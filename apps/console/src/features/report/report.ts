@@ -157,7 +157,7 @@ export function buildReport(
     .sort((a, b) => a.seq - b.seq)
   if (severityRank(incident.severity) > severityRank(peak.severity))
     peak = { severity: incident.severity, at: incident.updatedAt }
-  for (const task of tasks) markings.push(task.marking)
+  for (const task of tasks) markings.push(task.contentMarking) // its status and assignee: every event folded into it
   for (const advisory of advisories) markings.push(advisory.marking)
   return {
     incident,

@@ -1,4 +1,4 @@
-import { incidentOf, SEVERITIES_DESCENDING, summarise } from '@watchfloor/core'
+import { highestTlp, incidentOf, SEVERITIES_DESCENDING, summarise } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { type JSX, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
 import { useStore } from 'zustand'
@@ -118,7 +118,8 @@ function tipFor(event: StoredEvent, more: number): Omit<Tip, 'x' | 'y'> {
   else if (event.type === 'network.registered') title = event.payload.name
   return {
     time: formatTime(event.occurredAt),
-    type: `${KIND_LABELS[event.type]}${incident ? ` · ${incident.severity}` : ''} · TLP:${event.marking.tlp}`,
+    // the incident's severity beside the event: the tip carries what both carry
+    type: `${KIND_LABELS[event.type]}${incident ? ` · ${incident.severity}` : ''} · TLP:${incident ? highestTlp([event.marking.tlp, incident.contentMarking.tlp]) : event.marking.tlp}`,
     title,
     detail: summarise(event),
     more,

@@ -202,18 +202,24 @@ export function exportMispEvent(
     throw new WatchfloorError('forbidden', `incident ${incidentId} is RED: MISP cannot keep it to named people`)
   const uuid = mispEventUuid(incidentId)
 
-  // the event's time is that of what it holds: the events that shaped it and the observations it
-  // carries as attributes, never one it leaves out (a RED observation, a task, a comment)
-  let latest = epochSeconds(incident.reportedAt)
+  // the event's time is that of what it says under its own marking: the events that shaped it (their
+  // recordedAt, the server's clock) and the observations it carries as attributes of its own
+  // distribution; never one it leaves out (a RED observation, a task, a comment) nor a stricter
+  // attribute, which carries its own timestamp and which a feed leaves out
+  let latest = 0
+  let reported = false
   const sighted = new Map<string, Sighted>()
   for (const event of events) {
     if (incidentOf(event, picture) !== incidentId) continue
     const recorded = epochSeconds(event.recordedAt)
-    if (shapesIncident(event, incident, picture) && recorded > latest) latest = recorded
-    if (event.type !== 'incident.observation' || event.marking.tlp === 'RED') continue
+    if (shapesIncident(event, incident, picture)) {
+      if (event.type === 'incident.reported') reported = true
+      if (recorded > latest) latest = recorded
+    }
+    // [R3] an observation before the incident's report is none of the picture's
+    if (event.type !== 'incident.observation' || event.marking.tlp === 'RED' || !reported) continue
     const indicator = event.payload.indicator?.trim()
     if (indicator === undefined || indicator === '') continue
-    if (recorded > latest) latest = recorded
     const count = event.payload.count ?? 1
     const seen = sighted.get(indicator)
     if (seen === undefined) {
@@ -236,11 +242,14 @@ export function exportMispEvent(
     if (recorded > seen.recorded) seen.recorded = recorded
   }
 
-  const timestamp = String(latest)
+  for (const s of sighted.values())
+    if (inheritsFrom(s.marking, eventMarking) && s.recorded > latest) latest = s.recorded
+  // events that hold no report of it (a caller's slice): the report's own time
+  const timestamp = String(latest > 0 ? latest : epochSeconds(incident.reportedAt))
   const attributes: MispAttribute[] = []
   for (const s of sighted.values()) {
     const guess = mispTypeOf(s.indicator)
-    const inherits = sameAudience(s.marking, eventMarking) && s.marking.pap === eventMarking.pap
+    const inherits = inheritsFrom(s.marking, eventMarking)
     const attribute: MispAttribute = {
       uuid: uuid5(MISP_NAMESPACE, `${uuid}|indicator|${s.indicator}`),
       type: guess.type,
@@ -306,8 +315,21 @@ function shapingMarking(incident: IncidentState, events: readonly StoredEvent[],
   return marking
 }
 
-/** Whether the event shaped the incident's fields (its report, updates, coordination, a merge into another). */
+/** Whether an attribute of this marking goes out with the event's own distribution (5, inherit). */
+function inheritsFrom(marking: Marking, eventMarking: Marking): boolean {
+  return sameAudience(marking, eventMarking) && marking.pap === eventMarking.pap
+}
+
+/**
+ * Whether the event shaped the incident's fields (its report, updates, coordination, a merge into
+ * another); a report or update by another organisation than the owner's shapes nothing [R12].
+ */
 function shapesIncident(event: StoredEvent, incident: IncidentState, picture: State): boolean {
+  if (
+    (event.type === 'incident.reported' || event.type === 'incident.updated') &&
+    event.source.organisation !== incident.organisation
+  )
+    return false
   return (
     (INCIDENT_SHAPING_TYPES.has(event.type) && incidentOf(event, picture) === incident.incidentId) ||
     // [R8] a merge closes the merged incident (its analysis) and names the survivor

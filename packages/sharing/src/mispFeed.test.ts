@@ -107,6 +107,85 @@ describe('the MISP feed', () => {
     expect(mispFeed(picture, events, { include: (i) => i.organisation === 'cert-lv' }).events.size).toBe(1)
   })
 
+  it('an event’s timestamp is that of what it says under its own marking: a stricter, a pre-report or another’s observation, a non-owner’s update and the sender’s clock do not move it', () => {
+    const at = (iso: string) => ({ occurredAt: iso })
+    const recorded = <E extends { recordedAt: string }>(event: E, iso: string): E => ({ ...event, recordedAt: iso })
+    const green = { organisation: 'cert-ee', marking: { tlp: 'GREEN' as const } }
+    const log = [
+      // seen before the report: no observation of the picture's (R3)
+      recorded(
+        makeEvent(
+          1,
+          'incident.observation',
+          { incidentId: 'inc-t', indicator: '192.0.2.1' },
+          { ...green, ...at('2026-11-26T07:00:00.000Z') },
+        ),
+        '2026-11-26T07:00:00.000Z',
+      ),
+      // its sender's clock a day ahead: recorded at 08:00
+      recorded(
+        makeEvent(
+          2,
+          'incident.reported',
+          { incidentId: 'inc-t', title: 'Timed', severity: 'low', category: 'ddos', affectedNetworks: [] },
+          { ...green, ...at('2026-11-27T08:00:00.000Z') },
+        ),
+        '2026-11-26T08:00:00.000Z',
+      ),
+      recorded(
+        makeEvent(
+          3,
+          'incident.observation',
+          { incidentId: 'inc-t', indicator: '198.51.100.9' },
+          { ...green, ...at('2026-11-26T09:10:00.000Z') },
+        ),
+        '2026-11-26T09:10:00.000Z',
+      ),
+      recorded(
+        makeEvent(
+          4,
+          'incident.observation',
+          { incidentId: 'inc-t', indicator: 'c2.example' },
+          { organisation: 'cert-ee', marking: { tlp: 'AMBER+STRICT' }, ...at('2026-11-26T11:00:00.000Z') },
+        ),
+        '2026-11-26T11:00:00.000Z',
+      ),
+      // another organisation's update shapes nothing (R12)
+      recorded(
+        makeEvent(
+          5,
+          'incident.updated',
+          { incidentId: 'inc-t', severity: 'high' },
+          { organisation: 'cert-lv', marking: { tlp: 'GREEN' }, ...at('2026-11-26T12:00:00.000Z') },
+        ),
+        '2026-11-26T12:00:00.000Z',
+      ),
+    ]
+    const picture = fold(initialState, log)
+    const feed = mispFeed(picture, log)
+    const event = feed.events.get(mispEventUuid('inc-t'))!.Event
+    const at0910 = String(Date.parse('2026-11-26T09:10:00.000Z') / 1000)
+    expect(event.Attribute.map((a) => a.value)).toEqual(['198.51.100.9'])
+    expect(event.timestamp).toBe(at0910)
+    expect(feed.manifest[mispEventUuid('inc-t')]!.timestamp).toBe(at0910)
+    // the owner's update, recorded later, moves it
+    const updated = [
+      ...log,
+      recorded(
+        makeEvent(
+          6,
+          'incident.updated',
+          { incidentId: 'inc-t', severity: 'critical' },
+          { ...green, ...at('2026-11-26T13:00:00.000Z') },
+        ),
+        '2026-11-26T13:00:00.000Z',
+      ),
+    ]
+    expect(exportMispEvent('inc-t', updated, fold(initialState, updated)).Event.timestamp).toBe(
+      String(Date.parse('2026-11-26T13:00:00.000Z') / 1000),
+    )
+  })
+
   it('a MISP feed served by Watchfloor imports back (manifest + files)', () => {
     const feed = mispFeed(picture, events, { directory })
     const result = importMisp(

@@ -610,6 +610,18 @@ describe('STIX export: every object validates against the OASIS schema of its ty
     const g = find('incident', 'x_watchfloor_incident_id', 'inc-g')
     expect(g.object_marking_refs).toEqual([TLP2_MARKING_IDS.GREEN])
     expect(g.x_watchfloor_observation_count).toBe(5)
+    // [R3] an observation before the incident's report is none of the picture's, nor of the count
+    const early = [
+      ev(1, 'incident.observation', { incidentId: 'inc-x', count: 500 }, green),
+      incident(2, 'inc-x'),
+      ev(3, 'incident.observation', { incidentId: 'inc-x', count: 2 }, green),
+    ] as StoredEvent[]
+    const earlyPicture = fold(initialState, early)
+    expect(earlyPicture.incidents.get('inc-x')!.observationCount).toBe(2)
+    const x = exportStix(early, earlyPicture).objects.find(
+      (o) => o.x_watchfloor_incident_id === 'inc-x' && o.type === 'incident',
+    )!
+    expect(x.x_watchfloor_observation_count).toBe(2)
     expect(g.modified).toBe(stixTime(T(4)))
     expect(find('incident', 'x_watchfloor_incident_id', 'inc-h').modified).toBe(stixTime(T(3)))
     // the network's identity: registered at minute 1, whatever its organisation sent since

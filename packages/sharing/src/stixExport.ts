@@ -218,8 +218,10 @@ export class StixExport {
         break
       }
       case 'incident.observation':
-        // an observation changes the incident's count, when its marking allows (`finish`)
-        if (!exported || !this.shaped) this.tallyObservation(event)
+        // an observation changes the incident's count, when its marking allows (`finish`), once the
+        // incident is reported [R3: the picture drops one before]
+        if (this.incidentOwners.has(event.payload.incidentId) && (!exported || !this.shaped))
+          this.tallyObservation(event)
         if (exported) out.push(...this.observation(event))
         break
       case 'advisory.published': {

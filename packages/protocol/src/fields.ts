@@ -15,6 +15,7 @@ const UNSAFE_IN_NAMES = /[\p{Cc}\u202d\u202e]|\p{Cs}/u
  * controls (a form feed from a PDF, a vertical tab from a slide, ANSI colours in a forwarded log
  * line) are the sender's text, kept as sent.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is the one control character it refuses
 const UNSAFE_IN_TEXT = /\u0000|\p{Cs}/u
 
 export const UNSAFE_NAME_MESSAGE =

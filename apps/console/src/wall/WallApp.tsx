@@ -5,7 +5,7 @@
  * last update, until the connection catches up again by itself.
  */
 
-import { type IncidentState, isOverdue, pictureHeadline } from '@watchfloor/core'
+import { type IncidentState, isOpen, isOverdue, pictureHeadline, type TaskState } from '@watchfloor/core'
 import type { StoredEvent, WallPreset } from '@watchfloor/protocol'
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { createStore } from 'zustand/vanilla'
@@ -15,7 +15,7 @@ import { fetchSession } from '../data/session.ts'
 import { type OpeningProgress, type Session, serverNow, useWatchfloor, watchfloor } from '../data/store.ts'
 import { MapView } from '../features/map/MapView.tsx'
 import { useNow } from '../ui/useNow.ts'
-import { useFilteredIncidents } from '../view/selectors.ts'
+import { useFilteredEvents, useFilteredIncidents } from '../view/selectors.ts'
 import { viewStore } from '../view/viewStore.ts'
 import { presetName, type WallConfig, wallConfig } from './config.ts'
 import { Board, Clock, Counters, lastUpdateText, Spotlight, TlpLabel, WallLegend } from './panels.tsx'
@@ -224,21 +224,44 @@ function WallPicture({ config, notice }: { config: WallConfig; notice: string | 
   const counts = useMemo(() => headline(incidents), [incidents])
   const tasks = useWatchfloor((s) => s.state.tasks)
   // tasks of the incidents on this wall that are past due (re-counted every second, tasks are few)
-  let overdue = 0
-  for (const task of tasks.values()) if (shownIds.has(task.incidentId) && isOverdue(task, now)) overdue++
+  const overdueTasks: TaskState[] = []
+  for (const task of tasks.values()) if (shownIds.has(task.incidentId) && isOverdue(task, now)) overdueTasks.push(task)
+  const overdue = overdueTasks.length
   // the headline is the worse of reported posture and incident impact, with the reason [core H2]
   const picture = useMemo(() => pictureHeadline(networks.values(), incidents), [networks, incidents])
   const sharingShown = panels.has('map') && config.layers.sharing
-  // the highest marking of anything on screen: incidents on map and lists, the spotlight, networks, sharing arcs
+  const boardShown = panels.has('board')
+  const tickerShown = panels.has('ticker')
+  const countersShown = panels.has('counters')
+  const tickerEvents = useFilteredEvents()
+  const overdueKey = overdueTasks.map((task) => task.taskId).join()
+  // the highest marking of anything on screen: incidents on map and lists, the spotlight, the open
+  // incidents the board counts per network, networks, sharing arcs and the ticker's marks, the
+  // overdue tasks counted
+  // biome-ignore lint/correctness/useExhaustiveDependencies: overdueKey stands for overdueTasks, rebuilt every second
   const marking = useMemo(
     () =>
       wallTlp({
-        incidents,
+        incidents: boardShown ? [...incidents, ...boardCounted(allIncidents.values(), networks)] : incidents,
         spotlight,
         networks: networks.values(),
-        advisories: sharingShown ? advisories.values() : [],
+        advisories: sharingShown || tickerShown ? advisories.values() : [],
+        events: tickerShown ? tickerEvents : [],
+        tasks: countersShown ? overdueTasks : [],
       }),
-    [incidents, spotlight, networks, advisories, sharingShown],
+    [
+      incidents,
+      allIncidents,
+      spotlight,
+      networks,
+      advisories,
+      sharingShown,
+      tickerShown,
+      boardShown,
+      tickerEvents,
+      countersShown,
+      overdueKey,
+    ],
   )
 
   const lost = health === 'lost'
@@ -402,4 +425,13 @@ export function WallApp({ token }: { token: string | null }) {
   if (phase.kind === 'starting')
     return <WallMessage testid="wall-starting" title="Watchfloor: loading" text={phase.message} />
   return <WallPicture config={phase.config} notice={phase.notice} />
+}
+
+/** The open incidents the board counts: those affecting a network it lists (core's `networkPostures`). */
+function boardCounted(incidents: Iterable<IncidentState>, networks: ReadonlyMap<string, unknown>): IncidentState[] {
+  const counted: IncidentState[] = []
+  for (const incident of incidents)
+    if (isOpen(incident) && incident.affectedNetworks.some((networkId) => networks.has(networkId)))
+      counted.push(incident)
+  return counted
 }

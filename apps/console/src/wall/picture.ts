@@ -6,6 +6,7 @@ import {
   incidentOf,
   type NetworkState,
   severityRank,
+  type TaskState,
 } from '@watchfloor/core'
 import { SEVERITIES, type Severity, type StoredEvent, type Tlp } from '@watchfloor/protocol'
 import type { ConnectionStatus } from '../data/store.ts'
@@ -160,21 +161,27 @@ export function connectionHealth(
 
 /**
  * [M1] The TLP of the wall's banners: the highest of everything on screen. Incidents (on the map,
- * in the lists and the spotlight) by what every event folded into each carries, since their
- * severity, status and counts are shown; networks (named on the map and the board, and in the
- * headline's reason) by their registrations and posture changes; the advisories whose sharing
- * arcs are drawn.
+ * in the lists and the spotlight, and the open ones the board counts per network) by what every
+ * event folded into each carries, since their severity, status and counts are shown; networks
+ * (named on the map and the board, and in the headline's reason) by their registrations and
+ * posture changes; the advisories whose sharing arcs or ticker marks are drawn; the events the
+ * ticker marks and counts.
  */
 export function wallTlp(shown: {
   incidents: Iterable<IncidentState>
   spotlight: IncidentState | null
   networks: Iterable<NetworkState>
   advisories: Iterable<AdvisoryState>
+  events?: Iterable<StoredEvent>
+  /** The tasks the counters count (overdue). */
+  tasks?: Iterable<TaskState>
 }): Tlp {
   const tlps: Tlp[] = []
   for (const incident of shown.incidents) tlps.push(incident.contentMarking.tlp)
   if (shown.spotlight) tlps.push(shown.spotlight.contentMarking.tlp)
   for (const network of shown.networks) tlps.push(network.marking.tlp)
   for (const advisory of shown.advisories) tlps.push(advisory.marking.tlp)
+  for (const event of shown.events ?? []) tlps.push(event.marking.tlp)
+  for (const task of shown.tasks ?? []) tlps.push(task.contentMarking.tlp)
   return highestTlp(tlps)
 }

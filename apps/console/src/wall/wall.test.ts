@@ -181,6 +181,23 @@ describe('banner and counters', () => {
     expect(wallTlp({ ...none, incidents: [g] })).toBe('RED')
     expect(wallTlp({ ...none, spotlight: g })).toBe('RED')
     expect(wallTlp({ ...none, networks: state.networks.values() })).toBe('AMBER')
+    // the ticker's events and the overdue tasks the counters count
+    expect(
+      wallTlp({
+        ...none,
+        events: [makeEvent(9, 'incident.observation', { incidentId: 'g' }, { marking: { tlp: 'AMBER+STRICT' } })],
+      }),
+    ).toBe('AMBER+STRICT')
+    const withTask = fold(state, [
+      makeEvent(
+        10,
+        'task.created',
+        { taskId: 't', incidentId: 'g', title: 'T', priority: 'low' },
+        { marking: { tlp: 'GREEN' } },
+      ),
+      makeEvent(11, 'task.blocked', { taskId: 't', reason: 'r' }, { marking: { tlp: 'RED', recipients: ['kadri'] } }),
+    ])
+    expect(wallTlp({ ...none, tasks: withTask.tasks.values() })).toBe('RED')
   })
 
   it('headline counts open incidents and distinct affected networks', () => {

@@ -231,6 +231,49 @@ describe('reduce', () => {
       .then((state) => expect(state.incidents.get('inc-1')!.contentMarking.tlp).toBe('RED'))
   })
 
+  it('[M1] what marks an incident: a link on either side and a merge do; another organisation’s update and an observation before its report do not', () => {
+    const other = makeEvent(4, 'incident.reported', {
+      incidentId: 'inc-2',
+      title: 'Second',
+      severity: 'low',
+      category: 'malware',
+      affectedNetworks: [],
+    })
+    const strict: Marking = { tlp: 'AMBER+STRICT' }
+    given(tallinn, riga, worm)
+      .when(
+        other,
+        makeEvent(
+          5,
+          'incident.linked',
+          { incidentId: 'inc-2', otherIncidentId: 'inc-1', relation: 'related' },
+          { marking: strict },
+        ),
+      )
+      .then((state) => {
+        expect(state.incidents.get('inc-1')!.contentMarking.tlp).toBe('AMBER+STRICT')
+        expect(state.incidents.get('inc-2')!.contentMarking.tlp).toBe('AMBER+STRICT')
+      })
+    // [R12] an update by another organisation is not folded: nothing of it is held
+    given(tallinn, riga, worm)
+      .when(
+        makeEvent(
+          4,
+          'incident.updated',
+          { incidentId: 'inc-1', severity: 'critical' },
+          { organisation: 'cert-lv', marking: strict },
+        ),
+      )
+      .then((state) => expect(state.incidents.get('inc-1')!.contentMarking).toEqual(worm.marking))
+    // [R3] an observation before the report is not folded either
+    given(tallinn, riga)
+      .when(makeEvent(3, 'incident.observation', { incidentId: 'inc-1', count: 9 }, { marking: strict }), {
+        ...worm,
+        seq: 4,
+      })
+      .then((state) => expect(state.incidents.get('inc-1')!.contentMarking).toEqual(worm.marking))
+  })
+
   it('[R4] only the network’s own organisation makes it report, and no later than five minutes after recording', () => {
     const late = '2026-11-02T10:00:00.000Z'
     const fromLv = (seq: number, payload: object, network?: string) =>

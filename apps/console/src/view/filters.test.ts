@@ -70,6 +70,22 @@ describe('incident filters', () => {
     expect(m({ organisations: ['cert-fi'] })).toBe(false)
   })
 
+  it('[M1] filters by what an incident holds: a GREEN report escalated in an AMBER+STRICT update is AMBER+STRICT', () => {
+    const escalated = fold(state, [
+      makeEvent(
+        8,
+        'incident.escalated',
+        { incidentId: 'worm', severity: 'critical', reason: 'spreading' },
+        { occurredAt: t(40), marking: { tlp: 'AMBER+STRICT' } },
+      ),
+    ])
+    const worm = escalated.incidents.get('worm')!
+    const m = (tlps: (typeof EMPTY_FILTERS)['tlps']) =>
+      incidentMatches(worm, { ...EMPTY_FILTERS, tlps }, escalated.networks, null)
+    expect(m(['GREEN'])).toBe(false)
+    expect(m(['AMBER+STRICT'])).toBe(true)
+  })
+
   it('keeps incidents active in the brushed range', () => {
     const worm = state.incidents.get('worm')!
     expect(

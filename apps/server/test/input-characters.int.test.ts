@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { event, type ServerProcess, TOKENS } from './harness.ts'
-import { ADMIN, BACKENDS, call, inputServer, issuePaths, type Reply } from './input-servers.ts'
+import { ADMIN, BACKENDS, call, expectRefused, inputServer } from './input-servers.ts'
 
 /**
  * Names, labels, display names, usernames and ids refuse control characters (U+0000 among them:
@@ -13,15 +13,6 @@ import { ADMIN, BACKENDS, call, inputServer, issuePaths, type Reply } from './in
 
 /** What the request bodies below carry, as JSON text: U+0000, U+202E (a bidi override), a lone surrogate. */
 const BAD = ['\\u0000', '\\u202e', '\\ud800'] as const
-
-function expectRefused(reply: Reply, field: string): void {
-  expect(reply.status, JSON.stringify(reply.json)).toBe(400)
-  expect(reply.json.error?.code).toBe('validation')
-  expect(
-    issuePaths(reply).some((path) => path === field || path.endsWith(`.${field}`)),
-    issuePaths(reply).join(),
-  ).toBe(true)
-}
 
 describe.each(BACKENDS)('control characters in input on %s', (backend) => {
   let server: ServerProcess

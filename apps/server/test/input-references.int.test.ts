@@ -3,7 +3,7 @@ import type { ClientToServerEvents, ServerToClientEvents } from '@watchfloor/pro
 import { io, type Socket } from 'socket.io-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { event, type ServerProcess, TOKENS } from './harness.ts'
-import { ADMIN, BACKENDS, call, inputServer, issuePaths, type Reply } from './input-servers.ts'
+import { ADMIN, BACKENDS, call, expectRefused, inputServer } from './input-servers.ts'
 
 /**
  * Requests that name something that is not there, or say it in a way the server did not read:
@@ -14,16 +14,6 @@ import { ADMIN, BACKENDS, call, inputServer, issuePaths, type Reply } from './in
  */
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>
-
-function expectRefused(reply: Reply, field: string): void {
-  expect(reply.status, JSON.stringify(reply.json)).toBe(400)
-  expect(reply.json.error?.code).toBe('validation')
-  const paths = issuePaths(reply)
-  expect(
-    paths.some((path) => path === field || path.endsWith(`.${field}`)),
-    paths.join(),
-  ).toBe(true)
-}
 
 function connect(url: string, options: { token: string } | { cookie: string }): Promise<Client> {
   const auth = 'token' in options ? { auth: { token: options.token } } : { extraHeaders: { cookie: options.cookie } }

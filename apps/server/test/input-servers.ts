@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
+import { expect } from 'vitest'
 import { type ServerProcess, startServerProcess, tokensWithAdmin } from './harness.ts'
 
 /**
@@ -95,4 +96,15 @@ export async function call(
 /** The paths of a validation error's issues. */
 export function issuePaths(reply: Reply): string[] {
   return (reply.json.error?.details?.issues ?? []).map((issue) => issue.path)
+}
+
+/** A 400 `validation` whose issues name `field` (or end with `.field`). */
+export function expectRefused(reply: Reply, field: string): void {
+  expect(reply.status, JSON.stringify(reply.json)).toBe(400)
+  expect(reply.json.error?.code).toBe('validation')
+  const paths = issuePaths(reply)
+  expect(
+    paths.some((path) => path === field || path.endsWith(`.${field}`)),
+    paths.join(),
+  ).toBe(true)
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { event, type ServerProcess, TOKENS } from './harness.ts'
-import { ADMIN, BACKENDS, call, inputServer, issuePaths, type Reply } from './input-servers.ts'
+import { ADMIN, BACKENDS, call, expectRefused, inputServer } from './input-servers.ts'
 
 /**
  * Times are instants from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z in UTC, on both stores:
@@ -11,16 +11,6 @@ import { ADMIN, BACKENDS, call, inputServer, issuePaths, type Reply } from './in
 
 const YEAR_10000 = '9999-12-31T23:59:59-23:59'
 const YEAR_0 = '0000-01-01T00:00:00Z'
-
-function expectRefused(reply: Reply, field: string): void {
-  expect(reply.status, JSON.stringify(reply.json)).toBe(400)
-  expect(reply.json.error?.code).toBe('validation')
-  const paths = issuePaths(reply)
-  expect(
-    paths.some((path) => path === field || path.endsWith(`.${field}`)),
-    paths.join(),
-  ).toBe(true)
-}
 
 describe.each(BACKENDS)('times out of range on %s', (backend) => {
   let server: ServerProcess

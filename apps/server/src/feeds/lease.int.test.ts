@@ -48,7 +48,8 @@ describe('a feed poll longer than its lease', () => {
     for (const step of cleanup.splice(0).reverse()) await step()
   })
 
-  it('renews the lease page by page: another process cannot take the feed while the poll runs', async () => {
+  /** Stores in a scratch directory, a partner of `pages` pages each after `delayMs`, and a poller (process-a) holding leases of `leaseMs`. */
+  async function setup(feedId: string, pages: number, delayMs: number, leaseMs: number) {
     const dir = mkdtempSync(join(tmpdir(), 'watchfloor-lease-'))
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }))
     const credentials = new SqliteCredentialStore({ file: join(dir, 'credentials.db') })
@@ -56,11 +57,11 @@ describe('a feed poll longer than its lease', () => {
     cleanup.push(() => credentials.close())
     cleanup.push(() => store.close())
     await credentials.createOrganisation({ id: 'cert-ee', name: 'CERT-EE', nation: 'EE', kind: 'ally_cert' })
-    const partner = await slowPartner(6, 150)
+    const partner = await slowPartner(pages, delayMs)
     cleanup.push(() => new Promise<void>((resolve) => partner.server.close(() => resolve())))
     const feed = await credentials.createFeed({
-      id: 'slow',
-      label: 'A slow partner',
+      id: feedId,
+      label: `Partner ${feedId}`,
       url: partner.url,
       apiRoot: 'api',
       collectionId: 'all',
@@ -74,11 +75,16 @@ describe('a feed poll longer than its lease', () => {
     const directory = new Directory(credentials, logger)
     await directory.load()
     const full = new FullState(store)
-    // the lease lasts 400 ms; the poll takes six pages of 150 ms
     const poller = new FeedPoller(credentials, store, directory, () => full.owners.fresh(), logger, {
       holder: 'process-a',
-      leaseMs: 400,
+      leaseMs,
     })
+    return { credentials, partner, feed, poller }
+  }
+
+  it('renews the lease page by page: another process cannot take the feed while the poll runs', async () => {
+    // the lease lasts 400 ms; the poll takes six pages of 150 ms
+    const { credentials, feed, poller } = await setup('slow', 6, 150, 400)
     const polling = poller.poll(feed)
     const tries: boolean[] = []
     for (let i = 0; i < 5; i++) {
@@ -92,36 +98,8 @@ describe('a feed poll longer than its lease', () => {
   })
 
   it('a poll that lost its lease stops after the page it has, and the other process goes on from its cursor', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'watchfloor-lease-'))
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }))
-    const credentials = new SqliteCredentialStore({ file: join(dir, 'credentials.db') })
-    const store = new SqliteEventStore({ file: join(dir, 'events.db') })
-    cleanup.push(() => credentials.close())
-    cleanup.push(() => store.close())
-    await credentials.createOrganisation({ id: 'cert-ee', name: 'CERT-EE', nation: 'EE', kind: 'ally_cert' })
     // the first page takes longer than the lease: another process takes the feed meanwhile
-    const partner = await slowPartner(3, 600)
-    cleanup.push(() => new Promise<void>((resolve) => partner.server.close(() => resolve())))
-    const feed = await credentials.createFeed({
-      id: 'stalled',
-      label: 'A stalled partner',
-      url: partner.url,
-      apiRoot: 'api',
-      collectionId: 'all',
-      organisation: 'cert-ee',
-      auth: { kind: 'none' },
-      pollSeconds: 300,
-      defaultTlp: 'GREEN',
-      createdBy: 'admin',
-    })
-    const logger = pino({ level: 'silent' })
-    const directory = new Directory(credentials, logger)
-    await directory.load()
-    const full = new FullState(store)
-    const poller = new FeedPoller(credentials, store, directory, () => full.owners.fresh(), logger, {
-      holder: 'process-a',
-      leaseMs: 300,
-    })
+    const { credentials, partner, feed, poller } = await setup('stalled', 3, 600, 300)
     const polling = poller.poll(feed)
     await new Promise((resolve) => setTimeout(resolve, 400))
     expect(await credentials.claimFeed('stalled', 'process-b', 60_000)).toBe(true)

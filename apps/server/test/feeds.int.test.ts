@@ -957,6 +957,28 @@ describe('a partner that is not Watchfloor: its own TLP definitions, sent once',
     }
   })
 
+  it('a page over the cap is asked for again with fewer objects, down to one: large objects still come in', async () => {
+    // five incidents of 300 KB each: 1.5 MB a page, over the 1 MiB cap, until three or fewer a page
+    const entries: Entry[] = [1, 2, 3, 4, 5].map((n) => ({
+      object: greenIncident(`Large object ${n}`, { description: `${n} `.padEnd(300 * 1024, 'x') }),
+      added: at(40 + n),
+    }))
+    const partner = await taxiiPartner(entries, { perPage: 100, paging: 'next' })
+    try {
+      await register('large-objects', partner.url)
+      const polled = await pollNow('large-objects')
+      expect(polled.status, JSON.stringify(polled.json)).toBe(200)
+      expect(polled.json.outcome).toMatchObject({ objects: 5, imported: 5 })
+      expect(await reportedTitles('Large object')).toHaveLength(5)
+      // halved from 500 while over the cap, then kept for the rest of the poll
+      const limits = partner.requests.map((query) => Number(query.get('limit')))
+      expect(limits).toEqual([500, 250, 125, 63, 32, 16, 8, 4, 2, 2, 2])
+      expect(polled.json.feed.state).toMatchObject({ lastError: null, cursor: at(45) })
+    } finally {
+      await partner.close()
+    }
+  })
+
   it('a partner answer that is not JSON, or not a TAXII envelope, fails the poll saying so', async () => {
     const partner = await anyPartner((req, res) => {
       if (req.url?.includes('/collections/html/')) {

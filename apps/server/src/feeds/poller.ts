@@ -276,9 +276,23 @@ export class FeedPoller {
     let next: string | undefined
     /** The last `date_added` served in this pagination. */
     let addedLast: string | undefined
+    /** Objects asked for per page: halved for the rest of the poll when a page is over the size cap. */
+    let limit = this.options.pageSize ?? 500
     try {
       for (;;) {
-        const page = await this.page(feed, addedAfter, next)
+        let page: Page
+        try {
+          page = await this.page(feed, addedAfter, next, {}, limit)
+        } catch (error) {
+          // a page of large objects: the same page again, with fewer of them, down to one
+          if (!(error instanceof AnswerTooLarge) || limit <= 1) throw error
+          limit = Math.ceil(limit / 2)
+          this.logger.info(
+            { feed: feed.id, limit },
+            'a feed page was over the size cap; asking for fewer objects a page',
+          )
+          continue
+        }
         outcome.pages++
         outcome.objects += page.objects.length
         if (page.objects.length > 0) {
@@ -503,11 +517,12 @@ export class FeedPoller {
     cursor: string | null,
     next: string | undefined,
     filters: Record<string, string> = {},
+    limit = this.options.pageSize ?? 500,
   ): Promise<Page> {
     const base = feed.url.replace(/\/+$/, '')
     const root = `/${feed.apiRoot.replace(/^\/+|\/+$/g, '')}/`
     const url = new URL(`${base}${root}collections/${encodeURIComponent(feed.collectionId)}/objects/`)
-    url.searchParams.set('limit', String(this.options.pageSize ?? 500))
+    url.searchParams.set('limit', String(limit))
     if (cursor !== null) url.searchParams.set('added_after', cursor)
     if (next !== undefined) url.searchParams.set('next', next)
     for (const [name, value] of Object.entries(filters)) url.searchParams.set(name, value)
@@ -564,7 +579,7 @@ export class FeedPoller {
     const declared = Number(response.headers.get('content-length') ?? Number.NaN)
     if (Number.isFinite(declared) && declared > cap) {
       await discard(response)
-      throw new Error(`${url.origin} answered ${declared} bytes (its Content-Length), ${most}`)
+      throw new AnswerTooLarge(`${url.origin} answered ${declared} bytes (its Content-Length), ${most}`)
     }
     if (response.body === null) return ''
     const reader = response.body.getReader()
@@ -576,7 +591,7 @@ export class FeedPoller {
       read += value.byteLength
       if (read > cap) {
         await reader.cancel().catch(() => {})
-        throw new Error(`${url.origin} answered ${most}`)
+        throw new AnswerTooLarge(`${url.origin} answered ${most}`)
       }
       chunks.push(value)
     }
@@ -707,3 +722,6 @@ export function earlier(a: string, b: string): boolean {
   const width = Math.max(x[2]?.length ?? 0, y[2]?.length ?? 0)
   return (x[2] ?? '').padEnd(width, '0') < (y[2] ?? '').padEnd(width, '0')
 }
+
+/** A partner's answer over `maxBodyBytes`: the poll asks again for fewer objects a page, down to one. */
+class AnswerTooLarge extends Error {}

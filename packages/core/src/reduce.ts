@@ -11,7 +11,7 @@ import {
   type State,
   type TaskState,
 } from './state.ts'
-import { strictestMarking } from './visibility.ts'
+import { foldMarking } from './visibility.ts'
 
 /**
  * Fold one event into the state. Pure: the input state is never changed.
@@ -59,7 +59,7 @@ function apply(draft: Draft, event: StoredEvent): void {
         registeredAt: previous?.registeredAt ?? event.occurredAt,
         lastReportAt: maxTime(previous?.lastReportAt, reportTime(event)),
         lastSeq: event.seq,
-        marking: previous === undefined ? event.marking : strictestMarking(previous.marking, event.marking),
+        marking: previous === undefined ? event.marking : foldMarking(previous.marking, event.marking),
       }
       // registering again describes the network anew: a short name left out is no longer one
       if (p.shortName !== undefined) network.shortName = p.shortName
@@ -76,7 +76,7 @@ function apply(draft: Draft, event: StoredEvent): void {
       network.posture = p.posture
       if (p.reason === undefined) delete network.postureReason
       else network.postureReason = p.reason
-      network.marking = strictestMarking(network.marking, event.marking)
+      network.marking = foldMarking(network.marking, event.marking)
       network.lastReportAt = maxTime(network.lastReportAt, reportTime(event))
       network.lastSeq = event.seq
       return
@@ -94,8 +94,7 @@ function apply(draft: Draft, event: StoredEvent): void {
         affectedNetworks: p.affectedNetworks,
         organisation: event.source.organisation,
         marking: event.marking,
-        contentMarking:
-          previous === undefined ? event.marking : strictestMarking(previous.contentMarking, event.marking),
+        contentMarking: previous === undefined ? event.marking : foldMarking(previous.contentMarking, event.marking),
         reportedAt: previous?.reportedAt ?? event.occurredAt,
         updatedAt: event.occurredAt,
         version: (previous?.version ?? 0) + 1,
@@ -340,13 +339,13 @@ function bumpIncident(incident: IncidentState, event: StoredEvent): void {
 
 /** Every event folded into an incident (bar its report, which sets the same) marks what it holds [M1]. */
 function touchIncident(incident: IncidentState, event: StoredEvent): void {
-  incident.contentMarking = strictestMarking(incident.contentMarking, event.marking)
+  incident.contentMarking = foldMarking(incident.contentMarking, event.marking)
   incident.lastSeq = event.seq
   incident.updatedAt = maxTime(incident.updatedAt, event.occurredAt)
 }
 
 function bumpTask(task: TaskState, event: StoredEvent): void {
-  task.contentMarking = strictestMarking(task.contentMarking, event.marking)
+  task.contentMarking = foldMarking(task.contentMarking, event.marking)
   task.version++
   task.lastSeq = event.seq
   task.updatedAt = maxTime(task.updatedAt, event.occurredAt)

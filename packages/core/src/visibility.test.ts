@@ -1,6 +1,6 @@
 import type { Marking, Viewer } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { audienceKey, canSee, defaultMarking, strictestMarking, tlpRank, viewerKey } from './visibility.ts'
+import { audienceKey, canSee, defaultMarking, foldMarking, strictestMarking, tlpRank, viewerKey } from './visibility.ts'
 
 const viewer = (organisation: string, nation: string, userId = `${organisation}-user`): Viewer => ({
   organisation,
@@ -283,6 +283,23 @@ describe('canSee', () => {
       tlp: 'AMBER',
       pap: 'RED',
     })
+  })
+
+  it('foldMarking says what strictestMarking says, and builds nothing for the same plain marking again', () => {
+    const markings: Marking[] = [
+      { tlp: 'CLEAR' },
+      { tlp: 'GREEN', pap: 'GREEN' },
+      { tlp: 'GREEN' },
+      { tlp: 'AMBER', releasableTo: ['cert-lv'] },
+      { tlp: 'AMBER' },
+      { tlp: 'AMBER+STRICT' },
+      { tlp: 'RED' },
+      { tlp: 'RED', recipients: ['janis'] },
+    ]
+    for (const a of markings)
+      for (const b of markings) expect(foldMarking(a, b), JSON.stringify([a, b])).toEqual(strictestMarking(a, b))
+    const green = { tlp: 'GREEN' as const }
+    expect(foldMarking(green, { tlp: 'GREEN' })).toBe(green)
   })
 
   it('[V7] PAP never changes who sees an event', () => {

@@ -140,6 +140,18 @@ export function strictestMarking(a: Marking, b: Marking): Marking {
   return marking
 }
 
+/**
+ * `strictestMarking(current, next)` for a fold that meets one marking per event (the reducer's
+ * content markings, observations included): `current` itself when `next` is the same plain
+ * marking (a TLP other than RED and a PAP, no lists), as most events of a thing carry, so
+ * nothing is built for them.
+ */
+export function foldMarking(current: Marking, next: Marking): Marking {
+  const plain = (m: Marking) => m.tlp !== 'RED' && m.releasableTo === undefined && m.recipients === undefined
+  if (next.tlp === current.tlp && next.pap === current.pap && plain(next) && plain(current)) return current
+  return strictestMarking(current, next)
+}
+
 /** The marking a document (report, brief, export) carries: the highest TLP and PAP of what it holds. */
 export interface DocumentMarking {
   tlp: Tlp

@@ -97,6 +97,13 @@ test.describe('the wall display', () => {
     await expect(page.getByTestId('wall-banner-bottom').getByTestId('wall-marking').first()).toHaveText(
       (await top.textContent()) ?? '',
     )
+    // the banner covers what the ticker's density strip counts, as drawn
+    const levels = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED']
+    const counted = await page.getByTestId('wall-ticker').getAttribute('data-tlp')
+    expect(levels).toContain(counted)
+    expect(levels.indexOf(((await top.textContent()) ?? '').replace('TLP:', ''))).toBeGreaterThanOrEqual(
+      levels.indexOf(counted ?? 'RED'),
+    )
     await expect(page.getByTestId('wall-clock')).toContainText(/\d{4}-\d\d-\d\d\s*\d\d:\d\d:\d\dZ/)
     await expect(page.getByTestId('wall-clock-zone')).toContainText(/\d\d:\d\d/)
     await expect(page.getByTestId('wall-count-high').locator('.wall-counter-value')).toHaveText('1')

@@ -1,7 +1,12 @@
 /**
  * Events per minute of occurredAt, for density strips: a bounded map of minute -> count, so a
- * wall that runs for days keeps a fixed amount of it whatever the event rate.
+ * wall that runs for days keeps a fixed amount of it whatever the event rate. Each minute also
+ * keeps the strictest TLP of what it counts: a strip drawn from counts says as much as the events
+ * counted, and the marking shown over it must cover them.
  */
+import { highestTlp, tlpRank } from '@watchfloor/core'
+import type { Tlp } from '@watchfloor/protocol'
+
 export const MINUTE_MS = 60_000
 
 /** The longest span a density strip shows (the wall's `hours`): counts are kept for at most this long. */
@@ -18,16 +23,20 @@ export function countMinutes(hours: number): number {
 
 export class MinuteCounts {
   private readonly counts = new Map<number, number>()
+  /** The strictest TLP counted in a minute; a minute with none counted marked is not in it. */
+  private readonly tlps = new Map<number, Tlp>()
   private newestMinute = Number.NEGATIVE_INFINITY
 
   /** @param keepMinutes minutes before the newest one that are kept */
   constructor(readonly keepMinutes = countMinutes(COUNT_HOURS)) {}
 
-  add(atMs: number, count = 1): void {
+  add(atMs: number, count = 1, tlp: Tlp = 'CLEAR'): void {
     if (!Number.isFinite(atMs)) return
     const minute = Math.floor(atMs / MINUTE_MS)
     if (minute <= this.newestMinute - this.keepMinutes) return // older than anything kept
     this.counts.set(minute, (this.counts.get(minute) ?? 0) + count)
+    const was = this.tlps.get(minute)
+    if (tlp !== 'CLEAR' && (was === undefined || tlpRank(tlp) > tlpRank(was))) this.tlps.set(minute, tlp)
     if (minute > this.newestMinute) {
       this.newestMinute = minute
       if (this.counts.size > this.keepMinutes + 1) this.trim()
@@ -37,13 +46,14 @@ export class MinuteCounts {
   private trim(): void {
     const oldest = this.newestMinute - this.keepMinutes
     for (const minute of this.counts.keys()) if (minute <= oldest) this.counts.delete(minute)
+    for (const minute of this.tlps.keys()) if (minute <= oldest) this.tlps.delete(minute)
   }
 
   /** The same counts, keeping `keepMinutes` from now on. */
   resized(keepMinutes: number): MinuteCounts {
     const copy = new MinuteCounts(keepMinutes)
     const minutes = [...this.counts.keys()].sort((a, b) => a - b)
-    for (const minute of minutes) copy.add(minute * MINUTE_MS, this.counts.get(minute)!)
+    for (const minute of minutes) copy.add(minute * MINUTE_MS, this.counts.get(minute)!, this.tlps.get(minute))
     return copy
   }
 
@@ -69,6 +79,16 @@ export class MinuteCounts {
       out[i] = (out[i] ?? 0) + count
     }
     return out
+  }
+
+  /** The strictest TLP of the events counted over [fromMs, toMs): what a strip of them must be marked. */
+  strictestTlp(fromMs: number, toMs: number): Tlp {
+    const tlps: Tlp[] = []
+    for (const [minute, tlp] of this.tlps) {
+      const at = minute * MINUTE_MS
+      if (at >= fromMs && at < toMs) tlps.push(tlp)
+    }
+    return highestTlp(tlps)
   }
 
   get size(): number {

@@ -311,7 +311,7 @@ export function createWatchfloorStore() {
         const occurred = Date.parse(event.occurredAt)
         const at = dataTime(occurred, event.recordedAt)
         // one far ahead of when the server recorded it is not counted in the strip
-        if (at === occurred) activity.add(at)
+        if (at === occurred) activity.add(at, 1, event.marking.tlp)
         if (at > newest) newest = at
         if (retention.keep === undefined || retention.keep(event)) window.push(event)
       }
@@ -361,7 +361,7 @@ export function createWatchfloorStore() {
         const occurred = Date.parse(event.occurredAt)
         const at = dataTime(occurred, event.recordedAt)
         // one far ahead of when the server recorded it is not counted in the strip
-        if (at === occurred) activity.add(at)
+        if (at === occurred) activity.add(at, 1, event.marking.tlp)
         if (at > newest) newest = at
         if (retention.keep === undefined || retention.keep(event)) window.push(event)
       }

@@ -3,7 +3,7 @@
  * above, the significant events (reports, escalations, advisories, posture changes) as marks
  * below, hourly labels. Canvas: thousands of marks cost one draw, and nothing to interact with.
  */
-import type { StoredEvent } from '@watchfloor/protocol'
+import type { StoredEvent, Tlp } from '@watchfloor/protocol'
 import { useEffect, useRef } from 'react'
 import type { MinuteCounts } from '../data/activity.ts'
 import { serverNow, watchfloor } from '../data/store.ts'
@@ -48,17 +48,17 @@ function draw(
   hours: number,
   now: number,
   countsFrom = Number.NEGATIVE_INFINITY,
-): void {
+): Tlp | null {
   const ratio = window.devicePixelRatio || 1
   const width = canvas.clientWidth
   const height = canvas.clientHeight
-  if (width === 0 || height === 0) return
+  if (width === 0 || height === 0) return null
   if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
     canvas.width = Math.round(width * ratio)
     canvas.height = Math.round(height * ratio)
   }
   const ctx = canvas.getContext('2d')
-  if (!ctx) return
+  if (!ctx) return null
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0)
   ctx.clearRect(0, 0, width, height)
   const span = hours * HOUR
@@ -73,6 +73,9 @@ function draw(
   const bucketMs = Math.max(60_000, Math.ceil(span / Math.max(1, width / 6) / 60_000) * 60_000)
   const start = Math.floor(from / bucketMs) * bucketMs
   const counts = activity.buckets(start, now + bucketMs, bucketMs)
+  // the strip says how much went on when: as much as the events it counts, whose marking it carries
+  const densityTlp = activity.strictestTlp(start, now + bucketMs)
+  canvas.dataset.tlp = densityTlp
   const max = Math.max(1, ...counts)
   ctx.fillStyle = '#2f6f9f'
   counts.forEach((count, i) => {
@@ -136,13 +139,18 @@ function draw(
     const w = ctx.measureText(label).width
     if (px - w / 2 > 0 && px + w / 2 < width) ctx.fillText(label, px - w / 2, height - 2)
   }
+  return densityTlp
 }
 
-export function Ticker({ hours }: { hours: number }) {
+/**
+ * @param onMarking told the strictest TLP of the events the density strip counts, after each draw
+ *   that changes it: the wall's banner covers them as it covers the marks
+ */
+export function Ticker({ hours, onMarking }: { hours: number; onMarking?: (tlp: Tlp) => void }) {
   const canvasRef = useRef<HTMLCanvasElement>(null)
   const events = useFilteredEvents()
-  const latest = useRef({ events, hours })
-  latest.current = { events, hours }
+  const latest = useRef({ events, hours, onMarking })
+  latest.current = { events, hours, onMarking }
 
   useEffect(() => {
     const canvas = canvasRef.current
@@ -156,7 +164,8 @@ export function Ticker({ hours }: { hours: number }) {
       // the right edge is now on the server's clock, as the event times it places are
       const now = serverNow(Date.now(), data.clockOffsetMs)
       const countsFrom = data.activity.heldFrom(data.activityFrom)
-      draw(canvas, latest.current.events, data.activity, latest.current.hours, now, countsFrom)
+      const tlp = draw(canvas, latest.current.events, data.activity, latest.current.hours, now, countsFrom)
+      if (tlp !== null) latest.current.onMarking?.(tlp)
     }
     const schedule = () => {
       if (timer !== undefined) return

@@ -6,7 +6,7 @@
  */
 
 import { type IncidentState, isOpen, isOverdue, pictureHeadline, type TaskState } from '@watchfloor/core'
-import type { StoredEvent, WallPreset } from '@watchfloor/protocol'
+import type { StoredEvent, Tlp, WallPreset } from '@watchfloor/protocol'
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { createStore } from 'zustand/vanilla'
 import { ApiError, readFailure } from '../data/api.ts'
@@ -234,10 +234,12 @@ function WallPicture({ config, notice }: { config: WallConfig; notice: string | 
   const tickerShown = panels.has('ticker')
   const countersShown = panels.has('counters')
   const tickerEvents = useFilteredEvents()
+  // the strictest TLP of the events the ticker's density strip counts, as it last drew them
+  const [densityTlp, setDensityTlp] = useState<Tlp>('CLEAR')
   const overdueKey = overdueTasks.map((task) => task.taskId).join()
   // the highest marking of anything on screen: incidents on map and lists, the spotlight, the open
-  // incidents the board counts per network, networks, sharing arcs and the ticker's marks, the
-  // overdue tasks counted
+  // incidents the board counts per network, networks, sharing arcs, the ticker's marks and the
+  // events its density strip counts, the overdue tasks counted
   // biome-ignore lint/correctness/useExhaustiveDependencies: overdueKey stands for overdueTasks, rebuilt every second
   const marking = useMemo(
     () =>
@@ -248,6 +250,7 @@ function WallPicture({ config, notice }: { config: WallConfig; notice: string | 
         advisories: sharingShown || tickerShown ? advisories.values() : [],
         events: tickerShown ? tickerEvents : [],
         tasks: countersShown ? overdueTasks : [],
+        counted: tickerShown ? [densityTlp] : [],
       }),
     [
       incidents,
@@ -259,6 +262,7 @@ function WallPicture({ config, notice }: { config: WallConfig; notice: string | 
       tickerShown,
       boardShown,
       tickerEvents,
+      densityTlp,
       countersShown,
       overdueKey,
     ],
@@ -325,7 +329,7 @@ function WallPicture({ config, notice }: { config: WallConfig; notice: string | 
       </main>
       {panels.has('ticker') && (
         <div className="wall-ticker">
-          <Ticker hours={config.tickerHours} />
+          <Ticker hours={config.tickerHours} onMarking={setDensityTlp} />
         </div>
       )}
       <footer className="wall-banner" data-testid="wall-banner-bottom">

@@ -175,6 +175,8 @@ export function wallTlp(shown: {
   events?: Iterable<StoredEvent>
   /** The tasks the counters count (overdue). */
   tasks?: Iterable<TaskState>
+  /** The markings of what is shown only counted (the ticker's density strip: `MinuteCounts.strictestTlp`). */
+  counted?: Iterable<Tlp>
 }): Tlp {
   const tlps: Tlp[] = []
   for (const incident of shown.incidents) tlps.push(incident.contentMarking.tlp)
@@ -183,5 +185,6 @@ export function wallTlp(shown: {
   for (const advisory of shown.advisories) tlps.push(advisory.marking.tlp)
   for (const event of shown.events ?? []) tlps.push(event.marking.tlp)
   for (const task of shown.tasks ?? []) tlps.push(task.contentMarking.tlp)
+  for (const tlp of shown.counted ?? []) tlps.push(tlp)
   return highestTlp(tlps)
 }

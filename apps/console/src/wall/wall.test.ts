@@ -295,6 +295,45 @@ describe('memory bounds', () => {
     expect(short.resized(countMinutes(72)).total()).toBe(1)
   })
 
+  it('the density strip carries the strictest marking it counts, after the events themselves are pruned', () => {
+    const HOUR = 3_600_000
+    const store = createWatchfloorStore()
+    // a window of two events: what the strip counts outlives what the window holds
+    store.getState().setRetention({ hours: 24, maxEvents: 2 })
+    const now = Date.now()
+    const red = { marking: { tlp: 'RED' as const, recipients: ['kadri'] } }
+    store
+      .getState()
+      .applyEvents([
+        makeEvent(1, 'incident.observation', { incidentId: 'a' }, { occurredAt: iso(now - 5 * HOUR), ...red }),
+        makeEvent(2, 'incident.observation', { incidentId: 'a' }, { occurredAt: iso(now - 2 * HOUR) }),
+        makeEvent(3, 'incident.observation', { incidentId: 'a' }, { occurredAt: iso(now - HOUR) }),
+        makeEvent(
+          4,
+          'incident.observation',
+          { incidentId: 'a' },
+          { occurredAt: iso(now - 30 * 60_000), marking: { tlp: 'AMBER' } },
+        ),
+      ])
+    const { activity, window } = store.getState()
+    expect(window.some((event) => event.marking.tlp === 'RED')).toBe(false) // pruned from the window
+    expect(activity.total()).toBe(4) // still counted
+    expect(activity.strictestTlp(now - 6 * HOUR, now)).toBe('RED')
+    expect(activity.strictestTlp(now - 3 * HOUR, now)).toBe('AMBER') // the RED minute is before the span
+    expect(activity.strictestTlp(now - 90 * 60_000, now - 40 * 60_000)).toBe('GREEN') // makeEvent's default
+    // a retention set later keeps the markings of what it keeps
+    expect(activity.resized(countMinutes(24)).strictestTlp(now - 6 * HOUR, now)).toBe('RED')
+    // and counts trimmed as too old take their markings with them
+    const short = new MinuteCounts(countMinutes(1))
+    short.add(now - 3 * HOUR, 1, 'RED')
+    for (let minute = 130; minute >= 0; minute--) short.add(now - minute * 60_000, 1, minute === 0 ? 'GREEN' : 'CLEAR')
+    expect(short.total()).toBeLessThanOrEqual(countMinutes(1) + 1)
+    expect(short.strictestTlp(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)).toBe('GREEN')
+    // the banner covers what the strip counts
+    const none = { incidents: [], spotlight: null, networks: [], advisories: [] }
+    expect(wallTlp({ ...none, counted: [activity.strictestTlp(now - 6 * HOUR, now)] })).toBe('RED')
+  })
+
   it('prunes closed incidents and advisories older than the cutoff, keeps open ones', () => {
     const state = fold(initialState, [
       reported(1, 'old-open', 'high', T0),

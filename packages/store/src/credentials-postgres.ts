@@ -59,6 +59,8 @@ import {
   isoTime,
   isoTimeOrNull,
   missingMember,
+  NEW_TOKEN_COLUMNS,
+  newTokenValues,
   noFeed,
   noFeedOrganisation,
   ORGANISATION_COLUMNS,
@@ -322,26 +324,11 @@ export class PostgresCredentialStore implements CredentialStore {
     const insert = async (client: pg.Pool | pg.PoolClient) => {
       try {
         const { rows } = await client.query<TokenRow>(
-          `INSERT INTO ${this.tokens} (id, secret_hash, label, kind, owner, service_user, service_organisation, service_nation,
-             service_roles, service_sources, preset, tlp_ceiling, created_by, created_at, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING ${TOKEN_COLUMNS}`,
-          [
-            token.id,
-            token.secretHash,
-            token.label,
-            token.kind,
-            token.owner,
-            service?.user ?? null,
-            service?.organisation ?? null,
-            service?.nation ?? null,
-            service ? JSON.stringify(service.roles) : null,
-            service ? JSON.stringify(service.sources) : null,
-            token.preset,
-            token.tlpCeiling,
-            token.createdBy,
-            new Date(),
-            expiresAt,
-          ],
+          `INSERT INTO ${this.tokens} (${NEW_TOKEN_COLUMNS})
+           VALUES (${NEW_TOKEN_COLUMNS.split(',')
+             .map((_, i) => `$${i + 1}`)
+             .join(', ')}) RETURNING ${TOKEN_COLUMNS}`,
+          newTokenValues(token, new Date(), expiresAt),
         )
         return tokenOf(rows[0]!)
       } catch (error) {

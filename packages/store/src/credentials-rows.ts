@@ -25,6 +25,7 @@ import {
   type NewCommunity,
   type NewFeed,
   type NewOrganisation,
+  type NewToken,
   ORGANISATION_KINDS,
   type Organisation,
   type OrganisationKind,
@@ -86,6 +87,35 @@ export interface TokenRow {
 /** The columns of a token row that may leave the store: never `secret_hash`. */
 export const TOKEN_COLUMNS =
   'id, label, kind, owner, service_user, service_organisation, service_nation, service_roles, service_sources, preset, tlp_ceiling, created_by, created_at, last_used_at, revoked_at, expires_at'
+
+/** The columns a new token is written with, in the order of `newTokenValues`. */
+export const NEW_TOKEN_COLUMNS =
+  'id, secret_hash, label, kind, owner, service_user, service_organisation, service_nation, service_roles, service_sources, preset, tlp_ceiling, created_by, created_at, expires_at'
+
+/**
+ * A new token's values in the order of `NEW_TOKEN_COLUMNS`, with the times as the store writes
+ * them (SQLite text, PostgreSQL a Date or the ISO text it casts).
+ */
+export function newTokenValues<T>(token: NewToken, createdAt: T, expiresAt: string | null): unknown[] {
+  const { service } = token
+  return [
+    token.id,
+    token.secretHash,
+    token.label,
+    token.kind,
+    token.owner,
+    service?.user ?? null,
+    service?.organisation ?? null,
+    service?.nation ?? null,
+    service ? JSON.stringify(service.roles) : null,
+    service ? JSON.stringify(service.sources) : null,
+    token.preset,
+    token.tlpCeiling,
+    token.createdBy,
+    createdAt,
+    expiresAt,
+  ]
+}
 
 export const ACCOUNT_COLUMNS = 'username, display_name, organisation, nation, roles, disabled, created_at, updated_at'
 

@@ -60,6 +60,8 @@ import {
   isoTime,
   isoTimeOrNull,
   missingMember,
+  NEW_TOKEN_COLUMNS,
+  newTokenValues,
   noFeed,
   noFeedOrganisation,
   ORGANISATION_COLUMNS,
@@ -227,27 +229,11 @@ export class SqliteCredentialStore implements CredentialStore {
         try {
           this.db
             .prepare(
-              `INSERT INTO api_tokens (id, secret_hash, label, kind, owner, service_user, service_organisation, service_nation,
-                 service_roles, service_sources, preset, tlp_ceiling, created_by, created_at, expires_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+              `INSERT INTO api_tokens (${NEW_TOKEN_COLUMNS}) VALUES (${NEW_TOKEN_COLUMNS.split(',')
+                .map(() => '?')
+                .join(', ')})`,
             )
-            .run(
-              token.id,
-              token.secretHash,
-              token.label,
-              token.kind,
-              token.owner,
-              service?.user ?? null,
-              service?.organisation ?? null,
-              service?.nation ?? null,
-              service ? JSON.stringify(service.roles) : null,
-              service ? JSON.stringify(service.sources) : null,
-              token.preset,
-              token.tlpCeiling,
-              token.createdBy,
-              new Date().toISOString(),
-              expiresAt,
-            )
+            .run(...newTokenValues(token, new Date().toISOString(), expiresAt))
         } catch (error) {
           throw translate(error, 'a token with this id or secret already exists', `no account ${token.owner}`)
         }

@@ -154,6 +154,8 @@ export {
   incidentVisibility,
   isNamed,
   markingBanner,
+  markingKey,
+  sameMarking,
   strictestMarking,
   taskVisibility,
   tlpRank,

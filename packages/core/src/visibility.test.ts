@@ -1,6 +1,16 @@
 import type { Marking, Viewer } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { audienceKey, canSee, defaultMarking, foldMarking, strictestMarking, tlpRank, viewerKey } from './visibility.ts'
+import {
+  audienceKey,
+  canSee,
+  defaultMarking,
+  foldMarking,
+  markingKey,
+  sameMarking,
+  strictestMarking,
+  tlpRank,
+  viewerKey,
+} from './visibility.ts'
 
 const viewer = (organisation: string, nation: string, userId = `${organisation}-user`): Viewer => ({
   organisation,
@@ -300,6 +310,28 @@ describe('canSee', () => {
       for (const b of markings) expect(foldMarking(a, b), JSON.stringify([a, b])).toEqual(strictestMarking(a, b))
     const green = { tlp: 'GREEN' as const }
     expect(foldMarking(green, { tlp: 'GREEN' })).toBe(green)
+  })
+
+  it('sameMarking: the same audience and PAP, however the lists are written', () => {
+    // written differently, saying the same
+    expect(
+      sameMarking({ tlp: 'AMBER', releasableTo: ['LV', 'EE'] }, { tlp: 'AMBER', releasableTo: ['EE', 'LV'] }),
+    ).toBe(true)
+    expect(sameMarking({ tlp: 'AMBER', releasableTo: [] }, { tlp: 'AMBER' })).toBe(true) // the source alone [V4]
+    expect(sameMarking({ tlp: 'AMBER+STRICT', releasableTo: ['LV'] }, { tlp: 'AMBER+STRICT' })).toBe(true) // [V4s]
+    expect(sameMarking({ tlp: 'RED', recipients: [] }, { tlp: 'RED' })).toBe(true)
+    expect(sameMarking({ tlp: 'RED', recipients: ['a', 'b'] }, { tlp: 'RED', recipients: ['b', 'a'] })).toBe(true)
+    // saying something else: the TLP, who is named, the PAP
+    expect(sameMarking({ tlp: 'GREEN' }, { tlp: 'AMBER' })).toBe(false)
+    expect(sameMarking({ tlp: 'GREEN' }, { tlp: 'GREEN', releasableTo: ['LV'] })).toBe(false)
+    expect(sameMarking({ tlp: 'AMBER', releasableTo: ['LV'] }, { tlp: 'AMBER' })).toBe(false)
+    expect(sameMarking({ tlp: 'RED', recipients: ['a'] }, { tlp: 'RED', recipients: ['a', 'b'] })).toBe(false)
+    expect(sameMarking({ tlp: 'AMBER', pap: 'GREEN' }, { tlp: 'AMBER' })).toBe(false)
+    // the key itself keeps a list as given, sorted: an empty list is not none
+    expect(markingKey({ tlp: 'GREEN', releasableTo: [] })).not.toBe(markingKey({ tlp: 'GREEN' }))
+    expect(markingKey({ tlp: 'GREEN', releasableTo: ['b', 'a'] })).toBe(
+      markingKey({ tlp: 'GREEN', releasableTo: ['a', 'b'] }),
+    )
   })
 
   it('[V7] PAP never changes who sees an event', () => {

@@ -152,6 +152,20 @@ export function foldMarking(current: Marking, next: Marking): Marking {
   return strictestMarking(current, next)
 }
 
+/** A marking as one comparable string: its TLP, lists (sorted) and PAP, as given. */
+export function markingKey(marking: Marking): string {
+  const sorted = (list: readonly string[] | undefined) => (list === undefined ? null : [...list].sort())
+  return JSON.stringify([marking.tlp, sorted(marking.releasableTo), sorted(marking.recipients), marking.pap ?? null])
+}
+
+/**
+ * Do two markings say the same? Compared as `strictestMarking` writes them: AMBER naming no one is
+ * AMBER alone, AMBER+STRICT's list says nothing, RED naming no one has an empty list.
+ */
+export function sameMarking(a: Marking, b: Marking): boolean {
+  return markingKey(strictestMarking(a, a)) === markingKey(strictestMarking(b, b))
+}
+
 /** The marking a document (report, brief, export) carries: the highest TLP and PAP of what it holds. */
 export interface DocumentMarking {
   tlp: Tlp

@@ -14,6 +14,7 @@ import {
   defaultMarking,
   type IncidentState,
   incidentOf,
+  markingKey,
   type NetworkState,
   type State,
   strictestMarking,
@@ -715,16 +716,6 @@ interface ObservationTally {
   marking: Marking
   count: number
   recordedAt: string | undefined
-}
-
-/** A marking as one comparable string: what decides who may see it, and its PAP. */
-function markingKey(marking: Marking): string {
-  return JSON.stringify([
-    marking.tlp,
-    marking.releasableTo === undefined ? null : [...marking.releasableTo].sort(),
-    marking.recipients === undefined ? null : [...marking.recipients].sort(),
-    marking.pap ?? null,
-  ])
 }
 
 /** Releasability and RED recipients beside the TLP: STIX has no place for them, so custom properties. */

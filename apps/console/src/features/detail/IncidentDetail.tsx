@@ -1,6 +1,6 @@
 import type { IncidentState, NetworkState } from '@watchfloor/core'
-import { strictestMarking, summarise } from '@watchfloor/core'
-import type { Marking, StoredEvent } from '@watchfloor/protocol'
+import { sameMarking, summarise } from '@watchfloor/core'
+import type { StoredEvent } from '@watchfloor/protocol'
 import { useEffect, useState } from 'react'
 import { setViewing } from '../../data/connection.ts'
 import { useLeftOutIncident } from '../../data/leftOut.ts'
@@ -138,7 +138,7 @@ function DetailBody({
           <TlpBadge tlp={marking.tlp} pap={marking.pap} />
           {marking.releasableTo && <span className="muted"> releasable to {marking.releasableTo.join(', ')}</span>}
           {marking.recipients && <span className="muted"> for {marking.recipients.join(', ')}</span>}
-          {markingKey(incident.contentMarking) !== markingKey(marking) && (
+          {!sameMarking(incident.contentMarking, marking) && (
             <span data-testid="detail-content-marking">
               {' '}
               · what it holds now (later updates, coordination, observations):{' '}
@@ -267,11 +267,4 @@ function ObservationRunItem({ run }: { run: ObservationRun }) {
       )}
     </li>
   )
-}
-
-/** A marking as one comparable string, as `strictestMarking` writes it (lists sorted; RED naming no one, AMBER alone). */
-function markingKey(marking: Marking): string {
-  const m = strictestMarking(marking, marking)
-  const sorted = (list: readonly string[] | undefined) => (list === undefined ? null : [...list].sort())
-  return JSON.stringify([m.tlp, m.pap ?? null, sorted(m.releasableTo), sorted(m.recipients)])
 }

@@ -2,12 +2,27 @@
  * The tooltip over a hovered incident, cluster or network, built from the stores' current state
  * (the feature's properties are what the map was last given; the store may be newer).
  */
-import { highestTlp, type NetworkState, SEVERITIES_ASCENDING, tasksForIncident } from '@watchfloor/core'
-import type { Severity } from '@watchfloor/protocol'
+import {
+  highestTlp,
+  type IncidentState,
+  type NetworkState,
+  SEVERITIES_ASCENDING,
+  type TaskState,
+  tasksForIncident,
+} from '@watchfloor/core'
+import type { Severity, Tlp } from '@watchfloor/protocol'
 import type { MapGeoJSONFeature } from 'maplibre-gl'
 import { watchfloor } from '../../data/store.ts'
 import { taskSummary } from '../tasks/board.ts'
 import { LAYERS, POSTURE_COLOURS, SEVERITY_COLOURS } from './style.ts'
+
+/**
+ * The TLP an incident's tip carries: what it says (severity, status, its tasks' summary) is what
+ * every event folded into them made it, so the strictest of their content markings.
+ */
+export function incidentTipTlp(incident: IncidentState, tasks: readonly TaskState[]): Tlp {
+  return highestTlp([incident.contentMarking.tlp, ...tasks.map((task) => task.contentMarking.tlp)])
+}
 
 /** The tooltip for a hovered incident, cluster or network (DOM built from text: nothing is parsed as HTML). */
 export function tooltipFor(feature: MapGeoJSONFeature): HTMLElement {
@@ -33,11 +48,7 @@ export function tooltipFor(feature: MapGeoJSONFeature): HTMLElement {
     const incident = state.incidents.get(String(p.incidentId))
     const severity = (incident?.severity ?? p.severity) as Severity
     const tasksOf = tasksForIncident(state, String(p.incidentId))
-    // what the tip says (severity, status, its tasks) is what every event folded into them made it
-    const tlp =
-      incident === undefined
-        ? String(p.tlp)
-        : highestTlp([incident.contentMarking.tlp, ...tasksOf.map((task) => task.contentMarking.tlp)])
+    const tlp = incident === undefined ? String(p.tlp) : incidentTipTlp(incident, tasksOf)
     line('wf-map-tip-title', incident?.title ?? String(p.title))
     line(
       'wf-map-tip-meta',

@@ -328,13 +328,21 @@ describe('coordination commands, presence and the handover brief', () => {
     })
     expect(seeded.status).toBe(201)
     const coordinate = async (incidentId: string) => {
-      const created = await rest(server.url, TOKENS.coordEeA, {
-        type: 'task.create',
-        incidentId,
-        title: `Task on ${incidentId}`,
-        // assigning or mentioning someone grants no visibility [C4]
+      const task = { type: 'task.create', incidentId, title: `Task on ${incidentId}` }
+      // assigning or mentioning someone grants no visibility [C4]: a task for a team its incident is
+      // not shared with is refused (nobody there could see it), and names only what the caller sees
+      let created = await rest(server.url, TOKENS.coordEeA, {
+        ...task,
         assignee: { kind: 'team', organisation: 'cert-lv' },
       })
+      if (incidentId !== 'open-green') {
+        expect(created.status).toBe(400)
+        expect(created.json.error).toMatchObject({
+          code: 'validation',
+          details: { issues: [{ path: 'assignee.organisation' }] },
+        })
+        created = await rest(server.url, TOKENS.coordEeA, task)
+      }
       expect(created.status).toBe(200)
       const taskId = (created.json.events![0]!.payload as { taskId: string }).taskId
       for (const body of [

@@ -102,6 +102,9 @@ const MINUTE = 60_000
 const iso = (ms: number) => new Date(ms).toISOString()
 const posterUser = (c: Cell) => (c.poster === 'author' ? RED_AUTHOR.viewer.userId : 'sensor-ee')
 
+/** A person of the organisation every task is assigned to where it may be (ASSIGNED_TEAM). */
+const OTHER_ORG = VIEWERS.find((v) => v.key === 'other-org')!
+
 /** The report of a cell as canSee reads it (static: for test names). */
 const reportVisibility = (c: Cell): Visible => ({
   source: { organisation: 'cert-ee' },
@@ -488,14 +491,23 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       posted.map((p) => ({ ...p.event, recordedAt: '' }) as StoredEvent),
     )
     for (const c of CELLS) {
-      const [created] = await command({
+      const task = {
         type: 'task.create',
         incidentId: c.incidentId,
         title: c.text.task,
         priority: 'high',
         dueAt: '2026-11-27T12:00:00.000Z',
-        assignee: { kind: 'team', organisation: ASSIGNED_TEAM },
-      })
+      }
+      // a task for a team its incident is not shared with is refused: nobody there could see it; those
+      // cells' tasks are made with no assignee, and the team's viewers still find them missing [C1]
+      const team = { kind: 'team', organisation: ASSIGNED_TEAM }
+      const shared = canSee({ ...OTHER_ORG.viewer, userId: '' }, reportVisibility(c))
+      if (!shared) {
+        const refused = await http(url, 'POST', '/api/v1/commands', RED_AUTHOR.token!, { ...task, assignee: team })
+        expect(refused.status, `${c.key}: a task for ${ASSIGNED_TEAM}: ${refused.text}`).toBe(400)
+        expect(refused.text).toContain('assignee.organisation')
+      }
+      const [created] = await command(shared ? { ...task, assignee: team } : task)
       const taskId = (created!.payload as { taskId: string }).taskId
       taskOf.set(c.key, taskId)
       await command({ type: 'comment.post', incidentId: c.incidentId, taskId, body: `${c.text.comment} for @ana` })

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import {
   canSee,
+  type DecidedEvent,
   decide,
   extractMentions,
   incidentVisibility,
@@ -70,6 +71,8 @@ export class CommandService {
     private readonly store: EventStore,
     /** Each caller's own picture: what a command is decided on. */
     private readonly states: StateCache,
+    /** The whole picture (`FullState`): how each incident's owner marks it now [C18]. */
+    private readonly whole: WholePicture,
     private readonly logger: Logger,
     /** Counts each command by type and outcome (`watchfloor_commands_total`, ops/metrics.ts). */
     private readonly metrics?: { command(body: unknown, outcome: string): void },
@@ -124,8 +127,14 @@ export class CommandService {
     const noTeam = unknownTeam(command, viewer, directory, state)
     if (noTeam) throw noTeam
     const newId = ids === undefined ? randomUUID : () => ids.next()
+    // before any other rule: a target cut off from the caller is missing, as decide answers first [C1]
+    const about = incidentsOf(command, state)
+    const cutOff = about.length === 0 ? undefined : withdrawn(viewer, command, about, await this.whole.fresh())
+    if (cutOff) return refusal(viewer, cutOff)
     const decision = decide(state, command, { viewer, now: new Date().toISOString(), newId })
     if (!decision.ok) return refusal(viewer, decision.rejection)
+    const unseen = teamCannotSee(command, viewer, directory, decision.events)
+    if (unseen) throw unseen
     // the lock lost with its connection: another process may be deciding on the same version now
     if (!held()) throw new WatchfloorError('unavailable', 'the database connection was lost; send the command again')
     let results: Awaited<ReturnType<EventStore['append']>>
@@ -185,7 +194,77 @@ export class CommandService {
 
 /** Organisations by id (the server's directory, access/directory.ts): a task's team must be one. */
 export interface TeamDirectory {
-  organisation(id: string): unknown
+  organisation(id: string): { nation: string } | undefined
+  communitiesOf(organisation: string): string[]
+}
+
+/** The whole picture, every event folded (read/projection.ts `FullState`), up to date on each call. */
+export interface WholePicture {
+  fresh(): Promise<State>
+}
+
+/**
+ * [C18] A command about an incident (or a task or comment of one, or a link to one) whose owner has
+ * since marked it so that the caller may no longer see it is `not_found`, as one it never saw. The
+ * caller's own picture still holds the incident as it last saw it (the report that narrowed it is
+ * one it may not see), so deciding on that alone would let an organisation cut off keep changing
+ * the incident, its events marked as they were before it was cut off. Says nothing the caller did
+ * not know: only that what it saw is no longer shared with it.
+ */
+function withdrawn(viewer: Viewer, command: Command, about: readonly string[], whole: State): Rejection | undefined {
+  for (const id of about) {
+    const now = whole.incidents.get(id)
+    if (now === undefined || canSee(viewer, incidentVisibility(now))) continue
+    const message =
+      'taskId' in command && command.taskId !== undefined ? `no task ${command.taskId}` : `no incident ${id}`
+    // as decide answers for one that does not exist [C1]
+    return { code: 'not_found', rule: 'C1', message }
+  }
+  return undefined
+}
+
+/** The incidents a command is about, as the caller's picture knows them: its incident, a link's other one, its task's. */
+function incidentsOf(command: Command, state: State): string[] {
+  const ids: string[] = []
+  if ('incidentId' in command && command.incidentId !== undefined) ids.push(command.incidentId)
+  if (command.type === 'incident.link') ids.push(command.otherIncidentId)
+  if ('taskId' in command && command.taskId !== undefined) {
+    const task = state.tasks.get(command.taskId)
+    if (task !== undefined) ids.push(task.incidentId)
+  }
+  return ids
+}
+
+/**
+ * A `validation` error naming `assignee` when `task.create` or `task.assign` gives the task to a
+ * team of another organisation of the directory that may not see it (its events' markings): nobody
+ * there could ever see or take it. A team known only from the caller's picture (a relay's) has no
+ * nation or communities here, so it is not judged.
+ */
+function teamCannotSee(
+  command: Command,
+  viewer: Viewer,
+  directory: TeamDirectory | undefined,
+  events: readonly DecidedEvent[],
+): WatchfloorError | undefined {
+  if (directory === undefined || (command.type !== 'task.create' && command.type !== 'task.assign')) return undefined
+  const { assignee } = command
+  if (assignee?.kind !== 'team' || assignee.organisation === viewer.organisation) return undefined
+  const organisation = directory.organisation(assignee.organisation)
+  if (organisation === undefined) return undefined
+  const team: Viewer = {
+    organisation: assignee.organisation,
+    nation: organisation.nation,
+    communities: directory.communitiesOf(assignee.organisation),
+    roles: [],
+    userId: '',
+  }
+  const given = events.filter((event) => event.type === 'task.created' || event.type === 'task.assigned')
+  if (given.every((event) => canSee(team, event))) return undefined
+  const message = `team ${assignee.organisation} may not see this task (its marking does not reach ${assignee.organisation}): give it to a team the incident is shared with`
+  return new WatchfloorError('validation', message, {
+    issues: [{ path: 'assignee.organisation', message: 'the task is not shared with this organisation' }],
+  })
 }
 
 /**

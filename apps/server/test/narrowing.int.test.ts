@@ -1,0 +1,230 @@
+/**
+ * [C18] An incident narrowed by its owner: the organisation it no longer reaches cannot go on
+ * changing it, its tasks or its comments from the copy its picture still holds; and a task is
+ * not given to a team its incident is not shared with. Against a real server process.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { EventInput, StoredEvent } from '@watchfloor/protocol'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  event,
+  getJson,
+  headOf,
+  post,
+  type ServerProcess,
+  startServerProcess,
+  TOKENS,
+  tokensWithAdmin,
+} from './harness.ts'
+
+const COORD_LV = 'coord-lv-token-0123456789ab'
+const ADMIN = 'narrowing-admin-token-0123456'
+
+type Reply = { status: number; json: Record<string, unknown> & { events?: StoredEvent[] } }
+
+async function command(url: string, token: string, body: unknown): Promise<Reply> {
+  const response = await fetch(`${url}/api/v1/commands`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  })
+  return { status: response.status, json: (await response.json()) as Reply['json'] }
+}
+
+const report = (incidentId: string, marking: EventInput['marking'], severity = 'medium') =>
+  event({
+    type: 'incident.reported',
+    marking,
+    payload: { incidentId, title: `Incident ${incidentId}`, severity, category: 'malware', affectedNetworks: [] },
+  } as never)
+
+interface Picture {
+  incidents: Record<string, { incidentId: string; version: number; status: string; severity: string }>
+  tasks: Record<string, { taskId: string; version: number; status: string }>
+}
+
+describe('[C18] an incident narrowed away from an organisation', () => {
+  let server: ServerProcess
+  let dir: string
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'watchfloor-narrowing-'))
+    const tokens = tokensWithAdmin(dir, ADMIN, [
+      { token: COORD_LV, user: 'coord-lv', organisation: 'cert-lv', nation: 'LV', roles: ['coordinator'] },
+    ])
+    server = await startServerProcess({ env: { WATCHFLOOR_TOKENS: tokens } })
+  }, 60_000)
+
+  afterAll(async () => {
+    await server?.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  /** The caller's picture (`GET /api/v1/state`), its incidents and tasks by id. */
+  const pictureOf = async (token: string): Promise<Picture> => {
+    const { json } = await getJson<{ incidents: Picture['incidents'][string][]; tasks: Picture['tasks'][string][] }>(
+      `${server.url}/api/v1/state`,
+      token,
+    )
+    return {
+      incidents: Object.fromEntries(json.incidents.map((i) => [i.incidentId, i])),
+      tasks: Object.fromEntries(json.tasks.map((t) => [t.taskId, t])),
+    }
+  }
+
+  it('refuses its commands as for a missing incident or task, and nothing of theirs enters the log', async () => {
+    const shared = { tlp: 'AMBER' as const, releasableTo: ['cert-lv'] }
+    expect((await post(server.url, TOKENS.sensorEe, { events: [report('nar-1', shared)] })).status).toBe(201)
+    expect(
+      (
+        await post(server.url, TOKENS.sensorLv, {
+          events: [report('nar-lv', { tlp: 'AMBER' })].map((e) => ({ ...e, source: { organisation: 'cert-lv' } })),
+        })
+      ).status,
+    ).toBe(201)
+    // while shared: cert-lv's coordinator works on it, a task is given to its team
+    const task = await command(server.url, TOKENS.coordEeA, {
+      type: 'task.create',
+      incidentId: 'nar-1',
+      title: 'Check the LV mirror',
+      assignee: { kind: 'team', organisation: 'cert-lv' },
+    })
+    expect(task.status).toBe(200)
+    const taskId = (task.json.events![0]!.payload as { taskId: string }).taskId
+    let lv = await pictureOf(COORD_LV)
+    expect(
+      (
+        await command(server.url, COORD_LV, {
+          type: 'incident.set_status',
+          incidentId: 'nar-1',
+          status: 'triaged',
+          expectedVersion: lv.incidents['nar-1']!.version,
+        })
+      ).status,
+    ).toBe(200)
+
+    // the owner narrows it to itself, then moves it on
+    expect((await post(server.url, TOKENS.sensorEe, { events: [report('nar-1', { tlp: 'AMBER' })] })).status).toBe(201)
+    const owner = await pictureOf(TOKENS.coordEeA)
+    expect(
+      (
+        await command(server.url, TOKENS.coordEeA, {
+          type: 'incident.set_status',
+          incidentId: 'nar-1',
+          status: 'contained',
+          expectedVersion: owner.incidents['nar-1']!.version,
+        })
+      ).status,
+    ).toBe(200)
+    const head = await headOf(server.url, TOKENS.coordEeA)
+
+    // cert-lv's picture still holds the incident as it last saw it, and its task
+    lv = await pictureOf(COORD_LV)
+    const stale = lv.incidents['nar-1']!
+    expect(stale.status).toBe('triaged')
+    const staleTask = lv.tasks[taskId]!
+    expect(staleTask).toBeDefined()
+    const missingIncident = await command(server.url, COORD_LV, {
+      type: 'incident.set_status',
+      incidentId: 'nar-none',
+      status: 'recovered',
+      expectedVersion: stale.version,
+    })
+    const missingTask = await command(server.url, COORD_LV, {
+      type: 'task.complete',
+      taskId: '00000000-0000-4000-8000-00000000abcd',
+      expectedVersion: staleTask.version,
+    })
+    expect(missingIncident.status).toBe(404)
+    const asMissing = (reply: Reply, id: string, missing: Reply, missingId: string) =>
+      expect(JSON.stringify(reply.json).replaceAll(id, '<id>')).toBe(
+        JSON.stringify(missing.json).replaceAll(missingId, '<id>'),
+      )
+    for (const body of [
+      { type: 'incident.set_status', incidentId: 'nar-1', status: 'recovered', expectedVersion: stale.version },
+      {
+        type: 'incident.escalate',
+        incidentId: 'nar-1',
+        severity: 'critical',
+        reason: 'worse',
+        expectedVersion: stale.version,
+      },
+      { type: 'incident.acknowledge', incidentId: 'nar-1' },
+      { type: 'comment.post', incidentId: 'nar-1', body: 'still on it' },
+      { type: 'task.create', incidentId: 'nar-1', title: 'more' },
+    ]) {
+      const reply = await command(server.url, COORD_LV, body)
+      expect(reply.status, `${body.type}: ${JSON.stringify(reply.json)}`).toBe(404)
+      asMissing(reply, 'nar-1', missingIncident, 'nar-none')
+    }
+    // a link from its own incident to the one it no longer sees (a merge would close it for cert-lv)
+    const link = await command(server.url, COORD_LV, {
+      type: 'incident.link',
+      incidentId: 'nar-lv',
+      otherIncidentId: 'nar-1',
+      relation: 'merged_into',
+    })
+    expect(link.status, JSON.stringify(link.json)).toBe(404)
+    for (const body of [
+      { type: 'task.complete', taskId, expectedVersion: staleTask.version },
+      { type: 'task.accept', taskId },
+    ]) {
+      const reply = await command(server.url, COORD_LV, body)
+      expect(reply.status, `${body.type}: ${JSON.stringify(reply.json)}`).toBe(404)
+      asMissing(reply, taskId, missingTask, '00000000-0000-4000-8000-00000000abcd')
+    }
+    // nothing of cert-lv's entered the log, and the owner's picture is as the owner left it
+    expect(await headOf(server.url, TOKENS.coordEeA)).toBe(head)
+    const after = (await pictureOf(TOKENS.coordEeA)).incidents['nar-1']!
+    expect(after.status).toBe('contained')
+  })
+
+  it('refuses a task for a team its incident is not shared with, naming the field; accepts one it is', async () => {
+    const own = { tlp: 'AMBER' as const }
+    expect(
+      (
+        await post(server.url, TOKENS.sensorEe, {
+          events: [report('nar-own', own), report('nar-green', { tlp: 'GREEN' })],
+        })
+      ).status,
+    ).toBe(201)
+    const forLv = await command(server.url, TOKENS.coordEeA, {
+      type: 'task.create',
+      incidentId: 'nar-own',
+      title: 'for LV',
+      assignee: { kind: 'team', organisation: 'cert-lv' },
+    })
+    expect(forLv.status).toBe(400)
+    expect(forLv.json).toMatchObject({
+      error: { code: 'validation', details: { issues: [{ path: 'assignee.organisation' }] } },
+    })
+    // and reassigning an existing task to such a team
+    const mine = await command(server.url, TOKENS.coordEeA, {
+      type: 'task.create',
+      incidentId: 'nar-own',
+      title: 'ours',
+    })
+    expect(mine.status).toBe(200)
+    const taskId = (mine.json.events![0]!.payload as { taskId: string }).taskId
+    const reassigned = await command(server.url, TOKENS.coordEeA, {
+      type: 'task.assign',
+      taskId,
+      assignee: { kind: 'team', organisation: 'ncsc-nl' },
+    })
+    expect(reassigned.status).toBe(400)
+    // a GREEN incident reaches every organisation: its tasks may go to any team
+    for (const organisation of ['cert-lv', 'ncsc-nl'])
+      expect(
+        (
+          await command(server.url, TOKENS.coordEeA, {
+            type: 'task.create',
+            incidentId: 'nar-green',
+            title: `for ${organisation}`,
+            assignee: { kind: 'team', organisation },
+          })
+        ).status,
+      ).toBe(200)
+  })
+})

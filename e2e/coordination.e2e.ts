@@ -88,6 +88,14 @@ test('a coordinator tasks a team; a member sees it live, accepts and completes i
   ).toHaveCount(1)
   await coordinator.screenshot({ path: 'e2e/artifacts/coordination-board.png' })
 
+  // the Events tab names the task by its title, never its id (docs/console.md, "Names, not ids")
+  await coordinator.getByTestId('tab-events').click()
+  const completed = coordinator.locator('[data-testid="event-row"][data-type="task.completed"]')
+  await expect(completed).toContainText('Task "Isolate the SCADA jump hosts" completed by')
+  const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/
+  for (const row of await coordinator.locator('[data-testid="event-row"][data-type^="task."]').all())
+    await expect(row).not.toContainText(uuid)
+
   // a comment that mentions the member reaches them
   await coordinator.getByTestId('tab-incidents').click()
   await detail.getByTestId('comment-body').fill('Thanks @kadri, please keep the logs')

@@ -345,6 +345,11 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     await get('export STIX [t1, t2)', `/api/v1/export?${query({ format: 'stix', from: times.t1, to: times.t2 })}`)
     await get('MISP feed hashes', '/misp/feed/hashes.csv')
     await get('TAXII manifest', '/taxii2/api/collections/all/manifest/', 'application/taxii+json;version=2.1')
+    for (const format of ['JSON', 'CSV', 'STIX'])
+      await get(
+        `export ${format} of a missing incident`,
+        `/api/v1/export?${query({ format: format.toLowerCase(), incidentId: 'lmx-inc-missing' })}`,
+      )
     for (const c of [...CELLS, ...REREPORTED]) {
       await get(`export JSON of ${c.key}`, `/api/v1/export?${query({ format: 'json', incidentId: c.incidentId })}`)
       await get(`export CSV of ${c.key}`, `/api/v1/export?${query({ format: 'csv', incidentId: c.incidentId })}`)
@@ -806,6 +811,22 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     const r = reply(v, labelOf)
     expect(r.status, `${v.key} ${labelOf}: ${r.text.slice(0, 300)}`).toBe(200)
     return JSON.parse(r.text) as T
+  }
+
+  /** [C1] An export of one incident it may not see: 404, answered as for an id that does not exist. */
+  function expectMissingExport(
+    v: MatrixViewer,
+    format: 'JSON' | 'CSV' | 'STIX',
+    key: string,
+    incidentId: string,
+  ): void {
+    const where = `${v.key} (${v.label}): export ${format} of ${key}`
+    const r = reply(v, `export ${format} of ${key}`)
+    const missing = reply(v, `export ${format} of a missing incident`)
+    expect(r.status, `${where}: ${r.text.slice(0, 200)}`).toBe(404)
+    expect(r.text.replace(incidentId, 'ID'), `${where}: as a missing one`).toBe(
+      missing.text.replace('lmx-inc-missing', 'ID'),
+    )
   }
 
   function expectCsv(v: MatrixViewer, path: string, text: string, wanted: StoredEvent[], state: State): void {
@@ -1325,9 +1346,14 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       }
     })
 
-    it('[P4] export of one incident (&incidentId=), every cell, JSON and CSV: its visible events only', () => {
+    it('[P4] export of one incident (&incidentId=), every cell, JSON and CSV: its visible events only; one it may not see is 404 like a missing one', () => {
       const { visible, state } = expected(v)
       for (const c of CELLS) {
+        if (!state.incidents.has(c.incidentId)) {
+          expectMissingExport(v, 'JSON', c.key, c.incidentId)
+          expectMissingExport(v, 'CSV', c.key, c.incidentId)
+          continue
+        }
         const wanted = visible.filter((e) => incidentOf(e, state) === c.incidentId)
         expectEvents(v, `export JSON of ${c.key}`, json<StoredEvent[]>(v, `export JSON of ${c.key}`), wanted)
         const csv = reply(v, `export CSV of ${c.key}`)
@@ -1344,15 +1370,14 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
         const r = reply(v, `export STIX of ${c.key}`)
         const where = `${v.key} (${v.label}): STIX export of ${c.key}`
         const incident = state.incidents.get(c.incidentId)
+        // an incident it may not see exports as one that does not exist: 404, not an empty bundle
+        if (incident === undefined) {
+          expectMissingExport(v, 'STIX', c.key, c.incidentId)
+          continue
+        }
         expect(r.status, `${where}: ${r.text.slice(0, 200)}`).toBe(200)
         const objects = (JSON.parse(r.text) as { objects: Record<string, unknown>[] }).objects
         const object = objects.find((o) => o.type === 'incident' && o.x_watchfloor_incident_id === c.incidentId)
-        // an incident it may not see exports as one that does not exist: no incident object (a GREEN
-        // observation that names it is the viewer's, and goes out as its sighting)
-        if (incident === undefined) {
-          expect(object, where).toBeUndefined()
-          continue
-        }
         expect(object, where).toBeDefined()
         // the same object as the whole-log export gives: what shaped it outside the one incident's events counts
         const whole = (JSON.parse(reply(v, 'export STIX').text) as { objects: Record<string, unknown>[] }).objects
@@ -1364,7 +1389,8 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       const windowed = reply(v, 'export STIX [t1, t2)')
       expect(windowed.status, v.key).toBe(200)
       // the marking header of an event export is at least the strictest TLP of the events it holds
-      for (const label of ['export JSON', 'export JSON [t1, t2)', ...CELLS.map((c) => `export JSON of ${c.key}`)]) {
+      const exported = CELLS.filter((c) => state.incidents.has(c.incidentId)).map((c) => `export JSON of ${c.key}`)
+      for (const label of ['export JSON', 'export JSON [t1, t2)', ...exported]) {
         const r = reply(v, label)
         const events = JSON.parse(r.text) as StoredEvent[]
         const header = r.headers.get('x-watchfloor-marking') ?? ''
@@ -1423,9 +1449,12 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     it('[V1-V9] no response body to this viewer holds the text or id of an event it may not see', () => {
       const { forbidden } = expected(v)
       const s = seen.get(v.key)!
+      // an export of one incident may name it: one it may not see is refused naming the id asked about
+      const exportsOf = (key: string) => ['JSON', 'CSV', 'STIX'].map((format) => `export ${format} of ${key}`)
+      const oneIncidentExports = new Set([...CELLS, ...REREPORTED].flatMap((c) => exportsOf(c.key)))
       const bodies: [string, string][] = [
         ...[...s.replies]
-          .filter(([path]) => !path.startsWith('MISP export of '))
+          .filter(([path]) => !path.startsWith('MISP export of ') && !oneIncidentExports.has(path))
           .map(([path, r]) => [path, r.text] as [string, string]),
         ['the live stream', JSON.stringify(s.live)],
         ['socket catch-up', JSON.stringify(s.catchUp)],
@@ -1441,13 +1470,10 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
               tokensIn(`${c.incidentId} ${c.incidentId}-missing`),
             ] as [string, string, Set<string>],
         ),
-        ...[...CELLS, ...REREPORTED].map(
-          (c) =>
-            [
-              `MISP export of ${c.key}`,
-              s.replies.get(`MISP export of ${c.key}`)?.text ?? '',
-              tokensIn(c.incidentId),
-            ] as [string, string, Set<string>],
+        ...[...CELLS, ...REREPORTED].flatMap((c) =>
+          [`MISP export of ${c.key}`, ...exportsOf(c.key)].map(
+            (path) => [path, s.replies.get(path)?.text ?? '', tokensIn(c.incidentId)] as [string, string, Set<string>],
+          ),
         ),
         ['import naming every incident', s.imported?.text ?? '', tokensIn(JSON.stringify(TAKEOVER))] as [
           string,
@@ -1715,12 +1741,14 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
           (o) => o.type === 'incident' && o.x_watchfloor_incident_id === r.incidentId,
         )
         expect(stix?.name, `${where}: STIX`).toBe(incident?.title)
-        expectEvents(
-          v,
-          `export JSON of ${r.key}`,
-          json<StoredEvent[]>(v, `export JSON of ${r.key}`),
-          visible.filter((e) => incidentOf(e, state) === r.incidentId),
-        )
+        if (incident === undefined) expectMissingExport(v, 'JSON', r.key, r.incidentId)
+        else
+          expectEvents(
+            v,
+            `export JSON of ${r.key}`,
+            json<StoredEvent[]>(v, `export JSON of ${r.key}`),
+            visible.filter((e) => incidentOf(e, state) === r.incidentId),
+          )
         const misp = reply(v, `MISP export of ${r.key}`)
         if (incident === undefined) {
           expect(misp.status, `${where}: MISP`).toBe(404)
@@ -1741,19 +1769,28 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
         if (readOnly) continue
         const viewing = s.viewing.get(r.key)!
         const comment = s.comments.get(r.key)!
+        const asMissing = () => {
+          expect(comment.rest.status, `${where}: comment.post`).toBe(404)
+          expect(comment.rest.text.replaceAll(r.incidentId, '<id>'), `${where}: comment.post as a missing one`).toBe(
+            comment.restMissing.text.replaceAll(`${r.incidentId}-missing`, '<id>'),
+          )
+        }
         if (incident === undefined) {
           expect(viewing.ack, `${where}: viewing`).toMatchObject({ ok: false, error: { code: 'not_found' } })
           expect(
             JSON.stringify(viewing.ack).replaceAll(r.incidentId, '<id>'),
             `${where}: viewing as a missing one`,
           ).toBe(JSON.stringify(viewing.missing).replaceAll(`${r.incidentId}-missing`, '<id>'))
-          expect(comment.rest.status, `${where}: comment.post`).toBe(404)
-          expect(comment.rest.text.replaceAll(r.incidentId, '<id>'), `${where}: comment.post as a missing one`).toBe(
-            comment.restMissing.text.replaceAll(`${r.incidentId}-missing`, '<id>'),
-          )
+          asMissing()
           continue
         }
         expect(viewing.ack, `${where}: viewing`).toEqual({ ok: true })
+        // [C18] its picture holds the first report, its owner's latest no longer reaches it: a command
+        // about it is refused as for a missing one, before the stale expectedVersion is looked at
+        if (!canSee(v.viewer, rereportOf(r, r.reports.at(-1)!.title))) {
+          asMissing()
+          continue
+        }
         // a stale expectedVersion: the conflict's `current` is the incident of its own picture [C17]
         expect(comment.rest.status, `${where}: comment.post ${comment.rest.text}`).toBe(409)
         expect((JSON.parse(comment.rest.text) as { current: unknown }).current, `${where}: the conflict`).toEqual(

@@ -406,8 +406,36 @@ describe.each(['sqlite', 'postgres'] as const)('server: replay and export on %s'
       expect(expected.length).toBeGreaterThan(2)
       expect(JSON.parse(text)).toEqual(expected)
     }
-    const none = await fetchText(`${server.url}/api/v1/export?incidentId=inc-secret`, TOKENS.viewerLv)
-    expect(JSON.parse(none.text)).toEqual([])
+  })
+
+  it('[C1] one incident the caller may not see exports in no format: 404, the same as one that does not exist', async () => {
+    for (const format of ['json', 'csv', 'stix', 'misp']) {
+      const answer = async (incidentId: string) => {
+        const reply = await fetchText(
+          `${server.url}/api/v1/export?format=${format}&incidentId=${incidentId}`,
+          TOKENS.viewerLv,
+        )
+        return {
+          status: reply.status,
+          text: reply.text.replace(incidentId, 'ID'),
+          disposition: reply.headers.get('content-disposition'),
+        }
+      }
+      // AMBER+STRICT of cert-ee; never reported (only observations name it); no such id at all
+      const hidden = await answer('inc-secret')
+      const unreported = await answer('inc-3')
+      const missing = await answer('inc-typo')
+      expect(hidden, format).toEqual({
+        status: 404,
+        text: JSON.stringify({ error: { code: 'not_found', message: 'no incident ID' } }),
+        disposition: null,
+      })
+      expect(unreported, format).toEqual(hidden)
+      expect(missing, format).toEqual(hidden)
+      // the owner exports it
+      const own = await fetchText(`${server.url}/api/v1/export?format=${format}&incidentId=inc-secret`, TOKENS.viewerEe)
+      expect(own.status, format).toBe(200)
+    }
   })
 
   it('bad parameters are 400 validation errors naming each parameter', async () => {

@@ -78,6 +78,58 @@ describe('reduce: incident coordination', () => {
       })
   })
 
+  it('[R7] the first acknowledgement keeps its note; a later one with another note changes nothing', () => {
+    given(eeGov, worm)
+      .when(
+        ev('incident.acknowledged', { incidentId: 'inc-1', note: 'on it' }, { actor: 'kadri' }),
+        ev('incident.acknowledged', { incidentId: 'inc-1', note: 'me too' }, { actor: 'mart' }),
+      )
+      .then((state) => {
+        expect(state.incidents.get('inc-1')).toMatchObject({ acknowledgedBy: 'kadri', acknowledgedNote: 'on it' })
+      })
+    // a first acknowledgement without a note: none, whatever a later one says
+    given(eeGov, worm)
+      .when(
+        ev('incident.acknowledged', { incidentId: 'inc-1' }, { actor: 'kadri' }),
+        ev('incident.acknowledged', { incidentId: 'inc-1', note: 'late note' }, { actor: 'mart' }),
+      )
+      .then((state) => {
+        expect(state.incidents.get('inc-1')?.acknowledgedNote).toBeUndefined()
+      })
+  })
+
+  it('a later report (by another user) keeps who reported it first; reportedBy follows the latest report [V5]', () => {
+    const again = ev(
+      'incident.reported',
+      { incidentId: 'inc-1', title: 'Worm (corrected)', severity: 'high', category: 'malware', affectedNetworks: [] },
+      { actor: 'mart', marking: { tlp: 'AMBER' } },
+    )
+    given(eeGov, worm)
+      .when(again)
+      .then((state) => {
+        expect(state.incidents.get('inc-1')).toMatchObject({
+          reportedBy: 'mart',
+          firstReportedBy: 'kadri',
+          reportedAt: '2026-11-01T00:00:02.000Z',
+        })
+      })
+    // a first report naming nobody: nobody is the first reporter, though a later report names someone
+    const bare = ev('incident.reported', {
+      incidentId: 'inc-1',
+      title: 'Worm',
+      severity: 'high',
+      category: 'malware',
+      affectedNetworks: [],
+    })
+    given(eeGov, bare)
+      .when(again)
+      .then((state) => {
+        const incident = state.incidents.get('inc-1')!
+        expect(incident.reportedBy).toBe('mart')
+        expect(incident.firstReportedBy).toBeUndefined()
+      })
+  })
+
   it('escalation and status changes set severity and status and bump the version', () => {
     given(eeGov, worm)
       .when(
@@ -147,13 +199,14 @@ describe('reduce: incident coordination', () => {
     given(
       eeGov,
       worm,
-      ev('incident.acknowledged', { incidentId: 'inc-1' }, { actor: 'kadri' }),
+      ev('incident.acknowledged', { incidentId: 'inc-1', note: 'on it' }, { actor: 'kadri' }),
       ev('incident.network_state_set', { incidentId: 'inc-1', networkId: 'ee-gov', state: 'contained' }),
     )
       .when(worm)
       .then((state) => {
         expect(state.incidents.get('inc-1')).toMatchObject({
           acknowledgedBy: 'kadri',
+          acknowledgedNote: 'on it',
           networkStates: { 'ee-gov': 'contained' },
           version: 4,
         })
@@ -251,6 +304,50 @@ describe('reduce: tasks', () => {
         expect(task).toMatchObject({ status: 'open', version: 4 })
         expect(task.acceptedBy).toBeUndefined()
         expect(task.completedAt).toBeUndefined()
+      })
+  })
+
+  it('[R10] a completion keeps its note and a reopening its reason, each until the other replaces it', () => {
+    given(eeGov, worm, created('t-1'), onTask('task.started', 't-1'))
+      .when(onTask('task.completed', 't-1', { note: 'swept' }))
+      .then((state) => {
+        expect(state.tasks.get('t-1')).toMatchObject({ status: 'done', completedNote: 'swept' })
+      })
+    given(eeGov, worm, created('t-1'), onTask('task.completed', 't-1', { note: 'swept' }))
+      .when(onTask('task.reopened', 't-1', { reason: 'again' }, 'mart'), onTask('task.started', 't-1'))
+      .then((state) => {
+        const task = state.tasks.get('t-1')!
+        expect(task).toMatchObject({ status: 'in_progress', reopenedReason: 'again' })
+        expect(task.completedNote).toBeUndefined()
+      })
+    given(
+      eeGov,
+      worm,
+      created('t-1'),
+      onTask('task.completed', 't-1'),
+      onTask('task.reopened', 't-1', { reason: 'again' }),
+    )
+      .when(onTask('task.completed', 't-1'))
+      .then((state) => {
+        const task = state.tasks.get('t-1')!
+        expect(task.status).toBe('done')
+        expect(task.reopenedReason).toBeUndefined()
+        expect(task.completedNote).toBeUndefined()
+      })
+    // reopened again without a reason: the older reason is not this reopening's
+    given(
+      eeGov,
+      worm,
+      created('t-1'),
+      onTask('task.completed', 't-1'),
+      onTask('task.reopened', 't-1', { reason: 'again' }),
+      onTask('task.completed', 't-1', { note: 'done twice' }),
+    )
+      .when(onTask('task.reopened', 't-1'))
+      .then((state) => {
+        const task = state.tasks.get('t-1')!
+        expect(task.reopenedReason).toBeUndefined()
+        expect(task.completedNote).toBeUndefined()
       })
   })
 

@@ -1,6 +1,13 @@
 import type { StoredEvent, Viewer } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { handoverAge, handoverBrief, handoverMarkdown, handoverSections, handoverTime } from './handover.ts'
+import {
+  HandoverBuilder,
+  handoverAge,
+  handoverBrief,
+  handoverMarkdown,
+  handoverSections,
+  handoverTime,
+} from './handover.ts'
 import { fold } from './reduce.ts'
 import { initialState } from './state.ts'
 import { makeEvent } from './testing.ts'
@@ -141,7 +148,7 @@ describe('handover brief', () => {
     ])
     expect(text).toContain(`## Summary\n\n${brief.summary}\n`)
     expect(text).toContain(
-      '- **Isolate hosts**: Incident: Title new-1; Status: done; Priority: high; Assigned to: kadri; Completed: 2026-11-26 08:18Z by kadri; TLP: GREEN; Task id: t-1',
+      '- **Isolate hosts**: Incident: Title new-1; Status: done; Priority: high; Assigned to: kadri; Completed: 2026-11-26 08:18Z by kadri; Completion note: isolated; TLP: GREEN; Task id: t-1',
     )
     expect(text).toContain(
       '- **Title new-1**: Severity: high; Status: new; Owner: cert-ee; Acknowledgement: by coord-a at 2026-11-26 08:15Z;',
@@ -206,10 +213,143 @@ describe('handover brief', () => {
         { label: 'Severity', value: 'critical' },
         { label: 'Acknowledgement', value: 'by kadri at 2026-11-26 08:30Z' },
         { label: 'Assigned to', value: 'team cert-lv' },
-        { label: 'Escalated', value: 'from low at 2026-11-26 08:13Z by coord-a, reason: spreading' },
+        { label: 'Escalated', value: 'from low to critical at 2026-11-26 08:13Z by coord-a, reason: spreading' },
         { label: 'Age', value: '49 min' },
       ]),
     )
+  })
+
+  it('an incident escalated twice says each escalation with its own from, to, actor and reason, not the start with the last actor', () => {
+    seq = 0
+    const before = [report(1, 'inc-e', 'medium', { actor: 'sensor-ee' })]
+    for (const event of before) event.recordedAt = T(5)
+    const window = [
+      at(
+        12,
+        'incident.escalated',
+        { incidentId: 'inc-e', severity: 'high', reason: 'EE sees more' },
+        { actor: 'coord-ee' },
+      ),
+      at(14, 'incident.acknowledged', { incidentId: 'inc-e' }, { actor: 'coord-ee' }),
+      at(
+        16,
+        'incident.escalated',
+        { incidentId: 'inc-e', severity: 'critical', reason: 'LV escalates' },
+        { actor: 'coord-lv' },
+      ),
+    ]
+    for (const event of window) event.recordedAt = event.occurredAt
+    // fed one event a page: the severity each escalation starts from is the picture's just before it
+    const builder = new HandoverBuilder(fold(initialState, before), { viewer: kadri, since: SINCE, until: UNTIL })
+    for (const event of window) builder.add([event])
+    const brief = builder.finish()
+    const whole = handoverBrief(fold(initialState, before), window, { viewer: kadri, since: SINCE, until: UNTIL })
+    expect(whole).toEqual(brief)
+    expect(brief.incidents.escalated).toEqual([
+      expect.objectContaining({
+        incidentId: 'inc-e',
+        previousSeverity: 'medium',
+        severity: 'critical',
+        at: T(16),
+        by: 'coord-lv',
+        reason: 'LV escalates',
+        escalations: [
+          { at: T(12), by: 'coord-ee', from: 'medium', to: 'high', reason: 'EE sees more' },
+          { at: T(16), by: 'coord-lv', from: 'high', to: 'critical', reason: 'LV escalates' },
+        ],
+      }),
+    ])
+    const open = handoverSections(brief).find((section) => section.key === 'open')!
+    expect(open.entries[0]!.fields).toContainEqual({
+      label: 'Escalated',
+      value:
+        'from medium to critical: medium to high at 2026-11-26 08:12Z by coord-ee, reason: EE sees more; ' +
+        'high to critical at 2026-11-26 08:16Z by coord-lv, reason: LV escalates',
+    })
+    expect(handoverMarkdown(brief)).not.toContain('from medium at')
+  })
+
+  it('an escalation after a lower update starts from that update’s severity; raised by an update alone, nobody is named as escalating', () => {
+    seq = 0
+    const before = [report(1, 'inc-u', 'medium'), report(2, 'inc-v', 'low')]
+    for (const event of before) event.recordedAt = T(5)
+    const window = [
+      at(12, 'incident.updated', { incidentId: 'inc-u', severity: 'low' }, { actor: 'sensor-ee' }),
+      at(13, 'incident.escalated', { incidentId: 'inc-u', severity: 'high', reason: 'spreading' }, { actor: 'mari' }),
+      at(14, 'incident.updated', { incidentId: 'inc-v', severity: 'high' }, { actor: 'sensor-ee' }),
+      at(15, 'incident.acknowledged', { incidentId: 'inc-v' }, { actor: 'mari' }),
+    ]
+    for (const event of window) event.recordedAt = event.occurredAt
+    const brief = handoverBrief(fold(initialState, before), window, { viewer: kadri, since: SINCE, until: UNTIL })
+    const escalated = (id: string) => brief.incidents.escalated.find((item) => item.incidentId === id)!
+    expect(escalated('inc-u').escalations).toEqual([
+      { at: T(13), by: 'mari', from: 'low', to: 'high', reason: 'spreading' },
+    ])
+    expect(escalated('inc-v').escalations).toBeUndefined()
+    const fields = (id: string) =>
+      handoverSections(brief)
+        .find((section) => section.key === 'open')!
+        .entries.find((entry) => entry.fields.some((f) => f.value === id))!.fields
+    expect(fields('inc-u')).toContainEqual({
+      label: 'Escalated',
+      value: 'from medium to high: low to high at 2026-11-26 08:13Z by mari, reason: spreading',
+    })
+    expect(fields('inc-v')).toContainEqual({ label: 'Escalated', value: 'from low to high, by a report or an update' })
+  })
+
+  it('"Reported" names the first report’s author with its time, though another user reported it again since', () => {
+    seq = 0
+    const before = [report(1, 'inc-r', 'medium', { actor: 'sensor-ee' })]
+    for (const event of before) event.recordedAt = T(5)
+    const window = [report(12, 'inc-r', 'medium', { actor: 'coord-ee', marking: { tlp: 'AMBER' } })]
+    for (const event of window) event.recordedAt = event.occurredAt
+    const brief = handoverBrief(fold(initialState, before), window, { viewer: kadri, since: SINCE, until: UNTIL })
+    expect(brief.incidents.open).toEqual([
+      expect.objectContaining({ incidentId: 'inc-r', reportedAt: T(1), reportedBy: 'sensor-ee' }),
+    ])
+    const open = handoverSections(brief).find((section) => section.key === 'open')!
+    expect(open.entries[0]!.fields).toContainEqual({ label: 'Reported', value: '2026-11-26 08:01Z by sensor-ee' })
+    // an incident nobody touched in the window: its listed change is that first report
+    const quiet = handoverBrief(fold(initialState, [...before, ...window]), [], {
+      viewer: kadri,
+      since: T(30),
+      until: UNTIL,
+    })
+    expect(quiet.incidents.open).toEqual([
+      expect.objectContaining({ at: T(1), by: 'sensor-ee', reportedBy: 'sensor-ee' }),
+    ])
+  })
+
+  it('says the notes and reasons people gave: an acknowledgement’s note, a completion’s note, a reopening’s and a block’s reason', () => {
+    seq = 0
+    const before = [
+      report(1, 'inc-n', 'high'),
+      at(2, 'task.created', { taskId: 't-a', incidentId: 'inc-n', title: 'Sweep', priority: 'high' }),
+      at(3, 'task.created', { taskId: 't-b', incidentId: 'inc-n', title: 'Patch', priority: 'normal' }),
+      at(4, 'task.created', { taskId: 't-c', incidentId: 'inc-n', title: 'Call', priority: 'low' }),
+    ]
+    for (const event of before) event.recordedAt = T(5)
+    const window = [
+      at(12, 'incident.acknowledged', { incidentId: 'inc-n', note: 'on it' }, { actor: 'mari' }),
+      at(13, 'task.completed', { taskId: 't-a', note: 'swept' }, { actor: 'mari' }),
+      at(14, 'task.completed', { taskId: 't-b' }, { actor: 'mari' }),
+      at(15, 'task.reopened', { taskId: 't-b', reason: 'again' }, { actor: 'kadri' }),
+      at(16, 'task.blocked', { taskId: 't-c', reason: 'no VPN' }, { actor: 'mari' }),
+    ]
+    for (const event of window) event.recordedAt = event.occurredAt
+    const brief = handoverBrief(fold(initialState, before), window, { viewer: kadri, since: SINCE, until: UNTIL })
+    expect(brief.acknowledgements).toEqual([expect.objectContaining({ by: 'mari', note: 'on it' })])
+    expect(brief.incidents.open).toEqual([
+      expect.objectContaining({ acknowledgedBy: 'mari', acknowledgedNote: 'on it' }),
+    ])
+    expect(brief.tasks.done).toEqual([expect.objectContaining({ taskId: 't-a', completedNote: 'swept' })])
+    const text = handoverMarkdown(brief)
+    expect(text).toContain('Acknowledgement: by mari at 2026-11-26 08:12Z, note: on it;')
+    expect(text).toContain('Acknowledged by: mari (cert-ee); At: 2026-11-26 08:12Z; Note: on it;')
+    expect(text).toContain('- **Sweep**: Incident: Title inc-n; Status: done;')
+    expect(text).toContain('Completed: 2026-11-26 08:13Z by mari; Completion note: swept;')
+    expect(text).toMatch(/- \*\*Patch\*\*: [^\n]*Status: open; [^\n]*Reopened because: again;/)
+    expect(text).toMatch(/- \*\*Call\*\*: [^\n]*Status: blocked; [^\n]*Blocked because: no VPN;/)
   })
 
   it('says so when nothing is open, and the viewer who may not see the secret incident is told nothing of it', () => {

@@ -24,24 +24,48 @@ export interface HandoverIncident {
   /** The reporting organisation. */
   organisation: string
   tlp: Tlp
-  /** When the listed change happened (`occurredAt`): the report, the last escalation, the closing, the last change. */
+  /**
+   * When the listed change happened (`occurredAt`): the report, the last escalation (escalated
+   * without one: the last change), the closing, the last change.
+   */
   at: string
   /** Who made it: the acting user, else the reporting organisation. */
   by: string
   /** Escalated: the severity at the start of the window (or at the report, for a new incident). */
   previousSeverity?: Severity
-  /** The reason given with an escalation or a closing, when one was. */
+  /**
+   * Escalated: each `incident.escalated` of the window, in order, with the severity it raised the
+   * incident from; absent when the severity rose by a report or an update alone.
+   */
+  escalations?: HandoverEscalation[]
+  /** The reason given with the last escalation or with the closing, when one was. */
   reason?: string
   /** Updated: how many changes the window holds (observations not counted). */
   changes?: number
-  /** When it was first reported (`occurredAt`), and by whom (the acting user, else the reporting organisation). */
+  /**
+   * When it was first reported (`occurredAt`), and by whom (the acting user of that first report,
+   * else the reporting organisation): a later report changes neither.
+   */
   reportedAt: string
   reportedBy: string
-  /** The first acknowledgement [R7], when there is one: when, and by whom (as the log names them). */
+  /** The first acknowledgement [R7], when there is one: when, by whom (as the log names them), its note. */
   acknowledgedAt?: string
   acknowledgedBy?: string
+  acknowledgedNote?: string
   /** Who its tasks not done at `until` are assigned to (users and teams, once each); absent when none. */
   assignees?: Assignee[]
+}
+
+/** One escalation of an incident in the window. */
+export interface HandoverEscalation {
+  /** `occurredAt` of the escalation. */
+  at: string
+  /** The escalating user as the log names them, else the reporting organisation. */
+  by: string
+  /** The severity just before it, and the one it set. */
+  from: Severity
+  to: Severity
+  reason: string
 }
 
 /** An incident acknowledged in the window (each acknowledgement the viewer may see). */
@@ -54,6 +78,8 @@ export interface HandoverAcknowledgement {
   /** The acknowledging user as the log names them, else their organisation. */
   by: string
   organisation: string
+  /** The note given with it, when one was. */
+  note?: string
   tlp: Tlp
 }
 
@@ -81,6 +107,10 @@ export interface HandoverTask {
   priority: TaskPriority
   assignee?: Assignee
   dueAt?: string
+  /** As the task holds them at `until`: why it is blocked, why it was reopened, the note it was completed with. */
+  blockedReason?: string
+  reopenedReason?: string
+  completedNote?: string
   tlp: Tlp
   /** Assigned: when it was (last) assigned; done: when it was completed; overdue and open: when it was last changed. */
   at: string
@@ -192,14 +222,22 @@ export class HandoverBuilder {
   private readonly sinceMs: number
   private readonly untilMs: number
   private readonly reported = new Map<string, Mark & { severity: Severity }>()
-  private readonly escalations = new Map<string, Mark>()
+  /** Each incident's escalations in the window, in order. */
+  private readonly escalations = new Map<string, HandoverEscalation[]>()
   private readonly closings = new Map<string, Mark>()
   private readonly touched = new Map<string, Mark & { changes: number }>()
   private readonly assignments = new Map<string, Mark>()
   private readonly completions = new Map<string, Mark>()
   private readonly published = new Map<string, HandoverAdvisory>()
   private readonly advisoryMarkings = new Map<string, Marking>()
-  private readonly acks: { incidentId: string; at: string; by: string; organisation: string; marking: Marking }[] = []
+  private readonly acks: {
+    incidentId: string
+    at: string
+    by: string
+    organisation: string
+    note?: string
+    marking: Marking
+  }[] = []
   private readonly posted: {
     commentId: string
     incidentId: string
@@ -229,16 +267,32 @@ export class HandoverBuilder {
 
   /** Feed the next events of the window, in seq order. */
   add(events: readonly StoredEvent[]): void {
-    const visible: StoredEvent[] = []
+    let visible: StoredEvent[] = []
     for (const event of events) {
       if (event.seq <= this.state.seq) continue
       const recorded = Date.parse(event.recordedAt)
       if (recorded < this.sinceMs || recorded >= this.untilMs) continue
       if (!canSee(this.options.viewer, event)) continue
+      if (event.type === 'incident.escalated') {
+        // the severity it escalates from is the picture's just before it (escalations are few)
+        this.state = fold(this.state, visible)
+        visible = []
+        this.escalated(event)
+      }
       visible.push(event)
       this.note(event)
     }
     this.state = fold(this.state, visible)
+  }
+
+  /** Note an escalation, folded up to the event before it. */
+  private escalated(event: Extract<StoredEvent, { type: 'incident.escalated' }>): void {
+    const { incidentId, severity, reason } = event.payload
+    const from = this.state.incidents.get(incidentId)?.severity
+    if (from === undefined) return // [R3] nothing the picture holds
+    const list = this.escalations.get(incidentId) ?? []
+    list.push({ at: event.occurredAt, by: event.actor?.user ?? event.source.organisation, from, to: severity, reason })
+    this.escalations.set(incidentId, list)
   }
 
   private note(event: StoredEvent): void {
@@ -260,8 +314,8 @@ export class HandoverBuilder {
         if (event.payload.status === 'closed') this.closings.set(event.payload.incidentId, mark)
         return
       case 'incident.escalated':
+        // its own entry is made by `escalated`, which needs the picture just before it
         this.touch(event.payload.incidentId, mark)
-        this.escalations.set(event.payload.incidentId, { ...mark, reason: event.payload.reason })
         return
       case 'incident.status_changed': {
         const { incidentId, status, reason } = event.payload
@@ -283,6 +337,7 @@ export class HandoverBuilder {
           incidentId: event.payload.incidentId,
           ...mark,
           organisation: event.actor?.organisation ?? event.source.organisation,
+          ...(event.payload.note === undefined ? {} : { note: event.payload.note }),
           marking: event.marking,
         })
         return
@@ -377,9 +432,10 @@ export class HandoverBuilder {
         by: mark.by,
         ...extra,
         reportedAt: incident.reportedAt,
-        reportedBy: incident.reportedBy ?? incident.organisation,
+        reportedBy: firstReporter(incident),
         ...(incident.acknowledgedAt === undefined ? {} : { acknowledgedAt: incident.acknowledgedAt }),
         ...(incident.acknowledgedBy === undefined ? {} : { acknowledgedBy: incident.acknowledgedBy }),
+        ...(incident.acknowledgedNote === undefined ? {} : { acknowledgedNote: incident.acknowledgedNote }),
         ...(assignees === undefined ? {} : { assignees: [...assignees] }),
       }
       if (mark.reason !== undefined && item.reason === undefined) item.reason = mark.reason
@@ -397,8 +453,17 @@ export class HandoverBuilder {
       const incident = state.incidents.get(id)
       const start = initial.incidents.get(id)?.severity ?? this.reported.get(id)?.severity
       if (!incident || start === undefined || severityRank(incident.severity) <= severityRank(start)) continue
-      const mark = this.escalations.get(id) ?? this.touched.get(id) ?? this.reported.get(id)!
-      escalated.push(incidentItem(incident, mark, { previousSeverity: start }))
+      // the last escalation's time, actor and reason, each escalation on its own; without one
+      // (a report or an update raised it), the last change
+      const steps = this.escalations.get(id)
+      const last = steps?.at(-1)
+      const mark = last ?? this.touched.get(id) ?? this.reported.get(id)!
+      escalated.push(
+        incidentItem(incident, mark, {
+          previousSeverity: start,
+          ...(steps === undefined ? {} : { escalations: steps.map((step) => ({ ...step })) }),
+        }),
+      )
     }
 
     const closed: HandoverIncident[] = []
@@ -430,6 +495,9 @@ export class HandoverBuilder {
       priority: task.priority,
       ...(task.assignee === undefined ? {} : { assignee: task.assignee }),
       ...(task.dueAt === undefined ? {} : { dueAt: task.dueAt }),
+      ...(task.blockedReason === undefined ? {} : { blockedReason: task.blockedReason }),
+      ...(task.reopenedReason === undefined ? {} : { reopenedReason: task.reopenedReason }),
+      ...(task.completedNote === undefined ? {} : { completedNote: task.completedNote }),
       tlp: task.contentMarking.tlp,
       at: mark.at,
       by: mark.by,
@@ -481,7 +549,7 @@ export class HandoverBuilder {
           ? escalation
           : touched !== undefined
             ? incidentItem(incident, { at: touched.at, by: touched.by }, { changes: touched.changes })
-            : incidentItem(incident, { at: incident.reportedAt, by: incident.reportedBy ?? incident.organisation }),
+            : incidentItem(incident, { at: incident.reportedAt, by: firstReporter(incident) }),
       )
     }
     const bySeverityThenAge = (a: HandoverIncident, b: HandoverIncident) =>
@@ -504,6 +572,7 @@ export class HandoverBuilder {
         at: ack.at,
         by: ack.by,
         organisation: ack.organisation,
+        ...(ack.note === undefined ? {} : { note: ack.note }),
         tlp: strictestTlp(incident.contentMarking, ack.marking),
       })
     }
@@ -563,6 +632,11 @@ export class HandoverBuilder {
     }
     return { ...brief, summary: handoverSummary(brief) }
   }
+}
+
+/** Who reported it first: the user of its first report, else its organisation (not whoever reported it last). */
+function firstReporter(incident: IncidentState): string {
+  return incident.firstReportedBy ?? incident.organisation
 }
 
 /** An open incident needs attention when nobody has acknowledged it, or when it is critical. */
@@ -675,6 +749,24 @@ export function handoverSummary(brief: Omit<HandoverBrief, 'summary'>, escapeTex
   return `${lead} Needs attention: ${named.join('; ')}.`
 }
 
+/**
+ * An escalated incident's "Escalated" in words: from the severity at the start of the window to
+ * the one at its end, then each escalation with its own from and to, time, actor and reason
+ * (`from low to critical: low to high at … by kadri, reason: …; high to critical at … by mari,
+ * reason: …`); one escalation that is the whole change is said once. Raised by a report or an
+ * update alone, it says so, and names nobody.
+ */
+function escalationWords(item: HandoverIncident, when: (at: string, by: string) => string, e: Escape): string {
+  const start = item.previousSeverity ?? 'its report'
+  const steps = item.escalations ?? []
+  const whole = `from ${start} to ${item.severity}`
+  if (steps.length === 0) return `${whole}, by a report or an update`
+  const step = (s: HandoverEscalation) => `at ${when(s.at, s.by)}, reason: ${e(s.reason)}`
+  const only = steps.length === 1 ? steps[0]! : undefined
+  if (only !== undefined && only.from === start && only.to === item.severity) return `${whole} ${step(only)}`
+  return `${whole}: ${steps.map((s) => `${s.from} to ${s.to} ${step(s)}`).join('; ')}`
+}
+
 /** One labelled fact of an item: `Severity: critical`. */
 export interface HandoverField {
   label: string
@@ -723,7 +815,7 @@ export function handoverSections(brief: HandoverBrief, escapeText: Escape = plai
         'Acknowledgement',
         item.acknowledgedAt === undefined
           ? 'not acknowledged'
-          : `${item.acknowledgedBy === undefined ? '' : `by ${e(item.acknowledgedBy)} `}at ${handoverTime(item.acknowledgedAt)}`,
+          : `${item.acknowledgedBy === undefined ? '' : `by ${e(item.acknowledgedBy)} `}at ${handoverTime(item.acknowledgedAt)}${item.acknowledgedNote === undefined ? '' : `, note: ${e(item.acknowledgedNote)}`}`,
       ),
     ]
     if (item.assignees !== undefined)
@@ -736,13 +828,7 @@ export function handoverSections(brief: HandoverBrief, escapeText: Escape = plai
       field('Age', handoverAge(untilMs - Date.parse(item.reportedAt))),
     )
     const escalation = escalated.get(item.incidentId)
-    if (escalation !== undefined)
-      fields.push(
-        field(
-          'Escalated',
-          `from ${escalation.previousSeverity ?? 'its report'} at ${when(escalation.at, escalation.by)}${escalation.reason === undefined ? '' : `, reason: ${e(escalation.reason)}`}`,
-        ),
-      )
+    if (escalation !== undefined) fields.push(field('Escalated', escalationWords(escalation, when, e)))
     else if (item.changes !== undefined)
       fields.push(field('Last change', `${when(item.at, item.by)} (${plural(item.changes, 'change')} this shift)`))
     fields.push(field('TLP', item.tlp), field('Incident id', e(item.incidentId)))
@@ -771,7 +857,12 @@ export function handoverSections(brief: HandoverBrief, escapeText: Escape = plai
     ]
     if (task.dueAt !== undefined)
       fields.push(field('Due', `${handoverTime(task.dueAt)}${overdue.has(task.taskId) ? ' (overdue)' : ''}`))
-    fields.push(field(what, when(task.at, task.by)), field('TLP', task.tlp), field('Task id', e(task.taskId)))
+    if (task.status === 'blocked' && task.blockedReason !== undefined)
+      fields.push(field('Blocked because', e(task.blockedReason)))
+    if (task.reopenedReason !== undefined) fields.push(field('Reopened because', e(task.reopenedReason)))
+    fields.push(field(what, when(task.at, task.by)))
+    if (task.completedNote !== undefined) fields.push(field('Completion note', e(task.completedNote)))
+    fields.push(field('TLP', task.tlp), field('Task id', e(task.taskId)))
     return { title: e(task.title), fields }
   }
 
@@ -797,6 +888,7 @@ export function handoverSections(brief: HandoverBrief, escapeText: Escape = plai
         fields: [
           field('Acknowledged by', `${e(ack.by)} (${e(ack.organisation)})`),
           field('At', handoverTime(ack.at)),
+          ...(ack.note === undefined ? [] : [field('Note', e(ack.note))]),
           field('Severity', ack.severity),
           field('TLP', ack.tlp),
           field('Incident id', e(ack.incidentId)),

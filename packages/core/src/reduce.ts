@@ -106,6 +106,9 @@ function apply(draft: Draft, event: StoredEvent): void {
       if (p.attackSource !== undefined) incident.attackSource = p.attackSource
       if (previous?.lastObservationAt !== undefined) incident.lastObservationAt = previous.lastObservationAt
       if (event.actor !== undefined) incident.reportedBy = event.actor.user
+      // who reported it first stays; `reportedBy` follows the latest report (RED authorship [V5])
+      const firstReportedBy = previous === undefined ? event.actor?.user : previous.firstReportedBy
+      if (firstReportedBy !== undefined) incident.firstReportedBy = firstReportedBy
       if (previous !== undefined) keepCoordination(previous, incident)
       draft.put('incident', p.incidentId, incident)
       return
@@ -160,6 +163,7 @@ function apply(draft: Draft, event: StoredEvent): void {
         // [R7] the first acknowledgement stands
         incident.acknowledgedAt = event.occurredAt
         if (event.actor !== undefined) incident.acknowledgedBy = event.actor.user
+        if (event.payload.note !== undefined) incident.acknowledgedNote = event.payload.note
       }
       bumpIncident(incident, event)
       return
@@ -276,7 +280,10 @@ function apply(draft: Draft, event: StoredEvent): void {
       if (!task) return // [R6]
       task.status = 'done'
       task.completedAt = event.occurredAt
+      if (event.payload.note === undefined) delete task.completedNote
+      else task.completedNote = event.payload.note
       delete task.blockedReason
+      delete task.reopenedReason
       bumpTask(task, event)
       return
     }
@@ -285,8 +292,11 @@ function apply(draft: Draft, event: StoredEvent): void {
       if (!task) return // [R6]
       task.status = 'open'
       delete task.completedAt
+      delete task.completedNote
       delete task.acceptedBy
       delete task.blockedReason
+      if (event.payload.reason === undefined) delete task.reopenedReason
+      else task.reopenedReason = event.payload.reason
       bumpTask(task, event)
       return
     }
@@ -355,6 +365,7 @@ function bumpTask(task: TaskState, event: StoredEvent): void {
 function keepCoordination(previous: IncidentState, incident: IncidentState): void {
   if (previous.acknowledgedAt !== undefined) incident.acknowledgedAt = previous.acknowledgedAt
   if (previous.acknowledgedBy !== undefined) incident.acknowledgedBy = previous.acknowledgedBy
+  if (previous.acknowledgedNote !== undefined) incident.acknowledgedNote = previous.acknowledgedNote
   if (previous.links !== undefined) incident.links = previous.links
   if (previous.networkStates !== undefined) incident.networkStates = previous.networkStates
   if (previous.mergedInto !== undefined) incident.mergedInto = previous.mergedInto

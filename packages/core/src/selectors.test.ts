@@ -32,6 +32,32 @@ describe('stateToJson and stateFromJson', () => {
     const next = makeEvent(3, 'incident.updated', { incidentId: 'i1', status: 'closed' })
     expect(stateToJson(fold(back, [next]))).toEqual(stateToJson(fold(state, [next])))
   })
+
+  it('[S1] the notes and reasons people gave, and who reported first, survive the round trip and fold on', () => {
+    const report = (seq: number, actor: string) =>
+      makeEvent(
+        seq,
+        'incident.reported',
+        { incidentId: 'i1', title: 'Worm', severity: 'high', category: 'malware', affectedNetworks: [] },
+        { actor },
+      )
+    const state = fold(initialState, [
+      report(1, 'sensor-ee'),
+      makeEvent(2, 'incident.acknowledged', { incidentId: 'i1', note: 'on it' }, { actor: 'kadri' }),
+      makeEvent(3, 'task.created', { taskId: 't1', incidentId: 'i1', title: 'Sweep', priority: 'high' }),
+      makeEvent(4, 'task.created', { taskId: 't2', incidentId: 'i1', title: 'Patch', priority: 'high' }),
+      makeEvent(5, 'task.completed', { taskId: 't1', note: 'swept' }, { actor: 'mari' }),
+      makeEvent(6, 'task.completed', { taskId: 't2' }, { actor: 'mari' }),
+      makeEvent(7, 'task.reopened', { taskId: 't2', reason: 'again' }, { actor: 'kadri' }),
+    ])
+    const back = stateFromJson(JSON.parse(JSON.stringify(stateToJson(state))))
+    expect(back.incidents.get('i1')).toMatchObject({ firstReportedBy: 'sensor-ee', acknowledgedNote: 'on it' })
+    expect(back.tasks.get('t1')).toMatchObject({ completedNote: 'swept' })
+    expect(back.tasks.get('t2')).toMatchObject({ reopenedReason: 'again' })
+    const next = [report(8, 'coord-ee'), makeEvent(9, 'task.completed', { taskId: 't2', note: 'twice' })]
+    expect(stateToJson(fold(back, next))).toEqual(stateToJson(fold(state, next)))
+    expect(fold(back, next).incidents.get('i1')).toMatchObject({ reportedBy: 'coord-ee', firstReportedBy: 'sensor-ee' })
+  })
 })
 
 const network = (seq: number, networkId: string, name: string) =>

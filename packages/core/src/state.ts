@@ -69,11 +69,23 @@ export interface IncidentState {
   /** Its observation reports (events): a packet count and a sighting are one report each [R13]. */
   observationReports: number
   lastObservationAt?: string
-  /** `actor.user` of the report: the author a RED incident is always visible to [V5]. */
+  /**
+   * `actor.user` of its latest report: the author a RED incident is always visible to [V5]. Who
+   * reported it first is `firstReportedBy`.
+   */
   reportedBy?: string
-  /** The first acknowledgement [R7]: when, and by whom (`actor.user`) when the event names one. */
+  /**
+   * `actor.user` of its first report in this picture (the one `reportedAt` is of), when that report
+   * names one; a later report (a correction, a narrower marking) never changes it.
+   */
+  firstReportedBy?: string
+  /**
+   * The first acknowledgement [R7]: when, by whom (`actor.user`) when the event names one, and the
+   * note given with it, when one was.
+   */
   acknowledgedAt?: string
   acknowledgedBy?: string
+  acknowledgedNote?: string
   /** Links to other incidents, one per other incident, in the order made [R8]; absent means none. */
   links?: readonly IncidentLink[]
   /** How each network stands in this incident's response [R9]; absent means none set. */
@@ -109,6 +121,10 @@ export interface TaskState {
   dueAt?: string
   blockedReason?: string
   completedAt?: string
+  /** The note given when it was completed (`task.completed`'s `note`); cleared when it is reopened. */
+  completedNote?: string
+  /** The reason given when it was last reopened (`task.reopened`'s `reason`); cleared when it is completed again. */
+  reopenedReason?: string
   /**
    * [M1] The strictest marking of every event folded into it (its creation, assignments, status
    * changes): what a document showing its status, assignee or times carries at least.

@@ -49,4 +49,23 @@ describe('summarise with names: titles and names instead of ids', () => {
       ),
     ).toBe('Incident "Wiper on the grid" duplicate of inc-9')
   })
+
+  it('says the note or reason a person gave: acknowledged, completed, reopened', () => {
+    expect(summarise(event('incident.acknowledged', { incidentId: 'inc-1', note: 'on it' }), names)).toBe(
+      'Incident "Wiper on the grid" acknowledged by Liis Saar: on it',
+    )
+    expect(summarise(event('task.completed', { taskId: TASK, note: 'swept' }), names)).toBe(
+      'Task "Isolate the jump hosts" completed by Liis Saar: swept',
+    )
+    expect(summarise(event('task.reopened', { taskId: TASK, reason: 'again' }), names)).toBe(
+      'Task "Isolate the jump hosts" reopened by Liis Saar: again',
+    )
+    // without one, nothing after the actor
+    expect(summarise(event('task.reopened', { taskId: TASK }), names)).toBe(
+      'Task "Isolate the jump hosts" reopened by Liis Saar',
+    )
+    expect(summarise(event('incident.acknowledged', { incidentId: 'inc-1' }))).toBe(
+      'Incident inc-1 acknowledged by liis',
+    )
+  })
 })

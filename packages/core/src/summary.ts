@@ -19,6 +19,11 @@ function by(event: StoredEvent, names: SummaryNames): string {
   return event.actor ? ` by ${names.person?.(event.actor.user) ?? event.actor.user}` : ''
 }
 
+/** The text a person gave with the action (a note, a reason), after a colon; nothing when none. */
+function said(text: string | undefined): string {
+  return text === undefined || text.trim() === '' ? '' : `: ${text}`
+}
+
 /**
  * A one-line, human summary of an event, from its payload alone; with `names`, the incidents,
  * tasks and people it names are shown by title or name instead of by id (quoted titles).
@@ -68,8 +73,10 @@ export function summarise(event: StoredEvent, names: SummaryNames = {}): string 
       const p = event.payload
       return clip(`Advisory ${p.advisoryId}: ${p.title}${p.incidentId ? ` (re ${incident(p.incidentId)})` : ''}`)
     }
-    case 'incident.acknowledged':
-      return clip(`Incident ${incident(event.payload.incidentId)} acknowledged${by(event, names)}`)
+    case 'incident.acknowledged': {
+      const p = event.payload
+      return clip(`Incident ${incident(p.incidentId)} acknowledged${by(event, names)}${said(p.note)}`)
+    }
     case 'incident.escalated': {
       const p = event.payload
       return clip(`Incident ${incident(p.incidentId)} escalated to ${p.severity}: ${p.reason}`)
@@ -100,9 +107,11 @@ export function summarise(event: StoredEvent, names: SummaryNames = {}): string 
     }
     case 'task.accepted':
     case 'task.started':
-    case 'task.completed':
-    case 'task.reopened':
       return clip(`Task ${task(event.payload.taskId)} ${event.type.slice(5)}${by(event, names)}`)
+    case 'task.completed':
+      return clip(`Task ${task(event.payload.taskId)} completed${by(event, names)}${said(event.payload.note)}`)
+    case 'task.reopened':
+      return clip(`Task ${task(event.payload.taskId)} reopened${by(event, names)}${said(event.payload.reason)}`)
     case 'task.blocked':
       return clip(`Task ${task(event.payload.taskId)} blocked: ${event.payload.reason}`)
     case 'comment.posted':

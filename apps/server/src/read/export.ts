@@ -89,14 +89,17 @@ export async function exportEvents(
   const window = readWindow(query)
   const incidentId = query.text('incidentId')
   query.done()
+  if (format === 'misp' && incidentId === undefined)
+    throw new WatchfloorError('validation', 'format=misp exports one incident: give incidentId', {
+      issues: [{ path: 'incidentId', message: 'required with format=misp' }],
+    })
+  // one incident, in any format: one the caller may not see is missing like one that does not exist
+  // (the same 404, before the first byte), never an empty file that would say the id is wrong or hidden
+  if (incidentId !== undefined && !picture.incidents.has(incidentId))
+    throw new WatchfloorError('not_found', `no incident ${incidentId}`)
 
-  if (format === 'misp') {
+  if (format === 'misp' && incidentId !== undefined) {
     // one incident as a MISP event: answered whole, so every refusal comes before the first byte
-    if (incidentId === undefined)
-      throw new WatchfloorError('validation', 'format=misp exports one incident: give incidentId', {
-        issues: [{ path: 'incidentId', message: 'required with format=misp' }],
-      })
-    if (!picture.incidents.has(incidentId)) throw new WatchfloorError('not_found', `no incident ${incidentId}`)
     const events: StoredEvent[] = []
     await catchUp(
       store,

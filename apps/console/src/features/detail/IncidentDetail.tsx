@@ -124,6 +124,9 @@ function DetailBody({
           {incident.acknowledgedAt ? (
             <>
               by <strong>{incident.acknowledgedBy ?? 'someone'}</strong> at {formatTime(incident.acknowledgedAt)}
+              {incident.acknowledgedNote && (
+                <span data-testid="detail-acknowledged-note">: {incident.acknowledgedNote}</span>
+              )}
             </>
           ) : (
             <span className="muted">not yet</span>

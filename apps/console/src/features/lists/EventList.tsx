@@ -1,10 +1,11 @@
-import { summarise } from '@watchfloor/core'
+import { type SummaryNames, summarise } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { memo, useMemo, useRef, useState } from 'react'
 import { selectRecentEvents, useWatchfloor } from '../../data/store.ts'
 import { TlpBadge } from '../../ui/badges.tsx'
 import { formatClock, formatTime } from '../../ui/format.ts'
 import { useServerNow } from '../../ui/useNow.ts'
+import { useSummaryNames } from '../coordination/usePeople.ts'
 import { isLate } from '../replay/late.ts'
 import { LateMarker } from '../replay/ReplayEntry.tsx'
 import { useReplay, useReplayClock } from '../replay/replayStore.ts'
@@ -26,8 +27,17 @@ const spanLabel = (span: Span) => (span === null ? 'all loaded' : span < 60 ? `$
 /** Rows shown at most (the newest). */
 const MAX_ROWS = 300
 
-const EventRow = memo(function EventRow({ event, markLate }: { event: StoredEvent; markLate: boolean }) {
-  const summary = summarise(event)
+const EventRow = memo(function EventRow({
+  event,
+  markLate,
+  names,
+}: {
+  event: StoredEvent
+  markLate: boolean
+  /** Names, not ids (docs/console.md): titles from the picture shown, people from the directory. */
+  names: SummaryNames
+}) {
+  const summary = summarise(event, names)
   const late = markLate && isLate(event)
   return (
     <tr data-testid="event-row" data-seq={event.seq} data-type={event.type} data-late={String(late)}>
@@ -107,6 +117,7 @@ export function EventList() {
   const replaying = useWatchfloor((s) => s.mode === 'replay')
   const clock = useReplayClock()
   const markLate = replaying && clock === 'occurred'
+  const names = useSummaryNames()
   const [mode, setMode] = useState<Mode>('changes')
   const [span, setSpan] = useState<Span>(null)
   // the loaded window (what the timeline shows), or the picture's latest events when none is loaded
@@ -172,7 +183,7 @@ export function EventList() {
         <tbody>
           {entries.map((entry) =>
             entry.kind === 'event' ? (
-              <EventRow key={entry.event.seq} event={entry.event} markLate={markLate} />
+              <EventRow key={entry.event.seq} event={entry.event} markLate={markLate} names={names} />
             ) : (
               <RunRow key={`run-${entry.events[0]!.seq}`} run={entry} />
             ),

@@ -17,6 +17,7 @@ import { useView, viewStore } from '../../view/viewStore.ts'
 import { CommandIds, sendAction } from '../coordination/commandIds.ts'
 import { sendCommand } from '../coordination/commands.ts'
 import { can } from '../coordination/permissions.ts'
+import { useSummaryNames } from '../coordination/usePeople.ts'
 import { takeSnapshot } from '../report/snapshots.ts'
 import { bookmarkCommand, downloadExport, type ExportFormat, type ExportProgress, type ExportQuery } from './api.ts'
 import { isLate, type ReplayClock } from './model.ts'
@@ -220,6 +221,8 @@ function ReplayEvents() {
   const window = useWatchfloor((s) => s.window)
   useWatchfloor((s) => s.windowVersion)
   const clock = useReplay((s) => s.clock)
+  // names, not ids: the replayed picture's titles, people from the directory
+  const names = useSummaryNames()
   const shown = window.slice(-40).reverse()
   return (
     <ol className="replay-events" data-testid="replay-events">
@@ -229,7 +232,7 @@ function ReplayEvents() {
             {formatTime(clock === 'occurred' ? event.occurredAt : event.recordedAt)}
           </time>
           {clock === 'occurred' && isLate(event) && <LateMarker event={event} />}{' '}
-          <span className="mono">{event.type}</span> {summarise(event)}
+          <span className="mono">{event.type}</span> {summarise(event, names)}
         </li>
       ))}
     </ol>

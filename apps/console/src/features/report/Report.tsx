@@ -1,4 +1,3 @@
-import { summarise } from '@watchfloor/core'
 import { useMemo } from 'react'
 import { useStore } from 'zustand'
 import { useLeftOutIncident } from '../../data/leftOut.ts'
@@ -7,7 +6,9 @@ import { SeverityLabel, TlpBadge } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
 import { MarkingBanner } from '../../ui/MarkingBanner.tsx'
 import { viewStore } from '../../view/viewStore.ts'
-import { acknowledgeText, bannerMarking, buildReport, formatDuration } from './report.ts'
+import { personName, summaryNames } from '../coordination/people.ts'
+import { useNames } from '../coordination/usePeople.ts'
+import { acknowledgeText, bannerMarking, buildReport, formatDuration, taskStepsText, timelineLines } from './report.ts'
 import { snapshots, snapshotsFor } from './snapshots.ts'
 
 /** The after-action report of one incident (`?report=<incidentId>`), printable on its own. */
@@ -17,6 +18,10 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
   const version = useWatchfloor((s) => s.liveWindowVersion)
   // biome-ignore lint/correctness/useExhaustiveDependencies: the window is appended in place; its version says when
   const report = useMemo(() => buildReport(state, events, incidentId), [state, events, version, incidentId])
+  // names, not ids: the tasks and incidents of the picture the report is built from, people by the directory
+  const people = useNames()
+  const names = useMemo(() => summaryNames(state, people), [state, people])
+  const timeline = useMemo(() => (report ? timelineLines(report, names) : []), [report, names])
   const allSnapshots = useStore(snapshots, (s) => s.list)
   const images = useMemo(() => snapshotsFor(allSnapshots, incidentId), [allSnapshots, incidentId])
   // the banner counts the map images too: what else their maps drew
@@ -78,13 +83,13 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
             <dd data-testid="report-ttr">{formatDuration(report.durations.recover)}</dd>
           </dl>
 
-          <h2>Timeline of key events ({report.keyEvents.length})</h2>
+          <h2>Timeline of key events ({timeline.length})</h2>
           <ol className="report-timeline" data-testid="report-timeline">
-            {report.keyEvents.map((event) => (
-              <li key={event.seq} data-seq={event.seq} data-type={event.type}>
-                <time dateTime={event.occurredAt}>{formatTime(event.occurredAt)}</time>{' '}
-                <span className="mono">{event.type}</span> {summarise(event)}
-                {event.actor?.user && <span className="muted"> · {event.actor.user}</span>}
+            {timeline.map((line) => (
+              <li key={line.seq} data-seq={line.seq} data-type={line.type}>
+                <time dateTime={line.at}>{formatTime(line.at)}</time> <span className="mono">{line.type}</span>{' '}
+                {line.text}
+                {line.actor && <span className="muted"> · {line.actor}</span>}
               </li>
             ))}
           </ol>
@@ -126,15 +131,14 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
             <p className="muted">None.</p>
           ) : (
             <ul data-testid="report-tasks">
-              {report.tasks.map(({ task, steps }) => (
-                <li key={task.taskId}>
-                  <strong>{task.title}</strong> ({task.priority}, {task.status}
-                  {task.assignee &&
-                    `, for ${task.assignee.kind === 'user' ? task.assignee.userId : `team ${task.assignee.organisation}`}`}
+              {report.tasks.map((line) => (
+                <li key={line.task.taskId}>
+                  <strong>{line.task.title}</strong> ({line.task.priority}, {line.task.status}
+                  {line.task.assignee &&
+                    `, for ${line.task.assignee.kind === 'user' ? personName(people, line.task.assignee.userId) : `team ${line.task.assignee.organisation}`}`}
                   )
                   <div className="muted">
-                    {steps.map((s) => `${s.type} by ${s.by} at ${formatTime(s.at)}`).join(' · ') ||
-                      `created ${formatTime(task.createdAt)}`}
+                    {taskStepsText(line, names) || `created ${formatTime(line.task.createdAt)}`}
                   </div>
                 </li>
               ))}

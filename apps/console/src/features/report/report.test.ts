@@ -1,7 +1,8 @@
 import { fold, initialState, makeEvent } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { acknowledgeText, bannerMarking, buildReport, formatDuration } from './report.ts'
+import { namesOf, summaryNames } from '../coordination/people.ts'
+import { acknowledgeText, bannerMarking, buildReport, formatDuration, taskStepsText, timelineLines } from './report.ts'
 
 const T0 = Date.UTC(2026, 10, 1)
 const at = (min: number) => ({ occurredAt: new Date(T0 + min * 60_000).toISOString() })
@@ -177,5 +178,61 @@ describe('after-action report', () => {
     expect(acknowledgeText(closed)).toBe('never acknowledged (closed without acknowledgement)')
     const open = buildReport(fold(initialState, history.slice(0, 1)), history.slice(0, 1), 'c')!
     expect(acknowledgeText(open)).toBe('not yet')
+  })
+})
+
+describe('the report in words: names, not ids (docs/console.md)', () => {
+  const TASK = '1d2a8f2f-4360-41ed-b3a2-53ece9eafb64'
+  const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i
+  const events: StoredEvent[] = [
+    makeEvent(
+      1,
+      'incident.reported',
+      { incidentId: 'i1', title: 'Worm', severity: 'high', category: 'malware', affectedNetworks: [] },
+      at(0),
+    ),
+    makeEvent(2, 'incident.acknowledged', { incidentId: 'i1', note: 'on it' }, { ...at(1), actor: 'mari' }),
+    makeEvent(
+      3,
+      'task.created',
+      { taskId: TASK, incidentId: 'i1', title: 'Isolate hosts', priority: 'high' },
+      { ...at(2), actor: 'coord' },
+    ),
+    makeEvent(4, 'task.assigned', { taskId: TASK, assignee: { kind: 'user', userId: 'mari' } }, at(3)),
+    makeEvent(5, 'task.completed', { taskId: TASK, note: 'swept' }, { ...at(4), actor: 'mari' }),
+    makeEvent(6, 'task.reopened', { taskId: TASK, reason: 'one host left' }, { ...at(5), actor: 'coord' }),
+  ]
+  const state = fold(initialState, events)
+  const directory = {
+    people: [{ userId: 'mari', displayName: 'Mari Tamm', organisation: 'cert-ee' }],
+    teams: [],
+    may: { assign: true, mention: true },
+  }
+  const names = summaryNames(state, namesOf(directory))
+
+  it('the timeline names the task by its title, never its id, and people by name', () => {
+    const report = buildReport(state, events, 'i1')!
+    const lines = timelineLines(report, names)
+    expect(lines.map((line) => line.seq)).toEqual([1, 2, 3, 4, 5, 6])
+    for (const line of lines) expect(line.text, line.type).not.toMatch(UUID)
+    expect(lines.map((line) => line.text)).toEqual([
+      'HIGH malware: Worm (0 networks)',
+      'Incident "Worm" acknowledged by Mari Tamm: on it',
+      'Task "Isolate hosts" (high) for "Worm"',
+      'Task "Isolate hosts" assigned to Mari Tamm',
+      'Task "Isolate hosts" completed by Mari Tamm: swept',
+      'Task "Isolate hosts" reopened by coord: one host left',
+    ])
+    expect(lines[1]!.actor).toBe('Mari Tamm')
+    expect(lines[3]!.actor).toBeUndefined()
+  })
+
+  it('a task’s steps say who did them, by name, with the note or reason they gave', () => {
+    const report = buildReport(state, events, 'i1')!
+    const text = taskStepsText(report.tasks[0]!, names)
+    expect(text).toMatch(
+      /^created by coord at .+ · assigned by cert-ee at .+ · completed by Mari Tamm at .+: swept · reopened by coord at .+: one host left$/,
+    )
+    expect(text).not.toMatch(UUID)
   })
 })

@@ -8,11 +8,14 @@ import {
   documentMarking,
   type IncidentState,
   type State,
+  type SummaryNames,
   severityRank,
+  summarise,
   type TaskState,
   tasksForIncident,
 } from '@watchfloor/core'
 import type { IncidentStatus, Marking, Severity, StoredEvent } from '@watchfloor/protocol'
+import { formatTime } from '../../ui/format.ts'
 
 export interface NetworkChange {
   at: string
@@ -23,10 +26,29 @@ export interface NetworkChange {
   seq: number
 }
 
+export interface TaskStep {
+  at: string
+  type: string
+  /** The acting user (an id), else the organisation. */
+  by: string
+  /** What they gave with it: a block's or a reopening's reason, a completion's note. */
+  note?: string
+}
+
 export interface TaskLine {
   task: TaskState
   /** Who did what: the actor of each task event, in order. */
-  steps: { at: string; type: string; by: string }[]
+  steps: TaskStep[]
+}
+
+/** One entry of the report's timeline, in words: incidents and tasks by title, people by name. */
+export interface TimelineLine {
+  seq: number
+  type: string
+  at: string
+  text: string
+  /** Who acted, by name (the user id when no name is known); absent when the event names nobody. */
+  actor?: string
 }
 
 export interface Durations {
@@ -148,7 +170,10 @@ export function buildReport(
     if ('taskId' in event.payload && event.type.startsWith('task.')) {
       const taskId = event.payload.taskId as string
       const list = steps.get(taskId) ?? []
-      list.push({ at, type: event.type.slice(5), by: event.actor?.user ?? event.source.organisation })
+      const step: TaskStep = { at, type: event.type.slice(5), by: event.actor?.user ?? event.source.organisation }
+      const note = stepNote(event)
+      if (note !== undefined) step.note = note
+      list.push(step)
       steps.set(taskId, list)
     }
   }
@@ -181,6 +206,37 @@ export function bannerMarking(
   images: readonly { marking: DocumentMarking }[],
 ): DocumentMarking {
   return documentMarking([report, ...images.map((image) => image.marking)])
+}
+
+/**
+ * The report's timeline in words, as the detail panel's history says it (core's `summarise` with
+ * `names`): a task by its title, never its id, wherever the picture knows it (docs/console.md,
+ * "Names, not ids").
+ */
+export function timelineLines(report: Pick<AfterActionReport, 'keyEvents'>, names: SummaryNames): TimelineLine[] {
+  return report.keyEvents.map((event) => {
+    const line: TimelineLine = { seq: event.seq, type: event.type, at: event.occurredAt, text: summarise(event, names) }
+    if (event.actor?.user) line.actor = names.person?.(event.actor.user) ?? event.actor.user
+    return line
+  })
+}
+
+/** A task's steps in words: `completed by Mari Tamm at 26 Nov 08:18: swept · reopened by …`. */
+export function taskStepsText(line: TaskLine, names: SummaryNames): string {
+  return line.steps
+    .map((s) => {
+      const by = names.person?.(s.by) ?? s.by
+      return `${s.type} by ${by} at ${formatTime(s.at)}${s.note === undefined ? '' : `: ${s.note}`}`
+    })
+    .join(' · ')
+}
+
+/** The text a person gave with a task's step. */
+function stepNote(event: StoredEvent): string | undefined {
+  if (event.type === 'task.blocked') return event.payload.reason
+  if (event.type === 'task.completed') return event.payload.note
+  if (event.type === 'task.reopened') return event.payload.reason
+  return undefined
 }
 
 function severityOf(event: StoredEvent): Severity | undefined {

@@ -110,6 +110,16 @@ export const TaskCard = memo(function TaskCard({
       </div>
       {task.description && <p className="task-description">{task.description}</p>}
       {task.status === 'blocked' && task.blockedReason && <p className="task-blocked">Blocked: {task.blockedReason}</p>}
+      {task.status !== 'done' && task.reopenedReason && (
+        <p className="task-description" data-testid="task-reopened-reason">
+          Reopened: {task.reopenedReason}
+        </p>
+      )}
+      {task.status === 'done' && task.completedNote && (
+        <p className="task-description" data-testid="task-completed-note">
+          Completed: {task.completedNote}
+        </p>
+      )}
       {(moves.length > 0 || mayBlock || mayAssign) && (
         <div className="row task-actions">
           {moves.map((m) => (

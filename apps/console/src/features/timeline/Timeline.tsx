@@ -9,6 +9,7 @@ import { formatTime } from '../../ui/format.ts'
 import { useFilteredEvents } from '../../view/selectors.ts'
 import type { Lanes, ObservationMode } from '../../view/view.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
+import { namesOf, peopleDirectory, summaryNames } from '../coordination/people.ts'
 import { displayNow, isReplaying } from '../replay/now.ts'
 import { replay } from '../replay/replayStore.ts'
 import { type Cells, othersInCell } from './aggregate.ts'
@@ -121,7 +122,8 @@ function tipFor(event: StoredEvent, more: number): Omit<Tip, 'x' | 'y'> {
     // the incident's severity beside the event: the tip carries what both carry
     type: `${KIND_LABELS[event.type]}${incident ? ` · ${incident.severity}` : ''} · TLP:${incident ? highestTlp([event.marking.tlp, incident.contentMarking.tlp]) : event.marking.tlp}`,
     title,
-    detail: summarise(event),
+    // names, not ids (docs/console.md): titles from the picture shown, people from the directory
+    detail: summarise(event, summaryNames(state, namesOf(peopleDirectory.getState().reply))),
     more,
   }
 }

@@ -217,7 +217,8 @@ describe('partner feeds: one instance pulls another over TAXII 2.1, and nothing 
   })
 
   it('polled now, a feed answers what it skipped and refused, and why; it counts as imported only what entered the log', async () => {
-    // a second feed of the same organisation reads the same objects: the same event ids, nothing new
+    // a second feed of the same organisation reads the same objects: the partner's Watchfloor ids are
+    // each feed's own, so it makes its own copies of what names them, and touches nothing of the first's
     const registered = await call<FeedReply>(floor.url, 'POST', '/api/v1/feeds', ADMIN, {
       id: 'partner-again',
       label: 'The same partner, again',
@@ -239,9 +240,23 @@ describe('partner feeds: one instance pulls another over TAXII 2.1, and nothing 
     expect(polled.status, JSON.stringify(polled.json)).toBe(200)
     const { outcome } = polled.json
     expect(outcome.objects).toBeGreaterThan(0)
-    expect(outcome.stored).toBe(0)
-    expect(outcome.imported).toBe(0)
-    expect(polled.json.feed.state!.objectsImported).toBe(0)
+    const mine = (await wholeLog(floor)).filter((e) => e.actor?.user === 'feed:partner-again')
+    expect(mine.length).toBe(outcome.stored)
+    expect(mine.length).toBeGreaterThan(0)
+    for (const e of mine) {
+      const { incidentId } = e.payload as { incidentId?: string }
+      if (incidentId !== undefined) expect(incidentId).toMatch(/@feed:partner-again$/)
+    }
+    expect(polled.json.feed.state!.objectsImported).toBe(outcome.imported)
+    // polled again: the same ids, nothing new, nothing counted as imported
+    const again = await call<{ outcome: Outcome; feed: FeedReply['feed'] }>(
+      floor.url,
+      'POST',
+      '/api/v1/feeds/partner-again/poll',
+      ADMIN,
+    )
+    expect(again.json.outcome).toMatchObject({ imported: 0, stored: 0 })
+    expect(again.json.feed.state!.objectsImported).toBe(outcome.imported)
     // the partner's RED report and its observation: skipped, counted, saying why
     const red = outcome.reasons.find((r) => r.reason.includes('a feed never imports RED'))
     expect(red).toMatchObject({ kind: 'skipped' })

@@ -10,6 +10,10 @@
  * The same importer importing the same objects again yields the same events, which the floor's
  * ingest takes as duplicates; another organisation importing them gets events and incidents of its
  * own, so nothing it is answered depends on what others imported. Mapping tables: docs/sharing.md.
+ *
+ * Nothing a bundle holds makes the import throw: the bundle's check covers what the import reads,
+ * every read of an object is guarded, and an unexpected error on one object skips that object,
+ * saying so, and takes back whatever of it was done; the rest of the bundle is imported.
  */
 import { tlpRank } from '@watchfloor/core'
 import {
@@ -36,6 +40,15 @@ export interface StixImportOptions {
   defaultMarking: Marking
   /** Who imports: the source organisation of every event made, and the owner of every id the import makes. */
   organisation: string
+  /**
+   * The bundle comes from a partner, named so here (a feed: `feed:<id>`): the Watchfloor ids its
+   * objects carry (`x_watchfloor_incident_id`, `_advisory_id`, `_network_id`, the affected networks
+   * and attack source of an incident) are the partner's, which may name anything here. Each is read
+   * as `<id>@<partner>` (`<uuidv5 of the id>@<partner>` when that would be over 200 characters):
+   * an import of the partner's reaches only what imports of the same partner made, and again the
+   * same. Without it (a caller's own import), they are this floor's ids, as they are.
+   */
+  partner?: string
 }
 
 export interface StixImportResult {
@@ -58,7 +71,21 @@ export function importStix(bundle: unknown, options: StixImportOptions): StixImp
   const errors = validateStixBundle(bundle)
   if (errors.length > 0) return { events: [], created: [], used: [], skipped: [], defaulted: [], errors }
   const objects = ((bundle as { objects?: StixObject[] }).objects ?? []) as StixObject[]
-  return new Importer(objects, options).run()
+  try {
+    return new Importer(objects, options).run()
+  } catch (error) {
+    // the import's own bookkeeping failed (each object's work is guarded): nothing of it is posted,
+    // every object is reported, and the caller answers as for any other import
+    const reason = `the import failed, so nothing of this bundle was imported: ${errorText(error)}`
+    return {
+      events: [],
+      created: [],
+      used: [],
+      skipped: objects.map((object) => ({ stixId: object.id, type: object.type, reason })),
+      defaulted: [],
+      errors: [],
+    }
+  }
 }
 
 const MAX_TITLE = 300
@@ -95,6 +122,8 @@ class Importer {
   private readonly skippedIds = new Set<string>()
   /** Objects folded into another's event (the observed-data and indicator of a sighting): not imported on their own. */
   private readonly consumed = new Set<string>()
+  /** The ids a partner's Watchfloor ids were read as (`options.partner`): an event naming one is the partner's. */
+  private readonly partnerIds = new Set<string>()
 
   constructor(
     objects: readonly StixObject[],
@@ -139,19 +168,34 @@ class Importer {
 
   run(): StixImportResult {
     const ofType = (type: string): StixObject[] => this.order.filter((object) => object.type === type)
-    for (const identity of ofType('identity')) this.network(identity)
-    for (const incident of ofType('incident')) this.incident(incident)
-    for (const sighting of ofType('sighting')) this.sighting(sighting)
-    for (const observed of ofType('observed-data')) if (!this.consumed.has(observed.id)) this.observedData(observed)
-    for (const indicator of ofType('indicator')) if (!this.consumed.has(indicator.id)) this.indicator(indicator)
-    for (const report of ofType('report')) this.advisory(report, 'report')
-    for (const note of ofType('note')) this.advisory(note, 'note')
+    const each = (type: string, work: (object: StixObject) => void): void => {
+      for (const object of ofType(type)) this.guarded(object, () => work(object))
+    }
+    each('identity', (identity) => this.network(identity))
+    each('incident', (incident) => this.incident(incident))
+    each('sighting', (sighting) => this.sighting(sighting))
+    each('observed-data', (observed) => {
+      if (!this.consumed.has(observed.id)) this.observedData(observed)
+    })
+    each('indicator', (indicator) => {
+      if (!this.consumed.has(indicator.id)) this.indicator(indicator)
+    })
+    each('report', (report) => this.advisory(report, 'report'))
+    each('note', (note) => this.advisory(note, 'note'))
     const used: StixImportResult['used'] = []
     for (const object of this.order) {
       if (this.createdIds.has(object.id) || this.skippedIds.has(object.id)) continue
       const as = this.used.get(object.id)
       if (as !== undefined) used.push({ stixId: object.id, type: object.type, as })
-      else this.skipped.push({ stixId: object.id, type: object.type, reason: this.reasonLeftOut(object) })
+      else {
+        let reason: string
+        try {
+          reason = this.reasonLeftOut(object)
+        } catch (error) {
+          reason = `could not be imported: ${errorText(error)}`
+        }
+        this.skipped.push({ stixId: object.id, type: object.type, reason })
+      }
     }
     return {
       events: this.events,
@@ -163,9 +207,65 @@ class Importer {
     }
   }
 
+  /**
+   * One object's work; an unexpected error in it takes back what it did (its events, what it
+   * created, used, consumed or skipped) and skips it, saying why: one object never fails the
+   * bundle. The taking back walks what was added since (insertion order), so it costs nothing
+   * while nothing fails.
+   */
+  private guarded(object: StixObject, work: () => void): void {
+    const before = {
+      events: this.events.length,
+      created: this.created.length,
+      skipped: this.skipped.length,
+      defaulted: this.defaulted.length,
+      used: this.used.size,
+      createdIds: this.createdIds.size,
+      skippedIds: this.skippedIds.size,
+      consumed: this.consumed.size,
+    }
+    try {
+      work()
+    } catch (error) {
+      this.events.length = before.events
+      this.created.length = before.created
+      this.skipped.length = before.skipped
+      this.defaulted.length = before.defaulted
+      dropAfter(this.used, before.used)
+      dropAfter(this.createdIds, before.createdIds)
+      dropAfter(this.skippedIds, before.skippedIds)
+      dropAfter(this.consumed, before.consumed)
+      this.skip(object, `could not be imported: ${errorText(error)}`)
+    }
+  }
+
+  /**
+   * A Watchfloor id an object carries: as it is, or, from a partner (`options.partner`), the
+   * partner's id in the partner's namespace here, `<id>@<partner>`.
+   */
+  private idOf(value: unknown): string | undefined {
+    const id = watchfloorId(value)
+    const { partner } = this.options
+    if (id === undefined || partner === undefined) return id
+    const mapped = `${id}@${partner}`
+    const namespaced =
+      mapped.length <= MAX_ID ? mapped : `${uuidv5(WATCHFLOOR_STIX_NAMESPACE, `partner-id:${id}`)}@${partner}`
+    this.partnerIds.add(namespaced)
+    return namespaced
+  }
+
+  /** Whether an event's payload names a partner's id (read by `idOf`). */
+  private namesPartnerId(payload: Record<string, unknown>): boolean {
+    if (this.partnerIds.size === 0) return false
+    const { attackSource } = payload as { attackSource?: { networkId?: unknown } }
+    const named = [payload.incidentId, payload.advisoryId, payload.networkId, attackSource?.networkId]
+    if (Array.isArray(payload.affectedNetworks)) named.push(...(payload.affectedNetworks as unknown[]))
+    return named.some((id) => typeof id === 'string' && this.partnerIds.has(id))
+  }
+
   /** An identity of one of the importer's own networks becomes its registration (A5: only the owner registers). */
   private network(identity: StixObject): void {
-    const networkId = watchfloorId(identity.x_watchfloor_network_id)
+    const networkId = this.idOf(identity.x_watchfloor_network_id)
     if (networkId === undefined || identity.x_watchfloor_organisation !== this.options.organisation) return
     const kind = NetworkKind.safeParse(identity.x_watchfloor_network_kind)
     const nation = watchfloorId(identity.x_watchfloor_nation)
@@ -228,11 +328,11 @@ class Importer {
         clip(incident.x_watchfloor_category, MAX_CATEGORY) ??
         clip(Array.isArray(incident.labels) ? incident.labels[0] : undefined, MAX_CATEGORY) ??
         'imported',
-      affectedNetworks: idList(incident.x_watchfloor_affected_networks, MAX_AFFECTED),
+      affectedNetworks: idList(incident.x_watchfloor_affected_networks, MAX_AFFECTED).map((id) => this.idOf(id)!),
     }
     const summary = clip(incident.description, MAX_SUMMARY)
     if (summary !== undefined) payload.summary = summary
-    const attackSource = attackSourceOf(incident.x_watchfloor_attack_source)
+    const attackSource = attackSourceOf(incident.x_watchfloor_attack_source, (id) => this.idOf(id))
     if (attackSource !== undefined) payload.attackSource = attackSource
     const reported = this.event(incident, '', 'incident.reported', incident.created, found, payload)
     if (reported === undefined) return
@@ -252,7 +352,7 @@ class Importer {
     for (const relationship of this.relationshipsOf.get(incident.id) ?? []) {
       if (relationship.source_ref !== incident.id) continue
       const target = this.byId.get(relationship.target_ref as string)
-      const networkId = target === undefined ? undefined : watchfloorId(target.x_watchfloor_network_id)
+      const networkId = target === undefined ? undefined : this.idOf(target.x_watchfloor_network_id)
       if (networkId !== undefined && networks.has(networkId)) {
         this.use(relationship.id, "an imported incident's network")
         this.use(target!.id, 'a network of an imported incident')
@@ -278,6 +378,8 @@ class Importer {
     const described = clip(sighting.description, MAX_INDICATOR)
     const contributors = [sighting]
     const texts: string[] = []
+    /** What the sighting folds in, once it is imported: each then not imported on its own. */
+    const folded: [StixObject, string][] = []
     for (const ref of stringList(sighting.observed_data_refs)) {
       const observed = this.byId.get(ref)
       if (observed === undefined) continue
@@ -287,17 +389,15 @@ class Importer {
         contributors.push(...observables)
         texts.push(...this.describe(observed))
       }
-      this.consumed.add(observed.id)
-      this.use(observed.id, 'the data of an imported sighting')
+      folded.push([observed, 'the data of an imported sighting'])
     }
-    const of = this.byId.get(sighting.sighting_of_ref as string)
+    const of = typeof sighting.sighting_of_ref === 'string' ? this.byId.get(sighting.sighting_of_ref) : undefined
     if (of?.type === 'indicator') {
       if (described === undefined) {
         contributors.push(of)
         texts.push(indicatorText(of))
       }
-      this.consumed.add(of.id)
-      this.use(of.id, 'what an imported sighting saw')
+      folded.push([of, 'what an imported sighting saw'])
     }
     const payload: Record<string, unknown> = { incidentId }
     const indicator = described ?? clip(texts.join(', '), MAX_INDICATOR)
@@ -307,7 +407,13 @@ class Importer {
     const count = countOf(sighting.x_watchfloor_count) ?? countOf(sighting.count)
     if (count !== undefined) payload.count = count
     const occurredAt = (sighting.last_seen ?? sighting.first_seen ?? sighting.created) as string
-    this.observation(sighting, contributors, occurredAt, payload)
+    // a sighting left out (its marking, say) does not take its observed data or indicator with it:
+    // those are imported on their own if they can be, with their own markings
+    if (this.observation(sighting, contributors, occurredAt, payload) === undefined) return
+    for (const [object, as] of folded) {
+      this.consumed.add(object.id)
+      this.use(object.id, as)
+    }
   }
 
   private observedData(observed: StixObject): void {
@@ -336,15 +442,17 @@ class Importer {
     this.observation(indicator, [indicator], indicator.created as string, payload)
   }
 
+  /** An observation of `object`, made of `contributors`: its event id, or undefined when it was skipped. */
   private observation(
     object: StixObject,
     contributors: StixObject[],
     occurredAt: string,
     payload: Record<string, unknown>,
-  ): void {
+  ): string | undefined {
     const found = this.markingOf(contributors)
     const id = this.event(object, '', 'incident.observation', occurredAt, found, payload)
     if (id !== undefined) this.finish(object, [id], found)
+    return id
   }
 
   /** A report or a note becomes an advisory, of the incident it names first. */
@@ -355,14 +463,14 @@ class Importer {
         ? clip(object.name, MAX_TITLE)
         : (clip(object.abstract, MAX_TITLE) ?? clip(firstLine(object.content), MAX_TITLE))
     const payload: Record<string, unknown> = {
-      advisoryId: watchfloorId(object.x_watchfloor_advisory_id) ?? this.ownId(object.id),
+      advisoryId: this.idOf(object.x_watchfloor_advisory_id) ?? this.ownId(object.id),
       title: title ?? 'Untitled advisory',
       body: clip(content, MAX_BODY) ?? title ?? 'Untitled advisory',
     }
     const refs = stringList(object.object_refs)
     const incidentRef = refs.find((ref) => ref.startsWith('incident--'))
     const incidentId =
-      watchfloorId(object.x_watchfloor_incident_id) ??
+      this.idOf(object.x_watchfloor_incident_id) ??
       (incidentRef === undefined ? undefined : this.incidentId(incidentRef))
     if (incidentId !== undefined) payload.incidentId = incidentId
     for (const ref of refs) if (ref.startsWith('identity--')) this.use(ref, 'named by an imported advisory')
@@ -374,7 +482,7 @@ class Importer {
 
   /** The Watchfloor incident an object is about: its own property, what its sighting saw, or a relationship. */
   private incidentFor(object: StixObject, depth = 0): string | undefined {
-    const own = watchfloorId(object.x_watchfloor_incident_id)
+    const own = this.idOf(object.x_watchfloor_incident_id)
     if (own !== undefined) return own
     if (object.type === 'sighting' && typeof object.sighting_of_ref === 'string') {
       if (object.sighting_of_ref.startsWith('incident--')) return this.incidentId(object.sighting_of_ref)
@@ -396,7 +504,7 @@ class Importer {
 
   /** An incident's Watchfloor id: the one it carries (`x_watchfloor_incident_id`), else the importer's own copy. */
   private incidentId(stixId: string): string {
-    return watchfloorId(this.byId.get(stixId)?.x_watchfloor_incident_id) ?? this.ownId(stixId)
+    return this.idOf(this.byId.get(stixId)?.x_watchfloor_incident_id) ?? this.ownId(stixId)
   }
 
   /**
@@ -414,7 +522,7 @@ class Importer {
   /** The Watchfloor network a sighting names in `where_sighted_refs`, if one of them is a network. */
   private networkSighted(sighting: StixObject): string | undefined {
     for (const ref of stringList(sighting.where_sighted_refs)) {
-      const networkId = watchfloorId(this.byId.get(ref)?.x_watchfloor_network_id)
+      const networkId = this.idOf(this.byId.get(ref)?.x_watchfloor_network_id)
       if (networkId !== undefined) {
         this.use(ref, 'where an imported sighting was seen')
         return networkId
@@ -437,13 +545,19 @@ class Importer {
 
   /** The texts of an observed-data's observables: values, hashes, names (or their types when they have none). */
   private describe(observed: StixObject): string[] {
-    const scos: Record<string, unknown>[] =
-      observed.objects !== undefined && typeof observed.objects === 'object'
-        ? (Object.values(observed.objects as object) as Record<string, unknown>[])
+    const scos: unknown[] =
+      typeof observed.objects === 'object' && observed.objects !== null
+        ? Object.values(observed.objects)
         : stringList(observed.object_refs)
             .map((ref) => this.byId.get(ref))
             .filter((sco): sco is StixObject => sco !== undefined && SCO_TYPES.has(sco.type))
-    const texts = scos.map((sco) => describeObservable(sco) ?? String(sco.type))
+    const texts: string[] = []
+    for (const sco of scos) {
+      // the check lets only objects with a type in; what else would be there is described by nothing
+      if (typeof sco !== 'object' || sco === null) continue
+      const text = describeObservable(sco as Record<string, unknown>) ?? (sco as { type?: unknown }).type
+      if (typeof text === 'string') texts.push(text)
+    }
     return [...new Set(texts)]
   }
 
@@ -462,6 +576,8 @@ class Importer {
     let unknownTlp: string | undefined
     let unresolved: string | undefined
     let unreadable: string | undefined
+    /** The strictest TLP only a definition's name gives (a statement named `TLP:RED`). */
+    let named: Tlp | undefined
     for (const object of objects) {
       const refs = [...stringList(object.object_marking_refs)]
       if (Array.isArray(object.granular_markings)) {
@@ -476,6 +592,8 @@ class Importer {
         if (meaning.unresolved) unresolved ??= ref
         if (meaning.tlp !== undefined && (found.tlp === undefined || tlpRank(meaning.tlp) > tlpRank(found.tlp)))
           found.tlp = meaning.tlp
+        if (meaning.namedTlp !== undefined && (named === undefined || tlpRank(meaning.namedTlp) > tlpRank(named)))
+          named = meaning.namedTlp
         if (meaning.pap !== undefined && (found.pap === undefined || papRank(meaning.pap) > papRank(found.pap)))
           found.pap = meaning.pap
       }
@@ -494,11 +612,16 @@ class Importer {
     // object has its one TLP [TLP 2.0], and the marking not at hand is a statement or PAP)
     if (found.tlp === undefined && unresolved !== undefined) unknownTlp ??= unresolved
     const defaults = this.options.defaultMarking
-    const defaulted = found.tlp === undefined
-    const marking: Marking = { tlp: found.tlp ?? defaults.tlp }
-    const releasableTo = defaulted ? narrow(found.releasableTo, defaults.releasableTo) : found.releasableTo
-    const recipients = defaulted ? narrow(found.recipients, defaults.recipients) : found.recipients
-    const pap = found.pap ?? (defaulted ? defaults.pap : undefined)
+    /** No TLP marking of its own: the default stands in, narrowed by what the objects say. */
+    const unmarked = found.tlp === undefined
+    const tlp = found.tlp ?? defaults.tlp
+    // a TLP only a name gives never widens, and is never lost where it is the stricter
+    const stricterByName = named !== undefined && tlpRank(named) > tlpRank(tlp)
+    const marking: Marking = { tlp: stricterByName ? named! : tlp }
+    const defaulted = unmarked && !stricterByName
+    const releasableTo = unmarked ? narrow(found.releasableTo, defaults.releasableTo) : found.releasableTo
+    const recipients = unmarked ? narrow(found.recipients, defaults.recipients) : found.recipients
+    const pap = found.pap ?? (unmarked ? defaults.pap : undefined)
     if (releasableTo !== undefined) marking.releasableTo = releasableTo
     if (recipients !== undefined) marking.recipients = recipients
     if (pap !== undefined) marking.pap = pap
@@ -533,9 +656,12 @@ class Importer {
       this.skip(object, `marked with ${found.unknownTlp}, a marking this import does not know or cannot read`)
       return undefined
     }
+    // an event naming a partner's ids is the partner's: never the event of the same object imported
+    // another way (by the organisation's own POST, naming the floor's ids)
+    const partner = this.namesPartnerId(payload) ? `|${this.options.partner}` : ''
     const id = uuidv5(
       WATCHFLOOR_STIX_NAMESPACE,
-      `${object.id}|${versionOf(object)}${suffix}@${this.options.organisation}`,
+      `${object.id}|${versionOf(object)}${suffix}@${this.options.organisation}${partner}`,
     )
     const time = typeof occurredAt === 'string' ? Date.parse(occurredAt) : Number.NaN
     if (Number.isNaN(time)) {
@@ -651,17 +777,65 @@ function idList(value: unknown, max: number): string[] {
 function listProperty(object: StixObject, name: 'releasable_to' | 'recipients'): string[] | undefined | string {
   const none = object[`x_watchfloor_${name}_none`]
   const value = object[`x_watchfloor_${name}`]
-  if (none !== undefined && none !== true) return `x_watchfloor_${name}_none is ${JSON.stringify(none)}, not true`
+  if (none !== undefined && none !== true) return `x_watchfloor_${name}_none is ${shownValue(none)}, not true`
   if (value !== undefined && !Array.isArray(value))
     return `x_watchfloor_${name} is ${shownValue(value)}, not a list of ids`
   if (none === true) return []
   return value === undefined ? undefined : idList(value, MAX_LIST)
 }
 
-/** A value as a reason shows it: JSON, cut to 60 characters. */
+/** The most characters of a value a reason shows. */
+const SHOWN = 60
+/** How deep into a value a reason looks: deeper lists and objects show as `[…]` and `{…}`. */
+const SHOWN_DEPTH = 4
+
+/**
+ * A value as a reason shows it: as JSON, cut to 60 characters. Written only as far as it is shown
+ * (never a whole value, which a partner may make megabytes long or thousands of lists deep, where
+ * `JSON.stringify` overflows the stack), and at most four levels deep.
+ */
 function shownValue(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value)
-  return text.length <= 60 ? text : `${text.slice(0, 59)}…`
+  let text = ''
+  /** Writes `item` at `depth`; false once more than `SHOWN` characters are written. */
+  const write = (item: unknown, depth: number): boolean => {
+    if (typeof item === 'string') text += JSON.stringify(item.slice(0, SHOWN + 1))
+    else if (typeof item !== 'object' || item === null) text += String(JSON.stringify(item) ?? item)
+    else if (depth >= SHOWN_DEPTH) text += Array.isArray(item) ? '[…]' : '{…}'
+    else if (Array.isArray(item)) {
+      text += '['
+      for (let i = 0; i < item.length; i++) {
+        if (i > 0) text += ','
+        if (!write(item[i], depth + 1)) return false
+      }
+      text += ']'
+    } else {
+      text += '{'
+      let first = true
+      for (const key in item) {
+        if (!Object.hasOwn(item, key)) continue
+        text += `${first ? '' : ','}${JSON.stringify(key.slice(0, SHOWN + 1))}:`
+        first = false
+        if (!write((item as Record<string, unknown>)[key], depth + 1)) return false
+      }
+      text += '}'
+    }
+    return text.length <= SHOWN
+  }
+  write(value, 0)
+  return text.length <= SHOWN ? text : `${text.slice(0, SHOWN - 1)}…`
+}
+
+/** An error as a reason shows it: its message, cut to 200 characters. */
+function errorText(error: unknown): string {
+  const message = error instanceof Error ? error.message : typeof error === 'string' ? error : 'an unknown error'
+  return message.length <= 200 ? message : `${message.slice(0, 199)}…`
+}
+
+/** Takes out of a map or set what was added after its first `size` entries (insertion order). */
+function dropAfter(collection: Map<string, unknown> | Set<string>, size: number): void {
+  if (collection.size <= size) return
+  let index = 0
+  for (const key of [...collection.keys()]) if (index++ >= size) collection.delete(key)
 }
 
 /** Two audiences together: what both allow (absent allows anything). */
@@ -677,11 +851,15 @@ function countOf(value: unknown): number | undefined {
     : undefined
 }
 
-function attackSourceOf(value: unknown): { networkId?: string; location?: Location } | undefined {
+/** An incident's attack source: a network (its id read by `idOf`) and/or a place. */
+function attackSourceOf(
+  value: unknown,
+  idOf: (value: unknown) => string | undefined,
+): { networkId?: string; location?: Location } | undefined {
   if (typeof value !== 'object' || value === null) return undefined
   const source = value as Record<string, unknown>
   const out: { networkId?: string; location?: Location } = {}
-  const networkId = watchfloorId(source.network_id)
+  const networkId = idOf(source.network_id)
   if (networkId !== undefined) out.networkId = networkId
   const { latitude: lat, longitude: lon } = source
   if (typeof lat === 'number' && typeof lon === 'number' && Math.abs(lat) <= 90 && Math.abs(lon) <= 180) {

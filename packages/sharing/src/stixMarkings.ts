@@ -128,6 +128,12 @@ const PAP_WORDS: Readonly<Record<string, Pap>> = {
 export interface MarkingMeaning {
   tlp?: Tlp
   pap?: Pap
+  /**
+   * The TLP only a definition's name says (a statement named `TLP:RED`): no TLP marking, but no
+   * reading may widen what it says either, so it counts only when stricter than what the object
+   * gets otherwise (its TLP markings, else the default).
+   */
+  namedTlp?: Tlp
   unknownTlp?: true
   /** Neither well known nor among the definitions at hand: it may say anything. */
   unresolved?: true
@@ -140,7 +146,8 @@ export interface MarkingMeaning {
  * PAP extension, or, for a definition of type TLP, its name `TLP:<level>`. A TLP definition or
  * extension whose level is none of TLP's, or any definition named `TLP:<level>` at such a level, is
  * `unknownTlp`. A marking neither well known nor in the bundle is `unresolved`: it may say
- * anything. Statements (whatever their name) mean nothing.
+ * anything. A definition of another type (a statement) named `TLP:<level>` gives that level as
+ * `namedTlp`, which only ever makes an object stricter; otherwise a statement means nothing.
  */
 export function markingMeaning(id: string, definitions?: ReadonlyMap<string, StixObject>): MarkingMeaning {
   const tlp = TLP_BY_ID.get(id)
@@ -163,17 +170,22 @@ export function markingMeaning(id: string, definitions?: ReadonlyMap<string, Sti
     // the TLP 2.0 extension at a level TLP 2.0 does not have
     return word === undefined ? { unknownTlp: true } : { tlp: word }
   }
-  const papExtension = extensions[PAP_EXTENSION_ID]
-  if (isRecord(papExtension)) {
-    const word = PAP_WORDS[String(papExtension.pap).toLowerCase()]
-    if (word !== undefined) return { pap: word }
-  }
-  // a definition of type TLP whose definition says no level it knows, named `TLP:<level>`; a name
-  // alone (a statement named so) is no marking: it could widen what the default would give
+  // a definition of type TLP whose definition says no level it knows, named `TLP:<level>`
   const named = /^\s*TLP\s*:\s*(\S+)\s*$/i.exec(typeof object.name === 'string' ? object.name : '')
   const byName = named ? TLP_WORDS[named[1]!.toLowerCase()] : undefined
   if (tlpType) return byName === undefined ? { unknownTlp: true } : { tlp: byName }
-  return named && byName === undefined ? { unknownTlp: true } : {}
+  const meaning: MarkingMeaning = {}
+  const papExtension = extensions[PAP_EXTENSION_ID]
+  if (isRecord(papExtension)) {
+    const word = PAP_WORDS[String(papExtension.pap).toLowerCase()]
+    if (word !== undefined) meaning.pap = word
+  }
+  // a name alone (a statement named `TLP:RED`) is no TLP marking, and taken as one it could widen
+  // what the default gives (TLP:CLEAR); ignored, it could widen what the partner said (TLP:RED
+  // read as the default GREEN): so it counts only where it is the stricter
+  if (byName !== undefined) meaning.namedTlp = byName
+  else if (named) meaning.unknownTlp = true
+  return meaning
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

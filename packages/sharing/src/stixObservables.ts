@@ -100,6 +100,8 @@ export function observablesOf(indicator: string): StixObject[] {
 
 /** A short text for one SCO: its value, a hash, a name, `AS<number>`; undefined for kinds without one. */
 export function describeObservable(sco: Readonly<Record<string, unknown>>): string | undefined {
+  // a partner's data, whatever its declared shape: nothing to describe in what is not an object
+  if (typeof sco !== 'object' || sco === null) return undefined
   const text = (value: unknown): string | undefined =>
     typeof value === 'string' && value.trim().length > 0 ? value.trim() : undefined
   switch (sco.type) {

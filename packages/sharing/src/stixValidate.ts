@@ -4,7 +4,10 @@
  * their formats), without a schema engine: this package compiles nothing at run time. It
  * answers with field issues (`objects.3.created: ...`), the server's 400 body. It is never
  * stricter than the schemas (the tests hold it to ajv over the vendored examples and every
- * exported object), and checks deeply only what the import reads.
+ * exported object) but where their patterns let through what STIX forbids and the import would
+ * misread (a day the calendar does not have, `2026-02-31`), and it checks what the import reads
+ * (an observed-data's embedded observables are objects with a type): every object it accepts
+ * imports without an error (the tests generate mutated objects to hold it to that).
  */
 import type { FieldIssue } from '@watchfloor/protocol'
 
@@ -142,7 +145,7 @@ function checkObject(object: unknown, path: string, issues: Issues): void {
   }
   const at = (property: string): string => (path === '(root)' ? property : `${path}.${property}`)
   const type = object.type
-  if (typeof type !== 'string' || !TYPE.test(type) || type.length < 3 || type.length > 250 || type === 'action') {
+  if (typeof type !== 'string' || !isType(type)) {
     issues.add(at('type'), 'must be a STIX type (lower case letters, digits and hyphens)')
     return
   }
@@ -205,6 +208,7 @@ function checkCore(object: Json, at: (property: string) => string, issues: Issue
     if (value === undefined) issues.add(at(name), 'is required')
     else if (typeof value !== 'string' || !TIMESTAMP.test(value) || !MILLIS.test(value))
       issues.add(at(name), 'must be a UTC time to the millisecond (2026-11-26T08:00:00.000Z)')
+    else if (!onCalendar(value)) issues.add(at(name), NO_SUCH_DAY)
   }
   checkCommonOptional(object, at, issues)
 }
@@ -351,6 +355,11 @@ function checkType(object: Json, type: string, at: (property: string) => string,
       if (objectRefs) refs(object, 'object_refs', at, issues, true)
       if (objects && (!isRecord(object.objects) || Object.keys(object.objects).length === 0))
         issues.add(at('objects'), 'must be an object of one or more cyber-observables')
+      else if (objects)
+        // what the import reads of each: an object with a type (the schemas' cyber-observable core)
+        for (const [key, sco] of Object.entries(object.objects as Json))
+          if (!isRecord(sco) || !isType(sco.type))
+            issues.add(at(`objects.${key}`), 'must be a cyber-observable: an object with a type')
       break
     }
     case 'opinion':
@@ -466,6 +475,28 @@ function time(object: Json, name: string, at: (property: string) => string, issu
     if (required) issues.add(at(name), 'is required')
   } else if (typeof value !== 'string' || !TIMESTAMP.test(value))
     issues.add(at(name), 'must be a UTC time (2026-11-26T08:00:00Z)')
+  else if (!onCalendar(value)) issues.add(at(name), NO_SUCH_DAY)
+}
+
+const NO_SUCH_DAY = 'must be a day the calendar has (RFC 3339), not 2026-02-31'
+
+/**
+ * Whether a timestamp the schemas' pattern accepts is on a day the calendar has: the pattern lets
+ * `2026-02-31` through, which RFC 3339 (STIX 2.1 section 3.2) does not, and which `Date.parse`
+ * would silently move to March.
+ */
+function onCalendar(value: string): boolean {
+  const year = Number(value.slice(0, 4))
+  const month = Number(value.slice(5, 7))
+  const day = Number(value.slice(8, 10))
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
+  const days = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31
+  return day <= days
+}
+
+/** A STIX type name: lower-case letters, digits and hyphens, 3 to 250 characters (not `action`). */
+function isType(type: unknown): boolean {
+  return typeof type === 'string' && TYPE.test(type) && type.length >= 3 && type.length <= 250 && type !== 'action'
 }
 
 function count(

@@ -18,19 +18,24 @@
  * What a partner's markings name is the partner's: its user ids and community ids mean nothing
  * here. So a feed never imports RED (its recipients are the partner's users), and a releasability
  * the partner gave, once it names the organisation the feed speaks for, is narrowed to that
- * organisation alone. An object that is not valid STIX, or whose marking cannot be read, is skipped
- * with its reason; the rest of its page is imported and the cursor moves on. Each poll logs (warn)
- * what it skipped and what the log refused, with the reasons, and answers them in its outcome.
+ * organisation alone. The Watchfloor ids its objects carry (`x_watchfloor_incident_id`, ...) are the
+ * partner's too: each is read in the feed's own namespace (`<id>@feed:<feed id>`), so a feed reaches
+ * only what it created itself, never an incident, advisory or network of this floor's that has the
+ * same id. An object that is not valid STIX, or whose marking cannot be read, or that the import
+ * fails on, is skipped with its reason; the rest of its page is imported and the cursor moves on.
+ * Each poll logs (warn) what it skipped and what the log refused, with the reasons, and answers
+ * them in its outcome.
  */
 import { randomUUID } from 'node:crypto'
 import { isNamed, type Owners } from '@watchfloor/core'
 import type { EventInput } from '@watchfloor/protocol'
-import { importStix, markingMeaning, stixBundle, validateStixObject } from '@watchfloor/sharing'
+import { markingMeaning, validateStixObject } from '@watchfloor/sharing'
 import type { CredentialStore, EventStore, Feed, FeedAuth, FeedState } from '@watchfloor/store'
 import type { Logger } from 'pino'
 import type { Caller } from '../access/access.ts'
 import type { Directory } from '../access/directory.ts'
 import { importEvents } from '../write/imports.ts'
+import { importPageObjects } from './pageImport.ts'
 
 /** The TAXII 2.1 media type, asked for and expected (TAXII 2.1 section 1.6.8). */
 export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1'
@@ -130,6 +135,21 @@ export interface PollOutcome {
   reasons: PollReason[]
 }
 
+/**
+ * What a process keeps of a feed between polls: the marking definitions its partner served, and
+ * those asked for and not given. They are the partner's, so they are kept for one source only:
+ * another url, API root or collection (a PATCH), or another feed of the same id (deleted and made
+ * again), starts afresh.
+ */
+interface FeedMemory {
+  /** The feed's url, API root, collection and creation time these were read from. */
+  source: string
+  /** The marking-definition objects served (by id), the newest last. */
+  definitions: Map<string, unknown>
+  /** The definitions asked for by id and not given: when. */
+  notGiven: Map<string, number>
+}
+
 /** The parts of a TAXII objects page a poll reads. */
 interface Page {
   objects: unknown[]
@@ -145,16 +165,13 @@ export class FeedPoller {
   /** The feeds this process is polling now: one poll of a feed at a time. */
   private readonly polling = new Set<string>()
   /**
-   * The marking-definition objects each feed has served (by feed, then by id): a partner sends one
-   * once, on the page (or in the poll) where it first appeared, and objects of later pages and polls
-   * refer to it. Kept while the process runs.
+   * By feed id, what the feed's partner served: the marking-definition objects (a partner sends one
+   * once, on the page or in the poll where it first appeared, and objects of later pages and polls
+   * refer to it), and the definitions asked for by id and not given (not asked again for
+   * `ASK_AGAIN_MS`: a statement a partner never serves would otherwise be asked for on every page).
+   * Kept while the process runs, for the feed's current source only.
    */
-  private readonly definitions = new Map<string, Map<string, unknown>>()
-  /**
-   * The definitions asked for by id and not given, by feed, then by id: when. Not asked again for
-   * `ASK_AGAIN_MS` (a statement a partner never serves would otherwise be asked for on every page).
-   */
-  private readonly notGiven = new Map<string, Map<string, number>>()
+  private readonly memory = new Map<string, FeedMemory>()
   private readonly holder: string
   private readonly env: Record<string, string | undefined>
   private readonly fetchFn: typeof fetch
@@ -264,11 +281,7 @@ export class FeedPoller {
     const outcome: PollOutcome = { objects: 0, imported: 0, stored: 0, refused: 0, skipped: 0, pages: 0, reasons: [] }
     let imported = state?.objectsImported ?? 0
     let stored = state?.eventsStored ?? 0
-    let definitions = this.definitions.get(feed.id)
-    if (definitions === undefined) {
-      definitions = new Map()
-      this.definitions.set(feed.id, definitions)
-    }
+    const { definitions } = this.memoryOf(feed)
     /** Every object added up to `cursor` has been imported. */
     let cursor = state?.cursor ?? null
     /** This pagination's `added_after`. */
@@ -358,6 +371,21 @@ export class FeedPoller {
     return outcome
   }
 
+  /**
+   * What this process keeps of a feed's partner: afresh when the feed reads another source than
+   * what was kept was read from (its url, API root or collection changed, or it is another feed of
+   * the same id), whose definitions could say anything of this one's objects.
+   */
+  private memoryOf(feed: Feed): FeedMemory {
+    const source = JSON.stringify([feed.url, feed.apiRoot, feed.collectionId, feed.createdAt])
+    let memory = this.memory.get(feed.id)
+    if (memory === undefined || memory.source !== source) {
+      memory = { source, definitions: new Map(), notGiven: new Map() }
+      this.memory.set(feed.id, memory)
+    }
+    return memory
+  }
+
   /** One page into the log: what became events, what was skipped and refused (into `outcome`). */
   private async importPage(
     feed: Feed,
@@ -386,17 +414,21 @@ export class FeedPoller {
     if (missing.length > 0) await this.askDefinitions(feed, missing, definitions)
     // the definitions served before, beside the page that may refer to them
     const earlierDefinitions = [...definitions].filter(([id]) => !ids.has(id))
-    const bundle = stixBundle([...earlierDefinitions.map(([, object]) => object), ...valid] as Parameters<
-      typeof stixBundle
-    >[0])
-    const report = importStix(bundle, {
-      defaultMarking: { tlp: feed.defaultTlp },
-      organisation: feed.organisation,
-    })
-    // every object was checked above, so the bundle is valid: this would be a bug, not the feed's
-    if (report.errors.length > 0)
-      throw new Error(
-        `the page's objects did not make a valid bundle: ${report.errors[0]!.path} ${report.errors[0]!.message}`,
+    // each object imported or skipped, never the page failed: the cursor moves past it
+    const report = importPageObjects(
+      valid,
+      earlierDefinitions.map(([, object]) => object),
+      {
+        defaultMarking: { tlp: feed.defaultTlp },
+        organisation: feed.organisation,
+        // the ids the partner's objects carry are the partner's: read in this feed's namespace
+        partner: `feed:${feed.id}`,
+      },
+    )
+    if (report.failed !== undefined)
+      this.logger.warn(
+        { feed: feed.id, err: report.failed },
+        "feed: the page's import failed as a whole; its objects were imported one by one",
       )
     // kept once the page held (the newest few thousand of a feed)
     for (const object of onPage) {
@@ -469,11 +501,7 @@ export class FeedPoller {
     wanted: readonly string[],
     definitions: Map<string, unknown>,
   ): Promise<void> {
-    let notGiven = this.notGiven.get(feed.id)
-    if (notGiven === undefined) {
-      notGiven = new Map()
-      this.notGiven.set(feed.id, notGiven)
-    }
+    const { notGiven } = this.memoryOf(feed)
     const now = Date.now()
     for (const [id, at] of notGiven) if (now - at >= ASK_AGAIN_MS) notGiven.delete(id)
     const ask = wanted.filter((id) => !notGiven.has(id)).slice(0, ASK_DEFINITIONS_AT_MOST)

@@ -1596,7 +1596,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       }
     })
 
-    it('[C1, C2, C4] task.accept of a task assigned to its team but on an incident it may not see is not_found like a missing task', () => {
+    it('[C1, C2, C4, C19] task.accept of a task on an incident it may not see is not_found like a missing task (its team is given only those it may see)', () => {
       const s = seen.get(v.key)!
       const { state } = expected(v)
       const coordinates = v.viewer.roles.some((r) => r === 'coordinator' || r === 'admin')

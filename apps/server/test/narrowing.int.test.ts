@@ -181,6 +181,58 @@ describe('[C18] an incident narrowed away from an organisation', () => {
     expect(after.status).toBe('contained')
   })
 
+  it("judges only the owner's incident: an organisation holding its own claim of a raced id keeps working on it", async () => {
+    // two first reports of one id, each for its own organisation alone, posted at once: raw posts
+    // are not serialised, so both may be stored; the whole picture keeps the first, and each
+    // organisation's picture its own claim [R12]
+    let raced: string | undefined
+    for (let i = 0; i < 20 && raced === undefined; i++) {
+      const id = `nar-race-${i}`
+      const lvReport = { ...report(id, { tlp: 'AMBER' }), source: { organisation: 'cert-lv' } }
+      const [ee, lv] = await Promise.all([
+        post(server.url, TOKENS.sensorEe, { events: [report(id, { tlp: 'AMBER' })] }),
+        post(server.url, TOKENS.sensorLv, { events: [lvReport] }),
+      ])
+      if (ee.status === 201 && lv.status === 201) raced = id
+    }
+    expect(raced, 'two first reports of one id both stored (a race) within 20 tries').toBeDefined()
+    for (const token of [TOKENS.coordEeA, COORD_LV]) {
+      const ack = await command(server.url, token, { type: 'incident.acknowledge', incidentId: raced })
+      expect(ack.status, `${token}: ${JSON.stringify(ack.json)}`).toBe(200)
+    }
+  })
+
+  it("a task for a team: judged on what the caller may know of it, never on another community's members", async () => {
+    const made = await fetch(`${server.url}/api/v1/directory/communities`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+      body: JSON.stringify({ id: 'nar-energy', name: 'Energy', members: ['ncsc-nl'] }),
+    })
+    expect(made.status).toBe(201)
+    const energy = { tlp: 'AMBER' as const, releasableTo: ['nar-energy'] }
+    expect((await post(server.url, TOKENS.sensorEe, { events: [report('nar-energy-1', energy)] })).status).toBe(201)
+    // cert-ee is not in the community: whether a team is, is not its to learn from the answer
+    for (const organisation of ['ncsc-nl', 'cert-lv']) {
+      const reply = await command(server.url, TOKENS.coordEeA, {
+        type: 'task.create',
+        incidentId: 'nar-energy-1',
+        title: `for ${organisation}`,
+        assignee: { kind: 'team', organisation },
+      })
+      expect(reply.status, `${organisation}: ${JSON.stringify(reply.json)}`).toBe(200)
+    }
+    // a releasability naming an organisation: placed, so judged
+    const lvOnly = { tlp: 'AMBER' as const, releasableTo: ['cert-lv'] }
+    expect((await post(server.url, TOKENS.sensorEe, { events: [report('nar-lv-only', lvOnly)] })).status).toBe(201)
+    const toNl = await command(server.url, TOKENS.coordEeA, {
+      type: 'task.create',
+      incidentId: 'nar-lv-only',
+      title: 'for NL',
+      assignee: { kind: 'team', organisation: 'ncsc-nl' },
+    })
+    expect(toNl.status).toBe(400)
+  })
+
   it('refuses a task for a team its incident is not shared with, naming the field; accepts one it is', async () => {
     const own = { tlp: 'AMBER' as const }
     expect(

@@ -132,6 +132,12 @@ export class Directory {
     return this.communities.get(id)
   }
 
+  /** Is this the nation of an organisation of the directory? */
+  isNation(name: string): boolean {
+    for (const organisation of this.organisations.values()) if (organisation.nation === name) return true
+    return false
+  }
+
   listOrganisations(): Organisation[] {
     return [...this.organisations.values()]
   }

@@ -853,6 +853,11 @@ export class OwnerIndex implements Owners {
   readonly advisories = new Map<string, { organisation: string }>()
   /** One entry per organisation, shared by everything it owns. */
   private readonly entries = new Map<string, { organisation: string }>()
+  /**
+   * Each incident's latest report by its owner, as who may see it reads it (`incidentVisibility` of
+   * the whole picture's incident): how its owner marks it now [C18].
+   */
+  private readonly reports = new Map<string, Visible>()
   /** Every event up to this seq is indexed; undefined until the index has started from the picture. */
   private position: number | undefined
   private readonly passes = new Passes(() => this.catchUp())
@@ -867,15 +872,22 @@ export class OwnerIndex implements Owners {
    * The owners including everything committed before this call: each call queues a catch-up pass
    * that starts after the call (as `FullState.fresh`), so a request sees what an earlier one stored.
    */
-  fresh(): Promise<Owners> {
+  fresh(): Promise<OwnerIndex> {
     return this.passes.next()
   }
 
-  private async catchUp(): Promise<Owners> {
+  /** How the owner of an incident marks it now: its latest report's source, author and marking [C18]. */
+  reportOf(incidentId: string): Visible | undefined {
+    return this.reports.get(incidentId)
+  }
+
+  private async catchUp(): Promise<OwnerIndex> {
     if (this.position === undefined) {
       const state = await this.full.fresh()
-      for (const [id, incident] of state.incidents)
+      for (const [id, incident] of state.incidents) {
         this.claim({ kind: 'incidents', id, organisation: incident.organisation })
+        this.reports.set(id, incidentVisibility(incident))
+      }
       for (const [id, network] of state.networks)
         this.claim({ kind: 'networks', id, organisation: network.organisation })
       for (const [id, advisory] of state.advisories)
@@ -888,7 +900,15 @@ export class OwnerIndex implements Owners {
       (page) => {
         for (const event of page) {
           const claim = ownerClaim(event)
-          if (claim !== undefined) this.claim(claim, event.source.organisation)
+          if (claim === undefined) continue
+          this.claim(claim, event.source.organisation)
+          // the owner's report marks the incident anew, as the reducer's whole picture has it [R12]
+          if (event.type === 'incident.reported' && this.incidents.get(claim.id)?.organisation === claim.organisation)
+            this.reports.set(claim.id, {
+              source: { organisation: claim.organisation },
+              actor: event.actor === undefined ? undefined : { user: event.actor.user },
+              marking: event.marking,
+            })
         }
         this.position = page.at(-1)!.seq
       },

@@ -5,11 +5,13 @@ import {
   decide,
   extractMentions,
   incidentVisibility,
+  type OwnerLookup,
   pictureOrganisations,
   type Rejection,
   type State,
   type Target,
   taskVisibility,
+  type Visible,
 } from '@watchfloor/core'
 import {
   COMMAND_EVENTS,
@@ -71,8 +73,8 @@ export class CommandService {
     private readonly store: EventStore,
     /** Each caller's own picture: what a command is decided on. */
     private readonly states: StateCache,
-    /** The whole picture (`FullState`): how each incident's owner marks it now [C18]. */
-    private readonly whole: WholePicture,
+    /** Who owns each incident and how its latest report marks it (`FullState.owners`) [C18]. */
+    private readonly owners: IncidentOwners,
     private readonly logger: Logger,
     /** Counts each command by type and outcome (`watchfloor_commands_total`, ops/metrics.ts). */
     private readonly metrics?: { command(body: unknown, outcome: string): void },
@@ -129,7 +131,7 @@ export class CommandService {
     const newId = ids === undefined ? randomUUID : () => ids.next()
     // before any other rule: a target cut off from the caller is missing, as decide answers first [C1]
     const about = incidentsOf(command, state)
-    const cutOff = about.length === 0 ? undefined : withdrawn(viewer, command, about, await this.whole.fresh())
+    const cutOff = about.length === 0 ? undefined : withdrawn(viewer, command, about, state, await this.owners.fresh())
     if (cutOff) return refusal(viewer, cutOff)
     const decision = decide(state, command, { viewer, now: new Date().toISOString(), newId })
     if (!decision.ok) return refusal(viewer, decision.rejection)
@@ -196,11 +198,16 @@ export class CommandService {
 export interface TeamDirectory {
   organisation(id: string): { nation: string } | undefined
   communitiesOf(organisation: string): string[]
+  /** Is this the nation of an organisation of the directory? */
+  isNation(name: string): boolean
 }
 
-/** The whole picture, every event folded (read/projection.ts `FullState`), up to date on each call. */
-export interface WholePicture {
-  fresh(): Promise<State>
+/**
+ * Who owns each incident of the whole log, and how its owner's latest report marks it
+ * (read/projection.ts `OwnerIndex`), up to date with every commit before the call.
+ */
+export interface IncidentOwners {
+  fresh(): Promise<{ incidents: OwnerLookup; reportOf(incidentId: string): Visible | undefined }>
 }
 
 /**
@@ -211,14 +218,23 @@ export interface WholePicture {
  * the incident, its events marked as they were before it was cut off. Says nothing the caller did
  * not know: only that what it saw is no longer shared with it.
  */
-function withdrawn(viewer: Viewer, command: Command, about: readonly string[], whole: State): Rejection | undefined {
+function withdrawn(
+  viewer: Viewer,
+  command: Command,
+  about: readonly string[],
+  state: State,
+  owners: Awaited<ReturnType<IncidentOwners['fresh']>>,
+): Rejection | undefined {
   for (const id of about) {
-    const now = whole.incidents.get(id)
-    if (now === undefined || canSee(viewer, incidentVisibility(now))) continue
-    const message =
-      'taskId' in command && command.taskId !== undefined ? `no task ${command.taskId}` : `no incident ${id}`
+    const owner = owners.incidents.get(id)?.organisation
+    // judged only where the caller's copy is the owner's incident: two first reports of one id
+    // racing (raw posts are not serialised) leave an organisation holding its own claim [R12]
+    if (owner === undefined || state.incidents.get(id)?.organisation !== owner) continue
+    const report = owners.reportOf(id)
+    if (report === undefined || canSee(viewer, report)) continue
+    const task = command.type.startsWith('task.') && command.type !== 'task.create' && 'taskId' in command
     // as decide answers for one that does not exist [C1]
-    return { code: 'not_found', rule: 'C1', message }
+    return { code: 'not_found', rule: 'C1', message: task ? `no task ${command.taskId}` : `no incident ${id}` }
   }
   return undefined
 }
@@ -252,15 +268,23 @@ function teamCannotSee(
   if (assignee?.kind !== 'team' || assignee.organisation === viewer.organisation) return undefined
   const organisation = directory.organisation(assignee.organisation)
   if (organisation === undefined) return undefined
+  // the team's communities the caller is in too: another community's members are not the
+  // caller's to know [A8], and a refusal must not tell them
+  const shared = directory.communitiesOf(assignee.organisation).filter((c) => viewer.communities?.includes(c))
   const team: Viewer = {
     organisation: assignee.organisation,
     nation: organisation.nation,
-    communities: directory.communitiesOf(assignee.organisation),
+    communities: shared,
     roles: [],
     userId: '',
   }
   const given = events.filter((event) => event.type === 'task.created' || event.type === 'task.assigned')
   if (given.every((event) => canSee(team, event))) return undefined
+  // a releasability naming what the caller cannot place (neither an organisation of the directory,
+  // its nation, nor a community of the caller's: a community it is not in) is not judged
+  const placed = (name: string) =>
+    directory.organisation(name) !== undefined || directory.isNation(name) || viewer.communities?.includes(name)
+  if (given.some((event) => event.marking.releasableTo?.some((name) => !placed(name)))) return undefined
   const message = `team ${assignee.organisation} may not see this task (its marking does not reach ${assignee.organisation}): give it to a team the incident is shared with`
   return new WatchfloorError('validation', message, {
     issues: [{ path: 'assignee.organisation', message: 'the task is not shared with this organisation' }],

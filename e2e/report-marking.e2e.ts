@@ -67,6 +67,40 @@ test.describe('a document carries its marking; a replay is marked as one', () =>
     await expect(page.getByTestId('report-final')).toHaveAttribute('data-severity', 'low')
   })
 
+  test('[M1] a GREEN report whose timeline names a linked incident re-reported AMBER under a new title is TLP:AMBER', async ({
+    page,
+    request,
+    outsideRequests: _outside,
+  }) => {
+    const own = `inc-mk-link-${run}`
+    const other = `inc-mk-other-${run}`
+    const reported = (incidentId: string, title: string, tlp: string) =>
+      event(
+        'incident.reported',
+        T + MIN,
+        { incidentId, title, severity: 'medium', category: 'malware', affectedNetworks: ['ee-gov'] },
+        tlp,
+      )
+    await postEvents(request, [
+      reported(own, 'Green incident, linked', 'GREEN'),
+      reported(other, 'Green other', 'GREEN'),
+    ])
+    const link = await request.post('/api/v1/commands', {
+      headers: { authorization: `Bearer ${E2E_TOKENS.coordinator}` },
+      data: { type: 'incident.link', incidentId: own, otherIncidentId: other, relation: 'related' },
+    })
+    expect(link.status()).toBe(200)
+    await postEvents(request, [reported(other, 'Amber title of the other', 'AMBER')])
+    await signIn(page, E2E_TOKENS.officer)
+    await page.goto(`/?report=${own}`)
+    const report = page.getByTestId('report')
+    await expect(report).toBeVisible({ timeout: 15_000 })
+    await expect(page.getByTestId('report-timeline')).toContainText('related "Amber title of the other"')
+    const banners = report.getByTestId('marking-banner')
+    await expect(banners).toHaveCount(2)
+    for (const banner of [banners.first(), banners.last()]) await expect(banner).toHaveAttribute('data-tlp', 'AMBER')
+  })
+
   test('[M1] a map snapshot is marked with what the map drew, and the banner counts it', async ({
     page,
     request,

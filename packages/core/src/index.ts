@@ -140,7 +140,15 @@ export {
   type State,
   type TaskState,
 } from './state.ts'
-export { type SummaryNames, summarise } from './summary.ts'
+export {
+  type SummaryNames,
+  type SummaryTitles,
+  summarise,
+  summaryLine,
+  summaryNamed,
+  summaryTitles,
+  titleNames,
+} from './summary.ts'
 export { makeEvent } from './testing.ts'
 export { type AssignedScope, assignedIncidentIds, awaitsTriage, oldestFirst, triageQueue } from './triage.ts'
 export {

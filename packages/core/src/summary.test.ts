@@ -1,6 +1,9 @@
 import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { summarise } from './summary.ts'
+import { fold } from './reduce.ts'
+import { initialState } from './state.ts'
+import { summarise, summaryLine, summaryNamed, summaryTitles, titleNames } from './summary.ts'
+import { makeEvent } from './testing.ts'
 
 const base = {
   id: 'e-1',
@@ -67,5 +70,81 @@ describe('summarise with names: titles and names instead of ids', () => {
     expect(summarise(event('incident.acknowledged', { incidentId: 'inc-1' }))).toBe(
       'Incident inc-1 acknowledged by liis',
     )
+  })
+})
+
+describe('[M1] what a summary names by title, and the markings those titles carry', () => {
+  it('names exactly the incidents and tasks summarise asks titles for', () => {
+    expect(
+      summaryNamed(
+        event('incident.linked', { incidentId: 'inc-1', otherIncidentId: 'inc-2', relation: 'merged_into' }),
+      ),
+    ).toEqual({ incidents: ['inc-1', 'inc-2'], tasks: [] })
+    expect(summaryNamed(event('task.accepted', { taskId: TASK }))).toEqual({ incidents: [], tasks: [TASK] })
+    // a task's creation shows the title it carries itself, and its incident's
+    expect(
+      summaryNamed(event('task.created', { taskId: TASK, incidentId: 'inc-1', title: 'x', priority: 'high' })),
+    ).toEqual({ incidents: ['inc-1'], tasks: [] })
+    expect(summaryNamed(event('bookmark.saved', { bookmarkId: 'b', title: 'b', at: base.occurredAt }))).toEqual({
+      incidents: [],
+      tasks: [],
+    })
+  })
+
+  const green = { marking: { tlp: 'GREEN' as const } }
+  const picture = fold(initialState, [
+    makeEvent(
+      1,
+      'incident.reported',
+      { incidentId: 'i', title: 'Worm', severity: 'high', category: 'x', affectedNetworks: [] },
+      green,
+    ),
+    makeEvent(
+      2,
+      'incident.reported',
+      { incidentId: 'j', title: 'Phishing', severity: 'high', category: 'x', affectedNetworks: [] },
+      green,
+    ),
+    makeEvent(3, 'incident.linked', { incidentId: 'i', otherIncidentId: 'j', relation: 'related' }, green),
+    // the other incident re-reported AMBER under a new title; a task of it created AMBER
+    makeEvent(
+      4,
+      'incident.reported',
+      { incidentId: 'j', title: 'Ministry mail owned', severity: 'high', category: 'x', affectedNetworks: [] },
+      { marking: { tlp: 'AMBER' } },
+    ),
+    makeEvent(
+      5,
+      'task.created',
+      { taskId: TASK, incidentId: 'j', title: 'Call the ministry', priority: 'high' },
+      { marking: { tlp: 'AMBER+STRICT' } },
+    ),
+  ])
+  const link = makeEvent(3, 'incident.linked', { incidentId: 'i', otherIncidentId: 'j', relation: 'related' }, green)
+  const accepted = makeEvent(6, 'task.accepted', { taskId: TASK }, green)
+
+  it('the titles of a list of events, each with its contentMarking; summarised with just those titles', () => {
+    const titles = summaryTitles(picture, [link, accepted, makeEvent(7, 'task.accepted', { taskId: 'nope' })])
+    expect([...titles.incidents]).toEqual([
+      ['i', 'Worm'],
+      ['j', 'Ministry mail owned'],
+    ])
+    expect([...titles.tasks]).toEqual([[TASK, 'Call the ministry']])
+    expect(titles.markings.map((m) => m.tlp)).toEqual(['GREEN', 'AMBER', 'AMBER+STRICT'])
+    expect(summarise(link, titleNames(titles))).toBe('Incident "Worm" related "Ministry mail owned"')
+    // a title it does not list is never shown: the id instead
+    expect(summarise(link, titleNames(summaryTitles(picture, [accepted])))).toBe('Incident i related j')
+  })
+
+  it('a row naming a stricter incident or task carries its TLP: the link AMBER, the other incident’s task AMBER+STRICT', () => {
+    expect(summaryLine(picture, link)).toEqual({ text: 'Incident "Worm" related "Ministry mail owned"', tlp: 'AMBER' })
+    expect(summaryLine(picture, accepted, (id) => (id === 'liis' ? 'Liis' : undefined))).toEqual({
+      text: 'Task "Call the ministry" accepted',
+      tlp: 'AMBER+STRICT',
+    })
+    // naming nothing stricter: the event's own
+    expect(
+      summaryLine(picture, makeEvent(8, 'task.accepted', { taskId: 'nope' }, { marking: { tlp: 'RED' } })).tlp,
+    ).toBe('RED')
   })
 })

@@ -1,4 +1,6 @@
-import { exhaustiveSwitchError, type StoredEvent } from '@watchfloor/protocol'
+import { exhaustiveSwitchError, type Marking, type StoredEvent, type Tlp } from '@watchfloor/protocol'
+import type { State } from './state.ts'
+import { highestTlp } from './visibility.ts'
 
 function clip(text: string, max = 140): string {
   const line = text.replace(/\s+/g, ' ').trim()
@@ -120,5 +122,90 @@ export function summarise(event: StoredEvent, names: SummaryNames = {}): string 
       return clip(`Bookmark: ${event.payload.title}`)
     default:
       return exhaustiveSwitchError(event)
+  }
+}
+
+/**
+ * The incidents and tasks `summarise(event, names)` shows by title when `names` knows them: exactly
+ * the ids it asks `names` for (read from `summarise` itself, so the two cannot differ).
+ */
+export function summaryNamed(event: StoredEvent): { incidents: string[]; tasks: string[] } {
+  const incidents: string[] = []
+  const tasks: string[] = []
+  summarise(event, {
+    incident: (id) => void incidents.push(id),
+    task: (id) => void tasks.push(id),
+  })
+  return { incidents, tasks }
+}
+
+/** What summaries of some events name by title, and the markings those titles carry. */
+export interface SummaryTitles {
+  /** The title of each incident the summaries name (and the picture holds), by id. */
+  incidents: ReadonlyMap<string, string>
+  /** The title of each task they name, by id. */
+  tasks: ReadonlyMap<string, string>
+  /**
+   * [M1] The `contentMarking` of each incident and task in `incidents` and `tasks`: its title is
+   * its report's or a later change's, which may be stricter than the event naming it (a linked
+   * incident re-reported AMBER under a new title). What shows the summaries counts these.
+   */
+  markings: Marking[]
+}
+
+/**
+ * [M1] The titles that summaries of `events` show from `picture`, and the markings they carry: one
+ * answer for the words and the marking, so that what a view names it also marks. Summarise the
+ * events with `titleNames(titles, person)`, which knows no other title.
+ */
+export function summaryTitles(
+  picture: Pick<State, 'incidents' | 'tasks'>,
+  events: Iterable<StoredEvent>,
+): SummaryTitles {
+  const incidents = new Map<string, string>()
+  const tasks = new Map<string, string>()
+  const markings: Marking[] = []
+  for (const event of events) {
+    const named = summaryNamed(event)
+    for (const id of named.incidents) {
+      const incident = picture.incidents.get(id)
+      if (incident === undefined || incidents.has(id)) continue
+      incidents.set(id, incident.title)
+      markings.push(incident.contentMarking)
+    }
+    for (const id of named.tasks) {
+      const task = picture.tasks.get(id)
+      if (task === undefined || tasks.has(id)) continue
+      tasks.set(id, task.title)
+      markings.push(task.contentMarking)
+    }
+  }
+  return { incidents, tasks, markings }
+}
+
+/** Names for `summarise` with exactly these titles (any other id stays an id), people by `person`. */
+export function titleNames(titles: SummaryTitles, person?: SummaryNames['person']): SummaryNames {
+  const names: SummaryNames = {
+    incident: (id) => titles.incidents.get(id),
+    task: (id) => titles.tasks.get(id),
+  }
+  if (person !== undefined) names.person = person
+  return names
+}
+
+/**
+ * [M1] One event's summary with titles from `picture` (people by `person`), and the TLP of a row
+ * showing it: the strictest of the event's and of each incident's and task's it names by title
+ * (their `contentMarking`).
+ */
+export function summaryLine(
+  picture: Pick<State, 'incidents' | 'tasks'>,
+  event: StoredEvent,
+  person?: SummaryNames['person'],
+): { text: string; tlp: Tlp } {
+  const titles = summaryTitles(picture, [event])
+  return {
+    text: summarise(event, titleNames(titles, person)),
+    tlp: highestTlp([event.marking.tlp, ...titles.markings.map((marking) => marking.tlp)]),
   }
 }

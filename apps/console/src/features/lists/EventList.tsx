@@ -1,11 +1,11 @@
-import { type SummaryNames, summarise } from '@watchfloor/core'
+import { type State, type SummaryNames, summaryLine } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { memo, useMemo, useRef, useState } from 'react'
 import { selectRecentEvents, useWatchfloor } from '../../data/store.ts'
 import { TlpBadge } from '../../ui/badges.tsx'
 import { formatClock, formatTime } from '../../ui/format.ts'
 import { useServerNow } from '../../ui/useNow.ts'
-import { useSummaryNames } from '../coordination/usePeople.ts'
+import { useNames } from '../coordination/usePeople.ts'
 import { isLate } from '../replay/late.ts'
 import { LateMarker } from '../replay/ReplayEntry.tsx'
 import { useReplay, useReplayClock } from '../replay/replayStore.ts'
@@ -30,14 +30,18 @@ const MAX_ROWS = 300
 const EventRow = memo(function EventRow({
   event,
   markLate,
-  names,
+  picture,
+  person,
 }: {
   event: StoredEvent
   markLate: boolean
-  /** Names, not ids (docs/console.md): titles from the picture shown, people from the directory. */
-  names: SummaryNames
+  /** Names, not ids (docs/console.md): titles from the picture shown... */
+  picture: Pick<State, 'incidents' | 'tasks'>
+  /** ...people from the directory. */
+  person: SummaryNames['person']
 }) {
-  const summary = summarise(event, names)
+  // [M1] the row's TLP covers the titles it shows (a linked incident re-reported stricter) as well as the event
+  const { text: summary, tlp } = summaryLine(picture, event, person)
   const late = markLate && isLate(event)
   return (
     <tr data-testid="event-row" data-seq={event.seq} data-type={event.type} data-late={String(late)}>
@@ -54,7 +58,7 @@ const EventRow = memo(function EventRow({
       </td>
       <td title={event.source.network ?? event.source.organisation}>{event.source.organisation}</td>
       <td>
-        <TlpBadge tlp={event.marking.tlp} pap={event.marking.pap} />
+        <TlpBadge tlp={tlp} pap={event.marking.pap} />
       </td>
     </tr>
   )
@@ -117,7 +121,11 @@ export function EventList() {
   const replaying = useWatchfloor((s) => s.mode === 'replay')
   const clock = useReplayClock()
   const markLate = replaying && clock === 'occurred'
-  const names = useSummaryNames()
+  const person = useNames().people
+  const incidents = useWatchfloor((s) => s.state.incidents)
+  const tasks = useWatchfloor((s) => s.state.tasks)
+  const picture = useMemo(() => ({ incidents, tasks }), [incidents, tasks])
+  const personName = useMemo(() => (userId: string) => person.get(userId), [person])
   const [mode, setMode] = useState<Mode>('changes')
   const [span, setSpan] = useState<Span>(null)
   // the loaded window (what the timeline shows), or the picture's latest events when none is loaded
@@ -183,7 +191,13 @@ export function EventList() {
         <tbody>
           {entries.map((entry) =>
             entry.kind === 'event' ? (
-              <EventRow key={entry.event.seq} event={entry.event} markLate={markLate} names={names} />
+              <EventRow
+                key={entry.event.seq}
+                event={entry.event}
+                markLate={markLate}
+                picture={picture}
+                person={personName}
+              />
             ) : (
               <RunRow key={`run-${entry.events[0]!.seq}`} run={entry} />
             ),

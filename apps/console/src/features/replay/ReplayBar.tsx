@@ -3,12 +3,13 @@
  * clock, playhead, export, bookmark and snapshot. What the first load shows of replay is in
  * ReplayEntry.tsx.
  */
-import { summarise } from '@watchfloor/core'
+import { summaryLine } from '@watchfloor/core'
 import { TLP_LEVELS, type Tlp } from '@watchfloor/protocol'
 import { type FormEvent, useRef, useState } from 'react'
 import { currentViewAs } from '../../data/api.ts'
 import { useWatchfloor, watchfloor } from '../../data/store.ts'
 import { viewAsFileName } from '../../data/viewAs.ts'
+import { TlpBadge } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
 import { saveBlob } from '../../ui/saveBlob.ts'
 import { formatUtc, parseUtc } from '../../ui/time.ts'
@@ -17,7 +18,7 @@ import { useView, viewStore } from '../../view/viewStore.ts'
 import { CommandIds, sendAction } from '../coordination/commandIds.ts'
 import { sendCommand } from '../coordination/commands.ts'
 import { can } from '../coordination/permissions.ts'
-import { useSummaryNames } from '../coordination/usePeople.ts'
+import { useNames } from '../coordination/usePeople.ts'
 import { takeSnapshot } from '../report/snapshots.ts'
 import { bookmarkCommand, downloadExport, type ExportFormat, type ExportProgress, type ExportQuery } from './api.ts'
 import { isLate, type ReplayClock } from './model.ts'
@@ -222,19 +223,32 @@ function ReplayEvents() {
   useWatchfloor((s) => s.windowVersion)
   const clock = useReplay((s) => s.clock)
   // names, not ids: the replayed picture's titles, people from the directory
-  const names = useSummaryNames()
+  const people = useNames().people
+  const incidents = useWatchfloor((s) => s.state.incidents)
+  const tasks = useWatchfloor((s) => s.state.tasks)
+  const person = (userId: string) => people.get(userId)
   const shown = window.slice(-40).reverse()
   return (
     <ol className="replay-events" data-testid="replay-events">
-      {shown.map((event) => (
-        <li key={event.seq} data-testid="replay-event" data-seq={event.seq} data-late={String(isLate(event))}>
-          <time dateTime={event.occurredAt}>
-            {formatTime(clock === 'occurred' ? event.occurredAt : event.recordedAt)}
-          </time>
-          {clock === 'occurred' && isLate(event) && <LateMarker event={event} />}{' '}
-          <span className="mono">{event.type}</span> {summarise(event, names)}
-        </li>
-      ))}
+      {shown.map((event) => {
+        // [M1] the row's TLP covers the titles it shows (a linked incident re-reported stricter) and the event
+        const line = summaryLine({ incidents, tasks }, event, person)
+        return (
+          <li
+            key={event.seq}
+            data-testid="replay-event"
+            data-seq={event.seq}
+            data-late={String(isLate(event))}
+            data-tlp={line.tlp}
+          >
+            <time dateTime={event.occurredAt}>
+              {formatTime(clock === 'occurred' ? event.occurredAt : event.recordedAt)}
+            </time>
+            {clock === 'occurred' && isLate(event) && <LateMarker event={event} />}{' '}
+            <span className="mono">{event.type}</span> {line.text} <TlpBadge tlp={line.tlp} />
+          </li>
+        )
+      })}
     </ol>
   )
 }

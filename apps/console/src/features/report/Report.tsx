@@ -6,7 +6,7 @@ import { SeverityLabel, TlpBadge } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
 import { MarkingBanner } from '../../ui/MarkingBanner.tsx'
 import { viewStore } from '../../view/viewStore.ts'
-import { personName, summaryNames } from '../coordination/people.ts'
+import { personName } from '../coordination/people.ts'
 import { useNames } from '../coordination/usePeople.ts'
 import { acknowledgeText, bannerMarking, buildReport, formatDuration, taskStepsText, timelineLines } from './report.ts'
 import { snapshots, snapshotsFor } from './snapshots.ts'
@@ -18,9 +18,10 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
   const version = useWatchfloor((s) => s.liveWindowVersion)
   // biome-ignore lint/correctness/useExhaustiveDependencies: the window is appended in place; its version says when
   const report = useMemo(() => buildReport(state, events, incidentId), [state, events, version, incidentId])
-  // names, not ids: the tasks and incidents of the picture the report is built from, people by the directory
+  // names, not ids: people by the directory; incidents and tasks by the report's own `titles` (the
+  // picture it is built from), which its marking counts
   const people = useNames()
-  const names = useMemo(() => summaryNames(state, people), [state, people])
+  const names = useMemo(() => ({ person: (userId: string) => people.people.get(userId) }), [people])
   const timeline = useMemo(() => (report ? timelineLines(report, names) : []), [report, names])
   const allSnapshots = useStore(snapshots, (s) => s.list)
   const images = useMemo(() => snapshotsFor(allSnapshots, incidentId), [allSnapshots, incidentId])

@@ -1,5 +1,5 @@
-import { fold, initialState, makeEvent } from '@watchfloor/core'
-import type { StoredEvent } from '@watchfloor/protocol'
+import { documentMarking, fold, initialState, makeEvent, summaryTitles } from '@watchfloor/core'
+import type { Marking, StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
 import { namesOf, summaryNames } from '../coordination/people.ts'
 import { acknowledgeText, bannerMarking, buildReport, formatDuration, taskStepsText, timelineLines } from './report.ts'
@@ -145,6 +145,75 @@ describe('after-action report', () => {
     expect(bannerMarking({ tlp: 'AMBER', pap: 'RED' }, [{ marking: { tlp: 'CLEAR' } }])).toEqual({
       tlp: 'AMBER',
       pap: 'RED',
+    })
+  })
+
+  describe('[M1] is marked by the titles its timeline names: another incident, a merge’s survivor, a task', () => {
+    const green = { marking: { tlp: 'GREEN' as const } }
+    const reported = (seq: number, incidentId: string, title: string, marking: Marking = green.marking) =>
+      makeEvent(
+        seq,
+        'incident.reported',
+        { incidentId, title, severity: 'high', category: 'malware', affectedNetworks: [] },
+        { ...at(seq), marking },
+      )
+    const people = { person: () => undefined }
+
+    it('a link to an incident re-reported AMBER under a new title since: the report is AMBER', () => {
+      // the review's repro: both GREEN and linked, then the other one re-reported AMBER with a new title
+      const history = [
+        reported(1, 'i1', 'Worm'),
+        reported(2, 'j1', 'Phishing'),
+        makeEvent(3, 'incident.linked', { incidentId: 'i1', otherIncidentId: 'j1', relation: 'related' }, green),
+        reported(4, 'j1', 'Ministry of Defence mail server owned', { tlp: 'AMBER' }),
+      ]
+      const report = buildReport(fold(initialState, history), history, 'i1')!
+      const texts = timelineLines(report, people).map((line) => line.text)
+      expect(texts).toContain('Incident "Worm" related "Ministry of Defence mail server owned"')
+      expect(report.titles.incidents.get('j1')).toBe('Ministry of Defence mail server owned')
+      expect(report.marking.tlp).toBe('AMBER')
+      expect(bannerMarking(report.marking, []).tlp).toBe('AMBER')
+    })
+
+    it('merged into an AMBER+STRICT survivor: the report is AMBER+STRICT', () => {
+      const history = [
+        reported(1, 'i1', 'Worm'),
+        reported(2, 's1', 'Survivor', { tlp: 'AMBER+STRICT' }),
+        makeEvent(3, 'incident.linked', { incidentId: 'i1', otherIncidentId: 's1', relation: 'merged_into' }, green),
+      ]
+      const report = buildReport(fold(initialState, history), history, 'i1')!
+      expect(timelineLines(report, people).map((line) => line.text)).toContain('Incident "Worm" merged into "Survivor"')
+      expect(report.marking.tlp).toBe('AMBER+STRICT')
+    })
+
+    it('a task of another incident named by its AMBER title: counted; one not in the picture stays an id, uncounted', () => {
+      const history = [
+        reported(1, 'i1', 'Worm'),
+        reported(2, 'j1', 'Phishing'),
+        makeEvent(
+          3,
+          'task.created',
+          { taskId: 'tj', incidentId: 'j1', title: 'Call the ministry', priority: 'high' },
+          { ...at(3), marking: { tlp: 'AMBER' } },
+        ),
+      ]
+      const state = fold(initialState, history)
+      // a GREEN task event in the report's window (its task is another incident's) names that task by title
+      const keyEvents = [history[0]!, makeEvent(4, 'task.accepted', { taskId: 'tj' }, green)]
+      const titles = summaryTitles(state, keyEvents)
+      expect(timelineLines({ keyEvents, titles }, people).map((line) => line.text)).toEqual([
+        'HIGH malware: Worm (0 networks)',
+        'Task "Call the ministry" accepted',
+      ])
+      expect(titles.tasks.get('tj')).toBe('Call the ministry')
+      expect(documentMarking(titles.markings).tlp).toBe('AMBER')
+      // the report counts what its own titles say, the link's or the task's alike
+      const unknown = summaryTitles(state, [makeEvent(5, 'task.accepted', { taskId: 'nope' }, green)])
+      expect(unknown.markings).toEqual([])
+      expect(
+        timelineLines({ keyEvents: [makeEvent(5, 'task.accepted', { taskId: 'nope' })], titles: unknown }, people)[0]!
+          .text,
+      ).toBe('Task nope accepted')
     })
   })
 

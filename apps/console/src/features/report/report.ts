@@ -9,10 +9,13 @@ import {
   type IncidentState,
   type State,
   type SummaryNames,
+  type SummaryTitles,
   severityRank,
   summarise,
+  summaryTitles,
   type TaskState,
   tasksForIncident,
+  titleNames,
 } from '@watchfloor/core'
 import type { IncidentStatus, Marking, Severity, StoredEvent } from '@watchfloor/protocol'
 import { formatTime } from '../../ui/format.ts'
@@ -69,7 +72,15 @@ export interface AfterActionReport {
   durations: Durations
   /** The most severe the incident was (from its report and every change received), and when it first was. */
   peak: { severity: Severity; at: string }
-  /** [M1] The report's own marking: the strictest of the incident, its events, tasks and advisories shown. */
+  /**
+   * The titles its timeline shows of the incidents and tasks its key events name (a linked
+   * incident, a merge's survivor), from the picture the report is built from, with their markings.
+   */
+  titles: SummaryTitles
+  /**
+   * [M1] The report's own marking: the strictest of the incident, its events, tasks and advisories
+   * shown, and of every incident and task its timeline names by title (`titles.markings`).
+   */
   marking: DocumentMarking
 }
 
@@ -184,6 +195,9 @@ export function buildReport(
     peak = { severity: incident.severity, at: incident.updatedAt }
   for (const task of tasks) markings.push(task.contentMarking) // its status and assignee: every event folded into it
   for (const advisory of advisories) markings.push(advisory.marking)
+  // the titles its timeline shows (another incident's, re-reported stricter since it was linked): theirs too
+  const titles = summaryTitles(state, keyEvents)
+  markings.push(...titles.markings)
   return {
     incident,
     keyEvents,
@@ -193,6 +207,7 @@ export function buildReport(
     advisories,
     durations,
     peak,
+    titles,
     marking: documentMarking(markings),
   }
 }
@@ -209,11 +224,16 @@ export function bannerMarking(
 }
 
 /**
- * The report's timeline in words, as the detail panel's history says it (core's `summarise` with
- * `names`): a task by its title, never its id, wherever the picture knows it (docs/console.md,
- * "Names, not ids").
+ * The report's timeline in words, as the detail panel's history says it (core's `summarise`): a
+ * task by its title, never its id, wherever the picture knows it (docs/console.md, "Names, not
+ * ids"). Incidents and tasks by the report's `titles` only, the ones its marking counts [M1];
+ * people by `people`.
  */
-export function timelineLines(report: Pick<AfterActionReport, 'keyEvents'>, names: SummaryNames): TimelineLine[] {
+export function timelineLines(
+  report: Pick<AfterActionReport, 'keyEvents' | 'titles'>,
+  people: Pick<SummaryNames, 'person'>,
+): TimelineLine[] {
+  const names = titleNames(report.titles, people.person)
   return report.keyEvents.map((event) => {
     const line: TimelineLine = { seq: event.seq, type: event.type, at: event.occurredAt, text: summarise(event, names) }
     if (event.actor?.user) line.actor = names.person?.(event.actor.user) ?? event.actor.user
@@ -221,11 +241,14 @@ export function timelineLines(report: Pick<AfterActionReport, 'keyEvents'>, name
   })
 }
 
-/** A task's steps in words: `completed by Mari Tamm at 26 Nov 08:18: swept · reopened by …`. */
-export function taskStepsText(line: TaskLine, names: SummaryNames): string {
+/**
+ * A task's steps in words: `completed by Mari Tamm at 26 Nov 08:18: swept · reopened by …`. It
+ * names people only, no incident or task by title (nothing for the marking to count).
+ */
+export function taskStepsText(line: TaskLine, people: Pick<SummaryNames, 'person'>): string {
   return line.steps
     .map((s) => {
-      const by = names.person?.(s.by) ?? s.by
+      const by = people.person?.(s.by) ?? s.by
       return `${s.type} by ${by} at ${formatTime(s.at)}${s.note === undefined ? '' : `: ${s.note}`}`
     })
     .join(' · ')

@@ -1,4 +1,4 @@
-import { highestTlp, incidentOf, SEVERITIES_DESCENDING, summarise } from '@watchfloor/core'
+import { highestTlp, incidentOf, SEVERITIES_DESCENDING, summaryLine } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { type JSX, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
 import { useStore } from 'zustand'
@@ -9,7 +9,7 @@ import { formatTime } from '../../ui/format.ts'
 import { useFilteredEvents } from '../../view/selectors.ts'
 import type { Lanes, ObservationMode } from '../../view/view.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
-import { namesOf, peopleDirectory, summaryNames } from '../coordination/people.ts'
+import { namesOf, peopleDirectory } from '../coordination/people.ts'
 import { displayNow, isReplaying } from '../replay/now.ts'
 import { replay } from '../replay/replayStore.ts'
 import { type Cells, othersInCell } from './aggregate.ts'
@@ -117,13 +117,17 @@ function tipFor(event: StoredEvent, more: number): Omit<Tip, 'x' | 'y'> {
   let title = incident?.title ?? ''
   if (event.type === 'advisory.published') title = event.payload.title
   else if (event.type === 'network.registered') title = event.payload.name
+  // names, not ids (docs/console.md): titles from the picture shown, people from the directory
+  const people = namesOf(peopleDirectory.getState().reply).people
+  const line = summaryLine(state, event, (userId) => people.get(userId))
+  // [M1] the tip carries what it shows: the event, its incident (title, severity) and every
+  // incident and task its summary names by title (a linked incident re-reported stricter)
+  const tlp = highestTlp([line.tlp, ...(incident ? [incident.contentMarking.tlp] : [])])
   return {
     time: formatTime(event.occurredAt),
-    // the incident's severity beside the event: the tip carries what both carry
-    type: `${KIND_LABELS[event.type]}${incident ? ` · ${incident.severity}` : ''} · TLP:${incident ? highestTlp([event.marking.tlp, incident.contentMarking.tlp]) : event.marking.tlp}`,
+    type: `${KIND_LABELS[event.type]}${incident ? ` · ${incident.severity}` : ''} · TLP:${tlp}`,
     title,
-    // names, not ids (docs/console.md): titles from the picture shown, people from the directory
-    detail: summarise(event, summaryNames(state, namesOf(peopleDirectory.getState().reply))),
+    detail: line.text,
     more,
   }
 }

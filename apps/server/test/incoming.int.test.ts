@@ -362,6 +362,42 @@ describe('incoming sharing paths: a partner object never fails a bundle, never s
       }),
     ]
     await register('lv-partner', 'watchfloor', { defaultTlp: 'AMBER' })
+    // [A9] the feed's namespace is the feed's: nobody else takes its ids first, or sights on them
+    const taken = [
+      event({
+        type: 'incident.reported',
+        source: { organisation: 'cert-lv' },
+        payload: {
+          incidentId: 'INC-LV-1@feed:lv-partner',
+          title: 'first!',
+          severity: 'low',
+          category: 'x',
+          affectedNetworks: [],
+        },
+      } as never),
+      event({
+        type: 'network.registered',
+        source: { organisation: 'cert-lv' },
+        payload: {
+          networkId: 'NET-LV-1@feed:lv-partner',
+          name: 'first!',
+          organisation: 'cert-lv',
+          nation: 'LV',
+          kind: 'government',
+          location: { lat: 57, lon: 25 },
+        },
+      } as never),
+      event({
+        type: 'incident.observation',
+        source: { organisation: 'cert-lv' },
+        payload: { incidentId: 'INC-LV-1@feed:lv-partner', count: 3 },
+      } as never),
+    ]
+    for (const one of taken) {
+      const refused = await post(floor.url, TOKENS.sensorLv, { events: [one] })
+      expect(refused.status, JSON.stringify(refused.json)).toBe(403)
+      expect(JSON.stringify(refused.json)).toContain('A9')
+    }
     const before = (await stateOf(TOKENS.viewerLv)).networks.find((n) => n.networkId === 'NET-LV-1')!
     const polled = await pollNow('lv-partner')
     expect(polled.status, JSON.stringify(polled.json)).toBe(200)

@@ -65,6 +65,7 @@ export {
   commandOnlyRefusal,
   directoryRefusal,
   escalationChoices,
+  feedNamespaceRefusal,
   hasRole,
   isPerson,
   may,

@@ -6,6 +6,7 @@ import {
   commandOnlyRefusal,
   directoryRefusal,
   escalationChoices,
+  feedNamespaceRefusal,
   may,
   mayPost,
   ownerRefusal,
@@ -290,5 +291,46 @@ describe('policy: who may do what', () => {
     const roles: Role[] = ['sensor', 'watch_officer', 'coordinator', 'analyst', 'liaison', 'admin']
     expect(roles.filter((role) => directoryRefusal({ roles: [role] }) === undefined)).toEqual(['admin'])
     expect(directoryRefusal({ roles: ['admin'], readOnly: true })).toMatchObject({ code: 'forbidden', rule: 'A8' })
+  })
+})
+
+describe("[A9] a partner feed's namespace", () => {
+  const raw = (type: EventInput['type'], payload: object): EventInput =>
+    ({
+      id: '00000000-0000-4000-8000-000000000009',
+      type,
+      occurredAt: '2026-11-01T00:00:00Z',
+      source: { organisation: 'cert-lv' },
+      payload,
+    }) as EventInput
+  const sensor = { user: 'sensor-lv' }
+  const feed = { user: 'feed:partner' }
+  const report = (incidentId: string, more: object = {}) =>
+    raw('incident.reported', { incidentId, title: 't', severity: 'low', category: 'c', affectedNetworks: [], ...more })
+
+  it('only the feed names its ids, in every field that names an incident, network or advisory', () => {
+    const ours = 'INC-1@feed:partner'
+    const cases: [EventInput, string][] = [
+      [report(ours), 'payload.incidentId'],
+      [report('own', { affectedNetworks: ['n', 'NET@feed:partner'] }), 'payload.affectedNetworks.1'],
+      [report('own', { attackSource: { networkId: 'NET@feed:partner' } }), 'payload.attackSource.networkId'],
+      [raw('incident.updated', { incidentId: ours, severity: 'high' }), 'payload.incidentId'],
+      [raw('incident.observation', { incidentId: 'own', networkId: 'NET@feed:partner' }), 'payload.networkId'],
+      [raw('advisory.published', { advisoryId: 'ADV@feed:partner', title: 't', body: 'b' }), 'payload.advisoryId'],
+      [raw('network.posture_changed', { networkId: 'NET@feed:partner', posture: 'degraded' }), 'payload.networkId'],
+    ]
+    for (const [event, path] of cases) {
+      expect(feedNamespaceRefusal(sensor, event), `${event.type} ${path}`).toMatchObject({
+        code: 'forbidden',
+        rule: 'A9',
+        path,
+      })
+      expect(feedNamespaceRefusal(feed, event), `${event.type} by the feed`).toBeUndefined()
+      // another feed is anyone else
+      expect(feedNamespaceRefusal({ user: 'feed:other' }, event)).toMatchObject({ rule: 'A9' })
+    }
+    // ids that only look alike
+    for (const id of ['INC-1@feed:', 'INC-1@feeds:partner', 'INC-1', 'feed:partner'])
+      expect(feedNamespaceRefusal(sensor, report(id)), id).toBeUndefined()
   })
 })

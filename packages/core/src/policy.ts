@@ -339,13 +339,72 @@ export function ownerClaim(event: Pick<EventInput, 'type' | 'source' | 'payload'
   }
 }
 
-/** [A1-A5] May this principal post this raw event, given who owns what (`owners`: the whole picture)? */
+/** An id in a partner feed's namespace (`<partner's id>@feed:<feed id>`): the feed's id. */
+const FEED_NAMESPACE = /@feed:([^@]+)$/
+
+/** The ids of incidents, networks and advisories a raw event names, with the field that names each. */
+function namedIds(event: EventInput): [path: string, id: string][] {
+  const e = event
+  switch (e.type) {
+    case 'incident.reported':
+      return [
+        ['payload.incidentId', e.payload.incidentId],
+        ...e.payload.affectedNetworks.map((id, i): [string, string] => [`payload.affectedNetworks.${i}`, id]),
+        ...(e.payload.attackSource?.networkId === undefined
+          ? []
+          : [['payload.attackSource.networkId', e.payload.attackSource.networkId] as [string, string]]),
+      ]
+    case 'incident.updated':
+      return [
+        ['payload.incidentId', e.payload.incidentId],
+        ...(e.payload.affectedNetworks ?? []).map((id, i): [string, string] => [`payload.affectedNetworks.${i}`, id]),
+      ]
+    case 'incident.observation':
+      return [
+        ['payload.incidentId', e.payload.incidentId],
+        ...(e.payload.networkId === undefined ? [] : [['payload.networkId', e.payload.networkId] as [string, string]]),
+      ]
+    case 'advisory.published':
+      return [
+        ['payload.advisoryId', e.payload.advisoryId],
+        ...(e.payload.incidentId === undefined
+          ? []
+          : [['payload.incidentId', e.payload.incidentId] as [string, string]]),
+      ]
+    case 'network.registered':
+    case 'network.posture_changed':
+      return [['payload.networkId', e.payload.networkId]]
+    default:
+      return []
+  }
+}
+
+/**
+ * [A9] A partner feed's ids are the feed's: what it imports is named `<partner's id>@feed:<feed id>`
+ * (its poller), so only that feed (the principal `feed:<feed id>`) posts a raw event naming one. Anyone
+ * else could otherwise take such an id first, and the feed's reports of it would then be refused as
+ * another organisation's [A5], or its sightings land on the taker's incident.
+ */
+export function feedNamespaceRefusal(poster: Pick<Poster, 'user'>, event: EventInput): Refusal | undefined {
+  for (const [path, id] of namedIds(event)) {
+    const feed = FEED_NAMESPACE.exec(id)?.[1]
+    if (feed === undefined || poster.user === `feed:${feed}`) continue
+    return {
+      ...forbidden('A9', `ids ending in @feed:${feed} are partner feed ${feed}'s: only it posts events naming them`),
+      path,
+    }
+  }
+  return undefined
+}
+
+/** [A1-A5, A9] May this principal post this raw event, given who owns what (`owners`: the whole picture)? */
 export function mayPost(poster: Poster, event: EventInput, owners: Owners): boolean {
   return (
     postingRefusal(poster) === undefined &&
     sourceRefusal(poster, event.source.organisation) === undefined &&
     commandOnlyRefusal(event) === undefined &&
-    ownerRefusal(owners, event) === undefined
+    ownerRefusal(owners, event) === undefined &&
+    feedNamespaceRefusal(poster, event) === undefined
   )
 }
 

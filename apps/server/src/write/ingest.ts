@@ -2,6 +2,7 @@ import {
   canSee,
   commandOnlyRefusal,
   defaultMarking,
+  feedNamespaceRefusal,
   type OwnerLookup,
   type Owners,
   ownerClaim,
@@ -71,6 +72,7 @@ export function acceptEvents(principal: Principal, body: unknown, owners: Owners
     refuse(sourceRefusal(principal, event.source.organisation), prefix(i)) // [A3]
     refuse(commandOnlyRefusal(event), prefix(i)) // [A4]
     refuse(ownerRefusal(batch, event), prefix(i)) // [A5]
+    refuse(feedNamespaceRefusal(principal, event), prefix(i)) // [A9]
     batch.add(event)
     return mark(principal, event)
   })

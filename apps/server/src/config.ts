@@ -83,16 +83,28 @@ export type TrustProxy = boolean | number | string[]
 /** WATCHFLOOR_TOKEN_TTL_DAYS when unset. */
 export const DEFAULT_TOKEN_TTL_DAYS = 90
 
+/** pino's levels, the values WATCHFLOOR_LOG_LEVEL takes (`silent`: no log at all). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
 /**
- * Configuration from the environment; every variable is documented in docs/api.md.
- * Throws with a clear message on a bad value.
+ * A mistake in a setting, or in the file or the place it names, that stops the server (and the
+ * command line): its message is one line that names the variable, and no stack trace goes with it
+ * (main.ts, cli/main.ts; `WATCHFLOOR_DEBUG=1` adds the stack).
+ */
+export class SettingError extends Error {
+  override readonly name = 'SettingError'
+}
+
+/**
+ * Configuration from the environment; every variable is documented in docs/api.md. A bad value
+ * throws a SettingError, one line naming the variable (the server exits 2, the command line too).
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: integer(env, 'WATCHFLOOR_PORT', 8080, 0, 65535),
-    host: env.WATCHFLOOR_HOST ?? '0.0.0.0',
+    host: host(env, 'WATCHFLOOR_HOST', '0.0.0.0'),
     dataDir: resolve(env.WATCHFLOOR_DATA_DIR ?? './data'),
-    databaseUrl: env.WATCHFLOOR_DATABASE_URL || undefined,
+    databaseUrl: databaseUrl(env, 'WATCHFLOOR_DATABASE_URL'),
     redisUrl: redisUrl(env),
     simulator: onOff(env, 'WATCHFLOOR_SIMULATOR', true),
     simulatorRate: integer(env, 'WATCHFLOOR_SIMULATOR_RATE', 2, 0, 100_000),
@@ -100,7 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     simulatorSeed: integer(env, 'WATCHFLOOR_SIMULATOR_SEED', 42, 0, 2 ** 31 - 1),
     tokensFile: env.WATCHFLOOR_TOKENS || undefined,
     wallPresetsFile: env.WATCHFLOOR_WALL_PRESETS || undefined,
-    logLevel: env.WATCHFLOOR_LOG_LEVEL ?? 'info',
+    logLevel: oneOf(env, 'WATCHFLOOR_LOG_LEVEL', LOG_LEVELS, 'info'),
     heartbeatMs: integer(env, 'WATCHFLOOR_HEARTBEAT_MS', 5000, 100, 600_000),
     fanoutGatherMs: integer(env, 'WATCHFLOOR_FANOUT_GATHER_MS', 20, 0, 1000),
     drainMs: integer(env, 'WATCHFLOOR_DRAIN_MS', 0, 0, 120_000),
@@ -138,7 +150,7 @@ function redisUrl(env: NodeJS.ProcessEnv): string | undefined {
   const raw = env.WATCHFLOOR_REDIS_URL?.trim()
   if (!raw) return undefined
   if (!env.WATCHFLOOR_DATABASE_URL)
-    throw new Error(
+    throw new SettingError(
       'WATCHFLOOR_REDIS_URL carries presence between the processes of one PostgreSQL log: set WATCHFLOOR_DATABASE_URL too (a SQLite log has one process)',
     )
   let protocol: string
@@ -148,8 +160,58 @@ function redisUrl(env: NodeJS.ProcessEnv): string | undefined {
     protocol = ''
   }
   if (protocol !== 'redis:' && protocol !== 'rediss:')
-    throw new Error('WATCHFLOOR_REDIS_URL must be a redis:// or rediss:// URL')
+    throw new SettingError('WATCHFLOOR_REDIS_URL must be a redis:// or rediss:// URL')
   return raw
+}
+
+/**
+ * WATCHFLOOR_DATABASE_URL: unset or empty for SQLite, else a postgres:// or postgresql:// URL. Its
+ * value is never repeated in the message (it may hold a password).
+ */
+function databaseUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name]?.trim()
+  if (!raw) return undefined
+  let protocol: string
+  try {
+    protocol = new URL(raw).protocol
+  } catch {
+    throw new SettingError(`${name} must be a postgres:// or postgresql:// URL; this one does not parse as a URL`)
+  }
+  if (protocol !== 'postgres:' && protocol !== 'postgresql:')
+    throw new SettingError(
+      `${name} must be a postgres:// or postgresql:// URL, not ${protocol}// (unset it to use SQLite under WATCHFLOOR_DATA_DIR)`,
+    )
+  return raw
+}
+
+/**
+ * The interface to listen on: an IPv4 or IPv6 address (without brackets), or a host name (labels of
+ * letters, digits and hyphens, not all digits at the end: `256.1.1.1` is no address and no name).
+ */
+function host(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (isIP(raw) !== 0 || isHostName(raw)) return raw
+  throw new SettingError(
+    `${name} must be an IP address (an IPv6 one without brackets) or a host name, got ${JSON.stringify(raw)}`,
+  )
+}
+
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i
+
+function isHostName(value: string): boolean {
+  const name = value.endsWith('.') ? value.slice(0, -1) : value
+  if (name.length === 0 || name.length > 253) return false
+  const labels = name.split('.')
+  return labels.every((label) => LABEL.test(label)) && !/^[0-9]+$/.test(labels.at(-1)!)
+}
+
+/** One of a fixed set of words; unset or empty is `fallback`. */
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if ((values as readonly string[]).includes(raw)) return raw as T
+  throw new SettingError(`${name} must be one of ${values.join(', ')}, got ${JSON.stringify(raw)}`)
 }
 
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
@@ -167,7 +229,7 @@ function trustProxy(env: NodeJS.ProcessEnv, name: string): TrustProxy {
   const entries = raw.split(',').map((entry) => entry.trim())
   for (const entry of entries)
     if (!PROXY_NAMES.has(entry) && !isSubnet(entry))
-      throw new Error(
+      throw new SettingError(
         `${name} must be off, on, a number of hops, or a comma-separated list of addresses, subnets and ` +
           `loopback, linklocal, uniquelocal; "${entry}" in "${raw}" is none of these`,
       )
@@ -198,16 +260,25 @@ function secret(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const raw = env[name]
   if (raw === undefined || raw === '') return undefined
   if (raw.length < 16 || /\s/.test(raw))
-    throw new Error(`${name} must be at least 16 characters with no spaces (got ${raw.length} characters)`)
+    throw new SettingError(`${name} must be at least 16 characters with no spaces (got ${raw.length} characters)`)
   return raw
+}
+
+/**
+ * A whole number in plain decimal digits within bounds, else undefined: no sign, space, exponent,
+ * fraction or `0x` (`Number` would take `" "` as 0, and `0x1260` and `1e3` as numbers).
+ */
+export function wholeNumber(raw: string, min: number, max: number): number | undefined {
+  if (!/^[0-9]+$/.test(raw)) return undefined
+  const value = Number(raw)
+  return value >= min && value <= max ? value : undefined
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`)
+  const value = wholeNumber(raw, min, max)
+  if (value === undefined) throw new SettingError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`)
   return value
 }
 
@@ -216,7 +287,30 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
   if (raw === undefined || raw === '') return fallback
   if (raw === 'on' || raw === 'true' || raw === '1') return true
   if (raw === 'off' || raw === 'false' || raw === '0') return false
-  throw new Error(`${name} must be "on" or "off", got "${raw}"`)
+  throw new SettingError(`${name} must be "on" or "off", got "${raw}"`)
+}
+
+/**
+ * Work on what a setting names (its file) whose failure is the operator's (a preset defined twice):
+ * any error becomes a SettingError naming the setting.
+ */
+export function fromSetting<T>(name: string, work: () => T): T {
+  try {
+    return work()
+  } catch (error) {
+    if (error instanceof SettingError) throw error
+    const message = error instanceof Error ? error.message : String(error)
+    throw new SettingError(message.startsWith(name) ? message : `${name}: ${message}`)
+  }
+}
+
+/**
+ * An error whose message names the setting (`WATCHFLOOR_TOKENS: ...`, `cannot reach Redis
+ * (WATCHFLOOR_REDIS_URL): ...`) as a SettingError, for a start to say in one line; any other as it is.
+ */
+export function namingSetting(error: unknown, name: string): unknown {
+  if (error instanceof SettingError || !(error instanceof Error) || !error.message.includes(name)) return error
+  return new SettingError(error.message)
 }
 
 /**
@@ -228,11 +322,11 @@ export function readConfigFile<T>(setting: string, file: string, schema: z.ZodTy
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'))
   } catch (error) {
-    throw new Error(`${setting}: cannot read ${file}: ${(error as Error).message}`)
+    throw new SettingError(`${setting}: cannot read ${file}: ${(error as Error).message}`)
   }
   const parsed = schema.safeParse(raw)
   if (!parsed.success)
-    throw new Error(
+    throw new SettingError(
       `${setting}: ${file} is not a valid ${what}: ${parsed.error.issues
         .map((i) => `${i.path.join('.')}: ${i.message}`)
         .join('; ')}`,

@@ -5,6 +5,7 @@ import type { EventStore } from '@watchfloor/store'
 import { loadConfig } from './config.ts'
 import { RELEASE } from './ops/release.ts'
 import { outsideRequest } from './ops/requestContext.ts'
+import { operatorStartFailure } from './ops/startup.ts'
 import { catchUp } from './read/projection.ts'
 import { startServer } from './server.ts'
 
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
     config = loadConfig()
   } catch (error) {
     console.error(`watchfloor: ${(error as Error).message}`)
+    if (process.env.WATCHFLOOR_DEBUG === '1') console.error((error as Error).stack)
     process.exit(2)
   }
   const server = await startServer(config)
@@ -51,6 +53,11 @@ async function main(): Promise<void> {
       rate: config.simulatorRate,
       signal: stopping.signal,
       onError: (error: unknown) => logger.warn({ err: error }, 'simulator post rejected'),
+      // a POST that fails (the server not reachable at its own url, a 5xx) is retried, and said
+      logger: {
+        info: (message) => logger.info(`simulator: ${message}`),
+        warn: (message) => logger.warn(`simulator: ${message}`),
+      },
     }).catch((error: unknown) => logger.error({ err: error }, 'simulator stopped'))
   }
 
@@ -124,7 +131,14 @@ function followLog(store: EventStore, after: number, take: (events: StoredEvent[
   signal.addEventListener('abort', stop, { once: true })
 }
 
+// a failure the operator's settings caused is one line naming the setting (ops/startup.ts), its stack
+// only with WATCHFLOOR_DEBUG=1, as on the command line; anything else is a fault of ours, with its stack
 main().catch((error: unknown) => {
-  console.error('watchfloor: failed to start:', error)
+  const line = operatorStartFailure(error)
+  if (line === undefined) console.error('watchfloor: failed to start:', error)
+  else {
+    console.error(`watchfloor: ${line}`)
+    if (process.env.WATCHFLOOR_DEBUG === '1') console.error((error as Error).stack)
+  }
   process.exit(1)
 })

@@ -8,7 +8,7 @@ import { Server } from 'socket.io'
 import { type DemoAccess, seedDemoAccess } from './access/demo.ts'
 import { Directory } from './access/directory.ts'
 import { demoPrincipals, loadTokenFile, type StaticToken, TokenRegistry } from './access/tokens.ts'
-import type { Config } from './config.ts'
+import { type Config, fromSetting, namingSetting, SettingError } from './config.ts'
 import { FeedPoller } from './feeds/poller.ts'
 import { createHttp } from './http/app.ts'
 import { answerClientError } from './http/errors.ts'
@@ -19,6 +19,7 @@ import { createLogger } from './ops/logger.ts'
 import { instrumentStore, Metrics } from './ops/metrics.ts'
 import { ObservedAccess } from './ops/observedAccess.ts'
 import { RELEASE } from './ops/release.ts'
+import { cannotListen, cannotOpenStore, httpOrigin, prepareDataDir } from './ops/startup.ts'
 import { FullState, StateCache } from './read/projection.ts'
 import { Snapshots } from './read/snapshots.ts'
 import { loadPresetFile, PresetRegistry } from './wall/presets.ts'
@@ -50,14 +51,31 @@ export interface RunningServer {
   close(options?: { graceMs?: number; drainMs?: number }): Promise<void>
 }
 
-/** Open the store, then serve REST, the socket gateway and the console on one port. */
+/**
+ * Open the store, then serve REST, the socket gateway and the console on one port. What the
+ * operator's settings make fail (a token file, a data folder, a database, the port) rejects with a
+ * `SettingError` of one line naming the setting (ops/startup.ts).
+ */
 export async function startServer(config: Config): Promise<RunningServer> {
   // JSON lines; a request's lines carry its id and principal, and no secret (ops/logger.ts)
   const logger = createLogger(config.logLevel)
+  // the data folder holds the SQLite database and the demo files: made 0700, and writable
+  if (!config.databaseUrl || !config.tokensFile) prepareDataDir(config.dataDir)
   const principals = config.tokensFile ? loadTokenFile(config.tokensFile) : demoPrincipals(config.dataDir)
   const registry = new TokenRegistry(principals)
-  const presets = new PresetRegistry(config.wallPresetsFile ? loadPresetFile(config.wallPresetsFile) : [])
-  const opened = await openStores({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
+  const presets = new PresetRegistry(
+    config.wallPresetsFile ? fromSetting('WATCHFLOOR_WALL_PRESETS', () => loadPresetFile(config.wallPresetsFile!)) : [],
+  )
+  const opened = await openStores({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }).catch(
+    (error: unknown) => {
+      throw cannotOpenStore(error, config)
+    },
+  )
+  if (opened.tightened.length > 0)
+    logger.warn(
+      { files: opened.tightened },
+      'database files other users could read or write were set to mode 0600 (they hold password and token hashes and every event)',
+    )
   const { credentials } = opened
   // across processes of one PostgreSQL log: Socket.IO's PostgreSQL adapter, or its Redis adapter
   // with WATCHFLOOR_REDIS_URL, for presence and credential changes (live/bus.ts); listening before
@@ -68,6 +86,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
         redisUrl: config.redisUrl,
         logger,
         sealer: opened.events.sealer,
+      }).catch((error: unknown) => {
+        // openBus names WATCHFLOOR_REDIS_URL itself when Redis cannot be reached
+        const named = namingSetting(error, 'WATCHFLOOR_REDIS_URL')
+        throw named instanceof SettingError ? named : cannotOpenStore(error, config)
       })
     : undefined
   bus?.relayCredentials(credentials)
@@ -84,11 +106,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // the directory: every organisation something already belongs to is in it [V10]
   const directory = new Directory(credentials, logger, { reloadMs: config.directoryReloadMs })
   await directory.start()
-  const added = await directory.ensure([
-    ...principals,
-    ...(await credentials.listAccounts()),
-    ...(await credentials.listTokens()).flatMap((token) => (token.service ? [token.service] : [])),
-  ])
+  // a static token that gives a user id to a second organisation stops the start, naming WATCHFLOOR_TOKENS
+  const added = await directory
+    .ensure([
+      ...principals,
+      ...(await credentials.listAccounts()),
+      ...(await credentials.listTokens()).flatMap((token) => (token.service ? [token.service] : [])),
+    ])
+    .catch((error: unknown) => {
+      throw namingSetting(error, 'WATCHFLOOR_TOKENS')
+    })
   if (added.length > 0) logger.info({ organisations: added }, 'organisations added to the directory')
   const access = new ObservedAccess(metrics, registry, credentials, directory, {
     sessionTtlMs: config.sessionTtlMs,
@@ -204,12 +231,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     presence.attach(socket)
   })
   await new Promise<void>((resolve, reject) => {
-    http.once('error', reject)
+    http.once('error', (error) => reject(cannotListen(error, config.host, config.port)))
     http.listen(config.port, config.host, () => resolve())
   })
   const { port } = http.address() as AddressInfo
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
-  const url = `http://${host}:${port}`
+  // an IPv6 address in brackets (`http://[::1]:8080`): the printed links and the embedded simulator use it
+  const url = httpOrigin(host, port)
   logger.info({ url, store: store.kind, version: RELEASE.version, commit: RELEASE.commit }, 'listening')
   return {
     url,

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { canSee, fold, initialState, STATE_FORMAT_VERSION, stateToJson, viewerKey } from '@watchfloor/core'
-import { SqliteEventStore } from '@watchfloor/store'
+import { PostgresEventStore, SqliteEventStore } from '@watchfloor/store'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildServer } from './compiled.ts'
@@ -155,6 +155,109 @@ describe('watchfloor command line', () => {
     for (const run of [unknown, option, missing, setting, noLog]) {
       expect(run.stdout).toBe('')
       noStack(run)
+    }
+  })
+
+  it('a bad WATCHFLOOR_LOG_LEVEL, DATABASE_URL or HOST, or a number not in plain digits, is bad usage naming it (exit 2)', async () => {
+    const env = await sqliteLog(3)
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      [['check'], { WATCHFLOOR_LOG_LEVEL: 'verbose' }, /^watchfloor: WATCHFLOOR_LOG_LEVEL must be one of/],
+      [
+        ['check'],
+        { WATCHFLOOR_DATABASE_URL: 'sqlite:///tmp/x.sqlite' },
+        /^watchfloor: WATCHFLOOR_DATABASE_URL must be/,
+      ],
+      [['check'], { WATCHFLOOR_DATABASE_URL: 'mysql://root:hunter2secret@127.0.0.1/x' }, /WATCHFLOOR_DATABASE_URL/],
+      [['check'], { WATCHFLOOR_HOST: 'not a host' }, /^watchfloor: WATCHFLOOR_HOST must be/],
+      [['check'], { WATCHFLOOR_PASSWORD_COST: '1e1' }, /^watchfloor: WATCHFLOOR_PASSWORD_COST must be a whole number/],
+      [['check', '--show', ' '], {}, /^watchfloor: --show must be a whole number/],
+      [['check', '--show', '0x10'], {}, /^watchfloor: --show must be a whole number/],
+    ]
+    const runs = await Promise.all(cases.map(([args, extra]) => cli(args, { ...env, ...extra })))
+    for (const [i, run] of runs.entries()) {
+      expect(run.code, run.stderr).toBe(2)
+      expect(run.stderr).toMatch(cases[i]![2])
+      expect(run.stderr).not.toContain('hunter2secret')
+      expect(run.stdout).toBe('')
+      noStack(run)
+    }
+  })
+
+  it('a PostgreSQL it cannot reach, or a WATCHFLOOR_WALL_PRESETS file it cannot read, is one line naming the setting (exit 1)', async () => {
+    const unreachable = await cli(['check'], {
+      WATCHFLOOR_DATABASE_URL: 'postgres://postgres:hunter2secret@127.0.0.1:1/watchfloor',
+    })
+    expect(unreachable.code).toBe(1)
+    expect(unreachable.stderr.trim()).toMatch(
+      /^watchfloor check: cannot reach PostgreSQL \(WATCHFLOOR_DATABASE_URL\): .*ECONNREFUSED 127\.0\.0\.1:1$/,
+    )
+    expect(unreachable.stderr).not.toContain('hunter2secret')
+    noStack(unreachable)
+    const env = await sqliteLog(1)
+    const missing = join(env.WATCHFLOOR_DATA_DIR, 'no-presets.json')
+    // the presets are read before the token is made (a display token's preset is checked against them)
+    const relay = ['tokens', 'create', '--label', 'x', '--service-user', 'relay-1', '--organisation', 'cert-ee']
+    const created = await cli([...relay, '--roles', 'sensor'], { ...env, WATCHFLOOR_WALL_PRESETS: missing })
+    expect(created.code).toBe(1)
+    expect(created.stderr.trim()).toMatch(
+      new RegExp(`^watchfloor tokens create: WATCHFLOOR_WALL_PRESETS: cannot read ${missing}: ENOENT`),
+    )
+    noStack(created)
+    // one that defines a preset twice, as the server refuses it
+    const twice = join(env.WATCHFLOOR_DATA_DIR, 'presets.json')
+    writeFileSync(twice, JSON.stringify([{ name: 'night' }, { name: 'night' }]))
+    const refused = await cli([...relay, '--roles', 'sensor'], { ...env, WATCHFLOOR_WALL_PRESETS: twice })
+    expect(refused.code).toBe(1)
+    expect(refused.stderr.trim()).toBe(
+      "watchfloor tokens create: WATCHFLOOR_WALL_PRESETS: preset 'night' is defined twice",
+    )
+    noStack(refused)
+  })
+
+  it('a SQLite database others may read is set to 0600 as it is opened, with a note', async () => {
+    const env = await sqliteLog(3)
+    const file = join(env.WATCHFLOOR_DATA_DIR, 'events.sqlite')
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    chmodSync(file, 0o644)
+    const checked = await cli(['check'], env)
+    expect(checked.code, checked.stderr).toBe(0)
+    expect(checked.stderr).toContain(`note: set ${file} to mode 0600`)
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    expect((await cli(['check'], env)).stderr).not.toContain('mode 0600')
+  })
+
+  it('check beside servers appending to a PostgreSQL log reads up to the head it read first: no false alarm', async () => {
+    const env = await postgresEnv()
+    const store = await PostgresEventStore.open({ connectionString: env.WATCHFLOOR_DATABASE_URL })
+    try {
+      // a log of several pages, so that appends land while check reads it
+      const seeded = observations(5000) as never[]
+      for (let i = 0; i < seeded.length; i += 1000) await store.append(seeded.slice(i, i + 1000))
+      let appending = true
+      let appended = 0
+      const appends = (async () => {
+        while (appending) {
+          await store.append(observations(25) as never[])
+          appended += 25
+        }
+      })()
+      const runs: Run[] = []
+      for (let i = 0; i < 3; i++) runs.push(await cli(['check'], env))
+      appending = false
+      await appends
+      expect(appended).toBeGreaterThan(0)
+      for (const run of runs) {
+        expect(run.code, `${run.stdout}${run.stderr}`).toBe(0)
+        const [, events, head] = run.stdout.match(/events: ([0-9]+), head seq ([0-9]+)/)!
+        expect(events).toBe(head)
+        expect(run.stdout).toContain('ok:')
+      }
+      // appends went on while each check ran: each read a later head than the one before
+      const heads = runs.map((run) => Number(run.stdout.match(/head seq ([0-9]+)/)![1]))
+      expect(heads[0]).toBeGreaterThanOrEqual(5000)
+      expect(heads[2]).toBeGreaterThan(heads[0]!)
+    } finally {
+      await store.close()
     }
   })
 

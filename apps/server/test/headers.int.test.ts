@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { get } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -87,7 +88,42 @@ describe('security headers', () => {
     const asset = await fetch(`${built.url}/assets/app.js`)
     expect(asset.status).toBe(200)
     expectSecurityHeaders(asset, '/assets/app.js')
-    expect(asset.headers.get('cache-control')).toMatch(/max-age=3600/)
+    expect(asset.headers.get('cache-control')).toMatch(/max-age=31536000/)
+  })
+
+  it('the console page is revalidated on every load, its hashed assets kept, a missing asset a 404 (an upgrade)', async () => {
+    // the page, by any of its paths: the root, its file, the console's own paths (deep links)
+    for (const path of ['/', '/index.html', '/wall', '/wall?preset=critical', '/incident/inc-1', '/a/b/c']) {
+      const response = await fetch(`${built.url}${path}`)
+      expect(response.status, path).toBe(200)
+      expect(response.headers.get('content-type'), path).toMatch(/^text\/html/)
+      expect(response.headers.get('cache-control'), path).toBe('no-cache')
+    }
+    // asked again with what the browser kept: unchanged, a 304 (node:http: fetch adds no-cache to a conditional request)
+    for (const path of ['/', '/wall']) {
+      const modified = (await fetch(`${built.url}${path}`)).headers.get('last-modified')
+      expect(modified, path).toBeTruthy()
+      const status = await new Promise<number | undefined>((resolve, reject) =>
+        get(`${built.url}${path}`, { headers: { 'if-modified-since': modified! } }, (res) => {
+          res.resume()
+          resolve(res.statusCode)
+        }).on('error', reject),
+      )
+      expect(status, path).toBe(304)
+    }
+    // an asset's name is its content's (vite's hash): kept for a year, never asked again
+    const asset = await fetch(`${built.url}/assets/app.js`)
+    expect(asset.status).toBe(200)
+    expect(asset.headers.get('content-type')).toMatch(/javascript/)
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
+    // one a page of an older build asks for after an upgrade: not there, and not the page in its place
+    for (const path of ['/assets/index-0ld.js', '/assets/gone/deeper.css', '/assets/', '/assets']) {
+      const missing = await fetch(`${built.url}${path}`)
+      expect(missing.status, path).toBe(404)
+      expect(missing.headers.get('content-type'), path).toMatch(/^application\/json/)
+      expect(((await missing.json()) as { error: { code: string } }).error.code, path).toBe('not_found')
+      expectSecurityHeaders(missing, path)
+    }
   })
 
   it('the "console not built" page and its 404s carry them', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -366,6 +366,38 @@ describe('GET /metrics with WATCHFLOOR_METRICS_TOKEN: that token only', () => {
       expect(refused.json.error?.code).toBe('unauthenticated')
       expect(refused.text).not.toContain('watchfloor_')
     }
+  })
+})
+
+describe('the console in the metrics', () => {
+  it('labels its page, its own paths (/wall, deep links) and its files `static`; a missing asset is `unmatched`', async () => {
+    const consoleDir = mkdtempSync(join(tmpdir(), 'watchfloor-metrics-console-'))
+    dirs.push(consoleDir)
+    mkdirSync(join(consoleDir, 'assets'))
+    writeFileSync(join(consoleDir, 'index.html'), '<!doctype html><title>Watchfloor</title>\n')
+    writeFileSync(join(consoleDir, 'assets', 'index-3f9a1c.js'), 'console.log("watchfloor")\n')
+    const server = await startWithAdmin({ WATCHFLOOR_CONSOLE_DIR: consoleDir, WATCHFLOOR_LOG_LEVEL: 'info' })
+    for (const path of ['/', '/index.html', '/wall', '/incident/inc-4711', '/assets/index-3f9a1c.js'])
+      expect((await call(server.url, 'GET', path, null)).status, path).toBe(200)
+    expect((await call(server.url, 'GET', '/assets/index-0ld.js', null)).status).toBe(404)
+    const samples = await scrape(server.url, ADMIN)
+    const count = (labels: Record<string, string>) =>
+      sampleValue(samples, 'watchfloor_http_request_duration_seconds_count', labels)
+    expect(count({ method: 'GET', route: 'static', status: '200' })).toBe(5)
+    expect(count({ method: 'GET', route: 'unmatched', status: '404' })).toBe(1)
+    const routes = samples
+      .filter((s) => s.name === 'watchfloor_http_request_duration_seconds_count')
+      .map((s) => s.labels.route)
+    expect(routes.filter((route) => route?.includes('splat'))).toEqual([])
+    // and the request log says the same
+    const logged = server
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"msg":"request completed"'))
+      .map((line) => JSON.parse(line) as { req: { url: string; route: string } })
+    for (const path of ['/wall', '/incident/inc-4711'])
+      expect(logged.find((line) => line.req.url === path)?.req.route, path).toBe('static')
+    expect(server.output()).not.toContain('splat')
   })
 })
 

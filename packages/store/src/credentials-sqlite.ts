@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
 import { type FeedOutActivity, WatchfloorError } from '@watchfloor/protocol'
 import Database from 'better-sqlite3'
 import {
@@ -79,6 +77,7 @@ import {
 } from './credentials-rows.ts'
 import { migrateSqlite } from './migrations.ts'
 import { detectSqliteCredentials, SQLITE_CREDENTIAL_MIGRATIONS } from './schema-sqlite.ts'
+import { secureSqliteFiles } from './sqlite.ts'
 
 export interface SqliteCredentialStoreOptions {
   /** Path of the database file; the event log's file (`events.sqlite`) is the usual one. */
@@ -110,9 +109,11 @@ export class SqliteCredentialStore implements CredentialStore {
   private readonly db: Database.Database
   private readonly changes = new ChangeListeners()
   private closed = false
+  /** The files others could read or write that opening set to 0600 (`secureSqliteFiles`): a warning for the operator. */
+  readonly tightened: readonly string[]
 
   constructor(options: SqliteCredentialStoreOptions) {
-    mkdirSync(dirname(options.file), { recursive: true })
+    this.tightened = secureSqliteFiles(options.file)
     this.db = new Database(options.file)
     this.db.pragma('journal_mode = WAL')
     this.db.pragma('synchronous = FULL')

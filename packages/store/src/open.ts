@@ -32,11 +32,16 @@ export async function openCredentialStore(
 export interface Stores {
   events: EventStore
   credentials: CredentialStore
+  /**
+   * SQLite files others could read or write, set to 0600 as they were opened (`secureSqliteFiles`;
+   * none on PostgreSQL): the server warns of them once.
+   */
+  tightened: string[]
 }
 
 /**
  * The event log and the credentials against the same database: one SQLite file
- * (`events.sqlite`) under the data folder, or one PostgreSQL database.
+ * (`events.sqlite`, 0600, in a folder made 0700) under the data folder, or one PostgreSQL database.
  */
 export async function openStores(
   options: OpenOptions & { eventsTable?: string | undefined; credentialsPrefix?: string | undefined },
@@ -48,7 +53,11 @@ export async function openStores(
       })
     : await openEventStore(options)
   try {
-    return { events, credentials: await openCredentialStore(options) }
+    const credentials = await openCredentialStore(options)
+    const tightened = [events, credentials].flatMap((store) =>
+      store instanceof SqliteEventStore || store instanceof SqliteCredentialStore ? store.tightened : [],
+    )
+    return { events, credentials, tightened }
   } catch (error) {
     await events.close()
     throw error

@@ -1,13 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { observation, registerEventStoreContract } from './contract.ts'
+import { SqliteCredentialStore } from './credentials-sqlite.ts'
 import { contentJson, storedBody } from './plan.ts'
 import { SNAPSHOT_PART_CHARS } from './snapshots.ts'
-import { SqliteEventStore } from './sqlite.ts'
+import { SqliteEventStore, secureSqliteFiles } from './sqlite.ts'
 import type { EventStore } from './types.ts'
 
 const files = new WeakMap<EventStore, string>()
@@ -323,6 +324,37 @@ describe('SqliteEventStore snapshots in parts', () => {
       expect(await store.snapshots.load('broken', 1, 3)).toBeUndefined()
     } finally {
       await store.close()
+    }
+  })
+})
+
+describe('SqliteEventStore file modes', () => {
+  const mode = (path: string) => (statSync(path).mode & 0o777).toString(8)
+
+  it('makes its folder 0700 and the database, -wal and -shm 0600; tightens wider ones it opens, and says which', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'watchfloor-sqlite-modes-'))
+    try {
+      const file = join(dir, 'data', 'events.sqlite')
+      const store = new SqliteEventStore({ file })
+      await store.append([observation(1)])
+      expect(mode(join(dir, 'data'))).toBe('700')
+      for (const path of [file, `${file}-wal`, `${file}-shm`]) expect(mode(path), path).toBe('600')
+      expect(store.tightened).toEqual([])
+      // the credential store of the same file finds nothing to tighten
+      const credentials = new SqliteCredentialStore({ file })
+      expect(credentials.tightened).toEqual([])
+      await credentials.close()
+
+      // files left readable by others (an older release, a copy made by hand): set to 0600 at open
+      for (const path of [file, `${file}-wal`, `${file}-shm`]) chmodSync(path, 0o644)
+      const again = new SqliteEventStore({ file })
+      expect(again.tightened).toEqual([file, `${file}-wal`, `${file}-shm`])
+      for (const path of [file, `${file}-wal`, `${file}-shm`]) expect(mode(path), path).toBe('600')
+      await again.close()
+      await store.close()
+      expect(secureSqliteFiles(':memory:')).toEqual([])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { StoredEvent } from '@watchfloor/protocol'
@@ -31,6 +31,41 @@ export interface SqliteStoreOptions {
   indexEvery?: number
   /** Ids moved into the id index per transaction while it catches up. */
   indexChunk?: number
+}
+
+/**
+ * Make ready the folder and the files of a SQLite database before it is opened: it holds password
+ * and token hashes and every event, TLP:RED included, so none of it is for other users of the
+ * machine. A folder made here is 0700; a new database file is made 0600 (SQLite gives its `-wal` and
+ * `-shm` the database file's mode); an existing database, `-wal` or `-shm` file that others may
+ * read or write is set to 0600. Returns the files so tightened, for the caller to warn of; a file
+ * this process may not change (another user's) is left as it is. `:memory:` needs nothing.
+ */
+export function secureSqliteFiles(file: string): string[] {
+  if (file === '' || file === ':memory:') return []
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
+  try {
+    closeSync(openSync(file, 'wx', 0o600))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+  }
+  const tightened: string[] = []
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+    let mode: number
+    try {
+      mode = statSync(path).mode
+    } catch {
+      continue
+    }
+    if ((mode & 0o077) === 0) continue
+    try {
+      chmodSync(path, 0o600)
+      tightened.push(path)
+    } catch {
+      // not this process's file: whoever owns it sets its mode
+    }
+  }
+  return tightened
 }
 
 /** Rows per INSERT statement. */
@@ -110,9 +145,11 @@ export class SqliteEventStore implements EventStore {
   private readonly indexChunk: number
   /** Snapshots of folds, table `snapshots` in the same file. */
   readonly snapshots: SqliteSnapshotStore
+  /** The files others could read or write that opening set to 0600 (`secureSqliteFiles`): a warning for the operator. */
+  readonly tightened: readonly string[]
 
   constructor(options: SqliteStoreOptions) {
-    mkdirSync(dirname(options.file), { recursive: true })
+    this.tightened = secureSqliteFiles(options.file)
     this.recentLimit = options.recentEvents ?? 20_000
     this.indexEvery = options.indexEvery ?? 50_000
     this.indexChunk = options.indexChunk ?? 5_000

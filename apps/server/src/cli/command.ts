@@ -7,11 +7,13 @@ import {
   type EventStore,
   openCredentialStore,
   openEventStore,
+  SqliteCredentialStore,
   SqliteEventStore,
 } from '@watchfloor/store'
 import { configuredPrincipals, type StaticToken } from '../access/tokens.ts'
-import type { Config } from '../config.ts'
+import { type Config, wholeNumber } from '../config.ts'
 import { busSender } from '../live/bus.ts'
+import { cannotOpenStore } from '../ops/startup.ts'
 
 /** A mistake in how the command was called: exit code 2, with a pointer to its help. */
 export class UsageError extends Error {
@@ -77,13 +79,12 @@ export function listOption(args: Args, name: string): string[] | undefined {
     .filter((item) => item !== '')
 }
 
-/** A whole-number option within bounds, or `fallback` when absent. */
+/** A whole-number option within bounds (plain decimal digits, as the settings), or `fallback` when absent. */
 export function integerOption(args: Args, name: string, fallback: number, min: number, max: number): number {
   const raw = stringOption(args, name)
   if (raw === undefined) return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${raw}"`)
+  const value = wholeNumber(raw, min, max)
+  if (value === undefined) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${raw}"`)
   return value
 }
 
@@ -140,18 +141,38 @@ export class Context {
   async events(options: { write: boolean }): Promise<EventStore> {
     if (this.eventStore) return this.eventStore
     if (this.config.databaseUrl)
-      this.eventStore = await openEventStore({ databaseUrl: this.config.databaseUrl, dataDir: '' })
+      this.eventStore = await this.opening(() => openEventStore({ databaseUrl: this.config.databaseUrl!, dataDir: '' }))
     else {
       const file = this.sqliteFile()
       if (!options.write && !existsSync(file))
         throw new Failed(
           `no event log at ${file}: set WATCHFLOOR_DATA_DIR (or WATCHFLOOR_DATABASE_URL) to the server's`,
         )
-      this.eventStore = new SqliteEventStore(
-        options.write ? { file, recentEvents: 0 } : { file, recentEvents: 0, indexEvery: Number.MAX_SAFE_INTEGER },
+      const store = await this.opening(
+        () =>
+          new SqliteEventStore(
+            options.write ? { file, recentEvents: 0 } : { file, recentEvents: 0, indexEvery: Number.MAX_SAFE_INTEGER },
+          ),
       )
+      this.noteTightened(store.tightened)
+      this.eventStore = store
     }
     return this.eventStore
+  }
+
+  /** A store being opened: a database that cannot be reached or opened is one line naming its setting. */
+  private async opening<T>(open: () => T | Promise<T>): Promise<T> {
+    try {
+      return await open()
+    } catch (error) {
+      throw cannotOpenStore(error, this.config)
+    }
+  }
+
+  /** Database files others could read or write, set to 0600 as they were opened: said once. */
+  private noteTightened(files: readonly string[]): void {
+    if (files.length > 0)
+      this.note(`note: set ${files.join(', ')} to mode 0600: they hold password and token hashes and every event`)
   }
 
   /** The credential store (accounts, tokens, the directory, feeds) of the same database. */
@@ -161,10 +182,11 @@ export class Context {
         throw new Failed(
           `no database at ${this.sqliteFile()}: set WATCHFLOOR_DATA_DIR (or WATCHFLOOR_DATABASE_URL) to the server's`,
         )
-      this.credentialStore = await openCredentialStore({
-        databaseUrl: this.config.databaseUrl,
-        dataDir: this.config.dataDir,
-      })
+      const store = await this.opening(() =>
+        openCredentialStore({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir }),
+      )
+      if (store instanceof SqliteCredentialStore) this.noteTightened(store.tightened)
+      this.credentialStore = store
       this.credentialStore.onChange((change) => this.changes.push(change))
     }
     return this.credentialStore

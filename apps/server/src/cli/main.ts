@@ -8,7 +8,7 @@
  */
 import { WatchfloorError } from '@watchfloor/protocol'
 import { SchemaTooNewError } from '@watchfloor/store'
-import { loadConfig } from '../config.ts'
+import { loadConfig, SettingError } from '../config.ts'
 import { accountCommands } from './accounts.ts'
 import { backupCommands } from './backup.ts'
 import { type Command, Context, Failed, parseCommandArgs, UsageError } from './command.ts'
@@ -60,7 +60,12 @@ function find(argv: string[]): { command: Command; rest: string[] } | { group: s
 
 /** An error the operator can act on, as one line; undefined for a fault of ours (a bug). */
 function operatorMessage(error: unknown): string | undefined {
-  if (error instanceof Failed || error instanceof WatchfloorError || error instanceof SchemaTooNewError)
+  if (
+    error instanceof Failed ||
+    error instanceof WatchfloorError ||
+    error instanceof SchemaTooNewError ||
+    error instanceof SettingError
+  )
     return error.message
   const code = (error as { code?: unknown })?.code
   if (typeof code === 'string') {

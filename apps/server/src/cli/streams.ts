@@ -19,6 +19,19 @@ export async function* readLog(store: EventStore, after = 0): AsyncGenerator<Sto
   }
 }
 
+/**
+ * Every event of the log up to `head` (a head read before: what servers append meanwhile is not
+ * read), in seq order, a page at a time.
+ */
+export async function* readLogUpTo(store: EventStore, head: number): AsyncGenerator<StoredEvent[]> {
+  if (head <= 0) return
+  for await (const page of readLog(store)) {
+    const last = page.at(-1)!.seq
+    yield last <= head ? page : page.filter((event) => event.seq <= head)
+    if (last >= head) return
+  }
+}
+
 /** Every event of the log up to `head`, written a line each, with progress after each page; resolves to how many. */
 export async function writeLogUpTo(
   store: EventStore,
@@ -27,14 +40,12 @@ export async function writeLogUpTo(
   progress: (done: number, of: number) => void,
 ): Promise<number> {
   let count = 0
-  for await (const page of readLog(store)) {
+  for await (const page of readLogUpTo(store, head)) {
     for (const event of page) {
-      if (event.seq > head) break
       await write(JSON.stringify(event))
       count++
     }
     progress(count, head)
-    if (page.at(-1)!.seq >= head) break
   }
   return count
 }

@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os'
 import type { TokenRecord } from '@watchfloor/store'
 import { issueToken, organisationLookup } from '../access/admin.ts'
+import { fromSetting } from '../config.ts'
 import { loadPresetFile, PresetRegistry } from '../wall/presets.ts'
 import { type Command, Failed, listOption, staticPrincipals, stringOption, table, UsageError } from './command.ts'
 
@@ -147,8 +148,12 @@ user id another organisation's account, service token or static token has...); 2
       { user: operator(), account: null, admin: true },
       input,
       context.config.tokenTtlDays,
-      // a display token's preset is one the server will serve (WATCHFLOOR_WALL_PRESETS_FILE, or built in)
-      new PresetRegistry(context.config.wallPresetsFile ? loadPresetFile(context.config.wallPresetsFile) : []),
+      // a display token's preset is one the server will serve (WATCHFLOOR_WALL_PRESETS, or built in)
+      new PresetRegistry(
+        context.config.wallPresetsFile
+          ? fromSetting('WATCHFLOOR_WALL_PRESETS', () => loadPresetFile(context.config.wallPresetsFile!))
+          : [],
+      ),
     )
     if (args.values.json) {
       context.say(JSON.stringify({ token, secret }))

@@ -16,7 +16,7 @@ import type { FeedPoller } from '../feeds/poller.ts'
 import { feedRoutes } from '../feeds/routes.ts'
 import { type Metrics, metricsRoute } from '../ops/metrics.ts'
 import { RELEASE } from '../ops/release.ts'
-import { requestContext } from '../ops/requestContext.ts'
+import { noteRoute, requestContext } from '../ops/requestContext.ts'
 import { mispFeedRouter } from '../read/misp.ts'
 import { type FullState, Replay, type StateCache } from '../read/projection.ts'
 import { readRouter } from '../read/routes.ts'
@@ -265,9 +265,23 @@ export function createHttp({
   )
 
   if (existsSync(join(consoleDir, 'index.html'))) {
-    app.use(express.static(consoleDir, { index: 'index.html', maxAge: '1h' }))
+    // the build names every asset by its content (`index-3f9a1c.js`): a name never serves other
+    // content, so browsers keep it; a name that is not there (asked by a page of an older build after
+    // an upgrade) is a 404, never the index page in place of a script
+    app.use(
+      '/assets',
+      express.static(join(consoleDir, 'assets'), { index: false, redirect: false, immutable: true, maxAge: '1y' }),
+      (req, _res, next) => next(new WatchfloorError('not_found', `no console file /assets${req.path}`)),
+    )
+    // the page itself is asked again on every load (a 304 when unchanged), so that a new tab after
+    // an upgrade loads the new assets' names
+    const revalidate = (res: ServerResponse) => res.setHeader('Cache-Control', 'no-cache')
+    app.use(express.static(consoleDir, { index: 'index.html', cacheControl: false, setHeaders: revalidate }))
+    // the console's own paths (`/wall`) are its page too, counted as its files (`static`) in the metrics
     app.get('/{*splat}', (_req, res) => {
-      res.sendFile(join(consoleDir, 'index.html'))
+      noteRoute('static')
+      revalidate(res)
+      res.sendFile(join(consoleDir, 'index.html'), { cacheControl: false })
     })
   } else {
     app.get('/', (_req, res) => {

@@ -1,13 +1,19 @@
 import type { Marking, Viewer } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
+import { decide } from './decide.ts'
+import { fold } from './reduce.ts'
+import { initialState } from './state.ts'
+import { makeEvent } from './testing.ts'
 import {
   audienceKey,
   canSee,
+  commandVisibility,
   defaultMarking,
   foldMarking,
   markingKey,
   sameMarking,
   strictestMarking,
+  teamMaySee,
   tlpRank,
   viewerKey,
 } from './visibility.ts'
@@ -340,5 +346,55 @@ describe('canSee', () => {
         expect(canSee(who, event({ tlp: 'AMBER', releasableTo: ['LV'], pap }))).toBe(
           canSee(who, event({ tlp: 'AMBER', releasableTo: ['LV'] })),
         )
+  })
+})
+
+describe("[C4, C19] what a command's events carry, and which teams that reaches", () => {
+  const coordinator: Viewer = { organisation: 'cert-ee', nation: 'EE', roles: ['coordinator'], userId: 'mart' }
+  const decided = (state: Parameters<typeof decide>[0], command: Parameters<typeof decide>[1]) => {
+    const decision = decide(state, command, { viewer: coordinator, now: '2026-11-01T10:00:00.000Z', newId: () => 'x' })
+    if (!decision.ok) throw new Error(JSON.stringify(decision.rejection))
+    return decision.events[0]!
+  }
+  const report = (seq: number, marking: Marking) =>
+    makeEvent(
+      seq,
+      'incident.reported',
+      { incidentId: 'i', title: 'T', severity: 'high', category: 'c', affectedNetworks: [] },
+      { marking },
+    )
+
+  it('commandVisibility says what decide marks them with, for an incident and for a task marked apart from it', () => {
+    const shared: Marking = { tlp: 'AMBER', releasableTo: ['cert-lv'] }
+    let state = fold(initialState, [report(1, shared)])
+    const created = decided(state, { type: 'task.create', incidentId: 'i', title: 'Isolate', priority: 'normal' })
+    expect({ source: created.source, marking: created.marking }).toEqual(commandVisibility(state.incidents.get('i')!))
+    state = fold(state, [{ ...created, seq: 2, recordedAt: created.occurredAt } as never])
+    // the incident widened since: the task's own marking stays the stricter part
+    state = fold(state, [report(3, { tlp: 'GREEN' })])
+    const task = [...state.tasks.values()][0]!
+    const assigned = decided(state, {
+      type: 'task.assign',
+      taskId: task.taskId,
+      assignee: { kind: 'user', userId: 'u' },
+    })
+    expect(commandVisibility(state.incidents.get('i')!, task).marking).toEqual(assigned.marking)
+    expect(assigned.marking.tlp).toBe('AMBER')
+  })
+
+  it("teamMaySee judges a team on what the judge may place, never on another community's members", () => {
+    const lv = { organisation: 'cert-lv', nation: 'LV', communities: [] as string[] }
+    const placed = (name: string) => ['cert-lv', 'cert-ee', 'LV', 'EE', 'baltic'].includes(name)
+    const of = (marking: Marking) => ({ source: { organisation: 'cert-ee' }, marking })
+    expect(teamMaySee(lv, of({ tlp: 'GREEN' }), placed)).toBe(true)
+    expect(teamMaySee(lv, of({ tlp: 'AMBER' }), placed)).toBe(false)
+    expect(teamMaySee(lv, of({ tlp: 'AMBER', releasableTo: ['LV'] }), placed)).toBe(true)
+    expect(teamMaySee(lv, of({ tlp: 'AMBER', releasableTo: ['baltic'] }), placed)).toBe(false) // it shares none with the judge
+    expect(teamMaySee({ ...lv, communities: ['baltic'] }, of({ tlp: 'AMBER', releasableTo: ['baltic'] }), placed)).toBe(
+      true,
+    )
+    expect(teamMaySee(lv, of({ tlp: 'AMBER', releasableTo: ['energy'] }), placed)).toBe(true) // not placed: not judged
+    expect(teamMaySee(lv, of({ tlp: 'RED', recipients: ['ilze'] }), placed)).toBe(false)
+    expect(teamMaySee(lv, of({ tlp: 'AMBER+STRICT' }), placed)).toBe(false)
   })
 })

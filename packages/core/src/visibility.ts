@@ -152,6 +152,49 @@ export function foldMarking(current: Marking, next: Marking): Marking {
   return strictestMarking(current, next)
 }
 
+/**
+ * [C4] What a command's events about an incident (and a task of it) carry: the incident's source,
+ * and its audience's marking, or the strictest of that and the task's when they differ. Whoever may
+ * see such an event may see the incident and the task.
+ */
+export function commandVisibility(incident: IncidentState, task?: Pick<TaskState, 'marking'>): Visible {
+  const audience = audienceMarking(incident)
+  return {
+    source: { organisation: incident.organisation },
+    marking:
+      task === undefined || markingKey(audience) === markingKey(task.marking)
+        ? audience
+        : strictestMarking(audience, task.marking),
+  }
+}
+
+/** An organisation's audience as someone else may know it: its nation, and the communities it shares with them. */
+export interface TeamAudience {
+  organisation: string
+  nation: string
+  /** Only the communities the judge shares with it: another community's members are not the judge's to know [A8]. */
+  communities: readonly string[]
+}
+
+/**
+ * [C19] May a team (an organisation's audience: no user, so never RED) see what `visible` marks,
+ * judged on what the judge knows of it? `placed` says whether the judge can place a releasability
+ * name (an organisation of the directory, a nation of one, a community of its own); a marking
+ * naming one it cannot place is not judged (true): whether the team is in a community the judge is
+ * not is not the judge's to learn.
+ */
+export function teamMaySee(team: TeamAudience, visible: Visible, placed: (name: string) => boolean): boolean {
+  const audience: Viewer = {
+    organisation: team.organisation,
+    nation: team.nation,
+    communities: team.communities,
+    roles: [],
+    userId: '',
+  }
+  if (canSee(audience, visible)) return true
+  return visible.marking.releasableTo?.some((name) => !placed(name)) ?? false
+}
+
 /** A marking as one comparable string: its TLP, lists (sorted) and PAP, as given. */
 export function markingKey(marking: Marking): string {
   const sorted = (list: readonly string[] | undefined) => (list === undefined ? null : [...list].sort())

@@ -70,3 +70,29 @@ describe('the people directory: whom a caller may assign to or mention', () => {
     }
   })
 })
+
+describe('[C19] what the people directory tells of a team', () => {
+  it('its nation, and only the communities it shares with the caller', () => {
+    const organisations = [
+      { id: 'cert-lv', name: 'CERT.LV', nation: 'LV' },
+      { id: 'ncsc-nl', name: 'NCSC-NL', nation: 'NL' },
+    ]
+    const memberships: Record<string, string[]> = { 'cert-lv': ['baltic', 'energy'], 'ncsc-nl': ['energy'] }
+    const reply = peopleFor(
+      caller({ communities: ['baltic'] }),
+      CANDIDATES,
+      organisations,
+      (organisation) => memberships[organisation] ?? [],
+    )
+    expect(reply.teams).toEqual([
+      { organisation: 'cert-ee', name: 'cert-ee' },
+      { organisation: 'cert-lv', name: 'CERT.LV', nation: 'LV', communities: ['baltic'] },
+      { organisation: 'ncsc-nl', name: 'NCSC-NL', nation: 'NL' },
+    ])
+    expect(reply.communities).toEqual(['baltic'])
+    // one who may not assign learns neither
+    const analyst = peopleFor(caller({ roles: ['analyst'], communities: ['baltic'] }), CANDIDATES, organisations)
+    expect(analyst.teams).toEqual([])
+    expect(analyst.communities).toBeUndefined()
+  })
+})

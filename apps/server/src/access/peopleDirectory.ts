@@ -31,11 +31,20 @@ export interface DirectoryPerson {
 export interface DirectoryTeam {
   organisation: string
   name: string
+  /** Its nation, as the directory says (absent for the caller's own team when the directory lacks it). */
+  nation?: string
+  /**
+   * The communities it shares with the caller, when any: with its nation, what the caller may know
+   * of who it is, to offer only the teams a task's marking reaches [C19]. Never another community's.
+   */
+  communities?: string[]
 }
 
 export interface PeopleReply {
   people: DirectoryPerson[]
   teams: DirectoryTeam[]
+  /** The caller's own communities (when it may assign): the releasability names it can place [C19]. */
+  communities?: string[]
   /** What the caller may do with them: assign tasks (people and teams), mention people. */
   may: { assign: boolean; mention: boolean }
 }
@@ -52,6 +61,7 @@ export interface Candidate {
 /** What the filter reads of the caller. */
 export type PeopleCaller = Pick<Caller, 'user' | 'organisation' | 'roles' | 'kind'> & {
   viewingAs?: unknown
+  communities?: readonly string[] | undefined
 }
 
 /**
@@ -62,7 +72,8 @@ export type PeopleCaller = Pick<Caller, 'user' | 'organisation' | 'roles' | 'kin
 export function peopleFor(
   caller: PeopleCaller,
   candidates: readonly Candidate[],
-  organisations: readonly { id: string; name: string }[],
+  organisations: readonly { id: string; name: string; nation?: string }[],
+  communitiesOf: (organisation: string) => readonly string[] = () => [],
 ): PeopleReply {
   const actor = {
     ...caller,
@@ -79,7 +90,16 @@ export function peopleFor(
     }
   const teams = new Map<string, DirectoryTeam>()
   if (assign) {
-    for (const o of organisations) teams.set(o.id, { organisation: o.id, name: o.name })
+    const mine = caller.communities ?? []
+    for (const o of organisations) {
+      const shared = communitiesOf(o.id).filter((c) => mine.includes(c))
+      teams.set(o.id, {
+        organisation: o.id,
+        name: o.name,
+        ...(o.nation === undefined ? {} : { nation: o.nation }),
+        ...(shared.length === 0 ? {} : { communities: shared }),
+      })
+    }
     if (!teams.has(caller.organisation))
       teams.set(caller.organisation, { organisation: caller.organisation, name: caller.organisation })
   }
@@ -90,6 +110,7 @@ export function peopleFor(
   return {
     people: [...people.values()].sort(byName((p) => `${p.displayName}\u0000${p.userId}`)),
     teams: [...teams.values()].sort(byName((t) => `${t.name}\u0000${t.organisation}`)),
+    ...(assign ? { communities: [...(caller.communities ?? [])] } : {}),
     may: { assign, mention },
   }
 }
@@ -122,7 +143,11 @@ export function peopleDirectoryRoutes(access: Access): express.Router {
         roles: p.roles,
       })),
     ]
-    res.json(peopleFor(caller, candidates, access.directory.listOrganisations()))
+    res.json(
+      peopleFor(caller, candidates, access.directory.listOrganisations(), (organisation) =>
+        access.directory.communitiesOf(organisation),
+      ),
+    )
   })
   return router
 }

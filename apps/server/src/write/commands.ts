@@ -11,6 +11,7 @@ import {
   type State,
   type Target,
   taskVisibility,
+  teamMaySee,
   type Visible,
 } from '@watchfloor/core'
 import {
@@ -268,23 +269,18 @@ function teamCannotSee(
   if (assignee?.kind !== 'team' || assignee.organisation === viewer.organisation) return undefined
   const organisation = directory.organisation(assignee.organisation)
   if (organisation === undefined) return undefined
-  // the team's communities the caller is in too: another community's members are not the
-  // caller's to know [A8], and a refusal must not tell them
-  const shared = directory.communitiesOf(assignee.organisation).filter((c) => viewer.communities?.includes(c))
-  const team: Viewer = {
+  // judged on what the caller may know of the team [C19]
+  const team = {
     organisation: assignee.organisation,
     nation: organisation.nation,
-    communities: shared,
-    roles: [],
-    userId: '',
+    communities: directory.communitiesOf(assignee.organisation).filter((c) => viewer.communities?.includes(c)),
   }
-  const given = events.filter((event) => event.type === 'task.created' || event.type === 'task.assigned')
-  if (given.every((event) => canSee(team, event))) return undefined
-  // a releasability naming what the caller cannot place (neither an organisation of the directory,
-  // its nation, nor a community of the caller's: a community it is not in) is not judged
   const placed = (name: string) =>
-    directory.organisation(name) !== undefined || directory.isNation(name) || viewer.communities?.includes(name)
-  if (given.some((event) => event.marking.releasableTo?.some((name) => !placed(name)))) return undefined
+    directory.organisation(name) !== undefined ||
+    directory.isNation(name) ||
+    (viewer.communities?.includes(name) ?? false)
+  const given = events.filter((event) => event.type === 'task.created' || event.type === 'task.assigned')
+  if (given.every((event) => teamMaySee(team, event, placed))) return undefined
   const message = `team ${assignee.organisation} may not see this task (its marking does not reach ${assignee.organisation}): give it to a team the incident is shared with`
   return new WatchfloorError('validation', message, {
     issues: [{ path: 'assignee.organisation', message: 'the task is not shared with this organisation' }],

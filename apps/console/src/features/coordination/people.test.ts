@@ -1,4 +1,4 @@
-import { extractMentions } from '@watchfloor/core'
+import { extractMentions, type Visible } from '@watchfloor/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   incidentOptions,
@@ -14,6 +14,7 @@ import {
   summaryNames,
   teamName,
   teamOptions,
+  teamsReaching,
 } from './people.ts'
 
 const REPLY: PeopleReply = {
@@ -195,5 +196,35 @@ describe('the people directory, read once a session', () => {
     // one chain of retries only: the second load's
     await vi.advanceTimersByTimeAsync(PEOPLE_RETRY_MS)
     expect(ended).toHaveLength(4)
+  })
+})
+
+describe('[C19] the teams a task is offered to', () => {
+  const reply: PeopleReply = {
+    people: [],
+    teams: [
+      { organisation: 'cert-ee', name: 'CERT-EE', nation: 'EE' },
+      { organisation: 'cert-lv', name: 'CERT.LV', nation: 'LV', communities: ['baltic'] },
+      { organisation: 'ncsc-nl', name: 'NCSC-NL', nation: 'NL' },
+    ],
+    communities: ['baltic'],
+    may: { assign: true, mention: true },
+  }
+  const options = [...teamOptions(reply, ['relay-org']).values()]
+  const offered = (marking: Visible['marking']) =>
+    teamsReaching(options, reply, { source: { organisation: 'cert-ee' }, marking }, 'cert-ee').map((o) => o.id)
+
+  it('only those its marking reaches; its own and one known only from the picture always', () => {
+    expect(offered({ tlp: 'GREEN' })).toEqual(['cert-ee', 'cert-lv', 'ncsc-nl', 'relay-org'])
+    expect(offered({ tlp: 'AMBER' })).toEqual(['cert-ee', 'relay-org'])
+    expect(offered({ tlp: 'AMBER', releasableTo: ['LV'] })).toEqual(['cert-ee', 'cert-lv', 'relay-org'])
+    expect(offered({ tlp: 'AMBER', releasableTo: ['baltic'] })).toEqual(['cert-ee', 'cert-lv', 'relay-org'])
+    expect(offered({ tlp: 'RED', recipients: ['kadri'] })).toEqual(['cert-ee', 'relay-org'])
+    // a community the caller is not in: whether a team is in it is not the caller's to know
+    expect(offered({ tlp: 'AMBER', releasableTo: ['energy'] })).toEqual(['cert-ee', 'cert-lv', 'ncsc-nl', 'relay-org'])
+    // no directory yet: every option
+    expect(
+      teamsReaching(options, null, { source: { organisation: 'cert-ee' }, marking: { tlp: 'AMBER' } }, 'cert-ee'),
+    ).toEqual(options)
   })
 })

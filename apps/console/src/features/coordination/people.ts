@@ -4,7 +4,7 @@
  * matching behind the assignee and `@` mention comboboxes and the incident picker. Pure but for
  * `peopleDirectory`, the store that reads the route once per session.
  */
-import type { IncidentState, State, SummaryNames } from '@watchfloor/core'
+import { type IncidentState, type State, type SummaryNames, teamMaySee, type Visible } from '@watchfloor/core'
 import { useStore } from 'zustand'
 import { createStore } from 'zustand/vanilla'
 import { ApiError, requestJson } from '../../data/api.ts'
@@ -12,7 +12,10 @@ import { ApiError, requestJson } from '../../data/api.ts'
 /** `GET /api/v1/people`. */
 export interface PeopleReply {
   people: { userId: string; displayName: string; organisation: string }[]
-  teams: { organisation: string; name: string }[]
+  /** A team's nation, and the communities it shares with the caller, when the directory says [C19]. */
+  teams: { organisation: string; name: string; nation?: string; communities?: string[] }[]
+  /** The caller's own communities (when it may assign). */
+  communities?: string[]
   may: { assign: boolean; mention: boolean }
 }
 
@@ -64,6 +67,33 @@ export function teamOptions(reply: PeopleReply | null, known: readonly string[])
     })
   for (const id of known) if (!options.has(id)) options.set(id, { id, label: id })
   return [...options.values()]
+}
+
+/**
+ * The team options a task's events (`visible`: core's `commandVisibility`) reach [C19], as the
+ * server judges them: a team of the directory (its nation known) that may not see them is left
+ * out; the caller's own team, and one known only from the picture, are kept (the server does not
+ * judge them either).
+ */
+export function teamsReaching(
+  options: readonly Option[],
+  reply: PeopleReply | null,
+  visible: Visible,
+  own: string | undefined,
+): Option[] {
+  if (reply === null) return [...options]
+  const teams = new Map(reply.teams.map((t) => [t.organisation, t]))
+  const placed = (name: string) =>
+    teams.has(name) || reply.teams.some((t) => t.nation === name) || (reply.communities?.includes(name) ?? false)
+  return options.filter((option) => {
+    const team = teams.get(option.id)
+    if (option.id === own || team?.nation === undefined) return true
+    return teamMaySee(
+      { organisation: team.organisation, nation: team.nation, communities: team.communities ?? [] },
+      visible,
+      placed,
+    )
+  })
 }
 
 /** Folded for matching: lower case, without accents. */

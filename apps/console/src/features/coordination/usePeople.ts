@@ -1,5 +1,5 @@
 /** The people directory for the signed-in session, read once a session and view (`people.ts`). */
-import { pictureOrganisations, type SummaryNames } from '@watchfloor/core'
+import { pictureOrganisations, type SummaryNames, type Visible } from '@watchfloor/core'
 import { useEffect, useMemo } from 'react'
 import { useWatchfloor } from '../../data/store.ts'
 import {
@@ -11,6 +11,7 @@ import {
   personOptions,
   summaryNames,
   teamOptions,
+  teamsReaching,
   usePeopleDirectory,
 } from './people.ts'
 
@@ -50,18 +51,23 @@ export function useSummaryNames(): SummaryNames {
   return useMemo(() => summaryNames({ incidents, tasks }, names), [incidents, tasks, names])
 }
 
-/** The people and teams to choose from: the directory's, then those the picture names. */
-export function usePeople(): People {
+/**
+ * The people and teams to choose from: the directory's, then those the picture names. With
+ * `reaching` (what a task's events will carry, core's `commandVisibility`), only the teams they
+ * reach [C19].
+ */
+export function usePeople(reaching?: Visible): People {
   const reply = useDirectoryReply()
   const known = useKnownPeople()
-  return useMemo(
-    () => ({
+  const own = useWatchfloor((s) => s.session?.organisation)
+  return useMemo(() => {
+    const teams = teamOptions(reply, known.organisations)
+    return {
       names: namesOf(reply),
       people: personOptions(reply, known.users),
-      teams: teamOptions(reply, known.organisations),
-    }),
-    [reply, known],
-  )
+      teams: reaching === undefined ? teams : teamsReaching(teams, reply, reaching, own),
+    }
+  }, [reply, known, reaching, own])
 }
 
 /** Users and organisations this console has heard of (for the assignee and mention suggestions). */

@@ -1,6 +1,6 @@
-import { type IncidentState, isOverdue, type TaskState } from '@watchfloor/core'
+import { commandVisibility, type IncidentState, isOverdue, type TaskState, type Visible } from '@watchfloor/core'
 import { type Assignee, type Command, TaskPriority } from '@watchfloor/protocol'
-import { type FormEvent, memo, useState } from 'react'
+import { type FormEvent, memo, useMemo, useState } from 'react'
 import { useWatchfloor } from '../../data/store.ts'
 import { formatTime } from '../../ui/format.ts'
 import { parseOptionalUtc } from '../../ui/time.ts'
@@ -226,6 +226,12 @@ function ReassignForm({
 }) {
   const [kind, setKind] = useState<AssigneeKind>(task.assignee?.kind ?? 'team')
   const [who, setWho] = useState('')
+  const incident = useWatchfloor((s) => s.state.incidents.get(task.incidentId))
+  // the teams the assignment will reach: those that may see it [C19]
+  const reaching = useMemo(
+    () => (incident === undefined ? undefined : commandVisibility(incident, task)),
+    [incident, task],
+  )
   const submit = (e: FormEvent) => {
     e.preventDefault()
     const assignee = assigneeOf(kind, who)
@@ -238,6 +244,7 @@ function ReassignForm({
         who={who}
         onKind={setKind}
         onWho={setWho}
+        reaching={reaching}
         required
         testids={{ kind: 'task-reassign-kind', who: 'task-reassign-who' }}
       />
@@ -259,6 +266,7 @@ function AssigneeFields({
   onWho,
   required = false,
   testids,
+  reaching,
 }: {
   kind: AssigneeKind
   who: string
@@ -267,8 +275,10 @@ function AssigneeFields({
   /** A reassignment: somebody must be named (no "nobody yet"). */
   required?: boolean
   testids: { kind: string; who: string }
+  /** What the task's events will carry: only the teams it reaches are offered [C19]. */
+  reaching?: Visible | undefined
 }) {
-  const { people, teams, names } = usePeople()
+  const { people, teams, names } = usePeople(reaching)
   const name = kind === 'user' ? names.people.get(who.trim().replace(/^@/, '')) : names.teams.get(who.trim())
   return (
     <>
@@ -308,6 +318,8 @@ function AssigneeFields({
 
 /** New task on an incident: title, priority, due time, assignee (a person or a team). */
 export function CreateTaskForm({ incident }: { incident: IncidentState }) {
+  // the teams a new task of this incident reaches: those that may see it [C19]
+  const reaching = useMemo(() => commandVisibility(incident), [incident])
   const runner = useCommand()
   const [title, setTitle] = useState('')
   const [priority, setPriority] = useState<TaskState['priority']>('normal')
@@ -374,6 +386,7 @@ export function CreateTaskForm({ incident }: { incident: IncidentState }) {
           onKind={setKind}
           onWho={setWho}
           testids={{ kind: 'task-assignee-kind', who: 'task-assignee' }}
+          reaching={reaching}
         />
       </div>
       <button type="submit" className="button primary" data-testid="task-create" disabled={runner.pending}>

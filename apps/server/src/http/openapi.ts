@@ -300,7 +300,7 @@ const ROUTES: Record<string, Route> = {
     replies: {
       200: {
         description:
-          "`{ people, teams, may }`: the persons of the caller's own organisation (accounts and static tokens, enabled, not sensors) when it may mention or assign, and the teams (the directory's organisations and its own) when it may assign; never another organisation's accounts. A display token or a caller viewing as another audience gets empty lists.",
+          "`{ people, teams, communities?, may }`: the persons of the caller's own organisation (accounts and static tokens, enabled, not sensors) when it may mention or assign, and the teams (the directory's organisations and its own) when it may assign; never another organisation's accounts. A display token or a caller viewing as another audience gets empty lists.",
         content: json(
           object('`{ people, teams, may }`', {
             people: array(
@@ -311,11 +311,17 @@ const ROUTES: Record<string, Route> = {
               }),
             ),
             teams: array(
-              object('`{ organisation, name }`', {
+              object('`{ organisation, name, nation?, communities? }`', {
                 organisation: string('The organisation a team assignee names.'),
                 name: string(),
+                nation: string("The organisation's nation, as the directory says."),
+                communities: array(
+                  string(),
+                  'The communities it shares with the caller (never another community): with its nation, what the console judges a marking reaches by (C19).',
+                ),
               }),
             ),
+            communities: array(string(), "The caller's own communities, when it may assign."),
             may: object("`{ assign, mention }`: what core's policy lets the caller do with them", {
               assign: { type: 'boolean' },
               mention: { type: 'boolean' },

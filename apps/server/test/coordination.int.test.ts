@@ -162,6 +162,7 @@ describe('coordination commands, presence and the handover brief', () => {
     await run({ type: 'incident.set_status', incidentId: a, status: 'triaged' })
     await run({ type: 'incident.link', incidentId: a, otherIncidentId: b, relation: 'related' })
     await run({ type: 'network.set_state', incidentId: a, networkId: 'ee-gov', state: 'contained' })
+    await run({ type: 'incident.set_marking', incidentId: a, marking: { tlp: 'GREEN', pap: 'GREEN' } })
     const created = await run({
       type: 'task.create',
       incidentId: a,

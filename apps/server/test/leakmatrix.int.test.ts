@@ -179,6 +179,8 @@ interface Seen {
   crossTaskComments: Map<string, Probe>
   /** task.accept of each cell's task (assigned to the team cert-pt; expectedVersion 1000). */
   accepts: Map<string, Probe>
+  /** incident.set_marking of each cell's incident (expectedVersion 1000: never appends). */
+  markings: Map<string, Probe>
   /** POST /api/v1/events reusing each cell's report id with other content [L3]. */
   reusedIds: Map<string, Reply>
   /** POST /api/v1/import/stix of a bundle re-reporting every cell's incident (not for the owner organisation). */
@@ -399,6 +401,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       crossTaskComments: new Map(),
       reusedIds: new Map(),
       accepts: new Map(),
+      markings: new Map(),
     }
   }
 
@@ -671,6 +674,9 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
           s.ownTaskComments.set(c.key, await probe(v, own, { ...own, taskId: `${taskId}-missing` }))
           const accept = { type: 'task.accept', taskId, expectedVersion: 1000 }
           s.accepts.set(c.key, await probe(v, accept, { ...accept, taskId: `${taskId}-missing` }))
+          const marking = { type: 'incident.set_marking', incidentId: c.incidentId, marking: { tlp: 'AMBER+STRICT' } }
+          const remark = { ...marking, expectedVersion: 1000 }
+          s.markings.set(c.key, await probe(v, remark, { ...remark, incidentId: `${c.incidentId}-missing` }))
           if (c === OPEN_CELL) continue
           const cross = { ...own, incidentId: OPEN_CELL.incidentId }
           s.crossTaskComments.set(c.key, await probe(v, cross, { ...cross, taskId: `${taskId}-missing` }))
@@ -1494,6 +1500,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
             ['comment.post with its task', s.ownTaskComments],
             ['comment.post on the open incident with its task', s.crossTaskComments],
             ['task.accept', s.accepts],
+            ['incident.set_marking', s.markings],
           ] as const
         ).flatMap(([what, probes]) =>
           [...probes].flatMap(([cell, p]) => [
@@ -1593,6 +1600,43 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
         expect(JSON.parse(own.restMissing.text), `${where} with a missing task`).toMatchObject({
           error: { code: 'not_found', details: { rule: 'C1' } },
         })
+      }
+    })
+
+    it('[C1, C2, C20] incident.set_marking of an incident it may not see is not_found like a missing one; only the owner’s coordinators reach the version check', () => {
+      const s = seen.get(v.key)!
+      const { state } = expected(v)
+      const owns = v.viewer.roles.some((r) => r === 'coordinator' || r === 'admin')
+      for (const c of CELLS) {
+        const p = s.markings.get(c.key)!
+        const where = `${v.key} (${v.label}), incident.set_marking of ${c.key}`
+        const body = JSON.parse(p.rest.text) as { error: { code: string; details?: { rule?: string } } }
+        const normalised = (x: unknown, id: string) => JSON.stringify(x).replaceAll(id, '<id>')
+        expect(p.socket, `${where} (socket)`).toEqual({ ok: false, ...body })
+        if (readOnlyOf(v)) {
+          expect({ status: p.rest.status, code: body.error.code }, where).toEqual({ status: 403, code: 'forbidden' })
+          expect(p.rest.text, where).toBe(p.restMissing.text)
+          continue
+        }
+        if (!canSee(v.viewer, reportVisibility(c))) {
+          expect(p.rest.status, `${where}: ${p.rest.text}`).toBe(404)
+          expect(normalised(p.rest.text, c.incidentId), `${where}: as a missing incident`).toBe(
+            normalised(p.restMissing.text, `${c.incidentId}-missing`),
+          )
+          expect(normalised(p.socket, c.incidentId), `${where} (socket)`).toBe(
+            normalised(p.socketMissing, `${c.incidentId}-missing`),
+          )
+          continue
+        }
+        const rule = !owns ? 'C2' : v.viewer.organisation !== 'cert-ee' ? 'C20' : 'C3'
+        expect({ status: p.rest.status, rule: body.error.details?.rule }, `${where}: ${p.rest.text}`).toEqual({
+          status: rule === 'C3' ? 409 : 403,
+          rule,
+        })
+        if (rule === 'C3')
+          expect(JSON.parse(p.rest.text), `${where}: the conflict shows its own picture`).toMatchObject({
+            current: JSON.parse(JSON.stringify(state.incidents.get(c.incidentId)!)),
+          })
       }
     })
 

@@ -17,6 +17,7 @@ import {
   startServerProcess,
   TOKENS,
   tokensWithAdmin,
+  Watcher,
 } from './harness.ts'
 
 const COORD_LV = 'coord-lv-token-0123456789ab'
@@ -40,8 +41,22 @@ const report = (incidentId: string, marking: EventInput['marking'], severity = '
     payload: { incidentId, title: `Incident ${incidentId}`, severity, category: 'malware', affectedNetworks: [] },
   } as never)
 
+/** Whether an event's payload names the incident. */
+const about = (e: StoredEvent, incidentId: string) => (e.payload as { incidentId?: string }).incidentId === incidentId
+
 interface Picture {
-  incidents: Record<string, { incidentId: string; version: number; status: string; severity: string }>
+  incidents: Record<
+    string,
+    {
+      incidentId: string
+      version: number
+      status: string
+      severity: string
+      summary?: string
+      acknowledgedBy?: string
+      marking: EventInput['marking']
+    }
+  >
   tasks: Record<string, { taskId: string; version: number; status: string }>
 }
 
@@ -278,5 +293,117 @@ describe('[C18] an incident narrowed away from an organisation', () => {
           })
         ).status,
       ).toBe(200)
+  })
+
+  it('[C20] the owner’s coordinator changes who sees it: the escalation, summary and status stay; a partner is refused', async () => {
+    const shared = { tlp: 'AMBER' as const, releasableTo: ['cert-lv'] }
+    const first = event({
+      type: 'incident.reported',
+      marking: shared,
+      payload: {
+        incidentId: 'mark-1',
+        title: 'Wiper on the ministry',
+        severity: 'medium',
+        category: 'malware',
+        summary: 'Disk wiper on two hosts',
+        affectedNetworks: [],
+      },
+    } as never)
+    expect((await post(server.url, TOKENS.sensorEe, { events: [first] })).status).toBe(201)
+    const versionOf = async (token: string) => (await pictureOf(token)).incidents['mark-1']!.version
+    // while shared, both organisations work on it
+    const worked = [
+      [COORD_LV, { type: 'incident.acknowledge', incidentId: 'mark-1' }],
+      [TOKENS.coordEeA, { type: 'incident.escalate', incidentId: 'mark-1', severity: 'critical', reason: 'spreading' }],
+      [TOKENS.coordEeA, { type: 'incident.set_status', incidentId: 'mark-1', status: 'contained' }],
+    ] as const
+    for (const [token, body] of worked) expect((await command(server.url, token, body)).status).toBe(200)
+    const setMarking = (marking: unknown, expectedVersion?: number, commandId?: string) => ({
+      type: 'incident.set_marking',
+      incidentId: 'mark-1',
+      marking,
+      ...(expectedVersion === undefined ? {} : { expectedVersion }),
+      ...(commandId === undefined ? {} : { commandId }),
+    })
+
+    // a partner it is shared with may not change who sees it; nor may the owner's watch officer
+    const partner = await command(server.url, COORD_LV, setMarking({ tlp: 'AMBER' }, await versionOf(COORD_LV)))
+    expect(partner.status).toBe(403)
+    expect(partner.json).toMatchObject({ error: { code: 'forbidden', details: { rule: 'C20' } } })
+    const officer = await command(server.url, TOKENS.viewerEe, setMarking({ tlp: 'AMBER' }))
+    expect(officer.status).toBe(403)
+    expect(officer.json).toMatchObject({ error: { code: 'forbidden', details: { rule: 'C2' } } })
+    // a stale version: 409 with the incident as it is; the same marking again: 409
+    const version = await versionOf(TOKENS.coordEeA)
+    const stale = await command(server.url, TOKENS.coordEeA, setMarking({ tlp: 'AMBER' }, version - 1))
+    expect(stale.status).toBe(409)
+    expect(stale.json).toMatchObject({ error: { details: { rule: 'C3' } }, current: { version } })
+    const same = await command(server.url, TOKENS.coordEeA, setMarking({ tlp: 'AMBER', releasableTo: ['cert-lv'] }))
+    expect(same.status).toBe(409)
+    expect(same.json).toMatchObject({ error: { details: { rule: 'C20' } } })
+
+    // live: ncsc-nl cannot see it yet, cert-lv can
+    const nl = new Watcher(server.url, TOKENS.viewerNl)
+    const lv = new Watcher(server.url, TOKENS.viewerLv)
+    try {
+      for (const [watcher, token] of [
+        [nl, TOKENS.viewerNl],
+        [lv, TOKENS.viewerLv],
+      ] as const)
+        expect((await watcher.subscribe(await headOf(server.url, token))).ok).toBe(true)
+      expect((await pictureOf(TOKENS.viewerNl)).incidents['mark-1']).toBeUndefined()
+
+      // the owner narrows it to itself: one report, the incident otherwise as it stood
+      const narrowed = await command(server.url, TOKENS.coordEeA, setMarking({ tlp: 'AMBER' }, version))
+      expect(narrowed.status, JSON.stringify(narrowed.json)).toBe(200)
+      expect(narrowed.json.version).toBe(version + 1)
+      expect(narrowed.json.events!.map((e) => [e.type, e.source.organisation, e.actor?.user])).toEqual([
+        ['incident.reported', 'cert-ee', 'coord-a'],
+      ])
+      const owned = (await pictureOf(TOKENS.coordEeA)).incidents['mark-1']!
+      expect(owned).toMatchObject({
+        severity: 'critical',
+        summary: 'Disk wiper on two hosts',
+        status: 'contained',
+        acknowledgedBy: 'coord-lv',
+        version: version + 1,
+        marking: { tlp: 'AMBER' },
+      })
+      // [C18] cert-lv's copy is cut off: its commands are as for a missing incident, set_marking too
+      for (const body of [
+        { type: 'incident.set_status', incidentId: 'mark-1', status: 'recovered' },
+        setMarking({ tlp: 'GREEN' }),
+      ]) {
+        const reply = await command(server.url, COORD_LV, body)
+        expect(reply.status, `${body.type}: ${JSON.stringify(reply.json)}`).toBe(404)
+        expect(reply.json).toMatchObject({ error: { code: 'not_found', message: 'no incident mark-1' } })
+      }
+
+      // widened to ncsc-nl (with a retry of the same action): ncsc-nl now sees it as it stands, live and in REST
+      const commandId = '6f1d3c6e-56a4-4d4b-9d7e-0d6a3f3a9b21'
+      const widen = { tlp: 'AMBER', releasableTo: ['ncsc-nl'], pap: 'GREEN' }
+      const widened = await command(server.url, TOKENS.coordEeA, setMarking(widen, version + 1, commandId))
+      expect(widened.status, JSON.stringify(widened.json)).toBe(200)
+      const head = await headOf(server.url, TOKENS.coordEeA)
+      const retried = await command(server.url, TOKENS.coordEeA, setMarking(widen, version + 1, commandId))
+      expect(retried.status).toBe(200)
+      expect(retried.json.events!.map((e) => e.seq)).toEqual(widened.json.events!.map((e) => e.seq))
+      expect(await headOf(server.url, TOKENS.coordEeA)).toBe(head)
+      const seen = (await pictureOf(TOKENS.viewerNl)).incidents['mark-1']
+      expect(seen).toMatchObject({ severity: 'critical', summary: 'Disk wiper on two hosts', marking: widen })
+      await nl.waitFor(() => nl.events.some((e) => about(e, 'mark-1')))
+      expect(nl.events.filter((e) => about(e, 'mark-1')).map((e) => e.seq)).toEqual(
+        widened.json.events!.map((e) => e.seq),
+      )
+      // cert-lv received neither report: up to a later event for everyone, nothing of it since it was cut off
+      expect(
+        (await post(server.url, TOKENS.sensorEe, { events: [report('mark-after', { tlp: 'GREEN' })] })).status,
+      ).toBe(201)
+      await lv.waitFor(() => lv.events.some((e) => about(e, 'mark-after')))
+      expect(lv.events.filter((e) => about(e, 'mark-1'))).toEqual([])
+    } finally {
+      nl.close()
+      lv.close()
+    }
   })
 })

@@ -14,7 +14,7 @@ import { TASK_TRANSITIONS } from './policy.ts'
 import { fold } from './reduce.ts'
 import { type IncidentState, initialState, type State, type TaskState } from './state.ts'
 import { makeEvent } from './testing.ts'
-import { audienceMarking, canSee, incidentVisibility, taskVisibility } from './visibility.ts'
+import { audienceMarking, canSee, incidentVisibility, strictestMarking, taskVisibility } from './visibility.ts'
 
 // ------------------------------------------------------------------ the floor
 
@@ -947,5 +947,211 @@ describe('decide: bookmarks', () => {
     floor
       .when({ type: 'bookmark.save', title: 'No', clock: 'recorded', at: NOW }, eeSensor)
       .thenRejects('forbidden', 'C2')
+  })
+})
+
+describe('decide: who an incident is shared with (incident.set_marking)', () => {
+  /** inc-rich: reported with a summary and attack source, then worked on by both organisations. */
+  const rich = (): StoredEvent[] => [
+    ...world(),
+    at(
+      'incident.reported',
+      {
+        incidentId: 'inc-rich',
+        title: 'Wiper on the ministry',
+        severity: 'medium',
+        category: 'malware',
+        summary: 'Disk wiper found on two hosts',
+        affectedNetworks: ['ee-gov'],
+        attackSource: { location: { lat: 55.7, lon: 37.6 } },
+      } as never,
+      { marking: { tlp: 'AMBER', releasableTo: ['cert-lv'], pap: 'GREEN' }, actor: 'ee-ids', network: 'ee-gov' },
+    ),
+    at('incident.acknowledged', { incidentId: 'inc-rich', note: 'on it' } as never, {
+      marking: { tlp: 'AMBER', releasableTo: ['cert-lv'] },
+      actor: 'kadri',
+    }),
+    at('incident.escalated', { incidentId: 'inc-rich', severity: 'critical', reason: 'spreading' } as never, {
+      marking: { tlp: 'AMBER', releasableTo: ['cert-lv'] },
+      actor: 'ilze',
+    }),
+    at('incident.status_changed', { incidentId: 'inc-rich', status: 'contained' } as never, {
+      marking: { tlp: 'AMBER', releasableTo: ['cert-lv'] },
+      actor: 'mart',
+    }),
+    at('incident.network_state_set', { incidentId: 'inc-rich', networkId: 'lv-gov', state: 'recovered' } as never, {
+      marking: { tlp: 'AMBER', releasableTo: ['cert-lv'] },
+      actor: 'mart',
+    }),
+    at('incident.linked', { incidentId: 'inc-rich', otherIncidentId: 'inc-1', relation: 'related' } as never, {
+      marking: { tlp: 'GREEN' },
+      actor: 'mart',
+    }),
+    at('incident.observation', { incidentId: 'inc-rich', networkId: 'ee-gov', count: 40 } as never, {
+      marking: { tlp: 'AMBER', releasableTo: ['cert-lv'] },
+      actor: 'ee-ids',
+    }),
+    task('t-rich', { incidentId: 'inc-rich' }, { marking: { tlp: 'AMBER', releasableTo: ['cert-lv'] } }),
+  ]
+  const narrower: Marking = { tlp: 'AMBER', pap: 'GREEN' }
+
+  it('[C20] restates the incident as it stands (the escalated severity, the summary) in one incident.reported', () => {
+    given(...rich())
+      .when({ type: 'incident.set_marking', incidentId: 'inc-rich', marking: narrower, expectedVersion: 6 })
+      .thenAccepts((events, _, version) => {
+        expect(version).toBe(7)
+        expect(events).toEqual([
+          {
+            id: '10000000-0000-4000-8000-000000000001',
+            type: 'incident.reported',
+            occurredAt: NOW,
+            source: { organisation: 'cert-ee' },
+            actor: { user: 'mart', organisation: 'cert-ee' },
+            marking: { tlp: 'AMBER', pap: 'GREEN' },
+            payload: {
+              incidentId: 'inc-rich',
+              title: 'Wiper on the ministry',
+              severity: 'critical',
+              category: 'malware',
+              summary: 'Disk wiper found on two hosts',
+              affectedNetworks: ['ee-gov', 'lv-gov'],
+              attackSource: { location: { lat: 55.7, lon: 37.6 } },
+            },
+          },
+        ])
+      })
+  })
+
+  it('[C20, R7] folded, the incident keeps everything it held but its marking (and the version, times and latest reporter)', () => {
+    const floor = given(...rich())
+    const before = incident(floor.state, 'inc-rich')
+    for (const marking of [narrower, { tlp: 'GREEN' } as Marking, { tlp: 'RED', recipients: ['kadri'] } as Marking])
+      floor.when({ type: 'incident.set_marking', incidentId: 'inc-rich', marking }).thenAccepts((_, after) => {
+        const now = incident(after, 'inc-rich')
+        const {
+          marking: m1,
+          contentMarking: c1,
+          version: v1,
+          lastSeq: s1,
+          updatedAt: u1,
+          reportedBy: r1,
+          ...kept
+        } = now
+        const {
+          marking: m0,
+          contentMarking: c0,
+          version: v0,
+          lastSeq: s0,
+          updatedAt: u0,
+          reportedBy: r0,
+          ...was
+        } = before
+        expect(kept, marking.tlp).toEqual(was)
+        expect(Object.keys(now).sort()).toEqual(Object.keys(before).sort())
+        expect(m1).toEqual(marking)
+        expect([v1, s1, u1, r1]).toEqual([v0 + 1, after.seq, NOW, 'mart'])
+        expect([r0, now.firstReportedBy]).toEqual(['ee-ids', 'ee-ids'])
+        // what it holds was shaped under the old marking too: the content marking never widens [M1]
+        expect(c1).toEqual(strictestMarking(c0, marking))
+        // the task keeps its own marking; the rest of the picture is untouched
+        expect(after.tasks.get('t-rich')).toBe(floor.state.tasks.get('t-rich'))
+        expect(after.incidents.get('inc-1')).toBe(floor.state.incidents.get('inc-1'))
+        expect(now.status).toBe('contained')
+        expect(now.severity).toBe('critical')
+        expect(now.acknowledgedNote).toBe('on it')
+      })
+  })
+
+  it('[C20, C2] only the incident’s own coordinators and admins: a partner it is shared with is forbidden', () => {
+    const floor = given(...rich())
+    const cmd = { type: 'incident.set_marking', incidentId: 'inc-rich', marking: narrower } as const
+    const eeAdmin = person('tiit', 'cert-ee', 'EE', 'admin')
+    for (const viewer of [mart, eeAdmin]) floor.when(cmd, viewer).thenAccepts()
+    for (const viewer of [kadri, liis, eeSensor, janis]) floor.when(cmd, viewer).thenRejects('forbidden', 'C2')
+    // ilze coordinates for cert-lv, which the incident is shared with
+    floor.when(cmd, ilze).thenRejects('forbidden', 'C20', (r) => {
+      expect(r.message).toBe(
+        'only cert-ee, the organisation that reported incident inc-rich, changes who it is shared with',
+      )
+    })
+    // before the version: a partner learns nothing from a stale version
+    floor.when({ ...cmd, expectedVersion: 1 }, ilze).thenRejects('forbidden', 'C20')
+    // an organisation it is not shared with: not found, as for every command [C1]
+    floor.when(cmd, anna).thenRejects('not_found', 'C1', (r) => expect(r.message).toBe('no incident inc-rich'))
+    floor
+      .when({ ...cmd, incidentId: 'inc-nowhere' }, mart)
+      .thenRejects('not_found', 'C1', (r) => expect(r.message).toBe('no incident inc-nowhere'))
+  })
+
+  it('[C3] a stale expectedVersion is a conflict carrying the incident as it is', () => {
+    const floor = given(...rich())
+    floor
+      .when({ type: 'incident.set_marking', incidentId: 'inc-rich', marking: narrower, expectedVersion: 5 })
+      .thenRejects('conflict', 'C3', (r) => expect(r.current).toBe(incident(floor.state, 'inc-rich')))
+  })
+
+  it('[C20] the same marking again is a conflict, whatever the order of its lists', () => {
+    const floor = given(
+      ...world(),
+      reported('inc-m', { marking: { tlp: 'AMBER', releasableTo: ['cert-lv', 'NL'], pap: 'AMBER' } }),
+    )
+    const again = { tlp: 'AMBER', releasableTo: ['NL', 'cert-lv'], pap: 'AMBER' } as Marking
+    floor
+      .when({ type: 'incident.set_marking', incidentId: 'inc-m', marking: again })
+      .thenRejects('conflict', 'C20', (r) => {
+        expect(r.message).toBe('incident inc-m is already marked TLP:AMBER releasable to NL, cert-lv · PAP:AMBER')
+        expect(r.current).toBe(incident(floor.state, 'inc-m'))
+      })
+    // another PAP is another marking
+    floor.when({ type: 'incident.set_marking', incidentId: 'inc-m', marking: { ...again, pap: 'RED' } }).thenAccepts()
+  })
+
+  it('[C20, V5] RED names its recipients; its author (the caller) and they see it, nobody else', () => {
+    const floor = given(...rich())
+    floor
+      .when({ type: 'incident.set_marking', incidentId: 'inc-rich', marking: { tlp: 'RED' } })
+      .thenRejects('validation', 'C20', (r) => expect(r.path).toBe('marking.recipients'))
+    floor
+      .when({ type: 'incident.set_marking', incidentId: 'inc-rich', marking: { tlp: 'RED', recipients: [] } })
+      .thenRejects('validation', 'C20')
+    floor
+      .when({ type: 'incident.set_marking', incidentId: 'inc-rich', marking: { tlp: 'AMBER', recipients: ['ilze'] } })
+      .thenRejects('validation', 'C20', (r) => expect(r.path).toBe('marking.recipients'))
+    floor
+      .when({ type: 'incident.set_marking', incidentId: 'inc-rich', marking: { tlp: 'RED', recipients: ['ilze'] } })
+      .thenAccepts(([event], after) => {
+        const now = incident(after, 'inc-rich')
+        for (const viewer of [mart, ilze]) {
+          expect(canSee(viewer, event!), viewer.userId).toBe(true)
+          expect(canSee(viewer, incidentVisibility(now)), viewer.userId).toBe(true)
+        }
+        for (const viewer of [kadri, liis, janis, anna]) {
+          expect(canSee(viewer, event!), viewer.userId).toBe(false)
+          expect(canSee(viewer, incidentVisibility(now)), viewer.userId).toBe(false)
+        }
+        // its later events reach the same people [C4]
+        const later = decide(
+          after,
+          Command.parse({ type: 'incident.set_status', incidentId: 'inc-rich', status: 'recovered' }),
+          context(ilze),
+        )
+        if (!later.ok) expect.unreachable(later.rejection.message)
+        expect(later.events[0]!.marking).toEqual({ tlp: 'RED', recipients: ['ilze', 'mart'] })
+      })
+  })
+
+  it('[C20, C11] a merged or closed incident may still be withdrawn from someone', () => {
+    const merged = at('incident.linked', {
+      incidentId: 'inc-1',
+      otherIncidentId: 'inc-2',
+      relation: 'merged_into',
+    } as never)
+    given(...world(), merged)
+      .when({ type: 'incident.set_marking', incidentId: 'inc-1', marking: { tlp: 'AMBER' } })
+      .thenAccepts((_, after) => {
+        expect(incident(after).status).toBe('closed')
+        expect(incident(after).mergedInto).toBe('inc-2')
+        expect(incident(after).marking).toEqual({ tlp: 'AMBER' })
+      })
   })
 })

@@ -12,9 +12,17 @@ import {
   type PayloadOf,
   type Viewer,
 } from '@watchfloor/protocol'
-import { escalationRefusal, type Refusal, roleRefusal, stateRefusal } from './policy.ts'
+import { escalationRefusal, ownerOnlyRefusal, type Refusal, roleRefusal, stateRefusal } from './policy.ts'
 import type { IncidentState, State, TaskState } from './state.ts'
-import { audienceMarking, canSee, incidentVisibility, strictestMarking, taskVisibility } from './visibility.ts'
+import {
+  audienceMarking,
+  canSee,
+  commandVisibility,
+  incidentVisibility,
+  sameMarking as sameAudience,
+  strictestMarking,
+  taskVisibility,
+} from './visibility.ts'
 
 /** What `decide` needs besides the state and the command; `now` and `newId` keep it pure and testable. */
 export interface DecideContext {
@@ -45,7 +53,7 @@ export interface Rejection {
 export type Decision = { ok: true; events: DecidedEvent[]; version: number } | { ok: false; rejection: Rejection }
 
 /**
- * Turn a command into events, or a typed rejection. Pure. Rules C1-C15 in
+ * Turn a command into events, or a typed rejection. Pure. Rules C1-C16 and C20 in
  * packages/core/SPEC.md. Checks run in this order: the target exists and the
  * viewer may see it [C1], the viewer's role [C2], `expectedVersion` [C3], then
  * the command's own rules. `version` is the target's version once the events
@@ -61,6 +69,8 @@ export function decide(state: State, command: Command, context: DecideContext): 
       return setStatus(state, command, context)
     case 'incident.link':
       return link(state, command, context)
+    case 'incident.set_marking':
+      return setMarking(state, command, context)
     case 'network.set_state':
       return setNetworkState(state, command, context)
     case 'task.create':
@@ -164,6 +174,79 @@ function link(state: State, c: CommandOf<'incident.link'>, ctx: DecideContext): 
     relation: c.relation,
   })
   return accepted([{ ...event, ...linkAudience(incident, other, ctx.viewer) }], incident.version + 1)
+}
+
+/**
+ * [C20] Who the incident is shared with, changed by its own organisation: one `incident.reported`
+ * that restates the incident as it stands in the caller's picture (title, summary, the current
+ * severity, category, affected networks, attack source) under the new marking, from the incident's
+ * organisation, the caller as actor (so its author for RED [V5]). The reducer keeps what a report
+ * does not carry (status, acknowledgement, links, network states, counts, first report [R7]), so
+ * nothing but the marking changes. Tasks keep their own markings [C4].
+ */
+function setMarking(state: State, c: CommandOf<'incident.set_marking'>, ctx: DecideContext): Decision {
+  const incident = findIncident(state, ctx.viewer, c.incidentId)
+  if (!incident) return noIncident(c.incidentId)
+  const refused = checkRules(ctx, c, incident)
+  if (refused) return refused
+  const { marking } = c
+  if (marking.tlp === 'RED' && (marking.recipients ?? []).length === 0) {
+    const message = 'a RED marking names its recipients (user ids): nobody else but you, its author, would see it'
+    return reject('validation', 'C20', message, 'marking.recipients')
+  }
+  if (marking.tlp !== 'RED' && marking.recipients !== undefined) {
+    const message = `recipients name who may read a RED incident; ${marking.tlp} reaches organisations: use releasableTo`
+    return reject('validation', 'C20', message, 'marking.recipients')
+  }
+  if (sameAudience(marking, incident.marking)) {
+    return conflict('C20', `incident ${incident.incidentId} is already marked ${describeMarking(marking)}`, incident)
+  }
+  const attackSource = {
+    ...opt('networkId', incident.attackSource?.networkId),
+    ...opt('location', incident.attackSource?.location),
+  }
+  const payload: PayloadOf<'incident.reported'> = {
+    incidentId: incident.incidentId,
+    title: incident.title,
+    severity: incident.severity,
+    category: incident.category,
+    ...opt('summary', incident.summary),
+    affectedNetworks: [...incident.affectedNetworks],
+    ...(Object.keys(attackSource).length > 0 ? { attackSource } : {}),
+  }
+  const event = {
+    id: ctx.newId(),
+    type: 'incident.reported',
+    occurredAt: ctx.now,
+    source: { organisation: incident.organisation },
+    actor: { user: ctx.viewer.userId, organisation: ctx.viewer.organisation },
+    marking: copyMarking(marking),
+    payload,
+  } as DecidedEvent
+  // its own organisation (V2) or, for RED, its author (V5) sees it: checked all the same
+  if (!canSee(ctx.viewer, event)) {
+    return reject('validation', 'C20', 'you would no longer see this incident under that marking', 'marking')
+  }
+  return accepted([event], incident.version + 1)
+}
+
+/** A marking as words: `TLP:AMBER releasable to cert-lv, LV · PAP:GREEN`. */
+function describeMarking(marking: Marking): string {
+  const parts = [`TLP:${marking.tlp}`]
+  if (marking.releasableTo !== undefined) parts.push(`releasable to ${marking.releasableTo.join(', ') || 'no one'}`)
+  if (marking.recipients !== undefined) parts.push(`for ${marking.recipients.join(', ')}`)
+  if (marking.pap !== undefined) parts.push(`· PAP:${marking.pap}`)
+  return parts.join(' ')
+}
+
+/** A copy of a marking, its lists copied, absent fields left absent. */
+function copyMarking(marking: Marking): Marking {
+  return {
+    tlp: marking.tlp,
+    ...opt('releasableTo', marking.releasableTo && [...marking.releasableTo]),
+    ...opt('recipients', marking.recipients && [...marking.recipients]),
+    ...opt('pap', marking.pap),
+  }
 }
 
 /**
@@ -417,35 +500,26 @@ function emit<T extends EventType>(
   payload: PayloadOf<T>,
   task?: TaskState,
 ): DecidedEvent {
-  const audience = audienceMarking(incident)
+  // [C4] the incident's source and audience, with the task's marking where stricter: one rule,
+  // which the console's choice of teams reads too (commandVisibility)
+  const { source, marking } = commandVisibility(incident, task)
   return {
     id: ctx.newId(),
     type,
     occurredAt: ctx.now,
-    source: { organisation: incident.organisation },
+    source,
     actor: { user: ctx.viewer.userId, organisation: ctx.viewer.organisation },
-    marking:
-      task === undefined || sameMarking(audience, task.marking) ? audience : strictestMarking(audience, task.marking),
+    marking,
     payload,
   } as DecidedEvent
-}
-
-/** Whether two markings say the same, field by field (their lists in order). */
-function sameMarking(a: Marking, b: Marking): boolean {
-  const list = (names: readonly string[] | undefined) => names?.join('\u0000')
-  return (
-    a.tlp === b.tlp &&
-    a.pap === b.pap &&
-    list(a.releasableTo) === list(b.releasableTo) &&
-    list(a.recipients) === list(b.recipients)
-  )
 }
 
 // ---------------------------------------------------------------- checks
 
 /**
- * The policy's rules in SPEC order, after the target was found [C1]: the actor's roles [C2], the
- * expected version [C3], then what the target's state allows [C6, C7, C11-C14].
+ * The policy's rules in SPEC order, after the target was found [C1]: the actor's roles [C2] and
+ * organisation for an owner-only action [C20], the expected version [C3], then what the target's
+ * state allows [C6, C7, C11-C14].
  */
 function checkRules(
   ctx: DecideContext,
@@ -455,6 +529,7 @@ function checkRules(
   const task = 'taskId' in target ? target : undefined
   return (
     refusal(roleRefusal(ctx.viewer, command.type, task)) ??
+    refusal(ownerOnlyRefusal(ctx.viewer, command.type, target)) ??
     checkVersion(command, target) ??
     refusal(stateRefusal(command.type, target), target)
   )

@@ -9,6 +9,7 @@ import {
   feedNamespaceRefusal,
   may,
   mayPost,
+  ownerOnlyRefusal,
   ownerRefusal,
   type Poster,
   postingRefusal,
@@ -213,6 +214,29 @@ describe('policy: who may do what', () => {
     // without a task: any person might be its assignee
     expect(may(analyst, 'task.complete')).toBe(true)
     expect(may(sensor, 'task.complete')).toBe(false)
+  })
+
+  it('[C20] who an incident is shared with: its own organisation’s coordinators and admins only', () => {
+    const owner = actor(['coordinator'], 'mart', 'cert-ee')
+    const ownAdmin = actor(['admin'], 'tiit', 'cert-ee')
+    expect(may(owner, 'incident.set_marking', inc)).toBe(true)
+    expect(may(ownAdmin, 'incident.set_marking', inc)).toBe(true)
+    // a partner's coordinator or admin, whom the incident is shared with
+    expect(may(coordinator, 'incident.set_marking', inc)).toBe(false)
+    expect(may(admin, 'incident.set_marking', inc)).toBe(false)
+    expect(ownerOnlyRefusal(coordinator, 'incident.set_marking', inc)).toMatchObject({
+      code: 'forbidden',
+      rule: 'C20',
+    })
+    // the owner's other people, and a display token
+    expect(may(officer, 'incident.set_marking', inc)).toBe(false)
+    expect(may(analyst, 'incident.set_marking', inc)).toBe(false)
+    expect(may({ ...owner, readOnly: true }, 'incident.set_marking', inc)).toBe(false)
+    // other actions are not the owner's alone
+    expect(ownerOnlyRefusal(coordinator, 'incident.set_status', inc)).toBeUndefined()
+    // without a target: the roles alone
+    expect(may(coordinator, 'incident.set_marking')).toBe(true)
+    expect(may(analyst, 'incident.set_marking')).toBe(false)
   })
 
   it('[C2] comments and bookmarks: any person, not a sensor', () => {

@@ -1,6 +1,6 @@
 /**
  * Who may do what: the only place that says it. `decide` (commands), the server's ingest (raw
- * events) and the console's buttons all ask here. Rules A1-A6 and C2, C6, C7 and C11-C14 in
+ * events) and the console's buttons all ask here. Rules A1-A6 and C2, C6, C7, C11-C14 and C20 in
  * packages/core/SPEC.md; who may *see* what is `canSee` (visibility.ts).
  */
 import {
@@ -83,7 +83,8 @@ export function may(actor: Actor | null | undefined, action: Action, target?: Ta
   if (!actor) return false
   const task = target !== undefined && 'taskId' in target ? target : undefined
   if (roleRefusal(actor, action, task) !== undefined) return false
-  return target === undefined || stateRefusal(action, target) === undefined
+  if (target === undefined) return true
+  return ownerOnlyRefusal(actor, action, target) === undefined && stateRefusal(action, target) === undefined
 }
 
 /**
@@ -99,6 +100,7 @@ export function roleRefusal(actor: Actor, action: Action, task?: TaskState): Ref
       return requireRole(actor, ACKNOWLEDGERS, action)
     case 'incident.escalate':
     case 'incident.set_status':
+    case 'incident.set_marking':
     case 'incident.link':
     case 'network.set_state':
     case 'task.create':
@@ -149,7 +151,9 @@ export function stateRefusal(action: Action, target: Target): Refusal | undefine
     }
   }
   const incident = target
-  if (action === 'comment.post' || action === 'bookmark.save') return undefined
+  // a comment, and who the incident is shared with, stay open on a merged or closed incident: its
+  // owner may still have to withdraw it from someone [C20]
+  if (action === 'comment.post' || action === 'bookmark.save' || action === 'incident.set_marking') return undefined
   if (incident.mergedInto !== undefined)
     return conflict('C11', `incident ${incident.incidentId} was merged into ${incident.mergedInto}`)
   switch (action) {
@@ -170,6 +174,27 @@ export function stateRefusal(action: Action, target: Target): Refusal | undefine
     default:
       return undefined
   }
+}
+
+/** [C20] The actions only the incident's own organisation takes: who it is shared with is its owner's. */
+export const OWNER_ONLY_ACTIONS: ReadonlySet<Action> = new Set<Action>(['incident.set_marking'])
+
+/**
+ * [C20] The refusal of an owner-only action (changing an incident's marking) by anyone outside the
+ * incident's own organisation, whoever it is shared with; undefined for the owner and for any other
+ * action. Read after the roles [C2]: a coordinator of a partner is refused here.
+ */
+export function ownerOnlyRefusal(
+  actor: Pick<Actor, 'organisation'>,
+  action: Action,
+  target: Target,
+): Refusal | undefined {
+  if (!OWNER_ONLY_ACTIONS.has(action) || 'taskId' in target || target.organisation === actor.organisation)
+    return undefined
+  return forbidden(
+    'C20',
+    `only ${target.organisation}, the organisation that reported incident ${target.incidentId}, changes who it is shared with`,
+  )
 }
 
 /** [C7] The severities an escalation may choose: those above the current one. */

@@ -7,6 +7,7 @@ const good = {
   'incident.escalate': { incidentId: 'inc-1', severity: 'critical', reason: 'spreading' },
   'incident.set_status': { incidentId: 'inc-1', status: 'contained' },
   'incident.link': { incidentId: 'inc-2', otherIncidentId: 'inc-1', relation: 'duplicate_of' },
+  'incident.set_marking': { incidentId: 'inc-1', marking: { tlp: 'AMBER', releasableTo: ['cert-lv'], pap: 'GREEN' } },
   'network.set_state': { incidentId: 'inc-1', networkId: 'ee-gov', state: 'recovered' },
   'task.create': {
     incidentId: 'inc-1',

@@ -42,6 +42,14 @@ export const commandFields = {
     otherIncidentId: id,
     relation: IncidentRelation,
   },
+  /**
+   * Who the incident is shared with: its owner's coordinator or admin restates the incident as it
+   * stands under a new marking (C20). RED names its recipients.
+   */
+  'incident.set_marking': {
+    incidentId: id,
+    marking: Marking,
+  },
   'network.set_state': {
     incidentId: id,
     networkId: id,
@@ -85,6 +93,7 @@ export const COMMAND_EVENTS: Readonly<Record<CommandType, EventType>> = {
   'incident.escalate': 'incident.escalated',
   'incident.set_status': 'incident.status_changed',
   'incident.link': 'incident.linked',
+  'incident.set_marking': 'incident.reported',
   'network.set_state': 'incident.network_state_set',
   'task.create': 'task.created',
   'task.assign': 'task.assigned',

@@ -381,7 +381,8 @@ function reused(): CommandAck<Target> {
 
 /**
  * Whether `event` is what `command` asks for: its type, and its payload the command's fields
- * (less the ids `decide` made; a comment's mentions with those of its body; a bookmark's marking).
+ * (less the ids `decide` made; a comment's mentions with those of its body; a bookmark's marking; for
+ * a marking change, the incident and the report's marking).
  * `expectedVersion` may differ between a command and its retry.
  */
 function asksFor(command: Command, event: StoredEvent): boolean {
@@ -390,6 +391,12 @@ function asksFor(command: Command, event: StoredEvent): boolean {
   const asked: Record<string, unknown> = { ...fields }
   const { ...payload } = event.payload as Record<string, unknown>
   switch (command.type) {
+    case 'incident.set_marking':
+      // the report restates the incident as it stood: the command asked only for its marking
+      return (
+        (payload as { incidentId?: unknown }).incidentId === command.incidentId &&
+        canonicalJson(command.marking) === canonicalJson(event.marking)
+      )
     case 'task.create':
       delete payload.taskId
       break

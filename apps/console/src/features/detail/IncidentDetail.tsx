@@ -22,6 +22,7 @@ import {
 import { ReplayIncidentButton } from '../replay/ReplayEntry.tsx'
 import { useReplay } from '../replay/replayStore.ts'
 import { takeSnapshot } from '../report/snapshots.ts'
+import { MarkingControl } from './MarkingControl.tsx'
 
 let historyCache: { version: number; incidentId: string; events: StoredEvent[] } | undefined
 /** The selected incident's history, recomputed only when the window or the selection changes. */
@@ -148,6 +149,8 @@ function DetailBody({
               <TlpBadge tlp={incident.contentMarking.tlp} pap={incident.contentMarking.pap} />
             </span>
           )}
+          {/* who it is shared with: its own organisation's coordinators (C20); not while replaying */}
+          {!replaying && <MarkingControl incident={incident} />}
         </dd>
         <dt>Reported</dt>
         <dd>{formatTime(incident.reportedAt)}</dd>

@@ -1,0 +1,241 @@
+/**
+ * "Change marking" in the incident's detail panel: its own organisation's coordinators and admins
+ * (core's policy, C20) choose the TLP, PAP, who it is releasable to and, for RED, its recipients.
+ * It sends `incident.set_marking` on the version the panel shows; a change that takes the incident
+ * from someone asks first, naming who.
+ */
+import type { IncidentState } from '@watchfloor/core'
+import { PAP_LEVELS, type Pap, TLP_LEVELS, type Tlp } from '@watchfloor/protocol'
+import { type FormEvent, type KeyboardEvent, useId, useState } from 'react'
+import { useWatchfloor } from '../../data/store.ts'
+import { can } from '../coordination/permissions.ts'
+import { CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
+import { usePeople } from '../coordination/usePeople.ts'
+import { draftOf, type MarkingDraft, markingOf, namesIn, noLongerSeenBy } from './markingChange.ts'
+
+export function MarkingControl({ incident }: { incident: IncidentState }) {
+  const session = useWatchfloor((s) => s.session)
+  const runner = useCommand()
+  const [open, setOpen] = useState(false)
+  const [draft, setDraft] = useState<MarkingDraft>(() => draftOf(incident.marking))
+  const [confirming, setConfirming] = useState<string[] | null>(null)
+  const formId = useId()
+  if (!can(session, 'incident.set_marking', incident)) return null
+
+  const reset = () => {
+    setDraft(draftOf(incident.marking))
+    setConfirming(null)
+    runner.clear()
+  }
+  const send = () => {
+    setConfirming(null)
+    void runner
+      .run(
+        {
+          type: 'incident.set_marking',
+          incidentId: incident.incidentId,
+          marking: markingOf(draft),
+          expectedVersion: runner.versionOf(incident),
+        },
+        incident,
+      )
+      .then((r) => r.ok && setOpen(false))
+  }
+  const submit = (e: FormEvent) => {
+    e.preventDefault()
+    const lost = noLongerSeenBy(incident.marking, markingOf(draft), incident.organisation)
+    if (lost.length > 0) setConfirming(lost)
+    else send()
+  }
+
+  return (
+    <div className="marking-control no-print">
+      <button
+        type="button"
+        className="link-button"
+        data-testid="marking-change"
+        aria-expanded={open}
+        aria-controls={formId}
+        onClick={() => {
+          if (!open) reset()
+          setOpen(!open)
+        }}
+      >
+        {open ? 'Cancel marking change' : 'Change marking'}
+      </button>
+      {open && (
+        <form id={formId} className="marking-form" data-testid="marking-form" onSubmit={submit}>
+          <div className="row">
+            <label>
+              TLP{' '}
+              <select
+                className="marking-select"
+                data-testid="marking-tlp"
+                value={draft.tlp}
+                onChange={(e) => setDraft({ ...draft, tlp: e.target.value as Tlp })}
+              >
+                {TLP_LEVELS.map((tlp) => (
+                  <option key={tlp} value={tlp}>
+                    {tlp}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              PAP{' '}
+              <select
+                className="marking-select"
+                data-testid="marking-pap"
+                value={draft.pap}
+                onChange={(e) => setDraft({ ...draft, pap: e.target.value as Pap | '' })}
+              >
+                <option value="">none</option>
+                {PAP_LEVELS.map((pap) => (
+                  <option key={pap} value={pap}>
+                    {pap}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
+          <NameList
+            label="Releasable to"
+            hint="organisations, nations or communities; none: as the TLP says"
+            testid="marking-releasable"
+            names={draft.releasableTo}
+            suggestions="teams"
+            onChange={(releasableTo) => setDraft({ ...draft, releasableTo })}
+          />
+          {draft.tlp === 'RED' && (
+            <NameList
+              label="Recipients"
+              hint="user ids; you, its author, always see it"
+              testid="marking-recipients"
+              names={draft.recipients}
+              suggestions="people"
+              onChange={(recipients) => setDraft({ ...draft, recipients })}
+            />
+          )}
+          {confirming ? (
+            <div
+              className="conflict"
+              role="alertdialog"
+              aria-labelledby={`${formId}-narrow`}
+              data-testid="marking-confirm"
+            >
+              <p id={`${formId}-narrow`}>
+                This narrows who sees incident {incident.incidentId}. Who will no longer see it (what they already
+                received stays with them):
+              </p>
+              <ul>
+                {confirming.map((line) => (
+                  <li key={line}>{line}</li>
+                ))}
+              </ul>
+              <div className="row">
+                <button
+                  type="button"
+                  className="button primary"
+                  data-testid="marking-confirm-send"
+                  disabled={runner.pending}
+                  onClick={send}
+                >
+                  Narrow the marking
+                </button>
+                <button type="button" className="button" onClick={() => setConfirming(null)}>
+                  Back
+                </button>
+              </div>
+            </div>
+          ) : (
+            <div className="row">
+              <button type="submit" className="button primary" data-testid="marking-send" disabled={runner.pending}>
+                Change marking
+              </button>
+            </div>
+          )}
+          <CommandOutcome runner={runner} shown={incident} />
+        </form>
+      )}
+    </div>
+  )
+}
+
+/** A list of names as removable chips, and a field to add more (typed, comma separated, or suggested). */
+function NameList({
+  label,
+  hint,
+  testid,
+  names,
+  suggestions,
+  onChange,
+}: {
+  label: string
+  hint: string
+  testid: string
+  names: readonly string[]
+  suggestions: 'teams' | 'people'
+  onChange: (names: string[]) => void
+}) {
+  const people = usePeople()
+  const options = suggestions === 'teams' ? people.teams : people.people
+  const [text, setText] = useState('')
+  const id = useId()
+  const add = () => {
+    const more = namesIn(text).filter((name) => !names.includes(name))
+    if (more.length > 0) onChange([...names, ...more])
+    setText('')
+  }
+  const onKey = (e: KeyboardEvent<HTMLInputElement>) => {
+    if (e.key === 'Enter' || e.key === ',') {
+      e.preventDefault()
+      add()
+    }
+  }
+  return (
+    <fieldset className="name-list" data-testid={testid}>
+      <legend>{label}</legend>
+      {names.length > 0 ? (
+        <ul className="chips" aria-label={label}>
+          {names.map((name) => (
+            <li key={name} className="chip" data-testid={`${testid}-name`}>
+              {name}{' '}
+              <button
+                type="button"
+                className="link"
+                aria-label={`Remove ${name}`}
+                onClick={() => onChange(names.filter((n) => n !== name))}
+              >
+                ✕
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p className="muted">none</p>
+      )}
+      <div className="row">
+        <input
+          className="input grow"
+          aria-label={`Add to ${label.toLowerCase()}`}
+          placeholder={hint}
+          list={`${id}-options`}
+          data-testid={`${testid}-input`}
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          onKeyDown={onKey}
+        />
+        <button type="button" className="button" data-testid={`${testid}-add`} onClick={add} disabled={!text.trim()}>
+          Add
+        </button>
+      </div>
+      <datalist id={`${id}-options`}>
+        {options.map((option) => (
+          <option key={option.id} value={option.id}>
+            {option.label}
+          </option>
+        ))}
+      </datalist>
+    </fieldset>
+  )
+}

@@ -1,0 +1,84 @@
+import { expect } from '@playwright/test'
+import { E2E_TOKENS, incident, openIncident, postEvents, signIn, test } from './fixtures.ts'
+
+test("an incident's own coordinator widens and narrows its marking from the detail panel; a partner receives it live", async ({
+  browser,
+  request,
+}) => {
+  test.setTimeout(180_000) // two browsers with a WebGL map each, on a small machine
+  await postEvents(request, [
+    incident('inc-marking-1', 'Phishing wave on the ministry', 'AMBER', 'high'), // cert-ee only
+    incident('inc-marking-2', 'Scanning of the border posts', 'GREEN', 'low'),
+  ])
+  // a coordinator of cert-ee, the incident's organisation (a service token the admin makes)
+  const made = await request.post('/api/v1/tokens', {
+    headers: { authorization: `Bearer ${E2E_TOKENS.admin}` },
+    data: {
+      label: 'e2e marking coordinator',
+      service: { user: 'coord-ee-marking', organisation: 'cert-ee', nation: 'EE', roles: ['coordinator'] },
+    },
+  })
+  expect(made.status()).toBe(201)
+  const { secret } = (await made.json()) as { secret: string }
+
+  const ownerContext = await browser.newContext()
+  const partnerContext = await browser.newContext()
+  const owner = await ownerContext.newPage()
+  const partner = await partnerContext.newPage()
+  // cert-lv's liaison: the AMBER incident is not shared with it
+  await signIn(partner, E2E_TOKENS.liaison)
+  await partner.getByTestId('tab-incidents').click()
+  const partnerRow = partner.locator('[data-testid="incident-row"][data-incident-id="inc-marking-1"]')
+  await expect(partner.locator('[data-testid="incident-row"][data-incident-id="inc-marking-2"]')).toBeVisible()
+  await expect(partnerRow).toHaveCount(0)
+
+  await signIn(owner, secret)
+  await openIncident(owner, 'inc-marking-1')
+  const detail = owner.getByTestId('incident-detail')
+  await expect(detail.getByTestId('tlp-badge').first()).toHaveText('TLP:AMBER')
+  const change = detail.getByTestId('marking-change')
+  await expect(change).toHaveAttribute('aria-expanded', 'false')
+
+  // widening: names typed and added with the keyboard; it takes it from no one, so no question
+  await change.click()
+  const form = detail.getByTestId('marking-form')
+  await form.getByLabel('PAP').selectOption('GREEN')
+  await form.getByTestId('marking-releasable-input').fill('cert-lv')
+  await form.getByTestId('marking-releasable-input').press('Enter')
+  await expect(form.getByTestId('marking-releasable-name')).toHaveText(['cert-lv ✕'])
+  await form.getByTestId('marking-send').click()
+  await expect(form).toHaveCount(0)
+  await expect(detail).toContainText('releasable to cert-lv')
+  await expect(detail.getByTestId('detail-version')).toHaveText('2')
+  // the partner receives it live, as it stands
+  await expect(partnerRow).toBeVisible()
+  await openIncident(partner, 'inc-marking-1')
+  await expect(partner.getByTestId('incident-detail')).toContainText('releasable to cert-lv')
+  // a partner it is shared with is offered no marking change
+  await expect(partner.getByTestId('marking-change')).toHaveCount(0)
+
+  // narrowing: the form says who loses it and asks first
+  await change.click()
+  await form.getByRole('button', { name: 'Remove cert-lv' }).click()
+  await form.getByLabel('TLP').selectOption('AMBER+STRICT')
+  await form.getByTestId('marking-send').click()
+  const confirm = form.getByTestId('marking-confirm')
+  await expect(confirm).toContainText('cert-lv, named until now')
+  await form.screenshot({ path: 'e2e/artifacts/marking-confirm.png' })
+  await confirm.getByTestId('marking-confirm-send').click()
+  await expect(form).toHaveCount(0)
+  await expect(detail.getByTestId('tlp-badge').first()).toHaveText('TLP:AMBER+STRICT')
+  await expect(detail).not.toContainText('releasable to cert-lv')
+  await expect(detail.getByTestId('detail-version')).toHaveText('3')
+
+  // the same again is refused, in the server's words
+  await change.click()
+  await form.getByTestId('marking-send').click()
+  await expect(form.getByTestId('conflict')).toContainText('is already marked TLP:AMBER+STRICT')
+
+  // the partner received nothing of the narrowing: what it was sent stays as it was sent
+  await expect(partner.getByTestId('incident-detail')).toContainText('releasable to cert-lv')
+
+  await ownerContext.close()
+  await partnerContext.close()
+})

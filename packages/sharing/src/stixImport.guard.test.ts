@@ -7,6 +7,7 @@ import type { Marking } from '@watchfloor/protocol'
 import { describe, expect, it, vi } from 'vitest'
 import { importStix } from './stixImport.ts'
 import { TLP2_MARKING_IDS } from './stixMarkings.ts'
+import { stixBuilders, T1 } from './stixTesting.ts'
 import type { StixObject } from './stixTypes.ts'
 
 vi.mock('./stixObservables.ts', async (original) => {
@@ -34,19 +35,7 @@ vi.mock('./stixTypes.ts', async (original) => {
 const BROKEN_TIME = '2026-11-26T07:07:07.000Z'
 
 const options = { organisation: 'cert-lv', defaultMarking: { tlp: 'AMBER' } as Marking }
-const T1 = '2026-11-26T08:00:00.000Z'
-let counter = 0
-const id = (type: string): string => `${type}--00000000-0000-4000-8000-${(++counter).toString(16).padStart(12, '0')}`
-const sdo = (type: string, properties: Record<string, unknown> = {}): StixObject => ({
-  type,
-  spec_version: '2.1',
-  id: id(type),
-  created: T1,
-  modified: T1,
-  object_marking_refs: [TLP2_MARKING_IDS.GREEN],
-  ...properties,
-})
-const bundleOf = (...objects: StixObject[]) => ({ type: 'bundle', id: id('bundle'), objects })
+const { id, sdo, bundleOf } = stixBuilders({ object_marking_refs: [TLP2_MARKING_IDS.GREEN] })
 const ip = (value: string) => ({ type: 'ipv4-addr', spec_version: '2.1', id: id('ipv4-addr'), value })
 
 describe('STIX import: an unforeseen error on one object', () => {

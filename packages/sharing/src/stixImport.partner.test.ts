@@ -9,25 +9,13 @@ import type { Marking } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
 import { importStix } from './stixImport.ts'
 import { TLP2_MARKING_IDS } from './stixMarkings.ts'
+import { stixBuilders, T1, T2 } from './stixTesting.ts'
 import { type StixObject, WATCHFLOOR_STIX_NAMESPACE } from './stixTypes.ts'
 import { uuidv5 } from './uuid.ts'
 
 const own = { organisation: 'cert-lv', defaultMarking: { tlp: 'AMBER' } as Marking }
 const fromFeed = { ...own, partner: 'feed:partner1' }
-const T1 = '2026-11-26T08:00:00.000Z'
-const T2 = '2026-11-26T09:00:00.000Z'
-let counter = 0
-const id = (type: string): string => `${type}--00000000-0000-4000-8000-${(++counter).toString(16).padStart(12, '0')}`
-const sdo = (type: string, properties: Record<string, unknown> = {}): StixObject => ({
-  type,
-  spec_version: '2.1',
-  id: id(type),
-  created: T1,
-  modified: T1,
-  object_marking_refs: [TLP2_MARKING_IDS.GREEN],
-  ...properties,
-})
-const bundleOf = (...objects: StixObject[]) => ({ type: 'bundle', id: id('bundle'), objects })
+const { id, sdo, bundleOf } = stixBuilders({ object_marking_refs: [TLP2_MARKING_IDS.GREEN] })
 
 // what another Watchfloor exports of its own incident INC-LV-1, its network and an advisory
 const network = sdo('identity', {

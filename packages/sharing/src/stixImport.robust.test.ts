@@ -8,23 +8,12 @@ import type { Marking } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
 import { importStix } from './stixImport.ts'
 import { markingMeaning, TLP2_MARKING_IDS } from './stixMarkings.ts'
+import { stixBuilders, T1, T2 } from './stixTesting.ts'
 import type { StixObject } from './stixTypes.ts'
 import { validateStixBundle, validateStixObject } from './stixValidate.ts'
 
 const options = { organisation: 'cert-lv', defaultMarking: { tlp: 'GREEN' } as Marking }
-const T1 = '2026-11-26T08:00:00.000Z'
-const T2 = '2026-11-26T09:00:00.000Z'
-let counter = 0
-const id = (type: string): string => `${type}--00000000-0000-4000-8000-${(++counter).toString(16).padStart(12, '0')}`
-const sdo = (type: string, properties: Record<string, unknown> = {}): StixObject => ({
-  type,
-  spec_version: '2.1',
-  id: id(type),
-  created: T1,
-  modified: T1,
-  ...properties,
-})
-const bundleOf = (...objects: StixObject[]) => ({ type: 'bundle', id: id('bundle'), objects })
+const { id, sdo, bundleOf } = stixBuilders()
 const incident = (properties: Record<string, unknown> = {}) => sdo('incident', { name: 'Worm', ...properties })
 const observedData = (properties: Record<string, unknown>) =>
   sdo('observed-data', { first_observed: T1, last_observed: T2, number_observed: 1, ...properties })

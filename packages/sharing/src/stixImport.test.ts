@@ -9,25 +9,13 @@ import {
   TLP2_EXTENSION_ID,
   TLP2_MARKING_IDS,
 } from './stixMarkings.ts'
+import { stixBuilders, T1, T2 } from './stixTesting.ts'
 import { type StixObject, scoId, WATCHFLOOR_STIX_NAMESPACE } from './stixTypes.ts'
 import { MAX_ISSUES } from './stixValidate.ts'
 import { uuidv5 } from './uuid.ts'
 
 const options = { organisation: 'cert-lv', defaultMarking: { tlp: 'AMBER', releasableTo: ['LV'] } as Marking }
-const T1 = '2026-11-26T08:00:00.000Z'
-const T2 = '2026-11-26T09:00:00.000Z'
-let counter = 0
-/** A fresh STIX id of a type: `<type>--<uuid>`, a v4-shaped UUID. */
-const id = (type: string): string => `${type}--00000000-0000-4000-8000-${(++counter).toString(16).padStart(12, '0')}`
-const sdo = (type: string, properties: Record<string, unknown> = {}): StixObject => ({
-  type,
-  spec_version: '2.1',
-  id: id(type),
-  created: T1,
-  modified: T1,
-  ...properties,
-})
-const bundleOf = (...objects: StixObject[]) => ({ type: 'bundle', id: id('bundle'), objects })
+const { id, sdo, bundleOf } = stixBuilders()
 const incident = (properties: Record<string, unknown> = {}) => sdo('incident', { name: 'Worm', ...properties })
 
 describe('STIX import: an invalid bundle gives errors and nothing else', () => {

@@ -39,7 +39,8 @@ test("an incident's own coordinator widens and narrows its marking from the deta
   const change = detail.getByTestId('marking-change')
   await expect(change).toHaveAttribute('aria-expanded', 'false')
 
-  // widening: names typed and added with the keyboard; it takes it from no one, so no question
+  // widening: names typed and added with the keyboard; it shows the incident to someone new, so the
+  // form asks first
   await change.click()
   const form = detail.getByTestId('marking-form')
   await form.getByLabel('PAP').selectOption('GREEN')
@@ -47,6 +48,8 @@ test("an incident's own coordinator widens and narrows its marking from the deta
   await form.getByTestId('marking-releasable-input').press('Enter')
   await expect(form.getByTestId('marking-releasable-name')).toHaveText(['cert-lv ✕'])
   await form.getByTestId('marking-send').click()
+  await expect(form.getByTestId('marking-confirm-widen')).toContainText('as it stands')
+  await form.getByTestId('marking-confirm-send').click()
   await expect(form).toHaveCount(0)
   await expect(detail).toContainText('releasable to cert-lv')
   await expect(detail.getByTestId('detail-version')).toHaveText('2')

@@ -1090,6 +1090,68 @@ describe('decide: who an incident is shared with (incident.set_marking)', () => 
       .thenRejects('conflict', 'C3', (r) => expect(r.current).toBe(incident(floor.state, 'inc-rich')))
   })
 
+  it('[C20] what was marked stricter than its report is never restated under a marking that reaches further', () => {
+    const floor = given(
+      ...world(),
+      reported('inc-s', { marking: { tlp: 'GREEN' } }),
+      // the owner's update, marked AMBER: the severity the incident now shows came from it
+      at('incident.updated', { incidentId: 'inc-s', severity: 'critical', summary: 'ministry hit' } as never, {
+        marking: { tlp: 'AMBER' },
+      }),
+    )
+    for (const marking of [{ tlp: 'CLEAR' }, { tlp: 'AMBER', releasableTo: ['cert-lv'] }] as Marking[])
+      floor
+        .when({ type: 'incident.set_marking', incidentId: 'inc-s', marking })
+        .thenRejects('conflict', 'C20', (r) => expect(r.path).toBe('marking'))
+    // as strictly as what it holds: restated where it was already seen
+    floor.when({ type: 'incident.set_marking', incidentId: 'inc-s', marking: { tlp: 'AMBER' } }).thenAccepts()
+    floor
+      .when({ type: 'incident.set_marking', incidentId: 'inc-s', marking: { tlp: 'AMBER+STRICT', pap: 'RED' } })
+      .thenAccepts()
+  })
+
+  it('[R14, C20] a marking change restates at the level of what it restates; after it, the incident is marked freely again', () => {
+    let state = fold(initialState, [
+      ...world(),
+      reported('inc-r', { marking: { tlp: 'GREEN' } }),
+      at('incident.updated', { incidentId: 'inc-r', summary: 'wider than it looked' } as never, {
+        marking: { tlp: 'GREEN' },
+      }),
+    ])
+    // an update at the report's own level leaves nothing stricter to restate
+    expect(incident(state, 'inc-r').statedMarking).toBeUndefined()
+    state = fold(state, [
+      at('incident.updated', { incidentId: 'inc-r', severity: 'critical' } as never, { marking: { tlp: 'AMBER' } }),
+    ])
+    expect(incident(state, 'inc-r').statedMarking).toEqual({ tlp: 'AMBER' })
+    const ctx = { viewer: mart, now: NOW, newId: () => '10000000-0000-4000-8000-00000000beef' }
+    const narrowed = decide(
+      state,
+      { type: 'incident.set_marking', incidentId: 'inc-r', marking: { tlp: 'AMBER' } },
+      ctx,
+    )
+    if (!narrowed.ok) throw new Error(narrowed.rejection.message)
+    state = fold(
+      state,
+      narrowed.events.map((e, i) => ({ ...e, seq: state.seq + 1 + i, recordedAt: NOW }) as StoredEvent),
+    )
+    // the report restated it at AMBER: nothing beyond it now
+    expect(incident(state, 'inc-r').statedMarking).toBeUndefined()
+    expect(incident(state, 'inc-r').severity).toBe('critical')
+    const widened = decide(state, { type: 'incident.set_marking', incidentId: 'inc-r', marking: { tlp: 'GREEN' } }, ctx)
+    expect(widened.ok).toBe(true)
+  })
+
+  it("[C20, A9] a partner feed's incident is the feed's to mark, whichever organisation it speaks for", () => {
+    const floor = given(
+      ...world(),
+      reported('INC-9@feed:partner1', { marking: { tlp: 'AMBER' }, actor: 'feed:partner1' }),
+    )
+    floor
+      .when({ type: 'incident.set_marking', incidentId: 'INC-9@feed:partner1', marking: { tlp: 'CLEAR' } })
+      .thenRejects('forbidden', 'A9')
+  })
+
   it('[C20] the same marking again is a conflict, whatever the order of its lists', () => {
     const floor = given(
       ...world(),

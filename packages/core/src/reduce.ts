@@ -1,4 +1,4 @@
-import { exhaustiveSwitchError, type IncidentRelation, type StoredEvent } from '@watchfloor/protocol'
+import { exhaustiveSwitchError, type IncidentRelation, type Marking, type StoredEvent } from '@watchfloor/protocol'
 import {
   type AdvisoryState,
   type BookmarkState,
@@ -11,7 +11,7 @@ import {
   type State,
   type TaskState,
 } from './state.ts'
-import { foldMarking } from './visibility.ts'
+import { foldMarking, sameMarking, strictestMarking } from './visibility.ts'
 
 /**
  * Fold one event into the state. Pure: the input state is never changed.
@@ -124,6 +124,7 @@ function apply(draft: Draft, event: StoredEvent): void {
       if (p.category !== undefined) incident.category = p.category
       if (p.summary !== undefined) incident.summary = p.summary
       if (p.affectedNetworks !== undefined) incident.affectedNetworks = p.affectedNetworks
+      foldStated(incident, event.marking)
       bumpIncident(incident, event)
       return
     }
@@ -172,6 +173,7 @@ function apply(draft: Draft, event: StoredEvent): void {
       const incident = draft.incident(event.payload.incidentId)
       if (!incident) return // [R3]
       incident.severity = event.payload.severity
+      foldStated(incident, event.marking)
       bumpIncident(incident, event)
       return
     }
@@ -362,6 +364,17 @@ function bumpTask(task: TaskState, event: StoredEvent): void {
 }
 
 /** A report of a known incident keeps what coordination added to it. */
+/**
+ * [R14] What a report restates (severity, summary, category, networks) may since have come from an
+ * update or an escalation marked stricter than the report: `statedMarking` is the strictest of
+ * them and the report's, absent while it is the report's own. A report starts it again.
+ */
+function foldStated(incident: IncidentState, marking: Marking): void {
+  const stated = strictestMarking(incident.statedMarking ?? incident.marking, marking)
+  if (sameMarking(stated, incident.marking)) delete incident.statedMarking
+  else incident.statedMarking = stated
+}
+
 function keepCoordination(previous: IncidentState, incident: IncidentState): void {
   if (previous.acknowledgedAt !== undefined) incident.acknowledgedAt = previous.acknowledgedAt
   if (previous.acknowledgedBy !== undefined) incident.acknowledgedBy = previous.acknowledgedBy

@@ -86,6 +86,12 @@ export interface IncidentState {
   acknowledgedAt?: string
   acknowledgedBy?: string
   acknowledgedNote?: string
+  /**
+   * [R14] The strictest marking of what a report would restate (severity, summary, category,
+   * networks), when an update or escalation since the latest report was marked stricter than it;
+   * absent while that is the report's own marking. A marking change never restates it wider [C20].
+   */
+  statedMarking?: Marking
   /** Links to other incidents, one per other incident, in the order made [R8]; absent means none. */
   links?: readonly IncidentLink[]
   /** How each network stands in this incident's response [R9]; absent means none set. */

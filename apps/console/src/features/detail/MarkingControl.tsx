@@ -2,7 +2,7 @@
  * "Change marking" in the incident's detail panel: its own organisation's coordinators and admins
  * (core's policy, C20) choose the TLP, PAP, who it is releasable to and, for RED, its recipients.
  * It sends `incident.set_marking` on the version the panel shows; a change that takes the incident
- * from someone asks first, naming who.
+ * from someone asks first, naming who, and so does one that shows it to anyone new.
  */
 import type { IncidentState } from '@watchfloor/core'
 import { PAP_LEVELS, type Pap, TLP_LEVELS, type Tlp } from '@watchfloor/protocol'
@@ -11,14 +11,15 @@ import { useWatchfloor } from '../../data/store.ts'
 import { can } from '../coordination/permissions.ts'
 import { CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
 import { usePeople } from '../coordination/usePeople.ts'
-import { draftOf, type MarkingDraft, markingOf, namesIn, noLongerSeenBy } from './markingChange.ts'
+import { draftOf, type MarkingDraft, markingOf, namesIn, noLongerSeenBy, widens } from './markingChange.ts'
 
 export function MarkingControl({ incident }: { incident: IncidentState }) {
   const session = useWatchfloor((s) => s.session)
   const runner = useCommand()
   const [open, setOpen] = useState(false)
   const [draft, setDraft] = useState<MarkingDraft>(() => draftOf(incident.marking))
-  const [confirming, setConfirming] = useState<string[] | null>(null)
+  /** The question before sending: who loses the incident, or that it reaches further (`widen`). */
+  const [confirming, setConfirming] = useState<{ lost: string[]; widen: boolean } | null>(null)
   const formId = useId()
   if (!can(session, 'incident.set_marking', incident)) return null
 
@@ -43,8 +44,13 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
   }
   const submit = (e: FormEvent) => {
     e.preventDefault()
-    const lost = noLongerSeenBy(incident.marking, markingOf(draft), incident.organisation)
-    if (lost.length > 0) setConfirming(lost)
+    const after = markingOf(draft)
+    const lost = noLongerSeenBy(incident.marking, after, incident.organisation, {
+      reportedBy: incident.reportedBy,
+      caller: session?.user,
+    })
+    const widen = widens(incident.marking, after)
+    if (lost.length > 0 || widen) setConfirming({ lost, widen })
     else send()
   }
 
@@ -120,18 +126,28 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
             <div
               className="conflict"
               role="alertdialog"
-              aria-labelledby={`${formId}-narrow`}
+              aria-labelledby={confirming.lost.length > 0 ? `${formId}-narrow` : `${formId}-widen`}
               data-testid="marking-confirm"
             >
-              <p id={`${formId}-narrow`}>
-                This narrows who sees incident {incident.incidentId}. Who will no longer see it (what they already
-                received stays with them):
-              </p>
-              <ul>
-                {confirming.map((line) => (
-                  <li key={line}>{line}</li>
-                ))}
-              </ul>
+              {confirming.widen && (
+                <p id={`${formId}-widen`} data-testid="marking-confirm-widen">
+                  This shows incident {incident.incidentId} to those the new marking reaches: they receive it as it
+                  stands (its title, summary, severity, networks and attack source).
+                </p>
+              )}
+              {confirming.lost.length > 0 && (
+                <>
+                  <p id={`${formId}-narrow`}>
+                    This narrows who sees incident {incident.incidentId}. Who will no longer see it (what they already
+                    received stays with them):
+                  </p>
+                  <ul>
+                    {confirming.lost.map((line) => (
+                      <li key={line}>{line}</li>
+                    ))}
+                  </ul>
+                </>
+              )}
               <div className="row">
                 <button
                   type="button"
@@ -140,7 +156,7 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
                   disabled={runner.pending}
                   onClick={send}
                 >
-                  Narrow the marking
+                  {confirming.lost.length > 0 ? 'Narrow the marking' : 'Widen the marking'}
                 </button>
                 <button type="button" className="button" onClick={() => setConfirming(null)}>
                   Back

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { draftOf, markingOf, namesIn, noLongerSeenBy } from './markingChange.ts'
+import { draftOf, markingOf, namesIn, noLongerSeenBy, widens } from './markingChange.ts'
 
 describe('the marking form', () => {
   it('sends recipients only for RED and leaves an empty releasability out', () => {
@@ -37,5 +37,33 @@ describe('the marking form', () => {
     expect(noLongerSeenBy({ tlp: 'AMBER' }, shared, 'cert-ee')).toEqual([])
     expect(noLongerSeenBy(shared, { tlp: 'GREEN' }, 'cert-ee')).toEqual([])
     expect(noLongerSeenBy(shared, { ...shared, pap: 'RED' }, 'cert-ee')).toEqual([])
+  })
+
+  it('names the RED author a change drops, and asks before showing the incident to anyone new', () => {
+    const red = { tlp: 'RED' as const, recipients: ['bob'] }
+    // bob (a recipient) re-marks alice's RED incident: alice keeps it only if named
+    expect(
+      noLongerSeenBy(red, { tlp: 'RED', recipients: ['bob', 'dave'] }, 'cert-ee', {
+        reportedBy: 'alice',
+        caller: 'bob',
+      }),
+    ).toEqual(['alice, who reported it'])
+    expect(
+      noLongerSeenBy(red, { tlp: 'RED', recipients: ['bob', 'alice'] }, 'cert-ee', {
+        reportedBy: 'alice',
+        caller: 'bob',
+      }),
+    ).toEqual([])
+    expect(
+      noLongerSeenBy(red, { tlp: 'RED', recipients: ['dave'] }, 'cert-ee', { reportedBy: 'alice', caller: 'alice' }),
+    ).toEqual(['recipients bob'])
+    // widening: a lower TLP, a name more, a list fewer
+    expect(widens({ tlp: 'AMBER' }, { tlp: 'GREEN' })).toBe(true)
+    expect(widens({ tlp: 'AMBER' }, { tlp: 'AMBER', releasableTo: ['cert-lv'] })).toBe(true)
+    expect(widens({ tlp: 'GREEN', releasableTo: ['LV'] }, { tlp: 'GREEN' })).toBe(true)
+    expect(widens({ tlp: 'AMBER', pap: 'RED' }, { tlp: 'AMBER', pap: 'GREEN' })).toBe(true)
+    // narrowing, or the same in other words
+    expect(widens({ tlp: 'GREEN' }, { tlp: 'AMBER' })).toBe(false)
+    expect(widens({ tlp: 'AMBER', releasableTo: ['a', 'b'] }, { tlp: 'AMBER', releasableTo: ['b', 'a'] })).toBe(false)
   })
 })

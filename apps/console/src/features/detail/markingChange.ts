@@ -2,7 +2,7 @@
  * The marking form's pure part: the marking a form sends, and who a change takes the incident
  * away from (the confirmation before narrowing). Who may change it is core's policy (C20).
  */
-import { tlpRank } from '@watchfloor/core'
+import { sameMarking, strictestMarking, tlpRank } from '@watchfloor/core'
 import type { Marking, Pap, Tlp } from '@watchfloor/protocol'
 
 /** What the form holds. */
@@ -55,8 +55,24 @@ function reach(marking: Marking): { everyone: true } | { everyone: false; names:
  * Who will no longer see the incident once `after` replaces `before`, in words, one line each;
  * empty when the change takes it from no one (it widens, or says the same in other words).
  */
-export function noLongerSeenBy(before: Marking, after: Marking, organisation: string): string[] {
+export function noLongerSeenBy(
+  before: Marking,
+  after: Marking,
+  organisation: string,
+  /** Who reported it last (its author for RED [V5]) and who changes the marking (its author after). */
+  people: { reportedBy?: string | undefined; caller?: string | undefined } = {},
+): string[] {
   const lost: string[] = []
+  const { reportedBy, caller } = people
+  // RED stays readable by its author: the caller becomes it, the one before keeps it only if named
+  if (
+    before.tlp === 'RED' &&
+    after.tlp === 'RED' &&
+    reportedBy !== undefined &&
+    reportedBy !== caller &&
+    !(after.recipients ?? []).includes(reportedBy)
+  )
+    lost.push(`${reportedBy}, who reported it`)
   const was = reach(before)
   const will = reach(after)
   const wasRed = before.tlp === 'RED'
@@ -83,4 +99,12 @@ export function noLongerSeenBy(before: Marking, after: Marking, organisation: st
 
 function namesOf(names: readonly string[]): string {
   return names.join(', ')
+}
+
+/**
+ * Does `after` reach anyone `before` did not (a lower TLP or PAP, a name more, a list fewer)? Those
+ * it newly reaches receive the incident as it stands: the form asks first, as for narrowing.
+ */
+export function widens(before: Marking, after: Marking): boolean {
+  return !sameMarking(strictestMarking(before, after), after)
 }

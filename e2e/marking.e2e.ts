@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { expect } from '@playwright/test'
 import { E2E_TOKENS, incident, openIncident, postEvents, signIn, test } from './fixtures.ts'
 
@@ -81,6 +82,30 @@ test("an incident's own coordinator widens and narrows its marking from the deta
 
   // the partner received nothing of the narrowing: what it was sent stays as it was sent
   await expect(partner.getByTestId('incident-detail')).toContainText('releasable to cert-lv')
+
+  // an update marked stricter than the report: what it said is never restated wider (core R14),
+  // and the form says so before asking the server
+  await postEvents(request, [
+    {
+      id: randomUUID(),
+      type: 'incident.updated',
+      occurredAt: new Date().toISOString(),
+      source: { organisation: 'cert-ee' },
+      marking: { tlp: 'RED', recipients: ['coord-ee-marking'] },
+      payload: { incidentId: 'inc-marking-2', severity: 'critical', summary: 'the border posts are the target' },
+    },
+  ])
+  await openIncident(owner, 'inc-marking-2')
+  await expect(detail).toContainText('the border posts are the target')
+  await change.click()
+  await form.getByLabel('TLP').selectOption('CLEAR')
+  let sent = 0
+  owner.on('request', (r) => {
+    if (r.url().includes('/api/v1/commands')) sent++
+  })
+  await form.getByTestId('marking-send').click()
+  await expect(form.getByTestId('marking-blocked')).toContainText('TLP:RED')
+  expect(sent).toBe(0)
 
   await ownerContext.close()
   await partnerContext.close()

@@ -1102,7 +1102,7 @@ describe('decide: who an incident is shared with (incident.set_marking)', () => 
     for (const marking of [{ tlp: 'CLEAR' }, { tlp: 'AMBER', releasableTo: ['cert-lv'] }] as Marking[])
       floor
         .when({ type: 'incident.set_marking', incidentId: 'inc-s', marking })
-        .thenRejects('conflict', 'C20', (r) => expect(r.path).toBe('marking'))
+        .thenRejects('validation', 'C20', (r) => expect(r.path).toBe('marking'))
     // as strictly as what it holds: restated where it was already seen
     floor.when({ type: 'incident.set_marking', incidentId: 'inc-s', marking: { tlp: 'AMBER' } }).thenAccepts()
     floor
@@ -1110,36 +1110,109 @@ describe('decide: who an incident is shared with (incident.set_marking)', () => 
       .thenAccepts()
   })
 
-  it('[R14, C20] a marking change restates at the level of what it restates; after it, the incident is marked freely again', () => {
+  it('[R14, C20] a marking change keeps the floor of what it restates; only a report saying something new starts afresh', () => {
     let state = fold(initialState, [
       ...world(),
       reported('inc-r', { marking: { tlp: 'GREEN' } }),
       at('incident.updated', { incidentId: 'inc-r', summary: 'wider than it looked' } as never, {
         marking: { tlp: 'GREEN' },
       }),
+      // a status alone is not restated: no floor from it
+      at('incident.updated', { incidentId: 'inc-r', status: 'triaged' } as never, {
+        marking: { tlp: 'RED', recipients: ['x'] },
+      }),
     ])
-    // an update at the report's own level leaves nothing stricter to restate
     expect(incident(state, 'inc-r').statedMarking).toBeUndefined()
     state = fold(state, [
       at('incident.updated', { incidentId: 'inc-r', severity: 'critical' } as never, { marking: { tlp: 'AMBER' } }),
     ])
     expect(incident(state, 'inc-r').statedMarking).toEqual({ tlp: 'AMBER' })
     const ctx = { viewer: mart, now: NOW, newId: () => '10000000-0000-4000-8000-00000000beef' }
-    const narrowed = decide(
-      state,
-      { type: 'incident.set_marking', incidentId: 'inc-r', marking: { tlp: 'AMBER' } },
-      ctx,
-    )
-    if (!narrowed.ok) throw new Error(narrowed.rejection.message)
-    state = fold(
-      state,
-      narrowed.events.map((e, i) => ({ ...e, seq: state.seq + 1 + i, recordedAt: NOW }) as StoredEvent),
-    )
-    // the report restated it at AMBER: nothing beyond it now
-    expect(incident(state, 'inc-r').statedMarking).toBeUndefined()
+    const set = (marking: Marking) => decide(state, { type: 'incident.set_marking', incidentId: 'inc-r', marking }, ctx)
+    const apply = (decision: ReturnType<typeof set>) => {
+      if (!decision.ok) throw new Error(decision.rejection.message)
+      state = fold(
+        state,
+        decision.events.map((e, i) => ({ ...e, seq: state.seq + 1 + i, recordedAt: NOW }) as StoredEvent),
+      )
+    }
+    apply(set({ tlp: 'AMBER' }))
+    // restated at AMBER, it still holds what was written AMBER: never wider, however many steps
+    expect(incident(state, 'inc-r').statedMarking).toEqual({ tlp: 'AMBER' })
     expect(incident(state, 'inc-r').severity).toBe('critical')
-    const widened = decide(state, { type: 'incident.set_marking', incidentId: 'inc-r', marking: { tlp: 'GREEN' } }, ctx)
-    expect(widened.ok).toBe(true)
+    expect(set({ tlp: 'GREEN' }).ok).toBe(false)
+    expect(set({ tlp: 'AMBER', pap: 'GREEN' }).ok).toBe(true)
+    // the owner's report saying something new is its own statement: marked freely again
+    const fresh = at(
+      'incident.reported',
+      {
+        incidentId: 'inc-r',
+        title: 'Incident inc-r',
+        severity: 'high',
+        category: 'malware',
+        affectedNetworks: ['ee-gov'],
+      } as never,
+      { marking: { tlp: 'AMBER' } },
+    )
+    state = fold(state, [{ ...fresh, seq: state.seq + 1 }])
+    expect(incident(state, 'inc-r').statedMarking).toBeUndefined()
+    expect(set({ tlp: 'GREEN' }).ok).toBe(true)
+  })
+
+  it('[R14, C20] a RED floor: RED, for the recipients it names or the caller, never stuck', () => {
+    const alice = person('alice', 'cert-ee', 'EE', 'coordinator')
+    let state = fold(initialState, [
+      ...world(),
+      reported('inc-red', { marking: { tlp: 'RED', recipients: ['bob'] }, actor: 'alice' }),
+      at('incident.updated', { incidentId: 'inc-red', summary: 'only for carol' } as never, {
+        marking: { tlp: 'RED', recipients: ['carol'] },
+        actor: 'alice',
+      }),
+    ])
+    expect(incident(state, 'inc-red').statedMarking).toEqual({ tlp: 'RED', recipients: ['carol'] })
+    const ctx = { viewer: alice, now: NOW, newId: () => '10000000-0000-4000-8000-00000000cafe' }
+    const ok = (recipients: string[]) =>
+      decide(state, { type: 'incident.set_marking', incidentId: 'inc-red', marking: { tlp: 'RED', recipients } }, ctx)
+        .ok
+    expect(ok(['carol'])).toBe(true)
+    expect(ok(['alice'])).toBe(true)
+    expect(ok(['carol', 'alice'])).toBe(true)
+    expect(ok(['bob', 'carol'])).toBe(false) // bob never read what carol was told
+    expect(
+      decide(state, { type: 'incident.set_marking', incidentId: 'inc-red', marking: { tlp: 'AMBER' } }, ctx).ok,
+    ).toBe(false)
+    // an AMBER update of a RED incident reaches no fewer: no floor from it
+    state = fold(state, [
+      at('incident.updated', { incidentId: 'inc-red', severity: 'low' } as never, {
+        marking: { tlp: 'AMBER' },
+        actor: 'alice',
+      }),
+    ])
+    expect(incident(state, 'inc-red').statedMarking).toEqual({ tlp: 'RED', recipients: ['carol'] })
+  })
+
+  it('[R14] a network a state adds to the incident counts in its floor', () => {
+    const state = fold(initialState, [
+      ...world(),
+      reported('inc-n', { marking: { tlp: 'GREEN' } }),
+      at('incident.network_state_set', { incidentId: 'inc-n', networkId: 'lv-gov', state: 'affected' } as never, {
+        marking: { tlp: 'AMBER' },
+      }),
+    ])
+    expect(incident(state, 'inc-n').statedMarking).toEqual({ tlp: 'AMBER' })
+  })
+
+  it("[A9, C20] only the incident's own id decides whether it is a feed's: a feed's network among its networks does not", () => {
+    const state = fold(initialState, [
+      ...world(),
+      reported('inc-own', { marking: { tlp: 'AMBER' }, networks: ['ee-gov', 'n1@feed:p1'] }),
+    ])
+    const decision = decide(
+      state,
+      { type: 'incident.set_marking', incidentId: 'inc-own', marking: { tlp: 'GREEN' } },
+      { viewer: mart, now: NOW, newId: () => '10000000-0000-4000-8000-00000000f00d' },
+    )
+    expect(decision.ok).toBe(true)
   })
 
   it("[C20, A9] a partner feed's incident is the feed's to mark, whichever organisation it speaks for", () => {

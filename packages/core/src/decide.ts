@@ -12,20 +12,14 @@ import {
   type PayloadOf,
   type Viewer,
 } from '@watchfloor/protocol'
-import {
-  escalationRefusal,
-  feedNamespaceRefusal,
-  ownerOnlyRefusal,
-  type Refusal,
-  roleRefusal,
-  stateRefusal,
-} from './policy.ts'
+import { escalationRefusal, feedOfId, ownerOnlyRefusal, type Refusal, roleRefusal, stateRefusal } from './policy.ts'
 import type { IncidentState, State, TaskState } from './state.ts'
 import {
   audienceMarking,
   canSee,
   commandVisibility,
   incidentVisibility,
+  reachesNoFurther,
   sameMarking as sameAudience,
   strictestMarking,
   taskVisibility,
@@ -208,12 +202,18 @@ function setMarking(state: State, c: CommandOf<'incident.set_marking'>, ctx: Dec
   if (sameAudience(marking, incident.marking)) {
     return conflict('C20', `incident ${incident.incidentId} is already marked ${describeMarking(marking)}`, incident)
   }
-  // what it restates (severity, summary, networks) may come from an update or escalation marked
-  // stricter than its report [R14]: never restated under a marking that would reach further
+  // a partner feed's incident is the feed's to mark [A9], whichever organisation it speaks for
+  const feed = feedOfId(incident.incidentId)
+  if (feed !== undefined && ctx.viewer.userId !== `feed:${feed}`) {
+    const message = `ids ending in @feed:${feed} are partner feed ${feed}'s: only it marks its incidents`
+    return reject('forbidden', 'A9', message, 'incidentId')
+  }
+  // what it restates (severity, summary, networks) may come from an event marked stricter than
+  // the report it followed [R14]: never restated under a marking that reaches further
   const stated = incident.statedMarking
-  if (stated !== undefined && !sameAudience(strictestMarking(marking, stated), marking)) {
-    const message = `incident ${incident.incidentId} holds an update marked ${describeMarking(stated)}, stricter than its report: it may be marked only as strictly as that`
-    return reject('conflict', 'C20', message, 'marking')
+  if (stated !== undefined && !reachesNoFurther(marking, stated, ctx.viewer.userId)) {
+    const message = `incident ${incident.incidentId} holds what was marked ${describeMarking(stated)}, stricter than a report of it: it may be marked only as strictly as that`
+    return reject('validation', 'C20', message, 'marking')
   }
   const attackSource = {
     ...opt('networkId', incident.attackSource?.networkId),
@@ -237,9 +237,6 @@ function setMarking(state: State, c: CommandOf<'incident.set_marking'>, ctx: Dec
     marking: copyMarking(marking),
     payload,
   } as DecidedEvent
-  // a partner feed's incident is the feed's to mark [A9], whichever organisation it speaks for
-  const feedOnly = feedNamespaceRefusal({ user: ctx.viewer.userId }, event)
-  if (feedOnly) return reject('forbidden', feedOnly.rule, feedOnly.message, 'incidentId')
   // its own organisation (V2) or, for RED, its author (V5) sees it: checked all the same
   if (!canSee(ctx.viewer, event)) {
     return reject('validation', 'C20', 'you would no longer see this incident under that marking', 'marking')

@@ -167,6 +167,7 @@ export {
   isNamed,
   markingBanner,
   markingKey,
+  reachesNoFurther,
   sameMarking,
   strictestMarking,
   type TeamAudience,

@@ -367,6 +367,11 @@ export function ownerClaim(event: Pick<EventInput, 'type' | 'source' | 'payload'
 /** An id in a partner feed's namespace (`<partner's id>@feed:<feed id>`): the feed's id. */
 const FEED_NAMESPACE = /@feed:([^@]+)$/
 
+/** The partner feed whose namespace an id is in (`…@feed:<feed id>`), if it is in one [A9]. */
+export function feedOfId(id: string): string | undefined {
+  return FEED_NAMESPACE.exec(id)?.[1]
+}
+
 /** The ids of incidents, networks and advisories a raw event names, with the field that names each. */
 function namedIds(event: EventInput): [path: string, id: string][] {
   const e = event
@@ -412,7 +417,7 @@ function namedIds(event: EventInput): [path: string, id: string][] {
  */
 export function feedNamespaceRefusal(poster: Pick<Poster, 'user'>, event: EventInput): Refusal | undefined {
   for (const [path, id] of namedIds(event)) {
-    const feed = FEED_NAMESPACE.exec(id)?.[1]
+    const feed = feedOfId(id)
     if (feed === undefined || poster.user === `feed:${feed}`) continue
     return {
       ...forbidden('A9', `ids ending in @feed:${feed} are partner feed ${feed}'s: only it posts events naming them`),

@@ -110,6 +110,10 @@ function apply(draft: Draft, event: StoredEvent): void {
       const firstReportedBy = previous === undefined ? event.actor?.user : previous.firstReportedBy
       if (firstReportedBy !== undefined) incident.firstReportedBy = firstReportedBy
       if (previous !== undefined) keepCoordination(previous, incident)
+      // [R14] a report that says again what the incident held (a marking change) keeps the marking
+      // of where that came from; one that says something new is its own
+      if (previous?.statedMarking !== undefined && restates(previous, incident))
+        incident.statedMarking = previous.statedMarking
       draft.put('incident', p.incidentId, incident)
       return
     }
@@ -124,7 +128,14 @@ function apply(draft: Draft, event: StoredEvent): void {
       if (p.category !== undefined) incident.category = p.category
       if (p.summary !== undefined) incident.summary = p.summary
       if (p.affectedNetworks !== undefined) incident.affectedNetworks = p.affectedNetworks
-      foldStated(incident, event.marking)
+      // only what a report would restate: a status alone is not
+      if (
+        p.severity !== undefined ||
+        p.category !== undefined ||
+        p.summary !== undefined ||
+        p.affectedNetworks !== undefined
+      )
+        foldStated(incident, event.marking)
       bumpIncident(incident, event)
       return
     }
@@ -210,6 +221,7 @@ function apply(draft: Draft, event: StoredEvent): void {
       // [R9] a network with a state in an incident is one of its affected networks
       if (!incident.affectedNetworks.includes(p.networkId)) {
         incident.affectedNetworks = [...incident.affectedNetworks, p.networkId]
+        foldStated(incident, event.marking) // [R14] a report would restate it
       }
       bumpIncident(incident, event)
       return
@@ -366,13 +378,49 @@ function bumpTask(task: TaskState, event: StoredEvent): void {
 /** A report of a known incident keeps what coordination added to it. */
 /**
  * [R14] What a report restates (severity, summary, category, networks) may since have come from an
- * update or an escalation marked stricter than the report: `statedMarking` is the strictest of
- * them and the report's, absent while it is the report's own. A report starts it again.
+ * event marked stricter than the report it followed: `statedMarking` is the floor of those
+ * markings, absent while there is none. A report that says something new starts it again; one that
+ * restates the incident as it was keeps it (`restates`).
  */
 function foldStated(incident: IncidentState, marking: Marking): void {
-  const stated = strictestMarking(incident.statedMarking ?? incident.marking, marking)
-  if (sameMarking(stated, incident.marking)) delete incident.statedMarking
-  else incident.statedMarking = stated
+  if (!stricterThan(marking, incident.marking)) return
+  incident.statedMarking = incident.statedMarking === undefined ? marking : floorOf(incident.statedMarking, marking)
+}
+
+/** Does `marking` reach fewer than `report` (a higher TLP or PAP, fewer names, other RED recipients)? */
+function stricterThan(marking: Marking, report: Marking): boolean {
+  if (report.tlp === 'RED' && marking.tlp !== 'RED') return false
+  if (report.tlp === 'RED')
+    return (
+      !(report.recipients ?? []).every((user) => marking.recipients?.includes(user)) ||
+      !sameMarking(strictestMarking({ tlp: 'RED', pap: marking.pap }, { tlp: 'RED', pap: report.pap }), {
+        tlp: 'RED',
+        pap: report.pap,
+      })
+    )
+  return !sameMarking(strictestMarking(report, marking), report)
+}
+
+/** The floor of two markings: who may read what both say. RED: the recipients both name. */
+function floorOf(a: Marking, b: Marking): Marking {
+  if (a.tlp !== 'RED' && b.tlp !== 'RED') return strictestMarking(a, b)
+  const reds = [a, b].filter((m) => m.tlp === 'RED')
+  const recipients =
+    reds.length === 2 ? reds[0]!.recipients?.filter((u) => reds[1]!.recipients?.includes(u)) : reds[0]!.recipients
+  const pap = strictestMarking({ tlp: 'RED', pap: a.pap }, { tlp: 'RED', pap: b.pap }).pap
+  return { tlp: 'RED', recipients: [...(recipients ?? [])], ...(pap === undefined ? {} : { pap }) }
+}
+
+/** Does `next` (a report) say again what `previous` held, field by field of what a report restates? */
+function restates(previous: IncidentState, next: IncidentState): boolean {
+  return (
+    previous.title === next.title &&
+    previous.severity === next.severity &&
+    previous.category === next.category &&
+    previous.summary === next.summary &&
+    JSON.stringify(previous.affectedNetworks) === JSON.stringify(next.affectedNetworks) &&
+    JSON.stringify(previous.attackSource ?? null) === JSON.stringify(next.attackSource ?? null)
+  )
 }
 
 function keepCoordination(previous: IncidentState, incident: IncidentState): void {

@@ -168,6 +168,20 @@ export function commandVisibility(incident: IncidentState, task?: Pick<TaskState
   }
 }
 
+/**
+ * [R14] Does `marking` reach no one `floor` does not? RED: RED, for the recipients the floor names
+ * or the caller (the author of the report, V5), at least its PAP; otherwise at least as strict.
+ */
+export function reachesNoFurther(marking: Marking, floor: Marking, caller: string): boolean {
+  if (floor.tlp !== 'RED') return sameMarking(strictestMarking(marking, floor), marking)
+  if (marking.tlp !== 'RED') return false
+  const pap = strictestMarking({ tlp: 'RED', pap: marking.pap }, { tlp: 'RED', pap: floor.pap }).pap
+  return (
+    pap === marking.pap &&
+    (marking.recipients ?? []).every((user) => user === caller || floor.recipients?.includes(user))
+  )
+}
+
 /** An organisation's audience as someone else may know it: its nation, and the communities it shares with them. */
 export interface TeamAudience {
   organisation: string

@@ -4,8 +4,8 @@
  * It sends `incident.set_marking` on the version the panel shows; a change that takes the incident
  * from someone asks first, naming who, and so does one that shows it to anyone new.
  */
-import type { IncidentState } from '@watchfloor/core'
-import { PAP_LEVELS, type Pap, TLP_LEVELS, type Tlp } from '@watchfloor/protocol'
+import { type IncidentState, reachesNoFurther } from '@watchfloor/core'
+import { type Marking, PAP_LEVELS, type Pap, TLP_LEVELS, type Tlp } from '@watchfloor/protocol'
 import { type FormEvent, type KeyboardEvent, useId, useState } from 'react'
 import { useWatchfloor } from '../../data/store.ts'
 import { can } from '../coordination/permissions.ts'
@@ -17,26 +17,40 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
   const session = useWatchfloor((s) => s.session)
   const runner = useCommand()
   const [open, setOpen] = useState(false)
-  const [draft, setDraft] = useState<MarkingDraft>(() => draftOf(incident.marking))
-  /** The question before sending: who loses the incident, or that it reaches further (`widen`). */
-  const [confirming, setConfirming] = useState<{ lost: string[]; widen: boolean } | null>(null)
+  const [draft, setDrafted] = useState<MarkingDraft>(() => draftOf(incident.marking))
+  /**
+   * The question before sending: who loses the incident, or that it reaches further (`widen`), for
+   * exactly the marking and version asked about; any edit of the form withdraws it.
+   */
+  const [confirming, setConfirming] = useState<{
+    lost: string[]
+    widen: boolean
+    marking: Marking
+    version: number
+  } | null>(null)
+  /** Why the form's marking may not be sent, said before asking the server (R14). */
+  const [blocked, setBlocked] = useState<string | null>(null)
+  const setDraft = (next: MarkingDraft) => {
+    setDrafted(next)
+    setConfirming(null)
+    setBlocked(null)
+  }
   const formId = useId()
   if (!can(session, 'incident.set_marking', incident)) return null
 
   const reset = () => {
     setDraft(draftOf(incident.marking))
-    setConfirming(null)
     runner.clear()
   }
-  const send = () => {
+  const send = (marking: Marking, version: number) => {
     setConfirming(null)
     void runner
       .run(
         {
           type: 'incident.set_marking',
           incidentId: incident.incidentId,
-          marking: markingOf(draft),
-          expectedVersion: runner.versionOf(incident),
+          marking,
+          expectedVersion: version,
         },
         incident,
       )
@@ -45,13 +59,22 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
   const submit = (e: FormEvent) => {
     e.preventDefault()
     const after = markingOf(draft)
+    const version = runner.versionOf(incident)
+    // what the incident holds from stricter events is never restated wider (core R14, C20)
+    const stated = incident.statedMarking
+    if (stated !== undefined && session && !reachesNoFurther(after, stated, session.user)) {
+      setBlocked(
+        `This incident holds what was marked TLP:${stated.tlp}${stated.releasableTo ? ` releasable to ${stated.releasableTo.join(', ') || 'no one'}` : ''}${stated.recipients ? ` for ${stated.recipients.join(', ')}` : ''}, stricter than a report of it: mark it at least as strictly.`,
+      )
+      return
+    }
     const lost = noLongerSeenBy(incident.marking, after, incident.organisation, {
       reportedBy: incident.reportedBy,
       caller: session?.user,
     })
     const widen = widens(incident.marking, after)
-    if (lost.length > 0 || widen) setConfirming({ lost, widen })
-    else send()
+    if (lost.length > 0 || widen) setConfirming({ lost, widen, marking: after, version })
+    else send(after, version)
   }
 
   return (
@@ -122,6 +145,11 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
               onChange={(recipients) => setDraft({ ...draft, recipients })}
             />
           )}
+          {blocked !== null && (
+            <p className="conflict" role="alert" data-testid="marking-blocked">
+              {blocked}
+            </p>
+          )}
           {confirming ? (
             <div
               className="conflict"
@@ -154,7 +182,7 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
                   className="button primary"
                   data-testid="marking-confirm-send"
                   disabled={runner.pending}
-                  onClick={send}
+                  onClick={() => send(confirming.marking, confirming.version)}
                 >
                   {confirming.lost.length > 0 ? 'Narrow the marking' : 'Widen the marking'}
                 </button>

@@ -99,6 +99,12 @@ test.describe('a document carries its marking; a replay is marked as one', () =>
     const banners = report.getByTestId('marking-banner')
     await expect(banners).toHaveCount(2)
     for (const banner of [banners.first(), banners.last()]) await expect(banner).toHaveAttribute('data-tlp', 'AMBER')
+    // the detail panel's history: the line naming the AMBER title carries its own badge
+    await signIn(page, E2E_TOKENS.officer)
+    await openIncident(page, own)
+    const line = page.getByTestId('detail-history').locator('li', { hasText: 'Amber title of the other' })
+    await expect(line).toHaveAttribute('data-tlp', 'AMBER')
+    await expect(line.getByTestId('tlp-badge')).toHaveText('TLP:AMBER')
   })
 
   test('[M1] a map snapshot is marked with what the map drew, and the banner counts it', async ({

@@ -1,6 +1,6 @@
 import type { IncidentState, NetworkState } from '@watchfloor/core'
-import { sameMarking, summarise } from '@watchfloor/core'
-import type { StoredEvent } from '@watchfloor/protocol'
+import { type State, type SummaryNames, sameMarking, summarise, summaryLine, tlpRank } from '@watchfloor/core'
+import type { StoredEvent, Tlp } from '@watchfloor/protocol'
 import { useEffect, useState } from 'react'
 import { setViewing } from '../../data/connection.ts'
 import { useLeftOutIncident } from '../../data/leftOut.ts'
@@ -103,6 +103,8 @@ function DetailBody({
   const entries = groupEvents(history)
   // people and incidents by name, ids as a title only
   const names = useSummaryNames()
+  const incidents = useWatchfloor((s) => s.state.incidents)
+  const tasks = useWatchfloor((s) => s.state.tasks)
   const changes = history.length - observations.reports
   const { marking } = incident
   return (
@@ -195,16 +197,21 @@ function DetailBody({
         {observations.reports === 1 ? 'report' : 'reports'}
       </h3>
       <ol className="history" data-testid="detail-history">
-        {entries.slice(-200).map((entry) =>
-          entry.kind === 'event' ? (
-            <li key={entry.event.seq} data-seq={entry.event.seq}>
-              <time dateTime={entry.event.occurredAt}>{formatTime(entry.event.occurredAt)}</time>{' '}
-              <span className="mono">{entry.event.type}</span> {summarise(entry.event, names)}
-            </li>
-          ) : (
-            <ObservationRunItem key={`run-${entry.events[0]!.seq}`} run={entry} />
-          ),
-        )}
+        {entries
+          .slice(-200)
+          .map((entry) =>
+            entry.kind === 'event' ? (
+              <HistoryItem
+                key={entry.event.seq}
+                event={entry.event}
+                picture={{ incidents, tasks }}
+                person={names.person}
+                shown={incident.contentMarking.tlp}
+              />
+            ) : (
+              <ObservationRunItem key={`run-${entry.events[0]!.seq}`} run={entry} />
+            ),
+          )}
       </ol>
     </section>
   )
@@ -234,6 +241,36 @@ function ObservationFacts({ summary }: { summary: ObservationSummary }) {
         ))}
       </span>
     </>
+  )
+}
+
+/**
+ * One change in the history. What it names by title (a linked incident, a task) counts in its
+ * marking (core's `summaryLine`): a line stricter than what the panel's badges show carries its own.
+ */
+function HistoryItem({
+  event,
+  picture,
+  person,
+  shown,
+}: {
+  event: StoredEvent
+  picture: Pick<State, 'incidents' | 'tasks'>
+  person: SummaryNames['person']
+  shown: Tlp
+}) {
+  const line = summaryLine(picture, event, person)
+  return (
+    <li data-seq={event.seq} data-tlp={line.tlp}>
+      <time dateTime={event.occurredAt}>{formatTime(event.occurredAt)}</time> <span className="mono">{event.type}</span>{' '}
+      {line.text}
+      {tlpRank(line.tlp) > tlpRank(shown) && (
+        <>
+          {' '}
+          <TlpBadge tlp={line.tlp} />
+        </>
+      )}
+    </li>
   )
 }
 

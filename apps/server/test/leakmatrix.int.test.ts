@@ -1106,7 +1106,8 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       const mention = may(actor, 'comment.post')
       const reply = json<{
         people: { userId: string; organisation: string }[]
-        teams: { organisation: string }[]
+        teams: { organisation: string; communities?: string[] }[]
+        communities?: string[]
         may: { assign: boolean; mention: boolean }
       }>(v, '/api/v1/people')
       expect(reply.may, `${v.key}: what it may do`).toEqual({ assign, mention })
@@ -1147,6 +1148,14 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
           `${v.key}: its own team`,
         ).toContain(viewer.organisation)
       else expect(reply.teams, `${v.key}: teams`).toEqual([])
+      // [C19, A8] a team's communities are only those it shares with the caller, whose own are its own
+      const mine = viewer.communities ?? []
+      for (const team of reply.teams)
+        expect(
+          (team.communities ?? []).filter((c) => !mine.includes(c)),
+          `${v.key}: communities of ${team.organisation} it is not in`,
+        ).toEqual([])
+      expect(reply.communities, `${v.key}: its own communities`).toEqual(assign ? [...mine] : undefined)
     })
 
     it("[V1-V9, R3, R11, R12] GET /api/v1/state: core's fold of the visible events (incidents, advisories, counts, recent)", () => {

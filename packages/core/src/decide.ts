@@ -18,6 +18,7 @@ import {
   audienceMarking,
   canSee,
   commandVisibility,
+  describeMarking,
   incidentVisibility,
   reachesNoFurther,
   sameMarking as sameAudience,
@@ -242,15 +243,6 @@ function setMarking(state: State, c: CommandOf<'incident.set_marking'>, ctx: Dec
     return reject('validation', 'C20', 'you would no longer see this incident under that marking', 'marking')
   }
   return accepted([event], incident.version + 1)
-}
-
-/** A marking as words: `TLP:AMBER releasable to cert-lv, LV · PAP:GREEN`. */
-function describeMarking(marking: Marking): string {
-  const parts = [`TLP:${marking.tlp}`]
-  if (marking.releasableTo !== undefined) parts.push(`releasable to ${marking.releasableTo.join(', ') || 'no one'}`)
-  if (marking.recipients !== undefined) parts.push(`for ${marking.recipients.join(', ')}`)
-  if (marking.pap !== undefined) parts.push(`· PAP:${marking.pap}`)
-  return parts.join(' ')
 }
 
 /** A copy of a marking, its lists copied, absent fields left absent. */

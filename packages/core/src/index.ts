@@ -161,6 +161,7 @@ export {
   commandVisibility,
   type DocumentMarking,
   defaultMarking,
+  describeMarking,
   documentMarking,
   highestTlp,
   incidentVisibility,

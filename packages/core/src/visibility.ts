@@ -247,6 +247,15 @@ export function markingBanner(marking: DocumentMarking): string {
   return marking.tlp === 'RED' ? `${text}: named recipients only, do not share` : text
 }
 
+/** A marking as words: `TLP:AMBER releasable to cert-lv, LV · PAP:GREEN`. */
+export function describeMarking(marking: Marking): string {
+  const parts = [`TLP:${marking.tlp}`]
+  if (marking.releasableTo !== undefined) parts.push(`releasable to ${marking.releasableTo.join(', ') || 'no one'}`)
+  if (marking.recipients !== undefined) parts.push(`for ${marking.recipients.join(', ')}`)
+  if (marking.pap !== undefined) parts.push(`· PAP:${marking.pap}`)
+  return parts.join(' ')
+}
+
 /** [V8] The marking applied when a sender gives none: AMBER, to its own organisation only. */
 export function defaultMarking(): Marking {
   return { tlp: 'AMBER' }

@@ -4,7 +4,7 @@
  * It sends `incident.set_marking` on the version the panel shows; a change that takes the incident
  * from someone asks first, naming who, and so does one that shows it to anyone new.
  */
-import { type IncidentState, reachesNoFurther } from '@watchfloor/core'
+import { describeMarking, type IncidentState, reachesNoFurther } from '@watchfloor/core'
 import { type Marking, PAP_LEVELS, type Pap, TLP_LEVELS, type Tlp } from '@watchfloor/protocol'
 import { type FormEvent, type KeyboardEvent, useId, useState } from 'react'
 import { useWatchfloor } from '../../data/store.ts'
@@ -64,7 +64,7 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
     const stated = incident.statedMarking
     if (stated !== undefined && session && !reachesNoFurther(after, stated, session.user)) {
       setBlocked(
-        `This incident holds what was marked TLP:${stated.tlp}${stated.releasableTo ? ` releasable to ${stated.releasableTo.join(', ') || 'no one'}` : ''}${stated.recipients ? ` for ${stated.recipients.join(', ')}` : ''}, stricter than a report of it: mark it at least as strictly.`,
+        `This incident holds what was marked ${describeMarking(stated)}, stricter than a report of it: mark it at least as strictly.`,
       )
       return
     }

@@ -389,8 +389,14 @@ describe('[C18] an incident narrowed away from an organisation', () => {
       expect(retried.status).toBe(200)
       expect(retried.json.events!.map((e) => e.seq)).toEqual(widened.json.events!.map((e) => e.seq))
       expect(await headOf(server.url, TOKENS.coordEeA)).toBe(head)
+      // [R15] as it stands, its status too (not `new`)
       const seen = (await pictureOf(TOKENS.viewerNl)).incidents['mark-1']
-      expect(seen).toMatchObject({ severity: 'critical', summary: 'Disk wiper on two hosts', marking: widen })
+      expect(seen).toMatchObject({
+        severity: 'critical',
+        summary: 'Disk wiper on two hosts',
+        status: 'contained',
+        marking: widen,
+      })
       await nl.waitFor(() => nl.events.some((e) => about(e, 'mark-1')))
       expect(nl.events.filter((e) => about(e, 'mark-1')).map((e) => e.seq)).toEqual(
         widened.json.events!.map((e) => e.seq),
@@ -405,5 +411,35 @@ describe('[C18] an incident narrowed away from an organisation', () => {
       nl.close()
       lv.close()
     }
+  })
+  it('[R15] a marking change keeps, for those who hold it, a RED update its author could not see', async () => {
+    const shared = { tlp: 'AMBER' as const, releasableTo: ['cert-lv'] }
+    expect((await post(server.url, TOKENS.sensorEe, { events: [report('mark-red', shared)] })).status).toBe(201)
+    const update = event({
+      type: 'incident.updated',
+      marking: { tlp: 'RED', recipients: ['kadri', 'janis'] },
+      payload: { incidentId: 'mark-red', severity: 'critical', summary: 'Wiper found on the ministry' },
+    } as never)
+    expect((await post(server.url, TOKENS.sensorEe, { events: [update] })).status).toBe(201)
+    // coord-a is no recipient: its picture holds the report alone
+    expect((await pictureOf(TOKENS.coordEeA)).incidents['mark-red']).toMatchObject({ severity: 'medium' })
+    const widen = { tlp: 'AMBER', releasableTo: ['cert-lv', 'ncsc-nl'] }
+    const widened = await command(server.url, TOKENS.coordEeA, {
+      type: 'incident.set_marking',
+      incidentId: 'mark-red',
+      marking: widen,
+    })
+    expect(widened.status, JSON.stringify(widened.json)).toBe(200)
+    // the RED update's recipients keep what it told them, under the new marking
+    for (const token of [TOKENS.viewerEe, TOKENS.viewerLv])
+      expect((await pictureOf(token)).incidents['mark-red']).toMatchObject({
+        severity: 'critical',
+        summary: 'Wiper found on the ministry',
+        marking: widen,
+      })
+    // the organisation it newly reaches gets it as coord-a stated it, nothing of the RED update
+    const nl = (await pictureOf(TOKENS.viewerNl)).incidents['mark-red']!
+    expect(nl).toMatchObject({ severity: 'medium', status: 'new', marking: widen })
+    expect(nl.summary).toBeUndefined()
   })
 })

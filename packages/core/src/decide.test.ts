@@ -1016,6 +1016,7 @@ describe('decide: who an incident is shared with (incident.set_marking)', () => 
               summary: 'Disk wiper found on two hosts',
               affectedNetworks: ['ee-gov', 'lv-gov'],
               attackSource: { location: { lat: 55.7, lon: 37.6 } },
+              restated: { status: 'contained', networkStates: { 'lv-gov': 'recovered' } },
             },
           },
         ])
@@ -1117,16 +1118,13 @@ describe('decide: who an incident is shared with (incident.set_marking)', () => 
       at('incident.updated', { incidentId: 'inc-r', summary: 'wider than it looked' } as never, {
         marking: { tlp: 'GREEN' },
       }),
-      // a status alone is not restated: no floor from it
-      at('incident.updated', { incidentId: 'inc-r', status: 'triaged' } as never, {
-        marking: { tlp: 'RED', recipients: ['x'] },
-      }),
     ])
     expect(incident(state, 'inc-r').statedMarking).toBeUndefined()
     state = fold(state, [
       at('incident.updated', { incidentId: 'inc-r', severity: 'critical' } as never, { marking: { tlp: 'AMBER' } }),
     ])
     expect(incident(state, 'inc-r').statedMarking).toEqual({ tlp: 'AMBER' })
+    expect(incident(state, 'inc-r').keptMarking).toBeUndefined()
     const ctx = { viewer: mart, now: NOW, newId: () => '10000000-0000-4000-8000-00000000beef' }
     const set = (marking: Marking) => decide(state, { type: 'incident.set_marking', incidentId: 'inc-r', marking }, ctx)
     const apply = (decision: ReturnType<typeof set>) => {
@@ -1157,6 +1155,41 @@ describe('decide: who an incident is shared with (incident.set_marking)', () => 
     state = fold(state, [{ ...fresh, seq: state.seq + 1 }])
     expect(incident(state, 'inc-r').statedMarking).toBeUndefined()
     expect(set({ tlp: 'GREEN' }).ok).toBe(true)
+  })
+
+  it('[R14, R15] a status or network state marked stricter than its report is a floor that a report saying something new keeps', () => {
+    let state = fold(initialState, [
+      ...world(),
+      reported('inc-k', { marking: { tlp: 'GREEN' } }),
+      at('incident.status_changed', { incidentId: 'inc-k', status: 'contained' } as never, {
+        marking: { tlp: 'AMBER' },
+      }),
+    ])
+    expect(incident(state, 'inc-k')).toMatchObject({ statedMarking: { tlp: 'AMBER' }, keptMarking: { tlp: 'AMBER' } })
+    const ctx = { viewer: mart, now: NOW, newId: () => '10000000-0000-4000-8000-00000000cafe' }
+    const set = (marking: Marking) => decide(state, { type: 'incident.set_marking', incidentId: 'inc-k', marking }, ctx)
+    expect(set({ tlp: 'GREEN', pap: 'GREEN' }).ok).toBe(false)
+    // the owner's report saying something new: the status it keeps still came from the AMBER event
+    const fresh = at(
+      'incident.reported',
+      { incidentId: 'inc-k', title: 'Retitled', severity: 'high', category: 'malware', affectedNetworks: [] } as never,
+      { marking: { tlp: 'GREEN' } },
+    )
+    state = fold(state, [{ ...fresh, seq: state.seq + 1 }])
+    expect(incident(state, 'inc-k')).toMatchObject({ status: 'contained', statedMarking: { tlp: 'AMBER' } })
+    expect(set({ tlp: 'CLEAR' }).ok).toBe(false)
+    // a network state marked stricter: the same, whether or not it adds the network
+    state = fold(initialState, [
+      ...world(),
+      reported('inc-n', { marking: { tlp: 'GREEN' } }),
+      at('incident.network_state_set', { incidentId: 'inc-n', networkId: 'ee-gov', state: 'contained' } as never, {
+        marking: { tlp: 'AMBER+STRICT' },
+      }),
+    ])
+    expect(incident(state, 'inc-n')).toMatchObject({
+      statedMarking: { tlp: 'AMBER+STRICT' },
+      keptMarking: { tlp: 'AMBER+STRICT' },
+    })
   })
 
   it('[R14, C20] a RED floor: RED, for the recipients it names or the caller, never stuck', () => {

@@ -181,10 +181,11 @@ function link(state: State, c: CommandOf<'incident.link'>, ctx: DecideContext): 
 /**
  * [C20] Who the incident is shared with, changed by its own organisation: one `incident.reported`
  * that restates the incident as it stands in the caller's picture (title, summary, the current
- * severity, category, affected networks, attack source) under the new marking, from the incident's
- * organisation, the caller as actor (so its author for RED [V5]). The reducer keeps what a report
- * does not carry (status, acknowledgement, links, network states, counts, first report [R7]), so
- * nothing but the marking changes. Tasks keep their own markings [C4].
+ * severity, category, affected networks, attack source, and as `restated` its status and network
+ * states) under the new marking, from the incident's organisation, the caller as actor (so its
+ * author for RED [V5]). A picture that holds the incident changes only its marking [R15], so a RED
+ * update the caller cannot see stays in the pictures of those who can; one it newly reaches takes
+ * the incident as stated. Tasks keep their own markings [C4].
  */
 function setMarking(state: State, c: CommandOf<'incident.set_marking'>, ctx: DecideContext): Decision {
   const incident = findIncident(state, ctx.viewer, c.incidentId)
@@ -228,6 +229,11 @@ function setMarking(state: State, c: CommandOf<'incident.set_marking'>, ctx: Dec
     ...opt('summary', incident.summary),
     affectedNetworks: [...incident.affectedNetworks],
     ...(Object.keys(attackSource).length > 0 ? { attackSource } : {}),
+    // [R15] for a picture it newly reaches; one that holds the incident changes only its marking
+    restated: {
+      status: incident.status,
+      ...(incident.networkStates === undefined ? {} : { networkStates: { ...incident.networkStates } }),
+    },
   }
   const event = {
     id: ctx.newId(),

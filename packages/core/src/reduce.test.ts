@@ -1,9 +1,10 @@
-import type { Marking, StoredEvent } from '@watchfloor/protocol'
+import type { Marking, StoredEvent, Viewer } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
 import { fold, maxTime, reduce } from './reduce.ts'
 import { networkPostures, openCountsBySeverity, openIncidentsBySeverity, recentActivity } from './selectors.ts'
 import { initialState, type State } from './state.ts'
 import { makeEvent } from './testing.ts'
+import { canSee } from './visibility.ts'
 
 /** given(events).when(event).then(check) */
 function given(...events: StoredEvent[]) {
@@ -393,6 +394,90 @@ describe('reduce', () => {
     ])
     expect(state.incidents.get('inc-9')).toMatchObject({ version: 1, lastSeq: 2, observationCount: 5 })
     expect(state.incidents.get('inc-9')!.updatedAt).toBe(new Date(Date.UTC(2026, 10, 1) + 2000).toISOString())
+  })
+})
+
+describe('[R15] a marking change (a report with `restated`)', () => {
+  const viewer = (userId: string, organisation: string, nation: string): Viewer => ({
+    userId,
+    organisation,
+    nation,
+    roles: ['coordinator'],
+  })
+  const kadri = viewer('kadri', 'cert-ee', 'EE')
+  const mart = viewer('mart', 'cert-ee', 'EE')
+  const janis = viewer('janis', 'cert-lv', 'LV')
+  const pieter = viewer('pieter', 'ncsc-nl', 'NL')
+  /** Each viewer's picture: the events it may see, folded. */
+  const pictureOf = (who: Viewer, events: StoredEvent[]) =>
+    fold(
+      initialState,
+      events.filter((event) => canSee(who, event)),
+    ).incidents.get('inc-1')
+  const shared: Marking = { tlp: 'AMBER', releasableTo: ['cert-lv'] }
+  const log = [
+    tallinn,
+    riga,
+    makeEvent(3, 'incident.reported', worm.payload as never, { marking: shared }),
+    makeEvent(4, 'incident.status_changed', { incidentId: 'inc-1', status: 'contained' }, { marking: shared }),
+    makeEvent(
+      5,
+      'incident.network_state_set',
+      { incidentId: 'inc-1', networkId: 'ee-gov', state: 'recovered' },
+      { marking: shared },
+    ),
+    // a RED update mart (its own organisation's coordinator) is not a recipient of
+    makeEvent(
+      6,
+      'incident.updated',
+      { incidentId: 'inc-1', severity: 'critical', summary: 'wiper found' },
+      { marking: { tlp: 'RED', recipients: ['kadri', 'janis'] } },
+    ),
+    // mart widens it to ncsc-nl: the report says the incident as mart's picture holds it
+    makeEvent(
+      7,
+      'incident.reported',
+      {
+        ...(worm.payload as never as object),
+        restated: { status: 'contained', networkStates: { 'ee-gov': 'recovered' } },
+      } as never,
+      { marking: { tlp: 'AMBER', releasableTo: ['cert-lv', 'ncsc-nl'] }, actor: 'mart' },
+    ),
+  ]
+
+  it('changes only the marking of a picture that holds the incident: a RED update its author could not see stays', () => {
+    for (const who of [kadri, janis])
+      expect(pictureOf(who, log), who.userId).toMatchObject({
+        severity: 'critical',
+        summary: 'wiper found',
+        status: 'contained',
+        networkStates: { 'ee-gov': 'recovered' },
+        marking: { tlp: 'AMBER', releasableTo: ['cert-lv', 'ncsc-nl'] },
+        reportedBy: 'mart',
+        version: 5,
+        lastSeq: 7,
+      })
+    expect(pictureOf(mart, log)).toMatchObject({ severity: 'high', version: 4, lastSeq: 7 })
+    expect(pictureOf(mart, log)?.summary).toBeUndefined()
+  })
+
+  it('gives a picture it newly reaches the incident as stated, with its status and network states', () => {
+    expect(pictureOf(pieter, log.slice(0, 6))).toBeUndefined()
+    const seen = pictureOf(pieter, log)!
+    expect(seen).toMatchObject({
+      severity: 'high',
+      status: 'contained',
+      networkStates: { 'ee-gov': 'recovered' },
+      affectedNetworks: ['ee-gov'],
+      version: 1,
+    })
+    expect(seen.summary).toBeUndefined()
+    // a report without `restated` is the owner saying the incident again: it is taken as stated
+    const plain = makeEvent(7, 'incident.reported', worm.payload as never, {
+      marking: { tlp: 'AMBER', releasableTo: ['cert-lv', 'ncsc-nl'] },
+    })
+    expect(pictureOf(kadri, [...log.slice(0, 6), plain])).toMatchObject({ severity: 'high', status: 'contained' })
+    expect(pictureOf(pieter, [...log.slice(0, 6), plain])).toMatchObject({ status: 'new' })
   })
 })
 

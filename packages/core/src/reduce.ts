@@ -85,11 +85,19 @@ function apply(draft: Draft, event: StoredEvent): void {
       const p = event.payload
       const previous = draft.peekIncident(p.incidentId)
       if (previous !== undefined && previous.organisation !== event.source.organisation) return // [R12]
+      if (previous !== undefined && p.restated !== undefined) {
+        // [R15] a marking change: this picture keeps what it holds, which may be more than its author's
+        const incident = draft.incident(p.incidentId)!
+        incident.marking = event.marking
+        if (event.actor !== undefined) incident.reportedBy = event.actor.user
+        bumpIncident(incident, event)
+        return
+      }
       const incident: IncidentState = {
         incidentId: p.incidentId,
         title: p.title,
         severity: p.severity,
-        status: previous?.status ?? 'new',
+        status: previous?.status ?? p.restated?.status ?? 'new',
         category: p.category,
         affectedNetworks: p.affectedNetworks,
         organisation: event.source.organisation,
@@ -110,10 +118,13 @@ function apply(draft: Draft, event: StoredEvent): void {
       const firstReportedBy = previous === undefined ? event.actor?.user : previous.firstReportedBy
       if (firstReportedBy !== undefined) incident.firstReportedBy = firstReportedBy
       if (previous !== undefined) keepCoordination(previous, incident)
-      // [R14] a report that says again what the incident held (a marking change) keeps the marking
-      // of where that came from; one that says something new is its own
-      if (previous?.statedMarking !== undefined && restates(previous, incident))
-        incident.statedMarking = previous.statedMarking
+      else if (p.restated?.networkStates !== undefined) incident.networkStates = { ...p.restated.networkStates }
+      // [R14] a report that says again what the incident held keeps the marking of where that came
+      // from; one that says something new is its own, but for what it keeps (status, network states)
+      if (previous?.keptMarking !== undefined) incident.keptMarking = previous.keptMarking
+      const stated =
+        previous !== undefined && restates(previous, incident) ? previous.statedMarking : incident.keptMarking
+      if (stated !== undefined) incident.statedMarking = stated
       draft.put('incident', p.incidentId, incident)
       return
     }
@@ -128,14 +139,7 @@ function apply(draft: Draft, event: StoredEvent): void {
       if (p.category !== undefined) incident.category = p.category
       if (p.summary !== undefined) incident.summary = p.summary
       if (p.affectedNetworks !== undefined) incident.affectedNetworks = p.affectedNetworks
-      // only what a report would restate: a status alone is not
-      if (
-        p.severity !== undefined ||
-        p.category !== undefined ||
-        p.summary !== undefined ||
-        p.affectedNetworks !== undefined
-      )
-        foldStated(incident, event.marking)
+      foldStated(incident, event.marking, p.status !== undefined) // [R14] a marking change restates all of it
       bumpIncident(incident, event)
       return
     }
@@ -184,7 +188,7 @@ function apply(draft: Draft, event: StoredEvent): void {
       const incident = draft.incident(event.payload.incidentId)
       if (!incident) return // [R3]
       incident.severity = event.payload.severity
-      foldStated(incident, event.marking)
+      foldStated(incident, event.marking, false)
       bumpIncident(incident, event)
       return
     }
@@ -192,6 +196,7 @@ function apply(draft: Draft, event: StoredEvent): void {
       const incident = draft.incident(event.payload.incidentId)
       if (!incident) return // [R3]
       incident.status = event.payload.status
+      foldStated(incident, event.marking, true) // [R14]
       bumpIncident(incident, event)
       return
     }
@@ -204,6 +209,7 @@ function apply(draft: Draft, event: StoredEvent): void {
         // [R8] the merged incident closes and points at the survivor
         incident.status = 'closed'
         incident.mergedInto = p.otherIncidentId
+        foldStated(incident, event.marking, true) // [R14] its status
       }
       bumpIncident(incident, event)
       const other = draft.incident(p.otherIncidentId)
@@ -219,10 +225,9 @@ function apply(draft: Draft, event: StoredEvent): void {
       if (!incident) return // [R3]
       incident.networkStates = { ...incident.networkStates, [p.networkId]: p.state }
       // [R9] a network with a state in an incident is one of its affected networks
-      if (!incident.affectedNetworks.includes(p.networkId)) {
+      if (!incident.affectedNetworks.includes(p.networkId))
         incident.affectedNetworks = [...incident.affectedNetworks, p.networkId]
-        foldStated(incident, event.marking) // [R14] a report would restate it
-      }
+      foldStated(incident, event.marking, true) // [R14] a marking change restates it
       bumpIncident(incident, event)
       return
     }
@@ -375,16 +380,17 @@ function bumpTask(task: TaskState, event: StoredEvent): void {
   task.updatedAt = maxTime(task.updatedAt, event.occurredAt)
 }
 
-/** A report of a known incident keeps what coordination added to it. */
 /**
- * [R14] What a report restates (severity, summary, category, networks) may since have come from an
- * event marked stricter than the report it followed: `statedMarking` is the floor of those
- * markings, absent while there is none. A report that says something new starts it again; one that
- * restates the incident as it was keeps it (`restates`).
+ * [R14] What a marking change restates (severity, summary, category, networks, status, network
+ * states) may since have come from an event marked stricter than the report it followed:
+ * `statedMarking` is the floor of those markings, absent while there is none. A report that says
+ * something new starts it again from `keptMarking`, the floor of what a report keeps (status,
+ * network states); one that restates the incident as it was keeps it (`restates`).
  */
-function foldStated(incident: IncidentState, marking: Marking): void {
+function foldStated(incident: IncidentState, marking: Marking, kept: boolean): void {
   if (!stricterThan(marking, incident.marking)) return
   incident.statedMarking = incident.statedMarking === undefined ? marking : floorOf(incident.statedMarking, marking)
+  if (kept) incident.keptMarking = incident.keptMarking === undefined ? marking : floorOf(incident.keptMarking, marking)
 }
 
 /** Does `marking` reach fewer than `report` (a higher TLP or PAP, fewer names, other RED recipients)? */
@@ -423,6 +429,7 @@ function restates(previous: IncidentState, next: IncidentState): boolean {
   )
 }
 
+/** A report of a known incident keeps what coordination added to it. */
 function keepCoordination(previous: IncidentState, incident: IncidentState): void {
   if (previous.acknowledgedAt !== undefined) incident.acknowledgedAt = previous.acknowledgedAt
   if (previous.acknowledgedBy !== undefined) incident.acknowledgedBy = previous.acknowledgedBy

@@ -87,11 +87,18 @@ export interface IncidentState {
   acknowledgedBy?: string
   acknowledgedNote?: string
   /**
-   * [R14] The strictest marking of what a report would restate (severity, summary, category,
-   * networks), when an update or escalation since the latest report was marked stricter than it;
-   * absent while that is the report's own marking. A marking change never restates it wider [C20].
+   * [R14] The strictest marking of what a marking change would restate (severity, summary, category,
+   * networks, status, network states), when an event that set one of them was marked stricter than
+   * the report it followed; absent while that is the report's own marking. A marking change never
+   * restates it wider [C20].
    */
   statedMarking?: Marking
+  /**
+   * [R14] The part of `statedMarking` that came from what a later report keeps rather than says
+   * again (the status, network states): a report that says something new starts `statedMarking`
+   * again from this.
+   */
+  keptMarking?: Marking
   /** Links to other incidents, one per other incident, in the order made [R8]; absent means none. */
   links?: readonly IncidentLink[]
   /** How each network stands in this incident's response [R9]; absent means none set. */

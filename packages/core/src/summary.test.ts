@@ -91,6 +91,26 @@ describe('[M1] what a summary names by title, and the markings those titles carr
     })
   })
 
+  it('[R15] a marking change says the marking it sets and who set it', () => {
+    const change = makeEvent(
+      9,
+      'incident.reported',
+      {
+        incidentId: 'i',
+        title: 'Worm',
+        severity: 'high',
+        category: 'x',
+        affectedNetworks: [],
+        restated: { status: 'contained' },
+      },
+      { marking: { tlp: 'AMBER', releasableTo: ['cert-lv'] }, actor: 'mart' },
+    )
+    expect(summarise(change, { person: (id) => (id === 'mart' ? 'Mart Tamm' : undefined) })).toBe(
+      'Incident "Worm" now marked TLP:AMBER releasable to cert-lv by Mart Tamm',
+    )
+    expect(summaryNamed(change)).toEqual({ incidents: [], tasks: [] })
+  })
+
   const green = { marking: { tlp: 'GREEN' as const } }
   const picture = fold(initialState, [
     makeEvent(

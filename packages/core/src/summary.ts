@@ -1,6 +1,6 @@
 import { exhaustiveSwitchError, type Marking, type StoredEvent, type Tlp } from '@watchfloor/protocol'
 import type { State } from './state.ts'
-import { highestTlp } from './visibility.ts'
+import { describeMarking, highestTlp } from './visibility.ts'
 
 function clip(text: string, max = 140): string {
   const line = text.replace(/\s+/g, ' ').trim()
@@ -51,6 +51,9 @@ export function summarise(event: StoredEvent, names: SummaryNames = {}): string 
     }
     case 'incident.reported': {
       const p = event.payload
+      // [R15] a marking change: the incident said again, under a new marking
+      if (p.restated !== undefined)
+        return clip(`Incident "${p.title}" now marked ${describeMarking(event.marking)}${by(event, names)}`)
       const n = p.affectedNetworks.length
       return clip(`${p.severity.toUpperCase()} ${p.category}: ${p.title} (${n} network${n === 1 ? '' : 's'})`)
     }

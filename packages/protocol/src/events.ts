@@ -129,8 +129,27 @@ export const eventPayloads = {
           message: 'attackSource needs a networkId or a location',
         })
         .optional(),
+      /**
+       * [R15] Set by a marking change (`incident.set_marking`): the report says the incident again as
+       * it stands, under a new marking. A picture that holds the incident changes only its marking;
+       * one it newly reaches takes it as stated, with this status and these network states.
+       */
+      restated: z
+        .object({
+          status: IncidentStatus,
+          networkStates: z
+            .record(id, IncidentNetworkState)
+            .refine((states) => Object.keys(states).length <= 500, { message: 'at most 500 network states' })
+            .optional(),
+        })
+        .strict()
+        .optional(),
     })
-    .strict(),
+    .strict()
+    .refine(
+      (p) => Object.keys(p.restated?.networkStates ?? {}).every((network) => p.affectedNetworks.includes(network)),
+      { message: 'a restated network state names one of the affected networks', path: ['restated', 'networkStates'] },
+    ),
   'incident.updated': z
     .object({
       incidentId: id,

@@ -51,6 +51,32 @@ describe('after-action report', () => {
     expect(report.durations).toEqual({ acknowledge: 4 * 60_000, contain: 32 * 60_000, recover: 120 * 60_000 })
   })
 
+  it('[R15] a marking change lists no network again where it held one; it names those it newly reaches with their state', () => {
+    const change = makeEvent(
+      11,
+      'incident.reported',
+      {
+        incidentId: 'i1',
+        title: 'Worm',
+        severity: 'high',
+        category: 'malware',
+        affectedNetworks: ['ee-gov', 'lv-gov'],
+        restated: { status: 'recovered', networkStates: { 'ee-gov': 'contained', 'lv-gov': 'recovered' } },
+      },
+      { ...at(150), actor: 'coord' },
+    )
+    const held = [...events, change]
+    const report = buildReport(fold(initialState, held), held, 'i1')!
+    expect(report.networks.map((n) => `${n.networkId}:${n.state}`)).toEqual([
+      'ee-gov:affected',
+      'ee-gov:contained',
+      'lv-gov:recovered',
+    ])
+    // a picture it newly reaches has only this report: each network as it stands
+    const fresh = buildReport(fold(initialState, [change]), [change], 'i1')!
+    expect(fresh.networks.map((n) => `${n.networkId}:${n.state}`)).toEqual(['ee-gov:contained', 'lv-gov:recovered'])
+  })
+
   it('is null for an incident this viewer never received', () => {
     expect(buildReport(state, events, 'nope')).toBeNull()
   })

@@ -164,7 +164,22 @@ export function buildReport(
       peak = { severity, at }
       peakSeen = true
     }
-    if (event.type === 'incident.reported' || (event.type === 'incident.updated' && event.payload.affectedNetworks))
+    if (event.type === 'incident.reported' && event.payload.restated !== undefined) {
+      // [R15] a marking change says the networks again: new here only where this picture had none
+      const { networkStates } = event.payload.restated
+      for (const networkId of event.payload.affectedNetworks)
+        if (!networks.some((n) => n.networkId === networkId))
+          networks.push({
+            at,
+            networkId,
+            name: name(networkId),
+            state: networkStates?.[networkId] ?? 'affected',
+            seq: event.seq,
+          })
+    } else if (
+      event.type === 'incident.reported' ||
+      (event.type === 'incident.updated' && event.payload.affectedNetworks)
+    )
       for (const networkId of event.payload.affectedNetworks ?? [])
         networks.push({ at, networkId, name: name(networkId), state: 'affected', seq: event.seq })
     if (event.type === 'incident.network_state_set')

@@ -129,6 +129,9 @@ describe('security headers', () => {
   it('the "console not built" page and its 404s carry them', async () => {
     const page = await fetch(`${unbuilt.url}/`)
     expect(page.status).toBe(503)
+    // and the operator was told at start, naming the folder
+    expect(unbuilt.output()).toContain(`no console in ${join(dir, 'empty')} (no index.html)`)
+    expect(built.output()).not.toContain('no console in')
     expectSecurityHeaders(page, '/ (not built)')
     const wall = await fetch(`${unbuilt.url}/wall`)
     expect(wall.status).toBe(404)

@@ -284,6 +284,11 @@ export function createHttp({
       res.sendFile(join(consoleDir, 'index.html'), { cacheControl: false })
     })
   } else {
+    // said once at start, where an operator looks when the page says it
+    logger.warn(
+      { consoleDir },
+      `no console in ${consoleDir} (no index.html): the page answers 503 until it is built (pnpm build), or set WATCHFLOOR_CONSOLE_DIR to the built console`,
+    )
     app.get('/', (_req, res) => {
       res.status(503).type('text/plain').send('The console is not built: run `pnpm build` (pnpm start does it).\n')
     })

@@ -12,7 +12,7 @@ import {
   type PayloadOf,
   type Viewer,
 } from '@watchfloor/protocol'
-import { escalationRefusal, feedOfId, ownerOnlyRefusal, type Refusal, roleRefusal, stateRefusal } from './policy.ts'
+import { escalationRefusal, ownerOnlyRefusal, type Refusal, roleRefusal, stateRefusal } from './policy.ts'
 import type { IncidentState, State, TaskState } from './state.ts'
 import {
   audienceMarking,
@@ -203,12 +203,6 @@ function setMarking(state: State, c: CommandOf<'incident.set_marking'>, ctx: Dec
   }
   if (sameAudience(marking, incident.marking)) {
     return conflict('C20', `incident ${incident.incidentId} is already marked ${describeMarking(marking)}`, incident)
-  }
-  // a partner feed's incident is the feed's to mark [A9], whichever organisation it speaks for
-  const feed = feedOfId(incident.incidentId)
-  if (feed !== undefined && ctx.viewer.userId !== `feed:${feed}`) {
-    const message = `ids ending in @feed:${feed} are partner feed ${feed}'s: only it marks its incidents`
-    return reject('forbidden', 'A9', message, 'incidentId')
   }
   // what it restates (severity, summary, networks) may come from an event marked stricter than
   // the report it followed [R14]: never restated under a marking that reaches further

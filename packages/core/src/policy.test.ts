@@ -234,6 +234,12 @@ describe('policy: who may do what', () => {
     expect(may({ ...owner, readOnly: true }, 'incident.set_marking', inc)).toBe(false)
     // other actions are not the owner's alone
     expect(ownerOnlyRefusal(coordinator, 'incident.set_status', inc)).toBeUndefined()
+    // [A9] a partner feed's incident is the feed's to mark: its organisation's coordinators are not offered it
+    const fed = { ...inc, incidentId: 'INC-9@feed:p1' }
+    expect(may(owner, 'incident.set_marking', fed)).toBe(false)
+    expect(ownerOnlyRefusal(owner, 'incident.set_marking', fed)).toMatchObject({ code: 'forbidden', rule: 'A9' })
+    expect(ownerOnlyRefusal({ ...owner, userId: 'feed:p1' }, 'incident.set_marking', fed)).toBeUndefined()
+    expect(may(owner, 'incident.escalate', fed)).toBe(true)
     // without a target: the roles alone
     expect(may(coordinator, 'incident.set_marking')).toBe(true)
     expect(may(analyst, 'incident.set_marking')).toBe(false)

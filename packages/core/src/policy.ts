@@ -182,15 +182,19 @@ export const OWNER_ONLY_ACTIONS: ReadonlySet<Action> = new Set<Action>(['inciden
 /**
  * [C20] The refusal of an owner-only action (changing an incident's marking) by anyone outside the
  * incident's own organisation, whoever it is shared with; undefined for the owner and for any other
- * action. Read after the roles [C2]: a coordinator of a partner is refused here.
+ * action. Read after the roles [C2]: a coordinator of a partner is refused here. A partner feed's
+ * incident (its id `…@feed:<id>`) is the feed's alone, whichever organisation it speaks for [A9].
  */
 export function ownerOnlyRefusal(
-  actor: Pick<Actor, 'organisation'>,
+  actor: Pick<Actor, 'organisation' | 'userId'>,
   action: Action,
   target: Target,
 ): Refusal | undefined {
-  if (!OWNER_ONLY_ACTIONS.has(action) || 'taskId' in target || target.organisation === actor.organisation)
-    return undefined
+  if (!OWNER_ONLY_ACTIONS.has(action) || 'taskId' in target) return undefined
+  const feed = feedOfId(target.incidentId)
+  if (feed !== undefined && actor.userId !== `feed:${feed}`)
+    return forbidden('A9', `ids ending in @feed:${feed} are partner feed ${feed}'s: only it marks its incidents`)
+  if (target.organisation === actor.organisation) return undefined
   return forbidden(
     'C20',
     `only ${target.organisation}, the organisation that reported incident ${target.incidentId}, changes who it is shared with`,

@@ -181,11 +181,13 @@ describe('a start that fails because of a setting: exit 1, one line naming it, n
     )
     const file = join(tempDir(), 'a-file')
     writeFileSync(file, '')
-    const [inUse, unreachable, dataDir] = await Promise.all([
+    const [inUse, unreachable, dataDir, proc] = await Promise.all([
       startExpectingExit({ WATCHFLOOR_PORT: String(port) }),
       startExpectingExit({ WATCHFLOOR_DATABASE_URL: 'postgres://postgres:hunter2secret@127.0.0.1:1/watchfloor' }),
       // a data folder under a file: nothing can make it, whoever runs the test
       startExpectingExit({ WATCHFLOOR_DATA_DIR: join(file, 'data'), WATCHFLOOR_TOKENS: '', ...CHEAP }),
+      // a file system that refuses new folders with ENOENT: Node's recursive mkdir never returned
+      startExpectingExit({ WATCHFLOOR_DATA_DIR: '/proc/watchfloor-data', WATCHFLOOR_TOKENS: '', ...CHEAP }),
     ])
     expect(inUse.code, inUse.output).toBe(1)
     expect(oneLine(inUse)).toBe(
@@ -199,6 +201,10 @@ describe('a start that fails because of a setting: exit 1, one line naming it, n
     expect(dataDir.code, dataDir.output).toBe(1)
     expect(oneLine(dataDir)).toMatch(
       new RegExp(`^watchfloor: cannot use the data folder ${join(file, 'data')} \\(WATCHFLOOR_DATA_DIR\\): ENOTDIR`),
+    )
+    expect(proc.code, proc.output).toBe(1)
+    expect(oneLine(proc)).toMatch(
+      /^watchfloor: cannot use the data folder \/proc\/watchfloor-data \(WATCHFLOOR_DATA_DIR\): ENOENT/,
     )
   })
 

@@ -43,6 +43,7 @@ export {
 export { PostgresCredentialStore, type PostgresCredentialStoreOptions } from './credentials-postgres.ts'
 export { type UserIdHolder, userIdTaken } from './credentials-rows.ts'
 export { SqliteCredentialStore, type SqliteCredentialStoreOptions } from './credentials-sqlite.ts'
+export { makeFolder } from './folder.ts'
 export { latestVersion, type Migration, SchemaTooNewError } from './migrations.ts'
 export { type OpenOptions, openCredentialStore, openEventStore, openStores, type Stores } from './open.ts'
 export { contentJson } from './plan.ts'

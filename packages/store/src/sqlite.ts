@@ -1,8 +1,9 @@
-import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs'
+import { chmodSync, closeSync, openSync, statSync } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { StoredEvent } from '@watchfloor/protocol'
 import Database from 'better-sqlite3'
+import { makeFolder } from './folder.ts'
 import { idHash } from './id-hash.ts'
 import { migrateSqlite } from './migrations.ts'
 import {
@@ -43,7 +44,7 @@ export interface SqliteStoreOptions {
  */
 export function secureSqliteFiles(file: string): string[] {
   if (file === '' || file === ':memory:') return []
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
+  makeFolder(dirname(file))
   try {
     closeSync(openSync(file, 'wx', 0o600))
   } catch (error) {

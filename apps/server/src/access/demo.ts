@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Role, Tlp } from '@watchfloor/protocol'
-import { type CredentialStore, hashSecret } from '@watchfloor/store'
+import { type CredentialStore, hashSecret, makeFolder } from '@watchfloor/store'
 import { hashPassword, randomPassword, verifyPassword } from './passwords.ts'
 
 /** The demo people: one account per role a person holds (sensors are machines: see demo-tokens.json). */
@@ -99,7 +99,7 @@ export async function seedDemoAccess(
 
   const demo: DemoAccess = { file, accounts, wall }
   if (changed) {
-    mkdirSync(dataDir, { recursive: true })
+    makeFolder(dataDir)
     const { file: _file, ...content } = demo
     writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 })
     chmodSync(file, 0o600)

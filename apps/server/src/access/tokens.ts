@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Role, Role as RoleSchema, type Tlp, type Viewer, type ViewingAs } from '@watchfloor/protocol'
+import { makeFolder } from '@watchfloor/store'
 import { z } from 'zod'
 import { readConfigFile } from '../config.ts'
 
@@ -143,7 +144,7 @@ export function demoPrincipals(dataDir: string): StaticToken[] {
     ...account,
     token: `${account.user}-${randomBytes(12).toString('hex')}`,
   }))
-  mkdirSync(dataDir, { recursive: true })
+  makeFolder(dataDir)
   writeFileSync(file, `${JSON.stringify(principals, null, 2)}\n`, { mode: 0o600 })
   return principals
 }

@@ -1,7 +1,7 @@
-import { accessSync, constants, mkdirSync } from 'node:fs'
+import { accessSync, constants } from 'node:fs'
 import { isIPv6 } from 'node:net'
 import { join } from 'node:path'
-import { SchemaTooNewError } from '@watchfloor/store'
+import { makeFolder, SchemaTooNewError } from '@watchfloor/store'
 import { SettingError } from '../config.ts'
 
 /*
@@ -42,7 +42,7 @@ export function cannotListen(error: unknown, host: string, port: number): Settin
  */
 export function prepareDataDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    makeFolder(dir)
     accessSync(dir, constants.W_OK | constants.X_OK)
   } catch (error) {
     throw new SettingError(`cannot use the data folder ${dir} (WATCHFLOOR_DATA_DIR): ${messageOf(error)}`)

@@ -1100,7 +1100,7 @@ describe('a start that would give one user id to two organisations', () => {
     } finally {
       await third.stop()
     }
-  })
+  }, 180_000) // four server starts one after another: minutes on a busy two-core machine
 })
 
 describe('demo start', () => {

@@ -592,6 +592,74 @@ describe('coordination commands, presence and the handover brief', () => {
     }
     expect((await getJson(`${server.url}/api/v1/handover`, null)).status).toBe(401)
   })
+
+  it('[M1] a task row of the handover names its incident by its current title, and that title’s marking counts in the row and the brief', async () => {
+    const reported = (title: string, marking: EventInput['marking']) =>
+      event({
+        type: 'incident.reported',
+        marking,
+        payload: {
+          incidentId: 'ho-title',
+          title,
+          severity: 'high',
+          category: 'phishing',
+          affectedNetworks: ['ee-gov'],
+        },
+      } as never)
+    expect(
+      (await post(server.url, TOKENS.sensorEe, { events: [reported('Phishing wave', { tlp: 'GREEN' })] })).status,
+    ).toBe(201)
+    const created = await rest(server.url, TOKENS.coordEeA, {
+      type: 'task.create',
+      incidentId: 'ho-title',
+      title: 'Block the sender',
+      priority: 'high',
+    })
+    expect(created.status).toBe(200)
+    const task = created.json.events![0]!
+    expect(task.marking).toEqual({ tlp: 'GREEN' })
+    const taskId = (task.payload as { taskId: string }).taskId
+    expect(
+      (
+        await rest(server.url, TOKENS.coordEeA, {
+          type: 'incident.set_status',
+          incidentId: 'ho-title',
+          status: 'closed',
+        })
+      ).status,
+    ).toBe(200)
+    // a raw re-report, stricter, under a new title: the closed incident is on no list of the brief
+    expect(
+      (
+        await post(server.url, TOKENS.sensorEe, {
+          events: [reported('Spear-phishing of the minister', { tlp: 'AMBER+STRICT' })],
+        })
+      ).status,
+    ).toBe(201)
+    await new Promise((r) => setTimeout(r, 10))
+    const since = new Date().toISOString()
+    const until = new Date(Date.now() + 5).toISOString()
+    await new Promise((r) => setTimeout(r, 10))
+    const url = `${server.url}/api/v1/handover?since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}`
+    const brief = await getJson<HandoverBrief>(url, TOKENS.coordEeA)
+    expect(brief.status).toBe(200)
+    expect(brief.json.incidents.open.some((item) => item.incidentId === 'ho-title')).toBe(false)
+    expect(brief.json.tasks.open.find((row) => row.taskId === taskId)).toMatchObject({
+      incidentTitle: 'Spear-phishing of the minister',
+      tlp: 'AMBER+STRICT',
+    })
+    expect(['AMBER+STRICT', 'RED']).toContain(brief.json.marking.tlp)
+    const response = await fetch(url, {
+      headers: { authorization: `Bearer ${TOKENS.coordEeA}`, accept: 'text/markdown' },
+    })
+    const text = await response.text()
+    expect(text.split('\n')[0]).toMatch(/^\*\*TLP:(AMBER\+STRICT|RED)/)
+    expect(text).toMatch(
+      new RegExp(
+        `- \\*\\*Block the sender\\*\\*: Incident: Spear-phishing of the minister; .*; TLP: AMBER\\+STRICT; Task id: ${taskId}`,
+      ),
+    )
+  })
 })
 
 describe('coordination commands on several server processes sharing one PostgreSQL log', () => {

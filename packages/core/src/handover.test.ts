@@ -456,6 +456,181 @@ describe('handover brief', () => {
     expect(quiet.marking).toEqual({ tlp: 'CLEAR' })
   })
 
+  it('[M1] a task row names its incident by its current title: that title’s marking counts in the row and the brief', () => {
+    seq = 0
+    const green = { marking: { tlp: 'GREEN' } }
+    const strict = { marking: { tlp: 'AMBER+STRICT' } }
+    const reported = (minute: number, title: string, options: object) =>
+      at(
+        minute,
+        'incident.reported',
+        { incidentId: 'inc-h1', title, severity: 'high', category: 'phishing', affectedNetworks: [] },
+        options,
+      )
+    const before = [
+      reported(1, 'Phishing wave', green),
+      at(
+        2,
+        'task.created',
+        { taskId: 't-h1', incidentId: 'inc-h1', title: 'Block the sender', priority: 'high' },
+        green,
+      ),
+      at(3, 'incident.status_changed', { incidentId: 'inc-h1', status: 'closed' }, green),
+      // a raw re-report, stricter, under a new title: the closed incident is on no list of the brief
+      reported(4, 'Spear-phishing of the minister', strict),
+      report(5, 'inc-amber', 'low', { marking: { tlp: 'AMBER' } }),
+    ]
+    for (const event of before) event.recordedAt = T(5)
+    const brief = handoverBrief(fold(initialState, before), [], { viewer: kadri, since: SINCE, until: UNTIL })
+    expect(brief.incidents.open.map((i) => i.incidentId)).toEqual(['inc-amber'])
+    expect(brief.tasks.open).toMatchObject([
+      { taskId: 't-h1', incidentTitle: 'Spear-phishing of the minister', tlp: 'AMBER+STRICT' },
+    ])
+    expect(brief.marking).toEqual({ tlp: 'AMBER+STRICT' })
+    const text = handoverMarkdown(brief)
+    expect(text.split('\n')[0]).toBe('**TLP:AMBER+STRICT**')
+    expect(text).toMatch(
+      /- \*\*Block the sender\*\*: Incident: Spear-phishing of the minister; .*; TLP: AMBER\+STRICT; Task id: t-h1/,
+    )
+  })
+
+  it('[M1] a comment row names its incident and task by title: their markings count in the row and the brief', () => {
+    seq = 0
+    const green = { marking: { tlp: 'GREEN' } }
+    const red = { marking: { tlp: 'RED', recipients: ['kadri'] } }
+    const reported = (minute: number, incidentId: string, title: string, options: object, extra = {}) =>
+      at(
+        minute,
+        'incident.reported',
+        { incidentId, title, severity: 'high', category: 'x', affectedNetworks: [], ...extra },
+        options,
+      )
+    const before = [
+      reported(1, 'inc-c', 'Beacon', green),
+      at(2, 'task.created', { taskId: 't-c', incidentId: 'inc-c', title: 'Sweep the hosts', priority: 'high' }, green),
+      at(3, 'task.completed', { taskId: 't-c', note: 'swept' }, red),
+      at(4, 'incident.status_changed', { incidentId: 'inc-c', status: 'closed' }, green),
+      reported(5, 'inc-c', 'Beacon on the minister’s laptop', { marking: { tlp: 'AMBER+STRICT' } }),
+    ]
+    for (const event of before) event.recordedAt = T(5)
+    const window = [
+      at(15, 'comment.posted', { commentId: 'c-1', incidentId: 'inc-c', body: 'noted', mentions: [] }, green),
+      at(
+        16,
+        'comment.posted',
+        { commentId: 'c-2', incidentId: 'inc-c', taskId: 't-c', body: 'ok', mentions: [] },
+        green,
+      ),
+    ]
+    for (const event of window) event.recordedAt = event.occurredAt
+    const brief = handoverBrief(fold(initialState, before), window, { viewer: kadri, since: SINCE, until: UNTIL })
+    expect(brief.comments).toMatchObject([
+      { commentId: 'c-1', incidentTitle: 'Beacon on the minister’s laptop', tlp: 'AMBER+STRICT' },
+      { commentId: 'c-2', taskTitle: 'Sweep the hosts', tlp: 'RED' },
+    ])
+    expect(brief.marking.tlp).toBe('RED')
+    const comments = handoverSections(brief).find((section) => section.key === 'comments')!
+    expect(comments.entries.map((entry) => entry.fields.find((f) => f.label === 'TLP')?.value)).toEqual([
+      'AMBER+STRICT',
+      'RED',
+    ])
+
+    // [R15] a marking change that widens the report keeps the picture's title, from a RED report:
+    // the incident's `marking` is GREEN, what the comment row names by title is not
+    seq = 0
+    const widened = [
+      reported(1, 'inc-r', 'Public name', green),
+      at(2, 'incident.status_changed', { incidentId: 'inc-r', status: 'closed' }, green),
+      reported(3, 'inc-r', 'Secret name', red),
+      reported(4, 'inc-r', 'Public name', green, { restated: { status: 'closed' } }),
+    ]
+    for (const event of widened) event.recordedAt = T(5)
+    const picture = fold(initialState, widened)
+    expect(picture.incidents.get('inc-r')).toMatchObject({ title: 'Secret name', marking: { tlp: 'GREEN' } })
+    const note = [at(15, 'comment.posted', { commentId: 'c-3', incidentId: 'inc-r', body: 'x', mentions: [] }, green)]
+    for (const event of note) event.recordedAt = event.occurredAt
+    const restated = handoverBrief(picture, note, { viewer: kadri, since: SINCE, until: UNTIL })
+    expect(restated.comments).toMatchObject([{ incidentTitle: 'Secret name', tlp: 'RED' }])
+    expect(restated.marking.tlp).toBe('RED')
+  })
+
+  it('[M1] an advisory row names its incident by title: that title’s marking counts in the row and the brief', () => {
+    seq = 0
+    const green = { marking: { tlp: 'GREEN' } }
+    const reported = (minute: number, incidentId: string, title: string, options: object) =>
+      at(
+        minute,
+        'incident.reported',
+        { incidentId, title, severity: 'high', category: 'x', affectedNetworks: [] },
+        options,
+      )
+    const before = [
+      reported(1, 'inc-a', 'Scan', green),
+      reported(2, 'inc-a', 'Scan of the ministry', { marking: { tlp: 'AMBER' } }),
+      reported(3, 'inc-z', 'Old', green),
+      at(4, 'incident.status_changed', { incidentId: 'inc-z', status: 'closed' }, green),
+      reported(5, 'inc-z', 'Old and secret', { marking: { tlp: 'AMBER+STRICT' } }),
+    ]
+    for (const event of before) event.recordedAt = T(5)
+    const window = [
+      at(15, 'advisory.published', { advisoryId: 'adv-a', title: 'Patch', body: 'x', incidentId: 'inc-a' }, green),
+      at(16, 'advisory.published', { advisoryId: 'adv-z', title: 'Rotate', body: 'y', incidentId: 'inc-z' }, green),
+    ]
+    for (const event of window) event.recordedAt = event.occurredAt
+    const brief = handoverBrief(fold(initialState, before), window, { viewer: kadri, since: SINCE, until: UNTIL })
+    expect(brief.advisories).toMatchObject([
+      { advisoryId: 'adv-a', incidentTitle: 'Scan of the ministry', tlp: 'AMBER' },
+      { advisoryId: 'adv-z', incidentTitle: 'Old and secret', tlp: 'AMBER+STRICT' },
+    ])
+    // the open incident is listed, the closed one is not: its title counts through the advisory
+    expect(brief.marking.tlp).toBe('AMBER+STRICT')
+    const advisories = handoverSections(brief).find((section) => section.key === 'advisories')!
+    expect(
+      advisories.entries.map((entry) => entry.fields.filter((f) => f.label === 'Incident' || f.label === 'TLP')),
+    ).toEqual([
+      [
+        { label: 'Incident', value: 'Scan of the ministry' },
+        { label: 'TLP', value: 'AMBER' },
+      ],
+      [
+        { label: 'Incident', value: 'Old and secret' },
+        { label: 'TLP', value: 'AMBER+STRICT' },
+      ],
+    ])
+  })
+
+  it('[M1] an incident row names who its tasks are assigned to: their assignments’ markings count in the row', () => {
+    seq = 0
+    const green = { marking: { tlp: 'GREEN' } }
+    const before = [
+      report(1, 'inc-t', 'high', green),
+      at(
+        2,
+        'task.created',
+        {
+          taskId: 't-1',
+          incidentId: 'inc-t',
+          title: 'Patch',
+          priority: 'high',
+          assignee: { kind: 'user', userId: 'kadri' },
+        },
+        green,
+      ),
+      at(
+        3,
+        'task.assigned',
+        { taskId: 't-1', assignee: { kind: 'user', userId: 'mari' } },
+        { marking: { tlp: 'RED', recipients: ['kadri'] } },
+      ),
+    ]
+    for (const event of before) event.recordedAt = T(5)
+    const brief = handoverBrief(fold(initialState, before), [], { viewer: kadri, since: SINCE, until: UNTIL })
+    expect(brief.incidents.open).toMatchObject([
+      { incidentId: 'inc-t', assignees: [{ kind: 'user', userId: 'mari' }], tlp: 'RED' },
+    ])
+    expect(brief.marking.tlp).toBe('RED')
+  })
+
   it('[M1] an empty brief is CLEAR', () => {
     const brief = handoverBrief(initialState, [], { viewer: kadri, since: SINCE, until: UNTIL })
     expect(brief.marking).toEqual({ tlp: 'CLEAR' })

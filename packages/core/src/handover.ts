@@ -23,6 +23,10 @@ export interface HandoverIncident {
   status: IncidentStatus
   /** The reporting organisation. */
   organisation: string
+  /**
+   * [M1] Its `contentMarking`'s TLP, or, when it names assignees, the strictest of that and its
+   * tasks' (the assignments they come from).
+   */
   tlp: Tlp
   /**
    * When the listed change happened (`occurredAt`): the report, the last escalation (escalated
@@ -80,6 +84,7 @@ export interface HandoverAcknowledgement {
   organisation: string
   /** The note given with it, when one was. */
   note?: string
+  /** [M1] The strictest of the acknowledgement's TLP and its incident's (`contentMarking`): the row shows it as it is now. */
   tlp: Tlp
 }
 
@@ -94,6 +99,7 @@ export interface HandoverComment {
   /** The author as the log names them, else their organisation. */
   author: string
   organisation: string
+  /** [M1] The strictest of the comment's TLP and its incident's and task's (`contentMarking`): the row names them by title. */
   tlp: Tlp
   at: string
 }
@@ -111,6 +117,7 @@ export interface HandoverTask {
   blockedReason?: string
   reopenedReason?: string
   completedNote?: string
+  /** [M1] The strictest of the task's `contentMarking` and its incident's: the row names the incident by title. */
   tlp: Tlp
   /** Assigned: when it was (last) assigned; done: when it was completed; overdue and open: when it was last changed. */
   at: string
@@ -122,7 +129,10 @@ export interface HandoverAdvisory {
   advisoryId: string
   title: string
   incidentId?: string
+  /** The title of its incident, when the viewer's picture holds it (the entry names it by title). */
+  incidentTitle?: string
   organisation: string
+  /** [M1] Its publication's TLP, or its incident's (`contentMarking`) when stricter: the entry names it by title. */
   tlp: Tlp
   at: string
   by: string
@@ -228,8 +238,8 @@ export class HandoverBuilder {
   private readonly touched = new Map<string, Mark & { changes: number }>()
   private readonly assignments = new Map<string, Mark>()
   private readonly completions = new Map<string, Mark>()
-  private readonly published = new Map<string, HandoverAdvisory>()
-  private readonly advisoryMarkings = new Map<string, Marking>()
+  /** Each advisory's latest publication in the window: its row but the incident's title, and its marking. */
+  private readonly published = new Map<string, Omit<HandoverAdvisory, 'incidentTitle' | 'tlp'> & { marking: Marking }>()
   private readonly acks: {
     incidentId: string
     at: string
@@ -378,10 +388,9 @@ export class HandoverBuilder {
           title,
           ...(incidentId === undefined ? {} : { incidentId }),
           organisation: event.source.organisation,
-          tlp: event.marking.tlp,
           ...mark,
+          marking: event.marking,
         })
-        this.advisoryMarkings.set(advisoryId, event.marking)
         return
       }
       default:
@@ -416,18 +425,19 @@ export class HandoverBuilder {
     if (this.counted !== undefined) markings.push(this.counted)
     const incidentItem = (incident: IncidentState, mark: Mark, extra: Partial<HandoverIncident> = {}) => {
       // its severity, status and times are what every event folded into it made them
-      markings.push(incident.contentMarking)
+      const shown = [incident.contentMarking]
       const assignees = assigneesOf.get(incident.incidentId)
-      // who it is assigned to is what its tasks' assignments say
+      // who it is assigned to is what its tasks' assignments say: the row and the brief carry both
       const under = assignedUnder.get(incident.incidentId)
-      if (assignees !== undefined && under !== undefined) markings.push(under)
+      if (assignees !== undefined && under !== undefined) shown.push(under)
+      markings.push(...shown)
       const item: HandoverIncident = {
         incidentId: incident.incidentId,
         title: incident.title,
         severity: incident.severity,
         status: incident.status,
         organisation: incident.organisation,
-        tlp: incident.contentMarking.tlp,
+        tlp: strictestTlp(...shown),
         at: mark.at,
         by: mark.by,
         ...extra,
@@ -482,14 +492,17 @@ export class HandoverBuilder {
     }
 
     const taskItem = (task: TaskState, mark: Mark): HandoverTask => {
-      // its status, assignee and times are what every event folded into it made them
-      markings.push(task.contentMarking)
-      return taskRow(task, mark)
+      const incident = state.incidents.get(task.incidentId)
+      // its status, assignee and times are what every event folded into it made them; its incident
+      // is named by title
+      const shown = [task.contentMarking, ...titled(incident)]
+      markings.push(...shown)
+      return taskRow(task, incident, mark, strictestTlp(...shown))
     }
-    const taskRow = (task: TaskState, mark: Mark): HandoverTask => ({
+    const taskRow = (task: TaskState, incident: IncidentState | undefined, mark: Mark, tlp: Tlp): HandoverTask => ({
       taskId: task.taskId,
       incidentId: task.incidentId,
-      incidentTitle: state.incidents.get(task.incidentId)?.title ?? task.incidentId,
+      incidentTitle: incident?.title ?? task.incidentId,
       title: task.title,
       status: task.status,
       priority: task.priority,
@@ -498,7 +511,7 @@ export class HandoverBuilder {
       ...(task.blockedReason === undefined ? {} : { blockedReason: task.blockedReason }),
       ...(task.reopenedReason === undefined ? {} : { reopenedReason: task.reopenedReason }),
       ...(task.completedNote === undefined ? {} : { completedNote: task.completedNote }),
-      tlp: task.contentMarking.tlp,
+      tlp,
       at: mark.at,
       by: mark.by,
     })
@@ -535,7 +548,25 @@ export class HandoverBuilder {
     done.sort(byTime)
     overdue.sort((a, b) => dueMs(a) - dueMs(b))
     openTasks.sort(byUrgency)
-    const advisories = [...this.published.values()].sort(byTime)
+    const advisories: HandoverAdvisory[] = []
+    for (const published of this.published.values()) {
+      const { incidentId } = published
+      const incident = incidentId === undefined ? undefined : state.incidents.get(incidentId)
+      // its incident is named by title
+      const shown = [published.marking, ...titled(incident)]
+      markings.push(...shown)
+      advisories.push({
+        advisoryId: published.advisoryId,
+        title: published.title,
+        ...(incidentId === undefined ? {} : { incidentId }),
+        ...(incident === undefined ? {} : { incidentTitle: incident.title }),
+        organisation: published.organisation,
+        tlp: strictestTlp(...shown),
+        at: published.at,
+        by: published.by,
+      })
+    }
+    advisories.sort(byTime)
 
     // what stands at `until`: every open incident, and those that need attention
     const escalatedById = new Map(escalated.map((item) => [item.incidentId, item]))
@@ -563,8 +594,9 @@ export class HandoverBuilder {
     for (const ack of this.acks) {
       const incident = state.incidents.get(ack.incidentId)
       if (!incident) continue
-      // the row shows the incident's severity now
-      markings.push(incident.contentMarking, ack.marking)
+      // the row names the incident by title and shows its severity now
+      const shown = [ack.marking, ...titled(incident)]
+      markings.push(...shown)
       acknowledgements.push({
         incidentId: ack.incidentId,
         incidentTitle: incident.title,
@@ -573,7 +605,7 @@ export class HandoverBuilder {
         by: ack.by,
         organisation: ack.organisation,
         ...(ack.note === undefined ? {} : { note: ack.note }),
-        tlp: strictestTlp(incident.contentMarking, ack.marking),
+        tlp: strictestTlp(...shown),
       })
     }
     acknowledgements.sort(byTime)
@@ -582,7 +614,9 @@ export class HandoverBuilder {
       const incident = state.incidents.get(posted.incidentId)
       if (!incident) continue
       const task = posted.taskId === undefined ? undefined : state.tasks.get(posted.taskId)
-      markings.push(incident.marking, posted.marking)
+      // its incident, and its task when it has one, are named by title
+      const shown = [posted.marking, ...titled(incident, task)]
+      markings.push(...shown)
       comments.push({
         commentId: posted.commentId,
         incidentId: posted.incidentId,
@@ -591,13 +625,12 @@ export class HandoverBuilder {
         body: posted.body,
         author: posted.author,
         organisation: posted.organisation,
-        tlp: posted.marking.tlp,
+        tlp: strictestTlp(...shown),
         at: posted.at,
       })
     }
     comments.sort(byTime)
 
-    for (const advisory of advisories) markings.push(this.advisoryMarkings.get(advisory.advisoryId)!)
     const marking = documentMarking(markings)
 
     const brief: Omit<HandoverBrief, 'summary'> = {
@@ -658,6 +691,16 @@ function assigneeKey(assignee: Assignee): string {
 
 function strictestTlp(...markings: Marking[]): Tlp {
   return documentMarking(markings).tlp
+}
+
+/**
+ * [M1] The markings a row takes on by naming incidents and tasks by title: their `contentMarking`
+ * (as core's `summaryTitles` counts them), since a title is its report's or a later one's and may be
+ * stricter than the row's own events (a task's incident re-reported AMBER+STRICT under a new title).
+ * A row that names one counts this in its own `tlp`, and the brief in its marking.
+ */
+function titled(...named: (Pick<IncidentState | TaskState, 'contentMarking'> | undefined)[]): Marking[] {
+  return named.flatMap((thing) => (thing === undefined ? [] : [thing.contentMarking]))
 }
 
 const PRIORITY_RANK: Record<TaskPriority, number> = { urgent: 3, high: 2, normal: 1, low: 0 }
@@ -798,9 +841,6 @@ export interface HandoverSection {
 export function handoverSections(brief: HandoverBrief, escapeText: Escape = plain): HandoverSection[] {
   const e = escapeText
   const untilMs = Date.parse(brief.until)
-  const byId = new Map<string, HandoverIncident>()
-  for (const list of [brief.incidents.closed, brief.incidents.updated, brief.incidents.new, brief.incidents.open])
-    for (const item of list) byId.set(item.incidentId, item)
   const fresh = new Set(brief.incidents.new.map((i) => i.incidentId))
   const escalated = new Map(brief.incidents.escalated.map((i) => [i.incidentId, i]))
   const field = (label: string, value: string): HandoverField => ({ label, value })
@@ -919,7 +959,7 @@ export function handoverSections(brief: HandoverBrief, escapeText: Escape = plai
           field('Organisation', e(advisory.organisation)),
         ]
         if (advisory.incidentId !== undefined)
-          fields.push(field('Incident', e(byId.get(advisory.incidentId)?.title ?? advisory.incidentId)))
+          fields.push(field('Incident', e(advisory.incidentTitle ?? advisory.incidentId)))
         fields.push(field('TLP', advisory.tlp), field('Advisory id', e(advisory.advisoryId)))
         return { title: e(advisory.title), fields }
       }),

@@ -635,6 +635,106 @@ describe('STIX export: every object validates against the OASIS schema of its ty
     ])
   })
 
+  it('[M1] an advisory carries every publication it draws from: created from a RED publication keeps it RED for whoever saw both', () => {
+    const T = (minute: number) => new Date(Date.UTC(2026, 11, 2, 8, minute)).toISOString()
+    const ev = (seq: number, payload: object, marking: Marking, minute: number) => ({
+      ...makeEvent(seq, 'advisory.published', payload as never, {
+        occurredAt: T(minute),
+        marking,
+        organisation: 'cert-ee',
+      }),
+      recordedAt: T(minute),
+    })
+    const redToMari: Marking = { tlp: 'RED', recipients: ['mari'] }
+    const log = [
+      ev(1, { advisoryId: 'adv-r', title: 'Ransomware at the ministry', body: 'The victim, named.' }, redToMari, 1),
+      ev(2, { advisoryId: 'adv-r', title: 'Ransomware wave', body: 'Patch the VPN.' }, { tlp: 'GREEN' }, 20),
+    ] as StoredEvent[]
+    const reportOf = (objects: StixObject[]) =>
+      objects.find((o) => o.type === 'report' && o.x_watchfloor_advisory_id === 'adv-r')!
+    // mari saw both: the report says the GREEN one, but its created is the RED one's (STIX never
+    // changes an object's created between versions), so it carries RED, as an incident would
+    const exporter = new StixExport()
+    const mari = reportOf([...exporter.add(log), ...exporter.finish(fold(initialState, log))])
+    expect(mari).toMatchObject({
+      name: 'Ransomware wave',
+      created: stixTime(T(1)),
+      modified: stixTime(T(20)),
+      object_marking_refs: [TLP2_MARKING_IDS.RED],
+      x_watchfloor_recipients: ['mari'],
+    })
+    expect(schemaErrors(mari)).toEqual([])
+    expect(exporter.markings().map((marking) => marking.tlp)).toContain('RED')
+    // whoever saw only the GREEN publication gets it GREEN, created when it was published
+    const green = log.filter((event) => event.marking.tlp === 'GREEN')
+    expect(reportOf(exportStix(green, fold(initialState, green)).objects)).toMatchObject({
+      created: stixTime(T(20)),
+      object_marking_refs: [TLP2_MARKING_IDS.GREEN],
+    })
+    // an export of a window holding only the GREEN publication draws nothing from the RED one
+    const window = exportStix(green, fold(initialState, log), { scope: 'events' })
+    expect(reportOf(window.objects)).toMatchObject({
+      created: stixTime(T(20)),
+      object_marking_refs: [TLP2_MARKING_IDS.GREEN],
+    })
+  })
+
+  it('[M1] an organisation identity takes its nation only from networks its marking covers', () => {
+    const T = (minute: number) => new Date(Date.UTC(2026, 11, 3, 8, minute)).toISOString()
+    const ev = (seq: number, type: EventInput['type'], payload: object, marking: Marking) => ({
+      ...makeEvent(seq, type, payload as never, { occurredAt: T(seq), marking, organisation: 'isp-x' }),
+      recordedAt: T(seq),
+    })
+    const amberToEe: Marking = { tlp: 'AMBER', releasableTo: ['cert-ee'] }
+    const registered = (marking: Marking) =>
+      ev(
+        1,
+        'network.registered',
+        {
+          networkId: 'isp-x-core',
+          name: 'ISP X core',
+          organisation: 'isp-x',
+          nation: 'FI',
+          kind: 'industry',
+          location: { lat: 60.17, lon: 24.94 },
+        },
+        marking,
+      )
+    const reported = (marking: Marking) =>
+      ev(
+        2,
+        'incident.reported',
+        { incidentId: 'inc-x', title: 'Outage', severity: 'high', category: 'x', affectedNetworks: [] },
+        marking,
+      )
+    const exported = (log: StoredEvent[]) => {
+      const objects = exportStix(log, fold(initialState, log)).objects
+      return {
+        identity: objects.find((o) => o.id === stixIds.organisation('isp-x'))!,
+        locatedAt: objects.filter((o) => o.type === 'relationship' && o.source_ref === stixIds.organisation('isp-x')),
+        nation: objects.find((o) => o.id === stixIds.nation('FI')),
+      }
+    }
+    // isp-x is not in the directory; its only network is registered AMBER to cert-ee, its incident GREEN:
+    // the GREEN identity may not say what only the AMBER registration says
+    const wider = exported([registered(amberToEe), reported({ tlp: 'GREEN' })])
+    expect(wider.identity.object_marking_refs).toEqual([TLP2_MARKING_IDS.GREEN])
+    expect(wider.identity.x_watchfloor_nation).toBeUndefined()
+    expect(wider.locatedAt).toEqual([])
+    expect(wider.nation).toBeUndefined()
+    // named by nothing wider than the registration, the identity says the nation, located at it
+    const covered = exported([registered(amberToEe), reported(amberToEe)])
+    expect(covered.identity).toMatchObject({
+      object_marking_refs: [TLP2_MARKING_IDS.AMBER],
+      x_watchfloor_releasable_to: ['cert-ee'],
+      x_watchfloor_nation: 'FI',
+    })
+    expect(covered.locatedAt).toMatchObject([{ relationship_type: 'located-at', target_ref: stixIds.nation('FI') }])
+    expect(covered.nation).toMatchObject({ object_marking_refs: [TLP2_MARKING_IDS.AMBER] })
+    // a GREEN registration: the GREEN identity says it
+    expect(exported([registered({ tlp: 'GREEN' }), reported({ tlp: 'GREEN' })]).identity.x_watchfloor_nation).toBe('FI')
+  })
+
   it('exports what a viewer sees only: an incident absent from the picture is absent from the bundle', () => {
     const visible = events.filter((event) => event.marking.tlp !== 'RED')
     const partial = exportStix(visible, fold(initialState, visible))

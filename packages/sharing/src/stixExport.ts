@@ -17,6 +17,7 @@ import {
   markingKey,
   type NetworkState,
   type State,
+  sameMarking,
   strictestMarking,
   tlpRank,
 } from '@watchfloor/core'
@@ -128,6 +129,13 @@ export class StixExport {
    */
   private readonly incidentShaping = new Map<string, Marking>()
   private readonly advisorySpans = new Map<string, Span>()
+  /**
+   * The strictest marking of the publications of an advisory this export returns (those of
+   * `advisorySpans`): its report takes `created` from the first of them and `modified` from the
+   * latest, so it carries what all of them carry, as an incident carries its every report (a RED
+   * publication republished GREEN goes out RED to whoever saw both, created when it was RED).
+   */
+  private readonly advisoryShaping = new Map<string, Marking>()
   private readonly advisoryOwners = new Map<string, string>()
   /** The marking of the latest `incident.linked` between two incidents, by `linkKey`. */
   private readonly linkMarkings = new Map<string, { seq: number; marking: Marking }>()
@@ -230,7 +238,10 @@ export class StixExport {
         const owner = this.advisoryOwners.get(advisoryId)
         if (owner !== undefined && owner !== event.source.organisation) break // [R12]
         this.advisoryOwners.set(advisoryId, event.source.organisation)
-        if (exported) this.advisorySpans.set(advisoryId, widen(this.advisorySpans.get(advisoryId), event))
+        if (exported) {
+          this.advisorySpans.set(advisoryId, widen(this.advisorySpans.get(advisoryId), event))
+          this.shape(this.advisoryShaping, advisoryId, event.marking)
+        }
         break
       }
       case 'network.registered': {
@@ -276,11 +287,9 @@ export class StixExport {
   private observationsWithin(incidentId: string, marking: Marking): { count: number; recordedAt?: string } {
     let count = 0
     let recordedAt: string | undefined
-    // as `strictestMarking` writes it (RED naming no one has an empty list of recipients)
-    const key = markingKey(strictestMarking(marking, marking))
     for (const tally of this.incidentObservations.get(incidentId)?.values() ?? []) {
       // no stricter than the object: the strictest of the two is the object's own
-      if (markingKey(strictestMarking(marking, tally.marking)) !== key) continue
+      if (!covers(marking, tally.marking)) continue
       count += tally.count
       if (tally.recordedAt !== undefined)
         recordedAt = recordedAt === undefined ? tally.recordedAt : laterTime(recordedAt, tally.recordedAt)
@@ -517,7 +526,12 @@ export class StixExport {
     const seen = this.advisorySpans.get(advisory.advisoryId)
     // the picture keeps only the latest publication: the first comes from the events, when they hold it
     const span = pictureSpan(seen?.created ?? advisory.publishedAt, advisory.publishedAt, seen)
-    const marking = advisory.marking
+    // what it says is the latest publication's, its times those of every publication returned
+    const shaped = this.advisoryShaping.get(advisory.advisoryId)
+    const marking =
+      shaped === undefined || sameMarking(shaped, advisory.marking)
+        ? advisory.marking
+        : strictestMarking(shaped, advisory.marking)
     const createdBy = this.refer('organisation', advisory.organisation, marking, span.created)
     const report: StixObject = {
       type: 'report',
@@ -625,7 +639,7 @@ export class StixExport {
     identity.object_marking_refs = this.refs(reference.marking)
     identity.x_watchfloor_organisation_id = organisation
     if (info?.kind !== undefined) identity.x_watchfloor_organisation_kind = info.kind
-    const nation = info?.nation ?? nationOfNetworks(picture, organisation)
+    const nation = info?.nation ?? this.nationOfNetworks(picture, organisation, reference.marking)
     if (nation !== undefined) {
       identity.x_watchfloor_nation = nation
       if (COUNTRY.test(nation)) {
@@ -636,6 +650,21 @@ export class StixExport {
     }
     Object.assign(identity, markingProperties(reference.marking))
     return identity
+  }
+
+  /**
+   * The nation of an organisation the directory does not place: that of one of its networks whose
+   * identity `marking` (the organisation's) covers, so that whoever may read the organisation may
+   * read where it was learnt (an AMBER registration does not place a GREEN organisation); none when
+   * no network of it is covered.
+   */
+  private nationOfNetworks(picture: State, organisation: string, marking: Marking): string | undefined {
+    for (const network of picture.networks.values()) {
+      if (network.organisation !== organisation) continue
+      // as `network` marks its identity
+      if (covers(marking, this.networkMarkings.get(network.networkId) ?? defaultMarking())) return network.nation
+    }
+    return undefined
   }
 
   private nation(nation: string, reference: Reference): StixObject {
@@ -798,7 +827,7 @@ function linkKey(a: string, b: string): string {
   return JSON.stringify([a, b])
 }
 
-function nationOfNetworks(picture: State, organisation: string): string | undefined {
-  for (const network of picture.networks.values()) if (network.organisation === organisation) return network.nation
-  return undefined
+/** Does `outer` cover `inner`: may whoever may read what `outer` marks read what `inner` marks (PAP included)? */
+function covers(outer: Marking, inner: Marking): boolean {
+  return sameMarking(strictestMarking(outer, inner), outer)
 }

@@ -383,6 +383,38 @@ export function registerCredentialStoreContract(name: string, factory: Credentia
       ).toBe('not_found')
     })
 
+    it('signs in only while the account holds the password checked: a reset, disabling or missing account in between is null, nothing written', async () => {
+      const store = await create()
+      const old = newAccount('janis').passwordHash!
+      await store.createAccount(newAccount('janis', { passwordHash: old }))
+      const at = { account: 'janis', expiresAt: hourFromNow() }
+      const made = await store.signIn({ ...at, idHash: hashSecret('in-1') }, { passwordHash: old })
+      expect(made).toMatchObject({ idHash: hashSecret('in-1'), account: 'janis' })
+      expect(await store.findSession(hashSecret('in-1'))).toEqual(made)
+      // the rehash goes in the same step
+      const stronger = newAccount('x').passwordHash!
+      await store.signIn({ ...at, idHash: hashSecret('in-2') }, { passwordHash: old, rehash: stronger })
+      expect((await store.getLogin('janis'))?.passwordHash).toBe(stronger)
+      // checked against the old hash while an admin set a new one: refused, and the new one stays
+      const reset = newAccount('y').passwordHash!
+      await store.updateAccount('janis', { passwordHash: reset })
+      expect(
+        await store.signIn({ ...at, idHash: hashSecret('in-3') }, { passwordHash: stronger, rehash: old }),
+      ).toBeNull()
+      expect(await store.findSession(hashSecret('in-3'))).toBeNull()
+      expect((await store.getLogin('janis'))?.passwordHash).toBe(reset)
+      // disabled meanwhile; no such account
+      await store.updateAccount('janis', { disabled: true })
+      expect(await store.signIn({ ...at, idHash: hashSecret('in-4') }, { passwordHash: reset })).toBeNull()
+      expect(await store.findSession(hashSecret('in-4'))).toBeNull()
+      expect(
+        await store.signIn(
+          { account: 'ghost', expiresAt: hourFromNow(), idHash: hashSecret('in-5') },
+          { passwordHash: old },
+        ),
+      ).toBeNull()
+    })
+
     it('ends every session of an account, and drops expired sessions', async () => {
       const store = await create()
       await store.createAccount(newAccount('janis'))

@@ -394,6 +394,54 @@ export class PostgresCredentialStore implements CredentialStore {
     }
   }
 
+  async signIn(
+    session: { idHash: string; account: string; expiresAt: string },
+    checked: { passwordHash: string; rehash?: string | undefined },
+  ): Promise<SessionRecord | null> {
+    const client = await this.pool.connect()
+    let broken: Error | undefined
+    try {
+      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
+      // the account's row locked: a password change or disabling committed before is read here; one
+      // after waits for this session, and its ending of the account's sessions then ends it too
+      const { rows } = await client.query<{ password_hash: string | null; disabled: boolean }>(
+        `SELECT password_hash, disabled FROM ${this.accounts} WHERE username = $1 FOR UPDATE`,
+        [session.account],
+      )
+      const row = rows[0]
+      if (row === undefined || row.disabled || row.password_hash !== checked.passwordHash) {
+        await client.query('ROLLBACK')
+        return null
+      }
+      if (checked.rehash !== undefined)
+        await client.query(`UPDATE ${this.accounts} SET password_hash = $1, updated_at = $2 WHERE username = $3`, [
+          checked.rehash,
+          new Date(),
+          session.account,
+        ])
+      let made: SessionRow
+      try {
+        const inserted = await client.query<SessionRow>(
+          `INSERT INTO ${this.sessions} (id_hash, account, created_at, expires_at) VALUES ($1, $2, $3, $4)
+           RETURNING id_hash, account, created_at, expires_at`,
+          [session.idHash, session.account, new Date(), isoTime(session.expiresAt, 'expiresAt')],
+        )
+        made = inserted.rows[0]!
+      } catch (error) {
+        throw translate(error, 'a session with this id already exists', `no account ${session.account}`)
+      }
+      await client.query('COMMIT')
+      return sessionOf(made)
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollback: Error) => {
+        broken = rollback // the connection is no use: the pool drops it
+      })
+      throw unstorable(error)
+    } finally {
+      client.release(broken)
+    }
+  }
+
   async findSession(idHash: string): Promise<SessionRecord | null> {
     const { rows } = await this.query<SessionRow>(
       `SELECT id_hash, account, created_at, expires_at FROM ${this.sessions} WHERE id_hash = $1`,

@@ -293,6 +293,34 @@ export class SqliteCredentialStore implements CredentialStore {
     return { idHash: session.idHash, account: session.account, createdAt, expiresAt }
   }
 
+  async signIn(
+    session: { idHash: string; account: string; expiresAt: string },
+    checked: { passwordHash: string; rehash?: string | undefined },
+  ): Promise<SessionRecord | null> {
+    const createdAt = new Date().toISOString()
+    const expiresAt = isoTime(session.expiresAt, 'expiresAt')
+    return this.db.transaction(() => {
+      const row = this.db
+        .prepare<[string], { password_hash: string | null; disabled: number }>(
+          'SELECT password_hash, disabled FROM accounts WHERE username = ?',
+        )
+        .get(session.account)
+      if (row === undefined || row.disabled !== 0 || row.password_hash !== checked.passwordHash) return null
+      if (checked.rehash !== undefined)
+        this.db
+          .prepare('UPDATE accounts SET password_hash = ?, updated_at = ? WHERE username = ?')
+          .run(checked.rehash, createdAt, session.account)
+      try {
+        this.db
+          .prepare('INSERT INTO sessions (id_hash, account, created_at, expires_at) VALUES (?, ?, ?, ?)')
+          .run(session.idHash, session.account, createdAt, expiresAt)
+      } catch (error) {
+        throw translate(error, 'a session with this id already exists', `no account ${session.account}`)
+      }
+      return { idHash: session.idHash, account: session.account, createdAt, expiresAt }
+    })()
+  }
+
   async findSession(idHash: string): Promise<SessionRecord | null> {
     const row = this.db
       .prepare<[string], SessionRow>('SELECT id_hash, account, created_at, expires_at FROM sessions WHERE id_hash = ?')

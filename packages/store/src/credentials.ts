@@ -323,6 +323,18 @@ export interface CredentialStore {
 
   /** Rejects with `not_found` when the account does not exist. */
   createSession(session: { idHash: string; account: string; expiresAt: string }): Promise<SessionRecord>
+  /**
+   * Signing in: a session, made only while the account still holds `checked.passwordHash` (the hash
+   * the password was checked against) and is not disabled; with `checked.rehash`, that hash is
+   * replaced by it in the same step. Null, with nothing written, when the account changed
+   * meanwhile (a new password, disabled, gone): a password reset or disabling that lands during a
+   * sign-in is never outlived by it, nor undone by its rehash. The look and the writes are one step
+   * across processes; the account's own change waits for them, and ends the session made.
+   */
+  signIn(
+    session: { idHash: string; account: string; expiresAt: string },
+    checked: { passwordHash: string; rehash?: string | undefined },
+  ): Promise<SessionRecord | null>
   findSession(idHash: string): Promise<SessionRecord | null>
   /** True when there was such a session. */
   deleteSession(idHash: string): Promise<boolean>

@@ -90,14 +90,20 @@ export function sessionRoutes(access: Access): express.Router {
     } finally {
       await attempt.release() // not decided above (a store error): the slot is given back
     }
-    if (login.passwordHash && needsRehash(login.passwordHash, cost))
-      await credentials.updateAccount(username, { passwordHash: await hashPassword(body.password, cost) })
+    const checked = login.passwordHash!
+    const rehash = needsRehash(checked, cost) ? await hashPassword(body.password, cost) : undefined
     const id = randomBytes(32).toString('base64url')
-    await credentials.createSession({
-      idHash: hashSecret(id),
-      account: username,
-      expiresAt: new Date(Date.now() + access.options.sessionTtlMs).toISOString(),
-    })
+    // made only while the account still holds the password just checked: a reset or disabling that
+    // landed meanwhile refuses this sign-in, and a rehash never writes over the new password
+    const session = await credentials.signIn(
+      {
+        idHash: hashSecret(id),
+        account: username,
+        expiresAt: new Date(Date.now() + access.options.sessionTtlMs).toISOString(),
+      },
+      { passwordHash: checked, rehash },
+    )
+    if (session === null) throw new WatchfloorError('unauthenticated', 'wrong username or password')
     credentials.deleteExpiredSessions(new Date()).catch(() => {})
     access.setSessionCookie(req, res, id)
     res.json(describeCaller(await access.fromSession(id)))

@@ -1,3 +1,4 @@
+import { createHash, randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -26,18 +27,20 @@ import {
   tlpRank,
   type Visible,
 } from '@watchfloor/core'
-import type {
-  CommandAck,
-  EventInput,
-  EventPageReply,
-  FeedsOutReply,
-  FeedsReply,
-  PresenceMessage,
-  StoredEvent,
-  Tlp,
-  ViewingAck,
+import {
+  type CommandAck,
+  type EventInput,
+  type EventPageReply,
+  type FeedsOutReply,
+  type FeedsReply,
+  type Marking,
+  PAP_LEVELS,
+  type PresenceMessage,
+  type StoredEvent,
+  type Tlp,
+  type ViewingAck,
 } from '@watchfloor/protocol'
-import { mispEventUuid } from '@watchfloor/sharing'
+import { importMisp, mispEventUuid } from '@watchfloor/sharing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { schemaErrors } from '../../../packages/sharing/test/oasis.ts'
 import { logHead, type ServerProcess, startServerProcess, Watcher } from './harness.ts'
@@ -219,6 +222,80 @@ const VIEW_ONLY = { code: 'forbidden', message: 'a view as another audience is r
 const readOnlyOf = (v: MatrixViewer) => (v.display ? READ_ONLY : v.viewAs ? VIEW_ONLY : undefined)
 
 /**
+ * MISP: incidents of cert-ee whose parts are marked otherwise than one another, which a MISP event
+ * and its attributes must combine as core does (`strictestMarking`) [M1]: one indicator seen under
+ * AMBER naming no one (cert-ee only) and under GREEN for cert-lv; an incident for cert-lv with an
+ * AMBER sighting naming no one; one reported for cert-lv and updated for cert-lt, releasable to
+ * nobody. Posted in phase C; the matrix reads their MISP exports and feed events.
+ */
+interface MispCase {
+  key: string
+  incidentId: string
+  report: Marking
+  update?: Marking
+  observations: [indicator: string, count: number, marking: Marking][]
+}
+const MISP_CASES: MispCase[] = [
+  {
+    key: 'MISP-MIXED',
+    incidentId: 'lmx-inc-misp-mixed',
+    report: { tlp: 'GREEN' },
+    observations: [
+      ['LMX-MISP-MIXED-OBSERVED', 40, { tlp: 'AMBER' }],
+      ['LMX-MISP-MIXED-OBSERVED', 1, { tlp: 'GREEN', releasableTo: ['cert-lv'] }],
+    ],
+  },
+  {
+    key: 'MISP-AMBER',
+    incidentId: 'lmx-inc-misp-amber',
+    report: { tlp: 'AMBER', releasableTo: ['cert-lv'] },
+    observations: [
+      ['LMX-MISP-AMBER-NOONE', 3, { tlp: 'AMBER' }],
+      ['LMX-MISP-AMBER-LV', 1, { tlp: 'AMBER', releasableTo: ['cert-lv'] }],
+    ],
+  },
+  {
+    key: 'MISP-NOBODY',
+    incidentId: 'lmx-inc-misp-nobody',
+    report: { tlp: 'GREEN', releasableTo: ['cert-lv'] },
+    update: { tlp: 'GREEN', releasableTo: ['cert-lt'] },
+    observations: [['LMX-MISP-NOBODY-OBSERVED', 2, { tlp: 'GREEN', releasableTo: ['cert-lv'] }]],
+  },
+]
+/** The MISP cases' events, as cert-ee's sensor posts them in phase C (after 09:40, by occurredAt). */
+function mispCaseEvents(): EventInput[] {
+  let minute = 40
+  const at = () => new Date(OCCURRED_C + minute++ * 60_000).toISOString()
+  const input = (fields: object) =>
+    ({ id: randomUUID(), source: { organisation: 'cert-ee' }, occurredAt: at(), ...fields }) as EventInput
+  return MISP_CASES.flatMap((m) => [
+    input({
+      type: 'incident.reported',
+      marking: m.report,
+      payload: {
+        incidentId: m.incidentId,
+        title: `LMX-${m.key}-REPORTTITLE`,
+        severity: 'medium',
+        category: 'scanning',
+        affectedNetworks: [],
+      },
+    }),
+    ...(m.update === undefined
+      ? []
+      : [
+          input({
+            type: 'incident.updated',
+            marking: m.update,
+            payload: { incidentId: m.incidentId, severity: 'high' },
+          }),
+        ]),
+    ...m.observations.map(([indicator, count, marking]) =>
+      input({ type: 'incident.observation', marking, payload: { incidentId: m.incidentId, indicator, count } }),
+    ),
+  ])
+}
+
+/**
  * The live picture the matrix reads: `since` far ahead, so every closed incident and every advisory
  * not about an incident kept is left out, and two cells' incidents and a missing one asked for.
  */
@@ -341,8 +418,10 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       'application/taxii+json;version=2.1',
     )
     await get('MISP export of a missing incident', '/api/v1/export?format=misp&incidentId=lmx-inc-missing')
-    for (const c of [...CELLS, ...REREPORTED])
+    for (const c of [...CELLS, ...REREPORTED, ...MISP_CASES])
       await get(`MISP export of ${c.key}`, `/api/v1/export?${query({ format: 'misp', incidentId: c.incidentId })}`)
+    for (const c of [...CELLS, ...REREPORTED, ...MISP_CASES])
+      await get(`MISP feed event of ${c.key}`, `/misp/feed/${mispEventUuid(c.incidentId)}.json`)
     await get('export JSON [t1, t2)', `/api/v1/export?${query({ format: 'json', from: times.t1, to: times.t2 })}`)
     await get('export STIX [t1, t2)', `/api/v1/export?${query({ format: 'stix', from: times.t1, to: times.t2 })}`)
     await get('MISP feed hashes', '/misp/feed/hashes.csv')
@@ -546,6 +625,7 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
     const later = phaseC()
     await postRaw(SENSOR_EE, 'sensor-ee', later.sensor, 'C')
     await postRaw(RED_AUTHOR.token!, RED_AUTHOR.viewer.userId, later.author, 'C')
+    await postRaw(SENSOR_EE, 'sensor-ee', mispCaseEvents(), 'C')
     // and, the incidents re-reported, commands on their tasks: each takes the strictest of the
     // incident's audience now and the task's own [C4]
     phaseNow = 'C'
@@ -1438,6 +1518,77 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       )
       const manifestEvents = Object.keys(json<Record<string, unknown>>(v, 'MISP feed manifest'))
       for (const uuid of events) expect(manifestEvents, `${v.key}: hashes name only its feed's events`).toContain(uuid)
+    })
+
+    it('[V4, V6, M1] MISP: each event and attribute of its exports and feed, read back by the import, reaches no one a part it holds does not; the feed serves only attributes marked as their event', () => {
+      const { visible, state, forbidden } = expected(v)
+      const hashes = reply(v, 'MISP feed hashes').text
+      const md5 = (value: string) => createHash('md5').update(value).digest('hex')
+      /** The audiences a cert-ee marking reaches that one of the held events does not (core's canSee). */
+      const beyond = (marking: Marking, held: StoredEvent[]) =>
+        VIEWERS.filter(
+          (a) =>
+            canSee(a.viewer, { source: { organisation: 'cert-ee' }, marking }) &&
+            held.some((e) => !canSee(a.viewer, e)),
+        ).map((a) => a.key)
+      /** Whether the marking's PAP is at least that of every held event [M1]. */
+      const papCovers = (marking: Marking, held: StoredEvent[]) =>
+        held.every(
+          (e) =>
+            e.marking.pap === undefined ||
+            (marking.pap !== undefined && PAP_LEVELS.indexOf(marking.pap) >= PAP_LEVELS.indexOf(e.marking.pap)),
+        )
+      type Document = { Event: { Attribute: { value: string; distribution: string }[] } }
+      for (const c of [...CELLS, ...REREPORTED, ...MISP_CASES]) {
+        const where = `${v.key} (${v.label}): MISP of ${c.key}`
+        const exported = reply(v, `MISP export of ${c.key}`)
+        const served = reply(v, `MISP feed event of ${c.key}`)
+        const uuid = mispEventUuid(c.incidentId)
+        const incident = state.incidents.get(c.incidentId)
+        if (MISP_CASES.includes(c as MispCase)) {
+          const leaked = [...tokensIn(exported.text)].filter((t) => forbidden.has(t) && t !== c.incidentId)
+          expect(leaked, `${where}: ids or texts of what it may not see`).toEqual([])
+        }
+        if (incident === undefined || exported.status === 403) {
+          expect(exported.status, where).toBe(incident === undefined ? 404 : 403)
+          expect(served.status, `${where}: the feed event`).toBe(404)
+          expect(hashes, `${where}: hashes`).not.toContain(uuid)
+          continue
+        }
+        expect(exported.status, `${where}: ${exported.text.slice(0, 200)}`).toBe(200)
+        const document = JSON.parse(exported.text) as Document
+        const back = importMisp(document, { defaultMarking: { tlp: 'AMBER' }, organisation: 'cert-ee' })
+        expect([back.errors, back.skipped], where).toEqual([[], []])
+        const held = visible.filter((e) => incidentOf(e, state) === c.incidentId)
+        const reports = held.filter(
+          (e) =>
+            (e.type === 'incident.reported' || e.type === 'incident.updated') && e.source.organisation === 'cert-ee',
+        )
+        const [report, ...observations] = back.events
+        expect(beyond(report!.marking!, reports), `${where}: who the event reaches beyond its reports`).toEqual([])
+        expect(papCovers(report!.marking!, reports), `${where}: the event's PAP`).toBe(true)
+        const sightings = held.filter((e) => e.type === 'incident.observation' && e.marking.tlp !== 'RED')
+        const indicatorOf = (e: { payload: unknown }) => (e.payload as { indicator?: string }).indicator?.trim()
+        expect(observations.map(indicatorOf).sort(), `${where}: its indicators`).toEqual(
+          [...new Set(sightings.map(indicatorOf).filter((i) => i !== undefined && i !== ''))].sort(),
+        )
+        for (const observation of observations) {
+          const parts = [...reports, ...sightings.filter((e) => indicatorOf(e) === indicatorOf(observation))]
+          const what = `${where}: ${indicatorOf(observation)}`
+          expect(beyond(observation.marking!, parts), `${what}: who it reaches beyond what it holds`).toEqual([])
+          expect(papCovers(observation.marking!, parts), `${what}: its PAP`).toBe(true)
+        }
+        // the feed: the same event, without the attributes of their own distribution, in hashes.csv too
+        expect(served.status, `${where}: the feed event`).toBe(200)
+        const inherited = document.Event.Attribute.filter((a) => a.distribution === '5').map((a) => a.value)
+        const feed = JSON.parse(served.text) as Document
+        expect(
+          feed.Event.Attribute.map((a) => a.value),
+          `${where}: the feed's attributes`,
+        ).toEqual(inherited)
+        const lines = hashes.split('\n').filter((line) => line.endsWith(`,${uuid}`))
+        expect(lines.sort(), `${where}: hashes.csv`).toEqual(inherited.map((value) => `${md5(value)},${uuid}`).sort())
+      }
     })
 
     it("[V1-V9] handover GET /api/v1/handover: core's brief of the visible events; nothing of a hidden incident or advisory", () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mispEventUuid } from '@watchfloor/sharing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { event, post, type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
@@ -226,5 +227,151 @@ describe('MISP: Watchfloor as a feed, and one incident as a MISP event', () => {
     expect(hidden.text.replace('misp-home', 'X')).toBe(missing.text.replace('misp-none', 'X'))
     const red = await get(server.url, '/api/v1/export?format=misp&incidentId=misp-red', TOKENS.viewerLv)
     expect(red.status).toBe(403)
+  })
+})
+
+describe('MISP markings as core combines them: the export, the feed and their re-import never reach further [V4, V6, M1]', () => {
+  let server: ServerProcess
+  type Attribute = { value: string; distribution: string; comment: string; Tag?: { name: string }[] }
+  type MispDocument = { Event: { uuid: string; distribution: string; Tag: { name: string }[]; Attribute: Attribute[] } }
+  type Observed = { type: string; marking: { tlp: string; releasableTo?: string[] }; payload: Record<string, unknown> }
+  const md5 = (value: string) => createHash('md5').update(value).digest('hex')
+  const tagsOf = (tags: { name: string }[] | undefined) => (tags ?? []).map((tag) => tag.name)
+  const report = (incidentId: string, marking: object) =>
+    event({
+      type: 'incident.reported',
+      payload: {
+        incidentId,
+        title: `Title of ${incidentId}`,
+        severity: 'medium',
+        category: 'scanning',
+        affectedNetworks: [],
+      },
+      marking,
+    } as never)
+  const observation = (incidentId: string, indicator: string, count: number, marking: object) =>
+    event({ type: 'incident.observation', payload: { incidentId, indicator, count }, marking } as never)
+
+  beforeAll(async () => {
+    server = await startServerProcess()
+    const events = [
+      // repro A: one indicator seen under AMBER naming no one (cert-ee only) and GREEN releasable to cert-lv
+      report('inc-m1', { tlp: 'GREEN' }),
+      observation('inc-m1', '198.51.100.7', 40, { tlp: 'AMBER' }),
+      observation('inc-m1', '198.51.100.7', 1, { tlp: 'GREEN', releasableTo: ['cert-lv'] }),
+      // repro B: an incident releasable to cert-lv, one of its observations AMBER naming no one
+      report('inc-m2', { tlp: 'AMBER', releasableTo: ['cert-lv'] }),
+      observation('inc-m2', '192.0.2.77', 3, { tlp: 'AMBER' }),
+      observation('inc-m2', '192.0.2.78', 1, { tlp: 'AMBER', releasableTo: ['cert-lv'] }),
+      // releasable to nobody: reported for cert-lv, updated for cert-lt
+      report('inc-m3', { tlp: 'GREEN', releasableTo: ['cert-lv'] }),
+      event({
+        type: 'incident.updated',
+        payload: { incidentId: 'inc-m3', summary: 'Also seen against Lithuanian e-services' },
+        marking: { tlp: 'GREEN', releasableTo: ['cert-lt'] },
+      } as never),
+      observation('inc-m3', '203.0.113.5', 2, { tlp: 'GREEN', releasableTo: ['cert-lv'] }),
+    ]
+    const { status } = await post(server.url, TOKENS.sensorEe, { events })
+    expect(status).toBe(201)
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  /** POST /api/v1/import/misp as cert-ee's sensor: the id of the one incident it made. */
+  async function imported(document: unknown): Promise<string> {
+    const response = await fetch(`${server.url}/api/v1/import/misp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.sensorEe}` },
+      body: JSON.stringify(document),
+    })
+    const reply = (await response.json()) as { created: { id: string }[]; refused: unknown[] }
+    expect(response.status, JSON.stringify(reply).slice(0, 500)).toBe(200)
+    expect(reply.refused).toEqual([])
+    expect(reply.created).toHaveLength(1)
+    return reply.created[0]!.id
+  }
+  /** The events of an incident a viewer may read (REST events). */
+  async function eventsOf(token: string, incidentId: string): Promise<Observed[]> {
+    const page = await get<{ events: Observed[] }>(server.url, '/api/v1/events?after=0&limit=5000', token)
+    expect(page.status).toBe(200)
+    return page.json.events.filter((e) => e.payload.incidentId === incidentId)
+  }
+  const indicators = (events: Observed[]) =>
+    events.filter((e) => e.type === 'incident.observation').map((e) => e.payload.indicator as string)
+
+  it('[V4] an AMBER sighting naming no one and a GREEN one for cert-lv of one indicator export as AMBER naming no one; re-imported, cert-lv never gets it', async () => {
+    const ee = await get<MispDocument>(server.url, '/api/v1/export?format=misp&incidentId=inc-m1', TOKENS.viewerEe)
+    expect(ee.status).toBe(200)
+    expect(ee.json.Event.Attribute).toHaveLength(1)
+    const [attribute] = ee.json.Event.Attribute
+    expect(attribute).toMatchObject({
+      value: '198.51.100.7',
+      distribution: '1',
+      comment: 'Observed 41 times in 2 Watchfloor reports',
+    })
+    expect(tagsOf(attribute!.Tag)).toEqual(['tlp:amber'])
+    // cert-lv's own export holds its sighting alone, as it was marked
+    const lv = await get<MispDocument>(server.url, '/api/v1/export?format=misp&incidentId=inc-m1', TOKENS.viewerLv)
+    expect(lv.json.Event.Attribute.map((a) => [a.value, a.comment, tagsOf(a.Tag)])).toEqual([
+      ['198.51.100.7', 'Observed 1 time in 1 Watchfloor report', ['tlp:green', 'watchfloor:releasable-to="cert-lv"']],
+    ])
+
+    const id = await imported(ee.json)
+    expect(indicators(await eventsOf(TOKENS.viewerEe, id))).toEqual(['198.51.100.7'])
+    const asLv = await eventsOf(TOKENS.viewerLv, id)
+    expect(asLv.map((e) => e.type)).toEqual(['incident.reported']) // the GREEN incident, not the AMBER sighting
+  })
+
+  it('[V4, V6] the feed leaves out an AMBER observation naming no one of an incident releasable to cert-lv (event and hashes.csv); no re-import gives it to cert-lv', async () => {
+    const uuid = mispEventUuid('inc-m2')
+    const feedEvent = await get<MispDocument>(server.url, `/misp/feed/${uuid}.json`, TOKENS.viewerEe)
+    expect(feedEvent.status).toBe(200)
+    expect(feedEvent.json.Event.Attribute.map((a) => [a.value, a.distribution])).toEqual([['192.0.2.78', '5']])
+    const hashes = await get(server.url, '/misp/feed/hashes.csv', TOKENS.viewerEe)
+    expect(hashes.text).toContain(`${md5('192.0.2.78')},${uuid}`)
+    expect(hashes.text).not.toContain(md5('192.0.2.77'))
+    // the one-incident export keeps it, with its own distribution and tags naming no one
+    const ee = await get<MispDocument>(server.url, '/api/v1/export?format=misp&incidentId=inc-m2', TOKENS.viewerEe)
+    const strict = ee.json.Event.Attribute.find((a) => a.value === '192.0.2.77')!
+    expect([strict.distribution, tagsOf(strict.Tag)]).toEqual(['1', ['tlp:amber']])
+
+    const fromFeed = await imported(feedEvent.json)
+    const fromExport = await imported(ee.json)
+    expect(fromExport).toBe(fromFeed) // the same MISP event: the same incident
+    expect(indicators(await eventsOf(TOKENS.viewerEe, fromFeed)).sort()).toEqual(['192.0.2.77', '192.0.2.78'])
+    expect(indicators(await eventsOf(TOKENS.viewerLv, fromFeed))).toEqual(['192.0.2.78'])
+  })
+
+  it('[V6] releasable to nobody (reported for cert-lv, updated for cert-lt): distribution 0 and watchfloor:releasable-to-none in the export and the feed; re-imported, for cert-ee alone', async () => {
+    const uuid = mispEventUuid('inc-m3')
+    const ee = await get<MispDocument>(server.url, '/api/v1/export?format=misp&incidentId=inc-m3', TOKENS.viewerEe)
+    expect(ee.status).toBe(200)
+    expect(ee.json.Event.distribution).toBe('0')
+    const markingTags = (tags: { name: string }[]) =>
+      tagsOf(tags).filter((name) => /^(tlp|PAP):|^watchfloor:releasable/.test(name))
+    expect(markingTags(ee.json.Event.Tag)).toEqual(['tlp:green', 'watchfloor:releasable-to-none'])
+    expect(ee.json.Event.Attribute.map((a) => [a.value, a.distribution])).toEqual([['203.0.113.5', '5']])
+    const manifest = await get<Record<string, { Tag: { name: string }[] }>>(
+      server.url,
+      '/misp/feed/manifest.json',
+      TOKENS.viewerEe,
+    )
+    expect(markingTags(manifest.json[uuid]!.Tag)).toEqual(['tlp:green', 'watchfloor:releasable-to-none'])
+    const feedEvent = await get<MispDocument>(server.url, `/misp/feed/${uuid}.json`, TOKENS.viewerEe)
+    expect(feedEvent.json.Event.distribution).toBe('0')
+    // cert-lv, which saw only the report, is served the report as it was marked
+    const lv = await get<MispDocument>(server.url, '/api/v1/export?format=misp&incidentId=inc-m3', TOKENS.viewerLv)
+    expect(markingTags(lv.json.Event.Tag)).toEqual(['tlp:green', 'watchfloor:releasable-to="cert-lv"'])
+
+    const id = await imported(ee.json)
+    const asEe = await eventsOf(TOKENS.viewerEe, id)
+    expect(asEe.map((e) => [e.type, e.marking])).toEqual([
+      ['incident.reported', { tlp: 'GREEN', releasableTo: [] }],
+      ['incident.observation', { tlp: 'GREEN', releasableTo: [] }],
+    ])
+    expect(await eventsOf(TOKENS.viewerLv, id)).toEqual([])
+    expect(await eventsOf(TOKENS.viewerNl, id)).toEqual([])
   })
 })

@@ -1,6 +1,6 @@
 /**
  * MISP: import (MISP events, REST search answers, feeds -> Watchfloor events), export (one
- * incident -> a MISP event) and Watchfloor as a MISP feed. Tables in docs/sharing-misp.md.
+ * incident -> a MISP event) and Watchfloor as a MISP feed. Tables in docs/sharing.md (MISP).
  * For index.ts: `export * from './misp.ts'`.
  */
 export {

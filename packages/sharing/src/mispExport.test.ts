@@ -1,4 +1,4 @@
-import { fold, initialState, makeEvent, type State } from '@watchfloor/core'
+import { canSee, fold, initialState, makeEvent, type State } from '@watchfloor/core'
 import type { EventInput, Marking, Severity, StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
 import { exportMispEvent, type MispDirectory, mispEventUuid, mispOrganisationUuid, mispTypeOf } from './mispExport.ts'
@@ -197,6 +197,15 @@ describe('exportMispEvent', () => {
         ['tlp:amber', 'watchfloor:releasable-to="cert-lv"', 'watchfloor:releasable-to="nato"'],
       ],
       [{ tlp: 'AMBER+STRICT', pap: 'RED' }, '0', ['tlp:amber+strict', 'PAP:RED']],
+      // releasable to nobody: the organisation only, said by the distribution and by a tag the import reads
+      [{ tlp: 'GREEN', releasableTo: [] }, '0', ['tlp:green', 'watchfloor:releasable-to-none']],
+      [
+        { tlp: 'CLEAR', releasableTo: [], pap: 'GREEN' },
+        '0',
+        ['tlp:clear', 'PAP:GREEN', 'watchfloor:releasable-to-none'],
+      ],
+      // AMBER naming no one is AMBER alone [V4]
+      [{ tlp: 'AMBER', releasableTo: [] }, '1', ['tlp:amber']],
     ]
     for (const [marking, distribution, tlpTags] of cases) {
       const { events, picture } = story(marking)
@@ -298,6 +307,8 @@ describe('export -> import round trip', () => {
     { tlp: 'AMBER' },
     { tlp: 'AMBER', releasableTo: ['cert-lv', 'nato'], pap: 'RED' },
     { tlp: 'AMBER+STRICT' },
+    { tlp: 'GREEN', releasableTo: [] },
+    { tlp: 'CLEAR', releasableTo: [], pap: 'GREEN' },
   ]
   const severities: Severity[] = ['critical', 'high', 'medium', 'low']
 
@@ -368,5 +379,166 @@ describe('export -> import round trip', () => {
     })
     const c2 = result.events.find((e) => e.type === 'incident.observation' && e.payload.indicator === 'c2.evil.example')
     expect(c2?.marking).toEqual({ tlp: 'AMBER+STRICT', pap: 'RED' })
+  })
+})
+
+describe('markings as core combines them [V4, V6, M1]: an export and its import never reach further than what they hold', () => {
+  const NATIONS: Record<string, string> = { 'cert-ee': 'EE', 'cert-lv': 'LV', 'cert-lt': 'LT', 'ncsc-nl': 'NL' }
+  /** The organisations a cert-ee event of this marking reaches (core's canSee). */
+  const reach = (marking: Marking) =>
+    Object.keys(NATIONS).filter((organisation) =>
+      canSee(
+        { organisation, nation: NATIONS[organisation]!, roles: ['analyst'], userId: `${organisation}-analyst` },
+        { source: { organisation: 'cert-ee' }, marking },
+      ),
+    )
+  const reported = (marking: Marking) =>
+    makeEvent(
+      1,
+      'incident.reported',
+      {
+        incidentId: 'inc-m1',
+        title: 'Scanning of e-services',
+        severity: 'medium',
+        category: 'scanning',
+        affectedNetworks: [],
+      },
+      { organisation: 'cert-ee', marking, actor: 'ee-analyst', occurredAt: '2026-11-26T08:00:00.000Z' },
+    )
+  const observed = (seq: number, indicator: string, count: number, marking: Marking, occurredAt: string) =>
+    makeEvent(
+      seq,
+      'incident.observation',
+      { incidentId: 'inc-m1', indicator, count },
+      {
+        organisation: 'cert-ee',
+        marking,
+        occurredAt,
+      },
+    )
+  const importedBy = (exported: unknown, organisation = 'cert-ee') =>
+    importMisp(JSON.parse(JSON.stringify(exported)), {
+      defaultMarking: { tlp: 'AMBER' },
+      organisation,
+      knownOrganisation: (name) => (name === 'CERT-EE' && organisation === 'cert-ee' ? 'cert-ee' : undefined),
+    })
+
+  it('an AMBER sighting with no releasableTo (cert-ee only) and a GREEN one releasable to cert-lv of one indicator: one AMBER attribute naming no one', () => {
+    const amber = observed(2, '198.51.100.7', 40, { tlp: 'AMBER' }, '2026-11-26T08:10:00.000Z')
+    const green = observed(
+      3,
+      '198.51.100.7',
+      1,
+      { tlp: 'GREEN', releasableTo: ['cert-lv'] },
+      '2026-11-26T08:20:00.000Z',
+    )
+    for (const order of [
+      [amber, green],
+      [green, amber],
+    ]) {
+      const events = [reported({ tlp: 'GREEN' }), ...order]
+      const { Event: e } = exportMispEvent('inc-m1', events, fold(initialState, events), directory)
+      expect(e.distribution).toBe('2')
+      expect(e.Attribute).toHaveLength(1)
+      const [attribute] = e.Attribute
+      expect(attribute).toMatchObject({ value: '198.51.100.7', distribution: '1' })
+      expect(attribute!.Tag?.map((t) => t.name)).toEqual(['tlp:amber'])
+      expect(attribute!.comment).toBe('Observed 41 times in 2 Watchfloor reports')
+      // and back: cert-ee's alone, never cert-lv's
+      const back = importedBy({ Event: e })
+      expect(back.errors).toEqual([])
+      const observation = back.events.find((x) => x.type === 'incident.observation')!
+      expect(observation.marking).toEqual({ tlp: 'AMBER' })
+      expect(reach(observation.marking!)).toEqual(['cert-ee'])
+    }
+  })
+
+  it('an AMBER sighting naming no one under an incident releasable to cert-lv keeps its own distribution and tags, naming no one', () => {
+    const events = [
+      reported({ tlp: 'AMBER', releasableTo: ['cert-lv'] }),
+      observed(2, '192.0.2.77', 3, { tlp: 'AMBER' }, '2026-11-26T08:10:00.000Z'),
+      observed(3, '192.0.2.78', 1, { tlp: 'AMBER', releasableTo: ['cert-lv'] }, '2026-11-26T08:20:00.000Z'),
+    ]
+    const { Event: e } = exportMispEvent('inc-m1', events, fold(initialState, events), directory)
+    expect(e.Attribute.map((a) => [a.value, a.distribution, a.Tag?.map((t) => t.name)])).toEqual([
+      ['192.0.2.77', '1', ['tlp:amber']],
+      ['192.0.2.78', '5', undefined],
+    ])
+    const back = importedBy({ Event: e })
+    const markings = back.events.filter((x) => x.type === 'incident.observation').map((x) => reach(x.marking!))
+    expect(markings).toEqual([['cert-ee'], ['cert-ee', 'cert-lv']])
+  })
+
+  it('releasable to nobody (reported for cert-lv, updated for cert-lt): distribution 0 and watchfloor:releasable-to-none, and back', () => {
+    const events = [
+      reported({ tlp: 'GREEN', releasableTo: ['cert-lv'] }),
+      makeEvent(
+        2,
+        'incident.updated',
+        { incidentId: 'inc-m1', summary: 'Also seen against Lithuanian e-services' },
+        {
+          organisation: 'cert-ee',
+          marking: { tlp: 'GREEN', releasableTo: ['cert-lt'] },
+          occurredAt: '2026-11-26T08:05:00.000Z',
+        },
+      ),
+      observed(3, '203.0.113.5', 2, { tlp: 'GREEN', releasableTo: ['cert-lv'] }, '2026-11-26T08:10:00.000Z'),
+    ]
+    const exported = exportMispEvent('inc-m1', events, fold(initialState, events), directory)
+    const { Event: e } = exported
+    expect(e.distribution).toBe('0')
+    const markingTags = e.Tag.map((t) => t.name).filter((n) => /^(tlp|PAP):|^watchfloor:releasable/.test(n))
+    expect(markingTags).toEqual(['tlp:green', 'watchfloor:releasable-to-none'])
+    // the attribute says what the event says: it inherits its distribution 0
+    expect(e.Attribute.map((a) => [a.value, a.distribution])).toEqual([['203.0.113.5', '5']])
+    const back = importedBy(exported)
+    expect(back.errors).toEqual([])
+    const [report, observation] = back.events
+    expect(report!.marking).toEqual({ tlp: 'GREEN', releasableTo: [] })
+    expect(observation!.marking).toEqual({ tlp: 'GREEN', releasableTo: [] })
+    expect(reach(report!.marking!)).toEqual(['cert-ee'])
+    expect(reach(observation!.marking!)).toEqual(['cert-ee'])
+    // a MISP feed whose distribution setting rewrites every event's distribution: the tag alone still narrows
+    const rewritten = structuredClone(exported)
+    rewritten.Event.distribution = '3'
+    const again = importedBy(rewritten)
+    expect(again.events.map((x) => reach(x.marking!))).toEqual([['cert-ee'], ['cert-ee']])
+  })
+
+  it('an observation releasable to nobody under a GREEN incident: its own distribution 0 and tag', () => {
+    const events = [
+      reported({ tlp: 'GREEN' }),
+      observed(2, '203.0.113.6', 1, { tlp: 'GREEN', releasableTo: [] }, '2026-11-26T08:10:00.000Z'),
+    ]
+    const { Event: e } = exportMispEvent('inc-m1', events, fold(initialState, events), directory)
+    expect(e.Attribute.map((a) => [a.distribution, a.Tag?.map((t) => t.name)])).toEqual([
+      ['0', ['tlp:green', 'watchfloor:releasable-to-none']],
+    ])
+    const back = importedBy({ Event: e })
+    const observation = back.events.find((x) => x.type === 'incident.observation')!
+    expect(reach(observation.marking!)).toEqual(['cert-ee'])
+  })
+
+  it('events that hold no report of it (a caller’s slice): the incident’s marking as core writes it', () => {
+    const events = [reported({ tlp: 'AMBER', releasableTo: [] })]
+    const { Event: e } = exportMispEvent('inc-m1', [], fold(initialState, events), directory)
+    expect([e.distribution, e.Tag.map((t) => t.name).filter((n) => /^tlp:|^watchfloor:releasable/.test(n))]).toEqual([
+      '1',
+      ['tlp:amber'],
+    ])
+  })
+
+  it('an observation marked as its incident in other words (AMBER+STRICT with a list, AMBER with an empty one) inherits', () => {
+    for (const [incident, observation] of [
+      [{ tlp: 'AMBER+STRICT' }, { tlp: 'AMBER+STRICT', releasableTo: ['cert-lv'] }],
+      [{ tlp: 'AMBER' }, { tlp: 'AMBER', releasableTo: [] }],
+    ] as [Marking, Marking][]) {
+      const events = [reported(incident), observed(2, '203.0.113.7', 1, observation, '2026-11-26T08:10:00.000Z')]
+      const { Event: e } = exportMispEvent('inc-m1', events, fold(initialState, events), directory)
+      expect(
+        e.Attribute.map((a) => a.distribution),
+        JSON.stringify(observation),
+      ).toEqual(['5'])
+    }
   })
 })

@@ -1,23 +1,31 @@
 /**
  * Watchfloor to MISP, pure: one incident, as its caller may see it, becomes one MISP event in the
  * core format (`{ "Event": {...} }`), the shape MISP's API returns and its feeds serve. The marking
- * goes out as a TLP tag, a PAP tag and the distribution of the import table reversed; what MISP
- * has no field for (critical severity, the category, releasableTo) goes out as `watchfloor:`
- * machine tags, which the import reads back. RED never leaves: MISP has no per-person audience.
+ * goes out as a TLP tag, a PAP tag and the distribution of the import table reversed (0 for one
+ * releasable to nobody); what MISP has no field for (critical severity, the category,
+ * releasableTo) goes out as `watchfloor:` machine tags, which the import reads back. Markings
+ * combine as core's `strictestMarking` combines them [M1]. RED never leaves: MISP has no
+ * per-person audience.
  */
-import { INCIDENT_SHAPING_TYPES, type IncidentState, incidentOf, type State, strictestMarking } from '@watchfloor/core'
+import {
+  INCIDENT_SHAPING_TYPES,
+  type IncidentState,
+  incidentOf,
+  type State,
+  sameMarking,
+  strictestMarking,
+} from '@watchfloor/core'
 import { type IncidentStatus, type Marking, type StoredEvent, WatchfloorError } from '@watchfloor/protocol'
 import {
   DISTRIBUTION,
-  DISTRIBUTION_OF_TLP,
   type MispAttribute,
   type MispEvent,
   type MispEventDocument,
   type MispEventReport,
   type MispTag,
+  mispDistribution,
   PAP_TAG,
-  sameAudience,
-  stricterMarking,
+  RELEASABLE_TO_NONE_TAG,
   THREAT_LEVEL_OF_SEVERITY,
   TLP_TAG,
   WATCHFLOOR_TAG,
@@ -153,10 +161,15 @@ const ANALYSIS_OF_STATUS: Readonly<Record<IncidentStatus, number>> = {
   closed: 2,
 }
 
-/** The tags a marking goes out with: TLP, PAP, one `watchfloor:releasable-to` per id. */
+/**
+ * The tags a marking goes out with: TLP, PAP, one `watchfloor:releasable-to` per id, or
+ * `watchfloor:releasable-to-none` for an empty list (releasable to nobody [V6]; its distribution
+ * is 0, `mispDistribution`). The import reads them all back.
+ */
 export function mispMarkingTags(marking: Marking): MispTag[] {
   const tags: MispTag[] = [{ name: TLP_TAG[marking.tlp] }]
   if (marking.pap !== undefined) tags.push({ name: PAP_TAG[marking.pap] })
+  if (marking.releasableTo?.length === 0) tags.push({ name: RELEASABLE_TO_NONE_TAG })
   for (const id of marking.releasableTo ?? []) tags.push(watchfloorTag(WATCHFLOOR_TAG.releasableTo, id))
   return tags
 }
@@ -183,8 +196,9 @@ interface Sighted {
 
 /**
  * One incident as a MISP event. `events` are the caller's visible events (seq order); its
- * observations of the incident become attributes, one per distinct indicator (the stricter of
- * their markings; MISP distribution 5 when that is the event's own). `picture` is the caller's
+ * observations of the incident become attributes, one per distinct indicator (the strictest of
+ * the event's and their markings, core's `strictestMarking`; MISP distribution 5 when that says
+ * what the event's says). `picture` is the caller's
  * picture, which must hold the incident. Throws `not_found` when it does not, `forbidden` for a
  * RED incident; RED observations are left out.
  */
@@ -225,7 +239,7 @@ export function exportMispEvent(
     if (seen === undefined) {
       sighted.set(indicator, {
         indicator,
-        marking: stricterMarking(eventMarking, event.marking),
+        marking: strictestMarking(eventMarking, event.marking),
         count,
         reports: 1,
         first: event.occurredAt,
@@ -234,7 +248,7 @@ export function exportMispEvent(
       })
       continue
     }
-    seen.marking = stricterMarking(seen.marking, event.marking)
+    seen.marking = strictestMarking(seen.marking, event.marking)
     seen.count += count
     seen.reports++
     if (Date.parse(event.occurredAt) < Date.parse(seen.first)) seen.first = event.occurredAt
@@ -256,7 +270,7 @@ export function exportMispEvent(
       category: guess.category,
       value: s.indicator,
       to_ids: guess.toIds,
-      distribution: String(inherits ? DISTRIBUTION.inherit : DISTRIBUTION_OF_TLP[s.marking.tlp]),
+      distribution: String(inherits ? DISTRIBUTION.inherit : mispDistribution(s.marking)),
       sharing_group_id: '0',
       timestamp: String(s.recorded),
       comment: `Observed ${s.count} time${s.count === 1 ? '' : 's'} in ${s.reports} Watchfloor report${s.reports === 1 ? '' : 's'}`,
@@ -276,7 +290,7 @@ export function exportMispEvent(
     date: new Date(Date.parse(incident.reportedAt)).toISOString().slice(0, 10),
     threat_level_id: String(THREAT_LEVEL_OF_SEVERITY[incident.severity]),
     analysis: String(ANALYSIS_OF_STATUS[incident.status]),
-    distribution: String(DISTRIBUTION_OF_TLP[eventMarking.tlp]),
+    distribution: String(mispDistribution(eventMarking)),
     sharing_group_id: '0',
     published: true,
     timestamp,
@@ -307,17 +321,20 @@ export function exportMispEvent(
   return { Event: misp }
 }
 
-/** The strictest marking among the incident's and the events that shaped its fields. */
+/**
+ * The strictest marking among the incident's and the events that shaped its fields, as core's
+ * `strictestMarking` writes it (AMBER naming no one is AMBER alone).
+ */
 function shapingMarking(incident: IncidentState, events: readonly StoredEvent[], picture: State): Marking {
-  let marking = incident.marking
+  let marking = strictestMarking(incident.marking, incident.marking)
   for (const event of events)
     if (shapesIncident(event, incident, picture)) marking = strictestMarking(marking, event.marking)
   return marking
 }
 
-/** Whether an attribute of this marking goes out with the event's own distribution (5, inherit). */
+/** Whether an attribute of this marking goes out with the event's own distribution (5, inherit): it says the same. */
 function inheritsFrom(marking: Marking, eventMarking: Marking): boolean {
-  return sameAudience(marking, eventMarking) && marking.pap === eventMarking.pap
+  return sameMarking(marking, eventMarking)
 }
 
 /**

@@ -1,7 +1,9 @@
-import { fold, initialState, makeEvent } from '@watchfloor/core'
+import { canSee, fold, initialState, makeEvent } from '@watchfloor/core'
+import type { Marking, Viewer } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
 import { exportMispEvent, mispEventUuid } from './mispExport.ts'
 import { mispFeed, mispFeedHashes, mispFeedManifest, parseMispFeedPath } from './mispFeed.ts'
+import { md5Hex } from './mispHash.ts'
 import { importMisp } from './mispImport.ts'
 
 const events = [
@@ -219,5 +221,83 @@ describe('the MISP feed', () => {
     expect(parseMispFeedPath('/a/manifest.json')).toBeUndefined()
     expect(parseMispFeedPath('/not-a-uuid.json')).toBeUndefined()
     expect(parseMispFeedPath('/../manifest.json')).toBeUndefined()
+  })
+
+  describe('markings as core combines them [V4, V6]: the feed never serves an attribute wider than its observations', () => {
+    const reported = (incidentId: string, marking: Marking) =>
+      makeEvent(
+        1,
+        'incident.reported',
+        { incidentId, title: `Title of ${incidentId}`, severity: 'low', category: 'scanning', affectedNetworks: [] },
+        { organisation: 'cert-ee', marking },
+      )
+    const observed = (seq: number, incidentId: string, indicator: string, marking: Marking) =>
+      makeEvent(seq, 'incident.observation', { incidentId, indicator }, { organisation: 'cert-ee', marking })
+    const lv: Viewer = { organisation: 'cert-lv', nation: 'LV', roles: ['analyst'], userId: 'lv-analyst' }
+
+    it('an incident releasable to cert-lv: its AMBER observation naming no one is left out of the event and hashes.csv, and no re-import gives it to cert-lv', () => {
+      const log = [
+        reported('inc-m2', { tlp: 'AMBER', releasableTo: ['cert-lv'] }),
+        observed(2, 'inc-m2', '192.0.2.77', { tlp: 'AMBER' }),
+        observed(3, 'inc-m2', '192.0.2.78', { tlp: 'AMBER', releasableTo: ['cert-lv'] }),
+      ]
+      const feed = mispFeed(fold(initialState, log), log)
+      const uuid = mispEventUuid('inc-m2')
+      expect(feed.events.get(uuid)!.Event.Attribute.map((a) => [a.value, a.distribution])).toEqual([
+        ['192.0.2.78', '5'],
+      ])
+      expect(feed.hashes).not.toContain(md5Hex('192.0.2.77'))
+      expect(feed.hashes).toContain(md5Hex('192.0.2.78'))
+      // asked to keep it, it has its own distribution and tags, naming no one
+      const kept = mispFeed(fold(initialState, log), log, { keepStricterObservations: true })
+      const strict = kept.events.get(uuid)!.Event.Attribute.find((a) => a.value === '192.0.2.77')!
+      expect([strict.distribution, strict.Tag?.map((t) => t.name)]).toEqual(['1', ['tlp:amber']])
+      // either, imported back by cert-ee, reaches cert-lv only where cert-lv saw it
+      for (const served of [feed, kept]) {
+        const result = importMisp(
+          { manifest: served.manifest, events: Object.fromEntries(served.events) },
+          { defaultMarking: { tlp: 'AMBER' }, organisation: 'cert-ee', knownOrganisation: (name) => name },
+        )
+        expect(result.errors).toEqual([])
+        const reaching = result.events
+          .filter((e) => e.type === 'incident.observation')
+          .filter((e) => canSee(lv, { source: e.source, marking: e.marking! }))
+          .map((e) => (e.payload as { indicator: string }).indicator)
+        expect(reaching).toEqual(['192.0.2.78'])
+      }
+    })
+
+    it('an incident releasable to nobody: distribution 0 and watchfloor:releasable-to-none in the event and the manifest', () => {
+      const log = [
+        reported('inc-m3', { tlp: 'GREEN', releasableTo: ['cert-lv'] }),
+        makeEvent(
+          2,
+          'incident.updated',
+          { incidentId: 'inc-m3', severity: 'high' },
+          { organisation: 'cert-ee', marking: { tlp: 'GREEN', releasableTo: ['cert-lt'] } },
+        ),
+        observed(3, 'inc-m3', '203.0.113.5', { tlp: 'GREEN', releasableTo: ['cert-lv'] }),
+      ]
+      const feed = mispFeed(fold(initialState, log), log)
+      const uuid = mispEventUuid('inc-m3')
+      const event = feed.events.get(uuid)!.Event
+      expect(event.distribution).toBe('0')
+      expect(event.Tag.map((t) => t.name)).toContain('watchfloor:releasable-to-none')
+      expect(feed.manifest[uuid]!.Tag.map((t) => t.name)).toEqual(
+        expect.arrayContaining(['tlp:green', 'watchfloor:releasable-to-none']),
+      )
+      expect(
+        feed.manifest[uuid]!.Tag.map((t) => t.name).filter((n) => n.startsWith('watchfloor:releasable-to=')),
+      ).toEqual([])
+      const result = importMisp(
+        { manifest: feed.manifest, events: Object.fromEntries(feed.events) },
+        { defaultMarking: { tlp: 'AMBER' }, organisation: 'cert-ee', knownOrganisation: (name) => name },
+      )
+      expect(result.events.map((e) => e.marking)).toEqual([
+        { tlp: 'GREEN', releasableTo: [] },
+        { tlp: 'GREEN', releasableTo: [] },
+      ])
+      expect(result.events.some((e) => canSee(lv, { source: e.source, marking: e.marking! }))).toBe(false)
+    })
   })
 })

@@ -1,7 +1,7 @@
 /**
  * The MISP core format as Watchfloor writes it, and the tables both directions share: markings
  * (TLP and PAP tags, distribution levels), threat level and severity, Watchfloor's own machine
- * tags. docs/sharing-misp.md shows the same tables.
+ * tags. docs/sharing.md (MISP) shows the same tables.
  */
 import { highestTlp } from '@watchfloor/core'
 import { type Marking, PAP_LEVELS, type Pap, type Severity, type Tlp } from '@watchfloor/protocol'
@@ -113,6 +113,12 @@ export const WATCHFLOOR_TAG = {
   category: 'category',
   /** `watchfloor:releasable-to="cert-lv"`, one per id: releasableTo, which MISP cannot say. Only narrows. */
   releasableTo: 'releasable-to',
+  /**
+   * `watchfloor:releasable-to-none` (no value): an empty releasableTo, releasable to nobody beyond
+   * the source organisation [V6]. It goes with distribution 0 and says why, so that a MISP feed
+   * setting that rewrites the distribution does not widen it.
+   */
+  releasableToNone: 'releasable-to-none',
   /** `watchfloor:kind="advisory"` or `"incident"`: what an import makes of the event. */
   kind: 'kind',
 } as const
@@ -120,6 +126,9 @@ export const WATCHFLOOR_TAG = {
 export function watchfloorTag(predicate: string, value: string): MispTag {
   return { name: `${WATCHFLOOR_TAG.namespace}:${predicate}="${value}"` }
 }
+
+/** The tag of an empty releasableTo: `watchfloor:releasable-to-none`. */
+export const RELEASABLE_TO_NONE_TAG = `${WATCHFLOOR_TAG.namespace}:${WATCHFLOOR_TAG.releasableToNone}`
 
 // ---------------------------------------------------------------------------------------------
 // TLP and PAP tags
@@ -185,11 +194,14 @@ export function papRank(pap: Pap): number {
 // Markings
 
 /**
- * The stricter of two markings, field by field: the more restrictive TLP; releasableTo narrowed
- * to the ids both name (one list when only one has it); recipients likewise; the stricter PAP.
- * Never wider than either.
+ * The marking of one MISP level (an event, object, attribute or report) from what that level says
+ * itself: its distribution, its TLP and PAP tags and its `watchfloor:` releasability tags, field by
+ * field: the more restrictive TLP; releasableTo narrowed to the ids both name (one list when only
+ * one has it: a level's list names whom its own TLP reaches); the stricter PAP. Only for the parts
+ * of one level: a parent and its child combine with core's `strictestMarking`, which reads AMBER
+ * naming no one as the source organisation only [V4] and so never lets a child's list widen it.
  */
-export function stricterMarking(a: Marking, b: Marking): Marking {
+export function levelMarking(a: Marking, b: Marking): Marking {
   const marking: Marking = { tlp: highestTlp([a.tlp, b.tlp]) }
   const releasableTo = intersect(a.releasableTo, b.releasableTo)
   if (releasableTo !== undefined) marking.releasableTo = releasableTo
@@ -205,16 +217,6 @@ function intersect(a: readonly string[] | undefined, b: readonly string[] | unde
   if (a === undefined) return b === undefined ? undefined : [...b]
   if (b === undefined) return [...a]
   return a.filter((id) => b.includes(id))
-}
-
-/** Do two markings reach the same audience (TLP, releasableTo as a set, recipients as a set)? PAP aside. */
-export function sameAudience(a: Marking, b: Marking): boolean {
-  return a.tlp === b.tlp && sameSet(a.releasableTo, b.releasableTo) && sameSet(a.recipients, b.recipients)
-}
-
-function sameSet(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b
-  return a.length === b.length && a.every((id) => b.includes(id))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -233,6 +235,7 @@ export const DISTRIBUTION = {
 /**
  * Export: the distribution a TLP goes out with (the import table reversed). RED is never exported
  * (MISP has no per-person audience); it is listed for completeness as "your organisation only".
+ * A marking releasable to nobody goes out with 0 whatever its TLP: use `mispDistribution`.
  */
 export const DISTRIBUTION_OF_TLP: Readonly<Record<Tlp, number>> = {
   CLEAR: DISTRIBUTION.all,
@@ -240,6 +243,14 @@ export const DISTRIBUTION_OF_TLP: Readonly<Record<Tlp, number>> = {
   AMBER: DISTRIBUTION.community,
   'AMBER+STRICT': DISTRIBUTION.organisation,
   RED: DISTRIBUTION.organisation,
+}
+
+/**
+ * Export: the distribution a marking goes out with: 0 (your organisation only) when releasableTo
+ * is empty, releasable to nobody beyond the source [V6]; else that of its TLP.
+ */
+export function mispDistribution(marking: Marking): number {
+  return marking.releasableTo?.length === 0 ? DISTRIBUTION.organisation : DISTRIBUTION_OF_TLP[marking.tlp]
 }
 
 // ---------------------------------------------------------------------------------------------

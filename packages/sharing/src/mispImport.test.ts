@@ -315,6 +315,119 @@ describe('importMisp: the stricter of tag and distribution wins, never wider', (
   })
 })
 
+describe('importMisp: levels combine as core combines markings [V4, V6]; releasable to nobody', () => {
+  const NATIONS: Record<string, string> = { 'cert-ee': 'EE', 'cert-lv': 'LV', 'cert-lt': 'LT', 'ncsc-nl': 'NL' }
+  /** The organisations an imported event of this marking and source reaches (core's canSee). */
+  const reach = (e: { source: { organisation: string }; marking?: Marking | undefined }) =>
+    Object.keys(NATIONS).filter((organisation) =>
+      canSee(
+        { organisation, nation: NATIONS[organisation]!, roles: ['analyst'], userId: `${organisation}-analyst` },
+        { source: e.source, marking: e.marking! },
+      ),
+    )
+
+  it('an event AMBER naming no one (tlp:amber, no releasability tag): an attribute naming cert-lv does not widen it', () => {
+    expect(
+      attributeMarking(
+        { distribution: '1', Tag: tags('tlp:amber') },
+        { distribution: '5', Tag: tags('watchfloor:releasable-to="cert-lv"') },
+      ),
+    ).toEqual({ tlp: 'AMBER' })
+    // nor one with its own distribution and TLP tag, as an export writes it
+    expect(
+      attributeMarking(
+        { distribution: '2', Tag: tags('tlp:amber') },
+        { distribution: '1', Tag: tags('tlp:amber', 'watchfloor:releasable-to="cert-lv"') },
+      ),
+    ).toEqual({ tlp: 'AMBER' })
+  })
+
+  it('an attribute AMBER naming no one under an event releasable to cert-lv: AMBER naming no one', () => {
+    expect(
+      attributeMarking(
+        { distribution: '2', Tag: tags('tlp:green', 'watchfloor:releasable-to="cert-lv"') },
+        { distribution: '1', Tag: tags('tlp:amber') },
+      ),
+    ).toEqual({ tlp: 'AMBER' })
+    expect(
+      attributeMarking(
+        { distribution: '1', Tag: tags('tlp:amber', 'watchfloor:releasable-to="cert-lv"') },
+        { Tag: tags('tlp:amber') },
+      ),
+    ).toEqual({ tlp: 'AMBER' })
+    // a list of its own on the same level still names whom its AMBER reaches (the round trip)
+    expect(
+      attributeMarking(
+        { distribution: '1', Tag: tags('tlp:amber', 'watchfloor:releasable-to="cert-lv"') },
+        { distribution: '1', Tag: tags('tlp:amber', 'watchfloor:releasable-to="cert-lv"') },
+      ),
+    ).toEqual({ tlp: 'AMBER', releasableTo: ['cert-lv'] })
+  })
+
+  it('from another organisation: the importer is a recipient, the list of a lower level is not', () => {
+    const result = importMisp(
+      mispEvent(
+        { distribution: '1', Tag: tags('tlp:amber'), Orgc: { name: 'CERT.LV' } },
+        { distribution: '5', Tag: tags('watchfloor:releasable-to="ncsc-nl"') },
+      ),
+      options(),
+    )
+    expect(result.events.map(reach)).toEqual([
+      ['cert-ee', 'cert-lv'],
+      ['cert-ee', 'cert-lv'],
+    ])
+  })
+
+  it('watchfloor:releasable-to-none: releasable to nobody, with whatever distribution', () => {
+    for (const distribution of ['0', '1', '2', '3', undefined]) {
+      const input = mispEvent({ distribution, Tag: tags('tlp:green', 'watchfloor:releasable-to-none') })
+      if (distribution === undefined) delete input.Event.distribution // a feed's
+      const result = importMisp(input, options({ defaultMarking: { tlp: 'GREEN' } }))
+      const where = `distribution ${distribution}`
+      expect(result.events.map(reach), where).toEqual([['cert-ee'], ['cert-ee']])
+      if (distribution === '0' || distribution === '2' || distribution === undefined)
+        expect(
+          result.events.map((e) => e.marking),
+          where,
+        ).toEqual([
+          { tlp: 'GREEN', releasableTo: [] },
+          { tlp: 'GREEN', releasableTo: [] },
+        ])
+    }
+    // distribution 0 says the organisation only; with no TLP tag the tag changes nothing of it
+    expect(eventMarking({ distribution: '0', Tag: tags('watchfloor:releasable-to-none') })?.tlp).toBe('AMBER+STRICT')
+    // on an attribute: that observation only
+    expect(
+      attributeMarking(
+        { distribution: '2', Tag: tags('tlp:green', 'watchfloor:releasable-to="cert-lv"') },
+        { distribution: '5', Tag: tags('watchfloor:releasable-to-none') },
+      ),
+    ).toEqual({ tlp: 'GREEN', releasableTo: [] })
+    // and beside a releasability list: nobody
+    expect(
+      eventMarking({
+        distribution: '2',
+        Tag: tags('tlp:green', 'watchfloor:releasable-to="cert-lv"', 'watchfloor:releasable-to-none'),
+      }),
+    ).toEqual({ tlp: 'GREEN', releasableTo: [] })
+  })
+
+  it('what says the event’s marking in other words still goes into its text (AMBER+STRICT with a sharing group)', () => {
+    const result = importMisp(
+      mispEvent({
+        distribution: '4',
+        SharingGroup: { uuid: SG_UUID },
+        Tag: tags('tlp:amber+strict'),
+        // your organisation only: AMBER+STRICT, as the event (whose list AMBER+STRICT does not read [V4s])
+        EventReport: [{ name: 'Analysis', content: 'The loader talks to one domain.', distribution: '0' }],
+      }),
+      options(),
+    )
+    expect(result.skipped).toEqual([])
+    expect((reportOf(result).payload as { summary: string }).summary).toContain('The loader talks to one domain.')
+  })
+})
+
 describe('importMisp: sharing groups', () => {
   it('an attribute in the event’s sharing group (same sharing_group_id, no SharingGroup object) maps too', () => {
     const marking = attributeMarking(

@@ -3,11 +3,12 @@
  * raw events the server posts through its ordinary ingest path. A MISP event becomes an incident
  * (`incident.reported`) with one `incident.observation` per attribute, or an advisory
  * (`advisory.published`) when it is tagged as a report. Markings follow the tables in
- * docs/sharing-misp.md: the stricter of what the tags and what the distribution say, never wider.
+ * docs/sharing.md (MISP): the stricter of what the tags and what the distribution say, and a level
+ * combined with its parent as core combines markings (`strictestMarking`), never wider.
  * Every id is a UUIDv5 of the MISP uuid, timestamp and content, so importing the same thing
  * again gives the same events (the log answers them with their original seq).
  */
-import { highestTlp } from '@watchfloor/core'
+import { highestTlp, sameMarking, strictestMarking } from '@watchfloor/core'
 import {
   canonicalJson,
   type EventInput,
@@ -21,12 +22,11 @@ import {
 } from '@watchfloor/protocol'
 import {
   ANALYSIS_NAMES,
+  levelMarking,
   papOfTag,
   papRank,
   parseMachineTag,
   SEVERITY_OF_THREAT_LEVEL,
-  sameAudience,
-  stricterMarking,
   tlpOfTag,
   WATCHFLOOR_TAG,
 } from './mispFormat.ts'
@@ -446,17 +446,44 @@ type Decided = { context: Context } | { skip: string }
 
 /**
  * The marking of one level (event, object, attribute, report), given its parent's context (none
- * for the event). The stricter of: the parent's marking, the distribution's marking, the TLP
- * tags, PAP tags and `watchfloor:releasable-to` tags. Distribution 3 allows CLEAR but gives
- * GREEN unless a TLP tag (here or above) says otherwise; distribution 4 needs a known community.
+ * for the event). What the level says itself (its distribution, TLP tags, PAP tags and
+ * `watchfloor:releasable-to` and `watchfloor:releasable-to-none` tags) combines field by field
+ * (`levelMarking`): a list of the level names whom its own TLP reaches. Distribution 3 allows CLEAR
+ * but gives GREEN unless a TLP tag (here or above) says otherwise; distribution 4 needs a known
+ * community; distribution 0 with `watchfloor:releasable-to-none` and a TLP tag is that TLP
+ * releasable to nobody (what the export writes for it), else AMBER+STRICT. That combines with the
+ * parent's marking as core combines markings (`strictestMarking`): a parent AMBER naming no one
+ * reaches its source only [V4], so a child's list never widens it [V6].
  */
 function decide(level: Level, parent: Context | undefined, options: MispImportOptions, event: EventIn): Decided {
+  const tlps: Tlp[] = []
+  const paps: Pap[] = []
+  const releasable: string[] = []
+  let releasableToNone = false
+  for (const name of level.tags) {
+    const tlp = tlpOfTag(name)
+    if (tlp === 'unknown') return { skip: `unknown TLP tag "${name}"` }
+    if (tlp !== undefined) tlps.push(tlp)
+    const pap = papOfTag(name)
+    if (pap !== undefined && pap !== 'unknown') paps.push(pap)
+    const machine = parseMachineTag(name)
+    if (machine?.namespace !== WATCHFLOOR_TAG.namespace) continue
+    if (machine.predicate === WATCHFLOOR_TAG.releasableToNone) releasableToNone = true
+    else if (
+      machine.predicate === WATCHFLOOR_TAG.releasableTo &&
+      machine.value !== undefined &&
+      machine.value.trim() !== ''
+    )
+      releasable.push(machine.value.trim())
+  }
+
   const candidates: Marking[] = []
-  if (parent) candidates.push(parent.marking)
   const d = level.distribution
   if (d === undefined || d === 5) {
     if (!parent) candidates.push(options.defaultMarking) // no distribution on the event: the importer's default
-  } else if (d === 0) candidates.push({ tlp: 'AMBER+STRICT' })
+  } else if (d === 0)
+    // your organisation only: releasable to nobody, at the TLP the tags give (the export's round trip)
+    candidates.push(releasableToNone && tlps.length > 0 ? { tlp: 'CLEAR', releasableTo: [] } : { tlp: 'AMBER+STRICT' })
   else if (d === 1)
     candidates.push(
       options.instanceCommunity === undefined
@@ -479,24 +506,6 @@ function decide(level: Level, parent: Context | undefined, options: MispImportOp
     candidates.push({ tlp: 'AMBER', releasableTo: [community] })
   }
 
-  const tlps: Tlp[] = []
-  const paps: Pap[] = []
-  const releasable: string[] = []
-  for (const name of level.tags) {
-    const tlp = tlpOfTag(name)
-    if (tlp === 'unknown') return { skip: `unknown TLP tag "${name}"` }
-    if (tlp !== undefined) tlps.push(tlp)
-    const pap = papOfTag(name)
-    if (pap !== undefined && pap !== 'unknown') paps.push(pap)
-    const machine = parseMachineTag(name)
-    if (
-      machine?.namespace === WATCHFLOOR_TAG.namespace &&
-      machine.predicate === WATCHFLOOR_TAG.releasableTo &&
-      machine.value !== undefined &&
-      machine.value.trim() !== ''
-    )
-      releasable.push(machine.value.trim())
-  }
   const tlpTagged = tlps.length > 0 || (parent?.tlpTagged ?? false)
   if (tlps.length > 0) candidates.push({ tlp: highestTlp(tlps) })
   else if (d === 3 && !tlpTagged) candidates.push({ tlp: 'GREEN' })
@@ -505,8 +514,18 @@ function decide(level: Level, parent: Context | undefined, options: MispImportOp
     candidates.push({ tlp: 'CLEAR', pap })
   }
   if (releasable.length > 0) candidates.push({ tlp: 'CLEAR', releasableTo: [...new Set(releasable)] })
+  if (releasableToNone) candidates.push({ tlp: 'CLEAR', releasableTo: [] })
 
-  const marking = candidates.reduce((a, b) => stricterMarking(a, b))
+  const own = candidates.length === 0 ? undefined : candidates.reduce((a, b) => levelMarking(a, b))
+  if (parent === undefined) return { context: { marking: own!, tlpTagged } }
+  if (own === undefined) return { context: { marking: parent.marking, tlpTagged } }
+  const marking = strictestMarking(parent.marking, own)
+  if (marking.tlp === 'RED') {
+    // RED reaches its recipients and its author whatever its lists say [V5], and MISP names no one:
+    // lists neither level gave are not written (the same marking, so the same event ids, as before)
+    if (parent.marking.recipients === undefined && own.recipients === undefined) delete marking.recipients
+    if (parent.marking.releasableTo === undefined && own.releasableTo === undefined) delete marking.releasableTo
+  }
   return { context: { marking, tlpTagged } }
 }
 
@@ -951,11 +970,6 @@ function collectIndicators(
     for (const attribute of object.attributes) take(attribute, decided.context, object)
   }
   return out
-}
-
-/** The same audience and the same PAP: what may go into a text carrying the other's marking. */
-function sameMarking(a: Marking, b: Marking): boolean {
-  return sameAudience(a, b) && a.pap === b.pap
 }
 
 /** The event as the protocol accepts it, or why not. */

@@ -143,7 +143,7 @@ test('a conflict is shown with the values now and retried on the fresh version',
   await detail.getByTestId('status-select').selectOption('triaged')
   await detail.getByTestId('action-set-status').click()
   const conflict = detail.getByTestId('conflict')
-  await expect(conflict).toContainText('Changed by someone else meanwhile: now acknowledged by officer')
+  await expect(conflict).toContainText('Changed meanwhile: now acknowledged by officer')
   await expect(conflict).toContainText('version 2, you saw 1')
   await expect(detail.getByTestId('detail-status')).toHaveText('new') // nothing overwritten
   await page.screenshot({ path: 'e2e/artifacts/coordination-conflict.png' })

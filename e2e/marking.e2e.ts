@@ -72,13 +72,24 @@ test("an incident's own coordinator widens and narrows its marking from the deta
   await confirm.getByTestId('marking-confirm-send').click()
   await expect(form).toHaveCount(0)
   await expect(detail.getByTestId('tlp-badge').first()).toHaveText('TLP:AMBER+STRICT')
-  await expect(detail).not.toContainText('releasable to cert-lv')
+  // the marking shown (the history keeps saying what it was marked before: core's summary of each change)
+  await expect(detail.locator('.facts')).not.toContainText('releasable to cert-lv')
   await expect(detail.getByTestId('detail-version')).toHaveText('3')
 
-  // the same again is refused, in the server's words
+  // the same again changes nothing: the form says so (core's sameMarking) and sends nothing (C20)
   await change.click()
+  let sentSame = 0
+  const countSame = (r: { url(): string }) => {
+    if (r.url().includes('/api/v1/commands')) sentSame++
+  }
+  owner.on('request', countSame)
   await form.getByTestId('marking-send').click()
-  await expect(form.getByTestId('conflict')).toContainText('is already marked TLP:AMBER+STRICT')
+  const unchanged = form.getByTestId('marking-blocked')
+  await expect(unchanged).toHaveAttribute('data-reason', 'unchanged')
+  await expect(unchanged).toContainText('Already marked TLP:AMBER+STRICT')
+  expect(sentSame).toBe(0)
+  owner.off('request', countSame)
+  await expect(detail.getByTestId('detail-version')).toHaveText('3')
 
   // the partner received nothing of the narrowing: what it was sent stays as it was sent
   await expect(partner.getByTestId('incident-detail')).toContainText('releasable to cert-lv')

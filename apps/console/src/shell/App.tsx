@@ -9,6 +9,7 @@ import { wireAlarms } from '../features/alarm/alarmStore.ts'
 import { StatusBoard } from '../features/board/StatusBoard.tsx'
 import { useUi, wireCoordination } from '../features/coordination/coordination.ts'
 import { Toasts } from '../features/coordination/Notifications.tsx'
+import { wireWithdrawn } from '../features/coordination/withdrawn.ts'
 import { IncidentDetail } from '../features/detail/IncidentDetail.tsx'
 import { FilterBar } from '../features/filters/FilterBar.tsx'
 import { EventList } from '../features/lists/EventList.tsx'
@@ -332,6 +333,7 @@ export function App({ initialToken }: { initialToken: string | null }) {
   useEffect(() => wireReplay(), [])
   useEffect(() => wireViewAs(), [])
   useEffect(() => wireAlarms(), [])
+  useEffect(() => wireWithdrawn(), [])
   // a link that names a replay reopens it once signed in
   useEffect(() => {
     const wanted = viewStore.getState().replay

@@ -15,7 +15,8 @@ import {
   IncidentStatus,
   type Severity,
 } from '@watchfloor/protocol'
-import { type FormEvent, type ReactNode, useMemo, useState } from 'react'
+import { type FormEvent, type ReactNode, useEffect, useMemo, useState } from 'react'
+import { useStore } from 'zustand'
 import { type Session, useWatchfloor } from '../../data/store.ts'
 import { SeverityLabel } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
@@ -24,10 +25,12 @@ import { viewStore } from '../../view/viewStore.ts'
 import { CreateTaskForm, PersonName, TaskCard } from '../tasks/TaskCard.tsx'
 import { Combobox, MentionTextarea } from './Combobox.tsx'
 import { othersViewing, usePresence } from './coordination.ts'
+import { choose, type Draft, rebase, startDraft, viewDraft } from './draft.ts'
 import { incidentOptions, type Names } from './people.ts'
 import { can, escalationChoices } from './permissions.ts'
 import { AcknowledgeButton, CommandOutcome, useCommand } from './useCommand.tsx'
 import { usePeople } from './usePeople.ts'
+import { isWithdrawn, withdrawnStore } from './withdrawn.ts'
 
 const RELATION_LABELS: Record<LinkRelation, string> = {
   related: 'related to',
@@ -64,50 +67,79 @@ function Section({ title, children, testid }: { title: ReactNode; children: Reac
   )
 }
 
-/** Acknowledge, escalate, set status: each sends the incident version the panel shows. */
+/**
+ * Acknowledge, escalate, set status. Acknowledge sends the version the panel shows; escalate and set
+ * status are drafts (draft.ts): the choice made stays the person's, and the command expects the
+ * version the draft was started on.
+ */
 function IncidentActions({ incident, session }: { incident: IncidentState; session: Session | null }) {
   const ack = useCommand()
   const escalate = useCommand()
   const status = useCommand()
   const choices = escalationChoices(incident)
-  const [severity, setSeverity] = useState<Severity | ''>('')
+  const [escalation, setEscalation] = useState<Draft<Severity> | null>(null)
   const [reason, setReason] = useState('')
-  const [nextStatus, setNextStatus] = useState<IncidentState['status'] | ''>('')
+  const statuses = IncidentStatus.options.filter((s) => s !== incident.status)
+  const [nextStatus, setNextStatus] = useState<Draft<IncidentStatus> | null>(null)
   const [statusReason, setStatusReason] = useState('')
   const mayAck = can(session, 'incident.acknowledge', incident)
   const mayEscalate = can(session, 'incident.escalate', incident)
   const maySetStatus = can(session, 'incident.set_status', incident)
+  // a draft ends once its command is applied (sent from the form, or retried), and is based on the
+  // target as a conflict reported it once the person was told what changed
+  useEffect(() => {
+    const r = escalate.result
+    if (r?.ok) {
+      setReason('')
+      setEscalation(null)
+    } else if (r?.kind === 'conflict' && r.current) {
+      const current = r.current
+      setEscalation((draft) => rebase(draft, current))
+    }
+  }, [escalate.result])
+  useEffect(() => {
+    const r = status.result
+    if (r?.ok) {
+      setStatusReason('')
+      setNextStatus(null)
+    } else if (r?.kind === 'conflict' && r.current) {
+      const current = r.current
+      setNextStatus((draft) => rebase(draft, current))
+    }
+  }, [status.result])
   if (!mayAck && !mayEscalate && !maySetStatus && !ack.result && !escalate.result && !status.result) return null
 
-  const chosenSeverity = severity && choices.includes(severity) ? severity : choices[0]
+  const severityShown = viewDraft(escalation, choices)
   const submitEscalation = (e: FormEvent) => {
     e.preventDefault()
-    if (!chosenSeverity || !reason.trim()) return
-    void escalate
-      .run(
-        {
-          type: 'incident.escalate',
-          incidentId: incident.incidentId,
-          severity: chosenSeverity,
-          reason: reason.trim(),
-          expectedVersion: escalate.versionOf(incident),
-        },
-        incident,
-      )
-      .then((r) => r.ok && setReason(''))
+    const severity = severityShown.value
+    if (!severity || !reason.trim()) return
+    const basis = escalate.basisOf(escalation?.basis ?? incident)
+    void escalate.run(
+      {
+        type: 'incident.escalate',
+        incidentId: incident.incidentId,
+        severity,
+        reason: reason.trim(),
+        expectedVersion: basis.version,
+      },
+      basis,
+    )
   }
-  const statuses = IncidentStatus.options.filter((s) => s !== incident.status)
-  const chosenStatus = nextStatus && statuses.includes(nextStatus) ? nextStatus : statuses[0]!
+  const statusShown = viewDraft(nextStatus, statuses)
   const submitStatus = (e: FormEvent) => {
     e.preventDefault()
+    const chosen = statusShown.value
+    if (!chosen) return
+    const basis = status.basisOf(nextStatus?.basis ?? incident)
     const command: Command = {
       type: 'incident.set_status',
       incidentId: incident.incidentId,
-      status: chosenStatus,
-      expectedVersion: status.versionOf(incident),
+      status: chosen,
+      expectedVersion: basis.version,
       ...(statusReason.trim() ? { reason: statusReason.trim() } : {}),
     }
-    void status.run(command, incident).then((r) => r.ok && setStatusReason(''))
+    void status.run(command, basis)
   }
 
   return (
@@ -118,14 +150,21 @@ function IncidentActions({ incident, session }: { incident: IncidentState; sessi
         </div>
       )}
       <CommandOutcome runner={ack} shown={incident} />
-      {mayEscalate && chosenSeverity && (
+      {mayEscalate && (
         <form className="row" onSubmit={submitEscalation}>
           <select
             data-testid="escalate-severity"
             aria-label="Escalate to"
-            value={chosenSeverity}
-            onChange={(e) => setSeverity(e.target.value as Severity)}
+            value={severityShown.value ?? ''}
+            onChange={(e) =>
+              setEscalation(choose(escalation, e.target.value as Severity, choices, escalate.basisOf(incident)))
+            }
           >
+            {severityShown.value === undefined && (
+              <option value="" disabled>
+                choose again
+              </option>
+            )}
             {choices.map((s) => (
               <option key={s} value={s}>
                 {s}
@@ -137,13 +176,26 @@ function IncidentActions({ incident, session }: { incident: IncidentState; sessi
             data-testid="escalate-reason"
             placeholder="Reason for escalating"
             value={reason}
-            onChange={(e) => setReason(e.target.value)}
+            onChange={(e) => {
+              setReason(e.target.value)
+              setEscalation(startDraft(escalation, choices, escalate.basisOf(incident)))
+            }}
             required
           />
-          <button type="submit" className="button" data-testid="action-escalate" disabled={escalate.pending}>
+          <button
+            type="submit"
+            className="button"
+            data-testid="action-escalate"
+            disabled={escalate.pending || severityShown.value === undefined}
+          >
             Escalate
           </button>
+          {severityShown.gone !== undefined && <EscalationGone incident={incident} gone={severityShown.gone} />}
         </form>
+      )}
+      {/* escalated to the top meanwhile: no form is left, but the draft is not dropped unsaid */}
+      {!mayEscalate && choices.length === 0 && severityShown.gone !== undefined && (
+        <EscalationGone incident={incident} gone={severityShown.gone} />
       )}
       <CommandOutcome runner={escalate} shown={incident} />
       {maySetStatus && (
@@ -151,9 +203,16 @@ function IncidentActions({ incident, session }: { incident: IncidentState; sessi
           <select
             data-testid="status-select"
             aria-label="New status"
-            value={chosenStatus}
-            onChange={(e) => setNextStatus(e.target.value as IncidentState['status'])}
+            value={statusShown.value ?? ''}
+            onChange={(e) =>
+              setNextStatus(choose(nextStatus, e.target.value as IncidentStatus, statuses, status.basisOf(incident)))
+            }
           >
+            {statusShown.value === undefined && (
+              <option value="" disabled>
+                choose again
+              </option>
+            )}
             {statuses.map((s) => (
               <option key={s} value={s}>
                 {s}
@@ -165,15 +224,40 @@ function IncidentActions({ incident, session }: { incident: IncidentState; sessi
             data-testid="status-reason"
             placeholder="Reason (optional)"
             value={statusReason}
-            onChange={(e) => setStatusReason(e.target.value)}
+            onChange={(e) => {
+              setStatusReason(e.target.value)
+              setNextStatus(startDraft(nextStatus, statuses, status.basisOf(incident)))
+            }}
           />
-          <button type="submit" className="button" data-testid="action-set-status" disabled={status.pending}>
+          <button
+            type="submit"
+            className="button"
+            data-testid="action-set-status"
+            disabled={status.pending || statusShown.value === undefined}
+          >
             Set status
           </button>
+          {statusShown.gone !== undefined && (
+            <p className="notice draft-gone" role="alert" data-testid="status-gone">
+              Already {incident.status}, changed meanwhile: choose again.
+            </p>
+          )}
         </form>
       )}
       <CommandOutcome runner={status} shown={incident} />
     </Section>
+  )
+}
+
+/** The severity a draft chose is no longer above the incident's: say so, never choose another for them. */
+function EscalationGone({ incident, gone }: { incident: IncidentState; gone: Severity }) {
+  const left = escalationChoices(incident).length > 0
+  return (
+    <p className="notice draft-gone" role="alert" data-testid="escalate-gone">
+      Already {incident.severity}, changed meanwhile:{' '}
+      {gone === incident.severity ? '' : `${gone} is no longer above it; `}
+      {left ? 'choose again.' : 'nothing is left to escalate to.'}
+    </p>
   )
 }
 
@@ -185,9 +269,14 @@ function LinksSection({ incident, session }: { incident: IncidentState; session:
   const [relation, setRelation] = useState<IncidentRelation>('related')
   const mayLink = can(session, 'incident.link', incident)
   const links = incident.links ?? []
+  const withdrawn = useStore(withdrawnStore)
+  // one no longer shared with this viewer [C18] takes no link either
   const candidates = useMemo(
-    () => incidentOptions(incidents.values(), incident.incidentId),
-    [incidents, incident.incidentId],
+    () =>
+      incidentOptions(incidents.values(), incident.incidentId).filter(
+        (option) => !isWithdrawn(session, option.id, withdrawn),
+      ),
+    [incidents, incident.incidentId, session, withdrawn],
   )
   if (links.length === 0 && !mayLink && !incident.mergedInto) return null
   const submit = (e: FormEvent) => {

@@ -2,14 +2,17 @@
  * Sending a coordination command (`POST /api/v1/commands`) and making sense of the answer.
  *
  * Every command names the version of its target that the person saw (`expectedVersion`). When
- * someone else changed the target meanwhile the server answers 409 with the target as it is now
- * (`current`); the console then shows what changed, keeps the person's input, and does not send
- * again by itself. A retry is the person's choice and goes out on the fresh version.
+ * the target changed meanwhile the server answers 409 C3 with the target as it is now (`current`);
+ * the console then shows what changed since the copy it sent, keeps the person's input, and does
+ * not send again by itself. A retry is the person's choice, offered only when it could pass, and
+ * goes out on the fresh version.
  */
-import type { IncidentState, TaskState } from '@watchfloor/core'
+import { escalationChoices, type IncidentState, networkStateOf, sameMarking, type TaskState } from '@watchfloor/core'
 import type { Command, ErrorCode, FieldIssue, StoredEvent } from '@watchfloor/protocol'
 import { ApiError, type Failure, type Fetch, failureOf, request, unreachable } from '../../data/api.ts'
+import type { Session } from '../../data/store.ts'
 import { formatTime } from '../../ui/format.ts'
+import { can } from './permissions.ts'
 
 export type Target = IncidentState | TaskState
 
@@ -22,6 +25,8 @@ export type CommandResult =
       kind: Exclude<ErrorCode, 'conflict'>
       status: number
       message: string
+      /** The rule refusing it (`details.rule`), when the server names one. */
+      rule?: string
       issues?: FieldIssue[]
     }
 
@@ -48,8 +53,8 @@ export function parseCommandResponse(status: number, body: unknown): CommandResu
 /** A refused command as a result: the code, message, rule and issues of the server's error body. */
 export function commandFailure({ status, error, current }: Failure): CommandResult {
   const details = record(error.details)
+  const rule = typeof details?.rule === 'string' ? details.rule : undefined
   if (error.code === 'conflict') {
-    const rule = typeof details?.rule === 'string' ? details.rule : undefined
     return {
       ok: false,
       kind: 'conflict',
@@ -60,7 +65,14 @@ export function commandFailure({ status, error, current }: Failure): CommandResu
     }
   }
   const issues = Array.isArray(details?.issues) ? (details.issues as FieldIssue[]) : undefined
-  return { ok: false, kind: error.code, status, message: error.message, ...(issues !== undefined ? { issues } : {}) }
+  return {
+    ok: false,
+    kind: error.code,
+    status,
+    message: error.message,
+    ...(rule !== undefined ? { rule } : {}),
+    ...(issues !== undefined ? { issues } : {}),
+  }
 }
 
 /** POST the command through the console's REST client; never throws (no answer is `unavailable`). */
@@ -124,17 +136,55 @@ export function conflictChanges(shown: Target | undefined, current: Target): str
   return changes
 }
 
-/** The sentence shown on a 409: what the server said and the values as they are now. */
-export function describeConflict(result: Extract<CommandResult, { kind: 'conflict' }>, shown?: Target): string {
+/**
+ * The sentence shown on a 409, worded by its rule. A stale version [C3] says what changed since
+ * `sent`, the target as it stood when the command was sent (not the live copy, which may have
+ * caught up since): "Changed meanwhile: now status triaged (was new) (version 3, you saw 1)". Any
+ * other rule (already acknowledged [C6], the same marking [C20], a merge into a closed incident
+ * [C9]...) is no change by anyone: its plain reason.
+ */
+export function describeConflict(result: Extract<CommandResult, { kind: 'conflict' }>, sent?: Target): string {
+  const reason = `${capitalise(result.message)}.`
+  if (result.rule !== 'C3') return reason
   const { current } = result
-  if (current === undefined) return `Changed by someone else meanwhile: ${result.message}.`
-  const changes = conflictChanges(shown, current)
+  if (current === undefined) return `Changed meanwhile: ${reason}`
+  const changes = conflictChanges(sent, current)
   const versions =
-    shown !== undefined && shown.version !== current.version
-      ? `version ${current.version}, you saw ${shown.version}`
+    sent !== undefined && sent.version !== current.version
+      ? `version ${current.version}, you saw ${sent.version}`
       : `version ${current.version}`
   const now = changes.length > 0 ? changes.join(', ') : 'no visible change'
-  return `Changed by someone else meanwhile: now ${now} (${versions}). ${capitalise(result.message)}.`
+  return `Changed meanwhile: now ${now} (${versions}). ${reason}`
+}
+
+/**
+ * Would the same command pass on the target as it is now? Only a stale version [C3] is mended by
+ * sending again, and only while core's policy still allows the action on the target now (`can`:
+ * `may`, and not withdrawn [C18]) and what the command asks still changes something (a severity
+ * above the current one [C7], another status [C8] or network state [C10], another marking [C20]).
+ * Anything else would only be refused again: no **Retry** is offered.
+ */
+export function mayRetry(
+  result: CommandResult | null,
+  command: Command | undefined,
+  session: Session | null | undefined,
+): boolean {
+  if (result === null || result.ok || result.kind !== 'conflict' || result.rule !== 'C3') return false
+  const { current } = result
+  if (current === undefined || command === undefined || !can(session, command.type, current)) return false
+  if ('taskId' in current) return true
+  switch (command.type) {
+    case 'incident.escalate':
+      return escalationChoices(current).includes(command.severity)
+    case 'incident.set_status':
+      return command.status !== current.status
+    case 'network.set_state':
+      return networkStateOf(current, command.networkId) !== command.state
+    case 'incident.set_marking':
+      return !sameMarking(command.marking, current.marking)
+    default:
+      return true
+  }
 }
 
 function capitalise(text: string): string {
@@ -142,16 +192,22 @@ function capitalise(text: string): string {
 }
 
 /**
- * The version a form's next command should expect: what the panel shows, or, after a conflict on
- * the same target, the fresher version the server reported (the live picture may not have caught up).
+ * The copy of the target a form's next command should be based on: `shown` (the panel's, or the one a
+ * draft was started on), or, after a conflict on the same target, the fresher one the server
+ * reported (the live picture may not have caught up). Its version is the command's `expectedVersion`.
  */
-export function expectedVersionFor(shown: Target, conflict: Target | undefined): number {
-  if (conflict === undefined) return shown.version
+export function basisFor(shown: Target, conflict: Target | undefined): Target {
+  if (conflict === undefined) return shown
   const same =
     'taskId' in shown
       ? 'taskId' in conflict && conflict.taskId === shown.taskId
       : !('taskId' in conflict) && conflict.incidentId === shown.incidentId
-  return same ? Math.max(shown.version, conflict.version) : shown.version
+  return same && conflict.version > shown.version ? conflict : shown
+}
+
+/** The version a form's next command should expect (`basisFor`'s). */
+export function expectedVersionFor(shown: Target, conflict: Target | undefined): number {
+  return basisFor(shown, conflict).version
 }
 
 /** The same command again, on the version the conflict reported. */

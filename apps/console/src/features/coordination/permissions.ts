@@ -2,10 +2,12 @@
  * What the signed-in person may do, to decide which actions to show: core's policy (`may`,
  * rules A1, C2, C6, C7, C11-C14 in packages/core/SPEC.md) asked for the session's principal. The
  * server enforces the same rules regardless, so a stale picture only means a button that is
- * refused with a clear answer.
+ * refused with a clear answer; once that answer says an incident is no longer shared with this
+ * viewer (C18, withdrawn.ts), nothing about it or its tasks is offered any more.
  */
 import { type Action, type Actor, escalationChoices, may, type Target, viewAsRefusal } from '@watchfloor/core'
 import type { Session } from '../../data/store.ts'
+import { isWithdrawn } from './withdrawn.ts'
 
 export { escalationChoices }
 
@@ -22,9 +24,15 @@ export function actorOf(session: Session): Actor {
   }
 }
 
-/** May `session` take `action` on `target`? Without a target: may its roles take it at all. */
+/**
+ * May `session` take `action` on `target`? Without a target: may its roles take it at all. Never on
+ * an incident (or a task of one) the server told this viewer is no longer shared with it [C18]:
+ * the picture holds the copy it last received, and every command about it is refused.
+ */
 export function can(session: Session | null | undefined, action: Action, target?: Target): boolean {
-  return session ? may(actorOf(session), action, target) : false
+  if (!session) return false
+  if (target !== undefined && isWithdrawn(session, target.incidentId)) return false
+  return may(actorOf(session), action, target)
 }
 
 /**

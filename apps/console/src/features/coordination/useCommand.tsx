@@ -1,73 +1,122 @@
 import type { Command } from '@watchfloor/protocol'
 import { useCallback, useRef, useState } from 'react'
+import { useWatchfloor, watchfloor } from '../../data/store.ts'
+import { viewerKey } from '../../data/viewAs.ts'
 import { CommandIds, sendAction } from './commandIds.ts'
 import {
+  basisFor,
   type CommandResult,
   describeConflict,
-  expectedVersionFor,
+  mayRetry,
   retryOnCurrent,
   sendCommand,
   type Target,
 } from './commands.ts'
+import { learnWithdrawn } from './withdrawn.ts'
 
 export interface CommandRunner {
   pending: boolean
   result: CommandResult | null
-  /** Send a command; `shown` is the target as the panel showed it (for the conflict message). */
+  /** The last command sent (with its `commandId`), or undefined. */
+  command: Command | undefined
+  /** The target as it stood when the last command was sent (what a conflict is compared with). */
+  sent: Target | undefined
+  /** The incident the last answer said is no longer shared with this viewer [C18], or undefined. */
+  withdrawn: string | undefined
+  /**
+   * Send a command; `shown` is the copy of the target it was decided on (`basisOf`), for the conflict
+   * message.
+   */
   run(command: Command, shown?: Target): Promise<CommandResult>
-  /** The version the next command on `shown` should expect (fresher after a conflict). */
+  /** The copy of `shown`'s target the next command should be based on (fresher after a conflict). */
+  basisOf(shown: Target): Target
+  /** The version the next command on `shown` should expect (`basisOf(shown).version`). */
   versionOf(shown: Target): number
   clear(): void
+  /** The same command again on the fresh version: only when `mayRetry` (a C3 conflict it could pass). */
   retry(): void
 }
 
 /**
  * One form's command: pending state, the last answer, and a retry on the fresh version after a
  * conflict. Each action carries a `commandId` (commandIds.ts): sending the same command again
- * after a failure, or **Retry**, reuses it, so the server applies the action once.
+ * after a failure, or **Retry**, reuses it, so the server applies the action once. A `not_found`
+ * about an incident the picture holds is kept as "no longer shared with you" (withdrawn.ts).
  */
 export function useCommand(): CommandRunner {
   const [pending, setPending] = useState(false)
-  const [result, setResult] = useState<CommandResult | null>(null)
-  const [last, setLast] = useState<{ command: Command; shown: Target | undefined } | null>(null)
+  const [answer, setAnswer] = useState<Answer | null>(null)
   const ids = useRef<CommandIds | null>(null)
   ids.current ??= new CommandIds()
+  const session = useWatchfloor((s) => s.session)
+
+  // the fresher copy a conflict reported, as of this render (what `versionOf` answered with)
+  const fresher = useRef<Target | undefined>(undefined)
 
   const run = useCallback(async (command: Command, shown?: Target) => {
     setPending(true)
-    const { result: answer } = await sendAction(ids.current!, command, (stamped) => {
-      setLast({ command: stamped, shown })
+    // the viewer the answer is about: another may be signed in (or viewed as) by the time it comes
+    const viewer = viewerKey(watchfloor.getState().session)
+    // the copy the command was decided on: its version is the one the command expects
+    const copy = shown === undefined ? undefined : basisFor(shown, fresher.current)
+    let sent: { command: Command; shown: Target | undefined } = { command, shown: copy }
+    const { result } = await sendAction(ids.current!, command, (stamped) => {
+      sent = { command: stamped, shown: copy }
       return sendCommand(stamped)
     })
-    setResult(answer)
+    const withdrawn = learnWithdrawn(viewer, sent.command, result)
+    setAnswer({ result, ...sent, withdrawn })
     setPending(false)
-    return answer
+    return result
   }, [])
 
+  const result = answer?.result ?? null
   const conflictCurrent = result && !result.ok && result.kind === 'conflict' ? result.current : undefined
+  fresher.current = conflictCurrent
+  const basisOf = (shown: Target) => basisFor(shown, conflictCurrent)
 
   return {
     pending,
     result,
+    command: answer?.command,
+    sent: answer?.shown,
+    withdrawn: answer?.withdrawn,
     run,
-    versionOf: (shown) => expectedVersionFor(shown, conflictCurrent),
-    clear: () => setResult(null),
+    basisOf,
+    versionOf: (shown) => basisOf(shown).version,
+    clear: () => setAnswer(null),
     retry: () => {
-      if (last && conflictCurrent) void run(retryOnCurrent(last.command, conflictCurrent), conflictCurrent)
+      if (answer && conflictCurrent && mayRetry(result, answer.command, session))
+        void run(retryOnCurrent(answer.command, conflictCurrent), conflictCurrent)
     },
   }
 }
 
-/** The answer of a command where the form is: a conflict (with the values now and a retry), or an error. */
+/** The last answer of a form, with the command (as sent) and the copy of the target it was sent on. */
+interface Answer {
+  result: CommandResult
+  command: Command
+  shown: Target | undefined
+  withdrawn: string | undefined
+}
+
+/**
+ * The answer of a command where the form is: a conflict (worded by its rule, compared with the copy
+ * the command was sent on, with **Retry** when a retry could pass), a withdrawn incident, or an error.
+ */
 export function CommandOutcome({ runner, shown }: { runner: CommandRunner; shown?: Target | undefined }) {
+  const session = useWatchfloor((s) => s.session)
+  const withdrawnTitle = useWatchfloor((s) =>
+    runner.withdrawn === undefined ? undefined : s.state.incidents.get(runner.withdrawn)?.title,
+  )
   const { result } = runner
   if (result === null || result.ok) return null
   if (result.kind === 'conflict') {
     return (
-      <div className="conflict" role="alert" data-testid="conflict">
-        <p>{describeConflict(result, shown)}</p>
+      <div className="conflict" role="alert" data-testid="conflict" data-rule={result.rule}>
+        <p>{describeConflict(result, runner.sent ?? shown)}</p>
         <div className="row">
-          {result.current && (
+          {result.current && mayRetry(result, runner.command, session) && (
             <button
               type="button"
               className="button"
@@ -82,6 +131,23 @@ export function CommandOutcome({ runner, shown }: { runner: CommandRunner; shown
             Dismiss
           </button>
         </div>
+      </div>
+    )
+  }
+  if (result.kind === 'not_found' && runner.withdrawn !== undefined) {
+    // all the answer says: what this viewer holds is no longer shared with it (never how it is marked now)
+    const which =
+      runner.withdrawn !== shown?.incidentId
+        ? `incident “${withdrawnTitle ?? runner.withdrawn}”`
+        : 'taskId' in shown
+          ? 'the incident of this task'
+          : 'this incident'
+    return (
+      <div className="command-error" role="alert" data-testid="command-error" data-withdrawn={runner.withdrawn}>
+        <strong>Refused:</strong> {which} is no longer shared with you; what you see is the copy you last received.
+        <button type="button" className="link" onClick={runner.clear} aria-label="Dismiss">
+          ✕
+        </button>
       </div>
     )
   }

@@ -12,6 +12,7 @@ import { historyOf } from '../../view/selectors.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
 import { IncidentCoordination, PresenceLine } from '../coordination/IncidentCoordination.tsx'
 import { useSummaryNames } from '../coordination/usePeople.ts'
+import { useWithdrawn, WITHDRAWN_NOTICE } from '../coordination/withdrawn.ts'
 import {
   groupEvents,
   INDICATOR_KIND_LABEL,
@@ -107,9 +108,21 @@ function DetailBody({
   const tasks = useWatchfloor((s) => s.state.tasks)
   const changes = history.length - observations.reports
   const { marking } = incident
+  // a command about it was refused as for one that does not exist [C18]: no longer shared with this viewer
+  const withdrawn = useWithdrawn(incident.incidentId)
   return (
-    <section className="panel detail" data-testid="incident-detail" data-incident-id={incident.incidentId}>
+    <section
+      className="panel detail"
+      data-testid="incident-detail"
+      data-incident-id={incident.incidentId}
+      data-withdrawn={withdrawn || undefined}
+    >
       <DetailHeader title={incident.title} />
+      {withdrawn && (
+        <p className="withdrawn-notice" role="status" data-testid="detail-withdrawn">
+          {WITHDRAWN_NOTICE}
+        </p>
+      )}
       <PresenceLine incidentId={incident.incidentId} />
       <dl className="facts">
         <dt>Severity</dt>

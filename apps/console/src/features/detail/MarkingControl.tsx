@@ -4,14 +4,23 @@
  * It sends `incident.set_marking` on the version the panel shows; a change that takes the incident
  * from someone asks first, naming who, and so does one that shows it to anyone new.
  */
-import { describeMarking, type IncidentState, reachesNoFurther } from '@watchfloor/core'
+import type { IncidentState } from '@watchfloor/core'
 import { type Marking, PAP_LEVELS, type Pap, TLP_LEVELS, type Tlp } from '@watchfloor/protocol'
 import { type FormEvent, type KeyboardEvent, useId, useState } from 'react'
 import { useWatchfloor } from '../../data/store.ts'
 import { can } from '../coordination/permissions.ts'
 import { CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
 import { usePeople } from '../coordination/usePeople.ts'
-import { draftOf, type MarkingDraft, markingOf, namesIn, noLongerSeenBy, widens } from './markingChange.ts'
+import {
+  draftOf,
+  type MarkingBlocked,
+  type MarkingDraft,
+  markingBlocked,
+  markingOf,
+  namesIn,
+  noLongerSeenBy,
+  widens,
+} from './markingChange.ts'
 
 export function MarkingControl({ incident }: { incident: IncidentState }) {
   const session = useWatchfloor((s) => s.session)
@@ -28,8 +37,11 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
     marking: Marking
     version: number
   } | null>(null)
-  /** Why the form's marking may not be sent, said before asking the server (R14). */
-  const [blocked, setBlocked] = useState<string | null>(null)
+  /**
+   * Why the form's marking may not be sent, said before asking the server: it says what the incident
+   * is already marked (C20), or it would restate wider what was marked stricter (R14).
+   */
+  const [blocked, setBlocked] = useState<MarkingBlocked | null>(null)
   const setDraft = (next: MarkingDraft) => {
     setDrafted(next)
     setConfirming(null)
@@ -59,13 +71,16 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
   const submit = (e: FormEvent) => {
     e.preventDefault()
     const after = markingOf(draft)
-    const version = runner.versionOf(incident)
-    // what the incident holds from stricter events is never restated wider (core R14, C20)
-    const stated = incident.statedMarking
-    if (stated !== undefined && session && !reachesNoFurther(after, stated, session.user)) {
-      setBlocked(
-        `This incident holds what was marked ${describeMarking(stated)}, stricter than a report of it: mark it at least as strictly.`,
-      )
+    const basis = runner.basisOf(incident)
+    const version = basis.version
+    // the same marking again (C20), or what was marked stricter restated wider (R14): said, not sent
+    const refused = markingBlocked(
+      after,
+      { marking: basis.marking, statedMarking: incident.statedMarking },
+      session?.user,
+    )
+    if (refused !== null) {
+      setBlocked(refused)
       return
     }
     const lost = noLongerSeenBy(incident.marking, after, incident.organisation, {
@@ -146,8 +161,8 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
             />
           )}
           {blocked !== null && (
-            <p className="conflict" role="alert" data-testid="marking-blocked">
-              {blocked}
+            <p className="conflict" role="alert" data-testid="marking-blocked" data-reason={blocked.reason}>
+              {blocked.text}
             </p>
           )}
           {confirming ? (

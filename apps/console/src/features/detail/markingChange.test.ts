@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { draftOf, markingOf, namesIn, noLongerSeenBy, widens } from './markingChange.ts'
+import { draftOf, markingBlocked, markingOf, namesIn, noLongerSeenBy, widens } from './markingChange.ts'
 
 describe('the marking form', () => {
   it('sends recipients only for RED and leaves an empty releasability out', () => {
@@ -65,5 +65,26 @@ describe('the marking form', () => {
     // narrowing, or the same in other words
     expect(widens({ tlp: 'GREEN' }, { tlp: 'AMBER' })).toBe(false)
     expect(widens({ tlp: 'AMBER', releasableTo: ['a', 'b'] }, { tlp: 'AMBER', releasableTo: ['b', 'a'] })).toBe(false)
+  })
+})
+
+describe('what the form says before sending, instead of asking the server', () => {
+  it('[C20] the same marking again, in any order or words, is caught before it is sent', () => {
+    const current = { marking: { tlp: 'AMBER' as const, releasableTo: ['cert-lv', 'LV'], pap: 'GREEN' as const } }
+    const same = markingOf({ tlp: 'AMBER', pap: 'GREEN', releasableTo: ['LV', 'cert-lv'], recipients: [] })
+    expect(markingBlocked(same, current, 'coord')).toMatchObject({
+      reason: 'unchanged',
+      text: expect.stringMatching(/^Already marked TLP:AMBER/),
+    })
+    expect(markingBlocked({ ...same, pap: 'AMBER' }, current, 'coord')).toBeNull()
+    expect(
+      markingBlocked({ tlp: 'AMBER+STRICT' }, { marking: { tlp: 'AMBER+STRICT', releasableTo: [] } }, 'c'),
+    ).toMatchObject({ reason: 'unchanged' })
+  })
+
+  it('[R14] what was marked stricter is never restated wider', () => {
+    const current = { marking: { tlp: 'GREEN' as const }, statedMarking: { tlp: 'AMBER' as const } }
+    expect(markingBlocked({ tlp: 'CLEAR' }, current, 'coord')).toMatchObject({ reason: 'stated' })
+    expect(markingBlocked({ tlp: 'AMBER' }, current, 'coord')).toBeNull()
   })
 })

@@ -2,7 +2,7 @@
  * The marking form's pure part: the marking a form sends, and who a change takes the incident
  * away from (the confirmation before narrowing). Who may change it is core's policy (C20).
  */
-import { sameMarking, strictestMarking, tlpRank } from '@watchfloor/core'
+import { describeMarking, reachesNoFurther, sameMarking, strictestMarking, tlpRank } from '@watchfloor/core'
 import type { Marking, Pap, Tlp } from '@watchfloor/protocol'
 
 /** What the form holds. */
@@ -107,4 +107,35 @@ function namesOf(names: readonly string[]): string {
  */
 export function widens(before: Marking, after: Marking): boolean {
   return !sameMarking(strictestMarking(before, after), after)
+}
+
+/** Why the form's marking may not be sent: said before asking the server, which would refuse it. */
+export interface MarkingBlocked {
+  /** `unchanged`: the incident is already marked so (C20); `stated`: it would restate wider what was marked stricter (R14). */
+  reason: 'unchanged' | 'stated'
+  text: string
+}
+
+/**
+ * Why `after` may not be sent for an incident marked `current.marking` (the copy the change is based
+ * on), or null: the same marking again changes nothing (core's `sameMarking`, the server's C20
+ * conflict), and what the incident holds from stricter events is never restated wider (R14).
+ */
+export function markingBlocked(
+  after: Marking,
+  current: { marking: Marking; statedMarking?: Marking | undefined },
+  caller: string | undefined,
+): MarkingBlocked | null {
+  if (sameMarking(after, current.marking))
+    return {
+      reason: 'unchanged',
+      text: `Already marked ${describeMarking(current.marking)}: change the TLP, the PAP or the names to send a new marking.`,
+    }
+  const stated = current.statedMarking
+  if (stated !== undefined && caller !== undefined && !reachesNoFurther(after, stated, caller))
+    return {
+      reason: 'stated',
+      text: `This incident holds what was marked ${describeMarking(stated)}, stricter than a report of it: mark it at least as strictly.`,
+    }
+  return null
 }

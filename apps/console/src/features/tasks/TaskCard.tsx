@@ -11,6 +11,7 @@ import { type Names, teamName } from '../coordination/people.ts'
 import { can } from '../coordination/permissions.ts'
 import { CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
 import { useNames, usePeople } from '../coordination/usePeople.ts'
+import { useWithdrawn, WITHDRAWN_NOTICE } from '../coordination/withdrawn.ts'
 import { type AssigneeKind, assigneeLabel, assigneeOf } from './board.ts'
 
 type Move = 'task.accept' | 'task.start' | 'task.complete' | 'task.reopen'
@@ -45,6 +46,8 @@ export const TaskCard = memo(function TaskCard({
   const [blocking, setBlocking] = useState(false)
   const [reason, setReason] = useState('')
   const overdue = isOverdue(task, now)
+  // its incident is no longer shared with this viewer [C18]: `can` offers nothing; say why
+  const withdrawn = useWithdrawn(task.incidentId)
   const send = (command: Command) => void runner.run(command, task)
   const expected = runner.versionOf(task)
   const moves = MOVES.filter((m) => can(session, m.action, task))
@@ -73,6 +76,7 @@ export const TaskCard = memo(function TaskCard({
       data-task-id={task.taskId}
       data-status={task.status}
       data-overdue={overdue}
+      data-withdrawn={withdrawn || undefined}
     >
       <header className="task-head">
         <span className={`priority priority-${task.priority}`}>{task.priority}</span>
@@ -109,6 +113,11 @@ export const TaskCard = memo(function TaskCard({
         {task.completedAt && <span>done {formatTime(task.completedAt)}</span>}
       </div>
       {task.description && <p className="task-description">{task.description}</p>}
+      {withdrawn && (
+        <p className="withdrawn-notice" role="status" data-testid="task-withdrawn">
+          {WITHDRAWN_NOTICE}
+        </p>
+      )}
       {task.status === 'blocked' && task.blockedReason && <p className="task-blocked">Blocked: {task.blockedReason}</p>}
       {task.status !== 'done' && task.reopenedReason && (
         <p className="task-description" data-testid="task-reopened-reason">

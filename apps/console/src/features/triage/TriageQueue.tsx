@@ -3,10 +3,12 @@
  * `triageQueue`, rules T1-T3), with who has each open (presence) and a one-click Acknowledge for
  * those core's policy lets acknowledge (`can`, rule C2; never while viewing as, in replay or on a
  * display). Rows keep their place while the pointer is over the queue (stableRows.ts): an
- * acknowledged one stays, marked, until the pointer leaves, so the next click lands where aimed.
+ * acknowledged one stays, marked, until the pointer leaves, so the next click lands where aimed;
+ * so does one whose acknowledgement said it is no longer shared with this viewer (C18), with a notice.
  */
 import { type IncidentState, triageQueue } from '@watchfloor/core'
 import { memo, useMemo, useState } from 'react'
+import { useStore } from 'zustand'
 import { type Session, useWatchfloor } from '../../data/store.ts'
 import { SeverityLabel, TlpBadge } from '../../ui/badges.tsx'
 import { formatDuration, formatTime } from '../../ui/format.ts'
@@ -15,6 +17,13 @@ import { useView, viewStore } from '../../view/viewStore.ts'
 import { othersViewing, usePresence } from '../coordination/coordination.ts'
 import { can } from '../coordination/permissions.ts'
 import { AcknowledgeButton, CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
+import {
+  isWithdrawn,
+  useWithdrawn,
+  WITHDRAWN_NOTICE,
+  type Withdrawn,
+  withdrawnStore,
+} from '../coordination/withdrawn.ts'
 import { ListHeading } from '../lists/ListHeading.tsx'
 import { stableRows } from '../lists/stableRows.ts'
 import '../lists/lists.css'
@@ -23,11 +32,27 @@ import './triage.css'
 /** Rows rendered at most (the oldest); the count says how many wait. */
 export const TRIAGE_LIMIT = 100
 
-let last: { incidents: ReadonlyMap<string, IncidentState>; queue: IncidentState[] } | undefined
-/** The queue of the picture on screen (the replay's, while replaying), once per picture for the tab and the list. */
+let last:
+  | {
+      incidents: ReadonlyMap<string, IncidentState>
+      session: Session | null
+      withdrawn: Withdrawn
+      queue: IncidentState[]
+    }
+  | undefined
+/**
+ * The queue of the picture on screen (the replay's, while replaying), once per picture for the tab
+ * and the list. An incident no longer shared with this viewer [C18] waits for nobody: its
+ * acknowledgement would be refused, so it is neither listed nor counted.
+ */
 function useTriageQueue(): IncidentState[] {
   const incidents = useWatchfloor((s) => s.state.incidents)
-  if (last?.incidents !== incidents) last = { incidents, queue: triageQueue({ incidents }) }
+  const session = useWatchfloor((s) => s.session)
+  const withdrawn = useStore(withdrawnStore)
+  if (last?.incidents !== incidents || last.session !== session || last.withdrawn !== withdrawn) {
+    const queue = triageQueue({ incidents }).filter((incident) => !isWithdrawn(session, incident.incidentId, withdrawn))
+    last = { incidents, session, withdrawn, queue }
+  }
   return last.queue
 }
 
@@ -74,6 +99,7 @@ const TriageItem = memo(function TriageItem({
   now: number
 }) {
   const ack = useCommand()
+  const withdrawn = useWithdrawn(incident.incidentId)
   const mayAck = !readOnly && can(session, 'incident.acknowledge', incident)
   const select = () => viewStore.getState().select(selected ? null : incident.incidentId)
   const waited = now - Date.parse(incident.reportedAt)
@@ -83,6 +109,7 @@ const TriageItem = memo(function TriageItem({
       data-testid="triage-item"
       data-incident-id={incident.incidentId}
       data-taken={taken || undefined}
+      data-withdrawn={withdrawn || undefined}
     >
       <div className="triage-main">
         <button
@@ -106,10 +133,15 @@ const TriageItem = memo(function TriageItem({
           </span>
           <Viewing incidentId={incident.incidentId} />
         </div>
+        {withdrawn && (
+          <p className="withdrawn-notice" role="status" data-testid="triage-withdrawn">
+            {WITHDRAWN_NOTICE}
+          </p>
+        )}
         <CommandOutcome runner={ack} shown={incident} />
       </div>
       <div className="triage-action">
-        {taken && incident.acknowledgedAt !== undefined ? (
+        {withdrawn ? null : taken && incident.acknowledgedAt !== undefined ? (
           <span className="triage-taken" data-testid="triage-acknowledged">
             ✓ {incident.acknowledgedBy ? `by ${incident.acknowledgedBy}` : 'acknowledged'}
           </span>

@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto'
+import { type APIRequestContext, expect } from '@playwright/test'
+import { E2E_TOKENS, incident, openIncident, postEvents, signIn, test } from './fixtures.ts'
+
+// unique to this run: the specs share one server
+const run = randomUUID().slice(0, 8)
+
+/** Someone else acts on the incident, through the REST API (the admin). */
+async function elsewhere(request: APIRequestContext, body: object): Promise<void> {
+  const reply = await request.post('/api/v1/commands', {
+    headers: { authorization: `Bearer ${E2E_TOKENS.admin}` },
+    data: body,
+  })
+  expect(reply.status(), await reply.text()).toBe(200)
+}
+
+test('escalate and set status never replace the choice made: what someone else did meanwhile is said, and nothing is sent until the person chooses again', async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(120_000)
+  const incidentId = `inc-draft-${run}`
+  await postEvents(request, [incident(incidentId, `Draft ${run}: scanning of the port authority`, 'GREEN', 'medium')])
+  await signIn(page, E2E_TOKENS.coordinator)
+  await openIncident(page, incidentId)
+  const detail = page.getByTestId('incident-detail')
+  await expect(detail.getByTestId('detail-version')).toHaveText('1')
+  let sent = 0
+  page.on('request', (r) => {
+    if (r.url().includes('/api/v1/commands')) sent++
+  })
+
+  // the person picks high and gives a reason; someone else escalates to high meanwhile
+  const severity = detail.getByTestId('escalate-severity')
+  await severity.selectOption('high')
+  await detail.getByTestId('escalate-reason').fill('beaconing from two more hosts')
+  await elsewhere(request, { type: 'incident.escalate', incidentId, severity: 'high', reason: 'spreading' })
+  await expect(detail.getByTestId('detail-version')).toHaveText('2')
+  // high is no longer a choice: the form says so, and critical is not chosen in its place
+  await expect(detail.getByTestId('escalate-gone')).toHaveText('Already high, changed meanwhile: choose again.')
+  await expect(severity).toHaveValue('')
+  await expect(detail.getByTestId('action-escalate')).toBeDisabled()
+  await detail.getByTestId('escalate-reason').press('Enter')
+  await detail.getByTestId('incident-actions').screenshot({ path: 'e2e/artifacts/draft-gone.png' })
+  expect(sent).toBe(0)
+  // choosing again is the person's decision, on the incident as it is now
+  await severity.selectOption('critical')
+  await expect(detail.getByTestId('escalate-gone')).toHaveCount(0)
+  await detail.getByTestId('action-escalate').click()
+  await expect(detail.getByTestId('detail-version')).toHaveText('3')
+  await expect(detail.getByTestId('escalate-severity')).toHaveCount(0) // critical: nothing is left above
+
+  // the same with a status: the person picks contained; someone else sets contained meanwhile
+  const status = detail.getByTestId('status-select')
+  await status.selectOption('contained')
+  await elsewhere(request, { type: 'incident.set_status', incidentId, status: 'contained' })
+  await expect(detail.getByTestId('detail-status')).toHaveText('contained')
+  await expect(detail.getByTestId('status-gone')).toHaveText('Already contained, changed meanwhile: choose again.')
+  await expect(status).toHaveValue('') // not "new", which a click would have reopened it as
+  await expect(detail.getByTestId('action-set-status')).toBeDisabled()
+  const before = sent
+  await detail.getByTestId('status-reason').press('Enter')
+  expect(sent).toBe(before)
+  await expect(detail.getByTestId('detail-status')).toHaveText('contained')
+})
+
+test('[C3] a draft expects the version it was started on: a change meanwhile is a conflict, said against the copy sent', async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(120_000)
+  const incidentId = `inc-draft-version-${run}`
+  await postEvents(request, [incident(incidentId, `Draft ${run}: phishing of the rail operator`, 'GREEN', 'medium')])
+  await signIn(page, E2E_TOKENS.coordinator)
+  await openIncident(page, incidentId)
+  const detail = page.getByTestId('incident-detail')
+  await expect(detail.getByTestId('detail-version')).toHaveText('1')
+
+  // the person starts an escalation on version 1; someone else sets the status meanwhile
+  await detail.getByTestId('escalate-reason').fill('credentials reused on the signalling VPN')
+  await elsewhere(request, { type: 'incident.set_status', incidentId, status: 'triaged' })
+  await expect(detail.getByTestId('detail-version')).toHaveText('2')
+  await expect(detail.getByTestId('detail-status')).toHaveText('triaged')
+  await expect(detail.getByTestId('escalate-severity')).toHaveValue('high') // still offered: still theirs
+  await detail.getByTestId('action-escalate').click()
+  // refused on the version the draft was started on, and said against the copy as it was sent
+  const conflict = detail.getByTestId('conflict')
+  await expect(conflict).toContainText('Changed meanwhile: now status triaged (was new) (version 2, you saw 1)')
+  await expect(detail.getByTestId('detail-version')).toHaveText('2') // nothing sent behind their back
+  await detail.getByTestId('incident-actions').screenshot({ path: 'e2e/artifacts/draft-conflict.png' })
+  // a retry could pass (still above medium, still allowed): offered, and it goes on the fresh version
+  await conflict.getByTestId('conflict-retry').click()
+  await expect(conflict).toHaveCount(0)
+  await expect(detail.getByTestId('detail-version')).toHaveText('3')
+  await expect(detail.locator('.facts [data-severity]')).toHaveAttribute('data-severity', 'high')
+  // the draft ended with its command: an empty form on the incident as it is now
+  await expect(detail.getByTestId('escalate-reason')).toHaveValue('')
+  await expect(detail.getByTestId('escalate-severity')).toHaveValue('critical')
+})

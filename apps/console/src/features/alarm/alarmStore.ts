@@ -2,6 +2,7 @@ import type { IncidentState, State } from '@watchfloor/core'
 import { createStore, useStore } from 'zustand'
 import { type WatchfloorStore, watchfloor } from '../../data/store.ts'
 import { viewerKey } from '../../data/viewAs.ts'
+import { isWithdrawn, type Withdrawn, withdrawnStore } from '../coordination/withdrawn.ts'
 import { alarmPrefs, loadAlarmPrefs, playAlarmTone } from './alarmPrefs.ts'
 import { alarmViewOf, followBaseline, type HeldBaseline } from './alarms.ts'
 
@@ -32,7 +33,7 @@ type DataStore = {
  */
 export function wireAlarms(data: DataStore = watchfloor): () => void {
   let held: HeldBaseline = { viewer: viewerKey(data.getState().session), opened: null, baseline: null }
-  let last: { state: State; prefs: unknown } | null = null
+  let last: { state: State; prefs: unknown; withdrawn: Withdrawn } | null = null
   const sounded = new Set<string>()
   const sync = () => {
     const s = data.getState()
@@ -42,9 +43,14 @@ export function wireAlarms(data: DataStore = watchfloor): () => void {
     held = next
     const { baseline } = held
     const prefs = alarmPrefs.getState()
-    if (last !== null && last.state === s.liveState && last.prefs === prefs) return
-    last = { state: s.liveState, prefs }
-    const { alarms, standing } = alarmViewOf(s.liveState, baseline, prefs, prefs.dismissed)
+    const withdrawn = withdrawnStore.getState()
+    if (last !== null && last.state === s.liveState && last.prefs === prefs && last.withdrawn === withdrawn) return
+    last = { state: s.liveState, prefs, withdrawn }
+    const view = alarmViewOf(s.liveState, baseline, prefs, prefs.dismissed)
+    // an incident no longer shared with this viewer [C18] asks nothing of it: no alarm, not counted
+    const shared = (incident: IncidentState) => !isWithdrawn(s.session, incident.incidentId, withdrawn)
+    const alarms = view.alarms.filter(shared)
+    const standing = view.standing.filter(shared)
     const fresh = alarms.filter((a) => !sounded.has(a.incidentId))
     for (const a of fresh) sounded.add(a.incidentId)
     // incidents the picture no longer holds (retention pruned them) are forgotten: bounded for days
@@ -58,9 +64,11 @@ export function wireAlarms(data: DataStore = watchfloor): () => void {
   sync()
   const offData = data.subscribe(sync)
   const offPrefs = alarmPrefs.subscribe(sync)
+  const offWithdrawn = withdrawnStore.subscribe(sync)
   return () => {
     offData()
     offPrefs()
+    offWithdrawn()
   }
 }
 

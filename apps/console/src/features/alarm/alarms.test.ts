@@ -3,6 +3,7 @@ import type { Severity, StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
 import { createWatchfloorStore, emptyPicture, type Session } from '../../data/store.ts'
 import { viewerKey } from '../../data/viewAs.ts'
+import { markWithdrawn, withdrawnStore } from '../coordination/withdrawn.ts'
 import { alarmView, wireAlarms } from './alarmStore.ts'
 import { alarmsOf, alarmTitle, baselineOf, followBaseline, type HeldBaseline, standingCriticalsOf } from './alarms.ts'
 
@@ -149,6 +150,14 @@ describe('alarms: the baseline across a picture opened again', () => {
       log.push(at(3, reported(3, 'while-away', 'critical')))
       open(log)
       expect(ids(alarmView.getState().alarms).sort()).toEqual(['live-crit', 'while-away'])
+      expect(ids(alarmView.getState().standing)).toEqual(['old-crit'])
+
+      // [C18] a command about one was refused not_found: no longer shared with kadri, it alarms no more
+      markWithdrawn(viewerKey(kadri), 'while-away')
+      markWithdrawn(viewerKey(kadri), 'old-crit')
+      expect(ids(alarmView.getState().alarms)).toEqual(['live-crit'])
+      expect(alarmView.getState().standing).toEqual([])
+      withdrawnStore.setState({ viewer: null, ids: new Set() }, true)
       expect(ids(alarmView.getState().standing)).toEqual(['old-crit'])
 
       // view as another audience: its own baseline, taken at its own open

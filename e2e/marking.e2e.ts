@@ -94,6 +94,29 @@ test("an incident's own coordinator widens and narrows its marking from the deta
   // the partner received nothing of the narrowing: what it was sent stays as it was sent
   await expect(partner.getByTestId('incident-detail')).toContainText('releasable to cert-lv')
 
+  // the form expects the version it was opened on: a change by someone else meanwhile is a
+  // conflict (C3), never overwritten by a click made on what the form showed before it
+  if ((await change.getAttribute('aria-expanded')) === 'true') await change.click()
+  await change.click()
+  await form.getByLabel('PAP').selectOption('RED')
+  await postEvents(request, [
+    {
+      id: randomUUID(),
+      type: 'incident.updated',
+      occurredAt: new Date().toISOString(),
+      source: { organisation: 'cert-ee' },
+      marking: { tlp: 'AMBER+STRICT' },
+      payload: { incidentId: 'inc-marking-1', summary: 'mail relays in two ministries' },
+    },
+  ])
+  await expect(detail.getByTestId('detail-version')).toHaveText('4')
+  await form.getByTestId('marking-send').click()
+  const conflict = form.getByTestId('conflict')
+  await expect(conflict).toHaveAttribute('data-rule', 'C3')
+  await expect(conflict).toContainText('Changed meanwhile')
+  await expect(detail.getByTestId('tlp-badge').first()).toHaveText('TLP:AMBER+STRICT')
+  await change.click() // cancelled
+
   // an update marked stricter than the report: what it said is never restated wider (core R14),
   // and the form says so before asking the server
   await postEvents(request, [

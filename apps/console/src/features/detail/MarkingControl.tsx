@@ -1,7 +1,8 @@
 /**
  * "Change marking" in the incident's detail panel: its own organisation's coordinators and admins
  * (core's policy, C20) choose the TLP, PAP, who it is releasable to and, for RED, its recipients.
- * It sends `incident.set_marking` on the version the panel shows; a change that takes the incident
+ * It sends `incident.set_marking` on the version the form was opened on (or a conflict's, after one):
+ * a change by someone else meanwhile is a 409, never overwritten. A change that takes the incident
  * from someone asks first, naming who, and so does one that shows it to anyone new.
  */
 import type { IncidentState } from '@watchfloor/core'
@@ -27,6 +28,8 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
   const runner = useCommand()
   const [open, setOpen] = useState(false)
   const [draft, setDrafted] = useState<MarkingDraft>(() => draftOf(incident.marking))
+  /** The incident as it stood when the form was opened: the version the change expects [C3]. */
+  const [openedOn, setOpenedOn] = useState<IncidentState>(incident)
   /**
    * The question before sending: who loses the incident, or that it reaches further (`widen`), for
    * exactly the marking and version asked about; any edit of the form withdraws it.
@@ -52,6 +55,7 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
 
   const reset = () => {
     setDraft(draftOf(incident.marking))
+    setOpenedOn(incident)
     runner.clear()
   }
   const send = (marking: Marking, version: number) => {
@@ -71,7 +75,7 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
   const submit = (e: FormEvent) => {
     e.preventDefault()
     const after = markingOf(draft)
-    const basis = runner.basisOf(incident)
+    const basis = runner.basisOf(openedOn)
     const version = basis.version
     // the same marking again (C20), or what was marked stricter restated wider (R14): said, not sent
     const refused = markingBlocked(

@@ -164,7 +164,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     },
     (error) => logger.warn({ err: error }, 'pictures of users RED events name not prepared'),
   )
-  const commands = new CommandService(store, states, full.owners, logger, metrics)
+  const commands = new CommandService(store, states, full.owners, access, logger, metrics)
   // partner feeds pulled in, one process at a time per feed (a lease in the credential store)
   const feeds = new FeedPoller(credentials, store, directory, () => full.owners.fresh(), logger, {
     tickMs: config.feedTickMs,

@@ -352,6 +352,24 @@ describe('people and access', () => {
       expect(holders('ids-7')).toEqual(['service of cert-lv', 'service of cert-lv'])
     })
 
+    it("[A9] user ids starting feed: are the partner feeds' own: a service identity or an account named so is refused (400 naming the field), so no token posts as a feed", async () => {
+      for (const user of ['feed:partner-x', 'FEED:partner-x', 'feed:']) {
+        const refused = await service(user, 'cert-lv')
+        expect(refused.status, user).toBe(400)
+        expect(refused.json.error.code).toBe('validation')
+        expect(refused.json.error.message).toContain('feed:')
+        expect(refused.json.error.details).toMatchObject({ issues: [{ path: 'service.user' }] })
+      }
+      const named = await account('feed:partner-x', 'cert-lv')
+      expect(named.status).toBe(400)
+      expect(named.json.error.details).toMatchObject({ issues: [{ path: 'username' }] })
+      // nothing was made, so nothing posts in the feed's namespace but the feed [A9]
+      const tokens = await call<{ tokens: { service: { user: string } | null }[] }>(url, 'GET', '/api/v1/tokens', {
+        token: ADMIN_TOKEN,
+      })
+      expect(tokens.json.tokens.filter((t) => t.service?.user.toLowerCase().startsWith('feed:'))).toEqual([])
+    })
+
     it('[V5] an account never changes organisation: PATCH with an organisation is refused (400) and the account stays', async () => {
       const moved = await call<Refusal>(url, 'PATCH', '/api/v1/accounts/leida', {
         token: ADMIN_TOKEN,
@@ -543,6 +561,44 @@ describe('people and access', () => {
         200,
       )
       expect((await call(url, 'GET', '/api/v1/session', { token: made.json.secret })).status).toBe(401)
+    })
+
+    it('a non-admin reads who made a token only when it made it itself: createdBy is left out otherwise', async () => {
+      const byAdmin = await call<{ token: { id: string; createdBy?: string } }>(url, 'POST', '/api/v1/tokens', {
+        token: ADMIN_TOKEN,
+        body: { label: 'leida, made by an admin', owner: 'leida' },
+      })
+      expect(byAdmin.json.token.createdBy).toBe('root')
+      const { cookie } = await signIn(url, 'leida')
+      const own = await call<{ token: { id: string; createdBy?: string } }>(url, 'POST', '/api/v1/tokens', {
+        cookie,
+        body: { label: 'leida, made by leida' },
+      })
+      expect(own.json.token.createdBy).toBe('leida')
+      const listed = await call<{ tokens: { id: string; createdBy?: string }[] }>(url, 'GET', '/api/v1/tokens', {
+        cookie,
+      })
+      const mine = new Map(listed.json.tokens.map((t) => [t.id, t]))
+      expect(mine.get(byAdmin.json.token.id)).toBeDefined()
+      expect(mine.get(byAdmin.json.token.id)).not.toHaveProperty('createdBy')
+      expect(mine.get(own.json.token.id)?.createdBy).toBe('leida')
+      expect(JSON.stringify(listed.json)).not.toContain('root')
+      // revoking it answers the token the same way
+      const revoked = await call<{ token: { createdBy?: string } }>(
+        url,
+        'DELETE',
+        `/api/v1/tokens/${byAdmin.json.token.id}`,
+        {
+          cookie,
+        },
+      )
+      expect(revoked.status).toBe(200)
+      expect(revoked.json.token).not.toHaveProperty('createdBy')
+      // an admin reads every maker
+      const all = await call<{ tokens: { id: string; createdBy?: string }[] }>(url, 'GET', '/api/v1/tokens', {
+        token: ADMIN_TOKEN,
+      })
+      expect(all.json.tokens.find((t) => t.id === byAdmin.json.token.id)?.createdBy).toBe('root')
     })
 
     it('[D10, D12] a revoked token is refused at once on REST, its live socket gets `revoked` and is disconnected, and it cannot connect again', async () => {
@@ -1021,6 +1077,24 @@ describe('a start that would give one user id to two organisations', () => {
     expect(output).toContain(
       `WATCHFLOOR_TOKENS: ${file} is not a valid token list: ${PRINCIPALS.length + 1}.user: user id kadri is of cert-ee in an earlier entry, of cert-lv here: a user id names one person of one organisation`,
     )
+    expect(output).not.toContain('listening on')
+  })
+
+  it("[A9] a static token whose user id starts feed: (a partner feed's) stops the start, naming it", async () => {
+    const file = tokenFile(tempDir(), 'tokens.json', [
+      {
+        token: 'feed-partner-static-token-0123',
+        user: 'feed:partner-x',
+        organisation: 'cert-lv',
+        nation: 'LV',
+        roles: ['sensor'],
+      },
+    ])
+    const output = await refusedStart({ env: { ...CHEAP, WATCHFLOOR_TOKENS: file } })
+    expect(output).toContain('server exited with 1')
+    expect(output).not.toMatch(/\n\s+at /)
+    expect(output).toContain(`WATCHFLOOR_TOKENS: ${file} is not a valid token list: ${PRINCIPALS.length + 1}.user: `)
+    expect(output).toContain('feed:partner-x')
     expect(output).not.toContain('listening on')
   })
 

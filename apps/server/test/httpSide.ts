@@ -40,7 +40,7 @@ export async function httpSide(): Promise<ReturnType<typeof createHttp> & { clos
     access,
     states,
     full,
-    commands: new CommandService(store, states, full.owners, logger, metrics),
+    commands: new CommandService(store, states, full.owners, access, logger, metrics),
     presets: new PresetRegistry([]),
     logger,
     consoleDir: join(dataDir, 'no-console'),

@@ -192,7 +192,7 @@ export function ownerOnlyRefusal(
 ): Refusal | undefined {
   if (!OWNER_ONLY_ACTIONS.has(action) || 'taskId' in target) return undefined
   const feed = feedOfId(target.incidentId)
-  if (feed !== undefined && actor.userId !== `feed:${feed}`)
+  if (feed !== undefined && actor.userId !== feedUser(feed))
     return forbidden('A9', `ids ending in @feed:${feed} are partner feed ${feed}'s: only it marks its incidents`)
   if (target.organisation === actor.organisation) return undefined
   return forbidden(
@@ -371,6 +371,24 @@ export function ownerClaim(event: Pick<EventInput, 'type' | 'source' | 'payload'
 /** An id in a partner feed's namespace (`<partner's id>@feed:<feed id>`): the feed's id. */
 const FEED_NAMESPACE = /@feed:([^@]+)$/
 
+/** The prefix of the user ids partner feeds post as (`feed:<feed id>`): no one else's user id starts so [A9]. */
+export const FEED_USER_PREFIX = 'feed:'
+
+/** [A9] The user id a partner feed's events are posted as: `feed:<feed id>`. */
+export function feedUser(feedId: string): string {
+  return `${FEED_USER_PREFIX}${feedId}`
+}
+
+/**
+ * [A9] Why a user id given to a person or a machine (an account, a service identity, a static token)
+ * may not be it: one starting `feed:` (in any letter case) would post as a partner feed, in its
+ * namespace. Undefined for any other.
+ */
+export function reservedUserIdRefusal(user: string): string | undefined {
+  if (!user.toLowerCase().startsWith(FEED_USER_PREFIX)) return undefined
+  return `user ids starting ${FEED_USER_PREFIX} are the partner feeds' own (${FEED_USER_PREFIX}<feed id>, A9): give ${user} another user id`
+}
+
 /** The partner feed whose namespace an id is in (`…@feed:<feed id>`), if it is in one [A9]. */
 export function feedOfId(id: string): string | undefined {
   return FEED_NAMESPACE.exec(id)?.[1]
@@ -422,7 +440,7 @@ function namedIds(event: EventInput): [path: string, id: string][] {
 export function feedNamespaceRefusal(poster: Pick<Poster, 'user'>, event: EventInput): Refusal | undefined {
   for (const [path, id] of namedIds(event)) {
     const feed = feedOfId(id)
-    if (feed === undefined || poster.user === `feed:${feed}`) continue
+    if (feed === undefined || poster.user === feedUser(feed)) continue
     return {
       ...forbidden('A9', `ids ending in @feed:${feed} are partner feed ${feed}'s: only it posts events naming them`),
       path,

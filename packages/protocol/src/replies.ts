@@ -187,7 +187,8 @@ export const TokenJson = z.object({
   preset: z.string().nullable(),
   /** Display tokens: the highest TLP the wall may receive [V9]; null: no ceiling. */
   tlpCeiling: Tlp.nullable(),
-  createdBy: z.string(),
+  /** Who made it (a username, a static token's user, `cli:<login>`): to an admin, or to the one who made it. */
+  createdBy: z.string().optional(),
   createdAt: z.string(),
   lastUsedAt: z.string().nullable(),
   revokedAt: z.string().nullable(),

@@ -506,7 +506,8 @@ export function parseChange(text: string): CredentialChange | null {
  */
 export const CREDENTIAL_SCHEMAS_AGREE: [
   Agree<Account, AccountJson>,
-  Agree<TokenRecord, TokenJson>,
+  // the API leaves `createdBy` out for a non-admin who did not make the token; the record always has it
+  Agree<TokenRecord, Omit<TokenJson, 'createdBy'> & { createdBy: string }>,
   Agree<Organisation, OrganisationJson>,
   Agree<Community, CommunityJson>,
   // an ingest's answer leaves out the seq of an event its caller may not see [D14]

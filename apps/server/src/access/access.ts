@@ -205,7 +205,35 @@ export class Access {
 
   /** The caller behind a session id (the cookie's value). */
   async fromSession(id: string): Promise<Caller> {
-    const idHash = hashSecret(id)
+    return this.inDirectory(await this.callerOfSession(hashSecret(id)))
+  }
+
+  /**
+   * The caller as its credential says now, refused exactly as the door (`fromToken`, `fromSession`)
+   * would refuse it now: a token revoked or expired, a session ended or expired, an account
+   * disabled since (401, the same message). Its roles, organisation and display name are read
+   * again, and the directory's nation and communities [V10]; the audience it views as is kept
+   * [V11]. A static token holds until the server restarts with another file.
+   *
+   * Every route that changes anything asks here once the request's body has been read, just before
+   * it writes (`recheckCaller`, the events lane, TAXII's Add Objects), and a command inside the
+   * command lock (write/commands.ts): a request whose headers passed the door while its body was
+   * still coming, or that waited for the lock, writes nothing once its credential no longer holds.
+   */
+  async current(caller: Caller): Promise<Caller> {
+    const found = await this.callerNow(caller)
+    return this.inDirectory(caller.viewingAs === undefined ? found : { ...found, viewingAs: caller.viewingAs })
+  }
+
+  /** `current` before the directory: the caller its credential gives now, or the door's refusal. */
+  private async callerNow(caller: Caller): Promise<Omit<Caller, 'communities'>> {
+    const { credential } = caller
+    if (credential.type === 'static') return caller
+    if (credential.type === 'session') return this.callerOfSession(credential.idHash)
+    return this.callerOfToken(await this.credentials.getToken(credential.id))
+  }
+
+  private async callerOfSession(idHash: string): Promise<Omit<Caller, 'communities'>> {
     const session = await this.credentials.findSession(idHash)
     if (!session) throw new Refused('unknown or ended session', 'session_ended')
     if (Date.parse(session.expiresAt) <= Date.now()) {
@@ -213,11 +241,11 @@ export class Access {
       throw new Refused('session expired', 'session_expired')
     }
     const account = await this.activeAccount(session.account)
-    return this.inDirectory({
+    return {
       ...principalOfAccount(account),
       kind: 'session',
       credential: { type: 'session', idHash, expiresAt: session.expiresAt },
-    })
+    }
   }
 
   /**
@@ -321,16 +349,9 @@ export class Access {
     const { credential } = caller
     if (credential.type === 'static') return null
     try {
-      if (credential.type === 'token') {
-        const token = await this.credentials.getToken(credential.id)
-        if (!token) return 'token_revoked'
-        await this.callerOfToken(token)
-      } else {
-        if (caller.account) await this.activeAccount(caller.account)
-        const session = await this.credentials.findSession(credential.idHash)
-        if (!session) return 'session_ended'
-        if (Date.parse(session.expiresAt) <= Date.now()) return 'session_expired'
-      }
+      // a disabled account's socket is told so, though disabling ended its sessions too
+      if (credential.type === 'session' && caller.account) await this.activeAccount(caller.account)
+      await this.callerNow(caller)
       return null
     } catch (error) {
       if (error instanceof Refused) return error.reason ?? 'token_revoked'
@@ -353,10 +374,8 @@ export class Access {
     return `${SESSION_COOKIE}=${value}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`
   }
 
-  private async callerOfToken(token: TokenRecord): Promise<Omit<Caller, 'communities'>> {
-    if (token.revokedAt !== null) throw new Refused('token revoked', 'token_revoked')
-    if (token.expiresAt !== null && Date.parse(token.expiresAt) <= Date.now())
-      throw new Refused('token expired', 'token_expired')
+  private async callerOfToken(stored: TokenRecord | null): Promise<Omit<Caller, 'communities'>> {
+    const token = tokenInForce(stored)
     const display = token.kind === 'display'
     const extra = {
       kind: token.kind,
@@ -379,9 +398,7 @@ export class Access {
   }
 
   private async activeAccount(username: string): Promise<Account> {
-    const account = await this.credentials.getAccount(username)
-    if (!account || account.disabled) throw new Refused('account disabled', 'account_disabled')
-    return account
+    return accountInForce(await this.credentials.getAccount(username))
   }
 
   /** Record a token's last use, at most once a minute per token per process. */
@@ -392,6 +409,25 @@ export class Access {
     if (this.touched.size > 10_000) this.touched.delete(this.touched.keys().next().value!)
     this.credentials.touchToken(id, new Date(now)).catch(() => {})
   }
+}
+
+/**
+ * A stored token as the door reads it: refused (401, saying why) when there is none, or it was
+ * revoked or has expired. `Access` asks here for every request, and so does `issueToken` for the
+ * token that makes a token.
+ */
+export function tokenInForce(token: TokenRecord | null): TokenRecord {
+  if (!token) throw new Refused('unknown token', null)
+  if (token.revokedAt !== null) throw new Refused('token revoked', 'token_revoked')
+  if (token.expiresAt !== null && Date.parse(token.expiresAt) <= Date.now())
+    throw new Refused('token expired', 'token_expired')
+  return token
+}
+
+/** An account as the door reads it: refused (401 `account disabled`) when it is disabled or gone. */
+export function accountInForce(account: Account | null): Account {
+  if (!account || account.disabled) throw new Refused('account disabled', 'account_disabled')
+  return account
 }
 
 function principalOfAccount(account: Account): Omit<Caller, 'kind' | 'credential' | 'communities'> {
@@ -444,13 +480,14 @@ export function knowsCommunity(caller: Pick<Caller, 'kind' | 'roles' | 'communit
   return isAdmin(caller) || caller.communities.includes(community)
 }
 
-const callers = new WeakMap<Request, Caller>()
+/** Each request's caller, and the `Access` that found it (to check it again: `recheckCaller`). */
+const callers = new WeakMap<Request, { caller: Caller; access: Access }>()
 
-/** The caller of a request that passed `authenticate`. */
+/** The caller of a request that passed `authenticate` (checked again by `recheckCaller`, when it was). */
 export function callerOf(req: Request): Caller {
-  const caller = callers.get(req)
-  if (!caller) throw new WatchfloorError('unauthenticated', 'not signed in')
-  return caller
+  const found = callers.get(req)
+  if (!found) throw new WatchfloorError('unauthenticated', 'not signed in')
+  return found.caller
 }
 
 /**
@@ -458,9 +495,22 @@ export function callerOf(req: Request): Caller {
  */
 export function authenticate(access: Access): RequestHandler {
   return async (req: Request, _res: Response, next: NextFunction) => {
-    callers.set(req, await requestCaller(access, req))
+    callers.set(req, { caller: await requestCaller(access, req), access })
     next()
   }
+}
+
+/**
+ * Every route that changes anything, right after its body parser: the caller checked again
+ * (`Access.current`), now that the body has been read, so that a token revoked or an account
+ * disabled or changed while the body was coming writes nothing (401 exactly as the door would
+ * answer now; the roles as they are now). `callerOf` then gives the caller as it is now.
+ */
+export async function recheckCaller(req: Request, _res: Response, next: NextFunction): Promise<void> {
+  const found = callers.get(req)
+  if (!found) throw new WatchfloorError('unauthenticated', 'not signed in')
+  found.caller = await found.access.current(found.caller)
+  next()
 }
 
 /**

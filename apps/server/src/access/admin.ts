@@ -2,9 +2,10 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { parseOrThrow, plainName, Role, Tlp, timestamp, WatchfloorError } from '@watchfloor/protocol'
 import { type Account, type CredentialStore, hashSecret, type NewToken, type TokenRecord } from '@watchfloor/store'
 import { z } from 'zod'
+import { accountInForce, tokenInForce } from './access.ts'
 import { hashPassword } from './passwords.ts'
 import type { Principal } from './tokens.ts'
-import { refuseStaticUserId } from './userIds.ts'
+import { refuseFeedUserId, refuseStaticUserId } from './userIds.ts'
 
 /*
  * Creating and changing accounts and tokens: one home for the rules, used by the admin routes
@@ -58,7 +59,8 @@ export const NewTokenBody = z
     /** Or an identity of its own (admin only). */
     service: z
       .object({
-        user: Code,
+        // `feed:<id>` is a partner feed's, and would post in its namespace [A9]
+        user: Code.superRefine(refuseFeedUserId),
         organisation: Code,
         nation: Code.optional(),
         roles: Roles,
@@ -102,7 +104,10 @@ export interface PresetLookup {
   get(name: string): unknown
 }
 
-/** Who makes a token: its `createdBy`, the account it acts for, whether an admin, the token it uses. */
+/**
+ * Who makes a token: its `createdBy`, the account it acts for, whether an admin, the token it uses.
+ * That token and that account must be in force when the token is made (`issueToken`).
+ */
 export interface TokenMaker {
   user: string
   account: string | null
@@ -209,10 +214,13 @@ export async function issueToken(
     throw new WatchfloorError('validation', 'give an owner account or a service identity for the token')
   if (service !== null) refuseStaticUserId(statics, service.user, service.organisation)
   let expiresAt = tokenExpiry(body.kind, body.expiresAt, admin, tokenTtlDays)
+  // the maker's token and account as the door reads them now, admins too: a token revoked or an
+  // account disabled since the request came in makes nothing (401, as the door would answer)
+  const made = maker.tokenId === undefined ? undefined : tokenInForce(await credentials.getToken(maker.tokenId))
+  if (maker.account !== null) accountInForce(await credentials.getAccount(maker.account))
   // a token cannot outlive the token that made it (a stolen token must not renew itself for ever)
-  if (!admin && maker.tokenId !== undefined) {
-    const made = await credentials.getToken(maker.tokenId)
-    if (made?.expiresAt && (expiresAt === null || Date.parse(expiresAt) > Date.parse(made.expiresAt))) {
+  if (!admin && made !== undefined) {
+    if (made.expiresAt && (expiresAt === null || Date.parse(expiresAt) > Date.parse(made.expiresAt))) {
       if (body.expiresAt !== undefined)
         throw new WatchfloorError(
           'forbidden',

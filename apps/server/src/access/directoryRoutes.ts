@@ -4,7 +4,7 @@ import { ORGANISATION_KINDS } from '@watchfloor/store'
 import express, { type Request, type Response } from 'express'
 import { z } from 'zod'
 import { refusalError } from '../http/errors.ts'
-import { type Access, type Caller, callerOf, knowsCommunity } from './access.ts'
+import { type Access, type Caller, callerOf, knowsCommunity, recheckCaller } from './access.ts'
 
 /** Organisations and communities: lower case; nations are upper case, so no id is both [V10]. */
 const DirectoryId = z
@@ -78,14 +78,14 @@ export function directoryRoutes(access: Access): express.Router {
     })
   })
 
-  router.post('/directory/organisations', json, async (req, res) => {
+  router.post('/directory/organisations', json, recheckCaller, async (req, res) => {
     admin(req)
     const body = parseOrThrow(NewOrganisationBody, req.body)
     const organisation = await credentials.createOrganisation(body)
     await changed(res, 201, { organisation })
   })
 
-  router.patch('/directory/organisations/:id', json, async (req, res) => {
+  router.patch('/directory/organisations/:id', json, recheckCaller, async (req, res) => {
     admin(req)
     const id = pathId(req, 'organisation')
     const patch = parseOrThrow(OrganisationPatchBody, req.body)
@@ -94,7 +94,7 @@ export function directoryRoutes(access: Access): express.Router {
     await changed(res, 200, { organisation })
   })
 
-  router.delete('/directory/organisations/:id', async (req, res) => {
+  router.delete('/directory/organisations/:id', recheckCaller, async (req, res) => {
     admin(req)
     const id = pathId(req, 'organisation')
     // the store knows its accounts and tokens; the static ones are the server's
@@ -105,14 +105,14 @@ export function directoryRoutes(access: Access): express.Router {
     await changed(res, 204, undefined)
   })
 
-  router.post('/directory/communities', json, async (req, res) => {
+  router.post('/directory/communities', json, recheckCaller, async (req, res) => {
     admin(req)
     const body = parseOrThrow(NewCommunityBody, req.body)
     const community = await credentials.createCommunity(body)
     await changed(res, 201, { community })
   })
 
-  router.patch('/directory/communities/:id', json, async (req, res) => {
+  router.patch('/directory/communities/:id', json, recheckCaller, async (req, res) => {
     admin(req)
     const id = pathId(req, 'community')
     const patch = parseOrThrow(CommunityPatchBody, req.body)
@@ -121,7 +121,7 @@ export function directoryRoutes(access: Access): express.Router {
     await changed(res, 200, { community })
   })
 
-  router.delete('/directory/communities/:id', async (req, res) => {
+  router.delete('/directory/communities/:id', recheckCaller, async (req, res) => {
     admin(req)
     const id = pathId(req, 'community')
     if (!(await credentials.deleteCommunity(id)))

@@ -10,7 +10,7 @@ import { type Account, type AccountLogin, hashSecret, type TokenRecord } from '@
 import express, { type Request, type Response } from 'express'
 import { z } from 'zod'
 import { QueryReader } from '../http/query.ts'
-import { type Access, type Caller, callerOf, isAdmin, sessionIdOf } from './access.ts'
+import { type Access, type Caller, callerOf, isAdmin, recheckCaller, sessionIdOf } from './access.ts'
 import { AccountPatchBody, changeAccount, createAccount, issueToken, type PresetLookup } from './admin.ts'
 import { hashPassword, needsRehash, verifyPassword } from './passwords.ts'
 
@@ -145,7 +145,7 @@ export function peopleRoutes(access: Access, presets?: PresetLookup): express.Ro
     res.json({ accounts: (await credentials.listAccounts()).map(accountJson) })
   })
 
-  router.post('/accounts', json, async (req, res) => {
+  router.post('/accounts', json, recheckCaller, async (req, res) => {
     requireAdmin(callerOf(req))
     const account = await createAccount(
       credentials,
@@ -157,7 +157,7 @@ export function peopleRoutes(access: Access, presets?: PresetLookup): express.Ro
     res.status(201).json({ account: accountJson(account) })
   })
 
-  router.patch('/accounts/:username', json, async (req, res) => {
+  router.patch('/accounts/:username', json, recheckCaller, async (req, res) => {
     const caller = callerOf(req)
     requireAdmin(caller)
     const username = String(req.params.username).toLowerCase()
@@ -181,10 +181,10 @@ export function peopleRoutes(access: Access, presets?: PresetLookup): express.Ro
       tokens = caller.account
         ? (await credentials.listTokens({ owner: caller.account })).filter((token) => token.kind === 'api')
         : []
-    res.json({ tokens })
+    res.json({ tokens: tokens.map((token) => tokenJson(token, caller)) })
   })
 
-  router.post('/tokens', json, async (req, res) => {
+  router.post('/tokens', json, recheckCaller, async (req, res) => {
     const caller = callerOf(req)
     const maker = {
       user: caller.user,
@@ -204,7 +204,7 @@ export function peopleRoutes(access: Access, presets?: PresetLookup): express.Ro
     res.status(201).json({ token, secret })
   })
 
-  router.delete('/tokens/:id', async (req, res) => {
+  router.delete('/tokens/:id', recheckCaller, async (req, res) => {
     const caller = callerOf(req)
     const id = String(req.params.id)
     // no token has such an id: answered as any missing one, without asking the store
@@ -212,7 +212,8 @@ export function peopleRoutes(access: Access, presets?: PresetLookup): express.Ro
     const token = await credentials.getToken(id)
     const mine = token !== null && token.kind === 'api' && token.owner !== null && token.owner === caller.account
     if (!token || !(isAdmin(caller) || mine)) throw new WatchfloorError('not_found', `no token ${id}`)
-    res.json({ token: await credentials.revokeToken(id) })
+    const revoked = await credentials.revokeToken(id)
+    res.json({ token: revoked === null ? revoked : tokenJson(revoked, caller) })
   })
 
   return router
@@ -235,6 +236,17 @@ function ownerQuery(req: Request): string | undefined {
 
 function requireAdmin(caller: Caller): void {
   if (!isAdmin(caller)) throw new WatchfloorError('forbidden', 'this needs the admin role')
+}
+
+/**
+ * A token as `caller` may read it: who made it (`createdBy`) only for an admin or the one who made
+ * it, so a person does not learn the username of another organisation's admin (or an operator's
+ * login, `cli:<login>`) who made their token.
+ */
+function tokenJson(token: TokenRecord, caller: Caller): TokenRecord | Omit<TokenRecord, 'createdBy'> {
+  if (isAdmin(caller) || token.createdBy === caller.user) return token
+  const { createdBy: _maker, ...rest } = token
+  return rest
 }
 
 /** An account as the API shows it: never the password hash. */

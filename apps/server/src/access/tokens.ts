@@ -5,6 +5,7 @@ import { type Role, Role as RoleSchema, type Tlp, type Viewer, type ViewingAs } 
 import { makeFolder } from '@watchfloor/store'
 import { z } from 'zod'
 import { readConfigFile } from '../config.ts'
+import { refuseFeedUserId } from './userIds.ts'
 
 /** Who is acting: the identity behind every request and socket. */
 export interface Principal {
@@ -26,7 +27,8 @@ const TokenEntry = z
     token: z.string().min(16, 'a token needs at least 16 characters'),
     organisation: z.string().min(1),
     nation: z.string().min(1),
-    user: z.string().min(1),
+    // `feed:<id>` is a partner feed's, and would post in its namespace [A9]
+    user: z.string().min(1).superRefine(refuseFeedUserId),
     roles: z.array(RoleSchema).min(1),
     sources: z.array(z.string().min(1)).optional(),
   })

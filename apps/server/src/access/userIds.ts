@@ -1,5 +1,7 @@
+import { reservedUserIdRefusal } from '@watchfloor/core'
 import { type Account, type ServicePrincipal, type UserIdHolder, userIdTaken } from '@watchfloor/store'
 import type { Logger } from 'pino'
+import type { z } from 'zod'
 import type { Principal, StaticToken } from './tokens.ts'
 
 /*
@@ -21,6 +23,17 @@ import type { Principal, StaticToken } from './tokens.ts'
  * Refusals name the organisation that holds the user id: only admins and the operator make
  * identities, and they see every organisation's.
  */
+
+/**
+ * [A9] A user id given to a person or a machine (a service identity, a static token) is never a
+ * partner feed's (`feed:<feed id>`), which posts in the feed's namespace: a refinement of the
+ * field's schema, so the 400 (or the token file's refusal at start) names the field. Usernames
+ * cannot hold `:` at all.
+ */
+export function refuseFeedUserId(user: string, context: z.RefinementCtx): void {
+  const reserved = reservedUserIdRefusal(user)
+  if (reserved !== undefined) context.addIssue({ code: 'custom', message: reserved })
+}
 
 /**
  * A new account's or service identity's user id for `organisation`: a 409 when a static token of
@@ -68,6 +81,13 @@ export function checkUserIdsAtStart(known: Iterable<KnownPrincipal>, logger: Log
     const held = heldOf(principal)
     byUser.set(held.userId, [...(byUser.get(held.userId) ?? []), held])
   }
+  // [A9] a service token given a partner feed's user id before it was reserved posts as that feed
+  for (const [userId, holders] of byUser)
+    if (reservedUserIdRefusal(userId) !== undefined)
+      logger.warn(
+        { userId, holders: [...new Set(holders.map(described))] },
+        "a token's user id starts feed: (made before the prefix was reserved): it posts as that partner feed, in its namespace; revoke it and make one with another user id",
+      )
   const refusals: string[] = []
   for (const [userId, holders] of byUser) {
     if (new Set(holders.map((held) => held.organisation)).size < 2) continue

@@ -27,7 +27,7 @@
  * them in its outcome.
  */
 import { randomUUID } from 'node:crypto'
-import { isNamed, type Owners } from '@watchfloor/core'
+import { feedUser, isNamed, type Owners } from '@watchfloor/core'
 import type { EventInput } from '@watchfloor/protocol'
 import { markingMeaning, validateStixObject } from '@watchfloor/sharing'
 import type { CredentialStore, EventStore, Feed, FeedAuth, FeedState } from '@watchfloor/store'
@@ -422,7 +422,7 @@ export class FeedPoller {
         defaultMarking: { tlp: feed.defaultTlp },
         organisation: feed.organisation,
         // the ids the partner's objects carry are the partner's: read in this feed's namespace
-        partner: `feed:${feed.id}`,
+        partner: feedUser(feed.id),
       },
     )
     if (report.failed !== undefined)
@@ -641,7 +641,8 @@ export class FeedPoller {
   private importerOf(feed: Feed): Caller {
     const organisation = this.directory.organisation(feed.organisation)
     return {
-      user: `feed:${feed.id}`,
+      // the one user id that posts in this feed's namespace [A9]: no account or token may be given it
+      user: feedUser(feed.id),
       displayName: feed.label,
       organisation: feed.organisation,
       nation: organisation?.nation ?? '',

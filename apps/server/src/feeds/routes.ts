@@ -15,7 +15,7 @@ import {
 import type { CredentialStore, Feed, FeedAuth } from '@watchfloor/store'
 import express, { type Request } from 'express'
 import { z } from 'zod'
-import { type Caller, callerOf } from '../access/access.ts'
+import { type Caller, callerOf, recheckCaller } from '../access/access.ts'
 import { refusalError } from '../http/errors.ts'
 import { credentialsOverHttp, type FeedPoller } from './poller.ts'
 
@@ -190,7 +190,7 @@ export function feedRoutes(credentials: CredentialStore, poller: FeedPoller): ex
     res.json({ feed: await withState(await found(String(req.params.id), scope)) } satisfies OneFeedReply)
   })
 
-  router.post('/feeds', json, async (req, res) => {
+  router.post('/feeds', json, recheckCaller, async (req, res) => {
     const caller = admin(req)
     const body = parseOrThrow(NewFeedBody, req.body)
     checkTransport(body.url.trim(), body.auth, poller.allowHttp)
@@ -198,7 +198,7 @@ export function feedRoutes(credentials: CredentialStore, poller: FeedPoller): ex
     res.status(201).json({ feed: await withState(feed) } satisfies OneFeedReply)
   })
 
-  router.patch('/feeds/:id', json, async (req, res) => {
+  router.patch('/feeds/:id', json, recheckCaller, async (req, res) => {
     admin(req)
     const id = String(req.params.id)
     const patch = parseOrThrow(FeedPatchBody, req.body)
@@ -215,7 +215,7 @@ export function feedRoutes(credentials: CredentialStore, poller: FeedPoller): ex
     res.json({ feed: await withState(feed) } satisfies OneFeedReply)
   })
 
-  router.delete('/feeds/:id', async (req, res) => {
+  router.delete('/feeds/:id', recheckCaller, async (req, res) => {
     admin(req)
     const id = String(req.params.id)
     if (unsafeInName(id)) throw new WatchfloorError('not_found', `no feed ${JSON.stringify(id)}`)
@@ -224,7 +224,7 @@ export function feedRoutes(credentials: CredentialStore, poller: FeedPoller): ex
   })
 
   // poll now (an admin checking a feed they just registered): the outcome, or why it failed
-  router.post('/feeds/:id/poll', async (req, res) => {
+  router.post('/feeds/:id/poll', recheckCaller, async (req, res) => {
     admin(req)
     const feed = await found(String(req.params.id))
     try {

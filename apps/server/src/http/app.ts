@@ -198,8 +198,10 @@ export function createHttp({
   // raw events (write/ingest.ts): the busiest route, sensors post here many times a second, so it
   // comes before the other routers, which every request walks through until one answers
   const eventsBody = express.json({ limit: BODY_LIMIT, type: () => true })
+  // the caller checked again once the body has been read (`Access.current`), on Express's route and
+  // the events lane alike: a token revoked while the body was coming appends nothing
   const answerEvents = async (caller: Caller, body: unknown, res: ServerResponse) => {
-    const results = await ingest(store, caller, body, () => full.owners.fresh())
+    const results = await ingest(store, await access.current(caller), body, () => full.owners.fresh())
     sendJson(res, results.every((r) => r.duplicate) ? 200 : 201, { results })
   }
   api.post('/events', eventsBody, (req, res) => answerEvents(principalOf(req), req.body, res))

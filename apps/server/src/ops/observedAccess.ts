@@ -9,8 +9,9 @@ const REFUSALS: ReadonlySet<string> = new Set(SIGN_IN_REFUSALS)
 /**
  * Access as the operators see it: each caller found is noted as the principal of the request's log
  * lines (REST, TAXII, the MISP feed, signing in), and each refused token or session counted in
- * `watchfloor_signin_refusals_total` by reason (requests and socket handshakes alike). Who may do
- * what is Access's alone: this only watches.
+ * `watchfloor_signin_refusals_total` by reason (requests and socket handshakes alike, and a credential
+ * checked again before a write: `Access.current`). Who may do what is Access's alone: this only
+ * watches.
  */
 export class ObservedAccess extends Access {
   /** Refusals already counted, so one refusal seen at two levels counts once. */
@@ -29,6 +30,11 @@ export class ObservedAccess extends Access {
 
   override async fromSession(id: string): Promise<Caller> {
     return this.noted(super.fromSession(id), 'session_ended')
+  }
+
+  override async current(caller: Caller): Promise<Caller> {
+    // a credential that no longer holds once the body was read (or the command lock taken)
+    return this.noted(super.current(caller), 'unknown_token')
   }
 
   override async fromRequest(req: Pick<IncomingMessage, 'headers'>): Promise<Caller> {

@@ -58,6 +58,20 @@ function callerOf(req: Request): Caller {
   return caller
 }
 
+/**
+ * The caller a credential gives (at the door, or checked again before a write), or TAXII's 401 (with
+ * WWW-Authenticate) when it is refused; a store that cannot tell is its own error (503, 500).
+ */
+async function taxiiCaller(found: Promise<Caller>): Promise<Caller> {
+  try {
+    return await found
+  } catch (error) {
+    if (error instanceof WatchfloorError && error.code === 'unauthenticated')
+      throw new TaxiiError(401, 'unknown, revoked or expired token')
+    throw error
+  }
+}
+
 /** The token of a request: a bearer token, or the password of HTTP Basic (the username when the password is empty). */
 function tokenOf(req: Request): string {
   const header = req.headers.authorization
@@ -129,14 +143,7 @@ export function taxiiRouter({ store, access, states, owners, logger }: TaxiiDeps
   })
   // 1.6.9: every endpoint needs a caller; 401 with WWW-Authenticate otherwise
   router.use(async (req, _res, next) => {
-    try {
-      callers.set(req, await access.fromToken(tokenOf(req)))
-    } catch (error) {
-      // a refused credential is 401; a store that cannot tell is its own error (503, 500)
-      if (error instanceof WatchfloorError && error.code === 'unauthenticated')
-        throw new TaxiiError(401, 'unknown, revoked or expired token')
-      throw error
-    }
+    callers.set(req, await taxiiCaller(access.fromToken(tokenOf(req))))
     next()
   })
   // feeds out: every pull of an authenticated caller, refused ones included, for its organisation
@@ -281,15 +288,22 @@ export function taxiiRouter({ store, access, states, owners, logger }: TaxiiDeps
       await new Promise<void>((resolve, reject) =>
         body(req, res, (error?: unknown) => (error ? reject(error) : resolve())),
       )
+      // the body read, the caller checked again (`Access.current`), refused as at the door: a token
+      // revoked while the body was coming adds nothing; its roles are read again too [A2]
+      const now = await taxiiCaller(access.current(caller))
+      callers.set(req, now)
+      const target = collectionOf(req)
+      if (!target.canWrite)
+        throw new TaxiiError(403, 'this token may not add objects (a read-only token, or no posting role)')
       const status = await addObjects({
         store,
-        caller,
+        caller: now,
         owners,
         envelope: req.body,
-        community: collection.community,
+        community: target.community,
         requestTimestamp,
       })
-      await statuses.add(ownerOf(caller), status)
+      await statuses.add(ownerOf(now), status)
       send(res, 202, status)
     })
     .all(methodNotAllowed('GET, POST'))

@@ -52,6 +52,11 @@ export class Mutex {
  * (acknowledged once committed). Deciding on the caller's picture means a refusal, its
  * message, its `current` and every version come from what the caller may see [C17].
  *
+ * The caller is checked again inside the lock (`Access.current`), just before the fold: a command
+ * that waited in the queue or for the lock is refused (401, as the door would answer now) when its
+ * token was revoked or its account disabled meanwhile, and decided with the roles, organisation and
+ * communities the caller has now.
+ *
  * Race safety: the fold-decide-append of a command runs under a mutex in this
  * process and, on a store shared by several processes (PostgreSQL), under the
  * store's `exclusive('commands')` lock (an advisory lock), taken before the fold
@@ -76,6 +81,8 @@ export class CommandService {
     private readonly states: StateCache,
     /** Who owns each incident and how its latest report marks it (`FullState.owners`) [C18]. */
     private readonly owners: IncidentOwners,
+    /** The caller as its credential says now, or the door's refusal (`Access.current`). */
+    private readonly callers: Pick<Access, 'current'>,
     private readonly logger: Logger,
     /** Counts each command by type and outcome (`watchfloor_commands_total`, ops/metrics.ts). */
     private readonly metrics?: { command(body: unknown, outcome: string): void },
@@ -101,8 +108,15 @@ export class CommandService {
       const readOnly = readOnlyReason(caller) // [A1, A7]
       if (readOnly) throw readOnly
       const command = parseCommand(body)
-      const viewer = viewerOf(caller)
-      return await this.mutex.run(() => this.locked((held) => this.decideAndAppend(viewer, command, held, directory)))
+      return await this.mutex.run(() =>
+        this.locked(async (held) => {
+          // checked again now that the command holds the lock, however long it waited for it
+          const now = await this.callers.current(caller)
+          const stillReadOnly = readOnlyReason(now)
+          if (stillReadOnly) throw stillReadOnly
+          return this.decideAndAppend(viewerOf(now), command, held, directory)
+        }),
+      )
     } catch (error) {
       if (error instanceof WatchfloorError) return { ok: false, error: error.toBody() }
       throw error
@@ -487,36 +501,18 @@ export function commandRouter(commands: CommandService, directory?: TeamDirector
 }
 
 /**
- * The socket `command`: the same handler as REST. The socket's credential is
- * checked again first (a revoked one is refused), and an account's roles,
- * organisation and nation are read again, so a changed account counts at once.
+ * The socket `command`: the same handler as REST, which checks the socket's credential again inside
+ * the command lock (a revoked one is refused, `unauthenticated`) and reads an account's roles,
+ * organisation and nation again, so a changed account counts at once.
  */
 export function attachCommands(socket: WatchSocket, commands: CommandService, access: Access, logger: Logger): void {
   socket.on('command', (...args: unknown[]) => {
     const { body, reply } = messageArgs<CommandAck<Target>>(args)
     void (async () => {
-      const caller = await currentCaller(access, socket.data.caller)
-      reply(await commands.handle(caller, body, access.directory))
+      reply(await commands.handle(socket.data.caller, body, access.directory))
     })().catch((error: unknown) => {
       if (!(error instanceof WatchfloorError)) logger.error({ err: error }, 'socket command failed')
       reply({ ok: false, error: errorBody(error) })
     })
-  })
-}
-
-/** The socket's caller as it is now: refused when its credential no longer holds. */
-async function currentCaller(access: Access, caller: Caller): Promise<Caller> {
-  const revoked = await access.recheck(caller)
-  if (revoked) throw new WatchfloorError('unauthenticated', revoked.replace('_', ' '))
-  if (caller.account === null) return caller
-  const account = await access.credentials.getAccount(caller.account)
-  if (!account || account.disabled) throw new WatchfloorError('unauthenticated', 'account disabled')
-  // the directory decides the organisation's nation and communities, as for every other request [V10]
-  return access.inDirectory({
-    ...caller,
-    displayName: account.displayName,
-    organisation: account.organisation,
-    nation: account.nation,
-    roles: account.roles,
   })
 }

@@ -21,7 +21,7 @@ import {
 import { importMisp, importStix } from '@watchfloor/sharing'
 import type { EventStore } from '@watchfloor/store'
 import express, { type Request } from 'express'
-import { type Caller, knowsCommunity } from '../access/access.ts'
+import { type Caller, knowsCommunity, recheckCaller } from '../access/access.ts'
 import type { Directory } from '../access/directory.ts'
 import { refusalError, toWatchfloorError } from '../http/errors.ts'
 import { QueryReader } from '../http/query.ts'
@@ -43,7 +43,7 @@ export function importRouter({ store, directory, callerOf, owners, bodyLimit }: 
   // STIX comes as application/stix+json or application/json, MISP as JSON: read any body as JSON
   const json = express.json({ limit: bodyLimit, type: () => true })
 
-  router.post('/import/stix', json, async (req, res) => {
+  router.post('/import/stix', json, recheckCaller, async (req, res) => {
     const caller = callerOf(req)
     refusePosting(caller)
     const marking = defaultMarkingOf(req)
@@ -63,7 +63,7 @@ export function importRouter({ store, directory, callerOf, owners, bodyLimit }: 
     res.json(reply)
   })
 
-  router.post('/import/misp', json, async (req, res) => {
+  router.post('/import/misp', json, recheckCaller, async (req, res) => {
     const caller = callerOf(req)
     refusePosting(caller)
     const marking = defaultMarkingOf(req)

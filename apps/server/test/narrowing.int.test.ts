@@ -442,4 +442,59 @@ describe('[C18] an incident narrowed away from an organisation', () => {
     expect(nl).toMatchObject({ severity: 'medium', status: 'new', marking: widen })
     expect(nl.summary).toBeUndefined()
   })
+  it('[R15] an organisation cut off and reached again takes what was set meanwhile; a raw restatement is refused', async () => {
+    const shared = { tlp: 'AMBER' as const, releasableTo: ['cert-lv'] }
+    expect((await post(server.url, TOKENS.sensorEe, { events: [report('mark-cut', shared)] })).status).toBe(201)
+    const steps = [
+      { type: 'incident.set_marking', incidentId: 'mark-cut', marking: { tlp: 'AMBER' } },
+      { type: 'incident.escalate', incidentId: 'mark-cut', severity: 'critical', reason: 'spreading' },
+      { type: 'incident.set_status', incidentId: 'mark-cut', status: 'contained' },
+      {
+        type: 'incident.set_marking',
+        incidentId: 'mark-cut',
+        marking: { tlp: 'AMBER', releasableTo: ['cert-lv', 'ncsc-nl'] },
+      },
+    ]
+    for (const body of steps) {
+      const reply = await command(server.url, TOKENS.coordEeA, body)
+      expect(reply.status, `${body.type}: ${JSON.stringify(reply.json)}`).toBe(200)
+    }
+    // cert-lv held the copy it had before it was cut off: it now holds the incident as it stands
+    const lv = (await pictureOf(COORD_LV)).incidents['mark-cut']!
+    expect(lv).toMatchObject({ severity: 'critical', status: 'contained' })
+    // so its coordinator's stale "escalation" to high is what it is: no escalation (C7), nothing lowered
+    const stale = await command(server.url, COORD_LV, {
+      type: 'incident.escalate',
+      incidentId: 'mark-cut',
+      severity: 'high',
+      reason: 'from the old copy',
+      expectedVersion: lv.version,
+    })
+    expect(stale.status, JSON.stringify(stale.json)).toBe(409)
+    expect(stale.json).toMatchObject({ error: { details: { rule: 'C7' } } })
+    expect((await pictureOf(TOKENS.coordEeA)).incidents['mark-cut']).toMatchObject({ severity: 'critical' })
+
+    // a restatement says when each field was set in its author's picture: only the command writes one
+    const head = await headOf(server.url, TOKENS.sensorEe)
+    const raw = event({
+      type: 'incident.reported',
+      marking: { tlp: 'GREEN' },
+      payload: {
+        incidentId: 'mark-cut',
+        title: 'Benign scan',
+        severity: 'low',
+        category: 'scan',
+        affectedNetworks: [],
+        restated: {
+          status: 'closed',
+          setAt: { title: 99, severity: 99, category: 99, summary: 99, networks: 99, attackSource: 99, status: 99 },
+        },
+      },
+    } as never)
+    const refused = await post(server.url, TOKENS.sensorEe, { events: [raw] })
+    expect(refused.status).toBe(403)
+    expect(JSON.stringify(refused.json)).toContain('A4')
+    expect(JSON.stringify(refused.json)).toContain('restated')
+    expect(await headOf(server.url, TOKENS.sensorEe)).toBe(head)
+  })
 })

@@ -4,6 +4,7 @@ import {
   type CommandType,
   EventInput,
   type Marking,
+  type PayloadOf,
   type Role,
   type StoredEvent,
   type Viewer,
@@ -996,7 +997,16 @@ describe('decide: who an incident is shared with (incident.set_marking)', () => 
   const narrower: Marking = { tlp: 'AMBER', pap: 'GREEN' }
 
   it('[C20] restates the incident as it stands (the escalated severity, the summary) in one incident.reported', () => {
-    given(...rich())
+    const floor = given(...rich())
+    // [R15] when each field was set in the caller's picture
+    const setAt = incident(floor.state, 'inc-rich').setAt!
+    // the report, then the escalation, the status and the network state that added lv-gov
+    expect(setAt.summary).toBe(setAt.title)
+    expect(setAt.severity).toBeGreaterThan(setAt.title)
+    expect(setAt.status).toBe(setAt.severity + 1)
+    expect(setAt.networkStates).toEqual({ 'lv-gov': setAt.status + 1 })
+    expect(setAt.networks).toBe(setAt.status + 1)
+    floor
       .when({ type: 'incident.set_marking', incidentId: 'inc-rich', marking: narrower, expectedVersion: 6 })
       .thenAccepts((events, _, version) => {
         expect(version).toBe(7)
@@ -1016,10 +1026,31 @@ describe('decide: who an incident is shared with (incident.set_marking)', () => 
               summary: 'Disk wiper found on two hosts',
               affectedNetworks: ['ee-gov', 'lv-gov'],
               attackSource: { location: { lat: 55.7, lon: 37.6 } },
-              restated: { status: 'contained', networkStates: { 'lv-gov': 'recovered' } },
+              restated: { status: 'contained', networkStates: { 'lv-gov': 'recovered' }, setAt },
             },
           },
         ])
+      })
+  })
+
+  it('[R15, R9] restates only the states of the networks its report names: the event passes its schema', () => {
+    const floor = given(
+      ...world(),
+      reported('inc-drop', { networks: ['ee-gov', 'lv-gov'] }),
+      at('incident.network_state_set', { incidentId: 'inc-drop', networkId: 'lv-gov', state: 'contained' } as never),
+      // the report again, naming ee-gov alone: the picture keeps lv-gov's state [R9]
+      reported('inc-drop', { networks: ['ee-gov'] }),
+    )
+    expect(incident(floor.state, 'inc-drop').networkStates).toEqual({ 'lv-gov': 'contained' })
+    floor
+      .when({ type: 'incident.set_marking', incidentId: 'inc-drop', marking: { tlp: 'AMBER' } })
+      .thenAccepts((events) => {
+        const payload = events[0]!.payload as PayloadOf<'incident.reported'>
+        expect(payload.affectedNetworks).toEqual(['ee-gov'])
+        expect(payload.restated).toMatchObject({ status: 'new' })
+        expect(payload.restated?.networkStates).toBeUndefined()
+        expect(payload.restated?.setAt.networkStates).toBeUndefined()
+        expect(EventInput.safeParse(events[0]).success).toBe(true)
       })
   })
 
@@ -1124,7 +1155,7 @@ describe('decide: who an incident is shared with (incident.set_marking)', () => 
       at('incident.updated', { incidentId: 'inc-r', severity: 'critical' } as never, { marking: { tlp: 'AMBER' } }),
     ])
     expect(incident(state, 'inc-r').statedMarking).toEqual({ tlp: 'AMBER' })
-    expect(incident(state, 'inc-r').keptMarking).toBeUndefined()
+    expect(incident(state, 'inc-r').keptMarkings).toBeUndefined()
     const ctx = { viewer: mart, now: NOW, newId: () => '10000000-0000-4000-8000-00000000beef' }
     const set = (marking: Marking) => decide(state, { type: 'incident.set_marking', incidentId: 'inc-r', marking }, ctx)
     const apply = (decision: ReturnType<typeof set>) => {
@@ -1165,7 +1196,10 @@ describe('decide: who an incident is shared with (incident.set_marking)', () => 
         marking: { tlp: 'AMBER' },
       }),
     ])
-    expect(incident(state, 'inc-k')).toMatchObject({ statedMarking: { tlp: 'AMBER' }, keptMarking: { tlp: 'AMBER' } })
+    expect(incident(state, 'inc-k')).toMatchObject({
+      statedMarking: { tlp: 'AMBER' },
+      keptMarkings: { status: { tlp: 'AMBER' } },
+    })
     const ctx = { viewer: mart, now: NOW, newId: () => '10000000-0000-4000-8000-00000000cafe' }
     const set = (marking: Marking) => decide(state, { type: 'incident.set_marking', incidentId: 'inc-k', marking }, ctx)
     expect(set({ tlp: 'GREEN', pap: 'GREEN' }).ok).toBe(false)
@@ -1178,6 +1212,27 @@ describe('decide: who an incident is shared with (incident.set_marking)', () => 
     state = fold(state, [{ ...fresh, seq: state.seq + 1 }])
     expect(incident(state, 'inc-k')).toMatchObject({ status: 'contained', statedMarking: { tlp: 'AMBER' } })
     expect(set({ tlp: 'CLEAR' }).ok).toBe(false)
+    // the status set again under the report's own marking: it no longer holds the AMBER one, and the
+    // next report saying something new starts afresh
+    const recovered = at('incident.status_changed', { incidentId: 'inc-k', status: 'recovered' } as never, {
+      marking: { tlp: 'GREEN' },
+    })
+    state = fold(state, [{ ...recovered, seq: state.seq + 1 }])
+    expect(incident(state, 'inc-k').keptMarkings).toBeUndefined()
+    const again = at(
+      'incident.reported',
+      {
+        incidentId: 'inc-k',
+        title: 'Retitled again',
+        severity: 'high',
+        category: 'malware',
+        affectedNetworks: [],
+      } as never,
+      { marking: { tlp: 'GREEN' } },
+    )
+    state = fold(state, [{ ...again, seq: state.seq + 1 }])
+    expect(incident(state, 'inc-k').statedMarking).toBeUndefined()
+    expect(set({ tlp: 'CLEAR' }).ok).toBe(true)
     // a network state marked stricter: the same, whether or not it adds the network
     state = fold(initialState, [
       ...world(),
@@ -1188,7 +1243,7 @@ describe('decide: who an incident is shared with (incident.set_marking)', () => 
     ])
     expect(incident(state, 'inc-n')).toMatchObject({
       statedMarking: { tlp: 'AMBER+STRICT' },
-      keptMarking: { tlp: 'AMBER+STRICT' },
+      keptMarkings: { networkStates: { 'ee-gov': { tlp: 'AMBER+STRICT' } } },
     })
   })
 

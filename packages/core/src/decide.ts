@@ -223,11 +223,8 @@ function setMarking(state: State, c: CommandOf<'incident.set_marking'>, ctx: Dec
     ...opt('summary', incident.summary),
     affectedNetworks: [...incident.affectedNetworks],
     ...(Object.keys(attackSource).length > 0 ? { attackSource } : {}),
-    // [R15] for a picture it newly reaches; one that holds the incident changes only its marking
-    restated: {
-      status: incident.status,
-      ...(incident.networkStates === undefined ? {} : { networkStates: { ...incident.networkStates } }),
-    },
+    // [R15] with when each field was set here: a picture that holds the incident takes what is newer
+    restated: restatementOf(incident),
   }
   const event = {
     id: ctx.newId(),
@@ -243,6 +240,35 @@ function setMarking(state: State, c: CommandOf<'incident.set_marking'>, ctx: Dec
     return reject('validation', 'C20', 'you would no longer see this incident under that marking', 'marking')
   }
   return accepted([event], incident.version + 1)
+}
+
+/**
+ * [R15] The status and network states a marking change restates, and when each field was set in
+ * the caller's picture. Only states of the affected networks (a later report may have dropped a
+ * network whose state the picture keeps [R9]): what the report names, and no more than it may.
+ */
+function restatementOf(incident: IncidentState): NonNullable<PayloadOf<'incident.reported'>['restated']> {
+  const { networkStates: stateSeqs, ...setAt } = incident.setAt ?? {
+    title: 0,
+    severity: 0,
+    category: 0,
+    summary: 0,
+    networks: 0,
+    attackSource: 0,
+    status: 0,
+  }
+  const states = Object.entries(incident.networkStates ?? {}).filter(([networkId]) =>
+    incident.affectedNetworks.includes(networkId),
+  )
+  if (states.length === 0) return { status: incident.status, setAt: { ...setAt } }
+  return {
+    status: incident.status,
+    networkStates: Object.fromEntries(states),
+    setAt: {
+      ...setAt,
+      networkStates: Object.fromEntries(states.map(([networkId]) => [networkId, stateSeqs?.[networkId] ?? 0])),
+    },
+  }
 }
 
 /** A copy of a marking, its lists copied, absent fields left absent. */

@@ -542,7 +542,13 @@ describe('handover brief', () => {
       reported(1, 'inc-r', 'Public name', green),
       at(2, 'incident.status_changed', { incidentId: 'inc-r', status: 'closed' }, green),
       reported(3, 'inc-r', 'Secret name', red),
-      reported(4, 'inc-r', 'Public name', green, { restated: { status: 'closed' } }),
+      // its author's picture holds the first report and the status: it never saw the RED one
+      reported(4, 'inc-r', 'Public name', green, {
+        restated: {
+          status: 'closed',
+          setAt: { title: 1, severity: 1, category: 1, summary: 1, networks: 1, attackSource: 1, status: 2 },
+        },
+      }),
     ]
     for (const event of widened) event.recordedAt = T(5)
     const picture = fold(initialState, widened)

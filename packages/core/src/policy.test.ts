@@ -107,6 +107,13 @@ describe('policy: who may do what', () => {
       expect(commandOnlyRefusal({ type }), type).toMatchObject({ code: 'forbidden', rule: 'A4', path: 'type' })
     for (const type of EVENT_TYPES.filter((t) => !COMMAND_ONLY_TYPES.has(t)))
       expect(commandOnlyRefusal({ type }), type).toBeUndefined()
+    // [R15] a report's restatement is the marking change command's alone
+    const restated = {
+      type: 'incident.reported' as const,
+      payload: { incidentId: 'i', restated: { status: 'closed' } },
+    }
+    expect(commandOnlyRefusal(restated)).toMatchObject({ code: 'forbidden', rule: 'A4', path: 'payload.restated' })
+    expect(commandOnlyRefusal({ ...restated, payload: { incidentId: 'i' } })).toBeUndefined()
     // what a raw sender may still post: reports, updates, observations, advisories, networks
     expect(EVENT_TYPES.filter((t) => !COMMAND_ONLY_TYPES.has(t)).sort()).toEqual([
       'advisory.published',

@@ -282,8 +282,20 @@ export const COMMAND_ONLY_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   'bookmark.saved',
 ])
 
-/** [A4] A coordination event posted raw is refused: it enters the log only through a command. */
-export function commandOnlyRefusal(event: Pick<EventInput, 'type'>): Refusal | undefined {
+/**
+ * [A4] A coordination event posted raw is refused: it enters the log only through a command. So is
+ * a report's `restated` [R15], which only `incident.set_marking` writes: its `setAt` says when each
+ * field was set in its author's picture, which a raw poster cannot vouch for.
+ */
+export function commandOnlyRefusal(event: Pick<EventInput, 'type'> & { payload?: unknown }): Refusal | undefined {
+  if (
+    event.type === 'incident.reported' &&
+    (event.payload as { restated?: unknown } | undefined)?.restated !== undefined
+  )
+    return {
+      ...forbidden('A4', 'restated is written by incident.set_marking only (POST /api/v1/commands)'),
+      path: 'payload.restated',
+    }
   if (!COMMAND_ONLY_TYPES.has(event.type)) return undefined
   return {
     ...forbidden('A4', `${event.type} enters the log only through a command (POST /api/v1/commands)`),

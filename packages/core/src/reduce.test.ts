@@ -439,11 +439,25 @@ describe('[R15] a marking change (a report with `restated`)', () => {
       'incident.reported',
       {
         ...(worm.payload as never as object),
-        restated: { status: 'contained', networkStates: { 'ee-gov': 'recovered' } },
+        restated: {
+          status: 'contained',
+          networkStates: { 'ee-gov': 'recovered' },
+          // when mart's picture set each field: the report (3), the status (4), the network's state (5)
+          setAt: { ...reportedAt(3), status: 4, networkStates: { 'ee-gov': 5 } },
+        },
       } as never,
       { marking: { tlp: 'AMBER', releasableTo: ['cert-lv', 'ncsc-nl'] }, actor: 'mart' },
     ),
   ]
+
+  it('folded by mart, the incident says when each field was set', () => {
+    expect(pictureOf(mart, log.slice(0, 6))?.setAt).toEqual({
+      ...reportedAt(3),
+      status: 4,
+      networkStates: { 'ee-gov': 5 },
+    })
+    expect(pictureOf(kadri, log.slice(0, 6))?.setAt).toMatchObject({ severity: 6, summary: 6, title: 3 })
+  })
 
   it('changes only the marking of a picture that holds the incident: a RED update its author could not see stays', () => {
     for (const who of [kadri, janis])
@@ -479,7 +493,86 @@ describe('[R15] a marking change (a report with `restated`)', () => {
     expect(pictureOf(kadri, [...log.slice(0, 6), plain])).toMatchObject({ severity: 'high', status: 'contained' })
     expect(pictureOf(pieter, [...log.slice(0, 6), plain])).toMatchObject({ status: 'new' })
   })
+
+  const restated = (seq: number, marking: Marking, payload: object, restatement: object) =>
+    makeEvent(seq, 'incident.reported', { ...(worm.payload as object), ...payload, restated: restatement } as never, {
+      marking,
+      actor: 'kadri',
+    })
+  const own: Marking = { tlp: 'AMBER' }
+  const wider: Marking = { tlp: 'AMBER', releasableTo: ['cert-lv', 'ncsc-nl'] }
+
+  it('a picture cut off by a narrowing and reached again takes what was set while it was cut off', () => {
+    const cutOff = [
+      tallinn,
+      riga,
+      makeEvent(3, 'incident.reported', worm.payload as never, { marking: shared }),
+      // narrowed to cert-ee: janis no longer receives anything of it
+      restated(4, own, {}, { status: 'new', setAt: { ...reportedAt(3), status: 0 } }),
+      makeEvent(
+        5,
+        'incident.escalated',
+        { incidentId: 'inc-1', severity: 'critical', reason: 'spreading' },
+        { marking: own },
+      ),
+      makeEvent(6, 'incident.status_changed', { incidentId: 'inc-1', status: 'contained' }, { marking: own }),
+      // widened again: janis holds the copy of seq 3
+      restated(
+        7,
+        wider,
+        { severity: 'critical' },
+        { status: 'contained', setAt: { ...reportedAt(3), severity: 5, status: 6 } },
+      ),
+    ]
+    expect(pictureOf(janis, cutOff.slice(0, 6))).toMatchObject({ severity: 'high', status: 'new', version: 1 })
+    expect(pictureOf(janis, cutOff)).toMatchObject({
+      severity: 'critical',
+      status: 'contained',
+      marking: wider,
+      setAt: { severity: 5, status: 6 },
+    })
+    expect(pictureOf(kadri, cutOff)).toMatchObject({ severity: 'critical', status: 'contained', marking: wider })
+    expect(pictureOf(pieter, cutOff)).toMatchObject({ severity: 'critical', status: 'contained', version: 1 })
+  })
+
+  it('a status set before a wider report, restated: every picture it reaches says it alike', () => {
+    const widened = [
+      tallinn,
+      riga,
+      makeEvent(3, 'incident.reported', worm.payload as never, { marking: own }),
+      makeEvent(4, 'incident.status_changed', { incidentId: 'inc-1', status: 'contained' }, { marking: own }),
+      // the sensor reports it again for cert-lv: the status stays cert-ee's alone
+      makeEvent(5, 'incident.reported', worm.payload as never, { marking: shared }),
+      restated(6, wider, {}, { status: 'contained', setAt: { ...reportedAt(5), status: 4 } }),
+    ]
+    expect(pictureOf(janis, widened.slice(0, 5))).toMatchObject({ status: 'new', setAt: { status: 0 } })
+    for (const who of [kadri, janis, pieter])
+      expect(pictureOf(who, widened), who.userId).toMatchObject({ status: 'contained' })
+  })
+
+  it('[R9] a network whose state the picture keeps stays among its affected networks', () => {
+    const dropped = [
+      tallinn,
+      riga,
+      makeEvent(3, 'incident.reported', {
+        ...(worm.payload as object),
+        affectedNetworks: ['ee-gov', 'lv-gov'],
+      } as never),
+      makeEvent(4, 'incident.network_state_set', { incidentId: 'inc-1', networkId: 'lv-gov', state: 'contained' }),
+      // the author's picture: a later report named ee-gov alone
+      restated(5, { tlp: 'GREEN', pap: 'GREEN' }, {}, { status: 'new', setAt: { ...reportedAt(5), status: 0 } }),
+    ]
+    expect(pictureOf(kadri, dropped)).toMatchObject({
+      affectedNetworks: ['ee-gov', 'lv-gov'],
+      networkStates: { 'lv-gov': 'contained' },
+    })
+  })
 })
+
+/** [R15] `setAt` of a picture whose report of `seq` set what a report says, and nothing else yet. */
+function reportedAt(seq: number) {
+  return { title: seq, severity: seq, category: seq, summary: seq, networks: seq, attackSource: seq, status: 0 }
+}
 
 describe('maxTime', () => {
   it('orders timestamps of one shape as strings and any others by parsing', () => {

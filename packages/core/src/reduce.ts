@@ -1,10 +1,18 @@
-import { exhaustiveSwitchError, type IncidentRelation, type Marking, type StoredEvent } from '@watchfloor/protocol'
+import {
+  exhaustiveSwitchError,
+  type IncidentRelation,
+  type Marking,
+  type PayloadOf,
+  type StoredEvent,
+} from '@watchfloor/protocol'
 import {
   type AdvisoryState,
   type BookmarkState,
   type CommentState,
   type IncidentLink,
+  type IncidentSetAt,
   type IncidentState,
+  type KeptMarkings,
   type LinkRelation,
   type NetworkState,
   RECENT_LIMIT,
@@ -86,8 +94,10 @@ function apply(draft: Draft, event: StoredEvent): void {
       const previous = draft.peekIncident(p.incidentId)
       if (previous !== undefined && previous.organisation !== event.source.organisation) return // [R12]
       if (previous !== undefined && p.restated !== undefined) {
-        // [R15] a marking change: this picture keeps what it holds, which may be more than its author's
+        // [R15] a marking change: this picture takes, field by field, what its author's set later,
+        // and keeps what it holds that is newer (a RED update the author could not see)
         const incident = draft.incident(p.incidentId)!
+        takeNewer(incident, p, p.restated)
         incident.marking = event.marking
         if (event.actor !== undefined) incident.reportedBy = event.actor.user
         bumpIncident(incident, event)
@@ -98,6 +108,22 @@ function apply(draft: Draft, event: StoredEvent): void {
         title: p.title,
         severity: p.severity,
         status: previous?.status ?? p.restated?.status ?? 'new',
+        // [R15] what a report says is set at its seq; a status or network state it keeps, where it was
+        setAt:
+          p.restated === undefined
+            ? {
+                title: event.seq,
+                severity: event.seq,
+                category: event.seq,
+                summary: event.seq,
+                networks: event.seq,
+                attackSource: event.seq,
+                status: previous?.setAt?.status ?? 0,
+                ...(previous?.setAt?.networkStates === undefined
+                  ? {}
+                  : { networkStates: previous.setAt.networkStates }),
+              }
+            : restatedSetAt(p.restated.setAt),
         category: p.category,
         affectedNetworks: p.affectedNetworks,
         organisation: event.source.organisation,
@@ -121,9 +147,9 @@ function apply(draft: Draft, event: StoredEvent): void {
       else if (p.restated?.networkStates !== undefined) incident.networkStates = { ...p.restated.networkStates }
       // [R14] a report that says again what the incident held keeps the marking of where that came
       // from; one that says something new is its own, but for what it keeps (status, network states)
-      if (previous?.keptMarking !== undefined) incident.keptMarking = previous.keptMarking
+      if (previous?.keptMarkings !== undefined) incident.keptMarkings = previous.keptMarkings
       const stated =
-        previous !== undefined && restates(previous, incident) ? previous.statedMarking : incident.keptMarking
+        previous !== undefined && restates(previous, incident) ? previous.statedMarking : keptFloor(incident)
       if (stated !== undefined) incident.statedMarking = stated
       draft.put('incident', p.incidentId, incident)
       return
@@ -139,7 +165,15 @@ function apply(draft: Draft, event: StoredEvent): void {
       if (p.category !== undefined) incident.category = p.category
       if (p.summary !== undefined) incident.summary = p.summary
       if (p.affectedNetworks !== undefined) incident.affectedNetworks = p.affectedNetworks
-      foldStated(incident, event.marking, p.status !== undefined) // [R14] a marking change restates all of it
+      markSet(incident, event.seq, {
+        severity: p.severity !== undefined,
+        status: p.status !== undefined,
+        category: p.category !== undefined,
+        summary: p.summary !== undefined,
+        networks: p.affectedNetworks !== undefined,
+      })
+      foldStated(incident, event.marking) // [R14] a marking change restates all of it
+      if (p.status !== undefined) keepStatusMarking(incident, event.marking)
       bumpIncident(incident, event)
       return
     }
@@ -188,7 +222,8 @@ function apply(draft: Draft, event: StoredEvent): void {
       const incident = draft.incident(event.payload.incidentId)
       if (!incident) return // [R3]
       incident.severity = event.payload.severity
-      foldStated(incident, event.marking, false)
+      markSet(incident, event.seq, { severity: true })
+      foldStated(incident, event.marking)
       bumpIncident(incident, event)
       return
     }
@@ -196,7 +231,9 @@ function apply(draft: Draft, event: StoredEvent): void {
       const incident = draft.incident(event.payload.incidentId)
       if (!incident) return // [R3]
       incident.status = event.payload.status
-      foldStated(incident, event.marking, true) // [R14]
+      markSet(incident, event.seq, { status: true })
+      foldStated(incident, event.marking) // [R14]
+      keepStatusMarking(incident, event.marking)
       bumpIncident(incident, event)
       return
     }
@@ -209,7 +246,9 @@ function apply(draft: Draft, event: StoredEvent): void {
         // [R8] the merged incident closes and points at the survivor
         incident.status = 'closed'
         incident.mergedInto = p.otherIncidentId
-        foldStated(incident, event.marking, true) // [R14] its status
+        markSet(incident, event.seq, { status: true })
+        foldStated(incident, event.marking) // [R14] its status
+        keepStatusMarking(incident, event.marking)
       }
       bumpIncident(incident, event)
       const other = draft.incident(p.otherIncidentId)
@@ -225,9 +264,16 @@ function apply(draft: Draft, event: StoredEvent): void {
       if (!incident) return // [R3]
       incident.networkStates = { ...incident.networkStates, [p.networkId]: p.state }
       // [R9] a network with a state in an incident is one of its affected networks
-      if (!incident.affectedNetworks.includes(p.networkId))
-        incident.affectedNetworks = [...incident.affectedNetworks, p.networkId]
-      foldStated(incident, event.marking, true) // [R14] a marking change restates it
+      const adds = !incident.affectedNetworks.includes(p.networkId)
+      if (adds) incident.affectedNetworks = [...incident.affectedNetworks, p.networkId]
+      const setAt = setAtOf(incident)
+      incident.setAt = {
+        ...setAt,
+        networks: adds ? event.seq : setAt.networks,
+        networkStates: { ...setAt.networkStates, [p.networkId]: event.seq },
+      }
+      foldStated(incident, event.marking) // [R14] a marking change restates it
+      keepNetworkStateMarking(incident, p.networkId, event.marking)
       bumpIncident(incident, event)
       return
     }
@@ -387,10 +433,121 @@ function bumpTask(task: TaskState, event: StoredEvent): void {
  * something new starts it again from `keptMarking`, the floor of what a report keeps (status,
  * network states); one that restates the incident as it was keeps it (`restates`).
  */
-function foldStated(incident: IncidentState, marking: Marking, kept: boolean): void {
+function foldStated(incident: IncidentState, marking: Marking): void {
   if (!stricterThan(marking, incident.marking)) return
   incident.statedMarking = incident.statedMarking === undefined ? marking : floorOf(incident.statedMarking, marking)
-  if (kept) incident.keptMarking = incident.keptMarking === undefined ? marking : floorOf(incident.keptMarking, marking)
+}
+
+/** [R14] The status was set by an event marked `marking`: kept among `keptMarkings` while stricter. */
+function keepStatusMarking(incident: IncidentState, marking: Marking): void {
+  const states = incident.keptMarkings?.networkStates
+  const kept: KeptMarkings = {
+    ...(stricterThan(marking, incident.marking) ? { status: marking } : {}),
+    ...(states === undefined ? {} : { networkStates: states }),
+  }
+  if (kept.status === undefined && kept.networkStates === undefined) delete incident.keptMarkings
+  else incident.keptMarkings = kept
+}
+
+/** [R14] A network's state was set by an event marked `marking`: kept while stricter. */
+function keepNetworkStateMarking(incident: IncidentState, networkId: string, marking: Marking): void {
+  const { [networkId]: _, ...others } = incident.keptMarkings?.networkStates ?? {}
+  const states = stricterThan(marking, incident.marking) ? { ...others, [networkId]: marking } : others
+  const kept: KeptMarkings = {
+    ...(incident.keptMarkings?.status === undefined ? {} : { status: incident.keptMarkings.status }),
+    ...(Object.keys(states).length === 0 ? {} : { networkStates: states }),
+  }
+  if (kept.status === undefined && kept.networkStates === undefined) delete incident.keptMarkings
+  else incident.keptMarkings = kept
+}
+
+/** [R14] The floor of what a report keeps, marked stricter than the report it followed; undefined: none. */
+function keptFloor(incident: IncidentState): Marking | undefined {
+  const kept = incident.keptMarkings
+  if (kept === undefined) return undefined
+  let floor = kept.status
+  for (const marking of Object.values(kept.networkStates ?? {}))
+    floor = floor === undefined ? marking : floorOf(floor, marking)
+  return floor
+}
+
+const NEVER_SET: IncidentSetAt = {
+  title: 0,
+  severity: 0,
+  category: 0,
+  summary: 0,
+  networks: 0,
+  attackSource: 0,
+  status: 0,
+}
+
+/** [R15] A restated report's `setAt`, as a picture keeps it. */
+function restatedSetAt(setAt: NonNullable<PayloadOf<'incident.reported'>['restated']>['setAt']): IncidentSetAt {
+  const { networkStates, ...fields } = setAt
+  return networkStates === undefined ? fields : { ...fields, networkStates }
+}
+
+/** [R15] When each field of `incident` was set (all 0 when it does not say). */
+function setAtOf(incident: IncidentState): IncidentSetAt {
+  return incident.setAt ?? NEVER_SET
+}
+
+type SetAtField = Exclude<keyof IncidentSetAt, 'networkStates'>
+
+/** [R15] The fields an event set, at its seq. */
+function markSet(incident: IncidentState, seq: number, fields: Partial<Record<SetAtField, boolean>>): void {
+  const setAt = { ...setAtOf(incident) }
+  for (const field of Object.keys(fields) as SetAtField[]) if (fields[field]) setAt[field] = seq
+  incident.setAt = setAt
+}
+
+/**
+ * [R15] A marking change folded into a picture that holds the incident: each field its author's
+ * picture set later than this one (`setAt`) is taken from the report; what this picture set later
+ * (an update the author could not see) stays. A picture cut off before and reached again takes what
+ * it missed.
+ */
+function takeNewer(
+  incident: IncidentState,
+  p: PayloadOf<'incident.reported'>,
+  restated: NonNullable<PayloadOf<'incident.reported'>['restated']>,
+): void {
+  const mine = setAtOf(incident)
+  // a restatement always says when (the schema asks it); one that did not would change nothing here
+  const theirs = restated.setAt ?? NEVER_SET
+  const setAt: { -readonly [K in keyof IncidentSetAt]: IncidentSetAt[K] } = { ...mine }
+  const newer = (field: SetAtField) => {
+    if (theirs[field] <= mine[field]) return false
+    setAt[field] = theirs[field]
+    return true
+  }
+  if (newer('title')) incident.title = p.title
+  if (newer('severity')) incident.severity = p.severity
+  if (newer('category')) incident.category = p.category
+  if (newer('summary')) {
+    if (p.summary === undefined) delete incident.summary
+    else incident.summary = p.summary
+  }
+  if (newer('attackSource')) {
+    if (p.attackSource === undefined) delete incident.attackSource
+    else incident.attackSource = p.attackSource
+  }
+  if (newer('networks')) incident.affectedNetworks = p.affectedNetworks
+  if (newer('status')) incident.status = restated.status
+  const states = { ...incident.networkStates }
+  const seqs = { ...mine.networkStates }
+  for (const [networkId, state] of Object.entries(restated.networkStates ?? {})) {
+    const at = theirs.networkStates?.[networkId] ?? 0
+    if (at <= (seqs[networkId] ?? 0)) continue
+    states[networkId] = state
+    seqs[networkId] = at
+  }
+  if (Object.keys(states).length > 0) incident.networkStates = states
+  if (Object.keys(seqs).length > 0) setAt.networkStates = seqs
+  // [R9] a network with a state in the incident stays one of its affected networks
+  const missing = Object.keys(states).filter((networkId) => !incident.affectedNetworks.includes(networkId))
+  if (missing.length > 0) incident.affectedNetworks = [...incident.affectedNetworks, ...missing]
+  incident.setAt = setAt
 }
 
 /** Does `marking` reach fewer than `report` (a higher TLP or PAP, fewer names, other RED recipients)? */

@@ -288,7 +288,7 @@ export interface StateJson {
  * saved with another version is never folded on [S2]. Raise it with any change to `State`,
  * `StateJson` or `reduce`.
  */
-export const STATE_FORMAT_VERSION = 11
+export const STATE_FORMAT_VERSION = 12
 
 /** The core `State` of a `GET /api/v1/state` answer: the inverse of `stateToJson`. */
 export function stateFromJson(json: StateJson): State {

@@ -94,11 +94,18 @@ export interface IncidentState {
    */
   statedMarking?: Marking
   /**
-   * [R14] The part of `statedMarking` that came from what a later report keeps rather than says
-   * again (the status, network states): a report that says something new starts `statedMarking`
-   * again from this.
+   * [R14] What a later report keeps rather than says again (the status; each network's state), by
+   * the marking of the event that set it where that was stricter than the report it followed: a
+   * report that says something new starts `statedMarking` again from their floor. Set again by an
+   * event not stricter, a field leaves it. Absent: none.
    */
-  keptMarking?: Marking
+  keptMarkings?: KeptMarkings
+  /**
+   * [R15] The seq of the event that set each field in this picture (0: never set, a default): a
+   * marking change takes, field by field, what was set later in its author's picture. Absent: as
+   * all 0.
+   */
+  setAt?: IncidentSetAt
   /** Links to other incidents, one per other incident, in the order made [R8]; absent means none. */
   links?: readonly IncidentLink[]
   /** How each network stands in this incident's response [R9]; absent means none set. */
@@ -222,3 +229,23 @@ export const initialState: State = Object.freeze({
   bookmarks: new Map(),
   recent: [],
 })
+
+/** [R15] The seq of the event that set each of an incident's fields (0: never set, a default). */
+export interface IncidentSetAt {
+  title: number
+  severity: number
+  category: number
+  summary: number
+  /** `affectedNetworks`. */
+  networks: number
+  attackSource: number
+  status: number
+  /** Each network's state, by network id; a network without one: 0. */
+  networkStates?: Readonly<Record<string, number>>
+}
+
+/** [R14] The markings of what a report keeps, where stricter than the report they followed. */
+export interface KeptMarkings {
+  status?: Marking
+  networkStates?: Readonly<Record<string, Marking>>
+}

@@ -101,7 +101,10 @@ describe('[M1] what a summary names by title, and the markings those titles carr
         severity: 'high',
         category: 'x',
         affectedNetworks: [],
-        restated: { status: 'contained' },
+        restated: {
+          status: 'contained',
+          setAt: { title: 1, severity: 1, category: 1, summary: 1, networks: 1, attackSource: 1, status: 4 },
+        },
       },
       { marking: { tlp: 'AMBER', releasableTo: ['cert-lv'] }, actor: 'mart' },
     )

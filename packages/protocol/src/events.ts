@@ -66,6 +66,8 @@ export type NetworkKind = z.infer<typeof NetworkKind>
 
 /** How one network stands in one incident's response. */
 export const IncidentNetworkState = z.enum(['affected', 'contained', 'recovered'])
+/** [R15] The seq of the event that set a field, in a restated report (0: never set, a default). */
+const setAtSeq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
 export type IncidentNetworkState = z.infer<typeof IncidentNetworkState>
 
 /** How one incident relates to another: `merged_into` closes it and points at the survivor. */
@@ -130,9 +132,11 @@ export const eventPayloads = {
         })
         .optional(),
       /**
-       * [R15] Set by a marking change (`incident.set_marking`): the report says the incident again as
-       * it stands, under a new marking. A picture that holds the incident changes only its marking;
-       * one it newly reaches takes it as stated, with this status and these network states.
+       * [R15] Written by a marking change (`incident.set_marking`) only: the report says the incident
+       * again as it stands in its author's picture, under a new marking, with its status, network
+       * states and, in `setAt`, the seq of the event that set each field there (0: never set). A
+       * picture that holds the incident takes, field by field, what was set later there than in its
+       * own; one it newly reaches takes the incident as stated.
        */
       restated: z
         .object({
@@ -141,6 +145,21 @@ export const eventPayloads = {
             .record(id, IncidentNetworkState)
             .refine((states) => Object.keys(states).length <= 500, { message: 'at most 500 network states' })
             .optional(),
+          setAt: z
+            .object({
+              title: setAtSeq,
+              severity: setAtSeq,
+              category: setAtSeq,
+              summary: setAtSeq,
+              networks: setAtSeq,
+              attackSource: setAtSeq,
+              status: setAtSeq,
+              networkStates: z
+                .record(id, setAtSeq)
+                .refine((seqs) => Object.keys(seqs).length <= 500, { message: 'at most 500 network states' })
+                .optional(),
+            })
+            .strict(),
         })
         .strict()
         .optional(),
@@ -149,6 +168,13 @@ export const eventPayloads = {
     .refine(
       (p) => Object.keys(p.restated?.networkStates ?? {}).every((network) => p.affectedNetworks.includes(network)),
       { message: 'a restated network state names one of the affected networks', path: ['restated', 'networkStates'] },
+    )
+    .refine(
+      (p) =>
+        Object.keys(p.restated?.setAt.networkStates ?? {}).every(
+          (network) => p.restated?.networkStates?.[network] !== undefined,
+        ),
+      { message: 'a seq is given only for a restated network state', path: ['restated', 'setAt', 'networkStates'] },
     ),
   'incident.updated': z
     .object({

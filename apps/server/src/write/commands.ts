@@ -20,6 +20,7 @@ import {
   type CommandAck,
   canonicalJson,
   type ErrorBody,
+  EventInput,
   parseCommand,
   type StoredEvent,
   type Viewer,
@@ -152,6 +153,10 @@ export class CommandService {
     if (!decision.ok) return refusal(viewer, decision.rejection)
     const unseen = teamCannotSee(command, viewer, directory, decision.events)
     if (unseen) throw unseen
+    // held to the schema a raw event is: the log then checks, exports and restores as it was written
+    const invalid = decision.events.find((event) => !EventInput.safeParse(event).success)
+    if (invalid !== undefined)
+      throw new Error(`${command.type} decided an event its schema refuses (${invalid.type}): nothing appended`)
     // the lock lost with its connection: another process may be deciding on the same version now
     if (!held()) throw new WatchfloorError('unavailable', 'the database connection was lost; send the command again')
     let results: Awaited<ReturnType<EventStore['append']>>

@@ -68,7 +68,8 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
           marking,
           expectedVersion: version,
         },
-        incident,
+        // the copy it was decided on: a conflict says what changed since (and "you saw")
+        runner.basisOf(openedOn),
       )
       .then((r) => r.ok && setOpen(false))
   }

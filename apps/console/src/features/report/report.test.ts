@@ -61,7 +61,20 @@ describe('after-action report', () => {
         severity: 'high',
         category: 'malware',
         affectedNetworks: ['ee-gov', 'lv-gov'],
-        restated: { status: 'recovered', networkStates: { 'ee-gov': 'contained', 'lv-gov': 'recovered' } },
+        restated: {
+          status: 'recovered',
+          networkStates: { 'ee-gov': 'contained', 'lv-gov': 'recovered' },
+          setAt: {
+            title: 1,
+            severity: 1,
+            category: 1,
+            summary: 1,
+            networks: 11,
+            attackSource: 1,
+            status: 9,
+            networkStates: { 'ee-gov': 6, 'lv-gov': 11 },
+          },
+        },
       },
       { ...at(150), actor: 'coord' },
     )

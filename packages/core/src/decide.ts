@@ -13,7 +13,7 @@ import {
   type Viewer,
 } from '@watchfloor/protocol'
 import { escalationRefusal, ownerOnlyRefusal, type Refusal, roleRefusal, stateRefusal } from './policy.ts'
-import type { IncidentState, State, TaskState } from './state.ts'
+import { type IncidentState, NEVER_SET_AT, type State, type TaskState } from './state.ts'
 import {
   audienceMarking,
   canSee,
@@ -248,15 +248,7 @@ function setMarking(state: State, c: CommandOf<'incident.set_marking'>, ctx: Dec
  * network whose state the picture keeps [R9]): what the report names, and no more than it may.
  */
 function restatementOf(incident: IncidentState): NonNullable<PayloadOf<'incident.reported'>['restated']> {
-  const { networkStates: stateSeqs, ...setAt } = incident.setAt ?? {
-    title: 0,
-    severity: 0,
-    category: 0,
-    summary: 0,
-    networks: 0,
-    attackSource: 0,
-    status: 0,
-  }
+  const { networkStates: stateSeqs, ...setAt } = incident.setAt ?? NEVER_SET_AT
   const states = Object.entries(incident.networkStates ?? {}).filter(([networkId]) =>
     incident.affectedNetworks.includes(networkId),
   )

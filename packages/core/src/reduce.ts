@@ -14,6 +14,7 @@ import {
   type IncidentState,
   type KeptMarkings,
   type LinkRelation,
+  NEVER_SET_AT,
   type NetworkState,
   RECENT_LIMIT,
   type State,
@@ -471,16 +472,6 @@ function keptFloor(incident: IncidentState): Marking | undefined {
   return floor
 }
 
-const NEVER_SET: IncidentSetAt = {
-  title: 0,
-  severity: 0,
-  category: 0,
-  summary: 0,
-  networks: 0,
-  attackSource: 0,
-  status: 0,
-}
-
 /** [R15] A restated report's `setAt`, as a picture keeps it. */
 function restatedSetAt(setAt: NonNullable<PayloadOf<'incident.reported'>['restated']>['setAt']): IncidentSetAt {
   const { networkStates, ...fields } = setAt
@@ -489,7 +480,7 @@ function restatedSetAt(setAt: NonNullable<PayloadOf<'incident.reported'>['restat
 
 /** [R15] When each field of `incident` was set (all 0 when it does not say). */
 function setAtOf(incident: IncidentState): IncidentSetAt {
-  return incident.setAt ?? NEVER_SET
+  return incident.setAt ?? NEVER_SET_AT
 }
 
 type SetAtField = Exclude<keyof IncidentSetAt, 'networkStates'>
@@ -514,7 +505,7 @@ function takeNewer(
 ): void {
   const mine = setAtOf(incident)
   // a restatement always says when (the schema asks it); one that did not would change nothing here
-  const theirs = restated.setAt ?? NEVER_SET
+  const theirs = restated.setAt ?? NEVER_SET_AT
   const setAt: { -readonly [K in keyof IncidentSetAt]: IncidentSetAt[K] } = { ...mine }
   const newer = (field: SetAtField) => {
     if (theirs[field] <= mine[field]) return false

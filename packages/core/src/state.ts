@@ -244,6 +244,17 @@ export interface IncidentSetAt {
   networkStates?: Readonly<Record<string, number>>
 }
 
+/** [R15] `setAt` of an incident that says nothing of when its fields were set: as never set. */
+export const NEVER_SET_AT: IncidentSetAt = {
+  title: 0,
+  severity: 0,
+  category: 0,
+  summary: 0,
+  networks: 0,
+  attackSource: 0,
+  status: 0,
+}
+
 /** [R14] The markings of what a report keeps, where stricter than the report they followed. */
 export interface KeptMarkings {
   status?: Marking

@@ -382,8 +382,15 @@ export class PostgresCredentialStore implements CredentialStore {
   }
 
   async createSession(session: { idHash: string; account: string; expiresAt: string }): Promise<SessionRecord> {
+    return this.insertSession(this.pool, session)
+  }
+
+  private async insertSession(
+    client: pg.Pool | pg.PoolClient,
+    session: { idHash: string; account: string; expiresAt: string },
+  ): Promise<SessionRecord> {
     try {
-      const { rows } = await this.query<SessionRow>(
+      const { rows } = await client.query<SessionRow>(
         `INSERT INTO ${this.sessions} (id_hash, account, created_at, expires_at) VALUES ($1, $2, $3, $4)
          RETURNING id_hash, account, created_at, expires_at`,
         [session.idHash, session.account, new Date(), isoTime(session.expiresAt, 'expiresAt')],
@@ -398,10 +405,7 @@ export class PostgresCredentialStore implements CredentialStore {
     session: { idHash: string; account: string; expiresAt: string },
     checked: { passwordHash: string; rehash?: string | undefined },
   ): Promise<SessionRecord | null> {
-    const client = await this.pool.connect()
-    let broken: Error | undefined
-    try {
-      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
+    return this.transaction(async (client) => {
       // the account's row locked: a password change or disabling committed before is read here; one
       // after waits for this session, and its ending of the account's sessions then ends it too
       const { rows } = await client.query<{ password_hash: string | null; disabled: boolean }>(
@@ -409,37 +413,15 @@ export class PostgresCredentialStore implements CredentialStore {
         [session.account],
       )
       const row = rows[0]
-      if (row === undefined || row.disabled || row.password_hash !== checked.passwordHash) {
-        await client.query('ROLLBACK')
-        return null
-      }
+      if (row === undefined || row.disabled || row.password_hash !== checked.passwordHash) return null
       if (checked.rehash !== undefined)
         await client.query(`UPDATE ${this.accounts} SET password_hash = $1, updated_at = $2 WHERE username = $3`, [
           checked.rehash,
           new Date(),
           session.account,
         ])
-      let made: SessionRow
-      try {
-        const inserted = await client.query<SessionRow>(
-          `INSERT INTO ${this.sessions} (id_hash, account, created_at, expires_at) VALUES ($1, $2, $3, $4)
-           RETURNING id_hash, account, created_at, expires_at`,
-          [session.idHash, session.account, new Date(), isoTime(session.expiresAt, 'expiresAt')],
-        )
-        made = inserted.rows[0]!
-      } catch (error) {
-        throw translate(error, 'a session with this id already exists', `no account ${session.account}`)
-      }
-      await client.query('COMMIT')
-      return sessionOf(made)
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollback: Error) => {
-        broken = rollback // the connection is no use: the pool drops it
-      })
-      throw unstorable(error)
-    } finally {
-      client.release(broken)
-    }
+      return this.insertSession(client, session)
+    })
   }
 
   async findSession(idHash: string): Promise<SessionRecord | null> {
@@ -480,14 +462,21 @@ export class PostgresCredentialStore implements CredentialStore {
   }
 
   /** Runs `work` in a transaction holding the advisory lock `lock`: one at a time across processes. */
-  private async lockedWrite<T>(lock: number, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  private lockedWrite<T>(lock: number, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [lock])
+      return work(client)
+    })
+  }
+
+  /** Runs `work` in one transaction on one connection of the pool: committed, or rolled back on a throw. */
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect()
     let broken: Error | undefined
     try {
-      // read committed whatever the database's default: the lock serialises these writes, and under
+      // read committed whatever the database's default: locks serialise these writes, and under
       // serializable two processes' would fail each other with 40001 instead of waiting
       await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
-      await client.query('SELECT pg_advisory_xact_lock($1)', [lock])
       const result = await work(client)
       await client.query('COMMIT')
       return result

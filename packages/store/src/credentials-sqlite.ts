@@ -281,6 +281,10 @@ export class SqliteCredentialStore implements CredentialStore {
   }
 
   async createSession(session: { idHash: string; account: string; expiresAt: string }): Promise<SessionRecord> {
+    return this.insertSession(session)
+  }
+
+  private insertSession(session: { idHash: string; account: string; expiresAt: string }): SessionRecord {
     const createdAt = new Date().toISOString()
     const expiresAt = isoTime(session.expiresAt, 'expiresAt')
     try {
@@ -297,8 +301,7 @@ export class SqliteCredentialStore implements CredentialStore {
     session: { idHash: string; account: string; expiresAt: string },
     checked: { passwordHash: string; rehash?: string | undefined },
   ): Promise<SessionRecord | null> {
-    const createdAt = new Date().toISOString()
-    const expiresAt = isoTime(session.expiresAt, 'expiresAt')
+    isoTime(session.expiresAt, 'expiresAt') // a bad time is refused before anything is read
     return this.db.transaction(() => {
       const row = this.db
         .prepare<[string], { password_hash: string | null; disabled: number }>(
@@ -309,15 +312,8 @@ export class SqliteCredentialStore implements CredentialStore {
       if (checked.rehash !== undefined)
         this.db
           .prepare('UPDATE accounts SET password_hash = ?, updated_at = ? WHERE username = ?')
-          .run(checked.rehash, createdAt, session.account)
-      try {
-        this.db
-          .prepare('INSERT INTO sessions (id_hash, account, created_at, expires_at) VALUES (?, ?, ?, ?)')
-          .run(session.idHash, session.account, createdAt, expiresAt)
-      } catch (error) {
-        throw translate(error, 'a session with this id already exists', `no account ${session.account}`)
-      }
-      return { idHash: session.idHash, account: session.account, createdAt, expiresAt }
+          .run(checked.rehash, new Date().toISOString(), session.account)
+      return this.insertSession(session)
     })()
   }
 

@@ -492,6 +492,11 @@ describe('[R15] a marking change (a report with `restated`)', () => {
     })
     expect(pictureOf(kadri, [...log.slice(0, 6), plain])).toMatchObject({ severity: 'high', status: 'contained' })
     expect(pictureOf(pieter, [...log.slice(0, 6), plain])).toMatchObject({ status: 'new' })
+    // a restatement written before `setAt` was asked (never by a release): taken as never set, not a throw
+    const { setAt: _, ...without } = (log[6]!.payload as { restated: { setAt: object } }).restated
+    const older = { ...log[6]!, payload: { ...(log[6]!.payload as object), restated: without } } as StoredEvent
+    expect(pictureOf(pieter, [...log.slice(0, 6), older])).toMatchObject({ status: 'contained', version: 1 })
+    expect(pictureOf(kadri, [...log.slice(0, 6), older])).toMatchObject({ severity: 'critical' })
   })
 
   const restated = (seq: number, marking: Marking, payload: object, restatement: object) =>
@@ -550,7 +555,7 @@ describe('[R15] a marking change (a report with `restated`)', () => {
       expect(pictureOf(who, widened), who.userId).toMatchObject({ status: 'contained' })
   })
 
-  it('[R9] a network whose state the picture keeps stays among its affected networks', () => {
+  it('[R9] a network whose state the picture only keeps is not put back among its affected networks; one whose state it takes is', () => {
     const dropped = [
       tallinn,
       riga,
@@ -562,10 +567,65 @@ describe('[R15] a marking change (a report with `restated`)', () => {
       // the author's picture: a later report named ee-gov alone
       restated(5, { tlp: 'GREEN', pap: 'GREEN' }, {}, { status: 'new', setAt: { ...reportedAt(5), status: 0 } }),
     ]
+    // the author's later report dropped lv-gov: kadri takes that list, and keeps lv-gov's state
     expect(pictureOf(kadri, dropped)).toMatchObject({
-      affectedNetworks: ['ee-gov', 'lv-gov'],
+      affectedNetworks: ['ee-gov'],
       networkStates: { 'lv-gov': 'contained' },
     })
+    // a state the author set later, of a network this picture's list lacks: taken, and the network with it
+    const added = [
+      tallinn,
+      riga,
+      makeEvent(3, 'incident.reported', worm.payload as never, { marking: shared }),
+      restated(
+        6,
+        wider,
+        { affectedNetworks: ['lv-gov'] },
+        {
+          status: 'new',
+          networkStates: { 'lv-gov': 'recovered' },
+          setAt: { ...reportedAt(3), networks: 4, networkStates: { 'lv-gov': 5 } },
+        },
+      ),
+    ]
+    // janis's own list is as new as the author's (seq 3 < 4: the author's is newer): taken whole
+    expect(pictureOf(janis, added)).toMatchObject({
+      affectedNetworks: ['lv-gov'],
+      networkStates: { 'lv-gov': 'recovered' },
+    })
+  })
+
+  it('[R15, R14] a picture a marking change newly reaches restates it no wider than it was given', () => {
+    const red: Marking = { tlp: 'RED', recipients: ['mart'] }
+    const given = [tallinn, riga, restated(3, red, {}, { status: 'new', setAt: { ...reportedAt(2), status: 0 } })]
+    expect(pictureOf(mart, given)).toMatchObject({ statedMarking: red })
+    // a report of its own saying something new is its own again
+    const fresh = makeEvent(4, 'incident.reported', { ...(worm.payload as object), title: 'Renamed' } as never, {
+      marking: red,
+      actor: 'kadri',
+    })
+    expect(pictureOf(mart, [...given, fresh])?.statedMarking).toBeUndefined()
+  })
+
+  it("[R14] a RED update for the report's recipients but not its author is stricter than the report", () => {
+    const red: Marking = { tlp: 'RED', recipients: ['mart'] }
+    const events = [
+      tallinn,
+      riga,
+      makeEvent(3, 'incident.reported', worm.payload as never, { marking: red, actor: 'kadri' }),
+      makeEvent(4, 'incident.updated', { incidentId: 'inc-1', summary: 'insider suspected' }, { marking: red }),
+    ]
+    expect(pictureOf(mart, events)).toMatchObject({ summary: 'insider suspected', statedMarking: red })
+    // with its author among those it reaches, it is not
+    const withAuthor = makeEvent(
+      4,
+      'incident.updated',
+      { incidentId: 'inc-1', summary: 'insider suspected' },
+      {
+        marking: { tlp: 'RED', recipients: ['mart', 'kadri'] },
+      },
+    )
+    expect(pictureOf(mart, [...events.slice(0, 3), withAuthor])?.statedMarking).toBeUndefined()
   })
 })
 

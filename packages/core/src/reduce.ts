@@ -149,8 +149,16 @@ function apply(draft: Draft, event: StoredEvent): void {
       // [R14] a report that says again what the incident held keeps the marking of where that came
       // from; one that says something new is its own, but for what it keeps (status, network states)
       if (previous?.keptMarkings !== undefined) incident.keptMarkings = previous.keptMarkings
+      // [R15] a picture a marking change newly reaches restates it no wider than it was given: what
+      // its author restated may have come from what was marked stricter than its report
       const stated =
-        previous !== undefined && restates(previous, incident) ? previous.statedMarking : keptFloor(incident)
+        previous === undefined
+          ? p.restated === undefined
+            ? undefined
+            : event.marking
+          : restates(previous, incident)
+            ? previous.statedMarking
+            : keptFloor(incident)
       if (stated !== undefined) incident.statedMarking = stated
       draft.put('incident', p.incidentId, incident)
       return
@@ -173,8 +181,8 @@ function apply(draft: Draft, event: StoredEvent): void {
         summary: p.summary !== undefined,
         networks: p.affectedNetworks !== undefined,
       })
-      foldStated(incident, event.marking) // [R14] a marking change restates all of it
-      if (p.status !== undefined) keepStatusMarking(incident, event.marking)
+      foldStated(incident, event) // [R14] a marking change restates all of it
+      if (p.status !== undefined) keepStatusMarking(incident, event)
       bumpIncident(incident, event)
       return
     }
@@ -224,7 +232,7 @@ function apply(draft: Draft, event: StoredEvent): void {
       if (!incident) return // [R3]
       incident.severity = event.payload.severity
       markSet(incident, event.seq, { severity: true })
-      foldStated(incident, event.marking)
+      foldStated(incident, event)
       bumpIncident(incident, event)
       return
     }
@@ -233,8 +241,8 @@ function apply(draft: Draft, event: StoredEvent): void {
       if (!incident) return // [R3]
       incident.status = event.payload.status
       markSet(incident, event.seq, { status: true })
-      foldStated(incident, event.marking) // [R14]
-      keepStatusMarking(incident, event.marking)
+      foldStated(incident, event) // [R14]
+      keepStatusMarking(incident, event)
       bumpIncident(incident, event)
       return
     }
@@ -248,8 +256,8 @@ function apply(draft: Draft, event: StoredEvent): void {
         incident.status = 'closed'
         incident.mergedInto = p.otherIncidentId
         markSet(incident, event.seq, { status: true })
-        foldStated(incident, event.marking) // [R14] its status
-        keepStatusMarking(incident, event.marking)
+        foldStated(incident, event) // [R14] its status
+        keepStatusMarking(incident, event)
       }
       bumpIncident(incident, event)
       const other = draft.incident(p.otherIncidentId)
@@ -273,8 +281,8 @@ function apply(draft: Draft, event: StoredEvent): void {
         networks: adds ? event.seq : setAt.networks,
         networkStates: { ...setAt.networkStates, [p.networkId]: event.seq },
       }
-      foldStated(incident, event.marking) // [R14] a marking change restates it
-      keepNetworkStateMarking(incident, p.networkId, event.marking)
+      foldStated(incident, event) // [R14] a marking change restates it
+      keepNetworkStateMarking(incident, p.networkId, event)
       bumpIncident(incident, event)
       return
     }
@@ -434,16 +442,17 @@ function bumpTask(task: TaskState, event: StoredEvent): void {
  * something new starts it again from `keptMarking`, the floor of what a report keeps (status,
  * network states); one that restates the incident as it was keeps it (`restates`).
  */
-function foldStated(incident: IncidentState, marking: Marking): void {
-  if (!stricterThan(marking, incident.marking)) return
+function foldStated(incident: IncidentState, event: StoredEvent): void {
+  if (!stricterThanReport(event, incident)) return
+  const { marking } = event
   incident.statedMarking = incident.statedMarking === undefined ? marking : floorOf(incident.statedMarking, marking)
 }
 
 /** [R14] The status was set by an event marked `marking`: kept among `keptMarkings` while stricter. */
-function keepStatusMarking(incident: IncidentState, marking: Marking): void {
+function keepStatusMarking(incident: IncidentState, event: StoredEvent): void {
   const states = incident.keptMarkings?.networkStates
   const kept: KeptMarkings = {
-    ...(stricterThan(marking, incident.marking) ? { status: marking } : {}),
+    ...(stricterThanReport(event, incident) ? { status: event.marking } : {}),
     ...(states === undefined ? {} : { networkStates: states }),
   }
   if (kept.status === undefined && kept.networkStates === undefined) delete incident.keptMarkings
@@ -451,9 +460,9 @@ function keepStatusMarking(incident: IncidentState, marking: Marking): void {
 }
 
 /** [R14] A network's state was set by an event marked `marking`: kept while stricter. */
-function keepNetworkStateMarking(incident: IncidentState, networkId: string, marking: Marking): void {
+function keepNetworkStateMarking(incident: IncidentState, networkId: string, event: StoredEvent): void {
   const { [networkId]: _, ...others } = incident.keptMarkings?.networkStates ?? {}
-  const states = stricterThan(marking, incident.marking) ? { ...others, [networkId]: marking } : others
+  const states = stricterThanReport(event, incident) ? { ...others, [networkId]: event.marking } : others
   const kept: KeptMarkings = {
     ...(incident.keptMarkings?.status === undefined ? {} : { status: incident.keptMarkings.status }),
     ...(Object.keys(states).length === 0 ? {} : { networkStates: states }),
@@ -473,7 +482,11 @@ function keptFloor(incident: IncidentState): Marking | undefined {
 }
 
 /** [R15] A restated report's `setAt`, as a picture keeps it. */
-function restatedSetAt(setAt: NonNullable<PayloadOf<'incident.reported'>['restated']>['setAt']): IncidentSetAt {
+function restatedSetAt(
+  setAt: NonNullable<PayloadOf<'incident.reported'>['restated']>['setAt'] | undefined,
+): IncidentSetAt {
+  // a restatement always says when (the schema asks it); one that did not: as never set
+  if (setAt === undefined) return NEVER_SET_AT
   const { networkStates, ...fields } = setAt
   return networkStates === undefined ? fields : { ...fields, networkStates }
 }
@@ -527,31 +540,46 @@ function takeNewer(
   if (newer('status')) incident.status = restated.status
   const states = { ...incident.networkStates }
   const seqs = { ...mine.networkStates }
+  const taken: string[] = []
   for (const [networkId, state] of Object.entries(restated.networkStates ?? {})) {
     const at = theirs.networkStates?.[networkId] ?? 0
     if (at <= (seqs[networkId] ?? 0)) continue
     states[networkId] = state
     seqs[networkId] = at
+    taken.push(networkId)
   }
   if (Object.keys(states).length > 0) incident.networkStates = states
   if (Object.keys(seqs).length > 0) setAt.networkStates = seqs
-  // [R9] a network with a state in the incident stays one of its affected networks
-  const missing = Object.keys(states).filter((networkId) => !incident.affectedNetworks.includes(networkId))
+  // [R9] a network whose state it takes is one of its affected networks (the author's report named
+  // it); one whose state it only keeps is where this picture's own reports left it
+  const missing = taken.filter((networkId) => !incident.affectedNetworks.includes(networkId))
   if (missing.length > 0) incident.affectedNetworks = [...incident.affectedNetworks, ...missing]
   incident.setAt = setAt
 }
 
+/**
+ * Does `event` reach fewer than the incident's latest report? A RED event and a RED report: fewer
+ * of the people each reaches, its recipients and its author (the report's `reportedBy`, an event's
+ * actor [V5]), or a stricter PAP.
+ */
+function stricterThanReport(event: StoredEvent, incident: IncidentState): boolean {
+  return stricterThan(event.marking, incident.marking, event.actor?.user, incident.reportedBy)
+}
+
 /** Does `marking` reach fewer than `report` (a higher TLP or PAP, fewer names, other RED recipients)? */
-function stricterThan(marking: Marking, report: Marking): boolean {
+function stricterThan(marking: Marking, report: Marking, author?: string, reportAuthor?: string): boolean {
   if (report.tlp === 'RED' && marking.tlp !== 'RED') return false
-  if (report.tlp === 'RED')
+  if (report.tlp === 'RED') {
+    const reached = new Set([...(marking.recipients ?? []), ...(author === undefined ? [] : [author])])
+    const audience = [...(report.recipients ?? []), ...(reportAuthor === undefined ? [] : [reportAuthor])]
     return (
-      !(report.recipients ?? []).every((user) => marking.recipients?.includes(user)) ||
+      !audience.every((user) => reached.has(user)) ||
       !sameMarking(strictestMarking({ tlp: 'RED', pap: marking.pap }, { tlp: 'RED', pap: report.pap }), {
         tlp: 'RED',
         pap: report.pap,
       })
     )
+  }
   return !sameMarking(strictestMarking(report, marking), report)
 }
 

@@ -607,6 +607,25 @@ describe('[R15] a marking change (a report with `restated`)', () => {
     expect(pictureOf(mart, [...given, fresh])?.statedMarking).toBeUndefined()
   })
 
+  it('[R14] under a RED report, a non-RED update is stricter unless it reaches everyone', () => {
+    const red: Marking = { tlp: 'RED', recipients: ['janis'] }
+    const update = (marking: Marking) =>
+      makeEvent(4, 'incident.updated', { incidentId: 'inc-1', summary: 'internal finding' }, { marking })
+    const base = [
+      tallinn,
+      riga,
+      makeEvent(3, 'incident.reported', worm.payload as never, { marking: red, actor: 'kadri' }),
+    ]
+    // kadri, its author, holds both; janis (cert-lv), a recipient, is not among cert-ee's own
+    // organisation, whom an AMBER update reaches
+    expect(pictureOf(kadri, [...base, update({ tlp: 'AMBER' })])).toMatchObject({ statedMarking: { tlp: 'AMBER' } })
+    for (const everyone of [{ tlp: 'GREEN' }, { tlp: 'CLEAR' }] as Marking[])
+      expect(pictureOf(kadri, [...base, update(everyone)])?.statedMarking, everyone.tlp).toBeUndefined()
+    expect(pictureOf(kadri, [...base, update({ tlp: 'GREEN', pap: 'RED' })])?.statedMarking).toMatchObject({
+      pap: 'RED',
+    })
+  })
+
   it("[R14] a RED update for the report's recipients but not its author is stricter than the report", () => {
     const red: Marking = { tlp: 'RED', recipients: ['mart'] }
     const events = [

@@ -568,7 +568,17 @@ function stricterThanReport(event: StoredEvent, incident: IncidentState): boolea
 
 /** Does `marking` reach fewer than `report` (a higher TLP or PAP, fewer names, other RED recipients)? */
 function stricterThan(marking: Marking, report: Marking, author?: string, reportAuthor?: string): boolean {
-  if (report.tlp === 'RED' && marking.tlp !== 'RED') return false
+  // a RED report names people, a non-RED event organisations: which of those people it reaches is
+  // the directory's to say, not the log's, so only what reaches everyone (CLEAR, or GREEN to all,
+  // no stricter a PAP) is no stricter
+  if (report.tlp === 'RED' && marking.tlp !== 'RED')
+    return (
+      !(marking.tlp === 'CLEAR' || (marking.tlp === 'GREEN' && marking.releasableTo === undefined)) ||
+      !sameMarking(strictestMarking({ tlp: 'RED', pap: marking.pap }, { tlp: 'RED', pap: report.pap }), {
+        tlp: 'RED',
+        pap: report.pap,
+      })
+    )
   if (report.tlp === 'RED') {
     const reached = new Set([...(marking.recipients ?? []), ...(author === undefined ? [] : [author])])
     const audience = [...(report.recipients ?? []), ...(reportAuthor === undefined ? [] : [reportAuthor])]

@@ -1033,6 +1033,19 @@ describe('decide: who an incident is shared with (incident.set_marking)', () => 
       })
   })
 
+  it('[C20] an incident that network states grew past the 500 networks a report names: a 400 saying what to do', () => {
+    const networks = Array.from({ length: 500 }, (_, i) => `net-${i}`)
+    const floor = given(
+      ...world(),
+      reported('inc-big', { networks }),
+      at('incident.network_state_set', { incidentId: 'inc-big', networkId: 'ee-gov', state: 'affected' } as never),
+    )
+    expect(incident(floor.state, 'inc-big').affectedNetworks).toHaveLength(501)
+    floor
+      .when({ type: 'incident.set_marking', incidentId: 'inc-big', marking: { tlp: 'AMBER' } })
+      .thenRejects('validation', 'C20', (r) => expect(r.message).toContain('report it again, naming at most 500'))
+  })
+
   it('[R15, R9] restates only the states of the networks its report names: the event passes its schema', () => {
     const floor = given(
       ...world(),

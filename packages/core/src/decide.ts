@@ -204,6 +204,11 @@ function setMarking(state: State, c: CommandOf<'incident.set_marking'>, ctx: Dec
   if (sameAudience(marking, incident.marking)) {
     return conflict('C20', `incident ${incident.incidentId} is already marked ${describeMarking(marking)}`, incident)
   }
+  // a report names at most 500 networks; network states may have added more since [R9]
+  if (incident.affectedNetworks.length > MAX_REPORTED_NETWORKS) {
+    const message = `incident ${incident.incidentId} affects ${incident.affectedNetworks.length} networks, more than a report names (${MAX_REPORTED_NETWORKS}): report it again, naming at most ${MAX_REPORTED_NETWORKS}, under the new marking`
+    return reject('validation', 'C20', message, 'incidentId')
+  }
   // what it restates (severity, summary, networks) may come from an event marked stricter than
   // the report it followed [R14]: never restated under a marking that reaches further
   const stated = incident.statedMarking
@@ -262,6 +267,9 @@ function restatementOf(incident: IncidentState): NonNullable<PayloadOf<'incident
     },
   }
 }
+
+/** The most networks a report names (the protocol's `affectedNetworks` of `incident.reported`). */
+const MAX_REPORTED_NETWORKS = 500
 
 /** A copy of a marking, its lists copied, absent fields left absent. */
 function copyMarking(marking: Marking): Marking {

@@ -517,8 +517,7 @@ function takeNewer(
   restated: NonNullable<PayloadOf<'incident.reported'>['restated']>,
 ): void {
   const mine = setAtOf(incident)
-  // a restatement always says when (the schema asks it); one that did not would change nothing here
-  const theirs = restated.setAt ?? NEVER_SET_AT
+  const theirs = restatedSetAt(restated.setAt)
   const setAt: { -readonly [K in keyof IncidentSetAt]: IncidentSetAt[K] } = { ...mine }
   const newer = (field: SetAtField) => {
     if (theirs[field] <= mine[field]) return false

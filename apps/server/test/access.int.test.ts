@@ -10,6 +10,7 @@ import type {
   ServerToClientEvents,
   StoredEvent,
 } from '@watchfloor/protocol'
+import { hashSecret, SqliteCredentialStore } from '@watchfloor/store'
 import pg from 'pg'
 import { io, type Socket } from 'socket.io-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -368,6 +369,59 @@ describe('people and access', () => {
         token: ADMIN_TOKEN,
       })
       expect(tokens.json.tokens.filter((t) => t.service?.user.toLowerCase().startsWith('feed:'))).toEqual([])
+    })
+
+    it("[A9] a service token given a feed's user id by an earlier release is refused at the door: REST, the events route and a socket; one named otherwise, stored alike, passes", async () => {
+      // as an earlier release could have stored them: straight into the server's credential store
+      const credentials = new SqliteCredentialStore({ file: join(server.dataDir, 'events.sqlite') })
+      const stored = async (user: string) => {
+        const secret = `wf_${randomUUID()}`
+        await credentials.createToken({
+          id: randomUUID(),
+          secretHash: hashSecret(secret),
+          label: user,
+          kind: 'api',
+          owner: null,
+          service: { user, organisation: 'cert-lv', nation: 'LV', roles: ['sensor'], sources: [] },
+          preset: null,
+          tlpCeiling: null,
+          createdBy: 'root',
+          expiresAt: null,
+        })
+        return secret
+      }
+      let feedNamed: string
+      let otherwise: string
+      try {
+        feedNamed = await stored('feed:partner-old')
+        otherwise = await stored('ids-old')
+      } finally {
+        await credentials.close()
+      }
+      const posted = (token: string) =>
+        call<Refusal>(url, 'POST', '/api/v1/events', {
+          token,
+          body: event({
+            type: 'incident.observation',
+            payload: { incidentId: 'inc-a9-old', count: 1 },
+            source: { organisation: 'cert-lv' },
+            marking: { tlp: 'GREEN' },
+          } as never),
+        })
+      expect((await posted(otherwise)).status).toBe(201)
+      const refused = await posted(feedNamed)
+      expect(refused.status).toBe(401)
+      expect(refused.json.error.message).toContain('feed:partner-old')
+      expect((await call<Refusal>(url, 'GET', '/api/v1/state', { token: feedNamed })).status).toBe(401)
+      const socket = connect({ token: feedNamed })
+      await expect(socket.connected()).rejects.toThrow(/feed:partner-old/)
+      await connect({ token: otherwise }).connected()
+      // nothing was posted as the old token
+      const log = await call<{ events: StoredEvent[] }>(url, 'GET', '/api/v1/events?after=0&limit=1000', {
+        token: ADMIN_TOKEN,
+      })
+      expect(log.json.events.filter((e) => e.actor?.user === 'feed:partner-old')).toEqual([])
+      expect(log.json.events.filter((e) => e.actor?.user === 'ids-old')).toHaveLength(1)
     })
 
     it('[V5] an account never changes organisation: PATCH with an organisation is refused (400) and the account stays', async () => {

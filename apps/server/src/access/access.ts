@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
-import { viewAsRefusal, viewerKey } from '@watchfloor/core'
+import { reservedUserIdRefusal, viewAsRefusal, viewerKey } from '@watchfloor/core'
 import {
   type RevokedReason,
   type Role,
@@ -412,8 +412,8 @@ export class Access {
 }
 
 /**
- * A stored token as the door reads it: refused (401, saying why) when there is none, or it was
- * revoked or has expired. `Access` asks here for every request, and so does `issueToken` for the
+ * A stored token as the door reads it: refused (401, saying why) when there is none, it was
+ * revoked or has expired, or its service identity has a partner feed's user id [A9]. `Access` asks here for every request, and so does `issueToken` for the
  * token that makes a token.
  */
 export function tokenInForce(token: TokenRecord | null): TokenRecord {
@@ -421,6 +421,13 @@ export function tokenInForce(token: TokenRecord | null): TokenRecord {
   if (token.revokedAt !== null) throw new Refused('token revoked', 'token_revoked')
   if (token.expiresAt !== null && Date.parse(token.expiresAt) <= Date.now())
     throw new Refused('token expired', 'token_expired')
+  // [A9] a service identity given a partner feed's user id before the prefix was reserved would post
+  // as that feed, in its namespace: it no longer passes the door (the start warns of it by name)
+  if (token.service !== null && reservedUserIdRefusal(token.service.user) !== undefined)
+    throw new Refused(
+      `token refused: its user id ${token.service.user} is a partner feed's (A9); ask an admin for a token with another user id`,
+      'token_revoked',
+    )
   return token
 }
 

@@ -81,12 +81,12 @@ export function checkUserIdsAtStart(known: Iterable<KnownPrincipal>, logger: Log
     const held = heldOf(principal)
     byUser.set(held.userId, [...(byUser.get(held.userId) ?? []), held])
   }
-  // [A9] a service token given a partner feed's user id before it was reserved posts as that feed
+  // [A9] a service token given a partner feed's user id before it was reserved: the door refuses it
   for (const [userId, holders] of byUser)
     if (reservedUserIdRefusal(userId) !== undefined)
       logger.warn(
         { userId, holders: [...new Set(holders.map(described))] },
-        "a token's user id starts feed: (made before the prefix was reserved): it posts as that partner feed, in its namespace; revoke it and make one with another user id",
+        "a token's user id starts feed: (made before the prefix was reserved): a partner feed's, so the token is refused at the door; revoke it and make one with another user id",
       )
   const refusals: string[] = []
   for (const [userId, holders] of byUser) {

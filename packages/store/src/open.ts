@@ -11,10 +11,14 @@ export interface OpenOptions {
   dataDir: string
 }
 
-/** The store a server runs on: PostgreSQL when a database URL is given, else SQLite under the data folder. */
+/**
+ * The store a server runs on: PostgreSQL when a database URL is given, else SQLite under the data
+ * folder, claimed as its one writer (`LogInUseError` while another process writes it).
+ */
 export async function openEventStore(options: OpenOptions): Promise<EventStore> {
   if (options.databaseUrl) return PostgresEventStore.open({ connectionString: options.databaseUrl })
-  return new SqliteEventStore({ file: join(options.dataDir, 'events.sqlite') })
+  // a server is the log's one writer (writer.ts): a second server, an import or a restore is refused
+  return new SqliteEventStore({ file: join(options.dataDir, 'events.sqlite'), writer: true })
 }
 
 /** Accounts, tokens and sessions, in the same database as the event log. */

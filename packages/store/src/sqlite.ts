@@ -20,6 +20,7 @@ import { detectSqliteEvents, SQLITE_EVENT_MIGRATIONS } from './schema-sqlite.ts'
 import { SqliteSnapshotStore } from './snapshots.ts'
 import { idInLog, storedRows } from './stored.ts'
 import type { AcceptedEvent, AppendResult, EventStore } from './types.ts'
+import { claimWriter, type WriterClaim } from './writer.ts'
 
 export { idHash }
 
@@ -32,6 +33,12 @@ export interface SqliteStoreOptions {
   indexEvery?: number
   /** Ids moved into the id index per transaction while it catches up. */
   indexChunk?: number
+  /**
+   * Claim the log's one writer (writer.ts) for as long as it is open: a server, an import, a
+   * restore. Opening fails with `LogInUseError` while another process holds it. Readers (a check,
+   * an export, a backup) do not claim it.
+   */
+  writer?: boolean
 }
 
 /**
@@ -148,18 +155,33 @@ export class SqliteEventStore implements EventStore {
   readonly snapshots: SqliteSnapshotStore
   /** The files others could read or write that opening set to 0600 (`secureSqliteFiles`): a warning for the operator. */
   readonly tightened: readonly string[]
+  /** The log's one writer, claimed when opened with `writer` (writer.ts). */
+  private readonly writer: WriterClaim | undefined
 
   constructor(options: SqliteStoreOptions) {
     this.tightened = secureSqliteFiles(options.file)
+    const memory = options.file === '' || options.file === ':memory:'
+    this.writer = options.writer === true && !memory ? claimWriter(options.file) : undefined
     this.recentLimit = options.recentEvents ?? 20_000
     this.indexEvery = options.indexEvery ?? 50_000
     this.indexChunk = options.indexChunk ?? 5_000
-    this.db = new Database(options.file)
+    try {
+      this.db = new Database(options.file)
+    } catch (error) {
+      this.writer?.release()
+      throw error
+    }
     this.db.pragma('journal_mode = WAL')
     // commits do not sync inside SQLite: `sync` does, off the event loop, before anything is acknowledged
     this.db.pragma('synchronous = NORMAL')
     this.db.pragma('busy_timeout = 5000')
-    this.migrate()
+    try {
+      this.migrate()
+    } catch (error) {
+      this.db.close()
+      this.writer?.release()
+      throw error
+    }
     this.snapshots = new SqliteSnapshotStore(this.db)
     this.statements = {
       insert: this.db.prepare<[number, string, string, string]>(
@@ -477,6 +499,7 @@ export class SqliteEventStore implements EventStore {
     await this.wal?.close()
     this.listeners.clear()
     this.db.close()
+    this.writer?.release()
   }
 }
 

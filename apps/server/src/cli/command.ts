@@ -151,7 +151,10 @@ export class Context {
       const store = await this.opening(
         () =>
           new SqliteEventStore(
-            options.write ? { file, recentEvents: 0 } : { file, recentEvents: 0, indexEvery: Number.MAX_SAFE_INTEGER },
+            // an import or a restore is the log's one writer: refused while a server writes it (writer.ts)
+            options.write
+              ? { file, recentEvents: 0, writer: true }
+              : { file, recentEvents: 0, indexEvery: Number.MAX_SAFE_INTEGER },
           ),
       )
       this.noteTightened(store.tightened)

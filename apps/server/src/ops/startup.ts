@@ -1,7 +1,7 @@
 import { accessSync, constants } from 'node:fs'
 import { isIPv6 } from 'node:net'
 import { join } from 'node:path'
-import { makeFolder, SchemaTooNewError } from '@watchfloor/store'
+import { LogInUseError, makeFolder, SchemaTooNewError } from '@watchfloor/store'
 import { SettingError } from '../config.ts'
 
 /*
@@ -59,6 +59,7 @@ const PG_CONNECTION_MESSAGES = /connection terminated|timeout|SASL|password|SSL|
  */
 export function cannotOpenStore(error: unknown, config: { databaseUrl: string | undefined; dataDir: string }): unknown {
   if (error instanceof SettingError || error instanceof SchemaTooNewError) return error
+  if (error instanceof LogInUseError) return new SettingError(error.message)
   const code = codeOf(error)
   const message = messageOf(error)
   if (config.databaseUrl) {
@@ -100,10 +101,11 @@ export function withoutPassword(message: string, url: string): string {
 
 /**
  * The one line to print for a failed start the operator can act on (a SettingError, a schema newer
- * than this release); undefined for a fault of ours, which is printed with its stack.
+ * than this release, a log another process writes); undefined for a fault of ours, which is printed with its stack.
  */
 export function operatorStartFailure(error: unknown): string | undefined {
-  if (error instanceof SettingError || error instanceof SchemaTooNewError) return error.message
+  if (error instanceof SettingError || error instanceof SchemaTooNewError || error instanceof LogInUseError)
+    return error.message
   return undefined
 }
 

@@ -9,7 +9,7 @@ import { PostgresEventStore, SqliteEventStore } from '@watchfloor/store'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildServer } from './compiled.ts'
-import { getJson, observations, startServerProcess, Watcher } from './harness.ts'
+import { getJson, observations, post, startServerProcess, TOKENS, Watcher } from './harness.ts'
 
 const root = new URL('../../../', import.meta.url).pathname
 
@@ -293,6 +293,38 @@ describe('watchfloor command line', () => {
     expect(fewer.stdout).toContain('... and 2 more')
   })
 
+  it('an id is one id however it is spelt: import and restore write the form the server stores, and check counts a capitalised id again as a duplicate', async () => {
+    const source = await sqliteLog(4)
+    const file = join(source.WATCHFLOOR_DATA_DIR, 'log.ndjson')
+    expect((await cli(['export', file], source)).code).toBe(0)
+    const backup = join(source.WATCHFLOOR_DATA_DIR, 'log.wfb')
+    expect((await cli(['backup', backup], source)).code).toBe(0)
+    const capitalised = (text: string) =>
+      text.replace(/"id":"([0-9a-f-]{36})"/g, (_, id: string) => `"id":"${id.toUpperCase()}"`)
+    // the same log with every event id in capitals: each is written as the server stores it, the same bytes back
+    const shouted = join(source.WATCHFLOOR_DATA_DIR, 'shouted.ndjson')
+    writeFileSync(shouted, capitalised(readFileSync(file, 'utf8')))
+    expect(readFileSync(shouted, 'utf8')).not.toBe(readFileSync(file, 'utf8'))
+    const imported = sqliteEnv()
+    expect((await cli(['import', shouted], imported)).code).toBe(0)
+    expect((await cli(['export', '-'], imported)).stdout).toBe(readFileSync(file, 'utf8'))
+    const shoutedBackup = join(source.WATCHFLOOR_DATA_DIR, 'shouted.wfb')
+    writeFileSync(shoutedBackup, capitalised(readFileSync(backup, 'utf8')))
+    const restored = sqliteEnv()
+    expect((await cli(['restore', shoutedBackup], restored)).code).toBe(0)
+    expect((await cli(['export', '-'], restored)).stdout).toBe(readFileSync(file, 'utf8'))
+
+    // seq 4 carries the id of seq 2 in capitals: the same id, so a duplicate
+    const db = new Database(join(imported.WATCHFLOOR_DATA_DIR, 'events.sqlite'))
+    const two = JSON.parse((db.prepare('SELECT body FROM events WHERE seq = 2').get() as { body: string }).body)
+    const four = JSON.parse((db.prepare('SELECT body FROM events WHERE seq = 4').get() as { body: string }).body)
+    db.prepare('UPDATE events SET body = ? WHERE seq = 4').run(JSON.stringify({ ...four, id: two.id.toUpperCase() }))
+    db.close()
+    const checked = await cli(['check'], imported)
+    expect(checked.code).toBe(1)
+    expect(checked.stdout).toContain('duplicate id: seq 4 has the id of seq 2')
+  })
+
   it('backup of SQLite, restored into PostgreSQL, backs up to the same content; and the reverse', async () => {
     const sqlite = await sqliteLog(30)
     // credentials too: an organisation, an account, a token
@@ -538,6 +570,53 @@ describe('watchfloor command line', () => {
     expect(gap.code).toBe(1)
     expect(gap.stderr).toContain('seq 6, but the next seq of this log is 5')
     noStack(gap)
+  })
+
+  it('a SQLite log has one writer: import and restore beside a running server, or a second server, are refused in one line, and the server goes on appending', {
+    timeout: 120_000,
+  }, async () => {
+    const source = await sqliteLog(5)
+    const file = join(source.WATCHFLOOR_DATA_DIR, 'log.ndjson')
+    expect((await cli(['export', file], source)).code).toBe(0)
+    const backup = join(source.WATCHFLOOR_DATA_DIR, 'log.wfb')
+    expect((await cli(['backup', backup], source)).code).toBe(0)
+    const server = await startServerProcess({ env: { WATCHFLOOR_PASSWORD_COST: '10' } })
+    try {
+      const env = { WATCHFLOOR_DATA_DIR: server.dataDir }
+      const before = await getJson<{ seq: number }>(`${server.url}/api/v1/state`, TOKENS.sensorEe)
+      for (const args of [
+        ['import', file],
+        ['restore', backup],
+      ]) {
+        const refused = await cli(args, env)
+        expect(refused.code, args[0]).toBe(1)
+        expect(refused.stderr).toContain('is open for writing in another process')
+        expect(refused.stderr).toContain(join(server.dataDir, 'events.sqlite'))
+        noStack(refused)
+      }
+      // a second server on the same data folder stops at its start, naming the log
+      const second = await startServerProcess({ dataDir: server.dataDir }).then(
+        async (other) => {
+          await other.stop()
+          return 'the second server started'
+        },
+        (error: Error) => error.message,
+      )
+      expect(second).toContain('is open for writing in another process')
+      // readers still read beside it
+      const checked = await cli(['check'], env)
+      expect(checked.code).toBe(0)
+      // nothing was written, and the server appends as before
+      const posted = await post(server.url, TOKENS.sensorEe, { events: observations(1) })
+      expect(posted.status).toBe(201)
+      const after = await getJson<{ seq: number }>(`${server.url}/api/v1/state`, TOKENS.sensorEe)
+      expect(after.json.seq).toBe(before.json.seq + 1)
+    } finally {
+      await server.stop()
+    }
+    // stopped (or killed: the operating system lets the claim go), the log takes an import again
+    const emptied = sqliteEnv()
+    expect((await cli(['import', file], emptied)).code).toBe(0)
   })
 
   it('accounts and tokens made by the command line work against a running server; disabled and revoked they stop', {

@@ -2,12 +2,12 @@ import type { StoredEvent } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
 import { type Command, type Context, Failed, integerOption } from './command.ts'
 import {
-  eventProblem,
   lineWriter,
   PAGE,
   parseEventLine,
   readLines,
   readLogUpTo,
+  readStoredEvent,
   requireEmptyLog,
   writeLogUpTo,
 } from './streams.ts'
@@ -61,12 +61,14 @@ export async function checkLog(
             ? `seq ${expected} is missing`
             : `seqs ${expected} to ${event.seq - 1} are missing`,
         )
-      const problem = eventProblem(event)
-      if (problem) problems.add('invalid body', `seq ${event.seq}: ${problem}`)
-      if (typeof event.id === 'string') {
-        const seen = ids.get(event.id)
+      const read = readStoredEvent(event)
+      if ('problem' in read) problems.add('invalid body', `seq ${event.seq}: ${read.problem}`)
+      // an id is one id however it is spelt (the schema's form: lower case, as the server stores it)
+      const id = 'event' in read ? read.event.id : typeof event.id === 'string' ? event.id : undefined
+      if (id !== undefined) {
+        const seen = ids.get(id)
         if (seen !== undefined) problems.add('duplicate id', `seq ${event.seq} has the id of seq ${seen} (${event.id})`)
-        else ids.set(event.id, event.seq)
+        else ids.set(id, event.seq)
       }
       if (previous && typeof event.recordedAt === 'string' && event.recordedAt < previous.recordedAt)
         problems.add(

@@ -51,23 +51,43 @@ export async function writeLogUpTo(
 }
 
 /**
- * What is wrong with one stored event against the protocol's event schema (null when nothing):
- * `seq` a positive whole number, `recordedAt` a time, a marking, and the rest a valid event.
+ * One stored event read against the protocol's event schema: `seq` a positive whole number,
+ * `recordedAt` a time, a marking, and the rest a valid event. Valid, it is the event in the form
+ * the server stores (the schema's output: ids in lower case, text trimmed), so what an import or a
+ * restore writes is what the server's write path would have written, and an id is one id however
+ * it was spelt; its keys keep the order they were read in, so a log exported and imported again
+ * is the same bytes.
  */
-export function eventProblem(value: unknown): string | null {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object'
+export function readStoredEvent(value: unknown): { event: StoredEvent } | { problem: string } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'not a JSON object' }
   const { seq, recordedAt, ...input } = value as Record<string, unknown>
   if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1)
-    return `seq ${JSON.stringify(seq)} is not a positive whole number`
+    return { problem: `seq ${JSON.stringify(seq)} is not a positive whole number` }
   if (typeof recordedAt !== 'string' || Number.isNaN(Date.parse(recordedAt)))
-    return `recordedAt ${JSON.stringify(recordedAt)} is not a time`
-  if (!Marking.safeParse(input.marking).success) return 'no valid marking'
+    return { problem: `recordedAt ${JSON.stringify(recordedAt)} is not a time` }
+  if (!Marking.safeParse(input.marking).success) return { problem: 'no valid marking' }
   const parsed = EventInput.safeParse(input)
-  if (parsed.success) return null
-  return parsed.error.issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`)
-    .join('; ')
+  if (parsed.success) return { event: inOrderOf(value, { ...parsed.data, seq, recordedAt }) as unknown as StoredEvent }
+  return {
+    problem: parsed.error.issues
+      .slice(0, 3)
+      .map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`)
+      .join('; '),
+  }
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** `canonical` with its keys in the order `read` has them (keys only `canonical` has after), at every depth. */
+function inOrderOf(read: unknown, canonical: unknown): unknown {
+  if (Array.isArray(read) && Array.isArray(canonical))
+    return canonical.map((item, i) => (i < read.length ? inOrderOf(read[i], item) : item))
+  if (!isRecord(read) || !isRecord(canonical)) return canonical
+  const ordered: Record<string, unknown> = {}
+  for (const key of Object.keys(read)) if (key in canonical) ordered[key] = inOrderOf(read[key], canonical[key])
+  for (const key of Object.keys(canonical)) if (!(key in ordered)) ordered[key] = canonical[key]
+  return ordered
 }
 
 /** Lines of a file, or of stdin for `-`; each with its number (from 1). */
@@ -121,7 +141,7 @@ export function lineWriter(context: Context, name: string) {
   }
 }
 
-/** Parse one line of stored-event JSON, or fail naming the line. */
+/** Parse one line of stored-event JSON into the form the server stores (`readStoredEvent`), or fail naming the line. */
 export function parseEventLine(line: string, n: number, name: string): StoredEvent {
   let value: unknown
   try {
@@ -129,9 +149,9 @@ export function parseEventLine(line: string, n: number, name: string): StoredEve
   } catch {
     throw new Failed(`${name}, line ${n}: not JSON`)
   }
-  const problem = eventProblem(value)
-  if (problem) throw new Failed(`${name}, line ${n}: not a valid stored event: ${problem}`)
-  return value as StoredEvent
+  const read = readStoredEvent(value)
+  if ('problem' in read) throw new Failed(`${name}, line ${n}: not a valid stored event: ${read.problem}`)
+  return read.event
 }
 
 /** Refuse to write into a log that holds anything. */

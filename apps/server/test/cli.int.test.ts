@@ -293,6 +293,40 @@ describe('watchfloor command line', () => {
     expect(fewer.stdout).toContain('... and 2 more')
   })
 
+  it("restore reads a backup's end line whatever the order of its keys, refuses a store that is not empty before reading the file, and says when a fault leaves the store part restored", async () => {
+    const source = await sqliteLog(5)
+    const file = join(source.WATCHFLOOR_DATA_DIR, 'a.backup')
+    expect((await cli(['backup', file], source)).code).toBe(0)
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n')
+    const end = JSON.parse(lines.at(-1)!) as Record<string, unknown>
+    expect(end.end).toBe(true)
+    // the same end line, its keys in another order: the read-through and the restore agree
+    const reordered = join(source.WATCHFLOOR_DATA_DIR, 'reordered.backup')
+    const { end: _end, ...counts } = end
+    writeFileSync(reordered, `${[...lines.slice(0, -1), JSON.stringify({ ...counts, end: true })].join('\n')}\n`)
+    const target = sqliteEnv()
+    const restored = await cli(['restore', reordered], target)
+    expect(restored.stderr).toContain('restored 5 events')
+    expect(restored.code).toBe(0)
+    expect((await cli(['check'], target)).code).toBe(0)
+
+    // a store that is not empty is refused first, whatever the file holds
+    const damaged = join(source.WATCHFLOOR_DATA_DIR, 'damaged.backup')
+    writeFileSync(damaged, `${[...lines.slice(0, -2), '{"seq":"x"}', lines.at(-1)].join('\n')}\n`)
+    const notEmpty = await cli(['restore', damaged], target)
+    expect(notEmpty.code).toBe(1)
+    expect(notEmpty.stderr).toContain('is not empty (head seq 5)')
+
+    // from stdin there is no read-through: a fault among the events says what was restored and what to do
+    const fresh = sqliteEnv()
+    const piped = await cli(['restore', '-'], fresh, readFileSync(damaged, 'utf8'))
+    expect(piped.code).toBe(1)
+    expect(piped.stderr).toContain('not a valid stored event')
+    expect(piped.stderr).toContain('accounts, tokens and directory of the backup were restored')
+    expect(piped.stderr).toContain('empty the store')
+    noStack(piped)
+  })
+
   it('an id is one id however it is spelt: import and restore write the form the server stores, and check counts a capitalised id again as a duplicate', async () => {
     const source = await sqliteLog(4)
     const file = join(source.WATCHFLOOR_DATA_DIR, 'log.ndjson')

@@ -14,7 +14,7 @@ import { FullState, StateCache } from '../read/projection.ts'
 import { Snapshots } from '../read/snapshots.ts'
 import { type Command, type Context, Failed } from './command.ts'
 import { writeEvents } from './log.ts'
-import { lineWriter, parseEventLine, readLines, requireEmptyLog, writeLogUpTo } from './streams.ts'
+import { lineWriter, PAGE, parseEventLine, readLines, requireEmptyLog, writeLogUpTo } from './streams.ts'
 
 /** The name in a backup's header line, and the newest version of the format this code reads and writes. */
 export const BACKUP_FORMAT = 'watchfloor-backup'
@@ -154,12 +154,7 @@ reads (a newer format or schema, a cut file, an invalid event), or writing faile
     // the static tokens' audiences are saved too (below): a token list that cannot be read stops the
     // restore before it writes anything
     const principals = staticPrincipals(context)
-    // a file is read through once first, so that a damaged one leaves the store untouched (stdin
-    // cannot be read twice: there the checks below stop the restore where they find a fault)
-    if (name !== '-') await checkBackup(context, name)
-    const lines = readLines(context, name)
-    const first = await lines.next()
-    const header = readHeader(first.done ? undefined : first.value[0], name)
+    // the cheap refusals first: a log another process writes (writer.ts), a store that is not empty
     const events = await context.events({ write: true })
     const credentials = await context.credentials()
     await requireEmptyLog(events, context)
@@ -169,6 +164,12 @@ reads (a newer format or schema, a cut file, an invalid event), or writing faile
         `refusing: the credential store of ${context.describeStore()} is not empty ` +
           `(${present.map(([table, rows]) => `${table}: ${rows.length}`).join(', ')}); restore writes into an empty store only`,
       )
+    // a file is read through once first, so that a damaged one leaves the store untouched (stdin
+    // cannot be read twice: there the checks below stop the restore where they find a fault)
+    if (name !== '-') await checkBackup(context, name)
+    const lines = readLines(context, name)
+    const first = await lines.next()
+    const header = readHeader(first.done ? undefined : first.value[0], name)
     const dump: CredentialDump = {}
     let end: { events: number } | undefined
     // the credential tables come first; then events, read on by writeEvents until the end line
@@ -193,21 +194,26 @@ reads (a newer format or schema, a cut file, an invalid event), or writing faile
       let next = pending
       while (next) {
         const [line, n] = next
-        if (line.startsWith('{"end"')) {
-          const value = parseLine(line, n, name) as { end?: boolean; events?: number }
-          if (value.end === true && typeof value.events === 'number') {
-            end = { events: value.events }
-            if (!(await lines.next()).done)
-              throw new Failed(`${name}, line ${n + 1}: lines after the end of the backup`)
-            return
-          }
+        // the end line as the read-through knows it (`endOf`), whatever the order of its keys
+        const closing = line.includes('"end"') ? endOf(parseLine(line, n, name)) : undefined
+        if (closing !== undefined) {
+          end = { events: closing.events }
+          if (!(await lines.next()).done) throw new Failed(`${name}, line ${n + 1}: lines after the end of the backup`)
+          return
         }
         yield next
         const after = await lines.next()
         next = after.done ? undefined : after.value
       }
     }
-    const count = await writeEvents(events, context, eventLines(), name, header.head)
+    // the accounts, tokens and directory are in: a failure from here leaves the store part restored
+    const count = await writeEvents(events, context, eventLines(), name, header.head).catch((error: unknown) => {
+      const why = error instanceof Error ? error.message : String(error)
+      throw new Failed(
+        `${why}. The accounts, tokens and directory of the backup were restored, and the events before the fault: ` +
+          'empty the store (a new SQLite data folder, or a new database or schema) before restoring again',
+      )
+    })
     if (!end)
       throw new Failed(
         `${name} is cut short (no end line): ${count} events were restored, the backup's header says seq 1 to ${header.head}. ` +
@@ -279,6 +285,7 @@ async function checkBackup(context: Context, name: string): Promise<void> {
   let last = 0
   let lastRecordedAt = ''
   const ids = new IdSet()
+  const progress = context.progress('read through')
   const refuse = (n: number, why: string) => {
     throw new Failed(`${name}, line ${n}: ${why}; nothing was restored`)
   }
@@ -298,13 +305,14 @@ async function checkBackup(context: Context, name: string): Promise<void> {
       continue
     }
     phase = 'events'
-    if (value.end === true) {
-      if (value.events !== count)
+    const closing = endOf(value)
+    if (closing !== undefined) {
+      if (closing.events !== count)
         throw new Failed(
-          `${name} says it holds ${value.events} events, ${count} were read: the file is damaged; nothing was restored`,
+          `${name} says it holds ${closing.events} events, ${count} were read: the file is damaged; nothing was restored`,
         )
-      if (typeof value.tables === 'number' && value.tables !== tables)
-        refuse(n, `the backup says it holds ${value.tables} tables, ${tables} were read: the file is damaged`)
+      if (closing.tables !== undefined && closing.tables !== tables)
+        refuse(n, `the backup says it holds ${closing.tables} tables, ${tables} were read: the file is damaged`)
       if (last !== header!.head) refuse(n, `the header says seq 1 to ${header!.head}, the events end at seq ${last}`)
       phase = 'ended'
       continue
@@ -323,10 +331,20 @@ async function checkBackup(context: Context, name: string): Promise<void> {
     lastRecordedAt = event.recordedAt
     last = event.seq
     count++
+    if (count % PAGE === 0) progress(count, header!.head)
   }
   if (phase === 'header') throw new Failed(`${name} is not a Watchfloor backup (it is empty)`)
   if (phase !== 'ended')
     throw new Failed(`${name} is cut short (no end line after ${count} events): nothing was restored`)
+}
+
+/**
+ * A backup's end line (`{"end":true,"events":N,"tables":N}`, its keys in any order): what it counts;
+ * undefined for any other line. The read-through and the restore know it by this one test.
+ */
+function endOf(value: Record<string, unknown>): { events: number; tables?: number } | undefined {
+  if (value.end !== true || typeof value.events !== 'number') return undefined
+  return typeof value.tables === 'number' ? { events: value.events, tables: value.tables } : { events: value.events }
 }
 
 function parseLine(line: string, n: number, name: string): Record<string, unknown> {

@@ -75,7 +75,11 @@ test.describe('the wall display', () => {
       at('ee-wall-net', incident('inc-wall-green', 'Scanning of the ministry perimeter', 'GREEN', 'medium')),
       at('ee-wall-net', incident('inc-wall-amber', 'Worm on the health board network', 'AMBER', 'high')),
     ])
-    await page.goto(`/wall?tz=Europe/Tallinn&cat=${CATEGORY}#token=${E2E_TOKENS.officer}`)
+    // a link made from a console's address carries its brushed range and sort: the wall is the live
+    // picture all the same, its view only what the wall's own parameters say
+    await page.goto(
+      `/wall?tz=Europe/Tallinn&cat=${CATEGORY}&from=2020-01-01T00:00:00.000Z&to=2020-01-02T00:00:00.000Z&sort=tlp#token=${E2E_TOKENS.officer}`,
+    )
     await wallLive(page)
     expect(page.url()).not.toContain('token')
     await expect(page.getByTestId('map')).toHaveAttribute('data-ready', 'true', { timeout: 30_000 })

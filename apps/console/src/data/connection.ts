@@ -110,6 +110,8 @@ export interface Connection {
    * wall's watchdog uses it when the server has gone quiet while the socket still looks open).
    */
   reconnect(): void
+  /** The interval the server's heartbeats come at on this socket, as measured (ms; 0 until two came). */
+  heartbeatInterval(): number
   /** The incident this console shows (or null): sent now when connected, and again after every reconnect. */
   setViewing(incidentId: string | null): void
   /**
@@ -768,7 +770,16 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     refresh([])
   }
 
-  return { connect, disconnect, reconnect, setViewing, loadHistory, want, wantEverything }
+  return {
+    connect,
+    disconnect,
+    reconnect,
+    heartbeatInterval: () => heartbeatEvery,
+    setViewing,
+    loadHistory,
+    want,
+    wantEverything,
+  }
 }
 
 /** Where the app's presence messages go (set by the coordination store, which imports this module). */

@@ -16,6 +16,7 @@ import { type OpeningProgress, type Session, serverNow, useWatchfloor, watchfloo
 import { MapView } from '../features/map/MapView.tsx'
 import { useNow } from '../ui/useNow.ts'
 import { useFilteredEvents, useFilteredIncidents } from '../view/selectors.ts'
+import { DEFAULT_VIEW } from '../view/view.ts'
 import { viewStore } from '../view/viewStore.ts'
 import { presetName, type WallConfig, wallConfig } from './config.ts'
 import { Board, Clock, Counters, lastUpdateText, Spotlight, TlpLabel, WallLegend } from './panels.tsx'
@@ -28,9 +29,11 @@ import {
   headline,
   type Pin,
   rotationIndex,
+  silenceWindowMs,
   spotlightCandidates,
   wallTlp,
 } from './picture.ts'
+import { recheckUntilAccepted, refusalNotice } from './refused.ts'
 import { Ticker } from './Ticker.tsx'
 import './wall.css'
 
@@ -106,10 +109,9 @@ function useWallStart(token: string | null): Phase {
       }
       if (cancelled) return
       const config = wallConfig(window.location.search, fetched.preset, locked !== undefined)
-      const view = viewStore.getState()
-      view.setFilters(config.filters)
-      view.setMap(config.region)
-      for (const [layer, shown] of Object.entries(config.layers)) view.toggleLayer(layer as never, shown)
+      // the wall's view is its configuration's alone (defaults, preset, the wall's link parameters):
+      // nothing else in the address (a console's brushed range, a selection, a sort) narrows it
+      viewStore.setState({ ...DEFAULT_VIEW, filters: config.filters, map: config.region, layers: config.layers })
       watchfloor.getState().setRetention({
         // the ticker shows what is kept: keep at least its span
         hours: Math.max(config.retentionHours, config.tickerHours),
@@ -141,7 +143,7 @@ function useHealth(config: WallConfig): { health: Health; now: number } {
   const status = useWatchfloor((s) => s.status)
   const lastMessageAt = useWatchfloor((s) => s.lastMessageAt)
   const opening = useWatchfloor((s) => s.opening !== null)
-  const heartbeatMs = config.heartbeatSeconds * 1000
+  const heartbeatMs = silenceWindowMs(config.heartbeatSeconds * 1000, wallConnection.heartbeatInterval())
   // an opening wall is loading, not lost: the lost banner needs a wall that was live once
   const wasLive = useRef(false)
   if (status === 'live') wasLive.current = true
@@ -407,17 +409,21 @@ export function WallApp({ token }: { token: string | null }) {
   useEffect(() => {
     if (status === 'live') sessionStorage.removeItem(RELOADS_KEY)
   }, [status])
-  if (status === 'outdated') return <WallOutdated />
-  if (phase.kind === 'revoked' || status === 'revoked')
-    return (
-      <WallMessage
-        testid="wall-revoked"
-        title="ACCESS REVOKED"
-        text={`This wall's display token is no longer accepted${
-          phase.kind === 'revoked' ? '' : error ? ` (${error})` : ''
-        }. Nothing is shown until it is given a new link.`}
-      />
+  const refused = phase.kind === 'revoked' || status === 'revoked'
+  // refused, it asks now and then, and comes back by itself once its token is accepted again (an
+  // account enabled again): the page loads anew, from the token kept in the tab
+  useEffect(() => {
+    if (!refused || token === null) return
+    return recheckUntilAccepted(
+      async () => (await fetchSession(token)).ok,
+      () => window.location.reload(),
     )
+  }, [refused, token])
+  if (status === 'outdated') return <WallOutdated />
+  if (refused) {
+    const notice = refusalNotice(phase.kind === 'revoked' ? phase.message : (error ?? ''))
+    return <WallMessage testid="wall-revoked" title={notice.title} text={notice.text} />
+  }
   if (phase.kind === 'no-token')
     return (
       <WallMessage

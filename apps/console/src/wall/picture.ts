@@ -139,6 +139,17 @@ export type Health = 'loading' | 'live' | 'lost' | 'revoked' | 'outdated'
  * (a `resync` for `access_changed`). A wall whose page the server refused as another protocol
  * version (`outdated`) is neither: it reloads itself (WallApp).
  */
+/**
+ * How long the wall waits in silence before it says the connection is lost and reconnects: its
+ * configured window (`heartbeat`, from 2 s), but never less than two of the server's heartbeat
+ * intervals as measured on the socket and 2 s more, so a server that beats more slowly than the
+ * window (WATCHFLOOR_HEARTBEAT_MS) never makes a healthy wall flash "connection lost" and reconnect
+ * between beats. `heartbeatEveryMs` 0: not measured yet.
+ */
+export function silenceWindowMs(configuredMs: number, heartbeatEveryMs: number): number {
+  return heartbeatEveryMs > 0 ? Math.max(configuredMs, 2 * heartbeatEveryMs + 2_000) : configuredMs
+}
+
 export function connectionHealth(
   status: ConnectionStatus,
   lastMessageAt: number,

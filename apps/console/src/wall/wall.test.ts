@@ -12,6 +12,7 @@ import {
   expirePins,
   headline,
   rotationIndex,
+  silenceWindowMs,
   spotlightCandidates,
   wallTlp,
 } from './picture.ts'
@@ -221,6 +222,20 @@ describe('connection health', () => {
     expect(connectionHealth('reconnecting', 1000, 1001, 15_000, true)).toBe('lost')
     expect(connectionHealth('connecting', 1000, 1001, 15_000, true)).toBe('lost')
     expect(connectionHealth('revoked', 1000, 1001, 15_000, true)).toBe('revoked')
+  })
+
+  it("waits in silence at least two of the server's heartbeat intervals (and 2 s), whatever the window configured", () => {
+    // not measured yet: the configured window
+    expect(silenceWindowMs(15_000, 0)).toBe(15_000)
+    // a server beating every 5 s: the window holds
+    expect(silenceWindowMs(15_000, 5_000)).toBe(15_000)
+    // a server beating every 20 s (WATCHFLOOR_HEARTBEAT_MS=20000): a healthy wall is not lost between beats
+    const window = silenceWindowMs(15_000, 20_000)
+    expect(window).toBe(42_000)
+    expect(connectionHealth('live', 1000, 1000 + 20_500, window, true)).toBe('live')
+    expect(connectionHealth('live', 1000, 1000 + window + 1, window, true)).toBe('lost')
+    // a link's window of 2 s under the default 10 s beat
+    expect(silenceWindowMs(2_000, 10_000)).toBe(22_000)
   })
 
   it('is outdated, not lost or loading, when the server refused the page as another protocol version', () => {

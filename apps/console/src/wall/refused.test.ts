@@ -1,0 +1,54 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { recheckUntilAccepted, refusalNotice } from './refused.ts'
+
+describe('a refused wall', () => {
+  beforeEach(() => {
+    vi.useFakeTimers()
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('says suspended for a disabled account, revoked for a token revoked or expired', () => {
+    expect(refusalNotice('account disabled').title).toBe('ACCESS SUSPENDED')
+    expect(refusalNotice('account disabled').text).toContain('comes back by itself when the account is enabled again')
+    for (const reason of ['token revoked', 'token expired', 'unknown token']) {
+      expect(refusalNotice(reason).title).toBe('ACCESS REVOKED')
+      expect(refusalNotice(reason).text).toContain(`(${reason})`)
+      expect(refusalNotice(reason).text).toContain('given a new link')
+    }
+  })
+
+  it('asks again after each delay, the last repeating, until accepted; then comes back once', async () => {
+    const answers = [false, false, false, false, true]
+    const asked: number[] = []
+    const accepted = vi.fn(async () => {
+      asked.push(Date.now())
+      return answers.shift() ?? true
+    })
+    const back = vi.fn()
+    const start = Date.now()
+    recheckUntilAccepted(accepted, back, [100, 200, 400])
+    await vi.advanceTimersByTimeAsync(99)
+    expect(accepted).not.toHaveBeenCalled()
+    await vi.advanceTimersByTimeAsync(100 + 200 + 400 + 400 + 400)
+    expect(asked.map((t) => t - start)).toEqual([100, 300, 700, 1100, 1500])
+    expect(back).toHaveBeenCalledTimes(1)
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(accepted).toHaveBeenCalledTimes(5)
+  })
+
+  it('a failed ask is a refusal; stopped, it asks no more', async () => {
+    const accepted = vi.fn(async () => {
+      throw new Error('server away')
+    })
+    const back = vi.fn()
+    const stop = recheckUntilAccepted(accepted, back, [100])
+    await vi.advanceTimersByTimeAsync(350)
+    expect(accepted).toHaveBeenCalledTimes(3)
+    stop()
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(accepted).toHaveBeenCalledTimes(3)
+    expect(back).not.toHaveBeenCalled()
+  })
+})

@@ -603,6 +603,9 @@ describe('watchfloor command line', () => {
     const gap = await cli(['import', gapped], sqliteEnv())
     expect(gap.code).toBe(1)
     expect(gap.stderr).toContain('seq 6, but the next seq of this log is 5')
+    // the line of the event refused, not the first of its page
+    expect(gap.stderr).toContain('gap.ndjson, line 5: ')
+    expect(gap.stderr).toContain('empty the store before trying again')
     noStack(gap)
   })
 

@@ -193,26 +193,45 @@ export async function writeEvents(
   if (!store.appendStored) throw new Failed(`the ${store.kind} event store cannot write stored events`)
   const progress = context.progress('written')
   let batch: StoredEvent[] = []
-  let firstLine = 0
+  /** The line of each event of the batch. */
+  let lineOf: number[] = []
   let count = 0
   const flush = async () => {
     if (batch.length === 0) return
     try {
       await store.appendStored!(batch)
     } catch (error) {
-      throw new Failed(`${name}, lines from ${firstLine}: ${(error as Error).message} (${count} events written before)`)
+      const at = faultyIndex(batch, error)
+      const where = at === undefined ? `lines from ${lineOf[0]}` : `line ${lineOf[at]}`
+      throw new Failed(
+        `${name}, ${where}: ${(error as Error).message} (${count} events written before: empty the store before trying again)`,
+      )
     }
     count += batch.length
     batch = []
+    lineOf = []
     progress(count, total)
   }
   for await (const [line, n] of lines) {
-    if (batch.length === 0) firstLine = n
     batch.push(parseEventLine(line, n, name))
+    lineOf.push(n)
     if (batch.length >= PAGE) await flush()
   }
   await flush()
   return count
+}
+
+/**
+ * Which event of a batch the store refused, from its error's details (`seq`, and `id` for an event
+ * already in the log at another seq): undefined when they name none of the batch.
+ */
+function faultyIndex(batch: readonly StoredEvent[], error: unknown): number | undefined {
+  const details = (error as { details?: unknown }).details as { seq?: unknown; id?: unknown } | null | undefined
+  if (typeof details !== 'object' || details === null) return undefined
+  const bySeq = batch.findIndex((event) => event.seq === details.seq && (details.id ?? event.id) === event.id)
+  if (bySeq >= 0) return bySeq
+  const byId = batch.findIndex((event) => event.id === details.id)
+  return byId >= 0 ? byId : undefined
 }
 
 export const logCommands: Command[] = [check, exportLog, importLog]

@@ -1,5 +1,6 @@
 import { once } from 'node:events'
-import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs'
+import { closeSync, createReadStream, createWriteStream, fsyncSync, openSync, renameSync, rmSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { createInterface } from 'node:readline'
 import { EventInput, Marking, type StoredEvent } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
@@ -131,7 +132,7 @@ export function lineWriter(context: Context, name: string) {
         stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
       )
       if (failure) throw new Failed(`cannot write ${name}: ${(failure as Error).message}`)
-      renameSync(partial, target)
+      publishFile(partial, target)
     },
     abort(): void {
       if (toStdout) return
@@ -139,6 +140,46 @@ export function lineWriter(context: Context, name: string) {
       rmSync(partial, { force: true })
     },
   }
+}
+
+/** The file operations a finished file is made durable with (a parameter, so tests can see their order). */
+export interface DurableOps {
+  syncFile(path: string): void
+  rename(from: string, to: string): void
+  syncFolder(path: string): void
+}
+
+export const DURABLE_OPS: DurableOps = {
+  syncFile(path) {
+    const fd = openSync(path, 'r')
+    try {
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+  },
+  rename: renameSync,
+  syncFolder(path) {
+    let fd: number | undefined
+    try {
+      fd = openSync(path, 'r')
+      fsyncSync(fd)
+    } catch {
+      // a folder this file system cannot sync: the rename stands, as written
+    } finally {
+      if (fd !== undefined) closeSync(fd)
+    }
+  },
+}
+
+/**
+ * Make `partial` whole under `target`: its content on disk first, then renamed, then the rename on
+ * disk, so a power cut after "done" never leaves an empty or cut file under the final name.
+ */
+export function publishFile(partial: string, target: string, ops: DurableOps = DURABLE_OPS): void {
+  ops.syncFile(partial)
+  ops.rename(partial, target)
+  ops.syncFolder(dirname(target))
 }
 
 /** Parse one line of stored-event JSON into the form the server stores (`readStoredEvent`), or fail naming the line. */

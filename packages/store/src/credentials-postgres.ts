@@ -76,7 +76,7 @@ import {
   USES_NAMED,
   userIdTaken,
 } from './credentials-rows.ts'
-import { migratePostgres } from './migrations.ts'
+import { checkPostgresVersion, migratePostgres } from './migrations.ts'
 import {
   type CredentialTables,
   credentialTables,
@@ -96,6 +96,12 @@ export interface PostgresCredentialStoreOptions {
    */
   prefix?: string
   poolSize?: number
+  /**
+   * Bring an older schema up to date on open (default true). False for a command that only reads:
+   * nothing of the schema is written, and tables whose credentials schema is not this release's
+   * are refused (`SchemaTooOldError`, `SchemaTooNewError`).
+   */
+  migrate?: boolean
 }
 
 /**
@@ -165,7 +171,7 @@ export class PostgresCredentialStore implements CredentialStore {
       store.scope = scope
       store.directoryLock = scope.lockKey(`${prefix}_directory`)
       store.identityLock = scope.lockKey(`${prefix}_identities`)
-      await store.migrate()
+      await store.migrate(options.migrate ?? true)
     } catch (error) {
       await store.close()
       throw error
@@ -173,12 +179,13 @@ export class PostgresCredentialStore implements CredentialStore {
     return store
   }
 
-  private async migrate(): Promise<void> {
+  /** Bring the tables up to date (or, without `migrate`, only check that they are), under the schema's lock. */
+  private async migrate(migrate: boolean): Promise<void> {
     const client = await this.pool.connect()
     const lockKey = this.scope!.lockKey(`${this.prefix}_credentials`)
     try {
       await client.query('SELECT pg_advisory_lock($1)', [lockKey])
-      await migratePostgres(
+      await (migrate ? migratePostgres : checkPostgresVersion)(
         client,
         `${this.prefix}_schema_migrations`,
         'credentials',

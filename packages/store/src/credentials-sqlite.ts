@@ -75,13 +75,19 @@ import {
   USES_NAMED,
   userIdTaken,
 } from './credentials-rows.ts'
-import { migrateSqlite } from './migrations.ts'
+import { checkSqliteVersion, migrateSqlite } from './migrations.ts'
 import { detectSqliteCredentials, SQLITE_CREDENTIAL_MIGRATIONS } from './schema-sqlite.ts'
 import { secureSqliteFiles } from './sqlite.ts'
 
 export interface SqliteCredentialStoreOptions {
   /** Path of the database file; the event log's file (`events.sqlite`) is the usual one. */
   file: string
+  /**
+   * Bring an older schema up to date on open (default true). False for a command that only reads:
+   * nothing of the schema is written, and a file whose credentials schema is not this release's is
+   * refused (`SchemaTooOldError`, `SchemaTooNewError`).
+   */
+  migrate?: boolean
 }
 
 /** A community with its members (a JSON array, in no particular order: `communityOf` sorts them). */
@@ -119,7 +125,14 @@ export class SqliteCredentialStore implements CredentialStore {
     this.db.pragma('synchronous = FULL')
     this.db.pragma('busy_timeout = 5000')
     this.db.pragma('foreign_keys = ON')
-    migrateSqlite(this.db, 'credentials', SQLITE_CREDENTIAL_MIGRATIONS, detectSqliteCredentials)
+    try {
+      if (options.migrate ?? true)
+        migrateSqlite(this.db, 'credentials', SQLITE_CREDENTIAL_MIGRATIONS, detectSqliteCredentials)
+      else checkSqliteVersion(this.db, 'credentials', SQLITE_CREDENTIAL_MIGRATIONS, detectSqliteCredentials)
+    } catch (error) {
+      this.db.close()
+      throw error
+    }
   }
 
   async createAccount(account: NewAccount): Promise<Account> {

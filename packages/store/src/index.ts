@@ -44,7 +44,7 @@ export { PostgresCredentialStore, type PostgresCredentialStoreOptions } from './
 export { type UserIdHolder, userIdTaken } from './credentials-rows.ts'
 export { SqliteCredentialStore, type SqliteCredentialStoreOptions } from './credentials-sqlite.ts'
 export { makeFolder } from './folder.ts'
-export { latestVersion, type Migration, SchemaTooNewError } from './migrations.ts'
+export { latestVersion, type Migration, SchemaTooNewError, SchemaTooOldError } from './migrations.ts'
 export { type OpenOptions, openCredentialStore, openEventStore, openStores, type Stores } from './open.ts'
 export { contentJson } from './plan.ts'
 export { PostgresEventStore, type PostgresStoreOptions } from './postgres.ts'

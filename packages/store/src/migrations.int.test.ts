@@ -10,11 +10,22 @@ import { type CredentialStore, hashSecret } from './credentials.ts'
 import { registerCredentialStoreContract } from './credentials-contract.ts'
 import { PostgresCredentialStore } from './credentials-postgres.ts'
 import { SqliteCredentialStore } from './credentials-sqlite.ts'
-import { latestVersion, SchemaTooNewError } from './migrations.ts'
+import { latestVersion, migratePostgres, migrateSqlite, SchemaTooNewError, SchemaTooOldError } from './migrations.ts'
 import { contentJson, storedBody } from './plan.ts'
 import { PostgresEventStore } from './postgres.ts'
-import { credentialTables, postgresCredentialMigrations, postgresEventMigrations } from './schema-postgres.ts'
-import { SQLITE_CREDENTIAL_MIGRATIONS, SQLITE_EVENT_MIGRATIONS } from './schema-sqlite.ts'
+import {
+  credentialTables,
+  detectPostgresCredentials,
+  detectPostgresEvents,
+  postgresCredentialMigrations,
+  postgresEventMigrations,
+} from './schema-postgres.ts'
+import {
+  detectSqliteCredentials,
+  detectSqliteEvents,
+  SQLITE_CREDENTIAL_MIGRATIONS,
+  SQLITE_EVENT_MIGRATIONS,
+} from './schema-sqlite.ts'
 import { SNAPSHOT_PART_CHARS } from './snapshots.ts'
 import { SqliteEventStore } from './sqlite.ts'
 import type { EventStore } from './types.ts'
@@ -60,6 +71,15 @@ function storedRows(count: number) {
     const recordedAt = new Date(Date.UTC(2026, 10, 26, 9) + i).toISOString()
     return { seq: i + 1, id: event.id, recordedAt, body: storedBody(i + 1, recordedAt, contentJson(event)) }
   })
+}
+
+const NEW_ACCOUNT = {
+  username: 'janis',
+  displayName: 'Janis',
+  organisation: 'cert-lv',
+  nation: 'LV',
+  roles: ['liaison' as const],
+  passwordHash: null,
 }
 
 const ACCOUNT_ROW = {
@@ -287,6 +307,159 @@ describe('SQLite schema versions', () => {
   })
 })
 
+/** What a SQLite file holds of its schemas: every table and index as made, the versions recorded, `user_version`. */
+function sqliteShape(file: string) {
+  const db = new Database(file, { readonly: true })
+  try {
+    const objects = db.prepare('SELECT type, name, sql FROM sqlite_master ORDER BY type, name').all() as {
+      type: string
+      name: string
+      sql: string | null
+    }[]
+    const recorded = objects.some((o) => o.name === 'schema_migrations')
+      ? db
+          .prepare('SELECT schema, version, description, applied_at FROM schema_migrations ORDER BY schema, version')
+          .all()
+      : null
+    const events = objects.some((o) => o.name === 'events')
+      ? db.prepare('SELECT seq, id, recorded_at, body FROM events ORDER BY seq').all()
+      : null
+    return { objects, recorded, events, userVersion: db.pragma('user_version', { simple: true }) }
+  } finally {
+    db.close()
+  }
+}
+
+describe('SQLite, opened without migrating (a command that only reads)', () => {
+  it('a file of an earlier schema, recorded or not, is refused (SchemaTooOldError) and left exactly as it was', async () => {
+    const file = tempFile()
+    try {
+      // no record of versions: events 1 (with events in it) and credentials 1, as the first releases left them
+      const old = sqliteAt(file, SQLITE_EVENT_MIGRATIONS, 1)
+      for (const step of SQLITE_CREDENTIAL_MIGRATIONS.slice(0, 1)) step.up(old)
+      const insert = old.prepare('INSERT INTO events (seq, id, recorded_at, body) VALUES (?, ?, ?, ?)')
+      for (const row of storedRows(3)) insert.run(row.seq, row.id, row.recordedAt, row.body)
+      old.close()
+      const before = sqliteShape(file)
+      expect(before.recorded).toBeNull()
+      expect(() => new SqliteEventStore({ file, migrate: false })).toThrow(SchemaTooOldError)
+      expect(() => new SqliteEventStore({ file, migrate: false })).toThrow(
+        `the events schema of this database is version 1, older than version ${EVENTS_LATEST} of this Watchfloor: ` +
+          'a command that only reads does not upgrade it',
+      )
+      const refused = (() => {
+        try {
+          new SqliteCredentialStore({ file, migrate: false })
+          return undefined
+        } catch (error) {
+          return error
+        }
+      })()
+      expect(refused).toBeInstanceOf(SchemaTooOldError)
+      expect(refused).toMatchObject({
+        code: 'schema_too_old',
+        schema: 'credentials',
+        found: 1,
+        known: CREDENTIALS_LATEST,
+      })
+      expect(sqliteShape(file)).toEqual(before)
+
+      // versions recorded, one short of the newest: the same
+      const recorded = new Database(file)
+      migrateSqlite(recorded, 'events', SQLITE_EVENT_MIGRATIONS.slice(0, EVENTS_LATEST - 1), detectSqliteEvents)
+      migrateSqlite(
+        recorded,
+        'credentials',
+        SQLITE_CREDENTIAL_MIGRATIONS.slice(0, CREDENTIALS_LATEST - 1),
+        detectSqliteCredentials,
+      )
+      recorded.close()
+      const again = sqliteShape(file)
+      expect(again.recorded).toHaveLength(EVENTS_LATEST - 1 + CREDENTIALS_LATEST - 1)
+      expect(() => new SqliteEventStore({ file, migrate: false })).toThrow(
+        `the events schema of this database is version ${EVENTS_LATEST - 1}, older than version ${EVENTS_LATEST}`,
+      )
+      expect(() => new SqliteCredentialStore({ file, migrate: false })).toThrow(
+        `the credentials schema of this database is version ${CREDENTIALS_LATEST - 1}, older than version ${CREDENTIALS_LATEST}`,
+      )
+      expect(sqliteShape(file)).toEqual(again)
+      // opened as a server opens it, it is brought up to date
+      await new SqliteEventStore({ file }).close()
+      await new SqliteCredentialStore({ file }).close()
+      expect(recordedVersions(file, 'events').map((r) => r.version)).toEqual([1, 2, 3, 4])
+      expect(recordedVersions(file, 'credentials')).toHaveLength(CREDENTIALS_LATEST)
+    } finally {
+      removeFile(file)
+    }
+  })
+
+  it('a file holding neither schema is refused as version 0, and nothing is made in it', async () => {
+    const file = tempFile()
+    try {
+      new Database(file).close()
+      const before = sqliteShape(file)
+      expect(() => new SqliteEventStore({ file, migrate: false })).toThrow(SchemaTooOldError)
+      expect(() => new SqliteCredentialStore({ file, migrate: false })).toThrow(
+        'this database holds no credentials schema (version 0',
+      )
+      expect(sqliteShape(file)).toEqual(before)
+      expect(before.objects).toEqual([])
+    } finally {
+      removeFile(file)
+    }
+  })
+
+  it('a file of the newest versions opens and reads, writing no version', async () => {
+    const file = tempFile()
+    try {
+      const writer = new SqliteEventStore({ file })
+      await writer.append([observation(1), observation(2)])
+      await writer.close()
+      const credentials = new SqliteCredentialStore({ file })
+      await credentials.createAccount({ ...NEW_ACCOUNT })
+      await credentials.close()
+      const before = sqliteShape(file)
+
+      const events = new SqliteEventStore({ file, migrate: false })
+      const reader = new SqliteCredentialStore({ file, migrate: false })
+      try {
+        expect(await events.head()).toBe(2)
+        expect(await events.readAfter(0, 10)).toHaveLength(2)
+        expect((await reader.listAccounts()).map((a) => a.username)).toEqual(['janis'])
+      } finally {
+        await events.close()
+        await reader.close()
+      }
+      expect(sqliteShape(file).recorded).toEqual(before.recorded)
+    } finally {
+      removeFile(file)
+    }
+  })
+
+  it('a file of a newer schema is refused (SchemaTooNewError) as when migrating', async () => {
+    const file = tempFile()
+    try {
+      await new SqliteCredentialStore({ file }).close()
+      await new SqliteEventStore({ file }).close()
+      const db = new Database(file)
+      const future = db.prepare(
+        `INSERT INTO schema_migrations (schema, version, description, applied_at) VALUES (?, ?, 'from the future', 'x')`,
+      )
+      future.run('events', EVENTS_LATEST + 1)
+      future.run('credentials', CREDENTIALS_LATEST + 1)
+      db.close()
+      const before = sqliteShape(file)
+      expect(() => new SqliteEventStore({ file, migrate: false })).toThrow(SchemaTooNewError)
+      expect(() => new SqliteCredentialStore({ file, migrate: false })).toThrow(
+        `the credentials schema of this database is version ${CREDENTIALS_LATEST + 1}, newer than version ${CREDENTIALS_LATEST}`,
+      )
+      expect(sqliteShape(file)).toEqual(before)
+    } finally {
+      removeFile(file)
+    }
+  })
+})
+
 async function checkCredentialRows(store: CredentialStore, version: number): Promise<void> {
   expect(await store.getAccount('janis')).toMatchObject({
     username: 'janis',
@@ -480,6 +653,137 @@ describe('PostgreSQL schema versions', () => {
     await expect(PostgresEventStore.open({ connectionString, table })).rejects.toBeInstanceOf(SchemaTooNewError)
     const { rows } = await pool.query(`SELECT max(version) AS v FROM ${prefix}_schema_migrations`)
     expect(rows[0].v).toBe(CREDENTIALS_LATEST + 1)
+  })
+
+  /** What PostgreSQL holds under a name: its tables and their columns, and the versions recorded. */
+  const postgresShape = async (name: string) => {
+    const { rows: columns } = await pool.query(
+      `SELECT table_name, column_name FROM information_schema.columns
+       WHERE table_schema = current_schema() AND starts_with(table_name, $1) ORDER BY 1, 2`,
+      [name],
+    )
+    const recorded = (await pool.query('SELECT to_regclass($1) IS NOT NULL AS ok', [`${name}_schema_migrations`]))
+      .rows[0].ok
+      ? (await pool.query(`SELECT version, description, applied_at FROM ${name}_schema_migrations ORDER BY version`))
+          .rows
+      : null
+    return { columns, recorded }
+  }
+  /** The error an open rejects with. */
+  const refusal = (opening: Promise<{ close(): Promise<void> }>) =>
+    opening.then(
+      async (store) => {
+        await store.close()
+        return undefined
+      },
+      (error: unknown) => error,
+    )
+
+  it('opened without migrating, an event table of an earlier schema, recorded or not, is refused and left as it was', async () => {
+    const table = await eventTableAt(2)
+    for (const row of storedRows(3))
+      await pool.query(`INSERT INTO ${table} (seq, id, recorded_at, body) VALUES ($1, $2, $3, $4)`, [
+        row.seq,
+        row.id,
+        row.recordedAt,
+        row.body,
+      ])
+    const before = await postgresShape(table)
+    expect(before.recorded).toBeNull()
+    const error = await refusal(PostgresEventStore.open({ connectionString, table, migrate: false }))
+    expect(error).toBeInstanceOf(SchemaTooOldError)
+    expect(error).toMatchObject({ schema: 'events', found: 2, known: EVENTS_LATEST })
+    // nothing made: no record of versions, no notifications' key
+    expect(await postgresShape(table)).toEqual(before)
+    expect((await pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n).toBe(3)
+
+    // versions recorded, one short of the newest
+    const client = await pool.connect()
+    try {
+      await migratePostgres(
+        client,
+        `${table}_schema_migrations`,
+        'events',
+        postgresEventMigrations(table).slice(0, EVENTS_LATEST - 1),
+        (c) => detectPostgresEvents(c, table),
+      )
+    } finally {
+      client.release()
+    }
+    const recorded = await postgresShape(table)
+    expect(recorded.recorded?.map((r) => r.version)).toEqual([1, 2, 3].slice(0, EVENTS_LATEST - 1))
+    await expect(PostgresEventStore.open({ connectionString, table, migrate: false })).rejects.toThrow(
+      `the events schema of this database is version ${EVENTS_LATEST - 1}, older than version ${EVENTS_LATEST} of this Watchfloor`,
+    )
+    expect(await postgresShape(table)).toEqual(recorded)
+  })
+
+  it('opened without migrating, credential tables of an earlier schema, recorded or not, are refused and left as they were', async () => {
+    const prefix = freshName()
+    cleanups.push(dropCredentials(prefix))
+    const t = credentialTables(prefix)
+    const client = await pool.connect()
+    try {
+      for (const step of postgresCredentialMigrations(t).slice(0, 1)) await step.up(client)
+      const before = await postgresShape(prefix)
+      const error = await refusal(PostgresCredentialStore.open({ connectionString, prefix, migrate: false }))
+      expect(error).toBeInstanceOf(SchemaTooOldError)
+      expect(error).toMatchObject({ code: 'schema_too_old', schema: 'credentials', found: 1 })
+      expect(await postgresShape(prefix)).toEqual(before)
+
+      await migratePostgres(
+        client,
+        `${prefix}_schema_migrations`,
+        'credentials',
+        postgresCredentialMigrations(t).slice(0, CREDENTIALS_LATEST - 1),
+        (c) => detectPostgresCredentials(c, t),
+      )
+    } finally {
+      client.release()
+    }
+    const recorded = await postgresShape(prefix)
+    expect(recorded.recorded).toHaveLength(CREDENTIALS_LATEST - 1)
+    await expect(PostgresCredentialStore.open({ connectionString, prefix, migrate: false })).rejects.toThrow(
+      `the credentials schema of this database is version ${CREDENTIALS_LATEST - 1}, older than version ${CREDENTIALS_LATEST}`,
+    )
+    expect(await postgresShape(prefix)).toEqual(recorded)
+  })
+
+  it('opened without migrating, tables of the newest versions open and read; of a newer one, they are refused', async () => {
+    const prefix = freshName()
+    const table = freshName()
+    cleanups.push(dropCredentials(prefix), dropEvents(table))
+    const writer = await PostgresEventStore.open({ connectionString, table })
+    await writer.append([observation(1), observation(2)])
+    await writer.close()
+    const credentials = await PostgresCredentialStore.open({ connectionString, prefix })
+    await credentials.createAccount({ ...NEW_ACCOUNT })
+    await credentials.close()
+    const events = await PostgresEventStore.open({ connectionString, table, migrate: false })
+    const reader = await PostgresCredentialStore.open({ connectionString, prefix, migrate: false })
+    try {
+      expect(await events.head()).toBe(2)
+      expect(await events.readAfter(0, 10)).toHaveLength(2)
+      expect((await reader.listAccounts()).map((a) => a.username)).toEqual(['janis'])
+    } finally {
+      await events.close()
+      await reader.close()
+    }
+
+    await pool.query(`INSERT INTO ${prefix}_schema_migrations (version, description) VALUES ($1, 'from the future')`, [
+      CREDENTIALS_LATEST + 1,
+    ])
+    await pool.query(`INSERT INTO ${table}_schema_migrations (version, description) VALUES ($1, 'from the future')`, [
+      EVENTS_LATEST + 1,
+    ])
+    const future = await postgresShape(table)
+    await expect(PostgresEventStore.open({ connectionString, table, migrate: false })).rejects.toBeInstanceOf(
+      SchemaTooNewError,
+    )
+    await expect(PostgresCredentialStore.open({ connectionString, prefix, migrate: false })).rejects.toThrow(
+      `the credentials schema of this database is version ${CREDENTIALS_LATEST + 1}, newer than version ${CREDENTIALS_LATEST}`,
+    )
+    expect(await postgresShape(table)).toEqual(future)
   })
 
   it('processes opening one new database at once migrate it once', async () => {

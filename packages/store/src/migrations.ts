@@ -27,6 +27,30 @@ export class SchemaTooNewError extends Error {
   }
 }
 
+/**
+ * A database whose schema is older than this code, opened by a command that only reads (`migrate:
+ * false`): it is not upgraded, so that the release that wrote it can still open it (and a backup
+ * taken "before an upgrade" is of the database as it was). Version 0: the schema is not there at all.
+ */
+export class SchemaTooOldError extends Error {
+  readonly code = 'schema_too_old'
+  constructor(
+    readonly schema: string,
+    readonly found: number,
+    readonly known: number,
+  ) {
+    super(
+      found === 0
+        ? `this database holds no ${schema} schema (version 0; this Watchfloor's is version ${known}): a command that only reads does not create it; ` +
+            "check that the setting names the server's database (WATCHFLOOR_DATA_DIR, WATCHFLOOR_DATABASE_URL), or start this release's server to create it"
+        : `the ${schema} schema of this database is version ${found}, older than version ${known} of this Watchfloor: ` +
+            'a command that only reads does not upgrade it; back it up with the release that wrote it, ' +
+            "or start this release's server to upgrade it first",
+    )
+    this.name = 'SchemaTooOldError'
+  }
+}
+
 /** The version the migrations lead to; checks that they are numbered 1, 2, 3... in order. */
 export function latestVersion(migrations: readonly Migration<unknown>[]): number {
   migrations.forEach((migration, i) => {
@@ -137,6 +161,70 @@ export async function migratePostgres(
     await client.query('ROLLBACK').catch(() => {})
     throw error
   }
+}
+
+/** The version found, when it is this code's; else the refusal (too new, or too old to read unmigrated). */
+function sameVersion(schema: string, found: number, latest: number): number {
+  if (found > latest) throw new SchemaTooNewError(schema, found, latest)
+  if (found < latest) throw new SchemaTooOldError(schema, found, latest)
+  return latest
+}
+
+/**
+ * For a store opened without migrating (`migrate: false`, a command that only reads): the version of
+ * one schema of a SQLite file, read as `migrateSqlite` reads it (the newest row of
+ * `schema_migrations`, else what `detect` finds), writing nothing: no table made, no version
+ * recorded. Returns it when it is the newest; throws `SchemaTooNewError` or `SchemaTooOldError`.
+ */
+export function checkSqliteVersion(
+  db: Database.Database,
+  schema: string,
+  migrations: readonly Migration<Database.Database>[],
+  detect: (db: Database.Database) => number,
+): number {
+  const latest = latestVersion(migrations)
+  // one read transaction (deferred: it takes no write lock), so the record and the tables agree
+  const found = db.transaction(() => {
+    // a file made before numbering, never opened since, has no `schema_migrations`: no record
+    const recorded = sqliteHas(db, 'schema_migrations')
+      ? db
+          .prepare<[string], number | null>('SELECT max(version) FROM schema_migrations WHERE schema = ?')
+          .pluck()
+          .get(schema)
+      : null
+    return recorded ?? detect(db)
+  })()
+  return sameVersion(schema, found, latest)
+}
+
+/**
+ * `checkSqliteVersion` for PostgreSQL: the newest row of `table`, else what `detect` finds, read in
+ * one read-only transaction. Returns the version when it is the newest; throws `SchemaTooNewError`
+ * or `SchemaTooOldError`.
+ */
+export async function checkPostgresVersion(
+  client: pg.ClientBase,
+  table: string,
+  schema: string,
+  migrations: readonly Migration<pg.ClientBase>[],
+  detect: (client: pg.ClientBase) => Promise<number>,
+): Promise<number> {
+  const latest = latestVersion(migrations)
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+  let found: number
+  try {
+    let recorded: number | null = null
+    if ((await client.query('SELECT to_regclass($1) IS NOT NULL AS exists', [table])).rows[0]?.exists) {
+      const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${table}`)
+      recorded = rows[0]?.version ?? null
+    }
+    found = recorded ?? (await detect(client))
+    await client.query('COMMIT')
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {})
+    throw error
+  }
+  return sameVersion(schema, found, latest)
 }
 
 /** Whether a SQLite table exists, and (when `column` is given) has that column. */

@@ -9,16 +9,25 @@ import type { EventStore } from './types.ts'
 export interface OpenOptions {
   databaseUrl?: string | undefined
   dataDir: string
+  /**
+   * Bring an older schema up to date on open (default true, as a server does). False for a command
+   * that only reads: a schema of another version than this release's is refused, never changed.
+   */
+  migrate?: boolean | undefined
 }
+
+/** The stores' `migrate` option, given only when false (the default migrates). */
+const migrateOption = (options: OpenOptions) => (options.migrate === false ? { migrate: false } : {})
 
 /**
  * The store a server runs on: PostgreSQL when a database URL is given, else SQLite under the data
  * folder, claimed as its one writer (`LogInUseError` while another process writes it).
  */
 export async function openEventStore(options: OpenOptions): Promise<EventStore> {
-  if (options.databaseUrl) return PostgresEventStore.open({ connectionString: options.databaseUrl })
+  if (options.databaseUrl)
+    return PostgresEventStore.open({ connectionString: options.databaseUrl, ...migrateOption(options) })
   // a server is the log's one writer (writer.ts): a second server, an import or a restore is refused
-  return new SqliteEventStore({ file: join(options.dataDir, 'events.sqlite'), writer: true })
+  return new SqliteEventStore({ file: join(options.dataDir, 'events.sqlite'), writer: true, ...migrateOption(options) })
 }
 
 /** Accounts, tokens and sessions, in the same database as the event log. */
@@ -29,8 +38,9 @@ export async function openCredentialStore(
     return PostgresCredentialStore.open({
       connectionString: options.databaseUrl,
       ...(options.credentialsPrefix ? { prefix: options.credentialsPrefix } : {}),
+      ...migrateOption(options),
     })
-  return new SqliteCredentialStore({ file: join(options.dataDir, 'events.sqlite') })
+  return new SqliteCredentialStore({ file: join(options.dataDir, 'events.sqlite'), ...migrateOption(options) })
 }
 
 export interface Stores {
@@ -54,6 +64,7 @@ export async function openStores(
     ? await PostgresEventStore.open({
         connectionString: options.databaseUrl,
         ...(options.eventsTable ? { table: options.eventsTable } : {}),
+        ...migrateOption(options),
       })
     : await openEventStore(options)
   try {

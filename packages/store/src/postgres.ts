@@ -3,7 +3,7 @@ import type { StoredEvent } from '@watchfloor/protocol'
 import pg from 'pg'
 import { ChannelListener } from './channel.ts'
 import { guardConnections } from './connections.ts'
-import { migratePostgres } from './migrations.ts'
+import { checkPostgresVersion, migratePostgres } from './migrations.ts'
 import {
   contentOfBody,
   type Existing,
@@ -31,6 +31,13 @@ export interface PostgresStoreOptions {
   poolSize?: number
   /** The newest events kept in memory for reads that need no query (default 20,000; 0: none). */
   recentEvents?: number
+  /**
+   * Bring an older schema up to date on open (default true: a server, an import, a restore). False
+   * for a command that only reads: nothing is created or written (not the notifications' key
+   * either), and tables whose events schema is not this release's are refused (`SchemaTooOldError`,
+   * `SchemaTooNewError`).
+   */
+  migrate?: boolean
 }
 
 /**
@@ -105,7 +112,13 @@ export class PostgresEventStore implements EventStore {
       await store.pool.end()
       throw error
     }
-    await store.migrate()
+    try {
+      await store.migrate()
+    } catch (error) {
+      // a schema refused (too new, or too old for a reader): no connection is left open
+      await store.pool.end()
+      throw error
+    }
     // listen first, then read the head: a commit in between is heard, not only polled
     await store.listen()
     const head = await store.head()
@@ -117,8 +130,10 @@ export class PostgresEventStore implements EventStore {
   private async migrate(): Promise<void> {
     const client = await this.pool.connect()
     try {
+      // under the lock, a reader waits for a migration under way, then finds the version it made
       await client.query('SELECT pg_advisory_lock($1)', [this.lockKey])
-      await migratePostgres(
+      const migrate = this.options.migrate ?? true
+      await (migrate ? migratePostgres : checkPostgresVersion)(
         client,
         `${this.table}_schema_migrations`,
         'events',
@@ -126,7 +141,8 @@ export class PostgresEventStore implements EventStore {
         (client) => detectPostgresEvents(client, this.table),
       )
       // the events' notifications are sealed with a key of the log's, made by its first process
-      const key = (await this.notifyKeyOf(client)) ?? (await this.makeNotifyKey(client))
+      // (a reader makes none: it only reads the key, to open what it hears)
+      const key = (await this.notifyKeyOf(client)) ?? (migrate ? await this.makeNotifyKey(client) : null)
       this.notifySealer = key ? sealerOf(key) : undefined
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [this.lockKey]).catch(() => {})

@@ -5,7 +5,7 @@ import type { StoredEvent } from '@watchfloor/protocol'
 import Database from 'better-sqlite3'
 import { makeFolder } from './folder.ts'
 import { idHash } from './id-hash.ts'
-import { migrateSqlite } from './migrations.ts'
+import { checkSqliteVersion, migrateSqlite } from './migrations.ts'
 import {
   contentOfBody,
   type Existing,
@@ -39,6 +39,12 @@ export interface SqliteStoreOptions {
    * an export, a backup) do not claim it.
    */
   writer?: boolean
+  /**
+   * Bring an older schema up to date on open (default true: a server, an import, a restore). False
+   * for a command that only reads: nothing of the schema is written, and a file whose events schema
+   * is not this release's is refused (`SchemaTooOldError`, `SchemaTooNewError`).
+   */
+  migrate?: boolean
 }
 
 /**
@@ -176,7 +182,7 @@ export class SqliteEventStore implements EventStore {
     this.db.pragma('synchronous = NORMAL')
     this.db.pragma('busy_timeout = 5000')
     try {
-      this.migrate()
+      this.migrate(options.migrate ?? true)
     } catch (error) {
       this.db.close()
       this.writer?.release()
@@ -226,10 +232,12 @@ export class SqliteEventStore implements EventStore {
 
   /**
    * Create the tables, or bring a file written by an earlier version up to date (the numbered
-   * steps of `SQLITE_EVENT_MIGRATIONS`); a file of a newer schema is refused.
+   * steps of `SQLITE_EVENT_MIGRATIONS`); a file of a newer schema is refused. Without `migrate`,
+   * only the version is read, and a file of another version than this release's is refused.
    */
-  private migrate(): void {
-    migrateSqlite(this.db, 'events', SQLITE_EVENT_MIGRATIONS, detectSqliteEvents)
+  private migrate(migrate: boolean): void {
+    if (migrate) migrateSqlite(this.db, 'events', SQLITE_EVENT_MIGRATIONS, detectSqliteEvents)
+    else checkSqliteVersion(this.db, 'events', SQLITE_EVENT_MIGRATIONS, detectSqliteEvents)
   }
 
   append(events: readonly AcceptedEvent[]): Promise<AppendResult[]> {

@@ -46,7 +46,7 @@ Options:
   options: JSON_OPTION,
   positionals: [0, 0],
   async run(args, context) {
-    const accounts = await (await context.credentials()).listAccounts()
+    const accounts = await (await context.credentials({ write: false })).listAccounts()
     if (args.values.json) {
       context.say(JSON.stringify({ accounts }))
       return
@@ -93,7 +93,7 @@ directory; a password too short...); 2 bad usage.`,
     if (roles === undefined) throw new UsageError('accounts create: --roles is required')
     const generated = args.values['password-stdin'] ? undefined : randomPassword()
     const password = generated ?? (await passwordFromStdin())
-    const credentials = await context.credentials()
+    const credentials = await context.credentials({ write: true })
     const input = {
       username: args.positionals[0],
       organisation,
@@ -143,7 +143,7 @@ Exit codes: 0 done (also when it was enabled already); 1 no such account; 2 bad 
     positionals: [1, 1],
     async run(args: Args, context: Context) {
       const username = args.positionals[0]!.trim().toLowerCase()
-      const credentials = await context.credentials()
+      const credentials = await context.credentials({ write: true })
       if (!(await credentials.getAccount(username))) throw new Failed(`no account ${username}`)
       const account = await changeAccount(credentials, username, { disabled }, context.config.passwordCost)
       if (args.values.json) context.say(JSON.stringify({ account }))

@@ -61,7 +61,9 @@ the server folds).
 The first line names the format and its version, and the schema versions of the store. The file
 is written as FILE.partial (mode 0600) and renamed when complete. It holds password and token
 hashes: keep it as you keep the server's secrets. On PostgreSQL it may run while servers run; on
-SQLite too (it only reads), though events appended meanwhile may be left out.
+SQLite too (it only reads), though events appended meanwhile may be left out. It never upgrades
+the schema: a database of an older release's schema is refused, unchanged (back it up with that
+release before an upgrade).
 
 Exit codes: 0 written; 1 the store could not be read or the file written; 2 bad usage.`,
   options: {},
@@ -69,7 +71,7 @@ Exit codes: 0 written; 1 the store could not be read or the file written; 2 bad 
   async run(args, context) {
     const name = args.positionals[0]!
     const events = await context.events({ write: false })
-    const credentials = await context.credentials()
+    const credentials = await context.credentials({ write: false })
     // the credentials first, then the head: a partner feed's cursor is written after the events it
     // brought, so every event a dumped cursor stands for is at or below the head read after it
     const dump = await durable(credentials)
@@ -156,7 +158,7 @@ reads (a newer format or schema, a cut file, an invalid event), or writing faile
     const principals = staticPrincipals(context)
     // the cheap refusals first: a log another process writes (writer.ts), a store that is not empty
     const events = await context.events({ write: true })
-    const credentials = await context.credentials()
+    const credentials = await context.credentials({ write: true })
     await requireEmptyLog(events, context)
     const present = Object.entries(await durable(credentials)).filter(([, rows]) => rows.length > 0)
     if (present.length > 0)

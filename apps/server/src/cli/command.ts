@@ -7,6 +7,7 @@ import {
   type EventStore,
   openCredentialStore,
   openEventStore,
+  SchemaTooOldError,
   SqliteCredentialStore,
   SqliteEventStore,
 } from '@watchfloor/store'
@@ -135,13 +136,17 @@ export class Context {
 
   /**
    * The event log. `write: false` never creates a SQLite file that is not there (a typo in
-   * WATCHFLOOR_DATA_DIR is an error, not a new empty log), and never moves ids into the id index,
-   * so it may read a file a running server writes.
+   * WATCHFLOOR_DATA_DIR is an error, not a new empty log), never moves ids into the id index, so it
+   * may read a file a running server writes, and never upgrades the schema: a log of an older
+   * release is refused (`SchemaTooOldError`), so that release can still open it. `write: true`
+   * migrates, as the server does.
    */
   async events(options: { write: boolean }): Promise<EventStore> {
     if (this.eventStore) return this.eventStore
     if (this.config.databaseUrl)
-      this.eventStore = await this.opening(() => openEventStore({ databaseUrl: this.config.databaseUrl!, dataDir: '' }))
+      this.eventStore = await this.opening(() =>
+        openEventStore({ databaseUrl: this.config.databaseUrl!, dataDir: '', migrate: options.write }),
+      )
     else {
       const file = this.sqliteFile()
       if (!options.write && !existsSync(file))
@@ -154,7 +159,7 @@ export class Context {
             // an import or a restore is the log's one writer: refused while a server writes it (writer.ts)
             options.write
               ? { file, recentEvents: 0, writer: true }
-              : { file, recentEvents: 0, indexEvery: Number.MAX_SAFE_INTEGER },
+              : { file, recentEvents: 0, indexEvery: Number.MAX_SAFE_INTEGER, migrate: false },
           ),
       )
       this.noteTightened(store.tightened)
@@ -178,16 +183,33 @@ export class Context {
       this.note(`note: set ${files.join(', ')} to mode 0600: they hold password and token hashes and every event`)
   }
 
-  /** The credential store (accounts, tokens, the directory, feeds) of the same database. */
-  async credentials(): Promise<CredentialStore> {
+  /**
+   * The credential store (accounts, tokens, the directory, feeds) of the same database. `write:
+   * false` (a list) never upgrades the schema: credentials of an older release are refused
+   * (`SchemaTooOldError`); a database that holds no credential tables at all (a log only imported)
+   * reads as holding none, and nothing is made in it. `write: true` migrates, as the server does.
+   */
+  async credentials(options: { write: boolean }): Promise<CredentialStore> {
     if (!this.credentialStore) {
       if (!this.config.databaseUrl && !existsSync(this.sqliteFile()))
         throw new Failed(
           `no database at ${this.sqliteFile()}: set WATCHFLOOR_DATA_DIR (or WATCHFLOOR_DATABASE_URL) to the server's`,
         )
-      const store = await this.opening(() =>
-        openCredentialStore({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir }),
-      )
+      const store = await this.opening(async () => {
+        try {
+          return await openCredentialStore({
+            databaseUrl: this.config.databaseUrl,
+            dataDir: this.config.dataDir,
+            migrate: options.write,
+          })
+        } catch (error) {
+          // no credentials schema (version 0): nothing to upgrade nor to read, so an empty store of
+          // this process's memory stands for it
+          if (!options.write && error instanceof SchemaTooOldError && error.found === 0)
+            return new SqliteCredentialStore({ file: ':memory:' })
+          throw error
+        }
+      })
       if (store instanceof SqliteCredentialStore) this.noteTightened(store.tightened)
       this.credentialStore = store
       this.credentialStore.onChange((change) => this.changes.push(change))

@@ -16,7 +16,7 @@ Options:
   options: JSON_OPTION,
   positionals: [0, 0],
   async run(args, context) {
-    const credentials = await context.credentials()
+    const credentials = await context.credentials({ write: false })
     const organisations = await credentials.listOrganisations()
     const communities = await credentials.listCommunities()
     if (args.values.json) {
@@ -63,7 +63,7 @@ Exit codes: 0 added; 1 refused (the id is taken, a malformed field); 2 bad usage
       nation: stringOption(args, 'nation'),
       kind: stringOption(args, 'kind'),
     })
-    const organisation = await (await context.credentials()).createOrganisation(body)
+    const organisation = await (await context.credentials({ write: true })).createOrganisation(body)
     if (args.values.json) context.say(JSON.stringify({ organisation }))
     else context.say(`organisation ${organisation.id} added (${organisation.nation}, ${organisation.kind})`)
   },

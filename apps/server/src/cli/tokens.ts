@@ -43,7 +43,7 @@ Options:
   positionals: [0, 0],
   async run(args, context) {
     const owner = stringOption(args, 'owner')?.toLowerCase()
-    const tokens = await (await context.credentials()).listTokens(owner === undefined ? {} : { owner })
+    const tokens = await (await context.credentials({ write: false })).listTokens(owner === undefined ? {} : { owner })
     if (args.values.json) {
       context.say(JSON.stringify({ tokens }))
       return
@@ -138,7 +138,7 @@ user id another organisation's account, service token or static token has...); 2
       ...(stringOption(args, 'tlp-ceiling') !== undefined ? { tlpCeiling: stringOption(args, 'tlp-ceiling') } : {}),
       ...(expires !== undefined ? { expiresAt: expires === 'never' ? null : expires } : {}),
     }
-    const credentials = await context.credentials()
+    const credentials = await context.credentials({ write: true })
     if (owner !== undefined && !(await credentials.getAccount(owner.trim().toLowerCase())))
       throw new Failed(`no account ${owner}: create it first (accounts create)`)
     const { token, secret } = await issueToken(
@@ -179,7 +179,7 @@ Exit codes: 0 revoked; 1 no such token; 2 bad usage.`,
   positionals: [1, 1],
   async run(args, context) {
     const id = args.positionals[0]!
-    const token = await (await context.credentials()).revokeToken(id)
+    const token = await (await context.credentials({ write: true })).revokeToken(id)
     if (!token) throw new Failed(`no token ${id}`)
     if (args.values.json) context.say(JSON.stringify({ token }))
     else context.say(`token ${token.id} (${token.label}) revoked at ${token.revokedAt}`)

@@ -1,7 +1,7 @@
 import { accessSync, constants } from 'node:fs'
 import { isIPv6 } from 'node:net'
 import { join } from 'node:path'
-import { LogInUseError, makeFolder, SchemaTooNewError } from '@watchfloor/store'
+import { LogInUseError, makeFolder, SchemaTooNewError, SchemaTooOldError } from '@watchfloor/store'
 import { SettingError } from '../config.ts'
 
 /*
@@ -55,10 +55,12 @@ const PG_CONNECTION_MESSAGES = /connection terminated|timeout|SASL|password|SSL|
 /**
  * Opening the stores failed: for a database the operator named that cannot be reached or opened,
  * a SettingError naming WATCHFLOOR_DATABASE_URL (never its password) or, on SQLite, the file and
- * WATCHFLOOR_DATA_DIR; a schema newer than this release's as it says; anything else as it is.
+ * WATCHFLOOR_DATA_DIR; a schema newer than this release's, or older for a command that only reads
+ * (`SchemaTooOldError`), as it says; anything else as it is.
  */
 export function cannotOpenStore(error: unknown, config: { databaseUrl: string | undefined; dataDir: string }): unknown {
-  if (error instanceof SettingError || error instanceof SchemaTooNewError) return error
+  if (error instanceof SettingError || error instanceof SchemaTooNewError || error instanceof SchemaTooOldError)
+    return error
   if (error instanceof LogInUseError) return new SettingError(error.message)
   const code = codeOf(error)
   const message = messageOf(error)
@@ -101,10 +103,16 @@ export function withoutPassword(message: string, url: string): string {
 
 /**
  * The one line to print for a failed start the operator can act on (a SettingError, a schema newer
- * than this release, a log another process writes); undefined for a fault of ours, which is printed with its stack.
+ * than this release, or older where it is only read, a log another process writes); undefined for a
+ * fault of ours, which is printed with its stack.
  */
 export function operatorStartFailure(error: unknown): string | undefined {
-  if (error instanceof SettingError || error instanceof SchemaTooNewError || error instanceof LogInUseError)
+  if (
+    error instanceof SettingError ||
+    error instanceof SchemaTooNewError ||
+    error instanceof SchemaTooOldError ||
+    error instanceof LogInUseError
+  )
     return error.message
   return undefined
 }

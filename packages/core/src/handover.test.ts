@@ -560,6 +560,49 @@ describe('handover brief', () => {
     expect(restated.marking.tlp).toBe('RED')
   })
 
+  it('[R15] an incident a marking change closes in this picture (closed by an event it was never sent) is listed as closed; one whose own status is newer is not', () => {
+    seq = 0
+    const green = { marking: { tlp: 'GREEN' } }
+    const amber = { marking: { tlp: 'AMBER' } }
+    const reported = (minute: number, incidentId: string, options: object, extra = {}) =>
+      at(
+        minute,
+        'incident.reported',
+        { incidentId, title: `Wiper ${incidentId}`, severity: 'high', category: 'x', affectedNetworks: [], ...extra },
+        options,
+      )
+    const setAt = (status: number) => ({
+      title: 1,
+      severity: 1,
+      category: 1,
+      summary: 1,
+      networks: 1,
+      attackSource: 1,
+      status,
+    })
+    const before = [reported(1, 'inc-m', green), reported(2, 'inc-n', green)]
+    for (const event of before) event.recordedAt = T(5)
+    const window = [
+      // cert-ee closes both under AMBER (its own only): cert-lv is never sent it
+      at(11, 'incident.status_changed', { incidentId: 'inc-m', status: 'closed' }, amber), // seq 3
+      at(12, 'incident.status_changed', { incidentId: 'inc-n', status: 'closed' }, amber), // seq 4
+      // cert-lv reopens inc-n itself, later than cert-ee's close
+      at(13, 'incident.status_changed', { incidentId: 'inc-n', status: 'investigating' }, green), // seq 5
+      // the marking changes restate the status as cert-ee's picture holds it
+      reported(14, 'inc-m', green, { restated: { status: 'closed', setAt: setAt(3) } }), // seq 6
+      reported(15, 'inc-n', green, { restated: { status: 'closed', setAt: setAt(4) } }), // seq 7
+    ]
+    for (const event of window) event.recordedAt = event.occurredAt
+    const brief = handoverBrief(fold(initialState, before), window, { viewer: janis, since: SINCE, until: UNTIL })
+    expect(brief.incidents.closed.map((item) => item.incidentId)).toEqual(['inc-m'])
+    expect(brief.incidents.closed[0]).toMatchObject({
+      status: 'closed',
+      at: T(14),
+      reason: 'closed, as a marking change restated it',
+    })
+    expect(brief.incidents.updated.map((item) => item.incidentId)).toEqual(['inc-n'])
+  })
+
   it('[M1] an advisory row names its incident by title: that title’s marking counts in the row and the brief', () => {
     seq = 0
     const green = { marking: { tlp: 'GREEN' } }

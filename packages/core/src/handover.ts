@@ -313,10 +313,15 @@ export class HandoverBuilder {
     const mark: Mark = { at: event.occurredAt, by: event.actor?.user ?? event.source.organisation }
     switch (event.type) {
       case 'incident.reported': {
-        const { incidentId, severity } = event.payload
+        const { incidentId, severity, restated } = event.payload
         if (!this.initial.incidents.has(incidentId) && !this.reported.has(incidentId))
           this.reported.set(incidentId, { ...mark, severity })
         else this.touch(incidentId, mark)
+        // [R15] a marking change restates the status: a picture that takes "closed" from it (closed
+        // by an event it was never sent) lists the incident as closed, by the marking change; one
+        // that kept its own later status is not closed at `until`, so not listed
+        if (restated?.status === 'closed')
+          this.closings.set(incidentId, { ...mark, reason: 'closed, as a marking change restated it' })
         return
       }
       case 'incident.updated':

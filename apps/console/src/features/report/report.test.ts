@@ -88,6 +88,10 @@ describe('after-action report', () => {
     // a picture it newly reaches has only this report: each network as it stands
     const fresh = buildReport(fold(initialState, [change]), [change], 'i1')!
     expect(fresh.networks.map((n) => `${n.networkId}:${n.state}`)).toEqual(['ee-gov:contained', 'lv-gov:recovered'])
+    // it arrived recovered: contained and recovered when it was first reported to this picture, not "not yet"
+    expect(fresh.durations).toMatchObject({ contain: 0, recover: 0 })
+    // where the picture saw the containment itself, that time stands
+    expect(report.durations).toMatchObject({ contain: 32 * 60_000, recover: 120 * 60_000 })
   })
 
   it('is null for an incident this viewer never received', () => {

@@ -90,6 +90,9 @@ const RECOVERED: readonly IncidentStatus[] = ['recovered', 'closed']
 function statusOf(event: StoredEvent): IncidentStatus | undefined {
   if (event.type === 'incident.status_changed') return event.payload.status
   if (event.type === 'incident.updated') return event.payload.status
+  // [R15] a marking change restates the status (set by events this viewer may not have been sent):
+  // a status the report had not seen reached by then counts from it; an earlier one stands
+  if (event.type === 'incident.reported') return event.payload.restated?.status
   return undefined
 }
 

@@ -359,6 +359,17 @@ describe('watchfloor command line', () => {
     expect(checked.stdout).toContain('duplicate id: seq 4 has the id of seq 2')
   })
 
+  it('check on a body that is not JSON names its seq', async () => {
+    const env = await sqliteLog(5)
+    const db = new Database(join(env.WATCHFLOOR_DATA_DIR, 'events.sqlite'))
+    db.prepare('UPDATE events SET body = ? WHERE seq = 3').run('{"seq":3,"recordedAt":')
+    db.close()
+    const bad = await cli(['check'], env)
+    expect(bad.code).toBe(1)
+    expect(`${bad.stdout}${bad.stderr}`).toContain('the event at seq 3 is not JSON')
+    noStack(bad)
+  })
+
   it('backup of SQLite, restored into PostgreSQL, backs up to the same content; and the reverse', async () => {
     const sqlite = await sqliteLog(30)
     // credentials too: an organisation, an account, a token

@@ -19,7 +19,7 @@ import { detectPostgresEvents, postgresEventMigrations } from './schema-postgres
 import { DatabaseScope } from './scope.ts'
 import { type Sealer, sealerOf } from './sealed.ts'
 import { PostgresSnapshotStore } from './snapshots.ts'
-import { idInLog, storedRows } from './stored.ts'
+import { eventOfRow, idInLog, storedRows } from './stored.ts'
 import type { AcceptedEvent, AppendResult, EventStore } from './types.ts'
 
 export interface PostgresStoreOptions {
@@ -418,8 +418,8 @@ export class PostgresEventStore implements EventStore {
       // (a read past the window's end is held apart, as a chunk above a gap, and bounds nothing)
       const next = from <= this.recent.end ? this.recent.nextRunAfter(from) : undefined
       const want = Math.min(limit - out.length, next !== undefined && next > from + 1 ? next - from - 1 : limit)
-      const result = await this.pool.query<{ body: string }>(
-        `SELECT body FROM ${this.table} WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      const result = await this.pool.query<{ seq: string; body: string }>(
+        `SELECT seq, body FROM ${this.table} WHERE seq > $1 ORDER BY seq LIMIT $2`,
         [from, want],
       )
       // a commit of this process may have landed while the query ran (a POST's check of owners reads
@@ -427,9 +427,7 @@ export class PostgresEventStore implements EventStore {
       // no gap, so the rows are the seqs right after `from`.
       const landed = this.recent.after(from, result.rows.length) ?? []
       const read =
-        landed.length === result.rows.length
-          ? landed
-          : [...landed, ...result.rows.slice(landed.length).map((row) => JSON.parse(row.body) as StoredEvent)]
+        landed.length === result.rows.length ? landed : [...landed, ...result.rows.slice(landed.length).map(eventOfRow)]
       this.recent.add(read)
       out.push(...read)
       if (read.length < want) break
@@ -439,11 +437,11 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readRecordedRange(from: string, to: string, after: number, limit: number): Promise<StoredEvent[]> {
-    const result = await this.pool.query<{ body: string }>(
-      `SELECT body FROM ${this.table} WHERE recorded_at >= $1 AND recorded_at < $2 AND seq > $3 ORDER BY seq LIMIT $4`,
+    const result = await this.pool.query<{ seq: string; body: string }>(
+      `SELECT seq, body FROM ${this.table} WHERE recorded_at >= $1 AND recorded_at < $2 AND seq > $3 ORDER BY seq LIMIT $4`,
       [isoBound(from), isoBound(to), after, limit],
     )
-    return result.rows.map((row) => JSON.parse(row.body) as StoredEvent)
+    return result.rows.map(eventOfRow)
   }
 
   async head(): Promise<number> {

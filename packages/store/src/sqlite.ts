@@ -18,7 +18,7 @@ import {
 } from './plan.ts'
 import { detectSqliteEvents, SQLITE_EVENT_MIGRATIONS } from './schema-sqlite.ts'
 import { SqliteSnapshotStore } from './snapshots.ts'
-import { idInLog, storedRows } from './stored.ts'
+import { eventOfRow, idInLog, storedRows } from './stored.ts'
 import type { AcceptedEvent, AppendResult, EventStore } from './types.ts'
 import { claimWriter, type WriterClaim } from './writer.ts'
 
@@ -194,11 +194,11 @@ export class SqliteEventStore implements EventStore {
         'INSERT INTO events (seq, id, recorded_at, body) VALUES (?, ?, ?, ?)',
       ),
       body: this.db.prepare<[number], { body: string }>('SELECT body FROM events WHERE seq = ?'),
-      after: this.db.prepare<[number, number], { body: string }>(
-        'SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+      after: this.db.prepare<[number, number], { seq: number; body: string }>(
+        'SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
       ),
-      between: this.db.prepare<[number, number, number], { body: string }>(
-        'SELECT body FROM events WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?',
+      between: this.db.prepare<[number, number, number], { seq: number; body: string }>(
+        'SELECT seq, body FROM events WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?',
       ),
       recordedAt: this.db.prepare<[number], { recorded_at: string }>('SELECT recorded_at FROM events WHERE seq = ?'),
       last: this.db.prepare<[], { seq: number; recorded_at: string }>(
@@ -462,14 +462,14 @@ export class SqliteEventStore implements EventStore {
       const start = after + 1 - first.seq
       return this.recent.slice(start, start + limit)
     }
-    return this.statements.after.all(after, limit).map((row) => JSON.parse(row.body) as StoredEvent)
+    return this.statements.after.all(after, limit).map(eventOfRow)
   }
 
   async readRecordedRange(from: string, to: string, after: number, limit: number): Promise<StoredEvent[]> {
     const start = Math.max(this.firstRecordedAtOrAfter(isoBound(from)), after + 1)
     const end = this.firstRecordedAtOrAfter(isoBound(to))
     if (start >= end) return []
-    return this.statements.between.all(start - 1, end, limit).map((row) => JSON.parse(row.body) as StoredEvent)
+    return this.statements.between.all(start - 1, end, limit).map(eventOfRow)
   }
 
   /** The first seq recorded at or after `time` (head + 1 when none): binary search, as recordedAt follows seq [L5]. */

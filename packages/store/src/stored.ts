@@ -55,3 +55,15 @@ export function storedRows(events: readonly StoredEvent[], head: number, lastRec
 export function idInLog(id: string, seq: number): WatchfloorError {
   return new WatchfloorError('conflict', `event ${id} is already in the log (at seq ${seq})`, { id, seq })
 }
+
+/**
+ * A stored event read back from its row's body; a body that is not JSON (a damaged file or table)
+ * is an error naming its seq, so `check` and every read say where the log is damaged.
+ */
+export function eventOfRow(row: { seq: number | string; body: string }): StoredEvent {
+  try {
+    return JSON.parse(row.body) as StoredEvent
+  } catch (error) {
+    throw new Error(`the event at seq ${row.seq} is not JSON (${(error as Error).message}): the log is damaged there`)
+  }
+}

@@ -14,7 +14,7 @@ import { FullState, StateCache } from '../read/projection.ts'
 import { Snapshots } from '../read/snapshots.ts'
 import { type Command, type Context, Failed } from './command.ts'
 import { writeEvents } from './log.ts'
-import { lineWriter, PAGE, parseEventLine, readLines, requireEmptyLog, writeLogUpTo } from './streams.ts'
+import { IdSeqs, lineWriter, PAGE, parseEventLine, readLines, requireEmptyLog, writeLogUpTo } from './streams.ts'
 
 /** The name in a backup's header line, and the newest version of the format this code reads and writes. */
 export const BACKUP_FORMAT = 'watchfloor-backup'
@@ -286,7 +286,7 @@ async function checkBackup(context: Context, name: string): Promise<void> {
   let count = 0
   let last = 0
   let lastRecordedAt = ''
-  const ids = new IdSet()
+  const ids = new IdSeqs()
   const progress = context.progress('read through')
   const refuse = (n: number, why: string) => {
     throw new Failed(`${name}, line ${n}: ${why}; nothing was restored`)
@@ -323,13 +323,13 @@ async function checkBackup(context: Context, name: string): Promise<void> {
     // stores' form and never going back; checked before anything is written
     const event = parseEventLine(line, n, name)
     if (event.seq !== last + 1) refuse(n, `seq ${event.seq} after seq ${last} (a log has no gap)`)
-    if (ids.has(event.id)) refuse(n, `event ${event.id} comes twice (again at seq ${event.seq})`)
+    if (ids.get(event.id) !== undefined) refuse(n, `event ${event.id} comes twice (again at seq ${event.seq})`)
     const time = Date.parse(event.recordedAt)
     if (Number.isNaN(time) || new Date(time).toISOString() !== event.recordedAt)
       refuse(n, `seq ${event.seq} has recordedAt ${JSON.stringify(event.recordedAt)}, not a UTC ISO 8601 time`)
     if (event.recordedAt < lastRecordedAt)
       refuse(n, `seq ${event.seq} was recorded at ${event.recordedAt}, before the event ahead of it`)
-    ids.add(event.id)
+    ids.set(event.id, event.seq)
     lastRecordedAt = event.recordedAt
     last = event.seq
     count++
@@ -360,20 +360,3 @@ function parseLine(line: string, n: number, name: string): Record<string, unknow
 }
 
 export const backupCommands: Command[] = [backup, restore]
-
-/**
- * The ids read so far, in sets of their first two hex digits: one Set holds at most 2^24 entries,
- * and a log of months holds more events than that.
- */
-class IdSet {
-  private readonly shards = new Map<string, Set<string>>()
-  has(id: string): boolean {
-    return this.shards.get(id.slice(0, 2))?.has(id) ?? false
-  }
-  add(id: string): void {
-    const key = id.slice(0, 2)
-    const shard = this.shards.get(key)
-    if (shard) shard.add(id)
-    else this.shards.set(key, new Set([id]))
-  }
-}

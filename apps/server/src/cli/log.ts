@@ -2,6 +2,7 @@ import type { StoredEvent } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
 import { type Command, type Context, Failed, integerOption } from './command.ts'
 import {
+  IdSeqs,
   lineWriter,
   PAGE,
   parseEventLine,
@@ -45,7 +46,7 @@ export async function checkLog(
 ): Promise<{ problems: Problems; events: number; head: number; first?: StoredEvent; last?: StoredEvent }> {
   const problems = new Problems(keep)
   const head = await store.head()
-  const ids = new Map<string, number>()
+  const ids = new IdSeqs()
   let expected = 1
   let events = 0
   let first: StoredEvent | undefined

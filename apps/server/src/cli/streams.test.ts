@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { DURABLE_OPS, type DurableOps, publishFile } from './streams.ts'
+import { DURABLE_OPS, type DurableOps, IdSeqs, publishFile } from './streams.ts'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -32,5 +32,16 @@ describe('a finished export or backup', () => {
     publishFile(join(dir, 'log.ndjson.partial'), join(dir, 'log.ndjson'), DURABLE_OPS)
     expect(readFileSync(join(dir, 'log.ndjson'), 'utf8')).toBe('{"seq":1}\n')
     expect(() => readFileSync(join(dir, 'log.ndjson.partial'))).toThrow()
+  })
+})
+
+describe('the ids of a log read through', () => {
+  it('gives back the seq each id was read at, and nothing for an id not read', () => {
+    const ids = new IdSeqs()
+    const id = (n: number) => `${n.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`
+    for (let n = 0; n < 2_000; n++) ids.set(id(n * 7919), n + 1)
+    for (let n = 0; n < 2_000; n++) expect(ids.get(id(n * 7919))).toBe(n + 1)
+    expect(ids.get(id(1))).toBeUndefined()
+    expect(ids.get('ffffffff-0000-4000-8000-000000000000')).toBeUndefined()
   })
 })

@@ -91,6 +91,24 @@ function inOrderOf(read: unknown, canonical: unknown): unknown {
   return ordered
 }
 
+/**
+ * The seq of each event id read so far, in maps by the id's first two hex digits: one Map holds at
+ * most 2^24 entries, and a log of months holds more events than that (`check` of a whole log, the
+ * read-through of a restore).
+ */
+export class IdSeqs {
+  private readonly shards = new Map<string, Map<string, number>>()
+  get(id: string): number | undefined {
+    return this.shards.get(id.slice(0, 2))?.get(id)
+  }
+  set(id: string, seq: number): void {
+    const key = id.slice(0, 2)
+    const shard = this.shards.get(key)
+    if (shard) shard.set(id, seq)
+    else this.shards.set(key, new Map([[id, seq]]))
+  }
+}
+
 /** Lines of a file, or of stdin for `-`; each with its number (from 1). */
 export async function* readLines(context: Context, name: string): AsyncGenerator<[string, number]> {
   const input = name === '-' ? process.stdin : createReadStream(context.file(name))

@@ -8,11 +8,10 @@ import {
 } from '@watchfloor/store'
 import { audiencesOf, namedUsersOf } from '../access/access.ts'
 import { Directory } from '../access/directory.ts'
-import { loadTokenFile, type StaticToken } from '../access/tokens.ts'
 import { createLogger } from '../ops/logger.ts'
 import { FullState, StateCache } from '../read/projection.ts'
 import { Snapshots } from '../read/snapshots.ts'
-import { type Command, type Context, Failed } from './command.ts'
+import { type Command, type Context, Failed, staticPrincipals } from './command.ts'
 import { writeEvents } from './log.ts'
 import { IdSeqs, lineWriter, PAGE, parseEventLine, readLines, requireEmptyLog, writeLogUpTo } from './streams.ts'
 
@@ -155,7 +154,15 @@ reads (a newer format or schema, a cut file, an invalid event), or writing faile
     const name = args.positionals[0]!
     // the static tokens' audiences are saved too (below): a token list that cannot be read stops the
     // restore before it writes anything
-    const principals = staticPrincipals(context)
+    // the same static tokens the server and every other command take (WATCHFLOOR_TOKENS, else the
+    // demo set of the data folder); one it cannot read stops the restore before it writes anything
+    const principals = (() => {
+      try {
+        return staticPrincipals(context)
+      } catch (error) {
+        throw new Failed(`${(error as Error).message}; nothing was restored`)
+      }
+    })()
     // the cheap refusals first: a log another process writes (writer.ts), a store that is not empty
     const events = await context.events({ write: true })
     const credentials = await context.credentials({ write: true })
@@ -263,16 +270,6 @@ reads (a newer format or schema, a cut file, an invalid event), or writing faile
       }
     }
   },
-}
-
-/** The static tokens of WATCHFLOOR_TOKENS, when it is set (none otherwise); one it cannot read is a refusal. */
-function staticPrincipals(context: Context): StaticToken[] {
-  if (!context.config.tokensFile) return []
-  try {
-    return loadTokenFile(context.config.tokensFile)
-  } catch (error) {
-    throw new Failed(`${error instanceof Error ? error.message : String(error)}; nothing was restored`)
-  }
 }
 
 /**

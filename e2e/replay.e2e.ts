@@ -214,7 +214,9 @@ test.describe('replay', () => {
     const download = page.waitForEvent('download')
     await page.getByTestId('export-incident-csv').click()
     const file = await download
-    expect(file.suggestedFilename()).toMatch(/\.csv$/)
+    // [M1] a CSV carries no banner: its name carries its marking, and the console says it
+    expect(file.suggestedFilename()).toMatch(/\.TLP-(CLEAR|GREEN|AMBER|AMBER\+STRICT|RED)(\.PAP-[A-Z]+)?\.csv$/)
+    await expect(page.getByTestId('export-marking')).toHaveText(/^TLP:/)
     const path = await file.path()
     const { readFileSync } = await import('node:fs')
     const text = readFileSync(path, 'utf8')

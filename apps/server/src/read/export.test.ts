@@ -1,5 +1,6 @@
+import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { csvCell } from './export.ts'
+import { csvCell, csvRow } from './export.ts'
 
 describe('csvCell: one CSV cell', () => {
   it('quotes a cell with a comma, quote or line break (RFC 4180), quotes doubled', () => {
@@ -18,5 +19,23 @@ describe('csvCell: one CSV cell', () => {
       `"'=HYPERLINK(""http://evil.example"",""click"")"`,
     )
     expect(csvCell(-5)).toBe('-5') // a number is a number, not a formula
+  })
+})
+
+describe('csvRow: one CSV row', () => {
+  it('writes occurredAt in UTC like recordedAt, so rows sort by time as text', () => {
+    const event = {
+      seq: 2,
+      id: '6f1c2a2e-9d7b-4c1e-8f00-000000000002',
+      type: 'incident.observation',
+      occurredAt: '2026-01-10T10:05:00+02:00',
+      recordedAt: '2026-01-10T08:06:00.000Z',
+      source: { organisation: 'cert-ee' },
+      marking: { tlp: 'GREEN' },
+      payload: { incidentId: 'inc-1', count: 1 },
+    } as StoredEvent
+    const row = csvRow(event)
+    expect(row[3]).toBe('2026-01-10T08:05:00.000Z')
+    expect(row[4]).toBe('2026-01-10T08:06:00.000Z')
   })
 })

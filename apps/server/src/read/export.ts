@@ -278,12 +278,19 @@ function csvWriter(tasks: TaskIndex): Writer {
   }
 }
 
+/** A time as UTC ISO 8601 (`…Z`), so a sheet sorts it as text; as given when it cannot be read. */
+function utc(time: string): string {
+  const ms = Date.parse(time)
+  return Number.isNaN(ms) ? time : new Date(ms).toISOString()
+}
+
 export function csvRow(event: StoredEvent, tasks?: TaskIndex): (string | number)[] {
   return [
     event.seq,
     event.id,
     event.type,
-    event.occurredAt,
+    // as the sender gave it, with its offset, in the JSON export; in UTC here, like recordedAt
+    utc(event.occurredAt),
     event.recordedAt,
     event.source.organisation,
     event.source.network ?? '',

@@ -267,13 +267,18 @@ export function ExportButtons() {
   const selection = useView((v) => v.selection)
   const [progress, setProgress] = useState<(ExportProgress & { label: string }) | null>(null)
   const [error, setError] = useState<string | null>(null)
+  const [saved, setSaved] = useState<{ filename: string; marking: string } | null>(null)
   const run = async (label: string, query: ExportQuery) => {
     setError(null)
+    setSaved(null)
     setProgress({ bytes: 0, seq: 0, head: 0, label })
     const viewAs = currentViewAs()
     try {
-      const { blob, filename } = await downloadExport(query, (p) => setProgress({ ...p, label }))
-      saveBlob(blob, viewAsFileName(filename, viewAs))
+      const { blob, filename, marking } = await downloadExport(query, (p) => setProgress({ ...p, label }))
+      const named = viewAsFileName(filename, viewAs)
+      saveBlob(blob, named)
+      // [M1] the file carries no banner: its name does, and the console says how it is marked
+      setSaved({ filename: named, marking })
     } catch (e) {
       setError(`Export failed: ${e instanceof Error ? e.message : String(e)}`)
     } finally {
@@ -316,6 +321,12 @@ export function ExportButtons() {
         <span className="muted" data-testid="export-progress" data-bytes={progress.bytes}>
           {progress.label}: {(progress.bytes / 1024).toFixed(1)} KB
           {progress.head > 0 && <progress max={progress.head} value={Math.min(progress.seq, progress.head)} />}
+        </span>
+      )}
+      {saved && !progress && (
+        <span className="muted" data-testid="export-saved" data-marking={saved.marking}>
+          Saved {saved.filename}, marked <strong data-testid="export-marking">{saved.marking}</strong>: handle it as
+          marked
         </span>
       )}
       {error && (

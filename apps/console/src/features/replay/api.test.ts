@@ -1,6 +1,6 @@
 import { Command } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { bookmarkCommand, exportUrl, filenameOf, lastSeqIn } from './api.ts'
+import { bookmarkCommand, downloadExport, exportUrl, filenameOf, lastSeqIn, markedFileName } from './api.ts'
 
 describe('replay REST helpers', () => {
   it('builds export URLs and reads the download name and progress', () => {
@@ -15,6 +15,32 @@ describe('replay REST helpers', () => {
     expect(lastSeqIn('[\n{"seq":4,"id":"a"},\n{"seq":17,"id":"b"', 'json')).toBe(17)
     expect(lastSeqIn('seq,id,type\r\n3,a,x\r\n12,b,y\r\n13,c', 'csv')).toBe(12)
     expect(lastSeqIn('seq,id,type\r\n', 'csv')).toBeNull()
+  })
+
+  it('[M1] an export is saved under a name that carries its marking, and one sent without a marking is not saved', async () => {
+    expect(markedFileName('watchfloor-export-to-seq-9.csv', 'TLP:AMBER')).toBe(
+      'watchfloor-export-to-seq-9.TLP-AMBER.csv',
+    )
+    expect(markedFileName('watchfloor-export.stix.json', 'TLP:AMBER+STRICT; PAP:GREEN')).toBe(
+      'watchfloor-export.TLP-AMBER+STRICT.PAP-GREEN.stix.json',
+    )
+    expect(markedFileName('export', 'TLP:RED')).toBe('export.TLP-RED')
+    const csv = 'seq,id,type\r\n1,a,x\r\n'
+    const answer = (headers: Record<string, string>) => async () =>
+      new Response(csv, {
+        status: 200,
+        headers: {
+          'content-type': 'text/csv',
+          'content-disposition': 'attachment; filename="watchfloor-export-to-seq-1.csv"',
+          'x-watchfloor-head': '1',
+          ...headers,
+        },
+      })
+    const marked = await downloadExport({ format: 'csv' }, () => {}, answer({ 'x-watchfloor-marking': 'TLP:RED' }))
+    expect(marked.marking).toBe('TLP:RED')
+    expect(marked.filename).toBe('watchfloor-export-to-seq-1.TLP-RED.csv')
+    expect(await marked.blob.text()).toBe(csv)
+    await expect(downloadExport({ format: 'csv' }, () => {}, answer({}))).rejects.toThrow(/without its marking/)
   })
 
   it('a bookmark is a valid bookmark.save command, a moment or a range, with its marking', () => {

@@ -106,15 +106,43 @@ export interface ExportProgress {
   head: number
 }
 
-/** Stream an export into a Blob, reporting bytes and seq against the head as it arrives. */
+/**
+ * [M1] A file's name with the marking of what it holds (`X-Watchfloor-Marking`, "TLP:AMBER" or
+ * "TLP:AMBER; PAP:GREEN") before its extension: `watchfloor-export-to-seq-9.TLP-AMBER.PAP-GREEN.csv`.
+ * A JSON or CSV file carries no banner of its own, so its name does, wherever it is copied.
+ */
+export function markedFileName(filename: string, marking: string): string {
+  const tag = marking
+    .split(';')
+    .map((part) => part.trim().replace(':', '-'))
+    .filter((part) => /^(TLP|PAP)-[A-Z+]+$/.test(part))
+    .join('.')
+  if (tag === '') return filename
+  const dot = filename.indexOf('.', 1)
+  return dot < 0 ? `${filename}.${tag}` : `${filename.slice(0, dot)}.${tag}${filename.slice(dot)}`
+}
+
+/**
+ * Stream an export into a Blob, reporting bytes and seq against the head as it arrives. Its
+ * marking [M1] comes with it (`X-Watchfloor-Marking`): an export without one is refused, never saved
+ * unmarked.
+ */
 export async function downloadExport(
   query: ExportQuery,
   onProgress: (progress: ExportProgress) => void,
   fetchFn: Fetch = fetch,
-): Promise<{ blob: Blob; filename: string; progress: ExportProgress }> {
+): Promise<{ blob: Blob; filename: string; marking: string; progress: ExportProgress }> {
   const response = await request(exportUrl(query), { accept: '*/*', fetchFn })
   if (!response.body)
     throw new ApiError({ status: response.status, error: { code: 'internal', message: 'empty export' } })
+  const marking = response.headers.get('X-Watchfloor-Marking')?.trim() ?? ''
+  if (!/^TLP:/.test(marking)) {
+    await response.body.cancel().catch(() => {})
+    throw new ApiError({
+      status: response.status,
+      error: { code: 'internal', message: 'the export came without its marking (X-Watchfloor-Marking): not saved' },
+    })
+  }
   const head = Number(response.headers.get('X-Watchfloor-Head') ?? 0)
   const filename = filenameOf(
     response.headers.get('Content-Disposition'),
@@ -136,7 +164,12 @@ export async function downloadExport(
   }
   if (head > 0) progress.seq = head
   onProgress({ ...progress })
-  return { blob: new Blob(chunks as BlobPart[], { type: EXPORT_TYPES[query.format] }), filename, progress }
+  return {
+    blob: new Blob(chunks as BlobPart[], { type: EXPORT_TYPES[query.format] }),
+    filename: markedFileName(filename, marking),
+    marking,
+    progress,
+  }
 }
 
 // ---------------------------------------------------------------- bookmarks

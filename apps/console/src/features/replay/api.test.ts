@@ -1,6 +1,6 @@
 import { Command } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { bookmarkCommand, downloadExport, exportUrl, filenameOf, lastSeqIn, markedFileName } from './api.ts'
+import { bookmarkCommand, downloadExport, exportUrl, filenameOf, lastSeqIn, markedFileName, timeParam } from './api.ts'
 
 describe('replay REST helpers', () => {
   it('builds export URLs and reads the download name and progress', () => {
@@ -12,6 +12,12 @@ describe('replay REST helpers', () => {
       'watchfloor-events-to-seq-9.json',
     )
     expect(filenameOf(null, 'fallback.csv')).toBe('fallback.csv')
+    // a window to the end of time: its exclusive end is held to the latest instant the server takes
+    const end = Date.parse('9999-12-31T23:59:59.999Z')
+    expect(exportUrl({ format: 'csv', from: 0, to: end + 1, clock: 'recorded' })).toContain(
+      `to=${encodeURIComponent('9999-12-31T23:59:59.999Z')}`,
+    )
+    expect(timeParam(Date.parse('0001-01-01T00:00:00.000Z') - 1)).toBe('0001-01-01T00:00:00.000Z')
     expect(lastSeqIn('[\n{"seq":4,"id":"a"},\n{"seq":17,"id":"b"', 'json')).toBe(17)
     expect(lastSeqIn('seq,id,type\r\n3,a,x\r\n12,b,y\r\n13,c', 'csv')).toBe(12)
     expect(lastSeqIn('seq,id,type\r\n', 'csv')).toBeNull()

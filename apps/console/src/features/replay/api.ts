@@ -3,12 +3,24 @@
  * console's one REST client (data/api.ts).
  */
 import { type ReplayClock, type State, type StateJson, stateFromJson } from '@watchfloor/core'
-import type { EventPageReply, Marking, StoredEvent } from '@watchfloor/protocol'
+import { type EventPageReply, MAX_TIMESTAMP, type Marking, MIN_TIMESTAMP, type StoredEvent } from '@watchfloor/protocol'
 import { ApiError, type Fetch, request, requestJson } from '../../data/api.ts'
+
+const MIN_MS = Date.parse(MIN_TIMESTAMP)
+const MAX_MS = Date.parse(MAX_TIMESTAMP)
+
+/**
+ * A time for a query (ISO 8601, UTC), held to what the server takes (`MIN_TIMESTAMP` to
+ * `MAX_TIMESTAMP`): a window's exclusive end one ms past the latest instant (a bookmark to the end of
+ * time) would otherwise be written as an expanded year the server refuses.
+ */
+export function timeParam(ms: number): string {
+  return new Date(Math.min(Math.max(ms, MIN_MS), MAX_MS)).toISOString()
+}
 
 /** `GET /api/v1/state?at=&clock=`: the viewer's picture at a moment. */
 export async function fetchStateAt(atMs: number, clock: ReplayClock, fetchFn: Fetch = fetch): Promise<State> {
-  const q = new URLSearchParams({ at: new Date(atMs).toISOString(), clock })
+  const q = new URLSearchParams({ at: timeParam(atMs), clock })
   return stateFromJson(await requestJson<StateJson>(`/api/v1/state?${q}`, { fetchFn }))
 }
 
@@ -32,8 +44,8 @@ export async function fetchWindow(
   let after = 0
   for (;;) {
     const q = new URLSearchParams({ clock: query.clock, after: String(after), limit: String(options.limit ?? 5000) })
-    if (query.from !== undefined) q.set('from', new Date(query.from).toISOString())
-    if (query.to !== undefined) q.set('to', new Date(query.to).toISOString())
+    if (query.from !== undefined) q.set('from', timeParam(query.from))
+    if (query.to !== undefined) q.set('to', timeParam(query.to))
     const page = await requestJson<EventPageReply>(`/api/v1/events?${q}`, {
       fetchFn,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -67,8 +79,8 @@ export interface ExportQuery {
 
 export function exportUrl(query: ExportQuery): string {
   const q = new URLSearchParams({ format: query.format })
-  if (query.from !== undefined) q.set('from', new Date(query.from).toISOString())
-  if (query.to !== undefined) q.set('to', new Date(query.to).toISOString())
+  if (query.from !== undefined) q.set('from', timeParam(query.from))
+  if (query.to !== undefined) q.set('to', timeParam(query.to))
   if (query.clock) q.set('clock', query.clock)
   if (query.incidentId) q.set('incidentId', query.incidentId)
   return `/api/v1/export?${q}`

@@ -10,7 +10,8 @@
  * (binary search, no scan of the log); as an event is recorded at or after it occurs, the events
  * recorded from `t` on hold every event that occurred from `t` on. A late report (recorded long
  * after it occurred) of an older range loaded on its own shows once the time it was recorded is
- * loaded too.
+ * loaded too; so does an event stamped ahead of the time it was recorded (a sender's clock running
+ * fast), which the server takes: it may be missing from a range drawn as read (docs/console.md).
  */
 import type { EventPageReply, StoredEvent } from '@watchfloor/protocol'
 

@@ -80,9 +80,34 @@ test('the after-action report of an incident closed weeks ago, opened by link, l
       payload: { incidentId: reportedId, status: 'closed' },
     },
   ])
+  // posted just now, these events were recorded just now, so the console's window (the events recorded
+  // in the last hours) would hold them; one closed weeks ago was recorded weeks ago: its window reads leave
+  // them out, as they would be, so that the report has only the server's history of the incident to go by
+  await page.route(
+    (url) => url.pathname === '/api/v1/events',
+    async (route) => {
+      if (route.request().method() !== 'GET') return route.continue()
+      const response = await route.fetch()
+      const body = (await response.json()) as { events?: { payload: { incidentId?: string } }[] }
+      if (body.events) body.events = body.events.filter((event) => event.payload.incidentId !== reportedId)
+      await route.fulfill({ response, json: body })
+    },
+  )
   await signIn(page, E2E_TOKENS.officer)
   await page.goto(`/?report=${reportedId}`)
   await expect(page.getByTestId('report')).toBeVisible({ timeout: 15_000 })
   await expect(page.getByTestId('report-status')).toHaveText('closed')
   await expect(page.getByTestId('report-missing')).toHaveCount(0)
+  // what it says is the incident's own history, read from the server: its events are long out of the window
+  await expect(page.getByTestId('report-history')).toHaveAttribute('data-state', 'loaded', { timeout: 15_000 })
+  await expect(page.getByTestId('report-ttc')).toHaveText('24 h 0 min')
+  await expect(page.getByTestId('report-ttr')).toHaveText('24 h 0 min')
+  await expect(page.getByTestId('report-peak')).toHaveAttribute('data-severity', 'medium')
+  const timeline = page.getByTestId('report-timeline').locator('li')
+  await expect(timeline).toHaveCount(2)
+  await expect(timeline.nth(0)).toHaveAttribute('data-type', 'incident.reported')
+  await expect(timeline.nth(1)).toHaveAttribute('data-type', 'incident.updated')
+  const networks = page.getByTestId('report-networks').locator('tbody tr')
+  await expect(networks).toHaveCount(1)
+  await expect(networks.first()).toContainText('affected')
 })

@@ -8,7 +8,16 @@ import { MarkingBanner } from '../../ui/MarkingBanner.tsx'
 import { viewStore } from '../../view/viewStore.ts'
 import { personName } from '../coordination/people.ts'
 import { useNames } from '../coordination/usePeople.ts'
-import { acknowledgeText, bannerMarking, buildReport, formatDuration, taskStepsText, timelineLines } from './report.ts'
+import { useIncidentHistory, withHistory } from './history.ts'
+import {
+  acknowledgeText,
+  bannerMarking,
+  buildReport,
+  durationText,
+  type ReportBasis,
+  taskStepsText,
+  timelineLines,
+} from './report.ts'
 import { snapshots, snapshotsFor } from './snapshots.ts'
 
 /** The after-action report of one incident (`?report=<incidentId>`), printable on its own. */
@@ -16,8 +25,14 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
   const state = useWatchfloor((s) => s.liveState)
   const events = useWatchfloor((s) => s.liveWindow)
   const version = useWatchfloor((s) => s.liveWindowVersion)
+  // the incident's own history, read from the server: the window holds only the last hours
+  const { read, retry } = useIncidentHistory(incidentId)
+  const history = read.state === 'loaded' ? read.history : null
+  const basis: ReportBasis = history ? 'history' : read.state === 'failed' ? 'window' : 'loading'
   // biome-ignore lint/correctness/useExhaustiveDependencies: the window is appended in place; its version says when
-  const report = useMemo(() => buildReport(state, events, incidentId), [state, events, version, incidentId])
+  const from = useMemo(() => (history ? withHistory(history.events, events) : events), [history, events, version])
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the window is appended in place; its version says when
+  const report = useMemo(() => buildReport(state, from, incidentId), [state, from, version, incidentId])
   // names, not ids: people by the directory; incidents and tasks by the report's own `titles` (the
   // picture it is built from), which its marking counts
   const people = useNames()
@@ -54,7 +69,7 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
           <MarkingBanner marking={banner ?? report.marking} position="top" />
           <h1>After-action report: {report.incident.title}</h1>
           <p className="report-headline" data-testid="report-severity">
-            Peak severity{' '}
+            Peak severity{basis === 'history' ? ' ' : ' at least '}
             <strong data-testid="report-peak" data-severity={report.peak.severity}>
               <SeverityLabel severity={report.peak.severity} />
             </strong>{' '}
@@ -69,22 +84,43 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
             is marked <TlpBadge tlp={report.incident.marking.tlp} pap={report.incident.marking.pap} />, what it holds
             now <TlpBadge tlp={report.incident.contentMarking.tlp} pap={report.incident.contentMarking.pap} />
           </p>
-          <p className="muted">
-            Built from what this console received (your visible events); generated{' '}
-            {formatTime(new Date().toISOString())}.
-          </p>
+          {read.state === 'failed' ? (
+            <p className="error" role="alert" data-testid="report-history" data-state="failed">
+              The incident's history could not be read ({read.message}). This report is built from what this console
+              holds (the events of its last hours) only: its times, timeline and networks may be incomplete.{' '}
+              <button type="button" className="button no-print" data-testid="report-history-retry" onClick={retry}>
+                Try again
+              </button>
+            </p>
+          ) : read.state === 'loading' ? (
+            <p className="notice" data-testid="report-history" data-state="loading">
+              Loading the incident's history…
+              {read.progress && read.progress.head > 0 && ` (to seq ${read.progress.seq} of ${read.progress.head})`}{' '}
+              Until it is read, this report shows what this console holds: its times, timeline and networks may be
+              incomplete.
+            </p>
+          ) : (
+            <p className="muted" data-testid="report-history" data-state="loaded">
+              Built from the incident's history as the server holds it for you ({read.history.events.length} events, to
+              seq {read.history.head}) and what this console received since; generated{' '}
+              {formatTime(new Date().toISOString())}.
+            </p>
+          )}
 
           <h2>Response times</h2>
           <dl className="facts" data-testid="report-durations">
             <dt>Time to acknowledge</dt>
             <dd data-testid="report-tta">{acknowledgeText(report)}</dd>
             <dt>Time to contain</dt>
-            <dd data-testid="report-ttc">{formatDuration(report.durations.contain)}</dd>
+            <dd data-testid="report-ttc">{durationText(report.durations.contain, basis)}</dd>
             <dt>Time to recover</dt>
-            <dd data-testid="report-ttr">{formatDuration(report.durations.recover)}</dd>
+            <dd data-testid="report-ttr">{durationText(report.durations.recover, basis)}</dd>
           </dl>
 
-          <h2>Timeline of key events ({timeline.length})</h2>
+          <h2>
+            Timeline of key events ({timeline.length}
+            {basis === 'history' ? '' : ', from what this console holds'})
+          </h2>
           <ol className="report-timeline" data-testid="report-timeline">
             {timeline.map((line) => (
               <li key={line.seq} data-seq={line.seq} data-type={line.type}>
@@ -96,6 +132,7 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
           </ol>
           {report.observations.count > 0 && (
             <p>
+              {basis === 'history' ? '' : 'At least '}
               {report.observations.count} observations
               {report.observations.first &&
                 ` from ${formatTime(report.observations.first)} to ${formatTime(report.observations.last!)}`}
@@ -105,7 +142,11 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
 
           <h2>Affected networks over time</h2>
           {report.networks.length === 0 ? (
-            <p className="muted">None recorded.</p>
+            <p className="muted">
+              {basis === 'history'
+                ? 'None recorded.'
+                : 'None in what this console holds (the history is not read: there may be some).'}
+            </p>
           ) : (
             <table className="report-table" data-testid="report-networks">
               <thead>
@@ -125,6 +166,9 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
                 ))}
               </tbody>
             </table>
+          )}
+          {basis !== 'history' && report.networks.length > 0 && (
+            <p className="muted">From what this console holds: earlier changes may be missing.</p>
           )}
 
           <h2>Tasks ({report.tasks.length})</h2>

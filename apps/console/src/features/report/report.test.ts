@@ -2,7 +2,16 @@ import { documentMarking, fold, initialState, makeEvent, summaryTitles } from '@
 import type { Marking, StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
 import { namesOf, summaryNames } from '../coordination/people.ts'
-import { acknowledgeText, bannerMarking, buildReport, formatDuration, taskStepsText, timelineLines } from './report.ts'
+import { withHistory } from './history.ts'
+import {
+  acknowledgeText,
+  bannerMarking,
+  buildReport,
+  durationText,
+  formatDuration,
+  taskStepsText,
+  timelineLines,
+} from './report.ts'
 
 const T0 = Date.UTC(2026, 10, 1)
 const at = (min: number) => ({ occurredAt: new Date(T0 + min * 60_000).toISOString() })
@@ -290,6 +299,57 @@ describe('after-action report', () => {
     expect(acknowledgeText(closed)).toBe('never acknowledged (closed without acknowledgement)')
     const open = buildReport(fold(initialState, history.slice(0, 1)), history.slice(0, 1), 'c')!
     expect(acknowledgeText(open)).toBe('not yet')
+  })
+})
+
+describe('an incident older than the window: built from its history read from the server', () => {
+  const green = { marking: { tlp: 'GREEN' as const } }
+  // reported critical, contained at 32 min, downgraded, closed at 600 min; the window holds only the closing
+  const history: StoredEvent[] = [
+    makeEvent(
+      3,
+      'incident.reported',
+      { incidentId: 'i1', title: 'Worm', severity: 'critical', category: 'malware', affectedNetworks: ['ee-gov'] },
+      { ...at(0), ...green },
+    ),
+    makeEvent(7, 'incident.observation', { incidentId: 'i1', count: 4 }, { ...at(1), marking: { tlp: 'AMBER' } }),
+    makeEvent(
+      12,
+      'incident.network_state_set',
+      { incidentId: 'i1', networkId: 'ee-gov', state: 'contained' },
+      { ...at(30), ...green },
+    ),
+    makeEvent(14, 'incident.status_changed', { incidentId: 'i1', status: 'contained' }, { ...at(32), ...green }),
+    makeEvent(40, 'incident.updated', { incidentId: 'i1', severity: 'low' }, { ...at(60), ...green }),
+    makeEvent(95, 'incident.status_changed', { incidentId: 'i1', status: 'closed' }, { ...at(600), ...green }),
+  ]
+  const state = fold(initialState, history)
+  const window = [history[5]!]
+
+  it('the window alone says wrong things: the peak, the time to contain, the networks', () => {
+    const report = buildReport(state, window, 'i1')!
+    expect(report.peak.severity).toBe('low')
+    expect(report.durations.contain).toBe(600 * 60_000)
+    expect(report.networks).toEqual([])
+  })
+
+  it('merged with the history: the peak, the durations, the networks and the timeline are the incident’s', () => {
+    const report = buildReport(state, withHistory(history, window), 'i1')!
+    expect(report.peak).toEqual({ severity: 'critical', at: at(0).occurredAt })
+    expect(report.durations).toEqual({ acknowledge: null, contain: 32 * 60_000, recover: 600 * 60_000 })
+    expect(report.networks.map((n) => `${n.networkId}:${n.state}`)).toEqual(['ee-gov:affected', 'ee-gov:contained'])
+    expect(report.keyEvents.map((e) => e.seq)).toEqual([3, 12, 14, 40, 95])
+    expect(report.observations).toEqual({ count: 4, first: at(1).occurredAt, last: at(1).occurredAt })
+    // [M1] every event it is built from is counted: the AMBER observation only the history held too
+    expect(report.marking.tlp).toBe('AMBER')
+  })
+
+  it('says a missing time is "not yet" only from the whole history', () => {
+    expect(durationText(null, 'history')).toBe('not yet')
+    expect(durationText(32 * 60_000, 'history')).toBe('32 min')
+    expect(durationText(null, 'loading')).toBe('loading the history…')
+    expect(durationText(null, 'window')).toBe('not known (the history could not be read)')
+    expect(durationText(600 * 60_000, 'window')).toBe('at most 10 h 0 min (from what this console holds)')
   })
 })
 

@@ -1,6 +1,8 @@
 /**
- * The after-action report of an incident, built only from what this viewer received: the live
- * picture and the event window (nothing is asked of the server). Pure.
+ * The after-action report of an incident, built from the live picture and the events it is given:
+ * the incident's own history as the server holds it for this viewer (history.ts) merged with the
+ * event window, or the window alone while that history is loading or when it could not be read.
+ * Pure: it asks nothing of the server.
  */
 import {
   type AdvisoryState,
@@ -104,6 +106,23 @@ export function acknowledgeText(report: Pick<AfterActionReport, 'durations' | 'i
   if (report.durations.acknowledge === null && report.incident.status === 'closed')
     return 'never acknowledged (closed without acknowledgement)'
   return formatDuration(report.durations.acknowledge)
+}
+
+/**
+ * What the events a report is built from cover: `history`, the incident's whole history (merged with
+ * the window); `loading`, the window alone while the history is read; `window`, the window alone as
+ * the history could not be read. Only from the whole history is a missing time a fact ("not yet").
+ */
+export type ReportBasis = 'history' | 'loading' | 'window'
+
+/**
+ * "Time to contain" and "time to recover" as the report says them. From the window alone a time is
+ * an upper bound (an earlier containment may be outside it), and none seen is not known.
+ */
+export function durationText(ms: number | null, basis: ReportBasis): string {
+  if (basis === 'history') return formatDuration(ms)
+  if (ms !== null) return `at most ${formatDuration(ms)} (from what this console holds)`
+  return basis === 'loading' ? 'loading the history…' : 'not known (the history could not be read)'
 }
 
 /** Human form of a duration: "45 s", "12 min", "3 h 20 min", "2 d 4 h". */

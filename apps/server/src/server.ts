@@ -226,6 +226,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   metrics.socketsFrom(() => [...io.sockets.sockets.values()].map((socket) => socket.data.caller?.kind))
   // coordination over the socket: `command` (the REST handler) and `viewing` / `presence`
   const presence = new Presence(io, full, logger, bus?.presence, config.heartbeatMs)
+  // after the gateway has given each socket its new viewer (it listens first): who may be seen viewing what
+  const unwatchPresence = access.directory.onChange(() => presence.rejudge())
   io.on('connection', (socket: WatchSocket) => {
     attachCommands(socket, commands, access, logger)
     presence.attach(socket)
@@ -269,6 +271,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       stopFollowing()
       directory.stop()
       gateway.stop()
+      unwatchPresence()
       presence.stop()
       // every socket's connection closes (`transport close` on the client, which reconnects);
       // a client that does not answer the WebSocket close in a second is cut

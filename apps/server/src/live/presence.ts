@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { isPerson } from '@watchfloor/core'
 import {
   type PresenceMessage,
   type PresenceViewer,
@@ -41,10 +42,13 @@ interface RemoteProcess {
  * Who is viewing which incident: volatile, never in the log. With a bus (PostgreSQL), every process
  * announces its own viewers to the others (on each change and every `announceMs`; a process not heard
  * for three periods counts as gone), and presence counts the viewers of every process.
- * A socket announces `viewing { incidentId | null }`; every socket whose viewer's own picture
- * holds the incident (it may see one of the incident's reports: `FullState.holdsIncident`) gets
+ * A person's socket announces `viewing { incidentId | null }`; every person's socket the incident
+ * is shared with now (it may see the owner's latest report: `FullState.sharesIncident`, C18) gets
  * `presence` when the set of people viewing it changes, and a socket gets it when it starts viewing.
- * Display sockets may not announce (the gateway refuses their `viewing`) and
+ * An organisation a narrowing cut off keeps its frozen copy but takes no part: its viewers leave the
+ * incident's presence, and it hears no more of it; so does a socket whose organisation's
+ * communities changed (`rejudge`, on every report folded and every change of the directory).
+ * Only persons take part: display sockets and machines (sensors, relays) may not announce and
  * receive no presence. A socket that connects is told who views what now (`greet`).
  */
 export class Presence {
@@ -61,6 +65,7 @@ export class Presence {
   private timer: NodeJS.Timeout | undefined
   /** Said goodbye: the sockets closing after it announce nothing more (each would bring its viewers back). */
   private stopped = false
+  private readonly stopJudging: () => void
 
   constructor(
     private readonly io: WatchServer,
@@ -69,6 +74,7 @@ export class Presence {
     private readonly bus?: PresenceBus,
     private readonly announceMs = 5000,
   ) {
+    this.stopJudging = full.onReported((incidentIds) => this.rejudge(incidentIds))
     if (!bus) return
     bus.onAnnouncement((announcement) => this.heard(announcement))
     this.announce('hello')
@@ -81,6 +87,7 @@ export class Presence {
 
   /** Tell the other processes this one is gone (its viewers leave their presence at once). */
   stop(): void {
+    this.stopJudging()
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined
     if (this.bus && !this.stopped) this.announce('bye')
@@ -110,12 +117,12 @@ export class Presence {
    */
   private greet(socket: WatchSocket): void {
     const { caller, viewer } = socket.data
-    if (!caller || caller.kind === 'display') return
+    if (!takesPart(caller)) return
     const incidents = new Set(this.sockets.keys())
     for (const process of this.remote.values())
       for (const incidentId of process.incidents.keys()) incidents.add(incidentId)
     for (const incidentId of incidents) {
-      if (!this.full.holdsIncident(viewer, incidentId)) continue
+      if (!this.full.sharesIncident(viewer, incidentId)) continue
       const message = this.message(incidentId)
       if (message.viewers.length > 0) socket.emit('presence', message)
     }
@@ -127,7 +134,7 @@ export class Presence {
     for (const socket of this.sockets.get(incidentId)?.values() ?? []) {
       const { caller } = socket.data
       if (people.has(caller.user)) continue
-      people.set(caller.user, { user: caller.user, organisation: caller.organisation, displayName: caller.displayName })
+      people.set(caller.user, viewerOf(caller))
     }
     for (const process of this.remote.values())
       for (const viewer of process.incidents.get(incidentId) ?? [])
@@ -141,12 +148,7 @@ export class Presence {
     for (const [incidentId, sockets] of this.sockets) {
       const people = new Map<string, PresenceViewer>()
       for (const { data } of sockets.values())
-        if (!people.has(data.caller.user))
-          people.set(data.caller.user, {
-            user: data.caller.user,
-            organisation: data.caller.organisation,
-            displayName: data.caller.displayName,
-          })
+        if (!people.has(data.caller.user)) people.set(data.caller.user, viewerOf(data.caller))
       incidents[incidentId] = [...people.values()]
     }
     return incidents
@@ -192,6 +194,10 @@ export class Presence {
   private async view(socket: WatchSocket, request: unknown): Promise<ViewingAck> {
     const readOnly = readOnlyReason(socket.data.caller) // [A1, A7]
     if (readOnly) throw readOnly
+    if (!takesPart(socket.data.caller))
+      throw new WatchfloorError('forbidden', 'presence is of people: a machine (a sensor) does not view incidents', {
+        rule: 'A1',
+      })
     const parsed = ViewingRequest.safeParse(request)
     if (!parsed.success)
       throw new WatchfloorError('validation', 'viewing needs { incidentId: string | null }', {
@@ -204,10 +210,11 @@ export class Presence {
     }
     // one the viewer's picture does not hold yet is looked for once more after a catch-up, whether it
     // is missing from the log or hidden from the viewer: the two are told apart by nothing, not even time
-    let holds = this.full.holdsIncident(socket.data.viewer, incidentId)
+    // shared with the viewer now [C18]: a copy a narrowing froze is not one to be seen viewing
+    let holds = this.full.sharesIncident(socket.data.viewer, incidentId)
     if (!holds) {
       await this.full.fresh()
-      holds = this.full.holdsIncident(socket.data.viewer, incidentId)
+      holds = this.full.sharesIncident(socket.data.viewer, incidentId)
     }
     if (socket.disconnected) return { ok: true }
     if (!holds) {
@@ -276,8 +283,47 @@ export class Presence {
     const message = this.message(incidentId)
     for (const socket of this.io.sockets.sockets.values()) {
       const { caller, viewer } = socket.data
-      if (!caller || caller.kind === 'display' || !this.full.holdsIncident(viewer, incidentId)) continue
+      if (!takesPart(caller) || !this.full.sharesIncident(viewer, incidentId)) continue
       socket.emit('presence', message)
     }
   }
+
+  /**
+   * Judge again who of this process may be seen viewing `incidentIds` (every incident viewed here
+   * when none are named): a socket the incident is no longer shared with (a narrowing, C18; its
+   * organisation's communities changed, V10) leaves it, and the others hear the new set. Called on
+   * every report the whole picture folds and every change of the directory.
+   */
+  rejudge(incidentIds: Iterable<string> = [...this.sockets.keys()]): void {
+    for (const incidentId of incidentIds) {
+      const viewers = this.sockets.get(incidentId)
+      if (viewers === undefined) continue
+      const before = this.key(incidentId)
+      for (const socket of [...viewers.values()])
+        if (!this.full.sharesIncident(socket.data.viewer, incidentId)) {
+          viewers.delete(socket.id)
+          this.viewing.delete(socket.id)
+        }
+      if (viewers.size === 0) this.sockets.delete(incidentId)
+      if (this.key(incidentId) !== before) this.changed(incidentId)
+    }
+  }
+}
+
+/**
+ * A person as presence names them: a service identity's display name is its token's label, an
+ * admin's note on the token, not a name: it goes by its user id.
+ */
+function viewerOf(caller: WatchSocket['data']['caller']): PresenceViewer {
+  const named = caller.credential.type !== 'token' || caller.account !== null
+  return {
+    user: caller.user,
+    organisation: caller.organisation,
+    ...(named && caller.displayName !== undefined ? { displayName: caller.displayName } : {}),
+  }
+}
+
+/** Presence is of people: not displays, not machines (sensors and relays, whose labels are an admin's notes). */
+function takesPart(caller: WatchSocket['data']['caller'] | undefined): boolean {
+  return caller !== undefined && caller.kind !== 'display' && isPerson(caller)
 }

@@ -559,6 +559,7 @@ export class FullState implements RedIndex {
   private reportsBackfill: Promise<void> | undefined
   private reportsWhole = true
   private readonly onError: (error: unknown) => void
+  private readonly reportedListeners = new Set<(incidentIds: ReadonlySet<string>) => void>()
 
   /** Who owns what in the whole log, for ingest: it starts from this picture once. */
   readonly owners: OwnerIndex
@@ -668,6 +669,32 @@ export class FullState implements RedIndex {
     return this.reports.get(incidentId)?.some((report) => canSee(viewer, report)) ?? false
   }
 
+  /**
+   * Whether the incident is shared with the viewer now [C18]: it may see the owner's latest report
+   * (or the viewer's own organisation's claim of the id [R12]). An organisation a narrowing cut off
+   * still holds its frozen copy (`holdsIncident`) but takes no part in it: presence asks here who may
+   * be seen viewing it, and who hears who does.
+   */
+  sharesIncident(viewer: Viewer, incidentId: string): boolean {
+    const incident = this.state.incidents.get(incidentId)
+    if (incident === undefined) return false
+    if (canSee(viewer, incidentVisibility(incident))) return true
+    return (
+      this.reports
+        .get(incidentId)
+        ?.some((report) => report.source.organisation === viewer.organisation && canSee(viewer, report)) ?? false
+    )
+  }
+
+  /**
+   * Call `listener` with the incidents whose reports a catch-up folded (a marking changed, an
+   * incident re-reported), after each page is folded. Returns the unsubscribe.
+   */
+  onReported(listener: (incidentIds: ReadonlySet<string>) => void): () => void {
+    this.reportedListeners.add(listener)
+    return () => this.reportedListeners.delete(listener)
+  }
+
   /** Save a snapshot of the picture if it folded anything since the last (a graceful close). */
   async saveSnapshot(): Promise<void> {
     // a save already running (one that was due) is waited for, so that the caller may close the store next
@@ -761,6 +788,19 @@ export class FullState implements RedIndex {
     }
   }
 
+  private tellReported(page: readonly StoredEvent[]): void {
+    if (this.reportedListeners.size === 0) return
+    const reported = new Set<string>()
+    for (const event of page) if (event.type === 'incident.reported') reported.add(event.payload.incidentId)
+    if (reported.size === 0) return
+    for (const listener of this.reportedListeners)
+      try {
+        listener(reported)
+      } catch (error) {
+        this.onError(error)
+      }
+  }
+
   private noteRed(page: readonly StoredEvent[]): void {
     for (const event of page) {
       if (event.marking.tlp !== 'RED') continue
@@ -797,6 +837,7 @@ export class FullState implements RedIndex {
         this.noteReports(page)
         this.state = fold(this.state, page)
         this.noteRed(page)
+        this.tellReported(page)
       },
       // the first fold after a start runs while the server already answers
       { pageSize: this.pageSize, yieldBetweenPages: true },

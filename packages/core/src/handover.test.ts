@@ -601,6 +601,20 @@ describe('handover brief', () => {
       reason: 'closed, as a marking change restated it',
     })
     expect(brief.incidents.updated.map((item) => item.incidentId)).toEqual(['inc-n'])
+
+    // a close the picture saw itself stands when the incident is re-marked after it
+    seq = 0
+    const seen = [
+      at(11, 'incident.status_changed', { incidentId: 'inc-m', status: 'closed', reason: 'hosts rebuilt' }, green),
+      reported(14, 'inc-m', green, { restated: { status: 'closed', setAt: setAt(3) } }),
+    ]
+    seq = 2
+    for (const event of seen) {
+      event.seq = ++seq
+      event.recordedAt = event.occurredAt
+    }
+    const kept = handoverBrief(fold(initialState, before), seen, { viewer: janis, since: SINCE, until: UNTIL })
+    expect(kept.incidents.closed).toMatchObject([{ incidentId: 'inc-m', at: T(11), reason: 'hosts rebuilt' }])
   })
 
   it('[M1] an advisory row names its incident by title: that title’s marking counts in the row and the brief', () => {

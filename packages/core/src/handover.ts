@@ -318,9 +318,10 @@ export class HandoverBuilder {
           this.reported.set(incidentId, { ...mark, severity })
         else this.touch(incidentId, mark)
         // [R15] a marking change restates the status: a picture that takes "closed" from it (closed
-        // by an event it was never sent) lists the incident as closed, by the marking change; one
-        // that kept its own later status is not closed at `until`, so not listed
-        if (restated?.status === 'closed')
+        // by an event it was never sent) lists the incident as closed, by the marking change. A close
+        // the picture saw itself stands (its time, author and reason); one that kept its own later
+        // status is not closed at `until`, so not listed
+        if (restated?.status === 'closed' && !this.closings.has(incidentId))
           this.closings.set(incidentId, { ...mark, reason: 'closed, as a marking change restated it' })
         return
       }

@@ -103,6 +103,49 @@ describe('after-action report', () => {
     expect(report.durations).toMatchObject({ contain: 32 * 60_000, recover: 120 * 60_000 })
   })
 
+  it('[R15] a restated status counts only where this picture took it, not over its own newer status', () => {
+    const setAt = (status: number) => ({
+      title: 1,
+      severity: 1,
+      category: 1,
+      summary: 1,
+      networks: 1,
+      attackSource: 1,
+      status,
+    })
+    const report = makeEvent(
+      1,
+      'incident.reported',
+      { incidentId: 'i9', title: 'Beacon', severity: 'high', category: 'malware', affectedNetworks: [] },
+      at(0),
+    )
+    // seq 2 (closed, by an event this viewer was never sent); seq 3, its own reopening, is newer
+    const reopened = makeEvent(3, 'incident.status_changed', { incidentId: 'i9', status: 'investigating' }, at(10))
+    const restated = (seq: number, status: number) =>
+      makeEvent(
+        seq,
+        'incident.reported',
+        {
+          incidentId: 'i9',
+          title: 'Beacon',
+          severity: 'high',
+          category: 'malware',
+          affectedNetworks: [],
+          restated: { status: 'closed', setAt: setAt(status) },
+        },
+        { ...at(14), actor: 'coord' },
+      )
+    const kept = [report, reopened, restated(4, 2)]
+    const own = buildReport(fold(initialState, kept), kept, 'i9')!
+    expect(own.incident.status).toBe('investigating')
+    expect(own.durations).toMatchObject({ contain: null, recover: null })
+    // closed later than its reopening in the author's picture: taken, and counted
+    const newer = [report, reopened, restated(5, 4)]
+    const took = buildReport(fold(initialState, newer), newer, 'i9')!
+    expect(took.incident.status).toBe('closed')
+    expect(took.durations).toMatchObject({ contain: 14 * 60_000, recover: 14 * 60_000 })
+  })
+
   it('is null for an incident this viewer never received', () => {
     expect(buildReport(state, events, 'nope')).toBeNull()
   })

@@ -8,7 +8,9 @@ import {
   type AdvisoryState,
   type DocumentMarking,
   documentMarking,
+  fold,
   type IncidentState,
+  initialState,
   type State,
   type SummaryNames,
   type SummaryTitles,
@@ -89,13 +91,39 @@ export interface AfterActionReport {
 const CONTAINED: readonly IncidentStatus[] = ['contained', 'eradicated', 'recovered', 'closed']
 const RECOVERED: readonly IncidentStatus[] = ['recovered', 'closed']
 
-function statusOf(event: StoredEvent): IncidentStatus | undefined {
+function statusOf(event: StoredEvent, restatedTaken: ReadonlySet<number>): IncidentStatus | undefined {
   if (event.type === 'incident.status_changed') return event.payload.status
   if (event.type === 'incident.updated') return event.payload.status
   // [R15] a marking change restates the status (set by events this viewer may not have been sent):
-  // a status the report had not seen reached by then counts from it; an earlier one stands
-  if (event.type === 'incident.reported') return event.payload.restated?.status
+  // it counts where this picture took it (not where its own status was set later)
+  if (event.type === 'incident.reported' && restatedTaken.has(event.seq)) return event.payload.restated?.status
   return undefined
+}
+
+/**
+ * The marking changes [R15] whose restated status this picture took, by seq: folded as the reducer
+ * folds them (a holder takes a field only where it was set later in the author's picture than in
+ * its own), each against the incident's history folded up to it.
+ */
+function restatedStatusTaken(history: readonly StoredEvent[], incidentId: string): Set<number> {
+  const taken = new Set<number>()
+  if (!history.some((event) => event.type === 'incident.reported' && event.payload.restated !== undefined)) return taken
+  let state = initialState
+  let batch: StoredEvent[] = []
+  for (const event of history) {
+    if (event.type !== 'incident.reported' || event.payload.restated === undefined) {
+      batch.push(event)
+      continue
+    }
+    state = fold(state, batch)
+    batch = []
+    const before = state.incidents.get(incidentId)
+    state = fold(state, [event])
+    const after = state.incidents.get(incidentId)
+    if (after !== undefined && (before === undefined || after.setAt?.status !== before.setAt?.status))
+      taken.add(event.seq)
+  }
+  return taken
 }
 
 /**
@@ -150,6 +178,7 @@ export function buildReport(
     ('incidentId' in event.payload && event.payload.incidentId === incidentId) ||
     ('taskId' in event.payload && taskIds.has(event.payload.taskId as string))
   const history = window.filter(about)
+  const restatedTaken = restatedStatusTaken(history, incidentId)
   const keyEvents: StoredEvent[] = []
   const observations: AfterActionReport['observations'] = { count: 0 }
   const networks: NetworkChange[] = []
@@ -212,7 +241,7 @@ export function buildReport(
         state: event.payload.state,
         seq: event.seq,
       })
-    const status = statusOf(event)
+    const status = statusOf(event, restatedTaken)
     if (status && CONTAINED.includes(status)) durations.contain ??= Date.parse(at) - reportedMs
     if (status && RECOVERED.includes(status)) durations.recover ??= Date.parse(at) - reportedMs
     if ('taskId' in event.payload && event.type.startsWith('task.')) {

@@ -368,6 +368,17 @@ describe('watchfloor command line', () => {
     expect(bad.code).toBe(1)
     expect(`${bad.stdout}${bad.stderr}`).toContain('the event at seq 3 is not JSON')
     noStack(bad)
+    // export and backup say the same, in one line
+    for (const args of [
+      ['export', '-'],
+      ['backup', join(env.WATCHFLOOR_DATA_DIR, 'b.wfb')],
+    ]) {
+      const refused = await cli(args, env)
+      expect(refused.code, args[0]).toBe(1)
+      expect(refused.stderr, args[0]).toContain('the event at seq 3 is not JSON')
+      expect(refused.stderr, args[0]).not.toContain('failed unexpectedly')
+      noStack(refused)
+    }
   })
 
   it('backup of SQLite, restored into PostgreSQL, backs up to the same content; and the reverse', async () => {

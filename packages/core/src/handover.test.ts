@@ -587,7 +587,7 @@ describe('handover brief', () => {
       at(11, 'incident.status_changed', { incidentId: 'inc-m', status: 'closed' }, amber), // seq 3
       at(12, 'incident.status_changed', { incidentId: 'inc-n', status: 'closed' }, amber), // seq 4
       // cert-lv reopens inc-n itself, later than cert-ee's close
-      at(13, 'incident.status_changed', { incidentId: 'inc-n', status: 'investigating' }, green), // seq 5
+      at(13, 'incident.status_changed', { incidentId: 'inc-n', status: 'triaged' }, green), // seq 5
       // the marking changes restate the status as cert-ee's picture holds it
       reported(14, 'inc-m', green, { restated: { status: 'closed', setAt: setAt(3) } }), // seq 6
       reported(15, 'inc-n', green, { restated: { status: 'closed', setAt: setAt(4) } }), // seq 7

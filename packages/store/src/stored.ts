@@ -64,6 +64,18 @@ export function eventOfRow(row: { seq: number | string; body: string }): StoredE
   try {
     return JSON.parse(row.body) as StoredEvent
   } catch (error) {
-    throw new Error(`the event at seq ${row.seq} is not JSON (${(error as Error).message}): the log is damaged there`)
+    throw new LogDamagedError(Number(row.seq), (error as Error).message)
+  }
+}
+
+/** A row of the log whose body cannot be read: where the log is damaged, said in one line. */
+export class LogDamagedError extends Error {
+  readonly code = 'log_damaged'
+  constructor(
+    readonly seq: number,
+    why: string,
+  ) {
+    super(`the event at seq ${seq} is not JSON (${why}): the log is damaged there`)
+    this.name = 'LogDamagedError'
   }
 }

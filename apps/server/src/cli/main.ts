@@ -7,7 +7,7 @@
  * Exit codes: 0 done; 1 a check or operation failed (why on stderr); 2 bad usage.
  */
 import { WatchfloorError } from '@watchfloor/protocol'
-import { SchemaTooNewError, SchemaTooOldError } from '@watchfloor/store'
+import { LogDamagedError, SchemaTooNewError, SchemaTooOldError } from '@watchfloor/store'
 import { loadConfig, SettingError } from '../config.ts'
 import { accountCommands } from './accounts.ts'
 import { backupCommands } from './backup.ts'
@@ -65,6 +65,7 @@ function operatorMessage(error: unknown): string | undefined {
     error instanceof WatchfloorError ||
     error instanceof SchemaTooNewError ||
     error instanceof SchemaTooOldError ||
+    error instanceof LogDamagedError ||
     error instanceof SettingError
   )
     return error.message

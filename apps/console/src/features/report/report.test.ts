@@ -120,7 +120,7 @@ describe('after-action report', () => {
       at(0),
     )
     // seq 2 (closed, by an event this viewer was never sent); seq 3, its own reopening, is newer
-    const reopened = makeEvent(3, 'incident.status_changed', { incidentId: 'i9', status: 'investigating' }, at(10))
+    const reopened = makeEvent(3, 'incident.status_changed', { incidentId: 'i9', status: 'triaged' }, at(10))
     const restated = (seq: number, status: number) =>
       makeEvent(
         seq,
@@ -137,7 +137,7 @@ describe('after-action report', () => {
       )
     const kept = [report, reopened, restated(4, 2)]
     const own = buildReport(fold(initialState, kept), kept, 'i9')!
-    expect(own.incident.status).toBe('investigating')
+    expect(own.incident.status).toBe('triaged')
     expect(own.durations).toMatchObject({ contain: null, recover: null })
     // closed later than its reopening in the author's picture: taken, and counted
     const newer = [report, reopened, restated(5, 4)]

@@ -628,6 +628,15 @@ describe('watchfloor command line', () => {
     // the line of the event refused, not the first of its page
     expect(gap.stderr).toContain('gap.ndjson, line 5: ')
     expect(gap.stderr).toContain('empty the store before trying again')
+    // a seq given twice: the second one's line
+    const twice = join(source.WATCHFLOOR_DATA_DIR, 'twice.ndjson')
+    writeFileSync(
+      twice,
+      `${[...lines.slice(0, 2), lines[1]!.replace(/"id":"[0-9a-f-]+"/, `"id":"${randomUUID()}"`), ...lines.slice(2)].join('\n')}\n`,
+    )
+    const repeated = await cli(['import', twice], sqliteEnv())
+    expect(repeated.code).toBe(1)
+    expect(repeated.stderr).toContain('twice.ndjson, line 3: ')
     noStack(gap)
   })
 
@@ -639,9 +648,12 @@ describe('watchfloor command line', () => {
     expect((await cli(['export', file], source)).code).toBe(0)
     const backup = join(source.WATCHFLOOR_DATA_DIR, 'log.wfb')
     expect((await cli(['backup', backup], source)).code).toBe(0)
-    const server = await startServerProcess({ env: { WATCHFLOOR_PASSWORD_COST: '10' } })
+    const env = sqliteEnv()
+    const server = await startServerProcess({
+      dataDir: env.WATCHFLOOR_DATA_DIR,
+      env: { WATCHFLOOR_PASSWORD_COST: '10' },
+    })
     try {
-      const env = { WATCHFLOOR_DATA_DIR: server.dataDir }
       const before = await getJson<{ seq: number }>(`${server.url}/api/v1/state`, TOKENS.sensorEe)
       for (const args of [
         ['import', file],
@@ -671,11 +683,23 @@ describe('watchfloor command line', () => {
       const after = await getJson<{ seq: number }>(`${server.url}/api/v1/state`, TOKENS.sensorEe)
       expect(after.json.seq).toBe(before.json.seq + 1)
     } finally {
-      await server.stop()
+      // killed: the operating system lets the claim go, with no stale lock to clean up
+      await server.kill9()
     }
-    // stopped (or killed: the operating system lets the claim go), the log takes an import again
-    const emptied = sqliteEnv()
-    expect((await cli(['import', file], emptied)).code).toBe(0)
+    const claimed = (run: Run) => {
+      expect(run.code).toBe(1)
+      expect(run.stderr).not.toContain('is open for writing in another process')
+      expect(run.stderr).toContain('is not empty')
+    }
+    // an import takes the claim (and stops at the log holding events), and so does a server again
+    claimed(await cli(['import', file], env))
+    const again = await startServerProcess({
+      dataDir: env.WATCHFLOOR_DATA_DIR,
+      env: { WATCHFLOOR_PASSWORD_COST: '10' },
+    })
+    expect((await cli(['import', file], env)).stderr).toContain('is open for writing in another process')
+    await again.stop()
+    claimed(await cli(['import', file], env))
   })
 
   it('accounts and tokens made by the command line work against a running server; disabled and revoked they stop', {

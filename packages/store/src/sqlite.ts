@@ -171,62 +171,59 @@ export class SqliteEventStore implements EventStore {
     this.recentLimit = options.recentEvents ?? 20_000
     this.indexEvery = options.indexEvery ?? 50_000
     this.indexChunk = options.indexChunk ?? 5_000
+    // whatever fails from here (not a database, a damaged file, a schema refused) lets the file and the claim go
     try {
       this.db = new Database(options.file)
-    } catch (error) {
-      this.writer?.release()
-      throw error
-    }
-    this.db.pragma('journal_mode = WAL')
-    // commits do not sync inside SQLite: `sync` does, off the event loop, before anything is acknowledged
-    this.db.pragma('synchronous = NORMAL')
-    this.db.pragma('busy_timeout = 5000')
-    try {
+      this.db.pragma('journal_mode = WAL')
+      // commits do not sync inside SQLite: `sync` does, off the event loop, before anything is acknowledged
+      this.db.pragma('synchronous = NORMAL')
+      this.db.pragma('busy_timeout = 5000')
       this.migrate(options.migrate ?? true)
+      this.snapshots = new SqliteSnapshotStore(this.db)
+      this.statements = {
+        insert: this.db.prepare<[number, string, string, string]>(
+          'INSERT INTO events (seq, id, recorded_at, body) VALUES (?, ?, ?, ?)',
+        ),
+        body: this.db.prepare<[number], { body: string }>('SELECT body FROM events WHERE seq = ?'),
+        after: this.db.prepare<[number, number], { seq: number; body: string }>(
+          'SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+        ),
+        between: this.db.prepare<[number, number, number], { seq: number; body: string }>(
+          'SELECT seq, body FROM events WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?',
+        ),
+        recordedAt: this.db.prepare<[number], { recorded_at: string }>('SELECT recorded_at FROM events WHERE seq = ?'),
+        last: this.db.prepare<[], { seq: number; recorded_at: string }>(
+          'SELECT seq, recorded_at FROM events ORDER BY seq DESC LIMIT 1',
+        ),
+        tail: this.db.prepare<[number], { id: string; seq: number }>(
+          'SELECT id, seq FROM events WHERE seq > ? ORDER BY seq',
+        ),
+        indexId: this.db.prepare<[number, number]>('INSERT OR IGNORE INTO event_ids (hash, seq) VALUES (?, ?)'),
+        indexedTo: this.db.prepare<[], { value: number }>("SELECT value FROM event_store WHERE key = 'indexed_to'"),
+        setIndexedTo: this.db.prepare<[number]>(
+          "INSERT INTO event_store (key, value) VALUES ('indexed_to', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        ),
+      }
+      this.insertChunk = this.db.prepare(
+        `INSERT INTO events (seq, id, recorded_at, body) VALUES ${Array.from({ length: CHUNK }, () => '(?, ?, ?, ?)').join(', ')}`,
+      )
+      this.lookupChunk = this.db.prepare(
+        `SELECT k.seq AS seq, e.id AS id, e.body AS body FROM event_ids k JOIN events e ON e.seq = k.seq
+         WHERE k.hash IN (${Array.from({ length: LOOKUP }, () => '?').join(', ')})`,
+      )
+      const last = this.statements.last.get()
+      this.headSeq = last?.seq ?? 0
+      this.durableSeq = this.headSeq
+      this.walFile = this.db.memory ? undefined : `${this.db.name}-wal`
+      this.lastRecordedAt = last?.recorded_at ?? ''
+      this.indexedTo = this.statements.indexedTo.get()?.value ?? 0
+      for (const row of this.statements.tail.iterate(this.indexedTo)) this.tail.set(row.id, row.seq)
     } catch (error) {
-      this.db.close()
+      const opened = (this as unknown as { db?: Database.Database }).db
+      if (opened?.open) opened.close()
       this.writer?.release()
       throw error
     }
-    this.snapshots = new SqliteSnapshotStore(this.db)
-    this.statements = {
-      insert: this.db.prepare<[number, string, string, string]>(
-        'INSERT INTO events (seq, id, recorded_at, body) VALUES (?, ?, ?, ?)',
-      ),
-      body: this.db.prepare<[number], { body: string }>('SELECT body FROM events WHERE seq = ?'),
-      after: this.db.prepare<[number, number], { seq: number; body: string }>(
-        'SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
-      ),
-      between: this.db.prepare<[number, number, number], { seq: number; body: string }>(
-        'SELECT seq, body FROM events WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?',
-      ),
-      recordedAt: this.db.prepare<[number], { recorded_at: string }>('SELECT recorded_at FROM events WHERE seq = ?'),
-      last: this.db.prepare<[], { seq: number; recorded_at: string }>(
-        'SELECT seq, recorded_at FROM events ORDER BY seq DESC LIMIT 1',
-      ),
-      tail: this.db.prepare<[number], { id: string; seq: number }>(
-        'SELECT id, seq FROM events WHERE seq > ? ORDER BY seq',
-      ),
-      indexId: this.db.prepare<[number, number]>('INSERT OR IGNORE INTO event_ids (hash, seq) VALUES (?, ?)'),
-      indexedTo: this.db.prepare<[], { value: number }>("SELECT value FROM event_store WHERE key = 'indexed_to'"),
-      setIndexedTo: this.db.prepare<[number]>(
-        "INSERT INTO event_store (key, value) VALUES ('indexed_to', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-      ),
-    }
-    this.insertChunk = this.db.prepare(
-      `INSERT INTO events (seq, id, recorded_at, body) VALUES ${Array.from({ length: CHUNK }, () => '(?, ?, ?, ?)').join(', ')}`,
-    )
-    this.lookupChunk = this.db.prepare(
-      `SELECT k.seq AS seq, e.id AS id, e.body AS body FROM event_ids k JOIN events e ON e.seq = k.seq
-       WHERE k.hash IN (${Array.from({ length: LOOKUP }, () => '?').join(', ')})`,
-    )
-    const last = this.statements.last.get()
-    this.headSeq = last?.seq ?? 0
-    this.durableSeq = this.headSeq
-    this.walFile = this.db.memory ? undefined : `${this.db.name}-wal`
-    this.lastRecordedAt = last?.recorded_at ?? ''
-    this.indexedTo = this.statements.indexedTo.get()?.value ?? 0
-    for (const row of this.statements.tail.iterate(this.indexedTo)) this.tail.set(row.id, row.seq)
     this.scheduleIndexing()
   }
 

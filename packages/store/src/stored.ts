@@ -21,25 +21,26 @@ export function storedRows(events: readonly StoredEvent[], head: number, lastRec
         'conflict',
         `stored event ${event.id} has seq ${event.seq}, but the next seq of this log is ${expected}: ` +
           'stored events must continue the log without a gap',
-        { seq: event.seq, expected },
+        { seq: event.seq, expected, index: i },
       )
     const time = typeof event.recordedAt === 'string' ? Date.parse(event.recordedAt) : Number.NaN
     if (Number.isNaN(time) || new Date(time).toISOString() !== event.recordedAt)
       throw new WatchfloorError(
         'validation',
         `stored event seq ${event.seq} has recordedAt ${JSON.stringify(event.recordedAt)}, not a UTC ISO 8601 time`,
-        { seq: event.seq },
+        { seq: event.seq, index: i },
       )
     if (event.recordedAt < last)
       throw new WatchfloorError(
         'conflict',
         `stored event seq ${event.seq} was recorded at ${event.recordedAt}, before the event ahead of it (${last})`,
-        { seq: event.seq },
+        { seq: event.seq, index: i },
       )
     if (ids.has(event.id))
       throw new WatchfloorError('conflict', `event ${event.id} comes twice (again at seq ${event.seq})`, {
         id: event.id,
         seq: event.seq,
+        index: i,
       })
     ids.add(event.id)
     last = event.recordedAt

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -43,5 +43,10 @@ describe('one writer per SQLite log', () => {
     mkdirSync(blocked)
     expect(() => new SqliteEventStore({ file: blocked, writer: true })).toThrow()
     expect(() => new SqliteEventStore({ file: blocked, writer: true })).not.toThrow(LogInUseError)
+    // a file that is not a database: opened, then refused at its first read
+    const garbage = join(file, '..', 'garbage.sqlite')
+    writeFileSync(garbage, 'this is not a database, it is a note '.repeat(200))
+    for (let i = 0; i < 2; i++)
+      expect(() => new SqliteEventStore({ file: garbage, writer: true })).toThrow(/not a database/)
   })
 })

@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs'
 import Database from 'better-sqlite3'
 
 /**
@@ -7,7 +8,7 @@ import Database from 'better-sqlite3'
  * every append until restarted; a second server on one data folder likewise.
  *
  * The claim is an exclusive lock, held for as long as the log is open, on a small file beside it
- * (`<log>-writer`), taken through SQLite's own file locking: the operating system lets it go when
+ * (`<log>-writer`, with its `-writer-journal` while held), taken through SQLite's own file locking: the operating system lets it go when
  * the process ends, however it ends (SIGKILL and a crash included), so no stale claim outlives a
  * writer, and none is taken over by guessing from a process id.
  */
@@ -27,6 +28,8 @@ export interface WriterClaim {
 
 /** Claim `file`'s one writer, or throw `LogInUseError` at once when another process holds it. */
 export function claimWriter(file: string): WriterClaim {
+  // made 0600 like the log beside it (it holds nothing, but the folder's files are its owner's)
+  closeSync(openSync(`${file}-writer`, 'a', 0o600))
   const lock = new Database(`${file}-writer`)
   try {
     // the lock stays with this connection until it closes: no other process reads or writes the file

@@ -227,8 +227,13 @@ export async function writeEvents(
  * already in the log at another seq): undefined when they name none of the batch.
  */
 function faultyIndex(batch: readonly StoredEvent[], error: unknown): number | undefined {
-  const details = (error as { details?: unknown }).details as { seq?: unknown; id?: unknown } | null | undefined
+  const details = (error as { details?: unknown }).details as
+    | { seq?: unknown; id?: unknown; index?: unknown }
+    | null
+    | undefined
   if (typeof details !== 'object' || details === null) return undefined
+  // the store names the event of the batch it refused (`storedRows`)
+  if (typeof details.index === 'number' && details.index >= 0 && details.index < batch.length) return details.index
   const bySeq = batch.findIndex((event) => event.seq === details.seq && (details.id ?? event.id) === event.id)
   if (bySeq >= 0) return bySeq
   const byId = batch.findIndex((event) => event.id === details.id)

@@ -169,7 +169,8 @@ export interface DurableOps {
 
 export const DURABLE_OPS: DurableOps = {
   syncFile(path) {
-    const fd = openSync(path, 'r')
+    // opened for writing: some systems (Windows) sync only a file opened so
+    const fd = openSync(path, 'r+')
     try {
       fsyncSync(fd)
     } finally {

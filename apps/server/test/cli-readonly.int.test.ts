@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -202,6 +202,20 @@ describe('read-only commands on a database of an older schema', () => {
     }
     expect(existsSync(backupFile)).toBe(false)
     expect(existsSync(`${backupFile}.partial`)).toBe(false)
+
+    // a restore into it is refused as it stands, before anything is upgraded or read through
+    const restoreFile = join(tempDir(), 'any.backup')
+    writeFileSync(restoreFile, '{"not":"read"}\n')
+    const restored = await cli(['restore', restoreFile], env)
+    expect(restored.code, restored.stderr).toBe(1)
+    expect(restored.stderr).toContain('holds a database of an older release')
+    expect(restored.stderr).not.toMatch(/\n\s+at /)
+    expect(shape(dataDir)).toEqual(before)
+    // a damaged backup into a folder with no store leaves none behind
+    const empty = tempDir()
+    const damaged = await cli(['restore', restoreFile], { WATCHFLOOR_DATA_DIR: empty })
+    expect(damaged.code, damaged.stderr).toBe(1)
+    expect(existsSync(join(empty, 'events.sqlite'))).toBe(false)
 
     // this release's server upgrades it as before
     const server = await startServerProcess({ dataDir })

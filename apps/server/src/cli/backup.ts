@@ -13,7 +13,16 @@ import { FullState, StateCache } from '../read/projection.ts'
 import { Snapshots } from '../read/snapshots.ts'
 import { type Command, type Context, Failed, staticPrincipals } from './command.ts'
 import { writeEvents } from './log.ts'
-import { IdSeqs, lineWriter, PAGE, parseEventLine, readLines, requireEmptyLog, writeLogUpTo } from './streams.ts'
+import {
+  IdSeqs,
+  lineWriter,
+  PAGE,
+  parseEventLine,
+  readLines,
+  refuseHead,
+  requireEmptyLog,
+  writeLogUpTo,
+} from './streams.ts'
 
 /** The name in a backup's header line, and the newest version of the format this code reads and writes. */
 export const BACKUP_FORMAT = 'watchfloor-backup'
@@ -163,7 +172,27 @@ reads (a newer format or schema, a cut file, an invalid event), or writing faile
         throw new Failed(`${(error as Error).message}; nothing was restored`)
       }
     })()
-    // the cheap refusals first: a log another process writes (writer.ts), a store that is not empty
+    // the cheap refusals first, on the store as it is (nothing made, claimed or upgraded, so a refusal
+    // leaves it exactly as it was): one that holds events, credentials, or an older release's database
+    const held = await context.peek()
+    if (held.kind === 'older')
+      throw new Failed(
+        `refusing: ${context.describeStore()} holds a database of an older release (its ${held.schema} schema is version ${held.found}); restore writes into an empty store only`,
+      )
+    if (held.kind === 'held') {
+      refuseHead(held.head, context)
+      const present = held.credentials.filter(([, rows]) => rows > 0)
+      if (present.length > 0)
+        throw new Failed(
+          `refusing: the credential store of ${context.describeStore()} is not empty ` +
+            `(${present.map(([table, rows]) => `${table}: ${rows}`).join(', ')}); restore writes into an empty store only`,
+        )
+    }
+    // a file is read through once first, so that a damaged one leaves the store untouched (stdin
+    // cannot be read twice: there the checks below stop the restore where they find a fault)
+    if (name !== '-') await checkBackup(context, name)
+    // then, claimed as the log's one writer (writer.ts) and brought to this release's schema, the same
+    // refusals again (a writer may have come meanwhile)
     const events = await context.events({ write: true })
     const credentials = await context.credentials({ write: true })
     await requireEmptyLog(events, context)
@@ -173,9 +202,6 @@ reads (a newer format or schema, a cut file, an invalid event), or writing faile
         `refusing: the credential store of ${context.describeStore()} is not empty ` +
           `(${present.map(([table, rows]) => `${table}: ${rows.length}`).join(', ')}); restore writes into an empty store only`,
       )
-    // a file is read through once first, so that a damaged one leaves the store untouched (stdin
-    // cannot be read twice: there the checks below stop the restore where they find a fault)
-    if (name !== '-') await checkBackup(context, name)
     const lines = readLines(context, name)
     const first = await lines.next()
     const header = readHeader(first.done ? undefined : first.value[0], name)

@@ -168,6 +168,65 @@ export class Context {
     return this.eventStore
   }
 
+  /**
+   * What the store holds, read without making, claiming or upgrading anything (what it opens is
+   * closed after): `absent` when there is no SQLite file yet; `older` with the schema and version
+   * when a database of an older release is there; else its head and how many rows each credential
+   * table holds. A restore asks this before it reads its file through, so a refusal leaves the
+   * store exactly as it was.
+   */
+  async peek(): Promise<
+    | { kind: 'absent' }
+    | { kind: 'older'; schema: string; found: number }
+    | { kind: 'held'; head: number; credentials: [table: string, rows: number][] }
+  > {
+    if (!this.config.databaseUrl && !existsSync(this.sqliteFile())) return { kind: 'absent' }
+    const older = (error: unknown) =>
+      error instanceof SchemaTooOldError && error.found > 0
+        ? ({ kind: 'older', schema: error.schema, found: error.found } as const)
+        : undefined
+    let head = 0
+    try {
+      const events = await this.opening(() =>
+        this.config.databaseUrl
+          ? openEventStore({ databaseUrl: this.config.databaseUrl, dataDir: '', migrate: false })
+          : new SqliteEventStore({
+              file: this.sqliteFile(),
+              recentEvents: 0,
+              indexEvery: Number.MAX_SAFE_INTEGER,
+              migrate: false,
+            }),
+      )
+      try {
+        head = await events.head()
+      } finally {
+        await events.close()
+      }
+    } catch (error) {
+      const found = older(error)
+      if (found) return found
+      // no events schema at all (version 0): no events
+      if (!(error instanceof SchemaTooOldError)) throw error
+    }
+    let credentials: [string, number][] = []
+    try {
+      const store = await this.opening(() =>
+        openCredentialStore({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir, migrate: false }),
+      )
+      try {
+        const dump = store.exportDurable ? await store.exportDurable() : {}
+        credentials = Object.entries(dump).map(([table, rows]) => [table, rows.length])
+      } finally {
+        await store.close()
+      }
+    } catch (error) {
+      const found = older(error)
+      if (found) return found
+      if (!(error instanceof SchemaTooOldError)) throw error
+    }
+    return { kind: 'held', head, credentials }
+  }
+
   /** A store being opened: a database that cannot be reached or opened is one line naming its setting. */
   private async opening<T>(open: () => T | Promise<T>): Promise<T> {
     try {

@@ -216,7 +216,11 @@ export function parseEventLine(line: string, n: number, name: string): StoredEve
 
 /** Refuse to write into a log that holds anything. */
 export async function requireEmptyLog(store: EventStore, context: Context): Promise<void> {
-  const head = await store.head()
+  refuseHead(await store.head(), context)
+}
+
+/** The refusal of a log that holds events (`head` > 0). */
+export function refuseHead(head: number, context: Pick<Context, 'describeStore'>): void {
   if (head > 0)
     throw new Failed(
       `refusing: the event log of ${context.describeStore()} is not empty (head seq ${head}); ` +

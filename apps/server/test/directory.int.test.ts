@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { EventInput, StoredEvent } from '@watchfloor/protocol'
+import type { EventInput, PresenceMessage, StoredEvent, ViewingAck } from '@watchfloor/protocol'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { busSender } from '../src/live/bus.ts'
@@ -218,6 +218,55 @@ describe('the directory: organisations and communities [V10]', () => {
     again.close()
     lv.close()
   })
+  it('presence follows the directory: an organisation taken out of a community leaves the presence of the incidents shared with it through it, at once', {
+    timeout: 30_000,
+  }, async () => {
+    const made = await call(server.url, 'POST', '/api/v1/directory/communities', ADMIN, {
+      id: 'water-sector',
+      name: 'Water sector partners',
+      members: ['cert-lv'],
+    })
+    expect(made.status).toBe(201)
+    const report = event({
+      type: 'incident.reported',
+      marking: { tlp: 'AMBER', releasableTo: ['water-sector'] },
+      payload: {
+        incidentId: 'inc-water',
+        title: 'Pump controller beacon',
+        severity: 'high',
+        category: 'malware',
+        affectedNetworks: [],
+      },
+    } as never)
+    expect((await post(server.url, TOKENS.sensorEe, { events: [report] })).status).toBe(201)
+    const presenceOf = (watcher: Watcher) => {
+      const heard: PresenceMessage[] = []
+      watcher.socket.on('presence', (message: PresenceMessage) => heard.push(message))
+      return heard
+    }
+    const janis = new Watcher(server.url, TOKENS.viewerLv)
+    const kadri = new Watcher(server.url, TOKENS.viewerEe)
+    const heard = presenceOf(kadri)
+    expect((await janis.subscribe(await headOf(server.url, TOKENS.viewerLv))).ok).toBe(true)
+    expect((await kadri.subscribe(await headOf(server.url, TOKENS.viewerEe))).ok).toBe(true)
+    const view = (watcher: Watcher) =>
+      watcher.socket.timeout(10_000).emitWithAck('viewing', { incidentId: 'inc-water' }) as Promise<ViewingAck>
+    expect(await view(janis)).toEqual({ ok: true })
+    expect(await view(kadri)).toEqual({ ok: true })
+    const users = (message: PresenceMessage | undefined) =>
+      message?.viewers
+        .map((viewer) => viewer.user)
+        .sort()
+        .join()
+    await until(() => users(heard.filter((m) => m.incidentId === 'inc-water').at(-1)) === 'janis,kadri', 'both viewing')
+    // cert-lv leaves the community: janis may no longer see it, and is no longer seen viewing it
+    const left = await call(server.url, 'PATCH', '/api/v1/directory/communities/water-sector', ADMIN, { members: [] })
+    expect(left.status).toBe(200)
+    await until(() => users(heard.filter((m) => m.incidentId === 'inc-water').at(-1)) === 'kadri', 'janis left')
+    janis.close()
+    kadri.close()
+  })
+
   it("an organisation's nation is its people's: after it changes, its accounts and service tokens see what is releasable to the new nation only, on REST and live", {
     timeout: 30_000,
   }, async () => {

@@ -679,10 +679,17 @@ export class FullState implements RedIndex {
     const incident = this.state.incidents.get(incidentId)
     if (incident === undefined) return false
     if (canSee(viewer, incidentVisibility(incident))) return true
+    // [R12] the organisation it views as made a claim of the id of its own, which it sees
+    const own =
+      viewer.viewingAs === undefined
+        ? viewer.organisation
+        : viewer.viewingAs.kind === 'organisation'
+          ? viewer.viewingAs.id
+          : undefined
+    if (own === undefined) return false
     return (
-      this.reports
-        .get(incidentId)
-        ?.some((report) => report.source.organisation === viewer.organisation && canSee(viewer, report)) ?? false
+      this.reports.get(incidentId)?.some((report) => report.source.organisation === own && canSee(viewer, report)) ??
+      false
     )
   }
 

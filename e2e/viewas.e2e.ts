@@ -134,7 +134,8 @@ test('an admin views the console as an organisation and as a community: only wha
   const download = page.waitForEvent('download')
   await page.getByTestId('export-stix').click()
   const file = await download
-  expect(file.suggestedFilename()).toMatch(/\.as-organisation-cert-lv\.stix\.json$/)
+  // the audience viewed as, and the export's marking [M1], in its name
+  expect(file.suggestedFilename()).toMatch(/\.as-organisation-cert-lv\.TLP-[A-Z+]+(\.PAP-[A-Z]+)?\.stix\.json$/)
   const bundle = JSON.parse(readFileSync((await file.path())!, 'utf8')) as {
     type: string
     objects: { type: string; name?: string }[]

@@ -450,6 +450,11 @@ describe.each(['sqlite', 'postgres'] as const)('server: replay and export on %s'
       ['/api/v1/export?format=xml', ['format']],
       [`/api/v1/export?from=${at(5)}&to=${at(5)}&clock=sideways`, ['clock', 'to']],
       ['/api/v1/export?incidentId=', ['incidentId']],
+      // a misspelt parameter is named, never a read of everything (an export of the whole log for one incident's)
+      ['/api/v1/export?format=json&incidentid=inc-1', ['incidentid']],
+      [`/api/v1/export?format=csv&form=${at(1)}`, ['form']],
+      [`/api/v1/events?after=0&frm=${at(1)}`, ['frm']],
+      [`/api/v1/handover?sinse=${at(1)}`, ['sinse']],
     ]
     for (const [path, fields] of cases) {
       const { status, json } = await getJson<{

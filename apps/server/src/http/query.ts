@@ -7,9 +7,12 @@ const isoTime = z.iso.datetime({ offset: true })
 /** Collects every bad parameter of a request, then throws one `validation` error naming them all. */
 export class QueryReader {
   readonly issues: FieldIssue[] = []
+  /** The parameters the route asked about, given or not. */
+  private readonly asked = new Set<string>()
   constructor(private readonly req: Request) {}
 
   private single(name: string): string | undefined {
+    this.asked.add(name)
     const raw = this.req.query[name]
     if (raw === undefined) return undefined
     if (typeof raw !== 'string') {
@@ -20,6 +23,7 @@ export class QueryReader {
   }
 
   has(name: string): boolean {
+    this.asked.add(name)
     return this.req.query[name] !== undefined
   }
 
@@ -69,8 +73,19 @@ export class QueryReader {
     this.issues.push({ path, message })
   }
 
-  /** Throw a `validation` error when any parameter was bad. */
-  done(): void {
+  /**
+   * Throw a `validation` error when any parameter was bad. `strict`: a parameter the route never
+   * asked about is bad too, so a misspelt one (`incidentid`) is a 400 naming it, never a read of
+   * everything the caller may see (an export of the whole log for one incident's).
+   */
+  done(options: { strict?: boolean } = {}): void {
+    if (options.strict)
+      for (const name of Object.keys(this.req.query))
+        if (!this.asked.has(name))
+          this.issues.push({
+            path: name,
+            message: `not a parameter of this route (it takes ${[...this.asked].join(', ')})`,
+          })
     if (this.issues.length === 0) return
     throw new WatchfloorError(
       'validation',

@@ -86,11 +86,7 @@ export function migrateSqlite(
       const record = db.prepare<[string, number, string, string]>(
         'INSERT INTO schema_migrations (schema, version, description, applied_at) VALUES (?, ?, ?, ?)',
       )
-      const recorded = db
-        .prepare<[string], number | null>('SELECT max(version) FROM schema_migrations WHERE schema = ?')
-        .pluck()
-        .get(schema)
-      let current = recorded ?? null
+      let current = recordedSqliteVersion(db, schema)
       if (current === null) {
         current = detect(db)
         const at = new Date().toISOString()
@@ -124,11 +120,9 @@ export async function migratePostgres(
   const latest = latestVersion(migrations)
   await client.query('BEGIN')
   try {
-    const exists = (await client.query('SELECT to_regclass($1) IS NOT NULL AS exists', [table])).rows[0]?.exists
-    let current: number | null = null
+    const { exists, version } = await recordedPostgresVersion(client, table)
+    let current = version
     if (exists) {
-      const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${table}`)
-      current = rows[0]?.version ?? null
       // up to date: nothing to write, no lock taken on any table
       if (current === latest) {
         await client.query('COMMIT')
@@ -186,13 +180,7 @@ export function checkSqliteVersion(
   // one read transaction (deferred: it takes no write lock), so the record and the tables agree
   const found = db.transaction(() => {
     // a file made before numbering, never opened since, has no `schema_migrations`: no record
-    const recorded = sqliteHas(db, 'schema_migrations')
-      ? db
-          .prepare<[string], number | null>('SELECT max(version) FROM schema_migrations WHERE schema = ?')
-          .pluck()
-          .get(schema)
-      : null
-    return recorded ?? detect(db)
+    return (sqliteHas(db, 'schema_migrations') ? recordedSqliteVersion(db, schema) : null) ?? detect(db)
   })()
   return sameVersion(schema, found, latest)
 }
@@ -213,18 +201,34 @@ export async function checkPostgresVersion(
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
   let found: number
   try {
-    let recorded: number | null = null
-    if ((await client.query('SELECT to_regclass($1) IS NOT NULL AS exists', [table])).rows[0]?.exists) {
-      const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${table}`)
-      recorded = rows[0]?.version ?? null
-    }
-    found = recorded ?? (await detect(client))
+    found = (await recordedPostgresVersion(client, table)).version ?? (await detect(client))
     await client.query('COMMIT')
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {})
     throw error
   }
   return sameVersion(schema, found, latest)
+}
+
+/** The newest version of `schema` recorded in a SQLite file's `schema_migrations` (which must exist); null: none. */
+function recordedSqliteVersion(db: Database.Database, schema: string): number | null {
+  return (
+    db
+      .prepare<[string], number | null>('SELECT max(version) FROM schema_migrations WHERE schema = ?')
+      .pluck()
+      .get(schema) ?? null
+  )
+}
+
+/** Whether PostgreSQL's table of versions exists, and the newest version it records (null: none). */
+async function recordedPostgresVersion(
+  client: pg.ClientBase,
+  table: string,
+): Promise<{ exists: boolean; version: number | null }> {
+  const exists = (await client.query('SELECT to_regclass($1) IS NOT NULL AS exists', [table])).rows[0]?.exists === true
+  if (!exists) return { exists, version: null }
+  const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${table}`)
+  return { exists, version: rows[0]?.version ?? null }
 }
 
 /** Whether a SQLite table exists, and (when `column` is given) has that column. */

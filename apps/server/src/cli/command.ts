@@ -143,29 +143,39 @@ export class Context {
    */
   async events(options: { write: boolean }): Promise<EventStore> {
     if (this.eventStore) return this.eventStore
-    if (this.config.databaseUrl)
-      this.eventStore = await this.opening(() =>
-        openEventStore({ databaseUrl: this.config.databaseUrl!, dataDir: '', migrate: options.write }),
+    if (!this.config.databaseUrl && !options.write && !existsSync(this.sqliteFile()))
+      throw new Failed(
+        `no event log at ${this.sqliteFile()}: set WATCHFLOOR_DATA_DIR (or WATCHFLOOR_DATABASE_URL) to the server's`,
       )
-    else {
-      const file = this.sqliteFile()
-      if (!options.write && !existsSync(file))
-        throw new Failed(
-          `no event log at ${file}: set WATCHFLOOR_DATA_DIR (or WATCHFLOOR_DATABASE_URL) to the server's`,
-        )
-      const store = await this.opening(
-        () =>
-          new SqliteEventStore(
-            // an import or a restore is the log's one writer: refused while a server writes it (writer.ts)
-            options.write
-              ? { file, recentEvents: 0, writer: true }
-              : { file, recentEvents: 0, indexEvery: Number.MAX_SAFE_INTEGER, migrate: false },
+    const store = await this.openEvents(options.write)
+    if (store instanceof SqliteEventStore) this.noteTightened(store.tightened)
+    this.eventStore = store
+    return store
+  }
+
+  /**
+   * A new event store of the configured database, not kept: for a writer (an import, a restore)
+   * claimed as the log's one writer (writer.ts) and brought to this release's schema; for a reader
+   * as it is (no claim, no upgrade, no id indexing).
+   */
+  private openEvents(write: boolean): Promise<EventStore> {
+    const { databaseUrl } = this.config
+    return this.opening(() =>
+      databaseUrl
+        ? openEventStore({ databaseUrl, dataDir: '', migrate: write })
+        : new SqliteEventStore(
+            write
+              ? { file: this.sqliteFile(), recentEvents: 0, writer: true }
+              : { file: this.sqliteFile(), recentEvents: 0, indexEvery: Number.MAX_SAFE_INTEGER, migrate: false },
           ),
-      )
-      this.noteTightened(store.tightened)
-      this.eventStore = store
-    }
-    return this.eventStore
+    )
+  }
+
+  /** A new credential store of the configured database, not kept: migrated for a writer, as it is for a reader. */
+  private openCredentials(write: boolean): Promise<CredentialStore> {
+    return this.opening(() =>
+      openCredentialStore({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir, migrate: write }),
+    )
   }
 
   /**
@@ -187,16 +197,7 @@ export class Context {
         : undefined
     let head = 0
     try {
-      const events = await this.opening(() =>
-        this.config.databaseUrl
-          ? openEventStore({ databaseUrl: this.config.databaseUrl, dataDir: '', migrate: false })
-          : new SqliteEventStore({
-              file: this.sqliteFile(),
-              recentEvents: 0,
-              indexEvery: Number.MAX_SAFE_INTEGER,
-              migrate: false,
-            }),
-      )
+      const events = await this.openEvents(false)
       try {
         head = await events.head()
       } finally {
@@ -210,9 +211,7 @@ export class Context {
     }
     let credentials: [string, number][] = []
     try {
-      const store = await this.opening(() =>
-        openCredentialStore({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir, migrate: false }),
-      )
+      const store = await this.openCredentials(false)
       try {
         const dump = store.exportDurable ? await store.exportDurable() : {}
         credentials = Object.entries(dump).map(([table, rows]) => [table, rows.length])
@@ -254,20 +253,12 @@ export class Context {
         throw new Failed(
           `no database at ${this.sqliteFile()}: set WATCHFLOOR_DATA_DIR (or WATCHFLOOR_DATABASE_URL) to the server's`,
         )
-      const store = await this.opening(async () => {
-        try {
-          return await openCredentialStore({
-            databaseUrl: this.config.databaseUrl,
-            dataDir: this.config.dataDir,
-            migrate: options.write,
-          })
-        } catch (error) {
-          // no credentials schema (version 0): nothing to upgrade nor to read, so an empty store of
-          // this process's memory stands for it
-          if (!options.write && error instanceof SchemaTooOldError && error.found === 0)
-            return new SqliteCredentialStore({ file: ':memory:' })
-          throw error
-        }
+      const store = await this.openCredentials(options.write).catch((error: unknown) => {
+        // no credentials schema (version 0): nothing to upgrade nor to read, so an empty store of
+        // this process's memory stands for it
+        if (!options.write && error instanceof SchemaTooOldError && error.found === 0)
+          return new SqliteCredentialStore({ file: ':memory:' })
+        throw error
       })
       if (store instanceof SqliteCredentialStore) this.noteTightened(store.tightened)
       this.credentialStore = store

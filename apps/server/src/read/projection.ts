@@ -658,22 +658,10 @@ export class FullState implements RedIndex {
   }
 
   /**
-   * Whether the viewer's own picture holds the incident, as far as the whole picture is folded: it
-   * may see one of the incident's reports (the latest of its owner, or another in `reports`).
-   * Presence asks this, so that it answers as the caller's projection of the log does [D14].
-   */
-  holdsIncident(viewer: Viewer, incidentId: string): boolean {
-    const incident = this.state.incidents.get(incidentId)
-    if (incident === undefined) return false
-    if (canSee(viewer, incidentVisibility(incident))) return true
-    return this.reports.get(incidentId)?.some((report) => canSee(viewer, report)) ?? false
-  }
-
-  /**
    * Whether the incident is shared with the viewer now [C18]: it may see the owner's latest report
-   * (or the viewer's own organisation's claim of the id [R12]). An organisation a narrowing cut off
-   * still holds its frozen copy (`holdsIncident`) but takes no part in it: presence asks here who may
-   * be seen viewing it, and who hears who does.
+   * (or the viewer's own organisation's claim of the id [R12], from the index of reports). An
+   * organisation a narrowing cut off still holds its frozen copy but takes no part in it: presence
+   * asks here who may be seen viewing it, and who hears who does [D14].
    */
   sharesIncident(viewer: Viewer, incidentId: string): boolean {
     const incident = this.state.incidents.get(incidentId)
@@ -776,14 +764,16 @@ export class FullState implements RedIndex {
 
   /**
    * Before `page` is folded: the incidents whose reports in it differ in who may see them from the
-   * report the picture holds (or from the one before in the page) keep both in `reports`.
+   * report the picture holds (or from the one before in the page) keep both in `reports`. Returns the incidents the page reports.
    */
-  private noteReports(page: readonly StoredEvent[]): void {
+  private noteReports(page: readonly StoredEvent[]): ReadonlySet<string> {
     /** The report each incident of the page stands as so far in the whole picture. */
     const standing = new Map<string, Visible>()
+    const reported = new Set<string>()
     for (const event of page) {
       if (event.type !== 'incident.reported') continue
       const { incidentId } = event.payload
+      reported.add(incidentId)
       const held = this.state.incidents.get(incidentId)
       const before = standing.get(incidentId) ?? (held === undefined ? undefined : incidentVisibility(held))
       const report = reportOf(event)
@@ -793,12 +783,11 @@ export class FullState implements RedIndex {
         for (const visible of [before, report]) addVisibility(this.reports, incidentId, visible)
       if (owner) standing.set(incidentId, report)
     }
+    return reported
   }
 
-  private tellReported(page: readonly StoredEvent[]): void {
-    if (this.reportedListeners.size === 0) return
-    const reported = new Set<string>()
-    for (const event of page) if (event.type === 'incident.reported') reported.add(event.payload.incidentId)
+  /** Tell the listeners of `onReported` which incidents a page reported. */
+  private tellReported(reported: ReadonlySet<string>): void {
     if (reported.size === 0) return
     for (const listener of this.reportedListeners)
       try {
@@ -841,10 +830,10 @@ export class FullState implements RedIndex {
       this.store,
       this.state.seq,
       (page) => {
-        this.noteReports(page)
+        const reported = this.noteReports(page)
         this.state = fold(this.state, page)
         this.noteRed(page)
-        this.tellReported(page)
+        this.tellReported(reported)
       },
       // the first fold after a start runs while the server already answers
       { pageSize: this.pageSize, yieldBetweenPages: true },

@@ -270,6 +270,49 @@ describe('every documented route answers on a real server', () => {
     expect(checkedBodies).toBeGreaterThan(40)
   })
 
+  it('refuses on every operation of /api/v1 a query parameter it does not list, naming it, and takes each it lists', async () => {
+    type Refusal = {
+      error?: { code: string; message: string; details?: { issues?: { path: string; message: string }[] } }
+    }
+    let checked = 0
+    for (const [template, item] of Object.entries(document.paths)) {
+      if (!template.startsWith('/api/v1/')) continue
+      for (const [method, operation] of Object.entries(item)) {
+        const path = template.replace(/\{(\w+)\}/g, (_, name: string) =>
+          encodeURIComponent(operation.parameters?.find((p) => p.name === name)?.example ?? 'x'),
+        )
+        const listed = (operation.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name)
+        const send = async (query: string) => {
+          const response = await fetch(`${server.url}${path}?${query}`, {
+            method: method.toUpperCase(),
+            headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+            ...(method === 'get' || method === 'delete' ? {} : { body: '{}' }),
+          })
+          return { status: response.status, json: (await response.json().catch(() => ({}))) as Refusal }
+        }
+        const key = `${method.toUpperCase()} ${template}`
+        // a misspelling of a listed one (or any name, where none is listed) is refused, and named
+        const unknown = `${listed[0] ?? 'filter'}x`
+        const refused = await send(`${unknown}=1`)
+        expect(refused.status, key).toBe(400)
+        expect(refused.json.error?.code, key).toBe('validation')
+        expect(refused.json.error?.details?.issues, key).toEqual([
+          {
+            path: unknown,
+            message: `not a parameter of ${key} (${listed.length === 0 ? 'it takes none' : `it takes ${listed.join(', ')}`})`,
+          },
+        ])
+        // every listed one reaches the route: whatever it answers, it never says the route does not take it
+        for (const name of listed) {
+          const taken = await send(`${encodeURIComponent(name)}=`)
+          expect(JSON.stringify(taken.json), `${key} ${name}`).not.toContain('not a parameter')
+        }
+        checked++
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(35)
+  })
+
   it('refuses every operation that has security with 401 without a credential, and only those', async () => {
     for (const [template, item] of Object.entries(document.paths))
       for (const [method, operation] of Object.entries(item)) {

@@ -28,6 +28,7 @@ import { ingest } from '../write/ingest.ts'
 import { errorHandler, sendJson } from './errors.ts'
 import { eventsLane, isEventsPost } from './eventsLane.ts'
 import { openApiDocument } from './openapi.ts'
+import { refuseUndocumentedQuery } from './query.ts'
 
 export interface AppDeps {
   store: EventStore
@@ -186,6 +187,8 @@ export function createHttp({
     res.setHeader('Cache-Control', 'no-store')
     next()
   })
+  // a query parameter the route does not take (its list in the OpenAPI document) is a 400 naming it
+  api.use(refuseUndocumentedQuery())
   // People and access (access/routes.ts): signing in and out, then every other route needs a caller
   // (session cookie, API token or display token; display tokens are read-only).
   api.use(sessionRoutes(access))

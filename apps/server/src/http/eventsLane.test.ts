@@ -8,11 +8,13 @@ import type { Caller } from '../access/access.ts'
 import { type EventsLaneParts, eventsLane, isEventsPost } from './eventsLane.ts'
 
 describe('isEventsPost', () => {
-  it('is POST /api/v1/events spelt as sensors send it, with any query string, and nothing else', () => {
+  it('is POST /api/v1/events spelt as sensors send it, and nothing else', () => {
     const is = (method: string, url: string) => isEventsPost({ method, url } as IncomingMessage)
     expect(is('POST', '/api/v1/events')).toBe(true)
-    expect(is('POST', '/api/v1/events?source=sensor-7')).toBe(true)
     for (const [method, url] of [
+      // a query string: Express's route refuses a parameter it does not take
+      ['POST', '/api/v1/events?source=sensor-7'],
+      ['POST', '/api/v1/events?'],
       ['GET', '/api/v1/events'],
       ['PUT', '/api/v1/events'],
       ['POST', '/api/v1/events/'],

@@ -9,14 +9,15 @@ import { answerError } from './errors.ts'
 export const EVENTS_PATH = '/api/v1/events'
 
 /**
- * `POST /api/v1/events` as sensors spell it (with any query string). Other spellings Express would
- * route there too (other letter case, a trailing slash) go through Express's route, which answers
- * alike.
+ * `POST /api/v1/events` as sensors spell it. Other spellings Express would route there too (other
+ * letter case, a trailing slash, a query string, which it refuses) go through Express's route, which
+ * answers alike.
  */
 export function isEventsPost(req: IncomingMessage): boolean {
   if (req.method !== 'POST') return false
   const url = req.url ?? ''
-  return url.startsWith(EVENTS_PATH) && (url.length === EVENTS_PATH.length || url[EVENTS_PATH.length] === '?')
+  // with a query, Express's route answers: it refuses a parameter the route does not take
+  return url === EVENTS_PATH
 }
 
 /** What the events lane shares with the Express app, one of each, so that both answer alike. */

@@ -925,6 +925,49 @@ function operationId(key: string): string {
   return words.map((word, i) => (i === 0 ? word : word[0]!.toUpperCase() + word.slice(1))).join('')
 }
 
+/** A route of the API as a request's path matches it, with the query parameters it takes. */
+interface QueryRule {
+  method: string
+  key: string
+  pattern: RegExp
+  /** How many `{…}` parts: a literal path (`/feeds/out`) wins over a template (`/feeds/{id}`). */
+  templates: number
+  names: readonly string[]
+}
+
+let queryRules: QueryRule[] | undefined
+
+/**
+ * The query parameters a route of `/api/v1` takes, as this document lists them: one list, read by
+ * the server to refuse any other parameter (`refuseUndocumentedQuery` in http/app.ts) and published
+ * as the route's `parameters`. Undefined for a path no route of `/api/v1` has (a 404 follows).
+ */
+export function queryParametersOf(
+  method: string,
+  path: string,
+): { route: string; names: readonly string[] } | undefined {
+  queryRules ??= Object.entries(ROUTES)
+    .filter(([key]) => key.includes(' /api/v1/'))
+    .map(([key, route]) => {
+      const [routeMethod, template] = key.split(' ') as [string, string]
+      const source = template
+        .split(/\{\w+\}/)
+        .map((literal) => literal.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))
+        .join('[^/]+')
+      return {
+        method: routeMethod,
+        key,
+        pattern: new RegExp(`^${source}/?$`, 'i'),
+        templates: (template.match(/\{\w+\}/g) ?? []).length,
+        names: (route.query ?? []).map((q) => q.name),
+      }
+    })
+    .sort((a, b) => a.templates - b.templates)
+  const asked = method === 'HEAD' ? 'GET' : method
+  const rule = queryRules.find((r) => r.method === asked && r.pattern.test(path))
+  return rule === undefined ? undefined : { route: rule.key, names: rule.names }
+}
+
 let built: JsonSchema | undefined
 
 /** The OpenAPI 3.1 document (built once: it depends on nothing but the code). */

@@ -1,18 +1,16 @@
 import { type FieldIssue, WatchfloorError } from '@watchfloor/protocol'
-import type { Request } from 'express'
+import type { Request, RequestHandler } from 'express'
 import { z } from 'zod'
+import { queryParametersOf } from './openapi.ts'
 
 const isoTime = z.iso.datetime({ offset: true })
 
 /** Collects every bad parameter of a request, then throws one `validation` error naming them all. */
 export class QueryReader {
   readonly issues: FieldIssue[] = []
-  /** The parameters the route asked about, given or not. */
-  private readonly asked = new Set<string>()
   constructor(private readonly req: Request) {}
 
   private single(name: string): string | undefined {
-    this.asked.add(name)
     const raw = this.req.query[name]
     if (raw === undefined) return undefined
     if (typeof raw !== 'string') {
@@ -23,7 +21,6 @@ export class QueryReader {
   }
 
   has(name: string): boolean {
-    this.asked.add(name)
     return this.req.query[name] !== undefined
   }
 
@@ -73,24 +70,36 @@ export class QueryReader {
     this.issues.push({ path, message })
   }
 
-  /**
-   * Throw a `validation` error when any parameter was bad. `strict`: a parameter the route never
-   * asked about is bad too, so a misspelt one (`incidentid`) is a 400 naming it, never a read of
-   * everything the caller may see (an export of the whole log for one incident's).
-   */
-  done(options: { strict?: boolean } = {}): void {
-    if (options.strict)
-      for (const name of Object.keys(this.req.query))
-        if (!this.asked.has(name))
-          this.issues.push({
-            path: name,
-            message: `not a parameter of this route (it takes ${[...this.asked].join(', ')})`,
-          })
-    if (this.issues.length === 0) return
-    throw new WatchfloorError(
-      'validation',
-      `bad query: ${this.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
-      { issues: this.issues },
-    )
+  /** Throw a `validation` error when any parameter was bad. */
+  done(): void {
+    if (this.issues.length > 0) throw badQuery(this.issues)
+  }
+}
+
+function badQuery(issues: FieldIssue[]): WatchfloorError {
+  return new WatchfloorError(
+    'validation',
+    `bad query: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
+    { issues },
+  )
+}
+
+/**
+ * Every route of `/api/v1` takes only the query parameters the OpenAPI document lists for it
+ * (http/openapi.ts): any other is a 400 naming it, so a misspelt one (`incidentid`, `ownr`) is
+ * refused, never read as no filter (an export of everything the caller may see, every token).
+ * Mounted on the `/api/v1` router, before the routes; a path no route has passes on to the 404.
+ */
+export function refuseUndocumentedQuery(): RequestHandler {
+  return (req, _res, next) => {
+    const given = Object.keys(req.query)
+    if (given.length === 0) return next()
+    const route = queryParametersOf(req.method, `/api/v1${req.path}`)
+    if (route === undefined) return next()
+    const takes = route.names.length === 0 ? 'it takes none' : `it takes ${route.names.join(', ')}`
+    const issues = given
+      .filter((name) => !route.names.includes(name))
+      .map((name) => ({ path: name, message: `not a parameter of ${route.route} (${takes})` }))
+    next(issues.length === 0 ? undefined : badQuery(issues))
   }
 }

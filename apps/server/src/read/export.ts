@@ -88,7 +88,7 @@ export async function exportEvents(
   const format = query.oneOf('format', EXPORT_FORMATS, 'json')
   const window = readWindow(query)
   const incidentId = query.text('incidentId')
-  query.done({ strict: true })
+  query.done()
   if (format === 'misp' && incidentId === undefined)
     throw new WatchfloorError('validation', 'format=misp exports one incident: give incidentId', {
       issues: [{ path: 'incidentId', message: 'required with format=misp' }],

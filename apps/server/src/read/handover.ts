@@ -73,7 +73,7 @@ function readQuery(req: Request): { since: number; until: number; markdown: bool
     if (since >= until) query.fail('until', '`until` must be after `since`')
     else if (until - since > MAX_WINDOW_MS) query.fail('since', 'the window may be at most 31 days')
   }
-  query.done({ strict: true })
+  query.done()
   const markdown =
     format === 'markdown' ||
     (!query.has('format') && req.accepts(['application/json', 'text/markdown']) === 'text/markdown')

@@ -80,7 +80,7 @@ export function readRouter({ store, states, replay, logger, viewerFor, directory
     const window = windowed ? readWindow(query) : undefined
     const after = query.int('after', 0, 0, Number.MAX_SAFE_INTEGER)
     const limit = query.int('limit', 500, 1, 5000)
-    query.done({ strict: true })
+    query.done()
     const head = await states.headOf(viewer)
     res.json(
       window === undefined

@@ -308,7 +308,8 @@ describe('MISP markings as core combines them: the export, the feed and their re
     const [attribute] = ee.json.Event.Attribute
     expect(attribute).toMatchObject({
       value: '198.51.100.7',
-      distribution: '1',
+      // cert-ee's only: your organisation only, never this community
+      distribution: '0',
       comment: 'Observed 41 times in 2 Watchfloor reports',
     })
     expect(tagsOf(attribute!.Tag)).toEqual(['tlp:amber'])
@@ -335,7 +336,7 @@ describe('MISP markings as core combines them: the export, the feed and their re
     // the one-incident export keeps it, with its own distribution and tags naming no one
     const ee = await get<MispDocument>(server.url, '/api/v1/export?format=misp&incidentId=inc-m2', TOKENS.viewerEe)
     const strict = ee.json.Event.Attribute.find((a) => a.value === '192.0.2.77')!
-    expect([strict.distribution, tagsOf(strict.Tag)]).toEqual(['1', ['tlp:amber']])
+    expect([strict.distribution, tagsOf(strict.Tag)]).toEqual(['0', ['tlp:amber']])
 
     const fromFeed = await imported(feedEvent.json)
     const fromExport = await imported(ee.json)

@@ -110,7 +110,8 @@ describe('exportMispEvent', () => {
       date: '2026-11-26',
       threat_level_id: '1',
       analysis: '0',
-      distribution: '1',
+      // AMBER naming no one reaches cert-ee only [V4]: your organisation only, never this community
+      distribution: '0',
       sharing_group_id: '0',
       published: true,
       Orgc: { name: 'CERT-EE', uuid: mispOrganisationUuid('cert-ee') },
@@ -190,7 +191,8 @@ describe('exportMispEvent', () => {
     const cases: [Marking, string, string[]][] = [
       [{ tlp: 'CLEAR' }, '3', ['tlp:clear']],
       [{ tlp: 'GREEN' }, '2', ['tlp:green']],
-      [{ tlp: 'AMBER' }, '1', ['tlp:amber']],
+      // AMBER naming no one reaches its source only [V4]: your organisation only
+      [{ tlp: 'AMBER' }, '0', ['tlp:amber']],
       [
         { tlp: 'AMBER', releasableTo: ['cert-lv', 'nato'] },
         '1',
@@ -204,8 +206,8 @@ describe('exportMispEvent', () => {
         '0',
         ['tlp:clear', 'PAP:GREEN', 'watchfloor:releasable-to-none'],
       ],
-      // AMBER naming no one is AMBER alone [V4]
-      [{ tlp: 'AMBER', releasableTo: [] }, '1', ['tlp:amber']],
+      // AMBER with an empty list is AMBER naming no one [V4]
+      [{ tlp: 'AMBER', releasableTo: [] }, '0', ['tlp:amber']],
     ]
     for (const [marking, distribution, tlpTags] of cases) {
       const { events, picture } = story(marking)
@@ -441,7 +443,7 @@ describe('markings as core combines them [V4, V6, M1]: an export and its import 
       expect(e.distribution).toBe('2')
       expect(e.Attribute).toHaveLength(1)
       const [attribute] = e.Attribute
-      expect(attribute).toMatchObject({ value: '198.51.100.7', distribution: '1' })
+      expect(attribute).toMatchObject({ value: '198.51.100.7', distribution: '0' })
       expect(attribute!.Tag?.map((t) => t.name)).toEqual(['tlp:amber'])
       expect(attribute!.comment).toBe('Observed 41 times in 2 Watchfloor reports')
       // and back: cert-ee's alone, never cert-lv's
@@ -461,7 +463,7 @@ describe('markings as core combines them [V4, V6, M1]: an export and its import 
     ]
     const { Event: e } = exportMispEvent('inc-m1', events, fold(initialState, events), directory)
     expect(e.Attribute.map((a) => [a.value, a.distribution, a.Tag?.map((t) => t.name)])).toEqual([
-      ['192.0.2.77', '1', ['tlp:amber']],
+      ['192.0.2.77', '0', ['tlp:amber']],
       ['192.0.2.78', '5', undefined],
     ])
     const back = importedBy({ Event: e })
@@ -523,7 +525,7 @@ describe('markings as core combines them [V4, V6, M1]: an export and its import 
     const events = [reported({ tlp: 'AMBER', releasableTo: [] })]
     const { Event: e } = exportMispEvent('inc-m1', [], fold(initialState, events), directory)
     expect([e.distribution, e.Tag.map((t) => t.name).filter((n) => /^tlp:|^watchfloor:releasable/.test(n))]).toEqual([
-      '1',
+      '0',
       ['tlp:amber'],
     ])
   })

@@ -251,7 +251,7 @@ describe('the MISP feed', () => {
       // asked to keep it, it has its own distribution and tags, naming no one
       const kept = mispFeed(fold(initialState, log), log, { keepStricterObservations: true })
       const strict = kept.events.get(uuid)!.Event.Attribute.find((a) => a.value === '192.0.2.77')!
-      expect([strict.distribution, strict.Tag?.map((t) => t.name)]).toEqual(['1', ['tlp:amber']])
+      expect([strict.distribution, strict.Tag?.map((t) => t.name)]).toEqual(['0', ['tlp:amber']])
       // either, imported back by cert-ee, reaches cert-lv only where cert-lv saw it
       for (const served of [feed, kept]) {
         const result = importMisp(

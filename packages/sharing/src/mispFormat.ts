@@ -246,11 +246,15 @@ export const DISTRIBUTION_OF_TLP: Readonly<Record<Tlp, number>> = {
 }
 
 /**
- * Export: the distribution a marking goes out with: 0 (your organisation only) when releasableTo
- * is empty, releasable to nobody beyond the source [V6]; else that of its TLP.
+ * Export: the distribution a marking goes out with: 0 (your organisation only) when it reaches no
+ * one beyond its source organisation: releasableTo empty [V6], or AMBER naming no one [V4]; else
+ * that of its TLP (AMBER naming organisations or communities: 1, with their
+ * `watchfloor:releasable-to` tags).
  */
 export function mispDistribution(marking: Marking): number {
-  return marking.releasableTo?.length === 0 ? DISTRIBUTION.organisation : DISTRIBUTION_OF_TLP[marking.tlp]
+  const sourceOnly =
+    marking.releasableTo?.length === 0 || (marking.tlp === 'AMBER' && marking.releasableTo === undefined)
+  return sourceOnly ? DISTRIBUTION.organisation : DISTRIBUTION_OF_TLP[marking.tlp]
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -273,6 +273,15 @@ describe('importMisp: the stricter of tag and distribution wins, never wider', (
   const cases: [string, Record<string, unknown>, Marking][] = [
     ['your organisation only + tlp:green', { distribution: '0', Tag: tags('tlp:green') }, { tlp: 'AMBER+STRICT' }],
     ['your organisation only + tlp:red', { distribution: '0', Tag: tags('tlp:red') }, { tlp: 'RED' }],
+    // what the export writes for AMBER naming no one: its source only [V4], as AMBER+STRICT's audience
+    ['your organisation only + tlp:amber', { distribution: '0', Tag: tags('tlp:amber') }, { tlp: 'AMBER' }],
+    // a list beside it never widens "your organisation only"
+    [
+      'your organisation only + tlp:amber naming cert-lv',
+      { distribution: '0', Tag: tags('tlp:amber', 'watchfloor:releasable-to="cert-lv"') },
+      { tlp: 'AMBER+STRICT', releasableTo: ['cert-lv'] },
+    ],
+    ['your organisation only, no TLP tag', { distribution: '0' }, { tlp: 'AMBER+STRICT' }],
     ['this community + tlp:clear', { distribution: '1', Tag: tags('tlp:clear') }, { tlp: 'AMBER' }],
     [
       'this community + tlp:amber+strict',

@@ -451,7 +451,8 @@ type Decided = { context: Context } | { skip: string }
  * (`levelMarking`): a list of the level names whom its own TLP reaches. Distribution 3 allows CLEAR
  * but gives GREEN unless a TLP tag (here or above) says otherwise; distribution 4 needs a known
  * community; distribution 0 with `watchfloor:releasable-to-none` and a TLP tag is that TLP
- * releasable to nobody (what the export writes for it), else AMBER+STRICT. That combines with the
+ * releasable to nobody (what the export writes for it), with `tlp:amber` alone AMBER naming no one
+ * (what the export writes for that), else AMBER+STRICT. That combines with the
  * parent's marking as core combines markings (`strictestMarking`): a parent AMBER naming no one
  * reaches its source only [V4], so a child's list never widens it [V6].
  */
@@ -482,8 +483,16 @@ function decide(level: Level, parent: Context | undefined, options: MispImportOp
   if (d === undefined || d === 5) {
     if (!parent) candidates.push(options.defaultMarking) // no distribution on the event: the importer's default
   } else if (d === 0)
-    // your organisation only: releasable to nobody, at the TLP the tags give (the export's round trip)
-    candidates.push(releasableToNone && tlps.length > 0 ? { tlp: 'CLEAR', releasableTo: [] } : { tlp: 'AMBER+STRICT' })
+    // your organisation only: releasable to nobody at the TLP the tags give (the export's round trip
+    // of an empty list); AMBER naming no one, its source only [V4], for `tlp:amber` alone (the
+    // export's round trip of AMBER naming no one); else AMBER+STRICT
+    candidates.push(
+      releasableToNone && tlps.length > 0
+        ? { tlp: 'CLEAR', releasableTo: [] }
+        : tlps.length > 0 && highestTlp(tlps) === 'AMBER' && releasable.length === 0
+          ? { tlp: 'AMBER' }
+          : { tlp: 'AMBER+STRICT' },
+    )
   else if (d === 1)
     candidates.push(
       options.instanceCommunity === undefined

@@ -2,7 +2,7 @@ import { createServer, type Server as HttpServer, type ServerResponse } from 'no
 import type { AddressInfo, Socket as TcpSocket } from 'node:net'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { ClientToServerEvents, ServerToClientEvents } from '@watchfloor/protocol'
-import { type CredentialStore, type EventStore, openStores } from '@watchfloor/store'
+import { type CredentialStore, type EventStore, openStores, type Stores } from '@watchfloor/store'
 import type { Logger } from 'pino'
 import { Server } from 'socket.io'
 import { type DemoAccess, seedDemoAccess } from './access/demo.ts'
@@ -71,6 +71,31 @@ export async function startServer(config: Config): Promise<RunningServer> {
       throw cannotOpenStore(error, config)
     },
   )
+  // what is started from here is stopped again, last first, when a later step fails (the port in
+  // use, say): the stores closed, so a process that goes on (a test, a bench, a supervisor in
+  // process) may start again on the same log, whose one writer (the SQLite claim) is let go
+  const started: (() => unknown)[] = [() => opened.events.close(), () => opened.credentials.close()]
+  try {
+    return await serve(config, logger, principals, registry, presets, opened, started)
+  } catch (error) {
+    for (const stop of started.reverse())
+      await Promise.resolve()
+        .then(stop)
+        .catch((cause: unknown) => logger.warn({ err: cause }, 'a step of a failed start did not stop cleanly'))
+    throw error
+  }
+}
+
+/** The rest of a start, once the stores are open: each thing it starts is pushed on `started`. */
+async function serve(
+  config: Config,
+  logger: Logger,
+  principals: StaticToken[],
+  registry: TokenRegistry,
+  presets: PresetRegistry,
+  opened: Stores,
+  started: (() => unknown)[],
+): Promise<RunningServer> {
   if (opened.tightened.length > 0)
     logger.warn(
       { files: opened.tightened },
@@ -92,6 +117,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         throw named instanceof SettingError ? named : cannotOpenStore(error, config)
       })
     : undefined
+  if (bus) started.push(() => bus.close())
   bus?.relayCredentials(credentials)
   if (bus && !bus.presence)
     logger.warn(
@@ -106,6 +132,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // the directory: every organisation something already belongs to is in it [V10]
   const directory = new Directory(credentials, logger, { reloadMs: config.directoryReloadMs })
   await directory.start()
+  started.push(() => directory.stop())
   // a static token that gives a user id to a second organisation stops the start, naming WATCHFLOOR_TOKENS
   const added = await directory
     .ensure([
@@ -135,6 +162,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     (error) => logger.warn({ err: error }, 'snapshot not read or saved'),
   )
   void snapshots.prune()
+  started.push(() => snapshots.settle())
   // the whole picture: who owns what, for raw ingest [A5], and which incident presence is about
   const full = new FullState(store, {
     snapshots,
@@ -143,6 +171,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // each viewer's picture; a new viewer no RED event names starts from its audience's (the full picture's RED index)
   const states = new StateCache(store, { snapshots, red: full })
   const stopFollowing = full.follow((error) => logger.warn({ err: error }, 'full state catch-up failed'))
+  started.push(stopFollowing)
   // the pictures of the audiences of everyone who may sign in, folded in the background in one pass
   // over the log (yielding), so that a first console of a user no RED event names starts from its
   // audience's picture instead of folding the log on its request; and those of the users RED events
@@ -172,6 +201,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     maxBodyBytes: config.feedMaxBodyBytes,
   })
   feeds.start()
+  started.push(() => feeds.stop())
   // set when a graceful stop begins (`close`), until the process exits
   let stopping = false
   const { listener } = createHttp({
@@ -222,12 +252,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
     recheckMs: config.credentialRecheckMs,
     metrics,
   })
+  started.push(() => io.close())
   await gateway.start()
+  started.push(() => gateway.stop())
   metrics.socketsFrom(() => [...io.sockets.sockets.values()].map((socket) => socket.data.caller?.kind))
   // coordination over the socket: `command` (the REST handler) and `viewing` / `presence`
   const presence = new Presence(io, full, logger, bus?.presence, config.heartbeatMs)
   // after the gateway has given each socket its new viewer (it listens first): who may be seen viewing what
   const unwatchPresence = access.directory.onChange(() => presence.rejudge())
+  started.push(unwatchPresence, () => presence.stop())
   io.on('connection', (socket: WatchSocket) => {
     attachCommands(socket, commands, access, logger)
     presence.attach(socket)

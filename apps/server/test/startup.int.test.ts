@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../src/config.ts'
+import { startServer } from '../src/server.ts'
 import { logHead, observations, post, type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
 
 /**
@@ -228,6 +229,41 @@ describe('a start that fails because of a setting: exit 1, one line naming it, n
     expect(debug.code).toBe(1)
     expect(debug.output).toMatch(/^watchfloor: WATCHFLOOR_WALL_PRESETS: cannot read/m)
     expect(debug.output).toMatch(/\n\s+at /)
+  })
+})
+
+describe('a start that fails after the stores are open', () => {
+  it('lets them go: started again in the same process on the same log, on a port free now, it serves (the writer claim released)', async () => {
+    const holder = createServer()
+    const port = await new Promise<number>((resolve) =>
+      holder.listen(0, '127.0.0.1', () => resolve((holder.address() as { port: number }).port)),
+    )
+    const dataDir = tempDir()
+    const tokens = join(dataDir, 'tokens.json')
+    writeFileSync(tokens, JSON.stringify([]))
+    const env = {
+      WATCHFLOOR_HOST: '127.0.0.1',
+      WATCHFLOOR_DATA_DIR: dataDir,
+      WATCHFLOOR_TOKENS: tokens,
+      WATCHFLOOR_SIMULATOR: 'off',
+      WATCHFLOOR_LOG_LEVEL: 'silent',
+    }
+    try {
+      // the port is the last step of a start: the stores, the directory, the gateway came before it
+      await expect(startServer(loadConfig({ ...env, WATCHFLOOR_PORT: String(port) }))).rejects.toThrow(
+        `cannot listen on 127.0.0.1:${port}`,
+      )
+      const server = await startServer(loadConfig({ ...env, WATCHFLOOR_PORT: '0' }))
+      try {
+        const health = await fetch(`${server.url}/healthz`)
+        expect(health.status).toBe(200)
+        expect(await server.store.head()).toBe(0)
+      } finally {
+        await server.close()
+      }
+    } finally {
+      await new Promise((resolve) => holder.close(resolve))
+    }
   })
 })
 

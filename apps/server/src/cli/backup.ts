@@ -103,7 +103,7 @@ Exit codes: 0 written; 1 the store could not be read or the file written; 2 bad 
       await writer.write(JSON.stringify({ end: true, events: count, tables: DURABLE_TABLE_NAMES.length }))
       await writer.finish()
     } catch (error) {
-      writer.abort()
+      await writer.abort()
       throw error
     }
     const rows = DURABLE_TABLE_NAMES.map((table) => `${table} ${dump[table]?.length ?? 0}`).join(', ')

@@ -154,7 +154,7 @@ Exit codes: 0 written; 1 the log could not be read or the file written; 2 bad us
       count = await writeLogUpTo(store, head, writer.write, progress)
       await writer.finish()
     } catch (error) {
-      writer.abort()
+      await writer.abort()
       throw error
     }
     context.note(`exported ${count} events (seq 1 to ${head}) from ${context.describeStore()}`)

@@ -127,10 +127,11 @@ export async function* readLines(context: Context, name: string): AsyncGenerator
 }
 
 /**
- * A writer of lines to a file (written beside it as `<file>.partial`, renamed once complete, so an
- * interrupted run never leaves a file that looks whole; mode 0600) or to stdout for `-`.
+ * A writer of lines to a file (written beside it as `<file>.partial`, published once complete by
+ * `publishFile`, so neither an interrupted run nor a power cut leaves a file that looks whole; mode
+ * 0600) or to stdout for `-`. `ops`: how the file is made durable (a parameter for tests).
  */
-export function lineWriter(context: Context, name: string) {
+export function lineWriter(context: Pick<Context, 'file'>, name: string, ops: DurableOps = DURABLE_OPS) {
   const toStdout = name === '-'
   const target = toStdout ? '' : context.file(name)
   const partial = `${target}.partial`
@@ -150,11 +151,16 @@ export function lineWriter(context: Context, name: string) {
         stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
       )
       if (failure) throw new Failed(`cannot write ${name}: ${(failure as Error).message}`)
-      publishFile(partial, target)
+      publishFile(partial, target, ops)
     },
-    abort(): void {
+    /** Stop and remove the partial file: once the stream has closed, as its file may be opened only now. */
+    async abort(): Promise<void> {
       if (toStdout) return
-      stream.destroy()
+      if (!stream.closed) {
+        const closed = once(stream, 'close').catch(() => {})
+        stream.destroy()
+        await closed
+      }
       rmSync(partial, { force: true })
     },
   }

@@ -660,6 +660,39 @@ describe('coordination commands, presence and the handover brief', () => {
       ),
     )
   })
+  it('[M1] a STIX export is marked by the objects it holds: a stricter bookmark beside a GREEN incident marks the JSON export, not the bundle', async () => {
+    const from = new Date(Date.now() - 5).toISOString()
+    expect(
+      (await post(server.url, TOKENS.sensorEe, { events: [incident('stix-green', { tlp: 'GREEN' })] })).status,
+    ).toBe(201)
+    const saved = await rest(server.url, TOKENS.coordEeA, {
+      type: 'bookmark.save',
+      title: 'Outbreak start',
+      at: new Date().toISOString(),
+      clock: 'recorded',
+      marking: { tlp: 'AMBER+STRICT' },
+    })
+    expect(saved.status, JSON.stringify(saved.json)).toBe(200)
+    await new Promise((r) => setTimeout(r, 10))
+    const window = `from=${encodeURIComponent(from)}&to=${encodeURIComponent(new Date().toISOString())}&clock=recorded`
+    const exported = async (format: string) => {
+      const response = await fetch(`${server.url}/api/v1/export?format=${format}&${window}`, {
+        headers: { authorization: `Bearer ${TOKENS.coordEeA}` },
+      })
+      expect(response.status).toBe(200)
+      return { marking: response.headers.get('x-watchfloor-marking'), text: await response.text() }
+    }
+    // the JSON export holds the bookmark itself: the strictest of its events
+    const json = await exported('json')
+    expect((JSON.parse(json.text) as StoredEvent[]).map((e) => e.type)).toEqual(['incident.reported', 'bookmark.saved'])
+    expect(json.marking).toBe('TLP:AMBER+STRICT')
+    // the bundle holds the incident and what it names, all GREEN: a bookmark makes no STIX object
+    const stix = await exported('stix')
+    const objects = (JSON.parse(stix.text) as { objects: { type: string; name?: string }[] }).objects
+    expect(objects.some((o) => o.type === 'incident')).toBe(true)
+    expect(objects.filter((o) => o.type === 'marking-definition').map((o) => o.name)).toEqual(['TLP:GREEN'])
+    expect(stix.marking).toBe('TLP:GREEN')
+  })
 })
 
 describe('coordination commands on several server processes sharing one PostgreSQL log', () => {

@@ -1483,6 +1483,27 @@ describe('leak matrix: every marking x every viewer x every path out', () => {
       }
       const windowed = reply(v, 'export STIX [t1, t2)')
       expect(windowed.status, v.key).toBe(200)
+      // the marking header of a STIX export is exactly the strictest TLP its objects carry: what it
+      // holds, never less (a leak of a stricter object's marking) and never more (an event that makes
+      // no object, a task or a comment, marks nothing)
+      const stixLabels = [
+        'export STIX',
+        'export STIX [t1, t2)',
+        ...CELLS.filter((c) => state.incidents.has(c.incidentId)).map((c) => `export STIX of ${c.key}`),
+      ]
+      for (const label of stixLabels) {
+        const r = reply(v, label)
+        const bundle = (JSON.parse(r.text) as { objects: Record<string, unknown>[] }).objects
+        const carried = bundle
+          .filter((o) => o.type !== 'marking-definition')
+          .flatMap((o) => tlpOf(o.object_marking_refs ?? [], bundle))
+          .flatMap((name) => /^TLP:([A-Z+]+)$/.exec(name)?.[1] ?? [])
+        const strictest = carried.reduce((max, tlp) => Math.max(max, tlpRank(tlp as Tlp)), tlpRank('CLEAR'))
+        const header = r.headers.get('x-watchfloor-marking') ?? ''
+        const tlp = /^TLP:([A-Z+]+)/.exec(header)?.[1] as Tlp | undefined
+        expect(tlp, `${v.key} ${label}: X-Watchfloor-Marking ${header}`).toBeDefined()
+        expect(tlpRank(tlp!), `${v.key} ${label}: ${header} against its objects' ${carried.join(', ')}`).toBe(strictest)
+      }
       // the marking header of an event export is at least the strictest TLP of the events it holds
       const exported = CELLS.filter((c) => state.incidents.has(c.incidentId)).map((c) => `export JSON of ${c.key}`)
       for (const label of ['export JSON', 'export JSON [t1, t2)', ...exported]) {

@@ -147,10 +147,15 @@ export async function exportEvents(
   }
   // STIX of a window or of one incident: only what those events make; of the whole log: the whole picture
   const narrowed = Number.isFinite(window.fromMs) || Number.isFinite(window.toMs) || incidentId !== undefined
-  const stix = format === 'stix' ? new StixExport({ directory, scope: narrowed ? 'events' : 'picture' }) : undefined
-  /** A narrowed STIX export done once without sending, for the markings its objects carry (the header's). */
-  const dry = stix && narrowed ? new StixExport({ directory, scope: 'events' }) : undefined
-  if (stix && dry) {
+  const scope = narrowed ? 'events' : 'picture'
+  const stix = format === 'stix' ? new StixExport({ directory, scope }) : undefined
+  /**
+   * The STIX export done once without sending, for the markings its objects carry: the header's.
+   * Events that make no object (a task, a comment) carry nothing into the bundle, so their markings
+   * do not count (a RED comment does not make a bundle of GREEN objects RED).
+   */
+  let dry = stix ? new StixExport({ directory, scope }) : undefined
+  if (stix && dry && narrowed) {
     // its incidents and networks are written as the picture holds them: every visible event that
     // shaped them counts in their markings, in the window or not
     // (a turn of the event loop between pages: a long log must not hold live delivery meanwhile)
@@ -165,15 +170,17 @@ export async function exportEvents(
       { yieldBetweenPages: true, upTo: head },
     )
   }
-  // [M1] the export's own marking goes in a header, before the first byte: a first pass reads the markings only
+  // [M1] the export's own marking goes in a header, before the first byte: a first pass reads the
+  // markings only, of the events it holds (JSON, CSV) or of the objects it makes (STIX)
   let marking: DocumentMarking = documentMarking([])
   await scan((page) => {
-    marking = documentMarking([marking, ...page.map((event): Marking => event.marking)])
-    dry?.add(page)
+    if (dry) dry.add(page)
+    else marking = documentMarking([marking, ...page.map((event): Marking => event.marking)])
   })
   if (dry) {
     dry.finish(picture)
-    marking = documentMarking([marking, ...dry.markings()])
+    marking = documentMarking(dry.markings())
+    dry = undefined // its objects' ids (observables of the whole log) are not kept while the bundle is sent
   }
 
   const subject = incidentId === undefined ? 'events' : `incident-${safe(incidentId)}`

@@ -660,7 +660,7 @@ describe('coordination commands, presence and the handover brief', () => {
       ),
     )
   })
-  it('[M1] a STIX export is marked by the objects it holds: a stricter bookmark beside a GREEN incident marks the JSON export, not the bundle', async () => {
+  it('[M1] STIX and MISP exports are marked by what they hold: a stricter bookmark or a RED observation beside a GREEN incident marks the JSON export, not the bundle or the MISP event', async () => {
     const from = new Date(Date.now() - 5).toISOString()
     expect(
       (await post(server.url, TOKENS.sensorEe, { events: [incident('stix-green', { tlp: 'GREEN' })] })).status,
@@ -692,6 +692,28 @@ describe('coordination commands, presence and the handover brief', () => {
     expect(objects.some((o) => o.type === 'incident')).toBe(true)
     expect(objects.filter((o) => o.type === 'marking-definition').map((o) => o.name)).toEqual(['TLP:GREEN'])
     expect(stix.marking).toBe('TLP:GREEN')
+
+    // MISP: a RED observation of the incident, which the MISP event leaves out, marks nothing
+    const red = event({
+      type: 'incident.observation',
+      marking: { tlp: 'RED', recipients: ['coord-a'] },
+      payload: { incidentId: 'stix-green', indicator: '198.51.100.23', count: 1 },
+    } as never)
+    expect((await post(server.url, TOKENS.sensorEe, { events: [red] })).status).toBe(201)
+    const incidentExport = async (format: string) => {
+      const response = await fetch(`${server.url}/api/v1/export?format=${format}&incidentId=stix-green`, {
+        headers: { authorization: `Bearer ${TOKENS.coordEeA}` },
+      })
+      expect(response.status).toBe(200)
+      return { marking: response.headers.get('x-watchfloor-marking'), text: await response.text() }
+    }
+    const misp = await incidentExport('misp')
+    const document = JSON.parse(misp.text) as { Event: { distribution: string; Attribute: { value: string }[] } }
+    expect(document.Event.Attribute.map((a) => a.value)).toEqual([])
+    expect(document.Event.distribution).toBe('2')
+    expect(misp.marking).toBe('TLP:GREEN')
+    // the incident's JSON export holds the RED observation: RED
+    expect((await incidentExport('json')).marking).toBe('TLP:RED')
   })
 })
 

@@ -4,6 +4,7 @@
  * For index.ts: `export * from './misp.ts'`.
  */
 export {
+  exportMarkedMispEvent,
   exportMispEvent,
   type MispDirectory,
   type MispTypeGuess,

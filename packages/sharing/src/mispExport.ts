@@ -208,6 +208,20 @@ export function exportMispEvent(
   picture: State,
   directory?: MispDirectory,
 ): MispEventDocument {
+  return exportMarkedMispEvent(incidentId, events, picture, directory).document
+}
+
+/**
+ * `exportMispEvent`, with the markings of what the document holds: the event's and each
+ * attribute's (rule M1: a document's marking is the strictest of what it holds, so an event it
+ * leaves out, a task, a comment or a RED observation, marks nothing).
+ */
+export function exportMarkedMispEvent(
+  incidentId: string,
+  events: readonly StoredEvent[],
+  picture: State,
+  directory?: MispDirectory,
+): { document: MispEventDocument; markings: Marking[] } {
   const incident = picture.incidents.get(incidentId)
   if (incident === undefined) throw new WatchfloorError('not_found', `incident ${incidentId} is not in this picture`)
   // the event says what its report and every later update say: it carries the strictest of their markings
@@ -318,7 +332,7 @@ export function exportMispEvent(
     }
     misp.EventReport = [report]
   }
-  return { Event: misp }
+  return { document: { Event: misp }, markings: [eventMarking, ...[...sighted.values()].map((s) => s.marking)] }
 }
 
 /**

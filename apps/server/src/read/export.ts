@@ -9,7 +9,7 @@ import {
   type TaskIndex,
 } from '@watchfloor/core'
 import { type Marking, type StoredEvent, type Viewer, WatchfloorError } from '@watchfloor/protocol'
-import { exportMispEvent, type OrganisationDirectory, StixExport } from '@watchfloor/sharing'
+import { exportMarkedMispEvent, type OrganisationDirectory, StixExport } from '@watchfloor/sharing'
 import type { EventStore } from '@watchfloor/store'
 import type { Response } from 'express'
 import type { Logger } from 'pino'
@@ -110,8 +110,9 @@ export async function exportEvents(
       },
       { yieldBetweenPages: true, upTo: head },
     )
-    const document = exportMispEvent(incidentId, events, picture, directory)
-    res.setHeader(MARKING_HEADER, markingHeader(documentMarking(events.map((event) => event.marking))))
+    // [M1] marked by what the document holds: the event and its attributes, not what it leaves out
+    const { document, markings } = exportMarkedMispEvent(incidentId, events, picture, directory)
+    res.setHeader(MARKING_HEADER, markingHeader(documentMarking(markings)))
     res.setHeader(
       'Content-Disposition',
       `attachment; filename="watchfloor-incident-${safe(incidentId)}-to-seq-${head}.misp.json"`,
@@ -165,7 +166,7 @@ export async function exportEvents(
       (page) => {
         const visible = page.filter((event) => event.seq <= head && canSee(viewer, event))
         stix.shapeFrom(visible)
-        dry.shapeFrom(visible)
+        dry?.shapeFrom(visible)
       },
       { yieldBetweenPages: true, upTo: head },
     )

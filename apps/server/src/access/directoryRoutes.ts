@@ -99,7 +99,10 @@ export function directoryRoutes(access: Access): express.Router {
     const id = pathId(req, 'organisation')
     // the store knows its accounts and tokens; the static ones are the server's
     if (access.registry.has(id))
-      throw new WatchfloorError('conflict', `${id} is in use: the static tokens of WATCHFLOOR_TOKENS belong to it`)
+      throw new WatchfloorError(
+        'conflict',
+        `${id} is in use: the server's static tokens (WATCHFLOOR_TOKENS, or the demo set when it is unset) belong to it`,
+      )
     if (!(await credentials.deleteOrganisation(id)))
       throw new WatchfloorError('not_found', `no organisation ${id} in the directory`)
     await changed(res, 204, undefined)

@@ -119,7 +119,9 @@ export function requestContext(logger: Logger, metrics: Metrics): RequestHandler
       const refusal = signInRefusal(req.method, route, status)
       if (refusal) metrics.signInRefused(refusal)
       const quiet = route === '/healthz' || route === '/readyz' || route === '/metrics'
-      const level = status >= 500 ? 'error' : quiet ? 'debug' : 'info'
+      // a probe answered 503 (`/readyz` while draining, or while the store cannot be reached, which
+      // its route logs itself at warn) is the probe doing its job, polled every few seconds: not an error
+      const level = quiet && (status < 500 || status === 503) ? 'debug' : status >= 500 ? 'error' : 'info'
       // below the configured level nothing is logged: the line is not even built (a sensor posts
       // many times a second, and `req.ip` parses the forwarding headers)
       if (!logger.isLevelEnabled(level)) return

@@ -251,6 +251,9 @@ describe('watchfloor command line', () => {
         const [, events, head] = run.stdout.match(/events: ([0-9]+), head seq ([0-9]+)/)!
         expect(events).toBe(head)
         expect(run.stdout).toContain('ok:')
+        // the log named with its schema: two logs may share one database
+        const schema = /search_path%3D(\w+)/.exec(env.WATCHFLOOR_DATABASE_URL)![1]
+        expect(run.stdout).toContain(`log: PostgreSQL 127.0.0.1:5432/test, schema ${schema}`)
       }
       // appends went on while each check ran: each read a later head than the one before
       const heads = runs.map((run) => Number(run.stdout.match(/head seq ([0-9]+)/)![1]))

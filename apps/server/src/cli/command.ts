@@ -124,7 +124,9 @@ export class Context {
     if (!this.config.databaseUrl) return `SQLite ${this.sqliteFile()}`
     try {
       const url = new URL(this.config.databaseUrl)
-      return `PostgreSQL ${url.hostname}${url.port ? `:${url.port}` : ''}${url.pathname}`
+      // the schema, when the URL sets it (`?options=-c search_path=...`): two logs may share a database
+      const schema = /search_path\s*=\s*([^\s,]+)/.exec(url.searchParams.get('options') ?? '')?.[1]
+      return `PostgreSQL ${url.hostname}${url.port ? `:${url.port}` : ''}${url.pathname}${schema ? `, schema ${schema}` : ''}`
     } catch {
       return 'PostgreSQL'
     }

@@ -643,6 +643,52 @@ describe('watchfloor command line', () => {
     noStack(gap)
   })
 
+  it('a PostgreSQL log: a restore beside a server or an import is refused in one line, and so is a server started during a restore', {
+    timeout: 120_000,
+  }, async () => {
+    const source = await sqliteLog(5)
+    const backup = join(source.WATCHFLOOR_DATA_DIR, 'log.wfb')
+    expect((await cli(['backup', backup], source)).code).toBe(0)
+    const env = await postgresEnv()
+    // a writer beside which a restore would write (a server, or an import, appending): the log is still empty
+    const appending = await PostgresEventStore.open({
+      connectionString: env.WATCHFLOOR_DATABASE_URL,
+      writers: 'shared',
+    })
+    try {
+      const restored = await cli(['restore', backup], env)
+      expect(restored.code).toBe(1)
+      expect(restored.stderr).toContain('is open for writing in another process (a server or an import)')
+      expect(restored.stderr).toContain(`schema ${/search_path%3D(\w+)/.exec(env.WATCHFLOOR_DATABASE_URL)![1]}`)
+      noStack(restored)
+    } finally {
+      await appending.close()
+    }
+    // a server started while a restore holds the log alone stops at its start, naming the restore
+    const restoring = await PostgresEventStore.open({ connectionString: env.WATCHFLOOR_DATABASE_URL, writers: 'alone' })
+    try {
+      const started = await startServerProcess({ env: { WATCHFLOOR_DATABASE_URL: env.WATCHFLOOR_DATABASE_URL } }).then(
+        async (server) => {
+          await server.stop()
+          return 'the server started'
+        },
+        (error: Error) => error.message,
+      )
+      expect(started).toContain('is being restored by another process')
+    } finally {
+      await restoring.close()
+    }
+    // with neither, the restore goes through, and a server starts on what it restored
+    const done = await cli(['restore', backup], env)
+    expect(done.code, done.stderr).toBe(0)
+    const server = await startServerProcess({ env: { WATCHFLOOR_DATABASE_URL: env.WATCHFLOOR_DATABASE_URL } })
+    try {
+      expect((await getJson<{ seq: number }>(`${server.url}/api/v1/state`, TOKENS.sensorEe)).json.seq).toBe(5)
+    } finally {
+      await server.stop()
+    }
+  })
+
   it('a SQLite log has one writer: import and restore beside a running server, or a second server, are refused in one line, and the server goes on appending', {
     timeout: 120_000,
   }, async () => {

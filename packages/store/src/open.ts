@@ -5,6 +5,7 @@ import { SqliteCredentialStore } from './credentials-sqlite.ts'
 import { PostgresEventStore } from './postgres.ts'
 import { SqliteEventStore } from './sqlite.ts'
 import type { EventStore } from './types.ts'
+import type { WritersClaimMode } from './writers-postgres.ts'
 
 export interface OpenOptions {
   databaseUrl?: string | undefined
@@ -14,6 +15,11 @@ export interface OpenOptions {
    * that only reads: a schema of another version than this release's is refused, never changed.
    */
   migrate?: boolean | undefined
+  /**
+   * PostgreSQL: claim the log as one of its writers (`PostgresStoreOptions.writers`): `shared` for a
+   * server or an import, `alone` for a restore. A SQLite log has one writer whatever this says.
+   */
+  writers?: WritersClaimMode | undefined
 }
 
 /** The stores' `migrate` option, given only when false (the default migrates). */
@@ -25,7 +31,11 @@ const migrateOption = (options: OpenOptions) => (options.migrate === false ? { m
  */
 export async function openEventStore(options: OpenOptions): Promise<EventStore> {
   if (options.databaseUrl)
-    return PostgresEventStore.open({ connectionString: options.databaseUrl, ...migrateOption(options) })
+    return PostgresEventStore.open({
+      connectionString: options.databaseUrl,
+      ...migrateOption(options),
+      ...(options.writers === undefined ? {} : { writers: options.writers }),
+    })
   // a server is the log's one writer (writer.ts): a second server, an import or a restore is refused
   return new SqliteEventStore({ file: join(options.dataDir, 'events.sqlite'), writer: true, ...migrateOption(options) })
 }
@@ -65,6 +75,8 @@ export async function openStores(
         connectionString: options.databaseUrl,
         ...(options.eventsTable ? { table: options.eventsTable } : {}),
         ...migrateOption(options),
+        // a server appends beside the others: a restore is refused while any runs, and it while one is
+        writers: options.writers ?? 'shared',
       })
     : await openEventStore(options)
   try {

@@ -867,3 +867,62 @@ describe('PostgreSQL store: a lock whose connection is cut', () => {
     }
   })
 })
+
+describe("PostgreSQL log's writers: servers and imports side by side, a restore alone", () => {
+  it('refuses a restore while a server or an import holds the log, and a server while a restore does; a lost claim is taken again', async () => {
+    const table = freshTable()
+    const open = (writers?: 'shared' | 'alone') =>
+      PostgresEventStore.open({ connectionString, table, ...(writers ? { writers } : {}) })
+    const opened: PostgresEventStore[] = []
+    const admin = new pg.Client({ connectionString })
+    await admin.connect()
+    try {
+      // two servers (or a server and an import) append side by side; a reader claims nothing
+      const first = await open('shared')
+      opened.push(first)
+      opened.push(await open('shared'))
+      opened.push(await open())
+      await expect(open('alone')).rejects.toThrow(
+        `the event log in PostgreSQL 127.0.0.1:5432/test (table ${table}) is open for writing in another process (a server or an import): stop them first; a restore writes alone`,
+      )
+      await expect(open('alone')).rejects.toMatchObject({ name: 'LogInUseError' })
+      // the claim's connection cut (a database restart): taken again, so a restore is still refused
+      const claims = () =>
+        admin.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [
+          `watchfloor-writers ${table}`,
+        ])
+      expect((await claims()).rows[0]!.n).toBe(2)
+      const cut = await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+        [`watchfloor-writers ${table}`],
+      )
+      expect(cut.rowCount).toBe(2)
+      await expect
+        .poll(async () => (await claims()).rows[0]!.n, { timeout: 5000, interval: 100 })
+        .toBe(2)
+      await expect(open('alone')).rejects.toMatchObject({ name: 'LogInUseError' })
+      // the writers gone (closed, or their process ended): the restore takes the log alone
+      for (const store of opened.splice(0)) await store.close()
+      const restore = await open('alone')
+      try {
+        await expect(open('shared')).rejects.toThrow(
+          `the event log in PostgreSQL 127.0.0.1:5432/test (table ${table}) is being restored by another process: start once the restore has finished`,
+        )
+        await expect(open('alone')).rejects.toMatchObject({ name: 'LogInUseError' })
+        // a reader still reads beside it
+        const reader = await open()
+        expect(await reader.head()).toBe(0)
+        await reader.close()
+      } finally {
+        await restore.close()
+      }
+      // once it is done, servers start again
+      const again = await open('shared')
+      opened.push(again)
+      await again.drop()
+    } finally {
+      for (const store of opened) await store.close()
+      await admin.end()
+    }
+  })
+})

@@ -21,6 +21,7 @@ import { type Sealer, sealerOf } from './sealed.ts'
 import { PostgresSnapshotStore } from './snapshots.ts'
 import { eventOfRow, idInLog, storedRows } from './stored.ts'
 import type { AcceptedEvent, AppendResult, EventStore } from './types.ts'
+import { PostgresWritersClaim, type WritersClaimMode } from './writers-postgres.ts'
 
 export interface PostgresStoreOptions {
   connectionString: string
@@ -38,6 +39,12 @@ export interface PostgresStoreOptions {
    * `SchemaTooNewError`).
    */
   migrate?: boolean
+  /**
+   * Claim the log as one of its writers (writers-postgres.ts): `shared` for a server or an import,
+   * which append side by side; `alone` for a restore. Refused at once (`LogInUseError`) while the
+   * other kind holds it. Undefined: no claim (a command that only reads).
+   */
+  writers?: WritersClaimMode
 }
 
 /**
@@ -75,6 +82,8 @@ export class PostgresEventStore implements EventStore {
   private notifySealer: Sealer | undefined
   private lockKey = 0
   private scope: DatabaseScope | undefined
+  /** This process's claim as one of the log's writers (`writers`), let go on close. */
+  private writers: PostgresWritersClaim | undefined
   private readonly listeners = new Set<(head: number, heard: boolean) => void>()
   private listener: ChannelListener | null = null
   private pollTimer: NodeJS.Timeout | null = null
@@ -108,6 +117,14 @@ export class PostgresEventStore implements EventStore {
       store.channel = scope.channel(`${table}_appended`)
       store.eventsChannel = scope.channel(`${table}_events`)
       store.lockKey = scope.lockKey(table)
+      if (options.writers !== undefined)
+        store.writers = await PostgresWritersClaim.take(
+          options.connectionString,
+          scope.lockKey(`${table}_writers`),
+          options.writers,
+          describeLog(options.connectionString, table),
+          table,
+        )
     } catch (error) {
       await store.pool.end()
       throw error
@@ -116,14 +133,20 @@ export class PostgresEventStore implements EventStore {
       await store.migrate()
     } catch (error) {
       // a schema refused (too new, or too old for a reader): no connection is left open
+      await store.writers?.release()
       await store.pool.end()
       throw error
     }
-    // listen first, then read the head: a commit in between is heard, not only polled
-    await store.listen()
-    const head = await store.head()
-    store.knownHead = Math.max(store.knownHead, head)
-    if (store.recent.end < head) store.recent.startAfter(head)
+    try {
+      // listen first, then read the head: a commit in between is heard, not only polled
+      await store.listen()
+      const head = await store.head()
+      store.knownHead = Math.max(store.knownHead, head)
+      if (store.recent.end < head) store.recent.startAfter(head)
+    } catch (error) {
+      await store.close()
+      throw error
+    }
     return store
   }
 
@@ -528,6 +551,7 @@ export class PostgresEventStore implements EventStore {
     this.listeners.clear()
     await this.listener?.close()
     await this.pool.end()
+    await this.writers?.release()
   }
 }
 
@@ -638,5 +662,16 @@ function parseEvents(payload: string | null): StoredEvent[] | null {
     return events
   } catch {
     return null
+  }
+}
+
+/** A log as a refusal names it: host, port, database, the schema when the URL sets one, and its table; never a password. */
+function describeLog(connectionString: string, table: string): string {
+  try {
+    const url = new URL(connectionString)
+    const schema = /search_path\s*=\s*([^\s,]+)/.exec(url.searchParams.get('options') ?? '')?.[1]
+    return `in PostgreSQL ${url.hostname}${url.port ? `:${url.port}` : ''}${url.pathname}${schema ? `, schema ${schema}` : ''} (table ${table})`
+  } catch {
+    return `in PostgreSQL (table ${table})`
   }
 }

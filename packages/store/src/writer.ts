@@ -13,10 +13,12 @@ import Database from 'better-sqlite3'
  * writer, and none is taken over by guessing from a process id.
  */
 export class LogInUseError extends Error {
-  constructor(readonly file: string) {
-    super(
-      `the event log ${file} is open for writing in another process (a server on this data folder, or an import or restore): stop it first; one log has one writer at a time`,
-    )
+  /** `file`: the log (a SQLite file, or a PostgreSQL log as the store names it); `message`: another refusal of it. */
+  constructor(
+    readonly file: string,
+    message = `the event log ${file} is open for writing in another process (a server on this data folder, or an import or restore): stop it first; one log has one writer at a time`,
+  ) {
+    super(message)
     this.name = 'LogInUseError'
   }
 }

@@ -193,7 +193,7 @@ reads (a newer format or schema, a cut file, an invalid event), or writing faile
     if (name !== '-') await checkBackup(context, name)
     // then, claimed as the log's one writer (writer.ts) and brought to this release's schema, the same
     // refusals again (a writer may have come meanwhile)
-    const events = await context.events({ write: true })
+    const events = await context.events({ write: true, alone: true })
     const credentials = await context.credentials({ write: true })
     await requireEmptyLog(events, context)
     const present = Object.entries(await durable(credentials)).filter(([, rows]) => rows.length > 0)

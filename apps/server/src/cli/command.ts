@@ -10,6 +10,7 @@ import {
   SchemaTooOldError,
   SqliteCredentialStore,
   SqliteEventStore,
+  type WritersClaimMode,
 } from '@watchfloor/store'
 import { configuredPrincipals, type StaticToken } from '../access/tokens.ts'
 import { type Config, wholeNumber } from '../config.ts'
@@ -141,15 +142,16 @@ export class Context {
    * WATCHFLOOR_DATA_DIR is an error, not a new empty log), never moves ids into the id index, so it
    * may read a file a running server writes, and never upgrades the schema: a log of an older
    * release is refused (`SchemaTooOldError`), so that release can still open it. `write: true`
-   * migrates, as the server does.
+   * migrates, as the server does, and claims the log as a writer: a SQLite log's one writer; on
+   * PostgreSQL beside servers and imports, or with `alone` (a restore) with no other writer.
    */
-  async events(options: { write: boolean }): Promise<EventStore> {
+  async events(options: { write: boolean; alone?: boolean }): Promise<EventStore> {
     if (this.eventStore) return this.eventStore
     if (!this.config.databaseUrl && !options.write && !existsSync(this.sqliteFile()))
       throw new Failed(
         `no event log at ${this.sqliteFile()}: set WATCHFLOOR_DATA_DIR (or WATCHFLOOR_DATABASE_URL) to the server's`,
       )
-    const store = await this.openEvents(options.write)
+    const store = await this.openEvents(options.write ? (options.alone ? 'alone' : 'shared') : undefined)
     if (store instanceof SqliteEventStore) this.noteTightened(store.tightened)
     this.eventStore = store
     return store
@@ -157,14 +159,15 @@ export class Context {
 
   /**
    * A new event store of the configured database, not kept: for a writer (an import, a restore)
-   * claimed as the log's one writer (writer.ts) and brought to this release's schema; for a reader
-   * as it is (no claim, no upgrade, no id indexing).
+   * claimed as a writer of the log (writer.ts, writers-postgres.ts) and brought to this release's
+   * schema; for a reader (`writers` undefined) as it is (no claim, no upgrade, no id indexing).
    */
-  private openEvents(write: boolean): Promise<EventStore> {
+  private openEvents(writers: WritersClaimMode | undefined): Promise<EventStore> {
     const { databaseUrl } = this.config
+    const write = writers !== undefined
     return this.opening(() =>
       databaseUrl
-        ? openEventStore({ databaseUrl, dataDir: '', migrate: write })
+        ? openEventStore({ databaseUrl, dataDir: '', migrate: write, ...(write ? { writers } : {}) })
         : new SqliteEventStore(
             write
               ? { file: this.sqliteFile(), recentEvents: 0, writer: true }
@@ -199,7 +202,7 @@ export class Context {
         : undefined
     let head = 0
     try {
-      const events = await this.openEvents(false)
+      const events = await this.openEvents(undefined)
       try {
         head = await events.head()
       } finally {

@@ -1,0 +1,111 @@
+import pg from 'pg'
+import { LogInUseError } from './writer.ts'
+
+/**
+ * Who writes a PostgreSQL event log. Servers and imports append side by side (seqs are allocated
+ * under a lock at commit, so they never collide) and share the claim; a restore writes a backup's
+ * seqs into an empty log and must be alone, so it takes the claim exclusively. Either is refused at
+ * once while the other holds it: a restore beside running servers (which would append between the
+ * backup's events), or a server started during a restore.
+ *
+ * The claim is a session advisory lock (shared or exclusive) on a connection of its own, held for
+ * as long as the store is open: PostgreSQL lets it go when the connection ends, however the process
+ * ends (SIGKILL and a crash included), so no stale claim outlives a writer. A shared claim whose
+ * connection is lost (a database restart) is taken again, every second until it is.
+ */
+export type WritersClaimMode = 'shared' | 'alone'
+
+const RECLAIM_MS = 1000
+
+export class PostgresWritersClaim {
+  private client: pg.Client | undefined
+  private released = false
+  private retry: NodeJS.Timeout | undefined
+
+  private constructor(
+    private readonly connectionString: string,
+    private readonly key: number,
+    readonly mode: WritersClaimMode,
+    /** `watchfloor-writers <table>`: what `pg_stat_activity` shows of the claim's connection. */
+    private readonly applicationName: string,
+  ) {}
+
+  /**
+   * Claim the log whose lock key is `key` (its scope's, see DatabaseScope), or throw `LogInUseError`
+   * naming `log` at once when a writer of the other kind holds it.
+   */
+  static async take(
+    connectionString: string,
+    key: number,
+    mode: WritersClaimMode,
+    log: string,
+    table: string,
+  ): Promise<PostgresWritersClaim> {
+    const claim = new PostgresWritersClaim(connectionString, key, mode, `watchfloor-writers ${table}`)
+    if (!(await claim.lock())) {
+      throw new LogInUseError(
+        log,
+        mode === 'alone'
+          ? `the event log ${log} is open for writing in another process (a server or an import): stop them first; a restore writes alone`
+          : `the event log ${log} is being restored by another process: start once the restore has finished`,
+      )
+    }
+    return claim
+  }
+
+  /** Connect and try the lock; true when held (the connection kept), false when another holds it. */
+  private async lock(): Promise<boolean> {
+    const client = new pg.Client({ connectionString: this.connectionString, application_name: this.applicationName })
+    // a connection lost later (a database restart): the lock went with it; a shared claim is taken again
+    client.on('error', () => this.lost(client))
+    client.on('end', () => this.lost(client))
+    try {
+      await client.connect()
+      const fn = this.mode === 'alone' ? 'pg_try_advisory_lock' : 'pg_try_advisory_lock_shared'
+      const { rows } = await client.query<{ held: boolean }>(`SELECT ${fn}($1) AS held`, [this.key])
+      if (rows[0]?.held === true && !this.released) {
+        this.client = client
+        return true
+      }
+    } catch (error) {
+      await client.end().catch(() => {})
+      throw error
+    }
+    await client.end().catch(() => {})
+    return false
+  }
+
+  private lost(client: pg.Client): void {
+    if (this.client !== client) return
+    this.client = undefined
+    if (this.released || this.mode === 'alone') return
+    this.reclaim()
+  }
+
+  private reclaim(): void {
+    if (this.released || this.retry) return
+    this.retry = setTimeout(() => {
+      this.retry = undefined
+      this.lock().then(
+        (held) => {
+          if (!held) this.reclaim()
+        },
+        () => this.reclaim(),
+      )
+    }, RECLAIM_MS)
+    this.retry.unref()
+  }
+
+  /** Whether the claim is held now (false between a lost connection and the claim taken again). */
+  get held(): boolean {
+    return this.client !== undefined
+  }
+
+  async release(): Promise<void> {
+    this.released = true
+    if (this.retry) clearTimeout(this.retry)
+    const client = this.client
+    this.client = undefined
+    await client?.end().catch(() => {})
+  }
+}

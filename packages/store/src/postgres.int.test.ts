@@ -897,9 +897,7 @@ describe("PostgreSQL log's writers: servers and imports side by side, a restore 
         [`watchfloor-writers ${table}`],
       )
       expect(cut.rowCount).toBe(2)
-      await expect
-        .poll(async () => (await claims()).rows[0]!.n, { timeout: 5000, interval: 100 })
-        .toBe(2)
+      await expect.poll(async () => (await claims()).rows[0]!.n, { timeout: 5000, interval: 100 }).toBe(2)
       await expect(open('alone')).rejects.toMatchObject({ name: 'LogInUseError' })
       // the writers gone (closed, or their process ended): the restore takes the log alone
       for (const store of opened.splice(0)) await store.close()

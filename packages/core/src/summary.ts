@@ -2,9 +2,11 @@ import { exhaustiveSwitchError, type Marking, type StoredEvent, type Tlp } from 
 import type { State } from './state.ts'
 import { describeMarking, highestTlp } from './visibility.ts'
 
-function clip(text: string, max = 140): string {
-  const line = text.replace(/\s+/g, ' ').trim()
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line
+/** A summary's length in a list (the detail panel's history, a feed); a report shows it whole. */
+const LINE_MAX = 140
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim()
 }
 
 /**
@@ -28,9 +30,15 @@ function said(text: string | undefined): string {
 
 /**
  * A one-line, human summary of an event, from its payload alone; with `names`, the incidents,
- * tasks and people it names are shown by title or name instead of by id (quoted titles).
+ * tasks and people it names are shown by title or name instead of by id (quoted titles). Cut at
+ * 140 characters with "…" for a list; `whole` keeps every word (a report, which keeps the notes and
+ * reasons people gave).
  */
-export function summarise(event: StoredEvent, names: SummaryNames = {}): string {
+export function summarise(event: StoredEvent, names: SummaryNames = {}, options: { whole?: boolean } = {}): string {
+  const clip = (text: string) => {
+    const line = oneLine(text)
+    return options.whole || line.length <= LINE_MAX ? line : `${line.slice(0, LINE_MAX - 1)}…`
+  }
   const incident = (id: string) => {
     const title = names.incident?.(id)
     return title === undefined ? id : `"${title}"`

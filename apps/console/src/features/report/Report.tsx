@@ -133,7 +133,9 @@ export function ReportPage({ incidentId }: { incidentId: string }) {
           {report.observations.count > 0 && (
             <p>
               {basis === 'history' ? '' : 'At least '}
-              {report.observations.count} observations
+              {report.observations.reports.toLocaleString('en')} observation report
+              {report.observations.reports === 1 ? '' : 's'}, counts summing to{' '}
+              {report.observations.count.toLocaleString('en')}
               {report.observations.first &&
                 ` from ${formatTime(report.observations.first)} to ${formatTime(report.observations.last!)}`}
               .

@@ -49,7 +49,7 @@ describe('after-action report', () => {
   it('lists key events, networks over time, tasks with who did them, advisories and response times', () => {
     const report = buildReport(state, events, 'i1')!
     expect(report.keyEvents.map((e) => e.seq)).toEqual([1, 3, 4, 5, 6, 7, 8, 9])
-    expect(report.observations).toEqual({ count: 5, first: at(1).occurredAt, last: at(1).occurredAt })
+    expect(report.observations).toEqual({ reports: 1, count: 5, first: at(1).occurredAt, last: at(1).occurredAt })
     expect(report.networks.map((n) => `${n.networkId}:${n.state}`)).toEqual(['ee-gov:affected', 'ee-gov:contained'])
     expect(report.tasks).toHaveLength(1)
     expect(report.tasks[0]!.steps.map((s) => `${s.type} by ${s.by}`)).toEqual([
@@ -345,6 +345,57 @@ describe('after-action report', () => {
   })
 })
 
+describe('what the report says of an incident the scenario updates', () => {
+  const history: StoredEvent[] = [
+    makeEvent(
+      1,
+      'incident.reported',
+      { incidentId: 'w', title: 'Worm', severity: 'high', category: 'malware', affectedNetworks: ['lv-gov', 'si-gov'] },
+      at(0),
+    ),
+    makeEvent(2, 'incident.observation', { incidentId: 'w', count: 300 }, at(1)),
+    makeEvent(3, 'incident.observation', { incidentId: 'w', count: 1200 }, at(2)),
+    makeEvent(4, 'incident.observation', { incidentId: 'w' }, at(3)),
+    // each update lists every network again, one new
+    makeEvent(5, 'incident.updated', { incidentId: 'w', affectedNetworks: ['lv-gov', 'si-gov', 'hu-gov'] }, at(4)),
+    makeEvent(6, 'incident.updated', { incidentId: 'w', affectedNetworks: ['lv-gov', 'si-gov', 'hu-gov'] }, at(5)),
+    // one dropped, then back: affected again
+    makeEvent(7, 'incident.updated', { incidentId: 'w', affectedNetworks: ['lv-gov', 'hu-gov'] }, at(6)),
+    makeEvent(8, 'incident.updated', { incidentId: 'w', affectedNetworks: ['lv-gov', 'hu-gov', 'si-gov'] }, at(7)),
+    makeEvent(
+      9,
+      'incident.status_changed',
+      {
+        incidentId: 'w',
+        status: 'contained',
+        reason: `Perimeter blocks of 445/tcp in place ${'across the affected networks '.repeat(6)}end.`,
+      },
+      at(8),
+    ),
+  ]
+  const report = buildReport(fold(initialState, history), history, 'w')!
+
+  it('counts observation reports apart from the sum of their counts', () => {
+    expect(report.observations).toEqual({ reports: 3, count: 1501, first: at(1).occurredAt, last: at(3).occurredAt })
+  })
+
+  it('lists a network as affected when it becomes so, not again with every update that lists it', () => {
+    expect(report.networks.map((n) => `${n.seq} ${n.networkId}`)).toEqual([
+      '1 lv-gov',
+      '1 si-gov',
+      '5 hu-gov',
+      '8 si-gov',
+    ])
+  })
+
+  it('keeps a reason whole in its timeline, however long', () => {
+    const line = timelineLines(report, {}).find((l) => l.seq === 9)!
+    expect(line.text).toContain('end.')
+    expect(line.text).not.toContain('…')
+    expect(line.text.length).toBeGreaterThan(140)
+  })
+})
+
 describe('an incident older than the window: built from its history read from the server', () => {
   const green = { marking: { tlp: 'GREEN' as const } }
   // reported critical, contained at 32 min, downgraded, closed at 600 min; the window holds only the closing
@@ -382,7 +433,7 @@ describe('an incident older than the window: built from its history read from th
     expect(report.durations).toEqual({ acknowledge: null, contain: 32 * 60_000, recover: 600 * 60_000 })
     expect(report.networks.map((n) => `${n.networkId}:${n.state}`)).toEqual(['ee-gov:affected', 'ee-gov:contained'])
     expect(report.keyEvents.map((e) => e.seq)).toEqual([3, 12, 14, 40, 95])
-    expect(report.observations).toEqual({ count: 4, first: at(1).occurredAt, last: at(1).occurredAt })
+    expect(report.observations).toEqual({ reports: 1, count: 4, first: at(1).occurredAt, last: at(1).occurredAt })
     // [M1] every event it is built from is counted: the AMBER observation only the history held too
     expect(report.marking.tlp).toBe('AMBER')
   })

@@ -69,7 +69,11 @@ export interface AfterActionReport {
   incident: IncidentState
   /** Every event about it but observations, in seq order. */
   keyEvents: StoredEvent[]
-  observations: { count: number; first?: string; last?: string }
+  /**
+   * Its observations: how many reports (`reports`, observation events) and the sum of their counts
+   * (`count`: one report may say it saw a thing 300 times), and when the first and last occurred.
+   */
+  observations: { reports: number; count: number; first?: string; last?: string }
   networks: NetworkChange[]
   tasks: TaskLine[]
   advisories: AdvisoryState[]
@@ -180,8 +184,10 @@ export function buildReport(
   const history = window.filter(about)
   const restatedTaken = restatedStatusTaken(history, incidentId)
   const keyEvents: StoredEvent[] = []
-  const observations: AfterActionReport['observations'] = { count: 0 }
+  const observations: AfterActionReport['observations'] = { reports: 0, count: 0 }
   const networks: NetworkChange[] = []
+  /** The networks the incident affects as of the event being read: a report or an update lists them all again. */
+  const affectedNow = new Set<string>()
   const steps = new Map<string, TaskLine['steps']>()
   const reportedMs = Date.parse(incident.reportedAt)
   const durations: Durations = {
@@ -203,6 +209,7 @@ export function buildReport(
     // observations are only counted, but the count and its times are theirs
     markings.push(event.marking)
     if (event.type === 'incident.observation') {
+      observations.reports++
       observations.count += event.payload.count ?? 1
       observations.first ??= event.occurredAt
       observations.last = event.occurredAt
@@ -218,7 +225,8 @@ export function buildReport(
     if (event.type === 'incident.reported' && event.payload.restated !== undefined) {
       // [R15] a marking change says the networks again: new here only where this picture had none
       const { networkStates } = event.payload.restated
-      for (const networkId of event.payload.affectedNetworks)
+      for (const networkId of event.payload.affectedNetworks) {
+        affectedNow.add(networkId)
         if (!networks.some((n) => n.networkId === networkId))
           networks.push({
             at,
@@ -227,12 +235,19 @@ export function buildReport(
             state: networkStates?.[networkId] ?? 'affected',
             seq: event.seq,
           })
+      }
     } else if (
       event.type === 'incident.reported' ||
       (event.type === 'incident.updated' && event.payload.affectedNetworks)
-    )
-      for (const networkId of event.payload.affectedNetworks ?? [])
-        networks.push({ at, networkId, name: name(networkId), state: 'affected', seq: event.seq })
+    ) {
+      // a report or an update lists every network it affects: a change only where one is new
+      const listed = event.payload.affectedNetworks ?? []
+      for (const networkId of listed)
+        if (!affectedNow.has(networkId))
+          networks.push({ at, networkId, name: name(networkId), state: 'affected', seq: event.seq })
+      affectedNow.clear()
+      for (const networkId of listed) affectedNow.add(networkId)
+    }
     if (event.type === 'incident.network_state_set')
       networks.push({
         at,
@@ -301,7 +316,13 @@ export function timelineLines(
 ): TimelineLine[] {
   const names = titleNames(report.titles, people.person)
   return report.keyEvents.map((event) => {
-    const line: TimelineLine = { seq: event.seq, type: event.type, at: event.occurredAt, text: summarise(event, names) }
+    // whole: a report keeps the notes and reasons people gave, however long
+    const line: TimelineLine = {
+      seq: event.seq,
+      type: event.type,
+      at: event.occurredAt,
+      text: summarise(event, names, { whole: true }),
+    }
     if (event.actor?.user) line.actor = names.person?.(event.actor.user) ?? event.actor.user
     return line
   })

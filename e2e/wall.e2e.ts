@@ -63,7 +63,13 @@ test.describe('the wall display', () => {
   test.use({ viewport: { width: 1920, height: 1080 } })
 
   test.beforeAll(async ({ request }) => {
-    await postEvents(request, [registered('ee-wall-net', 'cert-ee', 'EE', 59.437, 24.754)])
+    await postEvents(request, [
+      registered('ee-wall-net', 'cert-ee', 'EE', 59.437, 24.754),
+      // more networks than a short screen's board holds
+      ...Array.from({ length: 12 }, (_, i) =>
+        registered(`ee-wall-net-${i + 2}`, 'cert-ee', 'EE', 58.4 + i * 0.05, 22.5 + i * 0.1),
+      ),
+    ])
   })
 
   test('renders the picture with no controls, legible from across the room', async ({
@@ -118,6 +124,41 @@ test.describe('the wall display', () => {
     expect(sizes.length).toBeGreaterThan(20)
     expect(sizes.filter((s) => s.size < 18)).toEqual([])
     await page.screenshot({ path: 'e2e/artifacts/wall.png' })
+
+    // the status board never cuts a tile off at its edge: what does not fit whole is counted in its
+    // last cell ("+N more"), at any size of the screen
+    const board = async () => {
+      await page.waitForTimeout(300) // the board measures itself as the window changes
+      return page.evaluate(`(() => {
+        const board = document.querySelector('[data-testid="wall-board"]').getBoundingClientRect()
+        const cells = [...document.querySelectorAll('[data-testid="wall-network"], [data-testid="wall-board-more"]')]
+        const more = document.querySelector('[data-testid="wall-board-more"]')
+        const panel = document.querySelector('[data-testid="wall-board"]')
+        const style = getComputedStyle(panel)
+        const room = panel.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom)
+        return {
+          tiles: cells.length - (more ? 1 : 0),
+          more: more ? Number(more.getAttribute('data-more')) : 0,
+          cut: cells.filter((c) => c.getBoundingClientRect().bottom > board.bottom + 0.5).length,
+          row: room >= cells[0].offsetHeight,
+        }
+      })()`) as Promise<{ tiles: number; more: number; cut: number; row: boolean }>
+    }
+    const large = await board()
+    expect(large.cut).toBe(0)
+    // shorter and shorter screens: the board holds fewer rows, each whole, the rest counted
+    let summed = 0
+    for (let height = 800; height >= 600; height -= 25) {
+      await page.setViewportSize({ width: 1920, height })
+      const small = await board()
+      if (!small.row) break // no room for one row: the screen is too short for a board at all
+      expect(small.cut, `${height}px`).toBe(0)
+      expect(small.tiles + small.more, `${height}px`).toBe(large.tiles + large.more)
+      if (small.more === 0) continue
+      summed++
+      await expect(page.getByTestId('wall-board-more')).toHaveText(new RegExp(`^\\+${small.more} more`))
+    }
+    expect(summed).toBeGreaterThan(0)
   })
 
   test('a new critical incident pins the spotlight and flashes its location', async ({

@@ -1,7 +1,7 @@
 /** The wall's panels: banner, counters, spotlight and network board. No controls, large type. */
 import { type IncidentState, incidentImpact, worstNetworkFirst } from '@watchfloor/core'
 import { SEVERITIES, type Severity, type Tlp } from '@watchfloor/protocol'
-import { memo } from 'react'
+import { memo, type RefObject, useLayoutEffect, useRef, useState } from 'react'
 import { selectNetworkPostures, useWatchfloor } from '../data/store.ts'
 import { formatAge } from '../features/board/StatusBoard.tsx'
 import { POSTURE_COLOURS } from '../features/map/style.ts'
@@ -178,13 +178,58 @@ export function networkLabel(networkId: string): string {
   return networkId.replace(/-net$/, '').toUpperCase()
 }
 
-/** Every allied network as a tile: posture, open incidents by severity, last report (silent ones marked). */
+/** The board's columns (`.wall-board` in wall.css). */
+const BOARD_COLUMNS = 3
+
+/**
+ * How many networks the board shows as tiles when `capacity` tiles fit whole (null: not measured
+ * yet), and how many the last cell sums up instead ("+N more"): never a tile cut off at the edge.
+ */
+export function boardSlots(count: number, capacity: number | null): { tiles: number; more: number } {
+  if (capacity === null || count <= capacity) return { tiles: count, more: 0 }
+  const tiles = Math.max(0, capacity - 1)
+  return { tiles, more: count - tiles }
+}
+
+/** How many whole tiles fit in the board: its rows that fit, by the first tile's height, times its columns. */
+function useBoardCapacity(board: RefObject<HTMLElement | null>, hasTiles: boolean): number | null {
+  const [capacity, setCapacity] = useState<number | null>(null)
+  useLayoutEffect(() => {
+    const element = board.current
+    if (!element || !hasTiles) return
+    const measure = () => {
+      const tile = element.querySelector<HTMLElement>('.wall-tile')
+      if (!tile) return
+      const style = getComputedStyle(element)
+      const gap = Number.parseFloat(style.rowGap) || 0
+      const inner = element.clientHeight - Number.parseFloat(style.paddingTop) - Number.parseFloat(style.paddingBottom)
+      const rows = Math.max(1, Math.floor((inner + gap) / (tile.offsetHeight + gap)))
+      setCapacity(rows * BOARD_COLUMNS)
+    }
+    measure()
+    const observer = new ResizeObserver(measure)
+    observer.observe(element)
+    return () => observer.disconnect()
+  }, [board, hasTiles])
+  return capacity
+}
+
+/**
+ * Every allied network as a tile: posture, open incidents by severity, last report (silent ones
+ * marked). When they do not all fit, the last cell says how many more (and how many of those are
+ * silent): the worst come first, so what is left out is the calmest, never cut off unseen.
+ */
 export function Board({ now, silentMs, networks }: { now: number; silentMs: number; networks?: ReadonlySet<string> }) {
   const postures = useWatchfloor(selectNetworkPostures)
   const shown = postures.filter((p) => !networks || networks.has(p.network.networkId)).sort(worstNetworkFirst)
+  const board = useRef<HTMLElement>(null)
+  const capacity = useBoardCapacity(board, shown.length > 0)
+  const slots = boardSlots(shown.length, capacity)
+  const left = shown.slice(slots.tiles)
+  const leftSilent = left.filter(({ network }) => now - Date.parse(network.lastReportAt) > silentMs).length
   return (
-    <section className="wall-panel wall-board" data-testid="wall-board" aria-label="Networks">
-      {shown.map(({ network, openIncidents }) => {
+    <section ref={board} className="wall-panel wall-board" data-testid="wall-board" aria-label="Networks">
+      {shown.slice(0, slots.tiles).map(({ network, openIncidents }) => {
         const impact = incidentImpact(openIncidents)
         const age = now - Date.parse(network.lastReportAt)
         const silent = age > silentMs
@@ -214,6 +259,18 @@ export function Board({ now, silentMs, networks }: { now: number; silentMs: numb
           </div>
         )
       })}
+      {slots.more > 0 && (
+        <div
+          className={`wall-tile wall-more${leftSilent > 0 ? ' wall-silent' : ''}`}
+          data-testid="wall-board-more"
+          data-more={slots.more}
+          data-silent={leftSilent}
+        >
+          <span className="wall-tile-name">+{slots.more} more</span>
+          <span />
+          <span className="wall-tile-age">{leftSilent > 0 ? `${leftSilent} SILENT` : ''}</span>
+        </div>
+      )}
       {shown.length === 0 && <p className="wall-quiet">No networks visible.</p>}
     </section>
   )

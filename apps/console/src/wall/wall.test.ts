@@ -5,6 +5,7 @@ import { countMinutes, MinuteCounts } from '../data/activity.ts'
 import { leaveOut, pruneState } from '../data/retention.ts'
 import { createWatchfloorStore } from '../data/store.ts'
 import { DEFAULT_WALL, presetName, wallConfig } from './config.ts'
+import { boardSlots } from './panels.tsx'
 import {
   activePin,
   addPins,
@@ -411,5 +412,16 @@ describe('memory bounds', () => {
     expect(s.activity.total()).toBeGreaterThan(0)
     expect(s.state.incidents.size).toBe(101)
     expect(s.lastMessageAt).toBeGreaterThan(0)
+  })
+})
+
+describe('the status board', () => {
+  it('shows every network that fits whole; when they do not all fit, the last cell says how many more', () => {
+    expect(boardSlots(20, null)).toEqual({ tiles: 20, more: 0 })
+    expect(boardSlots(20, 21)).toEqual({ tiles: 20, more: 0 })
+    expect(boardSlots(21, 21)).toEqual({ tiles: 21, more: 0 })
+    expect(boardSlots(22, 21)).toEqual({ tiles: 20, more: 2 })
+    expect(boardSlots(40, 3)).toEqual({ tiles: 2, more: 38 })
+    expect(boardSlots(5, 1)).toEqual({ tiles: 0, more: 5 })
   })
 })

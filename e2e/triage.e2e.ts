@@ -54,6 +54,16 @@ test('a coordinator sees a new incident in the triage queue, acknowledges it in 
   expect(order.map((o) => o.id)).toContain(incidentId)
   for (let i = 1; i < order.length; i++) expect(order[i]!.reportedAt).toBeGreaterThanOrEqual(order[i - 1]!.reportedAt)
   await expect(item.getByTestId('triage-age')).toContainText('waiting')
+  // how long it has waited keeps time with the clock, second by second
+  const waited = async () => {
+    const text = (await item.getByTestId('triage-age').textContent()) ?? ''
+    const [, seconds] = /waiting (\d+)s/.exec(text) ?? []
+    return seconds === undefined ? undefined : Number(seconds)
+  }
+  const first = await waited()
+  expect(first).toBeLessThan(50) // posted moments ago: counted in seconds
+  await coordinator.waitForTimeout(3000)
+  expect(await waited()).toBeGreaterThanOrEqual(first! + 2)
 
   // the coordinator opens it: the officer's queue says who has it open
   await item.getByTestId('triage-open').click()

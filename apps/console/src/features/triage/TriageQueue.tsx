@@ -164,7 +164,8 @@ export function TriageQueue() {
   const session = useWatchfloor((s) => s.session)
   const replaying = useWatchfloor((s) => s.mode === 'replay')
   const selection = useView((v) => v.selection)
-  const now = useServerNow(30_000)
+  // ages are shown to the second ("waiting 42s"): they keep time with the clock
+  const now = useServerNow(1000)
   const live = useMemo(() => (queue.length > TRIAGE_LIMIT ? queue.slice(0, TRIAGE_LIMIT) : queue), [queue])
   const [frozen, setFrozen] = useState<string[] | null>(null)
   const { rows, stale, added } = useMemo(() => stableRows(frozen, live, incidents), [frozen, live, incidents])

@@ -97,3 +97,63 @@ test('[C3] a draft expects the version it was started on: a change meanwhile is 
   await expect(detail.getByTestId('escalate-reason')).toHaveValue('')
   await expect(detail.getByTestId('escalate-severity')).toHaveValue('critical')
 })
+
+test('what was typed survives the picture opened again (resync access_changed): every form shows it, and the escalation still expects the version it was started on', async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(120_000)
+  const incidentId = `inc-draft-reopen-${run}`
+  const community = `reopen-${run}`
+  const admin = { authorization: `Bearer ${E2E_TOKENS.admin}` }
+  await postEvents(request, [incident(incidentId, `Draft ${run}: wiper on the grid operator`, 'GREEN', 'medium')])
+  await signIn(page, E2E_TOKENS.coordinator)
+  await openIncident(page, incidentId)
+  const detail = page.getByTestId('incident-detail')
+  await expect(detail.getByTestId('detail-version')).toHaveText('1')
+
+  // the coordinator types in every form of the incident
+  await detail.getByTestId('escalate-reason').fill('spreading to the substations')
+  await detail.getByTestId('status-select').selectOption('contained')
+  await detail.getByTestId('status-reason').fill('the OT network is cut off')
+  await detail.getByTestId('task-new').click()
+  await detail.getByTestId('task-title').fill('Image the engineering workstations')
+  await detail.getByTestId('comment-body').fill('the wiper is the one seen in March')
+  // the picture is dropped (and opened again) from here on
+  await page.evaluate(() => {
+    const store = window.__watchfloorStore!
+    const w = window as unknown as { dropped: number }
+    w.dropped = 0
+    store.subscribe((s, prev) => {
+      if (prev.opened !== null && s.opened === null) w.dropped++
+    })
+  })
+
+  // the directory puts the coordinator's organisation in a community: what it may see changed, and
+  // the server says so (`resync` `access_changed`); someone else changes the incident meanwhile
+  const made = await request.post('/api/v1/directory/communities', {
+    headers: admin,
+    data: { id: community, name: `Reopen ${run}`, members: ['alliance'] },
+  })
+  expect(made.status(), await made.text()).toBe(201)
+  try {
+    await expect.poll(() => page.evaluate(() => (window as unknown as { dropped: number }).dropped)).toBe(1)
+    await elsewhere(request, { type: 'incident.set_status', incidentId, status: 'triaged' })
+    await expect(page.getByTestId('connection-status')).toHaveText('live')
+    await expect(detail.getByTestId('detail-version')).toHaveText('2')
+
+    // every form shows what was typed, exactly as before
+    await expect(detail.getByTestId('escalate-reason')).toHaveValue('spreading to the substations')
+    await expect(detail.getByTestId('escalate-severity')).toHaveValue('high')
+    await expect(detail.getByTestId('status-select')).toHaveValue('contained')
+    await expect(detail.getByTestId('status-reason')).toHaveValue('the OT network is cut off')
+    await expect(detail.getByTestId('task-title')).toHaveValue('Image the engineering workstations')
+    await expect(detail.getByTestId('comment-body')).toHaveValue('the wiper is the one seen in March')
+    // the escalation was started on version 1: the change meanwhile is a conflict the person sees
+    await detail.getByTestId('action-escalate').click()
+    await expect(detail.getByTestId('conflict')).toContainText('(version 2, you saw 1)')
+    await expect(detail.getByTestId('detail-version')).toHaveText('2')
+  } finally {
+    expect((await request.delete(`/api/v1/directory/communities/${community}`, { headers: admin })).status()).toBe(204)
+  }
+})

@@ -8,6 +8,7 @@ import { AlarmBanner } from '../features/alarm/AlarmBanner.tsx'
 import { wireAlarms } from '../features/alarm/alarmStore.ts'
 import { StatusBoard } from '../features/board/StatusBoard.tsx'
 import { useUi, wireCoordination } from '../features/coordination/coordination.ts'
+import { wireFormDrafts } from '../features/coordination/formDrafts.ts'
 import { Toasts } from '../features/coordination/Notifications.tsx'
 import { wireWithdrawn } from '../features/coordination/withdrawn.ts'
 import { IncidentDetail } from '../features/detail/IncidentDetail.tsx'
@@ -334,6 +335,7 @@ export function App({ initialToken }: { initialToken: string | null }) {
   useEffect(() => wireViewAs(), [])
   useEffect(() => wireAlarms(), [])
   useEffect(() => wireWithdrawn(), [])
+  useEffect(() => wireFormDrafts(), [])
   // a link that names a replay reopens it once signed in
   useEffect(() => {
     const wanted = viewStore.getState().replay

@@ -15,17 +15,18 @@ import {
   IncidentStatus,
   type Severity,
 } from '@watchfloor/protocol'
-import { type FormEvent, type ReactNode, useEffect, useMemo, useState } from 'react'
+import { type FormEvent, type ReactNode, useEffect, useMemo } from 'react'
 import { useStore } from 'zustand'
 import { type Session, useWatchfloor } from '../../data/store.ts'
 import { SeverityLabel } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
 import { useServerNow } from '../../ui/useNow.ts'
 import { viewStore } from '../../view/viewStore.ts'
-import { CreateTaskForm, PersonName, TaskCard } from '../tasks/TaskCard.tsx'
+import { CreateTaskForm, NEW_TASK_FORM, PersonName, TaskCard } from '../tasks/TaskCard.tsx'
 import { Combobox, MentionTextarea } from './Combobox.tsx'
 import { othersViewing, usePresence } from './coordination.ts'
 import { choose, type Draft, rebase, startDraft, viewDraft } from './draft.ts'
+import { draftForm, useDraft } from './formDrafts.ts'
 import { incidentOptions, type Names } from './people.ts'
 import { can, escalationChoices } from './permissions.ts'
 import { AcknowledgeButton, CommandOutcome, useCommand } from './useCommand.tsx'
@@ -58,6 +59,25 @@ export function PresenceLine({ incidentId }: { incidentId: string }) {
   )
 }
 
+/** Escalate: the severity chosen (a draft, draft.ts) and the reason typed. */
+export const ESCALATE_FORM = draftForm<{ choice: Draft<Severity> | null; reason: string }>('escalate', {
+  choice: null,
+  reason: '',
+})
+/** Set status: the status chosen (a draft, draft.ts) and the reason typed. */
+export const STATUS_FORM = draftForm<{ choice: Draft<IncidentStatus> | null; reason: string }>('status', {
+  choice: null,
+  reason: '',
+})
+/** Link: the relation, the other incident as typed, and the one picked from the list. */
+export const LINK_FORM = draftForm<{ relation: IncidentRelation; other: string; otherId: string }>('link', {
+  relation: 'related',
+  other: '',
+  otherId: '',
+})
+/** A comment: its body, and the task it is about ('' for the incident). */
+export const COMMENT_FORM = draftForm<{ body: string; taskId: string }>('comment', { body: '', taskId: '' })
+
 function Section({ title, children, testid }: { title: ReactNode; children: ReactNode; testid?: string }) {
   return (
     <section className="coord-section" data-testid={testid}>
@@ -77,11 +97,12 @@ function IncidentActions({ incident, session }: { incident: IncidentState; sessi
   const escalate = useCommand()
   const status = useCommand()
   const choices = escalationChoices(incident)
-  const [escalation, setEscalation] = useState<Draft<Severity> | null>(null)
-  const [reason, setReason] = useState('')
+  // what was typed outlives the panel (a picture opened again), for this viewer (formDrafts.ts)
+  const [escalating, setEscalating] = useDraft({ incidentId: incident.incidentId }, ESCALATE_FORM)
+  const { choice: escalation, reason } = escalating
   const statuses = IncidentStatus.options.filter((s) => s !== incident.status)
-  const [nextStatus, setNextStatus] = useState<Draft<IncidentStatus> | null>(null)
-  const [statusReason, setStatusReason] = useState('')
+  const [setting, setSetting] = useDraft({ incidentId: incident.incidentId }, STATUS_FORM)
+  const { choice: nextStatus, reason: statusReason } = setting
   const mayAck = can(session, 'incident.acknowledge', incident)
   const mayEscalate = can(session, 'incident.escalate', incident)
   const maySetStatus = can(session, 'incident.set_status', incident)
@@ -89,24 +110,20 @@ function IncidentActions({ incident, session }: { incident: IncidentState; sessi
   // target as a conflict reported it once the person was told what changed
   useEffect(() => {
     const r = escalate.result
-    if (r?.ok) {
-      setReason('')
-      setEscalation(null)
-    } else if (r?.kind === 'conflict' && r.current) {
+    if (r?.ok) setEscalating(ESCALATE_FORM.empty)
+    else if (r?.kind === 'conflict' && r.current) {
       const current = r.current
-      setEscalation((draft) => rebase(draft, current))
+      setEscalating((draft) => ({ ...draft, choice: rebase(draft.choice, current) }))
     }
-  }, [escalate.result])
+  }, [escalate.result, setEscalating])
   useEffect(() => {
     const r = status.result
-    if (r?.ok) {
-      setStatusReason('')
-      setNextStatus(null)
-    } else if (r?.kind === 'conflict' && r.current) {
+    if (r?.ok) setSetting(STATUS_FORM.empty)
+    else if (r?.kind === 'conflict' && r.current) {
       const current = r.current
-      setNextStatus((draft) => rebase(draft, current))
+      setSetting((draft) => ({ ...draft, choice: rebase(draft.choice, current) }))
     }
-  }, [status.result])
+  }, [status.result, setSetting])
   if (!mayAck && !mayEscalate && !maySetStatus && !ack.result && !escalate.result && !status.result) return null
 
   const severityShown = viewDraft(escalation, choices)
@@ -157,7 +174,9 @@ function IncidentActions({ incident, session }: { incident: IncidentState; sessi
             aria-label="Escalate to"
             value={severityShown.value ?? ''}
             onChange={(e) =>
-              setEscalation(choose(escalation, e.target.value as Severity, choices, escalate.basisOf(incident)))
+              setEscalating({
+                choice: choose(escalation, e.target.value as Severity, choices, escalate.basisOf(incident)),
+              })
             }
           >
             {severityShown.value === undefined && (
@@ -176,10 +195,12 @@ function IncidentActions({ incident, session }: { incident: IncidentState; sessi
             data-testid="escalate-reason"
             placeholder="Reason for escalating"
             value={reason}
-            onChange={(e) => {
-              setReason(e.target.value)
-              setEscalation(startDraft(escalation, choices, escalate.basisOf(incident)))
-            }}
+            onChange={(e) =>
+              setEscalating({
+                reason: e.target.value,
+                choice: startDraft(escalation, choices, escalate.basisOf(incident)),
+              })
+            }
             required
           />
           <button
@@ -205,7 +226,9 @@ function IncidentActions({ incident, session }: { incident: IncidentState; sessi
             aria-label="New status"
             value={statusShown.value ?? ''}
             onChange={(e) =>
-              setNextStatus(choose(nextStatus, e.target.value as IncidentStatus, statuses, status.basisOf(incident)))
+              setSetting({
+                choice: choose(nextStatus, e.target.value as IncidentStatus, statuses, status.basisOf(incident)),
+              })
             }
           >
             {statusShown.value === undefined && (
@@ -224,10 +247,12 @@ function IncidentActions({ incident, session }: { incident: IncidentState; sessi
             data-testid="status-reason"
             placeholder="Reason (optional)"
             value={statusReason}
-            onChange={(e) => {
-              setStatusReason(e.target.value)
-              setNextStatus(startDraft(nextStatus, statuses, status.basisOf(incident)))
-            }}
+            onChange={(e) =>
+              setSetting({
+                reason: e.target.value,
+                choice: startDraft(nextStatus, statuses, status.basisOf(incident)),
+              })
+            }
           />
           <button
             type="submit"
@@ -264,9 +289,8 @@ function EscalationGone({ incident, gone }: { incident: IncidentState; gone: Sev
 function LinksSection({ incident, session }: { incident: IncidentState; session: Session | null }) {
   const runner = useCommand()
   const incidents = useWatchfloor((s) => s.state.incidents)
-  const [other, setOther] = useState('')
-  const [otherId, setOtherId] = useState('')
-  const [relation, setRelation] = useState<IncidentRelation>('related')
+  const [linking, setLinking] = useDraft({ incidentId: incident.incidentId }, LINK_FORM)
+  const { relation, other, otherId } = linking
   const mayLink = can(session, 'incident.link', incident)
   const links = incident.links ?? []
   const withdrawn = useStore(withdrawnStore)
@@ -298,10 +322,7 @@ function LinksSection({ incident, session }: { incident: IncidentState; session:
         incident,
       )
       .then((r) => {
-        if (r.ok) {
-          setOther('')
-          setOtherId('')
-        }
+        if (r.ok) setLinking({ other: '', otherId: '' })
       })
   }
   return (
@@ -344,7 +365,7 @@ function LinksSection({ incident, session }: { incident: IncidentState; session:
             data-testid="link-relation"
             aria-label="Relation"
             value={relation}
-            onChange={(e) => setRelation(e.target.value as IncidentRelation)}
+            onChange={(e) => setLinking({ relation: e.target.value as IncidentRelation })}
           >
             {IncidentRelation.options.map((r) => (
               <option key={r} value={r}>
@@ -358,14 +379,8 @@ function LinksSection({ incident, session }: { incident: IncidentState; session:
               testid="link-other"
               value={other}
               options={candidates}
-              onChange={(text) => {
-                setOther(text)
-                setOtherId('')
-              }}
-              onPick={(option) => {
-                setOther(option.label)
-                setOtherId(option.id)
-              }}
+              onChange={(text) => setLinking({ other: text, otherId: '' })}
+              onPick={(option) => setLinking({ other: option.label, otherId: option.id })}
               placeholder="Other incident: type part of its title"
               required
             />
@@ -466,7 +481,9 @@ function TasksSection({ incident, session }: { incident: IncidentState; session:
   const state = useWatchfloor((s) => s.state)
   const tasks = useMemo(() => tasksForIncident(state, incident.incidentId), [state, incident.incidentId])
   const now = useServerNow(15_000)
-  const [adding, setAdding] = useState(false)
+  // the new task's form is a draft too: open, with what was typed, after a picture opened again
+  const [newTask, setNewTask] = useDraft({ incidentId: incident.incidentId }, NEW_TASK_FORM)
+  const adding = newTask.open
   const mayCreate = can(session, 'task.create', incident)
   return (
     <Section
@@ -479,7 +496,8 @@ function TasksSection({ incident, session }: { incident: IncidentState; session:
               className="link"
               data-testid="task-new"
               aria-expanded={adding}
-              onClick={() => setAdding(!adding)}
+              // closing it is putting it away: what was typed goes
+              onClick={() => setNewTask(adding ? NEW_TASK_FORM.empty : { open: true })}
             >
               {adding ? 'close' : '+ new task'}
             </button>
@@ -523,8 +541,10 @@ function CommentsSection({ incident, session }: { incident: IncidentState; sessi
   const tasks = useMemo(() => tasksForIncident(state, incident.incidentId), [state, incident.incidentId])
   const { people, names } = usePeople()
   const runner = useCommand()
-  const [body, setBody] = useState('')
-  const [taskId, setTaskId] = useState('')
+  const [commenting, setCommenting] = useDraft({ incidentId: incident.incidentId }, COMMENT_FORM)
+  const { body } = commenting
+  // about a task the picture holds (one typed for may have left it): else about the incident
+  const taskId = tasks.some((t) => t.taskId === commenting.taskId) ? commenting.taskId : ''
   const mayPost = can(session, 'comment.post', incident)
   const mentions = extractMentions(body)
   const submit = (e: FormEvent) => {
@@ -538,7 +558,7 @@ function CommentsSection({ incident, session }: { incident: IncidentState; sessi
       ...(taskId ? { taskId } : {}),
     }
     // a comment adds, it changes nothing: it is not tied to a version (a conflict would only be in the way)
-    void runner.run(command, incident).then((r) => r.ok && setBody(''))
+    void runner.run(command, incident).then((r) => r.ok && setCommenting({ body: '' }))
   }
   return (
     <Section title={`Comments (${comments.length})`} testid="incident-comments">
@@ -567,7 +587,7 @@ function CommentsSection({ incident, session }: { incident: IncidentState; sessi
             placeholder="Comment… mention someone with @ and part of a name"
             value={body}
             people={people}
-            onChange={setBody}
+            onChange={(text) => setCommenting({ body: text })}
             required
           />
           <div className="row">
@@ -576,7 +596,7 @@ function CommentsSection({ incident, session }: { incident: IncidentState; sessi
                 data-testid="comment-task"
                 aria-label="About"
                 value={taskId}
-                onChange={(e) => setTaskId(e.target.value)}
+                onChange={(e) => setCommenting({ taskId: e.target.value })}
               >
                 <option value="">on the incident</option>
                 {tasks.map((t) => (

@@ -65,7 +65,9 @@ export function IncidentDetail() {
         )}
       </section>
     )
-  // another incident starts afresh: no draft, answer or retry of the one shown before (keyed)
+  // another incident starts afresh: no draft, answer or retry of the one shown before (keyed; the
+  // panel's drafts of that one are put away, coordination/formDrafts.ts). The same incident back in a
+  // picture opened again mounts afresh too, and its forms show their drafts as they were.
   return <DetailBody key={incident.incidentId} incident={incident} networks={networks} history={history} />
 }
 

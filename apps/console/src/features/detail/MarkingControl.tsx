@@ -9,6 +9,7 @@ import type { IncidentState } from '@watchfloor/core'
 import { type Marking, PAP_LEVELS, type Pap, TLP_LEVELS, type Tlp } from '@watchfloor/protocol'
 import { type FormEvent, type KeyboardEvent, useId, useState } from 'react'
 import { useWatchfloor } from '../../data/store.ts'
+import { draftForm, useDraft } from '../coordination/formDrafts.ts'
 import { can } from '../coordination/permissions.ts'
 import { CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
 import { usePeople } from '../coordination/usePeople.ts'
@@ -23,13 +24,27 @@ import {
   widens,
 } from './markingChange.ts'
 
+/**
+ * A marking change: whether the form is open, the marking it holds, the incident as it stood when it
+ * was opened (null: not open), and the names being typed into "Releasable to" and "Recipients".
+ */
+export const MARKING_FORM = draftForm<{
+  open: boolean
+  marking: MarkingDraft | null
+  openedOn: IncidentState | null
+  releasable: string
+  recipients: string
+}>('marking', { open: false, marking: null, openedOn: null, releasable: '', recipients: '' })
+
 export function MarkingControl({ incident }: { incident: IncidentState }) {
   const session = useWatchfloor((s) => s.session)
   const runner = useCommand()
-  const [open, setOpen] = useState(false)
-  const [draft, setDrafted] = useState<MarkingDraft>(() => draftOf(incident.marking))
+  // what was typed outlives the panel (a picture opened again), for this viewer (formDrafts.ts)
+  const [form, setForm] = useDraft({ incidentId: incident.incidentId }, MARKING_FORM)
+  const { open } = form
+  const draft = form.marking ?? draftOf(incident.marking)
   /** The incident as it stood when the form was opened: the version the change expects [C3]. */
-  const [openedOn, setOpenedOn] = useState<IncidentState>(incident)
+  const openedOn = form.openedOn ?? incident
   /**
    * The question before sending: who loses the incident, or that it reaches further (`widen`), for
    * exactly the marking and version asked about; any edit of the form withdraws it.
@@ -46,16 +61,22 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
    */
   const [blocked, setBlocked] = useState<MarkingBlocked | null>(null)
   const setDraft = (next: MarkingDraft) => {
-    setDrafted(next)
+    setForm({ marking: next })
     setConfirming(null)
     setBlocked(null)
   }
   const formId = useId()
   if (!can(session, 'incident.set_marking', incident)) return null
 
-  const reset = () => {
-    setDraft(draftOf(incident.marking))
-    setOpenedOn(incident)
+  /** Open the form afresh on the incident as it stands; closing it puts the change away. */
+  const toggle = () => {
+    setConfirming(null)
+    setBlocked(null)
+    if (open) {
+      setForm(MARKING_FORM.empty)
+      return
+    }
+    setForm({ open: true, marking: draftOf(incident.marking), openedOn: incident, releasable: '', recipients: '' })
     runner.clear()
   }
   const send = (marking: Marking, version: number) => {
@@ -71,7 +92,7 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
         // the copy it was decided on: a conflict says what changed since (and "you saw")
         runner.basisOf(openedOn),
       )
-      .then((r) => r.ok && setOpen(false))
+      .then((r) => r.ok && setForm(MARKING_FORM.empty))
   }
   const submit = (e: FormEvent) => {
     e.preventDefault()
@@ -105,10 +126,7 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
         data-testid="marking-change"
         aria-expanded={open}
         aria-controls={formId}
-        onClick={() => {
-          if (!open) reset()
-          setOpen(!open)
-        }}
+        onClick={toggle}
       >
         {open ? 'Cancel marking change' : 'Change marking'}
       </button>
@@ -154,6 +172,8 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
             names={draft.releasableTo}
             suggestions="teams"
             onChange={(releasableTo) => setDraft({ ...draft, releasableTo })}
+            text={form.releasable}
+            onText={(releasable) => setForm({ releasable })}
           />
           {draft.tlp === 'RED' && (
             <NameList
@@ -163,6 +183,8 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
               names={draft.recipients}
               suggestions="people"
               onChange={(recipients) => setDraft({ ...draft, recipients })}
+              text={form.recipients}
+              onText={(recipients) => setForm({ recipients })}
             />
           )}
           {blocked !== null && (
@@ -233,6 +255,8 @@ function NameList({
   names,
   suggestions,
   onChange,
+  text,
+  onText,
 }: {
   label: string
   hint: string
@@ -240,15 +264,17 @@ function NameList({
   names: readonly string[]
   suggestions: 'teams' | 'people'
   onChange: (names: string[]) => void
+  /** The names being typed, kept by the caller (a draft). */
+  text: string
+  onText: (text: string) => void
 }) {
   const people = usePeople()
   const options = suggestions === 'teams' ? people.teams : people.people
-  const [text, setText] = useState('')
   const id = useId()
   const add = () => {
     const more = namesIn(text).filter((name) => !names.includes(name))
     if (more.length > 0) onChange([...names, ...more])
-    setText('')
+    onText('')
   }
   const onKey = (e: KeyboardEvent<HTMLInputElement>) => {
     if (e.key === 'Enter' || e.key === ',') {
@@ -286,7 +312,7 @@ function NameList({
           list={`${id}-options`}
           data-testid={`${testid}-input`}
           value={text}
-          onChange={(e) => setText(e.target.value)}
+          onChange={(e) => onText(e.target.value)}
           onKeyDown={onKey}
         />
         <button type="button" className="button" data-testid={`${testid}-add`} onClick={add} disabled={!text.trim()}>

@@ -47,7 +47,7 @@ export function TaskBoard() {
                 {STATUS_LABELS[status]} <span className="muted">{columns[status].length}</span>
               </h3>
               {columns[status].map((task) => (
-                <TaskCard key={task.taskId} task={task} now={now} showIncident />
+                <TaskCard key={task.taskId} task={task} now={now} showIncident place="board" />
               ))}
             </section>
           ))}

@@ -1,12 +1,13 @@
 import { commandVisibility, type IncidentState, isOverdue, type TaskState, type Visible } from '@watchfloor/core'
 import { type Assignee, type Command, TaskPriority } from '@watchfloor/protocol'
-import { type FormEvent, memo, useMemo, useState } from 'react'
+import { type FormEvent, memo, useMemo } from 'react'
 import { useWatchfloor } from '../../data/store.ts'
 import { formatTime } from '../../ui/format.ts'
 import { parseOptionalUtc } from '../../ui/time.ts'
 import { UtcTimeField } from '../../ui/UtcTimeField.tsx'
 import { viewStore } from '../../view/viewStore.ts'
 import { Combobox } from '../coordination/Combobox.tsx'
+import { type DraftOf, type DraftPlace, draftForm, useDraft } from '../coordination/formDrafts.ts'
 import { type Names, teamName } from '../coordination/people.ts'
 import { can } from '../coordination/permissions.ts'
 import { CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
@@ -30,21 +31,48 @@ export const STATUS_LABELS: Record<TaskState['status'], string> = {
   done: 'done',
 }
 
-/** One task: what it is, who has it, when it is due (overdue in red, and said in words), and its buttons. */
+/** Block a task (one draft per task): whether the form is open, and the reason typed. */
+export const BLOCK_FORM = draftForm<{ open: boolean; reason: string }>('task.block', { open: false, reason: '' })
+/** Reassign a task (one draft per task): whether the form is open, the kind of assignee (null: the task's) and who. */
+export const REASSIGN_FORM = draftForm<{ open: boolean; kind: AssigneeKind | null; who: string }>('task.assign', {
+  open: false,
+  kind: null,
+  who: '',
+})
+/** A new task of an incident: whether the form is open, and what it holds. */
+export const NEW_TASK_FORM = draftForm<{
+  open: boolean
+  title: string
+  priority: TaskState['priority']
+  due: string
+  kind: AssigneeKind
+  who: string
+}>('task.new', { open: false, title: '', priority: 'normal', due: '', kind: 'team', who: '' })
+
+/**
+ * One task: what it is, who has it, when it is due (overdue in red, and said in words), and its buttons.
+ * `place`: where the card is (its drafts are that place's: the panel's go with the selection).
+ */
 export const TaskCard = memo(function TaskCard({
   task,
   now,
   showIncident = false,
+  place = 'panel',
 }: {
   task: TaskState
   now: number
   showIncident?: boolean
+  place?: DraftPlace
 }) {
   const session = useWatchfloor((s) => s.session)
   const incidentTitle = useWatchfloor((s) => (showIncident ? s.state.incidents.get(task.incidentId)?.title : undefined))
   const runner = useCommand()
-  const [blocking, setBlocking] = useState(false)
-  const [reason, setReason] = useState('')
+  // what was typed outlives the card (a picture opened again), for this viewer (formDrafts.ts)
+  const of: DraftOf = { incidentId: task.incidentId, taskId: task.taskId, place }
+  const [blockDraft, setBlockDraft] = useDraft(of, BLOCK_FORM)
+  const { open: blocking, reason } = blockDraft
+  const [reassignDraft, setReassignDraft] = useDraft(of, REASSIGN_FORM)
+  const assigning = reassignDraft.open
   const overdue = isOverdue(task, now)
   // its incident is no longer shared with this viewer [C18]: `can` offers nothing; say why
   const withdrawn = useWithdrawn(task.incidentId)
@@ -53,7 +81,6 @@ export const TaskCard = memo(function TaskCard({
   const moves = MOVES.filter((m) => can(session, m.action, task))
   const mayBlock = can(session, 'task.block', task)
   const mayAssign = can(session, 'task.assign', task)
-  const [assigning, setAssigning] = useState(false)
   const names = useNames()
 
   const block = (e: FormEvent) => {
@@ -62,10 +89,7 @@ export const TaskCard = memo(function TaskCard({
     void runner
       .run({ type: 'task.block', taskId: task.taskId, reason: reason.trim(), expectedVersion: expected }, task)
       .then((r) => {
-        if (r.ok) {
-          setBlocking(false)
-          setReason('')
-        }
+        if (r.ok) setBlockDraft(BLOCK_FORM.empty)
       })
   }
 
@@ -149,7 +173,7 @@ export const TaskCard = memo(function TaskCard({
               className="button small"
               data-testid="task-reassign"
               disabled={runner.pending}
-              onClick={() => setAssigning(true)}
+              onClick={() => setReassignDraft({ open: true })}
             >
               Reassign…
             </button>
@@ -160,7 +184,7 @@ export const TaskCard = memo(function TaskCard({
               className="button small"
               data-testid="task-block"
               disabled={runner.pending}
-              onClick={() => setBlocking(true)}
+              onClick={() => setBlockDraft({ open: true })}
             >
               Block…
             </button>
@@ -174,13 +198,14 @@ export const TaskCard = memo(function TaskCard({
             data-testid="task-block-reason"
             placeholder="Why is it blocked?"
             value={reason}
-            onChange={(e) => setReason(e.target.value)}
+            onChange={(e) => setBlockDraft({ reason: e.target.value })}
             required
           />
           <button type="submit" className="button small" data-testid="task-block-confirm" disabled={runner.pending}>
             Block
           </button>
-          <button type="button" className="link" onClick={() => setBlocking(false)}>
+          {/* the reason stays for the next Block… */}
+          <button type="button" className="link" onClick={() => setBlockDraft({ open: false })}>
             cancel
           </button>
         </form>
@@ -188,13 +213,14 @@ export const TaskCard = memo(function TaskCard({
       {assigning && (
         <ReassignForm
           task={task}
+          draftOf={of}
           pending={runner.pending}
-          onCancel={() => setAssigning(false)}
+          onCancel={() => setReassignDraft(REASSIGN_FORM.empty)}
           onAssign={(assignee) =>
             void runner
               .run({ type: 'task.assign', taskId: task.taskId, assignee, expectedVersion: expected }, task)
               .then((r) => {
-                if (r.ok) setAssigning(false)
+                if (r.ok) setReassignDraft(REASSIGN_FORM.empty)
               })
           }
         />
@@ -224,17 +250,21 @@ export function AssigneeName({ assignee, names }: { assignee: Assignee | undefin
 /** Give a task to another person or team (coordinators); the current assignee is the starting point. */
 function ReassignForm({
   task,
+  draftOf,
   pending,
   onAssign,
   onCancel,
 }: {
   task: TaskState
+  /** Where its draft is kept: the card's. */
+  draftOf: DraftOf
   pending: boolean
   onAssign: (assignee: Assignee) => void
   onCancel: () => void
 }) {
-  const [kind, setKind] = useState<AssigneeKind>(task.assignee?.kind ?? 'team')
-  const [who, setWho] = useState('')
+  const [draft, setDraft] = useDraft(draftOf, REASSIGN_FORM)
+  const kind = draft.kind ?? task.assignee?.kind ?? 'team'
+  const { who } = draft
   const incident = useWatchfloor((s) => s.state.incidents.get(task.incidentId))
   // the teams the assignment will reach: those that may see it [C19]
   const reaching = useMemo(
@@ -251,8 +281,8 @@ function ReassignForm({
       <AssigneeFields
         kind={kind}
         who={who}
-        onKind={setKind}
-        onWho={setWho}
+        onKind={(next) => setDraft({ kind: next })}
+        onWho={(next) => setDraft({ who: next })}
         reaching={reaching}
         required
         testids={{ kind: 'task-reassign-kind', who: 'task-reassign-who' }}
@@ -330,11 +360,8 @@ export function CreateTaskForm({ incident }: { incident: IncidentState }) {
   // the teams a new task of this incident reaches: those that may see it [C19]
   const reaching = useMemo(() => commandVisibility(incident), [incident])
   const runner = useCommand()
-  const [title, setTitle] = useState('')
-  const [priority, setPriority] = useState<TaskState['priority']>('normal')
-  const [due, setDue] = useState('')
-  const [kind, setKind] = useState<AssigneeKind>('team')
-  const [who, setWho] = useState('')
+  const [draft, setDraft] = useDraft({ incidentId: incident.incidentId }, NEW_TASK_FORM)
+  const { title, priority, due, kind, who } = draft
 
   const submit = (e: FormEvent) => {
     e.preventDefault()
@@ -352,11 +379,7 @@ export function CreateTaskForm({ incident }: { incident: IncidentState }) {
       ...(assignee !== undefined ? { assignee } : {}),
     }
     void runner.run(command, incident).then((r) => {
-      if (r.ok) {
-        setTitle('')
-        setDue('')
-        setWho('')
-      }
+      if (r.ok) setDraft({ title: '', due: '', who: '' })
     })
   }
 
@@ -367,7 +390,7 @@ export function CreateTaskForm({ incident }: { incident: IncidentState }) {
         data-testid="task-title"
         placeholder="New task: what needs doing?"
         value={title}
-        onChange={(e) => setTitle(e.target.value)}
+        onChange={(e) => setDraft({ title: e.target.value })}
         required
         maxLength={300}
       />
@@ -377,7 +400,7 @@ export function CreateTaskForm({ incident }: { incident: IncidentState }) {
           <select
             data-testid="task-priority"
             value={priority}
-            onChange={(e) => setPriority(e.target.value as TaskState['priority'])}
+            onChange={(e) => setDraft({ priority: e.target.value as TaskState['priority'] })}
           >
             {TaskPriority.options.map((p) => (
               <option key={p} value={p}>
@@ -386,14 +409,20 @@ export function CreateTaskForm({ incident }: { incident: IncidentState }) {
             ))}
           </select>
         </label>
-        <UtcTimeField label="Due" testId="task-due-input" value={due} onChange={setDue} optional />
+        <UtcTimeField
+          label="Due"
+          testId="task-due-input"
+          value={due}
+          onChange={(text) => setDraft({ due: text })}
+          optional
+        />
       </div>
       <div className="row">
         <AssigneeFields
           kind={kind}
           who={who}
-          onKind={setKind}
-          onWho={setWho}
+          onKind={(next) => setDraft({ kind: next })}
+          onWho={(next) => setDraft({ who: next })}
           testids={{ kind: 'task-assignee-kind', who: 'task-assignee' }}
           reaching={reaching}
         />

@@ -1,0 +1,179 @@
+/**
+ * What a person has typed or chosen in the forms of an incident and of its tasks (a comment, a new
+ * task, a reason to escalate, set a status or block, a link, a reassignment, a marking change): one
+ * home for it, apart from the forms, so that it outlives them.
+ *
+ * The forms come and go with the picture. When it is dropped and opened again (`resync` for
+ * `access_changed`, a subscribe the server refused as a conflict: data/connection.ts `dropPicture`)
+ * the incident leaves the picture for a moment: its panel and its task cards go, and come back
+ * when the picture holds it again. Each form then shows what was typed, exactly as before; a draft's
+ * choice keeps the copy it was started on (draft.ts), so a change meanwhile is still a conflict the
+ * person sees. An incident the picture no longer holds (no longer shared with this viewer) shows no
+ * form and sends nothing; its drafts stay here for the session, and are shown again if it comes back.
+ *
+ * The drafts are the viewer's (data/viewAs.ts `viewerKey`: the person, their organisation and the
+ * audience viewed as): another viewer starts with none, and those of the one before are forgotten.
+ * The detail panel's are the incident's shown: selecting another incident (or closing the panel)
+ * puts them away, and the next incident's panel opens afresh; a task card on the task board keeps
+ * its own (`wireFormDrafts`). They are kept in memory only.
+ */
+import { useCallback } from 'react'
+import { useStore } from 'zustand'
+import { createStore } from 'zustand/vanilla'
+import { type Session, useWatchfloor, watchfloor } from '../../data/store.ts'
+import { viewerKey } from '../../data/viewAs.ts'
+import { viewStore } from '../../view/viewStore.ts'
+
+/** One form of an incident, or of each of its tasks: its name, and what it holds before anything is typed. */
+export interface DraftForm<T extends object> {
+  readonly name: string
+  /** The form untouched: a draft back to it (every field the same) is forgotten. */
+  readonly empty: T
+}
+
+export function draftForm<T extends object>(name: string, empty: T): DraftForm<T> {
+  return { name, empty }
+}
+
+/** Where a form is: the selected incident's detail panel, or a task card on the task board. */
+export type DraftPlace = 'panel' | 'board'
+
+/** Which draft of a form: the incident's, or its task's, in the panel (the default) or on the board. */
+export interface DraftOf {
+  incidentId: string
+  taskId?: string | undefined
+  place?: DraftPlace | undefined
+}
+
+interface Held {
+  place: DraftPlace
+  incidentId: string
+  value: object
+}
+
+export interface FormDrafts {
+  /** The viewer the drafts are of (`viewerKey`); null: none yet. */
+  viewer: string | null
+  /** What each form holds, by `draftKey`; a form not here is empty. */
+  forms: ReadonlyMap<string, Held>
+}
+
+const NONE: ReadonlyMap<string, Held> = new Map()
+
+export const formDrafts = createStore<FormDrafts>(() => ({ viewer: null, forms: NONE }))
+
+/** Where a form's draft is kept: its place, its incident, its name and, for a task's form, the task. */
+export function draftKey(of: DraftOf, form: string): string {
+  return JSON.stringify([of.place ?? 'panel', of.incidentId, form, of.taskId ?? null])
+}
+
+/** A change to a form's draft: the fields that change, or the draft it becomes. */
+export type DraftChange<T extends object> = Partial<T> | ((draft: T) => T)
+
+/** What `form` holds for `viewer`: its empty value when nothing was typed. */
+export function readDraft<T extends object>(
+  drafts: FormDrafts,
+  viewer: string | null,
+  of: DraftOf,
+  form: DraftForm<T>,
+): T {
+  if (viewer === null || drafts.viewer !== viewer) return form.empty
+  return (drafts.forms.get(draftKey(of, form.name))?.value as T | undefined) ?? form.empty
+}
+
+/** Every field the same (`Object.is`)? */
+function sameFields(a: object, b: object): boolean {
+  const x = a as Record<string, unknown>
+  const y = b as Record<string, unknown>
+  for (const key of new Set([...Object.keys(x), ...Object.keys(y)])) if (!Object.is(x[key], y[key])) return false
+  return true
+}
+
+/**
+ * Change what `form` holds for `viewer`; back to empty, it is forgotten. Drafts of another viewer
+ * are dropped; with no viewer (signed out) nothing is kept.
+ */
+export function writeDraft<T extends object>(
+  viewer: string | null,
+  of: DraftOf,
+  form: DraftForm<T>,
+  change: DraftChange<T>,
+  store = formDrafts,
+): void {
+  if (viewer === null) return
+  const drafts = store.getState()
+  const current = readDraft(drafts, viewer, of, form)
+  const next: T = typeof change === 'function' ? change(current) : { ...current, ...change }
+  if (sameFields(next, current)) return
+  const key = draftKey(of, form.name)
+  const forms = new Map(drafts.viewer === viewer ? drafts.forms : NONE)
+  if (sameFields(next, form.empty)) forms.delete(key)
+  else forms.set(key, { place: of.place ?? 'panel', incidentId: of.incidentId, value: next })
+  store.setState({ viewer, forms }, true)
+}
+
+/**
+ * A form's draft for the signed-in viewer, as `useState` would give it, but kept in `formDrafts`, so
+ * it outlives the form: a picture opened again unmounts it, and it shows the draft again when it
+ * comes back.
+ */
+export function useDraft<T extends object>(of: DraftOf, form: DraftForm<T>): [T, (change: DraftChange<T>) => void] {
+  const viewer = useWatchfloor((s) => viewerKey(s.session))
+  const { incidentId, taskId, place } = of
+  const draft = useStore(formDrafts, (drafts) => readDraft(drafts, viewer, { incidentId, taskId, place }, form))
+  const change = useCallback(
+    (next: DraftChange<T>) => writeDraft(viewer, { incidentId, taskId, place }, form, next),
+    [viewer, incidentId, taskId, place, form],
+  )
+  return [draft, change]
+}
+
+/** The drafts once `viewer` is the one signed in: kept for the same viewer, none for another. */
+export function followViewer(drafts: FormDrafts, viewer: string | null): FormDrafts {
+  return drafts.viewer === viewer || drafts.forms.size === 0 ? drafts : { viewer: null, forms: NONE }
+}
+
+/** The drafts once the panel no longer shows `left` (another incident is selected, or none): its panel's go. */
+export function leavePanel(drafts: FormDrafts, left: string): FormDrafts {
+  let forms: Map<string, Held> | undefined
+  for (const [key, held] of drafts.forms) {
+    if (held.place !== 'panel' || held.incidentId !== left) continue
+    forms ??= new Map(drafts.forms)
+    forms.delete(key)
+  }
+  return forms === undefined ? drafts : { viewer: drafts.viewer, forms }
+}
+
+type DataStore = {
+  getState(): { session: Session | null }
+  subscribe(listener: (s: { session: Session | null }, prev: { session: Session | null }) => void): () => void
+}
+type ViewStore = {
+  subscribe(listener: (s: { selection: string | null }, prev: { selection: string | null }) => void): () => void
+}
+
+/**
+ * Follow the viewer and the selection: another viewer (sign-out, another person, view as on, off or
+ * another audience) forgets every draft; another incident selected puts the panel's drafts of the
+ * one before away. Neither changes when the picture is dropped and opened again. Returns the unsubscribe.
+ */
+export function wireFormDrafts(
+  data: DataStore = watchfloor,
+  view: ViewStore = viewStore,
+  store = formDrafts,
+): () => void {
+  const set = (next: FormDrafts) => {
+    if (next !== store.getState()) store.setState(next, true)
+  }
+  set(followViewer(store.getState(), viewerKey(data.getState().session)))
+  const unsubscribeData = data.subscribe((s, prev) => {
+    if (s.session !== prev.session) set(followViewer(store.getState(), viewerKey(s.session)))
+  })
+  const unsubscribeView = view.subscribe((s, prev) => {
+    if (prev.selection !== null && s.selection !== prev.selection) set(leavePanel(store.getState(), prev.selection))
+  })
+  return () => {
+    unsubscribeData()
+    unsubscribeView()
+  }
+}

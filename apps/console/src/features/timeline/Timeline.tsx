@@ -548,7 +548,7 @@ function FollowButton({ live, onClick }: { live: boolean; onClick: () => void })
         title={live ? 'Following the replay playhead' : 'Follow the playhead (l)'}
         onClick={onClick}
       >
-        {live ? `⏵ REPLAY ${formatTime(new Date(at).toISOString())}` : 'REPLAY: follow playhead'}
+        {live ? `▶ REPLAY ${formatTime(new Date(at).toISOString())}` : 'REPLAY: follow playhead'}
       </button>
     )
   return (

@@ -268,3 +268,38 @@ test('a critical posted live raises an alarm until it is acknowledged; a dismiss
   await officerContext.close()
   await liaisonContext.close()
 })
+
+test('at 1280 px the header of a coordinator and an admin keeps to one line with criticals open and a directory of long names', async ({
+  browser,
+}, testInfo) => {
+  test.setTimeout(120_000)
+  const request = api!
+  // the network, registered already when the test above ran first (200, a duplicate) or now (201)
+  const registered = await request.post('/api/v1/events', {
+    headers: { authorization: `Bearer ${E2E_TOKENS.sensor}` },
+    data: { events: [network] },
+  })
+  expect([200, 201]).toContain(registered.status())
+  await postEvents(request, [onNetwork('inc-alarm-header', 'Critical waiting on the floor', 'critical')])
+  // the longest entry of "View as" is an organisation's full name
+  const added = await request.post('/api/v1/directory/organisations', {
+    headers: { authorization: `Bearer ${E2E_TOKENS.admin}` },
+    data: {
+      id: 'cert-lt-long',
+      name: 'Computer Emergency Response Team of the Republic of Lithuania (CERT-LT)',
+      nation: 'LT',
+      kind: 'ally_cert',
+    },
+  })
+  expect([201, 409]).toContain(added.status())
+  for (const token of [E2E_TOKENS.coordinator, E2E_TOKENS.admin]) {
+    const context = await browser.newContext({ baseURL: server!.url, viewport: { width: 1280, height: 720 } })
+    const page = await context.newPage()
+    await signIn(page, token)
+    await expect(page.getByTestId('alarm-standing')).toBeVisible()
+    await expect(page.locator('.viewas-control select')).toBeVisible()
+    await expectHeaderOnOneLine(page)
+    await page.screenshot({ path: testInfo.outputPath(`header-1280-${token.slice(4, 12)}.png`) })
+    await context.close()
+  }
+})

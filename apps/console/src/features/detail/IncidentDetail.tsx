@@ -15,6 +15,7 @@ import { useSummaryNames } from '../coordination/usePeople.ts'
 import { useWithdrawn, WITHDRAWN_NOTICE } from '../coordination/withdrawn.ts'
 import {
   groupEvents,
+  historyShown,
   INDICATOR_KIND_LABEL,
   type ObservationRun,
   type ObservationSummary,
@@ -103,7 +104,8 @@ function DetailBody({
   const replaying = useWatchfloor((s) => s.mode === 'replay')
   const playhead = useReplay((s) => s.at)
   const observations = summariseObservations(history, replaying ? playhead : now)
-  const entries = groupEvents(history)
+  // every change listed; of the observation runs the latest, the rest counted
+  const listed = historyShown(groupEvents(history))
   // people and incidents by name, ids as a title only
   const names = useSummaryNames()
   const incidents = useWatchfloor((s) => s.state.incidents)
@@ -211,22 +213,27 @@ function DetailBody({
         History: {changes} {changes === 1 ? 'change' : 'changes'}, {observations.reports} observation{' '}
         {observations.reports === 1 ? 'report' : 'reports'}
       </h3>
+      {listed.hiddenRuns > 0 && (
+        <p className="muted" data-testid="detail-history-hidden">
+          {listed.hiddenRuns.toLocaleString('en')} earlier observation {listed.hiddenRuns === 1 ? 'run' : 'runs'} (
+          {listed.hiddenReports.toLocaleString('en')} {listed.hiddenReports === 1 ? 'report' : 'reports'}) not listed;
+          every change is.
+        </p>
+      )}
       <ol className="history" data-testid="detail-history">
-        {entries
-          .slice(-200)
-          .map((entry) =>
-            entry.kind === 'event' ? (
-              <HistoryItem
-                key={entry.event.seq}
-                event={entry.event}
-                picture={{ incidents, tasks }}
-                person={names.person}
-                shown={incident.contentMarking.tlp}
-              />
-            ) : (
-              <ObservationRunItem key={`run-${entry.events[0]!.seq}`} run={entry} />
-            ),
-          )}
+        {listed.shown.map((entry) =>
+          entry.kind === 'event' ? (
+            <HistoryItem
+              key={entry.event.seq}
+              event={entry.event}
+              picture={{ incidents, tasks }}
+              person={names.person}
+              shown={incident.contentMarking.tlp}
+            />
+          ) : (
+            <ObservationRunItem key={`run-${entry.events[0]!.seq}`} run={entry} />
+          ),
+        )}
       </ol>
     </section>
   )

@@ -6,6 +6,7 @@ import {
   type Grouping,
   groupEvents,
   groupingOf,
+  historyShown,
   indicatorKind,
   summariseObservations,
 } from './eventGroups.ts'
@@ -171,5 +172,41 @@ describe('a grouping that grows with the window', () => {
     const grown = groupingOf(grouping, window)
     expect(grown.entries[0]).not.toBe(run)
     expect(grown.entries[0]).toMatchObject({ reports: 2, sum: 3 })
+  })
+})
+
+describe('historyShown', () => {
+  it('lists every change of a long history, the report first, and only the latest observation runs, counting the rest', () => {
+    const events: StoredEvent[] = [
+      ev(
+        'incident.reported',
+        { incidentId: 'w', title: 'Worm', severity: 'high', category: 'malware', affectedNetworks: [] },
+        T0,
+      ),
+    ]
+    // 300 runs: each indicator once, so each is its own run; a change every 50
+    for (let i = 0; i < 300; i++) {
+      events.push(obs('w', `198.51.100.${i % 250}-${i}`, 2, T0 + i * 1000))
+      if (i % 50 === 49)
+        events.push(ev('incident.updated', { incidentId: 'w', severity: 'critical' }, T0 + i * 1000 + 1))
+    }
+    const entries = groupEvents(events)
+    expect(entries.length).toBe(307)
+    const { shown, hiddenRuns, hiddenReports } = historyShown(entries, 200)
+    expect(shown.length).toBe(200)
+    expect(shown.filter((e) => e.kind === 'event').length).toBe(7)
+    expect(shown[0]).toMatchObject({ kind: 'event', event: { type: 'incident.reported' } })
+    expect(hiddenRuns).toBe(107)
+    expect(hiddenReports).toBe(107)
+    // the runs kept are the latest, in order
+    const last = entries.at(-1)!
+    expect(shown.at(-1)).toBe(last)
+    const order = shown.map((e) => entries.indexOf(e))
+    expect(order).toEqual([...order].sort((a, b) => a - b))
+  })
+
+  it('lists a short history whole', () => {
+    const entries = groupEvents([obs('w', 'a', 1, T0), obs('w', 'b', 1, T0 + 1)])
+    expect(historyShown(entries, 200)).toEqual({ shown: entries, hiddenRuns: 0, hiddenReports: 0 })
   })
 })

@@ -225,3 +225,34 @@ export function summariseObservations(history: readonly StoredEvent[], now: numb
     spanMinutes,
   }
 }
+
+/**
+ * What an incident's history lists when it is long: every change (the report, updates, coordination),
+ * and of the runs of observations only the latest, so that at most `max` entries are listed; what is
+ * left out is counted (runs and their reports), never dropped unsaid. The report stays at the top.
+ */
+export function historyShown(
+  entries: readonly EventEntry[],
+  max = 200,
+): { shown: EventEntry[]; hiddenRuns: number; hiddenReports: number } {
+  if (entries.length <= max) return { shown: [...entries], hiddenRuns: 0, hiddenReports: 0 }
+  const changes = entries.filter((entry) => entry.kind === 'event').length
+  let runsKept = Math.max(0, max - changes)
+  const kept = new Set<EventEntry>()
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const entry = entries[i]!
+    if (entry.kind === 'event') kept.add(entry)
+    else if (runsKept > 0) {
+      kept.add(entry)
+      runsKept--
+    }
+  }
+  let hiddenRuns = 0
+  let hiddenReports = 0
+  for (const entry of entries)
+    if (!kept.has(entry) && entry.kind === 'observations') {
+      hiddenRuns++
+      hiddenReports += entry.reports
+    }
+  return { shown: entries.filter((entry) => kept.has(entry)), hiddenRuns, hiddenReports }
+}

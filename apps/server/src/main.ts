@@ -3,6 +3,7 @@ import type { StoredEvent } from '@watchfloor/protocol'
 import { HandsOff, ORGANISATIONS, runSimulator } from '@watchfloor/simulator'
 import type { EventStore } from '@watchfloor/store'
 import { loadConfig } from './config.ts'
+import { demoStart, readDemoLog, readDemoRun, writeDemoRun } from './ops/demoRun.ts'
 import { RELEASE } from './ops/release.ts'
 import { outsideRequest } from './ops/requestContext.ts'
 import { operatorStartFailure } from './ops/startup.ts'
@@ -43,22 +44,53 @@ async function main(): Promise<void> {
     })
     // what people do to an incident is theirs: the scenario's scripted updates of it are held back
     const handsOff = new HandsOff('simulator')
-    followLog(server.store, await server.store.head(), (events) => handsOff.note(events), stopping.signal)
-    simulation = runSimulator({
-      url: server.url,
-      token,
-      holdBack: (event) => handsOff.holdsBack(event),
-      seed: config.simulatorSeed,
-      speed: config.simulatorSpeed,
-      rate: config.simulatorRate,
-      signal: stopping.signal,
-      onError: (error: unknown) => logger.warn({ err: error }, 'simulator post rejected'),
-      // a POST that fails (the server not reachable at its own url, a 5xx) is retried, and said
-      logger: {
-        info: (message) => logger.info(`simulator: ${message}`),
-        warn: (message) => logger.warn(`simulator: ${message}`),
-      },
-    }).catch((error: unknown) => logger.error({ err: error }, 'simulator stopped'))
+    const head = await server.store.head()
+    followLog(server.store, head, (events) => handsOff.note(events), stopping.signal)
+    const settings = { seed: config.simulatorSeed, speed: config.simulatorSpeed, rate: config.simulatorRate }
+    simulation = (async () => {
+      // a demo started again on its log continues its story where it stopped (ops/demoRun.ts): the
+      // log read once for where that was, and for the incidents people took over meanwhile
+      const earlier = readDemoRun(config.dataDir)
+      const lastPosted =
+        earlier === undefined
+          ? undefined
+          : await readDemoLog(server.store, head, 'simulator', (events) => {
+              if (stopping.signal.aborted) throw stopping.signal.reason
+              handsOff.note(events)
+            })
+      const start = demoStart(earlier, settings, lastPosted, Date.now())
+      try {
+        writeDemoRun(config.dataDir, { ...settings, idSalt: start.idSalt, timeBase: start.startTime })
+      } catch (error) {
+        logger.warn(
+          { err: error },
+          `simulator: cannot record the demo's run in ${config.dataDir}: a restart tells it afresh`,
+        )
+      }
+      if (start.resumeAfterMs !== undefined)
+        logger.info(
+          { scenarioMs: Math.round(start.resumeAfterMs) },
+          'simulator: continuing the demo scenario where the last run stopped',
+        )
+      return runSimulator({
+        url: server.url,
+        token,
+        holdBack: (event) => handsOff.holdsBack(event),
+        ...settings,
+        startTime: start.startTime,
+        idSalt: start.idSalt,
+        ...(start.resumeAfterMs === undefined ? {} : { resumeAfterMs: start.resumeAfterMs }),
+        signal: stopping.signal,
+        onError: (error: unknown) => logger.warn({ err: error }, 'simulator post rejected'),
+        // a POST that fails (the server not reachable at its own url, a 5xx) is retried, and said
+        logger: {
+          info: (message) => logger.info(`simulator: ${message}`),
+          warn: (message) => logger.warn(`simulator: ${message}`),
+        },
+      })
+    })().catch((error: unknown) => {
+      if (!stopping.signal.aborted) logger.error({ err: error }, 'simulator stopped')
+    })
   }
 
   const lines = [

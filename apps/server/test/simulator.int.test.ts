@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getJson, type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
@@ -115,4 +118,88 @@ describe('the simulator leaves an incident people act on to them', () => {
     expect(mine).toMatchObject({ severity: 'critical' })
     expect(['recovered', 'closed']).not.toContain(mine.status)
   }, 90_000)
+})
+
+/**
+ * `pnpm start` again on the same data folder: the demo continues its story where it stopped, so the
+ * picture is the first run's, going on; nothing is told twice (before, the story began again as new
+ * incidents beside the first run's, which stayed open where they stopped).
+ */
+describe('a demo started again on its data folder', () => {
+  const env = {
+    WATCHFLOOR_SIMULATOR: 'on',
+    WATCHFLOOR_SIMULATOR_SPEED: '120',
+    WATCHFLOOR_SIMULATOR_RATE: '0',
+    WATCHFLOOR_SIMULATOR_SEED: '42',
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'watchfloor-demo-again-'))
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
+
+  async function readAll(url: string): Promise<StoredEvent[]> {
+    const events: StoredEvent[] = []
+    let after = 0
+    for (;;) {
+      const { json: page } = await getJson<{ events: StoredEvent[]; next: number }>(
+        `${url}/api/v1/events?after=${after}&limit=5000`,
+        TOKENS.coordEeA,
+      )
+      events.push(...page.events)
+      if (page.events.length === 0 || page.next === after) return events
+      after = page.next
+    }
+  }
+  const reports = (log: StoredEvent[]) =>
+    log.filter((e) => e.type === 'incident.reported') as Extract<StoredEvent, { type: 'incident.reported' }>[]
+
+  it('continues the story: the first run’s incidents go on under their ids, and none is reported again', async () => {
+    const first = await startServerProcess({ dataDir, env })
+    let before: StoredEvent[] = []
+    try {
+      await expect
+        .poll(
+          async () => {
+            before = await readAll(first.url)
+            return reports(before).length
+          },
+          { timeout: 30_000, interval: 200 },
+        )
+        .toBeGreaterThanOrEqual(3)
+    } finally {
+      await first.stop()
+    }
+    const opening = reports(before)[0]!
+    const second = await startServerProcess({ dataDir, env })
+    try {
+      const firstHead = (await readAll(second.url)).at(-1)!.seq
+      // the story goes on
+      let log: StoredEvent[] = []
+      await expect
+        .poll(
+          async () => {
+            log = await readAll(second.url)
+            return log.filter((e) => e.seq > firstHead).length
+          },
+          { timeout: 30_000, interval: 250 },
+        )
+        .toBeGreaterThan(20)
+      const earlierIncidents = new Set(reports(log.filter((e) => e.seq <= firstHead)).map((e) => e.payload.incidentId))
+      const after = log.filter((e) => e.seq > firstHead && e.actor?.user === 'simulator')
+      // ... with the first run's incidents (their updates, under their ids) ...
+      expect(
+        after.some(
+          (e) =>
+            e.type !== 'incident.reported' &&
+            earlierIncidents.has((e.payload as { incidentId?: string }).incidentId ?? ''),
+        ),
+      ).toBe(true)
+      // ... and no incident reported twice: the opening one is there once
+      expect(reports(log).filter((e) => e.payload.title === opening.payload.title)).toHaveLength(1)
+      for (const e of reports(after)) expect(earlierIncidents.has(e.payload.incidentId)).toBe(false)
+      // every batch it posted was taken: nothing posted again under a new time
+      expect(second.output()).not.toContain('simulator post rejected')
+      expect(new Set(log.map((e) => e.id)).size).toBe(log.length)
+    } finally {
+      await second.stop()
+    }
+  }, 120_000)
 })

@@ -45,6 +45,13 @@ export interface SimulatorOptions {
   signal: AbortSignal
   /** Scenario time zero (default: now, when the simulator starts). */
   startTime?: number | string | Date
+  /** What ids are drawn with (`ScenarioOptions.idSalt`; default `startTime`): the run this one continues. */
+  idSalt?: number
+  /**
+   * Scenario time an earlier run of the same story already played (ms): its events are not posted
+   * again, and the scenario's clock starts there (with `startTime` then, `occurredAt` is now).
+   */
+  resumeAfterMs?: number
   /** Most events per POST (default 500, at most the protocol's limit). */
   batchMax?: number
   scenario?: ScenarioName
@@ -96,13 +103,19 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
     rate: options.rate,
     speed: Number.isFinite(speed) ? speed : 1,
     ...(options.scenario ? { scenario: options.scenario } : {}),
+    ...(options.idSalt === undefined ? {} : { idSalt: options.idSalt }),
   })
   const result: SimulatorResult = { posted: 0, batches: 0, rejected: 0, heldBack: 0 }
 
   const events = scenario[Symbol.iterator]()
   let upcoming: IteratorResult<TimedEvent> = events.next()
+  // what an earlier run of this story posted is not posted again
+  const resumed = options.resumeAfterMs ?? 0
+  if (options.resumeAfterMs !== undefined)
+    while (!upcoming.done && upcoming.value.at <= options.resumeAfterMs) upcoming = events.next()
   const wallStart = performance.now()
-  const scenarioNow = (): number => (Number.isFinite(speed) ? (performance.now() - wallStart) * speed : Infinity)
+  const scenarioNow = (): number =>
+    Number.isFinite(speed) ? resumed + (performance.now() - wallStart) * speed : Infinity
 
   while (!signal.aborted) {
     // collect at most one batch of due events, post it, and go on while more are due

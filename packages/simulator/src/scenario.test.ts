@@ -80,6 +80,20 @@ describe('createScenario (outbreak)', () => {
     expect(incidentIds(later).some((id) => earlierIncidents.has(id))).toBe(false)
   })
 
+  it('a run continued on a new time base (idSalt of the first run) tells the same events under the same ids, later', () => {
+    const later = Date.parse(startTime) + 86_400_000
+    const continued = takeEvents(
+      createScenario({ seed: 42, startTime: later, idSalt: Date.parse(startTime), rate: 50 }),
+      5000,
+    )
+    expect(continued.map((e) => e.event.id)).toEqual(first.map((e) => e.event.id))
+    expect(continued.map((e) => JSON.stringify(e.event.payload))).toEqual(
+      first.map((e) => JSON.stringify(e.event.payload)),
+    )
+    for (const [i, e] of continued.entries())
+      expect(Date.parse(e.event.occurredAt)).toBe(Date.parse(first[i]!.event.occurredAt) + 86_400_000)
+  })
+
   it('generates only valid event inputs with unique ids', () => {
     for (const { event } of first) expect(() => EventInput.parse(event)).not.toThrow()
     for (const { event } of storyline.filter((e) => e.event.type !== 'incident.observation')) {

@@ -39,6 +39,11 @@ export interface ScenarioOptions {
   speed?: number
   /** User ids the RED advisory is addressed to (default ['coordinator']). */
   redRecipients?: readonly string[]
+  /**
+   * What event and incident ids are drawn with (default `startTime`): a run that continues an
+   * earlier one on a new time base gives its incidents and events the ids of that run.
+   */
+  idSalt?: number
 }
 
 /**
@@ -70,6 +75,7 @@ export function createScenario(options: ScenarioOptions): Scenario {
   const context: Context = {
     seed: options.seed,
     startTime,
+    idSalt: options.idSalt ?? startTime,
     speed,
     rate,
     redRecipients: options.redRecipients ?? ['coordinator'],
@@ -121,6 +127,7 @@ function toEpochMs(time: number | string | Date): number {
 interface Context {
   seed: Seed
   startTime: number
+  idSalt: number
   speed: number
   rate: number
   redRecipients: readonly string[]
@@ -140,7 +147,7 @@ function buildEvent<T extends EventType>(
   actor?: Actor,
 ): TimedEvent {
   const event = {
-    id: salted(rng.uuid(), context.startTime, 'uuid'),
+    id: salted(rng.uuid(), context.idSalt, 'uuid'),
     type,
     occurredAt: new Date(context.startTime + Math.round(at / context.speed)).toISOString(),
     source: { organisation: from.organisation, network: from.networkId },
@@ -235,7 +242,7 @@ interface Infection {
 
 function buildOutbreakStoryline(context: Context): Storyline {
   const rng = createRandom(context.seed, 'outbreak/storyline')
-  const ids = new IdMaker(rng, context.startTime)
+  const ids = new IdMaker(rng, context.idSalt)
   const raw: TimedEvent[] = []
   const emit = <T extends EventType>(
     at: number,
@@ -739,7 +746,7 @@ function observationIndicator(rng: Random, category: string, worm: string): { in
 function* playScenario(context: Context, storyline: Storyline, storylineMs: number): Generator<TimedEvent> {
   const observationRng = createRandom(context.seed, `outbreak/observations/${context.rate}`)
   const backgroundRng = createRandom(context.seed, 'outbreak/background')
-  const backgroundIds = new IdMaker(backgroundRng, context.startTime)
+  const backgroundIds = new IdMaker(backgroundRng, context.idSalt)
   backgroundIds.reserve(storyline.incidentIds)
   const nationals = NETWORKS.filter((n) => n.kind === 'national-cert')
   const csoc = networkById('alliance-csoc')

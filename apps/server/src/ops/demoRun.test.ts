@@ -1,0 +1,57 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { DEMO_RUN_FILE, type DemoRun, demoStart, readDemoRun, writeDemoRun } from './demoRun.ts'
+
+const settings = { seed: 42, speed: 10, rate: 2 }
+const T1 = Date.UTC(2026, 11, 7, 8, 0, 0)
+const earlier: DemoRun = { ...settings, idSalt: T1, timeBase: T1 }
+
+describe('a demo started again on its log', () => {
+  it('continues the earlier run after the last event it posted, on a time base that makes the next one happen now', () => {
+    const now = T1 + 3_600_000
+    // the last event posted 2 minutes of wall time into the run, at speed 10: 20 minutes of story
+    const lastPosted = new Date(T1 + 120_000).toISOString()
+    const start = demoStart(earlier, settings, lastPosted, now)
+    expect(start.idSalt).toBe(T1)
+    expect(start.resumeAfterMs).toBe((120_000 + 1) * 10)
+    // the story's next moment happens now: occurredAt = startTime + at / speed
+    expect(start.startTime + start.resumeAfterMs! / settings.speed).toBe(now)
+  })
+
+  it('starts afresh with no earlier run, no event of it in the log, or other settings', () => {
+    const now = T1 + 60_000
+    const lastPosted = new Date(T1 + 1000).toISOString()
+    expect(demoStart(undefined, settings, lastPosted, now)).toEqual({ startTime: now, idSalt: now })
+    expect(demoStart(earlier, settings, undefined, now)).toEqual({ startTime: now, idSalt: now })
+    for (const other of [{ seed: 43 }, { speed: 1 }, { rate: 5 }])
+      expect(demoStart(earlier, { ...settings, ...other }, lastPosted, now)).toEqual({ startTime: now, idSalt: now })
+    // a last event before the time base (a log not of this run): afresh
+    expect(demoStart(earlier, settings, new Date(T1 - 5000).toISOString(), now)).toEqual({
+      startTime: now,
+      idSalt: now,
+    })
+  })
+})
+
+describe('the record of the run', () => {
+  const dirs: string[] = []
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('is written whole, 0600, read back; a missing or damaged one reads as none', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'watchfloor-demo-run-'))
+    dirs.push(dir)
+    expect(readDemoRun(dir)).toBeUndefined()
+    writeDemoRun(dir, earlier)
+    expect(readDemoRun(dir)).toEqual(earlier)
+    expect(statSync(join(dir, DEMO_RUN_FILE)).mode & 0o777).toBe(0o600)
+    expect(JSON.parse(readFileSync(join(dir, DEMO_RUN_FILE), 'utf8'))).toEqual(earlier)
+    writeFileSync(join(dir, DEMO_RUN_FILE), '{"seed": 42, "speed": ')
+    expect(readDemoRun(dir)).toBeUndefined()
+    writeFileSync(join(dir, DEMO_RUN_FILE), JSON.stringify({ ...earlier, timeBase: 'yesterday' }))
+    expect(readDemoRun(dir)).toBeUndefined()
+  })
+})

@@ -1,0 +1,96 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { StoredEvent } from '@watchfloor/protocol'
+import type { EventStore } from '@watchfloor/store'
+import { catchUp } from '../read/projection.ts'
+
+/**
+ * The demo scenario's run in a data folder (`demo-scenario.json`), so that a demo started again on
+ * the same log continues its story where it stopped: the same incidents go on, under the ids they
+ * had, with what happens next; nothing is told twice. Without it, a restart told the story again as
+ * new incidents beside the first run's, which stayed open where they stopped.
+ */
+export interface DemoRun {
+  seed: number
+  speed: number
+  rate: number
+  /** What the run's ids are drawn with (the first run's start time). */
+  idSalt: number
+  /** Scenario time zero of the current time base: `occurredAt` = `timeBase` + at / speed. */
+  timeBase: number
+}
+
+export const DEMO_RUN_FILE = 'demo-scenario.json'
+
+/** How the simulator starts: afresh, or continuing an earlier run after the scenario time it reached. */
+export interface DemoStart {
+  startTime: number
+  idSalt: number
+  /** Scenario time already played (ms), when continuing. */
+  resumeAfterMs?: number
+}
+
+/**
+ * How to start, given the earlier run (if any, of the same seed, speed and rate) and the
+ * `occurredAt` of the last event it posted (if any is in the log): a run continues from the
+ * scenario time that event had, on a new time base that makes what comes next happen now.
+ */
+export function demoStart(
+  earlier: DemoRun | undefined,
+  settings: { seed: number; speed: number; rate: number },
+  lastPosted: string | undefined,
+  now: number,
+): DemoStart {
+  const same =
+    earlier !== undefined &&
+    earlier.seed === settings.seed &&
+    earlier.speed === settings.speed &&
+    earlier.rate === settings.rate
+  if (!same || lastPosted === undefined) return { startTime: now, idSalt: now }
+  // `occurredAt` is rounded to the millisecond: one millisecond of wall time more, so the last event
+  // posted is never posted again (under a new time, its id would be refused as another event's)
+  const played = (Date.parse(lastPosted) - earlier.timeBase + 1) * settings.speed
+  if (!(played >= 0)) return { startTime: now, idSalt: now }
+  return { startTime: now - played / settings.speed, idSalt: earlier.idSalt, resumeAfterMs: played }
+}
+
+/** The earlier run recorded in `dataDir`, if one is there and readable. */
+export function readDemoRun(dataDir: string): DemoRun | undefined {
+  try {
+    const run = JSON.parse(readFileSync(join(dataDir, DEMO_RUN_FILE), 'utf8')) as Partial<DemoRun>
+    const numbers = [run.seed, run.speed, run.rate, run.idSalt, run.timeBase]
+    return numbers.every((n) => typeof n === 'number' && Number.isFinite(n)) ? (run as DemoRun) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Record this run (written beside, then renamed: never half a file). */
+export function writeDemoRun(dataDir: string, run: DemoRun): void {
+  const file = join(dataDir, DEMO_RUN_FILE)
+  writeFileSync(`${file}.partial`, `${JSON.stringify(run)}\n`, { mode: 0o600 })
+  renameSync(`${file}.partial`, file)
+}
+
+/**
+ * Read the log up to `head` once: every event to `each` (what people took over), and the
+ * `occurredAt` of the last one the simulator (`user`) posted.
+ */
+export async function readDemoLog(
+  store: EventStore,
+  head: number,
+  user: string,
+  each: (events: StoredEvent[]) => void,
+): Promise<string | undefined> {
+  let last: string | undefined
+  await catchUp(
+    store,
+    0,
+    (page) => {
+      each(page)
+      for (const event of page) if (event.actor?.user === user) last = event.occurredAt
+    },
+    { yieldBetweenPages: true, upTo: head },
+  )
+  return last
+}

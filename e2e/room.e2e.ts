@@ -166,3 +166,50 @@ test('setting filters never moves the map', async ({ page, request }) => {
   expect(await at()).toEqual(start)
   await expect(page.getByTestId('filter-clear')).toHaveCount(0)
 })
+
+test('the networks tab fits the side panel: a network by its short name, the full one in its title', async ({
+  page,
+  request,
+}) => {
+  const run = randomUUID().slice(0, 6)
+  const networkId = `lv-room-${run}`
+  await postEvents(request, [
+    {
+      id: randomUUID(),
+      type: 'network.registered',
+      occurredAt: new Date().toISOString(),
+      source: { organisation: 'cert-ee' },
+      marking: { tlp: 'GREEN' },
+      payload: {
+        networkId,
+        name: `National CERT network of the Republic of Latvia and its critical infrastructure ${run}`,
+        shortName: `Latvia ${run}`,
+        organisation: 'cert-ee',
+        nation: 'LV',
+        kind: 'national-cert',
+        location: { lat: 56.95, lon: 24.1 },
+      },
+    },
+  ])
+  await signIn(page, E2E_TOKENS.coordinator)
+  await page.evaluate(() => localStorage.removeItem('watchfloor.layout'))
+  await page.reload()
+  await expect(page.getByTestId('connection-status')).toHaveText('live', { timeout: 15_000 })
+  await page.getByTestId('tab-networks').click()
+  const row = page.locator(`[data-testid="network-row"][data-network-id="${networkId}"]`)
+  await expect(row.getByTestId('network-name')).toHaveText(`Latvia ${run} LV`)
+  await expect(row.getByTestId('network-name')).toHaveAttribute(
+    'title',
+    /^National CERT network of the Republic of Latvia/,
+  )
+  // every column in view, none cut at the panel's edge
+  const board = page.getByTestId('status-board')
+  const cut = await board.evaluate((table) => {
+    const panel = table.closest('.tab-body') as HTMLElement
+    const right = panel.getBoundingClientRect().right
+    return [...table.querySelectorAll('th')]
+      .filter((th) => th.getBoundingClientRect().right > right + 1)
+      .map((th) => th.textContent)
+  })
+  expect(cut).toEqual([])
+})

@@ -5,6 +5,7 @@ import { selectNetworkPostures, useWatchfloor } from '../../data/store.ts'
 import { SeverityLabel, SeverityShape } from '../../ui/badges.tsx'
 import { formatDuration, formatTime } from '../../ui/format.ts'
 import { useServerNow } from '../../ui/useNow.ts'
+import { shortNetworkName } from '../timeline/lanes.ts'
 
 /** A network that has not reported for this long is marked stale. */
 export const STALE_AFTER_MS = 15 * 60_000
@@ -41,7 +42,7 @@ export function StatusBoard() {
                 <SeverityShape severity={severity} />
               </th>
             ))}
-            <th>Last report</th>
+            <th title="When it last reported">Last</th>
           </tr>
         </thead>
         <tbody>
@@ -58,8 +59,9 @@ export function StatusBoard() {
                 data-level={networkLevel(posture)}
                 className={stale ? 'stale' : undefined}
               >
-                <td title={`${network.organisation} · ${network.kind}`}>
-                  {network.name} <span className="muted">{network.nation}</span>
+                {/* its short name, as the timeline's lanes say it: the side panel is narrow; the full one in the title */}
+                <td title={`${network.name} · ${network.organisation} · ${network.kind}`} data-testid="network-name">
+                  {shortNetworkName(network)} <span className="muted">{network.nation}</span>
                 </td>
                 <td>
                   <span className={`posture posture-${network.posture}`} data-testid="network-posture">

@@ -214,6 +214,22 @@ describe('createScenario (outbreak)', () => {
     }
   })
 
+  it('titles each network’s incident by where first, so that a list cutting a long title still tells them apart', () => {
+    const reports = [
+      ...storyline,
+      ...takeUntil(createScenario({ seed: 42, startTime, rate: 2 }), scenario.storylineMs + 60 * MINUTE),
+    ]
+      .map((e) => e.event)
+      .filter((e) => e.type === 'incident.reported')
+    expect(reports.length).toBeGreaterThan(10)
+    for (const event of reports) {
+      const { title, affectedNetworks } = event.payload as { title: string; affectedNetworks: string[] }
+      if (affectedNetworks.length !== 1) continue // the outbreak itself, across networks
+      const network = NETWORKS.find((n) => n.networkId === affectedNetworks[0])!
+      expect(title.startsWith(`${network.shortName}: `), title).toBe(true)
+    }
+  })
+
   it('has no observations when rate is 0', () => {
     const quiet = takeUntil(createScenario({ seed: 1, startTime, rate: 0 }), 10 * MINUTE)
     expect(quiet.some((e) => e.event.type === 'incident.observation')).toBe(false)

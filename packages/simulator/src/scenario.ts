@@ -367,9 +367,10 @@ function buildOutbreakStoryline(context: Context): Storyline {
       network,
       {
         incidentId,
+        // where first: a list that cuts a long title still tells one network's incident from another's
         title: isZero
-          ? `Self-propagating ransomware spreading over SMB in ${network.name}`
-          : `${worm} worm infection in ${network.name}`,
+          ? `${network.shortName}: self-propagating ransomware spreading over SMB in ${network.name}`
+          : `${network.shortName}: ${worm} worm infection in ${network.name}`,
         severity,
         category: 'malware',
         summary: isZero
@@ -702,13 +703,14 @@ function swap(heap: Queued[], i: number, j: number): void {
 const BACKGROUND_CATEGORIES = ['phishing', 'scanning', 'ddos', 'malware', 'credential-abuse', 'defacement'] as const
 type BackgroundCategory = (typeof BACKGROUND_CATEGORIES)[number]
 
+/** Where first (the network's short name): a list that cuts a long title still tells them apart. */
 const BACKGROUND_TITLES: Record<BackgroundCategory, (network: AlliedNetwork) => string> = {
-  phishing: (n) => `Spear-phishing campaign against staff of ${n.name}`,
-  scanning: (n) => `Sustained vulnerability scanning of ${n.name}`,
-  ddos: (n) => `DDoS against public services of ${n.name}`,
-  malware: (n) => `Commodity malware on workstations in ${n.name}`,
-  'credential-abuse': (n) => `Password spraying against remote access of ${n.name}`,
-  defacement: (n) => `Defacement of a public website in ${n.name}`,
+  phishing: (n) => `${n.shortName}: spear-phishing campaign against staff of ${n.name}`,
+  scanning: (n) => `${n.shortName}: sustained vulnerability scanning of ${n.name}`,
+  ddos: (n) => `${n.shortName}: DDoS against public services of ${n.name}`,
+  malware: (n) => `${n.shortName}: commodity malware on workstations in ${n.name}`,
+  'credential-abuse': (n) => `${n.shortName}: password spraying against remote access of ${n.name}`,
+  defacement: (n) => `${n.shortName}: defacement of a public website in ${n.name}`,
 }
 
 function observationIndicator(rng: Random, category: string, worm: string): { indicator: string; count: number } {

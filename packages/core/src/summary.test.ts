@@ -160,11 +160,23 @@ describe('[M1] what a summary names by title, and the markings those titles carr
   })
 
   it('a row naming a stricter incident or task carries its TLP: the link AMBER, the other incident’s task AMBER+STRICT', () => {
-    expect(summaryLine(picture, link)).toEqual({ text: 'Incident "Worm" related "Ministry mail owned"', tlp: 'AMBER' })
+    expect(summaryLine(picture, link)).toEqual({
+      text: 'Incident "Worm" related "Ministry mail owned"',
+      whole: 'Incident "Worm" related "Ministry mail owned"',
+      tlp: 'AMBER',
+    })
     expect(summaryLine(picture, accepted, (id) => (id === 'liis' ? 'Liis' : undefined))).toEqual({
       text: 'Task "Call the ministry" accepted',
+      whole: 'Task "Call the ministry" accepted',
       tlp: 'AMBER+STRICT',
     })
+    // a long reason: the line cut at 140 characters, and whole beside it, with the same names
+    const reason = `${'the SMB beacon is still calling out from the historian '.repeat(4)}end`
+    const blocked = makeEvent(9, 'task.blocked', { taskId: TASK, reason })
+    const long = summaryLine(picture, blocked)
+    expect(long.text).toHaveLength(140)
+    expect(long.text.endsWith('…')).toBe(true)
+    expect(long.whole).toBe(`Task "Call the ministry" blocked: ${reason}`)
     // naming nothing stricter: the event's own
     expect(
       summaryLine(picture, makeEvent(8, 'task.accepted', { taskId: 'nope' }, { marking: { tlp: 'RED' } })).tlp,

@@ -213,10 +213,13 @@ export function summaryLine(
   picture: Pick<State, 'incidents' | 'tasks'>,
   event: StoredEvent,
   person?: SummaryNames['person'],
-): { text: string; tlp: Tlp } {
+): { text: string; whole: string; tlp: Tlp } {
   const titles = summaryTitles(picture, [event])
+  const names = titleNames(titles, person)
   return {
-    text: summarise(event, titleNames(titles, person)),
+    text: summarise(event, names),
+    // the same line, never cut: what a list shows on demand (a tooltip)
+    whole: summarise(event, names, { whole: true }),
     tlp: highestTlp([event.marking.tlp, ...titles.markings.map((marking) => marking.tlp)]),
   }
 }

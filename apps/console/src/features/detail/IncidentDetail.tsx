@@ -283,7 +283,8 @@ function HistoryItem({
 }) {
   const line = summaryLine(picture, event, person)
   return (
-    <li data-seq={event.seq} data-tlp={line.tlp}>
+    // a line cut at its length says the whole of it in its title (a reason, a note)
+    <li data-seq={event.seq} data-tlp={line.tlp} title={line.whole === line.text ? undefined : line.whole}>
       <time dateTime={event.occurredAt}>{formatTime(event.occurredAt)}</time> <span className="mono">{event.type}</span>{' '}
       {line.text}
       {tlpRank(line.tlp) > tlpRank(shown) && (

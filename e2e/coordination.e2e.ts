@@ -73,8 +73,14 @@ test('a coordinator tasks a team; a member sees it live, accepts and completes i
   await memberCard.getByTestId('task-accept').click()
   await expect(memberCard).toHaveAttribute('data-status', 'accepted')
   await expect(coordinatorCard).toHaveAttribute('data-status', 'accepted') // live at the coordinator's
+  // what was done goes with Complete, said on the card
+  await memberCard.getByTestId('task-note').fill('Both jump hosts isolated; memory images taken')
   await memberCard.getByTestId('task-complete').click()
   await expect(memberCard).toHaveAttribute('data-status', 'done')
+  await expect(memberCard.getByTestId('task-completed-note')).toHaveText(
+    'Completed: Both jump hosts isolated; memory images taken',
+  )
+  await expect(memberCard.getByTestId('task-note')).toHaveValue('')
   await expect(memberCard.getByTestId('task-reopen')).toBeVisible()
 
   // the coordinator sees it done, live, on the incident and on the task board
@@ -119,6 +125,14 @@ test('a coordinator tasks a team; a member sees it live, accepts and completes i
   expect(download.suggestedFilename()).toMatch(/^handover-since-.*\.md$/)
   const markdown = readFileSync((await download.path())!, 'utf8')
   expect(markdown).toContain('Isolate the SCADA jump hosts')
+
+  // the member reopens it, saying why: the card says it until it is done again
+  await memberCard.getByTestId('task-note').fill('A third jump host found in the asset list')
+  await memberCard.getByTestId('task-reopen').click()
+  await expect(memberCard).not.toHaveAttribute('data-status', 'done')
+  await expect(memberCard.getByTestId('task-reopened-reason')).toHaveText(
+    'Reopened: A third jump host found in the asset list',
+  )
 
   await coordinatorContext.close()
   await memberContext.close()

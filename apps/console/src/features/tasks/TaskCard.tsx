@@ -31,6 +31,8 @@ export const STATUS_LABELS: Record<TaskState['status'], string> = {
   done: 'done',
 }
 
+/** What Complete sends as its note, and Reopen as its reason (one draft per task; optional). */
+export const NOTE_FORM = draftForm<{ note: string }>('task.note', { note: '' })
 /** Block a task (one draft per task): whether the form is open, and the reason typed. */
 export const BLOCK_FORM = draftForm<{ open: boolean; reason: string }>('task.block', { open: false, reason: '' })
 /** Reassign a task (one draft per task): whether the form is open, the kind of assignee (null: the task's) and who. */
@@ -72,13 +74,28 @@ export const TaskCard = memo(function TaskCard({
   const [blockDraft, setBlockDraft] = useDraft(of, BLOCK_FORM)
   const { open: blocking, reason } = blockDraft
   const [reassignDraft, setReassignDraft] = useDraft(of, REASSIGN_FORM)
+  const [{ note }, setNoteDraft] = useDraft(of, NOTE_FORM)
   const assigning = reassignDraft.open
   const overdue = isOverdue(task, now)
   // its incident is no longer shared with this viewer [C18]: `can` offers nothing; say why
   const withdrawn = useWithdrawn(task.incidentId)
-  const send = (command: Command) => void runner.run(command, task)
+  /** A move, with the note typed: Complete's note, Reopen's reason (said on the card and in the report). */
+  const move = (action: Move) => {
+    const said = note.trim()
+    const command: Command =
+      action === 'task.complete' && said
+        ? { type: action, taskId: task.taskId, note: said, expectedVersion: expected }
+        : action === 'task.reopen' && said
+          ? { type: action, taskId: task.taskId, reason: said, expectedVersion: expected }
+          : { type: action, taskId: task.taskId, expectedVersion: expected }
+    void runner.run(command, task).then((r) => {
+      if (r.ok && (action === 'task.complete' || action === 'task.reopen')) setNoteDraft(NOTE_FORM.empty)
+    })
+  }
   const expected = runner.versionOf(task)
   const moves = MOVES.filter((m) => can(session, m.action, task))
+  // a note for Complete or Reopen, whichever the task offers now
+  const noted = moves.some((m) => m.action === 'task.complete' || m.action === 'task.reopen')
   const mayBlock = can(session, 'task.block', task)
   const mayAssign = can(session, 'task.assign', task)
   const names = useNames()
@@ -162,7 +179,7 @@ export const TaskCard = memo(function TaskCard({
               className="button small"
               data-testid={m.testid}
               disabled={runner.pending}
-              onClick={() => send({ type: m.action, taskId: task.taskId, expectedVersion: expected })}
+              onClick={() => move(m.action)}
             >
               {m.label}
             </button>
@@ -190,6 +207,17 @@ export const TaskCard = memo(function TaskCard({
             </button>
           )}
         </div>
+      )}
+      {noted && !blocking && (
+        <input
+          className="input grow task-note"
+          data-testid="task-note"
+          aria-label={task.status === 'done' ? 'Why it is reopened (optional)' : 'What was done (optional)'}
+          placeholder={task.status === 'done' ? 'Why reopen? (optional)' : 'What was done? (optional, with Complete)'}
+          maxLength={2000}
+          value={note}
+          onChange={(e) => setNoteDraft({ note: e.target.value })}
+        />
       )}
       {blocking && (
         <form className="row" onSubmit={block}>

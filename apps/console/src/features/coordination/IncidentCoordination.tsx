@@ -543,13 +543,15 @@ function CommentsSection({ incident, session }: { incident: IncidentState; sessi
   const runner = useCommand()
   const [commenting, setCommenting] = useDraft({ incidentId: incident.incidentId }, COMMENT_FORM)
   const { body } = commenting
-  // about a task the picture holds (one typed for may have left it): else about the incident
-  const taskId = tasks.some((t) => t.taskId === commenting.taskId) ? commenting.taskId : ''
+  // about the task it was typed for; one that has left the picture (no longer shared with this
+  // viewer) is never swapped for the incident, whose audience may be wider [C4]: held, said, not sent
+  const taskGone = commenting.taskId !== '' && !tasks.some((t) => t.taskId === commenting.taskId)
+  const taskId = taskGone ? '' : commenting.taskId
   const mayPost = can(session, 'comment.post', incident)
   const mentions = extractMentions(body)
   const submit = (e: FormEvent) => {
     e.preventDefault()
-    if (!body.trim()) return
+    if (!body.trim() || taskGone) return
     const command: Command = {
       type: 'comment.post',
       incidentId: incident.incidentId,
@@ -591,13 +593,18 @@ function CommentsSection({ incident, session }: { incident: IncidentState; sessi
             required
           />
           <div className="row">
-            {tasks.length > 0 && (
+            {(tasks.length > 0 || taskGone) && (
               <select
                 data-testid="comment-task"
                 aria-label="About"
-                value={taskId}
+                value={taskGone ? commenting.taskId : taskId}
                 onChange={(e) => setCommenting({ taskId: e.target.value })}
               >
+                {taskGone && (
+                  <option value={commenting.taskId} disabled>
+                    on a task no longer shared with you
+                  </option>
+                )}
                 <option value="">on the incident</option>
                 {tasks.map((t) => (
                   <option key={t.taskId} value={t.taskId}>
@@ -620,8 +627,13 @@ function CommentsSection({ incident, session }: { incident: IncidentState; sessi
                 ))}
               </span>
             )}
+            {taskGone && (
+              <span className="conflict" role="status" data-testid="comment-task-gone">
+                The task this was written about is no longer shared with you: choose where to post it.
+              </span>
+            )}
             <span className="spacer" />
-            <button type="submit" className="button" data-testid="comment-post" disabled={runner.pending}>
+            <button type="submit" className="button" data-testid="comment-post" disabled={runner.pending || taskGone}>
               Post
             </button>
           </div>

@@ -241,6 +241,33 @@ describe('the forms of an incident keep what was typed when the picture is opene
     connection.disconnect()
   })
 
+  it('a comment typed about a task that has left the picture is held for the person to choose again, never posted on the incident', async () => {
+    const { socket, server, connection } = setup()
+    await opened(socket, 1)
+    viewStore.getState().select('inc-1')
+    type(COMMENT_FORM, { body: 'the sweep found the beacon on host 7', taskId: 'task-1' })
+    expect(field(render(), 'comment-task')).toBe('task-1')
+
+    // the task is no longer shared with this viewer; the incident still is
+    server.log.splice(1, 1)
+    socket.fire('resync', { after: 0, reason: 'access_changed' })
+    await opened(socket, 2)
+    expect(watchfloor.getState().state.incidents.has('inc-1')).toBe(true)
+    expect(watchfloor.getState().state.tasks.has('task-1')).toBe(false)
+    const html = render()
+    // what was typed is there, its task said to be gone, and Post is off until a place is chosen again
+    expect(field(html, 'comment-body')).toBe('the sweep found the beacon on host 7')
+    expect(html).toContain('data-testid="comment-task-gone"')
+    expect(field(html, 'comment-task')).toBe('task-1')
+    expect(/<button[^>]*data-testid="comment-post"[^>]*disabled=""/.test(html)).toBe(true)
+    // chosen again: on the incident, and Post is on
+    type(COMMENT_FORM, { taskId: '' })
+    const chosen = render()
+    expect(chosen).not.toContain('data-testid="comment-task-gone"')
+    expect(/<button[^>]*data-testid="comment-post"[^>]*disabled=""/.test(chosen)).toBe(false)
+    connection.disconnect()
+  })
+
   it('another viewer (view as, then back as themselves) finds none of them', async () => {
     const { socket, connection } = setup()
     await opened(socket, 1)

@@ -643,24 +643,27 @@ describe('watchfloor command line', () => {
     noStack(gap)
   })
 
-  it('a PostgreSQL log: a restore beside a server or an import is refused in one line, and so is a server started during a restore', {
+  it('a PostgreSQL log: an import or a restore beside a server is refused in one line, and so is a server started during a restore', {
     timeout: 120_000,
   }, async () => {
     const source = await sqliteLog(5)
     const backup = join(source.WATCHFLOOR_DATA_DIR, 'log.wfb')
     expect((await cli(['backup', backup], source)).code).toBe(0)
+    const file = join(source.WATCHFLOOR_DATA_DIR, 'log.ndjson')
+    expect((await cli(['export', file], source)).code).toBe(0)
     const env = await postgresEnv()
-    // a writer beside which a restore would write (a server, or an import, appending): the log is still empty
+    // a server beside which an import or a restore would write (appending between its events): the log is still empty
     const appending = await PostgresEventStore.open({
       connectionString: env.WATCHFLOOR_DATABASE_URL,
       writers: 'shared',
     })
     try {
-      const restored = await cli(['restore', backup], env)
-      expect(restored.code).toBe(1)
-      expect(restored.stderr).toContain('is open for writing in another process (a server or an import)')
-      expect(restored.stderr).toContain(`schema ${/search_path%3D(\w+)/.exec(env.WATCHFLOOR_DATABASE_URL)![1]}`)
-      noStack(restored)
+      for (const run of [await cli(['restore', backup], env), await cli(['import', file], env)]) {
+        expect(run.code).toBe(1)
+        expect(run.stderr).toContain('is open for writing in another process (a server, an import or a restore)')
+        expect(run.stderr).toContain(`schema ${/search_path%3D(\w+)/.exec(env.WATCHFLOOR_DATABASE_URL)![1]}`)
+        noStack(run)
+      }
     } finally {
       await appending.close()
     }
@@ -674,7 +677,7 @@ describe('watchfloor command line', () => {
         },
         (error: Error) => error.message,
       )
-      expect(started).toContain('is being restored by another process')
+      expect(started).toContain('is being imported or restored by another process')
     } finally {
       await restoring.close()
     }

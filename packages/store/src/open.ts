@@ -17,7 +17,7 @@ export interface OpenOptions {
   migrate?: boolean | undefined
   /**
    * PostgreSQL: claim the log as one of its writers (`PostgresStoreOptions.writers`): `shared` for a
-   * server or an import, `alone` for a restore. A SQLite log has one writer whatever this says.
+   * server, `alone` for an import or a restore. A SQLite log has one writer whatever this says.
    */
   writers?: WritersClaimMode | undefined
 }

@@ -868,8 +868,8 @@ describe('PostgreSQL store: a lock whose connection is cut', () => {
   })
 })
 
-describe("PostgreSQL log's writers: servers and imports side by side, a restore alone", () => {
-  it('refuses a restore while a server or an import holds the log, and a server while a restore does; a lost claim is taken again', async () => {
+describe("PostgreSQL log's writers: servers side by side, an import or a restore alone", () => {
+  it('refuses a restore while a server holds the log, and a server while a restore does; a lost shared claim is taken again', async () => {
     const table = freshTable()
     const open = (writers?: 'shared' | 'alone') =>
       PostgresEventStore.open({ connectionString, table, ...(writers ? { writers } : {}) })
@@ -883,7 +883,7 @@ describe("PostgreSQL log's writers: servers and imports side by side, a restore 
       opened.push(await open('shared'))
       opened.push(await open())
       await expect(open('alone')).rejects.toThrow(
-        `the event log in PostgreSQL 127.0.0.1:5432/test (table ${table}) is open for writing in another process (a server or an import): stop them first; a restore writes alone`,
+        `the event log in PostgreSQL 127.0.0.1:5432/test (table ${table}) is open for writing in another process (a server, an import or a restore): stop it first; an import or a restore writes alone`,
       )
       await expect(open('alone')).rejects.toMatchObject({ name: 'LogInUseError' })
       // the claim's connection cut (a database restart): taken again, so a restore is still refused
@@ -904,7 +904,7 @@ describe("PostgreSQL log's writers: servers and imports side by side, a restore 
       const restore = await open('alone')
       try {
         await expect(open('shared')).rejects.toThrow(
-          `the event log in PostgreSQL 127.0.0.1:5432/test (table ${table}) is being restored by another process: start once the restore has finished`,
+          `the event log in PostgreSQL 127.0.0.1:5432/test (table ${table}) is being imported or restored by another process: start once it has finished`,
         )
         await expect(open('alone')).rejects.toMatchObject({ name: 'LogInUseError' })
         // a reader still reads beside it
@@ -920,6 +920,48 @@ describe("PostgreSQL log's writers: servers and imports side by side, a restore 
       await again.drop()
     } finally {
       for (const store of opened) await store.close()
+      await admin.end()
+    }
+  })
+})
+
+describe('a PostgreSQL writer alone whose claim is lost', () => {
+  it('writes no more stored events: a server may have started beside it since', async () => {
+    const table = freshTable()
+    const admin = new pg.Client({ connectionString })
+    await admin.connect()
+    const restore = await PostgresEventStore.open({ connectionString, table, writers: 'alone' })
+    let server: PostgresEventStore | undefined
+    try {
+      const recordedAt = new Date().toISOString()
+      const stored = (n: number) => ({ ...observation(n), seq: n, recordedAt }) as StoredEvent
+      expect(await restore.appendStored([stored(1)])).toBe(1)
+      // its connection cut: the claim went with it, and a server takes the log
+      const cut = await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+        [`watchfloor-writers ${table}`],
+      )
+      expect(cut.rowCount).toBe(1)
+      await expect
+        .poll(
+          async () => {
+            server ??= await PostgresEventStore.open({ connectionString, table, writers: 'shared' }).catch(
+              () => undefined,
+            )
+            return server !== undefined
+          },
+          { timeout: 5000, interval: 100 },
+        )
+        .toBe(true)
+      // the restore stops rather than write between the server's appends
+      await expect(restore.appendStored([stored(2)])).rejects.toThrow(
+        /the claim on the event log .* was lost \(its connection to PostgreSQL was cut\)/,
+      )
+      expect(await restore.head()).toBe(1)
+    } finally {
+      await server?.close()
+      await restore.drop()
+      await restore.close()
       await admin.end()
     }
   })

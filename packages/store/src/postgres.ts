@@ -40,8 +40,8 @@ export interface PostgresStoreOptions {
    */
   migrate?: boolean
   /**
-   * Claim the log as one of its writers (writers-postgres.ts): `shared` for a server or an import,
-   * which append side by side; `alone` for a restore. Refused at once (`LogInUseError`) while the
+   * Claim the log as one of its writers (writers-postgres.ts): `shared` for a server, which append
+   * side by side; `alone` for an import or a restore (stored events under their own seqs). Refused at once (`LogInUseError`) while the
    * other kind holds it. Undefined: no claim (a command that only reads).
    */
   writers?: WritersClaimMode
@@ -120,7 +120,8 @@ export class PostgresEventStore implements EventStore {
       if (options.writers !== undefined)
         store.writers = await PostgresWritersClaim.take(
           options.connectionString,
-          scope.lockKey(`${table}_writers`),
+          // a separator no table name has: never the key of another table's appends
+          scope.lockKey(`${table}:writers`),
           options.writers,
           describeLog(options.connectionString, table),
           table,
@@ -392,6 +393,9 @@ export class PostgresEventStore implements EventStore {
   /** Events as another log stored them (a restore), under the append lock; see `EventStore.appendStored`. */
   async appendStored(events: readonly StoredEvent[]): Promise<number> {
     if (this.closed) throw new Error('store is closed')
+    // a restore or an import writes alone: its claim lost (its connection cut), a server may have
+    // started beside it since, so it stops rather than write on
+    if (this.writers?.mode === 'alone' && !this.writers.held) throw this.writers.lostError()
     const client = await this.pool.connect()
     let head: number
     try {

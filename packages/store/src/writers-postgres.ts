@@ -2,16 +2,17 @@ import pg from 'pg'
 import { LogInUseError } from './writer.ts'
 
 /**
- * Who writes a PostgreSQL event log. Servers and imports append side by side (seqs are allocated
- * under a lock at commit, so they never collide) and share the claim; a restore writes a backup's
- * seqs into an empty log and must be alone, so it takes the claim exclusively. Either is refused at
- * once while the other holds it: a restore beside running servers (which would append between the
- * backup's events), or a server started during a restore.
+ * Who writes a PostgreSQL event log. Servers append side by side (seqs are allocated under a lock
+ * at commit, so they never collide) and share the claim; an import or a restore writes stored events
+ * under their own seqs into an empty log and must be alone, so it takes the claim exclusively. Either
+ * is refused at once while the other holds it: an import or a restore beside running servers (which
+ * would append between its events), or a server started during one.
  *
  * The claim is a session advisory lock (shared or exclusive) on a connection of its own, held for
  * as long as the store is open: PostgreSQL lets it go when the connection ends, however the process
  * ends (SIGKILL and a crash included), so no stale claim outlives a writer. A shared claim whose
- * connection is lost (a database restart) is taken again, every second until it is.
+ * connection is lost (a database restart) is taken again, every second until it is; a writer alone
+ * whose claim is lost writes no more (`lostError`): another may have started meanwhile.
  */
 export type WritersClaimMode = 'shared' | 'alone'
 
@@ -28,6 +29,8 @@ export class PostgresWritersClaim {
     readonly mode: WritersClaimMode,
     /** `watchfloor-writers <table>`: what `pg_stat_activity` shows of the claim's connection. */
     private readonly applicationName: string,
+    /** The log as a refusal names it. */
+    private readonly log: string,
   ) {}
 
   /**
@@ -41,13 +44,13 @@ export class PostgresWritersClaim {
     log: string,
     table: string,
   ): Promise<PostgresWritersClaim> {
-    const claim = new PostgresWritersClaim(connectionString, key, mode, `watchfloor-writers ${table}`)
+    const claim = new PostgresWritersClaim(connectionString, key, mode, `watchfloor-writers ${table}`, log)
     if (!(await claim.lock())) {
       throw new LogInUseError(
         log,
         mode === 'alone'
-          ? `the event log ${log} is open for writing in another process (a server or an import): stop them first; a restore writes alone`
-          : `the event log ${log} is being restored by another process: start once the restore has finished`,
+          ? `the event log ${log} is open for writing in another process (a server, an import or a restore): stop it first; an import or a restore writes alone`
+          : `the event log ${log} is being imported or restored by another process: start once it has finished`,
       )
     }
     return claim
@@ -99,6 +102,14 @@ export class PostgresWritersClaim {
   /** Whether the claim is held now (false between a lost connection and the claim taken again). */
   get held(): boolean {
     return this.client !== undefined
+  }
+
+  /** What a writer alone says once its claim is lost: it must not write on. */
+  lostError(): LogInUseError {
+    return new LogInUseError(
+      this.log,
+      `the claim on the event log ${this.log} was lost (its connection to PostgreSQL was cut): another writer may have started since; stopped`,
+    )
   }
 
   async release(): Promise<void> {

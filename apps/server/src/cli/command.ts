@@ -143,7 +143,7 @@ export class Context {
    * may read a file a running server writes, and never upgrades the schema: a log of an older
    * release is refused (`SchemaTooOldError`), so that release can still open it. `write: true`
    * migrates, as the server does, and claims the log as a writer: a SQLite log's one writer; on
-   * PostgreSQL beside servers and imports, or with `alone` (a restore) with no other writer.
+   * PostgreSQL, with `alone` (an import, a restore), with no other writer.
    */
   async events(options: { write: boolean; alone?: boolean }): Promise<EventStore> {
     if (this.eventStore) return this.eventStore

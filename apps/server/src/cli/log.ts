@@ -176,7 +176,8 @@ line number; the events before it are in the log, see docs/operate.md); 2 bad us
   positionals: [1, 1],
   async run(args, context) {
     const name = args.positionals[0]!
-    const store = await context.events({ write: true })
+    // stored events under their own seqs: alone (on PostgreSQL, no server appending between them)
+    const store = await context.events({ write: true, alone: true })
     await requireEmptyLog(store, context)
     const count = await writeEvents(store, context, readLines(context, name), name)
     context.note(`imported ${count} events into ${context.describeStore()}`)

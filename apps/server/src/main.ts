@@ -59,19 +59,26 @@ async function main(): Promise<void> {
               handsOff.note(events)
             })
       const start = demoStart(earlier, settings, lastPosted, Date.now())
-      try {
-        writeDemoRun(config.dataDir, { ...settings, idSalt: start.idSalt, timeBase: start.startTime })
-      } catch (error) {
-        logger.warn(
-          { err: error },
-          `simulator: cannot record the demo's run in ${config.dataDir}: a restart tells it afresh`,
-        )
-      }
-      if (start.resumeAfterMs !== undefined)
+      if (start.resumeAfter !== undefined)
         logger.info(
-          { scenarioMs: Math.round(start.resumeAfterMs) },
+          { scenarioMs: Math.round(start.resumeAfter.nearMs) },
           'simulator: continuing the demo scenario where the last run stopped',
         )
+      // recorded once this run has posted (its time base is then that of the log's last event): a run
+      // stopped before it posted leaves the record of the one whose events end the log
+      let recorded = false
+      const record = () => {
+        if (recorded) return
+        recorded = true
+        try {
+          writeDemoRun(config.dataDir, { ...settings, idSalt: start.idSalt, timeBase: start.startTime })
+        } catch (error) {
+          logger.warn(
+            { err: error },
+            `simulator: cannot record the demo's run in ${config.dataDir}: a restart tells it afresh`,
+          )
+        }
+      }
       return runSimulator({
         url: server.url,
         token,
@@ -79,7 +86,8 @@ async function main(): Promise<void> {
         ...settings,
         startTime: start.startTime,
         idSalt: start.idSalt,
-        ...(start.resumeAfterMs === undefined ? {} : { resumeAfterMs: start.resumeAfterMs }),
+        ...(start.resumeAfter === undefined ? {} : { resumeAfter: start.resumeAfter }),
+        onProgress: record,
         signal: stopping.signal,
         onError: (error: unknown) => logger.warn({ err: error }, 'simulator post rejected'),
         // a POST that fails (the server not reachable at its own url, a 5xx) is retried, and said

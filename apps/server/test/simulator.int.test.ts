@@ -202,4 +202,46 @@ describe('a demo started again on its data folder', () => {
       await second.stop()
     }
   }, 120_000)
+
+  it('a run stopped before it posted anything leaves the place where the run before it stopped', async () => {
+    // real time, no background: the story registers the networks at once, then nothing for minutes
+    const slow = { ...env, WATCHFLOOR_SIMULATOR_SPEED: '1' }
+    const dir = mkdtempSync(join(tmpdir(), 'watchfloor-demo-quiet-'))
+    const registered = async (url: string) => (await readAll(url)).filter((e) => e.type === 'network.registered').length
+    try {
+      const first = await startServerProcess({ dataDir: dir, env: slow })
+      let networks = 0
+      try {
+        await expect
+          .poll(
+            async () => {
+              networks = await registered(first.url)
+              return networks
+            },
+            { timeout: 20_000, interval: 200 },
+          )
+          .toBeGreaterThan(20)
+        await new Promise((r) => setTimeout(r, 500)) // every registration in
+        networks = await registered(first.url)
+      } finally {
+        await first.stop()
+      }
+      // a second run: it continues, has nothing due yet, and is stopped before it posts
+      const second = await startServerProcess({ dataDir: dir, env: slow })
+      await new Promise((r) => setTimeout(r, 1500))
+      expect(await registered(second.url)).toBe(networks)
+      await second.stop()
+      // a third: still after the first run's last event, never the story from its start again
+      const third = await startServerProcess({ dataDir: dir, env: slow })
+      try {
+        await new Promise((r) => setTimeout(r, 1500))
+        expect(await registered(third.url)).toBe(networks)
+        expect(third.output()).not.toContain('simulator post rejected')
+      } finally {
+        await third.stop()
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 120_000)
 })

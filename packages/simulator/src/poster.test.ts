@@ -102,6 +102,37 @@ describe('runSimulator', () => {
     }
   })
 
+  it('continues after the last event an earlier run posted, found by its id: nothing posted twice, nothing left out', async () => {
+    const speed = 1000
+    const t0 = Date.parse(startTime)
+    const story = takeEvents(createScenario({ seed: 7, startTime: t0, rate: 5, speed }), 3000)
+    // the place of the last event posted, as a restart reads it: its occurredAt (rounded to the
+    // millisecond, so a whole second of story either way at this speed) against the time base
+    for (const k of [0, 137, 1500, 2600]) {
+      const last = story[k]!
+      const nearMs = (Date.parse(last.event.occurredAt) - t0) * speed
+      const receiver = await startReceiver(() => 201)
+      servers.push(receiver.server)
+      const controller = new AbortController()
+      const run = runSimulator({
+        url: receiver.url,
+        token: 'sensor-token',
+        seed: 7,
+        speed,
+        rate: 5,
+        startTime: Date.now() - nearMs / speed,
+        idSalt: t0,
+        resumeAfter: { id: last.event.id, nearMs },
+        signal: controller.signal,
+      })
+      await until(() => receiver.accepted().length >= 40)
+      controller.abort()
+      await run
+      const ids = receiver.accepted().map((e) => e.id)
+      expect(ids.slice(0, 40), `after event ${k}`).toEqual(story.slice(k + 1, k + 41).map((e) => e.event.id))
+    }
+  })
+
   it('reports a batch refused with a 4xx and goes on with the next one', async () => {
     const receiver = await startReceiver((n) => (n === 2 ? 400 : 201))
     servers.push(receiver.server)

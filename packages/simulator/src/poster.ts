@@ -48,10 +48,14 @@ export interface SimulatorOptions {
   /** What ids are drawn with (`ScenarioOptions.idSalt`; default `startTime`): the run this one continues. */
   idSalt?: number
   /**
-   * Scenario time an earlier run of the same story already played (ms): its events are not posted
-   * again, and the scenario's clock starts there (with `startTime` then, `occurredAt` is now).
+   * Continue an earlier run of the same story (with its `idSalt`): the scenario is played through
+   * the last event that run posted (`id`), looked for near the scenario time it had (`nearMs`, good
+   * to a few ms of wall time times the speed), and what comes after it is posted; the scenario's
+   * clock starts at `nearMs` (so with `startTime` now minus `nearMs / speed`, what comes next
+   * happens now). Nothing posted is posted again, and nothing not posted is skipped; an id not found
+   * near there (a log of another version of the story) resumes at `nearMs`, said at warn.
    */
-  resumeAfterMs?: number
+  resumeAfter?: { id: string; nearMs: number }
   /** Most events per POST (default 500, at most the protocol's limit). */
   batchMax?: number
   scenario?: ScenarioName
@@ -107,13 +111,13 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
   })
   const result: SimulatorResult = { posted: 0, batches: 0, rejected: 0, heldBack: 0 }
 
-  const events = scenario[Symbol.iterator]()
-  let upcoming: IteratorResult<TimedEvent> = events.next()
-  // what an earlier run of this story posted is not posted again
-  const resumed = options.resumeAfterMs ?? 0
-  if (options.resumeAfterMs !== undefined)
-    while (!upcoming.done && upcoming.value.at <= options.resumeAfterMs) upcoming = events.next()
+  // the clock runs from here: the time a resume takes to find its place counts (what fell due meanwhile goes at once)
   const wallStart = performance.now()
+  const resumed = options.resumeAfter?.nearMs ?? 0
+  const events = options.resumeAfter
+    ? await playedThrough(scenario, options.resumeAfter, speed, logger)
+    : scenario[Symbol.iterator]()
+  let upcoming: IteratorResult<TimedEvent> = events.next()
   const scenarioNow = (): number =>
     Number.isFinite(speed) ? resumed + (performance.now() - wallStart) * speed : Infinity
 
@@ -220,4 +224,44 @@ async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
   } catch {
     return false
   }
+}
+
+/** Scenario events gone through before giving the event loop a turn (a server runs the simulator in its own process). */
+const SKIP_SLICE = 5000
+
+/**
+ * The scenario after the last event an earlier run posted (`resume.id`), looked for up to a little
+ * past where it should be (`resume.nearMs`): an iterator of what was not posted yet. Goes through
+ * the story in slices, yielding between them, so that a long story does not hold the server.
+ */
+async function playedThrough(
+  scenario: Iterable<TimedEvent>,
+  resume: { id: string; nearMs: number },
+  speed: number,
+  logger: SimulatorLogger,
+): Promise<Iterator<TimedEvent>> {
+  // the place is known to half a millisecond of wall time: at most `speed` ms of story each way
+  const horizon = resume.nearMs + 1000 + 2 * (Number.isFinite(speed) ? speed : 1)
+  const events = scenario[Symbol.iterator]()
+  const after: TimedEvent[] = []
+  let found = false
+  let upcoming = events.next()
+  for (let n = 1; !upcoming.done && upcoming.value.at <= horizon; n++) {
+    if (found) after.push(upcoming.value)
+    else if (upcoming.value.event.id === resume.id) found = true
+    upcoming = events.next()
+    if (n % SKIP_SLICE === 0) await new Promise((resolve) => setImmediate(resolve))
+  }
+  if (!found) {
+    logger.warn(
+      `the last event posted (${resume.id}) is not where the story has it: continuing at ${Math.round(resume.nearMs)} ms of the story`,
+    )
+    // everything up to the horizon was gone through: go on from there
+  }
+  const rest = upcoming
+  return (function* () {
+    yield* after
+    if (!rest.done) yield rest.value
+    for (let next = events.next(); !next.done; next = events.next()) yield next.value
+  })()
 }

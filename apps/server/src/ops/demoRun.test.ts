@@ -9,29 +9,32 @@ const T1 = Date.UTC(2026, 11, 7, 8, 0, 0)
 const earlier: DemoRun = { ...settings, idSalt: T1, timeBase: T1 }
 
 describe('a demo started again on its log', () => {
-  it('continues the earlier run after the last event it posted, on a time base that makes the next one happen now', () => {
+  const posted = (at: number) => ({
+    id: 'c0ffee00-0000-4000-8000-000000000001',
+    occurredAt: new Date(at).toISOString(),
+  })
+
+  it('continues after the last event the earlier run posted, on a time base that makes the next one happen now', () => {
     const now = T1 + 3_600_000
     // the last event posted 2 minutes of wall time into the run, at speed 10: 20 minutes of story
-    const lastPosted = new Date(T1 + 120_000).toISOString()
-    const start = demoStart(earlier, settings, lastPosted, now)
+    const start = demoStart(earlier, settings, posted(T1 + 120_000), now)
     expect(start.idSalt).toBe(T1)
-    expect(start.resumeAfterMs).toBe((120_000 + 1) * 10)
+    expect(start.resumeAfter).toEqual({ id: 'c0ffee00-0000-4000-8000-000000000001', nearMs: 1_200_000 })
     // the story's next moment happens now: occurredAt = startTime + at / speed
-    expect(start.startTime + start.resumeAfterMs! / settings.speed).toBe(now)
+    expect(start.startTime + start.resumeAfter!.nearMs / settings.speed).toBe(now)
   })
 
   it('starts afresh with no earlier run, no event of it in the log, or other settings', () => {
     const now = T1 + 60_000
-    const lastPosted = new Date(T1 + 1000).toISOString()
-    expect(demoStart(undefined, settings, lastPosted, now)).toEqual({ startTime: now, idSalt: now })
+    expect(demoStart(undefined, settings, posted(T1 + 1000), now)).toEqual({ startTime: now, idSalt: now })
     expect(demoStart(earlier, settings, undefined, now)).toEqual({ startTime: now, idSalt: now })
     for (const other of [{ seed: 43 }, { speed: 1 }, { rate: 5 }])
-      expect(demoStart(earlier, { ...settings, ...other }, lastPosted, now)).toEqual({ startTime: now, idSalt: now })
+      expect(demoStart(earlier, { ...settings, ...other }, posted(T1 + 1000), now)).toEqual({
+        startTime: now,
+        idSalt: now,
+      })
     // a last event before the time base (a log not of this run): afresh
-    expect(demoStart(earlier, settings, new Date(T1 - 5000).toISOString(), now)).toEqual({
-      startTime: now,
-      idSalt: now,
-    })
+    expect(demoStart(earlier, settings, posted(T1 - 5000), now)).toEqual({ startTime: now, idSalt: now })
   })
 })
 

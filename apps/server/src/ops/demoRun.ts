@@ -22,23 +22,25 @@ export interface DemoRun {
 
 export const DEMO_RUN_FILE = 'demo-scenario.json'
 
-/** How the simulator starts: afresh, or continuing an earlier run after the scenario time it reached. */
+/** How the simulator starts: afresh, or continuing an earlier run after the last event it posted. */
 export interface DemoStart {
   startTime: number
   idSalt: number
-  /** Scenario time already played (ms), when continuing. */
-  resumeAfterMs?: number
+  /** When continuing: the last event posted, and about where it is in the story (ms). */
+  resumeAfter?: { id: string; nearMs: number }
 }
 
 /**
- * How to start, given the earlier run (if any, of the same seed, speed and rate) and the
- * `occurredAt` of the last event it posted (if any is in the log): a run continues from the
- * scenario time that event had, on a new time base that makes what comes next happen now.
+ * How to start, given the earlier run (if any, of the same seed, speed and rate: recorded once it
+ * had posted, so its time base is that of the last event it posted) and that last event (if any is
+ * in the log): a run continues after that event, on a new time base that makes what comes next
+ * happen now. Where it is in the story is found by its id (the simulator's `resumeAfter`); its
+ * time, against the recorded time base, says about where to look.
  */
 export function demoStart(
   earlier: DemoRun | undefined,
   settings: { seed: number; speed: number; rate: number },
-  lastPosted: string | undefined,
+  lastPosted: { id: string; occurredAt: string } | undefined,
   now: number,
 ): DemoStart {
   const same =
@@ -47,11 +49,13 @@ export function demoStart(
     earlier.speed === settings.speed &&
     earlier.rate === settings.rate
   if (!same || lastPosted === undefined) return { startTime: now, idSalt: now }
-  // `occurredAt` is rounded to the millisecond: one millisecond of wall time more, so the last event
-  // posted is never posted again (under a new time, its id would be refused as another event's)
-  const played = (Date.parse(lastPosted) - earlier.timeBase + 1) * settings.speed
-  if (!(played >= 0)) return { startTime: now, idSalt: now }
-  return { startTime: now - played / settings.speed, idSalt: earlier.idSalt, resumeAfterMs: played }
+  const nearMs = (Date.parse(lastPosted.occurredAt) - earlier.timeBase) * settings.speed
+  if (!(nearMs >= 0)) return { startTime: now, idSalt: now }
+  return {
+    startTime: now - nearMs / settings.speed,
+    idSalt: earlier.idSalt,
+    resumeAfter: { id: lastPosted.id, nearMs },
+  }
 }
 
 /** The earlier run recorded in `dataDir`, if one is there and readable. */
@@ -73,7 +77,7 @@ export function writeDemoRun(dataDir: string, run: DemoRun): void {
 }
 
 /**
- * Read the log up to `head` once: every event to `each` (what people took over), and the
+ * Read the log up to `head` once: every event to `each` (what people took over), and the id and
  * `occurredAt` of the last one the simulator (`user`) posted.
  */
 export async function readDemoLog(
@@ -81,14 +85,14 @@ export async function readDemoLog(
   head: number,
   user: string,
   each: (events: StoredEvent[]) => void,
-): Promise<string | undefined> {
-  let last: string | undefined
+): Promise<{ id: string; occurredAt: string } | undefined> {
+  let last: { id: string; occurredAt: string } | undefined
   await catchUp(
     store,
     0,
     (page) => {
       each(page)
-      for (const event of page) if (event.actor?.user === user) last = event.occurredAt
+      for (const event of page) if (event.actor?.user === user) last = { id: event.id, occurredAt: event.occurredAt }
     },
     { yieldBetweenPages: true, upTo: head },
   )

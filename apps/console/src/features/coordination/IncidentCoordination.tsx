@@ -12,7 +12,7 @@ import {
   type Command,
   IncidentNetworkState,
   IncidentRelation,
-  IncidentStatus,
+  type IncidentStatus,
   type Severity,
 } from '@watchfloor/protocol'
 import { type FormEvent, type ReactNode, useEffect, useMemo } from 'react'
@@ -28,7 +28,7 @@ import { othersViewing, usePresence } from './coordination.ts'
 import { choose, type Draft, rebase, startDraft, viewDraft } from './draft.ts'
 import { draftForm, useDraft } from './formDrafts.ts'
 import { incidentOptions, type Names } from './people.ts'
-import { can, escalationChoices } from './permissions.ts'
+import { can, escalationChoices, statusChoices } from './permissions.ts'
 import { AcknowledgeButton, CommandOutcome, useCommand } from './useCommand.tsx'
 import { usePeople } from './usePeople.ts'
 import { isWithdrawn, withdrawnStore } from './withdrawn.ts'
@@ -100,7 +100,7 @@ function IncidentActions({ incident, session }: { incident: IncidentState; sessi
   // what was typed outlives the panel (a picture opened again), for this viewer (formDrafts.ts)
   const [escalating, setEscalating] = useDraft({ incidentId: incident.incidentId }, ESCALATE_FORM)
   const { choice: escalation, reason } = escalating
-  const statuses = IncidentStatus.options.filter((s) => s !== incident.status)
+  const statuses = statusChoices(incident.status)
   const [setting, setSetting] = useDraft({ incidentId: incident.incidentId }, STATUS_FORM)
   const { choice: nextStatus, reason: statusReason } = setting
   const mayAck = can(session, 'incident.acknowledge', incident)

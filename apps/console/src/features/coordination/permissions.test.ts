@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { mayEditDirectory } from '../sharing/directory.ts'
 import { person, picture, reportEvent } from './fixtures.test-helpers.ts'
-import { actorOf, can, mayViewAs } from './permissions.ts'
+import { actorOf, can, mayViewAs, statusChoices } from './permissions.ts'
 
 // The rules themselves are core's (policy.test.ts); here, only how the console asks for them.
 const inc = picture([reportEvent(1, 'inc-1')]).incidents.get('inc-1')!
@@ -57,5 +57,13 @@ describe('view as [A7, V11]: who may, and a view changes nothing', () => {
     expect(mayEditDirectory(viewing)).toBe(false)
     expect(mayEditDirectory(person(['admin']))).toBe(true)
     expect(mayViewAs(viewing)).toBe(true)
+  })
+})
+
+describe('statusChoices', () => {
+  it('offers the next step of the course first, then going back; never the status it has', () => {
+    expect(statusChoices('new')).toEqual(['triaged', 'contained', 'eradicated', 'recovered', 'closed'])
+    expect(statusChoices('contained')).toEqual(['eradicated', 'recovered', 'closed', 'new', 'triaged'])
+    expect(statusChoices('closed')).toEqual(['new', 'triaged', 'contained', 'eradicated', 'recovered'])
   })
 })

@@ -6,10 +6,22 @@
  * viewer (C18, withdrawn.ts), nothing about it or its tasks is offered any more.
  */
 import { type Action, type Actor, escalationChoices, may, type Target, viewAsRefusal } from '@watchfloor/core'
+import { IncidentStatus } from '@watchfloor/protocol'
 import type { Session } from '../../data/store.ts'
 import { isWithdrawn } from './withdrawn.ts'
 
 export { escalationChoices }
+
+/**
+ * The statuses an incident may be set to, the next step of its course first: those after its
+ * status in order, then those before it (going back). A select shows the first before anything is
+ * chosen, so one click never sends a contained incident back to new.
+ */
+export function statusChoices(current: IncidentStatus): IncidentStatus[] {
+  const order = IncidentStatus.options
+  const at = order.indexOf(current)
+  return [...order.slice(at + 1), ...order.slice(0, at)]
+}
 
 /**
  * The session as core's policy reads it: a display token is read-only [A1], and so is a console

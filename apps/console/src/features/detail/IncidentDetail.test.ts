@@ -127,8 +127,8 @@ function expectEverythingShown(html: string): void {
   for (const [testid, value] of Object.entries(TYPED)) expect([testid, field(html, testid)]).toEqual([testid, value])
 }
 
-function setup() {
-  const server = fakeServer(log())
+function setup(events: StoredEvent[] = log()) {
+  const server = fakeServer(events)
   const sockets: FakeSocket[] = []
   const connection = createConnection({
     store: watchfloor,
@@ -288,25 +288,11 @@ describe('the forms of an incident keep what was typed when the picture is opene
 
 describe('the status select', () => {
   it('shows the next step of the incident’s course before anything is chosen: never back to new in one click', async () => {
-    const server = fakeServer([
+    const { socket, connection } = setup([
       ...log(),
       makeEvent(4, 'incident.status_changed', { incidentId: 'inc-1', status: 'contained' }),
     ])
-    const sockets: FakeSocket[] = []
-    const connection = createConnection({
-      store: watchfloor,
-      socketFactory: () => {
-        const socket = new FakeSocket()
-        sockets.push(socket)
-        return socket as unknown as WatchfloorSocket
-      },
-      fetchFn: server.fetchFn,
-      retryMs: 1000,
-    })
-    watchfloor.getState().setSession(COORDINATOR)
-    connection.connect(null)
-    sockets[0]!.fire('connect')
-    await opened(sockets[0]!, 1)
+    await opened(socket, 1)
     viewStore.getState().select('inc-1')
     expect(watchfloor.getState().state.incidents.get('inc-1')?.status).toBe('contained')
     expect(field(render(), 'status-select')).toBe('eradicated')

@@ -47,6 +47,24 @@ export async function postEvents(request: APIRequestContext, events: object[]): 
   return body.results.map((r) => r.seq)
 }
 
+/** A network registered by cert-ee (GREEN), as a sensor posts it. */
+export function networkRegistered(payload: {
+  networkId: string
+  name: string
+  shortName?: string
+  nation: string
+  location: { lat: number; lon: number }
+}) {
+  return {
+    id: randomUUID(),
+    type: 'network.registered',
+    occurredAt: new Date().toISOString(),
+    source: { organisation: 'cert-ee' },
+    marking: { tlp: 'GREEN' },
+    payload: { organisation: 'cert-ee', kind: 'national-cert', ...payload },
+  }
+}
+
 export function incident(incidentId: string, title: string, tlp = 'GREEN', severity = 'high') {
   return {
     id: randomUUID(),

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { expect, type Locator } from '@playwright/test'
-import { E2E_TOKENS, incident, openIncident, postEvents, signIn, test } from './fixtures.ts'
+import { E2E_TOKENS, incident, networkRegistered, openIncident, postEvents, signIn, test } from './fixtures.ts'
 
 const SHOTS = process.env.WATCHFLOOR_E2E_SHOTS ?? 'e2e/artifacts'
 
@@ -174,22 +174,13 @@ test('the networks tab fits the side panel: a network by its short name, the ful
   const run = randomUUID().slice(0, 6)
   const networkId = `lv-room-${run}`
   await postEvents(request, [
-    {
-      id: randomUUID(),
-      type: 'network.registered',
-      occurredAt: new Date().toISOString(),
-      source: { organisation: 'cert-ee' },
-      marking: { tlp: 'GREEN' },
-      payload: {
-        networkId,
-        name: `National CERT network of the Republic of Latvia and its critical infrastructure ${run}`,
-        shortName: `Latvia ${run}`,
-        organisation: 'cert-ee',
-        nation: 'LV',
-        kind: 'national-cert',
-        location: { lat: 56.95, lon: 24.1 },
-      },
-    },
+    networkRegistered({
+      networkId,
+      name: `National CERT network of the Republic of Latvia and its critical infrastructure ${run}`,
+      shortName: `Latvia ${run}`,
+      nation: 'LV',
+      location: { lat: 56.95, lon: 24.1 },
+    }),
   ])
   await signIn(page, E2E_TOKENS.coordinator)
   await page.evaluate(() => localStorage.removeItem('watchfloor.layout'))

@@ -3,7 +3,7 @@ import type { StoredEvent } from '@watchfloor/protocol'
 import { HandsOff, ORGANISATIONS, runSimulator } from '@watchfloor/simulator'
 import type { EventStore } from '@watchfloor/store'
 import { loadConfig } from './config.ts'
-import { demoStart, readDemoLog, readDemoRun, writeDemoRun } from './ops/demoRun.ts'
+import { demoStart, KEPT_TIME_BASES, readDemoLog, readDemoRun, writeDemoRun } from './ops/demoRun.ts'
 import { RELEASE } from './ops/release.ts'
 import { outsideRequest } from './ops/requestContext.ts'
 import { operatorStartFailure } from './ops/startup.ts'
@@ -60,18 +60,22 @@ async function main(): Promise<void> {
             })
       const start = demoStart(earlier, settings, lastPosted, Date.now())
       if (start.resumeAfter !== undefined)
-        logger.info(
-          { scenarioMs: Math.round(start.resumeAfter.nearMs) },
-          'simulator: continuing the demo scenario where the last run stopped',
-        )
+        logger.info('simulator: continuing the demo scenario where the last run stopped')
       // recorded once this run has posted (its time base is then that of the log's last event): a run
-      // stopped before it posted leaves the record of the one whose events end the log
+      // stopped before it posted leaves the record of the one whose events end the log; the earlier
+      // time bases are kept too (a first batch stored whose answer was lost)
+      let timeBase = start.startTime
       let recorded = false
       const record = () => {
         if (recorded) return
         recorded = true
+        const before = start.resumeAfter === undefined ? [] : (earlier?.timeBases ?? [])
         try {
-          writeDemoRun(config.dataDir, { ...settings, idSalt: start.idSalt, timeBase: start.startTime })
+          writeDemoRun(config.dataDir, {
+            ...settings,
+            idSalt: start.idSalt,
+            timeBases: [timeBase, ...before].slice(0, KEPT_TIME_BASES),
+          })
         } catch (error) {
           logger.warn(
             { err: error },
@@ -87,6 +91,9 @@ async function main(): Promise<void> {
         startTime: start.startTime,
         idSalt: start.idSalt,
         ...(start.resumeAfter === undefined ? {} : { resumeAfter: start.resumeAfter }),
+        onTimeBase: (found) => {
+          timeBase = found
+        },
         onProgress: record,
         signal: stopping.signal,
         onError: (error: unknown) => logger.warn({ err: error }, 'simulator post rejected'),

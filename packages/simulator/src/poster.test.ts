@@ -102,7 +102,7 @@ describe('runSimulator', () => {
     }
   })
 
-  it('continues after the last event an earlier run posted, found by its id: nothing posted twice, nothing left out', async () => {
+  it('continues after the last event an earlier run posted, found by its id: nothing posted twice, nothing left out, on a time base of now', async () => {
     const speed = 1000
     const t0 = Date.parse(startTime)
     const story = takeEvents(createScenario({ seed: 7, startTime: t0, rate: 5, speed }), 3000)
@@ -114,23 +114,90 @@ describe('runSimulator', () => {
       const receiver = await startReceiver(() => 201)
       servers.push(receiver.server)
       const controller = new AbortController()
+      const bases: number[] = []
+      const began = Date.now()
       const run = runSimulator({
         url: receiver.url,
         token: 'sensor-token',
         seed: 7,
         speed,
         rate: 5,
-        startTime: Date.now() - nearMs / speed,
         idSalt: t0,
-        resumeAfter: { id: last.event.id, nearMs },
+        // a second, wrong place first (a time base of a run that posted nothing): the id decides
+        resumeAfter: { id: last.event.id, near: [nearMs / 2, nearMs] },
+        onTimeBase: (base) => bases.push(base),
         signal: controller.signal,
       })
       await until(() => receiver.accepted().length >= 40)
       controller.abort()
       await run
-      const ids = receiver.accepted().map((e) => e.id)
-      expect(ids.slice(0, 40), `after event ${k}`).toEqual(story.slice(k + 1, k + 41).map((e) => e.event.id))
+      const accepted = receiver.accepted()
+      expect(
+        accepted.slice(0, 40).map((e) => e.id),
+        `after event ${k}`,
+      ).toEqual(story.slice(k + 1, k + 41).map((e) => e.event.id))
+      // stamped on one time base, which puts the event after the last one posted at the start
+      expect(bases).toHaveLength(1)
+      for (const [i, event] of accepted.slice(0, 40).entries())
+        expect(Date.parse(event.occurredAt)).toBe(bases[0]! + Math.round(story[k + 1 + i]!.at / speed))
+      expect(Math.abs(bases[0]! + last.at / speed - began)).toBeLessThan(1000)
     }
+  })
+
+  it('an id not found where the story has it goes on from the likeliest place, leaving nothing after it out', async () => {
+    const speed = 1000
+    const t0 = Date.parse(startTime)
+    const story = takeEvents(createScenario({ seed: 7, startTime: t0, rate: 5, speed }), 3000)
+    const nearMs = story[1200]!.at + 0.5
+    const receiver = await startReceiver(() => 201)
+    servers.push(receiver.server)
+    const controller = new AbortController()
+    const warned: string[] = []
+    const run = runSimulator({
+      url: receiver.url,
+      token: 'sensor-token',
+      seed: 7,
+      speed,
+      rate: 5,
+      idSalt: t0,
+      resumeAfter: { id: 'c0ffee00-0000-4000-8000-00000000dead', near: [nearMs] },
+      logger: { info: () => {}, warn: (message) => warned.push(message) },
+      signal: controller.signal,
+    })
+    await until(() => receiver.accepted().length >= 20)
+    controller.abort()
+    await run
+    const first = story.findIndex((e) => e.at > nearMs)
+    expect(
+      receiver
+        .accepted()
+        .slice(0, 20)
+        .map((e) => e.id),
+    ).toEqual(story.slice(first, first + 20).map((e) => e.event.id))
+    expect(warned.join('\n')).toContain('is not where the story has it')
+  })
+
+  it('stops at once when aborted while it looks for its place in a long story', async () => {
+    const receiver = await startReceiver(() => 201)
+    servers.push(receiver.server)
+    const controller = new AbortController()
+    const run = runSimulator({
+      url: receiver.url,
+      token: 'sensor-token',
+      seed: 7,
+      speed: 10,
+      rate: 50,
+      idSalt: 1,
+      // a place years into the story: the search would take minutes
+      resumeAfter: { id: 'c0ffee00-0000-4000-8000-00000000dead', near: [1e12] },
+      signal: controller.signal,
+    })
+    await new Promise((r) => setTimeout(r, 200))
+    const stopped = Date.now()
+    controller.abort()
+    await run
+    expect(Date.now() - stopped).toBeLessThan(1000)
+    expect(receiver.requests).toEqual([])
   })
 
   it('reports a batch refused with a 4xx and goes on with the next one', async () => {

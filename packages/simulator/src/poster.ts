@@ -49,13 +49,16 @@ export interface SimulatorOptions {
   idSalt?: number
   /**
    * Continue an earlier run of the same story (with its `idSalt`): the scenario is played through
-   * the last event that run posted (`id`), looked for near the scenario time it had (`nearMs`, good
-   * to a few ms of wall time times the speed), and what comes after it is posted; the scenario's
-   * clock starts at `nearMs` (so with `startTime` now minus `nearMs / speed`, what comes next
-   * happens now). Nothing posted is posted again, and nothing not posted is skipped; an id not found
-   * near there (a log of another version of the story) resumes at `nearMs`, said at warn.
+   * the last event that run posted (`id`), looked for up to a little past the scenario times it may
+   * have had (`near`, ms: one per time base it may have been posted on, the likeliest first), and
+   * what comes after it is posted, on a time base that makes it happen now (`startTime` is then not
+   * used: each event's `occurredAt` is stamped on that time base, `onTimeBase` says it). Nothing
+   * posted is posted again, nothing after it is left out. An id not found there (a log of another
+   * version of the story) goes on from `near[0]`, said at warn.
    */
-  resumeAfter?: { id: string; nearMs: number }
+  resumeAfter?: { id: string; near: readonly number[] }
+  /** The time base the run plays on (`occurredAt` = it + at / speed), once known (a resume finds it). */
+  onTimeBase?: (timeBase: number) => void
   /** Most events per POST (default 500, at most the protocol's limit). */
   batchMax?: number
   scenario?: ScenarioName
@@ -113,10 +116,26 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
 
   // the clock runs from here: the time a resume takes to find its place counts (what fell due meanwhile goes at once)
   const wallStart = performance.now()
-  const resumed = options.resumeAfter?.nearMs ?? 0
-  const events = options.resumeAfter
-    ? await playedThrough(scenario, options.resumeAfter, speed, logger)
-    : scenario[Symbol.iterator]()
+  const epochStart = Date.now()
+  const storySpeed = Number.isFinite(speed) ? speed : 1
+  let resumed = 0
+  let events: Iterator<TimedEvent> = scenario[Symbol.iterator]()
+  let timeBase = scenario.startTime
+  if (options.resumeAfter) {
+    const place = await placeAfter(scenario, options.resumeAfter, storySpeed, logger, signal)
+    if (place === undefined) return result // stopped while finding it
+    events = place.events
+    resumed = place.atMs
+    timeBase = Math.round(epochStart - resumed / storySpeed)
+  }
+  options.onTimeBase?.(timeBase)
+  /** The event as posted: on a resume, its `occurredAt` on the time base found (as the scenario writes it). */
+  const posted = options.resumeAfter
+    ? (timed: TimedEvent): EventInput => ({
+        ...timed.event,
+        occurredAt: new Date(timeBase + Math.round(timed.at / storySpeed)).toISOString(),
+      })
+    : (timed: TimedEvent): EventInput => timed.event
   let upcoming: IteratorResult<TimedEvent> = events.next()
   const scenarioNow = (): number =>
     Number.isFinite(speed) ? resumed + (performance.now() - wallStart) * speed : Infinity
@@ -135,12 +154,7 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
       await pause(tickMs, signal)
       continue
     }
-    const outcome = await postBatch(
-      endpoint,
-      options,
-      batch.map((b) => b.event),
-      logger,
-    )
+    const outcome = await postBatch(endpoint, options, batch.map(posted), logger)
     if (outcome === 'aborted') break
     if (outcome === 'posted') {
       result.posted += batch.length
@@ -230,38 +244,46 @@ async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
 const SKIP_SLICE = 5000
 
 /**
- * The scenario after the last event an earlier run posted (`resume.id`), looked for up to a little
- * past where it should be (`resume.nearMs`): an iterator of what was not posted yet. Goes through
- * the story in slices, yielding between them, so that a long story does not hold the server.
+ * Where to go on in the story: after the last event an earlier run posted (`resume.id`), looked for
+ * up to a little past the latest of the places it may be (`resume.near`); not found there, after
+ * `resume.near[0]`. The story is gone through in slices, yielding between them (a long story must
+ * not hold the server) and stopping when `signal` aborts (undefined then).
  */
-async function playedThrough(
+async function placeAfter(
   scenario: Iterable<TimedEvent>,
-  resume: { id: string; nearMs: number },
+  resume: { id: string; near: readonly number[] },
   speed: number,
   logger: SimulatorLogger,
-): Promise<Iterator<TimedEvent>> {
-  // the place is known to half a millisecond of wall time: at most `speed` ms of story each way
-  const horizon = resume.nearMs + 1000 + 2 * (Number.isFinite(speed) ? speed : 1)
-  const events = scenario[Symbol.iterator]()
-  const after: TimedEvent[] = []
-  let found = false
-  let upcoming = events.next()
-  for (let n = 1; !upcoming.done && upcoming.value.at <= horizon; n++) {
-    if (found) after.push(upcoming.value)
-    else if (upcoming.value.event.id === resume.id) found = true
-    upcoming = events.next()
+  signal: AbortSignal,
+): Promise<{ events: Iterator<TimedEvent>; atMs: number } | undefined> {
+  // a place is known to half a millisecond of wall time: at most `speed` ms of story each way
+  const horizon = Math.max(...resume.near) + 1000 + 2 * speed
+  const slice = async (n: number) => {
     if (n % SKIP_SLICE === 0) await new Promise((resolve) => setImmediate(resolve))
+    return signal.aborted
   }
-  if (!found) {
-    logger.warn(
-      `the last event posted (${resume.id}) is not where the story has it: continuing at ${Math.round(resume.nearMs)} ms of the story`,
-    )
-    // everything up to the horizon was gone through: go on from there
+  let events = scenario[Symbol.iterator]()
+  let n = 0
+  for (let next = events.next(); !next.done && next.value.at <= horizon; next = events.next()) {
+    if (next.value.event.id === resume.id) return { events, atMs: next.value.at }
+    if (await slice(++n)) return undefined
   }
-  const rest = upcoming
-  return (function* () {
-    yield* after
-    if (!rest.done) yield rest.value
-    for (let next = events.next(); !next.done; next = events.next()) yield next.value
-  })()
+  // not where the story has it (a log of another version of the story): from the likeliest place,
+  // the story gone through again, so that nothing after it is left out
+  const atMs = resume.near[0] ?? 0
+  logger.warn(
+    `the last event posted (${resume.id}) is not where the story has it: going on at ${Math.round(atMs)} ms of the story`,
+  )
+  events = scenario[Symbol.iterator]()
+  let next = events.next()
+  for (n = 0; !next.done && next.value.at <= atMs; next = events.next()) if (await slice(++n)) return undefined
+  const first = next
+  const rest = events
+  return {
+    atMs,
+    events: (function* () {
+      if (!first.done) yield first.value
+      for (let after = rest.next(); !after.done; after = rest.next()) yield after.value
+    })(),
+  }
 }

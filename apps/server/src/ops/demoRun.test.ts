@@ -6,7 +6,7 @@ import { DEMO_RUN_FILE, type DemoRun, demoStart, readDemoRun, writeDemoRun } fro
 
 const settings = { seed: 42, speed: 10, rate: 2 }
 const T1 = Date.UTC(2026, 11, 7, 8, 0, 0)
-const earlier: DemoRun = { ...settings, idSalt: T1, timeBase: T1 }
+const earlier: DemoRun = { ...settings, idSalt: T1, timeBases: [T1] }
 
 describe('a demo started again on its log', () => {
   const posted = (at: number) => ({
@@ -14,14 +14,22 @@ describe('a demo started again on its log', () => {
     occurredAt: new Date(at).toISOString(),
   })
 
-  it('continues after the last event the earlier run posted, on a time base that makes the next one happen now', () => {
+  it('continues after the last event the earlier run posted, looked for where each recorded time base puts it', () => {
     const now = T1 + 3_600_000
     // the last event posted 2 minutes of wall time into the run, at speed 10: 20 minutes of story
     const start = demoStart(earlier, settings, posted(T1 + 120_000), now)
-    expect(start.idSalt).toBe(T1)
-    expect(start.resumeAfter).toEqual({ id: 'c0ffee00-0000-4000-8000-000000000001', nearMs: 1_200_000 })
-    // the story's next moment happens now: occurredAt = startTime + at / speed
-    expect(start.startTime + start.resumeAfter!.nearMs / settings.speed).toBe(now)
+    expect(start).toEqual({
+      startTime: now,
+      idSalt: T1,
+      resumeAfter: { id: 'c0ffee00-0000-4000-8000-000000000001', near: [1_200_000] },
+    })
+    // two time bases (a later run's first batch stored, its answer lost): a place for each that
+    // comes before the event, the latest first
+    const T2 = T1 + 60_000
+    const both = demoStart({ ...earlier, timeBases: [T2, T1] }, settings, posted(T1 + 120_000), now)
+    expect(both.resumeAfter?.near).toEqual([600_000, 1_200_000])
+    const later = demoStart({ ...earlier, timeBases: [T1 + 600_000, T1] }, settings, posted(T1 + 120_000), now)
+    expect(later.resumeAfter?.near).toEqual([1_200_000])
   })
 
   it('starts afresh with no earlier run, no event of it in the log, or other settings', () => {
@@ -54,7 +62,9 @@ describe('the record of the run', () => {
     expect(JSON.parse(readFileSync(join(dir, DEMO_RUN_FILE), 'utf8'))).toEqual(earlier)
     writeFileSync(join(dir, DEMO_RUN_FILE), '{"seed": 42, "speed": ')
     expect(readDemoRun(dir)).toBeUndefined()
-    writeFileSync(join(dir, DEMO_RUN_FILE), JSON.stringify({ ...earlier, timeBase: 'yesterday' }))
+    writeFileSync(join(dir, DEMO_RUN_FILE), JSON.stringify({ ...earlier, timeBases: ['yesterday'] }))
+    expect(readDemoRun(dir)).toBeUndefined()
+    writeFileSync(join(dir, DEMO_RUN_FILE), JSON.stringify({ ...earlier, timeBases: [] }))
     expect(readDemoRun(dir)).toBeUndefined()
   })
 })

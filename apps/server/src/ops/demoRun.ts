@@ -16,9 +16,16 @@ export interface DemoRun {
   rate: number
   /** What the run's ids are drawn with (the first run's start time). */
   idSalt: number
-  /** Scenario time zero of the current time base: `occurredAt` = `timeBase` + at / speed. */
-  timeBase: number
+  /**
+   * Scenario time zero of the runs' time bases (`occurredAt` = time base + at / speed), the latest
+   * first (at most `KEPT_TIME_BASES`): the log's last event was posted on one of them (the latest,
+   * unless a run's first batch was stored but its answer lost).
+   */
+  timeBases: number[]
 }
+
+/** How many time bases a record keeps. */
+export const KEPT_TIME_BASES = 5
 
 export const DEMO_RUN_FILE = 'demo-scenario.json'
 
@@ -26,8 +33,8 @@ export const DEMO_RUN_FILE = 'demo-scenario.json'
 export interface DemoStart {
   startTime: number
   idSalt: number
-  /** When continuing: the last event posted, and about where it is in the story (ms). */
-  resumeAfter?: { id: string; nearMs: number }
+  /** When continuing: the last event posted, and where it may be in the story (ms, one per time base, the latest first). */
+  resumeAfter?: { id: string; near: number[] }
 }
 
 /**
@@ -49,21 +56,20 @@ export function demoStart(
     earlier.speed === settings.speed &&
     earlier.rate === settings.rate
   if (!same || lastPosted === undefined) return { startTime: now, idSalt: now }
-  const nearMs = (Date.parse(lastPosted.occurredAt) - earlier.timeBase) * settings.speed
-  if (!(nearMs >= 0)) return { startTime: now, idSalt: now }
-  return {
-    startTime: now - nearMs / settings.speed,
-    idSalt: earlier.idSalt,
-    resumeAfter: { id: lastPosted.id, nearMs },
-  }
+  const near = earlier.timeBases
+    .map((timeBase) => (Date.parse(lastPosted.occurredAt) - timeBase) * settings.speed)
+    .filter((at) => at >= 0)
+  if (near.length === 0) return { startTime: now, idSalt: now }
+  return { startTime: now, idSalt: earlier.idSalt, resumeAfter: { id: lastPosted.id, near } }
 }
 
 /** The earlier run recorded in `dataDir`, if one is there and readable. */
 export function readDemoRun(dataDir: string): DemoRun | undefined {
   try {
     const run = JSON.parse(readFileSync(join(dataDir, DEMO_RUN_FILE), 'utf8')) as Partial<DemoRun>
-    const numbers = [run.seed, run.speed, run.rate, run.idSalt, run.timeBase]
-    return numbers.every((n) => typeof n === 'number' && Number.isFinite(n)) ? (run as DemoRun) : undefined
+    const numbers = [run.seed, run.speed, run.rate, run.idSalt, ...(Array.isArray(run.timeBases) ? run.timeBases : [])]
+    const whole = Array.isArray(run.timeBases) && run.timeBases.length > 0
+    return whole && numbers.every((n) => typeof n === 'number' && Number.isFinite(n)) ? (run as DemoRun) : undefined
   } catch {
     return undefined
   }

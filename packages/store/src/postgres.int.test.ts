@@ -888,12 +888,14 @@ describe("PostgreSQL log's writers: servers side by side, an import or a restore
       await expect(open('alone')).rejects.toMatchObject({ name: 'LogInUseError' })
       // the claim's connection cut (a database restart): taken again, so a restore is still refused
       const claims = () =>
-        admin.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [
-          `watchfloor-writers ${table}`,
-        ])
+        admin.query<{ n: number }>(
+          // the connections holding a claim (one that tried and was refused may still be listed, ending)
+          "SELECT count(*)::int AS n FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'advisory' AND l.granted WHERE a.application_name = $1",
+          [`watchfloor-writers ${table}`],
+        )
       expect((await claims()).rows[0]!.n).toBe(2)
       const cut = await admin.query(
-        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+        "SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'advisory' AND l.granted WHERE a.application_name = $1",
         [`watchfloor-writers ${table}`],
       )
       expect(cut.rowCount).toBe(2)
@@ -938,7 +940,7 @@ describe('a PostgreSQL writer alone whose claim is lost', () => {
       expect(await restore.appendStored([stored(1)])).toBe(1)
       // its connection cut: the claim went with it, and a server takes the log
       const cut = await admin.query(
-        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+        "SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'advisory' AND l.granted WHERE a.application_name = $1",
         [`watchfloor-writers ${table}`],
       )
       expect(cut.rowCount).toBe(1)
@@ -963,6 +965,27 @@ describe('a PostgreSQL writer alone whose claim is lost', () => {
       await restore.drop()
       await restore.close()
       await admin.end()
+    }
+  })
+})
+
+describe('a PostgreSQL writer alone asks the database before each page', () => {
+  it('writes nothing once the lock is gone, even while its own connection still says it holds it', async () => {
+    const table = freshTable()
+    const restore = await PostgresEventStore.open({ connectionString, table, writers: 'alone' })
+    try {
+      const recordedAt = new Date().toISOString()
+      const stored = (n: number) => ({ ...observation(n), seq: n, recordedAt }) as StoredEvent
+      expect(await restore.appendStored([stored(1)])).toBe(1)
+      // the lock let go on the claim's own connection (as a cut the client has not heard of yet would)
+      const claim = (restore as unknown as { writers: { client: pg.Client; held: boolean } }).writers
+      await claim.client.query('SELECT pg_advisory_unlock_all()')
+      expect(claim.held).toBe(true)
+      await expect(restore.appendStored([stored(2)])).rejects.toThrow(/the claim on the event log .* was lost/)
+      expect(await restore.head()).toBe(1)
+    } finally {
+      await restore.drop()
+      await restore.close()
     }
   })
 })

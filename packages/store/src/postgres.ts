@@ -395,12 +395,15 @@ export class PostgresEventStore implements EventStore {
     if (this.closed) throw new Error('store is closed')
     // a restore or an import writes alone: its claim lost (its connection cut), a server may have
     // started beside it since, so it stops rather than write on
-    if (this.writers?.mode === 'alone' && !this.writers.held) throw this.writers.lostError()
+    const alone = this.writers?.mode === 'alone' ? this.writers : undefined
+    if (alone && !alone.held) throw alone.lostError()
     const client = await this.pool.connect()
     let head: number
     try {
       await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
       await client.query('SELECT pg_advisory_xact_lock($1)', [this.lockKey])
+      // asked of the database under the append lock: held now means held at this commit
+      await alone?.confirm(client)
       const last = await client.query<{ seq: string; recorded_at: string }>(
         `SELECT seq, ${isoText('recorded_at')} AS recorded_at FROM ${this.table} ORDER BY seq DESC LIMIT 1`,
       )

@@ -20,6 +20,8 @@ const RECLAIM_MS = 1000
 
 export class PostgresWritersClaim {
   private client: pg.Client | undefined
+  /** The server process of the claim's connection (`pg_backend_pid`): who holds the lock in `pg_locks`. */
+  private pid: number | undefined
   private released = false
   private retry: NodeJS.Timeout | undefined
 
@@ -65,9 +67,13 @@ export class PostgresWritersClaim {
     try {
       await client.connect()
       const fn = this.mode === 'alone' ? 'pg_try_advisory_lock' : 'pg_try_advisory_lock_shared'
-      const { rows } = await client.query<{ held: boolean }>(`SELECT ${fn}($1) AS held`, [this.key])
+      const { rows } = await client.query<{ held: boolean; pid: number }>(
+        `SELECT ${fn}($1) AS held, pg_backend_pid() AS pid`,
+        [this.key],
+      )
       if (rows[0]?.held === true && !this.released) {
         this.client = client
+        this.pid = rows[0].pid
         return true
       }
     } catch (error) {
@@ -102,6 +108,22 @@ export class PostgresWritersClaim {
   /** Whether the claim is held now (false between a lost connection and the claim taken again). */
   get held(): boolean {
     return this.client !== undefined
+  }
+
+  /**
+   * Throw `lostError` unless the claim's connection still holds the lock, asked on `client` (inside
+   * the transaction that is about to write, so what the database says is what holds at commit: an
+   * append of another writer taking the log meanwhile waits on that transaction's lock).
+   */
+  async confirm(client: pg.ClientBase): Promise<void> {
+    const pid = this.pid
+    if (!this.held || pid === undefined) throw this.lostError()
+    // the claim's connection holds this one lock and no other
+    const { rows } = await client.query<{ held: boolean }>(
+      "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = $1 AND granted) AS held",
+      [pid],
+    )
+    if (rows[0]?.held !== true) throw this.lostError()
   }
 
   /** What a writer alone says once its claim is lost: it must not write on. */

@@ -70,13 +70,13 @@ describe('the console first load (a production build with its manifest)', () => 
     expect(loaded.sort()).toEqual(initial.map((chunk) => chunk.file).sort())
   })
 
-  it('the map, the wall, the report, the handover, the Sharing page and replay load on demand', () => {
+  it('the map, the wall, the report, the handover, the Sharing and Access pages and replay load on demand', () => {
     // each is a chunk of its own (named after its module), reached only through a dynamic import
     // (with strictExecutionOrder the map's chunk is shared by the console and the wall, so it has no `src`)
     const initialFiles = new Set(initial.map((chunk) => chunk.file))
     // replay: its bar (ReplayBar) and its machinery (replay: the engine, the model, the window reads),
     // loaded when a replay starts (features/replay/startReplay.ts)
-    for (const name of ['MapView', 'WallApp', 'Report', 'Handover', 'Sharing', 'ReplayBar', 'replay']) {
+    for (const name of ['MapView', 'WallApp', 'Report', 'Handover', 'Sharing', 'Access', 'ReplayBar', 'replay']) {
       const key = Object.keys(manifest).find((k) => manifest[k]!.name === name && manifest[k]!.file.endsWith('.js'))
       expect(key, `a chunk named ${name}`).toBeDefined()
       expect(initialFiles.has(manifest[key!]!.file), `${name} is not in the first load`).toBe(false)

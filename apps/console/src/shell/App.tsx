@@ -4,10 +4,11 @@ import { resumeSession, signIn, signInWithPassword, signOut } from '../data/sess
 import { useWatchfloor } from '../data/store.ts'
 import { takeTokenFromLocation, tokenFromHash } from '../data/token.ts'
 import { viewAsValue } from '../data/viewAs.ts'
+import { mayManageAccess } from '../features/access/permissions.ts'
 import { AlarmBanner } from '../features/alarm/AlarmBanner.tsx'
 import { wireAlarms } from '../features/alarm/alarmStore.ts'
 import { StatusBoard } from '../features/board/StatusBoard.tsx'
-import { useUi, wireCoordination } from '../features/coordination/coordination.ts'
+import { type Page, useUi, wireCoordination } from '../features/coordination/coordination.ts'
 import { wireFormDrafts } from '../features/coordination/formDrafts.ts'
 import { Toasts } from '../features/coordination/Notifications.tsx'
 import { wireWithdrawn } from '../features/coordination/withdrawn.ts'
@@ -32,12 +33,14 @@ import { Header } from './Header.tsx'
 import { detailBounds, layout, MIN_STAGE_PX, sidebarBounds } from './layout.ts'
 
 // Loaded on demand (their own chunks): the map (MapLibre and the basemap, the bulk of the console),
-// the report, the handover, the Sharing page, and replay (its bar and machinery, features/replay/startReplay.ts).
+// the report, the handover, the Sharing page, the Access page, and replay (its bar and machinery,
+// features/replay/startReplay.ts).
 // The sign-in form, the header, the lists and the timeline come with the first load.
 const MapView = lazy(() => import('../features/map/MapView.tsx').then((m) => ({ default: m.MapView })))
 const ReportPage = lazy(() => import('../features/report/Report.tsx').then((m) => ({ default: m.ReportPage })))
 const HandoverPage = lazy(() => import('../features/handover/Handover.tsx').then((m) => ({ default: m.HandoverPage })))
 const SharingPage = lazy(() => import('../features/sharing/Sharing.tsx').then((m) => ({ default: m.SharingPage })))
+const AccessPage = lazy(() => import('../features/access/Access.tsx').then((m) => ({ default: m.AccessPage })))
 
 /** What shows while a page's chunk loads. */
 function Loading({ what, children }: { what: string; children: ReactNode }) {
@@ -353,15 +356,22 @@ export function App({ initialToken }: { initialToken: string | null }) {
         onPassword={attemptPassword}
       />
     )
-  // the Sharing page is for admins and liaisons; a link that asks anyone else for it shows the picture
+  // the Sharing page is for admins and liaisons, the Access page for admins (not while viewing as);
+  // a link that asks anyone else for either shows the picture
   const sharing = page === 'sharing' && mayOpenSharing(session)
+  const access = page === 'access' && mayManageAccess(session)
+  const shown: Page = sharing
+    ? 'sharing'
+    : access
+      ? 'access'
+      : page === 'sharing' || page === 'access'
+        ? 'picture'
+        : page
   // viewing as another audience is another viewer: every screen below starts again (no brief,
   // export or form of the previous viewer is left on screen)
   const viewer = session.viewingAs ? viewAsValue(session.viewingAs) : 'self'
   return (
-    <div
-      className={`app page-${sharing ? 'sharing' : page === 'sharing' ? 'picture' : page}${session.viewingAs ? ' viewing-as' : ''}`}
-    >
+    <div className={`app page-${shown}${session.viewingAs ? ' viewing-as' : ''}`}>
       <ViewAsBanner />
       <Header onSignOut={signOut} />
       <ViewAsRefusal />
@@ -370,6 +380,10 @@ export function App({ initialToken }: { initialToken: string | null }) {
         {sharing ? (
           <Loading what="the Sharing page">
             <SharingPage />
+          </Loading>
+        ) : access ? (
+          <Loading what="the Access page">
+            <AccessPage />
           </Loading>
         ) : page === 'handover' ? (
           <Loading what="the handover">

@@ -1,6 +1,7 @@
 import { SEVERITIES_DESCENDING } from '@watchfloor/core'
 import { type ConnectionStatus, type OpeningProgress, selectOpenCounts, useWatchfloor } from '../data/store.ts'
 import { AboutButton, OutdatedNotice } from '../features/about/About.tsx'
+import { mayManageAccess } from '../features/access/permissions.ts'
 import { AlarmSettings, AlarmStanding } from '../features/alarm/AlarmBanner.tsx'
 import { ui, useUi } from '../features/coordination/coordination.ts'
 import { Bell } from '../features/coordination/Notifications.tsx'
@@ -100,6 +101,7 @@ export function Header({ onSignOut }: { onSignOut: () => void }) {
       <ReplayButton />
       <HandoverButton />
       <SharingButton />
+      <AccessButton />
       <AlarmStanding />
       <AlarmSettings />
       <Bell />
@@ -150,6 +152,25 @@ function SharingButton() {
       onClick={() => ui.getState().setPage(open ? 'picture' : 'sharing')}
     >
       Sharing
+    </button>
+  )
+}
+
+/** The Access page (accounts, API and display tokens): for admins, not while viewing as (see mayManageAccess). */
+function AccessButton() {
+  const session = useWatchfloor((s) => s.session)
+  const open = useUi((u) => u.page === 'access')
+  if (!mayManageAccess(session)) return null
+  return (
+    <button
+      type="button"
+      className="button"
+      data-testid="open-access"
+      aria-pressed={open}
+      title="Accounts, API tokens and wall display tokens"
+      onClick={() => ui.getState().setPage(open ? 'picture' : 'access')}
+    >
+      Access
     </button>
   )
 }

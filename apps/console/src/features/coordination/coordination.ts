@@ -55,19 +55,23 @@ export function usePresence(incidentId: string): readonly Viewer[] | undefined {
   return useStore(presence, (p) => p.byIncident[incidentId])
 }
 
-/** The page on screen: the picture, the shift handover, or Sharing (the directory; admins and liaisons). */
-export type Page = 'picture' | 'handover' | 'sharing'
+/**
+ * The page on screen: the picture, the shift handover, Sharing (the directory; admins and liaisons)
+ * or Access (accounts and tokens; admins).
+ */
+export type Page = 'picture' | 'handover' | 'sharing' | 'access'
 
 export interface UiState {
   page: Page
   setPage(page: Page): void
 }
 
-/** The page a link asks for: `?handover=1` or `?sharing=1`, else the picture. */
+/** The page a link asks for: `?handover=1`, `?sharing=1` or `?access=1`, else the picture. */
 export function pageRequested(search: string): Page {
   const params = new URLSearchParams(search)
   if (params.get('handover') === '1') return 'handover'
   if (params.get('sharing') === '1') return 'sharing'
+  if (params.get('access') === '1') return 'access'
   return 'picture'
 }
 

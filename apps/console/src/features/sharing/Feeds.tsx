@@ -8,14 +8,7 @@
  */
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 'react'
 import { formatTime } from '../../ui/format.ts'
-import {
-  describeFormError,
-  type FormError,
-  formErrorOf,
-  headlineOf,
-  issuesUnder,
-  type Organisation,
-} from './directory.ts'
+import { describeFormError, type FormError, formErrorOf, headlineOf, type Organisation } from './directory.ts'
 import {
   AUTH_KINDS,
   AUTH_LABELS,
@@ -39,7 +32,7 @@ import {
   SECRET_ENV_PREFIX,
   setFeedEnabled,
 } from './feeds.ts'
-import { DeleteButton, ErrorNote, TextField, useAction } from './forms.tsx'
+import { DeleteButton, ErrorNote, SelectField, TextField, useAction } from './forms.tsx'
 
 /** The field labels, to name the fields of a 400's `details.issues`. */
 const FEED_FIELDS: Readonly<Record<string, string>> = {
@@ -267,61 +260,6 @@ function FeedsTable({
         ))}
       </tbody>
     </table>
-  )
-}
-
-/** A labelled select of the form. */
-function SelectField<T extends string>({
-  label,
-  value,
-  options,
-  onChange,
-  error,
-  field,
-  hint,
-  testId,
-}: {
-  label: string
-  value: T
-  options: readonly { value: T; label: string }[]
-  onChange: (value: T) => void
-  error: FormError | null
-  field: string
-  hint?: string
-  testId: string
-}) {
-  const id = useId()
-  const issues = issuesUnder(error, field)
-  const described = [hint ? `${id}-hint` : '', issues.length > 0 ? `${id}-issue` : ''].filter(Boolean).join(' ')
-  return (
-    <div className="form-field">
-      <label htmlFor={id}>{label}</label>
-      <select
-        id={id}
-        className="input"
-        data-testid={testId}
-        value={value}
-        aria-invalid={issues.length > 0 ? true : undefined}
-        aria-describedby={described || undefined}
-        onChange={(e) => onChange(e.target.value as T)}
-      >
-        {options.map((o) => (
-          <option key={o.value} value={o.value}>
-            {o.label}
-          </option>
-        ))}
-      </select>
-      {hint && (
-        <span id={`${id}-hint`} className="hint">
-          {hint}
-        </span>
-      )}
-      {issues.length > 0 && (
-        <span id={`${id}-issue`} className="error field-issue" data-testid={`${testId}-issue`}>
-          {issues.map((issue) => issue.message).join('; ')}
-        </span>
-      )}
-    </div>
   )
 }
 

@@ -20,6 +20,7 @@ import {
   headlineOf,
   type Organisation,
 } from './directory.ts'
+import { Copyable } from './forms.tsx'
 import {
   CHANNEL_LABELS,
   curlOf,
@@ -38,53 +39,6 @@ import {
 const count = (n: number) => n.toLocaleString('en-GB')
 /** The badge classes of the feeds-in table, reused. */
 const BADGE: Readonly<Record<PullHealth, string>> = { ok: 'ok', failing: 'failing', never: 'new' }
-
-/** Put `text` on the clipboard; where the browser does not allow it, select `fallback`'s text for Ctrl+C. */
-async function copyText(text: string, fallback: HTMLElement | null): Promise<'copied' | 'selected'> {
-  try {
-    await navigator.clipboard.writeText(text)
-    return 'copied'
-  } catch {
-    if (fallback) {
-      const selection = window.getSelection()
-      selection?.removeAllRanges()
-      const range = document.createRange()
-      range.selectNodeContents(fallback)
-      selection?.addRange(range)
-    }
-    return 'selected'
-  }
-}
-
-/** A value in monospace and a button that copies it; what happened is said in a live region. */
-function Copyable({ value, what, testId }: { value: string; what: string; testId: string }) {
-  const [said, setSaid] = useState<'copied' | 'selected' | null>(null)
-  const codeRef = useRef<HTMLElement>(null)
-  useEffect(() => {
-    if (said === null) return
-    const timer = setTimeout(() => setSaid(null), 4000)
-    return () => clearTimeout(timer)
-  }, [said])
-  return (
-    <span className="copyable">
-      <code className="mono copyable-value" data-testid={testId} ref={codeRef}>
-        {value}
-      </code>
-      <button
-        type="button"
-        className="button small"
-        data-testid={`${testId}-copy`}
-        aria-label={`Copy ${what}`}
-        onClick={() => void copyText(value, codeRef.current).then(setSaid)}
-      >
-        Copy
-      </button>
-      <span className="hint" role="status">
-        {said === 'copied' ? 'Copied.' : said === 'selected' ? 'Selected: press Ctrl+C to copy.' : ''}
-      </span>
-    </span>
-  )
-}
 
 type Loaded = { activity: FeedOutActivity[] | null; at: string | null; loading: boolean; error: FormError | null }
 

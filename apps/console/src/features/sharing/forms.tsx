@@ -1,7 +1,8 @@
 /**
- * The pieces the Sharing page's forms share: one change at a time with the server's refusal
- * (`useAction`), the refusal shown next to what asked (`ErrorNote`, naming the fields of a 400's
- * `details.issues`), a labelled text field marked by the issues about it, and a delete asked twice.
+ * The pieces the forms of the Sharing and Access pages share: one change at a time with the
+ * server's refusal (`useAction`), the refusal shown next to what asked (`ErrorNote`, naming the
+ * fields of a 400's `details.issues`), a labelled text field and select marked by the issues about
+ * them, a delete (or a revocation) asked twice, and a value with a button that copies it.
  */
 import { type ReactNode, useCallback, useEffect, useId, useRef, useState } from 'react'
 import {
@@ -83,6 +84,7 @@ export function TextField({
   type,
   inputMode,
   placeholder,
+  autoComplete,
 }: {
   label: string
   value: string
@@ -95,9 +97,11 @@ export function TextField({
   hint?: ReactNode
   testId: string
   autoCapitalize?: 'none' | 'characters'
-  type?: 'text' | 'url'
+  type?: 'text' | 'url' | 'password'
   inputMode?: 'text' | 'url' | 'numeric'
   placeholder?: string
+  /** Default `off`; a password an admin sets for someone else: `new-password` (never the admin's own filled in). */
+  autoComplete?: 'off' | 'new-password'
 }) {
   const id = useId()
   const issues = issuePath === undefined ? issuesFor(error, field) : issuesUnder(error, issuePath)
@@ -112,7 +116,7 @@ export function TextField({
         type={type ?? 'text'}
         value={value}
         spellCheck={false}
-        autoComplete="off"
+        autoComplete={autoComplete ?? 'off'}
         autoCapitalize={autoCapitalize ?? 'none'}
         {...(inputMode === undefined ? {} : { inputMode })}
         {...(placeholder === undefined ? {} : { placeholder })}
@@ -120,6 +124,61 @@ export function TextField({
         aria-describedby={described || undefined}
         onChange={(e) => onChange(e.target.value)}
       />
+      {hint && (
+        <span id={`${id}-hint`} className="hint">
+          {hint}
+        </span>
+      )}
+      {issues.length > 0 && (
+        <span id={`${id}-issue`} className="error field-issue" data-testid={`${testId}-issue`}>
+          {issues.map((issue) => issue.message).join('; ')}
+        </span>
+      )}
+    </div>
+  )
+}
+
+/** A labelled select; a field a refusal names (at or inside `field`) is marked invalid and says why beneath. */
+export function SelectField<T extends string>({
+  label,
+  value,
+  options,
+  onChange,
+  error,
+  field,
+  hint,
+  testId,
+}: {
+  label: string
+  value: T
+  options: readonly { value: T; label: string }[]
+  onChange: (value: T) => void
+  error: FormError | null
+  field: string
+  hint?: string | undefined
+  testId: string
+}) {
+  const id = useId()
+  const issues = issuesUnder(error, field)
+  const described = [hint ? `${id}-hint` : '', issues.length > 0 ? `${id}-issue` : ''].filter(Boolean).join(' ')
+  return (
+    <div className="form-field">
+      <label htmlFor={id}>{label}</label>
+      <select
+        id={id}
+        className="input"
+        data-testid={testId}
+        value={value}
+        aria-invalid={issues.length > 0 ? true : undefined}
+        aria-describedby={described || undefined}
+        onChange={(e) => onChange(e.target.value as T)}
+      >
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
       {hint && (
         <span id={`${id}-hint`} className="hint">
           {hint}
@@ -179,17 +238,26 @@ export function EntryActions({
   )
 }
 
-/** A delete asked twice: the first press asks, the second deletes; Cancel (focused) backs out. */
+/**
+ * A delete asked twice: the first press asks, the second deletes; Cancel (focused) backs out. `verb`
+ * and `acting` name another such step (Revoke, Revoking…), `consequence` says what follows it.
+ */
 export function DeleteButton({
   what,
   pending,
   onConfirm,
   testId,
+  verb = 'Delete',
+  acting = 'Deleting…',
+  consequence,
 }: {
   what: string
   pending: boolean
   onConfirm: () => void
   testId: string
+  verb?: string
+  acting?: string
+  consequence?: string
 }) {
   const [asking, setAsking] = useState(false)
   const cancelRef = useRef<HTMLButtonElement>(null)
@@ -202,15 +270,17 @@ export function DeleteButton({
         type="button"
         className="button small"
         data-testid={testId}
-        aria-label={`Delete ${what}`}
+        aria-label={`${verb} ${what}`}
         onClick={() => setAsking(true)}
       >
-        Delete
+        {verb}
       </button>
     )
   return (
     <span className="sharing-confirm">
-      <span>Delete {what}?</span>
+      <span>
+        {verb} {what}?{consequence ? ` ${consequence}` : ''}
+      </span>
       <button
         type="button"
         className="button small danger"
@@ -221,11 +291,58 @@ export function DeleteButton({
           onConfirm()
         }}
       >
-        {pending ? 'Deleting…' : 'Delete'}
+        {pending ? acting : verb}
       </button>
       <button type="button" className="button small" ref={cancelRef} onClick={() => setAsking(false)}>
         Cancel
       </button>
+    </span>
+  )
+}
+
+/** Put `text` on the clipboard; where the browser does not allow it, select `fallback`'s text for Ctrl+C. */
+export async function copyText(text: string, fallback: HTMLElement | null): Promise<'copied' | 'selected'> {
+  try {
+    await navigator.clipboard.writeText(text)
+    return 'copied'
+  } catch {
+    if (fallback) {
+      const selection = window.getSelection()
+      selection?.removeAllRanges()
+      const range = document.createRange()
+      range.selectNodeContents(fallback)
+      selection?.addRange(range)
+    }
+    return 'selected'
+  }
+}
+
+/** A value in monospace and a button that copies it; what happened is said in a live region. */
+export function Copyable({ value, what, testId }: { value: string; what: string; testId: string }) {
+  const [said, setSaid] = useState<'copied' | 'selected' | null>(null)
+  const codeRef = useRef<HTMLElement>(null)
+  useEffect(() => {
+    if (said === null) return
+    const timer = setTimeout(() => setSaid(null), 4000)
+    return () => clearTimeout(timer)
+  }, [said])
+  return (
+    <span className="copyable">
+      <code className="mono copyable-value" data-testid={testId} ref={codeRef}>
+        {value}
+      </code>
+      <button
+        type="button"
+        className="button small"
+        data-testid={`${testId}-copy`}
+        aria-label={`Copy ${what}`}
+        onClick={() => void copyText(value, codeRef.current).then(setSaid)}
+      >
+        Copy
+      </button>
+      <span className="hint" role="status">
+        {said === 'copied' ? 'Copied.' : said === 'selected' ? 'Selected: press Ctrl+C to copy.' : ''}
+      </span>
     </span>
   )
 }

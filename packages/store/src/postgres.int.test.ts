@@ -917,11 +917,13 @@ describe("PostgreSQL log's writers: servers side by side, an import or a restore
         await restore.close()
       }
       // once it is done, servers start again
-      const again = await open('shared')
-      opened.push(again)
-      await again.drop()
+      opened.push(await open('shared'))
     } finally {
       for (const store of opened) await store.close()
+      // the tables go whatever happened above
+      const cleaner = await open()
+      await cleaner.drop()
+      await cleaner.close()
       await admin.end()
     }
   })

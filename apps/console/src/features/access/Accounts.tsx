@@ -9,7 +9,7 @@
 import { type FormEvent, useId, useState } from 'react'
 import { formatTime } from '../../ui/format.ts'
 import type { FormError, Organisation } from '../sharing/directory.ts'
-import { ErrorNote, SelectField, TextField, useAction } from '../sharing/forms.tsx'
+import { ErrorNote, organisationChoices, SelectField, TextField, useAction, useFormFields } from '../sharing/forms.tsx'
 import {
   type Account,
   type AccountForm,
@@ -340,13 +340,9 @@ function AddAccountForm({
   onChanged: () => Promise<void>
 }) {
   const action = useAction()
-  const [form, setForm] = useState<AccountForm>(() => emptyAccountForm())
+  const { form, set, setForm } = useFormFields<AccountForm>(() => emptyAccountForm())
   const [added, setAdded] = useState<string | null>(null)
   const titleId = useId()
-  const set =
-    <K extends keyof AccountForm>(key: K) =>
-    (value: AccountForm[K]) =>
-      setForm((f) => ({ ...f, [key]: value }))
   const submit = (e: FormEvent) => {
     e.preventDefault()
     setAdded(null)
@@ -357,10 +353,7 @@ function AddAccountForm({
       await onChanged()
     })
   }
-  const organisationOptions = [
-    { value: '', label: organisations.length === 0 ? 'no organisations in the directory' : 'choose an organisation' },
-    ...organisations.map((o) => ({ value: o.id, label: `${o.id} · ${o.name}` })),
-  ]
+  const organisationOptions = organisationChoices(organisations)
   return (
     <form className="sharing-form" data-testid="add-account" aria-labelledby={titleId} onSubmit={submit}>
       <h3 id={titleId}>New account</h3>

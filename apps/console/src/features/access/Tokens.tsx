@@ -13,7 +13,16 @@ import { formatTime } from '../../ui/format.ts'
 import { UtcTimeField } from '../../ui/UtcTimeField.tsx'
 import { useServerNow } from '../../ui/useNow.ts'
 import { issuesUnder, type Organisation } from '../sharing/directory.ts'
-import { Copyable, DeleteButton, ErrorNote, SelectField, TextField, useAction } from '../sharing/forms.tsx'
+import {
+  Copyable,
+  DeleteButton,
+  ErrorNote,
+  organisationChoices,
+  SelectField,
+  TextField,
+  useAction,
+  useFormFields,
+} from '../sharing/forms.tsx'
 import { RolesPicker } from './Accounts.tsx'
 import { type Account, describeRoles } from './accounts.ts'
 import { LoadError, type Reading } from './reading.tsx'
@@ -276,14 +285,10 @@ function IssueTokenForm({
   onChanged: () => Promise<void>
 }) {
   const action = useAction()
-  const [form, setForm] = useState<TokenForm>(() => emptyTokenForm())
+  const { form, set, setForm } = useFormFields<TokenForm>(() => emptyTokenForm())
   /** The token just made and its secret: held here until the dialog closes, nowhere else. */
   const [issued, setIssued] = useState<Issued | null>(null)
   const titleId = useId()
-  const set =
-    <K extends keyof TokenForm>(key: K) =>
-    (value: TokenForm[K]) =>
-      setForm((f) => ({ ...f, [key]: value }))
   const display = form.kind === 'display'
   const submit = (e: FormEvent) => {
     e.preventDefault()
@@ -295,10 +300,7 @@ function IssueTokenForm({
       await onChanged()
     })
   }
-  const organisationOptions = [
-    { value: '', label: organisations.length === 0 ? 'no organisations in the directory' : 'choose an organisation' },
-    ...organisations.map((o) => ({ value: o.id, label: `${o.id} · ${o.name}` })),
-  ]
+  const organisationOptions = organisationChoices(organisations)
   const accountOptions = [
     { value: '', label: accounts.length === 0 ? 'no accounts yet' : 'choose an account' },
     ...accounts.map((a) => ({

@@ -32,7 +32,15 @@ import {
   SECRET_ENV_PREFIX,
   setFeedEnabled,
 } from './feeds.ts'
-import { DeleteButton, ErrorNote, SelectField, TextField, useAction } from './forms.tsx'
+import {
+  DeleteButton,
+  ErrorNote,
+  organisationChoices,
+  SelectField,
+  TextField,
+  useAction,
+  useFormFields,
+} from './forms.tsx'
 
 /** The field labels, to name the fields of a 400's `details.issues`. */
 const FEED_FIELDS: Readonly<Record<string, string>> = {
@@ -271,15 +279,11 @@ function AddFeedForm({
   onChanged: () => Promise<void>
 }) {
   const action = useAction()
-  const [form, setForm] = useState<FeedForm>(() => emptyFeedForm())
+  const { form, set, setForm } = useFormFields<FeedForm>(() => emptyFeedForm())
   const [added, setAdded] = useState<string | null>(null)
   const titleId = useId()
   const secretNoteId = useId()
   const enabledId = useId()
-  const set =
-    <K extends keyof FeedForm>(key: K) =>
-    (value: FeedForm[K]) =>
-      setForm((f) => ({ ...f, [key]: value }))
   const submit = (e: FormEvent) => {
     e.preventDefault()
     setAdded(null)
@@ -290,10 +294,7 @@ function AddFeedForm({
       await onChanged()
     })
   }
-  const organisationOptions = [
-    { value: '', label: organisations.length === 0 ? 'no organisations in the directory' : 'choose an organisation' },
-    ...organisations.map((o) => ({ value: o.id, label: `${o.id} · ${o.name}` })),
-  ]
+  const organisationOptions = organisationChoices(organisations)
   return (
     <form className="sharing-form" data-testid="add-feed" aria-labelledby={titleId} onSubmit={submit}>
       <h3 id={titleId}>Register a partner feed</h3>

@@ -15,6 +15,29 @@ import {
   issuesUnder,
 } from './directory.ts'
 
+/**
+ * A form's fields as one value: the value, a setter of one field (`set('label')(value)`), and the
+ * setter of the whole (to empty it once the server took it; it keeps what was typed on a refusal).
+ */
+export function useFormFields<T extends object>(empty: () => T) {
+  const [form, setForm] = useState<T>(empty)
+  const set =
+    <K extends keyof T>(key: K) =>
+    (value: T[K]) =>
+      setForm((f) => ({ ...f, [key]: value }))
+  return { form, set, setForm }
+}
+
+/** The organisations of the directory as a select's options, after a first "choose" (or "none there"). */
+export function organisationChoices(
+  organisations: readonly { id: string; name: string }[],
+): { value: string; label: string }[] {
+  return [
+    { value: '', label: organisations.length === 0 ? 'no organisations in the directory' : 'choose an organisation' },
+    ...organisations.map((o) => ({ value: o.id, label: `${o.id} · ${o.name}` })),
+  ]
+}
+
 /** One change at a time: whether it is under way and the server's refusal, if any. */
 export function useAction() {
   const [pending, setPending] = useState(false)

@@ -5,7 +5,10 @@ import { defineConfig } from '@playwright/test'
 import { E2E_PRINCIPALS } from './fixtures.ts'
 
 const port = Number(process.env.WATCHFLOOR_E2E_PORT ?? 18_480)
-const dataDir = mkdtempSync(join(tmpdir(), 'watchfloor-e2e-'))
+// this file is read by the runner and again by each of its workers: one data folder for the run,
+// made by the runner (the workers find it in their environment), removed by the teardown
+process.env.WATCHFLOOR_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'watchfloor-e2e-'))
+const dataDir = process.env.WATCHFLOOR_E2E_DATA_DIR
 const tokens = join(dataDir, 'tokens.json')
 writeFileSync(tokens, JSON.stringify(E2E_PRINCIPALS))
 const root = new URL('..', import.meta.url).pathname
@@ -13,6 +16,7 @@ const root = new URL('..', import.meta.url).pathname
 export default defineConfig({
   testDir: '.',
   testMatch: '*.e2e.ts',
+  globalTeardown: './teardown.ts',
   outputDir: './artifacts/results',
   timeout: 60_000,
   workers: 1,

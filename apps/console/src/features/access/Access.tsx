@@ -12,9 +12,8 @@
  */
 import { useCallback } from 'react'
 import { useWatchfloor } from '../../data/store.ts'
-import { formatTime } from '../../ui/format.ts'
-import { ui } from '../coordination/coordination.ts'
 import { loadDirectory } from '../sharing/directory.ts'
+import { PageControls } from '../sharing/forms.tsx'
 import { AccountsSection } from './Accounts.tsx'
 import { loadAccounts } from './accounts.ts'
 import { LoadError, useReading } from './reading.tsx'
@@ -38,35 +37,17 @@ export function AccessPage() {
   const organisations = directory.value?.organisations ?? []
   return (
     <main className="sharing access" data-testid="access-page">
-      <div className="sharing-controls">
-        <button
-          type="button"
-          className="button"
-          data-testid="access-back"
-          onClick={() => ui.getState().setPage('picture')}
-        >
-          ← Back to the picture
-        </button>
-        <button
-          type="button"
-          className="button"
-          data-testid="access-reload"
-          disabled={loading}
-          onClick={() => {
-            void directory.reload()
-            void accounts.reload()
-            void tokens.reload()
-            void presets.reload()
-          }}
-        >
-          {loading ? 'Loading…' : 'Reload'}
-        </button>
-        {accounts.at && (
-          <span className="muted" data-testid="access-loaded-at">
-            read {formatTime(accounts.at)}
-          </span>
-        )}
-      </div>
+      <PageControls
+        page="access"
+        loading={loading}
+        readAt={accounts.at}
+        onReload={() => {
+          void directory.reload()
+          void accounts.reload()
+          void tokens.reload()
+          void presets.reload()
+        }}
+      />
       <div className="sharing-body" aria-busy={loading}>
         <h1>Access</h1>
         <p className="muted">

@@ -13,7 +13,6 @@
 import { type FormEvent, type ReactNode, useCallback, useEffect, useId, useMemo, useRef, useState } from 'react'
 import { useWatchfloor } from '../../data/store.ts'
 import { formatTime } from '../../ui/format.ts'
-import { ui } from '../coordination/coordination.ts'
 import { mayViewAs } from '../coordination/permissions.ts'
 import { ViewAsButton } from '../viewas/ViewAs.tsx'
 import {
@@ -44,7 +43,7 @@ import {
 import { FeedsIn } from './Feeds.tsx'
 import { FeedsOut } from './FeedsOut.tsx'
 import { mayReadFeeds } from './feeds.ts'
-import { EntryActions, ErrorNote, TextField, useAction } from './forms.tsx'
+import { EntryActions, ErrorNote, PageControls, TextField, useAction } from './forms.tsx'
 import { ImportZone } from './Import.tsx'
 import { mayImport } from './imports.ts'
 import { mayReadFeedsOut } from './outbound.ts'
@@ -662,33 +661,15 @@ export function SharingPage() {
 
   return (
     <main className="sharing" data-testid="sharing-page" data-editable={editable}>
-      <div className="sharing-controls">
-        <button
-          type="button"
-          className="button"
-          data-testid="sharing-back"
-          onClick={() => ui.getState().setPage('picture')}
-        >
-          ← Back to the picture
-        </button>
-        <button
-          type="button"
-          className="button"
-          data-testid="sharing-reload"
-          disabled={loaded.loading}
-          onClick={() => {
-            setReloadKey((k) => k + 1)
-            void reload()
-          }}
-        >
-          {loaded.loading ? 'Loading…' : 'Reload'}
-        </button>
-        {loaded.at && (
-          <span className="muted" data-testid="sharing-loaded-at">
-            read {formatTime(loaded.at)}
-          </span>
-        )}
-      </div>
+      <PageControls
+        page="sharing"
+        loading={loaded.loading}
+        readAt={loaded.at}
+        onReload={() => {
+          setReloadKey((k) => k + 1)
+          void reload()
+        }}
+      />
       <div className="sharing-body" aria-busy={loaded.loading}>
         <h1>Sharing</h1>
         <p className="muted">

@@ -5,6 +5,8 @@
  * them, a delete (or a revocation) asked twice, and a value with a button that copies it.
  */
 import { type ReactNode, useCallback, useEffect, useId, useRef, useState } from 'react'
+import { formatTime } from '../../ui/format.ts'
+import { ui } from '../coordination/coordination.ts'
 import {
   describeFormError,
   type FormError,
@@ -367,5 +369,42 @@ export function Copyable({ value, what, testId }: { value: string; what: string;
         {said === 'copied' ? 'Copied.' : said === 'selected' ? 'Selected: press Ctrl+C to copy.' : ''}
       </span>
     </span>
+  )
+}
+
+/**
+ * The top of an admin page (Sharing, Access): back to the picture, reload, and when what it shows
+ * was read. `page` prefixes the test ids (`sharing-back`, `access-reload`, `access-loaded-at`).
+ */
+export function PageControls({
+  page,
+  loading,
+  readAt,
+  onReload,
+}: {
+  page: string
+  loading: boolean
+  readAt: string | null
+  onReload: () => void
+}) {
+  return (
+    <div className="sharing-controls">
+      <button
+        type="button"
+        className="button"
+        data-testid={`${page}-back`}
+        onClick={() => ui.getState().setPage('picture')}
+      >
+        ← Back to the picture
+      </button>
+      <button type="button" className="button" data-testid={`${page}-reload`} disabled={loading} onClick={onReload}>
+        {loading ? 'Loading…' : 'Reload'}
+      </button>
+      {readAt && (
+        <span className="muted" data-testid={`${page}-loaded-at`}>
+          read {formatTime(readAt)}
+        </span>
+      )}
+    </div>
   )
 }

@@ -971,6 +971,67 @@ describe('a PostgreSQL writer alone whose claim is lost', () => {
   })
 })
 
+describe('a PostgreSQL server whose claim is lost', () => {
+  it('appends nothing while it does not hold the claim again: a restore may hold the log alone by then', async () => {
+    const table = freshTable()
+    const admin = new pg.Client({ connectionString })
+    await admin.connect()
+    const server = await PostgresEventStore.open({ connectionString, table, writers: 'shared' })
+    let restore: PostgresEventStore | undefined
+    try {
+      // the server's claim cut (a database restart, an operator's pg_terminate_backend)
+      const cut = await admin.query(
+        "SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'advisory' AND l.granted WHERE a.application_name = $1",
+        [`watchfloor-writers ${table}`],
+      )
+      expect(cut.rowCount).toBe(1)
+      // a restore takes the log alone before the server takes its claim again (it tries every second)
+      await expect
+        .poll(
+          async () => {
+            restore ??= await PostgresEventStore.open({ connectionString, table, writers: 'alone' }).catch(
+              () => undefined,
+            )
+            return restore !== undefined
+          },
+          { timeout: 900, interval: 20 },
+        )
+        .toBe(true)
+      const recordedAt = new Date().toISOString()
+      expect(await restore!.appendStored([{ ...observation(1), seq: 1, recordedAt } as StoredEvent])).toBe(1)
+      // the server appends nothing beside it, and says why
+      const refused = server.append([observation(2)])
+      await expect(refused).rejects.toThrow(
+        `the event log in PostgreSQL 127.0.0.1:5432/test (table ${table}) cannot be written now: this process's claim on it was lost (its connection to PostgreSQL was cut) and is being taken again; try again shortly`,
+      )
+      await expect(refused).rejects.toMatchObject({ code: 'unavailable' })
+      // the restore goes on, its seqs its own
+      expect(await restore!.appendStored([{ ...observation(3), seq: 2, recordedAt } as StoredEvent])).toBe(2)
+      await restore!.close()
+      restore = undefined
+      // done: the server holds its claim again and appends after the restored events
+      let appended: number | undefined
+      await expect
+        .poll(
+          async () => {
+            appended ??= await server.append([observation(4)]).then(
+              ([result]) => result!.seq,
+              () => undefined,
+            )
+            return appended
+          },
+          { timeout: 5000, interval: 100 },
+        )
+        .toBe(3)
+    } finally {
+      await restore?.close()
+      await server.drop()
+      await server.close()
+      await admin.end()
+    }
+  })
+})
+
 describe('a PostgreSQL writer alone asks the database before each page', () => {
   it('writes nothing once the lock is gone, even while its own connection still says it holds it', async () => {
     const table = freshTable()

@@ -295,6 +295,13 @@ export class PostgresEventStore implements EventStore {
    * answer's arrival to the second statement's), which a process busy with other requests makes long.
    */
   private async commit(pending: PendingAppend[]): Promise<void> {
+    // a server's claim lost (its connection cut) and not yet taken again: an import or a restore may
+    // hold the log alone now, so nothing is appended beside it
+    const shared = this.writers?.mode === 'shared' ? this.writers : undefined
+    if (shared !== undefined && !shared.held) {
+      for (const append of pending) append.reject(shared.notHeldError())
+      return
+    }
     const client = await this.pool.connect().catch((error: unknown) => {
       for (const append of pending) append.reject(error)
       return null

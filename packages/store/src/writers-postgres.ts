@@ -1,3 +1,4 @@
+import { WatchfloorError } from '@watchfloor/protocol'
 import pg from 'pg'
 import { LogInUseError } from './writer.ts'
 
@@ -11,8 +12,9 @@ import { LogInUseError } from './writer.ts'
  * The claim is a session advisory lock (shared or exclusive) on a connection of its own, held for
  * as long as the store is open: PostgreSQL lets it go when the connection ends, however the process
  * ends (SIGKILL and a crash included), so no stale claim outlives a writer. A shared claim whose
- * connection is lost (a database restart) is taken again, every second until it is; a writer alone
- * whose claim is lost writes no more (`lostError`): another may have started meanwhile.
+ * connection is lost (a database restart) is taken again, every second until it is, and its server
+ * appends nothing meanwhile (`notHeldError`): an import or a restore may hold the log alone by then. A
+ * writer alone whose claim is lost writes no more (`lostError`): another may have started meanwhile.
  */
 export type WritersClaimMode = 'shared' | 'alone'
 
@@ -124,6 +126,17 @@ export class PostgresWritersClaim {
       [pid],
     )
     if (rows[0]?.held !== true) throw this.lostError()
+  }
+
+  /**
+   * What a server's append hears while its shared claim is lost and not yet taken again: the log may
+   * be an import's or a restore's alone meanwhile, so nothing is appended; a later append may pass.
+   */
+  notHeldError(): WatchfloorError {
+    return new WatchfloorError(
+      'unavailable',
+      `the event log ${this.log} cannot be written now: this process's claim on it was lost (its connection to PostgreSQL was cut) and is being taken again; try again shortly`,
+    )
   }
 
   /** What a writer alone says once its claim is lost: it must not write on. */

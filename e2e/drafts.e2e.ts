@@ -157,3 +157,69 @@ test('what was typed survives the picture opened again (resync access_changed): 
     expect((await request.delete(`/api/v1/directory/communities/${community}`, { headers: admin })).status()).toBe(204)
   }
 })
+
+test('a comment whose answer was lost, posted again from the form shown again after the picture was opened again, is one comment', async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(120_000)
+  const incidentId = `inc-draft-lost-${run}`
+  const community = `lost-${run}`
+  const admin = { authorization: `Bearer ${E2E_TOKENS.admin}` }
+  const text = `Hosts isolated at the port authority (${run})`
+  await postEvents(request, [incident(incidentId, `Draft ${run}: ransomware at the port authority`, 'GREEN', 'high')])
+  await signIn(page, E2E_TOKENS.coordinator)
+  await openIncident(page, incidentId)
+  const detail = page.getByTestId('incident-detail')
+  await expect(detail.getByTestId('detail-version')).toHaveText('1')
+  const commandIds: string[] = []
+  page.on('request', (r) => {
+    if (r.url().includes('/api/v1/commands') && r.method() === 'POST')
+      commandIds.push((r.postDataJSON() as { commandId: string }).commandId)
+  })
+
+  // the first Post reaches the server, which applies it; its answer is lost on the way back
+  await page.route(
+    '**/api/v1/commands',
+    async (route) => {
+      await route.fetch()
+      await route.abort('failed')
+    },
+    { times: 1 },
+  )
+  await detail.getByTestId('comment-body').fill(text)
+  await detail.getByTestId('comment-post').click()
+  await expect(detail.getByTestId('command-error')).toBeVisible()
+  await expect(detail.getByTestId('comment-body')).toHaveValue(text)
+  await page.evaluate(() => {
+    const store = window.__watchfloorStore!
+    const w = window as unknown as { dropped: number }
+    w.dropped = 0
+    store.subscribe((s, prev) => {
+      if (prev.opened !== null && s.opened === null) w.dropped++
+    })
+  })
+
+  // what the coordinator's organisation may see changes: the picture is dropped and opened again,
+  // and the comment form with it
+  const made = await request.post('/api/v1/directory/communities', {
+    headers: admin,
+    data: { id: community, name: `Lost ${run}`, members: ['alliance'] },
+  })
+  expect(made.status(), await made.text()).toBe(201)
+  try {
+    await expect.poll(() => page.evaluate(() => (window as unknown as { dropped: number }).dropped)).toBe(1)
+    await expect(page.getByTestId('connection-status')).toHaveText('live')
+    await expect(detail.getByTestId('comment-body')).toHaveValue(text)
+
+    // Post again: the same action, under the same commandId; the server answers it as the first time
+    await detail.getByTestId('comment-post').click()
+    await expect(detail.getByTestId('comment-body')).toHaveValue('')
+    expect(commandIds).toHaveLength(2)
+    expect(commandIds[1]).toBe(commandIds[0])
+    // one comment in the picture, which folds every comment the log holds
+    await expect(detail.getByTestId('comment').filter({ hasText: text })).toHaveCount(1)
+  } finally {
+    expect((await request.delete(`/api/v1/directory/communities/${community}`, { headers: admin })).status()).toBe(204)
+  }
+})

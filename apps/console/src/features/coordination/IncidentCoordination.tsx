@@ -94,8 +94,9 @@ function Section({ title, children, testid }: { title: ReactNode; children: Reac
  */
 function IncidentActions({ incident, session }: { incident: IncidentState; session: Session | null }) {
   const ack = useCommand()
-  const escalate = useCommand()
-  const status = useCommand()
+  // the forms' last actions are kept with their drafts: sent again after a picture opened again, once
+  const escalate = useCommand({ of: { incidentId: incident.incidentId }, form: ESCALATE_FORM })
+  const status = useCommand({ of: { incidentId: incident.incidentId }, form: STATUS_FORM })
   const choices = escalationChoices(incident)
   // what was typed outlives the panel (a picture opened again), for this viewer (formDrafts.ts)
   const [escalating, setEscalating] = useDraft({ incidentId: incident.incidentId }, ESCALATE_FORM)
@@ -287,7 +288,7 @@ function EscalationGone({ incident, gone }: { incident: IncidentState; gone: Sev
 }
 
 function LinksSection({ incident, session }: { incident: IncidentState; session: Session | null }) {
-  const runner = useCommand()
+  const runner = useCommand({ of: { incidentId: incident.incidentId }, form: LINK_FORM })
   const incidents = useWatchfloor((s) => s.state.incidents)
   const [linking, setLinking] = useDraft({ incidentId: incident.incidentId }, LINK_FORM)
   const { relation, other, otherId } = linking
@@ -540,7 +541,8 @@ function CommentsSection({ incident, session }: { incident: IncidentState; sessi
   const comments = useMemo(() => commentsForIncident(state, incident.incidentId), [state, incident.incidentId])
   const tasks = useMemo(() => tasksForIncident(state, incident.incidentId), [state, incident.incidentId])
   const { people, names } = usePeople()
-  const runner = useCommand()
+  // a comment sent again from the form shown again (a picture opened again) is the same comment
+  const runner = useCommand({ of: { incidentId: incident.incidentId }, form: COMMENT_FORM })
   const [commenting, setCommenting] = useDraft({ incidentId: incident.incidentId }, COMMENT_FORM)
   const { body } = commenting
   // about the task it was typed for; one that has left the picture (no longer shared with this

@@ -27,24 +27,57 @@ export function newCommandId(): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
+/** A form's last action: what makes it the same (`actionKey`), its `commandId`, and whether it succeeded. */
+export interface LastAction {
+  readonly key: string
+  readonly commandId: string
+  readonly done: boolean
+}
+
+/**
+ * Where a form's last action is kept. By default with the form (`ownSlot`); a form of an incident
+ * keeps it with its draft (formDrafts.ts `actionSlot`), so that a form unmounted and shown again (the
+ * picture opened again) sends the same action under the same `commandId`.
+ */
+export interface ActionSlot {
+  read(): LastAction | null
+  write(last: LastAction): void
+}
+
+/** A slot of its own, that lives as long as the object that holds it. */
+export function ownSlot(): ActionSlot {
+  let last: LastAction | null = null
+  return {
+    read: () => last,
+    write: (next) => {
+      last = next
+    },
+  }
+}
+
 /** One form's actions: the last command sent, its `commandId`, and whether it succeeded. */
 export class CommandIds {
-  private last: { key: string; commandId: string; done: boolean } | null = null
-
-  constructor(private readonly newId: () => string = newCommandId) {}
+  constructor(
+    private readonly newId: () => string = newCommandId,
+    private readonly slot: ActionSlot = ownSlot(),
+  ) {}
 
   /** The command as it goes out: with the `commandId` of its action (one it already has is kept). */
   stamp(command: Command): Command {
     if (command.commandId !== undefined) return command
     const key = actionKey(command)
-    if (this.last === null || this.last.key !== key || this.last.done)
-      this.last = { key, commandId: this.newId(), done: false }
-    return { ...command, commandId: this.last.commandId }
+    let last = this.slot.read()
+    if (last === null || last.key !== key || last.done) {
+      last = { key, commandId: this.newId(), done: false }
+      this.slot.write(last)
+    }
+    return { ...command, commandId: last.commandId }
   }
 
   /** The answer of a command sent: once one succeeds, the same input again is a new action. */
   answered(sent: Command, result: CommandResult): void {
-    if (result.ok && this.last !== null && this.last.commandId === sent.commandId) this.last.done = true
+    const last = this.slot.read()
+    if (result.ok && last !== null && last.commandId === sent.commandId) this.slot.write({ ...last, done: true })
   }
 }
 

@@ -1,10 +1,21 @@
+import type { Command } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
 import { createStore } from 'zustand/vanilla'
 import { createWatchfloorStore, emptyPicture } from '../../data/store.ts'
 import { viewerKey } from '../../data/viewAs.ts'
 import { createViewStore } from '../../view/viewStore.ts'
+import { CommandIds, sendAction } from './commandIds.ts'
+import type { CommandResult } from './commands.ts'
 import { person } from './fixtures.test-helpers.ts'
-import { type DraftOf, draftForm, type FormDrafts, readDraft, wireFormDrafts, writeDraft } from './formDrafts.ts'
+import {
+  actionSlot,
+  type DraftOf,
+  draftForm,
+  type FormDrafts,
+  readDraft,
+  wireFormDrafts,
+  writeDraft,
+} from './formDrafts.ts'
 
 const REASON = draftForm('reason', { open: false, reason: '' })
 const KADRI = person(['coordinator'], 'kadri', 'cert-ee')
@@ -112,5 +123,69 @@ describe('form drafts: one home for what was typed in the forms of an incident a
     expect(read({ incidentId: 'inc-2' })).toBe('')
     expect(read(board)).toBe('on the board')
     unwire()
+  })
+
+  describe('a form’s last action is kept with its draft: sent again from the form shown again, it is the same action', () => {
+    const COMMENT = draftForm('comment', { body: '' })
+    const comment: Command = { type: 'comment.post', incidentId: 'inc-1', body: 'Hosts isolated', mentions: [] }
+    const lost: CommandResult = {
+      ok: false,
+      kind: 'unavailable',
+      status: 0,
+      message: 'the server could not be reached',
+    }
+    const done: CommandResult = { ok: true, events: [], version: 1 }
+    /** A form shown (again): a `CommandIds` of its own on the draft's slot, as `useCommand` makes for each command. */
+    const form = (store: ReturnType<typeof drafts>, viewer: string | null, now: () => string | null = () => viewer) =>
+      new CommandIds(undefined, actionSlot(viewer, INC_1, COMMENT, store, now))
+    const send = async (ids: CommandIds, answer: CommandResult) => {
+      const { sent } = await sendAction(ids, comment, async () => answer)
+      return sent.commandId
+    }
+
+    it('a lost answer, the form unmounted and shown again: Post sends the same commandId; once answered ok, a new one', async () => {
+      const store = drafts()
+      writeDraft(A, INC_1, COMMENT, { body: 'Hosts isolated' }, store)
+      const first = await send(form(store, A), lost)
+      const again = await send(form(store, A), lost)
+      expect(first).toBeDefined()
+      expect(again).toBe(first)
+      expect(await send(form(store, A), done)).toBe(first)
+      // answered ok: the same input again is another comment
+      const next = await send(form(store, A), done)
+      expect(next).not.toBe(first)
+      // the draft's text is kept as typed all along
+      expect(readDraft(store.getState(), A, INC_1, COMMENT).body).toBe('Hosts isolated')
+    })
+
+    it('a form emptied while its action has no answer ok keeps the action; once answered, the empty form is forgotten', async () => {
+      const store = drafts()
+      const first = await send(form(store, A), lost)
+      writeDraft(A, INC_1, COMMENT, { body: 'typed' }, store)
+      writeDraft(A, INC_1, COMMENT, { body: '' }, store)
+      expect(store.getState().forms.size).toBe(1)
+      expect(await send(form(store, A), done)).toBe(first)
+      writeDraft(A, INC_1, COMMENT, { body: 'x' }, store)
+      writeDraft(A, INC_1, COMMENT, { body: '' }, store)
+      expect(store.getState().forms.size).toBe(0)
+    })
+
+    it('another viewer keeps nothing of it: their form sends a commandId of its own, and a late answer changes nothing of theirs', async () => {
+      const store = drafts()
+      const kadri = await send(form(store, A), lost)
+      expect(await send(form(store, B), lost)).not.toBe(kadri)
+      // kadri's answer comes once mari is signed in: nothing is written
+      const before = store.getState()
+      await send(
+        form(store, A, () => B),
+        lost,
+      )
+      expect(store.getState()).toBe(before)
+      // signed out: nothing is kept
+      const signedOut = drafts()
+      const one = await send(form(signedOut, null), lost)
+      expect(await send(form(signedOut, null), lost)).not.toBe(one)
+      expect(signedOut.getState().forms.size).toBe(0)
+    })
   })
 })

@@ -23,6 +23,7 @@ import { createStore } from 'zustand/vanilla'
 import { type Session, useWatchfloor, watchfloor } from '../../data/store.ts'
 import { viewerKey } from '../../data/viewAs.ts'
 import { viewStore } from '../../view/viewStore.ts'
+import type { ActionSlot, LastAction } from './commandIds.ts'
 
 /** One form of an incident, or of each of its tasks: its name, and what it holds before anything is typed. */
 export interface DraftForm<T extends object> {
@@ -49,6 +50,11 @@ interface Held {
   place: DraftPlace
   incidentId: string
   value: object
+  /**
+   * The last command the form sent, with its `commandId` (commandIds.ts): sent again from the form
+   * shown again, the same input is the same action, applied once.
+   */
+  action?: LastAction | undefined
 }
 
 export interface FormDrafts {
@@ -107,9 +113,50 @@ export function writeDraft<T extends object>(
   if (sameFields(next, current)) return
   const key = draftKey(of, form.name)
   const forms = new Map(drafts.viewer === viewer ? drafts.forms : NONE)
-  if (sameFields(next, form.empty)) forms.delete(key)
-  else forms.set(key, { place: of.place ?? 'panel', incidentId: of.incidentId, value: next })
+  const action = forms.get(key)?.action
+  // an action sent and not yet answered ok stays, with the form as it is (it may be sent again)
+  if (sameFields(next, form.empty) && (action === undefined || action.done)) forms.delete(key)
+  else forms.set(key, { place: of.place ?? 'panel', incidentId: of.incidentId, value: next, action })
   store.setState({ viewer, forms }, true)
+}
+
+/** The viewer signed in (or viewed as) now. */
+function viewerNow(): string | null {
+  return viewerKey(watchfloor.getState().session)
+}
+
+/**
+ * Where `form` keeps its last action for `viewer`: with its draft, so that the form shown again (the
+ * picture opened again) sends the same input under the same `commandId`, and the server applies it
+ * once. Nothing is kept once another viewer is signed in (an answer that comes late).
+ */
+export function actionSlot<T extends object>(
+  viewer: string | null,
+  of: DraftOf,
+  form: DraftForm<T>,
+  store = formDrafts,
+  current: () => string | null = viewerNow,
+): ActionSlot {
+  const key = draftKey(of, form.name)
+  return {
+    read: () => {
+      const drafts = store.getState()
+      return viewer !== null && drafts.viewer === viewer ? (drafts.forms.get(key)?.action ?? null) : null
+    },
+    write: (action) => {
+      if (viewer === null || current() !== viewer) return
+      const drafts = store.getState()
+      const forms = new Map(drafts.viewer === viewer ? drafts.forms : NONE)
+      const held = forms.get(key)
+      forms.set(key, {
+        place: of.place ?? 'panel',
+        incidentId: of.incidentId,
+        value: held?.value ?? form.empty,
+        action,
+      })
+      store.setState({ viewer, forms }, true)
+    },
+  }
 }
 
 /**
@@ -122,7 +169,10 @@ export function useDraft<T extends object>(of: DraftOf, form: DraftForm<T>): [T,
   const { incidentId, taskId, place } = of
   const draft = useStore(formDrafts, (drafts) => readDraft(drafts, viewer, { incidentId, taskId, place }, form))
   const change = useCallback(
-    (next: DraftChange<T>) => writeDraft(viewer, { incidentId, taskId, place }, form, next),
+    (next: DraftChange<T>) => {
+      // a form's answer that comes once another viewer is signed in changes nothing of theirs
+      if (viewerNow() === viewer) writeDraft(viewer, { incidentId, taskId, place }, form, next)
+    },
     [viewer, incidentId, taskId, place, form],
   )
   return [draft, change]

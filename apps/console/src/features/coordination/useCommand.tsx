@@ -2,7 +2,7 @@ import type { Command } from '@watchfloor/protocol'
 import { useCallback, useRef, useState } from 'react'
 import { useWatchfloor, watchfloor } from '../../data/store.ts'
 import { viewerKey } from '../../data/viewAs.ts'
-import { CommandIds, sendAction } from './commandIds.ts'
+import { type ActionSlot, CommandIds, ownSlot, sendAction } from './commandIds.ts'
 import {
   basisFor,
   type CommandResult,
@@ -12,6 +12,7 @@ import {
   sendCommand,
   type Target,
 } from './commands.ts'
+import { actionSlot, type DraftForm, type DraftOf } from './formDrafts.ts'
 import { learnWithdrawn } from './withdrawn.ts'
 
 export interface CommandRunner {
@@ -42,12 +43,19 @@ export interface CommandRunner {
  * conflict. Each action carries a `commandId` (commandIds.ts): sending the same command again
  * after a failure, or **Retry**, reuses it, so the server applies the action once. A `not_found`
  * about an incident the picture holds is kept as "no longer shared with you" (withdrawn.ts).
+ *
+ * A form of an incident or a task names its draft (`draft`): its last action is kept with the draft
+ * (formDrafts.ts), so the form shown again after the picture was opened again still sends the same
+ * input under the same `commandId`. Without it, the action lives as long as the form.
  */
-export function useCommand(): CommandRunner {
+export function useCommand(draft?: { of: DraftOf; form: DraftForm<object> }): CommandRunner {
   const [pending, setPending] = useState(false)
   const [answer, setAnswer] = useState<Answer | null>(null)
-  const ids = useRef<CommandIds | null>(null)
-  ids.current ??= new CommandIds()
+  const own = useRef<ActionSlot | null>(null)
+  own.current ??= ownSlot()
+  // the draft as of this render: the one a command sent now belongs to
+  const at = useRef(draft)
+  at.current = draft
   const session = useWatchfloor((s) => s.session)
 
   // the fresher copy a conflict reported, as of this render (what `versionOf` answered with)
@@ -60,7 +68,9 @@ export function useCommand(): CommandRunner {
     // the copy the command was decided on: its version is the one the command expects
     const copy = shown === undefined ? undefined : basisFor(shown, fresher.current)
     let sent: { command: Command; shown: Target | undefined } = { command, shown: copy }
-    const { result } = await sendAction(ids.current!, command, (stamped) => {
+    const where = at.current
+    const slot = where === undefined ? own.current! : actionSlot(viewer, where.of, where.form)
+    const { result } = await sendAction(new CommandIds(undefined, slot), command, (stamped) => {
       sent = { command: stamped, shown: copy }
       return sendCommand(stamped)
     })

@@ -38,8 +38,9 @@ export const MARKING_FORM = draftForm<{
 
 export function MarkingControl({ incident }: { incident: IncidentState }) {
   const session = useWatchfloor((s) => s.session)
-  const runner = useCommand()
-  // what was typed outlives the panel (a picture opened again), for this viewer (formDrafts.ts)
+  // what was typed outlives the panel (a picture opened again), for this viewer (formDrafts.ts), and
+  // so does the last change sent: sent again from the panel shown again, it is applied once
+  const runner = useCommand({ of: { incidentId: incident.incidentId }, form: MARKING_FORM })
   const [form, setForm] = useDraft({ incidentId: incident.incidentId }, MARKING_FORM)
   const { open } = form
   const draft = form.marking ?? draftOf(incident.marking)

@@ -31,6 +31,8 @@ export const STATUS_LABELS: Record<TaskState['status'], string> = {
   done: 'done',
 }
 
+/** A task card's last action (start, complete, block, reassign...): it has no fields of its own. */
+const TASK_ACTIONS = draftForm<object>('task.actions', {})
 /** What Complete sends as its note, and Reopen as its reason (one draft per task; optional). */
 export const NOTE_FORM = draftForm<{ note: string }>('task.note', { note: '' })
 /** Block a task (one draft per task): whether the form is open, and the reason typed. */
@@ -68,9 +70,10 @@ export const TaskCard = memo(function TaskCard({
 }) {
   const session = useWatchfloor((s) => s.session)
   const incidentTitle = useWatchfloor((s) => (showIncident ? s.state.incidents.get(task.incidentId)?.title : undefined))
-  const runner = useCommand()
-  // what was typed outlives the card (a picture opened again), for this viewer (formDrafts.ts)
+  // what was typed outlives the card (a picture opened again), for this viewer (formDrafts.ts), and so
+  // does the card's last action: sent again from the card shown again, it is applied once
   const of: DraftOf = { incidentId: task.incidentId, taskId: task.taskId, place }
+  const runner = useCommand({ of, form: TASK_ACTIONS })
   const [blockDraft, setBlockDraft] = useDraft(of, BLOCK_FORM)
   const { open: blocking, reason } = blockDraft
   const [reassignDraft, setReassignDraft] = useDraft(of, REASSIGN_FORM)
@@ -387,7 +390,7 @@ function AssigneeFields({
 export function CreateTaskForm({ incident }: { incident: IncidentState }) {
   // the teams a new task of this incident reaches: those that may see it [C19]
   const reaching = useMemo(() => commandVisibility(incident), [incident])
-  const runner = useCommand()
+  const runner = useCommand({ of: { incidentId: incident.incidentId }, form: NEW_TASK_FORM })
   const [draft, setDraft] = useDraft({ incidentId: incident.incidentId }, NEW_TASK_FORM)
   const { title, priority, due, kind, who } = draft
 

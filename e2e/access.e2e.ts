@@ -211,6 +211,9 @@ test('an admin issues a display token: its wall link opens a live wall, and revo
   await row.getByTestId('token-revoke').click()
   await expect(screen.getByTestId('wall')).toHaveAttribute('data-health', 'live')
   await row.getByTestId('token-revoke-confirm').click()
+  // the list shows the tokens in force: the revoked one is counted, and shown on demand
+  await expect(row).toHaveCount(0)
+  await page.getByTestId('tokens-show-off').check()
   await expect(row).toHaveAttribute('data-state', 'revoked')
   await expect(row.getByTestId('token-revoke')).toHaveCount(0)
   await expect(screen.getByTestId('wall-revoked')).toBeVisible({ timeout: 10_000 })

@@ -43,6 +43,7 @@ import {
   type TokenKind,
   tokenBodyOf,
   tokenStateOf,
+  tokensShown,
   wallLinkOf,
   whoseToken,
 } from './tokens.ts'
@@ -490,6 +491,9 @@ export function TokensSection({
 }) {
   const now = useServerNow(30_000)
   const tokens = reading.value
+  const [all, setAll] = useState(false)
+  const { shown, hidden } = tokensShown(tokens ?? [], now, all)
+  const off = all ? (tokens ?? []).filter((token) => tokenStateOf(token, now) !== 'active').length : hidden
   return (
     <section
       className="sharing-section"
@@ -500,16 +504,27 @@ export function TokensSection({
       <h2 id="access-tokens">Tokens {tokens && <span className="muted">({tokens.length})</span>}</h2>
       <p className="muted sharing-intro">
         API tokens act as an account (with its roles as they are at each request) or as a service identity (a sensor, a
-        relay); display tokens are read-only, for a wall screen, held to a preset and a TLP ceiling. Oldest first;
-        tokens of the server’s token file are not listed. Revoking is immediate: the next request is refused and live
-        walls are disconnected.
+        relay); display tokens are read-only, for a wall screen, held to a preset and a TLP ceiling. Tokens in force,
+        newest first; tokens of the server’s token file are not listed. Revoking is immediate: the next request is
+        refused and live walls are disconnected.
       </p>
+      {off > 0 && (
+        <label className="access-show-off">
+          <input
+            type="checkbox"
+            data-testid="tokens-show-off"
+            checked={all}
+            onChange={(e) => setAll(e.target.checked)}
+          />{' '}
+          Show revoked and expired tokens ({off})
+        </label>
+      )}
       <LoadError error={reading.error} testId="tokens-load-error" />
       {!tokens && reading.loading && <p className="muted">Loading the tokens…</p>}
       {tokens &&
-        (tokens.length === 0 ? (
+        (shown.length === 0 ? (
           <p className="empty" data-testid="tokens-empty">
-            No tokens yet.
+            {tokens.length === 0 ? 'No tokens yet.' : 'No token in force.'}
           </p>
         ) : (
           <table className="table sharing-table" data-testid="tokens-table">
@@ -529,7 +544,7 @@ export function TokensSection({
               </tr>
             </thead>
             <tbody>
-              {tokens.map((token) => (
+              {shown.map((token) => (
                 <TokenRow key={token.id} token={token} now={now} onChanged={onChanged} />
               ))}
             </tbody>

@@ -15,6 +15,7 @@ import {
   tokenBodyOf,
   tokenPath,
   tokenStateOf,
+  tokensShown,
   wallLinkOf,
   whoseToken,
 } from './tokens.ts'
@@ -137,6 +138,23 @@ describe('tokens as the list shows them', () => {
     expect(tokenStateOf(token('a', { revokedAt: T, expiresAt: '2026-11-02T00:00:00.000Z' }), now)).toBe('revoked')
     expect(describeCeiling('AMBER+STRICT')).toBe('TLP:AMBER+STRICT')
     expect(describeCeiling(null)).toBe('no ceiling')
+  })
+
+  it('shows the tokens in force, newest first; the revoked and expired ones counted, and after them on demand', () => {
+    const now = Date.parse('2026-11-10T00:00:00.000Z')
+    const tokens = [
+      token('t1', { createdAt: '2026-11-01T00:00:00.000Z' }),
+      token('t2', { createdAt: '2026-11-02T00:00:00.000Z', revokedAt: '2026-11-03T00:00:00.000Z' }),
+      token('t3', { createdAt: '2026-11-04T00:00:00.000Z' }),
+      token('t4', { createdAt: '2026-11-05T00:00:00.000Z', expiresAt: '2026-11-06T00:00:00.000Z' }),
+      token('t5', { createdAt: '2026-11-04T00:00:00.000Z', expiresAt: '2026-12-01T00:00:00.000Z' }),
+    ]
+    const ids = (all: boolean) => tokensShown(tokens, now, all).shown.map((t) => t.id)
+    expect(ids(false)).toEqual(['t3', 't5', 't1'])
+    expect(tokensShown(tokens, now, false).hidden).toBe(2)
+    expect(ids(true)).toEqual(['t3', 't5', 't1', 't4', 't2'])
+    expect(tokensShown(tokens, now, true).hidden).toBe(0)
+    expect(tokensShown([], now, false)).toEqual({ shown: [], hidden: 0 })
   })
 
   it('makes the wall link, which the wall reads the token from', () => {

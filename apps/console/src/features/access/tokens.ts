@@ -141,6 +141,17 @@ export function tokenStateOf(token: Pick<Token, 'revokedAt' | 'expiresAt'>, now:
   return 'active'
 }
 
+/**
+ * The tokens the list shows: those in force, newest first (the one just issued on top); with `all`,
+ * the revoked and expired ones after them, newest first too. `hidden` counts what is left out.
+ */
+export function tokensShown(tokens: readonly Token[], now: number, all: boolean): { shown: Token[]; hidden: number } {
+  const newestFirst = (a: Token, b: Token) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id)
+  const inForce = tokens.filter((token) => tokenStateOf(token, now) === 'active').sort(newestFirst)
+  const off = tokens.filter((token) => tokenStateOf(token, now) !== 'active').sort(newestFirst)
+  return all ? { shown: [...inForce, ...off], hidden: 0 } : { shown: inForce, hidden: off.length }
+}
+
 export const TOKEN_STATE_LABELS: Readonly<Record<TokenState, string>> = {
   revoked: 'revoked',
   expired: 'expired',

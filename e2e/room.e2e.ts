@@ -204,3 +204,42 @@ test('the networks tab fits the side panel: a network by its short name, the ful
   })
   expect(cut).toEqual([])
 })
+
+test('the side panel’s tabs keep to one line at 1280 px with both counts shown (triage, overdue tasks) and the widen button', async ({
+  page,
+  request,
+}) => {
+  const run = randomUUID().slice(0, 6)
+  const incidentId = `inc-room-tabs-${run}`
+  await postEvents(request, [incident(incidentId, `Tabs ${run}: beaconing from the customs office`, 'GREEN', 'high')])
+  // a task of the coordinator's team, due an hour ago: overdue
+  const reply = await request.post('/api/v1/commands', {
+    headers: { authorization: `Bearer ${E2E_TOKENS.coordinator}` },
+    data: {
+      type: 'task.create',
+      incidentId,
+      title: `Tabs ${run}: pull the proxy logs`,
+      dueAt: new Date(Date.now() - 3_600_000).toISOString(),
+      assignee: { kind: 'team', organisation: 'alliance' },
+    },
+  })
+  expect(reply.status(), await reply.text()).toBe(200)
+  await signIn(page, E2E_TOKENS.coordinator)
+  await page.evaluate(() => localStorage.removeItem('watchfloor.layout'))
+  await page.reload()
+  await expect(page.getByTestId('connection-status')).toHaveText('live', { timeout: 15_000 })
+  await expect(page.getByTestId('tab-overdue')).toBeVisible()
+  await expect(page.getByTestId('tab-triage')).toContainText(/\d/)
+  const tabs = page.locator('.tabs [role="tab"], .tabs .tab')
+  const tops = await tabs.evaluateAll((els) => els.map((el) => Math.round(el.getBoundingClientRect().top)))
+  expect(tops.length).toBe(7)
+  expect(new Set(tops).size, `tab tops ${tops.join(', ')}`).toBe(1)
+  // and the tabs stay inside the panel
+  const inside = await page
+    .locator('.tabs')
+    .evaluate((bar) =>
+      [...bar.children].every((el) => el.getBoundingClientRect().right <= bar.getBoundingClientRect().right + 0.5),
+    )
+  expect(inside).toBe(true)
+  await page.locator('.tabs').screenshot({ path: `${SHOTS}/room-tabs-1280.png` })
+})

@@ -241,13 +241,14 @@ export async function getJson<T = Record<string, unknown>>(
 }
 
 /**
- * An account of cert-ee (an analyst) and an API token of it, made through the REST API by an admin
- * (`adminToken`): the token's secret and id.
+ * An account (by default of cert-ee, an analyst) and an API token of it, made through the REST API by
+ * an admin (`adminToken`): the token's secret and id.
  */
 export async function accountWithToken(
   url: string,
   adminToken: string,
   username: string,
+  of: { organisation?: string; nation?: string; displayName?: string } = {},
 ): Promise<{ secret: string; tokenId: string }> {
   const call = async (path: string, body: unknown) => {
     const response = await fetchOnce(`${url}${path}`, {
@@ -259,7 +260,7 @@ export async function accountWithToken(
     if (response.status !== 201) throw new Error(`POST ${path} answered ${response.status}: ${JSON.stringify(json)}`)
     return json
   }
-  const account = { username, organisation: 'cert-ee', nation: 'EE', roles: ['analyst'] }
+  const account = { username, organisation: 'cert-ee', nation: 'EE', roles: ['analyst'], ...of }
   await call('/api/v1/accounts', { ...account, password: 'correct horse battery staple' })
   const made = await call('/api/v1/tokens', { label: `${username} wall`, owner: username })
   return { secret: made.secret!, tokenId: made.token!.id }

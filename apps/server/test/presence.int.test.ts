@@ -3,7 +3,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { PresenceMessage, ViewingAck } from '@watchfloor/protocol'
 import { afterAll, describe, expect, it } from 'vitest'
-import { event, getJson, post, type ServerProcess, startServerProcess, TOKENS, Watcher } from './harness.ts'
+import {
+  accountWithToken,
+  event,
+  getJson,
+  post,
+  type ServerProcess,
+  startServerProcess,
+  TOKENS,
+  tokensWithAdmin,
+  Watcher,
+} from './harness.ts'
 
 /**
  * Presence is of the incidents shared with the viewer now [C18]: an incident its owner reported
@@ -148,5 +158,84 @@ describe('presence follows what is shared with the viewer now', () => {
     await server!.stop()
     server = await startServerProcess({ dataDir })
     await check()
+  })
+})
+
+/**
+ * Presence names a viewer by user id and organisation, as the events a person may see name their
+ * actors; a display name only to people of the viewer's own organisation: another organisation's
+ * directory of names is not shared (peopleDirectory.ts).
+ */
+describe('presence names another organisation’s people by user id only', () => {
+  const ADMIN = 'presence-admin-token-0123456789'
+  const dir = mkdtempSync(join(tmpdir(), 'watchfloor-presence-names-'))
+  let server: ServerProcess | undefined
+  const watchers: Watcher[] = []
+  afterAll(async () => {
+    for (const watcher of watchers) watcher.close()
+    await server?.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  const view = (w: Watcher, incidentId: string) =>
+    w.socket.timeout(10_000).emitWithAck('viewing', { incidentId }) as Promise<ViewingAck>
+
+  it('a display name reaches the viewer’s own organisation alone, live and in the greeting of a socket that connects', async () => {
+    server = await startServerProcess({
+      env: { WATCHFLOOR_TOKENS: tokensWithAdmin(dir, ADMIN), WATCHFLOOR_PASSWORD_COST: '12' },
+    })
+    const person = async (username: string, organisation: string, nation: string, displayName: string) => {
+      const { secret } = await accountWithToken(server!.url, ADMIN, username, { organisation, nation, displayName })
+      const w = new Watcher(server!.url, secret)
+      watchers.push(w)
+      const presence: PresenceMessage[] = []
+      w.socket.on('presence', (message: PresenceMessage) => presence.push(message))
+      expect((await w.subscribe(0)).ok).toBe(true)
+      return { watcher: w, presence }
+    }
+    const report = event({
+      type: 'incident.reported',
+      marking: { tlp: 'GREEN' },
+      payload: {
+        incidentId: 'inc-named',
+        title: 'Worm inc-named',
+        severity: 'high',
+        category: 'malware',
+        affectedNetworks: [],
+      },
+    } as never)
+    expect((await post(server.url, TOKENS.sensorEe, { events: [report] })).status).toBe(201)
+    const tamm = await person('tamm', 'cert-ee', 'EE', 'Kadri Tamm')
+    const kask = await person('kask', 'cert-ee', 'EE', 'Mari Kask')
+    const vries = await person('vries', 'ncsc-nl', 'NL', 'Pieter de Vries')
+    const last = (p: { presence: PresenceMessage[] }) => p.presence.filter((m) => m.incidentId === 'inc-named').at(-1)
+
+    expect(await view(tamm.watcher, 'inc-named')).toEqual({ ok: true })
+    expect(await view(vries.watcher, 'inc-named')).toEqual({ ok: true })
+    const both = (p: { presence: PresenceMessage[] }) => last(p)?.viewers.length === 2
+    for (const p of [tamm, kask, vries]) await p.watcher.waitFor(() => both(p))
+    const sorted = (p: { presence: PresenceMessage[] }) =>
+      [...last(p)!.viewers].sort((a, b) => a.user.localeCompare(b.user))
+    // cert-ee hears its own person's name, and of ncsc-nl's a user id
+    const toCertEe = [
+      { user: 'tamm', organisation: 'cert-ee', displayName: 'Kadri Tamm' },
+      { user: 'vries', organisation: 'ncsc-nl' },
+    ]
+    expect(sorted(tamm)).toEqual(toCertEe)
+    expect(sorted(kask)).toEqual(toCertEe)
+    // ncsc-nl hears its own person's name, and of cert-ee's a user id
+    expect(sorted(vries)).toEqual([
+      { user: 'tamm', organisation: 'cert-ee' },
+      { user: 'vries', organisation: 'ncsc-nl', displayName: 'Pieter de Vries' },
+    ])
+    // a socket that connects now is told the same (its greeting)
+    const late = new Watcher(server.url, TOKENS.viewerNl)
+    watchers.push(late)
+    const greeted: PresenceMessage[] = []
+    late.socket.on('presence', (message: PresenceMessage) => greeted.push(message))
+    expect((await late.subscribe(0)).ok).toBe(true)
+    await late.waitFor(() => greeted.some((m) => m.incidentId === 'inc-named'))
+    expect(JSON.stringify(greeted)).not.toContain('Kadri Tamm')
+    expect(JSON.stringify(greeted)).toContain('Pieter de Vries')
   })
 })

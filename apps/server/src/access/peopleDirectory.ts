@@ -8,7 +8,8 @@
  *   are never listed: assigning or mentioning grants no visibility [C4], and no list of one
  *   organisation's accounts is given to another. (A console also offers the people its own picture
  *   already names: that it was sent. Presence, likewise, names whoever views an incident the
- *   caller's picture holds, of any organisation, as the events it may see name their actors.)
+ *   caller's picture holds, of any organisation, by user id, as the events it may see name their
+ *   actors; a display name of the caller's own organisation's people only, live/presence.ts.)
  * - **teams**: the organisations of the directory (which every signed-in caller reads anyway,
  *   `GET /api/v1/directory`) and the caller's own, only when it may assign (`task.assign`).
  *

@@ -123,22 +123,21 @@ export class Presence {
       for (const incidentId of process.incidents.keys()) incidents.add(incidentId)
     for (const incidentId of incidents) {
       if (!this.full.sharesIncident(viewer, incidentId)) continue
-      const message = this.message(incidentId)
+      const message = this.message(incidentId, caller.organisation)
       if (message.viewers.length > 0) socket.emit('presence', message)
     }
   }
 
-  /** The people viewing an incident now (each user once). */
+  /** The people viewing an incident now (each person once: a user id of an organisation). */
   viewersOf(incidentId: string): PresenceViewer[] {
     const people = new Map<string, PresenceViewer>()
     for (const socket of this.sockets.get(incidentId)?.values() ?? []) {
-      const { caller } = socket.data
-      if (people.has(caller.user)) continue
-      people.set(caller.user, viewerOf(caller))
+      const viewer = viewerOf(socket.data.caller)
+      if (!people.has(personKey(viewer))) people.set(personKey(viewer), viewer)
     }
     for (const process of this.remote.values())
       for (const viewer of process.incidents.get(incidentId) ?? [])
-        if (!people.has(viewer.user)) people.set(viewer.user, viewer)
+        if (!people.has(personKey(viewer))) people.set(personKey(viewer), viewer)
     return [...people.values()]
   }
 
@@ -147,8 +146,10 @@ export class Presence {
     const incidents: Record<string, PresenceViewer[]> = {}
     for (const [incidentId, sockets] of this.sockets) {
       const people = new Map<string, PresenceViewer>()
-      for (const { data } of sockets.values())
-        if (!people.has(data.caller.user)) people.set(data.caller.user, viewerOf(data.caller))
+      for (const { data } of sockets.values()) {
+        const viewer = viewerOf(data.caller)
+        if (!people.has(personKey(viewer))) people.set(personKey(viewer), viewer)
+      }
       incidents[incidentId] = [...people.values()]
     }
     return incidents
@@ -222,7 +223,7 @@ export class Presence {
       throw new WatchfloorError('not_found', `no incident ${incidentId}`)
     }
     if (this.viewing.get(socket.id) === incidentId) {
-      socket.emit('presence', this.message(incidentId))
+      socket.emit('presence', this.message(incidentId, socket.data.caller.organisation))
       return { ok: true }
     }
     this.leave(socket)
@@ -235,7 +236,7 @@ export class Presence {
     }
     viewers.set(socket.id, socket)
     if (this.key(incidentId) !== before) this.changed(incidentId)
-    else socket.emit('presence', this.message(incidentId))
+    else socket.emit('presence', this.message(incidentId, socket.data.caller.organisation))
     return { ok: true }
   }
 
@@ -258,11 +259,16 @@ export class Presence {
 
   /** The set of people viewing, as a comparable string. */
   private key(incidentId: string): string {
-    return JSON.stringify(this.viewersOf(incidentId).map((v) => v.user))
+    return JSON.stringify(this.viewersOf(incidentId).map(personKey))
   }
 
-  private message(incidentId: string): PresenceMessage {
-    return { incidentId, viewers: this.viewersOf(incidentId) }
+  /**
+   * What a person of `organisation` hears of who views an incident: each viewer's user id and
+   * organisation, as the events it may see name their actors; a display name only of its own
+   * organisation's people (another's directory of names is not shared with it, peopleDirectory.ts).
+   */
+  private message(incidentId: string, organisation: string): PresenceMessage {
+    return { incidentId, viewers: this.viewersOf(incidentId).map((viewer) => namedFor(viewer, organisation)) }
   }
 
   /** To every socket of this process whose viewer's picture holds the incident (never a display). */
@@ -280,10 +286,16 @@ export class Presence {
   }
 
   private send(incidentId: string): void {
-    const message = this.message(incidentId)
+    // one message per organisation of the sockets that hear it (the names differ by organisation)
+    const messages = new Map<string, PresenceMessage>()
     for (const socket of this.io.sockets.sockets.values()) {
       const { caller, viewer } = socket.data
       if (!takesPart(caller) || !this.full.sharesIncident(viewer, incidentId)) continue
+      let message = messages.get(caller.organisation)
+      if (message === undefined) {
+        message = this.message(incidentId, caller.organisation)
+        messages.set(caller.organisation, message)
+      }
       socket.emit('presence', message)
     }
   }
@@ -321,6 +333,17 @@ function viewerOf(caller: WatchSocket['data']['caller']): PresenceViewer {
     organisation: caller.organisation,
     ...(named && caller.displayName !== undefined ? { displayName: caller.displayName } : {}),
   }
+}
+
+/** A person as presence counts them: user ids are each organisation's own (two may hold the same). */
+function personKey(viewer: PresenceViewer): string {
+  return JSON.stringify([viewer.organisation, viewer.user])
+}
+
+/** `viewer` as a person of `organisation` hears of them: another organisation's person by user id only. */
+function namedFor(viewer: PresenceViewer, organisation: string): PresenceViewer {
+  if (viewer.organisation === organisation || viewer.displayName === undefined) return viewer
+  return { user: viewer.user, organisation: viewer.organisation }
 }
 
 /** Presence is of people: not displays, not machines (sensors and relays, whose labels are an admin's notes). */

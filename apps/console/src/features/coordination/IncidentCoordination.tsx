@@ -24,7 +24,7 @@ import { useServerNow } from '../../ui/useNow.ts'
 import { viewStore } from '../../view/viewStore.ts'
 import { CreateTaskForm, NEW_TASK_FORM, PersonName, TaskCard } from '../tasks/TaskCard.tsx'
 import { Combobox, MentionTextarea } from './Combobox.tsx'
-import { othersViewing, usePresence } from './coordination.ts'
+import { othersViewing, presenceKey, usePresence } from './coordination.ts'
 import { choose, type Draft, rebase, startDraft, viewDraft } from './draft.ts'
 import { draftForm, useDraft } from './formDrafts.ts'
 import { incidentOptions, type Names } from './people.ts'
@@ -43,14 +43,14 @@ const RELATION_LABELS: Record<LinkRelation, string> = {
 
 export function PresenceLine({ incidentId }: { incidentId: string }) {
   const viewers = usePresence(incidentId)
-  const me = useWatchfloor((s) => s.session?.user)
-  const others = othersViewing(viewers, me)
+  const session = useWatchfloor((s) => s.session)
+  const others = othersViewing(viewers, session ?? undefined)
   if (others.length === 0) return null
   return (
     <p className="presence" data-testid="presence">
       also viewing:{' '}
       {others.map((v, i) => (
-        <span key={v.user}>
+        <span key={presenceKey(v)}>
           {i > 0 && ', '}
           <strong>{v.displayName ?? v.user}</strong> <span className="muted">({v.organisation})</span>
         </span>

@@ -38,17 +38,34 @@ export const presence = createStore<PresenceState>()((set, get) => ({
 }))
 
 const NOBODY: readonly Viewer[] = []
-/** Who else has this incident open (not me). */
-export function othersViewing(viewers: readonly Viewer[] | undefined, me: string | undefined): readonly Viewer[] {
+/** A person of presence: a user id is its organisation's own (two organisations may hold the same). */
+export function presenceKey(viewer: Pick<Viewer, 'user' | 'organisation'>): string {
+  return JSON.stringify([viewer.organisation, viewer.user])
+}
+
+/** Who else has this incident open (not me), each person once. */
+export function othersViewing(
+  viewers: readonly Viewer[] | undefined,
+  me: Pick<Viewer, 'user' | 'organisation'> | undefined,
+): readonly Viewer[] {
   if (!viewers || viewers.length === 0) return NOBODY
-  const seen = new Set<string>()
+  const seen = new Set<string>(me === undefined ? [] : [presenceKey(me)])
   const others: Viewer[] = []
   for (const v of viewers) {
-    if (v.user === me || seen.has(v.user)) continue
-    seen.add(v.user)
+    if (seen.has(presenceKey(v))) continue
+    seen.add(presenceKey(v))
     others.push(v)
   }
   return others
+}
+
+/**
+ * A viewer as the console names them: by display name (the server sends one for people of the
+ * viewer's own organisation only), else by user id; another organisation's person with it.
+ */
+export function viewerName(viewer: Viewer, myOrganisation: string | undefined): string {
+  const name = viewer.displayName ?? viewer.user
+  return viewer.organisation === myOrganisation ? name : `${name} (${viewer.organisation})`
 }
 
 export function usePresence(incidentId: string): readonly Viewer[] | undefined {

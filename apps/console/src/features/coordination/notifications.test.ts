@@ -2,7 +2,7 @@ import { makeEvent } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
 import { createWatchfloorStore, emptyPicture } from '../../data/store.ts'
-import { eventsAfter, othersViewing, presence, wireCoordination } from './coordination.ts'
+import { eventsAfter, othersViewing, presence, viewerName, wireCoordination } from './coordination.ts'
 import { picture, reportEvent } from './fixtures.test-helpers.ts'
 import {
   createNotificationCentre,
@@ -258,8 +258,20 @@ describe('presence and the event window', () => {
       { user: 'mari', organisation: 'cert-lv' },
       { user: 'mari', organisation: 'cert-lv' },
     ]
-    expect(othersViewing(viewers, 'kadri')).toEqual([{ user: 'mari', organisation: 'cert-lv' }])
-    expect(othersViewing(undefined, 'kadri')).toEqual([])
+    const kadri = { user: 'kadri', organisation: 'cert-ee' }
+    expect(othersViewing(viewers, kadri)).toEqual([{ user: 'mari', organisation: 'cert-lv' }])
+    expect(othersViewing(undefined, kadri)).toEqual([])
+    // a user id is its organisation's own: another organisation's kadri is someone else
+    const namesake = { user: 'kadri', organisation: 'ncsc-nl' }
+    expect(othersViewing([...viewers, namesake], kadri)).toEqual([{ user: 'mari', organisation: 'cert-lv' }, namesake])
+  })
+
+  it('names a viewer by display name, else by user id; another organisation’s with it', () => {
+    expect(viewerName({ user: 'kadri', organisation: 'cert-ee', displayName: 'Kadri Tamm' }, 'cert-ee')).toBe(
+      'Kadri Tamm',
+    )
+    expect(viewerName({ user: 'mari', organisation: 'cert-lv' }, 'cert-ee')).toBe('mari (cert-lv)')
+    expect(viewerName({ user: 'mari', organisation: 'cert-lv' }, 'cert-lv')).toBe('mari')
   })
 
   it('takes the events above a seq from the end of the window', () => {

@@ -14,7 +14,7 @@ import { SeverityLabel, TlpBadge } from '../../ui/badges.tsx'
 import { formatDuration, formatTime } from '../../ui/format.ts'
 import { useServerNow } from '../../ui/useNow.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
-import { othersViewing, usePresence } from '../coordination/coordination.ts'
+import { othersViewing, usePresence, viewerName } from '../coordination/coordination.ts'
 import { can } from '../coordination/permissions.ts'
 import { AcknowledgeButton, CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
 import {
@@ -73,12 +73,12 @@ export function TriageCount() {
 
 function Viewing({ incidentId }: { incidentId: string }) {
   const viewers = usePresence(incidentId)
-  const me = useWatchfloor((s) => s.session?.user)
-  const others = othersViewing(viewers, me)
+  const session = useWatchfloor((s) => s.session)
+  const others = othersViewing(viewers, session ?? undefined)
   if (others.length === 0) return null
   return (
     <span className="triage-presence" data-testid="triage-presence">
-      open by {others.map((v) => v.displayName ?? v.user).join(', ')}
+      open by {others.map((v) => viewerName(v, session?.organisation)).join(', ')}
     </span>
   )
 }

@@ -1032,6 +1032,35 @@ describe('a PostgreSQL server whose claim is lost', () => {
   })
 })
 
+describe('a PostgreSQL server asks the database under the append lock', () => {
+  it('appends nothing while a restore holds the log, even while its own claim still says it holds it', async () => {
+    const table = freshTable()
+    const server = await PostgresEventStore.open({ connectionString, table, writers: 'shared' })
+    let restore: PostgresEventStore | undefined
+    try {
+      // the lock let go on the claim's own connection (as a cut the client has not heard of yet would)
+      const claim = (server as unknown as { writers: { client: pg.Client; held: boolean } }).writers
+      await claim.client.query('SELECT pg_advisory_unlock_all()')
+      expect(claim.held).toBe(true)
+      restore = await PostgresEventStore.open({ connectionString, table, writers: 'alone' })
+      const recordedAt = new Date().toISOString()
+      expect(await restore.appendStored([{ ...observation(1), seq: 1, recordedAt } as StoredEvent])).toBe(1)
+      // every way of a group commit: in two round trips (a group that goes out in a notification, or
+      // with an id already in the log), and in one (a group too large for a notification)
+      await expect(server.append([observation(2)])).rejects.toMatchObject({ code: 'unavailable' })
+      await expect(server.append([observation(1)])).rejects.toThrow(/cannot be written now/)
+      const large = Array.from({ length: 40 }, (_, i) => observation(100 + i))
+      await expect(server.append(large)).rejects.toThrow(/cannot be written now/)
+      expect(await restore.appendStored([{ ...observation(3), seq: 2, recordedAt } as StoredEvent])).toBe(2)
+      expect(await restore.head()).toBe(2)
+    } finally {
+      await restore?.close()
+      await server.drop()
+      await server.close()
+    }
+  })
+})
+
 describe('a PostgreSQL writer alone asks the database before each page', () => {
   it('writes nothing once the lock is gone, even while its own connection still says it holds it', async () => {
     const table = freshTable()

@@ -296,7 +296,8 @@ export class PostgresEventStore implements EventStore {
    */
   private async commit(pending: PendingAppend[]): Promise<void> {
     // a server's claim lost (its connection cut) and not yet taken again: an import or a restore may
-    // hold the log alone now, so nothing is appended beside it
+    // hold the log alone now, so nothing is appended beside it. Known lost here; one cut unheard of
+    // yet is caught inside the transaction (`writersHeld`)
     const shared = this.writers?.mode === 'shared' ? this.writers : undefined
     if (shared !== undefined && !shared.held) {
       for (const append of pending) append.reject(shared.notHeldError())
@@ -352,10 +353,12 @@ export class PostgresEventStore implements EventStore {
     // never would
     if (this.notifySealer && fitsNotification(draft.rows.map((row) => row.body))) return null
     const answers = (await client.query(
-      `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.lockKey}); ${placeRows(this.table, this.channel, draft.rows, now)}; COMMIT`,
+      `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.lockKey}); ${placeRows(this.table, this.channel, draft.rows, now, this.writersHeld())}; COMMIT`,
     )) as unknown as pg.QueryResult[]
-    const placed = answers[2]!.rows[0] as { head: string; last: string | null; known: string }
+    const placed = answers[2]!.rows[0] as { head: string; last: string | null; known: string; held: boolean }
     if (Number(placed.known) > 0) return null
+    // nothing was written: an import or a restore holds the log alone
+    if (!placed.held) throw this.writers!.notHeldError()
     return planGroup(pending, new Map(), Number(placed.head), placed.last ?? '', now)
   }
 
@@ -369,8 +372,10 @@ export class PostgresEventStore implements EventStore {
     // begin, take the append lock, then read the head and the group's ids already in the log:
     // statements after the lock, so they see every commit made before it was granted
     const opened = (await client.query(
-      `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.lockKey}); SELECT seq, ${isoText('recorded_at')} AS recorded_at FROM ${this.table} ORDER BY seq DESC LIMIT 1; SELECT id, seq, body FROM ${this.table} WHERE id = ANY(${textArray(ids, ',')}::uuid[])`,
+      `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.lockKey}); SELECT seq, ${isoText('recorded_at')} AS recorded_at FROM ${this.table} ORDER BY seq DESC LIMIT 1; SELECT id, seq, body FROM ${this.table} WHERE id = ANY(${textArray(ids, ',')}::uuid[]); SELECT ${this.writersHeld()} AS held`,
     )) as unknown as pg.QueryResult[]
+    // an import or a restore holds the log alone: nothing is written (the caller rolls back)
+    if ((opened[4]!.rows[0] as { held: boolean }).held !== true) throw this.writers!.notHeldError()
     const last = opened[2]!.rows[0] as { seq: string; recorded_at: string } | undefined
     const found = opened[3]!.rows as { id: string; seq: string; body: string }[]
     const existing = new Map<string, Existing>(
@@ -395,6 +400,16 @@ export class PostgresEventStore implements EventStore {
       `${insertRows(this.table, plan.rows)}; ${notifyEvents}SELECT pg_notify('${this.channel}', '${plan.head}'); COMMIT`,
     )
     return plan
+  }
+
+  /**
+   * The SQL a server's append asks, under the append lock, to know that no import or restore holds the
+   * log alone: its writers' lock taken shared for the transaction (refused at once while another holds
+   * it exclusively), whatever this process has heard of its own claim's connection. True for a store
+   * that is no server (it claims nothing, or holds the log alone).
+   */
+  private writersHeld(): string {
+    return this.writers?.mode === 'shared' ? `pg_try_advisory_xact_lock_shared(${this.writers.key})` : 'true'
   }
 
   /** Events as another log stored them (a restore), under the append lock; see `EventStore.appendStored`. */
@@ -536,8 +551,10 @@ export class PostgresEventStore implements EventStore {
     return new Map(rows.map((row) => [row.id, Number(row.seq)]))
   }
 
+  /** Answers once the database does; throws `notHeldError` while a server's writers' claim is lost (it appends nothing then). */
   async ping(): Promise<void> {
     await this.pool.query('SELECT 1')
+    if (this.writers?.mode === 'shared' && !this.writers.held) throw this.writers.notHeldError()
   }
 
   /** The log's key as a `Sealer` for the processes' other messages (presence); undefined without one. */
@@ -622,9 +639,10 @@ function literal(text: string): string {
  * in front, character for character as `storedBody` writes it (`to_char` gives the milliseconds and
  * the `Z` of `toISOString`); the new head goes out on `channel` at commit. It answers the head it
  * found, the last row's recordedAt (null on an empty log) and how many of the group's ids the log
- * holds (anything but 0: nothing written, nothing notified).
+ * holds (anything but 0: nothing written, nothing notified), and `held`: the value of `held`, an SQL
+ * condition asked under the lock (a server's writers' lock, `writersHeld`); false: nothing written either.
  */
-function placeRows(table: string, channel: string, rows: readonly Row[], now: Date): string {
+function placeRows(table: string, channel: string, rows: readonly Row[], now: Date, held = 'true'): string {
   rows.forEach((row, i) => {
     if (row.seq !== i + 1)
       throw new Error(`a group placed after the head is planned from seq 1 (row ${i} has ${row.seq})`)
@@ -637,7 +655,7 @@ function placeRows(table: string, channel: string, rows: readonly Row[], now: Da
     rows.map((r) => r.content),
     '\n',
   )
-  return `WITH last_row AS (SELECT seq, recorded_at FROM ${table} ORDER BY seq DESC LIMIT 1), placed AS (SELECT coalesce((SELECT seq FROM last_row), 0) AS head, (SELECT ${isoText('recorded_at')} FROM last_row) AS last, greatest('${now.toISOString()}'::timestamptz, (SELECT recorded_at FROM last_row)) AS at, (SELECT count(*) FROM ${table} WHERE id = ANY(${ids})) AS known), written AS (INSERT INTO ${table} (seq, id, recorded_at, body) SELECT placed.head + r.place, r.id, placed.at, '{"seq":' || (placed.head + r.place) || ',"recordedAt":"' || ${isoText('placed.at')} || '",' || substr(r.content, 2) FROM placed, unnest(${ids}, ${contents}) WITH ORDINALITY AS r(id, content, place) WHERE placed.known = 0) SELECT head, last, known, CASE WHEN known = 0 THEN pg_notify('${channel}', (head + ${rows.length})::text) END FROM placed`
+  return `WITH last_row AS (SELECT seq, recorded_at FROM ${table} ORDER BY seq DESC LIMIT 1), placed AS (SELECT coalesce((SELECT seq FROM last_row), 0) AS head, (SELECT ${isoText('recorded_at')} FROM last_row) AS last, greatest('${now.toISOString()}'::timestamptz, (SELECT recorded_at FROM last_row)) AS at, (SELECT count(*) FROM ${table} WHERE id = ANY(${ids})) AS known, (SELECT ${held}) AS held), written AS (INSERT INTO ${table} (seq, id, recorded_at, body) SELECT placed.head + r.place, r.id, placed.at, '{"seq":' || (placed.head + r.place) || ',"recordedAt":"' || ${isoText('placed.at')} || '",' || substr(r.content, 2) FROM placed, unnest(${ids}, ${contents}) WITH ORDINALITY AS r(id, content, place) WHERE placed.known = 0 AND placed.held) SELECT head, last, known, held, CASE WHEN known = 0 AND held THEN pg_notify('${channel}', (head + ${rows.length})::text) END FROM placed`
 }
 
 /**

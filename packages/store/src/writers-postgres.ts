@@ -29,7 +29,8 @@ export class PostgresWritersClaim {
 
   private constructor(
     private readonly connectionString: string,
-    private readonly key: number,
+    /** The advisory lock's key: a server's append asks for it shared, inside its transaction. */
+    readonly key: number,
     readonly mode: WritersClaimMode,
     /** `watchfloor-writers <table>`: what `pg_stat_activity` shows of the claim's connection. */
     private readonly applicationName: string,
@@ -136,6 +137,7 @@ export class PostgresWritersClaim {
     return new WatchfloorError(
       'unavailable',
       `the event log ${this.log} cannot be written now: this process's claim on it was lost (its connection to PostgreSQL was cut) and is being taken again; try again shortly`,
+      { reason: 'claim_lost' },
     )
   }
 

@@ -161,7 +161,7 @@ export function createHttp({
   })
   // a load balancer's health check: 503 while the store is unreachable, and from the start of a
   // graceful stop until the process exits (`draining`), so new requests go elsewhere
-  const notReady = (reason: 'draining' | 'store_unreachable', message: string) => ({
+  const notReady = (reason: 'draining' | 'store_unreachable' | 'claim_lost', message: string) => ({
     error: { code: 'unavailable', message, details: { reason } },
   })
   app.get('/readyz', async (_req, res) => {
@@ -174,6 +174,12 @@ export function createHttp({
       if (draining()) res.status(503).json(notReady('draining', 'draining: the server is shutting down'))
       else res.json({ status: 'ready', store: store.kind })
     } catch (error) {
+      // the server's claim on a PostgreSQL log is being taken again: it appends nothing meanwhile
+      if (error instanceof WatchfloorError && (error.details as { reason?: unknown })?.reason === 'claim_lost') {
+        logger.warn('the claim on the event log is lost: not ready until it is taken again')
+        res.status(503).json(notReady('claim_lost', error.message))
+        return
+      }
       logger.warn({ err: error }, 'store not reachable')
       res.status(503).json(notReady('store_unreachable', 'the event store is not reachable'))
     }

@@ -158,7 +158,7 @@ test('what was typed survives the picture opened again (resync access_changed): 
   }
 })
 
-test('a comment whose answer was lost, posted again from the form shown again after the picture was opened again, is one comment', async ({
+test('a comment that did not reach the server, posted again from the form shown again after the picture was opened again, goes under the same commandId: one comment', async ({
   page,
   request,
 }) => {
@@ -178,15 +178,8 @@ test('a comment whose answer was lost, posted again from the form shown again af
       commandIds.push((r.postDataJSON() as { commandId: string }).commandId)
   })
 
-  // the first Post reaches the server, which applies it; its answer is lost on the way back
-  await page.route(
-    '**/api/v1/commands',
-    async (route) => {
-      await route.fetch()
-      await route.abort('failed')
-    },
-    { times: 1 },
-  )
+  // the first Post never reaches the server (whether it did, the console cannot tell)
+  await page.route('**/api/v1/commands', (route) => route.abort('failed'), { times: 1 })
   await detail.getByTestId('comment-body').fill(text)
   await detail.getByTestId('comment-post').click()
   await expect(detail.getByTestId('command-error')).toBeVisible()
@@ -212,14 +205,57 @@ test('a comment whose answer was lost, posted again from the form shown again af
     await expect(page.getByTestId('connection-status')).toHaveText('live')
     await expect(detail.getByTestId('comment-body')).toHaveValue(text)
 
-    // Post again: the same action, under the same commandId; the server answers it as the first time
+    // Post again: the same action, under the same commandId (had the first arrived, the server would
+    // answer this one as it did the first, and add nothing)
     await detail.getByTestId('comment-post').click()
     await expect(detail.getByTestId('comment-body')).toHaveValue('')
     expect(commandIds).toHaveLength(2)
     expect(commandIds[1]).toBe(commandIds[0])
-    // one comment in the picture, which folds every comment the log holds
     await expect(detail.getByTestId('comment').filter({ hasText: text })).toHaveCount(1)
   } finally {
     expect((await request.delete(`/api/v1/directory/communities/${community}`, { headers: admin })).status()).toBe(204)
   }
+})
+
+test('a comment applied whose answer was lost: the live stream shows it posted, the form ends as on an answer ok, and what is typed next is a new comment', async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(120_000)
+  const incidentId = `inc-draft-applied-${run}`
+  const text = `Backups verified offline (${run})`
+  await postEvents(request, [incident(incidentId, `Draft ${run}: wiper at the water utility`, 'GREEN', 'high')])
+  await signIn(page, E2E_TOKENS.coordinator)
+  await openIncident(page, incidentId)
+  const detail = page.getByTestId('incident-detail')
+  await expect(detail.getByTestId('detail-version')).toHaveText('1')
+  const commandIds: string[] = []
+  page.on('request', (r) => {
+    if (r.url().includes('/api/v1/commands') && r.method() === 'POST')
+      commandIds.push((r.postDataJSON() as { commandId: string }).commandId)
+  })
+
+  // the Post reaches the server, which applies it; its answer is lost on the way back
+  await page.route(
+    '**/api/v1/commands',
+    async (route) => {
+      await route.fetch()
+      await route.abort('failed')
+    },
+    { times: 1 },
+  )
+  await detail.getByTestId('comment-body').fill(text)
+  await detail.getByTestId('comment-post').click()
+  // the comment arrives live: the console knows it for its own (its id derives from the commandId),
+  // so the form is emptied and no failure is shown
+  await expect(detail.getByTestId('comment').filter({ hasText: text })).toHaveCount(1)
+  await expect(detail.getByTestId('comment-body')).toHaveValue('')
+  await expect(detail.getByTestId('command-error')).toHaveCount(0)
+
+  // the same words again are another comment, under a new commandId
+  await detail.getByTestId('comment-body').fill(text)
+  await detail.getByTestId('comment-post').click()
+  await expect(detail.getByTestId('comment').filter({ hasText: text })).toHaveCount(2)
+  expect(commandIds).toHaveLength(2)
+  expect(commandIds[1]).not.toBe(commandIds[0])
 })

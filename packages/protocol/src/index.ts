@@ -1,4 +1,5 @@
 export { canonicalJson } from './canonical.ts'
+export { COMMAND_IDS_DRAWN, commandEventId, commandEventIds } from './commandEvents.ts'
 export {
   COMMAND_EVENTS,
   COMMAND_TYPES,

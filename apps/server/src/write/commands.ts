@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import {
   canSee,
   type DecidedEvent,
@@ -16,9 +16,11 @@ import {
 } from '@watchfloor/core'
 import {
   COMMAND_EVENTS,
+  COMMAND_IDS_DRAWN,
   type Command,
   type CommandAck,
   canonicalJson,
+  commandEventId,
   type ErrorBody,
   EventInput,
   parseCommand,
@@ -331,7 +333,7 @@ function unknownTeam(
 }
 
 /** How many derived ids are searched for (`decide` draws at most two per command: a payload id and an event id). */
-const LOOKAHEAD = 4
+const LOOKAHEAD = COMMAND_IDS_DRAWN
 
 /**
  * The ids of one caller's command with a `commandId`: the n-th id `decide` draws is
@@ -361,26 +363,6 @@ class CommandIds {
   derived(id: string): boolean {
     return this.first.includes(id)
   }
-}
-
-/**
- * The `index`-th id of the command `commandId` of a caller (its user and organisation): a UUID
- * (version 8, RFC 9562) made of the first 16 bytes of a SHA-256 of the three. The same action
- * retried gets the same ids; another caller's command with the same `commandId` gets others.
- */
-export function commandEventId(commandId: string, caller: Pick<Viewer, 'userId' | 'organisation'>, index: number) {
-  const input = JSON.stringify([
-    'watchfloor.command',
-    commandId.toLowerCase(),
-    caller.organisation,
-    caller.userId,
-    index,
-  ])
-  const bytes = createHash('sha256').update(input).digest().subarray(0, 16)
-  bytes[6] = (bytes[6]! & 0x0f) | 0x80
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80
-  const hex = bytes.toString('hex')
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
 /** The seq the append's conflict names when its id is one of the command's derived ids. */

@@ -15,7 +15,7 @@ import {
   type IncidentStatus,
   type Severity,
 } from '@watchfloor/protocol'
-import { type FormEvent, type ReactNode, useEffect, useMemo } from 'react'
+import { type FormEvent, type ReactNode, useMemo } from 'react'
 import { useStore } from 'zustand'
 import { type Session, useWatchfloor } from '../../data/store.ts'
 import { SeverityLabel } from '../../ui/badges.tsx'
@@ -94,9 +94,6 @@ function Section({ title, children, testid }: { title: ReactNode; children: Reac
  */
 function IncidentActions({ incident, session }: { incident: IncidentState; session: Session | null }) {
   const ack = useCommand()
-  // the forms' last actions are kept with their drafts: sent again after a picture opened again, once
-  const escalate = useCommand({ of: { incidentId: incident.incidentId }, form: ESCALATE_FORM })
-  const status = useCommand({ of: { incidentId: incident.incidentId }, form: STATUS_FORM })
   const choices = escalationChoices(incident)
   // what was typed outlives the panel (a picture opened again), for this viewer (formDrafts.ts)
   const [escalating, setEscalating] = useDraft({ incidentId: incident.incidentId }, ESCALATE_FORM)
@@ -104,27 +101,35 @@ function IncidentActions({ incident, session }: { incident: IncidentState; sessi
   const statuses = statusChoices(incident.status)
   const [setting, setSetting] = useDraft({ incidentId: incident.incidentId }, STATUS_FORM)
   const { choice: nextStatus, reason: statusReason } = setting
+  // the forms' last actions are kept with their drafts: sent again after a picture opened again, once.
+  // A draft ends once its command is applied (sent from the form, or retried), and is based on the
+  // target as a conflict reported it once the person was told what changed: on the answer itself,
+  // which may come once the panel was shown again
+  const escalate = useCommand({
+    of: { incidentId: incident.incidentId },
+    form: ESCALATE_FORM,
+    answered: (r) => {
+      if (r.ok) setEscalating(ESCALATE_FORM.empty)
+      else if (r.kind === 'conflict' && r.current) {
+        const current = r.current
+        setEscalating((draft) => ({ ...draft, choice: rebase(draft.choice, current) }))
+      }
+    },
+  })
+  const status = useCommand({
+    of: { incidentId: incident.incidentId },
+    form: STATUS_FORM,
+    answered: (r) => {
+      if (r.ok) setSetting(STATUS_FORM.empty)
+      else if (r.kind === 'conflict' && r.current) {
+        const current = r.current
+        setSetting((draft) => ({ ...draft, choice: rebase(draft.choice, current) }))
+      }
+    },
+  })
   const mayAck = can(session, 'incident.acknowledge', incident)
   const mayEscalate = can(session, 'incident.escalate', incident)
   const maySetStatus = can(session, 'incident.set_status', incident)
-  // a draft ends once its command is applied (sent from the form, or retried), and is based on the
-  // target as a conflict reported it once the person was told what changed
-  useEffect(() => {
-    const r = escalate.result
-    if (r?.ok) setEscalating(ESCALATE_FORM.empty)
-    else if (r?.kind === 'conflict' && r.current) {
-      const current = r.current
-      setEscalating((draft) => ({ ...draft, choice: rebase(draft.choice, current) }))
-    }
-  }, [escalate.result, setEscalating])
-  useEffect(() => {
-    const r = status.result
-    if (r?.ok) setSetting(STATUS_FORM.empty)
-    else if (r?.kind === 'conflict' && r.current) {
-      const current = r.current
-      setSetting((draft) => ({ ...draft, choice: rebase(draft.choice, current) }))
-    }
-  }, [status.result, setSetting])
   if (!mayAck && !mayEscalate && !maySetStatus && !ack.result && !escalate.result && !status.result) return null
 
   const severityShown = viewDraft(escalation, choices)

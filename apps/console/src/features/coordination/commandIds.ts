@@ -6,9 +6,11 @@
  * be lost while the command was applied), is the same action: it goes out with the same
  * `commandId`, and the server answers it as the first time instead of appending a second comment or
  * task. So is **Retry on version N** (only `expectedVersion` differs). Anything else typed or chosen
- * is another command, and a new action; so is the same input again after it succeeded.
+ * is another command, and a new action; so is the same input again after it succeeded, or once the
+ * live stream brought what the action made (its events carry ids derived from its `commandId`,
+ * protocol's `commandEventIds`: an answer lost while the action was applied; formDrafts.ts).
  */
-import { type Command, canonicalJson } from '@watchfloor/protocol'
+import { type Command, canonicalJson, commandEventIds } from '@watchfloor/protocol'
 import type { CommandResult } from './commands.ts'
 
 /** What makes two commands the same action: everything but `expectedVersion` and `commandId`. */
@@ -27,11 +29,21 @@ export function newCommandId(): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
-/** A form's last action: what makes it the same (`actionKey`), its `commandId`, and whether it succeeded. */
+/**
+ * A form's last action: what makes it the same (`actionKey`), its `commandId`, whether it succeeded,
+ * and the ids what it makes will carry (its events, the comment or task it adds), when its sender is known.
+ */
 export interface LastAction {
   readonly key: string
   readonly commandId: string
   readonly done: boolean
+  readonly eventIds?: readonly string[] | undefined
+}
+
+/** Who sends: the ids of an action's events are derived from its `commandId` and them. */
+export interface Sender {
+  userId: string
+  organisation: string
 }
 
 /**
@@ -60,6 +72,7 @@ export class CommandIds {
   constructor(
     private readonly newId: () => string = newCommandId,
     private readonly slot: ActionSlot = ownSlot(),
+    private readonly sender?: Sender | undefined,
   ) {}
 
   /** The command as it goes out: with the `commandId` of its action (one it already has is kept). */
@@ -68,7 +81,9 @@ export class CommandIds {
     const key = actionKey(command)
     let last = this.slot.read()
     if (last === null || last.key !== key || last.done) {
-      last = { key, commandId: this.newId(), done: false }
+      const commandId = this.newId()
+      const eventIds = this.sender === undefined ? undefined : commandEventIds(commandId, this.sender)
+      last = { key, commandId, done: false, eventIds }
       this.slot.write(last)
     }
     return { ...command, commandId: last.commandId }

@@ -1,4 +1,5 @@
-import type { Command } from '@watchfloor/protocol'
+import { fold, initialState, makeEvent } from '@watchfloor/core'
+import { type Command, commandEventIds } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
 import { createStore } from 'zustand/vanilla'
 import { createWatchfloorStore, emptyPicture } from '../../data/store.ts'
@@ -6,13 +7,14 @@ import { viewerKey } from '../../data/viewAs.ts'
 import { createViewStore } from '../../view/viewStore.ts'
 import { CommandIds, sendAction } from './commandIds.ts'
 import type { CommandResult } from './commands.ts'
-import { person } from './fixtures.test-helpers.ts'
+import { person, reportEvent } from './fixtures.test-helpers.ts'
 import {
   actionSlot,
   type DraftOf,
   draftForm,
   type FormDrafts,
   readDraft,
+  settleActions,
   wireFormDrafts,
   writeDraft,
 } from './formDrafts.ts'
@@ -186,6 +188,84 @@ describe('form drafts: one home for what was typed in the forms of an incident a
       const one = await send(form(signedOut, null), lost)
       expect(await send(form(signedOut, null), lost)).not.toBe(one)
       expect(signedOut.getState().forms.size).toBe(0)
+    })
+  })
+
+  describe('an action the live stream shows applied (its answer lost) ends its draft', () => {
+    const COMMENT = draftForm('comment', { body: '' })
+    const comment: Command = { type: 'comment.post', incidentId: 'inc-1', body: 'Hosts isolated', mentions: [] }
+    const lost: CommandResult = {
+      ok: false,
+      kind: 'unavailable',
+      status: 0,
+      message: 'the server could not be reached',
+    }
+    const sender = { userId: 'kadri', organisation: 'cert-ee' }
+    /** The comment posted by the action `commandId` of kadri: its id is the action's second derived id. */
+    const posted = (seq: number, commandId: string, id = commandEventIds(commandId, sender)[1]!) => ({
+      ...makeEvent(seq, 'comment.posted', {
+        incidentId: 'inc-1',
+        commentId: 'c-1',
+        body: 'Hosts isolated',
+        mentions: [],
+      }),
+      id,
+    })
+    const wired = () => {
+      const data = createWatchfloorStore()
+      const store = drafts()
+      data.getState().setSession(KADRI)
+      data.getState().openPicture(fold(initialState, [reportEvent(1)]), [reportEvent(1)], { from: 0, to: 1 })
+      const unwire = wireFormDrafts(data, createViewStore(), store)
+      const send = async () => {
+        const ids = new CommandIds(
+          undefined,
+          actionSlot(A, INC_1, COMMENT, store, () => A),
+          sender,
+        )
+        return (await sendAction(ids, comment, async () => lost)).sent.commandId!
+      }
+      return { data, store, unwire, send }
+    }
+
+    it('the form ends as on an answer ok: empty, and what is sent next is a new action', async () => {
+      const { data, store, unwire, send } = wired()
+      writeDraft(A, INC_1, COMMENT, { body: 'Hosts isolated' }, store)
+      const first = await send()
+      // an event of someone else's command changes nothing
+      data.getState().applyEvents([posted(2, first, '00000000-0000-4000-8000-0000000000aa')])
+      expect(readDraft(store.getState(), A, INC_1, COMMENT).body).toBe('Hosts isolated')
+      expect(await send()).toBe(first)
+      // its own comment arrives: applied
+      data.getState().applyEvents([posted(3, first)])
+      expect(readDraft(store.getState(), A, INC_1, COMMENT)).toBe(COMMENT.empty)
+      expect(store.getState().settled?.has(first)).toBe(true)
+      writeDraft(A, INC_1, COMMENT, { body: 'Hosts isolated' }, store)
+      expect(await send()).not.toBe(first)
+      unwire()
+    })
+
+    it('what was typed since it was sent stays; the action is over all the same', async () => {
+      const { data, store, unwire, send } = wired()
+      writeDraft(A, INC_1, COMMENT, { body: 'Hosts isolated' }, store)
+      const first = await send()
+      writeDraft(A, INC_1, COMMENT, { body: 'Hosts isolated, and the backups' }, store)
+      data.getState().applyEvents([posted(2, first)])
+      expect(readDraft(store.getState(), A, INC_1, COMMENT).body).toBe('Hosts isolated, and the backups')
+      writeDraft(A, INC_1, COMMENT, { body: 'Hosts isolated' }, store)
+      expect(await send()).not.toBe(first)
+      unwire()
+    })
+
+    it('a picture opened again with the action’s events in its window settles it too', async () => {
+      const { data, store, unwire, send } = wired()
+      writeDraft(A, INC_1, COMMENT, { body: 'Hosts isolated' }, store)
+      const first = await send()
+      const log = [reportEvent(1), posted(2, first)]
+      data.getState().openPicture(fold(initialState, log), log, { from: 0, to: 2 })
+      expect(readDraft(store.getState(), A, INC_1, COMMENT)).toBe(COMMENT.empty)
+      expect(settleActions(store.getState(), log)).toBe(store.getState())
+      unwire()
     })
   })
 })

@@ -17,13 +17,15 @@
  * puts them away, and the next incident's panel opens afresh; a task card on the task board keeps
  * its own (`wireFormDrafts`). They are kept in memory only.
  */
+import type { StoredEvent } from '@watchfloor/protocol'
 import { useCallback } from 'react'
 import { useStore } from 'zustand'
 import { createStore } from 'zustand/vanilla'
-import { type Session, useWatchfloor, watchfloor } from '../../data/store.ts'
+import { useWatchfloor, watchfloor } from '../../data/store.ts'
 import { viewerKey } from '../../data/viewAs.ts'
 import { viewStore } from '../../view/viewStore.ts'
 import type { ActionSlot, LastAction } from './commandIds.ts'
+import { foldedSince, type Picture } from './withdrawn.ts'
 
 /** One form of an incident, or of each of its tasks: its name, and what it holds before anything is typed. */
 export interface DraftForm<T extends object> {
@@ -55,6 +57,8 @@ interface Held {
    * shown again, the same input is the same action, applied once.
    */
   action?: LastAction | undefined
+  /** What the form held when `action` was sent (the same object while nothing was typed since). */
+  sentValue?: object | undefined
 }
 
 export interface FormDrafts {
@@ -62,9 +66,16 @@ export interface FormDrafts {
   viewer: string | null
   /** What each form holds, by `draftKey`; a form not here is empty. */
   forms: ReadonlyMap<string, Held>
+  /**
+   * The `commandId`s of the latest actions whose answer was lost but whose events the live stream
+   * brought (`settleActions`): applied, their forms ended as on an answer ok. A form's runner shows
+   * no failure of one of them (useCommand.tsx). The latest `SETTLED_KEPT`.
+   */
+  settled?: ReadonlySet<string>
 }
 
 const NONE: ReadonlyMap<string, Held> = new Map()
+const SETTLED_KEPT = 50
 
 export const formDrafts = createStore<FormDrafts>(() => ({ viewer: null, forms: NONE }))
 
@@ -113,11 +124,18 @@ export function writeDraft<T extends object>(
   if (sameFields(next, current)) return
   const key = draftKey(of, form.name)
   const forms = new Map(drafts.viewer === viewer ? drafts.forms : NONE)
-  const action = forms.get(key)?.action
+  const { action, sentValue } = forms.get(key) ?? {}
   // an action sent and not yet answered ok stays, with the form as it is (it may be sent again)
   if (sameFields(next, form.empty) && (action === undefined || action.done)) forms.delete(key)
-  else forms.set(key, { place: of.place ?? 'panel', incidentId: of.incidentId, value: next, action })
-  store.setState({ viewer, forms }, true)
+  else forms.set(key, { place: of.place ?? 'panel', incidentId: of.incidentId, value: next, action, sentValue })
+  store.setState(withForms(drafts, viewer, forms), true)
+}
+
+/** `drafts` with `forms` for `viewer`: what was settled is kept while the viewer is the same. */
+function withForms(drafts: FormDrafts, viewer: string | null, forms: ReadonlyMap<string, Held>): FormDrafts {
+  return drafts.viewer === viewer && drafts.settled !== undefined
+    ? { viewer, forms, settled: drafts.settled }
+    : { viewer, forms }
 }
 
 /** The viewer signed in (or viewed as) now. */
@@ -148,13 +166,11 @@ export function actionSlot<T extends object>(
       const drafts = store.getState()
       const forms = new Map(drafts.viewer === viewer ? drafts.forms : NONE)
       const held = forms.get(key)
-      forms.set(key, {
-        place: of.place ?? 'panel',
-        incidentId: of.incidentId,
-        value: held?.value ?? form.empty,
-        action,
-      })
-      store.setState({ viewer, forms }, true)
+      const value = held?.value ?? form.empty
+      // a new action: the form as it was sent, to tell later whether anything was typed since
+      const sentValue = held?.action?.commandId === action.commandId ? held.sentValue : value
+      forms.set(key, { place: of.place ?? 'panel', incidentId: of.incidentId, value, action, sentValue })
+      store.setState(withForms(drafts, viewer, forms), true)
     },
   }
 }
@@ -178,6 +194,37 @@ export function useDraft<T extends object>(of: DraftOf, form: DraftForm<T>): [T,
   return [draft, change]
 }
 
+/**
+ * The drafts once `events` came in the live stream: a form whose last action has no answer ok yet and
+ * whose events are among them (their ids derived from its `commandId`) was applied, its answer lost on
+ * the way: its draft ends as on an answer ok (the form empty, the action gone; what was typed since
+ * the action was sent stays), so that what is sent next is a new action, never answered as this one,
+ * and its `commandId` is kept in `settled`.
+ */
+export function settleActions(drafts: FormDrafts, events: Iterable<Pick<StoredEvent, 'id'>>): FormDrafts {
+  const pending = new Map<string, string>()
+  for (const [key, held] of drafts.forms)
+    if (held.action !== undefined && !held.action.done)
+      for (const id of held.action.eventIds ?? []) pending.set(id, key)
+  if (pending.size === 0) return drafts
+  let forms: Map<string, Held> | undefined
+  let settled: Set<string> | undefined
+  for (const event of events) {
+    const key = pending.get(event.id)
+    const held = key === undefined ? undefined : drafts.forms.get(key)
+    if (key === undefined || held?.action === undefined || held.action.done || settled?.has(held.action.commandId))
+      continue
+    forms ??= new Map(drafts.forms)
+    settled ??= new Set(drafts.settled)
+    if (held.value === held.sentValue) forms.delete(key)
+    else forms.set(key, { ...held, action: { ...held.action, done: true } })
+    settled.add(held.action.commandId)
+  }
+  if (forms === undefined || settled === undefined) return drafts
+  const kept = [...settled].slice(-SETTLED_KEPT)
+  return { viewer: drafts.viewer, forms, settled: new Set(kept) }
+}
+
 /** The drafts once `viewer` is the one signed in: kept for the same viewer, none for another. */
 export function followViewer(drafts: FormDrafts, viewer: string | null): FormDrafts {
   return drafts.viewer === viewer || drafts.forms.size === 0 ? drafts : { viewer: null, forms: NONE }
@@ -191,21 +238,23 @@ export function leavePanel(drafts: FormDrafts, left: string): FormDrafts {
     forms ??= new Map(drafts.forms)
     forms.delete(key)
   }
-  return forms === undefined ? drafts : { viewer: drafts.viewer, forms }
+  return forms === undefined ? drafts : withForms(drafts, drafts.viewer, forms)
 }
 
 type DataStore = {
-  getState(): { session: Session | null }
-  subscribe(listener: (s: { session: Session | null }, prev: { session: Session | null }) => void): () => void
+  getState(): Picture
+  subscribe(listener: (s: Picture, prev: Picture) => void): () => void
 }
 type ViewStore = {
   subscribe(listener: (s: { selection: string | null }, prev: { selection: string | null }) => void): () => void
 }
 
 /**
- * Follow the viewer and the selection: another viewer (sign-out, another person, view as on, off or
- * another audience) forgets every draft; another incident selected puts the panel's drafts of the
- * one before away. Neither changes when the picture is dropped and opened again. Returns the unsubscribe.
+ * Follow the viewer, the live stream and the selection: another viewer (sign-out, another person, view
+ * as on, off or another audience) forgets every draft; events folded end the drafts whose lost actions
+ * they show applied (`settleActions`; a picture opened again: every event of its window); another
+ * incident selected puts the panel's drafts of the one before away. The drafts stay when the picture
+ * is dropped and opened again. Returns the unsubscribe.
  */
 export function wireFormDrafts(
   data: DataStore = watchfloor,
@@ -218,6 +267,10 @@ export function wireFormDrafts(
   set(followViewer(store.getState(), viewerKey(data.getState().session)))
   const unsubscribeData = data.subscribe((s, prev) => {
     if (s.session !== prev.session) set(followViewer(store.getState(), viewerKey(s.session)))
+    const drafts = store.getState()
+    if (drafts.forms.size === 0 || drafts.viewer !== viewerKey(s.session)) return
+    if (s.opened !== prev.opened) set(settleActions(drafts, s.liveWindow))
+    else set(settleActions(drafts, foldedSince(s, prev)))
   })
   const unsubscribeView = view.subscribe((s, prev) => {
     if (prev.selection !== null && s.selection !== prev.selection) set(leavePanel(store.getState(), prev.selection))

@@ -1,5 +1,6 @@
 import type { Command } from '@watchfloor/protocol'
 import { useCallback, useRef, useState } from 'react'
+import { useStore } from 'zustand'
 import { useWatchfloor, watchfloor } from '../../data/store.ts'
 import { viewerKey } from '../../data/viewAs.ts'
 import { type ActionSlot, CommandIds, ownSlot, sendAction } from './commandIds.ts'
@@ -12,7 +13,7 @@ import {
   sendCommand,
   type Target,
 } from './commands.ts'
-import { actionSlot, type DraftForm, type DraftOf } from './formDrafts.ts'
+import { actionSlot, type DraftForm, type DraftOf, formDrafts } from './formDrafts.ts'
 import { learnWithdrawn } from './withdrawn.ts'
 
 export interface CommandRunner {
@@ -46,9 +47,16 @@ export interface CommandRunner {
  *
  * A form of an incident or a task names its draft (`draft`): its last action is kept with the draft
  * (formDrafts.ts), so the form shown again after the picture was opened again still sends the same
- * input under the same `commandId`. Without it, the action lives as long as the form.
+ * input under the same `commandId`; and once the live stream shows that action applied (its answer
+ * lost), the draft ends and no failure of it is shown. Without it, the action lives as long as the
+ * form. `answered` is told every answer, also one that comes once the form was unmounted (a picture
+ * opened again meanwhile): what a form does with its draft on an answer belongs there.
  */
-export function useCommand(draft?: { of: DraftOf; form: DraftForm<object> }): CommandRunner {
+export function useCommand(draft?: {
+  of: DraftOf
+  form: DraftForm<object>
+  answered?: (result: CommandResult) => void
+}): CommandRunner {
   const [pending, setPending] = useState(false)
   const [answer, setAnswer] = useState<Answer | null>(null)
   const own = useRef<ActionSlot | null>(null)
@@ -70,17 +78,25 @@ export function useCommand(draft?: { of: DraftOf; form: DraftForm<object> }): Co
     let sent: { command: Command; shown: Target | undefined } = { command, shown: copy }
     const where = at.current
     const slot = where === undefined ? own.current! : actionSlot(viewer, where.of, where.form)
-    const { result } = await sendAction(new CommandIds(undefined, slot), command, (stamped) => {
+    const session = watchfloor.getState().session
+    const sender = session ? { userId: session.user, organisation: session.organisation } : undefined
+    const { result } = await sendAction(new CommandIds(undefined, slot, sender), command, (stamped) => {
       sent = { command: stamped, shown: copy }
       return sendCommand(stamped)
     })
     const withdrawn = learnWithdrawn(viewer, sent.command, result)
     setAnswer({ result, ...sent, withdrawn })
     setPending(false)
+    where?.answered?.(result)
     return result
   }, [])
 
-  const result = answer?.result ?? null
+  // a failure of an action the live stream showed applied (its answer lost) is no failure
+  const settled = useStore(
+    formDrafts,
+    (drafts) => answer?.command.commandId !== undefined && drafts.settled?.has(answer.command.commandId) === true,
+  )
+  const result = settled ? null : (answer?.result ?? null)
   const conflictCurrent = result && !result.ok && result.kind === 'conflict' ? result.current : undefined
   fresher.current = conflictCurrent
   const basisOf = (shown: Target) => basisFor(shown, conflictCurrent)

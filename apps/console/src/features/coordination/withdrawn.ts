@@ -110,10 +110,10 @@ export function reportedAgain(ids: ReadonlySet<string>, events: Iterable<StoredE
   return again
 }
 
-type Picture = Pick<WatchfloorStore, 'session' | 'opened' | 'lastSeq' | 'liveWindow' | 'liveWindowVersion'>
+export type Picture = Pick<WatchfloorStore, 'session' | 'opened' | 'lastSeq' | 'liveWindow' | 'liveWindowVersion'>
 
 /** The live events folded between `prev` and `s`: the tail of the live window after `prev`'s cursor. */
-function* foldedSince(s: Picture, prev: Picture): Generator<StoredEvent> {
+export function* foldedSince(s: Picture, prev: Picture): Generator<StoredEvent> {
   if (s.liveWindowVersion === prev.liveWindowVersion || s.lastSeq <= prev.lastSeq) return
   for (let i = s.liveWindow.length - 1; i >= 0; i--) {
     const event = s.liveWindow[i]!

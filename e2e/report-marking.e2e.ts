@@ -107,6 +107,54 @@ test.describe('a document carries its marking; a replay is marked as one', () =>
     await expect(line.getByTestId('tlp-badge')).toHaveText('TLP:AMBER')
   })
 
+  test('[M1] the history names networks by their short name; a run of observations on an AMBER network carries TLP:AMBER', async ({
+    page,
+    request,
+    outsideRequests: _outside,
+  }) => {
+    const networkId = `ee-hist-${run}`
+    const own = `inc-mk-net-${run}`
+    await postEvents(request, [
+      {
+        ...event(
+          'network.registered',
+          T,
+          {
+            networkId,
+            name: `Estonian energy distribution network ${run}`,
+            shortName: `EE energy ${run}`,
+            organisation: 'cert-ee',
+            nation: 'EE',
+            kind: 'industry',
+            location: { lat: 59.4, lon: 24.7 },
+          },
+          'AMBER',
+        ),
+        source: { organisation: 'cert-ee' },
+      },
+      event('incident.reported', T + MIN, {
+        incidentId: own,
+        title: 'Green incident on an amber network',
+        severity: 'medium',
+        category: 'malware',
+        affectedNetworks: ['ee-gov'],
+      }),
+      event('incident.observation', T + 2 * MIN, { incidentId: own, networkId, count: 3, indicator: '198.51.100.7' }),
+      event('incident.observation', T + 3 * MIN, { incidentId: own, networkId, count: 4, indicator: '198.51.100.7' }),
+    ])
+    await signIn(page, E2E_TOKENS.officer)
+    await openIncident(page, own)
+    const runs = page.getByTestId('detail-history').getByTestId('history-observations')
+    await expect(runs).toHaveCount(1)
+    await expect(runs).toContainText(`on EE energy ${run}`)
+    await expect(runs).not.toContainText(`on ${networkId}`)
+    await expect(runs).toHaveAttribute('data-tlp', 'AMBER')
+    await expect(runs.getByTestId('tlp-badge')).toHaveText('TLP:AMBER')
+    // each report of the run names the network the same way
+    await runs.getByTestId('history-observations-toggle').click()
+    await expect(runs.locator('.history-run-events li').first()).toContainText(`on EE energy ${run}`)
+  })
+
   test('[M1] a map snapshot is marked with what the map drew, and the banner counts it', async ({
     page,
     request,

@@ -149,6 +149,7 @@ export {
   type TaskState,
 } from './state.ts'
 export {
+  networkName,
   type SummaryNames,
   type SummaryTitles,
   summarise,

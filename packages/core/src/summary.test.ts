@@ -74,21 +74,40 @@ describe('summarise with names: titles and names instead of ids', () => {
 })
 
 describe('[M1] what a summary names by title, and the markings those titles carry', () => {
-  it('names exactly the incidents and tasks summarise asks titles for', () => {
+  it('names exactly the incidents, tasks and networks summarise asks titles and names for', () => {
     expect(
       summaryNamed(
         event('incident.linked', { incidentId: 'inc-1', otherIncidentId: 'inc-2', relation: 'merged_into' }),
       ),
-    ).toEqual({ incidents: ['inc-1', 'inc-2'], tasks: [] })
-    expect(summaryNamed(event('task.accepted', { taskId: TASK }))).toEqual({ incidents: [], tasks: [TASK] })
+    ).toEqual({ incidents: ['inc-1', 'inc-2'], tasks: [], networks: [] })
+    expect(summaryNamed(event('task.accepted', { taskId: TASK }))).toEqual({
+      incidents: [],
+      tasks: [TASK],
+      networks: [],
+    })
     // a task's creation shows the title it carries itself, and its incident's
     expect(
       summaryNamed(event('task.created', { taskId: TASK, incidentId: 'inc-1', title: 'x', priority: 'high' })),
-    ).toEqual({ incidents: ['inc-1'], tasks: [] })
+    ).toEqual({ incidents: ['inc-1'], tasks: [], networks: [] })
     expect(summaryNamed(event('bookmark.saved', { bookmarkId: 'b', title: 'b', at: base.occurredAt }))).toEqual({
       incidents: [],
       tasks: [],
+      networks: [],
     })
+    // an observation on a network, a posture, a network's state in an incident; a registration says its own name
+    expect(summaryNamed(event('incident.observation', { incidentId: 'inc-1', networkId: 'ee-gov' }))).toEqual({
+      incidents: ['inc-1'],
+      tasks: [],
+      networks: ['ee-gov'],
+    })
+    expect(
+      summaryNamed(event('network.posture_changed', { networkId: 'ee-gov', posture: 'elevated' })).networks,
+    ).toEqual(['ee-gov'])
+    expect(
+      summaryNamed(
+        event('incident.network_state_set', { incidentId: 'inc-1', networkId: 'ee-gov', state: 'contained' }),
+      ).networks,
+    ).toEqual(['ee-gov'])
   })
 
   it('[R15] a marking change says the marking it sets and who set it', () => {
@@ -111,7 +130,7 @@ describe('[M1] what a summary names by title, and the markings those titles carr
     expect(summarise(change, { person: (id) => (id === 'mart' ? 'Mart Tamm' : undefined) })).toBe(
       'Incident "Worm" now marked TLP:AMBER releasable to cert-lv by Mart Tamm',
     )
-    expect(summaryNamed(change)).toEqual({ incidents: [], tasks: [] })
+    expect(summaryNamed(change)).toEqual({ incidents: [], tasks: [], networks: [] })
   })
 
   const green = { marking: { tlp: 'GREEN' as const } }
@@ -181,5 +200,67 @@ describe('[M1] what a summary names by title, and the markings those titles carr
     expect(
       summaryLine(picture, makeEvent(8, 'task.accepted', { taskId: 'nope' }, { marking: { tlp: 'RED' } })).tlp,
     ).toBe('RED')
+  })
+})
+
+describe('[M1] networks by name: the short name, else the name; the row carries the network’s marking', () => {
+  const registration = makeEvent(
+    1,
+    'network.registered',
+    {
+      networkId: 'ee-gov',
+      name: 'Estonian government network',
+      shortName: 'Estonia gov',
+      organisation: 'cert-ee',
+      nation: 'EE',
+      kind: 'government',
+      location: { lat: 59.437, lon: 24.7536 },
+    },
+    { marking: { tlp: 'AMBER' } },
+  )
+  const unnamed = makeEvent(2, 'network.registered', {
+    networkId: 'lv-gov',
+    name: 'Latvian government network',
+    organisation: 'cert-lv',
+    nation: 'LV',
+    kind: 'government',
+    location: { lat: 56.9496, lon: 24.1052 },
+  })
+  const picture = fold(initialState, [
+    registration,
+    unnamed,
+    makeEvent(3, 'incident.reported', {
+      incidentId: 'i',
+      title: 'Worm',
+      severity: 'high',
+      category: 'x',
+      affectedNetworks: ['ee-gov'],
+    }),
+  ])
+
+  it('an observation on a network, its posture and its state in an incident, by name; its marking counted', () => {
+    const observed = makeEvent(4, 'incident.observation', { incidentId: 'i', networkId: 'ee-gov', count: 3 })
+    expect(summaryLine(picture, observed)).toMatchObject({
+      text: 'Observation ×3 for "Worm" on Estonia gov',
+      tlp: 'AMBER',
+    })
+    const posture = makeEvent(5, 'network.posture_changed', { networkId: 'lv-gov', posture: 'elevated' })
+    expect(summaryLine(picture, posture)).toMatchObject({
+      text: 'Network Latvian government network posture elevated',
+      tlp: 'GREEN',
+    })
+    const state = makeEvent(6, 'incident.network_state_set', {
+      incidentId: 'i',
+      networkId: 'ee-gov',
+      state: 'contained',
+    })
+    expect(summaryLine(picture, state).text).toBe('Incident "Worm": network Estonia gov contained')
+    // a network the picture does not hold stays an id, and adds no marking
+    const elsewhere = makeEvent(7, 'incident.observation', { incidentId: 'i', networkId: 'nl-gov' })
+    expect(summaryLine(picture, elsewhere)).toMatchObject({ text: 'Observation for "Worm" on nl-gov', tlp: 'GREEN' })
+    expect([...summaryTitles(picture, [observed, posture, elsewhere]).networks]).toEqual([
+      ['ee-gov', 'Estonia gov'],
+      ['lv-gov', 'Latvian government network'],
+    ])
   })
 })

@@ -10,13 +10,20 @@ function oneLine(text: string): string {
 }
 
 /**
- * Names for the ids a summary would show: an incident's or a task's title, a person's name. Each
- * answers undefined for an id it does not know, which is then shown as it is.
+ * Names for the ids a summary would show: an incident's or a task's title, a network's short name
+ * (else its name), a person's name. Each answers undefined for an id it does not know, which is then
+ * shown as it is.
  */
 export interface SummaryNames {
   incident?(incidentId: string): string | undefined
   task?(taskId: string): string | undefined
+  network?(networkId: string): string | undefined
   person?(userId: string): string | undefined
+}
+
+/** A network as a summary names it: its short name, else its name. */
+export function networkName(network: { name: string; shortName?: string }): string {
+  return network.shortName ?? network.name
 }
 
 function by(event: StoredEvent, names: SummaryNames): string {
@@ -48,6 +55,7 @@ export function summarise(event: StoredEvent, names: SummaryNames = {}, options:
     return title === undefined ? id : `"${title}"`
   }
   const person = (id: string) => names.person?.(id) ?? id
+  const network = (id: string) => names.network?.(id) ?? id
   switch (event.type) {
     case 'network.registered': {
       const p = event.payload
@@ -55,7 +63,7 @@ export function summarise(event: StoredEvent, names: SummaryNames = {}, options:
     }
     case 'network.posture_changed': {
       const p = event.payload
-      return clip(`Network ${p.networkId} posture ${p.posture}${p.reason ? `: ${p.reason}` : ''}`)
+      return clip(`Network ${network(p.networkId)} posture ${p.posture}${p.reason ? `: ${p.reason}` : ''}`)
     }
     case 'incident.reported': {
       const p = event.payload
@@ -78,7 +86,7 @@ export function summarise(event: StoredEvent, names: SummaryNames = {}, options:
     case 'incident.observation': {
       const p = event.payload
       const count = p.count !== undefined && p.count > 1 ? ` ×${p.count}` : ''
-      const where = p.networkId ? ` on ${p.networkId}` : ''
+      const where = p.networkId ? ` on ${network(p.networkId)}` : ''
       const indicator = p.indicator ? `: ${p.indicator}` : ''
       return clip(`Observation${count} for ${incident(p.incidentId)}${where}${indicator}`)
     }
@@ -104,7 +112,7 @@ export function summarise(event: StoredEvent, names: SummaryNames = {}, options:
     }
     case 'incident.network_state_set': {
       const p = event.payload
-      return clip(`Incident ${incident(p.incidentId)}: network ${p.networkId} ${p.state}`)
+      return clip(`Incident ${incident(p.incidentId)}: network ${network(p.networkId)} ${p.state}`)
     }
     case 'task.created': {
       const p = event.payload
@@ -137,17 +145,19 @@ export function summarise(event: StoredEvent, names: SummaryNames = {}, options:
 }
 
 /**
- * The incidents and tasks `summarise(event, names)` shows by title when `names` knows them: exactly
- * the ids it asks `names` for (read from `summarise` itself, so the two cannot differ).
+ * The incidents, tasks and networks `summarise(event, names)` shows by title or name when `names`
+ * knows them: exactly the ids it asks `names` for (read from `summarise` itself, so the two cannot differ).
  */
-export function summaryNamed(event: StoredEvent): { incidents: string[]; tasks: string[] } {
+export function summaryNamed(event: StoredEvent): { incidents: string[]; tasks: string[]; networks: string[] } {
   const incidents: string[] = []
   const tasks: string[] = []
+  const networks: string[] = []
   summarise(event, {
     incident: (id) => void incidents.push(id),
     task: (id) => void tasks.push(id),
+    network: (id) => void networks.push(id),
   })
-  return { incidents, tasks }
+  return { incidents, tasks, networks }
 }
 
 /** What summaries of some events name by title, and the markings those titles carry. */
@@ -156,25 +166,29 @@ export interface SummaryTitles {
   incidents: ReadonlyMap<string, string>
   /** The title of each task they name, by id. */
   tasks: ReadonlyMap<string, string>
+  /** The name of each network they name (`networkName`), by id. */
+  networks: ReadonlyMap<string, string>
   /**
    * [M1] The `contentMarking` of each incident and task in `incidents` and `tasks`: its title is
    * its report's or a later change's, which may be stricter than the event naming it (a linked
-   * incident re-reported AMBER under a new title). What shows the summaries counts these.
+   * incident re-reported AMBER under a new title); and the `marking` of each network in `networks`
+   * (its name is a registration's). What shows the summaries counts these.
    */
   markings: Marking[]
 }
 
 /**
- * [M1] The titles that summaries of `events` show from `picture`, and the markings they carry: one
- * answer for the words and the marking, so that what a view names it also marks. Summarise the
- * events with `titleNames(titles, person)`, which knows no other title.
+ * [M1] The titles and network names that summaries of `events` show from `picture`, and the markings
+ * they carry: one answer for the words and the marking, so that what a view names it also marks.
+ * Summarise the events with `titleNames(titles, person)`, which knows no other title or name.
  */
 export function summaryTitles(
-  picture: Pick<State, 'incidents' | 'tasks'>,
+  picture: Pick<State, 'incidents' | 'tasks' | 'networks'>,
   events: Iterable<StoredEvent>,
 ): SummaryTitles {
   const incidents = new Map<string, string>()
   const tasks = new Map<string, string>()
+  const networks = new Map<string, string>()
   const markings: Marking[] = []
   for (const event of events) {
     const named = summaryNamed(event)
@@ -190,8 +204,14 @@ export function summaryTitles(
       tasks.set(id, task.title)
       markings.push(task.contentMarking)
     }
+    for (const id of named.networks) {
+      const network = picture.networks.get(id)
+      if (network === undefined || networks.has(id)) continue
+      networks.set(id, networkName(network))
+      markings.push(network.marking)
+    }
   }
-  return { incidents, tasks, markings }
+  return { incidents, tasks, networks, markings }
 }
 
 /** Names for `summarise` with exactly these titles (any other id stays an id), people by `person`. */
@@ -199,18 +219,19 @@ export function titleNames(titles: SummaryTitles, person?: SummaryNames['person'
   const names: SummaryNames = {
     incident: (id) => titles.incidents.get(id),
     task: (id) => titles.tasks.get(id),
+    network: (id) => titles.networks.get(id),
   }
   if (person !== undefined) names.person = person
   return names
 }
 
 /**
- * [M1] One event's summary with titles from `picture` (people by `person`), and the TLP of a row
- * showing it: the strictest of the event's and of each incident's and task's it names by title
- * (their `contentMarking`).
+ * [M1] One event's summary with titles and network names from `picture` (people by `person`), and
+ * the TLP of a row showing it: the strictest of the event's and of each incident's and task's it
+ * names by title (their `contentMarking`) and each network's it names (its `marking`).
  */
 export function summaryLine(
-  picture: Pick<State, 'incidents' | 'tasks'>,
+  picture: Pick<State, 'incidents' | 'tasks' | 'networks'>,
   event: StoredEvent,
   person?: SummaryNames['person'],
 ): { text: string; whole: string; tlp: Tlp } {

@@ -4,7 +4,14 @@
  * matching behind the assignee and `@` mention comboboxes and the incident picker. Pure but for
  * `peopleDirectory`, the store that reads the route once per session.
  */
-import { type IncidentState, type State, type SummaryNames, teamMaySee, type Visible } from '@watchfloor/core'
+import {
+  type IncidentState,
+  networkName,
+  type State,
+  type SummaryNames,
+  teamMaySee,
+  type Visible,
+} from '@watchfloor/core'
 import { useStore } from 'zustand'
 import { createStore } from 'zustand/vanilla'
 import { ApiError, requestJson } from '../../data/api.ts'
@@ -177,12 +184,16 @@ export function teamName(names: Names, organisation: string): string {
 
 /**
  * Names for core's `summarise(event, names)`: incidents and tasks by the titles the picture holds,
- * people by the directory's names; what neither knows stays an id.
+ * networks by their names there, people by the directory's names; what neither knows stays an id.
  */
-export function summaryNames(state: Pick<State, 'incidents' | 'tasks'>, names: Names): SummaryNames {
+export function summaryNames(state: Pick<State, 'incidents' | 'tasks' | 'networks'>, names: Names): SummaryNames {
   return {
     incident: (id) => state.incidents.get(id)?.title,
     task: (id) => state.tasks.get(id)?.title,
+    network: (id) => {
+      const network = state.networks.get(id)
+      return network === undefined ? undefined : networkName(network)
+    },
     person: (id) => names.people.get(id),
   }
 }

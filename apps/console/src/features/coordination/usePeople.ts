@@ -48,7 +48,8 @@ export function useSummaryNames(): SummaryNames {
   const names = useNames()
   const incidents = useWatchfloor((s) => s.state.incidents)
   const tasks = useWatchfloor((s) => s.state.tasks)
-  return useMemo(() => summaryNames({ incidents, tasks }, names), [incidents, tasks, names])
+  const networks = useWatchfloor((s) => s.state.networks)
+  return useMemo(() => summaryNames({ incidents, tasks, networks }, names), [incidents, tasks, networks, names])
 }
 
 /**

@@ -1,5 +1,14 @@
 import type { IncidentState, NetworkState } from '@watchfloor/core'
-import { type State, type SummaryNames, sameMarking, summarise, summaryLine, tlpRank } from '@watchfloor/core'
+import {
+  highestTlp,
+  networkName,
+  type State,
+  type SummaryNames,
+  sameMarking,
+  summarise,
+  summaryLine,
+  tlpRank,
+} from '@watchfloor/core'
 import type { StoredEvent, Tlp } from '@watchfloor/protocol'
 import { useEffect, useState } from 'react'
 import { setViewing } from '../../data/connection.ts'
@@ -226,12 +235,17 @@ function DetailBody({
             <HistoryItem
               key={entry.event.seq}
               event={entry.event}
-              picture={{ incidents, tasks }}
+              picture={{ incidents, tasks, networks }}
               person={names.person}
               shown={incident.contentMarking.tlp}
             />
           ) : (
-            <ObservationRunItem key={`run-${entry.events[0]!.seq}`} run={entry} />
+            <ObservationRunItem
+              key={`run-${entry.events[0]!.seq}`}
+              run={entry}
+              networks={networks}
+              shown={incident.contentMarking.tlp}
+            />
           ),
         )}
       </ol>
@@ -277,7 +291,7 @@ function HistoryItem({
   shown,
 }: {
   event: StoredEvent
-  picture: Pick<State, 'incidents' | 'tasks'>
+  picture: Pick<State, 'incidents' | 'tasks' | 'networks'>
   person: SummaryNames['person']
   shown: Tlp
 }) {
@@ -298,21 +312,57 @@ function HistoryItem({
 }
 
 /** A run of observations as one line of the history, its reports listed on demand. */
-function ObservationRunItem({ run }: { run: ObservationRun }) {
+function ObservationRunItem({
+  run,
+  networks,
+  shown,
+}: {
+  run: ObservationRun
+  networks: ReadonlyMap<string, NetworkState>
+  shown: Tlp
+}) {
   const [open, setOpen] = useState(false)
   const names = useSummaryNames()
   const first = run.events[0]!
   const last = run.events.at(-1)!
+  // [M1] networks by name: the row carries their markings (a registration's), and its reports' own
+  const named = run.networks.map((id) => networks.get(id))
+  const tlp = highestTlp([
+    ...run.events.map((event) => event.marking.tlp),
+    ...named.flatMap((network) => (network === undefined ? [] : [network.marking.tlp])),
+  ])
   return (
-    <li className="history-run" data-testid="history-observations" data-reports={run.reports} data-sum={run.sum}>
+    <li
+      className="history-run"
+      data-testid="history-observations"
+      data-reports={run.reports}
+      data-sum={run.sum}
+      data-tlp={tlp}
+    >
       <time dateTime={first.occurredAt}>{formatTime(first.occurredAt)}</time>{' '}
       <strong>
         {run.reports} observation {run.reports === 1 ? 'report' : 'reports'}
       </strong>{' '}
       of {run.indicator ? <span className="mono">{run.indicator}</span> : 'no indicator'} (
       {INDICATOR_KIND_LABEL[run.indicatorKind]}), counts summing to {run.sum.toLocaleString('en')}
-      {run.networks.length > 0 && <> on {run.networks.join(', ')}</>}
+      {run.networks.length > 0 && (
+        <>
+          {' '}
+          on{' '}
+          {run.networks
+            .map((id, i) => {
+              const network = named[i]
+              return network === undefined ? id : networkName(network)
+            })
+            .join(', ')}
+        </>
+      )}
       {run.reports > 1 && <> until {formatTime(last.occurredAt)}</>}{' '}
+      {tlpRank(tlp) > tlpRank(shown) && (
+        <>
+          <TlpBadge tlp={tlp} />{' '}
+        </>
+      )}
       <button
         type="button"
         className="link-button"

@@ -36,7 +36,7 @@ const EventRow = memo(function EventRow({
   event: StoredEvent
   markLate: boolean
   /** Names, not ids (docs/console.md): titles from the picture shown... */
-  picture: Pick<State, 'incidents' | 'tasks'>
+  picture: Pick<State, 'incidents' | 'tasks' | 'networks'>
   /** ...people from the directory. */
   person: SummaryNames['person']
 }) {
@@ -124,7 +124,8 @@ export function EventList() {
   const person = useNames().people
   const incidents = useWatchfloor((s) => s.state.incidents)
   const tasks = useWatchfloor((s) => s.state.tasks)
-  const picture = useMemo(() => ({ incidents, tasks }), [incidents, tasks])
+  const networks = useWatchfloor((s) => s.state.networks)
+  const picture = useMemo(() => ({ incidents, tasks, networks }), [incidents, tasks, networks])
   const personName = useMemo(() => (userId: string) => person.get(userId), [person])
   const [mode, setMode] = useState<Mode>('changes')
   const [span, setSpan] = useState<Span>(null)

@@ -226,13 +226,14 @@ function ReplayEvents() {
   const people = useNames().people
   const incidents = useWatchfloor((s) => s.state.incidents)
   const tasks = useWatchfloor((s) => s.state.tasks)
+  const networks = useWatchfloor((s) => s.state.networks)
   const person = (userId: string) => people.get(userId)
   const shown = window.slice(-40).reverse()
   return (
     <ol className="replay-events" data-testid="replay-events">
       {shown.map((event) => {
         // [M1] the row's TLP covers the titles it shows (a linked incident re-reported stricter) and the event
-        const line = summaryLine({ incidents, tasks }, event, person)
+        const line = summaryLine({ incidents, tasks, networks }, event, person)
         return (
           <li
             key={event.seq}

@@ -213,6 +213,7 @@ test('an admin issues a display token: its wall link opens a live wall, and revo
   await row.getByTestId('token-revoke-confirm').click()
   // the list shows the tokens in force: the revoked one is counted, and shown on demand
   await expect(row).toHaveCount(0)
+  await expect(page.getByTestId('tokens-count')).toContainText(/revoked or expired\)$/)
   await page.getByTestId('tokens-show-off').check()
   await expect(row).toHaveAttribute('data-state', 'revoked')
   await expect(row.getByTestId('token-revoke')).toHaveCount(0)

@@ -501,7 +501,14 @@ export function TokensSection({
       data-testid="access-tokens"
       aria-busy={reading.loading}
     >
-      <h2 id="access-tokens">Tokens {tokens && <span className="muted">({tokens.length})</span>}</h2>
+      <h2 id="access-tokens">
+        Tokens{' '}
+        {tokens && (
+          <span className="muted" data-testid="tokens-count">
+            ({tokens.length - off} in force{off > 0 ? `, ${off} revoked or expired` : ''})
+          </span>
+        )}
+      </h2>
       <p className="muted sharing-intro">
         API tokens act as an account (with its roles as they are at each request) or as a service identity (a sensor, a
         relay); display tokens are read-only, for a wall screen, held to a preset and a TLP ceiling. Tokens in force,

@@ -1051,8 +1051,20 @@ describe('a PostgreSQL server asks the database under the append lock', () => {
       await expect(server.append([observation(1)])).rejects.toThrow(/cannot be written now/)
       const large = Array.from({ length: 40 }, (_, i) => observation(100 + i))
       await expect(server.append(large)).rejects.toThrow(/cannot be written now/)
+      // the server now knows its claim lost: its ping says so (/readyz), and it takes the claim again
+      expect(claim.held).toBe(false)
+      await expect(server.ping()).rejects.toMatchObject({ code: 'unavailable', details: { reason: 'claim_lost' } })
       expect(await restore.appendStored([{ ...observation(3), seq: 2, recordedAt } as StoredEvent])).toBe(2)
       expect(await restore.head()).toBe(2)
+      await restore.close()
+      restore = undefined
+      await expect.poll(() => claim.held, { timeout: 5000, interval: 100 }).toBe(true)
+      await server.ping()
+      expect((await server.append([observation(4)]))[0]!.seq).toBe(3)
+      // and holds it as a session claim again: a restore is refused at start
+      await expect(PostgresEventStore.open({ connectionString, table, writers: 'alone' })).rejects.toMatchObject({
+        name: 'LogInUseError',
+      })
     } finally {
       await restore?.close()
       await server.drop()

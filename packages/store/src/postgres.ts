@@ -358,7 +358,7 @@ export class PostgresEventStore implements EventStore {
     const placed = answers[2]!.rows[0] as { head: string; last: string | null; known: string; held: boolean }
     if (Number(placed.known) > 0) return null
     // nothing was written: an import or a restore holds the log alone
-    if (!placed.held) throw this.writers!.notHeldError()
+    if (!placed.held) throw this.claimLost()
     return planGroup(pending, new Map(), Number(placed.head), placed.last ?? '', now)
   }
 
@@ -375,7 +375,7 @@ export class PostgresEventStore implements EventStore {
       `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.lockKey}); SELECT seq, ${isoText('recorded_at')} AS recorded_at FROM ${this.table} ORDER BY seq DESC LIMIT 1; SELECT id, seq, body FROM ${this.table} WHERE id = ANY(${textArray(ids, ',')}::uuid[]); SELECT ${this.writersHeld()} AS held`,
     )) as unknown as pg.QueryResult[]
     // an import or a restore holds the log alone: nothing is written (the caller rolls back)
-    if ((opened[4]!.rows[0] as { held: boolean }).held !== true) throw this.writers!.notHeldError()
+    if ((opened[4]!.rows[0] as { held: boolean }).held !== true) throw this.claimLost()
     const last = opened[2]!.rows[0] as { seq: string; recorded_at: string } | undefined
     const found = opened[3]!.rows as { id: string; seq: string; body: string }[]
     const existing = new Map<string, Existing>(
@@ -410,6 +410,13 @@ export class PostgresEventStore implements EventStore {
    */
   private writersHeld(): string {
     return this.writers?.mode === 'shared' ? `pg_try_advisory_xact_lock_shared(${this.writers.key})` : 'true'
+  }
+
+  /** The database refused a server's append its writers' lock: the claim is lost (and taken again), the append refused. */
+  private claimLost(): Error {
+    const claim = this.writers!
+    claim.notHeldAfterAll()
+    return claim.notHeldError()
   }
 
   /** Events as another log stored them (a restore), under the append lock; see `EventStore.appendStored`. */

@@ -63,7 +63,12 @@ export class PostgresWritersClaim {
 
   /** Connect and try the lock; true when held (the connection kept), false when another holds it. */
   private async lock(): Promise<boolean> {
-    const client = new pg.Client({ connectionString: this.connectionString, application_name: this.applicationName })
+    // kept alive by TCP too: a connection cut without a word (a half-open one) is found out
+    const client = new pg.Client({
+      connectionString: this.connectionString,
+      application_name: this.applicationName,
+      keepAlive: true,
+    })
     // a connection lost later (a database restart): the lock went with it; a shared claim is taken again
     client.on('error', () => this.lost(client))
     client.on('end', () => this.lost(client))
@@ -111,6 +116,18 @@ export class PostgresWritersClaim {
   /** Whether the claim is held now (false between a lost connection and the claim taken again). */
   get held(): boolean {
     return this.client !== undefined
+  }
+
+  /**
+   * The database said, inside an append's transaction, that another writer holds the log alone, while
+   * this claim's connection still seemed to hold it (cut without a word): it is ended, so that the
+   * claim counts as lost (`held`, `/readyz`) and is taken again, once the other writer is done.
+   */
+  notHeldAfterAll(): void {
+    const client = this.client
+    if (client === undefined) return
+    this.lost(client)
+    void client.end().catch(() => {})
   }
 
   /**

@@ -248,7 +248,7 @@ export async function accountWithToken(
   url: string,
   adminToken: string,
   username: string,
-  of: { organisation?: string; nation?: string; displayName?: string } = {},
+  of: { organisation?: string; nation?: string; displayName?: string; roles?: string[] } = {},
 ): Promise<{ secret: string; tokenId: string }> {
   const call = async (path: string, body: unknown) => {
     const response = await fetchOnce(`${url}${path}`, {

@@ -237,5 +237,30 @@ describe('presence names another organisation’s people by user id only', () =>
     await late.waitFor(() => greeted.some((m) => m.incidentId === 'inc-named'))
     expect(JSON.stringify(greeted)).not.toContain('Kadri Tamm')
     expect(JSON.stringify(greeted)).toContain('Pieter de Vries')
+
+    // a coordinator of cert-ee viewing as another audience [V11] hears what both may know: no
+    // names at all; viewing as its own organisation, its own people's
+    const { secret } = await accountWithToken(server.url, ADMIN, 'ots', {
+      organisation: 'cert-ee',
+      nation: 'EE',
+      displayName: 'Mart Ots',
+      roles: ['coordinator'],
+    })
+    const greetedAs = async (viewAs: string) => {
+      const w = new Watcher(server!.url, { token: secret, viewAs })
+      watchers.push(w)
+      const heard: PresenceMessage[] = []
+      w.socket.on('presence', (message: PresenceMessage) => heard.push(message))
+      expect((await w.subscribe(0)).ok).toBe(true)
+      await w.waitFor(() => heard.some((m) => m.incidentId === 'inc-named'))
+      return [...heard.filter((m) => m.incidentId === 'inc-named').at(-1)!.viewers].sort((a, b) =>
+        a.user.localeCompare(b.user),
+      )
+    }
+    expect(await greetedAs('organisation:ncsc-nl')).toEqual([
+      { user: 'tamm', organisation: 'cert-ee' },
+      { user: 'vries', organisation: 'ncsc-nl' },
+    ])
+    expect(await greetedAs('organisation:cert-ee')).toEqual(toCertEe)
   })
 })

@@ -123,7 +123,7 @@ export class Presence {
       for (const incidentId of process.incidents.keys()) incidents.add(incidentId)
     for (const incidentId of incidents) {
       if (!this.full.sharesIncident(viewer, incidentId)) continue
-      const message = this.message(incidentId, caller.organisation)
+      const message = this.message(incidentId, namesFor(socket.data))
       if (message.viewers.length > 0) socket.emit('presence', message)
     }
   }
@@ -223,7 +223,7 @@ export class Presence {
       throw new WatchfloorError('not_found', `no incident ${incidentId}`)
     }
     if (this.viewing.get(socket.id) === incidentId) {
-      socket.emit('presence', this.message(incidentId, socket.data.caller.organisation))
+      socket.emit('presence', this.message(incidentId, namesFor(socket.data)))
       return { ok: true }
     }
     this.leave(socket)
@@ -236,7 +236,7 @@ export class Presence {
     }
     viewers.set(socket.id, socket)
     if (this.key(incidentId) !== before) this.changed(incidentId)
-    else socket.emit('presence', this.message(incidentId, socket.data.caller.organisation))
+    else socket.emit('presence', this.message(incidentId, namesFor(socket.data)))
     return { ok: true }
   }
 
@@ -263,11 +263,11 @@ export class Presence {
   }
 
   /**
-   * What a person of `organisation` hears of who views an incident: each viewer's user id and
-   * organisation, as the events it may see name their actors; a display name only of its own
-   * organisation's people (another's directory of names is not shared with it, peopleDirectory.ts).
+   * What a socket hears of who views an incident: each viewer's user id and organisation, as the
+   * events it may see name their actors; a display name only of the people of `organisation`, its
+   * own (another's directory of names is not shared with it, peopleDirectory.ts; `namesFor`).
    */
-  private message(incidentId: string, organisation: string): PresenceMessage {
+  private message(incidentId: string, organisation: string | undefined): PresenceMessage {
     return { incidentId, viewers: this.viewersOf(incidentId).map((viewer) => namedFor(viewer, organisation)) }
   }
 
@@ -286,15 +286,16 @@ export class Presence {
   }
 
   private send(incidentId: string): void {
-    // one message per organisation of the sockets that hear it (the names differ by organisation)
-    const messages = new Map<string, PresenceMessage>()
+    // one message per organisation whose people the sockets hear by name (`namesFor`)
+    const messages = new Map<string | undefined, PresenceMessage>()
     for (const socket of this.io.sockets.sockets.values()) {
       const { caller, viewer } = socket.data
       if (!takesPart(caller) || !this.full.sharesIncident(viewer, incidentId)) continue
-      let message = messages.get(caller.organisation)
+      const names = namesFor(socket.data)
+      let message = messages.get(names)
       if (message === undefined) {
-        message = this.message(incidentId, caller.organisation)
-        messages.set(caller.organisation, message)
+        message = this.message(incidentId, names)
+        messages.set(names, message)
       }
       socket.emit('presence', message)
     }
@@ -340,8 +341,21 @@ function personKey(viewer: PresenceViewer): string {
   return JSON.stringify([viewer.organisation, viewer.user])
 }
 
-/** `viewer` as a person of `organisation` hears of them: another organisation's person by user id only. */
-function namedFor(viewer: PresenceViewer, organisation: string): PresenceViewer {
+/**
+ * Whose people a socket hears by name: its caller's organisation's; viewing as another audience
+ * [V11], no one's (what both the caller and that audience may know: an audience of another
+ * organisation, or a community, is not given the caller's names); viewing as its own
+ * organisation, its own's.
+ */
+function namesFor(data: Pick<WatchSocket['data'], 'caller' | 'viewer'>): string | undefined {
+  const as = data.viewer.viewingAs
+  if (as === undefined || (as.kind === 'organisation' && as.id === data.caller.organisation))
+    return data.caller.organisation
+  return undefined
+}
+
+/** `viewer` as a socket hearing the names of `organisation`'s people hears of them: anyone else by user id only. */
+function namedFor(viewer: PresenceViewer, organisation: string | undefined): PresenceViewer {
   if (viewer.organisation === organisation || viewer.displayName === undefined) return viewer
   return { user: viewer.user, organisation: viewer.organisation }
 }

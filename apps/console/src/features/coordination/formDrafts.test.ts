@@ -257,6 +257,44 @@ describe('form drafts: one home for what was typed in the forms of an incident a
       unwire()
     })
 
+    it('a form edited and put back to what was sent is still what was sent: emptied', async () => {
+      const { data, store, unwire, send } = wired()
+      writeDraft(A, INC_1, COMMENT, { body: 'Hosts isolated' }, store)
+      const first = await send()
+      writeDraft(A, INC_1, COMMENT, { body: 'Hosts isolated!' }, store)
+      writeDraft(A, INC_1, COMMENT, { body: 'Hosts isolated' }, store)
+      expect(await send()).toBe(first)
+      data.getState().applyEvents([posted(2, first)])
+      expect(readDraft(store.getState(), A, INC_1, COMMENT)).toBe(COMMENT.empty)
+      unwire()
+    })
+
+    it('an action kept apart from the form it was typed in ends that form (a task card’s block), and no other', async () => {
+      const { data, store, unwire } = wired()
+      const card: DraftOf = { incidentId: 'inc-1', taskId: 'task-1', place: 'board' }
+      const ACTIONS = draftForm<object>('task.actions', {})
+      const BLOCK = draftForm('task.block', { open: false, reason: '' })
+      const NOTE = draftForm('task.note', { note: '' })
+      writeDraft(A, card, BLOCK, { open: true, reason: 'waiting for the vendor' }, store)
+      writeDraft(A, card, NOTE, { note: 'for the report' }, store)
+      const block: Command = { type: 'task.block', taskId: 'task-1', reason: 'waiting for the vendor' }
+      const ids = new CommandIds(
+        undefined,
+        actionSlot(A, card, ACTIONS, store, () => A, [BLOCK]),
+        sender,
+      )
+      const { sent } = await sendAction(ids, block, async () => lost)
+      const blocked = {
+        ...makeEvent(2, 'task.blocked', { taskId: 'task-1', reason: 'waiting for the vendor' }),
+        id: commandEventIds(sent.commandId!, sender)[0]!,
+      }
+      data.getState().applyEvents([blocked])
+      expect(readDraft(store.getState(), A, card, BLOCK)).toBe(BLOCK.empty)
+      expect(readDraft(store.getState(), A, card, NOTE).note).toBe('for the report')
+      expect(store.getState().settled?.has(sent.commandId!)).toBe(true)
+      unwire()
+    })
+
     it('a picture opened again with the action’s events in its window settles it too', async () => {
       const { data, store, unwire, send } = wired()
       writeDraft(A, INC_1, COMMENT, { body: 'Hosts isolated' }, store)

@@ -57,8 +57,12 @@ interface Held {
    * shown again, the same input is the same action, applied once.
    */
   action?: LastAction | undefined
-  /** What the form held when `action` was sent (the same object while nothing was typed since). */
-  sentValue?: object | undefined
+  /**
+   * The drafts `action` ends once applied (its own by default; a task card's action, the block,
+   * note or reassign form it was typed in), each with what it held when the action was sent: one
+   * that still holds that (field by field) is emptied when the action shows applied (`settleActions`).
+   */
+  ends?: readonly { key: string; sent: object }[] | undefined
 }
 
 export interface FormDrafts {
@@ -124,10 +128,10 @@ export function writeDraft<T extends object>(
   if (sameFields(next, current)) return
   const key = draftKey(of, form.name)
   const forms = new Map(drafts.viewer === viewer ? drafts.forms : NONE)
-  const { action, sentValue } = forms.get(key) ?? {}
+  const { action, ends } = forms.get(key) ?? {}
   // an action sent and not yet answered ok stays, with the form as it is (it may be sent again)
   if (sameFields(next, form.empty) && (action === undefined || action.done)) forms.delete(key)
-  else forms.set(key, { place: of.place ?? 'panel', incidentId: of.incidentId, value: next, action, sentValue })
+  else forms.set(key, { place: of.place ?? 'panel', incidentId: of.incidentId, value: next, action, ends })
   store.setState(withForms(drafts, viewer, forms), true)
 }
 
@@ -146,7 +150,8 @@ function viewerNow(): string | null {
 /**
  * Where `form` keeps its last action for `viewer`: with its draft, so that the form shown again (the
  * picture opened again) sends the same input under the same `commandId`, and the server applies it
- * once. Nothing is kept once another viewer is signed in (an answer that comes late).
+ * once. Nothing is kept once another viewer is signed in (an answer that comes late). `ends`: the
+ * drafts an action sent now ends once it shows applied (by default `form`'s own).
  */
 export function actionSlot<T extends object>(
   viewer: string | null,
@@ -154,6 +159,7 @@ export function actionSlot<T extends object>(
   form: DraftForm<T>,
   store = formDrafts,
   current: () => string | null = viewerNow,
+  ends: readonly DraftForm<object>[] = [form],
 ): ActionSlot {
   const key = draftKey(of, form.name)
   return {
@@ -167,9 +173,12 @@ export function actionSlot<T extends object>(
       const forms = new Map(drafts.viewer === viewer ? drafts.forms : NONE)
       const held = forms.get(key)
       const value = held?.value ?? form.empty
-      // a new action: the form as it was sent, to tell later whether anything was typed since
-      const sentValue = held?.action?.commandId === action.commandId ? held.sentValue : value
-      forms.set(key, { place: of.place ?? 'panel', incidentId: of.incidentId, value, action, sentValue })
+      // a new action: the drafts it ends as they were sent, to tell later whether anything was typed since
+      const sent =
+        held?.action?.commandId === action.commandId
+          ? held.ends
+          : ends.map((f) => ({ key: draftKey(of, f.name), sent: readDraft(drafts, viewer, of, f) }))
+      forms.set(key, { place: of.place ?? 'panel', incidentId: of.incidentId, value, action, ends: sent })
       store.setState(withForms(drafts, viewer, forms), true)
     },
   }
@@ -197,9 +206,9 @@ export function useDraft<T extends object>(of: DraftOf, form: DraftForm<T>): [T,
 /**
  * The drafts once `events` came in the live stream: a form whose last action has no answer ok yet and
  * whose events are among them (their ids derived from its `commandId`) was applied, its answer lost on
- * the way: its draft ends as on an answer ok (the form empty, the action gone; what was typed since
- * the action was sent stays), so that what is sent next is a new action, never answered as this one,
- * and its `commandId` is kept in `settled`.
+ * the way: the drafts it ends (`Held.ends`) end as on an answer ok (emptied; one changed since the
+ * action was sent keeps what was typed), the action is over, so that what is sent next is a new
+ * action, never answered as this one, and its `commandId` is kept in `settled`.
  */
 export function settleActions(drafts: FormDrafts, events: Iterable<Pick<StoredEvent, 'id'>>): FormDrafts {
   const pending = new Map<string, string>()
@@ -216,8 +225,11 @@ export function settleActions(drafts: FormDrafts, events: Iterable<Pick<StoredEv
       continue
     forms ??= new Map(drafts.forms)
     settled ??= new Set(drafts.settled)
-    if (held.value === held.sentValue) forms.delete(key)
-    else forms.set(key, { ...held, action: { ...held.action, done: true } })
+    forms.set(key, { ...held, action: { ...held.action, done: true } })
+    for (const { key: ended, sent } of held.ends ?? []) {
+      const draft = forms.get(ended)
+      if (draft !== undefined && sameFields(draft.value, sent)) forms.delete(ended)
+    }
     settled.add(held.action.commandId)
   }
   if (forms === undefined || settled === undefined) return drafts

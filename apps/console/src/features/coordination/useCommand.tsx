@@ -55,6 +55,8 @@ export interface CommandRunner {
 export function useCommand(draft?: {
   of: DraftOf
   form: DraftForm<object>
+  /** The drafts a command ends once it shows applied (its answer lost): by default `form`'s own. */
+  ends?: (command: Command) => readonly DraftForm<object>[]
   answered?: (result: CommandResult) => void
 }): CommandRunner {
   const [pending, setPending] = useState(false)
@@ -77,7 +79,10 @@ export function useCommand(draft?: {
     const copy = shown === undefined ? undefined : basisFor(shown, fresher.current)
     let sent: { command: Command; shown: Target | undefined } = { command, shown: copy }
     const where = at.current
-    const slot = where === undefined ? own.current! : actionSlot(viewer, where.of, where.form)
+    const slot =
+      where === undefined
+        ? own.current!
+        : actionSlot(viewer, where.of, where.form, undefined, undefined, where.ends?.(command))
     const session = watchfloor.getState().session
     const sender = session ? { userId: session.user, organisation: session.organisation } : undefined
     const { result } = await sendAction(new CommandIds(undefined, slot, sender), command, (stamped) => {

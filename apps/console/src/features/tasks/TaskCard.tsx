@@ -7,7 +7,7 @@ import { parseOptionalUtc } from '../../ui/time.ts'
 import { UtcTimeField } from '../../ui/UtcTimeField.tsx'
 import { viewStore } from '../../view/viewStore.ts'
 import { Combobox } from '../coordination/Combobox.tsx'
-import { type DraftOf, type DraftPlace, draftForm, useDraft } from '../coordination/formDrafts.ts'
+import { type DraftForm, type DraftOf, type DraftPlace, draftForm, useDraft } from '../coordination/formDrafts.ts'
 import { type Names, teamName } from '../coordination/people.ts'
 import { can } from '../coordination/permissions.ts'
 import { CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
@@ -33,6 +33,21 @@ export const STATUS_LABELS: Record<TaskState['status'], string> = {
 
 /** A task card's last action (start, complete, block, reassign...): it has no fields of its own. */
 const TASK_ACTIONS = draftForm<object>('task.actions', {})
+
+/** The draft a task card's action was typed in, which it ends once applied (its answer lost or not). */
+function taskActionEnds(command: Command): readonly DraftForm<object>[] {
+  switch (command.type) {
+    case 'task.block':
+      return [BLOCK_FORM]
+    case 'task.complete':
+    case 'task.reopen':
+      return [NOTE_FORM]
+    case 'task.assign':
+      return [REASSIGN_FORM]
+    default:
+      return []
+  }
+}
 /** What Complete sends as its note, and Reopen as its reason (one draft per task; optional). */
 export const NOTE_FORM = draftForm<{ note: string }>('task.note', { note: '' })
 /** Block a task (one draft per task): whether the form is open, and the reason typed. */
@@ -73,7 +88,7 @@ export const TaskCard = memo(function TaskCard({
   // what was typed outlives the card (a picture opened again), for this viewer (formDrafts.ts), and so
   // does the card's last action: sent again from the card shown again, it is applied once
   const of: DraftOf = { incidentId: task.incidentId, taskId: task.taskId, place }
-  const runner = useCommand({ of, form: TASK_ACTIONS })
+  const runner = useCommand({ of, form: TASK_ACTIONS, ends: taskActionEnds })
   const [blockDraft, setBlockDraft] = useDraft(of, BLOCK_FORM)
   const { open: blocking, reason } = blockDraft
   const [reassignDraft, setReassignDraft] = useDraft(of, REASSIGN_FORM)

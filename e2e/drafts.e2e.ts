@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type APIRequestContext, expect } from '@playwright/test'
+import { type APIRequestContext, expect, type Page } from '@playwright/test'
 import { E2E_TOKENS, incident, openIncident, postEvents, signIn, test } from './fixtures.ts'
 
 // unique to this run: the specs share one server
@@ -12,6 +12,39 @@ async function elsewhere(request: APIRequestContext, body: object): Promise<void
     data: body,
   })
   expect(reply.status(), await reply.text()).toBe(200)
+}
+
+/**
+ * The coordinator's picture dropped and opened again, and every form with it: the directory puts its
+ * organisation in a new community (what it may see changed: `resync` `access_changed`), `during` runs
+ * once the picture was dropped, and the community goes again afterwards.
+ */
+async function pictureOpenedAgain(
+  page: Page,
+  request: APIRequestContext,
+  community: string,
+  during: () => Promise<void>,
+): Promise<void> {
+  const admin = { authorization: `Bearer ${E2E_TOKENS.admin}` }
+  await page.evaluate(() => {
+    const store = window.__watchfloorStore!
+    const w = window as unknown as { dropped: number }
+    w.dropped = 0
+    store.subscribe((s, prev) => {
+      if (prev.opened !== null && s.opened === null) w.dropped++
+    })
+  })
+  const made = await request.post('/api/v1/directory/communities', {
+    headers: admin,
+    data: { id: community, name: `Community ${community}`, members: ['alliance'] },
+  })
+  expect(made.status(), await made.text()).toBe(201)
+  try {
+    await expect.poll(() => page.evaluate(() => (window as unknown as { dropped: number }).dropped)).toBe(1)
+    await during()
+  } finally {
+    expect((await request.delete(`/api/v1/directory/communities/${community}`, { headers: admin })).status()).toBe(204)
+  }
 }
 
 test('escalate and set status never replace the choice made: what someone else did meanwhile is said, and nothing is sent until the person chooses again', async ({
@@ -105,7 +138,6 @@ test('what was typed survives the picture opened again (resync access_changed): 
   test.setTimeout(120_000)
   const incidentId = `inc-draft-reopen-${run}`
   const community = `reopen-${run}`
-  const admin = { authorization: `Bearer ${E2E_TOKENS.admin}` }
   await postEvents(request, [incident(incidentId, `Draft ${run}: wiper on the grid operator`, 'GREEN', 'medium')])
   await signIn(page, E2E_TOKENS.coordinator)
   await openIncident(page, incidentId)
@@ -119,25 +151,9 @@ test('what was typed survives the picture opened again (resync access_changed): 
   await detail.getByTestId('task-new').click()
   await detail.getByTestId('task-title').fill('Image the engineering workstations')
   await detail.getByTestId('comment-body').fill('the wiper is the one seen in March')
-  // the picture is dropped (and opened again) from here on
-  await page.evaluate(() => {
-    const store = window.__watchfloorStore!
-    const w = window as unknown as { dropped: number }
-    w.dropped = 0
-    store.subscribe((s, prev) => {
-      if (prev.opened !== null && s.opened === null) w.dropped++
-    })
-  })
-
   // the directory puts the coordinator's organisation in a community: what it may see changed, and
   // the server says so (`resync` `access_changed`); someone else changes the incident meanwhile
-  const made = await request.post('/api/v1/directory/communities', {
-    headers: admin,
-    data: { id: community, name: `Reopen ${run}`, members: ['alliance'] },
-  })
-  expect(made.status(), await made.text()).toBe(201)
-  try {
-    await expect.poll(() => page.evaluate(() => (window as unknown as { dropped: number }).dropped)).toBe(1)
+  await pictureOpenedAgain(page, request, community, async () => {
     await elsewhere(request, { type: 'incident.set_status', incidentId, status: 'triaged' })
     await expect(page.getByTestId('connection-status')).toHaveText('live')
     await expect(detail.getByTestId('detail-version')).toHaveText('2')
@@ -153,9 +169,7 @@ test('what was typed survives the picture opened again (resync access_changed): 
     await detail.getByTestId('action-escalate').click()
     await expect(detail.getByTestId('conflict')).toContainText('(version 2, you saw 1)')
     await expect(detail.getByTestId('detail-version')).toHaveText('2')
-  } finally {
-    expect((await request.delete(`/api/v1/directory/communities/${community}`, { headers: admin })).status()).toBe(204)
-  }
+  })
 })
 
 test('a comment that did not reach the server, posted again from the form shown again after the picture was opened again, goes under the same commandId: one comment', async ({
@@ -165,7 +179,6 @@ test('a comment that did not reach the server, posted again from the form shown 
   test.setTimeout(120_000)
   const incidentId = `inc-draft-lost-${run}`
   const community = `lost-${run}`
-  const admin = { authorization: `Bearer ${E2E_TOKENS.admin}` }
   const text = `Hosts isolated at the port authority (${run})`
   await postEvents(request, [incident(incidentId, `Draft ${run}: ransomware at the port authority`, 'GREEN', 'high')])
   await signIn(page, E2E_TOKENS.coordinator)
@@ -184,24 +197,9 @@ test('a comment that did not reach the server, posted again from the form shown 
   await detail.getByTestId('comment-post').click()
   await expect(detail.getByTestId('command-error')).toBeVisible()
   await expect(detail.getByTestId('comment-body')).toHaveValue(text)
-  await page.evaluate(() => {
-    const store = window.__watchfloorStore!
-    const w = window as unknown as { dropped: number }
-    w.dropped = 0
-    store.subscribe((s, prev) => {
-      if (prev.opened !== null && s.opened === null) w.dropped++
-    })
-  })
-
   // what the coordinator's organisation may see changes: the picture is dropped and opened again,
   // and the comment form with it
-  const made = await request.post('/api/v1/directory/communities', {
-    headers: admin,
-    data: { id: community, name: `Lost ${run}`, members: ['alliance'] },
-  })
-  expect(made.status(), await made.text()).toBe(201)
-  try {
-    await expect.poll(() => page.evaluate(() => (window as unknown as { dropped: number }).dropped)).toBe(1)
+  await pictureOpenedAgain(page, request, community, async () => {
     await expect(page.getByTestId('connection-status')).toHaveText('live')
     await expect(detail.getByTestId('comment-body')).toHaveValue(text)
 
@@ -212,9 +210,7 @@ test('a comment that did not reach the server, posted again from the form shown 
     expect(commandIds).toHaveLength(2)
     expect(commandIds[1]).toBe(commandIds[0])
     await expect(detail.getByTestId('comment').filter({ hasText: text })).toHaveCount(1)
-  } finally {
-    expect((await request.delete(`/api/v1/directory/communities/${community}`, { headers: admin })).status()).toBe(204)
-  }
+  })
 })
 
 test('a comment applied whose answer was lost: the live stream shows it posted, the form ends as on an answer ok, and what is typed next is a new comment', async ({

@@ -894,11 +894,7 @@ describe("PostgreSQL log's writers: servers side by side, an import or a restore
           [`watchfloor-writers ${table}`],
         )
       expect((await claims()).rows[0]!.n).toBe(2)
-      const cut = await admin.query(
-        "SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'advisory' AND l.granted WHERE a.application_name = $1",
-        [`watchfloor-writers ${table}`],
-      )
-      expect(cut.rowCount).toBe(2)
+      expect(await cutClaims(admin, table)).toBe(2)
       await expect.poll(async () => (await claims()).rows[0]!.n, { timeout: 5000, interval: 100 }).toBe(2)
       await expect(open('alone')).rejects.toMatchObject({ name: 'LogInUseError' })
       // the writers gone (closed, or their process ended): the restore takes the log alone
@@ -929,6 +925,33 @@ describe("PostgreSQL log's writers: servers side by side, an import or a restore
   })
 })
 
+/** Cut the connections holding a claim on `table`'s log (a database restart, an operator's pg_terminate_backend): how many. */
+async function cutClaims(admin: pg.Client, table: string): Promise<number> {
+  const cut = await admin.query(
+    "SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'advisory' AND l.granted WHERE a.application_name = $1",
+    [`watchfloor-writers ${table}`],
+  )
+  return cut.rowCount ?? 0
+}
+
+/** `table`'s log opened as a writer of `writers` as soon as it may be (tried every `interval` ms), within `timeout` ms. */
+async function openOnceFree(
+  table: string,
+  writers: 'shared' | 'alone',
+  timeout: number,
+  interval: number,
+): Promise<PostgresEventStore> {
+  const until = Date.now() + timeout
+  for (;;) {
+    const store = await PostgresEventStore.open({ connectionString, table, writers }).catch((error: unknown) => {
+      if (Date.now() > until) throw error
+      return undefined
+    })
+    if (store !== undefined) return store
+    await new Promise((resolve) => setTimeout(resolve, interval))
+  }
+}
+
 describe('a PostgreSQL writer alone whose claim is lost', () => {
   it('writes no more stored events: a server may have started beside it since', async () => {
     const table = freshTable()
@@ -941,22 +964,8 @@ describe('a PostgreSQL writer alone whose claim is lost', () => {
       const stored = (n: number) => ({ ...observation(n), seq: n, recordedAt }) as StoredEvent
       expect(await restore.appendStored([stored(1)])).toBe(1)
       // its connection cut: the claim went with it, and a server takes the log
-      const cut = await admin.query(
-        "SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'advisory' AND l.granted WHERE a.application_name = $1",
-        [`watchfloor-writers ${table}`],
-      )
-      expect(cut.rowCount).toBe(1)
-      await expect
-        .poll(
-          async () => {
-            server ??= await PostgresEventStore.open({ connectionString, table, writers: 'shared' }).catch(
-              () => undefined,
-            )
-            return server !== undefined
-          },
-          { timeout: 5000, interval: 100 },
-        )
-        .toBe(true)
+      expect(await cutClaims(admin, table)).toBe(1)
+      server = await openOnceFree(table, 'shared', 5000, 100)
       // the restore stops rather than write between the server's appends
       await expect(restore.appendStored([stored(2)])).rejects.toThrow(
         /the claim on the event log .* was lost \(its connection to PostgreSQL was cut\)/,
@@ -980,23 +989,9 @@ describe('a PostgreSQL server whose claim is lost', () => {
     let restore: PostgresEventStore | undefined
     try {
       // the server's claim cut (a database restart, an operator's pg_terminate_backend)
-      const cut = await admin.query(
-        "SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'advisory' AND l.granted WHERE a.application_name = $1",
-        [`watchfloor-writers ${table}`],
-      )
-      expect(cut.rowCount).toBe(1)
+      expect(await cutClaims(admin, table)).toBe(1)
       // a restore takes the log alone before the server takes its claim again (it tries every second)
-      await expect
-        .poll(
-          async () => {
-            restore ??= await PostgresEventStore.open({ connectionString, table, writers: 'alone' }).catch(
-              () => undefined,
-            )
-            return restore !== undefined
-          },
-          { timeout: 900, interval: 20 },
-        )
-        .toBe(true)
+      restore = await openOnceFree(table, 'alone', 900, 20)
       const recordedAt = new Date().toISOString()
       expect(await restore!.appendStored([{ ...observation(1), seq: 1, recordedAt } as StoredEvent])).toBe(1)
       // the server appends nothing beside it, and says why

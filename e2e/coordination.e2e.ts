@@ -208,7 +208,7 @@ test('another incident opens with empty forms: no draft, conflict or retry of th
   await expect(detail.getByTestId('conflict')).toHaveCount(0)
 })
 
-test('a lost answer: posting the comment, creating the task or saving the bookmark again adds one, not two', async ({
+test('a lost answer: the comment and the task show applied and their forms end; saving the bookmark again adds one, not two', async ({
   page,
   request,
 }) => {
@@ -237,23 +237,24 @@ test('a lost answer: posting the comment, creating the task or saving the bookma
   await openIncident(page, 'inc-coord-retry')
   const detail = page.getByTestId('incident-detail')
 
+  // applied, its answer lost: the comment arrives live, and the console knows it for its own (its id
+  // derives from the commandId): the form ends as on an answer ok, no failure stays. Post pressed
+  // again before it arrived would be the same action (drafts.e2e.ts); after, there is nothing to post
   lose = 1
   await detail.getByTestId('comment-body').fill('Backups are offline, restoring')
   await detail.getByTestId('comment-post').click()
-  await expect(detail.getByTestId('command-error')).toContainText('cannot reach the server')
-  await expect(detail.getByTestId('comment-body')).toHaveValue('Backups are offline, restoring') // kept
-  await detail.getByTestId('comment-post').click() // the same input again: the same action
-  await expect(detail.getByTestId('comment-body')).toHaveValue('')
   await expect(detail.getByTestId('comment')).toHaveCount(1)
+  await expect(detail.getByTestId('comment-body')).toHaveValue('')
+  await expect(detail.getByTestId('command-error')).toHaveCount(0)
 
+  // the same for a task: the form stays open for the next one, its title emptied
   lose = 1
   await detail.getByTestId('task-new').click()
   await detail.getByTestId('task-title').fill('Restore the SCADA historian')
   await detail.getByTestId('task-create').click()
-  await expect(detail.getByTestId('command-error')).toContainText('cannot reach the server')
-  await detail.getByTestId('task-create').click()
-  await expect(detail.getByTestId('task-title')).toHaveValue('')
   await expect(detail.getByTestId('task-card')).toHaveCount(1)
+  await expect(detail.getByTestId('task-title')).toHaveValue('')
+  await expect(detail.getByTestId('command-error')).toHaveCount(0)
 
   const now = await picture()
   expect(now.comments.filter((c) => c.incidentId === 'inc-coord-retry')).toHaveLength(1)

@@ -26,7 +26,7 @@ import { CreateTaskForm, NEW_TASK_FORM, PersonName, TaskCard } from '../tasks/Ta
 import { Combobox, MentionTextarea } from './Combobox.tsx'
 import { othersViewing, presenceKey, usePresence } from './coordination.ts'
 import { choose, type Draft, rebase, startDraft, viewDraft } from './draft.ts'
-import { draftForm, useDraft } from './formDrafts.ts'
+import { afterOk, draftForm, useDraft } from './formDrafts.ts'
 import { incidentOptions, type Names } from './people.ts'
 import { can, escalationChoices, statusChoices } from './permissions.ts'
 import { AcknowledgeButton, CommandOutcome, useCommand } from './useCommand.tsx'
@@ -70,13 +70,19 @@ export const STATUS_FORM = draftForm<{ choice: Draft<IncidentStatus> | null; rea
   reason: '',
 })
 /** Link: the relation, the other incident as typed, and the one picked from the list. */
-export const LINK_FORM = draftForm<{ relation: IncidentRelation; other: string; otherId: string }>('link', {
-  relation: 'related',
-  other: '',
-  otherId: '',
-})
+export const LINK_FORM = draftForm<{ relation: IncidentRelation; other: string; otherId: string }>(
+  'link',
+  { relation: 'related', other: '', otherId: '' },
+  // linked: the relation stays chosen for the next link
+  (draft) => ({ ...draft, other: '', otherId: '' }),
+)
 /** A comment: its body, and the task it is about ('' for the incident). */
-export const COMMENT_FORM = draftForm<{ body: string; taskId: string }>('comment', { body: '', taskId: '' })
+export const COMMENT_FORM = draftForm<{ body: string; taskId: string }>(
+  'comment',
+  { body: '', taskId: '' },
+  // posted: what it is about stays chosen for the next comment
+  (draft) => ({ ...draft, body: '' }),
+)
 
 function Section({ title, children, testid }: { title: ReactNode; children: ReactNode; testid?: string }) {
   return (
@@ -109,7 +115,7 @@ function IncidentActions({ incident, session }: { incident: IncidentState; sessi
     of: { incidentId: incident.incidentId },
     form: ESCALATE_FORM,
     answered: (r) => {
-      if (r.ok) setEscalating(ESCALATE_FORM.empty)
+      if (r.ok) setEscalating(afterOk(ESCALATE_FORM))
       else if (r.kind === 'conflict' && r.current) {
         const current = r.current
         setEscalating((draft) => ({ ...draft, choice: rebase(draft.choice, current) }))
@@ -120,7 +126,7 @@ function IncidentActions({ incident, session }: { incident: IncidentState; sessi
     of: { incidentId: incident.incidentId },
     form: STATUS_FORM,
     answered: (r) => {
-      if (r.ok) setSetting(STATUS_FORM.empty)
+      if (r.ok) setSetting(afterOk(STATUS_FORM))
       else if (r.kind === 'conflict' && r.current) {
         const current = r.current
         setSetting((draft) => ({ ...draft, choice: rebase(draft.choice, current) }))
@@ -328,7 +334,7 @@ function LinksSection({ incident, session }: { incident: IncidentState; session:
         incident,
       )
       .then((r) => {
-        if (r.ok) setLinking({ other: '', otherId: '' })
+        if (r.ok) setLinking(afterOk(LINK_FORM))
       })
   }
   return (
@@ -567,7 +573,7 @@ function CommentsSection({ incident, session }: { incident: IncidentState; sessi
       ...(taskId ? { taskId } : {}),
     }
     // a comment adds, it changes nothing: it is not tied to a version (a conflict would only be in the way)
-    void runner.run(command, incident).then((r) => r.ok && setCommenting({ body: '' }))
+    void runner.run(command, incident).then((r) => r.ok && setCommenting(afterOk(COMMENT_FORM)))
   }
   return (
     <Section title={`Comments (${comments.length})`} testid="incident-comments">

@@ -10,6 +10,7 @@ import type { CommandResult } from './commands.ts'
 import { person, reportEvent } from './fixtures.test-helpers.ts'
 import {
   actionSlot,
+  afterOk,
   type DraftOf,
   draftForm,
   type FormDrafts,
@@ -292,6 +293,23 @@ describe('form drafts: one home for what was typed in the forms of an incident a
       expect(readDraft(store.getState(), A, card, BLOCK)).toBe(BLOCK.empty)
       expect(readDraft(store.getState(), A, card, NOTE).note).toBe('for the report')
       expect(store.getState().settled?.has(sent.commandId!)).toBe(true)
+      unwire()
+    })
+
+    it('a form that keeps something once answered ok keeps the same once shown applied (afterOk)', async () => {
+      const { data, store, unwire } = wired()
+      const ABOUT = draftForm('comment.about', { body: '', taskId: '' }, (draft) => ({ ...draft, body: '' }))
+      writeDraft(A, INC_1, ABOUT, { body: 'Hosts isolated', taskId: 'task-1' }, store)
+      const ids = new CommandIds(
+        undefined,
+        actionSlot(A, INC_1, ABOUT, store, () => A),
+        sender,
+      )
+      const { sent } = await sendAction(ids, { ...comment, taskId: 'task-1' }, async () => lost)
+      data.getState().applyEvents([posted(2, sent.commandId!)])
+      expect(readDraft(store.getState(), A, INC_1, ABOUT)).toEqual({ body: '', taskId: 'task-1' })
+      expect(afterOk(ABOUT)({ body: 'x', taskId: 'task-2' })).toEqual({ body: '', taskId: 'task-2' })
+      expect(afterOk(COMMENT)({ body: 'x' })).toBe(COMMENT.empty)
       unwire()
     })
 

@@ -32,10 +32,20 @@ export interface DraftForm<T extends object> {
   readonly name: string
   /** The form untouched: a draft back to it (every field the same) is forgotten. */
   readonly empty: T
+  /** What the form keeps once its action is applied (a new task's form stays open); absent: it is emptied. */
+  answeredOk?(draft: T): T
 }
 
-export function draftForm<T extends object>(name: string, empty: T): DraftForm<T> {
-  return { name, empty }
+export function draftForm<T extends object>(name: string, empty: T, answeredOk?: (draft: T) => T): DraftForm<T> {
+  return answeredOk === undefined ? { name, empty } : { name, empty, answeredOk }
+}
+
+/**
+ * What becomes of `form`'s draft once its action is applied, answered ok or shown applied by the
+ * live stream (`settleActions`): one rule for both.
+ */
+export function afterOk<T extends object>(form: DraftForm<T>): (draft: T) => T {
+  return (draft) => (form.answeredOk === undefined ? form.empty : form.answeredOk(draft))
 }
 
 /** Where a form is: the selected incident's detail panel, or a task card on the task board. */
@@ -59,10 +69,11 @@ interface Held {
   action?: LastAction | undefined
   /**
    * The drafts `action` ends once applied (its own by default; a task card's action, the block,
-   * note or reassign form it was typed in), each with what it held when the action was sent: one
-   * that still holds that (field by field) is emptied when the action shows applied (`settleActions`).
+   * note or reassign form it was typed in), each with what it held when the action was sent and what
+   * it becomes then (`afterOk`): one that still holds what was sent (field by field) becomes that when
+   * the action shows applied (`settleActions`); `emptied`: that is the form untouched.
    */
-  ends?: readonly { key: string; sent: object }[] | undefined
+  ends?: readonly { key: string; sent: object; after: object; emptied: boolean }[] | undefined
 }
 
 export interface FormDrafts {
@@ -177,7 +188,11 @@ export function actionSlot<T extends object>(
       const sent =
         held?.action?.commandId === action.commandId
           ? held.ends
-          : ends.map((f) => ({ key: draftKey(of, f.name), sent: readDraft(drafts, viewer, of, f) }))
+          : ends.map((f) => {
+              const sent = readDraft(drafts, viewer, of, f)
+              const after = afterOk(f)(sent)
+              return { key: draftKey(of, f.name), sent, after, emptied: sameFields(after, f.empty) }
+            })
       forms.set(key, { place: of.place ?? 'panel', incidentId: of.incidentId, value, action, ends: sent })
       store.setState(withForms(drafts, viewer, forms), true)
     },
@@ -226,9 +241,11 @@ export function settleActions(drafts: FormDrafts, events: Iterable<Pick<StoredEv
     forms ??= new Map(drafts.forms)
     settled ??= new Set(drafts.settled)
     forms.set(key, { ...held, action: { ...held.action, done: true } })
-    for (const { key: ended, sent } of held.ends ?? []) {
+    for (const { key: ended, sent, after, emptied } of held.ends ?? []) {
       const draft = forms.get(ended)
-      if (draft !== undefined && sameFields(draft.value, sent)) forms.delete(ended)
+      if (draft === undefined || !sameFields(draft.value, sent)) continue
+      if (emptied) forms.delete(ended)
+      else forms.set(ended, { ...draft, value: after })
     }
     settled.add(held.action.commandId)
   }

@@ -9,7 +9,7 @@ import type { IncidentState } from '@watchfloor/core'
 import { type Marking, PAP_LEVELS, type Pap, TLP_LEVELS, type Tlp } from '@watchfloor/protocol'
 import { type FormEvent, type KeyboardEvent, useId, useState } from 'react'
 import { useWatchfloor } from '../../data/store.ts'
-import { draftForm, useDraft } from '../coordination/formDrafts.ts'
+import { afterOk, draftForm, useDraft } from '../coordination/formDrafts.ts'
 import { can } from '../coordination/permissions.ts'
 import { CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
 import { usePeople } from '../coordination/usePeople.ts'
@@ -93,7 +93,7 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
         // the copy it was decided on: a conflict says what changed since (and "you saw")
         runner.basisOf(openedOn),
       )
-      .then((r) => r.ok && setForm(MARKING_FORM.empty))
+      .then((r) => r.ok && setForm(afterOk(MARKING_FORM)))
   }
   const submit = (e: FormEvent) => {
     e.preventDefault()

@@ -7,7 +7,14 @@ import { parseOptionalUtc } from '../../ui/time.ts'
 import { UtcTimeField } from '../../ui/UtcTimeField.tsx'
 import { viewStore } from '../../view/viewStore.ts'
 import { Combobox } from '../coordination/Combobox.tsx'
-import { type DraftForm, type DraftOf, type DraftPlace, draftForm, useDraft } from '../coordination/formDrafts.ts'
+import {
+  afterOk,
+  type DraftForm,
+  type DraftOf,
+  type DraftPlace,
+  draftForm,
+  useDraft,
+} from '../coordination/formDrafts.ts'
 import { type Names, teamName } from '../coordination/people.ts'
 import { can } from '../coordination/permissions.ts'
 import { CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
@@ -66,7 +73,12 @@ export const NEW_TASK_FORM = draftForm<{
   due: string
   kind: AssigneeKind
   who: string
-}>('task.new', { open: false, title: '', priority: 'normal', due: '', kind: 'team', who: '' })
+}>(
+  'task.new',
+  { open: false, title: '', priority: 'normal', due: '', kind: 'team', who: '' },
+  // created: the form stays open, with its priority and kind of assignee, for the next task
+  (draft) => ({ ...draft, title: '', due: '', who: '' }),
+)
 
 /**
  * One task: what it is, who has it, when it is due (overdue in red, and said in words), and its buttons.
@@ -107,7 +119,7 @@ export const TaskCard = memo(function TaskCard({
           ? { type: action, taskId: task.taskId, reason: said, expectedVersion: expected }
           : { type: action, taskId: task.taskId, expectedVersion: expected }
     void runner.run(command, task).then((r) => {
-      if (r.ok && (action === 'task.complete' || action === 'task.reopen')) setNoteDraft(NOTE_FORM.empty)
+      if (r.ok && (action === 'task.complete' || action === 'task.reopen')) setNoteDraft(afterOk(NOTE_FORM))
     })
   }
   const expected = runner.versionOf(task)
@@ -124,7 +136,7 @@ export const TaskCard = memo(function TaskCard({
     void runner
       .run({ type: 'task.block', taskId: task.taskId, reason: reason.trim(), expectedVersion: expected }, task)
       .then((r) => {
-        if (r.ok) setBlockDraft(BLOCK_FORM.empty)
+        if (r.ok) setBlockDraft(afterOk(BLOCK_FORM))
       })
   }
 
@@ -266,7 +278,7 @@ export const TaskCard = memo(function TaskCard({
             void runner
               .run({ type: 'task.assign', taskId: task.taskId, assignee, expectedVersion: expected }, task)
               .then((r) => {
-                if (r.ok) setReassignDraft(REASSIGN_FORM.empty)
+                if (r.ok) setReassignDraft(afterOk(REASSIGN_FORM))
               })
           }
         />
@@ -425,7 +437,7 @@ export function CreateTaskForm({ incident }: { incident: IncidentState }) {
       ...(assignee !== undefined ? { assignee } : {}),
     }
     void runner.run(command, incident).then((r) => {
-      if (r.ok) setDraft({ title: '', due: '', who: '' })
+      if (r.ok) setDraft(afterOk(NEW_TASK_FORM))
     })
   }
 

@@ -241,19 +241,26 @@ test('a lost answer: the comment and the task show applied and their forms end; 
   // derives from the commandId): the form ends as on an answer ok, no failure stays. Post pressed
   // again before it arrived would be the same action (drafts.e2e.ts); after, there is nothing to post
   lose = 1
+  const commandFailed = () => page.waitForEvent('requestfailed', (r) => r.url().includes('/api/v1/commands'))
   await detail.getByTestId('comment-body').fill('Backups are offline, restoring')
+  let failed = commandFailed()
   await detail.getByTestId('comment-post').click()
+  await failed
   await expect(detail.getByTestId('comment')).toHaveCount(1)
   await expect(detail.getByTestId('comment-body')).toHaveValue('')
+  await expect(detail.getByTestId('comment-post')).toBeEnabled() // its answer (a failure) is in
   await expect(detail.getByTestId('command-error')).toHaveCount(0)
 
   // the same for a task: the form stays open for the next one, its title emptied
   lose = 1
   await detail.getByTestId('task-new').click()
   await detail.getByTestId('task-title').fill('Restore the SCADA historian')
+  failed = commandFailed()
   await detail.getByTestId('task-create').click()
+  await failed
   await expect(detail.getByTestId('task-card')).toHaveCount(1)
   await expect(detail.getByTestId('task-title')).toHaveValue('')
+  await expect(detail.getByTestId('task-create')).toBeEnabled()
   await expect(detail.getByTestId('command-error')).toHaveCount(0)
 
   const now = await picture()

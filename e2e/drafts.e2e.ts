@@ -241,11 +241,14 @@ test('a comment applied whose answer was lost: the live stream shows it posted, 
     { times: 1 },
   )
   await detail.getByTestId('comment-body').fill(text)
+  const failed = page.waitForEvent('requestfailed', (r) => r.url().includes('/api/v1/commands'))
   await detail.getByTestId('comment-post').click()
+  await failed
   // the comment arrives live: the console knows it for its own (its id derives from the commandId),
   // so the form is emptied and no failure is shown
   await expect(detail.getByTestId('comment').filter({ hasText: text })).toHaveCount(1)
   await expect(detail.getByTestId('comment-body')).toHaveValue('')
+  await expect(detail.getByTestId('comment-post')).toBeEnabled() // its answer (a failure) is in
   await expect(detail.getByTestId('command-error')).toHaveCount(0)
 
   // the same words again are another comment, under a new commandId

@@ -26,10 +26,10 @@ import { CreateTaskForm, NEW_TASK_FORM, PersonName, TaskCard } from '../tasks/Ta
 import { Combobox, MentionTextarea } from './Combobox.tsx'
 import { othersViewing, presenceKey, usePresence } from './coordination.ts'
 import { choose, type Draft, rebase, startDraft, viewDraft } from './draft.ts'
-import { afterOk, draftForm, useDraft } from './formDrafts.ts'
+import { draftForm, useDraft } from './formDrafts.ts'
 import { incidentOptions, type Names } from './people.ts'
 import { can, escalationChoices, statusChoices } from './permissions.ts'
-import { AcknowledgeButton, CommandOutcome, useCommand } from './useCommand.tsx'
+import { ACKNOWLEDGE_ACTION, AcknowledgeButton, CommandOutcome, useCommand } from './useCommand.tsx'
 import { usePeople } from './usePeople.ts'
 import { isWithdrawn, withdrawnStore } from './withdrawn.ts'
 
@@ -77,12 +77,9 @@ export const LINK_FORM = draftForm<{ relation: IncidentRelation; other: string; 
   (draft) => ({ ...draft, other: '', otherId: '' }),
 )
 /** A comment: its body, and the task it is about ('' for the incident). */
-export const COMMENT_FORM = draftForm<{ body: string; taskId: string }>(
-  'comment',
-  { body: '', taskId: '' },
-  // posted: what it is about stays chosen for the next comment
-  (draft) => ({ ...draft, body: '' }),
-)
+export const COMMENT_FORM = draftForm<{ body: string; taskId: string }>('comment', { body: '', taskId: '' })
+/** A network's state in an incident: its last action, with nothing typed. */
+const NETWORK_STATE_ACTION = draftForm<object>('incident.network_state', {})
 
 function Section({ title, children, testid }: { title: ReactNode; children: ReactNode; testid?: string }) {
   return (
@@ -99,7 +96,7 @@ function Section({ title, children, testid }: { title: ReactNode; children: Reac
  * version the draft was started on.
  */
 function IncidentActions({ incident, session }: { incident: IncidentState; session: Session | null }) {
-  const ack = useCommand()
+  const ack = useCommand({ of: { incidentId: incident.incidentId }, form: ACKNOWLEDGE_ACTION })
   const choices = escalationChoices(incident)
   // what was typed outlives the panel (a picture opened again), for this viewer (formDrafts.ts)
   const [escalating, setEscalating] = useDraft({ incidentId: incident.incidentId }, ESCALATE_FORM)
@@ -115,8 +112,7 @@ function IncidentActions({ incident, session }: { incident: IncidentState; sessi
     of: { incidentId: incident.incidentId },
     form: ESCALATE_FORM,
     answered: (r) => {
-      if (r.ok) setEscalating(afterOk(ESCALATE_FORM))
-      else if (r.kind === 'conflict' && r.current) {
+      if (!r.ok && r.kind === 'conflict' && r.current) {
         const current = r.current
         setEscalating((draft) => ({ ...draft, choice: rebase(draft.choice, current) }))
       }
@@ -126,8 +122,7 @@ function IncidentActions({ incident, session }: { incident: IncidentState; sessi
     of: { incidentId: incident.incidentId },
     form: STATUS_FORM,
     answered: (r) => {
-      if (r.ok) setSetting(afterOk(STATUS_FORM))
-      else if (r.kind === 'conflict' && r.current) {
+      if (!r.ok && r.kind === 'conflict' && r.current) {
         const current = r.current
         setSetting((draft) => ({ ...draft, choice: rebase(draft.choice, current) }))
       }
@@ -322,20 +317,17 @@ function LinksSection({ incident, session }: { incident: IncidentState; session:
     const chosen =
       otherId || candidates.find((c) => c.id === typed)?.id || candidates.find((c) => c.label === typed)?.id || typed
     if (!chosen) return
-    void runner
-      .run(
-        {
-          type: 'incident.link',
-          incidentId: incident.incidentId,
-          otherIncidentId: chosen,
-          relation,
-          expectedVersion: runner.versionOf(incident),
-        },
-        incident,
-      )
-      .then((r) => {
-        if (r.ok) setLinking(afterOk(LINK_FORM))
-      })
+    // answered ok (or shown applied), the form ends as `afterOk` says: the relation stays chosen
+    void runner.run(
+      {
+        type: 'incident.link',
+        incidentId: incident.incidentId,
+        otherIncidentId: chosen,
+        relation,
+        expectedVersion: runner.versionOf(incident),
+      },
+      incident,
+    )
   }
   return (
     <Section title={`Links (${links.length})`} testid="incident-links">
@@ -416,7 +408,8 @@ function NetworksSection({
   networks: ReadonlyMap<string, NetworkState>
   session: Session | null
 }) {
-  const runner = useCommand()
+  // its last action kept apart from the form (nothing typed), so a lost answer still settles
+  const runner = useCommand({ of: { incidentId: incident.incidentId }, form: NETWORK_STATE_ACTION })
   const maySet = can(session, 'network.set_state', incident)
   const ids = useMemo(
     () => [...new Set([...incident.affectedNetworks, ...Object.keys(incident.networkStates ?? {})])],
@@ -573,7 +566,8 @@ function CommentsSection({ incident, session }: { incident: IncidentState; sessi
       ...(taskId ? { taskId } : {}),
     }
     // a comment adds, it changes nothing: it is not tied to a version (a conflict would only be in the way)
-    void runner.run(command, incident).then((r) => r.ok && setCommenting(afterOk(COMMENT_FORM)))
+    // answered ok (or shown applied), the form is emptied (formDrafts.ts)
+    void runner.run(command, incident)
   }
   return (
     <Section title={`Comments (${comments.length})`} testid="incident-comments">

@@ -53,7 +53,8 @@ export interface Sender {
  */
 export interface ActionSlot {
   read(): LastAction | null
-  write(last: LastAction): void
+  /** Keep `last`; `sending`: it goes out now (again), with the form as it is. */
+  write(last: LastAction, sending?: boolean): void
 }
 
 /** A slot of its own, that lives as long as the object that holds it. */
@@ -77,15 +78,19 @@ export class CommandIds {
 
   /** The command as it goes out: with the `commandId` of its action (one it already has is kept). */
   stamp(command: Command): Command {
-    if (command.commandId !== undefined) return command
-    const key = actionKey(command)
     let last = this.slot.read()
+    if (command.commandId !== undefined) {
+      // sent again as it was (Retry on version N): the same action, going out again now
+      if (last !== null && last.commandId === command.commandId) this.slot.write(last, true)
+      return command
+    }
+    const key = actionKey(command)
     if (last === null || last.key !== key || last.done) {
       const commandId = this.newId()
       const eventIds = this.sender === undefined ? undefined : commandEventIds(commandId, this.sender)
       last = { key, commandId, done: false, eventIds }
-      this.slot.write(last)
     }
+    this.slot.write(last, true)
     return { ...command, commandId: last.commandId }
   }
 

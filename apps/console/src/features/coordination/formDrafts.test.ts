@@ -11,6 +11,7 @@ import { person, reportEvent } from './fixtures.test-helpers.ts'
 import {
   actionSlot,
   afterOk,
+  type DraftForm,
   type DraftOf,
   draftForm,
   type FormDrafts,
@@ -153,12 +154,14 @@ describe('form drafts: one home for what was typed in the forms of an incident a
       const again = await send(form(store, A), lost)
       expect(first).toBeDefined()
       expect(again).toBe(first)
+      // the draft's text is kept as typed while the action has no answer ok
+      expect(readDraft(store.getState(), A, INC_1, COMMENT).body).toBe('Hosts isolated')
       expect(await send(form(store, A), done)).toBe(first)
-      // answered ok: the same input again is another comment
+      // answered ok: the form is emptied, and the same input again is another comment
+      expect(readDraft(store.getState(), A, INC_1, COMMENT)).toBe(COMMENT.empty)
+      writeDraft(A, INC_1, COMMENT, { body: 'Hosts isolated' }, store)
       const next = await send(form(store, A), done)
       expect(next).not.toBe(first)
-      // the draft's text is kept as typed all along
-      expect(readDraft(store.getState(), A, INC_1, COMMENT).body).toBe('Hosts isolated')
     })
 
     it('a form emptied while its action has no answer ok keeps the action; once answered, the empty form is forgotten', async () => {
@@ -270,29 +273,90 @@ describe('form drafts: one home for what was typed in the forms of an incident a
       unwire()
     })
 
-    it('an action kept apart from the form it was typed in ends that form (a task card’s block), and no other', async () => {
+    it('each form of a card keeps its own action: an earlier one still settles after another was sent', async () => {
       const { data, store, unwire } = wired()
       const card: DraftOf = { incidentId: 'inc-1', taskId: 'task-1', place: 'board' }
-      const ACTIONS = draftForm<object>('task.actions', {})
       const BLOCK = draftForm('task.block', { open: false, reason: '' })
       const NOTE = draftForm('task.note', { note: '' })
+      const send = async (form: typeof BLOCK | typeof NOTE, command: Command) => {
+        const ids = new CommandIds(
+          undefined,
+          actionSlot(A, card, form as DraftForm<object>, store, () => A),
+          sender,
+        )
+        return (await sendAction(ids, command, async () => lost)).sent.commandId!
+      }
       writeDraft(A, card, BLOCK, { open: true, reason: 'waiting for the vendor' }, store)
+      const blocking = await send(BLOCK, { type: 'task.block', taskId: 'task-1', reason: 'waiting for the vendor' })
       writeDraft(A, card, NOTE, { note: 'for the report' }, store)
-      const block: Command = { type: 'task.block', taskId: 'task-1', reason: 'waiting for the vendor' }
-      const ids = new CommandIds(
-        undefined,
-        actionSlot(A, card, ACTIONS, store, () => A, [BLOCK]),
-        sender,
-      )
-      const { sent } = await sendAction(ids, block, async () => lost)
+      await send(NOTE, { type: 'task.complete', taskId: 'task-1', note: 'for the report' })
+      // the block was applied, its answer lost: it ends the block form, and not the note
       const blocked = {
         ...makeEvent(2, 'task.blocked', { taskId: 'task-1', reason: 'waiting for the vendor' }),
-        id: commandEventIds(sent.commandId!, sender)[0]!,
+        id: commandEventIds(blocking, sender)[0]!,
       }
       data.getState().applyEvents([blocked])
       expect(readDraft(store.getState(), A, card, BLOCK)).toBe(BLOCK.empty)
       expect(readDraft(store.getState(), A, card, NOTE).note).toBe('for the report')
-      expect(store.getState().settled?.has(sent.commandId!)).toBe(true)
+      expect(store.getState().settled?.has(blocking)).toBe(true)
+      unwire()
+    })
+
+    it('answered ok, the draft ends the same way, unless changed since it was sent; after a settle, an answer changes nothing', async () => {
+      const { data, store, unwire } = wired()
+      const ok: CommandResult = { ok: true, events: [], version: 2 }
+      const slot = () => actionSlot(A, INC_1, COMMENT, store, () => A)
+      writeDraft(A, INC_1, COMMENT, { body: 'Hosts isolated' }, store)
+      await sendAction(new CommandIds(undefined, slot(), sender), comment, async () => ok)
+      expect(readDraft(store.getState(), A, INC_1, COMMENT)).toBe(COMMENT.empty)
+      // typed while the answer was on its way: kept
+      writeDraft(A, INC_1, COMMENT, { body: 'Hosts isolated' }, store)
+      await sendAction(new CommandIds(undefined, slot(), sender), comment, async () => {
+        writeDraft(A, INC_1, COMMENT, { body: 'Hosts isolated, and the next one' }, store)
+        return ok
+      })
+      expect(readDraft(store.getState(), A, INC_1, COMMENT).body).toBe('Hosts isolated, and the next one')
+      // shown applied before its answer: the next comment typed meanwhile stays when the answer comes
+      writeDraft(A, INC_1, COMMENT, { body: 'Hosts isolated' }, store)
+      await sendAction(new CommandIds(undefined, slot(), sender), comment, async (sent) => {
+        data.getState().applyEvents([posted(data.getState().lastSeq + 1, sent.commandId!)])
+        writeDraft(A, INC_1, COMMENT, { body: 'Hosts isolated' }, store)
+        return ok
+      })
+      expect(readDraft(store.getState(), A, INC_1, COMMENT).body).toBe('Hosts isolated')
+      unwire()
+    })
+
+    it('sent again after a change (a conflict said, the choice rebased), what was sent is what it holds then', async () => {
+      const { data, store, unwire } = wired()
+      const STATUS = draftForm<{ choice: { value: string } | null; reason: string }>('status', {
+        choice: null,
+        reason: '',
+      })
+      const conflict: CommandResult = { ok: false, kind: 'conflict', status: 409, message: 'changed meanwhile' }
+      const ids = () =>
+        new CommandIds(
+          undefined,
+          actionSlot(A, INC_1, STATUS, store, () => A),
+          sender,
+        )
+      const contain: Command = {
+        type: 'incident.set_status',
+        incidentId: 'inc-1',
+        status: 'contained',
+        expectedVersion: 1,
+      }
+      writeDraft(A, INC_1, STATUS, { choice: { value: 'contained' }, reason: 'cut off' }, store)
+      const sent = (await sendAction(ids(), contain, async () => conflict)).sent
+      const first = sent.commandId!
+      // rebased on the fresh copy: the same choice, a new object; Retry on version 2 sends the command
+      // as it was sent, on the fresh version: the same action
+      writeDraft(A, INC_1, STATUS, { choice: { value: 'contained' } }, store)
+      const again = (await sendAction(ids(), { ...sent, expectedVersion: 2 }, async () => lost)).sent.commandId!
+      expect(again).toBe(first)
+      // applied, its answer lost: shown applied, the draft ends
+      data.getState().applyEvents([posted(2, first)])
+      expect(readDraft(store.getState(), A, INC_1, STATUS)).toBe(STATUS.empty)
       unwire()
     })
 

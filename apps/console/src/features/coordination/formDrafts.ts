@@ -48,8 +48,11 @@ export function afterOk<T extends object>(form: DraftForm<T>): (draft: T) => T {
   return (draft) => (form.answeredOk === undefined ? form.empty : form.answeredOk(draft))
 }
 
-/** Where a form is: the selected incident's detail panel, or a task card on the task board. */
-export type DraftPlace = 'panel' | 'board'
+/**
+ * Where a form is: the selected incident's detail panel, a task card on the task board, or a row of
+ * the triage queue (its Acknowledge). Only the panel's are put away when another incident is selected.
+ */
+export type DraftPlace = 'panel' | 'board' | 'triage'
 
 /** Which draft of a form: the incident's, or its task's, in the panel (the default) or on the board. */
 export interface DraftOf {
@@ -68,12 +71,11 @@ interface Held {
    */
   action?: LastAction | undefined
   /**
-   * The drafts `action` ends once applied (its own by default; a task card's action, the block,
-   * note or reassign form it was typed in), each with what it held when the action was sent and what
-   * it becomes then (`afterOk`): one that still holds what was sent (field by field) becomes that when
-   * the action shows applied (`settleActions`); `emptied`: that is the form untouched.
+   * What the draft held when `action` was last sent, and what it becomes once the action is applied
+   * (`afterOk`; `emptied`: the form untouched). A draft that still holds what was sent (field by
+   * field) becomes that, answered ok or shown applied (`endAction`); one changed since stays.
    */
-  ends?: readonly { key: string; sent: object; after: object; emptied: boolean }[] | undefined
+  ends?: { sent: object; after: object; emptied: boolean } | undefined
 }
 
 export interface FormDrafts {
@@ -161,8 +163,10 @@ function viewerNow(): string | null {
 /**
  * Where `form` keeps its last action for `viewer`: with its draft, so that the form shown again (the
  * picture opened again) sends the same input under the same `commandId`, and the server applies it
- * once. Nothing is kept once another viewer is signed in (an answer that comes late). `ends`: the
- * drafts an action sent now ends once it shows applied (by default `form`'s own).
+ * once. Nothing is kept once another viewer is signed in (an answer that comes late). Each time the
+ * action is sent, what its draft holds is noted; answered ok, the draft ends (`endAction`: as
+ * `afterOk` says, unless it was changed since it was sent), as it does when the live stream shows the
+ * action applied (`settleActions`), whichever comes first.
  */
 export function actionSlot<T extends object>(
   viewer: string | null,
@@ -170,7 +174,6 @@ export function actionSlot<T extends object>(
   form: DraftForm<T>,
   store = formDrafts,
   current: () => string | null = viewerNow,
-  ends: readonly DraftForm<object>[] = [form],
 ): ActionSlot {
   const key = draftKey(of, form.name)
   return {
@@ -178,25 +181,34 @@ export function actionSlot<T extends object>(
       const drafts = store.getState()
       return viewer !== null && drafts.viewer === viewer ? (drafts.forms.get(key)?.action ?? null) : null
     },
-    write: (action) => {
+    write: (action, sending = false) => {
       if (viewer === null || current() !== viewer) return
       const drafts = store.getState()
       const forms = new Map(drafts.viewer === viewer ? drafts.forms : NONE)
       const held = forms.get(key)
+      const same = held?.action?.commandId === action.commandId
       const value = held?.value ?? form.empty
-      // a new action: the drafts it ends as they were sent, to tell later whether anything was typed since
-      const sent =
-        held?.action?.commandId === action.commandId
-          ? held.ends
-          : ends.map((f) => {
-              const sent = readDraft(drafts, viewer, of, f)
-              const after = afterOk(f)(sent)
-              return { key: draftKey(of, f.name), sent, after, emptied: sameFields(after, f.empty) }
-            })
-      forms.set(key, { place: of.place ?? 'panel', incidentId: of.incidentId, value, action, ends: sent })
+      // sent (again): the draft as it goes, to tell later whether anything was typed since
+      const after = afterOk(form)(value as T)
+      const ends = same && !sending ? held?.ends : { sent: value, after, emptied: sameFields(after, form.empty) }
+      const next: Held = { place: of.place ?? 'panel', incidentId: of.incidentId, value, action, ends }
+      forms.set(key, next)
+      // answered ok: the draft ends (not again when the live stream showed it applied first: done already)
+      if (action.done && same && held?.action?.done === false) endAction(forms, key, next)
       store.setState(withForms(drafts, viewer, forms), true)
     },
   }
+}
+
+/**
+ * The draft `key` (holding `held`, its action applied) once the action is over: as `afterOk` says,
+ * unless it was changed since the action was sent (field by field), which keeps what was typed.
+ */
+function endAction(forms: Map<string, Held>, key: string, held: Held): void {
+  const ends = held.ends
+  if (ends === undefined || !sameFields(held.value, ends.sent)) return
+  if (ends.emptied) forms.delete(key)
+  else forms.set(key, { ...held, value: ends.after })
 }
 
 /**
@@ -221,9 +233,9 @@ export function useDraft<T extends object>(of: DraftOf, form: DraftForm<T>): [T,
 /**
  * The drafts once `events` came in the live stream: a form whose last action has no answer ok yet and
  * whose events are among them (their ids derived from its `commandId`) was applied, its answer lost on
- * the way: the drafts it ends (`Held.ends`) end as on an answer ok (emptied; one changed since the
- * action was sent keeps what was typed), the action is over, so that what is sent next is a new
- * action, never answered as this one, and its `commandId` is kept in `settled`.
+ * the way (or not come yet): its draft ends as on an answer ok (`endAction`), the action is over, so
+ * that what is sent next is a new action, never answered as this one, and its `commandId` is kept
+ * in `settled` (an answer ok coming later changes nothing more).
  */
 export function settleActions(drafts: FormDrafts, events: Iterable<Pick<StoredEvent, 'id'>>): FormDrafts {
   const pending = new Map<string, string>()
@@ -240,13 +252,9 @@ export function settleActions(drafts: FormDrafts, events: Iterable<Pick<StoredEv
       continue
     forms ??= new Map(drafts.forms)
     settled ??= new Set(drafts.settled)
-    forms.set(key, { ...held, action: { ...held.action, done: true } })
-    for (const { key: ended, sent, after, emptied } of held.ends ?? []) {
-      const draft = forms.get(ended)
-      if (draft === undefined || !sameFields(draft.value, sent)) continue
-      if (emptied) forms.delete(ended)
-      else forms.set(ended, { ...draft, value: after })
-    }
+    const done: Held = { ...held, action: { ...held.action, done: true } }
+    forms.set(key, done)
+    endAction(forms, key, done)
     settled.add(held.action.commandId)
   }
   if (forms === undefined || settled === undefined) return drafts

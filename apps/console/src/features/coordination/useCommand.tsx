@@ -13,7 +13,7 @@ import {
   sendCommand,
   type Target,
 } from './commands.ts'
-import { actionSlot, type DraftForm, type DraftOf, formDrafts } from './formDrafts.ts'
+import { actionSlot, type DraftForm, type DraftOf, draftForm, formDrafts } from './formDrafts.ts'
 import { learnWithdrawn } from './withdrawn.ts'
 
 export interface CommandRunner {
@@ -54,9 +54,8 @@ export interface CommandRunner {
  */
 export function useCommand(draft?: {
   of: DraftOf
-  form: DraftForm<object>
-  /** The drafts a command ends once it shows applied (its answer lost): by default `form`'s own. */
-  ends?: (command: Command) => readonly DraftForm<object>[]
+  /** The form (its draft) a command is typed in; a card of several forms names it by command. */
+  form: DraftForm<object> | ((command: Command) => DraftForm<object>)
   answered?: (result: CommandResult) => void
 }): CommandRunner {
   const [pending, setPending] = useState(false)
@@ -82,7 +81,7 @@ export function useCommand(draft?: {
     const slot =
       where === undefined
         ? own.current!
-        : actionSlot(viewer, where.of, where.form, undefined, undefined, where.ends?.(command))
+        : actionSlot(viewer, where.of, typeof where.form === 'function' ? where.form(command) : where.form)
     const session = watchfloor.getState().session
     const sender = session ? { userId: session.user, organisation: session.organisation } : undefined
     const { result } = await sendAction(new CommandIds(undefined, slot, sender), command, (stamped) => {
@@ -210,6 +209,9 @@ export function CommandOutcome({ runner, shown }: { runner: CommandRunner; shown
     </div>
   )
 }
+
+/** Acknowledge's last action (nothing typed), kept apart where it is (the panel, a triage row). */
+export const ACKNOWLEDGE_ACTION = draftForm<object>('incident.acknowledge', {})
 
 /** One-click acknowledge of an incident, on its current version (the detail panel, the triage queue). */
 export function AcknowledgeButton({

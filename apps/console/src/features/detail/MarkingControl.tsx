@@ -9,7 +9,7 @@ import type { IncidentState } from '@watchfloor/core'
 import { type Marking, PAP_LEVELS, type Pap, TLP_LEVELS, type Tlp } from '@watchfloor/protocol'
 import { type FormEvent, type KeyboardEvent, useId, useState } from 'react'
 import { useWatchfloor } from '../../data/store.ts'
-import { afterOk, draftForm, useDraft } from '../coordination/formDrafts.ts'
+import { draftForm, useDraft } from '../coordination/formDrafts.ts'
 import { can } from '../coordination/permissions.ts'
 import { CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
 import { usePeople } from '../coordination/usePeople.ts'
@@ -82,18 +82,16 @@ export function MarkingControl({ incident }: { incident: IncidentState }) {
   }
   const send = (marking: Marking, version: number) => {
     setConfirming(null)
-    void runner
-      .run(
-        {
-          type: 'incident.set_marking',
-          incidentId: incident.incidentId,
-          marking,
-          expectedVersion: version,
-        },
-        // the copy it was decided on: a conflict says what changed since (and "you saw")
-        runner.basisOf(openedOn),
-      )
-      .then((r) => r.ok && setForm(afterOk(MARKING_FORM)))
+    void runner.run(
+      {
+        type: 'incident.set_marking',
+        incidentId: incident.incidentId,
+        marking,
+        expectedVersion: version,
+      },
+      // the copy it was decided on: a conflict says what changed since (and "you saw")
+      runner.basisOf(openedOn),
+    )
   }
   const submit = (e: FormEvent) => {
     e.preventDefault()

@@ -7,14 +7,7 @@ import { parseOptionalUtc } from '../../ui/time.ts'
 import { UtcTimeField } from '../../ui/UtcTimeField.tsx'
 import { viewStore } from '../../view/viewStore.ts'
 import { Combobox } from '../coordination/Combobox.tsx'
-import {
-  afterOk,
-  type DraftForm,
-  type DraftOf,
-  type DraftPlace,
-  draftForm,
-  useDraft,
-} from '../coordination/formDrafts.ts'
+import { type DraftForm, type DraftOf, type DraftPlace, draftForm, useDraft } from '../coordination/formDrafts.ts'
 import { type Names, teamName } from '../coordination/people.ts'
 import { can } from '../coordination/permissions.ts'
 import { CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
@@ -38,21 +31,24 @@ export const STATUS_LABELS: Record<TaskState['status'], string> = {
   done: 'done',
 }
 
-/** A task card's last action (start, complete, block, reassign...): it has no fields of its own. */
-const TASK_ACTIONS = draftForm<object>('task.actions', {})
+/** A task card's moves with nothing typed (accept, start): their last action; no fields. */
+const TASK_MOVES = draftForm<object>('task.moves', {})
 
-/** The draft a task card's action was typed in, which it ends once applied (its answer lost or not). */
-function taskActionEnds(command: Command): readonly DraftForm<object>[] {
+/**
+ * The form a task card's command is typed in, where its last action is kept and which it ends once
+ * applied: each form of the card its own, so an earlier action of another form still settles.
+ */
+function taskActionForm(command: Command): DraftForm<object> {
   switch (command.type) {
     case 'task.block':
-      return [BLOCK_FORM]
+      return BLOCK_FORM
     case 'task.complete':
     case 'task.reopen':
-      return [NOTE_FORM]
+      return NOTE_FORM
     case 'task.assign':
-      return [REASSIGN_FORM]
+      return REASSIGN_FORM
     default:
-      return []
+      return TASK_MOVES
   }
 }
 /** What Complete sends as its note, and Reopen as its reason (one draft per task; optional). */
@@ -100,7 +96,7 @@ export const TaskCard = memo(function TaskCard({
   // what was typed outlives the card (a picture opened again), for this viewer (formDrafts.ts), and so
   // does the card's last action: sent again from the card shown again, it is applied once
   const of: DraftOf = { incidentId: task.incidentId, taskId: task.taskId, place }
-  const runner = useCommand({ of, form: TASK_ACTIONS, ends: taskActionEnds })
+  const runner = useCommand({ of, form: taskActionForm })
   const [blockDraft, setBlockDraft] = useDraft(of, BLOCK_FORM)
   const { open: blocking, reason } = blockDraft
   const [reassignDraft, setReassignDraft] = useDraft(of, REASSIGN_FORM)
@@ -118,9 +114,8 @@ export const TaskCard = memo(function TaskCard({
         : action === 'task.reopen' && said
           ? { type: action, taskId: task.taskId, reason: said, expectedVersion: expected }
           : { type: action, taskId: task.taskId, expectedVersion: expected }
-    void runner.run(command, task).then((r) => {
-      if (r.ok && (action === 'task.complete' || action === 'task.reopen')) setNoteDraft(afterOk(NOTE_FORM))
-    })
+    // answered ok (or shown applied), the note ends with it (formDrafts.ts)
+    void runner.run(command, task)
   }
   const expected = runner.versionOf(task)
   const moves = MOVES.filter((m) => can(session, m.action, task))
@@ -133,11 +128,7 @@ export const TaskCard = memo(function TaskCard({
   const block = (e: FormEvent) => {
     e.preventDefault()
     if (!reason.trim()) return
-    void runner
-      .run({ type: 'task.block', taskId: task.taskId, reason: reason.trim(), expectedVersion: expected }, task)
-      .then((r) => {
-        if (r.ok) setBlockDraft(afterOk(BLOCK_FORM))
-      })
+    void runner.run({ type: 'task.block', taskId: task.taskId, reason: reason.trim(), expectedVersion: expected }, task)
   }
 
   return (
@@ -275,11 +266,7 @@ export const TaskCard = memo(function TaskCard({
           pending={runner.pending}
           onCancel={() => setReassignDraft(REASSIGN_FORM.empty)}
           onAssign={(assignee) =>
-            void runner
-              .run({ type: 'task.assign', taskId: task.taskId, assignee, expectedVersion: expected }, task)
-              .then((r) => {
-                if (r.ok) setReassignDraft(afterOk(REASSIGN_FORM))
-              })
+            void runner.run({ type: 'task.assign', taskId: task.taskId, assignee, expectedVersion: expected }, task)
           }
         />
       )}
@@ -436,9 +423,8 @@ export function CreateTaskForm({ incident }: { incident: IncidentState }) {
       ...(dueAt !== undefined ? { dueAt } : {}),
       ...(assignee !== undefined ? { assignee } : {}),
     }
-    void runner.run(command, incident).then((r) => {
-      if (r.ok) setDraft(afterOk(NEW_TASK_FORM))
-    })
+    // answered ok (or shown applied), the form ends as `afterOk` says: open, for the next task
+    void runner.run(command, incident)
   }
 
   return (

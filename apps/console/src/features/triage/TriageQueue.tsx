@@ -16,7 +16,7 @@ import { useServerNow } from '../../ui/useNow.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
 import { othersViewing, usePresence, viewerName } from '../coordination/coordination.ts'
 import { can } from '../coordination/permissions.ts'
-import { AcknowledgeButton, CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
+import { ACKNOWLEDGE_ACTION, AcknowledgeButton, CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
 import {
   isWithdrawn,
   useWithdrawn,
@@ -98,7 +98,7 @@ const TriageItem = memo(function TriageItem({
   readOnly: boolean
   now: number
 }) {
-  const ack = useCommand()
+  const ack = useCommand({ of: { incidentId: incident.incidentId, place: 'triage' }, form: ACKNOWLEDGE_ACTION })
   const withdrawn = useWithdrawn(incident.incidentId)
   const mayAck = !readOnly && can(session, 'incident.acknowledge', incident)
   const select = () => viewStore.getState().select(selected ? null : incident.incidentId)

@@ -64,7 +64,10 @@ test.describe('the wall display', () => {
 
   test.beforeAll(async ({ request }) => {
     await postEvents(request, [
-      registered('ee-wall-net', 'cert-ee', 'EE', 59.437, 24.754),
+      {
+        ...registered('ee-wall-net', 'cert-ee', 'EE', 59.437, 24.754),
+        payload: { ...registered('ee-wall-net', 'cert-ee', 'EE', 59.437, 24.754).payload, shortName: 'Estonia gov' },
+      },
       // more networks than a short screen's board holds
       ...Array.from({ length: 12 }, (_, i) =>
         registered(`ee-wall-net-${i + 2}`, 'cert-ee', 'EE', 58.4 + i * 0.05, 22.5 + i * 0.1),
@@ -117,7 +120,13 @@ test.describe('the wall display', () => {
     await expect(page.getByTestId('wall-clock')).toContainText(/\d{4}-\d\d-\d\d\s*\d\d:\d\d:\d\dZ/)
     await expect(page.getByTestId('wall-clock-zone')).toContainText(/\d\d:\d\d/)
     await expect(page.getByTestId('wall-count-high').locator('.wall-counter-value')).toHaveText('1')
-    await expect(page.locator('[data-testid="wall-network"][data-network-id="ee-wall-net"]')).toBeVisible()
+    // a network by its short name, as the console says it (the full name in its title); one without, by its name
+    const tile = page.locator('[data-testid="wall-network"][data-network-id="ee-wall-net"]')
+    await expect(tile.locator('.wall-tile-name')).toHaveText('Estonia gov')
+    await expect(tile.locator('.wall-tile-name')).toHaveAttribute('title', 'EE government network')
+    await expect(
+      page.locator('[data-testid="wall-network"][data-network-id="ee-wall-net-2"] .wall-tile-name'),
+    ).toHaveText('EE government network')
 
     // legible at 5 m: no text under 18 px at 1080p
     const sizes = await textSizes(page)

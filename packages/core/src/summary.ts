@@ -21,9 +21,12 @@ export interface SummaryNames {
   person?(userId: string): string | undefined
 }
 
-/** A network as a summary names it: its short name, else its name. */
-export function networkName(network: { name: string; shortName?: string }): string {
-  return network.shortName ?? network.name
+/**
+ * A network as the product names it where room is short (a summary, a timeline lane, a board's row,
+ * a wall's tile): its short name (`network.registered`'s `shortName`), else its name in full.
+ */
+export function networkName(network: { name: string; shortName?: string | undefined }): string {
+  return network.shortName?.trim() || network.name
 }
 
 function by(event: StoredEvent, names: SummaryNames): string {

@@ -1,5 +1,5 @@
 /** The wall's panels: banner, counters, spotlight and network board. No controls, large type. */
-import { type IncidentState, incidentImpact, worstNetworkFirst } from '@watchfloor/core'
+import { type IncidentState, incidentImpact, type NetworkState, networkName, worstNetworkFirst } from '@watchfloor/core'
 import { SEVERITIES, type Severity, type Tlp } from '@watchfloor/protocol'
 import { memo, type RefObject, useLayoutEffect, useRef, useState } from 'react'
 import { selectNetworkPostures, useWatchfloor } from '../data/store.ts'
@@ -94,7 +94,7 @@ export function Spotlight({
   position: { index: number; count: number }
 }) {
   const networks = useWatchfloor((s) => s.state.networks)
-  const nameOf = (id: string) => (networks.has(id) ? networkLabel(id) : id)
+  const nameOf = (id: string) => networkLabel(id, networks)
   if (!incident)
     return (
       <section
@@ -173,9 +173,14 @@ export function Spotlight({
   )
 }
 
-/** A network's short name on the wall: its id without the "-net" suffix. */
-export function networkLabel(networkId: string): string {
-  return networkId.replace(/-net$/, '').toUpperCase()
+/**
+ * A network on the wall: as the console names it (core's `networkName`: its short name, else its
+ * name); one the picture does not hold (an incident names it, its registration not shared with this
+ * wall) by its id.
+ */
+export function networkLabel(networkId: string, networks: ReadonlyMap<string, NetworkState>): string {
+  const network = networks.get(networkId)
+  return network === undefined ? networkId : networkName(network)
 }
 
 /** The board's columns (`.wall-board` in wall.css). */
@@ -244,7 +249,9 @@ export function Board({ now, silentMs, networks }: { now: number; silentMs: numb
             data-silent={silent}
             style={{ borderLeftColor: POSTURE_COLOURS[network.posture] }}
           >
-            <span className="wall-tile-name">{networkLabel(network.networkId)}</span>
+            <span className="wall-tile-name" title={network.name}>
+              {networkName(network)}
+            </span>
             <span className="wall-tile-counts">
               {SEVERITIES.toReversed().map((severity: Severity) =>
                 openIncidents[severity] ? (

@@ -1,11 +1,10 @@
-import { type NetworkPosture, networkLevel, worstNetworkFirst, worstOpenSeverity } from '@watchfloor/core'
+import { type NetworkPosture, networkLevel, networkName, worstNetworkFirst, worstOpenSeverity } from '@watchfloor/core'
 import { SEVERITIES } from '@watchfloor/protocol'
 import { useMemo } from 'react'
 import { selectNetworkPostures, useWatchfloor } from '../../data/store.ts'
 import { SeverityLabel, SeverityShape } from '../../ui/badges.tsx'
 import { formatDuration, formatTime } from '../../ui/format.ts'
 import { useServerNow } from '../../ui/useNow.ts'
-import { shortNetworkName } from '../timeline/lanes.ts'
 
 /** A network that has not reported for this long is marked stale. */
 export const STALE_AFTER_MS = 15 * 60_000
@@ -61,7 +60,7 @@ export function StatusBoard() {
               >
                 {/* its short name, as the timeline's lanes say it: the side panel is narrow; the full one in the title */}
                 <td title={`${network.name} · ${network.organisation} · ${network.kind}`} data-testid="network-name">
-                  {shortNetworkName(network)} <span className="muted">{network.nation}</span>
+                  {networkName(network)} <span className="muted">{network.nation}</span>
                 </td>
                 <td>
                   <span className={`posture posture-${network.posture}`} data-testid="network-posture">

@@ -1,6 +1,6 @@
-import { fold, initialState, makeEvent, severityRank } from '@watchfloor/core'
+import { fold, initialState, makeEvent, networkName, severityRank } from '@watchfloor/core'
 import { describe, expect, it } from 'vitest'
-import { buildLanes, laneIndexes, laneKeyOf, networkLane, OTHER_LANE, shortNetworkName } from './lanes.ts'
+import { buildLanes, laneIndexes, laneKeyOf, networkLane, OTHER_LANE } from './lanes.ts'
 import { colourOf, markData, NO_SEVERITY, SEVERITY_COLOURS } from './marks.ts'
 
 const net = (seq: number, networkId: string, name: string, nation: string) =>
@@ -53,9 +53,9 @@ describe('lane layout', () => {
 
   it('labels a network lane with its short name, else its name; the full name is kept for the tooltip', () => {
     const albania = { name: 'National CERT network of Albania', shortName: 'Albania' }
-    expect(shortNetworkName(albania)).toBe('Albania')
-    expect(shortNetworkName({ name: 'Ministry of Defence' })).toBe('Ministry of Defence')
-    expect(shortNetworkName({ name: 'Ministry of Defence', shortName: '  ' })).toBe('Ministry of Defence')
+    expect(networkName(albania)).toBe('Albania')
+    expect(networkName({ name: 'Ministry of Defence' })).toBe('Ministry of Defence')
+    expect(networkName({ name: 'Ministry of Defence', shortName: '  ' })).toBe('Ministry of Defence')
     const registered = fold(initialState, [
       makeEvent(1, 'network.registered', {
         networkId: 'al-net',

@@ -1,5 +1,5 @@
 import type { IncidentState, NetworkState, State } from '@watchfloor/core'
-import { incidentOf, severityRank } from '@watchfloor/core'
+import { incidentOf, networkName, severityRank } from '@watchfloor/core'
 import type { Severity, StoredEvent } from '@watchfloor/protocol'
 import { networkIdOf } from '../../view/filters.ts'
 import type { Lanes } from '../../view/view.ts'
@@ -56,16 +56,11 @@ export function laneKeyOf(event: StoredEvent, mode: Lanes, picture: TimelinePict
 }
 
 /**
- * A network's name for its lane: its short name (`network.registered`'s `shortName`), else its
- * name in full (the drawing then fits it at word boundaries).
+ * A network's lane: its short name (core's `networkName`; else its name in full, which the drawing
+ * fits at word boundaries), the full name for the tooltip, the nation code beside it.
  */
-export function shortNetworkName(network: Pick<NetworkState, 'name' | 'shortName'>): string {
-  return network.shortName?.trim() || network.name
-}
-
-/** A network's lane: its short name, the full name for the tooltip, the nation code beside it. */
 export function networkLane(network: NetworkState): Lane {
-  const label = shortNetworkName(network)
+  const label = networkName(network)
   const lane: Lane = { key: network.networkId, label, detail: network.nation }
   if (label !== network.name) lane.title = network.name
   return lane

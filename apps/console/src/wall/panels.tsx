@@ -178,7 +178,7 @@ export function Spotlight({
  * name); one the picture does not hold (an incident names it, its registration not shared with this
  * wall) by its id.
  */
-export function networkLabel(networkId: string, networks: ReadonlyMap<string, NetworkState>): string {
+function networkLabel(networkId: string, networks: ReadonlyMap<string, NetworkState>): string {
   const network = networks.get(networkId)
   return network === undefined ? networkId : networkName(network)
 }

@@ -6,10 +6,10 @@
  * 409 of an admin disabling their own account or dropping their own admin role) and keeps what was
  * typed; it is sent as typed, the rules being the server's.
  */
-import { type FormEvent, useId, useState } from 'react'
+import { useId, useState } from 'react'
 import { formatTime } from '../../ui/format.ts'
 import type { FormError, Organisation } from '../sharing/directory.ts'
-import { ErrorNote, organisationChoices, SelectField, TextField, useAction, useFormFields } from '../sharing/forms.tsx'
+import { ErrorNote, organisationChoices, SelectField, TextField, useAction, useCreateForm } from '../sharing/forms.tsx'
 import {
   type Account,
   type AccountForm,
@@ -339,20 +339,12 @@ function AddAccountForm({
   organisations: readonly Organisation[]
   onChanged: () => Promise<void>
 }) {
-  const action = useAction()
-  const { form, set, setForm } = useFormFields<AccountForm>(() => emptyAccountForm())
-  const [added, setAdded] = useState<string | null>(null)
+  const { form, set, action, added, submit } = useCreateForm<AccountForm>(
+    () => emptyAccountForm(),
+    async (typed) => (await createAccount(accountBodyOf(typed))).username,
+    onChanged,
+  )
   const titleId = useId()
-  const submit = (e: FormEvent) => {
-    e.preventDefault()
-    setAdded(null)
-    void action.run(async () => {
-      const account = await createAccount(accountBodyOf(form))
-      setAdded(account.username)
-      setForm(emptyAccountForm())
-      await onChanged()
-    })
-  }
   const organisationOptions = organisationChoices(organisations)
   return (
     <form className="sharing-form" data-testid="add-account" aria-labelledby={titleId} onSubmit={submit}>

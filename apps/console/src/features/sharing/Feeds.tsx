@@ -6,7 +6,7 @@
  * refusal is shown next to what asked, as the server worded it. A feed's secret is never entered
  * here: the feed names an environment variable the server reads.
  */
-import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 'react'
+import { useCallback, useEffect, useId, useRef, useState } from 'react'
 import { formatTime } from '../../ui/format.ts'
 import { describeFormError, type FormError, formErrorOf, headlineOf, type Organisation } from './directory.ts'
 import {
@@ -39,7 +39,7 @@ import {
   SelectField,
   TextField,
   useAction,
-  useFormFields,
+  useCreateForm,
 } from './forms.tsx'
 
 /** The field labels, to name the fields of a 400's `details.issues`. */
@@ -278,22 +278,14 @@ function AddFeedForm({
   organisations: readonly Organisation[]
   onChanged: () => Promise<void>
 }) {
-  const action = useAction()
-  const { form, set, setForm } = useFormFields<FeedForm>(() => emptyFeedForm())
-  const [added, setAdded] = useState<string | null>(null)
+  const { form, set, action, added, submit } = useCreateForm<FeedForm>(
+    () => emptyFeedForm(),
+    async (typed) => (await createFeed(feedBodyOf(typed))).id,
+    onChanged,
+  )
   const titleId = useId()
   const secretNoteId = useId()
   const enabledId = useId()
-  const submit = (e: FormEvent) => {
-    e.preventDefault()
-    setAdded(null)
-    void action.run(async () => {
-      const feed = await createFeed(feedBodyOf(form))
-      setAdded(feed.id)
-      setForm(emptyFeedForm())
-      await onChanged()
-    })
-  }
   const organisationOptions = organisationChoices(organisations)
   return (
     <form className="sharing-form" data-testid="add-feed" aria-labelledby={titleId} onSubmit={submit}>

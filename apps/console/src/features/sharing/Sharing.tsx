@@ -43,7 +43,7 @@ import {
 import { FeedsIn } from './Feeds.tsx'
 import { FeedsOut } from './FeedsOut.tsx'
 import { mayReadFeeds } from './feeds.ts'
-import { EntryActions, ErrorNote, PageControls, TextField, useAction } from './forms.tsx'
+import { EntryActions, ErrorNote, PageControls, TextField, useAction, useCreateForm } from './forms.tsx'
 import { ImportZone } from './Import.tsx'
 import { mayImport } from './imports.ts'
 import { mayReadFeedsOut } from './outbound.ts'
@@ -265,26 +265,25 @@ function OrganisationsTable({
 }
 
 function AddOrganisationForm({ onChanged }: { onChanged: () => Promise<void> }) {
-  const action = useAction()
-  const [id, setId] = useState('')
-  const [name, setName] = useState('')
-  const [nation, setNation] = useState('')
-  const [kind, setKind] = useState<string>(ORGANISATION_KINDS[0])
-  const [added, setAdded] = useState<string | null>(null)
+  const {
+    form: { id, name, nation, kind },
+    set,
+    action,
+    added,
+    submit,
+  } = useCreateForm(
+    () => ({ id: '', name: '', nation: '', kind: ORGANISATION_KINDS[0] as string }),
+    async (typed) => (await createOrganisation(typed)).id,
+    onChanged,
+    // added: the kind stays chosen for the next one
+    (typed) => ({ ...typed, id: '', name: '', nation: '' }),
+  )
+  const setId = set('id')
+  const setName = set('name')
+  const setNation = set('nation')
+  const setKind = set('kind')
   const kindId = useId()
   const kindIssues = issuesFor(action.error, 'kind')
-  const submit = (e: FormEvent) => {
-    e.preventDefault()
-    setAdded(null)
-    void action.run(async () => {
-      const organisation = await createOrganisation({ id, name, nation, kind })
-      setAdded(organisation.id)
-      setId('')
-      setName('')
-      setNation('')
-      await onChanged()
-    })
-  }
   return (
     <form className="sharing-form" data-testid="add-organisation" aria-labelledby={`${kindId}-title`} onSubmit={submit}>
       <h3 id={`${kindId}-title`}>Add an organisation</h3>
@@ -406,24 +405,21 @@ function AddCommunityForm({
   organisations: readonly Organisation[]
   onChanged: () => Promise<void>
 }) {
-  const action = useAction()
-  const [id, setId] = useState('')
-  const [name, setName] = useState('')
-  const [members, setMembers] = useState<string[]>([])
-  const [added, setAdded] = useState<string | null>(null)
+  const {
+    form: { id, name, members },
+    set,
+    action,
+    added,
+    submit,
+  } = useCreateForm(
+    () => ({ id: '', name: '', members: [] as string[] }),
+    async (typed) => (await createCommunity(typed)).id,
+    onChanged,
+  )
+  const setId = set('id')
+  const setName = set('name')
+  const setMembers = set('members')
   const titleId = useId()
-  const submit = (e: FormEvent) => {
-    e.preventDefault()
-    setAdded(null)
-    void action.run(async () => {
-      const community = await createCommunity({ id, name, members })
-      setAdded(community.id)
-      setId('')
-      setName('')
-      setMembers([])
-      await onChanged()
-    })
-  }
   return (
     <form className="sharing-form" data-testid="add-community" aria-labelledby={titleId} onSubmit={submit}>
       <h3 id={titleId}>Add a community</h3>

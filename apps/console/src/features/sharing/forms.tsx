@@ -4,7 +4,7 @@
  * fields of a 400's `details.issues`), a labelled text field and select marked by the issues about
  * them, a delete (or a revocation) asked twice, and a value with a button that copies it.
  */
-import { type ReactNode, useCallback, useEffect, useId, useRef, useState } from 'react'
+import { type FormEvent, type ReactNode, useCallback, useEffect, useId, useRef, useState } from 'react'
 import { formatTime } from '../../ui/format.ts'
 import { ui } from '../coordination/coordination.ts'
 import {
@@ -28,6 +28,33 @@ export function useFormFields<T extends object>(empty: () => T) {
     (value: T[K]) =>
       setForm((f) => ({ ...f, [key]: value }))
   return { form, set, setForm }
+}
+
+/**
+ * A form that adds one thing (an organisation, a community, a feed, an account): its fields
+ * (`useFormFields`), one change at a time (`useAction`) and the id of what it added last. Submitted,
+ * `create` sends the form and answers the new thing's id; the form then becomes `afterCreate` of
+ * itself (empty unless said), and `onChanged` reads the list again. A refusal keeps what was typed.
+ */
+export function useCreateForm<T extends object>(
+  empty: () => T,
+  create: (form: T) => Promise<string>,
+  onChanged: () => Promise<void>,
+  afterCreate: (form: T) => T = empty,
+) {
+  const action = useAction()
+  const fields = useFormFields(empty)
+  const [added, setAdded] = useState<string | null>(null)
+  const submit = (e: FormEvent) => {
+    e.preventDefault()
+    setAdded(null)
+    void action.run(async () => {
+      setAdded(await create(fields.form))
+      fields.setForm(afterCreate)
+      await onChanged()
+    })
+  }
+  return { ...fields, action, added, submit }
 }
 
 /** The organisations of the directory as a select's options, after a first "choose" (or "none there"). */

@@ -1,11 +1,14 @@
 import { canSee, eventTime, REPLAY_CLOCKS, type ReplayClock } from '@watchfloor/core'
-import type { EventPageReply, StoredEvent, Viewer } from '@watchfloor/protocol'
+import { type EventPageReply, MAX_TIMESTAMP, MIN_TIMESTAMP, type StoredEvent, type Viewer } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
 import type { QueryReader } from '../http/query.ts'
 
-/** The bounds of a store time range (PostgreSQL has no year 0): earlier and later times are clamped to them. */
-export const MIN_TIME = '0001-01-01T00:00:00.000Z'
-export const MAX_TIME = '9999-12-31T23:59:59.999Z'
+/**
+ * The bounds of a store time range, the instants a timestamp may name (PostgreSQL has no year 0):
+ * earlier and later times are clamped to them.
+ */
+export const MIN_TIME = MIN_TIMESTAMP
+export const MAX_TIME = MAX_TIMESTAMP
 const MIN_MS = Date.parse(MIN_TIME)
 const MAX_MS = Date.parse(MAX_TIME)
 /** A time as a store bound, clamped to [MIN_TIME, MAX_TIME]. */

@@ -251,6 +251,13 @@ async function serve(
     gatherMs: config.fanoutGatherMs,
     recheckMs: config.credentialRecheckMs,
     metrics,
+    // a report (a marking changed, an incident reported again) brings the whole picture up to date at
+    // once, not at its next catch-up (up to a second later): presence judges again who may be seen
+    // viewing it, and who hears who does, as the narrowing goes out [C18]
+    fannedOut: (events) => {
+      if (events.some((event) => event.type === 'incident.reported'))
+        full.fresh().catch((error: unknown) => logger.warn({ err: error }, 'full state catch-up failed'))
+    },
   })
   started.push(() => io.close())
   await gateway.start()

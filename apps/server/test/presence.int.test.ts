@@ -114,14 +114,23 @@ describe('presence follows what is shared with the viewer now', () => {
     await kadri.watcher.waitFor(() => kadri.presence.some(both))
     await pieter.watcher.waitFor(() => pieter.presence.some(both))
     const heard = pieter.presence.length
-    // cert-ee narrows it to itself
-    expect(
-      (await post(server!.url, TOKENS.sensorEe, { events: [report('inc-live', { tlp: 'AMBER+STRICT' })] })).status,
-    ).toBe(201)
-    await kadri.watcher.waitFor(() => {
-      const last = kadri.presence.filter((message) => message.incidentId === 'inc-live').at(-1)
-      return last !== undefined && last.viewers.map((viewer) => viewer.user).join() === 'kadri'
+    // when kadri hears of the narrowing, and when that pieter left
+    const narrowing = report('inc-live', { tlp: 'AMBER+STRICT' }) as { id: string }
+    const arrived = { narrowing: 0, left: 0 }
+    kadri.watcher.socket.on('events', ({ events }: { events: { id: string }[] }) => {
+      if (events.some((e) => e.id === narrowing.id)) arrived.narrowing ||= performance.now()
     })
+    kadri.watcher.socket.on('presence', (message: PresenceMessage) => {
+      if (message.incidentId === 'inc-live' && message.viewers.map((viewer) => viewer.user).join() === 'kadri')
+        arrived.left ||= performance.now()
+    })
+    // quiet for longer than the whole picture's periodic catch-up (a second), so only the narrowing brings it up to date
+    await new Promise((resolve) => setTimeout(resolve, 1_200))
+    // cert-ee narrows it to itself
+    expect((await post(server!.url, TOKENS.sensorEe, { events: [narrowing] })).status).toBe(201)
+    await kadri.watcher.waitFor(() => arrived.narrowing > 0 && arrived.left > 0)
+    // as the narrowing goes out, not at the next periodic catch-up (a second later)
+    expect(arrived.left - arrived.narrowing).toBeLessThan(500)
     // another of cert-ee opens it: pieter hears nothing of it
     const coordinator = await watcher(TOKENS.coordEeA)
     expect(await view(coordinator.watcher, 'inc-live')).toEqual({ ok: true })

@@ -63,6 +63,8 @@ export interface GatewayOptions {
   recheckMs: number
   /** Resyncs, slow consumers, catch-up pages and fan-out lag, for `/metrics` (ops/metrics.ts). */
   metrics?: GatewayMetrics
+  /** Called with each batch of the log once it is sent to the rooms that may see it. */
+  fannedOut?: (events: readonly StoredEvent[]) => void
 }
 
 /** What a read-only display socket may emit; anything else (a command) is refused. */
@@ -554,6 +556,7 @@ export class Gateway {
       )
     }
     this.options.metrics?.fannedOut(events)
+    this.options.fannedOut?.(events)
     this.shedSlowConsumers()
   }
 

@@ -168,6 +168,26 @@ test.describe('the wall display', () => {
       await expect(page.getByTestId('wall-board-more')).toHaveText(new RegExp(`^\\+${small.more} more`))
     }
     expect(summed).toBeGreaterThan(0)
+
+    // a narrower screen: the banner's marking, title and clock stay whole and on screen; the posture's
+    // reason (which grows with the picture) is what is cut short
+    for (const width of [1280, 1024]) {
+      await page.setViewportSize({ width, height: 768 })
+      const banner = (await page.evaluate(`(() => {
+        const box = (selector) => {
+          const element = document.querySelector('[data-testid="wall-banner-top"] ' + selector)
+          const rect = element.getBoundingClientRect()
+          return { left: rect.left, right: rect.right, whole: element.scrollWidth <= element.clientWidth + 1 }
+        }
+        return { marking: box('.wall-tlp'), title: box('.wall-title'), posture: box('.wall-posture'), clock: box('.wall-clock') }
+      })()`)) as Record<'marking' | 'title' | 'posture' | 'clock', { left: number; right: number; whole: boolean }>
+      for (const part of ['marking', 'title', 'clock'] as const) {
+        expect(banner[part].whole, `${part} at ${width}px`).toBe(true)
+        expect(banner[part].right, `${part} at ${width}px`).toBeLessThanOrEqual(width)
+      }
+      expect(banner.title.right - banner.title.left, `the title at ${width}px`).toBeGreaterThan(50)
+      if (width === 1024) expect(banner.posture.whole, 'the posture at 1024px').toBe(false)
+    }
   })
 
   test('a new critical incident pins the spotlight and flashes its location', async ({

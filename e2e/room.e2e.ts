@@ -167,12 +167,17 @@ test('setting filters never moves the map', async ({ page, request }) => {
   await expect(page.getByTestId('filter-clear')).toHaveCount(0)
 })
 
-test('the networks tab fits the side panel: a network by its short name, the full one in its title', async ({
+test('the networks and events tabs fit the side panel: a network by its short name, the full one in its title; every column in view', async ({
   page,
   request,
 }) => {
   const run = randomUUID().slice(0, 6)
   const networkId = `lv-room-${run}`
+  // a critical impact and counts of two digits, as a floor in an outbreak has them
+  const affecting = (n: number, severity: string) => {
+    const report = incident(`inc-room-${run}-${severity}-${n}`, `Room ${run}: worm on host ${n}`, 'GREEN', severity)
+    return { ...report, payload: { ...report.payload, affectedNetworks: [networkId] } }
+  }
   await postEvents(request, [
     networkRegistered({
       networkId,
@@ -181,6 +186,17 @@ test('the networks tab fits the side panel: a network by its short name, the ful
       nation: 'LV',
       location: { lat: 56.95, lon: 24.1 },
     }),
+    // its owner reports it compromised: the posture's longest word
+    {
+      id: randomUUID(),
+      type: 'network.posture_changed',
+      occurredAt: new Date().toISOString(),
+      source: { organisation: 'cert-ee', network: networkId },
+      marking: { tlp: 'GREEN' },
+      payload: { networkId, posture: 'compromised', reason: 'Worm spreading' },
+    },
+    ...Array.from({ length: 12 }, (_, n) => affecting(n, 'critical')),
+    ...Array.from({ length: 11 }, (_, n) => affecting(n, 'high')),
   ])
   await signIn(page, E2E_TOKENS.coordinator)
   await page.evaluate(() => localStorage.removeItem('watchfloor.layout'))
@@ -193,16 +209,29 @@ test('the networks tab fits the side panel: a network by its short name, the ful
     'title',
     /^National CERT network of the Republic of Latvia/,
   )
+  await expect(row.getByTestId('network-posture')).toHaveText('compromised')
+  await expect(row.getByTestId('network-impact')).toHaveAttribute('data-impact', 'critical')
+  await expect(row.locator('td.num').first()).toHaveText('12')
   // every column in view, none cut at the panel's edge
-  const board = page.getByTestId('status-board')
-  const cut = await board.evaluate((table) => {
-    const panel = table.closest('.tab-body') as HTMLElement
-    const right = panel.getBoundingClientRect().right
-    return [...table.querySelectorAll('th')]
-      .filter((th) => th.getBoundingClientRect().right > right + 1)
-      .map((th) => th.textContent)
-  })
-  expect(cut).toEqual([])
+  const cutOff = (table: Locator) =>
+    table.evaluate((element) => {
+      const right = (element.closest('.tab-body') as HTMLElement).getBoundingClientRect().right
+      return [...element.querySelectorAll('th, td')]
+        .filter((cell) => cell.getBoundingClientRect().width > 0 && cell.getBoundingClientRect().right > right + 1)
+        .map((cell) => cell.textContent)
+    })
+  expect(await cutOff(page.getByTestId('status-board'))).toEqual([])
+  await page.screenshot({ path: `${SHOTS}/room-networks-1280.png` })
+
+  // the events tab: the summary has room to be read (the seq, type and source head it), the marking is in view
+  await page.getByTestId('tab-events').click()
+  await page.getByTestId('events-mode-all').click()
+  const reported = page.locator('[data-testid="event-row"][data-type="incident.reported"]').first()
+  await expect(reported.locator('.summary-text')).toContainText(`Room ${run}`)
+  await expect(reported.locator('.event-kind')).toContainText(/^\d+ · incident\.reported · cert-ee$/)
+  expect((await box(reported.locator('td.summary'))).width).toBeGreaterThan(150)
+  expect(await cutOff(page.getByTestId('event-list'))).toEqual([])
+  await page.screenshot({ path: `${SHOTS}/room-events-1280.png` })
 })
 
 test('the side panel’s tabs keep to one line at 1280 px with both counts shown (triage, overdue tasks) and the widen button', async ({

@@ -65,7 +65,7 @@ export function SeverityLabel({ severity }: { severity: Severity }) {
       style={{ color: SEVERITY_COLOURS[severity] }}
     >
       <SeverityShape severity={severity} />
-      {severity}
+      <span className="severity-word">{severity}</span>
     </span>
   )
 }

@@ -81,7 +81,7 @@ export function StatusBoard() {
                     {posture.openIncidents[severity] || ''}
                   </td>
                 ))}
-                <td title={formatTime(network.lastReportAt)}>
+                <td className="network-last" title={formatTime(network.lastReportAt)}>
                   {formatAge(now - Date.parse(network.lastReportAt))}
                   {stale && <span className="stale-label"> stale</span>}
                 </td>

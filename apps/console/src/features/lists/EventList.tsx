@@ -45,7 +45,7 @@ const EventRow = memo(function EventRow({
   const late = markLate && isLate(event)
   return (
     <tr data-testid="event-row" data-seq={event.seq} data-type={event.type} data-late={String(late)}>
-      <td className="num mono">{event.seq}</td>
+      <td className="num mono seq">{event.seq}</td>
       <td className="mono" title={`occurred ${formatTime(event.occurredAt)}\nrecorded ${formatTime(event.recordedAt)}`}>
         <time dateTime={event.occurredAt}>{formatClock(event.occurredAt)}</time>
         {late && <LateMarker event={event} />}
@@ -54,9 +54,15 @@ const EventRow = memo(function EventRow({
         {event.type}
       </td>
       <td className="summary" title={summary}>
-        {summary}
+        {/* in a narrow side panel the seq, type and source columns give way: they head the summary instead */}
+        <span className="event-kind mono">
+          {event.seq} · {event.type} · {event.source.organisation}
+        </span>
+        <span className="summary-text">{summary}</span>
       </td>
-      <td title={event.source.network ?? event.source.organisation}>{event.source.organisation}</td>
+      <td className="source" title={event.source.network ?? event.source.organisation}>
+        {event.source.organisation}
+      </td>
       <td>
         <TlpBadge tlp={tlp} pap={event.marking.pap} />
       </td>
@@ -67,6 +73,7 @@ const EventRow = memo(function EventRow({
 const RunRow = memo(function RunRow({ run }: { run: ObservationRun }) {
   const first = run.events[0]!
   const last = run.events.at(-1)!
+  const seqs = first.seq === last.seq ? first.seq : `${first.seq}…${last.seq}`
   return (
     <tr
       data-testid="event-run-row"
@@ -75,17 +82,24 @@ const RunRow = memo(function RunRow({ run }: { run: ObservationRun }) {
       data-sum={run.sum}
       className="event-run"
     >
-      <td className="num mono">{first.seq === last.seq ? first.seq : `${first.seq}…${last.seq}`}</td>
+      <td className="num mono seq">{seqs}</td>
       <td className="mono" title={`first ${formatTime(first.occurredAt)}\nlast ${formatTime(last.occurredAt)}`}>
         <time dateTime={last.occurredAt}>{formatClock(last.occurredAt)}</time>
       </td>
       <td className="mono type">observations ×{run.reports}</td>
       <td className="summary">
-        {run.reports} {run.reports === 1 ? 'report' : 'reports'} on {run.incidentId} of{' '}
-        {run.indicator ? <span className="mono">{run.indicator}</span> : 'no indicator'} (
-        {INDICATOR_KIND_LABEL[run.indicatorKind]}), counts summing to {run.sum.toLocaleString('en')}
+        <span className="event-kind mono">
+          {seqs} · observations ×{run.reports} · {first.source.organisation}
+        </span>
+        <span className="summary-text">
+          {run.reports} {run.reports === 1 ? 'report' : 'reports'} on {run.incidentId} of{' '}
+          {run.indicator ? <span className="mono">{run.indicator}</span> : 'no indicator'} (
+          {INDICATOR_KIND_LABEL[run.indicatorKind]}), counts summing to {run.sum.toLocaleString('en')}
+        </span>
       </td>
-      <td title={run.networks.join(', ')}>{first.source.organisation}</td>
+      <td className="source" title={run.networks.join(', ')}>
+        {first.source.organisation}
+      </td>
       <td>
         <TlpBadge tlp={run.tlp} />
       </td>
@@ -181,11 +195,11 @@ export function EventList() {
         </colgroup>
         <thead>
           <tr>
-            <th className="num">Seq</th>
+            <th className="num seq">Seq</th>
             <th>Time (UTC)</th>
-            <th>Type</th>
+            <th className="type">Type</th>
             <th>Summary</th>
-            <th>Source</th>
+            <th className="source">Source</th>
             <th>TLP</th>
           </tr>
         </thead>

@@ -272,3 +272,28 @@ test('the side panel’s tabs keep to one line at 1280 px with both counts shown
   expect(inside).toBe(true)
   await page.locator('.tabs').screenshot({ path: `${SHOTS}/room-tabs-1280.png` })
 })
+
+test('a replay on a 1280 x 800 screen: the map, shortened by the replay bar, starts with its legend closed; the viewer’s choice then holds', async ({
+  page,
+}) => {
+  await signIn(page, E2E_TOKENS.officer)
+  await expect(page.getByTestId('connection-status')).toHaveText('live', { timeout: 15_000 })
+  const legend = page.getByTestId('map-legend')
+  // live, the map has room for it
+  expect((await box(page.getByTestId('map'))).height).toBeGreaterThan(300)
+  await expect(legend).toHaveAttribute('open', '')
+  await page.getByTestId('open-replay').click()
+  await expect(page.getByTestId('replay-bar')).toBeVisible()
+  await expect.poll(async () => (await box(page.getByTestId('map'))).height).toBeLessThan(300)
+  await expect(legend).not.toHaveAttribute('open')
+  // opened by the viewer, it stays open, back in live too
+  await legend.locator('summary').click()
+  await expect(legend).toHaveAttribute('open', '')
+  await page.getByTestId('open-replay').click()
+  await expect(page.getByTestId('replay-bar')).toHaveCount(0)
+  await expect(legend).toHaveAttribute('open', '')
+  await page.getByTestId('open-replay').click()
+  await expect(page.getByTestId('replay-bar')).toBeVisible()
+  await expect(legend).toHaveAttribute('open', '')
+  await page.screenshot({ path: `${SHOTS}/room-replay-1280.png` })
+})

@@ -1,6 +1,6 @@
 import { SEVERITIES_DESCENDING } from '@watchfloor/core'
 import type { Posture } from '@watchfloor/protocol'
-import { type JSX, useEffect, useRef, useState } from 'react'
+import { type JSX, type RefObject, useEffect, useRef, useState } from 'react'
 import { SeverityShape } from '../../ui/badges.tsx'
 import { useFilteredIncidents } from '../../view/selectors.ts'
 import { LAYER_NAMES, type LayerName } from '../../view/view.ts'
@@ -8,6 +8,9 @@ import { useView, viewStore } from '../../view/viewStore.ts'
 import { type FlashSource, loadMapFonts, mountMap } from './controller.ts'
 import { ATTACK_COLOUR, COUNTRY_COLOURS, POSTURE_COLOURS, POSTURE_STROKE, POSTURES, SHARING_COLOUR } from './style.ts'
 import './map.css'
+
+/** A map shorter than this (CSS px) starts with its legend closed: open, it would cover most of it. */
+const SHORT_MAP_PX = 300
 
 const LAYER_LABELS: Record<LayerName, string> = {
   networks: 'Networks',
@@ -22,8 +25,10 @@ const LAYER_LABELS: Record<LayerName, string> = {
  */
 export function MapView({ wall = false, flash }: { wall?: boolean; flash?: FlashSource } = {}): JSX.Element {
   const containerRef = useRef<HTMLDivElement>(null)
+  const mapRef = useRef<HTMLDivElement>(null)
   const [ready, setReady] = useState(false)
   const [generation, setGeneration] = useState(0)
+  const short = useShorterThan(mapRef, SHORT_MAP_PX)
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: `generation` remounts the map after a lost WebGL context
   useEffect(() => {
@@ -58,7 +63,7 @@ export function MapView({ wall = false, flash }: { wall?: boolean; flash?: Flash
   }, [generation])
 
   return (
-    <div className="wf-map" data-testid="map" data-ready={ready ? 'true' : 'false'}>
+    <div ref={mapRef} className="wf-map" data-testid="map" data-ready={ready ? 'true' : 'false'}>
       <div ref={containerRef} className="wf-map-canvas" key={generation} />
       {!wall && (
         <>
@@ -66,7 +71,7 @@ export function MapView({ wall = false, flash }: { wall?: boolean; flash?: Flash
             <MapLayers />
           </div>
           <div className="wf-map-overlay wf-map-overlay-bottom">
-            <MapLegend />
+            <MapLegend short={short} />
           </div>
         </>
       )}
@@ -114,9 +119,36 @@ function PostureRing({ posture }: { posture: Posture }) {
   )
 }
 
-function MapLegend() {
+/** Whether the element is shorter than `px` (CSS px), as it is resized. */
+function useShorterThan(ref: RefObject<HTMLElement | null>, px: number): boolean {
+  const [shorter, setShorter] = useState(false)
+  useEffect(() => {
+    const element = ref.current
+    if (!element) return
+    const observer = new ResizeObserver(() => setShorter(element.clientHeight < px))
+    observer.observe(element)
+    return () => observer.disconnect()
+  }, [ref, px])
+  return shorter
+}
+
+/**
+ * The legend: open, unless the map is short (a replay's bar on a 1280 x 800 screen leaves it about
+ * 250 px, which the legend would mostly cover); once the viewer opens or closes it, as they chose.
+ */
+function MapLegend({ short }: { short: boolean }) {
+  const [chosen, setChosen] = useState<boolean | null>(null)
+  const open = chosen ?? !short
   return (
-    <details className="wf-map-legend" data-testid="map-legend" open>
+    <details
+      className="wf-map-legend"
+      data-testid="map-legend"
+      open={open}
+      onToggle={(event) => {
+        // React setting `open` toggles it too: only a change it did not make is the viewer's
+        if (event.currentTarget.open !== open) setChosen(event.currentTarget.open)
+      }}
+    >
       <summary>Legend</summary>
       <div className="wf-map-legend-body">
         <div className="wf-map-legend-group">

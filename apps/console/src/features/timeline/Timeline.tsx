@@ -245,6 +245,8 @@ export function Timeline(): JSX.Element {
       hoverRun: input.current?.hoverRun ?? -1,
       now: displayNow(),
       lateTicks: replayClockShown() === 'occurred',
+      // replaying, the lanes are what happened up to the playhead: none yet is not an empty window
+      empty: isReplaying() ? 'Nothing at the playhead yet' : undefined,
     })
     cells.current = drawn.cells
     runs.current = drawn.runs

@@ -209,6 +209,14 @@ describe('drawTimeline', () => {
     drawTimeline(fakeCanvas(ctx), scene(modelOf([])))
     expect(calls.filter((c) => c.name === 'fillText').map((c) => c.args[0])).toContain('No events in the window')
   })
+
+  it('says what it is given instead (a replay with nothing yet at its playhead)', () => {
+    const { ctx, calls } = recordingContext()
+    drawTimeline(fakeCanvas(ctx), { ...scene(modelOf([])), empty: 'Nothing yet at the playhead' })
+    const texts = calls.filter((c) => c.name === 'fillText').map((c) => c.args[0])
+    expect(texts).toContain('Nothing yet at the playhead')
+    expect(texts).not.toContain('No events in the window')
+  })
 })
 
 describe('labels', () => {

@@ -91,6 +91,8 @@ export interface TimelineScene {
   now: number
   /** Replaying the occurred clock: mark the reports that arrived late. */
   lateTicks: boolean
+  /** What an empty timeline says (by default, that the window holds no events). */
+  empty?: string | undefined
   /**
    * Times of the domain whose events are not in memory (older history not read yet, see
    * data/history.ts): hatched, so an empty stretch is not taken for a quiet one.
@@ -468,7 +470,7 @@ export function drawTimeline(canvas: HTMLCanvasElement, scene: TimelineScene): D
   ctx.fillText('UTC', 8, AXIS_H / 2)
   ctx.fillText(`per ${stepLabel(d.step)}${d.max ? ` · max ${d.max}` : ''}`, 8, AXIS_H + DENSITY_H / 2)
   if (m.lanes.length === 0) {
-    ctx.fillText('No events in the window', LABEL_W + 12, TOP + 14)
+    ctx.fillText(scene.empty ?? 'No events in the window', LABEL_W + 12, TOP + 14)
   }
   ctx.strokeStyle = COLOURS.line
   ctx.beginPath()

@@ -217,7 +217,9 @@ export function HandoverPage() {
           <p className="muted no-print" data-testid="handover-since-why">
             {initial.why === 'session'
               ? 'From when you signed in: the shift you are handing over.'
-              : `The last ${DEFAULT_HOURS} hours: you signed in less than an hour ago, so this is the shift before yours.`}
+              : initial.why === 'new-shift'
+                ? `The last ${DEFAULT_HOURS} hours: you signed in less than an hour ago, so this is mostly the shift before yours (with what you did since).`
+                : `The last ${DEFAULT_HOURS} hours: you signed in longer ago than that.`}
           </p>
         )}
         {loaded.kind === 'loading' && <p className="muted">Loading…</p>}

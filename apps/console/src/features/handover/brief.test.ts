@@ -9,11 +9,19 @@ describe('handover brief', () => {
     expect(defaultSinceChoice(now, Date.parse('2026-11-26T12:00:00Z')).ms).toBe(Date.parse('2026-11-26T12:00:00Z'))
     expect(defaultSinceChoice(now, Date.parse('2026-11-26T02:00:00Z')).ms).toBe(Date.parse('2026-11-26T08:00:00Z'))
     // signed in ten minutes ago: an officer coming on shift reads the 8 hours before
-    expect(defaultSinceChoice(now, now - 10 * 60_000)).toEqual({ ms: Date.parse('2026-11-26T08:00:00Z'), why: 'hours' })
+    expect(defaultSinceChoice(now, now - 10 * 60_000)).toEqual({
+      ms: Date.parse('2026-11-26T08:00:00Z'),
+      why: 'new-shift',
+    })
+    // signed in ten hours ago: the last 8 hours, for a session longer than that (not "just signed in")
+    expect(defaultSinceChoice(now, now - 10 * 3_600_000)).toEqual({
+      ms: Date.parse('2026-11-26T08:00:00Z'),
+      why: 'long-session',
+    })
     // held for an hour: handing over my own shift
     expect(defaultSinceChoice(now, now - 3_600_000)).toEqual({ ms: now - 3_600_000, why: 'session' })
     // a clock skewed into the future is not a session start
-    expect(defaultSinceChoice(now, now + 60_000).why).toBe('hours')
+    expect(defaultSinceChoice(now, now + 60_000).why).toBe('new-shift')
   })
 
   it('builds the URL and the file name', () => {

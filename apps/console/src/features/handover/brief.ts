@@ -9,19 +9,19 @@ export const MIN_SHIFT_MS = 3_600_000
 
 /**
  * The default "since", and why: the start of my session when I have held it for an hour or more
- * (I am handing over my shift), else 8 hours ago (I have just come on and read the shift before
- * mine); never further back than 8 hours.
+ * (I am handing over my shift: `session`), else 8 hours ago: I have just come on and read the shift
+ * before mine (`new-shift`), or I have held my session for longer than 8 hours (`long-session`);
+ * never further back than 8 hours.
  */
 export function defaultSinceChoice(
   now: number,
   sessionStartedAt: number,
   hours = DEFAULT_HOURS,
-): { ms: number; why: 'session' | 'hours' } {
+): { ms: number; why: 'session' | 'new-shift' | 'long-session' } {
   const hoursAgo = now - hours * 3_600_000
   const held = now - sessionStartedAt
-  return sessionStartedAt > hoursAgo && held >= MIN_SHIFT_MS
-    ? { ms: sessionStartedAt, why: 'session' }
-    : { ms: hoursAgo, why: 'hours' }
+  if (sessionStartedAt <= hoursAgo) return { ms: hoursAgo, why: 'long-session' }
+  return held >= MIN_SHIFT_MS ? { ms: sessionStartedAt, why: 'session' } : { ms: hoursAgo, why: 'new-shift' }
 }
 
 export function handoverUrl(since: number): string {

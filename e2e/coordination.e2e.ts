@@ -39,7 +39,11 @@ test('a coordinator tasks a team; a member sees it live, accepts and completes i
 
   // an overdue task is shown as such (red, and in words)
   await detail.getByTestId('task-title').fill('Report the indicators to the alliance')
+  await detail.getByTestId('task-due-input').fill('2030-01-01T08:00')
+  await expect(detail.getByTestId('task-due-input-note')).toHaveCount(0)
   await detail.getByTestId('task-due-input').fill('2020-01-01T08:00')
+  // said, not refused: a task may be written down after the fact
+  await expect(detail.getByTestId('task-due-input-note')).toHaveText('already past: the task will be overdue at once')
   await detail.getByTestId('task-assignee').fill('cert-ee')
   await detail.getByTestId('task-create').click()
   const overdueCard = detail.locator('[data-testid="task-card"]', { hasText: 'Report the indicators' })

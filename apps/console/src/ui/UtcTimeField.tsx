@@ -12,6 +12,7 @@ export function UtcTimeField({
   testId,
   seconds = false,
   optional = false,
+  note,
 }: {
   label: string
   value: string
@@ -19,6 +20,8 @@ export function UtcTimeField({
   testId: string
   seconds?: boolean
   optional?: boolean
+  /** A word on a valid time (not an error: it may be sent), e.g. that it is in the past. */
+  note?: string | undefined
 }) {
   const errorId = useId()
   const parsed = optional ? parseOptionalUtc(value) : parseUtc(value)
@@ -46,6 +49,11 @@ export function UtcTimeField({
       {error && (
         <span className="error" id={errorId} role="alert" data-testid={`${testId}-error`}>
           {error}
+        </span>
+      )}
+      {!error && note && (
+        <span className="muted" data-testid={`${testId}-note`}>
+          {note}
         </span>
       )}
     </label>

@@ -5,6 +5,7 @@ import { useWatchfloor } from '../../data/store.ts'
 import { formatTime } from '../../ui/format.ts'
 import { parseOptionalUtc } from '../../ui/time.ts'
 import { UtcTimeField } from '../../ui/UtcTimeField.tsx'
+import { useServerNow } from '../../ui/useNow.ts'
 import { viewStore } from '../../view/viewStore.ts'
 import { Combobox } from '../coordination/Combobox.tsx'
 import { type DraftForm, type DraftOf, type DraftPlace, draftForm, useDraft } from '../coordination/formDrafts.ts'
@@ -407,6 +408,10 @@ export function CreateTaskForm({ incident }: { incident: IncidentState }) {
   const runner = useCommand({ of: { incidentId: incident.incidentId }, form: NEW_TASK_FORM })
   const [draft, setDraft] = useDraft({ incidentId: incident.incidentId }, NEW_TASK_FORM)
   const { title, priority, due, kind, who } = draft
+  // a due time already past may be meant (a task written down after the fact), but is said
+  const now = useServerNow(30_000)
+  const dueTyped = parseOptionalUtc(due)
+  const pastDue = dueTyped.ok && dueTyped.ms !== undefined && dueTyped.ms < now
 
   const submit = (e: FormEvent) => {
     e.preventDefault()
@@ -459,6 +464,7 @@ export function CreateTaskForm({ incident }: { incident: IncidentState }) {
           value={due}
           onChange={(text) => setDraft({ due: text })}
           optional
+          note={pastDue ? 'already past: the task will be overdue at once' : undefined}
         />
       </div>
       <div className="row">

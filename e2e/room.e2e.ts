@@ -122,6 +122,25 @@ test('the detail and the side panel are resized, widened and remembered; the tas
   await expect.poll(() => board.evaluate((el) => el.scrollLeft)).toBeGreaterThan(0)
   await page.screenshot({ path: `${SHOTS}/room-task-board.png` })
 
+  // a card moved on into a column scrolled out of view is followed there, not lost from sight
+  await board.evaluate((el) => el.scrollTo({ left: 0 }))
+  const first = cards.first()
+  const taskId = await first.getAttribute('data-task-id')
+  const moved = board.locator(`[data-testid="task-card"][data-task-id="${taskId}"]`)
+  await first.getByTestId('task-accept').click()
+  await expect(moved).toHaveAttribute('data-status', 'accepted')
+  await moved.getByTestId('task-start').click()
+  await expect(moved).toHaveAttribute('data-status', 'in_progress')
+  // its column, the third, is scrolled into the board's view (the detail above leaves the column short:
+  // across is what is checked)
+  const wholeAcross = (el: Element) => {
+    const card = el.getBoundingClientRect()
+    const shown = el.closest('[data-testid="task-board"]')!.getBoundingClientRect()
+    return card.left >= shown.left - 1 && card.right <= shown.right + 1
+  }
+  await expect.poll(() => moved.evaluate(wholeAcross)).toBe(true)
+  expect(await board.evaluate((el) => el.scrollLeft)).toBeGreaterThan(0)
+
   // the side panel over the whole width, and back to the map
   await page.getByTestId('sidebar-wide').click()
   await expect(page.getByTestId('sidebar-wide')).toHaveAttribute('aria-pressed', 'true')

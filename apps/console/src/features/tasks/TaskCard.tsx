@@ -1,6 +1,6 @@
 import { commandVisibility, type IncidentState, isOverdue, type TaskState, type Visible } from '@watchfloor/core'
 import { type Assignee, type Command, TaskPriority } from '@watchfloor/protocol'
-import { type FormEvent, memo, useMemo } from 'react'
+import { type FormEvent, memo, useEffect, useMemo, useRef } from 'react'
 import { useWatchfloor } from '../../data/store.ts'
 import { formatTime } from '../../ui/format.ts'
 import { parseOptionalUtc } from '../../ui/time.ts'
@@ -34,6 +34,14 @@ export const STATUS_LABELS: Record<TaskState['status'], string> = {
 
 /** A task card's moves with nothing typed (accept, start): their last action; no fields. */
 const TASK_MOVES = draftForm<object>('task.moves', {})
+
+/**
+ * Tasks this console just moved on the board (accept, start, complete, reopen, block), and until
+ * when: the card shown in its new column (another column of the board, often scrolled out of view on
+ * a narrow screen) is scrolled into view, so it does not seem to vanish.
+ */
+const followed = new Map<string, number>()
+const FOLLOW_MS = 15_000
 
 /**
  * The form a task card's command is typed in, where its last action is kept and which it ends once
@@ -106,8 +114,27 @@ export const TaskCard = memo(function TaskCard({
   const overdue = isOverdue(task, now)
   // its incident is no longer shared with this viewer [C18]: `can` offers nothing; say why
   const withdrawn = useWithdrawn(task.incidentId)
+  const cardRef = useRef<HTMLElement>(null)
+  const follow = () => {
+    if (place === 'board') followed.set(task.taskId, Date.now() + FOLLOW_MS)
+  }
+  // shown in the column its move put it in: into view (each column holds its own card)
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new status is a new column
+  useEffect(() => {
+    const until = followed.get(task.taskId)
+    if (place !== 'board' || until === undefined) return
+    followed.delete(task.taskId)
+    const card = cardRef.current
+    const board = card?.closest('[data-testid="task-board"]')
+    if (until <= Date.now() || !card || !board) return
+    const shown = board.getBoundingClientRect()
+    const at = card.getBoundingClientRect()
+    // its column to the board's left edge (where the board's columns snap), when the card is not whole in view
+    if (at.left < shown.left || at.right > shown.right) card.scrollIntoView({ block: 'nearest', inline: 'start' })
+  }, [task.status])
   /** A move, with the note typed: Complete's note, Reopen's reason (said on the card and in the report). */
   const move = (action: Move) => {
+    follow()
     const said = note.trim()
     const command: Command =
       action === 'task.complete' && said
@@ -129,11 +156,13 @@ export const TaskCard = memo(function TaskCard({
   const block = (e: FormEvent) => {
     e.preventDefault()
     if (!reason.trim()) return
+    follow()
     void runner.run({ type: 'task.block', taskId: task.taskId, reason: reason.trim(), expectedVersion: expected }, task)
   }
 
   return (
     <article
+      ref={cardRef}
       className={`task-card${overdue ? ' overdue' : ''}`}
       data-testid="task-card"
       data-task-id={task.taskId}

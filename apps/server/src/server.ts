@@ -241,6 +241,8 @@ async function serve(
     serveClient: false,
     maxHttpBufferSize: 1e6,
   })
+  // made once the gateway has started (below); a fan-out before then has no presence to tell
+  let presence: Presence | undefined
   const gateway = new Gateway(io, store, access, logger, {
     heartbeatMs: config.heartbeatMs,
     maxBufferedBytes: config.socketBufferBytes,
@@ -251,20 +253,15 @@ async function serve(
     gatherMs: config.fanoutGatherMs,
     recheckMs: config.credentialRecheckMs,
     metrics,
-    // a report (a marking changed, an incident reported again) brings the whole picture up to date at
-    // once, not at its next catch-up (up to a second later): presence judges again who may be seen
-    // viewing it, and who hears who does, as the narrowing goes out [C18]
-    fannedOut: (events) => {
-      if (events.some((event) => event.type === 'incident.reported'))
-        full.fresh().catch((error: unknown) => logger.warn({ err: error }, 'full state catch-up failed'))
-    },
+    // presence judges a report of an incident someone views as it goes out (Presence.reported)
+    fannedOut: (events) => presence?.reported(events),
   })
   started.push(() => io.close())
   await gateway.start()
   started.push(() => gateway.stop())
   metrics.socketsFrom(() => [...io.sockets.sockets.values()].map((socket) => socket.data.caller?.kind))
   // coordination over the socket: `command` (the REST handler) and `viewing` / `presence`
-  const presence = new Presence(io, full, logger, bus?.presence, config.heartbeatMs)
+  presence = new Presence(io, full, logger, bus?.presence, config.heartbeatMs)
   // after the gateway has given each socket its new viewer (it listens first): who may be seen viewing what
   const unwatchPresence = access.directory.onChange(() => presence.rejudge())
   started.push(unwatchPresence, () => presence.stop())

@@ -556,7 +556,11 @@ export class Gateway {
       )
     }
     this.options.metrics?.fannedOut(events)
-    this.options.fannedOut?.(events)
+    try {
+      this.options.fannedOut?.(events)
+    } catch (error) {
+      this.logger.error({ err: error }, 'after a fan-out: its listener failed')
+    }
     this.shedSlowConsumers()
   }
 

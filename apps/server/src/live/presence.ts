@@ -3,6 +3,7 @@ import { isPerson } from '@watchfloor/core'
 import {
   type PresenceMessage,
   type PresenceViewer,
+  type StoredEvent,
   type ViewingAck,
   ViewingRequest,
   WatchfloorError,
@@ -66,6 +67,9 @@ export class Presence {
   /** Said goodbye: the sockets closing after it announce nothing more (each would bring its viewers back). */
   private stopped = false
   private readonly stopJudging: () => void
+  /** A catch-up of the whole picture that `reported` started is running; another is due after it. */
+  private catchingUp = false
+  private catchUpAgain = false
 
   constructor(
     private readonly io: WatchServer,
@@ -83,6 +87,42 @@ export class Presence {
       this.expire()
     }, announceMs)
     this.timer.unref()
+  }
+
+  /**
+   * A batch of the log as it goes out: a report (a marking changed, an incident reported again) of an
+   * incident someone views brings the whole picture up to date at once, not at its next periodic
+   * catch-up (up to a second later), so the people a narrowing cut off leave the incident's presence,
+   * and hear no more of it, as the narrowing goes out [C18] (`rejudge`, on the reports the catch-up
+   * folds). One catch-up at a time: reports meanwhile wait for the next, which covers them all.
+   */
+  reported(events: readonly StoredEvent[]): void {
+    if (events.some((event) => event.type === 'incident.reported' && this.viewed(event.payload.incidentId)))
+      this.catchUp()
+  }
+
+  private catchUp(): void {
+    if (this.catchingUp) {
+      this.catchUpAgain = true
+      return
+    }
+    this.catchingUp = true
+    this.full
+      .fresh()
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'full state catch-up for presence failed'))
+      .finally(() => {
+        this.catchingUp = false
+        if (!this.catchUpAgain) return
+        this.catchUpAgain = false
+        this.catchUp()
+      })
+  }
+
+  /** Whether anyone views the incident, on this process or another. */
+  private viewed(incidentId: string): boolean {
+    if (this.sockets.has(incidentId)) return true
+    for (const process of this.remote.values()) if (process.incidents.has(incidentId)) return true
+    return false
   }
 
   /** Tell the other processes this one is gone (its viewers leave their presence at once). */

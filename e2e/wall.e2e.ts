@@ -169,25 +169,54 @@ test.describe('the wall display', () => {
     }
     expect(summed).toBeGreaterThan(0)
 
-    // a narrower screen: the banner's marking, title and clock stay whole and on screen; the posture's
-    // reason (which grows with the picture) is what is cut short
-    for (const width of [1280, 1024]) {
+    // a narrower screen: the banner's marking, title, level and clock stay whole and on screen; the
+    // posture's reason (which grows with the picture) is what is cut short
+    const banner = async (width: number) => {
       await page.setViewportSize({ width, height: 768 })
-      const banner = (await page.evaluate(`(() => {
+      return (await page.evaluate(`(() => {
         const box = (selector) => {
           const element = document.querySelector('[data-testid="wall-banner-top"] ' + selector)
           const rect = element.getBoundingClientRect()
           return { left: rect.left, right: rect.right, whole: element.scrollWidth <= element.clientWidth + 1 }
         }
-        return { marking: box('.wall-tlp'), title: box('.wall-title'), posture: box('.wall-posture'), clock: box('.wall-clock') }
-      })()`)) as Record<'marking' | 'title' | 'posture' | 'clock', { left: number; right: number; whole: boolean }>
-      for (const part of ['marking', 'title', 'clock'] as const) {
-        expect(banner[part].whole, `${part} at ${width}px`).toBe(true)
-        expect(banner[part].right, `${part} at ${width}px`).toBeLessThanOrEqual(width)
-      }
-      expect(banner.title.right - banner.title.left, `the title at ${width}px`).toBeGreaterThan(50)
-      if (width === 1024) expect(banner.posture.whole, 'the posture at 1024px').toBe(false)
+        return {
+          marking: box('.wall-tlp'),
+          title: box('.wall-title'),
+          level: box('.wall-level'),
+          reason: box('.wall-posture-reason'),
+          clock: box('.wall-clock'),
+        }
+      })()`)) as Record<
+        'marking' | 'title' | 'level' | 'reason' | 'clock',
+        { left: number; right: number; whole: boolean }
+      >
     }
+    for (const width of [1280, 1024]) {
+      const shown = await banner(width)
+      for (const part of ['marking', 'title', 'level', 'clock'] as const) {
+        expect(shown[part].whole, `${part} at ${width}px`).toBe(true)
+        expect(shown[part].right, `${part} at ${width}px`).toBeLessThanOrEqual(width)
+      }
+      expect(shown.title.right, `${width}px`).toBeLessThanOrEqual(shown.level.left)
+      expect(shown.reason.right, `${width}px`).toBeLessThanOrEqual(shown.clock.left)
+      if (width === 1024) expect(shown.reason.whole, 'the reason at 1024px').toBe(false)
+    }
+    // a title of 120 characters (the longest a preset may have) is cut short too, never the clock or the level
+    await page.goto(
+      `/wall?title=${encodeURIComponent('Critical and high incidents '.repeat(5).slice(0, 120))}#token=${E2E_TOKENS.officer}`,
+    )
+    await wallLive(page)
+    const long = await banner(1024)
+    for (const part of ['marking', 'level', 'clock'] as const) {
+      expect(long[part].whole, `${part}, a long title`).toBe(true)
+      expect(long[part].right, `${part}, a long title`).toBeLessThanOrEqual(1024)
+    }
+    // side by side, none over another
+    expect(long.title.right, 'a long title').toBeLessThanOrEqual(long.level.left)
+    expect(long.level.right, 'a long title').toBeLessThanOrEqual(long.clock.left)
+    expect(long.title.whole, 'a long title').toBe(false)
+    expect(long.title.right - long.title.left, 'a long title').toBeGreaterThan(150)
+    await page.locator('[data-testid="wall-banner-top"]').screenshot({ path: 'e2e/artifacts/wall-banner-1024.png' })
   })
 
   test('a new critical incident pins the spotlight and flashes its location', async ({

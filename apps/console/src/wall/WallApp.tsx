@@ -290,7 +290,9 @@ function WallPicture({ config, notice }: { config: WallConfig; notice: string | 
           data-reported={picture.reported.posture}
           data-impact={picture.impact.severity ?? 'none'}
         >
-          Overall: <strong className={`posture-${picture.level}`}>{picture.level}</strong>{' '}
+          <span className="wall-level">
+            Overall: <strong className={`posture-${picture.level}`}>{picture.level}</strong>
+          </span>
           <span className="wall-posture-reason" data-testid="wall-posture-reason">
             · {picture.reason}
           </span>

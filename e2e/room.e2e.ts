@@ -251,6 +251,31 @@ test('the networks and events tabs fit the side panel: a network by its short na
   expect((await box(reported.locator('td.summary'))).width).toBeGreaterThan(150)
   expect(await cutOff(page.getByTestId('event-list'))).toEqual([])
   await page.screenshot({ path: `${SHOTS}/room-events-1280.png` })
+
+  // the longest marking, TLP:AMBER+STRICT with a PAP, is never cut short (an officer of cert-ee sees it)
+  const strict = incident(`inc-room-${run}-strict`, `Room ${run}: strict`, 'AMBER+STRICT', 'low')
+  await postEvents(request, [{ ...strict, marking: { tlp: 'AMBER+STRICT', pap: 'AMBER' } }])
+  await signIn(page, E2E_TOKENS.officer)
+  await expect(page.getByTestId('connection-status')).toHaveText('live', { timeout: 15_000 })
+  await page.getByTestId('tab-events').click()
+  await page.getByTestId('events-mode-all').click()
+  const marked = page.locator('[data-testid="event-row"]', { hasText: `Room ${run}: strict` }).first()
+  await expect(marked.getByTestId('tlp-badge')).toHaveText('TLP:AMBER+STRICT')
+  await expect(marked.getByTestId('pap-badge')).toHaveText('PAP:AMBER')
+  const badges = await marked.locator('td.marking').evaluate((cell) => {
+    const right = cell.getBoundingClientRect().right
+    const panel = (cell.closest('.tab-body') as HTMLElement).getBoundingClientRect().right
+    return [...cell.querySelectorAll('[data-testid$="-badge"]')].map((badge) => ({
+      inCell: badge.getBoundingClientRect().right <= right + 0.5,
+      inPanel: badge.getBoundingClientRect().right <= panel + 0.5,
+      whole: badge.scrollWidth <= badge.clientWidth + 1,
+    }))
+  })
+  expect(badges).toEqual([
+    { inCell: true, inPanel: true, whole: true },
+    { inCell: true, inPanel: true, whole: true },
+  ])
+  await page.getByTestId('sidebar').screenshot({ path: `${SHOTS}/room-events-marking-1280.png` })
 })
 
 test('the side panel’s tabs keep to one line at 1280 px with both counts shown (triage, overdue tasks) and the widen button', async ({

@@ -24,6 +24,7 @@ export function UtcTimeField({
   note?: string | undefined
 }) {
   const errorId = useId()
+  const noteId = useId()
   const parsed = optional ? parseOptionalUtc(value) : parseUtc(value)
   const error = parsed.ok ? null : parsed.error
   const pattern = seconds ? UTC_PATTERN_SECONDS : UTC_PATTERN
@@ -43,7 +44,7 @@ export function UtcTimeField({
         data-testid={testId}
         value={value}
         aria-invalid={error ? true : undefined}
-        aria-describedby={error ? errorId : undefined}
+        aria-describedby={error ? errorId : note ? noteId : undefined}
         onChange={(e) => onChange(e.target.value)}
       />
       {error && (
@@ -52,7 +53,7 @@ export function UtcTimeField({
         </span>
       )}
       {!error && note && (
-        <span className="muted" data-testid={`${testId}-note`}>
+        <span className="muted" id={noteId} data-testid={`${testId}-note`}>
           {note}
         </span>
       )}

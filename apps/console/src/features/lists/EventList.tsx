@@ -63,7 +63,7 @@ const EventRow = memo(function EventRow({
       <td className="source" title={event.source.network ?? event.source.organisation}>
         {event.source.organisation}
       </td>
-      <td>
+      <td className="marking">
         <TlpBadge tlp={tlp} pap={event.marking.pap} />
       </td>
     </tr>
@@ -100,7 +100,7 @@ const RunRow = memo(function RunRow({ run }: { run: ObservationRun }) {
       <td className="source" title={run.networks.join(', ')}>
         {first.source.organisation}
       </td>
-      <td>
+      <td className="marking">
         <TlpBadge tlp={run.tlp} />
       </td>
     </tr>

@@ -1,6 +1,6 @@
 import { SEVERITIES_DESCENDING } from '@watchfloor/core'
 import type { Posture } from '@watchfloor/protocol'
-import { type JSX, type RefObject, useEffect, useRef, useState } from 'react'
+import { type JSX, type RefObject, useEffect, useLayoutEffect, useRef, useState } from 'react'
 import { SeverityShape } from '../../ui/badges.tsx'
 import { useFilteredIncidents } from '../../view/selectors.ts'
 import { LAYER_NAMES, type LayerName } from '../../view/view.ts'
@@ -11,6 +11,8 @@ import './map.css'
 
 /** A map shorter than this (CSS px) starts with its legend closed: open, it would cover most of it. */
 const SHORT_MAP_PX = 300
+/** The viewer's own choice of the legend, open or closed, for as long as the page is open (the map is made again after a lost WebGL context). */
+let legendChosen: boolean | null = null
 
 const LAYER_LABELS: Record<LayerName, string> = {
   networks: 'Networks',
@@ -119,12 +121,13 @@ function PostureRing({ posture }: { posture: Posture }) {
   )
 }
 
-/** Whether the element is shorter than `px` (CSS px), as it is resized. */
+/** Whether the element is shorter than `px` (CSS px), as it is resized; measured before the first paint. */
 function useShorterThan(ref: RefObject<HTMLElement | null>, px: number): boolean {
   const [shorter, setShorter] = useState(false)
-  useEffect(() => {
+  useLayoutEffect(() => {
     const element = ref.current
     if (!element) return
+    setShorter(element.clientHeight < px)
     const observer = new ResizeObserver(() => setShorter(element.clientHeight < px))
     observer.observe(element)
     return () => observer.disconnect()
@@ -137,7 +140,7 @@ function useShorterThan(ref: RefObject<HTMLElement | null>, px: number): boolean
  * 250 px, which the legend would mostly cover); once the viewer opens or closes it, as they chose.
  */
 function MapLegend({ short }: { short: boolean }) {
-  const [chosen, setChosen] = useState<boolean | null>(null)
+  const [chosen, setChosen] = useState<boolean | null>(legendChosen)
   const open = chosen ?? !short
   return (
     <details
@@ -146,7 +149,9 @@ function MapLegend({ short }: { short: boolean }) {
       open={open}
       onToggle={(event) => {
         // React setting `open` toggles it too: only a change it did not make is the viewer's
-        if (event.currentTarget.open !== open) setChosen(event.currentTarget.open)
+        if (event.currentTarget.open === open) return
+        legendChosen = event.currentTarget.open
+        setChosen(legendChosen)
       }}
     >
       <summary>Legend</summary>

@@ -115,8 +115,12 @@ export const TaskCard = memo(function TaskCard({
   // its incident is no longer shared with this viewer [C18]: `can` offers nothing; say why
   const withdrawn = useWithdrawn(task.incidentId)
   const cardRef = useRef<HTMLElement>(null)
-  const follow = () => {
+  /** Send a move, its card followed into its new column; refused, it stays where it is and is not followed. */
+  const moveOn = (command: Command) => {
     if (place === 'board') followed.set(task.taskId, Date.now() + FOLLOW_MS)
+    void runner.run(command, task).then((result) => {
+      if (!result.ok) followed.delete(task.taskId)
+    })
   }
   // shown in the column its move put it in: into view (each column holds its own card)
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new status is a new column
@@ -134,7 +138,6 @@ export const TaskCard = memo(function TaskCard({
   }, [task.status])
   /** A move, with the note typed: Complete's note, Reopen's reason (said on the card and in the report). */
   const move = (action: Move) => {
-    follow()
     const said = note.trim()
     const command: Command =
       action === 'task.complete' && said
@@ -143,7 +146,7 @@ export const TaskCard = memo(function TaskCard({
           ? { type: action, taskId: task.taskId, reason: said, expectedVersion: expected }
           : { type: action, taskId: task.taskId, expectedVersion: expected }
     // answered ok (or shown applied), the note ends with it (formDrafts.ts)
-    void runner.run(command, task)
+    moveOn(command)
   }
   const expected = runner.versionOf(task)
   const moves = MOVES.filter((m) => can(session, m.action, task))
@@ -156,8 +159,7 @@ export const TaskCard = memo(function TaskCard({
   const block = (e: FormEvent) => {
     e.preventDefault()
     if (!reason.trim()) return
-    follow()
-    void runner.run({ type: 'task.block', taskId: task.taskId, reason: reason.trim(), expectedVersion: expected }, task)
+    moveOn({ type: 'task.block', taskId: task.taskId, reason: reason.trim(), expectedVersion: expected })
   }
 
   return (

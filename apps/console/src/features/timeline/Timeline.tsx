@@ -13,7 +13,7 @@ import { namesOf, peopleDirectory } from '../coordination/people.ts'
 import { displayNow, isReplaying } from '../replay/now.ts'
 import { replay } from '../replay/replayStore.ts'
 import { type Cells, othersInCell } from './aggregate.ts'
-import { drawTimeline, type TimelineModel } from './drawTimeline.ts'
+import { drawTimeline, emptyText, type TimelineModel } from './drawTimeline.ts'
 import { clampScroll, maxScroll, plotWidth } from './layout.ts'
 import { type Follow, type FollowAction, followReducer, initialFollow } from './live.ts'
 import { KIND_COLOURS, KIND_LABELS, SEVERITY_COLOURS } from './marks.ts'
@@ -246,7 +246,7 @@ export function Timeline(): JSX.Element {
       now: displayNow(),
       lateTicks: replayClockShown() === 'occurred',
       // replaying, the lanes are what happened up to the playhead: none yet is not an empty window
-      empty: isReplaying() ? 'Nothing at the playhead yet' : undefined,
+      empty: emptyText(replay.getState()),
     })
     cells.current = drawn.cells
     runs.current = drawn.runs

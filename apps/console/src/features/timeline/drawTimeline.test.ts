@@ -2,7 +2,15 @@ import { fold, initialState, makeEvent } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
 import type { ObservationMode } from '../../view/view.ts'
-import { drawTimeline, fitText, stepLabel, type TimelineModel, type TimelineScene } from './drawTimeline.ts'
+import {
+  drawTimeline,
+  emptyText,
+  fitText,
+  NOTHING_AT_PLAYHEAD,
+  stepLabel,
+  type TimelineModel,
+  type TimelineScene,
+} from './drawTimeline.ts'
 import { cellCentre, LABEL_W, markAt, runAtPoint, runCentre, TOP } from './layout.ts'
 import { deriveTimeline, emptyTimelineCache } from './model.ts'
 import { describeRun } from './observationRuns.ts'
@@ -210,12 +218,17 @@ describe('drawTimeline', () => {
     expect(calls.filter((c) => c.name === 'fillText').map((c) => c.args[0])).toContain('No events in the window')
   })
 
-  it('says what it is given instead (a replay with nothing yet at its playhead)', () => {
-    const { ctx, calls } = recordingContext()
-    drawTimeline(fakeCanvas(ctx), { ...scene(modelOf([])), empty: 'Nothing yet at the playhead' })
-    const texts = calls.filter((c) => c.name === 'fillText').map((c) => c.args[0])
-    expect(texts).toContain('Nothing yet at the playhead')
-    expect(texts).not.toContain('No events in the window')
+  it('replaying a window of events with none folded yet, says nothing is at the playhead yet', () => {
+    const said = (replaying: { active: boolean; total: number; folded: number }) => {
+      const { ctx, calls } = recordingContext()
+      drawTimeline(fakeCanvas(ctx), { ...scene(modelOf([])), empty: emptyText(replaying) })
+      return calls.filter((c) => c.name === 'fillText').map((c) => c.args[0])
+    }
+    expect(said({ active: true, total: 1874, folded: 0 })).toContain(NOTHING_AT_PLAYHEAD)
+    expect(said({ active: true, total: 1874, folded: 0 })).not.toContain('No events in the window')
+    // an empty window, or live: the window holds none
+    expect(said({ active: true, total: 0, folded: 0 })).toContain('No events in the window')
+    expect(said({ active: false, total: 0, folded: 0 })).toContain('No events in the window')
   })
 })
 

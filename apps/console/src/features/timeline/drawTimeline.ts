@@ -132,6 +132,17 @@ function lateFlagsOf(index: TimeIndex): Uint8Array {
  * and pixel ratio) and describe it in the canvas's data attributes (marks,
  * lanes, from, to, live, late), which tests and tools read.
  */
+export const NOTHING_AT_PLAYHEAD = 'Nothing at the playhead yet'
+
+/**
+ * What an empty timeline says (`TimelineScene.empty`): replaying a window that holds events, nothing
+ * has happened yet at the playhead (the lanes are what happened up to it); else the default, that the
+ * window holds none.
+ */
+export function emptyText(replaying: { active: boolean; total: number; folded: number }): string | undefined {
+  return replaying.active && replaying.total > 0 && replaying.folded === 0 ? NOTHING_AT_PLAYHEAD : undefined
+}
+
 export function drawTimeline(canvas: HTMLCanvasElement, scene: TimelineScene): DrawnTimeline {
   const { width: w, height: h, dpr, domain, model: m } = scene
   const pw = Math.max(1, Math.round(w * dpr))

@@ -151,8 +151,9 @@ test('an admin cannot disable their own account nor drop their own admin role: t
   await expect(page.getByTestId('open-access')).toBeVisible()
 })
 
-test('an admin issues a display token: its wall link opens a live wall, and revoking it takes the wall off', async ({
+test('an admin signed in with a password issues a display token: its wall link opens a live wall, and revoking it takes the wall off', async ({
   page,
+  request,
   baseURL,
   outsideRequests: _outside,
 }) => {
@@ -160,8 +161,18 @@ test('an admin issues a display token: its wall link opens a live wall, and revo
   const run = randomUUID().slice(0, 8)
   const label = `e2e wall ${run}`
 
-  await signIn(page, E2E_TOKENS.admin)
-  await openAccess(page)
+  // a session (a cookie), as an admin at a console is: every change it sends must say JSON, a
+  // revocation with no body too (it was refused 403 while the token ways in passed)
+  const username = `e2e-tokens-${run}`
+  const password = 'tokens e2e passphrase'
+  const made = await request.post('/api/v1/accounts', {
+    headers: { authorization: `Bearer ${E2E_TOKENS.admin}` },
+    data: { username, displayName: `Tokens ${run}`, organisation: 'alliance', roles: ['admin'], password },
+  })
+  expect(made.status(), await made.text()).toBe(201)
+  await page.goto('/?access=1')
+  await signInWithPassword(page, username, password)
+  await expect(page.getByTestId('access-page')).toBeVisible({ timeout: 15_000 })
   const form = page.getByTestId('issue-token')
   await form.getByTestId('token-kind').selectOption('display')
   await form.getByTestId('token-label-input').fill(label)

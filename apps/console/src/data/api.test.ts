@@ -94,6 +94,24 @@ describe('the REST client while viewing as another audience', () => {
     expect(headersOf(fetchFn)['X-Watchfloor-View-As']).toBe('organisation:cert-ee')
   })
 
+  it('a request that changes anything says JSON with or without a body (the server refuses a session’s change without it); a read does not', async () => {
+    const sent: { method: string; type: string | null }[] = []
+    const fetchFn = vi.fn(async (_path: string | URL | Request, init?: RequestInit) => {
+      sent.push({ method: init?.method ?? 'GET', type: new Headers(init?.headers).get('Content-Type') })
+      return new Response(null, { status: 204 })
+    })
+    await request('/api/v1/tokens/t1', { method: 'DELETE', fetchFn })
+    await request('/api/v1/feeds/f1/poll', { method: 'POST', fetchFn })
+    await request('/api/v1/accounts/a', { method: 'PATCH', json: { displayName: 'A' }, fetchFn })
+    await request('/api/v1/events', { fetchFn })
+    expect(sent).toEqual([
+      { method: 'DELETE', type: 'application/json' },
+      { method: 'POST', type: 'application/json' },
+      { method: 'PATCH', type: 'application/json' },
+      { method: 'GET', type: null },
+    ])
+  })
+
   it('requestHeaders: accept, JSON, the audience, then the credentials', () => {
     const credentials = (extra: Record<string, string>) => ({ ...extra, Authorization: 'Bearer t' })
     expect(requestHeaders('text/markdown', false, { kind: 'community', id: 'baltic' }, credentials)).toEqual({

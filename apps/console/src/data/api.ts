@@ -76,6 +76,9 @@ export function currentViewAs(): ViewAs | null {
  * A call's headers: `Accept`, `Content-Type` when it sends JSON, the view-as header when viewing
  * as, and the credentials (`apiHeaders`).
  */
+/** Methods that change nothing: every other one is sent with `Content-Type: application/json`. */
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS'])
+
 export function requestHeaders(
   accept: string,
   sendsJson: boolean,
@@ -101,7 +104,9 @@ export async function request(path: string, options: RequestOptions = {}): Promi
   try {
     response = await fetchFn(path, {
       method,
-      headers: requestHeaders(accept, json !== undefined, viewAs),
+      // a request that changes anything says JSON, with or without a body (a DELETE, a poll): the
+      // server refuses a browser session's change without it, which a cross-site form cannot send
+      headers: requestHeaders(accept, json !== undefined || !SAFE_METHODS.has(method.toUpperCase()), viewAs),
       credentials: 'same-origin',
       ...(json === undefined ? {} : { body: JSON.stringify(json) }),
       ...(signal === undefined ? {} : { signal }),

@@ -62,6 +62,28 @@ test.describe('a document carries its marking; a replay is marked as one', () =>
       el.lastElementChild?.getAttribute('data-position'),
     ])
     expect(edges).toEqual(['top', 'bottom'])
+    // printed, the marking heads and foots every page: the page's margins take it from the root
+    // (a printed page between the first and the last had none)
+    const printed = () =>
+      page.evaluate(() => ({
+        marking: getComputedStyle(document.documentElement).getPropertyValue('--print-marking'),
+        colour: getComputedStyle(document.documentElement).getPropertyValue('--print-marking-colour'),
+        margins: [...document.styleSheets]
+          .flatMap((sheet) => [...sheet.cssRules])
+          .filter((rule) => rule instanceof CSSPageRule)
+          .map((rule) => rule.cssText)
+          .filter(
+            (text) =>
+              /@top-center[^}]*var\(--print-marking/.test(text) && /@bottom-center[^}]*var\(--print-marking/.test(text),
+          ).length,
+      }))
+    expect(await printed()).toEqual({ marking: '"TLP:AMBER"', colour: '#FFC000', margins: 1 })
+    // leaving the report takes it away
+    await page.goto('/')
+    await expect(page.getByTestId('connection-status')).toHaveText('live', { timeout: 15_000 })
+    expect((await printed()).marking).toBe('')
+    await page.goto(`/?report=${INCIDENT}`)
+    await expect(report).toBeVisible({ timeout: 15_000 })
     // peak and final severity in the headline
     await expect(page.getByTestId('report-peak')).toHaveAttribute('data-severity', 'critical')
     await expect(page.getByTestId('report-final')).toHaveAttribute('data-severity', 'low')

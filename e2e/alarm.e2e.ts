@@ -141,6 +141,12 @@ test('a critical posted live raises an alarm until it is acknowledged; a dismiss
   await expect(officer.getByTestId('alarm-standing')).toHaveAccessibleName(/1 unacknowledged critical already open/)
   await expect(officer.getByTestId('alarm-standing').locator('.standing-short')).toHaveText('◆ 1 not acknowledged')
   await expectHeaderOnOneLine(officer)
+  // pressed, it shows the incidents it counts: critical, not acknowledged
+  await officer.getByTestId('alarm-standing').click()
+  await expect(officer.getByTestId('list-ack-unacknowledged')).toHaveAttribute('aria-pressed', 'true')
+  await expect(officer.getByTestId('filter-severity-critical')).toHaveAttribute('aria-pressed', 'true')
+  await officer.getByTestId('filter-clear').click()
+  await officer.getByTestId('list-ack-any').click()
   await officer.getByTestId('alarm-settings').locator('summary').click()
   await expect(officer.getByTestId('alarm-sound')).not.toBeChecked() // sound off by default
   await officer.getByTestId('alarm-settings').locator('summary').click()

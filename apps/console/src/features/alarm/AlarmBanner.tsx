@@ -84,7 +84,8 @@ export function AlarmBanner() {
 
 /**
  * The unacknowledged criticals already open when the console opened (they raise no alarm): a
- * count in the header, which sets the severity filter to critical. Nothing when there are none.
+ * count in the header, which shows the criticals not acknowledged (the severity filter and the
+ * list's acknowledged filter). Nothing when there are none.
  */
 export function AlarmStanding() {
   const standing = useAlarmView((a) => a.standing)
@@ -96,8 +97,12 @@ export function AlarmStanding() {
       className="button alarm-standing"
       data-testid="alarm-standing"
       data-count={n}
-      title={`${n} unacknowledged critical ${n === 1 ? 'incident was' : 'incidents were'} already open when this console opened (no alarm). Show criticals`}
-      onClick={() => viewStore.getState().setFilters({ severities: ['critical'] })}
+      title={`${n} unacknowledged critical ${n === 1 ? 'incident was' : 'incidents were'} already open when this console opened (no alarm). Show the criticals not acknowledged`}
+      onClick={() => {
+        // the incidents it counts: critical, not acknowledged
+        viewStore.getState().setFilters({ severities: ['critical'] })
+        viewStore.getState().setList({ ack: 'unacknowledged' })
+      }}
     >
       <span className="standing-long" data-testid="alarm-standing-text">
         {n} unacknowledged critical{n === 1 ? '' : 's'} already open

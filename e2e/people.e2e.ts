@@ -92,6 +92,16 @@ test('a coordinator assigns by name, mentions with @ and links incidents by titl
 
   // a link to the other incident, chosen by its title
   const other = detail.getByTestId('link-other')
+  // text that names no incident is said, not sent (the server would answer "no incident ...")
+  await other.fill('no such incident anywhere')
+  await other.press('Escape')
+  await detail.getByTestId('action-link').click()
+  await expect(detail.getByTestId('link-problem')).toHaveText(
+    'No incident you can see matches "no such incident anywhere".',
+  )
+  await expect(detail.getByTestId('incident-link')).toHaveCount(0)
+  await other.fill('')
+  await expect(detail.getByTestId('link-problem')).toHaveCount(0)
   await other.pressSequentially('credential dump')
   const incidents = detail.getByTestId('link-other-list')
   await expect(incidents.getByRole('option', { name: new RegExp(ministry.title) })).toBeVisible()

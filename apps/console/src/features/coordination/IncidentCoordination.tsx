@@ -15,7 +15,7 @@ import {
   type IncidentStatus,
   type Severity,
 } from '@watchfloor/protocol'
-import { type FormEvent, type ReactNode, useMemo } from 'react'
+import { type FormEvent, type ReactNode, useMemo, useState } from 'react'
 import { useStore } from 'zustand'
 import { type Session, useWatchfloor } from '../../data/store.ts'
 import { SeverityLabel } from '../../ui/badges.tsx'
@@ -27,7 +27,7 @@ import { Combobox, MentionTextarea } from './Combobox.tsx'
 import { othersViewing, presenceKey, usePresence } from './coordination.ts'
 import { choose, type Draft, rebase, startDraft, viewDraft } from './draft.ts'
 import { draftForm, useDraft } from './formDrafts.ts'
-import { incidentOptions, type Names } from './people.ts'
+import { chosenOption, incidentOptions, type Names } from './people.ts'
 import { can, escalationChoices, statusChoices } from './permissions.ts'
 import { ACKNOWLEDGE_ACTION, AcknowledgeButton, CommandOutcome, useCommand } from './useCommand.tsx'
 import { usePeople } from './usePeople.ts'
@@ -298,6 +298,8 @@ function LinksSection({ incident, session }: { incident: IncidentState; session:
   const incidents = useWatchfloor((s) => s.state.incidents)
   const [linking, setLinking] = useDraft({ incidentId: incident.incidentId }, LINK_FORM)
   const { relation, other, otherId } = linking
+  /** What was typed names no incident, or several: said instead of sending it. */
+  const [problem, setProblem] = useState<string | null>(null)
   const mayLink = can(session, 'incident.link', incident)
   const links = incident.links ?? []
   const withdrawn = useStore(withdrawnStore)
@@ -312,11 +314,14 @@ function LinksSection({ incident, session }: { incident: IncidentState; session:
   if (links.length === 0 && !mayLink && !incident.mergedInto) return null
   const submit = (e: FormEvent) => {
     e.preventDefault()
-    // the incident chosen in the list, else one whose id or exact title was typed
-    const typed = other.trim()
-    const chosen =
-      otherId || candidates.find((c) => c.id === typed)?.id || candidates.find((c) => c.label === typed)?.id || typed
-    if (!chosen) return
+    // the incident chosen in the list, else one whose id or exact title was typed, else the only match
+    const choice = chosenOption(candidates, other, otherId)
+    if ('problem' in choice) {
+      setProblem(choice.problem)
+      return
+    }
+    setProblem(null)
+    const chosen = choice.id
     // answered ok (or shown applied), the form ends as `afterOk` says: the relation stays chosen
     void runner.run(
       {
@@ -383,8 +388,14 @@ function LinksSection({ incident, session }: { incident: IncidentState; session:
               testid="link-other"
               value={other}
               options={candidates}
-              onChange={(text) => setLinking({ other: text, otherId: '' })}
-              onPick={(option) => setLinking({ other: option.label, otherId: option.id })}
+              onChange={(text) => {
+                setProblem(null)
+                setLinking({ other: text, otherId: '' })
+              }}
+              onPick={(option) => {
+                setProblem(null)
+                setLinking({ other: option.label, otherId: option.id })
+              }}
               placeholder="Other incident: type part of its title"
               required
             />
@@ -393,6 +404,11 @@ function LinksSection({ incident, session }: { incident: IncidentState; session:
             {relation === 'merged_into' ? 'Merge' : 'Link'}
           </button>
         </form>
+      )}
+      {problem && (
+        <p className="error" role="alert" data-testid="link-problem">
+          {problem}
+        </p>
       )}
       <CommandOutcome runner={runner} shown={incident} />
     </Section>

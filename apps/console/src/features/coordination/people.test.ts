@@ -1,6 +1,7 @@
 import { extractMentions, type Visible } from '@watchfloor/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
+  chosenOption,
   incidentOptions,
   insertMention,
   matchOptions,
@@ -226,5 +227,24 @@ describe('[C19] the teams a task is offered to', () => {
     expect(
       teamsReaching(options, null, { source: { organisation: 'cert-ee' }, marking: { tlp: 'AMBER' } }, 'cert-ee'),
     ).toEqual(options)
+  })
+})
+
+describe('the incident a link is about', () => {
+  const options = [
+    { id: 'inc-lv', label: 'Latvia: worm on the energy grid' },
+    { id: 'inc-lt', label: 'Lithuania: worm on the energy grid' },
+    { id: 'inc-ee', label: 'Estonia: phishing of ministries' },
+  ]
+  it('the one picked, else the id or title typed, else the only match; several or none are said, never sent', () => {
+    expect(chosenOption(options, 'whatever', 'inc-ee')).toEqual({ id: 'inc-ee' })
+    expect(chosenOption(options, 'inc-lt', '')).toEqual({ id: 'inc-lt' })
+    expect(chosenOption(options, 'Estonia: phishing of ministries', '')).toEqual({ id: 'inc-ee' })
+    // half-typed: the only incident it matches, as the list matches it
+    expect(chosenOption(options, 'latv', '')).toEqual({ id: 'inc-lv' })
+    expect(chosenOption(options, 'worm', '')).toEqual({
+      problem: 'Several incidents match "worm": choose one from the list.',
+    })
+    expect(chosenOption(options, 'Finland', '')).toEqual({ problem: 'No incident you can see matches "Finland".' })
   })
 })

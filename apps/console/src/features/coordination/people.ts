@@ -141,6 +141,27 @@ export function incidentOptions(incidents: Iterable<IncidentState>, exceptId: st
   return options
 }
 
+/**
+ * The option a form is about: the one picked from the list, else the one whose id or label was typed
+ * exactly, else the only one that matches what was typed (as the list matches it). Several or none
+ * match: what to say instead of sending a half-typed text the server would not know.
+ */
+export function chosenOption(
+  options: readonly Option[],
+  typed: string,
+  picked: string,
+): { id: string } | { problem: string } {
+  if (picked) return { id: picked }
+  const text = typed.trim()
+  const exact = options.find((o) => o.id === text) ?? options.find((o) => o.label === text)
+  if (exact) return { id: exact.id }
+  const matching = matchOptions(options, text, 2)
+  if (matching.length === 1) return { id: matching[0]!.id }
+  return matching.length === 0
+    ? { problem: `No incident you can see matches "${text}".` }
+    : { problem: `Several incidents match "${text}": choose one from the list.` }
+}
+
 /** The `@` being typed at the caret: where it starts and what follows it, or null. */
 export interface MentionQuery {
   /** Index of the `@`. */

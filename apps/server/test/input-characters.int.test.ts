@@ -88,6 +88,24 @@ describe.each(BACKENDS)('control characters in input on %s', (backend) => {
     expect(account.find((a) => a.username === 'alice')).toMatchObject({ displayName: 'alice' })
   })
 
+  it('an empty or too long name is told so in plain words, naming the field', async () => {
+    const empty = await call(server.url, 'POST', '/api/v1/accounts', ADMIN, {
+      username: 'plain-words',
+      organisation: '',
+      roles: ['watch_officer'],
+      password: 'a long enough passphrase',
+    })
+    expectRefused(empty, 'organisation')
+    expect(JSON.stringify(empty.json)).toContain('must not be empty')
+    expect(JSON.stringify(empty.json)).not.toMatch(/Too small|>=1/)
+    const long = await call(server.url, 'POST', '/api/v1/directory/communities', ADMIN, {
+      id: 'long-name',
+      name: 'x'.repeat(500),
+    })
+    expectRefused(long, 'name')
+    expect(JSON.stringify(long.json)).toMatch(/must be at most \d+ characters/)
+  })
+
   it('right-to-left names pasted with their embeddings or isolates closed are kept; one left open is refused', async () => {
     const named = (id: string, name: string) =>
       call(server.url, 'POST', '/api/v1/directory/organisations', ADMIN, { id, name, nation: 'IL', kind: 'industry' })

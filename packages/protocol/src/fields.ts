@@ -44,13 +44,16 @@ export function unsafeInText(value: string): boolean {
   return UNSAFE_IN_TEXT.test(value)
 }
 
+/** What a required name or text that is empty (or only spaces) is told, in the words of a person. */
+const EMPTY_MESSAGE = 'must not be empty'
+
 /** A single-line name, label, display name or code: trimmed, 1 to `max` characters, none of `unsafeInName`. */
 export const plainName = (max: number) =>
   z
     .string()
     .trim()
-    .min(1)
-    .max(max)
+    .min(1, EMPTY_MESSAGE)
+    .max(max, `must be at most ${max} characters`)
     .refine((value) => !unsafeInName(value), UNSAFE_NAME_MESSAGE)
 
 /** An id chosen by a sender (incident, network, task, user...): 1 to 200 characters, none of `unsafeInName`. */
@@ -60,8 +63,8 @@ export const text = (max: number) =>
   z
     .string()
     .trim()
-    .min(1)
-    .max(max)
+    .min(1, EMPTY_MESSAGE)
+    .max(max, `must be at most ${max} characters`)
     .refine((value) => !unsafeInText(value), UNSAFE_TEXT_MESSAGE)
 
 /** The earliest and latest instants a timestamp may name (in UTC): both stores and every export can hold them. */

@@ -149,7 +149,14 @@ test('a critical posted live raises an alarm until it is acknowledged; a dismiss
   await officer.getByTestId('list-ack-any').click()
   await officer.getByTestId('alarm-settings').locator('summary').click()
   await expect(officer.getByTestId('alarm-sound')).not.toBeChecked() // sound off by default
+  // a menu: Escape closes it, its button focused again; so does a press anywhere else
+  await officer.keyboard.press('Escape')
+  await expect(officer.getByTestId('alarm-settings')).not.toHaveAttribute('open')
+  await expect(officer.getByTestId('alarm-settings').locator('summary')).toBeFocused()
   await officer.getByTestId('alarm-settings').locator('summary').click()
+  await expect(officer.getByTestId('alarm-settings')).toHaveAttribute('open', '')
+  await officer.getByTestId('timeline').click({ position: { x: 5, y: 5 } })
+  await expect(officer.getByTestId('alarm-settings')).not.toHaveAttribute('open')
 
   // the liaison turns the sound on: remembered for the user (the tone is made with the Web Audio API)
   await liaison.getByTestId('alarm-settings').locator('summary').click()

@@ -1,5 +1,5 @@
 import './alarm.css'
-import { useEffect } from 'react'
+import { useEffect, useRef } from 'react'
 import { useWatchfloor } from '../../data/store.ts'
 import { SeverityShape } from '../../ui/badges.tsx'
 import { viewStore } from '../../view/viewStore.ts'
@@ -138,8 +138,29 @@ function SpeakerIcon({ on }: { on: boolean }) {
 export function AlarmSettings() {
   const sound = useAlarmPrefs((p) => p.sound)
   const includeHigh = useAlarmPrefs((p) => p.includeHigh)
+  const menu = useRef<HTMLDetailsElement>(null)
+  // a menu: Escape or a press anywhere else closes it (Escape gives the focus back to its button)
+  useEffect(() => {
+    const close = (event: Event) => {
+      const details = menu.current
+      if (!details?.open) return
+      if (event instanceof KeyboardEvent) {
+        if (event.key !== 'Escape') return
+        details.open = false
+        details.querySelector('summary')?.focus()
+        return
+      }
+      if (!details.contains(event.target as Node)) details.open = false
+    }
+    document.addEventListener('keydown', close)
+    document.addEventListener('pointerdown', close)
+    return () => {
+      document.removeEventListener('keydown', close)
+      document.removeEventListener('pointerdown', close)
+    }
+  }, [])
   return (
-    <details className="alarm-settings" data-testid="alarm-settings">
+    <details ref={menu} className="alarm-settings" data-testid="alarm-settings">
       <summary className="button alarm-settings-button" title="Alarm settings" aria-label="Alarm settings">
         <SpeakerIcon on={sound} />
       </summary>

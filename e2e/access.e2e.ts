@@ -199,6 +199,8 @@ test('an admin signed in with a password issues a display token: its wall link o
 
   // closing the dialog forgets the secret: nothing on the page nor in the tab's storage holds it
   await dialog.getByTestId('token-secret-close').click()
+  // the focus goes back to the form, not to the page
+  await expect(page.getByTestId('token-issue')).toBeFocused()
   await expect(dialog).toHaveCount(0)
   expect(await page.content()).not.toContain(secret)
   const stored = await page.evaluate(() => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }))

@@ -316,3 +316,37 @@ test('at 1280 px the header of a coordinator and an admin keeps to one line with
     await context.close()
   }
 })
+
+test('several alarms at 1280 px: counted, each on one line, a long title cut short and whole in its tooltip', async ({
+  browser,
+}, testInfo) => {
+  test.setTimeout(120_000)
+  const request = api!
+  const registered = await request.post('/api/v1/events', {
+    headers: { authorization: `Bearer ${E2E_TOKENS.sensor}` },
+    data: { events: [network] },
+  })
+  expect([200, 201]).toContain(registered.status())
+  const context = await browser.newContext({ baseURL: server!.url, viewport: { width: 1280, height: 800 } })
+  const page = await context.newPage()
+  await signIn(page, E2E_TOKENS.officer)
+  const run = randomUUID().slice(0, 6)
+  const long = `Ransomware ${run} spreading from the grid operator's historian to every substation controller of the northern region and beyond`
+  await postEvents(request, [
+    onNetwork(`inc-many-${run}-1`, `Wiper ${run} on the ministry mail servers`, 'critical'),
+    onNetwork(`inc-many-${run}-2`, long, 'critical'),
+    onNetwork(`inc-many-${run}-3`, `Beaconing ${run} from the customs office`, 'critical'),
+  ])
+  const banner = page.getByTestId('alarm-banner')
+  await expect(banner).toHaveAttribute('data-count', '3')
+  await expect(page.getByTestId('alarm-count')).toHaveText('3 alarms standing, newest first')
+  // one line each: no alarm is taller than its buttons' row
+  const heights = await banner.getByTestId('alarm').evaluateAll((rows) => rows.map((row) => row.clientHeight))
+  expect(heights).toHaveLength(3)
+  for (const height of heights) expect(height).toBeLessThan(34)
+  const title = banner.locator(`[data-testid="alarm"][data-incident-id="inc-many-${run}-2"]`).getByTestId('alarm-title')
+  await expect(title).toHaveAttribute('title', long)
+  expect(await title.evaluate((el) => el.scrollWidth > el.clientWidth)).toBe(true)
+  await page.screenshot({ path: testInfo.outputPath('alarms-1280.png') })
+  await context.close()
+})

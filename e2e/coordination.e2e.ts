@@ -313,6 +313,8 @@ test('password sign-in: an account made by an admin signs in, resumes after a re
   expect(created.status()).toBe(201)
 
   await page.goto('/')
+  // the sign-in page is ready to type into
+  await expect(page.getByTestId('username-input')).toBeFocused()
   await page.getByTestId('username-input').fill('e2e-liis')
   await page.getByTestId('password-input').fill('not the password at all')
   await page.getByTestId('password-sign-in').click()

@@ -186,6 +186,10 @@ test('an admin views the console as an organisation and as a community: only wha
   await expect(page.getByTestId('sharing-page')).toHaveAttribute('data-editable', 'false')
   await expect(page.getByTestId('add-organisation')).toHaveCount(0)
   await expect(page.getByTestId('sharing-page').getByRole('button', { name: /^(Delete|Rename|Remove)/ })).toHaveCount(0)
+  // the page says why once (viewing as); the feeds do not add "admins register feeds" to an admin
+  await expect(page.getByTestId('sharing-readonly')).toContainText('Read-only while viewing as')
+  await expect(page.getByTestId('feeds-in')).toBeVisible()
+  await expect(page.getByTestId('feeds-readonly')).toHaveCount(0)
   await expect(card.getByTestId('view-as-open')).toHaveAttribute('aria-pressed', 'true')
   await expect(page.getByTestId('view-as-banner')).toBeVisible()
   await page.getByTestId('view-as-stop').click()

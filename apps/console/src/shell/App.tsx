@@ -237,6 +237,8 @@ function SignIn({
             <input
               id="username"
               data-testid="username-input"
+              // biome-ignore lint/a11y/noAutofocus: the sign-in page has nothing else to do
+              autoFocus
               autoComplete="username"
               spellCheck={false}
               autoCapitalize="none"
@@ -262,6 +264,8 @@ function SignIn({
             <input
               id="token"
               data-testid="token-input"
+              // biome-ignore lint/a11y/noAutofocus: shown when the person asked for it, with nothing else to do
+              autoFocus
               type="password"
               autoComplete="off"
               spellCheck={false}

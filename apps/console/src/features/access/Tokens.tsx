@@ -289,6 +289,8 @@ function IssueTokenForm({
   const { form, set, setForm } = useFormFields<TokenForm>(() => emptyTokenForm())
   /** The token just made and its secret: held here until the dialog closes, nowhere else. */
   const [issued, setIssued] = useState<Issued | null>(null)
+  /** Focused again once the dialog closes: it was disabled while the token was issued, so the dialog cannot give the focus back. */
+  const issueButton = useRef<HTMLButtonElement>(null)
   const titleId = useId()
   const display = form.kind === 'display'
   const submit = (e: FormEvent) => {
@@ -460,6 +462,7 @@ function IssueTokenForm({
             />
           )}
           <button
+            ref={issueButton}
             type="submit"
             className="button primary sharing-submit"
             data-testid="token-issue"
@@ -471,7 +474,15 @@ function IssueTokenForm({
         <LoadError error={presets.error} testId="presets-load-error" />
         <ErrorNote error={action.error} fields={TOKEN_FIELDS} onDismiss={action.clear} testId="issue-token-error" />
       </form>
-      {issued && <SecretDialog issued={issued} onClose={() => setIssued(null)} />}
+      {issued && (
+        <SecretDialog
+          issued={issued}
+          onClose={() => {
+            setIssued(null)
+            issueButton.current?.focus()
+          }}
+        />
+      )}
     </>
   )
 }

@@ -29,7 +29,9 @@ function useTitleFlash(flash: string | null): void {
 }
 
 /**
- * The alarm strip: every alarm standing, newest first, announced (role=alert). It sits in the
+ * The alarm strip: every alarm standing, newest first, announced (role=alert), each on one line (a
+ * long title or list of networks cut short, whole in its tooltip), counted when there are several
+ * (the strip scrolls past four). It sits in the
  * layout's flow under the header, so it covers nothing: while it stands the map gives up its
  * height (the timeline and the lists keep their place and size); with no alarm it is not there
  * at all and the layout is as without it.
@@ -40,21 +42,32 @@ export function AlarmBanner() {
   const newest = alarms[0]
   useTitleFlash(newest ? alarmTitle(newest) : null)
   const networkName = (id: string) => networks.get(id)?.name ?? id
+  const networksOf = (incident: (typeof alarms)[number]) =>
+    incident.affectedNetworks.map(networkName).join(', ') || 'no network named'
   if (alarms.length === 0) return null
   return (
     <section className="alarm-banner" role="alert" data-testid="alarm-banner" data-count={alarms.length}>
+      {alarms.length > 1 && (
+        <p className="alarm-count" data-testid="alarm-count">
+          {alarms.length} alarms standing, newest first
+        </p>
+      )}
       <ul className="alarm-list">
         {alarms.map((incident) => (
           <li key={incident.incidentId} className="alarm" data-testid="alarm" data-incident-id={incident.incidentId}>
             <span className={`alarm-severity sev-${incident.severity}`}>
               <SeverityShape severity={incident.severity} /> {incident.severity.toUpperCase()}
             </span>{' '}
-            <strong data-testid="alarm-title">{incident.title}</strong>
-            {' · '}
-            <span data-testid="alarm-organisation">{incident.organisation}</span>
-            {' · '}
-            <span data-testid="alarm-networks">
-              {incident.affectedNetworks.map(networkName).join(', ') || 'no network named'}
+            <strong className="alarm-title" data-testid="alarm-title" title={incident.title}>
+              {incident.title}
+            </strong>
+            <span className="alarm-sep">·</span>
+            <span className="alarm-organisation" data-testid="alarm-organisation">
+              {incident.organisation}
+            </span>
+            <span className="alarm-sep">·</span>
+            <span className="alarm-networks" data-testid="alarm-networks" title={networksOf(incident)}>
+              {networksOf(incident)}
             </span>
             <span className="alarm-actions">
               <button

@@ -7,6 +7,7 @@
  * here: the feed names an environment variable the server reads.
  */
 import { useCallback, useEffect, useId, useRef, useState } from 'react'
+import { useWatchfloor } from '../../data/store.ts'
 import { formatTime } from '../../ui/format.ts'
 import { describeFormError, type FormError, formErrorOf, headlineOf, type Organisation } from './directory.ts'
 import {
@@ -478,6 +479,7 @@ export function FeedsIn({
     void reload()
   }, [reload, reloadKey])
   const { feeds } = loaded
+  const viewingAs = useWatchfloor((w) => w.session?.viewingAs)
   return (
     <section
       className="sharing-section"
@@ -496,7 +498,8 @@ export function FeedsIn({
           </>
         )}
       </p>
-      {!editable && (
+      {/* viewing as another audience, the page says why it is read-only */}
+      {!editable && !viewingAs && (
         <p className="notice" data-testid="feeds-readonly">
           Read-only: admins register, poll and remove feeds.
         </p>

@@ -72,13 +72,13 @@ export function currentViewAs(): ViewAs | null {
   return viewingAs ? { kind: viewingAs.kind, id: viewingAs.id } : null
 }
 
+/** Methods that change nothing: every other one is sent with `Content-Type: application/json`. */
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS'])
+
 /**
  * A call's headers: `Accept`, `Content-Type` when it sends JSON, the view-as header when viewing
  * as, and the credentials (`apiHeaders`).
  */
-/** Methods that change nothing: every other one is sent with `Content-Type: application/json`. */
-const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS'])
-
 export function requestHeaders(
   accept: string,
   sendsJson: boolean,

@@ -289,8 +289,17 @@ function IssueTokenForm({
   const { form, set, setForm } = useFormFields<TokenForm>(() => emptyTokenForm())
   /** The token just made and its secret: held here until the dialog closes, nowhere else. */
   const [issued, setIssued] = useState<Issued | null>(null)
-  /** Focused again once the dialog closes: it was disabled while the token was issued, so the dialog cannot give the focus back. */
+  /**
+   * Focused again once the dialog has closed and the list is read again: it is disabled until then,
+   * so the dialog cannot give the focus back to it.
+   */
   const issueButton = useRef<HTMLButtonElement>(null)
+  const [focusBack, setFocusBack] = useState(false)
+  useEffect(() => {
+    if (!focusBack || action.pending || issued) return
+    issueButton.current?.focus()
+    setFocusBack(false)
+  }, [focusBack, action.pending, issued])
   const titleId = useId()
   const display = form.kind === 'display'
   const submit = (e: FormEvent) => {
@@ -479,7 +488,7 @@ function IssueTokenForm({
           issued={issued}
           onClose={() => {
             setIssued(null)
-            issueButton.current?.focus()
+            setFocusBack(true)
           }}
         />
       )}

@@ -245,6 +245,15 @@ describe('the incident a link is about', () => {
     expect(chosenOption(options, 'worm', '')).toEqual({
       problem: 'Several incidents match "worm": choose one from the list.',
     })
-    expect(chosenOption(options, 'Finland', '')).toEqual({ problem: 'No incident you can see matches "Finland".' })
+    expect(chosenOption(options, 'no such thing', '')).toEqual({
+      problem: 'No incident you can see matches "no such thing".',
+    })
+    // an id typed whole that the picture does not hold (closed long ago, left out of the live picture) goes to the server
+    expect(chosenOption(options, 'inc-2026-0042', '')).toEqual({ id: 'inc-2026-0042' })
+    // two with the same title: not guessed
+    const twins = [...options, { id: 'inc-lv-2', label: 'Latvia: worm on the energy grid' }]
+    expect(chosenOption(twins, 'Latvia: worm on the energy grid', '')).toEqual({
+      problem: 'Several incidents match "Latvia: worm on the energy grid": choose one from the list.',
+    })
   })
 })

@@ -142,9 +142,11 @@ export function incidentOptions(incidents: Iterable<IncidentState>, exceptId: st
 }
 
 /**
- * The option a form is about: the one picked from the list, else the one whose id or label was typed
- * exactly, else the only one that matches what was typed (as the list matches it). Several or none
- * match: what to say instead of sending a half-typed text the server would not know.
+ * The incident a form is about: the one picked from the list, else the one whose id was typed, else
+ * the one whose title was typed exactly, else the only one that matches what was typed (as the list
+ * matches it). Several: what to say instead of guessing. None: an id typed whole (no spaces) is
+ * sent as it is, for the server to judge (an incident the live picture leaves out, closed long ago,
+ * is still one to link to); other text is said, not sent.
  */
 export function chosenOption(
   options: readonly Option[],
@@ -153,13 +155,14 @@ export function chosenOption(
 ): { id: string } | { problem: string } {
   if (picked) return { id: picked }
   const text = typed.trim()
-  const exact = options.find((o) => o.id === text) ?? options.find((o) => o.label === text)
-  if (exact) return { id: exact.id }
-  const matching = matchOptions(options, text, 2)
+  const byId = options.find((o) => o.id === text)
+  if (byId) return { id: byId.id }
+  const titled = options.filter((o) => o.label === text)
+  const matching = titled.length > 0 ? titled : matchOptions(options, text, 2)
   if (matching.length === 1) return { id: matching[0]!.id }
-  return matching.length === 0
-    ? { problem: `No incident you can see matches "${text}".` }
-    : { problem: `Several incidents match "${text}": choose one from the list.` }
+  if (matching.length > 1) return { problem: `Several incidents match "${text}": choose one from the list.` }
+  if (text !== '' && !/\s/.test(text)) return { id: text }
+  return { problem: `No incident you can see matches "${text}".` }
 }
 
 /** The `@` being typed at the caret: where it starts and what follows it, or null. */

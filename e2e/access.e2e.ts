@@ -6,7 +6,7 @@
  * every spec shares the server.
  */
 import { randomUUID } from 'node:crypto'
-import { expect, type Locator, type Page } from '@playwright/test'
+import { type APIRequestContext, expect, type Locator, type Page } from '@playwright/test'
 import { E2E_TOKENS, signIn, test } from './fixtures.ts'
 
 async function openAccess(page: Page): Promise<void> {
@@ -19,6 +19,22 @@ async function signInWithPassword(page: Page, username: string, password: string
   await page.getByTestId('username-input').fill(username)
   await page.getByTestId('password-input').fill(password)
   await page.getByTestId('password-sign-in').click()
+}
+
+/**
+ * An admin of the alliance with a password (made through the API), signed in on the Access page:
+ * a session (a cookie), as an admin at a console is, not a token.
+ */
+async function adminSignedIn(page: Page, request: APIRequestContext, username: string, password: string) {
+  const made = await request.post('/api/v1/accounts', {
+    headers: { authorization: `Bearer ${E2E_TOKENS.admin}` },
+    data: { username, displayName: `Admin ${username}`, organisation: 'alliance', roles: ['admin'], password },
+  })
+  expect(made.status(), await made.text()).toBe(201)
+  // the link opens the page, once signed in
+  await page.goto('/?access=1')
+  await signInWithPassword(page, username, password)
+  await expect(page.getByTestId('access-page')).toBeVisible({ timeout: 15_000 })
 }
 
 const accountRow = (page: Page, username: string): Locator =>
@@ -106,16 +122,7 @@ test('an admin cannot disable their own account nor drop their own admin role: t
   const run = randomUUID().slice(0, 8)
   const username = `e2e-admin-${run}`
   const password = 'admin e2e passphrase'
-  const made = await request.post('/api/v1/accounts', {
-    headers: { authorization: `Bearer ${E2E_TOKENS.admin}` },
-    data: { username, displayName: `Admin ${run}`, organisation: 'alliance', roles: ['admin'], password },
-  })
-  expect(made.status(), await made.text()).toBe(201)
-
-  // the link opens the page, once signed in
-  await page.goto('/?access=1')
-  await signInWithPassword(page, username, password)
-  await expect(page.getByTestId('access-page')).toBeVisible({ timeout: 15_000 })
+  await adminSignedIn(page, request, username, password)
   const row = accountRow(page, username)
   await expect(row.getByTestId('account-you')).toBeVisible()
 
@@ -161,18 +168,9 @@ test('an admin signed in with a password issues a display token: its wall link o
   const run = randomUUID().slice(0, 8)
   const label = `e2e wall ${run}`
 
-  // a session (a cookie), as an admin at a console is: every change it sends must say JSON, a
-  // revocation with no body too (it was refused 403 while the token ways in passed)
-  const username = `e2e-tokens-${run}`
-  const password = 'tokens e2e passphrase'
-  const made = await request.post('/api/v1/accounts', {
-    headers: { authorization: `Bearer ${E2E_TOKENS.admin}` },
-    data: { username, displayName: `Tokens ${run}`, organisation: 'alliance', roles: ['admin'], password },
-  })
-  expect(made.status(), await made.text()).toBe(201)
-  await page.goto('/?access=1')
-  await signInWithPassword(page, username, password)
-  await expect(page.getByTestId('access-page')).toBeVisible({ timeout: 15_000 })
+  // a session: every change it sends must say JSON, a revocation with no body too (it was refused
+  // 403 while the token ways in passed)
+  await adminSignedIn(page, request, `e2e-tokens-${run}`, 'tokens e2e passphrase')
   const form = page.getByTestId('issue-token')
   await form.getByTestId('token-kind').selectOption('display')
   await form.getByTestId('token-label-input').fill(label)

@@ -100,6 +100,15 @@ const network = {
   },
 }
 
+/** The network, registered already when a test before ran (200, a duplicate) or now (201). */
+async function networkRegistered(request: APIRequestContext): Promise<void> {
+  const registered = await request.post('/api/v1/events', {
+    headers: { authorization: `Bearer ${E2E_TOKENS.sensor}` },
+    data: { events: [network] },
+  })
+  expect([200, 201]).toContain(registered.status())
+}
+
 /** An incident on that network. */
 const onNetwork = (incidentId: string, title: string, severity: string) => {
   const event = incident(incidentId, title, 'GREEN', severity)
@@ -288,12 +297,7 @@ test('at 1280 px the header of a coordinator and an admin keeps to one line with
 }, testInfo) => {
   test.setTimeout(120_000)
   const request = api!
-  // the network, registered already when the test above ran first (200, a duplicate) or now (201)
-  const registered = await request.post('/api/v1/events', {
-    headers: { authorization: `Bearer ${E2E_TOKENS.sensor}` },
-    data: { events: [network] },
-  })
-  expect([200, 201]).toContain(registered.status())
+  await networkRegistered(request)
   await postEvents(request, [onNetwork('inc-alarm-header', 'Critical waiting on the floor', 'critical')])
   // the longest entry of "View as" is an organisation's full name
   const added = await request.post('/api/v1/directory/organisations', {
@@ -323,11 +327,7 @@ test('several alarms at 1280 px: counted, each on one line, a long title cut sho
 }, testInfo) => {
   test.setTimeout(120_000)
   const request = api!
-  const registered = await request.post('/api/v1/events', {
-    headers: { authorization: `Bearer ${E2E_TOKENS.sensor}` },
-    data: { events: [network] },
-  })
-  expect([200, 201]).toContain(registered.status())
+  await networkRegistered(request)
   const context = await browser.newContext({ baseURL: server!.url, viewport: { width: 1280, height: 800 } })
   const page = await context.newPage()
   await signIn(page, E2E_TOKENS.officer)

@@ -1,10 +1,10 @@
 import { HandoverBuilder, handoverMarkdown } from '@watchfloor/core'
-import type { Viewer } from '@watchfloor/protocol'
+import { MAX_TIMESTAMP, MIN_TIMESTAMP, type Viewer } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
 import express, { type Request } from 'express'
 import { QueryReader } from '../http/query.ts'
 import type { Replay } from './projection.ts'
-import { MAX_TIME, MIN_TIME, storeTime } from './window.ts'
+import { storeTime } from './window.ts'
 
 /** The default window when `since` is not given: one 12-hour shift before `until`. */
 export const DEFAULT_SHIFT_MS = 12 * 3600 * 1000
@@ -54,9 +54,9 @@ export function handoverRouter({ store, replay, viewerFor, pageSize = 5000 }: Ha
   return router
 }
 
-const MIN_MS = Date.parse(MIN_TIME)
-const MAX_MS = Date.parse(MAX_TIME)
-const RANGE = `expected a time from ${MIN_TIME} to ${MAX_TIME}`
+const MIN_MS = Date.parse(MIN_TIMESTAMP)
+const MAX_MS = Date.parse(MAX_TIMESTAMP)
+const RANGE = `expected a time from ${MIN_TIMESTAMP} to ${MAX_TIMESTAMP}`
 const outOfRange = (ms: number) => ms < MIN_MS || ms > MAX_MS
 
 function readQuery(req: Request): { since: number; until: number; markdown: boolean } {

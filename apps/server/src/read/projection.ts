@@ -25,11 +25,11 @@ import {
   type Visible,
   viewerKey,
 } from '@watchfloor/core'
-import type { EventPageReply, StoredEvent, Viewer } from '@watchfloor/protocol'
+import { type EventPageReply, MIN_TIMESTAMP, type StoredEvent, type Viewer } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
 import { type Folded, FULL_KEY, RED_KEY, REPORTS_KEY, Snapshots, viewerSnapshotKey } from './snapshots.ts'
 import { liveStateText } from './stateText.ts'
-import { MIN_TIME, upperBound } from './window.ts'
+import { upperBound } from './window.ts'
 
 /** Events per store read while folding. */
 const PAGE_SIZE = 5000
@@ -1027,7 +1027,7 @@ export class Replay {
         const want = Math.min(this.pageSize, through - cursor)
         const page =
           clock === 'recorded'
-            ? await this.store.readRecordedRange(MIN_TIME, upperBound(atMs), cursor, want)
+            ? await this.store.readRecordedRange(MIN_TIMESTAMP, upperBound(atMs), cursor, want)
             : await this.store.readAfter(cursor, want)
         if (page.length === 0) break
         for (const event of page) if (event.seq <= through) events.push(event)

@@ -3,15 +3,11 @@ import { type EventPageReply, MAX_TIMESTAMP, MIN_TIMESTAMP, type StoredEvent, ty
 import type { EventStore } from '@watchfloor/store'
 import type { QueryReader } from '../http/query.ts'
 
-/**
- * The bounds of a store time range, the instants a timestamp may name (PostgreSQL has no year 0):
- * earlier and later times are clamped to them.
- */
-export const MIN_TIME = MIN_TIMESTAMP
-export const MAX_TIME = MAX_TIMESTAMP
-const MIN_MS = Date.parse(MIN_TIME)
-const MAX_MS = Date.parse(MAX_TIME)
-/** A time as a store bound, clamped to [MIN_TIME, MAX_TIME]. */
+// A store time range's bounds are the instants a timestamp may name (PostgreSQL has no year 0):
+// earlier and later times are clamped to them.
+const MIN_MS = Date.parse(MIN_TIMESTAMP)
+const MAX_MS = Date.parse(MAX_TIMESTAMP)
+/** A time as a store bound, clamped to [MIN_TIMESTAMP, MAX_TIMESTAMP]. */
 export const storeTime = (ms: number) => new Date(Math.min(MAX_MS, Math.max(MIN_MS, ms))).toISOString()
 
 /** The exclusive store bound for "recorded at or before atMs" (recordedAt has millisecond precision). */
@@ -52,8 +48,8 @@ export function readWindowPage(
   want: number,
 ): Promise<StoredEvent[]> {
   if (window.clock === 'occurred') return store.readAfter(cursor, want)
-  const from = Number.isFinite(window.fromMs) ? storeTime(window.fromMs) : MIN_TIME
-  const to = Number.isFinite(window.toMs) ? storeTime(window.toMs) : MAX_TIME
+  const from = Number.isFinite(window.fromMs) ? storeTime(window.fromMs) : MIN_TIMESTAMP
+  const to = Number.isFinite(window.toMs) ? storeTime(window.toMs) : MAX_TIMESTAMP
   return store.readRecordedRange(from, to, cursor, want)
 }
 

@@ -177,6 +177,9 @@ test('an admin signed in with a password issues a display token: its wall link o
   await form.getByTestId('token-identity').selectOption('service')
   await form.getByTestId('token-service-user').fill(`wall-${run}`)
   await form.getByTestId('token-service-organisation').selectOption('cert-ee')
+  // a display token takes no action: no roles are offered for it (an API token's are)
+  await expect(form.getByTestId('token-display-roles')).toBeVisible()
+  await expect(form.locator('[data-testid^="token-service-role"]')).toHaveCount(0)
   // the presets are the server's (GET /api/v1/wall/presets)
   await expect(form.locator('[data-testid="token-preset"] option[value="critical"]')).toHaveCount(1)
   await form.getByTestId('token-preset').selectOption('critical')
@@ -210,6 +213,7 @@ test('an admin signed in with a password issues a display token: its wall link o
   await expect(row.getByTestId('token-whose')).toContainText(`wall-${run}@cert-ee`)
   await expect(row.getByTestId('token-preset')).toHaveText('critical')
   await expect(row.getByTestId('token-ceiling')).toHaveText('TLP:GREEN')
+  await expect(row.getByTestId('token-whose')).toContainText('service identity · read-only')
 
   // the wall screen opens the link and is live, held to the token's preset
   const screen = await page.context().newPage()

@@ -83,7 +83,7 @@ function TokenRow({ token, now, onChanged }: { token: Token; now: number; onChan
           <span className="mono">{whoseToken(token)}</span>
           {token.service && (
             <div className="hint">
-              service identity · {describeRoles(token.service.roles)}
+              service identity · {token.kind === 'display' ? 'read-only' : describeRoles(token.service.roles)}
               {token.service.sources.length > 0 && <> · posts for {token.service.sources.join(', ')}</>}
             </div>
           )}
@@ -399,14 +399,21 @@ function IssueTokenForm({
                 testId="token-service-organisation"
               />
             </div>
-            <RolesPicker
-              legend="Roles of the service identity"
-              selected={form.serviceRoles}
-              onChange={set('serviceRoles')}
-              error={action.error}
-              field="service.roles"
-              testId="token-service-role"
-            />
+            {display ? (
+              <p className="hint" data-testid="token-display-roles">
+                A display token is read-only: it shows what its organisation may see, up to its TLP ceiling, and takes
+                no action, so it has no roles to choose.
+              </p>
+            ) : (
+              <RolesPicker
+                legend="Roles of the service identity"
+                selected={form.serviceRoles}
+                onChange={set('serviceRoles')}
+                error={action.error}
+                field="service.roles"
+                testId="token-service-role"
+              />
+            )}
             {!display && (
               <SourcesPicker
                 organisations={organisations}

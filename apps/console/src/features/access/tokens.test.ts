@@ -63,8 +63,14 @@ describe('the issue form as a request', () => {
       },
     })
     // no ceiling chosen: none sent; a display token posts nothing, so no sources either
-    const made = tokenBodyOf(wall({ tlpCeiling: '', preset: 'baltic', serviceSources: ['cert-ee'] }))
-    expect(made.ok && made.body).toMatchObject({ preset: 'baltic', service: { sources: [] } })
+    // roles left over from an API token's form are not sent: a display token has none to choose [A1]
+    const made = tokenBodyOf(
+      wall({ tlpCeiling: '', preset: 'baltic', serviceSources: ['cert-ee'], serviceRoles: ['admin', 'sensor'] }),
+    )
+    expect(made.ok && made.body).toMatchObject({
+      preset: 'baltic',
+      service: { sources: [], roles: ['watch_officer'] },
+    })
     expect(made.ok && 'tlpCeiling' in made.body).toBe(false)
   })
 

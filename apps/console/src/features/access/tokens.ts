@@ -55,6 +55,9 @@ export interface TokenForm {
 }
 
 /** A blank form: a display token for a wall (preset `overview`, ceiling AMBER, as the demo's wall) or an API token. */
+/** The roles a display token's service identity is given: it is read-only, so they grant nothing [A1]. */
+export const DISPLAY_ROLES: readonly Role[] = ['watch_officer']
+
 export function emptyTokenForm(kind: TokenKind = 'display'): TokenForm {
   return {
     kind,
@@ -63,7 +66,7 @@ export function emptyTokenForm(kind: TokenKind = 'display'): TokenForm {
     owner: '',
     serviceUser: '',
     serviceOrganisation: '',
-    serviceRoles: kind === 'display' ? ['watch_officer'] : ['sensor'],
+    serviceRoles: kind === 'display' ? [...DISPLAY_ROLES] : ['sensor'],
     serviceSources: [],
     preset: 'overview',
     tlpCeiling: 'AMBER',
@@ -107,7 +110,8 @@ export function tokenBodyOf(form: TokenForm): TokenBody {
     body.service = {
       user: form.serviceUser.trim(),
       organisation: form.serviceOrganisation,
-      roles: ROLES.filter((role) => form.serviceRoles.includes(role)),
+      // a display token takes no action whatever its roles [A1]: it is given the one a wall's viewer has
+      roles: form.kind === 'display' ? [...DISPLAY_ROLES] : ROLES.filter((role) => form.serviceRoles.includes(role)),
       sources:
         form.kind === 'api'
           ? [...new Set(form.serviceSources)].filter((source) => source !== form.serviceOrganisation).sort()

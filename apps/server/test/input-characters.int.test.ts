@@ -106,6 +106,30 @@ describe.each(BACKENDS)('control characters in input on %s', (backend) => {
     expect(JSON.stringify(long.json)).toMatch(/must be at most \d+ characters/)
   })
 
+  it("zod's own messages reach no one: no roles, an unknown role, a missing field, a field the body does not take", async () => {
+    const body = {
+      username: 'plain-roles',
+      organisation: 'cert-ee',
+      roles: [] as string[],
+      password: 'a long enough passphrase',
+    }
+    const none = await call(server.url, 'POST', '/api/v1/accounts', ADMIN, body)
+    expectRefused(none, 'roles')
+    expect(JSON.stringify(none.json)).toContain('choose at least one role')
+    const unknown = await call(server.url, 'POST', '/api/v1/accounts', ADMIN, { ...body, roles: ['chief'] })
+    expectRefused(unknown, 'roles.0')
+    expect(JSON.stringify(unknown.json)).toContain('must be one of sensor, watch_officer')
+    const { password: _password, ...missing } = body
+    const noPassword = await call(server.url, 'POST', '/api/v1/accounts', ADMIN, { ...missing, roles: ['analyst'] })
+    expectRefused(noPassword, 'password')
+    expect(JSON.stringify(noPassword.json)).toContain('is required')
+    const extra = await call(server.url, 'POST', '/api/v1/accounts', ADMIN, { ...body, roles: ['analyst'], colour: 1 })
+    expect(extra.status).toBe(400)
+    expect(JSON.stringify(extra.json)).toContain('a field this does not take: colour')
+    for (const reply of [none, unknown, noPassword, extra])
+      expect(JSON.stringify(reply.json)).not.toMatch(/Too small|Invalid input|Invalid option|Unrecognized key|>=/)
+  })
+
   it('right-to-left names pasted with their embeddings or isolates closed are kept; one left open is refused', async () => {
     const named = (id: string, name: string) =>
       call(server.url, 'POST', '/api/v1/directory/organisations', ADMIN, { id, name, nation: 'IL', kind: 'industry' })

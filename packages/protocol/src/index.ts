@@ -116,6 +116,6 @@ export {
   type ViewingAck,
   ViewingRequest,
 } from './socket.ts'
-export { fieldIssues, parseOrThrow } from './validate.ts'
+export { fieldIssues, parseOrThrow, plainIssue } from './validate.ts'
 export { ROLES, Role, type Viewer, type ViewingAs } from './viewer.ts'
 export { isTimeZone, WALL_PANELS, WallPanel, WallPreset } from './wall.ts'

@@ -9,13 +9,68 @@ export function fieldIssues(error: z.ZodError, prefix: (string | number)[] = [])
   }))
 }
 
-/** Parse or throw a `validation` error naming every failing field. */
+type RawIssue = Parameters<z.core.$ZodErrorMap>[0]
+
+const FORMATS: Record<string, string> = {
+  datetime: 'a time in ISO 8601 (2026-11-26T08:10:00Z)',
+  email: 'an email address',
+  url: 'a URL',
+  uuid: 'a UUID',
+  regex: 'in the expected form',
+}
+
+function listed(values: readonly unknown[]): string {
+  const words = values.map((value) => (typeof value === 'string' ? value : JSON.stringify(value)))
+  return words.length === 1 ? words[0]! : `one of ${words.join(', ')}`
+}
+
+/**
+ * Zod's own messages in a person's words ("Too small: expected array to have >=1 items" is
+ * "must hold at least 1"); a schema's own message wins over these (zod asks a schema's first).
+ * Undefined leaves zod's.
+ */
+export function plainIssue(issue: RawIssue): string | undefined {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.input === undefined ? 'is required' : `must be ${article(issue.expected)}`
+    case 'too_small': {
+      const n = Number(issue.minimum)
+      if (issue.origin === 'string') return n <= 1 ? 'must not be empty' : `must be at least ${n} characters`
+      if (issue.origin === 'array' || issue.origin === 'set') return `must hold at least ${n}`
+      return issue.inclusive === false ? `must be more than ${n}` : `must be at least ${n}`
+    }
+    case 'too_big': {
+      const n = Number(issue.maximum)
+      if (issue.origin === 'string') return `must be at most ${n} characters`
+      if (issue.origin === 'array' || issue.origin === 'set') return `must hold at most ${n}`
+      return issue.inclusive === false ? `must be less than ${n}` : `must be at most ${n}`
+    }
+    case 'invalid_value':
+      return `must be ${listed(issue.values)}`
+    case 'unrecognized_keys':
+      return `${issue.keys.length === 1 ? 'a field' : 'fields'} this does not take: ${issue.keys.join(', ')}`
+    case 'invalid_format':
+      return `must be ${FORMATS[issue.format] ?? `a valid ${issue.format}`}`
+    default:
+      return undefined
+  }
+}
+
+function article(expected: string): string {
+  if (expected === 'int') return 'a whole number'
+  if (expected === 'array') return 'a list'
+  if (expected === 'object') return 'an object'
+  if (expected === 'undefined' || expected === 'null') return expected
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`
+}
+
+/** Parse or throw a `validation` error naming every failing field, in plain words (`plainIssue`). */
 export function parseOrThrow<S extends z.ZodType>(
   schema: S,
   value: unknown,
   prefix: (string | number)[] = [],
 ): z.infer<S> {
-  const result = schema.safeParse(value)
+  const result = schema.safeParse(value, { error: plainIssue })
   if (result.success) return result.data
   const issues = fieldIssues(result.error, prefix)
   throw new WatchfloorError('validation', `invalid input: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {

@@ -20,7 +20,7 @@ const Username = z
 const Password = z.string().min(12, 'at least 12 characters').max(1024)
 const Roles = z
   .array(Role)
-  .min(1)
+  .min(1, 'choose at least one role')
   .transform((roles) => [...new Set(roles)])
 /** Names, labels and codes hold no control character, bidirectional override or lone surrogate. */
 const Name = plainName(200)

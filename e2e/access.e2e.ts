@@ -173,6 +173,16 @@ test('an admin signed in with a password issues a display token: its wall link o
   await adminSignedIn(page, request, `e2e-tokens-${run}`, 'tokens e2e passphrase')
   const form = page.getByTestId('issue-token')
   await form.getByTestId('token-kind').selectOption('display')
+  // sent empty: the server's refusal; then a refusal of the form's own (an expiry that is not a
+  // time, nothing sent) leaves no refusal of what was sent before beside it
+  await form.getByTestId('token-issue').click()
+  await expect(form.getByTestId('issue-token-error')).toContainText('label')
+  await form.getByTestId('token-expiry').selectOption('at')
+  await form.getByTestId('token-expires-at').fill('03/10/2030 2:30 PM')
+  await form.getByTestId('token-issue').click()
+  await expect(form.getByTestId('issue-token-error')).toHaveCount(0)
+  await expect(form.getByTestId('token-expires-at')).toHaveAttribute('aria-invalid', 'true')
+  await form.getByTestId('token-expiry').selectOption('default')
   await form.getByTestId('token-label-input').fill(label)
   await form.getByTestId('token-identity').selectOption('service')
   await form.getByTestId('token-service-user').fill(`wall-${run}`)

@@ -37,6 +37,8 @@ test('the console signs in from a link, streams live events and keeps the token 
   const run = page.locator('[data-testid="event-run-row"][data-incident-id="inc-e2e-1"]')
   await expect(run).toBeVisible()
   await expect(run).toContainText('445/tcp scan')
+  // the incident by its title, not its id
+  await expect(run).toContainText('1 report on "Worm spreading on ministry hosts" of 445/tcp scan')
   await expect(run).toHaveAttribute('data-sum', '7')
   await expect(page.locator(`[data-testid="event-row"][data-seq="${more[1]}"]`)).toHaveCount(0)
   // every event, one click away

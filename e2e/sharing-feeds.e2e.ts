@@ -117,8 +117,10 @@ test('an admin registers a feed, polls it and sees why it fails, finds what part
   await row.getByRole('button', { name: `Poll ${FEED} now` }).click()
   const pollError = page.getByTestId('feed-poll-error')
   await expect(pollError).toHaveAttribute('data-code', 'unavailable')
+  // the reason, said as the poll's (not as this server failing to answer)
+  await expect(pollError).toContainText('The poll failed:')
   await expect(page.getByTestId('feed-poll-error-message')).toHaveText(
-    `The server answered 503: the feed could not be polled: the environment variable ${SECRET_ENV} (the feed's secret) is not set`,
+    `the environment variable ${SECRET_ENV} (the feed's secret) is not set`,
   )
   // the table: the last error, prominent, and one failure in a row
   const lastError = page
@@ -161,6 +163,17 @@ test('an admin registers a feed, polls it and sees why it fails, finds what part
   await page.getByTestId('sharing-reload').click()
   const scratchRow = feedRow(page, 'scratch-feed-e2e')
   await expect(scratchRow).toContainText('No authentication')
+  // at 1280 px the table, a failing feed's error row with it, fits its section: Delete in view, no sideways scroll
+  await page.setViewportSize({ width: 1280, height: 800 })
+  const feedsSection = page.getByTestId('feeds-table').locator('xpath=ancestor::section[1]')
+  await expect
+    .poll(() => feedsSection.evaluate((section) => section.scrollWidth - section.clientWidth))
+    .toBeLessThanOrEqual(0)
+  for (const feedRowShown of [row, scratchRow]) {
+    const sectionBox = (await feedsSection.boundingBox())!
+    const deleteBox = (await feedRowShown.getByTestId('feed-delete').boundingBox())!
+    expect(deleteBox.x + deleteBox.width).toBeLessThanOrEqual(sectionBox.x + sectionBox.width)
+  }
   await expect(scratchRow.getByTestId('feed-health')).toHaveText('disabled')
   await scratchRow.getByTestId('feed-delete').click()
   await expect(scratchRow.getByRole('button', { name: 'Cancel' })).toBeFocused()

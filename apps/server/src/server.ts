@@ -2,6 +2,7 @@ import { createServer, type Server as HttpServer, type ServerResponse } from 'no
 import type { AddressInfo, Socket as TcpSocket } from 'node:net'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { ClientToServerEvents, ServerToClientEvents } from '@watchfloor/protocol'
+import { ORGANISATION_ENTRIES } from '@watchfloor/simulator'
 import { type CredentialStore, type EventStore, openStores, type Stores } from '@watchfloor/store'
 import type { Logger } from 'pino'
 import { Server } from 'socket.io'
@@ -133,6 +134,12 @@ async function serve(
   const directory = new Directory(credentials, logger, { reloadMs: config.directoryReloadMs })
   await directory.start()
   started.push(() => directory.stop())
+  // the demo scenario's relay posts for its organisations: each is in the directory under its name [V10]
+  if (config.simulator) {
+    const named = await directory.ensureNamed(ORGANISATION_ENTRIES)
+    if (named.length > 0)
+      logger.info({ organisations: named }, "the demo scenario's organisations added to the directory")
+  }
   // a static token that gives a user id to a second organisation stops the start, naming WATCHFLOOR_TOKENS
   const added = await directory
     .ensure([

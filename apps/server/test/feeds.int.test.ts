@@ -308,9 +308,14 @@ describe('partner feeds: one instance pulls another over TAXII 2.1, and nothing 
     expect(down.status).toBe(201)
     const polled = await call(floor.url, 'POST', '/api/v1/feeds/down/poll', ADMIN)
     expect(polled.status).toBe(503)
+    // why, in words an admin can act on: not fetch's own "fetch failed"
+    const why =
+      'http://127.0.0.1:9: fetch never connects to that port (one the Fetch standard blocks); the partner must serve TAXII on another'
+    expect(JSON.stringify(polled.json)).toContain(why)
+    expect(JSON.stringify(polled.json)).not.toContain('fetch failed')
     const state = (await call<FeedReply>(floor.url, 'GET', '/api/v1/feeds/down', ADMIN)).json.feed.state!
     expect(state.consecutiveFailures).toBe(1)
-    expect(state.lastError).toBeTruthy()
+    expect(state.lastError).toBe(why)
     expect(Date.parse(state.nextPollAt!)).toBeGreaterThan(Date.now() + 30_000)
     const twice = await call(floor.url, 'POST', '/api/v1/feeds/down/poll', ADMIN)
     expect(twice.status).toBe(503)
@@ -1016,6 +1021,10 @@ describe('a partner that is not Watchfloor: its own TLP definitions, sent once',
         const state = (await call<FeedReply>(floor.url, 'GET', `/api/v1/feeds/not-json-${id}`, ADMIN)).json.feed.state!
         expect(state.consecutiveFailures).toBe(1)
         expect(state.lastError).toContain(why)
+        // a web page is said to be one; the JSON parser's own words are not passed on
+        if (id === 'html')
+          expect(state.lastError).toContain('a web page, not a TAXII API; check the url and the API root')
+        expect(state.lastError).not.toContain('Unexpected token')
       }
     } finally {
       await partner.close()

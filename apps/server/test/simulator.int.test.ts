@@ -53,6 +53,20 @@ describe('the simulator leaves an incident people act on to them', () => {
     }
   }
 
+  it("the scenario's organisations are in the directory under their names, so a view as one of them can be chosen", async () => {
+    const { json } = await getJson<{ organisations: { id: string; name: string; nation: string; kind: string }[] }>(
+      `${server.url}/api/v1/directory`,
+      TOKENS.coordEeA,
+    )
+    const byId = new Map(json.organisations.map((organisation) => [organisation.id, organisation]))
+    expect(byId.get('cert-si')).toMatchObject({ name: 'National CERT of Slovenia', nation: 'SI', kind: 'ally_cert' })
+    expect(byId.get('cert-gr')).toMatchObject({ name: 'National CERT of Greece', nation: 'GR' })
+    expect(byId.get('alliance')).toMatchObject({ nation: 'ALLIANCE', kind: 'alliance_body' })
+    // every organisation the scenario posts for
+    const posting = new Set((await readAll()).map((event) => event.source.organisation))
+    for (const organisation of posting) expect(byId.has(organisation), organisation).toBe(true)
+  })
+
   it('holds back its scripted updates of an incident a coordinator escalated, and goes on with the others', async () => {
     // a coordinator takes over the first incident the outbreak reports that is still early in its course
     let escalated: { incidentId: string; seq: number; at: number } | undefined

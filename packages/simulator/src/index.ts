@@ -7,6 +7,7 @@ export {
   NATIONS,
   NETWORKS,
   networkById,
+  ORGANISATION_ENTRIES,
   ORGANISATIONS,
 } from './networks.ts'
 export {

@@ -116,6 +116,19 @@ const allianceBodies: AlliedNetwork[] = [
   },
 ]
 
+/**
+ * The organisations the scenario reports for, as a directory names them: each national CERT by its
+ * country, the alliance bodies' organisation as the alliance.
+ */
+export const ORGANISATION_ENTRIES: readonly { id: string; name: string; nation: string }[] = [
+  ...NATIONAL_CERTS.map((cert) => ({
+    id: cert.organisation ?? `cert-${cert.nation.toLowerCase()}`,
+    name: `National CERT of ${cert.country}`,
+    nation: cert.nation,
+  })),
+  { id: ALLIANCE_ORGANISATION, name: 'Alliance cyber defence', nation: ALLIANCE_NATION },
+]
+
 /** Every network the simulator registers: the national CERTs, then the alliance bodies. */
 export const NETWORKS: readonly AlliedNetwork[] = [...nationalNetworks, ...allianceBodies]
 

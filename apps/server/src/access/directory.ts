@@ -178,22 +178,41 @@ export class Directory {
         )
       }
       if (there !== undefined || added.includes(organisation)) continue
-      const entry: NewOrganisation = {
-        id: organisation,
-        name: organisation,
-        nation,
-        kind: /^[A-Z]{2}$/.test(nation) ? 'ally_cert' : 'alliance_body',
-      }
-      try {
-        await this.credentials.createOrganisation(entry)
-        added.push(organisation)
-      } catch (error) {
-        // another process added it meanwhile, or the id is a community's: say so, go on
-        this.logger.warn({ err: error, organisation }, 'could not add an organisation to the directory')
-      }
+      if (await this.create({ id: organisation, name: organisation, nation })) added.push(organisation)
     }
     if (added.length > 0) await this.load()
     return added
+  }
+
+  /**
+   * Make sure each of `organisations` is in the directory, under the name given: one that is there
+   * already keeps its entry (an admin's name and nation win). Returns the ids it added. The demo
+   * scenario's organisations, which its relay posts for, come in this way with their names [V10].
+   */
+  async ensureNamed(organisations: Iterable<{ id: string; name: string; nation: string }>): Promise<string[]> {
+    const added: string[] = []
+    for (const organisation of organisations)
+      if (
+        !this.organisations.has(organisation.id) &&
+        !added.includes(organisation.id) &&
+        (await this.create(organisation))
+      )
+        added.push(organisation.id)
+    if (added.length > 0) await this.load()
+    return added
+  }
+
+  /** Add one organisation, of the kind its nation suggests (an alliance body unless a two-letter country code). */
+  private async create({ id, name, nation }: { id: string; name: string; nation: string }): Promise<boolean> {
+    const entry: NewOrganisation = { id, name, nation, kind: /^[A-Z]{2}$/.test(nation) ? 'ally_cert' : 'alliance_body' }
+    try {
+      await this.credentials.createOrganisation(entry)
+      return true
+    } catch (error) {
+      // another process added it meanwhile, or the id is a community's: say so, go on
+      this.logger.warn({ err: error, organisation: id }, 'could not add an organisation to the directory')
+      return false
+    }
   }
 
   private replace(organisations: Organisation[], communities: Community[]): void {

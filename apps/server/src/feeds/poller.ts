@@ -554,12 +554,16 @@ export class FeedPoller {
     if (cursor !== null) url.searchParams.set('added_after', cursor)
     if (next !== undefined) url.searchParams.set('next', next)
     for (const [name, value] of Object.entries(filters)) url.searchParams.set(name, value)
+    const timeoutMs = this.options.requestTimeoutMs ?? 30_000
+    const headers = { accept: TAXII_MEDIA_TYPE, ...this.authorization(feed) }
     const response = await this.fetchFn(url, {
-      headers: { accept: TAXII_MEDIA_TYPE, ...this.authorization(feed) },
+      headers,
       // a redirect is never followed: where a feed is read is the admin's to say, not the partner's
       redirect: 'manual',
       // the body's read too: a partner that trickles its answer does not hold the poll for ever
-      signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 30_000),
+      signal: AbortSignal.timeout(timeoutMs),
+    }).catch((error: unknown) => {
+      throw new Error(unreachable(url.origin, error, timeoutMs))
     })
     if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
       await discard(response)
@@ -571,14 +575,20 @@ export class FeedPoller {
       await discard(response)
       throw new Error(`${url.origin} answered ${response.status} ${response.statusText}`)
     }
-    const text = await this.bodyOf(url, response)
+    const text = await this.bodyOf(url, response).catch((error: unknown) => {
+      if (error instanceof AnswerTooLarge) throw error
+      throw new Error(unreachable(url.origin, error, timeoutMs))
+    })
     let parsed: unknown
     try {
       parsed = JSON.parse(text)
-    } catch (error) {
+    } catch {
       const type = (response.headers.get('content-type') ?? 'none').slice(0, 100)
+      // the parser's own words ("Unexpected token '<'") tell an admin nothing they can act on
+      const page =
+        /html/i.test(type) || /^\s*</.test(text) ? ': a web page, not a TAXII API; check the url and the API root' : ''
       throw new Error(
-        `${url.origin} answered ${response.status} with a body that is not JSON (content-type ${type}): ${(error as Error).message}`,
+        `${url.origin} answered ${response.status} with a body that is not JSON (content-type ${type})${page}`,
       )
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
@@ -702,6 +712,53 @@ function redirectTarget(response: Response, from: URL): string {
   }
   const shown = `${target.protocol}//${target.host}${target.pathname}`
   return shown.length > 300 ? `${shown.slice(0, 300)}...` : shown
+}
+
+/** TLS refusals of the partner's certificate, as Node's TLS layer names them. */
+const CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+])
+
+/**
+ * Why a partner could not be read, in words an admin can act on. `fetch` says only "fetch failed":
+ * the reason is its `cause` (a DNS, connection or TLS error, by code); a timeout is its own error.
+ */
+export function unreachable(origin: string, error: unknown, timeoutMs: number): string {
+  const failure = error as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown } | null
+  const cause = (failure?.cause ?? null) as { code?: unknown; message?: unknown } | null
+  if (failure?.name === 'TimeoutError' || failure?.name === 'AbortError')
+    return `${origin} did not answer within ${Math.round(timeoutMs / 1000)} s`
+  const code = String(cause?.code ?? failure?.code ?? '')
+  switch (code) {
+    case 'ENOTFOUND':
+      return `${origin}: no such host (its name was not found)`
+    case 'EAI_AGAIN':
+      return `${origin}: its name could not be looked up just now (DNS); the feed will try again`
+    case 'ECONNREFUSED':
+      return `${origin} refused the connection (nothing listens there)`
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return `${origin} closed the connection before it answered`
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return `${origin} could not be reached in time`
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `${origin} cannot be reached from this server (no route to it)`
+  }
+  // fetch never connects to the ports the Fetch standard blocks (9, 25, 6000...): undici says "bad port"
+  if (cause?.message === 'bad port')
+    return `${origin}: fetch never connects to that port (one the Fetch standard blocks); the partner must serve TAXII on another`
+  if (CERTIFICATE_CODES.has(code)) return `${origin}'s TLS certificate is not trusted here (${code})`
+  if (code === 'EPROTO' || code.startsWith('ERR_SSL')) return `${origin}: the TLS handshake failed (is it HTTPS there?)`
+  const words = typeof cause?.message === 'string' ? cause.message : String(failure?.message ?? error)
+  return `${origin} could not be read: ${words}`
 }
 
 const MiB = 1024 * 1024

@@ -8,7 +8,7 @@
  * button and, for a display token, the wall link (`<origin>/wall#token=<secret>`). It lives in that
  * dialog's state only and is dropped when the dialog closes: no store, no form, no storage holds it.
  */
-import { type FormEvent, useEffect, useId, useRef, useState } from 'react'
+import { type FormEvent, useEffect, useId, useMemo, useRef, useState } from 'react'
 import { formatTime } from '../../ui/format.ts'
 import { UtcTimeField } from '../../ui/UtcTimeField.tsx'
 import { useServerNow } from '../../ui/useNow.ts'
@@ -28,6 +28,7 @@ import { type Account, describeRoles } from './accounts.ts'
 import { LoadError, type Reading } from './reading.tsx'
 import {
   describeCeiling,
+  disabledOwnersOf,
   type Expiry,
   emptyTokenForm,
   type Identity,
@@ -59,9 +60,19 @@ const TOKEN_FIELDS: Readonly<Record<string, string>> = {
   expiresAt: 'Expires',
 }
 
-function TokenRow({ token, now, onChanged }: { token: Token; now: number; onChanged: () => Promise<void> }) {
+function TokenRow({
+  token,
+  now,
+  disabledOwners,
+  onChanged,
+}: {
+  token: Token
+  now: number
+  disabledOwners: ReadonlySet<string>
+  onChanged: () => Promise<void>
+}) {
   const action = useAction()
-  const state = tokenStateOf(token, now)
+  const state = tokenStateOf(token, now, disabledOwners)
   const columns = 9
   return (
     <>
@@ -305,7 +316,11 @@ function IssueTokenForm({
   const submit = (e: FormEvent) => {
     e.preventDefault()
     const made = tokenBodyOf(form)
-    if (!made.ok) return // the expiry field says why
+    if (!made.ok) {
+      // the expiry field says why; what the server refused before is about what was sent then
+      action.clear()
+      return
+    }
     void action.run(async () => {
       setIssued(await issueToken(made.body))
       setForm((f) => ({ ...emptyTokenForm(f.kind), identity: f.identity }))
@@ -520,6 +535,7 @@ export function TokensSection({
   const tokens = reading.value
   const [all, setAll] = useState(false)
   const { shown, hidden } = tokensShown(tokens ?? [], now, all)
+  const disabledOwners = useMemo(() => disabledOwnersOf(accounts), [accounts])
   const off = all ? (tokens ?? []).filter((token) => tokenStateOf(token, now) !== 'active').length : hidden
   return (
     <section
@@ -579,7 +595,13 @@ export function TokensSection({
             </thead>
             <tbody>
               {shown.map((token) => (
-                <TokenRow key={token.id} token={token} now={now} onChanged={onChanged} />
+                <TokenRow
+                  key={token.id}
+                  token={token}
+                  now={now}
+                  disabledOwners={disabledOwners}
+                  onChanged={onChanged}
+                />
               ))}
             </tbody>
           </table>

@@ -4,12 +4,14 @@ import { tokenFromHash } from '../../data/token.ts'
 import { formErrorOf, issuesUnder } from '../sharing/directory.ts'
 import {
   describeCeiling,
+  disabledOwnersOf,
   emptyTokenForm,
   issueToken,
   loadPresets,
   loadTokens,
   presetsOf,
   revokeToken,
+  TOKEN_STATE_LABELS,
   type Token,
   type TokenForm,
   tokenBodyOf,
@@ -142,6 +144,15 @@ describe('tokens as the list shows them', () => {
     expect(tokenStateOf(token('a', { expiresAt: '2026-12-01T00:00:01.000Z' }), now)).toBe('active')
     expect(tokenStateOf(token('a', { expiresAt: '2026-12-01T00:00:00.000Z' }), now)).toBe('expired')
     expect(tokenStateOf(token('a', { revokedAt: T, expiresAt: '2026-11-02T00:00:00.000Z' }), now)).toBe('revoked')
+    // acting as a disabled account, the server refuses it (401 account disabled) until it is enabled again
+    const disabled = disabledOwnersOf([
+      { username: 'kadri', disabled: true },
+      { username: 'mari', disabled: false },
+    ])
+    expect(tokenStateOf(token('a'), now, disabled)).toBe('account_disabled')
+    expect(tokenStateOf(token('a', { owner: 'mari' }), now, disabled)).toBe('active')
+    expect(tokenStateOf(token('a', { revokedAt: T }), now, disabled)).toBe('revoked')
+    expect(TOKEN_STATE_LABELS.account_disabled).toBe('refused: its account is disabled')
     expect(describeCeiling('AMBER+STRICT')).toBe('TLP:AMBER+STRICT')
     expect(describeCeiling(null)).toBe('no ceiling')
   })

@@ -136,13 +136,29 @@ export function whoseToken(token: Pick<Token, 'owner' | 'service'>): string {
   return token.service ? `${token.service.user}@${token.service.organisation}` : 'nobody'
 }
 
-/** Whether a token is still accepted: revoked, expired (its `expiresAt` passed), or in force. */
-export type TokenState = 'revoked' | 'expired' | 'active'
+/**
+ * Whether a token is still accepted: revoked, expired (its `expiresAt` passed), refused while the
+ * account it acts as is disabled (`disabledOwners`: the server answers 401 `account disabled`;
+ * enabled again, it is accepted again), or in force.
+ */
+export type TokenState = 'revoked' | 'expired' | 'account_disabled' | 'active'
 
-export function tokenStateOf(token: Pick<Token, 'revokedAt' | 'expiresAt'>, now: number): TokenState {
+const NO_ONE: ReadonlySet<string> = new Set()
+
+export function tokenStateOf(
+  token: Pick<Token, 'revokedAt' | 'expiresAt' | 'owner'>,
+  now: number,
+  disabledOwners: ReadonlySet<string> = NO_ONE,
+): TokenState {
   if (token.revokedAt !== null) return 'revoked'
   if (token.expiresAt !== null && Date.parse(token.expiresAt) <= now) return 'expired'
+  if (token.owner !== null && disabledOwners.has(token.owner)) return 'account_disabled'
   return 'active'
+}
+
+/** The usernames of the disabled accounts, for `tokenStateOf`. */
+export function disabledOwnersOf(accounts: readonly { username: string; disabled: boolean }[]): ReadonlySet<string> {
+  return new Set(accounts.filter((account) => account.disabled).map((account) => account.username))
 }
 
 /**
@@ -151,14 +167,17 @@ export function tokenStateOf(token: Pick<Token, 'revokedAt' | 'expiresAt'>, now:
  */
 export function tokensShown(tokens: readonly Token[], now: number, all: boolean): { shown: Token[]; hidden: number } {
   const newestFirst = (a: Token, b: Token) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id)
-  const inForce = tokens.filter((token) => tokenStateOf(token, now) === 'active').sort(newestFirst)
-  const off = tokens.filter((token) => tokenStateOf(token, now) !== 'active').sort(newestFirst)
+  // a token of a disabled account is still listed with those in force: enabling the account brings it back
+  const ended = (token: Token) => token.revokedAt !== null || tokenStateOf(token, now) === 'expired'
+  const inForce = tokens.filter((token) => !ended(token)).sort(newestFirst)
+  const off = tokens.filter(ended).sort(newestFirst)
   return all ? { shown: [...inForce, ...off], hidden: 0 } : { shown: inForce, hidden: off.length }
 }
 
 export const TOKEN_STATE_LABELS: Readonly<Record<TokenState, string>> = {
   revoked: 'revoked',
   expired: 'expired',
+  account_disabled: 'refused: its account is disabled',
   active: 'in force',
 }
 

@@ -1,4 +1,4 @@
-import { type State, type SummaryNames, summaryLine } from '@watchfloor/core'
+import { highestTlp, type State, type SummaryNames, summaryLine } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { memo, useMemo, useRef, useState } from 'react'
 import { selectRecentEvents, useWatchfloor } from '../../data/store.ts'
@@ -70,9 +70,19 @@ const EventRow = memo(function EventRow({
   )
 })
 
-const RunRow = memo(function RunRow({ run }: { run: ObservationRun }) {
+const RunRow = memo(function RunRow({
+  run,
+  picture,
+}: {
+  run: ObservationRun
+  /** The incident by title (docs/console.md), as the picture holds it. */
+  picture: Pick<State, 'incidents'>
+}) {
   const first = run.events[0]!
   const last = run.events.at(-1)!
+  const incident = picture.incidents.get(run.incidentId)
+  // [M1] the row names the incident by its title, which may be stricter than the observations (contentMarking)
+  const tlp = incident === undefined ? run.tlp : highestTlp([run.tlp, incident.contentMarking.tlp])
   const seqs = first.seq === last.seq ? first.seq : `${first.seq}…${last.seq}`
   return (
     <tr
@@ -92,7 +102,8 @@ const RunRow = memo(function RunRow({ run }: { run: ObservationRun }) {
           {seqs} · observations ×{run.reports} · {first.source.organisation}
         </span>
         <span className="summary-text">
-          {run.reports} {run.reports === 1 ? 'report' : 'reports'} on {run.incidentId} of{' '}
+          {run.reports} {run.reports === 1 ? 'report' : 'reports'} on{' '}
+          {incident === undefined ? run.incidentId : `"${incident.title}"`} of{' '}
           {run.indicator ? <span className="mono">{run.indicator}</span> : 'no indicator'} (
           {INDICATOR_KIND_LABEL[run.indicatorKind]}), counts summing to {run.sum.toLocaleString('en')}
         </span>
@@ -101,7 +112,7 @@ const RunRow = memo(function RunRow({ run }: { run: ObservationRun }) {
         {first.source.organisation}
       </td>
       <td className="marking">
-        <TlpBadge tlp={run.tlp} />
+        <TlpBadge tlp={tlp} />
       </td>
     </tr>
   )
@@ -214,7 +225,7 @@ export function EventList() {
                 person={personName}
               />
             ) : (
-              <RunRow key={`run-${entry.events[0]!.seq}`} run={entry} />
+              <RunRow key={`run-${entry.events[0]!.seq}`} run={entry} picture={picture} />
             ),
           )}
         </tbody>

@@ -29,6 +29,7 @@ import {
   HEALTH_LABELS,
   loadFeeds,
   type PollResult,
+  pollFailure,
   pollFeed,
   SECRET_ENV_PREFIX,
   setFeedEnabled,
@@ -87,7 +88,7 @@ function FeedRow({
   return (
     <>
       <tr data-testid="feed-row" data-feed-id={id} data-health={health} data-enabled={feed.enabled}>
-        <td>
+        <td className="feed-name">
           <strong data-testid="feed-label">{feed.label}</strong>
           <div className="mono muted">{id}</div>
           <div className="hint">{describeAuth(feed.auth)}</div>
@@ -124,11 +125,11 @@ function FeedRow({
             {count(state?.eventsStored ?? 0)} <span className="muted">events</span>
           </div>
         </td>
-        <td className="mono nowrap" data-testid="feed-next-poll">
+        <td className="mono" data-testid="feed-next-poll">
           {!feed.enabled ? (
             <span className="muted">not polled (disabled)</span>
           ) : state?.nextPollAt ? (
-            formatTime(state.nextPollAt)
+            <span className="nowrap">{formatTime(state.nextPollAt)}</span>
           ) : (
             <span className="muted">at the next tick</span>
           )}
@@ -207,6 +208,15 @@ function FeedRow({
                   ✕
                 </button>
               </p>
+            ) : pollFailure(poll.error) !== null ? (
+              // the partner (or the feed's set-up), not this server: "No answer: the server answered 503" read as ours
+              <div className="command-error" role="alert" data-testid="feed-poll-error" data-code={poll.error.code}>
+                <strong>The poll failed:</strong>{' '}
+                <span data-testid="feed-poll-error-message">{pollFailure(poll.error)}</span>{' '}
+                <button type="button" className="link" onClick={() => setPoll(null)} aria-label="Dismiss the error">
+                  ✕
+                </button>
+              </div>
             ) : (
               <ErrorNote
                 error={poll.error}

@@ -17,6 +17,7 @@ import {
   feedsOf,
   loadFeeds,
   mayReadFeeds,
+  pollFailure,
   pollFeed,
   setFeedEnabled,
 } from './feeds.ts'
@@ -235,5 +236,22 @@ describe('the feeds’ REST calls', () => {
       throw new TypeError('failed to fetch')
     })
     expect(await pollFeed('a', lost)).toMatchObject({ ok: false, error: { status: 0, code: 'unavailable' } })
+  })
+})
+
+describe('a failed poll, said as the poll’s', () => {
+  const failure = (status: number, code: string, message: string) => ({ status, code, message, issues: [] })
+  it('a 503 of the poll: the reason alone; anything else is not the poll’s own failure', () => {
+    expect(
+      pollFailure(
+        failure(
+          503,
+          'unavailable',
+          'the feed could not be polled: https://taxii.partner.example refused the connection',
+        ),
+      ),
+    ).toBe('https://taxii.partner.example refused the connection')
+    expect(pollFailure(failure(409, 'conflict', 'feed x is being polled right now'))).toBeNull()
+    expect(pollFailure(failure(0, 'unavailable', 'Failed to fetch'))).toBeNull()
   })
 })

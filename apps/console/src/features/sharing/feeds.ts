@@ -239,6 +239,16 @@ export async function deleteFeed(id: string, fetchFn: Fetch = fetch): Promise<vo
 }
 
 /** What "Poll now" gives: the outcome, or the server's refusal (503 with why the partner could not be read). */
+/**
+ * Why a poll failed, when it was the poll and not the request (503 `unavailable`: the partner could
+ * not be read, or the feed's secret is not set): the reason alone, without the server's preamble.
+ * Null for any other failure (a refusal, no answer from this server), shown as such.
+ */
+export function pollFailure(error: FormError): string | null {
+  if (error.status !== 503 || error.code !== 'unavailable') return null
+  return error.message.replace(/^the feed could not be polled: /, '')
+}
+
 export type PollResult = { ok: true; outcome: PollOutcome; at: string } | { ok: false; error: FormError; at: string }
 
 export async function pollFeed(id: string, fetchFn: Fetch = fetch): Promise<PollResult> {

@@ -245,6 +245,13 @@ test('an admin signed in with a password issues a display token: its wall link o
   await expect(screen.getByTestId('wall-revoked')).toBeVisible({ timeout: 10_000 })
   await expect(screen.getByTestId('wall-revoked')).toContainText('ACCESS REVOKED')
   await expect(screen.getByTestId('wall')).toHaveCount(0)
+  // a revoked token is never accepted again: the wall does not keep asking (each ask a 401 logged)
+  const asked: string[] = []
+  screen.on('request', (sent) => {
+    if (new URL(sent.url()).pathname.startsWith('/api/')) asked.push(sent.url())
+  })
+  await screen.waitForTimeout(6_000) // the first ask of a refusal that may pass comes after 5 s
+  expect(asked).toEqual([])
   await screen.screenshot({ path: 'e2e/artifacts/access-wall-revoked.png' })
   await page.screenshot({ path: 'e2e/artifacts/access-tokens.png', fullPage: true })
 })

@@ -33,7 +33,7 @@ import {
   spotlightCandidates,
   wallTlp,
 } from './picture.ts'
-import { recheckUntilAccepted, refusalNotice } from './refused.ts'
+import { mayBeAcceptedAgain, recheckUntilAccepted, refusalNotice } from './refused.ts'
 import { Ticker } from './Ticker.tsx'
 import './wall.css'
 
@@ -412,18 +412,21 @@ export function WallApp({ token }: { token: string | null }) {
     if (status === 'live') sessionStorage.removeItem(RELOADS_KEY)
   }, [status])
   const refused = phase.kind === 'revoked' || status === 'revoked'
+  const reason = phase.kind === 'revoked' ? phase.message : (error ?? '')
   // refused, it asks now and then, and comes back by itself once its token is accepted again (an
-  // account enabled again): the page loads anew, from the token kept in the tab
+  // account enabled again): the page loads anew, from the token kept in the tab; a token revoked or
+  // expired never is, so it is not asked after
+  const askAgain = refused && mayBeAcceptedAgain(reason)
   useEffect(() => {
-    if (!refused || token === null) return
+    if (!askAgain || token === null) return
     return recheckUntilAccepted(
       async () => (await fetchSession(token)).ok,
       () => window.location.reload(),
     )
-  }, [refused, token])
+  }, [askAgain, token])
   if (status === 'outdated') return <WallOutdated />
   if (refused) {
-    const notice = refusalNotice(phase.kind === 'revoked' ? phase.message : (error ?? ''))
+    const notice = refusalNotice(reason)
     return <WallMessage testid="wall-revoked" title={notice.title} text={notice.text} />
   }
   if (phase.kind === 'no-token')

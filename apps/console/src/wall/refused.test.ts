@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { recheckUntilAccepted, refusalNotice } from './refused.ts'
+import { mayBeAcceptedAgain, recheckUntilAccepted, refusalNotice } from './refused.ts'
 
 describe('a refused wall', () => {
   beforeEach(() => {
@@ -7,6 +7,14 @@ describe('a refused wall', () => {
   })
   afterEach(() => {
     vi.useRealTimers()
+  })
+
+  it('asks again only when the refusal may pass: an account disabled, not a token revoked or expired', () => {
+    expect(mayBeAcceptedAgain('account disabled')).toBe(true)
+    // a socket's reason (`token_revoked`) comes with its underscores made spaces
+    expect(mayBeAcceptedAgain('token revoked')).toBe(false)
+    expect(mayBeAcceptedAgain('token expired')).toBe(false)
+    expect(mayBeAcceptedAgain('')).toBe(true)
   })
 
   it('says suspended for a disabled account, revoked for a token revoked or expired', () => {

@@ -19,6 +19,14 @@ export function refusalNotice(reason: string): { title: string; text: string } {
   }
 }
 
+/**
+ * Whether a refusal may pass by itself, so the wall asks again: not a token revoked or expired,
+ * which never is accepted again (the wall needs a new link, and asking would only log refusals).
+ */
+export function mayBeAcceptedAgain(reason: string): boolean {
+  return !/token (revoked|expired)/i.test(reason)
+}
+
 /** Waits between asks of a refused wall: soon at first, then once a minute. */
 export const RECHECK_DELAYS_MS: readonly number[] = [5_000, 15_000, 30_000, 60_000]
 

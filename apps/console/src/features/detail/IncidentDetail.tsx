@@ -28,6 +28,7 @@ import {
   INDICATOR_KIND_LABEL,
   type ObservationRun,
   type ObservationSummary,
+  runIndicators,
   summariseObservations,
 } from '../lists/eventGroups.ts'
 import { ReplayIncidentButton } from '../replay/ReplayEntry.tsx'
@@ -325,6 +326,7 @@ function ObservationRunItem({
   const names = useSummaryNames()
   const first = run.events[0]!
   const last = run.events.at(-1)!
+  const indicators = runIndicators(run)
   // [M1] networks by name: the row carries their markings (a registration's), and its reports' own
   const named = run.networks.map((id) => networks.get(id))
   const tlp = highestTlp([
@@ -343,8 +345,8 @@ function ObservationRunItem({
       <strong>
         {run.reports} observation {run.reports === 1 ? 'report' : 'reports'}
       </strong>{' '}
-      of {run.indicator ? <span className="mono">{run.indicator}</span> : 'no indicator'} (
-      {INDICATOR_KIND_LABEL[run.indicatorKind]}), counts summing to {run.sum.toLocaleString('en')}
+      of {indicators.indicator !== undefined && <span className="mono">{indicators.indicator}</span>} {indicators.words}
+      , counts summing to {run.sum.toLocaleString('en')}
       {run.networks.length > 0 && (
         <>
           {' '}

@@ -14,8 +14,8 @@ import {
   type Grouping,
   groupEvents,
   groupingOf,
-  INDICATOR_KIND_LABEL,
   type ObservationRun,
+  runIndicators,
 } from './eventGroups.ts'
 
 /** What the Events tab lists: changes with observations folded into runs, or every event. */
@@ -83,6 +83,7 @@ const RunRow = memo(function RunRow({
   const incident = picture.incidents.get(run.incidentId)
   // [M1] the row names the incident by its title, which may be stricter than the observations (contentMarking)
   const tlp = incident === undefined ? run.tlp : highestTlp([run.tlp, incident.contentMarking.tlp])
+  const indicators = runIndicators(run)
   const seqs = first.seq === last.seq ? first.seq : `${first.seq}…${last.seq}`
   return (
     <tr
@@ -104,8 +105,8 @@ const RunRow = memo(function RunRow({
         <span className="summary-text">
           {run.reports} {run.reports === 1 ? 'report' : 'reports'} on{' '}
           {incident === undefined ? run.incidentId : `"${incident.title}"`} of{' '}
-          {run.indicator ? <span className="mono">{run.indicator}</span> : 'no indicator'} (
-          {INDICATOR_KIND_LABEL[run.indicatorKind]}), counts summing to {run.sum.toLocaleString('en')}
+          {indicators.indicator !== undefined && <span className="mono">{indicators.indicator}</span>}{' '}
+          {indicators.words}, counts summing to {run.sum.toLocaleString('en')}
         </span>
       </td>
       <td className="source" title={run.networks.join(', ')}>

@@ -8,6 +8,7 @@ import {
   groupingOf,
   historyShown,
   indicatorKind,
+  runIndicators,
   summariseObservations,
 } from './eventGroups.ts'
 
@@ -50,7 +51,7 @@ describe('indicatorKind', () => {
 })
 
 describe('groupEvents', () => {
-  it('folds observations into one run per incident and indicator until a change to that incident', () => {
+  it('folds observations into one run per incident and kind of indicator until a change to that incident', () => {
     const events = [
       ev('incident.reported', { incidentId: 'a', title: 'A' }, T0),
       obs('a', '198.51.100.7', 5, T0 + 1_000),
@@ -78,6 +79,27 @@ describe('groupEvents', () => {
     // every event is in exactly one entry
     const held = entries.flatMap((e) => (e.kind === 'event' ? [e.event] : e.events))
     expect(held.map((e) => e.seq).sort((x, y) => x - y)).toEqual(events.map((e) => e.seq))
+  })
+
+  it('a worm seen at many addresses is one run of that kind of indicator, said as how many', () => {
+    const events = [
+      ev('incident.reported', { incidentId: 'w', title: 'Worm' }, T0),
+      ...Array.from({ length: 9 }, (_, i) => obs('w', `203.0.113.${i}`, 2, T0 + 1_000 + i)),
+      obs('w', '203.0.113.0', 1, T0 + 2_000),
+      obs('w', 'bad.example', 1, T0 + 2_001),
+      obs('w', undefined, 4, T0 + 2_002),
+    ]
+    const runs = groupEvents(events).filter((e) => e.kind === 'observations')
+    expect(runs.map((run) => [run.indicatorKind, run.reports, run.sum, run.indicators.size])).toEqual([
+      ['ipv4', 10, 19, 9],
+      ['domain', 1, 1, 1],
+      ['none', 1, 4, 1],
+    ])
+    expect(runs.map(runIndicators)).toEqual([
+      { words: '9 IPv4 indicators' },
+      { indicator: 'bad.example', words: '(domain)' },
+      { words: 'no indicator' },
+    ])
   })
 })
 
@@ -184,20 +206,32 @@ describe('historyShown', () => {
         T0,
       ),
     ]
-    // 300 runs: each indicator once, so each is its own run; a change every 50
+    // 300 runs: ten kinds of indicator in turn and a change after every ten, so each is its own run
+    const KINDS = [
+      '198.51.100.7',
+      '2001:db8::7',
+      '198.51.100.0/24',
+      'https://bad.example/drop',
+      'phish@bad.example',
+      'd41d8cd98f00b204e9800998ecf8427e',
+      'bad.example',
+      '445/tcp scan',
+      'beacon pattern 7',
+      '',
+    ]
     for (let i = 0; i < 300; i++) {
-      events.push(obs('w', `198.51.100.${i % 250}-${i}`, 2, T0 + i * 1000))
-      if (i % 50 === 49)
+      events.push(obs('w', KINDS[i % 10]!, 2, T0 + i * 1000))
+      if (i % 10 === 9)
         events.push(ev('incident.updated', { incidentId: 'w', severity: 'critical' }, T0 + i * 1000 + 1))
     }
     const entries = groupEvents(events)
-    expect(entries.length).toBe(307)
+    expect(entries.length).toBe(331)
     const { shown, hiddenRuns, hiddenReports } = historyShown(entries, 200)
     expect(shown.length).toBe(200)
-    expect(shown.filter((e) => e.kind === 'event').length).toBe(7)
+    expect(shown.filter((e) => e.kind === 'event').length).toBe(31)
     expect(shown[0]).toMatchObject({ kind: 'event', event: { type: 'incident.reported' } })
-    expect(hiddenRuns).toBe(107)
-    expect(hiddenReports).toBe(107)
+    expect(hiddenRuns).toBe(131)
+    expect(hiddenReports).toBe(131)
     // the runs kept are the latest, in order
     const last = entries.at(-1)!
     expect(shown.at(-1)).toBe(last)

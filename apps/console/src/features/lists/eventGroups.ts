@@ -44,12 +44,19 @@ export function indicatorKind(indicator: string | undefined): IndicatorKind {
   return 'other'
 }
 
-/** Observations of one incident and one indicator, with no other change to that incident between them. */
+/**
+ * Observations of one incident and one kind of indicator, with no other change to that incident
+ * between them: a worm's sightings of a hundred addresses are one run, not a hundred (the counts of
+ * one kind may be summed; those of different kinds never are).
+ */
 export interface ObservationRun {
   kind: 'observations'
   incidentId: string
+  /** The first report's indicator (the run's only one when `indicators` holds one). */
   indicator: string | undefined
   indicatorKind: IndicatorKind
+  /** The distinct indicators of its reports ('' for a report with none). */
+  indicators: Set<string>
   /** Observation reports in the run. */
   reports: number
   /** The sum of their `count` fields (1 when a report gives none). */
@@ -75,12 +82,26 @@ const observationOf = (event: StoredEvent) =>
  */
 export interface Grouping {
   entries: EventEntry[]
-  /** Open runs by incident, then by indicator, with their place in `entries`. */
+  /** Open runs by incident, then by kind of indicator, with their place in `entries`. */
   open: Map<string, Map<string, number>>
   /** How many events were grouped, the first and the last of them. */
   count: number
   first: StoredEvent | undefined
   last: StoredEvent | undefined
+}
+
+/**
+ * What a run's reports were of, in words: its one indicator ("of 203.0.113.7 (IPv4)"), or how many
+ * of one kind ("of 9 IPv4 indicators"); `indicator` is set for the one to show in a monospace face.
+ */
+export function runIndicators(run: Pick<ObservationRun, 'indicator' | 'indicatorKind' | 'indicators'>): {
+  indicator?: string
+  words: string
+} {
+  if (run.indicatorKind === 'none') return { words: 'no indicator' }
+  if (run.indicators.size <= 1 && run.indicator !== undefined)
+    return { indicator: run.indicator, words: `(${INDICATOR_KIND_LABEL[run.indicatorKind]})` }
+  return { words: `${run.indicators.size} ${INDICATOR_KIND_LABEL[run.indicatorKind]} indicators` }
 }
 
 export function newGrouping(): Grouping {
@@ -109,22 +130,23 @@ export function extendGrouping(grouping: Grouping, events: readonly StoredEvent[
     }
     const byIndicator = open.get(observation.incidentId) ?? new Map<string, number>()
     open.set(observation.incidentId, byIndicator)
-    const key = observation.indicator ?? ''
-    const at = byIndicator.get(key)
+    const kind = indicatorKind(observation.indicator)
+    const at = byIndicator.get(kind)
     let run: ObservationRun
     if (at === undefined) {
       run = {
         kind: 'observations',
         incidentId: observation.incidentId,
         indicator: observation.indicator,
-        indicatorKind: indicatorKind(observation.indicator),
+        indicatorKind: kind,
+        indicators: new Set(),
         reports: 0,
         sum: 0,
         networks: [],
         tlp: event.marking.tlp,
         events: [],
       }
-      byIndicator.set(key, entries.length)
+      byIndicator.set(kind, entries.length)
       entries.push(run)
       renewed.add(run)
     } else {
@@ -136,6 +158,7 @@ export function extendGrouping(grouping: Grouping, events: readonly StoredEvent[
       }
     }
     run.reports++
+    run.indicators.add(observation.indicator?.trim() ?? '')
     run.sum += observation.count ?? 1
     const network = observation.networkId ?? event.source.network
     if (network && !run.networks.includes(network)) run.networks.push(network)

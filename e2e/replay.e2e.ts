@@ -225,6 +225,31 @@ test.describe('replay', () => {
     await page.getByTestId('replay-close').click()
   })
 
+  test('exports an incident from its panel, live, without opening the replay', async ({
+    page,
+    outsideRequests: _outside,
+  }) => {
+    await signIn(page, E2E_TOKENS.officer)
+    await row(page, B).click()
+    const panel = page.getByTestId('detail-export')
+    await expect(panel).toBeVisible()
+    await expect(page.getByTestId('replay-bar')).toHaveCount(0)
+    const download = page.waitForEvent('download')
+    await panel.getByTestId('detail-export-json').click()
+    const file = await download
+    // [M1] its name carries its marking, and the panel says it
+    expect(file.suggestedFilename()).toMatch(
+      new RegExp(
+        `^watchfloor-incident-${B}-to-seq-\\d+\\.TLP-(CLEAR|GREEN|AMBER|AMBER\\+STRICT|RED)(\\.PAP-[A-Z]+)?\\.json$`,
+      ),
+    )
+    await expect(panel.getByTestId('export-marking')).toHaveText(/^TLP:/)
+    const { readFileSync } = await import('node:fs')
+    const events = JSON.parse(readFileSync(await file.path(), 'utf8')) as { payload: { incidentId?: string } }[]
+    expect(events.length).toBeGreaterThan(0)
+    expect(events.every((event) => event.payload.incidentId === B)).toBe(true)
+  })
+
   test('a bookmark saved in replay is listed and jumps back to its moment', async ({
     page,
     outsideRequests: _outside,

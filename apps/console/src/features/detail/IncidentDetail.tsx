@@ -31,6 +31,7 @@ import {
   runIndicators,
   summariseObservations,
 } from '../lists/eventGroups.ts'
+import { IncidentExport } from '../replay/Export.tsx'
 import { ReplayIncidentButton } from '../replay/ReplayEntry.tsx'
 import { useReplay } from '../replay/replayStore.ts'
 import { takeSnapshot } from '../report/snapshots.ts'
@@ -211,6 +212,7 @@ function DetailBody({
           After-action report
         </button>
       </div>
+      <IncidentExport incidentId={incident.incidentId} />
       {replaying && (
         <p className="muted" data-testid="replay-readonly">
           Replaying: this is the incident as it was at the playhead; actions are off until you are back to live.

@@ -6,21 +6,19 @@
 import { summaryLine } from '@watchfloor/core'
 import { TLP_LEVELS, type Tlp } from '@watchfloor/protocol'
 import { type FormEvent, useRef, useState } from 'react'
-import { currentViewAs } from '../../data/api.ts'
 import { useWatchfloor, watchfloor } from '../../data/store.ts'
-import { viewAsFileName } from '../../data/viewAs.ts'
 import { TlpBadge } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
-import { saveBlob } from '../../ui/saveBlob.ts'
 import { formatUtc, parseUtc } from '../../ui/time.ts'
 import { UtcTimeField } from '../../ui/UtcTimeField.tsx'
-import { useView, viewStore } from '../../view/viewStore.ts'
+import { viewStore } from '../../view/viewStore.ts'
 import { CommandIds, sendAction } from '../coordination/commandIds.ts'
 import { sendCommand } from '../coordination/commands.ts'
 import { can } from '../coordination/permissions.ts'
 import { useNames } from '../coordination/usePeople.ts'
 import { takeSnapshot } from '../report/snapshots.ts'
-import { bookmarkCommand, downloadExport, type ExportFormat, type ExportProgress, type ExportQuery } from './api.ts'
+import { bookmarkCommand } from './api.ts'
+import { ExportButtons } from './Export.tsx'
 import { isLate, type ReplayClock } from './model.ts'
 import { LateMarker } from './ReplayEntry.tsx'
 import {
@@ -251,91 +249,6 @@ function ReplayEvents() {
         )
       })}
     </ol>
-  )
-}
-
-/** The export buttons' labels, by format. */
-const FORMAT_LABELS: Readonly<Record<ExportFormat, string>> = { json: 'JSON', csv: 'CSV', stix: 'STIX' }
-const FORMATS: readonly ExportFormat[] = ['json', 'csv', 'stix']
-
-/**
- * Export the window, or the selected incident, as JSON, CSV or a STIX 2.1 bundle (streamed, with
- * progress). While viewing as another audience the export is what that audience receives (the
- * REST client sends the header), and the file's name says so.
- */
-export function ExportButtons() {
-  const s = useReplay((r) => r)
-  const selection = useView((v) => v.selection)
-  const [progress, setProgress] = useState<(ExportProgress & { label: string }) | null>(null)
-  const [error, setError] = useState<string | null>(null)
-  const [saved, setSaved] = useState<{ filename: string; marking: string } | null>(null)
-  const run = async (label: string, query: ExportQuery) => {
-    setError(null)
-    setSaved(null)
-    setProgress({ bytes: 0, seq: 0, head: 0, label })
-    const viewAs = currentViewAs()
-    try {
-      const { blob, filename, marking } = await downloadExport(query, (p) => setProgress({ ...p, label }))
-      const named = viewAsFileName(filename, viewAs)
-      saveBlob(blob, named)
-      // [M1] the file carries no banner: its name does, and the console says how it is marked
-      setSaved({ filename: named, marking })
-    } catch (e) {
-      setError(`Export failed: ${e instanceof Error ? e.message : String(e)}`)
-    } finally {
-      setTimeout(() => setProgress(null), 1500)
-    }
-  }
-  const windowQuery = (format: ExportFormat): ExportQuery =>
-    s.active ? { format, from: s.from, to: s.to + 1, clock: s.clock } : { format }
-  return (
-    <div className="replay-export" data-testid="export">
-      <span className="muted">Export {s.active ? 'window' : 'all'}:</span>
-      {FORMATS.map((format) => (
-        <button
-          key={format}
-          type="button"
-          className="button"
-          data-testid={`export-${format}`}
-          onClick={() => run('window', windowQuery(format))}
-        >
-          {FORMAT_LABELS[format]}
-        </button>
-      ))}
-      {selection && (
-        <>
-          <span className="muted">incident:</span>
-          {FORMATS.map((format) => (
-            <button
-              key={format}
-              type="button"
-              className="button"
-              data-testid={`export-incident-${format}`}
-              onClick={() => run('incident', { format, incidentId: selection })}
-            >
-              {FORMAT_LABELS[format]}
-            </button>
-          ))}
-        </>
-      )}
-      {progress && (
-        <span className="muted" data-testid="export-progress" data-bytes={progress.bytes}>
-          {progress.label}: {(progress.bytes / 1024).toFixed(1)} KB
-          {progress.head > 0 && <progress max={progress.head} value={Math.min(progress.seq, progress.head)} />}
-        </span>
-      )}
-      {saved && !progress && (
-        <span className="muted" data-testid="export-saved" data-marking={saved.marking}>
-          Saved {saved.filename}, marked <strong data-testid="export-marking">{saved.marking}</strong>: handle it as
-          marked
-        </span>
-      )}
-      {error && (
-        <span className="error" role="alert" data-testid="export-error">
-          {error}
-        </span>
-      )}
-    </div>
   )
 }
 

@@ -1,0 +1,129 @@
+/** Exports from the console: the replay bar's (the window, the selected incident) and an incident's own, in its panel. */
+import { useState } from 'react'
+import { currentViewAs } from '../../data/api.ts'
+import { viewAsFileName } from '../../data/viewAs.ts'
+import { saveBlob } from '../../ui/saveBlob.ts'
+import { useView } from '../../view/viewStore.ts'
+import { downloadExport, type ExportFormat, type ExportProgress, type ExportQuery } from './api.ts'
+import { useReplay } from './replayStore.ts'
+
+/** The export buttons' labels, by format. */
+const FORMAT_LABELS: Readonly<Record<ExportFormat, string>> = { json: 'JSON', csv: 'CSV', stix: 'STIX' }
+const FORMATS: readonly ExportFormat[] = ['json', 'csv', 'stix']
+
+/**
+ * One export at a time, with its progress, what was saved and how it is marked, or why it failed.
+ * While viewing as another audience the export is what that audience receives (the REST client
+ * sends the header), and the file's name says so.
+ */
+function useExport() {
+  const [progress, setProgress] = useState<(ExportProgress & { label: string }) | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const [saved, setSaved] = useState<{ filename: string; marking: string } | null>(null)
+  const run = async (label: string, query: ExportQuery) => {
+    setError(null)
+    setSaved(null)
+    setProgress({ bytes: 0, seq: 0, head: 0, label })
+    const viewAs = currentViewAs()
+    try {
+      const { blob, filename, marking } = await downloadExport(query, (p) => setProgress({ ...p, label }))
+      const named = viewAsFileName(filename, viewAs)
+      saveBlob(blob, named)
+      // [M1] the file carries no banner: its name does, and the console says how it is marked
+      setSaved({ filename: named, marking })
+    } catch (e) {
+      setError(`Export failed: ${e instanceof Error ? e.message : String(e)}`)
+    } finally {
+      setTimeout(() => setProgress(null), 1500)
+    }
+  }
+  const outcome = (
+    <>
+      {progress && (
+        <span className="muted" data-testid="export-progress" data-bytes={progress.bytes}>
+          {progress.label}: {(progress.bytes / 1024).toFixed(1)} KB
+          {progress.head > 0 && <progress max={progress.head} value={Math.min(progress.seq, progress.head)} />}
+        </span>
+      )}
+      {saved && !progress && (
+        <span className="muted" data-testid="export-saved" data-marking={saved.marking}>
+          Saved {saved.filename}, marked <strong data-testid="export-marking">{saved.marking}</strong>: handle it as
+          marked
+        </span>
+      )}
+      {error && (
+        <span className="error" role="alert" data-testid="export-error">
+          {error}
+        </span>
+      )}
+    </>
+  )
+  return { run, outcome }
+}
+
+/** Export the window, or the selected incident, as JSON, CSV or a STIX 2.1 bundle (streamed, with progress). */
+export function ExportButtons() {
+  const s = useReplay((r) => r)
+  const selection = useView((v) => v.selection)
+  const { run, outcome } = useExport()
+  const windowQuery = (format: ExportFormat): ExportQuery =>
+    s.active ? { format, from: s.from, to: s.to + 1, clock: s.clock } : { format }
+  return (
+    <div className="replay-export" data-testid="export">
+      <span className="muted">Export {s.active ? 'window' : 'all'}:</span>
+      {FORMATS.map((format) => (
+        <button
+          key={format}
+          type="button"
+          className="button"
+          data-testid={`export-${format}`}
+          onClick={() => run('window', windowQuery(format))}
+        >
+          {FORMAT_LABELS[format]}
+        </button>
+      ))}
+      {selection && (
+        <>
+          <span className="muted">incident:</span>
+          {FORMATS.map((format) => (
+            <button
+              key={format}
+              type="button"
+              className="button"
+              data-testid={`export-incident-${format}`}
+              onClick={() => run('incident', { format, incidentId: selection })}
+            >
+              {FORMAT_LABELS[format]}
+            </button>
+          ))}
+        </>
+      )}
+      {outcome}
+    </div>
+  )
+}
+
+/**
+ * One incident's events exported from its detail panel, live or in replay (an analyst need not open
+ * the replay to take an incident's record away): JSON, CSV or STIX, marked as the bar's are.
+ */
+export function IncidentExport({ incidentId }: { incidentId: string }) {
+  const { run, outcome } = useExport()
+  return (
+    <div className="detail-export" data-testid="detail-export">
+      <span className="muted">Export this incident:</span>
+      {FORMATS.map((format) => (
+        <button
+          key={format}
+          type="button"
+          className="button small"
+          data-testid={`detail-export-${format}`}
+          onClick={() => run('incident', { format, incidentId })}
+        >
+          {FORMAT_LABELS[format]}
+        </button>
+      ))}
+      {outcome}
+    </div>
+  )
+}

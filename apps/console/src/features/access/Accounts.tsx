@@ -455,7 +455,7 @@ export function AccountsSection({
                 <th scope="col">Display name</th>
                 <th scope="col">Organisation</th>
                 <th scope="col">Roles</th>
-                <th scope="col">Disabled</th>
+                <th scope="col">State</th>
                 <th scope="col">Created (UTC)</th>
                 <th scope="col">
                   <span className="visually-hidden">Actions</span>

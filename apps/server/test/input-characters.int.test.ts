@@ -126,8 +126,31 @@ describe.each(BACKENDS)('control characters in input on %s', (backend) => {
     const extra = await call(server.url, 'POST', '/api/v1/accounts', ADMIN, { ...body, roles: ['analyst'], colour: 1 })
     expect(extra.status).toBe(400)
     expect(JSON.stringify(extra.json)).toContain('a field this does not take: colour')
-    for (const reply of [none, unknown, noPassword, extra])
-      expect(JSON.stringify(reply.json)).not.toMatch(/Too small|Invalid input|Invalid option|Unrecognized key|>=/)
+    // a sensor's events, and a command: their `type` left out or one there is not
+    const { type: _type, ...untyped } = event({
+      type: 'incident.reported',
+      payload: {
+        incidentId: 'inc-plain-words',
+        title: 'Plain words',
+        severity: 'low',
+        category: 'malware',
+        affectedNetworks: [],
+      },
+    } as never) as unknown as Record<string, unknown>
+    const noType = await call(server.url, 'POST', '/api/v1/events', TOKENS.sensorEe, { events: [untyped] })
+    expectRefused(noType, 'events.0.type')
+    expect(JSON.stringify(noType.json)).toContain('events.0.type: is required')
+    const badType = await call(server.url, 'POST', '/api/v1/events', TOKENS.sensorEe, {
+      events: [{ ...untyped, type: 'incident.opened' }],
+    })
+    expectRefused(badType, 'events.0.type')
+    expect(JSON.stringify(badType.json)).toContain('must be one of network.registered, network.posture_changed')
+    const command = await call(server.url, 'POST', '/api/v1/commands', TOKENS.coordEeA, { type: 'incident.shout' })
+    expectRefused(command, 'type')
+    for (const reply of [none, unknown, noPassword, extra, noType, badType, command])
+      expect(JSON.stringify(reply.json)).not.toMatch(
+        /Too small|Invalid input|Invalid option|Invalid discriminator|Unrecognized key|>=/,
+      )
   })
 
   it('right-to-left names pasted with their embeddings or isolates closed are kept; one left open is refused', async () => {

@@ -62,4 +62,33 @@ describe('parseOrThrow says what is wrong in plain words', () => {
     })
     expect(messages(z.object({ list: z.array(z.string()) }), { list: 'a' })).toEqual({ list: 'must be a list' })
   })
+
+  it('a union by its type, an enum left out, a check with no words of its own, an exact length', () => {
+    const event = z.discriminatedUnion('type', [
+      z.object({ type: z.literal('incident.reported'), title: z.string() }),
+      z.object({ type: z.literal('incident.closed') }),
+    ])
+    expect(messages(event, {})).toEqual({ type: 'is required' })
+    expect(messages(event, { type: 'incident.opened' })).toEqual({
+      type: 'must be one of incident.reported, incident.closed',
+    })
+    expect(messages(event, { type: 'incident.reported' })).toEqual({ title: 'is required' })
+    expect(messages(z.union([z.string(), z.number()]), true)).toEqual({
+      '(root)': 'does not match any of the forms it may take',
+    })
+    expect(messages(z.object({ level: z.enum(['low', 'high']) }), {})).toEqual({ level: 'is required' })
+    expect(messages(z.object({ code: z.string().refine((v) => v.length > 3) }), { code: 'ab' })).toEqual({
+      code: 'is not valid',
+    })
+    expect(
+      messages(z.object({ pin: z.string().length(4), pair: z.array(z.number()).length(2) }), { pin: 'abc', pair: [1] }),
+    ).toEqual({
+      pin: 'must be exactly 4 characters',
+      pair: 'must hold exactly 2',
+    })
+    expect(messages(z.object({ empty: z.literal(''), big: z.literal(10n) }), { empty: 'x', big: 1n })).toEqual({
+      empty: 'must be ""',
+      big: 'must be 10',
+    })
+  })
 })

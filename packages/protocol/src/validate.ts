@@ -13,14 +13,23 @@ type RawIssue = Parameters<z.core.$ZodErrorMap>[0]
 
 const FORMATS: Record<string, string> = {
   datetime: 'a time in ISO 8601 (2026-11-26T08:10:00Z)',
+  date: 'a date (2026-11-26)',
   email: 'an email address',
   url: 'a URL',
   uuid: 'a UUID',
-  regex: 'in the expected form',
+  ipv4: 'an IPv4 address',
+  ipv6: 'an IPv6 address',
+}
+
+/** A value as a message names it: a plain word as it is, anything else quoted. */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return /^[\w.:+/-]+$/.test(value) ? value : JSON.stringify(value)
+  if (typeof value === 'bigint') return String(value)
+  return JSON.stringify(value) ?? String(value)
 }
 
 function listed(values: readonly unknown[]): string {
-  const words = values.map((value) => (typeof value === 'string' ? value : JSON.stringify(value)))
+  const words = values.map(shown)
   return words.length === 1 ? words[0]! : `one of ${words.join(', ')}`
 }
 
@@ -33,24 +42,39 @@ export function plainIssue(issue: RawIssue): string | undefined {
   switch (issue.code) {
     case 'invalid_type':
       return issue.input === undefined ? 'is required' : `must be ${article(issue.expected)}`
+    case 'invalid_value':
+      return issue.input === undefined ? 'is required' : `must be ${listed(issue.values)}`
+    case 'invalid_union': {
+      // a discriminated union (an event's or a command's `type`): its key missing, or not one it knows
+      const { discriminator, options } = issue as { discriminator?: string; options?: readonly unknown[] }
+      if (discriminator === undefined || options === undefined) return 'does not match any of the forms it may take'
+      const given = (issue.input as Record<string, unknown> | null | undefined)?.[discriminator]
+      return given === undefined ? 'is required' : `must be ${listed(options)}`
+    }
     case 'too_small': {
       const n = Number(issue.minimum)
-      if (issue.origin === 'string') return n <= 1 ? 'must not be empty' : `must be at least ${n} characters`
-      if (issue.origin === 'array' || issue.origin === 'set') return `must hold at least ${n}`
+      const exactly = (issue as { exact?: boolean }).exact === true
+      if (issue.origin === 'string') {
+        if (exactly) return `must be exactly ${n} characters`
+        return n <= 1 ? 'must not be empty' : `must be at least ${n} characters`
+      }
+      if (issue.origin === 'array' || issue.origin === 'set')
+        return `must hold ${exactly ? 'exactly' : 'at least'} ${n}`
       return issue.inclusive === false ? `must be more than ${n}` : `must be at least ${n}`
     }
     case 'too_big': {
       const n = Number(issue.maximum)
-      if (issue.origin === 'string') return `must be at most ${n} characters`
-      if (issue.origin === 'array' || issue.origin === 'set') return `must hold at most ${n}`
+      const exactly = (issue as { exact?: boolean }).exact === true
+      if (issue.origin === 'string') return `must be ${exactly ? 'exactly' : 'at most'} ${n} characters`
+      if (issue.origin === 'array' || issue.origin === 'set') return `must hold ${exactly ? 'exactly' : 'at most'} ${n}`
       return issue.inclusive === false ? `must be less than ${n}` : `must be at most ${n}`
     }
-    case 'invalid_value':
-      return `must be ${listed(issue.values)}`
     case 'unrecognized_keys':
       return `${issue.keys.length === 1 ? 'a field' : 'fields'} this does not take: ${issue.keys.join(', ')}`
     case 'invalid_format':
-      return `must be ${FORMATS[issue.format] ?? `a valid ${issue.format}`}`
+      return `must be ${FORMATS[issue.format] ?? 'in the form expected'}`
+    case 'custom':
+      return 'is not valid'
     default:
       return undefined
   }

@@ -134,12 +134,6 @@ async function serve(
   const directory = new Directory(credentials, logger, { reloadMs: config.directoryReloadMs })
   await directory.start()
   started.push(() => directory.stop())
-  // the demo scenario's relay posts for its organisations: each is in the directory under its name [V10]
-  if (config.simulator) {
-    const named = await directory.ensureNamed(ORGANISATION_ENTRIES)
-    if (named.length > 0)
-      logger.info({ organisations: named }, "the demo scenario's organisations added to the directory")
-  }
   // a static token that gives a user id to a second organisation stops the start, naming WATCHFLOOR_TOKENS
   const added = await directory
     .ensure([
@@ -151,6 +145,13 @@ async function serve(
       throw namingSetting(error, 'WATCHFLOOR_TOKENS')
     })
   if (added.length > 0) logger.info({ organisations: added }, 'organisations added to the directory')
+  // the demo scenario's relay posts for its organisations: each is in the directory under its name [V10],
+  // once the start's own checks have passed (a start they refuse adds nothing)
+  if (config.simulator) {
+    const named = await directory.ensureNamed(ORGANISATION_ENTRIES)
+    if (named.length > 0)
+      logger.info({ organisations: named }, "the demo scenario's organisations added to the directory")
+  }
   const access = new ObservedAccess(metrics, registry, credentials, directory, {
     sessionTtlMs: config.sessionTtlMs,
     tokenTtlDays: config.tokenTtlDays,

@@ -563,7 +563,7 @@ export class FeedPoller {
       // the body's read too: a partner that trickles its answer does not hold the poll for ever
       signal: AbortSignal.timeout(timeoutMs),
     }).catch((error: unknown) => {
-      throw new Error(unreachable(url.origin, error, timeoutMs))
+      throw new Error(unreachable(url.origin, error, timeoutMs), { cause: error })
     })
     if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
       await discard(response)
@@ -577,7 +577,7 @@ export class FeedPoller {
     }
     const text = await this.bodyOf(url, response).catch((error: unknown) => {
       if (error instanceof AnswerTooLarge) throw error
-      throw new Error(unreachable(url.origin, error, timeoutMs))
+      throw new Error(unreachable(url.origin, error, timeoutMs), { cause: error })
     })
     let parsed: unknown
     try {
@@ -733,13 +733,13 @@ export function unreachable(origin: string, error: unknown, timeoutMs: number): 
   const failure = error as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown } | null
   const cause = (failure?.cause ?? null) as { code?: unknown; message?: unknown } | null
   if (failure?.name === 'TimeoutError' || failure?.name === 'AbortError')
-    return `${origin} did not answer within ${Math.round(timeoutMs / 1000)} s`
+    return `${origin} did not answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`
   const code = String(cause?.code ?? failure?.code ?? '')
   switch (code) {
     case 'ENOTFOUND':
       return `${origin}: no such host (its name was not found)`
     case 'EAI_AGAIN':
-      return `${origin}: its name could not be looked up just now (DNS); the feed will try again`
+      return `${origin}: its name could not be looked up just now (DNS); try again later`
     case 'ECONNREFUSED':
       return `${origin} refused the connection (nothing listens there)`
     case 'ECONNRESET':

@@ -253,5 +253,7 @@ describe('a failed poll, said as the poll’s', () => {
     ).toBe('https://taxii.partner.example refused the connection')
     expect(pollFailure(failure(409, 'conflict', 'feed x is being polled right now'))).toBeNull()
     expect(pollFailure(failure(0, 'unavailable', 'Failed to fetch'))).toBeNull()
+    // another 503 of this server (its store away) is not said to be the partner's
+    expect(pollFailure(failure(503, 'unavailable', 'the store is not available'))).toBeNull()
   })
 })

@@ -238,17 +238,20 @@ export async function deleteFeed(id: string, fetchFn: Fetch = fetch): Promise<vo
   await request(feedPath(id), { method: 'DELETE', fetchFn })
 }
 
-/** What "Poll now" gives: the outcome, or the server's refusal (503 with why the partner could not be read). */
+/** How the server begins the reason of a poll that failed (feeds/routes.ts), and only that. */
+const POLL_FAILED = 'the feed could not be polled: '
+
 /**
  * Why a poll failed, when it was the poll and not the request (503 `unavailable`: the partner could
  * not be read, or the feed's secret is not set): the reason alone, without the server's preamble.
  * Null for any other failure (a refusal, no answer from this server), shown as such.
  */
 export function pollFailure(error: FormError): string | null {
-  if (error.status !== 503 || error.code !== 'unavailable') return null
-  return error.message.replace(/^the feed could not be polled: /, '')
+  if (error.status !== 503 || error.code !== 'unavailable' || !error.message.startsWith(POLL_FAILED)) return null
+  return error.message.slice(POLL_FAILED.length)
 }
 
+/** What "Poll now" gives: the outcome, or the server's refusal (503 with why the partner could not be read). */
 export type PollResult = { ok: true; outcome: PollOutcome; at: string } | { ok: false; error: FormError; at: string }
 
 export async function pollFeed(id: string, fetchFn: Fetch = fetch): Promise<PollResult> {

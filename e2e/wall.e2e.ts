@@ -356,6 +356,57 @@ test.describe('the wall with a display token', () => {
     await page.reload()
     await expect(page.getByTestId('wall-revoked')).toBeVisible()
   })
+
+  test('of a disabled account says "access suspended" and comes back once enabled; revoked meanwhile, it stops asking', async ({
+    page,
+    request,
+    outsideRequests: _outside,
+  }) => {
+    test.setTimeout(120_000)
+    const admin = { authorization: `Bearer ${E2E_TOKENS.admin}` }
+    const username = `e2e-wall-owner-${randomUUID().slice(0, 8)}`
+    const account = await request.post('/api/v1/accounts', {
+      headers: admin,
+      data: { username, organisation: 'cert-ee', roles: ['watch_officer'], password: 'a wall owner passphrase' },
+    })
+    expect(account.status(), await account.text()).toBe(201)
+    const issue = async () => {
+      const made = await request.post('/api/v1/tokens', {
+        headers: admin,
+        data: { label: 'e2e suspended wall', kind: 'display', owner: username, preset: 'overview' },
+      })
+      expect(made.status(), await made.text()).toBe(201)
+      return (await made.json()) as { token: { id: string }; secret: string }
+    }
+    const setDisabled = async (disabled: boolean) =>
+      expect(
+        (await request.patch(`/api/v1/accounts/${username}`, { headers: admin, data: { disabled } })).status(),
+      ).toBe(200)
+
+    // disabled: suspended, and back by itself once enabled again (its first ask is 5 s after)
+    const first = await issue()
+    await page.goto(`/wall#token=${first.secret}`)
+    await wallLive(page)
+    await setDisabled(true)
+    await expect(page.getByTestId('wall-revoked')).toContainText('ACCESS SUSPENDED', { timeout: 10_000 })
+    await setDisabled(false)
+    await wallLive(page)
+
+    // disabled, then its token revoked: the next ask is told so, the wall says revoked and asks no more
+    await setDisabled(true)
+    await expect(page.getByTestId('wall-revoked')).toContainText('ACCESS SUSPENDED', { timeout: 10_000 })
+    const asked: string[] = []
+    page.on('request', (sent) => {
+      if (new URL(sent.url()).pathname.startsWith('/api/')) asked.push(sent.url())
+    })
+    expect((await request.delete(`/api/v1/tokens/${first.token.id}`, { headers: admin })).status()).toBe(200)
+    await expect(page.getByTestId('wall-revoked')).toContainText('ACCESS REVOKED', { timeout: 10_000 })
+    const after = asked.length
+    await setDisabled(false)
+    await page.waitForTimeout(17_000) // past the next two asks a suspended wall would make (15 s, then 30 s)
+    expect(asked.slice(after)).toEqual([])
+    await expect(page.getByTestId('wall-revoked')).toContainText('ACCESS REVOKED')
+  })
 })
 
 async function freePort(): Promise<number> {

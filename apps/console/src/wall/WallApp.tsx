@@ -411,16 +411,23 @@ export function WallApp({ token }: { token: string | null }) {
   useEffect(() => {
     if (status === 'live') sessionStorage.removeItem(RELOADS_KEY)
   }, [status])
+  // the server's latest refusal while the wall asks again (an account disabled, then its token revoked)
+  const [refusedSince, setRefusedSince] = useState<string | null>(null)
   const refused = phase.kind === 'revoked' || status === 'revoked'
-  const reason = phase.kind === 'revoked' ? phase.message : (error ?? '')
+  const reason = refusedSince ?? (phase.kind === 'revoked' ? phase.message : (error ?? ''))
   // refused, it asks now and then, and comes back by itself once its token is accepted again (an
-  // account enabled again): the page loads anew, from the token kept in the tab; a token revoked or
-  // expired never is, so it is not asked after
+  // account enabled again): the page loads anew, from the token kept in the tab; a token revoked,
+  // expired or unknown never is, so it is not asked after, also when that is what an ask was told
   const askAgain = refused && mayBeAcceptedAgain(reason)
   useEffect(() => {
     if (!askAgain || token === null) return
     return recheckUntilAccepted(
-      async () => (await fetchSession(token)).ok,
+      async () => {
+        const answer = await fetchSession(token)
+        // a refusal says why (the effect stops if it is final); the server away says nothing new
+        if (!answer.ok && answer.status === 401) setRefusedSince(answer.message)
+        return answer.ok
+      },
       () => window.location.reload(),
     )
   }, [askAgain, token])

@@ -9,11 +9,13 @@ describe('a refused wall', () => {
     vi.useRealTimers()
   })
 
-  it('asks again only when the refusal may pass: an account disabled, not a token revoked or expired', () => {
+  it('asks again only when the refusal may pass: an account disabled, not a token revoked, expired or unknown', () => {
     expect(mayBeAcceptedAgain('account disabled')).toBe(true)
     // a socket's reason (`token_revoked`) comes with its underscores made spaces
     expect(mayBeAcceptedAgain('token revoked')).toBe(false)
     expect(mayBeAcceptedAgain('token expired')).toBe(false)
+    expect(mayBeAcceptedAgain('unknown token')).toBe(false)
+    expect(mayBeAcceptedAgain("token refused: its user id feed:x is a partner feed's")).toBe(false)
     expect(mayBeAcceptedAgain('')).toBe(true)
   })
 

@@ -20,11 +20,12 @@ export function refusalNotice(reason: string): { title: string; text: string } {
 }
 
 /**
- * Whether a refusal may pass by itself, so the wall asks again: not a token revoked or expired,
- * which never is accepted again (the wall needs a new link, and asking would only log refusals).
+ * Whether a refusal may pass by itself, so the wall asks again: an account disabled (it may be
+ * enabled again), or no reason given. A token revoked, expired or unknown, or refused for its user
+ * id, never is accepted again: the wall needs a new link, and asking would only log refusals.
  */
 export function mayBeAcceptedAgain(reason: string): boolean {
-  return !/token (revoked|expired)/i.test(reason)
+  return reason.trim() === '' || /account disabled/i.test(reason)
 }
 
 /** Waits between asks of a refused wall: soon at first, then once a minute. */

@@ -41,6 +41,21 @@ test('the console signs in from a link, streams live events and keeps the token 
   await expect(run).toContainText('1 report on "Worm spreading on ministry hosts" of 445/tcp scan')
   await expect(run).toHaveAttribute('data-sum', '7')
   await expect(page.locator(`[data-testid="event-row"][data-seq="${more[1]}"]`)).toHaveCount(0)
+  // another port seen: the same run (one kind of indicator), said as how many; its PAP on the row's badge
+  await postEvents(request, [
+    {
+      id: crypto.randomUUID(),
+      type: 'incident.observation',
+      occurredAt: new Date().toISOString(),
+      source: { organisation: 'cert-ee', network: 'ee-gov' },
+      marking: { tlp: 'GREEN', pap: 'AMBER' },
+      payload: { incidentId: 'inc-e2e-1', count: 2, indicator: '3389/tcp scan' },
+    },
+  ])
+  await expect(run).toHaveAttribute('data-reports', '2')
+  await expect(run).toHaveAttribute('data-sum', '9')
+  await expect(run).toContainText('of 2 port / service indicators')
+  await expect(run.getByTestId('pap-badge')).toBeVisible()
   // every event, one click away
   await page.getByTestId('events-mode-all').click()
   await expect(page.locator(`[data-testid="event-row"][data-seq="${more[1]}"]`)).toBeVisible()

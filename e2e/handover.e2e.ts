@@ -118,3 +118,24 @@ test('the handover brief: the summary first with the incident that needs attenti
   )
   expect(markdown).toContain(`Acknowledged by: mart (cert-ee)`)
 })
+
+test('a page whose files are gone (the server updated under an open console) says so in its place; the console stays', async ({
+  page,
+  outsideRequests: _outside,
+}) => {
+  await signIn(page, E2E_TOKENS.officer)
+  await expect(page.getByTestId('open-handover')).toBeVisible()
+  // the handover's chunk, as a new build leaves the old one's name: 404
+  await page.route(/\/assets\/Handover-[^/]*\.js$/, (route) => route.fulfill({ status: 404, body: 'not found' }))
+  await page.getByTestId('open-handover').click()
+  const notice = page.getByTestId('chunk-error')
+  await expect(notice).toContainText('The handover could not be loaded: the server may have been updated')
+  await expect(notice.getByTestId('chunk-reload')).toBeVisible()
+  // the rest of the console is still there, and works: back to the picture
+  await expect(page.getByTestId('open-handover')).toBeVisible()
+  await page.unroute(/\/assets\/Handover-[^/]*\.js$/)
+  await notice.getByTestId('chunk-reload').click()
+  await expect(page.getByTestId('open-handover')).toBeVisible()
+  await page.getByTestId('open-handover').click()
+  await expect(page.getByTestId('handover-summary')).toBeVisible()
+})

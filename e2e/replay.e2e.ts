@@ -195,6 +195,8 @@ test.describe('replay', () => {
     const folded = Number(await page.getByTestId('replay-folded').getAttribute('data-total'))
     expect(folded).toBeGreaterThan(0)
     await expect(row(page, B)).toHaveCount(0)
+    // its panel says the moment is before its report, not that it is kept from this viewer
+    await expect(page.getByTestId('detail-not-yet')).toContainText('not reported yet')
     // step from change to change (the specs before this one post on the same server, so their
     // reports may come first) until B's report is known
     for (let i = 0; i < 200 && (await row(page, B).count()) === 0; i++) {

@@ -5,6 +5,7 @@ import { lazy, StrictMode, Suspense } from 'react'
 import { createRoot } from 'react-dom/client'
 import { takeTokenFromLocation } from './data/token.ts'
 import { App } from './shell/App.tsx'
+import { ChunkBoundary } from './ui/ChunkBoundary.tsx'
 import './styles.css'
 
 // the wall is its own page: its chunk (and the map's, which it imports) loads only at /wall
@@ -17,15 +18,17 @@ const wall = /^\/wall\/?$/.test(window.location.pathname)
 createRoot(root).render(
   <StrictMode>
     {wall ? (
-      <Suspense
-        fallback={
-          <p className="hint page-loading" role="status" data-testid="page-loading">
-            Loading the wall…
-          </p>
-        }
-      >
-        <WallApp token={initialToken} />
-      </Suspense>
+      <ChunkBoundary what="the wall" reloadAfterMs={10_000}>
+        <Suspense
+          fallback={
+            <p className="hint page-loading" role="status" data-testid="page-loading">
+              Loading the wall…
+            </p>
+          }
+        >
+          <WallApp token={initialToken} />
+        </Suspense>
+      </ChunkBoundary>
     ) : (
       <App initialToken={initialToken} />
     )}

@@ -26,6 +26,7 @@ import { Timeline } from '../features/timeline/Timeline.tsx'
 import { TriageCount, TriageQueue } from '../features/triage/TriageQueue.tsx'
 import { ViewAsBanner, ViewAsRefusal } from '../features/viewas/ViewAs.tsx'
 import { wireViewAs } from '../features/viewas/viewAs.ts'
+import { ChunkBoundary } from '../ui/ChunkBoundary.tsx'
 import { Splitter } from '../ui/Splitter.tsx'
 import { useServerNow } from '../ui/useNow.ts'
 import { syncViewToUrl, useView, viewStore } from '../view/viewStore.ts'
@@ -45,15 +46,17 @@ const AccessPage = lazy(() => import('../features/access/Access.tsx').then((m) =
 /** What shows while a page's chunk loads. */
 function Loading({ what, children }: { what: string; children: ReactNode }) {
   return (
-    <Suspense
-      fallback={
-        <p className="hint page-loading" role="status" data-testid="page-loading">
-          Loading {what}…
-        </p>
-      }
-    >
-      {children}
-    </Suspense>
+    <ChunkBoundary what={what}>
+      <Suspense
+        fallback={
+          <p className="hint page-loading" role="status" data-testid="page-loading">
+            Loading {what}…
+          </p>
+        }
+      >
+        {children}
+      </Suspense>
+    </ChunkBoundary>
   )
 }
 

@@ -537,6 +537,10 @@ export function TokensSection({
   const { shown, hidden } = tokensShown(tokens ?? [], now, all)
   const disabledOwners = useMemo(() => disabledOwnersOf(accounts), [accounts])
   const off = all ? (tokens ?? []).filter((token) => tokenStateOf(token, now) !== 'active').length : hidden
+  // listed with those in force, but refused while their account is disabled: counted apart
+  const suspended = (tokens ?? []).filter(
+    (token) => tokenStateOf(token, now, disabledOwners) === 'account_disabled',
+  ).length
   return (
     <section
       className="sharing-section"
@@ -548,7 +552,9 @@ export function TokensSection({
         Tokens{' '}
         {tokens && (
           <span className="muted" data-testid="tokens-count">
-            ({tokens.length - off} in force{off > 0 ? `, ${off} revoked or expired` : ''})
+            ({tokens.length - off - suspended} in force
+            {suspended > 0 ? `, ${suspended} refused while the account is disabled` : ''}
+            {off > 0 ? `, ${off} revoked or expired` : ''})
           </span>
         )}
       </h2>

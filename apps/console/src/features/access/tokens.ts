@@ -54,10 +54,10 @@ export interface TokenForm {
   expiresAt: string
 }
 
-/** A blank form: a display token for a wall (preset `overview`, ceiling AMBER, as the demo's wall) or an API token. */
 /** The roles a display token's service identity is given: it is read-only, so they grant nothing [A1]. */
 export const DISPLAY_ROLES: readonly Role[] = ['watch_officer']
 
+/** A blank form: a display token for a wall (preset `overview`, ceiling AMBER, as the demo's wall) or an API token. */
 export function emptyTokenForm(kind: TokenKind = 'display'): TokenForm {
   return {
     kind,

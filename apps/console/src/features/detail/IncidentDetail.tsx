@@ -54,6 +54,7 @@ export function IncidentDetail() {
   const incident = useWatchfloor((s) => (selection ? s.state.incidents.get(selection) : undefined))
   const networks = useWatchfloor((s) => s.state.networks)
   const windowVersion = useWatchfloor((s) => s.windowVersion)
+  const replaying = useWatchfloor((s) => s.mode === 'replay')
   const history = selection ? historyMemo(windowVersion, selection) : []
   // an incident the live picture left out (closed before its `since`): asked for, then shown
   const leftOut = useLeftOutIncident(incident ? null : selection)
@@ -71,6 +72,12 @@ export function IncidentDetail() {
         {leftOut !== null ? (
           <p className="empty" data-testid="detail-loading-old">
             Closed before {formatTime(leftOut)}, so not in the picture the console opened with: loading it…
+          </p>
+        ) : replaying ? (
+          // a replay's playhead before the report: not an access problem, a moment before it existed
+          <p className="empty" data-testid="detail-not-yet">
+            Not in the picture at this moment of the replay: not reported yet (play on, or move the playhead later), or
+            not shared with you.
           </p>
         ) : (
           <p className="empty">This incident is not in your picture (not visible to you, or not yet received).</p>

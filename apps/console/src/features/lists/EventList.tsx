@@ -1,4 +1,4 @@
-import { highestTlp, type State, type SummaryNames, summaryLine } from '@watchfloor/core'
+import { documentMarking, type State, type SummaryNames, summaryLine } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { memo, useMemo, useRef, useState } from 'react'
 import { selectRecentEvents, useWatchfloor } from '../../data/store.ts'
@@ -81,9 +81,16 @@ const RunRow = memo(function RunRow({
   const first = run.events[0]!
   const last = run.events.at(-1)!
   const incident = picture.incidents.get(run.incidentId)
-  // [M1] the row names the incident by its title, which may be stricter than the observations (contentMarking)
-  const tlp = incident === undefined ? run.tlp : highestTlp([run.tlp, incident.contentMarking.tlp])
+  // [M1] the row names the incident by its title, which may be stricter than the observations
+  // (contentMarking): its badge is the strictest TLP and PAP of both
+  const marking = documentMarking([
+    ...run.events.map((event) => event.marking),
+    ...(incident === undefined ? [] : [incident.contentMarking]),
+  ])
   const indicators = runIndicators(run)
+  // a run of one kind of indicator is often seen by several organisations
+  const organisations = [...new Set(run.events.map((event) => event.source.organisation))]
+  const source = organisations.length === 1 ? organisations[0]! : `${organisations.length} organisations`
   const seqs = first.seq === last.seq ? first.seq : `${first.seq}…${last.seq}`
   return (
     <tr
@@ -100,7 +107,7 @@ const RunRow = memo(function RunRow({
       <td className="mono type">observations ×{run.reports}</td>
       <td className="summary">
         <span className="event-kind mono">
-          {seqs} · observations ×{run.reports} · {first.source.organisation}
+          {seqs} · observations ×{run.reports} · {source}
         </span>
         <span className="summary-text">
           {run.reports} {run.reports === 1 ? 'report' : 'reports'} on{' '}
@@ -109,11 +116,11 @@ const RunRow = memo(function RunRow({
           {indicators.words}, counts summing to {run.sum.toLocaleString('en')}
         </span>
       </td>
-      <td className="source" title={run.networks.join(', ')}>
-        {first.source.organisation}
+      <td className="source" title={[...organisations, ...run.networks].join(', ')}>
+        {source}
       </td>
       <td className="marking">
-        <TlpBadge tlp={tlp} />
+        <TlpBadge tlp={marking.tlp} pap={marking.pap} />
       </td>
     </tr>
   )

@@ -170,7 +170,7 @@ export function extendGrouping(grouping: Grouping, events: readonly StoredEvent[
 
 /**
  * The events in the order given (seq order), each change on its own and the observations folded
- * into runs: one per incident and indicator until a change to that incident, placed where its first
+ * into runs: one per incident and kind of indicator until a change to that incident, placed where its first
  * observation stood.
  */
 export function groupEvents(events: readonly StoredEvent[]): EventEntry[] {

@@ -7,6 +7,7 @@ import type { StoredEvent } from '@watchfloor/protocol'
 import { lazy, Suspense, useMemo } from 'react'
 import { serverNow, useWatchfloor, watchfloor } from '../../data/store.ts'
 import { TlpBadge } from '../../ui/badges.tsx'
+import { ChunkBoundary } from '../../ui/ChunkBoundary.tsx'
 import { formatTime } from '../../ui/format.ts'
 import { viewStore } from '../../view/viewStore.ts'
 import { lateBy } from './late.ts'
@@ -22,15 +23,17 @@ export function ReplayBarOnDemand() {
   const active = useReplay((s) => s.active)
   if (!active) return null
   return (
-    <Suspense
-      fallback={
-        <p className="hint" role="status" data-testid="replay-bar-loading">
-          Loading replay…
-        </p>
-      }
-    >
-      <ReplayBar />
-    </Suspense>
+    <ChunkBoundary what="the replay bar">
+      <Suspense
+        fallback={
+          <p className="hint" role="status" data-testid="replay-bar-loading">
+            Loading replay…
+          </p>
+        }
+      >
+        <ReplayBar />
+      </Suspense>
+    </ChunkBoundary>
   )
 }
 

@@ -440,6 +440,7 @@ describe('people and access', () => {
 
   describe('sessions', () => {
     it('signing in sets an HttpOnly, SameSite=Strict session cookie and says who you are', async () => {
+      const before = Date.now()
       const reply = await signIn(url, 'kadri')
       expect(reply.status).toBe(200)
       expect(reply.json).toMatchObject({
@@ -458,6 +459,12 @@ describe('people and access', () => {
       expect(attributes).not.toContain('Secure') // plain HTTP, WATCHFLOOR_COOKIE_SECURE unset
       const me = await call(url, 'GET', '/api/v1/session', { cookie: reply.cookie })
       expect(me.json).toMatchObject({ user: 'kadri', kind: 'session' })
+      // when it was signed in (the start of a shift handed over, in any tab), and when it ends
+      const { startedAt, expiresAt } = me.json as { startedAt: string; expiresAt: string }
+      expect((reply.json as { startedAt: string }).startedAt).toBe(startedAt)
+      expect(Date.parse(startedAt)).toBeGreaterThanOrEqual(before - 1000)
+      expect(Date.parse(startedAt)).toBeLessThanOrEqual(Date.now())
+      expect(Date.parse(expiresAt) - Date.parse(startedAt)).toBeCloseTo(12 * 3600 * 1000, -4)
     })
 
     it('the cookie works on /api/v1/state and /api/v1/events', async () => {

@@ -42,7 +42,8 @@ export const SessionReply = z.object({
   preset: z.string().optional(),
   /** Display tokens: the highest TLP they may see [V9]. */
   tlpCeiling: Tlp.optional(),
-  /** Sessions only: when the session ends. */
+  /** Sessions only: when it was signed in (the start of a shift handed over), and when it ends. */
+  startedAt: z.string().optional(),
   expiresAt: z.string().optional(),
   /** Viewing as another audience [V11]: what it names (`organisation` or `community`, and its id). */
   viewingAs: z.object({ kind: z.enum(['organisation', 'community']), id: z.string() }).optional(),

@@ -62,6 +62,12 @@ describe('session resume (cookie)', () => {
     expect(sessions.startedAt()).toBe(1_000)
   })
 
+  it('a session says when it was signed in: its start is that, in a new tab too, not when the tab opened', async () => {
+    const { sessions } = setup(() => json(200, { ...who, startedAt: '2026-12-08T01:30:00.000Z' }))
+    expect(await sessions.resume()).toBe(true)
+    expect(sessions.startedAt()).toBe(Date.parse('2026-12-08T01:30:00.000Z'))
+  })
+
   it('without a session shows the sign-in quietly (401 is not an error)', async () => {
     const { store, connect, sessions } = setup(() =>
       json(401, { error: { code: 'unauthenticated', message: 'no credential' } }),

@@ -182,8 +182,8 @@ export function createSessions(deps: SessionDeps = {}) {
   }
 
   /**
-   * A reload keeps the start of the same person's session in this tab; a new sign-in starts a new
-   * one. With an audience asked for (a link's `?viewAs=`), the server is asked first, so the
+   * The start of the session: a browser session's sign-in, as the server says it; with a token, a
+   * reload keeps the same person's start in this tab, and a new sign-in starts a new one. With an audience asked for (a link's `?viewAs=`), the server is asked first, so the
    * picture of the audience is the first one shown; refused, the console opens as myself and says why.
    */
   async function start(session: Session, withToken: string | null, fresh: boolean, mine: number): Promise<boolean> {
@@ -207,7 +207,14 @@ export function createSessions(deps: SessionDeps = {}) {
     token = withToken
     const [user, ms] = (tabStorage()?.getItem(STARTED_KEY) ?? '').split('|')
     const stored = Number(ms)
-    startedAt = !fresh && user === session.user && Number.isFinite(stored) && stored > 0 ? stored : now()
+    // a browser session says when it was signed in (in any tab, after the browser reopened); a token
+    // has no sign-in, so the tab keeps when it started
+    const signedIn = session.startedAt === undefined ? Number.NaN : Date.parse(session.startedAt)
+    startedAt = Number.isFinite(signedIn)
+      ? signedIn
+      : !fresh && user === session.user && Number.isFinite(stored) && stored > 0
+        ? stored
+        : now()
     tabStorage()?.setItem(STARTED_KEY, `${session.user}|${startedAt}`)
     store.getState().setSession(shown)
     connectAs(shown)

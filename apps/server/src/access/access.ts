@@ -22,7 +22,7 @@ export type CallerKind = 'session' | 'api' | 'display'
 export type Credential =
   | { type: 'static' }
   | { type: 'token'; id: string }
-  | { type: 'session'; idHash: string; expiresAt: string }
+  | { type: 'session'; idHash: string; startedAt: string; expiresAt: string }
 
 /** An authenticated caller of a request or socket. */
 export interface Caller extends Principal {
@@ -244,7 +244,7 @@ export class Access {
     return {
       ...principalOfAccount(account),
       kind: 'session',
-      credential: { type: 'session', idHash, expiresAt: session.expiresAt },
+      credential: { type: 'session', idHash, startedAt: session.createdAt, expiresAt: session.expiresAt },
     }
   }
 

@@ -38,7 +38,9 @@ export function describeCaller(caller: Caller): SessionReply {
     kind: caller.kind,
     ...(caller.preset !== undefined ? { preset: caller.preset } : {}),
     ...(caller.tlpCeiling !== undefined ? { tlpCeiling: caller.tlpCeiling } : {}),
-    ...(caller.credential.type === 'session' ? { expiresAt: caller.credential.expiresAt } : {}),
+    ...(caller.credential.type === 'session'
+      ? { startedAt: caller.credential.startedAt, expiresAt: caller.credential.expiresAt }
+      : {}),
     ...(caller.viewingAs !== undefined ? { viewingAs: { kind: caller.viewingAs.kind, id: caller.viewingAs.id } } : {}),
   }
 }

@@ -297,6 +297,48 @@ describe('handover brief', () => {
     expect(fields('inc-v')).toContainEqual({ label: 'Escalated', value: 'from low to high, by a report or an update' })
   })
 
+  it('says the last change and its reason: a status set after an escalation is not lost behind it', () => {
+    seq = 0
+    const before = [report(1, 'inc-w', 'high'), report(2, 'inc-x', 'medium')]
+    for (const event of before) event.recordedAt = T(5)
+    const window = [
+      at(12, 'incident.updated', { incidentId: 'inc-w', severity: 'critical' }, { actor: 'sensor-ee' }),
+      at(
+        14,
+        'incident.status_changed',
+        { incidentId: 'inc-w', status: 'contained', reason: 'Perimeter blocks of 445/tcp in place' },
+        { actor: 'mari' },
+      ),
+      at(15, 'incident.status_changed', { incidentId: 'inc-x', status: 'triaged' }, { actor: 'kadri' }),
+    ]
+    for (const event of window) event.recordedAt = event.occurredAt
+    const brief = handoverBrief(fold(initialState, before), window, { viewer: kadri, since: SINCE, until: UNTIL })
+    expect(brief.incidents.escalated.find((item) => item.incidentId === 'inc-w')?.lastChange).toEqual({
+      what: 'status contained',
+      at: T(14),
+      by: 'mari',
+      reason: 'Perimeter blocks of 445/tcp in place',
+    })
+    const fields = (id: string) =>
+      handoverSections(brief)
+        .find((section) => section.key === 'open')!
+        .entries.find((entry) => entry.fields.some((f) => f.value === id))!.fields
+    expect(fields('inc-w')).toContainEqual({
+      label: 'Escalated',
+      value: 'from high to critical, by a report or an update',
+    })
+    expect(fields('inc-w')).toContainEqual({
+      label: 'Last change',
+      value:
+        'status contained, 2026-11-26 08:14Z by mari, reason: Perimeter blocks of 445/tcp in place (2 changes this shift)',
+    })
+    expect(fields('inc-x')).toContainEqual({
+      label: 'Last change',
+      value: 'status triaged, 2026-11-26 08:15Z by kadri (1 change this shift)',
+    })
+    expect(handoverMarkdown(brief)).toContain('reason: Perimeter blocks of 445/tcp in place')
+  })
+
   it('"Reported" names the first report’s author with its time, though another user reported it again since', () => {
     seq = 0
     const before = [report(1, 'inc-r', 'medium', { actor: 'sensor-ee' })]

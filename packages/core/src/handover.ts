@@ -47,6 +47,12 @@ export interface HandoverIncident {
   /** Updated: how many changes the window holds (observations not counted). */
   changes?: number
   /**
+   * Updated, or escalated and changed otherwise since: the last change of the window, in words
+   * (`status contained`, `severity high`, `linked`, `acknowledged`...), when, by whom, and the
+   * reason given with it, when one was.
+   */
+  lastChange?: HandoverChange
+  /**
    * When it was first reported (`occurredAt`), and by whom (the acting user of that first report,
    * else the reporting organisation): a later report changes neither.
    */
@@ -58,6 +64,14 @@ export interface HandoverIncident {
   acknowledgedNote?: string
   /** Who its tasks not done at `until` are assigned to (users and teams, once each); absent when none. */
   assignees?: Assignee[]
+}
+
+/** A change of an incident, in words. */
+export interface HandoverChange {
+  what: string
+  at: string
+  by: string
+  reason?: string
 }
 
 /** One escalation of an incident in the window. */
@@ -220,6 +234,13 @@ interface Mark {
   reason?: string
 }
 
+/** A change as the brief says it (`touch`): what it was, and whether it was an escalation. */
+interface Touch extends Mark {
+  changes: number
+  what: string
+  escalation: boolean
+}
+
 /**
  * Builds a handover brief from the viewer's picture at `since` and the window's
  * events, fed in seq order one page at a time (so a long window need not be held
@@ -235,7 +256,7 @@ export class HandoverBuilder {
   /** Each incident's escalations in the window, in order. */
   private readonly escalations = new Map<string, HandoverEscalation[]>()
   private readonly closings = new Map<string, Mark>()
-  private readonly touched = new Map<string, Mark & { changes: number }>()
+  private readonly touched = new Map<string, Touch>()
   private readonly assignments = new Map<string, Mark>()
   private readonly completions = new Map<string, Mark>()
   /** Each advisory's latest publication in the window: its row but the incident's title, and its marking. */
@@ -316,7 +337,7 @@ export class HandoverBuilder {
         const { incidentId, severity, restated } = event.payload
         if (!this.initial.incidents.has(incidentId) && !this.reported.has(incidentId))
           this.reported.set(incidentId, { ...mark, severity })
-        else this.touch(incidentId, mark)
+        else this.touch(incidentId, mark, restated === undefined ? 'reported again' : 'marking changed')
         // [R15] a marking change restates the status: a picture that takes "closed" from it (closed
         // by an event it was never sent) lists the incident as closed, by the marking change. A close
         // the picture saw itself stands (its time, author and reason); one that kept its own later
@@ -326,29 +347,34 @@ export class HandoverBuilder {
         return
       }
       case 'incident.updated':
-        this.touch(event.payload.incidentId, mark)
+        this.touch(event.payload.incidentId, mark, 'updated')
         if (event.payload.status === 'closed') this.closings.set(event.payload.incidentId, mark)
         return
       case 'incident.escalated':
         // its own entry is made by `escalated`, which needs the picture just before it
-        this.touch(event.payload.incidentId, mark)
+        this.touch(
+          event.payload.incidentId,
+          { ...mark, reason: event.payload.reason },
+          `severity ${event.payload.severity}`,
+          true,
+        )
         return
       case 'incident.status_changed': {
         const { incidentId, status, reason } = event.payload
-        this.touch(incidentId, mark)
+        this.touch(incidentId, reason === undefined ? mark : { ...mark, reason }, `status ${words(status)}`)
         if (status === 'closed') this.closings.set(incidentId, reason === undefined ? mark : { ...mark, reason })
         return
       }
       case 'incident.linked': {
         const { incidentId, otherIncidentId, relation } = event.payload
-        this.touch(incidentId, mark)
-        this.touch(otherIncidentId, mark)
+        this.touch(incidentId, mark, 'linked')
+        this.touch(otherIncidentId, mark, 'linked')
         if (relation === 'merged_into')
           this.closings.set(incidentId, { ...mark, reason: `merged into ${otherIncidentId}` })
         return
       }
       case 'incident.acknowledged':
-        this.touch(event.payload.incidentId, mark)
+        this.touch(event.payload.incidentId, mark, 'acknowledged')
         this.acks.push({
           incidentId: event.payload.incidentId,
           ...mark,
@@ -358,7 +384,7 @@ export class HandoverBuilder {
         })
         return
       case 'incident.network_state_set':
-        this.touch(event.payload.incidentId, mark)
+        this.touch(event.payload.incidentId, mark, 'a network state set')
         return
       case 'incident.observation':
         this.observations++
@@ -404,9 +430,9 @@ export class HandoverBuilder {
     }
   }
 
-  private touch(incidentId: string, mark: Mark): void {
+  private touch(incidentId: string, mark: Mark, what: string, escalation = false): void {
     const changes = (this.touched.get(incidentId)?.changes ?? 0) + 1
-    this.touched.set(incidentId, { ...mark, changes })
+    this.touched.set(incidentId, { ...mark, changes, what, escalation })
   }
 
   /** The brief, from everything fed so far. */
@@ -473,11 +499,16 @@ export class HandoverBuilder {
       // (a report or an update raised it), the last change
       const steps = this.escalations.get(id)
       const last = steps?.at(-1)
-      const mark = last ?? this.touched.get(id) ?? this.reported.get(id)!
+      const touched = this.touched.get(id)
+      const mark = last ?? touched ?? this.reported.get(id)!
       escalated.push(
         incidentItem(incident, mark, {
           previousSeverity: start,
           ...(steps === undefined ? {} : { escalations: steps.map((step) => ({ ...step })) }),
+          // changed otherwise after its escalation (its status set, with a reason): said too
+          ...(touched !== undefined && !touched.escalation
+            ? { changes: touched.changes, lastChange: changeOf(touched) }
+            : {}),
         }),
       )
     }
@@ -494,7 +525,9 @@ export class HandoverBuilder {
     for (const [id, mark] of this.touched) {
       const incident = state.incidents.get(id)
       if (!incident || listed.has(id)) continue
-      updated.push(incidentItem(incident, { at: mark.at, by: mark.by }, { changes: mark.changes }))
+      updated.push(
+        incidentItem(incident, { at: mark.at, by: mark.by }, { changes: mark.changes, lastChange: changeOf(mark) }),
+      )
     }
 
     const taskItem = (task: TaskState, mark: Mark): HandoverTask => {
@@ -585,7 +618,11 @@ export class HandoverBuilder {
         escalation !== undefined
           ? escalation
           : touched !== undefined
-            ? incidentItem(incident, { at: touched.at, by: touched.by }, { changes: touched.changes })
+            ? incidentItem(
+                incident,
+                { at: touched.at, by: touched.by },
+                { changes: touched.changes, lastChange: changeOf(touched) },
+              )
             : incidentItem(incident, { at: incident.reportedAt, by: firstReporter(incident) }),
       )
     }
@@ -670,6 +707,16 @@ export class HandoverBuilder {
       },
     }
     return { ...brief, summary: handoverSummary(brief) }
+  }
+}
+
+/** A change as the brief lists it. */
+function changeOf(touch: Touch): HandoverChange {
+  return {
+    what: touch.what,
+    at: touch.at,
+    by: touch.by,
+    ...(touch.reason === undefined || touch.reason.trim() === '' ? {} : { reason: touch.reason }),
   }
 }
 
@@ -875,8 +922,15 @@ export function handoverSections(brief: HandoverBrief, escapeText: Escape = plai
     )
     const escalation = escalated.get(item.incidentId)
     if (escalation !== undefined) fields.push(field('Escalated', escalationWords(escalation, when, e)))
-    else if (item.changes !== undefined)
-      fields.push(field('Last change', `${when(item.at, item.by)} (${plural(item.changes, 'change')} this shift)`))
+    if (item.changes !== undefined && (escalation === undefined || item.lastChange !== undefined)) {
+      // what it was and why, when the brief knows (an older server's brief says when and by whom only)
+      const change = item.lastChange
+      const said =
+        change === undefined
+          ? when(item.at, item.by)
+          : `${change.what}, ${when(change.at, change.by)}${change.reason === undefined ? '' : `, reason: ${e(change.reason)}`}`
+      fields.push(field('Last change', `${said} (${plural(item.changes, 'change')} this shift)`))
+    }
     fields.push(field('TLP', item.tlp), field('Incident id', e(item.incidentId)))
     return { title: e(item.title), severity: item.severity, fields }
   }

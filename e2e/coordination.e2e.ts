@@ -344,3 +344,28 @@ test('password sign-in: an account made by an admin signs in, resumes after a re
   await page.getByTestId('sign-in').click()
   await expect(page.getByTestId('connection-status')).toHaveText('live', { timeout: 15_000 })
 })
+
+test('an acknowledgement is said with a note typed beside it: the panel shows it, and the form is emptied', async ({
+  page,
+  request,
+  outsideRequests: _outside,
+}) => {
+  const id = `inc-ack-note-${crypto.randomUUID().slice(0, 8)}`
+  await postEvents(request, [incident(id, 'Beacon on the customs gateway', 'GREEN', 'high')])
+  await signIn(page, E2E_TOKENS.coordinator)
+  await openIncident(page, id)
+  const note = page.getByTestId('acknowledge-note')
+  await note.fill('Gateway isolated; customs CERT told by phone')
+  await page.getByTestId('action-acknowledge').click()
+  await expect(page.getByTestId('detail-acknowledged-note')).toContainText(
+    'Gateway isolated; customs CERT told by phone',
+  )
+  // acknowledged: nothing more to acknowledge, so neither the button nor its note is offered
+  await expect(page.getByTestId('action-acknowledge')).toHaveCount(0)
+  await expect(note).toHaveCount(0)
+  const state = await request.get('/api/v1/state', { headers: { authorization: `Bearer ${E2E_TOKENS.coordinator}` } })
+  const { incidents } = (await state.json()) as { incidents: { incidentId: string; acknowledgedNote?: string }[] }
+  expect(incidents.find((i) => i.incidentId === id)?.acknowledgedNote).toBe(
+    'Gateway isolated; customs CERT told by phone',
+  )
+})

@@ -97,6 +97,7 @@ function Section({ title, children, testid }: { title: ReactNode; children: Reac
  */
 function IncidentActions({ incident, session }: { incident: IncidentState; session: Session | null }) {
   const ack = useCommand({ of: { incidentId: incident.incidentId }, form: ACKNOWLEDGE_ACTION })
+  const [acknowledging, setAcknowledging] = useDraft({ incidentId: incident.incidentId }, ACKNOWLEDGE_ACTION)
   const choices = escalationChoices(incident)
   // what was typed outlives the panel (a picture opened again), for this viewer (formDrafts.ts)
   const [escalating, setEscalating] = useDraft({ incidentId: incident.incidentId }, ESCALATE_FORM)
@@ -170,7 +171,16 @@ function IncidentActions({ incident, session }: { incident: IncidentState; sessi
     <Section title="Actions" testid="incident-actions">
       {mayAck && (
         <div className="row">
-          <AcknowledgeButton runner={ack} incident={incident} testid="action-acknowledge" />
+          <AcknowledgeButton runner={ack} incident={incident} testid="action-acknowledge" note={acknowledging.note} />
+          <input
+            className="input grow"
+            data-testid="acknowledge-note"
+            aria-label="Note with the acknowledgement (optional)"
+            placeholder="Note (optional): what was done, who was told"
+            maxLength={2000}
+            value={acknowledging.note}
+            onChange={(e) => setAcknowledging({ note: e.target.value })}
+          />
         </div>
       )}
       <CommandOutcome runner={ack} shown={incident} />

@@ -210,18 +210,24 @@ export function CommandOutcome({ runner, shown }: { runner: CommandRunner; shown
   )
 }
 
-/** Acknowledge's last action (nothing typed), kept apart where it is (the panel, a triage row). */
-export const ACKNOWLEDGE_ACTION = draftForm<object>('incident.acknowledge', {})
+/**
+ * Acknowledge's draft and last action, kept apart where it is (the panel, a triage row): the note
+ * typed with it in the panel (a triage row types none), emptied once the acknowledgement is applied.
+ */
+export const ACKNOWLEDGE_ACTION = draftForm<{ note: string }>('incident.acknowledge', { note: '' })
 
 /** One-click acknowledge of an incident, on its current version (the detail panel, the triage queue). */
 export function AcknowledgeButton({
   runner,
   incident,
   testid,
+  note = '',
 }: {
   runner: CommandRunner
   incident: Target & { incidentId: string }
   testid: string
+  /** Said with it (what was done, who was told); nothing when empty. */
+  note?: string
 }) {
   return (
     <button
@@ -235,6 +241,7 @@ export function AcknowledgeButton({
             type: 'incident.acknowledge',
             incidentId: incident.incidentId,
             expectedVersion: runner.versionOf(incident),
+            ...(note.trim() === '' ? {} : { note: note.trim() }),
           },
           incident,
         )

@@ -223,7 +223,7 @@ test('a critical posted live raises an alarm until it is acknowledged; a dismiss
   expect(alarmed.map.height).toBeLessThan(quiet.map.height)
   const all = [true, true, true, true, true]
   expect(await uncovered(officer, 'map', '.map-panel'), 'map uncovered').toEqual(all)
-  for (const testId of ['timeline', 'tab-incidents', 'layer-incidents', 'map-legend'])
+  for (const testId of ['timeline', 'tab-incidents', 'map-layers', 'map-legend'])
     expect(await uncovered(officer, testId), `${testId} uncovered`).toEqual(all)
 
   // the tab title flashes: the alarm's title, then the normal one again

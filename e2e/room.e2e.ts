@@ -317,7 +317,7 @@ test('the side panel’s tabs keep to one line at 1280 px with both counts shown
   await page.locator('.tabs').screenshot({ path: `${SHOTS}/room-tabs-1280.png` })
 })
 
-test('a replay on a 1280 x 800 screen: the map, shortened by the replay bar, starts with its legend closed; the viewer’s choice then holds', async ({
+test('a replay on a 1280 x 800 screen: the map, shortened by the replay bar, starts with its legend and layers closed; the viewer’s choice then holds', async ({
   page,
 }) => {
   await signIn(page, E2E_TOKENS.officer)
@@ -330,12 +330,24 @@ test('a replay on a 1280 x 800 screen: the map, shortened by the replay bar, sta
   await expect(page.getByTestId('replay-bar')).toBeVisible()
   await expect.poll(async () => (await box(page.getByTestId('map'))).height).toBeLessThan(300)
   await expect(legend).not.toHaveAttribute('open')
+  // the layers close too: open, they covered the map's zoom buttons
+  const layers = page.getByTestId('map-layers')
+  await expect(layers).not.toHaveAttribute('open')
+  const zoomIn = page.locator('.maplibregl-ctrl-zoom-in')
+  await expect(zoomIn).toBeVisible()
+  const [zoomBox, layersBox] = [await box(zoomIn), await box(layers)]
+  expect(
+    zoomBox.y >= layersBox.y + layersBox.height || zoomBox.x + zoomBox.width <= layersBox.x,
+    'the zoom button is not under the layers',
+  ).toBe(true)
   // opened by the viewer, it stays open, back in live too
   await legend.locator('summary').click()
   await expect(legend).toHaveAttribute('open', '')
   await page.getByTestId('open-replay').click()
   await expect(page.getByTestId('replay-bar')).toHaveCount(0)
   await expect(legend).toHaveAttribute('open', '')
+  // live again, the map is tall: the layers, never chosen, are open again
+  await expect(layers).toHaveAttribute('open', '')
   await page.getByTestId('open-replay').click()
   await expect(page.getByTestId('replay-bar')).toBeVisible()
   await expect(legend).toHaveAttribute('open', '')

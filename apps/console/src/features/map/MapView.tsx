@@ -1,6 +1,6 @@
 import { SEVERITIES_DESCENDING } from '@watchfloor/core'
 import type { Posture } from '@watchfloor/protocol'
-import { type JSX, type RefObject, useEffect, useLayoutEffect, useRef, useState } from 'react'
+import { type JSX, type ReactNode, type RefObject, useEffect, useLayoutEffect, useRef, useState } from 'react'
 import { SeverityShape } from '../../ui/badges.tsx'
 import { useFilteredIncidents } from '../../view/selectors.ts'
 import { LAYER_NAMES, type LayerName } from '../../view/view.ts'
@@ -11,8 +11,11 @@ import './map.css'
 
 /** A map shorter than this (CSS px) starts with its legend closed: open, it would cover most of it. */
 const SHORT_MAP_PX = 300
-/** The viewer's own choice of the legend, open or closed, for as long as the page is open (the map is made again after a lost WebGL context). */
-let legendChosen: boolean | null = null
+/**
+ * The viewer's own choice of the legend and of the layers, open or closed, for as long as the page
+ * is open (the map is made again after a lost WebGL context).
+ */
+const chosenOpen: { legend: boolean | null; layers: boolean | null } = { legend: null, layers: null }
 
 const LAYER_LABELS: Record<LayerName, string> = {
   networks: 'Networks',
@@ -70,7 +73,7 @@ export function MapView({ wall = false, flash }: { wall?: boolean; flash?: Flash
       {!wall && (
         <>
           <div className="wf-map-overlay wf-map-overlay-top">
-            <MapLayers />
+            <MapLayers short={short} />
           </div>
           <div className="wf-map-overlay wf-map-overlay-bottom">
             <MapLegend short={short} />
@@ -81,11 +84,14 @@ export function MapView({ wall = false, flash }: { wall?: boolean; flash?: Flash
   )
 }
 
-function MapLayers() {
+/**
+ * The layers: open, unless the map is short (opened over a replay's map at 1280 x 800, they covered
+ * its zoom buttons); once the viewer opens or closes them, as they chose.
+ */
+function MapLayers({ short }: { short: boolean }) {
   const layers = useView((v) => v.layers)
   return (
-    <fieldset className="wf-map-layers" data-testid="map-layers">
-      <legend>Layers</legend>
+    <Collapsible which="layers" short={short} className="wf-map-layers" testId="map-layers" title="Layers">
       {LAYER_NAMES.map((name) => (
         <label key={name}>
           <input
@@ -98,7 +104,43 @@ function MapLayers() {
           {name === 'incidents' && <IncidentCount />}
         </label>
       ))}
-    </fieldset>
+    </Collapsible>
+  )
+}
+
+/** A panel over the map that starts closed on a short map and then keeps the viewer's choice. */
+function Collapsible({
+  which,
+  short,
+  className,
+  testId,
+  title,
+  children,
+}: {
+  which: keyof typeof chosenOpen
+  short: boolean
+  className: string
+  testId: string
+  title: string
+  children: ReactNode
+}) {
+  const [chosen, setChosen] = useState<boolean | null>(chosenOpen[which])
+  const open = chosen ?? !short
+  return (
+    <details
+      className={className}
+      data-testid={testId}
+      open={open}
+      onToggle={(event) => {
+        // React setting `open` toggles it too: only a change it did not make is the viewer's
+        if (event.currentTarget.open === open) return
+        chosenOpen[which] = event.currentTarget.open
+        setChosen(chosenOpen[which])
+      }}
+    >
+      <summary>{title}</summary>
+      {children}
+    </details>
   )
 }
 
@@ -140,21 +182,8 @@ function useShorterThan(ref: RefObject<HTMLElement | null>, px: number): boolean
  * 250 px, which the legend would mostly cover); once the viewer opens or closes it, as they chose.
  */
 function MapLegend({ short }: { short: boolean }) {
-  const [chosen, setChosen] = useState<boolean | null>(legendChosen)
-  const open = chosen ?? !short
   return (
-    <details
-      className="wf-map-legend"
-      data-testid="map-legend"
-      open={open}
-      onToggle={(event) => {
-        // React setting `open` toggles it too: only a change it did not make is the viewer's
-        if (event.currentTarget.open === open) return
-        legendChosen = event.currentTarget.open
-        setChosen(legendChosen)
-      }}
-    >
-      <summary>Legend</summary>
+    <Collapsible which="legend" short={short} className="wf-map-legend" testId="map-legend" title="Legend">
       <div className="wf-map-legend-body">
         <div className="wf-map-legend-group">
           <div className="wf-map-legend-title">Incidents</div>
@@ -211,6 +240,6 @@ function MapLegend({ short }: { short: boolean }) {
           </div>
         </div>
       </div>
-    </details>
+    </Collapsible>
   )
 }

@@ -28,7 +28,7 @@ export function handoverUrl(since: number): string {
   return `/api/v1/handover?since=${encodeURIComponent(new Date(since).toISOString())}`
 }
 
-/** `handover-2026-11-26T0800Z.md` */
+/** `handover-since-2026-11-26T0800Z.md` */
 export function markdownFileName(since: number): string {
   return `handover-since-${new Date(since).toISOString().slice(0, 16).replace(/:/g, '')}Z.md`
 }

@@ -42,7 +42,7 @@ test('the handover brief: the summary first with the incident that needs attenti
   await expect(page.getByTestId('handover-summary')).toContainText(UNACKED.title)
   const reply = page.waitForResponse((r) => r.url().includes('/api/v1/handover?'))
   await page.getByTestId('handover-8h').click()
-  const json = (await (await reply).json()) as { summary: string; marking: { tlp: string } }
+  const json = (await (await reply).json()) as { summary: string; until: string; marking: { tlp: string } }
   const brief = page.getByTestId('handover-brief')
 
   // the summary comes first, before any section, and names the incident that needs attention
@@ -104,12 +104,21 @@ test('the handover brief: the summary first with the incident that needs attenti
   await page.screenshot({ path: 'e2e/artifacts/handover-brief-comments.png' })
 
   // the Markdown says the same, in the same order, its marking line first and last
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('handover-download').click()])
+  const [download, asked] = await Promise.all([
+    page.waitForEvent('download'),
+    page.waitForRequest(
+      (sent) => sent.url().includes('/api/v1/handover?') && sent.headers().accept === 'text/markdown',
+    ),
+    page.getByTestId('handover-download').click(),
+  ])
+  // the window the page shows, not one that ends when the button is pressed
+  expect(new URL(asked.url()).searchParams.get('until')).toBe(json.until)
   const markdown = readFileSync((await download.path())!, 'utf8')
   const lines = markdown.trimEnd().split('\n')
   expect(lines[0]).toMatch(new RegExp(`^\\*\\*TLP:${json.marking.tlp.replace('+', '\\+')}`))
   expect(lines.at(-1)).toBe(lines[0])
   expect(markdown.indexOf('## Summary')).toBeLessThan(markdown.indexOf('## Needs attention'))
+  expect(markdown).toContain(`to ${json.until.slice(0, 10)} ${json.until.slice(11, 16)}Z (recorded time)`)
   expect(markdown).toContain(`“${UNACKED.title}” (high, new, owner cert-ee, not acknowledged, open `)
   expect(markdown).toMatch(
     new RegExp(

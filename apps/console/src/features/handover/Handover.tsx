@@ -140,7 +140,9 @@ export function HandoverPage() {
     setDownloadError(null)
     const viewAs = currentViewAs()
     try {
-      const response = await request(handoverUrl(since), { accept: 'text/markdown', viewAs })
+      // the brief shown, as Markdown: the same window (a new one would end now, and could differ)
+      const until = loaded.kind === 'ready' ? loaded.brief.until : undefined
+      const response = await request(handoverUrl(since, until), { accept: 'text/markdown', viewAs })
       saveBlob(
         new Blob([await response.text()], { type: 'text/markdown;charset=utf-8' }),
         viewAsFileName(markdownFileName(since), viewAs),

@@ -27,6 +27,10 @@ describe('handover brief', () => {
   it('builds the URL and the file name', () => {
     const since = Date.parse('2026-11-26T08:00:00Z')
     expect(handoverUrl(since)).toBe('/api/v1/handover?since=2026-11-26T08%3A00%3A00.000Z')
+    // the download asks for the window the page shows, not one that ends when it is pressed
+    expect(handoverUrl(since, '2026-11-26T16:00:00.000Z')).toBe(
+      '/api/v1/handover?since=2026-11-26T08%3A00%3A00.000Z&until=2026-11-26T16%3A00%3A00.000Z',
+    )
     expect(markdownFileName(since)).toBe('handover-since-2026-11-26T0800Z.md')
   })
 

@@ -24,8 +24,10 @@ export function defaultSinceChoice(
   return held >= MIN_SHIFT_MS ? { ms: sessionStartedAt, why: 'session' } : { ms: hoursAgo, why: 'new-shift' }
 }
 
-export function handoverUrl(since: number): string {
-  return `/api/v1/handover?since=${encodeURIComponent(new Date(since).toISOString())}`
+/** The brief since `since`; with `until` (the one the page shows), the same window again (its download). */
+export function handoverUrl(since: number, until?: string): string {
+  const url = `/api/v1/handover?since=${encodeURIComponent(new Date(since).toISOString())}`
+  return until === undefined ? url : `${url}&until=${encodeURIComponent(until)}`
 }
 
 /** `handover-since-2026-11-26T0800Z.md` */

@@ -41,13 +41,13 @@ test('the console signs in from a link, streams live events and keeps the token 
   await expect(run).toContainText('1 report on "Worm spreading on ministry hosts" of 445/tcp scan')
   await expect(run).toHaveAttribute('data-sum', '7')
   await expect(page.locator(`[data-testid="event-row"][data-seq="${more[1]}"]`)).toHaveCount(0)
-  // another port seen: the same run (one kind of indicator), said as how many; its PAP on the row's badge
+  // another port seen, by another organisation: the same run (one kind of indicator), said as how many; its PAP on the row's badge
   await postEvents(request, [
     {
       id: crypto.randomUUID(),
       type: 'incident.observation',
       occurredAt: new Date().toISOString(),
-      source: { organisation: 'cert-ee', network: 'ee-gov' },
+      source: { organisation: 'cert-fr' },
       marking: { tlp: 'GREEN', pap: 'AMBER' },
       payload: { incidentId: 'inc-e2e-1', count: 2, indicator: '3389/tcp scan' },
     },
@@ -56,6 +56,9 @@ test('the console signs in from a link, streams live events and keeps the token 
   await expect(run).toHaveAttribute('data-sum', '9')
   await expect(run).toContainText('of 2 port / service indicators')
   await expect(run.getByTestId('pap-badge')).toBeVisible()
+  // seen by two organisations: the row says so, and names them on hover
+  await expect(run.locator('td.source')).toHaveText('2 organisations')
+  await expect(run.locator('td.source')).toHaveAttribute('title', /cert-ee, cert-fr/)
   // every event, one click away
   await page.getByTestId('events-mode-all').click()
   await expect(page.locator(`[data-testid="event-row"][data-seq="${more[1]}"]`)).toBeVisible()

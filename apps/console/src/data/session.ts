@@ -183,7 +183,8 @@ export function createSessions(deps: SessionDeps = {}) {
 
   /**
    * The start of the session: a browser session's sign-in, as the server says it; with a token, a
-   * reload keeps the same person's start in this tab, and a new sign-in starts a new one. With an audience asked for (a link's `?viewAs=`), the server is asked first, so the
+   * reload keeps the same person's start in this tab, and a new sign-in starts a new one. With an
+   * audience asked for (a link's `?viewAs=`), the server is asked first, so the
    * picture of the audience is the first one shown; refused, the console opens as myself and says why.
    */
   async function start(session: Session, withToken: string | null, fresh: boolean, mine: number): Promise<boolean> {

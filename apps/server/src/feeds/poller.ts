@@ -555,9 +555,8 @@ export class FeedPoller {
     if (next !== undefined) url.searchParams.set('next', next)
     for (const [name, value] of Object.entries(filters)) url.searchParams.set(name, value)
     const timeoutMs = this.options.requestTimeoutMs ?? 30_000
-    const headers = { accept: TAXII_MEDIA_TYPE, ...this.authorization(feed) }
     const response = await this.fetchFn(url, {
-      headers,
+      headers: { accept: TAXII_MEDIA_TYPE, ...this.authorization(feed) },
       // a redirect is never followed: where a feed is read is the admin's to say, not the partner's
       redirect: 'manual',
       // the body's read too: a partner that trickles its answer does not hold the poll for ever

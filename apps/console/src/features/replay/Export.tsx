@@ -71,31 +71,14 @@ export function ExportButtons() {
   return (
     <div className="replay-export" data-testid="export">
       <span className="muted">Export {s.active ? 'window' : 'all'}:</span>
-      {FORMATS.map((format) => (
-        <button
-          key={format}
-          type="button"
-          className="button"
-          data-testid={`export-${format}`}
-          onClick={() => run('window', windowQuery(format))}
-        >
-          {FORMAT_LABELS[format]}
-        </button>
-      ))}
+      <FormatButtons testIdPrefix="export" onPick={(format) => run('window', windowQuery(format))} />
       {selection && (
         <>
           <span className="muted">incident:</span>
-          {FORMATS.map((format) => (
-            <button
-              key={format}
-              type="button"
-              className="button"
-              data-testid={`export-incident-${format}`}
-              onClick={() => run('incident', { format, incidentId: selection })}
-            >
-              {FORMAT_LABELS[format]}
-            </button>
-          ))}
+          <FormatButtons
+            testIdPrefix="export-incident"
+            onPick={(format) => run('incident', { format, incidentId: selection })}
+          />
         </>
       )}
       {outcome}
@@ -112,18 +95,31 @@ export function IncidentExport({ incidentId }: { incidentId: string }) {
   return (
     <div className="detail-export" data-testid="detail-export">
       <span className="muted">Export this incident:</span>
-      {FORMATS.map((format) => (
-        <button
-          key={format}
-          type="button"
-          className="button small"
-          data-testid={`detail-export-${format}`}
-          onClick={() => run('incident', { format, incidentId })}
-        >
-          {FORMAT_LABELS[format]}
-        </button>
-      ))}
+      <FormatButtons testIdPrefix="detail-export" small onPick={(format) => run('incident', { format, incidentId })} />
       {outcome}
     </div>
   )
+}
+
+/** One button per format (`<testIdPrefix>-json`, `-csv`, `-stix`). */
+function FormatButtons({
+  testIdPrefix,
+  small = false,
+  onPick,
+}: {
+  testIdPrefix: string
+  small?: boolean
+  onPick: (format: ExportFormat) => void
+}) {
+  return FORMATS.map((format) => (
+    <button
+      key={format}
+      type="button"
+      className={small ? 'button small' : 'button'}
+      data-testid={`${testIdPrefix}-${format}`}
+      onClick={() => onPick(format)}
+    >
+      {FORMAT_LABELS[format]}
+    </button>
+  ))
 }

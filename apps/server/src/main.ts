@@ -12,6 +12,8 @@ import { startServer } from './server.ts'
 
 /** How long requests in flight get to finish after SIGTERM / SIGINT. */
 const GRACE_MS = 8_000
+/** Beside a demo account whose password the demo did not make (an admin's, a restored site's): kept. */
+const KEPT_PASSWORD = ' (its own password, kept; `pnpm watchfloor accounts password USERNAME` sets a new one)'
 /** After this, a stop that has not finished exits with 1. */
 const FORCE_EXIT_MS = 10_000
 
@@ -122,7 +124,9 @@ async function main(): Promise<void> {
     const { accounts, file, wall } = server.demoAccess
     lines.push(`  demo accounts (sign in with a username; the passwords are in ${file}):`)
     for (const a of accounts)
-      lines.push(`    ${a.username.padEnd(14)} ${a.roles.join(',').padEnd(14)} ${a.organisation} (${a.nation})`)
+      lines.push(
+        `    ${a.username.padEnd(14)} ${a.roles.join(',').padEnd(14)} ${a.organisation} (${a.nation})${a.password === null ? KEPT_PASSWORD : ''}`,
+      )
     lines.push(`  wall display (read-only, preset ${wall.preset}, up to TLP:${wall.tlpCeiling}):`)
     lines.push(`    ${server.url}/wall#token=${wall.secret}`)
   }

@@ -1239,7 +1239,9 @@ describe('a start that would give one user id to two organisations', () => {
 })
 
 describe('demo start', () => {
-  it('makes one account per role and a wall display token, in demo-accounts.json (mode 600), and prints how to sign in', async () => {
+  it('makes one account per role and a wall display token, in demo-accounts.json (mode 600), and prints how to sign in; never changes a password it did not make', {
+    timeout: 180_000,
+  }, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'watchfloor-demo-'))
     const first = await startServerProcess({ dataDir, env: { ...CHEAP, WATCHFLOOR_TOKENS: '' } })
     try {
@@ -1271,11 +1273,59 @@ describe('demo start', () => {
 
       // a restart keeps the same passwords and wall link
       const second = await startServerProcess({ dataDir, env: { ...CHEAP, WATCHFLOOR_TOKENS: '' } })
+      const changed = 'a password the admin chose'
       try {
         expect((await signIn(second.url, 'liaison-lv', liaison.password)).status).toBe(200)
         expect(second.output()).toContain(`/wall#token=${demo.wall.secret}`)
+        expect(second.output()).not.toContain('its own password, kept')
+        // an admin changes the liaison's password
+        const admin = demo.accounts.find((a) => a.username === 'admin')!
+        const { cookie } = await signIn(second.url, 'admin', admin.password)
+        const patched = await call(second.url, 'PATCH', '/api/v1/accounts/liaison-lv', {
+          cookie,
+          body: { password: changed },
+        })
+        expect(patched.status).toBe(200)
       } finally {
         await second.stop()
+      }
+
+      // a start never changes a password it did not make: the admin's stands, and the file no longer claims one
+      const third = await startServerProcess({ dataDir, env: { ...CHEAP, WATCHFLOOR_TOKENS: '' } })
+      try {
+        expect((await signIn(third.url, 'liaison-lv', changed)).status).toBe(200)
+        expect((await signIn(third.url, 'liaison-lv', liaison.password)).status).toBe(401)
+        const kept = JSON.parse(readFileSync(file, 'utf8')) as typeof demo
+        expect(kept.accounts.find((a) => a.username === 'liaison-lv')!.password).toBeNull()
+        expect(kept.accounts.find((a) => a.username === 'analyst')!.password).toBe(
+          demo.accounts.find((a) => a.username === 'analyst')!.password,
+        )
+        expect(third.output()).toMatch(/liaison-lv .* \(its own password, kept; `pnpm watchfloor accounts password/)
+      } finally {
+        await third.stop()
+      }
+
+      // a restored site (its database, without the demo's file): every password goes on working
+      rmSync(file)
+      const restored = await startServerProcess({ dataDir, env: { ...CHEAP, WATCHFLOOR_TOKENS: '' } })
+      try {
+        for (const account of demo.accounts)
+          expect(
+            (
+              await signIn(
+                restored.url,
+                account.username,
+                account.username === 'liaison-lv' ? changed : account.password,
+              )
+            ).status,
+          ).toBe(200)
+        const remade = JSON.parse(readFileSync(file, 'utf8')) as typeof demo
+        expect(remade.accounts.map((a) => a.password)).toEqual(demo.accounts.map(() => null))
+        expect(statSync(file).mode & 0o777).toBe(0o600)
+        // the wall's secret is not in the store, so a new wall token is made and printed
+        expect(restored.output()).toContain(`/wall#token=${remade.wall.secret}`)
+      } finally {
+        await restored.stop()
       }
     } finally {
       await first.stop()

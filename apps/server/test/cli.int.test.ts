@@ -848,6 +848,27 @@ describe('watchfloor command line', () => {
       expect((await cli(['tokens', 'revoke', listed.tokens[0]!.id], env)).code).toBe(0)
       expect((await getJson(`${server.url}/api/v1/state`, secret)).status).toBe(401)
 
+      // a new password: the old one and the tokens made with it stop; a random one is printed once
+      const before = (await cli(['tokens', 'create', '--label', 'before', '--owner', 'mari'], env)).stdout.trim()
+      expect((await getJson(`${server.url}/api/v1/state`, before)).status).toBe(200)
+      const reset = await cli(['accounts', 'password', 'Mari', '--password-stdin'], env, 'another long password\n')
+      expect(reset.code).toBe(0)
+      expect(reset.stderr).toContain('account mari: new password set; its sessions ended and its tokens revoked')
+      expect((await signIn('a long enough password')).status).toBe(401)
+      expect((await signIn('another long password')).status).toBe(200)
+      expect((await getJson(`${server.url}/api/v1/state`, before)).status).toBe(401)
+      const printed = await cli(['accounts', 'password', 'mari', '--json'], env)
+      const { password } = JSON.parse(printed.stdout) as { password: string }
+      expect((await signIn(password)).status).toBe(200)
+      const short = await cli(['accounts', 'password', 'mari', '--password-stdin'], env, 'short\n')
+      expect(short.code).toBe(1)
+      expect(short.stderr).toContain('password')
+      expect((await signIn(password)).status).toBe(200)
+      const nobody = await cli(['accounts', 'password', 'nobody'], env)
+      expect(nobody.code).toBe(1)
+      expect(nobody.stderr).toContain('no account nobody')
+      for (const run of [short, nobody]) noStack(run)
+
       const taken = await cli(['accounts', 'create', 'mari', '--organisation', 'cert-ee', '--roles', 'analyst'], env)
       expect(taken.code).toBe(1)
       const nowhere = await cli(

@@ -37,7 +37,12 @@ const WALL = { label: 'Watch floor wall', preset: 'overview', tlpCeiling: 'AMBER
 export interface DemoAccess {
   /** The file holding the passwords and the wall secret (mode 600). */
   file: string
-  accounts: { username: string; password: string; roles: Role[]; organisation: string; nation: string }[]
+  /**
+   * The demo's accounts. `password` is the one a demo start made for the account; null when the
+   * account was already in the store with another (a password an admin set, a restored site's):
+   * a start never changes a password it did not make.
+   */
+  accounts: { username: string; password: string | null; roles: Role[]; organisation: string; nation: string }[]
   wall: { tokenId: string; secret: string; preset: string; tlpCeiling: Tlp }
 }
 
@@ -45,8 +50,13 @@ export interface DemoAccess {
  * The demo's people and wall: at first start, one account per role with a random
  * password, and a read-only display token for the wall (preset `overview`, ceiling
  * AMBER), written to `demo-accounts.json` in the data folder (mode 600). Later
- * starts reuse the file; whatever it names that the store lacks (a fresh database,
- * a revoked or expired wall token, a changed password) is made again.
+ * starts reuse the file; an account the store lacks (a fresh database) is made again
+ * with the file's password, and a revoked or expired wall token is replaced.
+ *
+ * An account the store holds keeps its password: one an admin changed, or a restored
+ * site's (a backup holds the password hashes, never this file), goes on working. The
+ * file then says `"password": null` for it, as it no longer knows it
+ * (`watchfloor accounts password USERNAME` sets a new one).
  */
 export async function seedDemoAccess(
   credentials: CredentialStore,
@@ -59,13 +69,18 @@ export async function seedDemoAccess(
   const accounts: DemoAccess['accounts'] = []
   for (const person of DEMO_PEOPLE) {
     const known = saved?.accounts.find((a) => a.username === person.username)
-    const password = known?.password ?? randomPassword()
     const login = await credentials.getLogin(person.username)
-    if (!login) await credentials.createAccount({ ...person, passwordHash: await hashPassword(password, passwordCost) })
-    else if (!known || !(await verifyPassword(password, login.passwordHash, passwordCost)))
-      // the file and the store disagree (or there is no file): the file wins for the demo
-      await credentials.updateAccount(person.username, { passwordHash: await hashPassword(password, passwordCost) })
-    if (!known) changed = true
+    let password: string | null
+    if (!login) {
+      password = typeof known?.password === 'string' ? known.password : randomPassword()
+      await credentials.createAccount({ ...person, passwordHash: await hashPassword(password, passwordCost) })
+    } else {
+      // the store's account stands: the file says its password only while it is still the one
+      const stillKnown =
+        typeof known?.password === 'string' && (await verifyPassword(known.password, login.passwordHash, passwordCost))
+      password = stillKnown ? (known!.password as string) : null
+    }
+    if (known?.password !== password) changed = true
     accounts.push({
       username: person.username,
       password,

@@ -1,5 +1,6 @@
+import { parseOrThrow } from '@watchfloor/protocol'
 import type { Account } from '@watchfloor/store'
-import { changeAccount, createAccount, organisationLookup } from '../access/admin.ts'
+import { AccountPatchBody, changeAccount, createAccount, organisationLookup } from '../access/admin.ts'
 import { randomPassword } from '../access/passwords.ts'
 import {
   type Args,
@@ -152,4 +153,41 @@ Exit codes: 0 done (also when it was enabled already); 1 no such account; 2 bad 
   }
 }
 
-export const accountCommands: Command[] = [list, create, switchCommand('disable'), switchCommand('enable')]
+const password: Command = {
+  name: 'accounts password',
+  summary: 'set a new password for an account (ends its sessions, revokes its tokens)',
+  usage: 'accounts password USERNAME [--password-stdin] [--json]',
+  help: `Sets a new password for an account, as PATCH /api/v1/accounts/{username} with { "password": ... }:
+for an admin locked out, or a demo account whose password the demo start no longer knows. Every
+session of the account ends, and its API tokens are revoked (whoever knew the old password may
+have made some). Running servers drop its live sockets: on PostgreSQL at once (told over their
+bus), on SQLite at the next credential check (WATCHFLOOR_CREDENTIAL_RECHECK_MS).
+
+Options:
+  --password-stdin   read the password (12 characters or more) from the first line of stdin;
+                     without it a random password is made and printed once on stdout
+  --json             print { "account": {...}, "password"?: "..." } on stdout
+
+Exit codes: 0 set; 1 no such account, or a password too short; 2 bad usage.`,
+  options: { 'password-stdin': { type: 'boolean' }, ...JSON_OPTION },
+  positionals: [1, 1],
+  async run(args, context) {
+    const username = args.positionals[0]!.trim().toLowerCase()
+    const generated = args.values['password-stdin'] ? undefined : randomPassword()
+    const body = parseOrThrow(AccountPatchBody, { password: generated ?? (await passwordFromStdin()) })
+    const credentials = await context.credentials({ write: true })
+    if (!(await credentials.getAccount(username))) throw new Failed(`no account ${username}`)
+    const account = await changeAccount(credentials, username, body, context.config.passwordCost)
+    if (args.values.json) {
+      context.say(JSON.stringify({ account, ...(generated ? { password: generated } : {}) }))
+      return
+    }
+    context.note(`account ${account.username}: new password set; its sessions ended and its tokens revoked`)
+    if (generated) {
+      context.note('its password (shown this once):')
+      context.say(generated)
+    }
+  },
+}
+
+export const accountCommands: Command[] = [list, create, password, switchCommand('disable'), switchCommand('enable')]

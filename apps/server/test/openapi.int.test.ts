@@ -313,6 +313,42 @@ describe('every documented route answers on a real server', () => {
     expect(checked).toBeGreaterThanOrEqual(35)
   })
 
+  it('lists the filters and paging each TAXII endpoint reads: a bad value of each is a 400 naming it', async () => {
+    const bad: Record<string, string> = {
+      added_after: 'yesterday',
+      limit: '0',
+      next: 'not-a-next',
+      'match[id]': 'a, b',
+      'match[type]': 'a,,b',
+      'match[version]': 'all,last',
+      'match[spec_version]': 'two',
+    }
+    let checked = 0
+    for (const [template, item] of Object.entries(document.paths)) {
+      if (!template.startsWith('/taxii2/')) continue
+      const listed = (item.get?.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name)
+      const path = template
+        .replace('{collectionId}', 'all')
+        .replace('{objectId}', 'indicator--00000000-0000-4000-8000-000000000000')
+      const takesFilters = /\/(objects|manifest)\/$|\/versions\/$|\{objectId\}\/$/.test(template)
+      expect(listed.length > 0, template).toBe(takesFilters)
+      for (const name of listed) {
+        expect(bad[name], `${template} ${name}`).toBeDefined()
+        const response = await fetch(
+          `${server.url}${path}?${encodeURIComponent(name)}=${encodeURIComponent(bad[name]!)}`,
+          {
+            headers: { authorization: `Bearer ${ADMIN_TOKEN}`, accept: 'application/taxii+json;version=2.1' },
+          },
+        )
+        expect(response.status, `${template} ${name}`).toBe(400)
+        expect(((await response.json()) as { description?: string }).description, `${template} ${name}`).toContain(name)
+        checked++
+      }
+    }
+    // objects and manifest 7 each, one object 5, versions 4
+    expect(checked).toBe(23)
+  })
+
   it('refuses every operation that has security with 401 without a credential, and only those', async () => {
     for (const [template, item] of Object.entries(document.paths))
       for (const [method, operation] of Object.entries(item)) {

@@ -104,6 +104,41 @@ const serverBody = (fields: string, where: string): Body => ({
 const taxii = (what: string): Record<string, JsonSchema> => ({
   [TAXII_MEDIA_TYPE]: object(`A TAXII 2.1 ${what}, as the OASIS TAXII 2.1 specification defines it.`),
 })
+/**
+ * The filters and paging of the TAXII object endpoints (taxii/filters.ts; TAXII 2.1, 3.4): `match`
+ * fields are those each endpoint defines; values of a `match` are separated by commas.
+ */
+function taxiiFilters(...matches: ('id' | 'type' | 'version' | 'spec_version')[]): NonNullable<Route['query']> {
+  const commaList = (what: string): JsonSchema => ({ type: 'string', description: what })
+  const matchOf = {
+    id: { description: 'Only these STIX ids.', schema: commaList('STIX ids, separated by commas') },
+    type: { description: 'Only these STIX types.', schema: commaList('STIX types, separated by commas') },
+    version: {
+      description: '`last`, `first`, `all` or `modified` timestamps (one version per object is held: docs/sharing.md).',
+      schema: commaList('last, first, all or timestamps, separated by commas'),
+    },
+    spec_version: { description: 'Only these STIX versions (every object is 2.1).', schema: commaList('e.g. 2.1') },
+  }
+  return [
+    {
+      name: 'added_after',
+      description: 'Only objects added to the collection after this timestamp (`X-TAXII-Date-Added-Last`).',
+      schema: { type: 'string', description: 'a timestamp such as 2026-11-26T08:00:00.000000Z' },
+    },
+    {
+      name: 'limit',
+      description: 'At most this many objects (1 to 1,000; a larger limit gets 1,000).',
+      schema: { type: 'integer', minimum: 1, default: 1000 },
+    },
+    {
+      name: 'next',
+      description: 'The `next` of the previous page (opaque), with the same other parameters.',
+      schema: string(),
+    },
+    ...matches.map((field) => ({ name: `match[${field}]`, ...matchOf[field] })),
+  ]
+}
+
 const stixBundle = object('A STIX 2.1 bundle (`{ type: "bundle", id, objects }`), mapped as in docs/sharing.md.')
 const mispDocument = object(
   'MISP JSON: one event `{ Event }`, a search answer `{ response: [...] }` or a feed `{ manifest, events }`.',
@@ -691,12 +726,14 @@ const ROUTES: Record<string, Route> = {
     summary: 'TAXII 2.1 manifest',
     tag: 'taxii',
     access: 'taxii',
+    query: taxiiFilters('id', 'type', 'version', 'spec_version'),
     replies: { 200: { description: 'The manifest resource.', content: taxii('manifest resource') } },
   },
   'GET /taxii2/api/collections/{collectionId}/objects/': {
     summary: 'TAXII 2.1 objects',
     tag: 'taxii',
     access: 'taxii',
+    query: taxiiFilters('id', 'type', 'version', 'spec_version'),
     replies: { 200: { description: 'An envelope of STIX objects.', content: taxii('envelope') } },
   },
   'POST /taxii2/api/collections/{collectionId}/objects/': {
@@ -710,12 +747,14 @@ const ROUTES: Record<string, Route> = {
     summary: 'TAXII 2.1 one object',
     tag: 'taxii',
     access: 'taxii',
+    query: taxiiFilters('version', 'spec_version'),
     replies: { 200: { description: 'An envelope of the object.', content: taxii('envelope') } },
   },
   'GET /taxii2/api/collections/{collectionId}/objects/{objectId}/versions/': {
     summary: "TAXII 2.1 an object's versions",
     tag: 'taxii',
     access: 'taxii',
+    query: taxiiFilters('spec_version'),
     replies: { 200: { description: 'The versions resource.', content: taxii('versions resource') } },
   },
 }

@@ -48,9 +48,15 @@ async function taxii<T = Json>(
   base: string,
   path: string,
   credential: Credential,
-  init: { method?: string; body?: unknown; accept?: string | null; contentType?: string } = {},
+  init: {
+    method?: string
+    body?: unknown
+    accept?: string | null
+    contentType?: string
+    headers?: Record<string, string>
+  } = {},
 ): Promise<Reply<T>> {
-  const headers: Record<string, string> = {}
+  const headers: Record<string, string> = { ...init.headers }
   if (init.accept !== null) headers.accept = init.accept ?? TAXII
   if (typeof credential === 'string') headers.authorization = `Bearer ${credential}`
   else if (credential !== null) headers.authorization = `Basic ${Buffer.from(credential.basic).toString('base64')}`
@@ -322,6 +328,14 @@ describe('TAXII 2.1: Watchfloor as a TAXII server, each caller served its own pr
     expect(tooLarge.json).toMatchObject({ http_status: '413' })
     expect((await taxii(server.url, add, TOKENS.sensorLv, { body: '{"objects": ' })).status).toBe(400)
     expect((await taxii(server.url, add, TOKENS.sensorLv, { body: { objects: 'none' } })).status).toBe(422)
+    // an envelope without objects is told so (not that its objects are empty "when present")
+    for (const body of [{}, { type: 'bundle' }]) {
+      const empty = await taxii<{ description: string }>(server.url, add, TOKENS.sensorLv, { body })
+      expect(empty.status).toBe(422)
+      expect(empty.json.description).toBe(
+        'the envelope has no objects: send { "objects": [ ... ] } with one STIX object or more',
+      )
+    }
     const invalid = await taxii(server.url, add, TOKENS.sensorLv, {
       body: { objects: [{ type: 'incident', id: 'incident--nope', spec_version: '2.1' }] },
     })
@@ -736,6 +750,16 @@ describe('TAXII 2.1: Watchfloor as a TAXII server, each caller served its own pr
     const liaison = await taxii(server.url, objectsPath(ALL), TOKENS.viewerLv, { body: envelope })
     expect(liaison.status).toBe(403)
     expect(liaison.json).toMatchObject({ http_status: '403' })
+    expect((liaison.json as { description: string }).description).toMatch(
+      /^may not add objects: posting events needs one of the roles /,
+    )
+    // a view as another audience is read-only [A7], and says so, whatever the caller's roles
+    const viewing = await taxii<{ description: string }>(server.url, objectsPath(ALL), ADMIN, {
+      body: envelope,
+      headers: { 'x-watchfloor-view-as': 'organisation:cert-lv' },
+    })
+    expect(viewing.status).toBe(403)
+    expect(viewing.json.description).toBe('may not add objects: a view as another audience is read-only')
 
     const made = await rest<{ secret: string }>(server.url, 'POST', '/api/v1/tokens', ADMIN, {
       label: 'TAXII wall',
@@ -746,8 +770,14 @@ describe('TAXII 2.1: Watchfloor as a TAXII server, each caller served its own pr
     })
     expect(made.status).toBe(201)
     const display = made.json.secret
-    const refused = await taxii(server.url, objectsPath(ALL), { basic: `wall:${display}` }, { body: envelope })
+    const refused = await taxii<{ description: string }>(
+      server.url,
+      objectsPath(ALL),
+      { basic: `wall:${display}` },
+      { body: envelope },
+    )
     expect(refused.status).toBe(403)
+    expect(refused.json.description).toBe('may not add objects: a display token is read-only')
     const collections = await taxii<{ collections: { can_write: boolean }[] }>(
       server.url,
       '/taxii2/api/collections/',

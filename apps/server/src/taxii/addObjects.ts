@@ -131,7 +131,9 @@ export async function addObjects({
 }: AddObjectsRequest): Promise<StatusResource> {
   if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope))
     throw new TaxiiError(422, 'the body must be a TAXII envelope: { "objects": [ ... ] }')
-  const objects = (envelope as { objects?: unknown }).objects ?? []
+  const objects = (envelope as { objects?: unknown }).objects
+  if (objects === undefined)
+    throw new TaxiiError(422, 'the envelope has no objects: send { "objects": [ ... ] } with one STIX object or more')
   if (!Array.isArray(objects)) throw new TaxiiError(422, 'the envelope objects property must be a list of STIX objects')
   const report = importStix(
     { type: 'bundle', id: `bundle--${randomUUID()}`, objects },

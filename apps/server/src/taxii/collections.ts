@@ -34,11 +34,18 @@ export interface Collection {
   canWrite: boolean
 }
 
-/** [A1, A2, A7] Adding objects is posting: a caller with a posting role, not read-only (a display, a view as). */
+/**
+ * [A1, A2, A7] Adding objects is posting: a caller with a posting role, not read-only (a display, a
+ * view as). Why this caller may not, in the words of the REST API's refusals; undefined: it may.
+ */
+export function writeRefusal(caller: Caller): string | undefined {
+  if (caller.kind === 'display') return 'a display token is read-only'
+  if (caller.viewingAs !== undefined) return 'a view as another audience is read-only'
+  return postingRefusal({ ...caller, readOnly: false })?.message
+}
+
 export function mayWrite(caller: Caller): boolean {
-  return (
-    postingRefusal({ ...caller, readOnly: caller.kind === 'display' || caller.viewingAs !== undefined }) === undefined
-  )
+  return writeRefusal(caller) === undefined
 }
 
 /** The caller's collections, in a stable order (3.3): "all", then its communities by id. */

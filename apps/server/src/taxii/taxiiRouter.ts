@@ -22,7 +22,14 @@ import { countServed, pullRecorder } from '../feeds/pullRecorder.ts'
 import type { StateCache } from '../read/projection.ts'
 import { addObjects, ownerOf, StatusStore } from './addObjects.ts'
 import { CollectionCache, type CollectionContents, type CollectionObject } from './CollectionCache.ts'
-import { type Collection, collectionResource, collectionsOf, eventsOf, findCollection } from './collections.ts'
+import {
+  type Collection,
+  collectionResource,
+  collectionsOf,
+  eventsOf,
+  findCollection,
+  writeRefusal,
+} from './collections.ts'
 import { type Filters, type MatchField, type Page, pageOf, readFilters } from './filters.ts'
 import {
   acceptsTaxii,
@@ -277,9 +284,8 @@ export function taxiiRouter({ store, access, states, owners, logger }: TaxiiDeps
       const requestTimestamp = taxiiTimestamp(microsOf(new Date().toISOString()))
       const caller = callerOf(req)
       const collection = collectionOf(req)
-      // 5.5: can_write false is 403 (display tokens, roles without posting [A1, A2])
-      if (!collection.canWrite)
-        throw new TaxiiError(403, 'this token may not add objects (a read-only token, or no posting role)')
+      // 5.5: can_write false is 403 (display tokens, a view as, roles without posting [A1, A2, A7])
+      if (!collection.canWrite) throw mayNotAdd(caller)
       if (!isTaxiiContentType(req.headers['content-type']))
         throw new TaxiiError(415, `the Content-Type must be ${TAXII_MEDIA_TYPE}`)
       const length = Number(req.headers['content-length'])
@@ -293,8 +299,7 @@ export function taxiiRouter({ store, access, states, owners, logger }: TaxiiDeps
       const now = await taxiiCaller(access.current(caller))
       callers.set(req, now)
       const target = collectionOf(req)
-      if (!target.canWrite)
-        throw new TaxiiError(403, 'this token may not add objects (a read-only token, or no posting role)')
+      if (!target.canWrite) throw mayNotAdd(now)
       const status = await addObjects({
         store,
         caller: now,
@@ -342,6 +347,11 @@ export function taxiiRouter({ store, access, states, owners, logger }: TaxiiDeps
   router.use(pulls.noteRefusal)
   router.use(taxiiErrorHandler(logger))
   return router
+}
+
+/** 5.5: an add by a caller who may not post is 403, saying why (a display token, a view as, no posting role). */
+function mayNotAdd(caller: Caller): TaxiiError {
+  return new TaxiiError(403, `may not add objects: ${writeRefusal(caller) ?? 'not a posting caller'}`)
 }
 
 /**

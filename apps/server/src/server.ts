@@ -150,7 +150,7 @@ async function serve(
   if (config.simulator) {
     const named = await directory.ensureNamed(ORGANISATION_ENTRIES)
     if (named.length > 0)
-      logger.info({ organisations: named }, "the demo scenario's organisations added to the directory")
+      logger.info({ organisations: named }, "the demo scenario's organisations added to the directory, or named")
   }
   const access = new ObservedAccess(metrics, registry, credentials, directory, {
     sessionTtlMs: config.sessionTtlMs,

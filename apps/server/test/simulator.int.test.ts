@@ -61,7 +61,13 @@ describe('the simulator leaves an incident people act on to them', () => {
     const byId = new Map(json.organisations.map((organisation) => [organisation.id, organisation]))
     expect(byId.get('cert-si')).toMatchObject({ name: 'National CERT of Slovenia', nation: 'SI', kind: 'ally_cert' })
     expect(byId.get('cert-gr')).toMatchObject({ name: 'National CERT of Greece', nation: 'GR' })
-    expect(byId.get('alliance')).toMatchObject({ nation: 'ALLIANCE', kind: 'alliance_body' })
+    expect(byId.get('alliance')).toMatchObject({
+      name: 'Alliance cyber defence',
+      nation: 'ALLIANCE',
+      kind: 'alliance_body',
+    })
+    // one the tokens' principals brought in first, named only by its id, takes the scenario's name
+    expect(byId.get('cert-ee')).toMatchObject({ name: 'National CERT of Estonia', nation: 'EE' })
     // every organisation the scenario posts for
     const posting = new Set((await readAll()).map((event) => event.source.organisation))
     for (const organisation of posting) expect(byId.has(organisation), organisation).toBe(true)

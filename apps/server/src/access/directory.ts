@@ -186,20 +186,25 @@ export class Directory {
 
   /**
    * Make sure each of `organisations` is in the directory, under the name given: one that is there
-   * already keeps its entry (an admin's name and nation win). Returns the ids it added. The demo
-   * scenario's organisations, which its relay posts for, come in this way with their names [V10].
+   * already keeps its entry (an admin's name and nation win), but for a name that is only its id
+   * (as `ensure` adds a principal's organisation), which takes the name given. Returns the ids it
+   * added or named. The demo scenario's organisations, which its relay posts for, come in this way
+   * with their names [V10].
    */
   async ensureNamed(organisations: Iterable<{ id: string; name: string; nation: string }>): Promise<string[]> {
-    const added: string[] = []
-    for (const organisation of organisations)
-      if (
-        !this.organisations.has(organisation.id) &&
-        !added.includes(organisation.id) &&
-        (await this.create(organisation))
-      )
-        added.push(organisation.id)
-    if (added.length > 0) await this.load()
-    return added
+    const changed: string[] = []
+    for (const organisation of organisations) {
+      if (changed.includes(organisation.id)) continue
+      const there = this.organisations.get(organisation.id)
+      if (there === undefined) {
+        if (await this.create(organisation)) changed.push(organisation.id)
+      } else if (there.name === there.id && organisation.name !== there.name) {
+        if (await this.credentials.updateOrganisation(organisation.id, { name: organisation.name }))
+          changed.push(organisation.id)
+      }
+    }
+    if (changed.length > 0) await this.load()
+    return changed
   }
 
   /** Add one organisation, of the kind its nation suggests (an alliance body unless a two-letter country code). */

@@ -153,6 +153,39 @@ describe.each(BACKENDS)('control characters in input on %s', (backend) => {
       )
   })
 
+  it('a body that is JSON but no object is told so, not that it is not JSON; one that is not JSON is', async () => {
+    const routes: [string, string][] = [
+      ['/api/v1/events', TOKENS.sensorEe],
+      ['/api/v1/commands', TOKENS.coordEeA],
+      ['/api/v1/accounts', ADMIN],
+    ]
+    for (const [path, token] of routes) {
+      const send = async (body: string) => {
+        const response = await fetch(`${server.url}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body,
+        })
+        return {
+          status: response.status,
+          message: ((await response.json()) as { error: { message: string } }).error.message,
+        }
+      }
+      for (const [body, what] of [
+        ['null', 'null'],
+        ['"x"', 'a string'],
+        ['42', 'a number'],
+        ['true', 'a boolean'],
+      ])
+        expect(await send(body!), `${path} ${body}`).toEqual({
+          status: 400,
+          message: `request body must be a JSON object, not ${what}`,
+        })
+      for (const body of ['{x', 'nul', '"x'])
+        expect(await send(body), `${path} ${body}`).toEqual({ status: 400, message: 'request body is not valid JSON' })
+    }
+  })
+
   it('right-to-left names pasted with their embeddings or isolates closed are kept; one left open is refused', async () => {
     const named = (id: string, name: string) =>
       call(server.url, 'POST', '/api/v1/directory/organisations', ADMIN, { id, name, nation: 'IL', kind: 'industry' })

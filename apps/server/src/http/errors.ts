@@ -74,7 +74,7 @@ export function toWatchfloorError(error: unknown): WatchfloorError {
       'too_large',
       `request body over ${typeof limit === 'number' ? `${limit} bytes` : 'the limit'}`,
     )
-  if (type === 'entity.parse.failed') return new WatchfloorError('validation', 'request body is not valid JSON')
+  if (type === 'entity.parse.failed') return new WatchfloorError('validation', unparsed(error))
   if (type === 'encoding.unsupported' || type === 'charset.unsupported')
     return new WatchfloorError('validation', 'unsupported body encoding')
   if (clientErrorStatus(error) !== undefined) {
@@ -83,6 +83,25 @@ export function toWatchfloorError(error: unknown): WatchfloorError {
     return new WatchfloorError('validation', 'the request could not be read (its body or encoding is malformed)')
   }
   return new WatchfloorError('internal', 'internal error')
+}
+
+/**
+ * Why the JSON body parser refused a body: not JSON at all, or JSON that is no object or array
+ * (`null`, `"x"`, `42`: valid JSON, which its strict mode refuses), said as such.
+ */
+function unparsed(error: unknown): string {
+  const { body } = error as { body?: unknown }
+  if (typeof body === 'string') {
+    let value: unknown
+    try {
+      value = JSON.parse(body)
+    } catch {
+      return 'request body is not valid JSON'
+    }
+    const what = value === null ? 'null' : typeof value === 'string' ? 'a string' : `a ${typeof value}`
+    return `request body must be a JSON object, not ${what}`
+  }
+  return 'request body is not valid JSON'
 }
 
 /** The 4xx status an error of Express, its router or body parser carries (http-errors' `status`). */

@@ -603,7 +603,11 @@ describe('watchfloor command line', () => {
     const notBackup = await cli(['restore', join(root, 'package.json')], sqliteEnv())
     expect(notBackup.code).toBe(1)
     expect(notBackup.stderr).toContain('not a Watchfloor backup')
-    for (const run of [short, invalid, refused, notBackup]) noStack(run)
+    // and the other way round: a backup handed to import is told where it goes
+    const imported = await cli(['import', file], sqliteEnv())
+    expect(imported.code).toBe(1)
+    expect(imported.stderr).toContain(`${file} is a Watchfloor backup, not an export of the log: read it with restore`)
+    for (const run of [short, invalid, refused, notBackup, imported]) noStack(run)
   })
 
   it('export and import: NDJSON of the log into an empty log, every seq and recordedAt kept; a non-empty log refused', async () => {

@@ -216,7 +216,14 @@ export function parseEventLine(line: string, n: number, name: string): StoredEve
     throw new Failed(`${name}, line ${n}: not JSON`)
   }
   const read = readStoredEvent(value)
-  if ('problem' in read) throw new Failed(`${name}, line ${n}: not a valid stored event: ${read.problem}`)
+  if ('problem' in read) {
+    // a whole-store backup handed to `import`: its header names its format (backup.ts BACKUP_FORMAT)
+    if (n === 1 && (value as { format?: unknown } | null)?.format === 'watchfloor-backup')
+      throw new Failed(
+        `${name} is a Watchfloor backup, not an export of the log: read it with restore (docs/operate.md)`,
+      )
+    throw new Failed(`${name}, line ${n}: not a valid stored event: ${read.problem}`)
+  }
   return read.event
 }
 

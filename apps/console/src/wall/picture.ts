@@ -72,7 +72,7 @@ export function addPins(
 
 /**
  * The pin that holds the spotlight now. Pins stand while not expired and their incident is still
- * critical, not closed, not acknowledged since it was pinned, and (given `shown`) on this wall;
+ * critical, not closed, not acknowledged (ever: before it became critical too), and (given `shown`) on this wall;
  * standing pins take the spotlight in turn, `rotateMs` each, in the order they came (a new critical
  * never displaces one nobody has acknowledged: they share the spotlight). Without `rotateMs`, the
  * oldest standing pin.
@@ -90,7 +90,9 @@ export function activePin(
     if (shown && !shown.has(pin.incidentId)) continue // not on this wall (its filters)
     const incident = incidents.get(pin.incidentId)
     if (incident?.severity !== 'critical' || incident.status === 'closed') continue
-    if (incident.acknowledgedAt !== undefined && Date.parse(incident.acknowledgedAt) >= pin.since) continue
+    // acknowledged, even before it became critical: someone has it, and it cannot be acknowledged
+    // again, so a pin would ask for what no one can give (the console's alarm skips it alike)
+    if (incident.acknowledgedAt !== undefined) continue
     standing.push(pin)
   }
   if (standing.length === 0) return null

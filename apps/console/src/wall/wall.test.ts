@@ -133,6 +133,9 @@ describe('spotlight and pins', () => {
     const incident = state.incidents.get('x')!
     const acknowledged = new Map([['x', { ...incident, acknowledgedAt: iso(now) }]])
     expect(activePin(pins, acknowledged, now)).toBeNull()
+    // acknowledged before it was escalated to critical: no pin asks for an acknowledgement it has
+    const before = new Map([['x', { ...incident, acknowledgedAt: iso(now - 60_000) }]])
+    expect(activePin(pins, before, now)).toBeNull()
     expect(activePin(pins, new Map([['x', { ...incident, status: 'closed' as const }]]), now)).toBeNull()
     expect(activePin(pins, new Map([['x', { ...incident, severity: 'high' as const }]]), now)).toBeNull()
     // an incident this wall does not show (its filters) never pins it

@@ -1,9 +1,8 @@
-import { overdueTasks } from '@watchfloor/core'
 import { useMemo, useState } from 'react'
 import { useWatchfloor } from '../../data/store.ts'
 import { ChoiceChips } from '../../ui/ChoiceChips.tsx'
 import { useServerNow } from '../../ui/useNow.ts'
-import { BOARD_COLUMNS, boardColumns, SCOPE_LABELS, TASK_SCOPES, type TaskScope } from './board.ts'
+import { BOARD_COLUMNS, boardColumns, overdueShown, SCOPE_LABELS, TASK_SCOPES, type TaskScope } from './board.ts'
 import { STATUS_LABELS, TaskCard } from './TaskCard.tsx'
 
 /** The task board: one column per status, for my tasks, my team's or all I can see. */
@@ -18,7 +17,8 @@ export function TaskBoard() {
     [session?.user, session?.organisation],
   )
   const columns = useMemo(() => boardColumns(state, scope, me), [state, scope, me])
-  const overdue = useMemo(() => overdueTasks(state, now).length, [state, now])
+  // of the tasks the board shows (the scope chosen), as the tab's badge counts mine and my team's
+  const overdue = useMemo(() => overdueShown(columns, now), [columns, now])
   return (
     <section className="panel task-board-panel" aria-labelledby="tasks-heading">
       <h2 id="tasks-heading">

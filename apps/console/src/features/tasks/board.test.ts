@@ -1,7 +1,7 @@
 import { makeEvent, type TaskState } from '@watchfloor/core'
 import { describe, expect, it } from 'vitest'
 import { picture, reportEvent } from '../coordination/fixtures.test-helpers.ts'
-import { assigneeLabel, assigneeOf, boardColumns, myOverdueCount, taskSummary } from './board.ts'
+import { assigneeLabel, assigneeOf, boardColumns, myOverdueCount, overdueShown, taskSummary } from './board.ts'
 
 const me = { user: 'kadri', organisation: 'cert-ee' }
 const created = (
@@ -53,6 +53,18 @@ describe('task board', () => {
   it('counts my overdue tasks', () => {
     expect(myOverdueCount(state, me, Date.parse('2026-12-01T00:00:00Z'))).toBe(1)
     expect(myOverdueCount(state, me, Date.parse('2026-10-01T00:00:00Z'))).toBe(0)
+  })
+
+  it("the board's heading counts the overdue tasks of the scope it shows, not every task it could", () => {
+    const later = picture([
+      ...[reportEvent(1, 'inc-1')],
+      created(2, 'theirs', { kind: 'team', organisation: 'cert-lv' }, '2026-11-01T00:00:00Z'),
+    ])
+    const now = Date.parse('2026-12-01T00:00:00Z')
+    expect(overdueShown(boardColumns(later, 'team', me), now)).toBe(0)
+    expect(overdueShown(boardColumns(later, 'mine', me), now)).toBe(0)
+    expect(overdueShown(boardColumns(later, 'all', me), now)).toBe(1)
+    expect(overdueShown(boardColumns(state, 'mine', me), now)).toBe(1)
   })
 
   it('labels', () => {

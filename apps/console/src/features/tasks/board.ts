@@ -46,6 +46,13 @@ export function boardColumns(state: State, scope: TaskScope, me: Me): Record<Boa
   return columns
 }
 
+/** Overdue tasks among those the board shows (its columns, of the scope chosen): the board's heading. */
+export function overdueShown(columns: Record<BoardColumn, TaskState[]>, now: number): number {
+  let count = 0
+  for (const status of BOARD_COLUMNS) for (const task of columns[status]) if (isOverdue(task, now)) count++
+  return count
+}
+
 /** Overdue tasks among those assigned to me or my team (for the tab's badge). */
 export function myOverdueCount(state: State, me: Me, now: number): number {
   let count = 0

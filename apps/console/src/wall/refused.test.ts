@@ -19,14 +19,29 @@ describe('a refused wall', () => {
     expect(mayBeAcceptedAgain('')).toBe(true)
   })
 
-  it('says suspended for a disabled account, revoked for a token revoked or expired', () => {
+  it('says suspended for a disabled account, revoked, expired, or a link not known, each as it is', () => {
     expect(refusalNotice('account disabled').title).toBe('ACCESS SUSPENDED')
     expect(refusalNotice('account disabled').text).toContain('comes back by itself when the account is enabled again')
-    for (const reason of ['token revoked', 'token expired', 'unknown token']) {
-      expect(refusalNotice(reason).title).toBe('ACCESS REVOKED')
-      expect(refusalNotice(reason).text).toContain(`(${reason})`)
-      expect(refusalNotice(reason).text).toContain('given a new link')
+    const signIn = (detail: string) => `Sign-in failed: the token was not accepted (${detail}).`
+    for (const [reason, title] of [
+      ['token revoked', 'ACCESS REVOKED'],
+      [signIn('token revoked'), 'ACCESS REVOKED'],
+      ['token expired', 'ACCESS EXPIRED'],
+      [signIn('unknown token'), 'LINK NOT ACCEPTED'],
+    ] as const) {
+      expect(refusalNotice(reason).title, reason).toBe(title)
+      expect(refusalNotice(reason).text, reason).toMatch(/given a (new|correct) link\.$/)
+      // the notice says it in its own words: no reason in brackets inside brackets
+      expect(refusalNotice(reason).text, reason).not.toContain('(')
     }
+    // a mistyped link is not told it was revoked
+    expect(refusalNotice(signIn('unknown token')).text).toContain('mistyped')
+    // a reason it has no words of its own for is given as the server said it
+    const other = "token refused: its user id feed:x is a partner feed's"
+    expect(refusalNotice(other)).toEqual({
+      title: 'ACCESS REVOKED',
+      text: `This wall's display token is no longer accepted: ${other}. Nothing is shown until the wall is given a new link.`,
+    })
   })
 
   it('asks again after each delay, the last repeating, until accepted; then comes back once', async () => {

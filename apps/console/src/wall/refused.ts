@@ -13,9 +13,24 @@ export function refusalNotice(reason: string): { title: string; text: string } {
       title: 'ACCESS SUSPENDED',
       text: "The account this wall's display token belongs to is disabled. Nothing is shown; the wall comes back by itself when the account is enabled again.",
     }
+  if (/unknown token/i.test(reason))
+    return {
+      title: 'LINK NOT ACCEPTED',
+      text: "The server does not know this wall's display token: the link may be mistyped, cut short, or for another server. Nothing is shown until the wall is given a correct link.",
+    }
+  if (/token expired/i.test(reason))
+    return {
+      title: 'ACCESS EXPIRED',
+      text: "This wall's display token has expired. Nothing is shown until the wall is given a new link.",
+    }
+  if (/token revoked/i.test(reason))
+    return {
+      title: 'ACCESS REVOKED',
+      text: "This wall's display token was revoked. Nothing is shown until the wall is given a new link.",
+    }
   return {
     title: 'ACCESS REVOKED',
-    text: `This wall's display token is no longer accepted${reason ? ` (${reason})` : ''}. Nothing is shown until it is given a new link.`,
+    text: `This wall's display token is no longer accepted${reason ? `: ${reason.replace(/\.$/, '')}` : ''}. Nothing is shown until the wall is given a new link.`,
   }
 }
 

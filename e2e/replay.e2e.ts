@@ -157,6 +157,22 @@ test.describe('replay', () => {
     // a copied link reopens the same moment in a new page
     await page.getByTestId('replay-playhead').fill(String(T + 12 * MIN))
     await expect(page.getByTestId('replay-at')).toHaveAttribute('data-at', iso(T + 12 * MIN))
+    // from the keyboard: an arrow moves a step one can see (a two-hundredth of the window, whole
+    // seconds), and the slider reads as a time, not a number of milliseconds
+    const playhead = page.getByTestId('replay-playhead')
+    const span = Number(await playhead.getAttribute('max')) - Number(await playhead.getAttribute('min'))
+    const stepMs = Math.max(1000, Math.round(span / 200 / 1000) * 1000)
+    await playhead.focus()
+    await page.keyboard.press('ArrowRight')
+    await expect(page.getByTestId('replay-at')).toHaveAttribute('data-at', iso(T + 12 * MIN + stepMs))
+    await expect(playhead).toHaveAttribute(
+      'aria-valuetext',
+      `${iso(T + 12 * MIN + stepMs)
+        .slice(0, 19)
+        .replace('T', ' ')}Z`,
+    )
+    await page.keyboard.press('ArrowLeft')
+    await expect(page.getByTestId('replay-at')).toHaveAttribute('data-at', iso(T + 12 * MIN))
     await page.waitForTimeout(500) // the URL follows the view within 250 ms
     const link = page.url()
     expect(link).toContain('mode=replay')
@@ -227,10 +243,20 @@ test.describe('replay', () => {
     await page.getByTestId('replay-close').click()
   })
 
-  test('exports an incident from its panel, live, without opening the replay', async ({
+  test('exports an incident from its panel, live, without opening the replay; in replay up to the playhead', async ({
     page,
+    request,
     outsideRequests: _outside,
   }) => {
+    // a later event of B: recorded after its report, and happened after it
+    await postEvents(request, [
+      event('incident.observation', T + 25 * MIN, {
+        incidentId: B,
+        networkId: 'ee-gov',
+        indicator: '203.0.113.9',
+        count: 1,
+      }),
+    ])
     await signIn(page, E2E_TOKENS.officer)
     await row(page, B).click()
     const panel = page.getByTestId('detail-export')
@@ -247,9 +273,27 @@ test.describe('replay', () => {
     )
     await expect(panel.getByTestId('export-marking')).toHaveText(/^TLP:/)
     const { readFileSync } = await import('node:fs')
-    const events = JSON.parse(readFileSync(await file.path(), 'utf8')) as { payload: { incidentId?: string } }[]
-    expect(events.length).toBeGreaterThan(0)
+    type Row = { seq: number; recordedAt: string; occurredAt: string; payload: { incidentId?: string } }
+    const events = JSON.parse(readFileSync(await file.path(), 'utf8')) as Row[]
+    expect(events.length).toBeGreaterThan(1)
     expect(events.every((event) => event.payload.incidentId === B)).toBe(true)
+
+    // in replay the panel shows the incident at the playhead, and its export stops there too
+    await page.getByTestId('open-replay').click()
+    await expect(page.getByTestId('replay-play')).toBeEnabled({ timeout: 15_000 })
+    const first = events[0]!
+    await page.waitForTimeout(500) // the URL follows the view within 250 ms
+    const occurred = page.url().includes('clock=occurred')
+    const moment = Date.parse(occurred ? first.occurredAt : first.recordedAt)
+    await page.getByTestId('replay-playhead').fill(String(moment))
+    await expect(page.getByTestId('replay-at')).toHaveAttribute('data-at', new Date(moment).toISOString())
+    await expect(panel).toContainText('Export this incident, up to the playhead:')
+    const atPlayhead = page.waitForEvent('download')
+    await panel.getByTestId('detail-export-json').click()
+    const until = JSON.parse(readFileSync(await (await atPlayhead).path(), 'utf8')) as Row[]
+    expect(until.map((event) => event.seq)).toContain(first.seq)
+    expect(until.length).toBeLessThan(events.length)
+    await page.getByTestId('replay-close').click()
   })
 
   test('a bookmark saved in replay is listed and jumps back to its moment', async ({

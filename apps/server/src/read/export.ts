@@ -115,7 +115,7 @@ export async function exportEvents(
     res.setHeader(MARKING_HEADER, markingHeader(documentMarking(markings)))
     res.setHeader(
       'Content-Disposition',
-      `attachment; filename="watchfloor-incident-${safe(incidentId)}-to-seq-${head}.misp.json"`,
+      `attachment; filename="watchfloor-incident-${safe(incidentId)}-to-seq-${events.at(-1)?.seq ?? 0}.misp.json"`,
     )
     res.setHeader('X-Watchfloor-Head', String(head))
     res.json(document)
@@ -174,7 +174,10 @@ export async function exportEvents(
   // [M1] the export's own marking goes in a header, before the first byte: a first pass reads the
   // markings only, of the events it holds (JSON, CSV) or of the objects it makes (STIX)
   let marking: DocumentMarking = documentMarking([])
+  /** The seq of the last event the file holds (0: none), for its name: the same window twice, the same name. */
+  let last = 0
   await scan((page) => {
+    last = page.at(-1)?.seq ?? last
     if (dry) dry.add(page)
     else marking = documentMarking([marking, ...page.map((event): Marking => event.marking)])
   })
@@ -188,7 +191,7 @@ export async function exportEvents(
   res.status(200)
   res.setHeader('Content-Type', CONTENT_TYPES[format])
   const extension = format === 'stix' ? 'stix.json' : format
-  res.setHeader('Content-Disposition', `attachment; filename="watchfloor-${subject}-to-seq-${head}.${extension}"`)
+  res.setHeader('Content-Disposition', `attachment; filename="watchfloor-${subject}-to-seq-${last}.${extension}"`)
   res.setHeader('Cache-Control', 'no-store')
   res.setHeader('X-Watchfloor-Head', String(head))
   res.setHeader(MARKING_HEADER, markingHeader(marking))

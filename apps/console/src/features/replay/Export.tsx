@@ -74,10 +74,10 @@ export function ExportButtons() {
       <FormatButtons testIdPrefix="export" onPick={(format) => run('window', windowQuery(format))} />
       {selection && (
         <>
-          <span className="muted">incident:</span>
+          <span className="muted">{s.active ? 'incident, in the window:' : 'incident:'}</span>
           <FormatButtons
             testIdPrefix="export-incident"
-            onPick={(format) => run('incident', { format, incidentId: selection })}
+            onPick={(format) => run('incident', { ...windowQuery(format), incidentId: selection })}
           />
         </>
       )}
@@ -88,14 +88,21 @@ export function ExportButtons() {
 
 /**
  * One incident's events exported from its detail panel, live or in replay (an analyst need not open
- * the replay to take an incident's record away): JSON, CSV or STIX, marked as the bar's are.
+ * the replay to take an incident's record away): JSON, CSV or STIX, marked as the bar's are. In
+ * replay the panel shows the incident as it was at the playhead, and the export holds its events up
+ * to the playhead (on the replay's clock), as the panel does.
  */
 export function IncidentExport({ incidentId }: { incidentId: string }) {
+  const replaying = useReplay((r) => r.active)
+  const at = useReplay((r) => Math.round(r.at))
+  const clock = useReplay((r) => r.clock)
   const { run, outcome } = useExport()
+  const query = (format: ExportFormat): ExportQuery =>
+    replaying ? { format, incidentId, to: at + 1, clock } : { format, incidentId }
   return (
     <div className="detail-export" data-testid="detail-export">
-      <span className="muted">Export this incident:</span>
-      <FormatButtons testIdPrefix="detail-export" small onPick={(format) => run('incident', { format, incidentId })} />
+      <span className="muted">{replaying ? 'Export this incident, up to the playhead:' : 'Export this incident:'}</span>
+      <FormatButtons testIdPrefix="detail-export" small onPick={(format) => run('incident', query(format))} />
       {outcome}
     </div>
   )

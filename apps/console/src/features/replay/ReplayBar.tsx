@@ -19,7 +19,7 @@ import { useNames } from '../coordination/usePeople.ts'
 import { takeSnapshot } from '../report/snapshots.ts'
 import { bookmarkCommand } from './api.ts'
 import { ExportButtons } from './Export.tsx'
-import { isLate, type ReplayClock } from './model.ts'
+import { isLate, playheadStep, type ReplayClock, steppedPlayhead } from './model.ts'
 import { LateMarker } from './ReplayEntry.tsx'
 import {
   closeReplay,
@@ -175,6 +175,7 @@ function Controls() {
         className="replay-playhead"
         data-testid="replay-playhead"
         aria-label="Playhead"
+        aria-valuetext={formatTime(new Date(s.at).toISOString())}
         min={s.from}
         max={s.to}
         step={1}
@@ -183,6 +184,14 @@ function Controls() {
         onChange={(e) => {
           pause()
           seek(Number(e.target.value), true)
+        }}
+        onKeyDown={(e) => {
+          // arrows move by a step one can see (the input's own step is a millisecond); Page keys and Home/End as they are
+          const direction = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1 }[e.key]
+          if (direction === undefined) return
+          e.preventDefault()
+          pause()
+          seek(steppedPlayhead(s.at, direction, playheadStep(s.to - s.from), s.from, s.to), true)
         }}
       />
       <span className="replay-at mono" data-testid="replay-at" data-at={new Date(s.at).toISOString()}>

@@ -1,7 +1,7 @@
 import { eventTime, initialState, makeEvent, type ReplayClock, replayFromScratch, stateToJson } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { isLate, LATE_MS, needsHistory, ReplayModel } from './model.ts'
+import { isLate, LATE_MS, needsHistory, playheadStep, ReplayModel, steppedPlayhead } from './model.ts'
 
 const T0 = Date.UTC(2026, 10, 1)
 const iso = (ms: number) => new Date(ms).toISOString()
@@ -150,5 +150,20 @@ describe('replay model', () => {
     expect(isLate(event(LATE_MS))).toBe(false)
     expect(isLate(event(0))).toBe(false)
     expect(isLate(event(-60_000))).toBe(false)
+  })
+})
+
+describe('the playhead from the keyboard', () => {
+  it('an arrow moves it a two-hundredth of the window, in whole seconds, never less than a second', () => {
+    expect(playheadStep(30 * 60_000)).toBe(9_000)
+    expect(playheadStep(24 * 3600_000)).toBe(432_000)
+    expect(playheadStep(60_000)).toBe(1_000)
+    expect(playheadStep(0)).toBe(1_000)
+  })
+
+  it('stays inside the window', () => {
+    expect(steppedPlayhead(T0 + 5_000, 1, 9_000, T0, T0 + 10_000)).toBe(T0 + 10_000)
+    expect(steppedPlayhead(T0 + 5_000, -1, 9_000, T0, T0 + 10_000)).toBe(T0)
+    expect(steppedPlayhead(T0 + 5_000, 1, 1_000, T0, T0 + 10_000)).toBe(T0 + 6_000)
   })
 })

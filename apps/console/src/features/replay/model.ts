@@ -27,6 +27,19 @@ export type { ReplayClock }
  * top of it (fold keeps seq order [R1]). Then the events before the window are needed as events,
  * folded from the empty picture instead (`ReplayModel` with `always`).
  */
+/**
+ * How far one arrow key moves the playhead over a window of `spanMs`: a two-hundredth of it, in
+ * whole seconds, at least one second (a range input's own step, 1 ms, moved nothing one could see).
+ */
+export function playheadStep(spanMs: number): number {
+  return Math.max(1000, Math.round(spanMs / 200 / 1000) * 1000)
+}
+
+/** The playhead moved `direction` steps of `stepMs` from `at`, held inside [`from`, `to`]. */
+export function steppedPlayhead(at: number, direction: number, stepMs: number, from: number, to: number): number {
+  return Math.min(to, Math.max(from, at + direction * stepMs))
+}
+
 export function needsHistory(base: State, events: readonly StoredEvent[], clock: ReplayClock, fromMs: number): boolean {
   if (clock === 'recorded') return false
   return events.some((event) => event.seq <= base.seq && eventTime(event, clock) > fromMs)

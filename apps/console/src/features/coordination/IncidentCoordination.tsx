@@ -29,7 +29,7 @@ import { choose, type Draft, rebase, startDraft, viewDraft } from './draft.ts'
 import { draftForm, useDraft } from './formDrafts.ts'
 import { chosenOption, incidentOptions, type Names } from './people.ts'
 import { can, escalationChoices, statusChoices } from './permissions.ts'
-import { ACKNOWLEDGE_ACTION, AcknowledgeButton, CommandOutcome, useCommand } from './useCommand.tsx'
+import { ACKNOWLEDGE_ACTION, AcknowledgeButton, acknowledge, CommandOutcome, useCommand } from './useCommand.tsx'
 import { usePeople } from './usePeople.ts'
 import { isWithdrawn, withdrawnStore } from './withdrawn.ts'
 
@@ -170,7 +170,14 @@ function IncidentActions({ incident, session }: { incident: IncidentState; sessi
   return (
     <Section title="Actions" testid="incident-actions">
       {mayAck && (
-        <div className="row">
+        // Enter in the note acknowledges, as Enter in the escalation's reason escalates
+        <form
+          className="row"
+          onSubmit={(e) => {
+            e.preventDefault()
+            acknowledge(ack, incident, acknowledging.note)
+          }}
+        >
           <AcknowledgeButton runner={ack} incident={incident} testid="action-acknowledge" note={acknowledging.note} />
           <input
             className="input grow"
@@ -181,7 +188,7 @@ function IncidentActions({ incident, session }: { incident: IncidentState; sessi
             value={acknowledging.note}
             onChange={(e) => setAcknowledging({ note: e.target.value })}
           />
-        </div>
+        </form>
       )}
       <CommandOutcome runner={ack} shown={incident} />
       {mayEscalate && (

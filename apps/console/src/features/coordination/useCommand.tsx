@@ -235,19 +235,23 @@ export function AcknowledgeButton({
       className="button primary"
       data-testid={testid}
       disabled={runner.pending}
-      onClick={() =>
-        void runner.run(
-          {
-            type: 'incident.acknowledge',
-            incidentId: incident.incidentId,
-            expectedVersion: runner.versionOf(incident),
-            ...(note.trim() === '' ? {} : { note: note.trim() }),
-          },
-          incident,
-        )
-      }
+      onClick={() => acknowledge(runner, incident, note)}
     >
       Acknowledge
     </button>
+  )
+}
+
+/** Acknowledge `incident`, with `note` when one is given: the button's action, and Enter's in the note. */
+export function acknowledge(runner: CommandRunner, incident: Target & { incidentId: string }, note = ''): void {
+  if (runner.pending) return
+  void runner.run(
+    {
+      type: 'incident.acknowledge',
+      incidentId: incident.incidentId,
+      expectedVersion: runner.versionOf(incident),
+      ...(note.trim() === '' ? {} : { note: note.trim() }),
+    },
+    incident,
   )
 }

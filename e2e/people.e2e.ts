@@ -18,7 +18,12 @@ test('a coordinator assigns by name, mentions with @ and links incidents by titl
   for (const person of people) {
     const made = await request.post('/api/v1/accounts', {
       headers: { authorization: `Bearer ${E2E_TOKENS.admin}` },
-      data: { ...person, organisation: 'alliance', roles: ['analyst'], password: 'people e2e passphrase' },
+      data: {
+        ...person,
+        organisation: 'alliance',
+        roles: ['analyst', 'watch_officer'],
+        password: 'people e2e passphrase',
+      },
     })
     expect(made.status(), await made.text()).toBe(201)
   }
@@ -114,8 +119,26 @@ test('a coordinator assigns by name, mentions with @ and links incidents by titl
   await expect(link.getByRole('button', { name: ministry.title })).toHaveAttribute('title', ministry.id)
   await expect(detail.getByTestId('incident-links')).not.toContainText(`${ministry.id} `)
   await page.screenshot({ path: `${SHOTS}/people-done.png` })
+
   await card.screenshot({ path: `${SHOTS}/people-task-card.png` })
   await comment.screenshot({ path: `${SHOTS}/people-comment.png` })
+
+  // an acknowledgement names its person as the comments and tasks do: Ingrid acknowledges the other incident
+  const token = await request.post('/api/v1/tokens', {
+    headers: { authorization: `Bearer ${E2E_TOKENS.admin}` },
+    data: { label: 'people e2e', owner: people[0]!.username },
+  })
+  expect(token.status(), await token.text()).toBe(201)
+  const { secret } = (await token.json()) as { secret: string }
+  const acked = await request.post('/api/v1/commands', {
+    headers: { authorization: `Bearer ${secret}` },
+    data: { type: 'incident.acknowledge', incidentId: ministry.id },
+  })
+  expect(acked.status(), await acked.text()).toBe(200)
+  await openIncident(page, ministry.id)
+  const acknowledged = page.getByTestId('detail-acknowledged')
+  await expect(acknowledged).toContainText(`by ${people[0]!.displayName}`)
+  await expect(acknowledged.locator('strong')).toHaveAttribute('title', people[0]!.username)
 })
 
 test('notifications name the people who assigned and mentioned, not their user ids', async ({

@@ -161,7 +161,13 @@ function DetailBody({
         <dd data-testid="detail-acknowledged">
           {incident.acknowledgedAt ? (
             <>
-              by <strong>{incident.acknowledgedBy ?? 'someone'}</strong> at {formatTime(incident.acknowledgedAt)}
+              by{' '}
+              <strong title={incident.acknowledgedBy}>
+                {incident.acknowledgedBy === undefined
+                  ? 'someone'
+                  : (names.person?.(incident.acknowledgedBy) ?? incident.acknowledgedBy)}
+              </strong>{' '}
+              at {formatTime(incident.acknowledgedAt)}
               {incident.acknowledgedNote && (
                 <span data-testid="detail-acknowledged-note">: {incident.acknowledgedNote}</span>
               )}

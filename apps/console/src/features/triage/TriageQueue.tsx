@@ -15,8 +15,10 @@ import { formatDuration, formatTime } from '../../ui/format.ts'
 import { useServerNow } from '../../ui/useNow.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
 import { othersViewing, usePresence, viewerName } from '../coordination/coordination.ts'
+import { personName } from '../coordination/people.ts'
 import { can } from '../coordination/permissions.ts'
 import { ACKNOWLEDGE_ACTION, AcknowledgeButton, CommandOutcome, useCommand } from '../coordination/useCommand.tsx'
+import { useNames } from '../coordination/usePeople.ts'
 import {
   isWithdrawn,
   useWithdrawn,
@@ -100,6 +102,7 @@ const TriageItem = memo(function TriageItem({
 }) {
   const ack = useCommand({ of: { incidentId: incident.incidentId, place: 'triage' }, form: ACKNOWLEDGE_ACTION })
   const withdrawn = useWithdrawn(incident.incidentId)
+  const names = useNames()
   const mayAck = !readOnly && can(session, 'incident.acknowledge', incident)
   const select = () => viewStore.getState().select(selected ? null : incident.incidentId)
   const waited = now - Date.parse(incident.reportedAt)
@@ -143,7 +146,7 @@ const TriageItem = memo(function TriageItem({
       <div className="triage-action">
         {withdrawn ? null : taken && incident.acknowledgedAt !== undefined ? (
           <span className="triage-taken" data-testid="triage-acknowledged">
-            ✓ {incident.acknowledgedBy ? `by ${incident.acknowledgedBy}` : 'acknowledged'}
+            ✓ {incident.acknowledgedBy ? `by ${personName(names, incident.acknowledgedBy)}` : 'acknowledged'}
           </span>
         ) : taken ? (
           // closed or merged without an acknowledgement, or no longer in this picture's queue

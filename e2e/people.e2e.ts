@@ -77,6 +77,14 @@ test('a coordinator assigns by name, mentions with @ and links incidents by titl
   await detail.getByTestId('task-assignee').press('Escape')
   await expect(detail.getByTestId('task-assignee-list')).toHaveCount(0)
   await expect(detail.getByTestId('task-assignee')).toHaveValue('Kar')
+  // a team typed but not picked (part of a name) is said before the server would refuse it
+  await detail.getByTestId('task-assignee-kind').selectOption('team')
+  await detail.getByTestId('task-assignee').fill('Latv')
+  await expect(detail.getByTestId('task-assignee-unknown')).toHaveText(
+    'not a team on the list: choose one of the suggestions',
+  )
+  await detail.getByTestId('task-assignee').fill('alliance')
+  await expect(detail.getByTestId('task-assignee-unknown')).toHaveCount(0)
 
   // a comment that mentions someone: @ and part of the name, chosen with the pointer
   const body = detail.getByTestId('comment-body')

@@ -69,7 +69,13 @@ describe.each(BACKENDS)('references and requests on %s', (backend) => {
         title: 'Contain',
         assignee: { kind: 'team', organisation },
       })
-    expectRefused(await create('nonexist-org'), 'assignee.organisation')
+    const unknown = await create('nonexist-org')
+    expectRefused(unknown, 'assignee.organisation')
+    // said in plain words: what a team is, and how to name one
+    expect(JSON.stringify(unknown.json)).toContain(
+      'no organisation \\"nonexist-org\\": a task\'s team is an organisation',
+    )
+    expect(JSON.stringify(unknown.json)).not.toContain('picture')
     expectRefused(await create('__proto__'), 'assignee.organisation')
     const made = await create('cert-lv')
     expect(made.status, JSON.stringify(made.json)).toBe(200)

@@ -326,9 +326,14 @@ function unknownTeam(
   // one the caller's own picture names (a relay's organisations own networks and incidents without
   // an account here): the caller's picture, so the answer tells nothing of what it may not see
   if (pictureOrganisations(state).has(assignee.organisation)) return undefined
-  const message = `no organisation ${assignee.organisation} in the directory or your picture: a team is one of them`
+  const message = `no organisation "${assignee.organisation}": a task's team is an organisation of the directory, or one your own incidents and networks name, given by its id (such as cert-lv)`
   return new WatchfloorError('validation', message, {
-    issues: [{ path: 'assignee.organisation', message: 'not an organisation of the directory or of your picture' }],
+    issues: [
+      {
+        path: 'assignee.organisation',
+        message: 'not an organisation this task can be given to: choose a team by its id',
+      },
+    ],
   })
 }
 

@@ -396,6 +396,8 @@ function AssigneeFields({
 }) {
   const { people, teams, names } = usePeople(reaching)
   const name = kind === 'user' ? names.people.get(who.trim().replace(/^@/, '')) : names.teams.get(who.trim())
+  // a team typed that is none on the list (part of a name, not picked): said before the server refuses it
+  const notATeam = kind === 'team' && who.trim() !== '' && teams.length > 0 && !teams.some((t) => t.id === who.trim())
   return (
     <>
       <label className="form-field">
@@ -422,6 +424,10 @@ function AssigneeFields({
               name !== undefined && name !== who.trim() ? (
                 <span className="muted combobox-chosen" data-testid={`${testids.who}-name`}>
                   {name}
+                </span>
+              ) : notATeam ? (
+                <span className="combobox-chosen error" data-testid={`${testids.who}-unknown`}>
+                  not a team on the list: choose one of the suggestions
                 </span>
               ) : null
             }

@@ -293,7 +293,7 @@ export function WallLegend() {
           {severity}
         </span>
       ))}
-      {(['compromised', 'degraded', 'elevated'] as const).map((posture) => (
+      {(['compromised', 'degraded', 'elevated', 'normal'] as const).map((posture) => (
         <span key={posture}>
           <span className="wall-legend-ring" style={{ borderColor: POSTURE_COLOURS[posture] }} />
           {posture}

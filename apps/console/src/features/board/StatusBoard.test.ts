@@ -14,6 +14,10 @@ describe('status board', () => {
 
   it('says ages in words', () => {
     expect(formatAge(5_000)).toBe('5s ago')
+    expect(formatAge(999)).toBe('just now')
+    expect(formatAge(0)).toBe('just now')
+    expect(formatAge(-200)).toBe('just now')
+    expect(formatAge(1_000)).toBe('1s ago')
     expect(formatAge(125_000)).toBe('2m ago')
     expect(formatAge(3 * 3_600_000 + 60_000)).toBe('3h 1m ago')
     expect(formatAge(-10)).toBe('just now')

@@ -14,7 +14,8 @@ export function isStale(posture: NetworkPosture, now: number, staleAfterMs = STA
 }
 
 export function formatAge(ms: number): string {
-  return ms < 0 ? 'just now' : `${formatDuration(ms)} ago`
+  // under a second (or a clock a little ahead): "just now", never "0s ago" beside another's "just now"
+  return ms < 1000 ? 'just now' : `${formatDuration(ms)} ago`
 }
 
 /**

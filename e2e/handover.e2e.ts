@@ -42,7 +42,7 @@ test('the handover brief: the summary first with the incident that needs attenti
   await expect(page.getByTestId('handover-summary')).toContainText(UNACKED.title)
   const reply = page.waitForResponse((r) => r.url().includes('/api/v1/handover?'))
   await page.getByTestId('handover-8h').click()
-  const json = (await (await reply).json()) as { summary: string; until: string; marking: { tlp: string } }
+  const json = (await (await reply).json()) as { summary: string; until: string; marking: { tlp: string; pap?: string } }
   const brief = page.getByTestId('handover-brief')
 
   // the summary comes first, before any section, and names the incident that needs attention
@@ -113,6 +113,11 @@ test('the handover brief: the summary first with the incident that needs attenti
   ])
   // the window the page shows, not one that ends when the button is pressed
   expect(new URL(asked.url()).searchParams.get('until')).toBe(json.until)
+  // [M1] its name carries its marking, as an export's does
+  const tag = `TLP-${json.marking.tlp}${json.marking.pap ? `.PAP-${json.marking.pap}` : ''}`
+  expect(download.suggestedFilename()).toMatch(
+    new RegExp(`^handover-since-\\d{4}-\\d\\d-\\d\\dT\\d{4}Z\\.${tag.replace('+', '\\+')}\\.md$`),
+  )
   const markdown = readFileSync((await download.path())!, 'utf8')
   const lines = markdown.trimEnd().split('\n')
   expect(lines[0]).toMatch(new RegExp(`^\\*\\*TLP:${json.marking.tlp.replace('+', '\\+')}`))

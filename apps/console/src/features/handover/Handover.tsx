@@ -16,12 +16,14 @@ import { saveBlob } from '../../ui/saveBlob.ts'
 import { formatUtc, parseUtc } from '../../ui/time.ts'
 import { UtcTimeField } from '../../ui/UtcTimeField.tsx'
 import { ui } from '../coordination/coordination.ts'
+import { markedFileName } from '../replay/api.ts'
 import {
   briefMarking,
   DEFAULT_HOURS,
   defaultSinceChoice,
   handoverUrl,
   markdownFileName,
+  markingText,
   readableBrief,
 } from './brief.ts'
 import './handover.css'
@@ -143,9 +145,12 @@ export function HandoverPage() {
       // the brief shown, as Markdown: the same window (a new one would end now, and could differ)
       const until = loaded.kind === 'ready' ? loaded.brief.until : undefined
       const response = await request(handoverUrl(since, until), { accept: 'text/markdown', viewAs })
+      // [M1] its name carries the marking, as an export's does: the brief shown's (the same window)
+      const shown = loaded.kind === 'ready' ? briefMarking(loaded.brief) : null
+      const named = shown ? markedFileName(markdownFileName(since), markingText(shown)) : markdownFileName(since)
       saveBlob(
         new Blob([await response.text()], { type: 'text/markdown;charset=utf-8' }),
-        viewAsFileName(markdownFileName(since), viewAs),
+        viewAsFileName(named, viewAs),
       )
     } catch (error) {
       setDownloadError(failureText(error))

@@ -292,7 +292,7 @@ test('a critical posted live raises an alarm until it is acknowledged; a dismiss
   await liaisonContext.close()
 })
 
-test('at 1280 px the header of a coordinator and an admin keeps to one line with criticals open and a directory of long names', async ({
+test('at 1280 and 1920 px the header of a coordinator and an admin keeps to one line with criticals open and a directory of long names', async ({
   browser,
 }, testInfo) => {
   test.setTimeout(120_000)
@@ -310,16 +310,17 @@ test('at 1280 px the header of a coordinator and an admin keeps to one line with
     },
   })
   expect([201, 409]).toContain(added.status())
-  for (const token of [E2E_TOKENS.coordinator, E2E_TOKENS.admin]) {
-    const context = await browser.newContext({ baseURL: server!.url, viewport: { width: 1280, height: 720 } })
-    const page = await context.newPage()
-    await signIn(page, token)
-    await expect(page.getByTestId('alarm-standing')).toBeVisible()
-    await expect(page.locator('.viewas-control select')).toBeVisible()
-    await expectHeaderOnOneLine(page)
-    await page.screenshot({ path: testInfo.outputPath(`header-1280-${token.slice(4, 12)}.png`) })
-    await context.close()
-  }
+  for (const width of [1280, 1920])
+    for (const token of [E2E_TOKENS.coordinator, E2E_TOKENS.admin]) {
+      const context = await browser.newContext({ baseURL: server!.url, viewport: { width, height: 720 } })
+      const page = await context.newPage()
+      await signIn(page, token)
+      await expect(page.getByTestId('alarm-standing')).toBeVisible()
+      await expect(page.locator('.viewas-control select')).toBeVisible()
+      await expectHeaderOnOneLine(page)
+      await page.screenshot({ path: testInfo.outputPath(`header-${width}-${token.slice(4, 12)}.png`) })
+      await context.close()
+    }
 })
 
 test('several alarms at 1280 px: counted, each on one line, a long title cut short and whole in its tooltip', async ({

@@ -42,7 +42,11 @@ test('the handover brief: the summary first with the incident that needs attenti
   await expect(page.getByTestId('handover-summary')).toContainText(UNACKED.title)
   const reply = page.waitForResponse((r) => r.url().includes('/api/v1/handover?'))
   await page.getByTestId('handover-8h').click()
-  const json = (await (await reply).json()) as { summary: string; until: string; marking: { tlp: string; pap?: string } }
+  const json = (await (await reply).json()) as {
+    summary: string
+    until: string
+    marking: { tlp: string; pap?: string }
+  }
   const brief = page.getByTestId('handover-brief')
 
   // the summary comes first, before any section, and names the incident that needs attention
@@ -152,4 +156,22 @@ test('a page whose files are gone (the server updated under an open console) say
   await expect(page.getByTestId('open-handover')).toBeVisible()
   await page.getByTestId('open-handover').click()
   await expect(page.getByTestId('handover-summary')).toBeVisible()
+})
+
+test("a map whose worker file is gone (the server updated under an open console) says so in the map's place", async ({
+  page,
+  outsideRequests: _outside,
+}) => {
+  // MapLibre's worker, as a new build leaves the old one's name: 404
+  await page.route(/\/assets\/maplibre-gl-worker[^/]*$/, (route) => route.fulfill({ status: 404, body: 'not found' }))
+  await signIn(page, E2E_TOKENS.officer)
+  const notice = page.getByTestId('map').getByTestId('chunk-error')
+  await expect(notice).toContainText('The map could not be loaded: the server may have been updated')
+  await expect(notice.getByTestId('chunk-reload')).toBeVisible()
+  // the rest of the console works meanwhile
+  await expect(page.getByTestId('connection-status')).toHaveText('live')
+  await page.unroute(/\/assets\/maplibre-gl-worker[^/]*$/)
+  await notice.getByTestId('chunk-reload').click()
+  await expect(page.getByTestId('map')).toHaveAttribute('data-ready', 'true', { timeout: 60_000 })
+  await expect(page.getByTestId('map').getByTestId('chunk-error')).toHaveCount(0)
 })

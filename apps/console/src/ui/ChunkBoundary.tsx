@@ -34,19 +34,27 @@ export class ChunkBoundary extends Component<Props, { failed: boolean }> {
 
   override render(): ReactNode {
     if (!this.state.failed) return this.props.children
-    return (
-      <div className="chunk-error" role="alert" data-testid="chunk-error">
-        <p>
-          {this.props.what[0]!.toUpperCase() + this.props.what.slice(1)} could not be loaded: the server may have been
-          updated since this page was opened.
-          {this.props.reloadAfterMs === undefined
-            ? ' Reload the page to continue (copy anything you typed first: a reload forgets it). The rest of the console works meanwhile.'
-            : ` The page reloads itself in ${Math.round(this.props.reloadAfterMs / 1000)} s.`}
-        </p>
-        <button type="button" className="button" data-testid="chunk-reload" onClick={() => window.location.reload()}>
-          Reload
-        </button>
-      </div>
-    )
+    return <ChunkNotice what={this.props.what} reloadAfterMs={this.props.reloadAfterMs} />
   }
+}
+
+/**
+ * What a part that could not be loaded says in its place (and a wall, unattended, does: it reloads
+ * itself after `reloadAfterMs`, whose timer the caller keeps).
+ */
+export function ChunkNotice({ what, reloadAfterMs }: { what: string; reloadAfterMs?: number | undefined }) {
+  return (
+    <div className="chunk-error" role="alert" data-testid="chunk-error">
+      <p>
+        {what[0]!.toUpperCase() + what.slice(1)} could not be loaded: the server may have been updated since this page
+        was opened.
+        {reloadAfterMs === undefined
+          ? ' Reload the page to continue (copy anything you typed first: a reload forgets it). The rest of the console works meanwhile.'
+          : ` The page reloads itself in ${Math.round(reloadAfterMs / 1000)} s.`}
+      </p>
+      <button type="button" className="button" data-testid="chunk-reload" onClick={() => window.location.reload()}>
+        Reload
+      </button>
+    </div>
+  )
 }

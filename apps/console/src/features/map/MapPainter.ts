@@ -46,6 +46,8 @@ import { ARC_FADE_MS, buildBasemapStyle, buildLiveStyle, LAYERS, SOURCES, TOGGLE
 import { tooltipFor } from './tooltip.ts'
 
 maplibregl.setWorkerUrl(workerUrl)
+/** Where MapLibre's worker is loaded from: the map draws nothing without it. */
+export const MAP_WORKER_URL: string = workerUrl
 
 declare global {
   interface Window {

@@ -2,12 +2,30 @@ import { SEVERITIES_DESCENDING } from '@watchfloor/core'
 import type { Posture } from '@watchfloor/protocol'
 import { type JSX, type ReactNode, type RefObject, useEffect, useLayoutEffect, useRef, useState } from 'react'
 import { SeverityShape } from '../../ui/badges.tsx'
+import { ChunkNotice } from '../../ui/ChunkBoundary.tsx'
 import { useFilteredIncidents } from '../../view/selectors.ts'
 import { LAYER_NAMES, type LayerName } from '../../view/view.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
-import { type FlashSource, loadMapFonts, mountMap } from './controller.ts'
+import { type FlashSource, loadMapFonts, MAP_WORKER_URL, mountMap } from './controller.ts'
 import { ATTACK_COLOUR, COUNTRY_COLOURS, POSTURE_COLOURS, POSTURE_STROKE, POSTURES, SHARING_COLOUR } from './style.ts'
 import './map.css'
+
+/** A wall whose map could not be loaded reloads itself after this long (nobody is there to press Reload). */
+const WALL_RELOAD_MS = 10_000
+
+/**
+ * Is MapLibre's worker there to be loaded? A console left open across an upgrade asks for the old
+ * build's file, which is gone (404): the map would stay blank with no word of why. Unanswered (the
+ * server away), it is taken as there: the map tries, and the connection's state says the rest.
+ */
+async function workerThere(): Promise<boolean> {
+  try {
+    const response = await fetch(MAP_WORKER_URL, { method: 'HEAD', cache: 'no-store' })
+    return response.status !== 404
+  } catch {
+    return true
+  }
+}
 
 /** A map shorter than this (CSS px) starts with its legend closed: open, it would cover most of it. */
 const SHORT_MAP_PX = 300
@@ -32,6 +50,8 @@ export function MapView({ wall = false, flash }: { wall?: boolean; flash?: Flash
   const containerRef = useRef<HTMLDivElement>(null)
   const mapRef = useRef<HTMLDivElement>(null)
   const [ready, setReady] = useState(false)
+  /** The map's own files could not be had (its worker gone after an upgrade), or it could not be made. */
+  const [failed, setFailed] = useState(false)
   const [generation, setGeneration] = useState(0)
   const short = useShorterThan(mapRef, SHORT_MAP_PX)
 
@@ -42,8 +62,12 @@ export function MapView({ wall = false, flash }: { wall?: boolean; flash?: Flash
     let teardown: (() => void) | undefined
     let cancelled = false
     setReady(false)
-    void loadMapFonts().then(() => {
+    void Promise.all([loadMapFonts(), workerThere()]).then(([, there]) => {
       if (cancelled) return
+      if (!there) {
+        setFailed(true)
+        return
+      }
       try {
         teardown = mountMap(
           container,
@@ -59,6 +83,7 @@ export function MapView({ wall = false, flash }: { wall?: boolean; flash?: Flash
         )
       } catch (error) {
         console.error('map: could not create the map', error)
+        setFailed(true)
       }
     })
     return () => {
@@ -67,10 +92,23 @@ export function MapView({ wall = false, flash }: { wall?: boolean; flash?: Flash
     }
   }, [generation])
 
+  // unattended, a wall reloads itself (as ChunkBoundary's parts do)
+  useEffect(() => {
+    if (!failed || !wall) return
+    const timer = setTimeout(() => window.location.reload(), WALL_RELOAD_MS)
+    return () => clearTimeout(timer)
+  }, [failed, wall])
+
   return (
     <div ref={mapRef} className="wf-map" data-testid="map" data-ready={ready ? 'true' : 'false'}>
+      {failed && (
+        <div className="wf-map-failed">
+          <ChunkNotice what="the map" reloadAfterMs={wall ? WALL_RELOAD_MS : undefined} />
+        </div>
+      )}
       <div ref={containerRef} className="wf-map-canvas" key={generation} />
-      {!wall && (
+      {/* no map, no key to it: the notice stands alone */}
+      {!wall && !failed && (
         <>
           <div className="wf-map-overlay wf-map-overlay-top">
             <MapLayers short={short} />

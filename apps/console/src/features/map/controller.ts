@@ -11,7 +11,7 @@ import { type FlashSource, type MapHooks, MapPainter } from './MapPainter.ts'
 import { FONT_FAMILY } from './style.ts'
 
 export type { FlashSource, MapHooks } from './MapPainter.ts'
-export { MAX_ATTACK_PATHS, SLOW_SYNC_MS } from './MapPainter.ts'
+export { MAP_WORKER_URL, MAX_ATTACK_PATHS, SLOW_SYNC_MS } from './MapPainter.ts'
 
 let basemap: Basemap | undefined
 /** Built once per page: converting the 50m atlas takes a moment. */

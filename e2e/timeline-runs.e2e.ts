@@ -144,4 +144,17 @@ test('the timeline labels a lane by its short name, folds observations into a ba
   await toggle.click()
   await expect(toggle).toHaveText('Observations: runs')
   await expect(canvas(page)).toHaveAttribute('data-observations', 'runs')
+
+  // on a 1280 px screen the key wraps onto a second row: every entry inside the bar, none cut off
+  await page.setViewportSize({ width: 1280, height: 800 })
+  const bar = page.locator('.timeline-bar')
+  await expect
+    .poll(async () => {
+      const edge = (await bar.boundingBox())!
+      const rights = await page
+        .locator('.timeline-key')
+        .evaluateAll((keys) => keys.map((key) => key.getBoundingClientRect().right))
+      return rights.length > 0 && rights.every((right) => right <= edge.x + edge.width)
+    })
+    .toBe(true)
 })

@@ -54,6 +54,17 @@ test('the console signs in from a link, streams live events and keeps the token 
   ])
   await expect(run).toHaveAttribute('data-reports', '2')
   await expect(run).toHaveAttribute('data-sum', '9')
+  // it stands where its first report came, with that report's time (the last in its tooltip)
+  const times = await run.locator('time').evaluateAll((els) => els.map((el) => el.getAttribute('datetime')))
+  const stored = await page.evaluate(() =>
+    window
+      .__watchfloorStore!.getState()
+      .window.filter(
+        (e) => e.type === 'incident.observation' && (e.payload as { incidentId?: string }).incidentId === 'inc-e2e-1',
+      )
+      .map((e) => e.occurredAt),
+  )
+  expect(times).toEqual([stored[0]])
   await expect(run).toContainText('of 2 port / service indicators')
   await expect(run.getByTestId('pap-badge')).toBeVisible()
   // seen by two organisations: the row says so, and names them on hover

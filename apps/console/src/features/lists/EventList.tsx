@@ -102,7 +102,8 @@ const RunRow = memo(function RunRow({
     >
       <td className="num mono seq">{seqs}</td>
       <td className="mono" title={`first ${formatTime(first.occurredAt)}\nlast ${formatTime(last.occurredAt)}`}>
-        <time dateTime={last.occurredAt}>{formatClock(last.occurredAt)}</time>
+        {/* its first report's time, as it stands where its first report came (the last is in the title) */}
+        <time dateTime={first.occurredAt}>{formatClock(first.occurredAt)}</time>
       </td>
       <td className="mono type">observations ×{run.reports}</td>
       <td className="summary">

@@ -783,6 +783,14 @@ describe('watchfloor command line', () => {
       expect(session.status).toBe(200)
       expect(await session.json()).toMatchObject({ user: 'mari', organisation: 'cert-ee', nation: 'EE' })
 
+      // a refusal of the API's rules is said with the option typed, not the API's field
+      const past = await cli(
+        ['tokens', 'create', '--label', 'past', '--owner', 'mari', '--expires-at', '2020-01-01T00:00:00Z'],
+        env,
+      )
+      expect(past.code).toBe(1)
+      expect(past.stderr).toContain('--expires-at must be in the future')
+      expect(past.stderr).not.toContain('expiresAt')
       const token = await cli(['tokens', 'create', '--label', 'script', '--owner', 'mari'], env)
       expect(token.code).toBe(0)
       const secret = token.stdout.trim()

@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { mispEventUuid } from '@watchfloor/sharing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { event, post, type ServerProcess, startServerProcess, TOKENS } from './harness.ts'
@@ -27,7 +30,11 @@ describe('MISP: Watchfloor as a feed, and one incident as a MISP event', () => {
   } as const
 
   beforeAll(async () => {
-    server = await startServerProcess()
+    // a console to serve (a page of its own, as the built one: the suite runs before the build), so a
+    // path that falls through to the console's page would be seen
+    const consoleDir = mkdtempSync(join(tmpdir(), 'watchfloor-misp-console-'))
+    writeFileSync(join(consoleDir, 'index.html'), '<!doctype html><html><body>console</body></html>')
+    server = await startServerProcess({ env: { WATCHFLOOR_CONSOLE_DIR: consoleDir } })
     const events = Object.values(incidents).flatMap(({ id, marking }) => [
       event({
         type: 'incident.reported',
@@ -84,6 +91,14 @@ describe('MISP: Watchfloor as a feed, and one incident as a MISP event', () => {
     expect(hashes.text).not.toContain(uuid('misp-home'))
     expect((await get(server.url, '/misp/feed/manifest.json', null)).status).toBe(401)
     expect((await get(server.url, '/misp/feed/other.txt', TOKENS.viewerLv)).status).toBe(404)
+    // the feed's folder itself, and paths beside it: a 404 saying where the files are, never the console's page
+    for (const path of ['/misp/feed', '/misp/feed/', '/misp', '/api', '/api/v2/state']) {
+      const reply = await get(server.url, path, TOKENS.viewerLv)
+      expect(reply.status, path).toBe(404)
+      expect(reply.text, path).not.toContain('<html')
+      expect(JSON.parse(reply.text), path).toMatchObject({ error: { code: 'not_found' } })
+    }
+    expect((await get(server.url, '/misp/feed', TOKENS.viewerLv)).text).toContain('/misp/feed/manifest.json')
   })
 
   it('an incident reported GREEN whose update is RED leaves as RED: STIX marks it RED, MISP never takes it', async () => {

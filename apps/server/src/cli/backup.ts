@@ -62,7 +62,8 @@ credential store's durable content (organisations, communities and their members
 their password hashes, API and display tokens with their secrets' hashes, partner feeds with
 their state, feeds-out activity) into FILE ("-": stdout), one format for SQLite and PostgreSQL.
 Left out, as transient: sessions (people sign in again), sign-in throttle slots, feed polling
-leases, and the log's snapshots (rebuilt from the log: restore saves the whole picture's, the
+leases, TAXII Add Objects statuses (asked for after a restore, 404 as one aged out), and the log's
+snapshots (rebuilt from the log: restore saves the whole picture's, the
 audiences' of everyone who may sign in and those of the users RED events name; the others come as
 the server folds).
 

@@ -1,4 +1,5 @@
 import { userInfo } from 'node:os'
+import { WatchfloorError } from '@watchfloor/protocol'
 import type { TokenRecord } from '@watchfloor/store'
 import { issueToken, organisationLookup } from '../access/admin.ts'
 import { fromSetting } from '../config.ts'
@@ -141,18 +142,21 @@ user id another organisation's account, service token or static token has...); 2
     const credentials = await context.credentials({ write: true })
     if (owner !== undefined && !(await credentials.getAccount(owner.trim().toLowerCase())))
       throw new Failed(`no account ${owner}: create it first (accounts create)`)
-    const { token, secret } = await issueToken(
-      credentials,
-      await organisationLookup(credentials),
-      staticPrincipals(context),
-      { user: operator(), account: null, admin: true },
-      input,
-      context.config.tokenTtlDays,
-      // a display token's preset is one the server will serve (WATCHFLOOR_WALL_PRESETS, or built in)
-      new PresetRegistry(
-        context.config.wallPresetsFile
-          ? fromSetting('WATCHFLOOR_WALL_PRESETS', () => loadPresetFile(context.config.wallPresetsFile!))
-          : [],
+    const organisations = await organisationLookup(credentials)
+    const { token, secret } = await inOptionWords(() =>
+      issueToken(
+        credentials,
+        organisations,
+        staticPrincipals(context),
+        { user: operator(), account: null, admin: true },
+        input,
+        context.config.tokenTtlDays,
+        // a display token's preset is one the server will serve (WATCHFLOOR_WALL_PRESETS, or built in)
+        new PresetRegistry(
+          context.config.wallPresetsFile
+            ? fromSetting('WATCHFLOOR_WALL_PRESETS', () => loadPresetFile(context.config.wallPresetsFile!))
+            : [],
+        ),
       ),
     )
     if (args.values.json) {
@@ -187,3 +191,28 @@ Exit codes: 0 revoked; 1 no such token; 2 bad usage.`,
 }
 
 export const tokenCommands: Command[] = [list, create, revoke]
+
+/** The API's names of a new token's fields, as this command's options name them. */
+const OPTION_OF: readonly [RegExp, string][] = [
+  [/\bexpiresAt\b/g, '--expires-at'],
+  [/\btlpCeiling\b/g, '--tlp-ceiling'],
+  [/\bservice\.user\b/g, '--service-user'],
+  [/\bservice\.organisation\b/g, '--organisation'],
+  [/\bservice\.roles\b/g, '--roles'],
+  [/\bservice\.nation\b/g, '--nation'],
+  [/\bservice\.sources\b/g, '--sources'],
+]
+
+/**
+ * A refusal of the API's rules (shared with `POST /api/v1/tokens`) said with the options the
+ * operator typed: "--expires-at must be in the future", not "expiresAt ...".
+ */
+async function inOptionWords<T>(make: () => Promise<T>): Promise<T> {
+  try {
+    return await make()
+  } catch (error) {
+    if (!(error instanceof WatchfloorError)) throw error
+    const words = (text: string) => OPTION_OF.reduce((said, [field, option]) => said.replace(field, option), text)
+    throw new WatchfloorError(error.code, words(error.message), error.details)
+  }
+}

@@ -273,7 +273,17 @@ export function createHttp({
       credentials: access.credentials,
       logger,
     }),
+    // a path of the feed that is none of its files: 404, never the console's page in its place
+    (req: express.Request, _res: express.Response, next: express.NextFunction) =>
+      next(
+        new WatchfloorError(
+          'not_found',
+          `no MISP feed file ${req.path}: the feed is /misp/feed/manifest.json, /misp/feed/hashes.csv and /misp/feed/<uuid>.json`,
+        ),
+      ),
   )
+  // another version of the API, or none: 404 in the error family, not the console's page
+  app.use('/api', (req, _res, next) => next(new WatchfloorError('not_found', `no route ${req.method} /api${req.path}`)))
 
   if (existsSync(join(consoleDir, 'index.html'))) {
     // the build names every asset by its content (`index-3f9a1c.js`): a name never serves other

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { mispEventUuid } from '@watchfloor/sharing'
@@ -22,6 +22,7 @@ async function get<T = Json>(base: string, path: string, token: string | null) {
 
 describe('MISP: Watchfloor as a feed, and one incident as a MISP event', () => {
   let server: ServerProcess
+  let consoleDir = ''
   const incidents = {
     open: { id: 'misp-open', marking: { tlp: 'GREEN' } },
     latvia: { id: 'misp-lv', marking: { tlp: 'AMBER', releasableTo: ['cert-lv'], pap: 'AMBER' } },
@@ -32,7 +33,7 @@ describe('MISP: Watchfloor as a feed, and one incident as a MISP event', () => {
   beforeAll(async () => {
     // a console to serve (a page of its own, as the built one: the suite runs before the build), so a
     // path that falls through to the console's page would be seen
-    const consoleDir = mkdtempSync(join(tmpdir(), 'watchfloor-misp-console-'))
+    consoleDir = mkdtempSync(join(tmpdir(), 'watchfloor-misp-console-'))
     writeFileSync(join(consoleDir, 'index.html'), '<!doctype html><html><body>console</body></html>')
     server = await startServerProcess({ env: { WATCHFLOOR_CONSOLE_DIR: consoleDir } })
     const events = Object.values(incidents).flatMap(({ id, marking }) => [
@@ -58,6 +59,7 @@ describe('MISP: Watchfloor as a feed, and one incident as a MISP event', () => {
   })
   afterAll(async () => {
     await server?.stop()
+    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true })
   })
 
   it('the feed holds exactly the incidents the caller may see, never RED; a hidden one is missing like one that is not', async () => {

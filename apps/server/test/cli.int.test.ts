@@ -530,6 +530,8 @@ describe('watchfloor command line', () => {
     const withDirectory = await cli(['restore', file], postgres)
     expect(withDirectory.code).toBe(1)
     expect(withDirectory.stderr).toContain('organisations: 1')
+    // and says what to do: a new folder, one no server has started on
+    expect(withDirectory.stderr).toContain('restore into a new data folder (or database), one no server has started on')
     expect((await cli(['export', '-'], postgres)).stdout).toBe('')
 
     const lines = readFileSync(file, 'utf8').trimEnd().split('\n')

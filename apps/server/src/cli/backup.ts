@@ -25,6 +25,13 @@ import {
 } from './streams.ts'
 
 /** The name in a backup's header line, and the newest version of the format this code reads and writes. */
+/**
+ * Why a store with credentials is refused, and what to do: a server started on it, even one that
+ * then could not listen, has added its tokens' organisations (and the demo's accounts).
+ */
+const EMPTY_ONLY =
+  'restore writes into an empty store only: restore into a new data folder (or database), one no server has started on (a start adds its organisations and the demo accounts even when it then cannot listen)'
+
 export const BACKUP_FORMAT = 'watchfloor-backup'
 export const BACKUP_FORMAT_VERSION = 1
 
@@ -186,7 +193,7 @@ reads (a newer format or schema, a cut file, an invalid event), or writing faile
       if (present.length > 0)
         throw new Failed(
           `refusing: the credential store of ${context.describeStore()} is not empty ` +
-            `(${present.map(([table, rows]) => `${table}: ${rows}`).join(', ')}); restore writes into an empty store only`,
+            `(${present.map(([table, rows]) => `${table}: ${rows}`).join(', ')}); ${EMPTY_ONLY}`,
         )
     }
     // a file is read through once first, so that a damaged one leaves the store untouched (stdin
@@ -201,7 +208,7 @@ reads (a newer format or schema, a cut file, an invalid event), or writing faile
     if (present.length > 0)
       throw new Failed(
         `refusing: the credential store of ${context.describeStore()} is not empty ` +
-          `(${present.map(([table, rows]) => `${table}: ${rows.length}`).join(', ')}); restore writes into an empty store only`,
+          `(${present.map(([table, rows]) => `${table}: ${rows.length}`).join(', ')}); ${EMPTY_ONLY}`,
       )
     const lines = readLines(context, name)
     const first = await lines.next()

@@ -364,6 +364,13 @@ test('an acknowledgement is said with a note typed beside it: the panel shows it
   // acknowledged: nothing more to acknowledge, so neither the button nor its note is offered
   await expect(page.getByTestId('action-acknowledge')).toHaveCount(0)
   await expect(note).toHaveCount(0)
+  // the focus the note had stays in the panel (not back at the top of the page): Tab goes on from there
+  await expect
+    .poll(() => page.evaluate(() => document.activeElement?.closest('[data-testid="incident-detail"]') !== null))
+    .toBe(true)
+  // and Escape closes the panel
+  await page.keyboard.press('Escape')
+  await expect(page.getByTestId('incident-detail')).toHaveCount(0)
   const state = await request.get('/api/v1/state', { headers: { authorization: `Bearer ${E2E_TOKENS.coordinator}` } })
   const { incidents } = (await state.json()) as { incidents: { incidentId: string; acknowledgedNote?: string }[] }
   expect(incidents.find((i) => i.incidentId === id)?.acknowledgedNote).toBe(

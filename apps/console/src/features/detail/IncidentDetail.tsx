@@ -10,12 +10,13 @@ import {
   tlpRank,
 } from '@watchfloor/core'
 import type { StoredEvent, Tlp } from '@watchfloor/protocol'
-import { useEffect, useState } from 'react'
+import { type KeyboardEvent as ReactKeyboardEvent, useEffect, useRef, useState } from 'react'
 import { setViewing } from '../../data/connection.ts'
 import { useLeftOutIncident } from '../../data/leftOut.ts'
 import { useWatchfloor, watchfloor } from '../../data/store.ts'
 import { SeverityLabel, TlpBadge } from '../../ui/badges.tsx'
 import { formatTime } from '../../ui/format.ts'
+import { useFocusHome } from '../../ui/useFocusHome.ts'
 import { useServerNow } from '../../ui/useNow.ts'
 import { historyOf } from '../../view/selectors.ts'
 import { useView, viewStore } from '../../view/viewStore.ts'
@@ -132,9 +133,35 @@ function DetailBody({
   const { marking } = incident
   // a command about it was refused as for one that does not exist [C18]: no longer shared with this viewer
   const withdrawn = useWithdrawn(incident.incidentId)
+  // the keyboard's way round the panel: focus an action took away stays in it; Escape closes it,
+  // giving the focus back to where it was when the incident was opened
+  const panel = useRef<HTMLElement>(null)
+  useFocusHome(panel)
+  const opener = useRef<Element | null>(null)
+  // biome-ignore lint/correctness/useExhaustiveDependencies: where the focus was when this incident was opened
+  useEffect(() => {
+    const active = document.activeElement
+    opener.current = active !== null && !panel.current?.contains(active) ? active : null
+  }, [incident.incidentId])
+  // React's handler, not the element's own: a combobox inside takes its Escape first (preventing the
+  // default), and React's handlers run in the tree's order, after the DOM's own
+  const closeOnEscape = (event: ReactKeyboardEvent<HTMLElement>) => {
+    if (event.key !== 'Escape' || event.defaultPrevented) return
+    // in a field, Escape is the field's (a list of suggestions, what is typed): it never closes the panel
+    if (event.target instanceof HTMLElement && event.target.closest('input, textarea, select, [contenteditable]'))
+      return
+    event.preventDefault()
+    viewStore.getState().select(null)
+    const back = opener.current
+    if (back instanceof HTMLElement && back.isConnected) back.focus()
+  }
   return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: Escape closes the panel from anywhere inside it
     <section
-      className="panel detail"
+      ref={panel}
+      tabIndex={-1}
+      onKeyDown={closeOnEscape}
+      className="panel detail focus-home"
       data-testid="incident-detail"
       data-incident-id={incident.incidentId}
       data-withdrawn={withdrawn || undefined}

@@ -7,7 +7,7 @@
 
 import { type IncidentState, isOpen, isOverdue, pictureHeadline, type TaskState } from '@watchfloor/core'
 import type { StoredEvent, Tlp, WallPreset } from '@watchfloor/protocol'
-import { useEffect, useMemo, useRef, useState } from 'react'
+import { type CSSProperties, useEffect, useMemo, useRef, useState } from 'react'
 import { createStore } from 'zustand/vanilla'
 import { ApiError, readFailure } from '../data/api.ts'
 import { createConnection } from '../data/connection.ts'
@@ -29,8 +29,10 @@ import {
   headline,
   type Pin,
   rotationIndex,
+  scaledZoom,
   silenceWindowMs,
   spotlightCandidates,
+  wallScale,
   wallTlp,
 } from './picture.ts'
 import { mayBeAcceptedAgain, recheckUntilAccepted, refusalNotice } from './refused.ts'
@@ -111,7 +113,9 @@ function useWallStart(token: string | null): Phase {
       const config = wallConfig(window.location.search, fetched.preset, locked !== undefined)
       // the wall's view is its configuration's alone (defaults, preset, the wall's link parameters):
       // nothing else in the address (a console's brushed range, a selection, a sort) narrows it
-      viewStore.setState({ ...DEFAULT_VIEW, filters: config.filters, map: config.region, layers: config.layers })
+      // on a screen wider than the wall is drawn for, the map frames the same region (as the panels grow)
+      const region = { ...config.region, zoom: scaledZoom(config.region.zoom, wallScale(window.innerWidth)) }
+      viewStore.setState({ ...DEFAULT_VIEW, filters: config.filters, map: region, layers: config.layers })
       watchfloor.getState().setRetention({
         // the ticker shows what is kept: keep at least its span
         hours: Math.max(config.retentionHours, config.tickerHours),
@@ -272,9 +276,12 @@ function WallPicture({ config, notice }: { config: WallConfig; notice: string | 
 
   const lost = health === 'lost'
   const opening = useWatchfloor((s) => s.opening)
+  const scale = useWallScale()
   return (
     <div
       className={`wall${lost ? ' wall-dimmed' : ''}`}
+      style={{ '--wall-scale': scale } as CSSProperties}
+      data-scale={scale}
       data-testid="wall"
       data-health={health}
       data-preset={config.preset}
@@ -456,4 +463,15 @@ function boardCounted(incidents: Iterable<IncidentState>, networks: ReadonlyMap<
     if (isOpen(incident) && incident.affectedNetworks.some((networkId) => networks.has(networkId)))
       counted.push(incident)
   return counted
+}
+
+/** The wall's scale for this window's width (`wallScale`), following a resize. */
+function useWallScale(): number {
+  const [scale, setScale] = useState(() => wallScale(window.innerWidth))
+  useEffect(() => {
+    const resized = () => setScale(wallScale(window.innerWidth))
+    window.addEventListener('resize', resized)
+    return () => window.removeEventListener('resize', resized)
+  }, [])
+  return scale
 }

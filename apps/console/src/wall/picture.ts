@@ -148,6 +148,24 @@ export type Health = 'loading' | 'live' | 'lost' | 'revoked' | 'outdated'
  * window (WATCHFLOOR_HEARTBEAT_MS) never makes a healthy wall flash "connection lost" and reconnect
  * between beats. `heartbeatEveryMs` 0: not measured yet.
  */
+/** The screen width the wall's type and its presets' map regions are drawn for (a 1080p screen). */
+export const WALL_DESIGN_WIDTH = 1920
+
+/**
+ * How much larger the wall draws its panels on a screen wider than it was drawn for (a 4K screen at
+ * a device scale of 1: twice, so text stays legible from the same distance), never smaller, at most
+ * three times.
+ */
+export function wallScale(screenWidth: number): number {
+  if (!(screenWidth > WALL_DESIGN_WIDTH)) return 1
+  return Math.min(3, screenWidth / WALL_DESIGN_WIDTH)
+}
+
+/** A preset's map zoom on a wall drawn `scale` times larger: the same region framed (one zoom level per doubling). */
+export function scaledZoom(zoom: number, scale: number): number {
+  return zoom + Math.log2(scale)
+}
+
 export function silenceWindowMs(configuredMs: number, heartbeatEveryMs: number): number {
   return heartbeatEveryMs > 0 ? Math.max(configuredMs, 2 * heartbeatEveryMs + 2_000) : configuredMs
 }

@@ -13,8 +13,10 @@ import {
   expirePins,
   headline,
   rotationIndex,
+  scaledZoom,
   silenceWindowMs,
   spotlightCandidates,
+  wallScale,
   wallTlp,
 } from './picture.ts'
 
@@ -426,5 +428,20 @@ describe('the status board', () => {
     expect(boardSlots(22, 21)).toEqual({ tiles: 20, more: 2 })
     expect(boardSlots(40, 3)).toEqual({ tiles: 2, more: 38 })
     expect(boardSlots(5, 1)).toEqual({ tiles: 0, more: 5 })
+  })
+})
+
+describe('a wall on a screen wider than it is drawn for', () => {
+  it('draws its panels larger by the width over 1920, never smaller, at most three times', () => {
+    expect(wallScale(1280)).toBe(1)
+    expect(wallScale(1920)).toBe(1)
+    expect(wallScale(3840)).toBe(2)
+    expect(wallScale(7680)).toBe(3)
+    expect(wallScale(Number.NaN)).toBe(1)
+  })
+
+  it('frames the same region: one zoom level in per doubling', () => {
+    expect(scaledZoom(3.1, 1)).toBe(3.1)
+    expect(scaledZoom(3.1, 2)).toBeCloseTo(4.1)
   })
 })

@@ -66,6 +66,16 @@ describe('session resume (cookie)', () => {
     const { sessions } = setup(() => json(200, { ...who, startedAt: '2026-12-08T01:30:00.000Z' }))
     expect(await sessions.resume()).toBe(true)
     expect(sessions.startedAt()).toBe(Date.parse('2026-12-08T01:30:00.000Z'))
+    // already on the server's clock: a workstation an hour fast moves it nowhere
+    expect(sessions.startedAtOnServerClock(-3_600_000)).toBe(Date.parse('2026-12-08T01:30:00.000Z'))
+  })
+
+  it("a session without a sign-in time (a token's) started on this machine's clock: moved onto the server's", async () => {
+    const { sessions } = setup(() => json(200, who))
+    expect(await sessions.resume()).toBe(true)
+    expect(sessions.startedAt()).toBe(1_000)
+    expect(sessions.startedAtOnServerClock(-600)).toBe(400)
+    expect(sessions.startedAtOnServerClock(0)).toBe(1_000)
   })
 
   it('without a session shows the sign-in quietly (401 is not an error)', async () => {

@@ -169,6 +169,8 @@ export function createSessions(deps: SessionDeps = {}) {
   /** The token the console signed in with; null: the session cookie. */
   let token: string | null = null
   let startedAt = 0
+  /** Whether `startedAt` is the server's (a browser session's sign-in) or this machine's (a token's first use here). */
+  let startedOnServer = false
   let attempt = 0
   /** Bumped by every view-as switch (and every sign-in or sign-out): a late answer is dropped. */
   let switching = 0
@@ -211,6 +213,7 @@ export function createSessions(deps: SessionDeps = {}) {
     // a browser session says when it was signed in (in any tab, after the browser reopened); a token
     // has no sign-in, so the tab keeps when it started
     const signedIn = session.startedAt === undefined ? Number.NaN : Date.parse(session.startedAt)
+    startedOnServer = Number.isFinite(signedIn)
     startedAt = Number.isFinite(signedIn)
       ? signedIn
       : !fresh && user === session.user && Number.isFinite(stored) && stored > 0
@@ -361,6 +364,16 @@ export function createSessions(deps: SessionDeps = {}) {
     startedAt(): number {
       return startedAt
     },
+
+    /**
+     * When this console session started on the server's clock (0 when signed out): a browser
+     * session's sign-in as the server said it; a token's start, kept by this machine, moved by
+     * `clockOffsetMs` (the server's clock less this one's). So it compares with the server's now.
+     */
+    startedAtOnServerClock(clockOffsetMs: number): number {
+      if (startedAt === 0) return 0
+      return startedOnServer ? startedAt : startedAt + clockOffsetMs
+    },
   }
 }
 
@@ -379,3 +392,6 @@ export const setViewAs = (target: ViewAs | null): Promise<string | null> => sess
 /** Headers for a REST call of the signed-in console (JSON bodies: pass `Content-Type`). */
 export const apiHeaders = (extra?: Record<string, string>): Record<string, string> => sessions.headers(extra)
 export const sessionStartedAt = (): number => sessions.startedAt()
+/** When this console session started, on the server's clock (`startedAtOnServerClock`). */
+export const sessionStartedOnServerClock = (clockOffsetMs: number): number =>
+  sessions.startedAtOnServerClock(clockOffsetMs)

@@ -7,7 +7,7 @@
 import { type HandoverBrief, handoverSections, handoverTime } from '@watchfloor/core'
 import { type ReactNode, useEffect, useState } from 'react'
 import { ApiError, currentViewAs, request, requestJson } from '../../data/api.ts'
-import { sessionStartedAt } from '../../data/session.ts'
+import { sessionStartedOnServerClock } from '../../data/session.ts'
 import { serverNow, watchfloor } from '../../data/store.ts'
 import { viewAsFileName } from '../../data/viewAs.ts'
 import { SeverityShape } from '../../ui/badges.tsx'
@@ -108,7 +108,11 @@ function SinceField({ since, onSince }: { since: number; onSince: (ms: number) =
 }
 
 export function HandoverPage() {
-  const [initial] = useState(() => defaultSinceChoice(Date.now(), sessionStartedAt()))
+  // both on the server's clock, as the brief's window is: a workstation's clock set wrong moves neither
+  const [initial] = useState(() => {
+    const offset = watchfloor.getState().clockOffsetMs
+    return defaultSinceChoice(serverNow(Date.now(), offset), sessionStartedOnServerClock(offset))
+  })
   const [since, setSince] = useState(initial.ms)
   const [loaded, setLoaded] = useState<Loaded>({ kind: 'idle' })
   const [downloading, setDownloading] = useState(false)
@@ -159,7 +163,7 @@ export function HandoverPage() {
     }
   }
 
-  const started = sessionStartedAt()
+  const started = sessionStartedOnServerClock(watchfloor.getState().clockOffsetMs)
   const marking = loaded.kind === 'ready' ? briefMarking(loaded.brief) : null
   return (
     <main className="handover" data-testid="handover-page">

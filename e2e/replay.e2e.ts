@@ -282,12 +282,15 @@ test.describe('replay', () => {
     await page.getByTestId('open-replay').click()
     await expect(page.getByTestId('replay-play')).toBeEnabled({ timeout: 15_000 })
     const first = events[0]!
-    await page.waitForTimeout(500) // the URL follows the view within 250 ms
+    // the URL follows the view (within 250 ms): the replay's clock is read from it
+    await expect.poll(() => page.url()).toContain('mode=replay')
     const occurred = page.url().includes('clock=occurred')
     const moment = Date.parse(occurred ? first.occurredAt : first.recordedAt)
     await page.getByTestId('replay-playhead').fill(String(moment))
     await expect(page.getByTestId('replay-at')).toHaveAttribute('data-at', new Date(moment).toISOString())
     await expect(panel).toContainText('Export this incident, up to the playhead:')
+    // a STIX bundle would write the incident as it stands now: not offered at a playhead
+    await expect(panel.getByTestId('detail-export-stix')).toHaveCount(0)
     const atPlayhead = page.waitForEvent('download')
     await panel.getByTestId('detail-export-json').click()
     const until = JSON.parse(readFileSync(await (await atPlayhead).path(), 'utf8')) as Row[]

@@ -227,18 +227,27 @@ test.describe('the wall display', () => {
   }) => {
     // a 4K wall at a device scale of 1 would be twice; one and a half times keeps this quick
     const context = await browser.newContext({ viewport: { width: 2880, height: 1620 } })
-    const wide = await context.newPage()
-    await wide.goto(`/wall#token=${E2E_TOKENS.officer}`)
-    await wallLive(wide)
-    const wall = wide.getByTestId('wall')
-    await expect(wall).toHaveAttribute('data-scale', '1.5')
-    // the type as legible from the same distance: the side panels drawn 1.5 times, the map's frame kept
-    const side = await wide.locator('.wall-side').evaluate((el) => getComputedStyle(el).zoom)
-    expect(Number(side)).toBe(1.5)
-    await expect
-      .poll(() => wide.evaluate(() => window.__watchfloorMap?.getZoom() ?? null), { timeout: 30_000 })
-      .toBeCloseTo(3.1 + Math.log2(1.5), 2)
-    await context.close()
+    try {
+      const wide = await context.newPage()
+      await wide.goto(`/wall#token=${E2E_TOKENS.officer}`)
+      await wallLive(wide)
+      const wall = wide.getByTestId('wall')
+      await expect(wall).toHaveAttribute('data-scale', '1.5')
+      // the type as legible from the same distance: the side panels drawn 1.5 times, the map's frame kept
+      const side = await wide.locator('.wall-side').evaluate((el) => getComputedStyle(el).zoom)
+      expect(Number(side)).toBe(1.5)
+      await expect
+        .poll(() => wide.evaluate(() => window.__watchfloorMap?.getZoom() ?? null), { timeout: 30_000 })
+        .toBeCloseTo(3.1 + Math.log2(1.5), 2)
+      // made full screen from a window: drawn and framed again
+      await wide.setViewportSize({ width: 1920, height: 1080 })
+      await expect(wall).toHaveAttribute('data-scale', '1')
+      await expect
+        .poll(() => wide.evaluate(() => window.__watchfloorMap?.getZoom() ?? null), { timeout: 30_000 })
+        .toBeCloseTo(3.1, 2)
+    } finally {
+      await context.close()
+    }
   })
 
   test('a new critical incident pins the spotlight and flashes its location', async ({

@@ -862,15 +862,20 @@ describe('watchfloor command line', () => {
       expect((await cli(['tokens', 'revoke', listed.tokens[0]!.id], env)).code).toBe(0)
       expect((await getJson(`${server.url}/api/v1/state`, secret)).status).toBe(401)
 
-      // a new password: the old one and the tokens made with it stop; a random one is printed once
+      // a new password: the old one, its sessions and the tokens made with it stop; a random one is printed once
       const before = (await cli(['tokens', 'create', '--label', 'before', '--owner', 'mari'], env)).stdout.trim()
       expect((await getJson(`${server.url}/api/v1/state`, before)).status).toBe(200)
+      const signedIn = await signIn('a long enough password')
+      const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0]!
+      const sessionNow = () => fetch(`${server.url}/api/v1/session`, { headers: { cookie } })
+      expect((await sessionNow()).status).toBe(200)
       const reset = await cli(['accounts', 'password', 'Mari', '--password-stdin'], env, 'another long password\n')
       expect(reset.code).toBe(0)
       expect(reset.stderr).toContain('account mari: new password set; its sessions ended and its tokens revoked')
       expect((await signIn('a long enough password')).status).toBe(401)
       expect((await signIn('another long password')).status).toBe(200)
       expect((await getJson(`${server.url}/api/v1/state`, before)).status).toBe(401)
+      expect((await sessionNow()).status).toBe(401)
       const printed = await cli(['accounts', 'password', 'mari', '--json'], env)
       const { password } = JSON.parse(printed.stdout) as { password: string }
       expect((await signIn(password)).status).toBe(200)

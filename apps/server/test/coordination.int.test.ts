@@ -544,6 +544,9 @@ describe('coordination commands, presence and the handover brief', () => {
     })
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toBe('text/markdown; charset=utf-8')
+    // [M1] its own marking in a header too, as an export's: what a client saving it names the file by
+    const marking = `TLP:${json.marking.tlp}${json.marking.pap === undefined ? '' : `; PAP:${json.marking.pap}`}`
+    expect(response.headers.get('x-watchfloor-marking')).toBe(marking)
     const text = await response.text()
     // the Markdown says what the JSON (and the page, made from the same sections) says, in the same order
     expect(text).toBe(handoverMarkdown(json))

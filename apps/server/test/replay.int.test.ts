@@ -310,6 +310,8 @@ describe.each(['sqlite', 'postgres'] as const)('server: replay and export on %s'
   it('export: JSON and CSV rows are exactly the visible events of the window, streamed as an attachment', async () => {
     const from = at(3)
     const to = at(100)
+    /** Windows whose last event is before the caller's head: their name is not the head's. */
+    let namedBeforeHead = 0
     for (const token of VIEWERS) {
       const expected = visibleTo(token).filter((e) => e.occurredAt >= from && e.occurredAt < to)
       expect(expected.length).toBeGreaterThan(0)
@@ -323,6 +325,15 @@ describe.each(['sqlite', 'postgres'] as const)('server: replay and export on %s'
       )
       // the caller's own head [D14]: the last event it may see, not the log's
       expect(Number(json.headers.get('x-watchfloor-head'))).toBe(visibleTo(token).at(-1)!.seq)
+      // a window that ends before the caller's head: named by its own last event
+      const early = await fetchText(`${server.url}/api/v1/export?format=json&to=${encodeURIComponent(t1)}`, token)
+      const held = JSON.parse(early.text) as StoredEvent[]
+      if (held.length > 0 && held.at(-1)!.seq < visibleTo(token).at(-1)!.seq) {
+        expect(early.headers.get('content-disposition')).toBe(
+          `attachment; filename="watchfloor-events-to-seq-${held.at(-1)!.seq}.json"`,
+        )
+        namedBeforeHead++
+      }
       expect(JSON.parse(json.text)).toEqual(expected)
       // [M1] the export's own marking: the strictest TLP (and PAP) of the rows it holds
       const strictest = documentMarking(expected.map((e) => e.marking))
@@ -379,6 +390,7 @@ describe.each(['sqlite', 'postgres'] as const)('server: replay and export on %s'
         })),
       )
     }
+    expect(namedBeforeHead).toBeGreaterThan(0)
     // the whole log, recorded clock, no window
     const all = await fetchText(`${server.url}/api/v1/export`, TOKENS.viewerNl)
     expect(JSON.parse(all.text)).toEqual(visibleTo(TOKENS.viewerNl))

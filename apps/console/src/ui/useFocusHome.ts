@@ -14,7 +14,22 @@ export function useFocusHome(home: RefObject<HTMLElement | null>): void {
     const focused = (event: FocusEvent) => {
       last = event.target instanceof Element ? event.target : null
     }
+    // focus that left the panel for somewhere else is not the panel's to keep: a control removed
+    // later (a colleague's action, live) does not pull it back
+    const left = (event: FocusEvent) => {
+      const to = event.relatedTarget
+      if (to instanceof Node) {
+        if (!element.contains(to)) last = null
+        return
+      }
+      // to nowhere: a click on the page, or the control taken away, which the observer sees first
+      // (its callback is a microtask, this a task)
+      setTimeout(() => {
+        if (last?.isConnected && !element.contains(document.activeElement)) last = null
+      }, 0)
+    }
     element.addEventListener('focusin', focused)
+    element.addEventListener('focusout', left)
     const observer = new MutationObserver(() => {
       const lost = document.activeElement === null || document.activeElement === document.body
       if (last !== null && !last.isConnected && lost) element.focus({ preventScroll: true })
@@ -23,6 +38,7 @@ export function useFocusHome(home: RefObject<HTMLElement | null>): void {
     observer.observe(element, { childList: true, subtree: true })
     return () => {
       element.removeEventListener('focusin', focused)
+      element.removeEventListener('focusout', left)
       observer.disconnect()
     }
   }, [home])

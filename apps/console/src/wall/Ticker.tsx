@@ -49,7 +49,10 @@ function draw(
   now: number,
   countsFrom = Number.NEGATIVE_INFINITY,
 ): Tlp | null {
-  const ratio = window.devicePixelRatio || 1
+  // the wall's panels may be drawn larger (CSS zoom on a 4K screen): its pixels are the screen's, so
+  // the canvas is drawn at the zoom too, not stretched from a smaller one
+  const zoom = (canvas as HTMLCanvasElement & { currentCSSZoom?: number }).currentCSSZoom ?? 1
+  const ratio = (window.devicePixelRatio || 1) * zoom
   const width = canvas.clientWidth
   const height = canvas.clientHeight
   if (width === 0 || height === 0) return null

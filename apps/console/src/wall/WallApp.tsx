@@ -277,6 +277,11 @@ function WallPicture({ config, notice }: { config: WallConfig; notice: string | 
   const lost = health === 'lost'
   const opening = useWatchfloor((s) => s.opening)
   const scale = useWallScale()
+  // a kiosk browser that opens windowed and then goes full screen: the map frames its region again
+  useEffect(() => {
+    const { region } = config
+    viewStore.setState({ map: { ...region, zoom: scaledZoom(region.zoom, scale) } })
+  }, [scale, config])
   return (
     <div
       className={`wall${lost ? ' wall-dimmed' : ''}`}

@@ -133,21 +133,6 @@ export function headline(incidents: readonly IncidentState[]): Headline {
 
 export type Health = 'loading' | 'live' | 'lost' | 'revoked' | 'outdated'
 
-/**
- * What the wall may claim about its picture. Until it has been live once it is loading (opening
- * reads the snapshot and the recent events, then subscribes), never lost: an opening wall is not
- * an outage. Once it has been live, it is lost when the socket is down or nothing (not even a
- * heartbeat) arrived for `heartbeatMs`, and loading again while a picture it dropped is read anew
- * (a `resync` for `access_changed`). A wall whose page the server refused as another protocol
- * version (`outdated`) is neither: it reloads itself (WallApp).
- */
-/**
- * How long the wall waits in silence before it says the connection is lost and reconnects: its
- * configured window (`heartbeat`, from 2 s), but never less than two of the server's heartbeat
- * intervals as measured on the socket and 2 s more, so a server that beats more slowly than the
- * window (WATCHFLOOR_HEARTBEAT_MS) never makes a healthy wall flash "connection lost" and reconnect
- * between beats. `heartbeatEveryMs` 0: not measured yet.
- */
 /** The screen width the wall's type and its presets' map regions are drawn for (a 1080p screen). */
 export const WALL_DESIGN_WIDTH = 1920
 
@@ -166,10 +151,25 @@ export function scaledZoom(zoom: number, scale: number): number {
   return zoom + Math.log2(scale)
 }
 
+/**
+ * How long the wall waits in silence before it says the connection is lost and reconnects: its
+ * configured window (`heartbeat`, from 2 s), but never less than two of the server's heartbeat
+ * intervals as measured on the socket and 2 s more, so a server that beats more slowly than the
+ * window (WATCHFLOOR_HEARTBEAT_MS) never makes a healthy wall flash "connection lost" and reconnect
+ * between beats. `heartbeatEveryMs` 0: not measured yet.
+ */
 export function silenceWindowMs(configuredMs: number, heartbeatEveryMs: number): number {
   return heartbeatEveryMs > 0 ? Math.max(configuredMs, 2 * heartbeatEveryMs + 2_000) : configuredMs
 }
 
+/**
+ * What the wall may claim about its picture. Until it has been live once it is loading (opening
+ * reads the snapshot and the recent events, then subscribes), never lost: an opening wall is not
+ * an outage. Once it has been live, it is lost when the socket is down or nothing (not even a
+ * heartbeat) arrived for `heartbeatMs`, and loading again while a picture it dropped is read anew
+ * (a `resync` for `access_changed`). A wall whose page the server refused as another protocol
+ * version (`outdated`) is neither: it reloads itself (WallApp).
+ */
 export function connectionHealth(
   status: ConnectionStatus,
   lastMessageAt: number,

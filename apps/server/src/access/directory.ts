@@ -199,8 +199,16 @@ export class Directory {
       if (there === undefined) {
         if (await this.create(organisation)) changed.push(organisation.id)
       } else if (there.name === there.id && organisation.name !== there.name) {
-        if (await this.credentials.updateOrganisation(organisation.id, { name: organisation.name }))
-          changed.push(organisation.id)
+        try {
+          if (await this.credentials.updateOrganisation(organisation.id, { name: organisation.name }))
+            changed.push(organisation.id)
+        } catch (error) {
+          // a name the store refuses: the entry stays as it is, said once, and the start goes on
+          this.logger.warn(
+            { err: error, organisation: organisation.id },
+            'could not name an organisation of the directory',
+          )
+        }
       }
     }
     if (changed.length > 0) await this.load()

@@ -24,7 +24,6 @@ import {
   writeLogUpTo,
 } from './streams.ts'
 
-/** The name in a backup's header line, and the newest version of the format this code reads and writes. */
 /**
  * Why a store with credentials is refused, and what to do: a server started on it, even one that
  * then could not listen, has added its tokens' organisations (and the demo's accounts).
@@ -32,6 +31,7 @@ import {
 const EMPTY_ONLY =
   'restore writes into an empty store only: restore into a new data folder (or database), one no server has started on (a start adds its organisations and the demo accounts even when it then cannot listen)'
 
+/** The name in a backup's header line, and the newest version of the format this code reads and writes. */
 export const BACKUP_FORMAT = 'watchfloor-backup'
 export const BACKUP_FORMAT_VERSION = 1
 

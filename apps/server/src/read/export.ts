@@ -115,7 +115,7 @@ export async function exportEvents(
     res.setHeader(MARKING_HEADER, markingHeader(documentMarking(markings)))
     res.setHeader(
       'Content-Disposition',
-      `attachment; filename="watchfloor-incident-${safe(incidentId)}-to-seq-${events.at(-1)?.seq ?? 0}.misp.json"`,
+      `attachment; filename="watchfloor-incident-${safe(incidentId)}-to-seq-${head}.misp.json"`,
     )
     res.setHeader('X-Watchfloor-Head', String(head))
     res.json(document)
@@ -174,7 +174,12 @@ export async function exportEvents(
   // [M1] the export's own marking goes in a header, before the first byte: a first pass reads the
   // markings only, of the events it holds (JSON, CSV) or of the objects it makes (STIX)
   let marking: DocumentMarking = documentMarking([])
-  /** The seq of the last event the file holds (0: none), for its name: the same window twice, the same name. */
+  /**
+   * The seq in the file's name. JSON and CSV: the last event the file holds (0: none), so the same
+   * window twice has the same name, and the name says nothing the file does not. STIX (and MISP,
+   * above): the caller's head, as a bundle leaves out events that make no object (a task, a comment),
+   * and naming the last event seen would tell of one it leaves out.
+   */
   let last = 0
   await scan((page) => {
     last = page.at(-1)?.seq ?? last
@@ -191,7 +196,8 @@ export async function exportEvents(
   res.status(200)
   res.setHeader('Content-Type', CONTENT_TYPES[format])
   const extension = format === 'stix' ? 'stix.json' : format
-  res.setHeader('Content-Disposition', `attachment; filename="watchfloor-${subject}-to-seq-${last}.${extension}"`)
+  const named = stix ? head : last
+  res.setHeader('Content-Disposition', `attachment; filename="watchfloor-${subject}-to-seq-${named}.${extension}"`)
   res.setHeader('Cache-Control', 'no-store')
   res.setHeader('X-Watchfloor-Head', String(head))
   res.setHeader(MARKING_HEADER, markingHeader(marking))

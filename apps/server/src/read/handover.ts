@@ -3,6 +3,7 @@ import { MAX_TIMESTAMP, MIN_TIMESTAMP, type Viewer } from '@watchfloor/protocol'
 import type { EventStore } from '@watchfloor/store'
 import express, { type Request } from 'express'
 import { QueryReader } from '../http/query.ts'
+import { MARKING_HEADER, markingHeader } from './export.ts'
 import type { Replay } from './projection.ts'
 import { storeTime } from './window.ts'
 
@@ -48,6 +49,8 @@ export function handoverRouter({ store, replay, viewerFor, pageSize = 5000 }: Ha
     const brief = builder.finish()
     res.setHeader('Cache-Control', 'no-store')
     res.setHeader('Vary', 'Accept')
+    // [M1] its own marking, as an export's: what a client saving the Markdown names the file by
+    res.setHeader(MARKING_HEADER, markingHeader(brief.marking))
     if (markdown) res.type('text/markdown; charset=utf-8').send(handoverMarkdown(brief))
     else res.json(brief)
   })

@@ -149,9 +149,11 @@ export function HandoverPage() {
       // the brief shown, as Markdown: the same window (a new one would end now, and could differ)
       const until = loaded.kind === 'ready' ? loaded.brief.until : undefined
       const response = await request(handoverUrl(since, until), { accept: 'text/markdown', viewAs })
-      // [M1] its name carries the marking, as an export's does: the brief shown's (the same window)
+      // [M1] its name carries its marking, as an export's does: the reply's own (what it holds, for the
+      // audience it was asked as), else the brief shown's (the same window)
       const shown = loaded.kind === 'ready' ? briefMarking(loaded.brief) : null
-      const named = shown ? markedFileName(markdownFileName(since), markingText(shown)) : markdownFileName(since)
+      const marking = response.headers.get('X-Watchfloor-Marking')?.trim() || (shown ? markingText(shown) : '')
+      const named = marking ? markedFileName(markdownFileName(since), marking) : markdownFileName(since)
       saveBlob(
         new Blob([await response.text()], { type: 'text/markdown;charset=utf-8' }),
         viewAsFileName(named, viewAs),

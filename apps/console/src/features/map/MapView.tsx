@@ -82,8 +82,9 @@ export function MapView({ wall = false, flash }: { wall?: boolean; flash?: Flash
           flash ? { wall, flash } : { wall },
         )
       } catch (error) {
+        // WebGL refused (no GPU, a context not given): not files gone, so no notice of an upgrade
+        // and no reload; the rest of the page goes on (a lost context is made again by onRebuild)
         console.error('map: could not create the map', error)
-        setFailed(true)
       }
     })
     return () => {

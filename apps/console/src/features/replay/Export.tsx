@@ -10,6 +10,8 @@ import { useReplay } from './replayStore.ts'
 /** The export buttons' labels, by format. */
 const FORMAT_LABELS: Readonly<Record<ExportFormat, string>> = { json: 'JSON', csv: 'CSV', stix: 'STIX' }
 const FORMATS: readonly ExportFormat[] = ['json', 'csv', 'stix']
+/** The formats that hold the events themselves (a STIX bundle holds objects as the picture has them now). */
+const EVENT_FORMATS: readonly ExportFormat[] = ['json', 'csv']
 
 /**
  * One export at a time, with its progress, what was saved and how it is marked, or why it failed.
@@ -94,7 +96,7 @@ export function ExportButtons() {
  */
 export function IncidentExport({ incidentId }: { incidentId: string }) {
   const replaying = useReplay((r) => r.active)
-  const at = useReplay((r) => Math.round(r.at))
+  const at = useReplay((r) => Math.floor(r.at))
   const clock = useReplay((r) => r.clock)
   const { run, outcome } = useExport()
   const query = (format: ExportFormat): ExportQuery =>
@@ -102,7 +104,13 @@ export function IncidentExport({ incidentId }: { incidentId: string }) {
   return (
     <div className="detail-export" data-testid="detail-export">
       <span className="muted">{replaying ? 'Export this incident, up to the playhead:' : 'Export this incident:'}</span>
-      <FormatButtons testIdPrefix="detail-export" small onPick={(format) => run('incident', query(format))} />
+      {/* a STIX bundle writes the incident as it stands now, not as at the playhead: offered live only */}
+      <FormatButtons
+        testIdPrefix="detail-export"
+        small
+        formats={replaying ? EVENT_FORMATS : FORMATS}
+        onPick={(format) => run('incident', query(format))}
+      />
       {outcome}
     </div>
   )
@@ -112,13 +120,15 @@ export function IncidentExport({ incidentId }: { incidentId: string }) {
 function FormatButtons({
   testIdPrefix,
   small = false,
+  formats = FORMATS,
   onPick,
 }: {
   testIdPrefix: string
   small?: boolean
+  formats?: readonly ExportFormat[]
   onPick: (format: ExportFormat) => void
 }) {
-  return FORMATS.map((format) => (
+  return formats.map((format) => (
     <button
       key={format}
       type="button"

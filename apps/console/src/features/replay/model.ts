@@ -22,12 +22,6 @@ export { isLate, LATE_MS, lateBy } from './late.ts'
 export type { ReplayClock }
 
 /**
- * On the occurred clock the base picture may already hold an event recorded after some events of
- * the window (a late report that happened before `from`): those window events cannot be folded on
- * top of it (fold keeps seq order [R1]). Then the events before the window are needed as events,
- * folded from the empty picture instead (`ReplayModel` with `always`).
- */
-/**
  * How far one arrow key moves the playhead over a window of `spanMs`: a two-hundredth of it, in
  * whole seconds, at least one second (a range input's own step, 1 ms, moved nothing one could see).
  */
@@ -40,6 +34,12 @@ export function steppedPlayhead(at: number, direction: number, stepMs: number, f
   return Math.min(to, Math.max(from, at + direction * stepMs))
 }
 
+/**
+ * On the occurred clock the base picture may already hold an event recorded after some events of
+ * the window (a late report that happened before `from`): those window events cannot be folded on
+ * top of it (fold keeps seq order [R1]). Then the events before the window are needed as events,
+ * folded from the empty picture instead (`ReplayModel` with `always`).
+ */
 export function needsHistory(base: State, events: readonly StoredEvent[], clock: ReplayClock, fromMs: number): boolean {
   if (clock === 'recorded') return false
   return events.some((event) => event.seq <= base.seq && eventTime(event, clock) > fromMs)

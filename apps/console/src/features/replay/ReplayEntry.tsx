@@ -11,6 +11,7 @@ import { ChunkBoundary } from '../../ui/ChunkBoundary.tsx'
 import { formatTime } from '../../ui/format.ts'
 import { viewStore } from '../../view/viewStore.ts'
 import { lateBy } from './late.ts'
+import { bookmarkWindow } from './model.ts'
 import { replay, useReplay } from './replayStore.ts'
 import { startIncidentReplay, startReplay, stopReplay } from './startReplay.ts'
 
@@ -90,6 +91,9 @@ export function LateMarker({ event }: { event: StoredEvent }) {
   )
 }
 
+/** Now on the server's clock: a bookmark's window ends no later. */
+const nowOnServer = () => serverNow(Date.now(), watchfloor.getState().clockOffsetMs)
+
 /** The bookmarks of the live picture; a click replays the moment or range. */
 export function BookmarkList() {
   const bookmarks = useWatchfloor((s) => s.liveState.bookmarks)
@@ -106,14 +110,14 @@ export function BookmarkList() {
             <button
               type="button"
               className="link"
-              onClick={() => void startReplay({ from, to, clock: b.clock, ...(at !== undefined ? { at } : {}) })}
+              onClick={() => void startReplay(bookmarkWindow({ at, from, to, clock: b.clock }, nowOnServer()))}
             >
               {b.title}
             </button>{' '}
             <TlpBadge tlp={b.marking.tlp} pap={b.marking.pap} />{' '}
             <span className="muted">
-              {b.at ? formatTime(b.at) : `${formatTime(b.from!)} – ${formatTime(b.to!)}`} ({b.clock}) ·{' '}
-              {b.savedBy ?? b.organisation}
+              {b.at ? formatTime(b.at) : `${formatTime(b.from!)} – ${formatTime(b.to!)}`} (
+              {b.clock === 'occurred' ? 'what happened when' : 'what we knew when'}) · {b.savedBy ?? b.organisation}
             </span>
             {b.note && <div className="muted">{b.note}</div>}
           </li>

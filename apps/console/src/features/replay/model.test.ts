@@ -1,7 +1,7 @@
 import { eventTime, initialState, makeEvent, type ReplayClock, replayFromScratch, stateToJson } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { isLate, LATE_MS, needsHistory, playheadStep, ReplayModel, steppedPlayhead } from './model.ts'
+import { bookmarkWindow, isLate, LATE_MS, needsHistory, playheadStep, ReplayModel, steppedPlayhead } from './model.ts'
 
 const T0 = Date.UTC(2026, 10, 1)
 const iso = (ms: number) => new Date(ms).toISOString()
@@ -165,5 +165,31 @@ describe('the playhead from the keyboard', () => {
     expect(steppedPlayhead(T0 + 5_000, 1, 9_000, T0, T0 + 10_000)).toBe(T0 + 10_000)
     expect(steppedPlayhead(T0 + 5_000, -1, 9_000, T0, T0 + 10_000)).toBe(T0)
     expect(steppedPlayhead(T0 + 5_000, 1, 1_000, T0, T0 + 10_000)).toBe(T0 + 6_000)
+  })
+})
+
+describe('a bookmark reopened', () => {
+  it('a moment saved minutes ago opens no window into the future: it ends now', () => {
+    const at = T0
+    const now = T0 + 3 * 60_000
+    expect(bookmarkWindow({ at, from: at - 1_800_000, to: at + 1_800_000, clock: 'occurred' }, now)).toEqual({
+      from: at - 1_800_000,
+      to: now,
+      clock: 'occurred',
+      at,
+    })
+  })
+
+  it('an older moment, or a range, keeps its window', () => {
+    const at = T0
+    const now = T0 + 86_400_000
+    expect(bookmarkWindow({ at, from: at - 1_800_000, to: at + 1_800_000, clock: 'recorded' }, now).to).toBe(
+      at + 1_800_000,
+    )
+    expect(bookmarkWindow({ at: undefined, from: T0, to: T0 + 60_000, clock: 'recorded' }, now)).toEqual({
+      from: T0,
+      to: T0 + 60_000,
+      clock: 'recorded',
+    })
   })
 })

@@ -195,3 +195,17 @@ function firstAtOrAbove(values: Float64Array, t: number): number {
   }
   return low
 }
+
+/**
+ * The replay a bookmark opens: its range, or half an hour either side of its moment, but never past
+ * `now` (the server's): a moment saved minutes ago opened a window into the future, whose exports
+ * grew between two clicks and held events the replay never showed.
+ */
+export function bookmarkWindow(
+  bookmark: { at: number | undefined; from: number; to: number; clock: ReplayClock },
+  now: number,
+): { from: number; to: number; clock: ReplayClock; at?: number } {
+  const to = Math.max(bookmark.from + 1, Math.min(bookmark.to, now))
+  const at = bookmark.at === undefined ? undefined : Math.min(bookmark.at, to)
+  return { from: bookmark.from, to, clock: bookmark.clock, ...(at !== undefined ? { at } : {}) }
+}

@@ -417,7 +417,7 @@ export function Timeline(): JSX.Element {
       tabIndex={0}
       ref={sectionRef}
     >
-      <div className="timeline-bar">
+      <div className={`timeline-bar${range ? ' has-range' : ''}`}>
         <span className="timeline-title">Timeline</span>
         <button
           type="button"

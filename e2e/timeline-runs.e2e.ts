@@ -157,4 +157,16 @@ test('the timeline labels a lane by its short name, folds observations into a ba
       return rights.length > 0 && rights.every((right) => right <= edge.x + edge.width)
     })
     .toBe(true)
+
+  // a brushed range on that narrow bar: its times and Clear take the key's room, the bar keeps its
+  // height (the lanes keep theirs), and nothing overlaps
+  const now = Date.now()
+  const range = `from=${new Date(now - 600_000).toISOString()}&to=${new Date(now - 60_000).toISOString()}`
+  await page.goto(`/?${range}#token=${E2E_TOKENS.officer}`)
+  await expect(page.getByTestId('timeline-clear-range')).toBeVisible({ timeout: 30_000 })
+  await expect(page.locator('.timeline-legend')).toBeHidden()
+  const withRange = (await bar.boundingBox())!
+  expect(withRange.height).toBeLessThan(34)
+  const clear = (await page.getByTestId('timeline-clear-range').boundingBox())!
+  expect(clear.x + clear.width).toBeLessThanOrEqual(withRange.x + withRange.width)
 })

@@ -299,6 +299,23 @@ test.describe('replay', () => {
     await page.getByTestId('replay-close').click()
   })
 
+  test('an incident reported after the replay\'s window says so in its panel, not "play on"', async ({
+    page,
+    request,
+    outsideRequests: _outside,
+  }) => {
+    const id = `inc-rp-after-${run}`
+    await postEvents(request, [report(id, 'Reported after the window', Date.now())])
+    // a replay of a window that ended ten minutes ago, the new incident selected (as a live alarm's Show does)
+    const window = `${iso(T)}/${iso(Date.now() - 10 * MIN)}`
+    await page.goto(`/?mode=replay&window=${encodeURIComponent(window)}&sel=${id}#token=${E2E_TOKENS.officer}`)
+    await expect(page.getByTestId('replay-play')).toBeEnabled({ timeout: 15_000 })
+    const panel = page.getByTestId('incident-detail')
+    await expect(panel.getByTestId('detail-after-window')).toContainText('Reported after the window this replay shows')
+    await expect(panel.getByTestId('detail-not-yet')).toHaveCount(0)
+    await page.getByTestId('replay-close').click()
+  })
+
   test('a bookmark saved in replay is listed and jumps back to its moment', async ({
     page,
     outsideRequests: _outside,

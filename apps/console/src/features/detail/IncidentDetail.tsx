@@ -56,6 +56,14 @@ export function IncidentDetail() {
   const networks = useWatchfloor((s) => s.state.networks)
   const windowVersion = useWatchfloor((s) => s.windowVersion)
   const replaying = useWatchfloor((s) => s.mode === 'replay')
+  // in replay, an incident the live picture holds that was reported after the replay's window (a
+  // live alarm's Show): said so, as playing on would never show it
+  const windowEnd = useReplay((r) => r.to)
+  const liveReport = useWatchfloor((s) => (selection ? s.liveState.incidents.get(selection)?.reportedAt : undefined))
+  const laterInLive =
+    replaying && incident === undefined && liveReport !== undefined && Date.parse(liveReport) > windowEnd
+      ? liveReport
+      : undefined
   const history = selection ? historyMemo(windowVersion, selection) : []
   // an incident the live picture left out (closed before its `since`): asked for, then shown
   const leftOut = useLeftOutIncident(incident ? null : selection)
@@ -73,6 +81,12 @@ export function IncidentDetail() {
         {leftOut !== null ? (
           <p className="empty" data-testid="detail-loading-old">
             Closed before {formatTime(leftOut)}, so not in the picture the console opened with: loading it…
+          </p>
+        ) : replaying && laterInLive !== undefined ? (
+          // in the live picture, reported after the window this replay read: playing on never shows it
+          <p className="empty" data-testid="detail-after-window">
+            Reported after the window this replay shows (at {formatTime(laterInLive)}): <strong>Back to live</strong>{' '}
+            shows it, or a replay of a later window.
           </p>
         ) : replaying ? (
           // a replay's playhead before the report: not an access problem, a moment before it existed

@@ -241,7 +241,7 @@ describe('[M1] networks by name: the short name, else the name; the row carries 
   it('an observation on a network, its posture and its state in an incident, by name; its marking counted', () => {
     const observed = makeEvent(4, 'incident.observation', { incidentId: 'i', networkId: 'ee-gov', count: 3 })
     expect(summaryLine(picture, observed)).toMatchObject({
-      text: 'Observation ×3 for "Worm" on Estonia gov',
+      text: 'Observation (count 3) for "Worm" on Estonia gov',
       tlp: 'AMBER',
     })
     const posture = makeEvent(5, 'network.posture_changed', { networkId: 'lv-gov', posture: 'elevated' })

@@ -88,7 +88,8 @@ export function summarise(event: StoredEvent, names: SummaryNames = {}, options:
     }
     case 'incident.observation': {
       const p = event.payload
-      const count = p.count !== undefined && p.count > 1 ? ` ×${p.count}` : ''
+      // its count field (what the sensor counted), in words: "×N" is a run's number of reports
+      const count = p.count !== undefined && p.count > 1 ? ` (count ${p.count})` : ''
       const where = p.networkId ? ` on ${network(p.networkId)}` : ''
       const indicator = p.indicator ? `: ${p.indicator}` : ''
       return clip(`Observation${count} for ${incident(p.incidentId)}${where}${indicator}`)

@@ -235,6 +235,9 @@ test.describe('replay', () => {
     // [M1] a CSV carries no banner: its name carries its marking, and the console says it
     expect(file.suggestedFilename()).toMatch(/\.TLP-(CLEAR|GREEN|AMBER|AMBER\+STRICT|RED)(\.PAP-[A-Z]+)?\.csv$/)
     await expect(page.getByTestId('export-marking')).toHaveText(/^TLP:/)
+    // at 1280 px the bar keeps to three rows with a file saved, so the map keeps its height
+    expect(page.viewportSize()?.width).toBe(1280)
+    expect((await page.getByTestId('replay-bar').boundingBox())!.height).toBeLessThan(140)
     const path = await file.path()
     const { readFileSync } = await import('node:fs')
     const text = readFileSync(path, 'utf8')

@@ -48,9 +48,14 @@ function useExport() {
         </span>
       )}
       {saved && !progress && (
-        <span className="muted" data-testid="export-saved" data-marking={saved.marking}>
-          Saved {saved.filename}, marked <strong data-testid="export-marking">{saved.marking}</strong>: handle it as
-          marked
+        // the file's name in full on hover: the bar keeps to its rows on a 1280 px screen
+        <span
+          className="muted"
+          data-testid="export-saved"
+          data-marking={saved.marking}
+          title={`Saved ${saved.filename}: handle it as marked`}
+        >
+          Saved, marked <strong data-testid="export-marking">{saved.marking}</strong>
         </span>
       )}
       {error && (

@@ -47,7 +47,7 @@ export const CLOCK_HELP: Record<ReplayClock, string> = {
 function ClockToggle() {
   const clock = useReplay((s) => s.clock)
   return (
-    <fieldset className="replay-clock" aria-label="Clock">
+    <fieldset className="replay-clock" aria-label="Clock" title={CLOCK_HELP[clock]}>
       {(['occurred', 'recorded'] as const).map((c) => (
         <button
           key={c}
@@ -364,8 +364,14 @@ function SnapshotButton() {
     if (await takeSnapshot(incidentId, r.at, label)) setTaken(taken + 1)
   }
   return (
-    <button type="button" className="button" data-testid="snapshot-map" onClick={() => void take()}>
-      Snapshot map for report{taken > 0 ? ` (${taken})` : ''}
+    <button
+      type="button"
+      className="button"
+      data-testid="snapshot-map"
+      title="Keep a picture of the map at the playhead for the after-action report"
+      onClick={() => void take()}
+    >
+      Snapshot map{taken > 0 ? ` (${taken})` : ''}
     </button>
   )
 }
@@ -402,6 +408,7 @@ export function ReplayBar() {
           </span>
         )}
         <ClockToggle />
+        <WindowForm />
         <span className="spacer" />
         <ReplayStatus />
         <button type="button" className="button" data-testid="replay-close" onClick={closeReplay}>
@@ -409,7 +416,6 @@ export function ReplayBar() {
         </button>
       </div>
       <div className="replay-row">
-        <WindowForm />
         <ExportButtons />
         <BookmarkForm />
         <SnapshotButton />

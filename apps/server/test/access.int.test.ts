@@ -781,6 +781,27 @@ describe('people and access', () => {
   })
 
   describe('disabled accounts', () => {
+    it('an admin may not disable their own account nor drop their own admin role (409); another admin may', async () => {
+      await createAccount(url, 'selma', 'alliance', 'ALLIANCE', ['admin'])
+      const { cookie } = await signIn(url, 'selma')
+      for (const body of [{ disabled: true }, { roles: ['analyst'] }]) {
+        const refused = await call<{ error: { message: string } }>(url, 'PATCH', '/api/v1/accounts/selma', {
+          cookie,
+          body,
+        })
+        expect(refused.status, JSON.stringify(body)).toBe(409)
+        expect(refused.json.error.message).toBe(
+          'an admin cannot disable their own account or drop their own admin role',
+        )
+      }
+      expect((await call(url, 'GET', '/api/v1/session', { cookie })).status).toBe(200)
+      const byAnother = await call<{ account: { disabled: boolean } }>(url, 'PATCH', '/api/v1/accounts/selma', {
+        token: ADMIN_TOKEN,
+        body: { disabled: true },
+      })
+      expect(byAnother.json.account.disabled).toBe(true)
+    })
+
     it('[D10] cannot sign in; their sessions, tokens and live sockets are refused at once', async () => {
       await createAccount(url, 'maris', 'cert-lv', 'LV', ['analyst'])
       const { cookie } = await signIn(url, 'maris')

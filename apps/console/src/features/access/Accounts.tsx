@@ -292,11 +292,14 @@ function AccountRow({
               data-testid="account-toggle"
               aria-label={`${account.disabled ? 'Enable' : 'Disable'} ${username}`}
               title={
-                account.disabled
-                  ? 'They may sign in again; their tokens work again'
-                  : 'Ends their sessions; they cannot sign in and their tokens are refused'
+                own && !account.disabled
+                  ? 'You cannot disable your own account (another admin can)'
+                  : account.disabled
+                    ? 'They may sign in again; their tokens work again'
+                    : 'Ends their sessions; they cannot sign in and their tokens are refused'
               }
-              disabled={toggling.pending}
+              // the server refuses an admin disabling their own account: not offered, rather than refused
+              disabled={toggling.pending || (own && !account.disabled)}
               onClick={() =>
                 void toggling.run(async () => {
                   await updateAccount(username, { disabled: !account.disabled })

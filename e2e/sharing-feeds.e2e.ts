@@ -312,6 +312,9 @@ test('a liaison sees its own organisation’s feeds read-only and no import; a s
   await expect(row).toBeVisible()
   await expect(row.getByTestId('feed-failures')).toHaveText('1')
   await expect(page.locator(`[data-testid="feed-error-row"][data-feed-id="${LV_FEED}"]`)).toContainText(SECRET_ENV)
+  // polled again (the server's doing, not this page's): the page shows it by itself, without Reload
+  expect((await request.post(`/api/v1/feeds/${LV_FEED}/poll`, { headers: admin })).status()).toBe(503)
+  await expect(row.getByTestId('feed-failures')).toHaveText('2', { timeout: 15_000 })
   // cert-ee's feed, its counts and its error are not cert-lv's to read
   await expect(feedRow(page, FEED)).toHaveCount(0)
   await expect(feedsIn.getByTestId('feed-row')).toHaveCount(1)

@@ -462,6 +462,9 @@ function AddFeedForm({
 
 type Loaded = { feeds: Feed[] | null; at: string | null; loading: boolean; error: FormError | null }
 
+/** How often the feeds are read again while the page is open: a poll's outcome shows by itself. */
+const FEEDS_REFRESH_MS = 10_000
+
 /** The "Feeds in" section: read on mount and whenever `reloadKey` changes (the page's Reload). */
 export function FeedsIn({
   organisations,
@@ -488,6 +491,14 @@ export function FeedsIn({
   useEffect(() => {
     void reload()
   }, [reload, reloadKey])
+  // the server polls on its own (a new feed within seconds): its outcome shows without Reload, read
+  // again while the page is open and seen
+  useEffect(() => {
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') void reload()
+    }, FEEDS_REFRESH_MS)
+    return () => clearInterval(timer)
+  }, [reload])
   const { feeds } = loaded
   const viewingAs = useWatchfloor((w) => w.session?.viewingAs)
   return (

@@ -169,4 +169,11 @@ test('the timeline labels a lane by its short name, folds observations into a ba
   expect(withRange.height).toBeLessThan(34)
   const clear = (await page.getByTestId('timeline-clear-range').boundingBox())!
   expect(clear.x + clear.width).toBeLessThanOrEqual(withRange.x + withRange.width)
+  // Replay takes the range as its window: no longer a filter beside it (which hid every incident
+  // not changed within it at the playhead)
+  await page.getByTestId('open-replay').click()
+  await expect(page.getByTestId('replay-play')).toBeEnabled({ timeout: 15_000 })
+  await expect(page.getByTestId('timeline-clear-range')).toHaveCount(0)
+  await expect(page.getByTestId('replay-at')).toHaveAttribute('data-at', new Date(now - 600_000).toISOString())
+  await page.getByTestId('replay-close').click()
 })

@@ -47,6 +47,9 @@ export function ReplayButton() {
       return
     }
     const range = viewStore.getState().range
+    // the brushed range becomes the replay's window: as a filter besides, it would hide every
+    // incident not changed within it at the playhead ("No incidents match" beside the counts)
+    if (range) viewStore.getState().setRange(null)
     // the window's times are the server's (recorded) or the senders' (occurred), not this machine's
     const now = serverNow(Date.now(), watchfloor.getState().clockOffsetMs)
     void startReplay({

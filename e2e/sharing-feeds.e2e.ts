@@ -98,8 +98,10 @@ test('an admin registers a feed, polls it and sees why it fails, finds what part
   await expect(invalid.getByTestId('add-feed-error-issue')).toContainText('Authentication')
   await expect(secretEnv).toHaveAttribute('aria-invalid', 'true')
   await expect(form.getByTestId('feed-secret-env-issue')).toContainText('WATCHFLOOR_FEED_')
-  // the name of a variable that is not set on the server
+  // the name of a variable that is not set on the server: the field edited is no longer said to be wrong
   await secretEnv.fill(SECRET_ENV)
+  await expect(invalid).toHaveCount(0)
+  await expect(secretEnv).not.toHaveAttribute('aria-invalid', 'true')
   await secretEnv.press('Enter') // submits the form
   await expect(page.getByTestId('feed-added')).toHaveText(`Registered ${FEED}.`)
   const row = feedRow(page, FEED)

@@ -355,6 +355,8 @@ describe('partner feeds: one instance pulls another over TAXII 2.1, and nothing 
     const badUrl = await call(floor.url, 'POST', '/api/v1/feeds', ADMIN, { ...body, url: 'ftp://x' })
     expect(badUrl.status).toBe(400)
     expect((badUrl.json.error!.details as { issues: { path: string }[] }).issues[0]!.path).toBe('url')
+    // it says what a feed's URL may be, not only that this is not one
+    expect(badUrl.json.error!.message).toContain('url: must be an http:// or https:// URL')
     const unknownOrg = await call(floor.url, 'POST', '/api/v1/feeds', ADMIN, { ...body, organisation: 'nobody' })
     expect(unknownOrg.status).toBe(400)
     expect((unknownOrg.json.error!.details as { issues: { path: string }[] }).issues[0]!.path).toBe('organisation')

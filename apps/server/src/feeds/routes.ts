@@ -52,7 +52,9 @@ const Auth = z.discriminatedUnion('kind', [
 // labels, paths and ids hold no control character, bidirectional override or lone surrogate
 const Fields = {
   label: plainName(200),
-  url: z.url({ protocol: /^https?$/ }).refine((url) => !unsafeInName(url), UNSAFE_NAME_MESSAGE),
+  url: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+    .refine((url) => !unsafeInName(url), UNSAFE_NAME_MESSAGE),
   apiRoot: plainName(200),
   collectionId: plainName(200),
   organisation: plainName(64),

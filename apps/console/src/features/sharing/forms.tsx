@@ -44,6 +44,13 @@ export function useCreateForm<T extends object>(
 ) {
   const action = useAction()
   const fields = useFormFields(empty)
+  // a field edited is no longer said to be wrong (the refusal's other issues stay)
+  const set =
+    <K extends keyof T>(key: K) =>
+    (value: T[K]) => {
+      action.forget(String(key))
+      fields.set(key)(value)
+    }
   const [added, setAdded] = useState<string | null>(null)
   const submit = (e: FormEvent) => {
     e.preventDefault()
@@ -54,7 +61,7 @@ export function useCreateForm<T extends object>(
       await onChanged()
     })
   }
-  return { ...fields, action, added, submit }
+  return { ...fields, set, action, added, submit }
 }
 
 /** The organisations of the directory as a select's options, after a first "choose" (or "none there"). */
@@ -85,7 +92,24 @@ export function useAction() {
     }
   }, [])
   const clear = useCallback(() => setError(null), [])
-  return { pending, error, run, clear }
+  /**
+   * The refusal's issues about `field` (a form's key: `label`, or the last part of a path such as
+   * `auth.secretEnv`) are forgotten once it is edited: what was fixed is no longer said to be wrong;
+   * the refusal goes with its last issue.
+   */
+  const forget = useCallback((field: string) => {
+    setError((shown) => {
+      if (shown === null || shown.issues.length === 0) return shown
+      const about = (path: string) => path === field || path.endsWith(`.${field}`)
+      const left = shown.issues.filter((issue) => !about(issue.path))
+      if (left.length === shown.issues.length) return shown
+      if (left.length === 0) return null
+      // the server's message named every issue: it now says how many are left, each listed below
+      const message = `${left.length === 1 ? 'one field is' : `${left.length} fields are`} still refused`
+      return { ...shown, issues: left, message }
+    })
+  }, [])
+  return { pending, error, run, clear, forget }
 }
 
 /** A refusal next to the form that asked: the server's message and, for a 400, each field it names. */

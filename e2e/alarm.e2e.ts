@@ -266,6 +266,9 @@ test('a critical posted live raises an alarm until it is acknowledged; a dismiss
   expect(await liaison.evaluate(() => localStorage.getItem('watchfloor.alarm.dismissed.liaison-lv'))).toContain(
     'inc-alarm-new',
   ) // remembered for this user
+  // dismissed, it still leaves a trace while it waits: counted in the header with the criticals not acknowledged
+  await expect(liaison.getByTestId('alarm-standing')).toHaveAttribute('data-count', /^[1-9]/)
+  const countedBefore = Number(await liaison.getByTestId('alarm-standing').getAttribute('data-count'))
   await expect(officer.locator('[data-testid="alarm"][data-incident-id="inc-alarm-new"]')).toBeVisible()
 
   // a coordinator acknowledges it: the alarm goes everywhere, and the title stops flashing
@@ -287,6 +290,14 @@ test('a critical posted live raises an alarm until it is acknowledged; a dismiss
     .toBe(0)
   await liaison.waitForTimeout(500)
   await expect(liaison.getByTestId('alarm-banner')).toHaveCount(0)
+  // acknowledged, it no longer counts
+  await expect
+    .poll(async () =>
+      Number(
+        await liaison.getByTestId('alarm-standing').evaluateAll((found) => found[0]?.getAttribute('data-count') ?? '0'),
+      ),
+    )
+    .toBe(countedBefore - 1)
 
   await officerContext.close()
   await liaisonContext.close()

@@ -96,7 +96,7 @@ export function AlarmBanner() {
 }
 
 /**
- * The unacknowledged criticals already open when the console opened (they raise no alarm): a
+ * The unacknowledged criticals without an alarm (open when the console opened, or dismissed): a
  * count in the header, which shows the criticals not acknowledged (the severity filter and the
  * list's acknowledged filter). Nothing when there are none.
  */
@@ -110,7 +110,7 @@ export function AlarmStanding() {
       className="button alarm-standing"
       data-testid="alarm-standing"
       data-count={n}
-      title={`${n} unacknowledged critical ${n === 1 ? 'incident was' : 'incidents were'} already open when this console opened (no alarm). Show the criticals not acknowledged`}
+      title={`${n} unacknowledged critical ${n === 1 ? 'incident' : 'incidents'} without an alarm (open when this console opened, or its alarm dismissed). Show the criticals not acknowledged`}
       onClick={() => {
         // the incidents it counts: critical, not acknowledged
         viewStore.getState().setFilters({ severities: ['critical'] })

@@ -5,7 +5,15 @@ import { createWatchfloorStore, emptyPicture, type Session } from '../../data/st
 import { viewerKey } from '../../data/viewAs.ts'
 import { markWithdrawn, withdrawnStore } from '../coordination/withdrawn.ts'
 import { alarmView, wireAlarms } from './alarmStore.ts'
-import { alarmsOf, alarmTitle, baselineOf, followBaseline, type HeldBaseline, standingCriticalsOf } from './alarms.ts'
+import {
+  alarmsOf,
+  alarmTitle,
+  alarmViewOf,
+  baselineOf,
+  followBaseline,
+  type HeldBaseline,
+  standingCriticalsOf,
+} from './alarms.ts'
 
 const reported = (seq: number, incidentId: string, severity: Severity, minute = seq): StoredEvent =>
   makeEvent(
@@ -76,6 +84,13 @@ describe('alarms', () => {
     ])
     expect(alarmsOf(ended, baseline, criticalsOnly, none).map((i) => i.incidentId)).toEqual(['z'])
     expect(alarmsOf(ended, baseline, criticalsOnly, new Set(['z']))).toEqual([])
+    // dismissed, it is still counted in the header while it waits: it leaves a trace
+    const view = alarmViewOf(ended, baseline, criticalsOnly, new Set(['z']))
+    expect(view.standing.map((i) => i.incidentId)).toContain('z')
+    const acknowledged = fold(ended, [makeEvent(8, 'incident.acknowledged', { incidentId: 'z' }, { actor: 'mari' })])
+    expect(
+      alarmViewOf(acknowledged, baseline, criticalsOnly, new Set(['z'])).standing.map((i) => i.incidentId),
+    ).not.toContain('z')
   })
 
   it('lists the unacknowledged criticals already open at opening, until acknowledged', () => {

@@ -80,7 +80,10 @@ export function alarmViewOf(
   for (const incident of state.incidents.values()) {
     if (!awaitsTriage(incident)) continue
     const before = baseline.get(incident.incidentId)
-    if (incident.severity === 'critical' && before === 'critical') view.standing.push(incident)
+    // counted in the header: criticals open when the console opened, and those whose alarm was
+    // dismissed while they still wait (dismissed, an unacknowledged critical left no trace)
+    if (incident.severity === 'critical' && (before === 'critical' || dismissed.has(incident.incidentId)))
+      view.standing.push(incident)
     if (!alarmingSeverity(incident.severity, settings) || dismissed.has(incident.incidentId)) continue
     if (before !== undefined && alarmingSeverity(before, settings)) continue
     view.alarms.push(incident)

@@ -19,7 +19,7 @@ import { useNames } from '../coordination/usePeople.ts'
 import { takeSnapshot } from '../report/snapshots.ts'
 import { bookmarkCommand } from './api.ts'
 import { ExportButtons } from './Export.tsx'
-import { isLate, playheadStep, type ReplayClock, steppedPlayhead } from './model.ts'
+import { isLate, playheadStep, playheadTime, type ReplayClock, steppedPlayhead } from './model.ts'
 import { LateMarker } from './ReplayEntry.tsx'
 import {
   closeReplay,
@@ -195,7 +195,7 @@ function Controls() {
         }}
       />
       <span className="replay-at mono" data-testid="replay-at" data-at={new Date(s.at).toISOString()}>
-        {formatTime(new Date(s.at).toISOString())}
+        {playheadTime(s.at)}
       </span>
       <span className="muted" data-testid="replay-folded" data-folded={s.folded} data-total={s.total}>
         {s.folded} of {s.total} events

@@ -1,7 +1,16 @@
 import { eventTime, initialState, makeEvent, type ReplayClock, replayFromScratch, stateToJson } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { describe, expect, it } from 'vitest'
-import { bookmarkWindow, isLate, LATE_MS, needsHistory, playheadStep, ReplayModel, steppedPlayhead } from './model.ts'
+import {
+  bookmarkWindow,
+  isLate,
+  LATE_MS,
+  needsHistory,
+  playheadStep,
+  playheadTime,
+  ReplayModel,
+  steppedPlayhead,
+} from './model.ts'
 
 const T0 = Date.UTC(2026, 10, 1)
 const iso = (ms: number) => new Date(ms).toISOString()
@@ -191,5 +200,12 @@ describe('a bookmark reopened', () => {
       to: T0 + 60_000,
       clock: 'recorded',
     })
+  })
+})
+
+describe('the playhead said', () => {
+  it('to the second on a whole second, else to the millisecond (a step within one second shows it moved)', () => {
+    expect(playheadTime(Date.parse('2026-12-08T06:03:02.000Z'))).toBe('2026-12-08 06:03:02Z')
+    expect(playheadTime(Date.parse('2026-12-08T06:03:02.417Z'))).toBe('2026-12-08 06:03:02.417Z')
   })
 })

@@ -209,3 +209,12 @@ export function bookmarkWindow(
   const at = bookmark.at === undefined ? undefined : Math.min(bookmark.at, to)
   return { from: bookmark.from, to, clock: bookmark.clock, ...(at !== undefined ? { at } : {}) }
 }
+
+/**
+ * The playhead's time: to the second, and to the millisecond when it is not on a whole second (a step
+ * to the next change often lands within the same second: shown to the second, it seemed not to move).
+ */
+export function playheadTime(ms: number): string {
+  const iso = new Date(ms).toISOString()
+  return ms % 1000 === 0 ? `${iso.slice(0, 19).replace('T', ' ')}Z` : `${iso.slice(0, 23).replace('T', ' ')}Z`
+}

@@ -153,6 +153,8 @@ describe('after-action report', () => {
   it('formats durations', () => {
     expect(formatDuration(null)).toBe('not yet')
     expect(formatDuration(45_000)).toBe('45 s')
+    expect(formatDuration(102_000)).toBe('1 min 42 s')
+    expect(formatDuration(180_000)).toBe('3 min')
     expect(formatDuration(20 * 60_000)).toBe('20 min')
     expect(formatDuration(200 * 60_000)).toBe('3 h 20 min')
     expect(formatDuration(52 * 3_600_000)).toBe('2 d 4 h')

@@ -157,11 +157,13 @@ export function durationText(ms: number | null, basis: ReportBasis): string {
   return basis === 'loading' ? 'loading the history…' : 'not known (the history could not be read)'
 }
 
-/** Human form of a duration: "45 s", "12 min", "3 h 20 min", "2 d 4 h". */
+/** Human form of a duration: "45 s", "1 min 42 s", "12 min", "3 h 20 min", "2 d 4 h". */
 export function formatDuration(ms: number | null): string {
   if (ms === null) return 'not yet'
   const s = Math.max(0, Math.round(ms / 1000))
   if (s < 90) return `${s} s`
+  // under ten minutes to the second: a response of 1 min 42 s is not "2 min" beside another's "57 s"
+  if (s < 600) return s % 60 === 0 ? `${s / 60} min` : `${Math.floor(s / 60)} min ${s % 60} s`
   const min = Math.round(s / 60)
   if (min < 120) return `${min} min`
   const h = Math.floor(min / 60)

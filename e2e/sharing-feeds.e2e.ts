@@ -245,7 +245,7 @@ test('an admin registers a feed, polls it and sees why it fails, finds what part
   const refused = reports.first()
   await expect(refused).toHaveAttribute('data-ok', 'false')
   await expect(refused.getByTestId('import-error')).toHaveAttribute('data-code', 'validation')
-  await expect(refused.getByTestId('import-error-message')).toContainText('The server answered 400')
+  await expect(refused.getByTestId('import-error-message')).not.toContainText('The server answered')
   await expect(refused.getByTestId('import-error-issue').first()).toHaveAttribute('data-path', 'objects.0.name')
 
   // a file that is not JSON is not sent; chosen with the keyboard this time: the file input takes focus, Enter opens it

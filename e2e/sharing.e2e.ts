@@ -67,9 +67,11 @@ test('an admin adds an organisation and a community, and sees the server’s ref
   await form.getByLabel('Nation', { exact: true }).fill('EE')
   await form.getByTestId('organisation-add').click()
   await expect(invalid).toHaveAttribute('data-code', 'conflict')
+  // the server's words, not its status: the note's headline says it was refused
   await expect(page.getByTestId('add-organisation-error-message')).toHaveText(
-    `The server answered 409: ${takenMessage}`,
+    takenMessage.charAt(0).toUpperCase() + takenMessage.slice(1),
   )
+  await expect(invalid).toContainText('Refused:')
   await invalid.getByRole('button', { name: 'Dismiss the error' }).click()
   await expect(invalid).toHaveCount(0)
 
@@ -96,7 +98,7 @@ test('an admin adds an organisation and a community, and sees the server’s ref
   await fi.getByTestId('organisation-delete-confirm').click()
   const refusal = page.getByTestId('organisation-error')
   await expect(refusal).toHaveAttribute('data-code', 'conflict')
-  await expect(refusal).toContainText('409')
+  await expect(refusal).toContainText('Refused:')
   await expect(refusal).toContainText('in use')
   await expect(refusal).toContainText('baltic-e2e')
   await expect(fi).toBeVisible()

@@ -3,6 +3,7 @@
  * the bookmark list, the late-report marker, and the bar's place on the page. The bar itself and
  * the replay machinery (ReplayBar.tsx, replay.ts) load on demand, when a replay starts.
  */
+import type { BookmarkState } from '@watchfloor/core'
 import type { StoredEvent } from '@watchfloor/protocol'
 import { lazy, Suspense, useMemo } from 'react'
 import { serverNow, useWatchfloor, watchfloor } from '../../data/store.ts'
@@ -101,7 +102,22 @@ const nowOnServer = () => serverNow(Date.now(), watchfloor.getState().clockOffse
 export function BookmarkList() {
   const bookmarks = useWatchfloor((s) => s.liveState.bookmarks)
   const list = useMemo(() => [...bookmarks.values()].sort((a, b) => b.seq - a.seq), [bookmarks])
-  if (list.length === 0) return <p className="empty">No bookmarks yet. Save one from the replay bar.</p>
+  // headed as the other tabs are
+  return (
+    <section className="panel" aria-labelledby="bookmarks-heading">
+      <h2 id="bookmarks-heading">
+        Bookmarks <span className="muted">{list.length}</span>
+      </h2>
+      {list.length === 0 ? (
+        <p className="empty">No bookmarks yet. Save one from the replay bar.</p>
+      ) : (
+        <BookmarkItems list={list} />
+      )}
+    </section>
+  )
+}
+
+function BookmarkItems({ list }: { list: readonly BookmarkState[] }) {
   return (
     <ul className="bookmarks" data-testid="bookmark-list">
       {list.map((b) => {

@@ -179,7 +179,7 @@ describe('refusals, as a form shows them', () => {
       message: 'id cert-ee is taken by an organisation',
       issues: [],
     })
-    expect(describeFormError(taken)).toBe('The server answered 409: id cert-ee is taken by an organisation')
+    expect(describeFormError(taken)).toBe('Id cert-ee is taken by an organisation')
     expect(headlineOf('conflict')).toBe('Refused')
     const lost = formErrorOf(new TypeError('failed to fetch'))
     expect(lost.status).toBe(0)

@@ -158,9 +158,12 @@ export function formErrorOf(error: unknown): FormError {
   return formErrorOfFailure(error instanceof ApiError ? error.failure : unreachable(error))
 }
 
-/** "The server answered 409: id x is taken by an organisation"; with no answer, why ("Cannot reach the server (...)"). */
+/**
+ * The server's refusal in its own words, "Id x is taken by an organisation" (the note's headline
+ * says what kind, from its code: "Refused", "Check the input"; the status is in `data-code`'s
+ * family, no words for a person); with no answer, why ("Cannot reach the server (...)").
+ */
 export function describeFormError(error: FormError): string {
-  if (error.status !== 0) return `The server answered ${error.status}: ${error.message}`
   return error.message.charAt(0).toUpperCase() + error.message.slice(1)
 }
 

@@ -887,15 +887,28 @@ describe("PostgreSQL log's writers: servers side by side, an import or a restore
       )
       await expect(open('alone')).rejects.toMatchObject({ name: 'LogInUseError' })
       // the claim's connection cut (a database restart): taken again, so a restore is still refused
-      const claims = () =>
-        admin.query<{ n: number }>(
-          // the connections holding a claim (one that tried and was refused may still be listed, ending)
-          "SELECT count(*)::int AS n FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'advisory' AND l.granted WHERE a.application_name = $1",
-          [`watchfloor-writers ${table}`],
-        )
-      expect((await claims()).rows[0]!.n).toBe(2)
+      const claimers = async () =>
+        (
+          await admin.query<{ pid: number }>(
+            // the connections holding a claim (one that tried and was refused may still be listed, ending)
+            "SELECT a.pid FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'advisory' AND l.granted WHERE a.application_name = $1",
+            [`watchfloor-writers ${table}`],
+          )
+        ).rows.map((row) => row.pid)
+      const before = await claimers()
+      expect(before).toHaveLength(2)
       expect(await cutClaims(admin, table)).toBe(2)
-      await expect.poll(async () => (await claims()).rows[0]!.n, { timeout: 5000, interval: 100 }).toBe(2)
+      // taken again on new connections: a cut backend may still be listed, holding its lock, while it
+      // ends (pg_terminate_backend does not wait), so the count alone could be the old two
+      await expect
+        .poll(
+          async () => {
+            const now = await claimers()
+            return now.length === 2 && now.every((pid) => !before.includes(pid))
+          },
+          { timeout: 5000, interval: 100 },
+        )
+        .toBe(true)
       await expect(open('alone')).rejects.toMatchObject({ name: 'LogInUseError' })
       // the writers gone (closed, or their process ended): the restore takes the log alone
       for (const store of opened.splice(0)) await store.close()

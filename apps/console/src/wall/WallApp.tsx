@@ -113,9 +113,8 @@ function useWallStart(token: string | null): Phase {
       const config = wallConfig(window.location.search, fetched.preset, locked !== undefined)
       // the wall's view is its configuration's alone (defaults, preset, the wall's link parameters):
       // nothing else in the address (a console's brushed range, a selection, a sort) narrows it
-      // on a screen wider than the wall is drawn for, the map frames the same region (as the panels grow)
-      const region = { ...config.region, zoom: scaledZoom(config.region.zoom, wallScale(window.innerWidth)) }
-      viewStore.setState({ ...DEFAULT_VIEW, filters: config.filters, map: region, layers: config.layers })
+      // (the map's zoom follows the screen's width: WallPicture)
+      viewStore.setState({ ...DEFAULT_VIEW, filters: config.filters, map: config.region, layers: config.layers })
       watchfloor.getState().setRetention({
         // the ticker shows what is kept: keep at least its span
         hours: Math.max(config.retentionHours, config.tickerHours),
@@ -277,7 +276,8 @@ function WallPicture({ config, notice }: { config: WallConfig; notice: string | 
   const lost = health === 'lost'
   const opening = useWatchfloor((s) => s.opening)
   const scale = useWallScale()
-  // a kiosk browser that opens windowed and then goes full screen: the map frames its region again
+  // on a screen wider than the wall is drawn for, the map frames the same region as the panels
+  // grow; again when a kiosk browser that opened windowed goes full screen
   useEffect(() => {
     const { region } = config
     viewStore.setState({ map: { ...region, zoom: scaledZoom(region.zoom, scale) } })

@@ -82,7 +82,7 @@ export function IncidentDetail() {
           <p className="empty" data-testid="detail-loading-old">
             Closed before {formatTime(leftOut)}, so not in the picture the console opened with: loading it…
           </p>
-        ) : replaying && laterInLive !== undefined ? (
+        ) : laterInLive !== undefined ? (
           // in the live picture, reported after the window this replay read: playing on never shows it
           <p className="empty" data-testid="detail-after-window">
             Reported after the window this replay shows (at {formatTime(laterInLive)}): <strong>Back to live</strong>{' '}

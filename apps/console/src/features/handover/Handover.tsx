@@ -23,7 +23,6 @@ import {
   defaultSinceChoice,
   handoverUrl,
   markdownFileName,
-  markingText,
   readableBrief,
 } from './brief.ts'
 import './handover.css'
@@ -150,10 +149,8 @@ export function HandoverPage() {
       const until = loaded.kind === 'ready' ? loaded.brief.until : undefined
       const response = await request(handoverUrl(since, until), { accept: 'text/markdown', viewAs })
       // [M1] its name carries its marking, as an export's does: the reply's own (what it holds, for the
-      // audience it was asked as), else the brief shown's (the same window)
-      const shown = loaded.kind === 'ready' ? briefMarking(loaded.brief) : null
-      const marking = response.headers.get('X-Watchfloor-Marking')?.trim() || (shown ? markingText(shown) : '')
-      const named = marking ? markedFileName(markdownFileName(since), marking) : markdownFileName(since)
+      // audience it was asked as)
+      const named = markedFileName(markdownFileName(since), response.headers.get('X-Watchfloor-Marking')?.trim() ?? '')
       saveBlob(
         new Blob([await response.text()], { type: 'text/markdown;charset=utf-8' }),
         viewAsFileName(named, viewAs),

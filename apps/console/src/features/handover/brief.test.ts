@@ -1,6 +1,6 @@
 import { handoverBrief, initialState } from '@watchfloor/core'
 import { describe, expect, it } from 'vitest'
-import { briefMarking, defaultSinceChoice, handoverUrl, markdownFileName, markingText, readableBrief } from './brief.ts'
+import { briefMarking, defaultSinceChoice, handoverUrl, markdownFileName, readableBrief } from './brief.ts'
 
 describe('handover brief', () => {
   it('defaults to 8 hours ago, or the start of my session when I have held it for an hour or more', () => {
@@ -32,8 +32,6 @@ describe('handover brief', () => {
       '/api/v1/handover?since=2026-11-26T08%3A00%3A00.000Z&until=2026-11-26T16%3A00%3A00.000Z',
     )
     expect(markdownFileName(since)).toBe('handover-since-2026-11-26T0800Z.md')
-    expect(markingText({ tlp: 'AMBER' })).toBe('TLP:AMBER')
-    expect(markingText({ tlp: 'AMBER+STRICT', pap: 'GREEN' })).toBe('TLP:AMBER+STRICT; PAP:GREEN')
   })
 
   it('reads a brief with a summary and its lists; anything else is not one', () => {

@@ -30,11 +30,6 @@ export function handoverUrl(since: number, until?: string): string {
   return until === undefined ? url : `${url}&until=${encodeURIComponent(until)}`
 }
 
-/** A document marking as an export's header says it: `TLP:AMBER`, or `TLP:AMBER; PAP:GREEN`. */
-export function markingText(marking: DocumentMarking): string {
-  return marking.pap === undefined ? `TLP:${marking.tlp}` : `TLP:${marking.tlp}; PAP:${marking.pap}`
-}
-
 /** `handover-since-2026-11-26T0800Z.md` */
 export function markdownFileName(since: number): string {
   return `handover-since-${new Date(since).toISOString().slice(0, 16).replace(/:/g, '')}Z.md`
